@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# System packages and services the real-component tests need (idempotent).
+set -euo pipefail
+need_apt=()
+command -v node >/dev/null || need_apt+=(nodejs npm)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  apt-get update -qq
+  apt-get install -y -qq "${need_apt[@]}"
+fi
+# PostgreSQL: the machine provides it; start it if it stopped.
+if command -v pg_ctlcluster >/dev/null && ! pg_isready -q -h 127.0.0.1 -p 5432; then
+  pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -1)" main start || true
+fi

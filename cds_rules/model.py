@@ -1,0 +1,332 @@
+"""The clinical core's shared vocabulary: facts, findings, the patient record and the result.
+
+Everything here is plain data. The record builder (``cds_rules.record``) turns FHIR R4
+resources into a :class:`PatientRecord`; the rule families (``cds_rules.rules``) read the
+record and return :class:`Finding` objects; the card builder (``cds_rules.cards``) turns
+findings into CDS Hooks cards. No Flask, no HTTP, no database, no clock: "now" is passed in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import Enum
+from typing import Any, Literal
+
+Indicator = Literal["info", "warning", "critical"]
+INDICATOR_RANK: dict[str, int] = {"critical": 0, "warning": 1, "info": 2}
+
+
+class Topic(str, Enum):
+    """The fixed card topics of CLINICAL.md (external contract: never rename)."""
+
+    CAUDA_EQUINA = "cauda-equina"
+    SPINAL_CORD_COMPRESSION = "spinal-cord-compression"
+    PROGRESSIVE_NEUROLOGICAL_DEFICIT = "progressive-neurological-deficit"
+    MALIGNANCY = "malignancy"
+    INFECTION = "infection"
+    FRACTURE = "fracture"
+    INFLAMMATORY_BACK_PAIN = "inflammatory-back-pain"
+    VISCERAL_OR_VASCULAR = "visceral-or-vascular"
+    IMAGING_NOT_INDICATED = "imaging-not-indicated"
+    IMAGING_INDICATED = "imaging-indicated"
+    REPEAT_IMAGING = "repeat-imaging"
+    ELECTRODIAGNOSTIC_TESTING = "electrodiagnostic-testing"
+    CONSERVATIVE_CARE = "conservative-care"
+
+
+RED_FLAG_TOPICS: frozenset[Topic] = frozenset(
+    {
+        Topic.CAUDA_EQUINA,
+        Topic.SPINAL_CORD_COMPRESSION,
+        Topic.PROGRESSIVE_NEUROLOGICAL_DEFICIT,
+        Topic.MALIGNANCY,
+        Topic.INFECTION,
+        Topic.FRACTURE,
+        Topic.INFLAMMATORY_BACK_PAIN,
+        Topic.VISCERAL_OR_VASCULAR,
+    }
+)
+
+HOOKS = ("patient-view", "encounter-start", "order-select", "order-sign")
+ORDER_HOOKS = ("order-select", "order-sign")
+
+
+class FactStatus(str, Enum):
+    """Whether a fact describes the patient now or only their past.
+
+    CURRENT: an active/recurrence/relapse Condition (or no clinicalStatus), or a
+    final/amended/corrected/preliminary/registered Observation.
+    HISTORY: a resolved/inactive/remission Condition: not a current symptom, but still
+    history (a resolved cancer is still a history of cancer).
+    Negated, refuted and entered-in-error data never becomes a Fact at all.
+    """
+
+    CURRENT = "current"
+    HISTORY = "history"
+
+
+@dataclass(frozen=True, slots=True)
+class Fact:
+    """One clinical fact, traced to the resource it came from.
+
+    ``concept`` is a value-set name from :data:`CONCEPTS`. ``when`` is the clinically
+    relevant time (onset, effective, authored, performed, or recordedDate as a fallback),
+    timezone-aware UTC, or None when the resource gives none. ``value``/``unit`` hold a
+    normalised quantity (temperature in Cel, weight in kg, MRC grade 0-5, pain 0-10).
+    """
+
+    concept: str
+    display: str
+    source: str  # relative reference, e.g. "Condition/abc"
+    resource_type: str
+    system: str = ""
+    code: str = ""
+    when: datetime | None = None
+    status: FactStatus = FactStatus.CURRENT
+    value: float | None = None
+    unit: str | None = None
+    laterality: Literal["left", "right", "bilateral"] | None = None
+    worsening: bool = False  # coded as worsening / progressive
+    detail: str = ""  # free text worth showing (e.g. order status, body site)
+
+    def describe(self, now: datetime | None = None) -> str:
+        """One line for a card: what, when, from which resource."""
+        parts = [self.display]
+        if self.value is not None:
+            parts.append(f"{self.value:g} {self.unit or ''}".rstrip())
+        if self.laterality:
+            parts.append(f"({self.laterality})")
+        if self.status is FactStatus.HISTORY:
+            parts.append("[history]")
+        when = self.when.date().isoformat() if self.when else "date not recorded"
+        return f"{' '.join(parts)} — {when} — `{self.source}`"
+
+
+@dataclass(frozen=True, slots=True)
+class Order:
+    """A ServiceRequest/Procedure/ImagingStudy/DiagnosticReport relevant to the rules.
+
+    ``kind`` is an order-catalogue concept (e.g. "spine_mri", "spine_ct", "spine_xray",
+    "emg_ncs", "physiotherapy"); ``state`` is "draft" (in the hook's draftOrders),
+    "active" (ordered, not done) or "completed" (performed / reported).
+    """
+
+    kind: str
+    display: str
+    source: str
+    state: Literal["draft", "active", "completed"]
+    when: datetime | None = None
+    resource_id: str = ""  # for drafts: the id the EHR knows, e.g. "ServiceRequest/abc"
+    system: str = ""
+    code: str = ""
+
+
+@dataclass(slots=True)
+class DataQuality:
+    """What the record builder had to leave out, for the audit and the card detail."""
+
+    resources_seen: int = 0
+    resources_used: int = 0
+    skipped_invalid: int = 0
+    other_patient_dropped: int = 0
+    unrecognised_codes: int = 0
+    data_gaps: list[str] = field(default_factory=list)  # e.g. "Observation (server down)"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "resourcesSeen": self.resources_seen,
+            "resourcesUsed": self.resources_used,
+            "skippedInvalid": self.skipped_invalid,
+            "otherPatientDropped": self.other_patient_dropped,
+            "unrecognisedCodes": self.unrecognised_codes,
+            "dataGaps": list(self.data_gaps),
+        }
+
+
+@dataclass(slots=True)
+class PatientRecord:
+    """The patient as the rules see them: demographics, facts and orders at ``now``."""
+
+    patient_id: str
+    now: datetime
+    birth_date: datetime | None = None
+    sex: Literal["male", "female", "other", "unknown"] = "unknown"
+    facts: list[Fact] = field(default_factory=list)
+    orders: list[Order] = field(default_factory=list)
+    quality: DataQuality = field(default_factory=DataQuality)
+
+    @property
+    def age(self) -> int | None:
+        """Age in whole years at ``now``."""
+        if self.birth_date is None:
+            return None
+        b, n = self.birth_date, self.now
+        return n.year - b.year - ((n.month, n.day) < (b.month, b.day))
+
+    def having(
+        self,
+        *concepts: str,
+        within: timedelta | None = None,
+        current_only: bool = True,
+    ) -> list[Fact]:
+        """Facts of any of ``concepts``, newest first.
+
+        ``within``: keep facts whose time is in [now - within, now]; facts with no time
+        are kept only when ``within`` is None. ``current_only``: drop HISTORY facts.
+        """
+        wanted = set(concepts)
+        since = self.now - within if within is not None else None
+        found = [
+            f
+            for f in self.facts
+            if f.concept in wanted
+            and (not current_only or f.status is FactStatus.CURRENT)
+            and (since is None or (f.when is not None and since <= f.when <= self.now))
+        ]
+        return sorted(found, key=_newest_first)
+
+    def ever(self, *concepts: str) -> list[Fact]:
+        """Facts of any of ``concepts``, current or history, any time."""
+        return self.having(*concepts, within=None, current_only=False)
+
+    def series(self, concept: str, within: timedelta | None = None) -> list[Fact]:
+        """Valued facts of one concept, oldest first (for trends: weight, MRC grade)."""
+        valued = [f for f in self.having(concept, within=within) if f.value is not None]
+        return sorted(valued, key=lambda f: f.when or self.now)
+
+    def orders_of(self, *kinds: str, states: Iterable[str] = ("draft", "active", "completed"),
+                  within: timedelta | None = None) -> list[Order]:
+        """Orders of any of ``kinds`` in ``states``; ``within`` bounds their time."""
+        wanted_states = set(states)
+        since = self.now - within if within is not None else None
+        return [
+            o
+            for o in self.orders
+            if o.kind in kinds
+            and o.state in wanted_states
+            and (since is None or o.when is None or since <= o.when <= self.now)
+        ]
+
+
+def _newest_first(fact: Fact) -> tuple[int, float]:
+    return (0, -fact.when.timestamp()) if fact.when else (1, 0.0)
+
+
+@dataclass(frozen=True, slots=True)
+class Recommendation:
+    """Something a card suggests doing, as a key into the order catalogue.
+
+    ``order``: catalogue key (e.g. "mri-lumbar-without-contrast", "emergency-department",
+    "crp", "esr", "emg-ncs"); ``priority``: FHIR ServiceRequest priority.
+    """
+
+    order: str
+    priority: Literal["routine", "urgent", "asap", "stat"] = "routine"
+    recommended: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """A rule that fired: what it concluded, on which facts, and what to do.
+
+    ``rule_id`` is stable (e.g. "CES-01"); ``rule_version`` changes whenever the rule's
+    logic, thresholds or evidence change, so that audit and feedback can be traced.
+    ``reasons``: short clinical sentences (why it fired) shown in the card detail.
+    ``delete_drafts``: draft order references the card suggests removing.
+    ``thresholds``: our own (non-guideline) thresholds used, name -> value, which the
+    card must disclose as configurable choices.
+    """
+
+    topic: Topic
+    rule_id: str
+    rule_version: str
+    indicator: Indicator
+    summary: str
+    facts: tuple[Fact, ...] = ()
+    reasons: tuple[str, ...] = ()
+    recommendations: tuple[Recommendation, ...] = ()
+    delete_drafts: tuple[Order, ...] = ()
+    thresholds: tuple[tuple[str, str], ...] = ()
+
+
+# Concept names: the vocabulary shared by value sets (cds_rules/valuesets/*.json), the
+# record builder and the rules. A value-set file is named after its concept.
+CONCEPTS: dict[str, str] = {
+    # back-pain context
+    "low_back_pain": "Low back pain (acute or chronic, lumbago)",
+    "thoracic_back_pain": "Mid back / thoracic spine pain",
+    "radiculopathy": "Sciatica, lumbar/lumbosacral radiculopathy, lumbago with sciatica",
+    "spinal_stenosis": "Lumbar or thoracic spinal stenosis",
+    "prior_spine_surgery": "Post-laminectomy syndrome or previous lumbar spine surgery",
+    "leg_pain": "Leg pain",
+    "leg_sensory_symptoms": "Numbness, tingling or altered skin sensation in the leg",
+    # cauda equina
+    "cauda_equina_syndrome": "Cauda equina syndrome (diagnosis)",
+    "urinary_retention": "Urinary retention, hesitancy or reduced urine-flow sensation",
+    "urinary_incontinence": "Urinary incontinence",
+    "faecal_incontinence": "Faecal incontinence",
+    "saddle_anaesthesia": "Saddle (perianal/perineal/genital) numbness",
+    "loss_of_rectal_sensation": "Loss of rectal-fullness sensation",
+    "sexual_dysfunction": "New sexual dysfunction",
+    # cord compression / myelopathy
+    "gait_disturbance": "Gait disturbance, ataxia, difficulty walking, imbalance",
+    "hyperreflexia": "Hyperreflexia, abnormal reflexes, upgoing plantars",
+    "myelopathy": "Myelopathy (spondylotic or disc), cord compression",
+    # neurological deficit
+    "muscle_weakness": "Muscle weakness of the leg(s)",
+    "foot_drop": "Foot drop",
+    "muscle_strength_grade": "Muscle strength (MRC grade 0-5), Observation",
+    # malignancy
+    "cancer": "Malignant neoplasm (active or any history, incl. Z85)",
+    "bone_metastasis": "Secondary malignant neoplasm of bone / spine",
+    "myeloma": "Multiple myeloma",
+    "weight_loss": "Unintentional weight loss (coded)",
+    "body_weight": "Body weight, Observation (kg)",
+    "night_pain": "Night pain / pain at rest",
+    # infection
+    "fever": "Fever (coded)",
+    "body_temperature": "Body temperature, Observation (Cel)",
+    "iv_drug_use": "Intravenous drug use / drug dependence",
+    "immunosuppression": "Immunocompromised state, immunodeficiency, HIV, transplant",
+    "recent_infection": "Recent infection: pyelonephritis, bacteraemia, sepsis, UTI",
+    "spinal_infection": "Discitis, vertebral osteomyelitis, spinal TB, epidural abscess",
+    "epidural_abscess": "Intraspinal / epidural abscess",
+    "recent_spinal_procedure": "Spinal procedure or injection",
+    "long_term_steroids": "Long-term systemic corticosteroid use (coded, e.g. Z79.52)",
+    "systemic_corticosteroid": "Systemic corticosteroid medication (RxNorm)",
+    "immunosuppressant_drug": "Immunosuppressant medication (RxNorm)",
+    # fracture
+    "significant_trauma": "Significant trauma (fall from height, road traffic collision)",
+    "osteoporosis": "Osteoporosis",
+    "fragility_fracture": "Prior fragility / pathological / vertebral fracture",
+    # inflammatory back pain (NICE NG65 features)
+    "axial_spondyloarthritis": "Ankylosing spondylitis / axial spondyloarthritis",
+    "night_waking_second_half": "Waking in the second half of the night with back pain",
+    "alternating_buttock_pain": "Alternating buttock pain",
+    "improves_with_movement": "Back pain better with movement, not rest",
+    "nsaid_response": "Back pain better within 48 h of NSAIDs",
+    "family_history_spa": "First-degree relative with spondyloarthritis",
+    "arthritis_enthesitis_psoriasis": "Current/past arthritis, enthesitis or psoriasis",
+    "hla_b27": "HLA-B27 test (positive/negative), Observation",
+    # visceral / vascular
+    "aortic_aneurysm": "Abdominal or thoracic aortic aneurysm",
+    "aortic_dissection": "Aortic dissection",
+    "chest_pain": "Chest pain",
+    "dyspnoea": "Shortness of breath",
+    "renal_stone_or_colic": "Kidney stone, ureteric stone, renal colic",
+    "pyelonephritis": "Pyelonephritis",
+    "haematuria": "Haematuria",
+    # electrodiagnostic differentials
+    "peripheral_neuropathy": "Peripheral (e.g. diabetic) polyneuropathy",
+    "diabetes": "Diabetes mellitus",
+    "plexopathy": "Lumbosacral plexopathy",
+    "entrapment_neuropathy": "Entrapment neuropathy (e.g. piriformis, peroneal)",
+    # labs and scores
+    "esr": "ESR, Observation (mm/h)",
+    "crp": "CRP, Observation (mg/L)",
+    "pain_severity": "Pain severity 0-10, Observation",
+    # care already given
+    "conservative_care_given": "Physiotherapy / exercise therapy / NSAID trial recorded",
+}

@@ -1,0 +1,28 @@
+"""Flask application factory: the thin HTTP shell around the clinical core.
+
+Each concern plugs in through its own ``init_app(app)`` (blueprints, request hooks,
+extensions); shared per-app state lives in ``app.extensions["backpain"]``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from flask import Flask
+
+from service.config import Settings, load_settings
+
+
+def utc_now() -> datetime:
+    """The service clock (the core takes time as an argument; tests inject their own)."""
+    return datetime.now(UTC)
+
+
+def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime] = utc_now) -> Flask:
+    """Build the WSGI app. ``settings`` defaults to the validated environment."""
+    settings = settings or load_settings()
+    app = Flask(__name__)
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
+    app.extensions["backpain"] = {"settings": settings, "clock": clock}
+    return app

@@ -1,0 +1,1 @@
+"""Subcommands of ``backpain-cds``: one module each, each with ``register(subparsers)``."""
