@@ -49,6 +49,12 @@ RED_FLAG_TOPICS: frozenset[Topic] = frozenset(
     }
 )
 
+# Code systems of our own (FHIR canonical URIs). Topic codes are the external contract.
+TOPIC_SYSTEM = "https://backpain-cds.org/fhir/CodeSystem/card-topic"
+OVERRIDE_REASON_SYSTEM = "https://backpain-cds.org/fhir/CodeSystem/override-reason"
+LOCAL_FINDING_SYSTEM = "https://backpain-cds.org/fhir/CodeSystem/local-finding"
+RULE_SYSTEM = "https://backpain-cds.org/fhir/CodeSystem/rule"
+
 HOOKS = ("patient-view", "encounter-start", "order-select", "order-sign")
 ORDER_HOOKS = ("order-select", "order-sign")
 

@@ -125,6 +125,8 @@ VARIABLES: tuple[Var, ...] = (
     Var("FHIR_MAX_PAGES", _positive_int, "20", "Most Bundle pages followed per query."),
     Var("FHIR_MAX_RESOURCES", _positive_int, "20000", "Most resources read per hook call."),
     Var("FHIR_RETRIES", _positive_int, "2", "Attempts for an idempotent GET on 429/502/503/504."),
+    Var("FHIR_SERVER_ALLOWLIST", _csv, "", "Comma-separated FHIR base URLs the service may "
+        "fetch from for any client (trusted clients add their own)."),
     Var("ALLOW_HTTP_LOOPBACK", _bool, "0", "Allow http:// fhirServer on loopback "
         "(development and tests only)."),
     # --- clinical thresholds (our choices; CLINICAL.md)
@@ -176,6 +178,7 @@ class Settings:
     fhir_max_pages: int = 20
     fhir_max_resources: int = 20000
     fhir_retries: int = 2
+    fhir_server_allowlist: tuple[str, ...] = ()
     allow_http_loopback: bool = False
     fever_celsius: float = 38.0
     fever_window_days: int = 7
