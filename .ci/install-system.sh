@@ -3,6 +3,7 @@
 set -euo pipefail
 need_apt=()
 command -v node >/dev/null || need_apt+=(nodejs npm)
+command -v wrk >/dev/null || need_apt+=(wrk)  # benchmark load generator (smoke run in make test)
 if [ ${#need_apt[@]} -gt 0 ]; then
   apt-get update -qq
   apt-get install -y -qq "${need_apt[@]}"

@@ -1,0 +1,1 @@
+"""Latency, throughput and memory harness for backpain-cds (``make bench``)."""

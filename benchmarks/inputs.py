@@ -1,0 +1,181 @@
+"""Benchmark inputs: CDS Hooks request bodies built from scenarios and Synthea patients.
+
+Synthea files are one-patient *transaction* Bundles with ``urn:uuid:`` references. An EHR
+would answer our prefetch templates with *searchset* Bundles per resource type and
+``Type/id`` references, so that is what we build. Each patient also gets a back-pain
+diagnosis and a recent fever (seeded), so that the rules do real work instead of
+stopping at the back-pain context gate.
+"""
+
+from __future__ import annotations
+
+import copy
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+SYNTHEA_DIR = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "synthea-r4"
+NOW = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
+
+# Resource type -> prefetch key, as declared in discovery (cds_rules.requirements).
+PREFETCH_KEY_OF_TYPE = {
+    "Condition": "conditions",
+    "Observation": "observations",
+    "MedicationRequest": "medicationRequests",
+    "MedicationStatement": "medicationStatements",
+    "ServiceRequest": "serviceRequests",
+    "Procedure": "procedures",
+    "DiagnosticReport": "diagnosticReports",
+    "ImagingStudy": "imagingStudies",
+}
+ALL_KEYS = ("patient", *PREFETCH_KEY_OF_TYPE.values())
+
+
+def synthea_files() -> list[Path]:
+    """The Synthea patients, smallest first (empty when ../shared is absent)."""
+    if not SYNTHEA_DIR.is_dir():
+        return []
+    return sorted(SYNTHEA_DIR.glob("*.json"), key=lambda p: p.stat().st_size)
+
+
+def file_near(size_bytes: int) -> Path:
+    """The Synthea file whose size is closest to ``size_bytes``."""
+    return min(synthea_files(), key=lambda p: abs(p.stat().st_size - size_bytes))
+
+
+def _rewrite_refs(node: Any, ids: dict[str, str]) -> Any:
+    """Replace ``urn:uuid:X`` references by ``Type/X`` the way a FHIR server would."""
+    if isinstance(node, dict):
+        return {k: _rewrite_refs(v, ids) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_rewrite_refs(v, ids) for v in node]
+    if isinstance(node, str) and node.startswith("urn:uuid:"):
+        return ids.get(node, node)
+    return node
+
+
+def synthea_resources(path: Path) -> tuple[str, list[dict[str, Any]]]:
+    """(patient id, resources with server-style references) of one Synthea Bundle."""
+    bundle = orjson.loads(path.read_bytes())
+    entries = bundle.get("entry", [])
+    ids = {
+        e["fullUrl"]: f"{e['resource']['resourceType']}/{e['resource']['id']}"
+        for e in entries
+        if "fullUrl" in e and "id" in e.get("resource", {})
+    }
+    resources = [_rewrite_refs(e["resource"], ids) for e in entries if "resource" in e]
+    patient_id = next(r["id"] for r in resources if r["resourceType"] == "Patient")
+    return patient_id, resources
+
+
+def _concept(system: str, code: str, display: str) -> dict[str, Any]:
+    return {"coding": [{"system": system, "code": code, "display": display}]}
+
+
+HL7 = "http://terminology.hl7.org/CodeSystem/"
+
+
+def seeded_back_pain(patient_id: str) -> list[dict[str, Any]]:
+    """A low back pain diagnosis and a recent fever, so every rule family has work."""
+    subject = {"reference": f"Patient/{patient_id}"}
+    return [
+        {
+            "resourceType": "Condition",
+            "id": f"bench-lbp-{patient_id[:8]}",
+            "clinicalStatus": _concept(HL7 + "condition-clinical", "active", "Active"),
+            "verificationStatus": _concept(HL7 + "condition-ver-status", "confirmed", "Confirmed"),
+            "code": _concept("http://snomed.info/sct", "279039007", "Low back pain"),
+            "subject": subject,
+            "onsetDateTime": "2026-10-20",
+        },
+        {
+            "resourceType": "Observation",
+            "id": f"bench-temp-{patient_id[:8]}",
+            "status": "final",
+            "code": _concept("http://loinc.org", "8310-5", "Body temperature"),
+            "subject": subject,
+            "effectiveDateTime": "2026-10-30T09:00:00Z",
+            "valueQuantity": {"value": 38.6, "unit": "Cel",
+                              "system": "http://unitsofmeasure.org", "code": "Cel"},
+        },
+    ]
+
+
+def _searchset(resources: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "resourceType": "Bundle",
+        "type": "searchset",
+        "total": len(resources),
+        "entry": [{"fullUrl": f"{r['resourceType']}/{r['id']}", "resource": r} for r in resources],
+    }
+
+
+def request_body(patient_id: str, resources: list[dict[str, Any]]) -> bytes:
+    """A patient-view request whose prefetch carries ``resources`` (all keys filled)."""
+    by_key: dict[str, list[dict[str, Any]]] = {key: [] for key in PREFETCH_KEY_OF_TYPE.values()}
+    patient: dict[str, Any] | None = None
+    for resource in resources:
+        kind = resource.get("resourceType")
+        if kind == "Patient":
+            patient = resource
+        elif kind in PREFETCH_KEY_OF_TYPE:
+            by_key[PREFETCH_KEY_OF_TYPE[kind]].append(resource)
+    prefetch: dict[str, Any] = {"patient": patient}
+    prefetch.update({key: _searchset(items) for key, items in by_key.items()})
+    body = {
+        "hook": "patient-view",
+        "hookInstance": str(uuid.uuid4()),
+        "context": {"userId": "Practitioner/bench", "patientId": patient_id},
+        "prefetch": prefetch,
+    }
+    return orjson.dumps(body)
+
+
+def synthea_body(path: Path) -> bytes:
+    patient_id, resources = synthea_resources(path)
+    return request_body(patient_id, resources + seeded_back_pain(patient_id))
+
+
+def sized_body(resource_count: int, source: Path) -> bytes:
+    """A request with about ``resource_count`` resources, cloned from a Synthea patient.
+
+    Clinical resources (those a prefetch would carry) are cycled with fresh ids, so the
+    mix of types stays realistic as the count grows.
+    """
+    patient_id, resources = synthea_resources(source)
+    patient = next(r for r in resources if r["resourceType"] == "Patient")
+    pool = [r for r in resources if r["resourceType"] in PREFETCH_KEY_OF_TYPE]
+    seeded = seeded_back_pain(patient_id)
+    wanted = max(resource_count - 1 - len(seeded), 0)
+    clones = [_clone(pool[i % len(pool)], i) for i in range(wanted)]
+    return request_body(patient_id, [patient, *seeded, *clones])
+
+
+def _clone(resource: dict[str, Any], index: int) -> dict[str, Any]:
+    clone = copy.deepcopy(resource)
+    clone["id"] = f"{resource['id'][:20]}-{index}"
+    return clone
+
+
+def scenario_body(scenario_id: str | None = None) -> tuple[str, bytes]:
+    """(service id, body) of a small hand-written scenario."""
+    import fhir_samples
+
+    scenarios = fhir_samples.load_all()
+    scenario = fhir_samples.load(scenario_id) if scenario_id else _small_patient_view(scenarios)
+    service = f"back-pain-{scenario.hook}"
+    return service, orjson.dumps(scenario.request_body())
+
+
+def _small_patient_view(scenarios: list[Any]) -> Any:
+    views = [s for s in scenarios if s.hook == "patient-view" and s.expected]
+    return min(views, key=lambda s: len(orjson.dumps(s.request_body())))
+
+
+def iter_sweep(counts: tuple[int, ...], source: Path) -> Iterator[tuple[int, bytes]]:
+    for count in counts:
+        yield count, sized_body(count, source)
