@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 
 from flask import Flask
 
+from service import store
 from service.config import Settings, load_settings
 
 
@@ -25,4 +26,5 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.extensions["backpain"] = {"settings": settings, "clock": clock}
+    store.init_app(app)  # extensions["backpain"]["store"] and ["memory"]
     return app
