@@ -1,0 +1,262 @@
+"""Value sets: the code lists of ``cds_rules/valuesets/*.json``, compiled once at import.
+
+Each JSON file holds one concept of :data:`cds_rules.model.CONCEPTS` (``kind`` "finding",
+"quantity" or "medication") or one order kind ("spine_mri", "spine_ct", "spine_xray",
+"emg_ncs", "physiotherapy"; ``kind`` "order")::
+
+    {"concept": "...", "kind": "finding", "title": "...",
+     "codes":   [{"system": ..., "code": ..., "display": ..., "verified": "<where checked>",
+                  "laterality": "left|right" (optional), "status": "history" (optional)}],
+     "icd10cm": [{"range": "C00-C96", ...}, {"prefix": "Z85", "status": "history", ...}]}
+
+Lookups are dictionary hits: exact ``(system, code)`` pairs, and for ICD-10-CM the code
+itself and each of its prefixes (``C79.51`` -> ``C7951``, ``C795``, ``C79``), with ranges
+compiled to the set of their three-character categories. ICD-10-CM codes match with or
+without the dot, in any case. Code-system URIs are normalised (OID forms, trailing slash).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Literal
+
+from cds_rules.model import CONCEPTS, LOCAL_FINDING_SYSTEM
+
+SNOMED = "http://snomed.info/sct"
+LOINC = "http://loinc.org"
+ICD10CM = "http://hl7.org/fhir/sid/icd-10-cm"
+RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
+CPT = "http://www.ama-assn.org/go/cpt"
+UCUM = "http://unitsofmeasure.org"
+LOCAL = LOCAL_FINDING_SYSTEM
+
+_SYSTEM_ALIASES: dict[str, str] = {
+    "urn:oid:2.16.840.1.113883.6.96": SNOMED,
+    "http://snomed.info/sct/": SNOMED,
+    "https://snomed.info/sct": SNOMED,
+    "urn:oid:2.16.840.1.113883.6.1": LOINC,
+    "https://loinc.org": LOINC,
+    "urn:oid:2.16.840.1.113883.6.90": ICD10CM,
+    "http://hl7.org/fhir/sid/icd-10-us": ICD10CM,
+    "urn:oid:2.16.840.1.113883.6.88": RXNORM,
+    "http://www.nlm.nih.gov/research/umls/rxnorm/": RXNORM,
+    "urn:oid:2.16.840.1.113883.6.12": CPT,
+    "http://www.ama-assn.org/go/cpt/": CPT,
+}
+
+ORDER_KINDS: tuple[str, ...] = ("spine_mri", "spine_ct", "spine_xray", "emg_ncs", "physiotherapy")
+SPINE_IMAGING_KINDS: frozenset[str] = frozenset({"spine_mri", "spine_ct", "spine_xray"})
+
+Kind = Literal["finding", "quantity", "medication", "order"]
+
+# Observation value qualifiers (SNOMED CT). 52101004 / 2667000: CLINICAL.md verified list.
+# 260385009 / 260415000 / 10828004 / 260373001: SNOMED CT qualifier values used by the
+# HL7 / national FHIR IG lab-result value sets (see valuesets/README in the JSON notes).
+PRESENT_CODES: frozenset[tuple[str, str]] = frozenset(
+    {(SNOMED, "52101004"), (SNOMED, "10828004"), (SNOMED, "260373001")}
+)
+ABSENT_CODES: frozenset[tuple[str, str]] = frozenset(
+    {(SNOMED, "2667000"), (SNOMED, "260385009"), (SNOMED, "260415000")}
+)
+# Local qualifier for "worsening / progressive" (no verified standard code).
+WORSENING_CODES: frozenset[tuple[str, str]] = frozenset({(LOCAL, "worsening")})
+
+VALUESET_DIR = Path(__file__).resolve().parent / "valuesets"
+
+
+@dataclass(frozen=True, slots=True)
+class CodeMatch:
+    """One concept a code belongs to, with what the value-set entry adds."""
+
+    concept: str
+    laterality: Literal["left", "right", "bilateral"] | None = None
+    history: bool = False  # e.g. Z85 "personal history of": never a current finding
+
+
+@dataclass(frozen=True, slots=True)
+class ValueSet:
+    concept: str
+    kind: Kind
+    title: str
+    codes: frozenset[tuple[str, str]]
+    icd10cm_prefixes: frozenset[str]  # normalised (no dot, upper case)
+    icd10cm_ranges: tuple[tuple[str, str], ...]
+    entries: tuple[dict[str, Any], ...]
+
+
+def normalise_system(system: object) -> str:
+    if not isinstance(system, str):
+        return ""
+    s = system.strip()
+    return _SYSTEM_ALIASES.get(s, _SYSTEM_ALIASES.get(s.rstrip("/"), s.rstrip("/")))
+
+
+def normalise_icd10cm(code: object) -> str:
+    """"m54.5" / "M545" / " M54.50 " -> "M545" / "M545" / "M5450"."""
+    if not isinstance(code, str):
+        return ""
+    return code.strip().upper().replace(".", "")
+
+
+_CATEGORY_CHARS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+def _categories_in_range(low: str, high: str) -> frozenset[str]:
+    """All three-character ICD-10-CM categories c with low <= c <= high (C00-C96 -> C4A too)."""
+    low, high = normalise_icd10cm(low)[:3], normalise_icd10cm(high)[:3]
+    out: set[str] = set()
+    for letter in {low[0], high[0]}:
+        for d in "0123456789":
+            for e in _CATEGORY_CHARS:
+                cat = f"{letter}{d}{e}"
+                if low <= cat <= high:
+                    out.add(cat)
+    return frozenset(out)
+
+
+def _load() -> dict[str, ValueSet]:
+    sets: dict[str, ValueSet] = {}
+    for path in sorted(VALUESET_DIR.glob("*.json")):
+        raw = json.loads(path.read_text(encoding="utf-8"))
+        concept = raw["concept"]
+        if concept != path.stem:
+            raise ValueError(f"{path.name}: concept {concept!r} does not match the file name")
+        codes: set[tuple[str, str]] = set()
+        prefixes: set[str] = set()
+        ranges: list[tuple[str, str]] = []
+        for entry in raw.get("codes", []):
+            system = normalise_system(entry["system"])
+            code = entry["code"]
+            codes.add((system, normalise_icd10cm(code) if system == ICD10CM else code))
+        for entry in raw.get("icd10cm", []):
+            if "prefix" in entry:
+                prefixes.add(normalise_icd10cm(entry["prefix"]))
+            elif "range" in entry:
+                low, high = entry["range"].split("-")
+                ranges.append((low.strip(), high.strip()))
+            elif "code" in entry:
+                codes.add((ICD10CM, normalise_icd10cm(entry["code"])))
+        sets[concept] = ValueSet(
+            concept=concept,
+            kind=raw.get("kind", "finding"),
+            title=raw.get("title", CONCEPTS.get(concept, concept)),
+            codes=frozenset(codes),
+            icd10cm_prefixes=frozenset(prefixes),
+            icd10cm_ranges=tuple(ranges),
+            entries=tuple(raw.get("codes", [])) + tuple(raw.get("icd10cm", [])),
+        )
+    return sets
+
+
+VALUE_SETS: dict[str, ValueSet] = _load()
+
+# Indices: finding/quantity/medication concepts and order kinds are kept apart, so that
+# concepts_for never returns an order kind and order_kinds_for never returns a finding.
+_EXACT: dict[tuple[str, str], tuple[CodeMatch, ...]] = {}
+_ICD_PREFIX: dict[str, tuple[CodeMatch, ...]] = {}  # exact ICD codes live in _EXACT
+_ORDER_EXACT: dict[tuple[str, str], tuple[str, ...]] = {}
+_MEDICATION_NAMES: dict[str, list[str]] = {}
+
+
+def _add(index: dict[Any, tuple[CodeMatch, ...]], key: Any, match: CodeMatch) -> None:
+    current = index.get(key, ())
+    if all(m.concept != match.concept for m in current):
+        index[key] = (*current, match)
+
+
+def _build_indices() -> None:
+    for vs in VALUE_SETS.values():
+        for entry in vs.entries:
+            lat = entry.get("laterality")
+            match = CodeMatch(vs.concept, lat, entry.get("status") == "history")
+            if vs.kind == "order":
+                if "system" in entry:
+                    key = (normalise_system(entry["system"]), entry["code"])
+                    kinds = (*_ORDER_EXACT.get(key, ()), vs.concept)
+                    _ORDER_EXACT[key] = tuple(dict.fromkeys(kinds))
+                continue
+            if "prefix" in entry:
+                _add(_ICD_PREFIX, normalise_icd10cm(entry["prefix"]), match)
+            elif "range" in entry:
+                low, high = entry["range"].split("-")
+                for cat in _categories_in_range(low, high):
+                    _add(_ICD_PREFIX, cat, match)
+            elif "system" in entry:
+                system = normalise_system(entry["system"])
+                code = normalise_icd10cm(entry["code"]) if system == ICD10CM else entry["code"]
+                _add(_EXACT, (system, code), match)
+                if vs.kind == "medication" and system == RXNORM and entry.get("ingredient", True):
+                    name = str(entry.get("display", "")).strip().lower()
+                    if name:
+                        _MEDICATION_NAMES.setdefault(vs.concept, []).append(name)
+
+
+_build_indices()
+
+_MEDICATION_PATTERNS: dict[str, re.Pattern[str]] = {
+    concept: re.compile(r"\b(?:" + "|".join(re.escape(n) for n in sorted(names)) + r")\b", re.I)
+    for concept, names in _MEDICATION_NAMES.items()
+}
+
+
+@lru_cache(maxsize=8192)
+def _icd_matches(code: str) -> tuple[CodeMatch, ...]:
+    found: dict[str, CodeMatch] = {m.concept: m for m in _EXACT.get((ICD10CM, code), ())}
+    for n in range(len(code), 2, -1):  # longest prefix first: its attributes win
+        for m in _ICD_PREFIX.get(code[:n], ()):
+            found.setdefault(m.concept, m)
+    return tuple(found.values())
+
+
+def matches(system: object, code: object) -> tuple[CodeMatch, ...]:
+    """Every concept (not order kind) the code belongs to, with laterality/history marks."""
+    if not isinstance(code, str) or not code:
+        return ()
+    sys_ = normalise_system(system)
+    if sys_ == ICD10CM:
+        norm = normalise_icd10cm(code)
+        return _icd_matches(norm) if 3 <= len(norm) <= 8 else ()
+    return _EXACT.get((sys_, code.strip()), ())
+
+
+def concepts_for(system: object, code: object) -> tuple[str, ...]:
+    """Concept names of :data:`CONCEPTS` that ``(system, code)`` belongs to (maybe several)."""
+    return tuple(m.concept for m in matches(system, code))
+
+
+def order_kinds_for(system: object, code: object) -> tuple[str, ...]:
+    """Order kinds ("spine_mri", ...) that ``(system, code)`` belongs to."""
+    if not isinstance(code, str) or not code:
+        return ()
+    return _ORDER_EXACT.get((normalise_system(system), code.strip()), ())
+
+
+def medication_concepts_for_text(text: object) -> tuple[str, ...]:
+    """Medication concepts whose ingredient name appears in ``text`` (RxNorm display or
+    medication text): RxNorm product codes (SCD/SBD) are far too many to list, so a
+    product is recognised by its ingredient name when its code is not an ingredient code."""
+    if not isinstance(text, str) or not text:
+        return ()
+    return tuple(c for c, pattern in _MEDICATION_PATTERNS.items() if pattern.search(text))
+
+
+def codes_of(concept: str) -> list[tuple[str, str]]:
+    """Exact (system, code) pairs of a concept or order kind (ICD prefixes not included)."""
+    vs = VALUE_SETS[concept]
+    return sorted(vs.codes)
+
+
+def concepts_of_kind(*kinds: str) -> list[str]:
+    return [name for name, vs in VALUE_SETS.items() if vs.kind in kinds]
+
+
+def is_present_qualifier(system: object, code: object) -> bool:
+    return (normalise_system(system), code) in PRESENT_CODES
+
+
+def is_absent_qualifier(system: object, code: object) -> bool:
+    return (normalise_system(system), code) in ABSENT_CODES

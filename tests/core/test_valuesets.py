@@ -1,0 +1,213 @@
+"""Value-set data files and their compiled lookups."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from pathlib import Path
+
+import pytest
+
+from cds_rules import valuesets as vs
+from cds_rules.model import CONCEPTS, LOCAL_FINDING_SYSTEM
+from cds_rules.valuesets import (
+    CPT,
+    ICD10CM,
+    LOINC,
+    ORDER_KINDS,
+    RXNORM,
+    SNOMED,
+    VALUESET_DIR,
+    concepts_for,
+    matches,
+    order_kinds_for,
+)
+from tests.conftest import require
+
+FILES = sorted(VALUESET_DIR.glob("*.json"))
+RAW = {p.stem: json.loads(p.read_text(encoding="utf-8")) for p in FILES}
+KNOWN_SYSTEMS = {SNOMED, LOINC, ICD10CM, RXNORM, CPT, LOCAL_FINDING_SYSTEM}
+
+# Codes that belong to two concepts on purpose. Anything else shared is a mistake.
+ALLOWED_OVERLAPS = {
+    frozenset({"cancer", "bone_metastasis"}),  # bone metastasis is a cancer
+    frozenset({"cancer", "myeloma"}),  # myeloma is a cancer (C90.0 within C00-C96)
+    frozenset({"osteoporosis", "fragility_fracture"}),  # M80: osteoporosis with fracture
+    frozenset({"pyelonephritis", "recent_infection"}),  # pyelonephritis is an infection
+    frozenset({"spinal_infection", "epidural_abscess"}),  # G06.1 intraspinal abscess
+    frozenset({"diabetes", "peripheral_neuropathy"}),  # E10.42/E11.42 diabetic polyneuropathy
+}
+# Pairs that must never share a code (one would silence or contradict the other).
+CONTRADICTORY = [
+    ("low_back_pain", "cancer"),
+    ("fever", "body_temperature"),
+    ("urinary_retention", "urinary_incontinence"),
+    ("cauda_equina_syndrome", "myelopathy"),
+    ("axial_spondyloarthritis", "arthritis_enthesitis_psoriasis"),
+]
+
+
+def _entries():
+    for name, raw in RAW.items():
+        for entry in raw.get("codes", []):
+            yield name, entry
+        for entry in raw.get("icd10cm", []):
+            yield name, entry
+
+
+def test_every_concept_has_a_file_and_every_file_is_a_concept_or_order_kind():
+    assert set(CONCEPTS) <= set(RAW), set(CONCEPTS) - set(RAW)
+    assert set(RAW) <= set(CONCEPTS) | set(ORDER_KINDS), set(RAW) - set(CONCEPTS)
+    for kind in ORDER_KINDS:
+        assert RAW[kind]["kind"] == "order"
+    for name, raw in RAW.items():
+        assert raw["concept"] == name
+        assert raw.get("title")
+        assert raw.get("codes") or raw.get("icd10cm"), f"{name} has no codes"
+
+
+def test_every_entry_says_where_it_was_verified():
+    for name, entry in _entries():
+        assert isinstance(entry.get("verified"), str) and entry["verified"].strip(), (name, entry)
+        if entry.get("system") == LOCAL_FINDING_SYSTEM:
+            assert entry["verified"].startswith("local code"), (name, entry)
+        if "system" in entry:
+            assert entry["system"] in KNOWN_SYSTEMS, (name, entry)
+            assert entry.get("display"), (name, entry)
+
+
+def test_beware_codes_are_absent():
+    text = "\n".join(p.read_text(encoding="utf-8") for p in FILES)
+    codes = {(e.get("system"), e.get("code")) for _, e in _entries()}
+    assert (SNOMED, "271594007") not in codes  # syncope, not saddle anaesthesia
+    assert (LOINC, "24531-6") not in codes  # US retroperitoneum, not an MRI
+    assert '"271594007"' not in text and '"24531-6"' not in text
+    assert concepts_for(SNOMED, "271594007") == ()
+    assert order_kinds_for(LOINC, "24531-6") == ()
+
+
+def test_every_icd10cm_code_prefix_and_range_exists_in_the_cms_table():
+    try:
+        import simple_icd_10_cm as icd
+    except ImportError:  # pragma: no cover - dev dependency
+        icd = None
+    require(icd is not None, "simple_icd_10_cm (CMS ICD-10-CM table)")
+    checked = 0
+    for name, entry in _entries():
+        if entry.get("system") == ICD10CM:
+            candidates = [entry["code"]]
+        elif "prefix" in entry:
+            candidates = [entry["prefix"]]
+        elif "range" in entry:
+            candidates = [c.strip() for c in entry["range"].split("-")]
+        else:
+            continue
+        for code in candidates:
+            assert icd.is_valid_item(code), f"{name}: {code} is not in the CMS ICD-10-CM table"
+            checked += 1
+    assert checked > 100
+
+
+def test_no_code_maps_to_unexpected_concepts():
+    shared: set[frozenset[str]] = set()
+    for index in (vs._EXACT, vs._ICD_PREFIX):
+        for found in index.values():
+            names = frozenset(m.concept for m in found)
+            if len(names) > 1:
+                shared.update(frozenset(p) for p in itertools.combinations(sorted(names), 2))
+    for system, code in list(vs._EXACT):
+        if system == ICD10CM:  # an exact code under another concept's prefix
+            names = sorted(concepts_for(system, code))
+            shared.update(frozenset(p) for p in itertools.combinations(names, 2))
+    assert shared <= ALLOWED_OVERLAPS, shared - ALLOWED_OVERLAPS
+    for a, b in CONTRADICTORY:
+        assert frozenset({a, b}) not in shared
+
+
+def test_concepts_and_order_kinds_stay_apart():
+    assert set(concepts_for(SNOMED, "394451000119106")) == set()
+    assert order_kinds_for(SNOMED, "394451000119106") == ("spine_mri",)
+    assert order_kinds_for(SNOMED, "279039007") == ()
+
+
+@pytest.mark.parametrize(
+    ("code", "expected"),
+    [
+        ("M54.50", {"low_back_pain"}),
+        ("M5450", {"low_back_pain"}),
+        ("m54.5", {"low_back_pain"}),  # legacy non-billable parent still recognised
+        (" M54.59 ", {"low_back_pain"}),
+        ("C79.51", {"cancer", "bone_metastasis"}),
+        ("C7951", {"cancer", "bone_metastasis"}),
+        ("C00.0", {"cancer"}),
+        ("C96.9", {"cancer"}),
+        ("C4A.9", {"cancer"}),  # Merkel cell carcinoma sorts inside C00-C96
+        ("C7B.00", {"cancer"}),
+        ("C90.00", {"cancer", "myeloma"}),
+        ("Z85.46", {"cancer"}),
+        ("D03.9", set()),  # melanoma in situ is not C00-C96
+        ("C97", set()),
+        ("G83.4", {"cauda_equina_syndrome"}),
+        ("M45.A6", {"axial_spondyloarthritis"}),
+        ("M45.9", {"axial_spondyloarthritis"}),
+        ("I71.02", {"aortic_dissection"}),
+        ("I71.41", {"aortic_aneurysm"}),
+        ("E11.42", {"diabetes", "peripheral_neuropathy"}),
+        ("E11.9", {"diabetes"}),
+        ("R07.0", set()),  # pain in throat is not chest pain
+        ("M54", set()),
+        ("", set()),
+        ("X", set()),
+    ],
+)
+def test_icd10cm_lookup(code, expected):
+    assert set(concepts_for(ICD10CM, code)) == expected
+    assert set(concepts_for("urn:oid:2.16.840.1.113883.6.90", code)) == expected
+
+
+def test_icd10cm_marks_laterality_and_history():
+    (m,) = matches(ICD10CM, "M54.31")
+    assert (m.concept, m.laterality) == ("radiculopathy", "right")
+    (m,) = matches(ICD10CM, "M5442")
+    assert m.laterality == "left"
+    assert matches(ICD10CM, "M21.372")[0].laterality == "left"
+    (m,) = matches(ICD10CM, "Z85.3")
+    assert m.concept == "cancer" and m.history
+    (m,) = matches(ICD10CM, "C50.911")
+    assert m.concept == "cancer" and not m.history
+
+
+def test_snomed_loinc_and_local_lookup():
+    assert concepts_for(SNOMED, "279039007") == ("low_back_pain",)
+    assert concepts_for("urn:oid:2.16.840.1.113883.6.96", "192970008") == ("cauda_equina_syndrome",)
+    assert concepts_for(LOINC, "8310-5") == ("body_temperature",)
+    assert concepts_for(LOINC, "29463-7") == ("body_weight",)
+    assert concepts_for(LOINC, "72514-3") == ("pain_severity",)
+    assert concepts_for(LOINC, "4537-7") == ("esr",)
+    assert concepts_for(LOINC, "1988-5") == ("crp",)
+    assert concepts_for(LOCAL_FINDING_SYSTEM, "saddle-anaesthesia") == ("saddle_anaesthesia",)
+    assert concepts_for(SNOMED, "does-not-exist") == ()
+    assert concepts_for(None, None) == ()
+    assert concepts_for(SNOMED, 279039007) == ()  # type: ignore[arg-type]
+
+
+def test_order_kinds_lookup():
+    assert order_kinds_for(CPT, "72148") == ("spine_mri",)
+    assert order_kinds_for(LOINC, "24967-2") == ("spine_mri",)
+    assert order_kinds_for(SNOMED, "840361000") == ("spine_xray",)
+    assert order_kinds_for(LOINC, "24963-1") == ("spine_ct",)
+    assert order_kinds_for(CPT, "95886") == ("emg_ncs",)
+
+
+def test_medication_names_recognise_products():
+    assert vs.medication_concepts_for_text("Prednisone 5 MG Oral Tablet") == (
+        "systemic_corticosteroid",
+    )
+    assert vs.medication_concepts_for_text("Simvastatin 10 MG") == ()
+    assert vs.medication_concepts_for_text(None) == ()
+
+
+def test_value_sets_are_compiled_to_frozensets_once():
+    for name, compiled in vs.VALUE_SETS.items():
+        assert isinstance(compiled.codes, frozenset), name
+    assert Path(vs.__file__).parent / "valuesets" == VALUESET_DIR
