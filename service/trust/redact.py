@@ -1,0 +1,112 @@
+"""Last line of defence: nothing that looks like a JWT, a bearer token or an access token
+reaches a log, whoever logs it.
+
+:func:`install` wraps the logging module's record factory, so every record created in the
+process, by any logger and for any handler (including ones configured later), has its
+message, exception text, stack and string ``extra`` fields scrubbed before a formatter sees
+them. :class:`RedactingFilter` does the same as a handler filter, for log configurations
+that build their own handlers.
+
+The code of this service never logs tokens in the first place (the tests check that with
+this safety net switched off); the net catches what a library or a future change might.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import traceback
+from typing import Any
+
+REDACTED = "[REDACTED]"
+
+_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
+    # a JWS/JWT in compact form: base64url('{"...') . base64url(...) . signature
+    (re.compile(r"eyJ[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]*"), REDACTED),
+    # an Authorization header or field, whatever its scheme
+    (re.compile(r"(?i)(\bauthorization[\"']?\s*[:=]\s*[\"']?)(?:[A-Za-z]+\s+)?[^\s\"',;}&]+"),
+     r"\1" + REDACTED),
+    # "Bearer <token>" anywhere
+    (re.compile(r"(?i)\b(bearer)\s+(?!\[REDACTED\])[A-Za-z0-9\-._~+/]+=*"), r"\1 " + REDACTED),
+    # OAuth token fields in JSON, query strings or reprs
+    (re.compile(r"(?i)([\"']?\b(?:access_token|refresh_token|id_token|client_secret)[\"']?"
+                r"\s*[:=]\s*[\"']?)[^\s\"',;}&]+"), r"\1" + REDACTED),
+)
+
+_STANDARD_ATTRS = frozenset(vars(logging.LogRecord("x", 0, "x", 0, "x", None, None))) | {
+    "message", "asctime",
+}
+
+
+def redact(text: str) -> str:
+    """``text`` with every token-like substring replaced by ``[REDACTED]``."""
+    for pattern, replacement in _PATTERNS:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+def redact_record(record: logging.LogRecord) -> None:
+    """Scrub a record in place (message, exception, stack, string extras)."""
+    try:
+        message = record.getMessage()
+    except Exception:  # a broken format string is logging's problem, not ours
+        message = None
+    if message is not None:
+        cleaned = redact(message)
+        if cleaned != message:
+            record.msg = cleaned
+            record.args = None
+    if record.exc_info and record.exc_info[0] is not None:
+        text = record.exc_text or "".join(traceback.format_exception(*record.exc_info))
+        cleaned = redact(text)
+        if cleaned != text:
+            record.exc_info = None
+            record.exc_text = cleaned.rstrip("\n")
+    elif record.exc_text:
+        record.exc_text = redact(record.exc_text)
+    if record.stack_info:
+        record.stack_info = redact(record.stack_info)
+    for name, value in list(vars(record).items()):
+        if name not in _STANDARD_ATTRS and isinstance(value, str):
+            cleaned = redact(value)
+            if cleaned != value:
+                setattr(record, name, cleaned)
+
+
+class RedactingFilter(logging.Filter):
+    """A handler/logger filter that scrubs records and lets them through."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        redact_record(record)
+        return True
+
+
+_MARK = "_backpain_redacting"
+
+
+def install() -> None:
+    """Wrap the process's log-record factory once (idempotent)."""
+    current = logging.getLogRecordFactory()
+    if getattr(current, _MARK, False):
+        return
+
+    def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = current(*args, **kwargs)
+        redact_record(record)
+        return record
+
+    setattr(factory, _MARK, True)
+    factory.wrapped = current  # type: ignore[attr-defined]
+    logging.setLogRecordFactory(factory)
+
+
+def uninstall() -> None:
+    """Undo :func:`install` (tests that check the code itself logs nothing secret)."""
+    current = logging.getLogRecordFactory()
+    while getattr(current, _MARK, False):
+        current = current.wrapped  # type: ignore[attr-defined]
+    logging.setLogRecordFactory(current)
+
+
+def installed() -> bool:
+    return bool(getattr(logging.getLogRecordFactory(), _MARK, False))
