@@ -23,7 +23,7 @@ import hmac
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -38,13 +38,16 @@ from cds_rules.model import Fact, Finding
 from service.config import ConfigError, Settings
 from service.db import (
     AuditEvent,
+    Feedback,
+    IssuedCard,
     SeenJti,
     Snooze,
     make_engine,
     make_sessionmakers,
     utc,
 )
-from service.metrics import DB_ERRORS
+from service.metrics import CARDS_SUPPRESSED, DB_ERRORS
+from service.ports import HookCall
 
 log = logging.getLogger(__name__)
 
@@ -263,6 +266,158 @@ class Store:
         self._next_jti_purge = time.monotonic() + JTI_PURGE_INTERVAL_S
         session.execute(delete(SeenJti).where(SeenJti.expires_at <= now))
 
+    # --- issued cards and audit (the hook path) --------------------------------------
+
+    def record_call(self, call: HookCall, sent_cards: Sequence[dict[str, Any]]) -> None:
+        """Store the cards sent (for feedback and snoozes) and the audit entry, at once."""
+        patient = self.hasher.patient(call.patient_id)
+        findings = _findings_by_topic(call.evaluation.findings)
+        sent = [_card_summary(card, findings) for card in sent_cards]
+        sent_ids = {entry["card"] for entry in sent if entry["card"]}
+        suppressed = [_card_summary(card, findings) for card in call.evaluation.cards
+                      if card.get("uuid") not in sent_ids]
+        quality = call.evaluation.quality.as_dict()
+        quality["dataGaps"] = sorted({*quality["dataGaps"], *call.data_gaps})
+        issued = [
+            {
+                "card_uuid": entry["card"],
+                "service_id": call.service_id,
+                "hook": call.hook,
+                "hook_instance": call.hook_instance,
+                "topic": entry["topic"],
+                "rule_id": entry["ruleId"],
+                "rule_version": entry["ruleVersion"],
+                "indicator": entry["indicator"],
+                "issued_at": utc(call.received_at),
+                "patient_hash": patient,
+                "fingerprint": self.hasher.fingerprint(findings.get(entry["topic"])),
+                "suggestion_uuids": _suggestion_uuids(card),
+            }
+            for entry, card in zip(sent, sent_cards, strict=True)
+            if entry["card"]
+        ]
+        with self._session("record_call", write=True) as session:
+            if issued:
+                session.execute(_insert_ignore(session, IssuedCard), issued)
+            session.add(AuditEvent(
+                received_at=utc(call.received_at),
+                service_id=call.service_id,
+                hook=call.hook,
+                hook_instance=call.hook_instance,
+                client_iss=call.client_iss,
+                patient_hash=patient,
+                cards=sent,
+                suppressed=suppressed,
+                quality=quality,
+                latency_ms=round(call.latency_ms, 3),
+            ))
+
+    def suppress_snoozed(self, call: HookCall) -> list[dict[str, Any]]:
+        """``call.evaluation.cards`` minus the cards an active snooze covers.
+
+        A snooze covers a card only if every fact of the card's current finding was seen
+        by the snoozed card: a new fact (new sign, new value, new resource) shows it again.
+        A card whose finding is unknown is always shown. Raises StoreUnavailable.
+        """
+        cards = call.evaluation.cards
+        findings = _findings_by_topic(call.evaluation.findings)
+        topics = {topic for card in cards if (topic := _card_topic(card)) in findings}
+        if not topics:
+            return list(cards)
+        now = utc(call.received_at)
+        with self._session("suppress_snoozed", write=False) as session:
+            rows = session.execute(
+                select(Snooze.topic, Snooze.fingerprint).where(
+                    Snooze.patient_hash == self.hasher.patient(call.patient_id),
+                    Snooze.topic.in_(sorted(topics)),
+                    Snooze.expires_at > now,
+                )
+            ).all()
+        seen_by_topic: dict[str, list[set[str]]] = {}
+        for topic, fingerprint in rows:
+            seen_by_topic.setdefault(topic, []).append(set(fingerprint))
+        shown = []
+        for card in cards:
+            topic = _card_topic(card)
+            current = set(self.hasher.fingerprint(findings.get(topic))) if topic else set()
+            if topic in topics and any(current <= seen for seen in seen_by_topic.get(topic, ())):
+                CARDS_SUPPRESSED.labels(topic=topic).inc()
+                continue
+            shown.append(card)
+        return shown
+
+    # --- feedback ---------------------------------------------------------------------
+
+    def add_feedback(self, service_id: str, items: Sequence[FeedbackItem]) -> FeedbackResult:
+        """Store feedback on cards this service issued, all or nothing, committed on return.
+
+        Idempotent: an entry already stored (same card, outcome, outcomeTimestamp and
+        reason) is ignored. An override with a snooze reason snoozes the card's topic for
+        that patient. Raises :class:`UnknownCards` (nothing stored) if a card was never
+        issued by ``service_id``, :class:`InvalidFeedback` if an accepted suggestion is not
+        one of the card's, :class:`StoreUnavailable` if the database is down.
+        """
+        now = self.clock()
+        result = FeedbackResult()
+        with self._session("feedback", write=True) as session:
+            cards = {
+                card.card_uuid: card
+                for card in session.scalars(select(IssuedCard).where(
+                    IssuedCard.card_uuid.in_({item.card for item in items}),
+                    IssuedCard.service_id == service_id,
+                ))
+            }
+            unknown = sorted({item.card for item in items} - cards.keys())
+            if unknown:
+                raise UnknownCards(unknown)
+            for index, item in enumerate(items):
+                card = cards[item.card]
+                foreign = set(item.accepted_suggestions) - set(card.suggestion_uuids)
+                if foreign:
+                    raise InvalidFeedback(index, f"feedback[{index}].acceptedSuggestions: "
+                                          f"not suggestions of card {item.card}: "
+                                          f"{', '.join(sorted(foreign))}")
+                feedback_id = self._insert_feedback(session, item, now)
+                if feedback_id is None:
+                    result.duplicates += 1
+                    continue
+                result.stored += 1
+                if self.snooze_policy.snoozes(item):
+                    session.add(Snooze(
+                        feedback_id=feedback_id,
+                        card_uuid=card.card_uuid,
+                        patient_hash=card.patient_hash,
+                        topic=card.topic,
+                        reason_code=item.reason_code or "",
+                        fingerprint=card.fingerprint,
+                        created_at=now,
+                        expires_at=now + self.snooze_policy.duration(card.indicator),
+                    ))
+                    result.snoozes += 1
+        return result
+
+    def _insert_feedback(self, session: Session, item: FeedbackItem,
+                         now: datetime) -> int | None:
+        """Insert one entry unless already stored; its id, or None for a duplicate."""
+        comment = self.hasher.comment(item.user_comment) if item.user_comment else ""
+        statement = (
+            _insert_ignore(session, Feedback)
+            .values(
+                card_uuid=item.card,
+                outcome=item.outcome,
+                outcome_timestamp=utc(item.outcome_timestamp),
+                reason_key=f"{item.reason_system or ''}|{item.reason_code or ''}|{comment}",
+                reason_system=item.reason_system,
+                reason_code=item.reason_code,
+                has_comment=bool(item.user_comment),
+                accepted_suggestions=sorted(set(item.accepted_suggestions)),
+                received_at=now,
+            )
+            .returning(Feedback.id)
+        )
+        feedback_id: int | None = session.execute(statement).scalar_one_or_none()
+        return feedback_id
+
     # --- retention -------------------------------------------------------------------
 
     def purge(self, retention_days: int, now: datetime | None = None) -> dict[str, int]:
@@ -276,6 +431,34 @@ class Store:
                 "seen_jti": _deleted(session, delete(SeenJti).where(SeenJti.expires_at <= now)),
                 "snooze": _deleted(session, delete(Snooze).where(Snooze.expires_at <= now)),
             }
+
+
+def _card_topic(card: dict[str, Any]) -> str | None:
+    topic = (card.get("source") or {}).get("topic") or {}
+    code = topic.get("code") if isinstance(topic, dict) else None
+    return code if isinstance(code, str) else None
+
+
+def _findings_by_topic(findings: Iterable[Finding]) -> dict[str, Finding]:
+    return {finding.topic.value: finding for finding in findings}
+
+
+def _card_summary(card: dict[str, Any], findings: dict[str, Finding]) -> dict[str, Any]:
+    """What the audit keeps of a card: identity, topic and the rule version behind it."""
+    topic = _card_topic(card) or ""
+    finding = findings.get(topic)
+    uuid = card.get("uuid")
+    return {
+        "card": uuid if isinstance(uuid, str) else None,
+        "topic": topic,
+        "ruleId": finding.rule_id if finding else "",
+        "ruleVersion": finding.rule_version if finding else "",
+        "indicator": str(card.get("indicator", "")),
+    }
+
+
+def _suggestion_uuids(card: dict[str, Any]) -> list[str]:
+    return [s["uuid"] for s in card.get("suggestions") or () if isinstance(s.get("uuid"), str)]
 
 
 def _deleted(session: Session, statement: Any) -> int:
@@ -308,3 +491,31 @@ def init_app(app: Any) -> None:
     extensions = app.extensions["backpain"]
     store = Store.from_settings(extensions["settings"], clock=extensions["clock"])
     extensions["store"] = store
+    extensions["memory"] = SnoozeMemory(store)
+
+
+class SnoozeMemory:
+    """The :class:`service.ports.Memory` of the hook path: never raises, fails safe."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def suppress_snoozed(self, call: HookCall) -> list[dict[str, Any]]:
+        try:
+            return self.store.suppress_snoozed(call)
+        except StoreUnavailable:
+            return list(call.evaluation.cards)  # cannot read snoozes: show everything
+        except Exception as exc:  # a bug must not cost the clinician the cards
+            DB_ERRORS.labels(operation="suppress_snoozed").inc()
+            # The type only: a message could quote request data (patient ids).
+            log.error("suppress_snoozed failed (%s); showing every card", type(exc).__name__)
+            return list(call.evaluation.cards)
+
+    def record_call(self, call: HookCall, sent_cards: list[dict[str, Any]]) -> None:
+        try:
+            self.store.record_call(call, sent_cards)
+        except StoreUnavailable:
+            pass  # counted in DB_ERRORS and logged by the store
+        except Exception as exc:
+            DB_ERRORS.labels(operation="record_call").inc()
+            log.error("record_call failed (%s); the call is answered anyway", type(exc).__name__)

@@ -1,0 +1,253 @@
+"""Issued cards, feedback, snoozes, audit and retention through the Store API, on both
+databases (the HTTP endpoint is tested in test_feedback.py)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from cds_rules.engine import Evaluation
+from cds_rules.model import OVERRIDE_REASON_SYSTEM, Fact, Finding, Topic
+from service.db import AuditEvent, Feedback, IssuedCard, Snooze
+from service.ports import HookCall
+from service.store import (
+    FeedbackItem,
+    InvalidFeedback,
+    SnoozeMemory,
+    Store,
+    UnknownCards,
+)
+from tests.store_support import *  # noqa: F403  (fixtures)
+from tests.store_support import FakeClock
+
+SERVICE = "back-pain-patient-view"
+PATIENT = "pat-ces-0001"
+T0 = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
+
+RETENTION = Fact("urinary_retention", "Urinary retention", "Condition/c1", "Condition",
+                 when=T0 - timedelta(days=2))
+SADDLE = Fact("saddle_anaesthesia", "Saddle anaesthesia", "Condition/c2", "Condition",
+              when=T0 - timedelta(days=1))
+WEAK = Fact("muscle_strength_grade", "MRC grade", "Observation/o1", "Observation",
+            when=T0 - timedelta(days=1), value=4.0)
+
+
+def finding(topic: Topic, *facts: Fact, indicator: str = "warning") -> Finding:
+    return Finding(topic=topic, rule_id=f"{topic.value.upper()}-01", rule_version="1.0.0",
+                   indicator=indicator, summary="test", facts=facts)  # type: ignore[arg-type]
+
+
+def card_for(found: Finding, suggestions: int = 1) -> dict[str, Any]:
+    return {
+        "uuid": str(uuid.uuid4()),
+        "summary": found.summary,
+        "indicator": found.indicator,
+        "source": {"label": "backpain-cds",
+                   "topic": {"system": "x", "code": found.topic.value}},
+        "suggestions": [{"label": f"s{i}", "uuid": str(uuid.uuid4())}
+                        for i in range(suggestions)],
+    }
+
+
+def hook_call(*findings: Finding, at: datetime, patient: str = PATIENT,
+              service: str = SERVICE) -> HookCall:
+    evaluation = Evaluation(findings=list(findings), cards=[card_for(f) for f in findings])
+    evaluation.quality.skipped_invalid = 2
+    evaluation.quality.other_patient_dropped = 1
+    return HookCall(service_id=service, hook="patient-view", hook_instance=str(uuid.uuid4()),
+                    patient_id=patient, client_iss="https://ehr.example.org", received_at=at,
+                    evaluation=evaluation, latency_ms=12.5, data_gaps=("Observation",))
+
+
+def answer(memory: SnoozeMemory, call: HookCall) -> list[dict[str, Any]]:
+    """What the shell does on every hook call."""
+    sent = memory.suppress_snoozed(call)
+    memory.record_call(call, sent)
+    return sent
+
+
+def override(card: dict[str, Any], code: str | None, at: datetime,
+             comment: str | None = None) -> FeedbackItem:
+    return FeedbackItem(card=card["uuid"], outcome="overridden", outcome_timestamp=at,
+                        reason_system=OVERRIDE_REASON_SYSTEM if code else None,
+                        reason_code=code, user_comment=comment)
+
+
+def topics(cards: Sequence[dict[str, Any]]) -> list[str]:
+    return sorted(c["source"]["topic"]["code"] for c in cards)
+
+
+def count(store: Store, model: type[Any]) -> int:
+    with store.engine.connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(model)).scalar_one())
+
+
+@pytest.fixture
+def memory(store: Store) -> SnoozeMemory:
+    return SnoozeMemory(store)
+
+
+def test_issued_cards_are_recorded_with_rule_version_and_hashed_patient(
+        store: Store, memory: SnoozeMemory) -> None:
+    ces = finding(Topic.CAUDA_EQUINA, RETENTION, SADDLE, indicator="critical")
+    call = hook_call(ces, at=T0)
+    assert answer(memory, call) == call.evaluation.cards
+    with store.engine.connect() as conn:
+        card = conn.execute(select(IssuedCard)).one()
+        audit = conn.execute(select(AuditEvent)).one()
+    assert card.card_uuid == call.evaluation.cards[0]["uuid"]
+    assert (card.topic, card.rule_id, card.rule_version, card.indicator) == (
+        "cauda-equina", "CAUDA-EQUINA-01", "1.0.0", "critical")
+    assert card.suggestion_uuids == [call.evaluation.cards[0]["suggestions"][0]["uuid"]]
+    assert len(card.fingerprint) == 2
+    assert card.patient_hash == store.hasher.patient(PATIENT) != PATIENT
+    assert card.issued_at == T0
+    assert audit.client_iss == "https://ehr.example.org"
+    assert audit.cards[0]["ruleVersion"] == "1.0.0" and audit.suppressed == []
+    assert audit.quality["skippedInvalid"] == 2
+    assert audit.quality["otherPatientDropped"] == 1
+    assert audit.quality["dataGaps"] == ["Observation"]
+    assert audit.latency_ms == 12.5
+
+
+def test_snooze_hides_the_topic_for_that_patient_until_it_expires(
+        store: Store, memory: SnoozeMemory, clock: FakeClock) -> None:
+    fracture = finding(Topic.FRACTURE, SADDLE)
+    imaging = finding(Topic.IMAGING_NOT_INDICATED)
+    first = hook_call(fracture, imaging, at=T0)
+    answer(memory, first)
+    clock.now = T0 + timedelta(minutes=1)
+    result = store.add_feedback(SERVICE, [override(first.evaluation.cards[0],
+                                                   "already-assessed", clock.now)])
+    assert (result.stored, result.snoozes) == (1, 1)
+
+    later = hook_call(fracture, imaging, at=T0 + timedelta(days=29))
+    assert topics(answer(memory, later)) == ["imaging-not-indicated"]
+    # another patient, and another service (hook) for the same patient
+    assert topics(answer(memory, hook_call(fracture, at=T0 + timedelta(days=1),
+                                           patient="someone-else"))) == ["fracture"]
+    assert topics(answer(memory, hook_call(fracture, at=T0 + timedelta(days=1),
+                                           service="back-pain-order-select"))) == []
+    expired = hook_call(fracture, imaging, at=T0 + timedelta(days=30, minutes=2))
+    assert topics(answer(memory, expired)) == ["fracture", "imaging-not-indicated"]
+
+    with store.engine.connect() as conn:
+        audits = conn.execute(select(AuditEvent).order_by(AuditEvent.received_at)).all()
+    suppressed = [[s["topic"] for s in a.suppressed] for a in audits]
+    assert suppressed == [[], [], ["fracture"], ["fracture"], []]
+
+
+def test_a_new_fact_breaks_the_snooze(store: Store, memory: SnoozeMemory,
+                                      clock: FakeClock) -> None:
+    before = finding(Topic.CAUDA_EQUINA, RETENTION)
+    first = hook_call(before, at=T0)
+    answer(memory, first)
+    store.add_feedback(SERVICE, [override(first.evaluation.cards[0], "already-assessed", T0)])
+
+    same = hook_call(before, at=T0 + timedelta(hours=1))
+    assert answer(memory, same) == []
+    worse = hook_call(finding(Topic.CAUDA_EQUINA, RETENTION, SADDLE), at=T0 + timedelta(hours=2))
+    assert topics(answer(memory, worse)) == ["cauda-equina"]
+    # fewer facts than the snoozed card saw: nothing new, still snoozed
+    assert answer(memory, hook_call(finding(Topic.CAUDA_EQUINA), at=T0 + timedelta(hours=3))) == []
+
+
+def test_a_changed_value_breaks_the_snooze(store: Store, memory: SnoozeMemory) -> None:
+    deficit = finding(Topic.PROGRESSIVE_NEUROLOGICAL_DEFICIT, WEAK)
+    first = hook_call(deficit, at=T0)
+    answer(memory, first)
+    store.add_feedback(SERVICE, [override(first.evaluation.cards[0], "managed-elsewhere", T0)])
+    assert answer(memory, hook_call(deficit, at=T0 + timedelta(days=1))) == []
+    weaker = finding(Topic.PROGRESSIVE_NEUROLOGICAL_DEFICIT, replace(WEAK, value=2.0))
+    assert len(answer(memory, hook_call(weaker, at=T0 + timedelta(days=1)))) == 1
+
+
+def test_critical_cards_snooze_for_24_hours_at_most(store: Store, memory: SnoozeMemory,
+                                                    clock: FakeClock) -> None:
+    ces = finding(Topic.CAUDA_EQUINA, RETENTION, indicator="critical")
+    first = hook_call(ces, at=T0)
+    answer(memory, first)
+    clock.now = T0
+    store.add_feedback(SERVICE, [override(first.evaluation.cards[0], "patient-declined", T0)])
+    with store.engine.connect() as conn:
+        snooze = conn.execute(select(Snooze)).one()
+    assert snooze.expires_at - snooze.created_at == timedelta(hours=24)
+    assert answer(memory, hook_call(ces, at=T0 + timedelta(hours=23, minutes=59))) == []
+    assert len(answer(memory, hook_call(ces, at=T0 + timedelta(hours=24)))) == 1
+
+
+def test_overrides_without_a_snooze_reason_do_not_snooze(store: Store,
+                                                         memory: SnoozeMemory) -> None:
+    fracture = finding(Topic.FRACTURE, SADDLE)
+    first = hook_call(fracture, at=T0)
+    answer(memory, first)
+    card = first.evaluation.cards[0]
+    result = store.add_feedback(SERVICE, [
+        override(card, "not-applicable", T0),
+        override(card, None, T0 + timedelta(seconds=1), comment="seen in clinic"),
+        FeedbackItem(card=card["uuid"], outcome="overridden", outcome_timestamp=T0,
+                     reason_system="http://other.example/reasons", reason_code="already-assessed"),
+    ])
+    assert (result.stored, result.snoozes) == (3, 0)
+    assert len(answer(memory, hook_call(fracture, at=T0 + timedelta(hours=1)))) == 1
+
+
+def test_feedback_is_stored_once(store: Store, memory: SnoozeMemory) -> None:
+    call = hook_call(finding(Topic.FRACTURE, SADDLE), at=T0)
+    answer(memory, call)
+    card = call.evaluation.cards[0]
+    accepted = FeedbackItem(card=card["uuid"], outcome="accepted", outcome_timestamp=T0,
+                            accepted_suggestions=(card["suggestions"][0]["uuid"],))
+    snoozing = override(card, "already-assessed", T0, comment="discussed")
+    first = store.add_feedback(SERVICE, [accepted, snoozing])
+    again = store.add_feedback(SERVICE, [accepted, snoozing])
+    assert (first.stored, first.duplicates, first.snoozes) == (2, 0, 1)
+    assert (again.stored, again.duplicates, again.snoozes) == (0, 2, 0)
+    # same timestamp, different reason: a different entry
+    assert store.add_feedback(SERVICE, [override(card, "not-applicable", T0)]).stored == 1
+    assert (count(store, Feedback), count(store, Snooze)) == (3, 1)
+
+
+def test_feedback_on_cards_never_issued_by_this_service_is_refused_whole(
+        store: Store, memory: SnoozeMemory) -> None:
+    call = hook_call(finding(Topic.FRACTURE, SADDLE), at=T0)
+    answer(memory, call)
+    card = call.evaluation.cards[0]
+    never = {"uuid": str(uuid.uuid4())}
+    with pytest.raises(UnknownCards) as refused:
+        store.add_feedback(SERVICE, [override(card, "not-applicable", T0),
+                                     override(never, "not-applicable", T0)])
+    assert refused.value.cards == (never["uuid"],)
+    with pytest.raises(UnknownCards):
+        store.add_feedback("back-pain-order-sign", [override(card, "not-applicable", T0)])
+    with pytest.raises(InvalidFeedback):
+        store.add_feedback(SERVICE, [FeedbackItem(
+            card=card["uuid"], outcome="accepted", outcome_timestamp=T0,
+            accepted_suggestions=(str(uuid.uuid4()),))])
+    assert count(store, Feedback) == 0
+
+
+def test_purge_keeps_recent_audit_and_live_snoozes(store: Store, memory: SnoozeMemory,
+                                                   clock: FakeClock) -> None:
+    old = hook_call(finding(Topic.FRACTURE, SADDLE), at=T0 - timedelta(days=401))
+    answer(memory, old)
+    recent = hook_call(finding(Topic.FRACTURE, SADDLE), at=T0 - timedelta(days=1))
+    answer(memory, recent)
+    clock.now = T0 - timedelta(days=40)
+    store.add_feedback(SERVICE, [override(old.evaluation.cards[0], "already-assessed", clock.now)])
+    clock.now = T0 - timedelta(days=1)
+    store.add_feedback(SERVICE, [override(recent.evaluation.cards[0], "already-assessed",
+                                          clock.now)])
+    store.claim_jti("spent", T0 - timedelta(minutes=1))
+    store.claim_jti("live", T0 + timedelta(minutes=1))
+
+    assert store.purge(400, now=T0) == {"audit_event": 1, "seen_jti": 1, "snooze": 1}
+    assert (count(store, AuditEvent), count(store, Snooze)) == (1, 1)
+    assert count(store, IssuedCard) == 2  # governance keeps what was issued
+    assert store.claim_jti("live", T0 + timedelta(minutes=1)) is False
