@@ -12,6 +12,8 @@ SHARED = ROOT.parent / "shared"
 SYNTHEA_DIR = SHARED / "data" / "synthea-r4"
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
+pytest_plugins = ["tests.log_guard"]
+
 
 def require(condition: bool, component: str) -> None:
     """Skip when a real component is unavailable locally; fail instead under CI=true."""

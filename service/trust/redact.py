@@ -45,8 +45,18 @@ def redact(text: str) -> str:
     return text
 
 
+_redactions = 0
+
+
+def redaction_count() -> int:
+    """How many records had to be scrubbed so far (the tests' log guard watches it)."""
+    return _redactions
+
+
 def redact_record(record: logging.LogRecord) -> None:
     """Scrub a record in place (message, exception, stack, string extras)."""
+    global _redactions
+    changed = False
     try:
         message = record.getMessage()
     except Exception:  # a broken format string is logging's problem, not ours
@@ -54,23 +64,28 @@ def redact_record(record: logging.LogRecord) -> None:
     if message is not None:
         cleaned = redact(message)
         if cleaned != message:
-            record.msg = cleaned
-            record.args = None
+            record.msg, record.args, changed = cleaned, None, True
     if record.exc_info and record.exc_info[0] is not None:
         text = record.exc_text or "".join(traceback.format_exception(*record.exc_info))
         cleaned = redact(text)
         if cleaned != text:
-            record.exc_info = None
-            record.exc_text = cleaned.rstrip("\n")
+            record.exc_info, record.exc_text, changed = None, cleaned.rstrip("\n"), True
     elif record.exc_text:
-        record.exc_text = redact(record.exc_text)
+        cleaned = redact(record.exc_text)
+        if cleaned != record.exc_text:
+            record.exc_text, changed = cleaned, True
     if record.stack_info:
-        record.stack_info = redact(record.stack_info)
+        cleaned = redact(record.stack_info)
+        if cleaned != record.stack_info:
+            record.stack_info, changed = cleaned, True
     for name, value in list(vars(record).items()):
         if name not in _STANDARD_ATTRS and isinstance(value, str):
             cleaned = redact(value)
             if cleaned != value:
                 setattr(record, name, cleaned)
+                changed = True
+    if changed:
+        _redactions += 1
 
 
 class RedactingFilter(logging.Filter):
