@@ -1,17 +1,26 @@
 """One evaluation: resources -> patient record -> rule families -> findings -> cards.
 
-PLACEHOLDER: the signatures below are the contract the HTTP shell, the samples and the
-CLI code against. The clinical-core work replaces the body of :func:`evaluate`.
+PATHWAY.md fixes the composition: adults with back-pain context only; red-flag families
+on every hook (critical ones are never suppressed); then the pathway rules, which stand
+down when a red flag fired; one card per topic, most urgent first.
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from cds_rules.model import DataQuality, Finding
+from cds_rules.cards import build_card, group_by_topic, minimal_card
+from cds_rules.catalogue import RULES
+from cds_rules.model import RED_FLAG_TOPICS, DataQuality, Finding, PatientRecord
+from cds_rules.rules.base import RuleContext
+from cds_rules.rules.context import has_context
 from cds_rules.settings import DEFAULT_SETTINGS, RuleSettings
+
+log = logging.getLogger(__name__)
+ADULT_AGE = 18
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,4 +57,59 @@ def evaluate(
     request: HookRequest, now: datetime, settings: RuleSettings = DEFAULT_SETTINGS
 ) -> Evaluation:
     """Evaluate one hook call. ``now`` must be timezone-aware."""
-    return Evaluation()
+    from cds_rules.record import build_record  # the record builder (cds_rules/record.py)
+
+    record = build_record(request, now, settings)
+    return evaluate_record(record, request.hook, settings, request.selections,
+                           request.encounter_id)
+
+
+def evaluate_record(
+    record: PatientRecord,
+    hook: str,
+    settings: RuleSettings = DEFAULT_SETTINGS,
+    selections: tuple[str, ...] = (),
+    encounter_id: str | None = None,
+) -> Evaluation:
+    """Run the rules over a built record (the unit-test seam: no FHIR parsing here)."""
+    result = Evaluation(quality=record.quality)
+    age = record.age
+    if age is None or age < ADULT_AGE or not has_context(record, hook, selections):
+        return result
+    findings = run_rules(record, hook, settings, selections)
+    shown = [f for f in findings if settings.enabled(f.topic)]
+    result.findings = shown
+    for group in group_by_topic(shown):
+        try:
+            result.cards.append(build_card(group, record, settings, encounter_id))
+        except Exception:  # a card that cannot be built must not sink the others
+            log.exception("card for topic %s could not be built", group[0].topic.value)
+            result.cards.append(minimal_card(group, record))
+    return result
+
+
+def run_rules(
+    record: PatientRecord,
+    hook: str,
+    settings: RuleSettings,
+    selections: tuple[str, ...] = (),
+) -> list[Finding]:
+    """Every finding, red flags first. Red-flag families run even when switched off at the
+    site (their findings still keep the pathway rules quiet, never shown); a switched-off
+    pathway family neither shows nor silences anything."""
+    ctx = RuleContext(hook=hook, settings=settings, selections=selections)
+    for phase in ("red-flag", "pathway"):
+        for rule in RULES:
+            if rule.phase != phase:
+                continue
+            if rule.topic not in RED_FLAG_TOPICS and not settings.enabled(rule.topic):
+                continue
+            try:
+                finding = rule.evaluate(record, ctx)
+            except Exception:  # tolerate messy data: one rule's failure is logged, not fatal
+                log.exception("rule %s failed", rule.id)
+                record.quality.data_gaps.append(f"rule {rule.id} could not be evaluated")
+                continue
+            if finding is not None:
+                ctx.findings.append(finding)
+    return ctx.findings

@@ -33,6 +33,14 @@ class RuleSettings:
     malignancy_age: int = 50  # guideline (ACP 2011)
     myeloma_screen_age: int = 60
     back_pain_context_days: int = 365  # a back-pain diagnosis older than this is not context
+    no_improvement_days: int = 28  # guideline (ACP 2011): "failure to improve after 1 month"
+    severe_weakness_mrc_grade: int = 3  # ours: MRC grade at or below this is a severe deficit
+    recent_risk_days: int = 90  # ours: an infection or spinal procedure this recent is a risk
+    recent_order_days: int = 7  # ours: a lab/referral completed this recently is not re-suggested
+    severe_pain_score: int = 7  # ours: pain 0-10 at or above this is "severe"
+    spa_max_onset_age: int = 45  # guideline (NICE NG65): back pain began before this age
+    spa_min_duration_days: int = 90  # guideline (NICE NG65): lasting longer than 3 months
+    spa_early_onset_age: int = 35  # guideline (NICE NG65): feature "onset before 35"
     disabled_topics: frozenset[Topic] = field(default_factory=frozenset)
 
     def enabled(self, topic: Topic) -> bool:
@@ -40,3 +48,26 @@ class RuleSettings:
 
 
 DEFAULT_SETTINGS = RuleSettings()
+
+# Thresholds that are our choice, not a guideline's: a card that relies on one discloses
+# it by its environment variable (``BACKPAIN_CDS_<NAME>``) and value (safety principle 6).
+OUR_THRESHOLDS: dict[str, str] = {
+    "fever_celsius": "fever threshold (°C)",
+    "fever_window_days": "fever counts within (days)",
+    "cauda_equina_window_days": "a neurological sign counts as new within (days)",
+    "long_term_steroid_days": "systemic steroids count as long-term after (days)",
+    "repeat_imaging_window_days": "a spine MRI/CT is recent within (days)",
+    "emg_min_leg_symptom_days": "leg symptoms must persist before EMG/NCS (days)",
+    "weight_loss_percent": "significant weight loss (%)",
+    "weight_loss_window_days": "weight-loss window (days)",
+    "fracture_age": "fracture-risk age (years, above)",
+    "severe_weakness_mrc_grade": "severe weakness at MRC grade (at or below)",
+    "recent_risk_days": "infection or spinal procedure counts as recent within (days)",
+    "recent_order_days": "a completed test/referral is reused within (days)",
+    "severe_pain_score": "severe pain score (0-10, at or above)",
+}
+
+
+def env_name(setting: str) -> str:
+    """The environment variable that configures a :class:`RuleSettings` field."""
+    return "BACKPAIN_CDS_" + setting.upper()

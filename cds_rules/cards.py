@@ -1,0 +1,231 @@
+"""Findings -> CDS Hooks 2.0.1 cards (plain, wire-ready dicts).
+
+One card per topic: the findings of a topic are merged (most urgent indicator, union of
+facts, reasons, suggestions). Every card says why (each fired fact with when and which
+resource), what to do, which of our own thresholds it used, what data could not be read,
+and the evidence with version and strength. Nothing empty is ever emitted: an optional
+field without a value is left out.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from cds_rules import orders, override_reasons
+from cds_rules.catalogue import BY_ID, TOPIC_ORDER
+from cds_rules.evidence import SOURCES, Source
+from cds_rules.model import (
+    INDICATOR_RANK,
+    TOPIC_SYSTEM,
+    Fact,
+    Finding,
+    Order,
+    PatientRecord,
+    Recommendation,
+    Topic,
+)
+from cds_rules.rules.base import unique_facts
+from cds_rules.settings import OUR_THRESHOLDS, RuleSettings, env_name
+
+SUMMARY_LIMIT = 139  # CDS Hooks: summary < 140 characters
+SOURCE_LABEL = "backpain-cds"
+PRIORITY_RANK = {"stat": 0, "asap": 1, "urgent": 2, "routine": 3}
+TOPIC_DISPLAY: dict[Topic, str] = {
+    Topic.CAUDA_EQUINA: "Cauda equina syndrome",
+    Topic.SPINAL_CORD_COMPRESSION: "Spinal cord compression",
+    Topic.PROGRESSIVE_NEUROLOGICAL_DEFICIT: "Progressive neurological deficit",
+    Topic.MALIGNANCY: "Possible spinal malignancy",
+    Topic.INFECTION: "Possible spinal infection",
+    Topic.FRACTURE: "Possible vertebral fracture",
+    Topic.INFLAMMATORY_BACK_PAIN: "Inflammatory back pain",
+    Topic.VISCERAL_OR_VASCULAR: "Visceral or vascular cause",
+    Topic.IMAGING_NOT_INDICATED: "Spine imaging not indicated",
+    Topic.IMAGING_INDICATED: "Spine imaging indicated",
+    Topic.REPEAT_IMAGING: "Repeat spine imaging",
+    Topic.ELECTRODIAGNOSTIC_TESTING: "Electrodiagnostic testing",
+    Topic.CONSERVATIVE_CARE: "Conservative care",
+}
+
+
+def group_by_topic(findings: Iterable[Finding]) -> list[list[Finding]]:
+    """Findings grouped per topic, most urgent group first (ties: CLINICAL.md order);
+    within a group, the most urgent finding first."""
+    groups: dict[Topic, list[Finding]] = {}
+    for finding in findings:
+        groups.setdefault(finding.topic, []).append(finding)
+    for group in groups.values():
+        group.sort(key=lambda f: INDICATOR_RANK[f.indicator])
+    return sorted(groups.values(),
+                  key=lambda g: (INDICATOR_RANK[g[0].indicator], TOPIC_ORDER[g[0].topic]))
+
+
+def build_card(
+    findings: Sequence[Finding],
+    record: PatientRecord,
+    settings: RuleSettings,
+    encounter_id: str | None = None,
+) -> dict[str, Any]:
+    """The card of one topic from its findings (most urgent first)."""
+    lead = findings[0]
+    sources = _sources(findings)
+    facts = unique_facts(f for finding in findings for f in finding.facts)
+    suggestions, already = _suggestions(findings, facts, record, settings, encounter_id)
+    card: dict[str, Any] = {
+        "uuid": str(uuid.uuid4()),
+        "summary": _clip(lead.summary),
+        "indicator": lead.indicator,
+        "detail": _detail(findings, facts, sources, already, record),
+        "source": {
+            "label": SOURCE_LABEL + (f" · {sources[0].short}" if sources else ""),
+            "topic": {"system": TOPIC_SYSTEM, "code": lead.topic.value,
+                      "display": TOPIC_DISPLAY[lead.topic]},
+        },
+        "overrideReasons": override_reasons.codings(),
+    }
+    if sources:
+        card["source"]["url"] = sources[0].url
+        card["links"] = [{"label": f"{s.short} ({s.version})"[:80], "url": s.url,
+                          "type": "absolute"} for s in _unique_urls(sources)]
+    if suggestions:
+        card["suggestions"] = suggestions
+        card["selectionBehavior"] = "any"
+    return card
+
+
+def minimal_card(findings: Sequence[Finding], record: PatientRecord) -> dict[str, Any]:
+    """A card without suggestions or links, for when the full card cannot be built: an
+    emergency must still reach the clinician."""
+    lead = findings[0]
+    facts = unique_facts(f for finding in findings for f in finding.facts)
+    lines = ["**Why**", "", *(f"- {fact.describe(record.now)}" for fact in facts),
+             *(f"- {r}" for finding in findings for r in finding.reasons)]
+    return {
+        "uuid": str(uuid.uuid4()),
+        "summary": _clip(lead.summary),
+        "indicator": lead.indicator,
+        "detail": "\n".join(lines),
+        "source": {"label": SOURCE_LABEL,
+                   "topic": {"system": TOPIC_SYSTEM, "code": lead.topic.value,
+                             "display": TOPIC_DISPLAY[lead.topic]}},
+        "overrideReasons": override_reasons.codings(),
+    }
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= SUMMARY_LIMIT else text[: SUMMARY_LIMIT - 1].rstrip() + "…"
+
+
+def _sources(findings: Sequence[Finding]) -> list[Source]:
+    keys: list[str] = []
+    for finding in findings:
+        rule = BY_ID.get(finding.rule_id)
+        if rule is not None:
+            keys.extend(rule.evidence)
+    return [SOURCES[k] for k in dict.fromkeys(keys)]
+
+
+def _unique_urls(sources: Sequence[Source]) -> list[Source]:
+    seen: dict[str, Source] = {}
+    for s in sources:
+        seen.setdefault(s.url, s)
+    return list(seen.values())
+
+
+def _detail(findings: Sequence[Finding], facts: Sequence[Fact], sources: Sequence[Source],
+            already: Sequence[str], record: PatientRecord) -> str:
+    lines = ["**Why**", ""]
+    lines += [f"- {fact.describe(record.now)}" for fact in facts]
+    for finding in findings:
+        lines += [f"- {reason}" for reason in finding.reasons]
+    lines += ["", "**What to do**", ""]
+    advice: list[str] = []
+    for finding in findings:
+        rule = BY_ID.get(finding.rule_id)
+        if rule is not None:
+            advice.extend(rule.advice)
+    lines += [f"- {line}" for line in dict.fromkeys(advice)]
+    lines += [f"- Already ordered or recently done, not suggested again: `{ref}`"
+              for ref in already]
+    thresholds = dict(t for finding in findings for t in finding.thresholds)
+    if thresholds:
+        lines += ["", "**Thresholds we chose** (site-configurable, not from a guideline)", ""]
+        lines += [f"- {OUR_THRESHOLDS.get(name, name)}: `{env_name(name)}` = {value}"
+                  for name, value in thresholds.items()]
+    gaps = list(dict.fromkeys(record.quality.data_gaps))
+    if gaps:
+        lines += ["", f"**Could not read:** {'; '.join(gaps)}; this card may be incomplete."]
+    if sources:
+        lines += ["", "**Evidence**", ""]
+        lines += [f"- [{s.citation()}]({s.url})" for s in sources]
+    rules = ", ".join(f"{f.rule_id} v{f.rule_version}" for f in findings)
+    lines += ["", f"_Rule {rules}._"]
+    return "\n".join(lines)
+
+
+def _merged_recommendations(findings: Sequence[Finding]) -> list[Recommendation]:
+    """One recommendation per order key: the most urgent priority; at most one recommended."""
+    merged: dict[str, Recommendation] = {}
+    for finding in findings:
+        for rec in finding.recommendations:
+            old = merged.get(rec.order)
+            if old is None:
+                merged[rec.order] = rec
+            else:
+                priority = min(old.priority, rec.priority, key=PRIORITY_RANK.__getitem__)
+                merged[rec.order] = Recommendation(rec.order, priority,
+                                                   old.recommended or rec.recommended)
+    chosen = False
+    result: list[Recommendation] = []
+    for rec in merged.values():
+        recommended = rec.recommended and not chosen
+        chosen = chosen or recommended
+        result.append(Recommendation(rec.order, rec.priority, recommended))
+    return result
+
+
+def _suggestions(
+    findings: Sequence[Finding],
+    facts: Sequence[Fact],
+    record: PatientRecord,
+    settings: RuleSettings,
+    encounter_id: str | None,
+) -> tuple[list[dict[str, Any]], list[str]]:
+    suggestions: list[dict[str, Any]] = []
+    already: list[str] = []
+    drafts: list[Order] = list({o.resource_id or o.source: o for finding in findings
+                                for o in finding.delete_drafts}.values())
+    for index, draft in enumerate(drafts):
+        ref = draft.resource_id or draft.source
+        removal: dict[str, Any] = {
+            "uuid": str(uuid.uuid4()),
+            "label": _clip(f"Remove the draft order: {draft.display}"),
+            "actions": [{"type": "delete",
+                         "description": f"Remove the draft order {draft.display} ({ref})",
+                         "resourceId": ref}],
+        }
+        if index == 0:
+            removal["isRecommended"] = True
+        suggestions.append(removal)
+    recommended_taken = bool(drafts)
+    for rec in _merged_recommendations(findings):
+        dupes = orders.duplicates(record, rec.order, settings)
+        if dupes:
+            already.extend(dupes)
+            continue
+        actions = [
+            {"type": "create",
+             "description": f"Order {spec.display} ({rec.priority})",
+             "resource": orders.service_request(spec, rec, record.patient_id, encounter_id,
+                                                facts, record.now)}
+            for spec in orders.parts(rec.order)
+        ]
+        suggestion: dict[str, Any] = {"uuid": str(uuid.uuid4()),
+                                      "label": _clip(orders.label(rec.order)),
+                                      "actions": actions}
+        if rec.recommended and not recommended_taken:
+            suggestion["isRecommended"] = True
+            recommended_taken = True
+        suggestions.append(suggestion)
+    return suggestions, list(dict.fromkeys(already))

@@ -1,0 +1,119 @@
+"""The sources behind the rules (CLINICAL.md "Evidence"), each with its version and, where
+the source grades it, the strength of its recommendation and the quality of its evidence.
+
+Every rule names its sources by key; every card lists them (with version and strength)
+and links to them. Keys are stable: audit and feedback refer to them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    key: str
+    title: str
+    short: str  # for card labels and links
+    version: str  # edition, year or revision
+    url: str  # https, the guideline itself or its DOI
+    strength: str = ""  # strength of recommendation / level of evidence, where graded
+
+    def citation(self) -> str:
+        text = f"{self.title} ({self.version})"
+        return f"{text}: {self.strength}" if self.strength else text
+
+
+_SOURCES = (
+    Source("nice-ng59", "NICE NG59 Low back pain and sciatica in over 16s: assessment and "
+           "management, recs 1.1.1-1.1.6", "NICE NG59", "2016, updated 2020",
+           "https://www.nice.org.uk/guidance/ng59",
+           "NICE recommendation ('offer' / 'do not routinely offer': strong)"),
+    Source("nice-qs155", "NICE QS155 Low back pain and sciatica in over 16s (quality standard)",
+           "NICE QS155", "2017", "https://www.nice.org.uk/guidance/qs155"),
+    Source("nice-cks-sciatica", "NICE CKS Sciatica (lumbar radiculopathy): red flag symptoms "
+           "and signs", "NICE CKS sciatica", "2018 cauda equina update",
+           "https://cks.nice.org.uk/topics/sciatica-lumbar-radiculopathy/",
+           "consensus summary of national guidance"),
+    Source("girft-ces", "GIRFT National Suspected Cauda Equina Syndrome pathway",
+           "GIRFT CES pathway", "2023",
+           "https://gettingitrightfirsttime.co.uk/pathway-supports-clinicians-to-diagnose-and-"
+           "treat-cauda-equina-syndrome-without-delay/",
+           "national multidisciplinary consensus pathway"),
+    Source("sbns-bass-ces", "SBNS / BASS Standards of care for investigation and management "
+           "of cauda equina syndrome", "SBNS/BASS CES standards", "2018",
+           "https://www.sbns.org.uk/", "professional consensus standard"),
+    Source("acp-aps-2007", "Chou R et al. Diagnosis and treatment of low back pain: ACP/APS "
+           "guideline, Ann Intern Med 2007;147:478 (recs 2-4)", "ACP/APS 2007", "2007",
+           "https://doi.org/10.7326/0003-4819-147-7-200710020-00006",
+           "rec. 2: strong recommendation, moderate-quality evidence; rec. 3: strong, "
+           "moderate-quality; rec. 4: strong, moderate-quality"),
+    Source("acp-2011", "Chou R et al. Diagnostic imaging for low back pain: advice for "
+           "high-value health care, Ann Intern Med 2011;154:181 (table 2)", "ACP 2011", "2011",
+           "https://doi.org/10.7326/0003-4819-154-3-201102010-00008",
+           "high-value care advice based on the ACP/APS 2007 strong recommendations"),
+    Source("acp-2017", "Qaseem A et al. Noninvasive treatments for acute, subacute and "
+           "chronic low back pain: ACP guideline, Ann Intern Med 2017;166:514", "ACP 2017",
+           "2017", "https://doi.org/10.7326/M16-2367",
+           "rec. 1 (superficial heat, non-drug first): strong recommendation, "
+           "low-quality evidence; rec. 2 (exercise for chronic pain): strong, "
+           "low-quality"),
+    Source("acr-ac-lbp", "ACR Appropriateness Criteria Low Back Pain (Hutchins TA et al., "
+           "J Am Coll Radiol 2021;18(11S):S361), variants 1-7", "ACR AC low back pain",
+           "2021 revision",
+           "https://acsearch.acr.org/list/GetAppendix?PanelName=Neurologic&TopicId=141",
+           "appropriateness ratings (usually appropriate / may be appropriate / usually "
+           "not appropriate), RAND/UCLA method with GRADE evidence review"),
+    Source("cw-imaging", "Choosing Wisely: imaging for low back pain in the first six weeks "
+           "(AAFP, NASS, ACR)", "Choosing Wisely imaging", "AAFP 2012, NASS 2013, ACR 2012",
+           "https://www.choosingwisely.org/", "specialty society recommendation"),
+    Source("cw-aanem", "Choosing Wisely, AANEM: EMG and nerve conduction studies together; "
+           "no dermatomal SEPs for radiculopathy", "AANEM Choosing Wisely", "2015",
+           "https://www.choosingwisely.org/", "specialty society recommendation"),
+    Source("cw-nass-emg", "Choosing Wisely, NASS: no EMG/NCS for isolated axial back pain",
+           "NASS Choosing Wisely", "2013", "https://www.choosingwisely.org/",
+           "specialty society recommendation"),
+    Source("cw-nonspinal", "Choosing Wisely: exclude non-spinal causes of back pain (AAFP); "
+           "known aortic aneurysm", "Choosing Wisely non-spinal causes", "2012",
+           "https://www.choosingwisely.org/", "specialty society recommendation"),
+    Source("nass-disc-2014", "Kreiner DS et al. NASS guideline: lumbar disc herniation with "
+           "radiculopathy, Spine J 2014;14:180", "NASS disc herniation", "2014",
+           "https://doi.org/10.1016/j.spinee.2013.08.003",
+           "graded evidence-based guideline (MRI as the test of choice to confirm disc "
+           "herniation in a surgical candidate)"),
+    Source("nice-ng65", "NICE NG65 Spondyloarthritis in over 16s: diagnosis and management",
+           "NICE NG65", "2017", "https://www.nice.org.uk/guidance/ng65",
+           "NICE recommendation (referral criteria)"),
+    Source("nice-ng12", "NICE NG12 Suspected cancer: recognition and referral", "NICE NG12",
+           "2015, updated 2023", "https://www.nice.org.uk/guidance/ng12",
+           "NICE recommendation (positive predictive value ≥ 3 % threshold)"),
+    Source("nice-ng234", "NICE NG234 Spinal metastases and metastatic spinal cord "
+           "compression (replaced CG75)", "NICE NG234", "2023",
+           "https://www.nice.org.uk/guidance/ng234",
+           "NICE recommendation: immediate contact if neurological symptoms"),
+    Source("nhs-spinal-emergency", "NHS emergency spinal pathways (suspected spinal cord "
+           "compression: same-day specialist assessment and MRI)", "NHS spinal emergencies",
+           "2023", "https://www.nice.org.uk/guidance/ng234",
+           "national pathway (consensus)"),
+    Source("downie-2013", "Downie A et al. Red flags to screen for malignancy and fracture "
+           "in low back pain, BMJ 2013;347:f7095", "Downie BMJ 2013", "2013",
+           "https://doi.org/10.1136/bmj.f7095",
+           "systematic review: history of cancer raises the probability of malignancy "
+           "(post-test probability 33 %); most other red flags are weak alone"),
+    Source("henschke-2009", "Henschke N et al. Prevalence of and screening for serious "
+           "spinal pathology in 1,172 primary-care patients, Arthritis Rheum 2009;60:3072",
+           "Henschke 2009", "2009", "https://doi.org/10.1002/art.24853",
+           "prospective cohort: older age, prolonged steroids, significant trauma "
+           "predict fracture"),
+    Source("cho-aanem-2010", "Cho SC et al. AANEM evidence-based review: electrodiagnostic "
+           "testing for lumbosacral radiculopathy, Muscle Nerve 2010;42:276", "Cho 2010",
+           "2010", "https://doi.org/10.1002/mus.21759",
+           "systematic evidence review (class II-III studies)"),
+)
+
+SOURCES: dict[str, Source] = {s.key: s for s in _SOURCES}
+
+
+def source(key: str) -> Source:
+    """The source of ``key``; a rule naming an unknown key fails at import (catalogue)."""
+    return SOURCES[key]

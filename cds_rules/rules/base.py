@@ -1,0 +1,114 @@
+"""What every rule is: an identified, versioned, evidence-backed predicate over the record."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Literal
+
+from cds_rules.model import (
+    HOOKS,
+    RED_FLAG_TOPICS,
+    Fact,
+    Finding,
+    Indicator,
+    Order,
+    PatientRecord,
+    Recommendation,
+    Topic,
+)
+from cds_rules.settings import RuleSettings
+
+
+@dataclass(slots=True)
+class RuleContext:
+    """What a rule may know beyond the record: the hook, the settings, earlier findings.
+
+    ``findings`` holds the findings of every rule evaluated so far (red-flag families run
+    first), so that pathway rules can stand down when a red flag fired.
+    ``selections``: on order-select, the draft orders being selected (relative refs).
+    """
+
+    hook: str
+    settings: RuleSettings
+    selections: tuple[str, ...] = ()
+    findings: list[Finding] = field(default_factory=list)
+
+    def fired(self, *topics: Topic) -> bool:
+        wanted = set(topics)
+        return any(f.topic in wanted for f in self.findings)
+
+    @property
+    def red_flag_fired(self) -> bool:
+        return any(f.topic in RED_FLAG_TOPICS for f in self.findings)
+
+
+Check = Callable[[PatientRecord, RuleContext, "Rule"], Finding | None]
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """One recommendation of the guideline turned into a check (one artefact each).
+
+    ``id`` is stable; ``version`` (semver) is bumped whenever logic, a threshold or the
+    evidence changes. ``indicators``: the indicators this rule can produce (catalogue).
+    ``advice``: the "What to do" lines of its card. ``phase``: red flags run before the
+    pathway rules, which may depend on them.
+    """
+
+    id: str
+    version: str
+    topic: Topic
+    title: str
+    indicators: tuple[Indicator, ...]
+    evidence: tuple[str, ...]
+    advice: tuple[str, ...]
+    check: Check
+    hooks: tuple[str, ...] = HOOKS
+    phase: Literal["red-flag", "pathway"] = "red-flag"
+
+    def evaluate(self, record: PatientRecord, ctx: RuleContext) -> Finding | None:
+        if ctx.hook not in self.hooks:
+            return None
+        return self.check(record, ctx, self)
+
+    def finding(
+        self,
+        indicator: Indicator,
+        summary: str,
+        facts: Iterable[Fact],
+        reasons: Iterable[str] = (),
+        recommendations: Iterable[Recommendation] = (),
+        thresholds: Iterable[tuple[str, str]] = (),
+        delete_drafts: Iterable[Order] = (),
+    ) -> Finding:
+        """A finding of this rule; facts are de-duplicated, first occurrence kept."""
+        return Finding(
+            topic=self.topic,
+            rule_id=self.id,
+            rule_version=self.version,
+            indicator=indicator,
+            summary=summary,
+            facts=unique_facts(facts),
+            reasons=tuple(dict.fromkeys(reasons)),
+            recommendations=tuple(recommendations),
+            delete_drafts=tuple(delete_drafts),
+            thresholds=tuple(dict.fromkeys(thresholds)),
+        )
+
+
+def unique_facts(facts: Iterable[Fact]) -> tuple[Fact, ...]:
+    seen: set[tuple[str, str, str]] = set()
+    kept: list[Fact] = []
+    for fact in facts:
+        key = (fact.source, fact.concept, fact.code)
+        if key not in seen:
+            seen.add(key)
+            kept.append(fact)
+    return tuple(kept)
+
+
+def threshold(settings: RuleSettings, name: str) -> tuple[str, str]:
+    """A (setting name, value) pair for :attr:`Finding.thresholds`."""
+    return (name, f"{getattr(settings, name):g}" if isinstance(getattr(settings, name), float)
+            else str(getattr(settings, name)))

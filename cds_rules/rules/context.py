@@ -1,0 +1,271 @@
+"""Clinical facts shared by several families: back-pain context and onset, leg symptoms,
+laterality, neurological signs, fever, steroids, weight loss.
+
+Each helper returns the facts that make the statement true (empty when it is false), so a
+rule can both decide and say why. Windows count back from ``record.now``.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+
+from cds_rules.model import ORDER_HOOKS, Fact, FactStatus, Order, PatientRecord
+from cds_rules.settings import RuleSettings
+
+# PATHWAY.md 2: current facts of these concepts put the record in a back-pain context.
+BACK_PAIN_CONTEXT = (
+    "low_back_pain",
+    "thoracic_back_pain",
+    "radiculopathy",
+    "spinal_stenosis",
+    "cauda_equina_syndrome",
+    "myelopathy",
+    "spinal_infection",
+)
+# PATHWAY.md 9: leg symptoms.
+LEG_SYMPTOMS = ("radiculopathy", "leg_pain", "leg_sensory_symptoms", "muscle_weakness")
+RADICULAR_PAIN = ("radiculopathy", "leg_pain")
+LEG_DEFICIT = ("muscle_weakness", "foot_drop", "leg_sensory_symptoms")
+MOTOR_DEFICIT = ("muscle_weakness", "foot_drop")
+CES_SIGNS = (
+    "urinary_retention",
+    "urinary_incontinence",
+    "faecal_incontinence",
+    "saddle_anaesthesia",
+    "loss_of_rectal_sensation",
+)
+CORD_SIGNS = ("gait_disturbance", "hyperreflexia")
+# Any neurological symptom or sign (NICE NG234: radicular pain, limb weakness, difficulty
+# walking, sensory loss, bladder or bowel dysfunction).
+NEURO_SYMPTOMS = (
+    *RADICULAR_PAIN,
+    *LEG_DEFICIT,
+    *CORD_SIGNS,
+    *CES_SIGNS,
+)
+NEURO_DEFICITS = (*LEG_DEFICIT, *CORD_SIGNS, *CES_SIGNS)
+CANCER = ("cancer", "bone_metastasis", "myeloma")
+SPINE_IMAGING = ("spine_mri", "spine_ct", "spine_xray")
+CROSS_SECTIONAL = ("spine_mri", "spine_ct")
+MRC_NORMAL = 5.0
+
+
+def days(n: int | float) -> timedelta:
+    return timedelta(days=n)
+
+
+def age_on(record: PatientRecord, when: datetime) -> int | None:
+    """Age in whole years on ``when`` (None without a birth date)."""
+    b = record.birth_date
+    if b is None:
+        return None
+    return when.year - b.year - ((when.month, when.day) < (b.month, b.day))
+
+
+def context_facts(record: PatientRecord) -> list[Fact]:
+    """Current back-pain context facts (PATHWAY.md 2)."""
+    return record.having(*BACK_PAIN_CONTEXT)
+
+
+def earliest(facts: Iterable[Fact]) -> datetime | None:
+    dated = [f.when for f in facts if f.when is not None]
+    return min(dated) if dated else None
+
+
+def back_pain_onset(record: PatientRecord) -> datetime | None:
+    """Earliest time of the current context facts; None when no such fact is dated."""
+    return earliest(context_facts(record))
+
+
+def duration_days(record: PatientRecord, since: datetime | None) -> float | None:
+    if since is None:
+        return None
+    return (record.now - since).total_seconds() / 86400.0
+
+
+def drafts(
+    record: PatientRecord, kinds: Sequence[str], hook: str, selections: Sequence[str] = ()
+) -> list[Order]:
+    """Draft orders of ``kinds`` on the desk of an order hook.
+
+    On order-select with selections, only the selected drafts count (the others are not
+    what the clinician is choosing now); without selections every draft counts.
+    """
+    if hook not in ORDER_HOOKS:
+        return []
+    found = record.orders_of(*kinds, states=("draft",))
+    if hook == "order-select" and selections:
+        chosen = set(selections)
+        selected = [o for o in found if (o.resource_id or o.source) in chosen]
+        return selected
+    return found
+
+
+def has_context(record: PatientRecord, hook: str, selections: Sequence[str] = ()) -> bool:
+    """PATHWAY.md 2: back-pain facts, or a draft spine imaging / EMG-NCS order."""
+    if context_facts(record):
+        return True
+    return bool(drafts(record, (*SPINE_IMAGING, "emg_ncs"), hook, selections))
+
+
+def is_new(fact: Fact, record: PatientRecord, window: timedelta) -> bool:
+    """New within ``window``, coded as worsening, or undated (cannot be excluded as new)."""
+    if fact.status is not FactStatus.CURRENT:
+        return False
+    if fact.worsening or fact.when is None:
+        return True
+    return record.now - window <= fact.when <= record.now
+
+
+def new_or_worsening(
+    record: PatientRecord, concepts: Sequence[str], window: timedelta
+) -> list[Fact]:
+    return [f for f in record.having(*concepts) if is_new(f, record, window)]
+
+
+def weak_grades(record: PatientRecord, within: timedelta | None = None) -> list[Fact]:
+    """MRC strength grades below normal (5) -- an observed motor deficit."""
+    grades = record.series("muscle_strength_grade", within)
+    return [f for f in grades if (f.value or 0) < MRC_NORMAL]
+
+
+def motor_deficit(record: PatientRecord) -> list[Fact]:
+    """Current weakness or foot drop, coded or measured (MRC grade < 5, latest per muscle)."""
+    latest = [group[-1] for group in grade_groups(record).values()]
+    return [*record.having(*MOTOR_DEFICIT), *(g for g in latest if (g.value or 0) < MRC_NORMAL)]
+
+
+def grade_groups(record: PatientRecord) -> dict[tuple[str, str, str], list[Fact]]:
+    """Serial MRC grades grouped per muscle (code, side, body site), oldest first."""
+    groups: dict[tuple[str, str, str], list[Fact]] = defaultdict(list)
+    for fact in record.series("muscle_strength_grade"):
+        groups[(fact.code or fact.display, fact.laterality or "", fact.detail)].append(fact)
+    return groups
+
+
+def falling_grades(record: PatientRecord) -> list[Fact]:
+    """Serial MRC grades of one muscle whose latest value is below an earlier one."""
+    falling: list[Fact] = []
+    for series in grade_groups(record).values():
+        if len(series) < 2:
+            continue
+        latest = series[-1]
+        earlier_best = max(f.value or 0 for f in series[:-1])
+        if (latest.value or 0) < earlier_best:
+            falling.extend(series)
+    return falling
+
+
+def bilateral(facts: Sequence[Fact]) -> list[Fact]:
+    """Facts that together show both sides: one bilateral fact, or a left and a right."""
+    both = [f for f in facts if f.laterality == "bilateral"]
+    if both:
+        return both
+    left = [f for f in facts if f.laterality == "left"]
+    right = [f for f in facts if f.laterality == "right"]
+    if left and right:
+        return [*left, *right]
+    return []
+
+
+def several_levels(facts: Sequence[Fact]) -> list[Fact]:
+    """Motor deficit at two or more different places (muscles or body sites), either side."""
+    places: dict[str, Fact] = {}
+    for fact in facts:
+        measured = fact.code if fact.concept == "muscle_strength_grade" else ""
+        site = _site_without_side(fact.detail) or measured
+        if site:
+            places.setdefault(site, fact)
+    return list(places.values()) if len(places) >= 2 else []
+
+
+def _site_without_side(text: str) -> str:
+    words = [w for w in text.lower().replace(",", " ").split()
+             if w not in {"left", "right", "bilateral", "both", "l", "r"}]
+    return " ".join(words)
+
+
+def fever_within_window(record: PatientRecord, settings: RuleSettings) -> list[Fact]:
+    """Fever coded, or a temperature at or above the threshold, within the fever window."""
+    window = days(settings.fever_window_days)
+    coded = record.having("fever", within=window)
+    measured = [
+        f
+        for f in record.having("body_temperature", within=window)
+        if f.value is not None and f.value >= settings.fever_celsius
+    ]
+    return [*coded, *measured]
+
+
+def long_term_steroids(record: PatientRecord, settings: RuleSettings) -> list[Fact]:
+    """Coded long-term steroid use, or systemic corticosteroids for at least the threshold.
+
+    A medication fact's duration is its value in days when the record builder gives one,
+    else the time from its earliest current start to now.
+    """
+    coded = record.having("long_term_steroids")
+    if coded:
+        return coded
+    meds = record.having("systemic_corticosteroid")
+    if not meds:
+        return []
+    minimum = settings.long_term_steroid_days
+    for med in meds:
+        if med.value is not None and (med.unit or "d").lower() in {"d", "day", "days"} \
+                and med.value >= minimum:
+            return [med]
+    start = earliest(meds)
+    span = duration_days(record, start)
+    if span is not None and span >= minimum:
+        return meds
+    return []
+
+
+def weight_loss(record: PatientRecord, settings: RuleSettings) -> tuple[list[Fact], float | None]:
+    """Unintentional weight loss: coded within the window, or the weight series falling by
+    at least the threshold percentage (highest earlier weight against the latest)."""
+    window = days(settings.weight_loss_window_days)
+    coded = record.having("weight_loss", within=window) or [
+        f for f in record.having("weight_loss") if f.when is None
+    ]
+    if coded:
+        return coded, None
+    weights = [f for f in record.series("body_weight", window) if (f.value or 0) > 0]
+    if len(weights) < 2:
+        return [], None
+    latest = weights[-1]
+    heaviest = max(weights[:-1], key=lambda f: f.value or 0)
+    lost = ((heaviest.value or 0) - (latest.value or 0)) / (heaviest.value or 1) * 100.0
+    if lost >= settings.weight_loss_percent:
+        return [heaviest, latest], lost
+    return [], None
+
+
+def over_fracture_age(record: PatientRecord, settings: RuleSettings) -> tuple[bool, str]:
+    """Age above the fracture-risk age: one age, or ACP's men > 65 / women > 75."""
+    age = record.age
+    if age is None:
+        return False, ""
+    if settings.fracture_age_mode == "acp" and record.sex in ("male", "female"):
+        limit = settings.fracture_age_male if record.sex == "male" else settings.fracture_age_female
+        return age > limit, f"age {age} (over {limit}, ACP 2011 {record.sex} threshold)"
+    return age > settings.fracture_age, f"age {age} (over {settings.fracture_age})"
+
+
+def completed_cross_sectional(record: PatientRecord, settings: RuleSettings) -> list[Order]:
+    """Spine MRI/CT completed within the repeat-imaging window, newest first."""
+    found = record.orders_of(*CROSS_SECTIONAL, states=("completed",),
+                             within=days(settings.repeat_imaging_window_days))
+    dated = [o for o in found if o.when is not None]  # an undated study cannot be "recent"
+    return sorted(dated, key=lambda o: o.when.timestamp() if o.when else 0.0, reverse=True)
+
+
+def age_fact(record: PatientRecord) -> Fact | None:
+    """The patient's age as a fact traced to the Patient resource (for "Why" lists)."""
+    if record.age is None:
+        return None
+    return Fact(concept="age", display=f"Age {record.age} years (date of birth)",
+                source=f"Patient/{record.patient_id}", resource_type="Patient",
+                when=record.birth_date)

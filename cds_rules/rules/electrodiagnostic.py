@@ -1,0 +1,96 @@
+"""Electrodiagnostic testing (AANEM Choosing Wisely 2015; Cho et al. 2010; NASS).
+
+EMG-01: leg symptoms for at least ``emg_min_leg_symptom_days`` (convention, configurable)
+with an uncertain diagnosis (neuropathy, diabetes, plexopathy, entrapment) and no recent
+EMG/NCS -> needle EMG with nerve conduction studies, together.
+EMG-02: a draft EMG/NCS for back pain without any leg symptom -> advise against.
+"""
+
+from __future__ import annotations
+
+from cds_rules.model import ORDER_HOOKS, Finding, PatientRecord, Recommendation, Topic
+from cds_rules.rules.base import Rule, RuleContext, threshold
+from cds_rules.rules.context import (
+    LEG_SYMPTOMS,
+    context_facts,
+    days,
+    drafts,
+    duration_days,
+    earliest,
+)
+
+DIFFERENTIALS = ("peripheral_neuropathy", "diabetes", "plexopathy", "entrapment_neuropathy")
+
+
+def _suggest(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding | None:
+    settings = ctx.settings
+    legs = record.having(*LEG_SYMPTOMS)
+    span = duration_days(record, earliest(legs))
+    if not legs or span is None or span < settings.emg_min_leg_symptom_days:
+        return None
+    differentials = record.having(*DIFFERENTIALS)
+    if not differentials:
+        return None
+    recent = record.orders_of("emg_ncs", states=("active", "completed"),
+                              within=days(settings.repeat_imaging_window_days))
+    if recent:
+        return None
+    return rule.finding(
+        "info",
+        "Leg symptoms with an uncertain cause: consider needle EMG with nerve conduction "
+        "studies",
+        [*legs, *differentials],
+        [f"Leg symptoms for {span / 7:.0f} weeks, and "
+         + ", ".join(sorted({f.display for f in differentials}))
+         + " could explain them as well as a root lesion."],
+        (Recommendation("emg-ncs", "routine", recommended=True),),
+        [threshold(settings, "emg_min_leg_symptom_days"),
+         threshold(settings, "repeat_imaging_window_days")],
+    )
+
+
+def _advise_against(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding | None:
+    draft = drafts(record, ("emg_ncs",), ctx.hook, ctx.selections)
+    if not draft or record.having(*LEG_SYMPTOMS, "foot_drop"):
+        return None
+    return rule.finding(
+        "info",
+        "EMG/NCS not indicated for back pain without leg symptoms",
+        context_facts(record)[:1],
+        ["No leg pain, numbness, tingling or weakness is recorded: EMG/NCS does not help "
+         "isolated axial back pain (NASS, AANEM Choosing Wisely)."],
+        delete_drafts=draft,
+    )
+
+
+EMG_01 = Rule(
+    id="EMG-01",
+    version="1.0.0",
+    topic=Topic.ELECTRODIAGNOSTIC_TESTING,
+    title="Needle EMG with NCS when the cause of leg symptoms is uncertain",
+    indicators=("info",),
+    evidence=("cw-aanem", "cho-aanem-2010", "cw-nass-emg"),
+    advice=(
+        "Order needle EMG together with nerve conduction studies (never NCS alone; no "
+        "dermatomal SEPs).",
+        "Most useful to tell radiculopathy from peripheral neuropathy, plexopathy or "
+        "entrapment, or when imaging does not match the examination.",
+    ),
+    check=_suggest,
+    phase="pathway",
+)
+
+EMG_02 = Rule(
+    id="EMG-02",
+    version="1.0.0",
+    topic=Topic.ELECTRODIAGNOSTIC_TESTING,
+    title="EMG/NCS ordered for back pain without leg symptoms",
+    indicators=("info",),
+    evidence=("cw-nass-emg", "cw-aanem"),
+    advice=("Remove the draft EMG/NCS order unless there are leg symptoms not yet recorded.",),
+    check=_advise_against,
+    hooks=ORDER_HOOKS,
+    phase="pathway",
+)
+
+RULES = (EMG_01, EMG_02)

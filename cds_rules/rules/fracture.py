@@ -1,0 +1,89 @@
+"""Possible vertebral fracture (ACR variant 6; ACP 2011; Henschke 2009; Downie 2013).
+
+Fires on significant trauma, older age (``fracture_age``, or ACP's sex-specific ages with
+``fracture_age_mode = acp``), long-term systemic steroids, osteoporosis or a prior
+fragility fracture. Trauma with a neurological deficit, or a fracture with cord injury,
+is treated as major trauma: critical, emergency department.
+"""
+
+from __future__ import annotations
+
+from cds_rules.model import Fact, Finding, PatientRecord, Recommendation, Topic
+from cds_rules.rules.base import Rule, RuleContext, threshold
+from cds_rules.rules.context import (
+    NEURO_DEFICITS,
+    age_fact,
+    long_term_steroids,
+    over_fracture_age,
+    weak_grades,
+)
+
+CORD_INJURY_FRACTURE = {"1734006"}  # SNOMED: fracture of vertebral column with cord injury
+
+
+def _check(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding | None:
+    settings = ctx.settings
+    trauma = record.having("significant_trauma")
+    steroids = long_term_steroids(record, settings)
+    osteoporosis = record.ever("osteoporosis")
+    fragility = record.ever("fragility_fracture")
+    old, age_text = over_fracture_age(record, settings)
+    if not (trauma or steroids or osteoporosis or fragility or old):
+        return None
+    reasons: list[str] = []
+    if trauma:
+        reasons.append("Significant trauma.")
+    if old:
+        reasons.append(f"Older age: {age_text}.")
+    if steroids:
+        reasons.append("Long-term systemic corticosteroids.")
+    if osteoporosis:
+        reasons.append("Osteoporosis.")
+    if fragility:
+        reasons.append("Previous fragility or vertebral fracture.")
+    cord_injury = [f for f in fragility if f.code in CORD_INJURY_FRACTURE
+                   and f.status.value == "current"]
+    deficit = [*record.having(*NEURO_DEFICITS), *weak_grades(record)] if trauma else []
+    major = bool(trauma and deficit) or bool(cord_injury)
+    if major:
+        reasons.append("Trauma or fracture with a neurological deficit: treat as major "
+                       "spinal trauma.")
+    thoracic = bool(record.having("thoracic_back_pain")) and not record.having(
+        "low_back_pain", "radiculopathy")
+    xray = "xray-thoracic" if thoracic else "xray-lumbar"
+    recs = [Recommendation(xray, "urgent" if trauma else "routine", recommended=not major)]
+    if major:
+        recs.insert(0, Recommendation("emergency-department", "stat", recommended=True))
+    if osteoporosis or steroids or fragility or old:
+        recs.append(Recommendation("dxa", "routine"))
+    thresholds = []
+    if old and settings.fracture_age_mode != "acp":
+        thresholds.append(threshold(settings, "fracture_age"))
+    if steroids and not any(f.concept == "long_term_steroids" for f in steroids):
+        thresholds.append(threshold(settings, "long_term_steroid_days"))
+    age = age_fact(record) if old else None
+    facts: list[Fact] = [*trauma, *steroids, *osteoporosis, *fragility,
+                         *(deficit if major else []), *([age] if age else [])]
+    summary = ("Possible spinal fracture after major trauma: emergency department" if major
+               else "Fracture risk: X-ray of the painful segment; CT or MRI if equivocal or "
+                    "neurological signs")
+    return rule.finding("critical" if major else "warning", summary, facts, reasons, recs,
+                        thresholds)
+
+
+FRAC_01 = Rule(
+    id="FRAC-01",
+    version="1.0.0",
+    topic=Topic.FRACTURE,
+    title="Possible vertebral fracture",
+    indicators=("critical", "warning"),
+    evidence=("acr-ac-lbp", "acp-2011", "henschke-2009", "downie-2013"),
+    advice=(
+        "X-ray of the painful segment of the spine (ACR variant 6: usually appropriate).",
+        "CT, or MRI, if the X-ray is equivocal or there are neurological signs.",
+        "Consider bone densitometry (DXA) and bone protection when fragility is likely.",
+    ),
+    check=_check,
+)
+
+RULES = (FRAC_01,)

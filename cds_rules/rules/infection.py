@@ -1,0 +1,102 @@
+"""Possible spinal infection: fever with a risk factor, or a coded spinal infection
+(ACP 2011 table 2; ACR variant 7). Critical with a neurological deficit or a known abscess.
+
+Fever = coded fever or a temperature at or above ``fever_celsius`` within
+``fever_window_days`` (our thresholds). Risk factors: IV drug use, immunosuppression
+(condition or drug), long-term steroids, a recent infection or spinal procedure
+(within ``recent_risk_days``).
+"""
+
+from __future__ import annotations
+
+from cds_rules.model import Fact, Finding, PatientRecord, Recommendation, Topic
+from cds_rules.rules.base import Rule, RuleContext, threshold
+from cds_rules.rules.context import (
+    NEURO_DEFICITS,
+    days,
+    fever_within_window,
+    long_term_steroids,
+    weak_grades,
+)
+from cds_rules.settings import RuleSettings
+
+
+def infection_risks(record: PatientRecord, settings: RuleSettings) -> list[tuple[str, list[Fact]]]:
+    recent = days(settings.recent_risk_days)
+    undated = lambda concept: [f for f in record.having(concept) if f.when is None]  # noqa: E731
+    candidates = [
+        ("intravenous drug use", record.having("iv_drug_use")),
+        ("immunosuppression", record.having("immunosuppression", "immunosuppressant_drug")),
+        ("long-term systemic steroids", long_term_steroids(record, settings)),
+        ("recent infection", [*record.having("recent_infection", "pyelonephritis",
+                                             within=recent),
+                              *undated("recent_infection"), *undated("pyelonephritis")]),
+        ("recent spinal procedure", [*record.having("recent_spinal_procedure", within=recent),
+                                     *undated("recent_spinal_procedure")]),
+    ]
+    return [(name, facts) for name, facts in candidates if facts]
+
+
+def _check(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding | None:
+    settings = ctx.settings
+    coded = record.having("spinal_infection", "epidural_abscess")
+    abscess = record.having("epidural_abscess")
+    fever = fever_within_window(record, settings)
+    risks = infection_risks(record, settings) if fever else []
+    if not coded and not (fever and risks):
+        return None
+    deficit = [*record.having(*NEURO_DEFICITS), *weak_grades(record)]
+    reasons: list[str] = []
+    if coded:
+        reasons.append("A spinal infection (discitis, osteomyelitis or abscess) is recorded.")
+    if fever and risks:
+        names = ", ".join(name for name, _ in risks)
+        reasons.append(f"Fever with a risk factor for spinal infection: {names}.")
+    critical = bool(abscess or (deficit and (coded or risks)))
+    if abscess:
+        reasons.append("A known epidural / intraspinal abscess is a surgical emergency.")
+    if critical and deficit:
+        reasons.append("There is a neurological deficit.")
+    facts = [*coded, *(fever if risks else []), *(f for _, group in risks for f in group),
+             *(deficit if critical else [])]
+    recs = [
+        Recommendation("mri-lumbar-with-and-without-contrast", "stat" if critical else "urgent",
+                       recommended=not critical),
+        Recommendation("crp", "urgent"),
+        Recommendation("esr", "urgent"),
+        Recommendation("blood-cultures", "urgent"),
+    ]
+    if critical:
+        recs.insert(0, Recommendation("emergency-department", "stat", recommended=True))
+    thresholds = []
+    if fever and risks:
+        thresholds += [threshold(settings, "fever_celsius"),
+                       threshold(settings, "fever_window_days")]
+        if any(name.startswith("recent") for name, _ in risks):
+            thresholds.append(threshold(settings, "recent_risk_days"))
+        if any(name.startswith("long-term") for name, _ in risks):
+            thresholds.append(threshold(settings, "long_term_steroid_days"))
+    summary = ("Possible spinal infection with neurological deficit or abscess: emergency "
+               "assessment and MRI" if critical else
+               "Possible spinal infection: same-day assessment, MRI with contrast, CRP, ESR, "
+               "blood cultures")
+    return rule.finding("critical" if critical else "warning", summary, facts, reasons, recs,
+                        thresholds)
+
+
+INF_01 = Rule(
+    id="INF-01",
+    version="1.0.0",
+    topic=Topic.INFECTION,
+    title="Possible spinal infection",
+    indicators=("critical", "warning"),
+    evidence=("acp-2011", "acr-ac-lbp"),
+    advice=(
+        "Same-day clinical assessment.",
+        "MRI of the spine without and with contrast (ACR variant 7: usually appropriate).",
+        "CRP, ESR and blood cultures before antibiotics where possible.",
+    ),
+    check=_check,
+)
+
+RULES = (INF_01,)

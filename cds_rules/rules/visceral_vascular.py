@@ -1,0 +1,128 @@
+"""Back pain that may not come from the spine: aorta, heart and lungs, kidneys
+(Choosing Wisely: exclude non-spinal causes; known aneurysm).
+
+- Known aortic aneurysm with new or severe back pain, or an aortic dissection with back
+  pain: critical (emergency department).
+- Chest pain or shortness of breath with thoracic back pain: critical.
+- Kidney stone / renal colic, pyelonephritis or haematuria with back pain: warning;
+  critical with fever.
+"New" = within ``cauda_equina_window_days`` or coded worsening; "severe" = a pain score at
+or above ``severe_pain_score`` within that window (our thresholds).
+"""
+
+from __future__ import annotations
+
+from cds_rules.model import Fact, Finding, PatientRecord, Recommendation, Topic
+from cds_rules.rules.base import Rule, RuleContext, threshold
+from cds_rules.rules.context import (
+    BACK_PAIN_CONTEXT,
+    context_facts,
+    days,
+    fever_within_window,
+    new_or_worsening,
+)
+
+
+def _new_or_severe_back_pain(record: PatientRecord, ctx: RuleContext) -> list[Fact]:
+    window = days(ctx.settings.cauda_equina_window_days)
+    new = new_or_worsening(record, BACK_PAIN_CONTEXT, window)
+    severe = [f for f in record.having("pain_severity", within=window)
+              if (f.value or 0) >= ctx.settings.severe_pain_score]
+    return [*new, *severe]
+
+
+def _vascular(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding | None:
+    settings = ctx.settings
+    window = days(settings.cauda_equina_window_days)
+    back = context_facts(record)
+    if not back:
+        return None
+    dissection = record.having("aortic_dissection")
+    aneurysm = record.having("aortic_aneurysm")
+    pain = _new_or_severe_back_pain(record, ctx) if aneurysm else []
+    thoracic = record.having("thoracic_back_pain")
+    chest = new_or_worsening(record, ("chest_pain", "dyspnoea"), window) if thoracic else []
+    facts: list[Fact] = []
+    reasons: list[str] = []
+    if dissection:
+        facts += [*dissection, *back[:1]]
+        reasons.append("Aortic dissection with back pain.")
+    if aneurysm and pain:
+        facts += [*aneurysm, *pain]
+        reasons.append("Known aortic aneurysm with new or severe back pain: exclude "
+                       "expansion, leak or rupture.")
+    if chest:
+        facts += [*chest, *thoracic[:1]]
+        reasons.append("Chest pain or breathlessness with thoracic back pain: exclude "
+                       "aortic dissection, acute coronary syndrome and pulmonary embolism.")
+    if not facts:
+        return None
+    return rule.finding(
+        "critical",
+        "Back pain may be vascular or cardiac: emergency department assessment now",
+        facts,
+        reasons,
+        (Recommendation("emergency-department", "stat", recommended=True),),
+        [threshold(settings, "cauda_equina_window_days")]
+        + ([threshold(settings, "severe_pain_score")] if any(
+            f.concept == "pain_severity" for f in pain) else []),
+    )
+
+
+def _renal(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding | None:
+    settings = ctx.settings
+    back = context_facts(record)
+    renal = record.having("renal_stone_or_colic", "pyelonephritis", "haematuria")
+    if not (back and renal):
+        return None
+    fever = fever_within_window(record, settings)
+    reasons = ["A kidney or urinary-tract cause may explain the back pain."]
+    if fever:
+        reasons.append("Fever with a renal cause: possible obstructed, infected kidney or "
+                       "pyelonephritis.")
+    recs = [Recommendation("urinalysis", "stat" if fever else "urgent", recommended=not fever)]
+    if fever:
+        recs.insert(0, Recommendation("emergency-department", "stat", recommended=True))
+    return rule.finding(
+        "critical" if fever else "warning",
+        "Possible renal cause of back pain with fever: same-day emergency assessment" if fever
+        else "Possible renal cause of back pain: urinalysis and renal imaging",
+        [*renal, *fever, *back[:1]],
+        reasons,
+        recs,
+        [threshold(settings, "fever_celsius"), threshold(settings, "fever_window_days")]
+        if fever else [],
+    )
+
+
+VV_01 = Rule(
+    id="VV-01",
+    version="1.0.0",
+    topic=Topic.VISCERAL_OR_VASCULAR,
+    title="Vascular or cardiac cause of back pain",
+    indicators=("critical",),
+    evidence=("cw-nonspinal", "acp-2011"),
+    advice=(
+        "Emergency department now (vascular / cardiac assessment); do not send for spinal "
+        "imaging first.",
+    ),
+    check=_vascular,
+)
+
+VV_02 = Rule(
+    id="VV-02",
+    version="1.0.0",
+    topic=Topic.VISCERAL_OR_VASCULAR,
+    title="Renal cause of back pain",
+    indicators=("critical", "warning"),
+    evidence=("cw-nonspinal", "acp-2011"),
+    advice=(
+        "Urinalysis (blood, infection) and renal imaging (ultrasound or non-contrast CT "
+        "KUB as local pathways direct).",
+        "With fever: same-day assessment for pyelonephritis or an obstructed infected "
+        "kidney.",
+    ),
+    check=_renal,
+)
+
+RULES = (VV_01, VV_02)
