@@ -268,14 +268,16 @@ class Store:
 
     # --- issued cards and audit (the hook path) --------------------------------------
 
-    def record_call(self, call: HookCall, sent_cards: Sequence[dict[str, Any]]) -> None:
-        """Store the cards sent (for feedback and snoozes) and the audit entry, at once."""
+    def record_call(self, call: HookCall, sent_cards: Sequence[dict[str, Any]],
+                    snoozed_cards: Sequence[dict[str, Any]] = ()) -> None:
+        """Store the cards sent (for feedback and snoozes) and the audit entry, at once.
+
+        ``snoozed_cards``: the cards :meth:`snoozed_cards` hid from this call.
+        """
         patient = self.hasher.patient(call.patient_id)
         findings = _findings_by_topic(call.evaluation.findings)
         sent = [_card_summary(card, findings) for card in sent_cards]
-        sent_ids = {entry["card"] for entry in sent if entry["card"]}
-        suppressed = [_card_summary(card, findings) for card in call.evaluation.cards
-                      if card.get("uuid") not in sent_ids]
+        suppressed = [_card_summary(card, findings) for card in snoozed_cards]
         quality = call.evaluation.quality.as_dict()
         quality["dataGaps"] = sorted({*quality["dataGaps"], *call.data_gaps})
         issued = [
@@ -312,39 +314,39 @@ class Store:
                 latency_ms=round(call.latency_ms, 3),
             ))
 
-    def suppress_snoozed(self, call: HookCall) -> list[dict[str, Any]]:
-        """``call.evaluation.cards`` minus the cards an active snooze covers.
+    def snoozed_cards(self, call: HookCall) -> list[dict[str, Any]]:
+        """The cards of ``call.evaluation.cards`` that an active snooze hides.
 
         A snooze covers a card only if every fact of the card's current finding was seen
         by the snoozed card: a new fact (new sign, new value, new resource) shows it again.
-        A card whose finding is unknown is always shown. Raises StoreUnavailable.
+        A card whose finding is unknown is never hidden. Raises StoreUnavailable.
         """
         cards = call.evaluation.cards
         findings = _findings_by_topic(call.evaluation.findings)
         topics = {topic for card in cards if (topic := _card_topic(card)) in findings}
         if not topics:
-            return list(cards)
-        now = utc(call.received_at)
+            return []
         with self._session("suppress_snoozed", write=False) as session:
             rows = session.execute(
                 select(Snooze.topic, Snooze.fingerprint).where(
                     Snooze.patient_hash == self.hasher.patient(call.patient_id),
                     Snooze.topic.in_(sorted(topics)),
-                    Snooze.expires_at > now,
+                    Snooze.expires_at > utc(call.received_at),
                 )
             ).all()
         seen_by_topic: dict[str, list[set[str]]] = {}
         for topic, fingerprint in rows:
             seen_by_topic.setdefault(topic, []).append(set(fingerprint))
-        shown = []
+        hidden = []
         for card in cards:
             topic = _card_topic(card)
-            current = set(self.hasher.fingerprint(findings.get(topic))) if topic else set()
-            if topic in topics and any(current <= seen for seen in seen_by_topic.get(topic, ())):
-                CARDS_SUPPRESSED.labels(topic=topic).inc()
+            if topic is None or topic not in seen_by_topic:
                 continue
-            shown.append(card)
-        return shown
+            current = set(self.hasher.fingerprint(findings[topic]))
+            if any(current <= seen for seen in seen_by_topic[topic]):
+                CARDS_SUPPRESSED.labels(topic=topic).inc()
+                hidden.append(card)
+        return hidden
 
     # --- feedback ---------------------------------------------------------------------
 
@@ -495,25 +497,36 @@ def init_app(app: Any) -> None:
 
 
 class SnoozeMemory:
-    """The :class:`service.ports.Memory` of the hook path: never raises, fails safe."""
+    """The :class:`service.ports.Memory` of the hook path: never raises, fails safe.
+
+    The cards hidden by :meth:`suppress_snoozed` are remembered per thread until
+    :meth:`record_call` of the same call, so that the audit tells cards hidden by a snooze
+    from cards the shell dropped for other reasons.
+    """
 
     def __init__(self, store: Store) -> None:
         self.store = store
+        self._hidden = threading.local()
 
     def suppress_snoozed(self, call: HookCall) -> list[dict[str, Any]]:
+        cards = call.evaluation.cards
         try:
-            return self.store.suppress_snoozed(call)
+            hidden = self.store.snoozed_cards(call)
         except StoreUnavailable:
-            return list(call.evaluation.cards)  # cannot read snoozes: show everything
+            hidden = []  # cannot read snoozes: show everything
         except Exception as exc:  # a bug must not cost the clinician the cards
             DB_ERRORS.labels(operation="suppress_snoozed").inc()
             # The type only: a message could quote request data (patient ids).
             log.error("suppress_snoozed failed (%s); showing every card", type(exc).__name__)
-            return list(call.evaluation.cards)
+            hidden = []
+        self._hidden.call = (id(call), hidden)
+        return [card for card in cards if not any(card is h for h in hidden)]
 
     def record_call(self, call: HookCall, sent_cards: list[dict[str, Any]]) -> None:
+        call_id, hidden = getattr(self._hidden, "call", (None, []))
+        self._hidden.call = (None, [])
         try:
-            self.store.record_call(call, sent_cards)
+            self.store.record_call(call, sent_cards, hidden if call_id == id(call) else [])
         except StoreUnavailable:
             pass  # counted in DB_ERRORS and logged by the store
         except Exception as exc:

@@ -9,18 +9,23 @@ afterwards; they skip locally without a server and fail under CI=true (``require
 from __future__ import annotations
 
 import secrets
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
 from sqlalchemy.engine import make_url
 
+from cds_rules.engine import Evaluation
+from cds_rules.model import Fact, Finding, Topic
 from service.config import Settings
 from service.migrations import upgrade
-from service.store import Store
+from service.ports import HookCall
+from service.store import SnoozeMemory, Store
 from tests.conftest import require
 
 __all__ = ["clock", "database_url", "store"]  # the fixtures
@@ -50,6 +55,55 @@ class FakeClock:
     def advance(self, **delta: float) -> datetime:
         self.now += timedelta(**delta)
         return self.now
+
+
+# --- scenario-like hook calls, as the shell hands them to the memory -------------------
+
+SERVICE = "back-pain-patient-view"
+PATIENT = "pat-ces-0001"
+T0 = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
+
+RETENTION = Fact("urinary_retention", "Urinary retention", "Condition/c1", "Condition",
+                 when=T0 - timedelta(days=2))
+SADDLE = Fact("saddle_anaesthesia", "Saddle anaesthesia", "Condition/c2", "Condition",
+              when=T0 - timedelta(days=1))
+WEAK = Fact("muscle_strength_grade", "MRC grade", "Observation/o1", "Observation",
+            when=T0 - timedelta(days=1), value=4.0)
+
+
+def finding(topic: Topic, *facts: Fact, indicator: str = "warning") -> Finding:
+    return Finding(topic=topic, rule_id=f"{topic.value.upper()}-01", rule_version="1.0.0",
+                   indicator=indicator, summary="test", facts=facts)  # type: ignore[arg-type]
+
+
+def card_for(found: Finding, suggestions: int = 1) -> dict[str, Any]:
+    return {
+        "uuid": str(uuid.uuid4()),
+        "summary": found.summary,
+        "indicator": found.indicator,
+        "source": {"label": "backpain-cds",
+                   "topic": {"system": "x", "code": found.topic.value}},
+        "suggestions": [{"label": f"s{i}", "uuid": str(uuid.uuid4())}
+                        for i in range(suggestions)],
+    }
+
+
+def hook_call(*findings: Finding, at: datetime, patient: str = PATIENT,
+              service: str = SERVICE) -> HookCall:
+    evaluation = Evaluation(findings=list(findings), cards=[card_for(f) for f in findings])
+    evaluation.quality.skipped_invalid = 2
+    evaluation.quality.other_patient_dropped = 1
+    return HookCall(service_id=service, hook="patient-view", hook_instance=str(uuid.uuid4()),
+                    patient_id=patient, client_iss="https://ehr.example.org", received_at=at,
+                    evaluation=evaluation, latency_ms=12.5, data_gaps=("Observation",))
+
+
+def answer(memory: SnoozeMemory, call: HookCall) -> list[dict[str, Any]]:
+    """What the shell does on every hook call."""
+    sent = memory.suppress_snoozed(call)
+    memory.record_call(call, sent)
+    return sent
+
 
 
 @pytest.fixture

@@ -6,16 +6,14 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import func, select
 
-from cds_rules.engine import Evaluation
-from cds_rules.model import OVERRIDE_REASON_SYSTEM, Fact, Finding, Topic
+from cds_rules.model import OVERRIDE_REASON_SYSTEM, Topic
 from service.db import AuditEvent, Feedback, IssuedCard, Snooze
-from service.ports import HookCall
 from service.store import (
     FeedbackItem,
     InvalidFeedback,
@@ -24,52 +22,18 @@ from service.store import (
     UnknownCards,
 )
 from tests.store_support import *  # noqa: F403  (fixtures)
-from tests.store_support import FakeClock
-
-SERVICE = "back-pain-patient-view"
-PATIENT = "pat-ces-0001"
-T0 = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
-
-RETENTION = Fact("urinary_retention", "Urinary retention", "Condition/c1", "Condition",
-                 when=T0 - timedelta(days=2))
-SADDLE = Fact("saddle_anaesthesia", "Saddle anaesthesia", "Condition/c2", "Condition",
-              when=T0 - timedelta(days=1))
-WEAK = Fact("muscle_strength_grade", "MRC grade", "Observation/o1", "Observation",
-            when=T0 - timedelta(days=1), value=4.0)
-
-
-def finding(topic: Topic, *facts: Fact, indicator: str = "warning") -> Finding:
-    return Finding(topic=topic, rule_id=f"{topic.value.upper()}-01", rule_version="1.0.0",
-                   indicator=indicator, summary="test", facts=facts)  # type: ignore[arg-type]
-
-
-def card_for(found: Finding, suggestions: int = 1) -> dict[str, Any]:
-    return {
-        "uuid": str(uuid.uuid4()),
-        "summary": found.summary,
-        "indicator": found.indicator,
-        "source": {"label": "backpain-cds",
-                   "topic": {"system": "x", "code": found.topic.value}},
-        "suggestions": [{"label": f"s{i}", "uuid": str(uuid.uuid4())}
-                        for i in range(suggestions)],
-    }
-
-
-def hook_call(*findings: Finding, at: datetime, patient: str = PATIENT,
-              service: str = SERVICE) -> HookCall:
-    evaluation = Evaluation(findings=list(findings), cards=[card_for(f) for f in findings])
-    evaluation.quality.skipped_invalid = 2
-    evaluation.quality.other_patient_dropped = 1
-    return HookCall(service_id=service, hook="patient-view", hook_instance=str(uuid.uuid4()),
-                    patient_id=patient, client_iss="https://ehr.example.org", received_at=at,
-                    evaluation=evaluation, latency_ms=12.5, data_gaps=("Observation",))
-
-
-def answer(memory: SnoozeMemory, call: HookCall) -> list[dict[str, Any]]:
-    """What the shell does on every hook call."""
-    sent = memory.suppress_snoozed(call)
-    memory.record_call(call, sent)
-    return sent
+from tests.store_support import (
+    PATIENT,
+    RETENTION,
+    SADDLE,
+    SERVICE,
+    T0,
+    WEAK,
+    FakeClock,
+    answer,
+    finding,
+    hook_call,
+)
 
 
 def override(card: dict[str, Any], code: str | None, at: datetime,
@@ -251,3 +215,15 @@ def test_purge_keeps_recent_audit_and_live_snoozes(store: Store, memory: SnoozeM
     assert (count(store, AuditEvent), count(store, Snooze)) == (1, 1)
     assert count(store, IssuedCard) == 2  # governance keeps what was issued
     assert store.claim_jti("live", T0 + timedelta(minutes=1)) is False
+
+
+def test_cards_the_shell_drops_are_not_counted_as_snoozed(store: Store,
+                                                          memory: SnoozeMemory) -> None:
+    call = hook_call(finding(Topic.FRACTURE, SADDLE), finding(Topic.MALIGNANCY), at=T0)
+    shown = memory.suppress_snoozed(call)
+    memory.record_call(call, shown[:1])  # the shell refused to send the second card
+    with store.engine.connect() as conn:
+        audit = conn.execute(select(AuditEvent)).one()
+    assert [c["topic"] for c in audit.cards] == ["fracture"]
+    assert audit.suppressed == []
+    assert count(store, IssuedCard) == 1
