@@ -19,7 +19,16 @@ run: $(STAMP)
 	BACKPAIN_CDS_ALLOW_UNAUTHENTICATED=1 $(BIN)/backpain-cds db upgrade
 	BACKPAIN_CDS_ALLOW_UNAUTHENTICATED=1 $(BIN)/backpain-cds serve --bind 127.0.0.1:8080
 
-test: $(STAMP)
+FHIRSERVER := tests/fhirserver
+
+# The real FHIR server the integration tests start (Medplum, from the committed lockfile).
+# Without npm the make goes on: those tests skip locally and fail under CI=true.
+$(FHIRSERVER)/node_modules: $(FHIRSERVER)/package-lock.json
+	@if command -v npm >/dev/null; then \
+		cd $(FHIRSERVER) && npm ci --no-audit --no-fund && touch node_modules; \
+	else echo "npm not found: the FHIR server tests will skip (CI=true: fail)"; fi
+
+test: $(STAMP) $(FHIRSERVER)/node_modules
 	$(BIN)/pytest
 
 lint: $(STAMP)

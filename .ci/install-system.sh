@@ -3,11 +3,15 @@
 set -euo pipefail
 need_apt=()
 command -v node >/dev/null || need_apt+=(nodejs npm)
+command -v npm >/dev/null || need_apt+=(npm)
 command -v wrk >/dev/null || need_apt+=(wrk)  # benchmark load generator (smoke run in make test)
 if [ ${#need_apt[@]} -gt 0 ]; then
   apt-get update -qq
   apt-get install -y -qq "${need_apt[@]}"
 fi
+# The test FHIR server (Medplum 4.5) needs Node >= 20.19; the machines ship Node 20.
+node -e 'const [a,b]=process.versions.node.split(".").map(Number);
+  if (a<20||(a===20&&b<19)) { console.error("node "+process.version+" < 20.19: the FHIR server tests will fail"); }'
 # PostgreSQL: the machine provides it; start it if it stopped.
 if command -v pg_ctlcluster >/dev/null && ! pg_isready -q -h 127.0.0.1 -p 5432; then
   pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -1)" main start || true

@@ -12,7 +12,7 @@ SHARED = ROOT.parent / "shared"
 SYNTHEA_DIR = SHARED / "data" / "synthea-r4"
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
-pytest_plugins = ["tests.log_guard"]
+pytest_plugins = ["tests.fhir_server_fixture", "tests.log_guard"]
 
 
 def require(condition: bool, component: str) -> None:
