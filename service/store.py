@@ -34,7 +34,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from cds_rules.model import Fact, Finding
+from cds_rules.model import OVERRIDE_REASON_SYSTEM, Fact, Finding
+from cds_rules.override_reasons import SNOOZE_REASON_CODES
 from service.config import ConfigError, Settings
 from service.db import (
     AuditEvent,
@@ -196,10 +197,8 @@ class Store:
     def from_settings(cls, settings: Settings, *,
                       clock: Callable[[], datetime] = utc_now) -> Store:
         """Build from configuration without connecting (the database may be down at start)."""
-        from cds_rules.model import OVERRIDE_REASON_SYSTEM
-
         policy = SnoozePolicy(
-            reason_codes=_snooze_reason_codes(),
+            reason_codes=SNOOZE_REASON_CODES,
             reason_system=OVERRIDE_REASON_SYSTEM,
             days=settings.snooze_days,
             critical_hours=settings.critical_snooze_hours,
@@ -473,14 +472,6 @@ def _insert_ignore(session: Session, model: type[Any]) -> Any:
     dialect = session.get_bind().dialect.name
     builder = postgresql.insert if dialect == "postgresql" else sqlite.insert
     return builder(model).on_conflict_do_nothing()
-
-
-def _snooze_reason_codes() -> frozenset[str]:
-    try:
-        from cds_rules.override_reasons import SNOOZE_REASON_CODES
-    except ImportError:  # the override-reason catalogue has not landed yet
-        return frozenset()
-    return frozenset(SNOOZE_REASON_CODES)
 
 
 
