@@ -1,0 +1,49 @@
+"""CONS-01 and the gates: uncomplicated back pain gets exactly one info card."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.core.rule_records import card, fact, patient, run, suggested_orders, topics
+
+
+@pytest.mark.parametrize("hook", ["patient-view", "encounter-start"])
+@pytest.mark.parametrize("back_pain_days", [5, 400])
+def test_uncomplicated_back_pain_one_info_card(hook: str, back_pain_days: int) -> None:
+    result = run(patient(back_pain_days=back_pain_days), hook)
+    assert topics(result) == {"conservative-care": "info"}
+
+
+def test_physiotherapy_only_when_persistent() -> None:
+    acute = card(run(patient(back_pain_days=5)), "conservative-care")
+    chronic = card(run(patient(back_pain_days=100)), "conservative-care")
+    assert "suggestions" not in acute and "selectionBehavior" not in acute
+    assert suggested_orders(chronic) == ["Physiotherapy / exercise programme referral"]
+
+
+def test_not_on_order_hooks() -> None:
+    assert topics(run(patient(), "order-sign")) == {}
+
+
+def test_no_back_pain_no_cards() -> None:
+    assert run(patient(fact("fever", 1), back_pain_days=None)).cards == []
+
+
+def test_history_back_pain_is_not_context() -> None:
+    record = patient(fact("low_back_pain", 900, history=True), back_pain_days=None)
+    assert run(record).cards == []
+
+
+@pytest.mark.parametrize("age", [17, 10])
+def test_children_get_no_cards(age: int) -> None:
+    assert run(patient(fact("urinary_retention", 1), age=age)).cards == []
+
+
+def test_no_birth_date_no_cards() -> None:
+    record = patient(fact("urinary_retention", 1))
+    record.birth_date = None
+    assert run(record).cards == []
+
+
+def test_red_flag_replaces_conservative_care() -> None:
+    assert "conservative-care" not in topics(run(patient(fact("osteoporosis", 900))))
