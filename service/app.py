@@ -13,6 +13,7 @@ from flask import Flask
 
 from service import store
 from service.config import Settings, load_settings
+from service.fhir_client import HttpFetcher
 from service.trust import init_app as init_trust
 
 
@@ -27,6 +28,7 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.extensions["backpain"] = {"settings": settings, "clock": clock}
+    app.extensions["backpain"]["fetcher"] = HttpFetcher(settings)  # reads missing prefetch
     init_trust(app)
     store.init_app(app)  # extensions["backpain"]["store"] and ["memory"]
     return app
