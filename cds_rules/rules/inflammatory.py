@@ -1,8 +1,9 @@
 """Inflammatory back pain / axial spondyloarthritis (NICE NG65 1.1.1-1.1.6).
 
 Back pain that began before ``spa_max_onset_age`` and has lasted longer than
-``spa_min_duration_days``, with 4 or more NG65 features (refer to rheumatology), or exactly
-3 features (HLA-B27: refer if positive, test if not yet done); or known axial SpA.
+``spa_min_duration_days``, with 4 or more NG65 features, or exactly 3 features and a
+positive HLA-B27 (CLINICAL.md; 3 features without a result do not fire a card -- the
+card's advice says to test HLA-B27 first); or known axial SpA.
 Info, or warning when a neurological symptom is new.
 """
 
@@ -75,15 +76,10 @@ def _check(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding | Non
                        f"months, with {len(features)} NICE NG65 features: "
                        + ", ".join(name for name, _ in features) + ".")
         recs.append(Recommendation("rheumatology-referral", "routine", recommended=True))
-    elif len(features) == 3 and b27 is not False:
+    elif len(features) == 3 and b27:
         listed = ", ".join(name for name, _ in features)
-        if b27:
-            reasons.append(f"3 NICE NG65 features ({listed}) and HLA-B27 positive.")
-            recs.append(Recommendation("rheumatology-referral", "routine", recommended=True))
-        else:
-            reasons.append(f"3 NICE NG65 features ({listed}); HLA-B27 not yet tested: refer "
-                           "to rheumatology if positive.")
-            recs.append(Recommendation("hla-b27", "routine", recommended=True))
+        reasons.append(f"3 NICE NG65 features ({listed}) and HLA-B27 positive.")
+        recs.append(Recommendation("rheumatology-referral", "routine", recommended=True))
     elif not known:
         return None
     if known and not recs:
