@@ -138,6 +138,7 @@ class DataQuality:
     skipped_invalid: int = 0
     other_patient_dropped: int = 0
     unrecognised_codes: int = 0
+    unrecognised_units: int = 0  # quantities in a unit we cannot convert (value left out)
     data_gaps: list[str] = field(default_factory=list)  # e.g. "Observation (server down)"
 
     def as_dict(self) -> dict[str, Any]:
@@ -147,6 +148,7 @@ class DataQuality:
             "skippedInvalid": self.skipped_invalid,
             "otherPatientDropped": self.other_patient_dropped,
             "unrecognisedCodes": self.unrecognised_codes,
+            "unrecognisedUnits": self.unrecognised_units,
             "dataGaps": list(self.data_gaps),
         }
 

@@ -1,0 +1,118 @@
+"""FHIR date/time values -> timezone-aware UTC datetimes, tolerating messy data.
+
+FHIR ``date``, ``dateTime`` and ``instant`` may be partial ("2026", "2026-03") or, in
+real feeds, lack the zone the spec requires. Partial dates become their first day; a
+time without a zone is read as UTC. Anything unreadable gives None: never an exception.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+_DATE_TIME = re.compile(
+    r"^(?P<y>\d{4})(?:-(?P<m>\d{2})(?:-(?P<d>\d{2})"
+    r"(?:[T ](?P<H>\d{2}):(?P<M>\d{2})(?::(?P<S>\d{2})(?:\.(?P<f>\d+))?)?"
+    r"(?P<tz>Z|[+-]\d{2}:?\d{2})?)?)?)?$"
+)
+
+# Age units (UCUM and common spellings) -> days per unit; a year is 365.25 days.
+_AGE_UNIT_DAYS: dict[str, float] = {
+    "a": 365.25, "yr": 365.25, "year": 365.25, "years": 365.25, "y": 365.25,
+    "mo": 30.4375, "month": 30.4375, "months": 30.4375,
+    "wk": 7.0, "week": 7.0, "weeks": 7.0,
+    "d": 1.0, "day": 1.0, "days": 1.0,
+    "h": 1 / 24, "hour": 1 / 24, "hours": 1 / 24,
+}
+
+
+def parse_datetime(value: object) -> datetime | None:
+    """Read a FHIR date/dateTime/instant string (or a datetime) as an aware UTC datetime."""
+    if isinstance(value, datetime):
+        return as_utc(value)
+    if not isinstance(value, str):
+        return None
+    match = _DATE_TIME.match(value.strip())
+    if match is None:
+        return None
+    g = match.groupdict()
+    try:
+        parsed = datetime(
+            int(g["y"]),
+            int(g["m"] or 1),
+            int(g["d"] or 1),
+            int(g["H"] or 0),
+            int(g["M"] or 0),
+            int(g["S"] or 0),
+            int((g["f"] or "0")[:6].ljust(6, "0")),
+            tzinfo=UTC,
+        )
+    except ValueError:  # month 13, 30 February, hour 25 ...
+        return None
+    tz = g["tz"]
+    if tz and tz != "Z":
+        sign = 1 if tz[0] == "+" else -1
+        digits = tz[1:].replace(":", "")
+        try:
+            offset = timedelta(hours=int(digits[:2]), minutes=int(digits[2:4]))
+        except ValueError:
+            return None
+        parsed -= sign * offset  # wall time in that zone -> UTC
+    return parsed
+
+
+def as_utc(moment: datetime) -> datetime:
+    """Aware UTC; a naive datetime is taken to be UTC already."""
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
+
+
+def period_start(period: object) -> datetime | None:
+    """A Period's start, else its end (a Period with only an end still dates the event)."""
+    if not isinstance(period, dict):
+        return None
+    return parse_datetime(period.get("start")) or parse_datetime(period.get("end"))
+
+
+def period_end(period: object) -> datetime | None:
+    if not isinstance(period, dict):
+        return None
+    return parse_datetime(period.get("end"))
+
+
+def duration_of(quantity: object) -> timedelta | None:
+    """A FHIR Duration/Age quantity ({value, code|unit}) as a timedelta, or None."""
+    if not isinstance(quantity, dict):
+        return None
+    value = quantity.get("value")
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    unit = quantity.get("code") or quantity.get("unit")
+    per = _AGE_UNIT_DAYS.get(unit.strip().lower()) if isinstance(unit, str) else None
+    if per is None or not 0 <= value < 200 * 365.25 / per:
+        return None
+    return timedelta(days=float(value) * per)
+
+
+def add_age(birth: datetime | None, age: object) -> datetime | None:
+    """Birth date + a FHIR Age (e.g. Condition.onsetAge {value: 52, code: "a"})."""
+    span = duration_of(age)
+    if birth is None or span is None:
+        return None
+    try:
+        return birth + span
+    except OverflowError:
+        return None
+
+
+def first_time(resource: dict[str, Any], *fields: str) -> datetime | None:
+    """The first readable time among ``fields`` of ``resource``: each is a dateTime/instant
+    field or a Period field (names ending in "Period" read start, else end)."""
+    for name in fields:
+        raw = resource.get(name)
+        moment = period_start(raw) if name.endswith("Period") else parse_datetime(raw)
+        if moment is not None:
+            return moment
+    return None

@@ -1,0 +1,90 @@
+"""Quantity normalisation via UCUM codes (and the unit strings seen in real feeds).
+
+Each quantity concept has one canonical unit: temperature ``Cel``, weight ``kg``, MRC
+grade ``{grade}`` (0-5), pain ``{score}`` (0-10), ESR ``mm/h``, CRP ``mg/L``. A value in
+a unit we do not know for that concept is refused (None), never guessed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+Converter = Callable[[float], float]
+
+
+def _same(v: float) -> float:
+    return v
+
+
+def _f_to_c(v: float) -> float:
+    return (v - 32.0) * 5.0 / 9.0
+
+
+_TEMPERATURE: dict[str, Converter] = {
+    "cel": _same, "°c": _same, "c": _same, "degc": _same, "deg c": _same, "celsius": _same,
+    "[degf]": _f_to_c, "°f": _f_to_c, "f": _f_to_c, "degf": _f_to_c, "deg f": _f_to_c,
+    "fahrenheit": _f_to_c,
+    "k": lambda v: v - 273.15,
+}
+_WEIGHT: dict[str, Converter] = {
+    "kg": _same, "kilogram": _same, "kilograms": _same,
+    "[lb_av]": lambda v: v * 0.45359237, "lb": lambda v: v * 0.45359237,
+    "lbs": lambda v: v * 0.45359237, "pound": lambda v: v * 0.45359237,
+    "pounds": lambda v: v * 0.45359237,
+    "g": lambda v: v / 1000.0, "gram": lambda v: v / 1000.0, "grams": lambda v: v / 1000.0,
+    "[oz_av]": lambda v: v * 0.028349523125, "oz": lambda v: v * 0.028349523125,
+}
+_UNITLESS: dict[str, Converter] = {"": _same, "1": _same, "{score}": _same, "{grade}": _same,
+                                   "{#}": _same, "score": _same, "grade": _same}
+_ESR: dict[str, Converter] = {"mm/h": _same, "mm/hr": _same, "mm/[hr]": _same}
+_CRP: dict[str, Converter] = {"mg/l": _same, "mg/dl": lambda v: v * 10.0,
+                              "ug/ml": _same, "µg/ml": _same}
+
+# concept -> (canonical unit, converters by lower-cased unit, plausible range after conversion)
+_RULES: dict[str, tuple[str, dict[str, Converter], tuple[float, float]]] = {
+    "body_temperature": ("Cel", _TEMPERATURE, (20.0, 46.0)),
+    "body_weight": ("kg", _WEIGHT, (0.2, 700.0)),
+    "muscle_strength_grade": ("{grade}", _UNITLESS, (0.0, 5.0)),
+    "pain_severity": ("{score}", _UNITLESS, (0.0, 10.0)),
+    "esr": ("mm/h", _ESR, (0.0, 200.0)),
+    "crp": ("mg/L", _CRP, (0.0, 1000.0)),
+}
+
+QUANTITY_CONCEPTS: frozenset[str] = frozenset(_RULES)
+UNITLESS_CONCEPTS: frozenset[str] = frozenset(
+    c for c, (_, table, _r) in _RULES.items() if table is _UNITLESS
+)
+
+
+def canonical_unit(concept: str) -> str | None:
+    rule = _RULES.get(concept)
+    return rule[0] if rule else None
+
+
+def normalise(concept: str, value: object, unit_code: object = None,
+              unit_text: object = None) -> tuple[float, str] | None:
+    """``value`` in the concept's canonical unit, or None (unknown unit, implausible value).
+
+    The UCUM ``code`` is tried first, then the human ``unit`` string. A missing unit is
+    accepted only for unitless scores (pain, MRC grade).
+    """
+    rule = _RULES.get(concept)
+    if rule is None or isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    unit, table, (low, high) = rule
+    converter = None
+    for candidate in (unit_code, unit_text):
+        if isinstance(candidate, str) and candidate.strip().lower() in table:
+            converter = table[candidate.strip().lower()]
+            break
+    if converter is None and unit_code is None and unit_text is None and "" in table:
+        converter = table[""]
+    if converter is None:
+        return None
+    try:
+        converted = float(converter(float(value)))
+    except (OverflowError, ValueError):
+        return None
+    if not low <= converted <= high:
+        return None
+    return round(converted, 3), unit

@@ -1,0 +1,708 @@
+"""The patient record builder: FHIR R4 JSON -> facts and orders with their clinical meaning.
+
+Each safety-principle bullet of CLINICAL.md (2: negation and status; 5: messy data) has a
+test here that fails if the behaviour is broken.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from cds_rules.bundles import resources_from
+from cds_rules.engine import HookRequest
+from cds_rules.model import LOCAL_FINDING_SYSTEM, FactStatus, PatientRecord
+from cds_rules.record import build_record
+from cds_rules.settings import DEFAULT_SETTINGS
+from cds_rules.valuesets import CPT, ICD10CM, LOINC, RXNORM, SNOMED, UCUM
+from tests.conftest import SYNTHEA_DIR, require
+
+PID = "p1"
+NOW = datetime(2026, 6, 15, 12, 0, tzinfo=UTC)
+SUBJECT = {"reference": f"Patient/{PID}"}
+V3 = "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation"
+
+# ----------------------------------------------------------------------------- builders
+
+
+def coding(code: str, system: str = SNOMED, display: str = "") -> dict[str, Any]:
+    out = {"system": system, "code": code}
+    if display:
+        out["display"] = display
+    return out
+
+
+def patient(**extra: Any) -> dict[str, Any]:
+    return {"resourceType": "Patient", "id": PID, "birthDate": "1970-05-01",
+            "gender": "female", **extra}
+
+
+def condition(code: str, /, system: str = SNOMED, rid: str = "c1", **extra: Any) -> dict[str, Any]:
+    return {"resourceType": "Condition", "id": rid, "subject": SUBJECT,
+            "code": {"coding": [coding(code, system, "finding")]},
+            "onsetDateTime": "2026-06-10T08:00:00Z", **extra}
+
+
+def status(kind: str, code: str) -> dict[str, Any]:
+    system = f"http://terminology.hl7.org/CodeSystem/condition-{kind}"
+    return {"coding": [{"system": system, "code": code}]}
+
+
+def observation(code: str, /, system: str = SNOMED, rid: str = "o1",
+                **extra: Any) -> dict[str, Any]:
+    base = {"resourceType": "Observation", "id": rid, "status": "final", "subject": SUBJECT,
+            "code": {"coding": [coding(code, system, "observed")]},
+            "effectiveDateTime": "2026-06-14T09:00:00Z"}
+    base.update(extra)
+    return base
+
+
+def temperature(value: float, unit_code: str | None, rid: str = "t1", **extra: Any):
+    quantity: dict[str, Any] = {"value": value}
+    if unit_code is not None:
+        quantity.update(unit=unit_code, system=UCUM, code=unit_code)
+    return observation("8310-5", LOINC, rid, valueQuantity=quantity, **extra)
+
+
+def med_request(code: str, display: str, rid: str = "m1", **extra: Any) -> dict[str, Any]:
+    return {"resourceType": "MedicationRequest", "id": rid, "status": "active",
+            "intent": "order", "subject": SUBJECT,
+            "medicationCodeableConcept": {"coding": [coding(code, RXNORM, display)]},
+            "authoredOn": "2026-01-01", **extra}
+
+
+def service_request(code: str, system: str = CPT, rid: str = "sr1", state: str = "active",
+                    **extra: Any) -> dict[str, Any]:
+    return {"resourceType": "ServiceRequest", "id": rid, "status": state, "intent": "order",
+            "subject": SUBJECT, "code": {"coding": [coding(code, system, "ordered")]},
+            "authoredOn": "2026-06-01", **extra}
+
+
+def build(*resources: Any, drafts: tuple[Any, ...] = (), gaps: tuple[str, ...] = (),
+          now: datetime = NOW) -> PatientRecord:
+    request = HookRequest(hook="patient-view", patient_id=PID, resources=tuple(resources),
+                          draft_orders=drafts, data_gaps=gaps)
+    return build_record(request, now, DEFAULT_SETTINGS)
+
+
+def facts(record: PatientRecord, concept: str):
+    return [f for f in record.facts if f.concept == concept]
+
+
+# ----------------------------------------------------------------------------- Patient
+
+
+def test_patient_demographics_and_partial_birth_date():
+    record = build(patient(birthDate="1970", gender="male"))
+    assert record.birth_date == datetime(1970, 1, 1, tzinfo=UTC)
+    assert record.sex == "male"
+    assert record.age == 56
+    assert record.quality.resources_used == 1
+
+
+def test_missing_patient_leaves_age_unknown():
+    record = build(condition("279039007"))
+    assert record.birth_date is None and record.age is None and record.sex == "unknown"
+
+
+def test_another_patients_patient_resource_is_dropped():
+    record = build(patient(id="someone-else", birthDate="1930-01-01"))
+    assert record.birth_date is None
+    assert record.quality.other_patient_dropped == 1
+
+
+# ----------------------------------------------------------------------------- Condition status
+
+
+@pytest.mark.parametrize("clinical", ["active", "recurrence", "relapse", None])
+def test_active_or_unstated_condition_is_current(clinical):
+    extra = {"clinicalStatus": status("clinical", clinical)} if clinical else {}
+    record = build(condition("192970008", **extra))
+    (fact,) = facts(record, "cauda_equina_syndrome")
+    assert fact.status is FactStatus.CURRENT
+    assert fact.source == "Condition/c1" and fact.resource_type == "Condition"
+    assert (fact.system, fact.code) == (SNOMED, "192970008")
+    assert record.having("cauda_equina_syndrome") == [fact]
+
+
+@pytest.mark.parametrize("clinical", ["resolved", "inactive", "remission"])
+def test_resolved_condition_is_history_not_current(clinical):
+    record = build(condition("363346000", clinicalStatus=status("clinical", clinical)))
+    (fact,) = facts(record, "cancer")
+    assert fact.status is FactStatus.HISTORY
+    assert record.having("cancer") == []  # not a current symptom ...
+    assert record.ever("cancer") == [fact]  # ... but still a history of cancer
+
+
+def test_abatement_in_the_past_without_clinical_status_is_history():
+    record = build(condition("279039007", abatementDateTime="2026-01-01"))
+    assert facts(record, "low_back_pain")[0].status is FactStatus.HISTORY
+
+
+@pytest.mark.parametrize("verification", ["refuted", "entered-in-error"])
+def test_refuted_or_erroneous_condition_never_becomes_a_fact(verification):
+    record = build(condition("192970008", verificationStatus=status("ver-status", verification),
+                             clinicalStatus=status("clinical", "active")))
+    assert record.facts == []
+    assert record.having("cauda_equina_syndrome") == []
+
+
+def test_confirmed_and_provisional_conditions_count():
+    for verification in ("confirmed", "provisional", "differential", "unconfirmed"):
+        record = build(condition("192970008",
+                                 verificationStatus=status("ver-status", verification)))
+        assert len(facts(record, "cauda_equina_syndrome")) == 1, verification
+
+
+def test_personal_history_code_is_history_even_when_active():
+    record = build(condition("Z85.46", ICD10CM, clinicalStatus=status("clinical", "active")))
+    (fact,) = facts(record, "cancer")
+    assert fact.status is FactStatus.HISTORY
+
+
+def test_icd10cm_codes_with_or_without_dot():
+    record = build(condition("C79.51", ICD10CM, rid="a"), condition("M5450", ICD10CM, rid="b"))
+    assert {f.concept for f in record.facts} == {"cancer", "bone_metastasis", "low_back_pain"}
+
+
+def test_unknown_codes_are_counted_not_used():
+    record = build(condition("444814009"), observation("8302-2", LOINC))
+    assert record.facts == []
+    assert record.quality.unrecognised_codes == 2
+    assert record.quality.resources_used == 0
+
+
+# ----------------------------------------------------------------------------- Condition time
+
+
+def test_onset_forms():
+    birth = patient(birthDate="1970-05-01")
+    record = build(
+        birth,
+        condition("279039007", rid="dt", onsetDateTime="2026-06-01T10:00:00+02:00"),
+        condition("279039007", rid="period", onsetDateTime=None,
+                  onsetPeriod={"start": "2026-05"}),
+        condition("279039007", rid="age", onsetDateTime=None,
+                  onsetAge={"value": 56, "unit": "years", "system": UCUM, "code": "a"}),
+        condition("279039007", rid="string", onsetDateTime=None, onsetString="last winter",
+                  recordedDate="2026-04-02"),
+        condition("279039007", rid="none", onsetDateTime=None),
+    )
+    when = {f.source.split("/")[1]: f.when for f in record.facts}
+    assert when["dt"] == datetime(2026, 6, 1, 8, 0, tzinfo=UTC)
+    assert when["period"] == datetime(2026, 5, 1, tzinfo=UTC)
+    assert when["age"] is not None and when["age"].date().isoformat().startswith("2026-05")
+    assert when["string"] == datetime(2026, 4, 2, tzinfo=UTC)  # onsetString ignored
+    assert when["none"] is None
+
+
+def test_onset_age_needs_the_birth_date_whatever_the_order():
+    onset_age = condition("279039007", onsetDateTime=None, onsetAge={"value": 50, "code": "a"})
+    record = build(onset_age, patient(birthDate="1970-05-01"))  # Patient after the Condition
+    (fact,) = facts(record, "low_back_pain")
+    assert fact.when is not None and fact.when.year == 2020
+
+
+def test_zoneless_and_partial_datetimes_are_read_as_utc():
+    record = build(
+        condition("279039007", rid="nozone", onsetDateTime="2026-06-01T10:00:00"),
+        condition("279039007", rid="partial", onsetDateTime="2026-03"),
+        observation("386661006", rid="o-nozone", effectiveDateTime="2026-06-14 07:30"),
+    )
+    when = {f.source: f.when for f in record.facts}
+    assert when["Condition/nozone"] == datetime(2026, 6, 1, 10, tzinfo=UTC)
+    assert when["Condition/partial"] == datetime(2026, 3, 1, tzinfo=UTC)
+    assert when["Observation/o-nozone"] == datetime(2026, 6, 14, 7, 30, tzinfo=UTC)
+    assert record.quality.skipped_invalid == 0
+
+
+# ----------------------------------------------------------------------------- laterality
+
+
+@pytest.mark.parametrize(
+    ("site", "side"),
+    [
+        ({"coding": [coding("7771000", display="Left")]}, "left"),
+        ({"coding": [coding("24028007", display="Right")]}, "right"),
+        ({"coding": [coding("51440002", display="Right and left")]}, "bilateral"),
+        ({"text": "Left leg"}, "left"),
+        ({"text": "both legs"}, "bilateral"),
+    ],
+)
+def test_body_site_laterality(site, side):
+    record = build(condition("23056005", bodySite=[site]))
+    assert facts(record, "radiculopathy")[0].laterality == side
+
+
+def test_icd10cm_laterality_and_sides_kept_per_fact():
+    record = build(condition("M54.31", ICD10CM, rid="r"), condition("M54.42", ICD10CM, rid="l"),
+                   condition("M21.372", ICD10CM, rid="fd"))
+    sides = {f.source: f.laterality for f in record.facts}
+    assert sides == {"Condition/r": "right", "Condition/l": "left", "Condition/fd": "left"}
+
+
+def test_left_coding_plus_right_icd_code_is_bilateral():
+    record = build(condition("M54.31", ICD10CM, bodySite=[{"coding": [coding("7771000")]}]))
+    assert facts(record, "radiculopathy")[0].laterality == "bilateral"
+
+
+# ----------------------------------------------------------------------------- worsening
+
+
+def test_worsening_from_interpretation_and_local_qualifier():
+    worse = {"coding": [{"system": V3, "code": "W", "display": "Worse"}]}
+    record = build(
+        observation("26544005", rid="interp", interpretation=[worse]),
+        condition("26544005", rid="ext", extension=[{
+            "url": "https://backpain-cds.org/fhir/StructureDefinition/course",
+            "valueCodeableConcept": {"coding": [coding("worsening", LOCAL_FINDING_SYSTEM)]}}]),
+        condition("26544005", rid="stage", stage=[{"summary": {
+            "coding": [coding("progressive", LOCAL_FINDING_SYSTEM)]}}]),
+        condition("26544005", rid="plain"),
+    )
+    worsening = {f.source: f.worsening for f in record.facts}
+    assert worsening == {"Observation/interp": True, "Condition/ext": True,
+                         "Condition/stage": True, "Condition/plain": False}
+
+
+# ----------------------------------------------------------------------------- Observation negation
+
+
+@pytest.mark.parametrize("state", ["entered-in-error", "cancelled"])
+def test_erroneous_or_cancelled_observation_is_ignored(state):
+    record = build(observation("267064002", status=state),
+                   temperature(39.5, "Cel", status=state))
+    assert record.facts == []
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"valueBoolean": False},
+        {"valueCodeableConcept": {"coding": [coding("2667000", display="Absent")]}},
+        {"valueCodeableConcept": {"coding": [coding("260385009", display="Negative")]}},
+        {"valueCodeableConcept": {"coding": [coding("260415000", display="Not detected")]}},
+        {"valueString": "Absent"},
+        {"dataAbsentReason": {"coding": [{
+            "system": "http://terminology.hl7.org/CodeSystem/data-absent-reason",
+            "code": "asked-unknown"}]}},
+    ],
+)
+def test_negated_finding_never_becomes_a_fact(value):
+    record = build(observation("267064002", **value),
+                   observation("saddle-anaesthesia", LOCAL_FINDING_SYSTEM, rid="o2", **value))
+    assert record.facts == []
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {},
+        {"valueBoolean": True},
+        {"valueCodeableConcept": {"coding": [coding("52101004", display="Present")]}},
+        {"valueString": "present"},
+    ],
+)
+def test_present_finding_is_a_fact(value):
+    record = build(observation("267064002", **value))
+    (fact,) = facts(record, "urinary_retention")
+    assert fact.status is FactStatus.CURRENT
+    assert fact.when == datetime(2026, 6, 14, 9, tzinfo=UTC)
+
+
+def test_finding_named_by_the_value_of_a_generic_observation():
+    generic = {"coding": [{"system": "http://example.org/ehr", "code": "symptom"}]}
+    record = build(observation("x", code=generic,
+                               valueCodeableConcept={"coding": [coding("267064002")]}))
+    assert [f.concept for f in record.facts] == ["urinary_retention"]
+
+
+def test_hla_b27_positive_and_negative_interpretation():
+    neg = {"coding": [{"system": V3, "code": "NEG"}]}
+    pos = {"coding": [{"system": V3, "code": "POS"}]}
+    record = build(observation("hla-b27", LOCAL_FINDING_SYSTEM, rid="neg", interpretation=[neg]),
+                   observation("hla-b27", LOCAL_FINDING_SYSTEM, rid="pos", interpretation=[pos]))
+    assert [f.source for f in facts(record, "hla_b27")] == ["Observation/pos"]
+
+
+# ----------------------------------------------------------------------------- Observation times
+
+
+def test_observation_time_forms():
+    base = {"effectiveDateTime": None}
+    record = build(
+        temperature(38.1, "Cel", "period", effectivePeriod={"start": "2026-06-10"}, **base),
+        temperature(38.1, "Cel", "end", effectivePeriod={"end": "2026-06-11"}, **base),
+        temperature(38.1, "Cel", "instant", effectiveInstant="2026-06-12T01:02:03Z", **base),
+        temperature(38.1, "Cel", "issued", issued="2026-06-13T00:00:00Z", **base),
+    )
+    when = {f.source.split("/")[1]: f.when for f in record.facts}
+    assert when == {"period": datetime(2026, 6, 10, tzinfo=UTC),
+                    "end": datetime(2026, 6, 11, tzinfo=UTC),
+                    "instant": datetime(2026, 6, 12, 1, 2, 3, tzinfo=UTC),
+                    "issued": datetime(2026, 6, 13, tzinfo=UTC)}
+
+
+# ----------------------------------------------------------------------------- units
+
+
+def test_fahrenheit_is_converted_to_celsius():
+    record = build(temperature(101.3, "[degF]"))
+    (fact,) = facts(record, "body_temperature")
+    assert fact.unit == "Cel" and fact.value == pytest.approx(38.5, abs=0.01)
+
+
+def test_celsius_stays_celsius():
+    (fact,) = build(temperature(38.2, "Cel")).facts
+    assert (fact.value, fact.unit) == (38.2, "Cel")
+
+
+@pytest.mark.parametrize("unit", ["bananas", None])
+def test_unknown_or_missing_temperature_unit_drops_the_value(unit):
+    record = build(temperature(38.2, unit))
+    assert facts(record, "body_temperature") == []
+    assert record.quality.unrecognised_units == 1
+
+
+@pytest.mark.parametrize(("value", "unit", "kg"), [(154.0, "[lb_av]", 69.85), (154.0, "lb", 69.85),
+                                                     (70000, "g", 70.0), (70.0, "kg", 70.0)])
+def test_weight_units(value, unit, kg):
+    weight = observation("29463-7", LOINC,
+                         valueQuantity={"value": value, "unit": unit, "system": UCUM, "code": unit})
+    (fact,) = build(weight).facts
+    assert fact.unit == "kg" and fact.value == pytest.approx(kg, abs=0.01)
+
+
+def test_quantity_with_data_absent_reason_is_no_fact():
+    record = build(observation("8310-5", LOINC, dataAbsentReason={"text": "refused"}))
+    assert record.facts == [] and record.quality.unrecognised_units == 0
+
+
+def test_mrc_grade_with_muscle_and_side_and_components():
+    grade = observation("mrc-grade", LOCAL_FINDING_SYSTEM, rid="g1", valueInteger=3,
+                        bodySite={"coding": [coding("7771000", display="Left")],
+                                  "text": "Left ankle dorsiflexors"})
+    panel = observation("x", rid="g2", code={"text": "Lower limb power"}, component=[
+        {"code": {"coding": [coding("mrc-grade", LOCAL_FINDING_SYSTEM)]},
+         "valueQuantity": {"value": 4}}])
+    record = build(grade, panel)
+    by_source = {f.source: f for f in facts(record, "muscle_strength_grade")}
+    assert by_source["Observation/g1"].value == 3.0
+    assert by_source["Observation/g1"].laterality == "left"
+    assert by_source["Observation/g1"].detail == "Left ankle dorsiflexors"
+    assert by_source["Observation/g2"].value == 4.0
+
+
+# ----------------------------------------------------------------------------- medications
+
+
+def test_active_systemic_steroid_has_start_and_duration_so_far():
+    request = med_request("8640", "prednisone", dosageInstruction=[{
+        "timing": {"repeat": {"boundsPeriod": {"start": "2026-01-01"}}},
+        "route": {"text": "Oral"}}])
+    (fact,) = build(request).facts
+    assert fact.concept == "systemic_corticosteroid"
+    assert fact.when == datetime(2026, 1, 1, tzinfo=UTC)
+    assert (fact.value, fact.unit) == (float((NOW - datetime(2026, 1, 1, tzinfo=UTC)).days), "d")
+    assert fact.status is FactStatus.CURRENT
+
+
+def test_product_code_is_recognised_by_its_ingredient_name():
+    record = build(med_request("312617", "Prednisone 5 MG Oral Tablet"))
+    assert [f.concept for f in record.facts] == ["systemic_corticosteroid"]
+
+
+@pytest.mark.parametrize("extra", [
+    {"dosageInstruction": [{"route": {"text": "Topical"}}]},
+    {"dosageInstruction": [{"route": {"coding": [coding("18679011", display="Inhalation")]}}]},
+])
+def test_non_systemic_steroid_route_is_skipped(extra):
+    assert build(med_request("8640", "prednisone", **extra)).facts == []
+
+
+def test_topical_steroid_product_is_skipped():
+    cream = med_request("999999", "methylprednisolone aceponate 1 MG/G Topical Cream")
+    assert build(cream).facts == []
+
+
+@pytest.mark.parametrize("state", ["entered-in-error", "cancelled", "draft"])
+def test_medication_statuses_that_do_not_count(state):
+    assert build(med_request("8640", "prednisone", status=state)).facts == []
+
+
+def test_completed_statement_duration_from_its_period():
+    statement = {"resourceType": "MedicationStatement", "id": "ms1", "status": "completed",
+                 "subject": SUBJECT,
+                 "medicationCodeableConcept": {"coding": [coding("6902", RXNORM)]},
+                 "effectivePeriod": {"start": "2025-01-01", "end": "2025-06-01"}}
+    (fact,) = build(statement).facts
+    assert fact.value == 151.0 and fact.unit == "d"
+    assert fact.status is FactStatus.HISTORY
+
+
+def test_contained_medication_reference():
+    request = med_request("x", "x")
+    del request["medicationCodeableConcept"]
+    request["contained"] = [{"resourceType": "Medication", "id": "med",
+                             "code": {"coding": [coding("3008", RXNORM, "cyclosporine")]}}]
+    request["medicationReference"] = {"reference": "#med"}
+    assert [f.concept for f in build(request).facts] == ["immunosuppressant_drug"]
+
+
+# ----------------------------------------------------------------------------- orders
+
+
+def test_draft_order_keeps_its_resource_id():
+    draft = service_request("72148", rid="abc", state="draft")
+    record = build(drafts=(draft,))
+    (order,) = record.orders
+    assert (order.kind, order.state, order.resource_id) == ("spine_mri", "draft",
+                                                            "ServiceRequest/abc")
+
+
+def test_service_request_states():
+    record = build(service_request("394451000119106", SNOMED, "a", "active"),
+                   service_request("24970-6", LOINC, "c", "completed"),
+                   service_request("72148", CPT, "r", "revoked"),
+                   service_request("72148", CPT, "d", "draft"))  # a stored draft: not the desk's
+    assert sorted((o.source, o.kind, o.state) for o in record.orders) == [
+        ("ServiceRequest/a", "spine_mri", "active"),
+        ("ServiceRequest/c", "spine_xray", "completed"),
+    ]
+
+
+def test_completed_physiotherapy_is_conservative_care():
+    procedure = {"resourceType": "Procedure", "id": "pt", "status": "completed",
+                 "subject": SUBJECT,
+                 "code": {"coding": [coding("physiotherapy", LOCAL_FINDING_SYSTEM)]},
+                 "performedPeriod": {"start": "2026-04-01", "end": "2026-05-01"}}
+    record = build(procedure)
+    assert [(o.kind, o.state) for o in record.orders] == [("physiotherapy", "completed")]
+    (fact,) = facts(record, "conservative_care_given")
+    assert fact.when == datetime(2026, 4, 1, tzinfo=UTC)
+
+
+def test_imaging_study_by_procedure_code_or_modality_and_spine_site():
+    by_code = {"resourceType": "ImagingStudy", "id": "i1", "status": "available",
+               "subject": SUBJECT, "started": "2026-02-01",
+               "procedureCode": [{"coding": [coding("24967-2", LOINC)]}]}
+    by_site = {"resourceType": "ImagingStudy", "id": "i2", "status": "available",
+               "subject": SUBJECT, "started": "2026-03-01",
+               "series": [{"uid": "1.2.3", "modality": {"code": "MR"},
+                           "bodySite": {"display": "Lumbar spine"}}]}
+    chest = {"resourceType": "ImagingStudy", "id": "i3", "status": "available",
+             "subject": SUBJECT, "started": "2026-03-01",
+             "series": [{"uid": "1.2.4", "modality": {"code": "DX"},
+                         "bodySite": {"display": "Thoracic structure"}}]}
+    record = build(by_code, by_site, chest)
+    assert sorted((o.source, o.kind, o.state) for o in record.orders) == [
+        ("ImagingStudy/i1", "spine_mri", "completed"),
+        ("ImagingStudy/i2", "spine_mri", "completed"),
+    ]
+
+
+def test_diagnostic_report_final_is_completed_cancelled_is_ignored():
+    report = {"resourceType": "DiagnosticReport", "id": "d1", "status": "final",
+              "subject": SUBJECT, "code": {"coding": [coding("36532-0", LOINC)]},
+              "effectiveDateTime": "2026-05-01"}
+    cancelled = dict(report, id="d2", status="cancelled")
+    record = build(report, cancelled)
+    assert [(o.source, o.kind, o.state, o.when) for o in record.orders] == [
+        ("DiagnosticReport/d1", "spine_mri", "completed", datetime(2026, 5, 1, tzinfo=UTC))]
+
+
+# ----------------------------------------------------------------------------- other patients
+
+
+@pytest.mark.parametrize("ref", ["Patient/other", "urn:uuid:other",
+                                 "https://ehr.example/fhir/Patient/other", "Group/g1"])
+def test_other_patients_resources_are_dropped(ref):
+    record = build(condition("192970008", subject={"reference": ref}))
+    assert record.facts == []
+    assert record.quality.other_patient_dropped == 1
+
+
+@pytest.mark.parametrize("subject", [{"reference": f"urn:uuid:{PID}"},
+                                     {"reference": f"https://ehr.example/fhir/Patient/{PID}"},
+                                     {"reference": f"Patient/{PID}/_history/3"},
+                                     {"identifier": {"value": "MRN1"}}])
+def test_this_patients_resources_are_kept(subject):
+    resource = condition("192970008", subject=subject)
+    assert len(build(resource).facts) == 1
+
+
+def test_condition_without_subject_is_invalid_fhir_and_counted():
+    resource = condition("192970008")
+    del resource["subject"]  # Condition.subject is 1..1 in R4
+    record = build(resource)
+    assert record.facts == [] and record.quality.skipped_invalid == 1
+
+
+# ----------------------------------------------------------------------------- invalid input
+
+
+def test_invalid_relevant_resource_is_skipped_and_counted():
+    bad = condition("192970008", onsetDateTime="not a date", unknownElement=1)
+    record = build(bad, None, 42, "text", {"resourceType": 7}, condition("279039007", rid="ok"))
+    assert [f.concept for f in record.facts] == ["low_back_pain"]
+    assert record.quality.skipped_invalid == 5
+    assert record.quality.resources_seen == 6
+
+
+def test_irrelevant_resources_are_not_validated():
+    # an invalid Observation with a code no rule uses is never validated, so never "invalid":
+    # selection by code comes before validation (DESIGN.md, performance design)
+    junk = observation("8302-2", LOINC, valueQuantity={"value": "tall"})
+    record = build(junk)
+    assert record.quality.skipped_invalid == 0
+    assert record.quality.unrecognised_codes == 1
+
+
+def test_data_gaps_are_copied():
+    record = build(gaps=("Observation (server down)",))
+    assert record.quality.data_gaps == ["Observation (server down)"]
+
+
+@pytest.mark.parametrize("request_value", [None, "x", 5, {"resources": [1]},
+                                          HookRequest(hook="patient-view", patient_id=None,
+                                                      resources=None)])  # type: ignore[arg-type]
+def test_build_record_never_raises_on_wrong_types(request_value):
+    record = build_record(request_value, NOW, DEFAULT_SETTINGS)  # type: ignore[arg-type]
+    assert record.facts == [] and record.orders == []
+
+
+def test_resource_order_does_not_change_the_record():
+    resources = [patient(), condition("192970008", rid="a"), temperature(101.3, "[degF]"),
+                 condition("M54.31", ICD10CM, rid="b"), service_request("72148")]
+    forward = build(*resources)
+    backward = build(*reversed(resources))
+    assert set(forward.facts) == set(backward.facts)
+    assert set(forward.orders) == set(backward.orders)
+    assert forward.birth_date == backward.birth_date
+
+
+# ----------------------------------------------------------------------------- property tests
+
+SEEDS = [
+    patient(),
+    condition("192970008", clinicalStatus=status("clinical", "active"),
+              bodySite=[{"coding": [coding("7771000")]}], onsetAge={"value": 5, "code": "a"}),
+    observation("267064002", valueCodeableConcept={"coding": [coding("52101004")]},
+                component=[{"code": {"coding": [coding("mrc-grade", LOCAL_FINDING_SYSTEM)]},
+                            "valueInteger": 3}]),
+    temperature(101.3, "[degF]", effectivePeriod={"start": "2026-06"}),
+    med_request("8640", "prednisone", dosageInstruction=[{"timing": {"repeat": {
+        "boundsPeriod": {"start": "2026-01-01"}}}, "route": {"text": "Oral"}}]),
+    service_request("72148"),
+    {"resourceType": "ImagingStudy", "id": "i", "status": "available", "subject": SUBJECT,
+     "series": [{"uid": "1", "modality": {"code": "MR"}, "bodySite": {"display": "Lumbar"}}]},
+]
+
+JSON_LEAF = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=True),
+                      st.text(max_size=12), st.sampled_from(["", "2026-13-45", "Patient/x",
+                                                             "urn:uuid:p1", "entered-in-error"]))
+JSON_VALUE = st.recursive(JSON_LEAF, lambda inner: st.one_of(
+    st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=8), inner, max_size=3)),
+    max_leaves=8)
+
+
+@st.composite
+def mutated(draw: st.DrawFn) -> dict[str, Any]:
+    """A seed resource with random keys dropped, replaced by junk, or nested values cut."""
+    resource = copy.deepcopy(draw(st.sampled_from(SEEDS)))
+
+    def mutate(node: Any, depth: int) -> Any:
+        if isinstance(node, dict):
+            out = {}
+            for key, value in node.items():
+                action = draw(st.sampled_from(["keep", "keep", "drop", "junk", "recurse"]))
+                if action == "drop" and key != "resourceType":
+                    continue
+                out[key] = draw(JSON_VALUE) if action == "junk" else mutate(value, depth + 1)
+            return out
+        if isinstance(node, list):
+            cut = draw(st.integers(0, len(node)))
+            return [mutate(v, depth + 1) for v in node[:cut]]
+        return node
+
+    return mutate(resource, 0)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(mutated(), min_size=1, max_size=4), st.lists(mutated(), max_size=2))
+def test_mutated_or_truncated_resources_never_raise(resources, drafts):
+    record = build(*resources, drafts=tuple(drafts))
+    assert record.quality.resources_seen == len(resources) + len(drafts)
+    for fact in record.facts:
+        assert fact.when is None or fact.when.tzinfo is not None
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(JSON_VALUE, max_size=5))
+def test_random_json_never_raises(values):
+    build(*values, drafts=tuple(values))
+
+
+# ----------------------------------------------------------------------------- Synthea
+
+
+def _synthea_files():
+    return sorted(SYNTHEA_DIR.glob("*.json")) if SYNTHEA_DIR.is_dir() else []
+
+
+def test_synthea_bundles_build_without_error_and_honour_refutation():
+    files = _synthea_files()
+    require(len(files) >= 41, f"Synthea sample data in {SYNTHEA_DIR}")
+    for path in files:
+        bundle = json.loads(path.read_text(encoding="utf-8"))
+        resources = resources_from(bundle)
+        pid = next(r["id"] for r in resources if r.get("resourceType") == "Patient")
+        # a refuted cauda equina diagnosis planted in every real bundle must stay silent
+        refuted = {"resourceType": "Condition", "id": "planted-refuted",
+                   "subject": {"reference": f"urn:uuid:{pid}"},
+                   "verificationStatus": status("ver-status", "refuted"),
+                   "code": {"coding": [coding("192970008")]}}
+        refuted_ids = {f"Condition/{r['id']}" for r in resources
+                       if r.get("resourceType") == "Condition"
+                       and "refuted" in json.dumps(r.get("verificationStatus"))}
+        refuted_ids.add("Condition/planted-refuted")
+        request = HookRequest(hook="patient-view", patient_id=pid,
+                              resources=(*resources, refuted))
+        record = build_record(request, NOW, DEFAULT_SETTINGS)
+        assert record.quality.resources_used > 0, path.name
+        assert record.birth_date is not None, path.name
+        assert record.quality.other_patient_dropped == 0, path.name
+        assert not any(f.source in refuted_ids for f in record.facts), path.name
+        assert record.having("cauda_equina_syndrome") == [], path.name
+
+
+def test_synthea_resources_of_another_patient_are_dropped():
+    files = _synthea_files()
+    require(len(files) >= 2, f"Synthea sample data in {SYNTHEA_DIR}")
+    first, second = (resources_from(json.loads(p.read_text(encoding="utf-8")))
+                     for p in files[:2])
+    pid = next(r["id"] for r in first if r.get("resourceType") == "Patient")
+    alone = build_record(HookRequest("patient-view", pid, tuple(first)), NOW, DEFAULT_SETTINGS)
+    mixed = build_record(HookRequest("patient-view", pid, (*first, *second)), NOW,
+                         DEFAULT_SETTINGS)
+    assert set(mixed.facts) == set(alone.facts)
+    assert mixed.quality.other_patient_dropped > 0
+
+
+def test_synthea_weights_are_a_series_in_kg():
+    files = _synthea_files()
+    require(bool(files), f"Synthea sample data in {SYNTHEA_DIR}")
+    resources = resources_from(json.loads(files[0].read_text(encoding="utf-8")))
+    pid = next(r["id"] for r in resources if r.get("resourceType") == "Patient")
+    record = build_record(HookRequest("patient-view", pid, tuple(resources)), NOW,
+                          DEFAULT_SETTINGS)
+    weights = record.series("body_weight")
+    assert len(weights) >= 2 and all(w.unit == "kg" and 0 < (w.value or 0) < 300 for w in weights)
+    assert weights == sorted(weights, key=lambda f: f.when or NOW)
+    _ = timedelta  # (kept for readers: windows count back from NOW)
