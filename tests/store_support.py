@@ -28,7 +28,7 @@ from service.ports import HookCall
 from service.store import SnoozeMemory, Store
 from tests.conftest import require
 
-__all__ = ["clock", "database_url", "store"]  # the fixtures
+__all__ = ["clock", "database_url", "pg_schema_url", "store"]  # the fixtures
 
 PG_ADMIN_DSN = "host=127.0.0.1 port=5432 dbname=test user=postgres connect_timeout=3"
 PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -112,6 +112,7 @@ def clock() -> FakeClock:
 
 
 def _pg_schema_url() -> Iterator[str]:
+    """A URL whose connections see only a fresh schema (search_path), dropped afterwards."""
     require(pg_available(), "PostgreSQL")
     schema = f"bpcd_test_{secrets.token_hex(6)}"
     with psycopg.connect(PG_ADMIN_DSN, autocommit=True) as conn:
@@ -122,6 +123,12 @@ def _pg_schema_url() -> Iterator[str]:
     finally:
         with psycopg.connect(PG_ADMIN_DSN, autocommit=True) as conn:
             conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+@pytest.fixture
+def pg_schema_url() -> Iterator[str]:
+    """PostgreSQL only: an empty fresh schema."""
+    yield from _pg_schema_url()
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
