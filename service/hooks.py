@@ -1,0 +1,168 @@
+"""The CDS Hooks endpoints: discovery and service calls, and the pipeline of one call.
+
+parse (jsonbody) → validate (the service's request schema) → resolve prefetch (use, fetch
+or 412) → :func:`cds_rules.evaluate` → drop snoozed cards (memory) → check every card
+against the response schema → record what was sent (memory) → ``{"cards": [...]}``.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from flask import Blueprint, Flask, Response, current_app, g, request
+from marshmallow import ValidationError
+
+from cds_rules import HookRequest, evaluate
+from cds_rules.bundles import resources_from
+from cds_rules.model import DataQuality
+from service import metrics
+from service.config import Settings
+from service.errors import ServiceError
+from service.jsonbody import json_response, read_json_object
+from service.ports import HookCall, Memory
+from service.prefetch import FhirAccess, resolve_prefetch
+from service.schemas import action_errors, card_errors
+from service.schemas.common import flatten_errors
+from service.services import REQUIRED_PREFETCH, SERVICES, CdsService, discovery_document
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("cds_hooks", __name__)
+
+
+@bp.get("/cds-services")
+def discovery() -> Response:
+    return json_response(discovery_document())
+
+
+@bp.post("/cds-services/<service_id>")
+def call_service(service_id: str) -> Response:
+    service = SERVICES.get(service_id)
+    if service is None:
+        raise ServiceError(404, "No CDS service with this id. GET /cds-services lists them.")
+    state = current_app.extensions["backpain"]
+    settings: Settings = state["settings"]
+    body = read_json_object(request, settings.max_body_bytes, settings.max_json_depth)
+    call = load_call(service, body)
+    g.hook_instance = str(call["hookInstance"])  # log correlation
+    context = call["context"]
+    resolved = resolve_prefetch(
+        service.prefetch, REQUIRED_PREFETCH, call.get("prefetch", {}), context,
+        FhirAccess(
+            fhir_server=call.get("fhirServer"),
+            access_token=call.get("fhirAuthorization", {}).get("access_token"),
+            fetcher=state.get("fetcher"),
+            allowed_bases=tuple(getattr(g, "allowed_fhir_bases", ()))
+            + settings.fhir_server_allowlist,
+        ),
+    )
+    now = state["clock"]()
+    evaluation = evaluate(
+        HookRequest(
+            hook=service.hook,
+            patient_id=context["patientId"],
+            resources=resolved.resources,
+            draft_orders=tuple(resources_from(context.get("draftOrders"))),
+            selections=tuple(context.get("selections", ())),
+            encounter_id=context.get("encounterId"),
+            data_gaps=resolved.data_gaps,
+        ),
+        now=now,
+        settings=settings.rule_settings(),
+    )
+    _count_dropped_resources(evaluation.quality)
+    hook_call = HookCall(
+        service_id=service.id, hook=service.hook, hook_instance=g.hook_instance,
+        patient_id=context["patientId"], client_iss=getattr(g, "client_iss", None),
+        received_at=now, evaluation=evaluation, data_gaps=resolved.data_gaps,
+    )
+    memory: Memory | None = state.get("memory")
+    cards = memory.suppress_snoozed(hook_call) if memory else list(evaluation.cards)
+    cards = [card for card in cards if _sendable_card(card)]
+    actions = [action for action in evaluation.system_actions if _sendable_action(action)]
+    hook_call.latency_ms = (time.perf_counter() - g.started) * 1000
+    if memory:
+        memory.record_call(hook_call, cards)
+    for card in cards:
+        metrics.CARDS.labels(topic=_topic(card), indicator=card["indicator"]).inc()
+    answer: dict[str, Any] = {"cards": cards}
+    if actions:
+        answer["systemActions"] = actions
+    return json_response(answer)
+
+
+def load_call(service: CdsService, body: dict[str, Any]) -> dict[str, Any]:
+    """The request validated by the service's schema; 400 listing every problem."""
+    try:
+        loaded: dict[str, Any] = service.request_schema().load(body)
+    except ValidationError as exc:
+        raise ServiceError(400, "Invalid hook request: "
+                           + "; ".join(flatten_errors(exc.messages))) from None
+    return loaded
+
+
+def _sendable_card(card: dict[str, Any]) -> bool:
+    """A card that breaks an invariant is a bug: never sent, logged by topic only."""
+    problems = card_errors(card)
+    if problems:
+        topic = _topic(card)
+        metrics.CARDS_INVALID.labels(topic=topic).inc()
+        log.error("dropped a card of topic %s that breaks the CDS Hooks response rules "
+                  "(%d problems)", topic, len(problems))
+    return not problems
+
+
+def _sendable_action(action: dict[str, Any]) -> bool:
+    problems = action_errors(action)
+    if problems:
+        metrics.CARDS_INVALID.labels(topic="systemAction").inc()
+        log.error("dropped a system action that breaks the CDS Hooks response rules "
+                  "(%d problems)", len(problems))
+    return not problems
+
+
+def _topic(card: Any) -> str:
+    try:
+        code = card["source"]["topic"]["code"]
+    except (KeyError, TypeError):
+        return "none"
+    return code if isinstance(code, str) and len(code) <= 64 else "invalid"
+
+
+def _count_dropped_resources(quality: DataQuality) -> None:
+    if quality.other_patient_dropped:
+        metrics.RESOURCES_DROPPED.labels(reason="other-patient").inc(
+            quality.other_patient_dropped)
+    if quality.skipped_invalid:
+        metrics.RESOURCES_DROPPED.labels(reason="invalid").inc(quality.skipped_invalid)
+
+
+@bp.before_request
+def _start_clock() -> None:
+    g.started = time.perf_counter()
+
+
+@bp.after_request
+def _count_request(response: Response) -> Response:
+    """Requests and latency by service and hook, whatever the outcome (errors included)."""
+    service_id = (request.view_args or {}).get("service_id")
+    service = SERVICES.get(service_id) if service_id else None
+    if request.endpoint == "cds_hooks.discovery":
+        labels = ("discovery", "none")
+    elif service is not None:
+        labels = (service.id, service.hook)
+    else:
+        labels = ("unknown", "none")
+    metrics.REQUESTS.labels(service=labels[0], hook=labels[1],
+                            status=str(response.status_code)).inc()
+    started = getattr(g, "started", None)
+    if started is not None:
+        metrics.REQUEST_LATENCY.labels(service=labels[0], hook=labels[1]).observe(
+            time.perf_counter() - started)
+    return response
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(bp)

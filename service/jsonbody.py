@@ -1,0 +1,112 @@
+"""JSON in and out: read a request body safely, write a response body.
+
+The body is parsed once with orjson, which is strict (valid UTF-8 only, no NaN, no lone
+surrogates, no BOM, nesting bounded at 1024). Two things orjson does not check are done
+here without walking the parsed tree in Python, because this runs on every hook call with
+bodies of up to megabytes and the benchmarks count every millisecond against orjson's own:
+
+- **nesting depth** (``max_json_depth``): orjson re-serialises the value with two-space
+  indentation; a line indented ``2 * (max + 1)`` spaces exists exactly when a non-empty
+  container sits deeper than ``max`` (JSON strings cannot hold a raw newline, so every
+  line start is structure). An empty ``[]``/``{}`` at the bottom adds no level.
+- **duplicate object keys** (orjson silently keeps the last): every ``:`` of a JSON text
+  is either a member separator or a literal character inside a string. Re-serialising
+  keeps every member that survived and writes every string character literally, so the
+  colon count drops exactly when members were lost to duplicates — unless the body spelt
+  a colon as ``\\u003a``; then the exact (slower) check with the standard library runs.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import orjson
+from flask import Request, Response
+
+from service.errors import ServiceError
+
+JSON_MEDIA_TYPES = frozenset({"application/json", "application/fhir+json"})
+_UTF8 = frozenset({"utf-8", "utf8"})
+
+
+def json_response(body: Any, status: int = 200) -> Response:
+    """``body`` serialised with orjson as ``application/json``."""
+    return Response(orjson.dumps(body), status=status, mimetype="application/json")
+
+
+def read_json_object(request: Request, max_bytes: int, max_depth: int) -> dict[str, Any]:
+    """The request body as a JSON object, or a :class:`ServiceError` (400/413/415)."""
+    check_content_type(request)
+    if request.content_length is not None and request.content_length > max_bytes:
+        raise ServiceError(413, f"Request body larger than {max_bytes} bytes.")
+    raw = request.get_data(cache=False)  # Werkzeug raises 413 past MAX_CONTENT_LENGTH
+    if len(raw) > max_bytes:
+        raise ServiceError(413, f"Request body larger than {max_bytes} bytes.")
+    value = parse_json(raw, max_depth)
+    if not isinstance(value, dict):
+        raise ServiceError(400, "The request body must be a JSON object.")
+    return value
+
+
+def check_content_type(request: Request) -> None:
+    """415 unless the body is declared JSON in UTF-8 and not compressed."""
+    if request.mimetype not in JSON_MEDIA_TYPES:
+        raise ServiceError(415, "Content-Type must be application/json "
+                                "(or application/fhir+json).")
+    charset = request.mimetype_params.get("charset")
+    if charset is not None and charset.strip().lower() not in _UTF8:
+        raise ServiceError(415, "The request body must be encoded as UTF-8.")
+    encoding = request.headers.get("Content-Encoding", "identity").strip().lower()
+    if encoding not in ("", "identity"):
+        raise ServiceError(415, "Compressed request bodies are not accepted.")
+
+
+def parse_json(raw: bytes, max_depth: int) -> Any:
+    """Parse ``raw`` strictly; 400 for invalid UTF-8 or JSON, depth, or duplicate keys."""
+    if not raw.strip():
+        raise ServiceError(400, "The request body is empty.")
+    try:
+        value = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise ServiceError(400, _decode_problem(raw, exc)) from None
+    if not isinstance(value, dict | list):
+        return value
+    indented = orjson.dumps(value, option=orjson.OPT_INDENT_2)
+    if b"\n" + b" " * (2 * (max_depth + 1)) in indented:
+        raise ServiceError(400, f"JSON nested deeper than {max_depth} levels.")
+    if _has_duplicate_keys(raw, indented):
+        raise ServiceError(400, "A JSON object in the body repeats a key.")
+    return value
+
+
+def _has_duplicate_keys(raw: bytes, reserialised: bytes) -> bool:
+    if b"\\u003a" in raw or b"\\u003A" in raw:
+        return _has_duplicate_keys_exact(raw)
+    return raw.count(b":") != reserialised.count(b":")
+
+
+def _has_duplicate_keys_exact(raw: bytes) -> bool:
+    found = False
+
+    def pairs_hook(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        nonlocal found
+        obj = dict(pairs)
+        found = found or len(obj) != len(pairs)
+        return obj
+
+    # orjson accepted the text, so this cannot fail; numbers are left as text (no cost).
+    json.loads(raw.decode("utf-8"), object_pairs_hook=pairs_hook,
+               parse_int=str, parse_float=str, parse_constant=str)
+    return found
+
+
+def _decode_problem(raw: bytes, exc: orjson.JSONDecodeError) -> str:
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return "The request body is not valid UTF-8."
+    if "depth" in str(exc) or "recursion" in str(exc):
+        return "JSON nested too deeply."
+    # orjson's message says what and where (line, column); it never quotes the input.
+    return f"The request body is not valid JSON: {exc}"
