@@ -26,6 +26,9 @@ _SECRETS: set[str] = set()
 _SHAPES = (
     ("a JWT", re.compile(r"eyJ[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]*")),
     ("a bearer value", re.compile(r"(?i)\bbearer\s+(?!\[REDACTED\])[A-Za-z0-9\-._~+/]{4,}")),
+    ("an authorization value", re.compile(
+        r"(?i)\bauthorization[\"']?\s*[:=]\s*[\"']?(?:(?:bearer|basic|digest|token)\s+)?"
+        r"(?!\[REDACTED\]|(?:bearer|basic|digest|token)\b)[^\s\"',;}&]{4,}")),
     ("an access token", re.compile(
         r"(?i)[\"']?\baccess_token[\"']?\s*[:=]\s*[\"']?(?!\[REDACTED\])[^\s\"',;}&]{4,}")),
 )

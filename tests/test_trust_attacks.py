@@ -380,3 +380,25 @@ def _b64decode(segment: str) -> bytes:
     import base64
 
     return base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
+
+
+# --- tenants ------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def tenant_app(tmp_path_factory: pytest.TempPathFactory,
+               rsa_key: Signer) -> Iterator[TrustedApp]:
+    tmp: Path = tmp_path_factory.mktemp("tenants")
+    app = make_trusted_app(tmp, [client_entry(rsa_key, tenants=["org-a", "org-b"])],
+                           f"sqlite:///{tmp / 'tenants.sqlite3'}")
+    yield app
+    app.app.extensions["backpain"]["store"].dispose()
+
+
+@pytest.mark.parametrize("tenant", [DROP, "org-c", "", ["org-a"]])
+def test_tenant_must_be_one_the_client_lists(tenant_app: TrustedApp, rsa_key: Signer,
+                                             tenant: Any) -> None:
+    expect_rejected(tenant_app, DISCOVERY, rsa_key.token(tenant=tenant), "tenant-mismatch")
+
+
+def test_listed_tenant_is_accepted(tenant_app: TrustedApp, rsa_key: Signer) -> None:
+    expect_accepted(tenant_app, SERVICE, rsa_key.token(SERVICE, tenant="org-b"))

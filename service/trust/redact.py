@@ -24,7 +24,9 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     # a JWS/JWT in compact form: base64url('{"...') . base64url(...) . signature
     (re.compile(r"eyJ[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]*"), REDACTED),
     # an Authorization header or field, whatever its scheme
-    (re.compile(r"(?i)(\bauthorization[\"']?\s*[:=]\s*[\"']?)(?:[A-Za-z]+\s+)?[^\s\"',;}&]+"),
+    (re.compile(r"(?i)(\bauthorization[\"']?\s*[:=]\s*[\"']?)"
+                r"(?:(?:bearer|basic|digest|token)\s+)?"
+                r"(?!\[REDACTED\]|(?:bearer|basic|digest|token)\b)[^\s\"',;}&]+"),
      r"\1" + REDACTED),
     # "Bearer <token>" anywhere
     (re.compile(r"(?i)\b(bearer)\s+(?!\[REDACTED\])[A-Za-z0-9\-._~+/]+=*"), r"\1 " + REDACTED),
