@@ -19,6 +19,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from cds_rules.bundles import resources_from
 from cds_rules.engine import HookRequest
 from cds_rules.model import HOOKS, INDICATOR_RANK, Topic
 
@@ -183,24 +184,7 @@ def _check_topics(fail: Any, topics: Iterable[str]) -> None:
 
 def _resources_from(value: Any) -> list[dict[str, Any]]:
     """A prefetch value or draftOrders Bundle as a flat list of resources."""
-    try:
-        from cds_rules.bundles import resources_from  # type: ignore[import-not-found]
-    except ImportError:
-        return _flatten(value)
-    return list(resources_from(value))
-
-
-def _flatten(value: Any) -> list[dict[str, Any]]:
-    """Local stand-in until ``cds_rules.bundles`` exists: a Bundle's entries, or the value."""
-    if not isinstance(value, dict):
-        return []
-    if value.get("resourceType") != "Bundle":
-        return [value]
-    return [
-        entry["resource"]
-        for entry in value.get("entry") or []
-        if isinstance(entry, dict) and isinstance(entry.get("resource"), dict)
-    ]
+    return resources_from(value)
 
 
 __all__ = ["PREFETCH_KEYS", "SCENARIO_DIR", "Scenario", "load", "load_all", "scenario_ids"]

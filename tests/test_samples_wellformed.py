@@ -19,7 +19,8 @@ import simple_icd_10_cm as icd10cm
 from fhir.resources.R4B import get_fhir_model_class
 
 import fhir_samples
-from cds_rules.model import CONCEPTS, LOCAL_FINDING_SYSTEM, ORDER_HOOKS, Topic
+from cds_rules.model import LOCAL_FINDING_SYSTEM, ORDER_HOOKS, Topic
+from cds_rules.valuesets import concepts_for, order_kinds_for
 from fhir_samples import PREFETCH_KEYS, Scenario, load, load_all
 from tests.conftest import SHARED, require
 
@@ -276,7 +277,7 @@ def test_times_are_fixed_and_never_after_now(scenario: Scenario) -> None:
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda s: s.id)
 def test_codes_are_verified_or_local(scenario: Scenario) -> None:
     """SNOMED/LOINC/CPT only from CLINICAL.md's verified list; ICD-10-CM from the CMS table;
-    local-finding codes named after a concept of the shared vocabulary."""
+    local-finding codes only those the value sets declare (cds_rules/valuesets)."""
     verified = _verified_codes()
     for resource in _all_resources(scenario):
         for coding in _codings(resource):
@@ -287,7 +288,9 @@ def test_codes_are_verified_or_local(scenario: Scenario) -> None:
                 assert icd10cm.is_valid_item(code), f"ICD-10-CM {code} not in the CMS table"
                 assert icd10cm.is_leaf(code), f"ICD-10-CM {code} is a category, not billable"
             elif system == LOCAL_FINDING_SYSTEM:
-                assert code in CONCEPTS, f"local code {code} is not a concept name"
+                assert concepts_for(system, code) or order_kinds_for(system, code), (
+                    f"local code {code} is not declared in cds_rules/valuesets"
+                )
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda s: s.id)
