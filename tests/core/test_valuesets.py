@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -211,3 +212,40 @@ def test_value_sets_are_compiled_to_frozensets_once():
     for name, compiled in vs.VALUE_SETS.items():
         assert isinstance(compiled.codes, frozenset), name
     assert Path(vs.__file__).parent / "valuesets" == VALUESET_DIR
+
+
+# ----------------------------------------------------------------------------- prefetch
+
+
+def test_prefetch_keys_and_requiredness():
+    from cds_rules.requirements import PREFETCH_KEYS, REQUIRED_KEYS, prefetch_templates
+
+    assert list(PREFETCH_KEYS) == ["patient", "conditions", "observations", "medicationRequests",
+                                   "medicationStatements", "serviceRequests", "procedures",
+                                   "diagnosticReports", "imagingStudies"]
+    assert REQUIRED_KEYS == ("patient", "conditions")
+    templates = prefetch_templates()
+    assert set(templates) == set(PREFETCH_KEYS)
+    for key, template in templates.items():
+        assert template.startswith(PREFETCH_KEYS[key].resource_type), key
+        assert set(re.findall(r"\{\{[^}]*\}\}", template)) == {"{{context.patientId}}"}, key
+    assert templates["patient"] == "Patient/{{context.patientId}}"
+    # all statuses: a resolved cancer is history of cancer
+    assert templates["conditions"] == "Condition?patient={{context.patientId}}"
+    assert templates["serviceRequests"].endswith("&status=active,completed")
+
+
+def test_observation_codes_cover_what_the_record_reads_from_observations():
+    from cds_rules.requirements import observation_codes, prefetch_templates
+
+    codes = set(observation_codes())
+    for code in ("8310-5", "29463-7", "72514-3", "4537-7", "1988-5"):
+        assert (LOINC, code) in codes
+    assert (SNOMED, "267064002") in codes  # urinary retention, recorded as a finding
+    assert (LOCAL_FINDING_SYSTEM, "saddle-anaesthesia") in codes
+    assert (LOCAL_FINDING_SYSTEM, "mrc-grade") in codes
+    assert not any(system in (ICD10CM, RXNORM, CPT) for system, _ in codes)
+    assert (SNOMED, "394451000119106") not in codes  # an order, not an observation
+    template = prefetch_templates()["observations"]
+    assert "http://loinc.org|8310-5" in template
+    assert template.count("|") == len(codes)

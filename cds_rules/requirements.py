@@ -1,0 +1,97 @@
+"""What the core needs from the EHR: the prefetch keys and templates of the discovery document.
+
+The shell publishes :func:`prefetch_templates` in each service's ``prefetch`` and uses
+:data:`PREFETCH_KEYS` to decide what it must fetch itself (or answer 412) when the EHR
+sent nothing. Templates use only ``{{context.patientId}}`` so that every hook can use
+them. The Observation query is narrowed to the codes the rules can read (a Synthea
+patient has thousands of lab Observations the rules never look at).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cds_rules import valuesets as vs
+
+PATIENT = "{{context.patientId}}"
+
+
+@dataclass(frozen=True, slots=True)
+class PrefetchKey:
+    key: str
+    resource_type: str
+    required: bool  # without it the core cannot judge: fetch it, or answer 412
+    why: str
+
+
+PREFETCH_KEYS: dict[str, PrefetchKey] = {
+    k.key: k
+    for k in (
+        PrefetchKey("patient", "Patient", True, "age and sex (adults only; age red flags)"),
+        PrefetchKey("conditions", "Condition", True,
+                    "back-pain context and red-flag diagnoses, current and past"),
+        PrefetchKey("observations", "Observation", False,
+                    "findings, temperature, weight series, MRC grades, ESR/CRP"),
+        PrefetchKey("medicationRequests", "MedicationRequest", False,
+                    "systemic corticosteroids and immunosuppressants, with duration"),
+        PrefetchKey("medicationStatements", "MedicationStatement", False,
+                    "medications taken, as reported"),
+        PrefetchKey("serviceRequests", "ServiceRequest", False,
+                    "spine imaging, EMG/NCS and physiotherapy already ordered"),
+        PrefetchKey("procedures", "Procedure", False,
+                    "spine imaging or physiotherapy done; prior spine surgery"),
+        PrefetchKey("diagnosticReports", "DiagnosticReport", False,
+                    "spine imaging reported (repeat imaging)"),
+        PrefetchKey("imagingStudies", "ImagingStudy", False,
+                    "spine imaging performed (repeat imaging)"),
+    )
+}
+
+REQUIRED_KEYS: tuple[str, ...] = tuple(k for k, v in PREFETCH_KEYS.items() if v.required)
+
+# Systems whose codes can head an Observation the rules read. ICD-10-CM codes diagnoses
+# (Conditions), RxNorm medications, CPT procedures: none of them codes an Observation.
+_OBSERVATION_SYSTEMS = (vs.LOINC, vs.SNOMED, vs.LOCAL)
+
+
+def observation_codes() -> list[tuple[str, str]]:
+    """Every (system, code) of every finding or quantity concept that can arrive as an
+    Observation: LOINC vitals and labs, SNOMED CT findings, our local finding codes."""
+    codes: set[tuple[str, str]] = set()
+    for concept in vs.concepts_of_kind("finding", "quantity"):
+        codes.update(c for c in vs.codes_of(concept) if c[0] in _OBSERVATION_SYSTEMS)
+    return sorted(codes)
+
+
+def order_codes() -> list[tuple[str, str]]:
+    """Every (system, code) of the order kinds (spine imaging, EMG/NCS, physiotherapy)."""
+    codes: set[tuple[str, str]] = set()
+    for kind in vs.ORDER_KINDS:
+        codes.update(vs.codes_of(kind))
+    return sorted(codes)
+
+
+def _tokens(codes: list[tuple[str, str]]) -> str:
+    return ",".join(f"{system}|{code}" for system, code in codes)
+
+
+def prefetch_templates() -> dict[str, str]:
+    """The CDS Hooks 2.0 prefetch templates, one per key of :data:`PREFETCH_KEYS`."""
+    return {
+        "patient": f"Patient/{PATIENT}",
+        # Every clinical and verification status on purpose: a resolved cancer is still a
+        # history of cancer (CLINICAL.md safety principle 2), and the record builder itself
+        # drops refuted and entered-in-error Conditions.
+        "conditions": f"Condition?patient={PATIENT}",
+        "observations": f"Observation?patient={PATIENT}&code={_tokens(observation_codes())}",
+        # Statuses the record builder counts (entered-in-error, cancelled, draft never do).
+        "medicationRequests": f"MedicationRequest?patient={PATIENT}"
+                              "&status=active,on-hold,completed,stopped,unknown",
+        "medicationStatements": f"MedicationStatement?patient={PATIENT}"
+                                "&status=active,on-hold,completed,stopped,unknown",
+        "serviceRequests": f"ServiceRequest?patient={PATIENT}&status=active,completed",
+        "procedures": f"Procedure?patient={PATIENT}&status=completed,in-progress,preparation",
+        "diagnosticReports": f"DiagnosticReport?patient={PATIENT}"
+                             f"&code={_tokens(order_codes())}",
+        "imagingStudies": f"ImagingStudy?patient={PATIENT}&status=available,registered",
+    }
