@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, delete, select, text, update
+from sqlalchemy import Engine, delete, func, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
@@ -170,6 +170,12 @@ class SnoozePolicy:
 
 @dataclass(slots=True)
 class ReportRow:
+    """One line of the governance report: a topic and the rule version that raised it.
+
+    Cards are counted once per outcome (a card accepted twice is one accepted card);
+    ``snoozed``: cards overridden with a snooze reason; ``suppressed``: times a snooze hid
+    the topic from a later call (from the audit, so within its retention)."""
+
     topic: str
     rule_id: str
     rule_version: str
@@ -418,6 +424,51 @@ class Store:
         )
         feedback_id: int | None = session.execute(statement).scalar_one_or_none()
         return feedback_id
+
+    # --- governance report ------------------------------------------------------------
+
+    def report(self, since: datetime | None = None) -> list[ReportRow]:
+        """Per topic and rule version, for cards issued since ``since`` (default: ever)."""
+        start = utc(since) if since else datetime.min.replace(tzinfo=UTC)
+        rows: dict[tuple[str, str, str], ReportRow] = {}
+
+        def row(topic: str, rule_id: str, rule_version: str) -> ReportRow:
+            key = (topic, rule_id, rule_version)
+            return rows.setdefault(key, ReportRow(topic, rule_id, rule_version))
+
+        rule = (IssuedCard.topic, IssuedCard.rule_id, IssuedCard.rule_version)
+        cards = func.count(IssuedCard.card_uuid.distinct())
+        with self._session("report", write=False) as session:
+            for topic, rule_id, version, issued in session.execute(
+                    select(*rule, cards).where(IssuedCard.issued_at >= start).group_by(*rule)):
+                row(topic, rule_id, version).issued = issued
+            for topic, rule_id, version, outcome, system, code, n in session.execute(
+                    select(*rule, Feedback.outcome, Feedback.reason_system, Feedback.reason_code,
+                           cards)
+                    .join(Feedback, Feedback.card_uuid == IssuedCard.card_uuid)
+                    .where(IssuedCard.issued_at >= start)
+                    .group_by(*rule, Feedback.outcome, Feedback.reason_system,
+                              Feedback.reason_code)):
+                entry = row(topic, rule_id, version)
+                if outcome == "accepted":
+                    entry.accepted += n
+                    continue
+                reason = code or "(comment only)"
+                entry.overridden_by_reason[reason] = entry.overridden_by_reason.get(reason, 0) + n
+                if self.snooze_policy.snoozes(FeedbackItem(
+                        "", outcome, start, reason_system=system, reason_code=code)):
+                    entry.snoozed += n
+            for topic, rule_id, version, n in session.execute(
+                    select(*rule, cards)
+                    .join(Feedback, Feedback.card_uuid == IssuedCard.card_uuid)
+                    .where(IssuedCard.issued_at >= start, Feedback.outcome == "overridden")
+                    .group_by(*rule)):
+                row(topic, rule_id, version).overridden = n
+            for (hidden,) in session.execute(
+                    select(AuditEvent.suppressed).where(AuditEvent.received_at >= start)):
+                for card in hidden:
+                    row(card["topic"], card["ruleId"], card["ruleVersion"]).suppressed += 1
+        return sorted(rows.values(), key=lambda r: (r.topic, r.rule_id, r.rule_version))
 
     # --- retention -------------------------------------------------------------------
 
