@@ -1,0 +1,241 @@
+"""``POST /cds-services/{id}/feedback`` over HTTP (Flask test client), on both databases."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+
+from cds_rules.model import OVERRIDE_REASON_SYSTEM, Topic
+from service.app import create_app
+from service.db import Feedback, Snooze
+from service.migrations import upgrade
+from service.ports import HookCall
+from service.store import Store
+from tests.store_support import *  # noqa: F403  (fixtures)
+from tests.store_support import (
+    RETENTION,
+    SADDLE,
+    SERVICE,
+    T0,
+    FakeClock,
+    answer,
+    finding,
+    hook_call,
+    settings_for,
+)
+
+URL = f"/cds-services/{SERVICE}/feedback"
+
+
+@pytest.fixture
+def app(database_url: str, clock: FakeClock) -> Iterator[Flask]:
+    application = create_app(settings_for(database_url, allow_unauthenticated=True), clock=clock)
+    store: Store = application.extensions["backpain"]["store"]
+    upgrade(store.engine)
+    yield application
+    store.dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+def issue(app: Flask, *topics: Topic) -> HookCall:
+    """A hook call answered by the app's memory: its cards are now issued."""
+    call = hook_call(*(finding(t, RETENTION, SADDLE) for t in topics), at=T0)
+    answer(app.extensions["backpain"]["memory"], call)
+    return call
+
+
+def accepted(card: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    return {"card": card["uuid"], "outcome": "accepted", "outcomeTimestamp": "2026-03-01T08:05:00Z",
+            "acceptedSuggestions": [{"id": card["suggestions"][0]["uuid"]}], **extra}
+
+
+def overridden(card: dict[str, Any], reason: dict[str, Any] | None = None,
+               comment: str | None = None, at: str = "2026-03-01T08:05:00Z") -> dict[str, Any]:
+    override: dict[str, Any] = {}
+    if reason is not None:
+        override["reason"] = reason
+    if comment is not None:
+        override["userComment"] = comment
+    return {"card": card["uuid"], "outcome": "overridden", "outcomeTimestamp": at,
+            "overrideReason": override}
+
+
+def snooze_reason(code: str = "already-assessed") -> dict[str, str]:
+    return {"system": OVERRIDE_REASON_SYSTEM, "code": code}  # no display, like the sandbox
+
+
+def rows(app: Flask, model: type[Any]) -> int:
+    with app.extensions["backpain"]["store"].engine.connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(model)).scalar_one())
+
+
+def diagnostics(response: Any) -> str:
+    body = response.get_json()
+    assert body["resourceType"] == "OperationOutcome"
+    return str(body["issue"][0]["diagnostics"])
+
+
+def test_accepted_and_overridden_feedback_answer_200_empty_object(app: Flask,
+                                                                  client: FlaskClient) -> None:
+    call = issue(app, Topic.FRACTURE, Topic.MALIGNANCY)
+    fracture, malignancy = call.evaluation.cards
+    response = client.post(URL, json={"feedback": [
+        accepted(fracture),
+        overridden(malignancy, snooze_reason()),
+    ]})
+    assert response.status_code == 200
+    assert response.get_json() == {}
+    assert (rows(app, Feedback), rows(app, Snooze)) == (2, 1)
+
+
+def test_a_snooze_from_feedback_hides_the_card_on_the_next_call(app: Flask, client: FlaskClient,
+                                                                clock: FakeClock) -> None:
+    call = issue(app, Topic.FRACTURE)
+    clock.now = T0 + timedelta(minutes=5)
+    entry = overridden(call.evaluation.cards[0], snooze_reason("managed-elsewhere"))
+    assert client.post(URL, json={"feedback": [entry]}).status_code == 200
+    again = hook_call(*call.evaluation.findings, at=T0 + timedelta(days=2))
+    assert answer(app.extensions["backpain"]["memory"], again) == []
+
+
+def test_the_same_feedback_twice_is_stored_once(app: Flask, client: FlaskClient) -> None:
+    card = issue(app, Topic.FRACTURE).evaluation.cards[0]
+    body = {"feedback": [overridden(card, snooze_reason(), comment="seen by ortho"),
+                         accepted(card)]}
+    assert client.post(URL, json=body).status_code == 200
+    assert client.post(URL, json=body).status_code == 200
+    # the same instant written in another zone is the same feedback
+    shifted = overridden(card, snooze_reason(), comment="seen by ortho",
+                         at="2026-03-01T10:05:00+02:00")
+    assert client.post(URL, json={"feedback": [shifted]}).status_code == 200
+    assert (rows(app, Feedback), rows(app, Snooze)) == (2, 1)
+
+
+def test_a_comment_alone_is_a_valid_override_and_is_not_stored(app: Flask,
+                                                               client: FlaskClient) -> None:
+    card = issue(app, Topic.FRACTURE).evaluation.cards[0]
+    comment = "discussed with Mrs Example on the ward"
+    response = client.post(URL, json={"feedback": [overridden(card, comment=comment)]})
+    assert response.status_code == 200
+    with app.extensions["backpain"]["store"].engine.connect() as conn:
+        stored = conn.execute(select(Feedback)).one()
+    assert stored.has_comment is True
+    assert comment not in repr(tuple(stored))
+    assert rows(app, Snooze) == 0
+
+
+@pytest.mark.parametrize(("entry_change", "expected"), [
+    (lambda e: e.pop("acceptedSuggestions"), "acceptedSuggestions: required when outcome"),
+    (lambda e: e.update(acceptedSuggestions=[]), "acceptedSuggestions"),
+    (lambda e: e.update(outcome="ignored"), "outcome: Must be one of"),
+    (lambda e: e.pop("outcomeTimestamp"), "outcomeTimestamp"),
+    (lambda e: e.update(outcomeTimestamp="2026-03-01T08:05:00"), "outcomeTimestamp"),
+    (lambda e: e.update(outcomeTimestamp="yesterday"), "outcomeTimestamp"),
+    (lambda e: e.pop("card"), "card"),
+    (lambda e: e.update(card=42), "card"),
+    (lambda e: e.update(overrideReason={"userComment": "x"}), "overrideReason: only allowed"),
+], ids=["no-suggestions", "empty-suggestions", "bad-outcome", "no-timestamp",
+        "naive-timestamp", "bad-timestamp", "no-card", "card-not-string", "reason-on-accept"])
+def test_invalid_accepted_entries_are_400(app: Flask, client: FlaskClient,
+                                          entry_change: Any, expected: str) -> None:
+    entry = accepted(issue(app, Topic.FRACTURE).evaluation.cards[0])
+    entry_change(entry)
+    response = client.post(URL, json={"feedback": [entry]})
+    assert response.status_code == 400
+    assert expected in diagnostics(response)
+    assert "feedback[0]" in diagnostics(response)
+    assert rows(app, Feedback) == 0
+
+
+@pytest.mark.parametrize(("override", "expected"), [
+    ({}, "needs a reason or a userComment"),
+    ({"userComment": ""}, "needs a reason or a userComment"),
+    ({"reason": {"system": OVERRIDE_REASON_SYSTEM}}, "reason.code"),
+    ({"reason": "already-assessed"}, "reason"),
+])
+def test_invalid_override_reasons_are_400(app: Flask, client: FlaskClient,
+                                          override: dict[str, Any], expected: str) -> None:
+    card = issue(app, Topic.FRACTURE).evaluation.cards[0]
+    entry = overridden(card)
+    entry["overrideReason"] = override
+    response = client.post(URL, json={"feedback": [entry]})
+    assert response.status_code == 400
+    assert expected in diagnostics(response)
+
+
+@pytest.mark.parametrize("body", [{}, {"feedback": []}, {"feedback": {"card": "x"}}, [1]])
+def test_malformed_bodies_are_400(client: FlaskClient, body: Any) -> None:
+    response = client.post(URL, json=body)
+    assert response.status_code == 400
+    diagnostics(response)
+
+
+def test_non_json_is_415(client: FlaskClient) -> None:
+    response = client.post(URL, data="feedback", content_type="text/plain")
+    assert response.status_code == 415
+    diagnostics(response)
+
+
+def test_unknown_service_is_404(client: FlaskClient) -> None:
+    response = client.post("/cds-services/no-such-service/feedback", json={"feedback": []})
+    assert response.status_code == 404
+    assert "no-such-service" in diagnostics(response)
+
+
+def test_cards_never_issued_by_this_service_are_404_and_nothing_is_stored(
+        app: Flask, client: FlaskClient) -> None:
+    card = issue(app, Topic.FRACTURE).evaluation.cards[0]
+    never = str(uuid.uuid4())
+    response = client.post(URL, json={"feedback": [
+        accepted(card), overridden({"uuid": never}, snooze_reason())]})
+    assert response.status_code == 404
+    assert never in diagnostics(response)
+    other = client.post("/cds-services/back-pain-order-sign/feedback",
+                        json={"feedback": [accepted(card)]})
+    assert other.status_code == 404
+    assert card["uuid"] in diagnostics(other)
+    assert rows(app, Feedback) == 0
+
+
+def test_a_suggestion_the_card_never_had_is_400(app: Flask, client: FlaskClient) -> None:
+    card = issue(app, Topic.FRACTURE).evaluation.cards[0]
+    foreign = str(uuid.uuid4())
+    response = client.post(URL, json={"feedback": [
+        accepted(card, acceptedSuggestions=[{"id": foreign}])]})
+    assert response.status_code == 400
+    assert foreign in diagnostics(response)
+
+
+def test_thousands_of_concurrent_posts_lose_nothing_and_store_nothing_twice(
+        app: Flask) -> None:
+    """16 threads post 2,400 requests: 800 distinct entries, each sent three times."""
+    calls = [issue(app, Topic.FRACTURE, Topic.MALIGNANCY) for _ in range(20)]
+    cards = [card for call in calls for card in call.evaluation.cards]
+    entries = [
+        overridden(card, snooze_reason() if n % 2 else {"code": "not-applicable"},
+                   at=f"2026-03-01T09:{n:02d}:00Z")
+        for card in cards for n in range(20)
+    ]
+    posts = [entry for entry in entries for _ in range(3)]
+    posts = posts[::2] + posts[1::2]  # the copies of an entry arrive on different threads
+
+    def post(entry: dict[str, Any]) -> int:
+        return app.test_client().post(URL, json={"feedback": [entry]}).status_code
+
+    with ThreadPoolExecutor(16) as pool:
+        statuses = list(pool.map(post, posts))
+    assert statuses == [200] * len(posts)
+    assert rows(app, Feedback) == len(entries) == 800
+    assert rows(app, Snooze) == len(entries) // 2
