@@ -31,6 +31,7 @@ SNOMED = "http://snomed.info/sct"
 LOINC = "http://loinc.org"
 CPT = "http://www.ama-assn.org/go/cpt"
 ICD10CM = "http://hl7.org/fhir/sid/icd-10-cm"
+RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
 
 # Required bindings that fhir.resources does not enforce (it accepts any code string).
 STATUS_CODES: dict[tuple[str, str], set[str]] = {
@@ -277,7 +278,8 @@ def test_times_are_fixed_and_never_after_now(scenario: Scenario) -> None:
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda s: s.id)
 def test_codes_are_verified_or_local(scenario: Scenario) -> None:
     """SNOMED/LOINC/CPT only from CLINICAL.md's verified list; ICD-10-CM from the CMS table;
-    local-finding codes only those the value sets declare (cds_rules/valuesets)."""
+    RxNorm and local-finding codes only those the value sets declare, each with where it
+    was verified (cds_rules/valuesets)."""
     verified = _verified_codes()
     for resource in _all_resources(scenario):
         for coding in _codings(resource):
@@ -287,6 +289,8 @@ def test_codes_are_verified_or_local(scenario: Scenario) -> None:
             elif system == ICD10CM:
                 assert icd10cm.is_valid_item(code), f"ICD-10-CM {code} not in the CMS table"
                 assert icd10cm.is_leaf(code), f"ICD-10-CM {code} is a category, not billable"
+            elif system == RXNORM:
+                assert concepts_for(system, code), f"RxNorm {code} not in cds_rules/valuesets"
             elif system == LOCAL_FINDING_SYSTEM:
                 assert concepts_for(system, code) or order_kinds_for(system, code), (
                     f"local code {code} is not declared in cds_rules/valuesets"
