@@ -1,0 +1,245 @@
+"""Hostile bodies get a clean 4xx OperationOutcome quickly, and the app keeps answering.
+
+The body checks of :mod:`service.jsonbody` avoid walking the parsed tree; a property test
+holds them to straightforward reference implementations on generated JSON.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from service.errors import ServiceError
+from service.jsonbody import parse_json
+from tests.helpers import hook_body, make_test_app, operation_outcome, required_prefetch
+
+SERVICE = "/cds-services/back-pain-patient-view"
+MAX_BYTES = 256 * 1024
+
+
+@pytest.fixture(scope="module")
+def client() -> FlaskClient:
+    return make_test_app(max_body_bytes=MAX_BYTES, max_json_depth=64).test_client()
+
+
+def good_body() -> dict[str, Any]:
+    return hook_body("patient-view", prefetch=required_prefetch())
+
+
+def post_raw(client: FlaskClient, data: bytes, content_type: str = "application/json",
+             **kwargs: Any) -> Any:
+    return client.post(SERVICE, data=data, content_type=content_type, **kwargs)
+
+
+def assert_still_healthy(client: FlaskClient) -> None:
+    assert client.post(SERVICE, json=good_body()).status_code == 200
+
+
+def test_body_over_the_limit_is_413(client: FlaskClient) -> None:
+    operation_outcome(post_raw(client, b"{" + b" " * MAX_BYTES + b"}"), 413, "too-long")
+    assert_still_healthy(client)
+
+
+def test_streamed_body_without_length_over_the_limit_is_413(client: FlaskClient) -> None:
+    big = b'{"padding": "' + b"x" * (MAX_BYTES + 10) + b'"}'
+    response = client.post(SERVICE, input_stream=io.BytesIO(big),
+                           content_type="application/json",
+                           environ_overrides={"wsgi.input_terminated": True})
+    operation_outcome(response, 413)
+    assert_still_healthy(client)
+
+
+@pytest.mark.parametrize("depth", [65, 200, 1100, 50_000])
+def test_deep_nesting_is_400(client: FlaskClient, depth: int) -> None:
+    nested = "[" * depth + "]" * depth
+    body = json.dumps(good_body())[:-1] + f', "extension": {{"x": {nested}}}}}'
+    issue = operation_outcome(post_raw(client, body.encode()), 400, "invalid")
+    assert "nest" in issue["diagnostics"]
+    assert_still_healthy(client)
+
+
+def test_nesting_within_the_limit_is_accepted(client: FlaskClient) -> None:
+    body = good_body()
+    deep: Any = 1
+    for _ in range(60):
+        deep = {"d": deep}
+    body["extension"] = {"org.example": deep}
+    assert client.post(SERVICE, json=body).status_code == 200
+
+
+def test_huge_string_in_an_id_is_400(client: FlaskClient) -> None:
+    body = good_body()
+    body["context"]["patientId"] = "x" * (MAX_BYTES // 2)
+    issue = operation_outcome(client.post(SERVICE, json=body), 400)
+    assert "x" * 100 not in issue["diagnostics"]
+
+
+def test_huge_array_where_an_object_belongs_is_400(client: FlaskClient) -> None:
+    body = good_body()
+    body["prefetch"]["conditions"] = [0] * 50_000
+    operation_outcome(client.post(SERVICE, json=body), 400)
+
+
+def test_huge_selections_are_400() -> None:
+    client = make_test_app(max_body_bytes=MAX_BYTES).test_client()
+    body = hook_body("order-select", prefetch=required_prefetch())
+    body["context"]["selections"] = [f"ServiceRequest/s{i}" for i in range(10_000)]
+    operation_outcome(client.post("/cds-services/back-pain-order-select", json=body), 400)
+
+
+def test_huge_ignored_extension_is_not_an_error(client: FlaskClient) -> None:
+    body = good_body()
+    body["extension"] = {"org.example.big": ["y" * 1000] * 200}
+    assert client.post(SERVICE, json=body).status_code == 200
+
+
+@pytest.mark.parametrize("content_type", [
+    "text/plain", "application/xml", "multipart/form-data; boundary=x",
+    "application/x-www-form-urlencoded", "application/json; charset=latin-1",
+    "application/json-patch+json",
+])
+def test_wrong_content_type_is_415(client: FlaskClient, content_type: str) -> None:
+    operation_outcome(post_raw(client, json.dumps(good_body()).encode(), content_type),
+                      415, "not-supported")
+
+
+def test_missing_content_type_is_415(client: FlaskClient) -> None:
+    response = client.post(SERVICE, data=json.dumps(good_body()).encode())
+    operation_outcome(response, 415)
+
+
+@pytest.mark.parametrize("content_type", [
+    "application/json", "application/json; charset=utf-8", "application/fhir+json",
+    "application/fhir+json; charset=UTF-8", "Application/JSON",
+])
+def test_json_content_types_are_accepted(client: FlaskClient, content_type: str) -> None:
+    assert post_raw(client, json.dumps(good_body()).encode(), content_type).status_code == 200
+
+
+def test_compressed_body_is_415(client: FlaskClient) -> None:
+    operation_outcome(post_raw(client, b"\x1f\x8b\x08\x00", headers={"Content-Encoding": "gzip"}),
+                      415)
+
+
+@pytest.mark.parametrize("where", ["top", "context", "prefetch resource"])
+def test_duplicate_keys_are_400(client: FlaskClient, where: str) -> None:
+    text = json.dumps(good_body())
+    if where == "top":
+        text = text[:-1] + ', "hook": "patient-view"}'
+    elif where == "context":
+        text = text.replace('"patientId": "pat-1"', '"patientId": "pat-1", "patientId": "pat-2"')
+    else:
+        text = text.replace('"gender": "female"', '"gender": "female", "gender": "male"')
+    issue = operation_outcome(post_raw(client, text.encode()), 400, "invalid")
+    assert "repeats a key" in issue["diagnostics"]
+    assert_still_healthy(client)
+
+
+def test_duplicate_keys_are_found_when_colons_are_escaped(client: FlaskClient) -> None:
+    text = json.dumps(good_body())[:-1] + ', "note": "a\\u003ab", "note": "c"}'
+    operation_outcome(post_raw(client, text.encode()), 400, "invalid")
+
+
+def test_colons_in_keys_and_values_are_not_duplicates(client: FlaskClient) -> None:
+    body = good_body()
+    body["extension"] = {"urn:example:a": "b:c:d", "urn:example:b": "http://x:8080/\\u003a"}
+    assert client.post(SERVICE, json=body).status_code == 200
+
+
+@pytest.mark.parametrize("data", [
+    b"\xff\xfe{\x00}\x00",  # UTF-16
+    '{"hook": "caf\u00e9"}'.encode("latin-1"),
+    b'{"hook": "\xed\xa0\x80"}',  # an encoded surrogate
+    b"\xef\xbb\xbf{}",  # UTF-8 byte-order mark
+])
+def test_non_utf8_bodies_are_400(client: FlaskClient, data: bytes) -> None:
+    operation_outcome(post_raw(client, data), 400, "invalid")
+    assert_still_healthy(client)
+
+
+@pytest.mark.parametrize("data", [
+    b"", b"   ", b"null", b"[]", b'"text"', b"42", b"{", b'{"a": NaN}', b'{"a": 1} {}',
+    b'{"a": "\\ud800"}', b"{'hook': 'x'}", b'{"a": 1e999}',
+])
+def test_malformed_json_is_400(client: FlaskClient, data: bytes) -> None:
+    operation_outcome(post_raw(client, data), 400, "invalid")
+
+
+def test_the_app_still_answers_after_everything(client: FlaskClient) -> None:
+    for data in (b"\x00" * 1000, b"[" * 10_000, b'{"a":' * 5000):
+        assert 400 <= post_raw(client, data).status_code < 500
+    assert_still_healthy(client)
+
+
+# --- the fast body checks against reference implementations
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(alphabet=st.sampled_from("a:\\\"{}[]é")),
+    lambda children: st.lists(children, max_size=4)
+    | st.lists(st.tuples(st.text(alphabet="ab:", max_size=3), children), max_size=4),
+    max_leaves=30,
+)
+
+
+def _render(value: Any) -> str:
+    """JSON text; object members given as lists of pairs may repeat keys."""
+    if isinstance(value, list) and value and all(isinstance(v, tuple) for v in value):
+        return "{" + ", ".join(f"{json.dumps(k)}: {_render(v)}" for k, v in value) + "}"
+    if isinstance(value, list):
+        return "[" + ", ".join(_render(v) for v in value) + "]"
+    return json.dumps(value)
+
+
+def _reference_duplicates(text: str) -> bool:
+    found = False
+
+    def hook(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        nonlocal found
+        found = found or len({k for k, _ in pairs}) != len(pairs)
+        return dict(pairs)
+
+    json.loads(text, object_pairs_hook=hook)
+    return found
+
+
+def _reference_depth(value: Any) -> int:
+    """Nesting of non-empty containers (an empty one at the bottom adds no level)."""
+    if isinstance(value, dict) and value:
+        return 1 + max(_reference_depth(v) for v in value.values())
+    if isinstance(value, list) and value:
+        return 1 + max(_reference_depth(v) for v in value)
+    return 0
+
+
+@settings(max_examples=300, deadline=None)
+@given(value=json_values, max_depth=st.integers(min_value=1, max_value=6),
+       escape_colons=st.booleans())
+def test_fast_checks_agree_with_the_reference(value: Any, max_depth: int,
+                                              escape_colons: bool) -> None:
+    text = _render(value)
+    if escape_colons:
+        text = text.replace(":", "\\u003a").replace('"\\u003a ', '": ').replace(
+            "\\u003a ", ": ")
+        try:
+            json.loads(text)
+        except ValueError:
+            return
+    raw = text.encode()
+    parsed = json.loads(text)
+    expected_error = None
+    if _reference_depth(parsed) > max_depth:
+        expected_error = "nested"
+    elif _reference_duplicates(text):
+        expected_error = "repeats a key"
+    try:
+        assert parse_json(raw, max_depth) == parsed
+        assert expected_error is None
+    except ServiceError as error:
+        assert error.status == 400
+        assert expected_error is not None and expected_error in error.diagnostics
