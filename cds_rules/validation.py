@@ -36,27 +36,60 @@ MODELS: dict[str, Any] = {
     "DiagnosticReport": DiagnosticReport,
 }
 
+# The elements the record builder reads, per type (names, and prefixes of choice
+# elements such as onset[x]). Only these are validated: what is never read cannot mislead
+# the rules, so junk elsewhere does not cost a usable resource, and validating a Synthea
+# Patient without its narrative and extensions takes 0.1 ms instead of 3.5 ms.
+_COMMON = ("resourceType", "id", "subject", "status", "code", "extension")
+READ_ELEMENTS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "Patient": (("resourceType", "id", "birthDate", "gender"), ()),
+    "Condition": ((*_COMMON, "clinicalStatus", "verificationStatus", "bodySite",
+                   "recordedDate", "stage", "severity"), ("onset", "abatement")),
+    "Observation": ((*_COMMON, "issued", "dataAbsentReason", "interpretation", "bodySite",
+                     "component"), ("effective", "value")),
+    "MedicationRequest": ((*_COMMON, "intent", "authoredOn", "dosageInstruction",
+                           "dispenseRequest", "doNotPerform", "contained"), ("medication",)),
+    "MedicationStatement": ((*_COMMON, "dateAsserted", "dosage", "contained"),
+                            ("medication", "effective")),
+    "Medication": (("resourceType", "id", "code"), ()),
+    "ServiceRequest": ((*_COMMON, "intent", "authoredOn", "doNotPerform"), ("occurrence",)),
+    "Procedure": ((*_COMMON, "bodySite"), ("performed",)),
+    "ImagingStudy": (("resourceType", "id", "subject", "status", "started", "procedureCode",
+                      "series", "description"), ()),
+    "DiagnosticReport": ((*_COMMON, "issued", "conclusionCode"), ("effective",)),
+}
+
 _ZONELESS = re.compile(r"^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2})(:\d{2}(?:\.\d+)?)?$")
 _MAX_DEPTH = 12
 
 
 def validated(resource: dict[str, Any]) -> dict[str, Any] | None:
-    """The resource (or its zone-repaired copy) if it validates as its R4B model, else None.
+    """The elements the record builder reads (:data:`READ_ELEMENTS`), zone-repaired where
+    needed, if they validate as the R4B model; else None.
 
     Types without a model here are returned unchanged: the record builder never reads them.
     """
-    model = MODELS.get(resource.get("resourceType"))  # type: ignore[arg-type]
+    rtype = resource.get("resourceType")
+    model = MODELS.get(rtype) if isinstance(rtype, str) else None
     if model is None:
         return resource
-    if _valid(model, resource):
-        return resource
+    projected = project(resource)
+    if _valid(model, projected):
+        return projected
     try:
-        repaired = _repair(resource, 0)
+        repaired = _repair(projected, 0)
     except RecursionError:
         return None
-    if repaired is not resource and _valid(model, repaired):
+    if repaired is not projected and _valid(model, repaired):
         return repaired  # type: ignore[no-any-return]
     return None
+
+
+def project(resource: dict[str, Any]) -> dict[str, Any]:
+    """The resource restricted to the elements the record builder reads."""
+    names, prefixes = READ_ELEMENTS.get(str(resource.get("resourceType")), ((), ()))
+    return {k: v for k, v in resource.items()
+            if k in names or (prefixes and k.startswith(prefixes))}
 
 
 def _valid(model: Any, resource: dict[str, Any]) -> bool:
@@ -87,8 +120,56 @@ def _repair(value: Any, depth: int) -> Any:
 
 
 def warm() -> None:
-    """Build each model's validator once (pydantic builds lazily: the first call is slow),
-    so that the first hook call after a worker starts is as fast as the rest."""
+    """Build each model's validators once: pydantic and fhir.resources build and import
+    lazily (the first Patient with extensions costs ~150 ms), so a worker pays that at
+    start-up (gunicorn --preload), not on its first hook call."""
+    ref = {"reference": "Patient/warm"}
+    concept = {"coding": [{"system": "http://snomed.info/sct", "code": "1", "display": "x"}],
+               "text": "x"}
+    extensions = [
+        {"url": "http://example.org/a", "valueString": "x"},
+        {"url": "http://example.org/b", "valueCode": "x"},
+        {"url": "http://example.org/c", "valueDecimal": 1.5},
+        {"url": "http://example.org/d", "valueCoding": concept["coding"][0]},
+        {"url": "http://example.org/e", "valueAddress": {"city": "x"}},
+        {"url": "http://example.org/f", "extension": [{"url": "g", "valueString": "x"}]},
+    ]
+    samples: list[dict[str, Any]] = [
+        {"resourceType": "Patient", "id": "warm", "extension": extensions,
+         "identifier": [{"type": concept, "system": "urn:x", "value": "1"}],
+         "name": [{"use": "official", "family": "x", "given": ["x"], "prefix": ["x"]}],
+         "telecom": [{"system": "phone", "value": "1", "use": "home"}], "gender": "male",
+         "birthDate": "1970-01-01", "deceasedDateTime": "2020-01-01T00:00:00Z",
+         "address": [{"extension": [{"url": "x", "extension": [
+             {"url": "latitude", "valueDecimal": 1.0}]}], "line": ["x"], "city": "x"}],
+         "maritalStatus": concept, "multipleBirthBoolean": False,
+         "communication": [{"language": concept}], "text": {"status": "generated",
+                                                             "div": "<div>x</div>"}},
+        {"resourceType": "Condition", "id": "warm", "subject": ref, "code": concept,
+         "clinicalStatus": concept, "verificationStatus": concept, "bodySite": [concept],
+         "onsetAge": {"value": 1, "code": "a"}, "recordedDate": "2020-01-01",
+         "stage": [{"summary": concept}], "extension": extensions[:1]},
+        {"resourceType": "Observation", "id": "warm", "status": "final", "subject": ref,
+         "category": [concept], "code": concept, "encounter": ref,
+         "effectivePeriod": {"start": "2020-01-01"}, "issued": "2020-01-01T00:00:00Z",
+         "valueQuantity": {"value": 1, "unit": "x", "system": "http://unitsofmeasure.org",
+                           "code": "x"},
+         "interpretation": [concept], "bodySite": concept,
+         "component": [{"code": concept, "valueCodeableConcept": concept},
+                       {"code": concept, "valueInteger": 1},
+                       {"code": concept, "valueQuantity": {"value": 1}}]},
+        {"resourceType": "MedicationRequest", "id": "warm", "status": "active",
+         "intent": "order", "subject": ref, "medicationCodeableConcept": concept,
+         "authoredOn": "2020-01-01", "requester": ref,
+         "dosageInstruction": [{"timing": {"repeat": {"boundsPeriod": {"start": "2020"}}},
+                                "route": concept, "asNeededBoolean": False}]},
+        {"resourceType": "Procedure", "id": "warm", "status": "completed", "subject": ref,
+         "code": concept, "performedPeriod": {"start": "2020-01-01"}},
+        {"resourceType": "ServiceRequest", "id": "warm", "status": "active", "intent": "order",
+         "subject": ref, "code": concept, "authoredOn": "2020-01-01"},
+    ]
+    for sample in samples:
+        _valid(MODELS[sample["resourceType"]], sample)
     for name, model in MODELS.items():
         _valid(model, {"resourceType": name})
 

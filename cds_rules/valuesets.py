@@ -149,7 +149,14 @@ def _load() -> dict[str, ValueSet]:
             icd10cm_ranges=tuple(ranges),
             entries=tuple(raw.get("codes", [])) + tuple(raw.get("icd10cm", [])),
         )
+        if raw.get("names"):
+            _RAW_NAMES[concept] = [str(n) for n in raw["names"]]
     return sets
+
+
+# Medication files may list ingredient names (no code: nothing to verify) under "names":
+# a product is recognised by the ingredient named in its display or text.
+_RAW_NAMES: dict[str, list[str]] = {}
 
 
 VALUE_SETS: dict[str, ValueSet] = _load()
@@ -169,6 +176,8 @@ def _add(index: dict[Any, tuple[CodeMatch, ...]], key: Any, match: CodeMatch) ->
 
 
 def _build_indices() -> None:
+    for name, raw in _RAW_NAMES.items():
+        _MEDICATION_NAMES.setdefault(name, []).extend(n.strip().lower() for n in raw if n.strip())
     for vs in VALUE_SETS.values():
         for entry in vs.entries:
             lat = entry.get("laterality")

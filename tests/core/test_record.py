@@ -426,6 +426,27 @@ def test_non_systemic_steroid_route_is_skipped(extra):
     assert build(med_request("8640", "prednisone", **extra)).facts == []
 
 
+@pytest.mark.parametrize(("display", "concept"), [
+    ("Hydrocortisone 10 MG Oral Tablet", "systemic_corticosteroid"),
+    ("Dexamethasone 4 MG/ML Injectable Solution", "systemic_corticosteroid"),
+    ("Methotrexate 2.5 MG Oral Tablet", "immunosuppressant_drug"),
+    ("tacrolimus 1 MG Oral Capsule", "immunosuppressant_drug"),
+])
+def test_products_recognised_by_ingredient_name(display, concept):
+    assert [f.concept for f in build(med_request("0", display)).facts] == [concept]
+
+
+@pytest.mark.parametrize("display", [
+    "Hydrocortisone 10 MG/ML Topical Cream",
+    "120 ACTUAT Fluticasone propionate 0.044 MG/ACTUAT Metered Dose Inhaler",
+    "Dexamethasone 1 MG/ML Ophthalmic Suspension",
+    "Cyclosporine 0.5 MG/ML Ophthalmic Emulsion",
+    "Simvastatin 10 MG",
+])
+def test_non_systemic_or_unrelated_products_give_nothing(display):
+    assert build(med_request("0", display)).facts == []
+
+
 def test_topical_steroid_product_is_skipped():
     cream = med_request("999999", "methylprednisolone aceponate 1 MG/G Topical Cream")
     assert build(cream).facts == []
@@ -553,6 +574,14 @@ def test_invalid_relevant_resource_is_skipped_and_counted():
     assert [f.concept for f in record.facts] == ["low_back_pain"]
     assert record.quality.skipped_invalid == 5
     assert record.quality.resources_seen == 6
+
+
+def test_junk_in_elements_the_record_never_reads_does_not_cost_the_fact():
+    # only the elements the record builder reads are validated (cds_rules.validation)
+    noisy = condition("192970008", note="not a list of Annotations", meta={"tag": "junk"})
+    record = build(noisy)
+    assert [f.concept for f in record.facts] == ["cauda_equina_syndrome"]
+    assert record.quality.skipped_invalid == 0
 
 
 def test_irrelevant_resources_are_not_validated():
@@ -693,6 +722,24 @@ def test_synthea_resources_of_another_patient_are_dropped():
                          DEFAULT_SETTINGS)
     assert set(mixed.facts) == set(alone.facts)
     assert mixed.quality.other_patient_dropped > 0
+
+
+def test_synthea_cancers_and_temperatures_are_recognised():
+    files = _synthea_files()
+    require(len(files) >= 41, f"Synthea sample data in {SYNTHEA_DIR}")
+    cancer: dict[str, int] = {"current": 0, "history": 0}
+    temperatures = 0
+    for path in files:
+        resources = resources_from(json.loads(path.read_text(encoding="utf-8")))
+        pid = next(r["id"] for r in resources if r.get("resourceType") == "Patient")
+        record = build_record(HookRequest("patient-view", pid, tuple(resources)), NOW,
+                              DEFAULT_SETTINGS)
+        for fact in record.ever("cancer"):
+            cancer[fact.status.value] += 1
+        temperatures += len(record.series("body_temperature"))  # LOINC 8331-1 oral, in Cel
+    # NOTICE.md: prostate, colon and lung cancers; resolved ones are history, not absent
+    assert cancer["current"] > 0 and cancer["history"] > 0
+    assert temperatures > 0
 
 
 def test_synthea_weights_are_a_series_in_kg():
