@@ -17,6 +17,7 @@ from marshmallow import ValidationError
 from cds_rules import HookRequest, evaluate
 from cds_rules.bundles import resources_from
 from cds_rules.model import DataQuality
+from cds_rules.requirements import REQUIRED_KEYS
 from service import metrics
 from service.config import Settings
 from service.errors import ServiceError
@@ -25,7 +26,7 @@ from service.ports import HookCall, Memory
 from service.prefetch import FhirAccess, resolve_prefetch
 from service.schemas import action_errors, card_errors
 from service.schemas.common import flatten_errors
-from service.services import REQUIRED_PREFETCH, SERVICES, CdsService, discovery_document
+from service.services import SERVICES, CdsService, discovery_document
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +50,7 @@ def call_service(service_id: str) -> Response:
     g.hook_instance = str(call["hookInstance"])  # log correlation
     context = call["context"]
     resolved = resolve_prefetch(
-        service.prefetch, REQUIRED_PREFETCH, call.get("prefetch", {}), context,
+        service.prefetch, REQUIRED_KEYS, call.get("prefetch", {}), context,
         FhirAccess(
             fhir_server=call.get("fhirServer"),
             access_token=call.get("fhirAuthorization", {}).get("access_token"),

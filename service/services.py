@@ -1,9 +1,9 @@
 """The four CDS services this deployment offers (DESIGN.md, "The external contract").
 
 Every service asks for the same prefetch, declared by the clinical core
-(:func:`cds_rules.requirements.prefetch_templates`) because only the core knows which codes
-its rules read. ``patient`` and ``conditions`` are required: without them no rule can
-run, so a call that lacks them and cannot fetch them gets 412.
+(:mod:`cds_rules.requirements`) because only the core knows which codes its rules read and
+which keys it cannot judge without (``REQUIRED_KEYS``: a call that lacks them and cannot
+fetch them gets 412).
 """
 
 from __future__ import annotations
@@ -16,8 +16,6 @@ from marshmallow import Schema
 
 from cds_rules.requirements import prefetch_templates
 from service.schemas import request_schema
-
-REQUIRED_PREFETCH: tuple[str, ...] = ("patient", "conditions")
 
 _USAGE = (
     "Calls must carry a JWT signed by a trusted CDS client. Send every prefetch key, or "
@@ -53,9 +51,6 @@ class CdsService:
 
 def _service(service_id: str, hook: str, title: str, description: str) -> CdsService:
     templates = prefetch_templates()
-    missing = [key for key in REQUIRED_PREFETCH if key not in templates]
-    if missing:  # a broken contract between core and shell: fail at import, not per call
-        raise RuntimeError(f"prefetch_templates() lacks required keys {missing}")
     return CdsService(service_id, hook, title, description, templates,
                       request_schema(service_id, hook, templates))
 
