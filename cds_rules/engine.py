@@ -15,6 +15,7 @@ from typing import Any
 from cds_rules.cards import build_card, group_by_topic, minimal_card
 from cds_rules.catalogue import RULES
 from cds_rules.model import RED_FLAG_TOPICS, DataQuality, Finding, PatientRecord
+from cds_rules.record import build_record
 from cds_rules.rules.base import RuleContext
 from cds_rules.rules.context import has_context
 from cds_rules.settings import DEFAULT_SETTINGS, RuleSettings
@@ -57,8 +58,6 @@ def evaluate(
     request: HookRequest, now: datetime, settings: RuleSettings = DEFAULT_SETTINGS
 ) -> Evaluation:
     """Evaluate one hook call. ``now`` must be timezone-aware."""
-    from cds_rules.record import build_record  # the record builder (cds_rules/record.py)
-
     record = build_record(request, now, settings)
     return evaluate_record(record, request.hook, settings, request.selections,
                            request.encounter_id)

@@ -112,7 +112,7 @@ def _mutate(resource: dict[str, Any], data) -> dict[str, Any]:
         if data.draw(st.booleans()) and isinstance(parent, dict):
             del parent[path[-1]]  # truncated: a field missing
         else:
-            parent[path[-1]] = data.draw(JUNK)
+            parent[path[-1]] = copy.deepcopy(data.draw(JUNK))  # never share a drawn object
     return resource
 
 
