@@ -402,3 +402,29 @@ def test_tenant_must_be_one_the_client_lists(tenant_app: TrustedApp, rsa_key: Si
 
 def test_listed_tenant_is_accepted(tenant_app: TrustedApp, rsa_key: Signer) -> None:
     expect_accepted(tenant_app, SERVICE, rsa_key.token(SERVICE, tenant="org-b"))
+
+
+# --- robustness: hostile values never become a 500 ----------------------------------------
+
+def test_malformed_url_in_aud_is_a_mismatch(trusted: TrustedApp, rsa_key: Signer) -> None:
+    token = rsa_key.token(aud=["https://[::1", "http://x:notaport/cds-services"])
+    expect_rejected(trusted, DISCOVERY, token, "aud-mismatch")
+
+
+def test_hostile_host_header_is_a_401_not_a_500(tmp_path: Path, rsa_key: Signer) -> None:
+    app = make_trusted_app(tmp_path, [client_entry(rsa_key)],
+                           f"sqlite:///{tmp_path / 'host.sqlite3'}", public_base_url="")
+    try:
+        response = app.call(DISCOVERY, rsa_key.token(), headers={"Host": "[::1"})
+        assert response.status_code in {400, 401}
+    finally:
+        app.app.extensions["backpain"]["store"].dispose()
+
+
+def test_an_unexpected_error_fails_closed(trusted: TrustedApp, rsa_key: Signer,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("injected fault")
+
+    monkeypatch.setattr(trusted.trust.verifier, "verify", broken)
+    expect_rejected(trusted, DISCOVERY, rsa_key.token(), "verify-error")

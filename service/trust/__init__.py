@@ -101,6 +101,10 @@ class Trust:
         except Rejected as rejection:
             self._count_rejection(rejection)
             return unauthorized_response()
+        except Exception:  # a bug must fail closed, as a 401, never let a call through
+            log.exception("JWT verification failed unexpectedly")
+            self._count_rejection(Rejected("verify-error"))
+            return unauthorized_response()
         g.cds_client = verified.client
         g.client_iss = verified.client.iss
         g.allowed_fhir_bases = verified.client.fhir_base_urls

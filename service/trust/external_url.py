@@ -47,8 +47,14 @@ def parse_trusted_proxies(entries: Sequence[str]) -> tuple[IPNetwork, ...]:
 
 
 def normalize_url(url: str) -> str:
-    """Scheme and host in lower case, default port dropped; path kept exactly."""
-    parts = urlsplit(url.strip())
+    """Scheme and host in lower case, default port dropped; path kept exactly.
+
+    A string that is not a parseable URL is returned as it is (it then matches nothing).
+    """
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return url
     scheme = parts.scheme.lower()
     host = (parts.hostname or "").lower()
     if ":" in host:  # IPv6 literal

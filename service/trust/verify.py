@@ -45,7 +45,7 @@ REASONS = frozenset({
     "iss-untrusted", "jku-not-allowed", "jwks-unavailable", "kid-unknown",
     "key-alg-mismatch", "bad-signature", "aud-mismatch", "exp-missing", "expired",
     "iat-missing", "iat-future", "nbf-future", "claims-invalid", "tenant-mismatch",
-    "jti-missing", "replay", "replay-store-unavailable",
+    "jti-missing", "replay", "replay-store-unavailable", "verify-error",
 })
 
 
