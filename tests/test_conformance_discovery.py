@@ -111,3 +111,21 @@ def test_discovery_is_served_with_cors_for_browser_clients() -> None:
     assert response.status_code == 200
     assert response.headers["Access-Control-Allow-Origin"] in ("*",
                                                                "https://sandbox.cds-hooks.org")
+
+
+def test_openapi_document_describes_every_service() -> None:
+    response = make_test_app().test_client().get("/openapi.json")
+    assert response.status_code == 200
+    document = response.get_json()
+    assert document["openapi"].startswith("3.")
+    schemas = document["components"]["schemas"]
+    for hook, service_id in SERVICE_OF_HOOK.items():
+        operation = document["paths"][f"/cds-services/{service_id}"]["post"]
+        assert {"200", "400", "412", "413", "415"} <= set(operation["responses"])
+        ref = operation["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+        request = schemas[ref.rsplit("/", 1)[-1]]
+        assert request["properties"]["hook"]["enum"] == [hook]
+        assert {"hook", "hookInstance", "context"} <= set(request["required"])
+        prefetch = schemas[request["properties"]["prefetch"]["$ref"].rsplit("/", 1)[-1]]
+        assert {"patient", "conditions"} <= set(prefetch["properties"])
+    assert "CdsResponse" in schemas and "OperationOutcome" in schemas
