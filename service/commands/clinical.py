@@ -1,0 +1,215 @@
+"""``backpain-cds rules``, ``samples`` and ``evaluate``: the clinical core from the shell.
+
+``evaluate`` runs the core offline on a sample scenario (by id) or a JSON file: a FHIR
+Bundle (the Patient in it is the subject; on order hooks its draft ServiceRequests are the
+draft orders) or a whole CDS Hooks request body (hook, context, prefetch). It uses the
+site's thresholds (``BACKPAIN_CDS_*``), so a site can see what its settings change.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import textwrap
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from cds_rules.bundles import resources_from
+from cds_rules.catalogue import rules_catalogue
+from cds_rules.engine import Evaluation, HookRequest, evaluate
+from cds_rules.model import HOOKS, ORDER_HOOKS
+from service.config import ConfigError, load_settings
+
+
+class InputError(ValueError):
+    """The PATH-OR-SAMPLE argument cannot be turned into a hook request (exit code 2)."""
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    rules = subparsers.add_parser("rules", help="list every rule with id, version, topic, "
+                                  "indicator and evidence")
+    rules.add_argument("--json", action="store_true", help="print JSON")
+    rules.set_defaults(func=_rules)
+
+    samples = subparsers.add_parser("samples", help="list the sample scenarios")
+    samples.add_argument("--json", action="store_true", help="print JSON")
+    samples.set_defaults(func=_samples)
+
+    run = subparsers.add_parser("evaluate", help="evaluate a FHIR Bundle file or a sample "
+                                "scenario offline and print the cards")
+    run.add_argument("target", metavar="PATH-OR-SAMPLE",
+                     help="a JSON file (FHIR Bundle or CDS Hooks request) or a sample id")
+    run.add_argument("--hook", choices=HOOKS, help="hook to evaluate as (default: the "
+                     "sample's or request's hook, else patient-view)")
+    run.add_argument("--now", help="evaluation time, ISO 8601 (default: the sample's time, "
+                     "else the current time); without a zone, UTC")
+    run.add_argument("--json", action="store_true", help="print the wire cards as JSON")
+    run.set_defaults(func=_evaluate)
+
+
+# --- rules ---------------------------------------------------------------------------------
+
+
+def _rules(args: argparse.Namespace) -> int:
+    catalogue = rules_catalogue()
+    if args.json:
+        print(json.dumps(catalogue, indent=2, ensure_ascii=False))
+        return 0
+    for rule in catalogue:
+        print(f"{rule['id']}  v{rule['version']}  {rule['topic']}  "
+              f"[{'/'.join(rule['indicators'])}]  hooks: {', '.join(rule['hooks'])}")
+        print(f"    {rule['title']}")
+        for source in rule["evidence"]:
+            strength = f" — {source['strength']}" if source["strength"] else ""
+            print(f"    · {source['title']} ({source['version']}){strength}")
+            print(f"      {source['url']}")
+        print()
+    return 0
+
+
+# --- samples -------------------------------------------------------------------------------
+
+
+def _samples(args: argparse.Namespace) -> int:
+    import fhir_samples
+
+    scenarios = fhir_samples.load_all()
+    if args.json:
+        print(json.dumps([{"id": s.id, "title": s.title, "hook": s.hook,
+                           "now": s.now.isoformat(),
+                           "expected": sorted(f"{t}:{i}" for t, i in s.expected)}
+                          for s in scenarios], indent=2, ensure_ascii=False))
+        return 0
+    width = max((len(s.id) for s in scenarios), default=0)
+    for s in scenarios:
+        expected = ", ".join(f"{t} ({i})" for t, i in sorted(s.expected)) or "no cards"
+        print(f"{s.id:<{width}}  {s.hook:<15}  {s.title}")
+        print(f"{'':<{width}}  {'':<15}  expects: {expected}")
+    return 0
+
+
+# --- evaluate ------------------------------------------------------------------------------
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    try:
+        rule_settings = load_settings().rule_settings()
+    except ConfigError as exc:
+        print(f"configuration error: {exc}", file=sys.stderr)
+        return 2
+    try:
+        request, now, expected = _load_target(args.target)
+        if args.hook:
+            request = _with_hook(request, args.hook)
+        if args.now:
+            now = _parse_now(args.now)
+    except InputError as exc:
+        print(f"evaluate: {exc}", file=sys.stderr)
+        return 2
+    result = evaluate(request, now, rule_settings)
+    if args.json:
+        print(json.dumps({"cards": result.cards}, indent=2, ensure_ascii=False))
+    else:
+        print(render(result, request, now))
+        if expected is not None and not (args.hook or args.now):
+            got = {(c["source"]["topic"]["code"], c["indicator"]) for c in result.cards}
+            verdict = "matches" if got == expected else "DIFFERS FROM"
+            print(f"Result {verdict} the sample's expectation: "
+                  + (", ".join(f"{t} ({i})" for t, i in sorted(expected)) or "no cards"))
+    return 0
+
+
+def _load_target(
+    target: str,
+) -> tuple[HookRequest, datetime, set[tuple[str, str]] | None]:
+    path = Path(target)
+    if path.is_file():
+        try:
+            document = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, ValueError) as exc:
+            raise InputError(f"{target}: not readable JSON ({exc})") from None
+        return _request_from_document(document, target), datetime.now(UTC), None
+    import fhir_samples
+
+    try:
+        scenario = fhir_samples.load(target)
+    except KeyError:
+        raise InputError(f"{target!r} is neither a file nor a sample id "
+                         "(see `backpain-cds samples`)") from None
+    return scenario.hook_request(), scenario.now, set(scenario.expected)
+
+
+def _request_from_document(document: Any, name: str) -> HookRequest:
+    if isinstance(document, dict) and "hook" in document and "context" in document:
+        return _request_from_hook_body(document, name)
+    resources = resources_from(document)
+    patients = [r for r in resources if r.get("resourceType") == "Patient" and r.get("id")]
+    if not patients:
+        raise InputError(f"{name}: no Patient with an id in the file")
+    patient_id = str(patients[0]["id"])
+    return HookRequest(hook="patient-view", patient_id=patient_id, resources=tuple(resources))
+
+
+def _request_from_hook_body(body: dict[str, Any], name: str) -> HookRequest:
+    context = body.get("context") if isinstance(body.get("context"), dict) else {}
+    patient_id = context.get("patientId")
+    if not isinstance(patient_id, str) or not patient_id:
+        raise InputError(f"{name}: context.patientId is missing")
+    hook = body.get("hook") if body.get("hook") in HOOKS else "patient-view"
+    prefetch = body.get("prefetch") if isinstance(body.get("prefetch"), dict) else {}
+    resources = [r for value in prefetch.values() for r in resources_from(value)]
+    selections = context.get("selections") if isinstance(context.get("selections"), list) else []
+    encounter = context.get("encounterId")
+    return HookRequest(
+        hook=str(hook),
+        patient_id=patient_id,
+        resources=tuple(resources),
+        draft_orders=tuple(resources_from(context.get("draftOrders"))),
+        selections=tuple(str(s) for s in selections),
+        encounter_id=encounter if isinstance(encounter, str) else None,
+    )
+
+
+def _with_hook(request: HookRequest, hook: str) -> HookRequest:
+    """The request as ``hook``; a Bundle's draft ServiceRequests become the draft orders."""
+    drafts = request.draft_orders
+    if hook in ORDER_HOOKS and not drafts:
+        drafts = tuple(r for r in request.resources if r.get("resourceType") == "ServiceRequest"
+                       and r.get("status") == "draft")
+    return HookRequest(hook=hook, patient_id=request.patient_id, resources=request.resources,
+                       draft_orders=drafts if hook in ORDER_HOOKS else (),
+                       selections=request.selections if hook == "order-select" else (),
+                       encounter_id=request.encounter_id, data_gaps=request.data_gaps)
+
+
+def _parse_now(text: str) -> datetime:
+    try:
+        now = datetime.fromisoformat(text)
+    except ValueError:
+        raise InputError(f"--now {text!r} is not an ISO 8601 date-time") from None
+    return now if now.tzinfo else now.replace(tzinfo=UTC)
+
+
+# --- readable output -----------------------------------------------------------------------
+
+
+def render(result: Evaluation, request: HookRequest, now: datetime) -> str:
+    """The cards as a clinician would skim them: indicator, summary, topic, detail."""
+    lines = [f"{request.hook} for Patient/{request.patient_id} at {now.isoformat()}: "
+             f"{len(result.cards)} card(s)"]
+    for index, card in enumerate(result.cards, 1):
+        lines += ["", "=" * 78,
+                  f"{index}. [{card['indicator'].upper()}] {card['summary']}",
+                  f"   topic: {card['source']['topic']['code']}   source: "
+                  f"{card['source']['label']}", "-" * 78]
+        lines += [textwrap.indent(card["detail"], "   ")]
+        suggestions = card.get("suggestions", [])
+        if suggestions:
+            lines += ["", f"   Suggestions ({card['selectionBehavior']}):"]
+            for s in suggestions:
+                mark = " (recommended)" if s.get("isRecommended") else ""
+                lines.append(f"   * {s['label']}{mark}")
+                lines += [f"       - {a['type']}: {a['description']}" for a in s["actions"]]
+    return "\n".join(lines)

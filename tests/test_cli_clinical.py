@@ -1,0 +1,167 @@
+"""``backpain-cds rules``, ``samples`` and ``evaluate`` through the real console entry point."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from cds_rules.catalogue import RULES
+from fhir_samples import load, load_all
+from service.cli import main
+
+SNOMED = "http://snomed.info/sct"
+
+
+def cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture(autouse=True)
+def _clean_config(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in list(os.environ):
+        if name.startswith("BACKPAIN_CDS_"):
+            monkeypatch.delenv(name)
+
+
+def test_rules_lists_every_rule_with_version_topic_indicator_evidence(capsys) -> None:
+    code, out, _ = cli(capsys, "rules")
+    assert code == 0
+    for rule in RULES:
+        line = next(x for x in out.splitlines() if x.startswith(f"{rule.id}  "))
+        assert f"v{rule.version}" in line and rule.topic.value in line
+        assert all(i in line for i in rule.indicators)
+    assert "https://www.nice.org.uk/guidance/ng59" in out
+
+
+def test_rules_json(capsys) -> None:
+    code, out, _ = cli(capsys, "rules", "--json")
+    catalogue = json.loads(out)
+    assert code == 0
+    assert [r["id"] for r in catalogue] == [r.id for r in RULES]
+    assert all(r["evidence"] and all(e["url"].startswith("https://") and e["version"]
+                                     for e in r["evidence"]) for r in catalogue)
+
+
+def test_samples_lists_every_scenario(capsys) -> None:
+    code, out, _ = cli(capsys, "samples")
+    assert code == 0
+    for scenario in load_all():
+        assert scenario.id in out
+
+
+def test_samples_json(capsys) -> None:
+    _, out, _ = cli(capsys, "samples", "--json")
+    listed = json.loads(out)
+    assert {s["id"] for s in listed} == {s.id for s in load_all()}
+
+
+def test_evaluate_sample_prints_cards_readably(capsys) -> None:
+    code, out, _ = cli(capsys, "evaluate", "ces-urinary-retention-icd10")
+    assert code == 0
+    assert "[CRITICAL] Possible cauda equina syndrome" in out
+    assert "topic: cauda-equina" in out
+    assert "**Why**" in out and "`Condition/" in out
+    assert "Result matches the sample's expectation" in out
+
+
+def test_evaluate_sample_json_is_the_wire_response(capsys) -> None:
+    scenario = load("inn-order-select-mri-acute-snomed")
+    code, out, _ = cli(capsys, "evaluate", scenario.id, "--json")
+    body = json.loads(out)
+    assert code == 0
+    assert {(c["source"]["topic"]["code"], c["indicator"]) for c in body["cards"]} == \
+        set(scenario.expected)
+
+
+def _bundle(onset: str, *, draft_mri: bool = False, retention: bool = True) -> dict[str, Any]:
+    entries: list[dict[str, Any]] = [
+        {"resourceType": "Patient", "id": "cli-p1", "birthDate": "1970-05-01",
+         "gender": "female"},
+        {"resourceType": "Condition", "id": "lbp", "subject": {"reference": "Patient/cli-p1"},
+         "clinicalStatus": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/"
+                                        "condition-clinical", "code": "active"}]},
+         "code": {"coding": [{"system": SNOMED, "code": "279039007",
+                              "display": "Low back pain"}]},
+         "onsetDateTime": onset},
+    ]
+    if retention:
+        entries.append(
+            {"resourceType": "Condition", "id": "ret", "subject": {"reference": "Patient/cli-p1"},
+             "code": {"coding": [{"system": SNOMED, "code": "267064002",
+                                  "display": "Retention of urine"}]},
+             "onsetDateTime": onset})
+    if draft_mri:
+        entries.append(
+            {"resourceType": "ServiceRequest", "id": "mri-draft", "status": "draft",
+             "intent": "order", "subject": {"reference": "Patient/cli-p1"},
+             "code": {"coding": [{"system": SNOMED, "code": "394451000119106",
+                                  "display": "MRI lumbar spine without contrast"}]}})
+    return {"resourceType": "Bundle", "type": "collection",
+            "entry": [{"resource": r} for r in entries]}
+
+
+def test_evaluate_bundle_file(tmp_path: Path, capsys) -> None:
+    path = tmp_path / "patient.json"
+    path.write_text(json.dumps(_bundle("2026-06-10")), encoding="utf-8")
+    code, out, _ = cli(capsys, "evaluate", str(path), "--now", "2026-06-12T09:00:00Z", "--json")
+    cards = json.loads(out)["cards"]
+    assert code == 0
+    assert cards[0]["source"]["topic"]["code"] == "cauda-equina"
+    assert cards[0]["indicator"] == "critical"
+    assert "Patient/cli-p1" in json.dumps(cards[0]["suggestions"])
+
+
+def test_evaluate_bundle_window_follows_now(tmp_path: Path, capsys) -> None:
+    path = tmp_path / "patient.json"
+    path.write_text(json.dumps(_bundle("2026-06-10")), encoding="utf-8")
+    _, out, _ = cli(capsys, "evaluate", str(path), "--now", "2026-09-01", "--json")
+    assert "cauda-equina" not in out
+
+
+def test_evaluate_bundle_as_order_sign_judges_its_draft(tmp_path: Path, capsys) -> None:
+    path = tmp_path / "patient.json"
+    path.write_text(json.dumps(_bundle("2026-06-10", draft_mri=True, retention=False)),
+                    encoding="utf-8")
+    _, out, _ = cli(capsys, "evaluate", str(path), "--hook", "order-sign",
+                    "--now", "2026-06-20T09:00:00+00:00", "--json")
+    cards = json.loads(out)["cards"]
+    assert [c["source"]["topic"]["code"] for c in cards] == ["imaging-not-indicated"]
+    delete = cards[0]["suggestions"][0]["actions"][0]
+    assert delete["type"] == "delete" and delete["resourceId"] == "ServiceRequest/mri-draft"
+
+
+def test_evaluate_cds_hooks_request_file(tmp_path: Path, capsys) -> None:
+    scenario = load("scc-bone-metastases-new-numbness")
+    path = tmp_path / "request.json"
+    path.write_text(json.dumps(scenario.request_body()), encoding="utf-8")
+    _, out, _ = cli(capsys, "evaluate", str(path), "--now", scenario.now.isoformat(), "--json")
+    got = {(c["source"]["topic"]["code"], c["indicator"]) for c in json.loads(out)["cards"]}
+    assert got == set(scenario.expected)
+
+
+@pytest.mark.parametrize("argv", [
+    ("evaluate", "no-such-sample-or-file"),
+    ("evaluate", "ces-urinary-retention-icd10", "--now", "yesterday"),
+])
+def test_evaluate_bad_input_exits_2(capsys, argv: tuple[str, ...]) -> None:
+    code, out, err = cli(capsys, *argv)
+    assert code == 2 and out == "" and "evaluate:" in err
+
+
+def test_evaluate_file_without_patient(tmp_path: Path, capsys) -> None:
+    path = tmp_path / "empty.json"
+    path.write_text(json.dumps({"resourceType": "Bundle", "type": "collection"}), "utf-8")
+    code, _, err = cli(capsys, "evaluate", str(path))
+    assert code == 2 and "no Patient" in err
+
+
+def test_evaluate_uses_site_thresholds(monkeypatch, capsys) -> None:
+    monkeypatch.setenv("BACKPAIN_CDS_DISABLED_TOPICS", "cauda-equina")
+    _, out, _ = cli(capsys, "evaluate", "ces-urinary-retention-icd10", "--json")
+    assert "cauda-equina" not in out
