@@ -153,14 +153,15 @@ def _request_from_document(document: Any, name: str) -> HookRequest:
 
 
 def _request_from_hook_body(body: dict[str, Any], name: str) -> HookRequest:
-    context = body.get("context") if isinstance(body.get("context"), dict) else {}
+    context = _dict(body.get("context"))
     patient_id = context.get("patientId")
     if not isinstance(patient_id, str) or not patient_id:
         raise InputError(f"{name}: context.patientId is missing")
     hook = body.get("hook") if body.get("hook") in HOOKS else "patient-view"
-    prefetch = body.get("prefetch") if isinstance(body.get("prefetch"), dict) else {}
+    prefetch = _dict(body.get("prefetch"))
     resources = [r for value in prefetch.values() for r in resources_from(value)]
-    selections = context.get("selections") if isinstance(context.get("selections"), list) else []
+    raw_selections = context.get("selections")
+    selections: list[Any] = raw_selections if isinstance(raw_selections, list) else []
     encounter = context.get("encounterId")
     return HookRequest(
         hook=str(hook),
@@ -170,6 +171,10 @@ def _request_from_hook_body(body: dict[str, Any], name: str) -> HookRequest:
         selections=tuple(str(s) for s in selections),
         encounter_id=encounter if isinstance(encounter, str) else None,
     )
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
 
 
 def _with_hook(request: HookRequest, hook: str) -> HookRequest:
