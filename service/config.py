@@ -146,6 +146,14 @@ VARIABLES: tuple[Var, ...] = (
     Var("FRACTURE_AGE", _positive_int, "70", "Age above which back pain is a fracture risk."),
     Var("FRACTURE_AGE_MODE", _choice("single", "acp"), "single", "'single' uses FRACTURE_AGE; "
         "'acp' uses men > 65, women > 75 (ACP 2011)."),
+    Var("SEVERE_WEAKNESS_MRC_GRADE", _positive_int, "3", "An MRC muscle grade at or below "
+        "this is a severe motor deficit."),
+    Var("RECENT_RISK_DAYS", _positive_int, "90", "An infection or spinal procedure this "
+        "recent is a risk factor for spinal infection."),
+    Var("RECENT_ORDER_DAYS", _positive_int, "7", "A lab test or referral completed this "
+        "recently is not suggested again."),
+    Var("SEVERE_PAIN_SCORE", _positive_int, "7", "A pain score (0-10) at or above this is "
+        "severe (known aortic aneurysm with severe back pain)."),
     Var("DISABLED_TOPICS", _topics, "", "Comma-separated card topics switched off at this "
         "site."),
 )
@@ -190,6 +198,10 @@ class Settings:
     weight_loss_window_days: int = 182
     fracture_age: int = 70
     fracture_age_mode: str = "single"
+    severe_weakness_mrc_grade: int = 3
+    recent_risk_days: int = 90
+    recent_order_days: int = 7
+    severe_pain_score: int = 7
     disabled_topics: frozenset[Topic] = field(default_factory=frozenset)
 
     def rule_settings(self) -> RuleSettings:
@@ -205,6 +217,10 @@ class Settings:
             weight_loss_window_days=self.weight_loss_window_days,
             fracture_age=self.fracture_age,
             fracture_age_mode=self.fracture_age_mode,
+            severe_weakness_mrc_grade=self.severe_weakness_mrc_grade,
+            recent_risk_days=self.recent_risk_days,
+            recent_order_days=self.recent_order_days,
+            severe_pain_score=self.severe_pain_score,
             disabled_topics=self.disabled_topics,
         )
 

@@ -165,3 +165,17 @@ def test_evaluate_uses_site_thresholds(monkeypatch, capsys) -> None:
     monkeypatch.setenv("BACKPAIN_CDS_DISABLED_TOPICS", "cauda-equina")
     _, out, _ = cli(capsys, "evaluate", "ces-urinary-retention-icd10", "--json")
     assert "cauda-equina" not in out
+
+
+def test_every_threshold_a_card_discloses_is_a_real_setting() -> None:
+    """A card names ``BACKPAIN_CDS_<NAME>``: that variable must exist and reach the core."""
+    from cds_rules.settings import OUR_THRESHOLDS, env_name
+    from service.config import VARIABLES, load_settings
+
+    env = {var.env: var for var in VARIABLES}
+    for name in OUR_THRESHOLDS:
+        assert env_name(name) in env, f"{env_name(name)} is disclosed but not configurable"
+        default = getattr(load_settings({}).rule_settings(), name)
+        changed = default * 2 if isinstance(default, int | float) else default
+        loaded = load_settings({env_name(name): str(changed)}).rule_settings()
+        assert getattr(loaded, name) == changed
