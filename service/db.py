@@ -30,6 +30,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
+from sqlalchemy.pool import StaticPool
 from sqlalchemy.types import TypeDecorator
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -152,13 +153,24 @@ class AuditEvent(Base):
     latency_ms: Mapped[float] = mapped_column(Float)
 
 
+def is_in_memory(engine: Engine) -> bool:
+    """An in-memory SQLite database: ephemeral, one per process (tests, demos)."""
+    return engine.dialect.name == "sqlite" and engine.url.database in (None, "", ":memory:")
+
+
 def make_engine(url: str) -> Engine:
-    """An engine tuned per backend: SQLite WAL + busy timeout, PostgreSQL pre-ping."""
+    """An engine tuned per backend: SQLite WAL + busy timeout, PostgreSQL pre-ping.
+
+    In-memory SQLite gets one connection shared by every thread (StaticPool), so that the
+    whole process sees one database; the store serialises its use (see Store).
+    """
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
+        in_memory = parsed.database in (None, "", ":memory:")
         engine = create_engine(
             parsed,
             connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+            **({"poolclass": StaticPool} if in_memory else {}),
         )
         _tune_sqlite(engine)
         return engine

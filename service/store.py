@@ -24,7 +24,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -39,10 +39,12 @@ from cds_rules.override_reasons import SNOOZE_REASON_CODES
 from service.config import ConfigError, Settings
 from service.db import (
     AuditEvent,
+    Base,
     Feedback,
     IssuedCard,
     SeenJti,
     Snooze,
+    is_in_memory,
     make_engine,
     make_sessionmakers,
     utc,
@@ -198,6 +200,12 @@ class Store:
         self.clock = clock
         self._read, self._write = make_sessionmakers(engine)
         self._next_jti_purge = 0.0
+        # In-memory SQLite: one connection for the process, so one unit of work at a time;
+        # its schema is created here (an in-memory database always starts empty).
+        self._serial: AbstractContextManager[Any] = nullcontext()
+        if is_in_memory(engine):
+            self._serial = threading.Lock()
+            Base.metadata.create_all(engine)
 
     @classmethod
     def from_settings(cls, settings: Settings, *,
@@ -219,7 +227,7 @@ class Store:
     def _session(self, operation: str, *, write: bool) -> Iterator[Session]:
         maker: sessionmaker[Session] = self._write if write else self._read
         try:
-            with maker() as session, session.begin():
+            with self._serial, maker() as session, session.begin():
                 yield session
         except SQLAlchemyError as exc:
             DB_ERRORS.labels(operation=operation).inc()

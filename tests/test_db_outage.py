@@ -18,13 +18,16 @@ from prometheus_client import REGISTRY
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
+import fhir_samples
 from cds_rules.model import OVERRIDE_REASON_SYSTEM, Topic
 from service.db import AuditEvent, Feedback, Snooze
 from service.migrations import upgrade
 from service.ports import HookCall
 from service.store import FeedbackItem, SnoozeMemory, Store, StoreUnavailable
+from tests.helpers import SERVICE_OF_HOOK, make_test_app
 from tests.store_support import *  # noqa: F403  (fixtures)
 from tests.store_support import (
+    HASH_KEY,
     PG_ADMIN_DSN,
     SADDLE,
     SERVICE,
@@ -99,6 +102,48 @@ def test_postgres_goes_away_and_comes_back(proxied_store: Store, proxy: TcpProxy
     assert answer(memory, hook_call(FRACTURE, at=T0 + timedelta(hours=3))) == []
     assert store.add_feedback(SERVICE, [snooze(first, "managed-elsewhere")]).stored == 1
     assert count(store, AuditEvent) == 3  # the call during the outage was answered, unrecorded
+
+
+@pytest.mark.postgres
+def test_over_http_hook_calls_answer_and_feedback_is_503_while_postgres_is_away(
+        pg_schema_url: str, proxy: TcpProxy, clock: FakeClock) -> None:
+    url = make_url(pg_schema_url).set(port=proxy.port).render_as_string(hide_password=False)
+    app = make_test_app(clock=clock, database_url=url, patient_hash_key=HASH_KEY)
+    upgrade(app.extensions["backpain"]["store"].engine)
+    client = app.test_client()
+    scenario = fhir_samples.load("ces-urinary-retention-icd10")
+    clock.now = scenario.now
+    service_url = f"/cds-services/{SERVICE_OF_HOOK[scenario.hook]}"
+
+    def topics() -> list[str]:
+        response = client.post(service_url, json=scenario.request_body())
+        assert response.status_code == 200
+        return sorted(card["source"]["topic"]["code"] for card in response.get_json()["cards"])
+
+    def snooze_everything() -> Any:
+        cards = client.post(service_url, json=scenario.request_body()).get_json()["cards"]
+        return client.post(f"{service_url}/feedback", json={"feedback": [
+            {"card": card["uuid"], "outcome": "overridden",
+             "outcomeTimestamp": scenario.now.isoformat(),
+             "overrideReason": {"reason": {"system": OVERRIDE_REASON_SYSTEM,
+                                           "code": "already-assessed"}}}
+            for card in cards]})
+
+    shown = topics()
+    assert "cauda-equina" in shown
+    assert snooze_everything().status_code == 200
+    assert topics() == []
+
+    proxy.stop()
+    assert topics() == shown  # fail safe: snoozes unreadable, every card shown
+    refused = snooze_everything()
+    assert refused.status_code == 503
+    assert refused.headers["Retry-After"]
+    assert refused.get_json()["resourceType"] == "OperationOutcome"
+
+    proxy.start()
+    assert topics() == []
+    app.extensions["backpain"]["store"].dispose()
 
 
 @pytest.mark.postgres
