@@ -192,3 +192,30 @@ def test_disabled_topic_is_not_shown_but_still_silences_the_pathway() -> None:
     topics = {t for t, _ in outcome(request, scenario, quiet)}
     assert "fracture" not in topics
     assert "imaging-not-indicated" not in topics
+
+
+def _with_condition(scenario: Scenario, resource_id: str, **changes: Any) -> HookRequest:
+    request = scenario.hook_request()
+    resources = tuple(dict(r, **changes) if r.get("id") == resource_id else r
+                      for r in request.resources)
+    return dataclasses.replace(request, resources=resources)
+
+
+VER = "http://terminology.hl7.org/CodeSystem/condition-ver-status"
+CLIN = "http://terminology.hl7.org/CodeSystem/condition-clinical"
+
+
+@pytest.mark.parametrize(("field", "code", "system"), [
+    ("verificationStatus", "refuted", VER),
+    ("verificationStatus", "entered-in-error", VER),
+    ("clinicalStatus", "resolved", CLIN),
+    ("clinicalStatus", "inactive", CLIN),
+])
+def test_negated_or_resolved_sign_never_fires(field: str, code: str, system: str) -> None:
+    """Safety principle 2, end to end: the same urinary-retention Condition, negated or
+    resolved, removes the critical card (and nothing else about the record changes)."""
+    scenario = load("ces-urinary-retention-icd10")
+    assert ("cauda-equina", "critical") in outcome(scenario.hook_request(), scenario)
+    changed = _with_condition(scenario, "ces-icd-retention-cond-2",
+                              **{field: {"coding": [{"system": system, "code": code}]}})
+    assert "cauda-equina" not in {t for t, _ in outcome(changed, scenario)}
