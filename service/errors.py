@@ -20,7 +20,7 @@ log = logging.getLogger(__name__)
 # FHIR issue-type codes (http://hl7.org/fhir/valueset-issue-type.html) per HTTP status.
 ISSUE_CODES: dict[int, str] = {
     400: "invalid",
-    401: "login",
+    401: "security",
     403: "forbidden",
     404: "not-found",
     405: "not-supported",
@@ -35,8 +35,14 @@ ISSUE_CODES: dict[int, str] = {
 }
 # Statuses whose reason must never be explained to the caller (CDS_HOOKS.md: 401 with no
 # detail); the fixed sentence is all they get.
-_OPAQUE = {401: "Authentication required.", 403: "Forbidden."}
+_OPAQUE = {401: "Unauthorized", 403: "Forbidden"}
 _MAX_DIAGNOSTICS = 1000
+# Werkzeug's own sentences are written for browsers; these say what a CDS client can do.
+_HTTP_DIAGNOSTICS: dict[int, str] = {
+    404: "Not found. GET /cds-services lists the CDS services.",
+    405: "Method not allowed on this URL (see the Allow header).",
+    413: "Request body too large for this service.",
+}
 
 
 class ServiceError(Exception):
@@ -50,7 +56,12 @@ class ServiceError(Exception):
         super().__init__(diagnostics)
         self.status = status
         self.diagnostics = diagnostics
-        self.code = code or ISSUE_CODES.get(status, "exception" if status >= 500 else "invalid")
+        self.code = code or issue_code(status)
+
+
+def issue_code(status: int) -> str:
+    """The FHIR issue-type code for an HTTP error status."""
+    return ISSUE_CODES.get(status, "exception" if status >= 500 else "invalid")
 
 
 def operation_outcome(code: str, diagnostics: str, severity: str = "error") -> dict[str, Any]:
@@ -67,7 +78,7 @@ def error_response(
     headers: dict[str, str] | None = None,
 ) -> Response:
     """The HTTP answer for an error: status, OperationOutcome body, extra headers."""
-    code = code or ISSUE_CODES.get(status, "exception" if status >= 500 else "invalid")
+    code = code or issue_code(status)
     diagnostics = _OPAQUE.get(status, diagnostics)
     body = orjson.dumps(operation_outcome(code, diagnostics))
     response = Response(body, status=status, mimetype="application/json")
@@ -95,13 +106,6 @@ def _unexpected_error(error: Exception) -> Response:
     log.error("unhandled error answering a request", exc_info=error)
     return error_response(500, "Internal error: the service could not answer this request.",
                           "exception")
-
-
-_HTTP_DIAGNOSTICS: dict[int, str] = {
-    404: "Not found. GET /cds-services lists the CDS services.",
-    405: "Method not allowed on this URL (see the Allow header).",
-    413: "Request body too large for this service.",
-}
 
 
 def init_app(app: Flask) -> None:

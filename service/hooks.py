@@ -23,9 +23,10 @@ from service.config import Settings
 from service.errors import ServiceError
 from service.jsonbody import json_response, read_json_object
 from service.ports import HookCall, Memory
-from service.prefetch import FhirAccess, resolve_prefetch
+from service.prefetch import FhirAccess, ResolvedPrefetch, resolve_prefetch
 from service.schemas import action_errors, card_errors
 from service.schemas.common import flatten_errors
+from service.schemas.response import TOPIC_CODES, card_topic
 from service.services import SERVICES, CdsService, discovery_document
 
 log = logging.getLogger(__name__)
@@ -48,38 +49,48 @@ def call_service(service_id: str) -> Response:
     body = read_json_object(request, settings.max_body_bytes, settings.max_json_depth)
     call = load_call(service, body)
     g.hook_instance = str(call["hookInstance"])  # log correlation
-    context = call["context"]
-    resolved = resolve_prefetch(
-        service.prefetch, REQUIRED_KEYS, call.get("prefetch", {}), context,
-        FhirAccess(
-            fhir_server=call.get("fhirServer"),
-            access_token=call.get("fhirAuthorization", {}).get("access_token"),
-            fetcher=state.get("fetcher"),
-            allowed_bases=tuple(getattr(g, "allowed_fhir_bases", ()))
-            + settings.fhir_server_allowlist,
-        ),
-    )
+    resolved = resolve_prefetch(service.prefetch, REQUIRED_KEYS, call.get("prefetch", {}),
+                                call["context"], _fhir_access(call, state, settings))
     now = state["clock"]()
-    evaluation = evaluate(
-        HookRequest(
-            hook=service.hook,
-            patient_id=context["patientId"],
-            resources=resolved.resources,
-            draft_orders=tuple(resources_from(context.get("draftOrders"))),
-            selections=tuple(context.get("selections", ())),
-            encounter_id=context.get("encounterId"),
-            data_gaps=resolved.data_gaps,
-        ),
-        now=now,
-        settings=settings.rule_settings(),
-    )
+    evaluation = evaluate(_hook_request(service, call["context"], resolved),
+                          now=now, settings=settings.rule_settings())
     _count_dropped_resources(evaluation.quality)
     hook_call = HookCall(
         service_id=service.id, hook=service.hook, hook_instance=g.hook_instance,
-        patient_id=context["patientId"], client_iss=getattr(g, "client_iss", None),
+        patient_id=call["context"]["patientId"], client_iss=getattr(g, "client_iss", None),
         received_at=now, evaluation=evaluation, data_gaps=resolved.data_gaps,
     )
-    memory: Memory | None = state.get("memory")
+    return json_response(_answer(hook_call, state.get("memory")))
+
+
+def _fhir_access(call: dict[str, Any], state: dict[str, Any], settings: Settings) -> FhirAccess:
+    """Where missing data may be read: the call's server and token, the registered FHIR
+    client, and the bases the calling client is trusted for (set by the trust layer)."""
+    return FhirAccess(
+        fhir_server=call.get("fhirServer"),
+        access_token=call.get("fhirAuthorization", {}).get("access_token"),
+        fetcher=state.get("fetcher"),
+        allowed_bases=tuple(getattr(g, "allowed_fhir_bases", ()))
+        + settings.fhir_server_allowlist,
+    )
+
+
+def _hook_request(service: CdsService, context: dict[str, Any],
+                  resolved: ResolvedPrefetch) -> HookRequest:
+    return HookRequest(
+        hook=service.hook,
+        patient_id=context["patientId"],
+        resources=resolved.resources,
+        draft_orders=tuple(resources_from(context.get("draftOrders"))),
+        selections=tuple(context.get("selections", ())),
+        encounter_id=context.get("encounterId"),
+        data_gaps=resolved.data_gaps,
+    )
+
+
+def _answer(hook_call: HookCall, memory: Memory | None) -> dict[str, Any]:
+    """The response body: snoozed and rule-breaking cards removed, what is sent recorded."""
+    evaluation = hook_call.evaluation
     cards = memory.suppress_snoozed(hook_call) if memory else list(evaluation.cards)
     cards = [card for card in cards if _sendable_card(card)]
     actions = [action for action in evaluation.system_actions if _sendable_action(action)]
@@ -87,11 +98,11 @@ def call_service(service_id: str) -> Response:
     if memory:
         memory.record_call(hook_call, cards)
     for card in cards:
-        metrics.CARDS.labels(topic=_topic(card), indicator=card["indicator"]).inc()
+        metrics.CARDS.labels(topic=_topic_label(card), indicator=card["indicator"]).inc()
     answer: dict[str, Any] = {"cards": cards}
     if actions:
         answer["systemActions"] = actions
-    return json_response(answer)
+    return answer
 
 
 def load_call(service: CdsService, body: dict[str, Any]) -> dict[str, Any]:
@@ -108,7 +119,7 @@ def _sendable_card(card: dict[str, Any]) -> bool:
     """A card that breaks an invariant is a bug: never sent, logged by topic only."""
     problems = card_errors(card)
     if problems:
-        topic = _topic(card)
+        topic = _topic_label(card)
         metrics.CARDS_INVALID.labels(topic=topic).inc()
         log.error("dropped a card of topic %s that breaks the CDS Hooks response rules "
                   "(%d problems)", topic, len(problems))
@@ -124,12 +135,12 @@ def _sendable_action(action: dict[str, Any]) -> bool:
     return not problems
 
 
-def _topic(card: Any) -> str:
-    try:
-        code = card["source"]["topic"]["code"]
-    except (KeyError, TypeError):
+def _topic_label(card: Any) -> str:
+    """A metric/log label for a card's topic (bounded: never free text from elsewhere)."""
+    code = card_topic(card)
+    if code is None:
         return "none"
-    return code if isinstance(code, str) and len(code) <= 64 else "invalid"
+    return code if code in TOPIC_CODES else "invalid"
 
 
 def _count_dropped_resources(quality: DataQuality) -> None:

@@ -23,7 +23,7 @@ from service.schemas.common import (
 
 INDICATORS = ("info", "warning", "critical")
 SELECTION_BEHAVIORS = ("at-most-one", "any")
-_TOPIC_CODES = frozenset(t.value for t in Topic)
+TOPIC_CODES = frozenset(t.value for t in Topic)
 
 
 def _url(*, required: bool = False) -> fields.Url:
@@ -152,7 +152,7 @@ def validate_response(body: Any) -> list[str]:
         for i, card in enumerate(cards):
             problems += empty_values(card, f"cards.{i}")
             problems += [f"cards.{i}: {p}" for p in _topic_errors(card)]
-        topics = [_topic_code(c) for c in cards]
+        topics = [card_topic(c) for c in cards]
         seen = [t for t in topics if t]
         if len(seen) != len(set(seen)):
             problems.append("cards: more than one card for the same topic")
@@ -181,7 +181,8 @@ def _topic(card: Any) -> Any:
     return source.get("topic") if isinstance(source, dict) else None
 
 
-def _topic_code(card: Any) -> str | None:
+def card_topic(card: Any) -> str | None:
+    """The ``source.topic.code`` of a card, if it has one."""
     topic = _topic(card)
     code = topic.get("code") if isinstance(topic, dict) else None
     return code if isinstance(code, str) else None
@@ -194,6 +195,6 @@ def _topic_errors(card: Any) -> list[str]:
     problems = []
     if topic.get("system") != TOPIC_SYSTEM:
         problems.append(f"source.topic.system: must be {TOPIC_SYSTEM}")
-    if topic.get("code") not in _TOPIC_CODES:
+    if topic.get("code") not in TOPIC_CODES:
         problems.append("source.topic.code: not one of the card topics")
     return problems
