@@ -39,11 +39,11 @@ def _check(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding | Non
     weakness = _new_weakness(record, window_days)
     widespread = bilateral(weakness) or several_levels(weakness)
     thoracic = record.having("thoracic_back_pain")
-    thoracic_neuro = new_or_worsening(record, NEURO_DEFICITS, window) if thoracic else []
-    thoracic_neuro = thoracic_neuro or ([g for g in weakness] if thoracic else [])
+    new_deficits = [*new_or_worsening(record, NEURO_DEFICITS, window), *weakness]
+    thoracic_neuro = new_deficits if thoracic else []
     cancer = record.ever(*CANCER)
-    cancer_neuro = new_or_worsening(record, NEURO_SYMPTOMS, window) if cancer else []
-    cancer_neuro = cancer_neuro or (weakness if cancer else [])
+    cancer_neuro = ([*new_or_worsening(record, NEURO_SYMPTOMS, window), *weakness]
+                    if cancer else [])
 
     facts: list[Fact] = []
     reasons: list[str] = []

@@ -8,7 +8,7 @@ is treated as major trauma: critical, emergency department.
 
 from __future__ import annotations
 
-from cds_rules.model import Fact, Finding, PatientRecord, Recommendation, Topic
+from cds_rules.model import Fact, FactStatus, Finding, PatientRecord, Recommendation, Topic
 from cds_rules.rules.base import Rule, RuleContext, threshold
 from cds_rules.rules.context import (
     NEURO_DEFICITS,
@@ -42,7 +42,7 @@ def _check(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding | Non
     if fragility:
         reasons.append("Previous fragility or vertebral fracture.")
     cord_injury = [f for f in fragility if f.code in CORD_INJURY_FRACTURE
-                   and f.status.value == "current"]
+                   and f.status is FactStatus.CURRENT]
     deficit = [*record.having(*NEURO_DEFICITS), *weak_grades(record)] if trauma else []
     major = bool(trauma and deficit) or bool(cord_injury)
     if major:

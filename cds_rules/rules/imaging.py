@@ -1,6 +1,8 @@
-"""Spine imaging appropriateness: repeat imaging, imaging not indicated, imaging indicated
-(PATHWAY.md 6-8). These stand down whenever a red-flag family fired: the red-flag card
-carries its own imaging.
+"""Spine imaging appropriateness: repeat imaging, imaging indicated, imaging not indicated
+(PATHWAY.md 6-8), evaluated in that order. These stand down whenever a red-flag family
+fired (the red-flag card carries its own imaging); a repeat stands down the other two, and
+"indicated" (e.g. new symptoms after spine surgery, ACR variant 5) stands down "not
+indicated" for the same draft.
 """
 
 from __future__ import annotations
@@ -58,7 +60,8 @@ def _repeat(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding | No
 
 
 def _not_indicated(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding | None:
-    if ctx.red_flag_fired or ctx.fired(Topic.REPEAT_IMAGING):
+    # Imaging-indicated runs first: never call the same draft both indicated and not.
+    if ctx.red_flag_fired or ctx.fired(Topic.REPEAT_IMAGING, Topic.IMAGING_INDICATED):
         return None
     draft = drafts(record, SPINE_IMAGING, ctx.hook, ctx.selections)
     onset = back_pain_onset(record)
@@ -144,7 +147,7 @@ IMG_REPEAT = Rule(
 
 IMG_NOT_INDICATED = Rule(
     id="IMG-01",
-    version="1.0.0",
+    version="1.1.0",
     topic=Topic.IMAGING_NOT_INDICATED,
     title="Spine imaging in the first 6 weeks without red flags",
     indicators=("warning",),
@@ -177,4 +180,4 @@ IMG_INDICATED = Rule(
     phase="pathway",
 )
 
-RULES = (IMG_REPEAT, IMG_NOT_INDICATED, IMG_INDICATED)
+RULES = (IMG_REPEAT, IMG_INDICATED, IMG_NOT_INDICATED)

@@ -104,7 +104,7 @@ def _check(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding | Non
 
 SPA_01 = Rule(
     id="SPA-01",
-    version="1.0.0",
+    version="1.1.0",
     topic=Topic.INFLAMMATORY_BACK_PAIN,
     title="Inflammatory back pain / axial spondyloarthritis (NICE NG65)",
     indicators=("info", "warning"),

@@ -117,3 +117,11 @@ def test_suggestion_never_duplicates_an_active_order() -> None:
     found = card(run(record), "imaging-indicated")
     assert "suggestions" not in found
     assert "Already ordered" in found["detail"]
+
+
+def test_new_symptoms_after_surgery_make_an_acute_draft_indicated_not_contradicted() -> None:
+    record = patient(fact("prior_spine_surgery", 1000, resource_type="Procedure"),
+                     fact("radiculopathy", 14, laterality="left"),
+                     orders=(draft(),), back_pain_days=None)
+    result = topics(run(record, "order-select", selections=(DRAFT_MRI,)))
+    assert result == {"imaging-indicated": "info"}
