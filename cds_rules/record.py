@@ -84,12 +84,15 @@ if TYPE_CHECKING:
 Side = Literal["left", "right", "bilateral"]
 OrderState = Literal["draft", "active", "completed"]
 
+# SNOMED CT laterality qualifiers: FHIR ValueSet bodystructure-laterality (51440002 is
+# "right and left", also in CLINICAL.md).
 LEFT, RIGHT, BILATERAL = "7771000", "24028007", "51440002"
 _SIDE_CODES: dict[str, Side] = {LEFT: "left", RIGHT: "right", BILATERAL: "bilateral"}
+# HL7 v3 ObservationInterpretation: W = worse, NEG/POS, ND/DET (not detected/detected).
 V3_INTERPRETATION = "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation"
 _WORSE = {(V3_INTERPRETATION, "W"), (LOCAL_FINDING_SYSTEM, "worsening"),
           (LOCAL_FINDING_SYSTEM, "progressive")}
-_NEGATIVE_INTERPRETATION = {"NEG", "ND"}
+_NEGATIVE_INTERPRETATION = {"NEG", "ND", "N"}  # negative, not detected, normal
 _POSITIVE_INTERPRETATION = {"POS", "DET"}
 _NEGATIVE_WORDS = {"absent", "negative", "no", "none", "not present", "not detected", "false",
                    "denied", "denies", "nil"}

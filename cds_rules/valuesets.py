@@ -53,9 +53,10 @@ SPINE_IMAGING_KINDS: frozenset[str] = frozenset({"spine_mri", "spine_ct", "spine
 
 Kind = Literal["finding", "quantity", "medication", "order"]
 
-# Observation value qualifiers (SNOMED CT). 52101004 / 2667000: CLINICAL.md verified list.
-# 260385009 / 260415000 / 10828004 / 260373001: SNOMED CT qualifier values used by the
-# HL7 / national FHIR IG lab-result value sets (see valuesets/README in the JSON notes).
+# Observation value qualifiers (SNOMED CT). 52101004 present / 2667000 absent: CLINICAL.md
+# verified list. 10828004 positive / 260385009 negative: HL7 COVID-19 Library IG value set
+# covid19-pos-neg-ind-vs. 260373001 detected / 260415000 not detected: HL7 COVID-19
+# Library IG value set detected-not-detected-value-set.
 PRESENT_CODES: frozenset[tuple[str, str]] = frozenset(
     {(SNOMED, "52101004"), (SNOMED, "10828004"), (SNOMED, "260373001")}
 )

@@ -323,6 +323,12 @@ def test_finding_named_by_the_value_of_a_generic_observation():
     assert [f.concept for f in record.facts] == ["urinary_retention"]
 
 
+def test_finding_interpreted_as_normal_is_no_fact():
+    normal = {"coding": [{"system": V3, "code": "N", "display": "Normal"}]}
+    assert build(observation("hyperreflexia", LOCAL_FINDING_SYSTEM,
+                             interpretation=[normal])).facts == []
+
+
 def test_hla_b27_positive_and_negative_interpretation():
     neg = {"coding": [{"system": V3, "code": "NEG"}]}
     pos = {"coding": [{"system": V3, "code": "POS"}]}
@@ -485,6 +491,18 @@ def test_draft_order_keeps_its_resource_id():
     (order,) = record.orders
     assert (order.kind, order.state, order.resource_id) == ("spine_mri", "draft",
                                                             "ServiceRequest/abc")
+
+
+def test_another_patients_draft_is_dropped():
+    draft = service_request("72148", rid="x", state="draft",
+                            subject={"reference": "Patient/other"})
+    record = build(drafts=(draft,))
+    assert record.orders == [] and record.quality.other_patient_dropped == 1
+
+
+def test_naive_now_is_taken_as_utc():
+    record = build(now=datetime(2026, 6, 15, 12, 0))
+    assert record.now == NOW
 
 
 def test_service_request_states():
