@@ -56,6 +56,7 @@ NOT_ALLOWED = "fhirServer not allowed"
 RETRYABLE_STATUSES = frozenset({429, 502, 503, 504})
 _STATUS_REASONS = {401: "unauthorized", 403: "forbidden", 404: "not found"}
 _RESOURCE_TYPE = re.compile(r"[A-Z][A-Za-z]{1,63}")
+_TOKEN = re.compile(r"[\x21-\x7e]{1,8192}")  # printable ASCII, no spaces (RFC 6750 and more)
 _LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain"})
 _BACKOFF_SECONDS = 0.05
 _CHUNK_BYTES = 64 * 1024
@@ -138,12 +139,18 @@ class HttpFetcher:
             (*allowed_bases, *self._settings.fhir_server_allowlist),
             allow_http_loopback=self._settings.allow_http_loopback,
         )
+        refusal = None
         if base is None:
+            refusal = NOT_ALLOWED
+        elif access_token is not None and not _TOKEN.fullmatch(access_token):
+            refusal = "bad token"  # would break the header (or smuggle another one into it)
+        if refusal is not None:
             for key in queries:
-                result.failed[key] = NOT_ALLOWED
-            FHIR_FETCH_FAILURES.labels(reason=NOT_ALLOWED).inc(len(queries))
-            log.warning("fhirServer not in the allowlist; %d keys not fetched", len(queries))
+                result.failed[key] = refusal
+            FHIR_FETCH_FAILURES.labels(reason=refusal).inc(len(queries))
+            log.warning("FHIR fetch refused (%s); %d keys not fetched", refusal, len(queries))
             return result
+        assert base is not None
 
         headers = {"Authorization": f"Bearer {access_token}"} if access_token else {}
         call = _Call(
@@ -181,10 +188,12 @@ class HttpFetcher:
             result.failed[key] = exc.reason
             FHIR_FETCH_FAILURES.labels(reason=exc.reason).inc()
             log.warning("FHIR fetch of prefetch key %r failed: %s", key, exc.reason)
-        except Exception:  # a bug here must not become a 500 for the hook call
+        except Exception as exc:  # a bug here must not become a 500 for the hook call
             result.failed[key] = "error"
             FHIR_FETCH_FAILURES.labels(reason="error").inc()
-            log.exception("FHIR fetch of prefetch key %r failed unexpectedly", key)
+            # the type only: a message or traceback could quote the URL and its patient id
+            log.error("FHIR fetch of prefetch key %r failed unexpectedly: %s", key,
+                      type(exc).__name__)
 
     def _fetch_key(self, call: _Call, query: str) -> list[dict[str, Any]]:
         resource_type = _resource_type(query)

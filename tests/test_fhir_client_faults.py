@@ -546,6 +546,15 @@ def test_allowlist_from_settings_applies_to_every_client(server: HTTPServer) -> 
     assert result.resources == {"patient": [PATIENT_RESOURCE]}
 
 
+@pytest.mark.parametrize("token", ["abc\r\nX-Injected: 1", "two words", "", "tök"])
+def test_token_that_cannot_be_a_header_value_is_never_sent(server: HTTPServer,
+                                                          token: str) -> None:
+    server.expect_request(f"/fhir/Patient/{PATIENT}").respond_with_json(PATIENT_RESOURCE)
+    result = fetch(server, {"patient": f"Patient/{PATIENT}"}, token=token)
+    assert result.failed == {"patient": "bad token"}
+    assert server.log == []
+
+
 @pytest.mark.parametrize(
     ("server_url", "allowed"),
     [
