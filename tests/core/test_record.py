@@ -7,10 +7,13 @@ test here that fails if the behaviour is broken.
 from __future__ import annotations
 
 import copy
+import functools
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -703,13 +706,19 @@ def _synthea_files():
     return sorted(SYNTHEA_DIR.glob("*.json")) if SYNTHEA_DIR.is_dir() else []
 
 
+@functools.cache
+def _synthea(path: Path) -> tuple[str, tuple[dict[str, Any], ...]]:
+    """(patient id, resources) of one Synthea bundle, parsed once per test session."""
+    resources = tuple(resources_from(orjson.loads(path.read_bytes())))
+    pid = next(r["id"] for r in resources if r.get("resourceType") == "Patient")
+    return pid, resources
+
+
 def test_synthea_bundles_build_without_error_and_honour_refutation():
     files = _synthea_files()
     require(len(files) >= 41, f"Synthea sample data in {SYNTHEA_DIR}")
     for path in files:
-        bundle = json.loads(path.read_text(encoding="utf-8"))
-        resources = resources_from(bundle)
-        pid = next(r["id"] for r in resources if r.get("resourceType") == "Patient")
+        pid, resources = _synthea(path)
         # a refuted cauda equina diagnosis planted in every real bundle must stay silent
         refuted = {"resourceType": "Condition", "id": "planted-refuted",
                    "subject": {"reference": f"urn:uuid:{pid}"},
@@ -732,9 +741,7 @@ def test_synthea_bundles_build_without_error_and_honour_refutation():
 def test_synthea_resources_of_another_patient_are_dropped():
     files = _synthea_files()
     require(len(files) >= 2, f"Synthea sample data in {SYNTHEA_DIR}")
-    first, second = (resources_from(json.loads(p.read_text(encoding="utf-8")))
-                     for p in files[:2])
-    pid = next(r["id"] for r in first if r.get("resourceType") == "Patient")
+    (pid, first), (_, second) = _synthea(files[0]), _synthea(files[1])
     alone = build_record(HookRequest("patient-view", pid, tuple(first)), NOW, DEFAULT_SETTINGS)
     mixed = build_record(HookRequest("patient-view", pid, (*first, *second)), NOW,
                          DEFAULT_SETTINGS)
@@ -748,9 +755,8 @@ def test_synthea_cancers_and_temperatures_are_recognised():
     cancer: dict[str, int] = {"current": 0, "history": 0}
     temperatures = 0
     for path in files:
-        resources = resources_from(json.loads(path.read_text(encoding="utf-8")))
-        pid = next(r["id"] for r in resources if r.get("resourceType") == "Patient")
-        record = build_record(HookRequest("patient-view", pid, tuple(resources)), NOW,
+        pid, resources = _synthea(path)
+        record = build_record(HookRequest("patient-view", pid, resources), NOW,
                               DEFAULT_SETTINGS)
         for fact in record.ever("cancer"):
             cancer[fact.status.value] += 1
@@ -763,11 +769,8 @@ def test_synthea_cancers_and_temperatures_are_recognised():
 def test_synthea_weights_are_a_series_in_kg():
     files = _synthea_files()
     require(bool(files), f"Synthea sample data in {SYNTHEA_DIR}")
-    resources = resources_from(json.loads(files[0].read_text(encoding="utf-8")))
-    pid = next(r["id"] for r in resources if r.get("resourceType") == "Patient")
-    record = build_record(HookRequest("patient-view", pid, tuple(resources)), NOW,
-                          DEFAULT_SETTINGS)
+    pid, resources = _synthea(files[0])
+    record = build_record(HookRequest("patient-view", pid, resources), NOW, DEFAULT_SETTINGS)
     weights = record.series("body_weight")
     assert len(weights) >= 2 and all(w.unit == "kg" and 0 < (w.value or 0) < 300 for w in weights)
     assert weights == sorted(weights, key=lambda f: f.when or NOW)
-    _ = timedelta  # (kept for readers: windows count back from NOW)
