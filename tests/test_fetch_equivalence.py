@@ -113,6 +113,28 @@ def test_fetched_cards_equal_prefetched_cards(server: FhirServer, scenario: Scen
     assert all(r["method"] == "GET" for r in reads)
 
 
+def test_paged_prefetch_is_completed_from_the_fhir_server(server: FhirServer) -> None:
+    """The EHR prefetched only the first page of Conditions: the service reads the rest."""
+    scenario = fhir_samples.load("safety-ces-sign-among-noise")
+    first_page = httpx.get(f"{server.base}/Condition",
+                           params={"patient": scenario.patient_id, "_count": "2"}).json()
+    assert any(link["relation"] == "next" for link in first_page["link"])
+    app = app_for(scenario, server.base)
+    body = scenario.request_body()
+    status, prefetched = call(app, scenario, body)
+    assert status == 200, prefetched
+
+    paged = fetch_instead(body, server.base)
+    paged["prefetch"] = {**body["prefetch"], "conditions": first_page}
+    server.reset_requests()
+    status, completed = call(app, scenario, paged)
+    assert status == 200, completed
+
+    assert comparable(completed) == comparable(prefetched)
+    pages = server.requests()  # 7 Conditions, 2 a page: pages 2, 3 and 4 were read
+    assert [r["url"].split("?")[0] for r in pages] == ["/fhir/Condition"] * 3
+
+
 # --- when the FHIR server cannot give what is needed
 
 SAMPLE = next(s for s in SCENARIOS if s.expected)

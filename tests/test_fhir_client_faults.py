@@ -14,6 +14,8 @@ import threading
 import time
 import tracemalloc
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 from typing import Any
 
 import pytest
@@ -279,6 +281,16 @@ def test_429_with_retry_after_is_retried_then_succeeds(server: HTTPServer) -> No
     assert result.resources["patient"] == [PATIENT_RESOURCE]
     assert len(server.log) == 2
     server.check_assertions()
+
+
+def test_503_with_retry_after_as_an_http_date_is_retried(server: HTTPServer) -> None:
+    soon = format_datetime(datetime.now(UTC) + timedelta(seconds=1), usegmt=True)
+    server.expect_ordered_request(f"/fhir/Patient/{PATIENT}").respond_with_data(
+        "", status=503, headers={"Retry-After": soon})
+    server.expect_ordered_request(f"/fhir/Patient/{PATIENT}").respond_with_json(PATIENT_RESOURCE)
+    result = fetch(server, {"patient": f"Patient/{PATIENT}"})
+    assert result.resources == {"patient": [PATIENT_RESOURCE]}
+    assert len(server.log) == 2
 
 
 def test_429_whose_retry_after_exceeds_the_deadline_fails_without_waiting(
