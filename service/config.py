@@ -98,8 +98,8 @@ VARIABLES: tuple[Var, ...] = (
     Var("MAX_JSON_DEPTH", _positive_int, "64", "Deepest accepted JSON nesting (deeper: 400)."),
     Var("CORS_ORIGINS", _csv, "*", "Comma-separated origins allowed for browser clients "
         "(the CDS Hooks sandbox runs in a browser)."),
-    Var("TRUSTED_PROXIES", _csv, "", "Comma-separated proxy IPs whose X-Forwarded-* headers "
-        "are trusted."),
+    Var("TRUSTED_PROXIES", _csv, "", "Comma-separated proxy IPs or CIDR networks whose "
+        "X-Forwarded-* headers are trusted (for the JWT `aud`)."),
     Var("LOG_LEVEL", _choice("DEBUG", "INFO", "WARNING", "ERROR"), "INFO", "Log level."),
     # --- persistence
     Var("DATABASE_URL", str, "sqlite:///instance/backpain-cds.sqlite3", "SQLAlchemy URL: "
@@ -127,8 +127,8 @@ VARIABLES: tuple[Var, ...] = (
     Var("FHIR_RETRIES", _positive_int, "2", "Attempts for an idempotent GET on 429/502/503/504."),
     Var("FHIR_SERVER_ALLOWLIST", _csv, "", "Comma-separated FHIR base URLs the service may "
         "fetch from for any client (trusted clients add their own)."),
-    Var("ALLOW_HTTP_LOOPBACK", _bool, "0", "Allow http:// fhirServer on loopback "
-        "(development and tests only)."),
+    Var("ALLOW_HTTP_LOOPBACK", _bool, "0", "Allow http:// fhirServer and JWKS (jku) URLs "
+        "on loopback (development and tests only)."),
     # --- clinical thresholds (our choices; CLINICAL.md)
     Var("FEVER_CELSIUS", _non_negative_float, "38.0", "Fever threshold in degrees Celsius."),
     Var("FEVER_WINDOW_DAYS", _positive_int, "7", "Fever counts if recorded within these days."),
