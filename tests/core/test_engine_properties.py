@@ -18,7 +18,7 @@ from fhir_samples import Scenario, load, load_all
 
 SCENARIOS = load_all()
 CRITICAL = [s for s in SCENARIOS if any(i == "critical" for _, i in s.expected)]
-PROPS = settings(max_examples=40, deadline=None,
+PROPS = settings(max_examples=25, deadline=None,
                  suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 
