@@ -224,6 +224,11 @@ def _is_other_patient(resource: dict[str, Any], patient_id: str) -> bool:
 # --------------------------------------------------------------------------- helpers
 
 
+def _as_list(value: object) -> list[Any]:
+    """A JSON array as a list; anything else (junk before validation) as empty."""
+    return value if isinstance(value, list) else []
+
+
 def _codings(concept: object) -> list[dict[str, Any]]:
     """The Coding dicts of a CodeableConcept (junk entries dropped)."""
     if not isinstance(concept, dict):
@@ -340,10 +345,10 @@ def _worsening(resource: dict[str, Any]) -> bool:
     candidates: list[object] = [resource.get("code"), resource.get("severity"),
                                 resource.get("valueCodeableConcept")]
     candidates += _concepts_list(resource.get("interpretation"))
-    for stage in resource.get("stage") or []:
+    for stage in _as_list(resource.get("stage")):
         if isinstance(stage, dict):
             candidates.append(stage.get("summary"))
-    for ext in resource.get("extension") or []:
+    for ext in _as_list(resource.get("extension")):
         if isinstance(ext, dict):
             candidates.append(ext.get("valueCodeableConcept"))
             if isinstance(ext.get("valueCoding"), dict):
@@ -456,7 +461,7 @@ def _condition_time(condition: dict[str, Any], birth: datetime | None) -> dateti
 def _read_observation(builder: _Builder, resource: dict[str, Any]) -> bool:
     code_hits = _hits(resource.get("code"))
     value_hits = _hits(resource.get("valueCodeableConcept"))
-    components = [c for c in resource.get("component") or [] if isinstance(c, dict)]
+    components = [c for c in _as_list(resource.get("component")) if isinstance(c, dict)]
     component_hits = [(c, _hits(c.get("code"))) for c in components]
     component_hits = [(c, h) for c, h in component_hits if h]
     if not (code_hits or value_hits or component_hits):
@@ -469,7 +474,7 @@ def _read_observation(builder: _Builder, resource: dict[str, Any]) -> bool:
     if _status_code(checked, "status") in OBSERVATION_IGNORED:
         return False
     if checked is not resource:  # zone-repaired copy: read hits from it
-        components = [c for c in checked.get("component") or [] if isinstance(c, dict)]
+        components = [c for c in _as_list(checked.get("component")) if isinstance(c, dict)]
         component_hits = [(c, _hits(c.get("code"))) for c in components]
         component_hits = [(c, h) for c, h in component_hits if h]
     when = first_time(checked, "effectiveDateTime", "effectivePeriod", "effectiveInstant",
@@ -584,7 +589,7 @@ def _medication_concept(builder: _Builder, resource: dict[str, Any]) -> dict[str
     if ref is None:
         return None
     if ref.startswith("#"):
-        for contained in resource.get("contained") or []:
+        for contained in _as_list(resource.get("contained")):
             if isinstance(contained, dict) and contained.get("id") == ref[1:] \
                     and contained.get("resourceType") == "Medication":
                 code = contained.get("code")
@@ -647,8 +652,8 @@ def _read_medication(builder: _Builder, resource: dict[str, Any]) -> bool:
 
 
 def _dosages(resource: dict[str, Any]) -> list[dict[str, Any]]:
-    dosages = resource.get("dosageInstruction") or resource.get("dosage") or []
-    return [d for d in dosages if isinstance(d, dict)] if isinstance(dosages, list) else []
+    dosages = _as_list(resource.get("dosageInstruction")) or _as_list(resource.get("dosage"))
+    return [d for d in dosages if isinstance(d, dict)]
 
 
 def _route_texts(resource: dict[str, Any]) -> Iterator[str]:
@@ -812,7 +817,7 @@ def _imaging_kinds(study: dict[str, Any]) -> list[tuple[str, str]]:
             found.setdefault(kind, _label(coding, concept, _ORDER_TITLES[kind]))
     if found:
         return list(found.items())
-    for series in study.get("series") or []:
+    for series in _as_list(study.get("series")):
         if not isinstance(series, dict):
             continue
         modality = series.get("modality")
