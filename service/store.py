@@ -21,8 +21,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+import os
 import threading
 import time
+import weakref
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
@@ -206,6 +208,7 @@ class Store:
         if is_in_memory(engine):
             self._serial = threading.Lock()
             Base.metadata.create_all(engine)
+        _forget_connections_after_fork(engine)
 
     @classmethod
     def from_settings(cls, settings: Settings, *,
@@ -491,6 +494,19 @@ class Store:
                 "seen_jti": _deleted(session, delete(SeenJti).where(SeenJti.expires_at <= now)),
                 "snooze": _deleted(session, delete(Snooze).where(Snooze.expires_at <= now)),
             }
+
+
+def _forget_connections_after_fork(engine: Engine) -> None:
+    """A forked worker (gunicorn --preload) must not reuse the parent's pooled connections:
+    drop them in the child without closing them (they belong to the parent)."""
+    engine_ref = weakref.ref(engine)
+
+    def forget() -> None:
+        forked = engine_ref()
+        if forked is not None:
+            forked.dispose(close=False)
+
+    os.register_at_fork(after_in_child=forget)
 
 
 def _card_topic(card: dict[str, Any]) -> str | None:
