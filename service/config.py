@@ -1,3 +1,4 @@
+# >>> ENGINEERS WORKING IN PARALLEL: READ /work/main/PARALLEL_WORK.md NOW (git rules, 18:00 UTC deadline). <<<
 """Every ``BACKPAIN_CDS_*`` setting in one place, validated at start-up.
 
 Configuration comes only from environment variables prefixed ``BACKPAIN_CDS_`` and from
@@ -42,6 +43,11 @@ def _positive_int(raw: str) -> int:
     if value <= 0:
         raise ValueError("must be a positive whole number")
     return value
+
+
+def _auto_or_positive_int(raw: str) -> int:
+    """Empty means "choose for me" (0); otherwise a positive whole number."""
+    return _positive_int(raw) if raw.strip() else 0
 
 
 def _non_negative_float(raw: str) -> float:
@@ -101,6 +107,8 @@ VARIABLES: tuple[Var, ...] = (
     Var("TRUSTED_PROXIES", _csv, "", "Comma-separated proxy IPs or CIDR networks whose "
         "X-Forwarded-* headers are trusted (for the JWT `aud`)."),
     Var("LOG_LEVEL", _choice("DEBUG", "INFO", "WARNING", "ERROR"), "INFO", "Log level."),
+    Var("WORKERS", _auto_or_positive_int, "", "gunicorn worker processes. Empty: "
+        "2 x usable CPUs + 1, capped at 8 (CPUs from the cgroup quota when there is one)."),
     # --- persistence
     Var("DATABASE_URL", str, "sqlite:///instance/backpain-cds.sqlite3", "SQLAlchemy URL: "
         "SQLite (embedded default) or postgresql+psycopg://... for several replicas.",
@@ -171,6 +179,7 @@ class Settings:
     cors_origins: tuple[str, ...] = ("*",)
     trusted_proxies: tuple[str, ...] = ()
     log_level: str = "INFO"
+    workers: int = 0  # 0: derived from the CPU count (gunicorn.conf.py)
     database_url: str = "sqlite:///instance/backpain-cds.sqlite3"
     patient_hash_key: str = ""
     audit_retention_days: int = 400

@@ -1,0 +1,66 @@
+# backpain-cds container image: gunicorn serving the CDS Hooks service on port 8080.
+#
+#   docker build -t backpain-cds .                         # on python:3.12-slim
+#   buildah bud --build-arg BASE=localhost/backpain-base \
+#     -v /etc/ssl/certs/ca-certificates.crt:/etc/ssl/certs/ca-certificates.crt:ro .
+#
+# BASE may be any Debian-like image with python3 >= 3.11 and its venv module
+# (python:3.12-slim, or the mmdebstrap bookworm base that .ci/container-test.sh builds
+# because CI cannot pull from a registry). The image is configured only through
+# BACKPAIN_CDS_* variables (see README "Configuration"); migrations run with
+#   docker run --rm -e BACKPAIN_CDS_DATABASE_URL=... IMAGE db upgrade
+ARG BASE=python:3.12-slim
+
+# ---------------------------------------------------------------- build: wheels + venv
+FROM ${BASE} AS build
+ENV PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PIP_CERT=/etc/ssl/certs/ca-certificates.crt \
+    PYTHONDONTWRITEBYTECODE=1
+WORKDIR /src
+RUN python3 -m venv /opt/venv
+# Dependencies first, from pyproject.toml alone, so that this layer is reused while only
+# the source changes.
+COPY pyproject.toml ./
+RUN python3 -c 'import tomllib; print("\n".join(tomllib.load(open("pyproject.toml", "rb"))["project"]["dependencies"]))' > requirements.txt \
+ && /opt/venv/bin/pip wheel --wheel-dir /wheels --requirement requirements.txt \
+ && /opt/venv/bin/pip install --no-index --find-links /wheels --requirement requirements.txt
+COPY README.md ./
+COPY service ./service
+COPY cds_rules ./cds_rules
+RUN /opt/venv/bin/pip wheel --no-deps --wheel-dir /wheels . \
+ && /opt/venv/bin/pip install --no-index --no-deps /wheels/backpain_cds-*.whl \
+ && /opt/venv/bin/python -m pip uninstall --yes --quiet pip setuptools
+
+# ---------------------------------------------------------------- runtime
+FROM ${BASE} AS runtime
+ARG UID=10001
+LABEL org.opencontainers.image.title="backpain-cds" \
+      org.opencontainers.image.description="CDS Hooks 2.0.1 service: back pain with leg symptoms" \
+      org.opencontainers.image.licenses="Apache-2.0"
+# A fixed numeric uid/gid so that Kubernetes' runAsNonRoot can verify it; no home, no shell.
+RUN groupadd --gid "${UID}" backpain \
+ && useradd --uid "${UID}" --gid "${UID}" --no-create-home \
+            --home-dir /nonexistent --shell /usr/sbin/nologin backpain \
+ && install -d -o "${UID}" -g "${UID}" -m 0750 /var/lib/backpain-cds
+COPY --from=build /opt/venv /opt/venv
+WORKDIR /app
+COPY gunicorn.conf.py /app/gunicorn.conf.py
+# The embedded SQLite default lives in a writable volume; production sets a PostgreSQL URL.
+ENV PATH=/opt/venv/bin:$PATH \
+    PYTHONUNBUFFERED=1 \
+    PYTHONDONTWRITEBYTECODE=1 \
+    BACKPAIN_CDS_DATABASE_URL=sqlite:////var/lib/backpain-cds/backpain-cds.sqlite3
+VOLUME ["/var/lib/backpain-cds"]
+USER ${UID}:${UID}
+EXPOSE 8080
+# No curl in a slim image: the standard library asks /healthz.
+HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
+  CMD ["python3", "-c", "import sys, urllib.request; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8080/healthz', timeout=4).status == 200 else 1)"]
+# `backpain-cds serve` validates BACKPAIN_CDS_* (exit status 2 naming a bad variable), then
+# runs gunicorn in this process (PID 1, so SIGTERM reaches it) with /app/gunicorn.conf.py:
+# workers, preload + warm-up, timeouts, JSON logs. Other subcommands run the same way, e.g.
+# `db upgrade`. Any gunicorn setting can be changed through GUNICORN_CMD_ARGS.
+ENV GUNICORN_CMD_ARGS="--bind=0.0.0.0:8080"
+ENTRYPOINT ["backpain-cds"]
+CMD ["serve"]

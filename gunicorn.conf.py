@@ -1,0 +1,195 @@
+"""gunicorn settings for backpain-cds: ``backpain-cds serve``, ``make run`` and the image.
+
+Precedence (gunicorn's own): this file < ``GUNICORN_CMD_ARGS`` < command-line flags, so an
+operator can change any value here without a new image. The BACKPAIN_CDS_* configuration
+is validated before anything else: a bad variable stops start-up with exit status 2 and a
+message that names it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import os
+import shutil
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from service.config import ConfigError, Settings, load_settings
+
+try:
+    _settings: Settings = load_settings()
+except ConfigError as _error:
+    print(f"configuration error: {_error}", file=sys.stderr)
+    sys.exit(2)
+
+
+def _usable_cpus() -> int:
+    """CPUs this process may use: its affinity mask, lowered by a cgroup v2 CPU quota.
+
+    os.cpu_count() reports the host's CPUs; a pod limited to 1 CPU on a 64-core node
+    would otherwise start 129 workers.
+    """
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        cpus = os.cpu_count() or 1
+    try:
+        quota, period = Path("/sys/fs/cgroup/cpu.max").read_text().split()[:2]
+        if quota != "max":
+            cpus = min(cpus, max(1, -(-int(quota) // int(period))))  # ceiling
+    except (OSError, ValueError):
+        pass
+    return max(1, cpus)
+
+
+def _default_workers() -> int:
+    explicit = _settings.workers or int(os.environ.get("WEB_CONCURRENCY", "0") or 0)
+    return explicit or min(2 * _usable_cpus() + 1, 8)
+
+
+# --- what to serve and where -------------------------------------------------------------
+wsgi_app = "service.app:create_app()"
+bind = ["127.0.0.1:8080"]  # the image sets GUNICORN_CMD_ARGS="--bind=0.0.0.0:8080"
+proc_name = "backpain-cds"
+
+# --- workers -----------------------------------------------------------------------------
+# Worker class chosen by measurement (benchmarks/worker_class.py, this 2-core machine,
+# 3 workers, wrk -t2 -c32 -d10s; each request does the service's CPU work plus a FHIR
+# fetch that waits 40 ms on a loopback server, as a prefetch miss does):
+#   sync                 : MEASURED_SYNC
+#   gthread, 4 threads   : MEASURED_GTHREAD4
+#   gthread, 8 threads   : MEASURED_GTHREAD8
+# A sync worker sits idle for the whole FHIR round trip; gthread overlaps the waits of
+# several calls in one process (the GIL is released while waiting on the socket) at the
+# price of a little CPU per request. Calls whose data is all prefetched cost the same in
+# both. The evaluation is pure CPU, so more threads than this only queue on the GIL.
+workers = _default_workers()
+worker_class = "gthread"
+threads = 4
+
+# --- start-up: load once in the master, warm the clinical core, then fork ------------------
+preload_app = True
+
+# --- timeouts ----------------------------------------------------------------------------
+# A hook call is bounded by FHIR_DEADLINE_SECONDS (2.5 s by default) plus evaluation; a
+# worker silent for `timeout` is stuck and is killed. On SIGTERM, workers finish the calls
+# they hold for up to graceful_timeout: below Kubernetes' default 30 s grace period.
+timeout = 30
+graceful_timeout = 20
+keepalive = 75  # longer than the proxy's idle timeout (nginx upstream keepalive: 60 s)
+
+# --- recycle workers now and then (bounds slow leaks; jitter avoids restarting together) -
+max_requests = 5000
+max_requests_jitter = 500
+
+# --- logs --------------------------------------------------------------------------------
+# One JSON line per request is written by the app itself (service/logs.py) with the request
+# id and hookInstance, and the path without its query string; gunicorn's own access log
+# stays off so lines are not doubled. Its format, for an operator who turns it on with
+# --access-logfile=-, also leaves the query string out (%(U)s, not %(r)s).
+accesslog = None
+access_log_format = '%(h)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms %({x-request-id}o)s'
+errorlog = "-"
+loglevel = _settings.log_level.lower()
+logger_class = "service.logs.GunicornLogger"
+
+# --- proxies -----------------------------------------------------------------------------
+# X-Forwarded-Proto and friends are believed only from BACKPAIN_CDS_TRUSTED_PROXIES (none
+# by default), never from whoever connects.
+forwarded_allow_ips = ",".join(_settings.trusted_proxies)
+
+# --- read-only root filesystem -------------------------------------------------------------
+# Worker heartbeats go to memory, and no control socket is made under $HOME.
+worker_tmp_dir = "/dev/shm" if os.access("/dev/shm", os.W_OK) else None
+control_socket_disable = True
+
+
+# --- Prometheus across workers -------------------------------------------------------------
+def _metrics_dir() -> str:
+    """An empty directory for prometheus_client's per-process files (set before any metric).
+
+    If the operator named one in PROMETHEUS_MULTIPROC_DIR it is emptied once per master
+    (files of an earlier run would be added to this run's counts); otherwise a fresh
+    temporary directory is made and removed on exit.
+    """
+    path = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if path and os.environ.get("_BACKPAIN_CDS_METRICS_OWNER") != str(os.getpid()):
+        Path(path).mkdir(parents=True, exist_ok=True)
+        for stale in Path(path).glob("*.db"):
+            stale.unlink()
+    elif not path:
+        path = tempfile.mkdtemp(prefix="backpain-cds-metrics-")
+        os.environ["_BACKPAIN_CDS_METRICS_TEMP"] = path
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = path
+    os.environ["_BACKPAIN_CDS_METRICS_OWNER"] = str(os.getpid())
+    import prometheus_client.values
+
+    # prometheus_client picks its value class when first imported; if it was imported
+    # before this file ran, pick again now that the directory is set.
+    prometheus_client.values.ValueClass = prometheus_client.values.get_value_class()
+    return path
+
+
+_metrics_dir()
+
+
+# --- hooks -------------------------------------------------------------------------------
+_WARM_UP_RESOURCES: tuple[dict[str, Any], ...] = (
+    {"resourceType": "Patient", "id": "warm-up", "gender": "female", "birthDate": "1960-01-01"},
+    {"resourceType": "Condition", "id": "warm-up-lbp", "subject": {"reference": "Patient/warm-up"},
+     "clinicalStatus": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/"
+                                              "condition-clinical", "code": "active"}]},
+     "code": {"coding": [{"system": "http://snomed.info/sct", "code": "23056005",
+                          "display": "Sciatica"}]},
+     "onsetDateTime": "2026-01-01"},
+    {"resourceType": "Observation", "id": "warm-up-temp", "status": "final",
+     "subject": {"reference": "Patient/warm-up"},
+     "code": {"coding": [{"system": "http://loinc.org", "code": "8310-5"}]},
+     "effectiveDateTime": "2026-01-02T08:00:00Z",
+     "valueQuantity": {"value": 37.0, "unit": "Cel", "system": "http://unitsofmeasure.org",
+                       "code": "Cel"}},
+)
+
+
+def warm_up(log: Any) -> None:
+    """Import the clinical core, compile its value sets and evaluate one small record.
+
+    Done in the master before forking, so every worker starts with the work done (and
+    shares those pages copy-on-write) instead of paying for it on its first hook call.
+    """
+    started = time.perf_counter()
+    try:
+        import cds_rules
+        from service.ops import rule_count
+
+        with contextlib.suppress(ImportError):  # compiles the value sets at import
+            importlib.import_module("cds_rules.valuesets")
+        sample = cds_rules.HookRequest(hook="patient-view", patient_id="warm-up",
+                                       resources=_WARM_UP_RESOURCES)
+        evaluation = cds_rules.evaluate(sample, datetime.now(UTC), _settings.rule_settings())
+        log.info("clinical core warmed up: %d rules, %d cards, %.0f ms", rule_count(),
+                 len(evaluation.cards), (time.perf_counter() - started) * 1000)
+    except Exception:  # a core that cannot evaluate shows on /readyz; do not hide it here
+        log.exception("clinical core warm-up failed")
+
+
+def on_starting(server: Any) -> None:
+    warm_up(server.log)
+
+
+def child_exit(server: Any, worker: Any) -> None:
+    """Fold a dead worker's gauges away (its counters stay in the sums)."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(server: Any) -> None:
+    temporary = os.environ.get("_BACKPAIN_CDS_METRICS_TEMP")
+    if temporary:
+        shutil.rmtree(temporary, ignore_errors=True)

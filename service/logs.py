@@ -1,0 +1,221 @@
+"""Structured JSON logs: one JSON object a line, correlated, and scrubbed.
+
+Every line written while a request is handled carries ``request_id`` (the caller's
+``X-Request-ID`` when it is sane, else a fresh one; echoed in the response header) and,
+for hook calls, the ``hookInstance`` the EHR sent, so that one call can be followed from
+the EHR's log through the load balancer to ours. One access line per request is written
+here too (method, path without the query string, status, duration).
+
+Nothing secret or identifying reaches a line: :class:`RedactionFilter` removes tokens
+(the trust layer's patterns), FHIR patient references, identifier-like key/value pairs,
+and the current request's own ``context.patientId`` wherever it appears.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+import time
+import uuid
+from collections.abc import Iterable
+from typing import Any
+
+from flask import Flask, Response, g, has_request_context, request
+from pythonjsonlogger.json import JsonFormatter
+
+from service.trust.redact import redact as redact_tokens
+
+REQUEST_ID_HEADER = "X-Request-ID"
+REDACTED = "[REDACTED]"
+ACCESS_LOGGER = "backpain_cds.access"
+_QUIET_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})  # probes: DEBUG, not INFO
+_SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+_PATIENT_REFERENCE = re.compile(r"\b(Patient/)[A-Za-z0-9\-.]{1,64}")
+_IDENTIFYING_PAIR = re.compile(
+    r"(?i)([\"']?\b(?:patientId|patient_id|patient|subject|identifier|mrn|birthDate)[\"']?"
+    r"\s*[:=]\s*[\"']?)(?!\[REDACTED\])[^\s\"',;}&)]+"
+)
+_IDENTIFYING_KEYS = frozenset(
+    {"patientid", "patient_id", "patient", "subject", "identifier", "mrn", "birthdate",
+     "authorization", "access_token", "token", "jwt", "fhirauthorization"}
+)
+# Hook bodies are scanned (not parsed: the shell parses once) for these two values.
+_HOOK_INSTANCE = re.compile(rb'"hookInstance"\s*:\s*"([^"\\]{1,128})"')
+_PATIENT_ID = re.compile(rb'"patientId"\s*:\s*"([^"\\]{1,64})"')
+_MIN_LITERAL_ID = 4  # shorter ids are left to the patterns (too many false hits)
+_STANDARD_ATTRS = frozenset(vars(logging.LogRecord("x", 0, "x", 0, "x", None, None))) | {
+    "message", "asctime", "request_id", "hookInstance",
+}
+
+
+# ----------------------------------------------------------------------- redaction
+def redact(text: str, literal_ids: Iterable[str] = ()) -> str:
+    """``text`` without tokens, patient references, identifying pairs or ``literal_ids``."""
+    text = redact_tokens(text)
+    text = _PATIENT_REFERENCE.sub(r"\1" + REDACTED, text)
+    text = _IDENTIFYING_PAIR.sub(r"\1" + REDACTED, text)
+    for value in literal_ids:
+        if len(value) >= _MIN_LITERAL_ID and value in text:
+            text = text.replace(value, REDACTED)
+    return text
+
+
+def _current_patient_ids() -> tuple[str, ...]:
+    if not has_request_context():
+        return ()
+    return tuple(g.get("log_patient_ids", ()))
+
+
+def _scrub(value: Any, ids: tuple[str, ...]) -> Any:
+    if isinstance(value, str):
+        return redact(value, ids)
+    if isinstance(value, dict):
+        return {k: REDACTED if str(k).lower() in _IDENTIFYING_KEYS else _scrub(v, ids)
+                for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_scrub(v, ids) for v in value]
+    return value
+
+
+class RedactionFilter(logging.Filter):
+    """Scrub a record's message, exception text, stack and ``extra`` fields in place."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        ids = _current_patient_ids()
+        try:
+            message = record.getMessage()
+        except Exception:  # a broken format string: log it as it stands
+            message = str(record.msg)
+        record.msg, record.args = redact(message, ids), None
+        if record.exc_info and record.exc_info[0] is not None:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+            record.exc_info = None
+        if record.exc_text:
+            record.exc_text = redact(record.exc_text, ids)
+        if record.stack_info:
+            record.stack_info = redact(record.stack_info, ids)
+        for name, value in list(vars(record).items()):
+            if name in _STANDARD_ATTRS:
+                continue
+            if name.lower() in _IDENTIFYING_KEYS:
+                setattr(record, name, REDACTED)
+            else:
+                setattr(record, name, _scrub(value, ids))
+        return True
+
+
+class RequestContextFilter(logging.Filter):
+    """Stamp ``request_id`` and ``hookInstance`` on every record made inside a request."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if has_request_context():
+            record.request_id = g.get("request_id")
+            hook_instance = g.get("hook_instance")
+            if hook_instance:
+                record.hookInstance = hook_instance
+        return True
+
+
+# ----------------------------------------------------------------------- formatting
+def json_formatter() -> logging.Formatter:
+    """The one line format of the service (and of gunicorn's own logs)."""
+    return JsonFormatter(
+        "%(levelname)s %(name)s %(message)s",
+        rename_fields={"levelname": "level", "name": "logger"},
+        timestamp=True,
+    )
+
+
+def _decorate(handler: logging.Handler) -> logging.Handler:
+    handler.setFormatter(json_formatter())
+    for flt in (RequestContextFilter(), RedactionFilter()):  # context first, then scrub
+        if not any(type(existing) is type(flt) for existing in handler.filters):
+            handler.addFilter(flt)
+    return handler
+
+
+class _JsonHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Marks the handler this module installed, so configuring twice adds nothing."""
+
+
+def configure_logging(level: str = "INFO", stream: Any = None) -> logging.Handler:
+    """Install one JSON handler on the root logger (idempotent); return it."""
+    root = logging.getLogger()
+    root.setLevel(level)
+    for handler in root.handlers:
+        if isinstance(handler, _JsonHandler):
+            if stream is not None:
+                handler.setStream(stream)
+            return handler
+    handler = _decorate(_JsonHandler(stream or sys.stderr))
+    root.addHandler(handler)
+    return handler
+
+
+try:  # gunicorn is a runtime dependency, but the app must import without it (tests, CLI)
+    from gunicorn.glogging import Logger as _GunicornLogger
+except ImportError:  # pragma: no cover
+    _GunicornLogger = object  # type: ignore[assignment,misc]
+
+
+class GunicornLogger(_GunicornLogger):  # type: ignore[misc,valid-type]
+    """gunicorn's own lines (boot, worker exits, timeouts) in the same JSON format."""
+
+    def setup(self, cfg: Any) -> None:
+        super().setup(cfg)
+        for logger in (self.error_log, self.access_log):
+            for handler in logger.handlers:
+                _decorate(handler)
+
+
+# ----------------------------------------------------------------------- requests
+def bind(*, hook_instance: str | None = None, patient_id: str | None = None) -> None:
+    """Let the shell name the call's hookInstance and patient once it has parsed the body."""
+    if hook_instance:
+        g.hook_instance = hook_instance
+    if patient_id:
+        g.log_patient_ids = (*g.get("log_patient_ids", ()), patient_id)
+
+
+def _request_id() -> str:
+    offered = request.headers.get(REQUEST_ID_HEADER, "")
+    return offered if _SANE_REQUEST_ID.fullmatch(offered) else uuid.uuid4().hex
+
+
+def _before_request() -> None:
+    g.request_id = _request_id()
+    g.request_started = time.perf_counter()
+    if request.method == "POST" and request.is_json:
+        body = request.get_data(cache=True)  # cached: the shell reads the same bytes
+        hook_instance = _HOOK_INSTANCE.search(body)
+        patient_id = _PATIENT_ID.search(body)
+        bind(
+            hook_instance=hook_instance.group(1).decode("utf-8", "replace")
+            if hook_instance else None,
+            patient_id=patient_id.group(1).decode("utf-8", "replace") if patient_id else None,
+        )
+
+
+def _after_request(response: Response) -> Response:
+    request_id = g.get("request_id") or _request_id()
+    response.headers[REQUEST_ID_HEADER] = request_id
+    started = g.get("request_started")
+    duration_ms = round((time.perf_counter() - started) * 1000, 2) if started else None
+    level = logging.DEBUG if request.path in _QUIET_PATHS else logging.INFO
+    logging.getLogger(ACCESS_LOGGER).log(
+        level, "%s %s %s", request.method, request.path, response.status_code,
+        extra={"method": request.method, "path": request.path,  # path: never the query
+               "status": response.status_code, "duration_ms": duration_ms,
+               "response_bytes": response.calculate_content_length(),
+               "remote_addr": request.remote_addr},
+    )
+    return response
+
+
+def init_app(app: Flask) -> None:
+    """JSON logging for the process, request ids and the access line for ``app``."""
+    settings = app.extensions["backpain"]["settings"]
+    configure_logging(settings.log_level)
+    app.before_request(_before_request)
+    app.after_request(_after_request)

@@ -1,0 +1,125 @@
+"""What the operations team and the orchestrator ask: alive, ready, metrics.
+
+- ``GET /healthz``: the process answers (liveness). Never touches the database: a
+  database outage must not make Kubernetes restart every replica.
+- ``GET /readyz``: the rule catalogue is loaded and the database answers (readiness);
+  503 with a FHIR OperationOutcome naming what is missing otherwise, so the load
+  balancer sends traffic elsewhere until it recovers.
+- ``GET /metrics``: Prometheus text. Under gunicorn with several workers
+  ``PROMETHEUS_MULTIPROC_DIR`` is set (``gunicorn.conf.py``) and every worker's numbers
+  are summed by a :class:`MultiProcessCollector`.
+
+:func:`init_app` also installs the JSON logs and request ids (:mod:`service.logs`).
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from collections.abc import Callable
+from typing import Any
+
+from flask import Blueprint, Flask, Response, current_app, jsonify
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
+from prometheus_client.multiprocess import MultiProcessCollector
+
+from service import logs
+from service import metrics as _metrics  # noqa: F401  (defines every metric)
+
+blueprint = Blueprint("ops", __name__)
+
+_NO_STORE = {"Cache-Control": "no-store"}
+
+
+def rule_count() -> int:
+    """How many rules the clinical core's catalogue holds (0 if it cannot be loaded).
+
+    Written against the catalogue's likely shapes (a sequence or mapping of rules, or a
+    function returning one) because readiness must not crash on a core that changes.
+    """
+    try:
+        catalogue: Any = importlib.import_module("cds_rules.catalogue")
+    except ImportError:
+        return 0
+    for name in ("RULES", "CATALOGUE", "rules", "catalogue", "all_rules"):
+        candidate = getattr(catalogue, name, None)
+        if callable(candidate):
+            try:
+                candidate = candidate()
+            except Exception:  # a broken catalogue is "not ready", not a 500
+                return 0
+        if candidate is not None:
+            try:
+                return len(candidate)
+            except TypeError:
+                continue
+    return 0
+
+
+def _database_ok() -> bool | None:
+    """True/False from the store's ping; None when no store is registered."""
+    store = current_app.extensions.get("backpain", {}).get("store")
+    ping: Callable[[], bool] | None = getattr(store, "ping", None)
+    if ping is None:
+        return None
+    try:
+        return bool(ping())
+    except Exception:  # ping should never raise; if it does, the database is not usable
+        return False
+
+
+def _operation_outcome(problems: list[str]) -> dict[str, Any]:
+    return {
+        "resourceType": "OperationOutcome",
+        "issue": [{"severity": "error", "code": "transient", "diagnostics": problem}
+                  for problem in problems],
+    }
+
+
+@blueprint.get("/healthz")
+def healthz() -> Response:
+    response = jsonify(status="ok")
+    response.headers.update(_NO_STORE)
+    return response
+
+
+@blueprint.get("/readyz")
+def readyz() -> tuple[Response, int]:
+    problems: list[str] = []
+    rules = rule_count()
+    if rules == 0:
+        problems.append("rule catalogue not loaded")
+    database = _database_ok()
+    if database is False:
+        problems.append("database not reachable or not migrated")
+    if problems:
+        response = jsonify(_operation_outcome(problems))
+        response.mimetype = "application/fhir+json"
+        status = 503
+    else:
+        checks = {"rules": rules, "database": "ok" if database else "not configured"}
+        response = jsonify(status="ready", checks=checks)
+        status = 200
+    response.headers.update(_NO_STORE)
+    return response, status
+
+
+def metrics_registry() -> CollectorRegistry:
+    """All workers' metrics under gunicorn (multiprocess dir set), else this process's."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        registry = CollectorRegistry()
+        MultiProcessCollector(registry)
+        return registry
+    return REGISTRY
+
+
+@blueprint.get("/metrics")
+def metrics() -> Response:
+    return Response(generate_latest(metrics_registry()), content_type=CONTENT_TYPE_LATEST,
+                    headers=_NO_STORE)
+
+
+def init_app(app: Flask) -> None:
+    """Register the ops endpoints and the logging/request-id hooks on ``app``."""
+    logs.init_app(app)
+    app.register_blueprint(blueprint)
