@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -11,6 +12,8 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from cds_rules.model import OVERRIDE_REASON_SYSTEM, Topic
@@ -19,6 +22,7 @@ from service.db import Feedback, Snooze
 from service.migrations import upgrade
 from service.ports import HookCall
 from service.store import Store
+from tests.helpers import make_test_app
 from tests.store_support import *  # noqa: F403  (fixtures)
 from tests.store_support import (
     RETENTION,
@@ -239,3 +243,34 @@ def test_thousands_of_concurrent_posts_lose_nothing_and_store_nothing_twice(
     assert statuses == [200] * len(posts)
     assert rows(app, Feedback) == len(entries) == 800
     assert rows(app, Snooze) == len(entries) // 2
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner,
+                                                                 max_size=4),
+    max_leaves=20,
+)
+_ENTRY = st.fixed_dictionaries({}, optional={
+    "card": _JSON | st.uuids().map(str),
+    "outcome": st.sampled_from(["accepted", "overridden", "", "ACCEPTED"]) | _JSON,
+    "acceptedSuggestions": st.lists(st.fixed_dictionaries({"id": _JSON}), max_size=3) | _JSON,
+    "overrideReason": st.fixed_dictionaries({}, optional={
+        "reason": st.fixed_dictionaries({}, optional={"system": _JSON, "code": _JSON}) | _JSON,
+        "userComment": _JSON}) | _JSON,
+    "outcomeTimestamp": st.sampled_from(["2026-03-01T08:00:00Z", "2026-03-01", "now"]) | _JSON,
+})
+
+
+@pytest.fixture(scope="module")
+def fuzz_client() -> FlaskClient:
+    return make_test_app().test_client()  # in-memory SQLite: no card was ever issued
+
+
+@settings(max_examples=300, deadline=None)
+@given(body=st.fixed_dictionaries({"feedback": st.lists(_ENTRY, max_size=3) | _JSON}) | _JSON)
+def test_no_body_makes_feedback_fail_with_a_500(fuzz_client: FlaskClient, body: Any) -> None:
+    response = fuzz_client.post(URL, data=json.dumps(body), content_type="application/json")
+    assert response.status_code in (200, 400, 404)
+    if response.status_code != 200:
+        diagnostics(response)
