@@ -59,6 +59,8 @@ log = logging.getLogger(__name__)
 # Used only when PATIENT_HASH_KEY is empty and ALLOW_UNAUTHENTICATED is set (local dev).
 DEVELOPMENT_HASH_KEY = b"backpain-cds-development-key-not-for-production"
 JTI_PURGE_INTERVAL_S = 60.0
+HOOK_PATH = frozenset({"suppress_snoozed", "record_call", "claim_jti", "ping"})
+HOOK_PATH_TIMEOUT_MS = 2000
 _dev_key_warned = threading.Event()
 
 
@@ -228,9 +230,13 @@ class Store:
 
     @contextmanager
     def _session(self, operation: str, *, write: bool) -> Iterator[Session]:
+        """One unit of work. On the hook path a hung PostgreSQL (locks, overload) must not
+        hold the clinician's cards: its statements time out (HOOK_PATH_TIMEOUT_MS)."""
         maker: sessionmaker[Session] = self._write if write else self._read
         try:
             with self._serial, maker() as session, session.begin():
+                if operation in HOOK_PATH and self.engine.dialect.name == "postgresql":
+                    session.execute(text(f"SET LOCAL statement_timeout = {HOOK_PATH_TIMEOUT_MS}"))
                 yield session
         except SQLAlchemyError as exc:
             DB_ERRORS.labels(operation=operation).inc()

@@ -221,3 +221,29 @@ def _rename(store: Store, names: dict[str, str]) -> None:
     with store.engine.begin() as conn:
         for old, new in names.items():
             conn.exec_driver_sql(f"ALTER TABLE {old} RENAME TO {new}")
+
+
+@pytest.mark.postgres
+def test_a_hung_database_does_not_hold_the_cards(pg_schema_url: str, clock: FakeClock) -> None:
+    """Another session holds an exclusive lock on the snooze and audit tables: the hook path
+    gives up after its statement timeout and shows every card."""
+    store = Store.from_settings(settings_for(pg_schema_url), clock=clock)
+    upgrade(store.engine)
+    memory = SnoozeMemory(store)
+    first = hook_call(FRACTURE, at=T0)
+    answer(memory, first)
+    store.add_feedback(SERVICE, [snooze(first)])
+    schema = make_url(pg_schema_url).query["options"].split("=", 1)[1]
+    try:
+        with psycopg.connect(PG_ADMIN_DSN) as locker:
+            locker.execute(f'LOCK TABLE "{schema}".snooze, "{schema}".audit_event '
+                           "IN ACCESS EXCLUSIVE MODE")
+            before = db_errors("suppress_snoozed"), db_errors("record_call")
+            during = hook_call(FRACTURE, at=T0 + timedelta(hours=1))
+            assert answer(memory, during) == during.evaluation.cards
+            assert (db_errors("suppress_snoozed"), db_errors("record_call")) == (
+                before[0] + 1, before[1] + 1)
+            locker.rollback()
+        assert answer(memory, hook_call(FRACTURE, at=T0 + timedelta(hours=2))) == []
+    finally:
+        store.dispose()
