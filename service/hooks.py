@@ -18,7 +18,7 @@ from cds_rules import HookRequest, evaluate
 from cds_rules.bundles import resources_from
 from cds_rules.model import DataQuality
 from cds_rules.requirements import REQUIRED_KEYS
-from service import metrics
+from service import logs, metrics
 from service.config import Settings
 from service.errors import ServiceError
 from service.jsonbody import json_response, read_json_object
@@ -48,7 +48,8 @@ def call_service(service_id: str) -> Response:
     settings: Settings = state["settings"]
     body = read_json_object(request, settings.max_body_bytes, settings.max_json_depth)
     call = load_call(service, body)
-    g.hook_instance = str(call["hookInstance"])  # log correlation
+    # Correlate log lines with the call, and keep its patient id out of them.
+    logs.bind(hook_instance=str(call["hookInstance"]), patient_id=call["context"]["patientId"])
     resolved = resolve_prefetch(service.prefetch, REQUIRED_KEYS, call.get("prefetch", {}),
                                 call["context"], _fhir_access(call, state, settings))
     now = state["clock"]()
@@ -56,7 +57,7 @@ def call_service(service_id: str) -> Response:
                           now=now, settings=settings.rule_settings())
     _count_dropped_resources(evaluation.quality)
     hook_call = HookCall(
-        service_id=service.id, hook=service.hook, hook_instance=g.hook_instance,
+        service_id=service.id, hook=service.hook, hook_instance=str(call["hookInstance"]),
         patient_id=call["context"]["patientId"], client_iss=getattr(g, "client_iss", None),
         received_at=now, evaluation=evaluation, data_gaps=resolved.data_gaps,
     )

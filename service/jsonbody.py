@@ -40,7 +40,7 @@ def read_json_object(request: Request, max_bytes: int, max_depth: int) -> dict[s
     check_content_type(request)
     if request.content_length is not None and request.content_length > max_bytes:
         raise ServiceError(413, f"Request body larger than {max_bytes} bytes.")
-    raw = request.get_data(cache=False)  # Werkzeug raises 413 past MAX_CONTENT_LENGTH
+    raw = request.get_data()  # Werkzeug raises 413 past MAX_CONTENT_LENGTH
     if len(raw) > max_bytes:
         raise ServiceError(413, f"Request body larger than {max_bytes} bytes.")
     value = parse_json(raw, max_depth)
