@@ -12,12 +12,14 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import orjson
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from cds_rules import record as record_module
 from cds_rules.bundles import resources_from
 from cds_rules.engine import HookRequest
 from cds_rules.model import LOCAL_FINDING_SYSTEM, FactStatus, PatientRecord
@@ -654,7 +656,10 @@ SEEDS = [
      "series": [{"uid": "1", "modality": {"code": "MR"}, "bodySite": {"display": "Lumbar"}}]},
 ]
 
-JSON_LEAF = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=True),
+TYPE_CONFUSION = st.sampled_from([True, 7, 2.5, "text", [], {}, [1], {"coding": 5},
+                                  [{"code": 1}], {"value": "x"}])
+JSON_LEAF = st.one_of(TYPE_CONFUSION, st.none(), st.booleans(), st.integers(),
+                      st.floats(allow_nan=True),
                       st.text(max_size=12), st.sampled_from(["", "2026-13-45", "Patient/x",
                                                              "urn:uuid:p1", "entered-in-error"]))
 JSON_VALUE = st.recursive(JSON_LEAF, lambda inner: st.one_of(
@@ -671,10 +676,15 @@ def mutated(draw: st.DrawFn) -> dict[str, Any]:
         if isinstance(node, dict):
             out = {}
             for key, value in node.items():
-                action = draw(st.sampled_from(["keep", "keep", "drop", "junk", "recurse"]))
+                action = draw(st.sampled_from(["keep", "drop", "junk", "confuse", "recurse"]))
                 if action == "drop" and key != "resourceType":
                     continue
-                out[key] = draw(JSON_VALUE) if action == "junk" else mutate(value, depth + 1)
+                if action == "junk":
+                    out[key] = draw(JSON_VALUE)
+                elif action == "confuse":  # the wrong JSON type where a shape is expected
+                    out[key] = draw(TYPE_CONFUSION)
+                else:
+                    out[key] = mutate(value, depth + 1)
             return out
         if isinstance(node, list):
             cut = draw(st.integers(0, len(node)))
@@ -691,6 +701,25 @@ def test_mutated_or_truncated_resources_never_raise(resources, drafts):
     assert record.quality.resources_seen == len(resources) + len(drafts)
     for fact in record.facts:
         assert fact.when is None or fact.when.tzinfo is not None
+
+
+def _strict_guard(builder: Any, handler: Any, resource: dict[str, Any]) -> None:
+    if handler(builder, resource):
+        builder.quality.resources_used += 1
+
+
+@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(mutated(), min_size=1, max_size=4), st.lists(mutated(), max_size=2))
+def test_handlers_do_not_lean_on_the_last_resort_guard(resources, drafts):
+    # build_record's per-resource guard turns an exception into "skipped invalid"; with it
+    # removed, no mutated resource may make a handler raise (a raise would be a bug hidden
+    # as bad data)
+    request = HookRequest(hook="patient-view", patient_id=PID, resources=tuple(resources),
+                          draft_orders=tuple(drafts))
+    builder = record_module._Builder(record=PatientRecord(patient_id=PID, now=NOW),
+                                     patient_id=PID)
+    with mock.patch.object(record_module, "_guarded", _strict_guard):
+        record_module._build(builder, request)  # build_record's outer guard left out too
 
 
 @settings(max_examples=100, deadline=None)
