@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install lint typecheck bench bench-smoke migrate clean
+.PHONY: run test install lint typecheck bench bench-smoke migrate clean container-test
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,10 @@ test: $(STAMP) $(FHIRSERVER)/node_modules
 lint: $(STAMP)
 	$(BIN)/ruff check service cds_rules tests benchmarks
 	$(BIN)/mypy
+
+# Build the image with buildah on an mmdebstrap base and run it (tests/test_container.py runs this).
+container-test: $(STAMP)
+	PYTHON=$(CURDIR)/$(BIN)/python bash .ci/container-test.sh
 
 migrate: $(STAMP)
 	$(BIN)/backpain-cds db upgrade

@@ -123,7 +123,7 @@ def _metrics_dir() -> str:
         for stale in Path(path).glob("*.db"):
             stale.unlink()
     elif not path:
-        path = tempfile.mkdtemp(prefix="backpain-cds-metrics-")
+        path = tempfile.mkdtemp(prefix=f"backpain-cds-metrics-{os.getpid()}-")
         os.environ["_BACKPAIN_CDS_METRICS_TEMP"] = path
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = path
     os.environ["_BACKPAIN_CDS_METRICS_OWNER"] = str(os.getpid())

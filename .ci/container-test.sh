@@ -186,80 +186,34 @@ step "master pid $MASTER and its workers run as uid $uid (non-root)"
 "$PYTHON" - "$BASE_URL" "${SCENARIO:-}" <<'EOF' || { tail -50 "$WORKDIR/server.log"; fail "HTTP checks"; }
 import json
 import sys
-import urllib.error
-import urllib.request
-from pathlib import Path
+from datetime import UTC, datetime
+
+from tests.ops_support import card_pairs, http, pick_scenario, service_for_hook, shifted_request_body
 
 base, wanted = sys.argv[1], sys.argv[2]
-SERVICE_FOR_HOOK = {"patient-view": "back-pain-patient-view",
-                    "encounter-start": "back-pain-encounter-start",
-                    "order-select": "back-pain-order-select",
-                    "order-sign": "back-pain-order-sign"}
-
-
-def call(path, body=None):
-    data = None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(base + path, data=data, method="POST" if data else "GET",
-                                     headers={"Content-Type": "application/json",
-                                              "X-Request-ID": "container-test"})
-    try:
-        with urllib.request.urlopen(request, timeout=30) as answer:
-            return answer.status, answer.headers, answer.read()
-    except urllib.error.HTTPError as error:
-        return error.code, error.headers, error.read()
-
-
-status, headers, body = call("/cds-services")
+HEADERS = {"X-Request-ID": "container-test"}
+status, headers, body = http(base, "/cds-services", headers=HEADERS)
 assert status == 200, f"discovery answered {status}: {body[:300]!r}"
-services = {s["id"]: s for s in json.loads(body)["services"]}
-assert set(SERVICE_FOR_HOOK.values()) <= set(services), f"discovery lists {sorted(services)}"
+discovery = json.loads(body)
+print(f"  discovery: {sorted(s['id'] for s in discovery['services'])}")
 assert headers.get("X-Request-ID") == "container-test", "request id not echoed"
-print(f"  discovery: {sorted(services)}")
 
-status, _, body = call("/readyz")
+status, _, body = http(base, "/readyz")
 assert status == 200, f"/readyz answered {status}: {body[:300]!r}"
 print(f"  readyz: {json.loads(body)}")
 
-import fhir_samples  # noqa: E402  (the project's own sample scenarios)
-
-
-def expected_pairs(scenario):
-    pairs = set()
-    for item in scenario.expected:
-        if isinstance(item, dict):
-            pairs.add((item["topic"], item.get("indicator")))
-        elif isinstance(item, tuple | list):
-            pairs.add((item[0], item[1]))
-        else:
-            pairs.add((item.topic, item.indicator))
-    return pairs
-
-
-def load_all():
-    names = sorted(p.stem for p in Path(fhir_samples.__file__).parent.glob("scenarios/*.json"))
-    return [(name, fhir_samples.load(name)) for name in names]
-
-
-scenarios = load_all()
-assert scenarios, "no sample scenarios in fhir_samples/scenarios/"
-if wanted:
-    chosen = [(n, s) for n, s in scenarios if n == wanted]
-else:  # the first with expected cards: an empty answer proves little
-    chosen = [(n, s) for n, s in scenarios if expected_pairs(s)] or scenarios
-name, scenario = chosen[0]
-request_body = scenario.request_body()
-service_id = getattr(scenario, "service_id", None) or SERVICE_FOR_HOOK[request_body["hook"]]
-status, _, body = call(f"/cds-services/{service_id}", request_body)
+scenario = pick_scenario(wanted or None)
+service_id = service_for_hook(discovery, scenario.hook)
+request_body = shifted_request_body(scenario, datetime.now(UTC))
+status, _, body = http(base, f"/cds-services/{service_id}", request_body, headers=HEADERS)
 assert status == 200, f"hook {service_id} answered {status}: {body[:500]!r}"
-cards = json.loads(body)["cards"]
-got = {(card["source"]["topic"]["code"], card["indicator"]) for card in cards}
-want = expected_pairs(scenario)
-assert got == want, f"scenario {name}: cards {sorted(got)} != expected {sorted(want)}"
-print(f"  hook {service_id} with scenario {name!r}: {sorted(got)} as expected")
+got = card_pairs(json.loads(body)["cards"])
+assert got == set(scenario.expected), (
+    f"scenario {scenario.id}: cards {sorted(got)} != expected {sorted(scenario.expected)}")
+print(f"  {service_id} with scenario {scenario.id}: {sorted(got)}, as expected")
 
-status, _, body = call("/metrics")
-text = body.decode()
-assert status == 200 and "backpain_cds_requests_total" in text, "metrics missing"
+status, _, body = http(base, "/metrics")
+assert status == 200 and b"backpain_cds_requests_total{" in body, "request metrics missing"
 print("  metrics: Prometheus text with backpain_cds_requests_total")
 EOF
 step "from outside: discovery, sample hook cards, /readyz, /metrics"
@@ -290,14 +244,19 @@ grep -q '"Shutting down: Master"' "$WORKDIR/server.log" || grep -q 'Shutting dow
   || fail "no orderly gunicorn shutdown in the log"
 step "SIGTERM: clean exit (status 0) in $((SECONDS - stop_started)) s"
 
-# Every log line is JSON, and the hook call's lines carry the request id.
-"$PYTHON" - "$WORKDIR/server.log" <<'EOF' || fail "server log"
+# Every log line is JSON, the hook call's lines carry the request id, and the patient's id
+# appears on none.
+"$PYTHON" - "$WORKDIR/server.log" "${SCENARIO:-}" <<'EOF' || fail "server log"
 import json, sys
-lines = [line for line in open(sys.argv[1], encoding="utf-8") if line.strip()]
-records = [json.loads(line) for line in lines]  # raises on a non-JSON line
-assert any(r.get("request_id") == "container-test" for r in records), "no request id in logs"
+from tests.ops_support import pick_scenario
+text = open(sys.argv[1], encoding="utf-8").read()
+records = [json.loads(line) for line in text.splitlines() if line.strip()]  # all JSON
+hook_lines = [r for r in records if r.get("request_id") == "container-test" and r.get("hookInstance")]
+assert hook_lines, "no line with the request id and hookInstance"
+patient_id = pick_scenario(sys.argv[2] or None).patient_id
+assert patient_id not in text, f"patient id {patient_id!r} in the server log"
 EOF
-step "server log: JSON lines with request ids"
+step "server log: JSON lines, request id + hookInstance, no patient id"
 
 # Drop images no tag points at (earlier builds); with overlay, keep the step cache unless
 # the storage has grown large.

@@ -5,6 +5,9 @@ need_apt=()
 command -v node >/dev/null || need_apt+=(nodejs npm)
 command -v npm >/dev/null || need_apt+=(npm)
 command -v wrk >/dev/null || need_apt+=(wrk)  # benchmark load generator (smoke run in make test)
+# The container test (tests/test_container.py): build a Debian base, build and run the image.
+command -v buildah >/dev/null || need_apt+=(buildah)
+command -v mmdebstrap >/dev/null || need_apt+=(mmdebstrap)
 if [ ${#need_apt[@]} -gt 0 ]; then
   apt-get update -qq
   apt-get install -y -qq "${need_apt[@]}"

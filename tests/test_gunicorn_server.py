@@ -1,0 +1,187 @@
+"""The real server: ``backpain-cds serve`` (gunicorn + gunicorn.conf.py) on a free port.
+
+Real HTTP over loopback, several worker processes, the preloaded app, the multiprocess
+metrics directory, and a clean stop on SIGTERM: what the Flask test client cannot show.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT
+from tests.ops_support import (
+    card_pairs,
+    free_port,
+    http,
+    pick_scenario,
+    service_for_hook,
+    shifted_request_body,
+)
+
+CLI = str(Path(sys.executable).parent / "backpain-cds")
+WORKERS = 2
+
+
+@dataclass
+class Server:
+    base: str
+    process: subprocess.Popen[str]
+    log_path: Path
+
+    def log(self) -> str:
+        return self.log_path.read_text(encoding="utf-8", errors="replace")
+
+
+def server_env(tmp: Path, metrics_dir: Path | None = None) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("BACKPAIN_CDS_") and k != "PROMETHEUS_MULTIPROC_DIR"}
+    env.update({
+        "BACKPAIN_CDS_ALLOW_UNAUTHENTICATED": "1",
+        "BACKPAIN_CDS_PATIENT_HASH_KEY": "gunicorn-test-only-key",
+        "BACKPAIN_CDS_DATABASE_URL": f"sqlite:///{tmp}/served.sqlite3",
+        "GUNICORN_CMD_ARGS": "",
+    })
+    if metrics_dir is not None:
+        env["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
+    return env
+
+
+def start_server(tmp: Path, metrics_dir: Path | None = None) -> Server:
+    env = server_env(tmp, metrics_dir)
+    subprocess.run([CLI, "db", "upgrade"], env=env, cwd=ROOT, check=True,
+                   capture_output=True, timeout=120)
+    port = free_port()
+    log_path = tmp / "server.log"
+    with log_path.open("w") as log_file:
+        process = subprocess.Popen(
+            [CLI, "serve", "--bind", f"127.0.0.1:{port}", "--workers", str(WORKERS)],
+            env=env, cwd=tmp, stdout=log_file, stderr=subprocess.STDOUT, text=True,
+        )
+    server = Server(f"http://127.0.0.1:{port}", process, log_path)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"server exited with {process.returncode}:\n{server.log()[-3000:]}")
+        try:
+            if http(server.base, "/healthz", timeout=1)[0] == 200:
+                return server
+        except OSError:
+            pass
+        time.sleep(0.2)
+    process.kill()
+    pytest.fail(f"server did not answer within 60 s:\n{server.log()[-3000:]}")
+
+
+def stop(server: Server) -> int:
+    if server.process.poll() is None:
+        server.process.send_signal(signal.SIGTERM)
+        try:
+            return server.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.process.kill()
+            server.process.wait()
+            pytest.fail("server still running 30 s after SIGTERM")
+    return int(server.process.returncode)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    tmp = tmp_path_factory.mktemp("gunicorn")
+    stale = tmp / "metrics" / "counter_1.db"  # left by an earlier run: must not be counted
+    stale.parent.mkdir()
+    stale.write_bytes(b"not a metrics file")
+    running = start_server(tmp, metrics_dir=tmp / "metrics")
+    yield running
+    stop(running)
+
+
+def worker_pids(master: int) -> list[int]:
+    children = Path(f"/proc/{master}/task/{master}/children")
+    return [int(pid) for pid in children.read_text().split()] if children.exists() else []
+
+
+def test_liveness_and_readiness_over_http(server: Server) -> None:
+    status, headers, body = http(server.base, "/healthz")
+    assert (status, json.loads(body)) == (200, {"status": "ok"})
+    assert re.fullmatch(r"[0-9a-f]{32}", headers["X-Request-ID"])
+    status, _, body = http(server.base, "/readyz")
+    ready = json.loads(body)
+    assert status == 200, ready
+    assert ready["checks"]["database"] == "ok" and ready["checks"]["rules"] > 0
+
+
+def test_runs_the_configured_number_of_worker_processes(server: Server) -> None:
+    assert len(worker_pids(server.process.pid)) == WORKERS
+
+
+def test_discovery_and_a_sample_hook_answer_with_the_expected_cards(server: Server) -> None:
+    status, _, body = http(server.base, "/cds-services")
+    assert status == 200
+    discovery = json.loads(body)
+    scenario = pick_scenario()
+    service_id = service_for_hook(discovery, scenario.hook)
+    status, headers, body = http(server.base, f"/cds-services/{service_id}",
+                                 shifted_request_body(scenario, datetime.now(UTC)),
+                                 headers={"X-Request-ID": "hook-call-1"})
+    assert status == 200, body[:500]
+    assert headers["X-Request-ID"] == "hook-call-1"
+    assert card_pairs(json.loads(body)["cards"]) == set(scenario.expected)
+
+
+def test_metrics_add_up_every_worker(server: Server) -> None:
+    """Each call may land on either worker; /metrics must count them all, once each."""
+    def discovery_count() -> float:
+        text = http(server.base, "/metrics")[2].decode()
+        match = re.search(
+            r'^backpain_cds_requests_total\{hook="none",service="discovery",status="200"\} '
+            r"([0-9.e+]+)$", text, re.MULTILINE)
+        return float(match.group(1)) if match else 0.0
+
+    before = discovery_count()
+    calls = 8
+    for _ in range(calls):  # urllib opens a new connection each time: spread over workers
+        assert http(server.base, "/cds-services")[0] == 200
+    assert discovery_count() - before == calls
+    written = {path.name for path in (server.log_path.parent / "metrics").glob("*.db")}
+    assert "counter_1.db" not in written, "stale file of an earlier run kept"
+    assert any(name.startswith("counter_") for name in written)
+
+
+def test_every_log_line_is_json_and_hook_lines_carry_ids(server: Server) -> None:
+    scenario = pick_scenario()
+    discovery = json.loads(http(server.base, "/cds-services")[2])
+    body = shifted_request_body(scenario, datetime.now(UTC))
+    http(server.base, f"/cds-services/{service_for_hook(discovery, scenario.hook)}", body,
+         headers={"X-Request-ID": "log-check-7"})
+    time.sleep(0.3)  # the access line is written after the response
+    records = [json.loads(line) for line in server.log().splitlines() if line.strip()]
+    mine = [r for r in records if r.get("request_id") == "log-check-7"]
+    assert mine and all(r.get("hookInstance") == body["hookInstance"] for r in mine)
+    assert scenario.patient_id not in server.log()
+
+
+def test_sigterm_stops_master_and_workers_cleanly(tmp_path: Path) -> None:
+    server = start_server(tmp_path)
+    workers = worker_pids(server.process.pid)
+    [metrics_dir] = Path(tempfile.gettempdir()).glob(
+        f"backpain-cds-metrics-{server.process.pid}-*")
+    assert http(server.base, "/cds-services")[0] == 200
+    started = time.monotonic()
+    assert stop(server) == 0, server.log()[-2000:]
+    assert time.monotonic() - started < 20  # gunicorn.conf.py graceful_timeout
+    assert not any(Path(f"/proc/{pid}").exists() for pid in workers)
+    assert "Shutting down: Master" in server.log()
+    assert not metrics_dir.exists(), "temporary metrics directory left behind"
