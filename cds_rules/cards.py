@@ -29,6 +29,7 @@ from cds_rules.model import (
 from cds_rules.rules.base import unique_facts
 from cds_rules.settings import OUR_THRESHOLDS, RuleSettings, env_name
 
+AGE_UNKNOWN_NOTE = "Age not recorded: evaluated as an adult."
 SUMMARY_LIMIT = 139  # CDS Hooks: summary < 140 characters
 SOURCE_LABEL = "backpain-cds"
 PRIORITY_RANK = {"stat": 0, "asap": 1, "urgent": 2, "routine": 3}
@@ -100,7 +101,8 @@ def minimal_card(findings: Sequence[Finding], record: PatientRecord) -> dict[str
     lead = findings[0]
     facts = unique_facts(f for finding in findings for f in finding.facts)
     lines = ["**Why**", "", *(f"- {fact.describe(record.now)}" for fact in facts),
-             *(f"- {r}" for finding in findings for r in finding.reasons)]
+             *(f"- {r}" for finding in findings for r in finding.reasons),
+             *_age_lines(record)]
     return {
         "uuid": str(uuid.uuid4()),
         "summary": _clip(lead.summary),
@@ -111,6 +113,14 @@ def minimal_card(findings: Sequence[Finding], record: PatientRecord) -> dict[str
                              "display": TOPIC_DISPLAY[lead.topic]}},
         "overrideReasons": override_reasons.codings(),
     }
+
+
+def _age_lines(record: PatientRecord) -> list[str]:
+    """PATHWAY.md 1: without a birth date the patient is evaluated as an adult (an
+    emergency must not be silenced by missing data); the clinician is told so."""
+    if record.age is not None:
+        return []
+    return ["", f"**Data quality:** {AGE_UNKNOWN_NOTE}"]
 
 
 def _clip(text: str) -> str:
@@ -156,6 +166,7 @@ def _detail(findings: Sequence[Finding], facts: Sequence[Fact], sources: Sequenc
     gaps = list(dict.fromkeys(record.quality.data_gaps))
     if gaps:
         lines += ["", f"**Could not read:** {'; '.join(gaps)}; this card may be incomplete."]
+    lines += _age_lines(record)
     if sources:
         lines += ["", "**Evidence**", ""]
         lines += [f"- [{s.citation()}]({s.url})" for s in sources]

@@ -1,8 +1,9 @@
 """One evaluation: resources -> patient record -> rule families -> findings -> cards.
 
-PATHWAY.md fixes the composition: adults with back-pain context only; red-flag families
-on every hook (critical ones are never suppressed); then the pathway rules, which stand
-down when a red flag fired; one card per topic, most urgent first.
+PATHWAY.md fixes the composition: back-pain context only, never a known minor (an unknown
+age is evaluated as an adult: a missing birth date must not silence an emergency);
+red-flag families on every hook (critical ones are never suppressed); then the pathway
+rules, which stand down when a red flag fired; one card per topic, most urgent first.
 """
 
 from __future__ import annotations
@@ -72,8 +73,7 @@ def evaluate_record(
 ) -> Evaluation:
     """Run the rules over a built record (the unit-test seam: no FHIR parsing here)."""
     result = Evaluation(quality=record.quality)
-    age = record.age
-    if age is None or age < ADULT_AGE or not has_context(record, hook, selections):
+    if is_known_minor(record) or not has_context(record, hook, selections):
         return result
     findings = run_rules(record, hook, settings, selections)
     shown = [f for f in findings if settings.enabled(f.topic)]
@@ -85,6 +85,13 @@ def evaluate_record(
             log.exception("card for topic %s could not be built", group[0].topic.value)
             result.cards.append(minimal_card(group, record))
     return result
+
+
+def is_known_minor(record: PatientRecord) -> bool:
+    """PATHWAY.md 1: a recorded age under 18 is out of scope (CLINICAL.md "Who and when").
+
+    Unknown age is *not* a minor: the card then says it assumed an adult (cards.py)."""
+    return record.age is not None and record.age < ADULT_AGE
 
 
 def run_rules(

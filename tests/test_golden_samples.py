@@ -38,3 +38,22 @@ def test_cards_are_ordered_most_urgent_first(scenario: Scenario) -> None:
     ranks = [rank[card["indicator"]] for card in result.cards]
     assert ranks == sorted(ranks), _story(scenario)
     assert {card["indicator"] for card in result.cards} == {i for _, i in scenario.expected}
+
+
+def _has_birth_date(scenario: Scenario) -> bool:
+    patient = scenario.prefetch.get("patient")
+    return isinstance(patient, dict) and "birthDate" in patient
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda s: s.id)
+def test_unknown_age_is_disclosed_on_every_card(scenario: Scenario) -> None:
+    """PATHWAY 1: no birth date -> evaluated as an adult, and every card says so."""
+    result = evaluate(scenario.hook_request(), scenario.now)
+    noted = ["Age not recorded: evaluated as an adult" in card["detail"]
+             for card in result.cards]
+    assert noted == [not _has_birth_date(scenario)] * len(result.cards), _story(scenario)
+
+
+def test_a_scenario_without_birth_date_still_gets_its_emergency_card() -> None:
+    unknown_age = [s for s in SCENARIOS if not _has_birth_date(s)]
+    assert any(("cauda-equina", "critical") in s.expected for s in unknown_age)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from cds_rules.cards import minimal_card
 from tests.core.rule_records import card, fact, patient, run, suggested_orders, topics
 
 
@@ -39,10 +40,41 @@ def test_children_get_no_cards(age: int) -> None:
     assert run(patient(fact("urinary_retention", 1), age=age)).cards == []
 
 
-def test_no_birth_date_no_cards() -> None:
+def test_no_birth_date_is_evaluated_as_an_adult() -> None:
+    # PATHWAY 1: a missing birth date must not silence an emergency
+    record = patient(fact("urinary_retention", 1), fact("osteoporosis", 900))
+    record.birth_date = None
+    result = run(record)
+    assert topics(result) == {"cauda-equina": "critical", "fracture": "warning"}
+    for shown in result.cards:
+        assert "Age not recorded: evaluated as an adult" in shown["detail"]
+
+
+def test_no_birth_date_uncomplicated_back_pain_gets_conservative_care() -> None:
+    record = patient()
+    record.birth_date = None
+    result = run(record)
+    assert topics(result) == {"conservative-care": "info"}
+    assert "Age not recorded: evaluated as an adult" in result.cards[0]["detail"]
+
+
+def test_known_age_has_no_age_note() -> None:
+    result = run(patient(fact("urinary_retention", 1)))
+    assert "Age not recorded" not in card(result, "cauda-equina")["detail"]
+
+
+def test_minimal_card_still_notes_unknown_age() -> None:
+    # the fallback card (used when the full card cannot be built) keeps the note
     record = patient(fact("urinary_retention", 1))
     record.birth_date = None
-    assert run(record).cards == []
+    findings = run(record).findings
+    assert "Age not recorded: evaluated as an adult" in minimal_card(findings, record)["detail"]
+
+
+@pytest.mark.parametrize("age", [17, 0])
+def test_known_minor_gets_no_cards_even_with_cauda_equina(age: int) -> None:
+    # CLINICAL.md "Who and when": a recorded age under 18 is out of scope
+    assert run(patient(fact("cauda_equina_syndrome", 1), age=age)).cards == []
 
 
 def test_red_flag_replaces_conservative_care() -> None:
