@@ -43,9 +43,14 @@ def _collect(value: object, out: list[dict[str, Any]], depth: int) -> None:
 
 
 def is_operation_outcome(value: object) -> bool:
-    """True when ``value`` is an OperationOutcome, or a Bundle holding one (as an entry
-    resource, e.g. a searchset's ``search.mode: outcome`` entry, or as an entry's
-    ``response.outcome`` in a batch/transaction response)."""
+    """True when ``value`` stands for an error instead of data (CDS Hooks: an EHR that
+    failed to prefetch MAY send an OperationOutcome, or a Bundle holding one).
+
+    An OperationOutcome itself counts, and so does a Bundle whose OperationOutcome (an
+    entry resource, e.g. ``search.mode: outcome``, or an entry's ``response.outcome``)
+    reports an error or fatal issue, or a Bundle holding outcomes and nothing else. A
+    searchset with data and a merely informational or warning outcome is data.
+    """
     if not isinstance(value, dict):
         return False
     rtype = value.get("resourceType")
@@ -56,18 +61,27 @@ def is_operation_outcome(value: object) -> bool:
     entries = value.get("entry")
     if not isinstance(entries, list):
         return False
+    outcomes: list[dict[str, Any]] = []
+    data = 0
     for entry in entries:
         if not isinstance(entry, dict):
             continue
         resource = entry.get("resource")
-        if isinstance(resource, dict) and resource.get("resourceType") == "OperationOutcome":
-            return True
         response = entry.get("response")
-        if isinstance(response, dict):
-            outcome = response.get("outcome")
-            if isinstance(outcome, dict) and outcome.get("resourceType") == "OperationOutcome":
-                return True
-    return False
+        outcome = response.get("outcome") if isinstance(response, dict) else None
+        for candidate in (resource, outcome):
+            if isinstance(candidate, dict) and candidate.get("resourceType") == "OperationOutcome":
+                outcomes.append(candidate)
+            elif candidate is resource and isinstance(candidate, dict):
+                data += 1
+    return bool(outcomes) and (data == 0 or any(_is_error(o) for o in outcomes))
+
+
+def _is_error(outcome: dict[str, Any]) -> bool:
+    issues = outcome.get("issue")
+    if not isinstance(issues, list):
+        return True  # an outcome that says nothing is no reassurance
+    return any(isinstance(i, dict) and i.get("severity") in ("error", "fatal") for i in issues)
 
 
 def parse_reference(reference: object) -> tuple[str | None, str | None]:

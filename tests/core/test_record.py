@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cds_rules import record as record_module
-from cds_rules.bundles import resources_from
+from cds_rules.bundles import is_operation_outcome, parse_reference, resources_from
 from cds_rules.engine import HookRequest
 from cds_rules.model import LOCAL_FINDING_SYSTEM, FactStatus, PatientRecord
 from cds_rules.record import build_record
@@ -803,3 +803,55 @@ def test_synthea_weights_are_a_series_in_kg():
     weights = record.series("body_weight")
     assert len(weights) >= 2 and all(w.unit == "kg" and 0 < (w.value or 0) < 300 for w in weights)
     assert weights == sorted(weights, key=lambda f: f.when or NOW)
+
+
+# ----------------------------------------------------------------------------- bundles
+
+
+def _outcome(severity: str) -> dict[str, Any]:
+    return {"resourceType": "OperationOutcome",
+            "issue": [{"severity": severity, "code": "processing"}]}
+
+
+def test_resources_from_flattens_every_bundle_type_and_ignores_junk():
+    cond = condition("279039007")
+    assert resources_from(None) == []
+    assert resources_from(cond) == [cond]
+    for kind in ("searchset", "transaction", "collection", "batch-response"):
+        bundle = {"resourceType": "Bundle", "type": kind,
+                  "entry": [{"resource": cond}, {"fullUrl": "x"}, "junk", {"resource": 5}]}
+        assert resources_from(bundle) == [cond], kind
+    nested = {"resourceType": "Bundle", "entry": [{"resource": {"resourceType": "Bundle",
+                                                                "entry": [{"resource": cond}]}}]}
+    assert resources_from(nested) == [cond]
+    assert resources_from([cond, None, "x", {"no": "type"}]) == [cond]
+    assert resources_from({"resourceType": "Bundle", "entry": "oops"}) == []
+
+
+def test_operation_outcome_detection():
+    data = {"resource": condition("279039007")}
+    bundle = {"resourceType": "Bundle", "type": "searchset"}
+    assert is_operation_outcome(_outcome("error"))
+    assert is_operation_outcome(dict(bundle, entry=[{"resource": _outcome("fatal"),
+                                                      "search": {"mode": "outcome"}}]))
+    assert is_operation_outcome(dict(bundle, entry=[{"resource": _outcome("information")}]))
+    assert is_operation_outcome(dict(bundle, type="batch-response", entry=[
+        {"response": {"status": "500", "outcome": _outcome("error")}}]))
+    # data with a merely informational outcome is data
+    assert not is_operation_outcome(dict(bundle, entry=[data, {"resource": _outcome("warning"),
+                                                              "search": {"mode": "outcome"}}]))
+    assert not is_operation_outcome(dict(bundle, entry=[data]))
+    assert not is_operation_outcome(condition("279039007"))
+    assert not is_operation_outcome(None)
+
+
+@pytest.mark.parametrize(("reference", "expected"), [
+    ("Patient/1", ("Patient", "1")),
+    ("https://ehr.example/fhir/Patient/1/_history/2", ("Patient", "1")),
+    ("urn:uuid:abc", (None, "abc")),
+    ("#contained", (None, None)),
+    ("", (None, None)),
+    (None, (None, None)),
+])
+def test_parse_reference(reference, expected):
+    assert parse_reference(reference) == expected
