@@ -335,11 +335,43 @@ def test_finding_interpreted_as_normal_is_no_fact():
 
 
 def test_hla_b27_positive_and_negative_interpretation():
+    # both kept: "tested negative" and "never tested" lead to different advice (NG65)
     neg = {"coding": [{"system": V3, "code": "NEG"}]}
     pos = {"coding": [{"system": V3, "code": "POS"}]}
     record = build(observation("hla-b27", LOCAL_FINDING_SYSTEM, rid="neg", interpretation=[neg]),
                    observation("hla-b27", LOCAL_FINDING_SYSTEM, rid="pos", interpretation=[pos]))
-    assert [f.source for f in facts(record, "hla_b27")] == ["Observation/pos"]
+    assert {f.source: f.value for f in facts(record, "hla_b27")} == {
+        "Observation/neg": 0.0, "Observation/pos": 1.0}
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    ({"valueBoolean": False}, 0.0),
+    ({"valueString": "negative"}, 0.0),
+    ({"valueCodeableConcept": {"coding": [coding("2667000")]}}, 0.0),  # absent qualifier
+    ({"interpretation": [{"coding": [{"system": V3, "code": "ND"}]}]}, 0.0),
+    ({"valueString": "HLA-B27 not detected"}, 0.0),  # a sentence, not a single word
+    ({"valueBoolean": True}, 1.0),
+    ({"valueCodeableConcept": {"coding": [coding("52101004")]}}, 1.0),  # present qualifier
+    ({"valueString": "HLA-B*27 detected by PCR"}, 1.0),  # a value without a negative word
+])
+def test_hla_b27_result_value(value, expected):
+    record = build(observation("hla-b27", LOCAL_FINDING_SYSTEM, **value))
+    assert [f.value for f in facts(record, "hla_b27")] == [expected]
+
+
+@pytest.mark.parametrize("extra", [
+    {},  # no value, no interpretation: a pending test, not a result
+    {"dataAbsentReason": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/"
+                                                "data-absent-reason", "code": "error"}]}},
+    {"status": "entered-in-error", "valueBoolean": True},
+])
+def test_hla_b27_without_a_result_is_no_fact(extra):
+    assert facts(build(observation("hla-b27", LOCAL_FINDING_SYSTEM, **extra)), "hla_b27") == []
+
+
+def test_negative_hla_b27_is_shown_as_negative():
+    record = build(observation("hla-b27", LOCAL_FINDING_SYSTEM, valueBoolean=False))
+    assert "(negative)" in facts(record, "hla_b27")[0].describe(NOW)
 
 
 # ----------------------------------------------------------------------------- Observation times
@@ -445,6 +477,12 @@ def test_non_systemic_steroid_route_is_skipped(extra):
 ])
 def test_products_recognised_by_ingredient_name(display, concept):
     assert [f.concept for f in build(med_request("0", display)).facts] == [concept]
+
+
+def test_nsaid_prescription_is_a_conservative_care_trial():
+    record = build(med_request("849574", "Naproxen sodium 220 MG Oral Tablet"))
+    (fact,) = facts(record, "conservative_care_given")
+    assert fact.resource_type == "MedicationRequest" and fact.unit == "d"
 
 
 @pytest.mark.parametrize("display", [
