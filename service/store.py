@@ -90,7 +90,8 @@ def patient_hash_key(settings: Settings) -> bytes:
 
 @dataclass(frozen=True, slots=True)
 class Hasher:
-    """Keyed digests that stand for identifiers at rest (distinct domain per kind)."""
+    """Keyed digests that stand for identifiers at rest. Facts and comments are digested
+    with a domain prefix, so that none can equal a patient's hash."""
 
     key: bytes
 
@@ -99,7 +100,9 @@ class Hasher:
         return hmac.new(self.key, message, hashlib.sha256).hexdigest()[:length]
 
     def patient(self, patient_id: str) -> str:
-        return self._digest("patient", patient_id)
+        """HMAC-SHA256(key, patientId), hex: an operator with the key can compute it (e.g.
+        ``openssl dgst -sha256 -hmac KEY``) to find one patient's records."""
+        return hmac.new(self.key, patient_id.encode(), hashlib.sha256).hexdigest()
 
     def fact(self, fact: Fact) -> str:
         """A fact's identity: concept, source resource, time and value. A new sign, a new
@@ -139,10 +142,6 @@ class UnknownCards(LookupError):
 class InvalidFeedback(ValueError):
     """Feedback inconsistent with the card it names (e.g. a suggestion it never had)."""
 
-    def __init__(self, index: int, message: str) -> None:
-        super().__init__(message)
-        self.index = index
-
 
 @dataclass(slots=True)
 class FeedbackResult:
@@ -167,11 +166,11 @@ class SnoozePolicy:
         return period
 
     def snoozes(self, item: FeedbackItem) -> bool:
-        return (
-            item.outcome == "overridden"
-            and item.reason_code in self.reason_codes
-            and item.reason_system in (None, "", self.reason_system)
-        )
+        return item.outcome == "overridden" and self.is_snooze_reason(item.reason_system,
+                                                                      item.reason_code)
+
+    def is_snooze_reason(self, system: str | None, code: str | None) -> bool:
+        return code in self.reason_codes and system in (None, "", self.reason_system)
 
 
 @dataclass(slots=True)
@@ -398,7 +397,7 @@ class Store:
                 card = cards[item.card]
                 foreign = set(item.accepted_suggestions) - set(card.suggestion_uuids)
                 if foreign:
-                    raise InvalidFeedback(index, f"feedback[{index}].acceptedSuggestions: "
+                    raise InvalidFeedback(f"feedback[{index}].acceptedSuggestions: "
                                           f"not suggestions of card {item.card}: "
                                           f"{', '.join(sorted(foreign))}")
                 feedback_id = self._insert_feedback(session, item, now)
@@ -472,8 +471,7 @@ class Store:
                     continue
                 reason = code or "(comment only)"
                 entry.overridden_by_reason[reason] = entry.overridden_by_reason.get(reason, 0) + n
-                if self.snooze_policy.snoozes(FeedbackItem(
-                        "", outcome, start, reason_system=system, reason_code=code)):
+                if self.snooze_policy.is_snooze_reason(system, code):
                     entry.snoozed += n
             for topic, rule_id, version, n in session.execute(
                     select(*rule, cards)
