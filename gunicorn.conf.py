@@ -58,16 +58,18 @@ bind = ["127.0.0.1:8080"]  # the image sets GUNICORN_CMD_ARGS="--bind=0.0.0.0:80
 proc_name = "backpain-cds"
 
 # --- workers -----------------------------------------------------------------------------
-# Worker class chosen by measurement (benchmarks/worker_class.py, this 2-core machine,
-# 3 workers, wrk -t2 -c32 -d10s; each request does the service's CPU work plus a FHIR
-# fetch that waits 40 ms on a loopback server, as a prefetch miss does):
-#   sync                 : MEASURED_SYNC
-#   gthread, 4 threads   : MEASURED_GTHREAD4
-#   gthread, 8 threads   : MEASURED_GTHREAD8
-# A sync worker sits idle for the whole FHIR round trip; gthread overlaps the waits of
-# several calls in one process (the GIL is released while waiting on the socket) at the
-# price of a little CPU per request. Calls whose data is all prefetched cost the same in
-# both. The evaluation is pure CPU, so more threads than this only queue on the GIL.
+# Worker class chosen by measurement: `python -m benchmarks.worker_class --seconds 8` on
+# this 2-core machine (shared with other jobs: load average ~9, so read the ratios, not the
+# absolute numbers), 3 workers, wrk -t2 -c32, scenario ces-faecal-incontinence-snomed:
+#                                      fetch (FHIR read, 40 ms)     prefetched (pure CPU)
+#   sync                                33 req/s  p50 857 ms         58 req/s  p50 541 ms
+#   gthread, 4 threads                 143 req/s  p50 233 ms        131 req/s  p50 232 ms
+#   gthread, 8 threads                 114 req/s  p50 280 ms        141 req/s  p50 190 ms
+# A sync worker sits idle for the whole FHIR round trip (and closes every connection, so
+# the proxy's keep-alive is lost); gthread overlaps the waits of several calls in one
+# process, the GIL being released while a thread waits on its socket. 8 threads gave no
+# more (fetch: 114 vs 143 req/s) and a worse tail on pure CPU (p99 1.8 s vs 0.8 s): the
+# evaluation only queues on the GIL. Hence gthread with 4 threads.
 workers = _default_workers()
 worker_class = "gthread"
 threads = 4
