@@ -11,14 +11,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from enum import Enum
+from enum import StrEnum
 from typing import Any, Literal
 
 Indicator = Literal["info", "warning", "critical"]
 INDICATOR_RANK: dict[str, int] = {"critical": 0, "warning": 1, "info": 2}
 
 
-class Topic(str, Enum):
+class Topic(StrEnum):
     """The fixed card topics of CLINICAL.md (external contract: never rename)."""
 
     CAUDA_EQUINA = "cauda-equina"
@@ -59,7 +59,7 @@ HOOKS = ("patient-view", "encounter-start", "order-select", "order-sign")
 ORDER_HOOKS = ("order-select", "order-sign")
 
 
-class FactStatus(str, Enum):
+class FactStatus(StrEnum):
     """Whether a fact describes the patient now or only their past.
 
     CURRENT: an active/recurrence/relapse Condition (or no clinicalStatus), or a
@@ -71,6 +71,10 @@ class FactStatus(str, Enum):
 
     CURRENT = "current"
     HISTORY = "history"
+
+
+# Positive/negative tests kept either way: value 1.0 positive, 0.0 negative (record.py).
+BINARY_RESULT_CONCEPTS: frozenset[str] = frozenset({"hla_b27"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,7 +104,9 @@ class Fact:
     def describe(self, now: datetime | None = None) -> str:
         """One line for a card: what, when, from which resource."""
         parts = [self.display]
-        if self.value is not None:
+        if self.concept in BINARY_RESULT_CONCEPTS and self.value is not None:
+            parts.append("(positive)" if self.value > 0 else "(negative)")
+        elif self.value is not None:
             parts.append(f"{self.value:g} {self.unit or ''}".rstrip())
         if self.laterality:
             parts.append(f"({self.laterality})")

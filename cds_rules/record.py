@@ -66,6 +66,7 @@ from cds_rules.fhir_time import (
     period_start,
 )
 from cds_rules.model import (
+    BINARY_RESULT_CONCEPTS,
     CONCEPTS,
     LOCAL_FINDING_SYSTEM,
     DataQuality,
@@ -97,6 +98,8 @@ _POSITIVE_INTERPRETATION = {"POS", "DET"}
 _NEGATIVE_WORDS = {"absent", "negative", "no", "none", "not present", "not detected", "false",
                    "denied", "denies", "nil"}
 _POSITIVE_WORDS = {"present", "positive", "yes", "detected", "true"}
+# A test result written as a sentence ("HLA-B27 not detected"): any negative statement.
+_NEGATIVE_TEXT = re.compile(r"\b(negative|neg|not detected|not present|absent)\b", re.I)
 
 CONDITION_CURRENT = {"active", "recurrence", "relapse"}
 CONDITION_HISTORY = {"inactive", "remission", "resolved"}
@@ -516,10 +519,33 @@ def _observed(builder: _Builder, hit: _Hit, observation: dict[str, Any],
                                           detail, concept_cc=holder.get("code"), value=value,
                                           unit=unit, worsening=worse))
         return
+    if hit.concept in BINARY_RESULT_CONCEPTS:
+        _binary_result(builder, hit, observation, holder, when)
+        return
     if _presence(holder) is False or _presence(observation) is False:
         return
     builder.record.facts.append(_fact(hit, observation, when, FactStatus.CURRENT, side, detail,
                                       concept_cc=holder.get("code"), worsening=worse))
+
+
+def _binary_result(builder: _Builder, hit: _Hit, observation: dict[str, Any],
+                   holder: dict[str, Any], when: datetime | None) -> None:
+    """A positive/negative test (HLA-B27): kept either way, value 1.0 positive / 0.0
+    negative, because "tested negative" and "never tested" lead to different advice
+    (NICE NG65: 3 features and no result -> test). A dataAbsentReason, or no value and no
+    interpretation at all (a pending test), is no result."""
+    if "dataAbsentReason" in holder or "dataAbsentReason" in observation:
+        return
+    stated = [_presence(holder), _presence(observation)]
+    if all(p is None for p in stated) and not _has_value(holder) \
+            and "interpretation" not in observation:
+        return
+    text = holder.get("valueString")
+    negated = isinstance(text, str) and bool(_NEGATIVE_TEXT.search(text))
+    positive = False not in stated and not negated
+    builder.record.facts.append(_fact(hit, observation, when, FactStatus.CURRENT, None, "",
+                                      concept_cc=holder.get("code"),
+                                      value=1.0 if positive else 0.0))
 
 
 def _has_value(holder: dict[str, Any]) -> bool:

@@ -1,13 +1,20 @@
-"""Inflammatory back pain / axial spondyloarthritis (NICE NG65 1.1.1-1.1.6).
+"""Inflammatory back pain / axial spondyloarthritis (NICE NG65, recognition and referral).
 
-Back pain that began before ``spa_max_onset_age`` and has lasted longer than
-``spa_min_duration_days``, with 4 or more NG65 features, or exactly 3 features and a
-positive HLA-B27 (CLINICAL.md; 3 features without a result do not fire a card -- the
-card's advice says to test HLA-B27 first); or known axial SpA.
-Info, or warning when a neurological symptom is new.
+NG65: back pain that began before ``spa_max_onset_age`` and has lasted longer than
+``spa_min_duration_days``; refer to rheumatology with 4 or more of the additional criteria;
+with exactly 3, perform an HLA-B27 test and refer if it is positive.
+
+* SPA-01 (refer): 4 or more features, or exactly 3 and HLA-B27 positive, or known axial
+  SpA. Info, or warning when a neurological symptom is new.
+* SPA-02 (test): exactly 3 features and no HLA-B27 result on record -> test HLA-B27
+  (with CRP and ESR). Info. A negative result closes this step: no card (NG65 still
+  warns that a negative test does not rule SpA out; the clinician re-assesses on new
+  features).
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from cds_rules.model import Fact, Finding, PatientRecord, Recommendation, Topic
 from cds_rules.rules.base import Rule, RuleContext, threshold
@@ -30,20 +37,25 @@ NG65_FEATURES = (
     ("family_history_spa", "first-degree relative with spondyloarthritis"),
     ("arthritis_enthesitis_psoriasis", "arthritis, enthesitis or psoriasis"),
 )
+REFER_FEATURES = 4  # NG65: 4 or more criteria -> refer
+TEST_FEATURES = 3  # NG65: exactly 3 criteria -> HLA-B27 test, refer if positive
 
 
 def hla_b27_result(record: PatientRecord) -> tuple[bool | None, list[Fact]]:
     """True/False for the newest HLA-B27 result, None when there is none.
 
-    A result is negative when its value is 0 or its text says negative/not detected;
-    the record builder drops results recorded as absent altogether.
+    The record builder keeps a negative Observation as a fact with value 0.0 and a
+    positive one with 1.0. A fact without a value (e.g. a coded Condition) is read from
+    its text: negative when it says negative / not detected.
     """
     results = record.having("hla_b27")
     if not results:
         return None, []
     newest = results[0]
+    if newest.value is not None:
+        return newest.value > 0, [newest]
     text = f"{newest.display} {newest.detail}".lower()
-    negative = newest.value == 0 or "negative" in text or "not detected" in text
+    negative = "negative" in text or "not detected" in text
     return (not negative), [newest]
 
 
@@ -57,28 +69,52 @@ def ng65_features(record: PatientRecord, settings: RuleSettings,
     return features
 
 
-def _check(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding | None:
-    settings = ctx.settings
-    known = record.having("axial_spondyloarthritis")
+@dataclass(frozen=True, slots=True)
+class _Assessment:
+    """The NG65 screen of one record: features counted only when the pain qualifies."""
+
+    features: list[tuple[str, list[Fact]]]
+    onset_facts: list[Fact]
+
+    @property
+    def listed(self) -> str:
+        return ", ".join(name for name, _ in self.features)
+
+    @property
+    def feature_facts(self) -> list[Fact]:
+        return [f for _, group in self.features for f in group]
+
+
+def _assess(record: PatientRecord, settings: RuleSettings) -> _Assessment:
+    """Back pain from before ``spa_max_onset_age`` lasting over ``spa_min_duration_days``:
+    its NG65 features and the fact that dates its onset; otherwise nothing."""
     onset = back_pain_onset(record)
     onset_age = age_on(record, onset) if onset else None
     span = duration_days(record, onset)
     eligible = (onset_age is not None and onset_age < settings.spa_max_onset_age
                 and span is not None and span > settings.spa_min_duration_days)
-    features = ng65_features(record, settings, onset_age) if eligible else []
+    if not eligible:
+        return _Assessment([], [])
+    onset_facts = [f for f in context_facts(record) if f.when == onset][:1]
+    return _Assessment(ng65_features(record, settings, onset_age), onset_facts)
+
+
+def _refer(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding | None:
+    settings = ctx.settings
+    known = record.having("axial_spondyloarthritis")
+    screen = _assess(record, settings)
+    count = len(screen.features)
     b27, b27_facts = hla_b27_result(record)
     recs: list[Recommendation] = []
     reasons: list[str] = []
     if known:
         reasons.append("Known ankylosing spondylitis / axial spondyloarthritis.")
-    if len(features) >= 4:
+    if count >= REFER_FEATURES:
         reasons.append(f"Back pain from before {settings.spa_max_onset_age}, lasting over 3 "
-                       f"months, with {len(features)} NICE NG65 features: "
-                       + ", ".join(name for name, _ in features) + ".")
+                       f"months, with {count} NICE NG65 features: {screen.listed}.")
         recs.append(Recommendation("rheumatology-referral", "routine", recommended=True))
-    elif len(features) == 3 and b27:
-        listed = ", ".join(name for name, _ in features)
-        reasons.append(f"3 NICE NG65 features ({listed}) and HLA-B27 positive.")
+    elif count == TEST_FEATURES and b27:
+        reasons.append(f"3 NICE NG65 features ({screen.listed}) and HLA-B27 positive.")
         recs.append(Recommendation("rheumatology-referral", "routine", recommended=True))
     elif not known:
         return None
@@ -88,34 +124,68 @@ def _check(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding | Non
     neuro = new_or_worsening(record, NEURO_DEFICITS, days(settings.cauda_equina_window_days))
     if neuro:
         reasons.append("A new neurological symptom needs assessment in its own right.")
-    facts = [*known, *(f for _, group in features for f in group),
-             *(b27_facts if b27 else []), *neuro]
-    onset_facts = [f for f in context_facts(record) if f.when == onset] if eligible else []
+    facts = [*known, *screen.feature_facts, *(b27_facts if b27 else []), *neuro]
     return rule.finding(
         "warning" if neuro else "info",
         "Possible inflammatory back pain (axial spondyloarthritis): consider rheumatology "
         "referral",
-        [*facts, *onset_facts[:1]],
+        [*facts, *screen.onset_facts],
         reasons,
         recs,
         [threshold(settings, "cauda_equina_window_days")] if neuro else [],
     )
 
 
+def _test_hla_b27(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding | None:
+    if record.having("axial_spondyloarthritis"):
+        return None  # already diagnosed: SPA-01 refers, a screening test adds nothing
+    screen = _assess(record, ctx.settings)
+    b27, _ = hla_b27_result(record)
+    if len(screen.features) != TEST_FEATURES or b27 is not None:
+        return None
+    return rule.finding(
+        "info",
+        "Possible inflammatory back pain: 3 NICE NG65 features, no HLA-B27 result: test "
+        "HLA-B27 (refer if positive)",
+        [*screen.feature_facts, *screen.onset_facts],
+        [f"Back pain from before {ctx.settings.spa_max_onset_age}, lasting over 3 months, "
+         f"with exactly 3 NICE NG65 features ({screen.listed}) and no HLA-B27 result on "
+         "record."],
+        (Recommendation("hla-b27", "routine", recommended=True),
+         Recommendation("crp", "routine"), Recommendation("esr", "routine")),
+    )
+
+
 SPA_01 = Rule(
     id="SPA-01",
-    version="1.1.0",
+    version="1.2.0",
     topic=Topic.INFLAMMATORY_BACK_PAIN,
-    title="Inflammatory back pain / axial spondyloarthritis (NICE NG65)",
+    title="Inflammatory back pain / axial spondyloarthritis: refer (NICE NG65)",
     indicators=("info", "warning"),
     evidence=("nice-ng65",),
     advice=(
         "Refer to rheumatology for assessment of axial spondyloarthritis when 4 or more "
         "features are present, or 3 features with a positive HLA-B27.",
-        "With exactly 3 features, test HLA-B27 first.",
         "CRP and ESR can support, but normal values do not exclude, axial SpA.",
     ),
-    check=_check,
+    check=_refer,
 )
 
-RULES = (SPA_01,)
+SPA_02 = Rule(
+    id="SPA-02",
+    version="1.0.0",
+    topic=Topic.INFLAMMATORY_BACK_PAIN,
+    title="Inflammatory back pain, exactly 3 NG65 features: test HLA-B27 (NICE NG65)",
+    indicators=("info",),
+    evidence=("nice-ng65",),
+    advice=(
+        "With exactly 3 features, perform an HLA-B27 test; if it is positive, refer to "
+        "rheumatology for a spondyloarthritis assessment.",
+        "A negative HLA-B27 does not rule axial SpA out: advise re-assessment if new "
+        "features develop.",
+        "CRP and ESR can support, but normal values do not exclude, axial SpA.",
+    ),
+    check=_test_hla_b27,
+)
+
+RULES = (SPA_01, SPA_02)

@@ -31,6 +31,9 @@ CASES: list[tuple[str, Any]] = [
     ("patient-view", lambda: patient(*(fact(c, 30) for c in (
         "night_waking_second_half", "alternating_buttock_pain", "improves_with_movement",
         "nsaid_response")), age=33, back_pain_days=300)),
+    ("patient-view", lambda: patient(*(fact(c, 30) for c in (
+        "night_waking_second_half", "alternating_buttock_pain", "nsaid_response")), age=41,
+        back_pain_days=200)),
     ("patient-view", lambda: patient(fact("aortic_aneurysm", 500), fact("renal_stone_or_colic", 2),
                                      obs("body_temperature", 38.4, 1, "Cel"))),
     ("patient-view", lambda: patient(fact("haematuria", 3))),

@@ -1,4 +1,4 @@
-"""SPA-01: NICE NG65 criteria for inflammatory back pain / axial spondyloarthritis."""
+"""SPA-01 / SPA-02: NICE NG65 criteria for inflammatory back pain / axial spondyloarthritis."""
 
 from __future__ import annotations
 
@@ -24,19 +24,68 @@ def test_early_onset_counts_as_a_feature() -> None:
     assert topics(run(patient(*features(3), age=30, back_pain_days=200)))[TOPIC] == "info"
 
 
-def test_three_features_without_hla_b27_result_do_not_fire() -> None:
-    assert TOPIC not in topics(run(patient(*features(3), age=41, back_pain_days=200)))
+def b27_result(value: float) -> object:
+    """An HLA-B27 Observation as the record builder keeps it: 1.0 positive, 0.0 negative."""
+    return fact("hla_b27", 60, resource_type="Observation", value=value, display="HLA-B27")
+
+
+def test_three_features_without_hla_b27_result_test_hla_b27() -> None:
+    # NG65: exactly 3 criteria -> perform an HLA-B27 test (refer if positive)
+    result = run(patient(*features(3), age=41, back_pain_days=200))
+    shown = card(result, TOPIC)
+    assert topics(result) == {TOPIC: "info"}
+    assert "test HLA-B27" in shown["summary"]
+    assert suggested_orders(shown) == ["HLA-B27", "C-reactive protein (CRP)",
+                                       "Erythrocyte sedimentation rate (ESR)"]
+    assert shown["suggestions"][0].get("isRecommended") is True
+    assert "NICE NG65" in shown["detail"] and "SPA-02 v1.0.0" in shown["detail"]
 
 
 def test_three_features_and_positive_hla_b27_refer() -> None:
-    b27 = fact("hla_b27", 60, resource_type="Observation", display="HLA-B27 positive")
-    result = run(patient(*features(3), b27, age=41, back_pain_days=200))
-    assert any("Rheumatology" in t for t in suggested_orders(card(result, TOPIC)))
+    result = run(patient(*features(3), b27_result(1.0), age=41, back_pain_days=200))
+    orders = suggested_orders(card(result, TOPIC))
+    assert any("Rheumatology" in t for t in orders) and "HLA-B27" not in orders
 
 
 def test_three_features_and_negative_hla_b27_do_not_fire() -> None:
-    b27 = fact("hla_b27", 60, resource_type="Observation", display="HLA-B27 negative")
+    record = patient(*features(3), b27_result(0.0), age=41, back_pain_days=200)
+    assert topics(run(record)) == {"conservative-care": "info"}
+
+
+def test_newest_hla_b27_result_decides() -> None:
+    old_positive = fact("hla_b27", 400, resource_type="Observation", value=1.0)
+    record = patient(*features(3), old_positive, b27_result(0.0), age=41, back_pain_days=200)
+    assert TOPIC not in topics(run(record))
+
+
+def test_hla_b27_negative_text_without_value_is_negative() -> None:
+    # e.g. a coded Condition "HLA-B27 negative": no value, read from its text
+    b27 = fact("hla_b27", 60, display="HLA-B27 negative")
     assert TOPIC not in topics(run(patient(*features(3), b27, age=41, back_pain_days=200)))
+
+
+def test_negative_hla_b27_alone_never_fires() -> None:
+    # a negative result is a fact now: it must not count as a feature or a positive
+    for n in (0, 1, 2):
+        result = run(patient(*features(n), b27_result(0.0), age=41, back_pain_days=200))
+        assert TOPIC not in topics(result)
+
+
+def test_two_features_do_not_prompt_a_test() -> None:
+    assert TOPIC not in topics(run(patient(*features(2), age=41, back_pain_days=200)))
+
+
+def test_known_axial_spa_with_three_features_is_not_asked_to_test() -> None:
+    record = patient(fact("axial_spondyloarthritis", 900), *features(3), age=41,
+                     back_pain_days=200)
+    shown = card(run(record), TOPIC)
+    assert "HLA-B27" not in suggested_orders(shown) and "SPA-02" not in shown["detail"]
+
+
+def test_three_features_test_card_needs_qualifying_back_pain() -> None:
+    # NG65: began before 45 and lasting over 3 months
+    assert TOPIC not in topics(run(patient(*features(3), age=52, back_pain_days=200)))
+    assert TOPIC not in topics(run(patient(*features(3), age=41, back_pain_days=60)))
 
 
 def test_onset_after_45_does_not_qualify() -> None:
