@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install lint typecheck bench bench-smoke migrate clean container-test
+.PHONY: run test install lint typecheck bench bench-smoke migrate clean container-test readme-config
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,13 @@ test: $(STAMP) $(FHIRSERVER)/node_modules
 lint: $(STAMP)
 	$(BIN)/ruff check service cds_rules tests benchmarks
 	$(BIN)/mypy
+
+# Rewrite README's configuration table from service/config.py (backpain-cds config-doc).
+readme-config: $(STAMP)
+	$(BIN)/python -c 'import pathlib, re; from service.config import markdown_table; \
+	p = pathlib.Path("README.md"); \
+	p.write_text(re.sub(r"(<!-- config:start -->\n).*?(\n<!-- config:end -->)", \
+	lambda m: m.group(1) + markdown_table() + m.group(2), p.read_text(), flags=re.S))'
 
 # Build the image with buildah on an mmdebstrap base and run it (tests/test_container.py runs this).
 container-test: $(STAMP)
