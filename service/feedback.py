@@ -39,7 +39,7 @@ class _Lenient(Schema):
 
 
 class CodingSchema(_Lenient):
-    system = fields.String()
+    system = fields.String(validate=validate.Length(max=300))  # the column's width
     code = fields.String(required=True, validate=validate.Length(min=1, max=100))
     display = fields.String()  # optional on input: the reference sandbox sends none
 

@@ -168,6 +168,7 @@ def test_invalid_accepted_entries_are_400(app: Flask, client: FlaskClient,
     ({"userComment": ""}, "needs a reason or a userComment"),
     ({"reason": {"system": OVERRIDE_REASON_SYSTEM}}, "reason.code"),
     ({"reason": "already-assessed"}, "reason"),
+    ({"reason": {"system": "urn:x:" + "y" * 400, "code": "a"}}, "reason.system"),
 ])
 def test_invalid_override_reasons_are_400(app: Flask, client: FlaskClient,
                                           override: dict[str, Any], expected: str) -> None:
