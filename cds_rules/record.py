@@ -137,8 +137,14 @@ class _Builder:
 
 
 def build_record(request: HookRequest, now: datetime, settings: RuleSettings) -> PatientRecord:
-    """Build the record the rules read. Never raises, whatever ``request`` holds."""
-    moment = as_utc(now) if isinstance(now, datetime) else datetime.now(UTC)
+    """Build the record the rules read. Never raises, whatever ``request`` holds.
+
+    ``now`` is the request time (naive = UTC). ``settings`` is accepted for the engine's
+    uniform call; no record-building choice depends on it today (windows are the rules').
+    """
+    # No clock in the core: a ``now`` that is not a datetime (a caller's bug) becomes the
+    # epoch, which makes every patient's age unknown-or-negative and so yields no cards.
+    moment = as_utc(now) if isinstance(now, datetime) else datetime.fromtimestamp(0, UTC)
     patient_id = getattr(request, "patient_id", "")
     patient_id = patient_id if isinstance(patient_id, str) else str(patient_id or "")
     record = PatientRecord(patient_id=patient_id, now=moment)
@@ -150,16 +156,12 @@ def build_record(request: HookRequest, now: datetime, settings: RuleSettings) ->
         _build(builder, request)
     except Exception:  # a last guard: a partial record is better than a failed hook call
         builder.quality.skipped_invalid += 1
-    _set_unrecognised_units(builder)
+    builder.quality.unrecognised_units = builder.unrecognised_units
     return record
 
 
-def _set_unrecognised_units(builder: _Builder) -> None:
-    builder.quality.unrecognised_units = builder.unrecognised_units
-
-
 def _build(builder: _Builder, request: object) -> None:
-    resources = [r for r in _as_resources(getattr(request, "resources", ()))]
+    resources = _as_resources(getattr(request, "resources", ()))
     drafts = _as_resources(getattr(request, "draft_orders", ()))
     builder.quality.resources_seen += len(resources)
     mine: list[dict[str, Any]] = []
