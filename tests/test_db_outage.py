@@ -233,7 +233,9 @@ def test_a_hung_database_does_not_hold_the_cards(pg_schema_url: str, clock: Fake
     first = hook_call(FRACTURE, at=T0)
     answer(memory, first)
     store.add_feedback(SERVICE, [snooze(first)])
-    schema = make_url(pg_schema_url).query["options"].split("=", 1)[1]
+    options = make_url(pg_schema_url).query["options"]
+    assert isinstance(options, str) and options.startswith("-csearch_path=")
+    schema = options.removeprefix("-csearch_path=")
     try:
         with psycopg.connect(PG_ADMIN_DSN) as locker:
             locker.execute(f'LOCK TABLE "{schema}".snooze, "{schema}".audit_event '
