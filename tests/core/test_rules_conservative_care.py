@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 
 from cds_rules.cards import minimal_card
+from cds_rules.model import Topic
+from cds_rules.settings import RuleSettings
 from tests.core.rule_records import card, fact, patient, run, suggested_orders, topics
 
 
@@ -79,3 +81,9 @@ def test_known_minor_gets_no_cards_even_with_cauda_equina(age: int) -> None:
 
 def test_red_flag_replaces_conservative_care() -> None:
     assert "conservative-care" not in topics(run(patient(fact("osteoporosis", 900))))
+
+
+def test_switched_off_red_flag_family_still_quiets_conservative_care() -> None:
+    # PATHWAY 4: the site hides the fracture card, but the red flag is still there
+    quiet = RuleSettings(disabled_topics=frozenset({Topic.FRACTURE}))
+    assert run(patient(fact("osteoporosis", 900)), settings=quiet).cards == []
