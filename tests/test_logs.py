@@ -1,0 +1,128 @@
+"""Structured logs: JSON lines, correlated by request id and hookInstance, and clean.
+
+The service's own JSON handler is pointed at a buffer; a real hook call through the app
+(and deliberate attempts to log secrets and identifiers) must come out as JSON lines that
+carry the ids and hold no token and no patient identifier.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import sys
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from flask import Flask
+
+from service import logs
+from tests.helpers import make_test_app
+from tests.ops_support import card_pairs, pick_scenario, shifted_request_body
+
+JWT = ("eyJhbGciOiJSUzM4NCIsInR5cCI6IkpXVCJ9.eyJpc3MiOiJodHRwczovL2VocmV4YW1wbGUifQ."
+       "c2lnbmF0dXJlLW9mLXRoZS10b2tlbg")
+
+
+@pytest.fixture
+def app() -> Flask:
+    return make_test_app()
+
+
+@pytest.fixture
+def buffer(app: Flask) -> Iterator[io.StringIO]:
+    """The JSON handler's output, for one test (the handler itself is the real one)."""
+    stream = io.StringIO()
+    level = logging.getLogger().level
+    handler = logs.configure_logging("DEBUG", stream=stream)
+    try:
+        yield stream
+    finally:
+        handler.setStream(sys.stderr)  # type: ignore[attr-defined]
+        logging.getLogger().setLevel(level)
+
+
+def records(stream: io.StringIO) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in stream.getvalue().splitlines() if line.strip()]
+
+
+def test_a_hook_call_logs_json_lines_with_request_id_and_hook_instance(
+    app: Flask, buffer: io.StringIO
+) -> None:
+    scenario = pick_scenario()
+    body = shifted_request_body(scenario, datetime.now(UTC))
+    answer = app.test_client().post(f"/cds-services/back-pain-{scenario.hook}", json=body,
+                                    headers={"X-Request-ID": "ehr-req-0042"})
+    assert answer.status_code == 200, answer.get_data(as_text=True)[:300]
+    assert card_pairs(answer.get_json()["cards"]) == set(scenario.expected)
+    assert answer.headers["X-Request-ID"] == "ehr-req-0042"
+
+    lines = records(buffer)  # every line parses as JSON
+    mine = [r for r in lines if r.get("request_id") == "ehr-req-0042"]
+    assert mine, "no line carries the request id"
+    assert all(r["hookInstance"] == body["hookInstance"] for r in mine)
+    access = [r for r in mine if r["logger"] == logs.ACCESS_LOGGER]
+    assert len(access) == 1
+    assert access[0]["status"] == 200
+    assert access[0]["path"] == f"/cds-services/back-pain-{scenario.hook}"
+    assert {"timestamp", "level", "message"} <= access[0].keys()
+    assert scenario.patient_id not in buffer.getvalue()
+
+
+def test_access_line_never_has_the_query_string(app: Flask, buffer: io.StringIO) -> None:
+    app.test_client().get("/cds-services?patient=pat-77231&code=secret-value")
+    access = [r for r in records(buffer) if r["logger"] == logs.ACCESS_LOGGER]
+    assert access[0]["path"] == "/cds-services"
+    assert "pat-77231" not in buffer.getvalue() and "secret-value" not in buffer.getvalue()
+
+
+@pytest.mark.logs_secrets  # on purpose: the redaction is what is tested
+def test_tokens_and_patient_identifiers_are_redacted_wherever_they_appear(
+    app: Flask, buffer: io.StringIO
+) -> None:
+    patient_id = "pt-93817-x"
+    body = {"hook": "patient-view", "hookInstance": "b3f0c2de-1111-4222-8333-944445555666",
+            "context": {"patientId": patient_id, "userId": "Practitioner/9"}}
+    log = logging.getLogger("service.test_redaction")
+    with app.test_request_context("/cds-services/back-pain-patient-view", method="POST",
+                                  json=body, headers={"Authorization": f"Bearer {JWT}"}):
+        app.preprocess_request()  # the before-request hooks: request id, hookInstance
+        log.warning("fetch Patient/%s with Authorization: Bearer %s", patient_id, JWT)
+        log.info("no data for %s", patient_id)
+        log.info("prefetch {'patient': '%s', 'access_token': '%s'}", patient_id, "at-5521973")
+        log.info("extras", extra={"patientId": patient_id,
+                                  "query": {"subject": f"Patient/{patient_id}", "n": 3}})
+        try:
+            raise ValueError(f"bad Observation for subject={patient_id} token {JWT}")
+        except ValueError:
+            log.exception("evaluation failed")
+    text = buffer.getvalue()
+    lines = records(buffer)
+    assert len(lines) == 5
+    assert patient_id not in text
+    assert JWT not in text and "at-5521973" not in text
+    assert all(r["request_id"] and r["hookInstance"] == body["hookInstance"] for r in lines)
+    assert "[REDACTED]" in lines[0]["message"] and "Patient/" in lines[0]["message"]
+    assert lines[3]["patientId"] == "[REDACTED]" and lines[3]["query"]["n"] == 3
+    assert "ValueError" in lines[4]["exc_info"]
+
+
+def test_lines_outside_a_request_have_no_request_fields(buffer: io.StringIO) -> None:
+    logging.getLogger("service.startup").info("started")
+    [line] = [r for r in records(buffer) if r["logger"] == "service.startup"]
+    assert "request_id" not in line and "hookInstance" not in line
+    assert line["level"] == "INFO" and line["message"] == "started"
+
+
+def test_configuring_twice_installs_one_handler() -> None:
+    first = logs.configure_logging("INFO")
+    second = logs.configure_logging("INFO")
+    assert first is second
+    assert sum(isinstance(h, type(first)) for h in logging.getLogger().handlers) == 1
+
+
+def test_redact_keeps_ordinary_text() -> None:
+    text = "cauda-equina critical card for topic cauda-equina, 3 facts, 12 ms"
+    assert logs.redact(text) == text
