@@ -32,7 +32,6 @@ class RuleSettings:
     acute_back_pain_days: int = 42  # imaging not indicated before 6 weeks (guideline)
     malignancy_age: int = 50  # guideline (ACP 2011)
     myeloma_screen_age: int = 60
-    back_pain_context_days: int = 365  # a back-pain diagnosis older than this is not context
     no_improvement_days: int = 28  # guideline (ACP 2011): "failure to improve after 1 month"
     severe_weakness_mrc_grade: int = 3  # ours: MRC grade at or below this is a severe deficit
     recent_risk_days: int = 90  # ours: an infection or spinal procedure this recent is a risk

@@ -153,7 +153,11 @@ VARIABLES: tuple[Var, ...] = (
     Var("WEIGHT_LOSS_WINDOW_DAYS", _positive_int, "182", "Window for the weight-loss trend."),
     Var("FRACTURE_AGE", _positive_int, "70", "Age above which back pain is a fracture risk."),
     Var("FRACTURE_AGE_MODE", _choice("single", "acp"), "single", "'single' uses FRACTURE_AGE; "
-        "'acp' uses men > 65, women > 75 (ACP 2011)."),
+        "'acp' uses FRACTURE_AGE_MALE / FRACTURE_AGE_FEMALE (ACP 2011: men > 65, women > 75)."),
+    Var("FRACTURE_AGE_MALE", _positive_int, "65", "With FRACTURE_AGE_MODE=acp: age above "
+        "which a man's back pain is a fracture risk."),
+    Var("FRACTURE_AGE_FEMALE", _positive_int, "75", "With FRACTURE_AGE_MODE=acp: age above "
+        "which a woman's back pain is a fracture risk."),
     Var("SEVERE_WEAKNESS_MRC_GRADE", _positive_int, "3", "An MRC muscle grade at or below "
         "this is a severe motor deficit."),
     Var("RECENT_RISK_DAYS", _positive_int, "90", "An infection or spinal procedure this "
@@ -207,6 +211,8 @@ class Settings:
     weight_loss_window_days: int = 182
     fracture_age: int = 70
     fracture_age_mode: str = "single"
+    fracture_age_male: int = 65
+    fracture_age_female: int = 75
     severe_weakness_mrc_grade: int = 3
     recent_risk_days: int = 90
     recent_order_days: int = 7
@@ -226,6 +232,8 @@ class Settings:
             weight_loss_window_days=self.weight_loss_window_days,
             fracture_age=self.fracture_age,
             fracture_age_mode=self.fracture_age_mode,
+            fracture_age_male=self.fracture_age_male,
+            fracture_age_female=self.fracture_age_female,
             severe_weakness_mrc_grade=self.severe_weakness_mrc_grade,
             recent_risk_days=self.recent_risk_days,
             recent_order_days=self.recent_order_days,

@@ -179,3 +179,46 @@ def test_every_threshold_a_card_discloses_is_a_real_setting() -> None:
         changed = default * 2 if isinstance(default, int | float) else default
         loaded = load_settings({env_name(name): str(changed)}).rule_settings()
         assert getattr(loaded, name) == changed
+
+
+def _man_with_back_pain(path: Path, birth_date: str) -> Path:
+    """A man with 3 weeks of low back pain and nothing else, as a Bundle file."""
+    entries = [
+        {"resourceType": "Patient", "id": "cli-m1", "birthDate": birth_date, "gender": "male"},
+        {"resourceType": "Condition", "id": "lbp-m1", "subject": {"reference": "Patient/cli-m1"},
+         "code": {"coding": [{"system": SNOMED, "code": "279039007",
+                              "display": "Low back pain"}]},
+         "onsetDateTime": "2026-05-20"},
+    ]
+    path.write_text(json.dumps({"resourceType": "Bundle", "type": "collection",
+                                "entry": [{"resource": r} for r in entries]}), "utf-8")
+    return path
+
+
+@pytest.mark.parametrize(("env", "fracture"), [
+    ({}, False),  # single mode, 70: a 62-year-old man is not at fracture age
+    ({"BACKPAIN_CDS_FRACTURE_AGE_MODE": "acp"}, False),  # ACP default: men > 65
+    ({"BACKPAIN_CDS_FRACTURE_AGE_MODE": "acp", "BACKPAIN_CDS_FRACTURE_AGE_MALE": "60"}, True),
+    ({"BACKPAIN_CDS_FRACTURE_AGE_MALE": "60"}, False),  # the sex-specific ages need acp mode
+    ({"BACKPAIN_CDS_FRACTURE_AGE_MODE": "acp", "BACKPAIN_CDS_FRACTURE_AGE_FEMALE": "60"},
+     False),  # a man is judged by the male age
+])
+def test_acp_fracture_ages_come_from_the_environment(tmp_path: Path, monkeypatch, capsys,
+                                                     env: dict[str, str],
+                                                     fracture: bool) -> None:
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    path = _man_with_back_pain(tmp_path / "man.json", "1964-01-10")  # 62 on the day
+    _, out, _ = cli(capsys, "evaluate", str(path), "--now", "2026-06-12T09:00:00Z", "--json")
+    cards = {c["source"]["topic"]["code"]: c for c in json.loads(out)["cards"]}
+    assert ("fracture" in cards) is fracture
+    if fracture:
+        assert "over 60, ACP 2011 male threshold" in cards["fracture"]["detail"]
+
+
+def test_acp_fracture_ages_reach_the_rule_settings() -> None:
+    from service.config import load_settings
+
+    rules = load_settings({"BACKPAIN_CDS_FRACTURE_AGE_MALE": "61",
+                           "BACKPAIN_CDS_FRACTURE_AGE_FEMALE": "71"}).rule_settings()
+    assert (rules.fracture_age_male, rules.fracture_age_female) == (61, 71)
