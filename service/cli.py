@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import pkgutil
+import signal
 import sys
 from collections.abc import Sequence
 
@@ -22,7 +24,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="CDS Hooks service for back pain with leg symptoms.",
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for module_info in sorted(pkgutil.iter_modules(service.commands.__path__), key=lambda m: m.name):
+    modules = sorted(pkgutil.iter_modules(service.commands.__path__), key=lambda m: m.name)
+    for module_info in modules:
         module = importlib.import_module(f"service.commands.{module_info.name}")
         register = getattr(module, "register", None)
         if register is not None:
@@ -37,7 +40,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     if func is None:
         parser.print_help()
         return 2
-    return int(func(args) or 0)
+    try:
+        code = int(func(args) or 0)
+        sys.stdout.flush()  # a closed pipe shows here, not in the interpreter's exit flush
+    except BrokenPipeError:
+        return _reader_went_away()
+    return code
+
+
+def _reader_went_away() -> int:
+    """``backpain-cds samples | head -1``: the reader closed the pipe. That is not an
+    error of ours, so no traceback; stdout is pointed at /dev/null so that Python's own
+    flush at exit cannot raise again. Exit 141 (128 + SIGPIPE), as a shell tool would."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except OSError:  # stdout without a file descriptor (in-process capture): nothing to flush
+        pass
+    return 128 + int(getattr(signal, "SIGPIPE", 13))
 
 
 if __name__ == "__main__":
