@@ -1,4 +1,3 @@
-# >>> ENGINEERS WORKING IN PARALLEL: READ /work/main/PARALLEL_WORK.md NOW (git rules, 18:00 UTC deadline). <<<
 """Flask application factory: the thin HTTP shell around the clinical core.
 
 Each concern plugs in through its own ``init_app(app)`` (blueprints, request hooks,

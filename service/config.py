@@ -1,4 +1,3 @@
-# >>> ENGINEERS WORKING IN PARALLEL: READ /work/main/PARALLEL_WORK.md NOW (git rules, 18:00 UTC deadline). <<<
 """Every ``BACKPAIN_CDS_*`` setting in one place, validated at start-up.
 
 Configuration comes only from environment variables prefixed ``BACKPAIN_CDS_`` and from

@@ -1,4 +1,3 @@
-# >>> ENGINEERS WORKING IN PARALLEL: READ /work/main/PARALLEL_WORK.md NOW (git rules, 18:00 UTC deadline). <<<
 """Prometheus metrics: one definition each, incremented by the module that knows the event.
 
 Under gunicorn with several workers, set PROMETHEUS_MULTIPROC_DIR (gunicorn.conf.py does)
