@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import logging
 import time
+from functools import cache
 from typing import Any
 
 from flask import Blueprint, Flask, Response, current_app, g, request
-from marshmallow import ValidationError
+from marshmallow import Schema, ValidationError
 
 from cds_rules import HookRequest, evaluate
 from cds_rules.bundles import resources_from
@@ -106,10 +107,17 @@ def _answer(hook_call: HookCall, memory: Memory | None) -> dict[str, Any]:
     return answer
 
 
+@cache
+def _request_schema(schema_class: type[Schema]) -> Schema:
+    """One instance per service: building a Schema deep-copies its fields; load() keeps no
+    state on the instance, so calls and threads share it."""
+    return schema_class()
+
+
 def load_call(service: CdsService, body: dict[str, Any]) -> dict[str, Any]:
     """The request validated by the service's schema; 400 listing every problem."""
     try:
-        loaded: dict[str, Any] = service.request_schema().load(body)
+        loaded: dict[str, Any] = _request_schema(service.request_schema).load(body)
     except ValidationError as exc:
         raise ServiceError(400, "Invalid hook request: "
                            + "; ".join(flatten_errors(exc.messages))) from None

@@ -177,7 +177,8 @@ def next_link(value: Any) -> str | None:
     """The ``link[relation=next]`` URL of a searchset Bundle, if it has more pages."""
     if not isinstance(value, dict) or value.get("resourceType") != "Bundle":
         return None
-    for link in value.get("link") or ():
+    links = value.get("link")
+    for link in links if isinstance(links, list) else ():
         if isinstance(link, dict) and link.get("relation") == "next":
             url = link.get("url")
             return url if isinstance(url, str) and url else None
