@@ -63,12 +63,16 @@ def check_content_type(request: Request) -> None:
 
 
 def parse_json(raw: bytes, max_depth: int) -> Any:
-    """Parse ``raw`` strictly; 400 for invalid UTF-8 or JSON, depth, or duplicate keys."""
-    if not raw.strip():
-        raise ServiceError(400, "The request body is empty.")
+    """Parse ``raw`` strictly; 400 for invalid UTF-8 or JSON, depth, or duplicate keys.
+
+    Cost beyond ``orjson.loads``: one indented re-serialisation and three byte scans
+    (C loops over the buffers, no Python per value).
+    """
     try:
         value = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
+        if not raw.strip():
+            raise ServiceError(400, "The request body is empty.") from None
         raise ServiceError(400, _decode_problem(raw, exc)) from None
     if not isinstance(value, dict | list):
         return value
@@ -81,7 +85,7 @@ def parse_json(raw: bytes, max_depth: int) -> Any:
 
 
 def _has_duplicate_keys(raw: bytes, reserialised: bytes) -> bool:
-    if b"\\u003a" in raw or b"\\u003A" in raw:
+    if b"\\u003" in raw and (b"\\u003a" in raw or b"\\u003A" in raw):
         return _has_duplicate_keys_exact(raw)
     return raw.count(b":") != reserialised.count(b":")
 
