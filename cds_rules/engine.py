@@ -17,7 +17,7 @@ from cds_rules.cards import build_card, group_by_topic, minimal_card
 from cds_rules.catalogue import RULES
 from cds_rules.model import RED_FLAG_TOPICS, DataQuality, Finding, PatientRecord
 from cds_rules.record import build_record
-from cds_rules.rules.base import RuleContext
+from cds_rules.rules.base import Rule, RuleContext
 from cds_rules.rules.context import has_context
 from cds_rules.settings import DEFAULT_SETTINGS, RuleSettings
 
@@ -115,7 +115,22 @@ def run_rules(
             except Exception:  # tolerate messy data: one rule's failure is logged, not fatal
                 log.exception("rule %s failed", rule.id)
                 record.quality.data_gaps.append(f"rule {rule.id} could not be evaluated")
-                continue
+                ctx.failed.append(rule)
+                finding = could_not_run(rule) if rule.topic in RED_FLAG_TOPICS else None
             if finding is not None:
                 ctx.findings.append(finding)
     return ctx.findings
+
+
+def could_not_run(rule: Rule) -> Finding:
+    """A red-flag rule that raised has not excluded its red flag: a warning on its topic
+    asks for a manual assessment (never "no red flags"). The detail names the rule and its
+    version only: the exception text may hold patient data and stays in the log."""
+    topic = rule.topic.value.replace("-", " ")
+    return rule.finding(
+        "warning",
+        f"Red-flag check for {topic} could not run: assess manually",
+        (),
+        [f"The automated check {rule.id} v{rule.version} ({rule.title}) failed on this "
+         f"record, so {topic} has not been excluded: assess these red flags manually."],
+    )

@@ -27,12 +27,15 @@ class RuleContext:
     ``findings`` holds the findings of every rule evaluated so far (red-flag families run
     first), so that pathway rules can stand down when a red flag fired.
     ``selections``: on order-select, the draft orders being selected (relative refs).
+    ``failed``: rules that raised. A red-flag rule that could not run cannot exclude its
+    red flag, so it counts as fired (safety principle 1): the pathway cards stand down.
     """
 
     hook: str
     settings: RuleSettings
     selections: tuple[str, ...] = ()
     findings: list[Finding] = field(default_factory=list)
+    failed: list[Rule] = field(default_factory=list)
 
     def fired(self, *topics: Topic) -> bool:
         wanted = set(topics)
@@ -40,7 +43,8 @@ class RuleContext:
 
     @property
     def red_flag_fired(self) -> bool:
-        return any(f.topic in RED_FLAG_TOPICS for f in self.findings)
+        return any(f.topic in RED_FLAG_TOPICS for f in self.findings) or any(
+            rule.topic in RED_FLAG_TOPICS for rule in self.failed)
 
 
 Check = Callable[[PatientRecord, RuleContext, "Rule"], Finding | None]

@@ -1,0 +1,45 @@
+"""A red-flag rule that raises must never read as "no red flags" (safety principle 1).
+
+The fault is injected by making a helper of CES-01 raise: the record itself is ordinary
+(urinary retention yesterday), so only the rule's failure can change the outcome.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from cds_rules.rules import cauda_equina
+from tests.core.rule_records import card, fact, patient, run, topics
+
+
+def _crash(*_args: Any, **_kwargs: Any) -> Any:
+    raise RuntimeError("injected fault: patient detail that must not reach a card")
+
+
+def test_crashed_red_flag_rule_is_not_read_as_no_red_flags(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(cauda_equina, "new_or_worsening", _crash)
+    result = run(patient(fact("urinary_retention", 1)))
+    assert "conservative-care" not in topics(result)
+    assert topics(result) == {"cauda-equina": "warning"}
+    shown = card(result, "cauda-equina")
+    assert shown["summary"] == ("Red-flag check for cauda equina could not run: "
+                                "assess manually")
+    assert "CES-01" in shown["detail"] and "1.0.0" in shown["detail"]
+    assert "injected fault" not in shown["detail"]
+
+
+def test_crashed_red_flag_rule_keeps_imaging_not_indicated_quiet(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.core.rule_records import order
+    monkeypatch.setattr(cauda_equina, "new_or_worsening", _crash)
+    draft = order("spine_mri", "draft")
+    result = run(patient(fact("urinary_retention", 1), orders=(draft,)), "order-sign")
+    assert "imaging-not-indicated" not in topics(result)
+    assert topics(result).get("cauda-equina") == "warning"
+
+
+def test_without_the_fault_the_same_record_is_critical() -> None:
+    assert topics(run(patient(fact("urinary_retention", 1)))) == {"cauda-equina": "critical"}
