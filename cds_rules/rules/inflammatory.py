@@ -41,22 +41,25 @@ REFER_FEATURES = 4  # NG65: 4 or more criteria -> refer
 TEST_FEATURES = 3  # NG65: exactly 3 criteria -> HLA-B27 test, refer if positive
 
 
-def hla_b27_result(record: PatientRecord) -> tuple[bool | None, list[Fact]]:
-    """True/False for the newest HLA-B27 result, None when there is none.
+def _positive(result: Fact) -> bool:
+    """The record builder keeps a negative Observation as value 0.0, a positive one as
+    1.0; a fact without a value (e.g. a coded Condition) is read from its text."""
+    if result.value is not None:
+        return result.value > 0
+    text = f"{result.display} {result.detail}".lower()
+    return not ("negative" in text or "not detected" in text)
 
-    The record builder keeps a negative Observation as a fact with value 0.0 and a
-    positive one with 1.0. A fact without a value (e.g. a coded Condition) is read from
-    its text: negative when it says negative / not detected.
-    """
+
+def hla_b27_result(record: PatientRecord) -> tuple[bool | None, list[Fact]]:
+    """True/False for the newest HLA-B27 result, None when there is none. Results of the
+    same time disagreeing: positive (the order of resources must not decide, and a
+    referral is the safer error)."""
     results = record.having("hla_b27")
     if not results:
         return None, []
-    newest = results[0]
-    if newest.value is not None:
-        return newest.value > 0, [newest]
-    text = f"{newest.display} {newest.detail}".lower()
-    negative = "negative" in text or "not detected" in text
-    return (not negative), [newest]
+    newest = [f for f in results if f.when == results[0].when]
+    positive = [f for f in newest if _positive(f)]
+    return (True, positive[:1]) if positive else (False, newest[:1])
 
 
 def ng65_features(record: PatientRecord, settings: RuleSettings,

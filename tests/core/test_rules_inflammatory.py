@@ -58,6 +58,15 @@ def test_newest_hla_b27_result_decides() -> None:
     assert TOPIC not in topics(run(record))
 
 
+def test_conflicting_hla_b27_results_of_the_same_time_count_as_positive() -> None:
+    record = patient(*features(3), b27_result(0.0), b27_result(1.0), age=41,
+                     back_pain_days=200)
+    reversed_record = patient(*features(3), b27_result(1.0), b27_result(0.0), age=41,
+                              back_pain_days=200)
+    for each in (record, reversed_record):
+        assert any("Rheumatology" in t for t in suggested_orders(card(run(each), TOPIC)))
+
+
 def test_hla_b27_negative_text_without_value_is_negative() -> None:
     # e.g. a coded Condition "HLA-B27 negative": no value, read from its text
     b27 = fact("hla_b27", 60, display="HLA-B27 negative")
