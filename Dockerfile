@@ -47,20 +47,21 @@ COPY --from=build /opt/venv /opt/venv
 WORKDIR /app
 COPY gunicorn.conf.py /app/gunicorn.conf.py
 # The embedded SQLite default lives in a writable volume; production sets a PostgreSQL URL.
+# gunicorn.conf.py binds 0.0.0.0:$PORT.
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \
-    BACKPAIN_CDS_DATABASE_URL=sqlite:////var/lib/backpain-cds/backpain-cds.sqlite3
+    BACKPAIN_CDS_DATABASE_URL=sqlite:////var/lib/backpain-cds/backpain-cds.sqlite3 \
+    PORT=8080
 VOLUME ["/var/lib/backpain-cds"]
 USER ${UID}:${UID}
 EXPOSE 8080
 # No curl in a slim image: the standard library asks /healthz.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
-  CMD ["python3", "-c", "import sys, urllib.request; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8080/healthz', timeout=4).status == 200 else 1)"]
+  CMD ["python3", "-c", "import os, sys, urllib.request; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:%s/healthz' % os.environ.get('PORT', '8080'), timeout=4).status == 200 else 1)"]
 # `backpain-cds serve` validates BACKPAIN_CDS_* (exit status 2 naming a bad variable), then
 # runs gunicorn in this process (PID 1, so SIGTERM reaches it) with /app/gunicorn.conf.py:
 # workers, preload + warm-up, timeouts, JSON logs. Other subcommands run the same way, e.g.
 # `db upgrade`. Any gunicorn setting can be changed through GUNICORN_CMD_ARGS.
-ENV GUNICORN_CMD_ARGS="--bind=0.0.0.0:8080"
 ENTRYPOINT ["backpain-cds"]
 CMD ["serve"]

@@ -54,7 +54,8 @@ def _default_workers() -> int:
 
 # --- what to serve and where -------------------------------------------------------------
 wsgi_app = "service.app:create_app()"
-bind = ["127.0.0.1:8080"]  # the image sets GUNICORN_CMD_ARGS="--bind=0.0.0.0:8080"
+# Loopback for `make run`; all interfaces on $PORT where it is set (the image sets 8080).
+bind = [f"0.0.0.0:{os.environ['PORT']}"] if os.environ.get("PORT") else ["127.0.0.1:8080"]
 proc_name = "backpain-cds"
 
 # --- workers -----------------------------------------------------------------------------

@@ -166,6 +166,16 @@ for _ in $(seq 1 120); do
 done
 step "server answers on $BASE_URL"
 
+# The image's own HEALTHCHECK command, run inside the container against this server.
+mapfile -t HEALTHCHECK < <("$PYTHON" -c '
+import json, sys
+test = json.load(open(sys.argv[1]))["Docker"]["config"]["Healthcheck"]["Test"]
+assert test[0] == "CMD", test
+print("\n".join(test[1:]))' "$WORKDIR/image.json")
+"${BUILDAH[@]}" run --isolation chroot --env "PORT=$PORT" "$CONTAINER" -- "${HEALTHCHECK[@]}" \
+  || fail "the image's HEALTHCHECK command fails against a healthy server"
+step "HEALTHCHECK command passes"
+
 # The gunicorn master's pid, as gunicorn itself logs it ("Listening at: URL (PID)"); chroot
 # isolation shares the host's PID namespace, so it is a host pid with a /proc entry.
 MASTER=""
