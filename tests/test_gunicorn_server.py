@@ -13,15 +13,20 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from tests.conftest import ROOT
+from tests.log_guard import register_secret
 from tests.ops_support import (
     card_pairs,
     free_port,
@@ -59,8 +64,10 @@ def server_env(tmp: Path, metrics_dir: Path | None = None) -> dict[str, str]:
     return env
 
 
-def start_server(tmp: Path, metrics_dir: Path | None = None) -> Server:
+def start_server(tmp: Path, metrics_dir: Path | None = None,
+                 **settings: str) -> Server:
     env = server_env(tmp, metrics_dir)
+    env.update({f"BACKPAIN_CDS_{name}": value for name, value in settings.items()})
     subprocess.run([CLI, "db", "upgrade"], env=env, cwd=ROOT, check=True,
                    capture_output=True, timeout=120)
     port = free_port()
@@ -185,3 +192,63 @@ def test_sigterm_stops_master_and_workers_cleanly(tmp_path: Path) -> None:
     assert not any(Path(f"/proc/{pid}").exists() for pid in workers)
     assert "Shutting down: Master" in server.log()
     assert not metrics_dir.exists(), "temporary metrics directory left behind"
+
+
+def test_sigterm_lets_a_call_in_flight_finish(tmp_path: Path) -> None:
+    """Graceful shutdown: a hook call waiting on a slow FHIR server still gets its cards."""
+    scenario = pick_scenario()
+    body = shifted_request_body(scenario, datetime.now(UTC))
+    observations = body["prefetch"].pop("observations")  # the service must fetch them
+    upstream = slow_fhir_server(observations, delay=2.0)
+    fhir_base = f"http://127.0.0.1:{upstream.server_port}"
+    body["fhirServer"] = fhir_base
+    body["fhirAuthorization"] = {"access_token": "drain-test-token", "token_type": "Bearer",
+                                 "expires_in": 300, "scope": "patient/*.read",
+                                 "subject": "backpain-cds"}
+    register_secret("drain-test-token")
+    server = start_server(tmp_path, FHIR_SERVER_ALLOWLIST=fhir_base, ALLOW_HTTP_LOOPBACK="1",
+                          FHIR_TIMEOUT_SECONDS="5", FHIR_DEADLINE_SECONDS="8")
+    try:
+        discovery = json.loads(http(server.base, "/cds-services")[2])
+        path = f"/cds-services/{service_for_hook(discovery, scenario.hook)}"
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            in_flight = pool.submit(http, server.base, path, body)
+            deadline = time.monotonic() + 10
+            while not upstream.requests and time.monotonic() < deadline:
+                time.sleep(0.05)  # the call has reached the FHIR server: it is in flight
+            assert upstream.requests, "the hook call never reached the FHIR server"
+            server.process.send_signal(signal.SIGTERM)
+            status, _, answer = in_flight.result(timeout=30)
+        assert status == 200, answer[:300]
+        assert card_pairs(json.loads(answer)["cards"]) == set(scenario.expected)
+        assert server.process.wait(timeout=30) == 0
+    finally:
+        stop(server)
+        upstream.shutdown()
+
+
+class _SlowFhirServer(ThreadingHTTPServer):
+    requests = 0
+
+
+def slow_fhir_server(bundle: dict[str, Any], delay: float) -> _SlowFhirServer:
+    """A loopback FHIR server that answers every search with ``bundle`` after ``delay`` s."""
+    payload = json.dumps(bundle).encode()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            server.requests += 1
+            time.sleep(delay)
+            self.send_response(200)
+            self.send_header("Content-Type", "application/fhir+json")
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = _SlowFhirServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
