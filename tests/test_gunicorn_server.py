@@ -237,7 +237,7 @@ def slow_fhir_server(bundle: dict[str, Any], delay: float) -> _SlowFhirServer:
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
-            server.requests += 1
+            upstream.requests += 1
             time.sleep(delay)
             self.send_response(200)
             self.send_header("Content-Type", "application/fhir+json")
@@ -248,7 +248,7 @@ def slow_fhir_server(bundle: dict[str, Any], delay: float) -> _SlowFhirServer:
         def log_message(self, *args: Any) -> None:
             pass
 
-    server = _SlowFhirServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server
+    upstream = _SlowFhirServer(("127.0.0.1", 0), Handler)
+    upstream.daemon_threads = True
+    threading.Thread(target=upstream.serve_forever, daemon=True).start()
+    return upstream
