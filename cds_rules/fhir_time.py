@@ -1,8 +1,11 @@
 """FHIR date/time values -> timezone-aware UTC datetimes, tolerating messy data.
 
 FHIR ``date``, ``dateTime`` and ``instant`` may be partial ("2026", "2026-03") or, in
-real feeds, lack the zone the spec requires. Partial dates become their first day; a
-time without a zone is read as UTC. Anything unreadable gives None: never an exception.
+real feeds, lack the zone the spec requires. A partial date is a period, not a day:
+:func:`parse_datetime` gives its first instant and :func:`latest_instant` its last
+("2026-02" -> 1 to 28 February; a date without a time -> that whole day), so that a rule
+can ask whether the period *may* fall in a window. A time without a zone is read as UTC.
+Anything unreadable gives None: never an exception.
 """
 
 from __future__ import annotations
@@ -62,6 +65,28 @@ def parse_datetime(value: object) -> datetime | None:
     return parsed
 
 
+def latest_instant(value: object) -> datetime | None:
+    """The last instant a FHIR date/dateTime may mean: the end of the year, month or day it
+    names ("2026-02" -> 28 February 23:59:59.999999 UTC); a value with a time is itself."""
+    start = parse_datetime(value)
+    if start is None or not isinstance(value, str):
+        return start
+    g = _DATE_TIME.match(value.strip())
+    if g is None or g["H"] is not None:
+        return start
+    try:
+        if g["d"] is not None:
+            end = start + timedelta(days=1)
+        elif g["m"] is not None:
+            end = start.replace(year=start.year + start.month // 12,
+                                month=start.month % 12 + 1)
+        else:
+            end = start.replace(year=start.year + 1)
+    except (ValueError, OverflowError):  # the period ends after year 9999
+        return datetime.max.replace(tzinfo=UTC)
+    return end - timedelta(microseconds=1)
+
+
 def as_utc(moment: datetime) -> datetime:
     """Aware UTC; a naive datetime is taken to be UTC already."""
     if moment.tzinfo is None:
@@ -110,9 +135,26 @@ def add_age(birth: datetime | None, age: object) -> datetime | None:
 def first_time(resource: dict[str, Any], *fields: str) -> datetime | None:
     """The first readable time among ``fields`` of ``resource``: each is a dateTime/instant
     field or a Period field (names ending in "Period" read start, else end)."""
+    return first_time_span(resource, *fields)[0]
+
+
+def first_time_span(resource: dict[str, Any],
+                    *fields: str) -> tuple[datetime | None, datetime | None]:
+    """Like :func:`first_time`, with the last instant the same value may mean (its
+    :func:`latest_instant`): (None, None) when no field is readable."""
     for name in fields:
         raw = resource.get(name)
-        moment = period_start(raw) if name.endswith("Period") else parse_datetime(raw)
+        if name.endswith("Period"):
+            raw = _period_point(raw)
+        moment = parse_datetime(raw)
         if moment is not None:
-            return moment
-    return None
+            return moment, latest_instant(raw) or moment
+    return None, None
+
+
+def _period_point(period: object) -> object:
+    """The raw value :func:`period_start` reads: start when readable, else end."""
+    if not isinstance(period, dict):
+        return None
+    start = period.get("start")
+    return start if parse_datetime(start) is not None else period.get("end")

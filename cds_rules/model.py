@@ -83,8 +83,11 @@ class Fact:
 
     ``concept`` is a value-set name from :data:`CONCEPTS`. ``when`` is the clinically
     relevant time (onset, effective, authored, performed, or recordedDate as a fallback),
-    timezone-aware UTC, or None when the resource gives none. ``value``/``unit`` hold a
-    normalised quantity (temperature in Cel, weight in kg, MRC grade 0-5, pain 0-10).
+    timezone-aware UTC, or None when the resource gives none. ``when_latest`` is the last
+    instant a partial date may mean ("2026-02" -> end of February; None: ``when`` is
+    exact): windows ask whether the possible period overlaps them (see :attr:`latest`).
+    ``value``/``unit`` hold a normalised quantity (temperature in Cel, weight in kg, MRC
+    grade 0-5, pain 0-10).
     """
 
     concept: str
@@ -100,6 +103,12 @@ class Fact:
     laterality: Literal["left", "right", "bilateral"] | None = None
     worsening: bool = False  # coded as worsening / progressive
     detail: str = ""  # free text worth showing (e.g. order status, body site)
+    when_latest: datetime | None = None
+
+    @property
+    def latest(self) -> datetime | None:
+        """The latest time the fact may date from (``when`` when the date is exact)."""
+        return self.when_latest or self.when
 
     def describe(self, now: datetime | None = None) -> str:
         """One line for a card: what, when, from which resource."""
@@ -187,8 +196,9 @@ class PatientRecord:
     ) -> list[Fact]:
         """Facts of any of ``concepts``, newest first.
 
-        ``within``: keep facts whose time is in [now - within, now]; facts with no time
-        are kept only when ``within`` is None. ``current_only``: drop HISTORY facts.
+        ``within``: keep facts whose time may fall in [now - within, now] (a partial date
+        counts when its possible period overlaps that window); facts with no time are kept
+        only when ``within`` is None. ``current_only``: drop HISTORY facts.
         """
         wanted = set(concepts)
         since = self.now - within if within is not None else None
@@ -197,9 +207,15 @@ class PatientRecord:
             for f in self.facts
             if f.concept in wanted
             and (not current_only or f.status is FactStatus.CURRENT)
-            and (since is None or (f.when is not None and since <= f.when <= self.now))
+            and (since is None or self.may_fall_within(f, since))
         ]
         return sorted(found, key=_newest_first)
+
+    def may_fall_within(self, fact: Fact, since: datetime) -> bool:
+        """The fact's possible period [when, latest] overlaps [since, now] (dated only)."""
+        latest = fact.latest
+        return fact.when is not None and latest is not None \
+            and fact.when <= self.now and since <= latest
 
     def ever(self, *concepts: str) -> list[Fact]:
         """Facts of any of ``concepts``, current or history, any time."""

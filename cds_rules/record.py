@@ -14,10 +14,11 @@ What the rules see is decided here, so the safety principles of CLINICAL.md live
 * Messy data (principle 5). Times: onsetDateTime, onsetPeriod, onsetAge (birth date +
   age), onsetRange.low (Age), then recordedDate (onsetString is free text and ignored);
   effectiveDateTime, effectivePeriod (start, else end), effectiveInstant, then issued.
-  Partial dates are their first day; zone-less times are UTC. Quantities are normalised by
-  :mod:`cds_rules.units` (°F -> Cel, lb/g -> kg); an unknown unit drops that value and is
-  counted in ``quality.unrecognised_units``. Invalid resources are skipped and counted;
-  nothing here raises.
+  A partial date is its first day, and the fact of a Condition or Observation also keeps
+  the last instant it may mean (``Fact.when_latest``); zone-less times are UTC.
+  Quantities are normalised by :mod:`cds_rules.units` (°F -> Cel, lb/g -> kg); an
+  unknown unit drops that value and is counted in ``quality.unrecognised_units``. Invalid
+  resources are skipped and counted; nothing here raises.
 * Laterality: bodySite codings left 7771000 / right 24028007 / right-and-left 51440002,
   bodySite words ("left", "right", "both", "bilateral"), and ICD-10-CM laterality codes
   (M54.31/M54.41 right ...). Each fact keeps its own side; the rules derive "left +
@@ -50,7 +51,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -61,6 +62,7 @@ from cds_rules.fhir_time import (
     as_utc,
     duration_of,
     first_time,
+    first_time_span,
     parse_datetime,
     period_end,
     period_start,
@@ -433,12 +435,13 @@ def _read_condition(builder: _Builder, resource: dict[str, Any]) -> bool:
     status = FactStatus.HISTORY if clinical in CONDITION_HISTORY else FactStatus.CURRENT
     if clinical is None and _abated(checked, builder.record.now):
         status = FactStatus.HISTORY
-    when = _condition_time(checked, builder.record.birth_date)
+    when, latest = _condition_time(checked, builder.record.birth_date)
     side, detail = _laterality(checked)
     worse = _worsening(checked)
     for hit in hits:
-        builder.record.facts.append(_fact(hit, checked, when, status, side, detail,
-                                          concept_cc=checked.get("code"), worsening=worse))
+        fact = _fact(hit, checked, when, status, side, detail,
+                     concept_cc=checked.get("code"), worsening=worse)
+        builder.record.facts.append(_with_latest(fact, latest))
     return True
 
 
@@ -451,13 +454,24 @@ def _abated(condition: dict[str, Any], now: datetime) -> bool:
     return end is not None and end <= now
 
 
-def _condition_time(condition: dict[str, Any], birth: datetime | None) -> datetime | None:
-    when = first_time(condition, "onsetDateTime", "onsetPeriod")
+def _condition_time(condition: dict[str, Any],
+                    birth: datetime | None) -> tuple[datetime | None, datetime | None]:
+    """(first, last) instant the onset may mean: a partial date keeps its precision."""
+    when, latest = first_time_span(condition, "onsetDateTime", "onsetPeriod")
     if when is None:
         when = add_age(birth, condition.get("onsetAge"))
     if when is None and isinstance(condition.get("onsetRange"), dict):
         when = add_age(birth, condition["onsetRange"].get("low"))
-    return when or parse_datetime(condition.get("recordedDate"))
+    if when is None:
+        when, latest = first_time_span(condition, "recordedDate")
+    return when, latest or when
+
+
+def _with_latest(fact: Fact, latest: datetime | None) -> Fact:
+    """The fact with the end of its partial date (unchanged when the date is exact)."""
+    if latest is None or latest == fact.when:
+        return fact
+    return replace(fact, when_latest=latest)
 
 
 # --------------------------------------------------------------------------- Observation
@@ -482,8 +496,8 @@ def _read_observation(builder: _Builder, resource: dict[str, Any]) -> bool:
         components = [c for c in _as_list(checked.get("component")) if isinstance(c, dict)]
         component_hits = [(c, _hits(c.get("code"))) for c in components]
         component_hits = [(c, h) for c, h in component_hits if h]
-    when = first_time(checked, "effectiveDateTime", "effectivePeriod", "effectiveInstant",
-                      "issued")
+    when, latest = first_time_span(checked, "effectiveDateTime", "effectivePeriod",
+                                   "effectiveInstant", "issued")
     side, detail = _laterality(checked)
     worse = _worsening(checked)
     before = len(builder.record.facts)
@@ -500,7 +514,9 @@ def _read_observation(builder: _Builder, resource: dict[str, Any]) -> bool:
     for component, hits in component_hits:
         for hit in hits:
             _observed(builder, hit, checked, component, when, side, detail, worse)
-    return len(builder.record.facts) > before
+    facts = builder.record.facts
+    facts[before:] = [_with_latest(fact, latest) for fact in facts[before:]]
+    return len(facts) > before
 
 
 def _observed(builder: _Builder, hit: _Hit, observation: dict[str, Any],

@@ -76,7 +76,7 @@ def _check(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding | Non
 
 CES_01 = Rule(
     id="CES-01",
-    version="1.0.0",
+    version="1.1.0",
     topic=Topic.CAUDA_EQUINA,
     title="Suspected cauda equina syndrome",
     indicators=("critical",),

@@ -74,6 +74,14 @@ def earliest(facts: Iterable[Fact]) -> datetime | None:
     return min(dated) if dated else None
 
 
+def latest_onset(facts: Iterable[Fact]) -> datetime | None:
+    """The onset that is certain: the earliest of the facts' *latest* possible times. For
+    "lasted at least N days" judgements that must not rest on a partial date's first day
+    ("2026-10" may be 31 October)."""
+    dated = [f.latest for f in facts if f.latest is not None]
+    return min(dated) if dated else None
+
+
 def back_pain_onset(record: PatientRecord) -> datetime | None:
     """Earliest time of the current context facts; None when no such fact is dated."""
     return earliest(context_facts(record))
@@ -111,12 +119,15 @@ def has_context(record: PatientRecord, hook: str, selections: Sequence[str] = ()
 
 
 def is_new(fact: Fact, record: PatientRecord, window: timedelta) -> bool:
-    """New within ``window``, coded as worsening, or undated (cannot be excluded as new)."""
+    """New within ``window``, coded as worsening, or undated (cannot be excluded as new).
+
+    A partial date counts as new when any instant it may mean falls in the window: a sign
+    dated "2026-11" seen on 22 November may be a few days old."""
     if fact.status is not FactStatus.CURRENT:
         return False
     if fact.worsening or fact.when is None:
         return True
-    return record.now - window <= fact.when <= record.now
+    return record.may_fall_within(fact, record.now - window)
 
 
 def new_or_worsening(

@@ -84,7 +84,7 @@ def _check(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding | Non
 
 CORD_01 = Rule(
     id="CORD-01",
-    version="1.0.0",
+    version="1.0.1",
     topic=Topic.SPINAL_CORD_COMPRESSION,
     title="Suspected spinal cord compression (including metastatic)",
     indicators=("critical",),

@@ -19,7 +19,7 @@ from cds_rules.rules.context import (
     days,
     drafts,
     duration_days,
-    earliest,
+    latest_onset,
 )
 
 # Concepts whose facts are red flags: one dated after a study makes a new study no repeat.
@@ -102,7 +102,7 @@ def _indicated(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding |
                                 recommended=True),),
             )
     radicular = record.having("radiculopathy", "spinal_stenosis")
-    onset = earliest(radicular)
+    onset = latest_onset(radicular)  # "6 weeks" must hold even at a partial date's end
     span = duration_days(record, onset)
     care = record.ever("conservative_care_given")
     if not radicular or span is None or span < settings.acute_back_pain_days or not care:
@@ -166,7 +166,7 @@ IMG_NOT_INDICATED = Rule(
 
 IMG_INDICATED = Rule(
     id="IMG-02",
-    version="1.0.0",
+    version="1.1.0",
     topic=Topic.IMAGING_INDICATED,
     title="MRI for persistent radiculopathy / stenosis or after spine surgery",
     indicators=("info",),

@@ -90,7 +90,7 @@ def _check(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding | Non
 
 MAL_01 = Rule(
     id="MAL-01",
-    version="1.0.0",
+    version="1.0.1",
     topic=Topic.MALIGNANCY,
     title="Possible spinal malignancy",
     indicators=("warning",),

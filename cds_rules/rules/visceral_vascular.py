@@ -97,7 +97,7 @@ def _renal(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding | Non
 
 VV_01 = Rule(
     id="VV-01",
-    version="1.0.0",
+    version="1.0.1",
     topic=Topic.VISCERAL_OR_VASCULAR,
     title="Vascular or cardiac cause of back pain",
     indicators=("critical",),
@@ -111,7 +111,7 @@ VV_01 = Rule(
 
 VV_02 = Rule(
     id="VV-02",
-    version="1.0.0",
+    version="1.0.1",
     topic=Topic.VISCERAL_OR_VASCULAR,
     title="Renal cause of back pain",
     indicators=("critical", "warning"),
