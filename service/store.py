@@ -18,10 +18,12 @@ fail (the JWT replay check).
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import hmac
 import logging
 import os
+import queue
 import threading
 import time
 import weakref
@@ -31,7 +33,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, delete, func, select, text, update
+from sqlalchemy import Engine, delete, func, insert, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
@@ -61,6 +63,11 @@ DEVELOPMENT_HASH_KEY = b"backpain-cds-development-key-not-for-production"
 JTI_PURGE_INTERVAL_S = 60.0
 HOOK_PATH = frozenset({"suppress_snoozed", "record_call", "claim_jti", "ping"})
 HOOK_PATH_TIMEOUT_MS = 2000
+# Feedback naming a card not (yet) in the database: how long to wait for the background
+# writers (CallWriter) of other workers before answering "unknown card", and how often to
+# look again. A writer writes within milliseconds of the answer it records.
+UNKNOWN_CARD_GRACE_S = 0.5
+UNKNOWN_CARD_RETRY_S = 0.05
 _dev_key_warned = threading.Event()
 
 
@@ -129,6 +136,14 @@ class FeedbackItem:
     reason_system: str | None = None
     reason_code: str | None = None
     user_comment: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CallRecord:
+    """The rows one answered hook call adds: its issued cards and its audit entry."""
+
+    issued: list[dict[str, Any]]
+    audit: dict[str, Any]
 
 
 class UnknownCards(LookupError):
@@ -203,6 +218,8 @@ class Store:
         self.clock = clock
         self._read, self._write = make_sessionmakers(engine)
         self._next_jti_purge = 0.0
+        # Set when hook calls are recorded by a background CallWriter: writes what it holds.
+        self.flush_pending: Callable[[], object] | None = None
         # In-memory SQLite: one connection for the process, so one unit of work at a time;
         # its schema is created here (an in-memory database always starts empty).
         self._serial: AbstractContextManager[Any] = nullcontext()
@@ -295,6 +312,12 @@ class Store:
 
         ``snoozed_cards``: the cards :meth:`snoozed_cards` hid from this call.
         """
+        self.write_calls([self.prepare_call(call, sent_cards, snoozed_cards)])
+
+    def prepare_call(self, call: HookCall, sent_cards: Sequence[dict[str, Any]],
+                     snoozed_cards: Sequence[dict[str, Any]] = ()) -> CallRecord:
+        """The rows :meth:`record_call` writes for one call (hashed: no raw identifiers),
+        built without touching the database."""
         patient = self.hasher.patient(call.patient_id)
         findings = _findings_by_topic(call.evaluation.findings)
         sent = [_card_summary(card, findings) for card in sent_cards]
@@ -319,21 +342,30 @@ class Store:
             for entry, card in zip(sent, sent_cards, strict=True)
             if entry["card"]
         ]
+        audit = {
+            "received_at": utc(call.received_at),
+            "service_id": call.service_id,
+            "hook": call.hook,
+            "hook_instance": call.hook_instance,
+            "client_iss": call.client_iss,
+            "patient_hash": patient,
+            "cards": sent,
+            "suppressed": suppressed,
+            "quality": quality,
+            "latency_ms": round(call.latency_ms, 3),
+        }
+        return CallRecord(issued=issued, audit=audit)
+
+    def write_calls(self, records: Sequence[CallRecord]) -> None:
+        """Write the rows of any number of calls in one transaction (two executemany
+        INSERTs). Raises StoreUnavailable."""
+        if not records:
+            return
+        issued = [row for record in records for row in record.issued]
         with self._session("record_call", write=True) as session:
             if issued:
                 session.execute(_insert_ignore(session, IssuedCard), issued)
-            session.add(AuditEvent(
-                received_at=utc(call.received_at),
-                service_id=call.service_id,
-                hook=call.hook,
-                hook_instance=call.hook_instance,
-                client_iss=call.client_iss,
-                patient_hash=patient,
-                cards=sent,
-                suppressed=suppressed,
-                quality=quality,
-                latency_ms=round(call.latency_ms, 3),
-            ))
+            session.execute(insert(AuditEvent), [record.audit for record in records])
 
     def snoozed_cards(self, call: HookCall) -> list[dict[str, Any]]:
         """The cards of ``call.evaluation.cards`` that an active snooze hides.
@@ -379,7 +411,23 @@ class Store:
         that patient. Raises :class:`UnknownCards` (nothing stored) if a card was never
         issued by ``service_id``, :class:`InvalidFeedback` if an accepted suggestion is not
         one of the card's, :class:`StoreUnavailable` if the database is down.
+
+        With background writers (:class:`CallWriter`) a card answered a moment ago may
+        still be on its way to the database, in this process's queue or another worker's:
+        before refusing a card as unknown, this process's queue is written and the other
+        workers get up to UNKNOWN_CARD_GRACE_S to write theirs.
         """
+        deadline = time.monotonic() + UNKNOWN_CARD_GRACE_S
+        while True:
+            try:
+                return self._add_feedback(service_id, items)
+            except UnknownCards:
+                if self.flush_pending is None or time.monotonic() >= deadline:
+                    raise
+                self.flush_pending()
+                time.sleep(UNKNOWN_CARD_RETRY_S)
+
+    def _add_feedback(self, service_id: str, items: Sequence[FeedbackItem]) -> FeedbackResult:
         now = self.clock()
         result = FeedbackResult()
         with self._session("feedback", write=True) as session:
@@ -559,11 +607,101 @@ def init_app(app: Any) -> None:
 
     Raises :class:`ConfigError` when PATIENT_HASH_KEY is missing outside local development.
     Does not connect: a replica starts even while the database is down (``/ready`` says so).
+    The app's memory records hook calls through a background :class:`CallWriter`.
     """
     extensions = app.extensions["backpain"]
     store = Store.from_settings(extensions["settings"], clock=extensions["clock"])
+    writer = CallWriter(store)
+    store.flush_pending = writer.flush
     extensions["store"] = store
-    extensions["memory"] = SnoozeMemory(store)
+    extensions["memory"] = SnoozeMemory(store, writer)
+
+
+class CallWriter:
+    """Writes the hook path's records (issued cards, audit) from a background thread.
+
+    Why: on the hook path the write was a transaction per call that, on SQLite, waits for
+    the one writer lock shared by every gunicorn worker; under load those waits were the
+    tail of the hook latency. Here the request thread only queues the prepared rows
+    (:meth:`Store.prepare_call`), and one thread per process writes whatever has queued up
+    in one transaction. Nothing is lost by the move: :meth:`flush` returns once everything
+    queued before it is written, feedback flushes before calling a card unknown
+    (:meth:`Store.add_feedback`), and the queue is flushed when the process exits. As
+    before, a record that the database refuses (down, locked) is counted in
+    ``DB_ERRORS{operation="record_call"}`` and the answer is not affected; so is a record
+    that finds the queue full (MAX_PENDING calls waiting: the database is down or slow).
+    """
+
+    MAX_PENDING = 10_000
+    MAX_BATCH = 500
+    EXIT_FLUSH_S = 10.0
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._start_lock = threading.Lock()
+        self._pid: int | None = None  # the process whose thread runs (gunicorn forks)
+        self._queue: queue.Queue[CallRecord] = queue.Queue(self.MAX_PENDING)
+        self._progress = threading.Condition()
+        self._queued = 0
+        self._done = 0
+
+    def submit(self, record: CallRecord) -> None:
+        """Queue one call's rows; never blocks, never raises."""
+        self._ensure_running()
+        with self._progress:
+            try:
+                self._queue.put_nowait(record)
+            except queue.Full:
+                DB_ERRORS.labels(operation="record_call").inc()
+                log.error("record_call: %d calls already wait for the database; this call's "
+                          "audit is not written", self.MAX_PENDING)
+                return
+            self._queued += 1
+
+    def flush(self, timeout: float | None = None) -> bool:
+        """Wait until every record queued before this call is written (or refused by the
+        database); False if ``timeout`` seconds passed first."""
+        if self._pid != os.getpid():
+            return True  # nothing was queued in this process
+        with self._progress:
+            target = self._queued
+            return self._progress.wait_for(lambda: self._done >= target, timeout)
+
+    def _ensure_running(self) -> None:
+        if self._pid == os.getpid():
+            return
+        with self._start_lock:
+            if self._pid == os.getpid():
+                return
+            # First use in this process (a forked worker inherits no thread): start afresh.
+            self._queue = queue.Queue(self.MAX_PENDING)
+            self._progress = threading.Condition()
+            self._queued = self._done = 0
+            threading.Thread(target=self._run, name="backpain-call-writer", daemon=True).start()
+            atexit.register(self.flush, self.EXIT_FLUSH_S)
+            self._pid = os.getpid()
+
+    def _run(self) -> None:
+        while True:
+            batch = [self._queue.get()]
+            while len(batch) < self.MAX_BATCH:
+                try:
+                    batch.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            self._write(batch)
+            with self._progress:
+                self._done += len(batch)
+                self._progress.notify_all()
+
+    def _write(self, batch: list[CallRecord]) -> None:
+        try:
+            self.store.write_calls(batch)
+        except StoreUnavailable:
+            pass  # counted in DB_ERRORS and logged by the store
+        except Exception as exc:  # a bug must not stop the writer
+            DB_ERRORS.labels(operation="record_call").inc()
+            log.error("record_call failed for %d calls (%s)", len(batch), type(exc).__name__)
 
 
 class SnoozeMemory:
@@ -571,12 +709,19 @@ class SnoozeMemory:
 
     The cards hidden by :meth:`suppress_snoozed` are remembered per thread until
     :meth:`record_call` of the same call, so that the audit tells cards hidden by a snooze
-    from cards the shell dropped for other reasons.
+    from cards the shell dropped for other reasons. With a ``writer`` the records are
+    written in the background (:class:`CallWriter`); without one, before returning.
     """
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, writer: CallWriter | None = None) -> None:
         self.store = store
+        self.writer = writer
         self._hidden = threading.local()
+
+    def flush(self) -> None:
+        """Return once every call recorded so far is in the database (tests, shutdown)."""
+        if self.writer is not None:
+            self.writer.flush()
 
     def suppress_snoozed(self, call: HookCall) -> list[dict[str, Any]]:
         cards = call.evaluation.cards
@@ -596,7 +741,12 @@ class SnoozeMemory:
         call_id, hidden = getattr(self._hidden, "call", (None, []))
         self._hidden.call = (None, [])
         try:
-            self.store.record_call(call, sent_cards, hidden if call_id == id(call) else [])
+            record = self.store.prepare_call(call, sent_cards,
+                                             hidden if call_id == id(call) else [])
+            if self.writer is not None:
+                self.writer.submit(record)
+            else:
+                self.store.write_calls([record])
         except StoreUnavailable:
             pass  # counted in DB_ERRORS and logged by the store
         except Exception as exc:

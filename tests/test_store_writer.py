@@ -1,0 +1,126 @@
+"""The background writer of the hook path (CallWriter): records move off the response's
+critical path without being lost, on both databases.
+
+Guarantees under test: everything queued is written by ``flush()`` and at process exit;
+feedback for a card whose record is still queued is accepted; a database that refuses the
+write is counted, and the hook call is answered anyway.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+import sys
+import textwrap
+import threading
+from pathlib import Path
+from typing import Any
+
+from prometheus_client import REGISTRY
+from sqlalchemy import func, select
+
+from cds_rules.model import Topic
+from service.db import AuditEvent, IssuedCard
+from service.migrations import upgrade
+from service.store import CallWriter, FeedbackItem, SnoozeMemory, Store
+from tests.store_support import *  # noqa: F403  (fixtures)
+from tests.store_support import (
+    HASH_KEY,
+    RETENTION,
+    SADDLE,
+    T0,
+    answer,
+    finding,
+    hook_call,
+    settings_for,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def rows(store: Store, model: type[Any]) -> int:
+    with store.engine.connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(model)).scalar_one())
+
+
+def background_memory(store: Store) -> SnoozeMemory:
+    """The memory as the app builds it (service.store.init_app)."""
+    writer = CallWriter(store)
+    store.flush_pending = writer.flush
+    return SnoozeMemory(store, writer)
+
+
+def db_errors(operation: str) -> float:
+    value = REGISTRY.get_sample_value("backpain_cds_db_errors_total", {"operation": operation})
+    return value or 0.0
+
+
+def test_flush_writes_every_queued_call_in_order(store: Store) -> None:
+    memory = background_memory(store)
+    calls = [hook_call(finding(Topic.CAUDA_EQUINA, RETENTION), at=T0) for _ in range(50)]
+    for call in calls:
+        answer(memory, call)
+    memory.flush()
+    assert rows(store, AuditEvent) == 50
+    assert rows(store, IssuedCard) == 50
+    with store.engine.connect() as conn:
+        written = list(conn.execute(select(AuditEvent.hook_instance).order_by(AuditEvent.id)))
+    assert [r[0] for r in written] == [c.hook_instance for c in calls]
+
+
+def test_feedback_for_a_card_still_queued_is_accepted(tmp_path: Path) -> None:
+    """Another connection holds SQLite's write lock, so the record is still queued when
+    the feedback arrives; whichever of the two gets the lock first, the feedback is
+    stored (if first, it finds the card unknown, flushes the writer and looks again)."""
+    path = tmp_path / "memory.sqlite3"
+    store = Store.from_settings(settings_for(f"sqlite:///{path}"))
+    upgrade(store.engine)
+    memory = background_memory(store)
+    blocker = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    blocker.execute("BEGIN IMMEDIATE")  # holds SQLite's one write lock
+    call = hook_call(finding(Topic.CAUDA_EQUINA, SADDLE), at=T0)
+    card = answer(memory, call)[0]
+    threading.Timer(0.3, blocker.rollback).start()
+    result = store.add_feedback(call.service_id, [FeedbackItem(
+        card=card["uuid"], outcome="accepted", outcome_timestamp=T0,
+        accepted_suggestions=(card["suggestions"][0]["uuid"],))])
+    assert result.stored == 1
+    store.dispose()
+
+
+def test_a_database_that_refuses_the_write_is_counted_and_the_call_answered(
+        store: Store) -> None:
+    memory = background_memory(store)
+    with store.engine.begin() as conn:
+        conn.exec_driver_sql("ALTER TABLE audit_event RENAME TO audit_gone")
+    before = db_errors("record_call")
+    call = hook_call(finding(Topic.CAUDA_EQUINA, RETENTION), at=T0)
+    assert answer(memory, call) == call.evaluation.cards
+    memory.flush()
+    assert db_errors("record_call") == before + 1
+    with store.engine.begin() as conn:
+        conn.exec_driver_sql("ALTER TABLE audit_gone RENAME TO audit_event")
+    answer(memory, hook_call(finding(Topic.CAUDA_EQUINA, SADDLE), at=T0))
+    memory.flush()
+    assert rows(store, AuditEvent) == 1  # the writer survived the failure
+
+
+def test_calls_queued_when_the_process_exits_are_written(database_url: str) -> None:
+    """A worker that exits right after answering (no explicit flush) loses nothing."""
+    store = Store.from_settings(settings_for(database_url))
+    upgrade(store.engine)
+    script = textwrap.dedent(f"""
+        from service.store import Store
+        from tests.store_support import settings_for, answer, finding, hook_call, T0, RETENTION
+        from tests.test_store_writer import background_memory
+        from cds_rules.model import Topic
+        store = Store.from_settings(settings_for({database_url!r}))
+        memory = background_memory(store)
+        for _ in range(200):
+            answer(memory, hook_call(finding(Topic.CAUDA_EQUINA, RETENTION), at=T0))
+    """)
+    subprocess.run([sys.executable, "-c", script], cwd=ROOT, check=True, timeout=120,
+                   env={**os.environ, "BACKPAIN_CDS_PATIENT_HASH_KEY": HASH_KEY})
+    assert rows(store, AuditEvent) == 200
+    store.dispose()
