@@ -15,6 +15,7 @@ from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import Blueprint, Flask, Response
 
+from service.feedback import CodingSchema, FeedbackRequestSchema, OverrideReasonSchema
 from service.jsonbody import JSON_MEDIA_TYPES, json_response
 from service.schemas import CdsResponseSchema, DiscoverySchema
 from service.services import SERVICES
@@ -49,6 +50,17 @@ _ERRORS = {
     "412": "Required prefetch data missing and not obtainable from fhirServer.",
     "413": "Body larger than BACKPAIN_CDS_MAX_BODY_BYTES.",
     "415": "Body not declared as JSON (application/json or application/fhir+json, UTF-8).",
+}
+
+
+_FEEDBACK_ERRORS = {
+    "400": "Malformed feedback, or an entry inconsistent with the spec or with the card.",
+    "401": _ERRORS["401"],
+    "404": "Unknown service, or a card this service never issued to this client: "
+           "nothing stored.",
+    "413": _ERRORS["413"],
+    "415": _ERRORS["415"],
+    "503": "The database is unavailable; nothing stored. Retry after Retry-After seconds.",
 }
 
 
@@ -103,7 +115,34 @@ def openapi_document() -> dict[str, Any]:
                 **{status: _error(text) for status, text in _ERRORS.items()},
             },
         }})
+    _feedback_path(spec)
     return spec.to_dict()
+
+
+def _feedback_path(spec: APISpec) -> None:
+    """``POST /cds-services/{id}/feedback``: one templated path (the operation is the same
+    for every service); ``id`` lists our services, any other id answers 404."""
+    # named apart from the card schemas' Coding / OverrideReason (which send, not receive)
+    spec.components.schema("FeedbackCoding", schema=CodingSchema)
+    spec.components.schema("FeedbackOverrideReason", schema=OverrideReasonSchema)
+    spec.components.schema("FeedbackRequest", schema=FeedbackRequestSchema)
+    spec.path("/cds-services/{id}/feedback", operations={"post": {
+        "summary": "Feedback: what the clinician did with the cards",
+        "operationId": "feedback",
+        "security": [{"cdsHooksJwt": []}],
+        "parameters": [{"name": "id", "in": "path", "required": True,
+                        "description": "The CDS service that issued the cards.",
+                        "schema": {"type": "string", "enum": sorted(SERVICES)}}],
+        "requestBody": {"required": True, "content": {
+            media: {"schema": "FeedbackRequest"} for media in sorted(JSON_MEDIA_TYPES)
+        }},
+        "responses": {
+            "200": {"description": "Every entry stored (or already stored)",
+                    "content": {"application/json": {"schema": {
+                        "type": "object", "maxProperties": 0}}}},
+            **{status: _error(text) for status, text in _FEEDBACK_ERRORS.items()},
+        },
+    }})
 
 
 @bp.get("/openapi.json")

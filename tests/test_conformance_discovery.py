@@ -129,3 +129,20 @@ def test_openapi_document_describes_every_service() -> None:
         prefetch = schemas[request["properties"]["prefetch"]["$ref"].rsplit("/", 1)[-1]]
         assert {"patient", "conditions"} <= set(prefetch["properties"])
     assert "CdsResponse" in schemas and "OperationOutcome" in schemas
+
+
+def test_openapi_document_describes_feedback() -> None:
+    document = make_test_app().test_client().get("/openapi.json").get_json()
+    operation = document["paths"]["/cds-services/{id}/feedback"]["post"]
+    assert {"200", "400", "404", "503"} <= set(operation["responses"])
+    for status in ("400", "404", "503"):
+        body = operation["responses"][status]["content"]["application/json"]["schema"]
+        assert body == {"$ref": "#/components/schemas/OperationOutcome"}
+    [service_id] = [p for p in operation["parameters"] if p["name"] == "id"]
+    assert set(service_id["schema"]["enum"]) == set(SERVICE_OF_HOOK.values())
+    ref = operation["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+    request = document["components"]["schemas"][ref.rsplit("/", 1)[-1]]
+    assert request["required"] == ["feedback"]
+    entry = request["properties"]["feedback"]["items"]
+    entry = document["components"]["schemas"][entry["$ref"].rsplit("/", 1)[-1]]
+    assert {"card", "outcome", "outcomeTimestamp"} <= set(entry["required"])
