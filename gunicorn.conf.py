@@ -9,6 +9,7 @@ message that names it.
 from __future__ import annotations
 
 import contextlib
+import gc
 import importlib
 import os
 import shutil
@@ -181,8 +182,25 @@ def warm_up(log: Any) -> None:
         log.exception("clinical core warm-up failed")
 
 
+def freeze_heap() -> None:
+    """Move every object alive now (modules, value sets, fhir.resources models: ~140,000
+    objects) out of the garbage collector's reach, in the master just before forking.
+
+    A full collection otherwise walks all of them now and then in the middle of a hook
+    call: measured on the 1 MB patient in process, p99 110-145 ms without, 11-35 ms with.
+    It also keeps the collector from touching (and so un-sharing) the pages the workers
+    inherit copy-on-write. Objects made later are collected as usual.
+    """
+    gc.freeze()
+
+
 def on_starting(server: Any) -> None:
     warm_up(server.log)
+    freeze_heap()
+
+
+def pre_fork(server: Any, worker: Any) -> None:
+    freeze_heap()  # also for workers re-spawned later (max_requests)
 
 
 def child_exit(server: Any, worker: Any) -> None:

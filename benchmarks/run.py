@@ -8,6 +8,7 @@ Targets (issue 8) are checked and reported plainly, never asserted.
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import platform
 import sys
@@ -53,7 +54,9 @@ def make_app(workdir: Path, max_body: int) -> Any:
     env = http.server_env(workdir, max_body)
     http.migrate(env)
     settings = load_settings({k: v for k, v in env.items() if k.startswith("BACKPAIN_CDS_")})
-    return create_app(settings, clock=lambda: inputs.NOW)
+    app = create_app(settings, clock=lambda: inputs.NOW)
+    gc.freeze()  # as gunicorn's master does before forking (gunicorn.conf.py, freeze_heap)
+    return app
 
 
 def in_process(app: Any, iterations: int, sweep: tuple[int, ...]) -> dict[str, Any]:
