@@ -76,7 +76,7 @@ def evaluate_record(
     if is_known_minor(record) or not has_context(record, hook, selections):
         return result
     findings = run_rules(record, hook, settings, selections)
-    shown = [f for f in findings if settings.enabled(f.topic)]
+    shown = [f for f in findings if is_shown(f, settings)]
     result.findings = shown
     for group in group_by_topic(shown):
         try:
@@ -85,6 +85,12 @@ def evaluate_record(
             log.exception("card for topic %s could not be built", group[0].topic.value)
             result.cards.append(minimal_card(group, record))
     return result
+
+
+def is_shown(finding: Finding, settings: RuleSettings) -> bool:
+    """A finding of a topic switched off at the site is not shown, unless it is critical:
+    an emergency in the record is always shown (safety principle 1, PATHWAY.md 4)."""
+    return finding.indicator == "critical" or settings.enabled(finding.topic)
 
 
 def is_known_minor(record: PatientRecord) -> bool:
@@ -101,8 +107,8 @@ def run_rules(
     selections: tuple[str, ...] = (),
 ) -> list[Finding]:
     """Every finding, red flags first. Red-flag families run even when switched off at the
-    site (their findings still keep the pathway rules quiet, never shown); a switched-off
-    pathway family neither shows nor silences anything."""
+    site (their findings still keep the pathway rules quiet; only critical ones are shown);
+    a switched-off pathway family neither shows nor silences anything."""
     ctx = RuleContext(hook=hook, settings=settings, selections=selections)
     for phase in ("red-flag", "pathway"):
         for rule in RULES:

@@ -166,7 +166,9 @@ VARIABLES: tuple[Var, ...] = (
     Var("SEVERE_PAIN_SCORE", _positive_int, "7", "A pain score (0-10) at or above this is "
         "severe (known aortic aneurysm with severe back pain)."),
     Var("DISABLED_TOPICS", _topics, "", "Comma-separated card topics switched off at this "
-        "site."),
+        "site. A critical card is shown even when its topic is switched off (an emergency "
+        "in the record is never silenced); a switched-off red-flag family still quiets the "
+        "pathway cards."),
 )
 
 _BY_NAME = {var.name: var for var in VARIABLES}

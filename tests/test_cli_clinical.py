@@ -161,10 +161,17 @@ def test_evaluate_file_without_patient(tmp_path: Path, capsys) -> None:
     assert code == 2 and "no Patient" in err
 
 
-def test_evaluate_uses_site_thresholds(monkeypatch, capsys) -> None:
-    monkeypatch.setenv("BACKPAIN_CDS_DISABLED_TOPICS", "cauda-equina")
-    _, out, _ = cli(capsys, "evaluate", "ces-urinary-retention-icd10", "--json")
-    assert "cauda-equina" not in out
+def test_disabled_topics_never_silence_a_critical_card(monkeypatch, capsys) -> None:
+    """Safety principle 1: a site may switch a family off, but an emergency in the record
+    is still shown; the setting does hide that family's non-critical cards."""
+    monkeypatch.setenv("BACKPAIN_CDS_DISABLED_TOPICS", "cauda-equina,fracture")
+    code, out, _ = cli(capsys, "evaluate", "ces-urinary-retention-icd10", "--json")
+    assert code == 0
+    got = {(c["source"]["topic"]["code"], c["indicator"]) for c in json.loads(out)["cards"]}
+    assert got == {("cauda-equina", "critical")}
+    code, out, _ = cli(capsys, "evaluate", "fracture-osteoporosis-snomed", "--json")
+    assert code == 0
+    assert "fracture" not in {c["source"]["topic"]["code"] for c in json.loads(out)["cards"]}
 
 
 def test_every_threshold_a_card_discloses_is_a_real_setting() -> None:
