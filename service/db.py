@@ -88,6 +88,9 @@ class IssuedCard(Base):
     indicator: Mapped[str] = mapped_column(String(20))
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     patient_hash: Mapped[str] = mapped_column(String(64))
+    # The authenticated client (JWT iss) the card was sent to; NULL when unauthenticated.
+    # Feedback from another client is refused as if the card were unknown.
+    client_iss: Mapped[str | None] = mapped_column(String(500))
     # Sorted keyed digests of the facts the card's finding rested on (see FactDigester).
     fingerprint: Mapped[list[str]] = mapped_column(JSON)
     suggestion_uuids: Mapped[list[str]] = mapped_column(JSON)

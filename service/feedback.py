@@ -8,7 +8,8 @@ Answers (CDS Hooks 2.0.1 defines no response, so these are our choices):
   (``accepted`` without ``acceptedSuggestions``, an ``overrideReason`` with neither
   ``reason`` nor ``userComment``...) or with the card (a suggestion the card never had).
 - **404** OperationOutcome: unknown service, or a card this service never issued (also a
-  card issued by another of our services). The batch is refused whole: nothing stored.
+  card issued by another of our services, or to another authenticated client: one EHR
+  cannot give feedback on another's cards). The batch is refused whole: nothing stored.
 - **503** OperationOutcome with ``Retry-After``: the database is unavailable; retry.
 
 Free-text ``userComment`` is never stored (it may name the patient); see
@@ -19,7 +20,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Flask, Response, current_app, request
+from flask import Blueprint, Flask, Response, current_app, g, request
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
 from service.errors import ServiceError, error_response
@@ -98,7 +99,8 @@ def post_feedback(service_id: str) -> Response:
     items = parse_feedback(body)
     store: Store = extensions["store"]
     try:
-        store.add_feedback(service_id, items)
+        # g.client_iss: the authenticated client (service.trust); None if unauthenticated
+        store.add_feedback(service_id, items, g.get("client_iss"))
     except UnknownCards as exc:
         raise ServiceError(404, f"Card(s) never issued by service {service_id!r}: "
                                 f"{', '.join(exc.cards)}. Nothing was stored.") from None

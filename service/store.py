@@ -336,6 +336,7 @@ class Store:
                 "indicator": entry["indicator"],
                 "issued_at": utc(call.received_at),
                 "patient_hash": patient,
+                "client_iss": call.client_iss,
                 "fingerprint": self.hasher.fingerprint(findings.get(entry["topic"])),
                 "suggestion_uuids": _suggestion_uuids(card),
             }
@@ -403,13 +404,17 @@ class Store:
 
     # --- feedback ---------------------------------------------------------------------
 
-    def add_feedback(self, service_id: str, items: Sequence[FeedbackItem]) -> FeedbackResult:
+    def add_feedback(self, service_id: str, items: Sequence[FeedbackItem],
+                     client_iss: str | None = None) -> FeedbackResult:
         """Store feedback on cards this service issued, all or nothing, committed on return.
 
         Idempotent: an entry already stored (same card, outcome, outcomeTimestamp and
         reason) is ignored. An override with a snooze reason snoozes the card's topic for
         that patient. Raises :class:`UnknownCards` (nothing stored) if a card was never
-        issued by ``service_id``, :class:`InvalidFeedback` if an accepted suggestion is not
+        issued by ``service_id`` or, when ``client_iss`` (the authenticated client giving
+        feedback) is set, never issued to that client: one EHR cannot act on another's
+        cards, even knowing their uuids (``None``, unauthenticated: any card of the
+        service). :class:`InvalidFeedback` if an accepted suggestion is not
         one of the card's, :class:`StoreUnavailable` if the database is down.
 
         With background writers (:class:`CallWriter`) a card answered a moment ago may
@@ -420,23 +425,25 @@ class Store:
         deadline = time.monotonic() + UNKNOWN_CARD_GRACE_S
         while True:
             try:
-                return self._add_feedback(service_id, items)
+                return self._add_feedback(service_id, items, client_iss)
             except UnknownCards:
                 if self.flush_pending is None or time.monotonic() >= deadline:
                     raise
                 self.flush_pending()
                 time.sleep(UNKNOWN_CARD_RETRY_S)
 
-    def _add_feedback(self, service_id: str, items: Sequence[FeedbackItem]) -> FeedbackResult:
+    def _add_feedback(self, service_id: str, items: Sequence[FeedbackItem],
+                      client_iss: str | None) -> FeedbackResult:
         now = self.clock()
         result = FeedbackResult()
+        issued_here = [IssuedCard.card_uuid.in_({item.card for item in items}),
+                       IssuedCard.service_id == service_id]
+        if client_iss is not None:
+            issued_here.append(IssuedCard.client_iss == client_iss)
         with self._session("feedback", write=True) as session:
             cards = {
                 card.card_uuid: card
-                for card in session.scalars(select(IssuedCard).where(
-                    IssuedCard.card_uuid.in_({item.card for item in items}),
-                    IssuedCard.service_id == service_id,
-                ))
+                for card in session.scalars(select(IssuedCard).where(*issued_here))
             }
             unknown = sorted({item.card for item in items} - cards.keys())
             if unknown:

@@ -12,7 +12,9 @@ import base64
 import json
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -195,8 +197,10 @@ class TrustedApp:
 
 
 def make_trusted_app(tmp_dir: Path, clients: list[dict[str, Any]], database_url: str,
+                     *, clock: Callable[[], datetime] | None = None,
                      **settings: Any) -> TrustedApp:
-    """A real app trusting ``clients``, on a migrated database."""
+    """A real app trusting ``clients``, on a migrated database; ``clock``: the clinical
+    clock (token times are always checked against the wall clock)."""
     clients_file = tmp_dir / f"trusted-clients-{uuid.uuid4().hex[:8]}.json"
     clients_file.write_text(json.dumps(clients), encoding="utf-8")
     values: dict[str, Any] = {
@@ -205,7 +209,7 @@ def make_trusted_app(tmp_dir: Path, clients: list[dict[str, Any]], database_url:
         "allow_http_loopback": True,
     }
     values.update(settings)
-    app = create_app(Settings().replace(**values))
+    app = create_app(Settings().replace(**values), **({"clock": clock} if clock else {}))
     upgrade(app.extensions["backpain"]["store"].engine)
     trusted = TrustedApp(app)
 
