@@ -29,7 +29,7 @@ except ConfigError as _error:
     sys.exit(2)
 
 
-def _usable_cpus() -> int:
+def _usable_cpus(cpu_max: Path = Path("/sys/fs/cgroup/cpu.max")) -> int:
     """CPUs this process may use: its affinity mask, lowered by a cgroup v2 CPU quota.
 
     os.cpu_count() reports the host's CPUs; a pod limited to 1 CPU on a 64-core node
@@ -40,7 +40,7 @@ def _usable_cpus() -> int:
     except AttributeError:  # not Linux
         cpus = os.cpu_count() or 1
     try:
-        quota, period = Path("/sys/fs/cgroup/cpu.max").read_text().split()[:2]
+        quota, period = cpu_max.read_text().split()[:2]
         if quota != "max":
             cpus = min(cpus, max(1, -(-int(quota) // int(period))))  # ceiling
     except (OSError, ValueError):

@@ -142,8 +142,29 @@ def gunicorn_settings(**env: str) -> dict[str, object]:
     return dict(json.loads(result.stdout))
 
 
+def usable_cpus(cpu_max: Path) -> int:
+    code = ("import runpy, sys; from pathlib import Path; "
+            "print(runpy.run_path('gunicorn.conf.py')['_usable_cpus'](Path(sys.argv[1])))")
+    result = subprocess.run([sys.executable, "-c", code, str(cpu_max)], cwd=ROOT, check=True,
+                            capture_output=True, text=True, timeout=60, env=clean_env())
+    return int(result.stdout)
+
+
+def test_usable_cpus_honour_the_cgroup_quota(tmp_path: Path) -> None:
+    """A pod limited to 1.5 CPUs on a big node counts 2 CPUs, not the node's."""
+    affinity = len(os.sched_getaffinity(0))
+    cpu_max = tmp_path / "cpu.max"
+    assert usable_cpus(tmp_path / "absent") == affinity
+    cpu_max.write_text("max 100000\n")
+    assert usable_cpus(cpu_max) == affinity
+    cpu_max.write_text("150000 100000\n")
+    assert usable_cpus(cpu_max) == min(affinity, 2)
+    cpu_max.write_text("20000 100000\n")
+    assert usable_cpus(cpu_max) == 1
+
+
 def test_gunicorn_workers_from_cpus_unless_overridden() -> None:
-    cpus = len(os.sched_getaffinity(0))
+    cpus = usable_cpus(Path("/sys/fs/cgroup/cpu.max"))
     assert gunicorn_settings()["workers"] == min(2 * cpus + 1, 8)
     assert gunicorn_settings(WORKERS="3")["workers"] == 3
     assert gunicorn_settings(WEB_CONCURRENCY="5")["workers"] == 5
