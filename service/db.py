@@ -121,15 +121,19 @@ class Feedback(Base):
 
 
 class Snooze(Base):
-    """A topic hidden for one patient until ``expires_at`` — unless new facts appear."""
+    """A topic hidden for one patient of one client until ``expires_at`` — unless new facts
+    appear. ``client_iss`` (the snoozed card's client, NULL when unauthenticated) scopes it:
+    EHRs sharing a deployment may use the same patient id for different people."""
 
     __tablename__ = "snooze"
-    __table_args__ = (Index("ix_snooze_lookup", "patient_hash", "topic", "expires_at"),)
+    __table_args__ = (Index("ix_snooze_lookup", "patient_hash", "client_iss", "topic",
+                            "expires_at"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     feedback_id: Mapped[int] = mapped_column(ForeignKey("feedback.id"), unique=True)
     card_uuid: Mapped[str] = mapped_column(ForeignKey("issued_card.card_uuid"))
     patient_hash: Mapped[str] = mapped_column(String(64))
+    client_iss: Mapped[str | None] = mapped_column(String(500))
     topic: Mapped[str] = mapped_column(String(100))
     reason_code: Mapped[str] = mapped_column(String(100))
     fingerprint: Mapped[list[str]] = mapped_column(JSON)

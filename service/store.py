@@ -373,7 +373,9 @@ class Store:
 
         A snooze covers a card only if every fact of the card's current finding was seen
         by the snoozed card: a new fact (new sign, new value, new resource) shows it again.
-        A card whose finding is unknown is never hidden. Raises StoreUnavailable.
+        A card whose finding is unknown is never hidden. Snoozes are per client (JWT
+        iss) and patient: another EHR's patient with the same id is not affected.
+        Raises StoreUnavailable.
         """
         cards = call.evaluation.cards
         findings = _findings_by_topic(call.evaluation.findings)
@@ -384,6 +386,7 @@ class Store:
             rows = session.execute(
                 select(Snooze.topic, Snooze.fingerprint).where(
                     Snooze.patient_hash == self.hasher.patient(call.patient_id),
+                    _same_client(Snooze.client_iss, call.client_iss),
                     Snooze.topic.in_(sorted(topics)),
                     Snooze.expires_at > utc(call.received_at),
                 )
@@ -465,6 +468,7 @@ class Store:
                         feedback_id=feedback_id,
                         card_uuid=card.card_uuid,
                         patient_hash=card.patient_hash,
+                        client_iss=card.client_iss,
                         topic=card.topic,
                         reason_code=item.reason_code or "",
                         fingerprint=card.fingerprint,
@@ -566,6 +570,12 @@ def _forget_connections_after_fork(engine: Engine) -> None:
             forked.dispose(close=False)
 
     os.register_at_fork(after_in_child=forget)
+
+
+def _same_client(column: Any, client_iss: str | None) -> Any:
+    """``column`` is ``client_iss``, NULL matching NULL (unauthenticated calls), in a form
+    both databases can answer from an index."""
+    return column.is_(None) if client_iss is None else column == client_iss
 
 
 def _card_topic(card: dict[str, Any]) -> str | None:

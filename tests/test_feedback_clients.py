@@ -103,3 +103,18 @@ def test_a_batch_naming_one_foreign_card_stores_nothing(
     body = {"feedback": snooze(own)["feedback"] + snooze(foreign)["feedback"]}
     assert give_feedback(deployment, keys, OTHER_ISS, body).status_code == 404
     assert stored_feedback(deployment) == 0
+
+
+def shown_topics(cards: list[dict[str, Any]]) -> set[str]:
+    return {card["source"]["topic"]["code"] for card in cards}
+
+
+def test_a_snooze_hides_the_topic_only_for_the_client_that_snoozed(
+        deployment: TrustedApp, keys: dict[str, Signer]) -> None:
+    """Same patient id from two EHRs: two patients. One's snooze leaves the other alone."""
+    [card] = [c for c in hook_call(deployment, keys, ISS)
+              if c["source"]["topic"]["code"] == "malignancy"]
+    assert give_feedback(deployment, keys, ISS, snooze(card)).status_code == 200
+
+    assert "malignancy" in shown_topics(hook_call(deployment, keys, OTHER_ISS))
+    assert "malignancy" not in shown_topics(hook_call(deployment, keys, ISS))
