@@ -8,7 +8,9 @@ What the rules see is decided here, so the safety principles of CLINICAL.md live
   ICD-10-CM "personal history of" code (Z85) is always HISTORY. Observation ``status``
   entered-in-error or cancelled: ignored. A finding Observation whose value is
   ``valueBoolean: false``, an absent/negative/not-detected SNOMED qualifier (2667000,
-  260385009, 260415000), a negative ``valueString`` ("absent", "negative", "no") or a
+  260385009, 260415000), a negative ``valueString`` ("absent", "negative", "no", or a
+  sentence whose every clause opens or closes with no / not / denies / denied / absent /
+  negative / without / nil / none: "no urinary retention", "retention not present") or a
   NEG/ND interpretation, or that carries a ``dataAbsentReason``: no fact. Present (52101004,
   true, positive, or no value at all): a fact.
 * Messy data (principle 5). Times: onsetDateTime, onsetPeriod, onsetAge (birth date +
@@ -102,6 +104,16 @@ _NEGATIVE_WORDS = {"absent", "negative", "no", "none", "not present", "not detec
 _POSITIVE_WORDS = {"present", "positive", "yes", "detected", "true"}
 # A test result written as a sentence ("HLA-B27 not detected"): any negative statement.
 _NEGATIVE_TEXT = re.compile(r"\b(negative|neg|not detected|not present|absent)\b", re.I)
+# A finding written as free text is negated when every clause opens with a negation cue
+# ("no urinary retention", "patient denies ...", "without ...") or closes with one
+# ("retention: absent", "retention not present"). A cue inside a clause ("retention
+# without overflow") negates something else, so the finding stays (principles 1 and 2).
+_NEGATION_CUES = r"(?:no|not|denies|denied|absent|negative|without|nil|none)"
+_LEADING_NEGATION = re.compile(rf"^(?:(?:the\s+)?(?:patient|pt)\s+)?{_NEGATION_CUES}\b",
+                               re.I)
+_TRAILING_NEGATION = re.compile(rf"\b{_NEGATION_CUES}(?:\s+(?:present|detected|seen|found))?$",
+                                re.I)
+_CLAUSE_BREAK = re.compile(r"[.;\n]+")
 
 CONDITION_CURRENT = {"active", "recurrence", "relapse"}
 CONDITION_HISTORY = {"inactive", "remission", "resolved"}
@@ -612,6 +624,8 @@ def _presence(holder: dict[str, Any]) -> bool | None:
             return False
         if lowered in _POSITIVE_WORDS:
             return True
+        if _negated_text(text):
+            return False
     for concept in _concepts_list(holder.get("interpretation")):
         for coding in _codings(concept):
             code = str(coding.get("code", "")).upper()
@@ -620,6 +634,15 @@ def _presence(holder: dict[str, Any]) -> bool | None:
             if code in _POSITIVE_INTERPRETATION:
                 return True
     return None
+
+
+def _negated_text(text: str) -> bool:
+    """Free text that states the finding absent: every clause negated (see
+    ``_LEADING_NEGATION`` / ``_TRAILING_NEGATION``)."""
+    clauses = [c.strip(" \t:-,!?\"'()") for c in _CLAUSE_BREAK.split(text)]
+    clauses = [c for c in clauses if c]
+    return bool(clauses) and all(
+        _LEADING_NEGATION.search(c) or _TRAILING_NEGATION.search(c) for c in clauses)
 
 
 # --------------------------------------------------------------------------- medications
