@@ -8,6 +8,8 @@ command -v wrk >/dev/null || need_apt+=(wrk)  # benchmark load generator (smoke 
 # The container test (tests/test_container.py): build a Debian base, build and run the image.
 command -v buildah >/dev/null || need_apt+=(buildah)
 command -v mmdebstrap >/dev/null || need_apt+=(mmdebstrap)
+# deploy/nginx.conf, run for real in front of two replicas (tests/test_deploy_proxy.py)
+command -v nginx >/dev/null || need_apt+=(nginx)
 if [ ${#need_apt[@]} -gt 0 ]; then
   apt-get update -qq
   apt-get install -y -qq "${need_apt[@]}"

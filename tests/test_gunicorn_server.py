@@ -64,17 +64,18 @@ def server_env(tmp: Path, metrics_dir: Path | None = None) -> dict[str, str]:
     return env
 
 
-def start_server(tmp: Path, metrics_dir: Path | None = None,
-                 **settings: str) -> Server:
+def start_server(tmp: Path, metrics_dir: Path | None = None, *, workers: int = WORKERS,
+                 name: str = "server", **settings: str) -> Server:
+    """``backpain-cds serve`` on a free loopback port, its database in ``tmp`` migrated."""
     env = server_env(tmp, metrics_dir)
-    env.update({f"BACKPAIN_CDS_{name}": value for name, value in settings.items()})
+    env.update({f"BACKPAIN_CDS_{key}": value for key, value in settings.items()})
     subprocess.run([CLI, "db", "upgrade"], env=env, cwd=ROOT, check=True,
                    capture_output=True, timeout=120)
     port = free_port()
-    log_path = tmp / "server.log"
+    log_path = tmp / f"{name}.log"
     with log_path.open("w") as log_file:
         process = subprocess.Popen(
-            [CLI, "serve", "--bind", f"127.0.0.1:{port}", "--workers", str(WORKERS)],
+            [CLI, "serve", "--bind", f"127.0.0.1:{port}", "--workers", str(workers)],
             env=env, cwd=tmp, stdout=log_file, stderr=subprocess.STDOUT, text=True,
         )
     server = Server(f"http://127.0.0.1:{port}", process, log_path)
