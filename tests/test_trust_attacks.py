@@ -121,8 +121,9 @@ def test_aud_may_be_a_list_holding_the_url(trusted: TrustedApp, rsa_key: Signer)
     expect_accepted(trusted, SERVICE, token)
 
 
-def test_typ_may_be_absent(trusted: TrustedApp, ec_key: Signer) -> None:
-    expect_accepted(trusted, DISCOVERY, ec_key.token(header={"typ": DROP}))
+def test_typ_is_required(trusted: TrustedApp, ec_key: Signer) -> None:
+    """CDS Hooks 2.0.1: the header's typ is required, fixed value JWT."""
+    expect_rejected(trusted, DISCOVERY, ec_key.token(header={"typ": DROP}), "typ-invalid")
 
 
 def test_each_client_is_known_by_its_own_keys(trusted: TrustedApp, other_key: Signer) -> None:
@@ -211,8 +212,9 @@ def test_crit_header_is_refused(trusted: TrustedApp, rsa_key: Signer) -> None:
     expect_rejected(trusted, DISCOVERY, token, "crit-unsupported")
 
 
-def test_typ_other_than_jwt_is_refused(trusted: TrustedApp, rsa_key: Signer) -> None:
-    expect_rejected(trusted, DISCOVERY, rsa_key.token(header={"typ": "at+jwt"}), "typ-invalid")
+@pytest.mark.parametrize("typ", ["at+jwt", "JOSE", "JWS", 1])
+def test_typ_other_than_jwt_is_refused(trusted: TrustedApp, rsa_key: Signer, typ: object) -> None:
+    expect_rejected(trusted, DISCOVERY, rsa_key.token(header={"typ": typ}), "typ-invalid")
 
 
 # --- kid and key --------------------------------------------------------------------------

@@ -6,12 +6,13 @@ never contain the token or claim values.
 
 Checks, in order: size and shape; header ``alg`` asymmetric only (``none`` and HS* are
 refused before any key is touched, so a public key can never serve as an HMAC secret),
-``typ`` JWT when present, no ``crit``, ``kid`` required; ``iss`` a trusted client; ``jku``
-on that client's allowlist; the key found (inline, or fetched from the JWKS URL) and of the
-right type and curve for ``alg``; the signature; ``aud`` the exact external URL called;
-``exp`` and ``iat`` required, ``nbf`` honoured, with leeway; ``tenant`` when the client
-lists tenants; ``jti`` required; and last, only for an otherwise valid token, the ``jti``
-claimed once in the shared replay store.
+``typ`` JWT (required: CDS Hooks 2.0.1 fixes it; the RFC 7515 media-type spellings
+``jwt`` / ``application/jwt`` are the same type), no ``crit``, ``kid`` required; ``iss``
+a trusted client; ``jku`` on that client's allowlist; the key found (inline, or fetched
+from the JWKS URL) and of the right type and curve for ``alg``; the signature; ``aud``
+the exact external URL called; ``exp`` and ``iat`` required, ``nbf`` honoured, with
+leeway; ``tenant`` when the client lists tenants; ``jti`` required; and last, only for an
+otherwise valid token, the ``jti`` claimed once in the shared replay store.
 """
 
 from __future__ import annotations
@@ -104,10 +105,9 @@ class TokenVerifier:
             raise Rejected("malformed-token") from None
         if not signature:
             raise Rejected("malformed-token")
-        typ = header.get("typ")
-        if typ is not None and (not isinstance(typ, str)
-                                or typ.lower() not in {"jwt", "application/jwt"}):
-            raise Rejected("typ-invalid")
+        typ = header.get("typ")  # CDS Hooks 2.0.1: required, fixed "JWT"
+        if not isinstance(typ, str) or typ.lower() not in {"jwt", "application/jwt"}:
+            raise Rejected("typ-invalid")  # absent, or another type (e.g. at+jwt)
         if "crit" in header:
             raise Rejected("crit-unsupported")
         kid = header.get("kid")
