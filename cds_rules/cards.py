@@ -21,6 +21,7 @@ from cds_rules.model import (
     TOPIC_SYSTEM,
     Fact,
     Finding,
+    Indicator,
     Order,
     PatientRecord,
     Recommendation,
@@ -111,6 +112,33 @@ def minimal_card(findings: Sequence[Finding], record: PatientRecord) -> dict[str
         "source": {"label": SOURCE_LABEL,
                    "topic": {"system": TOPIC_SYSTEM, "code": lead.topic.value,
                              "display": TOPIC_DISPLAY[lead.topic]}},
+        "overrideReasons": override_reasons.codings(),
+    }
+
+
+def fallback_card(topic: Topic, indicator: Indicator,
+                  findings: Sequence[Finding] = ()) -> dict[str, Any]:
+    """The last-resort card of a topic, for when the built card breaks the response rules
+    and would be dropped: an emergency must never vanish silently. Fixed wording, no
+    suggestions or links; it names the rules and the resources behind the topic's findings
+    (never their free text, which may be what broke the card)."""
+    mine = [f for f in findings if f.topic is topic]
+    sources = dict.fromkeys(fact.source for f in mine for fact in f.facts)
+    rules = ", ".join(dict.fromkeys(f"{f.rule_id} v{f.rule_version}" for f in mine))
+    lines = ["The full card could not be shown. Review this topic in the record now."]
+    if sources:
+        lines += ["", "**Why**: " + ", ".join(f"`{source}`" for source in sources)]
+    if rules:
+        lines += ["", f"_Rule {rules}._"]
+    return {
+        "uuid": str(uuid.uuid4()),
+        "summary": _clip(f"{TOPIC_DISPLAY[topic]}: review now (the full card could not be "
+                         "shown)"),
+        "indicator": indicator,
+        "detail": "\n".join(lines),
+        "source": {"label": SOURCE_LABEL,
+                   "topic": {"system": TOPIC_SYSTEM, "code": topic.value,
+                             "display": TOPIC_DISPLAY[topic]}},
         "overrideReasons": override_reasons.codings(),
     }
 

@@ -2,7 +2,8 @@
 
 parse (jsonbody) → validate (the service's request schema) → resolve prefetch (use, fetch
 or 412) → :func:`cds_rules.evaluate` → drop snoozed cards (memory) → check every card
-against the response schema → record what was sent (memory) → ``{"cards": [...]}``.
+against the response schema (a broken critical/warning card is replaced by a minimal
+compliant one of its topic) → record what was sent (memory) → ``{"cards": [...]}``.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from marshmallow import Schema, ValidationError
 
 from cds_rules import HookRequest, evaluate
 from cds_rules.bundles import resources_from
-from cds_rules.model import DataQuality
+from cds_rules.cards import fallback_card
+from cds_rules.model import DataQuality, Finding, Topic
 from cds_rules.requirements import REQUIRED_KEYS
 from service import logs, metrics
 from service.config import Settings
@@ -94,7 +96,7 @@ def _answer(hook_call: HookCall, memory: Memory | None) -> dict[str, Any]:
     """The response body: snoozed and rule-breaking cards removed, what is sent recorded."""
     evaluation = hook_call.evaluation
     cards = memory.suppress_snoozed(hook_call) if memory else list(evaluation.cards)
-    cards = [card for card in cards if _sendable_card(card)]
+    cards = _sendable_cards(cards, evaluation.findings)
     actions = [action for action in evaluation.system_actions if _sendable_action(action)]
     hook_call.latency_ms = (time.perf_counter() - g.started) * 1000
     if memory:
@@ -122,6 +124,37 @@ def load_call(service: CdsService, body: dict[str, Any]) -> dict[str, Any]:
         raise ServiceError(400, "Invalid hook request: "
                            + "; ".join(flatten_errors(exc.messages))) from None
     return loaded
+
+
+def _sendable_cards(cards: list[dict[str, Any]],
+                    findings: list[Finding]) -> list[dict[str, Any]]:
+    """The cards that may be sent; a dropped critical or warning card is replaced by a
+    compliant minimal card of its topic and indicator (an emergency is never lost)."""
+    sent: list[dict[str, Any]] = []
+    for card in cards:
+        if _sendable_card(card):
+            sent.append(card)
+            continue
+        replacement = _replacement_card(card, findings)
+        if replacement is not None:
+            sent.append(replacement)
+    return sent
+
+
+def _replacement_card(card: Any, findings: list[Finding]) -> dict[str, Any] | None:
+    """:func:`cds_rules.cards.fallback_card` for a dropped critical/warning card whose
+    topic is known; None for an info card (nothing urgent is lost) or an unknown topic."""
+    code = card_topic(card)
+    indicator = card.get("indicator") if isinstance(card, dict) else None
+    if code not in TOPIC_CODES or indicator not in ("critical", "warning"):
+        return None
+    replacement = fallback_card(Topic(code), indicator, findings)
+    if card_errors(replacement):
+        log.error("the minimal card of topic %s breaks the response rules too", code)
+        return None
+    log.warning("sent a minimal %s card of topic %s in place of the dropped one",
+                indicator, code)
+    return replacement
 
 
 def _sendable_card(card: dict[str, Any]) -> bool:

@@ -131,6 +131,7 @@ def test_the_pipeline_drops_a_broken_card_and_logs_its_topic_only(
 ) -> None:
     broken = good_card("fracture")
     broken["summary"] = "Patient pat-1 " + "x" * 200
+    broken["indicator"] = "info"  # a broken critical/warning card is replaced instead
     fine = good_card()
     monkeypatch.setattr(hooks, "evaluate", lambda *a, **k: Evaluation(
         cards=[copy.deepcopy(broken), copy.deepcopy(fine)]))
