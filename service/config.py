@@ -6,7 +6,10 @@ A bad value stops start-up with a message naming the variable and what is wrong.
 
 To add a setting: add one :class:`Var` to :data:`VARIABLES` and a field to
 :class:`Settings` with the same (lower-case) name. The README table is generated from
-:data:`VARIABLES` (``backpain-cds config-doc``).
+:data:`VARIABLES` (``backpain-cds config-doc``). A clinical threshold is also a
+:class:`RuleSettings` field of the same name: its Settings default is the RuleSettings
+default, and :meth:`Settings.rule_settings` copies every field the two share
+(``tests/test_config.py`` checks that the Var default still parses to it).
 """
 
 from __future__ import annotations
@@ -15,10 +18,12 @@ import json
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 from cds_rules.model import Topic
+from cds_rules.settings import DEFAULT_SETTINGS as RULE_DEFAULTS
 from cds_rules.settings import RuleSettings
 
 PREFIX = "BACKPAIN_CDS_"
@@ -202,51 +207,42 @@ class Settings:
     fhir_retries: int = 2
     fhir_server_allowlist: tuple[str, ...] = ()
     allow_http_loopback: bool = False
-    fever_celsius: float = 38.0
-    fever_window_days: int = 7
-    cauda_equina_window_days: int = 14
-    long_term_steroid_days: int = 90
-    repeat_imaging_window_days: int = 365
-    emg_min_leg_symptom_days: int = 21
-    weight_loss_percent: float = 5.0
-    weight_loss_window_days: int = 182
-    fracture_age: int = 70
-    fracture_age_mode: str = "single"
-    fracture_age_male: int = 65
-    fracture_age_female: int = 75
-    severe_weakness_mrc_grade: int = 3
-    recent_risk_days: int = 90
-    recent_order_days: int = 7
-    severe_pain_score: int = 7
+    # clinical thresholds: defaults are the core's (RuleSettings), fields named as there
+    fever_celsius: float = RULE_DEFAULTS.fever_celsius
+    fever_window_days: int = RULE_DEFAULTS.fever_window_days
+    cauda_equina_window_days: int = RULE_DEFAULTS.cauda_equina_window_days
+    long_term_steroid_days: int = RULE_DEFAULTS.long_term_steroid_days
+    repeat_imaging_window_days: int = RULE_DEFAULTS.repeat_imaging_window_days
+    emg_min_leg_symptom_days: int = RULE_DEFAULTS.emg_min_leg_symptom_days
+    weight_loss_percent: float = RULE_DEFAULTS.weight_loss_percent
+    weight_loss_window_days: int = RULE_DEFAULTS.weight_loss_window_days
+    fracture_age: int = RULE_DEFAULTS.fracture_age
+    fracture_age_mode: str = RULE_DEFAULTS.fracture_age_mode
+    fracture_age_male: int = RULE_DEFAULTS.fracture_age_male
+    fracture_age_female: int = RULE_DEFAULTS.fracture_age_female
+    severe_weakness_mrc_grade: int = RULE_DEFAULTS.severe_weakness_mrc_grade
+    recent_risk_days: int = RULE_DEFAULTS.recent_risk_days
+    recent_order_days: int = RULE_DEFAULTS.recent_order_days
+    severe_pain_score: int = RULE_DEFAULTS.severe_pain_score
     disabled_topics: frozenset[Topic] = field(default_factory=frozenset)
 
     def rule_settings(self) -> RuleSettings:
-        """The clinical thresholds, handed to the core."""
-        return RuleSettings(
-            fever_celsius=self.fever_celsius,
-            fever_window_days=self.fever_window_days,
-            cauda_equina_window_days=self.cauda_equina_window_days,
-            long_term_steroid_days=self.long_term_steroid_days,
-            repeat_imaging_window_days=self.repeat_imaging_window_days,
-            emg_min_leg_symptom_days=self.emg_min_leg_symptom_days,
-            weight_loss_percent=self.weight_loss_percent,
-            weight_loss_window_days=self.weight_loss_window_days,
-            fracture_age=self.fracture_age,
-            fracture_age_mode=self.fracture_age_mode,
-            fracture_age_male=self.fracture_age_male,
-            fracture_age_female=self.fracture_age_female,
-            severe_weakness_mrc_grade=self.severe_weakness_mrc_grade,
-            recent_risk_days=self.recent_risk_days,
-            recent_order_days=self.recent_order_days,
-            severe_pain_score=self.severe_pain_score,
-            disabled_topics=self.disabled_topics,
-        )
+        """The clinical thresholds, handed to the core: every :class:`RuleSettings` field
+        that is also a setting (same name); the others keep the core's defaults."""
+        return RuleSettings(**{name: getattr(self, name) for name in _shared_with_rules()})
 
     def replace(self, **changes: Any) -> Settings:
         """A copy with some values changed (tests, CLI overrides)."""
         values = {f.name: getattr(self, f.name) for f in fields(self)}
         values.update(changes)
         return Settings(**values)
+
+
+@cache
+def _shared_with_rules() -> tuple[str, ...]:
+    """The :class:`RuleSettings` fields that are configurable (a :class:`Settings` field)."""
+    configurable = {f.name for f in fields(Settings)}
+    return tuple(f.name for f in fields(RuleSettings) if f.name in configurable)
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:

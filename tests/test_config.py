@@ -15,7 +15,16 @@ from pathlib import Path
 
 import pytest
 
-from service.config import VARIABLES, ConfigError, Settings, load_settings, markdown_table
+from cds_rules.model import Topic
+from cds_rules.settings import RuleSettings
+from service.config import (
+    VARIABLES,
+    ConfigError,
+    Settings,
+    Var,
+    load_settings,
+    markdown_table,
+)
 from tests.conftest import ROOT
 
 BIN = Path(sys.executable).parent
@@ -38,6 +47,38 @@ def test_every_variable_has_a_settings_field_and_back() -> None:
 def test_documented_defaults_are_the_real_defaults() -> None:
     """The README table shows Var.default; Settings() must mean the same thing."""
     assert load_settings({}) == Settings()
+
+
+SHARED_WITH_RULES = sorted({f.name for f in fields(Settings)}
+                           & {f.name for f in fields(RuleSettings)})
+
+
+@pytest.mark.parametrize("var", VARIABLES, ids=lambda var: var.name)
+def test_each_variable_default_parses_to_the_settings_and_rule_default(var: Var) -> None:
+    """One threshold, three declarations (Var default, Settings, RuleSettings): they agree."""
+    name = var.name.lower()
+    assert var.parse(var.default) == getattr(Settings(), name)
+    if name in SHARED_WITH_RULES:
+        assert var.parse(var.default) == getattr(RuleSettings(), name)
+
+
+def _another_value(value: object) -> object:
+    """A valid value of the same kind that differs from ``value``."""
+    if isinstance(value, frozenset):
+        return frozenset({Topic.FRACTURE}) - value or frozenset({Topic.MALIGNANCY})
+    if isinstance(value, str):
+        return "acp" if value == "single" else "single"  # the one str threshold: a mode
+    assert isinstance(value, int | float) and not isinstance(value, bool), value
+    return value + 1
+
+
+def test_rule_settings_carries_every_configurable_threshold() -> None:
+    assert len(SHARED_WITH_RULES) >= 17  # every threshold with a BACKPAIN_CDS_* variable
+    changed = {name: _another_value(getattr(Settings(), name)) for name in SHARED_WITH_RULES}
+    rules = Settings(**changed).rule_settings()  # keyword construction keeps working
+    assert {name: getattr(rules, name) for name in SHARED_WITH_RULES} == changed
+    core_only = {f.name for f in fields(RuleSettings)} - set(SHARED_WITH_RULES)
+    assert all(getattr(rules, name) == getattr(RuleSettings(), name) for name in core_only)
 
 
 @pytest.mark.parametrize(("name", "value", "why"), [
