@@ -12,6 +12,7 @@ import subprocess
 import sys
 from dataclasses import fields
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -62,7 +63,7 @@ def test_each_variable_default_parses_to_the_settings_and_rule_default(var: Var)
         assert var.parse(var.default) == getattr(RuleSettings(), name)
 
 
-def _another_value(value: object) -> object:
+def _another_value(value: Any) -> Any:
     """A valid value of the same kind that differs from ``value``."""
     if isinstance(value, frozenset):
         return frozenset({Topic.FRACTURE}) - value or frozenset({Topic.MALIGNANCY})
