@@ -15,8 +15,14 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   apt-get install -y -qq "${need_apt[@]}"
 fi
 # The test FHIR server (Medplum 4.5) needs Node >= 20.19; the machines ship Node 20.
+# Under CI=true an older Node stops here (exit 1): the FHIR server tests would fail anyway,
+# later and less clearly. Locally it is a warning.
 node -e 'const [a,b]=process.versions.node.split(".").map(Number);
-  if (a<20||(a===20&&b<19)) { console.error("node "+process.version+" < 20.19: the FHIR server tests will fail"); }'
+  if (a<20||(a===20&&b<19)) {
+    const ci = process.env.CI === "true";
+    console.error((ci ? "error: " : "warning: ")+"node "+process.version+" < 20.19: the FHIR server tests will fail");
+    if (ci) process.exit(1);
+  }'
 # PostgreSQL: the machine provides it; start it if it stopped.
 if command -v pg_ctlcluster >/dev/null && ! pg_isready -q -h 127.0.0.1 -p 5432; then
   pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -1)" main start || true
