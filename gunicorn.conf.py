@@ -72,6 +72,19 @@ proc_name = "backpain-cds"
 # process, the GIL being released while a thread waits on its socket. 8 threads gave no
 # more (fetch: 114 vs 143 req/s) and a worse tail on pure CPU (p99 1.8 s vs 0.8 s): the
 # evaluation only queues on the GIL. Hence gthread with 4 threads.
+# Measured again after the hook path stopped writing to the database on the request thread
+# (service.store.CallWriter) and the heap was frozen (freeze_heap), as the benchmark runs
+# it: 2 workers, wrk -c8, `--workers 2 --connections 8` (load average ~4-8):
+#                                      fetch (FHIR read, 40 ms)     prefetched (small)
+#   sync                                24 req/s  p99 845 ms        278-411 req/s
+#   gthread, 1 thread                          -                    314-739 req/s
+#   gthread, 2 threads                  69 req/s  p99 249 ms        176-604 req/s
+#   gthread, 4 threads                  69 req/s  p99 173 ms        328-555 req/s
+#   gthread, 8 threads                 126 req/s  p99 110 ms               -
+# (ranges: the same run repeated; the machine's load moved them by 2x). Without the SQLite
+# writer lock on the request path, pure-CPU calls no longer separate the classes beyond
+# that noise, while any call that waits on the EHR's FHIR server still needs threads
+# (sync: 3-5x less). So: still gthread with 4 threads.
 workers = _default_workers()
 worker_class = "gthread"
 threads = 4

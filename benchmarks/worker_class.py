@@ -29,7 +29,7 @@ from benchmarks import http as bench_http
 from tests.ops_support import shifted_request_body
 
 SCENARIO = "ces-faecal-incontinence-snomed"
-CLASSES = (("sync", 1), ("gthread", 4), ("gthread", 8))
+CLASSES = (("sync", 1), ("gthread", 2), ("gthread", 4), ("gthread", 8))
 
 
 def slow_fhir_server(bundle: dict[str, Any], delay: float) -> ThreadingHTTPServer:
