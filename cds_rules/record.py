@@ -54,7 +54,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
 
 from cds_rules import valuesets as vs
@@ -153,12 +153,12 @@ class _Builder:
 def build_record(request: HookRequest, now: datetime, settings: RuleSettings) -> PatientRecord:
     """Build the record the rules read. Never raises, whatever ``request`` holds.
 
-    ``now`` is the request time (naive = UTC). ``settings`` is accepted for the engine's
-    uniform call; no record-building choice depends on it today (windows are the rules').
+    ``now`` is the request time, a timezone-aware datetime: anything else is the caller's
+    bug and raises (TypeError; ValueError when naive) rather than silently yielding no
+    cards. ``settings`` is accepted for the engine's uniform call; no record-building
+    choice depends on it today (windows are the rules').
     """
-    # No clock in the core: a ``now`` that is not a datetime (a caller's bug) becomes the
-    # epoch, which makes every patient's age unknown-or-negative and so yields no cards.
-    moment = as_utc(now) if isinstance(now, datetime) else datetime.fromtimestamp(0, UTC)
+    moment = as_utc(require_aware(now))
     patient_id = getattr(request, "patient_id", "")
     patient_id = patient_id if isinstance(patient_id, str) else str(patient_id or "")
     record = PatientRecord(patient_id=patient_id, now=moment)
@@ -238,6 +238,15 @@ def _is_other_patient(resource: dict[str, Any], patient_id: str) -> bool:
         if refers_to_patient(resource.get(name), patient_id) is False:
             return True
     return False
+
+
+def require_aware(now: object) -> datetime:
+    """``now`` if it is a timezone-aware datetime; no clock in the core, so no default."""
+    if not isinstance(now, datetime):
+        raise TypeError(f"now must be a timezone-aware datetime, not {type(now).__name__}")
+    if now.tzinfo is None or now.utcoffset() is None:
+        raise ValueError("now must be a timezone-aware datetime (it has no timezone)")
+    return now
 
 
 # --------------------------------------------------------------------------- helpers

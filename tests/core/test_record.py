@@ -543,9 +543,11 @@ def test_another_patients_draft_is_dropped():
     assert record.orders == [] and record.quality.other_patient_dropped == 1
 
 
-def test_naive_now_is_taken_as_utc():
-    record = build(now=datetime(2026, 6, 15, 12, 0))
-    assert record.now == NOW
+def test_naive_now_is_refused():
+    """A naive ``now`` is a caller's bug (every caller passes an aware time): it raises
+    instead of being guessed (tests/core/test_now_must_be_aware.py has the rest)."""
+    with pytest.raises(ValueError, match="timezone"):
+        build(now=datetime(2026, 6, 15, 12, 0))
 
 
 def test_service_request_states():
