@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from dataclasses import fields
@@ -122,6 +123,25 @@ def test_readme_configuration_table_is_the_generated_one() -> None:
     assert markdown_table() in readme
     for var in VARIABLES:
         assert f"`{var.env}`" in readme
+
+
+def test_readme_explains_fetching_with_every_fhir_setting_and_its_default() -> None:
+    """"Fetching what the EHR did not send" names every setting that governs fetching, and
+    a default it quotes, ``(0.8)``, is the real one."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### Fetching what the EHR did not send", 1)[1].split("\n## ", 1)[0]
+    fetching = [v for v in VARIABLES if v.name.startswith("FHIR_")
+                or v.name in {"ALLOW_HTTP_LOOPBACK", "MAX_BODY_BYTES"}]
+    assert len(fetching) == 8
+    for var in fetching:
+        assert f"`{var.env}`" in section, var.env
+    quoted = re.findall(r"`BACKPAIN_CDS_([A-Z_]+)`\s\(([^)]+)\)", section)
+    assert len(quoted) >= 5
+    defaults = {var.name: var.default for var in VARIABLES}
+    for name, value in quoted:
+        assert value == defaults[name], name
+    for fact in ("412", "Could not read", "https", "null", "OperationOutcome"):
+        assert fact in section, fact
 
 
 # ------------------------------------------------------------------ through the real CLI
