@@ -652,20 +652,26 @@ class CallWriter:
     MAX_PENDING = 10_000
     MAX_BATCH = 500
     EXIT_FLUSH_S = 10.0
+    IDLE_EXIT_S = 10.0  # an idle thread ends (and the next call starts one)
 
     def __init__(self, store: Store) -> None:
         self.store = store
         self._start_lock = threading.Lock()
-        self._pid: int | None = None  # the process whose thread runs (gunicorn forks)
+        self._pid: int | None = None  # the process this state belongs to (gunicorn forks)
         self._queue: queue.Queue[CallRecord] = queue.Queue(self.MAX_PENDING)
         self._progress = threading.Condition()
+        self._running = False
         self._queued = 0
         self._done = 0
 
     def submit(self, record: CallRecord) -> None:
-        """Queue one call's rows; never blocks, never raises."""
-        self._ensure_running()
-        with self._progress:
+        """Queue one call's rows; never blocks on the database, never raises."""
+        self._adopt_process()
+        with self._progress:  # also held by an idle thread deciding to end: none is lost
+            if not self._running:
+                threading.Thread(target=self._run, name="backpain-call-writer",
+                                 daemon=True).start()
+                self._running = True
             try:
                 self._queue.put_nowait(record)
             except queue.Full:
@@ -674,6 +680,11 @@ class CallWriter:
                           "audit is not written", self.MAX_PENDING)
                 return
             self._queued += 1
+
+    @property
+    def running(self) -> bool:
+        """A writer thread is alive in this process (it ends after IDLE_EXIT_S idle)."""
+        return self._pid == os.getpid() and self._running
 
     def flush(self, timeout: float | None = None) -> bool:
         """Wait until every record queued before this call is written (or refused by the
@@ -684,23 +695,30 @@ class CallWriter:
             target = self._queued
             return self._progress.wait_for(lambda: self._done >= target, timeout)
 
-    def _ensure_running(self) -> None:
+    def _adopt_process(self) -> None:
+        """First use in this process (a forked worker inherits no thread): start afresh."""
         if self._pid == os.getpid():
             return
         with self._start_lock:
             if self._pid == os.getpid():
                 return
-            # First use in this process (a forked worker inherits no thread): start afresh.
             self._queue = queue.Queue(self.MAX_PENDING)
             self._progress = threading.Condition()
+            self._running = False
             self._queued = self._done = 0
-            threading.Thread(target=self._run, name="backpain-call-writer", daemon=True).start()
             atexit.register(self.flush, self.EXIT_FLUSH_S)
             self._pid = os.getpid()
 
     def _run(self) -> None:
         while True:
-            batch = [self._queue.get()]
+            try:
+                batch = [self._queue.get(timeout=self.IDLE_EXIT_S)]
+            except queue.Empty:
+                with self._progress:
+                    if self._queue.empty():
+                        self._running = False
+                        return
+                continue
             while len(batch) < self.MAX_BATCH:
                 try:
                     batch.append(self._queue.get_nowait())

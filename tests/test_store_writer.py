@@ -14,6 +14,7 @@ import subprocess
 import sys
 import textwrap
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -124,3 +125,18 @@ def test_calls_queued_when_the_process_exits_are_written(database_url: str) -> N
                    env={**os.environ, "BACKPAIN_CDS_PATIENT_HASH_KEY": HASH_KEY})
     assert rows(store, AuditEvent) == 200
     store.dispose()
+
+
+def test_an_idle_writer_thread_ends_and_the_next_call_starts_one(store: Store) -> None:
+    memory = background_memory(store)
+    assert memory.writer is not None
+    memory.writer.IDLE_EXIT_S = 0.05  # 10 s in service
+    answer(memory, hook_call(finding(Topic.CAUDA_EQUINA, RETENTION), at=T0))
+    memory.flush()
+    deadline = time.monotonic() + 10
+    while memory.writer.running and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert not memory.writer.running
+    answer(memory, hook_call(finding(Topic.CAUDA_EQUINA, SADDLE), at=T0))
+    memory.flush()
+    assert rows(store, AuditEvent) == 2
