@@ -60,34 +60,24 @@ bind = [f"0.0.0.0:{os.environ['PORT']}"] if os.environ.get("PORT") else ["127.0.
 proc_name = "backpain-cds"
 
 # --- workers -----------------------------------------------------------------------------
-# Worker class chosen by measurement: `python -m benchmarks.worker_class --seconds 8` on
-# this 2-core machine (shared with other jobs: load average ~9, so read the ratios, not the
-# absolute numbers), 3 workers, wrk -t2 -c32, scenario ces-faecal-incontinence-snomed:
-#                                      fetch (FHIR read, 40 ms)     prefetched (pure CPU)
-#   sync                                33 req/s  p50 857 ms         58 req/s  p50 541 ms
-#   gthread, 4 threads                 143 req/s  p50 233 ms        131 req/s  p50 232 ms
-#   gthread, 8 threads                 114 req/s  p50 280 ms        141 req/s  p50 190 ms
-# A sync worker sits idle for the whole FHIR round trip (and closes every connection, so
-# the proxy's keep-alive is lost); gthread overlaps the waits of several calls in one
-# process, the GIL being released while a thread waits on its socket. 8 threads gave no
-# more (fetch: 114 vs 143 req/s) and a worse tail on pure CPU (p99 1.8 s vs 0.8 s): the
-# evaluation only queues on the GIL. Hence gthread with 4 threads.
-# Measured again after the hook path stopped writing to the database on the request thread
-# (service.store.CallWriter) and the heap was frozen (freeze_heap), as the benchmark runs
-# it: 2 workers, wrk -c8, `--workers 2 --connections 8` (load average ~4-8):
-#                                      fetch (FHIR read, 40 ms)     prefetched (small)
-#   sync                                24 req/s  p99 845 ms        278-411 req/s
-#   gthread, 1 thread                          -                    314-739 req/s
-#   gthread, 2 threads                  69 req/s  p99 249 ms        176-604 req/s
-#   gthread, 4 threads                  69 req/s  p99 173 ms        328-555 req/s
-#   gthread, 8 threads                 126 req/s  p99 110 ms               -
-# (ranges: the same run repeated; the machine's load moved them by 2x). Without the SQLite
-# writer lock on the request path, pure-CPU calls no longer separate the classes beyond
-# that noise, while any call that waits on the EHR's FHIR server still needs threads
-# (sync: 3-5x less). So: still gthread with 4 threads.
+# Worker class chosen by measurement: `python -m benchmarks.worker_class --seconds 8`, the
+# real server with 3 workers under wrk -t2 -c32 on this 2-core machine, which other jobs
+# shared (load average 4-10: read the ratios, not the absolute numbers). Scenario
+# ces-faecal-incontinence-snomed; "fetch": observations not prefetched, read from a
+# loopback FHIR server that answers in 40 ms; "prefetched": pure CPU. req/s over 4 runs
+# (3 for sync), mean [min-max]:
+#                          fetch (FHIR read, 40 ms)     prefetched (pure CPU)
+#   sync                    46 [33-55]                  114 [58-170]
+#   gthread, 4 threads     128 [71-172]                 271 [131-333]
+#   gthread, 8 threads     171 [114-215]                303 [141-419]
+# A sync worker sits idle for the whole FHIR round trip and closes every connection (the
+# proxy's keep-alive is lost); gthread overlaps the waits of several calls in one process,
+# the GIL being released while a thread waits on its socket. 8 threads beat 4 on average
+# in both columns; more would mostly queue CPU-bound evaluations on the GIL and multiply
+# the memory of large requests held at once. Override: GUNICORN_CMD_ARGS="--threads=N".
 workers = _default_workers()
 worker_class = "gthread"
-threads = 4
+threads = 8
 
 # --- start-up: load once in the master, warm the clinical core, then fork ------------------
 preload_app = True
