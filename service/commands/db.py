@@ -11,9 +11,10 @@ from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 
 from service import migrations
+from service.commands._common import run_on_store
 from service.config import ConfigError, Settings, load_settings
 from service.db import make_engine
-from service.store import Store, StoreUnavailable
+from service.store import Store
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -80,20 +81,9 @@ def _current(_args: argparse.Namespace) -> int:
 
 
 def _purge(_args: argparse.Namespace) -> int:
-    settings = _settings()
-    if settings is None:
-        return 2
-    try:
-        store = Store.from_settings(settings)
-    except ConfigError as exc:
-        print(f"configuration error: {exc}", file=sys.stderr)
-        return 2
-    try:
-        deleted = store.purge(settings.audit_retention_days)
-    except StoreUnavailable as exc:
-        print(f"database error: {exc}", file=sys.stderr)
-        return 1
-    finally:
-        store.dispose()
-    print(", ".join(f"{table}: {count} deleted" for table, count in deleted.items()))
-    return 0
+    return run_on_store(_purge_expired)
+
+
+def _purge_expired(store: Store, settings: Settings) -> str:
+    deleted = store.purge(settings.audit_retention_days)
+    return ", ".join(f"{table}: {count} deleted" for table, count in deleted.items()) + "\n"

@@ -10,12 +10,11 @@ import argparse
 import csv
 import io
 import json
-import sys
 from dataclasses import asdict
 from datetime import UTC, datetime
 
-from service.config import ConfigError, load_settings
-from service.store import ReportRow, Store, StoreUnavailable
+from service.commands._common import run_on_store
+from service.store import ReportRow
 
 COLUMNS = ("topic", "rule_id", "rule_version", "issued", "accepted", "overridden",
            "overridden_by_reason", "snoozed", "suppressed")
@@ -40,20 +39,7 @@ def _since(raw: str) -> datetime:
 
 
 def _run(args: argparse.Namespace) -> int:
-    try:
-        store = Store.from_settings(load_settings())
-    except ConfigError as exc:
-        print(f"configuration error: {exc}", file=sys.stderr)
-        return 2
-    try:
-        rows = store.report(args.since)
-    except StoreUnavailable as exc:
-        print(f"database error: {exc}", file=sys.stderr)
-        return 1
-    finally:
-        store.dispose()
-    print(render(rows, args.format), end="")
-    return 0
+    return run_on_store(lambda store, _settings: render(store.report(args.since), args.format))
 
 
 def render(rows: list[ReportRow], fmt: str) -> str:

@@ -1,0 +1,30 @@
+"""What the commands that read or write the memory share (no ``register``: not a command)."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+
+from service.config import ConfigError, Settings, load_settings
+from service.store import Store, StoreUnavailable
+
+
+def run_on_store(work: Callable[[Store, Settings], str]) -> int:
+    """Run ``work`` on a store opened from the environment's settings and print what it
+    returns; the store is disposed even on failure. Exit codes, as every command gives
+    them: 2 for a bad configuration, 1 for a database that did not answer, 0 otherwise."""
+    try:
+        settings = load_settings()
+        store = Store.from_settings(settings)
+    except ConfigError as exc:
+        print(f"configuration error: {exc}", file=sys.stderr)
+        return 2
+    try:
+        output = work(store, settings)
+    except StoreUnavailable as exc:
+        print(f"database error: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        store.dispose()
+    print(output, end="")
+    return 0
