@@ -54,7 +54,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
 from cds_rules import valuesets as vs
@@ -144,6 +144,8 @@ class _Builder:
     patient_id: str
     medications: dict[str, dict[str, Any]] = field(default_factory=dict)
     unrecognised_units: int = 0
+    # concept -> readings older than this cannot change any rule (:func:`reading_cutoffs`)
+    cutoffs: dict[str, datetime] = field(default_factory=dict)
 
     @property
     def quality(self) -> DataQuality:
@@ -155,8 +157,8 @@ def build_record(request: HookRequest, now: datetime, settings: RuleSettings) ->
 
     ``now`` is the request time, a timezone-aware datetime: anything else is the caller's
     bug and raises (TypeError; ValueError when naive) rather than silently yielding no
-    cards. ``settings`` is accepted for the engine's uniform call; no record-building
-    choice depends on it today (windows are the rules').
+    cards. ``settings`` gives the windows of :func:`reading_cutoffs`: readings no rule
+    can use are skipped before validation.
     """
     moment = as_utc(require_aware(now))
     patient_id = getattr(request, "patient_id", "")
@@ -165,7 +167,8 @@ def build_record(request: HookRequest, now: datetime, settings: RuleSettings) ->
     gaps = getattr(request, "data_gaps", ())
     if isinstance(gaps, list | tuple):
         record.quality.data_gaps = [g for g in gaps if isinstance(g, str)]
-    builder = _Builder(record=record, patient_id=patient_id)
+    builder = _Builder(record=record, patient_id=patient_id,
+                       cutoffs=reading_cutoffs(settings, moment))
     try:
         _build(builder, request)
     except Exception:  # a last guard: a partial record is better than a failed hook call
@@ -247,6 +250,44 @@ def require_aware(now: object) -> datetime:
     if now.tzinfo is None or now.utcoffset() is None:
         raise ValueError("now must be a timezone-aware datetime (it has no timezone)")
     return now
+
+
+# Quantity concepts that every rule reads only within a window of RuleSettings, by the
+# name of that window: body temperatures only within the fever window (context
+# fever_within_window), body weights only within the weight-loss window (weight_loss).
+# Pain scores and MRC grades are read as whole series (pain not improving since the first
+# score, grades falling from any earlier value), and findings, conditions and medications
+# keep all their dates. A rule that reads one of these concepts further back must add its
+# window here.
+_WINDOWED_READINGS = {"body_temperature": "fever_window_days",
+                      "body_weight": "weight_loss_window_days"}
+_CUTOFF_MARGIN = timedelta(days=1)
+
+
+def reading_cutoffs(settings: object, now: datetime) -> dict[str, datetime]:
+    """Per windowed concept, the time before which a reading cannot change any rule: ``now``
+    minus its window, minus a day's margin. The record builder skips such an Observation
+    before validating it (the costly step: Synthea patients carry decades of vitals)."""
+    cutoffs: dict[str, datetime] = {}
+    for concept, name in _WINDOWED_READINGS.items():
+        days = getattr(settings, name, None)
+        if isinstance(days, int) and not isinstance(days, bool) and 0 <= days < 100_000:
+            try:
+                cutoffs[concept] = now - timedelta(days=days) - _CUTOFF_MARGIN
+            except OverflowError:
+                continue
+    return cutoffs
+
+
+def _too_old(builder: _Builder, resource: dict[str, Any], concepts: set[str]) -> bool:
+    """True when every concept of the Observation has a window and its time (the latest
+    moment a partial date may mean) is before all of their cutoffs."""
+    cutoffs = [builder.cutoffs.get(concept) for concept in concepts]
+    if not cutoffs or None in cutoffs:
+        return False
+    _, latest = first_time_span(resource, "effectiveDateTime", "effectivePeriod",
+                                "effectiveInstant", "issued")
+    return latest is not None and all(latest < cutoff for cutoff in cutoffs if cutoff)
 
 
 # --------------------------------------------------------------------------- helpers
@@ -506,6 +547,10 @@ def _read_observation(builder: _Builder, resource: dict[str, Any]) -> bool:
     component_hits = [(c, h) for c, h in component_hits if h]
     if not (code_hits or value_hits or component_hits):
         builder.quality.unrecognised_codes += 1
+        return False
+    concepts = {h.concept for h in code_hits or value_hits}
+    concepts.update(h.concept for _, hits in component_hits for h in hits)
+    if _too_old(builder, resource, concepts):
         return False
     checked = validated(resource)
     if checked is None:

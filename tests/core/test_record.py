@@ -24,7 +24,7 @@ from cds_rules.bundles import is_operation_outcome, parse_reference, resources_f
 from cds_rules.engine import HookRequest
 from cds_rules.model import LOCAL_FINDING_SYSTEM, FactStatus, PatientRecord
 from cds_rules.record import build_record
-from cds_rules.settings import DEFAULT_SETTINGS
+from cds_rules.settings import DEFAULT_SETTINGS, RuleSettings
 from cds_rules.valuesets import CPT, ICD10CM, LOINC, RXNORM, SNOMED, UCUM
 from tests.conftest import SYNTHEA_DIR, require
 
@@ -823,10 +823,12 @@ def test_synthea_cancers_and_temperatures_are_recognised():
     require(len(files) >= 41, f"Synthea sample data in {SYNTHEA_DIR}")
     cancer: dict[str, int] = {"current": 0, "history": 0}
     temperatures = 0
+    # Every temperature, however old: this is about recognising codes and units (by
+    # default only readings within the fever window are read, see test_record_time_filter).
+    every_reading = RuleSettings(fever_window_days=36_500, weight_loss_window_days=36_500)
     for path in files:
         pid, resources = _synthea(path)
-        record = build_record(HookRequest("patient-view", pid, resources), NOW,
-                              DEFAULT_SETTINGS)
+        record = build_record(HookRequest("patient-view", pid, resources), NOW, every_reading)
         for fact in record.ever("cancer"):
             cancer[fact.status.value] += 1
         temperatures += len(record.series("body_temperature"))  # LOINC 8331-1 oral, in Cel
@@ -839,7 +841,8 @@ def test_synthea_weights_are_a_series_in_kg():
     files = _synthea_files()
     require(bool(files), f"Synthea sample data in {SYNTHEA_DIR}")
     pid, resources = _synthea(files[0])
-    record = build_record(HookRequest("patient-view", pid, resources), NOW, DEFAULT_SETTINGS)
+    every_reading = RuleSettings(weight_loss_window_days=36_500)  # not only the window's
+    record = build_record(HookRequest("patient-view", pid, resources), NOW, every_reading)
     weights = record.series("body_weight")
     assert len(weights) >= 2 and all(w.unit == "kg" and 0 < (w.value or 0) < 300 for w in weights)
     assert weights == sorted(weights, key=lambda f: f.when or NOW)
