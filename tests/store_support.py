@@ -144,10 +144,16 @@ def settings_for(database_url: str, **changes: object) -> Settings:
     return Settings(database_url=database_url, patient_hash_key=HASH_KEY).replace(**changes)
 
 
+def migrated_store(database_url: str, clock: FakeClock) -> Store:
+    """A store on ``database_url`` with the schema at head, on ``clock``."""
+    memory_store = Store.from_settings(settings_for(database_url), clock=clock)
+    upgrade(memory_store.engine)
+    return memory_store
+
+
 @pytest.fixture
 def store(database_url: str, clock: FakeClock) -> Iterator[Store]:
     """A migrated store on the parametrised database, on the fake clock."""
-    memory_store = Store.from_settings(settings_for(database_url), clock=clock)
-    upgrade(memory_store.engine)
+    memory_store = migrated_store(database_url, clock)
     yield memory_store
     memory_store.dispose()

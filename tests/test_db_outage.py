@@ -36,7 +36,7 @@ from tests.store_support import (
     answer,
     finding,
     hook_call,
-    settings_for,
+    migrated_store,
 )
 from tests.tcp_proxy import TcpProxy
 
@@ -70,8 +70,7 @@ def proxy() -> Iterator[TcpProxy]:
 @pytest.fixture
 def proxied_store(pg_schema_url: str, proxy: TcpProxy, clock: FakeClock) -> Iterator[Store]:
     url = make_url(pg_schema_url).set(port=proxy.port).render_as_string(hide_password=False)
-    through_proxy = Store.from_settings(settings_for(url), clock=clock)
-    upgrade(through_proxy.engine)
+    through_proxy = migrated_store(url, clock)
     yield through_proxy
     through_proxy.dispose()
 
@@ -153,9 +152,7 @@ def test_feedback_is_never_lost_while_backends_are_killed(pg_schema_url: str,
     store's connections; a client retries what was refused. Every entry ends up stored once."""
     application = f"bpcd-outage-{secrets.token_hex(4)}"
     url = make_url(pg_schema_url).update_query_dict({"application_name": application})
-    store = Store.from_settings(settings_for(url.render_as_string(hide_password=False)),
-                                clock=clock)
-    upgrade(store.engine)
+    store = migrated_store(url.render_as_string(hide_password=False), clock)
     memory = SnoozeMemory(store)
     calls = [hook_call(FRACTURE, at=T0) for _ in range(20)]
     for call in calls:
@@ -227,8 +224,7 @@ def _rename(store: Store, names: dict[str, str]) -> None:
 def test_a_hung_database_does_not_hold_the_cards(pg_schema_url: str, clock: FakeClock) -> None:
     """Another session holds an exclusive lock on the snooze and audit tables: the hook path
     gives up after its statement timeout and shows every card."""
-    store = Store.from_settings(settings_for(pg_schema_url), clock=clock)
-    upgrade(store.engine)
+    store = migrated_store(pg_schema_url, clock)
     memory = SnoozeMemory(store)
     first = hook_call(FRACTURE, at=T0)
     answer(memory, first)

@@ -70,7 +70,7 @@ def trusted(tmp_path_factory: pytest.TempPathFactory, rsa_key: Signer, ec_key: S
         jwt_leeway_seconds=LEEWAY,
     )
     yield app
-    app.app.extensions["backpain"]["store"].dispose()
+    app.dispose()
 
 
 def expect_rejected(trusted: TrustedApp, path: str, token: str | None, reason: str,
@@ -393,7 +393,7 @@ def tenant_app(tmp_path_factory: pytest.TempPathFactory,
     app = make_trusted_app(tmp, [client_entry(rsa_key, tenants=["org-a", "org-b"])],
                            f"sqlite:///{tmp / 'tenants.sqlite3'}")
     yield app
-    app.app.extensions["backpain"]["store"].dispose()
+    app.dispose()
 
 
 @pytest.mark.parametrize("tenant", [DROP, "org-c", "", ["org-a"]])
@@ -420,7 +420,7 @@ def test_hostile_host_header_is_a_401_not_a_500(tmp_path: Path, rsa_key: Signer)
         response = app.call(DISCOVERY, rsa_key.token(), headers={"Host": "[::1"})
         assert response.status_code in {400, 401}
     finally:
-        app.app.extensions["backpain"]["store"].dispose()
+        app.dispose()
 
 
 def test_an_unexpected_error_fails_closed(trusted: TrustedApp, rsa_key: Signer,

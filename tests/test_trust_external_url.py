@@ -126,7 +126,7 @@ def proxied(tmp_path: Path) -> Iterator[tuple[TrustedApp, Signer]]:
     app = make_trusted_app(tmp_path, [client_entry(key)], f"sqlite:///{tmp_path / 'p.sqlite3'}",
                            public_base_url="", trusted_proxies=("10.0.0.5",))
     yield app, key
-    app.app.extensions["backpain"]["store"].dispose()
+    app.dispose()
 
 
 def test_app_believes_forwarded_headers_only_from_its_proxy(

@@ -69,7 +69,7 @@ def trusted(tmp_path: Path, httpserver: Any, key: Signer,
     )
     app.trust.jwks.monotonic = monotonic
     yield app
-    app.app.extensions["backpain"]["store"].dispose()
+    app.dispose()
 
 
 def accepted(trusted: TrustedApp, signer: Signer, path: str = DISCOVERY,

@@ -39,12 +39,10 @@ def key() -> Signer:
 def replicas(database_url: str, tmp_path: Path, key: Signer) -> Iterator[list[TrustedApp]]:
     """Two independently built apps on the same database."""
     apps = [make_trusted_app(tmp_path, [client_entry(key)], database_url) for _ in range(2)]
-    store_a = apps[0].app.extensions["backpain"]["store"]
-    store_b = apps[1].app.extensions["backpain"]["store"]
-    assert store_a is not store_b
+    assert apps[0].store is not apps[1].store
     yield apps
     for app in apps:
-        app.app.extensions["backpain"]["store"].dispose()
+        app.dispose()
 
 
 def test_token_replayed_on_another_replica_is_refused(replicas: list[TrustedApp],

@@ -29,6 +29,7 @@ from werkzeug.test import TestResponse
 from service.app import create_app
 from service.config import Settings
 from service.migrations import upgrade
+from service.store import Store
 from tests import log_guard
 
 BASE = "https://cds.example.org/backpain"
@@ -186,6 +187,14 @@ class TrustedApp:
     def trust(self) -> Any:
         return self.app.extensions["backpain"]["trust"]
 
+    @property
+    def store(self) -> Store:
+        return self.app.extensions["backpain"]["store"]
+
+    def dispose(self) -> None:
+        """Close the app's database connections (every fixture's teardown)."""
+        self.store.dispose()
+
     def call(self, path: str, token: str | None, *, method: str | None = None,
              json_body: Any = None, headers: dict[str, str] | None = None,
              remote_addr: str = "127.0.0.1") -> TestResponse:
@@ -214,8 +223,8 @@ def make_trusted_app(tmp_dir: Path, clients: list[dict[str, Any]], database_url:
     }
     values.update(settings)
     app = create_app(Settings().replace(**values), **({"clock": clock} if clock else {}))
-    upgrade(app.extensions["backpain"]["store"].engine)
     trusted = TrustedApp(app)
+    upgrade(trusted.store.engine)
 
     @app.after_request
     def record(response: Any) -> Any:
