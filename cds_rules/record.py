@@ -844,23 +844,71 @@ def _add_orders(builder: _Builder, resource: dict[str, Any], concept: object,
     return added
 
 
-_SERVICE_REQUEST_STATE: dict[str, OrderState] = {"active": "active", "on-hold": "active",
-                                                 "completed": "completed"}
+@dataclass(frozen=True, slots=True)
+class _OrderSpec:
+    """How one resource type that records an order is read."""
+
+    states: dict[str, OrderState]  # status -> order state; any other status is skipped
+    time_fields: tuple[str, ...]  # where its time is, in order of preference
+    code_field: str = "code"  # the CodeableConcept (or list of them) naming the order
+    refusal_flag: str | None = None  # a boolean that, when true, orders NOT doing it
 
 
-def _read_service_request(builder: _Builder, resource: dict[str, Any]) -> bool:
-    if not _order_hits(resource.get("code")):
+_SERVICE_REQUEST = _OrderSpec(
+    states={"active": "active", "on-hold": "active", "completed": "completed"},
+    time_fields=("occurrenceDateTime", "occurrencePeriod", "authoredOn"),
+    refusal_flag="doNotPerform",
+)
+_PROCEDURE = _OrderSpec(
+    states={"completed": "completed", "in-progress": "active", "preparation": "active"},
+    time_fields=("performedDateTime", "performedPeriod"),
+)
+_IMAGING_STUDY = _OrderSpec(
+    states={"available": "completed", "registered": "active"},
+    time_fields=("started",),
+    code_field="procedureCode",
+)
+_DIAGNOSTIC_REPORT = _OrderSpec(
+    states={"final": "completed", "amended": "completed", "corrected": "completed",
+            "appended": "completed", "preliminary": "completed", "partial": "completed",
+            "registered": "active"},
+    time_fields=("effectiveDateTime", "effectivePeriod", "issued"),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class _OrderRead:
+    resource: dict[str, Any]  # validated
+    state: OrderState
+    when: datetime | None
+    code: object  # the resource's ``code_field``
+
+
+def _read_order(builder: _Builder, resource: dict[str, Any], spec: _OrderSpec, *,
+                recognised: bool) -> _OrderRead | None:
+    """The steps the order readers share. An unrecognised code and an invalid resource
+    are counted in the data quality; a status outside ``spec.states`` or a refusal is
+    skipped silently (nothing is wrong with the data)."""
+    if not recognised:
         builder.quality.unrecognised_codes += 1
-        return False
+        return None
     checked = validated(resource)
     if checked is None:
         builder.quality.skipped_invalid += 1
+        return None
+    state = spec.states.get(_status_code(checked, "status") or "")
+    if state is None or (spec.refusal_flag and checked.get(spec.refusal_flag) is True):
+        return None
+    return _OrderRead(checked, state, first_time(checked, *spec.time_fields),
+                      checked.get(spec.code_field))
+
+
+def _read_service_request(builder: _Builder, resource: dict[str, Any]) -> bool:
+    read = _read_order(builder, resource, _SERVICE_REQUEST,
+                       recognised=bool(_order_hits(resource.get("code"))))
+    if read is None:
         return False
-    state = _SERVICE_REQUEST_STATE.get(_status_code(checked, "status") or "")
-    if state is None or checked.get("doNotPerform") is True:
-        return False
-    when = first_time(checked, "occurrenceDateTime", "occurrencePeriod", "authoredOn")
-    return _add_orders(builder, checked, checked.get("code"), state, when)
+    return _add_orders(builder, read.resource, read.code, read.state, read.when)
 
 
 def _read_draft_order(builder: _Builder, resource: dict[str, Any]) -> bool:
@@ -877,54 +925,33 @@ def _read_draft_order(builder: _Builder, resource: dict[str, Any]) -> bool:
     return _add_orders(builder, checked, checked.get("code"), "draft", when, resource_id)
 
 
-_PROCEDURE_STATE: dict[str, OrderState] = {"completed": "completed", "in-progress": "active",
-                                           "preparation": "active"}
-
-
 def _read_procedure(builder: _Builder, resource: dict[str, Any]) -> bool:
     code = resource.get("code")
     hits = _hits(code)
-    if not hits and not _order_hits(code):
-        builder.quality.unrecognised_codes += 1
+    read = _read_order(builder, resource, _PROCEDURE,
+                       recognised=bool(hits or _order_hits(code)))
+    if read is None:
         return False
-    checked = validated(resource)
-    if checked is None:
-        builder.quality.skipped_invalid += 1
-        return False
-    state = _PROCEDURE_STATE.get(_status_code(checked, "status") or "")
-    if state is None:
-        return False
-    when = first_time(checked, "performedDateTime", "performedPeriod")
-    side, detail = _laterality(checked)
-    for hit in hits:
-        builder.record.facts.append(_fact(hit, checked, when, FactStatus.CURRENT, side, detail,
-                                          concept_cc=checked.get("code")))
-    return _add_orders(builder, checked, checked.get("code"), state, when) or bool(hits)
-
-
-_IMAGING_STATE: dict[str, OrderState] = {"available": "completed", "registered": "active"}
+    side, detail = _laterality(read.resource)
+    for hit in hits:  # before the orders: a physiotherapy order then adds no second fact
+        builder.record.facts.append(_fact(hit, read.resource, read.when, FactStatus.CURRENT,
+                                          side, detail, concept_cc=read.code))
+    return _add_orders(builder, read.resource, read.code, read.state, read.when) or bool(hits)
 
 
 def _read_imaging_study(builder: _Builder, resource: dict[str, Any]) -> bool:
     kinds = _imaging_kinds(resource)
-    if not kinds:
-        builder.quality.unrecognised_codes += 1
+    read = _read_order(builder, resource, _IMAGING_STUDY, recognised=bool(kinds))
+    if read is None:
         return False
-    checked = validated(resource)
-    if checked is None:
-        builder.quality.skipped_invalid += 1
-        return False
-    state = _IMAGING_STATE.get(_status_code(checked, "status") or "")
-    if state is None:
-        return False
-    when = parse_datetime(checked.get("started"))
     added = False
-    for concept in _concepts_list(checked.get("procedureCode")):
-        added = _add_orders(builder, checked, concept, state, when) or added
-    if not added:
+    for concept in _concepts_list(read.code):  # procedureCode is a list
+        added = _add_orders(builder, read.resource, concept, read.state, read.when) or added
+    if not added:  # no coded procedure: the kinds found by modality and body site
         for kind, label in kinds:
             builder.record.orders.append(Order(kind=kind, display=label,
-                                               source=_source(checked), state=state, when=when))
+                                               source=_source(read.resource),
+                                               state=read.state, when=read.when))
             added = True
     return added
 
@@ -952,30 +979,20 @@ def _imaging_kinds(study: dict[str, Any]) -> list[tuple[str, str]]:
     return list(found.items())
 
 
-_REPORT_DONE = {"final", "amended", "corrected", "appended", "preliminary", "partial"}
-
-
 def _read_diagnostic_report(builder: _Builder, resource: dict[str, Any]) -> bool:
     conclusions = _concepts_list(resource.get("conclusionCode"))
     hits = [h for c in conclusions for h in _hits(c)]
-    if not _order_hits(resource.get("code")) and not hits:
-        builder.quality.unrecognised_codes += 1
+    read = _read_order(builder, resource, _DIAGNOSTIC_REPORT,
+                       recognised=bool(_order_hits(resource.get("code")) or hits))
+    if read is None:
         return False
-    checked = validated(resource)
-    if checked is None:
-        builder.quality.skipped_invalid += 1
-        return False
-    status = _status_code(checked, "status") or ""
-    if status not in _REPORT_DONE and status != "registered":
-        return False
-    state: OrderState = "completed" if status in _REPORT_DONE else "active"
-    when = first_time(checked, "effectiveDateTime", "effectivePeriod", "issued")
-    added = _add_orders(builder, checked, checked.get("code"), state, when)
-    if state == "completed":
-        for concept in _concepts_list(checked.get("conclusionCode")):
+    added = _add_orders(builder, read.resource, read.code, read.state, read.when)
+    if read.state == "completed":  # findings only from a report that has them (not registered)
+        for concept in _concepts_list(read.resource.get("conclusionCode")):
             for hit in _hits(concept):
-                builder.record.facts.append(_fact(hit, checked, when, FactStatus.CURRENT, None,
-                                                  "", concept_cc=concept))
+                builder.record.facts.append(_fact(hit, read.resource, read.when,
+                                                  FactStatus.CURRENT, None, "",
+                                                  concept_cc=concept))
                 added = True
     return added
 
