@@ -75,6 +75,15 @@ proc_name = "backpain-cds"
 # the GIL being released while a thread waits on its socket. 8 threads beat 4 on average
 # in both columns; more would mostly queue CPU-bound evaluations on the GIL and multiply
 # the memory of large requests held at once. Override: GUNICORN_CMD_ARGS="--threads=N".
+# The benchmark's setting (2 workers, wrk c=8, `--workers 2 --connections 8 --seconds 6`,
+# quiet machine, after the hook path stopped writing on the request thread):
+#                          fetch req/s  p99             prefetched req/s  p99
+#   sync                    44          271 ms           972              14.5 ms
+#   gthread, 2 threads      85          122 ms           978              14.7 ms
+#   gthread, 4 threads     172           57 ms          1061              31.6 ms
+#   gthread, 8 threads     160           64 ms           889              34.3 ms
+# At c=8 more than 2 threads only queue prefetched calls on the GIL (p99 doubles, issue 8
+# wants <= 25 ms), while fetch calls want 4+: the trade-off behind --threads.
 workers = _default_workers()
 worker_class = "gthread"
 threads = 8
