@@ -15,16 +15,20 @@ import sys
 import textwrap
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+import httpx
 from prometheus_client import REGISTRY
 from sqlalchemy import func, select
 
+import fhir_samples
 from cds_rules.model import Topic
-from service.db import AuditEvent, IssuedCard
+from service.db import AuditEvent, IssuedCard, make_engine
 from service.migrations import upgrade
 from service.store import CallWriter, FeedbackItem, SnoozeMemory, Store
+from tests.helpers import SERVICE_OF_HOOK
 from tests.store_support import *  # noqa: F403  (fixtures)
 from tests.store_support import (
     HASH_KEY,
@@ -36,6 +40,7 @@ from tests.store_support import (
     hook_call,
     settings_for,
 )
+from tests.test_store_gunicorn import SCENARIO, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -140,3 +145,59 @@ def test_an_idle_writer_thread_ends_and_the_next_call_starts_one(store: Store) -
     answer(memory, hook_call(finding(Topic.CAUDA_EQUINA, SADDLE), at=T0))
     memory.flush()
     assert rows(store, AuditEvent) == 2
+
+
+def test_a_gunicorn_worker_stopped_right_after_answering_writes_its_calls(
+        database_url: str, tmp_path: Path) -> None:
+    """The real server (3 workers, forked from the preloaded master) answers calls and is
+    stopped at once with SIGTERM: every call it answered is in the audit, every card it
+    sent is an issued card."""
+    engine = make_engine(database_url)
+    upgrade(engine)
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BACKPAIN_CDS_")}
+    env.update(BACKPAIN_CDS_DATABASE_URL=database_url, BACKPAIN_CDS_PATIENT_HASH_KEY=HASH_KEY,
+               BACKPAIN_CDS_ALLOW_UNAUTHENTICATED="1",
+               PROMETHEUS_MULTIPROC_DIR=str(tmp_path))
+    log = tmp_path / "gunicorn.log"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "service.cli", "serve", "--bind", f"127.0.0.1:{port}",
+         "--workers", "3"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+        stderr=log.open("wb"))
+    scenario = fhir_samples.load(SCENARIO)
+    url = f"http://127.0.0.1:{port}/cds-services/{SERVICE_OF_HOOK[scenario.hook]}"
+    try:
+        wait_until_serving(url, process, log)
+        with ThreadPoolExecutor(6) as pool:
+            answers = list(pool.map(lambda _: post(url, scenario.request_body()), range(60)))
+    finally:
+        process.terminate()
+        process.wait(timeout=60)
+    cards = [card["uuid"] for cards in answers for card in cards]
+    assert cards, "the scenario must raise at least one card"
+    with engine.connect() as conn:
+        audited = conn.execute(select(func.count()).select_from(AuditEvent)).scalar_one()
+        issued = set(conn.execute(select(IssuedCard.card_uuid)).scalars())
+    engine.dispose()
+    assert audited == 60
+    assert issued >= set(cards)
+
+
+def post(url: str, body: dict[str, Any]) -> list[dict[str, Any]]:
+    with httpx.Client(timeout=30) as client:  # a new connection each: any worker
+        answer = client.post(url, json=body)
+        answer.raise_for_status()
+        cards: list[dict[str, Any]] = answer.json()["cards"]
+        return cards
+
+
+def wait_until_serving(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        assert process.poll() is None, log.read_text()[-2000:]
+        try:
+            httpx.get(url.rsplit("/", 1)[0], timeout=1)
+            return
+        except httpx.TransportError:
+            time.sleep(0.2)
+    raise AssertionError("gunicorn did not start")
