@@ -151,6 +151,13 @@ class _Builder:
     def quality(self) -> DataQuality:
         return self.record.quality
 
+    def validated(self, resource: dict[str, Any]) -> dict[str, Any] | None:
+        """``resource`` checked against its R4B model, or None, counted as skipped."""
+        checked = validated(resource)
+        if checked is None:
+            self.quality.skipped_invalid += 1
+        return checked
+
 
 def build_record(request: HookRequest, now: datetime, settings: RuleSettings) -> PatientRecord:
     """Build the record the rules read. Never raises, whatever ``request`` holds.
@@ -468,9 +475,8 @@ def _status_code(resource: dict[str, Any], name: str) -> str | None:
 def _read_patient(builder: _Builder, resource: dict[str, Any]) -> bool:
     if builder.record.birth_date is not None or builder.record.sex != "unknown":
         return False  # the first matching Patient wins
-    checked = validated(resource)
+    checked = builder.validated(resource)
     if checked is None:
-        builder.quality.skipped_invalid += 1
         return False
     builder.record.birth_date = parse_datetime(checked.get("birthDate"))
     gender = checked.get("gender")
@@ -487,9 +493,8 @@ def _read_condition(builder: _Builder, resource: dict[str, Any]) -> bool:
     if not hits:
         builder.quality.unrecognised_codes += 1
         return False
-    checked = validated(resource)
+    checked = builder.validated(resource)
     if checked is None:
-        builder.quality.skipped_invalid += 1
         return False
     if _status_code(checked, "verificationStatus") in CONDITION_REFUTED:
         return False
@@ -552,9 +557,8 @@ def _read_observation(builder: _Builder, resource: dict[str, Any]) -> bool:
     concepts.update(h.concept for _, hits in component_hits for h in hits)
     if _too_old(builder, resource, concepts):
         return False
-    checked = validated(resource)
+    checked = builder.validated(resource)
     if checked is None:
-        builder.quality.skipped_invalid += 1
         return False
     if _status_code(checked, "status") in OBSERVATION_IGNORED:
         return False
@@ -742,9 +746,8 @@ def _read_medication(builder: _Builder, resource: dict[str, Any]) -> bool:
     if not hits:
         builder.quality.unrecognised_codes += 1
         return False
-    checked = validated(resource)
+    checked = builder.validated(resource)
     if checked is None:
-        builder.quality.skipped_invalid += 1
         return False
     status = _status_code(checked, "status")
     if status in MEDICATION_IGNORED or checked.get("doNotPerform") is True:
@@ -892,9 +895,8 @@ def _read_order(builder: _Builder, resource: dict[str, Any], spec: _OrderSpec, *
     if not recognised:
         builder.quality.unrecognised_codes += 1
         return None
-    checked = validated(resource)
+    checked = builder.validated(resource)
     if checked is None:
-        builder.quality.skipped_invalid += 1
         return None
     state = spec.states.get(_status_code(checked, "status") or "")
     if state is None or (spec.refusal_flag and checked.get(spec.refusal_flag) is True):
@@ -915,9 +917,8 @@ def _read_draft_order(builder: _Builder, resource: dict[str, Any]) -> bool:
     code = resource.get("code")
     if not _order_hits(code):
         return False
-    checked = validated(resource)
+    checked = builder.validated(resource)
     if checked is None:
-        builder.quality.skipped_invalid += 1
         return False
     when = first_time(checked, "authoredOn", "occurrenceDateTime", "occurrencePeriod")
     rid = checked.get("id")
