@@ -151,6 +151,11 @@ class _Builder:
     def quality(self) -> DataQuality:
         return self.record.quality
 
+    def unrecognised(self) -> bool:
+        """Count a resource none of whose codes any rule reads; False: nothing was added."""
+        self.quality.unrecognised_codes += 1
+        return False
+
     def validated(self, resource: dict[str, Any]) -> dict[str, Any] | None:
         """``resource`` checked against its R4B model, or None, counted as skipped."""
         checked = validated(resource)
@@ -491,8 +496,7 @@ def _read_patient(builder: _Builder, resource: dict[str, Any]) -> bool:
 def _read_condition(builder: _Builder, resource: dict[str, Any]) -> bool:
     hits = _hits(resource.get("code"))
     if not hits:
-        builder.quality.unrecognised_codes += 1
-        return False
+        return builder.unrecognised()
     checked = builder.validated(resource)
     if checked is None:
         return False
@@ -551,8 +555,7 @@ def _read_observation(builder: _Builder, resource: dict[str, Any]) -> bool:
     component_hits = [(c, _hits(c.get("code"))) for c in components]
     component_hits = [(c, h) for c, h in component_hits if h]
     if not (code_hits or value_hits or component_hits):
-        builder.quality.unrecognised_codes += 1
-        return False
+        return builder.unrecognised()
     concepts = {h.concept for h in code_hits or value_hits}
     concepts.update(h.concept for _, hits in component_hits for h in hits)
     if _too_old(builder, resource, concepts):
@@ -744,8 +747,7 @@ def _read_medication(builder: _Builder, resource: dict[str, Any]) -> bool:
     concept = _medication_concept(builder, resource)
     hits = _medication_hits(concept) if concept else []
     if not hits:
-        builder.quality.unrecognised_codes += 1
-        return False
+        return builder.unrecognised()
     checked = builder.validated(resource)
     if checked is None:
         return False
@@ -893,7 +895,7 @@ def _read_order(builder: _Builder, resource: dict[str, Any], spec: _OrderSpec, *
     are counted in the data quality; a status outside ``spec.states`` or a refusal is
     skipped silently (nothing is wrong with the data)."""
     if not recognised:
-        builder.quality.unrecognised_codes += 1
+        builder.unrecognised()
         return None
     checked = builder.validated(resource)
     if checked is None:
