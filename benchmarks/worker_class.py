@@ -17,41 +17,16 @@ import argparse
 import copy
 import json
 import tempfile
-import threading
-import time
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import fhir_samples
 from benchmarks import http as bench_http
-from tests.ops_support import shifted_request_body
+from tests.ops_support import shifted_request_body, slow_fhir_server
 
 SCENARIO = "ces-faecal-incontinence-snomed"
 CLASSES = (("sync", 1), ("gthread", 2), ("gthread", 4), ("gthread", 8))
-
-
-def slow_fhir_server(bundle: dict[str, Any], delay: float) -> ThreadingHTTPServer:
-    """A loopback FHIR server answering every search with ``bundle`` after ``delay`` s."""
-    payload = json.dumps(bundle).encode()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            time.sleep(delay)
-            self.send_response(200)
-            self.send_header("Content-Type", "application/fhir+json")
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server
 
 
 def bodies(fhir_base: str) -> dict[str, dict[str, Any]]:

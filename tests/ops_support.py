@@ -11,9 +11,12 @@ from __future__ import annotations
 import json
 import re
 import socket
+import threading
+import time
 import urllib.error
 import urllib.request
 from datetime import date, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import fhir_samples
@@ -91,3 +94,36 @@ def service_for_hook(discovery: dict[str, Any], hook: str) -> str:
     if not ids:
         raise LookupError(f"no service for hook {hook!r} in discovery")
     return str(ids[0])
+
+
+class SlowFhirServer(ThreadingHTTPServer):
+    """A loopback FHIR server; ``requests`` counts the GETs it has received."""
+
+    requests = 0
+
+
+def slow_fhir_server(bundle: dict[str, Any], delay: float) -> SlowFhirServer:
+    """Serve ``bundle`` for every GET after ``delay`` s, on a free loopback port, in a thread.
+
+    Stands in for an EHR's FHIR server that is slow to answer (graceful-drain test, the
+    worker-class measurement). Stop it with ``shutdown()``.
+    """
+    payload = json.dumps(bundle).encode()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            server.requests += 1
+            time.sleep(delay)
+            self.send_response(200)
+            self.send_header("Content-Type", "application/fhir+json")
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = SlowFhirServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server

@@ -13,15 +13,12 @@ import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -34,6 +31,7 @@ from tests.ops_support import (
     pick_scenario,
     service_for_hook,
     shifted_request_body,
+    slow_fhir_server,
 )
 
 CLI = str(Path(sys.executable).parent / "backpain-cds")
@@ -228,28 +226,3 @@ def test_sigterm_lets_a_call_in_flight_finish(tmp_path: Path) -> None:
         upstream.shutdown()
 
 
-class _SlowFhirServer(ThreadingHTTPServer):
-    requests = 0
-
-
-def slow_fhir_server(bundle: dict[str, Any], delay: float) -> _SlowFhirServer:
-    """A loopback FHIR server that answers every search with ``bundle`` after ``delay`` s."""
-    payload = json.dumps(bundle).encode()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            upstream.requests += 1
-            time.sleep(delay)
-            self.send_response(200)
-            self.send_header("Content-Type", "application/fhir+json")
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    upstream = _SlowFhirServer(("127.0.0.1", 0), Handler)
-    upstream.daemon_threads = True
-    threading.Thread(target=upstream.serve_forever, daemon=True).start()
-    return upstream
