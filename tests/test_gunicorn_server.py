@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pytest
 
+from service.logs import ACCESS_LOGGER
 from tests.conftest import ROOT
 from tests.log_guard import register_secret
 from tests.ops_support import (
@@ -129,8 +130,19 @@ def test_liveness_and_readiness_over_http(server: Server) -> None:
     assert ready["checks"]["database"] == "ok" and ready["checks"]["rules"] > 0
 
 
+def settled_worker_pids(master: int, wanted: int, within: float = 30.0) -> list[int]:
+    """The master's workers once ``wanted`` of them have forked (the server answers as soon
+    as the first one is up), or whatever there is after ``within`` seconds."""
+    deadline = time.monotonic() + within
+    pids = worker_pids(master)
+    while len(pids) < wanted and time.monotonic() < deadline:
+        time.sleep(0.1)
+        pids = worker_pids(master)
+    return pids
+
+
 def test_runs_the_configured_number_of_worker_processes(server: Server) -> None:
-    assert len(worker_pids(server.process.pid)) == WORKERS
+    assert len(settled_worker_pids(server.process.pid, WORKERS)) == WORKERS
 
 
 def test_discovery_and_a_sample_hook_answer_with_the_expected_cards(server: Server) -> None:
@@ -166,22 +178,33 @@ def test_metrics_add_up_every_worker(server: Server) -> None:
     assert any(name.startswith("counter_") for name in written)
 
 
+def request_log_records(server: Server, request_id: str, within: float = 10.0) -> list[dict]:
+    """Every log record (each line must be JSON) of one request, once its access line,
+    written after the response, is there; whatever there is after ``within`` seconds."""
+    deadline = time.monotonic() + within
+    while True:
+        records = [json.loads(line) for line in server.log().splitlines() if line.strip()]
+        mine = [r for r in records if r.get("request_id") == request_id]
+        if any(r.get("logger") == ACCESS_LOGGER for r in mine) or time.monotonic() > deadline:
+            return mine
+        time.sleep(0.1)
+
+
 def test_every_log_line_is_json_and_hook_lines_carry_ids(server: Server) -> None:
     scenario = pick_scenario()
     discovery = json.loads(http(server.base, "/cds-services")[2])
     body = shifted_request_body(scenario, datetime.now(UTC))
     http(server.base, f"/cds-services/{service_for_hook(discovery, scenario.hook)}", body,
          headers={"X-Request-ID": "log-check-7"})
-    time.sleep(0.3)  # the access line is written after the response
-    records = [json.loads(line) for line in server.log().splitlines() if line.strip()]
-    mine = [r for r in records if r.get("request_id") == "log-check-7"]
+    mine = request_log_records(server, "log-check-7")
     assert mine and all(r.get("hookInstance") == body["hookInstance"] for r in mine)
     assert scenario.patient_id not in server.log()
 
 
 def test_sigterm_stops_master_and_workers_cleanly(tmp_path: Path) -> None:
     server = start_server(tmp_path)
-    workers = worker_pids(server.process.pid)
+    workers = settled_worker_pids(server.process.pid, WORKERS)
+    assert len(workers) == WORKERS
     [metrics_dir] = Path(tempfile.gettempdir()).glob(
         f"backpain-cds-metrics-{server.process.pid}-*")
     assert http(server.base, "/cds-services")[0] == 200
