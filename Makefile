@@ -32,7 +32,7 @@ test: $(STAMP) $(FHIRSERVER)/node_modules
 	$(BIN)/pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check service cds_rules tests benchmarks
+	$(BIN)/ruff check service cds_rules tests benchmarks tools
 	$(BIN)/mypy
 
 # Rewrite README's configuration table from service/config.py (backpain-cds config-doc).

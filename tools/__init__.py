@@ -1,0 +1,1 @@
+"""Maintenance tools (not imported by the service)."""
