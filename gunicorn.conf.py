@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from service import transport
 from service.config import ConfigError, Settings, load_settings
 
 try:
@@ -85,7 +86,7 @@ proc_name = "backpain-cds"
 # At c=8 more than 2 threads only queue prefetched calls on the GIL (p99 doubles, issue 8
 # wants <= 25 ms), while fetch calls want 4+: the trade-off behind --threads.
 workers = _default_workers()
-worker_class = "gthread"
+worker_class = "service.transport.ThreadWorker"  # gthread; see service/transport.py
 threads = 8
 
 # --- start-up: load once in the master, warm the clinical core, then fork ------------------
@@ -113,6 +114,14 @@ access_log_format = '%(h)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms %({x-request-
 errorlog = "-"
 loglevel = _settings.log_level.lower()
 logger_class = "service.logs.GunicornLogger"
+
+# --- transport errors ----------------------------------------------------------------------
+# gunicorn's own refusals (bad request line, header or chunk size, NUL in a header, request
+# line or headers over the limits) are answered as OperationOutcomes, not HTML pages; and a
+# header may hold a token as large as the verifier accepts (16 KiB), so that such a token
+# gets the trust layer's 401 and only a larger header gets 431.
+limit_request_field_size = transport.LIMIT_REQUEST_FIELD_SIZE
+transport.install()
 
 # --- proxies -----------------------------------------------------------------------------
 # X-Forwarded-Proto and friends are believed only from BACKPAIN_CDS_TRUSTED_PROXIES (none

@@ -52,11 +52,13 @@ class ServiceError(Exception):
     patient data (it may name fields and prefetch keys).
     """
 
-    def __init__(self, status: int, diagnostics: str, code: str | None = None) -> None:
+    def __init__(self, status: int, diagnostics: str, code: str | None = None,
+                 headers: dict[str, str] | None = None) -> None:
         super().__init__(diagnostics)
         self.status = status
         self.diagnostics = diagnostics
         self.code = code or issue_code(status)
+        self.headers = headers or {}
 
 
 def issue_code(status: int) -> str:
@@ -87,8 +89,8 @@ def error_response(
     return response
 
 
-def _service_error(error: ServiceError) -> Response:
-    return error_response(error.status, error.diagnostics, error.code)
+def service_error_response(error: ServiceError) -> Response:
+    return error_response(error.status, error.diagnostics, error.code, error.headers)
 
 
 def _http_error(error: HTTPException) -> Response:
@@ -110,6 +112,6 @@ def _unexpected_error(error: Exception) -> Response:
 
 def init_app(app: Flask) -> None:
     """Register the OperationOutcome error handlers on ``app``."""
-    app.register_error_handler(ServiceError, _service_error)
+    app.register_error_handler(ServiceError, service_error_response)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _unexpected_error)

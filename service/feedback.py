@@ -23,7 +23,7 @@ from typing import Any
 from flask import Blueprint, Flask, Response, current_app, g, request
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
-from service.errors import ServiceError, error_response
+from service.errors import ServiceError, error_response, service_error_response
 from service.jsonbody import json_response, read_json_object
 from service.services import SERVICES
 from service.store import FeedbackItem, InvalidFeedback, Store, StoreUnavailable, UnknownCards
@@ -154,7 +154,7 @@ def _flatten(messages: Any, path: str = "") -> list[str]:
 
 @blueprint.errorhandler(ServiceError)
 def _service_error(error: ServiceError) -> Response:
-    return error_response(error.status, error.diagnostics, error.code)
+    return service_error_response(error)
 
 
 def init_app(app: Flask) -> None:

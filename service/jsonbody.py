@@ -5,15 +5,20 @@ surrogates, no BOM, nesting bounded at 1024). Two things orjson does not check a
 here without walking the parsed tree in Python, because this runs on every hook call with
 bodies of up to megabytes and the benchmarks count every millisecond against orjson's own:
 
-- **nesting depth** (``max_json_depth``): orjson re-serialises the value with two-space
-  indentation; a line indented ``2 * (max + 1)`` spaces exists exactly when a non-empty
-  container sits deeper than ``max`` (JSON strings cannot hold a raw newline, so every
-  line start is structure). An empty ``[]``/``{}`` at the bottom adds no level.
-- **duplicate object keys** (orjson silently keeps the last): every ``:`` of a JSON text
-  is either a member separator or a literal character inside a string. Re-serialising
-  keeps every member that survived and writes every string character literally, so the
-  colon count drops exactly when members were lost to duplicates — unless the body spelt
-  a colon as ``\\u003a``; then the exact (slower) check with the standard library runs.
+- **nesting depth** (``max_json_depth``) and **duplicate object keys** (orjson silently
+  keeps the last). Fast path: orjson re-serialises the value with two-space indentation.
+  A line indented ``2 * (max + 1)`` spaces exists exactly when a non-empty container sits
+  deeper than ``max`` (JSON strings cannot hold a raw newline, so every line start is
+  structure; an empty ``[]``/``{}`` at the bottom adds no level). Every ``:`` of a JSON
+  text is a member separator or a literal character inside a string; re-serialising keeps
+  every member that survived and writes every string character literally, so the colon
+  count drops exactly when members were lost to duplicates (unless the body spelt a colon
+  as ``\\u003a``).
+- The fast path is an optimisation, never a condition of an answer: orjson reads 1024
+  levels but writes only 254, so when it cannot re-serialise (or a colon was escaped) the
+  exact checks run instead: a walk over the containers (depth, stopping at ``max + 1``)
+  and the standard library's parser with a pairs hook (duplicates). Neither can raise on
+  a value orjson has parsed, so a body is answered 400, never 500.
 """
 
 from __future__ import annotations
@@ -23,8 +28,16 @@ from typing import Any
 
 import orjson
 from flask import Request, Response
+from werkzeug.exceptions import HTTPException
 
+from service import logs
 from service.errors import ServiceError
+
+try:  # gunicorn raises these from the body stream; the app also runs without gunicorn
+    from gunicorn.http.errors import ParseException as _TransportError
+except ImportError:  # pragma: no cover
+    class _TransportError(Exception):  # type: ignore[no-redef]
+        pass
 
 JSON_MEDIA_TYPES = frozenset({"application/json", "application/fhir+json"})
 _UTF8 = frozenset({"utf-8", "utf8"})
@@ -40,13 +53,34 @@ def read_json_object(request: Request, max_bytes: int, max_depth: int) -> dict[s
     check_content_type(request)
     if request.content_length is not None and request.content_length > max_bytes:
         raise ServiceError(413, f"Request body larger than {max_bytes} bytes.")
-    raw = request.get_data()  # Werkzeug raises 413 past MAX_CONTENT_LENGTH
+    raw = read_body(request)
     if len(raw) > max_bytes:
         raise ServiceError(413, f"Request body larger than {max_bytes} bytes.")
+    logs.scan_body(raw)
     value = parse_json(raw, max_depth)
     if not isinstance(value, dict):
         raise ServiceError(400, "The request body must be a JSON object.")
     return value
+
+
+class BodyReadError(ServiceError):
+    """The transport could not deliver the body (bad chunking, a body shorter than its
+    Content-Length): 400 (the server then closes the connection: its framing is lost)."""
+
+    def __init__(self) -> None:
+        super().__init__(400, "The request body could not be read (malformed chunked "
+                              "encoding or Content-Length).")
+
+
+def read_body(request: Request) -> bytes:
+    """The raw body; :class:`BodyReadError` when the transport fails mid-body (gunicorn
+    raises its own parse errors from the body stream, not Werkzeug's HTTP errors)."""
+    try:
+        return request.get_data()  # Werkzeug raises 413 past MAX_CONTENT_LENGTH
+    except HTTPException:
+        raise
+    except (_TransportError, OSError, ValueError) as exc:
+        raise BodyReadError() from exc
 
 
 def check_content_type(request: Request) -> None:
@@ -65,8 +99,8 @@ def check_content_type(request: Request) -> None:
 def parse_json(raw: bytes, max_depth: int) -> Any:
     """Parse ``raw`` strictly; 400 for invalid UTF-8 or JSON, depth, or duplicate keys.
 
-    Cost beyond ``orjson.loads``: one indented re-serialisation and three byte scans
-    (C loops over the buffers, no Python per value).
+    Cost beyond ``orjson.loads`` (fast path): one indented re-serialisation and three byte
+    scans (C loops over the buffers, no Python per value).
     """
     try:
         value = orjson.loads(raw)
@@ -76,12 +110,34 @@ def parse_json(raw: bytes, max_depth: int) -> Any:
         raise ServiceError(400, _decode_problem(raw, exc)) from None
     if not isinstance(value, dict | list):
         return value
-    indented = orjson.dumps(value, option=orjson.OPT_INDENT_2)
-    if b"\n" + b" " * (2 * (max_depth + 1)) in indented:
+    try:
+        indented = orjson.dumps(value, option=orjson.OPT_INDENT_2)
+    except orjson.JSONEncodeError:  # deeper than orjson writes (254): the exact checks
+        too_deep = _deeper_than(value, max_depth)
+        duplicates = not too_deep and _has_duplicate_keys_exact(raw)
+    else:
+        too_deep = b"\n" + b" " * (2 * (max_depth + 1)) in indented
+        duplicates = not too_deep and _has_duplicate_keys(raw, indented)
+    if too_deep:
         raise ServiceError(400, f"JSON nested deeper than {max_depth} levels.")
-    if _has_duplicate_keys(raw, indented):
+    if duplicates:
         raise ServiceError(400, "A JSON object in the body repeats a key.")
     return value
+
+
+def _deeper_than(value: dict[str, Any] | list[Any], max_depth: int) -> bool:
+    """Does a non-empty container sit deeper than ``max_depth``? Level by level, without
+    recursion, stopping at the first level past the limit."""
+    level: list[Any] = [value]
+    for _ in range(max_depth):
+        children: list[Any] = []
+        for node in level:
+            members = node.values() if isinstance(node, dict) else node
+            children += [c for c in members if isinstance(c, dict | list) and c]
+        if not children:
+            return False
+        level = children
+    return True
 
 
 def _has_duplicate_keys(raw: bytes, reserialised: bytes) -> bool:
@@ -99,9 +155,13 @@ def _has_duplicate_keys_exact(raw: bytes) -> bool:
         found = found or len(obj) != len(pairs)
         return obj
 
-    # orjson accepted the text, so this cannot fail; numbers are left as text (no cost).
-    json.loads(raw.decode("utf-8"), object_pairs_hook=pairs_hook,
-               parse_int=str, parse_float=str, parse_constant=str)
+    # orjson accepted the text, so this cannot fail but by recursing deeper than Python
+    # allows (orjson reads 1024 levels); numbers are left as text (no cost).
+    try:
+        json.loads(raw.decode("utf-8"), object_pairs_hook=pairs_hook,
+                   parse_int=str, parse_float=str, parse_constant=str)
+    except RecursionError:
+        raise ServiceError(400, "JSON nested too deeply.") from None
     return found
 
 

@@ -186,15 +186,20 @@ def _request_id() -> str:
 def _before_request() -> None:
     g.request_id = _request_id()
     g.request_started = time.perf_counter()
-    if request.method == "POST" and request.is_json:
-        body = request.get_data(cache=True)  # cached: the shell reads the same bytes
-        hook_instance = _HOOK_INSTANCE.search(body)
-        patient_id = _PATIENT_ID.search(body)
-        bind(
-            hook_instance=hook_instance.group(1).decode("utf-8", "replace")
-            if hook_instance else None,
-            patient_id=patient_id.group(1).decode("utf-8", "replace") if patient_id else None,
-        )
+
+
+def scan_body(body: bytes) -> None:
+    """Name the call's hookInstance and patient from the raw body before it is parsed, so
+    that even a body the shell refuses has its patient id kept out of the log lines.
+    Called by the shell once it has read the body (never before the trust check: a
+    malformed or unauthenticated upload is not read for the logs' sake)."""
+    hook_instance = _HOOK_INSTANCE.search(body)
+    patient_id = _PATIENT_ID.search(body)
+    bind(
+        hook_instance=hook_instance.group(1).decode("utf-8", "replace")
+        if hook_instance else None,
+        patient_id=patient_id.group(1).decode("utf-8", "replace") if patient_id else None,
+    )
 
 
 def _after_request(response: Response) -> Response:

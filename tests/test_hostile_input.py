@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from service.errors import ServiceError
-from service.jsonbody import parse_json
+from service.jsonbody import _deeper_than, parse_json
 from tests.helpers import hook_body, make_test_app, operation_outcome, required_prefetch
 
 SERVICE = "/cds-services/back-pain-patient-view"
@@ -55,7 +55,7 @@ def test_streamed_body_without_length_over_the_limit_is_413(client: FlaskClient)
     assert_still_healthy(client)
 
 
-@pytest.mark.parametrize("depth", [65, 200, 1100, 50_000])
+@pytest.mark.parametrize("depth", [65, 200, 253, 254, 255, 600, 1018, 1100, 50_000])
 def test_deep_nesting_is_400(client: FlaskClient, depth: int) -> None:
     nested = "[" * depth + "]" * depth
     body = json.dumps(good_body())[:-1] + f', "extension": {{"x": {nested}}}}}'
@@ -246,3 +246,25 @@ def test_fast_checks_agree_with_the_reference(value: Any, max_depth: int,
     except ServiceError as error:
         assert error.status == 400
         assert expected_error is not None and expected_error in error.diagnostics
+
+
+def test_past_what_orjson_writes_the_exact_checks_decide() -> None:
+    """orjson reads 1024 levels but writes 254: with a limit above that the exact checks
+    run instead of the fast path, and still tell depth and repeated keys apart."""
+    nested = "[" * 300 + "]" * 300
+    assert parse_json(f'{{"a": 1, "x": {nested}}}'.encode(), 1000)["a"] == 1
+    with pytest.raises(ServiceError, match="repeats a key"):
+        parse_json(f'{{"a": 1, "x": {nested}, "a": 2}}'.encode(), 1000)
+    with pytest.raises(ServiceError, match="nested"):
+        parse_json(f'{{"x": {nested}}}'.encode(), 299)
+    # deeper than Python's own parser recurses: refused as too deep (400), whatever the limit
+    with pytest.raises(ServiceError, match="nested"):
+        parse_json(("[" * 1000 + "]" * 1000).encode(), 1100)
+
+
+@settings(max_examples=200, deadline=None)
+@given(value=json_values, max_depth=st.integers(min_value=1, max_value=6))
+def test_the_exact_depth_check_agrees_with_the_reference(value: Any, max_depth: int) -> None:
+    parsed = json.loads(_render(value))
+    if isinstance(parsed, dict | list):
+        assert _deeper_than(parsed, max_depth) == (_reference_depth(parsed) > max_depth)

@@ -16,9 +16,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from flask import Flask
+from flask import Flask, request
 
 from service import logs
+from service.jsonbody import read_json_object
 from tests.helpers import make_test_app
 from tests.ops_support import card_pairs, pick_scenario, shifted_request_body
 
@@ -88,7 +89,8 @@ def test_tokens_and_patient_identifiers_are_redacted_wherever_they_appear(
     log = logging.getLogger("service.test_redaction")
     with app.test_request_context("/cds-services/back-pain-patient-view", method="POST",
                                   json=body, headers={"Authorization": f"Bearer {JWT}"}):
-        app.preprocess_request()  # the before-request hooks: request id, hookInstance
+        app.preprocess_request()  # the before-request hooks: request id
+        read_json_object(request, 1 << 20, 64)  # the shell reads the body: hookInstance, id
         log.warning("fetch Patient/%s with Authorization: Bearer %s", patient_id, JWT)
         log.info("no data for %s", patient_id)
         log.info("prefetch {'patient': '%s', 'access_token': '%s'}", patient_id, "at-5521973")

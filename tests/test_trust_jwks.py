@@ -218,3 +218,24 @@ def test_oversized_jwks_is_refused(trusted: TrustedApp, httpserver: Any, key: Si
     document["padding"] = "x" * (300 * 1024)
     httpserver.expect_request(JWKS_PATH).respond_with_json(document)
     assert_unauthorized(trusted.call(DISCOVERY, key.token()))
+
+
+def test_unreachable_token_jku_falls_back_to_the_inline_key_of_that_kid(
+        tmp_path: Path, httpserver: Any) -> None:
+    """The sandbox's tokens always carry a jku: while that URL is down, the key of the
+    same kid configured inline still verifies; another kid is still refused."""
+    inline = Signer.ec("ES384", "sandbox-1")
+    unknown = Signer.ec("ES384", "sandbox-2")
+    jku = httpserver.url_for("/down/jwks.json")
+    httpserver.expect_request("/down/jwks.json").respond_with_data("down", status=503)
+    app = make_trusted_app(tmp_path, [client_entry(inline, jku_allowlist=[jku])],
+                           f"sqlite:///{tmp_path / 'fallback.sqlite3'}",
+                           jwks_timeout_seconds=0.5)
+    try:
+        assert accepted(app, inline, header={"jku": jku})
+        assert fetches(httpserver, "/down/jwks.json") == 1  # tried first, unreachable
+        before = rejections("jwks-unavailable")
+        assert not accepted(app, unknown, header={"jku": jku})
+        assert rejections("jwks-unavailable") == before + 1
+    finally:
+        app.dispose()

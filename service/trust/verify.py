@@ -156,7 +156,10 @@ class TokenVerifier:
         if jku is not None:
             if not isinstance(jku, str) or jku not in client.jku_allowlist:
                 raise Rejected("jku-not-allowed", client)
-            sources: list[str | None] = [jku]
+            # The inline keys are trusted for this client whatever the header says: while
+            # the allowlisted URL is unreachable, a key of the same kid configured inline
+            # still verifies (EHRs such as the sandbox always put a jku in their tokens).
+            sources: list[str | None] = [jku, None] if client.jwks else [jku]
         else:
             sources = [None] if client.jwks else []
             if client.jku:

@@ -1,0 +1,92 @@
+"""Answers to requests that never reach the app: gunicorn's transport errors.
+
+gunicorn refuses a malformed request itself (bad request line or header, a NUL in a
+header, a bad Content-Length or chunk size, a request line or header over its limits) and
+answers with an HTML page. Every non-2xx answer of this service is a FHIR
+OperationOutcome, so :func:`install` (called from ``gunicorn.conf.py``) replaces gunicorn's
+error writer with one that sends the same status as an OperationOutcome in
+``application/json``. Nothing from the request is echoed: gunicorn's own message can quote
+a header name or the request line (which may carry a token in a query string).
+
+:data:`LIMIT_REQUEST_FIELD_SIZE` lets an ``Authorization`` header carry a token up to the
+verifier's own limit (:data:`service.trust.verify.MAX_TOKEN_BYTES`), so that a large
+token is refused by the trust layer (the one 401) rather than by the transport.
+"""
+
+from __future__ import annotations
+
+import socket
+from http import HTTPStatus
+from typing import Any
+
+import orjson
+
+from service.errors import issue_code, operation_outcome
+from service.trust.verify import MAX_TOKEN_BYTES
+
+# "Authorization: Bearer " + a token at the verifier's limit, with room to spare.
+LIMIT_REQUEST_FIELD_SIZE = MAX_TOKEN_BYTES + 4096
+
+# What a CDS client can do about each status gunicorn answers itself.
+_DIAGNOSTICS: dict[int, str] = {
+    400: "Malformed HTTP request (request line, a header, Content-Length or chunked body).",
+    403: "Request refused by the HTTP server.",
+    414: "Request line too long.",
+    417: "Expectation not supported.",
+    431: "Request header fields too large (a header or the number of headers).",
+    501: "Transfer-Encoding not supported (only chunked).",
+}
+
+
+# FHIR issue types for the statuses the app itself never answers.
+_ISSUE_CODES = {414: "too-long", 431: "too-long", 501: "not-supported"}
+
+
+def error_bytes(status: int) -> bytes:
+    """A complete HTTP/1.1 error response: status, OperationOutcome body, connection close."""
+    diagnostics = _DIAGNOSTICS.get(status, "The HTTP server could not handle this request.")
+    code = _ISSUE_CODES.get(status) or issue_code(status)
+    body = orjson.dumps(operation_outcome(code, diagnostics))
+    try:
+        reason = HTTPStatus(status).phrase
+    except ValueError:
+        reason = "Error"
+    head = (f"HTTP/1.1 {status} {reason}\r\n"
+            "Connection: close\r\n"
+            "Content-Type: application/json\r\n"
+            "Cache-Control: no-store\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n")
+    return head.encode("latin-1") + body
+
+
+def write_error(sock: socket.socket, status_int: int, reason: str, mesg: str) -> None:
+    """gunicorn's ``util.write_error`` signature; ``mesg`` is deliberately not sent."""
+    from gunicorn import util
+
+    util.write_nonblock(sock, error_bytes(int(status_int)))
+
+
+def install() -> None:
+    """Make gunicorn answer its own errors as OperationOutcomes (idempotent)."""
+    from gunicorn import util
+
+    util.write_error = write_error
+
+
+try:
+    from gunicorn.http.errors import ParseException
+    from gunicorn.workers.gthread import ThreadWorker as _GunicornThreadWorker
+except ImportError:  # pragma: no cover  (the app runs without gunicorn too)
+    pass
+else:
+    class ThreadWorker(_GunicornThreadWorker):  # type: ignore[misc,valid-type]
+        """gunicorn's gthread worker that closes a connection quietly when the body of a
+        request the app has already answered cannot be drained (malformed chunking):
+        gunicorn would write a second, unsolicited error answer on the connection, which
+        a client reusing it would take for the answer to its next request."""
+
+        def _keepalive_after(self, conn: Any, keepalive: bool) -> bool:
+            try:
+                return bool(super()._keepalive_after(conn, keepalive))
+            except ParseException:
+                return False
