@@ -216,6 +216,10 @@ def freeze_heap() -> None:
 
 
 def on_starting(server: Any) -> None:
+    from service.preflight import display_url
+
+    # Absolute, so that "which database is this server using?" has one answer in the log.
+    server.log.info("database: %s", display_url(_settings.database_url))
     warm_up(server.log)
     freeze_heap()
 

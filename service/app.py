@@ -33,8 +33,10 @@ def create_app(
     app.extensions["backpain"] = {"settings": settings, "clock": clock}
     app.extensions["backpain"]["fetcher"] = HttpFetcher(settings)  # reads missing prefetch
     errors.init_app(app)  # every non-2xx answer is an OperationOutcome
-    CORS(app, origins=list(settings.cors_origins), allow_headers=["Authorization", "Content-Type"],
-         methods=["GET", "POST", "OPTIONS"], max_age=600)
+    if settings.effective_cors_origins():  # production default: no browser origin
+        CORS(app, origins=list(settings.effective_cors_origins()),
+             allow_headers=["Authorization", "Content-Type"],
+             methods=["GET", "POST", "OPTIONS"], max_age=600)
     ops.init_app(app)  # /healthz /readyz /metrics, JSON logs, request ids (first: ids for all)
     init_trust(app)
     store.init_app(app)  # extensions["backpain"]["store"] and ["memory"]

@@ -183,7 +183,11 @@ def test_every_threshold_a_card_discloses_is_a_real_setting() -> None:
     for name in OUR_THRESHOLDS:
         assert env_name(name) in env, f"{env_name(name)} is disclosed but not configurable"
         default = getattr(load_settings({}).rule_settings(), name)
-        changed = default * 2 if isinstance(default, int | float) else default
+        changed = default
+        if isinstance(default, int | float):  # another value inside the plausible range
+            low, high = env[env_name(name)].bounds or (default, default + 1)
+            changed = default + 1 if default + 1 <= high else default - 1
+            assert low <= changed <= high
         loaded = load_settings({env_name(name): str(changed)}).rule_settings()
         assert getattr(loaded, name) == changed
 

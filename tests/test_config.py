@@ -180,12 +180,17 @@ def test_gunicorn_with_the_config_file_refuses_a_bad_variable_with_status_2() ->
     assert "BACKPAIN_CDS_LOG_LEVEL='loud'" in result.stderr
 
 
-def test_config_check_exit_status() -> None:
-    good = subprocess.run([CLI, "config-check"], env=clean_env(), capture_output=True,
-                          text=True, timeout=60)
+def test_config_check_exit_status(tmp_path: Path) -> None:
+    """Through the real command line; every set-up config-check refuses is in
+    tests/test_preflight.py."""
+    database = f"sqlite:///{tmp_path}/x.sqlite3"
+    subprocess.run([CLI, "db", "upgrade"], env=clean_env(DATABASE_URL=database), check=True,
+                   capture_output=True, timeout=60)
+    good = subprocess.run([CLI, "config-check"], capture_output=True, text=True, timeout=60,
+                          env=clean_env(ALLOW_UNAUTHENTICATED="1", DATABASE_URL=database))
     bad = subprocess.run([CLI, "config-check"], env=clean_env(SNOOZE_DAYS="-3"),
                          capture_output=True, text=True, timeout=60)
-    assert (good.returncode, bad.returncode) == (0, 2)
+    assert (good.returncode, bad.returncode) == (0, 2), good.stderr
     assert "BACKPAIN_CDS_SNOOZE_DAYS" in bad.stderr
 
 

@@ -54,18 +54,31 @@ def test_kustomization_lists_every_manifest() -> None:
     assert sorted(kustomization["resources"]) == [p.name for p in MANIFESTS]
 
 
-def test_all_required_kinds_are_present() -> None:
+def test_all_required_kinds_are_present_and_no_secret() -> None:
+    """The Secret is created by hand (deploy/README.md): ``kubectl apply -k`` must never
+    overwrite the real one with a placeholder."""
     kinds = {kind for kind, _ in resources()}
     assert {"Deployment", "Service", "HorizontalPodAutoscaler", "PodDisruptionBudget",
-            "ConfigMap", "Secret"} <= kinds
+            "ConfigMap", "CronJob", "NetworkPolicy"} <= kinds
+    assert "Secret" not in kinds
 
 
 def deployment() -> dict[str, Any]:
     return resources()[("Deployment", "backpain-cds")]
 
 
-def test_pods_run_non_root_on_a_read_only_root_filesystem() -> None:
-    pod = deployment()["spec"]["template"]["spec"]
+def purge_job() -> dict[str, Any]:
+    return resources()[("CronJob", "backpain-cds-purge")]
+
+
+def pod_specs() -> list[dict[str, Any]]:
+    return [deployment()["spec"]["template"]["spec"],
+            purge_job()["spec"]["jobTemplate"]["spec"]["template"]["spec"]]
+
+
+@pytest.mark.parametrize("which", [0, 1], ids=["deployment", "purge-cronjob"])
+def test_pods_run_non_root_on_a_read_only_root_filesystem(which: int) -> None:
+    pod = pod_specs()[which]
     assert pod["securityContext"]["runAsNonRoot"] is True
     uid = re.search(r"^ARG UID=(\d+)$", (ROOT / "Dockerfile").read_text(), re.MULTILINE)
     assert uid and str(pod["securityContext"]["runAsUser"]) == uid.group(1)
@@ -100,15 +113,65 @@ def test_grace_period_covers_prestop_and_gunicorn_graceful_timeout() -> None:
     assert pod["terminationGracePeriodSeconds"] > int(pre_stop[1]) + int(graceful.group(1))
 
 
-def test_configmap_and_secret_hold_only_valid_service_settings() -> None:
+def secret_keys_in_readme() -> set[str]:
+    """The keys of the documented ``kubectl create secret generic backpain-cds-secret``."""
+    text = (DEPLOY / "README.md").read_text(encoding="utf-8")
+    command = re.search(r"kubectl create secret generic backpain-cds-secret(.*?)\n\n", text,
+                        re.S)
+    assert command, "deploy/README.md lost the kubectl create secret command"
+    return set(re.findall(r"--from-(?:file|literal)=([a-z-]+)=", command.group(1)))
+
+
+def test_configmap_holds_only_valid_settings_and_secrets_come_from_the_secret_files(
+        tmp_path: Path) -> None:
     found = resources()
     env = dict(found[("ConfigMap", "backpain-cds-env")]["data"])
-    env.update(found[("Secret", "backpain-cds-secret")]["stringData"])
     assert all(key.startswith(PREFIX) for key in env)
+    secret_files = {k: Path(v) for k, v in env.items()
+                    if k.endswith("_FILE") and v.startswith("/run/secrets/")}
+    assert set(secret_files) == {f"{PREFIX}DATABASE_URL_FILE", f"{PREFIX}PATIENT_HASH_KEY_FILE"}
+    assert {path.name for path in secret_files.values()} == secret_keys_in_readme()
+    for pod in pod_specs():  # both mount the Secret where the variables point
+        mounts = {m["mountPath"]: m["name"] for c in pod["containers"] for m in
+                  c["volumeMounts"]}
+        volume = next(v for v in pod["volumes"] if v.get("secret"))
+        assert volume["secret"]["secretName"] == "backpain-cds-secret"
+        for path in secret_files.values():
+            assert mounts[str(path.parent)] == volume["name"]
+    # as the pod reads them: the files hold a real URL and a strong key
+    (tmp_path / "database-url").write_text("postgresql+psycopg://backpain:pw@db:5432/backpain\n")
+    (tmp_path / "patient-hash-key").write_text("0f1e2d3c4b5a69788796a5b4c3d2e1f0" * 2 + "\n")
+    env.update({k: str(tmp_path / v.name) for k, v in secret_files.items()})
     settings = load_settings(env)  # raises on an unknown variable or a bad value
+    assert settings.database_url.startswith("postgresql+psycopg://")
     files = found[("ConfigMap", "backpain-cds-files")]["data"]
     mounted = Path(settings.trusted_clients_file)
     assert mounted.parent == Path("/etc/backpain-cds") and mounted.name in files
+    assert "*" not in settings.effective_cors_origins()  # CORS narrowed in production
+
+
+def test_the_purge_cronjob_runs_db_purge_daily_on_the_service_image() -> None:
+    job = purge_job()["spec"]
+    container = job["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]
+    assert container["args"] == ["db", "purge"]
+    assert container["image"] == deployment()["spec"]["template"]["spec"]["containers"][0][
+        "image"]
+    minute, hour, *every_day = job["schedule"].split()
+    assert every_day == ["*", "*", "*"] and minute.isdigit() and hour.isdigit()
+    assert job["concurrencyPolicy"] == "Forbid"
+
+
+def test_the_network_policy_covers_both_workloads_and_the_service_port() -> None:
+    policy = resources()[("NetworkPolicy", "backpain-cds")]["spec"]
+    selected = set(policy["podSelector"]["matchExpressions"][0]["values"])
+    for pod_labels in (deployment()["spec"]["template"]["metadata"]["labels"],
+                       purge_job()["spec"]["jobTemplate"]["spec"]["template"]["metadata"][
+                           "labels"]):
+        assert pod_labels["app.kubernetes.io/name"] in selected
+    assert set(policy["policyTypes"]) == {"Ingress", "Egress"}
+    assert all(port["port"] == "http" for rule in policy["ingress"] for port in rule["ports"])
+    egress_ports = {port["port"] for rule in policy["egress"] for port in rule["ports"]}
+    assert {53, 5432, 443} <= egress_ports
 
 
 def test_trusted_clients_examples_load(tmp_path: Path) -> None:
@@ -175,7 +238,7 @@ def test_compose_references_only_files_that_exist() -> None:
 
 
 def test_compose_configures_only_valid_settings() -> None:
-    variables = {"POSTGRES_PASSWORD": "pw", "PATIENT_HASH_KEY": "k" * 64,
+    variables = {"POSTGRES_PASSWORD": "pw", "PATIENT_HASH_KEY": "0f1e2d3c4b5a6978" * 4,
                  "PUBLIC_BASE_URL": "https://cds.hospital.example"}
     service = compose()["services"]["cds-1"]
     env = {key: interpolate(str(value), variables) for key, value in

@@ -148,6 +148,18 @@ def test_cors_preflight_needs_no_token(trusted: TrustedApp) -> None:
         "Origin": "https://sandbox.example", "Access-Control-Request-Method": "POST",
         "Access-Control-Request-Headers": "authorization,content-type"})
     assert response.status_code != 401
+    # production (trusted clients, CORS_ORIGINS not set): no browser origin is allowed
+    assert "Access-Control-Allow-Origin" not in response.headers
+
+
+def test_cors_origins_named_in_production_are_allowed(tmp_path: Path, rsa_key: Signer,
+                                                      ec_key: Signer) -> None:
+    app = make_trusted_app(tmp_path, [client_entry(rsa_key, ec_key)],
+                           f"sqlite:///{tmp_path / 'cors.sqlite3'}",
+                           cors_origins=("https://ehr.example",))
+    response = app.call(SERVICE, None, method="OPTIONS", headers={
+        "Origin": "https://ehr.example", "Access-Control-Request-Method": "POST"})
+    assert response.headers["Access-Control-Allow-Origin"] == "https://ehr.example"
 
 
 # --- the header and the bearer ------------------------------------------------------------

@@ -8,16 +8,23 @@ from collections.abc import Callable
 from service.config import ConfigError, Settings, load_settings
 from service.store import Store, StoreUnavailable
 
+# The store's hasher needs a key, but a read-only aggregate report never hashes anything.
+_NO_HASHING = "report-only: this command computes no patient hash"
 
-def run_on_store(work: Callable[[Store, Settings], str]) -> int:
+
+def run_on_store(work: Callable[[Store, Settings], str], *, hashes: bool = True) -> int:
     """Run ``work`` on a store opened from the environment's settings and print what it
-    returns; the store is disposed even on failure. Exit codes, as every command gives
+    returns; the store is disposed even on failure. ``hashes=False``: ``work`` computes
+    no patient hash, so PATIENT_HASH_KEY is not needed. Exit codes, as every command gives
     them: 2 for a bad configuration, 1 for a database that did not answer, 0 otherwise."""
     try:
         settings = load_settings()
+        if not hashes and not settings.patient_hash_key:
+            settings = settings.replace(patient_hash_key=_NO_HASHING)
         store = Store.from_settings(settings)
     except ConfigError as exc:
-        print(f"configuration error: {exc}", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"configuration error: {problem}", file=sys.stderr)
         return 2
     try:
         output = work(store, settings)

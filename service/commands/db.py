@@ -14,6 +14,7 @@ from service import migrations
 from service.commands._common import run_on_store
 from service.config import ConfigError, Settings, load_settings
 from service.db import make_engine
+from service.preflight import display_url
 from service.store import Store
 
 
@@ -26,7 +27,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     down = actions.add_parser("downgrade", help="migrate back to REVISION (e.g. base)")
     down.add_argument("revision")
     down.set_defaults(func=_downgrade)
-    actions.add_parser("current", help="print the current revision").set_defaults(func=_current)
+    actions.add_parser("current", help="print the current revision; exit status 1 when it "
+                       "is not this version's head (run `db upgrade`)").set_defaults(func=_current)
     purge = actions.add_parser("purge", help="delete audit older than AUDIT_RETENTION_DAYS, "
                                "expired JWT ids and expired snoozes")
     purge.set_defaults(func=_purge)
@@ -34,10 +36,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def _settings() -> Settings | None:
     try:
-        return load_settings()
+        settings = load_settings()
     except ConfigError as exc:
-        print(f"configuration error: {exc}", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"configuration error: {problem}", file=sys.stderr)
         return None
+    print(f"database: {display_url(settings.database_url)}", file=sys.stderr)
+    return settings
 
 
 def _engine(settings: Settings) -> Engine:
@@ -74,14 +79,20 @@ def _current(_args: argparse.Namespace) -> int:
         return 2
     engine = _engine(settings)
     try:
-        print(migrations.current(engine) or "base (not migrated)")
+        current = migrations.current(engine)
     finally:
         engine.dispose()
+    head = migrations.head()
+    print(current or "base (not migrated)")
+    if current != head:
+        print(f"not at this version's head {head}: run `backpain-cds db upgrade`",
+              file=sys.stderr)
+        return 1
     return 0
 
 
 def _purge(_args: argparse.Namespace) -> int:
-    return run_on_store(_purge_expired)
+    return run_on_store(_purge_expired, hashes=False)
 
 
 def _purge_expired(store: Store, settings: Settings) -> str:

@@ -39,7 +39,8 @@ def _since(raw: str) -> datetime:
 
 
 def _run(args: argparse.Namespace) -> int:
-    return run_on_store(lambda store, _settings: render(store.report(args.since), args.format))
+    return run_on_store(lambda store, _settings: render(store.report(args.since), args.format),
+                        hashes=False)
 
 
 def render(rows: list[ReportRow], fmt: str) -> str:

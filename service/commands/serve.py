@@ -1,18 +1,23 @@
 """``backpain-cds serve``: run the service under gunicorn with ``gunicorn.conf.py``.
 
 gunicorn runs in this process (it becomes the master, PID 1 in the image), so SIGTERM
-reaches it directly. The configuration is validated first: a bad BACKPAIN_CDS_* variable,
-or a combination the app factory refuses, exits with status 2 and names the variable.
+reaches it directly. The pre-flight (:mod:`service.preflight`, what ``config-check``
+runs) comes first: a bad BACKPAIN_CDS_* variable, a combination the app factory would
+refuse, or a database not migrated to this version exits with status 2 and names each
+problem. A database that does not answer is logged and start-up goes on (``/readyz``
+keeps the replica out of the load balancer until it answers).
 """
 
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from pathlib import Path
 from typing import Any
 
-from service.config import ConfigError, load_settings
+from service import preflight
+from service.config import ConfigError
 
 CONFIG_NAME = "gunicorn.conf.py"
 APP_URI = "service.app:create_app()"
@@ -62,11 +67,14 @@ def gunicorn_argv(args: argparse.Namespace) -> list[str]:
 
 
 def serve(args: argparse.Namespace) -> int:
-    try:
-        load_settings()
-    except ConfigError as exc:
-        print(f"configuration error: {exc}", file=sys.stderr)
+    report = preflight.run()
+    for problem in report.problems:
+        print(f"configuration error: {problem}", file=sys.stderr)
+    if report.problems:
         return EXIT_CONFIG
+    if report.unreachable:
+        _log_json(report, f"{report.unreachable}; starting anyway: /readyz answers 503 "
+                  "until the database answers")
     try:
         argv = gunicorn_argv(args)
     except FileNotFoundError as exc:
@@ -74,6 +82,19 @@ def serve(args: argparse.Namespace) -> int:
         return EXIT_CONFIG
     _Server(argv).run()  # returns only by sys.exit from the arbiter
     return 0
+
+
+def _log_json(report: preflight.Report, message: str) -> None:
+    """A warning in the service's JSON log format (gunicorn's logging is not set up yet)."""
+    from service.logs import json_formatter
+
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(json_formatter())
+    logger = logging.getLogger("backpain_cds.preflight")
+    logger.propagate = False
+    logger.addHandler(handler)
+    logger.warning(message)
+    logger.removeHandler(handler)
 
 
 try:
