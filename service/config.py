@@ -187,6 +187,13 @@ VARIABLES: tuple[Var, ...] = (
         "fetch from for any client (trusted clients add their own)."),
     Var("ALLOW_HTTP_LOOPBACK", _bool, "0", "Allow http:// fhirServer and JWKS (jku) URLs "
         "on loopback (development and tests only)."),
+    # --- pages (/preview, /governance; the catalogue, /docs and /fhir are always open)
+    Var("PAGES", _choice("auto", "on", "off"), "auto", "The /preview and /governance pages. "
+        "`auto`: on only with ALLOW_UNAUTHENTICATED (`make run`); `on`: on, behind "
+        "PAGES_TOKEN unless ALLOW_UNAUTHENTICATED; `off`: 404."),
+    Var("PAGES_TOKEN", str, "", "Operator credential for /preview and /governance when "
+        "PAGES=on (at least 32 characters): HTTP Basic password (any user name) or Bearer "
+        "token.", secret=True),
     # --- clinical thresholds (our choices; CLINICAL.md); bounds: plausible values only
     Var("FEVER_CELSIUS", _non_negative_float, "38.0", "Fever threshold in degrees Celsius.",
         bounds=(37.5, 40.0), unit="degrees Celsius"),
@@ -257,6 +264,8 @@ class Settings:
     fhir_retries: int = 2
     fhir_server_allowlist: tuple[str, ...] = ()
     allow_http_loopback: bool = False
+    pages: str = "auto"
+    pages_token: str = ""
     # clinical thresholds: defaults are the core's (RuleSettings), fields named as there
     fever_celsius: float = RULE_DEFAULTS.fever_celsius
     fever_window_days: int = RULE_DEFAULTS.fever_window_days

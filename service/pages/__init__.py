@@ -1,0 +1,50 @@
+"""Pages for clinicians and safety officers, and the clinical knowledge as FHIR R4.
+
+Two blueprints, both server-rendered (Jinja, one local stylesheet, no JavaScript framework,
+nothing from a CDN):
+
+- ``knowledge`` (open, like ``/openapi.json``: no patient data): ``/rules``,
+  ``/rules/<id>``, ``/docs`` (Swagger UI from the ``swagger-ui-bundle`` package) and the
+  FHIR knowledge under ``/fhir`` (PlanDefinition, ActivityDefinition, ValueSet);
+- ``pages`` (``/preview``, ``/governance``: they evaluate pasted patient data and read the
+  feedback store): on under ``make run``; in production only with
+  ``BACKPAIN_CDS_PAGES=on``, and then behind the operator credential (:mod:`.access`).
+"""
+
+from __future__ import annotations
+
+import time
+
+from flask import Flask, Response, g, request
+
+from service.pages import access, catalogue_views, docs, fhir_views, governance, preview
+from service.pages.render import init_jinja
+
+_PAGE_PREFIXES = ("/rules", "/preview", "/governance", "/docs", "/fhir")
+
+
+def init_app(app: Flask) -> None:
+    """Register the blueprints; the gate decides at start-up whether the pages are on."""
+    gate = access.Gate.from_settings(app.extensions["backpain"]["settings"])
+    app.extensions["backpain"]["pages_gate"] = gate
+    init_jinja(app)
+    app.register_blueprint(catalogue_views.bp)
+    app.register_blueprint(docs.bp)
+    app.register_blueprint(fhir_views.bp)
+    app.register_blueprint(preview.bp)
+    app.register_blueprint(governance.bp)
+    app.before_request(_start_timer)
+    app.after_request(_server_timing)
+
+
+def _start_timer() -> None:
+    g.pages_started = time.perf_counter()
+
+
+def _server_timing(response: Response) -> Response:
+    """``Server-Timing: app;dur=<ms>`` on every page, so the 100 ms budget can be watched
+    from a browser's network panel without a profiler."""
+    started = g.get("pages_started")
+    if started is not None and request.path.startswith(_PAGE_PREFIXES):
+        response.headers["Server-Timing"] = f"app;dur={(time.perf_counter() - started) * 1000:.1f}"
+    return response

@@ -1,0 +1,159 @@
+"""``/preview``: see what the service would answer, as an EHR would show it.
+
+Pick a sample scenario (``?sample=<id>``) or paste/upload a FHIR Bundle or a whole CDS Hooks
+request; choose the hook, "now" and a draft order. The page shows the cards (indicator,
+summary, Markdown detail, suggestions, links, override reasons), the facts and reasons
+behind each, this site's thresholds used, the data gaps and what the record builder left
+out and why. The evaluation is the hook endpoints' own (``cds_rules.evaluate`` with this
+site's settings); snoozes are not applied and nothing is written: no audit, no issued card,
+no log line with the input (the form is a POST, so nothing reaches the access log's path).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+from flask import Blueprint, Response, make_response, render_template, request
+
+from cds_rules import Evaluation, HookRequest, evaluate
+from cds_rules.model import HOOKS, ORDER_HOOKS
+from cds_rules.orders import ORDERS
+from service.commands.clinical import (
+    InputError,
+    _parse_now,
+    _request_from_document,
+    _with_hook,
+)
+from service.logs import bind
+from service.pages.access import guard
+from service.pages.render import site_rule_settings
+
+bp = Blueprint("preview", __name__, template_folder="templates")
+bp.before_request(guard)
+
+DRAFT_ORDER_KEYS = ("mri-lumbar-without-contrast", "mri-lumbar-with-and-without-contrast",
+                    "mri-whole-spine", "xray-lumbar", "xray-thoracic", "emg-needle", "ncs")
+DRAFT_ID = "preview-draft-order"
+
+
+@dataclass(slots=True)
+class Form:
+    """What the user chose (echoed back into the form)."""
+
+    sample: str = ""
+    hook: str = ""
+    now: str = ""
+    draft: str = ""
+    text: str = ""
+
+
+@dataclass(slots=True)
+class Outcome:
+    request: HookRequest
+    now: datetime
+    result: Evaluation
+    expected: set[tuple[str, str]] | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+@bp.get("/preview")
+def page() -> Response:
+    form = Form(sample=request.args.get("sample", ""), hook=request.args.get("hook", ""),
+                now=request.args.get("now", ""), draft=request.args.get("draft", ""))
+    if not form.sample:
+        return _answer(form)
+    try:
+        return _answer(form, _run(form, *_from_sample(form.sample)))
+    except InputError as exc:
+        return _answer(form, error=str(exc), status=400)
+
+
+@bp.post("/preview")
+def submit() -> Response:
+    form = Form(hook=request.form.get("hook", ""), now=request.form.get("now", ""),
+                draft=request.form.get("draft", ""), text=request.form.get("document", ""))
+    try:
+        document = _document(form.text)
+        req = _request_from_document(document, "the pasted document")
+        return _answer(form, _run(form, req, datetime.now(UTC), None))
+    except InputError as exc:
+        return _answer(form, error=str(exc), status=400)
+
+
+def _document(text: str) -> Any:
+    upload = request.files.get("file")
+    raw: bytes | str = upload.read() if upload and upload.filename else text
+    if not raw or not str(raw).strip():
+        raise InputError("paste a FHIR Bundle or a CDS Hooks request, or choose a file")
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise InputError(f"not valid JSON ({exc})") from None
+
+
+def _from_sample(sample_id: str) -> tuple[HookRequest, datetime, set[tuple[str, str]]]:
+    import fhir_samples
+
+    try:
+        scenario = fhir_samples.load(sample_id)
+    except KeyError:
+        raise InputError(f"no sample scenario {sample_id!r}") from None
+    return scenario.hook_request(), scenario.now, set(scenario.expected)
+
+
+def _run(form: Form, req: HookRequest, now: datetime,
+         expected: set[tuple[str, str]] | None) -> Outcome:
+    notes: list[str] = []
+    if form.hook:
+        if form.hook not in HOOKS:
+            raise InputError(f"unknown hook {form.hook!r}")
+        req = _with_hook(req, form.hook)
+    if form.now:
+        now = _parse_now(form.now)
+    if form.draft:
+        req, note = _with_draft(req, form.draft, now)
+        notes.append(note)
+    bind(patient_id=req.patient_id)  # the log redaction knows this patient id
+    result = evaluate(req, now, site_rule_settings())
+    changed = bool(form.hook or form.now or form.draft)
+    return Outcome(req, now, result, None if changed else expected, notes)
+
+
+def _with_draft(req: HookRequest, key: str, now: datetime) -> tuple[HookRequest, str]:
+    """Add a draft ServiceRequest for ``key`` (an order hook selects it)."""
+    spec = ORDERS.get(key)
+    if spec is None or key not in DRAFT_ORDER_KEYS:
+        raise InputError(f"unknown draft order {key!r}")
+    if req.hook not in ORDER_HOOKS:
+        return req, (f"The draft order ({spec.display}) was not used: only order-select and "
+                     "order-sign see draft orders.")
+    draft = {"resourceType": "ServiceRequest", "id": DRAFT_ID, "status": "draft",
+             "intent": "order", "code": {"coding": [c.coding() for c in spec.codes],
+                                         "text": spec.display},
+             "subject": {"reference": f"Patient/{req.patient_id}"},
+             "authoredOn": now.isoformat()}
+    selections = (f"ServiceRequest/{DRAFT_ID}",) if req.hook == "order-select" else ()
+    return HookRequest(hook=req.hook, patient_id=req.patient_id, resources=req.resources,
+                       draft_orders=(*req.draft_orders, draft),
+                       selections=(*req.selections, *selections),
+                       encounter_id=req.encounter_id, data_gaps=req.data_gaps), \
+        f"Draft order added: {spec.display} (ServiceRequest/{DRAFT_ID})."
+
+
+def _answer(form: Form, outcome: Outcome | None = None, error: str = "",
+            status: int = 200) -> Response:
+    import fhir_samples
+
+    got = None
+    if outcome is not None:
+        got = {(c["source"]["topic"]["code"], c["indicator"]) for c in outcome.result.cards}
+    html = render_template(
+        "preview.html", form=form, outcome=outcome, error=error, got=got, hooks=HOOKS,
+        samples=fhir_samples.load_all(),
+        drafts=[(key, ORDERS[key].display) for key in DRAFT_ORDER_KEYS])
+    response = make_response(html, status)
+    response.headers["Cache-Control"] = "no-store"  # a patient's cards: not in any cache
+    return response

@@ -1,0 +1,259 @@
+"""The pages through the WSGI app: catalogue, preview, governance access, docs.
+
+Browser rendering is tested in ``test_pages_browser.py``; here: what each page says, that
+pasted data is neither stored nor logged, and who may open what."""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import re
+from html import unescape
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+import fhir_samples
+from cds_rules.catalogue import RULES
+from service.config import ConfigError
+from service.db import AuditEvent, IssuedCard
+from service.pages.render import markdown
+from tests.pages_support import PAGES_TOKEN, issue_and_feedback, local_app, production_app
+
+
+@pytest.fixture
+def client(tmp_path: Path) -> Any:
+    app = local_app(tmp_path)
+    yield app.test_client()
+    app.extensions["backpain"]["store"].dispose()
+
+
+def text(response: Any) -> str:
+    return unescape(re.sub(r"<[^>]+>", " ", response.get_data(as_text=True)))
+
+
+# --- catalogue -----------------------------------------------------------------------------
+
+
+def test_rules_lists_every_rule_with_its_version_and_a_link(client: Any) -> None:
+    html = client.get("/rules").get_data(as_text=True)
+    for rule in RULES:
+        assert f'href="/rules/{rule.id}"' in html
+        assert re.search(rf">{re.escape(rule.id)}</a></th>\s*<td>{re.escape(rule.version)}<",
+                         html), rule.id
+
+
+def test_rule_page_shows_codes_thresholds_evidence_and_what_fires_it(client: Any) -> None:
+    page = text(client.get("/rules/CES-01"))
+    assert "G83.4" in page and "192970008" in page  # cauda equina syndrome codes
+    assert "Urinary retention" in page  # a sign it reads, with its value set
+    assert "BACKPAIN_CDS_CAUDA_EQUINA_WINDOW_DAYS" in page
+    assert "GIRFT" in page and "https://gettingitrightfirsttime.co.uk" in \
+        client.get("/rules/CES-01").get_data(as_text=True)
+    assert "bilateral" in page.lower()  # the family's description: what fires it
+
+
+def test_rule_page_shows_this_sites_threshold_and_marks_it_changed(tmp_path: Path) -> None:
+    app = local_app(tmp_path, cauda_equina_window_days=21)
+    html = app.test_client().get("/rules/CES-01").get_data(as_text=True)
+    row = re.search(r"<tr class=\"changed\">.*?</tr>", html, re.S)
+    assert row and ">21 <strong>(changed at this site)" in row.group(0)
+    assert "<td>14</td>" in row.group(0)  # the default beside it
+    app.extensions["backpain"]["store"].dispose()
+
+
+def test_unknown_rule_is_a_404_operation_outcome(client: Any) -> None:
+    response = client.get("/rules/NOPE-99")
+    assert response.status_code == 404
+    assert response.get_json()["resourceType"] == "OperationOutcome"
+
+
+# --- preview -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("sample", ["ces-diagnosis-g834", "fracture-age-over-70",
+                                    "cc-acute-lbp-snomed", "emg-order-select-axial-pain"])
+def test_preview_of_a_sample_shows_its_expected_cards(client: Any, sample: str) -> None:
+    scenario = fhir_samples.load(sample)
+    html = client.get(f"/preview?sample={sample}").get_data(as_text=True)
+    shown = set(re.findall(r'class="card" data-indicator="(\w+)" data-topic="([\w-]+)"', html))
+    assert {(topic, indicator) for indicator, topic in shown} == set(scenario.expected)
+    assert "Matches the sample's expected cards" in unescape(html)
+
+
+def test_preview_shows_the_facts_and_rule_behind_a_card(client: Any) -> None:
+    page = text(client.get("/preview?sample=ces-diagnosis-g834"))
+    assert "CES-01 v" in page
+    assert "Condition/" in page  # the resource each fact came from
+
+
+def _bundle_with(*resources: dict[str, Any]) -> str:
+    return json.dumps({"resourceType": "Bundle", "type": "collection",
+                       "entry": [{"resource": r} for r in resources]})
+
+
+PATIENT = {"resourceType": "Patient", "id": "pv-secret-patient-77", "birthDate": "1970-01-01",
+           "gender": "female"}
+
+
+def _condition(cid: str, code: str, display: str, patient: str = "pv-secret-patient-77",
+               onset: str = "2026-11-20") -> dict[str, Any]:
+    return {"resourceType": "Condition", "id": cid,
+            "clinicalStatus": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/"
+                                           "condition-clinical", "code": "active"}]},
+            "code": {"coding": [{"system": "http://snomed.info/sct", "code": code,
+                                 "display": display}]},
+            "subject": {"reference": f"Patient/{patient}"}, "onsetDateTime": onset}
+
+
+def test_pasted_bundle_is_evaluated_neither_stored_nor_logged(
+        client: Any, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    bundle = _bundle_with(PATIENT, _condition("c1", "279039007", "Low back pain"),
+                          _condition("c2", "279039007", "Low back pain", patient="someone-else"))
+    response = client.post("/preview", data={"document": bundle, "hook": "patient-view",
+                                             "now": "2026-12-01T09:00:00Z"})
+    assert response.status_code == 200
+    assert response.headers["Cache-Control"] == "no-store"
+    page = text(response)
+    assert "conservative-care" in page
+    assert re.search(r"Dropped: about another patient\s+1", page)
+    assert "pv-secret-patient-77" not in caplog.text
+    engine = client.application.extensions["backpain"]["store"].engine
+    with Session(engine) as session:
+        assert session.scalar(select(func.count()).select_from(IssuedCard)) == 0
+        assert session.scalar(select(func.count()).select_from(AuditEvent)) == 0
+
+
+def test_pasted_cds_hooks_request_with_a_draft_order(client: Any) -> None:
+    body = fhir_samples.load("cc-acute-lbp-snomed").request_body()
+    response = client.post("/preview", data={"document": json.dumps(body),
+                                             "hook": "order-select", "draft": "xray-lumbar",
+                                             "now": fhir_samples.load("cc-acute-lbp-snomed")
+                                             .now.isoformat()})
+    page = text(response)
+    assert "Draft order added: X-ray lumbar spine" in page
+    assert "imaging-not-indicated" in page  # imaging in the first six weeks
+
+
+def test_uploaded_file_is_read(client: Any) -> None:
+    bundle = _bundle_with(PATIENT, _condition("c1", "279039007", "Low back pain"))
+    import io
+    response = client.post("/preview", data={"file": (io.BytesIO(bundle.encode()), "b.json"),
+                                             "now": "2026-12-01T09:00:00Z"},
+                           content_type="multipart/form-data")
+    assert "conservative-care" in text(response)
+
+
+@pytest.mark.parametrize(("form", "message"), [
+    ({"document": "{not json"}, "not valid JSON"),
+    ({"document": ""}, "paste a FHIR Bundle"),
+    ({"document": json.dumps({"resourceType": "Bundle", "entry": []})}, "no Patient"),
+    ({"document": _bundle_with(PATIENT), "now": "yesterday"}, "not an ISO 8601"),
+    ({"document": _bundle_with(PATIENT), "hook": "medication-prescribe"}, "unknown hook"),
+])
+def test_bad_input_is_a_400_page_that_says_why(client: Any, form: dict[str, str],
+                                               message: str) -> None:
+    response = client.post("/preview", data=form)
+    assert response.status_code == 400
+    assert message in text(response)
+
+
+def test_unknown_sample_is_a_400(client: Any) -> None:
+    response = client.get("/preview?sample=no-such-sample")
+    assert response.status_code == 400 and "no sample scenario" in text(response)
+
+
+def test_markdown_never_passes_html_or_script_links_through() -> None:
+    html = str(markdown("**Why**\n\n<script>alert(1)</script> [x](javascript:alert(1)) "
+                        "<img src=x onerror=alert(1)>"))
+    assert "<strong>Why</strong>" in html
+    assert "<script" not in html and "<img" not in html and 'href="javascript' not in html
+
+
+def test_pasted_markup_in_a_display_is_shown_as_text(client: Any) -> None:
+    evil = "Low back pain <script>alert('x')</script>"
+    bundle = _bundle_with(PATIENT, _condition("c1", "279039007", evil))
+    html = client.post("/preview", data={"document": bundle,
+                                         "now": "2026-12-01T09:00:00Z"}).get_data(as_text=True)
+    assert "<script>alert" not in html
+    assert "&lt;script&gt;" in html
+
+
+# --- docs ----------------------------------------------------------------------------------
+
+
+def test_docs_uses_only_local_assets(client: Any) -> None:
+    html = client.get("/docs").get_data(as_text=True)
+    sources = re.findall(r'(?:src|href)="([^"]+)"', html)
+    assert sources and not [s for s in sources if s.startswith(("http:", "https:", "//"))]
+    for src in re.findall(r'src="([^"]+)"', html):
+        assert client.get(src).status_code == 200, src
+    assert "openapi.json" in client.get("/docs/init.js").get_data(as_text=True)
+
+
+# --- access ----------------------------------------------------------------------------------
+
+
+def test_production_default_has_no_preview_or_governance_but_an_open_catalogue(
+        tmp_path: Path) -> None:
+    client = production_app(tmp_path).test_client()
+    assert client.get("/preview").status_code == 404
+    assert client.get("/governance").status_code == 404
+    assert client.post("/preview", data={"document": "{}"}).status_code == 404
+    for url in ("/rules", "/rules/CES-01", "/docs", "/fhir/PlanDefinition"):
+        assert client.get(url).status_code == 200, url
+    assert b"/preview" not in client.get("/rules").data  # no link to a page that is off
+
+
+def test_pages_on_in_production_needs_an_operator_credential(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="PAGES_TOKEN"):
+        production_app(tmp_path, pages="on")
+    with pytest.raises(ConfigError, match="PAGES_TOKEN"):
+        production_app(tmp_path, pages="on", pages_token="short")
+
+
+@pytest.mark.parametrize("url", ["/preview", "/governance"])
+def test_pages_on_in_production_ask_for_the_credential(tmp_path: Path, url: str) -> None:
+    client = production_app(tmp_path, pages="on", pages_token=PAGES_TOKEN).test_client()
+    missing = client.get(url)
+    assert missing.status_code == 401 and missing.headers["WWW-Authenticate"].startswith("Basic")
+    basic = base64.b64encode(f"operator:{PAGES_TOKEN}".encode()).decode()
+    wrong = base64.b64encode(b"operator:guess-guess-guess-guess-guess").decode()
+    assert client.get(url, headers={"Authorization": f"Basic {basic}"}).status_code == 200
+    assert client.get(url, headers={"Authorization": f"Bearer {PAGES_TOKEN}"}).status_code == 200
+    assert client.get(url, headers={"Authorization": f"Basic {wrong}"}).status_code == 401
+    assert client.get(url, headers={"Authorization": "Basic !!!"}).status_code == 401
+
+
+def test_pages_off_even_under_make_run(tmp_path: Path) -> None:
+    app = local_app(tmp_path, pages="off")
+    assert app.test_client().get("/preview").status_code == 404
+    assert app.test_client().get("/rules").status_code == 200
+    app.extensions["backpain"]["store"].dispose()
+
+
+# --- governance ----------------------------------------------------------------------------
+
+
+def test_governance_reports_real_feedback_rows_in_table_and_chart(client: Any) -> None:
+    expected = issue_and_feedback(client)
+    html = client.get("/governance").get_data(as_text=True)
+    row = re.search(r'<a href="/rules/CES-01">CES-01</a> v[\d.]+</th>(.*?)</tr>', html, re.S)
+    assert row
+    cells = re.findall(r"<td>(.*?)</td>", row.group(1), re.S)
+    assert cells[1:5] == [str(expected["issued"]), str(expected["accepted"]),
+                          str(expected["overridden"]), "already-assessed: 1; not-applicable: 1"]
+    bars = dict(re.findall(r'<rect class="bar" data-series="([\w ]+)" data-value="(\d+)"',
+                           html.split('id="chart-by-rule"')[1].split("</figure>")[0]))
+    assert bars == {"accepted": "1", "overridden": "1", "snoozed": "1"}
+    issued_today = re.findall(r'data-series="issued" data-value="(\d+)"', html)
+    assert issued_today == ["3"]
+
+
+def test_governance_bad_since_is_a_400(client: Any) -> None:
+    assert client.get("/governance?since=last-week").status_code == 400
