@@ -62,6 +62,7 @@ def run(environ: Mapping[str, str] | None = None) -> Report:
     settings = report.settings
     report.problems += _trust_problems(settings)
     report.problems += _hash_key_problems(settings)
+    report.problems += _pages_problems(settings)
     report.problems += _writable_problems(settings, environ)
     report.notes.append(f"database: {display_url(settings.database_url)}")
     status = database_status(settings)
@@ -85,6 +86,16 @@ def _trust_problems(settings: Settings) -> list[str]:
             return [str(exc)]
     if not clients and not settings.allow_unauthenticated:
         return [NO_CLIENTS_MESSAGE]
+    return []
+
+
+def _pages_problems(settings: Settings) -> list[str]:
+    from service.pages.access import Gate
+
+    try:
+        Gate.from_settings(settings)
+    except ConfigError as exc:
+        return [str(exc)]
     return []
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import os
 import re
 from html import unescape
 from pathlib import Path
@@ -257,3 +258,16 @@ def test_governance_reports_real_feedback_rows_in_table_and_chart(client: Any) -
 
 def test_governance_bad_since_is_a_400(client: Any) -> None:
     assert client.get("/governance?since=last-week").status_code == 400
+
+
+def test_config_check_names_a_missing_pages_token(
+        capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+        tmp_path: Path) -> None:
+    from service.cli import main
+
+    for key in [k for k in os.environ if k.startswith("BACKPAIN_CDS_")]:
+        monkeypatch.delenv(key)
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
+    monkeypatch.setenv("BACKPAIN_CDS_PAGES", "on")
+    assert main(["config-check"]) == 2
+    assert "BACKPAIN_CDS_PAGES=on needs BACKPAIN_CDS_PAGES_TOKEN" in capsys.readouterr().err
