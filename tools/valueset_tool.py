@@ -172,6 +172,56 @@ def write(path: Path, resource: dict[str, Any]) -> None:
     path.write_text(json.dumps(resource, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
+def add_entries(resource: dict[str, Any], new: list[dict[str, Any]]) -> int:
+    """Add entry dicts not yet pinned to the expansion, and what they mean to ``compose``
+    (codes to the system's concept list, ``is-a`` for ICD categories and SNOMED parents,
+    exclusions to ``compose.exclude``). Returns how many entries were added."""
+    have = {(e["system"], e["code"]) for e in fmt.entries(resource)}
+    fresh = [e for e in new if (e["system"], e["code"]) not in have]
+    if not fresh:
+        return 0
+    compose = resource.setdefault("compose", {"include": []})
+    addition = compose_of(fresh)
+    for inc in addition["include"]:
+        same = next((i for i in compose["include"] if i["system"] == inc["system"]
+                     and "concept" in i and "concept" in inc), None)
+        if same is not None:
+            same["concept"] += inc["concept"]
+        elif inc not in compose["include"]:
+            compose["include"].append(inc)
+    for exc in addition.get("exclude", ()):
+        if exc not in compose.setdefault("exclude", []):
+            compose["exclude"].append(exc)
+    expansion = resource["expansion"]
+    expansion["contains"] += [fmt.contains_item(e) for e in fresh]
+    _refresh_expansion(resource)
+    return len(fresh)
+
+
+def remove_codes(resource: dict[str, Any], system: str, codes: set[str]) -> None:
+    """Drop pinned entries (and listed compose concepts) of ``system`` with these codes."""
+    expansion = resource["expansion"]
+    expansion["contains"] = [c for c in expansion["contains"]
+                             if not (c["system"] == system and c["code"] in codes)]
+    for inc in resource["compose"]["include"]:
+        if inc["system"] == system and "concept" in inc:
+            inc["concept"] = [c for c in inc["concept"] if c["code"] not in codes]
+    resource["compose"]["include"] = [i for i in resource["compose"]["include"]
+                                      if i.get("concept") or i.get("filter")]
+    _refresh_expansion(resource)
+
+
+def bump_version(resource: dict[str, Any], version: str) -> None:
+    resource["version"] = version
+    _refresh_expansion(resource)
+
+
+def _refresh_expansion(resource: dict[str, Any]) -> None:
+    entries = fmt.entries(resource)
+    fresh = expansion_of(resource, entries)
+    resource["expansion"].update({k: fresh[k] for k in ("identifier", "total", "parameter")})
+
+
 # ----------------------------------------------------------------------------- check
 
 
@@ -197,7 +247,8 @@ def problems(resources: dict[str, dict[str, Any]]) -> list[str]:
 
 
 def implied_entries(resource: dict[str, Any]) -> list[dict[str, Any]]:
-    """What ``compose`` implies offline: listed concepts, ICD categories of is-a filters."""
+    """What ``compose`` implies offline: listed concepts, ICD categories of is-a filters,
+    minus the excluded ICD items."""
     out: list[dict[str, Any]] = []
     for inc in resource.get("compose", {}).get("include", ()):
         system = inc["system"]
@@ -206,7 +257,9 @@ def implied_entries(resource: dict[str, Any]) -> list[dict[str, Any]]:
         for flt in inc.get("filter", ()):
             if system in (ICD10, ICD10CM) and flt.get("op") == "is-a":
                 out.extend(_icd_filter_entries(system, flt["value"]))
-    return out
+    excluded = {(exc["system"], flt["value"]) for exc in resource.get("compose", {}).get(
+        "exclude", ()) for flt in exc.get("filter", ())}
+    return [e for e in out if (e["system"], e["code"]) not in excluded]
 
 
 def _icd_filter_entries(system: str, value: str) -> list[dict[str, Any]]:

@@ -39,6 +39,7 @@ ALLOWED_OVERLAPS = {
     frozenset({"pyelonephritis", "recent_infection"}),  # pyelonephritis is an infection
     frozenset({"spinal_infection", "epidural_abscess"}),  # G06.1 intraspinal abscess
     frozenset({"diabetes", "peripheral_neuropathy"}),  # E10.42/E11.42 diabetic polyneuropathy
+    frozenset({"bone_metastasis", "fragility_fracture"}),  # M84.58 fracture in neoplastic disease
 }
 # Pairs that must never share a code (one would silence or contradict the other).
 CONTRADICTORY = [
@@ -178,6 +179,72 @@ def test_concepts_and_order_kinds_stay_apart():
 def test_icd10cm_lookup(code, expected):
     assert set(concepts_for(ICD10CM, code)) == expected
     assert set(concepts_for("urn:oid:2.16.840.1.113883.6.90", code)) == expected
+
+
+@pytest.mark.parametrize(
+    ("code", "expected"),
+    [
+        ("G83.4", {"cauda_equina_syndrome"}),
+        ("R33", {"urinary_retention"}),  # a complete code in WHO, only a category in CM
+        ("R32", {"urinary_incontinence"}),
+        ("R15", {"faecal_incontinence"}),
+        ("M54.5", {"low_back_pain"}),
+        ("M545", {"low_back_pain"}),
+        ("M54.56", {"low_back_pain"}),  # a national fifth character (site) below M54.5
+        ("M51.1", {"radiculopathy"}),
+        ("M54.4", {"radiculopathy"}),
+        ("M47.2", {"radiculopathy"}),
+        ("M51.2", {"low_back_pain"}),
+        ("G95.2", {"myelopathy"}),
+        ("M46.3", {"spinal_infection"}),
+        ("G06.2", {"spinal_infection", "epidural_abscess"}),
+        ("I71.4", {"aortic_aneurysm"}),
+        ("I71.0", {"aortic_dissection"}),
+        ("C61", {"cancer"}),
+        ("C97", {"cancer"}),  # multiple independent primaries: WHO only
+        ("C79.5", {"cancer", "bone_metastasis"}),
+        ("C44.3", set()),  # non-melanoma skin cancer is not a cancer history here
+        ("C43.5", {"cancer"}),  # melanoma is
+        ("D05.1", set()),  # in situ
+        ("R26.3", set()),  # immobility is not a gait disturbance
+        ("R26.0", {"gait_disturbance"}),
+        ("R07.0", set()),  # pain in throat
+        ("R53", set()),  # malaise and fatigue is not weakness (WHO and CM differ)
+        ("Z87.3", set()),  # WHO history of musculoskeletal disease is not a fragility fracture
+        ("M79.6", set()),  # WHO pain in limb includes the arm (CM M79.60x is the leg)
+    ],
+)
+def test_who_icd10_lookup_by_category(code, expected):
+    assert set(concepts_for(ICD10, code)) == expected
+    assert set(concepts_for("urn:oid:2.16.840.1.113883.6.3", code)) == expected
+
+
+def test_who_history_of_cancer_is_history():
+    (m,) = matches(ICD10, "Z85.3")
+    assert m.concept == "cancer" and m.history
+
+
+@pytest.mark.parametrize(
+    ("code", "expected"),
+    [
+        ("M51.26", {"low_back_pain"}),
+        ("M51.362", {"radiculopathy"}),
+        ("M51.369", {"low_back_pain"}),
+        ("M47.27", {"radiculopathy"}),
+        ("M54.10", {"radiculopathy"}),
+        ("M54.9", {"low_back_pain"}),
+        ("M43.16", {"low_back_pain"}),
+        ("M46.35", {"spinal_infection"}),
+        ("M46.52", {"spinal_infection"}),
+        ("M46.20", {"spinal_infection"}),
+        ("G06.2", {"spinal_infection", "epidural_abscess"}),
+        ("C44.91", set()),
+        ("Z85.828", set()),
+        ("Z85.820", {"cancer"}),  # history of melanoma stays a cancer history
+    ],
+)
+def test_icd10cm_breadth_of_the_clinical_review(code, expected):
+    assert set(concepts_for(ICD10CM, code)) == expected
 
 
 def test_icd10cm_marks_laterality_and_history():
