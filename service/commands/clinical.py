@@ -20,7 +20,8 @@ from cds_rules.bundles import resources_from
 from cds_rules.catalogue import rules_catalogue
 from cds_rules.engine import Evaluation, HookRequest, evaluate
 from cds_rules.model import HOOKS, ORDER_HOOKS
-from service.config import ConfigError, load_settings
+from service.commands._explain import explain
+from service.config import ConfigError, did_you_mean, load_settings
 
 
 class InputError(ValueError):
@@ -113,6 +114,8 @@ def _evaluate(args: argparse.Namespace) -> int:
         print(json.dumps({"cards": result.cards}, indent=2, ensure_ascii=False))
     else:
         print(render(result, request, now))
+        print()
+        print("\n".join(explain(result, request, now, rule_settings)))
         if expected is not None and not (args.hook or args.now):
             got = {(c["source"]["topic"]["code"], c["indicator"]) for c in result.cards}
             verdict = "matches" if got == expected else "DIFFERS FROM"
@@ -136,7 +139,8 @@ def _load_target(
     try:
         scenario = fhir_samples.load(target)
     except KeyError:
-        raise InputError(f"{target!r} is neither a file nor a sample id "
+        hint = did_you_mean(Path(target).stem, fhir_samples.scenario_ids())
+        raise InputError(f"{target!r} is neither a file nor a sample id{hint} "
                          "(see `backpain-cds samples`)") from None
     return scenario.hook_request(), scenario.now, set(scenario.expected)
 

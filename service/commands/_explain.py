@@ -1,0 +1,143 @@
+"""Why ``backpain-cds evaluate`` gave the cards it gave (no ``register``: not a command).
+
+The core reports counts (:class:`cds_rules.model.DataQuality`); a person checking a
+Bundle needs names: which resources were dropped as invalid and why, which carry only
+codes no rule reads, and why there are no cards at all (no back-pain context, a minor,
+a deceased patient). The per-resource attribution asks the core itself, one resource at
+a time, so it can never disagree with what the core did.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+from cds_rules.engine import Evaluation, HookRequest, is_known_minor
+from cds_rules.record import build_record
+from cds_rules.rules.context import has_context
+from cds_rules.settings import RuleSettings
+from cds_rules.validation import MODELS, project
+
+LISTED = 15  # resources named per list; the rest are counted
+MAX_ATTRIBUTED = 5000  # beyond this many resources, counts only (a CLI must stay quick)
+
+
+def explain(result: Evaluation, request: HookRequest, now: datetime,
+            settings: RuleSettings) -> list[str]:
+    """Lines for the reader: the data line, the reasons for no cards, the lists."""
+    q = result.quality
+    lines = [f"Data: {q.resources_seen} resource(s) seen, {q.resources_used} used, "
+             f"{q.skipped_invalid} dropped as invalid, {q.other_patient_dropped} about "
+             f"another patient, {q.unrecognised_codes} with codes no rule reads"
+             + (f", {q.unrecognised_units} value(s) in units we cannot convert"
+                if q.unrecognised_units else "")]
+    lines += [f"Could not read: {gap}" for gap in q.data_gaps]
+    if not result.cards:
+        lines += [f"No cards: {reason}" for reason in _why_none(request, now, settings)]
+    invalid, unrecognised = _attribute(request, now, settings)
+    lines += _listed("Dropped as invalid", invalid)
+    lines += _listed("Codes no rule reads", unrecognised)
+    return lines
+
+
+def _why_none(request: HookRequest, now: datetime, settings: RuleSettings) -> list[str]:
+    record = build_record(request, now, settings)
+    reasons = []
+    if is_known_minor(record):
+        reasons.append(f"the patient is {record.age}: under 18 is out of scope")
+    elif not has_context(record, request.hook, request.selections):
+        reasons.append("no back-pain context (no back pain, sciatica or leg-symptom "
+                       "condition, and no draft spine imaging or EMG/NCS order), so no rule "
+                       "ran")
+    else:
+        reasons.append("the rules ran and none fired (or a snoozed or switched-off topic)")
+    deceased = _deceased(request)
+    if deceased:
+        reasons.append(f"the Patient is recorded as deceased ({deceased}); the rules do not "
+                       "read it")
+    return reasons
+
+
+def _deceased(request: HookRequest) -> str | None:
+    for resource in request.resources:
+        if (isinstance(resource, dict) and resource.get("resourceType") == "Patient"
+                and resource.get("id") == request.patient_id):
+            if resource.get("deceasedDateTime"):
+                return f"deceasedDateTime {resource['deceasedDateTime']}"
+            if resource.get("deceasedBoolean") is True:
+                return "deceasedBoolean true"
+    return None
+
+
+def _attribute(request: HookRequest, now: datetime,
+               settings: RuleSettings) -> tuple[list[str], list[str]]:
+    """(invalid, unrecognised) resources, named: the core builds a record from the Patient
+    and each resource alone, and its counters say what happened to that resource."""
+    # every mini-record has the Patient (onsetAge needs the birth date) and the
+    # Medication resources (a MedicationRequest may name one)
+    patients = tuple(r for r in request.resources if isinstance(r, dict)
+                     and r.get("resourceType") in ("Patient", "Medication"))
+    others = [r for r in request.resources if r not in patients]
+    if len(others) > MAX_ATTRIBUTED:
+        return [], []
+    base = build_record(_alone(request, patients), now, settings).quality
+    invalid = [f"{_name(p)}: {_why_invalid(p)}" for p in patients
+               if base.skipped_invalid and p.get("resourceType") == "Patient"]
+    unrecognised: list[str] = []
+    for resource in others:
+        quality = build_record(_alone(request, (*patients, resource)), now, settings).quality
+        if quality.skipped_invalid > base.skipped_invalid:
+            invalid.append(f"{_name(resource)}: {_why_invalid(resource)}")
+        elif quality.unrecognised_codes > base.unrecognised_codes:
+            unrecognised.append(f"{_name(resource)}: {', '.join(_codes(resource)) or 'no code'}")
+    return invalid, unrecognised
+
+
+def _alone(request: HookRequest, resources: tuple[Any, ...]) -> HookRequest:
+    return HookRequest(hook=request.hook, patient_id=request.patient_id, resources=resources)
+
+
+def _name(resource: Any) -> str:
+    if not isinstance(resource, dict):
+        return f"(not a resource: {type(resource).__name__})"
+    return f"{resource.get('resourceType', '?')}/{resource.get('id', '?')}"
+
+
+def _why_invalid(resource: Any) -> str:
+    """The first complaint of the R4B model about the elements the rules read."""
+    if not isinstance(resource, dict):
+        return "not a JSON object"
+    model = MODELS.get(str(resource.get("resourceType")))
+    if model is None:
+        return "not a FHIR resource the rules read"
+    try:
+        model.model_validate(project(resource))
+    except Exception as exc:
+        errors = getattr(exc, "errors", None)
+        if callable(errors):
+            first = errors()[0]
+            where = ".".join(str(part) for part in first.get("loc", ()))
+            return f"{where or 'resource'}: {first.get('msg', 'invalid')}"
+        return type(exc).__name__
+    return "not valid FHIR R4 as read"
+
+
+def _codes(resource: dict[str, Any]) -> Iterator[str]:
+    for key in ("code", "medicationCodeableConcept", "procedureCode"):
+        concepts = resource.get(key)
+        for concept in concepts if isinstance(concepts, list) else [concepts]:
+            if isinstance(concept, dict):
+                for coding in concept.get("coding") or []:
+                    if isinstance(coding, dict):
+                        yield f"{coding.get('system', '?')}|{coding.get('code', '?')}"
+
+
+def _listed(title: str, items: list[str]) -> list[str]:
+    if not items:
+        return []
+    lines = [f"{title} ({len(items)}):"]
+    lines += [f"  - {item}" for item in items[:LISTED]]
+    if len(items) > LISTED:
+        lines.append(f"  ... and {len(items) - LISTED} more")
+    return lines

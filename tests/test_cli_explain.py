@@ -1,0 +1,82 @@
+"""``backpain-cds evaluate`` says why: the data line, why there are no cards, and which
+resources were dropped as invalid or carry only codes no rule reads; a misspelt sample id
+gets "did you mean". Through the real command (``service.cli.main``) on real Bundles.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from service.cli import main
+
+SNOMED = "http://snomed.info/sct"
+
+
+def bundle(tmp_path: Path, *resources: dict[str, Any]) -> str:
+    path = tmp_path / "bundle.json"
+    path.write_text(json.dumps({"resourceType": "Bundle", "type": "collection",
+                                "entry": [{"resource": r} for r in resources]}))
+    return str(path)
+
+
+def condition(rid: str, code: str, display: str) -> dict[str, Any]:
+    return {"resourceType": "Condition", "id": rid, "subject": {"reference": "Patient/p1"},
+            "clinicalStatus": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/"
+                                                     "condition-clinical", "code": "active"}]},
+            "code": {"coding": [{"system": SNOMED, "code": code, "display": display}]},
+            "onsetDateTime": "2026-11-25"}
+
+
+PATIENT = {"resourceType": "Patient", "id": "p1", "birthDate": "1960-01-01", "gender": "female"}
+
+
+def evaluate(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
+    code = main(["evaluate", *args, "--now", "2026-12-01T10:00:00Z"])
+    out = capsys.readouterr()
+    return code, out.out + out.err
+
+
+def test_no_cards_says_why_and_names_invalid_and_unrecognised_resources(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The review's case: a low back pain Condition whose id breaks the FHIR id pattern is
+    dropped, so there is no back-pain context; the hypertension has a code no rule reads."""
+    path = bundle(tmp_path, PATIENT,
+                  condition("added_lbp!", "279039007", "Low back pain"),
+                  condition("htn-1", "38341003", "Hypertension"))
+    code, out = evaluate(capsys, path)
+    assert code == 0
+    assert ": 0 card(s)" in out
+    assert ("Data: 3 resource(s) seen, 1 used, 1 dropped as invalid, 0 about another patient, "
+            "1 with codes no rule reads") in out
+    assert "No cards: no back-pain context" in out
+    assert "Dropped as invalid (1):\n  - Condition/added_lbp!: id:" in out
+    assert f"Codes no rule reads (1):\n  - Condition/htn-1: {SNOMED}|38341003" in out
+
+
+def test_a_deceased_patient_is_pointed_out(tmp_path: Path,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    path = bundle(tmp_path, {**PATIENT, "deceasedDateTime": "1996-05-01"})
+    code, out = evaluate(capsys, path)
+    assert code == 0
+    assert "No cards: the Patient is recorded as deceased (deceasedDateTime 1996-05-01)" in out
+
+
+def test_cards_with_a_valid_record_list_nothing_dropped(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = bundle(tmp_path, PATIENT, condition("lbp-1", "279039007", "Low back pain"))
+    code, out = evaluate(capsys, path)
+    assert code == 0 and "0 card(s)" not in out
+    assert "No cards" not in out and "Dropped as invalid" not in out
+    assert "Data: 2 resource(s) seen, 2 used, 0 dropped as invalid" in out
+
+
+@pytest.mark.parametrize("typed", ["ces-diagnosis", "ces-diagnosis-g834.json", "ces-diagnsis-g834"])
+def test_a_misspelt_sample_id_gets_did_you_mean(typed: str,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["evaluate", typed]) == 2
+    err = capsys.readouterr().err
+    assert "(did you mean ces-diagnosis-g834?)" in err
