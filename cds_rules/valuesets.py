@@ -85,6 +85,7 @@ class ValueSet:
     concept: str
     kind: Kind
     title: str
+    version: str  # ValueSet.version of the file
     codes: frozenset[tuple[str, str]]
     icd_prefixes: frozenset[tuple[str, str]]  # (system, code without dot): and descendants
     entries: tuple[dict[str, Any], ...]
@@ -117,6 +118,7 @@ def _load() -> dict[str, ValueSet]:
             concept=concept,
             kind=fmt.kind_of(raw),  # type: ignore[arg-type]
             title=raw.get("title") or CONCEPTS.get(concept, concept),
+            version=str(raw.get("version", "")),
             codes=frozenset(_key(e["system"], e["code"]) for e in entries
                             if not e.get("match")),
             icd_prefixes=frozenset(_key(e["system"], e["code"]) for e in entries

@@ -186,7 +186,7 @@ def value_set(concept: str) -> dict[str, Any]:
     view = terminology.view(concept)
     vid = valueset_id(concept)
     contains = [{"system": row.system, "code": row.code, "display": row.display}
-                for row in view.rows if row.system and row.code]
+                for row in view.rows if row.system and row.code and not row.excluded]
     return {
         "resourceType": "ValueSet",
         "id": vid,

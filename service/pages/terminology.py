@@ -17,6 +17,7 @@ class CodeRow:
     verified: str
     note: str = ""  # laterality / history / ICD-10-CM range or prefix
     site: bool = False  # added by this site (BACKPAIN_CDS_SITE_CODES)
+    excluded: bool = False  # an ICD item the concept leaves out (e.g. C44 from cancer)
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,8 +32,8 @@ class ValueSetView:
 def view(concept: str) -> ValueSetView:
     """The value set of ``concept`` (a CONCEPTS name or an order kind)."""
     vs = VALUE_SETS[concept]
-    return ValueSetView(concept, vs.title or CONCEPTS.get(concept, concept), vs.kind, "",
-                        tuple(_row(entry) for entry in vs.entries))
+    return ValueSetView(concept, vs.title or CONCEPTS.get(concept, concept), vs.kind,
+                        vs.version, tuple(_row(entry) for entry in vs.entries))
 
 
 def _row(entry: dict[str, object]) -> CodeRow:
@@ -45,6 +46,9 @@ def _row(entry: dict[str, object]) -> CodeRow:
         return CodeRow("http://hl7.org/fhir/sid/icd-10-cm", f"{entry['prefix']}*",
                        str(entry.get("display", "")), str(entry.get("verified", "")),
                        "; ".join(["ICD-10-CM prefix: the code and its children", *notes]))
+    match = {"descendants": "ICD category: the code and every code below it",
+             "exclude": "excluded: the code and every code below it"}.get(str(entry.get("match")))
     return CodeRow(str(entry.get("system", "")), str(entry.get("code", "")),
                    str(entry.get("display", "")), str(entry.get("verified", "")),
-                   "; ".join(notes))
+                   "; ".join([match, *notes] if match else notes),
+                   excluded=entry.get("match") == "exclude")
