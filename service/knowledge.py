@@ -1,7 +1,7 @@
 """The clinical knowledge as FHIR R4 resources: one ``eca-rule`` PlanDefinition per rule,
 one ActivityDefinition per orderable thing a card may suggest, one ValueSet per concept.
 
-Built from the running rules (:mod:`service.pages.rulebook` reads what each rule reads),
+Built from the running rules (:mod:`service.rulebook` reads what each rule reads),
 so the published knowledge is the code that runs, and serialised one way
 (:func:`to_bytes`) so that ``GET /fhir/...`` and ``backpain-cds export-fhir`` give the
 same bytes. Every resource is checked with ``fhir.resources.R4B`` in the tests; nothing
@@ -21,8 +21,8 @@ from cds_rules.model import RULE_SYSTEM, TOPIC_SYSTEM
 from cds_rules.orders import BUNDLED, ORDERS, OrderSpec
 from cds_rules.rules.base import Rule
 from cds_rules.settings import RuleSettings
-from cds_rules.valuesets import VALUE_SETS
-from service.pages import rulebook, terminology
+from cds_rules.valuesets import VALUE_SETS, VALUESET_DIR
+from service import rulebook
 
 BASE = "https://backpain-cds.org/fhir"
 PUBLISHER = "backpain-cds"
@@ -49,11 +49,6 @@ def release() -> str:
 
 def canonical(resource_type: str, resource_id: str) -> str:
     return f"{BASE}/{resource_type}/{resource_id}"
-
-
-def valueset_id(concept: str) -> str:
-    """FHIR ids allow no underscore: ``cauda_equina_syndrome`` -> ``cauda-equina-syndrome``."""
-    return concept.replace("_", "-")
 
 
 # --- PlanDefinition ------------------------------------------------------------------------
@@ -137,8 +132,9 @@ def _conditions(rule: Rule, words: str, site: RuleSettings) -> list[dict[str, An
 
 def _data_requirements(concept: str) -> list[dict[str, Any]]:
     kind = VALUE_SETS[concept].kind
-    return [{"type": rtype, "codeFilter": [{"path": "code", "valueSet": canonical(
-        "ValueSet", valueset_id(concept))}]} for rtype in _READ_FROM.get(kind, ("Condition",))]
+    url = str(_valueset_files()[concept]["url"])
+    return [{"type": rtype, "codeFilter": [{"path": "code", "valueSet": url}]}
+            for rtype in _READ_FROM.get(kind, ("Condition",))]
 
 
 def _order_action(key: str) -> dict[str, Any]:
@@ -182,25 +178,25 @@ def activity_definition(spec: OrderSpec) -> dict[str, Any]:
 
 
 def value_set(concept: str) -> dict[str, Any]:
-    """One concept's codes as a ValueSet with its expansion (the codes the engine matches)."""
-    view = terminology.view(concept)
-    vid = valueset_id(concept)
-    contains = [{"system": row.system, "code": row.code, "display": row.display}
-                for row in view.rows if row.system and row.code and not row.excluded]
-    return {
-        "resourceType": "ValueSet",
-        "id": vid,
-        "url": canonical("ValueSet", vid),
-        "version": view.version or release(),
-        "name": "".join(part.capitalize() for part in concept.split("_")),
-        "title": view.title,
-        "status": "active",
-        "experimental": False,
-        "publisher": PUBLISHER,
-        "expansion": {"identifier": f"urn:backpain-cds:expansion:{vid}",
-                      "timestamp": "2026-12-01T00:00:00Z", "total": len(contains),
-                      "contains": contains},
-    }
+    """The concept's ValueSet exactly as the clinical core keeps it
+    (``cds_rules/valuesets/<concept>.json``: compose, pinned expansion, where each code
+    was checked): one representation, the one the engine compiles."""
+    return _valueset_files()[concept]
+
+
+@cache
+def _valueset_files() -> dict[str, dict[str, Any]]:
+    files: dict[str, dict[str, Any]] = {}
+    for concept in VALUE_SETS:
+        path = VALUESET_DIR / f"{concept}.json"
+        files[concept] = json.loads(path.read_text(encoding="utf-8"))
+    return files
+
+
+def valueset_id(concept: str) -> str:
+    """The FHIR id of a concept's ValueSet (``cauda_equina_syndrome`` ->
+    ``cauda-equina-syndrome``)."""
+    return str(_valueset_files()[concept]["id"])
 
 
 # --- all of it -----------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from fhir.resources.R4B import get_fhir_model_class
 from cds_rules.catalogue import RULES
 from cds_rules.evidence import SOURCES
 from cds_rules.orders import ORDERS
-from cds_rules.valuesets import VALUE_SETS
+from cds_rules.valuesets import VALUE_SETS, VALUESET_DIR
 from service.cli import main
 from service.knowledge import TYPES
 from tests.pages_support import local_app
@@ -92,9 +92,17 @@ def test_activity_definitions_carry_the_order_codes(client: Any) -> None:
     assert mri["kind"] == "ServiceRequest"
 
 
-def test_every_value_set_is_served(client: Any) -> None:
-    ids = {e["resource"]["id"] for e in search(client, "ValueSet")["entry"]}
-    assert ids == {concept.replace("_", "-") for concept in VALUE_SETS}
+def test_every_value_set_is_served_as_the_core_keeps_it(client: Any) -> None:
+    """One representation: the ValueSet files the engine compiles, with their version and
+    pinned expansion, not a second copy built for the web."""
+    entries = search(client, "ValueSet")["entry"]
+    assert len(entries) == len(VALUE_SETS)
+    for entry in entries:
+        served = entry["resource"]
+        kept = json.loads((VALUESET_DIR / f"{served['url'].rsplit('/', 1)[1].replace('-', '_')}"
+                           ".json").read_text(encoding="utf-8"))
+        assert served == kept
+        assert served["version"] and served["expansion"]["contains"]
 
 
 @pytest.mark.parametrize("url", ["/fhir/Patient", "/fhir/PlanDefinition/NOPE",

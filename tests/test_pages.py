@@ -271,3 +271,15 @@ def test_config_check_names_a_missing_pages_token(
     monkeypatch.setenv("BACKPAIN_CDS_PAGES", "on")
     assert main(["config-check"]) == 2
     assert "BACKPAIN_CDS_PAGES=on needs BACKPAIN_CDS_PAGES_TOKEN" in capsys.readouterr().err
+
+
+def test_preview_names_what_was_dropped_and_why_no_card(client: Any) -> None:
+    bad = _condition("c-bad", "279039007", "Low back pain")
+    bad["onsetDateTime"] = "not-a-date"
+    unknown = _condition("c-flu", "6142004", "Influenza")
+    bundle = _bundle_with(PATIENT, bad, unknown)
+    page = text(client.post("/preview", data={"document": bundle,
+                                              "now": "2026-12-01T09:00:00Z"}))
+    assert re.search(r"Dropped as invalid, and why \(1\)\s+Condition/c-bad: onsetDateTime", page)
+    assert "Condition/c-flu: http://snomed.info/sct|6142004" in page
+    assert "no back-pain context" in page  # why there is no card

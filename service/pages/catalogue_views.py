@@ -16,7 +16,9 @@ from flask import Blueprint, abort, render_template
 
 import cds_rules
 from cds_rules.orders import ORDERS, parts
-from service.pages import rulebook, terminology
+from service import rulebook
+from service.knowledge import valueset_id
+from service.pages import terminology
 from service.pages.render import markdown, site_rule_settings
 
 bp = Blueprint("catalogue", __name__, template_folder="templates",
@@ -42,7 +44,8 @@ def rule_page(rule_id: str) -> str:
         orders=[spec for key in found.orders for spec in parts(key) if spec.key in ORDERS],
         thresholds=rulebook.thresholds(rule, site_rule_settings()),
         evidence=rulebook.evidence(rule), samples=samples_for(rule.topic.value),
-        changes=[line for line in _changelog_lines() if rule.id in line])
+        changes=[line for line in _changelog_lines() if rule.id in line],
+        valueset_id=valueset_id)
 
 
 @cache

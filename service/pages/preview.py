@@ -21,6 +21,8 @@ from flask import Blueprint, Response, make_response, render_template, request
 from cds_rules import Evaluation, HookRequest, evaluate
 from cds_rules.model import HOOKS, ORDER_HOOKS
 from cds_rules.orders import ORDERS
+from cds_rules.settings import RuleSettings
+from service.commands._explain import _attribute, _why_none
 from service.commands.clinical import (
     InputError,
     _parse_now,
@@ -37,6 +39,8 @@ bp.before_request(guard)
 DRAFT_ORDER_KEYS = ("mri-lumbar-without-contrast", "mri-lumbar-with-and-without-contrast",
                     "mri-whole-spine", "xray-lumbar", "xray-thoracic", "emg-needle", "ncs")
 DRAFT_ID = "preview-draft-order"
+MAX_NAMED = 400  # resources whose fate is named one by one (above: counts only)
+LISTED = 50  # names shown per list
 
 
 @dataclass(slots=True)
@@ -57,6 +61,10 @@ class Outcome:
     result: Evaluation
     expected: set[tuple[str, str]] | None = None
     notes: list[str] = field(default_factory=list)
+    why_none: list[str] = field(default_factory=list)
+    invalid: list[str] = field(default_factory=list)  # "Condition/x: code: field required"
+    unrecognised: list[str] = field(default_factory=list)  # "Observation/y: system|code"
+    attributed: bool = True  # False: too many resources to name each (counts only)
 
 
 @bp.get("/preview")
@@ -117,9 +125,26 @@ def _run(form: Form, req: HookRequest, now: datetime,
         req, note = _with_draft(req, form.draft, now)
         notes.append(note)
     bind(patient_id=req.patient_id)  # the log redaction knows this patient id
-    result = evaluate(req, now, site_rule_settings())
+    settings = site_rule_settings()
+    result = evaluate(req, now, settings)
     changed = bool(form.hook or form.now or form.draft)
-    return Outcome(req, now, result, None if changed else expected, notes)
+    outcome = Outcome(req, now, result, None if changed else expected, notes)
+    explain(outcome, settings)
+    return outcome
+
+
+def explain(outcome: Outcome, settings: RuleSettings) -> None:
+    """Why no cards, and which resources were dropped or not read, named one by one by
+    the core itself (:mod:`service.commands._explain`, as ``backpain-cds evaluate`` says
+    it). Naming costs a record build per resource: above :data:`MAX_NAMED` resources the
+    page gives the counts only, to stay fast."""
+    req, now = outcome.request, outcome.now
+    if not outcome.result.cards:
+        outcome.why_none = _why_none(req, now, settings)
+    if len(req.resources) > MAX_NAMED:
+        outcome.attributed = False
+        return
+    outcome.invalid, outcome.unrecognised = _attribute(req, now, settings)
 
 
 def _with_draft(req: HookRequest, key: str, now: datetime) -> tuple[HookRequest, str]:
@@ -152,6 +177,7 @@ def _answer(form: Form, outcome: Outcome | None = None, error: str = "",
         got = {(c["source"]["topic"]["code"], c["indicator"]) for c in outcome.result.cards}
     html = render_template(
         "preview.html", form=form, outcome=outcome, error=error, got=got, hooks=HOOKS,
+        listed=LISTED,
         samples=fhir_samples.load_all(),
         drafts=[(key, ORDERS[key].display) for key in DRAFT_ORDER_KEYS])
     response = make_response(html, status)
