@@ -28,6 +28,9 @@ def init_app(app: Flask) -> None:
     gate = access.Gate.from_settings(app.extensions["backpain"]["settings"])
     app.extensions["backpain"]["pages_gate"] = gate
     init_jinja(app)
+    # A pasted Bundle is one form field: allow it up to the body limit (Werkzeug's default
+    # for a non-file field is 500 kB, which a 1 MB Synthea patient exceeds: 413).
+    app.config["MAX_FORM_MEMORY_SIZE"] = app.config["MAX_CONTENT_LENGTH"]
     app.register_blueprint(catalogue_views.bp)
     app.register_blueprint(docs.bp)
     app.register_blueprint(fhir_views.bp)

@@ -41,6 +41,7 @@ DRAFT_ORDER_KEYS = ("mri-lumbar-without-contrast", "mri-lumbar-with-and-without-
 DRAFT_ID = "preview-draft-order"
 MAX_NAMED = 400  # resources whose fate is named one by one (above: counts only)
 LISTED = 50  # names shown per list
+MAX_ECHO = 256 * 1024  # pasted text longer than this is not sent back into the form
 
 
 @dataclass(slots=True)
@@ -81,10 +82,12 @@ def page() -> Response:
 
 @bp.post("/preview")
 def submit() -> Response:
+    text = request.form.get("document", "")
     form = Form(hook=request.form.get("hook", ""), now=request.form.get("now", ""),
-                draft=request.form.get("draft", ""), text=request.form.get("document", ""))
+                draft=request.form.get("draft", ""),
+                text=text if len(text) <= MAX_ECHO else "")
     try:
-        document = _document(form.text)
+        document = _document(text)
         req = _request_from_document(document, "the pasted document")
         return _answer(form, _run(form, req, datetime.now(UTC), None))
     except InputError as exc:
