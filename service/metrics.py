@@ -6,7 +6,17 @@ so that ``/metrics`` aggregates every worker.
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Histogram
+import contextlib
+import importlib.metadata
+import os
+import platform
+from collections.abc import Iterator
+
+from prometheus_client import Counter, Gauge, Histogram
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+from sqlalchemy import event
+from sqlalchemy.pool import Pool
 
 LATENCY_BUCKETS = (0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 
@@ -37,3 +47,140 @@ RESOURCES_DROPPED = Counter("backpain_cds_resources_dropped_total",
 CARDS_INVALID = Counter("backpain_cds_cards_invalid_total",
                         "Cards (or system actions) dropped for breaking a CDS Hooks response "
                         "rule: a bug, expected to stay at zero", ["topic"])
+
+# --- build info, pre-initialised label values, DB pool and process metrics (issue 17) ----
+
+BUILD_INFO = Gauge("backpain_cds_build_info", "Always 1; the labels say what is running",
+                   ["version", "python"], multiprocess_mode="max")
+DB_POOL_CONNECTIONS = Gauge(
+    "backpain_cds_db_pool_connections", "Database connections held by the pools of every "
+    "worker, by state (open: connected; checked_out: in use by a request or the writer)",
+    ["state"], multiprocess_mode="livesum")
+
+# The label values known in advance. Initialised at start, so that a failure counter is 0
+# rather than absent until its first event: an alert on rate() then sees "no failures", and
+# a renamed metric shows up as absent() instead of passing for healthy.
+KNOWN_LABELS: dict[Counter, list[dict[str, str]]] = {
+    JWT_REJECTIONS: [{"reason": r} for r in (
+        "missing-token", "malformed-header", "malformed-token", "token-too-large",
+        "alg-not-allowed", "typ-invalid", "crit-unsupported", "kid-missing", "iss-missing",
+        "iss-untrusted", "jku-not-allowed", "jwks-unavailable", "key-alg-mismatch",
+        "bad-signature", "claims-invalid", "aud-mismatch", "expired", "iat-future",
+        "nbf-future", "tenant-mismatch", "jti-missing", "replay", "replay-store-unavailable",
+        "verify-error")],
+    DB_ERRORS: [{"operation": o} for o in (
+        "ping", "claim_jti", "suppress_snoozed", "record_call", "feedback", "report", "purge")],
+    FHIR_FETCH_FAILURES: [{"reason": r} for r in (
+        "fhirServer not allowed", "bad token", "deadline", "timeout", "unreachable",
+        "unauthorized", "forbidden", "not found", "malformed", "too large", "error")],
+    RESOURCES_DROPPED: [{"reason": r} for r in ("invalid", "other-patient")],
+    CARDS_INVALID: [{"topic": t} for t in ("systemAction", "none", "invalid")],
+}
+
+
+def initialise(services: list[tuple[str, str]], topics: list[str]) -> None:
+    """Create every known label combination at 0 and set the build info. ``services``:
+    (service id, hook) of each CDS service; ``topics``: the card topic codes."""
+    for counter, label_sets in KNOWN_LABELS.items():
+        for labels in label_sets:
+            counter.labels(**labels)
+    for topic in topics:
+        CARDS_INVALID.labels(topic=topic)
+        CARDS_SUPPRESSED.labels(topic=topic)
+    for service, hook in [*services, ("discovery", "none")]:
+        REQUEST_LATENCY.labels(service=service, hook=hook)
+        for status in ("200", "500"):
+            REQUESTS.labels(service=service, hook=hook, status=status)
+    BUILD_INFO.labels(version=_version(), python=platform.python_version()).set(1)
+    for state in ("open", "checked_out"):
+        DB_POOL_CONNECTIONS.labels(state=state)
+    _watch_pools()
+
+
+def _version() -> str:
+    try:
+        return importlib.metadata.version("backpain-cds")
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown"
+
+
+_pools_watched = False
+
+
+def _watch_pools() -> None:
+    """Count connections of every SQLAlchemy pool in this process (class-level pool
+    events: no change to how engines are made)."""
+    global _pools_watched
+    if _pools_watched:
+        return
+    _pools_watched = True
+    gauge = DB_POOL_CONNECTIONS
+    event.listen(Pool, "connect", lambda *_: gauge.labels(state="open").inc())
+    event.listen(Pool, "close", lambda *_: gauge.labels(state="open").dec())
+    event.listen(Pool, "close_detached", lambda *_: gauge.labels(state="open").dec())
+    event.listen(Pool, "checkout", lambda *_: gauge.labels(state="checked_out").inc())
+    event.listen(Pool, "checkin", lambda *_: gauge.labels(state="checked_out").dec())
+
+
+class ServiceProcesses(Collector):
+    """CPU, memory and open files of the gunicorn master and each worker, read from /proc
+    when scraped. prometheus_client's own ``process_*`` metrics are lost in multiprocess
+    mode (they would describe only the worker that answers the scrape)."""
+
+    def collect(self) -> Iterator[Metric]:
+        labels = ["role", "pid"]
+        cpu = CounterMetricFamily("backpain_cds_process_cpu_seconds_total",
+                                  "User and system CPU time by process", labels=labels)
+        rss = GaugeMetricFamily("backpain_cds_process_resident_memory_bytes",
+                                "Resident memory by process", labels=labels)
+        fds = GaugeMetricFamily("backpain_cds_process_open_fds", "Open file descriptors by "
+                                "process", labels=labels)
+        processes = _service_processes()
+        for role, pid in processes:
+            stat = _proc_stat(pid)
+            if stat is None:
+                continue  # exited meanwhile
+            cpu.add_metric([role, str(pid)], stat[0])
+            rss.add_metric([role, str(pid)], stat[1])
+            with contextlib.suppress(OSError):
+                fds.add_metric([role, str(pid)], len(os.listdir(f"/proc/{pid}/fd")))
+        workers = GaugeMetricFamily("backpain_cds_workers", "Worker processes alive",
+                                    value=sum(role == "worker" for role, _ in processes))
+        yield from (cpu, rss, fds, workers)
+
+
+def _service_processes() -> list[tuple[str, int]]:
+    """(role, pid): under gunicorn (multiprocess metrics) the master and its children,
+    else this process alone."""
+    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        return [("single", os.getpid())]
+    master = os.getppid()
+    children = []
+    for entry in os.listdir("/proc") if os.path.isdir("/proc") else []:
+        if entry.isdigit():
+            stat = _read(f"/proc/{entry}/stat")
+            if stat and stat.rpartition(")")[2].split()[1] == str(master):
+                children.append(("worker", int(entry)))
+    return [("master", master), *children]
+
+
+def _proc_stat(pid: int) -> tuple[float, float] | None:
+    """(CPU seconds, resident bytes) of ``pid`` from /proc, or None."""
+    stat = _read(f"/proc/{pid}/stat")
+    if not stat:
+        return None
+    fields = stat.rpartition(")")[2].split()
+    ticks = os.sysconf("SC_CLK_TCK")
+    cpu = (int(fields[11]) + int(fields[12])) / ticks
+    return cpu, int(fields[21]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def _read(path: str) -> str | None:
+    try:
+        with open(path, encoding="ascii", errors="replace") as handle:
+            return handle.read()
+    except OSError:
+        return None
+
+
+SERVICE_PROCESSES = ServiceProcesses()

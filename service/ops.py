@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import os
 from collections.abc import Callable
@@ -24,7 +25,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, 
 from prometheus_client.multiprocess import MultiProcessCollector
 
 from service import logs
-from service import metrics as _metrics  # noqa: F401  (defines every metric)
+from service import metrics as _metrics  # defines every metric
 
 blueprint = Blueprint("ops", __name__)
 
@@ -109,7 +110,10 @@ def metrics_registry() -> CollectorRegistry:
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         registry = CollectorRegistry()
         MultiProcessCollector(registry)
+        registry.register(_metrics.SERVICE_PROCESSES)
         return registry
+    with contextlib.suppress(ValueError):  # registered once per process
+        REGISTRY.register(_metrics.SERVICE_PROCESSES)
     return REGISTRY
 
 
@@ -123,3 +127,12 @@ def init_app(app: Flask) -> None:
     """Register the ops endpoints and the logging/request-id hooks on ``app``."""
     logs.init_app(app)
     app.register_blueprint(blueprint)
+    _initialise_metrics()
+
+
+def _initialise_metrics() -> None:
+    """Every known label value at 0 from the start, and the build info."""
+    from service.schemas.response import TOPIC_CODES
+    from service.services import SERVICES
+
+    _metrics.initialise([(s.id, s.hook) for s in SERVICES.values()], sorted(TOPIC_CODES))

@@ -1,0 +1,84 @@
+"""``/metrics`` on a fresh server: every failure counter present at 0, build info, DB pool
+and per-process metrics. Alerts on rate() of a counter that does not exist yet see "no
+data", not "no failures"; the real gunicorn server (multiprocess metrics, 2 workers) is
+where that went wrong, so it is checked there, not only in process.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask.testing import FlaskClient
+
+from tests.helpers import make_test_app
+from tests.ops_support import http
+from tests.test_gunicorn_server import Server, start_server, stop
+
+ZERO_FAILURES = (
+    'backpain_cds_jwt_rejections_total{reason="replay"} 0.0',
+    'backpain_cds_jwt_rejections_total{reason="bad-signature"} 0.0',
+    'backpain_cds_db_errors_total{operation="record_call"} 0.0',
+    'backpain_cds_db_errors_total{operation="suppress_snoozed"} 0.0',
+    'backpain_cds_fhir_fetch_failures_total{reason="unreachable"} 0.0',
+    'backpain_cds_fhir_fetch_failures_total{reason="timeout"} 0.0',
+    'backpain_cds_cards_invalid_total{topic="cauda-equina"} 0.0',
+    'backpain_cds_resources_dropped_total{reason="invalid"} 0.0',
+)
+
+
+def sample(text: str, name: str, **labels: str) -> float:
+    """The value of the one sample of ``name`` with (at least) ``labels``."""
+    for line in text.splitlines():
+        if line.startswith(name + "{") or line.startswith(name + " "):
+            found = dict(re.findall(r'(\w+)="([^"]*)"', line.split("}")[0]))
+            if labels.items() <= found.items():
+                return float(line.rsplit(" ", 1)[1])
+    raise AssertionError(f"no sample {name}{labels}")
+
+
+@pytest.fixture(scope="module")
+def fresh_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    tmp = tmp_path_factory.mktemp("fresh-metrics")
+    running = start_server(tmp, metrics_dir=tmp / "metrics", workers=2)
+    yield running
+    stop(running)
+
+
+def test_a_fresh_gunicorn_server_shows_zero_failures_build_info_and_processes(
+        fresh_server: Server) -> None:
+    status, _, body = http(fresh_server.base, "/metrics")
+    text = body.decode()
+    assert status == 200
+    for line in ZERO_FAILURES:
+        assert line in text, line
+    assert sample(text, "backpain_cds_build_info", version="0.1.0") == 1.0
+    assert re.search(r'backpain_cds_build_info\{python="3\.\d+\.\d+",version="0\.1\.0"\}', text)
+    assert sample(text, "backpain_cds_workers") == 2.0
+    assert sample(text, "backpain_cds_process_resident_memory_bytes", role="master") > 1e6
+    assert sample(text, "backpain_cds_process_resident_memory_bytes", role="worker") > 1e6
+    assert sample(text, "backpain_cds_process_cpu_seconds_total", role="worker") > 0
+    assert "backpain_cds_db_pool_connections{state=" in text
+
+
+def test_db_pool_connections_follow_use(tmp_path: Path) -> None:
+    """In process: the readiness check opens a pooled connection and gives it back."""
+    from service.db import make_engine
+    from service.migrations import upgrade
+
+    url = f"sqlite:///{tmp_path / 'pool.sqlite3'}"
+    engine = make_engine(url)
+    upgrade(engine)
+    engine.dispose()
+    client: FlaskClient = make_test_app(database_url=url).test_client()
+    before = client.get("/metrics").get_data(as_text=True)
+    assert client.get("/readyz").status_code == 200
+    after = client.get("/metrics").get_data(as_text=True)
+    opened = (sample(after, "backpain_cds_db_pool_connections", state="open")
+              - sample(before, "backpain_cds_db_pool_connections", state="open"))
+    assert opened >= 1
+    assert sample(after, "backpain_cds_db_pool_connections", state="checked_out") == \
+        sample(before, "backpain_cds_db_pool_connections", state="checked_out")
+    assert sample(after, "backpain_cds_process_resident_memory_bytes", role="single") > 1e6
