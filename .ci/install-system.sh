@@ -10,6 +10,8 @@ command -v buildah >/dev/null || need_apt+=(buildah)
 command -v mmdebstrap >/dev/null || need_apt+=(mmdebstrap)
 # deploy/nginx.conf, run for real in front of two replicas (tests/test_deploy_proxy.py)
 command -v nginx >/dev/null || need_apt+=(nginx)
+# promtool checks and unit-tests deploy/monitoring/alerts.yaml (tests/test_monitoring.py)
+command -v promtool >/dev/null || need_apt+=(prometheus)
 # Headless Chromium for the page tests (tests/test_pages_browser.py, Playwright drives it)
 command -v chromium >/dev/null || need_apt+=(chromium)
 if [ ${#need_apt[@]} -gt 0 ]; then

@@ -78,6 +78,11 @@ KNOWN_LABELS: dict[Counter, list[dict[str, str]]] = {
 }
 
 
+FETCHED_TYPES = ("Patient", "Condition", "Observation", "MedicationRequest",
+                 "MedicationStatement", "ServiceRequest", "Procedure", "DiagnosticReport",
+                 "ImagingStudy")
+
+
 def initialise(services: list[tuple[str, str]], topics: list[str]) -> None:
     """Create every known label combination at 0 and set the build info. ``services``:
     (service id, hook) of each CDS service; ``topics``: the card topic codes."""
@@ -87,6 +92,10 @@ def initialise(services: list[tuple[str, str]], topics: list[str]) -> None:
     for topic in topics:
         CARDS_INVALID.labels(topic=topic)
         CARDS_SUPPRESSED.labels(topic=topic)
+        for indicator in ("critical", "warning", "info"):
+            CARDS.labels(topic=topic, indicator=indicator)
+    for resource_type in FETCHED_TYPES:
+        FHIR_FETCH_LATENCY.labels(resource_type=resource_type)
     for service, hook in [*services, ("discovery", "none")]:
         REQUEST_LATENCY.labels(service=service, hook=hook)
         for status in ("200", "500"):

@@ -122,6 +122,19 @@ def test_discovery_over_tls_with_a_request_id_from_the_proxy(proxy: Proxy) -> No
     assert f'"request_id": "{request_id}"' in logs  # one id from proxy to replica log
 
 
+def test_the_ehrs_request_id_and_trace_context_pass_through(proxy: Proxy) -> None:
+    """The EHR's X-Request-ID is not replaced by the proxy's: one id from the EHR's log to
+    the replica's; traceparent reaches the replica too (its spans join the EHR's trace)."""
+    traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+    status, headers, _ = proxy.call("/cds-services", headers={
+        "X-Request-ID": "ehr-call-20261202-0001", "traceparent": traceparent})
+    assert status == 200 and headers["X-Request-ID"] == "ehr-call-20261202-0001"
+    time.sleep(0.3)
+    logs = "".join(replica.log() for replica in proxy.replicas)
+    assert '"request_id": "ehr-call-20261202-0001"' in logs
+    assert f'"traceparent":"{traceparent}"' in proxy.log_path.read_text()  # nginx's log
+
+
 def test_calls_are_spread_over_both_replicas(proxy: Proxy) -> None:
     ids = [proxy.call("/cds-services")[1]["X-Request-ID"] for _ in range(6)]
     time.sleep(0.3)
