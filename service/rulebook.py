@@ -71,22 +71,29 @@ class _Collector:
         if text in _ORDER_KEYS:
             self.found["orders"][text] = None
 
-    def value(self, obj: Any) -> None:
-        """A global a function names: a concept tuple, or a helper to follow."""
+    def value(self, obj: Any, depth: int = 0) -> None:
+        """A global a function names: concept names in a tuple, set or dict (keys and
+        values, nested), or a helper of the rules package to follow."""
         if isinstance(obj, str):
             self.string(obj)
-        elif isinstance(obj, (tuple, frozenset, set)):
+        elif isinstance(obj, dict) and depth < 3:
+            for key, item in obj.items():
+                self.value(key, depth + 1)
+                self.value(item, depth + 1)
+        elif isinstance(obj, (tuple, list, frozenset, set)) and depth < 3:
             for item in obj:
-                if isinstance(item, str):
-                    self.string(item)
+                self.value(item, depth + 1)
         elif isinstance(obj, FunctionType) and obj.__module__.startswith(_RULE_PACKAGE):
             self.function(obj)
 
-    def function(self, fn: FunctionType) -> None:
-        if fn in self.visited:
+    def function(self, fn: object) -> None:
+        if not isinstance(fn, FunctionType) or fn in self.visited:
             return
         self.visited.add(fn)
-        tree = ast.parse(textwrap.dedent(inspect.getsource(fn)))
+        try:
+            tree = ast.parse(textwrap.dedent(inspect.getsource(fn)))
+        except (OSError, TypeError, SyntaxError):  # no source (frozen, built): nothing named
+            return
         for node in ast.walk(tree):
             if isinstance(node, ast.Constant) and isinstance(node.value, str):
                 self.string(node.value)
@@ -100,7 +107,8 @@ class _Collector:
 def reads(rule_id: str) -> Reads:
     """Concepts, order kinds, settings and order keys named by the rule's code."""
     collector = _Collector()
-    collector.function(BY_ID[rule_id].check)  # type: ignore[arg-type]
+    check = BY_ID[rule_id].check
+    collector.function(getattr(check, "func", check))  # a functools.partial: its function
     found = collector.found
     return Reads(tuple(found["concepts"]), tuple(found["order_kinds"]),
                  tuple(found["settings"]), tuple(found["orders"]))

@@ -300,3 +300,23 @@ def test_a_large_pasted_bundle_is_accepted_as_the_browser_sends_it(client: Any) 
     entries = len(json.loads(document)["entry"])
     assert re.search(rf"Resources seen\s+{entries}\b", text(response))
     assert len(response.data) < 200_000  # the 1 MB input is not echoed into the form
+
+
+def test_rule_page_shows_its_change_log_rows(client: Any, tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    from service.pages import catalogue_views
+
+    changelog = tmp_path / "CHANGELOG.md"
+    changelog.write_text(
+        "# Rule change log\n\n## 2026-12 review\n\n"
+        "| rule version | what changed | signed off |\n|---|---|---|\n"
+        "| CES-01 2.0.0 | an old diagnosis is **history** | AB 2026-12-02 |\n"
+        "| CES-010 1.0.0 | not this rule | |\n"
+        "| CORD-01 2.0.0 | cord: mentions CES-01 in passing | |\n", encoding="utf-8")
+    monkeypatch.setattr(catalogue_views, "CHANGELOG", changelog)
+    html = client.get("/rules/CES-01").get_data(as_text=True)
+    section = html.split('id="changes"')[1]
+    assert "2026-12 review" in section and "<strong>history</strong>" in section
+    assert "AB 2026-12-02" in section
+    assert "not this rule" not in section and "in passing" not in section
+    assert "<table>" in client.get("/rules").get_data(as_text=True).split('id="changelog"')[1]

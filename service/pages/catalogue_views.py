@@ -9,6 +9,8 @@ change-log lines that name it.
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
@@ -44,7 +46,7 @@ def rule_page(rule_id: str) -> str:
         orders=[spec for key in found.orders for spec in parts(key) if spec.key in ORDERS],
         thresholds=rulebook.thresholds(rule, site_rule_settings()),
         evidence=rulebook.evidence(rule), samples=samples_for(rule.topic.value),
-        changes=[line for line in _changelog_lines() if rule.id in line],
+        changes=changes_for(rule.id),
         valueset_id=valueset_id)
 
 
@@ -55,6 +57,39 @@ def samples_for(topic: str) -> list[tuple[str, str, str]]:
 
     return [(s.id, s.title, indicator) for s in fhir_samples.load_all()
             for t, indicator in s.expected if t == topic]
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One change-log entry naming a rule: a table row (header -> cell) or a list item."""
+
+    section: str
+    fields: tuple[tuple[str, str], ...]
+
+
+def changes_for(rule_id: str) -> list[Change]:
+    """The change-log rows whose first cell starts with ``rule_id`` (the table layout of
+    cds_rules/CHANGELOG.md: "| CES-01 2.0.0 | what changed | ... |"), and list items that
+    start with it, each with the section heading above it."""
+    own = re.compile(rf"{re.escape(rule_id)}(?![\w-])")
+    found: list[Change] = []
+    section, header = "", None
+    for line in _changelog_lines():
+        stripped = line.strip()
+        if stripped.startswith("#"):
+            section, header = stripped.lstrip("#").strip(), None
+        elif stripped.startswith("|"):
+            cells = [c.strip() for c in stripped.strip("|").split("|")]
+            if header is None:
+                header = cells
+            elif not all(set(c) <= set("-: ") for c in cells) and own.match(cells[0]):
+                found.append(Change(section, tuple(zip(header, cells, strict=False))))
+        else:
+            header = None
+            item = stripped.lstrip("-* ")
+            if stripped[:1] in "-*" and own.match(item):
+                found.append(Change(section, (("change", item),)))
+    return found
 
 
 def _changelog_lines() -> list[str]:
