@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from typing import Any
 
 from cds_rules import orders, override_reasons
@@ -33,6 +34,7 @@ from cds_rules.settings import OUR_THRESHOLDS, RuleSettings, env_name
 AGE_UNKNOWN_NOTE = "Age not recorded: evaluated as an adult."
 SUMMARY_LIMIT = 139  # CDS Hooks: summary < 140 characters
 SOURCE_LABEL = "backpain-cds"
+EVIDENCE_LIMIT = 3  # clinical review 2026: at most three evidence links per card
 PRIORITY_RANK = {"stat": 0, "asap": 1, "urgent": 2, "routine": 3}
 TOPIC_DISPLAY: dict[Topic, str] = {
     Topic.CAUDA_EQUINA: "Cauda equina syndrome",
@@ -63,6 +65,37 @@ def group_by_topic(findings: Iterable[Finding]) -> list[list[Finding]]:
                   key=lambda g: (INDICATOR_RANK[g[0].indicator], TOPIC_ORDER[g[0].topic]))
 
 
+def single_imaging(findings: Sequence[Finding]) -> list[Finding]:
+    """One imaging study per response (clinical review 2026): the most urgent card that
+    suggests spine imaging keeps its first such suggestion; every other spine-imaging
+    suggestion is dropped, and its card says which card carries the imaging."""
+    carrier: Topic | None = None
+    kept: Recommendation | None = None
+    for group in group_by_topic(findings):
+        for finding in group:
+            for rec in finding.recommendations:
+                if carrier is None and orders.is_spine_imaging(rec.order):
+                    carrier, kept = finding.topic, rec
+    if carrier is None:
+        return list(findings)
+    return [_without_other_imaging(f, carrier, kept) for f in findings]
+
+
+def _without_other_imaging(finding: Finding, carrier: Topic,
+                           kept: Recommendation | None) -> Finding:
+    imaging = [r for r in finding.recommendations if orders.is_spine_imaging(r.order)]
+    if finding.topic is carrier:
+        imaging = [r for r in imaging if kept is None or r.order != kept.order]
+    if not imaging:
+        return finding
+    recs = tuple(r for r in finding.recommendations if r not in imaging)
+    note: tuple[str, ...] = ()
+    if finding.topic is not carrier:
+        note = (f"Imaging: see the {TOPIC_DISPLAY[carrier].lower()} card, which carries the "
+                "one imaging study suggested for this patient.",)
+    return replace(finding, recommendations=recs, reasons=(*finding.reasons, *note))
+
+
 def build_card(
     findings: Sequence[Finding],
     record: PatientRecord,
@@ -71,8 +104,8 @@ def build_card(
 ) -> dict[str, Any]:
     """The card of one topic from its findings (most urgent first)."""
     lead = findings[0]
-    sources = _sources(findings)
-    facts = unique_facts(f for finding in findings for f in finding.facts)
+    sources = _sources(findings)[:EVIDENCE_LIMIT]
+    facts = one_per_source(f for finding in findings for f in finding.facts)
     suggestions, already = _suggestions(findings, facts, record, settings, encounter_id)
     card: dict[str, Any] = {
         "uuid": str(uuid.uuid4()),
@@ -96,11 +129,20 @@ def build_card(
     return card
 
 
+def one_per_source(facts: Iterable[Fact]) -> tuple[Fact, ...]:
+    """The facts of a card, each source resource once (first occurrence kept): a resource
+    matching two concepts (cancer and bone metastasis) is one line of "Why"."""
+    kept: dict[str, Fact] = {}
+    for fact in unique_facts(facts):
+        kept.setdefault(fact.source, fact)
+    return tuple(kept.values())
+
+
 def minimal_card(findings: Sequence[Finding], record: PatientRecord) -> dict[str, Any]:
     """A card without suggestions or links, for when the full card cannot be built: an
     emergency must still reach the clinician."""
     lead = findings[0]
-    facts = unique_facts(f for finding in findings for f in finding.facts)
+    facts = one_per_source(f for finding in findings for f in finding.facts)
     lines = ["**Why**", "", *(f"- {fact.describe(record.now)}" for fact in facts),
              *(f"- {r}" for finding in findings for r in finding.reasons),
              *_age_lines(record)]

@@ -58,7 +58,8 @@ _check_registry()
 
 
 def rules_catalogue() -> list[dict[str, Any]]:
-    """Every rule with id, version, topic, indicators, hooks and evidence (for the CLI)."""
+    """Every rule with id, version, what that version changed, topic, indicators, hooks and
+    evidence (for the CLI; the full history is cds_rules/CHANGELOG.md)."""
     return [
         {
             "id": rule.id,
@@ -68,6 +69,7 @@ def rules_catalogue() -> list[dict[str, Any]]:
             "indicators": list(rule.indicators),
             "hooks": list(rule.hooks),
             "phase": rule.phase,
+            "changes": rule.changes,
             "evidence": [
                 {"key": key, "title": SOURCES[key].title, "version": SOURCES[key].version,
                  "strength": SOURCES[key].strength, "url": SOURCES[key].url}

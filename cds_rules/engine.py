@@ -1,6 +1,7 @@
 """One evaluation: resources -> patient record -> rule families -> findings -> cards.
 
-PATHWAY.md fixes the composition: back-pain context only, never a known minor (an unknown
+PATHWAY.md fixes the composition: back-pain context only, never a deceased patient or a
+known minor (an unknown
 age is evaluated as an adult: a missing birth date must not silence an emergency);
 red-flag families on every hook (critical ones are never suppressed); then the pathway
 rules, which stand down when a red flag fired; one card per topic, most urgent first.
@@ -13,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from cds_rules.cards import build_card, group_by_topic, minimal_card
+from cds_rules.cards import build_card, group_by_topic, minimal_card, single_imaging
 from cds_rules.catalogue import RULES
 from cds_rules.model import RED_FLAG_TOPICS, DataQuality, Finding, PatientRecord
 from cds_rules.record import build_record
@@ -73,10 +74,10 @@ def evaluate_record(
 ) -> Evaluation:
     """Run the rules over a built record (the unit-test seam: no FHIR parsing here)."""
     result = Evaluation(quality=record.quality)
-    if is_known_minor(record) or not has_context(record, hook, selections):
+    if record.deceased or is_known_minor(record) or not has_context(record, hook, selections):
         return result
     findings = run_rules(record, hook, settings, selections)
-    shown = [f for f in findings if is_shown(f, settings)]
+    shown = single_imaging([f for f in findings if is_shown(f, settings)])
     result.findings = shown
     for group in group_by_topic(shown):
         try:

@@ -27,8 +27,23 @@ class Source:
 _SOURCES = (
     Source("nice-ng59", "NICE NG59 Low back pain and sciatica in over 16s: assessment and "
            "management, recs 1.1.1-1.1.6", "NICE NG59", "2016, updated 2020",
-           "https://www.nice.org.uk/guidance/ng59",
+           "https://www.nice.org.uk/guidance/ng59/chapter/Recommendations",
            "NICE recommendation ('offer' / 'do not routinely offer': strong)"),
+    Source("nice-ng59-imaging", "NICE NG59 rec 1.1.4: do not routinely offer imaging in a "
+           "non-specialist setting for low back pain with or without sciatica", "NICE NG59 "
+           "1.1.4", "2016, updated 2020",
+           "https://www.nice.org.uk/guidance/ng59/chapter/Recommendations"
+           "#assessment-of-low-back-pain-and-sciatica",
+           "NICE recommendation ('do not routinely offer': strong)"),
+    Source("nice-ng59-management", "NICE NG59 recs 1.1.2-1.1.3 (risk stratification) and "
+           "1.2 (self-management, exercise)", "NICE NG59 1.1.2-1.2", "2016, updated 2020",
+           "https://www.nice.org.uk/guidance/ng59/chapter/Recommendations"
+           "#non-invasive-treatments-for-low-back-pain-and-sciatica",
+           "NICE recommendation ('consider' / 'offer')"),
+    Source("nhs-ces", "NHS.uk: Cauda equina syndrome (patient information, for "
+           "safety-netting)", "NHS.uk cauda equina syndrome", "page reviewed 2023",
+           "https://www.nhs.uk/conditions/cauda-equina-syndrome/",
+           "patient information (safety-netting, as the GIRFT 2023 pathway asks)"),
     Source("nice-qs155", "NICE QS155 Low back pain and sciatica in over 16s (quality standard)",
            "NICE QS155", "2017", "https://www.nice.org.uk/guidance/qs155"),
     Source("nice-cks-sciatica", "NICE CKS Sciatica (lumbar radiculopathy): red flag symptoms "
@@ -64,9 +79,21 @@ _SOURCES = (
            "https://acsearch.acr.org/list/GetAppendix?PanelName=Neurologic&TopicId=141",
            "appropriateness ratings (usually appropriate / may be appropriate / usually "
            "not appropriate), RAND/UCLA method with GRADE evidence review"),
-    Source("cw-imaging", "Choosing Wisely: imaging for low back pain in the first six weeks "
-           "(AAFP, NASS, ACR)", "Choosing Wisely imaging", "AAFP 2012, NASS 2013, ACR 2012",
-           "https://www.choosingwisely.org/", "specialty society recommendation"),
+    Source("cw-imaging", "Choosing Wisely (NASS, also AAFP and ACR): no advanced imaging of "
+           "the spine in the first six weeks of nonspecific acute low back pain without red "
+           "flags", "Choosing Wisely imaging", "AAFP 2012, NASS 2013, ACR 2012",
+           "https://www.aafp.org/afp/recommendations/viewRecommendation.htm?"
+           "recommendationId=127", "specialty society recommendation"),
+    Source("acr-lbp-v1", "ACR Appropriateness Criteria Low Back Pain, variant 1: acute low "
+           "back pain with or without radiculopathy, no red flags, no prior management",
+           "ACR AC LBP variant 1", "2021 revision",
+           "https://acsearch.acr.org/list/GetAppendix?PanelName=Neurologic&TopicId=141",
+           "all modalities 'usually not appropriate' (RAND/UCLA, GRADE evidence review)"),
+    Source("acr-lbp-v2", "ACR Appropriateness Criteria Low Back Pain, variant 2: subacute or "
+           "chronic low back pain with or without radiculopathy, no red flags, no prior "
+           "management, initial imaging", "ACR AC LBP variant 2", "2021 revision",
+           "https://acsearch.acr.org/list/GetAppendix?PanelName=Neurologic&TopicId=141",
+           "all modalities 'usually not appropriate' (RAND/UCLA, GRADE evidence review)"),
     Source("cw-aanem", "Choosing Wisely, AANEM: EMG and nerve conduction studies together; "
            "no dermatomal SEPs for radiculopathy", "AANEM Choosing Wisely", "2015",
            "https://www.choosingwisely.org/", "specialty society recommendation"),
@@ -81,20 +108,37 @@ _SOURCES = (
            "https://doi.org/10.1016/j.spinee.2013.08.003",
            "graded evidence-based guideline (MRI as the test of choice to confirm disc "
            "herniation in a surgical candidate)"),
-    Source("nice-ng65", "NICE NG65 Spondyloarthritis in over 16s: diagnosis and management",
-           "NICE NG65", "2017", "https://www.nice.org.uk/guidance/ng65",
+    Source("nice-ng65", "NICE NG65 Spondyloarthritis in over 16s: diagnosis and management, "
+           "1.1 recognition and referral (axial SpA: back pain from before 45, over 3 "
+           "months, 4 or more of 9 criteria; exactly 3: HLA-B27)", "NICE NG65 1.1", "2017",
+           "https://www.nice.org.uk/guidance/ng65/chapter/Recommendations"
+           "#recognition-and-referral-in-non-specialist-care-settings",
            "NICE recommendation (referral criteria)"),
     Source("nice-ng12", "NICE NG12 Suspected cancer: recognition and referral", "NICE NG12",
-           "2015, updated 2023", "https://www.nice.org.uk/guidance/ng12",
+           "2015, updated 2023", "https://www.nice.org.uk/guidance/ng12/chapter/"
+           "Recommendations-organised-by-site-of-cancer",
            "NICE recommendation (positive predictive value ≥ 3 % threshold)"),
+    Source("nice-ng12-myeloma", "NICE NG12 Suspected cancer, 1.10 haematological cancers, "
+           "myeloma: offer FBC, calcium and plasma viscosity or ESR at 60 and over with "
+           "persistent bone pain, particularly back pain", "NICE NG12 myeloma",
+           "2015, updated 2023", "https://www.nice.org.uk/guidance/ng12/chapter/"
+           "Recommendations-organised-by-site-of-cancer#haematological-cancers",
+           "NICE recommendation ('offer': strong)"),
     Source("nice-ng234", "NICE NG234 Spinal metastases and metastatic spinal cord "
            "compression (replaced CG75)", "NICE NG234", "2023",
-           "https://www.nice.org.uk/guidance/ng234",
+           "https://www.nice.org.uk/guidance/ng234/chapter/Recommendations",
            "NICE recommendation: immediate contact if neurological symptoms"),
-    Source("nhs-spinal-emergency", "NHS emergency spinal pathways (suspected spinal cord "
-           "compression: same-day specialist assessment and MRI)", "NHS spinal emergencies",
-           "2023", "https://www.nice.org.uk/guidance/ng234",
-           "national pathway (consensus)"),
+    Source("nice-ng234-mscc", "NICE NG234 Spinal metastases and MSCC, 1.3-1.4: cancer with "
+           "neurological symptoms or signs suggesting MSCC: contact the MSCC coordinator "
+           "immediately; whole-spine MRI within 24 hours", "NICE NG234 MSCC", "2023",
+           "https://www.nice.org.uk/guidance/ng234/chapter/Recommendations",
+           "NICE recommendation (replaced CG75)"),
+    Source("nice-qs56-mri", "NICE QS56 quality statement 3: suspected MSCC with neurological "
+           "symptoms or signs: MRI of the whole spine and a treatment plan within 24 hours",
+           "NICE QS56 statement 3", "2014, updated 2024",
+           "https://www.nice.org.uk/guidance/qs56/chapter/Quality-statement-3-Imaging-and-"
+           "treatment-plans-for-adults-with-suspected-metastatic-spinal-cord-compression",
+           "NICE quality standard"),
     Source("downie-2013", "Downie A et al. Red flags to screen for malignancy and fracture "
            "in low back pain, BMJ 2013;347:f7095", "Downie BMJ 2013", "2013",
            "https://doi.org/10.1136/bmj.f7095",

@@ -176,6 +176,7 @@ class PatientRecord:
     now: datetime
     birth_date: datetime | None = None
     sex: Literal["male", "female", "other", "unknown"] = "unknown"
+    deceased: bool = False  # Patient.deceased[x]: true or a date -> no cards at all
     facts: list[Fact] = field(default_factory=list)
     orders: list[Order] = field(default_factory=list)
     quality: DataQuality = field(default_factory=DataQuality)

@@ -18,6 +18,7 @@ from fhir.resources.R4B.servicerequest import ServiceRequest
 
 from cds_rules.model import Fact, PatientRecord, Recommendation
 from cds_rules.settings import RuleSettings
+from cds_rules.valuesets import SPINE_IMAGING_KINDS
 
 SNOMED = "http://snomed.info/sct"
 LOINC = "http://loinc.org"
@@ -121,6 +122,10 @@ _ORDERS = (
     OrderSpec("emergency-department", "Same-day emergency department assessment",
               (_local("emergency-department", "Referral for same-day emergency department "
                       "assessment"),), None, "emergency_department"),
+    OrderSpec("mscc-coordinator", "Contact the acute oncology / MSCC coordinator now",
+              (_local("mscc-coordinator", "Referral to the acute oncology / metastatic spinal "
+                      "cord compression (MSCC) coordinator, immediate (NICE NG234)"),), None,
+              "mscc_coordinator"),
     OrderSpec("spinal-surgery-referral", "Urgent spinal surgical opinion",
               (_local("spinal-surgery-referral", "Referral to spinal surgery (on-call "
                       "spinal team)"),), None, "spinal_surgery_referral"),
@@ -139,6 +144,11 @@ ORDERS: dict[str, OrderSpec] = {o.key: o for o in _ORDERS}
 # A catalogue key suggested as several ServiceRequests accepted together (one suggestion,
 # several actions): needle EMG is always ordered with NCS, never NCS alone (AANEM).
 BUNDLED: dict[str, tuple[str, ...]] = {"emg-ncs": ("emg-needle", "ncs")}
+
+
+def is_spine_imaging(key: str) -> bool:
+    """The suggestion is a spine imaging study (one per response, clinical review 2026)."""
+    return any(spec.kind in SPINE_IMAGING_KINDS for spec in parts(key))
 
 
 def parts(key: str) -> tuple[OrderSpec, ...]:

@@ -487,7 +487,14 @@ def _read_patient(builder: _Builder, resource: dict[str, Any]) -> bool:
     gender = checked.get("gender")
     if gender in ("male", "female", "other", "unknown"):
         builder.record.sex = gender
+    builder.record.deceased = _is_deceased(checked)
     return True
+
+
+def _is_deceased(patient: dict[str, Any]) -> bool:
+    """Patient.deceasedBoolean true, or any deceasedDateTime (CLINICAL.md review: a
+    deceased patient gets no cards)."""
+    return patient.get("deceasedBoolean") is True or bool(patient.get("deceasedDateTime"))
 
 
 # --------------------------------------------------------------------------- Condition

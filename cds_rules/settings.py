@@ -40,6 +40,11 @@ class RuleSettings:
     spa_max_onset_age: int = 45  # guideline (NICE NG65): back pain began before this age
     spa_min_duration_days: int = 90  # guideline (NICE NG65): lasting longer than 3 months
     spa_early_onset_age: int = 35  # guideline (NICE NG65): feature "onset before 35"
+    # Clinical review, December 2026 (cds_rules/CHANGELOG.md):
+    new_diagnosis_days: int = 14  # ours: a red-flag diagnosis this recent is an emergency
+    episode_max_days: int = 84  # ours (review 3.4 b): "not improving" only in an episode this young
+    myeloma_persistence_days: int = 42  # ours: NG12 "persistent" back pain, at least (days)
+    conservative_management_days: int = 182  # ours (ACR V2): prior management counts within
     disabled_topics: frozenset[Topic] = field(default_factory=frozenset)
 
     def enabled(self, topic: Topic) -> bool:
@@ -64,6 +69,10 @@ OUR_THRESHOLDS: dict[str, str] = {
     "recent_risk_days": "infection or spinal procedure counts as recent within (days)",
     "recent_order_days": "a completed test/referral is reused within (days)",
     "severe_pain_score": "severe pain score (0-10, at or above)",
+    "new_diagnosis_days": "a red-flag diagnosis counts as new within (days)",
+    "episode_max_days": "'not improving' is judged in an episode begun within (days)",
+    "myeloma_persistence_days": "back pain counts as persistent (NG12 myeloma) after (days)",
+    "conservative_management_days": "conservative management counts as prior within (days)",
 }
 
 

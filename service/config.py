@@ -227,6 +227,17 @@ VARIABLES: tuple[Var, ...] = (
         "recently is not suggested again.", bounds=(1, 365)),
     Var("SEVERE_PAIN_SCORE", _positive_int, "7", "A pain score (0-10) at or above this is "
         "severe (known aortic aneurysm with severe back pain).", bounds=(1, 10)),
+    Var("NEW_DIAGNOSIS_DAYS", _positive_int, "14", "A red-flag diagnosis (cauda equina, cord "
+        "compression, epidural abscess, discitis, vertebral fracture) recorded within these "
+        "days is an emergency; older is history (at most a warning).", bounds=(1, 365)),
+    Var("EPISODE_MAX_DAYS", _positive_int, "84", "'Pain not improving' (malignancy) is judged "
+        "only in a back-pain episode that began within these days.", bounds=(28, 365)),
+    Var("MYELOMA_PERSISTENCE_DAYS", _positive_int, "42", "Back pain lasting at least this "
+        "long at age 60 or over gives the NICE NG12 myeloma blood-test card.",
+        bounds=(14, 365)),
+    Var("CONSERVATIVE_MANAGEMENT_DAYS", _positive_int, "182", "Physiotherapy or analgesia "
+        "recorded within these days counts as prior management (ACR variant 2 vs 3).",
+        bounds=(30, 730)),
     Var("DISABLED_TOPICS", _topics, "", "Comma-separated card topics switched off at this "
         "site. A critical card is shown even when its topic is switched off (an emergency "
         "in the record is never silenced); a switched-off red-flag family still quiets the "
@@ -283,6 +294,10 @@ class Settings:
     recent_risk_days: int = RULE_DEFAULTS.recent_risk_days
     recent_order_days: int = RULE_DEFAULTS.recent_order_days
     severe_pain_score: int = RULE_DEFAULTS.severe_pain_score
+    new_diagnosis_days: int = RULE_DEFAULTS.new_diagnosis_days
+    episode_max_days: int = RULE_DEFAULTS.episode_max_days
+    myeloma_persistence_days: int = RULE_DEFAULTS.myeloma_persistence_days
+    conservative_management_days: int = RULE_DEFAULTS.conservative_management_days
     disabled_topics: frozenset[Topic] = field(default_factory=frozenset)
 
     def rule_settings(self) -> RuleSettings:

@@ -39,6 +39,21 @@ def test_rules_lists_every_rule_with_version_topic_indicator_evidence(capsys) ->
     assert "https://www.nice.org.uk/guidance/ng59" in out
 
 
+def test_rules_says_what_each_version_changed(capsys) -> None:
+    """Every rule changed by the clinical review says so under its line, and the change
+    log has a line for each of those rule versions (a safety officer signs them off)."""
+    code, out, _ = cli(capsys, "rules")
+    assert code == 0
+    changelog = (Path(__file__).resolve().parents[1] / "cds_rules" / "CHANGELOG.md").read_text()
+    for rule in RULES:
+        if not rule.changes:
+            continue
+        block = out.split(f"{rule.id}  v{rule.version}", 1)[1].split("\n\n", 1)[0]
+        assert f"changed: {rule.changes[:40]}" in block
+        assert f"{rule.id} {rule.version}" in changelog, rule.id
+    assert any(rule.changes for rule in RULES)
+
+
 def test_rules_json(capsys) -> None:
     code, out, _ = cli(capsys, "rules", "--json")
     catalogue = json.loads(out)

@@ -71,15 +71,16 @@ VERIFICATION_STATUS = {"unconfirmed", "provisional", "differential", "confirmed"
 
 # Indicators each topic may carry (CLINICAL.md, rule-family table).
 ALLOWED_INDICATORS: dict[str, set[str]] = {
-    "cauda-equina": {"critical"},
-    "spinal-cord-compression": {"critical"},
+    # warning: a persisting or historical red flag not imaged since (clinical review 2026)
+    "cauda-equina": {"critical", "warning"},
+    "spinal-cord-compression": {"critical", "warning"},
     "progressive-neurological-deficit": {"critical", "warning"},
-    "malignancy": {"warning"},
+    "malignancy": {"warning", "info"},  # info: NICE NG12 myeloma blood tests
     "infection": {"critical", "warning"},
-    "fracture": {"critical", "warning"},
+    "fracture": {"critical", "warning", "info"},  # info: age alone (clinical review 2026)
     "inflammatory-back-pain": {"info", "warning"},
     "visceral-or-vascular": {"critical", "warning"},
-    "imaging-not-indicated": {"warning"},
+    "imaging-not-indicated": {"warning", "info"},  # info: ACR variant 2
     "imaging-indicated": {"info"},
     "repeat-imaging": {"info"},
     "electrodiagnostic-testing": {"info"},

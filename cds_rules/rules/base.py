@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -17,6 +17,7 @@ from cds_rules.model import (
     Recommendation,
     Topic,
 )
+from cds_rules.rules.context import assessment_reason
 from cds_rules.settings import RuleSettings
 
 
@@ -57,7 +58,8 @@ class Rule:
     ``id`` is stable; ``version`` (semver) is bumped whenever logic, a threshold or the
     evidence changes. ``indicators``: the indicators this rule can produce (catalogue).
     ``advice``: the "What to do" lines of its card. ``phase``: red flags run before the
-    pathway rules, which may depend on them.
+    pathway rules, which may depend on them. ``changes``: what this version changed
+    (``backpain-cds rules``; the full history is ``cds_rules/CHANGELOG.md``).
     """
 
     id: str
@@ -70,6 +72,7 @@ class Rule:
     check: Check
     hooks: tuple[str, ...] = HOOKS
     phase: Literal["red-flag", "pathway"] = "red-flag"
+    changes: str = ""
 
     def evaluate(self, record: PatientRecord, ctx: RuleContext) -> Finding | None:
         if ctx.hook not in self.hooks:
@@ -99,6 +102,27 @@ class Rule:
             delete_drafts=tuple(delete_drafts),
             thresholds=tuple(dict.fromkeys(thresholds)),
         )
+
+
+def unassessed_finding(rule: Rule, facts: Sequence[Fact], what: str,
+                       thresholds: Iterable[tuple[str, str]] = ()) -> Finding:
+    """The warning for a red flag that is history, or persists past its "new" window, with
+    no spine MRI since it began: "confirm it has been assessed" (CLINICAL.md review: never
+    an emergency at every visit, never the conservative-care card). No order: the
+    clinician decides what the assessment needs."""
+    first = facts[0]
+    when = first.when.date().isoformat() if first.when else "undated"
+    return rule.finding(
+        "warning",
+        f"Confirm it has been assessed: {first.display} ({what}) recorded {when}, no spine "
+        "MRI since",
+        facts,
+        [assessment_reason(facts),
+         "Older than the 'new' window, so not treated as an emergency; it is not excluded "
+         "either: re-ask about the symptom and look for an assessment in the notes."],
+        (),
+        thresholds,
+    )
 
 
 def unique_facts(facts: Iterable[Fact]) -> tuple[Fact, ...]:

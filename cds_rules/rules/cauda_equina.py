@@ -2,13 +2,16 @@
 
 GIRFT (2023) and NICE CKS: suspected CES is a same-day emergency -- emergency MRI and a
 spinal surgical opinion. "New" is our window (``cauda_equina_window_days``); a sign coded
-as worsening, or with no date (cannot be excluded as new), also counts.
+as worsening, or with no date (cannot be excluded as new), also counts. A CES *diagnosis*
+is an emergency when new (``new_diagnosis_days``) or with a new sign; an older one is
+history. CES-02: a diagnosis or an active sign (Condition) older than its window with no
+spine MRI since is a warning, "confirm it has been assessed" (clinical review 2026).
 """
 
 from __future__ import annotations
 
 from cds_rules.model import Finding, PatientRecord, Recommendation, Topic
-from cds_rules.rules.base import Rule, RuleContext, threshold
+from cds_rules.rules.base import Rule, RuleContext, threshold, unassessed_finding
 from cds_rules.rules.context import (
     CES_SIGNS,
     LEG_DEFICIT,
@@ -16,7 +19,9 @@ from cds_rules.rules.context import (
     bilateral,
     days,
     is_new,
+    mri_since,
     new_or_worsening,
+    persisting_unassessed,
     weak_grades,
 )
 
@@ -37,7 +42,8 @@ def _bilateral_new(record: PatientRecord, concepts: tuple[str, ...], window_days
 def _check(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding | None:
     settings = ctx.settings
     window = days(settings.cauda_equina_window_days)
-    diagnosis = record.having("cauda_equina_syndrome")
+    diagnosis = new_or_worsening(record, ("cauda_equina_syndrome",),
+                                 days(settings.new_diagnosis_days))
     signs = new_or_worsening(record, CES_SIGNS, window)
     bilateral_sciatica = _bilateral_new(record, RADICULAR_PAIN, settings.cauda_equina_window_days)
     bilateral_deficit = _bilateral_new(record, LEG_DEFICIT, settings.cauda_equina_window_days,
@@ -48,7 +54,7 @@ def _check(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding | Non
         return None  # sexual dysfunction alone does not count (CLINICAL.md)
     reasons = []
     if diagnosis:
-        reasons.append("Cauda equina syndrome is recorded as a current diagnosis.")
+        reasons.append("Cauda equina syndrome is a new (or worsening) diagnosis.")
     if signs:
         reasons.append("New or worsening bladder, bowel or saddle symptoms are cauda equina "
                        "red flags.")
@@ -58,29 +64,50 @@ def _check(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding | Non
         reasons.append("A neurological deficit in both legs is a cauda equina red flag.")
     if sexual and other_signs:
         reasons.append("New sexual dysfunction together with another sign.")
+    earlier = [f for f in record.having("cauda_equina_syndrome") if f not in diagnosis]
+    if earlier:
+        reasons.append("Cauda equina syndrome is also recorded earlier: a new sign on top of "
+                       "it is an emergency again.")
+    uses_window = bool(signs or bilateral_sciatica or bilateral_deficit)
     return rule.finding(
         "critical",
-        "Possible cauda equina syndrome: same-day emergency assessment and emergency MRI",
+        "Same-day emergency assessment and emergency MRI: possible cauda equina syndrome",
         [*diagnosis, *signs, *bilateral_sciatica, *bilateral_deficit,
-         *(sexual if other_signs else [])],
+         *(sexual if other_signs else []), *earlier],
         reasons,
         (
             Recommendation("emergency-department", "stat", recommended=True),
             Recommendation("mri-lumbar-without-contrast", "stat"),
             Recommendation("spinal-surgery-referral", "urgent"),
         ),
-        [threshold(settings, "cauda_equina_window_days")] if (signs or bilateral_sciatica
-                                                            or bilateral_deficit) else [],
+        [*([threshold(settings, "cauda_equina_window_days")] if uses_window else []),
+         *([threshold(settings, "new_diagnosis_days")] if diagnosis else [])],
     )
+
+
+def _unassessed(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding | None:
+    """An older CES diagnosis or an active sign past the window, not imaged since."""
+    if ctx.fired(Topic.CAUDA_EQUINA):
+        return None  # the emergency card already covers every CES fact
+    settings = ctx.settings
+    old_diagnosis = [f for f in record.having("cauda_equina_syndrome")
+                     if not mri_since(record, f)]
+    signs = persisting_unassessed(record, CES_SIGNS, days(settings.cauda_equina_window_days))
+    facts = [*old_diagnosis, *signs]
+    if not facts:
+        return None
+    return unassessed_finding(rule, facts, "cauda equina red flag",
+                              [threshold(settings, "cauda_equina_window_days"),
+                               threshold(settings, "new_diagnosis_days")])
 
 
 CES_01 = Rule(
     id="CES-01",
-    version="1.1.0",
+    version="2.0.0",
     topic=Topic.CAUDA_EQUINA,
     title="Suspected cauda equina syndrome",
     indicators=("critical",),
-    evidence=("girft-ces", "nice-cks-sciatica", "sbns-bass-ces", "acr-ac-lbp", "acp-2011"),
+    evidence=("girft-ces", "nice-cks-sciatica", "acr-ac-lbp", "sbns-bass-ces", "acp-2011"),
     advice=(
         "Send the patient for same-day emergency assessment; do not wait for symptoms to "
         "progress.",
@@ -91,6 +118,27 @@ CES_01 = Rule(
         "post-void residual where the pathway supports it.",
     ),
     check=_check,
+    changes="2.0.0: a CES diagnosis is critical only when new (NEW_DIAGNOSIS_DAYS) or with "
+            "a new sign; an older one is history (CES-02). Summary leads with the action.",
 )
 
-RULES = (CES_01,)
+CES_02 = Rule(
+    id="CES-02",
+    version="1.0.0",
+    topic=Topic.CAUDA_EQUINA,
+    title="Cauda equina red flag persisting or in history, no spine MRI since",
+    indicators=("warning",),
+    evidence=("girft-ces", "nice-cks-sciatica", "nhs-ces"),
+    advice=(
+        "Confirm the symptom has been assessed (history, examination, post-void residual "
+        "where the pathway supports it) and that the assessment is recorded.",
+        "If it is new or worse, or was never assessed: treat as suspected cauda equina "
+        "syndrome (same-day emergency assessment and emergency MRI).",
+    ),
+    check=_unassessed,
+    changes="1.0.0 (new): an active CES sign older than its window, or a CES diagnosis in "
+            "history, with no spine MRI since -> warning 'confirm it has been assessed', "
+            "never the conservative-care card.",
+)
+
+RULES = (CES_01, CES_02)

@@ -1,12 +1,16 @@
 """Conservative care: uncomplicated back pain gets one quiet info card (NICE NG59
 1.1.2-1.1.3; ACP 2017), on patient-view and encounter-start, when no red flag fired and
 imaging is not indicated. Physiotherapy is suggested once the pain has lasted 6 weeks.
+
+It never says "no red flags" (the engine sees coded data only, in its windows): it says
+what was checked, "No red flag recorded in the last N days (coded data)", and carries CES
+safety-netting with the NHS.uk cauda equina page, as GIRFT 2023 asks (clinical review).
 """
 
 from __future__ import annotations
 
 from cds_rules.model import Finding, PatientRecord, Recommendation, Topic
-from cds_rules.rules.base import Rule, RuleContext
+from cds_rules.rules.base import Rule, RuleContext, threshold
 from cds_rules.rules.context import back_pain_onset, context_facts, duration_days
 
 
@@ -19,37 +23,48 @@ def _check(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding | Non
     span = duration_days(record, back_pain_onset(record))
     persistent = span is not None and span >= ctx.settings.acute_back_pain_days
     recs = (Recommendation("physiotherapy-referral", "routine"),) if persistent else ()
-    reasons = ["Back pain with no red flag recorded."]
+    window = ctx.settings.cauda_equina_window_days
+    reasons = [f"No red flag recorded in the last {window} days (coded data only: uncoded "
+               "or free-text entries are not read)."]
     if persistent and span is not None:
         reasons.append(f"Pain has lasted {span / 7:.0f} weeks: exercise therapy / "
                        "physiotherapy helps persistent pain.")
     return rule.finding(
         "info",
-        "Back pain, no red flags: self-management, stay active; physiotherapy if persistent",
+        f"Self-management, stay active; physiotherapy if persistent. No red flag recorded in "
+        f"the last {window} days (coded data)",
         context,
         reasons,
         recs,
+        [threshold(ctx.settings, "cauda_equina_window_days")],
     )
 
 
 CONS_01 = Rule(
     id="CONS-01",
-    version="1.0.0",
+    version="2.0.0",
     topic=Topic.CONSERVATIVE_CARE,
-    title="Conservative care for back pain without red flags",
+    title="Conservative care for back pain without a recorded red flag",
     indicators=("info",),
-    evidence=("nice-ng59", "acp-2017"),
+    evidence=("nice-ng59-management", "nhs-ces", "acp-2017"),
     advice=(
         "Reassure; advise staying active and avoiding bed rest; superficial heat; simple "
         "analgesia (NSAID at the lowest effective dose if suitable).",
         "Risk-stratify (e.g. STarT Back) and offer exercise / physiotherapy for higher risk "
         "or persistent pain.",
-        "Safety-net: new bladder, bowel or saddle symptoms, leg weakness, fever or weight "
-        "loss need urgent review.",
+        "Safety-net for cauda equina syndrome (GIRFT 2023): tell the patient to go to an "
+        "emergency department at once with new difficulty passing urine, loss of bladder "
+        "or bowel control, numbness around the back passage or genitals, or weakness in "
+        "both legs; give the NHS.uk cauda equina page (link below) and record that it was "
+        "given.",
+        "Urgent review also for fever, unexplained weight loss or worsening leg weakness.",
     ),
     check=_check,
     hooks=("patient-view", "encounter-start"),
     phase="pathway",
+    changes="2.0.0: never says 'no red flags': 'No red flag recorded in the last N days "
+            "(coded data)' (N = CAUDA_EQUINA_WINDOW_DAYS); CES safety-netting advice with "
+            "the NHS.uk cauda equina page (GIRFT 2023); summary leads with the action.",
 )
 
 RULES = (CONS_01,)

@@ -130,6 +130,41 @@ def is_new(fact: Fact, record: PatientRecord, window: timedelta) -> bool:
     return record.may_fall_within(fact, record.now - window)
 
 
+def may_be_after(fact: Fact, moment: datetime) -> bool:
+    """The fact may date from after ``moment``: its latest possible time is later (a red
+    flag dated "2026-02" may follow a 15 February MRI). An undated fact may be after
+    anything. An ambiguous date must never discourage imaging or hide a red flag."""
+    latest = fact.latest
+    return latest is None or latest > moment
+
+
+def mri_since(record: PatientRecord, fact: Fact) -> list[Order]:
+    """Completed spine MRIs certainly done after ``fact`` began (the study is later than
+    the fact's latest possible time); none for an undated fact."""
+    if fact.latest is None:
+        return []
+    return [o for o in record.orders_of("spine_mri", states=("completed",))
+            if o.when is not None and o.when >= fact.latest]
+
+
+def persisting_unassessed(record: PatientRecord, concepts: Sequence[str],
+                          window: timedelta) -> list[Fact]:
+    """Active Conditions of ``concepts`` older than ``window`` (not new, not worsening)
+    with no spine MRI since their onset: a red flag nobody may have assessed (CLINICAL.md
+    review, time). Observations are findings of their day, not persisting states."""
+    return [f for f in record.having(*concepts)
+            if f.resource_type == "Condition" and not is_new(f, record, window)
+            and not mri_since(record, f)]
+
+
+def assessment_reason(facts: Sequence[Fact]) -> str:
+    """The "confirm it has been assessed" sentence of a persisting-sign warning."""
+    named = "; ".join(f"{f.display} recorded {f.when.date().isoformat() if f.when else '?'}"
+                      for f in facts)
+    return (f"{named}: still active, older than the 'new' window, and no spine MRI since: "
+            "confirm it has been assessed.")
+
+
 def new_or_worsening(
     record: PatientRecord, concepts: Sequence[str], window: timedelta
 ) -> list[Fact]:

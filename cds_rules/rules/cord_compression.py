@@ -1,14 +1,17 @@
 """Spinal cord compression: myelopathic signs, or a history of cancer with any new
 neurological symptom (metastatic spinal cord compression, NICE NG234).
 
-Signs count when new (``cauda_equina_window_days``), worsening or undated; a current
-myelopathy / cord-compression diagnosis counts whenever it is current.
+Signs count when new (``cauda_equina_window_days``), worsening or undated; a myelopathy /
+cord-compression diagnosis counts when new (``new_diagnosis_days``) or worsening. With a
+cancer history the card is the NICE NG234 MSCC card: contact the acute oncology / MSCC
+coordinator now and whole-spine MRI within 24 hours. CORD-02: a cord sign (Condition) or
+diagnosis older than its window with no spine MRI since -> "confirm it has been assessed".
 """
 
 from __future__ import annotations
 
 from cds_rules.model import Fact, Finding, PatientRecord, Recommendation, Topic
-from cds_rules.rules.base import Rule, RuleContext, threshold
+from cds_rules.rules.base import Rule, RuleContext, threshold, unassessed_finding
 from cds_rules.rules.context import (
     CANCER,
     CORD_SIGNS,
@@ -18,7 +21,9 @@ from cds_rules.rules.context import (
     bilateral,
     days,
     is_new,
+    mri_since,
     new_or_worsening,
+    persisting_unassessed,
     several_levels,
     weak_grades,
 )
@@ -34,7 +39,7 @@ def _check(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding | Non
     settings = ctx.settings
     window_days = settings.cauda_equina_window_days
     window = days(window_days)
-    diagnosis = record.having("myelopathy")
+    diagnosis = new_or_worsening(record, ("myelopathy",), days(settings.new_diagnosis_days))
     cord_signs = new_or_worsening(record, CORD_SIGNS, window)
     weakness = _new_weakness(record, window_days)
     widespread = bilateral(weakness) or several_levels(weakness)
@@ -49,7 +54,7 @@ def _check(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding | Non
     reasons: list[str] = []
     if diagnosis:
         facts += diagnosis
-        reasons.append("Myelopathy or cord compression is recorded as a current diagnosis.")
+        reasons.append("Myelopathy or cord compression is a new (or worsening) diagnosis.")
     if cord_signs:
         facts += cord_signs
         reasons.append("New gait disturbance or upper motor neurone signs suggest the cord "
@@ -64,31 +69,60 @@ def _check(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding | Non
         facts += [*cancer, *cancer_neuro]
         reasons.append("History of cancer with a new neurological symptom: treat as "
                        "metastatic spinal cord compression until proven otherwise (NICE "
-                       "NG234: contact the MSCC team immediately).")
+                       "NG234: contact the MSCC coordinator immediately; whole-spine MRI "
+                       "within 24 hours).")
     if not facts:
         return None
     uses_window = bool(cord_signs or widespread or thoracic_neuro or cancer_neuro)
+    mscc = bool(cancer and cancer_neuro)
     return rule.finding(
         "critical",
-        "Possible spinal cord compression: emergency assessment and emergency whole-spine MRI",
+        "Contact acute oncology / MSCC coordinator now; whole-spine MRI within 24 h (NG234): "
+        "possible MSCC" if mscc else
+        "Emergency assessment and emergency whole-spine MRI: possible spinal cord compression",
         facts,
         reasons,
-        (
+        _mscc_orders() if mscc else (
             Recommendation("emergency-department", "stat", recommended=True),
             Recommendation("mri-whole-spine", "stat"),
             Recommendation("spinal-surgery-referral", "stat"),
         ),
-        [threshold(settings, "cauda_equina_window_days")] if uses_window else [],
+        [*([threshold(settings, "cauda_equina_window_days")] if uses_window else []),
+         *([threshold(settings, "new_diagnosis_days")] if diagnosis else [])],
     )
+
+
+def _mscc_orders() -> tuple[Recommendation, ...]:
+    """NICE NG234: contact the MSCC coordinator immediately; whole-spine MRI within 24 h."""
+    return (
+        Recommendation("mscc-coordinator", "stat", recommended=True),
+        Recommendation("mri-whole-spine", "stat"),
+        Recommendation("emergency-department", "stat"),
+    )
+
+
+def _unassessed(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding | None:
+    """An older cord-compression diagnosis or an active cord sign, not imaged since."""
+    if ctx.fired(Topic.SPINAL_CORD_COMPRESSION):
+        return None
+    settings = ctx.settings
+    old_diagnosis = [f for f in record.having("myelopathy") if not mri_since(record, f)]
+    signs = persisting_unassessed(record, CORD_SIGNS, days(settings.cauda_equina_window_days))
+    facts = [*old_diagnosis, *signs]
+    if not facts:
+        return None
+    return unassessed_finding(rule, facts, "cord compression red flag",
+                              [threshold(settings, "cauda_equina_window_days"),
+                               threshold(settings, "new_diagnosis_days")])
 
 
 CORD_01 = Rule(
     id="CORD-01",
-    version="1.0.1",
+    version="2.0.0",
     topic=Topic.SPINAL_CORD_COMPRESSION,
     title="Suspected spinal cord compression (including metastatic)",
     indicators=("critical",),
-    evidence=("nhs-spinal-emergency", "nice-ng234", "acp-2011"),
+    evidence=("nice-ng234-mscc", "nice-qs56-mri", "acp-2011"),
     advice=(
         "Same-day emergency assessment (emergency department / on-call spinal team).",
         "Emergency MRI of the whole spine (within 24 hours; immediately if NG234 criteria "
@@ -97,6 +131,28 @@ CORD_01 = Rule(
         "consider dexamethasone as the local MSCC protocol directs.",
     ),
     check=_check,
+    changes="2.0.0: a cord-compression diagnosis is critical only when new "
+            "(NEW_DIAGNOSIS_DAYS) or worsening (older: CORD-02); with a cancer history the "
+            "card is the NG234 MSCC card (contact acute oncology / MSCC coordinator as a "
+            "suggestion, whole-spine MRI within 24 h); evidence links to NG234 and QS56 "
+            "statement 3 instead of the mislabelled 'NHS emergency spinal pathways'.",
 )
 
-RULES = (CORD_01,)
+CORD_02 = Rule(
+    id="CORD-02",
+    version="1.0.0",
+    topic=Topic.SPINAL_CORD_COMPRESSION,
+    title="Cord compression red flag persisting or in history, no spine MRI since",
+    indicators=("warning",),
+    evidence=("nice-ng234-mscc", "acp-2011"),
+    advice=(
+        "Confirm the sign or diagnosis has been assessed and the assessment is recorded.",
+        "If it is new or worse, or was never assessed: emergency assessment and whole-spine "
+        "MRI.",
+    ),
+    check=_unassessed,
+    changes="1.0.0 (new): an active gait / upper-motor-neurone sign older than its window, "
+            "or a cord-compression diagnosis in history, with no spine MRI since -> warning.",
+)
+
+RULES = (CORD_01, CORD_02)

@@ -4,15 +4,31 @@ Fires on significant trauma, older age (``fracture_age``, or ACP's sex-specific 
 ``fracture_age_mode = acp``), long-term systemic steroids, osteoporosis or a prior
 fragility fracture. Trauma with a neurological deficit, or a fracture with cord injury,
 is treated as major trauma: critical, emergency department.
+
+Graded as Downie 2013 and ACP 2011 table 2 grade them (clinical review 2026): older age
+alone is weak (info: "consider X-ray if not settling or after any trauma"); steroids,
+osteoporosis, a fragility fracture, significant trauma, or two or more factors: warning.
+A fracture with cord injury is major only when new (``new_diagnosis_days``) or with a new
+deficit; the trauma's deficit must be new too (``cauda_equina_window_days``).
 """
 
 from __future__ import annotations
 
-from cds_rules.model import Fact, FactStatus, Finding, PatientRecord, Recommendation, Topic
+from cds_rules.model import (
+    Fact,
+    FactStatus,
+    Finding,
+    Indicator,
+    PatientRecord,
+    Recommendation,
+    Topic,
+)
 from cds_rules.rules.base import Rule, RuleContext, threshold
 from cds_rules.rules.context import (
     NEURO_DEFICITS,
     age_fact,
+    days,
+    is_new,
     long_term_steroids,
     over_fracture_age,
     weak_grades,
@@ -41,20 +57,33 @@ def _check(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding | Non
         reasons.append("Osteoporosis.")
     if fragility:
         reasons.append("Previous fragility or vertebral fracture.")
+    window = days(settings.cauda_equina_window_days)
+    deficit = [f for f in [*record.having(*NEURO_DEFICITS), *weak_grades(record)]
+               if is_new(f, record, window)]
     cord_injury = [f for f in fragility if f.code in CORD_INJURY_FRACTURE
-                   and f.status is FactStatus.CURRENT]
-    deficit = [*record.having(*NEURO_DEFICITS), *weak_grades(record)] if trauma else []
+                   and f.status is FactStatus.CURRENT
+                   and (deficit or is_new(f, record, days(settings.new_diagnosis_days)))]
+    deficit = deficit if trauma or cord_injury else []
     major = bool(trauma and deficit) or bool(cord_injury)
+    strong = bool(trauma or steroids or osteoporosis or fragility)
+    count = sum(map(bool, (trauma, steroids, osteoporosis, fragility, old)))
+    indicator: Indicator = ("critical" if major else "warning" if strong or count >= 2
+                            else "info")
+    if indicator == "info":
+        reasons.append("Older age alone is a weak fracture red flag (Downie 2013: post-test "
+                       "probability about 9 %): consider an X-ray if the pain is not settling "
+                       "or after any trauma, even minor.")
     if major:
         reasons.append("Trauma or fracture with a neurological deficit: treat as major "
                        "spinal trauma.")
     thoracic = bool(record.having("thoracic_back_pain")) and not record.having(
         "low_back_pain", "radiculopathy")
     xray = "xray-thoracic" if thoracic else "xray-lumbar"
-    recs = [Recommendation(xray, "urgent" if trauma else "routine", recommended=not major)]
+    recs = [Recommendation(xray, "urgent" if trauma else "routine",
+                           recommended=not major and indicator != "info")]
     if major:
         recs.insert(0, Recommendation("emergency-department", "stat", recommended=True))
-    if osteoporosis or steroids or fragility or old:
+    if (osteoporosis or steroids or fragility or old) and indicator != "info":
         recs.append(Recommendation("dxa", "routine"))
     thresholds = []
     if old and settings.fracture_age_mode != "acp":
@@ -62,21 +91,28 @@ def _check(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding | Non
     if steroids and not any(f.concept == "long_term_steroids" for f in steroids):
         thresholds.append(threshold(settings, "long_term_steroid_days"))
     age = age_fact(record) if old else None
+    if major:
+        thresholds.append(threshold(settings, "cauda_equina_window_days"))
+        if cord_injury:
+            thresholds.append(threshold(settings, "new_diagnosis_days"))
     facts: list[Fact] = [*trauma, *steroids, *osteoporosis, *fragility,
                          *(deficit if major else []), *([age] if age else [])]
-    summary = ("Possible spinal fracture after major trauma: emergency department" if major
-               else "Fracture risk: X-ray of the painful segment; CT or MRI if equivocal or "
-                    "neurological signs")
-    return rule.finding("critical" if major else "warning", summary, facts, reasons, recs,
-                        thresholds)
+    summary = {
+        "critical": "Emergency department: possible spinal fracture after major trauma",
+        "warning": "X-ray of the painful segment (CT or MRI if equivocal or neurological "
+                   "signs): fracture risk",
+        "info": "Consider an X-ray if not settling or after any trauma: older age is a weak "
+                "fracture risk",
+    }[indicator]
+    return rule.finding(indicator, summary, facts, reasons, recs, thresholds)
 
 
 FRAC_01 = Rule(
     id="FRAC-01",
-    version="1.0.0",
+    version="2.0.0",
     topic=Topic.FRACTURE,
     title="Possible vertebral fracture",
-    indicators=("critical", "warning"),
+    indicators=("critical", "warning", "info"),
     evidence=("acr-ac-lbp", "acp-2011", "henschke-2009", "downie-2013"),
     advice=(
         "X-ray of the painful segment of the spine (ACR variant 6: usually appropriate).",
@@ -84,6 +120,10 @@ FRAC_01 = Rule(
         "Consider bone densitometry (DXA) and bone protection when fragility is likely.",
     ),
     check=_check,
+    changes="2.0.0: graded as Downie 2013 / ACP 2011: age alone -> info (consider X-ray if "
+            "not settling or any trauma); steroids >= 3 months, osteoporosis, fragility "
+            "fracture, trauma or >= 2 factors -> warning; major trauma critical only with a "
+            "new deficit, a cord-injury fracture only when new (NEW_DIAGNOSIS_DAYS).",
 )
 
 RULES = (FRAC_01,)

@@ -3,6 +3,12 @@
 fired (the red-flag card carries its own imaging); a repeat stands down the other two, and
 "indicated" (e.g. new symptoms after spine surgery, ACR variant 5) stands down "not
 indicated" for the same draft.
+
+Clinical review 2026: a repeat never contradicts a red flag (it stands down whenever a
+red-flag family fired, and offers no delete while any red-flag fact is current); a partial
+date is compared by "may it be after?"; imaging in the first 6 weeks is ACR variant 1
+(warning, delete); subacute or chronic pain without red flags and without conservative
+management in ``conservative_management_days`` is ACR variant 2 (info, no delete).
 """
 
 from __future__ import annotations
@@ -20,7 +26,9 @@ from cds_rules.rules.context import (
     drafts,
     duration_days,
     latest_onset,
+    may_be_after,
 )
+from cds_rules.settings import RuleSettings
 
 # Concepts whose facts are red flags: one dated after a study makes a new study no repeat.
 RED_FLAG_CONCEPTS = (
@@ -34,28 +42,34 @@ RED_FLAG_CONCEPTS = (
 
 
 def _repeat(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding | None:
+    if ctx.red_flag_fired:
+        return None  # the red-flag card decides the imaging: never contradict it
     draft = drafts(record, CROSS_SECTIONAL, ctx.hook, ctx.selections)
     studies = completed_cross_sectional(record, ctx.settings)
     if not (draft and studies):
         return None
     study = studies[0]
     assert study.when is not None  # completed_cross_sectional keeps dated studies only
-    since = [f for f in record.having(*RED_FLAG_CONCEPTS)
-             if f.when is not None and f.when > study.when]
-    if since:
-        return None
+    flags = record.having(*RED_FLAG_CONCEPTS)
+    if any(may_be_after(f, study.when) for f in flags):
+        return None  # a red flag that may be newer than the study: a new study may be needed
     study_fact = Fact(concept="completed_study", display=f"{study.display} (completed)",
                       source=study.source, resource_type=study.source.split("/", 1)[0],
                       when=study.when)
+    reasons = [f"{study.display} was completed on {study.when.date().isoformat()} and no "
+               "red flag has been recorded since (coded data)."]
+    if flags:
+        reasons.append("A red-flag fact older than the study is still current: the draft is "
+                       "not offered for deletion; decide whether the study answered it.")
     return rule.finding(
         "info",
-        "Spine MRI/CT done within the last year and no new red flag: reuse it, do not repeat",
+        f"Review the spine MRI/CT of {study.when.date().isoformat()} before repeating it: no "
+        "red flag recorded since",
         [study_fact],
-        [f"{study.display} was completed on {study.when.date().isoformat()} and no new red "
-         "flag has been recorded since."],
+        reasons,
         (),
         [threshold(ctx.settings, "repeat_imaging_window_days")],
-        delete_drafts=draft,
+        delete_drafts=() if flags else draft,
     )
 
 
@@ -71,14 +85,50 @@ def _not_indicated(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Findi
     first = [f for f in context_facts(record) if f.when == onset][:1]
     return rule.finding(
         "warning",
-        "Spine imaging not indicated: back pain under 6 weeks with no red flag",
+        "Remove the draft spine imaging: back pain under 6 weeks, no red flag (ACR variant 1)",
         first,
         [f"Back pain began {span:.0f} days ago and no red flag is recorded; imaging in "
-         "the first 6 weeks does not improve outcomes (ACR variants 1-2: usually not "
-         "appropriate)."],
+         "the first 6 weeks does not improve outcomes (ACR variant 1: usually not "
+         "appropriate; NICE NG59 1.1.4: do not routinely offer imaging)."],
         (Recommendation("physiotherapy-referral", "routine"),),
         delete_drafts=draft,
     )
+
+
+def _no_prior_management(record: PatientRecord, ctx: RuleContext, rule: Rule
+                         ) -> Finding | None:
+    """ACR variant 2: subacute or chronic pain, no red flag, no prior management."""
+    if ctx.red_flag_fired or ctx.fired(Topic.REPEAT_IMAGING, Topic.IMAGING_INDICATED,
+                                       Topic.IMAGING_NOT_INDICATED):
+        return None
+    settings = ctx.settings
+    draft = drafts(record, SPINE_IMAGING, ctx.hook, ctx.selections)
+    onset = back_pain_onset(record)
+    span = duration_days(record, onset)
+    if not draft or span is None or span < settings.acute_back_pain_days:
+        return None
+    if record.ever("prior_spine_surgery") or _recent_management(record, settings):
+        return None  # variant 5, or variant 3 territory: not this rule's call
+    first = [f for f in context_facts(record) if f.when == onset][:1]
+    return rule.finding(
+        "info",
+        "Order only if surgery or an injection is being considered: imaging rarely changes "
+        "management here (ACR variant 2)",
+        first,
+        [f"Back pain for {span / 7:.0f} weeks, no red flag and no conservative management "
+         "(physiotherapy, exercise, analgesia) recorded in the last "
+         f"{settings.conservative_management_days} days: ACR variant 2 rates initial imaging "
+         "usually not appropriate; NICE NG59 1.1.4 (do not routinely offer imaging)."],
+        (Recommendation("physiotherapy-referral", "routine"),),
+        [threshold(settings, "conservative_management_days")],
+    )
+
+
+def _recent_management(record: PatientRecord, settings: RuleSettings) -> bool:
+    window = days(settings.conservative_management_days)
+    undated = [f for f in record.having("conservative_care_given") if f.when is None]
+    return bool(record.having("conservative_care_given", within=window) or undated
+                or record.orders_of("physiotherapy", within=window))
 
 
 def _indicated(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding | None:
@@ -125,13 +175,14 @@ def _symptoms_after_surgery(record: PatientRecord, surgery: list[Fact]) -> list[
     last = max((f.when for f in surgery if f.when is not None), default=None)
     symptoms = record.having(*RADICULAR_PAIN, "low_back_pain", "spinal_stenosis")
     worse = [f for f in symptoms if f.worsening]
-    after = [f for f in symptoms if last is not None and f.when is not None and f.when > last]
+    after = [f for f in symptoms if last is not None and f.when is not None
+             and may_be_after(f, last)]
     return [*worse, *after]
 
 
 IMG_REPEAT = Rule(
     id="IMG-03",
-    version="1.0.0",
+    version="2.0.0",
     topic=Topic.REPEAT_IMAGING,
     title="Repeat spine MRI/CT within the repeat-imaging window",
     indicators=("info",),
@@ -143,15 +194,19 @@ IMG_REPEAT = Rule(
     check=_repeat,
     hooks=ORDER_HOOKS,
     phase="pathway",
+    changes="2.0.0: stands down whenever a red-flag family fired; no delete suggestion "
+            "while any red-flag fact is current; a partial date counts as after the study "
+            "when it may be (\"2026-02\" vs an MRI of 15 February); says 'no red flag "
+            "recorded since (coded data)' instead of 'no new red flag'.",
 )
 
 IMG_NOT_INDICATED = Rule(
     id="IMG-01",
-    version="1.1.0",
+    version="1.2.0",
     topic=Topic.IMAGING_NOT_INDICATED,
-    title="Spine imaging in the first 6 weeks without red flags",
+    title="Spine imaging in the first 6 weeks without red flags (ACR variant 1)",
     indicators=("warning",),
-    evidence=("acr-ac-lbp", "cw-imaging", "acp-aps-2007", "nice-ng59"),
+    evidence=("acr-lbp-v1", "nice-ng59-imaging", "cw-imaging"),
     advice=(
         "Remove the draft imaging order.",
         "Offer the conservative pathway: reassurance, stay active, avoid bed rest, simple "
@@ -162,11 +217,33 @@ IMG_NOT_INDICATED = Rule(
     check=_not_indicated,
     hooks=ORDER_HOOKS,
     phase="pathway",
+    changes="1.2.0: cites ACR variant 1 only (not 1-2) and NICE NG59 1.1.4 with deep links; "
+            "summary leads with the action.",
+)
+
+IMG_NO_PRIOR_MANAGEMENT = Rule(
+    id="IMG-04",
+    version="1.0.0",
+    topic=Topic.IMAGING_NOT_INDICATED,
+    title="Spine imaging for subacute/chronic pain without red flags or prior management "
+          "(ACR variant 2)",
+    indicators=("info",),
+    evidence=("acr-lbp-v2", "nice-ng59-imaging"),
+    advice=(
+        "Imaging rarely changes the management of back pain without red flags: order it "
+        "only if surgery or an injection is being considered (ACR variant 3).",
+        "Offer conservative management first: exercise / physiotherapy, analgesia, "
+        "self-management advice.",
+    ),
+    check=_no_prior_management,
+    hooks=ORDER_HOOKS,
+    phase="pathway",
+    changes="1.0.0 (new): ACR variant 2 -> info, no delete suggestion.",
 )
 
 IMG_INDICATED = Rule(
     id="IMG-02",
-    version="1.1.0",
+    version="1.2.0",
     topic=Topic.IMAGING_INDICATED,
     title="MRI for persistent radiculopathy / stenosis or after spine surgery",
     indicators=("info",),
@@ -178,6 +255,8 @@ IMG_INDICATED = Rule(
     ),
     check=_indicated,
     phase="pathway",
+    changes="1.2.0: a symptom with a partial date counts as after the surgery when it may "
+            "be (\"may be after\").",
 )
 
-RULES = (IMG_REPEAT, IMG_INDICATED, IMG_NOT_INDICATED)
+RULES = (IMG_REPEAT, IMG_INDICATED, IMG_NOT_INDICATED, IMG_NO_PRIOR_MANAGEMENT)

@@ -4,18 +4,23 @@
 Fever = coded fever or a temperature at or above ``fever_celsius`` within
 ``fever_window_days`` (our thresholds). Risk factors: IV drug use, immunosuppression
 (condition or drug), long-term steroids, a recent infection or spinal procedure
-(within ``recent_risk_days``).
+(within ``recent_risk_days``). A coded infection or abscess is an emergency only when new
+(``new_diagnosis_days``) or with a new neurological deficit; an older one is history: a
+"confirm it has been assessed" warning when no spine MRI followed it (clinical review).
 """
 
 from __future__ import annotations
 
 from cds_rules.model import Fact, Finding, PatientRecord, Recommendation, Topic
-from cds_rules.rules.base import Rule, RuleContext, threshold
+from cds_rules.rules.base import Rule, RuleContext, threshold, unassessed_finding
 from cds_rules.rules.context import (
     NEURO_DEFICITS,
     days,
     fever_within_window,
+    is_new,
     long_term_steroids,
+    mri_since,
+    new_or_worsening,
     weak_grades,
 )
 from cds_rules.settings import RuleSettings
@@ -39,13 +44,21 @@ def infection_risks(record: PatientRecord, settings: RuleSettings) -> list[tuple
 
 def _check(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding | None:
     settings = ctx.settings
-    coded = record.having("spinal_infection", "epidural_abscess")
-    abscess = record.having("epidural_abscess")
+    new_window = days(settings.new_diagnosis_days)
+    every_coded = record.having("spinal_infection", "epidural_abscess")
+    coded = new_or_worsening(record, ("spinal_infection", "epidural_abscess"), new_window)
+    abscess = new_or_worsening(record, ("epidural_abscess",), new_window)
     fever = fever_within_window(record, settings)
     risks = infection_risks(record, settings) if fever else []
+    window = days(settings.cauda_equina_window_days)
+    deficit = [f for f in [*record.having(*NEURO_DEFICITS), *weak_grades(record)]
+               if is_new(f, record, window)]
+    if every_coded and not coded and deficit:
+        coded = every_coded  # an old infection with a new deficit is an emergency again
     if not coded and not (fever and risks):
-        return None
-    deficit = [*record.having(*NEURO_DEFICITS), *weak_grades(record)]
+        history = [f for f in every_coded if not mri_since(record, f)]
+        return unassessed_finding(rule, history, "spinal infection", [
+            threshold(settings, "new_diagnosis_days")]) if history else None
     reasons: list[str] = []
     if coded:
         reasons.append("A spinal infection (discitis, osteomyelitis or abscess) is recorded.")
@@ -76,17 +89,21 @@ def _check(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding | Non
             thresholds.append(threshold(settings, "recent_risk_days"))
         if any(name.startswith("long-term") for name, _ in risks):
             thresholds.append(threshold(settings, "long_term_steroid_days"))
-    summary = ("Possible spinal infection with neurological deficit or abscess: emergency "
-               "assessment and MRI" if critical else
-               "Possible spinal infection: same-day assessment, MRI with contrast, CRP, ESR, "
-               "blood cultures")
+    if coded:
+        thresholds.append(threshold(settings, "new_diagnosis_days"))
+    if deficit and critical:
+        thresholds.append(threshold(settings, "cauda_equina_window_days"))
+    summary = ("Emergency assessment and MRI: possible spinal infection with neurological "
+               "deficit or abscess" if critical else
+               "Same-day assessment, MRI with contrast, CRP, ESR, blood cultures: possible "
+               "spinal infection")
     return rule.finding("critical" if critical else "warning", summary, facts, reasons, recs,
                         thresholds)
 
 
 INF_01 = Rule(
     id="INF-01",
-    version="1.0.1",
+    version="2.0.0",
     topic=Topic.INFECTION,
     title="Possible spinal infection",
     indicators=("critical", "warning"),
@@ -97,6 +114,10 @@ INF_01 = Rule(
         "CRP, ESR and blood cultures before antibiotics where possible.",
     ),
     check=_check,
+    changes="2.0.0: a coded spinal infection / epidural abscess is an emergency only when "
+            "new (NEW_DIAGNOSIS_DAYS) or with a new deficit (CAUDA_EQUINA_WINDOW_DAYS); an "
+            "older one is history: 'confirm it has been assessed' warning when no spine MRI "
+            "followed; summary leads with the action.",
 )
 
 RULES = (INF_01,)

@@ -1,13 +1,24 @@
 """Possible malignancy: a history of cancer (any status), or two or more weaker risk
 factors (ACP 2011 table 2; Downie BMJ 2013). Critical only through cord compression.
 
-"Pain not improving after 4 weeks" needs evidence of non-improvement, not just duration:
-back pain for at least ``no_improvement_days`` that is coded as worsening, or whose pain
-scores over that time have not fallen.
+Graded as Downie 2013 and ACP 2011 table 2 grade them (clinical review 2026): a cancer
+history is the strong flag (MRI with and without contrast, ESR, CRP); two or more weak
+factors without one give ESR, CRP, FBC and an X-ray, with MRI only if these are abnormal
+or symptoms persist.
+
+"Pain not improving after 4 weeks" needs evidence of non-improvement within the current
+episode: back pain that began between ``no_improvement_days`` and ``episode_max_days``
+ago, coded as worsening, or whose pain scores since its onset, at least
+``no_improvement_days`` apart, have not fallen.
+
+MAL-02 (NICE NG12, myeloma): age >= ``myeloma_screen_age`` with back pain persisting at
+least ``myeloma_persistence_days``: FBC, calcium and ESR (or plasma viscosity), unless
+done within ``recent_order_days``. Info.
 """
 
 from __future__ import annotations
 
+from cds_rules import orders
 from cds_rules.model import Fact, Finding, PatientRecord, Recommendation, Topic
 from cds_rules.rules.base import Rule, RuleContext, threshold
 from cds_rules.rules.context import (
@@ -15,20 +26,24 @@ from cds_rules.rules.context import (
     age_fact,
     back_pain_onset,
     context_facts,
+    days,
     duration_days,
+    latest_onset,
     weight_loss,
 )
 from cds_rules.settings import RuleSettings
 
 
 def pain_not_improving(record: PatientRecord, settings: RuleSettings) -> list[Fact]:
-    span = duration_days(record, back_pain_onset(record))
-    if span is None or span < settings.no_improvement_days:
-        return []
+    onset = back_pain_onset(record)
+    span = duration_days(record, onset)
+    if onset is None or span is None or not (
+            settings.no_improvement_days <= span <= settings.episode_max_days):
+        return []  # too early to judge, or chronic pain: not this episode's red flag
     worsening = [f for f in context_facts(record) if f.worsening]
     if worsening:
         return worsening
-    scores = record.series("pain_severity")
+    scores = [f for f in record.series("pain_severity") if f.when and f.when >= onset]
     if len(scores) >= 2 and scores[0].when and scores[-1].when:
         covered = (scores[-1].when - scores[0].when).days >= settings.no_improvement_days
         if covered and (scores[-1].value or 0) >= (scores[0].value or 0):
@@ -64,22 +79,26 @@ def _check(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding | Non
         reasons.append(f"Age {age} (over {settings.malignancy_age}).")
     reasons += [text for text, _ in factors]
     if not cancer:
-        reasons.append(f"{count} risk factors for malignancy together.")
-    recs = [
-        Recommendation("mri-lumbar-with-and-without-contrast", "urgent", recommended=True),
-        Recommendation("esr", "urgent"),
-        Recommendation("crp", "urgent"),
-    ]
+        reasons.append(f"{count} weak risk factors for malignancy together, no cancer "
+                       "history: blood tests and an X-ray first; MRI only if these are "
+                       "abnormal or symptoms persist (ACP 2011 table 2; Downie 2013).")
+    recs = _cancer_history_orders() if cancer else _weak_factor_orders()
     if age is not None and age >= settings.myeloma_screen_age:
-        recs += [Recommendation("fbc", "urgent"), Recommendation("calcium", "urgent"),
-                 Recommendation("myeloma-screen", "urgent")]
+        recs += [Recommendation("fbc", "urgent"), Recommendation("calcium", "urgent")]
+        if cancer:
+            recs.append(Recommendation("myeloma-screen", "urgent"))
     thresholds = []
     if lost and percent is not None:
         thresholds += [threshold(settings, "weight_loss_percent"),
                        threshold(settings, "weight_loss_window_days")]
+    if not_improving:
+        thresholds.append(threshold(settings, "episode_max_days"))
     return rule.finding(
         "warning",
-        "Possible spinal malignancy: MRI with and without contrast, ESR and CRP",
+        "MRI with and without contrast, ESR and CRP: history of cancer with back pain"
+        if cancer else
+        "ESR, CRP, full blood count and X-ray (MRI if abnormal or persisting): weak "
+        "malignancy risk factors",
         [*cancer, *(f for _, group in factors for f in group),
          *([fact] if over_age and (fact := age_fact(record)) else [])],
         reasons,
@@ -88,23 +107,101 @@ def _check(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding | Non
     )
 
 
+def _cancer_history_orders() -> list[Recommendation]:
+    return [
+        Recommendation("mri-lumbar-with-and-without-contrast", "urgent", recommended=True),
+        Recommendation("esr", "urgent"),
+        Recommendation("crp", "urgent"),
+    ]
+
+
+def _weak_factor_orders() -> list[Recommendation]:
+    return [
+        Recommendation("esr", "routine", recommended=True),
+        Recommendation("crp", "routine"),
+        Recommendation("fbc", "routine"),
+        Recommendation("xray-lumbar", "routine"),
+    ]
+
+
+MYELOMA_TESTS = ("fbc", "calcium", "esr")
+
+
+def _myeloma_blood_tests(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding | None:
+    """NICE NG12: 60 or over with persistent back pain -> FBC, calcium, ESR / PV."""
+    settings = ctx.settings
+    age = record.age
+    if ctx.fired(Topic.MALIGNANCY) or age is None or age < settings.myeloma_screen_age:
+        return None
+    context = context_facts(record)
+    span = duration_days(record, latest_onset(context))  # certain duration, partial dates
+    if span is None or span < settings.myeloma_persistence_days:
+        return None
+    recent_esr = record.having("esr", within=days(settings.recent_order_days))
+    missing = [key for key in MYELOMA_TESTS
+               if not orders.duplicates(record, key, settings)
+               and not (key == "esr" and recent_esr)]
+    if not missing:
+        return None  # all three done or on order: NG12's step is taken
+    onset = [f for f in context if f.latest == latest_onset(context)][:1]
+    fact = age_fact(record)
+    return rule.finding(
+        "info",
+        "Full blood count, calcium and ESR (or plasma viscosity): 60 or over with "
+        "persistent back pain (NICE NG12, myeloma)",
+        [*onset, *([fact] if fact else [])],
+        [f"Age {age} with back pain for {span / 7:.0f} weeks: NICE NG12 recommends blood "
+         "tests for myeloma at 60 or over with persistent bone pain, particularly back "
+         "pain."],
+        [Recommendation("fbc", "routine", recommended=True),
+         Recommendation("calcium", "routine"), Recommendation("esr", "routine")],
+        [threshold(settings, "myeloma_persistence_days"),
+         threshold(settings, "recent_order_days")],
+    )
+
+
 MAL_01 = Rule(
     id="MAL-01",
-    version="1.0.1",
+    version="2.0.0",
     topic=Topic.MALIGNANCY,
     title="Possible spinal malignancy",
     indicators=("warning",),
-    evidence=("acp-2011", "acr-ac-lbp", "downie-2013", "nice-ng12", "nice-ng234"),
+    evidence=("downie-2013", "acp-2011", "acr-ac-lbp"),
     advice=(
-        "MRI of the lumbar spine (or whole spine) without and with contrast (ACR variant 7: "
-        "usually appropriate).",
-        "ESR and CRP; at 60 or over, a myeloma screen (full blood count, calcium, serum "
-        "protein electrophoresis / free light chains).",
+        "History of cancer: MRI of the lumbar spine (or whole spine) without and with "
+        "contrast (ACR variant 7: usually appropriate), ESR and CRP.",
+        "Weak factors only (age over 50, weight loss, not improving, night pain): ESR, CRP, "
+        "full blood count and an X-ray; MRI only if these are abnormal or the symptoms "
+        "persist (ACP 2011 table 2).",
         "Safety-net: any new neurological symptom means emergency assessment for spinal "
         "cord compression.",
     ),
     check=_check,
+    changes="2.0.0: graded as Downie 2013 / ACP 2011: a cancer history keeps MRI with and "
+            "without contrast; two or more weak factors give ESR, CRP, FBC and X-ray (MRI "
+            "only if abnormal or persisting); 'not improving' only within an episode begun "
+            "<= EPISODE_MAX_DAYS ago, scores since its onset; the myeloma step moved to "
+            "MAL-02; summary leads with the action.",
 )
 
-RULES = (MAL_01,)
+MAL_02 = Rule(
+    id="MAL-02",
+    version="1.0.0",
+    topic=Topic.MALIGNANCY,
+    title="NICE NG12 myeloma: 60 or over with persistent back pain, blood tests",
+    indicators=("info",),
+    evidence=("nice-ng12-myeloma",),
+    advice=(
+        "Full blood count, serum calcium and ESR or plasma viscosity (NICE NG12, myeloma: "
+        "60 and over with persistent bone pain, particularly back pain).",
+        "If these suggest myeloma: serum protein electrophoresis and serum free light chains "
+        "very urgently (within 48 hours), as NG12 advises.",
+    ),
+    check=_myeloma_blood_tests,
+    changes="1.0.0 (new): NICE NG12 myeloma step on its own: age >= 60 with back pain "
+            "persisting >= MYELOMA_PERSISTENCE_DAYS -> info FBC, calcium, ESR unless done "
+            "within RECENT_ORDER_DAYS.",
+)
+
+RULES = (MAL_01, MAL_02)
 

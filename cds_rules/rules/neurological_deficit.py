@@ -3,29 +3,36 @@
 Progressive = MRC grade falling across serial Observations of the same muscle, or a
 weakness / foot drop coded as worsening. Severe = foot drop, or an MRC grade at or below
 ``severe_weakness_mrc_grade`` (our threshold). Critical if progressive or bilateral.
+Only a deficit that is new (``cauda_equina_window_days``), worsening or undated counts
+(clinical review 2026: an old foot drop is history). NEURO-02: a weakness or foot drop
+Condition older than that with no spine MRI since -> "confirm it has been assessed".
 """
 
 from __future__ import annotations
 
 from cds_rules.model import Fact, Finding, PatientRecord, Recommendation, Topic
-from cds_rules.rules.base import Rule, RuleContext, threshold
+from cds_rules.rules.base import Rule, RuleContext, threshold, unassessed_finding
 from cds_rules.rules.context import (
     MOTOR_DEFICIT,
     bilateral,
+    days,
     falling_grades,
+    is_new,
     motor_deficit,
+    persisting_unassessed,
     several_levels,
 )
 
 
 def _check(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding | None:
     settings = ctx.settings
-    deficit = motor_deficit(record)
-    if not deficit:
-        return None
+    window = days(settings.cauda_equina_window_days)
+    deficit = [f for f in motor_deficit(record) if is_new(f, record, window)]
     progressive = [*falling_grades(record),
                    *(f for f in record.having(*MOTOR_DEFICIT) if f.worsening)]
-    foot_drop = record.having("foot_drop")
+    if not (deficit or progressive):
+        return None
+    foot_drop = [f for f in deficit if f.concept == "foot_drop"]
     severe_limit = settings.severe_weakness_mrc_grade
     severe_grades = [f for f in deficit if f.concept == "muscle_strength_grade"
                      and f.value is not None and f.value <= severe_limit]
@@ -46,10 +53,10 @@ def _check(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding | Non
         reasons.append("Weakness at more than one level.")
     critical = bool(progressive or both_sides)
     facts: list[Fact] = [*progressive, *both_sides, *foot_drop, *severe_grades, *levels]
-    summary = ("Progressive or bilateral motor deficit: MRI within 24 hours and urgent "
-               "spinal surgical referral" if critical else
-               "Severe or multilevel motor deficit: MRI within 24 hours and urgent spinal "
-               "surgical referral")
+    summary = ("MRI within 24 hours and urgent spinal surgical referral: progressive or "
+               "bilateral motor deficit" if critical else
+               "MRI within 24 hours and urgent spinal surgical referral: new severe or "
+               "multilevel motor deficit")
     return rule.finding(
         "critical" if critical else "warning",
         summary,
@@ -59,13 +66,28 @@ def _check(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding | Non
             Recommendation("mri-lumbar-without-contrast", "urgent", recommended=True),
             Recommendation("spinal-surgery-referral", "urgent"),
         ),
-        [threshold(settings, "severe_weakness_mrc_grade")] if severe_grades else [],
+        [threshold(settings, "cauda_equina_window_days"),
+         *([threshold(settings, "severe_weakness_mrc_grade")] if severe_grades else [])],
     )
+
+
+def _unassessed(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding | None:
+    """A foot drop or bilateral weakness in the record past the window, no spine MRI since."""
+    if ctx.fired(Topic.PROGRESSIVE_NEUROLOGICAL_DEFICIT):
+        return None
+    window_days = ctx.settings.cauda_equina_window_days
+    old = persisting_unassessed(record, MOTOR_DEFICIT, days(window_days))
+    # Only what NEURO-01 would call severe when new: a foot drop, or weakness of both legs.
+    facts = [*(f for f in old if f.concept == "foot_drop"), *bilateral(old)]
+    if not facts:
+        return None
+    return unassessed_finding(rule, facts, "motor deficit",
+                              [threshold(ctx.settings, "cauda_equina_window_days")])
 
 
 NEURO_01 = Rule(
     id="NEURO-01",
-    version="1.0.0",
+    version="2.0.0",
     topic=Topic.PROGRESSIVE_NEUROLOGICAL_DEFICIT,
     title="Progressive, severe or multilevel motor deficit",
     indicators=("critical", "warning"),
@@ -77,6 +99,26 @@ NEURO_01 = Rule(
         "Re-examine and record MRC grades of the affected muscles to document progression.",
     ),
     check=_check,
+    changes="2.0.0: only a new (CAUDA_EQUINA_WINDOW_DAYS), worsening or undated deficit is "
+            "severe (an old foot drop is history: NEURO-02); summary leads with the action.",
 )
 
-RULES = (NEURO_01,)
+NEURO_02 = Rule(
+    id="NEURO-02",
+    version="1.0.0",
+    topic=Topic.PROGRESSIVE_NEUROLOGICAL_DEFICIT,
+    title="Foot drop or bilateral weakness in the record, not new, no spine MRI since",
+    indicators=("warning",),
+    evidence=("acp-aps-2007", "acp-2011"),
+    advice=(
+        "Confirm the deficit has been assessed; re-examine and record MRC grades.",
+        "If it is progressing or was never assessed: MRI within 24 hours and urgent spinal "
+        "surgical referral.",
+    ),
+    check=_unassessed,
+    changes="1.0.0 (new): foot drop or bilateral weakness (Condition) older than the "
+            "window, no spine MRI since -> warning 'confirm it has been assessed' instead "
+            "of 'MRI within 24 hours' at every visit.",
+)
+
+RULES = (NEURO_01, NEURO_02)

@@ -62,6 +62,8 @@ def _rules(args: argparse.Namespace) -> int:
         print(f"{rule['id']}  v{rule['version']}  {rule['topic']}  "
               f"[{'/'.join(rule['indicators'])}]  hooks: {', '.join(rule['hooks'])}")
         print(f"    {rule['title']}")
+        if rule["changes"]:
+            print(f"    changed: {rule['changes']}")
         for source in rule["evidence"]:
             strength = f" — {source['strength']}" if source["strength"] else ""
             print(f"    · {source['title']} ({source['version']}){strength}")

@@ -45,6 +45,13 @@ CASES: list[tuple[str, Any]] = [
     ("order-sign", lambda: patient(orders=(order("emg_ncs", "draft", ref=DRAFT),),
                                    back_pain_days=200)),
     ("patient-view", lambda: patient(back_pain_days=90)),
+    # clinical review 2026: history / persisting red flags, NG12 myeloma, ACR variant 2
+    ("patient-view", lambda: patient(fact("urinary_retention", 30))),
+    ("patient-view", lambda: patient(fact("gait_disturbance", 60))),
+    ("patient-view", lambda: patient(fact("foot_drop", 900, laterality="left"))),
+    ("patient-view", lambda: patient(age=66, back_pain_days=60)),
+    ("order-sign", lambda: patient(orders=(order("spine_mri", "draft", ref=DRAFT),),
+                                   back_pain_days=300)),
 ]
 
 
@@ -126,13 +133,19 @@ def test_cards_say_why_every_fact_and_rule() -> None:
 
 
 def test_cards_list_evidence_with_version() -> None:
+    """The first three sources of the card's rules, with version and link; never more than
+    three links (clinical review 2026)."""
     for _, _, result in RESULTS:
         for card in result.cards:
             topic = card["source"]["topic"]["code"]
-            for finding in (f for f in result.findings if f.topic.value == topic):
-                for key in BY_ID[finding.rule_id].evidence:
-                    assert SOURCES[key].version in card["detail"]
-                    assert SOURCES[key].url in card["detail"]
+            keys = list(dict.fromkeys(
+                key for f in result.findings if f.topic.value == topic
+                for key in BY_ID[f.rule_id].evidence))
+            for key in keys[:3]:
+                assert SOURCES[key].version in card["detail"]
+                assert SOURCES[key].url in card["detail"]
+            assert len(card.get("links", [])) <= 3
+            assert card["detail"].split("**Evidence**")[-1].count("](http") <= 3
 
 
 def test_one_card_per_topic_most_urgent_first() -> None:

@@ -111,6 +111,17 @@ def test_patient_demographics_and_partial_birth_date():
     assert record.quality.resources_used == 1
 
 
+@pytest.mark.parametrize(("extra", "deceased"), [
+    ({}, False),
+    ({"deceasedBoolean": False}, False),
+    ({"deceasedBoolean": True}, True),
+    ({"deceasedDateTime": "2025-01-02"}, True),
+])
+def test_patient_deceased(extra: dict[str, Any], deceased: bool):
+    """Clinical review 2026: a deceased patient gets no cards (engine); the record says so."""
+    assert build(patient(**extra)).deceased is deceased
+
+
 def test_missing_patient_leaves_age_unknown():
     record = build(condition("279039007"))
     assert record.birth_date is None and record.age is None and record.sex == "unknown"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from cds_rules.settings import RuleSettings
-from tests.core.rule_records import card, fact, grade, patient, run, topics
+from tests.core.rule_records import card, fact, grade, order, patient, run, topics
 
 CES_SIGNS = ["urinary_retention", "urinary_incontinence", "faecal_incontinence",
              "saddle_anaesthesia", "loss_of_rectal_sensation"]
@@ -19,8 +19,23 @@ def test_each_new_sign_is_critical(sign: str) -> None:
 
 
 @pytest.mark.parametrize("sign", CES_SIGNS)
-def test_old_sign_does_not_fire(sign: str) -> None:
-    assert "cauda-equina" not in topics(run(patient(fact(sign, 30))))
+def test_old_sign_is_not_critical_but_asks_for_assessment(sign: str) -> None:
+    """Clinical review 2026: an active sign past the window, never imaged, is a warning."""
+    result = run(patient(fact(sign, 30)))
+    assert topics(result) == {"cauda-equina": "warning"}
+    assert "Confirm it has been assessed" in card(result, "cauda-equina")["summary"]
+
+
+@pytest.mark.parametrize("sign", CES_SIGNS)
+def test_old_sign_with_mri_since_is_quiet(sign: str) -> None:
+    record = patient(fact(sign, 30), orders=(order("spine_mri", "completed", 20),))
+    assert "cauda-equina" not in topics(run(record))
+
+
+@pytest.mark.parametrize("sign", CES_SIGNS)
+def test_old_sign_as_observation_is_a_finding_of_its_day(sign: str) -> None:
+    record = patient(fact(sign, 30, resource_type="Observation"))
+    assert "cauda-equina" not in topics(run(record))
 
 
 @pytest.mark.parametrize("sign", CES_SIGNS)
@@ -37,8 +52,33 @@ def test_undated_sign_cannot_be_excluded_as_new() -> None:
     assert topics(run(patient(fact("urinary_retention", None))))["cauda-equina"] == "critical"
 
 
-def test_diagnosis_fires() -> None:
-    assert topics(run(patient(fact("cauda_equina_syndrome", 200))))["cauda-equina"] == "critical"
+def test_new_diagnosis_fires() -> None:
+    assert topics(run(patient(fact("cauda_equina_syndrome", 3))))["cauda-equina"] == "critical"
+
+
+def test_old_diagnosis_is_history_a_warning_at_most() -> None:
+    result = run(patient(fact("cauda_equina_syndrome", 730)))
+    assert topics(result) == {"cauda-equina": "warning"}
+    assert "BACKPAIN_CDS_NEW_DIAGNOSIS_DAYS` = 14" in card(result, "cauda-equina")["detail"]
+
+
+def test_old_diagnosis_imaged_since_gives_no_card_of_its_own() -> None:
+    record = patient(fact("cauda_equina_syndrome", 730),
+                     orders=(order("spine_mri", "completed", 700),))
+    assert "cauda-equina" not in topics(run(record))
+
+
+def test_old_diagnosis_with_a_new_sign_is_critical_again() -> None:
+    result = run(patient(fact("cauda_equina_syndrome", 730), fact("faecal_incontinence", 2)))
+    assert topics(result)["cauda-equina"] == "critical"
+    assert "cauda equina syndrome" in card(result, "cauda-equina")["detail"]
+
+
+def test_new_diagnosis_window_is_a_setting() -> None:
+    record = patient(fact("cauda_equina_syndrome", 20))
+    assert topics(run(record))["cauda-equina"] == "warning"
+    wider = RuleSettings(new_diagnosis_days=30)
+    assert topics(run(record, settings=wider))["cauda-equina"] == "critical"
 
 
 def test_resolved_diagnosis_does_not_fire() -> None:
@@ -91,7 +131,7 @@ def test_sexual_dysfunction_with_another_sign_is_listed() -> None:
 
 def test_window_is_a_setting_and_card_names_it() -> None:
     record = patient(fact("urinary_retention", 20))
-    assert "cauda-equina" not in topics(run(record))
+    assert topics(run(record))["cauda-equina"] == "warning"
     wider = RuleSettings(cauda_equina_window_days=30)
     detail = card(run(record, settings=wider), "cauda-equina")["detail"]
     assert "BACKPAIN_CDS_CAUDA_EQUINA_WINDOW_DAYS` = 30" in detail

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.core.rule_records import card, fact, grade, patient, run, topics
+from tests.core.rule_records import card, fact, grade, order, patient, run, topics
 
 TOPIC = "spinal-cord-compression"
 
@@ -16,12 +16,26 @@ def test_new_myelopathic_sign(sign: str) -> None:
 
 
 @pytest.mark.parametrize("sign", ["gait_disturbance", "hyperreflexia"])
-def test_old_stable_sign_does_not_fire(sign: str) -> None:
-    assert TOPIC not in topics(run(patient(fact(sign, 120))))
+def test_old_stable_sign_is_not_critical_but_asks_for_assessment(sign: str) -> None:
+    result = run(patient(fact(sign, 120)))
+    assert topics(result)[TOPIC] == "warning"
+    assert "Confirm it has been assessed" in card(result, TOPIC)["summary"]
 
 
-def test_myelopathy_diagnosis() -> None:
-    assert topics(run(patient(fact("myelopathy", 300))))[TOPIC] == "critical"
+@pytest.mark.parametrize("sign", ["gait_disturbance", "hyperreflexia"])
+def test_old_stable_sign_imaged_since_does_not_fire(sign: str) -> None:
+    record = patient(fact(sign, 120), orders=(order("spine_mri", "completed", 100),))
+    assert TOPIC not in topics(run(record))
+
+
+def test_new_myelopathy_diagnosis() -> None:
+    assert topics(run(patient(fact("myelopathy", 5))))[TOPIC] == "critical"
+
+
+def test_old_myelopathy_diagnosis_is_history() -> None:
+    assert topics(run(patient(fact("myelopathy", 300))))[TOPIC] == "warning"
+    imaged = patient(fact("myelopathy", 300), orders=(order("spine_mri", "completed", 200),))
+    assert TOPIC not in topics(run(imaged))
 
 
 def test_weakness_in_both_legs() -> None:

@@ -22,12 +22,39 @@ def test_each_risk_factor(risk) -> None:
     assert topics(run(patient(risk)))[TOPIC] == "warning"
 
 
-def test_age_over_threshold() -> None:
+def test_age_alone_is_info() -> None:
+    """Downie 2013 / ACP 2011: age alone is a weak flag (clinical review 2026)."""
     result = run(patient(age=71))
-    assert topics(result)[TOPIC] == "warning"
+    assert topics(result) == {TOPIC: "info"}
+    assert card(result, TOPIC)["summary"].startswith("Consider an X-ray")
     detail = card(result, TOPIC)["detail"]
     assert "BACKPAIN_CDS_FRACTURE_AGE` = 70" in detail
     assert "`Patient/pat-1`" in detail
+
+
+def test_age_with_another_factor_is_a_warning() -> None:
+    assert topics(run(patient(fact("significant_trauma", 300), age=75)))[TOPIC] == "warning"
+    assert topics(run(patient(fact("weight_loss", 10), age=75)))[TOPIC] == "info"
+
+
+def test_steroids_three_months_still_a_warning_near_miss() -> None:
+    steroid = fact("systemic_corticosteroid", 91, resource_type="MedicationStatement")
+    assert topics(run(patient(steroid)))[TOPIC] == "warning"
+    short = fact("systemic_corticosteroid", 80, resource_type="MedicationStatement")
+    assert TOPIC not in topics(run(patient(short)))
+
+
+def test_old_cord_injury_fracture_is_not_major() -> None:
+    old = fact("fragility_fracture", 800, code="1734006")
+    assert topics(run(patient(old)))[TOPIC] == "warning"
+    new = fact("fragility_fracture", 3, code="1734006")
+    assert topics(run(patient(new)))[TOPIC] == "critical"
+
+
+def test_old_trauma_deficit_is_not_major() -> None:
+    record = patient(fact("significant_trauma", 2), fact("leg_sensory_symptoms", 400,
+                                                         laterality="left"))
+    assert topics(run(record))[TOPIC] == "warning"
 
 
 def test_age_at_threshold_does_not_fire() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from cds_rules.settings import RuleSettings
 from tests.core.rule_records import card, fact, order, patient, run, suggested_orders, topics
 
 DRAFT_MRI = "ServiceRequest/draft-mri"
@@ -32,9 +33,31 @@ def test_not_on_patient_view() -> None:
     assert "imaging-not-indicated" not in topics(result)
 
 
-def test_not_after_six_weeks() -> None:
+def test_after_six_weeks_without_management_is_variant_2_info_without_delete() -> None:
     result = run(patient(orders=(draft(),), back_pain_days=50), "order-sign")
-    assert "imaging-not-indicated" not in topics(result)
+    assert topics(result) == {"imaging-not-indicated": "info"}
+    found = card(result, "imaging-not-indicated")
+    assert "ACR variant 2" in found["summary"]
+    assert all(a["type"] != "delete" for s in found.get("suggestions", [])
+               for a in s["actions"])
+
+
+def test_after_six_weeks_with_recent_management_is_quiet() -> None:
+    record = patient(fact("conservative_care_given", 30), orders=(draft(),),
+                     back_pain_days=50)
+    assert "imaging-not-indicated" not in topics(run(record, "order-sign"))
+    old_care = patient(fact("conservative_care_given", 400), orders=(draft(),),
+                       back_pain_days=500)
+    assert topics(run(old_care, "order-sign")) == {"imaging-not-indicated": "info"}
+
+
+def test_variant_2_window_is_a_setting() -> None:
+    record = patient(fact("conservative_care_given", 100), orders=(draft(),),
+                     back_pain_days=300)
+    assert "imaging-not-indicated" not in topics(run(record, "order-sign"))
+    narrow = RuleSettings(conservative_management_days=60)
+    assert topics(run(record, "order-sign", settings=narrow)) == {"imaging-not-indicated":
+                                                                 "info"}
 
 
 def test_unknown_onset_makes_no_judgement() -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from cds_rules.settings import RuleSettings
-from tests.core.rule_records import card, fact, grade, patient, run, topics
+from tests.core.rule_records import card, fact, grade, order, patient, run, topics
 
 TOPIC = "progressive-neurological-deficit"
 
@@ -27,9 +27,31 @@ def test_weakness_coded_worsening() -> None:
     assert topics(run(record))[TOPIC] == "critical"
 
 
-def test_bilateral_foot_drop() -> None:
-    record = patient(fact("foot_drop", 40, laterality="bilateral"))
+def test_new_bilateral_foot_drop() -> None:
+    record = patient(fact("foot_drop", 5, laterality="bilateral"))
     assert topics(run(record))[TOPIC] == "critical"
+
+
+def test_old_foot_drop_is_history_not_mri_within_24_hours() -> None:
+    """Clinical review 2026 (finding 13): a foot drop from 2015 is not severe at every
+    visit: without an MRI since, 'confirm it has been assessed'; with one, quiet."""
+    result = run(patient(fact("foot_drop", 3900, laterality="left")))
+    assert topics(result) == {TOPIC: "warning"}
+    summary = card(result, TOPIC)["summary"]
+    assert "Confirm it has been assessed" in summary and "24 hours" not in summary
+    assert not card(result, TOPIC).get("suggestions")
+    imaged = patient(fact("foot_drop", 3900, laterality="left"),
+                     orders=(order("spine_mri", "completed", 3000),))
+    assert TOPIC not in topics(run(imaged))
+
+
+def test_old_foot_drop_worsening_is_critical() -> None:
+    record = patient(fact("foot_drop", 3900, laterality="left", worsening=True))
+    assert topics(run(record))[TOPIC] == "critical"
+
+
+def test_old_unilateral_weakness_is_not_a_warning() -> None:
+    assert TOPIC not in topics(run(patient(fact("muscle_weakness", 90, laterality="left"))))
 
 
 def test_unilateral_foot_drop_is_severe_warning() -> None:
@@ -49,8 +71,10 @@ def test_severe_threshold_is_configurable() -> None:
 
 
 def test_several_levels_one_side_is_warning() -> None:
-    record = patient(grade(4, 60, muscle="hip-flexion"), grade(4, 60, muscle="great-toe"))
+    record = patient(grade(4, 5, muscle="hip-flexion"), grade(4, 5, muscle="great-toe"))
     assert topics(run(record))[TOPIC] == "warning"
+    old = patient(grade(4, 60, muscle="hip-flexion"), grade(4, 60, muscle="great-toe"))
+    assert TOPIC not in topics(run(old))
 
 
 def test_mild_single_weakness_does_not_fire() -> None:

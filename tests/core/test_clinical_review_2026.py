@@ -1,0 +1,211 @@
+"""The decisions of the clinical review (December 2026, CLINICAL.md) at rule level: facts
+in, findings and cards out. Each test would fail if the decision were undone."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime, timedelta
+
+from cds_rules.settings import RuleSettings
+from tests.core.rule_records import (
+    NOW,
+    card,
+    fact,
+    obs,
+    order,
+    patient,
+    run,
+    suggested_orders,
+    topics,
+)
+
+DRAFT = "ServiceRequest/draft-mri"
+
+
+def _draft() -> object:
+    return order("spine_mri", "draft", ref=DRAFT)
+
+
+def _month_only(concept: str, month_start: datetime) -> object:
+    """A fact dated only by month ("2026-11"): first instant and last instant."""
+    nxt = (month_start.replace(day=28) + timedelta(days=4)).replace(day=1)
+    base = fact(concept, (NOW - month_start).total_seconds() / 86400)
+    return replace(base, when=month_start, when_latest=nxt - timedelta(microseconds=1))
+
+
+# ---------------------------------------------------------------- deceased patients
+
+
+def test_deceased_patient_gets_no_cards_even_with_an_emergency() -> None:
+    record = patient(fact("urinary_retention", 1))
+    assert topics(run(record))["cauda-equina"] == "critical"
+    record.deceased = True
+    assert run(record).cards == []
+
+
+# ---------------------------------------------------------------- never contradict
+
+
+def test_repeat_imaging_stands_down_with_a_red_flag_even_before_the_study() -> None:
+    """ces-plus-recent-mri: new incontinence, an MRI yesterday, a new MRI drafted."""
+    record = patient(fact("faecal_incontinence", 2), orders=(
+        _draft(), order("spine_mri", "completed", 1)))
+    result = run(record, "order-select", selections=(DRAFT,))
+    assert topics(result) == {"cauda-equina": "critical"}
+    actions = [a for c in result.cards for s in c.get("suggestions", []) for a in s["actions"]]
+    assert all(a["type"] != "delete" for a in actions)
+
+
+def test_repeat_imaging_never_offers_delete_while_a_red_flag_fact_is_current() -> None:
+    """A current red-flag fact that fires no family (an old cancer history is MAL-01, so use
+    a weight-loss Condition older than its window): the repeat card stays, without delete."""
+    record = patient(fact("weight_loss", 400), orders=(
+        _draft(), order("spine_mri", "completed", 100)))
+    result = run(record, "order-sign")
+    assert topics(result) == {"repeat-imaging": "info"}
+    repeat = card(result, "repeat-imaging")
+    assert "no red flag recorded since" in repeat["summary"]
+    assert not any(a["type"] == "delete" for s in repeat.get("suggestions", [])
+                   for a in s["actions"])
+
+
+def test_red_flag_dated_by_month_after_an_mri_that_month_is_new() -> None:
+    """Near miss (open question d): retention "2026-11" vs an MRI on 15 November: it may be
+    after the study, so no "do not repeat" card."""
+    month = datetime(2026, 11, 1, tzinfo=NOW.tzinfo)
+    flag = replace(_month_only("weight_loss", month), when=month)
+    study = order("spine_mri", "completed", (NOW - datetime(2026, 11, 15,
+                                                            tzinfo=NOW.tzinfo)).days)
+    result = run(patient(flag, orders=(_draft(), study)), "order-sign")
+    assert "repeat-imaging" not in topics(result)
+    exact_before = replace(flag, when_latest=None)
+    assert "repeat-imaging" in topics(run(patient(exact_before, orders=(_draft(), study)),
+                                          "order-sign"))
+
+
+def test_one_imaging_suggestion_per_response_carried_by_the_most_urgent_card() -> None:
+    """New incontinence (CES critical: MRI lumbar stat) and a cancer history (MAL-01:
+    MRI with and without contrast): one MRI, on the critical card; the other refers to it."""
+    record = patient(fact("urinary_incontinence", 2), fact("cancer", 900, history=True))
+    result = run(record)
+    imaging = [t for c in result.cards for t in suggested_orders(c)
+               if "MRI" in t or "X-ray" in t]
+    assert len(imaging) == 1
+    lead = result.cards[0]
+    assert lead["indicator"] == "critical" and any("MRI" in t for t in suggested_orders(lead))
+    others = [c for c in result.cards[1:] if "which carries the one imaging study" in c["detail"]]
+    assert others
+
+
+def test_why_lists_each_source_resource_once() -> None:
+    one = fact("cancer", 900)
+    twin = replace(fact("bone_metastasis", 900), source=one.source)
+    result = run(patient(one, twin))
+    detail = card(result, "malignancy")["detail"]
+    assert detail.count(f"`{one.source}`") == 1
+
+
+# ---------------------------------------------------------------- reassurance
+
+
+def test_conservative_care_says_what_was_checked_and_safety_nets_ces() -> None:
+    found = card(run(patient()), "conservative-care")
+    assert "no red flags" not in found["summary"].lower()
+    assert "No red flag recorded in the last 14 days (coded data)" in found["summary"]
+    assert "https://www.nhs.uk/conditions/cauda-equina-syndrome/" in [
+        link["url"] for link in found["links"]]
+    assert "Safety-net for cauda equina syndrome" in found["detail"]
+    wider = card(run(patient(), settings=RuleSettings(cauda_equina_window_days=21)),
+                 "conservative-care")
+    assert "in the last 21 days" in wider["summary"]
+
+
+def test_persisting_sign_past_window_replaces_conservative_care() -> None:
+    """retention-20d: active retention 20 days old, never imaged: a warning, not 'no red
+    flags'."""
+    result = run(patient(fact("urinary_retention", 20)))
+    assert topics(result) == {"cauda-equina": "warning"}
+    assert "recorded" in card(result, "cauda-equina")["summary"]
+
+
+# ---------------------------------------------------------------- grading malignancy
+
+
+def test_weak_malignancy_factors_get_bloods_and_xray_not_mri() -> None:
+    result = run(patient(fact("night_pain", 3), age=55))
+    assert topics(result)["malignancy"] == "warning"
+    orders_ = suggested_orders(card(result, "malignancy"))
+    assert not any("MRI" in t for t in orders_)
+    assert {"Erythrocyte sedimentation rate (ESR)", "C-reactive protein (CRP)",
+            "Full blood count", "X-ray lumbar spine"} <= set(orders_)
+    assert "MRI only if" in card(result, "malignancy")["detail"]
+
+
+def test_cancer_history_is_the_strong_flag_with_mri() -> None:
+    result = run(patient(fact("cancer", 900, history=True), age=45))
+    assert any("MRI" in t for t in suggested_orders(card(result, "malignancy")))
+
+
+def test_not_improving_only_within_the_current_episode() -> None:
+    """Scores since an onset 40 days ago: counts; chronic pain (onset 2 years ago): not."""
+    scores = (obs("pain_severity", 6, 35), obs("pain_severity", 6, 1))
+    episode = patient(*scores, age=55, back_pain_days=40)
+    assert topics(run(episode))["malignancy"] == "warning"
+    chronic = patient(*scores, age=55, back_pain_days=730)
+    assert "malignancy" not in topics(run(chronic))
+    longer = RuleSettings(episode_max_days=800)
+    assert topics(run(chronic, settings=longer))["malignancy"] == "warning"
+
+
+def test_not_improving_ignores_scores_before_the_episode() -> None:
+    old_then_new = (obs("pain_severity", 5, 300), obs("pain_severity", 6, 1))
+    record = patient(*old_then_new, age=55, back_pain_days=40)
+    assert "malignancy" not in topics(run(record))
+
+
+# ---------------------------------------------------------------- NICE NG12 myeloma
+
+
+def test_ng12_myeloma_info_at_60_with_persistent_back_pain() -> None:
+    result = run(patient(age=62, back_pain_days=50))
+    assert topics(result) == {"malignancy": "info"}
+    found = card(result, "malignancy")
+    assert {"Full blood count", "Serum calcium (adjusted)",
+            "Erythrocyte sedimentation rate (ESR)"} <= set(suggested_orders(found))
+    assert "NICE NG12" in found["summary"]
+
+
+def test_ng12_not_before_60_nor_before_the_persistence_threshold() -> None:
+    assert "malignancy" not in topics(run(patient(age=59, back_pain_days=50)))
+    assert "malignancy" not in topics(run(patient(age=62, back_pain_days=30)))
+    shorter = RuleSettings(myeloma_persistence_days=28)
+    assert topics(run(patient(age=62, back_pain_days=30), settings=shorter)) == {
+        "malignancy": "info"}
+
+
+def test_ng12_not_when_the_tests_were_just_done() -> None:
+    done = (order("fbc", "completed", 2), order("calcium", "completed", 2),
+            order("esr", "completed", 2))
+    assert "malignancy" not in topics(run(patient(age=62, back_pain_days=50, orders=done)))
+
+
+# ---------------------------------------------------------------- MSCC (NG234)
+
+
+def test_mscc_card_contacts_the_coordinator_and_whole_spine_mri() -> None:
+    record = patient(fact("cancer", 2000, history=True), fact("leg_pain", 3, laterality="left"))
+    found = card(run(record), "spinal-cord-compression")
+    assert found["indicator"] == "critical"
+    assert found["summary"].startswith("Contact acute oncology / MSCC coordinator now")
+    assert "within 24 h" in found["summary"]
+    labels = [s["label"] for s in found["suggestions"]]
+    assert labels[0] == "Contact the acute oncology / MSCC coordinator now"
+    assert found["suggestions"][0].get("isRecommended") is True
+    assert "MRI whole spine (cervical, thoracic, lumbar) without contrast" in \
+        suggested_orders(found)
+
+
+def test_new_bilateral_sciatica_still_critical_near_miss() -> None:
+    record = patient(fact("radiculopathy", 3, laterality="left"),
+                     fact("radiculopathy", 2, laterality="right"))
+    assert topics(run(record))["cauda-equina"] == "critical"
