@@ -52,6 +52,9 @@ def issue_and_feedback(client: Any) -> dict[str, int]:
             f"gov-{uuid.uuid4().hex[:8]}"
         for entry in (body["prefetch"].get("conditions") or {}).get("entry", []):
             entry["resource"]["subject"]["reference"] = f"Patient/{body['context']['patientId']}"
+            # the service clock is real: a CES diagnosis is an emergency only while new
+            # (clinical review 2026), so date it today
+            entry["resource"]["onsetDateTime"] = entry["resource"]["recordedDate"] = now
         response = client.post(f"/cds-services/back-pain-{body['hook']}", json=body)
         assert response.status_code == 200, response.get_data(as_text=True)
         cards.append(response.get_json()["cards"][0])
