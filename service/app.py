@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from flask import Flask
 from flask_cors import CORS
 
-from service import errors, feedback, hooks, openapi, ops, pages, store
+from service import errors, feedback, hooks, openapi, ops, pages, store, tracing
 from service.config import Settings, load_settings
 from service.fhir_client import HttpFetcher
 from service.trust import init_app as init_trust
@@ -43,5 +43,6 @@ def create_app(
     feedback.init_app(app)  # POST /cds-services/<id>/feedback
     hooks.init_app(app)  # GET /cds-services, POST /cds-services/<id>
     openapi.init_app(app)  # GET /openapi.json
+    tracing.init_app(app)  # OpenTelemetry, when OTEL_* variables ask for it (off by default)
     pages.init_app(app)  # /rules /docs /fhir (open); /preview /governance (gated)
     return app

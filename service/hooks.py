@@ -10,18 +10,21 @@ from __future__ import annotations
 
 import logging
 import time
+from datetime import datetime
 from functools import cache
 from typing import Any
 
 from flask import Blueprint, Flask, Response, current_app, g, request
 from marshmallow import Schema, ValidationError
 
-from cds_rules import HookRequest, evaluate
+from cds_rules import HookRequest, RuleSettings
 from cds_rules.bundles import resources_from
 from cds_rules.cards import fallback_card
+from cds_rules.engine import Evaluation, evaluate_record
 from cds_rules.model import DataQuality, Finding, Topic
+from cds_rules.record import build_record
 from cds_rules.requirements import REQUIRED_KEYS
-from service import logs, metrics
+from service import logs, metrics, tracing
 from service.config import Settings
 from service.errors import ServiceError
 from service.jsonbody import json_response, read_json_object
@@ -49,22 +52,35 @@ def call_service(service_id: str) -> Response:
         raise ServiceError(404, "No CDS service with this id. GET /cds-services lists them.")
     state = current_app.extensions["backpain"]
     settings: Settings = state["settings"]
-    body = read_json_object(request, settings.max_body_bytes, settings.max_json_depth)
-    call = load_call(service, body)
+    with tracing.span("parse"):
+        body = read_json_object(request, settings.max_body_bytes, settings.max_json_depth)
+        call = load_call(service, body)
     # Correlate log lines with the call, and keep its patient id out of them.
     logs.bind(hook_instance=str(call["hookInstance"]), patient_id=call["context"]["patientId"])
-    resolved = resolve_prefetch(service.prefetch, REQUIRED_KEYS, call.get("prefetch", {}),
-                                call["context"], _fhir_access(call, state, settings))
+    with tracing.span("prefetch"):
+        resolved = resolve_prefetch(service.prefetch, REQUIRED_KEYS, call.get("prefetch", {}),
+                                    call["context"], _fhir_access(call, state, settings))
     now = state["clock"]()
-    evaluation = evaluate(_hook_request(service, call["context"], resolved),
-                          now=now, settings=settings.rule_settings())
+    evaluation = _evaluate(_hook_request(service, call["context"], resolved), now,
+                           settings.rule_settings())
     _count_dropped_resources(evaluation.quality)
     hook_call = HookCall(
         service_id=service.id, hook=service.hook, hook_instance=str(call["hookInstance"]),
         patient_id=call["context"]["patientId"], client_iss=getattr(g, "client_iss", None),
         received_at=now, evaluation=evaluation, data_gaps=resolved.data_gaps,
     )
-    return json_response(_answer(hook_call, state.get("memory")))
+    with tracing.span("cards"):
+        answer = _answer(hook_call, state.get("memory"))
+    return json_response(answer)
+
+
+def _evaluate(hook_request: HookRequest, now: datetime, rules: RuleSettings) -> Evaluation:
+    """:func:`cds_rules.evaluate` in its two steps, each its own span when tracing."""
+    with tracing.span("record"):
+        record = build_record(hook_request, now, rules)
+    with tracing.span("rules"):
+        return evaluate_record(record, hook_request.hook, rules, hook_request.selections,
+                               hook_request.encounter_id)
 
 
 def _fhir_access(call: dict[str, Any], state: dict[str, Any], settings: Settings) -> FhirAccess:

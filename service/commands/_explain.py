@@ -54,8 +54,7 @@ def _why_none(request: HookRequest, now: datetime, settings: RuleSettings) -> li
         reasons.append("the rules ran and none fired (or a snoozed or switched-off topic)")
     deceased = _deceased(request)
     if deceased:
-        reasons.append(f"the Patient is recorded as deceased ({deceased}); the rules do not "
-                       "read it")
+        reasons.append(f"the Patient is recorded as deceased ({deceased})")
     return reasons
 
 

@@ -10,7 +10,8 @@
 // Test administration (outside the FHIR base):
 //   POST /__load      a Bundle (or a JSON array) of resources; each is PUT by its id
 //   POST /__clear     forget every resource
-//   GET  /__requests  the requests received under /fhir (method, url, authorization header)
+//   GET  /__requests  the requests received under /fhir (method, url, authorization, accept,
+//                     traceparent headers)
 //   POST /__reset     forget the request log
 //
 // What the wrapper adds to Medplum's in-memory repository, as a real server would:
@@ -211,6 +212,7 @@ async function handle(req, res, port) {
         url: url.pathname + url.search,
         authorization: req.headers.authorization ?? null,
         accept: req.headers.accept ?? null,
+        traceparent: req.headers.traceparent ?? null,
       });
     }
     await handleFhir(req, res, url, base);
