@@ -252,7 +252,7 @@ def test_governance_reports_real_feedback_rows_in_table_and_chart(client: Any) -
     bars = dict(re.findall(r'<rect class="bar" data-series="([\w ]+)" data-value="(\d+)"',
                            html.split('id="chart-by-rule"')[1].split("</figure>")[0]))
     assert bars == {"accepted": "1", "overridden": "1", "snoozed": "1"}
-    issued_today = re.findall(r'data-series="issued" data-value="(\d+)"', html)
+    issued_today = re.findall(r'data-series="CES-01 v[\d.]+" data-value="(\d+)"', html)
     assert issued_today == ["3"]
 
 
@@ -320,3 +320,10 @@ def test_rule_page_shows_its_change_log_rows(client: Any, tmp_path: Path,
     assert "AB 2026-12-02" in section
     assert "not this rule" not in section and "in passing" not in section
     assert "<table>" in client.get("/rules").get_data(as_text=True).split('id="changelog"')[1]
+
+
+def test_a_sample_at_another_now_is_not_compared_with_its_expectation(client: Any) -> None:
+    page = text(client.get("/preview?sample=ces-diagnosis-g834&hook=patient-view"
+                           "&now=2026-03-10T09:00:00Z"))
+    assert re.search(r"patient-view for\s+Patient/\S+\s+at 2026-03-10T09:00:00\+00:00", page)
+    assert "expected cards" not in page  # the expectation holds only as written

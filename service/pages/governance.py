@@ -28,7 +28,9 @@ bp.before_request(guard)
 
 OUTCOMES: tuple[svg.Series, ...] = (("accepted", "#1b7f3b"), ("overridden", "#b3261e"),
                                     ("snoozed", "#7a4b00"), ("no feedback", "#8a8f98"))
-DAILY: tuple[svg.Series, ...] = (("issued", "#0b4f9c"),)
+# Distinct colours, each at least 3:1 against white (graphics contrast), cycled.
+PALETTE = ("#0b4f9c", "#b3261e", "#1b7f3b", "#7a4b00", "#6a1b9a", "#00695c", "#ad1457",
+           "#37474f")
 FEEDBACK_DAILY: tuple[svg.Series, ...] = (("accepted", "#1b7f3b"), ("overridden", "#b3261e"))
 DEFAULT_DAYS = 90
 
@@ -48,8 +50,7 @@ def page() -> Response:
         "governance.html", rows=rows, since=since,
         by_rule=svg.stacked_bars("Cards per rule version by outcome", OUTCOMES,
                                  [(f"{r.rule_id} v{r.rule_version}", _split(r)) for r in rows]),
-        over_time=svg.columns("Cards issued per day", DAILY,
-                              [(d, [n]) for d, n in _fill(issued, since)]),
+        over_time=_issued_chart(issued, since),
         feedback_time=svg.columns("Feedback per day", FEEDBACK_DAILY,
                                   [(d, list(v)) for d, v in _fill_pairs(feedback, since)]),
         total=sum(r.issued for r in rows))
@@ -82,15 +83,26 @@ def _day(engine_dialect: str, column: Any) -> Any:
     return func.date(column)
 
 
-def daily(store: Store, since: datetime) -> tuple[dict[str, int], dict[str, tuple[int, int]]]:
-    """Cards issued per UTC day, and (accepted, overridden) feedback per day of the outcome."""
+def _issued_chart(issued: dict[tuple[str, str], int], since: datetime) -> Any:
+    """Cards issued per day, one colour per rule version."""
+    versions = sorted({version for _, version in issued})
+    series = [(version, PALETTE[i % len(PALETTE)]) for i, version in enumerate(versions)]
+    days = [(d, [issued.get((d, v), 0) for v in versions]) for d in _days(since)]
+    return svg.columns("Cards issued per day, by rule version", series, days)
+
+
+def daily(store: Store, since: datetime
+          ) -> tuple[dict[tuple[str, str], int], dict[str, tuple[int, int]]]:
+    """Cards issued per (UTC day, "RULE vX"), and (accepted, overridden) feedback per day
+    of the outcome."""
     dialect = store.engine.dialect.name
     issued_day = _day(dialect, IssuedCard.issued_at)
     outcome_day = _day(dialect, Feedback.outcome_timestamp)
     with Session(store.engine) as session:
-        issued = {str(d): n for d, n in session.execute(
-            select(issued_day, func.count()).where(IssuedCard.issued_at >= since)
-            .group_by(issued_day))}
+        issued = {(str(d), f"{rule} v{version}"): n for d, rule, version, n in session.execute(
+            select(issued_day, IssuedCard.rule_id, IssuedCard.rule_version, func.count())
+            .where(IssuedCard.issued_at >= since)
+            .group_by(issued_day, IssuedCard.rule_id, IssuedCard.rule_version))}
         feedback: dict[str, list[int]] = defaultdict(lambda: [0, 0])
         for d, outcome, n in session.execute(
                 select(outcome_day, Feedback.outcome, func.count(Feedback.card_uuid.distinct()))
@@ -104,10 +116,6 @@ def _days(since: datetime) -> list[str]:
     start, end = since.astimezone(UTC).date(), datetime.now(UTC).date()
     return [(start + timedelta(days=i)).isoformat() for i in range((end - start).days + 1)] \
         if start <= end else [date.today().isoformat()]
-
-
-def _fill(counts: dict[str, int], since: datetime) -> list[tuple[str, int]]:
-    return [(d, counts.get(d, 0)) for d in _days(since)]
 
 
 def _fill_pairs(counts: dict[str, tuple[int, int]], since: datetime

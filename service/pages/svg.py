@@ -15,11 +15,12 @@ Series = tuple[str, str]  # (name, colour); colours reach 3:1 against white (gra
 def stacked_bars(title: str, series: Sequence[Series],
                  rows: Sequence[tuple[str, Sequence[int]]], width: int = 760) -> Markup:
     """One horizontal bar per row, split into the series (values in ``series`` order)."""
-    label_w, bar_h, gap, top = 170, 22, 10, 34
+    label_w, bar_h, gap = 170, 22, 10
     plot_w = width - label_w - 60
     longest = max((sum(values) for _, values in rows), default=0) or 1
+    legend, top = _legend(series, label_w, 8, width)
     height = top + len(rows) * (bar_h + gap) + 10
-    parts = [_legend(series, label_w, 8)]
+    parts = [legend]
     for index, (label, values) in enumerate(rows):
         y = top + index * (bar_h + gap)
         parts.append(f'<text x="{label_w - 8}" y="{y + bar_h * 0.7:.0f}" text-anchor="end" '
@@ -39,13 +40,15 @@ def stacked_bars(title: str, series: Sequence[Series],
 
 
 def columns(title: str, series: Sequence[Series], days: Sequence[tuple[str, Sequence[int]]],
-            width: int = 760, height: int = 240) -> Markup:
+            width: int = 760, height: int = 200) -> Markup:
     """One stacked column per day (x: date labels at the ends; y: count, with a top tick)."""
-    left, bottom, top = 40, 28, 34
+    left, bottom = 40, 28
+    legend, top = _legend(series, left, 8, width)
+    height += top
     plot_w, plot_h = width - left - 10, height - top - bottom
     tallest = max((sum(values) for _, values in days), default=0) or 1
     step = plot_w / max(len(days), 1)
-    parts = [_legend(series, left, 8),
+    parts = [legend,
              f'<line x1="{left}" y1="{top + plot_h}" x2="{width - 10}" y2="{top + plot_h}" '
              'stroke="#4a4a4a"/>',
              f'<text x="{left - 6}" y="{top + 10}" text-anchor="end" font-size="12">'
@@ -70,13 +73,17 @@ def columns(title: str, series: Sequence[Series], days: Sequence[tuple[str, Sequ
     return _svg(title, width, height, parts)
 
 
-def _legend(series: Sequence[Series], x: int, y: int) -> str:
-    items = []
+def _legend(series: Sequence[Series], x0: int, y: int, width: int) -> tuple[str, int]:
+    """The legend, wrapped to ``width``; returns it and the y below its last row."""
+    items, x = [], x0
     for name, colour in series:
+        step = 30 + 8 * len(name)
+        if x > x0 and x + step > width:
+            x, y = x0, y + 18
         items.append(f'<rect x="{x}" y="{y}" width="12" height="12" fill="{colour}"/>'
                      f'<text x="{x + 16}" y="{y + 11}" font-size="13">{escape(name)}</text>')
-        x += 30 + 8 * len(name)
-    return "".join(items)
+        x += step
+    return "".join(items), y + 26
 
 
 def _svg(title: str, width: int, height: int, parts: list[str]) -> Markup:
