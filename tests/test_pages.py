@@ -327,3 +327,18 @@ def test_a_sample_at_another_now_is_not_compared_with_its_expectation(client: An
                            "&now=2026-03-10T09:00:00Z"))
     assert re.search(r"patient-view for\s+Patient/\S+\s+at 2026-03-10T09:00:00\+00:00", page)
     assert "expected cards" not in page  # the expectation holds only as written
+
+
+def test_each_rule_page_shows_the_change_log_row_of_its_version(client: Any) -> None:
+    from service.pages.catalogue_views import CHANGELOG
+
+    if not CHANGELOG.exists():
+        pytest.skip("no cds_rules/CHANGELOG.md in this release")
+    logged = CHANGELOG.read_text(encoding="utf-8")
+    checked = 0
+    for rule in RULES:
+        if f"| {rule.id} {rule.version} |" in logged:
+            section = text(client.get(f"/rules/{rule.id}")).split("Change log")[-1]
+            assert f"{rule.id} {rule.version}" in section, rule.id
+            checked += 1
+    assert checked
