@@ -22,6 +22,7 @@ from cds_rules.rules import (
     inflammatory,
     malignancy,
     neurological_deficit,
+    uncoded,
     visceral_vascular,
 )
 from cds_rules.rules.base import Rule
@@ -35,6 +36,7 @@ RULES: tuple[Rule, ...] = (
     *fracture.RULES,
     *inflammatory.RULES,
     *visceral_vascular.RULES,
+    *uncoded.RULES,
     *imaging.RULES,
     *electrodiagnostic.RULES,
     *conservative_care.RULES,

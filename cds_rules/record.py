@@ -57,6 +57,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
+from cds_rules import uncoded
 from cds_rules import valuesets as vs
 from cds_rules.bundles import parse_reference, reference_of, refers_to_patient, resources_from
 from cds_rules.fhir_time import (
@@ -78,6 +79,7 @@ from cds_rules.model import (
     FactStatus,
     Order,
     PatientRecord,
+    Topic,
 )
 from cds_rules.units import QUANTITY_CONCEPTS, normalise
 from cds_rules.validation import validated
@@ -503,7 +505,7 @@ def _is_deceased(patient: dict[str, Any]) -> bool:
 def _read_condition(builder: _Builder, resource: dict[str, Any]) -> bool:
     hits = _hits(resource.get("code"))
     if not hits:
-        return builder.unrecognised()
+        return _uncoded(builder, resource)
     checked = builder.validated(resource)
     if checked is None:
         return False
@@ -562,7 +564,7 @@ def _read_observation(builder: _Builder, resource: dict[str, Any]) -> bool:
     component_hits = [(c, _hits(c.get("code"))) for c in components]
     component_hits = [(c, h) for c, h in component_hits if h]
     if not (code_hits or value_hits or component_hits):
-        return builder.unrecognised()
+        return _uncoded(builder, resource)
     concepts = {h.concept for h in code_hits or value_hits}
     concepts.update(h.concept for _, hits in component_hits for h in hits)
     if _too_old(builder, resource, concepts):
@@ -711,6 +713,64 @@ def _negated_text(text: str) -> bool:
     clauses = [c for c in clauses if c]
     return bool(clauses) and all(
         _LEADING_NEGATION.search(c) or _TRAILING_NEGATION.search(c) for c in clauses)
+
+
+# --------------------------------------------------------------------------- uncoded text
+
+
+def _uncoded(builder: _Builder, resource: dict[str, Any]) -> bool:
+    """A Condition or Observation no value set knows: counted as unrecognised, but a red
+    flag its text names (not negated) becomes an ``uncoded:<topic>`` fact, so that it is
+    never silently ignored (:mod:`cds_rules.uncoded`)."""
+    builder.unrecognised()
+    found: dict[Topic, tuple[str, str]] = {}
+    for text in _entry_texts(resource):
+        for topic, sign in uncoded.suggested(text, _negated_text):
+            found.setdefault(topic, (sign, text))
+    if not found:
+        return False
+    checked = builder.validated(resource)
+    if checked is None or not _current_entry(checked, builder.record.now):
+        return False
+    if checked["resourceType"] == "Condition":
+        when, latest = _condition_time(checked, builder.record.birth_date)
+    else:
+        when, latest = first_time_span(checked, "effectiveDateTime", "effectivePeriod",
+                                       "effectiveInstant", "issued")
+    for topic, (sign, text) in found.items():
+        builder.record.facts.append(_with_latest(Fact(
+            concept=uncoded.uncoded_concept(topic), display=f'Uncoded entry "{text}"',
+            source=_source(checked), resource_type=checked["resourceType"], when=when,
+            detail=sign), latest))
+    return True
+
+
+def _entry_texts(resource: dict[str, Any]) -> list[str]:
+    """The words of an entry's code (and an Observation's value): text and displays. A
+    LOINC code names a test, not a finding ("Cancer Ag 125"): only its value is read."""
+    texts: list[str] = []
+    code = resource.get("code")
+    if any(vs.normalise_system(c.get("system")) == vs.LOINC for c in _codings(code)):
+        code = None
+    for concept in (code, resource.get("valueCodeableConcept")):
+        if isinstance(concept, dict):
+            if isinstance(concept.get("text"), str):
+                texts.append(concept["text"])
+            texts.extend(c["display"] for c in _codings(concept)
+                         if isinstance(c.get("display"), str))
+    if isinstance(resource.get("valueString"), str):
+        texts.append(resource["valueString"])
+    return texts
+
+
+def _current_entry(resource: dict[str, Any], now: datetime) -> bool:
+    """Neither refuted, entered in error, resolved, cancelled nor stated absent."""
+    if resource["resourceType"] == "Condition":
+        return (_status_code(resource, "verificationStatus") not in CONDITION_REFUTED
+                and _status_code(resource, "clinicalStatus") not in CONDITION_HISTORY
+                and not _abated(resource, now))
+    return (_status_code(resource, "status") not in OBSERVATION_IGNORED
+            and _presence(resource) is not False)
 
 
 # --------------------------------------------------------------------------- medications

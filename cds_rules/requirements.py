@@ -3,8 +3,13 @@
 The shell publishes :func:`prefetch_templates` in each service's ``prefetch`` and uses
 :data:`PREFETCH_KEYS` to decide what it must fetch itself (or answer 412) when the EHR
 sent nothing. Templates use only ``{{context.patientId}}`` so that every hook can use
-them. The Observation query is narrowed to the codes the rules can read (a Synthea
-patient has thousands of lab Observations the rules never look at).
+them. Conditions and Observations carry no code filter (CLINICAL.md, decisions of the
+clinical review): a code list can hold neither the SNOMED CT descendants, WHO ICD-10 and
+site codes the value sets match nor the uncoded entries whose text is read, and a list long
+enough to try would pass the 2,048 characters many EHRs and proxies allow a URL. The record
+builder skips what no rule reads cheaply; ``_count=1000`` keeps a large record (thousands
+of lab results) within the fetch path's page bound. Every filled template stays within
+:data:`MAX_TEMPLATE_CHARS` with a 64-character patient id (a test).
 """
 
 from __future__ import annotations
@@ -49,6 +54,8 @@ PREFETCH_KEYS: dict[str, PrefetchKey] = {
 
 REQUIRED_KEYS: tuple[str, ...] = tuple(k for k, v in PREFETCH_KEYS.items() if v.required)
 
+MAX_TEMPLATE_CHARS = 2048  # a filled template, patient id of 64 characters (FHIR id maximum)
+
 # Systems whose codes can head an Observation the rules read. ICD-10-CM codes diagnoses
 # (Conditions), RxNorm medications, CPT procedures: none of them codes an Observation.
 _OBSERVATION_SYSTEMS = (vs.LOINC, vs.SNOMED, vs.LOCAL)
@@ -83,7 +90,8 @@ def prefetch_templates() -> dict[str, str]:
         # history of cancer (CLINICAL.md safety principle 2), and the record builder itself
         # drops refuted and entered-in-error Conditions.
         "conditions": f"Condition?patient={PATIENT}",
-        "observations": f"Observation?patient={PATIENT}&code={_tokens(observation_codes())}",
+        # No code filter: descendants, WHO, site codes and uncoded text must still arrive.
+        "observations": f"Observation?patient={PATIENT}&_count=1000",
         # Statuses the record builder counts (entered-in-error, cancelled, draft never do).
         "medicationRequests": f"MedicationRequest?patient={PATIENT}"
                               "&status=active,on-hold,completed,stopped,unknown",

@@ -45,6 +45,7 @@ class RuleSettings:
     episode_max_days: int = 84  # ours (review 3.4 b): "not improving" only in an episode this young
     myeloma_persistence_days: int = 42  # ours: NG12 "persistent" back pain, at least (days)
     conservative_management_days: int = 182  # ours (ACR V2): prior management counts within
+    uncoded_text_window_days: int = 90  # ours: an uncoded entry naming a red flag counts within
     disabled_topics: frozenset[Topic] = field(default_factory=frozenset)
 
     def enabled(self, topic: Topic) -> bool:
@@ -73,6 +74,7 @@ OUR_THRESHOLDS: dict[str, str] = {
     "episode_max_days": "'not improving' is judged in an episode begun within (days)",
     "myeloma_persistence_days": "back pain counts as persistent (NG12 myeloma) after (days)",
     "conservative_management_days": "conservative management counts as prior within (days)",
+    "uncoded_text_window_days": "an uncoded entry naming a red flag counts within (days)",
 }
 
 

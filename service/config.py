@@ -238,6 +238,9 @@ VARIABLES: tuple[Var, ...] = (
     Var("CONSERVATIVE_MANAGEMENT_DAYS", _positive_int, "182", "Physiotherapy or analgesia "
         "recorded within these days counts as prior management (ACR variant 2 vs 3).",
         bounds=(30, 730)),
+    Var("UNCODED_TEXT_WINDOW_DAYS", _positive_int, "90", "A current entry with an unknown "
+        "code whose text names a red flag gives a warning when dated within this many days "
+        "(or undated).", bounds=(1, 3650)),
     Var("DISABLED_TOPICS", _topics, "", "Comma-separated card topics switched off at this "
         "site. A critical card is shown even when its topic is switched off (an emergency "
         "in the record is never silenced); a switched-off red-flag family still quiets the "
@@ -298,6 +301,7 @@ class Settings:
     episode_max_days: int = RULE_DEFAULTS.episode_max_days
     myeloma_persistence_days: int = RULE_DEFAULTS.myeloma_persistence_days
     conservative_management_days: int = RULE_DEFAULTS.conservative_management_days
+    uncoded_text_window_days: int = RULE_DEFAULTS.uncoded_text_window_days
     disabled_topics: frozenset[Topic] = field(default_factory=frozenset)
 
     def rule_settings(self) -> RuleSettings:

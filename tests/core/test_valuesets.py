@@ -317,7 +317,7 @@ def test_prefetch_keys_and_requiredness():
 
 
 def test_observation_codes_cover_what_the_record_reads_from_observations():
-    from cds_rules.requirements import observation_codes, prefetch_templates
+    from cds_rules.requirements import observation_codes
 
     codes = set(observation_codes())
     for code in ("8310-5", "29463-7", "72514-3", "4537-7", "1988-5"):
@@ -325,8 +325,24 @@ def test_observation_codes_cover_what_the_record_reads_from_observations():
     assert (SNOMED, "267064002") in codes  # urinary retention, recorded as a finding
     assert (LOCAL_FINDING_SYSTEM, "saddle-anaesthesia") in codes
     assert (LOCAL_FINDING_SYSTEM, "mrc-grade") in codes
-    assert not any(system in (ICD10CM, RXNORM, CPT) for system, _ in codes)
+    assert not any(system in (ICD10CM, ICD10, RXNORM, CPT) for system, _ in codes)
     assert (SNOMED, "394451000119106") not in codes  # an order, not an observation
-    template = prefetch_templates()["observations"]
-    assert "http://loinc.org|8310-5" in template
-    assert template.count("|") == len(codes)
+
+
+def test_conditions_and_observations_are_fetched_without_a_code_filter():
+    """A code list would hide SNOMED descendants, WHO and site codes and uncoded text."""
+    from cds_rules.requirements import prefetch_templates
+
+    templates = prefetch_templates()
+    for key in ("conditions", "observations"):
+        assert "code=" not in templates[key], key
+    assert templates["observations"] == "Observation?patient={{context.patientId}}&_count=1000"
+
+
+def test_every_filled_prefetch_template_fits_in_2048_characters():
+    from cds_rules.requirements import MAX_TEMPLATE_CHARS, prefetch_templates
+
+    patient_id = "p" * 64  # the longest FHIR id
+    for key, template in prefetch_templates().items():
+        filled = template.replace("{{context.patientId}}", patient_id)
+        assert len(filled) <= MAX_TEMPLATE_CHARS == 2048, (key, len(filled))

@@ -1,0 +1,66 @@
+"""Uncoded entries that name a red flag: a warning on the family's topic, never silence.
+
+CLINICAL.md (decisions of the clinical review): a code the service does not know never
+yields reassurance. When a current Condition or Observation has no recognised code but
+its text names a red flag (``cds_rules.uncoded``), the family's topic gets a *warning*
+"Uncoded entry suggests <sign>: check" -- never critical (the words were not coded, the
+service cannot grade them), and its red-flag finding keeps the low-risk pathway cards quiet.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from cds_rules.model import Fact, Finding, PatientRecord, Topic
+from cds_rules.rules.base import Rule, RuleContext, threshold
+from cds_rules.uncoded import uncoded_concept
+
+
+def _recent(record: PatientRecord, topic: Topic, window_days: int) -> list[Fact]:
+    """Uncoded hints of ``topic`` dated within the window, or undated (cannot be excluded)."""
+    since = record.now - timedelta(days=window_days)
+    return [f for f in record.having(uncoded_concept(topic))
+            if f.when is None or record.may_fall_within(f, since)]
+
+
+def _check(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding | None:
+    facts = _recent(record, rule.topic, ctx.settings.uncoded_text_window_days)
+    if not facts:
+        return None
+    signs = ", ".join(dict.fromkeys(f.detail for f in facts))
+    return rule.finding(
+        "warning",
+        f"Uncoded entry suggests {signs}: check",
+        facts,
+        [f"An entry whose code the service does not recognise names {signs} in its text. "
+         "It was not evaluated as a coded red flag: check the record and assess it, and "
+         "code it so that the red-flag rules can read it."],
+        thresholds=[threshold(ctx.settings, "uncoded_text_window_days")],
+    )
+
+
+_ADVICE = (
+    "Open the entry named below and confirm or exclude this red flag with the patient.",
+    "If it is present, follow the red-flag pathway for this family.",
+    "Record it with a standard code (SNOMED CT, ICD-10) or ask for the local code to be "
+    "added to the site code file (BACKPAIN_CDS_SITE_CODES).",
+)
+
+
+def _rule(rule_id: str, topic: Topic, family: str, evidence: tuple[str, ...]) -> Rule:
+    return Rule(id=rule_id, version="1.0.0", topic=topic,
+                title=f"Uncoded entry suggests a {family} red flag", indicators=("warning",),
+                evidence=evidence, advice=_ADVICE, check=_check)
+
+
+RULES = (
+    _rule("UNCODED-CES", Topic.CAUDA_EQUINA, "cauda equina", ("girft-ces", "nice-cks-sciatica")),
+    _rule("UNCODED-CORD", Topic.SPINAL_CORD_COMPRESSION, "spinal cord compression",
+          ("nice-ng234", "nhs-spinal-emergency")),
+    _rule("UNCODED-NEURO", Topic.PROGRESSIVE_NEUROLOGICAL_DEFICIT, "neurological deficit",
+          ("acp-aps-2007",)),
+    _rule("UNCODED-MAL", Topic.MALIGNANCY, "malignancy", ("acp-2011", "downie-2013")),
+    _rule("UNCODED-INF", Topic.INFECTION, "spinal infection", ("acp-2011",)),
+    _rule("UNCODED-FRAC", Topic.FRACTURE, "fracture", ("acp-2011", "downie-2013")),
+    _rule("UNCODED-VV", Topic.VISCERAL_OR_VASCULAR, "vascular", ("cw-nonspinal",)),
+)

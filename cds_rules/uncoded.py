@@ -1,0 +1,106 @@
+"""Red flags named in the text of an entry whose code no value set knows.
+
+An EHR that codes a red flag with a local or unknown code still writes words: "urinary
+retention", "saddle anaesthesia", "cord compression". CLINICAL.md (decisions of the
+clinical review): such an entry never yields reassurance; it gives a *warning* on its
+family's topic saying "uncoded entry suggests <sign>: check", never a critical card.
+
+A short phrase list per family (the signs of CLINICAL.md's rule-family table), matched per
+clause with word boundaries; a clause negated by the caller's negation test ("no saddle
+anaesthesia", "retention: absent") does not count, and a few phrases are excluded where
+the family itself excludes them (non-melanoma skin cancer is not a cancer history).
+Results are cached per text: records repeat the same displays thousands of times.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from functools import lru_cache
+
+from cds_rules.model import Topic
+
+UNCODED_PREFIX = "uncoded:"
+
+# topic -> (sign shown on the card, phrase patterns). Patterns are regex fragments.
+_PHRASES: dict[Topic, tuple[tuple[str, str], ...]] = {
+    Topic.CAUDA_EQUINA: (
+        ("cauda equina syndrome", r"cauda\s+equina"),
+        ("saddle anaesthesia", r"saddle\s+(?:an(?:a)?esthesia|numbness|paraesthesia|sensory)"),
+        ("perineal or perianal numbness", r"peri(?:neal|anal)\s+(?:numbness|an(?:a)?esthesia)"),
+        ("urinary retention", r"urinary\s+retention|retention\s+of\s+urine|"
+                              r"(?:unable|cannot|can't)\s+(?:to\s+)?(?:pass|void)\s+urine"),
+        ("urinary incontinence", r"urinary\s+incontinence|incontinence\s+of\s+urine|"
+                                 r"loss\s+of\s+bladder\s+control"),
+        ("faecal incontinence", r"(?:f(?:a)?ecal|bowel)\s+incontinence|"
+                                r"incontinence\s+of\s+(?:f(?:a)?eces|stool)|"
+                                r"loss\s+of\s+bowel\s+control"),
+    ),
+    Topic.SPINAL_CORD_COMPRESSION: (
+        ("spinal cord compression", r"(?:spinal\s+)?cord\s+compression|mscc"),
+        ("myelopathy", r"myelopath\w*"),
+        ("upper motor neurone signs", r"hyperreflexia|upgoing\s+plantars?|extensor\s+plantars?|"
+                                      r"babinski|clonus"),
+        ("gait disturbance", r"(?:ataxic|spastic|wide[- ]based)\s+gait"),
+    ),
+    Topic.PROGRESSIVE_NEUROLOGICAL_DEFICIT: (
+        ("foot drop", r"foot\s+drop|drop\s+foot"),
+        ("leg weakness", r"(?:leg|limb|lower\s+limb)\s+weakness|weakness\s+of\s+(?:the\s+)?"
+                         r"(?:legs?|lower\s+limbs?)|progressive\s+weakness"),
+    ),
+    Topic.MALIGNANCY: (
+        ("cancer", r"malignan\w*|metasta\w*|carcinoma|cancer|myeloma|lymphoma|sarcoma|"
+                   r"neoplasm\s+malignant"),
+    ),
+    Topic.INFECTION: (
+        ("spinal infection", r"dis[ck]itis|osteomyelitis|(?:epidural|spinal|paraspinal)\s+"
+                             r"abscess|spinal\s+(?:infection|tuberculosis|tb)|pott'?s\s+disease"),
+    ),
+    Topic.FRACTURE: (
+        ("vertebral fracture or osteoporosis", r"(?:vertebral|compression|wedge|fragility|"
+                                               r"osteoporotic)\s+fracture|collapsed\s+vertebra|"
+                                               r"osteoporo\w+"),
+    ),
+    Topic.VISCERAL_OR_VASCULAR: (
+        ("aortic aneurysm or dissection", r"aortic\s+(?:aneurysm|dissection)|"
+                                          r"abdominal\s+aortic|\baaa\b|dissecting\s+aneurysm"),
+    ),
+}
+
+# Phrases that take a clause out of a family (the family excludes them by code too).
+_EXCLUDED: dict[Topic, str] = {
+    Topic.MALIGNANCY: r"basal[- ]cell|bcc\b|rodent\s+ulcer|squamous\s+cell\s+carcinoma\s+of\s+"
+                      r"(?:the\s+)?skin|skin\s+cancer|non[- ]melanoma|in[- ]situ|"
+                      r"screening|family\s+history|fear\s+of",
+}
+
+_PATTERNS: tuple[tuple[Topic, str, re.Pattern[str]], ...] = tuple(
+    (topic, sign, re.compile(rf"\b(?:{pattern})", re.I))
+    for topic, phrases in _PHRASES.items() for sign, pattern in phrases
+)
+_EXCLUDED_PATTERNS = {topic: re.compile(p, re.I) for topic, p in _EXCLUDED.items()}
+_ANY = re.compile("|".join(rf"\b(?:{p})" for phrases in _PHRASES.values() for _, p in phrases),
+                  re.I)
+_CLAUSES = re.compile(r"[.;\n]+")
+
+
+def uncoded_concept(topic: Topic) -> str:
+    """The fact concept of an uncoded hint on ``topic`` (not a value-set concept)."""
+    return UNCODED_PREFIX + topic.value
+
+
+@lru_cache(maxsize=8192)
+def suggested(text: str, negated: Callable[[str], bool]) -> tuple[tuple[Topic, str], ...]:
+    """(topic, sign) of every red flag ``text`` names in a clause ``negated`` does not deny."""
+    if not _ANY.search(text):  # the common case: one search, nothing found
+        return ()
+    found: dict[Topic, str] = {}
+    for clause in (c.strip() for c in _CLAUSES.split(text)):
+        if not clause or negated(clause):
+            continue
+        for topic, sign, pattern in _PATTERNS:
+            excluded = _EXCLUDED_PATTERNS.get(topic)
+            if topic not in found and pattern.search(clause) and not (
+                    excluded and excluded.search(clause)):
+                found[topic] = sign
+    return tuple(found.items())

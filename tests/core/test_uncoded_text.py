@@ -1,0 +1,127 @@
+"""Uncoded entries naming a red flag: a warning on the family's topic, never silence,
+never critical; negated text, other families' exclusions and resolved entries stay quiet."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from cds_rules import HookRequest, evaluate
+from cds_rules.model import Topic
+from cds_rules.record import _negated_text
+from cds_rules.uncoded import suggested
+
+NOW = datetime(2026, 3, 1, 10, tzinfo=UTC)
+LOCAL = "http://hospital.example.org/fhir/CodeSystem/problems"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Saddle anaesthesia", {Topic.CAUDA_EQUINA}),
+        ("saddle anesthesia", {Topic.CAUDA_EQUINA}),
+        ("Unable to pass urine since yesterday", {Topic.CAUDA_EQUINA}),
+        ("Faecal incontinence", {Topic.CAUDA_EQUINA}),
+        ("No saddle anaesthesia", set()),
+        ("Patient denies urinary retention", set()),
+        ("urinary retention: absent", set()),
+        ("No incontinence. Urinary retention noted", {Topic.CAUDA_EQUINA}),
+        ("Spinal cord compression", {Topic.SPINAL_CORD_COMPRESSION}),
+        ("Cervical myelopathy", {Topic.SPINAL_CORD_COMPRESSION}),
+        ("Right foot drop", {Topic.PROGRESSIVE_NEUROLOGICAL_DEFICIT}),
+        ("Metastatic breast cancer", {Topic.MALIGNANCY}),
+        ("Basal cell carcinoma of cheek", set()),
+        ("Family history of cancer", set()),
+        ("Lumbar discitis", {Topic.INFECTION}),
+        ("Epidural abscess", {Topic.INFECTION}),
+        ("Osteoporotic wedge fracture T12", {Topic.FRACTURE}),
+        ("Known AAA 4.5 cm", {Topic.VISCERAL_OR_VASCULAR}),
+        ("Seasonal allergic rhinitis", set()),
+        ("Haemoglobin A1c", set()),
+    ],
+)
+def test_phrases_per_family_with_negation(text: str, expected: set[Topic]) -> None:
+    assert {topic for topic, _ in suggested(text, _negated_text)} == expected
+
+
+def _request(*extra: dict[str, Any]) -> HookRequest:
+    resources = [
+        {"resourceType": "Patient", "id": "p", "birthDate": "1980-05-01"},
+        {"resourceType": "Condition", "id": "lbp", "subject": {"reference": "Patient/p"},
+         "code": {"coding": [{"system": "http://snomed.info/sct", "code": "279039007"}]},
+         "onsetDateTime": "2026-02-20"},
+        *extra,
+    ]
+    return HookRequest(hook="patient-view", patient_id="p", resources=tuple(resources))
+
+
+def _condition(text: str, onset: str = "2026-02-28", status: str = "active",
+               patient: str = "p") -> dict[str, Any]:
+    return {"resourceType": "Condition", "id": "local-1",
+            "subject": {"reference": f"Patient/{patient}"},
+            "clinicalStatus": {"coding": [{
+                "system": "http://terminology.hl7.org/CodeSystem/condition-clinical",
+                "code": status}]},
+            "code": {"coding": [{"system": LOCAL, "code": "X1", "display": text}]},
+            "onsetDateTime": onset}
+
+
+def _cards(*extra: dict[str, Any]) -> list[tuple[str, str, str]]:
+    result = evaluate(_request(*extra), NOW)
+    return [(c["source"]["topic"]["code"], c["indicator"], c["summary"]) for c in result.cards]
+
+
+def test_an_uncoded_red_flag_is_a_warning_on_its_topic_and_silences_reassurance() -> None:
+    cards = _cards(_condition("Urinary retention"))
+    assert cards == [("cauda-equina", "warning",
+                      "Uncoded entry suggests urinary retention: check")]
+
+
+def test_the_card_names_the_entry_and_never_goes_critical() -> None:
+    result = evaluate(_request(_condition("Cauda equina syndrome")), NOW)
+    (card,) = result.cards
+    assert card["indicator"] == "warning"
+    assert 'Uncoded entry "Cauda equina syndrome"' in card["detail"]
+    assert "Condition/local-1" in card["detail"]
+
+
+@pytest.mark.parametrize(
+    "entry",
+    [
+        _condition("No saddle anaesthesia"),
+        _condition("Urinary retention", status="resolved"),
+        _condition("Urinary retention", onset="2025-06-01"),  # older than the window
+        _condition("Urinary retention", patient="someone-else"),
+    ],
+    ids=["negated", "resolved", "old", "other-patient"],
+)
+def test_near_misses_stay_quiet(entry: dict[str, Any]) -> None:
+    assert [c[0] for c in _cards(entry)] == ["conservative-care"]
+
+
+def test_a_coded_entry_is_read_by_its_code_not_its_text() -> None:
+    coded = _condition("Urinary retention")
+    coded["code"]["coding"] = [{"system": "http://snomed.info/sct", "code": "267064002",
+                                "display": "Retention of urine"}]
+    assert [c[:2] for c in _cards(coded)] == [("cauda-equina", "critical")]
+
+
+def test_an_observation_stated_absent_does_not_count() -> None:
+    obs = {"resourceType": "Observation", "id": "o1", "status": "final",
+           "subject": {"reference": "Patient/p"}, "effectiveDateTime": "2026-02-28",
+           "code": {"text": "Saddle anaesthesia"}, "valueBoolean": False}
+    assert [c[0] for c in _cards(obs)] == ["conservative-care"]
+    obs["valueBoolean"] = True
+    assert [c[:2] for c in _cards(obs)] == [("cauda-equina", "warning")]
+
+
+def test_a_loinc_test_name_is_not_a_finding() -> None:
+    """LOINC 'Cancer Ag 125' names a test: its name never suggests cancer."""
+    obs = {"resourceType": "Observation", "id": "o2", "status": "final",
+           "subject": {"reference": "Patient/p"}, "effectiveDateTime": "2026-02-28",
+           "code": {"coding": [{"system": "http://loinc.org", "code": "10334-1",
+                                "display": "Cancer Ag 125 [Units/volume] in Serum or Plasma"}]},
+           "valueQuantity": {"value": 12, "unit": "U/mL"}}
+    assert [c[0] for c in _cards(obs)] == ["conservative-care"]
