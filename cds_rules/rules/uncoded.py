@@ -56,7 +56,7 @@ def _rule(rule_id: str, topic: Topic, family: str, evidence: tuple[str, ...]) ->
 RULES = (
     _rule("UNCODED-CES", Topic.CAUDA_EQUINA, "cauda equina", ("girft-ces", "nice-cks-sciatica")),
     _rule("UNCODED-CORD", Topic.SPINAL_CORD_COMPRESSION, "spinal cord compression",
-          ("nice-ng234", "nhs-spinal-emergency")),
+          ("nice-ng234",)),
     _rule("UNCODED-NEURO", Topic.PROGRESSIVE_NEUROLOGICAL_DEFICIT, "neurological deficit",
           ("acp-aps-2007",)),
     _rule("UNCODED-MAL", Topic.MALIGNANCY, "malignancy", ("acp-2011", "downie-2013")),
