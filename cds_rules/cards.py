@@ -34,6 +34,7 @@ from cds_rules.settings import OUR_THRESHOLDS, RuleSettings, env_name
 AGE_UNKNOWN_NOTE = "Age not recorded: evaluated as an adult."
 SUMMARY_LIMIT = 139  # CDS Hooks: summary < 140 characters
 SOURCE_LABEL = "backpain-cds"
+WHOLE_SPINE = "mri-whole-spine"
 EVIDENCE_LIMIT = 3  # clinical review 2026: at most three evidence links per card
 PRIORITY_RANK = {"stat": 0, "asap": 1, "urgent": 2, "routine": 3}
 TOPIC_DISPLAY: dict[Topic, str] = {
@@ -67,25 +68,24 @@ def group_by_topic(findings: Iterable[Finding]) -> list[list[Finding]]:
 
 def single_imaging(findings: Sequence[Finding]) -> list[Finding]:
     """One imaging study per response (clinical review 2026): the most urgent card that
-    suggests spine imaging keeps its first such suggestion; every other spine-imaging
-    suggestion is dropped, and its card says which card carries the imaging."""
-    carrier: Topic | None = None
-    kept: Recommendation | None = None
-    for group in group_by_topic(findings):
-        for finding in group:
-            for rec in finding.recommendations:
-                if carrier is None and orders.is_spine_imaging(rec.order):
-                    carrier, kept = finding.topic, rec
-    if carrier is None:
+    suggests spine imaging keeps that suggestion (ties: the more urgent order, then the
+    whole spine, which covers the lumbar spine, then CLINICAL.md order); every other
+    spine-imaging suggestion is dropped, and its card says which card carries it."""
+    candidates = [(finding, rec) for finding in findings for rec in finding.recommendations
+                  if orders.is_spine_imaging(rec.order)]
+    if not candidates:
         return list(findings)
-    return [_without_other_imaging(f, carrier, kept) for f in findings]
+    carrier, kept = min(candidates, key=lambda c: (
+        INDICATOR_RANK[c[0].indicator], PRIORITY_RANK[c[1].priority],
+        c[1].order != WHOLE_SPINE, TOPIC_ORDER[c[0].topic]))
+    return [_without_other_imaging(f, carrier.topic, kept) for f in findings]
 
 
-def _without_other_imaging(finding: Finding, carrier: Topic,
-                           kept: Recommendation | None) -> Finding:
+def _without_other_imaging(finding: Finding, carrier: Topic, kept: Recommendation
+                           ) -> Finding:
     imaging = [r for r in finding.recommendations if orders.is_spine_imaging(r.order)]
     if finding.topic is carrier:
-        imaging = [r for r in imaging if kept is None or r.order != kept.order]
+        imaging = [r for r in imaging if r.order != kept.order]
     if not imaging:
         return finding
     recs = tuple(r for r in finding.recommendations if r not in imaging)

@@ -84,17 +84,36 @@ def test_red_flag_dated_by_month_after_an_mri_that_month_is_new() -> None:
 
 
 def test_one_imaging_suggestion_per_response_carried_by_the_most_urgent_card() -> None:
-    """New incontinence (CES critical: MRI lumbar stat) and a cancer history (MAL-01:
-    MRI with and without contrast): one MRI, on the critical card; the other refers to it."""
+    """New incontinence (CES critical: MRI lumbar stat) with a cancer history (MAL-01
+    warning: MRI with and without contrast): one MRI, on the critical card; the malignancy
+    card refers to it instead of suggesting a second study."""
     record = patient(fact("urinary_incontinence", 2), fact("cancer", 900, history=True))
-    result = run(record)
+    result = run(record)  # CES, MSCC (cord) and malignancy fire
     imaging = [t for c in result.cards for t in suggested_orders(c)
                if "MRI" in t or "X-ray" in t]
     assert len(imaging) == 1
-    lead = result.cards[0]
-    assert lead["indicator"] == "critical" and any("MRI" in t for t in suggested_orders(lead))
-    others = [c for c in result.cards[1:] if "which carries the one imaging study" in c["detail"]]
-    assert others
+    carrier = [c for c in result.cards if any("MRI" in t for t in suggested_orders(c))]
+    assert carrier[0]["indicator"] == "critical"
+    referring = [c for c in result.cards if "which carries the one imaging study" in c["detail"]]
+    assert {c["source"]["topic"]["code"] for c in referring} | {
+        carrier[0]["source"]["topic"]["code"]} == {c["source"]["topic"]["code"]
+                                                   for c in result.cards}
+
+
+def test_whole_spine_mri_carries_when_cauda_equina_and_mscc_tie() -> None:
+    """Both critical and stat: the whole-spine MRI (MSCC) covers the lumbar spine."""
+    record = patient(fact("urinary_incontinence", 2), fact("cancer", 900, history=True))
+    result = run(record)
+    cord = card(result, "spinal-cord-compression")
+    assert "MRI whole spine (cervical, thoracic, lumbar) without contrast" in \
+        suggested_orders(cord)
+    assert not any("MRI" in t for t in suggested_orders(card(result, "cauda-equina")))
+
+
+def test_single_imaging_keeps_a_lone_imaging_card_whole() -> None:
+    result = run(patient(fact("osteoporosis", 900)))
+    assert "X-ray lumbar spine" in suggested_orders(card(result, "fracture"))
+    assert "which carries" not in card(result, "fracture")["detail"]
 
 
 def test_why_lists_each_source_resource_once() -> None:

@@ -1,0 +1,159 @@
+"""End to end through a real CDS Hooks call: each decision of the clinical review
+(December 2026, CLINICAL.md) as the EHR receives it. The scenarios' topic/indicator pairs
+are checked by test_e2e_samples; here, what the cards say and offer."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from flask import Flask
+
+import fhir_samples
+from service.schemas import validate_response
+from tests.helpers import SERVICE_OF_HOOK, make_test_app
+
+NOW_KEY = "2026-03-01T10:00:00+00:00"
+
+
+@pytest.fixture(scope="module")
+def app() -> Iterator[Flask]:
+    now = fhir_samples.load("ces-retention-20-days-never-imaged").now
+    assert now.isoformat() == NOW_KEY
+    yield make_test_app(clock=lambda: now)
+
+
+def call(app: Flask, scenario_id: str, mutate: Any = None) -> list[dict[str, Any]]:
+    scenario = fhir_samples.load(scenario_id)
+    assert scenario.now.isoformat() == NOW_KEY, scenario_id
+    body = scenario.request_body()
+    if mutate is not None:
+        mutate(body)
+    response = app.test_client().post(f"/cds-services/{SERVICE_OF_HOOK[scenario.hook]}",
+                                      json=body)
+    assert response.status_code == 200, response.get_json()
+    assert validate_response(response.get_json()) == []
+    return list(response.get_json()["cards"])
+
+
+def by_topic(cards: list[dict[str, Any]], topic: str) -> dict[str, Any]:
+    found = [c for c in cards if c["source"]["topic"]["code"] == topic]
+    assert len(found) == 1, [c["source"]["topic"]["code"] for c in cards]
+    return found[0]
+
+
+def actions(cards: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [a for c in cards for s in c.get("suggestions", []) for a in s["actions"]]
+
+
+def created(cards: list[dict[str, Any]]) -> list[str]:
+    return [a["resource"]["code"]["text"] for a in actions(cards) if a["type"] == "create"]
+
+
+def test_persisting_retention_is_a_warning_that_asks_for_assessment(app: Flask) -> None:
+    cards = call(app, "ces-retention-20-days-never-imaged")
+    ces = by_topic(cards, "cauda-equina")
+    assert ces["indicator"] == "warning"
+    assert ces["summary"].startswith("Confirm it has been assessed")
+    assert "recorded 2026-02-09, no spine MRI since" in ces["summary"]
+
+
+def test_conservative_card_never_reassures_and_safety_nets(app: Flask) -> None:
+    card = by_topic(call(app, "cc-acute-lbp-snomed"), "conservative-care")
+    assert "No red flag recorded in the last 14 days (coded data)" in card["summary"]
+    assert "no red flags" not in card["summary"].lower()
+    assert "https://www.nhs.uk/conditions/cauda-equina-syndrome/" in {
+        link["url"] for link in card["links"]}
+
+
+def test_red_flag_and_recent_mri_never_offer_delete(app: Flask) -> None:
+    cards = call(app, "ces-plus-recent-mri-order-select")
+    assert [c["source"]["topic"]["code"] for c in cards] == ["cauda-equina"]
+    assert all(a["type"] != "delete" for a in actions(cards))
+
+
+def test_red_flag_dated_by_month_after_mri_is_not_a_repeat(app: Flask) -> None:
+    cards = call(app, "ri-weight-loss-month-only-after-mri-no-repeat")
+    assert cards == []
+
+    def exact_before(body: dict[str, Any]) -> None:
+        for entry in body["prefetch"]["conditions"]["entry"]:
+            if entry["resource"]["code"]["coding"][0]["code"] == "R63.4":
+                entry["resource"]["onsetDateTime"] = "2026-02-01T10:00:00Z"
+                entry["resource"]["recordedDate"] = "2026-02-01T10:00:00Z"
+
+    repeat = by_topic(call(app, "ri-weight-loss-month-only-after-mri-no-repeat",
+                           exact_before), "repeat-imaging")
+    assert all(a["type"] != "delete" for a in actions([repeat]))  # a red flag is current
+
+
+def test_one_imaging_study_per_response(app: Flask) -> None:
+    cards = call(app, "ces-new-incontinence-with-cancer-history-one-mri")
+    imaging = [t for t in created(cards) if "MRI" in t or "X-ray" in t]
+    assert imaging == ["MRI whole spine (cervical, thoracic, lumbar) without contrast"]
+    assert "which carries the one imaging study" in by_topic(cards, "malignancy")["detail"]
+
+
+def test_mscc_card_contacts_the_coordinator_and_lists_each_resource_once(app: Flask) -> None:
+    cards = call(app, "scc-bone-metastases-new-numbness")
+    cord = by_topic(cards, "spinal-cord-compression")
+    assert cord["summary"].startswith("Contact acute oncology / MSCC coordinator now")
+    assert cord["suggestions"][0]["label"] == "Contact the acute oncology / MSCC coordinator now"
+    for card in cards:
+        why = card["detail"].split("**What to do**")[0]
+        sources = [line.rsplit("`", 2)[-2] for line in why.splitlines()
+                   if line.startswith("- ") and line.endswith("`")]
+        assert len(sources) == len(set(sources)), sources
+        assert len(card.get("links", [])) <= 3
+
+
+def test_deceased_patient_gets_no_cards(app: Flask) -> None:
+    assert call(app, "nm-deceased-patient-ces-sign") == []
+
+    def alive(body: dict[str, Any]) -> None:
+        del body["prefetch"]["patient"]["deceasedDateTime"]
+
+    assert by_topic(call(app, "nm-deceased-patient-ces-sign", alive),
+                    "cauda-equina")["indicator"] == "critical"
+
+
+def test_old_foot_drop_is_not_mri_within_24_hours(app: Flask) -> None:
+    card = by_topic(call(app, "pnd-old-foot-drop-2015"), "progressive-neurological-deficit")
+    assert card["indicator"] == "warning" and "24 hours" not in card["summary"]
+    assert not created([card])
+
+
+def test_age_alone_is_a_fracture_info(app: Flask) -> None:
+    card = by_topic(call(app, "fracture-age-only-72-info"), "fracture")
+    assert card["indicator"] == "info"
+    assert card["summary"].startswith("Consider an X-ray if not settling")
+
+
+def test_weak_malignancy_factors_get_bloods_not_mri(app: Flask) -> None:
+    card = by_topic(call(app, "malignancy-age-night-pain-local"), "malignancy")
+    assert card["indicator"] == "warning"
+    orders = created([card])
+    assert "Erythrocyte sedimentation rate (ESR)" in orders
+    assert not any("MRI" in t for t in orders)
+
+
+def test_ng12_myeloma_blood_tests(app: Flask) -> None:
+    card = by_topic(call(app, "malignancy-ng12-myeloma-age-64-eight-weeks"), "malignancy")
+    assert card["indicator"] == "info"
+    assert {"Full blood count", "Serum calcium (adjusted)",
+            "Erythrocyte sedimentation rate (ESR)"} <= set(created([card]))
+
+
+def test_variant_2_is_info_without_delete(app: Flask) -> None:
+    cards = call(app, "inn-chronic-lbp-mri-draft-variant-2")
+    card = by_topic(cards, "imaging-not-indicated")
+    assert card["indicator"] == "info" and "ACR variant 2" in card["summary"]
+    assert all(a["type"] != "delete" for a in actions(cards))
+
+
+def test_old_diagnosis_is_history_but_a_new_sign_is_an_emergency(app: Flask) -> None:
+    assert "cauda-equina" not in {c["source"]["topic"]["code"]
+                                  for c in call(app, "ces-diagnosis-two-years-ago-history")}
+    ces = by_topic(call(app, "ces-old-diagnosis-new-faecal-incontinence"), "cauda-equina")
+    assert ces["indicator"] == "critical"
