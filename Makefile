@@ -28,7 +28,14 @@ $(FHIRSERVER)/node_modules: $(FHIRSERVER)/package-lock.json
 		cd $(FHIRSERVER) && npm ci --no-audit --no-fund && touch node_modules; \
 	else echo "npm not found: the FHIR server tests will skip (CI=true: fail)"; fi
 
-test: $(STAMP) $(FHIRSERVER)/node_modules
+# axe-core for the pages' accessibility test (run inside headless Chromium).
+A11Y := tests/a11y
+$(A11Y)/node_modules: $(A11Y)/package-lock.json
+	@if command -v npm >/dev/null; then \
+		cd $(A11Y) && npm ci --no-audit --no-fund && touch node_modules; \
+	else echo "npm not found: the accessibility test will skip (CI=true: fail)"; fi
+
+test: $(STAMP) $(FHIRSERVER)/node_modules $(A11Y)/node_modules
 	$(BIN)/pytest
 
 lint: $(STAMP)

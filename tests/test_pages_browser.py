@@ -198,3 +198,21 @@ def test_preview_form_is_labelled_and_printable(page: Any, server: tuple[str, An
     assert not page.locator("form.preview").first.is_visible()
     assert page.locator("article.card").first.is_visible()
     assert page.locator("details.override li").first.is_visible()  # closed details print
+
+
+AXE = ROOT / "tests" / "a11y" / "node_modules" / "axe-core" / "axe.min.js"
+
+
+@pytest.mark.parametrize("path", ["/preview?sample=ces-diagnosis-g834", "/preview",
+                                  "/rules", "/rules/CES-01", "/governance"])
+def test_pages_pass_axe_wcag_aa_checks(page: Any, server: tuple[str, Any], path: str) -> None:
+    """axe-core (the engine behind Lighthouse's accessibility audit) in the real browser:
+    no WCAG 2 A/AA violation (contrast, labels, landmarks, headings, names...)."""
+    require(AXE.exists(), "axe-core (make tests/a11y/node_modules)")
+    page.goto(server[0] + path)
+    page.add_script_tag(path=str(AXE))
+    violations = page.evaluate("""async () => (await axe.run(document, {
+        runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}}))
+        .violations.map(v => `${v.id} (${v.impact}): ${v.nodes.length} x ${v.help}: `
+                        + v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(' | '))""")
+    assert violations == [], "\n".join(violations)
