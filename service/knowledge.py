@@ -205,12 +205,24 @@ def valueset_id(concept: str) -> str:
 def resources(resource_type: str, site: RuleSettings) -> list[dict[str, Any]]:
     """Every resource of one type, in a stable order."""
     if resource_type == "PlanDefinition":
-        return [plan_definition(rule, site) for rule in RULES]
+        return [prune(plan_definition(rule, site)) for rule in RULES]
     if resource_type == "ActivityDefinition":
-        return [activity_definition(spec) for spec in ORDERS.values()]
+        return [prune(activity_definition(spec)) for spec in ORDERS.values()]
     if resource_type == "ValueSet":
         return [value_set(concept) for concept in sorted(VALUE_SETS)]
     raise KeyError(resource_type)
+
+
+def prune(value: Any) -> Any:
+    """FHIR JSON has no empty arrays, objects or strings: leave such elements out (a rule
+    that reads free text has no value-set inputs, for example)."""
+    if isinstance(value, dict):
+        kept = {k: prune(v) for k, v in value.items()}
+        return {k: v for k, v in kept.items() if v not in ([], {}, "", None)}
+    if isinstance(value, list):
+        kept_items = [prune(v) for v in value]
+        return [v for v in kept_items if v not in ([], {}, "", None)]
+    return value
 
 
 def searchset(resource_type: str, items: list[dict[str, Any]], base_url: str) -> dict[str, Any]:

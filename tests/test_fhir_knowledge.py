@@ -130,3 +130,21 @@ def test_export_is_byte_identical_to_what_the_endpoints_serve(
             assert (package / f"{resource_type}-{rid}.json").read_bytes() == body
             served += 1
     assert len(index) == served == len(list(package.glob("*-*.json")))
+
+
+def _empty_paths(value: Any, path: str = "") -> list[str]:
+    if value in ([], {}, "", None):
+        return [path]
+    if isinstance(value, dict):
+        return [p for k, v in value.items() for p in _empty_paths(v, f"{path}.{k}")]
+    if isinstance(value, list):
+        return [p for i, v in enumerate(value) for p in _empty_paths(v, f"{path}[{i}]")]
+    return []
+
+
+@pytest.mark.parametrize("resource_type", TYPES)
+def test_no_empty_element_anywhere(client: Any, resource_type: str) -> None:
+    """FHIR JSON: an element is present with a value or absent (e.g. a rule that reads
+    free text has no value-set input list at all, not an empty one)."""
+    for entry in search(client, resource_type)["entry"]:
+        assert _empty_paths(entry["resource"]) == [], entry["resource"]["id"]
