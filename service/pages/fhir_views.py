@@ -5,9 +5,11 @@ patient data. A resource is served as exactly the bytes ``export-fhir`` writes."
 from __future__ import annotations
 
 import json
+from functools import lru_cache
 
 from flask import Blueprint, Response, request
 
+from cds_rules.settings import RuleSettings
 from service import knowledge
 from service.errors import ServiceError
 from service.pages.render import site_rule_settings
@@ -18,11 +20,18 @@ FHIR_JSON = "application/fhir+json"
 
 @bp.get("/fhir/<resource_type>")
 def search(resource_type: str) -> Response:
-    items = _all(resource_type)
-    base = request.url_root + "fhir/"
-    # the entries are the same bytes as the single reads: parsed back, not rebuilt
+    _all(resource_type)  # 404 for an unknown type
+    body = _searchset(resource_type, request.url_root + "fhir/", site_rule_settings())
+    return Response(body, mimetype=FHIR_JSON)
+
+
+@lru_cache(maxsize=32)
+def _searchset(resource_type: str, base: str, site: RuleSettings) -> bytes:
+    """The searchset, built once per type, base URL and site settings; its entries are
+    the single reads' bytes parsed back, not rebuilt."""
+    items = knowledge.serialised(resource_type, site)
     bundle = knowledge.searchset(resource_type, [json.loads(b) for b in items.values()], base)
-    return Response(knowledge.to_bytes(bundle), mimetype=FHIR_JSON)
+    return knowledge.to_bytes(bundle)
 
 
 @bp.get("/fhir/<resource_type>/<resource_id>")
