@@ -10,7 +10,9 @@ CM and SNOMED codings of the same fact" means, checked over the whole expansion.
 from __future__ import annotations
 
 import copy
+import re
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
@@ -21,13 +23,21 @@ from cds_rules import valuesets as vs
 from fhir_samples import Scenario, load_all
 
 
+# Codes a rule singles out by value (e.g. a vertebral fracture *with* cord injury): they
+# carry more than their concept, so they are not interchangeable with its other codes.
+RULES_DIR = Path(vs.__file__).resolve().parent / "rules"
+RULE_CODES = frozenset(re.findall(r'"([0-9A-Z][0-9A-Z.]{2,17})"', "\n".join(
+    p.read_text(encoding="utf-8") for p in RULES_DIR.glob("*.py"))))
+
+
 @cache
 def _plain_codes(concept: str) -> tuple[tuple[str, str, str], ...]:
     """(system, code, display) of ``concept`` that mean exactly it: one concept, no side, no
-    history mark, not an exclusion."""
+    history mark, not an exclusion, not singled out by a rule."""
     out = []
     for entry in vs.VALUE_SETS[concept].entries:
-        if entry.get("match") == "exclude" or entry.get("laterality") or entry.get("status"):
+        if entry.get("match") == "exclude" or entry.get("laterality") or entry.get("status") \
+                or entry["code"] in RULE_CODES:
             continue
         found = vs.matches(entry["system"], entry["code"])
         if len(found) == 1 and found[0].concept == concept and not found[0].laterality \
@@ -47,6 +57,8 @@ def _slots(scenario: Scenario) -> list[tuple[str, int, str]]:
             if len(codings) != 1:
                 continue
             found = vs.matches(codings[0].get("system"), codings[0].get("code"))
+            if codings[0].get("code") in RULE_CODES:
+                continue
             if len(found) == 1 and not found[0].laterality and not found[0].history \
                     and len(_plain_codes(found[0].concept)) > 1:
                 slots.append((key, i, found[0].concept))
