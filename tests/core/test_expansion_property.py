@@ -22,7 +22,6 @@ from cds_rules import evaluate
 from cds_rules import valuesets as vs
 from fhir_samples import Scenario, load_all
 
-
 # Codes a rule singles out by value (e.g. a vertebral fracture *with* cord injury): they
 # carry more than their concept, so they are not interchangeable with its other codes.
 RULES_DIR = Path(vs.__file__).resolve().parent / "rules"
