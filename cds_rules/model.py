@@ -335,11 +335,13 @@ CONCEPTS: dict[str, str] = {
     # inflammatory back pain (NICE NG65 features)
     "axial_spondyloarthritis": "Ankylosing spondylitis / axial spondyloarthritis",
     "night_waking_second_half": "Waking in the second half of the night with back pain",
-    "alternating_buttock_pain": "Alternating buttock pain",
+    "buttock_pain": "Buttock pain (alternating or not)",
     "improves_with_movement": "Back pain better with movement, not rest",
     "nsaid_response": "Back pain better within 48 h of NSAIDs",
     "family_history_spa": "First-degree relative with spondyloarthritis",
-    "arthritis_enthesitis_psoriasis": "Current/past arthritis, enthesitis or psoriasis",
+    "arthritis": "Current or past arthritis",
+    "enthesitis": "Current or past enthesitis",
+    "psoriasis": "Current or past psoriasis",
     "hla_b27": "HLA-B27 test (positive/negative), Observation",
     # visceral / vascular
     "aortic_aneurysm": "Abdominal or thoracic aortic aneurysm",

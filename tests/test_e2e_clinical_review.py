@@ -157,3 +157,16 @@ def test_old_diagnosis_is_history_but_a_new_sign_is_an_emergency(app: Flask) -> 
                                   for c in call(app, "ces-diagnosis-two-years-ago-history")}
     ces = by_topic(call(app, "ces-old-diagnosis-new-faecal-incontinence"), "cauda-equina")
     assert ces["indicator"] == "critical"
+
+
+def test_ng65_arthritis_enthesitis_psoriasis_count_as_three(app: Flask) -> None:
+    card = by_topic(call(app, "ibp-arthritis-enthesitis-psoriasis-three-criteria"),
+                    "inflammatory-back-pain")
+    assert "4 NICE NG65 features" in card["detail"]
+    assert "Rheumatology referral (suspected axial spondyloarthritis)" in created([card])
+
+
+def test_ng65_buttock_pain_not_only_alternating(app: Flask) -> None:
+    card = by_topic(call(app, "ibp-buttock-pain-three-features-test-hla-b27"),
+                    "inflammatory-back-pain")
+    assert "test HLA-B27" in card["summary"] and "buttock pain" in card["detail"]

@@ -1,8 +1,12 @@
 """Inflammatory back pain / axial spondyloarthritis (NICE NG65, recognition and referral).
 
 NG65: back pain that began before ``spa_max_onset_age`` and has lasted longer than
-``spa_min_duration_days``; refer to rheumatology with 4 or more of the additional criteria;
-with exactly 3, perform an HLA-B27 test and refer if it is positive.
+``spa_min_duration_days``; refer to rheumatology with 4 or more of the nine additional
+criteria (onset before 35, waking in the second half of the night, buttock pain,
+improvement with movement, improvement within 48 h of NSAIDs, a first-degree relative with
+SpA, current or past arthritis, current or past enthesitis, current or past psoriasis:
+each counted on its own, clinical review 2026); with exactly 3, perform an HLA-B27 test
+and refer if it is positive.
 
 * SPA-01 (refer): 4 or more features, or exactly 3 and HLA-B27 positive, or known axial
   SpA. Info, or warning when a neurological symptom is new.
@@ -31,12 +35,15 @@ from cds_rules.settings import RuleSettings
 
 NG65_FEATURES = (
     ("night_waking_second_half", "waking in the second half of the night"),
-    ("alternating_buttock_pain", "alternating buttock pain"),
+    ("buttock_pain", "buttock pain"),
     ("improves_with_movement", "better with movement, not rest"),
     ("nsaid_response", "better within 48 hours of NSAIDs"),
     ("family_history_spa", "first-degree relative with spondyloarthritis"),
-    ("arthritis_enthesitis_psoriasis", "arthritis, enthesitis or psoriasis"),
+    ("arthritis", "current or past arthritis"),
+    ("enthesitis", "current or past enthesitis"),
+    ("psoriasis", "current or past psoriasis"),
 )
+CURRENT_OR_PAST = frozenset({"arthritis", "enthesitis", "psoriasis"})
 REFER_FEATURES = 4  # NG65: 4 or more criteria -> refer
 TEST_FEATURES = 3  # NG65: exactly 3 criteria -> HLA-B27 test, refer if positive
 
@@ -64,7 +71,7 @@ def hla_b27_result(record: PatientRecord) -> tuple[bool | None, list[Fact]]:
 
 def ng65_features(record: PatientRecord, settings: RuleSettings,
                   onset_age: int | None) -> list[tuple[str, list[Fact]]]:
-    found = [(name, record.ever(concept) if concept == "arthritis_enthesitis_psoriasis"
+    found = [(name, record.ever(concept) if concept in CURRENT_OR_PAST
               else record.having(concept)) for concept, name in NG65_FEATURES]
     features = [(name, facts) for name, facts in found if facts]
     if onset_age is not None and onset_age < settings.spa_early_onset_age:
@@ -161,7 +168,7 @@ def _test_hla_b27(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Findin
 
 SPA_01 = Rule(
     id="SPA-01",
-    version="1.2.1",
+    version="2.0.0",
     topic=Topic.INFLAMMATORY_BACK_PAIN,
     title="Inflammatory back pain / axial spondyloarthritis: refer (NICE NG65)",
     indicators=("info", "warning"),
@@ -172,11 +179,15 @@ SPA_01 = Rule(
         "CRP and ESR can support, but normal values do not exclude, axial SpA.",
     ),
     check=_refer,
+    changes="2.0.0: NICE NG65's nine criteria counted separately: current or past "
+            "arthritis, enthesitis and psoriasis are three criteria (were one), and "
+            "'buttock pain' (alternating or not) replaces 'alternating buttock pain'; "
+            "evidence cites NG65 1.1 with a deep link.",
 )
 
 SPA_02 = Rule(
     id="SPA-02",
-    version="1.0.0",
+    version="2.0.0",
     topic=Topic.INFLAMMATORY_BACK_PAIN,
     title="Inflammatory back pain, exactly 3 NG65 features: test HLA-B27 (NICE NG65)",
     indicators=("info",),
@@ -189,6 +200,8 @@ SPA_02 = Rule(
         "CRP and ESR can support, but normal values do not exclude, axial SpA.",
     ),
     check=_test_hla_b27,
+    changes="2.0.0: counts NG65's nine criteria separately (arthritis, enthesitis, psoriasis; "
+            "buttock pain), so 'exactly 3' is judged on the guideline's count.",
 )
 
 RULES = (SPA_01, SPA_02)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from cds_rules.rules.inflammatory import SPA_02
 from tests.core.rule_records import card, fact, patient, run, suggested_orders, topics
 
 TOPIC = "inflammatory-back-pain"
-FEATURES = ["night_waking_second_half", "alternating_buttock_pain", "improves_with_movement",
-            "nsaid_response", "family_history_spa", "arthritis_enthesitis_psoriasis"]
+FEATURES = ["night_waking_second_half", "buttock_pain", "improves_with_movement",
+            "nsaid_response", "family_history_spa", "arthritis", "enthesitis", "psoriasis"]
 
 
 def features(n: int) -> list:
@@ -38,7 +39,7 @@ def test_three_features_without_hla_b27_result_test_hla_b27() -> None:
     assert suggested_orders(shown) == ["HLA-B27", "C-reactive protein (CRP)",
                                        "Erythrocyte sedimentation rate (ESR)"]
     assert shown["suggestions"][0].get("isRecommended") is True
-    assert "NICE NG65" in shown["detail"] and "SPA-02 v1.0.0" in shown["detail"]
+    assert "NICE NG65" in shown["detail"] and f"SPA-02 v{SPA_02.version}" in shown["detail"]
 
 
 def test_three_features_and_positive_hla_b27_refer() -> None:
@@ -113,3 +114,25 @@ def test_new_neurology_makes_it_a_warning() -> None:
     record = patient(fact("axial_spondyloarthritis", 900),
                      fact("leg_sensory_symptoms", 3, laterality="left"), age=50)
     assert topics(run(record))[TOPIC] == "warning"
+
+
+def test_arthritis_enthesitis_psoriasis_are_three_criteria() -> None:
+    """NICE NG65 (clinical review 2026, finding 11): three separate criteria, current or
+    past. With night waking they make four: refer (they were one feature before)."""
+    record = patient(fact("night_waking_second_half", 30), fact("arthritis", 3000, history=True),
+                     fact("enthesitis", 900, history=True), fact("psoriasis", 2000),
+                     age=41, back_pain_days=200)
+    result = run(record)
+    assert topics(result)[TOPIC] == "info"
+    shown = card(result, TOPIC)
+    assert any("Rheumatology" in t for t in suggested_orders(shown))
+    assert "4 NICE NG65 features" in shown["detail"]
+
+
+def test_buttock_pain_counts_not_only_alternating() -> None:
+    three = [fact("buttock_pain", 30, display="Buttock pain"), fact("improves_with_movement", 30),
+             fact("nsaid_response", 30)]
+    result = run(patient(*three, age=41, back_pain_days=200))
+    assert "test HLA-B27" in card(result, TOPIC)["summary"]
+    two = run(patient(*three[1:], age=41, back_pain_days=200))
+    assert TOPIC not in topics(two)

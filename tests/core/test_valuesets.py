@@ -39,6 +39,7 @@ ALLOWED_OVERLAPS = {
     frozenset({"pyelonephritis", "recent_infection"}),  # pyelonephritis is an infection
     frozenset({"spinal_infection", "epidural_abscess"}),  # G06.1 intraspinal abscess
     frozenset({"diabetes", "peripheral_neuropathy"}),  # E10.42/E11.42 diabetic polyneuropathy
+    frozenset({"arthritis", "psoriasis"}),  # L40.5 psoriatic arthritis: both NG65 criteria
     frozenset({"bone_metastasis", "fragility_fracture"}),  # M84.58 fracture in neoplastic disease
 }
 # Pairs that must never share a code (one would silence or contradict the other).
@@ -47,7 +48,8 @@ CONTRADICTORY = [
     ("fever", "body_temperature"),
     ("urinary_retention", "urinary_incontinence"),
     ("cauda_equina_syndrome", "myelopathy"),
-    ("axial_spondyloarthritis", "arthritis_enthesitis_psoriasis"),
+    ("axial_spondyloarthritis", "arthritis"),
+    ("enthesitis", "psoriasis"),
 ]
 
 
