@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install lint typecheck bench bench-smoke migrate clean container-test readme-config
+.PHONY: run test install lint typecheck bench bench-smoke migrate clean container-test readme-config lock
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +48,16 @@ readme-config: $(STAMP)
 	p = pathlib.Path("README.md"); \
 	p.write_text(re.sub(r"(<!-- config:start -->\n).*?(\n<!-- config:end -->)", \
 	lambda m: m.group(1) + markdown_table() + m.group(2), p.read_text(), flags=re.S))'
+
+# The image's locks (hashes; resolved from PyPI for Python 3.11, the image's and CI's):
+# requirements.lock from pyproject.toml's dependencies, and the image build's own tools.
+LOCK_ENV := env -u PIP_FIND_LINKS PIP_CONFIG_FILE=/dev/null
+LOCK_ARGS := --quiet --generate-hashes --strip-extras --allow-unsafe --no-emit-index-url \
+	--index-url https://pypi.org/simple
+lock: $(STAMP)
+	$(LOCK_ENV) $(BIN)/pip-compile $(LOCK_ARGS) --output-file requirements.lock pyproject.toml
+	$(LOCK_ENV) $(BIN)/pip-compile $(LOCK_ARGS) --output-file deploy/image/build-tools.lock \
+		deploy/image/build-tools.in
 
 # Build the image with buildah on an mmdebstrap base and run it (tests/test_container.py runs this).
 container-test: $(STAMP)

@@ -7,7 +7,8 @@
 #      the host's CA bundle mounted read-only so pip reaches PyPI);
 #   4. migrate, then start the image's own ENTRYPOINT/CMD on a free loopback port and check
 #      from outside: discovery, a sample hook's expected cards, /readyz, /metrics, a
-#      non-root uid, and a clean exit on SIGTERM within the grace period.
+#      non-root uid, and a clean exit on SIGTERM within the grace period; the image's
+#      CycloneDX SBOM lists exactly the versions of requirements.lock.
 #
 # Needs root, buildah and mmdebstrap (.ci/install-system.sh installs them). Prints one
 # timing line per step. Environment: PYTHON (the project's venv python), SCENARIO (a
@@ -138,8 +139,23 @@ if find "$MOUNT/root/.cache" "$MOUNT/tmp" -mindepth 1 2>/dev/null | grep -q .; t
   fail "pip cache or temporary files left in the image"
 fi
 [ ! -e "$MOUNT/wheels" ] || fail "build wheels left in the image"
+[ ! -e "$MOUNT/opt/tools" ] || fail "build tools left in the image"
+# The CycloneDX SBOM the build wrote, and the venv installed exactly the lock's versions.
+"$PYTHON" - "$MOUNT/opt/backpain-cds/sbom.cdx.json" requirements.lock <<'EOF' || fail "SBOM"
+import json, re, sys
+sbom = json.load(open(sys.argv[1]))
+assert sbom["bomFormat"] == "CycloneDX", sbom.get("bomFormat")
+def canonical(name): return re.sub(r"[-_.]+", "-", name).lower()  # PEP 503
+found = {canonical(c["name"]): c["version"] for c in sbom["components"]}
+locked = {canonical(n): v for n, v in
+          re.findall(r"^([A-Za-z0-9._-]+)==([^\s;]+)", open(sys.argv[2]).read(), re.M)}
+missing = {n: v for n, v in locked.items() if found.get(n) != v}
+assert not missing, f"installed packages differ from requirements.lock: {missing}"
+print(f"  SBOM: CycloneDX {sbom['specVersion']}, {len(found)} components, all "
+      f"{len(locked)} locked versions installed")
+EOF
 "${BUILDAH[@]}" umount "$CONTAINER" >/dev/null
-step "image contents: non-root user, healthcheck, no compilers or caches"
+step "image contents: non-root user, healthcheck, no compilers or caches, SBOM"
 
 # ------------------------------------------------------------------ 4. run
 PORT=$("$PYTHON" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')

@@ -39,5 +39,6 @@ def test_image_builds_runs_answers_and_stops_cleanly() -> None:
     output = result.stdout + result.stderr
     assert result.returncode == 0, f"container test failed:\n{output[-6000:]}"
     for check in ("hadolint: Dockerfile clean", "run as uid", "as expected",
-                  "SIGTERM: clean exit", "PASS in"):
+                  "SIGTERM: clean exit", "SBOM: CycloneDX", "locked versions installed",
+                  "PASS in"):
         assert check in output, f"container test did not report {check!r}:\n{output[-3000:]}"
