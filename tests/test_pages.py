@@ -342,3 +342,22 @@ def test_each_rule_page_shows_the_change_log_row_of_its_version(client: Any) -> 
             assert f"{rule.id} {rule.version}" in section, rule.id
             checked += 1
     assert checked
+
+
+@pytest.mark.parametrize("document", [
+    {"resourceType": "Bundle", "entry": [{"resource": {"resourceType": "Patient", "id": 123}}]},
+    {"resourceType": "Bundle", "entry": [{"resource": {"resourceType": "Patient", "id": "p",
+                                                       "birthDate": "xx"}}]},
+    {"hook": "patient-view", "context": {"patientId": {"a": 1}}},
+    {"hook": "patient-view", "context": {"patientId": "p"}, "prefetch": [1, 2]},
+    {"hook": "order-select", "context": {"patientId": "p", "draftOrders": "x",
+                                         "selections": "y"}},
+    {"hook": 123, "context": []}, [1, 2, 3], "text", 5, None,
+])
+@pytest.mark.parametrize("hook", ["", "order-select"])
+def test_odd_documents_are_answered_never_a_500(client: Any, document: Any, hook: str) -> None:
+    response = client.post("/preview", data={"document": json.dumps(document), "hook": hook,
+                                             "draft": "xray-lumbar"})
+    assert response.status_code in (200, 400)
+    if response.status_code == 400:
+        assert "Could not evaluate" in text(response)
