@@ -14,18 +14,13 @@ import sys
 import textwrap
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
-from cds_rules.bundles import resources_from
 from cds_rules.catalogue import rules_catalogue
 from cds_rules.engine import Evaluation, HookRequest, evaluate
-from cds_rules.model import HOOKS, ORDER_HOOKS
+from cds_rules.model import HOOKS
 from service.commands._explain import explain
 from service.config import ConfigError, did_you_mean, load_settings
-
-
-class InputError(ValueError):
-    """The PATH-OR-SAMPLE argument cannot be turned into a hook request (exit code 2)."""
+from service.hook_input import InputError, parse_now, request_from_document, with_hook
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -105,9 +100,9 @@ def _evaluate(args: argparse.Namespace) -> int:
     try:
         request, now, expected = _load_target(args.target)
         if args.hook:
-            request = _with_hook(request, args.hook)
+            request = with_hook(request, args.hook)
         if args.now:
-            now = _parse_now(args.now)
+            now = parse_now(args.now)
     except InputError as exc:
         print(f"evaluate: {exc}", file=sys.stderr)
         return 2
@@ -135,7 +130,7 @@ def _load_target(
             document = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, ValueError) as exc:
             raise InputError(f"{target}: not readable JSON ({exc})") from None
-        return _request_from_document(document, target), datetime.now(UTC), None
+        return request_from_document(document, target), datetime.now(UTC), None
     import fhir_samples
 
     try:
@@ -145,62 +140,6 @@ def _load_target(
         raise InputError(f"{target!r} is neither a file nor a sample id{hint} "
                          "(see `backpain-cds samples`)") from None
     return scenario.hook_request(), scenario.now, set(scenario.expected)
-
-
-def _request_from_document(document: Any, name: str) -> HookRequest:
-    if isinstance(document, dict) and "hook" in document and "context" in document:
-        return _request_from_hook_body(document, name)
-    resources = resources_from(document)
-    patients = [r for r in resources if r.get("resourceType") == "Patient" and r.get("id")]
-    if not patients:
-        raise InputError(f"{name}: no Patient with an id in the file")
-    patient_id = str(patients[0]["id"])
-    return HookRequest(hook="patient-view", patient_id=patient_id, resources=tuple(resources))
-
-
-def _request_from_hook_body(body: dict[str, Any], name: str) -> HookRequest:
-    context = _dict(body.get("context"))
-    patient_id = context.get("patientId")
-    if not isinstance(patient_id, str) or not patient_id:
-        raise InputError(f"{name}: context.patientId is missing")
-    hook = body.get("hook") if body.get("hook") in HOOKS else "patient-view"
-    prefetch = _dict(body.get("prefetch"))
-    resources = [r for value in prefetch.values() for r in resources_from(value)]
-    raw_selections = context.get("selections")
-    selections: list[Any] = raw_selections if isinstance(raw_selections, list) else []
-    encounter = context.get("encounterId")
-    return HookRequest(
-        hook=str(hook),
-        patient_id=patient_id,
-        resources=tuple(resources),
-        draft_orders=tuple(resources_from(context.get("draftOrders"))),
-        selections=tuple(str(s) for s in selections),
-        encounter_id=encounter if isinstance(encounter, str) else None,
-    )
-
-
-def _dict(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-def _with_hook(request: HookRequest, hook: str) -> HookRequest:
-    """The request as ``hook``; a Bundle's draft ServiceRequests become the draft orders."""
-    drafts = request.draft_orders
-    if hook in ORDER_HOOKS and not drafts:
-        drafts = tuple(r for r in request.resources if r.get("resourceType") == "ServiceRequest"
-                       and r.get("status") == "draft")
-    return HookRequest(hook=hook, patient_id=request.patient_id, resources=request.resources,
-                       draft_orders=drafts if hook in ORDER_HOOKS else (),
-                       selections=request.selections if hook == "order-select" else (),
-                       encounter_id=request.encounter_id, data_gaps=request.data_gaps)
-
-
-def _parse_now(text: str) -> datetime:
-    try:
-        now = datetime.fromisoformat(text)
-    except ValueError:
-        raise InputError(f"--now {text!r} is not an ISO 8601 date-time") from None
-    return now if now.tzinfo else now.replace(tzinfo=UTC)
 
 
 # --- readable output -----------------------------------------------------------------------

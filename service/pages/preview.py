@@ -23,12 +23,7 @@ from cds_rules.model import HOOKS, ORDER_HOOKS
 from cds_rules.orders import ORDERS
 from cds_rules.settings import RuleSettings
 from service.commands._explain import _attribute, _why_none
-from service.commands.clinical import (
-    InputError,
-    _parse_now,
-    _request_from_document,
-    _with_hook,
-)
+from service.hook_input import InputError, parse_now, request_from_document, with_hook
 from service.logs import bind
 from service.pages.access import guard
 from service.pages.render import site_rule_settings
@@ -88,7 +83,7 @@ def submit() -> Response:
                 text=text if len(text) <= MAX_ECHO else "")
     try:
         document = _document(text)
-        req = _request_from_document(document, "the pasted document")
+        req = request_from_document(document, "the pasted document")
         return _answer(form, _run(form, req, datetime.now(UTC), None))
     except InputError as exc:
         return _answer(form, error=str(exc), status=400)
@@ -121,9 +116,9 @@ def _run(form: Form, req: HookRequest, now: datetime,
     if form.hook:
         if form.hook not in HOOKS:
             raise InputError(f"unknown hook {form.hook!r}")
-        req = _with_hook(req, form.hook)
+        req = with_hook(req, form.hook)
     if form.now:
-        now = _parse_now(form.now)
+        now = parse_now(form.now, "now")
     if form.draft:
         req, note = _with_draft(req, form.draft, now)
         notes.append(note)
