@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 
+from cds_rules.settings import RuleSettings
 from service.config import ConfigError, Settings, load_settings
 from service.store import Store, StoreUnavailable
 
@@ -35,3 +36,14 @@ def run_on_store(work: Callable[[Store, Settings], str], *, hashes: bool = True)
         store.dispose()
     print(output, end="")
     return 0
+
+
+def site_rule_settings() -> RuleSettings | None:
+    """This site's thresholds from the environment, or None once each configuration
+    problem is printed (the command then exits 2)."""
+    try:
+        return load_settings().rule_settings()
+    except ConfigError as exc:
+        for problem in exc.problems:
+            print(f"configuration error: {problem}", file=sys.stderr)
+        return None

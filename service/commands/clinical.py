@@ -18,8 +18,9 @@ from pathlib import Path
 from cds_rules.catalogue import rules_catalogue
 from cds_rules.engine import Evaluation, HookRequest, evaluate
 from cds_rules.model import HOOKS
+from service.commands._common import site_rule_settings
 from service.commands._explain import explain
-from service.config import ConfigError, did_you_mean, load_settings
+from service.config import did_you_mean
 from service.hook_input import InputError, parse_now, request_from_document, with_hook
 
 
@@ -92,10 +93,8 @@ def _samples(args: argparse.Namespace) -> int:
 
 
 def _evaluate(args: argparse.Namespace) -> int:
-    try:
-        rule_settings = load_settings().rule_settings()
-    except ConfigError as exc:
-        print(f"configuration error: {exc}", file=sys.stderr)
+    rule_settings = site_rule_settings()
+    if rule_settings is None:
         return 2
     try:
         request, now, expected = _load_target(args.target)

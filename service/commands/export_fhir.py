@@ -14,7 +14,7 @@ from pathlib import Path
 
 from cds_rules.settings import RuleSettings
 from service import knowledge
-from service.config import ConfigError, load_settings
+from service.commands._common import site_rule_settings
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -26,10 +26,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    try:
-        site = load_settings().rule_settings()
-    except ConfigError as exc:
-        print(f"configuration error: {exc}", file=sys.stderr)
+    site = site_rule_settings()
+    if site is None:
         return 2
     try:
         count = write_package(args.directory, site)
