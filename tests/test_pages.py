@@ -223,6 +223,7 @@ def test_pages_on_in_production_ask_for_the_credential(tmp_path: Path, url: str)
     client = production_app(tmp_path, pages="on", pages_token=PAGES_TOKEN).test_client()
     missing = client.get(url)
     assert missing.status_code == 401 and missing.headers["WWW-Authenticate"].startswith("Basic")
+    assert missing.get_json()["resourceType"] == "OperationOutcome"
     basic = base64.b64encode(f"operator:{PAGES_TOKEN}".encode()).decode()
     wrong = base64.b64encode(b"operator:guess-guess-guess-guess-guess").decode()
     assert client.get(url, headers={"Authorization": f"Basic {basic}"}).status_code == 200
@@ -361,3 +362,12 @@ def test_odd_documents_are_answered_never_a_500(client: Any, document: Any, hook
     assert response.status_code in (200, 400)
     if response.status_code == 400:
         assert "Could not evaluate" in text(response)
+
+
+def test_a_json_client_gets_an_operation_outcome_for_bad_input(client: Any) -> None:
+    response = client.post("/preview", data={"document": "{not json"},
+                           headers={"Accept": "application/fhir+json"})
+    assert response.status_code == 400
+    body = response.get_json()
+    assert body["resourceType"] == "OperationOutcome"
+    assert "not valid JSON" in body["issue"][0]["diagnostics"]

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from flask import Response, current_app, request
 
 from service.config import PREFIX, ConfigError, Settings
-from service.errors import ServiceError
+from service.errors import ServiceError, error_response
 
 MIN_TOKEN_LENGTH = 32
 REALM = 'Basic realm="backpain-cds pages", charset="UTF-8"'
@@ -52,9 +52,8 @@ class Gate:
             raise ServiceError(404, "Not found. The pages are off: see BACKPAIN_CDS_PAGES.")
         if not self.token or _offered_matches(self.token):
             return None
-        return Response("Operator credential required (BACKPAIN_CDS_PAGES_TOKEN).\n",
-                        status=401, mimetype="text/plain",
-                        headers={"WWW-Authenticate": REALM, "Cache-Control": "no-store"})
+        return error_response(401, "Unauthorized",
+                              headers={"WWW-Authenticate": REALM, "Cache-Control": "no-store"})
 
 
 def _offered_matches(token: str) -> bool:

@@ -23,6 +23,7 @@ from cds_rules.model import HOOKS, ORDER_HOOKS
 from cds_rules.orders import ORDERS
 from cds_rules.settings import RuleSettings
 from service.commands._explain import _attribute, _why_none
+from service.errors import error_response
 from service.hook_input import InputError, parse_now, request_from_document, with_hook
 from service.logs import bind
 from service.pages.access import guard
@@ -166,10 +167,19 @@ def _with_draft(req: HookRequest, key: str, now: datetime) -> tuple[HookRequest,
         f"Draft order added: {spec.display} (ServiceRequest/{DRAFT_ID})."
 
 
+def _wants_html() -> bool:
+    """A browser (or no preference) gets the page; a JSON client the OperationOutcome."""
+    best = request.accept_mimetypes.best_match(["text/html", "application/json",
+                                                "application/fhir+json"], "text/html")
+    return best == "text/html"
+
+
 def _answer(form: Form, outcome: Outcome | None = None, error: str = "",
             status: int = 200) -> Response:
     import fhir_samples
 
+    if error and not _wants_html():
+        return error_response(status, error)  # an API client: the service's OperationOutcome
     got = None
     if outcome is not None:
         got = {(c["source"]["topic"]["code"], c["indicator"]) for c in outcome.result.cards}
