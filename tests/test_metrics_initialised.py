@@ -6,6 +6,7 @@ where that went wrong, so it is checked there, not only in process.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -62,6 +63,15 @@ def test_a_fresh_gunicorn_server_shows_zero_failures_build_info_and_processes(
     assert sample(text, "backpain_cds_process_resident_memory_bytes", role="worker") > 1e6
     assert sample(text, "backpain_cds_process_cpu_seconds_total", role="master") > 0  # preload
     assert "backpain_cds_db_pool_connections{state=" in text
+
+
+
+def test_the_server_logs_the_absolute_database_it_uses(fresh_server: Server) -> None:
+    """"Which database is this server using?" has one answer in its start-up log."""
+    database = [json.loads(line)["message"] for line in fresh_server.log().splitlines()
+                if line.startswith("{") and '"database: ' in line]
+    assert database and database[0].startswith("database: sqlite:////"), database
+    assert database[0].endswith("/served.sqlite3")
 
 
 def test_db_pool_connections_follow_use(tmp_path: Path) -> None:
