@@ -371,3 +371,10 @@ def test_a_json_client_gets_an_operation_outcome_for_bad_input(client: Any) -> N
     body = response.get_json()
     assert body["resourceType"] == "OperationOutcome"
     assert "not valid JSON" in body["issue"][0]["diagnostics"]
+
+
+def test_the_start_page_links_every_page(client: Any) -> None:
+    html = client.get("/").get_data(as_text=True)
+    for href in ("/preview", "/rules", "/governance", "/docs", "/fhir/PlanDefinition"):
+        assert f'href="{href}"' in html
+

@@ -203,7 +203,7 @@ def test_preview_form_is_labelled_and_printable(page: Any, server: tuple[str, An
 AXE = ROOT / "tests" / "a11y" / "node_modules" / "axe-core" / "axe.min.js"
 
 
-@pytest.mark.parametrize("path", ["/preview?sample=ces-diagnosis-g834", "/preview",
+@pytest.mark.parametrize("path", ["/", "/preview?sample=ces-diagnosis-g834", "/preview",
                                   "/rules", "/rules/CES-01", "/governance"])
 def test_pages_pass_axe_wcag_aa_checks(page: Any, server: tuple[str, Any], path: str) -> None:
     """axe-core (the engine behind Lighthouse's accessibility audit) in the real browser:

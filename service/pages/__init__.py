@@ -48,6 +48,6 @@ def _server_timing(response: Response) -> Response:
     """``Server-Timing: app;dur=<ms>`` on every page, so the 100 ms budget can be watched
     from a browser's network panel without a profiler."""
     started = g.get("pages_started")
-    if started is not None and request.path.startswith(_PAGE_PREFIXES):
+    if started is not None and (request.path == "/" or request.path.startswith(_PAGE_PREFIXES)):
         response.headers["Server-Timing"] = f"app;dur={(time.perf_counter() - started) * 1000:.1f}"
     return response

@@ -29,6 +29,12 @@ bp = Blueprint("catalogue", __name__, template_folder="templates",
 CHANGELOG = Path(cds_rules.__file__).resolve().parent / "CHANGELOG.md"
 
 
+@bp.get("/")
+def start() -> str:
+    """Where a person landing on the service's address finds the pages."""
+    return render_template("index.html")
+
+
 @bp.get("/rules")
 def rules_index() -> str:
     return render_template("rules.html", rules=rulebook.all_rules(), changelog=_changelog())
