@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
@@ -181,6 +181,8 @@ def _index_entry(vs: ValueSet, entry: dict[str, Any]) -> None:
 
 
 def _build_indices() -> None:
+    for index in (_EXACT, _ICD_PREFIX, _ICD_EXCLUDE, _ORDER_EXACT, _MEDICATION_NAMES):
+        index.clear()
     for name, raw in _RAW_NAMES.items():
         _MEDICATION_NAMES.setdefault(name, []).extend(n.strip().lower() for n in raw if n.strip())
     for vs in VALUE_SETS.values():
@@ -188,12 +190,33 @@ def _build_indices() -> None:
             _index_entry(vs, entry)
 
 
-_build_indices()
+_MEDICATION_PATTERNS: dict[str, re.Pattern[str]] = {}
 
-_MEDICATION_PATTERNS: dict[str, re.Pattern[str]] = {
-    concept: re.compile(r"\b(?:" + "|".join(re.escape(n) for n in sorted(names)) + r")\b", re.I)
-    for concept, names in _MEDICATION_NAMES.items()
-}
+
+def _compile() -> None:
+    """(Re)build every index from :data:`VALUE_SETS` (at import; after site codes)."""
+    _build_indices()
+    _MEDICATION_PATTERNS.clear()
+    _MEDICATION_PATTERNS.update({
+        concept: re.compile(r"\b(?:" + "|".join(re.escape(n) for n in sorted(names)) + r")\b",
+                            re.I)
+        for concept, names in _MEDICATION_NAMES.items()})
+    _icd_matches.cache_clear()
+
+
+_SHIPPED: dict[str, ValueSet] = dict(VALUE_SETS)
+
+
+def apply_site_codes(pairs: list[tuple[str, dict[str, Any]]]) -> None:
+    """Make the shipped value sets plus ``pairs`` (concept, entry) the ones in use, replacing
+    any site codes applied before (an empty list: the shipped value sets only). Validated
+    pairs come from :func:`cds_rules.site_codes.load_file`; called once at start-up."""
+    for name, shipped in _SHIPPED.items():
+        extra = tuple(entry for concept, entry in pairs if concept == name)
+        VALUE_SETS[name] = replace(
+            shipped, codes=shipped.codes | {_key(e["system"], e["code"]) for e in extra},
+            entries=shipped.entries + extra) if extra else shipped
+    _compile()
 
 
 @lru_cache(maxsize=8192)
@@ -219,6 +242,9 @@ def matches(system: object, code: object) -> tuple[CodeMatch, ...]:
         norm = normalise_icd10cm(code)
         return _icd_matches(sys_, norm) if 3 <= len(norm) <= 8 else ()
     return _EXACT.get((sys_, code.strip()), ())
+
+
+_compile()
 
 
 def concepts_for(system: object, code: object) -> tuple[str, ...]:

@@ -12,6 +12,9 @@ from datetime import UTC, datetime
 from flask import Flask
 from flask_cors import CORS
 
+from cds_rules import valuesets
+from cds_rules.site_codes import load_file
+from cds_rules.valuesets import VALUE_SETS
 from service import errors, feedback, hooks, openapi, ops, pages, store, tracing
 from service.config import Settings, load_settings
 from service.fhir_client import HttpFetcher
@@ -23,11 +26,18 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+def apply_site_codes(settings: Settings) -> None:
+    """The site's own codes (BACKPAIN_CDS_SITE_CODES) added to the value sets, or none."""
+    pairs = load_file(settings.site_codes, set(VALUE_SETS)) if settings.site_codes else []
+    valuesets.apply_site_codes(pairs)
+
+
 def create_app(
     settings: Settings | None = None, *, clock: Callable[[], datetime] = utc_now
 ) -> Flask:
     """Build the WSGI app. ``settings`` defaults to the validated environment."""
     settings = settings or load_settings()
+    apply_site_codes(settings)  # before discovery: prefetch templates list order codes
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.extensions["backpain"] = {"settings": settings, "clock": clock}

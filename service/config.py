@@ -102,6 +102,18 @@ def _topics(raw: str) -> frozenset[Topic]:
         raise ValueError(f"unknown topic in {raw!r}; valid topics: {valid}") from exc
 
 
+def _site_codes_file(raw: str) -> str:
+    """A site code file (FHIR ConceptMap / ValueSet / Bundle), validated now: a bad entry
+    stops start-up with its name (cds_rules.site_codes)."""
+    if not raw.strip():
+        return ""
+    from cds_rules.site_codes import load_file
+    from cds_rules.valuesets import VALUE_SETS
+
+    load_file(raw.strip(), set(VALUE_SETS))  # raises SiteCodeError (a ValueError)
+    return raw.strip()
+
+
 def _choice(*allowed: str) -> Callable[[str], str]:
     def parse(raw: str) -> str:
         if raw not in allowed:
@@ -171,6 +183,9 @@ VARIABLES: tuple[Var, ...] = (
     # --- trust
     Var("TRUSTED_CLIENTS_FILE", str, "", "JSON file listing trusted CDS clients (iss, JWKS "
         "or jku, tenants, FHIR base URLs)."),
+    Var("SITE_CODES", _site_codes_file, "", "FHIR ConceptMap, ValueSet or Bundle (JSON file) "
+        "adding this site's local codes to concepts, e.g. its own cauda-equina screen code; "
+        "checked at start-up (README: site codes)."),
     Var("ALLOW_UNAUTHENTICATED", _bool, "0", "Accept calls without a JWT (local development "
         "only; `make run` sets it and warns)."),
     Var("JWT_LEEWAY_SECONDS", _positive_int, "60", "Clock leeway for exp/iat/nbf."),
@@ -267,6 +282,7 @@ class Settings:
     snooze_days: int = 30
     critical_snooze_hours: int = 24
     trusted_clients_file: str = ""
+    site_codes: str = ""
     allow_unauthenticated: bool = False
     jwt_leeway_seconds: int = 60
     jwks_timeout_seconds: float = 2.0

@@ -51,4 +51,4 @@ def _row(entry: dict[str, object]) -> CodeRow:
     return CodeRow(str(entry.get("system", "")), str(entry.get("code", "")),
                    str(entry.get("display", "")), str(entry.get("verified", "")),
                    "; ".join([match, *notes] if match else notes),
-                   excluded=entry.get("match") == "exclude")
+                   site=bool(entry.get("site")), excluded=entry.get("match") == "exclude")
