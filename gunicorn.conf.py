@@ -228,6 +228,15 @@ def pre_fork(server: Any, worker: Any) -> None:
     freeze_heap()  # also for workers re-spawned later (max_requests)
 
 
+def post_worker_init(worker: Any) -> None:
+    """Start the worker's card/audit writer at once: it replays what earlier processes
+    (a worker killed with SIGKILL, a replica stopped while the database was away) left in
+    the spool, without waiting for a first call."""
+    from service.store import start_writer
+
+    start_writer(worker.wsgi)
+
+
 def child_exit(server: Any, worker: Any) -> None:
     """Fold a dead worker's gauges away (its counters stay in the sums)."""
     from prometheus_client import multiprocess

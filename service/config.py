@@ -89,6 +89,13 @@ def _database_url(raw: str) -> str:
     return raw.strip() or default_database_url()
 
 
+def _positive_float(raw: str) -> float:
+    value = float(raw)
+    if not value > 0 or value == float("inf"):
+        raise ValueError("must be a positive number of seconds")
+    return value
+
+
 def _csv(raw: str) -> tuple[str, ...]:
     return tuple(item.strip() for item in raw.split(",") if item.strip())
 
@@ -260,6 +267,13 @@ VARIABLES: tuple[Var, ...] = (
         "site. A critical card is shown even when its topic is switched off (an emergency "
         "in the record is never silenced); a switched-off red-flag family still quiets the "
         "pathway cards."),
+    # --- faults (appended: issue 13)
+    Var("DB_TIMEOUT_SECONDS", _positive_float, "2.0", "Client-side bound on each database "
+        "operation of a hook call or feedback (connect, query, commit): a database that is "
+        "down or frozen costs a call at most this long."),
+    Var("SPOOL_DIR", str, "", "Directory of the local append-only spool holding cards and "
+        "audit the database could not take; replayed when it returns and at start-up. "
+        "Empty: backpain-cds-spool-<digest of DATABASE_URL> in the system temporary directory."),
 )
 
 _BY_NAME = {var.name: var for var in VARIABLES}
@@ -319,6 +333,8 @@ class Settings:
     conservative_management_days: int = RULE_DEFAULTS.conservative_management_days
     uncoded_text_window_days: int = RULE_DEFAULTS.uncoded_text_window_days
     disabled_topics: frozenset[Topic] = field(default_factory=frozenset)
+    db_timeout_seconds: float = 2.0
+    spool_dir: str = ""
 
     def rule_settings(self) -> RuleSettings:
         """The clinical thresholds, handed to the core: every :class:`RuleSettings` field

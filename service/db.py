@@ -10,6 +10,7 @@ Nothing here holds a raw patient identifier: patients are keyed hashes
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime
 from typing import Any
 
@@ -34,7 +35,7 @@ from sqlalchemy.pool import StaticPool
 from sqlalchemy.types import TypeDecorator
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
-PG_CONNECT_TIMEOUT_S = 3
+PG_CONNECT_TIMEOUT_S = 2  # libpq's least
 # Execution option that makes a SQLite transaction take the write lock at BEGIN, so that a
 # read-then-write transaction never fails with SQLITE_BUSY when it upgrades its lock.
 WRITE_OPTION = "backpain_write"
@@ -165,11 +166,16 @@ def is_in_memory(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite" and engine.url.database in (None, "", ":memory:")
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, timeout: float = 2.0) -> Engine:
     """An engine tuned per backend: SQLite WAL + busy timeout, PostgreSQL pre-ping.
 
     In-memory SQLite gets one connection shared by every thread (StaticPool), so that the
     whole process sees one database; the store serialises its use (see Store).
+    PostgreSQL connections get client-side bounds from ``timeout`` (seconds): libpq's
+    ``connect_timeout`` (whole seconds, at least 2), TCP keepalives and
+    ``tcp_user_timeout`` (a peer that stops acknowledging is dropped), and a bounded wait
+    for a pooled connection. A *frozen* server whose kernel still acknowledges is caught
+    only by the store's own bound (:mod:`service.dbguard`).
     """
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
@@ -182,10 +188,15 @@ def make_engine(url: str) -> Engine:
         _tune_sqlite(engine)
         return engine
     connect_args: dict[str, Any] = {}
-    if parsed.get_backend_name() == "postgresql" and "connect_timeout" not in parsed.query:
-        connect_args["connect_timeout"] = PG_CONNECT_TIMEOUT_S
+    if parsed.get_backend_name() == "postgresql":
+        bounds = {
+            "connect_timeout": max(PG_CONNECT_TIMEOUT_S, math.ceil(timeout)),
+            "keepalives": 1, "keepalives_idle": 5, "keepalives_interval": 2,
+            "keepalives_count": 3, "tcp_user_timeout": max(1000, int(timeout * 1000)),
+        }
+        connect_args = {k: v for k, v in bounds.items() if k not in parsed.query}
     return create_engine(parsed, pool_pre_ping=True, pool_recycle=1800,
-                         connect_args=connect_args)
+                         pool_timeout=max(timeout, 1.0), connect_args=connect_args)
 
 
 def _tune_sqlite(engine: Engine) -> None:

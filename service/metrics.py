@@ -193,3 +193,31 @@ def _read(path: str) -> str | None:
 
 
 SERVICE_PROCESSES = ServiceProcesses()
+
+
+# --- faults (issue 13): what the service does while the database misbehaves -------------
+DB_DEGRADED = Gauge("backpain_cds_db_degraded",
+                    "1 while this worker skips the database on the hook path after a "
+                    "failure or a timeout (snoozes not read, replays checked locally)",
+                    multiprocess_mode="max")
+DB_TIMEOUTS = Counter("backpain_cds_db_timeouts_total",
+                      "Database operations abandoned at the client-side bound, by operation",
+                      ["operation"])
+REPLAY_DEGRADED = Gauge("backpain_cds_replay_store_degraded",
+                        "1 while this worker checks JWT ids in its own memory only (the shared "
+                        "replay store is unavailable)", multiprocess_mode="max")
+REPLAY_LOCAL_CLAIMS = Counter("backpain_cds_replay_local_claims_total",
+                              "JWT ids checked in the worker's memory only (shared store "
+                              "unavailable)")
+WRITER_QUEUED = Gauge("backpain_cds_writer_queued",
+                      "Hook calls whose cards and audit wait in memory for the database",
+                      multiprocess_mode="livesum")
+WRITER_SPOOLED = Gauge("backpain_cds_writer_spooled",
+                       "Hook calls held in the local spool until the database takes them",
+                       multiprocess_mode="livesum")
+WRITER_RETRIES = Counter("backpain_cds_writer_retries_total",
+                         "Failed attempts to write a batch of cards and audit (retried)")
+WRITER_SPOOLED_CALLS = Counter("backpain_cds_writer_spooled_calls_total",
+                               "Hook calls written to the local spool")
+WRITER_REPLAYED_CALLS = Counter("backpain_cds_writer_replayed_calls_total",
+                                "Spooled hook calls written to the database")

@@ -64,5 +64,6 @@ class Memory(Protocol):
         ...
 
     def record_call(self, call: HookCall, sent_cards: list[dict[str, Any]]) -> None:
-        """Record issued cards and the audit entry. Must never raise."""
+        """Record issued cards and the audit entry. Must never raise. May give each card
+        its final ``uuid`` (the shell sends the cards after this call)."""
         ...

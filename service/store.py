@@ -23,14 +23,15 @@ import hashlib
 import hmac
 import logging
 import os
-import queue
 import threading
 import time
 import weakref
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, bindparam, delete, func, insert, select, text, update
@@ -40,6 +41,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from cds_rules.model import OVERRIDE_REASON_SYSTEM, Fact, Finding
 from cds_rules.override_reasons import SNOOZE_REASON_CODES
+from service import spool as spool_format
+from service.card_ids import CardIds
 from service.config import ConfigError, Settings
 from service.db import (
     AuditEvent,
@@ -53,26 +56,42 @@ from service.db import (
     make_sessionmakers,
     utc,
 )
-from service.metrics import CARDS_SUPPRESSED, DB_ERRORS
+from service.dbguard import Bound, Unavailable
+from service.metrics import (
+    CARDS_SUPPRESSED,
+    DB_DEGRADED,
+    DB_ERRORS,
+    WRITER_QUEUED,
+    WRITER_REPLAYED_CALLS,
+    WRITER_RETRIES,
+    WRITER_SPOOLED,
+    WRITER_SPOOLED_CALLS,
+)
 from service.ports import HookCall
+from service.spool import Spool
 
 log = logging.getLogger(__name__)
 
 # Used only when PATIENT_HASH_KEY is empty and ALLOW_UNAUTHENTICATED is set (local dev).
 DEVELOPMENT_HASH_KEY = b"backpain-cds-development-key-not-for-production"
 JTI_PURGE_INTERVAL_S = 60.0
-HOOK_PATH = frozenset({"suppress_snoozed", "record_call", "claim_jti", "ping"})
-HOOK_PATH_TIMEOUT_MS = 2000
-# Feedback naming a card not (yet) in the database: how long to wait for the background
-# writers (CallWriter) of other workers before answering "unknown card", and how often to
-# look again. A writer writes within milliseconds of the answer it records.
-UNKNOWN_CARD_GRACE_S = 0.5
-UNKNOWN_CARD_RETRY_S = 0.05
+HOOK_PATH = frozenset({"suppress_snoozed", "record_call", "claim_jti", "ping", "feedback"})
+# Feedback naming a card we issued (service.card_ids) that is not in the database yet
+# (still in a writer's queue or spool, here or on another replica): how long to wait for
+# it, how often to look again, and for how long after its issue a card can still be on
+# its way (past that, "never issued"). Then: 503 + Retry-After, never 404.
+UNKNOWN_CARD_GRACE_S = 1.0
+UNKNOWN_CARD_RETRY_S = 0.1
+PENDING_CARD_HORIZON_S = 7 * 24 * 3600.0
 _dev_key_warned = threading.Event()
 
 
 class StoreUnavailable(RuntimeError):
     """The database could not be reached or refused the operation; retry later."""
+
+
+class CardsPending(StoreUnavailable):
+    """Feedback names cards we issued whose records have not reached the database yet."""
 
 
 def utc_now() -> datetime:
@@ -147,11 +166,14 @@ class CallRecord:
 
 
 class UnknownCards(LookupError):
-    """Feedback named cards this service never issued."""
+    """Feedback named cards this service never issued (to this client). ``missing``: those
+    of them with no record at all (the others were issued by another service or to
+    another client)."""
 
-    def __init__(self, cards: Sequence[str]) -> None:
+    def __init__(self, cards: Sequence[str], missing: Sequence[str] = ()) -> None:
         super().__init__(", ".join(cards))
         self.cards = tuple(cards)
+        self.missing = tuple(missing)
 
 
 class InvalidFeedback(ValueError):
@@ -211,15 +233,25 @@ class Store:
     """Repositories over one database. Each operation runs in its own short session."""
 
     def __init__(self, engine: Engine, hasher: Hasher, snooze_policy: SnoozePolicy,
-                 *, clock: Callable[[], datetime] = utc_now) -> None:
+                 *, clock: Callable[[], datetime] = utc_now, timeout: float = 2.0) -> None:
         self.engine = engine
         self.hasher = hasher
         self.snooze_policy = snooze_policy
         self.clock = clock
+        self.timeout = timeout
+        self.card_ids = CardIds(hasher.key)
+        # Client-side bounds (service.dbguard): the hook path (with a breaker), feedback,
+        # readiness, and the background writer (not on any request's path: longer).
+        self.hook_bound = Bound("hook", timeout, gauge=DB_DEGRADED)
+        self.feedback_bound = Bound("feedback", timeout, cooldown=0.0)
+        self.ready_bound = Bound("ready", timeout, cooldown=0.0, threads=2)
+        self.writer_bound = Bound("writer", max(5.0, 2 * timeout), cooldown=0.0, threads=2)
         self._read, self._write = make_sessionmakers(engine)
         self._next_jti_purge = 0.0
-        # Set when hook calls are recorded by a background CallWriter: writes what it holds.
+        # Set when hook calls are recorded by a background CallWriter: writes what it holds
+        # (briefly), and writes it all then stops the writer (dispose).
         self.flush_pending: Callable[[], object] | None = None
+        self.stop_writer: Callable[[], object] | None = None
         # In-memory SQLite: one connection for the process, so one unit of work at a time;
         # its schema is created here (an in-memory database always starts empty).
         self._serial: AbstractContextManager[Any] = nullcontext()
@@ -238,10 +270,14 @@ class Store:
             days=settings.snooze_days,
             critical_hours=settings.critical_snooze_hours,
         )
-        return cls(make_engine(settings.database_url), Hasher(patient_hash_key(settings)),
-                   policy, clock=clock)
+        return cls(make_engine(settings.database_url, settings.db_timeout_seconds),
+                   Hasher(patient_hash_key(settings)), policy, clock=clock,
+                   timeout=settings.db_timeout_seconds)
 
     def dispose(self) -> None:
+        """Write what the background writer holds (bounded), stop it, close connections."""
+        if self.stop_writer is not None:
+            self.stop_writer()
         self.engine.dispose()
 
     @contextmanager
@@ -252,20 +288,39 @@ class Store:
         try:
             with self._serial, maker() as session, session.begin():
                 if operation in HOOK_PATH and self.engine.dialect.name == "postgresql":
-                    session.execute(text(f"SET LOCAL statement_timeout = {HOOK_PATH_TIMEOUT_MS}"))
+                    session.execute(text("SET LOCAL statement_timeout = "
+                                         f"{int(self.timeout * 1000)}"))
                 yield session
         except SQLAlchemyError as exc:
             DB_ERRORS.labels(operation=operation).inc()
             log.warning("database error in %s: %s", operation, type(exc).__name__)
             raise StoreUnavailable(f"database unavailable ({operation})") from exc
 
+    def _bounded(self, bound: Bound, operation: str, function: Callable[[], Any]) -> Any:
+        """``function()`` within ``bound`` (client-side timeout); StoreUnavailable when it
+        fails, times out or is not tried (the bound is open). The store's own exceptions
+        about the data (UnknownCards, InvalidFeedback) pass through."""
+        try:
+            return bound.run(operation, function, (UnknownCards, InvalidFeedback))
+        except Unavailable as exc:  # errors are counted by _session, timeouts by the bound
+            raise StoreUnavailable(f"database unavailable ({operation})") from exc
+
     # --- readiness -------------------------------------------------------------------
 
     def ping(self) -> bool:
-        """True if the database answers and is migrated (readiness probe). Never raises."""
+        """True if the database answers, is migrated and takes a write, within the same
+        client-side bound as a call (readiness probe): every call writes (its JWT id), so a
+        database that reads but cannot write (read-only file system, full disk, a standby
+        after fail-over) is not ready. Never raises."""
+        key = f"readyz-probe:{os.getpid()}"
+
+        def probe() -> None:
+            with self._session("ping", write=True) as session:
+                session.execute(delete(SeenJti).where(SeenJti.jti == key))
+                session.execute(insert(SeenJti).values(jti=key, expires_at=self.clock()))
+
         try:
-            with self._session("ping", write=False) as session:
-                session.execute(select(SeenJti.jti).limit(1))
+            self._bounded(self.ready_bound, "ping", probe)
             return True
         except StoreUnavailable:
             return False
@@ -277,8 +332,21 @@ class Store:
 
         Atomic across threads and replicas: the primary key decides (INSERT ... ON
         CONFLICT DO NOTHING), and an expired row is re-claimed by a conditional UPDATE.
-        Raises :class:`StoreUnavailable` if the database is down.
+        Raises :class:`StoreUnavailable` if the database is down or does not answer within
+        the hook path's bound.
         """
+        return bool(self._bounded(self.hook_bound, "claim_jti",
+                                  lambda: self._claim_jti(jti, expires_at)))
+
+    def remember_jtis(self, rows: Sequence[tuple[str, datetime]]) -> None:
+        """Record JWT ids accepted while the store was away (already seen ones are kept)."""
+        values = [{"jti": jti, "expires_at": utc(expires)} for jti, expires in rows]
+        if not values:
+            return
+        with self._session("remember_jtis", write=True) as session:
+            session.execute(_insert_ignore(session, SeenJti), values)
+
+    def _claim_jti(self, jti: str, expires_at: datetime) -> bool:
         now = self.clock()
         expires_at = utc(expires_at)
         with self._session("claim_jti", write=True) as session:
@@ -357,16 +425,25 @@ class Store:
         }
         return CallRecord(issued=issued, audit=audit)
 
-    def write_calls(self, records: Sequence[CallRecord]) -> None:
+    def write_calls(self, records: Sequence[CallRecord], *, replay: bool = False) -> int:
         """Write the rows of any number of calls in one transaction (two executemany
-        INSERTs). Raises StoreUnavailable."""
+        INSERTs); how many calls were written. Raises StoreUnavailable.
+
+        ``replay``: the records come from a spool and may already be stored (a batch that
+        committed just before its process died): calls already in the audit (same
+        hookInstance and time) are skipped, issued cards are never stored twice anyway.
+        """
         if not records:
-            return
-        issued = [row for record in records for row in record.issued]
+            return 0
         with self._session("record_call", write=True) as session:
+            if replay:
+                records = _not_yet_audited(session, records)
+            issued = [row for record in records for row in record.issued]
             if issued:
                 session.execute(_insert_ignore(session, IssuedCard), issued)
-            session.execute(insert(AuditEvent), [record.audit for record in records])
+            if records:
+                session.execute(insert(AuditEvent), [record.audit for record in records])
+        return len(records)
 
     def snoozed_cards(self, call: HookCall) -> list[dict[str, Any]]:
         """The cards of ``call.evaluation.cards`` that an active snooze hides.
@@ -383,11 +460,15 @@ class Store:
         if not topics:
             return []
         statement = _ACTIVE_SNOOZES[call.client_iss is None]
-        with self._session("suppress_snoozed", write=False) as session:
-            rows = session.execute(statement, {
-                "patient": self.hasher.patient(call.patient_id), "client": call.client_iss,
-                "topics": sorted(topics), "at": utc(call.received_at),
-            }).all()
+        parameters = {"patient": self.hasher.patient(call.patient_id),
+                      "client": call.client_iss, "topics": sorted(topics),
+                      "at": utc(call.received_at)}
+
+        def read() -> list[Any]:
+            with self._session("suppress_snoozed", write=False) as session:
+                return list(session.execute(statement, parameters).all())
+
+        rows = self._bounded(self.hook_bound, "suppress_snoozed", read)
         seen_by_topic: dict[str, list[set[str]]] = {}
         for topic, fingerprint in rows:
             seen_by_topic.setdefault(topic, []).append(set(fingerprint))
@@ -417,37 +498,47 @@ class Store:
         service). :class:`InvalidFeedback` if an accepted suggestion is not
         one of the card's, :class:`StoreUnavailable` if the database is down.
 
-        With background writers (:class:`CallWriter`) a card answered a moment ago may
-        still be on its way to the database, in this process's queue or another worker's:
-        before refusing a card as unknown, this process's queue is written and the other
-        workers get up to UNKNOWN_CARD_GRACE_S to write theirs.
+        A card we issued (:mod:`service.card_ids`) whose record is not in the database yet
+        (in a writer's queue or spool, on this replica or another) is waited for up to
+        UNKNOWN_CARD_GRACE_S (this process's writer is flushed meanwhile), then
+        :class:`CardsPending` (a :class:`StoreUnavailable`: 503, retry), never
+        :class:`UnknownCards`. Each attempt is bounded client-side (``timeout``).
         """
         deadline = time.monotonic() + UNKNOWN_CARD_GRACE_S
         while True:
             try:
-                return self._add_feedback(service_id, items, client_iss)
-            except UnknownCards:
-                if self.flush_pending is None or time.monotonic() >= deadline:
+                return self._bounded(self.feedback_bound, "feedback",  # type: ignore[no-any-return]
+                                     lambda: self._add_feedback(service_id, items, client_iss))
+            except UnknownCards as exc:
+                if not exc.missing or not all(self._on_its_way(c) for c in exc.missing):
                     raise
-                self.flush_pending()
+                if time.monotonic() >= deadline:
+                    raise CardsPending(f"{len(exc.missing)} card(s) issued, not yet "
+                                       "stored") from None
+                if self.flush_pending is not None:
+                    self.flush_pending()
                 time.sleep(UNKNOWN_CARD_RETRY_S)
+
+    def _on_its_way(self, card: str) -> bool:
+        """Did we issue ``card`` recently enough for its record to be still on its way?"""
+        issued = self.card_ids.issued_at(card)
+        return issued is not None and time.time() - issued <= PENDING_CARD_HORIZON_S
 
     def _add_feedback(self, service_id: str, items: Sequence[FeedbackItem],
                       client_iss: str | None) -> FeedbackResult:
         now = self.clock()
         result = FeedbackResult()
-        issued_here = [IssuedCard.card_uuid.in_({item.card for item in items}),
-                       IssuedCard.service_id == service_id]
-        if client_iss is not None:
-            issued_here.append(IssuedCard.client_iss == client_iss)
+        named = {item.card for item in items}
         with self._session("feedback", write=True) as session:
-            cards = {
-                card.card_uuid: card
-                for card in session.scalars(select(IssuedCard).where(*issued_here))
-            }
-            unknown = sorted({item.card for item in items} - cards.keys())
-            if unknown:
-                raise UnknownCards(unknown)
+            # One statement: a card committed meanwhile is seen whole or not at all.
+            stored = {card.card_uuid: card for card in
+                      session.scalars(select(IssuedCard).where(IssuedCard.card_uuid.in_(named)))}
+            cards = {uuid: card for uuid, card in stored.items()
+                     if card.service_id == service_id
+                     and (client_iss is None or card.client_iss == client_iss)}
+            unknown = sorted(named - cards.keys())
+            if unknown:  # those in no record at all may still be on their way
+                raise UnknownCards(unknown, [card for card in unknown if card not in stored])
             for index, item in enumerate(items):
                 card = cards[item.card]
                 foreign = set(item.accepted_suggestions) - set(card.suggestion_uuids)
@@ -556,6 +647,17 @@ class Store:
             }
 
 
+def _not_yet_audited(session: Session, records: Sequence[CallRecord]) -> list[CallRecord]:
+    """The records whose call is not in the audit yet (by time, indexed, then
+    hookInstance): a replayed spool may hold calls that were written after all."""
+    times = [record.audit["received_at"] for record in records]
+    present = set(session.execute(
+        select(AuditEvent.hook_instance, AuditEvent.received_at)
+        .where(AuditEvent.received_at >= min(times), AuditEvent.received_at <= max(times))))
+    return [record for record in records
+            if (record.audit["hook_instance"], utc(record.audit["received_at"])) not in present]
+
+
 def _forget_connections_after_fork(engine: Engine) -> None:
     """A forked worker (gunicorn --preload) must not reuse the parent's pooled connections:
     drop them in the child without closing them (they belong to the parent)."""
@@ -634,67 +736,115 @@ def init_app(app: Any) -> None:
 
     Raises :class:`ConfigError` when PATIENT_HASH_KEY is missing outside local development.
     Does not connect: a replica starts even while the database is down (``/ready`` says so).
-    The app's memory records hook calls through a background :class:`CallWriter`.
+    The app's memory records hook calls through a background :class:`CallWriter` whose
+    spool is in ``SPOOL_DIR``.
     """
     extensions = app.extensions["backpain"]
-    store = Store.from_settings(extensions["settings"], clock=extensions["clock"])
-    writer = CallWriter(store)
-    store.flush_pending = writer.flush
+    settings: Settings = extensions["settings"]
+    store = Store.from_settings(settings, clock=extensions["clock"])
+    directory = Path(settings.spool_dir) if settings.spool_dir else \
+        spool_format.default_dir(settings.database_url)
+    writer = CallWriter(store, Spool(directory))
+    store.flush_pending = lambda: writer.flush(UNKNOWN_CARD_RETRY_S)
+    store.stop_writer = writer.stop
     extensions["store"] = store
     extensions["memory"] = SnoozeMemory(store, writer)
 
 
-class CallWriter:
-    """Writes the hook path's records (issued cards, audit) from a background thread.
+def start_writer(app: Any) -> None:
+    """Start this process's writer now (a gunicorn worker at start-up: it replays what
+    earlier processes left in the spool without waiting for a first call)."""
+    memory = app.extensions.get("backpain", {}).get("memory")
+    writer = getattr(memory, "writer", None)
+    if isinstance(writer, CallWriter):
+        writer.start()
 
-    Why: on the hook path the write was a transaction per call that, on SQLite, waits for
-    the one writer lock shared by every gunicorn worker; under load those waits were the
-    tail of the hook latency. Here the request thread only queues the prepared rows
-    (:meth:`Store.prepare_call`), and one thread per process writes whatever has queued up
-    in one transaction. Nothing is lost by the move: :meth:`flush` returns once everything
-    queued before it is written, feedback flushes before calling a card unknown
-    (:meth:`Store.add_feedback`), and the queue is flushed when the process exits. As
-    before, a record that the database refuses (down, locked) is counted in
-    ``DB_ERRORS{operation="record_call"}`` and the answer is not affected; so is a record
-    that finds the queue full (MAX_PENDING calls waiting: the database is down or slow).
+
+class CallWriter:
+    """Writes the hook path's records (issued cards, audit) from a background thread, and
+    never drops one.
+
+    Why a thread: on the hook path the write was a transaction per call that, on SQLite,
+    waits for the one writer lock shared by every gunicorn worker; under load those waits
+    were the tail of the hook latency. The request thread only appends the prepared rows to
+    this process's spool file (one ``write``: a killed process loses nothing it answered,
+    :mod:`service.spool`) and queues them; one thread per process writes whatever has
+    queued up in one transaction.
+
+    When the database refuses a batch (down, frozen past the writer's bound, locked) the
+    writer retries it with backoff (RETRY_DELAYS_S); past that the batch stays in the spool
+    only, and the whole spool is replayed as soon as a write succeeds again (and every
+    RETRY_SPOOL_S meanwhile). The spool file is emptied whenever everything in it is known
+    to be written. ``flush`` returns once everything queued before it is written or
+    spooled. ``backpain_cds_writer_queued`` / ``_spooled`` show what waits in memory and in
+    the spool; ``backpain_cds_writer_retries_total`` the failed attempts.
     """
 
-    MAX_PENDING = 10_000
+    MAX_PENDING = 10_000  # in memory; past that, calls wait in the spool only
     MAX_BATCH = 500
     EXIT_FLUSH_S = 10.0
     IDLE_EXIT_S = 10.0  # an idle thread ends (and the next call starts one)
+    RETRY_DELAYS_S = (0.05, 0.1, 0.2, 0.4)
+    RETRY_SPOOL_S = 1.0  # while the spool holds calls: how often to try to replay it
     # After the first record of a batch, wait this long for more: one transaction then
     # carries the calls of that period (fewer BEGIN/COMMIT, fewer writer-lock turns across
     # workers). flush() cuts the wait short.
     BATCH_WAIT_S = 0.05
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, spool: Spool | None = None) -> None:
         self.store = store
+        self.spool = spool or Spool(spool_format.default_dir(
+            store.engine.url.render_as_string(hide_password=False)))
         self._start_lock = threading.Lock()
         self._pid: int | None = None  # the process this state belongs to (gunicorn forks)
-        self._queue: queue.Queue[CallRecord] = queue.Queue(self.MAX_PENDING)
+        self._queue: deque[CallRecord] = deque()
         self._progress = threading.Condition()
         self._hurry = threading.Event()
         self._running = False
         self._queued = 0
         self._done = 0
+        self._backlog = False  # the spool holds calls the database has not taken
+        self._thread: threading.Thread | None = None
+        self._stopping = False
 
     def submit(self, record: CallRecord) -> None:
-        """Queue one call's rows; never blocks on the database, never raises."""
+        """Spool and queue one call's rows; never blocks on the database, never raises."""
         self._adopt_process()
+        line = spool_format.encode(record.issued, record.audit)
         with self._progress:  # also held by an idle thread deciding to end: none is lost
-            if not self._running:
-                threading.Thread(target=self._run, name="backpain-call-writer",
-                                 daemon=True).start()
-                self._running = True
-            try:
-                self._queue.put_nowait(record)
-            except queue.Full:
-                DB_ERRORS.labels(operation="record_call").inc()
-                log.error("record_call: %d calls already wait for the database; this call's "
-                          "audit is not written", self.MAX_PENDING)
-                return
+            spooled = self.spool.append(line)
+            if len(self._queue) < self.MAX_PENDING or not spooled:
+                self._queue.append(record)
+            else:
+                self._backlog = True  # waits in the spool only, replayed from there
+                self._done += 1
             self._queued += 1
+            self._start_locked()
+            self._progress.notify_all()
+        WRITER_QUEUED.set(len(self._queue))
+
+    def start(self) -> None:
+        """Start the writer thread if it is not running (it replays the spool first)."""
+        self._adopt_process()
+        with self._progress:
+            self._start_locked()
+
+    def _start_locked(self) -> None:
+        if not self._running:
+            self._thread = threading.Thread(target=self._run, name="backpain-call-writer",
+                                            daemon=True)
+            self._thread.start()
+            self._running = True
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Write (or spool) what is queued, then end the thread (the store is closing)."""
+        self.flush(timeout)
+        thread = self._thread
+        self._stopping = True
+        with self._progress:
+            self._progress.notify_all()
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout)
 
     @property
     def running(self) -> bool:
@@ -702,8 +852,8 @@ class CallWriter:
         return self._pid == os.getpid() and self._running
 
     def flush(self, timeout: float | None = None) -> bool:
-        """Wait until every record queued before this call is written (or refused by the
-        database); False if ``timeout`` seconds passed first."""
+        """Wait until every record queued before this call is written or spooled (the
+        database refused it); False if ``timeout`` seconds passed first."""
         if self._pid != os.getpid():
             return True  # nothing was queued in this process
         self._hurry.set()
@@ -718,44 +868,122 @@ class CallWriter:
         with self._start_lock:
             if self._pid == os.getpid():
                 return
-            self._queue = queue.Queue(self.MAX_PENDING)
+            self._queue = deque()
             self._progress = threading.Condition()
             self._hurry = threading.Event()
             self._running = False
             self._queued = self._done = 0
+            self._backlog = True  # earlier processes may have left calls in the spool
+            self._thread, self._stopping = None, False
             atexit.register(self.flush, self.EXIT_FLUSH_S)
             self._pid = os.getpid()
 
     def _run(self) -> None:
-        while True:
-            try:
-                batch = [self._queue.get(timeout=self.IDLE_EXIT_S)]
-            except queue.Empty:
+        self._replay()
+        while not self._stopping:
+            batch = self._next_batch()
+            if batch is None:
+                return
+            if batch:
+                written = self._write(batch)
                 with self._progress:
-                    if self._queue.empty():
-                        self._running = False
-                        return
-                continue
-            self._hurry.wait(self.BATCH_WAIT_S)
-            self._hurry.clear()
-            while len(batch) < self.MAX_BATCH:
-                try:
-                    batch.append(self._queue.get_nowait())
-                except queue.Empty:
-                    break
-            self._write(batch)
-            with self._progress:
-                self._done += len(batch)
-                self._progress.notify_all()
+                    self._done += len(batch)
+                    self._progress.notify_all()
+                WRITER_QUEUED.set(len(self._queue))
+                if not written:
+                    continue
+            if self._backlog:
+                self._replay()
+            with self._progress:  # the order submit() takes the locks in
+                self.spool.clear_if(lambda: not self._queue and not self._backlog)
+        with self._progress:
+            self._running = False
 
-    def _write(self, batch: list[CallRecord]) -> None:
+    def _next_batch(self) -> list[CallRecord] | None:
+        """The next batch; [] when it is time to retry the spool; None: end the thread."""
+        with self._progress:
+            wait = self.RETRY_SPOOL_S if self._backlog else self.IDLE_EXIT_S
+            if not self._queue and not self._progress.wait_for(
+                    lambda: self._queue or self._stopping, wait):
+                if self._backlog:
+                    return []
+                self._running = False
+                return None
+            if self._stopping and not self._queue:
+                self._running = False
+                return None
+        self._hurry.wait(self.BATCH_WAIT_S)
+        self._hurry.clear()
+        with self._progress:
+            count = min(len(self._queue), self.MAX_BATCH)
+            return [self._queue.popleft() for _ in range(count)]
+
+    def _write(self, batch: list[CallRecord]) -> bool:
+        """Write ``batch``, retrying with backoff; False if it stays in the spool only."""
+        delays = () if self._backlog else self.RETRY_DELAYS_S
+        for delay in (*delays, None):
+            try:
+                self.store._bounded(self.store.writer_bound, "record_call",
+                                    lambda: self.store.write_calls(batch, replay=True))
+                return True
+            except StoreUnavailable:
+                WRITER_RETRIES.inc()
+            except Exception as exc:  # a bug must not stop the writer
+                DB_ERRORS.labels(operation="record_call").inc()
+                log.error("record_call failed for %d calls (%s)", len(batch),
+                          type(exc).__name__)
+            if delay is not None:
+                time.sleep(delay)
+        self._backlog = True
+        WRITER_SPOOLED_CALLS.inc(len(batch))
+        WRITER_SPOOLED.set(self.spool.lines)
+        log.warning("record_call: the database did not take %d calls; they wait in the "
+                    "spool until it does", len(batch))
+        return False
+
+    def _replay(self) -> None:
+        """Write every call in the spool: this process's file, then those of processes
+        that are gone. Clears the backlog when all of it is in the database."""
         try:
-            self.store.write_calls(batch)
+            records = _decoded(self.spool.own_lines())
+            for chunk in _chunks(records, self.MAX_BATCH):
+                self._replay_chunk(chunk)
+            for path, fd in self.spool.orphans():
+                try:
+                    for chunk in _chunks(_decoded(self.spool.read(fd)), self.MAX_BATCH):
+                        self._replay_chunk(chunk)
+                except BaseException:
+                    os.close(fd)  # left for a later replay
+                    raise
+                self.spool.discard(path, fd)
         except StoreUnavailable:
-            pass  # counted in DB_ERRORS and logged by the store
-        except Exception as exc:  # a bug must not stop the writer
-            DB_ERRORS.labels(operation="record_call").inc()
-            log.error("record_call failed for %d calls (%s)", len(batch), type(exc).__name__)
+            return  # still away: the spool keeps everything
+        except OSError as exc:
+            log.error("spool replay failed (%s)", type(exc).__name__)
+            return
+        self._backlog = False
+        WRITER_SPOOLED.set(0)
+
+    def _replay_chunk(self, chunk: list[CallRecord]) -> None:
+        written = self.store._bounded(self.store.writer_bound, "record_call",
+                                      lambda: self.store.write_calls(chunk, replay=True))
+        if written:
+            WRITER_REPLAYED_CALLS.inc(written)
+            log.info("spool replay: wrote %d calls the database had not taken", written)
+
+
+def _decoded(lines: list[bytes]) -> list[CallRecord]:
+    records = []
+    for line in lines:
+        decoded = spool_format.decode(line)
+        if decoded is not None:
+            records.append(CallRecord(issued=decoded[0], audit=decoded[1]))
+    return records
+
+
+def _chunks(records: list[CallRecord], size: int) -> Iterator[list[CallRecord]]:
+    for start in range(0, len(records), size):
+        yield records[start:start + size]
 
 
 class SnoozeMemory:
@@ -792,8 +1020,14 @@ class SnoozeMemory:
         return [card for card in cards if not any(card is h for h in hidden)]
 
     def record_call(self, call: HookCall, sent_cards: list[dict[str, Any]]) -> None:
+        """Record the cards about to be sent, each first given a uuid any replica can
+        recognise as ours (:mod:`service.card_ids`): feedback on it before its record
+        reaches the database is then answered 503 (retry), never 404."""
         call_id, hidden = getattr(self._hidden, "call", (None, []))
         self._hidden.call = (None, [])
+        issued_at = time.time()
+        for card in sent_cards:
+            card["uuid"] = self.store.card_ids.mint(issued_at)
         try:
             record = self.store.prepare_call(call, sent_cards,
                                              hidden if call_id == id(call) else [])

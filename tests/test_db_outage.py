@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import secrets
 import threading
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
@@ -46,6 +47,11 @@ FRACTURE = finding(Topic.FRACTURE, SADDLE)
 def db_errors(operation: str) -> float:
     value = REGISTRY.get_sample_value("backpain_cds_db_errors_total", {"operation": operation})
     return value or 0.0
+
+
+def after_cooldown(store: Store) -> None:
+    """After a failure the hook path skips the database for a cooldown (service.dbguard)."""
+    time.sleep(store.hook_bound.cooldown + 0.05)
 
 
 def count(store: Store, model: type[Any]) -> int:
@@ -98,6 +104,7 @@ def test_postgres_goes_away_and_comes_back(proxied_store: Store, proxy: TcpProxy
 
     proxy.start()
     assert store.ping() is True
+    after_cooldown(store)  # the hook path probes the database again
     assert answer(memory, hook_call(FRACTURE, at=T0 + timedelta(hours=3))) == []
     assert store.add_feedback(SERVICE, [snooze(first, "managed-elsewhere")]).stored == 1
     assert count(store, AuditEvent) == 3  # the call during the outage was answered, unrecorded
@@ -141,6 +148,7 @@ def test_over_http_hook_calls_answer_and_feedback_is_503_while_postgres_is_away(
     assert refused.get_json()["resourceType"] == "OperationOutcome"
 
     proxy.start()
+    after_cooldown(app.extensions["backpain"]["store"])
     assert topics() == []
     app.extensions["backpain"]["store"].dispose()
 
@@ -209,6 +217,7 @@ def test_tables_that_go_away_and_come_back(store: Store) -> None:
 
     _rename(store, {"snooze_gone": "snooze", "feedback_gone": "feedback",
                     "audit_gone": "audit_event"})
+    after_cooldown(store)
     assert answer(memory, hook_call(FRACTURE, at=T0 + timedelta(hours=2))) == []
     assert store.add_feedback(SERVICE, [snooze(first, "patient-declined")]).stored == 1
     assert count(store, AuditEvent) == 2
@@ -242,6 +251,7 @@ def test_a_hung_database_does_not_hold_the_cards(pg_schema_url: str, clock: Fake
             assert (db_errors("suppress_snoozed"), db_errors("record_call")) == (
                 before[0] + 1, before[1] + 1)
             locker.rollback()
+        after_cooldown(store)
         assert answer(memory, hook_call(FRACTURE, at=T0 + timedelta(hours=2))) == []
     finally:
         store.dispose()

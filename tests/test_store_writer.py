@@ -15,11 +15,13 @@ import sys
 import textwrap
 import threading
 import time
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from prometheus_client import REGISTRY
 from sqlalchemy import func, select
 
@@ -27,7 +29,14 @@ import fhir_samples
 from cds_rules.model import Topic
 from service.db import AuditEvent, IssuedCard, make_engine
 from service.migrations import upgrade
-from service.store import CallWriter, FeedbackItem, SnoozeMemory, Store
+from service.store import (
+    CallWriter,
+    CardsPending,
+    FeedbackItem,
+    SnoozeMemory,
+    Store,
+    UnknownCards,
+)
 from tests.helpers import SERVICE_OF_HOOK
 from tests.store_support import *  # noqa: F403  (fixtures)
 from tests.store_support import (
@@ -97,19 +106,35 @@ def test_feedback_for_a_card_still_queued_is_accepted(tmp_path: Path) -> None:
 
 def test_a_database_that_refuses_the_write_is_counted_and_the_call_answered(
         store: Store) -> None:
+    """The call is answered; the refused batch is retried, then waits in the spool and is
+    written once the database takes writes again: nothing is lost, nothing doubled."""
     memory = background_memory(store)
     with store.engine.begin() as conn:
         conn.exec_driver_sql("ALTER TABLE audit_event RENAME TO audit_gone")
-    before = db_errors("record_call")
+    before = db_errors("record_call"), spooled_calls()
     call = hook_call(finding(Topic.CAUDA_EQUINA, RETENTION), at=T0)
     assert answer(memory, call) == call.evaluation.cards
     memory.flush()
-    assert db_errors("record_call") == before + 1
+    assert db_errors("record_call") > before[0]
+    assert spooled_calls() == before[1] + 1
     with store.engine.begin() as conn:
         conn.exec_driver_sql("ALTER TABLE audit_gone RENAME TO audit_event")
     answer(memory, hook_call(finding(Topic.CAUDA_EQUINA, SADDLE), at=T0))
     memory.flush()
-    assert rows(store, AuditEvent) == 1  # the writer survived the failure
+    wait_for(lambda: rows(store, AuditEvent) == 2)  # the spooled call replayed too
+    time.sleep(0.3)
+    assert rows(store, AuditEvent) == 2 and rows(store, IssuedCard) == 2
+
+
+def spooled_calls() -> float:
+    return REGISTRY.get_sample_value("backpain_cds_writer_spooled_calls_total") or 0.0
+
+
+def wait_for(condition: Any, within: float = 10.0) -> None:
+    deadline = time.monotonic() + within
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.05)
 
 
 def test_calls_queued_when_the_process_exits_are_written(database_url: str) -> None:
@@ -201,3 +226,28 @@ def wait_until_serving(url: str, process: subprocess.Popen[bytes], log: Path) ->
         except httpx.TransportError:
             time.sleep(0.2)
     raise AssertionError("gunicorn did not start")
+
+
+def test_feedback_on_a_card_still_on_its_way_is_503_never_404(store: Store) -> None:
+    """The audit table is away, so the call's rows wait in the spool: feedback on its card
+    (ours: its uuid says so) is "retry" (CardsPending, answered 503), never "unknown card";
+    once the table is back the spool is replayed and the feedback stored. A card we never
+    issued is still unknown at once."""
+    memory = background_memory(store)
+    with store.engine.begin() as conn:
+        conn.exec_driver_sql("ALTER TABLE audit_event RENAME TO audit_gone")
+    call = hook_call(finding(Topic.CAUDA_EQUINA, SADDLE), at=T0)
+    card = answer(memory, call)[0]
+    memory.flush()
+    entry = FeedbackItem(card=card["uuid"], outcome="accepted", outcome_timestamp=T0,
+                         accepted_suggestions=(card["suggestions"][0]["uuid"],))
+    with pytest.raises(CardsPending):
+        store.add_feedback(call.service_id, [entry])
+    with pytest.raises(UnknownCards):
+        store.add_feedback(call.service_id, [FeedbackItem(
+            card=str(uuid.uuid4()), outcome="overridden", outcome_timestamp=T0,
+            user_comment="x")])
+    with store.engine.begin() as conn:
+        conn.exec_driver_sql("ALTER TABLE audit_gone RENAME TO audit_event")
+    wait_for(lambda: rows(store, IssuedCard) == 1)
+    assert store.add_feedback(call.service_id, [entry]).stored == 1

@@ -1,16 +1,19 @@
 """Replay protection spans replicas: two app instances sharing one database (a SQLite file,
 and PostgreSQL — mandatory under CI=true) accept a token once between them. When the
-replay store cannot answer, the token is refused (fail closed)."""
+replay store cannot answer, each worker checks in its own memory (a token is still refused
+twice by the same worker), and what it accepted reaches the store once it is back."""
 
 from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+from prometheus_client import REGISTRY
 
 from service.app import create_app
 from service.config import Settings
@@ -74,8 +77,14 @@ def test_concurrent_replays_across_replicas_win_once(replicas: list[TrustedApp],
     assert sum(status != 401 for status in statuses) == 1
 
 
-def test_unreachable_replay_store_fails_closed(tmp_path: Path, key: Signer) -> None:
-    """A database nobody listens on (port 1): the token cannot be claimed, so it is refused."""
+def local_claims() -> float:
+    return REGISTRY.get_sample_value("backpain_cds_replay_local_claims_total") or 0.0
+
+
+def test_unreachable_replay_store_falls_back_to_this_workers_memory(
+        tmp_path: Path, key: Signer) -> None:
+    """A database nobody listens on (port 1): the token is claimed in this worker's memory
+    instead (cards are still served), and is still refused the second time."""
     clients_file = tmp_path / "clients.json"
     clients_file.write_text(json.dumps([client_entry(key)]), encoding="utf-8")
     app = create_app(Settings(
@@ -83,20 +92,58 @@ def test_unreachable_replay_store_fails_closed(tmp_path: Path, key: Signer) -> N
         patient_hash_key=HASH_KEY,
         database_url="postgresql+psycopg://postgres@127.0.0.1:1/test?connect_timeout=2",
     ))
-    before = rejections("replay-store-unavailable")
-    response = app.test_client().get(
-        DISCOVERY, headers={"Authorization": f"Bearer {key.token(DISCOVERY)}"})
-    assert_unauthorized(response)
-    assert rejections("replay-store-unavailable") == before + 1
+    token = key.token(DISCOVERY)
+    before = rejections("replay"), local_claims()
+    headers = {"Authorization": f"Bearer {token}"}
+    assert app.test_client().get(DISCOVERY, headers=headers).status_code == 200
+    assert REGISTRY.get_sample_value("backpain_cds_replay_store_degraded") == 1
+    assert_unauthorized(app.test_client().get(DISCOVERY, headers=headers))
+    assert (rejections("replay"), local_claims()) == (before[0] + 1, before[1] + 2)
 
 
-def test_missing_replay_store_fails_closed(tmp_path: Path, key: Signer) -> None:
+def test_claims_made_while_the_store_was_away_reach_it_when_it_returns(
+        tmp_path: Path, key: Signer) -> None:
+    """Two replicas on one SQLite file whose seen_jti table goes away: the first replica
+    accepts a token on its own; once the table is back, that claim is written to it, so
+    the other replica refuses the token too."""
+    url = f"sqlite:///{tmp_path / 'shared.sqlite3'}"
+    first, second = (make_trusted_app(tmp_path, [client_entry(key)], url) for _ in range(2))
+    try:
+        with first.store.engine.begin() as conn:
+            conn.exec_driver_sql("ALTER TABLE seen_jti RENAME TO seen_jti_gone")
+        token = key.token(SERVICE)
+        assert first.call(SERVICE, token).status_code != 401  # answered, not refused
+        assert first.trust.replay.degraded
+        with first.store.engine.begin() as conn:
+            conn.exec_driver_sql("ALTER TABLE seen_jti_gone RENAME TO seen_jti")
+        time.sleep(first.store.hook_bound.cooldown + 0.1)  # the next call probes the store
+        assert first.call(SERVICE, key.token(SERVICE)).status_code != 401
+        assert not first.trust.replay.degraded
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and not _stored(first):
+            time.sleep(0.1)
+        assert_unauthorized(second.call(SERVICE, token))
+    finally:
+        first.dispose()
+        second.dispose()
+
+
+def _stored(app: TrustedApp) -> bool:
+    with app.store.engine.connect() as conn:
+        count = conn.exec_driver_sql("SELECT count(*) FROM seen_jti WHERE jti NOT LIKE "
+                                     "'readyz%'").scalar_one()
+        return int(count) >= 2
+
+
+def test_missing_replay_store_checks_in_memory(tmp_path: Path, key: Signer) -> None:
     trusted = make_trusted_app(tmp_path, [client_entry(key)],
                                f"sqlite:///{tmp_path / 'db.sqlite3'}")
     store: Store = trusted.app.extensions["backpain"].pop("store")
     try:
-        before = rejections("replay-store-unavailable")
-        assert_unauthorized(trusted.call(DISCOVERY, key.token(DISCOVERY)))
-        assert rejections("replay-store-unavailable") == before + 1
+        token = key.token(DISCOVERY)
+        assert trusted.call(DISCOVERY, token).status_code == 200
+        before = rejections("replay")
+        assert_unauthorized(trusted.call(DISCOVERY, token))
+        assert rejections("replay") == before + 1
     finally:
         store.dispose()

@@ -29,6 +29,7 @@ from . import redact
 from .clients import TrustedClient, load_trusted_clients
 from .external_url import ExternalUrl
 from .jwks import JwksCache
+from .replay import ReplayGuard
 from .verify import Rejected, TokenVerifier, VerifiedToken
 
 __all__ = ["Trust", "TrustedClient", "init_app", "unauthorized_response"]
@@ -65,7 +66,8 @@ def is_protected_path(path: str) -> bool:
 class Trust:
     """Per-app trust state: clients, verifier, JWKS cache, external-URL computation."""
 
-    def __init__(self, settings: Settings, clients: tuple[TrustedClient, ...]) -> None:
+    def __init__(self, settings: Settings, clients: tuple[TrustedClient, ...],
+                 state: dict[str, Any] | None = None) -> None:
         self.settings = settings
         self.clients = clients
         self.allow_unauthenticated = settings.allow_unauthenticated
@@ -79,6 +81,10 @@ class Trust:
             clients, self.jwks, leeway_seconds=settings.jwt_leeway_seconds,
             clock=lambda: datetime.now(UTC),
         )
+        # The shared replay store is the app's store (registered after trust).
+        shared = state if state is not None else {}
+        self.replay = ReplayGuard(lambda: getattr(shared.get("store"), "claim_jti", None),
+                                  lambda: getattr(shared.get("store"), "remember_jtis", None))
 
     def applies_to(self) -> bool:
         if request.method == "OPTIONS":
@@ -116,7 +122,7 @@ class Trust:
         """Verify the current request's bearer token (raises :class:`Rejected`)."""
         token = _bearer_token(request.headers.get("Authorization"))
         audience = self.external_url.for_request(request.environ, request.path)
-        return self.verifier.verify(token, audience, _claim_jti_function())
+        return self.verifier.verify(token, audience, self.replay.claim)
 
     def _count_rejection(self, rejection: Rejected) -> None:
         JWT_REJECTIONS.labels(rejection.reason).inc()
@@ -136,14 +142,6 @@ def _bearer_token(header: str | None) -> str:
     return token
 
 
-def _claim_jti_function() -> Any:
-    from flask import current_app
-
-    store = current_app.extensions.get("backpain", {}).get("store")
-    claim = getattr(store, "claim_jti", None)
-    return claim if callable(claim) else None
-
-
 def init_app(app: Flask) -> None:
     """Wire trust into ``app`` (see the module docstring). Raises ConfigError when unsafe."""
     state = app.extensions["backpain"]
@@ -160,7 +158,7 @@ def init_app(app: Flask) -> None:
         )
     if not clients and not settings.allow_unauthenticated:
         raise ConfigError(NO_CLIENTS_MESSAGE)
-    trust = Trust(settings, clients)
+    trust = Trust(settings, clients, state)
     state["trust"] = trust
     state["trusted_clients"] = clients
     if settings.allow_unauthenticated:

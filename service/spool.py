@@ -1,0 +1,146 @@
+"""The writer's local spool: an append-only file per process, written ahead of the database.
+
+Every hook call's rows (issued cards, audit) are appended here *before* the call is
+answered, with one ``write(2)`` of one JSON line; the background writer then puts them in
+the database. A killed process (SIGKILL, OOM) therefore loses nothing it answered: the
+kernel keeps what was written (only a crash of the whole machine can lose the last lines,
+which are not fsync'ed). The file is emptied whenever everything in it is known to be in
+the database, and replayed when the database returns, and at start-up for the files of
+processes that are gone (each live process holds an ``flock`` on its own file).
+
+Replays may write a call twice (a batch that committed just before its process died):
+the writer skips calls already in the audit (:meth:`service.store.Store.write_calls`).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import logging
+import os
+import tempfile
+import threading
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+log = logging.getLogger(__name__)
+
+PREFIX = "calls-"
+SUFFIX = ".jsonl"
+_TIMES = ("issued_at", "received_at")
+
+
+def default_dir(database_url: str) -> Path:
+    """One directory per database (never replay one database's calls into another)."""
+    digest = hashlib.sha256(database_url.encode()).hexdigest()[:12]
+    return Path(tempfile.gettempdir()) / f"backpain-cds-spool-{digest}"
+
+
+def encode(issued: list[dict[str, Any]], audit: dict[str, Any]) -> bytes:
+    return orjson.dumps({"issued": issued, "audit": audit}) + b"\n"
+
+
+def decode(line: bytes) -> tuple[list[dict[str, Any]], dict[str, Any]] | None:
+    """One spooled call, or None for a line cut short by a kill."""
+    try:
+        data = orjson.loads(line)
+        issued = [_with_times(row) for row in data["issued"]]
+        return issued, _with_times(data["audit"])
+    except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
+        return None
+
+
+def _with_times(row: dict[str, Any]) -> dict[str, Any]:
+    for name in _TIMES:
+        if isinstance(row.get(name), str):
+            row[name] = datetime.fromisoformat(row[name])
+    return row
+
+
+class Spool:
+    """This process's spool file and the replay of every spool file in the directory."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self._lock = threading.Lock()
+        self._pid = -1
+        self._fd = -1
+        self._path: Path | None = None
+        self.lines = 0  # lines appended since the file was last emptied
+
+    # --- this process's file -------------------------------------------------------
+    def append(self, line: bytes) -> bool:
+        """Append one line (one ``write``); False if the file cannot be written."""
+        with self._lock:
+            try:
+                fd = self._own_fd()
+                os.write(fd, line)
+            except OSError as exc:
+                log.error("spool: cannot write %s (%s)", self.directory, type(exc).__name__)
+                return False
+            self.lines += 1
+            return True
+
+    def clear_if(self, condition: Callable[[], bool]) -> bool:
+        """Empty this process's file if ``condition()`` holds (checked under the lock that
+        every append takes, so no line appended meanwhile is lost)."""
+        with self._lock:
+            if self._fd < 0 or self._pid != os.getpid() or not condition():
+                return False
+            if self.lines:
+                os.ftruncate(self._fd, 0)
+                self.lines = 0
+            return True
+
+    def own_lines(self) -> list[bytes]:
+        """Everything in this process's file now."""
+        with self._lock:
+            if self._path is None or self._pid != os.getpid():
+                return []
+            return self._path.read_bytes().splitlines()
+
+    def _own_fd(self) -> int:
+        if self._pid != os.getpid():  # a forked worker writes its own file
+            self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+            path = self.directory / f"{PREFIX}{os.getpid()}-{uuid.uuid4().hex[:8]}{SUFFIX}"
+            fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # ours alone while we live
+            self._fd, self._path, self._pid, self.lines = fd, path, os.getpid(), 0
+        return self._fd
+
+    # --- files of processes that are gone ------------------------------------------
+    def orphans(self) -> Iterator[tuple[Path, int]]:
+        """(path, locked fd) of every other spool file no live process holds; the caller
+        replays it, then :meth:`discard` s it (or closes the fd to leave it for later)."""
+        if not self.directory.is_dir():
+            return
+        for path in sorted(self.directory.glob(f"{PREFIX}*{SUFFIX}")):
+            if path == self._path and self._pid == os.getpid():
+                continue
+            try:
+                fd = os.open(path, os.O_RDONLY)
+            except OSError:
+                continue
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                os.close(fd)  # its process is alive: it replays its own file
+                continue
+            yield path, fd
+
+    @staticmethod
+    def read(fd: int) -> list[bytes]:
+        with os.fdopen(os.dup(fd), "rb") as handle:
+            return handle.read().splitlines()
+
+    @staticmethod
+    def discard(path: Path, fd: int) -> None:
+        try:
+            path.unlink(missing_ok=True)
+        finally:
+            os.close(fd)
