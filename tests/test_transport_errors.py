@@ -43,6 +43,7 @@ def server(tmp_path_factory: pytest.TempPathFactory, signer: Signer) -> Iterator
     clients = tmp / "clients.json"
     clients.write_text(json.dumps([client_entry(signer)]))
     running = start_server(tmp, name="transport", ALLOW_UNAUTHENTICATED="0",
+                           PATIENT_HASH_KEY="transport-test-key-" + "0123456789abcdef" * 2,
                            TRUSTED_CLIENTS_FILE=str(clients), PUBLIC_BASE_URL=BASE)
     yield running
     stop(running)
