@@ -9,7 +9,8 @@ load balancer until it answers). The checks:
 - trust: the trusted-clients file loads, or ``ALLOW_UNAUTHENTICATED`` is set;
 - the patient hash key is present (outside local development);
 - the database answers and is migrated to this version's head revision;
-- the directories the service writes are writable (the SQLite file's, the metrics').
+- the directories the service writes are writable (the SQLite file's, the metrics', the
+  audit spool's).
 """
 
 from __future__ import annotations
@@ -125,6 +126,12 @@ def _writable_problems(settings: Settings, environ: Mapping[str, str] | None) ->
     metrics_dir = Path(env.get("PROMETHEUS_MULTIPROC_DIR") or tempfile.gettempdir())
     if not os.access(_existing_ancestor(metrics_dir), os.W_OK | os.X_OK):
         problems.append(f"metrics directory {metrics_dir} (PROMETHEUS_MULTIPROC_DIR, else the "
+                        "temporary directory) is not writable")
+    # the audit writer's spool (BACKPAIN_CDS_SPOOL_DIR where that setting exists; else the
+    # temporary directory)
+    spool_dir = Path(getattr(settings, "spool_dir", "") or tempfile.gettempdir())
+    if not os.access(_existing_ancestor(spool_dir), os.W_OK | os.X_OK):
+        problems.append(f"spool directory {spool_dir} (BACKPAIN_CDS_SPOOL_DIR, else the "
                         "temporary directory) is not writable")
     return problems
 
