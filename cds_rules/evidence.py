@@ -96,7 +96,10 @@ _SOURCES = (
            "all modalities 'usually not appropriate' (RAND/UCLA, GRADE evidence review)"),
     Source("cw-aanem", "Choosing Wisely, AANEM: EMG and nerve conduction studies together; "
            "no dermatomal SEPs for radiculopathy", "AANEM Choosing Wisely", "2015",
-           "https://www.choosingwisely.org/", "specialty society recommendation"),
+           "https://www.choosingwisely.org/societies/"
+           "american-association-of-neuromuscular-electrodiagnostic-medicine/",
+           "specialty society recommendation (recommendation 4: no NCS without needle EMG "
+           "for radiculopathy)"),
     Source("cw-nass-emg", "Choosing Wisely, NASS: no EMG/NCS for isolated axial back pain",
            "NASS Choosing Wisely", "2013", "https://www.choosingwisely.org/",
            "specialty society recommendation"),

@@ -9,9 +9,15 @@ safety-netting with the NHS.uk cauda equina page, as GIRFT 2023 asks (clinical r
 
 from __future__ import annotations
 
-from cds_rules.model import Finding, PatientRecord, Recommendation, Topic
+from cds_rules.model import Fact, Finding, PatientRecord, Recommendation, Topic
 from cds_rules.rules.base import Rule, RuleContext, threshold
-from cds_rules.rules.context import back_pain_onset, context_facts, duration_days
+from cds_rules.rules.context import (
+    RED_FLAG_CONCEPTS,
+    back_pain_onset,
+    context_facts,
+    days,
+    duration_days,
+)
 
 
 def _check(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding | None:
@@ -24,6 +30,9 @@ def _check(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding | Non
     persistent = span is not None and span >= ctx.settings.acute_back_pain_days
     recs = (Recommendation("physiotherapy-referral", "routine"),) if persistent else ()
     window = ctx.settings.cauda_equina_window_days
+    weak = record.having(*RED_FLAG_CONCEPTS, "night_pain", within=days(window))
+    if weak:
+        return _with_weak_flags(record, ctx, rule, context, weak)
     reasons = [f"No red flag recorded in the last {window} days (coded data only: uncoded "
                "or free-text entries are not read)."]
     if persistent and span is not None:
@@ -40,9 +49,28 @@ def _check(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding | Non
     )
 
 
+def _with_weak_flags(record: PatientRecord, ctx: RuleContext, rule: Rule,
+                     context: list[Fact], weak: list[Fact]) -> Finding:
+    """A red-flag fact in the window that fired no family (night pain alone, weight loss
+    at 40, sexual dysfunction alone...): the card must not claim "no red flag"; it names
+    the fact and asks for a re-assessment and safety-netting instead."""
+    first = weak[0]
+    return rule.finding(
+        "info",
+        f"Self-management, stay active; safety-net and re-assess: {first.display} recorded, "
+        "no red-flag rule met",
+        [*weak, *context],
+        [f"{len(weak)} red-flag fact(s) recorded in the last "
+         f"{ctx.settings.cauda_equina_window_days} days, none enough on its own for a "
+         "red-flag card (coded data): re-assess if they persist or others appear."],
+        (),
+        [threshold(ctx.settings, "cauda_equina_window_days")],
+    )
+
+
 CONS_01 = Rule(
     id="CONS-01",
-    version="2.0.0",
+    version="2.1.0",
     topic=Topic.CONSERVATIVE_CARE,
     title="Conservative care for back pain without a recorded red flag",
     indicators=("info",),
@@ -62,9 +90,10 @@ CONS_01 = Rule(
     check=_check,
     hooks=("patient-view", "encounter-start"),
     phase="pathway",
-    changes="2.0.0: never says 'no red flags': 'No red flag recorded in the last N days "
-            "(coded data)' (N = CAUDA_EQUINA_WINDOW_DAYS); CES safety-netting advice with "
-            "the NHS.uk cauda equina page (GIRFT 2023); summary leads with the action.",
+    changes="2.1.0: when a red-flag fact in the last CAUDA_EQUINA_WINDOW_DAYS fired no "
+            "rule (night pain alone, weight loss at 40...), the card names it ('safety-net "
+            "and re-assess') instead of 'No red flag recorded'. 2.0.0: never 'no red flags'; "
+            "CES safety-netting with the NHS.uk cauda equina page.",
 )
 
 RULES = (CONS_01,)

@@ -46,6 +46,16 @@ NEURO_SYMPTOMS = (
     *CES_SIGNS,
 )
 NEURO_DEFICITS = (*LEG_DEFICIT, *CORD_SIGNS, *CES_SIGNS)
+# Concepts whose facts are red flags, weak or strong: one dated after a study makes a new
+# study no repeat; one in the window keeps the conservative card from saying "no red flag".
+RED_FLAG_CONCEPTS = (
+    "cauda_equina_syndrome", "urinary_retention", "urinary_incontinence",
+    "faecal_incontinence", "saddle_anaesthesia", "loss_of_rectal_sensation",
+    "sexual_dysfunction", "gait_disturbance", "hyperreflexia", "myelopathy",
+    "muscle_weakness", "foot_drop", "cancer", "bone_metastasis", "myeloma", "weight_loss",
+    "fever", "spinal_infection", "epidural_abscess", "significant_trauma",
+    "fragility_fracture", "aortic_aneurysm", "aortic_dissection",
+)
 CANCER = ("cancer", "bone_metastasis", "myeloma")
 SPINE_IMAGING = ("spine_mri", "spine_ct", "spine_xray")
 CROSS_SECTIONAL = ("spine_mri", "spine_ct")

@@ -65,7 +65,7 @@ def _advise_against(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Find
 
 EMG_01 = Rule(
     id="EMG-01",
-    version="1.0.0",
+    version="1.0.1",
     topic=Topic.ELECTRODIAGNOSTIC_TESTING,
     title="Needle EMG with NCS when the cause of leg symptoms is uncertain",
     indicators=("info",),
@@ -78,11 +78,13 @@ EMG_01 = Rule(
     ),
     check=_suggest,
     phase="pathway",
+    changes="1.0.1: the AANEM Choosing Wisely source links to AANEM's list (recommendation "
+            "4), not the Choosing Wisely home page. Logic unchanged.",
 )
 
 EMG_02 = Rule(
     id="EMG-02",
-    version="1.0.0",
+    version="1.0.1",
     topic=Topic.ELECTRODIAGNOSTIC_TESTING,
     title="EMG/NCS ordered for back pain without leg symptoms",
     indicators=("info",),
@@ -91,6 +93,8 @@ EMG_02 = Rule(
     check=_advise_against,
     hooks=ORDER_HOOKS,
     phase="pathway",
+    changes="1.0.1: the AANEM Choosing Wisely source links to AANEM's list (recommendation "
+            "4), not the Choosing Wisely home page. Logic unchanged.",
 )
 
 RULES = (EMG_01, EMG_02)

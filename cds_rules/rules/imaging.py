@@ -18,6 +18,7 @@ from cds_rules.rules.base import Rule, RuleContext, threshold
 from cds_rules.rules.context import (
     CROSS_SECTIONAL,
     RADICULAR_PAIN,
+    RED_FLAG_CONCEPTS,
     SPINE_IMAGING,
     back_pain_onset,
     completed_cross_sectional,
@@ -29,16 +30,6 @@ from cds_rules.rules.context import (
     may_be_after,
 )
 from cds_rules.settings import RuleSettings
-
-# Concepts whose facts are red flags: one dated after a study makes a new study no repeat.
-RED_FLAG_CONCEPTS = (
-    "cauda_equina_syndrome", "urinary_retention", "urinary_incontinence",
-    "faecal_incontinence", "saddle_anaesthesia", "loss_of_rectal_sensation",
-    "sexual_dysfunction", "gait_disturbance", "hyperreflexia", "myelopathy",
-    "muscle_weakness", "foot_drop", "cancer", "bone_metastasis", "myeloma", "weight_loss",
-    "fever", "spinal_infection", "epidural_abscess", "significant_trauma",
-    "fragility_fracture", "aortic_aneurysm", "aortic_dissection",
-)
 
 
 def _repeat(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding | None:

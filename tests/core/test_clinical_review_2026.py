@@ -139,6 +139,16 @@ def test_conservative_care_says_what_was_checked_and_safety_nets_ces() -> None:
     assert "in the last 21 days" in wider["summary"]
 
 
+def test_conservative_card_names_a_weak_red_flag_instead_of_claiming_none() -> None:
+    """Night pain alone at 40 fires no family: the card must not say 'No red flag'."""
+    found = card(run(patient(fact("night_pain", 3), age=40)), "conservative-care")
+    assert "No red flag recorded" not in found["summary"]
+    assert found["summary"].startswith("Self-management, stay active; safety-net and re-assess")
+    assert "night pain" in found["summary"]
+    old = card(run(patient(fact("night_pain", 30), age=40)), "conservative-care")
+    assert "No red flag recorded in the last 14 days" in old["summary"]
+
+
 def test_persisting_sign_past_window_replaces_conservative_care() -> None:
     """retention-20d: active retention 20 days old, never imaged: a warning, not 'no red
     flags'."""
