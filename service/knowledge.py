@@ -10,11 +10,13 @@ here carries a timestamp, so a build is reproducible.
 
 from __future__ import annotations
 
+import copy
 import json
-from functools import cache
+from functools import cache, lru_cache
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
+from cds_rules import valueset_format as fmt
 from cds_rules.catalogue import RULES
 from cds_rules.evidence import SOURCES
 from cds_rules.model import RULE_SYSTEM, TOPIC_SYSTEM
@@ -178,10 +180,45 @@ def activity_definition(spec: OrderSpec) -> dict[str, Any]:
 
 
 def value_set(concept: str) -> dict[str, Any]:
-    """The concept's ValueSet exactly as the clinical core keeps it
+    """The concept's ValueSet as the clinical core keeps it
     (``cds_rules/valuesets/<concept>.json``: compose, pinned expansion, where each code
-    was checked): one representation, the one the engine compiles."""
-    return _valueset_files()[concept]
+    was checked), plus the codes this site added (``BACKPAIN_CDS_SITE_CODES``): in compose,
+    in the expansion marked where checked as a site code, and a ``+site`` version, since
+    the set then differs from the published one."""
+    resource = _valueset_files()[concept]
+    added = [e for e in VALUE_SETS[concept].entries if e.get("site")]
+    if not added:
+        return resource
+    resource = copy.deepcopy(resource)
+    resource["version"] = f"{resource.get('version', '')}+site"
+    by_system: dict[str, list[dict[str, str]]] = {}
+    for entry in added:
+        by_system.setdefault(entry["system"], []).append(
+            {"code": entry["code"], **({"display": entry["display"]} if entry.get("display")
+                                       else {})})
+    compose = resource.setdefault("compose", {"include": []})
+    compose["include"] += [{"system": system, "concept": concepts}
+                           for system, concepts in by_system.items()]
+    expansion = resource["expansion"]
+    expansion["contains"] = expansion.get("contains", []) + [_site_contains(e) for e in added]
+    expansion["total"] = len(expansion["contains"])
+    return resource
+
+
+def _site_contains(entry: dict[str, Any]) -> dict[str, Any]:
+    item: dict[str, Any] = {"extension": [{"url": fmt.EXT_CHECKED,
+                                           "valueString": str(entry.get("verified", ""))}],
+                            "system": entry["system"], "code": entry["code"]}
+    if entry.get("display"):
+        item["display"] = entry["display"]
+    return item
+
+
+def site_code_key() -> tuple[tuple[str, str, str], ...]:
+    """The site codes now applied to the value sets (a cache key: they are set at start-up
+    by create_app, and the knowledge must show them)."""
+    return tuple((concept, str(e["system"]), str(e["code"]))
+                 for concept, vs in VALUE_SETS.items() for e in vs.entries if e.get("site"))
 
 
 @cache
@@ -242,11 +279,13 @@ def to_bytes(resource: dict[str, Any]) -> bytes:
     return (json.dumps(resource, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
 
 
-@cache
-def _cached(resource_type: str, site: RuleSettings) -> tuple[tuple[str, bytes], ...]:
+@lru_cache(maxsize=16)
+def _cached(resource_type: str, site: RuleSettings,
+            _codes: tuple[tuple[str, str, str], ...]) -> tuple[tuple[str, bytes], ...]:
     return tuple((item["id"], to_bytes(item)) for item in resources(resource_type, site))
 
 
 def serialised(resource_type: str, site: RuleSettings) -> dict[str, bytes]:
-    """id -> bytes of every resource of a type (built once per site settings)."""
-    return dict(_cached(resource_type, site))
+    """id -> bytes of every resource of a type (built once per site thresholds and site
+    codes)."""
+    return dict(_cached(resource_type, site, site_code_key()))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ from cds_rules.orders import ORDERS
 from cds_rules.valuesets import VALUE_SETS, VALUESET_DIR
 from service.cli import main
 from service.knowledge import TYPES
+from tests.conftest import ROOT
 from tests.pages_support import local_app
 
 
@@ -148,3 +150,50 @@ def test_no_empty_element_anywhere(client: Any, resource_type: str) -> None:
     free text has no value-set input list at all, not an empty one)."""
     for entry in search(client, resource_type)["entry"]:
         assert _empty_paths(entry["resource"]) == [], entry["resource"]["id"]
+
+
+SITE_CODES = ROOT / "fhir_samples" / "site_codes" / "example-hospital.json"
+
+
+@pytest.fixture
+def site_app(tmp_path: Path) -> Any:
+    """An app with the example hospital's site codes (reset afterwards: they are global)."""
+    from cds_rules import valuesets
+
+    app = local_app(tmp_path, site_codes=str(SITE_CODES))
+    yield app
+    app.extensions["backpain"]["store"].dispose()
+    valuesets.apply_site_codes([])
+
+
+def test_site_codes_are_in_the_value_set_and_on_the_rule_page(site_app: Any) -> None:
+    client = site_app.test_client()
+    served = client.get("/fhir/ValueSet/saddle-anaesthesia").get_json()
+    get_fhir_model_class("ValueSet").model_validate(served)
+    assert served["version"].endswith("+site")
+    site = [c for c in served["expansion"]["contains"] if c["code"] == "CES-SCREEN-POS"]
+    assert site and site[0]["system"] == "http://hospital.example.org/fhir/CodeSystem/local-problems"
+    assert served["expansion"]["total"] == len(served["expansion"]["contains"])
+    assert any(i["system"].startswith("http://hospital.example.org") for i in
+               served["compose"]["include"])
+    bundle = client.get("/fhir/ValueSet").get_json()
+    assert any(c["code"] == "LBP" for e in bundle["entry"] if e["resource"]["id"] == "low-back-pain"
+               for c in e["resource"]["expansion"]["contains"])
+    html = client.get("/rules/CES-01").get_data(as_text=True)
+    row = re.search(r'<tr class="site">.*?CES-SCREEN-POS.*?</tr>', html, re.S)
+    assert row and "<em>site</em>" in row.group(0)
+
+
+def test_export_with_site_codes_matches_the_endpoints(
+        site_app: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from cds_rules import valuesets
+
+    for name in [n for n in os.environ if n.startswith("BACKPAIN_CDS_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("BACKPAIN_CDS_SITE_CODES", str(SITE_CODES))
+    client = site_app.test_client()
+    valuesets.apply_site_codes([])  # the command must apply the site's codes itself
+    assert main(["export-fhir", str(tmp_path / "out")]) == 0
+    exported = tmp_path / "out" / "package" / "ValueSet-saddle-anaesthesia.json"
+    assert exported.read_bytes() == client.get("/fhir/ValueSet/saddle-anaesthesia").data
+    assert b"CES-SCREEN-POS" in exported.read_bytes()

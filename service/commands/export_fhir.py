@@ -14,7 +14,8 @@ from pathlib import Path
 
 from cds_rules.settings import RuleSettings
 from service import knowledge
-from service.commands._common import site_rule_settings
+from service.app import apply_site_codes
+from service.config import ConfigError, load_settings
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -26,9 +27,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    site = site_rule_settings()
-    if site is None:
+    try:
+        settings = load_settings()
+        apply_site_codes(settings)  # the site's codes are part of its value sets
+    except ConfigError as exc:
+        for problem in exc.problems:
+            print(f"configuration error: {problem}", file=sys.stderr)
         return 2
+    site = settings.rule_settings()
     try:
         count = write_package(args.directory, site)
     except OSError as exc:

@@ -21,14 +21,16 @@ FHIR_JSON = "application/fhir+json"
 @bp.get("/fhir/<resource_type>")
 def search(resource_type: str) -> Response:
     _all(resource_type)  # 404 for an unknown type
-    body = _searchset(resource_type, request.url_root + "fhir/", site_rule_settings())
+    body = _searchset(resource_type, request.url_root + "fhir/", site_rule_settings(),
+                      knowledge.site_code_key())
     return Response(body, mimetype=FHIR_JSON)
 
 
 @lru_cache(maxsize=32)
-def _searchset(resource_type: str, base: str, site: RuleSettings) -> bytes:
-    """The searchset, built once per type, base URL and site settings; its entries are
-    the single reads' bytes parsed back, not rebuilt."""
+def _searchset(resource_type: str, base: str, site: RuleSettings,
+               _codes: tuple[tuple[str, str, str], ...]) -> bytes:
+    """The searchset, built once per type, base URL, site thresholds and site codes; its
+    entries are the single reads' bytes parsed back, not rebuilt."""
     items = knowledge.serialised(resource_type, site)
     bundle = knowledge.searchset(resource_type, [json.loads(b) for b in items.values()], base)
     return knowledge.to_bytes(bundle)
