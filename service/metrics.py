@@ -57,6 +57,9 @@ DB_POOL_CONNECTIONS = Gauge(
     "worker, by state (open: connected; checked_out: in use by a request or the writer)",
     ["state"], multiprocess_mode="livesum")
 
+DB_OPERATIONS = ("ping", "claim_jti", "remember_jtis", "suppress_snoozed", "record_call",
+                 "feedback", "report", "purge")
+
 # The label values known in advance. Initialised at start, so that a failure counter is 0
 # rather than absent until its first event: an alert on rate() then sees "no failures", and
 # a renamed metric shows up as absent() instead of passing for healthy.
@@ -68,8 +71,7 @@ KNOWN_LABELS: dict[Counter, list[dict[str, str]]] = {
         "bad-signature", "claims-invalid", "aud-mismatch", "expired", "iat-future",
         "nbf-future", "tenant-mismatch", "jti-missing", "replay", "replay-store-unavailable",
         "verify-error")],
-    DB_ERRORS: [{"operation": o} for o in (
-        "ping", "claim_jti", "suppress_snoozed", "record_call", "feedback", "report", "purge")],
+    DB_ERRORS: [{"operation": o} for o in DB_OPERATIONS],
     FHIR_FETCH_FAILURES: [{"reason": r} for r in (
         "fhirServer not allowed", "bad token", "deadline", "timeout", "unreachable",
         "unauthorized", "forbidden", "not found", "malformed", "too large", "error")],
@@ -103,6 +105,8 @@ def initialise(services: list[tuple[str, str]], topics: list[str]) -> None:
     BUILD_INFO.labels(version=_version(), python=platform.python_version()).set(1)
     for state in ("open", "checked_out"):
         DB_POOL_CONNECTIONS.labels(state=state)
+    for operation in DB_OPERATIONS:  # defined below, with the other fault metrics (#13)
+        DB_TIMEOUTS.labels(operation=operation)
     _watch_pools()
 
 

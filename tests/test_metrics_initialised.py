@@ -27,6 +27,7 @@ ZERO_FAILURES = (
     'backpain_cds_fhir_fetch_failures_total{reason="timeout"} 0.0',
     'backpain_cds_cards_invalid_total{topic="cauda-equina"} 0.0',
     'backpain_cds_resources_dropped_total{reason="invalid"} 0.0',
+    'backpain_cds_db_timeouts_total{operation="suppress_snoozed"} 0.0',
 )
 
 
@@ -43,6 +44,7 @@ def sample(text: str, name: str, **labels: str) -> float:
 @pytest.fixture(scope="module")
 def fresh_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     tmp = tmp_path_factory.mktemp("fresh-metrics")
+    (tmp / "metrics").mkdir()  # the CLI's `db upgrade` imports the metrics before gunicorn
     running = start_server(tmp, metrics_dir=tmp / "metrics", workers=2)
     yield running
     stop(running)
