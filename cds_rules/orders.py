@@ -60,6 +60,8 @@ def _local(key: str, display: str) -> Code:
 
 _CLIN = "CLINICAL.md verified list"
 _LOINC_RAD = "LOINC radiology playbook list (Azure Health Insights appendix A), checked 2026"
+_REVIEWED = "verified replacement for a local code (CLINICAL.md decisions; clinical review 1.3)"
+_REVIEWED_MODERATE = "moderate-confidence replacement for a local code (CLINICAL.md decisions)"
 IMAGING = ("363679005", "Imaging")
 LAB = ("108252007", "Laboratory procedure")
 
@@ -71,7 +73,7 @@ _ORDERS = (
     ), IMAGING, "spine_mri", "repeat_imaging_window_days"),
     OrderSpec("mri-lumbar-with-and-without-contrast",
               "MRI lumbar spine without and with contrast", (
-        Code(SNOMED, "41333006", "MRI of lumbar spine with contrast", _CLIN),
+        # no SNOMED coding: 41333006 is MRI *with* contrast (clinical review finding 12)
         Code(LOINC, "24967-2", "MR Lumbar spine WO and W contrast IV", _CLIN),
         Code(CPT, "72158", "MRI lumbar spine without and with contrast", _CLIN),
     ), IMAGING, "spine_mri", "repeat_imaging_window_days"),
@@ -79,7 +81,7 @@ _ORDERS = (
               "contrast", (
         Code(SNOMED, "411611000119102", "MRI of cervical, thoracic and lumbar spine without "
              "contrast", _CLIN),
-        Code(LOINC, "30854-4", "MR Whole spine WO contrast", _CLIN),
+        Code(LOINC, "30854-4", "MR Cervical and thoracic and lumbar spine WO contrast", _CLIN),
     ), IMAGING, "spine_mri", "repeat_imaging_window_days"),
     OrderSpec("xray-lumbar", "X-ray lumbar spine", (
         Code(SNOMED, "840361000", "X-ray of lumbar spine", _CLIN),
@@ -93,22 +95,30 @@ _ORDERS = (
     ), IMAGING, "spine_xray", "repeat_imaging_window_days"),
     OrderSpec("esr", "Erythrocyte sedimentation rate (ESR)", (
         Code(LOINC, "4537-7", "Erythrocyte sedimentation rate by Westergren method", _CLIN),
-    ), LAB, "esr"),
+    ), LAB, "lab_esr"),
     OrderSpec("crp", "C-reactive protein (CRP)", (
         Code(LOINC, "1988-5", "C reactive protein [Mass/volume] in Serum or Plasma", _CLIN),
-    ), LAB, "crp"),
-    OrderSpec("blood-cultures", "Blood cultures (two sets)",
-              (_local("blood-cultures", "Blood cultures (two sets)"),), LAB, "blood_cultures"),
-    OrderSpec("fbc", "Full blood count", (_local("fbc", "Full blood count"),), LAB, "fbc"),
-    OrderSpec("calcium", "Serum calcium (adjusted)", (_local("calcium", "Serum calcium"),),
-              LAB, "calcium"),
+    ), LAB, "lab_crp"),
+    OrderSpec("blood-cultures", "Blood cultures (two sets)", (
+        Code(LOINC, "600-7", "Bacteria identified in Blood by Culture", _REVIEWED),
+    ), LAB, "blood_cultures"),
+    OrderSpec("fbc", "Full blood count", (
+        Code(LOINC, "58410-2", "CBC panel - Blood by Automated count", _REVIEWED),
+    ), LAB, "fbc"),
+    OrderSpec("calcium", "Serum calcium (adjusted)", (
+        Code(LOINC, "29265-6", "Calcium [Moles/volume] corrected for albumin in Serum or "
+             "Plasma", _REVIEWED),
+    ), LAB, "calcium"),
     OrderSpec("myeloma-screen", "Myeloma screen: serum protein electrophoresis and free "
               "light chains", (_local("myeloma-screen", "Myeloma screen (serum protein "
                                       "electrophoresis, serum free light chains)"),),
               LAB, "myeloma_screen"),
-    OrderSpec("hla-b27", "HLA-B27", (_local("hla-b27", "HLA-B27 typing"),), LAB, "hla_b27"),
-    OrderSpec("urinalysis", "Urinalysis (dipstick and microscopy)",
-              (_local("urinalysis", "Urinalysis"),), LAB, "urinalysis"),
+    OrderSpec("hla-b27", "HLA-B27", (
+        Code(LOINC, "4821-5", "HLA-B27 [Presence]", _REVIEWED_MODERATE),
+    ), LAB, "hla_b27_test"),
+    OrderSpec("urinalysis", "Urinalysis (dipstick and microscopy)", (
+        Code(LOINC, "24356-8", "Urinalysis complete panel - Urine", _REVIEWED_MODERATE),
+    ), LAB, "urinalysis"),
     OrderSpec("emg-needle", "Needle electromyography of the legs with paraspinal muscles", (
         _local("emg-needle", "Needle EMG, lower limb(s) with paraspinals, done with nerve "
                "conduction studies"),
@@ -135,8 +145,10 @@ _ORDERS = (
     OrderSpec("physiotherapy-referral", "Physiotherapy / exercise programme referral",
               (_local("physiotherapy-referral", "Referral to physiotherapy"),), None,
               "physiotherapy"),
-    OrderSpec("dxa", "Bone densitometry (DXA)", (_local("dxa", "DXA bone densitometry of hip "
-                                                         "and lumbar spine"),), IMAGING, "dxa"),
+    OrderSpec("dxa", "Bone densitometry (DXA)", (
+        Code(SNOMED, "413841000119101", "Dual energy X-ray absorptiometry of bone of hip joint "
+             "region and bone of spine", _REVIEWED),
+    ), IMAGING, "dxa"),
 )
 
 ORDERS: dict[str, OrderSpec] = {o.key: o for o in _ORDERS}

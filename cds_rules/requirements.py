@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from cds_rules import valuesets as vs
 
 PATIENT = "{{context.patientId}}"
+LOCAL_ORDER_SYSTEM = "https://backpain-cds.org/fhir/CodeSystem/order"  # our suggestions only
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,11 +71,17 @@ def observation_codes() -> list[tuple[str, str]]:
     return sorted(codes)
 
 
+# Reports the rules read: spine imaging (repeat imaging) and EMG/NCS. Lab and referral
+# orders are recognised from ServiceRequests and results, not from report codes (a list of
+# every order code would pass the 2,048 characters of a prefetch URL).
+REPORT_KINDS: tuple[str, ...] = ("spine_mri", "spine_ct", "spine_xray", "emg_ncs")
+
+
 def order_codes() -> list[tuple[str, str]]:
-    """Every (system, code) of the order kinds (spine imaging, EMG/NCS, physiotherapy)."""
+    """Every standard (system, code) of the report kinds (:data:`REPORT_KINDS`)."""
     codes: set[tuple[str, str]] = set()
-    for kind in vs.ORDER_KINDS:
-        codes.update(vs.codes_of(kind))
+    for kind in REPORT_KINDS:
+        codes.update(c for c in vs.codes_of(kind) if c[0] != LOCAL_ORDER_SYSTEM)
     return sorted(codes)
 
 

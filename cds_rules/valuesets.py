@@ -50,7 +50,13 @@ _SYSTEM_ALIASES: dict[str, str] = {
     "http://www.ama-assn.org/go/cpt/": CPT,
 }
 
-ORDER_KINDS: tuple[str, ...] = ("spine_mri", "spine_ct", "spine_xray", "emg_ncs", "physiotherapy")
+ORDER_KINDS: tuple[str, ...] = (
+    "spine_mri", "spine_ct", "spine_xray", "emg_ncs", "physiotherapy",
+    # every other order a card can suggest, so that none is suggested twice (clinical review)
+    "lab_esr", "lab_crp", "blood_cultures", "fbc", "calcium", "myeloma_screen", "hla_b27_test",
+    "urinalysis", "dxa", "emergency_department", "spinal_surgery_referral",
+    "rheumatology_referral", "mscc_coordinator",
+)
 SPINE_IMAGING_KINDS: frozenset[str] = frozenset({"spine_mri", "spine_ct", "spine_xray"})
 
 Kind = Literal["finding", "quantity", "medication", "order"]

@@ -214,7 +214,7 @@ def test_ng12_not_before_60_nor_before_the_persistence_threshold() -> None:
 
 def test_ng12_not_when_the_tests_were_just_done() -> None:
     done = (order("fbc", "completed", 2), order("calcium", "completed", 2),
-            order("esr", "completed", 2))
+            order("lab_esr", "completed", 2))
     assert "malignancy" not in topics(run(patient(age=62, back_pain_days=50, orders=done)))
 
 

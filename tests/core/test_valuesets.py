@@ -29,7 +29,9 @@ from tests.conftest import require
 
 FILES = sorted(VALUESET_DIR.glob("*.json"))
 RAW = {p.stem: json.loads(p.read_text(encoding="utf-8")) for p in FILES}
-KNOWN_SYSTEMS = {SNOMED, LOINC, ICD10CM, ICD10, RXNORM, CPT, LOCAL_FINDING_SYSTEM}
+LOCAL_ORDER_SYSTEM = "https://backpain-cds.org/fhir/CodeSystem/order"  # what orders.py emits
+KNOWN_SYSTEMS = {SNOMED, LOINC, ICD10CM, ICD10, RXNORM, CPT, LOCAL_FINDING_SYSTEM,
+                 LOCAL_ORDER_SYSTEM}
 
 # Codes that belong to two concepts on purpose. Anything else shared is a mistake.
 ALLOWED_OVERLAPS = {
@@ -85,7 +87,7 @@ def test_every_file_is_a_valid_fhir_r4_valueset():
 def test_every_entry_says_where_it_was_verified():
     for name, entry in _entries():
         assert isinstance(entry.get("verified"), str) and entry["verified"].strip(), (name, entry)
-        if entry.get("system") == LOCAL_FINDING_SYSTEM:
+        if entry.get("system") in (LOCAL_FINDING_SYSTEM, LOCAL_ORDER_SYSTEM):
             assert entry["verified"].startswith("local code"), (name, entry)
         if "system" in entry:
             assert entry["system"] in KNOWN_SYSTEMS, (name, entry)
@@ -348,3 +350,24 @@ def test_every_filled_prefetch_template_fits_in_2048_characters():
     for key, template in prefetch_templates().items():
         filled = template.replace("{{context.patientId}}", patient_id)
         assert len(filled) <= MAX_TEMPLATE_CHARS == 2048, (key, len(filled))
+
+
+def test_every_suggested_order_is_recognised_when_ordered() -> None:
+    """Each catalogue entry's own codes map back to its order kind, so an active or recently
+    completed order of it is seen and the suggestion is not made twice (clinical review)."""
+    from cds_rules.orders import ORDERS
+
+    for key, spec in ORDERS.items():
+        assert spec.kind in ORDER_KINDS, key
+        for code in spec.codes:
+            assert spec.kind in order_kinds_for(code.system, code.code), (key, code)
+
+
+def test_mri_with_and_without_contrast_carries_no_with_contrast_snomed_code() -> None:
+    from cds_rules.orders import ORDERS
+
+    codes = {c.code for c in ORDERS["mri-lumbar-with-and-without-contrast"].codes}
+    assert "41333006" not in codes and {"24967-2", "72158"} <= codes
+    assert order_kinds_for(LOINC, "30679-5") == ("spine_mri",)
+    assert concepts_for(LOINC, "4821-5") == ("hla_b27",)
+    assert order_kinds_for(LOINC, "4821-5") == ("hla_b27_test",)
