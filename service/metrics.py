@@ -18,6 +18,13 @@ from prometheus_client.registry import Collector
 from sqlalchemy import event
 from sqlalchemy.pool import Pool
 
+# Multiprocess mode writes a file per process as soon as an unlabelled metric is defined
+# (below): a PROMETHEUS_MULTIPROC_DIR that does not exist yet would crash every command
+# with a traceback. gunicorn.conf.py makes it for the server; make it here for the rest.
+if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    with contextlib.suppress(OSError):  # unwritable: prometheus_client says so itself
+        os.makedirs(os.environ["PROMETHEUS_MULTIPROC_DIR"], exist_ok=True)
+
 LATENCY_BUCKETS = (0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 
 REQUESTS = Counter(

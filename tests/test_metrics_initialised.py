@@ -44,7 +44,6 @@ def sample(text: str, name: str, **labels: str) -> float:
 @pytest.fixture(scope="module")
 def fresh_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     tmp = tmp_path_factory.mktemp("fresh-metrics")
-    (tmp / "metrics").mkdir()  # the CLI's `db upgrade` imports the metrics before gunicorn
     running = start_server(tmp, metrics_dir=tmp / "metrics", workers=2)
     yield running
     stop(running)
@@ -95,3 +94,19 @@ def test_db_pool_connections_follow_use(tmp_path: Path) -> None:
     assert sample(after, "backpain_cds_db_pool_connections", state="checked_out") == \
         sample(before, "backpain_cds_db_pool_connections", state="checked_out")
     assert sample(after, "backpain_cds_process_resident_memory_bytes", role="single") > 1e6
+
+
+def test_a_command_with_a_metrics_directory_not_made_yet_runs(tmp_path: Path) -> None:
+    """PROMETHEUS_MULTIPROC_DIR set (as in the image) but not yet created: the CLI makes
+    it instead of failing with a traceback."""
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BACKPAIN_CDS_")}
+    env.update(PROMETHEUS_MULTIPROC_DIR=str(tmp_path / "not-yet" / "metrics"),
+               BACKPAIN_CDS_DATABASE_URL=f"sqlite:///{tmp_path / 'x.sqlite3'}")
+    result = subprocess.run([sys.executable, "-m", "service.cli", "db", "upgrade"], env=env,
+                            capture_output=True, text=True, timeout=120, check=False)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert (tmp_path / "not-yet" / "metrics").is_dir()
