@@ -250,6 +250,29 @@ def resources(resource_type: str, site: RuleSettings) -> list[dict[str, Any]]:
     raise KeyError(resource_type)
 
 
+def capability_statement(base: str, params: tuple[str, ...]) -> dict[str, Any]:
+    """A read-only knowledge server: read and search of the three types, JSON only. Its
+    date is that of the newest value set, so that the same knowledge gives the same bytes."""
+    dates = [str(vs.get("date")) for vs in _valueset_files().values() if vs.get("date")]
+    types = {"_id": "token", "url": "uri", "version": "token"}
+    return {
+        "resourceType": "CapabilityStatement",
+        "status": "active",
+        "date": max(dates, default="2026-12-01"),
+        "publisher": PUBLISHER,
+        "kind": "instance",
+        "software": {"name": "backpain-cds", "version": release()},
+        "implementation": {"description": "backpain-cds clinical knowledge (read-only)",
+                           "url": base},
+        "fhirVersion": "4.0.1",
+        "format": ["json"],
+        "rest": [{"mode": "server", "resource": [
+            {"type": rtype, "interaction": [{"code": "read"}, {"code": "search-type"}],
+             "searchParam": [{"name": name, "type": types[name]} for name in params]}
+            for rtype in TYPES]}],
+    }
+
+
 def prune(value: Any) -> Any:
     """FHIR JSON has no empty arrays, objects or strings: leave such elements out (a rule
     that reads free text has no value-set inputs, for example)."""
@@ -264,14 +287,16 @@ def prune(value: Any) -> Any:
 
 def searchset(resource_type: str, items: list[dict[str, Any]], base_url: str) -> dict[str, Any]:
     """A searchset Bundle of ``items`` (no timestamp: the same knowledge, the same bytes)."""
-    return {
+    bundle: dict[str, Any] = {
         "resourceType": "Bundle",
         "type": "searchset",
         "total": len(items),
         "link": [{"relation": "self", "url": f"{base_url}{resource_type}"}],
-        "entry": [{"fullUrl": f"{base_url}{resource_type}/{item['id']}", "resource": item,
-                   "search": {"mode": "match"}} for item in items],
     }
+    if items:  # no matches: no "entry" at all (FHIR JSON has no empty arrays)
+        bundle["entry"] = [{"fullUrl": f"{base_url}{resource_type}/{item['id']}",
+                            "resource": item, "search": {"mode": "match"}} for item in items]
+    return bundle
 
 
 def to_bytes(resource: dict[str, Any]) -> bytes:

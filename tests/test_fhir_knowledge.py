@@ -197,3 +197,22 @@ def test_export_with_site_codes_matches_the_endpoints(
     exported = tmp_path / "out" / "package" / "ValueSet-saddle-anaesthesia.json"
     assert exported.read_bytes() == client.get("/fhir/ValueSet/saddle-anaesthesia").data
     assert b"CES-SCREEN-POS" in exported.read_bytes()
+
+
+def test_capability_statement_says_what_is_served(client: Any) -> None:
+    statement = client.get("/fhir/metadata").get_json()
+    get_fhir_model_class("CapabilityStatement").model_validate(statement)
+    assert {r["type"] for r in statement["rest"][0]["resource"]} == set(TYPES)
+
+
+def test_a_canonical_reference_resolves_by_search(client: Any) -> None:
+    plan = client.get("/fhir/PlanDefinition/CES-01").get_json()
+    canonical = plan["action"][0]["action"][0]["definitionCanonical"]
+    found = client.get(f"/fhir/ActivityDefinition?url={canonical}").get_json()
+    get_fhir_model_class("Bundle").model_validate(found)
+    assert [e["resource"]["url"] for e in found["entry"]] == [canonical]
+    pinned = client.get(f"/fhir/PlanDefinition?url={plan['url']}|{plan['version']}").get_json()
+    assert pinned["total"] == 1
+    none = client.get(f"/fhir/PlanDefinition?url={plan['url']}|0.0.1").get_json()
+    assert none["total"] == 0 and "entry" not in none
+    assert client.get("/fhir/ValueSet?_id=cauda-equina-syndrome").get_json()["total"] == 1

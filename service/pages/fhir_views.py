@@ -18,12 +18,38 @@ bp = Blueprint("fhir", __name__)
 FHIR_JSON = "application/fhir+json"
 
 
+SEARCH_PARAMS = ("_id", "url", "version")
+
+
+@bp.get("/fhir/metadata")
+def metadata() -> Response:
+    """The CapabilityStatement: what a FHIR client may ask of this knowledge server."""
+    statement = knowledge.capability_statement(request.url_root + "fhir", SEARCH_PARAMS)
+    return Response(knowledge.to_bytes(statement), mimetype=FHIR_JSON)
+
+
 @bp.get("/fhir/<resource_type>")
 def search(resource_type: str) -> Response:
-    _all(resource_type)  # 404 for an unknown type
-    body = _searchset(resource_type, request.url_root + "fhir/", site_rule_settings(),
-                      knowledge.site_code_key())
-    return Response(body, mimetype=FHIR_JSON)
+    """All resources of a type, or those matching ``_id``, ``url`` (a canonical, with an
+    optional ``|version``) and ``version``: how a client resolves a canonical reference."""
+    items = _all(resource_type)  # 404 for an unknown type
+    base = request.url_root + "fhir/"
+    wanted = {k: v for k, v in request.args.items() if k in SEARCH_PARAMS}
+    if not wanted:
+        body = _searchset(resource_type, base, site_rule_settings(), knowledge.site_code_key())
+        return Response(body, mimetype=FHIR_JSON)
+    matching = [r for r in (json.loads(b) for b in items.values()) if _matches(r, wanted)]
+    bundle = knowledge.searchset(resource_type, matching, base)
+    bundle["link"][0]["url"] = request.url
+    return Response(knowledge.to_bytes(bundle), mimetype=FHIR_JSON)
+
+
+def _matches(resource: dict[str, object], wanted: dict[str, str]) -> bool:
+    url, _, pinned = wanted.get("url", "").partition("|")
+    version = pinned or wanted.get("version")
+    return ((not wanted.get("_id") or resource.get("id") == wanted["_id"])
+            and (not url or resource.get("url") == url)
+            and (not version or resource.get("version") == version))
 
 
 @lru_cache(maxsize=32)
