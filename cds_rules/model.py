@@ -362,4 +362,5 @@ CONCEPTS: dict[str, str] = {
     "pain_severity": "Pain severity 0-10, Observation",
     # care already given
     "conservative_care_given": "Physiotherapy / exercise therapy / NSAID trial recorded",
+    "analgesic_drug": "Analgesic medication (NSAID, paracetamol, codeine)",
 }

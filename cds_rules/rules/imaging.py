@@ -116,10 +116,18 @@ def _no_prior_management(record: PatientRecord, ctx: RuleContext, rule: Rule
 
 
 def _recent_management(record: PatientRecord, settings: RuleSettings) -> bool:
+    """Physiotherapy / exercise (coded or ordered) or an analgesic within the window; an
+    analgesic that is still current counts whenever it began."""
     window = days(settings.conservative_management_days)
     undated = [f for f in record.having("conservative_care_given") if f.when is None]
     return bool(record.having("conservative_care_given", within=window) or undated
+                or record.having("analgesic_drug", within=window)
+                or _current_medication(record, "analgesic_drug")
                 or record.orders_of("physiotherapy", within=window))
+
+
+def _current_medication(record: PatientRecord, concept: str) -> bool:
+    return any(f.resource_type.startswith("Medication") for f in record.having(concept))
 
 
 def _indicated(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding | None:
@@ -214,7 +222,7 @@ IMG_NOT_INDICATED = Rule(
 
 IMG_NO_PRIOR_MANAGEMENT = Rule(
     id="IMG-04",
-    version="1.0.0",
+    version="1.1.0",
     topic=Topic.IMAGING_NOT_INDICATED,
     title="Spine imaging for subacute/chronic pain without red flags or prior management "
           "(ACR variant 2)",
@@ -229,7 +237,9 @@ IMG_NO_PRIOR_MANAGEMENT = Rule(
     check=_no_prior_management,
     hooks=ORDER_HOOKS,
     phase="pathway",
-    changes="1.0.0 (new): ACR variant 2 -> info, no delete suggestion.",
+    changes="1.1.0: an analgesic (NSAID, paracetamol, codeine: value set analgesic_drug) "
+            "current or within CONSERVATIVE_MANAGEMENT_DAYS counts as prior management. "
+            "1.0.0 (new): ACR variant 2 -> info, no delete suggestion.",
 )
 
 IMG_INDICATED = Rule(

@@ -51,6 +51,15 @@ def test_after_six_weeks_with_recent_management_is_quiet() -> None:
     assert topics(run(old_care, "order-sign")) == {"imaging-not-indicated": "info"}
 
 
+def test_variant_2_analgesia_counts_as_prior_management() -> None:
+    current = fact("analgesic_drug", 400, resource_type="MedicationStatement")
+    record = patient(current, orders=(draft(),), back_pain_days=500)
+    assert "imaging-not-indicated" not in topics(run(record, "order-sign"))
+    stopped = fact("analgesic_drug", 400, resource_type="MedicationStatement", history=True)
+    record = patient(stopped, orders=(draft(),), back_pain_days=500)
+    assert topics(run(record, "order-sign")) == {"imaging-not-indicated": "info"}
+
+
 def test_variant_2_window_is_a_setting() -> None:
     record = patient(fact("conservative_care_given", 100), orders=(draft(),),
                      back_pain_days=300)
