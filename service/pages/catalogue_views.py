@@ -17,6 +17,7 @@ from pathlib import Path
 from flask import Blueprint, abort, render_template
 
 import cds_rules
+from cds_rules.model import HOOKS
 from cds_rules.orders import ORDERS, parts
 from service import rulebook
 from service.knowledge import valueset_id
@@ -37,7 +38,8 @@ def start() -> str:
 
 @bp.get("/rules")
 def rules_index() -> str:
-    return render_template("rules.html", rules=rulebook.all_rules(), changelog=_changelog())
+    return render_template("rules.html", rules=rulebook.all_rules(), changelog=_changelog(),
+                           all_hooks=list(HOOKS))
 
 
 @bp.get("/rules/<rule_id>")
