@@ -31,6 +31,7 @@ ICD10 = "http://hl7.org/fhir/sid/icd-10"  # WHO ICD-10 (HL7 THO NamingSystem icd
 ICD_SYSTEMS = frozenset({ICD10CM, ICD10})
 RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
 CPT = "http://www.ama-assn.org/go/cpt"
+DMD = "https://dmd.nhs.uk"  # NHS dictionary of medicines and devices (UK Core)
 UCUM = "http://unitsofmeasure.org"
 LOCAL = LOCAL_FINDING_SYSTEM
 
@@ -48,6 +49,8 @@ _SYSTEM_ALIASES: dict[str, str] = {
     "http://www.nlm.nih.gov/research/umls/rxnorm/": RXNORM,
     "urn:oid:2.16.840.1.113883.6.12": CPT,
     "http://www.ama-assn.org/go/cpt/": CPT,
+    "http://dmd.nhs.uk": DMD,
+    "https://dmd.nhs.uk/": DMD,
 }
 
 ORDER_KINDS: tuple[str, ...] = (
