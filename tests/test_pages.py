@@ -24,6 +24,7 @@ from service.config import ConfigError
 from service.db import AuditEvent, IssuedCard
 from service.pages.render import markdown
 from tests.pages_support import PAGES_TOKEN, issue_and_feedback, local_app, production_app
+from tests.store_support import *  # noqa: F403  (fixtures: database_url on SQLite and PostgreSQL)
 
 
 @pytest.fixture
@@ -378,3 +379,27 @@ def test_the_start_page_links_every_page(client: Any) -> None:
     for href in ("/preview", "/rules", "/governance", "/docs", "/fhir/PlanDefinition"):
         assert f'href="{href}"' in html
 
+
+
+def test_governance_on_both_databases(database_url: str) -> None:
+    """The per-day series use each database's own date function (PostgreSQL: the UTC day
+    of a timestamptz), with real rows written through the API."""
+    from service.app import create_app
+    from service.migrations import upgrade
+    from tests.store_support import settings_for
+
+    app = create_app(settings_for(database_url, allow_unauthenticated=True))
+    store = app.extensions["backpain"]["store"]
+    upgrade(store.engine)
+    try:
+        client = app.test_client()
+        expected = issue_and_feedback(client)
+        html = client.get("/governance").get_data(as_text=True)
+        per_day = [int(n) for n in re.findall(r'data-series="CES-01 v[\d.]+" data-value="(\d+)"',
+                                              html)]
+        assert per_day == [expected["issued"]]
+        feedback = re.findall(r'data-series="(accepted|overridden)" data-value="(\d+)"',
+                              html.split('id="chart-feedback"')[1])
+        assert sorted(feedback) == [("accepted", "1"), ("overridden", "2")]
+    finally:
+        store.dispose()
