@@ -104,6 +104,7 @@ class Fact:
     worsening: bool = False  # coded as worsening / progressive
     detail: str = ""  # free text worth showing (e.g. order status, body site)
     when_latest: datetime | None = None
+    severe: bool = False  # Condition.severity is "severe" (SNOMED 24484000)
 
     @property
     def latest(self) -> datetime | None:

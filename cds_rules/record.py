@@ -518,11 +518,26 @@ def _read_condition(builder: _Builder, resource: dict[str, Any]) -> bool:
     when, latest = _condition_time(checked, builder.record.birth_date)
     side, detail = _laterality(checked)
     worse = _worsening(checked)
+    severe = _severe(checked)
     for hit in hits:
         fact = _fact(hit, checked, when, status, side, detail,
                      concept_cc=checked.get("code"), worsening=worse)
-        builder.record.facts.append(_with_latest(fact, latest))
+        builder.record.facts.append(_with_latest(replace(fact, severe=True) if severe else fact,
+                                                 latest))
     return True
+
+
+# Condition.severity "severe": FHIR R4 core ValueSet condition-severity (SNOMED CT).
+_SEVERE = frozenset({(vs.SNOMED, "24484000")})
+
+
+def _severe(condition: dict[str, Any]) -> bool:
+    """Condition.severity coded (or written) as severe."""
+    severity = condition.get("severity")
+    if any((vs.normalise_system(c.get("system")), c.get("code")) in _SEVERE
+           for c in _codings(severity)):
+        return True
+    return isinstance(severity, dict) and str(severity.get("text", "")).strip().lower() == "severe"
 
 
 def _abated(condition: dict[str, Any], now: datetime) -> bool:

@@ -1,7 +1,8 @@
 """Progressive, severe or multilevel motor deficit (ACP/APS 2007 rec. 3; ACR variants 3-4).
 
 Progressive = MRC grade falling across serial Observations of the same muscle, or a
-weakness / foot drop coded as worsening. Severe = foot drop, or an MRC grade at or below
+weakness / foot drop coded as worsening. Severe = foot drop, a weakness Condition whose
+``severity`` is severe (SNOMED 24484000), or an MRC grade at or below
 ``severe_weakness_mrc_grade`` (our threshold). Critical if progressive or bilateral.
 Only a deficit that is new (``cauda_equina_window_days``), worsening or undated counts
 (clinical review 2026: an old foot drop is history). NEURO-02: a weakness or foot drop
@@ -34,8 +35,9 @@ def _check(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding | Non
         return None
     foot_drop = [f for f in deficit if f.concept == "foot_drop"]
     severe_limit = settings.severe_weakness_mrc_grade
-    severe_grades = [f for f in deficit if f.concept == "muscle_strength_grade"
-                     and f.value is not None and f.value <= severe_limit]
+    severe_grades = [f for f in deficit if (f.concept == "muscle_strength_grade"
+                     and f.value is not None and f.value <= severe_limit)
+                     or (f.severe and f.concept in MOTOR_DEFICIT)]
     both_sides = bilateral(deficit)
     levels = several_levels(deficit)
     if not (progressive or foot_drop or severe_grades or both_sides or levels):
@@ -47,8 +49,8 @@ def _check(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding | Non
     if both_sides:
         reasons.append("Weakness affects both legs.")
     if foot_drop or severe_grades:
-        reasons.append("The deficit is severe (foot drop or MRC grade "
-                       f"≤ {settings.severe_weakness_mrc_grade}).")
+        reasons.append("The deficit is severe (foot drop, weakness recorded as severe, or "
+                       f"MRC grade ≤ {settings.severe_weakness_mrc_grade}).")
     if levels:
         reasons.append("Weakness at more than one level.")
     critical = bool(progressive or both_sides)
@@ -87,7 +89,7 @@ def _unassessed(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding 
 
 NEURO_01 = Rule(
     id="NEURO-01",
-    version="2.0.0",
+    version="2.1.0",
     topic=Topic.PROGRESSIVE_NEUROLOGICAL_DEFICIT,
     title="Progressive, severe or multilevel motor deficit",
     indicators=("critical", "warning"),
