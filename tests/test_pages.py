@@ -403,3 +403,12 @@ def test_governance_on_both_databases(database_url: str) -> None:
         assert sorted(feedback) == [("accepted", "1"), ("overridden", "2")]
     finally:
         store.dispose()
+
+
+@pytest.mark.parametrize("url", ["/", "/rules", "/preview", "/governance", "/docs"])
+def test_pages_send_a_content_security_policy(client: Any, url: str) -> None:
+    headers = client.get(url).headers
+    policy = headers["Content-Security-Policy"]
+    assert "default-src 'self'" in policy and "frame-ancestors 'none'" in policy
+    assert "script-src" not in policy  # no inline script anywhere (Swagger UI's is a file)
+    assert headers["X-Content-Type-Options"] == "nosniff"
