@@ -105,6 +105,7 @@ class Fact:
     detail: str = ""  # free text worth showing (e.g. order status, body site)
     when_latest: datetime | None = None
     severe: bool = False  # Condition.severity is "severe" (SNOMED 24484000)
+    recorded: datetime | None = None  # Condition.recordedDate, when it differs from ``when``
 
     @property
     def latest(self) -> datetime | None:

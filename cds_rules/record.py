@@ -519,11 +519,15 @@ def _read_condition(builder: _Builder, resource: dict[str, Any]) -> bool:
     side, detail = _laterality(checked)
     worse = _worsening(checked)
     severe = _severe(checked)
+    recorded = parse_datetime(checked.get("recordedDate"))
     for hit in hits:
         fact = _fact(hit, checked, when, status, side, detail,
                      concept_cc=checked.get("code"), worsening=worse)
-        builder.record.facts.append(_with_latest(replace(fact, severe=True) if severe else fact,
-                                                 latest))
+        if severe:
+            fact = replace(fact, severe=True)
+        if recorded is not None and recorded != when:
+            fact = replace(fact, recorded=recorded)  # "new diagnosis": onset or recording
+        builder.record.facts.append(_with_latest(fact, latest))
     return True
 
 

@@ -20,6 +20,7 @@ from cds_rules.rules.context import (
     days,
     is_new,
     mri_since,
+    new_diagnoses,
     new_or_worsening,
     persisting_unassessed,
     weak_grades,
@@ -42,8 +43,8 @@ def _bilateral_new(record: PatientRecord, concepts: tuple[str, ...], window_days
 def _check(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding | None:
     settings = ctx.settings
     window = days(settings.cauda_equina_window_days)
-    diagnosis = new_or_worsening(record, ("cauda_equina_syndrome",),
-                                 days(settings.new_diagnosis_days))
+    diagnosis = new_diagnoses(record, ("cauda_equina_syndrome",),
+                              days(settings.new_diagnosis_days))
     signs = new_or_worsening(record, CES_SIGNS, window)
     bilateral_sciatica = _bilateral_new(record, RADICULAR_PAIN, settings.cauda_equina_window_days)
     bilateral_deficit = _bilateral_new(record, LEG_DEFICIT, settings.cauda_equina_window_days,
@@ -103,7 +104,7 @@ def _unassessed(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding 
 
 CES_01 = Rule(
     id="CES-01",
-    version="2.0.0",
+    version="2.1.0",
     topic=Topic.CAUDA_EQUINA,
     title="Suspected cauda equina syndrome",
     indicators=("critical",),
@@ -118,7 +119,9 @@ CES_01 = Rule(
         "post-void residual where the pathway supports it.",
     ),
     check=_check,
-    changes="2.0.0: a CES diagnosis is critical only when new (NEW_DIAGNOSIS_DAYS) or with "
+    changes="2.1.0: a diagnosis also counts as new when recorded within "
+            "NEW_DIAGNOSIS_DAYS (recordedDate), whatever its onset. "
+            "2.0.0: a CES diagnosis is critical only when new (NEW_DIAGNOSIS_DAYS) or with "
             "a new sign; an older one is history (CES-02). Summary leads with the action.",
 )
 

@@ -175,6 +175,17 @@ def assessment_reason(facts: Sequence[Fact]) -> str:
             "confirm it has been assessed.")
 
 
+def new_diagnoses(record: PatientRecord, concepts: Sequence[str],
+                  window: timedelta) -> list[Fact]:
+    """Current diagnoses that are new: onset *or recording* within ``window`` (CLINICAL.md
+    review: a red-flag diagnosis recorded today is an emergency even with an older onset),
+    worsening, or undated."""
+    since = record.now - window
+    return [f for f in record.having(*concepts)
+            if is_new(f, record, window)
+            or (f.recorded is not None and since <= f.recorded <= record.now)]
+
+
 def new_or_worsening(
     record: PatientRecord, concepts: Sequence[str], window: timedelta
 ) -> list[Fact]:

@@ -22,6 +22,7 @@ from cds_rules.rules.context import (
     days,
     is_new,
     mri_since,
+    new_diagnoses,
     new_or_worsening,
     persisting_unassessed,
     several_levels,
@@ -39,7 +40,7 @@ def _check(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding | Non
     settings = ctx.settings
     window_days = settings.cauda_equina_window_days
     window = days(window_days)
-    diagnosis = new_or_worsening(record, ("myelopathy",), days(settings.new_diagnosis_days))
+    diagnosis = new_diagnoses(record, ("myelopathy",), days(settings.new_diagnosis_days))
     cord_signs = new_or_worsening(record, CORD_SIGNS, window)
     weakness = _new_weakness(record, window_days)
     widespread = bilateral(weakness) or several_levels(weakness)
@@ -118,7 +119,7 @@ def _unassessed(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding 
 
 CORD_01 = Rule(
     id="CORD-01",
-    version="2.0.0",
+    version="2.1.0",
     topic=Topic.SPINAL_CORD_COMPRESSION,
     title="Suspected spinal cord compression (including metastatic)",
     indicators=("critical",),
@@ -131,7 +132,9 @@ CORD_01 = Rule(
         "consider dexamethasone as the local MSCC protocol directs.",
     ),
     check=_check,
-    changes="2.0.0: a cord-compression diagnosis is critical only when new "
+    changes="2.1.0: a diagnosis also counts as new when recorded within "
+            "NEW_DIAGNOSIS_DAYS (recordedDate), whatever its onset. "
+            "2.0.0: a cord-compression diagnosis is critical only when new "
             "(NEW_DIAGNOSIS_DAYS) or worsening (older: CORD-02); with a cancer history the "
             "card is the NG234 MSCC card (contact acute oncology / MSCC coordinator as a "
             "suggestion, whole-spine MRI within 24 h); evidence links to NG234 and QS56 "

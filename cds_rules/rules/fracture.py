@@ -30,6 +30,7 @@ from cds_rules.rules.context import (
     days,
     is_new,
     long_term_steroids,
+    new_diagnoses,
     over_fracture_age,
     weak_grades,
 )
@@ -60,9 +61,9 @@ def _check(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding | Non
     window = days(settings.cauda_equina_window_days)
     deficit = [f for f in [*record.having(*NEURO_DEFICITS), *weak_grades(record)]
                if is_new(f, record, window)]
+    recent = new_diagnoses(record, ("fragility_fracture",), days(settings.new_diagnosis_days))
     cord_injury = [f for f in fragility if f.code in CORD_INJURY_FRACTURE
-                   and f.status is FactStatus.CURRENT
-                   and (deficit or is_new(f, record, days(settings.new_diagnosis_days)))]
+                   and f.status is FactStatus.CURRENT and (deficit or f in recent)]
     deficit = deficit if trauma or cord_injury else []
     major = bool(trauma and deficit) or bool(cord_injury)
     strong = bool(trauma or steroids or osteoporosis or fragility)
@@ -109,7 +110,7 @@ def _check(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding | Non
 
 FRAC_01 = Rule(
     id="FRAC-01",
-    version="2.0.0",
+    version="2.1.0",
     topic=Topic.FRACTURE,
     title="Possible vertebral fracture",
     indicators=("critical", "warning", "info"),
@@ -120,7 +121,9 @@ FRAC_01 = Rule(
         "Consider bone densitometry (DXA) and bone protection when fragility is likely.",
     ),
     check=_check,
-    changes="2.0.0: graded as Downie 2013 / ACP 2011: age alone -> info (consider X-ray if "
+    changes="2.1.0: a diagnosis also counts as new when recorded within "
+            "NEW_DIAGNOSIS_DAYS (recordedDate), whatever its onset. "
+            "2.0.0: graded as Downie 2013 / ACP 2011: age alone -> info (consider X-ray if "
             "not settling or any trauma); steroids >= 3 months, osteoporosis, fragility "
             "fracture, trauma or >= 2 factors -> warning; major trauma critical only with a "
             "new deficit, a cord-injury fracture only when new (NEW_DIAGNOSIS_DAYS).",

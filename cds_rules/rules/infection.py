@@ -20,7 +20,7 @@ from cds_rules.rules.context import (
     is_new,
     long_term_steroids,
     mri_since,
-    new_or_worsening,
+    new_diagnoses,
     weak_grades,
 )
 from cds_rules.settings import RuleSettings
@@ -46,8 +46,8 @@ def _check(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding | Non
     settings = ctx.settings
     new_window = days(settings.new_diagnosis_days)
     every_coded = record.having("spinal_infection", "epidural_abscess")
-    coded = new_or_worsening(record, ("spinal_infection", "epidural_abscess"), new_window)
-    abscess = new_or_worsening(record, ("epidural_abscess",), new_window)
+    coded = new_diagnoses(record, ("spinal_infection", "epidural_abscess"), new_window)
+    abscess = new_diagnoses(record, ("epidural_abscess",), new_window)
     fever = fever_within_window(record, settings)
     risks = infection_risks(record, settings) if fever else []
     window = days(settings.cauda_equina_window_days)
@@ -103,7 +103,7 @@ def _check(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding | Non
 
 INF_01 = Rule(
     id="INF-01",
-    version="2.0.0",
+    version="2.1.0",
     topic=Topic.INFECTION,
     title="Possible spinal infection",
     indicators=("critical", "warning"),
@@ -114,7 +114,9 @@ INF_01 = Rule(
         "CRP, ESR and blood cultures before antibiotics where possible.",
     ),
     check=_check,
-    changes="2.0.0: a coded spinal infection / epidural abscess is an emergency only when "
+    changes="2.1.0: a diagnosis also counts as new when recorded within "
+            "NEW_DIAGNOSIS_DAYS (recordedDate), whatever its onset. "
+            "2.0.0: a coded spinal infection / epidural abscess is an emergency only when "
             "new (NEW_DIAGNOSIS_DAYS) or with a new deficit (CAUDA_EQUINA_WINDOW_DAYS); an "
             "older one is history: 'confirm it has been assessed' warning when no spine MRI "
             "followed; summary leads with the action.",

@@ -238,3 +238,14 @@ def test_new_bilateral_sciatica_still_critical_near_miss() -> None:
     record = patient(fact("radiculopathy", 3, laterality="left"),
                      fact("radiculopathy", 2, laterality="right"))
     assert topics(run(record))["cauda-equina"] == "critical"
+
+
+def test_old_onset_diagnosis_recorded_now_is_new() -> None:
+    """CLINICAL.md: a red-flag diagnosis is new when its onset *or recording* is in the
+    window."""
+    dx = replace(fact("cauda_equina_syndrome", 730), recorded=NOW - timedelta(days=1))
+    assert topics(run(patient(dx)))["cauda-equina"] == "critical"
+    cord = replace(fact("myelopathy", 730), recorded=NOW - timedelta(days=1))
+    assert topics(run(patient(cord)))["spinal-cord-compression"] == "critical"
+    old = replace(fact("cauda_equina_syndrome", 730), recorded=NOW - timedelta(days=700))
+    assert topics(run(patient(old)))["cauda-equina"] == "warning"

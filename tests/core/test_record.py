@@ -122,6 +122,17 @@ def test_patient_deceased(extra: dict[str, Any], deceased: bool):
     assert build(patient(**extra)).deceased is deceased
 
 
+def test_condition_keeps_its_recorded_date_when_it_differs_from_onset():
+    cond = condition("192970008", onsetDateTime="2024-01-01", recordedDate="2026-06-14")
+    fact = next(f for f in build(patient(), cond).facts if f.concept == "cauda_equina_syndrome")
+    assert fact.when == datetime(2024, 1, 1, tzinfo=UTC)
+    assert fact.recorded == datetime(2026, 6, 14, tzinfo=UTC)
+    same = condition("192970008", rid="c2", onsetDateTime="2026-06-14T00:00:00Z",
+                     recordedDate="2026-06-14T00:00:00Z")
+    fact = next(f for f in build(patient(), same).facts if f.concept == "cauda_equina_syndrome")
+    assert fact.recorded is None
+
+
 def test_missing_patient_leaves_age_unknown():
     record = build(condition("279039007"))
     assert record.birth_date is None and record.age is None and record.sex == "unknown"
