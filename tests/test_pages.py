@@ -412,3 +412,11 @@ def test_pages_send_a_content_security_policy(client: Any, url: str) -> None:
     assert "default-src 'self'" in policy and "frame-ancestors 'none'" in policy
     assert "script-src" not in policy  # no inline script anywhere (Swagger UI's is a file)
     assert headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_a_pasted_request_without_some_prefetch_keys_says_so(client: Any) -> None:
+    body = fhir_samples.load("cc-acute-lbp-snomed").request_body()
+    del body["prefetch"]["observations"]
+    page = text(client.post("/preview", data={"document": json.dumps(body)}))
+    assert re.search(r"Not in the pasted request's prefetch, and not fetched here: "
+                     r"observations\.", page)

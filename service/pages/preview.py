@@ -21,6 +21,7 @@ from flask import Blueprint, Response, make_response, render_template, request
 from cds_rules import Evaluation, HookRequest, evaluate
 from cds_rules.model import HOOKS, ORDER_HOOKS
 from cds_rules.orders import ORDERS
+from cds_rules.requirements import prefetch_templates
 from cds_rules.settings import RuleSettings
 from service.commands._explain import _attribute, _why_none
 from service.errors import error_response
@@ -85,9 +86,27 @@ def submit() -> Response:
     try:
         document = _document(text)
         req = request_from_document(document, "the pasted document")
-        return _answer(form, _run(form, req, datetime.now(UTC), None))
+        form_gaps = _absent_prefetch(document)
+        outcome = _run(form, req, datetime.now(UTC), None)
+        outcome.notes += form_gaps
+        return _answer(form, outcome)
     except InputError as exc:
         return _answer(form, error=str(exc), status=400)
+
+
+def _absent_prefetch(document: Any) -> list[str]:
+    """A pasted CDS Hooks request without some prefetch keys: the service would fetch them
+    from the EHR's FHIR server; the preview fetches nothing, so it says what it lacks."""
+    if not (isinstance(document, dict) and "hook" in document and "context" in document):
+        return []
+    prefetch = document.get("prefetch")
+    sent: dict[str, Any] = prefetch if isinstance(prefetch, dict) else {}
+    absent = [key for key in prefetch_templates() if key not in sent]
+    if not absent:
+        return []
+    return [f"Not in the pasted request's prefetch, and not fetched here: {', '.join(absent)}. "
+            "The service would read them from the EHR's FHIR server; the cards below are "
+            "without them."]
 
 
 def _document(text: str) -> Any:
