@@ -51,6 +51,8 @@ def test_rules_says_what_each_version_changed(capsys) -> None:
         block = out.split(f"{rule.id}  v{rule.version}", 1)[1].split("\n\n", 1)[0]
         assert f"changed: {rule.changes[:40]}" in block
         assert f"{rule.id} {rule.version}" in changelog, rule.id
+        assert rule.changes.startswith(f"{rule.version}:") or rule.changes.startswith(
+            f"{rule.version} "), f"{rule.id}: 'changes' must describe v{rule.version}"
     assert any(rule.changes for rule in RULES)
 
 

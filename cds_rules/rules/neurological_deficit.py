@@ -101,8 +101,10 @@ NEURO_01 = Rule(
         "Re-examine and record MRC grades of the affected muscles to document progression.",
     ),
     check=_check,
-    changes="2.0.0: only a new (CAUDA_EQUINA_WINDOW_DAYS), worsening or undated deficit is "
-            "severe (an old foot drop is history: NEURO-02); summary leads with the action.",
+    changes="2.1.0: a new weakness Condition with severity 'severe' (SNOMED 24484000) is a "
+            "severe deficit. 2.0.0: only a new (CAUDA_EQUINA_WINDOW_DAYS), worsening or "
+            "undated deficit is severe (an old foot drop is history: NEURO-02); summary "
+            "leads with the action.",
 )
 
 NEURO_02 = Rule(

@@ -58,8 +58,7 @@ def _rules(args: argparse.Namespace) -> int:
         print(f"{rule['id']}  v{rule['version']}  {rule['topic']}  "
               f"[{'/'.join(rule['indicators'])}]  hooks: {', '.join(rule['hooks'])}")
         print(f"    {rule['title']}")
-        if rule["changes"]:
-            print(f"    changed: {rule['changes']}")
+        print(f"    changed: {rule['changes'] or 'no change recorded in cds_rules/CHANGELOG.md'}")
         for source in rule["evidence"]:
             strength = f" — {source['strength']}" if source["strength"] else ""
             print(f"    · {source['title']} ({source['version']}){strength}")
