@@ -170,3 +170,11 @@ def test_ng65_buttock_pain_not_only_alternating(app: Flask) -> None:
     card = by_topic(call(app, "ibp-buttock-pain-three-features-test-hla-b27"),
                     "inflammatory-back-pain")
     assert "test HLA-B27" in card["summary"] and "buttock pain" in card["detail"]
+
+
+def test_not_improving_is_judged_within_the_current_episode(app: Flask) -> None:
+    episode = call(app, "malignancy-age-not-improving-after-4-weeks")
+    assert by_topic(episode, "malignancy")["indicator"] == "warning"
+    assert "not improving" in by_topic(episode, "malignancy")["detail"]
+    chronic = call(app, "nm-malignancy-chronic-pain-not-this-episode")
+    assert [c["source"]["topic"]["code"] for c in chronic] == ["conservative-care"]
