@@ -10,7 +10,9 @@ CDS Hooks 2.0.1 semantics, per declared key:
   record a data gap (the first page is still used).
 
 Required keys still missing → HTTP 412 naming them. Optional keys still missing → the
-core is told through ``data_gaps`` (and says so in the cards). Resources about another
+core is told through ``data_gaps`` (and says so in the cards). A key that reads the
+Patient but holds none (``null``, or another resource type) is a data gap too: the call is
+evaluated with age and sex unknown. Resources about another
 patient are not filtered here: the core drops and counts them.
 """
 
@@ -95,6 +97,7 @@ def resolve_prefetch(
             queries[key + _NEXT_PAGES] = relative
 
     _fetch(queries, access, found, missing, partial)
+    unreadable = _without_a_patient(templates, found)
 
     unobtainable = [key for key in required if key in missing]
     if unobtainable:
@@ -104,8 +107,25 @@ def resolve_prefetch(
                                 "fhirAuthorization so the service can read them.")
     gaps = [f"{key} ({why})" for key, why in missing.items()]
     gaps += [f"{key} ({why})" for key, why in partial.items()]
+    gaps += [f"{key} (no Patient resource: age and sex unknown)" for key in unreadable]
     resources = tuple(r for key in templates for r in found.get(key, ()))
     return ResolvedPrefetch(resources, tuple(gaps))
+
+
+def _without_a_patient(templates: Mapping[str, str],
+                       found: dict[str, list[dict[str, Any]]]) -> list[str]:
+    """Keys that read the Patient (``Patient/{{context.patientId}}``) but hold none (sent
+    as null, or as another resource type): the call is evaluated with age and sex unknown
+    and every card says so. Anything but a Patient under such a key is set aside (it is
+    not what the key declares)."""
+    empty = []
+    for key, template in templates.items():
+        if not template.startswith("Patient/") or key not in found:
+            continue
+        found[key] = [r for r in found[key] if r.get("resourceType") == "Patient"]
+        if not found[key]:
+            empty.append(key)
+    return empty
 
 
 def _fetch(

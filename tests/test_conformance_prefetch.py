@@ -270,3 +270,18 @@ def test_user_tokens_follow_the_user_type() -> None:
 def test_unknown_tokens_do_not_render() -> None:
     assert render("Condition?patient={{context.draftOrders}}", CONTEXT) is None
     assert render("Condition?patient={{today()}}", CONTEXT) is None
+
+
+@pytest.mark.parametrize("sent", [None, {"resourceType": "CodeSystem", "id": "cs",
+                                         "status": "active", "content": "complete"}])
+def test_a_patient_key_without_a_patient_is_a_data_gap_on_every_card(app: Flask,
+                                                                    sent: Any) -> None:
+    """patient null or not a Patient: evaluated with age unknown (adult), cards still
+    raised, and every card names the gap and the unknown age."""
+    prefetch = required_prefetch(PATIENT_ID, ces())
+    prefetch["patient"] = sent
+    response = call(app, prefetch)
+    assert ("cauda-equina", "critical") in topics(response)
+    for card in response.get_json()["cards"]:
+        assert "patient (no Patient resource: age and sex unknown)" in card["detail"]
+        assert "Data quality" in card["detail"]
