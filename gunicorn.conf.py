@@ -20,7 +20,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from service import transport
 from service.config import ConfigError, Settings, load_settings
 
 try:
@@ -115,14 +114,6 @@ errorlog = "-"
 loglevel = _settings.log_level.lower()
 logger_class = "service.logs.GunicornLogger"
 
-# --- transport errors ----------------------------------------------------------------------
-# gunicorn's own refusals (bad request line, header or chunk size, NUL in a header, request
-# line or headers over the limits) are answered as OperationOutcomes, not HTML pages; and a
-# header may hold a token as large as the verifier accepts (16 KiB), so that such a token
-# gets the trust layer's 401 and only a larger header gets 431.
-limit_request_field_size = transport.LIMIT_REQUEST_FIELD_SIZE
-transport.install()
-
 # --- proxies -----------------------------------------------------------------------------
 # X-Forwarded-Proto and friends are believed only from BACKPAIN_CDS_TRUSTED_PROXIES (none
 # by default), never from whoever connects.
@@ -161,6 +152,17 @@ def _metrics_dir() -> str:
 
 
 _metrics_dir()
+
+
+# --- transport errors ----------------------------------------------------------------------
+# gunicorn's own refusals (bad request line, header or chunk size, NUL in a header, request
+# line or headers over the limits) are answered as OperationOutcomes, not HTML pages; and a
+# header may hold a token as large as the verifier accepts (16 KiB), so that such a token
+# gets the trust layer's 401 and only a larger header gets 431.
+from service import transport  # noqa: E402  (after the metrics directory: it imports them)
+
+limit_request_field_size = transport.LIMIT_REQUEST_FIELD_SIZE
+transport.install()
 
 
 # --- hooks -------------------------------------------------------------------------------

@@ -102,7 +102,7 @@ class Bound:
         if not was_open:
             log.warning("database degraded (%s): %s", self.name, why)
             if self.gauge is not None:
-                self.gauge.set(1)
+                self.gauge.labels(bound=self.name).set(1)
 
     def _succeeded(self) -> None:
         with self._lock:
@@ -112,7 +112,7 @@ class Bound:
         if was_open:
             log.warning("database recovered (%s)", self.name)
             if self.gauge is not None:
-                self.gauge.set(0)
+                self.gauge.labels(bound=self.name).set(0)
 
     def _executor(self) -> ThreadPoolExecutor:
         """This process's pool (a forked worker inherits no threads: make its own)."""

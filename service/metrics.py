@@ -207,28 +207,28 @@ SERVICE_PROCESSES = ServiceProcesses()
 
 
 # --- faults (issue 13): what the service does while the database misbehaves -------------
+# Every one has a label: the CLI imports this module before gunicorn.conf.py names the
+# multiprocess directory, and only label children made later write to it.
 DB_DEGRADED = Gauge("backpain_cds_db_degraded",
-                    "1 while this worker skips the database on the hook path after a "
-                    "failure or a timeout (snoozes not read, replays checked locally)",
+                    "1 while this worker skips the database after a failure or a timeout "
+                    "(bound=hook: snoozes not read, replays checked in memory)", ["bound"],
                     multiprocess_mode="max")
 DB_TIMEOUTS = Counter("backpain_cds_db_timeouts_total",
                       "Database operations abandoned at the client-side bound, by operation",
                       ["operation"])
 REPLAY_DEGRADED = Gauge("backpain_cds_replay_store_degraded",
                         "1 while this worker checks JWT ids in its own memory only (the shared "
-                        "replay store is unavailable)", multiprocess_mode="max")
+                        "replay store is unavailable)", ["fallback"], multiprocess_mode="max")
 REPLAY_LOCAL_CLAIMS = Counter("backpain_cds_replay_local_claims_total",
                               "JWT ids checked in the worker's memory only (shared store "
-                              "unavailable)")
-WRITER_QUEUED = Gauge("backpain_cds_writer_queued",
-                      "Hook calls whose cards and audit wait in memory for the database",
-                      multiprocess_mode="livesum")
-WRITER_SPOOLED = Gauge("backpain_cds_writer_spooled",
-                       "Hook calls held in the local spool until the database takes them",
+                              "unavailable)", ["fallback"])
+WRITER_PENDING = Gauge("backpain_cds_writer_pending",
+                       "Hook calls whose cards and audit wait for the database, by where "
+                       "(memory: queued; spool: in the local spool file)", ["where"],
                        multiprocess_mode="livesum")
 WRITER_RETRIES = Counter("backpain_cds_writer_retries_total",
-                         "Failed attempts to write a batch of cards and audit (retried)")
-WRITER_SPOOLED_CALLS = Counter("backpain_cds_writer_spooled_calls_total",
-                               "Hook calls written to the local spool")
-WRITER_REPLAYED_CALLS = Counter("backpain_cds_writer_replayed_calls_total",
-                                "Spooled hook calls written to the database")
+                         "Failed attempts to write a batch of cards and audit (retried)",
+                         ["operation"])
+WRITER_SPOOL_CALLS = Counter("backpain_cds_writer_spool_calls_total",
+                             "Hook calls the database did not take at once (spooled) and "
+                             "spooled calls later written (replayed)", ["event"])

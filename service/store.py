@@ -61,11 +61,9 @@ from service.metrics import (
     CARDS_SUPPRESSED,
     DB_DEGRADED,
     DB_ERRORS,
-    WRITER_QUEUED,
-    WRITER_REPLAYED_CALLS,
+    WRITER_PENDING,
     WRITER_RETRIES,
-    WRITER_SPOOLED,
-    WRITER_SPOOLED_CALLS,
+    WRITER_SPOOL_CALLS,
 )
 from service.ports import HookCall
 from service.spool import Spool
@@ -776,8 +774,9 @@ class CallWriter:
     only, and the whole spool is replayed as soon as a write succeeds again (and every
     RETRY_SPOOL_S meanwhile). The spool file is emptied whenever everything in it is known
     to be written. ``flush`` returns once everything queued before it is written or
-    spooled. ``backpain_cds_writer_queued`` / ``_spooled`` show what waits in memory and in
-    the spool; ``backpain_cds_writer_retries_total`` the failed attempts.
+    spooled. ``backpain_cds_writer_pending{where=memory|spool}`` shows what waits, and
+    ``backpain_cds_writer_retries_total``, ``backpain_cds_writer_spool_calls_total{event}``
+    the failed attempts and the calls spooled and replayed.
     """
 
     MAX_PENDING = 10_000  # in memory; past that, calls wait in the spool only
@@ -821,7 +820,7 @@ class CallWriter:
             self._queued += 1
             self._start_locked()
             self._progress.notify_all()
-        WRITER_QUEUED.set(len(self._queue))
+        WRITER_PENDING.labels(where="memory").set(len(self._queue))
 
     def start(self) -> None:
         """Start the writer thread if it is not running (it replays the spool first)."""
@@ -889,7 +888,7 @@ class CallWriter:
                 with self._progress:
                     self._done += len(batch)
                     self._progress.notify_all()
-                WRITER_QUEUED.set(len(self._queue))
+                WRITER_PENDING.labels(where="memory").set(len(self._queue))
                 if not written:
                     continue
             if self._backlog:
@@ -927,7 +926,7 @@ class CallWriter:
                                     lambda: self.store.write_calls(batch, replay=True))
                 return True
             except StoreUnavailable:
-                WRITER_RETRIES.inc()
+                WRITER_RETRIES.labels(operation="record_call").inc()
             except Exception as exc:  # a bug must not stop the writer
                 DB_ERRORS.labels(operation="record_call").inc()
                 log.error("record_call failed for %d calls (%s)", len(batch),
@@ -935,8 +934,8 @@ class CallWriter:
             if delay is not None:
                 time.sleep(delay)
         self._backlog = True
-        WRITER_SPOOLED_CALLS.inc(len(batch))
-        WRITER_SPOOLED.set(self.spool.lines)
+        WRITER_SPOOL_CALLS.labels(event="spooled").inc(len(batch))
+        WRITER_PENDING.labels(where="spool").set(self.spool.lines)
         log.warning("record_call: the database did not take %d calls; they wait in the "
                     "spool until it does", len(batch))
         return False
@@ -962,13 +961,13 @@ class CallWriter:
             log.error("spool replay failed (%s)", type(exc).__name__)
             return
         self._backlog = False
-        WRITER_SPOOLED.set(0)
+        WRITER_PENDING.labels(where="spool").set(0)
 
     def _replay_chunk(self, chunk: list[CallRecord]) -> None:
         written = self.store._bounded(self.store.writer_bound, "record_call",
                                       lambda: self.store.write_calls(chunk, replay=True))
         if written:
-            WRITER_REPLAYED_CALLS.inc(written)
+            WRITER_SPOOL_CALLS.labels(event="replayed").inc(written)
             log.info("spool replay: wrote %d calls the database had not taken", written)
 
 

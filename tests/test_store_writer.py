@@ -127,7 +127,8 @@ def test_a_database_that_refuses_the_write_is_counted_and_the_call_answered(
 
 
 def spooled_calls() -> float:
-    return REGISTRY.get_sample_value("backpain_cds_writer_spooled_calls_total") or 0.0
+    return REGISTRY.get_sample_value("backpain_cds_writer_spool_calls_total",
+                                      {"event": "spooled"}) or 0.0
 
 
 def wait_for(condition: Any, within: float = 10.0) -> None:

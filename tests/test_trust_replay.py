@@ -78,7 +78,8 @@ def test_concurrent_replays_across_replicas_win_once(replicas: list[TrustedApp],
 
 
 def local_claims() -> float:
-    return REGISTRY.get_sample_value("backpain_cds_replay_local_claims_total") or 0.0
+    return REGISTRY.get_sample_value("backpain_cds_replay_local_claims_total",
+                                      {"fallback": "worker-memory"}) or 0.0
 
 
 def test_unreachable_replay_store_falls_back_to_this_workers_memory(
@@ -96,7 +97,8 @@ def test_unreachable_replay_store_falls_back_to_this_workers_memory(
     before = rejections("replay"), local_claims()
     headers = {"Authorization": f"Bearer {token}"}
     assert app.test_client().get(DISCOVERY, headers=headers).status_code == 200
-    assert REGISTRY.get_sample_value("backpain_cds_replay_store_degraded") == 1
+    assert REGISTRY.get_sample_value("backpain_cds_replay_store_degraded",
+                                      {"fallback": "worker-memory"}) == 1
     assert_unauthorized(app.test_client().get(DISCOVERY, headers=headers))
     assert (rejections("replay"), local_claims()) == (before[0] + 1, before[1] + 2)
 

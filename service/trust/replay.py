@@ -31,6 +31,7 @@ Claim = Callable[[str, datetime], bool]
 #: ``remember(rows)``: record claims made while the store was away; raises when unavailable
 Remember = Callable[[Sequence[tuple[str, datetime]]], None]
 
+FALLBACK = "worker-memory"
 MAX_REMEMBERED = 200_000  # tokens live minutes: far more than a worker accepts meanwhile
 
 
@@ -57,7 +58,7 @@ class ReplayGuard:
             else:
                 self._set_degraded(False)
                 return self._remember_locally(key, expires_at) and fresh
-        REPLAY_LOCAL_CLAIMS.inc()
+        REPLAY_LOCAL_CLAIMS.labels(fallback=FALLBACK).inc()
         fresh = self._remember_locally(key, expires_at)
         if fresh:
             with self._lock:
@@ -87,7 +88,7 @@ class ReplayGuard:
         if degraded == self.degraded:
             return
         self.degraded = degraded
-        REPLAY_DEGRADED.set(1 if degraded else 0)
+        REPLAY_DEGRADED.labels(fallback=FALLBACK).set(1 if degraded else 0)
         if degraded:
             log.warning("JWT replay store unavailable (%s): replays are checked in this "
                         "worker's memory only until it answers again", why)
