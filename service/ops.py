@@ -2,7 +2,7 @@
 
 - ``GET /healthz``: the process answers (liveness). Never touches the database: a
   database outage must not make Kubernetes restart every replica.
-- ``GET /readyz``: the rule catalogue is loaded and the database answers (readiness);
+- ``GET /readyz``: the rule catalogue is loaded and the database takes a write (readiness);
   503 with a FHIR OperationOutcome naming what is missing otherwise, so the load
   balancer sends traffic elsewhere until it recovers.
 - ``GET /metrics``: Prometheus text. Under gunicorn with several workers
@@ -92,7 +92,7 @@ def readyz() -> tuple[Response, int]:
         problems.append("rule catalogue not loaded")
     database = _database_ok()
     if database is False:
-        problems.append("database not reachable or not migrated")
+        problems.append("database not reachable, not migrated or not writable")
     if problems:
         response = jsonify(_operation_outcome(problems))
         response.mimetype = "application/fhir+json"

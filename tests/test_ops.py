@@ -131,3 +131,18 @@ def test_request_id_is_echoed_when_sane(client: FlaskClient) -> None:
 def test_request_id_is_replaced_when_not_sane(client: FlaskClient, offered: str) -> None:
     answer = client.get("/healthz", headers={"X-Request-ID": offered})
     assert re.fullmatch(r"[0-9a-f]{32}", answer.headers["X-Request-ID"])
+
+
+def test_readyz_503_when_the_database_reads_but_cannot_write(tmp_path: Path) -> None:
+    """Every call writes (its JWT id): a database opened read-only (as on a read-only file
+    system; the tests run as root, so file modes would not stop a write) is not ready."""
+    path = tmp_path / "readonly.sqlite3"
+    migrated = app_on(f"sqlite:///{path}", migrate=True)
+    migrated.extensions["backpain"]["store"].dispose()
+    app = app_on(f"sqlite:///file:{path}?mode=ro&uri=true", migrate=False)
+    try:
+        answer = app.test_client().get("/readyz")
+        assert answer.status_code == 503, answer.get_json()
+        assert "database" in outcome_text(answer.get_json())
+    finally:
+        app.extensions["backpain"]["store"].dispose()
