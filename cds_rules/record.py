@@ -273,8 +273,11 @@ def require_aware(now: object) -> datetime:
 # score, grades falling from any earlier value), and findings, conditions and medications
 # keep all their dates. A rule that reads one of these concepts further back must add its
 # window here.
+_RECENT_ORDER = "(recent order)"  # a cutoff key: not a concept
 _WINDOWED_READINGS = {"body_temperature": "fever_window_days",
-                      "body_weight": "weight_loss_window_days"}
+                      "body_weight": "weight_loss_window_days",
+                      # a done lab test or referral counts only this recently (orders.py)
+                      _RECENT_ORDER: "recent_order_days"}
 _CUTOFF_MARGIN = timedelta(days=1)
 
 
@@ -764,22 +767,29 @@ def _uncoded(builder: _Builder, resource: dict[str, Any]) -> bool:
     return True
 
 
+_LOINC_SYSTEMS = frozenset(k for k, v in vs._SYSTEM_ALIASES.items() if v == vs.LOINC) | {vs.LOINC}
+
+
 def _entry_texts(resource: dict[str, Any]) -> list[str]:
     """The words of an entry's code (and an Observation's value): text and displays. A
     LOINC code names a test, not a finding ("Cancer Ag 125"): only its value is read."""
     texts: list[str] = []
     code = resource.get("code")
-    if any(vs.normalise_system(c.get("system")) == vs.LOINC for c in _codings(code)):
-        code = None
-    for concept in (code, resource.get("valueCodeableConcept")):
-        if isinstance(concept, dict):
-            if isinstance(concept.get("text"), str):
-                texts.append(concept["text"])
-            texts.extend(c["display"] for c in _codings(concept)
-                         if isinstance(c.get("display"), str))
+    codings = _codings(code)
+    if not any(c.get("system") in _LOINC_SYSTEMS for c in codings):
+        _add_words(texts, code, codings)
+    value = resource.get("valueCodeableConcept")
+    if value is not None:
+        _add_words(texts, value, _codings(value))
     if isinstance(resource.get("valueString"), str):
         texts.append(resource["valueString"])
     return texts
+
+
+def _add_words(texts: list[str], concept: object, codings: list[dict[str, Any]]) -> None:
+    if isinstance(concept, dict) and isinstance(concept.get("text"), str):
+        texts.append(concept["text"])
+    texts.extend(c["display"] for c in codings if isinstance(c.get("display"), str))
 
 
 def _current_entry(resource: dict[str, Any], now: datetime) -> bool:
@@ -983,6 +993,8 @@ def _read_order(builder: _Builder, resource: dict[str, Any], spec: _OrderSpec, *
     if not recognised:
         builder.unrecognised()
         return None
+    if _done_long_ago(builder, resource, spec):
+        return None
     checked = builder.validated(resource)
     if checked is None:
         return None
@@ -991,6 +1003,21 @@ def _read_order(builder: _Builder, resource: dict[str, Any], spec: _OrderSpec, *
         return None
     return _OrderRead(checked, state, first_time(checked, *spec.time_fields),
                       checked.get(spec.code_field))
+
+
+def _done_long_ago(builder: _Builder, resource: dict[str, Any], spec: _OrderSpec) -> bool:
+    """A completed lab test or referral (no finding code) dated before the reuse window:
+    no rule can use it, so it is not validated (a Synthea record holds years of panels)."""
+    cutoff = builder.cutoffs.get(_RECENT_ORDER)
+    code = resource.get(spec.code_field)
+    if cutoff is None or spec.states.get(str(resource.get("status"))) != "completed" \
+            or isinstance(code, list) or _hits(code):
+        return False
+    kinds = {kind for kind, _ in _order_hits(code)}
+    if not kinds or not kinds <= vs.SHORT_REUSE_KINDS:
+        return False
+    _, latest = first_time_span(resource, *spec.time_fields)
+    return latest is not None and latest < cutoff
 
 
 def _read_service_request(builder: _Builder, resource: dict[str, Any]) -> bool:

@@ -60,6 +60,8 @@ ORDER_KINDS: tuple[str, ...] = (
     "urinalysis", "dxa", "emergency_department", "spinal_surgery_referral",
     "rheumatology_referral", "mscc_coordinator",
 )
+# Orders a completed one of which counts only within recent_order_days (orders.py).
+SHORT_REUSE_KINDS: frozenset[str] = frozenset(ORDER_KINDS[5:])
 SPINE_IMAGING_KINDS: frozenset[str] = frozenset({"spine_mri", "spine_ct", "spine_xray"})
 
 Kind = Literal["finding", "quantity", "medication", "order"]

@@ -372,3 +372,13 @@ def test_mri_with_and_without_contrast_carries_no_with_contrast_snomed_code() ->
     assert order_kinds_for(LOINC, "30679-5") == ("spine_mri",)
     assert concepts_for(LOINC, "4821-5") == ("hla_b27",)
     assert order_kinds_for(LOINC, "4821-5") == ("hla_b27_test",)
+
+
+def test_short_reuse_kinds_are_the_orders_reused_only_briefly() -> None:
+    """The record builder skips completed orders of these kinds older than
+    recent_order_days before validating them: they must be exactly those orders.py reuses
+    for recent_order_days."""
+    from cds_rules.orders import ORDERS
+
+    brief = {s.kind for s in ORDERS.values() if s.reuse_window == "recent_order_days"}
+    assert vs.SHORT_REUSE_KINDS == brief - {"physiotherapy"}
