@@ -776,7 +776,8 @@ def _entry_texts(resource: dict[str, Any]) -> list[str]:
     texts: list[str] = []
     code = resource.get("code")
     codings = _codings(code)
-    if not any(c.get("system") in _LOINC_SYSTEMS for c in codings):
+    if not any(isinstance(c.get("system"), str) and c["system"] in _LOINC_SYSTEMS
+               for c in codings):
         _add_words(texts, code, codings)
     value = resource.get("valueCodeableConcept")
     if value is not None:

@@ -381,4 +381,4 @@ def test_short_reuse_kinds_are_the_orders_reused_only_briefly() -> None:
     from cds_rules.orders import ORDERS
 
     brief = {s.kind for s in ORDERS.values() if s.reuse_window == "recent_order_days"}
-    assert vs.SHORT_REUSE_KINDS == brief - {"physiotherapy"}
+    assert brief - {"physiotherapy"} == vs.SHORT_REUSE_KINDS
