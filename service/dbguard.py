@@ -11,6 +11,9 @@ After a failure or a timeout the bound *opens*: for ``cooldown`` seconds operati
 at once, without touching the database, so that only one call per cooldown pays the
 bound while the database is away (``backpain_cds_db_degraded`` is 1 meanwhile). The next
 operation after the cooldown probes the database; success closes the bound.
+
+Cost: the hand-off to the pool thread is about 30 µs an operation (measured on the
+loaded 2-core machine), two per hook call, against a call of a few milliseconds.
 """
 
 from __future__ import annotations

@@ -878,7 +878,7 @@ class CallWriter:
             self._pid = os.getpid()
 
     def _run(self) -> None:
-        self._replay()
+        self._replay(own=False)  # what processes that are gone left (ours is in the queue)
         while not self._stopping:
             batch = self._next_batch()
             if batch is None:
@@ -940,11 +940,11 @@ class CallWriter:
                     "spool until it does", len(batch))
         return False
 
-    def _replay(self) -> None:
-        """Write every call in the spool: this process's file, then those of processes
-        that are gone. Clears the backlog when all of it is in the database."""
+    def _replay(self, own: bool = True) -> None:
+        """Write every call in the spool: this process's file (``own``), then those of
+        processes that are gone. Clears the backlog when all of it is in the database."""
         try:
-            records = _decoded(self.spool.own_lines())
+            records = _decoded(self.spool.own_lines()) if own else []
             for chunk in _chunks(records, self.MAX_BATCH):
                 self._replay_chunk(chunk)
             for path, fd in self.spool.orphans():
