@@ -10,7 +10,9 @@ Answers (CDS Hooks 2.0.1 defines no response, so these are our choices):
 - **404** OperationOutcome: unknown service, or a card this service never issued (also a
   card issued by another of our services, or to another authenticated client: one EHR
   cannot give feedback on another's cards). The batch is refused whole: nothing stored.
-- **503** OperationOutcome with ``Retry-After``: the database is unavailable; retry.
+- **503** OperationOutcome with ``Retry-After``: the database is unavailable or did not
+  answer within ``DB_TIMEOUT_SECONDS``, or a card we issued is not stored yet (still in a
+  writer's queue or spool, here or on another replica); retry. Never 404 for such a card.
 
 Free-text ``userComment`` is never stored (it may name the patient); see
 :mod:`service.store`.

@@ -13,7 +13,10 @@ Failure: every database error increments ``DB_ERRORS{operation}``. The hook path
 (:class:`SnoozeMemory`) never raises: with the database down every card is shown (a snooze
 that cannot be read must not hide a warning). Everything else raises
 :class:`StoreUnavailable`, so that the caller can answer 503 (feedback) or decide how to
-fail (the JWT replay check).
+fail (the JWT replay check falls back to the worker's memory). Every operation a request
+waits on is bounded client-side (:mod:`service.dbguard`): a frozen database costs a call
+at most ``DB_TIMEOUT_SECONDS``. Hook calls' rows are spooled ahead of the database
+(:mod:`service.spool`) and never dropped (:class:`CallWriter`).
 """
 
 from __future__ import annotations
