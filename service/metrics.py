@@ -222,9 +222,12 @@ REPLAY_DEGRADED = Gauge("backpain_cds_replay_store_degraded",
 REPLAY_LOCAL_CLAIMS = Counter("backpain_cds_replay_local_claims_total",
                               "JWT ids checked in the worker's memory only (shared store "
                               "unavailable)", ["fallback"])
-WRITER_PENDING = Gauge("backpain_cds_writer_pending",
-                       "Hook calls whose cards and audit wait for the database, by where "
-                       "(memory: queued; spool: in the local spool file)", ["where"],
+WRITER_QUEUED = Gauge("backpain_cds_writer_queued",
+                      "Hook calls whose cards and audit wait in memory for the database",
+                      ["writer"], multiprocess_mode="livesum")
+WRITER_SPOOLED = Gauge("backpain_cds_writer_spooled",
+                       "Hook calls held in the local spool file (appended before each answer; "
+                       "emptied once all of it is in the database)", ["writer"],
                        multiprocess_mode="livesum")
 WRITER_RETRIES = Counter("backpain_cds_writer_retries_total",
                          "Failed attempts to write a batch of cards and audit (retried)",
@@ -232,3 +235,18 @@ WRITER_RETRIES = Counter("backpain_cds_writer_retries_total",
 WRITER_SPOOL_CALLS = Counter("backpain_cds_writer_spool_calls_total",
                              "Hook calls the database did not take at once (spooled) and "
                              "spooled calls later written (replayed)", ["event"])
+
+
+def initialise_faults() -> None:
+    """The fault metrics at 0 from the start (called by the app, once the multiprocess
+    directory is set): an alert on them sees "no fault" rather than nothing."""
+    DB_DEGRADED.labels(bound="hook").set(0)
+    REPLAY_DEGRADED.labels(fallback="worker-memory").set(0)
+    REPLAY_LOCAL_CLAIMS.labels(fallback="worker-memory")
+    WRITER_QUEUED.labels(writer="calls").set(0)
+    WRITER_SPOOLED.labels(writer="calls").set(0)
+    WRITER_RETRIES.labels(operation="record_call")
+    for kind in ("spooled", "replayed"):
+        WRITER_SPOOL_CALLS.labels(event=kind)
+    for operation in ("claim_jti", "suppress_snoozed", "feedback", "ping", "record_call"):
+        DB_TIMEOUTS.labels(operation=operation)

@@ -64,9 +64,11 @@ from service.metrics import (
     CARDS_SUPPRESSED,
     DB_DEGRADED,
     DB_ERRORS,
-    WRITER_PENDING,
+    WRITER_QUEUED,
     WRITER_RETRIES,
     WRITER_SPOOL_CALLS,
+    WRITER_SPOOLED,
+    initialise_faults,
 )
 from service.ports import HookCall
 from service.spool import Spool
@@ -742,6 +744,7 @@ def init_app(app: Any) -> None:
     """
     extensions = app.extensions["backpain"]
     settings: Settings = extensions["settings"]
+    initialise_faults()
     store = Store.from_settings(settings, clock=extensions["clock"])
     directory = Path(settings.spool_dir) if settings.spool_dir else \
         spool_format.default_dir(settings.database_url)
@@ -777,7 +780,7 @@ class CallWriter:
     only, and the whole spool is replayed as soon as a write succeeds again (and every
     RETRY_SPOOL_S meanwhile). The spool file is emptied whenever everything in it is known
     to be written. ``flush`` returns once everything queued before it is written or
-    spooled. ``backpain_cds_writer_pending{where=memory|spool}`` shows what waits, and
+    spooled. ``backpain_cds_writer_queued`` / ``_spooled`` show what waits, and
     ``backpain_cds_writer_retries_total``, ``backpain_cds_writer_spool_calls_total{event}``
     the failed attempts and the calls spooled and replayed.
     """
@@ -823,7 +826,7 @@ class CallWriter:
             self._queued += 1
             self._start_locked()
             self._progress.notify_all()
-        WRITER_PENDING.labels(where="memory").set(len(self._queue))
+        WRITER_QUEUED.labels(writer="calls").set(len(self._queue))
 
     def start(self) -> None:
         """Start the writer thread if it is not running (it replays the spool first)."""
@@ -891,7 +894,7 @@ class CallWriter:
                 with self._progress:
                     self._done += len(batch)
                     self._progress.notify_all()
-                WRITER_PENDING.labels(where="memory").set(len(self._queue))
+                WRITER_QUEUED.labels(writer="calls").set(len(self._queue))
                 if not written:
                     continue
             if self._backlog:
@@ -938,7 +941,7 @@ class CallWriter:
                 time.sleep(delay)
         self._backlog = True
         WRITER_SPOOL_CALLS.labels(event="spooled").inc(len(batch))
-        WRITER_PENDING.labels(where="spool").set(self.spool.lines)
+        WRITER_SPOOLED.labels(writer="calls").set(self.spool.lines)
         log.warning("record_call: the database did not take %d calls; they wait in the "
                     "spool until it does", len(batch))
         return False
@@ -964,7 +967,7 @@ class CallWriter:
             log.error("spool replay failed (%s)", type(exc).__name__)
             return
         self._backlog = False
-        WRITER_PENDING.labels(where="spool").set(0)
+        WRITER_SPOOLED.labels(writer="calls").set(0)
 
     def _replay_chunk(self, chunk: list[CallRecord]) -> None:
         written = self.store._bounded(self.store.writer_bound, "record_call",
