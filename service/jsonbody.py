@@ -54,7 +54,7 @@ def read_json_object(request: Request, max_bytes: int, max_depth: int) -> dict[s
     if request.content_length is not None and request.content_length > max_bytes:
         raise ServiceError(413, f"Request body larger than {max_bytes} bytes.")
     raw = read_body(request)
-    if len(raw) > max_bytes:
+    if len(raw) > max_bytes or (len(raw) == max_bytes and _more_follows(request)):
         raise ServiceError(413, f"Request body larger than {max_bytes} bytes.")
     logs.scan_body(raw)
     value = parse_json(raw, max_depth)
@@ -81,6 +81,17 @@ def read_body(request: Request) -> bytes:
         raise
     except (_TransportError, OSError, ValueError) as exc:
         raise BodyReadError() from exc
+
+
+def _more_follows(request: Request) -> bool:
+    """A body without Content-Length (chunked) is cut at the limit by Werkzeug without a
+    word: is there more behind it (then it is too large, not malformed)?"""
+    if request.content_length is not None:
+        return False
+    try:
+        return bool(request.environ["wsgi.input"].read(1))
+    except Exception:  # nothing more can be read: the body was exactly the limit
+        return False
 
 
 def check_content_type(request: Request) -> None:

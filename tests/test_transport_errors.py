@@ -15,6 +15,7 @@ import pytest
 from tests.test_gunicorn_server import Server, start_server, stop
 from tests.trust_support import BASE, FEEDBACK, SERVICE, Signer, client_entry, hook_body
 
+MAX_BODY = 64 * 1024
 CHUNKED = b"Transfer-Encoding: chunked\r\nContent-Type: application/json\r\n"
 
 
@@ -44,7 +45,8 @@ def server(tmp_path_factory: pytest.TempPathFactory, signer: Signer) -> Iterator
     clients.write_text(json.dumps([client_entry(signer)]))
     running = start_server(tmp, name="transport", ALLOW_UNAUTHENTICATED="0",
                            PATIENT_HASH_KEY="transport-test-key-" + "0123456789abcdef" * 2,
-                           TRUSTED_CLIENTS_FILE=str(clients), PUBLIC_BASE_URL=BASE)
+                           TRUSTED_CLIENTS_FILE=str(clients), PUBLIC_BASE_URL=BASE,
+                           MAX_BODY_BYTES=str(MAX_BODY))
     yield running
     stop(running)
 
@@ -148,6 +150,16 @@ def test_deep_json_of_a_trusted_client_is_400(server: Server, signer: Signer, pa
                + f"Content-Length: {len(raw)}\r\n".encode())
     outcome = assert_outcome(send(server, request(path, headers, raw.encode())), 400)
     assert "nest" in json.dumps(outcome)
+
+
+def test_a_chunked_body_over_the_limit_is_413_not_malformed(server: Server,
+                                                            signer: Signer) -> None:
+    """Without a Content-Length the body is cut at the limit: too large, not bad JSON."""
+    body = b'{"padding": "' + b"x" * (MAX_BODY + 1000) + b'"}'
+    chunks = b"".join(b"%x\r\n%s\r\n" % (len(body[i:i + 8192]), body[i:i + 8192])
+                      for i in range(0, len(body), 8192)) + b"0\r\n\r\n"
+    answer = send(server, request(SERVICE, CHUNKED + bearer(signer, SERVICE), chunks))
+    assert_outcome(answer, 413)
 
 
 def test_the_server_still_answers(server: Server, signer: Signer) -> None:
