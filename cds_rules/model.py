@@ -73,7 +73,7 @@ class FactStatus(StrEnum):
     HISTORY = "history"
 
 
-# Positive/negative tests kept either way: value 1.0 positive, 0.0 negative (record.py).
+# Positive/negative tests kept either way: value 1.0 positive, 0.0 negative (record/).
 BINARY_RESULT_CONCEPTS: frozenset[str] = frozenset({"hla_b27"})
 
 

@@ -19,11 +19,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cds_rules import record as record_module
 from cds_rules.bundles import is_operation_outcome, parse_reference, resources_from
 from cds_rules.engine import HookRequest
 from cds_rules.model import LOCAL_FINDING_SYSTEM, FactStatus, PatientRecord
 from cds_rules.record import build_record
+from cds_rules.record import builder as record_module
 from cds_rules.settings import DEFAULT_SETTINGS, RuleSettings
 from cds_rules.valuesets import CPT, ICD10CM, LOINC, RXNORM, SNOMED, UCUM
 from tests.conftest import SYNTHEA_DIR, require
@@ -778,7 +778,7 @@ def test_handlers_do_not_lean_on_the_last_resort_guard(resources, drafts):
     # as bad data)
     request = HookRequest(hook="patient-view", patient_id=PID, resources=tuple(resources),
                           draft_orders=tuple(drafts))
-    builder = record_module._Builder(record=PatientRecord(patient_id=PID, now=NOW),
+    builder = record_module.Builder(record=PatientRecord(patient_id=PID, now=NOW),
                                      patient_id=PID)
     with mock.patch.object(record_module, "_guarded", _strict_guard):
         record_module._build(builder, request)  # build_record's outer guard left out too

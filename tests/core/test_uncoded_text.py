@@ -10,7 +10,7 @@ import pytest
 
 from cds_rules import HookRequest, evaluate
 from cds_rules.model import Topic
-from cds_rules.record import _negated_text
+from cds_rules.record.negation import negated_text
 from cds_rules.uncoded import suggested
 
 NOW = datetime(2026, 3, 1, 10, tzinfo=UTC)
@@ -43,7 +43,7 @@ LOCAL = "http://hospital.example.org/fhir/CodeSystem/problems"
     ],
 )
 def test_phrases_per_family_with_negation(text: str, expected: set[Topic]) -> None:
-    assert {topic for topic, _ in suggested(text, _negated_text)} == expected
+    assert {topic for topic, _ in suggested(text, negated_text)} == expected
 
 
 def _request(*extra: dict[str, Any]) -> HookRequest:

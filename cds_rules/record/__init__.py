@@ -1,0 +1,60 @@
+"""The patient record: FHIR R4 resources (JSON dicts) -> :class:`~cds_rules.model.PatientRecord`.
+
+What the rules see is decided here, so the safety principles of CLINICAL.md live here:
+
+* Negation and status (principle 2). Condition ``verificationStatus`` refuted or
+  entered-in-error: no fact. ``clinicalStatus`` active/recurrence/relapse (or absent, or
+  unknown): CURRENT; inactive/remission/resolved, or an abatement in the past: HISTORY; an
+  ICD-10-CM "personal history of" code (Z85) is always HISTORY. Observation ``status``
+  entered-in-error or cancelled: ignored. A finding Observation whose value is
+  ``valueBoolean: false``, an absent/negative/not-detected SNOMED qualifier (2667000,
+  260385009, 260415000), a negative ``valueString`` ("absent", "negative", "no", or a
+  sentence whose every clause opens or closes with no / not / denies / denied / absent /
+  negative / without / nil / none: "no urinary retention", "retention not present") or a
+  NEG/ND interpretation, or that carries a ``dataAbsentReason``: no fact. Present (52101004,
+  true, positive, or no value at all): a fact.
+* Messy data (principle 5). Times: onsetDateTime, onsetPeriod, onsetAge (birth date +
+  age), onsetRange.low (Age), then recordedDate (onsetString is free text and ignored);
+  effectiveDateTime, effectivePeriod (start, else end), effectiveInstant, then issued.
+  A partial date is its first day, and the fact of a Condition or Observation also keeps
+  the last instant it may mean (``Fact.when_latest``); zone-less times are UTC.
+  Quantities are normalised by :mod:`cds_rules.units` (°F -> Cel, lb/g -> kg); an
+  unknown unit drops that value and is counted in ``quality.unrecognised_units``. Invalid
+  resources are skipped and counted; nothing here raises.
+* Laterality: bodySite codings left 7771000 / right 24028007 / right-and-left 51440002,
+  bodySite words ("left", "right", "both", "bilateral"), and ICD-10-CM laterality codes
+  (M54.31/M54.41 right ...). Each fact keeps its own side; the rules derive "left +
+  right = bilateral". ``Fact.detail`` holds the body-site text (e.g. the muscle of an MRC
+  grade) so that the rules can tell levels apart.
+* Worsening: a fact is marked ``worsening`` when the resource carries the HL7 v3
+  ObservationInterpretation code ``W`` (worse) in ``interpretation``, or our local
+  qualifier (LOCAL_FINDING_SYSTEM ``worsening`` / ``progressive``) in ``interpretation``,
+  ``severity``, ``stage.summary``, ``valueCodeableConcept``, ``code`` or an extension's
+  ``valueCodeableConcept`` / ``valueCoding``.
+* Medications (MedicationRequest / MedicationStatement): RxNorm ingredient codes, or the
+  ingredient named in the product's display/text. Statuses entered-in-error, cancelled,
+  draft, not-taken and intended, and ``doNotPerform``, give nothing; active / on-hold /
+  unknown are CURRENT, completed / stopped HISTORY. For steroids and immunosuppressants a
+  topical, inhaled, nasal, eye, ear, rectal or vaginal product or route is not systemic and
+  is skipped. ``Fact.when`` is the start; ``Fact.value`` the duration in days ("d") up to
+  the end of the period, or up to now when ongoing (None when a finished course has no end).
+* Orders: ServiceRequest (active/on-hold -> active, completed), Procedure (completed,
+  in-progress/preparation -> active), ImagingStudy (available -> completed, registered ->
+  active; a spine study is also recognised by modality MR/CT/DX/CR plus a spine body site),
+  DiagnosticReport (final/amended/corrected/appended/preliminary -> completed); the hook's
+  draftOrders are "draft" with ``resource_id`` "Type/id". A completed or active
+  physiotherapy order is also a ``conservative_care_given`` fact.
+
+Layout: :mod:`.builder` sorts the resources and calls one reader per type
+(:mod:`.patient`, :mod:`.conditions`, :mod:`.observations`, :mod:`.medications`,
+:mod:`.orders`); :mod:`.negation`, :mod:`.laterality`, :mod:`.status`, :mod:`.timing` and
+:mod:`.uncoded_entries` hold what several readers share.
+
+Performance: resources are selected by type and code from the raw dicts first (frozenset
+and dict lookups); only the selected ones are validated with ``fhir.resources.R4B``.
+"""
+
+from cds_rules.record.builder import build_record
+from cds_rules.record.timing import reading_cutoffs, require_aware
+
+__all__ = ["build_record", "reading_cutoffs", "require_aware"]

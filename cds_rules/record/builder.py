@@ -1,0 +1,136 @@
+"""Building the record: resources sorted by patient and type, each read by its reader under a
+guard.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from cds_rules.bundles import refers_to_patient, resources_from
+from cds_rules.fhir_time import (
+    as_utc,
+)
+from cds_rules.model import (
+    PatientRecord,
+)
+from cds_rules.record.conditions import read_condition
+from cds_rules.record.medications import read_medication
+from cds_rules.record.observations import read_observation
+from cds_rules.record.orders import (
+    read_diagnostic_report,
+    read_draft_order,
+    read_imaging_study,
+    read_procedure,
+    read_service_request,
+)
+from cds_rules.record.patient import read_patient
+from cds_rules.record.state import Builder
+from cds_rules.record.timing import reading_cutoffs, require_aware
+
+if TYPE_CHECKING:
+    from cds_rules.engine import HookRequest
+    from cds_rules.settings import RuleSettings
+
+
+def build_record(request: HookRequest, now: datetime, settings: RuleSettings) -> PatientRecord:
+    """Build the record the rules read. Never raises, whatever ``request`` holds.
+
+    ``now`` is the request time, a timezone-aware datetime: anything else is the caller's
+    bug and raises (TypeError; ValueError when naive) rather than silently yielding no
+    cards. ``settings`` gives the windows of :func:`reading_cutoffs`: readings no rule
+    can use are skipped before validation.
+    """
+    moment = as_utc(require_aware(now))
+    patient_id = getattr(request, "patient_id", "")
+    patient_id = patient_id if isinstance(patient_id, str) else str(patient_id or "")
+    record = PatientRecord(patient_id=patient_id, now=moment)
+    gaps = getattr(request, "data_gaps", ())
+    if isinstance(gaps, list | tuple):
+        record.quality.data_gaps = [g for g in gaps if isinstance(g, str)]
+    builder = Builder(record=record, patient_id=patient_id,
+                      cutoffs=reading_cutoffs(settings, moment))
+    try:
+        _build(builder, request)
+    except Exception:  # a last guard: a partial record is better than a failed hook call
+        builder.quality.skipped_invalid += 1
+    builder.quality.unrecognised_units = builder.unrecognised_units
+    return record
+
+
+def _build(builder: Builder, request: object) -> None:
+    resources = _as_resources(getattr(request, "resources", ()))
+    drafts = _as_resources(getattr(request, "draft_orders", ()))
+    builder.quality.resources_seen += len(resources)
+    mine: list[dict[str, Any]] = []
+    for resource in resources:
+        if not isinstance(resource, dict) or not isinstance(resource.get("resourceType"), str):
+            builder.quality.skipped_invalid += 1
+        elif resource["resourceType"] == "Medication":
+            if isinstance(resource.get("id"), str):
+                builder.medications[resource["id"]] = resource
+        elif _is_other_patient(resource, builder.patient_id):
+            builder.quality.other_patient_dropped += 1
+        else:
+            mine.append(resource)
+    for resource in mine:  # the Patient first: onsetAge needs the birth date
+        if resource["resourceType"] == "Patient":
+            _guarded(builder, read_patient, resource)
+    for resource in mine:
+        handler = _HANDLERS.get(resource["resourceType"])
+        if handler is not None:
+            _guarded(builder, handler, resource)
+    for resource in drafts:
+        builder.quality.resources_seen += 1
+        if not isinstance(resource, dict):
+            builder.quality.skipped_invalid += 1
+        elif _is_other_patient(resource, builder.patient_id):
+            builder.quality.other_patient_dropped += 1
+        else:
+            _guarded(builder, read_draft_order, resource)
+
+
+def _as_resources(value: object) -> list[Any]:
+    if isinstance(value, list | tuple):
+        out: list[Any] = []
+        for item in value:
+            if isinstance(item, dict) and item.get("resourceType") == "Bundle":
+                out.extend(resources_from(item))
+            else:
+                out.append(item)
+        return out
+    return resources_from(value)
+
+
+def _guarded(builder: Builder, handler: Any, resource: dict[str, Any]) -> None:
+    try:
+        used = handler(builder, resource)
+    except Exception:  # never let one odd resource stop the record
+        builder.quality.skipped_invalid += 1
+        return
+    if used:
+        builder.quality.resources_used += 1
+
+
+def _is_other_patient(resource: dict[str, Any], patient_id: str) -> bool:
+    if resource.get("resourceType") == "Patient":
+        rid = resource.get("id")
+        return bool(patient_id) and isinstance(rid, str) and rid != patient_id
+    if not patient_id:
+        return False
+    for name in ("subject", "patient"):
+        if refers_to_patient(resource.get(name), patient_id) is False:
+            return True
+    return False
+
+
+_HANDLERS: dict[str, Any] = {
+    "Condition": read_condition,
+    "Observation": read_observation,
+    "MedicationRequest": read_medication,
+    "MedicationStatement": read_medication,
+    "ServiceRequest": read_service_request,
+    "Procedure": read_procedure,
+    "ImagingStudy": read_imaging_study,
+    "DiagnosticReport": read_diagnostic_report,
+}

@@ -1,0 +1,83 @@
+"""Reading codes: the concepts and order kinds a CodeableConcept names, and the labels and
+sources of what the record keeps.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from cds_rules import valuesets as vs
+
+Side = Literal["left", "right", "bilateral"]
+OrderState = Literal["draft", "active", "completed"]
+
+
+
+def as_list(value: object) -> list[Any]:
+    """A JSON array as a list; anything else (junk before validation) as empty."""
+    return value if isinstance(value, list) else []
+
+
+def codings_of(concept: object) -> list[dict[str, Any]]:
+    """The Coding dicts of a CodeableConcept (junk entries dropped)."""
+    if not isinstance(concept, dict):
+        return []
+    codings = concept.get("coding")
+    if not isinstance(codings, list):
+        return []
+    return [c for c in codings if isinstance(c, dict)]
+
+
+def concepts_list(value: object) -> list[dict[str, Any]]:
+    """A CodeableConcept or a list of them, as a list."""
+    if isinstance(value, dict):
+        return [value]
+    if isinstance(value, list):
+        return [v for v in value if isinstance(v, dict)]
+    return []
+
+
+def label_of(coding: dict[str, Any] | None, concept: object, fallback: str) -> str:
+    if coding is not None and isinstance(coding.get("display"), str) and coding["display"]:
+        return str(coding["display"])
+    if isinstance(concept, dict) and isinstance(concept.get("text"), str) and concept["text"]:
+        return str(concept["text"])
+    return fallback
+
+
+def source_of(resource: dict[str, Any]) -> str:
+    rid = resource.get("id")
+    rtype = resource.get("resourceType", "Resource")
+    return f"{rtype}/{rid}" if isinstance(rid, str) and rid else f"{rtype}/(no id)"
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    concept: str
+    coding: dict[str, Any]
+    laterality: Side | None
+    history: bool
+
+
+def concept_hits(concept: object) -> list[Hit]:
+    """Concepts recognised in a CodeableConcept, one hit per concept (first coding wins,
+    but a coding that carries a side beats one that does not)."""
+    found: dict[str, Hit] = {}
+    for coding in codings_of(concept):
+        for match in vs.matches(coding.get("system"), coding.get("code")):
+            hit = Hit(match.concept, coding, match.laterality, match.history)
+            old = found.get(match.concept)
+            if old is None or (old.laterality is None and hit.laterality is not None):
+                found[match.concept] = hit
+    return list(found.values())
+
+
+def order_hits(concept: object) -> list[tuple[str, dict[str, Any]]]:
+    found: dict[str, dict[str, Any]] = {}
+    for coding in codings_of(concept):
+        for kind in vs.order_kinds_for(coding.get("system"), coding.get("code")):
+            found.setdefault(kind, coding)
+    return list(found.items())
+
+

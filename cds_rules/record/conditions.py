@@ -1,0 +1,65 @@
+"""Conditions: coded diagnoses as facts, with their status, onset, side, severity."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from cds_rules import valuesets as vs
+from cds_rules.fhir_time import (
+    parse_datetime,
+)
+from cds_rules.model import (
+    FactStatus,
+)
+from cds_rules.record.codes import codings_of, concept_hits
+from cds_rules.record.facts import is_worsening, make_fact, with_latest
+from cds_rules.record.laterality import laterality_of
+from cds_rules.record.state import Builder
+from cds_rules.record.status import CONDITION_HISTORY, CONDITION_REFUTED, abated, status_code
+from cds_rules.record.timing import condition_time
+from cds_rules.record.uncoded_entries import read_uncoded
+
+
+def read_condition(builder: Builder, resource: dict[str, Any]) -> bool:
+    hits = concept_hits(resource.get("code"))
+    if not hits:
+        return read_uncoded(builder, resource)
+    checked = builder.validated(resource)
+    if checked is None:
+        return False
+    if status_code(checked, "verificationStatus") in CONDITION_REFUTED:
+        return False
+    clinical = status_code(checked, "clinicalStatus")
+    status = FactStatus.HISTORY if clinical in CONDITION_HISTORY else FactStatus.CURRENT
+    if clinical is None and abated(checked, builder.record.now):
+        status = FactStatus.HISTORY
+    when, latest = condition_time(checked, builder.record.birth_date)
+    side, detail = laterality_of(checked)
+    worse = is_worsening(checked)
+    severe = _severe(checked)
+    recorded = parse_datetime(checked.get("recordedDate"))
+    for hit in hits:
+        fact = make_fact(hit, checked, when, status, side, detail,
+                         concept_cc=checked.get("code"), worsening=worse)
+        if severe:
+            fact = replace(fact, severe=True)
+        if recorded is not None and recorded != when:
+            fact = replace(fact, recorded=recorded)  # "new diagnosis": onset or recording
+        builder.record.facts.append(with_latest(fact, latest))
+    return True
+
+
+# Condition.severity "severe": FHIR R4 core ValueSet condition-severity (SNOMED CT).
+_SEVERE = frozenset({(vs.SNOMED, "24484000")})
+
+
+def _severe(condition: dict[str, Any]) -> bool:
+    """Condition.severity coded (or written) as severe."""
+    severity = condition.get("severity")
+    if any((vs.normalise_system(c.get("system")), c.get("code")) in _SEVERE
+           for c in codings_of(severity)):
+        return True
+    return isinstance(severity, dict) and str(severity.get("text", "")).strip().lower() == "severe"
+
+

@@ -1,0 +1,150 @@
+"""Medications: MedicationRequest / MedicationStatement as facts, with status, systemic route
+and duration.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+from cds_rules import valuesets as vs
+from cds_rules.bundles import parse_reference, reference_of
+from cds_rules.fhir_time import (
+    duration_of,
+    parse_datetime,
+    period_end,
+    period_start,
+)
+from cds_rules.model import (
+    FactStatus,
+)
+from cds_rules.record.codes import Hit, as_list, codings_of, concept_hits
+from cds_rules.record.facts import make_fact
+from cds_rules.record.state import Builder
+from cds_rules.record.status import MEDICATION_IGNORED, status_code
+from cds_rules.validation import validated
+
+MEDICATION_HISTORY = {"completed", "stopped"}
+_NON_SYSTEMIC = re.compile(
+    r"\b(topical|cutaneous|transdermal|cream|ointment|lotion|gel|foam|shampoo|paste|"
+    r"inhal\w*|inhaler|metered|powder for inhalation|dry powder|nasal|intranasal|"
+    r"ophthalmic|eye|otic|ear|rectal|enema|suppository|vaginal|dental|mouthwash|"
+    r"intra-?articular|intralesional)\b",
+    re.I,
+)
+_SYSTEMIC_CHECKED = frozenset({"systemic_corticosteroid", "immunosuppressant_drug"})
+
+
+def _medication_concept(builder: Builder, resource: dict[str, Any]) -> dict[str, Any] | None:
+    concept = resource.get("medicationCodeableConcept")
+    if isinstance(concept, dict):
+        return concept
+    ref = reference_of(resource.get("medicationReference"))
+    if ref is None:
+        return None
+    if ref.startswith("#"):
+        for contained in as_list(resource.get("contained")):
+            if isinstance(contained, dict) and contained.get("id") == ref[1:] \
+                    and contained.get("resourceType") == "Medication":
+                code = contained.get("code")
+                return code if isinstance(code, dict) else None
+        return None
+    _, rid = parse_reference(ref)
+    medication = builder.medications.get(rid or "")
+    if medication is not None and validated(medication) is not None:
+        code = medication.get("code")
+        return code if isinstance(code, dict) else None
+    return None
+
+
+def _medication_hits(concept: dict[str, Any]) -> list[Hit]:
+    hits = {h.concept: h for h in concept_hits(concept)}
+    texts = [c.get("display") for c in codings_of(concept)] + [concept.get("text")]
+    for text in texts:
+        for name in vs.medication_concepts_for_text(text):
+            if name not in hits:
+                coding = next((c for c in codings_of(concept) if c.get("display") == text),
+                              {"display": text})
+                hits[name] = Hit(name, coding, None, False)
+    return list(hits.values())
+
+
+def read_medication(builder: Builder, resource: dict[str, Any]) -> bool:
+    concept = _medication_concept(builder, resource)
+    hits = _medication_hits(concept) if concept else []
+    if not hits:
+        return builder.unrecognised()
+    checked = builder.validated(resource)
+    if checked is None:
+        return False
+    status = status_code(checked, "status")
+    if status in MEDICATION_IGNORED or checked.get("doNotPerform") is True:
+        return False
+    start, end, ongoing = _medication_span(checked)
+    now = builder.record.now
+    fact_status = FactStatus.HISTORY if status in MEDICATION_HISTORY else FactStatus.CURRENT
+    if end is None and ongoing and fact_status is FactStatus.CURRENT:
+        end = now
+    days = None
+    if start is not None and end is not None:
+        days = float(max(0, (min(end, now) - start).days))
+    product = " ".join(str(t) for t in [concept.get("text") if concept else None,
+                                        *(c.get("display") for c in codings_of(concept))] if t)
+    routes = " ".join(_route_texts(checked))
+    added = False
+    for hit in hits:
+        if hit.concept in _SYSTEMIC_CHECKED and (_NON_SYSTEMIC.search(product)
+                                                 or _NON_SYSTEMIC.search(routes)):
+            continue
+        builder.record.facts.append(make_fact(hit, checked, start, fact_status, None, routes,
+                                              concept_cc=concept, value=days,
+                                              unit="d" if days is not None else None))
+        added = True
+    return added
+
+
+def _dosages(resource: dict[str, Any]) -> list[dict[str, Any]]:
+    dosages = as_list(resource.get("dosageInstruction")) or as_list(resource.get("dosage"))
+    return [d for d in dosages if isinstance(d, dict)]
+
+
+def _route_texts(resource: dict[str, Any]) -> Iterator[str]:
+    for dosage in _dosages(resource):
+        route = dosage.get("route")
+        if isinstance(route, dict):
+            if isinstance(route.get("text"), str):
+                yield route["text"]
+            for coding in codings_of(route):
+                if isinstance(coding.get("display"), str):
+                    yield coding["display"]
+
+
+def _medication_span(resource: dict[str, Any]) -> tuple[datetime | None, datetime | None, bool]:
+    """(start, end, ongoing) of a medication: bounds of the dosage timing, the statement's
+    effective period, authoredOn / dateAsserted as the start of last resort."""
+    start = end = None
+    for dosage in _dosages(resource):
+        timing = dosage.get("timing")
+        repeat = timing.get("repeat") if isinstance(timing, dict) else None
+        if isinstance(repeat, dict):
+            bounds = repeat.get("boundsPeriod")
+            start = start or period_start(bounds)
+            end = end or period_end(bounds)
+            span = duration_of(repeat.get("boundsDuration"))
+            if span is not None and end is None:
+                begin = start or parse_datetime(resource.get("authoredOn"))
+                end = begin + span if begin is not None else None
+    effective = resource.get("effectivePeriod")
+    start = start or period_start(effective) or parse_datetime(resource.get("effectiveDateTime"))
+    end = end or period_end(effective)
+    start = start or parse_datetime(resource.get("authoredOn")) or parse_datetime(
+        resource.get("dateAsserted"))
+    if end is None:
+        dispense = resource.get("dispenseRequest")
+        if isinstance(dispense, dict):
+            end = period_end(dispense.get("validityPeriod"))
+    ongoing = end is None and status_code(resource, "status") in (None, "active", "on-hold",
+                                                                  "unknown")
+    return start, end, ongoing

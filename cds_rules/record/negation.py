@@ -1,0 +1,72 @@
+"""Negation: whether an Observation (or a component) states its finding present or absent,
+coded or in free text (CLINICAL.md principle 2).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from cds_rules import valuesets as vs
+from cds_rules.record.codes import codings_of, concepts_list
+
+_NEGATIVE_INTERPRETATION = {"NEG", "ND", "N"}  # negative, not detected, normal
+_POSITIVE_INTERPRETATION = {"POS", "DET"}
+_NEGATIVE_WORDS = {"absent", "negative", "no", "none", "not present", "not detected", "false",
+                   "denied", "denies", "nil"}
+_POSITIVE_WORDS = {"present", "positive", "yes", "detected", "true"}
+# A test result written as a sentence ("HLA-B27 not detected"): any negative statement.
+NEGATIVE_TEXT = re.compile(r"\b(negative|neg|not detected|not present|absent)\b", re.I)
+# A finding written as free text is negated when every clause opens with a negation cue
+# ("no urinary retention", "patient denies ...", "without ...") or closes with one
+# ("retention: absent", "retention not present"). A cue inside a clause ("retention
+# without overflow") negates something else, so the finding stays (principles 1 and 2).
+_NEGATION_CUES = r"(?:no|not|denies|denied|absent|negative|without|nil|none)"
+_LEADING_NEGATION = re.compile(rf"^(?:(?:the\s+)?(?:patient|pt)\s+)?{_NEGATION_CUES}\b",
+                               re.I)
+_TRAILING_NEGATION = re.compile(rf"\b{_NEGATION_CUES}(?:\s+(?:present|detected|seen|found))?$",
+                                re.I)
+_CLAUSE_BREAK = re.compile(r"[.;\n]+")
+
+
+def presence(holder: dict[str, Any]) -> bool | None:
+    """True: the finding is stated present; False: stated absent (or no value, because a
+    dataAbsentReason says it is missing); None: nothing said either way."""
+    if "dataAbsentReason" in holder:
+        return False
+    boolean = holder.get("valueBoolean")
+    if boolean is False:
+        return False
+    if boolean is True:
+        return True
+    for coding in codings_of(holder.get("valueCodeableConcept")):
+        if vs.is_absent_qualifier(coding.get("system"), coding.get("code")):
+            return False
+        if vs.is_present_qualifier(coding.get("system"), coding.get("code")):
+            return True
+    text = holder.get("valueString")
+    if isinstance(text, str):
+        lowered = text.strip().lower().rstrip(".")
+        if lowered in _NEGATIVE_WORDS:
+            return False
+        if lowered in _POSITIVE_WORDS:
+            return True
+        if negated_text(text):
+            return False
+    for concept in concepts_list(holder.get("interpretation")):
+        for coding in codings_of(concept):
+            code = str(coding.get("code", "")).upper()
+            if code in _NEGATIVE_INTERPRETATION:
+                return False
+            if code in _POSITIVE_INTERPRETATION:
+                return True
+    return None
+
+
+def negated_text(text: str) -> bool:
+    """Free text that states the finding absent: every clause negated (see
+    ``_LEADING_NEGATION`` / ``_TRAILING_NEGATION``)."""
+    clauses = [c.strip(" \t:-,!?\"'()") for c in _CLAUSE_BREAK.split(text)]
+    clauses = [c for c in clauses if c]
+    return bool(clauses) and all(
+        _LEADING_NEGATION.search(c) or _TRAILING_NEGATION.search(c) for c in clauses)

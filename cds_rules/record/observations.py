@@ -1,0 +1,141 @@
+"""Observations: findings (present or absent), quantities in canonical units, and
+positive/negative test results.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Any
+
+from cds_rules.fhir_time import (
+    first_time_span,
+)
+from cds_rules.model import (
+    BINARY_RESULT_CONCEPTS,
+    FactStatus,
+)
+from cds_rules.record.codes import Hit, Side, as_list, codings_of, concept_hits
+from cds_rules.record.facts import is_worsening, make_fact, with_latest
+from cds_rules.record.laterality import laterality_of
+from cds_rules.record.negation import NEGATIVE_TEXT, presence
+from cds_rules.record.state import Builder
+from cds_rules.record.status import OBSERVATION_IGNORED, status_code
+from cds_rules.record.timing import too_old
+from cds_rules.record.uncoded_entries import read_uncoded
+from cds_rules.units import QUANTITY_CONCEPTS, normalise
+
+
+def read_observation(builder: Builder, resource: dict[str, Any]) -> bool:
+    code_hits = concept_hits(resource.get("code"))
+    value_hits = concept_hits(resource.get("valueCodeableConcept"))
+    components = [c for c in as_list(resource.get("component")) if isinstance(c, dict)]
+    component_hits = [(c, concept_hits(c.get("code"))) for c in components]
+    component_hits = [(c, h) for c, h in component_hits if h]
+    if not (code_hits or value_hits or component_hits):
+        return read_uncoded(builder, resource)
+    concepts = {h.concept for h in code_hits or value_hits}
+    concepts.update(h.concept for _, hits in component_hits for h in hits)
+    if too_old(builder, resource, concepts):
+        return False
+    checked = builder.validated(resource)
+    if checked is None:
+        return False
+    if status_code(checked, "status") in OBSERVATION_IGNORED:
+        return False
+    if checked is not resource:  # zone-repaired copy: read hits from it
+        components = [c for c in as_list(checked.get("component")) if isinstance(c, dict)]
+        component_hits = [(c, concept_hits(c.get("code"))) for c in components]
+        component_hits = [(c, h) for c, h in component_hits if h]
+    when, latest = first_time_span(checked, "effectiveDateTime", "effectivePeriod",
+                                   "effectiveInstant", "issued")
+    side, detail = laterality_of(checked)
+    worse = is_worsening(checked)
+    before = len(builder.record.facts)
+    for hit in code_hits:
+        _observed(builder, hit, checked, checked, when, side, detail, worse)
+    if not code_hits and presence(checked) is not False:
+        # a generic "finding" Observation whose value names the finding (e.g. SNOMED)
+        for hit in value_hits:
+            if hit.concept not in QUANTITY_CONCEPTS:
+                builder.record.facts.append(make_fact(hit, checked, when, FactStatus.CURRENT, side,
+                                                      detail, concept_cc=checked.get(
+                                                      "valueCodeableConcept"),
+                                                      worsening=worse))
+    for component, hits in component_hits:
+        for hit in hits:
+            _observed(builder, hit, checked, component, when, side, detail, worse)
+    facts = builder.record.facts
+    facts[before:] = [with_latest(fact, latest) for fact in facts[before:]]
+    return len(facts) > before
+
+
+def _observed(builder: Builder, hit: Hit, observation: dict[str, Any],
+              holder: dict[str, Any], when: datetime | None, side: Side | None, detail: str,
+              worse: bool) -> None:
+    """One recognised code of an Observation (or of one of its components): a quantity
+    concept needs a usable number, a finding needs to be present."""
+    if hit.concept in QUANTITY_CONCEPTS:
+        if "dataAbsentReason" in holder:
+            return
+        number = _quantity(hit.concept, holder)
+        if number is None:
+            if _has_value(holder):
+                builder.unrecognised_units += 1
+            return
+        value, unit = number
+        builder.record.facts.append(make_fact(hit, observation, when, FactStatus.CURRENT, side,
+                                              detail, concept_cc=holder.get("code"), value=value,
+                                              unit=unit, worsening=worse))
+        return
+    if hit.concept in BINARY_RESULT_CONCEPTS:
+        _binary_result(builder, hit, observation, holder, when)
+        return
+    if presence(holder) is False or presence(observation) is False:
+        return
+    builder.record.facts.append(make_fact(hit, observation, when, FactStatus.CURRENT, side, detail,
+                                          concept_cc=holder.get("code"), worsening=worse))
+
+
+def _binary_result(builder: Builder, hit: Hit, observation: dict[str, Any],
+                   holder: dict[str, Any], when: datetime | None) -> None:
+    """A positive/negative test (HLA-B27): kept either way, value 1.0 positive / 0.0
+    negative, because "tested negative" and "never tested" lead to different advice
+    (NICE NG65: 3 features and no result -> test). A dataAbsentReason, or no value and no
+    interpretation at all (a pending test), is no result."""
+    if "dataAbsentReason" in holder or "dataAbsentReason" in observation:
+        return
+    stated = [presence(holder), presence(observation)]
+    if all(p is None for p in stated) and not _has_value(holder) \
+            and "interpretation" not in observation:
+        return
+    text = holder.get("valueString")
+    negated = isinstance(text, str) and bool(NEGATIVE_TEXT.search(text))
+    positive = False not in stated and not negated
+    builder.record.facts.append(make_fact(hit, observation, when, FactStatus.CURRENT, None, "",
+                                          concept_cc=holder.get("code"),
+                                          value=1.0 if positive else 0.0))
+
+
+def _has_value(holder: dict[str, Any]) -> bool:
+    return any(k.startswith("value") for k in holder)
+
+
+def _quantity(concept: str, holder: dict[str, Any]) -> tuple[float, str] | None:
+    quantity = holder.get("valueQuantity")
+    if isinstance(quantity, dict):
+        return normalise(concept, quantity.get("value"), quantity.get("code"),
+                         quantity.get("unit"))
+    integer = holder.get("valueInteger")
+    if isinstance(integer, int) and not isinstance(integer, bool):
+        return normalise(concept, integer)
+    text = holder.get("valueString")
+    if isinstance(text, str):
+        match = re.match(r"^\s*(\d+(?:\.\d+)?)\s*([+-]?)\s*$", text)
+        if match:
+            return normalise(concept, float(match[1]))
+    for coding in codings_of(holder.get("valueCodeableConcept")):  # e.g. MRC grade as a code
+        code = coding.get("code")
+        if isinstance(code, str) and re.fullmatch(r"\d(?:\.\d+)?", code.strip()):
+            return normalise(concept, float(code))
+    return None

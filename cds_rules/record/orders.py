@@ -1,0 +1,233 @@
+"""Orders: ServiceRequest, Procedure, ImagingStudy, DiagnosticReport and draft orders as
+:class:`~cds_rules.model.Order`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from cds_rules import valuesets as vs
+from cds_rules.fhir_time import (
+    first_time,
+    first_time_span,
+)
+from cds_rules.model import (
+    FactStatus,
+    Order,
+)
+from cds_rules.record.codes import (
+    Hit,
+    OrderState,
+    as_list,
+    concept_hits,
+    concepts_list,
+    label_of,
+    order_hits,
+    source_of,
+)
+from cds_rules.record.facts import make_fact
+from cds_rules.record.laterality import laterality_of
+from cds_rules.record.state import Builder
+from cds_rules.record.status import status_code
+from cds_rules.record.timing import RECENT_ORDER
+
+_SPINE_WORDS = re.compile(r"\b(spine|spinal|lumbar|lumbosacral|sacrum|sacral|vertebra\w*|"
+                          r"thoracic spine|l-spine|t-spine)\b", re.I)
+_MODALITY_KIND = {"MR": "spine_mri", "CT": "spine_ct", "DX": "spine_xray", "CR": "spine_xray"}
+_ORDER_TITLES = {"spine_mri": "Spine MRI", "spine_ct": "Spine CT", "spine_xray": "Spine X-ray",
+                 "emg_ncs": "EMG / nerve conduction studies", "physiotherapy": "Physiotherapy"}
+
+
+def _add_orders(builder: Builder, resource: dict[str, Any], concept: object,
+                state: OrderState, when: datetime | None, resource_id: str = "") -> bool:
+    added = False
+    for kind, coding in order_hits(concept):
+        builder.record.orders.append(Order(
+            kind=kind,
+            display=label_of(coding, concept, _ORDER_TITLES.get(kind, kind)),
+            source=source_of(resource),
+            state=state,
+            when=when,
+            resource_id=resource_id,
+            system=vs.normalise_system(coding.get("system")),
+            code=str(coding.get("code", "")),
+        ))
+        added = True
+        if kind == "physiotherapy" and state != "draft" and not any(
+                f.source == source_of(resource) and f.concept == "conservative_care_given"
+                for f in builder.record.facts):
+            hit = Hit("conservative_care_given", coding, None, False)
+            builder.record.facts.append(make_fact(hit, resource, when, FactStatus.CURRENT, None,
+                                                  "", concept_cc=concept))
+    return added
+
+
+@dataclass(frozen=True, slots=True)
+class _OrderSpec:
+    """How one resource type that records an order is read."""
+
+    states: dict[str, OrderState]  # status -> order state; any other status is skipped
+    time_fields: tuple[str, ...]  # where its time is, in order of preference
+    code_field: str = "code"  # the CodeableConcept (or list of them) naming the order
+    refusal_flag: str | None = None  # a boolean that, when true, orders NOT doing it
+
+
+_SERVICE_REQUEST = _OrderSpec(
+    states={"active": "active", "on-hold": "active", "completed": "completed"},
+    time_fields=("occurrenceDateTime", "occurrencePeriod", "authoredOn"),
+    refusal_flag="doNotPerform",
+)
+_PROCEDURE = _OrderSpec(
+    states={"completed": "completed", "in-progress": "active", "preparation": "active"},
+    time_fields=("performedDateTime", "performedPeriod"),
+)
+_IMAGING_STUDY = _OrderSpec(
+    states={"available": "completed", "registered": "active"},
+    time_fields=("started",),
+    code_field="procedureCode",
+)
+_DIAGNOSTIC_REPORT = _OrderSpec(
+    states={"final": "completed", "amended": "completed", "corrected": "completed",
+            "appended": "completed", "preliminary": "completed", "partial": "completed",
+            "registered": "active"},
+    time_fields=("effectiveDateTime", "effectivePeriod", "issued"),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class _OrderRead:
+    resource: dict[str, Any]  # validated
+    state: OrderState
+    when: datetime | None
+    code: object  # the resource's ``code_field``
+
+
+def _read_order(builder: Builder, resource: dict[str, Any], spec: _OrderSpec, *,
+                recognised: bool) -> _OrderRead | None:
+    """The steps the order readers share. An unrecognised code and an invalid resource
+    are counted in the data quality; a status outside ``spec.states`` or a refusal is
+    skipped silently (nothing is wrong with the data)."""
+    if not recognised:
+        builder.unrecognised()
+        return None
+    if _done_long_ago(builder, resource, spec):
+        return None
+    checked = builder.validated(resource)
+    if checked is None:
+        return None
+    state = spec.states.get(status_code(checked, "status") or "")
+    if state is None or (spec.refusal_flag and checked.get(spec.refusal_flag) is True):
+        return None
+    return _OrderRead(checked, state, first_time(checked, *spec.time_fields),
+                      checked.get(spec.code_field))
+
+
+def _done_long_ago(builder: Builder, resource: dict[str, Any], spec: _OrderSpec) -> bool:
+    """A completed lab test or referral (no finding code) dated before the reuse window:
+    no rule can use it, so it is not validated (a Synthea record holds years of panels)."""
+    cutoff = builder.cutoffs.get(RECENT_ORDER)
+    code = resource.get(spec.code_field)
+    if cutoff is None or spec.states.get(str(resource.get("status"))) != "completed" \
+            or isinstance(code, list) or concept_hits(code):
+        return False
+    kinds = {kind for kind, _ in order_hits(code)}
+    if not kinds or not kinds <= vs.SHORT_REUSE_KINDS:
+        return False
+    _, latest = first_time_span(resource, *spec.time_fields)
+    return latest is not None and latest < cutoff
+
+
+def read_service_request(builder: Builder, resource: dict[str, Any]) -> bool:
+    read = _read_order(builder, resource, _SERVICE_REQUEST,
+                       recognised=bool(order_hits(resource.get("code"))))
+    if read is None:
+        return False
+    return _add_orders(builder, read.resource, read.code, read.state, read.when)
+
+
+def read_draft_order(builder: Builder, resource: dict[str, Any]) -> bool:
+    code = resource.get("code")
+    if not order_hits(code):
+        return False
+    checked = builder.validated(resource)
+    if checked is None:
+        return False
+    when = first_time(checked, "authoredOn", "occurrenceDateTime", "occurrencePeriod")
+    rid = checked.get("id")
+    resource_id = f"{checked['resourceType']}/{rid}" if isinstance(rid, str) and rid else ""
+    return _add_orders(builder, checked, checked.get("code"), "draft", when, resource_id)
+
+
+def read_procedure(builder: Builder, resource: dict[str, Any]) -> bool:
+    code = resource.get("code")
+    hits = concept_hits(code)
+    read = _read_order(builder, resource, _PROCEDURE,
+                       recognised=bool(hits or order_hits(code)))
+    if read is None:
+        return False
+    side, detail = laterality_of(read.resource)
+    for hit in hits:  # before the orders: a physiotherapy order then adds no second fact
+        builder.record.facts.append(make_fact(hit, read.resource, read.when, FactStatus.CURRENT,
+                                              side, detail, concept_cc=read.code))
+    return _add_orders(builder, read.resource, read.code, read.state, read.when) or bool(hits)
+
+
+def read_imaging_study(builder: Builder, resource: dict[str, Any]) -> bool:
+    kinds = _imaging_kinds(resource)
+    read = _read_order(builder, resource, _IMAGING_STUDY, recognised=bool(kinds))
+    if read is None:
+        return False
+    added = False
+    for concept in concepts_list(read.code):  # procedureCode is a list
+        added = _add_orders(builder, read.resource, concept, read.state, read.when) or added
+    if not added:  # no coded procedure: the kinds found by modality and body site
+        for kind, label in kinds:
+            builder.record.orders.append(Order(kind=kind, display=label,
+                                               source=source_of(read.resource),
+                                               state=read.state, when=read.when))
+            added = True
+    return added
+
+
+def _imaging_kinds(study: dict[str, Any]) -> list[tuple[str, str]]:
+    """Spine imaging kinds of an ImagingStudy: by procedure code, else by a series'
+    modality (MR, CT, DX, CR) with a spine body site."""
+    found: dict[str, str] = {}
+    for concept in concepts_list(study.get("procedureCode")):
+        for kind, coding in order_hits(concept):
+            found.setdefault(kind, label_of(coding, concept, _ORDER_TITLES[kind]))
+    if found:
+        return list(found.items())
+    for series in as_list(study.get("series")):
+        if not isinstance(series, dict):
+            continue
+        modality = series.get("modality")
+        modality_code = modality.get("code") if isinstance(modality, dict) else None
+        modality_kind = _MODALITY_KIND.get(str(modality_code or "").upper())
+        site = series.get("bodySite")
+        site_text = " ".join(str(site.get(k, "")) for k in ("display", "code")) \
+            if isinstance(site, dict) else ""
+        if modality_kind and _SPINE_WORDS.search(f"{site_text} {study.get('description', '')}"):
+            found.setdefault(modality_kind, _ORDER_TITLES[modality_kind])
+    return list(found.items())
+
+
+def read_diagnostic_report(builder: Builder, resource: dict[str, Any]) -> bool:
+    conclusions = concepts_list(resource.get("conclusionCode"))
+    hits = [h for c in conclusions for h in concept_hits(c)]
+    read = _read_order(builder, resource, _DIAGNOSTIC_REPORT,
+                       recognised=bool(order_hits(resource.get("code")) or hits))
+    if read is None:
+        return False
+    added = _add_orders(builder, read.resource, read.code, read.state, read.when)
+    if read.state == "completed":  # findings only from a report that has them (not registered)
+        for concept in concepts_list(read.resource.get("conclusionCode")):
+            for hit in concept_hits(concept):
+                builder.record.facts.append(make_fact(hit, read.resource, read.when,
+                                                      FactStatus.CURRENT, None, "",
+                                                      concept_cc=concept))
+                added = True
+    return added

@@ -1,0 +1,41 @@
+"""The mutable state of one record build: the record under construction and its counters."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from cds_rules.model import (
+    DataQuality,
+    PatientRecord,
+)
+from cds_rules.validation import validated
+
+
+@dataclass(slots=True)
+class Builder:
+    """Mutable state of one build: the record under construction and the counters."""
+
+    record: PatientRecord
+    patient_id: str
+    medications: dict[str, dict[str, Any]] = field(default_factory=dict)
+    unrecognised_units: int = 0
+    # concept -> readings older than this cannot change any rule (:func:`reading_cutoffs`)
+    cutoffs: dict[str, datetime] = field(default_factory=dict)
+
+    @property
+    def quality(self) -> DataQuality:
+        return self.record.quality
+
+    def unrecognised(self) -> bool:
+        """Count a resource none of whose codes any rule reads; False: nothing was added."""
+        self.quality.unrecognised_codes += 1
+        return False
+
+    def validated(self, resource: dict[str, Any]) -> dict[str, Any] | None:
+        """``resource`` checked against its R4B model, or None, counted as skipped."""
+        checked = validated(resource)
+        if checked is None:
+            self.quality.skipped_invalid += 1
+        return checked

@@ -1,0 +1,48 @@
+"""Statuses: which Condition, Observation and medication statuses make no fact, or a past one."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from cds_rules.fhir_time import (
+    parse_datetime,
+    period_start,
+)
+from cds_rules.record.codes import codings_of
+from cds_rules.record.negation import presence
+
+CONDITION_HISTORY = {"inactive", "remission", "resolved"}
+CONDITION_REFUTED = {"refuted", "entered-in-error"}
+OBSERVATION_IGNORED = {"entered-in-error", "cancelled"}
+MEDICATION_IGNORED = {"entered-in-error", "cancelled", "draft", "not-taken", "intended"}
+
+
+def status_code(resource: dict[str, Any], name: str) -> str | None:
+    """A status that may be a code string or a CodeableConcept (Condition)."""
+    value = resource.get(name)
+    if isinstance(value, str):
+        return value.strip().lower()
+    for coding in codings_of(value):
+        if isinstance(coding.get("code"), str):
+            return str(coding["code"]).strip().lower()
+    return None
+
+
+def abated(condition: dict[str, Any], now: datetime) -> bool:
+    if condition.get("abatementBoolean") is True or isinstance(
+            condition.get("abatementString"), str):
+        return True
+    end = parse_datetime(condition.get("abatementDateTime")) or period_start(
+        condition.get("abatementPeriod"))
+    return end is not None and end <= now
+
+
+def current_entry(resource: dict[str, Any], now: datetime) -> bool:
+    """Neither refuted, entered in error, resolved, cancelled nor stated absent."""
+    if resource["resourceType"] == "Condition":
+        return (status_code(resource, "verificationStatus") not in CONDITION_REFUTED
+                and status_code(resource, "clinicalStatus") not in CONDITION_HISTORY
+                and not abated(resource, now))
+    return (status_code(resource, "status") not in OBSERVATION_IGNORED
+            and presence(resource) is not False)

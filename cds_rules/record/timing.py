@@ -1,0 +1,75 @@
+"""Times: the request time, the windows older readings fall out of, and a Condition's onset."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from cds_rules.fhir_time import (
+    add_age,
+    first_time_span,
+)
+from cds_rules.record.state import Builder
+
+
+def require_aware(now: object) -> datetime:
+    """``now`` if it is a timezone-aware datetime; no clock in the core, so no default."""
+    if not isinstance(now, datetime):
+        raise TypeError(f"now must be a timezone-aware datetime, not {type(now).__name__}")
+    if now.tzinfo is None or now.utcoffset() is None:
+        raise ValueError("now must be a timezone-aware datetime (it has no timezone)")
+    return now
+
+
+# Quantity concepts that every rule reads only within a window of RuleSettings, by the
+# name of that window: body temperatures only within the fever window (context
+# fever_within_window), body weights only within the weight-loss window (weight_loss).
+# Pain scores and MRC grades are read as whole series (pain not improving since the first
+# score, grades falling from any earlier value), and findings, conditions and medications
+# keep all their dates. A rule that reads one of these concepts further back must add its
+# window here.
+RECENT_ORDER = "(recent order)"  # a cutoff key: not a concept
+_WINDOWED_READINGS = {"body_temperature": "fever_window_days",
+                      "body_weight": "weight_loss_window_days",
+                      # a done lab test or referral counts only this recently (orders.py)
+                      RECENT_ORDER: "recent_order_days"}
+_CUTOFF_MARGIN = timedelta(days=1)
+
+
+def reading_cutoffs(settings: object, now: datetime) -> dict[str, datetime]:
+    """Per windowed concept, the time before which a reading cannot change any rule: ``now``
+    minus its window, minus a day's margin. The record builder skips such an Observation
+    before validating it (the costly step: Synthea patients carry decades of vitals)."""
+    cutoffs: dict[str, datetime] = {}
+    for concept, name in _WINDOWED_READINGS.items():
+        days = getattr(settings, name, None)
+        if isinstance(days, int) and not isinstance(days, bool) and 0 <= days < 100_000:
+            try:
+                cutoffs[concept] = now - timedelta(days=days) - _CUTOFF_MARGIN
+            except OverflowError:
+                continue
+    return cutoffs
+
+
+def too_old(builder: Builder, resource: dict[str, Any], concepts: set[str]) -> bool:
+    """True when every concept of the Observation has a window and its time (the latest
+    moment a partial date may mean) is before all of their cutoffs."""
+    cutoffs = [builder.cutoffs.get(concept) for concept in concepts]
+    if not cutoffs or None in cutoffs:
+        return False
+    _, latest = first_time_span(resource, "effectiveDateTime", "effectivePeriod",
+                                "effectiveInstant", "issued")
+    return latest is not None and all(latest < cutoff for cutoff in cutoffs if cutoff)
+
+
+def condition_time(condition: dict[str, Any],
+                   birth: datetime | None) -> tuple[datetime | None, datetime | None]:
+    """(first, last) instant the onset may mean: a partial date keeps its precision."""
+    when, latest = first_time_span(condition, "onsetDateTime", "onsetPeriod")
+    if when is None:
+        when = add_age(birth, condition.get("onsetAge"))
+    if when is None and isinstance(condition.get("onsetRange"), dict):
+        when = add_age(birth, condition["onsetRange"].get("low"))
+    if when is None:
+        when, latest = first_time_span(condition, "recordedDate")
+    return when, latest or when

@@ -1,0 +1,78 @@
+"""Uncoded entries: a red flag named only in the text of a Condition or Observation no value
+set knows (:mod:`cds_rules.uncoded`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cds_rules import uncoded
+from cds_rules import valuesets as vs
+from cds_rules.fhir_time import (
+    first_time_span,
+)
+from cds_rules.model import (
+    Fact,
+    Topic,
+)
+from cds_rules.record.codes import codings_of, source_of
+from cds_rules.record.facts import with_latest
+from cds_rules.record.negation import negated_text
+from cds_rules.record.state import Builder
+from cds_rules.record.status import current_entry
+from cds_rules.record.timing import condition_time
+
+
+def read_uncoded(builder: Builder, resource: dict[str, Any]) -> bool:
+    """A Condition or Observation no value set knows: counted as unrecognised, but a red
+    flag its text names (not negated) becomes an ``uncoded:<topic>`` fact, so that it is
+    never silently ignored (:mod:`cds_rules.uncoded`)."""
+    builder.unrecognised()
+    found: dict[Topic, tuple[str, str]] = {}
+    for text in _entry_texts(resource):
+        for topic, sign in uncoded.suggested(text, negated_text):
+            found.setdefault(topic, (sign, text))
+    if not found:
+        return False
+    checked = builder.validated(resource)
+    if checked is None or not current_entry(checked, builder.record.now):
+        return False
+    if checked["resourceType"] == "Condition":
+        when, latest = condition_time(checked, builder.record.birth_date)
+    else:
+        when, latest = first_time_span(checked, "effectiveDateTime", "effectivePeriod",
+                                       "effectiveInstant", "issued")
+    for topic, (sign, text) in found.items():
+        builder.record.facts.append(with_latest(Fact(
+            concept=uncoded.uncoded_concept(topic), display=f'Uncoded entry "{text}"',
+            source=source_of(checked), resource_type=checked["resourceType"], when=when,
+            detail=sign), latest))
+    return True
+
+
+_LOINC_SYSTEMS = frozenset(k for k, v in vs._SYSTEM_ALIASES.items() if v == vs.LOINC) | {vs.LOINC}
+
+
+def _entry_texts(resource: dict[str, Any]) -> list[str]:
+    """The words of an entry's code (and an Observation's value): text and displays. A
+    LOINC code names a test, not a finding ("Cancer Ag 125"): only its value is read."""
+    texts: list[str] = []
+    code = resource.get("code")
+    codings = codings_of(code)
+    if not any(isinstance(c.get("system"), str) and c["system"] in _LOINC_SYSTEMS
+               for c in codings):
+        _add_words(texts, code, codings)
+    value = resource.get("valueCodeableConcept")
+    if value is not None:
+        _add_words(texts, value, codings_of(value))
+    if isinstance(resource.get("valueString"), str):
+        texts.append(resource["valueString"])
+    return texts
+
+
+def _add_words(texts: list[str], concept: object, codings: list[dict[str, Any]]) -> None:
+    if isinstance(concept, dict) and isinstance(concept.get("text"), str):
+        texts.append(concept["text"])
+    texts.extend(c["display"] for c in codings if isinstance(c.get("display"), str))
+
+
