@@ -39,17 +39,19 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def server_env(workdir: Path, max_body: int) -> dict[str, str]:
+def server_env(workdir: Path, max_body: int | None, log_level: str = "WARNING") -> dict[str, str]:
+    """The service's environment; ``max_body`` None keeps the default body limit."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("BACKPAIN_CDS_")}
     env.update(
         {
             "BACKPAIN_CDS_ALLOW_UNAUTHENTICATED": "1",
             "BACKPAIN_CDS_DATABASE_URL": f"sqlite:///{workdir}/bench.sqlite3",
             "BACKPAIN_CDS_PATIENT_HASH_KEY": "benchmark-only-key",
-            "BACKPAIN_CDS_MAX_BODY_BYTES": str(max_body),
-            "BACKPAIN_CDS_LOG_LEVEL": "WARNING",
+            "BACKPAIN_CDS_LOG_LEVEL": log_level,
         }
     )
+    if max_body is not None:
+        env["BACKPAIN_CDS_MAX_BODY_BYTES"] = str(max_body)
     return env
 
 
@@ -67,25 +69,29 @@ def gunicorn(app_spec: str, workers: int, env: dict[str, str]) -> Iterator[tuple
                "--workers", str(workers)]
     if (ROOT / "gunicorn.conf.py").exists():
         command += ["--config", str(ROOT / "gunicorn.conf.py")]
-    proc = subprocess.Popen([*command, app_spec], cwd=ROOT, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        _wait_ready(base, proc)
-        yield base, proc.pid
-    finally:
-        proc.send_signal(signal.SIGTERM)
+    # The log (one access line a call at INFO) goes to a file: a pipe nobody reads would
+    # block the workers once full.
+    with tempfile.TemporaryFile() as log:
+        proc = subprocess.Popen([*command, app_spec], cwd=ROOT, env=env,
+                                stdout=subprocess.DEVNULL, stderr=log)
+        base = f"http://127.0.0.1:{port}"
         try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+            _wait_ready(base, proc, log)
+            yield base, proc.pid
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
 
 
-def _wait_ready(base: str, proc: subprocess.Popen[bytes]) -> None:
+def _wait_ready(base: str, proc: subprocess.Popen[bytes], log: Any) -> None:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+            log.seek(0)
+            err = log.read().decode(errors="replace")
             raise RuntimeError(f"gunicorn exited: {err[-2000:]}")
         try:
             httpx.get(base + "/cds-services", timeout=1.0)
@@ -120,12 +126,15 @@ def run_wrk(url: str, body_file: Path, connections: int, seconds: int) -> dict[s
     }
 
 
+def workers_of(master_pid: int) -> list[int]:
+    children = Path(f"/proc/{master_pid}/task/{master_pid}/children")
+    return [int(pid) for pid in children.read_text().split()] if children.exists() else []
+
+
 def worker_peak_rss_mb(master_pid: int) -> list[float]:
     """Peak RSS (VmHWM) of each gunicorn worker, in MB."""
-    children = Path(f"/proc/{master_pid}/task/{master_pid}/children")
-    pids = children.read_text().split() if children.exists() else []
     peaks = []
-    for pid in pids:
+    for pid in workers_of(master_pid):
         status = Path(f"/proc/{pid}/status")
         if status.exists():
             match = re.search(r"VmHWM:\s+(\d+) kB", status.read_text())
@@ -134,39 +143,126 @@ def worker_peak_rss_mb(master_pid: int) -> list[float]:
     return peaks
 
 
-def throughput_comparison(service_path: str, body: bytes, workers: int, connections: int,
-                          seconds: int, largest_body: bytes | None = None) -> dict[str, Any]:
-    """Service vs bare Flask under the same load; plus worker memory after the largest input."""
+def workers_cpu_seconds(master_pid: int) -> float:
+    """User + system CPU time the workers (and the master) have used so far."""
+    ticks = 0
+    for pid in (master_pid, *workers_of(master_pid)):
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        ticks += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15)
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def _wrk_with_cpu(url: str, body_file: Path, master_pid: int, connections: int,
+                  seconds: int) -> dict[str, Any]:
+    before = workers_cpu_seconds(master_pid)
+    run = run_wrk(url, body_file, connections, seconds)
+    used = workers_cpu_seconds(master_pid) - before
+    run["server_cpu_ms_per_call"] = round(used * 1000 / run["requests"], 3) \
+        if run["requests"] else None
+    return run
+
+
+def _answer_cards(url: str, body: bytes) -> list[str]:
+    answer = httpx.post(url, content=body, headers={"Content-Type": "application/json"},
+                        timeout=30)
+    answer.raise_for_status()
+    return [f"{card['source']['topic']['code']}/{card['indicator']}"
+            for card in answer.json().get("cards", [])]
+
+
+def _median(values: list[float]) -> float:
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+
+
+def _summary(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """Rounds of one kind of call: their totals, and the median (and worst) of the rest."""
+    seconds = sum(r["requests"] / r["throughput_rps"] for r in runs if r["throughput_rps"])
+    requests = sum(r["requests"] for r in runs)
+    cpu = [r["server_cpu_ms_per_call"] for r in runs if r.get("server_cpu_ms_per_call")]
+    return {
+        "connections": runs[0]["connections"],
+        "requests": requests,
+        "errors": sum(r["errors"] for r in runs),
+        "throughput_rps": round(requests / seconds, 1) if seconds else 0.0,
+        "p50_ms": round(_median([r["p50_ms"] for r in runs]), 3),
+        "p99_ms": round(_median([r["p99_ms"] for r in runs]), 3),
+        "p99_ms_worst_round": max(r["p99_ms"] for r in runs),
+        "server_cpu_ms_per_call": round(_median(cpu), 3) if cpu else None,
+        "rounds": runs,
+    }
+
+
+def http_comparison(service_path: str, bodies: dict[str, bytes], *, workers: int,
+                    connections: int, seconds: int, rounds: int,
+                    memory_body: bytes | None) -> dict[str, Any]:
+    """The service (each body in ``bodies``) and bare Flask (the ``"cards"`` body) under
+    wrk, round after round, both servers up all along; each round's ratios are taken
+    within the round. Then worker peak memory after ``memory_body``, sequentially.
+
+    The service runs as shipped: gunicorn.conf.py, the default body limit, INFO logs (one
+    access line a call, redacted)."""
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
-        body_file = workdir / "body.json"
-        body_file.write_bytes(body)
-        max_body = max(len(body), len(largest_body or b"")) + 1_000_000
-        env = server_env(workdir, max_body)
+        files = {}
+        for name, body in bodies.items():
+            files[name] = workdir / f"{name}.json"
+            files[name].write_bytes(body)
+        env = server_env(workdir, None, log_level="INFO")
         migrate(env)
-        with gunicorn(SERVICE_APP, workers, env) as (base, pid):
-            service = run_wrk(base + service_path, body_file, connections, seconds)
-            memory = _memory_after(base + service_path, pid, largest_body)
-        with gunicorn(BARE_APP, workers, env) as (base, _pid):
-            bare = run_wrk(base + service_path, body_file, connections, seconds)
-    ratio = service["throughput_rps"] / bare["throughput_rps"] if bare["throughput_rps"] else None
+        runs: dict[str, list[dict[str, Any]]] = {name: [] for name in (*bodies, "bare_flask")}
+        with gunicorn(SERVICE_APP, workers, env) as (base, pid), \
+                gunicorn(BARE_APP, workers, env) as (bare_base, bare_pid):
+            url, bare_url = base + service_path, bare_base + service_path
+            answers = {name: _answer_cards(url, body) for name, body in bodies.items()}
+            for name in bodies:  # warm both servers
+                run_wrk(url, files[name], connections, 1)
+            run_wrk(bare_url, files["cards"], connections, 1)
+            after_load_peak: list[float] = []
+            for _ in range(rounds):
+                for name in bodies:
+                    runs[name].append(_wrk_with_cpu(url, files[name], pid, connections,
+                                                    seconds))
+                runs["bare_flask"].append(_wrk_with_cpu(bare_url, files["cards"], bare_pid,
+                                                        connections, seconds))
+                after_load_peak = worker_peak_rss_mb(pid)
+            memory = _memory_after(url, pid, memory_body)
+            memory["after_load"] = after_load_peak
+    summary = {name: _summary(items) for name, items in runs.items()}
     return {
         "workers": workers,
-        "service": service,
-        "bare_flask_ceiling": bare,
-        "throughput_ratio_to_ceiling": round(ratio, 3) if ratio else None,
+        "rounds": rounds,
+        "seconds_per_run": seconds,
+        "answers": answers,
+        **summary,
+        "throughput_ratio_to_ceiling": round(_median(
+            [s["throughput_rps"] / b["throughput_rps"]
+             for s, b in zip(runs["cards"], runs["bare_flask"], strict=True)
+             if b["throughput_rps"]]), 3),
+        "cpu_ratio_cards_to_card_less": _cpu_ratio(runs),
         "worker_peak_rss_mb": memory,
     }
 
 
-def _memory_after(url: str, master_pid: int, largest_body: bytes | None) -> dict[str, Any]:
-    before = worker_peak_rss_mb(master_pid)
-    if largest_body is None:
-        return {"after_load": before}
+def _cpu_ratio(runs: dict[str, list[dict[str, Any]]]) -> float | None:
+    pairs = [(a.get("server_cpu_ms_per_call"), b.get("server_cpu_ms_per_call"))
+             for a, b in zip(runs.get("cards", []), runs.get("card_less", []), strict=False)]
+    ratios = [a / b for a, b in pairs if a and b]
+    return round(_median(ratios), 3) if ratios else None
+
+
+def _memory_after(url: str, master_pid: int, body: bytes | None) -> dict[str, Any]:
+    if body is None:
+        return {}
+    statuses = []
     with httpx.Client(timeout=120) as client:
-        for _ in range(4):  # reach every worker at least once with high probability
-            answer = client.post(url, content=largest_body,
-                                 headers={"Content-Type": "application/json"})
-            answer.raise_for_status()
-    return {"after_load": before, "after_largest_input": worker_peak_rss_mb(master_pid),
-            "largest_input_bytes": len(largest_body)}
+        for _ in range(4):  # new connections: the kernel spreads them over the workers
+            answer = client.post(url, content=body, headers={"Content-Type": "application/json",
+                                                             "Connection": "close"})
+            statuses.append(answer.status_code)
+    return {"after_largest_input": worker_peak_rss_mb(master_pid),
+            "largest_input_bytes": len(body), "statuses": statuses}

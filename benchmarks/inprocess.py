@@ -96,13 +96,44 @@ def floor_caller(body: bytes) -> Callable[[], object]:
     return lambda: orjson.loads(body)
 
 
-def compare(app: Flask, path: str, body: bytes, iterations: int) -> dict[str, Any]:
-    """Service latency and the orjson floor for one body, with their p50 ratio."""
-    service = measure(wsgi_caller(app, path, body), iterations)
-    floor = measure(floor_caller(body), max(iterations, 20))
+def interleaved(callers: dict[str, Callable[[], object]], iterations: int,
+                warmup: int = 3) -> dict[str, Latency]:
+    """Each caller timed once per round, round after round: on a shared, noisy machine a
+    burst of load then hits every measurement alike, so their ratios stay meaningful."""
+    for call in callers.values():
+        for _ in range(warmup):
+            call()
+    samples: dict[str, list[float]] = {name: [] for name in callers}
+    clock = time.perf_counter
+    for _ in range(iterations):
+        for name, call in callers.items():
+            start = clock()
+            call()
+            samples[name].append(clock() - start)
+    return {name: percentiles(values) for name, values in samples.items()}
+
+
+def cards_of(app: Flask, path: str, body: bytes) -> list[str]:
+    """``topic/indicator`` of each card the service answers ``body`` with."""
+    answer = app.test_client().post(path, data=body, content_type="application/json")
+    cards = (answer.get_json() or {}).get("cards", [])
+    return [f"{card['source']['topic']['code']}/{card['indicator']}" for card in cards]
+
+
+def compare(app: Flask, path: str, body: bytes, iterations: int,
+            bare: Flask | None = None) -> dict[str, Any]:
+    """Service latency, the orjson floor and (given ``bare``) a bare Flask app for one
+    body, measured interleaved, with the service's p50 ratio to the floor."""
+    callers: dict[str, Callable[[], object]] = {"service": wsgi_caller(app, path, body),
+                                                "floor_orjson": floor_caller(body)}
+    if bare is not None:
+        callers["bare_flask"] = wsgi_caller(bare, path, body)
+    timed = interleaved(callers, iterations)
+    service, floor = timed["service"], timed["floor_orjson"]
     return {
         "body_bytes": len(body),
-        "service": service.as_dict(),
-        "floor_orjson": floor.as_dict(),
+        "cards": cards_of(app, path, body),
+        **{name: latency.as_dict() for name, latency in timed.items()},
         "p50_ratio_to_floor": round(service.p50_ms / floor.p50_ms, 2) if floor.p50_ms else None,
+        "p99_ratio_to_p50": round(service.p99_ms / service.p50_ms, 2) if service.p50_ms else None,
     }

@@ -3,8 +3,8 @@
 Synthea files are one-patient *transaction* Bundles with ``urn:uuid:`` references. An EHR
 would answer our prefetch templates with *searchset* Bundles per resource type and
 ``Type/id`` references, so that is what we build. Each patient also gets a back-pain
-diagnosis and a recent fever (seeded), so that the rules do real work instead of
-stopping at the back-pain context gate.
+can have back pain with leg symptoms added (and red flags), so that the rules do real
+work instead of stopping at the back-pain context gate; the benchmark reports both.
 """
 
 from __future__ import annotations
@@ -79,30 +79,61 @@ def _concept(system: str, code: str, display: str) -> dict[str, Any]:
 HL7 = "http://terminology.hl7.org/CodeSystem/"
 
 
+def _condition(patient_id: str, key: str, code: tuple[str, str, str],
+               onset: str) -> dict[str, Any]:
+    return {
+        "resourceType": "Condition",
+        "id": f"bench-{key}-{patient_id[:8]}",
+        "clinicalStatus": _concept(HL7 + "condition-clinical", "active", "Active"),
+        "verificationStatus": _concept(HL7 + "condition-ver-status", "confirmed", "Confirmed"),
+        "code": _concept(*code),
+        "subject": {"reference": f"Patient/{patient_id}"},
+        "onsetDateTime": onset,
+    }
+
+
+SNOMED = "http://snomed.info/sct"
+ICD10CM = "http://hl7.org/fhir/sid/icd-10-cm"
+
+
 def seeded_back_pain(patient_id: str) -> list[dict[str, Any]]:
-    """A low back pain diagnosis and a recent fever, so every rule family has work."""
-    subject = {"reference": f"Patient/{patient_id}"}
+    """Acute low back pain with sciatica and leg pain (every rule family reads the record;
+    no red flag: a conservative-care card)."""
     return [
-        {
-            "resourceType": "Condition",
-            "id": f"bench-lbp-{patient_id[:8]}",
-            "clinicalStatus": _concept(HL7 + "condition-clinical", "active", "Active"),
-            "verificationStatus": _concept(HL7 + "condition-ver-status", "confirmed", "Confirmed"),
-            "code": _concept("http://snomed.info/sct", "279039007", "Low back pain"),
-            "subject": subject,
-            "onsetDateTime": "2026-10-20",
-        },
+        _condition(patient_id, "lbp", (SNOMED, "279039007", "Low back pain"), "2026-10-20"),
+        _condition(patient_id, "sciatica", (SNOMED, "23056005", "Sciatica"), "2026-10-22"),
+        _condition(patient_id, "legpain", (ICD10CM, "M79.605", "Pain in left leg"),
+                   "2026-10-22"),
+    ]
+
+
+def seeded_red_flags(patient_id: str) -> list[dict[str, Any]]:
+    """Back pain and leg symptoms plus new urinary retention and a fever of 38.6 °C
+    (cauda equina and spinal infection red flags: critical and warning cards)."""
+    return [
+        *seeded_back_pain(patient_id),
+        _condition(patient_id, "retention", (SNOMED, "267064002", "Retention of urine"),
+                   "2026-10-30"),
         {
             "resourceType": "Observation",
             "id": f"bench-temp-{patient_id[:8]}",
             "status": "final",
             "code": _concept("http://loinc.org", "8310-5", "Body temperature"),
-            "subject": subject,
+            "subject": {"reference": f"Patient/{patient_id}"},
             "effectiveDateTime": "2026-10-30T09:00:00Z",
             "valueQuantity": {"value": 38.6, "unit": "Cel",
                               "system": "http://unitsofmeasure.org", "code": "Cel"},
         },
     ]
+
+
+# What is added to a Synthea patient: nothing (most stop at the back-pain gate, before
+# the rules), back pain with leg symptoms, or that plus red flags.
+VARIANTS: dict[str, Any] = {
+    "without": lambda patient_id: [],
+    "back_pain": seeded_back_pain,
+    "red_flags": seeded_red_flags,
+}
 
 
 def _searchset(resources: list[dict[str, Any]]) -> dict[str, Any]:
@@ -135,9 +166,20 @@ def request_body(patient_id: str, resources: list[dict[str, Any]]) -> bytes:
     return orjson.dumps(body)
 
 
-def synthea_body(path: Path) -> bytes:
+def synthea_body(path: Path, variant: str = "back_pain") -> bytes:
+    """A request for the Synthea patient in ``path`` with :data:`VARIANTS` ``variant``
+    (a patient presenting with back pain is alive: Synthea's death date is dropped)."""
     patient_id, resources = synthea_resources(path)
-    return request_body(patient_id, resources + seeded_back_pain(patient_id))
+    added = VARIANTS[variant](patient_id)
+    if added:
+        resources = [_alive(r) for r in resources]
+    return request_body(patient_id, resources + added)
+
+
+def _alive(resource: dict[str, Any]) -> dict[str, Any]:
+    if resource.get("resourceType") != "Patient":
+        return resource
+    return {k: v for k, v in resource.items() if not k.startswith("deceased")}
 
 
 def sized_body(resource_count: int, source: Path) -> bytes:
@@ -147,7 +189,7 @@ def sized_body(resource_count: int, source: Path) -> bytes:
     mix of types stays realistic as the count grows.
     """
     patient_id, resources = synthea_resources(source)
-    patient = next(r for r in resources if r["resourceType"] == "Patient")
+    patient = _alive(next(r for r in resources if r["resourceType"] == "Patient"))
     pool = [r for r in resources if r["resourceType"] in PREFETCH_KEY_OF_TYPE]
     seeded = seeded_back_pain(patient_id)
     wanted = max(resource_count - 1 - len(seeded), 0)
@@ -161,21 +203,39 @@ def _clone(resource: dict[str, Any], index: int) -> dict[str, Any]:
     return clone
 
 
-def scenario_body(scenario_id: str | None = None) -> tuple[str, bytes]:
-    """(service id, body) of a small hand-written scenario."""
+SMALL_SCENARIO = "cc-acute-lbp-snomed"  # 34, acute low back pain: one info card
+
+
+def small_bodies(now: datetime) -> tuple[str, dict[str, bytes]]:
+    """(service id, {"cards": body, "card_less": body}) of the small scenario, its dates
+    moved so that its ``now`` falls on ``now``. The card-less body is the same call with the
+    patient made 16 years old (the service is for adults: the same record, no card), so
+    the two differ only by the card path."""
     import fhir_samples
+    from tests.ops_support import shift_dates
 
-    scenarios = fhir_samples.load_all()
-    scenario = fhir_samples.load(scenario_id) if scenario_id else _small_patient_view(scenarios)
+    scenario = fhir_samples.load(SMALL_SCENARIO)
+    delta = now.replace(microsecond=0) - scenario.now
+    with_card = scenario.request_body()
+    card_less = scenario.request_body()
+    born = scenario.now.date().replace(year=scenario.now.year - 16)
+    card_less["prefetch"]["patient"]["birthDate"] = born.isoformat()
     service = f"back-pain-{scenario.hook}"
-    return service, orjson.dumps(scenario.request_body())
-
-
-def _small_patient_view(scenarios: list[Any]) -> Any:
-    views = [s for s in scenarios if s.hook == "patient-view" and s.expected]
-    return min(views, key=lambda s: len(orjson.dumps(s.request_body())))
+    return service, {"cards": orjson.dumps(shift_dates(with_card, delta)),
+                     "card_less": orjson.dumps(shift_dates(card_less, delta))}
 
 
 def iter_sweep(counts: tuple[int, ...], source: Path) -> Iterator[tuple[int, bytes]]:
     for count in counts:
         yield count, sized_body(count, source)
+
+
+def body_under(limit: int, source: Path) -> bytes:
+    """The largest :func:`sized_body` (in steps of 1 %) that fits in ``limit`` bytes."""
+    per_resource = len(sized_body(1000, source)) / 1000
+    count = int(limit / per_resource)
+    body = sized_body(count, source)
+    while len(body) > limit:
+        count = int(count * 0.99)
+        body = sized_body(count, source)
+    return body

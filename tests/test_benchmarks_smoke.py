@@ -23,18 +23,33 @@ def test_smoke_run_produces_every_measurement(tmp_path):
 
     assert report["machine"]["cpus"] >= 1
     proc = report["in_process"]
-    for label in ("small_scenario", "synthea_1mb", "synthea_largest"):
+    labels = ["small_cards", "small_card_less"] + [
+        f"{patient}/{variant}" for patient in ("synthea_1mb", "synthea_largest")
+        for variant in ("without", "back_pain", "red_flags")]
+    for label in labels:
         entry = proc[label]
-        assert entry["service"]["p50_ms"] > 0
-        assert entry["floor_orjson"]["p50_ms"] > 0
+        for timed in ("service", "floor_orjson", "bare_flask"):
+            assert entry[timed]["p50_ms"] > 0, (label, timed)
         assert entry["p50_ratio_to_floor"] > 0
+    # The full rule path is measured: the added back pain reaches the rules (cards), the
+    # patients as they are do not; the card-less small call is really card-less.
+    assert proc["small_cards"]["cards"] and not proc["small_card_less"]["cards"]
+    for patient in ("synthea_1mb", "synthea_largest"):
+        assert not proc[f"{patient}/without"]["cards"]
+        assert proc[f"{patient}/back_pain"]["cards"]
+        assert any(c.endswith("/critical") for c in proc[f"{patient}/red_flags"]["cards"])
     assert [s["resources"] for s in proc["sweep"]] == [10, 100]
-    assert proc["synthea_largest"]["body_bytes"] > proc["synthea_1mb"]["body_bytes"]
+    assert len(proc["all_patients"]["patients"]) == 2
+    assert proc["synthea_largest/without"]["body_bytes"] > proc["synthea_1mb/without"]["body_bytes"]
 
     web = report["http"]
-    assert web["service"]["requests"] > 0
-    assert web["service"]["errors"] == 0, "the service answered a benchmark request with an error"
-    assert web["bare_flask_ceiling"]["requests"] > 0
-    assert web["worker_peak_rss_mb"]["after_largest_input"]
+    assert web["answers"]["cards"] and not web["answers"]["card_less"]
+    for kind in ("cards", "card_less", "bare_flask"):
+        assert web[kind]["requests"] > 0
+        assert web[kind]["errors"] == 0, f"{kind}: a benchmark request was answered with an error"
+        assert web[kind]["server_cpu_ms_per_call"] is not None
+    memory = web["worker_peak_rss_mb"]
+    assert memory["after_largest_input"] and set(memory["statuses"]) == {200}
+    assert 8 * 2**20 * 0.98 <= memory["largest_input_bytes"] <= 8 * 2**20
     assert {t["target"] for t in report["targets"]} >= {
-        "small scenario: throughput >= 1/3 of bare Flask", "no HTTP errors"}
+        "HTTP, small scenario with a card: throughput >= 1/3 of bare Flask", "no HTTP errors"}
