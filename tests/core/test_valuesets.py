@@ -44,6 +44,7 @@ ALLOWED_OVERLAPS = {
     frozenset({"arthritis", "psoriasis"}),  # L40.5 psoriatic arthritis: both NG65 criteria
     frozenset({"bone_metastasis", "fragility_fracture"}),  # M84.58 fracture in neoplastic disease
     frozenset({"prior_spine_surgery", "recent_spinal_procedure"}),  # a spine operation is both
+    frozenset({"urinary_incontinence", "faecal_incontinence"}),  # 78459008 double incontinence
 }
 # Pairs that must never share a code (one would silence or contradict the other).
 CONTRADICTORY = [
