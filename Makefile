@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install lint typecheck bench bench-smoke migrate clean container-test readme-config lock
+.PHONY: run test test-fast install lint typecheck bench bench-smoke migrate clean container-test readme-config lock
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,8 +35,14 @@ $(A11Y)/node_modules: $(A11Y)/package-lock.json
 		cd $(A11Y) && npm ci --no-audit --no-fund && touch node_modules; \
 	else echo "npm not found: the accessibility test will skip (CI=true: fail)"; fi
 
+# Everything: unit, contract and integration (real PostgreSQL, Medplum, gunicorn, nginx,
+# container, browser). What .ci/run calls.
 test: $(STAMP) $(FHIRSERVER)/node_modules $(A11Y)/node_modules
 	$(BIN)/pytest
+
+# The fast loop: tests/unit and tests/contract on every core (pytest-xdist); no server started.
+test-fast: $(STAMP)
+	$(BIN)/pytest -n auto tests/unit tests/contract
 
 lint: $(STAMP)
 	$(BIN)/ruff check service cds_rules tests benchmarks tools
@@ -59,7 +65,7 @@ lock: $(STAMP)
 	$(LOCK_ENV) $(BIN)/pip-compile $(LOCK_ARGS) --output-file deploy/image/build-tools.lock \
 		deploy/image/build-tools.in
 
-# Build the image with buildah on an mmdebstrap base and run it (tests/test_container.py runs this).
+# Build the image with buildah on an mmdebstrap base and run it (tests/integration/test_container.py runs this).
 container-test: $(STAMP)
 	PYTHON=$(CURDIR)/$(BIN)/python bash .ci/container-test.sh
 

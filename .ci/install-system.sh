@@ -5,14 +5,14 @@ need_apt=()
 command -v node >/dev/null || need_apt+=(nodejs npm)
 command -v npm >/dev/null || need_apt+=(npm)
 command -v wrk >/dev/null || need_apt+=(wrk)  # benchmark load generator (smoke run in make test)
-# The container test (tests/test_container.py): build a Debian base, build and run the image.
+# The container test (tests/integration/test_container.py): build a Debian base, build and run the image.
 command -v buildah >/dev/null || need_apt+=(buildah)
 command -v mmdebstrap >/dev/null || need_apt+=(mmdebstrap)
-# deploy/nginx.conf, run for real in front of two replicas (tests/test_deploy_proxy.py)
+# deploy/nginx.conf, run for real in front of two replicas (tests/integration/test_deploy_proxy.py)
 command -v nginx >/dev/null || need_apt+=(nginx)
-# promtool checks and unit-tests deploy/monitoring/alerts.yaml (tests/test_monitoring.py)
+# promtool checks and unit-tests deploy/monitoring/alerts.yaml (tests/unit/deploy/test_monitoring.py)
 command -v promtool >/dev/null || need_apt+=(prometheus)
-# Headless Chromium for the page tests (tests/test_pages_browser.py, Playwright drives it)
+# Headless Chromium for the page tests (tests/integration/test_pages_browser.py, Playwright drives it)
 command -v chromium >/dev/null || need_apt+=(chromium)
 if [ ${#need_apt[@]} -gt 0 ]; then
   apt-get update -qq

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from cds_rules.settings import RuleSettings
-from tests.core.rule_records import card, fact, grade, order, patient, run, topics
+from tests.unit.core.rule_records import card, fact, grade, order, patient, run, topics
 
 CES_SIGNS = ["urinary_retention", "urinary_incontinence", "faecal_incontinence",
              "saddle_anaesthesia", "loss_of_rectal_sensation"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from cds_rules.model import Topic
 from cds_rules.settings import RuleSettings
-from tests.core.rule_records import fact, patient, run, topics
+from tests.unit.core.rule_records import fact, patient, run, topics
 
 CES_OFF = RuleSettings(disabled_topics=frozenset({Topic.CAUDA_EQUINA}))
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from cds_rules.rules.inflammatory import SPA_02
-from tests.core.rule_records import card, fact, patient, run, suggested_orders, topics
+from tests.unit.core.rule_records import card, fact, patient, run, suggested_orders, topics
 
 TOPIC = "inflammatory-back-pain"
 FEATURES = ["night_waking_second_half", "buttock_pain", "improves_with_movement",

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from tests.test_gunicorn_server import Server, start_server, stop
+from tests.integration.test_gunicorn_server import Server, start_server, stop
 from tests.trust_support import BASE, FEEDBACK, SERVICE, Signer, client_entry, hook_body
 
 MAX_BODY = 64 * 1024

@@ -182,7 +182,7 @@ def test_gunicorn_with_the_config_file_refuses_a_bad_variable_with_status_2() ->
 
 def test_config_check_exit_status(tmp_path: Path) -> None:
     """Through the real command line; every set-up config-check refuses is in
-    tests/test_preflight.py."""
+    tests/unit/service/test_preflight.py."""
     database = f"sqlite:///{tmp_path}/x.sqlite3"
     subprocess.run([CLI, "db", "upgrade"], env=clean_env(DATABASE_URL=database), check=True,
                    capture_output=True, timeout=60)

@@ -44,7 +44,7 @@ def test_rules_says_what_each_version_changed(capsys) -> None:
     log has a line for each of those rule versions (a safety officer signs them off)."""
     code, out, _ = cli(capsys, "rules")
     assert code == 0
-    changelog = (Path(__file__).resolve().parents[1] / "cds_rules" / "CHANGELOG.md").read_text()
+    changelog = (Path(__file__).resolve().parents[3] / "cds_rules" / "CHANGELOG.md").read_text()
     for rule in RULES:
         if not rule.changes:
             continue
@@ -269,7 +269,7 @@ def test_samples_into_a_closed_pipe_ends_quietly() -> None:
                "sys.exit(main(['samples']))"]
     try:
         proc = subprocess.run(command, stdout=write_end, stderr=subprocess.PIPE, timeout=120,
-                              cwd=Path(__file__).resolve().parents[1], check=False)
+                              cwd=Path(__file__).resolve().parents[3], check=False)
     finally:
         os.close(write_end)
     err = proc.stderr.decode()

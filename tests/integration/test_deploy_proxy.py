@@ -26,8 +26,8 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT, require
+from tests.integration.test_gunicorn_server import Server, start_server, stop
 from tests.ops_support import card_pairs, free_port, pick_scenario, shifted_request_body
-from tests.test_gunicorn_server import Server, start_server, stop
 
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 

@@ -15,8 +15,8 @@ import pytest
 from flask.testing import FlaskClient
 
 from tests.helpers import make_test_app
+from tests.integration.test_gunicorn_server import Server, settled_worker_pids, start_server, stop
 from tests.ops_support import http
-from tests.test_gunicorn_server import Server, settled_worker_pids, start_server, stop
 
 ZERO_FAILURES = (
     'backpain_cds_jwt_rejections_total{reason="replay"} 0.0',

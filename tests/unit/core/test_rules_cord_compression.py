@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.core.rule_records import card, fact, grade, order, patient, run, topics
+from tests.unit.core.rule_records import card, fact, grade, order, patient, run, topics
 
 TOPIC = "spinal-cord-compression"
 

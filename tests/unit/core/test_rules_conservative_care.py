@@ -7,7 +7,7 @@ import pytest
 from cds_rules.cards import minimal_card
 from cds_rules.model import Topic
 from cds_rules.settings import RuleSettings
-from tests.core.rule_records import card, fact, patient, run, suggested_orders, topics
+from tests.unit.core.rule_records import card, fact, patient, run, suggested_orders, topics
 
 
 @pytest.mark.parametrize("hook", ["patient-view", "encounter-start"])

@@ -14,7 +14,7 @@ from cds_rules.evidence import SOURCES
 from cds_rules.model import OVERRIDE_REASON_SYSTEM, TOPIC_SYSTEM, Topic
 from cds_rules.orders import ORDERS
 from cds_rules.override_reasons import OVERRIDE_REASONS, SNOOZE_REASON_CODES
-from tests.core.rule_records import fact, grade, obs, order, patient, run
+from tests.unit.core.rule_records import fact, grade, obs, order, patient, run
 
 DRAFT = "ServiceRequest/draft-1"
 

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from cds_rules.rules import cauda_equina
-from tests.core.rule_records import card, fact, patient, run, topics
+from tests.unit.core.rule_records import card, fact, patient, run, topics
 
 
 def _crash(*_args: Any, **_kwargs: Any) -> Any:
@@ -33,7 +33,7 @@ def test_crashed_red_flag_rule_is_not_read_as_no_red_flags(
 
 def test_crashed_red_flag_rule_keeps_imaging_not_indicated_quiet(
         monkeypatch: pytest.MonkeyPatch) -> None:
-    from tests.core.rule_records import order
+    from tests.unit.core.rule_records import order
     monkeypatch.setattr(cauda_equina, "new_or_worsening", _crash)
     draft = order("spine_mri", "draft")
     result = run(patient(fact("urinary_retention", 1), orders=(draft,)), "order-sign")

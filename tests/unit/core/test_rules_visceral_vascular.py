@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from cds_rules.settings import RuleSettings
-from tests.core.rule_records import card, fact, obs, patient, run, topics
+from tests.unit.core.rule_records import card, fact, obs, patient, run, topics
 
 TOPIC = "visceral-or-vascular"
 

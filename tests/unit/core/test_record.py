@@ -567,7 +567,7 @@ def test_another_patients_draft_is_dropped():
 
 def test_naive_now_is_refused():
     """A naive ``now`` is a caller's bug (every caller passes an aware time): it raises
-    instead of being guessed (tests/core/test_now_must_be_aware.py has the rest)."""
+    instead of being guessed (tests/unit/core/test_now_must_be_aware.py has the rest)."""
     with pytest.raises(ValueError, match="timezone"):
         build(now=datetime(2026, 6, 15, 12, 0))
 

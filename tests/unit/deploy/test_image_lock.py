@@ -1,6 +1,6 @@
 """The image is reproducible: its base is pinned by digest with the Python CI tests, every
 package comes from a lock with hashes that satisfies pyproject.toml, and the build writes
-an SBOM. Static checks (seconds); tests/test_container.py builds and runs the image.
+an SBOM. Static checks (seconds); tests/integration/test_container.py builds and runs the image.
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 
 from cds_rules.settings import RuleSettings
-from tests.core.rule_records import (
+from tests.unit.core.rule_records import (
     NOW,
     card,
     fact,

@@ -12,8 +12,8 @@ import pytest
 
 import fhir_samples
 from cds_rules.catalogue import RULES
+from tests.integration.test_gunicorn_server import Server, start_server, stop
 from tests.ops_support import http
-from tests.test_gunicorn_server import Server, start_server, stop
 
 
 @pytest.fixture(scope="module")

@@ -32,9 +32,9 @@ import fhir_samples
 from cds_rules.model import OVERRIDE_REASON_SYSTEM
 from tests.conftest import require
 from tests.helpers import SERVICE_OF_HOOK
+from tests.integration.test_gunicorn_server import Server, settled_worker_pids, start_server, stop
 from tests.ops_support import http
 from tests.pg_instance import PgInstance, own_postgres, pg_bin
-from tests.test_gunicorn_server import Server, settled_worker_pids, start_server, stop
 from tests.trust_support import BASE, Signer, client_entry
 
 pytestmark = pytest.mark.faults

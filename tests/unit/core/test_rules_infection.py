@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from cds_rules.settings import RuleSettings
-from tests.core.rule_records import card, fact, obs, patient, run, topics
+from tests.unit.core.rule_records import card, fact, obs, patient, run, topics
 
 TOPIC = "infection"
 RISKS = [

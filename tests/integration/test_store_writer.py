@@ -38,6 +38,7 @@ from service.store import (
     UnknownCards,
 )
 from tests.helpers import SERVICE_OF_HOOK
+from tests.integration.test_store_gunicorn import SCENARIO, free_port
 from tests.store_support import *  # noqa: F403  (fixtures)
 from tests.store_support import (
     HASH_KEY,
@@ -49,9 +50,8 @@ from tests.store_support import (
     hook_call,
     settings_for,
 )
-from tests.test_store_gunicorn import SCENARIO, free_port
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def rows(store: Store, model: type[Any]) -> int:
@@ -145,7 +145,7 @@ def test_calls_queued_when_the_process_exits_are_written(database_url: str) -> N
     script = textwrap.dedent(f"""
         from service.store import Store
         from tests.store_support import settings_for, answer, finding, hook_call, T0, RETENTION
-        from tests.test_store_writer import background_memory
+        from tests.integration.test_store_writer import background_memory
         from cds_rules.model import Topic
         store = Store.from_settings(settings_for({database_url!r}))
         memory = background_memory(store)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.core.rule_records import card, fact, order, patient, run, topics
+from tests.unit.core.rule_records import card, fact, order, patient, run, topics
 
 TOPIC = "electrodiagnostic-testing"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from cds_rules.settings import RuleSettings
-from tests.core.rule_records import card, fact, patient, run, suggested_orders, topics
+from tests.unit.core.rule_records import card, fact, patient, run, suggested_orders, topics
 
 TOPIC = "fracture"
 
