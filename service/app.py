@@ -7,7 +7,7 @@ extensions); shared per-app state lives in ``app.extensions["backpain"]``.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 
 from flask import Flask
 from flask_cors import CORS
@@ -17,13 +17,9 @@ from cds_rules.site_codes import load_file
 from cds_rules.valuesets import VALUE_SETS
 from service import errors, feedback, hooks, openapi, ops, pages, store, tracing
 from service.config import Settings, load_settings
+from service.db import utc_now
 from service.fhir_client import HttpFetcher
 from service.trust import init_app as init_trust
-
-
-def utc_now() -> datetime:
-    """The service clock (the core takes time as an argument; tests inject their own)."""
-    return datetime.now(UTC)
 
 
 def apply_site_codes(settings: Settings) -> None:

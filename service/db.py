@@ -227,6 +227,11 @@ def make_sessionmakers(engine: Engine) -> tuple[sessionmaker[Any], sessionmaker[
     return reader, writer
 
 
+def utc_now() -> datetime:
+    """The service clock (the core takes time as an argument; tests inject their own)."""
+    return datetime.now(UTC)
+
+
 def utc(value: datetime) -> datetime:
     """``value`` as aware UTC; refuses naive datetimes (their zone is a guess)."""
     if value.tzinfo is None:

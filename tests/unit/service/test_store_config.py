@@ -7,9 +7,9 @@ import logging
 
 import pytest
 
-from service import store as store_module
 from service.config import ConfigError, Settings
 from service.store import DEVELOPMENT_HASH_KEY, Hasher, Store, patient_hash_key
+from service.store import keys as store_module
 
 
 def test_production_refuses_to_start_without_a_hash_key() -> None:

@@ -1,0 +1,65 @@
+"""Keyed digests that stand for identifiers at rest, and the key they are made with."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import threading
+from dataclasses import dataclass
+
+from cds_rules.model import Fact, Finding
+from service.config import ConfigError, Settings
+
+log = logging.getLogger(__name__)
+
+# Used only when PATIENT_HASH_KEY is empty and ALLOW_UNAUTHENTICATED is set (local dev).
+DEVELOPMENT_HASH_KEY = b"backpain-cds-development-key-not-for-production"
+_dev_key_warned = threading.Event()
+
+
+def patient_hash_key(settings: Settings) -> bytes:
+    """The configured hash key; the development key only when running unauthenticated."""
+    if settings.patient_hash_key:
+        return settings.patient_hash_key.encode("utf-8")
+    if settings.allow_unauthenticated:
+        if not _dev_key_warned.is_set():
+            _dev_key_warned.set()
+            log.warning("BACKPAIN_CDS_PATIENT_HASH_KEY is empty: using the fixed development "
+                        "key (ALLOW_UNAUTHENTICATED is set). Never run like this with real "
+                        "patients.")
+        return DEVELOPMENT_HASH_KEY
+    raise ConfigError("BACKPAIN_CDS_PATIENT_HASH_KEY: required (a long random secret: patient "
+                      "ids are stored only as keyed hashes) unless "
+                      "BACKPAIN_CDS_ALLOW_UNAUTHENTICATED=1 for local development")
+
+
+@dataclass(frozen=True, slots=True)
+class Hasher:
+    """Keyed digests that stand for identifiers at rest. Facts and comments are digested
+    with a domain prefix, so that none can equal a patient's hash."""
+
+    key: bytes
+
+    def _digest(self, domain: str, value: str, length: int = 64) -> str:
+        message = f"{domain}\x00{value}".encode()
+        return hmac.new(self.key, message, hashlib.sha256).hexdigest()[:length]
+
+    def patient(self, patient_id: str) -> str:
+        """HMAC-SHA256(key, patientId), hex: an operator with the key can compute it (e.g.
+        ``openssl dgst -sha256 -hmac KEY``) to find one patient's records."""
+        return hmac.new(self.key, patient_id.encode(), hashlib.sha256).hexdigest()
+
+    def fact(self, fact: Fact) -> str:
+        """A fact's identity: concept, source resource, time and value. A new sign, a new
+        resource, a new time or a changed value is a different fact."""
+        when = fact.when.isoformat() if fact.when else ""
+        value = "" if fact.value is None else repr(fact.value)
+        return self._digest("fact", f"{fact.concept}|{fact.source}|{when}|{value}", 32)
+
+    def fingerprint(self, finding: Finding | None) -> list[str]:
+        return sorted({self.fact(f) for f in finding.facts}) if finding else []
+
+    def comment(self, comment: str) -> str:
+        return self._digest("comment", comment, 32)
+
