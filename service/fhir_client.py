@@ -41,6 +41,8 @@ from typing import Any
 
 import httpx
 import orjson
+from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
+from tenacity.stop import stop_base
 
 from service.config import Settings
 from service.metrics import FHIR_FETCH_FAILURES, FHIR_FETCH_LATENCY
@@ -234,31 +236,39 @@ class HttpFetcher:
     # --- one HTTP GET, with retries
 
     def _get_json(self, call: _Call, url: httpx.URL) -> dict[str, Any]:
-        attempts = self._settings.fhir_retries
-        for attempt in range(1, attempts + 1):
-            remaining = call.remaining()
-            timeout = min(self._settings.fhir_timeout_seconds, remaining)
-            try:
-                with self._client.stream(
-                    "GET", url, headers=call.headers, timeout=timeout
-                ) as response:
-                    status = response.status_code
-                    if status == 200:
-                        return _parse(self._read_capped(call, response))
-                    retry_after = response.headers.get("Retry-After")
-            except httpx.TimeoutException:
-                # cut short by the overall deadline, or the server was slower than allowed
-                clipped = timeout < self._settings.fhir_timeout_seconds
-                raise FetchError("deadline" if clipped else "timeout") from None
-            except httpx.TransportError:
-                raise FetchError("unreachable") from None
-            if status in RETRYABLE_STATUSES and attempt < attempts:
-                delay = _retry_delay(retry_after, attempt)
-                if delay < call.remaining():
-                    time.sleep(delay)
-                    continue
-            raise FetchError(_status_reason(status))
-        raise AssertionError("unreachable")  # pragma: no cover - the loop always returns/raises
+        """One GET, retried (tenacity) while the server answers 429/502/503/504, up to
+        FHIR_RETRIES attempts and only while the wait fits in the call's deadline."""
+        retrying = Retrying(
+            retry=retry_if_exception_type(_Retryable),
+            stop=stop_after_attempt(self._settings.fhir_retries) | _StopPastDeadline(call),
+            wait=_asked_delay,
+            sleep=time.sleep,
+            reraise=True,
+        )
+        try:
+            return retrying(self._get_once, call, url)
+        except _Retryable as exc:
+            raise FetchError(_status_reason(exc.status)) from None
+
+    def _get_once(self, call: _Call, url: httpx.URL) -> dict[str, Any]:
+        remaining = call.remaining()
+        timeout = min(self._settings.fhir_timeout_seconds, remaining)
+        try:
+            with self._client.stream("GET", url, headers=call.headers,
+                                     timeout=timeout) as response:
+                status = response.status_code
+                if status == 200:
+                    return _parse(self._read_capped(call, response))
+                retry_after = response.headers.get("Retry-After")
+        except httpx.TimeoutException:
+            # cut short by the overall deadline, or the server was slower than allowed
+            clipped = timeout < self._settings.fhir_timeout_seconds
+            raise FetchError("deadline" if clipped else "timeout") from None
+        except httpx.TransportError:
+            raise FetchError("unreachable") from None
+        if status in RETRYABLE_STATUSES:
+            raise _Retryable(status, retry_after)
+        raise FetchError(_status_reason(status))
 
     def _read_capped(self, call: _Call, response: httpx.Response) -> bytearray:
         declared = response.headers.get("Content-Length", "")
@@ -397,8 +407,19 @@ def _status_reason(status: int) -> str:
     return _STATUS_REASONS.get(status, f"http {status}")
 
 
-def _retry_delay(retry_after: str | None, attempt: int) -> float:
-    """Seconds to wait before the next attempt: Retry-After (seconds or HTTP date), or backoff."""
+class _Retryable(Exception):
+    """An answer worth another attempt (429/502/503/504), with the server's Retry-After."""
+
+    def __init__(self, status: int, retry_after: str | None) -> None:
+        super().__init__(status)
+        self.status = status
+        self.retry_after = retry_after
+
+
+def _asked_delay(state: RetryCallState) -> float:
+    """The wait before the next attempt: Retry-After (seconds or HTTP date), or backoff."""
+    failure = state.outcome.exception() if state.outcome else None
+    retry_after = failure.retry_after if isinstance(failure, _Retryable) else None
     if retry_after:
         value = retry_after.strip()
         if value.isdigit():
@@ -409,7 +430,17 @@ def _retry_delay(retry_after: str | None, attempt: int) -> float:
             pass
         else:
             return max(0.0, when.timestamp() - time.time())
-    return _BACKOFF_SECONDS * 2 ** (attempt - 1)
+    return float(_BACKOFF_SECONDS * 2 ** (state.attempt_number - 1))
+
+
+class _StopPastDeadline(stop_base):
+    """Give up when the wait the server asks for does not fit in the call's deadline."""
+
+    def __init__(self, call: _Call) -> None:
+        self.call = call
+
+    def __call__(self, state: RetryCallState) -> bool:
+        return _asked_delay(state) >= self.call.remaining()
 
 
 def _resource_type(query: str) -> str:
