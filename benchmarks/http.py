@@ -144,7 +144,9 @@ def worker_peak_rss_mb(master_pid: int) -> list[float]:
 
 
 def workers_cpu_seconds(master_pid: int) -> float:
-    """User + system CPU time the workers (and the master) have used so far."""
+    """User + system CPU time of the master and its workers so far, including workers that
+    have exited (gunicorn recycles them after max_requests; the master reaps them, so their
+    time is in its children's fields)."""
     ticks = 0
     for pid in (master_pid, *workers_of(master_pid)):
         try:
@@ -152,6 +154,8 @@ def workers_cpu_seconds(master_pid: int) -> float:
         except OSError:
             continue
         ticks += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15)
+        if pid == master_pid:
+            ticks += int(fields[13]) + int(fields[14])  # cutime, cstime (16 and 17)
     return ticks / os.sysconf("SC_CLK_TCK")
 
 

@@ -137,3 +137,47 @@ def compare(app: Flask, path: str, body: bytes, iterations: int,
         "p50_ratio_to_floor": round(service.p50_ms / floor.p50_ms, 2) if floor.p50_ms else None,
         "p99_ratio_to_p50": round(service.p99_ms / service.p50_ms, 2) if service.p50_ms else None,
     }
+
+
+# The steps of a hook call in service.hooks, by the names it calls them (those present).
+STEPS = ("read_json_object", "load_call", "resolve_prefetch", "build_record",
+         "evaluate_record", "_answer", "json_response")
+
+
+def breakdown(app: Flask, path: str, body: bytes, iterations: int) -> dict[str, float]:
+    """Median milliseconds of each step of a call (service.hooks' functions wrapped with a
+    timer for this measurement only); ``other`` is the rest: Flask, trust, logging, metrics."""
+    from service import hooks
+
+    spent: dict[str, float] = {}
+    per_call: dict[str, list[float]] = {}
+    originals = {name: getattr(hooks, name) for name in STEPS if hasattr(hooks, name)}
+
+    def timed(name: str, func: Callable[..., Any]) -> Callable[..., Any]:
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            start = time.perf_counter()
+            try:
+                return func(*args, **kwargs)
+            finally:
+                spent[name] = spent.get(name, 0.0) + time.perf_counter() - start
+        return wrapper
+
+    call = wsgi_caller(app, path, body)
+    try:
+        for name, func in originals.items():
+            setattr(hooks, name, timed(name, func))
+        totals = []
+        for _ in range(iterations):
+            spent.clear()
+            start = time.perf_counter()
+            call()
+            totals.append(time.perf_counter() - start)
+            for name in originals:
+                per_call.setdefault(name, []).append(spent.get(name, 0.0))
+    finally:
+        for name, func in originals.items():
+            setattr(hooks, name, func)
+    steps = {name: statistics.median(per_call[name]) * 1000 for name in originals}
+    total = statistics.median(totals) * 1000
+    return {**{k: round(v, 3) for k, v in steps.items()},
+            "other": round(total - sum(steps.values()), 3), "total": round(total, 3)}

@@ -97,6 +97,15 @@ def in_process(app: Any, iterations: int, sweep: tuple[int, ...],
                 entry["source_file"] = path.name
                 entry["source_file_bytes"] = path.stat().st_size
                 results[f"{label}/{variant}"] = entry
+        results["breakdown"] = {
+            "small_cards": inprocess.breakdown(app, f"/cds-services/{service}", small["cards"],
+                                               iterations * 2),
+            "small_card_less": inprocess.breakdown(app, f"/cds-services/{service}",
+                                                   small["card_less"], iterations * 2),
+            **{f"{label}/back_pain": inprocess.breakdown(
+                app, SERVICE_PATH, inputs.synthea_body(path, "back_pain"), iterations // 2)
+               for label, path in (("synthea_1mb", one_mb), ("synthea_largest", files[-1]))},
+        }
         results["all_patients"] = every_patient(app, files[:all_patients], max(5, iterations // 10))
         results["sweep"] = [
             {"resources": count, **inprocess.compare(app, SERVICE_PATH, body,
@@ -224,6 +233,15 @@ def headline(report: dict[str, Any]) -> str:
                     f"{e['p99_ratio_to_p50']}x |")
     lines = ["In process (WSGI app called directly, warm; service, floor and bare Flask timed "
              "in turn, call after call):", "", *rows, ""]
+    steps = proc.get("breakdown", {})
+    if steps:
+        names = list(next(iter(steps.values())))
+        lines += ["Where a call's time goes (median ms per step, service.hooks' functions timed; "
+                  "`other` = Flask, trust, logging, metrics):", "",
+                  "| Step | " + " | ".join(steps) + " |", "|---" * (len(steps) + 1) + "|"]
+        lines += [f"| {name} | " + " | ".join(f"{v.get(name, 0):.3f}" for v in steps.values())
+                  + " |" for name in names]
+        lines.append("")
     every = proc.get("all_patients", {}).get("summary", {})
     for variant, v in every.items():
         lines.append(f"- all {v['patients']} Synthea patients, {variant.replace('_', ' ')}: "
