@@ -96,7 +96,29 @@ SNOMED = "http://snomed.info/sct"
 ICD10CM = "http://hl7.org/fhir/sid/icd-10-cm"
 
 
+def _temperature(patient_id: str) -> dict[str, Any]:
+    return {
+        "resourceType": "Observation",
+        "id": f"bench-temp-{patient_id[:8]}",
+        "status": "final",
+        "code": _concept("http://loinc.org", "8310-5", "Body temperature"),
+        "subject": {"reference": f"Patient/{patient_id}"},
+        "effectiveDateTime": "2026-10-30T09:00:00Z",
+        "valueQuantity": {"value": 38.6, "unit": "Cel",
+                          "system": "http://unitsofmeasure.org", "code": "Cel"},
+    }
+
+
 def seeded_back_pain(patient_id: str) -> list[dict[str, Any]]:
+    """A low back pain diagnosis and a recent fever: the Synthea inputs of the equivalence
+    snapshots (tools.snapshots); keep them as they are."""
+    return [
+        _condition(patient_id, "lbp", (SNOMED, "279039007", "Low back pain"), "2026-10-20"),
+        _temperature(patient_id),
+    ]
+
+
+def seeded_leg_symptoms(patient_id: str) -> list[dict[str, Any]]:
     """Acute low back pain with sciatica and leg pain (every rule family reads the record;
     no red flag: a conservative-care card)."""
     return [
@@ -111,19 +133,10 @@ def seeded_red_flags(patient_id: str) -> list[dict[str, Any]]:
     """Back pain and leg symptoms plus new urinary retention and a fever of 38.6 °C
     (cauda equina and spinal infection red flags: critical and warning cards)."""
     return [
-        *seeded_back_pain(patient_id),
+        *seeded_leg_symptoms(patient_id),
         _condition(patient_id, "retention", (SNOMED, "267064002", "Retention of urine"),
                    "2026-10-30"),
-        {
-            "resourceType": "Observation",
-            "id": f"bench-temp-{patient_id[:8]}",
-            "status": "final",
-            "code": _concept("http://loinc.org", "8310-5", "Body temperature"),
-            "subject": {"reference": f"Patient/{patient_id}"},
-            "effectiveDateTime": "2026-10-30T09:00:00Z",
-            "valueQuantity": {"value": 38.6, "unit": "Cel",
-                              "system": "http://unitsofmeasure.org", "code": "Cel"},
-        },
+        _temperature(patient_id),
     ]
 
 
@@ -131,7 +144,7 @@ def seeded_red_flags(patient_id: str) -> list[dict[str, Any]]:
 # the rules), back pain with leg symptoms, or that plus red flags.
 VARIANTS: dict[str, Any] = {
     "without": lambda patient_id: [],
-    "back_pain": seeded_back_pain,
+    "back_pain": seeded_leg_symptoms,
     "red_flags": seeded_red_flags,
 }
 
@@ -191,7 +204,7 @@ def sized_body(resource_count: int, source: Path) -> bytes:
     patient_id, resources = synthea_resources(source)
     patient = _alive(next(r for r in resources if r["resourceType"] == "Patient"))
     pool = [r for r in resources if r["resourceType"] in PREFETCH_KEY_OF_TYPE]
-    seeded = seeded_back_pain(patient_id)
+    seeded = seeded_leg_symptoms(patient_id)
     wanted = max(resource_count - 1 - len(seeded), 0)
     clones = [_clone(pool[i % len(pool)], i) for i in range(wanted)]
     return request_body(patient_id, [patient, *seeded, *clones])
