@@ -217,12 +217,39 @@ def freeze_heap() -> None:
     gc.freeze()
 
 
+# glibc mallopt parameters (malloc.h)
+_M_MMAP_THRESHOLD = -3
+_MMAP_THRESHOLD = 1024 * 1024
+
+
+def return_large_buffers() -> bool:
+    """Give buffers of 1 MiB and more (a large body, its parsed copy's scratch space, the
+    depth check's re-serialisation) back to the system when freed, in every worker.
+
+    glibc raises its mmap threshold (up to 32 MiB) after the first such buffer is freed, so
+    later ones come from the heap of whichever of the worker's thread arenas served them,
+    and stay there: measured with 4 calls carrying a 7.9 MiB body on new connections after
+    load, a worker's peak RSS reached 190-230 MB; with the threshold fixed, 170 MB (the
+    cost: a page fault per 4 KiB of such a buffer, which a body that large pays anyway).
+    Set in the master before forking; elsewhere than glibc (musl), nothing to do."""
+    import ctypes
+    import ctypes.util
+
+    name = ctypes.util.find_library("c")
+    try:
+        libc = ctypes.CDLL(name) if name else None
+        return bool(libc and libc.mallopt(_M_MMAP_THRESHOLD, _MMAP_THRESHOLD))
+    except (OSError, AttributeError):
+        return False
+
+
 def on_starting(server: Any) -> None:
     from service.preflight import display_url
 
     # Absolute, so that "which database is this server using?" has one answer in the log.
     server.log.info("database: %s", display_url(_settings.database_url))
     warm_up(server.log)
+    return_large_buffers()
     freeze_heap()
 
 
