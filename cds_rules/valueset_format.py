@@ -74,6 +74,8 @@ def entry_of(item: dict[str, Any]) -> dict[str, Any]:
         entry["descendant_of"] = parent
     if (tty := ext_value(item, EXT_RXNORM_TTY)) is not None:
         entry["tty"] = tty
+        if tty != "IN":  # a clinical drug's name is no ingredient name to search text for
+            entry["ingredient"] = False
     return entry
 
 

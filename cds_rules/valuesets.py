@@ -5,11 +5,12 @@ concept of :data:`cds_rules.model.CONCEPTS` (kind "finding", "quantity" or "medi
 one order kind ("spine_mri", ...; kind "order"). Only ``expansion.contains`` is compiled;
 ``compose`` says what is meant and :mod:`cds_rules.valueset_tool` checks the two agree.
 
-Lookups are dictionary hits: exact ``(system, code)`` pairs, and for ICD-10 (WHO) and
-ICD-10-CM the code itself and each of its prefixes (``C79.51`` -> ``C7951``, ``C795``,
-``C79``) against entries marked "descendants" (a category and everything below it), minus
-entries marked "exclude". ICD codes match with or without the dot, in any case. Code-system
-URIs are normalised (OID forms, trailing slash).
+Lookups are dictionary hits: exact ``(system, code)`` pairs, and for ICD-10 (WHO),
+ICD-10-CM and OPCS-4 the code itself and each of its prefixes (``C79.51`` -> ``C7951``,
+``C795``, ``C79``) against entries marked "descendants" (a category and everything below it),
+minus entries marked "exclude". These codes match with or without the dot, in any case.
+Code-system URIs are normalised (OID forms, trailing slash). A dm+d code is a SNOMED CT
+identifier (UK drug extension), so dm+d entries are indexed under both systems.
 """
 
 from __future__ import annotations
@@ -29,6 +30,10 @@ LOINC = "http://loinc.org"
 ICD10CM = "http://hl7.org/fhir/sid/icd-10-cm"
 ICD10 = "http://hl7.org/fhir/sid/icd-10"  # WHO ICD-10 (HL7 THO NamingSystem icd10)
 ICD_SYSTEMS = frozenset({ICD10CM, ICD10})
+# OPCS-4 (NHS procedures): HL7 UK / UK Core identifier system.
+OPCS4 = "https://fhir.hl7.org.uk/Id/opcs-4"
+# Classifications matched by category (code prefix), dot and case ignored.
+PREFIX_SYSTEMS = ICD_SYSTEMS | {OPCS4}
 RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
 CPT = "http://www.ama-assn.org/go/cpt"
 DMD = "https://dmd.nhs.uk"  # NHS dictionary of medicines and devices (UK Core)
@@ -51,6 +56,8 @@ _SYSTEM_ALIASES: dict[str, str] = {
     "http://www.ama-assn.org/go/cpt/": CPT,
     "http://dmd.nhs.uk": DMD,
     "https://dmd.nhs.uk/": DMD,
+    "http://hl7.org/fhir/sid/ex-opcs4": OPCS4,
+    "http://fhir.hl7.org.uk/Id/opcs-4": OPCS4,
 }
 
 ORDER_KINDS: tuple[str, ...] = (
@@ -145,7 +152,7 @@ def _load() -> dict[str, ValueSet]:
 def _key(system: object, code: str) -> tuple[str, str]:
     """The index key of a code: normalised system; ICD codes without dot, upper case."""
     sys_ = normalise_system(system)
-    return (sys_, normalise_icd10cm(code) if sys_ in ICD_SYSTEMS else code.strip())
+    return (sys_, normalise_icd10cm(code) if sys_ in PREFIX_SYSTEMS else code.strip())
 
 
 # Medication files may list ingredient names (no code: nothing to verify) as extensions:
@@ -185,6 +192,8 @@ def _index_entry(vs: ValueSet, entry: dict[str, Any]) -> None:
         _add(_ICD_PREFIX, key, match)
     else:
         _add(_EXACT, key, match)
+        if key[0] == DMD:  # the same identifier sent as SNOMED CT (UK Core medications)
+            _add(_EXACT, (SNOMED, key[1]), match)
     if vs.kind == "medication" and key[0] == RXNORM and entry.get("ingredient", True):
         name = str(entry.get("display", "")).strip().lower()
         if name:
@@ -249,7 +258,7 @@ def matches(system: object, code: object) -> tuple[CodeMatch, ...]:
     if not isinstance(code, str) or not code:
         return ()
     sys_ = normalise_system(system)
-    if sys_ in ICD_SYSTEMS:
+    if sys_ in PREFIX_SYSTEMS:
         norm = normalise_icd10cm(code)
         return _icd_matches(sys_, norm) if 3 <= len(norm) <= 8 else ()
     return _EXACT.get((sys_, code.strip()), ())

@@ -44,6 +44,7 @@ fmt = _load_format()
 ICD10 = "http://hl7.org/fhir/sid/icd-10"
 ICD10CM = "http://hl7.org/fhir/sid/icd-10-cm"
 SNOMED = "http://snomed.info/sct"
+OPCS4 = "https://fhir.hl7.org.uk/Id/opcs-4"
 VALUESET_DIR = PACKAGE_DIR / "valuesets"
 VERSION = "1.0.0"
 EXPANDED_AT = "2026-12-02T00:00:00Z"
@@ -257,6 +258,9 @@ def implied_entries(resource: dict[str, Any]) -> list[dict[str, Any]]:
         for flt in inc.get("filter", ()):
             if system in (ICD10, ICD10CM) and flt.get("op") == "is-a":
                 out.extend(_icd_filter_entries(system, flt["value"]))
+            elif system == OPCS4 and flt.get("op") == "is-a":  # no OPCS-4 table offline
+                out.append({"system": system, "code": flt["value"], "display": "",
+                            "verified": "compose is-a", "match": "descendants"})
     excluded = {(exc["system"], flt["value"]) for exc in resource.get("compose", {}).get(
         "exclude", ()) for flt in exc.get("filter", ())}
     return [e for e in out if (e["system"], e["code"]) not in excluded]

@@ -14,9 +14,11 @@ from cds_rules import valuesets as vs
 from cds_rules.model import CONCEPTS, LOCAL_FINDING_SYSTEM
 from cds_rules.valuesets import (
     CPT,
+    DMD,
     ICD10,
     ICD10CM,
     LOINC,
+    OPCS4,
     ORDER_KINDS,
     RXNORM,
     SNOMED,
@@ -30,7 +32,7 @@ from tests.conftest import require
 FILES = sorted(VALUESET_DIR.glob("*.json"))
 RAW = {p.stem: json.loads(p.read_text(encoding="utf-8")) for p in FILES}
 LOCAL_ORDER_SYSTEM = "https://backpain-cds.org/fhir/CodeSystem/order"  # what orders.py emits
-KNOWN_SYSTEMS = {SNOMED, LOINC, ICD10CM, ICD10, RXNORM, CPT, LOCAL_FINDING_SYSTEM,
+KNOWN_SYSTEMS = {SNOMED, LOINC, ICD10CM, ICD10, RXNORM, CPT, DMD, OPCS4, LOCAL_FINDING_SYSTEM,
                  LOCAL_ORDER_SYSTEM}
 
 # Codes that belong to two concepts on purpose. Anything else shared is a mistake.
@@ -383,3 +385,42 @@ def test_short_reuse_kinds_are_the_orders_reused_only_briefly() -> None:
 
     brief = {s.kind for s in ORDERS.values() if s.reuse_window == "recent_order_days"}
     assert brief - {"physiotherapy"} == vs.SHORT_REUSE_KINDS
+
+
+@pytest.mark.parametrize("code", ["V33.8", "V33.1", "v331", "V38.2", "V28.1", "V36.3", "V40.1"])
+def test_opcs4_spine_surgery_by_category(code: str) -> None:
+    """OPCS-4 (UK procedures) matches by category like ICD: V33.x is a primary lumbar
+    discectomy whatever its fourth character, sent with or without the dot."""
+    assert set(concepts_for(OPCS4, code)) == {"prior_spine_surgery", "recent_spinal_procedure"}
+    assert set(concepts_for("http://hl7.org/fhir/sid/ex-opcs4", code)) == {
+        "prior_spine_surgery", "recent_spinal_procedure"}
+
+
+@pytest.mark.parametrize("code", ["V28.2", "V25", "V29.1", "W37.1", "V3"])
+def test_opcs4_near_misses(code: str) -> None:
+    # V28.2 is not among the codes found; W37 is a hip replacement; a bare chapter is no code
+    assert concepts_for(OPCS4, code) == ()
+
+
+def test_dmd_product_codes_match_as_dmd_and_as_snomed() -> None:
+    """UK Core sends dm+d products under SNOMED CT (they are SNOMED identifiers), others
+    under https://dmd.nhs.uk: one entry serves both."""
+    entry = next(e for e in vs.VALUE_SETS["systemic_corticosteroid"].entries
+                 if e["system"] == DMD)
+    assert concepts_for(DMD, entry["code"]) == ("systemic_corticosteroid",)
+    assert concepts_for(SNOMED, entry["code"]) == ("systemic_corticosteroid",)
+    assert concepts_for(SNOMED, "325443009") == ("systemic_corticosteroid",)  # pred 5mg e/c
+    immuno = next(e for e in vs.VALUE_SETS["immunosuppressant_drug"].entries
+                  if e["system"] == DMD and "Azathioprine" in e["display"])
+    assert concepts_for(SNOMED, immuno["code"]) == ("immunosuppressant_drug",)
+
+
+def test_rxnorm_clinical_drugs_are_codes_not_ingredient_names() -> None:
+    """SCD entries (e.g. PDDI/VSAC oral glucocorticoids) match by code; only ingredient
+    (IN) displays become the names searched in medication text."""
+    assert concepts_for(RXNORM, "312617") == ("systemic_corticosteroid",)  # prednisone 5 MG
+    assert concepts_for(RXNORM, "3264") == ("systemic_corticosteroid",)  # dexamethasone IN
+    assert concepts_for(RXNORM, "313979") == ()  # fludrocortisone 0.1 MG: not a glucocorticoid
+    assert "prednisone 5 mg oral tablet" not in vs._MEDICATION_NAMES["systemic_corticosteroid"]
+    assert vs.medication_concepts_for_text("Dexamethasone 2mg tablets") == (
+        "systemic_corticosteroid",)
