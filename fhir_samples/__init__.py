@@ -3,7 +3,7 @@
 Each scenario in ``scenarios/<id>.json`` is a CDS Hooks call as an EHR would make it (hook,
 context, prefetch) plus the exact set of cards the clinical core must answer with. The
 expectations were written from CLINICAL.md and PATHWAY.md independently of the rules, so
-that they can serve as the test oracle (``tests/test_golden_samples.py``), as demo data for
+that they can serve as the test oracle (``tests/contract/test_scenarios.py``), as demo data for
 the CLI, and as patients to load into a FHIR server for integration tests.
 """
 

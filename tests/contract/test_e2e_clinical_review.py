@@ -1,6 +1,6 @@
 """End to end through a real CDS Hooks call: each decision of the clinical review
 (December 2026, CLINICAL.md) as the EHR receives it. The scenarios' topic/indicator pairs
-are checked by test_e2e_samples; here, what the cards say and offer."""
+are checked by test_scenarios; here, what the cards say and offer."""
 
 from __future__ import annotations
 

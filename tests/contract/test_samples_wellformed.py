@@ -1,7 +1,8 @@
 """The scenarios themselves are checked: valid FHIR R4, coherent hook calls, honest codes.
 
-The golden test trusts these files as its oracle, so a malformed resource, a wrong patient
-reference or an unverified code here would make it test the wrong thing.
+The scenario checks (test_scenarios.py) trust these files as their oracle, so a malformed
+resource, a wrong patient reference or an unverified code here would make them test the
+wrong thing.
 """
 
 from __future__ import annotations

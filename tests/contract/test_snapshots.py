@@ -1,7 +1,7 @@
 """Before/after equivalence: every scenario's and Synthea patient's cards, HTTP answers and
 stored rows are exactly those committed in ``tests/snapshots`` (:mod:`tools.snapshots`).
 
-Not the clinical oracle (that is ``test_golden_samples.py``): these files pin what the
+Not the clinical oracle (that is ``test_scenarios.py``): these files pin what the
 code does today, so that a refactor can prove it changed nothing. A refactor leaves them
 byte-identical; a behaviour change regenerates them (``python -m tools.snapshots record``)
 and says why in its commit.
