@@ -254,24 +254,3 @@ def test_acp_fracture_ages_reach_the_rule_settings() -> None:
     rules = load_settings({"BACKPAIN_CDS_FRACTURE_AGE_MALE": "61",
                            "BACKPAIN_CDS_FRACTURE_AGE_FEMALE": "71"}).rule_settings()
     assert (rules.fracture_age_male, rules.fracture_age_female) == (61, 71)
-
-
-def test_samples_into_a_closed_pipe_ends_quietly() -> None:
-    """``backpain-cds samples | head -1``: once the reader has gone, writing fails with
-    EPIPE. The reader here is gone before the first write, so the failure is certain (a
-    real ``head`` may or may not leave before the output fits in the pipe buffer)."""
-    import subprocess
-    import sys
-
-    read_end, write_end = os.pipe()
-    os.close(read_end)
-    command = [sys.executable, "-c", "import sys; from service.cli import main; "
-               "sys.exit(main(['samples']))"]
-    try:
-        proc = subprocess.run(command, stdout=write_end, stderr=subprocess.PIPE, timeout=120,
-                              cwd=Path(__file__).resolve().parents[3], check=False)
-    finally:
-        os.close(write_end)
-    err = proc.stderr.decode()
-    assert "Traceback" not in err and "BrokenPipeError" not in err, err
-    assert proc.returncode == 141
