@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     DateTime,
     Engine,
@@ -140,6 +141,17 @@ class Snooze(Base):
     fingerprint: Mapped[list[str]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class StoreVersion(Base):
+    """A counter per shared table that processes cache: it goes up in every transaction
+    that adds to the table (``snooze``), so that a replica re-reads the table only when it
+    moved (``service.store.snooze_cache``)."""
+
+    __tablename__ = "store_version"
+
+    name: Mapped[str] = mapped_column(String(50), primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger)
 
 
 class AuditEvent(Base):

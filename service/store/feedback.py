@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from service.db import Feedback, IssuedCard, Snooze, utc
 from service.store.base import StoreBase, insert_ignore
 from service.store.errors import CardsPending, InvalidFeedback, UnknownCards
+from service.store.snooze_cache import bump_statement
 from service.store.values import FeedbackItem, FeedbackResult
 
 # Feedback naming a card we issued (service.card_ids) that is not in the database yet
@@ -80,6 +81,7 @@ class FeedbackLog(StoreBase):
             unknown = sorted(named - cards.keys())
             if unknown:  # those in no record at all may still be on their way
                 raise UnknownCards(unknown, [card for card in unknown if card not in stored])
+            snoozes: list[Snooze] = []
             for index, item in enumerate(items):
                 card = cards[item.card]
                 foreign = set(item.accepted_suggestions) - set(card.suggestion_uuids)
@@ -93,7 +95,7 @@ class FeedbackLog(StoreBase):
                     continue
                 result.stored += 1
                 if self.snooze_policy.snoozes(item):
-                    session.add(Snooze(
+                    snoozes.append(Snooze(
                         feedback_id=feedback_id,
                         card_uuid=card.card_uuid,
                         patient_hash=card.patient_hash,
@@ -105,6 +107,9 @@ class FeedbackLog(StoreBase):
                         expires_at=now + self.snooze_policy.duration(card.indicator),
                     ))
                     result.snoozes += 1
+            if snoozes:  # the counter first: it orders snooze ids by commit (snooze_cache)
+                session.execute(bump_statement(session))
+                session.add_all(snoozes)
         return result
 
     def _insert_feedback(self, session: Session, item: FeedbackItem,

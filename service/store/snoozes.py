@@ -2,19 +2,37 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import select
 
-from service.db import Snooze, utc
-from service.metrics import CARDS_SUPPRESSED
+from service.db import Snooze, StoreVersion, is_in_memory, utc
+from service.metrics import CARDS_SUPPRESSED, DB_ERRORS
 from service.ports import HookCall
 from service.store.base import StoreBase
 from service.store.calls import card_topic, findings_by_topic
+from service.store.errors import StoreUnavailable
+from service.store.snooze_cache import PRUNE_AFTER, SNOOZE, SnoozeCache, VersionReader
+
+log = logging.getLogger(__name__)
 
 
 class Snoozes(StoreBase):
-    """Snoozes as the hook path reads them (they are written with feedback)."""
+    """Snoozes as the hook path reads them (they are written with feedback): from this
+    process's copy (:mod:`service.store.snooze_cache`), current as of the call."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.snooze_cache = SnoozeCache()
+        # In-memory SQLite has one connection for the process: read through a session.
+        self._version_reader = None if is_in_memory(self.engine) \
+            else VersionReader(self.engine, self.timeout)
+
+    def dispose(self) -> None:
+        if self._version_reader is not None:
+            self._version_reader.close()
+        super().dispose()
 
     def snoozed_cards(self, call: HookCall) -> list[dict[str, Any]]:
         """The cards of ``call.evaluation.cards`` that an active snooze hides.
@@ -30,19 +48,10 @@ class Snoozes(StoreBase):
         topics = {topic for card in cards if (topic := card_topic(card)) in findings}
         if not topics:
             return []
-        statement = _ACTIVE_SNOOZES[call.client_iss is None]
-        parameters = {"patient": self.hasher.patient(call.patient_id),
-                      "client": call.client_iss, "topics": sorted(topics),
-                      "at": utc(call.received_at)}
-
-        def read() -> list[Any]:
-            with self._session("suppress_snoozed", write=False) as session:
-                return list(session.execute(statement, parameters).all())
-
-        rows = self._bounded(self.hook_bound, "suppress_snoozed", read)
-        seen_by_topic: dict[str, list[set[str]]] = {}
-        for topic, fingerprint in rows:
-            seen_by_topic.setdefault(topic, []).append(set(fingerprint))
+        at = utc(call.received_at)
+        seen_by_topic = self._bounded(self.hook_bound, "suppress_snoozed", lambda: (
+            self._current_snoozes().active(self.hasher.patient(call.patient_id),
+                                           call.client_iss, sorted(topics), at)))
         hidden = []
         for card in cards:
             topic = card_topic(card)
@@ -54,22 +63,33 @@ class Snoozes(StoreBase):
                 hidden.append(card)
         return hidden
 
+    def _current_snoozes(self) -> SnoozeCache:
+        """The copy, refreshed first if the snooze counter moved (raises StoreUnavailable)."""
+        version = self._snooze_version()
+        if version != self.snooze_cache.version:
+            self.snooze_cache.refresh(version, self._snoozes_after, self.clock())
+        return self.snooze_cache
 
-def _active_snoozes(client_is_null: bool) -> Any:
-    """The hook path's one read, built once (building a select costs about as much as
-    running it on SQLite): snoozes of a patient and client, for some topics, at a time.
-    The client is ``client_iss``, NULL matching NULL (unauthenticated calls), in a form
-    both databases can answer from an index."""
-    client = Snooze.client_iss.is_(None) if client_is_null \
-        else Snooze.client_iss == bindparam("client")
-    return select(Snooze.topic, Snooze.fingerprint).where(
-        Snooze.patient_hash == bindparam("patient"),
-        client,
-        Snooze.topic.in_(bindparam("topics", expanding=True)),
-        Snooze.expires_at > bindparam("at", type_=Snooze.expires_at.type),
-    )
+    def _snooze_version(self) -> int:
+        if self._version_reader is None:
+            with self._session("suppress_snoozed", write=False) as session:
+                return session.scalar(_VERSION) or 0
+        try:
+            return self._version_reader.read()
+        except Exception as exc:
+            DB_ERRORS.labels(operation="suppress_snoozed").inc()
+            log.warning("database error in suppress_snoozed: %s", type(exc).__name__)
+            raise StoreUnavailable("database unavailable (suppress_snoozed)") from exc
+
+    def _snoozes_after(self, last_id: int) -> list[Any]:
+        """Snoozes added after ``last_id`` (those expired long ago are not worth a copy)."""
+        since = self.clock() - PRUNE_AFTER
+        with self._session("suppress_snoozed", write=False) as session:
+            return list(session.execute(
+                select(Snooze.id, Snooze.patient_hash, Snooze.client_iss, Snooze.topic,
+                       Snooze.fingerprint, Snooze.expires_at)
+                .where(Snooze.id > last_id, Snooze.expires_at > since)
+                .order_by(Snooze.id)))
 
 
-# keyed by "the call has no client" (unauthenticated): IS NULL, else = :client
-_ACTIVE_SNOOZES = {True: _active_snoozes(True), False: _active_snoozes(False)}
-
+_VERSION = select(StoreVersion.version).where(StoreVersion.name == SNOOZE)

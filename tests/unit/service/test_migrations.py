@@ -14,7 +14,7 @@ from service.cli import main
 from service.db import Base, make_engine
 from tests.store_support import *  # noqa: F403  (fixtures)
 
-TABLES = {"seen_jti", "issued_card", "feedback", "snooze", "audit_event"}
+TABLES = {"seen_jti", "issued_card", "feedback", "snooze", "audit_event", "store_version"}
 
 
 @pytest.fixture

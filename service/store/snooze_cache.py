@@ -1,0 +1,164 @@
+"""This process's copy of the active snoozes, kept current by a counter in the database.
+
+Why: a card-producing hook call used to read the snooze table through an ORM session
+(about a millisecond on the loaded 2-core machine, issue #15) while a card-less call read
+nothing. Snoozes change rarely (an override with a snooze reason), calls are many. So
+every transaction that adds snoozes first bumps ``store_version('snooze')``
+(:func:`bump_statement`), and a call reads only that counter, one primary-key row on a
+connection this process keeps for it (no pool, no session); the snooze rows are read only
+when the counter moved, and then only those added since (ids above the last one seen).
+
+Why ids are enough: the bump is the first write of the transaction that adds snoozes, so
+it holds the counter row's lock until it commits. Snooze ids are drawn after the lock, so
+they grow in commit order; an uncommitted snooze's id is above every committed one, and
+its commit moves the counter. A counter that went *down* (the table was emptied and
+recreated) reloads everything. Snoozes are never deleted before they expire (retention
+removes expired ones only), and expiry is checked against each call's time, as the query
+did: the copy cannot hide a card longer than the table would.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections.abc import Callable, Iterable
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from service.db import StoreVersion
+
+log = logging.getLogger(__name__)
+
+SNOOZE = "snooze"
+_READ_SQL = f"SELECT version FROM store_version WHERE name = '{SNOOZE}'"
+# Entries expired this long before the store's clock are dropped from the copy.
+PRUNE_AFTER = timedelta(days=1)
+
+Key = tuple[str, str | None, str]  # patient hash, client (None: unauthenticated), topic
+Entry = tuple[frozenset[str], datetime]  # fingerprint, expires_at
+
+
+def bump_statement(session: Session) -> Any:
+    """``store_version('snooze') += 1`` (created at 1), for the session's dialect."""
+    dialect = session.get_bind().dialect.name
+    builder = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = builder(StoreVersion).values(name=SNOOZE, version=1)
+    return statement.on_conflict_do_update(index_elements=[StoreVersion.name],
+                                           set_={"version": StoreVersion.version + 1})
+
+
+class VersionReader:
+    """Reads the snooze counter on one DBAPI connection of this process's own (taken out
+    of the pool), in autocommit: one indexed row, no session, no transaction left open.
+
+    A connection that fails is closed and opened again once (a restarted server); a second
+    failure raises. A forked process opens its own (the parent's belongs to the parent).
+    """
+
+    def __init__(self, engine: Engine, timeout: float) -> None:
+        self.engine = engine
+        self.timeout = timeout
+        self._lock = threading.Lock()
+        self._connection: Any = None
+        self._pid = os.getpid()
+
+    def read(self) -> int:
+        with self._lock:
+            if self._pid != os.getpid():  # forked: forget the parent's, never close it
+                self._connection, self._pid = None, os.getpid()
+            fresh = self._connection is None
+            try:
+                return self._read_once()
+            except Exception:
+                self._close()
+                if fresh:
+                    raise
+            return self._read_once()  # the kept connection had gone stale: once more
+
+    def close(self) -> None:
+        with self._lock:
+            self._close()
+
+    def _read_once(self) -> int:
+        if self._connection is None:
+            self._connection = self._open()
+        cursor = self._connection.cursor()
+        try:
+            cursor.execute(_READ_SQL)
+            row = cursor.fetchone()
+        finally:
+            cursor.close()
+        return int(row[0]) if row else 0
+
+    def _open(self) -> Any:
+        pooled = self.engine.raw_connection()
+        connection: Any = pooled.driver_connection
+        pooled.detach()  # ours for the process; the pool opens another for itself
+        if self.engine.dialect.name == "postgresql":
+            connection.autocommit = True
+            cursor = connection.cursor()
+            cursor.execute(f"SET statement_timeout = {int(self.timeout * 1000)}")
+            cursor.close()
+        return connection
+
+    def _close(self) -> None:
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            try:
+                connection.close()
+            except Exception as exc:  # already broken: nothing more to do
+                log.debug("closing the snooze counter connection: %s", type(exc).__name__)
+
+
+class SnoozeCache:
+    """The active snoozes by (patient hash, client, topic), as of ``version``."""
+
+    def __init__(self) -> None:
+        self.version: int | None = None  # None: nothing loaded yet
+        self.last_id = 0
+        self.entries: dict[Key, list[Entry]] = {}
+        self.lock = threading.Lock()
+
+    def refresh(self, version: int, load: Callable[[int], Iterable[Any]],
+                now: datetime) -> None:
+        """Bring the copy to ``version``: the rows ``load(after_id)`` returns (id, patient
+        hash, client, topic, fingerprint, expires_at) are added; all of them when the
+        counter went back (the table was recreated)."""
+        with self.lock:
+            if version == self.version:
+                return
+            if self.version is None or version < self.version:
+                self.entries, self.last_id = {}, 0
+            for row_id, patient, client, topic, fingerprint, expires_at in load(self.last_id):
+                self.entries.setdefault((patient, client, topic), []).append(
+                    (frozenset(fingerprint), expires_at))
+                self.last_id = max(self.last_id, row_id)
+            self._prune(now - PRUNE_AFTER)
+            self.version = version
+
+    def active(self, patient: str, client: str | None, topics: Iterable[str],
+               at: datetime) -> dict[str, list[frozenset[str]]]:
+        """The fingerprints of the snoozes of ``patient`` and ``client`` per topic that
+        are still running at ``at``."""
+        with self.lock:
+            found: dict[str, list[frozenset[str]]] = {}
+            for topic in topics:
+                seen = [fingerprint for fingerprint, expires_at
+                        in self.entries.get((patient, client, topic), ())
+                        if expires_at > at]
+                if seen:
+                    found[topic] = seen
+            return found
+
+    def _prune(self, before: datetime) -> None:
+        for key in list(self.entries):
+            kept = [entry for entry in self.entries[key] if entry[1] > before]
+            if kept:
+                self.entries[key] = kept
+            else:
+                del self.entries[key]

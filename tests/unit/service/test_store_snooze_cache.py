@@ -1,0 +1,156 @@
+"""The per-process copy of the snoozes (service.store.snooze_cache) on both databases: two
+stores on one database are two replicas; what one writes, the other honours at its very
+next call, and nothing outlives its expiry."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta
+from typing import Any
+
+import psycopg
+import pytest
+from sqlalchemy import select, text
+
+from cds_rules.model import OVERRIDE_REASON_SYSTEM, Topic
+from service.db import Snooze, StoreVersion
+from service.store import FeedbackItem, SnoozeMemory, Store
+from tests.store_support import *  # noqa: F403  (fixtures)
+from tests.store_support import (
+    PG_ADMIN_DSN,
+    RETENTION,
+    SADDLE,
+    SERVICE,
+    T0,
+    FakeClock,
+    answer,
+    finding,
+    hook_call,
+    migrated_store,
+)
+
+
+def snooze(card: dict[str, Any], at: datetime) -> FeedbackItem:
+    return FeedbackItem(card=card["uuid"], outcome="overridden", outcome_timestamp=at,
+                        reason_system=OVERRIDE_REASON_SYSTEM, reason_code="already-assessed")
+
+
+def topics(cards: Sequence[dict[str, Any]]) -> list[str]:
+    return sorted(c["source"]["topic"]["code"] for c in cards)
+
+
+@pytest.fixture
+def replica(database_url: str, store: Store, clock: FakeClock) -> Iterator[Store]:
+    """A second store on the same (already migrated) database: another replica."""
+    other = migrated_store(database_url, clock)
+    yield other
+    other.dispose()
+
+
+def test_a_snooze_written_on_one_replica_hides_the_card_on_the_other_at_its_next_call(
+        store: Store, replica: Store) -> None:
+    here, there = SnoozeMemory(store), SnoozeMemory(replica)
+    fracture = finding(Topic.FRACTURE, SADDLE)
+    first = hook_call(fracture, at=T0)
+    answer(here, first)
+    # the other replica has read (and copied) the snoozes before this one is written
+    assert topics(answer(there, hook_call(fracture, at=T0 + timedelta(minutes=1)))) == [
+        "fracture"]
+    assert replica.snooze_cache.version == 0
+    store.add_feedback(SERVICE, [snooze(first.evaluation.cards[0], T0)])
+    assert answer(there, hook_call(fracture, at=T0 + timedelta(minutes=2))) == []
+    assert answer(here, hook_call(fracture, at=T0 + timedelta(minutes=3))) == []
+    # and the other way round: a second topic snoozed through the other replica
+    cauda = finding(Topic.CAUDA_EQUINA, RETENTION, indicator="critical")
+    second = hook_call(cauda, at=T0 + timedelta(minutes=4))
+    assert topics(answer(there, second)) == ["cauda-equina"]
+    replica.add_feedback(SERVICE, [snooze(second.evaluation.cards[0], T0)])
+    assert answer(here, hook_call(cauda, fracture, at=T0 + timedelta(minutes=5))) == []
+    assert store.snooze_cache.version == 2  # the replica has not been called since
+
+
+def test_no_snooze_is_honoured_after_it_expires(store: Store, replica: Store) -> None:
+    here, there = SnoozeMemory(store), SnoozeMemory(replica)
+    cauda = finding(Topic.CAUDA_EQUINA, RETENTION, indicator="critical")  # 24 h snooze
+    first = hook_call(cauda, at=T0)
+    answer(here, first)
+    store.add_feedback(SERVICE, [snooze(first.evaluation.cards[0], T0)])
+    with store.engine.connect() as conn:
+        expires_at = conn.execute(select(Snooze.expires_at)).scalar_one()
+    assert answer(there, hook_call(cauda, at=expires_at - timedelta(seconds=1))) == []
+    assert topics(answer(there, hook_call(cauda, at=expires_at))) == ["cauda-equina"]
+    assert topics(answer(here, hook_call(cauda, at=expires_at + timedelta(days=3)))) == [
+        "cauda-equina"]
+
+
+def test_snoozes_written_concurrently_on_two_replicas_all_reach_both_copies(
+        store: Store, replica: Store, clock: FakeClock) -> None:
+    """Feedback from both replicas in threads while both keep answering calls: each
+    copy ends equal to the table (snooze ids must reach the copies in commit order)."""
+    memories = [SnoozeMemory(store), SnoozeMemory(replica)]
+    calls = [hook_call(finding(Topic.FRACTURE, SADDLE), at=T0, patient=f"p{n}")
+             for n in range(24)]
+    for n, call in enumerate(calls):
+        answer(memories[n % 2], call)
+
+    def give_feedback(n: int) -> None:
+        (store, replica)[n % 2].add_feedback(
+            SERVICE, [snooze(calls[n].evaluation.cards[0], T0)])
+
+    def call_again(n: int) -> None:
+        memories[n % 2].suppress_snoozed(
+            hook_call(finding(Topic.FRACTURE, SADDLE), at=T0, patient=f"p{n}"))
+
+    with ThreadPoolExecutor(6) as pool:
+        list(pool.map(lambda n: (give_feedback(n), call_again(n)), range(24)))
+    for memory in memories:
+        for n in range(24):
+            again = hook_call(finding(Topic.FRACTURE, SADDLE), at=T0 + timedelta(hours=1),
+                              patient=f"p{n}")
+            assert memory.suppress_snoozed(again) == [], n
+    with store.engine.connect() as conn:
+        version = conn.execute(select(StoreVersion.version)).scalar_one()
+    assert version == 24
+    assert (store.snooze_cache.version, replica.snooze_cache.version) == (24, 24)
+
+
+def test_a_table_emptied_and_recreated_is_read_again_whole(store: Store,
+                                                            replica: Store) -> None:
+    """A counter that goes back (tables recreated, restored backup) reloads the copy."""
+    here, there = SnoozeMemory(store), SnoozeMemory(replica)
+    fracture = finding(Topic.FRACTURE, SADDLE)
+    first = hook_call(fracture, at=T0)
+    answer(here, first)
+    store.add_feedback(SERVICE, [snooze(first.evaluation.cards[0], T0)])
+    assert answer(there, hook_call(fracture, at=T0 + timedelta(minutes=1))) == []
+    with store.engine.begin() as conn:
+        conn.execute(text("DELETE FROM snooze"))
+        conn.execute(text("DELETE FROM store_version"))
+    assert topics(answer(there, hook_call(fracture, at=T0 + timedelta(minutes=2)))) == [
+        "fracture"]
+    assert replica.snooze_cache.entries == {}
+
+
+@pytest.mark.postgres
+def test_a_dropped_counter_connection_is_reopened_without_showing_a_snoozed_card(
+        pg_schema_url: str, clock: FakeClock) -> None:
+    """The server ends the connection the copy's counter is read on (a restart, an
+    idle-connection killer): the next call reopens it and still honours the snooze."""
+    store = migrated_store(pg_schema_url, clock)
+    try:
+        memory = SnoozeMemory(store)
+        fracture = finding(Topic.FRACTURE, SADDLE)
+        first = hook_call(fracture, at=T0)
+        answer(memory, first)
+        store.add_feedback(SERVICE, [snooze(first.evaluation.cards[0], T0)])
+        assert answer(memory, hook_call(fracture, at=T0 + timedelta(minutes=1))) == []
+        reader = store._version_reader
+        assert reader is not None and reader._connection is not None
+        pid = reader._connection.info.backend_pid
+        with psycopg.connect(PG_ADMIN_DSN, autocommit=True) as admin:
+            admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+        assert answer(memory, hook_call(fracture, at=T0 + timedelta(minutes=2))) == []
+        assert reader._connection.info.backend_pid != pid
+    finally:
+        store.dispose()
