@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import UTC, datetime
 from typing import Any
 
 from flask import Flask, Response, g, request
@@ -75,12 +74,11 @@ class Trust:
         self.jwks = JwksCache(
             timeout=settings.jwks_timeout_seconds, cache_seconds=settings.jwks_cache_seconds
         )
-        # token times are checked against the wall clock, not the app's injectable
-        # clinical clock (a scenario evaluated "as of" another date still needs fresh tokens)
+        # token times are checked (by PyJWT) against the wall clock, not the app's
+        # injectable clinical clock (a scenario evaluated "as of" another date still needs
+        # fresh tokens)
         self.verifier = TokenVerifier(
-            clients, self.jwks, leeway_seconds=settings.jwt_leeway_seconds,
-            clock=lambda: datetime.now(UTC),
-        )
+            clients, self.jwks, leeway_seconds=settings.jwt_leeway_seconds)
         # The shared replay store is the app's store (registered after trust).
         shared = state if state is not None else {}
         self.replay = ReplayGuard(lambda: getattr(shared.get("store"), "claim_jti", None),
