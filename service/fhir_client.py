@@ -47,6 +47,7 @@ from tenacity.stop import stop_base
 from service.config import Settings
 from service.metrics import FHIR_FETCH_FAILURES, FHIR_FETCH_LATENCY
 from service.ports import FetchResult
+from service.prefetch import next_link_entry
 
 log = logging.getLogger(__name__)
 # httpx logs every request URL at INFO (and httpcore more at DEBUG): a search URL carries
@@ -345,22 +346,19 @@ def _query_url(base: httpx.URL, query: str) -> httpx.URL:
 
 
 def _next_link(base: httpx.URL, bundle: dict[str, Any]) -> httpx.URL | None:
-    links = bundle.get("link")
-    if not isinstance(links, list):
+    link = next_link_entry(bundle)
+    if link is None:
         return None
-    for link in links:
-        if isinstance(link, dict) and link.get("relation") == "next":
-            href = link.get("url")
-            if not isinstance(href, str) or not href:
-                raise FetchError("malformed")
-            try:
-                url = base.join(href)
-            except httpx.InvalidURL:
-                raise FetchError("malformed") from None
-            if not _under_base(base, url):
-                raise FetchError("next link off server")
-            return url
-    return None
+    href = link.get("url")
+    if not isinstance(href, str) or not href:
+        raise FetchError("malformed")
+    try:
+        url = base.join(href)
+    except httpx.InvalidURL:
+        raise FetchError("malformed") from None
+    if not _under_base(base, url):
+        raise FetchError("next link off server")
+    return url
 
 
 def _bundle_resources(bundle: dict[str, Any]) -> list[dict[str, Any]]:

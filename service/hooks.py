@@ -9,7 +9,6 @@ compliant one of its topic) → record what was sent (memory) → ``{"cards": [.
 from __future__ import annotations
 
 import logging
-import time
 from datetime import datetime
 from functools import cache
 from typing import Any
@@ -115,7 +114,7 @@ def _answer(hook_call: HookCall, memory: Memory | None) -> dict[str, Any]:
     cards = memory.suppress_snoozed(hook_call) if memory else list(evaluation.cards)
     cards = _sendable_cards(cards, evaluation.findings)
     actions = [action for action in evaluation.system_actions if _sendable_action(action)]
-    hook_call.latency_ms = (time.perf_counter() - g.started) * 1000
+    hook_call.latency_ms = (logs.request_seconds() or 0.0) * 1000
     if memory:
         memory.record_call(hook_call, cards)
     for card in cards:
@@ -210,11 +209,6 @@ def _count_dropped_resources(quality: DataQuality) -> None:
         metrics.RESOURCES_DROPPED.labels(reason="invalid").inc(quality.skipped_invalid)
 
 
-@bp.before_request
-def _start_clock() -> None:
-    g.started = time.perf_counter()
-
-
 @bp.after_request
 def _count_request(response: Response) -> Response:
     """Requests and latency by service and hook, whatever the outcome (errors included)."""
@@ -228,10 +222,9 @@ def _count_request(response: Response) -> Response:
         labels = ("unknown", "none")
     metrics.REQUESTS.labels(service=labels[0], hook=labels[1],
                             status=str(response.status_code)).inc()
-    started = getattr(g, "started", None)
-    if started is not None:
-        metrics.REQUEST_LATENCY.labels(service=labels[0], hook=labels[1]).observe(
-            time.perf_counter() - started)
+    elapsed = logs.request_seconds()
+    if elapsed is not None:
+        metrics.REQUEST_LATENCY.labels(service=labels[0], hook=labels[1]).observe(elapsed)
     return response
 
 

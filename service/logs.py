@@ -197,6 +197,13 @@ def _before_request() -> None:
     g.request_started = time.perf_counter()
 
 
+def request_seconds() -> float | None:
+    """Seconds since this request began (the app's first ``before_request``): the one
+    request clock, read by the access line, the hook latency and pages' Server-Timing."""
+    started = g.get("request_started")
+    return time.perf_counter() - started if started is not None else None
+
+
 def scan_body(body: bytes) -> None:
     """Name the call's hookInstance and patient from the raw body before it is parsed, so
     that even a body the shell refuses has its patient id kept out of the log lines.
@@ -214,8 +221,8 @@ def scan_body(body: bytes) -> None:
 def _after_request(response: Response) -> Response:
     request_id = g.get("request_id") or _request_id()
     response.headers[REQUEST_ID_HEADER] = request_id
-    started = g.get("request_started")
-    duration_ms = round((time.perf_counter() - started) * 1000, 2) if started else None
+    elapsed = request_seconds()
+    duration_ms = round(elapsed * 1000, 2) if elapsed is not None else None
     level = logging.DEBUG if request.path in _QUIET_PATHS else logging.INFO
     logging.getLogger(ACCESS_LOGGER).log(
         level, "%s %s %s", request.method, request.path, response.status_code,

@@ -197,11 +197,18 @@ def next_link(value: Any) -> str | None:
     """The ``link[relation=next]`` URL of a searchset Bundle, if it has more pages."""
     if not isinstance(value, dict) or value.get("resourceType") != "Bundle":
         return None
-    links = value.get("link")
+    link = next_link_entry(value)
+    url = link.get("url") if link is not None else None
+    return url if isinstance(url, str) and url else None
+
+
+def next_link_entry(bundle: dict[str, Any]) -> dict[str, Any] | None:
+    """The first ``link`` entry with relation ``next`` (its url unchecked), or None. The
+    prefetch check and the FHIR client's paging both read it (each judges the url)."""
+    links = bundle.get("link")
     for link in links if isinstance(links, list) else ():
         if isinstance(link, dict) and link.get("relation") == "next":
-            url = link.get("url")
-            return url if isinstance(url, str) and url else None
+            return link
     return None
 
 
