@@ -28,6 +28,15 @@ $(FHIRSERVER)/node_modules: $(FHIRSERVER)/package-lock.json
 		cd $(FHIRSERVER) && npm ci --no-audit --no-fund && touch node_modules; \
 	else echo "npm not found: the FHIR server tests will skip (CI=true: fail)"; fi
 
+# The official FHIR R4 examples (npm hl7.fhir.r4.examples, from the committed lockfile) for
+# the record builder's fast-path equivalence test
+# (tests/integration/test_record_fast_path_corpora.py).
+FHIR_EXAMPLES := tests/fhir_examples
+$(FHIR_EXAMPLES)/node_modules: $(FHIR_EXAMPLES)/package-lock.json
+	@if command -v npm >/dev/null; then \
+		cd $(FHIR_EXAMPLES) && npm ci --no-audit --no-fund && touch node_modules; \
+	else echo "npm not found: the FHIR examples test will skip (CI=true: fail)"; fi
+
 # axe-core for the pages' accessibility test (run inside headless Chromium).
 A11Y := tests/a11y
 $(A11Y)/node_modules: $(A11Y)/package-lock.json
@@ -37,7 +46,7 @@ $(A11Y)/node_modules: $(A11Y)/package-lock.json
 
 # Everything: unit, contract and integration (real PostgreSQL, Medplum, gunicorn, nginx,
 # container, browser). What .ci/run calls.
-test: $(STAMP) $(FHIRSERVER)/node_modules $(A11Y)/node_modules
+test: $(STAMP) $(FHIRSERVER)/node_modules $(A11Y)/node_modules $(FHIR_EXAMPLES)/node_modules
 	$(BIN)/pytest
 
 # The fast loop: tests/unit and tests/contract on every core (pytest-xdist); no server started.

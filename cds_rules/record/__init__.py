@@ -51,7 +51,9 @@ Layout: :mod:`.builder` sorts the resources and calls one reader per type
 :mod:`.uncoded_entries` hold what several readers share.
 
 Performance: resources are selected by type and code from the raw dicts first (frozenset
-and dict lookups); only the selected ones are validated with ``fhir.resources.R4B``.
+and dict lookups); only the selected ones are validated, the elements the record reads
+only, and plainly valid ones without building their ``fhir.resources.R4B`` model
+(:mod:`.structure`; :func:`.builder.reference_record` always builds it).
 """
 
 from cds_rules.record.builder import build_record

@@ -14,6 +14,7 @@ from cds_rules.fhir_time import (
 from cds_rules.model import (
     PatientRecord,
 )
+from cds_rules.record import structure
 from cds_rules.record.conditions import read_condition
 from cds_rules.record.medications import read_medication
 from cds_rules.record.observations import read_observation
@@ -25,8 +26,9 @@ from cds_rules.record.orders import (
     read_service_request,
 )
 from cds_rules.record.patient import read_patient
-from cds_rules.record.state import Builder
+from cds_rules.record.state import Builder, Validator
 from cds_rules.record.timing import reading_cutoffs, require_aware
+from cds_rules.validation import validated as reference_validated
 
 if TYPE_CHECKING:
     from cds_rules.engine import HookRequest
@@ -39,8 +41,21 @@ def build_record(request: HookRequest, now: datetime, settings: RuleSettings) ->
     ``now`` is the request time, a timezone-aware datetime: anything else is the caller's
     bug and raises (TypeError; ValueError when naive) rather than silently yielding no
     cards. ``settings`` gives the windows of :func:`reading_cutoffs`: readings no rule
-    can use are skipped before validation.
+    can use are skipped before validation. Resources are validated on the fast path
+    (:mod:`cds_rules.record.structure`).
     """
+    return _build_record(request, now, settings, structure.validated)
+
+
+def reference_record(request: HookRequest, now: datetime,
+                     settings: RuleSettings) -> PatientRecord:
+    """:func:`build_record` with every resource validated by its ``fhir.resources`` model:
+    the reference the fast path is tested against."""
+    return _build_record(request, now, settings, reference_validated)
+
+
+def _build_record(request: HookRequest, now: datetime, settings: RuleSettings,
+                  check: Validator) -> PatientRecord:
     moment = as_utc(require_aware(now))
     patient_id = getattr(request, "patient_id", "")
     patient_id = patient_id if isinstance(patient_id, str) else str(patient_id or "")
@@ -49,7 +64,7 @@ def build_record(request: HookRequest, now: datetime, settings: RuleSettings) ->
     if isinstance(gaps, list | tuple):
         record.quality.data_gaps = [g for g in gaps if isinstance(g, str)]
     builder = Builder(record=record, patient_id=patient_id,
-                      cutoffs=reading_cutoffs(settings, moment))
+                      cutoffs=reading_cutoffs(settings, moment), check=check)
     try:
         _build(builder, request)
     except Exception:  # a last guard: a partial record is better than a failed hook call

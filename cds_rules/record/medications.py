@@ -24,7 +24,6 @@ from cds_rules.record.codes import Hit, as_list, codings_of, concept_hits
 from cds_rules.record.facts import make_fact
 from cds_rules.record.state import Builder
 from cds_rules.record.status import MEDICATION_IGNORED, status_code
-from cds_rules.validation import validated
 
 MEDICATION_HISTORY = {"completed", "stopped"}
 _NON_SYSTEMIC = re.compile(
@@ -53,7 +52,7 @@ def _medication_concept(builder: Builder, resource: dict[str, Any]) -> dict[str,
         return None
     _, rid = parse_reference(ref)
     medication = builder.medications.get(rid or "")
-    if medication is not None and validated(medication) is not None:
+    if medication is not None and builder.check(medication) is not None:
         code = medication.get("code")
         return code if isinstance(code, dict) else None
     return None
