@@ -15,6 +15,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -260,13 +261,27 @@ def _cpu_ratio(runs: dict[str, list[dict[str, Any]]]) -> float | None:
 
 
 def _memory_after(url: str, master_pid: int, body: bytes | None) -> dict[str, Any]:
+    """Peak RSS after 4 calls carrying ``body`` one after the other (the target), then
+    after 2 x workers such calls at once (a worker serves several threads: each call holds
+    its own parsed copy)."""
     if body is None:
         return {}
     statuses = []
-    with httpx.Client(timeout=120) as client:
+    headers = {"Content-Type": "application/json", "Connection": "close"}
+    with httpx.Client(timeout=300) as client:
         for _ in range(4):  # new connections: the kernel spreads them over the workers
-            answer = client.post(url, content=body, headers={"Content-Type": "application/json",
-                                                             "Connection": "close"})
-            statuses.append(answer.status_code)
-    return {"after_largest_input": worker_peak_rss_mb(master_pid),
-            "largest_input_bytes": len(body), "statuses": statuses}
+            statuses.append(client.post(url, content=body, headers=headers).status_code)
+    sequential = worker_peak_rss_mb(master_pid)
+    at_once: list[int] = []
+
+    def post() -> None:
+        at_once.append(httpx.post(url, content=body, headers=headers, timeout=300).status_code)
+
+    threads = [threading.Thread(target=post) for _ in range(2 * len(sequential))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return {"after_largest_input": sequential, "largest_input_bytes": len(body),
+            "statuses": statuses, "after_two_at_once_per_worker": worker_peak_rss_mb(master_pid),
+            "statuses_at_once": at_once}

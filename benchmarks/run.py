@@ -93,7 +93,8 @@ def in_process(app: Any, iterations: int, sweep: tuple[int, ...],
         for label, path in (("synthea_1mb", one_mb), ("synthea_largest", files[-1])):
             for variant in inputs.VARIANTS:
                 entry = inprocess.compare(app, SERVICE_PATH, inputs.synthea_body(path, variant),
-                                          iterations, bare)
+                                          iterations if path == one_mb else iterations // 2,
+                                          bare)
                 entry["source_file"] = path.name
                 entry["source_file_bytes"] = path.stat().st_size
                 results[f"{label}/{variant}"] = entry
@@ -274,7 +275,8 @@ def headline(report: dict[str, Any]) -> str:
                       f"card-less: {web['cpu_ratio_cards_to_card_less']}. Worker peak RSS "
                       f"after the load: {memory.get('after_load')} MB; after a "
                       f"{memory.get('largest_input_bytes', 0) / 2**20:.2f} MiB body: "
-                      f"{memory.get('after_largest_input')} MB.", ""]
+                      f"{memory.get('after_largest_input')} MB (then with two such calls at once "
+                      f"per worker: {memory.get('after_two_at_once_per_worker')} MB).", ""]
     before, after = proc.get("load_before", {}), report.get("load_after", {})
     lines += [f"Machine: {report['machine']['cpus']} CPUs ({report['machine']['cpu_model']}), "
               f"load average before {before.get('loadavg_1_5_15')}, after "
