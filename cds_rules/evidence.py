@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+# The ACR appendix lists the seven variants with their ratings (variant titles read there).
+_ACR_APPENDIX = "https://acsearch.acr.org/list/GetAppendix?PanelName=Neurologic&TopicId=141"
+
 
 @dataclass(frozen=True, slots=True)
 class Source:
@@ -34,7 +37,7 @@ _SOURCES = (
            "1.1.4", "2016, updated 2020",
            "https://www.nice.org.uk/guidance/ng59/chapter/Recommendations"
            "#assessment-of-low-back-pain-and-sciatica",
-           "NICE recommendation ('do not routinely offer': strong)"),
+           "NICE recommendation ('do not routinely offer': strong; text read on nice.org.uk)"),
     Source("nice-ng59-management", "NICE NG59 recs 1.1.2-1.1.3 (risk stratification) and "
            "1.2 (self-management, exercise)", "NICE NG59 1.1.2-1.2", "2016, updated 2020",
            "https://www.nice.org.uk/guidance/ng59/chapter/Recommendations"
@@ -56,8 +59,11 @@ _SOURCES = (
            "treat-cauda-equina-syndrome-without-delay/",
            "national multidisciplinary consensus pathway"),
     Source("sbns-bass-ces", "SBNS / BASS Standards of care for investigation and management "
-           "of cauda equina syndrome", "SBNS/BASS CES standards", "2018",
-           "https://www.sbns.org.uk/", "professional consensus standard"),
+           "of cauda equina syndrome (2018 joint revision of the BASS standards published as "
+           "Germon T et al, Spine J 2015)", "SBNS/BASS CES standards", "2018",
+           "https://doi.org/10.1016/j.spinee.2015.01.006",
+           "professional consensus standard (link: the published BASS standards the 2018 "
+           "joint document revised; the 2018 PDF on sbns.org.uk was not reachable to check)"),
     Source("acp-aps-2007", "Chou R et al. Diagnosis and treatment of low back pain: ACP/APS "
            "guideline, Ann Intern Med 2007;147:478 (recs 2-4)", "ACP/APS 2007", "2007",
            "https://doi.org/10.7326/0003-4819-147-7-200710020-00006",
@@ -83,7 +89,8 @@ _SOURCES = (
            "the spine in the first six weeks of nonspecific acute low back pain without red "
            "flags", "Choosing Wisely imaging", "AAFP 2012, NASS 2013, ACR 2012",
            "https://www.aafp.org/afp/recommendations/viewRecommendation.htm?"
-           "recommendationId=127", "specialty society recommendation"),
+           "recommendationId=127",
+           "specialty society recommendation (NASS item 1 as AAFP hosts it; text read there)"),
     Source("acr-lbp-v1", "ACR Appropriateness Criteria Low Back Pain, variant 1: acute low "
            "back pain with or without radiculopathy, no red flags, no prior management",
            "ACR AC LBP variant 1", "2021 revision",
@@ -94,18 +101,52 @@ _SOURCES = (
            "management, initial imaging", "ACR AC LBP variant 2", "2021 revision",
            "https://acsearch.acr.org/list/GetAppendix?PanelName=Neurologic&TopicId=141",
            "all modalities 'usually not appropriate' (RAND/UCLA, GRADE evidence review)"),
+    Source("acr-lbp-v3", "ACR Appropriateness Criteria Low Back Pain, variant 3: subacute or "
+           "chronic low back pain, surgery or intervention candidate with persistent or "
+           "progressive symptoms during or after 6 weeks of optimal medical management",
+           "ACR AC LBP variant 3", "2021 revision", _ACR_APPENDIX,
+           "MRI lumbar spine without IV contrast 'usually appropriate' (RAND/UCLA, GRADE)"),
+    Source("acr-lbp-v4", "ACR Appropriateness Criteria Low Back Pain, variant 4: low back "
+           "pain with suspected cauda equina syndrome", "ACR AC LBP variant 4",
+           "2021 revision", _ACR_APPENDIX,
+           "appropriateness ratings (RAND/UCLA method, GRADE evidence review)"),
+    Source("acr-lbp-v5", "ACR Appropriateness Criteria Low Back Pain, variant 5: history of "
+           "prior lumbar surgery, new or progressing symptoms or clinical findings",
+           "ACR AC LBP variant 5", "2021 revision", _ACR_APPENDIX,
+           "appropriateness ratings (RAND/UCLA method, GRADE evidence review)"),
+    Source("acr-lbp-v6", "ACR Appropriateness Criteria Low Back Pain, variant 6: low-velocity "
+           "trauma, osteoporosis, elderly individual or chronic steroid use",
+           "ACR AC LBP variant 6", "2021 revision", _ACR_APPENDIX,
+           "appropriateness ratings (RAND/UCLA method, GRADE evidence review)"),
+    Source("acr-lbp-v7", "ACR Appropriateness Criteria Low Back Pain, variant 7: suspicion of "
+           "cancer, infection or immunosuppression", "ACR AC LBP variant 7", "2021 revision",
+           _ACR_APPENDIX,
+           "appropriateness ratings (RAND/UCLA method, GRADE evidence review)"),
     Source("cw-aanem", "Choosing Wisely, AANEM: EMG and nerve conduction studies together; "
            "no dermatomal SEPs for radiculopathy", "AANEM Choosing Wisely", "2015",
            "https://www.choosingwisely.org/societies/"
            "american-association-of-neuromuscular-electrodiagnostic-medicine/",
            "specialty society recommendation (recommendation 4: no NCS without needle EMG "
            "for radiculopathy)"),
-    Source("cw-nass-emg", "Choosing Wisely, NASS: no EMG/NCS for isolated axial back pain",
-           "NASS Choosing Wisely", "2013", "https://www.choosingwisely.org/",
-           "specialty society recommendation"),
-    Source("cw-nonspinal", "Choosing Wisely: exclude non-spinal causes of back pain (AAFP); "
-           "known aortic aneurysm", "Choosing Wisely non-spinal causes", "2012",
-           "https://www.choosingwisely.org/", "specialty society recommendation"),
+    Source("cw-nass-emg", "Choosing Wisely, NASS item 4: do not use EMG and nerve "
+           "conduction studies to determine the cause of axial lumbar, thoracic or cervical "
+           "spine pain", "NASS Choosing Wisely", "2013",
+           "https://www.choosingwisely.org/societies/north-american-spine-society/",
+           "specialty society recommendation (item text checked in secondary reproductions "
+           "of NASS's 2013 list: its release and Medscape 2013; the society page follows "
+           "the pattern of AANEM's, which was read)"),
+    Source("nice-ng59-alternative", "NICE NG59 rec 1.1.1: think about alternative diagnoses "
+           "when examining or reviewing people with low back pain; exclude specific causes",
+           "NICE NG59 1.1.1", "2016, updated 2020",
+           "https://www.nice.org.uk/guidance/ng59/chapter/Recommendations"
+           "#assessment-of-low-back-pain-and-sciatica",
+           "NICE recommendation (text read on nice.org.uk)"),
+    Source("cw-nonspinal", "AAFP Choosing Wisely, imaging for low back pain: rationale asks "
+           "to rule out non-spinal causes of back pain (pyelonephritis, pancreatitis, "
+           "gastrointestinal and pelvic disease)", "AAFP Choosing Wisely back pain", "2012",
+           "https://aafp.org/content/brand/aafp/family-physician/patient-care/"
+           "clinical-recommendations/all-clinical-recommendations/cw-back-pain.html",
+           "specialty society recommendation (rationale text read on aafp.org)"),
     Source("nass-disc-2014", "Kreiner DS et al. NASS guideline: lumbar disc herniation with "
            "radiculopathy, Spine J 2014;14:180", "NASS disc herniation", "2014",
            "https://doi.org/10.1016/j.spinee.2013.08.003",
@@ -116,7 +157,8 @@ _SOURCES = (
            "months, 4 or more of 9 criteria; exactly 3: HLA-B27)", "NICE NG65 1.1", "2017",
            "https://www.nice.org.uk/guidance/ng65/chapter/Recommendations"
            "#recognition-and-referral-in-non-specialist-care-settings",
-           "NICE recommendation (referral criteria)"),
+           "NICE recommendation (referral criteria; the nine criteria checked in "
+           "BJGP 2018;68:346 box 3 and NHS Lanarkshire's referral guideline, secondary)"),
     Source("nice-ng12", "NICE NG12 Suspected cancer: recognition and referral", "NICE NG12",
            "2015, updated 2023", "https://www.nice.org.uk/guidance/ng12/chapter/"
            "Recommendations-organised-by-site-of-cancer",
@@ -126,16 +168,20 @@ _SOURCES = (
            "persistent bone pain, particularly back pain", "NICE NG12 myeloma",
            "2015, updated 2023", "https://www.nice.org.uk/guidance/ng12/chapter/"
            "Recommendations-organised-by-site-of-cancer#haematological-cancers",
-           "NICE recommendation ('offer': strong)"),
+           "NICE recommendation ('offer': strong; text checked in secondary reproductions "
+           "of NG12, section number as the clinical review cites it, not re-read)"),
     Source("nice-ng234", "NICE NG234 Spinal metastases and metastatic spinal cord "
            "compression (replaced CG75)", "NICE NG234", "2023",
            "https://www.nice.org.uk/guidance/ng234/chapter/Recommendations",
-           "NICE recommendation: immediate contact if neurological symptoms"),
-    Source("nice-ng234-mscc", "NICE NG234 Spinal metastases and MSCC, 1.3-1.4: cancer with "
-           "neurological symptoms or signs suggesting MSCC: contact the MSCC coordinator "
-           "immediately; whole-spine MRI within 24 hours", "NICE NG234 MSCC", "2023",
+           "NICE recommendation: contact the MSCC coordinator immediately if neurological "
+           "symptoms or signs"),
+    Source("nice-ng234-mscc", "NICE NG234 Spinal metastases and MSCC, recognition and "
+           "referral: cancer (past or current) with symptoms or signs of cord compression: "
+           "contact the MSCC coordinator immediately; whole-spine MRI within 24 hours",
+           "NICE NG234 MSCC", "2023",
            "https://www.nice.org.uk/guidance/ng234/chapter/Recommendations",
-           "NICE recommendation (replaced CG75)"),
+           "NICE recommendation (replaced CG75; text checked in the NICE team's summary, "
+           "BMJ 2023;383:p1973, and QS56 statement 3; section number not re-read)"),
     Source("nice-qs56-mri", "NICE QS56 quality statement 3: suspected MSCC with neurological "
            "symptoms or signs: MRI of the whole spine and a treatment plan within 24 hours",
            "NICE QS56 statement 3", "2014, updated 2024",

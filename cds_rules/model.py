@@ -361,6 +361,8 @@ CONCEPTS: dict[str, str] = {
     # labs and scores
     "esr": "ESR, Observation (mm/h)",
     "crp": "CRP, Observation (mg/L)",
+    "fbc_result": "Full blood count result (CBC panel or haemoglobin), Observation",
+    "calcium_result": "Serum calcium result, Observation",
     "pain_severity": "Pain severity 0-10, Observation",
     # care already given
     "conservative_care_given": "Physiotherapy / exercise therapy / NSAID trial recorded",

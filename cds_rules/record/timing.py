@@ -31,6 +31,9 @@ def require_aware(now: object) -> datetime:
 RECENT_ORDER = "(recent order)"  # a cutoff key: not a concept
 _WINDOWED_READINGS = {"body_temperature": "fever_window_days",
                       "body_weight": "weight_loss_window_days",
+                      # MAL-02: a blood result stands NG12's step down only this recently
+                      "fbc_result": "recent_order_days",
+                      "calcium_result": "recent_order_days",
                       # a done lab test or referral counts only this recently (orders.py)
                       RECENT_ORDER: "recent_order_days"}
 _CUTOFF_MARGIN = timedelta(days=1)

@@ -96,7 +96,7 @@ class Rule:
             rule_version=self.version,
             indicator=indicator,
             summary=summary,
-            facts=unique_facts(facts),
+            facts=most_telling_first(unique_facts(facts)),
             reasons=tuple(dict.fromkeys(reasons)),
             recommendations=tuple(recommendations),
             delete_drafts=tuple(delete_drafts),
@@ -112,17 +112,28 @@ def unassessed_finding(rule: Rule, facts: Sequence[Fact], what: str,
     clinician decides what the assessment needs."""
     first = facts[0]
     when = first.when.date().isoformat() if first.when else "undated"
+    name = first.display if len(first.display) <= 48 else first.display[:47].rstrip() + "…"
     return rule.finding(
         "warning",
-        f"Confirm it has been assessed: {first.display} ({what}) recorded {when}, no spine "
-        "MRI since",
+        f"Confirm it has been assessed: {name}, recorded {when}, no spine MRI since",
         facts,
-        [assessment_reason(facts),
+        [f"{assessment_reason(facts)} ({what})",
          "Older than the 'new' window, so not treated as an emergency; it is not excluded "
          "either: re-ask about the symptom and look for an assessment in the notes."],
         (),
         thresholds,
     )
+
+
+# Facts that only set the scene: shown after the facts that make the finding (review 4.6:
+# the most important "why" fact first, e.g. the red-flag sign before the patient's age).
+_BACKGROUND = {"age": 2, "low_back_pain": 1, "thoracic_back_pain": 1}
+
+
+def most_telling_first(facts: tuple[Fact, ...]) -> tuple[Fact, ...]:
+    """The facts in the rule's order, except that back-pain and age facts (which set the
+    scene) follow the facts that make the finding; a stable sort keeps the rule's order."""
+    return tuple(sorted(facts, key=lambda fact: _BACKGROUND.get(fact.concept, 0)))
 
 
 def unique_facts(facts: Iterable[Fact]) -> tuple[Fact, ...]:

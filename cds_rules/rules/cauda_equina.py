@@ -104,11 +104,11 @@ def _unassessed(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding 
 
 CES_01 = Rule(
     id="CES-01",
-    version="2.1.0",
+    version="2.2.0",
     topic=Topic.CAUDA_EQUINA,
     title="Suspected cauda equina syndrome",
     indicators=("critical",),
-    evidence=("girft-ces", "nice-cks-sciatica", "acr-ac-lbp", "sbns-bass-ces", "acp-2011"),
+    evidence=("girft-ces", "nice-cks-sciatica", "acr-lbp-v4", "sbns-bass-ces", "acp-2011"),
     advice=(
         "Send the patient for same-day emergency assessment; do not wait for symptoms to "
         "progress.",
@@ -119,7 +119,9 @@ CES_01 = Rule(
         "post-void residual where the pathway supports it.",
     ),
     check=_check,
-    changes="2.1.0: a diagnosis also counts as new when recorded within "
+    changes="2.2.0: evidence cites ACR variant 4 (suspected cauda equina syndrome) and "
+            "links the SBNS/BASS standards to their publication instead of a home page. "
+            "2.1.0: a diagnosis also counts as new when recorded within "
             "NEW_DIAGNOSIS_DAYS (recordedDate), whatever its onset. "
             "2.0.0: a CES diagnosis is critical only when new (NEW_DIAGNOSIS_DAYS) or with "
             "a new sign; an older one is history (CES-02). Summary leads with the action.",
@@ -127,7 +129,7 @@ CES_01 = Rule(
 
 CES_02 = Rule(
     id="CES-02",
-    version="1.0.0",
+    version="1.1.0",
     topic=Topic.CAUDA_EQUINA,
     title="Cauda equina red flag persisting or in history, no spine MRI since",
     indicators=("warning",),
@@ -139,7 +141,10 @@ CES_02 = Rule(
         "syndrome (same-day emergency assessment and emergency MRI).",
     ),
     check=_unassessed,
-    changes="1.0.0 (new): an active CES sign older than its window, or a CES diagnosis in "
+    changes="1.1.0: the summary names the sign and its date without the family in brackets "
+            "(it was clipped at 140 characters for long displays); the family is in the "
+            "'Why' line. "
+            "1.0.0 (new): an active CES sign older than its window, or a CES diagnosis in "
             "history, with no spine MRI since -> warning 'confirm it has been assessed', "
             "never the conservative-care card.",
 )

@@ -64,10 +64,10 @@ def _check(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding | Non
         facts += widespread
         reasons.append("New weakness in both legs or at several levels.")
     if thoracic and thoracic_neuro:
-        facts += [*thoracic[:1], *thoracic_neuro]
+        facts += [*thoracic_neuro, *thoracic[:1]]
         reasons.append("Thoracic back pain with a neurological sign.")
     if cancer and cancer_neuro:
-        facts += [*cancer, *cancer_neuro]
+        facts += [*cancer_neuro, *cancer]  # the new symptom first: it makes it an emergency
         reasons.append("History of cancer with a new neurological symptom: treat as "
                        "metastatic spinal cord compression until proven otherwise (NICE "
                        "NG234: contact the MSCC coordinator immediately; whole-spine MRI "
@@ -119,7 +119,7 @@ def _unassessed(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding 
 
 CORD_01 = Rule(
     id="CORD-01",
-    version="2.1.0",
+    version="2.2.0",
     topic=Topic.SPINAL_CORD_COMPRESSION,
     title="Suspected spinal cord compression (including metastatic)",
     indicators=("critical",),
@@ -132,7 +132,10 @@ CORD_01 = Rule(
         "consider dexamethasone as the local MSCC protocol directs.",
     ),
     check=_check,
-    changes="2.1.0: a diagnosis also counts as new when recorded within "
+    changes="2.2.0: 'Why' lists the new neurological symptom before the cancer history "
+            "(and before thoracic pain); the NG234 evidence names what was checked, without "
+            "an unverified section number. "
+            "2.1.0: a diagnosis also counts as new when recorded within "
             "NEW_DIAGNOSIS_DAYS (recordedDate), whatever its onset. "
             "2.0.0: a cord-compression diagnosis is critical only when new "
             "(NEW_DIAGNOSIS_DAYS) or worsening (older: CORD-02); with a cancer history the "
@@ -143,7 +146,7 @@ CORD_01 = Rule(
 
 CORD_02 = Rule(
     id="CORD-02",
-    version="1.0.0",
+    version="1.1.0",
     topic=Topic.SPINAL_CORD_COMPRESSION,
     title="Cord compression red flag persisting or in history, no spine MRI since",
     indicators=("warning",),
@@ -154,7 +157,10 @@ CORD_02 = Rule(
         "MRI.",
     ),
     check=_unassessed,
-    changes="1.0.0 (new): an active gait / upper-motor-neurone sign older than its window, "
+    changes="1.1.0: the summary names the sign and its date without the family in brackets "
+            "(it was clipped at 140 characters for long displays); the family is in the "
+            "'Why' line. "
+            "1.0.0 (new): an active gait / upper-motor-neurone sign older than its window, "
             "or a cord-compression diagnosis in history, with no spine MRI since -> warning.",
 )
 

@@ -37,8 +37,8 @@ def _suggest(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding | N
         return None
     return rule.finding(
         "info",
-        "Leg symptoms with an uncertain cause: consider needle EMG with nerve conduction "
-        "studies",
+        "Consider needle EMG with nerve conduction studies: leg symptoms with an uncertain "
+        "cause",
         [*legs, *differentials],
         [f"Leg symptoms for {span / 7:.0f} weeks, and "
          + ", ".join(sorted({f.display for f in differentials}))
@@ -55,7 +55,7 @@ def _advise_against(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Find
         return None
     return rule.finding(
         "info",
-        "EMG/NCS not indicated for back pain without leg symptoms",
+        "Remove the draft EMG/NCS: not indicated for back pain without leg symptoms",
         context_facts(record)[:1],
         ["No leg pain, numbness, tingling or weakness is recorded: EMG/NCS does not help "
          "isolated axial back pain (NASS, AANEM Choosing Wisely)."],
@@ -65,7 +65,7 @@ def _advise_against(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Find
 
 EMG_01 = Rule(
     id="EMG-01",
-    version="1.0.1",
+    version="1.1.0",
     topic=Topic.ELECTRODIAGNOSTIC_TESTING,
     title="Needle EMG with NCS when the cause of leg symptoms is uncertain",
     indicators=("info",),
@@ -78,13 +78,14 @@ EMG_01 = Rule(
     ),
     check=_suggest,
     phase="pathway",
-    changes="1.0.1: the AANEM Choosing Wisely source links to AANEM's list (recommendation "
-            "4), not the Choosing Wisely home page. Logic unchanged.",
+    changes="1.1.0: summary leads with the action; the NASS Choosing Wisely source links "
+            "to NASS's list (item 4) instead of the Choosing Wisely home page. 1.0.1: the "
+            "AANEM source links to AANEM's list (recommendation 4). Logic unchanged.",
 )
 
 EMG_02 = Rule(
     id="EMG-02",
-    version="1.0.1",
+    version="1.1.0",
     topic=Topic.ELECTRODIAGNOSTIC_TESTING,
     title="EMG/NCS ordered for back pain without leg symptoms",
     indicators=("info",),
@@ -93,8 +94,9 @@ EMG_02 = Rule(
     check=_advise_against,
     hooks=ORDER_HOOKS,
     phase="pathway",
-    changes="1.0.1: the AANEM Choosing Wisely source links to AANEM's list (recommendation "
-            "4), not the Choosing Wisely home page. Logic unchanged.",
+    changes="1.1.0: summary leads with the action; the NASS Choosing Wisely source links "
+            "to NASS's list (item 4). 1.0.1: the AANEM source links to AANEM's list. Logic "
+            "unchanged.",
 )
 
 RULES = (EMG_01, EMG_02)

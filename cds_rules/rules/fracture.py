@@ -110,18 +110,19 @@ def _check(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding | Non
 
 FRAC_01 = Rule(
     id="FRAC-01",
-    version="2.1.0",
+    version="2.2.0",
     topic=Topic.FRACTURE,
     title="Possible vertebral fracture",
     indicators=("critical", "warning", "info"),
-    evidence=("acr-ac-lbp", "acp-2011", "henschke-2009", "downie-2013"),
+    evidence=("downie-2013", "acr-lbp-v6", "acp-2011", "henschke-2009"),
     advice=(
         "X-ray of the painful segment of the spine (ACR variant 6: usually appropriate).",
         "CT, or MRI, if the X-ray is equivocal or there are neurological signs.",
         "Consider bone densitometry (DXA) and bone protection when fragility is likely.",
     ),
     check=_check,
-    changes="2.1.0: a diagnosis also counts as new when recorded within "
+    changes="2.2.0: evidence leads with Downie 2013 (the grading) and cites ACR variant 6. "
+            "2.1.0: a diagnosis also counts as new when recorded within "
             "NEW_DIAGNOSIS_DAYS (recordedDate), whatever its onset. "
             "2.0.0: graded as Downie 2013 / ACP 2011: age alone -> info (consider X-ray if "
             "not settling or any trauma); steroids >= 3 months, osteoporosis, fragility "

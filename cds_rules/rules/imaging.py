@@ -142,8 +142,8 @@ def _indicated(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding |
         if after:
             return rule.finding(
                 "info",
-                "New or worse symptoms after spine surgery: MRI lumbar spine with and without "
-                "contrast",
+                "MRI lumbar spine with and without contrast: new or worse symptoms after spine "
+                "surgery",
                 [*surgery, *after],
                 ["Symptoms are new or worse after previous lumbar surgery (ACR variant 5: "
                  "MRI without and with contrast usually appropriate)."],
@@ -160,8 +160,8 @@ def _indicated(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding |
         return None
     return rule.finding(
         "info",
-        "Persistent radicular symptoms after 6 weeks of conservative care: MRI lumbar spine if "
-        "a surgery/injection candidate",
+        "MRI lumbar spine if a surgery or injection candidate: radicular symptoms after 6 "
+        "weeks of conservative care",
         [*radicular, *care],
         [f"Radicular or stenosis symptoms for {span / 7:.0f} weeks despite conservative care, "
          "and no spine MRI in the repeat-imaging window."],
@@ -244,11 +244,11 @@ IMG_NO_PRIOR_MANAGEMENT = Rule(
 
 IMG_INDICATED = Rule(
     id="IMG-02",
-    version="1.2.0",
+    version="1.3.0",
     topic=Topic.IMAGING_INDICATED,
     title="MRI for persistent radiculopathy / stenosis or after spine surgery",
     indicators=("info",),
-    evidence=("acr-ac-lbp", "acp-aps-2007", "nass-disc-2014"),
+    evidence=("acr-lbp-v3", "acr-lbp-v5", "acp-aps-2007", "nass-disc-2014"),
     advice=(
         "MRI of the lumbar spine without contrast if the patient is a candidate for surgery "
         "or an epidural injection (ACR variant 3; ACP/APS rec. 4).",
@@ -256,7 +256,9 @@ IMG_INDICATED = Rule(
     ),
     check=_indicated,
     phase="pathway",
-    changes="1.2.0: a symptom with a partial date counts as after the surgery when it may "
+    changes="1.3.0: summary leads with the action; evidence cites ACR variants 3 and 5 "
+            "instead of the whole ACR topic. "
+            "1.2.0: a symptom with a partial date counts as after the surgery when it may "
             "be (\"may be after\").",
 )
 

@@ -70,8 +70,9 @@ def _check(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding | Non
         reasons.append("A known epidural / intraspinal abscess is a surgical emergency.")
     if critical and deficit:
         reasons.append("There is a neurological deficit.")
-    facts = [*coded, *(fever if risks else []), *(f for _, group in risks for f in group),
-             *(deficit if critical else [])]
+    # the fact that makes it an emergency first: the abscess, then the new deficit
+    facts = [*abscess, *(deficit if critical else []), *coded, *(fever if risks else []),
+             *(f for _, group in risks for f in group)]
     recs = [
         Recommendation("mri-lumbar-with-and-without-contrast", "stat" if critical else "urgent",
                        recommended=not critical),
@@ -103,18 +104,21 @@ def _check(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding | Non
 
 INF_01 = Rule(
     id="INF-01",
-    version="2.1.0",
+    version="2.2.0",
     topic=Topic.INFECTION,
     title="Possible spinal infection",
     indicators=("critical", "warning"),
-    evidence=("acp-2011", "acr-ac-lbp"),
+    evidence=("acp-2011", "acr-lbp-v7"),
     advice=(
         "Same-day clinical assessment.",
         "MRI of the spine without and with contrast (ACR variant 7: usually appropriate).",
         "CRP, ESR and blood cultures before antibiotics where possible.",
     ),
     check=_check,
-    changes="2.1.0: a diagnosis also counts as new when recorded within "
+    changes="2.2.0: 'Why' lists the abscess or new deficit first when they make the card "
+            "critical; evidence cites ACR variant 7; the 'confirm it has been assessed' "
+            "summary names the infection and its date (shorter). "
+            "2.1.0: a diagnosis also counts as new when recorded within "
             "NEW_DIAGNOSIS_DAYS (recordedDate), whatever its onset. "
             "2.0.0: a coded spinal infection / epidural abscess is an emergency only when "
             "new (NEW_DIAGNOSIS_DAYS) or with a new deficit (CAUDA_EQUINA_WINDOW_DAYS); an "

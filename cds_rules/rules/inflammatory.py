@@ -137,8 +137,8 @@ def _refer(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding | Non
     facts = [*known, *screen.feature_facts, *(b27_facts if b27 else []), *neuro]
     return rule.finding(
         "warning" if neuro else "info",
-        "Possible inflammatory back pain (axial spondyloarthritis): consider rheumatology "
-        "referral",
+        "Consider rheumatology referral: possible inflammatory back pain (axial "
+        "spondyloarthritis)",
         [*facts, *screen.onset_facts],
         reasons,
         recs,
@@ -155,8 +155,8 @@ def _test_hla_b27(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Findin
         return None
     return rule.finding(
         "info",
-        "Possible inflammatory back pain: 3 NICE NG65 features, no HLA-B27 result: test "
-        "HLA-B27 (refer if positive)",
+        "Test HLA-B27 (refer if positive): possible inflammatory back pain, 3 NICE NG65 "
+        "features, no HLA-B27 result",
         [*screen.feature_facts, *screen.onset_facts],
         [f"Back pain from before {ctx.settings.spa_max_onset_age}, lasting over 3 months, "
          f"with exactly 3 NICE NG65 features ({screen.listed}) and no HLA-B27 result on "
@@ -168,7 +168,7 @@ def _test_hla_b27(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Findin
 
 SPA_01 = Rule(
     id="SPA-01",
-    version="2.0.0",
+    version="2.1.0",
     topic=Topic.INFLAMMATORY_BACK_PAIN,
     title="Inflammatory back pain / axial spondyloarthritis: refer (NICE NG65)",
     indicators=("info", "warning"),
@@ -179,7 +179,8 @@ SPA_01 = Rule(
         "CRP and ESR can support, but normal values do not exclude, axial SpA.",
     ),
     check=_refer,
-    changes="2.0.0: NICE NG65's nine criteria counted separately: current or past "
+    changes="2.1.0: summary leads with the action. "
+            "2.0.0: NICE NG65's nine criteria counted separately: current or past "
             "arthritis, enthesitis and psoriasis are three criteria (were one), and "
             "'buttock pain' (alternating or not) replaces 'alternating buttock pain'; "
             "evidence cites NG65 1.1 with a deep link.",
@@ -187,7 +188,7 @@ SPA_01 = Rule(
 
 SPA_02 = Rule(
     id="SPA-02",
-    version="2.0.0",
+    version="2.1.0",
     topic=Topic.INFLAMMATORY_BACK_PAIN,
     title="Inflammatory back pain, exactly 3 NG65 features: test HLA-B27 (NICE NG65)",
     indicators=("info",),
@@ -200,7 +201,8 @@ SPA_02 = Rule(
         "CRP and ESR can support, but normal values do not exclude, axial SpA.",
     ),
     check=_test_hla_b27,
-    changes="2.0.0: counts NG65's nine criteria separately (arthritis, enthesitis, psoriasis; "
+    changes="2.1.0: summary leads with the action (test HLA-B27). "
+            "2.0.0: counts NG65's nine criteria separately (arthritis, enthesitis, psoriasis; "
             "buttock pain), so 'exactly 3' is judged on the guideline's count.",
 )
 

@@ -13,7 +13,9 @@ ago, coded as worsening, or whose pain scores since its onset, at least
 
 MAL-02 (NICE NG12, myeloma): age >= ``myeloma_screen_age`` with back pain persisting at
 least ``myeloma_persistence_days``: FBC, calcium and ESR (or plasma viscosity), unless
-done within ``recent_order_days``. Info.
+done within ``recent_order_days``: ordered, or a result on record (a CBC panel or
+haemoglobin, a serum calcium, an ESR). The tests already done are named and not
+suggested; with all three done there is no card. Info.
 """
 
 from __future__ import annotations
@@ -87,6 +89,10 @@ def _check(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding | Non
         recs += [Recommendation("fbc", "urgent"), Recommendation("calcium", "urgent")]
         if cancer:
             recs.append(Recommendation("myeloma-screen", "urgent"))
+    done = {key: results for key in ("fbc", "calcium", "esr", "crp")
+            if (results := recent_results(record, key, settings))}
+    recs = [r for r in recs if r.order not in done]
+    reasons += _done_reasons(done)
     thresholds = []
     if lost and percent is not None:
         thresholds += [threshold(settings, "weight_loss_percent"),
@@ -125,6 +131,31 @@ def _weak_factor_orders() -> list[Recommendation]:
 
 
 MYELOMA_TESTS = ("fbc", "calcium", "esr")
+MYELOMA_LABELS = {"fbc": "Full blood count", "calcium": "calcium",
+                  "esr": "ESR (or plasma viscosity)"}
+# Result concepts that show a suggested blood test was done (an Observation, not an order).
+RESULT_OF = {"fbc": "fbc_result", "calcium": "calcium_result", "esr": "esr", "crp": "crp"}
+
+
+def recent_results(record: PatientRecord, key: str, settings: RuleSettings) -> list[Fact]:
+    """Results of the blood test ``key`` within ``recent_order_days``: the test was done,
+    so suggesting it again would be a duplicate (orders.duplicates sees orders only)."""
+    concept = RESULT_OF.get(key)
+    if concept is None:
+        return []
+    return record.having(concept, within=days(settings.recent_order_days))
+
+
+def _sentence(names: list[str]) -> str:
+    """"A", "A and B", "A, B and C", capitalised."""
+    text = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+    return text[:1].upper() + text[1:]
+
+
+def _done_reasons(done: dict[str, list[Fact]]) -> list[str]:
+    return [f"Already done, not suggested again: {facts[-1].display} "
+            f"({facts[-1].when.date().isoformat() if facts[-1].when else 'undated'}, "
+            f"`{facts[-1].source}`)." for facts in done.values()]
 
 
 def _myeloma_blood_tests(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding | None:
@@ -137,24 +168,24 @@ def _myeloma_blood_tests(record: PatientRecord, ctx: RuleContext, rule: Rule) ->
     span = duration_days(record, latest_onset(context))  # certain duration, partial dates
     if span is None or span < settings.myeloma_persistence_days:
         return None
-    recent_esr = record.having("esr", within=days(settings.recent_order_days))
+    done = {key: results for key in MYELOMA_TESTS
+            if (results := recent_results(record, key, settings))}
     missing = [key for key in MYELOMA_TESTS
-               if not orders.duplicates(record, key, settings)
-               and not (key == "esr" and recent_esr)]
+               if key not in done and not orders.duplicates(record, key, settings)]
     if not missing:
         return None  # all three done or on order: NG12's step is taken
     onset = [f for f in context if f.latest == latest_onset(context)][:1]
     fact = age_fact(record)
+    tests = _sentence([MYELOMA_LABELS[key] for key in missing])
     return rule.finding(
         "info",
-        "Full blood count, calcium and ESR (or plasma viscosity): 60 or over with "
-        "persistent back pain (NICE NG12, myeloma)",
+        f"{tests}: 60 or over with persistent back pain (NICE NG12, myeloma)",
         [*onset, *([fact] if fact else [])],
         [f"Age {age} with back pain for {span / 7:.0f} weeks: NICE NG12 recommends blood "
          "tests for myeloma at 60 or over with persistent bone pain, particularly back "
-         "pain."],
-        [Recommendation("fbc", "routine", recommended=True),
-         Recommendation("calcium", "routine"), Recommendation("esr", "routine")],
+         "pain.", *_done_reasons(done)],
+        [Recommendation(key, "routine", recommended=key == missing[0])
+         for key in MYELOMA_TESTS if key not in done],  # ordered ones: "already ordered"
         [threshold(settings, "myeloma_persistence_days"),
          threshold(settings, "recent_order_days")],
     )
@@ -162,11 +193,11 @@ def _myeloma_blood_tests(record: PatientRecord, ctx: RuleContext, rule: Rule) ->
 
 MAL_01 = Rule(
     id="MAL-01",
-    version="2.0.0",
+    version="2.1.0",
     topic=Topic.MALIGNANCY,
     title="Possible spinal malignancy",
     indicators=("warning",),
-    evidence=("downie-2013", "acp-2011", "acr-ac-lbp"),
+    evidence=("downie-2013", "acp-2011", "acr-lbp-v7"),
     advice=(
         "History of cancer: MRI of the lumbar spine (or whole spine) without and with "
         "contrast (ACR variant 7: usually appropriate), ESR and CRP.",
@@ -177,7 +208,10 @@ MAL_01 = Rule(
         "cord compression.",
     ),
     check=_check,
-    changes="2.0.0: graded as Downie 2013 / ACP 2011: a cancer history keeps MRI with and "
+    changes="2.1.0: a blood test with a result in the last RECENT_ORDER_DAYS (CBC panel or "
+            "haemoglobin, serum calcium, ESR, CRP) is named as done and not suggested "
+            "again; evidence cites ACR variant 7. "
+            "2.0.0: graded as Downie 2013 / ACP 2011: a cancer history keeps MRI with and "
             "without contrast; two or more weak factors give ESR, CRP, FBC and X-ray (MRI "
             "only if abnormal or persisting); 'not improving' only within an episode begun "
             "<= EPISODE_MAX_DAYS ago, scores since its onset; the myeloma step moved to "
@@ -186,7 +220,7 @@ MAL_01 = Rule(
 
 MAL_02 = Rule(
     id="MAL-02",
-    version="1.0.0",
+    version="1.1.0",
     topic=Topic.MALIGNANCY,
     title="NICE NG12 myeloma: 60 or over with persistent back pain, blood tests",
     indicators=("info",),
@@ -198,7 +232,10 @@ MAL_02 = Rule(
         "very urgently (within 48 hours), as NG12 advises.",
     ),
     check=_myeloma_blood_tests,
-    changes="1.0.0 (new): NICE NG12 myeloma step on its own: age >= 60 with back pain "
+    changes="1.1.0: results count as done, not only orders: an FBC (CBC panel or "
+            "haemoglobin), serum calcium or ESR result in the last RECENT_ORDER_DAYS is "
+            "named and not suggested; all three done: no card. "
+            "1.0.0 (new): NICE NG12 myeloma step on its own: age >= 60 with back pain "
             "persisting >= MYELOMA_PERSISTENCE_DAYS -> info FBC, calcium, ESR unless done "
             "within RECENT_ORDER_DAYS.",
 )

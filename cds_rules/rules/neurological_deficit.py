@@ -109,7 +109,7 @@ NEURO_01 = Rule(
 
 NEURO_02 = Rule(
     id="NEURO-02",
-    version="1.0.0",
+    version="1.1.0",
     topic=Topic.PROGRESSIVE_NEUROLOGICAL_DEFICIT,
     title="Foot drop or bilateral weakness in the record, not new, no spine MRI since",
     indicators=("warning",),
@@ -120,7 +120,10 @@ NEURO_02 = Rule(
         "surgical referral.",
     ),
     check=_unassessed,
-    changes="1.0.0 (new): foot drop or bilateral weakness (Condition) older than the "
+    changes="1.1.0: the summary names the sign and its date without the family in brackets "
+            "(it was clipped at 140 characters for long displays); the family is in the "
+            "'Why' line. "
+            "1.0.0 (new): foot drop or bilateral weakness (Condition) older than the "
             "window, no spine MRI since -> warning 'confirm it has been assessed' instead "
             "of 'MRI within 24 hours' at every visit.",
 )

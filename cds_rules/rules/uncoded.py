@@ -3,7 +3,7 @@
 CLINICAL.md (decisions of the clinical review): a code the service does not know never
 yields reassurance. When a current Condition or Observation has no recognised code but
 its text names a red flag (``cds_rules.uncoded``), the family's topic gets a *warning*
-"Uncoded entry suggests <sign>: check" -- never critical (the words were not coded, the
+"Check the record: uncoded entry suggests <sign>" -- never critical (the words were not coded, the
 service cannot grade them), and its red-flag finding keeps the low-risk pathway cards quiet.
 """
 
@@ -30,7 +30,7 @@ def _check(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding | Non
     signs = ", ".join(dict.fromkeys(f.detail for f in facts))
     return rule.finding(
         "warning",
-        f"Uncoded entry suggests {signs}: check",
+        f"Check the record: uncoded entry suggests {signs}",
         facts,
         [f"An entry whose code the service does not recognise names {signs} in its text. "
          "It was not evaluated as a coded red flag: check the record and assess it, and "
@@ -48,9 +48,12 @@ _ADVICE = (
 
 
 def _rule(rule_id: str, topic: Topic, family: str, evidence: tuple[str, ...]) -> Rule:
-    return Rule(id=rule_id, version="1.0.0", topic=topic,
+    return Rule(id=rule_id, version="1.1.0", topic=topic,
                 title=f"Uncoded entry suggests a {family} red flag", indicators=("warning",),
-                evidence=evidence, advice=_ADVICE, check=_check)
+                evidence=evidence, advice=_ADVICE, check=_check,
+                changes="1.1.0: summary leads with the action ('Check the record: uncoded "
+                        "entry suggests <sign>'). 1.0.0 (new): an uncoded entry naming a "
+                        "red flag is a warning on the family's topic, never critical.")
 
 
 RULES = (
@@ -62,5 +65,5 @@ RULES = (
     _rule("UNCODED-MAL", Topic.MALIGNANCY, "malignancy", ("acp-2011", "downie-2013")),
     _rule("UNCODED-INF", Topic.INFECTION, "spinal infection", ("acp-2011",)),
     _rule("UNCODED-FRAC", Topic.FRACTURE, "fracture", ("acp-2011", "downie-2013")),
-    _rule("UNCODED-VV", Topic.VISCERAL_OR_VASCULAR, "vascular", ("cw-nonspinal",)),
+    _rule("UNCODED-VV", Topic.VISCERAL_OR_VASCULAR, "vascular", ("nice-ng59-alternative",)),
 )

@@ -59,7 +59,7 @@ def _vascular(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding | 
         return None
     return rule.finding(
         "critical",
-        "Back pain may be vascular or cardiac: emergency department assessment now",
+        "Emergency department assessment now: back pain may be vascular or cardiac",
         facts,
         reasons,
         (Recommendation("emergency-department", "stat", recommended=True),),
@@ -85,8 +85,8 @@ def _renal(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding | Non
         recs.insert(0, Recommendation("emergency-department", "stat", recommended=True))
     return rule.finding(
         "critical" if fever else "warning",
-        "Possible renal cause of back pain with fever: same-day emergency assessment" if fever
-        else "Possible renal cause of back pain: urinalysis and renal imaging",
+        "Same-day emergency assessment: possible renal cause of back pain with fever" if fever
+        else "Urinalysis and renal imaging: possible renal cause of back pain",
         [*renal, *fever, *back[:1]],
         reasons,
         recs,
@@ -95,27 +95,34 @@ def _renal(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding | Non
     )
 
 
+_CHANGES = ("1.1.0: summary leads with the action; evidence is NICE NG59 1.1.1 (think about "
+            "alternative diagnoses) and the AAFP Choosing Wisely rationale that names "
+            "non-spinal causes, deep-linked, instead of the Choosing Wisely home page and "
+            "ACP 2011. Logic unchanged.")
+
+
 VV_01 = Rule(
     id="VV-01",
-    version="1.0.1",
+    version="1.1.0",
     topic=Topic.VISCERAL_OR_VASCULAR,
     title="Vascular or cardiac cause of back pain",
     indicators=("critical",),
-    evidence=("cw-nonspinal", "acp-2011"),
+    evidence=("nice-ng59-alternative", "cw-nonspinal"),
     advice=(
         "Emergency department now (vascular / cardiac assessment); do not send for spinal "
         "imaging first.",
     ),
     check=_vascular,
+    changes=_CHANGES,
 )
 
 VV_02 = Rule(
     id="VV-02",
-    version="1.0.1",
+    version="1.1.0",
     topic=Topic.VISCERAL_OR_VASCULAR,
     title="Renal cause of back pain",
     indicators=("critical", "warning"),
-    evidence=("cw-nonspinal", "acp-2011"),
+    evidence=("cw-nonspinal", "nice-ng59-alternative"),
     advice=(
         "Urinalysis (blood, infection) and renal imaging (ultrasound or non-contrast CT "
         "KUB as local pathways direct).",
@@ -123,6 +130,7 @@ VV_02 = Rule(
         "kidney.",
     ),
     check=_renal,
+    changes=_CHANGES,
 )
 
 RULES = (VV_01, VV_02)

@@ -169,7 +169,7 @@ def test_ng65_arthritis_enthesitis_psoriasis_count_as_three(app: Flask) -> None:
 def test_ng65_buttock_pain_not_only_alternating(app: Flask) -> None:
     card = by_topic(call(app, "ibp-buttock-pain-three-features-test-hla-b27"),
                     "inflammatory-back-pain")
-    assert "test HLA-B27" in card["summary"] and "buttock pain" in card["detail"]
+    assert "Test HLA-B27" in card["summary"] and "buttock pain" in card["detail"]
 
 
 def test_not_improving_is_judged_within_the_current_episode(app: Flask) -> None:
@@ -178,3 +178,61 @@ def test_not_improving_is_judged_within_the_current_episode(app: Flask) -> None:
     assert "not improving" in by_topic(episode, "malignancy")["detail"]
     chronic = call(app, "nm-malignancy-chronic-pain-not-this-episode")
     assert [c["source"]["topic"]["code"] for c in chronic] == ["conservative-care"]
+
+
+def test_chronic_active_sign_is_a_warning_until_imaged(app: Flask) -> None:
+    """CES-02 / CORD-02 decision, both sides: a sign active since 2019 and never imaged
+    asks for an assessment (warning, never critical); an MRI after it began stands it
+    down."""
+    ces = by_topic(call(app, "ces-chronic-retention-2019-never-imaged-warning"), "cauda-equina")
+    assert ces["indicator"] == "warning"
+    assert ces["summary"] == ("Confirm it has been assessed: Retention of urine, unspecified, "
+                              "recorded 2019-06-03, no spine MRI since")
+    assert not created([ces])
+    cord = by_topic(call(app, "scc-chronic-gait-2019-never-imaged-warning"),
+                    "spinal-cord-compression")
+    assert cord["indicator"] == "warning" and "recorded 2019-06-03" in cord["summary"]
+    for near_miss in ("nm-ces-chronic-retention-2019-mri-since",
+                      "nm-cord-chronic-gait-2019-mri-since"):
+        assert [c["source"]["topic"]["code"] for c in call(app, near_miss)] == [
+            "conservative-care"]
+
+
+def test_ng12_recognises_blood_results_already_on_record(app: Flask) -> None:
+    card = by_topic(call(app, "malignancy-ng12-fbc-calcium-results-done-esr-only"),
+                    "malignancy")
+    assert card["summary"].startswith("ESR (or plasma viscosity): 60 or over")
+    assert created([card]) == ["Erythrocyte sedimentation rate (ESR)"]
+    assert "`Observation/cr-ng12-hb-ca-obs-2`" in card["detail"]
+    assert "malignancy" not in {c["source"]["topic"]["code"]
+                                for c in call(app, "nm-ng12-all-bloods-resulted")}
+
+
+# The first word of every summary: an action (review 4: "the summary leads with the action").
+ACTIONS = {"Same-day", "Emergency", "Contact", "MRI", "Confirm", "Consider", "Remove",
+           "Review", "Order", "Self-management", "Test", "Urinalysis", "ESR", "Full", "X-ray",
+           "Check"}
+
+
+@pytest.mark.parametrize("scenario_id", [s.id for s in fhir_samples.load_all()
+                                         if s.now.isoformat() == NOW_KEY])
+def test_every_card_leads_with_the_action_and_links_at_most_three_deep_sources(
+        app: Flask, scenario_id: str) -> None:
+    for card in call(app, scenario_id):
+        assert card["summary"].split()[0].rstrip(",:") in ACTIONS, card["summary"]
+        links = card.get("links", [])
+        assert len(links) <= 3
+        for link in links:
+            path = link["url"].split("://", 1)[1].split("/", 1)[1:]
+            assert path and path[0].strip("/"), f"home page, not a deep link: {link['url']}"
+
+
+def test_fludrocortisone_is_not_a_systemic_glucocorticoid(app: Flask) -> None:
+    scenario = "nm-fludrocortisone-eight-months-not-a-systemic-steroid"
+    assert "fracture" not in {c["source"]["topic"]["code"] for c in call(app, scenario)}
+
+    def prednisolone(body: dict[str, Any]) -> None:
+        entry = body["prefetch"]["medicationRequests"]["entry"][0]["resource"]
+        entry["medicationCodeableConcept"] = {"text": "Prednisolone 5mg tablets"}
+
+    assert by_topic(call(app, scenario, prednisolone), "fracture")["indicator"] == "warning"

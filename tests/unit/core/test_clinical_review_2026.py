@@ -249,3 +249,89 @@ def test_old_onset_diagnosis_recorded_now_is_new() -> None:
     assert topics(run(patient(cord)))["spinal-cord-compression"] == "critical"
     old = replace(fact("cauda_equina_syndrome", 730), recorded=NOW - timedelta(days=700))
     assert topics(run(patient(old)))["cauda-equina"] == "warning"
+
+
+# ---------------------------------------------------------------- audit round (issue 12)
+
+
+def test_ng12_names_done_results_and_suggests_only_what_is_missing() -> None:
+    """FBC and calcium resulted 2 days ago (Observations, not orders): only the ESR."""
+    done = (obs("fbc_result", 13.1, 2, display="Hemoglobin"),
+            obs("calcium_result", 9.6, 2, display="Calcium"))
+    found = card(run(patient(*done, age=62, back_pain_days=50)), "malignancy")
+    assert found["summary"].startswith("ESR (or plasma viscosity): 60 or over")
+    assert suggested_orders(found) == ["Erythrocyte sedimentation rate (ESR)"]
+    assert "Already done, not suggested again: Hemoglobin" in found["detail"]
+    assert f"`{done[1].source}`" in found["detail"]
+
+
+def test_ng12_stands_down_when_all_three_were_resulted_but_not_for_old_results() -> None:
+    done = (obs("fbc_result", 13.1, 2), obs("calcium_result", 9.6, 2), obs("esr", 12, 2))
+    assert "malignancy" not in topics(run(patient(*done, age=62, back_pain_days=50)))
+    old = (obs("fbc_result", 13.1, 30), obs("calcium_result", 9.6, 30), obs("esr", 12, 30))
+    found = card(run(patient(*old, age=62, back_pain_days=50)), "malignancy")
+    assert found["summary"].startswith("Full blood count, calcium and ESR")
+    longer = RuleSettings(recent_order_days=45)
+    assert "malignancy" not in topics(run(patient(*old, age=62, back_pain_days=50),
+                                          settings=longer))
+
+
+def test_malignancy_warning_does_not_re_suggest_resulted_bloods() -> None:
+    """MAL-01 at 62 with weak factors: a CRP resulted yesterday is named, not suggested."""
+    crp = obs("crp", 4, 1, display="CRP")
+    found = card(run(patient(fact("night_pain", 3), crp, age=62)), "malignancy")
+    assert "C-reactive protein (CRP)" not in suggested_orders(found)
+    assert "Erythrocyte sedimentation rate (ESR)" in suggested_orders(found)
+    assert "Already done, not suggested again: CRP" in found["detail"]
+
+
+def test_years_old_active_ces_sign_never_imaged_is_a_warning_not_critical() -> None:
+    """CLINICAL.md 'time': history is at most a warning; persisting and never assessed by
+    imaging is 'confirm it has been assessed', whatever its age."""
+    result = run(patient(fact("urinary_retention", 2000)))
+    assert topics(result) == {"cauda-equina": "warning"}
+    assert card(result, "cauda-equina")["summary"].startswith("Confirm it has been assessed")
+
+
+def test_years_old_active_ces_sign_with_an_mri_since_gives_no_cauda_equina_card() -> None:
+    imaged = patient(fact("urinary_retention", 2000),
+                     orders=(order("spine_mri", "completed", 1500),))
+    assert topics(run(imaged)) == {"conservative-care": "info"}
+    before = patient(fact("urinary_retention", 2000),
+                     orders=(order("spine_mri", "completed", 2100),))  # MRI before the sign
+    assert topics(run(before)) == {"cauda-equina": "warning"}
+
+
+def test_years_old_active_cord_sign_warning_and_mri_since_stands_it_down() -> None:
+    assert topics(run(patient(fact("gait_disturbance", 2000)))) == {
+        "spinal-cord-compression": "warning"}
+    imaged = patient(fact("gait_disturbance", 2000),
+                     orders=(order("spine_mri", "completed", 1500),))
+    assert "spinal-cord-compression" not in topics(run(imaged))
+
+
+def test_old_resolved_ces_sign_is_neither_warning_nor_emergency() -> None:
+    assert "cauda-equina" not in topics(run(patient(fact("urinary_retention", 2000,
+                                                           history=True))))
+
+
+def test_why_lists_the_red_flag_before_age_and_back_pain() -> None:
+    found = card(run(patient(fact("night_pain", 3), age=55)), "malignancy")
+    why = [line for line in found["detail"].split("**What to do**")[0].splitlines()
+           if line.startswith("- ") and line.endswith("`")]
+    assert "night pain" in why[0] and "Age 55" in why[-1]
+
+
+def test_mscc_why_lists_the_new_symptom_before_the_cancer_history() -> None:
+    cancer = fact("cancer", 2000, history=True)
+    numb = fact("leg_sensory_symptoms", 3, laterality="left")
+    detail = card(run(patient(cancer, numb)), "spinal-cord-compression")["detail"]
+    assert detail.index(f"`{numb.source}`") < detail.index(f"`{cancer.source}`")
+
+
+def test_critical_infection_why_leads_with_the_abscess() -> None:
+    abscess = fact("epidural_abscess", 2)
+    fever = obs("body_temperature", 38.6, 1, unit="Cel")
+    detail = card(run(patient(fever, fact("iv_drug_use", 30), abscess)), "infection")["detail"]
+    why = detail.split("**What to do**")[0]
+    assert why.index(f"`{abscess.source}`") < why.index(f"`{fever.source}`")

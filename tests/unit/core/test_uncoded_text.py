@@ -76,7 +76,7 @@ def _cards(*extra: dict[str, Any]) -> list[tuple[str, str, str]]:
 def test_an_uncoded_red_flag_is_a_warning_on_its_topic_and_silences_reassurance() -> None:
     cards = _cards(_condition("Urinary retention"))
     assert cards == [("cauda-equina", "warning",
-                      "Uncoded entry suggests urinary retention: check")]
+                      "Check the record: uncoded entry suggests urinary retention")]
 
 
 def test_the_card_names_the_entry_and_never_goes_critical() -> None:
