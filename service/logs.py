@@ -25,6 +25,7 @@ from flask import Flask, Response, g, has_request_context, request
 from pythonjsonlogger.json import JsonFormatter
 
 from service.trust.redact import redact as redact_tokens
+from service.trust.redact import scrub_record
 
 REQUEST_ID_HEADER = "X-Request-ID"
 REDACTED = "[REDACTED]"
@@ -50,9 +51,7 @@ _MAY_IDENTIFY = re.compile(
 _HOOK_INSTANCE = re.compile(rb'"hookInstance"\s*:\s*"([^"\\]{1,128})"')
 _PATIENT_ID = re.compile(rb'"patientId"\s*:\s*"([^"\\]{1,64})"')
 _MIN_LITERAL_ID = 4  # shorter ids are left to the patterns (too many false hits)
-_STANDARD_ATTRS = frozenset(vars(logging.LogRecord("x", 0, "x", 0, "x", None, None))) | {
-    "message", "asctime", "request_id", "hookInstance",
-}
+_OWN_ATTRS = frozenset({"request_id", "hookInstance"})  # stamped here, already safe
 
 
 # ----------------------------------------------------------------------- redaction
@@ -86,29 +85,15 @@ def _scrub(value: Any, ids: tuple[str, ...]) -> Any:
 
 
 class RedactionFilter(logging.Filter):
-    """Scrub a record's message, exception text, stack and ``extra`` fields in place."""
+    """Scrub a record's message, exception text, stack and ``extra`` fields in place:
+    tokens, patient references, identifying pairs and keys, and the request's patient ids
+    (the record walk is the trust layer's :func:`service.trust.redact.scrub_record`)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         ids = _current_patient_ids()
-        try:
-            message = record.getMessage()
-        except Exception:  # a broken format string: log it as it stands
-            message = str(record.msg)
-        record.msg, record.args = redact(message, ids), None
-        if record.exc_info and record.exc_info[0] is not None:
-            record.exc_text = logging.Formatter().formatException(record.exc_info)
-            record.exc_info = None
-        if record.exc_text:
-            record.exc_text = redact(record.exc_text, ids)
-        if record.stack_info:
-            record.stack_info = redact(record.stack_info, ids)
-        for name, value in list(vars(record).items()):
-            if name in _STANDARD_ATTRS:
-                continue
-            if name.lower() in _IDENTIFYING_KEYS:
-                setattr(record, name, REDACTED)
-            else:
-                setattr(record, name, _scrub(value, ids))
+        scrub_record(record, lambda text: redact(text, ids), lambda value: _scrub(value, ids),
+                     keep=_OWN_ATTRS,
+                     scrub_key=lambda name: name.lower() in _IDENTIFYING_KEYS)
         return True
 
 

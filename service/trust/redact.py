@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import re
 import traceback
+from collections.abc import Callable
 from typing import Any
 
 REDACTED = "[REDACTED]"
@@ -64,38 +65,56 @@ def redaction_count() -> int:
 
 
 def redact_record(record: logging.LogRecord) -> None:
-    """Scrub a record in place (message, exception, stack, string extras)."""
+    """Scrub a record's tokens in place (message, exception, stack, string extras)."""
     global _redactions
+    if scrub_record(record, redact, _redact_extra):
+        _redactions += 1
+
+
+def _redact_extra(value: Any) -> Any:
+    return redact(value) if isinstance(value, str) else value
+
+
+def scrub_record(record: logging.LogRecord, text: Callable[[str], str],
+                 extra: Callable[[Any], Any], *,
+                 keep: frozenset[str] = frozenset(),
+                 scrub_key: Callable[[str], bool] = lambda name: False) -> bool:
+    """Scrub ``record`` in place: its message, exception text and stack through ``text``,
+    its ``extra`` fields (not logging's own, not ``keep``) through ``extra``, or replaced
+    whole when ``scrub_key(name)``. Only what changes is rewritten (a formatted message
+    then loses its args; an exception becomes its scrubbed text, since a JSON formatter
+    would format ``exc_info`` again). True if anything changed. Both the process-wide
+    token net (here) and the service's log filter (:mod:`service.logs`) use it."""
     changed = False
     try:
         message = record.getMessage()
-    except Exception:  # a broken format string is logging's problem, not ours
-        message = None
-    if message is not None:
-        cleaned = redact(message)
-        if cleaned != message:
-            record.msg, record.args, changed = cleaned, None, True
+    except Exception:  # a broken format string: scrub the template as it stands
+        message = str(record.msg)
+        record.msg, record.args = message, None  # (not a redaction by itself)
+    cleaned = text(message)
+    if cleaned != message:
+        record.msg, record.args, changed = cleaned, None, True
     if record.exc_info and record.exc_info[0] is not None:
-        text = record.exc_text or "".join(traceback.format_exception(*record.exc_info))
-        cleaned = redact(text)
-        if cleaned != text:
+        formatted = record.exc_text or "".join(traceback.format_exception(*record.exc_info))
+        cleaned = text(formatted)
+        if cleaned != formatted:
             record.exc_info, record.exc_text, changed = None, cleaned.rstrip("\n"), True
     elif record.exc_text:
-        cleaned = redact(record.exc_text)
+        cleaned = text(record.exc_text)
         if cleaned != record.exc_text:
             record.exc_text, changed = cleaned, True
     if record.stack_info:
-        cleaned = redact(record.stack_info)
+        cleaned = text(record.stack_info)
         if cleaned != record.stack_info:
             record.stack_info, changed = cleaned, True
     for name, value in list(vars(record).items()):
-        if name not in _STANDARD_ATTRS and isinstance(value, str):
-            cleaned = redact(value)
-            if cleaned != value:
-                setattr(record, name, cleaned)
-                changed = True
-    if changed:
-        _redactions += 1
+        if name in _STANDARD_ATTRS or name in keep:
+            continue
+        cleaned = REDACTED if scrub_key(name) else extra(value)
+        if cleaned is not value and cleaned != value:
+            setattr(record, name, cleaned)
+            changed = True
+    return changed
 
 
 class RedactingFilter(logging.Filter):
