@@ -237,8 +237,9 @@ def headline(report: dict[str, Any]) -> str:
     steps = proc.get("breakdown", {})
     if steps:
         names = list(next(iter(steps.values())))
-        lines += ["Where a call's time goes (median ms per step, service.hooks' functions timed; "
-                  "`other` = Flask, trust, logging, metrics):", "",
+        lines += ["Where a call's time goes (median ms of each step, service.hooks' functions "
+                  "timed; medians need not add up; `other` = Flask, trust, logging, metrics):",
+                  "",
                   "| Step | " + " | ".join(steps) + " |", "|---" * (len(steps) + 1) + "|"]
         lines += [f"| {name} | " + " | ".join(f"{v.get(name, 0):.3f}" for v in steps.values())
                   + " |" for name in names]
