@@ -210,8 +210,8 @@ def test_ng12_recognises_blood_results_already_on_record(app: Flask) -> None:
 
 # The first word of every summary: an action (review 4: "the summary leads with the action").
 ACTIONS = {"Same-day", "Emergency", "Contact", "MRI", "Confirm", "Consider", "Remove",
-           "Review", "Order", "Self-management", "Test", "Urinalysis", "ESR", "Full", "X-ray",
-           "Check"}
+           "Review", "Order", "Self-management", "Test", "Urinalysis", "ESR", "Full",
+           "Calcium", "X-ray", "Check"}
 
 
 @pytest.mark.parametrize("scenario_id", [s.id for s in fhir_samples.load_all()
@@ -236,3 +236,13 @@ def test_fludrocortisone_is_not_a_systemic_glucocorticoid(app: Flask) -> None:
         entry["medicationCodeableConcept"] = {"text": "Prednisolone 5mg tablets"}
 
     assert by_topic(call(app, scenario, prednisolone), "fracture")["indicator"] == "warning"
+
+
+def test_old_discitis_is_history_and_an_ordered_fbc_is_not_suggested_again(app: Flask) -> None:
+    inf = by_topic(call(app, "infection-discitis-2019-history-never-imaged-warning"),
+                   "infection")
+    assert inf["indicator"] == "warning" and "recorded 2019-04-08" in inf["summary"]
+    assert not created([inf])
+    ng12 = by_topic(call(app, "malignancy-ng12-fbc-already-ordered"), "malignancy")
+    assert created([ng12]) == ["Serum calcium (adjusted)", "Erythrocyte sedimentation rate (ESR)"]
+    assert "`ServiceRequest/cr-ng12-fbc-ordered-sr-2`" in ng12["detail"]
