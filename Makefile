@@ -44,10 +44,12 @@ $(A11Y)/node_modules: $(A11Y)/package-lock.json
 		cd $(A11Y) && npm ci --no-audit --no-fund && touch node_modules; \
 	else echo "npm not found: the accessibility test will skip (CI=true: fail)"; fi
 
-# Everything: unit, contract and integration (real PostgreSQL, Medplum, gunicorn, nginx,
-# container, browser). What .ci/run calls.
+# Everything. What .ci/run calls. Unit and contract tests (and any test outside the three
+# layer directories) run in parallel; the integration tests one at a time, since several
+# bound latencies under load (faults, gunicorn) that a parallel neighbour would distort.
 test: $(STAMP) $(FHIRSERVER)/node_modules $(A11Y)/node_modules $(FHIR_EXAMPLES)/node_modules
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto -m "not integration"
+	$(BIN)/pytest -m integration
 
 # The fast loop: tests/unit and tests/contract on every core (pytest-xdist); no server started.
 test-fast: $(STAMP)
