@@ -13,7 +13,7 @@ real Flask app with the scenario's fixed clock and a fresh SQLite database:
 
 UUIDs (card ids, minted at random) become ``<uuid-N>`` in order of appearance and the
 measured latency becomes ``<latency>``; everything else is deterministic. Files live in
-``tests/snapshots/`` (one JSON text per case); ``tests/contract/test_snapshots.py`` compares.
+``tests/snapshots/`` (one JSON text per case); ``tests/integration/test_snapshots.py`` compares.
 
     python -m tools.snapshots record [--jobs N] [CASE...]   # rewrite the files
     python -m tools.snapshots check  [--jobs N] [CASE...]   # diff against them (exit 1)

@@ -22,7 +22,7 @@ the same xdist worker):
 
 The scenario files themselves are checked in ``test_samples_wellformed.py``; fetching
 instead of prefetching in ``tests/integration/test_fetch_equivalence.py``; byte-for-byte
-stability in ``test_snapshots.py``.
+stability in ``tests/integration/test_snapshots.py``.
 """
 
 from __future__ import annotations
