@@ -10,6 +10,7 @@ Anything unreadable gives None: never an exception.
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -36,6 +37,10 @@ def parse_datetime(value: object) -> datetime | None:
         return as_utc(value)
     if not isinstance(value, str):
         return None
+    return _parse_cached(value) if len(value) <= _CACHED_LENGTH else _parse_text(value)
+
+
+def _parse_text(value: str) -> datetime | None:
     match = _DATE_TIME.match(value.strip())
     if match is None:
         return None
@@ -68,8 +73,14 @@ def parse_datetime(value: object) -> datetime | None:
 def latest_instant(value: object) -> datetime | None:
     """The last instant a FHIR date/dateTime may mean: the end of the year, month or day it
     names ("2026-02" -> 28 February 23:59:59.999999 UTC); a value with a time is itself."""
+    if not isinstance(value, str):
+        return parse_datetime(value)
+    return _latest_cached(value) if len(value) <= _CACHED_LENGTH else _latest_of_text(value)
+
+
+def _latest_of_text(value: str) -> datetime | None:
     start = parse_datetime(value)
-    if start is None or not isinstance(value, str):
+    if start is None:
         return start
     g = _DATE_TIME.match(value.strip())
     if g is None or g["H"] is not None:
@@ -85,6 +96,14 @@ def latest_instant(value: object) -> datetime | None:
     except (ValueError, OverflowError):  # the period ends after year 9999
         return datetime.max.replace(tzinfo=UTC)
     return end - timedelta(microseconds=1)
+
+
+# A record reads the same dates again and again (a resource's time, then its latest instant;
+# Synthea repeats encounter times): each text is parsed once per process. Both functions
+# are pure and datetimes immutable; only texts a date can fit in are kept (no junk pinned).
+_CACHED_LENGTH = 64
+_parse_cached = functools.lru_cache(maxsize=4096)(_parse_text)
+_latest_cached = functools.lru_cache(maxsize=4096)(_latest_of_text)
 
 
 def as_utc(moment: datetime) -> datetime:

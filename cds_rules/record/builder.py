@@ -133,8 +133,12 @@ def _is_other_patient(resource: dict[str, Any], patient_id: str) -> bool:
         return bool(patient_id) and isinstance(rid, str) and rid != patient_id
     if not patient_id:
         return False
+    own = f"Patient/{patient_id}"
     for name in ("subject", "patient"):
-        if refers_to_patient(resource.get(name), patient_id) is False:
+        value = resource.get(name)
+        if value is None or (type(value) is dict and value.get("reference") == own):
+            continue  # the common case, without parsing the reference
+        if refers_to_patient(value, patient_id) is False:
             return True
     return False
 

@@ -58,11 +58,11 @@ def _medication_concept(builder: Builder, resource: dict[str, Any]) -> dict[str,
     return None
 
 
-def _medication_hits(concept: dict[str, Any]) -> list[Hit]:
+def _medication_hits(builder: Builder, concept: dict[str, Any]) -> list[Hit]:
     hits = {h.concept: h for h in concept_hits(concept)}
     texts = [c.get("display") for c in codings_of(concept)] + [concept.get("text")]
     for text in texts:
-        for name in vs.medication_concepts_for_text(text):
+        for name in _concepts_for_text(builder, text):
             if name not in hits:
                 coding = next((c for c in codings_of(concept) if c.get("display") == text),
                               {"display": text})
@@ -70,9 +70,20 @@ def _medication_hits(concept: dict[str, Any]) -> list[Hit]:
     return list(hits.values())
 
 
+def _concepts_for_text(builder: Builder, text: object) -> tuple[str, ...]:
+    """:func:`~cds_rules.valuesets.medication_concepts_for_text`, once per text and call: a
+    record repeats the same products (each runs every ingredient pattern)."""
+    if not isinstance(text, str):
+        return ()
+    found = builder.medication_texts.get(text)
+    if found is None:
+        found = builder.medication_texts[text] = vs.medication_concepts_for_text(text)
+    return found
+
+
 def read_medication(builder: Builder, resource: dict[str, Any]) -> bool:
     concept = _medication_concept(builder, resource)
-    hits = _medication_hits(concept) if concept else []
+    hits = _medication_hits(builder, concept) if concept else []
     if not hits:
         return builder.unrecognised()
     checked = builder.validated(resource)

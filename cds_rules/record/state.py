@@ -27,6 +27,8 @@ class Builder:
     unrecognised_units: int = 0
     # concept -> readings older than this cannot change any rule (:func:`reading_cutoffs`)
     cutoffs: dict[str, datetime] = field(default_factory=dict)
+    # product text -> medication concepts named in it (medications._concepts_for_text)
+    medication_texts: dict[str, tuple[str, ...]] = field(default_factory=dict)
     # the fast path; tests pass cds_rules.validation.validated (the reference) to compare
     check: Validator = structure.validated
 
