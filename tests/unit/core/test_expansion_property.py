@@ -86,3 +86,14 @@ def test_any_code_of_the_same_expansion_gives_the_same_cards(data: st.DataObject
     prefetch[key]["entry"][index]["resource"]["code"] = {
         "coding": [{"system": system, "code": code, "display": display}]}
     assert _cards(scenario, prefetch) == scenario.expected, (scenario.id, concept, system, code)
+
+
+def test_curated_snomed_descendants_are_among_the_swapped_codes() -> None:
+    """The concepts whose SNOMED CT descendants were curated (issue 11) have a scenario
+    slot, so the property draws their descendants too (not only ICD codes)."""
+    swapped = {concept for _, (_, _, concept) in CASES}
+    curated = {concept for concept, vs_ in vs.VALUE_SETS.items()
+               if any(e.get("descendant_of") for e in vs_.entries)}
+    # pyelonephritis codes are also recent_infection codes: not single-concept, not swapped
+    missing = curated - swapped - {"pyelonephritis", "recent_infection"}
+    assert not missing, missing
