@@ -58,6 +58,8 @@ test-fast: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check service cds_rules tests benchmarks tools
 	$(BIN)/mypy
+	$(BIN)/lint-imports
+	$(BIN)/python -m tools.max_lines
 
 # Rewrite README's configuration table from service/config.py (backpain-cds config-doc).
 readme-config: $(STAMP)

@@ -1,4 +1,4 @@
-"""Findings -> CDS Hooks 2.0.1 cards (plain, wire-ready dicts).
+"""Findings -> CDS Hooks 2.0.1 cards (typed wire objects, :mod:`cds_rules.wire`).
 
 One card per topic: the findings of a topic are merged (most urgent indicator, union of
 facts, reasons, suggestions). Every card says why (each fired fact with when and which
@@ -12,7 +12,6 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
-from typing import Any
 
 from cds_rules import orders, override_reasons
 from cds_rules.catalogue import BY_ID, TOPIC_ORDER
@@ -30,9 +29,10 @@ from cds_rules.model import (
 )
 from cds_rules.rules.base import unique_facts
 from cds_rules.settings import OUR_THRESHOLDS, RuleSettings, env_name
+from cds_rules.wire import SUMMARY_LIMIT, Action, Card, Coding, Link, Suggestion
+from cds_rules.wire import Source as WireSource
 
 AGE_UNKNOWN_NOTE = "Age not recorded: evaluated as an adult."
-SUMMARY_LIMIT = 139  # CDS Hooks: summary < 140 characters
 SOURCE_LABEL = "backpain-cds"
 WHOLE_SPINE = "mri-whole-spine"
 EVIDENCE_LIMIT = 3  # clinical review 2026: at most three evidence links per card
@@ -101,32 +101,34 @@ def build_card(
     record: PatientRecord,
     settings: RuleSettings,
     encounter_id: str | None = None,
-) -> dict[str, Any]:
-    """The card of one topic from its findings (most urgent first)."""
+) -> Card:
+    """The card of one topic from its findings (most urgent first). Raises
+    :class:`cds_rules.wire.InvalidWireObject` if it would break CDS Hooks."""
     lead = findings[0]
     sources = _sources(findings)[:EVIDENCE_LIMIT]
     facts = one_per_source(f for finding in findings for f in finding.facts)
     suggestions, already = _suggestions(findings, facts, record, settings, encounter_id)
-    card: dict[str, Any] = {
-        "uuid": str(uuid.uuid4()),
-        "summary": _clip(lead.summary),
-        "indicator": lead.indicator,
-        "detail": _detail(findings, facts, sources, already, record),
-        "source": {
-            "label": SOURCE_LABEL + (f" · {sources[0].short}" if sources else ""),
-            "topic": {"system": TOPIC_SYSTEM, "code": lead.topic.value,
-                      "display": TOPIC_DISPLAY[lead.topic]},
-        },
-        "overrideReasons": override_reasons.codings(),
-    }
-    if sources:
-        card["source"]["url"] = sources[0].url
-        card["links"] = [{"label": f"{s.short} ({s.version})"[:80], "url": s.url,
-                          "type": "absolute"} for s in _unique_urls(sources)]
-    if suggestions:
-        card["suggestions"] = suggestions
-        card["selectionBehavior"] = "any"
-    return card
+    return Card(
+        uuid=str(uuid.uuid4()),
+        summary=_clip(lead.summary),
+        indicator=lead.indicator,
+        detail=_detail(findings, facts, sources, already, record),
+        source=WireSource(
+            label=SOURCE_LABEL + (f" · {sources[0].short}" if sources else ""),
+            topic=topic_coding(lead.topic),
+            url=sources[0].url if sources else None,
+        ),
+        override_reasons=override_reasons.codings(),
+        links=tuple(Link(label=f"{s.short} ({s.version})"[:80], url=s.url, type="absolute")
+                    for s in _unique_urls(sources)),
+        suggestions=tuple(suggestions),
+        selection_behavior="any" if suggestions else None,
+    )
+
+
+def topic_coding(topic: Topic) -> Coding:
+    """A card's ``source.topic``: our card-topic code system."""
+    return Coding(system=TOPIC_SYSTEM, code=topic.value, display=TOPIC_DISPLAY[topic])
 
 
 def one_per_source(facts: Iterable[Fact]) -> tuple[Fact, ...]:
@@ -138,7 +140,7 @@ def one_per_source(facts: Iterable[Fact]) -> tuple[Fact, ...]:
     return tuple(kept.values())
 
 
-def minimal_card(findings: Sequence[Finding], record: PatientRecord) -> dict[str, Any]:
+def minimal_card(findings: Sequence[Finding], record: PatientRecord) -> Card:
     """A card without suggestions or links, for when the full card cannot be built: an
     emergency must still reach the clinician."""
     lead = findings[0]
@@ -146,20 +148,14 @@ def minimal_card(findings: Sequence[Finding], record: PatientRecord) -> dict[str
     lines = ["**Why**", "", *(f"- {fact.describe(record.now)}" for fact in facts),
              *(f"- {r}" for finding in findings for r in finding.reasons),
              *_age_lines(record)]
-    return {
-        "uuid": str(uuid.uuid4()),
-        "summary": _clip(lead.summary),
-        "indicator": lead.indicator,
-        "detail": "\n".join(lines),
-        "source": {"label": SOURCE_LABEL,
-                   "topic": {"system": TOPIC_SYSTEM, "code": lead.topic.value,
-                             "display": TOPIC_DISPLAY[lead.topic]}},
-        "overrideReasons": override_reasons.codings(),
-    }
+    return Card(uuid=str(uuid.uuid4()), summary=_clip(lead.summary),
+                indicator=lead.indicator, detail="\n".join(lines),
+                source=WireSource(label=SOURCE_LABEL, topic=topic_coding(lead.topic)),
+                override_reasons=override_reasons.codings())
 
 
 def fallback_card(topic: Topic, indicator: Indicator,
-                  findings: Sequence[Finding] = ()) -> dict[str, Any]:
+                  findings: Sequence[Finding] = ()) -> Card:
     """The last-resort card of a topic, for when the built card breaks the response rules
     and would be dropped: an emergency must never vanish silently. Fixed wording, no
     suggestions or links; it names the rules and the resources behind the topic's findings
@@ -172,17 +168,12 @@ def fallback_card(topic: Topic, indicator: Indicator,
         lines += ["", "**Why**: " + ", ".join(f"`{source}`" for source in sources)]
     if rules:
         lines += ["", f"_Rule {rules}._"]
-    return {
-        "uuid": str(uuid.uuid4()),
-        "summary": _clip(f"{TOPIC_DISPLAY[topic]}: review now (the full card could not be "
-                         "shown)"),
-        "indicator": indicator,
-        "detail": "\n".join(lines),
-        "source": {"label": SOURCE_LABEL,
-                   "topic": {"system": TOPIC_SYSTEM, "code": topic.value,
-                             "display": TOPIC_DISPLAY[topic]}},
-        "overrideReasons": override_reasons.codings(),
-    }
+    return Card(uuid=str(uuid.uuid4()),
+                summary=_clip(f"{TOPIC_DISPLAY[topic]}: review now (the full card could not "
+                              "be shown)"),
+                indicator=indicator, detail="\n".join(lines),
+                source=WireSource(label=SOURCE_LABEL, topic=topic_coding(topic)),
+                override_reasons=override_reasons.codings())
 
 
 def _age_lines(record: PatientRecord) -> list[str]:
@@ -272,41 +263,36 @@ def _suggestions(
     record: PatientRecord,
     settings: RuleSettings,
     encounter_id: str | None,
-) -> tuple[list[dict[str, Any]], list[str]]:
-    suggestions: list[dict[str, Any]] = []
+) -> tuple[list[Suggestion], list[str]]:
+    suggestions: list[Suggestion] = []
     already: list[str] = []
     drafts: list[Order] = list({o.resource_id or o.source: o for finding in findings
                                 for o in finding.delete_drafts}.values())
     for index, draft in enumerate(drafts):
         ref = draft.resource_id or draft.source
-        removal: dict[str, Any] = {
-            "uuid": str(uuid.uuid4()),
-            "label": _clip(f"Remove the draft order: {draft.display}"),
-            "actions": [{"type": "delete",
-                         "description": f"Remove the draft order {draft.display} ({ref})",
-                         "resourceId": ref}],
-        }
-        if index == 0:
-            removal["isRecommended"] = True
-        suggestions.append(removal)
+        suggestions.append(Suggestion(
+            uuid=str(uuid.uuid4()),
+            label=_clip(f"Remove the draft order: {draft.display}"),
+            actions=(Action(type="delete",
+                            description=f"Remove the draft order {draft.display} ({ref})",
+                            resource_id=ref),),
+            is_recommended=True if index == 0 else None,
+        ))
     recommended_taken = bool(drafts)
     for rec in _merged_recommendations(findings):
         dupes = orders.duplicates(record, rec.order, settings)
         if dupes:
             already.extend(dupes)
             continue
-        actions = [
-            {"type": "create",
-             "description": f"Order {spec.display} ({rec.priority})",
-             "resource": orders.service_request(spec, rec, record.patient_id, encounter_id,
-                                                facts, record.now)}
+        actions = tuple(
+            Action(type="create", description=f"Order {spec.display} ({rec.priority})",
+                   resource=orders.service_request(spec, rec, record.patient_id,
+                                                   encounter_id, facts, record.now))
             for spec in orders.parts(rec.order)
-        ]
-        suggestion: dict[str, Any] = {"uuid": str(uuid.uuid4()),
-                                      "label": _clip(orders.label(rec.order)),
-                                      "actions": actions}
-        if rec.recommended and not recommended_taken:
-            suggestion["isRecommended"] = True
-            recommended_taken = True
-        suggestions.append(suggestion)
+        )
+        recommended = rec.recommended and not recommended_taken
+        recommended_taken = recommended_taken or recommended
+        suggestions.append(Suggestion(uuid=str(uuid.uuid4()), label=_clip(orders.label(rec.order)),
+                                      actions=actions,
+                                      is_recommended=True if recommended else None))
     return suggestions, list(dict.fromkeys(already))

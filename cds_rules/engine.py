@@ -10,50 +10,27 @@ rules, which stand down when a red flag fired; one card per topic, most urgent f
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
-from cds_rules.cards import build_card, group_by_topic, minimal_card, single_imaging
+from cds_rules.call import Evaluation, HookRequest
+from cds_rules.cards import (
+    build_card,
+    fallback_card,
+    group_by_topic,
+    minimal_card,
+    single_imaging,
+)
 from cds_rules.catalogue import RULES
-from cds_rules.model import RED_FLAG_TOPICS, DataQuality, Finding, PatientRecord
+from cds_rules.model import RED_FLAG_TOPICS, Finding, PatientRecord
 from cds_rules.record import build_record
 from cds_rules.rules.base import Rule, RuleContext
 from cds_rules.rules.context import has_context
 from cds_rules.settings import DEFAULT_SETTINGS, RuleSettings
+from cds_rules.wire import Card
 
 log = logging.getLogger(__name__)
 ADULT_AGE = 18
-
-
-@dataclass(frozen=True, slots=True)
-class HookRequest:
-    """What the core needs from a CDS Hooks call, already resolved by the shell.
-
-    ``resources``: every FHIR R4 resource (JSON dicts) from prefetch/fetch, flattened out
-    of their Bundles, plus nothing else; the core drops other patients' resources itself.
-    ``draft_orders``: the resources of context.draftOrders (order-select / order-sign).
-    ``selections``: context.selections (order-select), e.g. ["ServiceRequest/1"].
-    ``data_gaps``: human-readable names of data that could not be obtained.
-    """
-
-    hook: str
-    patient_id: str
-    resources: tuple[dict[str, Any], ...] = ()
-    draft_orders: tuple[dict[str, Any], ...] = ()
-    selections: tuple[str, ...] = ()
-    encounter_id: str | None = None
-    data_gaps: tuple[str, ...] = ()
-
-
-@dataclass(slots=True)
-class Evaluation:
-    """The result: findings (for audit/snooze), wire cards (plain dicts), data quality."""
-
-    findings: list[Finding] = field(default_factory=list)
-    cards: list[dict[str, Any]] = field(default_factory=list)
-    system_actions: list[dict[str, Any]] = field(default_factory=list)
-    quality: DataQuality = field(default_factory=DataQuality)
 
 
 def evaluate(
@@ -80,12 +57,35 @@ def evaluate_record(
     shown = single_imaging([f for f in findings if is_shown(f, settings)])
     result.findings = shown
     for group in group_by_topic(shown):
-        try:
-            result.cards.append(build_card(group, record, settings, encounter_id))
-        except Exception:  # a card that cannot be built must not sink the others
-            log.exception("card for topic %s could not be built", group[0].topic.value)
-            result.cards.append(minimal_card(group, record))
+        card, full = _card(group, record, settings, encounter_id, result.findings)
+        if not full:
+            result.replaced.append(group[0].topic.value)
+        if card is not None:
+            result.cards.append(card)
     return result
+
+
+def _card(group: Sequence[Finding], record: PatientRecord, settings: RuleSettings,
+          encounter_id: str | None, findings: Sequence[Finding]
+          ) -> tuple[Card | None, bool]:
+    """The topic's card, and whether it is the full one. A card that cannot be built (a
+    bug, or one that would break CDS Hooks: wire objects check themselves) must not sink
+    the others, and an emergency is never lost: the minimal card (facts and reasons, no
+    suggestions), else the fixed last-resort card for a critical or warning topic; a
+    broken info card is left out.
+    (:class:`cds_rules.wire.InvalidWireObject` names the field, never its value.)"""
+    topic = group[0].topic.value
+    try:
+        return build_card(group, record, settings, encounter_id), True
+    except Exception:
+        log.exception("card for topic %s could not be built", topic)
+    try:
+        return minimal_card(group, record), False
+    except Exception:
+        log.exception("the minimal card of topic %s could not be built either", topic)
+    if group[0].indicator == "info":
+        return None, False
+    return fallback_card(group[0].topic, group[0].indicator, findings), False
 
 
 def is_shown(finding: Finding, settings: RuleSettings) -> bool:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from cds_rules.model import OVERRIDE_REASON_SYSTEM
+from cds_rules.wire import Coding
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,8 +19,8 @@ class OverrideReason:
     display: str
     snoozes: bool
 
-    def coding(self) -> dict[str, str]:
-        return {"system": OVERRIDE_REASON_SYSTEM, "code": self.code, "display": self.display}
+    def coding(self) -> Coding:
+        return Coding(system=OVERRIDE_REASON_SYSTEM, code=self.code, display=self.display)
 
 
 OVERRIDE_REASONS: tuple[OverrideReason, ...] = (
@@ -34,6 +35,9 @@ SNOOZE_REASON_CODES: frozenset[str] = frozenset(r.code for r in OVERRIDE_REASONS
 BY_CODE: dict[str, OverrideReason] = {r.code: r for r in OVERRIDE_REASONS}
 
 
-def codings() -> list[dict[str, str]]:
+def codings() -> tuple[Coding, ...]:
     """The override reasons as wire Codings (each with a display, as the spec requires)."""
-    return [r.coding() for r in OVERRIDE_REASONS]
+    return _CODINGS
+
+
+_CODINGS: tuple[Coding, ...] = tuple(r.coding() for r in OVERRIDE_REASONS)

@@ -93,6 +93,26 @@ def project(resource: dict[str, Any]) -> dict[str, Any]:
             if k in names or (prefixes and k.startswith(prefixes))}
 
 
+def why_invalid(resource: Any) -> str:
+    """The first complaint of the R4B model about the elements the rules read (for
+    people: ``backpain-cds evaluate`` and the preview page name dropped resources)."""
+    if not isinstance(resource, dict):
+        return "not a JSON object"
+    model = MODELS.get(str(resource.get("resourceType")))
+    if model is None:
+        return "not a FHIR resource the rules read"
+    try:
+        model.model_validate(project(resource))
+    except Exception as exc:
+        errors = getattr(exc, "errors", None)
+        if callable(errors):
+            first = errors()[0]
+            where = ".".join(str(part) for part in first.get("loc", ()))
+            return f"{where or 'resource'}: {first.get('msg', 'invalid')}"
+        return type(exc).__name__
+    return "not valid FHIR R4 as read"
+
+
 def _valid(model: Any, resource: dict[str, Any]) -> bool:
     try:
         model.model_validate(resource)

@@ -12,9 +12,8 @@ from datetime import datetime
 from flask import Flask
 from flask_cors import CORS
 
-from cds_rules import valuesets
-from cds_rules.site_codes import load_file
-from cds_rules.valuesets import VALUE_SETS
+from cds_rules import VALUE_SETS, load_site_codes
+from cds_rules import apply_site_codes as apply_site_code_pairs
 from service import errors, feedback, hooks, openapi, ops, pages, store, tracing
 from service.config import Settings, load_settings
 from service.db import utc_now
@@ -24,8 +23,8 @@ from service.trust import init_app as init_trust
 
 def apply_site_codes(settings: Settings) -> None:
     """The site's own codes (BACKPAIN_CDS_SITE_CODES) added to the value sets, or none."""
-    pairs = load_file(settings.site_codes, set(VALUE_SETS)) if settings.site_codes else []
-    valuesets.apply_site_codes(pairs)
+    pairs = load_site_codes(settings.site_codes, set(VALUE_SETS)) if settings.site_codes else []
+    apply_site_code_pairs(pairs)
 
 
 def create_app(

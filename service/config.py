@@ -24,9 +24,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from cds_rules.model import Topic
-from cds_rules.settings import DEFAULT_SETTINGS as RULE_DEFAULTS
-from cds_rules.settings import RuleSettings
+from cds_rules import DEFAULT_SETTINGS as RULE_DEFAULTS
+from cds_rules import RuleSettings, Topic
 
 PREFIX = "BACKPAIN_CDS_"
 
@@ -114,8 +113,8 @@ def _site_codes_file(raw: str) -> str:
     stops start-up with its name (cds_rules.site_codes)."""
     if not raw.strip():
         return ""
-    from cds_rules.site_codes import load_file
-    from cds_rules.valuesets import VALUE_SETS
+    from cds_rules import VALUE_SETS
+    from cds_rules import load_site_codes as load_file
 
     load_file(raw.strip(), set(VALUE_SETS))  # raises SiteCodeError (a ValueError)
     return raw.strip()

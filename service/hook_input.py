@@ -10,9 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from cds_rules.bundles import resources_from
-from cds_rules.engine import HookRequest
-from cds_rules.model import HOOKS, ORDER_HOOKS
+from cds_rules import HOOKS, ORDER_HOOKS, HookRequest, resources_from
 
 
 class InputError(ValueError):

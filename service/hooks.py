@@ -1,9 +1,9 @@
 """The CDS Hooks endpoints: discovery and service calls, and the pipeline of one call.
 
 parse (jsonbody) → validate (the service's request schema) → resolve prefetch (use, fetch
-or 412) → :func:`cds_rules.evaluate` → drop snoozed cards (memory) → check every card
-against the response schema (a broken critical/warning card is replaced by a minimal
-compliant one of its topic) → record what was sent (memory) → ``{"cards": [...]}``.
+or 412) → :func:`cds_rules.evaluate` → drop snoozed cards (memory) → record what is sent
+(memory) → ``{"cards": [...]}``. The cards are typed wire objects that checked the CDS
+Hooks rules when the core built them (:mod:`cds_rules.wire`): nothing to re-check here.
 """
 
 from __future__ import annotations
@@ -16,22 +16,25 @@ from typing import Any
 from flask import Blueprint, Flask, Response, current_app, g, request
 from marshmallow import Schema, ValidationError
 
-from cds_rules import HookRequest, RuleSettings
-from cds_rules.bundles import resources_from
-from cds_rules.cards import fallback_card
-from cds_rules.engine import Evaluation, evaluate_record
-from cds_rules.model import DataQuality, Finding, Topic
-from cds_rules.record import build_record
-from cds_rules.requirements import REQUIRED_KEYS
+from cds_rules import (
+    REQUIRED_KEYS,
+    DataQuality,
+    Evaluation,
+    HookRequest,
+    RuleSettings,
+    build_record,
+    evaluate_record,
+    resources_from,
+    to_json,
+)
+from cds_rules import Response as CdsResponse
 from service import logs, metrics, tracing
 from service.config import Settings
 from service.errors import ServiceError
 from service.jsonbody import json_response, read_json_object
 from service.ports import HookCall, Memory
 from service.prefetch import FhirAccess, ResolvedPrefetch, resolve_prefetch
-from service.schemas import action_errors, card_errors
 from service.schemas.common import flatten_errors
-from service.schemas.response import TOPIC_CODES, card_topic
 from service.services import SERVICES, CdsService, discovery_document
 
 log = logging.getLogger(__name__)
@@ -70,7 +73,7 @@ def call_service(service_id: str) -> Response:
     )
     with tracing.span("cards"):
         answer = _answer(hook_call, state.get("memory"))
-    return json_response(answer)
+    return json_response(to_json(answer))
 
 
 def evaluate(hook_request: HookRequest, now: datetime, rules: RuleSettings) -> Evaluation:
@@ -108,21 +111,20 @@ def _hook_request(service: CdsService, context: dict[str, Any],
     )
 
 
-def _answer(hook_call: HookCall, memory: Memory | None) -> dict[str, Any]:
-    """The response body: snoozed and rule-breaking cards removed, what is sent recorded."""
+def _answer(hook_call: HookCall, memory: Memory | None) -> CdsResponse:
+    """The response: the evaluation's cards minus those a snooze hides, each with the uuid
+    the memory issued it under."""
     evaluation = hook_call.evaluation
-    cards = memory.suppress_snoozed(hook_call) if memory else list(evaluation.cards)
-    cards = _sendable_cards(cards, evaluation.findings)
-    actions = [action for action in evaluation.system_actions if _sendable_action(action)]
+    hidden = memory.suppress_snoozed(hook_call) if memory else []
+    cards = [card for card in evaluation.cards if not any(card is h for h in hidden)]
     hook_call.latency_ms = (logs.request_seconds() or 0.0) * 1000
     if memory:
-        memory.record_call(hook_call, cards)
+        cards = memory.record_call(hook_call, cards, hidden)
+    for topic in evaluation.replaced:  # a card the core could not build in full: a bug
+        metrics.CARDS_INVALID.labels(topic=topic).inc()
     for card in cards:
-        metrics.CARDS.labels(topic=_topic_label(card), indicator=card["indicator"]).inc()
-    answer: dict[str, Any] = {"cards": cards}
-    if actions:
-        answer["systemActions"] = actions
-    return answer
+        metrics.CARDS.labels(topic=card.topic, indicator=card.indicator).inc()
+    return CdsResponse(cards=tuple(cards), system_actions=tuple(evaluation.system_actions))
 
 
 @cache
@@ -140,65 +142,6 @@ def load_call(service: CdsService, body: dict[str, Any]) -> dict[str, Any]:
         raise ServiceError(400, "Invalid hook request: "
                            + "; ".join(flatten_errors(exc.messages))) from None
     return loaded
-
-
-def _sendable_cards(cards: list[dict[str, Any]],
-                    findings: list[Finding]) -> list[dict[str, Any]]:
-    """The cards that may be sent; a dropped critical or warning card is replaced by a
-    compliant minimal card of its topic and indicator (an emergency is never lost)."""
-    sent: list[dict[str, Any]] = []
-    for card in cards:
-        if _sendable_card(card):
-            sent.append(card)
-            continue
-        replacement = _replacement_card(card, findings)
-        if replacement is not None:
-            sent.append(replacement)
-    return sent
-
-
-def _replacement_card(card: Any, findings: list[Finding]) -> dict[str, Any] | None:
-    """:func:`cds_rules.cards.fallback_card` for a dropped critical/warning card whose
-    topic is known; None for an info card (nothing urgent is lost) or an unknown topic."""
-    code = card_topic(card)
-    indicator = card.get("indicator") if isinstance(card, dict) else None
-    if code not in TOPIC_CODES or indicator not in ("critical", "warning"):
-        return None
-    replacement = fallback_card(Topic(code), indicator, findings)
-    if card_errors(replacement):
-        log.error("the minimal card of topic %s breaks the response rules too", code)
-        return None
-    log.warning("sent a minimal %s card of topic %s in place of the dropped one",
-                indicator, code)
-    return replacement
-
-
-def _sendable_card(card: dict[str, Any]) -> bool:
-    """A card that breaks an invariant is a bug: never sent, logged by topic only."""
-    problems = card_errors(card)
-    if problems:
-        topic = _topic_label(card)
-        metrics.CARDS_INVALID.labels(topic=topic).inc()
-        log.error("dropped a card of topic %s that breaks the CDS Hooks response rules "
-                  "(%d problems)", topic, len(problems))
-    return not problems
-
-
-def _sendable_action(action: dict[str, Any]) -> bool:
-    problems = action_errors(action)
-    if problems:
-        metrics.CARDS_INVALID.labels(topic="systemAction").inc()
-        log.error("dropped a system action that breaks the CDS Hooks response rules "
-                  "(%d problems)", len(problems))
-    return not problems
-
-
-def _topic_label(card: Any) -> str:
-    """A metric/log label for a card's topic (bounded: never free text from elsewhere)."""
-    code = card_topic(card)
-    if code is None:
-        return "none"
-    return code if code in TOPIC_CODES else "invalid"
 
 
 def _count_dropped_resources(quality: DataQuality) -> None:

@@ -16,14 +16,20 @@ from functools import cache, lru_cache
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
-from cds_rules import valueset_format as fmt
-from cds_rules.catalogue import RULES
-from cds_rules.evidence import SOURCES
-from cds_rules.model import RULE_SYSTEM, TOPIC_SYSTEM
-from cds_rules.orders import BUNDLED, ORDERS, OrderSpec
-from cds_rules.rules.base import Rule
-from cds_rules.settings import RuleSettings
-from cds_rules.valuesets import VALUE_SETS, VALUESET_DIR
+from cds_rules import (
+    BUNDLED,
+    EXT_CHECKED,
+    ORDERS,
+    RULE_SYSTEM,
+    RULES,
+    SOURCES,
+    TOPIC_SYSTEM,
+    VALUE_SETS,
+    VALUESET_DIR,
+    OrderSpec,
+    Rule,
+    RuleSettings,
+)
 from service import rulebook
 
 BASE = "https://backpain-cds.org/fhir"
@@ -206,7 +212,7 @@ def value_set(concept: str) -> dict[str, Any]:
 
 
 def _site_contains(entry: dict[str, Any]) -> dict[str, Any]:
-    item: dict[str, Any] = {"extension": [{"url": fmt.EXT_CHECKED,
+    item: dict[str, Any] = {"extension": [{"url": EXT_CHECKED,
                                            "valueString": str(entry.get("verified", ""))}],
                             "system": entry["system"], "code": entry["code"]}
     if entry.get("display"):

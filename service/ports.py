@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-from cds_rules import Evaluation
+from cds_rules import Card, Evaluation
 
 
 @dataclass(slots=True)
@@ -56,14 +56,16 @@ class HookCall:
 
 
 class Memory(Protocol):
-    def suppress_snoozed(self, call: HookCall) -> list[dict[str, Any]]:
-        """Return the cards to send: ``call.evaluation.cards`` minus active snoozes.
+    def suppress_snoozed(self, call: HookCall) -> list[Card]:
+        """The cards of ``call.evaluation.cards`` an active snooze hides (not to be sent).
 
-        Must never raise: if the database is down, return every card (fail safe).
+        Must never raise: if the database is down, hide nothing (fail safe).
         """
         ...
 
-    def record_call(self, call: HookCall, sent_cards: list[dict[str, Any]]) -> None:
-        """Record issued cards and the audit entry. Must never raise. May give each card
-        its final ``uuid`` (the shell sends the cards after this call)."""
+    def record_call(self, call: HookCall, sent_cards: list[Card],
+                    hidden_cards: list[Card]) -> list[Card]:
+        """Record the cards about to be sent and the audit entry (which names the
+        ``hidden_cards`` too); the cards to send, each with the ``uuid`` it was issued
+        under. Must never raise."""
         ...

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
-from cds_rules.bundles import is_operation_outcome, resources_from
+from cds_rules import is_operation_outcome, resources_from
 from service.errors import ServiceError
 from service.ports import Fetcher
 

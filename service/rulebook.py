@@ -20,13 +20,19 @@ from functools import cache
 from types import FunctionType
 from typing import Any
 
-from cds_rules.catalogue import BY_ID, RULES
-from cds_rules.evidence import SOURCES
-from cds_rules.model import CONCEPTS
-from cds_rules.orders import BUNDLED, ORDERS
-from cds_rules.rules.base import Rule
-from cds_rules.settings import OUR_THRESHOLDS, RuleSettings, env_name
-from cds_rules.valuesets import ORDER_KINDS
+from cds_rules import (
+    BUNDLED,
+    BY_ID,
+    CONCEPTS,
+    ORDER_KINDS,
+    ORDERS,
+    OUR_THRESHOLDS,
+    RULES,
+    SOURCES,
+    Rule,
+    RuleSettings,
+    env_name,
+)
 
 _SETTING_FIELDS = frozenset(f.name for f in fields(RuleSettings)) - {"disabled_topics"}
 _ORDER_KEYS = frozenset(ORDERS) | frozenset(BUNDLED)

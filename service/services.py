@@ -14,7 +14,7 @@ from typing import Any
 
 from marshmallow import Schema
 
-from cds_rules.requirements import prefetch_templates
+from cds_rules import prefetch_templates
 from service.schemas import request_schema
 
 _USAGE = (

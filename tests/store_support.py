@@ -14,14 +14,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import psycopg
 import pytest
 from sqlalchemy.engine import make_url
 
-from cds_rules.engine import Evaluation
-from cds_rules.model import Fact, Finding, Topic
+from cds_rules import TOPIC_SYSTEM, Card, Evaluation, Fact, Finding, Topic, wire
 from service.config import Settings
 from service.migrations import upgrade
 from service.ports import HookCall
@@ -76,16 +74,15 @@ def finding(topic: Topic, *facts: Fact, indicator: str = "warning") -> Finding:
                    indicator=indicator, summary="test", facts=facts)  # type: ignore[arg-type]
 
 
-def card_for(found: Finding, suggestions: int = 1) -> dict[str, Any]:
-    return {
-        "uuid": str(uuid.uuid4()),
-        "summary": found.summary,
-        "indicator": found.indicator,
-        "source": {"label": "backpain-cds",
-                   "topic": {"system": "x", "code": found.topic.value}},
-        "suggestions": [{"label": f"s{i}", "uuid": str(uuid.uuid4())}
-                        for i in range(suggestions)],
-    }
+def card_for(found: Finding, suggestions: int = 1) -> Card:
+    return Card(
+        uuid=str(uuid.uuid4()), summary=found.summary, indicator=found.indicator,
+        source=wire.Source(label="backpain-cds", topic=wire.Coding(
+            system=TOPIC_SYSTEM, code=found.topic.value)),
+        suggestions=tuple(wire.Suggestion(uuid=str(uuid.uuid4()), label=f"s{i}")
+                          for i in range(suggestions)),
+        selection_behavior="any" if suggestions else None,
+    )
 
 
 def hook_call(*findings: Finding, at: datetime, patient: str = PATIENT,
@@ -98,10 +95,16 @@ def hook_call(*findings: Finding, at: datetime, patient: str = PATIENT,
                     evaluation=evaluation, latency_ms=12.5, data_gaps=("Observation",))
 
 
-def answer(memory: SnoozeMemory, call: HookCall) -> list[dict[str, Any]]:
-    """What the shell does on every hook call."""
-    sent = memory.suppress_snoozed(call)
-    memory.record_call(call, sent)
+def answer(memory: SnoozeMemory, call: HookCall) -> list[Card]:
+    """What the shell does on every hook call: the cards sent, with their issued uuids.
+
+    For the tests' convenience the call's evaluation then holds the sent cards in place
+    of the core's (feedback names a card by its issued uuid)."""
+    hidden = memory.suppress_snoozed(call)
+    shown = [card for card in call.evaluation.cards if not any(card is h for h in hidden)]
+    sent = memory.record_call(call, shown, hidden)
+    issued = dict(zip(map(id, shown), sent, strict=True))
+    call.evaluation.cards = [issued.get(id(card), card) for card in call.evaluation.cards]
     return sent
 
 

@@ -238,10 +238,12 @@ def _row(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def _plain(value: Any) -> Any:
-    """A card (dict today, a typed wire object later) as JSON data."""
-    if hasattr(value, "to_json"):
-        return value.to_json()
-    return value
+    """A card (a typed wire object, or a dict before cds_rules.wire) as JSON data."""
+    if isinstance(value, dict):
+        return value
+    from cds_rules import to_json
+
+    return to_json(value)
 
 
 def _render(data: dict[str, Any]) -> str:

@@ -31,7 +31,7 @@ from cds_rules.record.timing import reading_cutoffs, require_aware
 from cds_rules.validation import validated as reference_validated
 
 if TYPE_CHECKING:
-    from cds_rules.engine import HookRequest
+    from cds_rules.call import HookRequest
     from cds_rules.settings import RuleSettings
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 
-from cds_rules.settings import RuleSettings
+from cds_rules import RuleSettings
 from service.config import ConfigError, Settings, load_settings
 from service.store import Store, StoreUnavailable
 

@@ -15,12 +15,10 @@ import textwrap
 from datetime import UTC, datetime
 from pathlib import Path
 
-from cds_rules.catalogue import rules_catalogue
-from cds_rules.engine import Evaluation, HookRequest, evaluate
-from cds_rules.model import HOOKS
+from cds_rules import HOOKS, Evaluation, HookRequest, evaluate, rules_catalogue, to_json
 from service.commands._common import site_rule_settings
-from service.commands._explain import explain
 from service.config import did_you_mean
+from service.explain import explain
 from service.hook_input import InputError, parse_now, request_from_document, with_hook
 
 
@@ -106,13 +104,13 @@ def _evaluate(args: argparse.Namespace) -> int:
         return 2
     result = evaluate(request, now, rule_settings)
     if args.json:
-        print(json.dumps({"cards": result.cards}, indent=2, ensure_ascii=False))
+        print(json.dumps({"cards": to_json(result.cards)}, indent=2, ensure_ascii=False))
     else:
         print(render(result, request, now))
         print()
         print("\n".join(explain(result, request, now, rule_settings)))
         if expected is not None and not (args.hook or args.now):
-            got = {(c["source"]["topic"]["code"], c["indicator"]) for c in result.cards}
+            got = {(c.topic, c.indicator) for c in result.cards}
             verdict = "matches" if got == expected else "DIFFERS FROM"
             print(f"Result {verdict} the sample's expectation: "
                   + (", ".join(f"{t} ({i})" for t, i in sorted(expected)) or "no cards"))
@@ -149,15 +147,13 @@ def render(result: Evaluation, request: HookRequest, now: datetime) -> str:
              f"{len(result.cards)} card(s)"]
     for index, card in enumerate(result.cards, 1):
         lines += ["", "=" * 78,
-                  f"{index}. [{card['indicator'].upper()}] {card['summary']}",
-                  f"   topic: {card['source']['topic']['code']}   source: "
-                  f"{card['source']['label']}", "-" * 78]
-        lines += [textwrap.indent(card["detail"], "   ")]
-        suggestions = card.get("suggestions", [])
-        if suggestions:
-            lines += ["", f"   Suggestions ({card['selectionBehavior']}):"]
-            for s in suggestions:
-                mark = " (recommended)" if s.get("isRecommended") else ""
-                lines.append(f"   * {s['label']}{mark}")
-                lines += [f"       - {a['type']}: {a['description']}" for a in s["actions"]]
+                  f"{index}. [{card.indicator.upper()}] {card.summary}",
+                  f"   topic: {card.topic}   source: {card.source.label}", "-" * 78]
+        lines += [textwrap.indent(card.detail or "", "   ")]
+        if card.suggestions:
+            lines += ["", f"   Suggestions ({card.selection_behavior}):"]
+            for s in card.suggestions:
+                mark = " (recommended)" if s.is_recommended else ""
+                lines.append(f"   * {s.label}{mark}")
+                lines += [f"       - {a.type}: {a.description}" for a in s.actions]
     return "\n".join(lines)

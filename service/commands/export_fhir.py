@@ -12,7 +12,7 @@ import json
 import sys
 from pathlib import Path
 
-from cds_rules.settings import RuleSettings
+from cds_rules import RuleSettings
 from service import knowledge
 from service.app import apply_site_codes
 from service.config import ConfigError, load_settings

@@ -17,8 +17,7 @@ from pathlib import Path
 from flask import Blueprint, abort, render_template
 
 import cds_rules
-from cds_rules.model import HOOKS
-from cds_rules.orders import ORDERS, parts
+from cds_rules import HOOKS, ORDERS, parts
 from service import rulebook
 from service.knowledge import valueset_id
 from service.pages import terminology

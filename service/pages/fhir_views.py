@@ -9,7 +9,7 @@ from functools import lru_cache
 
 from flask import Blueprint, Response, request
 
-from cds_rules.settings import RuleSettings
+from cds_rules import RuleSettings
 from service import knowledge
 from service.errors import ServiceError
 from service.pages.render import site_rule_settings

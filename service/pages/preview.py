@@ -18,13 +18,19 @@ from typing import Any
 import orjson
 from flask import Blueprint, Response, make_response, render_template, request
 
-from cds_rules import Evaluation, HookRequest, evaluate
-from cds_rules.model import HOOKS, ORDER_HOOKS
-from cds_rules.orders import ORDERS
-from cds_rules.requirements import prefetch_templates
-from cds_rules.settings import RuleSettings
-from service.commands._explain import _attribute, _why_none
+from cds_rules import (
+    HOOKS,
+    ORDER_HOOKS,
+    ORDERS,
+    Evaluation,
+    HookRequest,
+    RuleSettings,
+    evaluate,
+    prefetch_templates,
+    to_json,
+)
 from service.errors import error_response
+from service.explain import attribute, why_none
 from service.hook_input import InputError, parse_now, request_from_document, with_hook
 from service.logs import bind
 from service.pages.access import guard
@@ -153,16 +159,16 @@ def _run(form: Form, req: HookRequest, now: datetime,
 
 def explain(outcome: Outcome, settings: RuleSettings) -> None:
     """Why no cards, and which resources were dropped or not read, named one by one by
-    the core itself (:mod:`service.commands._explain`, as ``backpain-cds evaluate`` says
+    the core itself (:mod:`service.explain`, as ``backpain-cds evaluate`` says
     it). Naming costs a record build per resource: above :data:`MAX_NAMED` resources the
     page gives the counts only, to stay fast."""
     req, now = outcome.request, outcome.now
     if not outcome.result.cards:
-        outcome.why_none = _why_none(req, now, settings)
+        outcome.why_none = why_none(req, now, settings)
     if len(req.resources) > MAX_NAMED:
         outcome.attributed = False
         return
-    outcome.invalid, outcome.unrecognised = _attribute(req, now, settings)
+    outcome.invalid, outcome.unrecognised = attribute(req, now, settings)
 
 
 def _with_draft(req: HookRequest, key: str, now: datetime) -> tuple[HookRequest, str]:
@@ -199,11 +205,13 @@ def _answer(form: Form, outcome: Outcome | None = None, error: str = "",
 
     if error and not _wants_html():
         return error_response(status, error)  # an API client: the service's OperationOutcome
-    got = None
+    got, cards = None, []
     if outcome is not None:
-        got = {(c["source"]["topic"]["code"], c["indicator"]) for c in outcome.result.cards}
+        got = {(c.topic, c.indicator) for c in outcome.result.cards}
+        cards = [to_json(c) for c in outcome.result.cards]  # as the wire carries them
     html = render_template(
-        "preview.html", form=form, outcome=outcome, error=error, got=got, hooks=HOOKS,
+        "preview.html", form=form, outcome=outcome, error=error, got=got, cards=cards,
+        hooks=HOOKS,
         listed=LISTED,
         samples=fhir_samples.load_all(),
         drafts=[(key, ORDERS[key].display) for key in DRAFT_ORDER_KEYS])

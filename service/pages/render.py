@@ -16,7 +16,7 @@ from flask import Flask, current_app
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 
-from cds_rules.settings import RuleSettings
+from cds_rules import RuleSettings
 
 
 @cache

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from cds_rules.model import CONCEPTS
-from cds_rules.valuesets import VALUE_SETS
+from cds_rules import CONCEPTS, VALUE_SETS
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,7 @@ from typing import Any
 
 from marshmallow import ValidationError, fields, validate, validates_schema
 
-from cds_rules.model import TOPIC_SYSTEM, Topic
+from cds_rules import TOPIC_SYSTEM, Topic
 from service.schemas.common import (
     CodingSchema,
     FhirResource,

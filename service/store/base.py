@@ -22,8 +22,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from cds_rules.model import OVERRIDE_REASON_SYSTEM
-from cds_rules.override_reasons import SNOOZE_REASON_CODES
+from cds_rules import OVERRIDE_REASON_SYSTEM, SNOOZE_REASON_CODES
 from service.card_ids import CardIds
 from service.config import Settings
 from service.db import Base, SeenJti, is_in_memory, make_engine, make_sessionmakers, utc_now

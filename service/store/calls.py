@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from cds_rules.model import Finding
+from cds_rules import Card, Finding
 from service.db import AuditEvent, IssuedCard, utc
 from service.ports import HookCall
 from service.store.base import StoreBase, insert_ignore
@@ -19,16 +19,16 @@ from service.store.values import CallRecord
 class CallLog(StoreBase):
     """Issued cards and the audit (the hook path)."""
 
-    def record_call(self, call: HookCall, sent_cards: Sequence[dict[str, Any]],
-                    snoozed_cards: Sequence[dict[str, Any]] = ()) -> None:
+    def record_call(self, call: HookCall, sent_cards: Sequence[Card],
+                    snoozed_cards: Sequence[Card] = ()) -> None:
         """Store the cards sent (for feedback and snoozes) and the audit entry, at once.
 
         ``snoozed_cards``: the cards :meth:`snoozed_cards` hid from this call.
         """
         self.write_calls([self.prepare_call(call, sent_cards, snoozed_cards)])
 
-    def prepare_call(self, call: HookCall, sent_cards: Sequence[dict[str, Any]],
-                     snoozed_cards: Sequence[dict[str, Any]] = ()) -> CallRecord:
+    def prepare_call(self, call: HookCall, sent_cards: Sequence[Card],
+                     snoozed_cards: Sequence[Card] = ()) -> CallRecord:
         """The rows :meth:`record_call` writes for one call (hashed: no raw identifiers),
         built without touching the database."""
         patient = self.hasher.patient(call.patient_id)
@@ -51,7 +51,7 @@ class CallLog(StoreBase):
                 "patient_hash": patient,
                 "client_iss": call.client_iss,
                 "fingerprint": self.hasher.fingerprint(findings.get(entry["topic"])),
-                "suggestion_uuids": _suggestion_uuids(card),
+                "suggestion_uuids": [s.uuid for s in card.suggestions],
             }
             for entry, card in zip(sent, sent_cards, strict=True)
             if entry["card"]
@@ -102,30 +102,18 @@ def _not_yet_audited(session: Session, records: Sequence[CallRecord]) -> list[Ca
             if (record.audit["hook_instance"], utc(record.audit["received_at"])) not in present]
 
 
-def card_topic(card: dict[str, Any]) -> str | None:
-    topic = (card.get("source") or {}).get("topic") or {}
-    code = topic.get("code") if isinstance(topic, dict) else None
-    return code if isinstance(code, str) else None
-
-
 def findings_by_topic(findings: Iterable[Finding]) -> dict[str, Finding]:
     return {finding.topic.value: finding for finding in findings}
 
 
-def _card_summary(card: dict[str, Any], findings: dict[str, Finding]) -> dict[str, Any]:
+def _card_summary(card: Card, findings: dict[str, Finding]) -> dict[str, Any]:
     """What the audit keeps of a card: identity, topic and the rule version behind it."""
-    topic = card_topic(card) or ""
-    finding = findings.get(topic)
-    uuid = card.get("uuid")
+    finding = findings.get(card.topic)
     return {
-        "card": uuid if isinstance(uuid, str) else None,
-        "topic": topic,
+        "card": card.uuid,
+        "topic": card.topic,
         "ruleId": finding.rule_id if finding else "",
         "ruleVersion": finding.rule_version if finding else "",
-        "indicator": str(card.get("indicator", "")),
+        "indicator": card.indicator,
     }
-
-
-def _suggestion_uuids(card: dict[str, Any]) -> list[str]:
-    return [s["uuid"] for s in card.get("suggestions") or () if isinstance(s.get("uuid"), str)]
 

@@ -8,7 +8,7 @@ import logging
 import threading
 from dataclasses import dataclass
 
-from cds_rules.model import Fact, Finding
+from cds_rules import Fact, Finding
 from service.config import ConfigError, Settings
 
 log = logging.getLogger(__name__)

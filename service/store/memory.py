@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import logging
-import threading
 import time
-from typing import Any
+from dataclasses import replace
 
+from cds_rules import Card
 from service.metrics import DB_ERRORS
 from service.ports import HookCall
 from service.store.errors import StoreUnavailable
@@ -19,48 +19,41 @@ log = logging.getLogger(__name__)
 class SnoozeMemory:
     """The :class:`service.ports.Memory` of the hook path: never raises, fails safe.
 
-    The cards hidden by :meth:`suppress_snoozed` are remembered per thread until
-    :meth:`record_call` of the same call, so that the audit tells cards hidden by a snooze
-    from cards the shell dropped for other reasons. With a ``writer`` the records are
-    written in the background (:class:`CallWriter`); without one, before returning.
+    With a ``writer`` the records are written in the background (:class:`CallWriter`);
+    without one, before returning.
     """
 
     def __init__(self, store: Store, writer: CallWriter | None = None) -> None:
         self.store = store
         self.writer = writer
-        self._hidden = threading.local()
 
     def flush(self) -> None:
         """Return once every call recorded so far is in the database (tests, shutdown)."""
         if self.writer is not None:
             self.writer.flush()
 
-    def suppress_snoozed(self, call: HookCall) -> list[dict[str, Any]]:
-        cards = call.evaluation.cards
+    def suppress_snoozed(self, call: HookCall) -> list[Card]:
+        """The cards an active snooze hides (none when the snoozes cannot be read)."""
         try:
-            hidden = self.store.snoozed_cards(call)
+            return self.store.snoozed_cards(call)
         except StoreUnavailable:
-            hidden = []  # cannot read snoozes: show everything
+            return []  # cannot read snoozes: show everything
         except Exception as exc:  # a bug must not cost the clinician the cards
             DB_ERRORS.labels(operation="suppress_snoozed").inc()
             # The type only: a message could quote request data (patient ids).
             log.error("suppress_snoozed failed (%s); showing every card", type(exc).__name__)
-            hidden = []
-        self._hidden.call = (id(call), hidden)
-        return [card for card in cards if not any(card is h for h in hidden)]
+            return []
 
-    def record_call(self, call: HookCall, sent_cards: list[dict[str, Any]]) -> None:
+    def record_call(self, call: HookCall, sent_cards: list[Card],
+                    hidden_cards: list[Card]) -> list[Card]:
         """Record the cards about to be sent, each first given a uuid any replica can
         recognise as ours (:mod:`service.card_ids`): feedback on it before its record
-        reaches the database is then answered 503 (retry), never 404."""
-        call_id, hidden = getattr(self._hidden, "call", (None, []))
-        self._hidden.call = (None, [])
+        reaches the database is then answered 503 (retry), never 404. The audit names
+        ``hidden_cards`` as suppressed. Returns the cards to send."""
         issued_at = time.time()
-        for card in sent_cards:
-            card["uuid"] = self.store.card_ids.mint(issued_at)
+        sent = [replace(card, uuid=self.store.card_ids.mint(issued_at)) for card in sent_cards]
         try:
-            record = self.store.prepare_call(call, sent_cards,
-                                             hidden if call_id == id(call) else [])
+            record = self.store.prepare_call(call, sent, hidden_cards)
             if self.writer is not None:
                 self.writer.submit(record)
             else:
@@ -70,3 +63,4 @@ class SnoozeMemory:
         except Exception as exc:
             DB_ERRORS.labels(operation="record_call").inc()
             log.error("record_call failed (%s); the call is answered anyway", type(exc).__name__)
+        return sent

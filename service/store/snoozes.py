@@ -7,11 +7,12 @@ from typing import Any
 
 from sqlalchemy import select
 
+from cds_rules import Card
 from service.db import Snooze, StoreVersion, is_in_memory, utc
 from service.metrics import CARDS_SUPPRESSED, DB_ERRORS
 from service.ports import HookCall
 from service.store.base import StoreBase
-from service.store.calls import card_topic, findings_by_topic
+from service.store.calls import findings_by_topic
 from service.store.errors import StoreUnavailable
 from service.store.snooze_cache import PRUNE_AFTER, SNOOZE, SnoozeCache, VersionReader
 
@@ -34,7 +35,7 @@ class Snoozes(StoreBase):
             self._version_reader.close()
         super().dispose()
 
-    def snoozed_cards(self, call: HookCall) -> list[dict[str, Any]]:
+    def snoozed_cards(self, call: HookCall) -> list[Card]:
         """The cards of ``call.evaluation.cards`` that an active snooze hides.
 
         A snooze covers a card only if every fact of the card's current finding was seen
@@ -45,7 +46,7 @@ class Snoozes(StoreBase):
         """
         cards = call.evaluation.cards
         findings = findings_by_topic(call.evaluation.findings)
-        topics = {topic for card in cards if (topic := card_topic(card)) in findings}
+        topics = {card.topic for card in cards if card.topic in findings}
         if not topics:
             return []
         at = utc(call.received_at)
@@ -54,8 +55,8 @@ class Snoozes(StoreBase):
                                            call.client_iss, sorted(topics), at)))
         hidden = []
         for card in cards:
-            topic = card_topic(card)
-            if topic is None or topic not in seen_by_topic:
+            topic = card.topic
+            if topic not in seen_by_topic:
                 continue
             current = set(self.hasher.fingerprint(findings[topic]))
             if any(current <= seen for seen in seen_by_topic[topic]):

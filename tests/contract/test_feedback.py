@@ -6,6 +6,7 @@ import json
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -16,7 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from cds_rules.model import OVERRIDE_REASON_SYSTEM, Topic
+from cds_rules import OVERRIDE_REASON_SYSTEM, Card, Topic
 from service.app import create_app
 from service.db import Feedback, Snooze
 from service.migrations import upgrade
@@ -60,19 +61,19 @@ def issue(app: Flask, *topics: Topic) -> HookCall:
     return call
 
 
-def accepted(card: dict[str, Any], **extra: Any) -> dict[str, Any]:
-    return {"card": card["uuid"], "outcome": "accepted", "outcomeTimestamp": "2026-03-01T08:05:00Z",
-            "acceptedSuggestions": [{"id": card["suggestions"][0]["uuid"]}], **extra}
+def accepted(card: Card, **extra: Any) -> dict[str, Any]:
+    return {"card": card.uuid, "outcome": "accepted", "outcomeTimestamp": "2026-03-01T08:05:00Z",
+            "acceptedSuggestions": [{"id": card.suggestions[0].uuid}], **extra}
 
 
-def overridden(card: dict[str, Any], reason: dict[str, Any] | None = None,
+def overridden(card: Card, reason: dict[str, Any] | None = None,
                comment: str | None = None, at: str = "2026-03-01T08:05:00Z") -> dict[str, Any]:
     override: dict[str, Any] = {}
     if reason is not None:
         override["reason"] = reason
     if comment is not None:
         override["userComment"] = comment
-    return {"card": card["uuid"], "outcome": "overridden", "outcomeTimestamp": at,
+    return {"card": card.uuid, "outcome": "overridden", "outcomeTimestamp": at,
             "overrideReason": override}
 
 
@@ -204,13 +205,13 @@ def test_cards_never_issued_by_this_service_are_404_and_nothing_is_stored(
     card = issue(app, Topic.FRACTURE).evaluation.cards[0]
     never = str(uuid.uuid4())
     response = client.post(URL, json={"feedback": [
-        accepted(card), overridden({"uuid": never}, snooze_reason())]})
+        accepted(card), overridden(replace(card, uuid=never), snooze_reason())]})
     assert response.status_code == 404
     assert never in diagnostics(response)
     other = client.post("/cds-services/back-pain-order-sign/feedback",
                         json={"feedback": [accepted(card)]})
     assert other.status_code == 404
-    assert card["uuid"] in diagnostics(other)
+    assert card.uuid in diagnostics(other)
     assert rows(app, Feedback) == 0
 
 

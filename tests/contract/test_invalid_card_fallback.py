@@ -1,82 +1,119 @@
-"""An emergency is never silently lost by the shell (safety principle 1).
+"""An emergency is never silently lost when its card cannot be built (safety principle 1).
 
-The shell drops a card that breaks the CDS Hooks response rules. When the dropped card
-was critical or warning, a compliant minimal card of the same topic and indicator goes
-out instead. The fault is injected into the card builder's output on a real scenario
-(urinary retention: cauda equina critical) POSTed to the real app.
+A card that breaks the CDS Hooks response rules cannot be built: the wire objects check
+the rules when constructed (:mod:`cds_rules.wire`). The engine then sends a smaller card
+of the same topic and indicator: the minimal card (facts and reasons), or, when that
+fails too, the fixed last-resort card of a critical or warning topic (an info card is
+left out). The fault is injected into the card builders on a real scenario (urinary
+retention: cauda equina critical) POSTed to the real app.
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from typing import Any
 
 import pytest
 
 import fhir_samples
-from cds_rules import engine
+from cds_rules import Card, Topic, engine, to_json
 from cds_rules.cards import fallback_card
-from cds_rules.model import Indicator, Topic
+from cds_rules.model import Indicator
+from cds_rules.wire import InvalidWireObject
+from service import metrics
 from service.schemas import card_errors, validate_response
 from tests.helpers import SERVICE_OF_HOOK, make_test_app
 
 SCENARIO = fhir_samples.load("ces-urinary-retention-icd10")
-REAL_BUILD_CARD = engine.build_card
+PATIENT_TEXT = "Patient ces-retention " + "x" * 300
+REAL_BUILD_CARD, REAL_MINIMAL_CARD, REAL_RUN_RULES = (
+    engine.build_card, engine.minimal_card, engine.run_rules)
 
 
-def _broken_build_card(*args: Any, **kwargs: Any) -> dict[str, Any]:
-    """The real card with an invariant broken: a summary far over 140 characters that
-    carries patient text (it must reach neither the clinician nor the log)."""
-    card = REAL_BUILD_CARD(*args, **kwargs)
-    card["summary"] = "Patient ces-retention " + "x" * 300
-    return card
+def _broken(real: Any) -> Any:
+    """The real builder, with an invariant broken on its card: a summary far over 140
+    characters that carries patient text (it must reach neither the clinician nor the
+    log). Building it raises."""
+    def build(*args: Any, **kwargs: Any) -> Card:
+        return replace(real(*args, **kwargs), summary=PATIENT_TEXT)
+    return build
 
 
-def _call(monkeypatch: pytest.MonkeyPatch, indicator: str | None = None) -> dict[str, Any]:
-    def broken(*args: Any, **kwargs: Any) -> dict[str, Any]:
-        card = _broken_build_card(*args, **kwargs)
-        if indicator is not None:
-            card["indicator"] = indicator
-        return card
-
-    monkeypatch.setattr(engine, "build_card", broken)
+def _call(monkeypatch: pytest.MonkeyPatch, *, minimal_breaks: bool = False,
+          indicator: Indicator | None = None) -> dict[str, Any]:
+    monkeypatch.setattr(engine, "build_card", _broken(REAL_BUILD_CARD))
+    if minimal_breaks:
+        monkeypatch.setattr(engine, "minimal_card", _broken(REAL_MINIMAL_CARD))
+    if indicator is not None:
+        monkeypatch.setattr(engine, "run_rules", lambda *a, **k: [
+            replace(f, indicator=indicator) for f in REAL_RUN_RULES(*a, **k)])
     client = make_test_app(clock=lambda: SCENARIO.now).test_client()
     response = client.post(f"/cds-services/{SERVICE_OF_HOOK[SCENARIO.hook]}",
                            json=SCENARIO.request_body())
     assert response.status_code == 200
     answer: dict[str, Any] = response.get_json()
+    assert validate_response(answer) == []
     return answer
 
 
-def test_a_broken_critical_card_is_replaced_by_a_compliant_one(
+def _topics(answer: dict[str, Any]) -> list[tuple[str, str]]:
+    return [(c["source"]["topic"]["code"], c["indicator"]) for c in answer["cards"]]
+
+
+def test_a_card_that_breaks_the_rules_cannot_be_built() -> None:
+    findings, record = _group_and_record()
+    assert REAL_MINIMAL_CARD(findings, record).topic == "cauda-equina"
+    with pytest.raises(InvalidWireObject) as refused:
+        _broken(REAL_MINIMAL_CARD)(findings, record)
+    assert "Card.summary" in str(refused.value) and "xxxx" not in str(refused.value)
+
+
+def _group_and_record() -> tuple[Any, Any]:
+    from cds_rules import build_record
+
+    record = build_record(SCENARIO.hook_request(), SCENARIO.now, engine.DEFAULT_SETTINGS)
+    findings = REAL_RUN_RULES(record, SCENARIO.hook, engine.DEFAULT_SETTINGS)
+    return findings, record
+
+
+def test_a_broken_critical_card_goes_out_as_the_minimal_card_of_its_topic(
         monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
-    with caplog.at_level(logging.ERROR, logger="service.hooks"):
+    invalid = metrics.CARDS_INVALID.labels(topic="cauda-equina")
+    before = invalid._value.get()
+    with caplog.at_level(logging.ERROR, logger="cds_rules.engine"):
         answer = _call(monkeypatch)
-    assert validate_response(answer) == []
-    got = [(c["source"]["topic"]["code"], c["indicator"]) for c in answer["cards"]]
-    assert got == [("cauda-equina", "critical")]
+    assert _topics(answer) == [("cauda-equina", "critical")]
+    card = answer["cards"][0]
+    assert "xxxx" not in card["summary"] + card["detail"]
+    assert "Condition/" in card["detail"]  # the minimal card still names the facts
+    assert invalid._value.get() == before + 1  # counted: a bug to look at
+    assert any("cauda-equina" in r.getMessage() for r in caplog.records)
+    assert "xxxx" not in caplog.text and "ces-retention" not in caplog.text
+
+
+@pytest.mark.parametrize("indicator", ["critical", "warning"])
+def test_when_the_minimal_card_breaks_too_the_last_resort_card_goes_out(
+        monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture,
+        indicator: Indicator) -> None:
+    with caplog.at_level(logging.ERROR, logger="cds_rules.engine"):
+        answer = _call(monkeypatch, minimal_breaks=True, indicator=indicator)
+    assert _topics(answer) == [("cauda-equina", indicator)]
     card = answer["cards"][0]
     assert "xxxx" not in card["summary"] + card["detail"]
     assert "CES-01" in card["detail"]
-    messages = [r.getMessage() for r in caplog.records if r.name == "service.hooks"]
-    assert any("cauda-equina" in m for m in messages)
-    assert not any("ces-retention" in m or "xxxx" in m for m in messages)
+    assert "xxxx" not in caplog.text and "ces-retention" not in caplog.text
 
 
-def test_a_broken_warning_card_is_replaced_too(monkeypatch: pytest.MonkeyPatch) -> None:
-    answer = _call(monkeypatch, indicator="warning")
-    assert validate_response(answer) == []
-    got = [(c["source"]["topic"]["code"], c["indicator"]) for c in answer["cards"]]
-    assert got == [("cauda-equina", "warning")]
-
-
-def test_a_broken_info_card_is_dropped(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert _call(monkeypatch, indicator="info")["cards"] == []
+def test_a_broken_info_card_is_left_out(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert _call(monkeypatch, minimal_breaks=True, indicator="info")["cards"] == []
 
 
 @pytest.mark.parametrize("topic", list(Topic))
 @pytest.mark.parametrize("indicator", ["critical", "warning"])
-def test_the_minimal_card_of_every_topic_conforms(topic: Topic, indicator: Indicator) -> None:
-    """With or without findings to name (the replacement must never be dropped too)."""
-    assert card_errors(fallback_card(topic, indicator)) == []
-    assert validate_response({"cards": [fallback_card(topic, indicator)]}) == []
+def test_the_last_resort_card_of_every_topic_conforms(topic: Topic,
+                                                      indicator: Indicator) -> None:
+    """With or without findings to name (it must never fail to build)."""
+    card = to_json(fallback_card(topic, indicator))
+    assert card_errors(card) == []
+    assert validate_response({"cards": [card]}) == []

@@ -16,6 +16,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 import cds_rules.catalogue
+from service import ops
 from service.migrations import upgrade
 from service.ops import rule_count
 from tests.helpers import make_test_app
@@ -91,7 +92,7 @@ def test_readyz_503_when_the_database_is_not_migrated(tmp_path: Path) -> None:
 def test_readyz_503_when_the_rule_catalogue_is_empty(
     client: FlaskClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(cds_rules.catalogue, "RULES", ())
+    monkeypatch.setattr(ops, "RULES", ())
     answer = client.get("/readyz")
     assert answer.status_code == 503
     assert "rule catalogue" in outcome_text(answer.get_json())

@@ -36,10 +36,11 @@ import pytest
 from flask import Flask
 
 import fhir_samples
-from cds_rules import evaluate
+from cds_rules import evaluate, to_json
+from cds_rules.call import Evaluation
 from cds_rules.cards import build_card, group_by_topic, minimal_card
 from cds_rules.catalogue import RULES
-from cds_rules.engine import Evaluation, could_not_run, run_rules
+from cds_rules.engine import could_not_run, run_rules
 from cds_rules.model import CONCEPTS, RED_FLAG_TOPICS
 from cds_rules.record import build_record
 from cds_rules.settings import DEFAULT_SETTINGS
@@ -95,7 +96,8 @@ def _pairs(cards: list[dict[str, Any]]) -> list[tuple[str, str]]:
 
 def check_core(scenario: Scenario) -> None:
     result = core(scenario.id)
-    got = _pairs(result.cards)
+    cards = to_json(result.cards)  # as the wire carries them
+    got = _pairs(cards)
     topics = [topic for topic, _ in got]
     assert set(got) == scenario.expected, _story(scenario)
     assert len(got) == len(set(topics)), "one card per topic"
@@ -108,10 +110,10 @@ def check_core(scenario: Scenario) -> None:
     assert ranks == sorted(ranks), _story(scenario)
     assert {indicator for _, indicator in got} == {i for _, i in scenario.expected}
 
-    noted = [AGE_NOTE in card["detail"] for card in result.cards]  # PATHWAY 1
-    assert noted == [not _has_birth_date(scenario)] * len(result.cards), _story(scenario)
+    noted = [AGE_NOTE in card["detail"] for card in cards]  # PATHWAY 1
+    assert noted == [not _has_birth_date(scenario)] * len(cards), _story(scenario)
 
-    for card in result.cards:
+    for card in cards:
         topic = card["source"]["topic"]["code"]
         for finding in (f for f in result.findings if f.topic.value == topic):
             for fact in finding.facts:
@@ -120,9 +122,9 @@ def check_core(scenario: Scenario) -> None:
 
     _check_reads(scenario, result)
 
-    body: dict[str, Any] = {"cards": result.cards}
+    body: dict[str, Any] = {"cards": cards}
     if result.system_actions:
-        body["systemActions"] = result.system_actions
+        body["systemActions"] = to_json(result.system_actions)
     assert strict_errors(body, scenario.context) == []
 
 
@@ -151,7 +153,7 @@ def check_fallback(scenario: Scenario) -> None:
     cards = [minimal_card(group, record) for group in group_by_topic(findings)]
     cards += [build_card([could_not_run(rule)], record, DEFAULT_SETTINGS)
               for rule in RULES if rule.topic in RED_FLAG_TOPICS]
-    assert strict_errors({"cards": cards}, scenario.context) == []
+    assert strict_errors({"cards": to_json(cards)}, scenario.context) == []
 
 
 def check_http(scenario: Scenario) -> None:
@@ -162,7 +164,7 @@ def check_http(scenario: Scenario) -> None:
     assert set(got) == scenario.expected, _story(scenario)
     assert not {topic for topic, _ in got} & scenario.must_not_include
     # nothing is lost between the core and the wire (no snoozes in a fresh app)
-    assert [topic for topic, _ in got] == [t for t, _ in _pairs(core(scenario.id).cards)]
+    assert [topic for topic, _ in got] == [t for t, _ in _pairs(to_json(core(scenario.id).cards))]
     assert strict_errors(body, scenario.context) == []
 
 

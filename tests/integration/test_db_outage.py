@@ -60,7 +60,7 @@ def count(store: Store, model: type[Any]) -> int:
 
 
 def snooze(call: HookCall, code: str = "already-assessed", at_minute: int = 0) -> FeedbackItem:
-    return FeedbackItem(card=call.evaluation.cards[0]["uuid"], outcome="overridden",
+    return FeedbackItem(card=call.evaluation.cards[0].uuid, outcome="overridden",
                         outcome_timestamp=T0 + timedelta(minutes=at_minute),
                         reason_system=OVERRIDE_REASON_SYSTEM, reason_code=code)
 

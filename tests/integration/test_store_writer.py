@@ -98,8 +98,8 @@ def test_feedback_for_a_card_still_queued_is_accepted(tmp_path: Path) -> None:
     card = answer(memory, call)[0]
     threading.Timer(0.3, blocker.rollback).start()
     result = store.add_feedback(call.service_id, [FeedbackItem(
-        card=card["uuid"], outcome="accepted", outcome_timestamp=T0,
-        accepted_suggestions=(card["suggestions"][0]["uuid"],))])
+        card=card.uuid, outcome="accepted", outcome_timestamp=T0,
+        accepted_suggestions=(card.suggestions[0].uuid,))])
     assert result.stored == 1
     store.dispose()
 
@@ -240,8 +240,8 @@ def test_feedback_on_a_card_still_on_its_way_is_503_never_404(store: Store) -> N
     call = hook_call(finding(Topic.CAUDA_EQUINA, SADDLE), at=T0)
     card = answer(memory, call)[0]
     memory.flush()
-    entry = FeedbackItem(card=card["uuid"], outcome="accepted", outcome_timestamp=T0,
-                         accepted_suggestions=(card["suggestions"][0]["uuid"],))
+    entry = FeedbackItem(card=card.uuid, outcome="accepted", outcome_timestamp=T0,
+                         accepted_suggestions=(card.suggestions[0].uuid,))
     with pytest.raises(CardsPending):
         store.add_feedback(call.service_id, [entry])
     with pytest.raises(UnknownCards):

@@ -10,6 +10,7 @@ import itertools
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from cds_rules import to_json
 from cds_rules.engine import Evaluation, evaluate_record
 from cds_rules.model import Fact, FactStatus, Order, PatientRecord
 from cds_rules.settings import DEFAULT_SETTINGS, RuleSettings
@@ -83,11 +84,11 @@ def run(record: PatientRecord, hook: str = "patient-view",
 
 def topics(evaluation: Evaluation) -> dict[str, str]:
     """topic code -> indicator of each card."""
-    return {c["source"]["topic"]["code"]: c["indicator"] for c in evaluation.cards}
+    return {c["source"]["topic"]["code"]: c["indicator"] for c in to_json(evaluation.cards)}
 
 
 def card(evaluation: Evaluation, topic: str) -> dict[str, Any]:
-    matches = [c for c in evaluation.cards if c["source"]["topic"]["code"] == topic]
+    matches = [c for c in to_json(evaluation.cards) if c["source"]["topic"]["code"] == topic]
     assert len(matches) == 1, f"expected one {topic} card, got {topics(evaluation)}"
     return matches[0]
 

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from fhir.resources.R4B.servicerequest import ServiceRequest
 
+from cds_rules import to_json
 from cds_rules.catalogue import BY_ID, RULES
 from cds_rules.evidence import SOURCES
 from cds_rules.model import OVERRIDE_REASON_SYSTEM, TOPIC_SYSTEM, Topic
@@ -68,7 +69,7 @@ def all_results() -> list[tuple[str, Any, Any]]:
 
 
 RESULTS = all_results()
-CARDS = [(c, record, result) for _, record, result in RESULTS for c in result.cards]
+CARDS = [(c, record, result) for _, record, result in RESULTS for c in to_json(result.cards)]
 
 
 def test_every_rule_is_exercised() -> None:
@@ -127,7 +128,7 @@ def test_card_invariants(card: dict[str, Any]) -> None:
 
 def test_cards_say_why_every_fact_and_rule() -> None:
     for _, _, result in RESULTS:
-        for card in result.cards:
+        for card in to_json(result.cards):
             topic = card["source"]["topic"]["code"]
             for finding in (f for f in result.findings if f.topic.value == topic):
                 for fired in finding.facts:
@@ -139,7 +140,7 @@ def test_cards_list_evidence_with_version() -> None:
     """The first three sources of the card's rules, with version and link; never more than
     three links (clinical review 2026)."""
     for _, _, result in RESULTS:
-        for card in result.cards:
+        for card in to_json(result.cards):
             topic = card["source"]["topic"]["code"]
             keys = list(dict.fromkeys(
                 key for f in result.findings if f.topic.value == topic
@@ -154,16 +155,16 @@ def test_cards_list_evidence_with_version() -> None:
 def test_one_card_per_topic_most_urgent_first() -> None:
     rank = {"critical": 0, "warning": 1, "info": 2}
     for _, _, result in RESULTS:
-        codes = [c["source"]["topic"]["code"] for c in result.cards]
+        codes = [c["source"]["topic"]["code"] for c in to_json(result.cards)]
         assert len(codes) == len(set(codes))
-        ranks = [rank[c["indicator"]] for c in result.cards]
+        ranks = [rank[c["indicator"]] for c in to_json(result.cards)]
         assert ranks == sorted(ranks)
 
 
 def test_service_requests_are_coded_and_traced() -> None:
     record = patient(fact("urinary_retention", 1), fact("leg_pain", 1, laterality="bilateral"))
     result = run(record)
-    requests = [a["resource"] for c in result.cards for s in c.get("suggestions", [])
+    requests = [a["resource"] for c in to_json(result.cards) for s in c.get("suggestions", [])
                 for a in s["actions"] if a["type"] == "create"]
     assert requests
     for resource in requests:
@@ -183,7 +184,7 @@ def test_encounter_is_referenced_when_known() -> None:
 
     result = evaluate_record(patient(fact("urinary_retention", 1)), "encounter-start",
                              encounter_id="enc-9")
-    resource = result.cards[0]["suggestions"][0]["actions"][0]["resource"]
+    resource = to_json(result.cards)[0]["suggestions"][0]["actions"][0]["resource"]
     assert resource["encounter"] == {"reference": "Encounter/enc-9"}
 
 
@@ -222,5 +223,5 @@ def test_rules_have_versions_and_evidence() -> None:
 def test_data_gaps_are_disclosed_on_every_card() -> None:
     record = patient(fact("urinary_retention", 1))
     record.quality.data_gaps.append("Observation (server down)")
-    for card in run(record).cards:
+    for card in to_json(run(record).cards):
         assert "Could not read:** Observation (server down)" in card["detail"]

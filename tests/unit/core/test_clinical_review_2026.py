@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime, timedelta
 
+from cds_rules import to_json
 from cds_rules.settings import RuleSettings
 from tests.unit.core.rule_records import (
     NOW,
@@ -40,7 +41,7 @@ def test_deceased_patient_gets_no_cards_even_with_an_emergency() -> None:
     record = patient(fact("urinary_retention", 1))
     assert topics(run(record))["cauda-equina"] == "critical"
     record.deceased = True
-    assert run(record).cards == []
+    assert to_json(run(record).cards) == []
 
 
 # ---------------------------------------------------------------- never contradict
@@ -52,7 +53,7 @@ def test_repeat_imaging_stands_down_with_a_red_flag_even_before_the_study() -> N
         _draft(), order("spine_mri", "completed", 1)))
     result = run(record, "order-select", selections=(DRAFT,))
     assert topics(result) == {"cauda-equina": "critical"}
-    actions = [a for c in result.cards for s in c.get("suggestions", []) for a in s["actions"]]
+    actions = [a for c in result.cards for s in c.suggestions for a in to_json(s.actions)]
     assert all(a["type"] != "delete" for a in actions)
 
 
@@ -89,15 +90,16 @@ def test_one_imaging_suggestion_per_response_carried_by_the_most_urgent_card() -
     card refers to it instead of suggesting a second study."""
     record = patient(fact("urinary_incontinence", 2), fact("cancer", 900, history=True))
     result = run(record)  # CES, MSCC (cord) and malignancy fire
-    imaging = [t for c in result.cards for t in suggested_orders(c)
+    imaging = [t for c in to_json(result.cards) for t in suggested_orders(c)
                if "MRI" in t or "X-ray" in t]
     assert len(imaging) == 1
-    carrier = [c for c in result.cards if any("MRI" in t for t in suggested_orders(c))]
+    carrier = [c for c in to_json(result.cards) if any("MRI" in t for t in suggested_orders(c))]
     assert carrier[0]["indicator"] == "critical"
-    referring = [c for c in result.cards if "which carries the one imaging study" in c["detail"]]
+    referring = [c for c in to_json(result.cards)
+                 if "which carries the one imaging study" in c["detail"]]
     assert {c["source"]["topic"]["code"] for c in referring} | {
         carrier[0]["source"]["topic"]["code"]} == {c["source"]["topic"]["code"]
-                                                   for c in result.cards}
+                                                   for c in to_json(result.cards)}
 
 
 def test_whole_spine_mri_carries_when_cauda_equina_and_mscc_tie() -> None:

@@ -11,6 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from cds_rules import to_json
 from cds_rules.engine import HookRequest, evaluate
 from cds_rules.model import Topic
 from cds_rules.settings import DEFAULT_SETTINGS, RuleSettings
@@ -24,7 +25,7 @@ PROPS = settings(max_examples=25, deadline=None,
 
 def outcome(request: HookRequest, scenario: Scenario,
             rule_settings: RuleSettings = DEFAULT_SETTINGS) -> set[tuple[str, str]]:
-    cards = evaluate(request, scenario.now, rule_settings).cards
+    cards = to_json(evaluate(request, scenario.now, rule_settings).cards)
     return {(c["source"]["topic"]["code"], c["indicator"]) for c in cards}
 
 
@@ -127,7 +128,7 @@ def test_mutated_or_truncated_resources_never_raise(scenario: Scenario, data) ->
         resources = resources[: data.draw(st.integers(0, len(resources)))]
     result = evaluate(dataclasses.replace(request, resources=tuple(resources),
                                           draft_orders=tuple(drafts)), scenario.now)
-    for card in result.cards:
+    for card in to_json(result.cards):
         assert card["summary"] and card["indicator"] in ("info", "warning", "critical")
     assert not [g for g in result.quality.data_gaps if g.startswith("rule ")], \
         "a rule raised on messy data"
@@ -149,7 +150,7 @@ def test_critical_is_never_suppressed_by_other_findings_or_drafts() -> None:
                      for r in ces.hook_request().resources)),
     )
     merged = dataclasses.replace(merged, resources=tuple(r for r in merged.resources if r))
-    cards = evaluate(merged, ces.now).cards
+    cards = to_json(evaluate(merged, ces.now).cards)
     assert cards[0]["source"]["topic"]["code"] == "cauda-equina"
     assert cards[0]["indicator"] == "critical"
     assert "imaging-not-indicated" not in {c["source"]["topic"]["code"] for c in cards}
@@ -160,7 +161,7 @@ def test_changing_a_threshold_changes_the_outcome_and_the_card_names_it() -> Non
     request = scenario.hook_request()
     assert "infection" not in {t for t, _ in outcome(request, scenario)}
     lowered = RuleSettings(fever_celsius=37.0)
-    cards = evaluate(request, scenario.now, lowered).cards
+    cards = to_json(evaluate(request, scenario.now, lowered).cards)
     infection = [c for c in cards if c["source"]["topic"]["code"] == "infection"]
     assert infection, "a lower fever threshold must make the fever count"
     assert "`BACKPAIN_CDS_FEVER_CELSIUS` = 37" in infection[0]["detail"]

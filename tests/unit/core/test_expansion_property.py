@@ -18,7 +18,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cds_rules import evaluate
+from cds_rules import evaluate, to_json
 from cds_rules import valuesets as vs
 from fhir_samples import Scenario, load_all
 
@@ -70,7 +70,7 @@ CASES = [(s, slot) for s in load_all() for slot in _slots(s)]
 def _cards(scenario: Scenario, prefetch: dict[str, Any]) -> set[tuple[str, str]]:
     changed = Scenario(**{**scenario.__dict__, "prefetch": prefetch})
     result = evaluate(changed.hook_request(), scenario.now)
-    return {(c["source"]["topic"]["code"], c["indicator"]) for c in result.cards}
+    return {(c["source"]["topic"]["code"], c["indicator"]) for c in to_json(result.cards)}
 
 
 def test_there_are_replaceable_codes_in_many_scenarios() -> None:

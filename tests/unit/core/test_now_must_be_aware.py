@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from cds_rules import to_json
 from cds_rules.engine import HookRequest, evaluate
 from cds_rules.record import build_record
 from cds_rules.settings import DEFAULT_SETTINGS
@@ -37,5 +38,5 @@ def test_a_naive_now_is_a_value_error() -> None:
 def test_an_aware_now_is_used() -> None:
     record = build_record(REQUEST, datetime(2026, 11, 22, 12, 0, tzinfo=UTC), DEFAULT_SETTINGS)
     assert record.now == datetime(2026, 11, 22, 12, 0, tzinfo=UTC) and record.age == 46
-    cards = evaluate(REQUEST, datetime(2026, 11, 22, 12, 0, tzinfo=UTC)).cards
+    cards = to_json(evaluate(REQUEST, datetime(2026, 11, 22, 12, 0, tzinfo=UTC)).cards)
     assert [c["source"]["topic"]["code"] for c in cards] == ["conservative-care"]

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from cds_rules import to_json
 from cds_rules.engine import HookRequest, evaluate
 from cds_rules.fhir_time import first_time_span, latest_instant
 from cds_rules.record import build_record
@@ -69,7 +70,7 @@ def _retention(effective: str) -> dict[str, Any]:
 def _cards(*resources: dict[str, Any], now: datetime = NOW) -> dict[str, str]:
     request = HookRequest(hook="patient-view", patient_id=PID,
                           resources=(_patient(), *resources))
-    cards = evaluate(request, now).cards
+    cards = to_json(evaluate(request, now).cards)
     return {c["source"]["topic"]["code"]: c["indicator"] for c in cards}
 
 

@@ -22,4 +22,4 @@ def test_minimal_card_still_notes_unknown_age() -> None:
     record = patient(fact("urinary_retention", 1))
     record.birth_date = None
     findings = run(record).findings
-    assert "Age not recorded: evaluated as an adult" in minimal_card(findings, record)["detail"]
+    assert "Age not recorded: evaluated as an adult" in minimal_card(findings, record).detail

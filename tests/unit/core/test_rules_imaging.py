@@ -18,7 +18,7 @@ def draft(kind: str = "spine_mri", ref: str = DRAFT_MRI):
 @pytest.mark.parametrize("hook", ["order-select", "order-sign"])
 def test_acute_back_pain_imaging_not_indicated_offers_delete_and_physiotherapy(
         kind: str, hook: str) -> None:
-    ref = f"ServiceRequest/{kind}"
+    ref = f"ServiceRequest/{kind.replace('_', '-')}"  # a FHIR id: no underscore
     result = run(patient(orders=(draft(kind, ref),), back_pain_days=10), hook,
                  selections=(ref,) if hook == "order-select" else ())
     found = card(result, "imaging-not-indicated")

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from cds_rules import to_json
 from cds_rules.engine import HookRequest, evaluate
 from cds_rules.record import build_record
 from cds_rules.settings import DEFAULT_SETTINGS
@@ -44,7 +45,7 @@ def _retention_facts(text: str) -> list[Any]:
 def _cards(text: str) -> dict[str, str]:
     request = HookRequest(hook="patient-view", patient_id=PID, resources=_resources(text))
     return {c["source"]["topic"]["code"]: c["indicator"]
-            for c in evaluate(request, NOW).cards}
+            for c in to_json(evaluate(request, NOW).cards)}
 
 
 def test_no_urinary_retention_is_no_fact_and_no_emergency() -> None:

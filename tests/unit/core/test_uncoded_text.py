@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from cds_rules import HookRequest, evaluate
+from cds_rules import HookRequest, evaluate, to_json
 from cds_rules.model import Topic
 from cds_rules.record.negation import negated_text
 from cds_rules.uncoded import suggested
@@ -70,7 +70,7 @@ def _condition(text: str, onset: str = "2026-02-28", status: str = "active",
 
 def _cards(*extra: dict[str, Any]) -> list[tuple[str, str, str]]:
     result = evaluate(_request(*extra), NOW)
-    return [(c["source"]["topic"]["code"], c["indicator"], c["summary"]) for c in result.cards]
+    return [(c.topic, c.indicator, c.summary) for c in result.cards]
 
 
 def test_an_uncoded_red_flag_is_a_warning_on_its_topic_and_silences_reassurance() -> None:
@@ -81,7 +81,7 @@ def test_an_uncoded_red_flag_is_a_warning_on_its_topic_and_silences_reassurance(
 
 def test_the_card_names_the_entry_and_never_goes_critical() -> None:
     result = evaluate(_request(_condition("Cauda equina syndrome")), NOW)
-    (card,) = result.cards
+    (card,) = to_json(result.cards)
     assert card["indicator"] == "warning"
     assert 'Uncoded entry "Cauda equina syndrome"' in card["detail"]
     assert "Condition/local-1" in card["detail"]

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from cds_rules import HookRequest, evaluate
+from cds_rules import HookRequest, evaluate, to_json
 from cds_rules import valuesets as vs
 from cds_rules.site_codes import SiteCodeError, load_file
 from fhir_samples import SCENARIO_DIR
@@ -44,7 +44,7 @@ def _request(code: str, display: str) -> HookRequest:
 
 def _cards(request: HookRequest) -> set[tuple[str, str]]:
     return {(c["source"]["topic"]["code"], c["indicator"])
-            for c in evaluate(request, NOW).cards}
+            for c in to_json(evaluate(request, NOW).cards)}
 
 
 def test_the_example_file_maps_codes_to_concepts_and_order_kinds() -> None:

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from cds_rules.model import OVERRIDE_REASON_SYSTEM, Topic
+from cds_rules import OVERRIDE_REASON_SYSTEM, Card, Topic
 from service.db import AuditEvent, Feedback, IssuedCard, Snooze
 from service.store import (
     FeedbackItem,
@@ -36,15 +36,15 @@ from tests.store_support import (
 )
 
 
-def override(card: dict[str, Any], code: str | None, at: datetime,
+def override(card: Card, code: str | None, at: datetime,
              comment: str | None = None) -> FeedbackItem:
-    return FeedbackItem(card=card["uuid"], outcome="overridden", outcome_timestamp=at,
+    return FeedbackItem(card=card.uuid, outcome="overridden", outcome_timestamp=at,
                         reason_system=OVERRIDE_REASON_SYSTEM if code else None,
                         reason_code=code, user_comment=comment)
 
 
-def topics(cards: Sequence[dict[str, Any]]) -> list[str]:
-    return sorted(c["source"]["topic"]["code"] for c in cards)
+def topics(cards: Sequence[Card]) -> list[str]:
+    return sorted(c.topic for c in cards)
 
 
 def count(store: Store, model: type[Any]) -> int:
@@ -61,14 +61,16 @@ def test_issued_cards_are_recorded_with_rule_version_and_hashed_patient(
         store: Store, memory: SnoozeMemory) -> None:
     ces = finding(Topic.CAUDA_EQUINA, RETENTION, SADDLE, indicator="critical")
     call = hook_call(ces, at=T0)
-    assert answer(memory, call) == call.evaluation.cards
+    core = list(call.evaluation.cards)
+    (sent,) = answer(memory, call)
+    assert replace(sent, uuid=core[0].uuid) == core[0]  # the same card, its issued uuid
     with store.engine.connect() as conn:
         card = conn.execute(select(IssuedCard)).one()
         audit = conn.execute(select(AuditEvent)).one()
-    assert card.card_uuid == call.evaluation.cards[0]["uuid"]
+    assert card.card_uuid == sent.uuid != core[0].uuid
     assert (card.topic, card.rule_id, card.rule_version, card.indicator) == (
         "cauda-equina", "CAUDA-EQUINA-01", "1.0.0", "critical")
-    assert card.suggestion_uuids == [call.evaluation.cards[0]["suggestions"][0]["uuid"]]
+    assert card.suggestion_uuids == [sent.suggestions[0].uuid]
     assert len(card.fingerprint) == 2
     assert card.patient_hash == store.hasher.patient(PATIENT) != PATIENT
     assert card.issued_at == T0
@@ -155,7 +157,7 @@ def test_overrides_without_a_snooze_reason_do_not_snooze(store: Store,
     result = store.add_feedback(SERVICE, [
         override(card, "not-applicable", T0),
         override(card, None, T0 + timedelta(seconds=1), comment="seen in clinic"),
-        FeedbackItem(card=card["uuid"], outcome="overridden", outcome_timestamp=T0,
+        FeedbackItem(card=card.uuid, outcome="overridden", outcome_timestamp=T0,
                      reason_system="http://other.example/reasons", reason_code="already-assessed"),
     ])
     assert (result.stored, result.snoozes) == (3, 0)
@@ -166,8 +168,8 @@ def test_feedback_is_stored_once(store: Store, memory: SnoozeMemory) -> None:
     call = hook_call(finding(Topic.FRACTURE, SADDLE), at=T0)
     answer(memory, call)
     card = call.evaluation.cards[0]
-    accepted = FeedbackItem(card=card["uuid"], outcome="accepted", outcome_timestamp=T0,
-                            accepted_suggestions=(card["suggestions"][0]["uuid"],))
+    accepted = FeedbackItem(card=card.uuid, outcome="accepted", outcome_timestamp=T0,
+                            accepted_suggestions=(card.suggestions[0].uuid,))
     snoozing = override(card, "already-assessed", T0, comment="discussed")
     first = store.add_feedback(SERVICE, [accepted, snoozing])
     again = store.add_feedback(SERVICE, [accepted, snoozing])
@@ -183,16 +185,16 @@ def test_feedback_on_cards_never_issued_by_this_service_is_refused_whole(
     call = hook_call(finding(Topic.FRACTURE, SADDLE), at=T0)
     answer(memory, call)
     card = call.evaluation.cards[0]
-    never = {"uuid": str(uuid.uuid4())}
+    never = replace(card, uuid=str(uuid.uuid4()))
     with pytest.raises(UnknownCards) as refused:
         store.add_feedback(SERVICE, [override(card, "not-applicable", T0),
                                      override(never, "not-applicable", T0)])
-    assert refused.value.cards == (never["uuid"],)
+    assert refused.value.cards == (never.uuid,)
     with pytest.raises(UnknownCards):
         store.add_feedback("back-pain-order-sign", [override(card, "not-applicable", T0)])
     with pytest.raises(InvalidFeedback):
         store.add_feedback(SERVICE, [FeedbackItem(
-            card=card["uuid"], outcome="accepted", outcome_timestamp=T0,
+            card=card.uuid, outcome="accepted", outcome_timestamp=T0,
             accepted_suggestions=(str(uuid.uuid4()),))])
     assert count(store, Feedback) == 0
 
@@ -217,11 +219,11 @@ def test_purge_keeps_recent_audit_and_live_snoozes(store: Store, memory: SnoozeM
     assert store.claim_jti("live", T0 + timedelta(minutes=1)) is False
 
 
-def test_cards_the_shell_drops_are_not_counted_as_snoozed(store: Store,
-                                                          memory: SnoozeMemory) -> None:
+def test_only_the_cards_sent_are_issued_and_only_hidden_ones_are_suppressed(
+        store: Store, memory: SnoozeMemory) -> None:
     call = hook_call(finding(Topic.FRACTURE, SADDLE), finding(Topic.MALIGNANCY), at=T0)
-    shown = memory.suppress_snoozed(call)
-    memory.record_call(call, shown[:1])  # the shell refused to send the second card
+    assert memory.suppress_snoozed(call) == []
+    memory.record_call(call, call.evaluation.cards[:1], [])
     with store.engine.connect() as conn:
         audit = conn.execute(select(AuditEvent)).one()
     assert [c["topic"] for c in audit.cards] == ["fracture"]

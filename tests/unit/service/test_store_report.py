@@ -33,7 +33,7 @@ def governance_data(store: Store) -> Store:
     fracture_v2 = replace(fracture_v1, rule_version="2.0.0")
     old = hook_call(fracture_v1, at=T0 - timedelta(days=60))
     answer(memory, old)
-    store.add_feedback(SERVICE, [override(old.evaluation.cards[0]["uuid"], "not-applicable")])
+    store.add_feedback(SERVICE, [override(old.evaluation.cards[0].uuid, "not-applicable")])
 
     calls = [hook_call(fracture_v2, finding(Topic.MALIGNANCY), at=T0, patient=f"p{i}")
              for i in range(4)]
@@ -42,15 +42,15 @@ def governance_data(store: Store) -> Store:
     fracture = [c.evaluation.cards[0] for c in calls]
     malignancy = [c.evaluation.cards[1] for c in calls]
     store.add_feedback(SERVICE, [
-        FeedbackItem(card=fracture[0]["uuid"], outcome="accepted", outcome_timestamp=T0,
-                     accepted_suggestions=(fracture[0]["suggestions"][0]["uuid"],)),
-        FeedbackItem(card=fracture[0]["uuid"], outcome="accepted",  # same card again
+        FeedbackItem(card=fracture[0].uuid, outcome="accepted", outcome_timestamp=T0,
+                     accepted_suggestions=(fracture[0].suggestions[0].uuid,)),
+        FeedbackItem(card=fracture[0].uuid, outcome="accepted",  # same card again
                      outcome_timestamp=T0 + timedelta(minutes=1),
-                     accepted_suggestions=(fracture[0]["suggestions"][0]["uuid"],)),
-        override(fracture[1]["uuid"], "already-assessed"),
-        override(fracture[2]["uuid"], "already-assessed"),
-        override(fracture[3]["uuid"], None, comment="ortho saw her"),
-        override(malignancy[0]["uuid"], "disagree-with-guideline"),
+                     accepted_suggestions=(fracture[0].suggestions[0].uuid,)),
+        override(fracture[1].uuid, "already-assessed"),
+        override(fracture[2].uuid, "already-assessed"),
+        override(fracture[3].uuid, None, comment="ortho saw her"),
+        override(malignancy[0].uuid, "disagree-with-guideline"),
     ])
     # the two snoozed patients come back: the fracture card is hidden twice
     for i in (1, 2):

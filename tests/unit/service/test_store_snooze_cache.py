@@ -7,13 +7,12 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
-from typing import Any
 
 import psycopg
 import pytest
 from sqlalchemy import select, text
 
-from cds_rules.model import OVERRIDE_REASON_SYSTEM, Topic
+from cds_rules import OVERRIDE_REASON_SYSTEM, Card, Topic
 from service.db import Snooze, StoreVersion
 from service.store import FeedbackItem, SnoozeMemory, Store
 from tests.store_support import *  # noqa: F403  (fixtures)
@@ -31,13 +30,13 @@ from tests.store_support import (
 )
 
 
-def snooze(card: dict[str, Any], at: datetime) -> FeedbackItem:
-    return FeedbackItem(card=card["uuid"], outcome="overridden", outcome_timestamp=at,
+def snooze(card: Card, at: datetime) -> FeedbackItem:
+    return FeedbackItem(card=card.uuid, outcome="overridden", outcome_timestamp=at,
                         reason_system=OVERRIDE_REASON_SYSTEM, reason_code="already-assessed")
 
 
-def topics(cards: Sequence[dict[str, Any]]) -> list[str]:
-    return sorted(c["source"]["topic"]["code"] for c in cards)
+def topics(cards: Sequence[Card]) -> list[str]:
+    return sorted(c.topic for c in cards)
 
 
 @pytest.fixture

@@ -13,11 +13,15 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from cds_rules.engine import Evaluation, HookRequest, is_known_minor
-from cds_rules.record import build_record
-from cds_rules.rules.context import has_context
-from cds_rules.settings import RuleSettings
-from cds_rules.validation import MODELS, project
+from cds_rules import (
+    Evaluation,
+    HookRequest,
+    RuleSettings,
+    build_record,
+    has_context,
+    is_known_minor,
+    why_invalid,
+)
 
 LISTED = 15  # resources named per list; the rest are counted
 MAX_ATTRIBUTED = 5000  # beyond this many resources, counts only (a CLI must stay quick)
@@ -34,14 +38,14 @@ def explain(result: Evaluation, request: HookRequest, now: datetime,
                 if q.unrecognised_units else "")]
     lines += [f"Could not read: {gap}" for gap in q.data_gaps]
     if not result.cards:
-        lines += [f"No cards: {reason}" for reason in _why_none(request, now, settings)]
-    invalid, unrecognised = _attribute(request, now, settings)
+        lines += [f"No cards: {reason}" for reason in why_none(request, now, settings)]
+    invalid, unrecognised = attribute(request, now, settings)
     lines += _listed("Dropped as invalid", invalid)
     lines += _listed("Codes no rule reads", unrecognised)
     return lines
 
 
-def _why_none(request: HookRequest, now: datetime, settings: RuleSettings) -> list[str]:
+def why_none(request: HookRequest, now: datetime, settings: RuleSettings) -> list[str]:
     record = build_record(request, now, settings)
     reasons = []
     if is_known_minor(record):
@@ -69,7 +73,7 @@ def _deceased(request: HookRequest) -> str | None:
     return None
 
 
-def _attribute(request: HookRequest, now: datetime,
+def attribute(request: HookRequest, now: datetime,
                settings: RuleSettings) -> tuple[list[str], list[str]]:
     """(invalid, unrecognised) resources, named: the core builds a record from the Patient
     and each resource alone, and its counters say what happened to that resource."""
@@ -81,13 +85,13 @@ def _attribute(request: HookRequest, now: datetime,
     if len(others) > MAX_ATTRIBUTED:
         return [], []
     base = build_record(_alone(request, patients), now, settings).quality
-    invalid = [f"{_name(p)}: {_why_invalid(p)}" for p in patients
+    invalid = [f"{_name(p)}: {why_invalid(p)}" for p in patients
                if base.skipped_invalid and p.get("resourceType") == "Patient"]
     unrecognised: list[str] = []
     for resource in others:
         quality = build_record(_alone(request, (*patients, resource)), now, settings).quality
         if quality.skipped_invalid > base.skipped_invalid:
-            invalid.append(f"{_name(resource)}: {_why_invalid(resource)}")
+            invalid.append(f"{_name(resource)}: {why_invalid(resource)}")
         elif quality.unrecognised_codes > base.unrecognised_codes:
             unrecognised.append(f"{_name(resource)}: {', '.join(_codes(resource)) or 'no code'}")
     return invalid, unrecognised
@@ -101,25 +105,6 @@ def _name(resource: Any) -> str:
     if not isinstance(resource, dict):
         return f"(not a resource: {type(resource).__name__})"
     return f"{resource.get('resourceType', '?')}/{resource.get('id', '?')}"
-
-
-def _why_invalid(resource: Any) -> str:
-    """The first complaint of the R4B model about the elements the rules read."""
-    if not isinstance(resource, dict):
-        return "not a JSON object"
-    model = MODELS.get(str(resource.get("resourceType")))
-    if model is None:
-        return "not a FHIR resource the rules read"
-    try:
-        model.model_validate(project(resource))
-    except Exception as exc:
-        errors = getattr(exc, "errors", None)
-        if callable(errors):
-            first = errors()[0]
-            where = ".".join(str(part) for part in first.get("loc", ()))
-            return f"{where or 'resource'}: {first.get('msg', 'invalid')}"
-        return type(exc).__name__
-    return "not valid FHIR R4 as read"
 
 
 def _codes(resource: dict[str, Any]) -> Iterator[str]:

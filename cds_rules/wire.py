@@ -1,0 +1,300 @@
+"""Typed CDS Hooks 2.0.1 wire objects (HAPI style): plain, complete, checked where built.
+
+Every object the service sends is one of these frozen dataclasses. Each checks the spec's
+invariants (CDS_HOOKS.md "Response", "Discovery") in ``__post_init__`` and raises
+:class:`InvalidWireObject` when one is broken, so a card that breaks the rules cannot be
+built, let alone sent: the engine falls back to a smaller card of the same topic instead
+(:mod:`cds_rules.engine`). :func:`to_json` is the one serialiser: fields in declaration
+order, camelCase names, an optional field without a value left out (never ``null``,
+``""``, ``[]`` or ``{}``; only ``Response.cards`` may be empty).
+
+Error messages name the field and the rule, never the value: a value may quote patient
+data, and these messages reach the log.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid as uuid_module
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, is_dataclass
+from functools import cache
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+from cds_rules.model import TOPIC_SYSTEM, Topic
+
+Indicator = Literal["info", "warning", "critical"]
+INDICATORS: tuple[str, ...] = ("info", "warning", "critical")
+SELECTION_BEHAVIORS: tuple[str, ...] = ("at-most-one", "any")
+ACTION_TYPES: tuple[str, ...] = ("create", "update", "delete")
+LINK_TYPES: tuple[str, ...] = ("absolute", "smart")
+SUMMARY_LIMIT = 139  # CDS Hooks: summary < 140 characters
+TOPIC_CODES: frozenset[str] = frozenset(t.value for t in Topic)
+# A relative reference "Type/id" (e.g. "ServiceRequest/abc"); FHIR R4 id syntax.
+RELATIVE_REFERENCE = re.compile(r"^[A-Z][A-Za-z]{1,63}/[A-Za-z0-9\-.]{1,64}$")
+
+
+class InvalidWireObject(ValueError):
+    """A wire object that would break CDS Hooks (the message names the field, no value)."""
+
+
+def _check(condition: bool, where: str, rule: str) -> None:
+    if not condition:
+        raise InvalidWireObject(f"{where}: {rule}")
+
+
+def _text(value: str | None, where: str, *, required: bool = False) -> None:
+    """An optional string is absent or non-empty; a required one is non-empty."""
+    if value is None:
+        _check(not required, where, "required")
+        return
+    _check(isinstance(value, str) and value != "", where, "must be a non-empty string")
+
+
+def _url(value: str | None, where: str, *, required: bool = False) -> None:
+    _text(value, where, required=required)
+    if value is not None:
+        parts = urlsplit(value)
+        _check(parts.scheme in ("http", "https") and bool(parts.netloc), where,
+               "must be an absolute http(s) URL")
+
+
+def _uuid(value: str, where: str) -> None:
+    try:
+        uuid_module.UUID(value)
+    except (TypeError, ValueError, AttributeError):
+        raise InvalidWireObject(f"{where}: must be a UUID") from None
+
+
+def empty_values(value: Any, path: str) -> list[str]:
+    """Paths of every null, "", [] or {} inside ``value`` (iterative: no recursion limit)."""
+    found: list[str] = []
+    stack: list[tuple[str, Any]] = [(path, value)]
+    while stack:
+        where, item = stack.pop()
+        if item is None or (isinstance(item, str | list | dict) and len(item) == 0):
+            found.append(f"{where}: empty or null value")
+        elif isinstance(item, dict):
+            stack.extend((f"{where}.{k}", v) for k, v in item.items())
+        elif isinstance(item, list):
+            stack.extend((f"{where}.{i}", v) for i, v in enumerate(item))
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class Coding:
+    """FHIR Coding (card topics, override reasons)."""
+
+    system: str | None = None
+    version: str | None = None
+    code: str | None = None
+    display: str | None = None
+    user_selected: bool | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("system", "version", "code", "display"):
+            _text(getattr(self, name), f"Coding.{name}")
+
+
+@dataclass(frozen=True, slots=True)
+class OverrideReason:
+    """What a clinician gives for overriding a card (feedback): a coded reason, a
+    comment, or both."""
+
+    reason: Coding | None = None
+    user_comment: str | None = None
+
+    def __post_init__(self) -> None:
+        _text(self.user_comment, "OverrideReason.userComment")
+        _check(self.reason is not None or self.user_comment is not None, "OverrideReason",
+               "needs a reason or a userComment")
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    label: str
+    topic: Coding | None = None
+    url: str | None = None
+    icon: str | None = None
+
+    def __post_init__(self) -> None:
+        _text(self.label, "Source.label", required=True)
+        _url(self.url, "Source.url")
+        _url(self.icon, "Source.icon")
+
+
+@dataclass(frozen=True, slots=True)
+class Action:
+    """A suggested or system action: create/update carry a resource, delete an id."""
+
+    type: Literal["create", "update", "delete"]
+    description: str
+    resource: Mapping[str, Any] | None = None
+    resource_id: str | None = None
+
+    def __post_init__(self) -> None:
+        _check(self.type in ACTION_TYPES, "Action.type", "must be create, update or delete")
+        _text(self.description, "Action.description", required=True)
+        if self.type == "delete":
+            _check(self.resource_id is not None, "Action.resourceId",
+                   "a delete action needs it")
+            _check(self.resource is None, "Action.resource",
+                   "a delete action uses resourceId")
+        else:
+            _check(self.resource is not None, "Action.resource",
+                   f"a {self.type} action needs the resource")
+            _check(self.resource_id is None, "Action.resourceId",
+                   f"a {self.type} action carries none")
+        if self.resource_id is not None:
+            _check(isinstance(self.resource_id, str)
+                   and RELATIVE_REFERENCE.match(self.resource_id) is not None,
+                   "Action.resourceId", "must be a relative reference such as "
+                   "ServiceRequest/123")
+        if self.resource is not None:
+            kind = self.resource.get("resourceType") if isinstance(self.resource,
+                                                                     Mapping) else None
+            _check(isinstance(kind, str) and kind != "", "Action.resource",
+                   "must be a FHIR resource with a resourceType")
+            _check(not empty_values(dict(self.resource), "resource"), "Action.resource",
+                   "must hold no null or empty value")
+
+
+@dataclass(frozen=True, slots=True)
+class Suggestion:
+    uuid: str
+    label: str
+    actions: tuple[Action, ...] = ()
+    is_recommended: bool | None = None
+    action_selection_behavior: Literal["all", "any", "at-most-one"] | None = None
+
+    def __post_init__(self) -> None:
+        _uuid(self.uuid, "Suggestion.uuid")
+        _text(self.label, "Suggestion.label", required=True)
+        _check(self.action_selection_behavior in (None, "all", "any", "at-most-one"),
+               "Suggestion.actionSelectionBehavior", "must be all, any or at-most-one")
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    label: str
+    url: str
+    type: Literal["absolute", "smart"]
+    app_context: str | None = None
+    autolaunchable: bool | None = None
+
+    def __post_init__(self) -> None:
+        _text(self.label, "Link.label", required=True)
+        _url(self.url, "Link.url", required=True)
+        _check(self.type in LINK_TYPES, "Link.type", "must be absolute or smart")
+        _text(self.app_context, "Link.appContext")
+        _check(self.app_context is None or self.type == "smart", "Link.appContext",
+               "only on smart links")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Card:
+    """A CDS Hooks card, with our own contract on top: ``source.topic`` is a Coding from
+    our card-topic system (feedback, snoozes and the audit key on it)."""
+
+    uuid: str
+    summary: str
+    indicator: Indicator
+    detail: str | None = None
+    source: Source
+    override_reasons: tuple[Coding, ...] = ()
+    links: tuple[Link, ...] = ()
+    suggestions: tuple[Suggestion, ...] = ()
+    selection_behavior: Literal["at-most-one", "any"] | None = None
+
+    def __post_init__(self) -> None:
+        _uuid(self.uuid, "Card.uuid")
+        _text(self.summary, "Card.summary", required=True)
+        _check(len(self.summary) <= SUMMARY_LIMIT, "Card.summary",
+               f"must be 1 to {SUMMARY_LIMIT} characters")
+        _check(self.indicator in INDICATORS, "Card.indicator",
+               "must be info, warning or critical")
+        _text(self.detail, "Card.detail")
+        topic = self.source.topic
+        _check(topic is not None and topic.system == TOPIC_SYSTEM
+               and topic.code in TOPIC_CODES, "Card.source.topic",
+               "must be one of the card topics")
+        _check(all(r.display is not None for r in self.override_reasons),
+               "Card.overrideReasons", "each needs a display")
+        _check(self.selection_behavior in (None, *SELECTION_BEHAVIORS),
+               "Card.selectionBehavior", "must be at-most-one or any")
+        if self.suggestions:
+            _check(self.selection_behavior is not None, "Card.selectionBehavior",
+                   "required with suggestions")
+        if self.selection_behavior == "at-most-one":
+            _check(sum(bool(s.is_recommended) for s in self.suggestions) <= 1,
+                   "Card.suggestions", "at most one recommended under at-most-one")
+
+    @property
+    def topic(self) -> str:
+        """The card's topic code (``source.topic.code``): the one way to read it."""
+        assert self.source.topic is not None and self.source.topic.code is not None
+        return self.source.topic.code
+
+
+@dataclass(frozen=True, slots=True)
+class Response:
+    """The answer to a hook call: ``{"cards": [...], "systemActions": [...]?}``."""
+
+    cards: tuple[Card, ...] = field(default=(), metadata={"keep_empty": True})
+    system_actions: tuple[Action, ...] = ()
+
+    def __post_init__(self) -> None:
+        topics = [card.topic for card in self.cards]
+        _check(len(topics) == len(set(topics)), "Response.cards", "one card per topic")
+
+
+@dataclass(frozen=True, slots=True)
+class Service:
+    """One discovery entry (``GET /cds-services``)."""
+
+    hook: str
+    title: str | None
+    description: str
+    id: str
+    prefetch: Mapping[str, str] = field(default_factory=dict)
+    usage_requirements: str | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("hook", "description", "id"):
+            _text(getattr(self, name), f"Service.{name}", required=True)
+        _text(self.title, "Service.title")
+        _text(self.usage_requirements, "Service.usageRequirements")
+        _check(all(key and value for key, value in self.prefetch.items()),
+               "Service.prefetch", "keys and templates must be non-empty")
+
+
+# --- the one serialiser ------------------------------------------------------------------
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+@cache
+def _layout(cls: type) -> tuple[tuple[str, str, bool], ...]:
+    """(attribute, JSON name, keep when empty) of a wire class, in declaration order."""
+    return tuple((f.name, _camel(f.name), bool(f.metadata.get("keep_empty")))
+                 for f in fields(cls))
+
+
+def to_json(obj: Any) -> Any:
+    """A wire object (or a tuple of them) as JSON data, ready for ``orjson.dumps``."""
+    if isinstance(obj, tuple | list):
+        return [to_json(item) for item in obj]
+    if not is_dataclass(obj) or isinstance(obj, type):
+        return dict(obj) if isinstance(obj, Mapping) else obj
+    out: dict[str, Any] = {}
+    for attribute, name, keep_empty in _layout(type(obj)):
+        value = getattr(obj, attribute)
+        if value is None or (not keep_empty and isinstance(value, tuple | Mapping)
+                             and not value):
+            continue
+        out[name] = to_json(value)
+    return out
