@@ -9,7 +9,7 @@ objects (:mod:`cds_rules.wire`, serialised by :func:`to_json`). Also: the rule c
 the settings, the prefetch the rules need, and the knowledge the pages and exports show.
 """
 
-from cds_rules.bundles import is_operation_outcome, resources_from
+from cds_rules.bundles import is_error_outcome, is_operation_outcome, resources_from
 from cds_rules.call import Evaluation, HookRequest
 from cds_rules.catalogue import BY_ID, RULES, rules_catalogue
 from cds_rules.engine import evaluate, evaluate_record, is_known_minor
@@ -38,6 +38,7 @@ from cds_rules.site_codes import load_file as load_site_codes
 from cds_rules.validation import why_invalid
 from cds_rules.valueset_format import EXT_CHECKED
 from cds_rules.valuesets import ORDER_KINDS, VALUE_SETS, VALUESET_DIR, apply_site_codes
+from cds_rules.wire import TOPIC_CODES as CARD_TOPIC_CODES
 from cds_rules.wire import (
     Action,
     Card,
@@ -49,12 +50,14 @@ from cds_rules.wire import (
     Service,
     Source,
     Suggestion,
+    empty_values,
     to_json,
 )
 
 __all__ = [
     "BUNDLED",
     "BY_ID",
+    "CARD_TOPIC_CODES",
     "CONCEPTS",
     "DEFAULT_SETTINGS",
     "EXT_CHECKED",
@@ -94,10 +97,12 @@ __all__ = [
     "Topic",
     "apply_site_codes",
     "build_record",
+    "empty_values",
     "env_name",
     "evaluate",
     "evaluate_record",
     "has_context",
+    "is_error_outcome",
     "is_known_minor",
     "is_operation_outcome",
     "load_site_codes",

@@ -74,14 +74,17 @@ def is_operation_outcome(value: object) -> bool:
                 outcomes.append(candidate)
             elif candidate is resource and isinstance(candidate, dict):
                 data += 1
-    return bool(outcomes) and (data == 0 or any(_is_error(o) for o in outcomes))
+    return bool(outcomes) and (data == 0 or any(is_error_outcome(o) for o in outcomes))
 
 
-def _is_error(outcome: dict[str, Any]) -> bool:
+def is_error_outcome(outcome: dict[str, Any]) -> bool:
+    """An OperationOutcome that reports a failure: an error or fatal issue, or issues we
+    cannot read (an outcome that says nothing is no reassurance)."""
     issues = outcome.get("issue")
     if not isinstance(issues, list):
-        return True  # an outcome that says nothing is no reassurance
-    return any(isinstance(i, dict) and i.get("severity") in ("error", "fatal") for i in issues)
+        return True
+    return any(not isinstance(i, dict) or i.get("severity") in ("error", "fatal")
+               for i in issues)
 
 
 def parse_reference(reference: object) -> tuple[str | None, str | None]:

@@ -56,11 +56,6 @@ UNITLESS_CONCEPTS: frozenset[str] = frozenset(
 )
 
 
-def canonical_unit(concept: str) -> str | None:
-    rule = _RULES.get(concept)
-    return rule[0] if rule else None
-
-
 def normalise(concept: str, value: object, unit_code: object = None,
               unit_text: object = None) -> tuple[float, str] | None:
     """``value`` in the concept's canonical unit, or None (unknown unit, implausible value).

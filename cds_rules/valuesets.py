@@ -83,8 +83,6 @@ PRESENT_CODES: frozenset[tuple[str, str]] = frozenset(
 ABSENT_CODES: frozenset[tuple[str, str]] = frozenset(
     {(SNOMED, "2667000"), (SNOMED, "260385009"), (SNOMED, "260415000")}
 )
-# Local qualifier for "worsening / progressive" (no verified standard code).
-WORSENING_CODES: frozenset[tuple[str, str]] = frozenset({(LOCAL, "worsening")})
 
 VALUESET_DIR = Path(__file__).resolve().parent / "valuesets"
 

@@ -23,10 +23,11 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, Flask, Response, current_app, g, request
-from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import ValidationError, fields, validate, validates_schema
 
 from service.errors import ServiceError, error_response, service_error_response
 from service.jsonbody import json_response, read_json_object
+from service.schemas.common import ReceivedCodingSchema, Tolerant, flatten_errors
 from service.services import SERVICES
 from service.store import FeedbackItem, InvalidFeedback, Store, StoreUnavailable, UnknownCards
 
@@ -36,19 +37,8 @@ RETRY_AFTER_SECONDS = "5"
 blueprint = Blueprint("feedback", __name__)
 
 
-class _Lenient(Schema):
-    class Meta:
-        unknown = EXCLUDE  # later spec versions may add fields: ignore, don't refuse
-
-
-class CodingSchema(_Lenient):
-    system = fields.String(validate=validate.Length(max=300))  # the column's width
-    code = fields.String(required=True, validate=validate.Length(min=1, max=100))
-    display = fields.String()  # optional on input: the reference sandbox sends none
-
-
-class OverrideReasonSchema(_Lenient):
-    reason = fields.Nested(CodingSchema)
+class OverrideReasonSchema(Tolerant):
+    reason = fields.Nested(ReceivedCodingSchema)
     userComment = fields.String()
 
     @validates_schema
@@ -57,11 +47,11 @@ class OverrideReasonSchema(_Lenient):
             raise ValidationError("an overrideReason needs a reason or a userComment")
 
 
-class AcceptedSuggestionSchema(_Lenient):
+class AcceptedSuggestionSchema(Tolerant):
     id = fields.String(required=True, validate=validate.Length(min=1, max=64))
 
 
-class FeedbackEntrySchema(_Lenient):
+class FeedbackEntrySchema(Tolerant):
     card = fields.String(required=True, validate=validate.Length(min=1, max=64))
     outcome = fields.String(required=True, validate=validate.OneOf(["accepted", "overridden"]))
     acceptedSuggestions = fields.List(fields.Nested(AcceptedSuggestionSchema))
@@ -82,7 +72,7 @@ class FeedbackEntrySchema(_Lenient):
                                   "acceptedSuggestions")
 
 
-class FeedbackRequestSchema(_Lenient):
+class FeedbackRequestSchema(Tolerant):
     feedback = fields.List(fields.Nested(FeedbackEntrySchema), required=True,
                            validate=validate.Length(min=1, max=MAX_ENTRIES))
 
@@ -119,7 +109,8 @@ def parse_feedback(body: dict[str, Any]) -> list[FeedbackItem]:
     try:
         data = _REQUEST_SCHEMA.load(body)
     except ValidationError as exc:
-        raise ServiceError(400, "Invalid feedback: " + "; ".join(_flatten(exc.messages))) from None
+        raise ServiceError(400, "Invalid feedback: " + "; ".join(
+            flatten_errors(exc.messages, root="body", brackets=True))) from None
     items = []
     for entry in data["feedback"]:
         override = entry.get("overrideReason") or {}
@@ -134,24 +125,6 @@ def parse_feedback(body: dict[str, Any]) -> list[FeedbackItem]:
             user_comment=override.get("userComment") or None,
         ))
     return items
-
-
-def _flatten(messages: Any, path: str = "") -> list[str]:
-    """marshmallow's nested error dict as "feedback[0].outcome: message" lines."""
-    if isinstance(messages, dict):
-        lines = []
-        for key, value in messages.items():
-            if key == "_schema":
-                child = path
-            elif isinstance(key, int):
-                child = f"{path}[{key}]"
-            else:
-                child = f"{path}.{key}" if path else str(key)
-            lines.extend(_flatten(value, child))
-        return lines
-    if isinstance(messages, list):
-        return [line for message in messages for line in _flatten(message, path)]
-    return [f"{path or 'body'}: {messages}"]
 
 
 @blueprint.errorhandler(ServiceError)

@@ -44,6 +44,7 @@ import orjson
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
 from tenacity.stop import stop_base
 
+from cds_rules import is_error_outcome
 from service.config import Settings
 from service.metrics import FHIR_FETCH_FAILURES, FHIR_FETCH_LATENCY
 from service.ports import FetchResult
@@ -371,20 +372,11 @@ def _bundle_resources(bundle: dict[str, Any]) -> list[dict[str, Any]]:
         if not isinstance(resource, dict) or not isinstance(resource.get("resourceType"), str):
             raise FetchError("malformed")
         if resource["resourceType"] == "OperationOutcome":
-            if _is_error(resource):
+            if is_error_outcome(resource):
                 raise FetchError("operation outcome")
             continue  # search.mode = outcome: warnings and information about the search
         resources.append(resource)
     return resources
-
-
-def _is_error(outcome: dict[str, Any]) -> bool:
-    issues = outcome.get("issue")
-    if not isinstance(issues, list):
-        return True
-    return any(
-        not isinstance(i, dict) or i.get("severity") in {"error", "fatal"} for i in issues
-    )
 
 
 def _parse(body: bytearray) -> dict[str, Any]:

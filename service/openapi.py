@@ -15,9 +15,10 @@ from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import Blueprint, Flask, Response
 
-from service.feedback import CodingSchema, FeedbackRequestSchema, OverrideReasonSchema
+from service.feedback import FeedbackRequestSchema, OverrideReasonSchema
 from service.jsonbody import JSON_MEDIA_TYPES, json_response
 from service.schemas import CdsResponseSchema, DiscoverySchema
+from service.schemas.common import ReceivedCodingSchema
 from service.services import SERVICES
 
 bp = Blueprint("openapi", __name__)
@@ -123,7 +124,7 @@ def _feedback_path(spec: APISpec) -> None:
     """``POST /cds-services/{id}/feedback``: one templated path (the operation is the same
     for every service); ``id`` lists our services, any other id answers 404."""
     # named apart from the card schemas' Coding / OverrideReason (which send, not receive)
-    spec.components.schema("FeedbackCoding", schema=CodingSchema)
+    spec.components.schema("FeedbackCoding", schema=ReceivedCodingSchema)
     spec.components.schema("FeedbackOverrideReason", schema=OverrideReasonSchema)
     spec.components.schema("FeedbackRequest", schema=FeedbackRequestSchema)
     spec.path("/cds-services/{id}/feedback", operations={"post": {

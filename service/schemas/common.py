@@ -65,18 +65,31 @@ class CodingSchema(Strict):
     userSelected = fields.Boolean()
 
 
-def flatten_errors(messages: Any, prefix: str = "") -> list[str]:
-    """marshmallow's nested error dict as "path: message" lines (paths like a.b.0.c)."""
+class ReceivedCodingSchema(Tolerant):
+    """FHIR Coding as clients send it (feedback's override reason): ``display`` optional
+    (the reference sandbox sends none), widths of the columns it is stored in."""
+
+    system = fields.String(validate=validate.Length(max=300))
+    code = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    display = fields.String()
+
+
+def flatten_errors(messages: Any, prefix: str = "", *, root: str = "(body)",
+                   brackets: bool = False) -> list[str]:
+    """marshmallow's nested error dict as "path: message" lines: paths like a.b.0.c, or
+    a.b[0].c with ``brackets``; ``root`` names the body itself."""
     if isinstance(messages, dict):
         lines: list[str] = []
         for key, value in messages.items():
-            path = f"{prefix}.{key}" if prefix else str(key)
             if key == "_schema":
-                path = prefix or "(body)"
-            lines.extend(flatten_errors(value, path))
+                path = prefix
+            elif brackets and isinstance(key, int):
+                path = f"{prefix}[{key}]"
+            else:
+                path = f"{prefix}.{key}" if prefix else str(key)
+            lines.extend(flatten_errors(value, path, root=root, brackets=brackets))
         return lines
-    if isinstance(messages, list) and all(isinstance(m, str) for m in messages):
-        return [f"{prefix or '(body)'}: {m}" for m in messages]
     if isinstance(messages, list):
-        return [line for m in messages for line in flatten_errors(m, prefix)]
-    return [f"{prefix or '(body)'}: {messages}"]
+        return [line for m in messages
+                for line in flatten_errors(m, prefix, root=root, brackets=brackets)]
+    return [f"{prefix or root}: {messages}"]

@@ -11,7 +11,8 @@ from typing import Any
 
 from marshmallow import ValidationError, fields, validate, validates_schema
 
-from cds_rules import TOPIC_SYSTEM, Topic
+from cds_rules import CARD_TOPIC_CODES as TOPIC_CODES
+from cds_rules import TOPIC_SYSTEM, empty_values
 from service.schemas.common import (
     CodingSchema,
     FhirResource,
@@ -23,7 +24,6 @@ from service.schemas.common import (
 
 INDICATORS = ("info", "warning", "critical")
 SELECTION_BEHAVIORS = ("at-most-one", "any")
-TOPIC_CODES = frozenset(t.value for t in Topic)
 
 
 def _url(*, required: bool = False) -> fields.Url:
@@ -167,21 +167,6 @@ def validate_response(body: Any) -> list[str]:
     if "systemActions" in body:
         problems += empty_values(body["systemActions"], "systemActions")
     return problems
-
-
-def empty_values(value: Any, path: str) -> list[str]:
-    """Paths of every null, "", [] or {} inside ``value`` (iterative: no recursion limit)."""
-    found: list[str] = []
-    stack: list[tuple[str, Any]] = [(path, value)]
-    while stack:
-        where, item = stack.pop()
-        if item is None or (isinstance(item, str | list | dict) and len(item) == 0):
-            found.append(f"{where}: empty or null value")
-        elif isinstance(item, dict):
-            stack.extend((f"{where}.{k}", v) for k, v in item.items())
-        elif isinstance(item, list):
-            stack.extend((f"{where}.{i}", v) for i, v in enumerate(item))
-    return found
 
 
 def _topic(card: Any) -> Any:

@@ -11,33 +11,21 @@ from typing import Any
 import orjson
 import pytest
 
-from cds_rules import TOPIC_SYSTEM, to_json
-from cds_rules.wire import (
-    Action,
-    Card,
-    Coding,
-    InvalidWireObject,
-    Link,
-    OverrideReason,
-    Response,
-    Service,
-    Source,
-    Suggestion,
-)
+from cds_rules import TOPIC_SYSTEM, to_json, wire
 
 SECRET = "Patient pat-secret-42"  # a value that must never reach an error message
 DRAFT = {"resourceType": "ServiceRequest", "status": "draft", "intent": "proposal"}
 
 
-def good_card(**changes: Any) -> Card:
-    card = Card(
+def good_card(**changes: Any) -> wire.Card:
+    card = wire.Card(
         uuid=str(uuid.uuid4()), summary="MRI not indicated yet", indicator="warning",
-        detail="**Why**", source=Source(label="backpain-cds", topic=Coding(
+        detail="**Why**", source=wire.Source(label="backpain-cds", topic=wire.Coding(
             system=TOPIC_SYSTEM, code="imaging-not-indicated", display="Imaging")),
-        override_reasons=(Coding(system="https://x.org", code="a", display="A"),),
-        links=(Link(label="ACP", url="https://www.acponline.org/", type="absolute"),),
-        suggestions=(Suggestion(uuid=str(uuid.uuid4()), label="Physiotherapy",
-                                actions=(Action(type="create", description="Refer",
+        override_reasons=(wire.Coding(system="https://x.org", code="a", display="A"),),
+        links=(wire.Link(label="ACP", url="https://www.acponline.org/", type="absolute"),),
+        suggestions=(wire.Suggestion(uuid=str(uuid.uuid4()), label="Physiotherapy",
+                                actions=(wire.Action(type="create", description="Refer",
                                                 resource=DRAFT),),
                                 is_recommended=True),),
         selection_behavior="at-most-one")
@@ -56,7 +44,7 @@ def test_a_card_serialises_in_spec_order_without_empty_fields() -> None:
                                       "isRecommended": True}
     assert list(data["source"]) == ["label", "topic"]
     assert card.topic == "imaging-not-indicated"
-    assert orjson.loads(orjson.dumps(to_json(Response()))) == {"cards": []}
+    assert orjson.loads(orjson.dumps(to_json(wire.Response()))) == {"cards": []}
 
 
 BROKEN: dict[str, Any] = {
@@ -65,43 +53,43 @@ BROKEN: dict[str, Any] = {
     "indicator": lambda: good_card(indicator="urgent"),
     "uuid": lambda: good_card(uuid=SECRET),
     "empty detail": lambda: good_card(detail=""),
-    "no topic": lambda: good_card(source=Source(label="x")),
-    "foreign topic": lambda: good_card(source=Source(label="x", topic=Coding(
+    "no topic": lambda: good_card(source=wire.Source(label="x")),
+    "foreign topic": lambda: good_card(source=wire.Source(label="x", topic=wire.Coding(
         system="https://x.org", code="imaging-not-indicated"))),
-    "unknown topic": lambda: good_card(source=Source(label="x", topic=Coding(
+    "unknown topic": lambda: good_card(source=wire.Source(label="x", topic=wire.Coding(
         system=TOPIC_SYSTEM, code=SECRET))),
-    "source url": lambda: Source(label="x", url=SECRET),
+    "source url": lambda: wire.Source(label="x", url=SECRET),
     "no selectionBehavior": lambda: good_card(selection_behavior=None),
     "two recommended": lambda: good_card(suggestions=good_card().suggestions * 2),
-    "override without display": lambda: good_card(override_reasons=(Coding(code="a"),)),
-    "empty coding": lambda: Coding(code=""),
-    "delete with resource": lambda: Action(type="delete", description="d",
+    "override without display": lambda: good_card(override_reasons=(wire.Coding(code="a"),)),
+    "empty coding": lambda: wire.Coding(code=""),
+    "delete with resource": lambda: wire.Action(type="delete", description="d",
                                            resource=DRAFT, resource_id="ServiceRequest/1"),
-    "delete without id": lambda: Action(type="delete", description="d"),
-    "bad reference": lambda: Action(type="delete", description="d", resource_id=SECRET),
-    "create without resource": lambda: Action(type="create", description="d"),
-    "empty in resource": lambda: Action(type="create", description="d",
+    "delete without id": lambda: wire.Action(type="delete", description="d"),
+    "bad reference": lambda: wire.Action(type="delete", description="d", resource_id=SECRET),
+    "create without resource": lambda: wire.Action(type="create", description="d"),
+    "empty in resource": lambda: wire.Action(type="create", description="d",
                                         resource={**DRAFT, "note": []}),
-    "not a resource": lambda: Action(type="create", description="d", resource={"a": 1}),
-    "no description": lambda: Action(type="create", description="", resource=DRAFT),
-    "appContext on absolute": lambda: Link(label="l", url="https://x.org", type="absolute",
+    "not a resource": lambda: wire.Action(type="create", description="d", resource={"a": 1}),
+    "no description": lambda: wire.Action(type="create", description="", resource=DRAFT),
+    "appContext on absolute": lambda: wire.Link(label="l", url="https://x.org", type="absolute",
                                            app_context="{}"),
-    "relative link": lambda: Link(label="l", url="/x", type="absolute"),
-    "two cards one topic": lambda: Response(cards=(good_card(), good_card())),
-    "override reason empty": lambda: OverrideReason(),
-    "service without id": lambda: Service(hook="patient-view", title=None,
+    "relative link": lambda: wire.Link(label="l", url="/x", type="absolute"),
+    "two cards one topic": lambda: wire.Response(cards=(good_card(), good_card())),
+    "override reason empty": lambda: wire.OverrideReason(),
+    "service without id": lambda: wire.Service(hook="patient-view", title=None,
                                           description="d", id=""),
 }
 
 
 @pytest.mark.parametrize("build", BROKEN.values(), ids=BROKEN.keys())
 def test_a_broken_object_cannot_be_built_and_the_error_quotes_no_value(build: Any) -> None:
-    with pytest.raises(InvalidWireObject) as refused:
+    with pytest.raises(wire.InvalidWireObject) as refused:
         build()
     assert "secret" not in str(refused.value)
 
 
 def test_an_action_copy_is_serialised_as_given() -> None:
-    action = Action(type="delete", description="Remove", resource_id="ServiceRequest/a-1")
+    action = wire.Action(type="delete", description="Remove", resource_id="ServiceRequest/a-1")
     assert to_json(action) == {"type": "delete", "description": "Remove",
                                "resourceId": "ServiceRequest/a-1"}
