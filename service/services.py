@@ -14,7 +14,7 @@ from typing import Any
 
 from marshmallow import Schema
 
-from cds_rules import prefetch_templates
+from cds_rules import Service, prefetch_templates, to_json
 from service.schemas import request_schema
 
 _USAGE = (
@@ -39,14 +39,10 @@ class CdsService:
     request_schema: type[Schema]
 
     def discovery_entry(self) -> dict[str, Any]:
-        return {
-            "hook": self.hook,
-            "title": self.title,
-            "description": self.description,
-            "id": self.id,
-            "prefetch": dict(self.prefetch),
-            "usageRequirements": _USAGE,
-        }
+        entry: dict[str, Any] = to_json(Service(
+            hook=self.hook, title=self.title, description=self.description, id=self.id,
+            prefetch=self.prefetch, usage_requirements=_USAGE))
+        return entry
 
 
 def _service(service_id: str, hook: str, title: str, description: str) -> CdsService:
