@@ -147,9 +147,9 @@ def settings_for(database_url: str, **changes: object) -> Settings:
     return Settings(database_url=database_url, patient_hash_key=HASH_KEY).replace(**changes)
 
 
-def migrated_store(database_url: str, clock: FakeClock) -> Store:
-    """A store on ``database_url`` with the schema at head, on ``clock``."""
-    memory_store = Store.from_settings(settings_for(database_url), clock=clock)
+def migrated_store(database_url: str, clock: FakeClock, **changes: object) -> Store:
+    """A store on ``database_url`` with the schema at head, on ``clock`` (``changes``: settings)."""
+    memory_store = Store.from_settings(settings_for(database_url, **changes), clock=clock)
     upgrade(memory_store.engine)
     return memory_store
 

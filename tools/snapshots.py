@@ -146,7 +146,10 @@ def run_case(case: Case) -> str:
     now = case.now()
     out: dict[str, Any] = {"now": now.isoformat(), "calls": []}
     with tempfile.TemporaryDirectory(prefix="snapshots-") as spool:
-        app = make_test_app(clock=lambda: now, spool_dir=spool, log_level="ERROR")
+        # the database bound is a fault behaviour (test_db_outage): on a loaded machine a
+        # slow SQLite write must not turn a snapshot into a 503 or a fail-open answer
+        app = make_test_app(clock=lambda: now, spool_dir=spool, log_level="ERROR",
+                            db_timeout_seconds=30.0)
         client = app.test_client()
         memory = app.extensions["backpain"]["memory"]
         try:

@@ -39,10 +39,24 @@ def topics(cards: Sequence[Card]) -> list[str]:
     return sorted(c.topic for c in cards)
 
 
+# These tests check that the copies stay coherent, not the database bound (that is
+# test_db_outage's and test_faults_postgres's): a generous bound keeps a loaded machine's
+# slow SQLite lock from turning into a fail-open "show every card" answer mid-test.
+COHERENCE_BOUND = {"db_timeout_seconds": 30.0}
+
+
+@pytest.fixture
+def store(database_url: str, clock: FakeClock) -> Iterator[Store]:
+    """A migrated store on the parametrised database (one replica)."""
+    memory_store = migrated_store(database_url, clock, **COHERENCE_BOUND)
+    yield memory_store
+    memory_store.dispose()
+
+
 @pytest.fixture
 def replica(database_url: str, store: Store, clock: FakeClock) -> Iterator[Store]:
     """A second store on the same (already migrated) database: another replica."""
-    other = migrated_store(database_url, clock)
+    other = migrated_store(database_url, clock, **COHERENCE_BOUND)
     yield other
     other.dispose()
 
