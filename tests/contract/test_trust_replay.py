@@ -40,8 +40,11 @@ def key() -> Signer:
 
 @pytest.fixture
 def replicas(database_url: str, tmp_path: Path, key: Signer) -> Iterator[list[TrustedApp]]:
-    """Two independently built apps on the same database."""
-    apps = [make_trusted_app(tmp_path, [client_entry(key)], database_url) for _ in range(2)]
+    """Two independently built apps on the same database. The database bound is generous:
+    past it the replay check degrades to each worker's memory by design (tested below with an
+    unreachable database), which a loaded machine's slow SQLite lock must not trigger here."""
+    apps = [make_trusted_app(tmp_path, [client_entry(key)], database_url,
+                             db_timeout_seconds=30.0) for _ in range(2)]
     assert apps[0].store is not apps[1].store
     yield apps
     for app in apps:
