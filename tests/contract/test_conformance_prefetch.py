@@ -54,8 +54,11 @@ def fhir(httpserver: HTTPServer) -> HTTPServer:
 
 @pytest.fixture()
 def app(fhir: HTTPServer) -> Flask:
+    """Generous FHIR time limits: these tests are about what is fetched, not when it gives up
+    (test_fhir_client_faults); a loaded machine's slow loopback server must not cause a 412."""
     return make_test_app(clock=lambda: NOW, allow_http_loopback=True,
-                         fhir_server_allowlist=(fhir.url_for("/fhir"),))
+                         fhir_server_allowlist=(fhir.url_for("/fhir"),),
+                         fhir_timeout_seconds=10.0, fhir_deadline_seconds=20.0)
 
 
 def call(app: Flask, prefetch: dict[str, Any] | None, fhir: HTTPServer | None = None,
