@@ -24,6 +24,9 @@ from cds_rules.engine import HookRequest
 from cds_rules.model import HOOKS, INDICATOR_RANK, Topic
 
 SCENARIO_DIR = Path(__file__).resolve().parent / "scenarios"
+SITE_SCENARIO_DIR = Path(__file__).resolve().parent / "site_scenarios"
+"""Scenarios coded with a site's own codes: each names its site code file (``siteCodes``)."""
+SITE_CODES_DIR = Path(__file__).resolve().parent / "site_codes"
 
 PREFETCH_KEYS: tuple[str, ...] = (
     "patient",
@@ -59,6 +62,10 @@ class Scenario:
     prefetch: dict[str, Any]
     expected: frozenset[tuple[str, str]]
     must_not_include: frozenset[str]
+    site_codes: Path | None = None
+    """The site code file (BACKPAIN_CDS_SITE_CODES) the expectation assumes, if any."""
+    expected_without_site_codes: frozenset[tuple[str, str]] | None = None
+    """The exact cards when the service runs without that file (what the site gains)."""
 
     @property
     def patient_id(self) -> str:
@@ -121,6 +128,16 @@ def load(scenario_id: str) -> Scenario:
         raise KeyError(f"unknown scenario: {scenario_id!r}") from None
 
 
+def load_site_scenarios() -> list[Scenario]:
+    """The scenarios coded with a site's own codes (``site_scenarios/``), sorted by id.
+
+    They are kept apart from :func:`load_all` because they need the service started with
+    their site code file; the others must pass on the shipped value sets alone.
+    """
+    paths = sorted(SITE_SCENARIO_DIR.glob("*.json"))
+    return sorted((_parse(path) for path in paths), key=lambda s: s.id)
+
+
 def scenario_ids() -> list[str]:
     """The ids of every scenario, sorted."""
     return list(_catalogue())
@@ -163,6 +180,7 @@ def _parse(path: Path) -> Scenario:
         raise fail("one card per topic")
     if must_not & {t for t, _ in expected}:
         raise fail("a topic cannot be both expected and excluded")
+    site_codes, without = _site_parts(fail, doc, expect)
     return Scenario(
         id=doc["id"],
         title=doc.get("title", ""),
@@ -173,7 +191,24 @@ def _parse(path: Path) -> Scenario:
         prefetch={key: prefetch.get(key) for key in PREFETCH_KEYS},
         expected=expected,
         must_not_include=must_not,
+        site_codes=site_codes,
+        expected_without_site_codes=without,
     )
+
+
+def _site_parts(fail: Any, doc: dict[str, Any], expect: dict[str, Any]
+                ) -> tuple[Path | None, frozenset[tuple[str, str]] | None]:
+    """``siteCodes`` (a file in site_codes/) and ``expect.withoutSiteCodes``, both or neither."""
+    name, without = doc.get("siteCodes"), expect.get("withoutSiteCodes")
+    if name is None and without is None:
+        return None, None
+    if not isinstance(name, str) or not (SITE_CODES_DIR / name).is_file():
+        raise fail(f"siteCodes must name a file in {SITE_CODES_DIR.name}/")
+    if not isinstance(without, list):
+        raise fail("a site scenario states expect.withoutSiteCodes (a list of cards)")
+    pairs = frozenset((c["topic"], c["indicator"]) for c in without)
+    _check_topics(fail, [t for t, _ in pairs])
+    return SITE_CODES_DIR / name, pairs
 
 
 def _check_topics(fail: Any, topics: Iterable[str]) -> None:
@@ -187,4 +222,5 @@ def _resources_from(value: Any) -> list[dict[str, Any]]:
     return resources_from(value)
 
 
-__all__ = ["PREFETCH_KEYS", "SCENARIO_DIR", "Scenario", "load", "load_all", "scenario_ids"]
+__all__ = ["PREFETCH_KEYS", "SCENARIO_DIR", "SITE_SCENARIO_DIR", "Scenario", "load", "load_all",
+           "load_site_scenarios", "scenario_ids"]
