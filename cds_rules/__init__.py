@@ -33,7 +33,13 @@ from cds_rules.record import build_record
 from cds_rules.requirements import REQUIRED_KEYS, prefetch_templates
 from cds_rules.rules.base import Rule
 from cds_rules.rules.context import has_context
-from cds_rules.settings import DEFAULT_SETTINGS, OUR_THRESHOLDS, RuleSettings, env_name
+from cds_rules.settings import (
+    DEFAULT_SETTINGS,
+    OUR_THRESHOLDS,
+    RuleSettings,
+    configurable,
+    env_name,
+)
 from cds_rules.site_codes import load_file as load_site_codes
 from cds_rules.validation import why_invalid
 from cds_rules.valueset_format import EXT_CHECKED
@@ -97,6 +103,7 @@ __all__ = [
     "Topic",
     "apply_site_codes",
     "build_record",
+    "configurable",
     "empty_values",
     "env_name",
     "evaluate",

@@ -1,55 +1,107 @@
 """Site-configurable thresholds and switches for the clinical core.
 
 Every value here is *our* choice (not a guideline's) or a site switch; each has a
-documented default (CLINICAL.md, "Thresholds we chose"). The HTTP shell fills this from
-``BACKPAIN_CDS_*`` variables; tests and the CLI construct it directly.
+documented default (CLINICAL.md, "Thresholds we chose"). This model is the one declaration
+of each threshold: default, plausible range (``ge``/``le``), unit and meaning. The HTTP
+shell nests it in its settings and fills it from ``BACKPAIN_CDS_<NAME>`` variables (the
+README table is generated from these fields); tests and the CLI construct it directly.
+A guideline's value (``guideline=True``) is fixed by its source, not configurable.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
 
 from cds_rules.model import Topic
 
 
-@dataclass(frozen=True, slots=True)
-class RuleSettings:
+def ours(default: Any, description: str, *, ge: float | None = None, le: float | None = None,
+         unit: str = "") -> Any:
+    """A threshold we chose: configurable, within a plausible range (inclusive)."""
+    return Field(default, ge=ge, le=le, description=description,
+                 json_schema_extra={"unit": unit} if unit else None)
+
+
+def guideline(default: int, description: str) -> Any:
+    """A guideline's value: the core's constant, not a site setting."""
+    return Field(default, description=description, json_schema_extra={"guideline": True})
+
+
+class RuleSettings(BaseModel):
     """Thresholds and windows the rules use. All windows count back from "now"."""
 
-    fever_celsius: float = 38.0
-    fever_window_days: int = 7
-    cauda_equina_window_days: int = 14
-    long_term_steroid_days: int = 90
-    repeat_imaging_window_days: int = 365
-    emg_min_leg_symptom_days: int = 21
-    weight_loss_percent: float = 5.0
-    weight_loss_window_days: int = 182
-    fracture_age: int = 70
-    # "acp": men > 65, women > 75 instead of a single age (ACP 2011).
-    fracture_age_mode: str = "single"
-    fracture_age_male: int = 65
-    fracture_age_female: int = 75
-    acute_back_pain_days: int = 42  # imaging not indicated before 6 weeks (guideline)
-    malignancy_age: int = 50  # guideline (ACP 2011)
-    myeloma_screen_age: int = 60
-    no_improvement_days: int = 28  # guideline (ACP 2011): "failure to improve after 1 month"
-    severe_weakness_mrc_grade: int = 3  # ours: MRC grade at or below this is a severe deficit
-    recent_risk_days: int = 90  # ours: an infection or spinal procedure this recent is a risk
-    recent_order_days: int = 7  # ours: a lab/referral completed this recently is not re-suggested
-    severe_pain_score: int = 7  # ours: pain 0-10 at or above this is "severe"
-    spa_max_onset_age: int = 45  # guideline (NICE NG65): back pain began before this age
-    spa_min_duration_days: int = 90  # guideline (NICE NG65): lasting longer than 3 months
-    spa_early_onset_age: int = 35  # guideline (NICE NG65): feature "onset before 35"
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    fever_celsius: float = ours(38.0, "Fever threshold in degrees Celsius.",
+                                ge=37.5, le=40.0, unit="degrees Celsius")
+    fever_window_days: int = ours(7, "Fever counts if recorded within these days.", ge=1, le=90)
+    cauda_equina_window_days: int = ours(14, "A CES sign is 'new' within these days.",
+                                         ge=1, le=365)
+    long_term_steroid_days: int = ours(90, "Systemic steroids for at least this long count as "
+                                       "long-term.", ge=7, le=730)
+    repeat_imaging_window_days: int = ours(365, "A spine MRI/CT within these days makes a new "
+                                           "one a repeat.", ge=30, le=3650)
+    emg_min_leg_symptom_days: int = ours(21, "Leg symptoms must persist this long before EMG/NCS "
+                                         "is suggested.", ge=7, le=365)
+    weight_loss_percent: float = ours(5.0, "Weight loss (percent) that counts as significant.",
+                                      ge=1, le=50, unit="percent")
+    weight_loss_window_days: int = ours(182, "Window for the weight-loss trend.", ge=30, le=730)
+    fracture_age: int = ours(70, "Age above which back pain is a fracture risk.",
+                             ge=18, le=110, unit="years")
+    fracture_age_mode: Literal["single", "acp"] = ours(
+        "single", "'single' uses FRACTURE_AGE; 'acp' uses FRACTURE_AGE_MALE / "
+        "FRACTURE_AGE_FEMALE (ACP 2011: men > 65, women > 75).")
+    fracture_age_male: int = ours(65, "With FRACTURE_AGE_MODE=acp: age above which a man's back "
+                                  "pain is a fracture risk.", ge=18, le=110, unit="years")
+    fracture_age_female: int = ours(75, "With FRACTURE_AGE_MODE=acp: age above which a woman's "
+                                    "back pain is a fracture risk.", ge=18, le=110, unit="years")
+    acute_back_pain_days: int = guideline(42, "Imaging not indicated before 6 weeks.")
+    malignancy_age: int = guideline(50, "Age of the malignancy red flag (ACP 2011).")
+    myeloma_screen_age: int = guideline(60, "Age of the NICE NG12 myeloma blood tests.")
+    no_improvement_days: int = guideline(28, "ACP 2011: 'failure to improve after 1 month'.")
+    severe_weakness_mrc_grade: int = ours(3, "An MRC muscle grade at or below this is a severe "
+                                          "motor deficit.", ge=1, le=4)
+    recent_risk_days: int = ours(90, "An infection or spinal procedure this recent is a risk "
+                                 "factor for spinal infection.", ge=1, le=730)
+    recent_order_days: int = ours(7, "A lab test or referral completed this recently is not "
+                                  "suggested again.", ge=1, le=365)
+    severe_pain_score: int = ours(7, "A pain score (0-10) at or above this is severe (known "
+                                  "aortic aneurysm with severe back pain).", ge=1, le=10)
+    spa_max_onset_age: int = guideline(45, "NICE NG65: back pain began before this age.")
+    spa_min_duration_days: int = guideline(90, "NICE NG65: lasting longer than 3 months.")
+    spa_early_onset_age: int = guideline(35, "NICE NG65: feature 'onset before 35'.")
     # Clinical review, December 2026 (cds_rules/CHANGELOG.md):
-    new_diagnosis_days: int = 14  # ours: a red-flag diagnosis this recent is an emergency
-    episode_max_days: int = 84  # ours (review 3.4 b): "not improving" only in an episode this young
-    myeloma_persistence_days: int = 42  # ours: NG12 "persistent" back pain, at least (days)
-    conservative_management_days: int = 182  # ours (ACR V2): prior management counts within
-    uncoded_text_window_days: int = 90  # ours: an uncoded entry naming a red flag counts within
-    disabled_topics: frozenset[Topic] = field(default_factory=frozenset)
+    new_diagnosis_days: int = ours(14, "A red-flag diagnosis (cauda equina, cord compression, "
+                                   "epidural abscess, discitis, vertebral fracture) recorded "
+                                   "within these days is an emergency; older is history (at "
+                                   "most a warning).", ge=1, le=365)
+    episode_max_days: int = ours(84, "'Pain not improving' (malignancy) is judged only in a "
+                                 "back-pain episode that began within these days.", ge=28, le=365)
+    myeloma_persistence_days: int = ours(42, "Back pain lasting at least this long at age 60 or "
+                                         "over gives the NICE NG12 myeloma blood-test card.",
+                                         ge=14, le=365)
+    conservative_management_days: int = ours(182, "Physiotherapy or analgesia recorded within "
+                                             "these days counts as prior management (ACR "
+                                             "variant 2 vs 3).", ge=30, le=730)
+    uncoded_text_window_days: int = ours(90, "A current entry with an unknown code whose text "
+                                         "names a red flag gives a warning when dated within "
+                                         "this many days (or undated).", ge=1, le=3650)
+    disabled_topics: frozenset[Topic] = ours(
+        frozenset(), "Comma-separated card topics switched off at this site. A critical card is "
+        "shown even when its topic is switched off (an emergency in the record is never "
+        "silenced); a switched-off red-flag family still quiets the pathway cards.")
 
     def enabled(self, topic: Topic) -> bool:
         return topic not in self.disabled_topics
+
+
+def configurable() -> tuple[str, ...]:
+    """The fields a site sets (``BACKPAIN_CDS_<NAME>``), in declaration order."""
+    return tuple(name for name, info in RuleSettings.model_fields.items()
+                 if not (isinstance(info.json_schema_extra, dict)
+                         and info.json_schema_extra.get("guideline")))
 
 
 DEFAULT_SETTINGS = RuleSettings()

@@ -4,12 +4,10 @@ Configuration comes only from environment variables prefixed ``BACKPAIN_CDS_`` a
 an optional JSON settings file named by ``BACKPAIN_CDS_SETTINGS_FILE`` (environment wins).
 A bad value stops start-up with a message naming the variable and what is wrong.
 
-To add a setting: add one :class:`Var` to :data:`VARIABLES` and a field to
-:class:`Settings` with the same (lower-case) name. The README table is generated from
-:data:`VARIABLES` (``backpain-cds config-doc``). A clinical threshold is also a
-:class:`RuleSettings` field of the same name: its Settings default is the RuleSettings
-default, and :meth:`Settings.rule_settings` copies every field the two share
-(``tests/test_config.py`` checks that the Var default still parses to it).
+To add a setting: add one field to :class:`Settings` (pydantic-settings) with its default,
+range (``ge``/``le``), unit and description; a clinical threshold is a field of the core's
+:class:`RuleSettings` instead (nested as ``Settings.rules``). :data:`VARIABLES` and the
+README table (``backpain-cds config-doc``, ``make readme-config``) are generated from them.
 """
 
 from __future__ import annotations
@@ -17,15 +15,26 @@ from __future__ import annotations
 import difflib
 import json
 import os
-import sys
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, fields
-from functools import cache
+from collections.abc import Mapping
+from contextvars import ContextVar
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal, get_args
 
-from cds_rules import DEFAULT_SETTINGS as RULE_DEFAULTS
-from cds_rules import RuleSettings, Topic
+import annotated_types
+from pydantic import Field, ValidationError, model_validator
+from pydantic.fields import FieldInfo
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from cds_rules import RuleSettings, configurable
+from service.config_text import (
+    Env,
+    auto_or_positive_int,
+    by_type,
+    database_url_text,
+    default_database_url,
+    site_codes_file,
+)
 
 PREFIX = "BACKPAIN_CDS_"
 
@@ -41,304 +50,131 @@ class ConfigError(ValueError):
         self.settings = settings  # when every value parsed (a combination is the problem)
 
 
-def _bool(raw: str) -> bool:
-    value = raw.strip().lower()
-    if value in {"1", "true", "yes", "on"}:
-        return True
-    if value in {"0", "false", "no", "off", ""}:
-        return False
-    raise ValueError("expected 1/0, true/false, yes/no or on/off")
+class Settings(BaseSettings):
+    """Validated configuration, one declaration per setting: its default, range, unit and
+    meaning (the README table and :data:`VARIABLES` are generated from these fields). The
+    clinical thresholds are the core's :class:`RuleSettings`, nested as ``rules``; their
+    variables are flat (``BACKPAIN_CDS_FEVER_CELSIUS``) and so are keyword arguments
+    (``Settings(fever_celsius=38.5)``). Build from the environment with :func:`load_settings`;
+    ``Settings()`` is every default."""
 
+    model_config = SettingsConfigDict(frozen=True, extra="forbid")
 
-def _positive_int(raw: str) -> int:
-    value = int(raw)
-    if value <= 0:
-        raise ValueError("must be a positive whole number")
-    return value
-
-
-def _auto_or_positive_int(raw: str) -> int:
-    """Empty means "choose for me" (0); otherwise a positive whole number."""
-    return _positive_int(raw) if raw.strip() else 0
-
-
-def _non_negative_float(raw: str) -> float:
-    value = float(raw)
-    if value < 0:
-        raise ValueError("must not be negative")
-    return value
-
-
-def instance_dir() -> Path:
-    """The install's instance folder (as Flask names it): ``instance/`` of the source
-    checkout (an editable install, ``make run``), else ``<prefix>/var/backpain-cds-instance``
-    (an installed wheel, e.g. the image, which sets its own DATABASE_URL anyway).
-    Absolute, so a server started from another directory finds the same database."""
-    checkout = Path(__file__).resolve().parents[1]
-    if (checkout / "pyproject.toml").is_file():
-        return checkout / "instance"
-    return Path(sys.prefix) / "var" / "backpain-cds-instance"
-
-
-def default_database_url() -> str:
-    return f"sqlite:///{instance_dir() / 'backpain-cds.sqlite3'}"
-
-
-def _database_url(raw: str) -> str:
-    return raw.strip() or default_database_url()
-
-
-def _positive_float(raw: str) -> float:
-    value = float(raw)
-    if not value > 0 or value == float("inf"):
-        raise ValueError("must be a positive number of seconds")
-    return value
-
-
-def _csv(raw: str) -> tuple[str, ...]:
-    return tuple(item.strip() for item in raw.split(",") if item.strip())
-
-
-def _topics(raw: str) -> frozenset[Topic]:
-    names = _csv(raw)
-    try:
-        return frozenset(Topic(name) for name in names)
-    except ValueError as exc:
-        valid = ", ".join(t.value for t in Topic)
-        raise ValueError(f"unknown topic in {raw!r}; valid topics: {valid}") from exc
-
-
-def _site_codes_file(raw: str) -> str:
-    """A site code file (FHIR ConceptMap / ValueSet / Bundle), validated now: a bad entry
-    stops start-up with its name (cds_rules.site_codes)."""
-    if not raw.strip():
-        return ""
-    from cds_rules import VALUE_SETS
-    from cds_rules import load_site_codes as load_file
-
-    load_file(raw.strip(), set(VALUE_SETS))  # raises SiteCodeError (a ValueError)
-    return raw.strip()
-
-
-def _choice(*allowed: str) -> Callable[[str], str]:
-    def parse(raw: str) -> str:
-        if raw not in allowed:
-            raise ValueError(f"must be one of {', '.join(allowed)}")
-        return raw
-
-    return parse
-
-
-@dataclass(frozen=True, slots=True)
-class Var:
-    """One environment variable: its name (without prefix), parser, default and meaning."""
-
-    name: str
-    parse: Callable[[str], Any]
-    default: str
-    doc: str
-    secret: bool = False  # never echoed in a message; may also come from <NAME>_FILE
-    bounds: tuple[float, float] | None = None  # plausible range, inclusive
-    unit: str = ""
-
-    @property
-    def env(self) -> str:
-        return PREFIX + self.name
-
-    def value(self, text: str) -> Any:
-        """The parsed value; :class:`ValueError` if unparsable or outside :attr:`bounds`."""
-        value = self.parse(text)
-        if self.bounds is not None and not self.bounds[0] <= value <= self.bounds[1]:
-            unit = f" {self.unit}" if self.unit else ""
-            raise ValueError(f"must be between {self.bounds[0]:g} and {self.bounds[1]:g}{unit}"
-                             " (a plausible value for this setting)")
-        return value
-
-
-VARIABLES: tuple[Var, ...] = (
     # --- HTTP shell
-    Var("PUBLIC_BASE_URL", str, "", "External base URL of the service as EHRs call it "
-        "(e.g. https://cds.hospital.org/backpain); used for JWT `aud`. Empty: derived "
-        "from the request."),
-    Var("MAX_BODY_BYTES", _positive_int, "8388608", "Largest accepted request body in bytes "
-        "(larger: 413)."),
-    Var("MAX_JSON_DEPTH", _positive_int, "64", "Deepest accepted JSON nesting (deeper: 400)."),
-    Var("CORS_ORIGINS", _csv, "", "Comma-separated origins allowed for browser clients "
-        "(the CDS Hooks sandbox runs in a browser), or `*`. Empty: `*` with "
-        "ALLOW_UNAUTHENTICATED (local use), else no browser origin (production)."),
-    Var("TRUSTED_PROXIES", _csv, "", "Comma-separated proxy IPs or CIDR networks whose "
-        "X-Forwarded-* headers are trusted (for the JWT `aud`)."),
-    Var("LOG_LEVEL", _choice("DEBUG", "INFO", "WARNING", "ERROR"), "INFO", "Log level."),
-    Var("WORKERS", _auto_or_positive_int, "", "gunicorn worker processes. Empty: "
-        "2 x usable CPUs + 1, capped at 8 (CPUs from the cgroup quota when there is one)."),
+    public_base_url: str = Field("", description="External base URL of the service as EHRs "
+                                 "call it (e.g. https://cds.hospital.org/backpain); used for JWT "
+                                 "`aud`. Empty: derived from the request.")
+    max_body_bytes: int = Field(8388608, ge=1, description="Largest accepted request body in "
+                                "bytes (larger: 413).")
+    max_json_depth: int = Field(64, ge=1, description="Deepest accepted JSON nesting (deeper: "
+                                "400).")
+    cors_origins: tuple[str, ...] = Field((), description="Comma-separated origins allowed for "
+                                          "browser clients (the CDS Hooks sandbox runs in a "
+                                          "browser), or `*`. Empty: `*` with "
+                                          "ALLOW_UNAUTHENTICATED (local use), else no browser "
+                                          "origin (production).")  # effective_cors_origins()
+    trusted_proxies: tuple[str, ...] = Field((), description="Comma-separated proxy IPs or CIDR "
+                                             "networks whose X-Forwarded-* headers are trusted "
+                                             "(for the JWT `aud`).")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO",
+                                                                  description="Log level.")
+    workers: Annotated[int, Env(auto_or_positive_int, shown="")] = Field(
+        0, ge=0, description="gunicorn worker processes. Empty: 2 x usable CPUs + 1, capped at "
+        "8 (CPUs from the cgroup quota when there is one).")  # 0: gunicorn.conf.py decides
     # --- persistence
-    Var("DATABASE_URL", _database_url, "", "SQLAlchemy URL: SQLite (embedded default) or "
-        "postgresql+psycopg://... for several replicas. Empty: the SQLite file "
+    database_url: Annotated[str, Env(database_url_text, shown="", secret=True)] = Field(
+        default_factory=default_database_url, description="SQLAlchemy URL: SQLite (embedded "
+        "default) or postgresql+psycopg://... for several replicas. Empty: the SQLite file "
         "`backpain-cds.sqlite3` in the install's instance folder (`instance/` of the source "
         "checkout, else `<prefix>/var/backpain-cds-instance/`), an absolute path printed at "
-        "start. Also from a file: `BACKPAIN_CDS_DATABASE_URL_FILE`.", secret=True),
-    Var("PATIENT_HASH_KEY", str, "", "Secret key for the keyed hash that stands for patient "
-        "ids at rest: at least 32 random characters (`openssl rand -hex 32`), never a "
-        "placeholder. Required unless ALLOW_UNAUTHENTICATED is set. Also from a file: "
-        "`BACKPAIN_CDS_PATIENT_HASH_KEY_FILE`.", secret=True),
-    Var("AUDIT_RETENTION_DAYS", _positive_int, "400", "Days audit records are kept."),
-    Var("SNOOZE_DAYS", _positive_int, "30", "Default snooze period for non-critical cards.",
-        bounds=(1, 365)),
-    Var("CRITICAL_SNOOZE_HOURS", _positive_int, "24", "Longest snooze of a critical card.",
-        bounds=(1, 168)),
+        "start. Also from a file: `BACKPAIN_CDS_DATABASE_URL_FILE`.")
+    patient_hash_key: Annotated[str, Env(secret=True)] = Field(
+        "", description="Secret key for the keyed hash that stands for patient ids at rest: at "
+        "least 32 random characters (`openssl rand -hex 32`), never a placeholder. Required "
+        "unless ALLOW_UNAUTHENTICATED is set. Also from a file: "
+        "`BACKPAIN_CDS_PATIENT_HASH_KEY_FILE`.")
+    audit_retention_days: int = Field(400, ge=1, description="Days audit records are kept.")
+    snooze_days: int = Field(30, ge=1, le=365, description="Default snooze period for "
+                             "non-critical cards.")
+    critical_snooze_hours: int = Field(24, ge=1, le=168, description="Longest snooze of a "
+                                       "critical card.")
     # --- trust
-    Var("TRUSTED_CLIENTS_FILE", str, "", "JSON file listing trusted CDS clients (iss, JWKS "
-        "or jku, tenants, FHIR base URLs)."),
-    Var("SITE_CODES", _site_codes_file, "", "FHIR ConceptMap, ValueSet or Bundle (JSON file) "
-        "adding this site's local codes to concepts, e.g. its own cauda-equina screen code; "
-        "checked at start-up (README: site codes)."),
-    Var("ALLOW_UNAUTHENTICATED", _bool, "0", "Accept calls without a JWT (local development "
-        "only; `make run` sets it and warns)."),
-    Var("JWT_LEEWAY_SECONDS", _positive_int, "60", "Clock leeway for exp/iat/nbf."),
-    Var("JWKS_TIMEOUT_SECONDS", _non_negative_float, "2.0", "Timeout fetching a JWKS."),
-    Var("JWKS_CACHE_SECONDS", _positive_int, "3600", "How long a fetched JWKS is cached."),
+    trusted_clients_file: str = Field("", description="JSON file listing trusted CDS clients "
+                                      "(iss, JWKS or jku, tenants, FHIR base URLs).")
+    site_codes: Annotated[str, Env(site_codes_file)] = Field(
+        "", description="FHIR ConceptMap, ValueSet or Bundle (JSON file) adding this site's "
+        "local codes to concepts, e.g. its own cauda-equina screen code; checked at start-up "
+        "(README: site codes).")
+    allow_unauthenticated: bool = Field(False, description="Accept calls without a JWT (local "
+                                        "development only; `make run` sets it and warns).")
+    jwt_leeway_seconds: int = Field(60, ge=1, description="Clock leeway for exp/iat/nbf.")
+    jwks_timeout_seconds: float = Field(2.0, ge=0, description="Timeout fetching a JWKS.")
+    jwks_cache_seconds: int = Field(3600, ge=1, description="How long a fetched JWKS is cached.")
     # --- FHIR client
-    Var("FHIR_TIMEOUT_SECONDS", _non_negative_float, "0.8", "Timeout of one FHIR request."),
-    Var("FHIR_DEADLINE_SECONDS", _non_negative_float, "2.5", "Budget for all fetching in one "
-        "hook call."),
-    Var("FHIR_MAX_PAGES", _positive_int, "20", "Most Bundle pages followed per query."),
-    Var("FHIR_MAX_RESOURCES", _positive_int, "20000", "Most resources read per hook call."),
-    Var("FHIR_RETRIES", _positive_int, "2", "Attempts for an idempotent GET on 429/502/503/504."),
-    Var("FHIR_SERVER_ALLOWLIST", _csv, "", "Comma-separated FHIR base URLs the service may "
-        "fetch from for any client (trusted clients add their own)."),
-    Var("ALLOW_HTTP_LOOPBACK", _bool, "0", "Allow http:// fhirServer and JWKS (jku) URLs "
-        "on loopback (development and tests only)."),
+    fhir_timeout_seconds: float = Field(0.8, ge=0, description="Timeout of one FHIR request.")
+    fhir_deadline_seconds: float = Field(2.5, ge=0, description="Budget for all fetching in "
+                                         "one hook call.")
+    fhir_max_pages: int = Field(20, ge=1, description="Most Bundle pages followed per query.")
+    fhir_max_resources: int = Field(20000, ge=1, description="Most resources read per hook "
+                                    "call.")
+    fhir_retries: int = Field(2, ge=1, description="Attempts for an idempotent GET on "
+                              "429/502/503/504.")
+    fhir_server_allowlist: tuple[str, ...] = Field((), description="Comma-separated FHIR base "
+                                                   "URLs the service may fetch from for any "
+                                                   "client (trusted clients add their own).")
+    allow_http_loopback: bool = Field(False, description="Allow http:// fhirServer and JWKS "
+                                      "(jku) URLs on loopback (development and tests only).")
     # --- pages (/preview, /governance; the catalogue, /docs and /fhir are always open)
-    Var("PAGES", _choice("auto", "on", "off"), "auto", "The /preview and /governance pages. "
-        "`auto`: on only with ALLOW_UNAUTHENTICATED (`make run`); `on`: on, behind "
-        "PAGES_TOKEN unless ALLOW_UNAUTHENTICATED; `off`: 404."),
-    Var("PAGES_TOKEN", str, "", "Operator credential for /preview and /governance when "
-        "PAGES=on (at least 32 characters): HTTP Basic password (any user name) or Bearer "
-        "token.", secret=True),
-    # --- clinical thresholds (our choices; CLINICAL.md); bounds: plausible values only
-    Var("FEVER_CELSIUS", _non_negative_float, "38.0", "Fever threshold in degrees Celsius.",
-        bounds=(37.5, 40.0), unit="degrees Celsius"),
-    Var("FEVER_WINDOW_DAYS", _positive_int, "7", "Fever counts if recorded within these days.",
-        bounds=(1, 90)),
-    Var("CAUDA_EQUINA_WINDOW_DAYS", _positive_int, "14", "A CES sign is 'new' within these "
-        "days.", bounds=(1, 365)),
-    Var("LONG_TERM_STEROID_DAYS", _positive_int, "90", "Systemic steroids for at least this "
-        "long count as long-term.", bounds=(7, 730)),
-    Var("REPEAT_IMAGING_WINDOW_DAYS", _positive_int, "365", "A spine MRI/CT within these "
-        "days makes a new one a repeat.", bounds=(30, 3650)),
-    Var("EMG_MIN_LEG_SYMPTOM_DAYS", _positive_int, "21", "Leg symptoms must persist this long "
-        "before EMG/NCS is suggested.", bounds=(7, 365)),
-    Var("WEIGHT_LOSS_PERCENT", _non_negative_float, "5.0", "Weight loss (percent) that counts "
-        "as significant.", bounds=(1, 50), unit="percent"),
-    Var("WEIGHT_LOSS_WINDOW_DAYS", _positive_int, "182", "Window for the weight-loss trend.",
-        bounds=(30, 730)),
-    Var("FRACTURE_AGE", _positive_int, "70", "Age above which back pain is a fracture risk.",
-        bounds=(18, 110), unit="years"),
-    Var("FRACTURE_AGE_MODE", _choice("single", "acp"), "single", "'single' uses FRACTURE_AGE; "
-        "'acp' uses FRACTURE_AGE_MALE / FRACTURE_AGE_FEMALE (ACP 2011: men > 65, women > 75)."),
-    Var("FRACTURE_AGE_MALE", _positive_int, "65", "With FRACTURE_AGE_MODE=acp: age above "
-        "which a man's back pain is a fracture risk.", bounds=(18, 110), unit="years"),
-    Var("FRACTURE_AGE_FEMALE", _positive_int, "75", "With FRACTURE_AGE_MODE=acp: age above "
-        "which a woman's back pain is a fracture risk.", bounds=(18, 110), unit="years"),
-    Var("SEVERE_WEAKNESS_MRC_GRADE", _positive_int, "3", "An MRC muscle grade at or below "
-        "this is a severe motor deficit.", bounds=(1, 4)),
-    Var("RECENT_RISK_DAYS", _positive_int, "90", "An infection or spinal procedure this "
-        "recent is a risk factor for spinal infection.", bounds=(1, 730)),
-    Var("RECENT_ORDER_DAYS", _positive_int, "7", "A lab test or referral completed this "
-        "recently is not suggested again.", bounds=(1, 365)),
-    Var("SEVERE_PAIN_SCORE", _positive_int, "7", "A pain score (0-10) at or above this is "
-        "severe (known aortic aneurysm with severe back pain).", bounds=(1, 10)),
-    Var("NEW_DIAGNOSIS_DAYS", _positive_int, "14", "A red-flag diagnosis (cauda equina, cord "
-        "compression, epidural abscess, discitis, vertebral fracture) recorded within these "
-        "days is an emergency; older is history (at most a warning).", bounds=(1, 365)),
-    Var("EPISODE_MAX_DAYS", _positive_int, "84", "'Pain not improving' (malignancy) is judged "
-        "only in a back-pain episode that began within these days.", bounds=(28, 365)),
-    Var("MYELOMA_PERSISTENCE_DAYS", _positive_int, "42", "Back pain lasting at least this "
-        "long at age 60 or over gives the NICE NG12 myeloma blood-test card.",
-        bounds=(14, 365)),
-    Var("CONSERVATIVE_MANAGEMENT_DAYS", _positive_int, "182", "Physiotherapy or analgesia "
-        "recorded within these days counts as prior management (ACR variant 2 vs 3).",
-        bounds=(30, 730)),
-    Var("UNCODED_TEXT_WINDOW_DAYS", _positive_int, "90", "A current entry with an unknown "
-        "code whose text names a red flag gives a warning when dated within this many days "
-        "(or undated).", bounds=(1, 3650)),
-    Var("DISABLED_TOPICS", _topics, "", "Comma-separated card topics switched off at this "
-        "site. A critical card is shown even when its topic is switched off (an emergency "
-        "in the record is never silenced); a switched-off red-flag family still quiets the "
-        "pathway cards."),
+    pages: Literal["auto", "on", "off"] = Field("auto", description="The /preview and "
+                                                "/governance pages. `auto`: on only with "
+                                                "ALLOW_UNAUTHENTICATED (`make run`); `on`: on, "
+                                                "behind PAGES_TOKEN unless "
+                                                "ALLOW_UNAUTHENTICATED; `off`: 404.")
+    pages_token: Annotated[str, Env(secret=True)] = Field(
+        "", description="Operator credential for /preview and /governance when PAGES=on (at "
+        "least 32 characters): HTTP Basic password (any user name) or Bearer token.")
+    # --- clinical thresholds (our choices; CLINICAL.md): declared in the core
+    rules: RuleSettings = Field(default_factory=RuleSettings,
+                                description="The core's thresholds (flat variables).")
     # --- faults (appended: issue 13)
-    Var("DB_TIMEOUT_SECONDS", _positive_float, "2.0", "Client-side bound on each database "
-        "operation of a hook call or feedback (connect, query, commit): a database that is "
-        "down or frozen costs a call at most this long."),
-    Var("SPOOL_DIR", str, "", "Directory of the local append-only spool holding cards and "
-        "audit the database could not take; replayed when it returns and at start-up. "
-        "Empty: backpain-cds-spool-<digest of DATABASE_URL> in the system temporary directory."),
-)
+    db_timeout_seconds: float = Field(2.0, gt=0, allow_inf_nan=False, description="Client-side "
+                                      "bound on each database operation of a hook call or "
+                                      "feedback (connect, query, commit): a database that is "
+                                      "down or frozen costs a call at most this long.")
+    spool_dir: str = Field("", description="Directory of the local append-only spool holding "
+                           "cards and audit the database could not take; replayed when it "
+                           "returns and at start-up. Empty: backpain-cds-spool-<digest of "
+                           "DATABASE_URL> in the system temporary directory.")
 
-_BY_NAME = {var.name: var for var in VARIABLES}
+    @classmethod
+    def settings_customise_sources(cls, settings_cls: type[BaseSettings],
+                                   init_settings: PydanticBaseSettingsSource,
+                                   env_settings: PydanticBaseSettingsSource,
+                                   dotenv_settings: PydanticBaseSettingsSource,
+                                   file_secret_settings: PydanticBaseSettingsSource,
+                                   ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Keyword arguments, and the environment only inside :func:`load_settings` (its
+        own source: pydantic-settings' ignores unknown names and reads lists as JSON)."""
+        source = _SOURCE.get()
+        return (init_settings,) if source is None else (init_settings, source)
 
-
-@dataclass(frozen=True, slots=True)
-class Settings:
-    """Validated configuration. Build with :func:`load_settings`."""
-
-    public_base_url: str = ""
-    max_body_bytes: int = 8388608
-    max_json_depth: int = 64
-    cors_origins: tuple[str, ...] = ()  # see effective_cors_origins()
-    trusted_proxies: tuple[str, ...] = ()
-    log_level: str = "INFO"
-    workers: int = 0  # 0: derived from the CPU count (gunicorn.conf.py)
-    database_url: str = field(default_factory=default_database_url)
-    patient_hash_key: str = ""
-    audit_retention_days: int = 400
-    snooze_days: int = 30
-    critical_snooze_hours: int = 24
-    trusted_clients_file: str = ""
-    site_codes: str = ""
-    allow_unauthenticated: bool = False
-    jwt_leeway_seconds: int = 60
-    jwks_timeout_seconds: float = 2.0
-    jwks_cache_seconds: int = 3600
-    fhir_timeout_seconds: float = 0.8
-    fhir_deadline_seconds: float = 2.5
-    fhir_max_pages: int = 20
-    fhir_max_resources: int = 20000
-    fhir_retries: int = 2
-    fhir_server_allowlist: tuple[str, ...] = ()
-    allow_http_loopback: bool = False
-    pages: str = "auto"
-    pages_token: str = ""
-    # clinical thresholds: defaults are the core's (RuleSettings), fields named as there
-    fever_celsius: float = RULE_DEFAULTS.fever_celsius
-    fever_window_days: int = RULE_DEFAULTS.fever_window_days
-    cauda_equina_window_days: int = RULE_DEFAULTS.cauda_equina_window_days
-    long_term_steroid_days: int = RULE_DEFAULTS.long_term_steroid_days
-    repeat_imaging_window_days: int = RULE_DEFAULTS.repeat_imaging_window_days
-    emg_min_leg_symptom_days: int = RULE_DEFAULTS.emg_min_leg_symptom_days
-    weight_loss_percent: float = RULE_DEFAULTS.weight_loss_percent
-    weight_loss_window_days: int = RULE_DEFAULTS.weight_loss_window_days
-    fracture_age: int = RULE_DEFAULTS.fracture_age
-    fracture_age_mode: str = RULE_DEFAULTS.fracture_age_mode
-    fracture_age_male: int = RULE_DEFAULTS.fracture_age_male
-    fracture_age_female: int = RULE_DEFAULTS.fracture_age_female
-    severe_weakness_mrc_grade: int = RULE_DEFAULTS.severe_weakness_mrc_grade
-    recent_risk_days: int = RULE_DEFAULTS.recent_risk_days
-    recent_order_days: int = RULE_DEFAULTS.recent_order_days
-    severe_pain_score: int = RULE_DEFAULTS.severe_pain_score
-    new_diagnosis_days: int = RULE_DEFAULTS.new_diagnosis_days
-    episode_max_days: int = RULE_DEFAULTS.episode_max_days
-    myeloma_persistence_days: int = RULE_DEFAULTS.myeloma_persistence_days
-    conservative_management_days: int = RULE_DEFAULTS.conservative_management_days
-    uncoded_text_window_days: int = RULE_DEFAULTS.uncoded_text_window_days
-    disabled_topics: frozenset[Topic] = field(default_factory=frozenset)
-    db_timeout_seconds: float = 2.0
-    spool_dir: str = ""
+    @model_validator(mode="before")
+    @classmethod
+    def _nest_thresholds(cls, data: Any) -> Any:
+        """``fever_celsius=...`` (a keyword or a variable) sets ``rules.fever_celsius``."""
+        if not isinstance(data, dict) or not RuleSettings.model_fields.keys() & data.keys():
+            return data
+        data = dict(data)
+        rules = data.get("rules", {})
+        rules = dict(rules.__dict__ if isinstance(rules, RuleSettings) else rules)
+        for name in RuleSettings.model_fields.keys() & data.keys():
+            rules[name] = data.pop(name)
+        data["rules"] = rules
+        return data
 
     def rule_settings(self) -> RuleSettings:
-        """The clinical thresholds, handed to the core: every :class:`RuleSettings` field
-        that is also a setting (same name); the others keep the core's defaults."""
-        return RuleSettings(**{name: getattr(self, name) for name in _shared_with_rules()})
+        """The clinical thresholds, handed to the core."""
+        return self.rules
 
     def effective_cors_origins(self) -> tuple[str, ...]:
         """CORS_ORIGINS, or when empty: every origin for local use, none in production."""
@@ -347,35 +183,166 @@ class Settings:
         return ("*",) if self.allow_unauthenticated else ()
 
     def replace(self, **changes: Any) -> Settings:
-        """A copy with some values changed (tests, CLI overrides)."""
-        values = {f.name: getattr(self, f.name) for f in fields(self)}
-        values.update(changes)
-        return Settings(**values)
+        """A copy with some values changed, thresholds by their flat name (tests, CLI
+        overrides; not validated again, as a dataclass's replace)."""
+        rules = {k: changes.pop(k) for k in RuleSettings.model_fields.keys() & changes.keys()}
+        if rules:
+            changes["rules"] = changes.get("rules", self.rules).model_copy(update=rules)
+        return self.model_copy(update=changes)
 
 
-@cache
-def _shared_with_rules() -> tuple[str, ...]:
-    """The :class:`RuleSettings` fields that are configurable (a :class:`Settings` field)."""
-    configurable = {f.name for f in fields(Settings)}
-    return tuple(f.name for f in fields(RuleSettings) if f.name in configurable)
+@dataclass(frozen=True, slots=True)
+class Var:
+    """One environment variable, derived from its :class:`Settings` (or nested
+    :class:`RuleSettings`) field: name (without prefix), meaning, default text, range."""
+
+    name: str
+    info: FieldInfo
+    nested: bool  # a RuleSettings field
+
+    @property
+    def env(self) -> str:
+        return PREFIX + self.name
+
+    @property
+    def field(self) -> str:
+        return self.name.lower()
+
+    @property
+    def _env(self) -> Env:
+        return next((m for m in self.info.metadata if isinstance(m, Env)), Env())
+
+    @property
+    def secret(self) -> bool:
+        return self._env.secret
+
+    @property
+    def doc(self) -> str:
+        return self.info.description or ""
+
+    @property
+    def unit(self) -> str:
+        extra = self.info.json_schema_extra
+        return str(extra.get("unit", "")) if isinstance(extra, dict) else ""
+
+    def limit(self, kind: type) -> float | None:
+        """The ``ge``/``le``/``gt`` bound of the field, or None."""
+        bound = next((m for m in self.info.metadata if isinstance(m, kind)), None)
+        return None if bound is None else float(getattr(bound, kind.__name__.lower()))
+
+    @property
+    def bounds(self) -> tuple[float, float] | None:
+        """The plausible range (inclusive), when the setting has one."""
+        low, high = self.limit(annotated_types.Ge), self.limit(annotated_types.Le)
+        return None if low is None or high is None else (low, high)
+
+    @property
+    def default(self) -> str:
+        """The default as its variable's text (the README shows this)."""
+        if self._env.shown is not None:
+            return self._env.shown
+        value = self.info.get_default(call_default_factory=True)
+        if isinstance(value, bool):
+            return "1" if value else "0"
+        if isinstance(value, tuple | frozenset):
+            return ",".join(sorted(str(v) for v in value))
+        return str(value)
+
+    def parse(self, text: str) -> Any:
+        """The text as the field's type (:class:`ValueError` if it is not one); the model
+        checks ranges and choices."""
+        return (self._env.parse or by_type(self.info.annotation))(text)
+
+    def problem(self, error: Any) -> str:
+        """Our sentence for a pydantic error on this variable's value."""
+        value = error.get("input")
+        if error["type"] == "literal_error":
+            return "must be one of " + ", ".join(get_args(self.info.annotation))
+        if error["type"] not in {"greater_than_equal", "less_than_equal", "greater_than",
+                                 "finite_number"}:
+            return str(error["msg"])
+        if isinstance(value, float) and value != value and self.limit(annotated_types.Gt) is None:
+            return "must be a number, not nan"  # nan was taken before the ranges were pydantic's
+        if self.info.annotation is int and value <= 0:
+            return "must be a positive whole number"
+        if self.info.annotation is float and value < 0 and self.limit(annotated_types.Gt) is None:
+            return "must not be negative"
+        if self.bounds is None:
+            return "must be a positive number of seconds"
+        unit = f" {self.unit}" if self.unit else ""
+        return (f"must be between {self.bounds[0]:g} and {self.bounds[1]:g}{unit}"
+                " (a plausible value for this setting)")
+
+
+def _variables() -> tuple[Var, ...]:
+    """Every setting in declaration order, the core's configurable thresholds in place of
+    ``rules``."""
+    out: list[Var] = []
+    for name, info in Settings.model_fields.items():
+        if name == "rules":
+            out += [Var(n.upper(), RuleSettings.model_fields[n], True) for n in configurable()]
+        else:
+            out.append(Var(name.upper(), info, False))
+    return tuple(out)
+
+
+VARIABLES: tuple[Var, ...] = _variables()
+_BY_NAME = {var.name: var for var in VARIABLES}
+
+
+class _EnvironSource(PydanticBaseSettingsSource):
+    """``BACKPAIN_CDS_*`` text from the settings file, the environment and ``<SECRET>_FILE``
+    files, parsed as each field's type (CSV lists). Keeps every problem, with the text given
+    (:meth:`problems`), instead of stopping at the first."""
+
+    def __init__(self, settings_cls: type[BaseSettings], environ: Mapping[str, str]) -> None:
+        super().__init__(settings_cls)
+        self.general: list[str] = []  # unknown names, secret files
+        self.by_var: dict[str, str] = {}  # variable name -> its problem
+        self.texts = _raw_values(environ, self.general)
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False  # __call__ reads every field at once
+
+    def __call__(self) -> dict[str, Any]:
+        values: dict[str, Any] = {}
+        for name, text in self.texts.items():
+            var = _BY_NAME[name]
+            try:
+                values[var.field] = var.parse(text)
+            except ValueError as exc:
+                self.add(var, str(exc))
+        return values
+
+    def add(self, var: Var, problem: str) -> None:
+        shown = "<secret>" if var.secret else repr(self.texts.get(var.name, var.default))
+        self.by_var.setdefault(var.name, f"{var.env}={shown}: {problem}")
+
+    def problems(self) -> list[str]:
+        return self.general + [self.by_var[v.name] for v in VARIABLES if v.name in self.by_var]
+
+
+_SOURCE: ContextVar[_EnvironSource | None] = ContextVar("settings_source", default=None)
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     """Read, parse and validate every variable. Raises :class:`ConfigError` naming every
     bad one (its ``problems`` lists them one by one)."""
-    env = os.environ if environ is None else environ
-    problems: list[str] = []
-    raw = _raw_values(env, problems)
-    values: dict[str, Any] = {}
-    for var in VARIABLES:
-        text = raw.get(var.name, var.default)
-        try:
-            values[var.name.lower()] = var.value(text)
-        except ValueError as exc:
-            shown = "<secret>" if var.secret else repr(text)
-            problems.append(f"{var.env}={shown}: {exc}")
-    settings = Settings(**values) if not problems else None
-    if settings is not None:
+    source = _EnvironSource(Settings, os.environ if environ is None else environ)
+    token = _SOURCE.set(source)
+    settings: Settings | None = None
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        for error in exc.errors():
+            var = _BY_NAME[str(error["loc"][-1]).upper()]
+            source.add(var, var.problem(error))
+    finally:
+        _SOURCE.reset(token)
+    problems = source.problems()
+    if problems:
+        settings = None  # a value is wrong: no settings to judge a combination on
+    elif settings is not None:
         problems += filter(None, [hash_key_problem(settings)])
     if problems or settings is None:
         raise ConfigError("\n".join(problems), problems, settings)
@@ -393,6 +360,7 @@ def _raw_values(env: Mapping[str, str], problems: list[str]) -> dict[str, str]:
         if name.endswith("_FILE") and secret is not None and secret.secret:
             _read_secret_file(secret, raw, problems)
         else:
+            raw.pop(name)
             problems.append(f"{PREFIX}{name}: unknown setting{_did_you_mean(name)}")
     return raw
 

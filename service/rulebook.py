@@ -15,7 +15,7 @@ import ast
 import inspect
 import sys
 import textwrap
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from functools import cache
 from types import FunctionType
 from typing import Any
@@ -34,7 +34,7 @@ from cds_rules import (
     env_name,
 )
 
-_SETTING_FIELDS = frozenset(f.name for f in fields(RuleSettings)) - {"disabled_topics"}
+_SETTING_FIELDS = frozenset(RuleSettings.model_fields) - {"disabled_topics"}
 _ORDER_KEYS = frozenset(ORDERS) | frozenset(BUNDLED)
 _RULE_PACKAGE = "cds_rules.rules"
 

@@ -31,8 +31,8 @@ from tests.conftest import ROOT, SYNTHEA_DIR, require
 
 EXAMPLES_DIR = ROOT / "tests" / "fhir_examples" / "node_modules" / "hl7.fhir.r4.examples"
 # every reading kept, so that old vitals and panels are validated too
-EVERY_READING = RuleSettings(fever_window_days=99_999, weight_loss_window_days=99_999,
-                             recent_order_days=99_999)
+EVERY_READING = RuleSettings.model_construct(  # past the plausible range: unchecked
+    fever_window_days=99_999, weight_loss_window_days=99_999, recent_order_days=99_999)
 
 
 def _both(request: HookRequest, rules: RuleSettings = DEFAULT_SETTINGS,

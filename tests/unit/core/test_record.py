@@ -847,7 +847,8 @@ def test_synthea_cancers_and_temperatures_are_recognised():
     temperatures = 0
     # Every temperature, however old: this is about recognising codes and units (by
     # default only readings within the fever window are read, see test_record_time_filter).
-    every_reading = RuleSettings(fever_window_days=36_500, weight_loss_window_days=36_500)
+    every_reading = RuleSettings.model_construct(fever_window_days=36_500,  # past the range
+                                                 weight_loss_window_days=36_500)
     for path in files:
         pid, resources = _synthea(path)
         record = build_record(HookRequest("patient-view", pid, resources), NOW, every_reading)
@@ -863,7 +864,8 @@ def test_synthea_weights_are_a_series_in_kg():
     files = _synthea_files()
     require(bool(files), f"Synthea sample data in {SYNTHEA_DIR}")
     pid, resources = _synthea(files[0])
-    every_reading = RuleSettings(weight_loss_window_days=36_500)  # not only the window's
+    # not only the window's (past the plausible range: unchecked)
+    every_reading = RuleSettings.model_construct(weight_loss_window_days=36_500)
     record = build_record(HookRequest("patient-view", pid, resources), NOW, every_reading)
     weights = record.series("body_weight")
     assert len(weights) >= 2 and all(w.unit == "kg" and 0 < (w.value or 0) < 300 for w in weights)

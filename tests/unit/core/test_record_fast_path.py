@@ -30,8 +30,8 @@ from cds_rules.validation import validated as reference_validated
 from tests.conftest import SYNTHEA_DIR
 
 # every reading kept, so that old vitals and panels are validated too
-EVERY_READING = RuleSettings(fever_window_days=99_999, weight_loss_window_days=99_999,
-                             recent_order_days=99_999)
+EVERY_READING = RuleSettings.model_construct(  # past the plausible range: unchecked
+    fever_window_days=99_999, weight_loss_window_days=99_999, recent_order_days=99_999)
 NOW = fhir_samples.load_all()[0].now
 
 

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 
 from cds_rules.model import Topic
-from cds_rules.settings import RuleSettings
+from cds_rules.settings import RuleSettings, configurable
 from service.config import (
     VARIABLES,
     ConfigError,
@@ -28,8 +28,12 @@ from tests.conftest import ROOT
 
 
 # ------------------------------------------------------------------ the module itself
-def test_every_variable_has_a_settings_field_and_back() -> None:
-    assert {var.name.lower() for var in VARIABLES} == {f.name for f in fields(Settings)}
+def test_every_variable_is_one_settings_field() -> None:
+    """VARIABLES is derived from the declaration: each service field, the core's
+    configurable thresholds in place of ``rules``, and nothing else."""
+    service = set(Settings.model_fields) - {"rules"}
+    assert {var.field for var in VARIABLES} == service | set(configurable())
+    assert {var.field for var in VARIABLES if var.nested} == set(configurable())
 
 
 def test_documented_defaults_are_the_real_defaults() -> None:
@@ -37,17 +41,13 @@ def test_documented_defaults_are_the_real_defaults() -> None:
     assert load_settings({}) == Settings()
 
 
-SHARED_WITH_RULES = sorted({f.name for f in fields(Settings)}
-                           & {f.name for f in fields(RuleSettings)})
-
-
 @pytest.mark.parametrize("var", VARIABLES, ids=lambda var: var.name)
-def test_each_variable_default_parses_to_the_settings_and_rule_default(var: Var) -> None:
-    """One threshold, three declarations (Var default, Settings, RuleSettings): they agree."""
-    name = var.name.lower()
-    assert var.parse(var.default) == getattr(Settings(), name)
-    if name in SHARED_WITH_RULES:
-        assert var.parse(var.default) == getattr(RuleSettings(), name)
+def test_each_variable_default_text_parses_to_the_default(var: Var) -> None:
+    """The README's default text, read as the variable, is the declared default."""
+    settings = load_settings({var.env: var.default})
+    owner = settings.rules if var.nested else settings
+    assert getattr(owner, var.field) == getattr(Settings().rules if var.nested else Settings(),
+                                                var.field)
 
 
 def _another_value(value: Any) -> Any:
@@ -61,12 +61,18 @@ def _another_value(value: Any) -> Any:
 
 
 def test_rule_settings_carries_every_configurable_threshold() -> None:
-    assert len(SHARED_WITH_RULES) >= 17  # every threshold with a BACKPAIN_CDS_* variable
-    changed = {name: _another_value(getattr(Settings(), name)) for name in SHARED_WITH_RULES}
-    rules = Settings(**changed).rule_settings()  # keyword construction keeps working
-    assert {name: getattr(rules, name) for name in SHARED_WITH_RULES} == changed
-    core_only = {f.name for f in fields(RuleSettings)} - set(SHARED_WITH_RULES)
-    assert all(getattr(rules, name) == getattr(RuleSettings(), name) for name in core_only)
+    assert len(configurable()) >= 17  # every threshold with a BACKPAIN_CDS_* variable
+    changed = {name: _another_value(getattr(RuleSettings(), name)) for name in configurable()}
+    rules = Settings(**changed).rule_settings()  # flat keyword construction keeps working
+    assert {name: getattr(rules, name) for name in configurable()} == changed
+    core_only = set(RuleSettings.model_fields) - set(configurable())
+    assert core_only and all(getattr(rules, n) == getattr(RuleSettings(), n) for n in core_only)
+
+
+def test_a_threshold_outside_its_range_is_refused_in_the_core_too() -> None:
+    """The range is declared once, on the core's field: constructing it checks it."""
+    with pytest.raises(ValidationError):
+        RuleSettings(fever_celsius=100.4)
 
 
 @pytest.mark.parametrize(("name", "value", "why"), [
