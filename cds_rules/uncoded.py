@@ -71,6 +71,7 @@ _PHRASES: dict[Topic, tuple[tuple[str, str], ...]] = {
 _EXCLUDED: dict[Topic, str] = {
     Topic.MALIGNANCY: r"basal[- ]cell|bcc\b|rodent\s+ulcer|squamous\s+cell\s+carcinoma\s+of\s+"
                       r"(?:the\s+)?skin|skin\s+cancer|non[- ]melanoma|in[- ]situ|"
+                      r"malignant\s+neoplasm\s+of\s+(?:the\s+)?skin|"
                       r"screening|family\s+history|fear\s+of",
 }
 

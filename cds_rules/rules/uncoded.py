@@ -15,12 +15,19 @@ from cds_rules.model import Fact, Finding, PatientRecord, Topic
 from cds_rules.rules.base import Rule, RuleContext, threshold
 from cds_rules.uncoded import uncoded_concept
 
+HISTORY_TOPICS = frozenset({Topic.MALIGNANCY, Topic.VISCERAL_OR_VASCULAR})
+"""Families whose words name a history, not a symptom: a cancer or a known aortic
+aneurysm counts at any age when coded (MAL-01, VV-01), so its uncoded words do too."""
+
 
 def _recent(record: PatientRecord, topic: Topic, window_days: int) -> list[Fact]:
-    """Uncoded hints of ``topic`` dated within the window, or undated (cannot be excluded)."""
+    """Uncoded hints of ``topic``: a history at any age; a symptom dated within the window,
+    or undated (cannot be excluded)."""
+    hints = record.having(uncoded_concept(topic))
+    if topic in HISTORY_TOPICS:
+        return list(hints)
     since = record.now - timedelta(days=window_days)
-    return [f for f in record.having(uncoded_concept(topic))
-            if f.when is None or record.may_fall_within(f, since)]
+    return [f for f in hints if f.when is None or record.may_fall_within(f, since)]
 
 
 def _check(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding | None:
@@ -35,7 +42,8 @@ def _check(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding | Non
         [f"An entry whose code the service does not recognise names {signs} in its text. "
          "It was not evaluated as a coded red flag: check the record and assess it, and "
          "code it so that the red-flag rules can read it."],
-        thresholds=[threshold(ctx.settings, "uncoded_text_window_days")],
+        thresholds=([] if rule.topic in HISTORY_TOPICS
+                    else [threshold(ctx.settings, "uncoded_text_window_days")]),
     )
 
 
@@ -47,13 +55,23 @@ _ADVICE = (
 )
 
 
+_HISTORY_CHANGE = ("1.2.0: the words name a history (cancer, aortic aneurysm), read at any "
+                   "age as the coded history is; before, an entry older than "
+                   "UNCODED_TEXT_WINDOW_DAYS was not read and the conservative card could "
+                   "follow. ")
+
+
+_BEFORE = ("1.1.0: summary leads with the action ('Check the record: uncoded entry "
+           "suggests <sign>'). 1.0.0 (new): an uncoded entry naming a red flag is a warning "
+           "on the family's topic, never critical.")
+
+
 def _rule(rule_id: str, topic: Topic, family: str, evidence: tuple[str, ...]) -> Rule:
-    return Rule(id=rule_id, version="1.1.0", topic=topic,
+    history = topic in HISTORY_TOPICS
+    return Rule(id=rule_id, version="1.2.0" if history else "1.1.0", topic=topic,
                 title=f"Uncoded entry suggests a {family} red flag", indicators=("warning",),
                 evidence=evidence, advice=_ADVICE, check=_check,
-                changes="1.1.0: summary leads with the action ('Check the record: uncoded "
-                        "entry suggests <sign>'). 1.0.0 (new): an uncoded entry naming a "
-                        "red flag is a warning on the family's topic, never critical.")
+                changes=(_HISTORY_CHANGE if history else "") + _BEFORE)
 
 
 RULES = (

@@ -33,6 +33,8 @@ LOCAL = "http://hospital.example.org/fhir/CodeSystem/problems"
         ("Right foot drop", {Topic.PROGRESSIVE_NEUROLOGICAL_DEFICIT}),
         ("Metastatic breast cancer", {Topic.MALIGNANCY}),
         ("Basal cell carcinoma of cheek", set()),
+        ("Personal history of other malignant neoplasm of skin", set()),  # Z85.828
+        ("Malignant melanoma of skin", {Topic.MALIGNANCY}),
         ("Family history of cancer", set()),
         ("Lumbar discitis", {Topic.INFECTION}),
         ("Epidural abscess", {Topic.INFECTION}),
@@ -125,3 +127,22 @@ def test_a_loinc_test_name_is_not_a_finding() -> None:
                                 "display": "Cancer Ag 125 [Units/volume] in Serum or Plasma"}]},
            "valueQuantity": {"value": 12, "unit": "U/mL"}}
     assert [c[0] for c in _cards(obs)] == ["conservative-care"]
+
+
+@pytest.mark.parametrize(
+    ("text", "topic"),
+    [("Metastatic breast carcinoma", "malignancy"),
+     ("Abdominal aortic aneurysm 4.5 cm, surveillance", "visceral-or-vascular")],
+)
+def test_an_uncoded_history_counts_at_any_age_as_its_coded_history_does(text: str,
+                                                                        topic: str) -> None:
+    """UNCODED-MAL / -VV 1.2.0: a cancer or a known aneurysm recorded years ago in words is
+    still a history; before, past the window the conservative card followed."""
+    cards = _cards(_condition(text, onset="2019-04-01"))
+    assert [(t, indicator) for t, indicator, _ in cards] == [(topic, "warning")]
+
+
+def test_an_old_uncoded_symptom_stays_history_past_the_window() -> None:
+    """Symptoms are read within UNCODED_TEXT_WINDOW_DAYS only, as coded symptoms are."""
+    assert "cauda-equina" not in {t for t, _, _ in _cards(
+        _condition("Saddle numbness", onset="2019-04-01"))}
