@@ -146,3 +146,14 @@ def operation_outcome(response: Any, status: int, code: str | None = None) -> di
     text = response.get_data(as_text=True)
     assert "Traceback" not in text and 'File "' not in text
     return issue
+
+
+def subject_patient_id(resource: dict[str, Any]) -> str:
+    """The id of the Patient a resource is about (itself, its subject or patient), or ""."""
+    if resource.get("resourceType") == "Patient":
+        return str(resource.get("id", ""))
+    for name in ("subject", "patient"):
+        ref = resource.get(name)
+        if isinstance(ref, dict) and str(ref.get("reference", "")).startswith("Patient/"):
+            return str(ref["reference"]).removeprefix("Patient/")
+    return ""

@@ -28,6 +28,7 @@ from cds_rules.settings import DEFAULT_SETTINGS, RuleSettings
 from cds_rules.validation import MODELS
 from cds_rules.validation import validated as reference_validated
 from tests.conftest import ROOT, SYNTHEA_DIR, require
+from tests.helpers import subject_patient_id
 
 EXAMPLES_DIR = ROOT / "tests" / "fhir_examples" / "node_modules" / "hl7.fhir.r4.examples"
 # every reading kept, so that old vitals and panels are validated too
@@ -64,16 +65,6 @@ def _examples() -> list[dict[str, Any]]:
     return examples
 
 
-def _subject_id(resource: dict[str, Any]) -> str:
-    if resource.get("resourceType") == "Patient":
-        return str(resource.get("id", ""))
-    for name in ("subject", "patient"):
-        ref = resource.get(name)
-        if isinstance(ref, dict) and str(ref.get("reference", "")).startswith("Patient/"):
-            return str(ref["reference"]).removeprefix("Patient/")
-    return ""
-
-
 def test_the_official_examples_are_all_there():
     assert len(_examples()) == 5306  # the package's 5,307 files less its package.json
 
@@ -94,7 +85,7 @@ def test_official_examples_validate_alike():
 
 def test_official_examples_give_identical_records():
     for example in _examples():
-        request = HookRequest("patient-view", _subject_id(example), (example,),
+        request = HookRequest("patient-view", subject_patient_id(example), (example,),
                               draft_orders=(example,) if example.get("resourceType")
                               in ("ServiceRequest", "MedicationRequest") else ())
         fast, reference = _both(request, EVERY_READING)

@@ -28,21 +28,12 @@ from cds_rules.settings import DEFAULT_SETTINGS, RuleSettings
 from cds_rules.validation import MODELS
 from cds_rules.validation import validated as reference_validated
 from tests.conftest import SYNTHEA_DIR
+from tests.helpers import subject_patient_id
 
 # every reading kept, so that old vitals and panels are validated too
 EVERY_READING = RuleSettings.model_construct(  # past the plausible range: unchecked
     fever_window_days=99_999, weight_loss_window_days=99_999, recent_order_days=99_999)
 NOW = fhir_samples.load_all()[0].now
-
-
-def _subject_id(resource: dict[str, Any]) -> str:
-    if resource.get("resourceType") == "Patient":
-        return str(resource.get("id", ""))
-    for name in ("subject", "patient"):
-        ref = resource.get(name)
-        if isinstance(ref, dict) and str(ref.get("reference", "")).startswith("Patient/"):
-            return str(ref["reference"]).removeprefix("Patient/")
-    return ""
 
 
 def test_scenarios_give_identical_records():
@@ -216,7 +207,7 @@ def test_mutated_resources_validate_alike(resource):
 @given(st.lists(st.one_of(point_mutated(), mutated()), min_size=1, max_size=5),
        st.lists(point_mutated(), max_size=2))
 def test_mutated_resources_give_identical_records(resources, drafts):
-    pid = next((_subject_id(r) for r in resources if _subject_id(r)), "")
+    pid = next((subject_patient_id(r) for r in resources if subject_patient_id(r)), "")
     request = HookRequest("patient-view", pid, tuple(resources), tuple(drafts))
     fast = build_record(request, NOW, EVERY_READING)
     assert fast == reference_record(request, NOW, EVERY_READING)
