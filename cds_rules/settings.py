@@ -86,8 +86,10 @@ class RuleSettings(BaseModel):
                                              "these days counts as prior management (ACR "
                                              "variant 2 vs 3).", ge=30, le=730)
     uncoded_text_window_days: int = ours(90, "A current entry with an unknown code whose text "
-                                         "names a red flag gives a warning when dated within "
-                                         "this many days (or undated).", ge=1, le=3650)
+                                         "names a red-flag symptom gives a warning when dated "
+                                         "within this many days (or undated); one naming a "
+                                         "cancer or aortic aneurysm counts at any age.",
+                                         ge=1, le=3650)
     disabled_topics: frozenset[Topic] = ours(
         frozenset(), "Comma-separated card topics switched off at this site. A critical card is "
         "shown even when its topic is switched off (an emergency in the record is never "
