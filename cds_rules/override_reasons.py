@@ -14,7 +14,10 @@ from cds_rules.wire import Coding
 
 
 @dataclass(frozen=True, slots=True)
-class OverrideReason:
+class ReasonChoice:
+    """One reason in our catalogue (named apart from the wire's :class:`OverrideReason`,
+    which is a reason as an EHR sends it back)."""
+
     code: str
     display: str
     snoozes: bool
@@ -23,16 +26,16 @@ class OverrideReason:
         return Coding(system=OVERRIDE_REASON_SYSTEM, code=self.code, display=self.display)
 
 
-OVERRIDE_REASONS: tuple[OverrideReason, ...] = (
-    OverrideReason("already-assessed", "Already assessed: snooze", True),
-    OverrideReason("patient-declined", "Patient declined: snooze", True),
-    OverrideReason("managed-elsewhere", "Managed by another team: snooze", True),
-    OverrideReason("not-applicable", "Not applicable to this patient", False),
-    OverrideReason("disagree-with-guideline", "Disagree with the recommendation", False),
+OVERRIDE_REASONS: tuple[ReasonChoice, ...] = (
+    ReasonChoice("already-assessed", "Already assessed: snooze", True),
+    ReasonChoice("patient-declined", "Patient declined: snooze", True),
+    ReasonChoice("managed-elsewhere", "Managed by another team: snooze", True),
+    ReasonChoice("not-applicable", "Not applicable to this patient", False),
+    ReasonChoice("disagree-with-guideline", "Disagree with the recommendation", False),
 )
 
 SNOOZE_REASON_CODES: frozenset[str] = frozenset(r.code for r in OVERRIDE_REASONS if r.snoozes)
-BY_CODE: dict[str, OverrideReason] = {r.code: r for r in OVERRIDE_REASONS}
+BY_CODE: dict[str, ReasonChoice] = {r.code: r for r in OVERRIDE_REASONS}
 
 
 def codings() -> tuple[Coding, ...]:
