@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import timedelta
 from typing import Any
@@ -14,75 +13,30 @@ from flask import Flask
 from flask.testing import FlaskClient
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from cds_rules import OVERRIDE_REASON_SYSTEM, Card, Topic
-from service.app import create_app
 from service.db import Feedback, Snooze
-from service.migrations import upgrade
-from service.ports import HookCall
-from service.store import Store
+from tests.feedback_support import URL, app, issue, overridden, rows, snooze_reason
 from tests.helpers import make_test_app
 from tests.store_support import *  # noqa: F403  (fixtures)
 from tests.store_support import (
-    RETENTION,
-    SADDLE,
-    SERVICE,
     T0,
     FakeClock,
     answer,
-    finding,
     hook_call,
-    settings_for,
 )
 
-URL = f"/cds-services/{SERVICE}/feedback"
-
-
-@pytest.fixture
-def app(database_url: str, clock: FakeClock) -> Iterator[Flask]:
-    application = create_app(settings_for(database_url, allow_unauthenticated=True), clock=clock)
-    store: Store = application.extensions["backpain"]["store"]
-    upgrade(store.engine)
-    yield application
-    store.dispose()
-
+__all__ = ["app"]  # the fixture, imported
 
 @pytest.fixture
 def client(app: Flask) -> FlaskClient:
     return app.test_client()
 
 
-def issue(app: Flask, *topics: Topic) -> HookCall:
-    """A hook call answered by the app's memory: its cards are now issued."""
-    call = hook_call(*(finding(t, RETENTION, SADDLE) for t in topics), at=T0)
-    answer(app.extensions["backpain"]["memory"], call)
-    return call
-
-
 def accepted(card: Card, **extra: Any) -> dict[str, Any]:
     return {"card": card.uuid, "outcome": "accepted", "outcomeTimestamp": "2026-03-01T08:05:00Z",
             "acceptedSuggestions": [{"id": card.suggestions[0].uuid}], **extra}
-
-
-def overridden(card: Card, reason: dict[str, Any] | None = None,
-               comment: str | None = None, at: str = "2026-03-01T08:05:00Z") -> dict[str, Any]:
-    override: dict[str, Any] = {}
-    if reason is not None:
-        override["reason"] = reason
-    if comment is not None:
-        override["userComment"] = comment
-    return {"card": card.uuid, "outcome": "overridden", "outcomeTimestamp": at,
-            "overrideReason": override}
-
-
-def snooze_reason(code: str = "already-assessed") -> dict[str, str]:
-    return {"system": OVERRIDE_REASON_SYSTEM, "code": code}  # no display, like the sandbox
-
-
-def rows(app: Flask, model: type[Any]) -> int:
-    with app.extensions["backpain"]["store"].engine.connect() as conn:
-        return int(conn.execute(select(func.count()).select_from(model)).scalar_one())
 
 
 def diagnostics(response: Any) -> str:

@@ -10,7 +10,7 @@ from flask import Flask
 
 from cds_rules import Topic
 from service.db import Feedback, Snooze
-from tests.contract.test_feedback import (  # the feedback tests' app fixture and builders
+from tests.feedback_support import (  # the feedback tests' app fixture and builders
     URL,
     app,
     issue,
