@@ -12,8 +12,12 @@ at once, without touching the database, so that only one call per cooldown pays 
 bound while the database is away (``backpain_cds_db_degraded`` is 1 meanwhile). The next
 operation after the cooldown probes the database; success closes the bound.
 
-Cost: the hand-off to the pool thread is about 30 µs an operation (measured on the
-loaded 2-core machine), two per hook call, against a call of a few milliseconds.
+Cost: the hand-off to the pool thread is 30 to 100 µs an operation (more under load:
+the waiting request and the pool thread take turns at the GIL). An operation that can
+bound its own wait, a query on a connection it already holds whose socket it waits on
+with a timeout, runs on the calling thread instead (:meth:`Bound.run_inline`, the
+snooze counter read of every card-producing call); only opening a connection, which can
+hang in the server's handshake, still goes to the pool (:meth:`Bound.within`).
 """
 
 from __future__ import annotations
@@ -86,6 +90,35 @@ class Bound:
             raise Unavailable(f"{self.name}: {operation} failed") from exc
         self._succeeded()
         return result
+
+    def run_inline(self, operation: str, function: Callable[[float], T]) -> T:
+        """``function(deadline)`` on the calling thread, with :meth:`run`'s breaker: for
+        an operation that keeps to ``deadline`` (a ``time.monotonic()`` value) itself and
+        raises :class:`TimeoutError` past it. No hand-off to the pool."""
+        if not self._admit():
+            raise Unavailable(f"{self.name}: not tried ({operation}; database degraded)")
+        try:
+            result = function(time.monotonic() + self.timeout)
+        except TimeoutError:
+            DB_TIMEOUTS.labels(operation=operation).inc()
+            self._failed(f"{operation} took longer than {self.timeout:g} s")
+            raise Unavailable(f"{self.name}: {operation} timed out") from None
+        except Exception as exc:
+            self._failed(f"{operation} failed ({type(exc).__name__})")
+            raise Unavailable(f"{self.name}: {operation} failed") from exc
+        self._succeeded()
+        return result
+
+    def within(self, function: Callable[[], T], deadline: float) -> T:
+        """``function()`` on the pool, waited for until ``deadline`` (monotonic), then
+        :class:`TimeoutError` (it goes on, abandoned). No breaker: for a step of an
+        operation that :meth:`run_inline` bounds."""
+        future = self._executor().submit(function)
+        try:
+            return future.result(max(0.0, deadline - time.monotonic()))
+        except FutureTimeout:
+            future.cancel()
+            raise TimeoutError(f"{self.name}: no answer within the bound") from None
 
     def _admit(self) -> bool:
         """Closed: go. Open: only one probe once the cooldown is over."""

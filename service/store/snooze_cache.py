@@ -21,11 +21,15 @@ from __future__ import annotations
 
 import logging
 import os
+import select
 import threading
+import time
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
+import psycopg
+from psycopg import pq
 from sqlalchemy import Engine
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
@@ -41,6 +45,8 @@ PRUNE_AFTER = timedelta(days=1)
 
 Key = tuple[str, str | None, str]  # patient hash, client (None: unauthenticated), topic
 Entry = tuple[frozenset[str], datetime]  # fingerprint, expires_at
+# Runs a blocking step (opening a connection) elsewhere, waiting until a deadline.
+Opener = Callable[[Callable[[], Any], float], Any]
 
 
 def bump_statement(session: Session) -> Any:
@@ -56,37 +62,56 @@ class VersionReader:
     """Reads the snooze counter on one DBAPI connection of this process's own (taken out
     of the pool), in autocommit: one indexed row, no session, no transaction left open.
 
+    The read runs on the calling thread and keeps to the caller's deadline itself (no
+    hand-off to a pool thread, issue #15): on PostgreSQL the query is sent and its socket
+    waited on with a timeout (libpq's asynchronous interface), so a frozen server costs
+    the bound, not the freeze. A timed-out connection is closed (its answer could still
+    arrive). Opening a connection can hang in the handshake: that step runs on
+    ``opener``'s pool thread, bounded by the same deadline. SQLite is a local file read
+    in WAL mode, which never waits for a writer: read directly.
+
     A connection that fails is closed and opened again once (a restarted server); a second
     failure raises. A forked process opens its own (the parent's belongs to the parent).
     """
 
-    def __init__(self, engine: Engine, timeout: float) -> None:
+    def __init__(self, engine: Engine, timeout: float, opener: Opener) -> None:
         self.engine = engine
         self.timeout = timeout
+        self.opener = opener
         self._lock = threading.Lock()
         self._connection: Any = None
         self._pid = os.getpid()
 
-    def read(self) -> int:
-        with self._lock:
+    def read(self, deadline: float) -> int:
+        """The counter; :class:`TimeoutError` past ``deadline`` (monotonic)."""
+        if not self._lock.acquire(timeout=max(0.0, deadline - time.monotonic())):
+            raise TimeoutError("snooze counter: another read holds the connection")
+        try:
             if self._pid != os.getpid():  # forked: forget the parent's, never close it
                 self._connection, self._pid = None, os.getpid()
             fresh = self._connection is None
             try:
-                return self._read_once()
+                return self._read_once(deadline)
+            except TimeoutError:
+                self._close()
+                raise
             except Exception:
                 self._close()
                 if fresh:
                     raise
-            return self._read_once()  # the kept connection had gone stale: once more
+            return self._read_once(deadline)  # the kept connection had gone stale: once more
+        finally:
+            self._lock.release()
 
     def close(self) -> None:
         with self._lock:
             self._close()
 
-    def _read_once(self) -> int:
+    def _read_once(self, deadline: float) -> int:
         if self._connection is None:
-            self._connection = self._open()
+            self._connection = self.opener(self._open, deadline)
+        if self.engine.dialect.name == "postgresql":
+            return _read_pg(self._connection, deadline)
         cursor = self._connection.cursor()
         try:
             cursor.execute(_READ_SQL)
@@ -113,6 +138,36 @@ class VersionReader:
                 connection.close()
             except Exception as exc:  # already broken: nothing more to do
                 log.debug("closing the snooze counter connection: %s", type(exc).__name__)
+
+
+def _read_pg(connection: Any, deadline: float) -> int:
+    """The counter through libpq's asynchronous calls on ``connection`` (psycopg 3):
+    send, then wait on the socket until the answer is complete or ``deadline``."""
+    pgconn = connection.pgconn
+    pgconn.send_query(_READ_SQL.encode())
+    while pgconn.flush():  # the query is tiny: at most a wait for the socket
+        _wait(pgconn.socket, deadline, write=True)
+    pgconn.consume_input()
+    while pgconn.is_busy():
+        _wait(pgconn.socket, deadline, write=False)
+        pgconn.consume_input()
+    result = pgconn.get_result()
+    while pgconn.get_result() is not None:  # the end of the answer
+        pass
+    if result is None or result.status != pq.ExecStatus.TUPLES_OK:
+        message = result.error_message if result is not None else pgconn.error_message
+        raise psycopg.OperationalError(message.decode("utf-8", "replace"))
+    return int(result.get_value(0, 0) or 0) if result.ntuples else 0
+
+
+def _wait(socket: int, deadline: float, *, write: bool) -> None:
+    remaining = deadline - time.monotonic()
+    if remaining <= 0:
+        raise TimeoutError("snooze counter: no answer within the bound")
+    watched = ([], [socket]) if write else ([socket], [])
+    ready = select.select(watched[0], watched[1], [], remaining)
+    if not (ready[0] or ready[1]):
+        raise TimeoutError("snooze counter: no answer within the bound")
 
 
 class SnoozeCache:

@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from cds_rules import Card
 from service.db import Snooze, StoreVersion, is_in_memory, utc
+from service.dbguard import Unavailable
 from service.metrics import CARDS_SUPPRESSED, DB_ERRORS
 from service.ports import HookCall
 from service.store.base import StoreBase
@@ -28,7 +29,7 @@ class Snoozes(StoreBase):
         self.snooze_cache = SnoozeCache()
         # In-memory SQLite has one connection for the process: read through a session.
         self._version_reader = None if is_in_memory(self.engine) \
-            else VersionReader(self.engine, self.timeout)
+            else VersionReader(self.engine, self.timeout, self.hook_bound.within)
 
     def dispose(self) -> None:
         if self._version_reader is not None:
@@ -50,9 +51,8 @@ class Snoozes(StoreBase):
         if not topics:
             return []
         at = utc(call.received_at)
-        seen_by_topic = self._bounded(self.hook_bound, "suppress_snoozed", lambda: (
-            self._current_snoozes().active(self.hasher.patient(call.patient_id),
-                                           call.client_iss, sorted(topics), at)))
+        seen_by_topic = self._current_snoozes().active(
+            self.hasher.patient(call.patient_id), call.client_iss, sorted(topics), at)
         hidden = []
         for card in cards:
             topic = card.topic
@@ -65,22 +65,34 @@ class Snoozes(StoreBase):
         return hidden
 
     def _current_snoozes(self) -> SnoozeCache:
-        """The copy, refreshed first if the snooze counter moved (raises StoreUnavailable)."""
+        """The copy, refreshed first if the snooze counter moved (raises StoreUnavailable).
+
+        The counter is read on this thread within the hook bound (no hand-off: the common
+        case, nothing changed, costs one indexed row); loading new snoozes, rare, goes
+        through the bound's pool like any other query."""
         version = self._snooze_version()
         if version != self.snooze_cache.version:
-            self.snooze_cache.refresh(version, self._snoozes_after, self.clock())
+            self._bounded(self.hook_bound, "suppress_snoozed", lambda: (
+                self.snooze_cache.refresh(version, self._snoozes_after, self.clock())))
         return self.snooze_cache
 
     def _snooze_version(self) -> int:
-        if self._version_reader is None:
-            with self._session("suppress_snoozed", write=False) as session:
-                return session.scalar(_VERSION) or 0
+        reader = self._version_reader
+        if reader is None:  # in-memory SQLite: its one shared connection, through a session
+            return int(self._bounded(self.hook_bound, "suppress_snoozed",
+                                     self._version_in_session))
         try:
-            return self._version_reader.read()
-        except Exception as exc:
-            DB_ERRORS.labels(operation="suppress_snoozed").inc()
-            log.warning("database error in suppress_snoozed: %s", type(exc).__name__)
+            return self.hook_bound.run_inline("suppress_snoozed", reader.read)
+        except Unavailable as exc:
+            if exc.__cause__ is not None:  # failed (a timeout or an open bound is counted
+                DB_ERRORS.labels(operation="suppress_snoozed").inc()  # by the bound)
+                log.warning("database error in suppress_snoozed: %s",
+                            type(exc.__cause__).__name__)
             raise StoreUnavailable("database unavailable (suppress_snoozed)") from exc
+
+    def _version_in_session(self) -> int:
+        with self._session("suppress_snoozed", write=False) as session:
+            return session.scalar(_VERSION) or 0
 
     def _snoozes_after(self, last_id: int) -> list[Any]:
         """Snoozes added after ``last_id`` (those expired long ago are not worth a copy)."""
