@@ -3,8 +3,8 @@
 Each catalogue key has SNOMED CT (procedure), LOINC (radiology playbook / lab) and CPT
 (extra coding for US sites) where a verified code exists (CLINICAL.md "Codes"), and a local
 code with a plain display otherwise: a code we could not verify is never sent as if it
-were SNOMED or LOINC. Every built resource is validated with ``fhir.resources.R4B`` before
-it leaves the core.
+were SNOMED or LOINC. Every built resource gets ``fhir.resources.R4B``'s verdict before
+it leaves the core (:mod:`cds_rules.order_check`).
 """
 
 from __future__ import annotations
@@ -14,9 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from fhir.resources.R4B.servicerequest import ServiceRequest
-
 from cds_rules.model import Fact, PatientRecord, Recommendation
+from cds_rules.order_check import check_service_request
 from cds_rules.settings import RuleSettings
 from cds_rules.valuesets import SPINE_IMAGING_KINDS
 
@@ -188,7 +187,7 @@ def duplicates(record: PatientRecord, key: str, settings: RuleSettings) -> list[
     return list(dict.fromkeys(found))
 
 
-def service_request(
+def proposed_service_request(
     spec: OrderSpec,
     rec: Recommendation,
     patient_id: str,
@@ -196,7 +195,7 @@ def service_request(
     reasons: Sequence[Fact],
     now: datetime,
 ) -> dict[str, Any]:
-    """A proposed R4 ServiceRequest for ``spec``, validated with fhir.resources."""
+    """The proposed R4 ServiceRequest for ``spec``, not yet checked."""
     resource: dict[str, Any] = {
         "resourceType": "ServiceRequest",
         "status": "draft",
@@ -219,5 +218,14 @@ def service_request(
     ]
     if references:
         resource["reasonReference"] = list({r["reference"]: r for r in references}.values())
-    ServiceRequest.model_validate(resource)  # raises on anything an EHR would reject
+    return resource
+
+
+def service_request(spec: OrderSpec, rec: Recommendation, patient_id: str,
+                    encounter_id: str | None, reasons: Sequence[Fact], now: datetime
+                    ) -> dict[str, Any]:
+    """A proposed R4 ServiceRequest for ``spec``, validated as fhir.resources would
+    (:mod:`cds_rules.order_check`): raises on anything an EHR would reject."""
+    resource = proposed_service_request(spec, rec, patient_id, encounter_id, reasons, now)
+    check_service_request(resource)
     return resource
