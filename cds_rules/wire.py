@@ -18,7 +18,6 @@ import re
 import uuid as uuid_module
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, is_dataclass
-from functools import cache
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
@@ -277,24 +276,42 @@ def _camel(name: str) -> str:
     return head + "".join(part.title() for part in rest)
 
 
-@cache
-def _layout(cls: type) -> tuple[tuple[str, str, bool], ...]:
-    """(attribute, JSON name, keep when empty) of a wire class, in declaration order."""
-    return tuple((f.name, _camel(f.name), bool(f.metadata.get("keep_empty")))
-                 for f in fields(cls))
+Layout = tuple[tuple[str, str, bool], ...]
+_LAYOUTS: dict[type, Layout | None] = {}  # every class to_json has met; None: not a wire class
+_PLAIN = frozenset({str, int, float, bool})  # written as they are (subclasses: enums, take the
+# general path)
+
+
+def _layout(cls: type) -> Layout | None:
+    """(attribute, JSON name, keep when empty) of a wire class, in declaration order; None
+    for anything else. Computed once per class (to_json runs on every card, issue #15)."""
+    try:
+        return _LAYOUTS[cls]
+    except KeyError:
+        layout = tuple((f.name, _camel(f.name), bool(f.metadata.get("keep_empty")))
+                       for f in fields(cls)) if is_dataclass(cls) else None
+        _LAYOUTS[cls] = layout
+        return layout
 
 
 def to_json(obj: Any) -> Any:
     """A wire object (or a tuple of them) as JSON data, ready for ``orjson.dumps``."""
+    kind = type(obj)
+    if kind in _PLAIN or obj is None:
+        return obj
     if isinstance(obj, tuple | list):
         return [to_json(item) for item in obj]
-    if not is_dataclass(obj) or isinstance(obj, type):
+    layout = _layout(kind)
+    if layout is None:
         return dict(obj) if isinstance(obj, Mapping) else obj
     out: dict[str, Any] = {}
-    for attribute, name, keep_empty in _layout(type(obj)):
+    for attribute, name, keep_empty in layout:
         value = getattr(obj, attribute)
-        if value is None or (not keep_empty and isinstance(value, tuple | Mapping)
-                             and not value):
+        if type(value) in _PLAIN:
+            out[name] = value
+        elif value is None or (not keep_empty and isinstance(value, tuple | Mapping)
+                               and not value):
             continue
-        out[name] = to_json(value)
+        else:
+            out[name] = to_json(value)
     return out
