@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from service.config import ConfigError, Settings, load_settings
+from service.runtime import tune_collector
 
 try:
     _settings: Settings = load_settings()
@@ -250,6 +251,7 @@ def on_starting(server: Any) -> None:
     server.log.info("database: %s", display_url(_settings.database_url))
     warm_up(server.log)
     return_large_buffers()
+    tune_collector()
     freeze_heap()
 
 
@@ -264,6 +266,10 @@ def post_worker_init(worker: Any) -> None:
     from service.store import start_writer
 
     start_writer(worker.wsgi)
+    # What the master tuned before forking, as this worker inherited it (operators and
+    # tests read it here: a worker without it pauses mid-call, see service.runtime).
+    worker.log.info("worker runtime: gc thresholds %s, %d objects frozen",
+                    gc.get_threshold(), gc.get_freeze_count())
 
 
 def child_exit(server: Any, worker: Any) -> None:

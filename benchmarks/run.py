@@ -53,13 +53,15 @@ def make_app(workdir: Path, max_body: int) -> Any:
     from service.app import create_app
     from service.config import load_settings
     from service.logs import configure_logging
+    from service.runtime import tune_collector
 
     env = http.server_env(workdir, max_body, log_level="INFO")
     http.migrate(env)
     settings = load_settings({k: v for k, v in env.items() if k.startswith("BACKPAIN_CDS_")})
     configure_logging("INFO", stream=open(os.devnull, "w"))  # noqa: SIM115 (process-long)
     app = create_app(settings, clock=lambda: inputs.NOW)
-    gc.freeze()  # as gunicorn's master does before forking (gunicorn.conf.py, freeze_heap)
+    tune_collector()  # as gunicorn's master does before forking (gunicorn.conf.py)
+    gc.freeze()  # likewise (gunicorn.conf.py, freeze_heap)
     return app
 
 

@@ -23,6 +23,7 @@ from pathlib import Path
 import pytest
 
 from service.logs import ACCESS_LOGGER
+from service.runtime import GC_THRESHOLDS
 from tests.conftest import ROOT
 from tests.log_guard import register_secret
 from tests.ops_support import (
@@ -143,6 +144,27 @@ def settled_worker_pids(master: int, wanted: int, within: float = 30.0) -> list[
 
 def test_runs_the_configured_number_of_worker_processes(server: Server) -> None:
     assert len(settled_worker_pids(server.process.pid, WORKERS)) == WORKERS
+
+
+def test_workers_inherit_the_masters_runtime_tuning(server: Server) -> None:
+    """service.runtime's collector thresholds and the frozen start-up heap reach every
+    worker (issue #15: without them a full collection pauses a call now and then)."""
+    settled_worker_pids(server.process.pid, WORKERS)
+    deadline = time.monotonic() + 30
+    while True:
+        lines = [json.loads(line).get("message", "") for line in server.log().splitlines()
+                 if line.strip()]
+        tuned = [m for m in lines if m.startswith("worker runtime:")]
+        if len(tuned) >= WORKERS or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    assert len(tuned) >= WORKERS, lines[-20:]
+    for message in tuned:
+        match = re.fullmatch(r"worker runtime: gc thresholds \((\d+), (\d+), (\d+)\), "
+                             r"(\d+) objects frozen", message)
+        assert match, message
+        assert tuple(int(g) for g in match.groups()[:3]) == GC_THRESHOLDS
+        assert int(match.group(4)) > 50_000  # modules, value sets, models
 
 
 def test_discovery_and_a_sample_hook_answer_with_the_expected_cards(server: Server) -> None:
