@@ -15,6 +15,7 @@ from flask_cors import CORS
 from cds_rules import VALUE_SETS, load_site_codes
 from cds_rules import apply_site_codes as apply_site_code_pairs
 from service import errors, feedback, hooks, openapi, ops, pages, store, tracing
+from service.admission import LargeCallGate
 from service.config import Settings, load_settings
 from service.db import utc_now
 from service.fhir_client import HttpFetcher
@@ -37,6 +38,9 @@ def create_app(
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.extensions["backpain"] = {"settings": settings, "clock": clock}
     app.extensions["backpain"]["fetcher"] = HttpFetcher(settings)  # reads missing prefetch
+    app.extensions["backpain"]["large_calls"] = LargeCallGate(  # bounds a worker's memory
+        settings.large_body_bytes, settings.large_calls_per_worker,
+        settings.large_call_wait_seconds, settings.max_body_bytes)
     errors.init_app(app)  # every non-2xx answer is an OperationOutcome
     if settings.effective_cors_origins():  # production default: no browser origin
         CORS(app, origins=list(settings.effective_cors_origins()),

@@ -68,6 +68,15 @@ class Settings(BaseSettings):
                                 "bytes (larger: 413).")
     max_json_depth: int = Field(64, ge=1, description="Deepest accepted JSON nesting (deeper: "
                                 "400).")
+    large_body_bytes: int = Field(1048576, ge=1, description="A hook call whose body is at "
+                                  "least this large (or of undeclared length) is a large call: "
+                                  "a worker evaluates at most LARGE_CALLS_PER_WORKER of them at "
+                                  "once, to bound its memory (an 8 MiB body takes about 85 MB).")
+    large_calls_per_worker: int = Field(1, ge=1, description="Large calls one worker process "
+                                        "evaluates at once; others wait their turn.")
+    large_call_wait_seconds: float = Field(5.0, ge=0, allow_inf_nan=False, description="How "
+                                           "long a large call waits for its turn; then 503 "
+                                           "with Retry-After.")
     cors_origins: tuple[str, ...] = Field((), description="Comma-separated origins allowed for "
                                           "browser clients (the CDS Hooks sandbox runs in a "
                                           "browser), or `*`. Empty: `*` with "

@@ -1,5 +1,6 @@
 """The CDS Hooks endpoints: discovery and service calls, and the pipeline of one call.
 
+admit (a large body waits for one of the worker's slots: :mod:`service.admission`) →
 parse (jsonbody) → validate (the service's request schema) → resolve prefetch (use, fetch
 or 412) → :func:`cds_rules.evaluate` → drop snoozed cards (memory) → record what is sent
 (memory) → ``{"cards": [...]}``. The cards are typed wire objects that checked the CDS
@@ -53,6 +54,12 @@ def call_service(service_id: str) -> Response:
     if service is None:
         raise ServiceError(404, "No CDS service with this id. GET /cds-services lists them.")
     state = current_app.extensions["backpain"]
+    with state["large_calls"].admit(request.content_length):  # service.admission
+        return _call(service, state)
+
+
+def _call(service: CdsService, state: dict[str, Any]) -> Response:
+    """One hook call: parse, prefetch, evaluate, answer (the module docstring's pipeline)."""
     settings: Settings = state["settings"]
     with tracing.span("parse"):
         body = read_json_object(request, settings.max_body_bytes, settings.max_json_depth)

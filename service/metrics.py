@@ -235,6 +235,10 @@ WRITER_RETRIES = Counter("backpain_cds_writer_retries_total",
 WRITER_SPOOL_CALLS = Counter("backpain_cds_writer_spool_calls_total",
                              "Hook calls the database did not take at once (spooled) and "
                              "spooled calls later written (replayed)", ["event"])
+LARGE_CALLS = Counter("backpain_cds_large_calls_total",
+                      "Hook calls with a large body (LARGE_BODY_BYTES or more), by outcome: "
+                      "admitted to one of the worker's slots, or refused (503) after waiting",
+                      ["outcome"])
 
 
 def initialise_faults() -> None:
@@ -250,3 +254,5 @@ def initialise_faults() -> None:
         WRITER_SPOOL_CALLS.labels(event=kind)
     for operation in ("claim_jti", "suppress_snoozed", "feedback", "ping", "record_call"):
         DB_TIMEOUTS.labels(operation=operation)
+    for outcome in ("admitted", "refused"):
+        LARGE_CALLS.labels(outcome=outcome)
