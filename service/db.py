@@ -14,6 +14,7 @@ import math
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 from sqlalchemy import (
     JSON,
     BigInteger,
@@ -195,6 +196,7 @@ def make_engine(url: str, timeout: float = 2.0) -> Engine:
         engine = create_engine(
             parsed,
             connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+            json_serializer=json_text, json_deserializer=orjson.loads,
             **({"poolclass": StaticPool} if in_memory else {}),
         )
         _tune_sqlite(engine)
@@ -208,7 +210,15 @@ def make_engine(url: str, timeout: float = 2.0) -> Engine:
         }
         connect_args = {k: v for k, v in bounds.items() if k not in parsed.query}
     return create_engine(parsed, pool_pre_ping=True, pool_recycle=1800,
-                         pool_timeout=max(timeout, 1.0), connect_args=connect_args)
+                         pool_timeout=max(timeout, 1.0), connect_args=connect_args,
+                         json_serializer=json_text, json_deserializer=orjson.loads)
+
+
+def json_text(value: Any) -> str:
+    """JSON columns written by orjson (every hook call writes an audit row with JSON
+    columns: the standard library's encoder was a tenth of the writer's time, issue #15).
+    Compact, UTF-8 (the standard one escaped non-ASCII), read back by any JSON parser."""
+    return orjson.dumps(value).decode("utf-8")
 
 
 def _tune_sqlite(engine: Engine) -> None:

@@ -153,8 +153,9 @@ def deleted_rows(session: Session, statement: Any) -> int:
 
 
 def insert_ignore(session: Session, model: type[Any]) -> Any:
-    """INSERT ... ON CONFLICT DO NOTHING for the session's dialect."""
+    """INSERT ... ON CONFLICT DO NOTHING for the session's dialect, into the model's table
+    (Core: a bulk insert skips the ORM's per-row bookkeeping)."""
     dialect = session.get_bind().dialect.name
     builder = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    return builder(model).on_conflict_do_nothing()
+    return builder(model.__table__).on_conflict_do_nothing()
 

@@ -4,9 +4,9 @@ audit entry, prepared on the request thread and written in batches (:mod:`.write
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import insert, select
+from sqlalchemy import Table, insert, select
 from sqlalchemy.orm import Session
 
 from cds_rules import Card, Finding
@@ -14,6 +14,10 @@ from service.db import AuditEvent, IssuedCard, utc
 from service.ports import HookCall
 from service.store.base import StoreBase, insert_ignore
 from service.store.values import CallRecord
+
+# The tables themselves: their rows are written in bulk through Core (executemany), not
+# through the ORM's bulk path, which cost a third of the writer's time (issue #15).
+AUDIT_TABLE = cast(Table, AuditEvent.__table__)
 
 
 class CallLog(StoreBase):
@@ -87,7 +91,7 @@ class CallLog(StoreBase):
             if issued:
                 session.execute(insert_ignore(session, IssuedCard), issued)
             if records:
-                session.execute(insert(AuditEvent), [record.audit for record in records])
+                session.execute(insert(AUDIT_TABLE), [record.audit for record in records])
         return len(records)
 
 
