@@ -14,6 +14,7 @@ from cds_rules.call import Evaluation, HookRequest
 from cds_rules.catalogue import BY_ID, RULES, rules_catalogue
 from cds_rules.engine import evaluate, evaluate_record, is_known_minor
 from cds_rules.evidence import SOURCES
+from cds_rules.ids import new_uuid, random_bytes
 from cds_rules.model import (
     CONCEPTS,
     HOOKS,
@@ -113,8 +114,10 @@ __all__ = [
     "is_known_minor",
     "is_operation_outcome",
     "load_site_codes",
+    "new_uuid",
     "parts",
     "prefetch_templates",
+    "random_bytes",
     "resources_from",
     "rules_catalogue",
     "to_json",

@@ -9,13 +9,13 @@ field without a value is left out.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 
 from cds_rules import orders, override_reasons
 from cds_rules.catalogue import BY_ID, TOPIC_ORDER
 from cds_rules.evidence import SOURCES, Source
+from cds_rules.ids import new_uuid
 from cds_rules.model import (
     INDICATOR_RANK,
     TOPIC_SYSTEM,
@@ -109,7 +109,7 @@ def build_card(
     facts = one_per_source(f for finding in findings for f in finding.facts)
     suggestions, already = _suggestions(findings, facts, record, settings, encounter_id)
     return Card(
-        uuid=str(uuid.uuid4()),
+        uuid=new_uuid(),
         summary=_clip(lead.summary),
         indicator=lead.indicator,
         detail=_detail(findings, facts, sources, already, record),
@@ -148,7 +148,7 @@ def minimal_card(findings: Sequence[Finding], record: PatientRecord) -> Card:
     lines = ["**Why**", "", *(f"- {fact.describe(record.now)}" for fact in facts),
              *(f"- {r}" for finding in findings for r in finding.reasons),
              *_age_lines(record)]
-    return Card(uuid=str(uuid.uuid4()), summary=_clip(lead.summary),
+    return Card(uuid=new_uuid(), summary=_clip(lead.summary),
                 indicator=lead.indicator, detail="\n".join(lines),
                 source=WireSource(label=SOURCE_LABEL, topic=topic_coding(lead.topic)),
                 override_reasons=override_reasons.codings())
@@ -168,7 +168,7 @@ def fallback_card(topic: Topic, indicator: Indicator,
         lines += ["", "**Why**: " + ", ".join(f"`{source}`" for source in sources)]
     if rules:
         lines += ["", f"_Rule {rules}._"]
-    return Card(uuid=str(uuid.uuid4()),
+    return Card(uuid=new_uuid(),
                 summary=_clip(f"{TOPIC_DISPLAY[topic]}: review now (the full card could not "
                               "be shown)"),
                 indicator=indicator, detail="\n".join(lines),
@@ -271,7 +271,7 @@ def _suggestions(
     for index, draft in enumerate(drafts):
         ref = draft.resource_id or draft.source
         suggestions.append(Suggestion(
-            uuid=str(uuid.uuid4()),
+            uuid=new_uuid(),
             label=_clip(f"Remove the draft order: {draft.display}"),
             actions=(Action(type="delete",
                             description=f"Remove the draft order {draft.display} ({ref})",
@@ -292,7 +292,7 @@ def _suggestions(
         )
         recommended = rec.recommended and not recommended_taken
         recommended_taken = recommended_taken or recommended
-        suggestions.append(Suggestion(uuid=str(uuid.uuid4()), label=_clip(orders.label(rec.order)),
+        suggestions.append(Suggestion(uuid=new_uuid(), label=_clip(orders.label(rec.order)),
                                       actions=actions,
                                       is_recommended=True if recommended else None))
     return suggestions, list(dict.fromkeys(already))

@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import secrets
 import uuid
+
+from cds_rules import random_bytes
 
 EPOCH = 1_704_067_200  # 2024-01-01T00:00:00Z; 34 bits of seconds last until 2568
 _TIME_BITS, _RANDOM_BITS, _TAG_BITS = 34, 56, 32  # 122 bits: all a version-8 UUID holds
@@ -33,7 +34,7 @@ class CardIds:
     def mint(self, at: float) -> str:
         """A new card uuid stamped with the time ``at`` (Unix seconds)."""
         seconds = max(0, int(at) - EPOCH) & ((1 << _TIME_BITS) - 1)
-        nonce = secrets.randbits(_RANDOM_BITS)
+        nonce = int.from_bytes(random_bytes(_RANDOM_BITS // 8), "big")  # no system call each
         payload = (((seconds << _RANDOM_BITS) | nonce) << _TAG_BITS) | self._tag(seconds, nonce)
         high, middle, low = payload >> 74, (payload >> 62) & 0xFFF, payload & ((1 << 62) - 1)
         value = (high << 80) | (0x8 << 76) | (middle << 64) | (0b10 << 62) | low
