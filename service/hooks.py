@@ -77,6 +77,7 @@ def _call(service: CdsService, state: dict[str, Any]) -> Response:
         service_id=service.id, hook=service.hook, hook_instance=str(call["hookInstance"]),
         patient_id=call["context"]["patientId"], client_iss=getattr(g, "client_iss", None),
         received_at=now, evaluation=evaluation, data_gaps=resolved.data_gaps,
+        arrived=logs.request_started(),
     )
     with tracing.span("cards"):
         answer = _answer(hook_call, state.get("memory"))

@@ -182,6 +182,12 @@ def _before_request() -> None:
     g.request_started = time.perf_counter()
 
 
+def request_started() -> float | None:
+    """When this request began (``time.perf_counter()``), or None outside a request."""
+    started: float | None = g.get("request_started")
+    return started
+
+
 def request_seconds() -> float | None:
     """Seconds since this request began (the app's first ``before_request``): the one
     request clock, read by the access line, the hook latency and pages' Server-Timing."""

@@ -53,6 +53,9 @@ class HookCall:
     evaluation: Evaluation
     latency_ms: float = 0.0
     data_gaps: tuple[str, ...] = ()
+    # When the request arrived (time.perf_counter()): state read after it is fresh enough
+    # for this call (service.store.snooze_cache). None: read anew.
+    arrived: float | None = None
 
 
 class Memory(Protocol):

@@ -51,7 +51,7 @@ class Snoozes(StoreBase):
         if not topics:
             return []
         at = utc(call.received_at)
-        seen_by_topic = self._current_snoozes().active(
+        seen_by_topic = self._current_snoozes(call.arrived).active(
             self.hasher.patient(call.patient_id), call.client_iss, sorted(topics), at)
         hidden = []
         for card in cards:
@@ -64,25 +64,27 @@ class Snoozes(StoreBase):
                 hidden.append(card)
         return hidden
 
-    def _current_snoozes(self) -> SnoozeCache:
+    def _current_snoozes(self, arrived: float | None = None) -> SnoozeCache:
         """The copy, refreshed first if the snooze counter moved (raises StoreUnavailable).
 
         The counter is read on this thread within the hook bound (no hand-off: the common
         case, nothing changed, costs one indexed row); loading new snoozes, rare, goes
-        through the bound's pool like any other query."""
-        version = self._snooze_version()
+        through the bound's pool like any other query. ``arrived``: the call's arrival
+        (``time.perf_counter()``): a counter read that started later is fresh enough."""
+        version = self._snooze_version(arrived)
         if version != self.snooze_cache.version:
             self._bounded(self.hook_bound, "suppress_snoozed", lambda: (
                 self.snooze_cache.refresh(version, self._snoozes_after, self.clock())))
         return self.snooze_cache
 
-    def _snooze_version(self) -> int:
+    def _snooze_version(self, arrived: float | None) -> int:
         reader = self._version_reader
         if reader is None:  # in-memory SQLite: its one shared connection, through a session
             return int(self._bounded(self.hook_bound, "suppress_snoozed",
                                      self._version_in_session))
         try:
-            return self.hook_bound.run_inline("suppress_snoozed", reader.read)
+            return self.hook_bound.run_inline("suppress_snoozed",
+                                              lambda deadline: reader.read(deadline, arrived))
         except Unavailable as exc:
             if exc.__cause__ is not None:  # failed (a timeout or an open bound is counted
                 DB_ERRORS.labels(operation="suppress_snoozed").inc()  # by the bound)

@@ -4,8 +4,10 @@ next call, and nothing outlives its expiry."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 import psycopg
@@ -81,6 +83,55 @@ def test_a_snooze_written_on_one_replica_hides_the_card_on_the_other_at_its_next
     replica.add_feedback(SERVICE, [snooze(second.evaluation.cards[0], T0)])
     assert answer(here, hook_call(cauda, fracture, at=T0 + timedelta(minutes=5))) == []
     assert store.snooze_cache.version == 2  # the replica has not been called since
+
+
+def test_a_call_honours_every_snooze_committed_before_it_arrived_sharing_reads(
+        store: Store, replica: Store) -> None:
+    """Calls share counter reads (issue #15): a call may use a value read by a query that
+    started after it arrived, never an older one. So a snooze committed before a call
+    arrived is always honoured, on either replica."""
+    here, there = SnoozeMemory(store), SnoozeMemory(replica)
+    fracture = finding(Topic.FRACTURE, SADDLE)
+    arrived = time.perf_counter()
+    first = replace(hook_call(fracture, at=T0), arrived=arrived)
+    assert topics(answer(here, first)) == ["fracture"]
+    replica.add_feedback(SERVICE, [snooze(first.evaluation.cards[0], T0)])
+    # A call that arrived with the first (before the snooze): the first's read serves it.
+    alongside = replace(hook_call(fracture, at=T0), arrived=arrived)
+    assert here.suppress_snoozed(alongside) == []
+    # A call that arrived after the snooze was committed reads anew and honours it; so
+    # does one that says nothing of its arrival.
+    later = replace(hook_call(fracture, at=T0), arrived=time.perf_counter())
+    assert here.suppress_snoozed(later) == later.evaluation.cards
+    unknown = hook_call(fracture, at=T0)
+    assert there.suppress_snoozed(unknown) == unknown.evaluation.cards
+
+
+def test_calls_queued_behind_a_read_take_its_value(store: Store) -> None:
+    """Eight calls that arrived together, on eight threads, while the first read is slow:
+    the others queue for the process's one counter connection and, once through, find a
+    value read after they arrived: one query in all."""
+    memory = SnoozeMemory(store)
+    fracture = finding(Topic.FRACTURE, SADDLE)
+    answer(memory, hook_call(fracture, at=T0))  # the connection is open
+    reader = store._version_reader
+    assert reader is not None
+    queries = 0
+    read_once = reader._read_once
+
+    def slow(deadline: float) -> int:
+        nonlocal queries
+        queries += 1
+        time.sleep(0.05)  # the other calls arrive while it is in flight
+        return read_once(deadline)
+
+    reader._read_once = slow  # type: ignore[method-assign]
+    arrived = time.perf_counter()
+    calls = [replace(hook_call(fracture, at=T0), arrived=arrived) for _ in range(8)]
+    with ThreadPoolExecutor(8) as pool:
+        hidden = list(pool.map(memory.suppress_snoozed, calls))
+    assert hidden == [[]] * 8
+    assert queries == 1
 
 
 def test_no_snooze_is_honoured_after_it_expires(store: Store, replica: Store) -> None:
