@@ -263,13 +263,22 @@ def post_worker_init(worker: Any) -> None:
     """Start the worker's card/audit writer at once: it replays what earlier processes
     (a worker killed with SIGKILL, a replica stopped while the database was away) left in
     the spool, without waiting for a first call."""
+    from service.logs import write_in_background
     from service.store import start_writer
 
     start_writer(worker.wsgi)
+    write_in_background()  # request threads hand their log lines to a thread of its own
     # What the master tuned before forking, as this worker inherited it (operators and
     # tests read it here: a worker without it pauses mid-call, see service.runtime).
     worker.log.info("worker runtime: gc thresholds %s, %d objects frozen",
                     gc.get_threshold(), gc.get_freeze_count())
+
+
+def worker_exit(server: Any, worker: Any) -> None:
+    """In the worker, as it stops: its last log lines are written before it exits."""
+    from service.logs import stop_background_writing
+
+    stop_background_writing()
 
 
 def child_exit(server: Any, worker: Any) -> None:

@@ -13,6 +13,7 @@ and the current request's own ``context.patientId`` wherever it appears.
 
 from __future__ import annotations
 
+import atexit
 import logging
 import random
 import re
@@ -24,6 +25,7 @@ from typing import Any
 from flask import Flask, Response, g, has_request_context, request
 from pythonjsonlogger.json import JsonFormatter
 
+from service.log_writer import LineWriter
 from service.trust.redact import redact as redact_tokens
 from service.trust.redact import scrub_record
 
@@ -128,7 +130,45 @@ def _decorate(handler: logging.Handler) -> logging.Handler:
 
 
 class _JsonHandler(logging.StreamHandler):  # type: ignore[type-arg]
-    """Marks the handler this module installed, so configuring twice adds nothing."""
+    """Marks the handler this module installed, so configuring twice adds nothing. With a
+    ``writer`` (the server's workers: :func:`write_in_background`) a filtered, formatted
+    line goes to that thread instead of being written here."""
+
+    writer: LineWriter | None = None
+
+    def emit(self, record: logging.LogRecord) -> None:
+        writer = self.writer
+        if writer is None:
+            super().emit(record)
+            return
+        try:
+            writer.put(self.format(record) + self.terminator)
+        except Exception:
+            self.handleError(record)
+
+
+def write_in_background() -> bool:
+    """From now on this process's JSON log lines are written by a thread of their own
+    (:mod:`service.log_writer`); False when no JSON handler is installed. Call after the
+    fork (a thread does not survive it); :func:`stop_background_writing` at exit."""
+    handler = next((h for h in logging.getLogger().handlers if isinstance(h, _JsonHandler)),
+                   None)
+    if handler is None:
+        return False
+    if handler.writer is None:
+        writer = LineWriter(lambda: handler.stream)
+        writer.start()
+        handler.writer = writer
+        atexit.register(stop_background_writing)
+    return True
+
+
+def stop_background_writing() -> None:
+    """Write every line still waiting, then write on the logging thread again."""
+    for handler in logging.getLogger().handlers:
+        if isinstance(handler, _JsonHandler) and handler.writer is not None:
+            writer, handler.writer = handler.writer, None
+            writer.stop()
 
 
 def configure_logging(level: str = "INFO", stream: Any = None) -> logging.Handler:

@@ -12,6 +12,7 @@ import json
 import logging
 import sys
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 
@@ -128,3 +129,43 @@ def test_configuring_twice_installs_one_handler() -> None:
 def test_redact_keeps_ordinary_text() -> None:
     text = "cauda-equina critical card for topic cauda-equina, 3 facts, 12 ms"
     assert logs.redact(text) == text
+
+
+@pytest.mark.logs_secrets  # on purpose: the redaction is part of what is tested
+def test_lines_written_in_the_background_are_redacted_complete_and_in_order(
+    app: Flask, buffer: io.StringIO
+) -> None:
+    """The server's workers hand their lines to a writer thread (issue #15): redaction and
+    the request's ids still apply (they run on the request thread), every line arrives,
+    each thread's in its order, and stopping writes what is left."""
+    patient_id = "pt-55120-q"
+    body = {"hook": "patient-view", "hookInstance": "c4f0c2de-1111-4222-8333-944445555777",
+            "context": {"patientId": patient_id, "userId": "Practitioner/9"}}
+    log = logging.getLogger("service.test_background")
+    assert logs.write_in_background()
+    try:
+        with app.test_request_context("/cds-services/back-pain-patient-view", method="POST",
+                                      json=body):
+            app.preprocess_request()
+            read_json_object(request, 1 << 20, 64)
+            log.warning("fetch Patient/%s with Authorization: Bearer %s", patient_id, JWT)
+
+        def burst(thread: int) -> None:
+            for n in range(300):
+                log.info("line %d of thread %d", n, thread)
+
+        with ThreadPoolExecutor(8) as pool:
+            list(pool.map(burst, range(8)))
+    finally:
+        logs.stop_background_writing()
+    text = buffer.getvalue()
+    assert patient_id not in text and JWT not in text
+    lines = records(buffer)
+    assert lines[0]["hookInstance"] == body["hookInstance"] and lines[0]["request_id"]
+    by_thread: dict[int, list[int]] = {}
+    for line in lines[1:]:
+        n, thread = (int(w) for w in line["message"].split()[1::3])
+        by_thread.setdefault(thread, []).append(n)
+    assert by_thread == {thread: list(range(300)) for thread in range(8)}
+    log.info("after the stop")  # written here again, at once
+    assert records(buffer)[-1]["message"] == "after the stop"
