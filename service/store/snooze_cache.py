@@ -24,6 +24,7 @@ import os
 import select
 import threading
 import time
+import weakref
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from typing import Any
@@ -75,9 +76,10 @@ class VersionReader:
 
     Concurrent calls share reads: a call may use a value read by a query that *started*
     after the call arrived, since every snooze committed before the call arrived was then
-    already visible to that query. Under load most calls so find a fresh value, read by
-    the call ahead of them, instead of queueing for the one connection (issue #15: the
-    queue on its lock was a tenth of request threads' time under wrk).
+    already visible to that query. Under load most calls so find a fresh value instead of
+    queueing for the one connection: no lock is held during a query (a query lets go of
+    the interpreter lock, and a thread holding a lock while it waits to get it back made
+    every card-producing call queue: a third of request threads' time under wrk, #15).
     """
 
     def __init__(self, engine: Engine, timeout: float, opener: Opener) -> None:
@@ -85,29 +87,51 @@ class VersionReader:
         self.timeout = timeout
         self.opener = opener
         self._lock = threading.Lock()
+        self._turn = threading.Condition(self._lock)  # held briefly, never during a query
+        self._reading = False  # a query is in flight (its thread alone uses the connection)
         self._connection: Any = None
         self._pid = os.getpid()
         self._last: tuple[float, int, int] | None = None  # (query start, value, pid)
+        after_fork = weakref.WeakMethod(self._after_fork)
+        os.register_at_fork(after_in_child=lambda: _call_if_alive(after_fork))
+
+    def _after_fork(self) -> None:
+        """In a forked child: a lock another thread held at the fork, a read it had in
+        flight and the parent's connection are not the child's (never close the latter)."""
+        self._lock = threading.Lock()
+        self._turn = threading.Condition(self._lock)
+        self._reading = False
+        self._connection, self._pid, self._last = None, os.getpid(), None
 
     def read(self, deadline: float, arrived: float | None = None) -> int:
         """The counter as read by a query that started at or after ``arrived`` (the
         call's arrival, ``time.perf_counter()``; None: a query that starts now).
-        :class:`TimeoutError` past ``deadline`` (``time.monotonic()``)."""
-        shared = self._fresh_for(arrived)
-        if shared is not None:
-            return shared
-        if not self._lock.acquire(timeout=max(0.0, deadline - time.monotonic())):
-            raise TimeoutError("snooze counter: another read holds the connection")
+        :class:`TimeoutError` past ``deadline`` (``time.monotonic()``).
+
+        One query at a time, on the process's connection; a call that finds one in flight
+        waits for it to end (with every other such call: they wake together, none queues
+        behind another), takes its value if it started after the call arrived, and else
+        starts the next query, which serves all who arrived before it."""
+        with self._turn:
+            while True:
+                shared = self._fresh_for(arrived)
+                if shared is not None:
+                    return shared
+                if not self._reading:
+                    self._reading = True
+                    break
+                remaining = deadline - time.monotonic()
+                if remaining <= 0 or not self._turn.wait(remaining):
+                    raise TimeoutError("snooze counter: the read in flight took too long")
         try:
-            shared = self._fresh_for(arrived)  # read by the call we queued behind
-            if shared is not None:
-                return shared
             started = time.perf_counter()
             value = self._read_locked(deadline)
             self._last = (started, value, os.getpid())
             return value
         finally:
-            self._lock.release()
+            with self._turn:
+                self._reading = False
+                self._turn.notify_all()
 
     def _fresh_for(self, arrived: float | None) -> int | None:
         last = self._last
@@ -131,7 +155,9 @@ class VersionReader:
         return self._read_once(deadline)  # the kept connection had gone stale: once more
 
     def close(self) -> None:
-        with self._lock:
+        """Close the connection, once a read in flight (if any) has ended."""
+        with self._turn:
+            self._turn.wait_for(lambda: not self._reading, self.timeout)
             self._close()
 
     def _read_once(self, deadline: float) -> int:
@@ -165,6 +191,12 @@ class VersionReader:
                 connection.close()
             except Exception as exc:  # already broken: nothing more to do
                 log.debug("closing the snooze counter connection: %s", type(exc).__name__)
+
+
+def _call_if_alive(method: weakref.WeakMethod[Callable[[], None]]) -> None:
+    bound = method()
+    if bound is not None:
+        bound()
 
 
 def _read_pg(connection: Any, deadline: float) -> int:
