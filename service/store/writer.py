@@ -78,20 +78,37 @@ class CallWriter:
         self._stopping = False
 
     def submit(self, record: CallRecord) -> None:
-        """Spool and queue one call's rows; never blocks on the database, never raises."""
+        """Spool and queue one call's rows; never blocks on the database, never raises.
+
+        The spool's write (a system call) is made outside the writer's lock: a thread that
+        lets go of the interpreter lock while holding the writer's made every other call
+        queue behind it (issue #15). Queued first, then spooled: the writer may store the
+        call and empty the spool before its line lands, leaving a line for a call already
+        stored, which a replay skips; never a stored-nowhere call."""
         self._adopt_process()
         line = spool_format.encode(record.issued, record.audit)
         with self._progress:  # also held by an idle thread deciding to end: none is lost
-            spooled = self.spool.append(line)
-            if len(self._queue) < self.MAX_PENDING or not spooled:
-                self._queue.append(record)
-            else:
-                self._backlog = True  # waits in the spool only, replayed from there
-                self._done += 1
-            self._queued += 1
-            self._start_locked()
-            self._progress.notify_all()
+            queued = len(self._queue) < self.MAX_PENDING
+            if queued:
+                self._queue_locked(record)
+        spooled = self.spool.append(line)
+        if not queued:
+            with self._progress:
+                if spooled:
+                    self._backlog = True  # waits in the spool only, replayed from there
+                    self._queued += 1
+                    self._done += 1
+                    self._start_locked()
+                    self._progress.notify_all()
+                else:
+                    self._queue_locked(record)  # no room, no spool: memory it is
         WRITER_QUEUED.labels(writer="calls").set(len(self._queue))
+
+    def _queue_locked(self, record: CallRecord) -> None:
+        self._queue.append(record)
+        self._queued += 1
+        self._start_locked()
+        self._progress.notify_all()
 
     def start(self) -> None:
         """Start the writer thread if it is not running (it replays the spool first)."""
