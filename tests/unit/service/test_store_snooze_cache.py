@@ -4,6 +4,7 @@ next call, and nothing outlives its expiry."""
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -218,3 +219,28 @@ def test_a_dropped_counter_connection_is_reopened_without_showing_a_snoozed_card
         assert reader._connection.info.backend_pid != pid
     finally:
         store.dispose()
+
+
+def test_a_forked_worker_reads_the_counter_whatever_its_parent_was_doing(
+        store: Store) -> None:
+    """gunicorn forks workers: a read another thread had in flight, or its lock, at the
+    moment of the fork must not leave the child waiting for ever."""
+    answer(SnoozeMemory(store), hook_call(finding(Topic.FRACTURE, SADDLE), at=T0))
+    reader = store._version_reader
+    assert reader is not None
+    read_end, write_end = os.pipe()
+    with reader._turn:  # as if another thread were mid-read, holding the lock, at the fork
+        reader._reading = True
+        child = os.fork()
+        if child == 0:
+            os.close(read_end)
+            try:
+                os.write(write_end, str(reader.read(time.monotonic() + 5)).encode())
+            finally:
+                os._exit(0)
+        reader._reading = False
+    os.close(write_end)
+    with os.fdopen(read_end, "rb") as pipe:
+        said = pipe.read().decode()
+    os.waitpid(child, 0)
+    assert said == "0"  # no snooze yet: the counter read in the child
