@@ -69,16 +69,38 @@ class Bound:
         """``function()``'s result, or :class:`Unavailable` (its exception chained) when it
         raised, took longer than ``timeout``, or the bound is open. Exceptions of the types
         in ``answers`` are the database's answer (e.g. "unknown card"): raised as they are."""
-        if not self._admit():
-            raise Unavailable(f"{self.name}: not tried ({operation}; database degraded)")
+        return self._guarded(operation, lambda deadline: self.within(function, deadline),
+                             answers)
+
+    def run_inline(self, operation: str, function: Callable[[float], T]) -> T:
+        """``function(deadline)`` on the calling thread, with :meth:`run`'s breaker: for
+        an operation that keeps to ``deadline`` (a ``time.monotonic()`` value) itself and
+        raises :class:`TimeoutError` past it. No hand-off to the pool."""
+        return self._guarded(operation, function, ())
+
+    def within(self, function: Callable[[], T], deadline: float) -> T:
+        """``function()`` on the pool, waited for until ``deadline`` (monotonic), then
+        :class:`TimeoutError` (it goes on, abandoned). No breaker: :meth:`run`'s step, and
+        a step of an operation that :meth:`run_inline` bounds."""
         try:
             future = self._executor().submit(function)
         except RuntimeError:  # the interpreter is exiting (atexit flush): run it here
             return function()
         try:
-            result = future.result(self.timeout)
+            return future.result(max(0.0, deadline - time.monotonic()))
         except FutureTimeout:
             future.cancel()
+            raise TimeoutError(f"{self.name}: no answer within the bound") from None
+
+    def _guarded(self, operation: str, function: Callable[[float], T],
+                 answers: tuple[type[Exception], ...]) -> T:
+        """The breaker around ``function(deadline)``: not tried while open; a timeout or a
+        failure opens it (counted, logged once), a result or an expected answer closes it."""
+        if not self._admit():
+            raise Unavailable(f"{self.name}: not tried ({operation}; database degraded)")
+        try:
+            result = function(time.monotonic() + self.timeout)
+        except TimeoutError:
             DB_TIMEOUTS.labels(operation=operation).inc()
             self._failed(f"{operation} took longer than {self.timeout:g} s")
             raise Unavailable(f"{self.name}: {operation} timed out") from None
@@ -90,35 +112,6 @@ class Bound:
             raise Unavailable(f"{self.name}: {operation} failed") from exc
         self._succeeded()
         return result
-
-    def run_inline(self, operation: str, function: Callable[[float], T]) -> T:
-        """``function(deadline)`` on the calling thread, with :meth:`run`'s breaker: for
-        an operation that keeps to ``deadline`` (a ``time.monotonic()`` value) itself and
-        raises :class:`TimeoutError` past it. No hand-off to the pool."""
-        if not self._admit():
-            raise Unavailable(f"{self.name}: not tried ({operation}; database degraded)")
-        try:
-            result = function(time.monotonic() + self.timeout)
-        except TimeoutError:
-            DB_TIMEOUTS.labels(operation=operation).inc()
-            self._failed(f"{operation} took longer than {self.timeout:g} s")
-            raise Unavailable(f"{self.name}: {operation} timed out") from None
-        except Exception as exc:
-            self._failed(f"{operation} failed ({type(exc).__name__})")
-            raise Unavailable(f"{self.name}: {operation} failed") from exc
-        self._succeeded()
-        return result
-
-    def within(self, function: Callable[[], T], deadline: float) -> T:
-        """``function()`` on the pool, waited for until ``deadline`` (monotonic), then
-        :class:`TimeoutError` (it goes on, abandoned). No breaker: for a step of an
-        operation that :meth:`run_inline` bounds."""
-        future = self._executor().submit(function)
-        try:
-            return future.result(max(0.0, deadline - time.monotonic()))
-        except FutureTimeout:
-            future.cancel()
-            raise TimeoutError(f"{self.name}: no answer within the bound") from None
 
     def _admit(self) -> bool:
         """Closed: go. Open: only one probe once the cooldown is over."""
