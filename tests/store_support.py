@@ -19,11 +19,20 @@ import psycopg
 import pytest
 from sqlalchemy.engine import make_url
 
-from cds_rules import TOPIC_SYSTEM, Card, Evaluation, Fact, Finding, Topic, wire
+from cds_rules import (
+    OVERRIDE_REASON_SYSTEM,
+    TOPIC_SYSTEM,
+    Card,
+    Evaluation,
+    Fact,
+    Finding,
+    Topic,
+    wire,
+)
 from service.config import Settings
 from service.migrations import upgrade
 from service.ports import HookCall
-from service.store import SnoozeMemory, Store
+from service.store import FeedbackItem, SnoozeMemory, Store
 from tests.conftest import require
 
 __all__ = ["clock", "database_url", "pg_schema_url", "store"]  # the fixtures
@@ -93,6 +102,16 @@ def hook_call(*findings: Finding, at: datetime, patient: str = PATIENT,
     return HookCall(service_id=service, hook="patient-view", hook_instance=str(uuid.uuid4()),
                     patient_id=patient, client_iss="https://ehr.example.org", received_at=at,
                     evaluation=evaluation, latency_ms=12.5, data_gaps=("Observation",))
+
+
+def override(card: Card | str, code: str | None = "already-assessed", at: datetime = T0,
+             comment: str | None = None) -> FeedbackItem:
+    """The clinician's override of ``card`` (a card or its uuid) with one of our reasons
+    (the default snoozes it), or with none (``code`` None) and a comment."""
+    return FeedbackItem(card=card if isinstance(card, str) else card.uuid, outcome="overridden",
+                        outcome_timestamp=at,
+                        reason_system=OVERRIDE_REASON_SYSTEM if code else None,
+                        reason_code=code, user_comment=comment)
 
 
 def answer(memory: SnoozeMemory, call: HookCall) -> list[Card]:

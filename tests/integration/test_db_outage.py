@@ -38,6 +38,7 @@ from tests.store_support import (
     finding,
     hook_call,
     migrated_store,
+    override,
 )
 from tests.tcp_proxy import TcpProxy
 
@@ -60,9 +61,7 @@ def count(store: Store, model: type[Any]) -> int:
 
 
 def snooze(call: HookCall, code: str = "already-assessed", at_minute: int = 0) -> FeedbackItem:
-    return FeedbackItem(card=call.evaluation.cards[0].uuid, outcome="overridden",
-                        outcome_timestamp=T0 + timedelta(minutes=at_minute),
-                        reason_system=OVERRIDE_REASON_SYSTEM, reason_code=code)
+    return override(call.evaluation.cards[0], code, T0 + timedelta(minutes=at_minute))
 
 
 @pytest.fixture

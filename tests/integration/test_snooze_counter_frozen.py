@@ -13,11 +13,20 @@ from datetime import timedelta
 import pytest
 from prometheus_client import REGISTRY
 
-from cds_rules import OVERRIDE_REASON_SYSTEM, Topic
-from service.store import FeedbackItem, SnoozeMemory
+from cds_rules import Topic
+from service.store import SnoozeMemory
 from tests.pg_instance import PgInstance, own_postgres
-from tests.store_support import SADDLE, SERVICE, T0, FakeClock, answer, finding, hook_call
-from tests.store_support import migrated_store as make_store
+from tests.store_support import (
+    SADDLE,
+    SERVICE,
+    T0,
+    FakeClock,
+    answer,
+    finding,
+    hook_call,
+    migrated_store,
+    override,
+)
 
 BOUND_S = 0.5
 
@@ -39,8 +48,8 @@ def timeouts() -> float:
 
 def test_a_frozen_server_costs_the_bound_then_the_counter_reconnects(pg: PgInstance) -> None:
     clock = FakeClock()
-    here = make_store(pg.url, clock, db_timeout_seconds=BOUND_S)
-    there = make_store(pg.url, clock, db_timeout_seconds=30.0)
+    here = migrated_store(pg.url, clock, db_timeout_seconds=BOUND_S)
+    there = migrated_store(pg.url, clock, db_timeout_seconds=30.0)
     try:
         fracture = finding(Topic.FRACTURE, SADDLE)
         first = hook_call(fracture, at=T0)
@@ -60,9 +69,7 @@ def test_a_frozen_server_costs_the_bound_then_the_counter_reconnects(pg: PgInsta
         assert here.hook_bound.degraded
 
         # meanwhile another replica records a snooze of the card
-        there.add_feedback(SERVICE, [FeedbackItem(
-            card=first.evaluation.cards[0].uuid, outcome="overridden", outcome_timestamp=T0,
-            reason_system=OVERRIDE_REASON_SYSTEM, reason_code="already-assessed")])
+        there.add_feedback(SERVICE, [override(first.evaluation.cards[0])])
         time.sleep(here.hook_bound.cooldown + 0.05)
         again = hook_call(fracture, at=T0 + timedelta(minutes=5))
         assert SnoozeMemory(here).suppress_snoozed(again) == again.evaluation.cards

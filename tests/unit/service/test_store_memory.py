@@ -6,13 +6,13 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import func, select
 
-from cds_rules import OVERRIDE_REASON_SYSTEM, Card, Topic
+from cds_rules import Card, Topic
 from service.db import AuditEvent, Feedback, IssuedCard, Snooze
 from service.store import (
     FeedbackItem,
@@ -33,14 +33,8 @@ from tests.store_support import (
     answer,
     finding,
     hook_call,
+    override,
 )
-
-
-def override(card: Card, code: str | None, at: datetime,
-             comment: str | None = None) -> FeedbackItem:
-    return FeedbackItem(card=card.uuid, outcome="overridden", outcome_timestamp=at,
-                        reason_system=OVERRIDE_REASON_SYSTEM if code else None,
-                        reason_code=code, user_comment=comment)
 
 
 def topics(cards: Sequence[Card]) -> list[str]:

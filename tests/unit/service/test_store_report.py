@@ -10,19 +10,20 @@ from datetime import timedelta
 
 import pytest
 
-from cds_rules.model import OVERRIDE_REASON_SYSTEM, Topic
+from cds_rules.model import Topic
 from service.cli import main
 from service.store import FeedbackItem, SnoozeMemory, Store
 from tests.store_support import *  # noqa: F403  (fixtures)
-from tests.store_support import HASH_KEY, SADDLE, SERVICE, T0, answer, finding, hook_call
-
-
-def override(card_uuid: str, code: str | None, minute: int = 0,
-             comment: str | None = None) -> FeedbackItem:
-    return FeedbackItem(card=card_uuid, outcome="overridden",
-                        outcome_timestamp=T0 + timedelta(minutes=minute),
-                        reason_system=OVERRIDE_REASON_SYSTEM if code else None,
-                        reason_code=code, user_comment=comment)
+from tests.store_support import (
+    HASH_KEY,
+    SADDLE,
+    SERVICE,
+    T0,
+    answer,
+    finding,
+    hook_call,
+    override,
+)
 
 
 @pytest.fixture

@@ -11,15 +11,15 @@ import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import psycopg
 import pytest
 from sqlalchemy import select, text
 
-from cds_rules import OVERRIDE_REASON_SYSTEM, Card, Topic
+from cds_rules import Card, Topic
 from service.db import Snooze, StoreVersion
-from service.store import FeedbackItem, SnoozeMemory, Store
+from service.store import SnoozeMemory, Store
 from tests.store_support import *  # noqa: F403  (fixtures)
 from tests.store_support import (
     PG_ADMIN_DSN,
@@ -32,12 +32,8 @@ from tests.store_support import (
     finding,
     hook_call,
     migrated_store,
+    override,
 )
-
-
-def snooze(card: Card, at: datetime) -> FeedbackItem:
-    return FeedbackItem(card=card.uuid, outcome="overridden", outcome_timestamp=at,
-                        reason_system=OVERRIDE_REASON_SYSTEM, reason_code="already-assessed")
 
 
 def topics(cards: Sequence[Card]) -> list[str]:
@@ -76,14 +72,14 @@ def test_a_snooze_written_on_one_replica_hides_the_card_on_the_other_at_its_next
     assert topics(answer(there, hook_call(fracture, at=T0 + timedelta(minutes=1)))) == [
         "fracture"]
     assert replica.snooze_cache.version == 0
-    store.add_feedback(SERVICE, [snooze(first.evaluation.cards[0], T0)])
+    store.add_feedback(SERVICE, [override(first.evaluation.cards[0])])
     assert answer(there, hook_call(fracture, at=T0 + timedelta(minutes=2))) == []
     assert answer(here, hook_call(fracture, at=T0 + timedelta(minutes=3))) == []
     # and the other way round: a second topic snoozed through the other replica
     cauda = finding(Topic.CAUDA_EQUINA, RETENTION, indicator="critical")
     second = hook_call(cauda, at=T0 + timedelta(minutes=4))
     assert topics(answer(there, second)) == ["cauda-equina"]
-    replica.add_feedback(SERVICE, [snooze(second.evaluation.cards[0], T0)])
+    replica.add_feedback(SERVICE, [override(second.evaluation.cards[0])])
     assert answer(here, hook_call(cauda, fracture, at=T0 + timedelta(minutes=5))) == []
     assert store.snooze_cache.version == 2  # the replica has not been called since
 
@@ -98,7 +94,7 @@ def test_a_call_honours_every_snooze_committed_before_it_arrived_sharing_reads(
     arrived = time.perf_counter()
     first = replace(hook_call(fracture, at=T0), arrived=arrived)
     assert topics(answer(here, first)) == ["fracture"]
-    replica.add_feedback(SERVICE, [snooze(first.evaluation.cards[0], T0)])
+    replica.add_feedback(SERVICE, [override(first.evaluation.cards[0])])
     # A call that arrived with the first (before the snooze): the first's read serves it.
     alongside = replace(hook_call(fracture, at=T0), arrived=arrived)
     assert here.suppress_snoozed(alongside) == []
@@ -142,7 +138,7 @@ def test_no_snooze_is_honoured_after_it_expires(store: Store, replica: Store) ->
     cauda = finding(Topic.CAUDA_EQUINA, RETENTION, indicator="critical")  # 24 h snooze
     first = hook_call(cauda, at=T0)
     answer(here, first)
-    store.add_feedback(SERVICE, [snooze(first.evaluation.cards[0], T0)])
+    store.add_feedback(SERVICE, [override(first.evaluation.cards[0])])
     with store.engine.connect() as conn:
         expires_at = conn.execute(select(Snooze.expires_at)).scalar_one()
     assert answer(there, hook_call(cauda, at=expires_at - timedelta(seconds=1))) == []
@@ -163,7 +159,7 @@ def test_snoozes_written_concurrently_on_two_replicas_all_reach_both_copies(
 
     def give_feedback(n: int) -> None:
         (store, replica)[n % 2].add_feedback(
-            SERVICE, [snooze(calls[n].evaluation.cards[0], T0)])
+            SERVICE, [override(calls[n].evaluation.cards[0])])
 
     def call_again(n: int) -> None:
         memories[n % 2].suppress_snoozed(
@@ -189,7 +185,7 @@ def test_a_table_emptied_and_recreated_is_read_again_whole(store: Store,
     fracture = finding(Topic.FRACTURE, SADDLE)
     first = hook_call(fracture, at=T0)
     answer(here, first)
-    store.add_feedback(SERVICE, [snooze(first.evaluation.cards[0], T0)])
+    store.add_feedback(SERVICE, [override(first.evaluation.cards[0])])
     assert answer(there, hook_call(fracture, at=T0 + timedelta(minutes=1))) == []
     with store.engine.begin() as conn:
         conn.execute(text("DELETE FROM snooze"))
@@ -210,7 +206,7 @@ def test_a_dropped_counter_connection_is_reopened_without_showing_a_snoozed_card
         fracture = finding(Topic.FRACTURE, SADDLE)
         first = hook_call(fracture, at=T0)
         answer(memory, first)
-        store.add_feedback(SERVICE, [snooze(first.evaluation.cards[0], T0)])
+        store.add_feedback(SERVICE, [override(first.evaluation.cards[0])])
         assert answer(memory, hook_call(fracture, at=T0 + timedelta(minutes=1))) == []
         reader = store._version_reader
         assert reader is not None and reader._connection is not None
