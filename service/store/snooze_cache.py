@@ -90,8 +90,7 @@ class VersionReader:
         self._turn = threading.Condition(self._lock)  # held briefly, never during a query
         self._reading = False  # a query is in flight (its thread alone uses the connection)
         self._connection: Any = None
-        self._pid = os.getpid()
-        self._last: tuple[float, int, int] | None = None  # (query start, value, pid)
+        self._last: tuple[float, int] | None = None  # (query start, value) of the latest read
         after_fork = weakref.WeakMethod(self._after_fork)
         os.register_at_fork(after_in_child=lambda: _call_if_alive(after_fork))
 
@@ -101,7 +100,7 @@ class VersionReader:
         self._lock = threading.Lock()
         self._turn = threading.Condition(self._lock)
         self._reading = False
-        self._connection, self._pid, self._last = None, os.getpid(), None
+        self._connection, self._last = None, None
 
     def read(self, deadline: float, arrived: float | None = None) -> int:
         """The counter as read by a query that started at or after ``arrived`` (the
@@ -125,8 +124,8 @@ class VersionReader:
                     raise TimeoutError("snooze counter: the read in flight took too long")
         try:
             started = time.perf_counter()
-            value = self._read_locked(deadline)
-            self._last = (started, value, os.getpid())
+            value = self._read_alone(deadline)
+            self._last = (started, value)
             return value
         finally:
             with self._turn:
@@ -135,13 +134,11 @@ class VersionReader:
 
     def _fresh_for(self, arrived: float | None) -> int | None:
         last = self._last
-        if arrived is None or last is None or last[2] != os.getpid() or last[0] < arrived:
+        if arrived is None or last is None or last[0] < arrived:
             return None
         return last[1]
 
-    def _read_locked(self, deadline: float) -> int:
-        if self._pid != os.getpid():  # forked: forget the parent's, never close it
-            self._connection, self._pid = None, os.getpid()
+    def _read_alone(self, deadline: float) -> int:
         fresh = self._connection is None
         try:
             return self._read_once(deadline)

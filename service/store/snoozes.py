@@ -86,10 +86,10 @@ class Snoozes(StoreBase):
             return self.hook_bound.run_inline("suppress_snoozed",
                                               lambda deadline: reader.read(deadline, arrived))
         except Unavailable as exc:
-            if exc.__cause__ is not None:  # failed (a timeout or an open bound is counted
-                DB_ERRORS.labels(operation="suppress_snoozed").inc()  # by the bound)
-                log.warning("database error in suppress_snoozed: %s",
-                            type(exc.__cause__).__name__)
+            failure = exc.__cause__  # None: timed out or not tried, which the bound counts
+            if failure is not None:
+                DB_ERRORS.labels(operation="suppress_snoozed").inc()
+                log.warning("database error in suppress_snoozed: %s", type(failure).__name__)
             raise StoreUnavailable("database unavailable (suppress_snoozed)") from exc
 
     def _version_in_session(self) -> int:
