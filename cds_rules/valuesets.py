@@ -220,6 +220,7 @@ def _compile() -> None:
                             re.I)
         for concept, names in _MEDICATION_NAMES.items()})
     _icd_matches.cache_clear()
+    _matches_of_text.cache_clear()
 
 
 _SHIPPED: dict[str, ValueSet] = dict(VALUE_SETS)
@@ -255,7 +256,24 @@ def matches(system: object, code: object) -> tuple[CodeMatch, ...]:
     """Every concept (not order kind) the code belongs to, with laterality/history marks."""
     if not isinstance(code, str) or not code:
         return ()
-    sys_ = normalise_system(system)
+    if isinstance(system, str) and len(system) + len(code) <= _REMEMBERED_LENGTH:
+        return _matches_of_text(system, code)
+    return _matches_of(normalise_system(system), code)
+
+
+# Longer (system, code) pairs are not remembered: no real one comes near, and a cache of
+# long junk strings sent by a client would hold memory for nothing.
+_REMEMBERED_LENGTH = 160
+
+
+@lru_cache(maxsize=16384)
+def _matches_of_text(system: str, code: str) -> tuple[CodeMatch, ...]:
+    """:func:`matches` remembered per (system, code) as written: a record repeats the same
+    few codes hundreds of times (a vital sign at every visit). Cleared by :func:`_compile`."""
+    return _matches_of(normalise_system(system), code)
+
+
+def _matches_of(sys_: str, code: str) -> tuple[CodeMatch, ...]:
     if sys_ in PREFIX_SYSTEMS:
         norm = normalise_icd10cm(code)
         return _icd_matches(sys_, norm) if 3 <= len(norm) <= 8 else ()

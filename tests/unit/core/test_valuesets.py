@@ -424,3 +424,15 @@ def test_rxnorm_clinical_drugs_are_codes_not_ingredient_names() -> None:
     assert "prednisone 5 mg oral tablet" not in vs._MEDICATION_NAMES["systemic_corticosteroid"]
     assert vs.medication_concepts_for_text("Dexamethasone 2mg tablets") == (
         "systemic_corticosteroid",)
+
+
+def test_codes_are_remembered_per_pair_but_never_long_junk() -> None:
+    """matches() keeps what it found per (system, code), so a record's repeated codes cost
+    one look-up; a client's long junk codes are answered without being kept."""
+    vs._matches_of_text.cache_clear()
+    assert vs.matches("http://snomed.info/sct", "279039007") == vs.matches(
+        "http://snomed.info/sct/", " 279039007 ")  # low back pain, however it is written
+    assert vs._matches_of_text.cache_info().currsize == 2
+    assert vs.matches("http://snomed.info/sct", "279039007" + " " * 400) != ()
+    assert vs.matches("x" * 300, "279039007") == ()
+    assert vs._matches_of_text.cache_info().currsize == 2
