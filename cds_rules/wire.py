@@ -21,6 +21,8 @@ from dataclasses import dataclass, field, fields, is_dataclass
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
+import orjson
+
 from cds_rules.model import TOPIC_SYSTEM, Topic
 
 Indicator = Literal["info", "warning", "critical"]
@@ -79,6 +81,23 @@ def empty_values(value: Any, path: str) -> list[str]:
         elif isinstance(item, list):
             stack.extend((f"{where}.{i}", v) for i, v in enumerate(item))
     return found
+
+
+_EMPTY_MARKS = (b"null", b'""', b"[]", b"{}")
+
+
+def has_empty_value(value: Any) -> bool:
+    """``bool(empty_values(value, ...))`` at a fraction of its cost on the card path.
+
+    Each empty value is written in JSON as exactly one of ``null ""  [] {}``, so a JSON text
+    without any of them holds none (one serialisation in C instead of a path string per
+    node). A mark may also sit inside a string, and a value may not be JSON at all: those
+    are settled by the walk of :func:`empty_values`, so the answer is always the walk's."""
+    try:
+        text = orjson.dumps(value)
+    except TypeError:  # orjson.JSONEncodeError is one: not JSON as orjson writes it
+        return bool(empty_values(value, ""))
+    return any(mark in text for mark in _EMPTY_MARKS) and bool(empty_values(value, ""))
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,7 +174,7 @@ class Action:
                                                                      Mapping) else None
             _check(isinstance(kind, str) and kind != "", "Action.resource",
                    "must be a FHIR resource with a resourceType")
-            _check(not empty_values(dict(self.resource), "resource"), "Action.resource",
+            _check(not has_empty_value(dict(self.resource)), "Action.resource",
                    "must hold no null or empty value")
 
 

@@ -10,6 +10,8 @@ from typing import Any
 
 import orjson
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cds_rules import TOPIC_SYSTEM, to_json, wire
 
@@ -93,3 +95,31 @@ def test_an_action_copy_is_serialised_as_given() -> None:
     action = wire.Action(type="delete", description="Remove", resource_id="ServiceRequest/a-1")
     assert to_json(action) == {"type": "delete", "description": "Remove",
                                "resourceId": "ServiceRequest/a-1"}
+
+
+# JSON-like values, with the strings most likely to fool a text search: the empty marks
+# themselves, quotes and backslashes; and values orjson cannot write (tuples, int keys).
+_MARKY_TEXT = st.sampled_from(["", "null", '""', "[]", "{}", '"', "\\", 'a"', "x", "nullable"])
+_LEAVES = st.none() | st.booleans() | st.integers() | st.floats() \
+    | _MARKY_TEXT | st.text(max_size=6)
+_VALUES = st.recursive(
+    _LEAVES,
+    lambda inner: st.lists(inner, max_size=4)
+    | st.tuples(inner) | st.tuples()
+    | st.dictionaries(_MARKY_TEXT | st.text(max_size=4), inner, max_size=4)
+    | st.dictionaries(st.integers(), inner, max_size=2),
+    max_leaves=12)
+
+
+@given(_VALUES)
+@settings(max_examples=600, deadline=None)
+def test_the_fast_empty_check_answers_as_the_walk_does(value: Any) -> None:
+    assert wire.has_empty_value(value) == bool(wire.empty_values(value, "v"))
+
+
+def test_an_empty_value_deep_in_a_suggested_resource_refuses_the_action() -> None:
+    resource = {**DRAFT, "code": {"coding": [{"system": "http://loinc.org", "code": ""}]}}
+    with pytest.raises(wire.InvalidWireObject, match="no null or empty value"):
+        wire.Action(type="create", description="d", resource=resource)
+    quoted = {**DRAFT, "note": [{"text": 'says "null" and []'}]}  # marks inside text only
+    assert wire.Action(type="create", description="d", resource=quoted).resource == quoted
