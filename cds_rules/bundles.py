@@ -5,7 +5,7 @@ Pure functions over JSON dicts: never raise on junk, ignore what is not a resour
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeGuard
 
 _MAX_DEPTH = 4  # Bundles inside Bundles (rare) are followed this deep, no further
 
@@ -37,9 +37,23 @@ def _collect(value: object, out: list[dict[str, Any]], depth: int) -> None:
     entries = value.get("entry")
     if not isinstance(entries, list):
         return
+    inner = depth + 1
     for entry in entries:
-        if isinstance(entry, dict):
-            _collect(entry.get("resource"), out, depth + 1)
+        if not isinstance(entry, dict):
+            continue
+        resource = entry.get("resource")
+        if inner <= _MAX_DEPTH and _plain_resource(resource):
+            out.append(resource)  # the common case, without a call per entry
+        else:
+            _collect(resource, out, inner)
+
+
+def _plain_resource(value: object) -> TypeGuard[dict[str, Any]]:
+    """A resource that is not a Bundle (what :func:`_collect` keeps as it is)."""
+    if not isinstance(value, dict):
+        return False
+    rtype = value.get("resourceType")
+    return isinstance(rtype, str) and rtype != "" and rtype != "Bundle"
 
 
 def is_operation_outcome(value: object) -> bool:
@@ -67,13 +81,16 @@ def is_operation_outcome(value: object) -> bool:
         if not isinstance(entry, dict):
             continue
         resource = entry.get("resource")
-        response = entry.get("response")
-        outcome = response.get("outcome") if isinstance(response, dict) else None
-        for candidate in (resource, outcome):
-            if isinstance(candidate, dict) and candidate.get("resourceType") == "OperationOutcome":
-                outcomes.append(candidate)
-            elif candidate is resource and isinstance(candidate, dict):
+        if isinstance(resource, dict):
+            if resource.get("resourceType") == "OperationOutcome":
+                outcomes.append(resource)
+            else:
                 data += 1
+        response = entry.get("response")
+        if response is not None and isinstance(response, dict):
+            outcome = response.get("outcome")
+            if isinstance(outcome, dict) and outcome.get("resourceType") == "OperationOutcome":
+                outcomes.append(outcome)
     return bool(outcomes) and (data == 0 or any(is_error_outcome(o) for o in outcomes))
 
 

@@ -19,7 +19,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cds_rules.bundles import is_operation_outcome, parse_reference, resources_from
+from cds_rules.bundles import (
+    is_error_outcome,
+    is_operation_outcome,
+    parse_reference,
+    resources_from,
+)
 from cds_rules.engine import HookRequest
 from cds_rules.model import LOCAL_FINDING_SYSTEM, FactStatus, PatientRecord
 from cds_rules.record import build_record
@@ -910,6 +915,84 @@ def test_operation_outcome_detection():
     assert not is_operation_outcome(dict(bundle, entry=[data]))
     assert not is_operation_outcome(condition("279039007"))
     assert not is_operation_outcome(None)
+
+
+def _reference_collect(value: Any, out: list[Any], depth: int) -> None:
+    """resources_from as first written (one call per level): the oracle of its fast path."""
+    if depth > 4 or not isinstance(value, dict | list):
+        return
+    if isinstance(value, list):
+        for item in value:
+            _reference_collect(item, out, depth + 1)
+        return
+    rtype = value.get("resourceType")
+    if not isinstance(rtype, str) or not rtype:
+        return
+    if rtype != "Bundle":
+        out.append(value)
+        return
+    if isinstance(value.get("entry"), list):
+        for entry in value["entry"]:
+            if isinstance(entry, dict):
+                _reference_collect(entry.get("resource"), out, depth + 1)
+
+
+def _reference_is_outcome(value: Any) -> bool:
+    """is_operation_outcome as first written: the oracle of its one-pass loop."""
+    if not isinstance(value, dict) or value.get("resourceType") not in ("Bundle",
+                                                                        "OperationOutcome"):
+        return False
+    if value["resourceType"] == "OperationOutcome":
+        return True
+    if not isinstance(value.get("entry"), list):
+        return False
+    outcomes, data = [], 0
+    for entry in value["entry"]:
+        if not isinstance(entry, dict):
+            continue
+        resource, response = entry.get("resource"), entry.get("response")
+        outcome = response.get("outcome") if isinstance(response, dict) else None
+        for candidate in (resource, outcome):
+            if isinstance(candidate, dict) and candidate.get("resourceType") == "OperationOutcome":
+                outcomes.append(candidate)
+            elif candidate is resource and isinstance(candidate, dict):
+                data += 1
+    return bool(outcomes) and (data == 0 or any(is_error_outcome(o) for o in outcomes))
+
+
+_KINDS = st.sampled_from(["Condition", "OperationOutcome", "Bundle", "", None, 7])
+_RESOURCES = st.recursive(
+    st.none() | st.just("junk") | st.builds(
+        lambda kind, severity: {"resourceType": kind, "issue": [{"severity": severity}]}
+        if kind is not None else {"issue": []},
+        _KINDS, st.sampled_from(["error", "fatal", "warning", "information"])),
+    lambda inner: st.builds(
+        lambda entries: {"resourceType": "Bundle", "entry": entries},
+        st.lists(st.none() | st.builds(
+            lambda resource, outcome: {"resource": resource,
+                                       **({"response": {"outcome": outcome}} if outcome else {})},
+            inner, st.none() | inner), max_size=4)) | st.lists(inner, max_size=3),
+    max_leaves=14)
+
+
+@given(_RESOURCES)
+@settings(max_examples=400, deadline=None)
+def test_bundle_reading_answers_as_first_written(value: Any) -> None:
+    expected: list[Any] = []
+    _reference_collect(value, expected, 0)
+    assert resources_from(value) == expected
+    assert all(a is b for a, b in zip(resources_from(value), expected, strict=True))
+    assert is_operation_outcome(value) == _reference_is_outcome(value)
+
+
+def test_bundles_nested_past_four_levels_are_not_followed() -> None:
+    cond = condition("279039007")
+    nested: Any = cond
+    for _ in range(3):
+        nested = {"resourceType": "Bundle", "entry": [{"resource": nested}]}
+    assert resources_from(nested) == [cond]  # the resource sits at depth 3
+    deeper = {"resourceType": "Bundle", "entry": [{"resource": nested}]}
+    assert resources_from([deeper]) == []  # depth 5: past the limit
 
 
 @pytest.mark.parametrize(("reference", "expected"), [
