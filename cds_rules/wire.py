@@ -83,21 +83,25 @@ def empty_values(value: Any, path: str) -> list[str]:
     return found
 
 
-_EMPTY_MARKS = (b"null", b'""', b"[]", b"{}")
+# How each empty value is written in orjson's compact JSON. An empty string follows the
+# ":", ",", "[" or "{" before it, or opens the text; a bare "" also ends a string
+# holding a quote (\""), which these marks leave out.
+_EMPTY_MARKS = (b"null", b':""', b',""', b'[""', b'{""', b"[]", b"{}")
 
 
 def has_empty_value(value: Any) -> bool:
     """``bool(empty_values(value, ...))`` at a fraction of its cost on the card path.
 
-    Each empty value is written in JSON as exactly one of ``null ""  [] {}``, so a JSON text
-    without any of them holds none (one serialisation in C instead of a path string per
-    node). A mark may also sit inside a string, and a value may not be JSON at all: those
-    are settled by the walk of :func:`empty_values`, so the answer is always the walk's."""
+    Every empty value leaves one of :data:`_EMPTY_MARKS` in the JSON text, so a text
+    without any holds none (one serialisation in C instead of a path string per node). A
+    mark may also sit inside a string, and a value may not be JSON at all: those are
+    settled by the walk of :func:`empty_values`, so the answer is always the walk's."""
     try:
         text = orjson.dumps(value)
     except TypeError:  # orjson.JSONEncodeError is one: not JSON as orjson writes it
         return bool(empty_values(value, ""))
-    return any(mark in text for mark in _EMPTY_MARKS) and bool(empty_values(value, ""))
+    marked = text.startswith(b'""') or any(mark in text for mark in _EMPTY_MARKS)
+    return marked and bool(empty_values(value, ""))
 
 
 @dataclass(frozen=True, slots=True)
