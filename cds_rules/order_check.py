@@ -49,9 +49,9 @@ def check_service_request(resource: dict[str, Any]) -> None:
     _check_shape(shape)
     for name in _REFERENCES:
         if name in resource:
-            Reference.model_validate(resource[name])
+            _check_reference(resource[name])
     for reference in resource.get("reasonReference", ()):
-        Reference.model_validate(reference)
+        _check_reference(reference)
     if "authoredOn" in resource:
         _DATE_TIME.validate_python(resource["authoredOn"])
 
@@ -104,3 +104,24 @@ def _check_shape(shape: bytes) -> None:
     """A shape validated whole, once: a valid one is remembered (a failure raises and is
     not cached, so an invalid shape raises every time)."""
     ServiceRequest.model_validate(orjson.loads(shape))
+
+
+def _check_reference(reference: dict[str, str]) -> None:
+    """One plain reference (text ``reference`` and ``display`` only): its verdict depends on
+    those two texts alone, and a call's suggestions repeat the same few (the patient, the
+    reasons of a card), so a valid pair is remembered; long texts are validated each time."""
+    text, display = reference.get("reference"), reference.get("display")
+    if len(text or "") + len(display or "") > _REMEMBERED_LENGTH:
+        Reference.model_validate(reference)
+    else:
+        _check_reference_texts(text, display)
+
+
+_REMEMBERED_LENGTH = 400
+
+
+@lru_cache(maxsize=4096)
+def _check_reference_texts(text: str | None, display: str | None) -> None:
+    """Like :func:`_check_shape`: a failure raises and is not cached."""
+    Reference.model_validate({name: value for name, value in
+                              (("reference", text), ("display", display)) if value is not None})

@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
+from cds_rules import order_check
 from cds_rules.model import Fact, Recommendation
 from cds_rules.order_check import check_service_request
 from cds_rules.orders import ORDERS, REASON_REFERENCE_TYPES, proposed_service_request
@@ -92,3 +93,24 @@ def test_what_an_ehr_would_reject_is_rejected_every_time(change: dict[str, Any])
         with pytest.raises(ValidationError):
             check_service_request({**good, **change})
     assert not verdict(whole, {**good, **change})
+
+
+def test_references_are_remembered_only_when_short_and_valid() -> None:
+    """A call's suggestions repeat the same references: a valid short one is validated once;
+    a long one (a client's junk id) is validated every time and never kept."""
+    spec = ORDERS["mri-lumbar-without-contrast"]
+    when = datetime(2026, 11, 1, tzinfo=UTC)
+    order_check._check_reference_texts.cache_clear()
+    check_service_request(proposed_service_request(spec, Recommendation(spec.key), "p1", "e1",
+                                                   (), when))
+    assert order_check._check_reference_texts.cache_info().currsize == 2  # patient, encounter
+    long_id = "p" * 500
+    check_service_request(proposed_service_request(spec, Recommendation(spec.key), long_id,
+                                                   None, (), when))
+    good = proposed_service_request(spec, Recommendation(spec.key), "p1", None, (), when)
+    broken = {**good, "subject": {"reference": f"Patient/{long_id}", "display": ""}}
+    assert not verdict(whole, broken)
+    for _ in range(2):
+        with pytest.raises(ValidationError):
+            check_service_request(broken)
+    assert order_check._check_reference_texts.cache_info().currsize == 2
