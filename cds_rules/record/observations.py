@@ -28,10 +28,9 @@ from cds_rules.units import QUANTITY_CONCEPTS, normalise
 
 def read_observation(builder: Builder, resource: dict[str, Any]) -> bool:
     code_hits = concept_hits(resource.get("code"))
-    value_hits = concept_hits(resource.get("valueCodeableConcept"))
-    components = [c for c in as_list(resource.get("component")) if isinstance(c, dict)]
-    component_hits = [(c, concept_hits(c.get("code"))) for c in components]
-    component_hits = [(c, h) for c, h in component_hits if h]
+    value = resource.get("valueCodeableConcept")
+    value_hits = concept_hits(value) if value is not None else []
+    component_hits = _component_hits(resource)
     if not (code_hits or value_hits or component_hits):
         return read_uncoded(builder, resource)
     concepts = {h.concept for h in code_hits or value_hits}
@@ -44,9 +43,7 @@ def read_observation(builder: Builder, resource: dict[str, Any]) -> bool:
     if status_code(checked, "status") in OBSERVATION_IGNORED:
         return False
     if checked is not resource:  # zone-repaired copy: read hits from it
-        components = [c for c in as_list(checked.get("component")) if isinstance(c, dict)]
-        component_hits = [(c, concept_hits(c.get("code"))) for c in components]
-        component_hits = [(c, h) for c, h in component_hits if h]
+        component_hits = _component_hits(checked)
     when, latest = first_time_span(checked, "effectiveDateTime", "effectivePeriod",
                                    "effectiveInstant", "issued")
     side, detail = laterality_of(checked)
@@ -68,6 +65,15 @@ def read_observation(builder: Builder, resource: dict[str, Any]) -> bool:
     facts = builder.record.facts
     facts[before:] = [with_latest(fact, latest) for fact in facts[before:]]
     return len(facts) > before
+
+
+def _component_hits(observation: dict[str, Any]) -> list[tuple[dict[str, Any], list[Hit]]]:
+    """Each component whose code a value set knows, with its hits (most have none)."""
+    components = observation.get("component")
+    if components is None:
+        return []
+    hits = [(c, concept_hits(c.get("code"))) for c in as_list(components) if isinstance(c, dict)]
+    return [(c, h) for c, h in hits if h]
 
 
 def _observed(builder: Builder, hit: Hit, observation: dict[str, Any],
