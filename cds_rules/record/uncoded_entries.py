@@ -59,8 +59,7 @@ def _entry_texts(resource: dict[str, Any]) -> list[str]:
     texts: list[str] = []
     code = resource.get("code")
     codings = codings_of(code)
-    if not any(isinstance(c.get("system"), str) and c["system"] in _LOINC_SYSTEMS
-               for c in codings):
+    if not _names_a_test(codings):
         _add_words(texts, code, codings)
     value = resource.get("valueCodeableConcept")
     if value is not None:
@@ -68,6 +67,15 @@ def _entry_texts(resource: dict[str, Any]) -> list[str]:
     if isinstance(resource.get("valueString"), str):
         texts.append(resource["valueString"])
     return texts
+
+
+def _names_a_test(codings: list[dict[str, Any]]) -> bool:
+    """Is any coding a LOINC code?"""
+    for coding in codings:
+        system = coding.get("system")
+        if isinstance(system, str) and system in _LOINC_SYSTEMS:
+            return True
+    return False
 
 
 def _add_words(texts: list[str], concept: object, codings: list[dict[str, Any]]) -> None:
