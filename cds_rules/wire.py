@@ -87,6 +87,10 @@ def empty_values(value: Any, path: str) -> list[str]:
 # ":", ",", "[" or "{" before it, or opens the text; a bare "" also ends a string
 # holding a quote (\""), which these marks leave out.
 _EMPTY_MARKS = (b"null", b':""', b',""', b'[""', b'{""', b"[]", b"{}")
+# Anything but plain JSON types (a subclass, a datetime, a dataclass) is left to the walk:
+# a subclass may answer len() unlike its text, and orjson's own conversions are not needed.
+_ONLY_JSON = (orjson.OPT_PASSTHROUGH_SUBCLASS | orjson.OPT_PASSTHROUGH_DATETIME
+              | orjson.OPT_PASSTHROUGH_DATACLASS)
 
 
 def has_empty_value(value: Any) -> bool:
@@ -97,7 +101,7 @@ def has_empty_value(value: Any) -> bool:
     mark may also sit inside a string, and a value may not be JSON at all: those are
     settled by the walk of :func:`empty_values`, so the answer is always the walk's."""
     try:
-        text = orjson.dumps(value)
+        text = orjson.dumps(value, option=_ONLY_JSON)
     except TypeError:  # orjson.JSONEncodeError is one: not JSON as orjson writes it
         return bool(empty_values(value, ""))
     marked = text.startswith(b'""') or any(mark in text for mark in _EMPTY_MARKS)

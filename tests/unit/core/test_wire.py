@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -114,6 +115,21 @@ _VALUES = st.recursive(
 @given(_VALUES)
 @settings(max_examples=600, deadline=None)
 def test_the_fast_empty_check_answers_as_the_walk_does(value: Any) -> None:
+    assert wire.has_empty_value(value) == bool(wire.empty_values(value, "v"))
+
+
+class _Blank(str):
+    def __len__(self) -> int:  # a subclass whose length disagrees with its text
+        return 0
+
+
+@pytest.mark.parametrize("value", [
+    "", [""], {"": 1}, {"a": '"'}, {"a": 'x\\"'}, [float("nan")], {"a": _Blank("abc")},
+    [_Blank("abc")], {"when": datetime(2026, 1, 1, tzinfo=UTC)}, (), {"a": ()},
+])
+def test_the_fast_empty_check_answers_as_the_walk_does_at_the_edges(value: Any) -> None:
+    """The empty text itself, quotes, NaN (written as null), a lying str subclass, a
+    datetime and tuples: each answered as the walk answers it."""
     assert wire.has_empty_value(value) == bool(wire.empty_values(value, "v"))
 
 
