@@ -919,9 +919,9 @@ def test_operation_outcome_detection():
 
 def _reference_collect(value: Any, out: list[Any], depth: int) -> None:
     """resources_from as first written (one call per level): the oracle of its fast path."""
-    if depth > 4 or not isinstance(value, dict | list):
+    if depth > 4 or not isinstance(value, dict | list | tuple):
         return
-    if isinstance(value, list):
+    if isinstance(value, list | tuple):
         for item in value:
             _reference_collect(item, out, depth + 1)
         return
@@ -971,7 +971,8 @@ _RESOURCES = st.recursive(
         st.lists(st.none() | st.builds(
             lambda resource, outcome: {"resource": resource,
                                        **({"response": {"outcome": outcome}} if outcome else {})},
-            inner, st.none() | inner), max_size=4)) | st.lists(inner, max_size=3),
+            inner, st.none() | inner), max_size=4))
+    | st.lists(inner, max_size=3) | st.lists(inner, max_size=3).map(tuple),
     max_leaves=14)
 
 
