@@ -11,11 +11,13 @@ import signal
 import subprocess
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
 
+from tests.conftest import require
 from tests.ops_support import free_port
 
 
@@ -113,3 +115,13 @@ def own_postgres() -> PgInstance | None:
         time.sleep(0.2)
     instance.destroy()
     raise RuntimeError("own PostgreSQL did not start")
+
+
+def module_postgres() -> Iterator[PgInstance]:
+    """The body of a module's ``pg`` fixture: a server of the module's own, destroyed
+    after it; skipped without PostgreSQL's binaries, a failure under CI=true."""
+    require(pg_bin() is not None, "PostgreSQL binaries (initdb, pg_ctl)")
+    instance = own_postgres()
+    assert instance is not None
+    yield instance
+    instance.destroy()

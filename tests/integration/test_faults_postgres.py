@@ -30,11 +30,10 @@ from sqlalchemy import create_engine, text
 
 import fhir_samples
 from cds_rules.model import OVERRIDE_REASON_SYSTEM
-from tests.conftest import require
 from tests.helpers import SERVICE_OF_HOOK
 from tests.integration.test_gunicorn_server import Server, settled_worker_pids, start_server, stop
 from tests.ops_support import http
-from tests.pg_instance import PgInstance, own_postgres, pg_bin
+from tests.pg_instance import PgInstance, module_postgres
 from tests.trust_support import BASE, Signer, client_entry
 
 pytestmark = pytest.mark.faults
@@ -56,13 +55,7 @@ class Outcome:
     replica: int = 0
 
 
-@pytest.fixture(scope="module")
-def pg() -> Iterator[PgInstance]:
-    require(pg_bin() is not None, "PostgreSQL binaries (initdb, pg_ctl)")
-    instance = own_postgres()
-    assert instance is not None
-    yield instance
-    instance.destroy()
+pg = pytest.fixture(scope="module", name="pg")(module_postgres)
 
 
 @pytest.fixture(scope="module")

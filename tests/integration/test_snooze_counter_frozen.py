@@ -7,7 +7,6 @@ call reconnects and honours a snooze written meanwhile on another replica."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
@@ -15,7 +14,7 @@ from prometheus_client import REGISTRY
 
 from cds_rules import Topic
 from service.store import SnoozeMemory
-from tests.pg_instance import PgInstance, own_postgres
+from tests.pg_instance import PgInstance, module_postgres
 from tests.store_support import (
     SADDLE,
     SERVICE,
@@ -31,13 +30,7 @@ from tests.store_support import (
 BOUND_S = 0.5
 
 
-@pytest.fixture(scope="module")
-def pg() -> Iterator[PgInstance]:
-    instance = own_postgres()
-    if instance is None:
-        pytest.skip("PostgreSQL binaries (initdb, pg_ctl) are not installed")
-    yield instance
-    instance.destroy()
+pg = pytest.fixture(scope="module", name="pg")(module_postgres)
 
 
 def timeouts() -> float:
