@@ -86,8 +86,7 @@ class VersionReader:
         self.engine = engine
         self.timeout = timeout
         self.opener = opener
-        self._lock = threading.Lock()
-        self._turn = threading.Condition(self._lock)  # held briefly, never during a query
+        self._turn = threading.Condition()  # held briefly, never during a query
         self._reading = False  # a query is in flight (its thread alone uses the connection)
         self._connection: Any = None
         self._last: tuple[float, int] | None = None  # (query start, value) of the latest read
@@ -97,8 +96,7 @@ class VersionReader:
     def _after_fork(self) -> None:
         """In a forked child: a lock another thread held at the fork, a read it had in
         flight and the parent's connection are not the child's (never close the latter)."""
-        self._lock = threading.Lock()
-        self._turn = threading.Condition(self._lock)
+        self._turn = threading.Condition()
         self._reading = False
         self._connection, self._last = None, None
 
