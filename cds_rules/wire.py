@@ -18,6 +18,7 @@ import re
 import uuid as uuid_module
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, is_dataclass
+from functools import cache
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
@@ -304,26 +305,23 @@ def _camel(name: str) -> str:
 
 
 Layout = tuple[tuple[str, str, bool], ...]
-_LAYOUTS: dict[type, Layout | None] = {}  # every class to_json has met; None: not a wire class
-_PLAIN = frozenset({str, int, float, bool})  # written as they are (subclasses: enums, take the
-# general path)
+# Written as they are; subclasses (enums) take the general path.
+_PLAIN = frozenset({str, int, float, bool})
 
 
+@cache
 def _layout(cls: type) -> Layout | None:
     """(attribute, JSON name, keep when empty) of a wire class, in declaration order; None
     for anything else. Computed once per class (to_json runs on every card, issue #15)."""
-    try:
-        return _LAYOUTS[cls]
-    except KeyError:
-        layout = tuple((f.name, _camel(f.name), bool(f.metadata.get("keep_empty")))
-                       for f in fields(cls)) if is_dataclass(cls) else None
-        _LAYOUTS[cls] = layout
-        return layout
+    if not is_dataclass(cls):
+        return None
+    return tuple((f.name, _camel(f.name), bool(f.metadata.get("keep_empty")))
+                 for f in fields(cls))
 
 
 def to_json(obj: Any) -> Any:
     """A wire object (or a tuple of them) as JSON data, ready for ``orjson.dumps``."""
-    kind = type(obj)
+    kind: type = type(obj)
     if kind in _PLAIN or obj is None:
         return obj
     if isinstance(obj, tuple | list):
