@@ -30,7 +30,6 @@ from tests.store_support import (
 URL = f"/cds-services/{SERVICE}/feedback"
 
 
-
 @pytest.fixture
 def app(database_url: str, clock: FakeClock) -> Iterator[Flask]:
     application = create_app(settings_for(database_url, allow_unauthenticated=True), clock=clock)
