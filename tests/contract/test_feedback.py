@@ -29,6 +29,7 @@ from tests.store_support import (
 
 __all__ = ["app"]  # the fixture, imported
 
+
 @pytest.fixture
 def client(app: Flask) -> FlaskClient:
     return app.test_client()
