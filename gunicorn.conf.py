@@ -164,6 +164,9 @@ from service import transport  # noqa: E402  (after the metrics directory: it im
 
 limit_request_field_size = transport.LIMIT_REQUEST_FIELD_SIZE
 transport.install()
+# Keep-alive connections are closed after this many requests, so that they spread over the
+# workers (service/transport.py; set here, in the master, before the workers are forked).
+transport.KEEPALIVE_REQUESTS = _settings.keepalive_requests
 
 
 # --- hooks -------------------------------------------------------------------------------

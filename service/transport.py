@@ -8,6 +8,15 @@ error writer with one that sends the same status as an OperationOutcome in
 ``application/json``. Nothing from the request is echoed: gunicorn's own message can quote
 a header name or the request line (which may carry a token in a query string).
 
+Keep-alive connections are closed after :data:`KEEPALIVE_REQUESTS` requests (set from
+``BACKPAIN_CDS_KEEPALIVE_REQUESTS`` by ``gunicorn.conf.py``), as nginx's
+``keepalive_requests`` does. Why: a connection stays with the worker that accepted it, and
+the workers race for each new one, so a proxy or client that keeps a few connections open
+can leave every one of them on one worker while the others idle (measured with wrk c=8 on
+2 workers: one worker busy, the other idle for whole runs, and after a ``max_requests``
+restart the new worker got no connection at all). A client told ``Connection: close`` opens
+a new connection, which an idle worker is quickest to accept.
+
 :data:`LIMIT_REQUEST_FIELD_SIZE` lets an ``Authorization`` header carry a token up to the
 verifier's own limit (:data:`service.trust.verify.MAX_TOKEN_BYTES`), so that a large
 token is refused by the trust layer (the one 401) rather than by the transport.
@@ -26,6 +35,10 @@ from service.trust.verify import MAX_TOKEN_BYTES
 
 # "Authorization: Bearer " + a token at the verifier's limit, with room to spare.
 LIMIT_REQUEST_FIELD_SIZE = MAX_TOKEN_BYTES + 4096
+
+# Requests answered on one keep-alive connection before it is closed (gunicorn.conf.py sets
+# it from the configuration before the workers are forked).
+KEEPALIVE_REQUESTS = 100
 
 # What a CDS client can do about each status gunicorn answers itself.
 _DIAGNOSTICS: dict[int, str] = {
@@ -83,7 +96,14 @@ else:
         """gunicorn's gthread worker that closes a connection quietly when the body of a
         request the app has already answered cannot be drained (malformed chunking):
         gunicorn would write a second, unsolicited error answer on the connection, which
-        a client reusing it would take for the answer to its next request."""
+        a client reusing it would take for the answer to its next request. It also closes
+        an HTTP/1 connection after its :data:`KEEPALIVE_REQUESTS`-th request (module
+        docstring)."""
+
+        def handle_request(self, req: Any, conn: Any) -> Any:
+            if req.req_number >= KEEPALIVE_REQUESTS and req.version < (2, 0):
+                req.must_close = True  # answered with "Connection: close", then closed
+            return super().handle_request(req, conn)
 
         def _keepalive_after(self, conn: Any, keepalive: bool) -> bool:
             try:

@@ -10,6 +10,7 @@ import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -18,10 +19,12 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from http.client import HTTPConnection
 from pathlib import Path
 
 import pytest
 
+from service.config import Settings
 from service.logs import ACCESS_LOGGER
 from service.runtime import GC_THRESHOLDS
 from tests.conftest import ROOT
@@ -129,6 +132,51 @@ def test_liveness_and_readiness_over_http(server: Server) -> None:
     ready = json.loads(body)
     assert status == 200, ready
     assert ready["checks"]["database"] == "ok" and ready["checks"]["rules"] > 0
+
+
+def keep_alive_answers(base: str, count: int) -> list[tuple[bool, socket.socket | None]]:
+    """``count`` GETs of /healthz through one client connection: for each answer, whether
+    it said "Connection: close", and the client's socket after it (None once closed)."""
+    host, port = base.removeprefix("http://").split(":")
+    connection = HTTPConnection(host, int(port), timeout=30)
+    answers = []
+    try:
+        for _ in range(count):
+            connection.request("GET", "/healthz")
+            answer = connection.getresponse()
+            answer.read()
+            assert answer.status == 200
+            answers.append((answer.getheader("Connection", "").lower() == "close",
+                            connection.sock))
+    finally:
+        connection.close()
+    return answers
+
+
+def assert_closed_after(limit: int, answers: list[tuple[bool, socket.socket | None]]) -> None:
+    closing = [close for close, _ in answers]
+    sockets = [sock for _, sock in answers]
+    assert closing == [False] * (limit - 1) + [True, False]
+    first = sockets[0]
+    assert first is not None and all(sock is first for sock in sockets[:limit - 1])
+    assert sockets[limit - 1] is None  # the client closed it, as told
+    assert sockets[limit] is not None and sockets[limit] is not first  # a new connection
+
+
+def test_a_keep_alive_connection_is_closed_after_its_request_limit(server: Server) -> None:
+    """Each connection stays with the worker that accepted it: after KEEPALIVE_REQUESTS
+    answers the server says "Connection: close" and closes it, so that the client's next
+    connection can go to another worker (service/transport.py)."""
+    limit = Settings.model_fields["keepalive_requests"].default
+    assert_closed_after(limit, keep_alive_answers(server.base, limit + 1))
+
+
+def test_the_keep_alive_request_limit_is_configurable(tmp_path: Path) -> None:
+    running = start_server(tmp_path, workers=1, KEEPALIVE_REQUESTS="3")
+    try:
+        assert_closed_after(3, keep_alive_answers(running.base, 4))
+    finally:
+        stop(running)
 
 
 def settled_worker_pids(master: int, wanted: int, within: float = 30.0) -> list[int]:
