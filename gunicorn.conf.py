@@ -85,6 +85,8 @@ proc_name = "backpain-cds"
 #   gthread, 8 threads     160           64 ms           889              34.3 ms
 # At c=8 more than 2 threads only queue prefetched calls on the GIL (p99 doubles, issue 8
 # wants <= 25 ms), while fetch calls want 4+: the trade-off behind --threads.
+# These runs predate KEEPALIVE_REQUESTS (service/transport.py): wrk's connections then
+# stayed on whichever worker accepted them, often one, so read them as single-worker runs.
 workers = _default_workers()
 worker_class = "service.transport.ThreadWorker"  # gthread; see service/transport.py
 threads = 8
