@@ -15,7 +15,17 @@ the workers race for each new one, so a proxy or client that keeps a few connect
 can leave every one of them on one worker while the others idle (measured with wrk c=8 on
 2 workers: one worker busy, the other idle for whole runs, and after a ``max_requests``
 restart the new worker got no connection at all). A client told ``Connection: close`` opens
-a new connection, which an idle worker is quickest to accept.
+a new connection, which an idle worker is quickest to accept. Requests a client pipelined
+behind the last one are not answered (HTTP lets a server close there; nginx does not
+pipeline). HTTP/2 connections are not limited (gunicorn serves them on another path).
+
+Closing must not stall the worker: gunicorn closes a connection on the worker's one
+event-loop thread, lingering up to 2 s for the client to close its side (RFC 9112 9.6),
+and meanwhile every other connection of the worker waits (seen: a keep-alive call took
+2.0 s while another client kept its socket open after "Connection: close"). With a limit
+that close happens every 100 requests a connection, so :class:`ThreadWorker` closes at
+once when nothing the client sent is left unread (then no reset can cut off the answer),
+and lingers on a thread of its own otherwise.
 
 :data:`LIMIT_REQUEST_FIELD_SIZE` lets an ``Authorization`` header carry a token up to the
 verifier's own limit (:data:`service.trust.verify.MAX_TOKEN_BYTES`), so that a large
@@ -24,7 +34,11 @@ token is refused by the trust layer (the one 401) rather than by the transport.
 
 from __future__ import annotations
 
+import os
+import selectors
 import socket
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
 from http import HTTPStatus
 from typing import Any
 
@@ -97,16 +111,73 @@ else:
         request the app has already answered cannot be drained (malformed chunking):
         gunicorn would write a second, unsolicited error answer on the connection, which
         a client reusing it would take for the answer to its next request. It also closes
-        an HTTP/1 connection after its :data:`KEEPALIVE_REQUESTS`-th request (module
-        docstring)."""
+        a connection after its :data:`KEEPALIVE_REQUESTS`-th request, and closes without
+        stalling its event loop (module docstring)."""
 
         def handle_request(self, req: Any, conn: Any) -> Any:
-            if req.req_number >= KEEPALIVE_REQUESTS and req.version < (2, 0):
+            if req.req_number >= KEEPALIVE_REQUESTS:
                 req.must_close = True  # answered with "Connection: close", then closed
             return super().handle_request(req, conn)
+
+        def finish_request(self, conn: Any, fs: Future[Any]) -> None:
+            """On the event-loop thread: a connection to close after its answer is
+            closed without lingering there (module docstring); the rest is gunicorn's."""
+            try:
+                closing = fs.cancelled() or not fs.result()
+            except Exception:  # gunicorn's own path closes it at once
+                closing = False
+            if not closing:
+                super().finish_request(conn, fs)
+                return
+            self.nr_conns -= 1
+            close_without_stalling(conn)
 
         def _keepalive_after(self, conn: Any, keepalive: bool) -> bool:
             try:
                 return bool(super()._keepalive_after(conn, keepalive))
             except ParseException:
                 return False
+
+
+def close_without_stalling(conn: Any) -> None:
+    """Close a gunicorn connection after its last answer: at once when the client has
+    nothing unread on it, else with gunicorn's lingering close on a thread of its own."""
+    try:
+        if _unread(conn):
+            _LINGERING.submit(conn.close, graceful=True)
+            return
+    except (OSError, ValueError, RuntimeError):
+        pass  # cannot tell, or cannot hand over (the process is ending): close at once
+    conn.close()
+
+
+def _unread(conn: Any) -> bool:
+    """Bytes from the client not yet read: buffered by the parser, or waiting in the
+    socket (a pipelined request, an unread body)."""
+    parser = getattr(conn, "parser", None)
+    if parser is not None and parser.unreader.buf.getvalue():
+        return True
+    with selectors.DefaultSelector() as selector:
+        selector.register(conn.sock, selectors.EVENT_READ)
+        return bool(selector.select(timeout=0))
+
+
+class _LingeringCloser:
+    """A small pool, per process (made again after a fork), for the closes that must
+    linger: a client that sent more than was read gets up to 2 s to close its side."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._pool: ThreadPoolExecutor | None = None
+        self._pid = 0
+
+    def submit(self, close: Any, **kwargs: Any) -> None:
+        with self._lock:
+            if self._pool is None or self._pid != os.getpid():
+                self._pool = ThreadPoolExecutor(2, thread_name_prefix="bpcd-close")
+                self._pid = os.getpid()
+            pool = self._pool
+        pool.submit(close, **kwargs)
+
+
+_LINGERING = _LingeringCloser()

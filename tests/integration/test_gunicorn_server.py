@@ -179,6 +179,49 @@ def test_the_keep_alive_request_limit_is_configurable(tmp_path: Path) -> None:
         stop(running)
 
 
+def _read_answer(sock: socket.socket) -> bytes:
+    """One HTTP answer from ``sock`` (headers and a Content-Length body)."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        data += sock.recv(65536)
+    head, _, body = data.partition(b"\r\n\r\n")
+    length = int(re.search(rb"(?i)content-length:\s*(\d+)", head).group(1))  # type: ignore[union-attr]
+    while len(body) < length:
+        body += sock.recv(65536)
+    return head
+
+
+@pytest.mark.parametrize("pipelined", [False, True], ids=["nothing-unread", "pipelined"])
+def test_a_client_that_keeps_its_socket_open_after_close_stalls_nobody(
+        tmp_path: Path, pipelined: bool) -> None:
+    """gunicorn lingers up to 2 s on its event-loop thread for a closed connection's
+    client to close too: with a request limit that would stall the whole worker every
+    KEEPALIVE_REQUESTS requests. A client that reads "Connection: close" and keeps its
+    socket open (with, or without, a pipelined request behind) must not delay another
+    client's call, and its connection is still closed by the server."""
+    running = start_server(tmp_path, workers=1, KEEPALIVE_REQUESTS="3")
+    host, port = running.base.removeprefix("http://").split(":")
+    request = f"GET /healthz HTTP/1.1\r\nHost: {host}\r\n\r\n".encode()
+    lingering = socket.create_connection((host, int(port)), timeout=10)
+    try:
+        for _ in range(2):
+            lingering.sendall(request)
+            assert b"close" not in _read_answer(lingering).lower()
+        lingering.sendall(request * (2 if pipelined else 1))
+        assert b"connection: close" in _read_answer(lingering).lower()
+        started = time.monotonic()
+        status, _, _ = http(running.base, "/healthz", timeout=10)
+        other_call = time.monotonic() - started
+        lingering.settimeout(5)
+        closed_by_server = lingering.recv(65536) == b""
+    finally:
+        lingering.close()
+        stop(running)
+    assert status == 200
+    assert other_call < 1.0, f"another client waited {other_call:.2f} s"
+    assert closed_by_server
+
+
 def settled_worker_pids(master: int, wanted: int, within: float = 30.0) -> list[int]:
     """The master's workers once ``wanted`` of them have forked (the server answers as soon
     as the first one is up), or whatever there is after ``within`` seconds."""
