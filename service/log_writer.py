@@ -8,8 +8,8 @@ wrk had a fifth of its request threads' time there. So in the workers a line is 
 filtered (redaction needs the request) and formatted on the request thread, then handed
 to this writer, which writes whatever has gathered in one call. A worker that stops
 normally writes everything first (gunicorn's ``worker_exit`` hook, and at exit); one
-killed outright (SIGKILL) may lose the last few milliseconds of lines, never the audit
-(that is in the database and the spool).
+killed outright (SIGKILL) may lose the lines of the last :data:`GATHER_SECONDS`, never the
+audit (that is in the database and the spool).
 
 Once woken by a line, the writer waits :data:`GATHER_SECONDS` for more before it writes,
 so that a line handed over meanwhile wakes nobody. Without that wait every access line
@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import queue
 import threading
-import time
 from collections.abc import Callable
 from typing import TextIO
 
@@ -38,6 +37,7 @@ class LineWriter:
     def __init__(self, stream_of: Callable[[], TextIO]) -> None:
         self._stream_of = stream_of
         self._lines: queue.SimpleQueue[str | None] = queue.SimpleQueue()
+        self._stop_asked = threading.Event()  # cuts the gathering short
         self._thread = threading.Thread(target=self._run, name="backpain-log-writer",
                                         daemon=True)
 
@@ -50,6 +50,7 @@ class LineWriter:
     def stop(self, timeout: float = 5.0) -> None:
         """Write every line given so far, then end the thread (idempotent)."""
         if self._thread.is_alive():
+            self._stop_asked.set()
             self._lines.put(_STOP)
             self._thread.join(timeout)
 
@@ -72,7 +73,7 @@ class LineWriter:
         batch: list[str] = []
         line = self._lines.get()
         if line is not _STOP:
-            time.sleep(GATHER_SECONDS)  # lines put meanwhile queue up without a wake-up
+            self._stop_asked.wait(GATHER_SECONDS)  # lines put meanwhile wake nobody
         while line is not _STOP:
             batch.append(line)
             try:

@@ -164,11 +164,18 @@ def write_in_background() -> bool:
 
 
 def stop_background_writing() -> None:
-    """Write every line still waiting, then write on the logging thread again."""
+    """Write every line still waiting, then write on the logging thread again. The
+    handler's lock is held meanwhile: a line logged during the stop waits and follows
+    the waiting ones, instead of overtaking them."""
     for handler in logging.getLogger().handlers:
         if isinstance(handler, _JsonHandler) and handler.writer is not None:
-            writer, handler.writer = handler.writer, None
-            writer.stop()
+            handler.acquire()
+            try:
+                writer, handler.writer = handler.writer, None
+                if writer is not None:
+                    writer.stop()
+            finally:
+                handler.release()
 
 
 def configure_logging(level: str = "INFO", stream: Any = None) -> logging.Handler:

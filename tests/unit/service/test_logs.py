@@ -11,6 +11,7 @@ import io
 import json
 import logging
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -200,3 +201,37 @@ def test_the_log_writer_gathers_lines_instead_of_waking_for_each() -> None:
     # One write a line without gathering; with it, one a period (a loaded machine's slower
     # loop spans more periods than planned).
     assert stream.writes <= int(took / GATHER_SECONDS) + 2
+
+
+class _SlowWriterThread(io.StringIO):
+    """A stream on which the log writer thread's writes take 50 ms to land."""
+
+    def write(self, text: str) -> int:
+        if threading.current_thread().name == "backpain-log-writer":
+            time.sleep(0.05)
+        return super().write(text)
+
+
+def test_a_line_logged_while_the_writer_stops_follows_the_waiting_ones(
+    app: Flask, buffer: io.StringIO
+) -> None:
+    """stop_background_writing() detaches the writer and writes what waits in it: a line
+    logged meanwhile must not overtake those (it waits for the stop, then is written)."""
+    stream = _SlowWriterThread()
+    handler = logs.configure_logging("DEBUG", stream=stream)
+    log = logging.getLogger("service.test_stop_order")
+    assert logs.write_in_background()
+    try:
+        for n in range(5):
+            log.info("queued %d", n)
+        stopping = threading.Thread(target=logs.stop_background_writing)
+        stopping.start()
+        deadline = time.monotonic() + 5
+        while getattr(handler, "writer", None) is not None and time.monotonic() < deadline:
+            time.sleep(0.0005)
+        log.info("logged during the stop")
+        stopping.join(5)
+    finally:
+        logs.stop_background_writing()
+    assert [json.loads(line)["message"] for line in stream.getvalue().splitlines()] == [
+        *(f"queued {n}" for n in range(5)), "logged during the stop"]
