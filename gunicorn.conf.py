@@ -87,6 +87,16 @@ proc_name = "backpain-cds"
 # wants <= 25 ms), while fetch calls want 4+: the trade-off behind --threads.
 # These runs predate KEEPALIVE_REQUESTS (service/transport.py): wrk's connections then
 # stayed on whichever worker accepted them, often one, so read them as single-worker runs.
+# Re-measured with the connections spread over both workers (same command, 6 s each, an
+# AMD machine, 3 December 2026):
+#                          fetch req/s  p99             prefetched req/s  p99
+#   sync                    40          323 ms           615              23 ms
+#   gthread, 2 threads      80          161 ms           264              45 ms
+#   gthread, 4 threads      90          134 ms           560              45 ms
+#   gthread, 8 threads     130           95 ms           514              44 ms
+# 8 threads stay: by far the best with FHIR fetches, and as good as 4 on CPU-bound calls.
+# Those calls' p99 at c=8 is the interpreter lock shared by a worker's concurrent calls
+# (any thread count: 44 ms); only one call at a time per process (sync) halves it.
 workers = _default_workers()
 worker_class = "service.transport.ThreadWorker"  # gthread; see service/transport.py
 threads = 8
