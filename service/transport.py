@@ -143,19 +143,23 @@ def close_without_stalling(conn: Any) -> None:
     """Close a gunicorn connection after its last answer: at once when the client has
     nothing unread on it, else with gunicorn's lingering close on a thread of its own."""
     try:
-        if _unread(conn):
-            _LINGERING.submit(conn.close, graceful=True)
-            return
-    except (OSError, ValueError, RuntimeError):
-        pass  # cannot tell, or cannot hand over (the process is ending): close at once
-    conn.close()
+        unread = _unread(conn)
+    except Exception:  # cannot tell (a closed socket, another protocol's parser): linger
+        unread = True
+    if not unread:
+        conn.close()
+        return
+    try:
+        _LINGERING.submit(conn.close, graceful=True)
+    except RuntimeError:  # the process is ending: no new threads, close at once
+        conn.close()
 
 
 def _unread(conn: Any) -> bool:
     """Bytes from the client not yet read: buffered by the parser, or waiting in the
     socket (a pipelined request, an unread body)."""
     parser = getattr(conn, "parser", None)
-    if parser is not None and parser.unreader.buf.getvalue():
+    if parser is not None and parser.unreader.buf.getvalue():  # HTTP/1's parser
         return True
     with selectors.DefaultSelector() as selector:
         selector.register(conn.sock, selectors.EVENT_READ)
