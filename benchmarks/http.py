@@ -160,13 +160,36 @@ def workers_cpu_seconds(master_pid: int) -> float:
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
+def cpu_seconds_by_worker(master_pid: int) -> dict[int, float]:
+    """User + system CPU time of each live worker so far."""
+    seconds = {}
+    for pid in workers_of(master_pid):
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        seconds[pid] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return seconds
+
+
+def busiest_share(before: dict[int, float], after: dict[int, float]) -> float | None:
+    """The busiest live worker's share of the CPU the live workers used between two
+    readings: 1/workers when the load is even, 1.0 when one worker did everything (a
+    connection stays with the worker that accepted it: the third session found whole runs
+    on one worker, README)."""
+    used = [after[pid] - before.get(pid, 0.0) for pid in after]
+    total = sum(used)
+    return round(max(used) / total, 2) if total > 0 else None
+
+
 def _wrk_with_cpu(url: str, body_file: Path, master_pid: int, connections: int,
                   seconds: int) -> dict[str, Any]:
-    before = workers_cpu_seconds(master_pid)
+    before, by_worker = workers_cpu_seconds(master_pid), cpu_seconds_by_worker(master_pid)
     run = run_wrk(url, body_file, connections, seconds)
     used = workers_cpu_seconds(master_pid) - before
     run["server_cpu_ms_per_call"] = round(used * 1000 / run["requests"], 3) \
         if run["requests"] else None
+    run["busiest_worker_cpu_share"] = busiest_share(by_worker, cpu_seconds_by_worker(master_pid))
     return run
 
 
@@ -189,6 +212,7 @@ def _summary(runs: list[dict[str, Any]]) -> dict[str, Any]:
     seconds = sum(r["requests"] / r["throughput_rps"] for r in runs if r["throughput_rps"])
     requests = sum(r["requests"] for r in runs)
     cpu = [r["server_cpu_ms_per_call"] for r in runs if r.get("server_cpu_ms_per_call")]
+    shares = [r["busiest_worker_cpu_share"] for r in runs if r.get("busiest_worker_cpu_share")]
     return {
         "connections": runs[0]["connections"],
         "requests": requests,
@@ -198,6 +222,7 @@ def _summary(runs: list[dict[str, Any]]) -> dict[str, Any]:
         "p99_ms": round(_median([r["p99_ms"] for r in runs]), 3),
         "p99_ms_worst_round": max(r["p99_ms"] for r in runs),
         "server_cpu_ms_per_call": round(_median(cpu), 3) if cpu else None,
+        "busiest_worker_cpu_share": round(_median(shares), 2) if shares else None,
         "rounds": runs,
     }
 

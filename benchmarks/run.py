@@ -279,7 +279,12 @@ def headline(report: dict[str, Any]) -> str:
                       f"after the load: {memory.get('after_load')} MB; after a "
                       f"{memory.get('largest_input_bytes', 0) / 2**20:.2f} MiB body: "
                       f"{memory.get('after_largest_input')} MB (then with two such calls at once "
-                      f"per worker: {memory.get('after_two_at_once_per_worker')} MB).", ""]
+                      f"per worker: {memory.get('after_two_at_once_per_worker')} MB). "
+                      f"The busiest worker's share of its server's worker CPU (median of "
+                      f"rounds; {1 / web['workers']:.2f} is an even spread, 1 is one worker "
+                      f"doing all): with a card {web['cards'].get('busiest_worker_cpu_share')}, "
+                      f"card-less {web['card_less'].get('busiest_worker_cpu_share')}, bare "
+                      f"Flask {web['bare_flask'].get('busiest_worker_cpu_share')}.", ""]
     before, after = proc.get("load_before", {}), report.get("load_after", {})
     lines += [f"Machine: {report['machine']['cpus']} CPUs ({report['machine']['cpu_model']}), "
               f"load average before {before.get('loadavg_1_5_15')}, after "

@@ -48,6 +48,7 @@ def test_smoke_run_produces_every_measurement(tmp_path):
         assert web[kind]["requests"] > 0
         assert web[kind]["errors"] == 0, f"{kind}: a benchmark request was answered with an error"
         assert web[kind]["server_cpu_ms_per_call"] is not None
+        assert 1 / web["workers"] <= web[kind]["busiest_worker_cpu_share"] <= 1
     memory = web["worker_peak_rss_mb"]
     assert memory["after_largest_input"] and set(memory["statuses"]) == {200}
     assert memory["after_two_at_once_per_worker"] and set(memory["statuses_at_once"]) == {200}
