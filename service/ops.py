@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import contextlib
+import glob
 import os
 from collections.abc import Callable
 from typing import Any
@@ -85,11 +86,30 @@ def readyz() -> tuple[Response, int]:
     return response, status
 
 
+class StartedWorkersCollector(MultiProcessCollector):  # type: ignore[misc]
+    """prometheus_client's multiprocess collector, without the files of a worker that is
+    still creating them: a worker's ``.db`` file exists empty for a moment before its
+    header is written, and reading it then failed the whole scrape (a 500 from /metrics
+    seen right after a worker forked; ``max_requests`` restarts make that recur)."""
+
+    def collect(self) -> Any:
+        files = [f for f in glob.glob(os.path.join(self._path, "*.db")) if _started(f)]
+        return self.merge(files, accumulate=True)
+
+
+def _started(path: str) -> bool:
+    """The file holds at least its header (the 4-byte count of bytes used)."""
+    try:
+        return os.path.getsize(path) >= 4
+    except OSError:  # removed meanwhile (a dead worker's live gauges)
+        return False
+
+
 def metrics_registry() -> CollectorRegistry:
     """All workers' metrics under gunicorn (multiprocess dir set), else this process's."""
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         registry = CollectorRegistry()
-        MultiProcessCollector(registry)
+        StartedWorkersCollector(registry)
         registry.register(_metrics.SERVICE_PROCESSES)
         return registry
     with contextlib.suppress(ValueError):  # registered once per process
