@@ -167,21 +167,24 @@ def _unread(conn: Any) -> bool:
 
 
 class _LingeringCloser:
-    """A small pool, per process (made again after a fork), for the closes that must
-    linger: a client that sent more than was read gets up to 2 s to close its side."""
+    """A small pool, per process, for the closes that must linger: a client that sent more
+    than was read gets up to 2 s to close its side. Made on first use; a forked child
+    forgets its parent's (as :mod:`cds_rules.ids` does with its random pool)."""
 
     def __init__(self) -> None:
+        self.forget()
+
+    def forget(self) -> None:
         self._lock = threading.Lock()
         self._pool: ThreadPoolExecutor | None = None
-        self._pid = 0
 
     def submit(self, close: Any, **kwargs: Any) -> None:
         with self._lock:
-            if self._pool is None or self._pid != os.getpid():
+            if self._pool is None:
                 self._pool = ThreadPoolExecutor(2, thread_name_prefix="bpcd-close")
-                self._pid = os.getpid()
             pool = self._pool
         pool.submit(close, **kwargs)
 
 
 _LINGERING = _LingeringCloser()
+os.register_at_fork(after_in_child=_LINGERING.forget)
