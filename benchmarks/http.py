@@ -144,15 +144,22 @@ def worker_peak_rss_mb(master_pid: int) -> list[float]:
     return peaks
 
 
+def _stat_fields(pid: int) -> list[str] | None:
+    """The fields of /proc/<pid>/stat after the command name, or None once it has gone."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+
+
 def workers_cpu_seconds(master_pid: int) -> float:
     """User + system CPU time of the master and its workers so far, including workers that
     have exited (gunicorn recycles them after max_requests; the master reaps them, so their
     time is in its children's fields)."""
     ticks = 0
     for pid in (master_pid, *workers_of(master_pid)):
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
+        fields = _stat_fields(pid)
+        if fields is None:
             continue
         ticks += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15)
         if pid == master_pid:
@@ -164,11 +171,9 @@ def cpu_seconds_by_worker(master_pid: int) -> dict[int, float]:
     """User + system CPU time of each live worker so far."""
     seconds = {}
     for pid in workers_of(master_pid):
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        seconds[pid] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        fields = _stat_fields(pid)
+        if fields is not None:
+            seconds[pid] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
     return seconds
 
 
