@@ -8,6 +8,7 @@ import socket
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -15,13 +16,9 @@ import pytest
 from service.transport import close_without_stalling
 
 
-@dataclass
-class _Parser:
-    buffered: bytes = b""
-
-    @property
-    def unreader(self) -> Any:
-        return type("Unreader", (), {"buf": io.BytesIO(self.buffered)})()
+def _parser(buffered: bytes = b"") -> SimpleNamespace:
+    """What the close reads of gunicorn's HTTP/1 parser: the bytes it has buffered."""
+    return SimpleNamespace(unreader=SimpleNamespace(buf=io.BytesIO(buffered)))
 
 
 @dataclass
@@ -49,7 +46,7 @@ def pair() -> Iterator[tuple[socket.socket, socket.socket]]:
 
 def test_nothing_unread_closes_at_once_on_the_calling_thread(
         pair: tuple[socket.socket, socket.socket]) -> None:
-    conn = _Conn(pair[0], _Parser())
+    conn = _Conn(pair[0], _parser())
     close_without_stalling(conn)
     assert conn.closes == [(False, threading.current_thread().name)]
     assert pair[1].recv(1) == b""  # the client sees the close
@@ -61,9 +58,9 @@ def test_unread_bytes_get_the_lingering_close_on_another_thread(
     ours, client = pair
     if unread == "in-the-socket":
         client.sendall(b"GET /next HTTP/1.1\r\n\r\n")  # a pipelined request
-        parser = _Parser()
+        parser = _parser()
     else:
-        parser = _Parser(b"GET /next HTTP/1.1\r\n")
+        parser = _parser(b"GET /next HTTP/1.1\r\n")
     conn = _Conn(ours, parser)
     close_without_stalling(conn)
     assert conn.closed.wait(5)
