@@ -22,12 +22,14 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
+import orjson
 from flask import Flask, Response, g, has_request_context, request
-from pythonjsonlogger.json import JsonFormatter
+from pythonjsonlogger.core import LogData
+from pythonjsonlogger.json import JsonEncoder, JsonFormatter
 
 from service.log_writer import LineWriter
+from service.trust.redact import MAY_HOLD_TOKEN, RedactingFilter, count_redaction, scrub_record
 from service.trust.redact import redact as redact_tokens
-from service.trust.redact import scrub_record
 
 REQUEST_ID_HEADER = "X-Request-ID"
 REDACTED = "[REDACTED]"
@@ -49,6 +51,8 @@ _MAY_IDENTIFY = re.compile(
     r"\bPatient/|(?i:[\"']?\b(?:patientId|patient_id|patient|subject|identifier|mrn|birthDate)"
     r"[\"']?\s*[:=])"
 )
+# Either of the above or a token's mark: one scan of an ordinary text instead of two.
+_MAY_NEED_SCRUB = re.compile(f"{MAY_HOLD_TOKEN.pattern}|{_MAY_IDENTIFY.pattern}")
 # Hook bodies are scanned (not parsed: the shell parses once) for these two values.
 _HOOK_INSTANCE = re.compile(rb'"hookInstance"\s*:\s*"([^"\\]{1,128})"')
 _PATIENT_ID = re.compile(rb'"patientId"\s*:\s*"([^"\\]{1,64})"')
@@ -57,12 +61,23 @@ _OWN_ATTRS = frozenset({"request_id", "hookInstance"})  # stamped here, already 
 
 
 # ----------------------------------------------------------------------- redaction
-def redact(text: str, literal_ids: Iterable[str] = ()) -> str:
-    """``text`` without tokens, patient references, identifying pairs or ``literal_ids``."""
-    text = redact_tokens(text)
-    if _MAY_IDENTIFY.search(text):
-        text = _PATIENT_REFERENCE.sub(r"\1" + REDACTED, text)
-        text = _IDENTIFYING_PAIR.sub(r"\1" + REDACTED, text)
+class _TokensSeen:
+    """Whether a record's scrub removed a token (the trust layer counts those records)."""
+
+    found = False
+
+
+def redact(text: str, literal_ids: Iterable[str] = (), seen: _TokensSeen | None = None) -> str:
+    """``text`` without tokens, patient references, identifying pairs or ``literal_ids``;
+    ``seen.found`` set when a token was among them."""
+    if _MAY_NEED_SCRUB.search(text):
+        cleaned = redact_tokens(text)
+        if seen is not None and cleaned != text:
+            seen.found = True
+        text = cleaned
+        if _MAY_IDENTIFY.search(text):
+            text = _PATIENT_REFERENCE.sub(r"\1" + REDACTED, text)
+            text = _IDENTIFYING_PAIR.sub(r"\1" + REDACTED, text)
     for value in literal_ids:
         if len(value) >= _MIN_LITERAL_ID and value in text:
             text = text.replace(value, REDACTED)
@@ -75,27 +90,34 @@ def _current_patient_ids() -> tuple[str, ...]:
     return tuple(g.get("log_patient_ids", ()))
 
 
-def _scrub(value: Any, ids: tuple[str, ...]) -> Any:
+def _scrub(value: Any, ids: tuple[str, ...], seen: _TokensSeen | None = None) -> Any:
     if isinstance(value, str):
-        return redact(value, ids)
+        return redact(value, ids, seen)
     if isinstance(value, dict):
-        return {k: REDACTED if str(k).lower() in _IDENTIFYING_KEYS else _scrub(v, ids)
+        return {k: REDACTED if str(k).lower() in _IDENTIFYING_KEYS else _scrub(v, ids, seen)
                 for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_scrub(v, ids) for v in value]
+        return [_scrub(v, ids, seen) for v in value]
     return value
 
 
-class RedactionFilter(logging.Filter):
+class RedactionFilter(RedactingFilter):
     """Scrub a record's message, exception text, stack and ``extra`` fields in place:
     tokens, patient references, identifying pairs and keys, and the request's patient ids
-    (the record walk is the trust layer's :func:`service.trust.redact.scrub_record`)."""
+    (the record walk is the trust layer's :func:`service.trust.redact.scrub_record`).
+
+    It is the trust layer's token filter as well, in the same pass: the trust layer adds
+    no second one to a handler that has it (``service.trust.init_app``), and a record
+    whose token it removed is counted as that filter counts it (the tests' log guard)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         ids = _current_patient_ids()
-        scrub_record(record, lambda text: redact(text, ids), lambda value: _scrub(value, ids),
-                     keep=_OWN_ATTRS,
+        seen = _TokensSeen()
+        scrub_record(record, lambda text: redact(text, ids, seen),
+                     lambda value: _scrub(value, ids, seen), keep=_OWN_ATTRS,
                      scrub_key=lambda name: name.lower() in _IDENTIFYING_KEYS)
+        if seen.found:
+            count_redaction()
         return True
 
 
@@ -112,9 +134,26 @@ class RequestContextFilter(logging.Filter):
 
 
 # ----------------------------------------------------------------------- formatting
+class _OrjsonFirstFormatter(JsonFormatter):
+    """python-json-logger's formatter, encoding with orjson (a fifth of the cost of an
+    access line went to the standard library's encoder). A value orjson refuses (an
+    integer past 64 bits, a lone surrogate, nesting past 254 levels) falls back to the
+    standard encoder, so that no line is lost; both write one JSON object a line, orjson
+    non-ASCII characters as UTF-8, the standard encoder as escapes."""
+
+    _fallback_default = JsonEncoder().default
+
+    def jsonify_log_record(self, log_data: LogData) -> str:
+        try:
+            return orjson.dumps(log_data, default=self._fallback_default,
+                                option=orjson.OPT_NON_STR_KEYS).decode()
+        except TypeError:  # orjson.JSONEncodeError is a TypeError
+            return super().jsonify_log_record(log_data)
+
+
 def json_formatter() -> logging.Formatter:
     """The one line format of the service (and of gunicorn's own logs)."""
-    return JsonFormatter(
+    return _OrjsonFirstFormatter(
         "%(levelname)s %(name)s %(message)s",
         rename_fields={"levelname": "level", "name": "logger"},
         timestamp=True,

@@ -64,11 +64,17 @@ def redaction_count() -> int:
     return _redactions
 
 
+def count_redaction() -> None:
+    """One more record had a token scrubbed (by this module or a filter that does its
+    work, such as the service's log filter)."""
+    global _redactions
+    _redactions += 1
+
+
 def redact_record(record: logging.LogRecord) -> None:
     """Scrub a record's tokens in place (message, exception, stack, string extras)."""
-    global _redactions
     if scrub_record(record, redact, _redact_extra):
-        _redactions += 1
+        count_redaction()
 
 
 def _redact_extra(value: Any) -> Any:

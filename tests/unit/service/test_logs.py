@@ -115,6 +115,48 @@ def test_tokens_and_patient_identifiers_are_redacted_wherever_they_appear(
     assert "ValueError" in lines[4]["exc_info"]
 
 
+@pytest.mark.logs_secrets  # on purpose: the counting of a scrubbed token is tested
+def test_the_json_handler_scrubs_tokens_once_and_counts_them(app: Flask,
+                                                             buffer: io.StringIO) -> None:
+    """The service's filter is the trust layer's token filter too: the trust layer adds no
+    second pass to its handler, and a token it scrubs from an ``extra`` field (which the
+    record factory never sees) is counted, so that the tests' log guard notices it."""
+    from service.trust import redact as trust
+
+    [handler] = [h for h in logging.getLogger().handlers if isinstance(h, logs._JsonHandler)]
+    token_filters = [f for f in handler.filters if isinstance(f, trust.RedactingFilter)]
+    assert [type(f) for f in token_filters] == [logs.RedactionFilter]
+    logging.getLogger("service.test_count").info("ok", extra={"detail": f"Bearer {JWT}"})
+    assert records(buffer)[-1]["detail"] == "Bearer [REDACTED]"
+    assert JWT not in buffer.getvalue()
+
+    def filtered(detail: str) -> tuple[logging.LogRecord, int]:
+        record = logging.LogRecord("service.test_count", logging.INFO, __file__, 1, "ok",
+                                   None, None)
+        record.detail = detail
+        before = trust.redaction_count()
+        assert logs.RedactionFilter().filter(record)
+        return record, trust.redaction_count() - before
+
+    token, counted = filtered(f"Bearer {JWT}")
+    assert (token.detail, counted) == ("Bearer [REDACTED]", 1)  # type: ignore[attr-defined]
+    identifier, counted = filtered("Patient/77")  # an identifier is not a token
+    assert (identifier.detail, counted) == ("Patient/[REDACTED]", 0)  # type: ignore[attr-defined]
+
+
+def test_a_value_orjson_refuses_is_still_written(buffer: io.StringIO) -> None:
+    """Lines are encoded with orjson; what it cannot encode (an integer past 64 bits, a
+    lone surrogate) goes through the standard encoder instead of losing the line."""
+    log = logging.getLogger("service.test_encoding")
+    log.info("big", extra={"count": 2**70})
+    log.info("surrogate", extra={"text": "a\udc80b"})
+    log.info("plain", extra={"text": "Ä ✓", "when": datetime(2026, 12, 3, 9, 30, tzinfo=UTC)})
+    big, surrogate, plain = records(buffer)[-3:]
+    assert big["count"] == 2**70
+    assert surrogate["text"] == "a\udc80b"
+    assert plain["text"] == "Ä ✓" and plain["when"] == "2026-12-03T09:30:00+00:00"
+
+
 def test_lines_outside_a_request_have_no_request_fields(buffer: io.StringIO) -> None:
     logging.getLogger("service.startup").info("started")
     [line] = [r for r in records(buffer) if r["logger"] == "service.startup"]

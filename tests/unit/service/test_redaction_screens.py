@@ -59,4 +59,5 @@ def test_screens_let_the_access_line_through_unchanged() -> None:
     line = "POST /cds-services/back-pain-patient-view 200"
     assert trust.MAY_HOLD_TOKEN.search(line) is None
     assert logs._MAY_IDENTIFY.search(line) is None
+    assert logs._MAY_NEED_SCRUB.search(line) is None
     assert logs.redact(line) == line
