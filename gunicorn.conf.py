@@ -177,7 +177,8 @@ from service import transport  # noqa: E402  (after the metrics directory: it im
 limit_request_field_size = transport.LIMIT_REQUEST_FIELD_SIZE
 transport.install()
 # Keep-alive connections are closed after this many requests, so that they spread over the
-# workers (service/transport.py; set here, in the master, before the workers are forked).
+# workers (service/transport.py: the worker takes the app's own setting; this default, set
+# in the master before the workers are forked, serves an app without the service's settings).
 transport.KEEPALIVE_REQUESTS = _settings.keepalive_requests
 
 

@@ -91,11 +91,11 @@ class Settings(BaseSettings):
         0, ge=0, description="gunicorn worker processes. Empty: 2 x usable CPUs + 1, capped at "
         "8 (CPUs from the cgroup quota when there is one).")  # 0: gunicorn.conf.py decides
     keepalive_requests: int = Field(
-        100, ge=1, description="Requests answered on one HTTP keep-alive connection before "
+        100, ge=0, description="Requests answered on one HTTP keep-alive connection before "
         "it is closed (`Connection: close`), so that the client's next connection can go to "
         "another worker; as nginx's keepalive_requests. A connection stays with the worker "
         "that accepted it: without a limit, a proxy keeping a few connections open can load "
-        "one worker and leave the others idle.")
+        "one worker and leave the others idle. 0: no limit.")
     # --- persistence
     database_url: Annotated[str, Env(database_url_text, shown="", secret=True)] = Field(
         default_factory=default_database_url, description="SQLAlchemy URL: SQLite (embedded "

@@ -8,16 +8,19 @@ error writer with one that sends the same status as an OperationOutcome in
 ``application/json``. Nothing from the request is echoed: gunicorn's own message can quote
 a header name or the request line (which may carry a token in a query string).
 
-Keep-alive connections are closed after :data:`KEEPALIVE_REQUESTS` requests (set from
-``BACKPAIN_CDS_KEEPALIVE_REQUESTS`` by ``gunicorn.conf.py``), as nginx's
-``keepalive_requests`` does. Why: a connection stays with the worker that accepted it, and
-the workers race for each new one, so a proxy or client that keeps a few connections open
-can leave every one of them on one worker while the others idle (measured with wrk c=8 on
-2 workers: one worker busy, the other idle for whole runs, and after a ``max_requests``
-restart the new worker got no connection at all). A client told ``Connection: close`` opens
-a new connection, which an idle worker is quickest to accept. Requests a client pipelined
-behind the last one are not answered (HTTP lets a server close there; nginx does not
-pipeline). HTTP/2 connections are not limited (gunicorn serves them on another path).
+Keep-alive connections are closed after ``BACKPAIN_CDS_KEEPALIVE_REQUESTS`` requests (0:
+never), as nginx's ``keepalive_requests`` does; the worker reads the limit from the app's
+settings when it loads the app, whatever gunicorn configuration file started it
+(:data:`KEEPALIVE_REQUESTS`, which ``gunicorn.conf.py`` sets, for an app without them).
+Why: a connection stays with the worker that accepted it, and the workers race for each new
+one, so a proxy or client that keeps a few connections open can leave every one of them on
+one worker while the others idle (measured with wrk c=8 on 2 workers: one worker busy, the
+other idle for whole runs, and after a ``max_requests`` restart the new worker got no
+connection at all). A client told ``Connection: close`` opens a new connection, which an
+idle worker is quickest to accept. Requests a client pipelined behind the last one are not
+answered (HTTP lets a server close there; nginx does not pipeline). HTTP/2 connections are
+not limited (gunicorn serves them on another path). ``backpain-cds serve`` warns at start
+when gunicorn is told to use another worker class, which knows nothing of this.
 
 Closing must not stall the worker: gunicorn closes a connection on the worker's one
 event-loop thread, lingering up to 2 s for the client to close its side (RFC 9112 9.6),
@@ -50,9 +53,18 @@ from service.trust.verify import MAX_TOKEN_BYTES
 # "Authorization: Bearer " + a token at the verifier's limit, with room to spare.
 LIMIT_REQUEST_FIELD_SIZE = MAX_TOKEN_BYTES + 4096
 
-# Requests answered on one keep-alive connection before it is closed (gunicorn.conf.py sets
-# it from the configuration before the workers are forked).
+# Requests answered on one keep-alive connection before it is closed, for an app without
+# the service's settings (gunicorn.conf.py sets it from the configuration before the workers
+# are forked; the benchmarks' bare Flask app is served with it). 0: no limit.
 KEEPALIVE_REQUESTS = 100
+
+
+def keepalive_limit(app: Any) -> int:
+    """The keep-alive request limit for ``app``: its settings' when it is the service's
+    (``app.extensions["backpain"]``), else :data:`KEEPALIVE_REQUESTS`."""
+    settings = getattr(app, "extensions", {}).get("backpain", {}).get("settings")
+    limit = getattr(settings, "keepalive_requests", None)
+    return limit if isinstance(limit, int) else KEEPALIVE_REQUESTS
 
 # What a CDS client can do about each status gunicorn answers itself.
 _DIAGNOSTICS: dict[int, str] = {
@@ -111,11 +123,18 @@ else:
         request the app has already answered cannot be drained (malformed chunking):
         gunicorn would write a second, unsolicited error answer on the connection, which
         a client reusing it would take for the answer to its next request. It also closes
-        a connection after its :data:`KEEPALIVE_REQUESTS`-th request, and closes without
-        stalling its event loop (module docstring)."""
+        a connection after its keep-alive limit's request, and closes without stalling
+        its event loop (module docstring)."""
+
+        keepalive_requests = KEEPALIVE_REQUESTS
+
+        def load_wsgi(self) -> None:
+            super().load_wsgi()
+            self.keepalive_requests = keepalive_limit(self.wsgi)
 
         def handle_request(self, req: Any, conn: Any) -> Any:
-            if req.req_number >= KEEPALIVE_REQUESTS:
+            limit = self.keepalive_requests
+            if limit and req.req_number >= limit:
                 req.must_close = True  # answered with "Connection: close", then closed
             return super().handle_request(req, conn)
 

@@ -73,7 +73,7 @@ def serve(args: argparse.Namespace) -> int:
     if report.problems:
         return EXIT_CONFIG
     if report.unreachable:
-        _log_json(report, f"{report.unreachable}; starting anyway: /readyz answers 503 "
+        _log_json(f"{report.unreachable}; starting anyway: /readyz answers 503 "
                   "until the database answers")
     try:
         argv = gunicorn_argv(args)
@@ -84,7 +84,7 @@ def serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def _log_json(report: preflight.Report, message: str) -> None:
+def _log_json(message: str) -> None:
     """A warning in the service's JSON log format (gunicorn's logging is not set up yet)."""
     from service.logs import json_formatter
 
@@ -103,6 +103,20 @@ except ImportError:  # pragma: no cover  (gunicorn is a runtime dependency)
     WSGIApplication = object  # type: ignore[assignment,misc]
 
 
+def worker_class_problem(worker_class: type) -> str | None:
+    """What is lost when gunicorn is told to use another worker class than the service's
+    (``--worker-class`` in GUNICORN_CMD_ARGS, or another ``--config``); None when it is
+    the service's (or a subclass of it)."""
+    from service.transport import ThreadWorker
+
+    if issubclass(worker_class, ThreadWorker):
+        return None
+    return (f"worker class {worker_class.__module__}.{worker_class.__qualname__} is not "
+            "service.transport.ThreadWorker: BACKPAIN_CDS_KEEPALIVE_REQUESTS is ignored "
+            "(keep-alive connections are not closed to spread them over the workers), and "
+            "a closing connection may stall the worker's other connections")
+
+
 class _Server(WSGIApplication):  # type: ignore[misc,valid-type]
     """gunicorn's own command-line application, fed our arguments instead of sys.argv."""
 
@@ -117,6 +131,9 @@ class _Server(WSGIApplication):  # type: ignore[misc,valid-type]
             super().load_config()
         finally:
             sys.argv = saved
+        problem = worker_class_problem(self.cfg.worker_class)
+        if problem:
+            _log_json(problem)
 
     def load_wsgiapp(self) -> Any:
         try:

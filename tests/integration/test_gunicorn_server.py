@@ -68,17 +68,21 @@ def server_env(tmp: Path, metrics_dir: Path | None = None) -> dict[str, str]:
 
 
 def start_server(tmp: Path, metrics_dir: Path | None = None, *, workers: int = WORKERS,
-                 name: str = "server", **settings: str) -> Server:
-    """``backpain-cds serve`` on a free loopback port, its database in ``tmp`` migrated."""
+                 name: str = "server", serve_args: tuple[str, ...] = (),
+                 gunicorn_args: str = "", **settings: str) -> Server:
+    """``backpain-cds serve`` on a free loopback port, its database in ``tmp`` migrated;
+    ``serve_args`` added to its command line, ``gunicorn_args`` as GUNICORN_CMD_ARGS."""
     env = server_env(tmp, metrics_dir)
     env.update({f"BACKPAIN_CDS_{key}": value for key, value in settings.items()})
+    env["GUNICORN_CMD_ARGS"] = gunicorn_args
     subprocess.run([CLI, "db", "upgrade"], env=env, cwd=ROOT, check=True,
                    capture_output=True, timeout=120)
     port = free_port()
     log_path = tmp / f"{name}.log"
     with log_path.open("w") as log_file:
         process = subprocess.Popen(
-            [CLI, "serve", "--bind", f"127.0.0.1:{port}", "--workers", str(workers)],
+            [CLI, "serve", "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
+             *serve_args],
             env=env, cwd=tmp, stdout=log_file, stderr=subprocess.STDOUT, text=True,
         )
     server = Server(f"http://127.0.0.1:{port}", process, log_path)
@@ -177,6 +181,47 @@ def test_the_keep_alive_request_limit_is_configurable(tmp_path: Path) -> None:
         assert_closed_after(3, keep_alive_answers(running.base, 4))
     finally:
         stop(running)
+
+
+def test_a_keep_alive_request_limit_of_zero_never_closes(tmp_path: Path) -> None:
+    running = start_server(tmp_path, workers=1, KEEPALIVE_REQUESTS="0")
+    try:
+        answers = keep_alive_answers(running.base, 150)
+    finally:
+        stop(running)
+    first = answers[0][1]
+    assert first is not None
+    assert all(not close and sock is first for close, sock in answers)
+
+
+def test_the_limit_holds_with_another_gunicorn_configuration_file(tmp_path: Path) -> None:
+    """The worker takes the limit from the app's settings, not from the project's
+    gunicorn.conf.py: an operator's own configuration file keeps it."""
+    config = tmp_path / "site.gunicorn.conf.py"
+    config.write_text('worker_class = "service.transport.ThreadWorker"\nthreads = 2\n')
+    running = start_server(tmp_path, workers=1, serve_args=("--config", str(config)),
+                           KEEPALIVE_REQUESTS="3")
+    try:
+        assert_closed_after(3, keep_alive_answers(running.base, 4))
+        assert "is not service.transport.ThreadWorker" not in running.log()
+    finally:
+        stop(running)
+
+
+def test_another_worker_class_is_served_with_a_warning(tmp_path: Path) -> None:
+    """gunicorn's own gthread worker knows nothing of the keep-alive limit: the server
+    still starts (an operator's choice), and says at start what that choice gives up."""
+    running = start_server(tmp_path, workers=1, gunicorn_args="--worker-class gthread")
+    try:
+        assert http(running.base, "/healthz")[0] == 200
+        warnings = [json.loads(line) for line in running.log().splitlines()
+                    if "is not service.transport.ThreadWorker" in line]
+    finally:
+        stop(running)
+    assert len(warnings) == 1
+    assert warnings[0]["level"] == "WARNING"
+    assert "gunicorn.workers.gthread.ThreadWorker" in warnings[0]["message"]
+    assert "BACKPAIN_CDS_KEEPALIVE_REQUESTS is ignored" in warnings[0]["message"]
 
 
 def _read_answer(sock: socket.socket) -> bytes:

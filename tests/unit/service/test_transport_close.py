@@ -75,3 +75,37 @@ def test_a_parser_it_cannot_read_gets_the_lingering_close_too(
     assert conn.closed.wait(5)
     [(graceful, thread)] = conn.closes
     assert graceful and thread != threading.current_thread().name
+
+
+def test_the_keep_alive_limit_is_the_apps_setting_when_it_has_one() -> None:
+    """The worker reads the limit from the app it serves, so that a gunicorn configuration
+    other than the project's keeps it; an app without the service's settings (the
+    benchmarks' bare Flask app) gets the module's default."""
+    from flask import Flask
+
+    from service import transport
+    from tests.helpers import make_test_app
+
+    app = make_test_app(keepalive_requests=7)
+    assert transport.keepalive_limit(app) == 7
+    assert transport.keepalive_limit(make_test_app(keepalive_requests=0)) == 0
+    assert transport.keepalive_limit(Flask("bare")) == transport.KEEPALIVE_REQUESTS
+    assert transport.keepalive_limit(object()) == transport.KEEPALIVE_REQUESTS
+
+
+def test_a_worker_class_other_than_the_services_is_named_with_what_it_loses() -> None:
+    from gunicorn.workers.gthread import ThreadWorker as GunicornThreadWorker
+    from gunicorn.workers.sync import SyncWorker
+
+    from service.commands.serve import worker_class_problem
+    from service.transport import ThreadWorker
+
+    class SiteWorker(ThreadWorker):  # type: ignore[misc,valid-type]
+        pass
+
+    assert worker_class_problem(ThreadWorker) is None
+    assert worker_class_problem(SiteWorker) is None
+    for other in (GunicornThreadWorker, SyncWorker):
+        problem = worker_class_problem(other)
+        assert problem is not None and f"{other.__module__}.{other.__qualname__}" in problem
+        assert "BACKPAIN_CDS_KEEPALIVE_REQUESTS is ignored" in problem
