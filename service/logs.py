@@ -57,7 +57,10 @@ _MAY_NEED_SCRUB = re.compile(f"{MAY_HOLD_TOKEN.pattern}|{_MAY_IDENTIFY.pattern}"
 _HOOK_INSTANCE = re.compile(rb'"hookInstance"\s*:\s*"([^"\\]{1,128})"')
 _PATIENT_ID = re.compile(rb'"patientId"\s*:\s*"([^"\\]{1,64})"')
 _MIN_LITERAL_ID = 4  # shorter ids are left to the patterns (too many false hits)
-_OWN_ATTRS = frozenset({"request_id", "hookInstance"})  # stamped here, already safe
+# Stamped on every line of a request from what the caller sent (X-Request-ID, the body's
+# hookInstance): scrubbed of tokens and identifier patterns, not of the patient's literal
+# id, which a uuid may contain by chance (the line must stay correlated).
+_OWN_ATTRS = ("request_id", "hookInstance")
 
 
 # ----------------------------------------------------------------------- redaction
@@ -114,8 +117,14 @@ class RedactionFilter(RedactingFilter):
         ids = _current_patient_ids()
         seen = _TokensSeen()
         scrub_record(record, lambda text: redact(text, ids, seen),
-                     lambda value: _scrub(value, ids, seen), keep=_OWN_ATTRS,
+                     lambda value: _scrub(value, ids, seen), keep=frozenset(_OWN_ATTRS),
                      scrub_key=lambda name: name.lower() in _IDENTIFYING_KEYS)
+        for name in _OWN_ATTRS:
+            value = record.__dict__.get(name)
+            if isinstance(value, str):
+                cleaned = redact(value, (), seen)
+                if cleaned != value:
+                    setattr(record, name, cleaned)
         if seen.found:
             count_redaction()
         return True
@@ -137,18 +146,22 @@ class RequestContextFilter(logging.Filter):
 class _OrjsonFirstFormatter(JsonFormatter):
     """python-json-logger's formatter, encoding with orjson (a fifth of the cost of an
     access line went to the standard library's encoder). A value orjson refuses (an
-    integer past 64 bits, a lone surrogate, nesting past 254 levels) falls back to the
-    standard encoder, so that no line is lost; both write one JSON object a line, orjson
-    non-ASCII characters as UTF-8, the standard encoder as escapes."""
+    integer past 64 bits, a lone surrogate, nesting past 254 levels) and a line with a
+    non-ASCII character (orjson writes UTF-8; a stream in another encoding would break
+    the line) go through the standard encoder instead, so that no line is lost and every
+    line is ASCII, as before."""
 
     _fallback_default = JsonEncoder().default
 
     def jsonify_log_record(self, log_data: LogData) -> str:
         try:
-            return orjson.dumps(log_data, default=self._fallback_default,
-                                option=orjson.OPT_NON_STR_KEYS).decode()
+            line = orjson.dumps(log_data, default=self._fallback_default,
+                                option=orjson.OPT_NON_STR_KEYS)
         except TypeError:  # orjson.JSONEncodeError is a TypeError
             return super().jsonify_log_record(log_data)
+        if not line.isascii():  # lines stay ASCII (escapes), whatever the stream's encoding
+            return super().jsonify_log_record(log_data)
+        return line.decode()
 
 
 def json_formatter() -> logging.Formatter:

@@ -145,16 +145,48 @@ def test_the_json_handler_scrubs_tokens_once_and_counts_them(app: Flask,
 
 
 def test_a_value_orjson_refuses_is_still_written(buffer: io.StringIO) -> None:
-    """Lines are encoded with orjson; what it cannot encode (an integer past 64 bits, a
-    lone surrogate) goes through the standard encoder instead of losing the line."""
+    """Lines are encoded with orjson (compact); what it cannot encode (an integer past 64
+    bits, a lone surrogate) and a line with a non-ASCII character go through the standard
+    encoder (ASCII escapes) instead: no line is lost, every line is ASCII."""
     log = logging.getLogger("service.test_encoding")
+    log.info("plain", extra={"when": datetime(2026, 12, 3, 9, 30, tzinfo=UTC)})
     log.info("big", extra={"count": 2**70})
     log.info("surrogate", extra={"text": "a\udc80b"})
-    log.info("plain", extra={"text": "Ä ✓", "when": datetime(2026, 12, 3, 9, 30, tzinfo=UTC)})
-    big, surrogate, plain = records(buffer)[-3:]
+    log.info("accented", extra={"text": "Ä ✓"})
+    lines = buffer.getvalue().splitlines()[-4:]
+    plain, big, surrogate, accented = (json.loads(line) for line in lines)
+    assert '"logger":"service.test_encoding"' in lines[0]  # orjson's compact form
+    assert plain["when"] == "2026-12-03T09:30:00+00:00"
     assert big["count"] == 2**70
     assert surrogate["text"] == "a\udc80b"
-    assert plain["text"] == "Ä ✓" and plain["when"] == "2026-12-03T09:30:00+00:00"
+    assert accented["text"] == "Ä ✓" and "\\u00c4" in lines[3]
+    assert all(line.isascii() for line in lines)
+
+
+@pytest.mark.logs_secrets  # on purpose: what the caller sends is what is tested
+def test_request_id_and_hook_instance_are_scrubbed_but_stay_correlated(
+        app: Flask, buffer: io.StringIO) -> None:
+    """The request id (the caller's X-Request-ID when sane) and the hookInstance (read from
+    the raw body) are stamped on every line: a token or an identifier pattern in them is
+    scrubbed too, but not the patient's literal id, which a uuid may hold by chance."""
+    cases = [(JWT[:120], "Bearer abcdefSECRET"),
+             ("access_token:s3cr3tvalue", "patientId:998877"),
+             ("req-4711", "0b3f0c2d-1234-4222-8333-944445555666")]
+    for request_id, hook_instance in cases:
+        body = {"hook": "patient-view", "hookInstance": hook_instance,
+                "context": {"patientId": "1234", "userId": "Practitioner/9"}}
+        with app.test_request_context("/cds-services/back-pain-patient-view", method="POST",
+                                      json=body, headers={"X-Request-ID": request_id}):
+            app.preprocess_request()
+            read_json_object(request, 1 << 20, 64)
+            logging.getLogger("service.test_ids").info("evaluated")
+    lines = records(buffer)[-3:]
+    text = buffer.getvalue()
+    assert JWT[:120] not in text and "abcdefSECRET" not in text
+    assert "s3cr3tvalue" not in text and "998877" not in text
+    assert lines[0]["hookInstance"] == "Bearer [REDACTED]"
+    assert lines[1]["request_id"] == "access_token:[REDACTED]"
+    assert (lines[2]["request_id"], lines[2]["hookInstance"]) == cases[2]
 
 
 def test_lines_outside_a_request_have_no_request_fields(buffer: io.StringIO) -> None:
