@@ -111,6 +111,12 @@ def proxy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Proxy]:
         stop(replica)
 
 
+def logged_request_ids(proxy: Proxy) -> set[str]:
+    """The request ids on the replicas' JSON log lines."""
+    lines = "".join(replica.log() for replica in proxy.replicas).splitlines()
+    return {json.loads(line).get("request_id") for line in lines if line.startswith("{")}
+
+
 def test_discovery_over_tls_with_a_request_id_from_the_proxy(proxy: Proxy) -> None:
     status, headers, body = proxy.call("/cds-services")
     assert status == 200
@@ -118,8 +124,7 @@ def test_discovery_over_tls_with_a_request_id_from_the_proxy(proxy: Proxy) -> No
     request_id = headers["X-Request-ID"]
     assert re.fullmatch(r"[0-9a-f]{32}", request_id)  # nginx's $request_id, echoed
     time.sleep(0.3)
-    logs = "".join(replica.log() for replica in proxy.replicas)
-    assert f'"request_id": "{request_id}"' in logs  # one id from proxy to replica log
+    assert request_id in logged_request_ids(proxy)  # one id from proxy to replica log
 
 
 def test_the_ehrs_request_id_and_trace_context_pass_through(proxy: Proxy) -> None:
@@ -130,8 +135,7 @@ def test_the_ehrs_request_id_and_trace_context_pass_through(proxy: Proxy) -> Non
         "X-Request-ID": "ehr-call-20261202-0001", "traceparent": traceparent})
     assert status == 200 and headers["X-Request-ID"] == "ehr-call-20261202-0001"
     time.sleep(0.3)
-    logs = "".join(replica.log() for replica in proxy.replicas)
-    assert '"request_id": "ehr-call-20261202-0001"' in logs
+    assert "ehr-call-20261202-0001" in logged_request_ids(proxy)
     assert f'"traceparent":"{traceparent}"' in proxy.log_path.read_text()  # nginx's log
 
 
