@@ -28,9 +28,9 @@ def test_smoke_run_produces_every_measurement(tmp_path):
         for variant in ("without", "back_pain", "red_flags")]
     for label in labels:
         entry = proc[label]
-        for timed in ("service", "floor_orjson", "bare_flask"):
+        for timed in ("service", "floor_orjson", "floor_orjson_alone", "bare_flask"):
             assert entry[timed]["p50_ms"] > 0, (label, timed)
-        assert entry["p50_ratio_to_floor"] > 0
+        assert entry["p50_ratio_to_floor"] > 0 and entry["p50_ratio_to_floor_alone"] > 0
     # The full rule path is measured: the added back pain reaches the rules (cards), the
     # patients as they are do not; the card-less small call is really card-less.
     assert proc["small_cards"]["cards"] and not proc["small_card_less"]["cards"]
