@@ -60,7 +60,7 @@ _MIN_LITERAL_ID = 4  # shorter ids are left to the patterns (too many false hits
 # Stamped on every line of a request from what the caller sent (X-Request-ID, the body's
 # hookInstance): scrubbed of tokens and identifier patterns, not of the patient's literal
 # id, which a uuid may contain by chance (the line must stay correlated).
-_OWN_ATTRS = ("request_id", "hookInstance")
+_OWN_ATTRS = frozenset({"request_id", "hookInstance"})
 
 
 # ----------------------------------------------------------------------- redaction
@@ -117,7 +117,7 @@ class RedactionFilter(RedactingFilter):
         ids = _current_patient_ids()
         seen = _TokensSeen()
         scrub_record(record, lambda text: redact(text, ids, seen),
-                     lambda value: _scrub(value, ids, seen), keep=frozenset(_OWN_ATTRS),
+                     lambda value: _scrub(value, ids, seen), keep=_OWN_ATTRS,
                      scrub_key=lambda name: name.lower() in _IDENTIFYING_KEYS)
         for name in _OWN_ATTRS:
             value = record.__dict__.get(name)
