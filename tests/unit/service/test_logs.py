@@ -24,6 +24,7 @@ from flask import Flask, request
 from service import logs
 from service.jsonbody import read_json_object
 from service.log_writer import GATHER_SECONDS, LineWriter
+from service.trust import redact as trust
 from tests.helpers import make_test_app
 from tests.ops_support import card_pairs, pick_scenario, shifted_request_body
 
@@ -121,8 +122,6 @@ def test_the_json_handler_scrubs_tokens_once_and_counts_them(app: Flask,
     """The service's filter is the trust layer's token filter too: the trust layer adds no
     second pass to its handler, and a token it scrubs from an ``extra`` field (which the
     record factory never sees) is counted, so that the tests' log guard notices it."""
-    from service.trust import redact as trust
-
     [handler] = [h for h in logging.getLogger().handlers if isinstance(h, logs._JsonHandler)]
     token_filters = [f for f in handler.filters if isinstance(f, trust.RedactingFilter)]
     assert [type(f) for f in token_filters] == [logs.RedactionFilter]

@@ -1,5 +1,7 @@
-"""How the worker class closes a connection after its last answer (service/transport.py):
-never by lingering on the calling thread, which in gunicorn is the worker's event loop."""
+"""The worker class (service/transport.py): how it closes a connection after its last
+answer (never by lingering on the calling thread, which in gunicorn is the worker's event
+loop), where it takes its keep-alive limit, and what ``serve`` says when gunicorn is told
+to use another worker class."""
 
 from __future__ import annotations
 
@@ -12,8 +14,14 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from flask import Flask
+from gunicorn.workers.gthread import ThreadWorker as GunicornThreadWorker
+from gunicorn.workers.sync import SyncWorker
 
-from service.transport import close_without_stalling
+from service import transport
+from service.commands.serve import worker_class_problem
+from service.transport import ThreadWorker, close_without_stalling
+from tests.helpers import make_test_app
 
 
 def _parser(buffered: bytes = b"") -> SimpleNamespace:
@@ -81,11 +89,6 @@ def test_the_keep_alive_limit_is_the_apps_setting_when_it_has_one() -> None:
     """The worker reads the limit from the app it serves, so that a gunicorn configuration
     other than the project's keeps it; an app without the service's settings (the
     benchmarks' bare Flask app) gets the module's default."""
-    from flask import Flask
-
-    from service import transport
-    from tests.helpers import make_test_app
-
     app = make_test_app(keepalive_requests=7)
     assert transport.keepalive_limit(app) == 7
     assert transport.keepalive_limit(make_test_app(keepalive_requests=0)) == 0
@@ -94,12 +97,6 @@ def test_the_keep_alive_limit_is_the_apps_setting_when_it_has_one() -> None:
 
 
 def test_a_worker_class_other_than_the_services_is_named_with_what_it_loses() -> None:
-    from gunicorn.workers.gthread import ThreadWorker as GunicornThreadWorker
-    from gunicorn.workers.sync import SyncWorker
-
-    from service.commands.serve import worker_class_problem
-    from service.transport import ThreadWorker
-
     class SiteWorker(ThreadWorker):  # type: ignore[misc,valid-type]
         pass
 
