@@ -6,19 +6,22 @@ here without walking the parsed tree in Python, because this runs on every hook 
 bodies of up to megabytes and the benchmarks count every millisecond against orjson's own:
 
 - **nesting depth** (``max_json_depth``) and **duplicate object keys** (orjson silently
-  keeps the last). Fast path: orjson re-serialises the value with two-space indentation.
-  A line indented ``2 * (max + 1)`` spaces exists exactly when a non-empty container sits
-  deeper than ``max`` (JSON strings cannot hold a raw newline, so every line start is
-  structure; an empty ``[]``/``{}`` at the bottom adds no level). Every ``:`` of a JSON
-  text is a member separator or a literal character inside a string; re-serialising keeps
-  every member that survived and writes every string character literally, so the colon
-  count drops exactly when members were lost to duplicates (unless the body spelt a colon
-  as ``\\u003a``).
-- The fast path is an optimisation, never a condition of an answer: orjson reads 1024
-  levels but writes only 254, so when it cannot re-serialise (or a colon was escaped) the
-  exact checks run instead: a walk over the containers (depth, stopping at ``max + 1``)
-  and the standard library's parser with a pairs hook (duplicates). Neither can raise on
-  a value orjson has parsed, so a body is answered 400, never 500.
+  keeps the last). Fast path: orjson re-serialises the value once, compactly, wrapped in
+  ``L - max`` one-element lists, where ``L`` is the deepest nesting orjson writes (254,
+  probed at import). orjson refuses to write past ``L``, so it writes the wrapped value
+  only when the body nests at most ``max`` containers deep (counting empty ones; an empty
+  ``[]``/``{}`` at the bottom adds no level to the limit, so a refusal sends the body to
+  the exact check). Re-serialising keeps every member that survived parsing: when the
+  text between the wrapping brackets is the body itself, byte for byte (a compact body,
+  as most clients send), no member was lost. Otherwise every ``:`` of a JSON text is a
+  member separator or a literal character inside a string, re-serialising writes every
+  string character literally, so the colon count drops exactly when members were lost to
+  duplicates (unless the body spelt a colon as ``\\u003a``).
+- The fast path is an optimisation, never a condition of an answer: when orjson cannot
+  re-serialise within the wrapping (or a colon was escaped, or the limit is at or past
+  ``L``) the exact checks run instead: a walk over the containers (depth, stopping at
+  ``max + 1``) and the standard library's parser with a pairs hook (duplicates). Neither
+  can raise on a value orjson has parsed, so a body is answered 400, never 500.
 """
 
 from __future__ import annotations
@@ -110,8 +113,9 @@ def check_content_type(request: Request) -> None:
 def parse_json(raw: bytes, max_depth: int) -> Any:
     """Parse ``raw`` strictly; 400 for invalid UTF-8 or JSON, depth, or duplicate keys.
 
-    Cost beyond ``orjson.loads`` (fast path): one indented re-serialisation and three byte
-    scans (C loops over the buffers, no Python per value).
+    Cost beyond ``orjson.loads`` (fast path): one compact re-serialisation and one
+    comparison with the body (C loops over the buffers, no Python per value); two byte
+    counts when the body was not written compactly.
     """
     try:
         value = orjson.loads(raw)
@@ -121,19 +125,71 @@ def parse_json(raw: bytes, max_depth: int) -> Any:
         raise ServiceError(400, _decode_problem(raw, exc)) from None
     if not isinstance(value, dict | list):
         return value
-    try:
-        indented = orjson.dumps(value, option=orjson.OPT_INDENT_2)
-    except orjson.JSONEncodeError:  # deeper than orjson writes (254): the exact checks
+    padding = _padding(max_depth)
+    written = _written_within(value, padding) if padding is not None else None
+    if padding is None or written is None:  # maybe too deep, or not writable: exact checks
         too_deep = _deeper_than(value, max_depth)
         duplicates = not too_deep and _has_duplicate_keys_exact(raw)
     else:
-        too_deep = b"\n" + b" " * (2 * (max_depth + 1)) in indented
-        duplicates = not too_deep and _has_duplicate_keys(raw, indented)
+        too_deep = False
+        duplicates = not _is_the_body(written, raw, padding) \
+            and _has_duplicate_keys(raw, written)
     if too_deep:
         raise ServiceError(400, f"JSON nested deeper than {max_depth} levels.")
     if duplicates:
         raise ServiceError(400, "A JSON object in the body repeats a key.")
     return value
+
+
+def _deepest_orjson_writes() -> int | None:
+    """How many container levels orjson writes before refusing (254 in orjson 3), found by
+    trying; None when it wrote 4096 (then the depth check cannot lean on it)."""
+    def writes(depth: int) -> bool:
+        value: Any = 0
+        for _ in range(depth):
+            value = [value]
+        try:
+            orjson.dumps(value)
+        except orjson.JSONEncodeError:
+            return False
+        return True
+
+    if writes(4096):
+        return None
+    low, high = 0, 4096  # writes(low), not writes(high)
+    while high - low > 1:
+        middle = (low + high) // 2
+        low, high = (middle, high) if writes(middle) else (low, middle)
+    return low
+
+
+_ORJSON_WRITES = _deepest_orjson_writes()
+
+
+def _padding(max_depth: int) -> int | None:
+    """Levels to wrap the value in so that orjson refuses exactly the bodies deeper than
+    ``max_depth`` (counting empty containers); 0 for a limit at or past orjson's (what it
+    writes is within the limit); None when orjson has no limit to lean on."""
+    if _ORJSON_WRITES is None:
+        return None
+    return max(0, _ORJSON_WRITES - max_depth)
+
+
+def _written_within(value: dict[str, Any] | list[Any], padding: int) -> bytes | None:
+    """``value`` written compactly inside ``padding`` one-element lists, or None when
+    orjson refuses (too deep for the padding, or a value it does not write)."""
+    wrapped: Any = value
+    for _ in range(padding):
+        wrapped = [wrapped]
+    try:
+        return orjson.dumps(wrapped)
+    except orjson.JSONEncodeError:
+        return None
+
+
+def _is_the_body(written: bytes, raw: bytes, padding: int) -> bool:
+    """Is the text inside the wrapping the body itself, byte for byte? (memcmp, no copy)"""
+    return len(written) == len(raw) + 2 * padding and written.startswith(raw, padding)
 
 
 def _deeper_than(value: dict[str, Any] | list[Any], max_depth: int) -> bool:
@@ -152,6 +208,7 @@ def _deeper_than(value: dict[str, Any] | list[Any], max_depth: int) -> bool:
 
 
 def _has_duplicate_keys(raw: bytes, reserialised: bytes) -> bool:
+    """Colons counted in the body and in its re-serialisation (the wrapping adds none)."""
     if b"\\u003" in raw and (b"\\u003a" in raw or b"\\u003A" in raw):
         return _has_duplicate_keys_exact(raw)
     return raw.count(b":") != reserialised.count(b":")

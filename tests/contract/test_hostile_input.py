@@ -10,13 +10,14 @@ import io
 import json
 from typing import Any
 
+import orjson
 import pytest
 from flask.testing import FlaskClient
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from service.errors import ServiceError
-from service.jsonbody import _deeper_than, parse_json
+from service.jsonbody import _deeper_than, _padding, _written_within, parse_json
 from tests.helpers import hook_body, make_test_app, operation_outcome, required_prefetch
 
 SERVICE = "/cds-services/back-pain-patient-view"
@@ -190,13 +191,20 @@ json_values = st.recursive(
 )
 
 
-def _render(value: Any) -> str:
-    """JSON text; object members given as lists of pairs may repeat keys."""
+def _render(value: Any, compact: bool = False) -> str:
+    """JSON text; object members given as lists of pairs may repeat keys. ``compact``: no
+    spaces, non-ASCII written as is (as orjson writes it: the byte-for-byte fast path)."""
+    comma, colon = (",", ":") if compact else (", ", ": ")
+
+    def scalar(v: Any) -> str:
+        return json.dumps(v, ensure_ascii=not compact)
+
     if isinstance(value, list) and value and all(isinstance(v, tuple) for v in value):
-        return "{" + ", ".join(f"{json.dumps(k)}: {_render(v)}" for k, v in value) + "}"
+        return "{" + comma.join(f"{scalar(k)}{colon}{_render(v, compact)}"
+                                for k, v in value) + "}"
     if isinstance(value, list):
-        return "[" + ", ".join(_render(v) for v in value) + "]"
-    return json.dumps(value)
+        return "[" + comma.join(_render(v, compact) for v in value) + "]"
+    return scalar(value)
 
 
 def _reference_duplicates(text: str) -> bool:
@@ -222,13 +230,15 @@ def _reference_depth(value: Any) -> int:
 
 @settings(max_examples=300, deadline=None)
 @given(value=json_values, max_depth=st.integers(min_value=1, max_value=6),
-       escape_colons=st.booleans())
+       escape_colons=st.booleans(), compact=st.booleans())
 def test_fast_checks_agree_with_the_reference(value: Any, max_depth: int,
-                                              escape_colons: bool) -> None:
-    text = _render(value)
+                                              escape_colons: bool, compact: bool) -> None:
+    text = _render(value, compact)
     if escape_colons:
         text = text.replace(":", "\\u003a").replace('"\\u003a ', '": ').replace(
             "\\u003a ", ": ")
+        if compact:  # the separators follow a key's closing quote, no space
+            text = text.replace('"\\u003a', '":')
         try:
             json.loads(text)
         except ValueError:
@@ -246,6 +256,26 @@ def test_fast_checks_agree_with_the_reference(value: Any, max_depth: int,
     except ServiceError as error:
         assert error.status == 400
         assert expected_error is not None and expected_error in error.diagnostics
+
+
+@pytest.mark.parametrize("compact", [True, False])
+def test_depth_at_the_limit_of_the_fast_path(compact: bool) -> None:
+    """The wrapping makes orjson refuse a body one container deeper than the limit; an
+    empty container at that level is no level at all (the exact check then says so)."""
+    def body(depth: int, bottom: str) -> bytes:
+        text = '{"a":' * depth + bottom + "}" * depth
+        return (text if compact else text.replace(":", ": ")).encode()
+
+    assert parse_json(body(64, "1"), 64) is not None
+    at_the_limit = orjson.loads(body(64, "1"))  # decided by the fast path, not the walk
+    assert _written_within(at_the_limit, _padding(64) or 0) is not None
+    assert parse_json(body(64, "[]"), 64) is not None
+    assert parse_json(body(64, "{}"), 64) is not None
+    for bottom in ("[1]", '{"b":1}'):
+        with pytest.raises(ServiceError, match="nested deeper than 64"):
+            parse_json(body(64, bottom), 64)
+    with pytest.raises(ServiceError, match="repeats a key"):
+        parse_json(body(63, '{"b":1,"b":2}'), 64)
 
 
 def test_past_what_orjson_writes_the_exact_checks_decide() -> None:
