@@ -62,15 +62,25 @@ class Hit:
 
 def concept_hits(concept: object) -> list[Hit]:
     """Concepts recognised in a CodeableConcept, one hit per concept (first coding wins,
-    but a coding that carries a side beats one that does not)."""
+    but a coding that carries a side beats one that does not).
+
+    Most codes of a record are in no value set (vital signs, labs): for them this builds
+    nothing (no list of codings, no dict), the cost that counts on large records (#15)."""
+    if not isinstance(concept, dict):
+        return []
+    codings = concept.get("coding")
+    if not isinstance(codings, list):
+        return []
     found: dict[str, Hit] = {}
-    for coding in codings_of(concept):
+    for coding in codings:
+        if not isinstance(coding, dict):
+            continue
         for match in vs.matches(coding.get("system"), coding.get("code")):
             hit = Hit(match.concept, coding, match.laterality, match.history)
             old = found.get(match.concept)
             if old is None or (old.laterality is None and hit.laterality is not None):
                 found[match.concept] = hit
-    return list(found.values())
+    return list(found.values()) if found else []
 
 
 def order_hits(concept: object) -> list[tuple[str, dict[str, Any]]]:
