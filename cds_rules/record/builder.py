@@ -77,6 +77,7 @@ def _build(builder: Builder, request: object) -> None:
     resources = _as_resources(getattr(request, "resources", ()))
     drafts = _as_resources(getattr(request, "draft_orders", ()))
     builder.quality.resources_seen += len(resources)
+    own = f"Patient/{builder.patient_id}"
     mine: list[dict[str, Any]] = []
     for resource in resources:
         if not isinstance(resource, dict) or not isinstance(resource.get("resourceType"), str):
@@ -84,7 +85,7 @@ def _build(builder: Builder, request: object) -> None:
         elif resource["resourceType"] == "Medication":
             if isinstance(resource.get("id"), str):
                 builder.medications[resource["id"]] = resource
-        elif _is_other_patient(resource, builder.patient_id):
+        elif _is_other_patient(resource, builder.patient_id, own):
             builder.quality.other_patient_dropped += 1
         else:
             mine.append(resource)
@@ -99,7 +100,7 @@ def _build(builder: Builder, request: object) -> None:
         builder.quality.resources_seen += 1
         if not isinstance(resource, dict):
             builder.quality.skipped_invalid += 1
-        elif _is_other_patient(resource, builder.patient_id):
+        elif _is_other_patient(resource, builder.patient_id, own):
             builder.quality.other_patient_dropped += 1
         else:
             _guarded(builder, read_draft_order, resource)
@@ -127,13 +128,14 @@ def _guarded(builder: Builder, handler: Any, resource: dict[str, Any]) -> None:
         builder.quality.resources_used += 1
 
 
-def _is_other_patient(resource: dict[str, Any], patient_id: str) -> bool:
+def _is_other_patient(resource: dict[str, Any], patient_id: str, own: str) -> bool:
+    """Does ``resource`` belong to a patient other than ``patient_id`` (whose plain
+    reference is ``own``, ``Patient/<id>``, built once per record)?"""
     if resource.get("resourceType") == "Patient":
         rid = resource.get("id")
         return bool(patient_id) and isinstance(rid, str) and rid != patient_id
     if not patient_id:
         return False
-    own = f"Patient/{patient_id}"
     for name in ("subject", "patient"):
         value = resource.get(name)
         if value is None or (type(value) is dict and value.get("reference") == own):
