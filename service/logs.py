@@ -41,10 +41,13 @@ _IDENTIFYING_PAIR = re.compile(
     r"(?i)([\"']?\b(?:patientId|patient_id|patient|subject|identifier|mrn|birthDate)[\"']?"
     r"\s*[:=]\s*[\"']?)(?!\[REDACTED\])[^\s\"',;}&)]+"
 )
+# Keys whose value is a credential: replaced whole like the others, and counted as a
+# token removed (the tests' log guard then says which code tried to log one).
+_SECRET_KEYS = frozenset({"authorization", "access_token", "token", "jwt",
+                          "fhirauthorization"})
 _IDENTIFYING_KEYS = frozenset(
-    {"patientid", "patient_id", "patient", "subject", "identifier", "mrn", "birthdate",
-     "authorization", "access_token", "token", "jwt", "fhirauthorization"}
-)
+    {"patientid", "patient_id", "patient", "subject", "identifier", "mrn", "birthdate"}
+) | _SECRET_KEYS
 # What the two patterns above need to match (same words, same case rules): a text without
 # any of them (most log lines) skips both substitutions.
 _MAY_IDENTIFY = re.compile(
@@ -97,11 +100,22 @@ def _scrub(value: Any, ids: tuple[str, ...], seen: _TokensSeen | None = None) ->
     if isinstance(value, str):
         return redact(value, ids, seen)
     if isinstance(value, dict):
-        return {k: REDACTED if str(k).lower() in _IDENTIFYING_KEYS else _scrub(v, ids, seen)
+        return {k: REDACTED if _replaced_whole(str(k), v, seen) else _scrub(v, ids, seen)
                 for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [_scrub(v, ids, seen) for v in value]
     return value
+
+
+def _replaced_whole(key: str, value: Any, seen: _TokensSeen | None) -> bool:
+    """Is ``key`` one whose value is never logged? A credential key with something in it
+    also marks ``seen`` (a token was removed, though no pattern matched it)."""
+    name = key.lower()
+    if name not in _IDENTIFYING_KEYS:
+        return False
+    if seen is not None and name in _SECRET_KEYS and value not in (None, "", REDACTED):
+        seen.found = True
+    return True
 
 
 class RedactionFilter(RedactingFilter):
@@ -118,7 +132,7 @@ class RedactionFilter(RedactingFilter):
         seen = _TokensSeen()
         scrub_record(record, lambda text: redact(text, ids, seen),
                      lambda value: _scrub(value, ids, seen), keep=_OWN_ATTRS,
-                     scrub_key=lambda name: name.lower() in _IDENTIFYING_KEYS)
+                     scrub_key=lambda name: _replaced_whole(name, vars(record).get(name), seen))
         for name in _OWN_ATTRS:
             value = record.__dict__.get(name)
             if isinstance(value, str):

@@ -143,6 +143,28 @@ def test_the_json_handler_scrubs_tokens_once_and_counts_them(app: Flask,
     assert (identifier.detail, counted) == ("Patient/[REDACTED]", 0)  # type: ignore[attr-defined]
 
 
+@pytest.mark.logs_secrets  # on purpose: the counting of a credential key is tested
+@pytest.mark.parametrize(("name", "value", "counted"), [
+    ("token", "opaque-session-value", 1),  # no token pattern matches: the key says it
+    ("Authorization", "Basic dXNlcjpwYXNz", 1),
+    ("fhirAuthorization", {"access_token": "x", "scope": "patient/*.read"}, 1),
+    ("request", {"headers": {"authorization": "opaque"}}, 1),  # nested
+    ("token", "", 0),  # nothing in it
+    ("patient_id", "77", 0),  # replaced whole too, but an identifier is not a token
+])
+def test_a_credential_key_replaced_whole_is_counted(name: str, value: object,
+                                                   counted: int) -> None:
+    """An ``extra`` field named as a credential is replaced whole, and counted like a token
+    a pattern removed, so that the tests' log guard names the code that logged it."""
+    record = logging.LogRecord("service.test_count", logging.INFO, __file__, 1, "ok",
+                               None, None)
+    setattr(record, name, value)
+    before = trust.redaction_count()
+    assert logs.RedactionFilter().filter(record)
+    assert trust.redaction_count() - before == counted
+    assert "opaque" not in str(vars(record)) and "dXNlcjpwYXNz" not in str(vars(record))
+
+
 def test_a_value_orjson_refuses_is_still_written(buffer: io.StringIO) -> None:
     """Lines are encoded with orjson (compact); what it cannot encode (an integer past 64
     bits, a lone surrogate) and a line with a non-ASCII character go through the standard
