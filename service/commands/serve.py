@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from service import preflight
+from service.commands.gunicorn_check import configuration_problems
 from service.config import ConfigError
 
 CONFIG_NAME = "gunicorn.conf.py"
@@ -103,20 +104,6 @@ except ImportError:  # pragma: no cover  (gunicorn is a runtime dependency)
     WSGIApplication = object  # type: ignore[assignment,misc]
 
 
-def worker_class_problem(worker_class: type) -> str | None:
-    """What is lost when gunicorn is told to use another worker class than the service's
-    (``--worker-class`` in GUNICORN_CMD_ARGS, or another ``--config``); None when it is
-    the service's (or a subclass of it)."""
-    from service.transport import ThreadWorker
-
-    if issubclass(worker_class, ThreadWorker):
-        return None
-    return (f"worker class {worker_class.__module__}.{worker_class.__qualname__} is not "
-            "service.transport.ThreadWorker: BACKPAIN_CDS_KEEPALIVE_REQUESTS is ignored "
-            "(keep-alive connections are not closed to spread them over the workers), and "
-            "a closing connection may stall the worker's other connections")
-
-
 class _Server(WSGIApplication):  # type: ignore[misc,valid-type]
     """gunicorn's own command-line application, fed our arguments instead of sys.argv."""
 
@@ -131,8 +118,7 @@ class _Server(WSGIApplication):  # type: ignore[misc,valid-type]
             super().load_config()
         finally:
             sys.argv = saved
-        problem = worker_class_problem(self.cfg.worker_class)
-        if problem:
+        for problem in configuration_problems(self.cfg):
             _log_json(problem)
 
     def load_wsgiapp(self) -> Any:

@@ -203,9 +203,17 @@ def test_the_limit_holds_with_another_gunicorn_configuration_file(tmp_path: Path
                            KEEPALIVE_REQUESTS="3")
     try:
         assert_closed_after(3, keep_alive_answers(running.base, 4))
-        assert "is not service.transport.ThreadWorker" not in running.log()
+        log = running.log()
     finally:
         stop(running)
+    assert "is not service.transport.ThreadWorker" not in log
+    # ... and is told at start what else of gunicorn.conf.py it goes without, one JSON
+    # warning each (service/commands/gunicorn_check.py)
+    warnings = [json.loads(line)["message"] for line in log.splitlines()
+                if line.startswith("{") and json.loads(line).get("level") == "WARNING"]
+    for lost in ("is not service.logs.GunicornLogger", "limit_request_field_size is",
+                 "not OperationOutcomes", "hooks are not set", "PROMETHEUS_MULTIPROC_DIR"):
+        assert sum(lost in w for w in warnings) == 1, (lost, warnings)
 
 
 def test_another_worker_class_is_served_with_a_warning(tmp_path: Path) -> None:
@@ -220,6 +228,9 @@ def test_another_worker_class_is_served_with_a_warning(tmp_path: Path) -> None:
         stop(running)
     assert len(warnings) == 1
     assert warnings[0]["level"] == "WARNING"
+    # the rest of gunicorn.conf.py is in force: nothing else is said to be lost
+    assert "hooks are not set" not in running.log()
+    assert "is not service.logs.GunicornLogger" not in running.log()
     assert "gunicorn.workers.gthread.ThreadWorker" in warnings[0]["message"]
     assert "BACKPAIN_CDS_KEEPALIVE_REQUESTS is ignored" in warnings[0]["message"]
 

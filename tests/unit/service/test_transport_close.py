@@ -1,7 +1,7 @@
 """The worker class (service/transport.py): how it closes a connection after its last
 answer (never by lingering on the calling thread, which in gunicorn is the worker's event
-loop), where it takes its keep-alive limit, and what ``serve`` says when gunicorn is told
-to use another worker class."""
+loop), and where it takes its keep-alive limit (what ``serve`` says of another worker
+class: test_gunicorn_check.py)."""
 
 from __future__ import annotations
 
@@ -15,12 +15,9 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from gunicorn.workers.gthread import ThreadWorker as GunicornThreadWorker
-from gunicorn.workers.sync import SyncWorker
 
 from service import transport
-from service.commands.serve import worker_class_problem
-from service.transport import ThreadWorker, close_without_stalling
+from service.transport import close_without_stalling
 from tests.helpers import make_test_app
 
 
@@ -94,15 +91,3 @@ def test_the_keep_alive_limit_is_the_apps_setting_when_it_has_one() -> None:
     assert transport.keepalive_limit(make_test_app(keepalive_requests=0)) == 0
     assert transport.keepalive_limit(Flask("bare")) == transport.KEEPALIVE_REQUESTS
     assert transport.keepalive_limit(object()) == transport.KEEPALIVE_REQUESTS
-
-
-def test_a_worker_class_other_than_the_services_is_named_with_what_it_loses() -> None:
-    class SiteWorker(ThreadWorker):  # type: ignore[misc,valid-type]
-        pass
-
-    assert worker_class_problem(ThreadWorker) is None
-    assert worker_class_problem(SiteWorker) is None
-    for other in (GunicornThreadWorker, SyncWorker):
-        problem = worker_class_problem(other)
-        assert problem is not None and f"{other.__module__}.{other.__qualname__}" in problem
-        assert "BACKPAIN_CDS_KEEPALIVE_REQUESTS is ignored" in problem
