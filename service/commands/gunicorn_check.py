@@ -35,7 +35,7 @@ def configuration_problems(cfg: Any) -> list[str]:
     ``Config``) goes without, saying what is lost; empty when nothing is."""
     checks: tuple[Callable[[Any], str | None], ...] = (
         lambda c: worker_class_problem(c.worker_class), _logger_class, _header_limit,
-        lambda c: _error_answers(), _hooks, lambda c: _metrics_directory())
+        lambda c: _error_answers(), _hooks, _metrics_directory)
     return [problem for check in checks if (problem := check(cfg)) is not None]
 
 
@@ -69,10 +69,11 @@ def _logger_class(cfg: Any) -> str | None:
 def _header_limit(cfg: Any) -> str | None:
     from service.transport import LIMIT_REQUEST_FIELD_SIZE
 
-    if cfg.limit_request_field_size == 0 \
-            or cfg.limit_request_field_size >= LIMIT_REQUEST_FIELD_SIZE:
+    limit = cfg.limit_request_field_size
+    if limit >= LIMIT_REQUEST_FIELD_SIZE:
         return None
-    return (f"limit_request_field_size is {cfg.limit_request_field_size}, below "
+    meaning = " (gunicorn reads 0 or less as its default, 8190)" if limit <= 0 else ""
+    return (f"limit_request_field_size is {limit}{meaning}, below "
             f"{LIMIT_REQUEST_FIELD_SIZE}: a header holding a token the trust layer would "
             "judge (up to 16 KiB) is refused by gunicorn with 431 instead")
 
@@ -98,8 +99,10 @@ def _hooks(cfg: Any) -> str | None:
             + "; ".join(HOOKS[name] for name in missing))
 
 
-def _metrics_directory() -> str | None:
-    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+def _metrics_directory(cfg: Any) -> str | None:
+    """Set in the environment, or given to gunicorn to set in the workers' (``raw_env``,
+    ``--env``: gunicorn applies it after the configuration is read)."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR") or cfg.env.get("PROMETHEUS_MULTIPROC_DIR"):
         return None
     return ("PROMETHEUS_MULTIPROC_DIR is not set: /metrics counts only the worker that "
             "answers the scrape")

@@ -39,8 +39,10 @@ print(json.dumps(configuration_problems(loaded.cfg)))
 """
 
 
-def _problems_of_file(path: Path) -> list[str]:
+def _problems_of_file(path: Path, metrics_dir: Path | None = None) -> list[str]:
     env = {k: v for k, v in os.environ.items() if k != "PROMETHEUS_MULTIPROC_DIR"}
+    if metrics_dir is not None:  # else gunicorn.conf.py makes a temporary one (never removed)
+        env["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
     env.update(BACKPAIN_CDS_ALLOW_UNAUTHENTICATED="1",
                BACKPAIN_CDS_PATIENT_HASH_KEY="gunicorn-check-test-key")
     done = subprocess.run([sys.executable, "-c", _LOAD, str(path)], cwd=ROOT, env=env,
@@ -49,8 +51,8 @@ def _problems_of_file(path: Path) -> list[str]:
     return problems
 
 
-def test_the_projects_configuration_loses_nothing() -> None:
-    assert _problems_of_file(ROOT / "gunicorn.conf.py") == []
+def test_the_projects_configuration_loses_nothing(tmp_path: Path) -> None:
+    assert _problems_of_file(ROOT / "gunicorn.conf.py", tmp_path) == []
 
 
 def test_a_configuration_of_its_own_is_told_what_it_loses(tmp_path: Path) -> None:
@@ -73,6 +75,22 @@ def test_gunicorns_defaults_lose_everything(monkeypatch: pytest.MonkeyPatch) -> 
     assert len(problems) == 6, problems
     assert "SyncWorker is not service.transport.ThreadWorker" in problems[0]
     assert "limit_request_field_size is 8190" in problems[2]
+
+
+def test_a_header_limit_of_zero_is_gunicorns_default_not_unlimited() -> None:
+    config = Config()
+    config.set("limit_request_field_size", 0)
+    assert "is 0 (gunicorn reads 0 or less as its default, 8190)" in " ".join(
+        configuration_problems(config))
+
+
+def test_a_metrics_directory_given_to_gunicorn_for_the_workers_counts(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR", raising=False)
+    config = Config()
+    assert any("PROMETHEUS_MULTIPROC_DIR" in p for p in configuration_problems(config))
+    config.set("raw_env", ["PROMETHEUS_MULTIPROC_DIR=/run/metrics"])  # --env, raw_env
+    assert not any("PROMETHEUS_MULTIPROC_DIR" in p for p in configuration_problems(config))
 
 
 def test_a_worker_class_other_than_the_services_is_named_with_what_it_loses() -> None:
