@@ -113,9 +113,17 @@ def _replaced_whole(key: str, value: Any, seen: _TokensSeen | None) -> bool:
     name = key.lower()
     if name not in _IDENTIFYING_KEYS:
         return False
-    if seen is not None and name in _SECRET_KEYS and value not in (None, "", REDACTED):
+    if seen is not None and name in _SECRET_KEYS and _holds_something(value):
         seen.found = True
     return True
+
+
+def _holds_something(value: Any) -> bool:
+    """Not None, and not an empty or already redacted text (no ``==`` on other objects:
+    a filter must not raise on whatever a caller put in ``extra``)."""
+    if isinstance(value, str):
+        return value not in ("", REDACTED)
+    return value is not None
 
 
 class RedactionFilter(RedactingFilter):

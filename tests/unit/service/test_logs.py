@@ -150,6 +150,7 @@ def test_the_json_handler_scrubs_tokens_once_and_counts_them(app: Flask,
     ("fhirAuthorization", {"access_token": "x", "scope": "patient/*.read"}, 1),
     ("request", {"headers": {"authorization": "opaque"}}, 1),  # nested
     ("token", "", 0),  # nothing in it
+    ("token", {"opaque": 1}, 1),  # not a text, but something: counted
     ("patient_id", "77", 0),  # replaced whole too, but an identifier is not a token
 ])
 def test_a_credential_key_replaced_whole_is_counted(name: str, value: object,
@@ -163,6 +164,23 @@ def test_a_credential_key_replaced_whole_is_counted(name: str, value: object,
     assert logs.RedactionFilter().filter(record)
     assert trust.redaction_count() - before == counted
     assert "opaque" not in str(vars(record)) and "dXNlcjpwYXNz" not in str(vars(record))
+
+
+@pytest.mark.logs_secrets  # on purpose: a credential key is what is tested
+def test_a_credential_key_holding_an_object_that_cannot_be_compared_does_not_raise() -> None:
+    """A filter must not raise on whatever a caller put in ``extra`` (a raising logger call
+    would fail the request): the value under a credential key is never compared."""
+    class Uncomparable:
+        def __eq__(self, other: object) -> bool:
+            raise ValueError("the truth value is ambiguous")
+
+        __hash__ = None  # type: ignore[assignment]
+
+    record = logging.LogRecord("service.test_count", logging.INFO, __file__, 1, "ok",
+                               None, None)
+    record.context = ({"token": Uncomparable()},)  # type: ignore[attr-defined]
+    assert logs.RedactionFilter().filter(record)
+    assert record.context == [{"token": "[REDACTED]"}]  # type: ignore[attr-defined]
 
 
 def test_a_value_orjson_refuses_is_still_written(buffer: io.StringIO) -> None:
