@@ -195,7 +195,7 @@ def _is_the_body(written: bytes, raw: bytes, padding: int) -> bool:
 def _deeper_than(value: dict[str, Any] | list[Any], max_depth: int) -> bool:
     """Does a non-empty container sit deeper than ``max_depth``? Level by level, without
     recursion, stopping at the first level past the limit."""
-    level: list[Any] = [value]
+    level: list[Any] = [value] if value else []  # the non-empty containers one level down
     for _ in range(max_depth):
         children: list[Any] = []
         for node in level:
@@ -204,7 +204,7 @@ def _deeper_than(value: dict[str, Any] | list[Any], max_depth: int) -> bool:
         if not children:
             return False
         level = children
-    return True
+    return bool(level)
 
 
 def _has_duplicate_keys(raw: bytes, reserialised: bytes) -> bool:

@@ -229,7 +229,7 @@ def _reference_depth(value: Any) -> int:
 
 
 @settings(max_examples=300, deadline=None)
-@given(value=json_values, max_depth=st.integers(min_value=1, max_value=6),
+@given(value=json_values, max_depth=st.integers(min_value=0, max_value=6),
        escape_colons=st.booleans(), compact=st.booleans())
 def test_fast_checks_agree_with_the_reference(value: Any, max_depth: int,
                                               escape_colons: bool, compact: bool) -> None:
@@ -293,7 +293,7 @@ def test_past_what_orjson_writes_the_exact_checks_decide() -> None:
 
 
 @settings(max_examples=200, deadline=None)
-@given(value=json_values, max_depth=st.integers(min_value=1, max_value=6))
+@given(value=json_values, max_depth=st.integers(min_value=0, max_value=6))
 def test_the_exact_depth_check_agrees_with_the_reference(value: Any, max_depth: int) -> None:
     parsed = json.loads(_render(value))
     if isinstance(parsed, dict | list):
