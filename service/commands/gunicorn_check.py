@@ -33,10 +33,7 @@ HOOKS: dict[str, str] = {
 def configuration_problems(cfg: Any) -> list[str]:
     """One sentence per thing of gunicorn.conf.py that ``cfg`` (gunicorn's loaded
     ``Config``) goes without, saying what is lost; empty when nothing is."""
-    checks: tuple[Callable[[Any], str | None], ...] = (
-        lambda c: worker_class_problem(c.worker_class), _logger_class, _header_limit,
-        lambda c: _error_answers(), _hooks, _metrics_directory)
-    return [problem for check in checks if (problem := check(cfg)) is not None]
+    return [problem for check in _CHECKS if (problem := check(cfg)) is not None]
 
 
 def worker_class_problem(worker_class: type) -> str | None:
@@ -53,21 +50,24 @@ def worker_class_problem(worker_class: type) -> str | None:
             "a closing connection may stall the worker's other connections")
 
 
+def _worker_class(cfg: Any) -> str | None:
+    return worker_class_problem(cfg.worker_class)
+
+
 def _logger_class(cfg: Any) -> str | None:
     from service.logs import GunicornLogger
 
-    logger = cfg.logger_class
-    if isinstance(logger, type) and issubclass(logger, GunicornLogger):
+    logger: type = cfg.logger_class  # gunicorn has loaded the class its setting names
+    if issubclass(logger, GunicornLogger):
         return None
-    name = f"{logger.__module__}.{logger.__qualname__}" if isinstance(logger, type) \
-        else str(logger)
-    return (f"logger class {name} is not service.logs.GunicornLogger: gunicorn's own log "
-            "lines (start, worker restarts, its errors) are neither JSON nor scrubbed of "
-            "tokens")
+    return (f"logger class {logger.__module__}.{logger.__qualname__} is not "
+            "service.logs.GunicornLogger: gunicorn's own log lines (start, worker restarts, "
+            "its errors) are neither JSON nor scrubbed of tokens")
 
 
 def _header_limit(cfg: Any) -> str | None:
     from service.transport import LIMIT_REQUEST_FIELD_SIZE
+    from service.trust.verify import MAX_TOKEN_BYTES
 
     limit = cfg.limit_request_field_size
     if limit >= LIMIT_REQUEST_FIELD_SIZE:
@@ -75,10 +75,12 @@ def _header_limit(cfg: Any) -> str | None:
     meaning = " (gunicorn reads 0 or less as its default, 8190)" if limit <= 0 else ""
     return (f"limit_request_field_size is {limit}{meaning}, below "
             f"{LIMIT_REQUEST_FIELD_SIZE}: a header holding a token the trust layer would "
-            "judge (up to 16 KiB) is refused by gunicorn with 431 instead")
+            f"judge (up to {MAX_TOKEN_BYTES // 1024} KiB) is refused by gunicorn with 431 "
+            "instead")
 
 
-def _error_answers() -> str | None:
+def _error_answers(cfg: Any) -> str | None:
+    """Not a setting: ``gunicorn.conf.py`` patches gunicorn's error writer when it runs."""
     from gunicorn import util
 
     from service.transport import write_error
@@ -106,3 +108,7 @@ def _metrics_directory(cfg: Any) -> str | None:
         return None
     return ("PROMETHEUS_MULTIPROC_DIR is not set: /metrics counts only the worker that "
             "answers the scrape")
+
+
+_CHECKS: tuple[Callable[[Any], str | None], ...] = (
+    _worker_class, _logger_class, _header_limit, _error_answers, _hooks, _metrics_directory)
