@@ -17,11 +17,13 @@ bodies of up to megabytes and the benchmarks count every millisecond against orj
   member separator or a literal character inside a string, re-serialising writes every
   string character literally, so the colon count drops exactly when members were lost to
   duplicates (unless the body spelt a colon as ``\\u003a``).
-- The fast path is an optimisation, never a condition of an answer: when orjson cannot
-  re-serialise within the wrapping (or a colon was escaped, or the limit is at or past
-  ``L``) the exact checks run instead: a walk over the containers (depth, stopping at
-  ``max + 1``) and the standard library's parser with a pairs hook (duplicates). Neither
-  can raise on a value orjson has parsed, so a body is answered 400, never 500.
+- The fast path is an optimisation, never a condition of an answer: when orjson refuses
+  the wrapped value (nested past the wrapping's room, or a value it does not write) the
+  exact checks run instead: a walk over the containers (depth, stopping at ``max + 1``)
+  and the standard library's parser with a pairs hook (duplicates); a body that spelt a
+  colon ``\\u003a`` gets the exact duplicate check. A limit at or past ``L`` needs no
+  wrapping: whatever orjson writes is within it. Neither exact check can raise on a value
+  orjson has parsed, so a body is answered 400, never 500.
 """
 
 from __future__ import annotations
