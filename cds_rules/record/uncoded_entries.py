@@ -69,6 +69,11 @@ def _entry_texts(resource: dict[str, Any]) -> list[str]:
     return texts
 
 
+def names_a_test(concept: object) -> bool:
+    """Does the CodeableConcept ``concept`` name a test (a LOINC code)?"""
+    return _names_a_test(codings_of(concept))
+
+
 def _names_a_test(codings: list[dict[str, Any]]) -> bool:
     """Is any coding a LOINC code?"""
     for coding in codings:

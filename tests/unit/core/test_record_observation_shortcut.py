@@ -1,0 +1,128 @@
+"""The short way through an Observation that names a test and holds nothing else to read
+(:func:`cds_rules.record.observations._a_test_with_nothing_else_to_read`, issue #15).
+
+The shortcut must never change a record: with it and without it (the full walk through
+:func:`cds_rules.record.uncoded_entries.read_uncoded`), the same facts and the same counts,
+on every scenario, on every Observation of the Synthea patients, on mutated Observations,
+and on the cases where the text of a test's value names a red flag.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import fhir_samples
+from benchmarks.inputs import synthea_resources
+from cds_rules.engine import HookRequest
+from cds_rules.model import PatientRecord
+from cds_rules.record import build_record, observations
+from cds_rules.settings import DEFAULT_SETTINGS
+from tests.conftest import SYNTHEA_DIR
+from tests.unit.core.test_record_fast_path import EVERY_READING, NOW, mutated, point_mutated
+
+LOINC = "http://loinc.org"
+PATIENT = {"resourceType": "Patient", "id": "p1", "birthDate": "1970-01-01"}
+
+
+@contextmanager
+def full_walk() -> Iterator[None]:
+    """Every Observation through the full walk: the shortcut answers 'not mine'."""
+    shortcut = observations._a_test_with_nothing_else_to_read
+    observations._a_test_with_nothing_else_to_read = lambda resource, code: False
+    try:
+        yield
+    finally:
+        observations._a_test_with_nothing_else_to_read = shortcut
+
+
+def records(resources: list[dict[str, Any]], patient_id: str = "p1",
+            rules: Any = EVERY_READING) -> tuple[PatientRecord, PatientRecord]:
+    """(with the shortcut, with the full walk) for the same request."""
+    request = HookRequest(hook="patient-view", patient_id=patient_id, resources=tuple(resources))
+    short = build_record(request, NOW, rules)
+    with full_walk():
+        full = build_record(request, NOW, rules)
+    return short, full
+
+
+def observation(**elements: Any) -> dict[str, Any]:
+    return {"resourceType": "Observation", "id": "o1", "status": "final",
+            "subject": {"reference": "Patient/p1"}, "effectiveDateTime": "2026-01-10",
+            "code": {"coding": [{"system": LOINC, "code": "2339-0", "display": "Glucose"}]},
+            **elements}
+
+
+def test_the_shortcut_is_taken_for_a_plain_test():
+    taken = []
+    shortcut = observations._a_test_with_nothing_else_to_read
+
+    def spy(resource: dict[str, Any], code: object) -> bool:
+        taken.append(shortcut(resource, code))
+        return taken[-1]
+
+    observations._a_test_with_nothing_else_to_read = spy
+    try:
+        short = records([PATIENT, observation(valueQuantity={"value": 5.4, "unit": "mmol/L"})])[0]
+    finally:
+        observations._a_test_with_nothing_else_to_read = shortcut
+    assert taken == [True]
+    assert short.quality.unrecognised_codes == 1
+    assert short.facts == []
+
+
+@pytest.mark.parametrize(("elements", "red_flag_in_text"), [
+    ({"valueString": "cauda equina syndrome"}, True),
+    ({"valueCodeableConcept": {"text": "saddle anaesthesia"}}, True),
+    ({"code": {"coding": [{"system": "http://snomed.info/sct", "code": "0"}],
+               "text": "new urinary retention"}}, True),
+    ({"code": {"text": "cauda equina syndrome"}}, True),
+    ({"component": [{"code": {"text": "x"}, "valueString": "urinary retention"}]}, False),
+    ({"valueCodeableConcept": None}, False),
+])
+def test_what_the_full_walk_reads_is_left_to_it(elements, red_flag_in_text):
+    short, full = records([PATIENT, observation(**elements)])
+    assert short == full
+    uncoded = [f for f in short.facts if f.concept.startswith("uncoded:")]
+    assert bool(uncoded) is red_flag_in_text
+
+
+def test_a_panel_whose_component_is_known_is_read():
+    panel = observation(code={"coding": [{"system": LOINC, "code": "85353-1"}]}, component=[
+        {"code": {"coding": [{"system": LOINC, "code": "8310-5"}]},
+         "valueQuantity": {"value": 38.6, "unit": "Cel", "system": "http://unitsofmeasure.org",
+                           "code": "Cel"}}])
+    short, full = records([PATIENT, panel])
+    assert short == full
+    assert [(f.concept, f.value) for f in short.facts] == [("body_temperature", 38.6)]
+
+
+def test_scenarios_are_unchanged():
+    for scenario in fhir_samples.load_all():
+        request = scenario.hook_request()
+        short = build_record(request, scenario.now, DEFAULT_SETTINGS)
+        with full_walk():
+            full = build_record(request, scenario.now, DEFAULT_SETTINGS)
+        assert short == full, scenario.id
+
+
+@pytest.mark.skipif(not SYNTHEA_DIR.is_dir(), reason="the shared Synthea data is absent")
+def test_every_synthea_patient_is_unchanged():
+    for path in sorted(SYNTHEA_DIR.glob("*.json")):
+        patient_id, resources = synthea_resources(path)
+        short, full = records(resources, patient_id)
+        assert short == full, path.name
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.one_of(point_mutated(), mutated()), min_size=1, max_size=4))
+def test_mutated_resources_give_the_same_record(resources):
+    for resource in resources:
+        resource["subject"] = {"reference": "Patient/p1"}
+    short, full = records([PATIENT, *resources])
+    assert short == full
