@@ -379,7 +379,10 @@ def test_sigterm_stops_master_and_workers_cleanly(tmp_path: Path) -> None:
     assert http(server.base, "/cds-services")[0] == 200
     started = time.monotonic()
     assert stop(server) == 0, server.log()[-2000:]
-    assert time.monotonic() - started < 20  # gunicorn.conf.py graceful_timeout
+    took = time.monotonic() - started
+    # gunicorn.conf.py graceful_timeout: past it a worker that did not exit is killed.
+    # (Seen once under a loaded CI run, 20.2 s, not reproduced: the log says who hung.)
+    assert took < 20, f"stopped in {took:.1f} s:\n{server.log()[-4000:]}"
     assert not any(Path(f"/proc/{pid}").exists() for pid in workers)
     assert "Shutting down: Master" in server.log()
     assert not metrics_dir.exists(), "temporary metrics directory left behind"
