@@ -17,6 +17,7 @@ import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -82,6 +83,31 @@ def test_flush_writes_every_queued_call_in_order(store: Store) -> None:
     with store.engine.connect() as conn:
         written = list(conn.execute(select(AuditEvent.hook_instance).order_by(AuditEvent.id)))
     assert [r[0] for r in written] == [c.hook_instance for c in calls]
+
+
+def test_a_replayed_batch_skips_exactly_the_calls_already_stored(store: Store) -> None:
+    """A spool replayed after a crash may hold calls that were committed after all: those
+    (same hookInstance at the same time) are skipped, whatever else was stored at that
+    moment; a call of the same moment that is not stored yet, or the same hookInstance at
+    another time, is written."""
+    def record(call: Any) -> Any:
+        return store.prepare_call(call, call.evaluation.cards)
+
+    crowd = [hook_call(finding(Topic.CAUDA_EQUINA, RETENTION), at=T0) for _ in range(120)]
+    store.write_calls([record(call) for call in crowd])
+    committed = crowd[7]
+    new_same_moment = hook_call(finding(Topic.CAUDA_EQUINA, SADDLE), at=T0)
+    retried_later = hook_call(finding(Topic.CAUDA_EQUINA, SADDLE), at=T0 + timedelta(seconds=1))
+    retried_later.hook_instance = committed.hook_instance
+    written = store.write_calls([record(committed), record(new_same_moment),
+                                 record(retried_later)], replay=True)
+    assert written == 2
+    with store.engine.connect() as conn:
+        audited = list(conn.execute(select(AuditEvent.hook_instance, AuditEvent.received_at)))
+    assert len(audited) == 122
+    assert sum(1 for instance, _ in audited if instance == committed.hook_instance) == 2
+    assert sum(1 for instance, _ in audited if instance == new_same_moment.hook_instance) == 1
+    assert rows(store, IssuedCard) == 122
 
 
 def test_feedback_for_a_card_still_queued_is_accepted(tmp_path: Path) -> None:
