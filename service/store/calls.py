@@ -103,13 +103,14 @@ def _not_yet_audited(session: Session, records: Sequence[CallRecord]) -> list[Ca
     moment (every worker's and replica's, thousands with a fixed clock) are left in the
     database instead of being read and thrown away batch after batch (#15)."""
     times = [record.audit["received_at"] for record in records]
-    instances = list({record.audit["hook_instance"] for record in records})
+    instances = list({str(record.audit["hook_instance"]) for record in records})
     present = set(session.execute(
         select(AuditEvent.hook_instance, AuditEvent.received_at)
         .where(AuditEvent.received_at >= min(times), AuditEvent.received_at <= max(times),
                AuditEvent.hook_instance.in_(instances))))
     return [record for record in records
-            if (record.audit["hook_instance"], utc(record.audit["received_at"])) not in present]
+            if (str(record.audit["hook_instance"]), utc(record.audit["received_at"]))
+            not in present]
 
 
 def findings_by_topic(findings: Iterable[Finding]) -> dict[str, Finding]:

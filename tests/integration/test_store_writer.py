@@ -110,6 +110,19 @@ def test_a_replayed_batch_skips_exactly_the_calls_already_stored(store: Store) -
     assert rows(store, IssuedCard) == 122
 
 
+def test_a_replayed_record_whose_hook_instance_is_not_text_is_written(store: Store) -> None:
+    """PostgreSQL stores a UUID object as its text, and the check reads back by that text:
+    such a record (not what the shell makes) is written, not refused (SQLite refuses the
+    object itself, before and after the narrower check)."""
+    if store.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite cannot bind a UUID object at all")
+    call = hook_call(finding(Topic.CAUDA_EQUINA, RETENTION), at=T0)
+    record = store.prepare_call(call, call.evaluation.cards)
+    record.audit["hook_instance"] = uuid.UUID(call.hook_instance)
+    assert store.write_calls([record], replay=True) == 1
+    assert store.write_calls([record], replay=True) == 0  # and recognised once stored
+
+
 def test_feedback_for_a_card_still_queued_is_accepted(tmp_path: Path) -> None:
     """Another connection holds SQLite's write lock, so the record is still queued when
     the feedback arrives; whichever of the two gets the lock first, the feedback is
