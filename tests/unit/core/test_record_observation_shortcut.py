@@ -21,6 +21,7 @@ import fhir_samples
 from benchmarks.inputs import synthea_resources
 from cds_rules.engine import HookRequest
 from cds_rules.model import PatientRecord
+from cds_rules import valuesets as vs
 from cds_rules.record import build_record, observations
 from cds_rules.settings import DEFAULT_SETTINGS
 from tests.conftest import SYNTHEA_DIR
@@ -124,5 +125,40 @@ def test_every_synthea_patient_is_unchanged():
 def test_mutated_resources_give_the_same_record(resources):
     for resource in resources:
         resource["subject"] = {"reference": "Patient/p1"}
+    short, full = records([PATIENT, *resources])
+    assert short == full
+
+
+# Red flags where the full walk reads words (and where it must not): the scenarios and
+# Synthea rarely put them there, so the property below draws them on purpose.
+WORDS = ["cauda equina syndrome", "saddle anaesthesia", "new urinary retention",
+         "no urinary retention", "Cancer Ag 125", "Glucose", ""]
+SYSTEMS = sorted({LOINC, " http://loinc.org", "http://loinc.org/", "http://snomed.info/sct",
+                  *(alias for alias, system in vs._SYSTEM_ALIASES.items()
+                    if system == vs.LOINC)})
+CODES = ["2339-0", "8310-5", "0", "", 5]
+coding = st.fixed_dictionaries({"system": st.sampled_from(SYSTEMS),
+                                "code": st.sampled_from(CODES)},
+                               optional={"display": st.sampled_from(WORDS)})
+concept = st.one_of(
+    st.fixed_dictionaries({}, optional={"coding": st.lists(coding, max_size=2),
+                                        "text": st.sampled_from(WORDS)}),
+    st.sampled_from([None, "junk", {"coding": "x"}, {"coding": [1, None]}]))
+words_observation = st.fixed_dictionaries(
+    {"resourceType": st.just("Observation"), "id": st.just("o1"),
+     "status": st.sampled_from(["final", "entered-in-error", "preliminary"]),
+     "subject": st.just({"reference": "Patient/p1"}),
+     "effectiveDateTime": st.sampled_from(["2026-01-10", "2019-01-01"]),
+     "code": concept},
+    optional={"valueString": st.one_of(st.sampled_from(WORDS), st.just(7)),
+              "valueCodeableConcept": concept,
+              "component": st.lists(st.fixed_dictionaries(
+                  {"code": concept},
+                  optional={"valueString": st.sampled_from(WORDS)}), max_size=2)})
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(words_observation, min_size=1, max_size=3))
+def test_red_flag_words_anywhere_give_the_same_record(resources):
     short, full = records([PATIENT, *resources])
     assert short == full
