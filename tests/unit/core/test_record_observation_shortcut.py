@@ -19,9 +19,9 @@ from hypothesis import strategies as st
 
 import fhir_samples
 from benchmarks.inputs import synthea_resources
+from cds_rules import valuesets as vs
 from cds_rules.engine import HookRequest
 from cds_rules.model import PatientRecord
-from cds_rules import valuesets as vs
 from cds_rules.record import build_record, observations
 from cds_rules.settings import DEFAULT_SETTINGS
 from tests.conftest import SYNTHEA_DIR
