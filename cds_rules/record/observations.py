@@ -22,14 +22,13 @@ from cds_rules.record.negation import NEGATIVE_TEXT, presence
 from cds_rules.record.state import Builder
 from cds_rules.record.status import OBSERVATION_IGNORED, status_code
 from cds_rules.record.timing import too_old
-from cds_rules.record.uncoded_entries import names_a_test, read_uncoded
+from cds_rules.record.uncoded_entries import has_no_words, read_uncoded
 from cds_rules.units import QUANTITY_CONCEPTS, normalise
 
 
 def read_observation(builder: Builder, resource: dict[str, Any]) -> bool:
-    code = resource.get("code")
-    code_hits = concept_hits(code)
-    if not code_hits and _a_test_with_nothing_else_to_read(resource, code):
+    code_hits = concept_hits(resource.get("code"))
+    if not code_hits and _a_test_with_nothing_else_to_read(resource):
         return builder.unrecognised()
     value = resource.get("valueCodeableConcept")
     value_hits = concept_hits(value) if value is not None else []
@@ -70,13 +69,12 @@ def read_observation(builder: Builder, resource: dict[str, Any]) -> bool:
     return len(facts) > before
 
 
-def _a_test_with_nothing_else_to_read(resource: dict[str, Any], code: object) -> bool:
+def _a_test_with_nothing_else_to_read(resource: dict[str, Any]) -> bool:
     """A lab test or vital sign (LOINC code) no value set knows, with no coded or text
     value and no components: :func:`read_uncoded` would read no word of it (a LOINC code
     names a test, not a finding), so it is counted as unrecognised without the walk. Most
     Observations of a large record are such (#15)."""
-    return ("valueCodeableConcept" not in resource and "component" not in resource
-            and "valueString" not in resource and names_a_test(code))
+    return "component" not in resource and has_no_words(resource)
 
 
 def _component_hits(observation: dict[str, Any]) -> list[tuple[dict[str, Any], list[Hit]]]:

@@ -69,9 +69,12 @@ def _entry_texts(resource: dict[str, Any]) -> list[str]:
     return texts
 
 
-def names_a_test(concept: object) -> bool:
-    """Does the CodeableConcept ``concept`` name a test (a LOINC code)?"""
-    return _names_a_test(codings_of(concept))
+def has_no_words(resource: dict[str, Any]) -> bool:
+    """Would :func:`_entry_texts` find no word in ``resource`` (a test's code, no coded or
+    text value)? Kept next to it: whatever it comes to read must be added here too (the
+    record builder skips the walk for such entries; a test holds the two together)."""
+    return ("valueCodeableConcept" not in resource and "valueString" not in resource
+            and _names_a_test(codings_of(resource.get("code"))))
 
 
 def _names_a_test(codings: list[dict[str, Any]]) -> bool:

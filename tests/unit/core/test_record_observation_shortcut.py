@@ -22,7 +22,7 @@ from benchmarks.inputs import synthea_resources
 from cds_rules import valuesets as vs
 from cds_rules.engine import HookRequest
 from cds_rules.model import PatientRecord
-from cds_rules.record import build_record, observations
+from cds_rules.record import build_record, observations, uncoded_entries
 from cds_rules.settings import DEFAULT_SETTINGS
 from tests.conftest import SYNTHEA_DIR
 from tests.unit.core.test_record_fast_path import EVERY_READING, NOW, mutated, point_mutated
@@ -35,7 +35,7 @@ PATIENT = {"resourceType": "Patient", "id": "p1", "birthDate": "1970-01-01"}
 def full_walk() -> Iterator[None]:
     """Every Observation through the full walk: the shortcut answers 'not mine'."""
     shortcut = observations._a_test_with_nothing_else_to_read
-    observations._a_test_with_nothing_else_to_read = lambda resource, code: False
+    observations._a_test_with_nothing_else_to_read = lambda resource: False
     try:
         yield
     finally:
@@ -63,8 +63,8 @@ def test_the_shortcut_is_taken_for_a_plain_test():
     taken = []
     shortcut = observations._a_test_with_nothing_else_to_read
 
-    def spy(resource: dict[str, Any], code: object) -> bool:
-        taken.append(shortcut(resource, code))
+    def spy(resource: dict[str, Any]) -> bool:
+        taken.append(shortcut(resource))
         return taken[-1]
 
     observations._a_test_with_nothing_else_to_read = spy
@@ -162,3 +162,12 @@ words_observation = st.fixed_dictionaries(
 def test_red_flag_words_anywhere_give_the_same_record(resources):
     short, full = records([PATIENT, *resources])
     assert short == full
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.one_of(words_observation, point_mutated(), mutated()))
+def test_an_entry_said_to_have_no_words_gives_the_walk_none(resource):
+    """``has_no_words`` and the walk's reading (``_entry_texts``) sit side by side: an
+    entry the first calls wordless gives the second nothing to read."""
+    if uncoded_entries.has_no_words(resource):
+        assert uncoded_entries._entry_texts(resource) == []
