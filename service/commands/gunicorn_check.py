@@ -36,22 +36,19 @@ def configuration_problems(cfg: Any) -> list[str]:
     return [problem for check in _CHECKS if (problem := check(cfg)) is not None]
 
 
-def worker_class_problem(worker_class: type) -> str | None:
+def _worker_class(cfg: Any) -> str | None:
     """What is lost when gunicorn is told to use another worker class than the service's
     (``--worker-class`` in GUNICORN_CMD_ARGS, or another ``--config``); None when it is
     the service's (or a subclass of it)."""
     from service.transport import ThreadWorker
 
+    worker_class: type = cfg.worker_class  # gunicorn has loaded the class it names
     if issubclass(worker_class, ThreadWorker):
         return None
     return (f"worker class {worker_class.__module__}.{worker_class.__qualname__} is not "
             "service.transport.ThreadWorker: BACKPAIN_CDS_KEEPALIVE_REQUESTS is ignored "
             "(keep-alive connections are not closed to spread them over the workers), and "
             "a closing connection may stall the worker's other connections")
-
-
-def _worker_class(cfg: Any) -> str | None:
-    return worker_class_problem(cfg.worker_class)
 
 
 def _logger_class(cfg: Any) -> str | None:

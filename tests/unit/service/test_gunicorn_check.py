@@ -16,7 +16,7 @@ from gunicorn.config import Config
 from gunicorn.workers.gthread import ThreadWorker as GunicornThreadWorker
 from gunicorn.workers.sync import SyncWorker
 
-from service.commands.gunicorn_check import HOOKS, configuration_problems, worker_class_problem
+from service.commands.gunicorn_check import HOOKS, configuration_problems
 from service.transport import ThreadWorker
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -96,6 +96,12 @@ def test_a_metrics_directory_given_to_gunicorn_for_the_workers_counts(
 def test_a_worker_class_other_than_the_services_is_named_with_what_it_loses() -> None:
     class SiteWorker(ThreadWorker):  # type: ignore[misc,valid-type]
         pass
+
+    def worker_class_problem(worker_class: type) -> str | None:
+        config = Config()
+        config.set("worker_class", worker_class)
+        named = [p for p in configuration_problems(config) if p.startswith("worker class ")]
+        return named[0] if named else None
 
     assert worker_class_problem(ThreadWorker) is None
     assert worker_class_problem(SiteWorker) is None
