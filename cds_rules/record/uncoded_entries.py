@@ -50,9 +50,6 @@ def read_uncoded(builder: Builder, resource: dict[str, Any]) -> bool:
     return True
 
 
-_LOINC_SYSTEMS = frozenset(k for k, v in vs._SYSTEM_ALIASES.items() if v == vs.LOINC) | {vs.LOINC}
-
-
 def _entry_texts(resource: dict[str, Any]) -> list[str]:
     """The words of an entry's code (and an Observation's value): text and displays. A
     LOINC code names a test, not a finding ("Cancer Ag 125"): only its value is read."""
@@ -78,10 +75,11 @@ def has_no_words(resource: dict[str, Any]) -> bool:
 
 
 def _names_a_test(codings: list[dict[str, Any]]) -> bool:
-    """Is any coding a LOINC code?"""
+    """Is any coding a LOINC code? The system is read as the value sets read it (aliases,
+    spaces, a trailing "/"), so "http://loinc.org/" names a test too."""
     for coding in codings:
         system = coding.get("system")
-        if isinstance(system, str) and system in _LOINC_SYSTEMS:
+        if system == vs.LOINC or vs.normalise_system(system) == vs.LOINC:
             return True
     return False
 

@@ -55,6 +55,12 @@ _ADVICE = (
 )
 
 
+_LOINC_CHANGE = ("{version}: a LOINC code's words are not read however its system URI is "
+                 "written (\"http://loinc.org/\", spaces, the aliases the value sets accept): "
+                 "a test such as \"Cancer Ag 125\" sent as http://loinc.org/ no longer "
+                 "gives a warning. ")
+
+
 _HISTORY_CHANGE = ("1.2.0: the words name a history (cancer, aortic aneurysm), read at any "
                    "age as the coded history is; before, an entry older than "
                    "UNCODED_TEXT_WINDOW_DAYS was not read and the conservative card could "
@@ -68,10 +74,12 @@ _BEFORE = ("1.1.0: summary leads with the action ('Check the record: uncoded ent
 
 def _rule(rule_id: str, topic: Topic, family: str, evidence: tuple[str, ...]) -> Rule:
     history = topic in HISTORY_TOPICS
-    return Rule(id=rule_id, version="1.2.0" if history else "1.1.0", topic=topic,
+    version = "1.3.0" if history else "1.2.0"
+    return Rule(id=rule_id, version=version, topic=topic,
                 title=f"Uncoded entry suggests a {family} red flag", indicators=("warning",),
                 evidence=evidence, advice=_ADVICE, check=_check,
-                changes=(_HISTORY_CHANGE if history else "") + _BEFORE)
+                changes=(_LOINC_CHANGE.format(version=version)
+                         + (_HISTORY_CHANGE if history else "") + _BEFORE))
 
 
 RULES = (

@@ -129,6 +129,34 @@ def test_a_loinc_test_name_is_not_a_finding() -> None:
     assert [c[0] for c in _cards(obs)] == ["conservative-care"]
 
 
+def _ca125(system: str, **value: Any) -> dict[str, Any]:
+    return {"resourceType": "Observation", "id": "o3", "status": "final",
+            "subject": {"reference": "Patient/p"}, "effectiveDateTime": "2026-02-28",
+            "code": {"coding": [{"system": system, "code": "10334-1",
+                                 "display": "Cancer Ag 125 [Units/volume] in Serum or Plasma"}],
+                     "text": "Cancer Ag 125"},
+            **(value or {"valueQuantity": {"value": 12, "unit": "U/mL"}})}
+
+
+@pytest.mark.parametrize("system", ["http://loinc.org/", " http://loinc.org ", "https://loinc.org",
+                                    "https://loinc.org/", "urn:oid:2.16.840.1.113883.6.1"])
+def test_a_loinc_test_name_is_not_a_finding_however_the_system_is_written(system: str) -> None:
+    """The value sets read these spellings as LOINC (UNCODED-* 1.2.0/1.3.0): so does the
+    free-text reading, or a malformed URI turns a CA-125 result into a cancer warning."""
+    assert [c[0] for c in _cards(_ca125(system))] == ["conservative-care"]
+
+
+def test_a_loinc_test_with_a_slash_still_has_its_value_read() -> None:
+    """Only the test's name is skipped: a value in words naming a red flag still warns."""
+    obs = _ca125("http://loinc.org/", valueString="Metastatic ovarian carcinoma")
+    assert [c[:2] for c in _cards(obs)] == [("malignancy", "warning")]
+
+
+def test_a_test_name_under_an_unknown_system_is_still_read() -> None:
+    """A local code is not known to name a test: its words count (never reassure)."""
+    assert [c[:2] for c in _cards(_ca125(LOCAL))] == [("malignancy", "warning")]
+
+
 @pytest.mark.parametrize(
     ("text", "topic"),
     [("Metastatic breast carcinoma", "malignancy"),
