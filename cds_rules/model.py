@@ -334,6 +334,7 @@ CONCEPTS: dict[str, str] = {
     "significant_trauma": "Significant trauma (fall from height, road traffic collision)",
     "osteoporosis": "Osteoporosis",
     "fragility_fracture": "Prior fragility / pathological / vertebral fracture",
+    "vertebral_fracture_cord_injury": "Vertebral fracture with spinal cord injury",
     # inflammatory back pain (NICE NG65 features)
     "axial_spondyloarthritis": "Ankylosing spondylitis / axial spondyloarthritis",
     "night_waking_second_half": "Waking in the second half of the night with back pain",

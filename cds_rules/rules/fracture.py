@@ -35,7 +35,16 @@ from cds_rules.rules.context import (
     weak_grades,
 )
 
-CORD_INJURY_FRACTURE = {"1734006"}  # SNOMED: fracture of vertebral column with cord injury
+CORD_INJURY_FRACTURE = "vertebral_fracture_cord_injury"
+"""Its own value set, so the entry is found whichever of its codings comes first."""
+
+
+def _prior_fractures(record: PatientRecord) -> list[Fact]:
+    """Fragility, pathological or vertebral fractures, a cord-injury fracture among them:
+    one fact per entry (an entry coded both ways is listed once, as a fragility fracture)."""
+    fractures = record.ever("fragility_fracture")
+    listed = {f.source for f in fractures}
+    return fractures + [f for f in record.ever(CORD_INJURY_FRACTURE) if f.source not in listed]
 
 
 def _check(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding | None:
@@ -43,7 +52,7 @@ def _check(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding | Non
     trauma = record.having("significant_trauma")
     steroids = long_term_steroids(record, settings)
     osteoporosis = record.ever("osteoporosis")
-    fragility = record.ever("fragility_fracture")
+    fragility = _prior_fractures(record)
     old, age_text = over_fracture_age(record, settings)
     if not (trauma or steroids or osteoporosis or fragility or old):
         return None
@@ -61,9 +70,9 @@ def _check(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding | Non
     window = days(settings.cauda_equina_window_days)
     deficit = [f for f in [*record.having(*NEURO_DEFICITS), *weak_grades(record)]
                if is_new(f, record, window)]
-    recent = new_diagnoses(record, ("fragility_fracture",), days(settings.new_diagnosis_days))
-    cord_injury = [f for f in fragility if f.code in CORD_INJURY_FRACTURE
-                   and f.status is FactStatus.CURRENT and (deficit or f in recent)]
+    recent = new_diagnoses(record, (CORD_INJURY_FRACTURE,), days(settings.new_diagnosis_days))
+    cord_injury = [f for f in record.ever(CORD_INJURY_FRACTURE)
+                   if f.status is FactStatus.CURRENT and (deficit or f in recent)]
     deficit = deficit if trauma or cord_injury else []
     major = bool(trauma and deficit) or bool(cord_injury)
     strong = bool(trauma or steroids or osteoporosis or fragility)
@@ -110,7 +119,7 @@ def _check(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding | Non
 
 FRAC_01 = Rule(
     id="FRAC-01",
-    version="2.2.0",
+    version="2.3.0",
     topic=Topic.FRACTURE,
     title="Possible vertebral fracture",
     indicators=("critical", "warning", "info"),
@@ -121,7 +130,10 @@ FRAC_01 = Rule(
         "Consider bone densitometry (DXA) and bone protection when fragility is likely.",
     ),
     check=_check,
-    changes="2.2.0: evidence leads with Downie 2013 (the grading) and cites ACR variant 6. "
+    changes="2.3.0: a fracture with cord injury (SNOMED 1734006) is recognised whatever the "
+            "order of the entry's codings (its own value set); before, an ICD-10-CM fracture "
+            "code listed first hid it and the card was a warning, not critical. "
+            "2.2.0: evidence leads with Downie 2013 (the grading) and cites ACR variant 6. "
             "2.1.0: a diagnosis also counts as new when recorded within "
             "NEW_DIAGNOSIS_DAYS (recordedDate), whatever its onset. "
             "2.0.0: graded as Downie 2013 / ACP 2011: age alone -> info (consider X-ray if "

@@ -45,6 +45,7 @@ ALLOWED_OVERLAPS = {
     frozenset({"diabetes", "peripheral_neuropathy"}),  # E10.42/E11.42 diabetic polyneuropathy
     frozenset({"arthritis", "psoriasis"}),  # L40.5 psoriatic arthritis: both NG65 criteria
     frozenset({"bone_metastasis", "fragility_fracture"}),  # M84.58 fracture in neoplastic disease
+    frozenset({"fragility_fracture", "vertebral_fracture_cord_injury"}),  # 1734006: both
     frozenset({"prior_spine_surgery", "recent_spinal_procedure"}),  # a spine operation is both
     frozenset({"urinary_incontinence", "faecal_incontinence"}),  # 78459008 double incontinence
 }
