@@ -9,7 +9,12 @@ objects (:mod:`cds_rules.wire`, serialised by :func:`to_json`). Also: the rule c
 the settings, the prefetch the rules need, and the knowledge the pages and exports show.
 """
 
-from cds_rules.bundles import is_error_outcome, is_operation_outcome, resources_from
+from cds_rules.bundles import (
+    entry_full_urls,
+    is_error_outcome,
+    is_operation_outcome,
+    resources_from,
+)
 from cds_rules.call import Evaluation, HookRequest
 from cds_rules.catalogue import BY_ID, RULES, rules_catalogue
 from cds_rules.engine import evaluate, evaluate_record, is_known_minor
@@ -106,6 +111,7 @@ __all__ = [
     "build_record",
     "configurable",
     "empty_values",
+    "entry_full_urls",
     "env_name",
     "evaluate",
     "evaluate_record",

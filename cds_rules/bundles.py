@@ -48,6 +48,39 @@ def _collect(value: object, out: list[dict[str, Any]], depth: int) -> None:
             _collect(resource, out, inner)
 
 
+def entry_full_urls(value: object, resource_type: str, resource_id: str) -> list[str]:
+    """The ``fullUrl`` of every Bundle entry in ``value`` holding the resource
+    ``resource_type/resource_id``. A transaction or collection Bundle (Synthea, an EHR
+    export) refers to its entries by these ("urn:uuid:..."), which need not end in the id:
+    FHIR R4 Bundle, resolving references in Bundles."""
+    urls: list[str] = []
+    _entry_urls(value, resource_type, resource_id, urls, 0)
+    return urls
+
+
+def _entry_urls(value: object, resource_type: str, resource_id: str, urls: list[str],
+                depth: int) -> None:
+    if depth > _MAX_DEPTH:
+        return
+    if isinstance(value, list | tuple):
+        for item in value:
+            _entry_urls(item, resource_type, resource_id, urls, depth + 1)
+        return
+    if not isinstance(value, dict) or value.get("resourceType") != "Bundle":
+        return
+    entries = value.get("entry")
+    for entry in entries if isinstance(entries, list) else ():
+        if not isinstance(entry, dict):
+            continue
+        resource = entry.get("resource")
+        url = entry.get("fullUrl")
+        if (isinstance(resource, dict) and resource.get("resourceType") == resource_type
+                and resource.get("id") == resource_id and isinstance(url, str) and url.strip()):
+            urls.append(url.strip())
+        else:
+            _entry_urls(resource, resource_type, resource_id, urls, depth + 1)
+
+
 def _plain_resource(value: object) -> TypeGuard[dict[str, Any]]:
     """A resource that is not a Bundle (what :func:`_collect` keeps as it is)."""
     if not isinstance(value, dict):

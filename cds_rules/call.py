@@ -22,6 +22,8 @@ class HookRequest:
     ``draft_orders``: the resources of context.draftOrders (order-select / order-sign).
     ``selections``: context.selections (order-select), e.g. ["ServiceRequest/1"].
     ``data_gaps``: human-readable names of data that could not be obtained.
+    ``patient_references``: other references that name the patient, such as the
+    ``fullUrl`` of its Bundle entry ("urn:uuid:..."), used by resources of that Bundle.
     """
 
     hook: str
@@ -31,6 +33,7 @@ class HookRequest:
     selections: tuple[str, ...] = ()
     encounter_id: str | None = None
     data_gaps: tuple[str, ...] = ()
+    patient_references: tuple[str, ...] = ()
 
 
 @dataclass(slots=True)

@@ -98,7 +98,8 @@ def attribute(request: HookRequest, now: datetime,
 
 
 def _alone(request: HookRequest, resources: tuple[Any, ...]) -> HookRequest:
-    return HookRequest(hook=request.hook, patient_id=request.patient_id, resources=resources)
+    return HookRequest(hook=request.hook, patient_id=request.patient_id, resources=resources,
+                       patient_references=request.patient_references)
 
 
 def _name(resource: Any) -> str:

@@ -7,10 +7,11 @@ are the draft orders) or a whole CDS Hooks request body (hook, context, prefetch
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
-from cds_rules import HOOKS, ORDER_HOOKS, HookRequest, resources_from
+from cds_rules import HOOKS, ORDER_HOOKS, HookRequest, entry_full_urls, resources_from
 
 
 class InputError(ValueError):
@@ -27,7 +28,8 @@ def request_from_document(document: Any, name: str) -> HookRequest:
     if not patients:
         raise InputError(f"{name}: no Patient with an id in the file")
     patient_id = str(patients[0]["id"])
-    return HookRequest(hook="patient-view", patient_id=patient_id, resources=tuple(resources))
+    return HookRequest(hook="patient-view", patient_id=patient_id, resources=tuple(resources),
+                       patient_references=tuple(entry_full_urls(document, "Patient", patient_id)))
 
 
 def _from_hook_body(body: dict[str, Any], name: str) -> HookRequest:
@@ -48,6 +50,7 @@ def _from_hook_body(body: dict[str, Any], name: str) -> HookRequest:
         draft_orders=tuple(resources_from(context.get("draftOrders"))),
         selections=tuple(str(s) for s in selections),
         encounter_id=encounter if isinstance(encounter, str) else None,
+        patient_references=tuple(entry_full_urls(list(prefetch.values()), "Patient", patient_id)),
     )
 
 
@@ -61,10 +64,8 @@ def with_hook(request: HookRequest, hook: str) -> HookRequest:
     if hook in ORDER_HOOKS and not drafts:
         drafts = tuple(r for r in request.resources if r.get("resourceType") == "ServiceRequest"
                        and r.get("status") == "draft")
-    return HookRequest(hook=hook, patient_id=request.patient_id, resources=request.resources,
-                       draft_orders=drafts if hook in ORDER_HOOKS else (),
-                       selections=request.selections if hook == "order-select" else (),
-                       encounter_id=request.encounter_id, data_gaps=request.data_gaps)
+    return replace(request, hook=hook, draft_orders=drafts if hook in ORDER_HOOKS else (),
+                   selections=request.selections if hook == "order-select" else ())
 
 
 def parse_now(text: str, label: str = "--now") -> datetime:

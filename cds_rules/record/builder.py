@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from cds_rules.bundles import refers_to_patient, resources_from
+from cds_rules.bundles import reference_of, refers_to_patient, resources_from
 from cds_rules.fhir_time import (
     as_utc,
 )
@@ -77,7 +77,8 @@ def _build(builder: Builder, request: object) -> None:
     resources = _as_resources(getattr(request, "resources", ()))
     drafts = _as_resources(getattr(request, "draft_orders", ()))
     builder.quality.resources_seen += len(resources)
-    own = f"Patient/{builder.patient_id}"
+    own = frozenset((f"Patient/{builder.patient_id}",
+                     *getattr(request, "patient_references", ())))
     mine: list[dict[str, Any]] = []
     for resource in resources:
         if not isinstance(resource, dict) or not isinstance(resource.get("resourceType"), str):
@@ -128,9 +129,10 @@ def _guarded(builder: Builder, handler: Any, resource: dict[str, Any]) -> None:
         builder.quality.resources_used += 1
 
 
-def _is_other_patient(resource: dict[str, Any], patient_id: str, own: str) -> bool:
-    """Does ``resource`` belong to a patient other than ``patient_id`` (whose plain
-    reference is ``own``, ``Patient/<id>``, built once per record)?"""
+def _is_other_patient(resource: dict[str, Any], patient_id: str, own: frozenset[str]) -> bool:
+    """Does ``resource`` belong to a patient other than ``patient_id``? ``own`` holds the
+    references known to name the patient (``Patient/<id>``, its Bundle entry's fullUrl),
+    built once per record."""
     if resource.get("resourceType") == "Patient":
         rid = resource.get("id")
         return bool(patient_id) and isinstance(rid, str) and rid != patient_id
@@ -138,9 +140,10 @@ def _is_other_patient(resource: dict[str, Any], patient_id: str, own: str) -> bo
         return False
     for name in ("subject", "patient"):
         value = resource.get(name)
-        if value is None or (type(value) is dict and value.get("reference") == own):
+        if value is None or (type(value) is dict and type(ref := value.get("reference")) is str
+                             and ref in own):
             continue  # the common case, without parsing the reference
-        if refers_to_patient(value, patient_id) is False:
+        if refers_to_patient(value, patient_id) is False and reference_of(value) not in own:
             return True
     return False
 

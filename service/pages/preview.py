@@ -11,7 +11,7 @@ no log line with the input (the form is a POST, so nothing reaches the access lo
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -185,10 +185,8 @@ def _with_draft(req: HookRequest, key: str, now: datetime) -> tuple[HookRequest,
              "subject": {"reference": f"Patient/{req.patient_id}"},
              "authoredOn": now.isoformat()}
     selections = (f"ServiceRequest/{DRAFT_ID}",) if req.hook == "order-select" else ()
-    return HookRequest(hook=req.hook, patient_id=req.patient_id, resources=req.resources,
-                       draft_orders=(*req.draft_orders, draft),
-                       selections=(*req.selections, *selections),
-                       encounter_id=req.encounter_id, data_gaps=req.data_gaps), \
+    return replace(req, draft_orders=(*req.draft_orders, draft),
+                   selections=(*req.selections, *selections)), \
         f"Draft order added: {spec.display} (ServiceRequest/{DRAFT_ID})."
 
 

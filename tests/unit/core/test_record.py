@@ -648,6 +648,36 @@ def test_this_patients_resources_are_kept(subject):
     assert len(build(resource).facts) == 1
 
 
+PATIENT_ENTRY = "urn:uuid:7f1b0c2e-1111-4222-8333-944455556666"
+
+
+@pytest.mark.parametrize("ref", [PATIENT_ENTRY, f" {PATIENT_ENTRY} "])
+def test_the_patients_bundle_entry_url_names_the_patient(ref):
+    """A transaction or collection Bundle refers to its Patient entry by its fullUrl, which
+    need not end in the id (FHIR R4 Bundle: resolving references)."""
+    resource = condition("192970008", subject={"reference": ref})
+    request = HookRequest(hook="patient-view", patient_id=PID, resources=(resource,),
+                          patient_references=(PATIENT_ENTRY,))
+    record = build_record(request, NOW, DEFAULT_SETTINGS)
+    assert len(record.facts) == 1 and record.quality.other_patient_dropped == 0
+    other = condition("192970008", subject={"reference": "urn:uuid:someone-else"})
+    request = HookRequest(hook="patient-view", patient_id=PID, resources=(other,),
+                          patient_references=(PATIENT_ENTRY,))
+    assert build_record(request, NOW, DEFAULT_SETTINGS).quality.other_patient_dropped == 1
+
+
+def test_entry_full_urls_finds_the_patients_entry_in_any_bundle_it_reads():
+    from cds_rules import entry_full_urls
+    patient = {"resourceType": "Patient", "id": PID}
+    inner = {"resourceType": "Bundle", "entry": [{"fullUrl": PATIENT_ENTRY, "resource": patient}]}
+    outer = {"resourceType": "Bundle", "entry": [
+        "junk", {"fullUrl": "urn:uuid:x", "resource": {"resourceType": "Patient", "id": "other"}},
+        {"fullUrl": 7, "resource": patient}, {"resource": inner}]}
+    assert entry_full_urls(outer, "Patient", PID) == [PATIENT_ENTRY]
+    assert entry_full_urls([None, outer], "Patient", PID) == [PATIENT_ENTRY]
+    assert entry_full_urls(patient, "Patient", PID) == []  # a bare resource has no entry
+
+
 def test_condition_without_subject_is_invalid_fhir_and_counted():
     resource = condition("192970008")
     del resource["subject"]  # Condition.subject is 1..1 in R4

@@ -80,3 +80,36 @@ def test_a_misspelt_sample_id_gets_did_you_mean(typed: str,
     assert main(["evaluate", typed]) == 2
     err = capsys.readouterr().err
     assert "(did you mean ces-diagnosis-g834?)" in err
+
+
+def test_a_bundle_that_refers_to_its_patient_by_entry_url_is_read(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Synthea and EHR exports write references as the Patient entry's fullUrl
+    ("urn:uuid:..."), which need not be the Patient's id: the record is the patient's, not
+    "about another patient" (before: every entry was dropped and no card came)."""
+    entry = "urn:uuid:7f1b0c2e-1111-4222-8333-944455556666"
+    retention = condition("c1", "267064002", "Retention of urine")
+    retention["subject"] = {"reference": entry}
+    back_pain = condition("c2", "279039007", "Low back pain")
+    back_pain["subject"] = {"reference": entry}
+    path = tmp_path / "bundle.json"
+    path.write_text(json.dumps({"resourceType": "Bundle", "type": "collection", "entry": [
+        {"fullUrl": entry, "resource": PATIENT},
+        {"fullUrl": "urn:uuid:00000000-0000-4000-8000-000000000001", "resource": retention},
+        {"fullUrl": "urn:uuid:00000000-0000-4000-8000-000000000002", "resource": back_pain}]}))
+    code, out = evaluate(capsys, str(path))
+    assert code == 0
+    assert "[CRITICAL]" in out and "cauda equina" in out
+    assert "0 about another patient" in out
+
+
+def test_a_hook_body_whose_prefetch_bundle_names_the_patient_by_entry_url_is_read() -> None:
+    from service.hook_input import request_from_document
+    entry = "urn:uuid:7f1b0c2e-1111-4222-8333-944455556666"
+    retention = dict(condition("c1", "267064002", "Retention of urine"),
+                     subject={"reference": entry})
+    body = {"hook": "patient-view", "context": {"patientId": "p1", "userId": "Practitioner/1"},
+            "prefetch": {"everything": {"resourceType": "Bundle", "type": "collection", "entry": [
+                {"fullUrl": entry, "resource": PATIENT}, {"resource": retention}]}}}
+    request = request_from_document(body, "body.json")
+    assert request.patient_references == (entry,)
