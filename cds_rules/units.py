@@ -24,6 +24,9 @@ _TEMPERATURE: dict[str, Converter] = {
     "cel": _same, "°c": _same, "c": _same, "degc": _same, "deg c": _same, "celsius": _same,
     "[degf]": _f_to_c, "°f": _f_to_c, "f": _f_to_c, "degf": _f_to_c, "deg f": _f_to_c,
     "fahrenheit": _f_to_c,
+    # written out, as free-text unit fields hold them
+    "degrees c": _same, "degree c": _same, "degrees celsius": _same, "\u2103": _same,
+    "degrees f": _f_to_c, "degree f": _f_to_c, "degrees fahrenheit": _f_to_c, "\u2109": _f_to_c,
     "k": lambda v: v - 273.15,
 }
 _WEIGHT: dict[str, Converter] = {

@@ -70,7 +70,16 @@ def _build_record(request: HookRequest, now: datetime, settings: RuleSettings,
     except Exception:  # a last guard: a partial record is better than a failed hook call
         builder.quality.skipped_invalid += 1
     builder.quality.unrecognised_units = builder.unrecognised_units
+    if builder.unrecognised_units:
+        record.quality.data_gaps.append(_unreadable_values(builder.unrecognised_units))
     return record
+
+
+def _unreadable_values(count: int) -> str:
+    """Said on every card: a measurement the rules could not read (a temperature in a unit
+    no table knows, an implausible value) may hide a red flag (audit finding 8)."""
+    return (f"{count} measurement(s) (temperature, weight, pain score, strength grade, ESR or "
+            "CRP) in a unit the service cannot convert or out of the plausible range")
 
 
 def _build(builder: Builder, request: object) -> None:

@@ -438,6 +438,22 @@ def test_unknown_or_missing_temperature_unit_drops_the_value(unit):
     record = build(temperature(38.2, unit))
     assert facts(record, "body_temperature") == []
     assert record.quality.unrecognised_units == 1
+    (gap,) = record.quality.data_gaps  # said on every card: "Could not read: ..."
+    assert gap.startswith("1 measurement(s)") and "cannot convert" in gap
+
+
+def test_a_readable_value_leaves_no_gap():
+    assert build(temperature(38.2, "Cel")).quality.data_gaps == []
+
+
+@pytest.mark.parametrize(("value", "unit"), [
+    (101.3, "degrees F"), (101.3, "Degree F"), (101.3, "degrees Fahrenheit"), (101.3, "\u2109"),
+    (38.5, "degrees C"), (38.5, "degrees Celsius"), (38.5, "\u2103")])
+def test_temperature_units_written_out_without_a_ucum_code(value, unit):
+    """Feeds that send only the unit's text ("degrees F"): read, not dropped (audit finding 8)."""
+    record = build(observation("8310-5", LOINC, valueQuantity={"value": value, "unit": unit}))
+    (fact,) = facts(record, "body_temperature")
+    assert fact.unit == "Cel" and fact.value == pytest.approx(38.5, abs=0.01)
 
 
 @pytest.mark.parametrize(("value", "unit", "kg"), [(154.0, "[lb_av]", 69.85), (154.0, "lb", 69.85),
