@@ -85,10 +85,11 @@ class RuleSettings(BaseModel):
     conservative_management_days: int = ours(182, "Physiotherapy or analgesia recorded within "
                                              "these days counts as prior management (ACR "
                                              "variant 2 vs 3).", ge=30, le=730)
-    uncoded_text_window_days: int = ours(90, "A current entry with an unknown code whose text "
-                                         "names a red-flag symptom gives a warning when dated "
-                                         "within this many days (or undated); one naming a "
-                                         "cancer or aortic aneurysm counts at any age.",
+    uncoded_text_window_days: int = ours(90, "A current entry whose words (unknown code, "
+                                         "text) name a red-flag symptom give a warning when "
+                                         "dated within this many days (or undated); a "
+                                         "cancer, osteoporosis, fragility fracture or aortic "
+                                         "aneurysm counts at any age.",
                                          ge=1, le=3650)
     disabled_topics: frozenset[Topic] = ours(
         frozenset(), "Comma-separated card topics switched off at this site. A critical card is "

@@ -10,13 +10,17 @@ clause with word boundaries; a clause negated by the caller's negation test ("no
 anaesthesia", "retention: absent") does not count, and a few phrases are excluded where
 the family itself excludes them (non-melanoma skin cancer is not a cancer history).
 Results are cached per text: records repeat the same displays thousands of times.
+
+Each sign is read as the coded path reads its family's concept (:data:`HISTORY_SIGNS`): a
+history (a cancer, osteoporosis) at any age, a symptom only when current and recent.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from functools import lru_cache
+from typing import Literal
 
 from cds_rules.model import Topic
 
@@ -66,6 +70,50 @@ _PHRASES: dict[Topic, tuple[tuple[str, str], ...]] = {
                                           r"abdominal\s+aortic|\baaa\b|dissecting\s+aneurysm"),
     ),
 }
+
+Reading = Literal["symptom", "current", "ever"]
+"""How an uncoded sign counts: ``symptom``, a current entry dated within
+UNCODED_TEXT_WINDOW_DAYS (or undated); ``current``, a current entry of any age; ``ever``,
+an entry of any age and any clinical status (not refuted, entered in error or absent)."""
+
+HISTORY_SIGNS: dict[str, Reading] = {
+    # MAL-01 and CORD-01 read a cancer with record.ever(*CANCER): any status, any age.
+    "cancer": "ever",
+    # FRAC-01 reads osteoporosis and a prior fragility or vertebral fracture with
+    # record.ever: any status, any age.
+    "vertebral fracture or osteoporosis": "ever",
+    # VV-01 reads a known aneurysm or a dissection with record.having: current, any age.
+    "aortic aneurysm or dissection": "current",
+}
+"""Signs read as their coded concept is read at any age; every other sign is a symptom
+(its coded concept counts when new, within its family's window)."""
+
+
+def reading(sign: str) -> Reading:
+    """How ``sign`` (a fact's detail) counts: see :data:`HISTORY_SIGNS`."""
+    return HISTORY_SIGNS.get(sign, "symptom")
+
+
+# Coded concepts per family (the concepts of the family's coded rules): an entry coded with
+# one of them already gives its family, so its words do not give an uncoded card too.
+_CODED_FAMILIES: dict[str, Topic] = {
+    **dict.fromkeys(("cauda_equina_syndrome", "urinary_retention", "urinary_incontinence",
+                     "faecal_incontinence", "saddle_anaesthesia", "loss_of_rectal_sensation"),
+                    Topic.CAUDA_EQUINA),
+    **dict.fromkeys(("myelopathy", "gait_disturbance", "hyperreflexia"),
+                    Topic.SPINAL_CORD_COMPRESSION),
+    **dict.fromkeys(("foot_drop", "muscle_weakness"), Topic.PROGRESSIVE_NEUROLOGICAL_DEFICIT),
+    **dict.fromkeys(("cancer", "bone_metastasis", "myeloma"), Topic.MALIGNANCY),
+    **dict.fromkeys(("spinal_infection", "epidural_abscess"), Topic.INFECTION),
+    **dict.fromkeys(("osteoporosis", "fragility_fracture"), Topic.FRACTURE),
+    **dict.fromkeys(("aortic_aneurysm", "aortic_dissection"), Topic.VISCERAL_OR_VASCULAR),
+}
+
+
+def families_of(concepts: Iterable[str]) -> frozenset[Topic]:
+    """The red-flag families the coded ``concepts`` of an entry already give."""
+    return frozenset(_CODED_FAMILIES[c] for c in concepts if c in _CODED_FAMILIES)
+
 
 # Phrases that take a clause out of a family (the family excludes them by code too).
 _EXCLUDED: dict[Topic, str] = {

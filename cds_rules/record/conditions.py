@@ -18,7 +18,7 @@ from cds_rules.record.laterality import laterality_of
 from cds_rules.record.state import Builder
 from cds_rules.record.status import CONDITION_HISTORY, CONDITION_REFUTED, abated, status_code
 from cds_rules.record.timing import condition_time
-from cds_rules.record.uncoded_entries import read_uncoded
+from cds_rules.record.uncoded_entries import read_uncoded, read_words
 
 
 def read_condition(builder: Builder, resource: dict[str, Any]) -> bool:
@@ -47,6 +47,7 @@ def read_condition(builder: Builder, resource: dict[str, Any]) -> bool:
         if recorded is not None and recorded != when:
             fact = replace(fact, recorded=recorded)  # "new diagnosis": onset or recording
         builder.record.facts.append(with_latest(fact, latest))
+    read_words(builder, checked, (hit.concept for hit in hits))  # a local coding, the text
     return True
 
 

@@ -22,7 +22,7 @@ from cds_rules.record.negation import NEGATIVE_TEXT, presence
 from cds_rules.record.state import Builder
 from cds_rules.record.status import OBSERVATION_IGNORED, status_code
 from cds_rules.record.timing import too_old
-from cds_rules.record.uncoded_entries import has_no_words, read_uncoded
+from cds_rules.record.uncoded_entries import has_no_words, read_uncoded, read_words
 from cds_rules.units import QUANTITY_CONCEPTS, normalise
 
 
@@ -66,7 +66,8 @@ def read_observation(builder: Builder, resource: dict[str, Any]) -> bool:
             _observed(builder, hit, checked, component, when, side, detail, worse)
     facts = builder.record.facts
     facts[before:] = [with_latest(fact, latest) for fact in facts[before:]]
-    return len(facts) > before
+    words = read_words(builder, checked, concepts)  # a local coding, the text, a component
+    return len(facts) > before or words
 
 
 def _a_test_with_nothing_else_to_read(resource: dict[str, Any]) -> bool:

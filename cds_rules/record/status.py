@@ -9,6 +9,7 @@ from cds_rules.fhir_time import (
     parse_datetime,
     period_start,
 )
+from cds_rules.model import FactStatus
 from cds_rules.record.codes import codings_of
 from cds_rules.record.negation import presence
 
@@ -38,11 +39,16 @@ def abated(condition: dict[str, Any], now: datetime) -> bool:
     return end is not None and end <= now
 
 
-def current_entry(resource: dict[str, Any], now: datetime) -> bool:
-    """Neither refuted, entered in error, resolved, cancelled nor stated absent."""
+def entry_status(resource: dict[str, Any], now: datetime) -> FactStatus | None:
+    """How an entry read for its words counts: None when refuted, entered in error,
+    cancelled or stated absent; HISTORY when resolved, inactive, in remission or abated (a
+    resolved cancer is still a cancer history); CURRENT otherwise."""
     if resource["resourceType"] == "Condition":
-        return (status_code(resource, "verificationStatus") not in CONDITION_REFUTED
-                and status_code(resource, "clinicalStatus") not in CONDITION_HISTORY
-                and not abated(resource, now))
-    return (status_code(resource, "status") not in OBSERVATION_IGNORED
-            and presence(resource) is not False)
+        if status_code(resource, "verificationStatus") in CONDITION_REFUTED:
+            return None
+        if status_code(resource, "clinicalStatus") in CONDITION_HISTORY or abated(resource, now):
+            return FactStatus.HISTORY
+        return FactStatus.CURRENT
+    if status_code(resource, "status") in OBSERVATION_IGNORED or presence(resource) is False:
+        return None
+    return FactStatus.CURRENT

@@ -1,9 +1,11 @@
-"""Uncoded entries: a red flag named only in the text of a Condition or Observation no value
-set knows (:mod:`cds_rules.uncoded`).
+"""Uncoded entries: a red flag named only in words (:mod:`cds_rules.uncoded`), in a Condition
+or Observation no value set knows, or in the words of a coded entry that its codes do not
+say (a local coding's display, the text, a component).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from cds_rules import uncoded
@@ -15,11 +17,11 @@ from cds_rules.model import (
     Fact,
     Topic,
 )
-from cds_rules.record.codes import codings_of, source_of
+from cds_rules.record.codes import as_list, codings_of, source_of
 from cds_rules.record.facts import with_latest
-from cds_rules.record.negation import negated_text
+from cds_rules.record.negation import negated_text, presence
 from cds_rules.record.state import Builder
-from cds_rules.record.status import current_entry
+from cds_rules.record.status import entry_status
 from cds_rules.record.timing import condition_time
 
 
@@ -28,14 +30,38 @@ def read_uncoded(builder: Builder, resource: dict[str, Any]) -> bool:
     flag its text names (not negated) becomes an ``uncoded:<topic>`` fact, so that it is
     never silently ignored (:mod:`cds_rules.uncoded`)."""
     builder.unrecognised()
-    found: dict[Topic, tuple[str, str]] = {}
-    for text in _entry_texts(resource):
-        for topic, sign in uncoded.suggested(text, negated_text):
-            found.setdefault(topic, (sign, text))
+    found = _signs(_entry_texts(resource))
     if not found:
         return False
     checked = builder.validated(resource)
-    if checked is None or not current_entry(checked, builder.record.now):
+    return checked is not None and _add_hints(builder, checked, found)
+
+
+def read_words(builder: Builder, checked: dict[str, Any], concepts: Iterable[str]) -> bool:
+    """A coded entry's words that no code of it says: its text, the displays of its codings
+    no value set knows, its value and components in words ("Low back pain with new urinary
+    retention" coded M54.50). A family its ``concepts`` already give is not read again."""
+    given = uncoded.families_of(concepts)
+    found = {topic: named for topic, named in _signs(_entry_texts(checked, coded=True)).items()
+             if topic not in given}
+    return bool(found) and _add_hints(builder, checked, found)
+
+
+def _signs(texts: list[str]) -> dict[Topic, tuple[str, str]]:
+    """Per family, the first sign the texts name (not negated), with the text naming it."""
+    found: dict[Topic, tuple[str, str]] = {}
+    for text in texts:
+        for topic, sign in uncoded.suggested(text, negated_text):
+            found.setdefault(topic, (sign, text))
+    return found
+
+
+def _add_hints(builder: Builder, checked: dict[str, Any],
+               found: dict[Topic, tuple[str, str]]) -> bool:
+    """One ``uncoded:<topic>`` fact per family found, with the entry's status: a resolved
+    entry is history (read only by the signs the coded path reads at any status)."""
+    status = entry_status(checked, builder.record.now)
+    if status is None:
         return False
     if checked["resourceType"] == "Condition":
         when, latest = condition_time(checked, builder.record.birth_date)
@@ -46,31 +72,38 @@ def read_uncoded(builder: Builder, resource: dict[str, Any]) -> bool:
         builder.record.facts.append(with_latest(Fact(
             concept=uncoded.uncoded_concept(topic), display=f'Uncoded entry "{text}"',
             source=source_of(checked), resource_type=checked["resourceType"], when=when,
-            detail=sign), latest))
+            status=status, detail=sign), latest))
     return True
 
 
-def _entry_texts(resource: dict[str, Any]) -> list[str]:
-    """The words of an entry's code (and an Observation's value): text and displays. A
-    LOINC code names a test, not a finding ("Cancer Ag 125"): only its value is read."""
+def _entry_texts(resource: dict[str, Any], coded: bool = False) -> list[str]:
+    """The words of an entry's code (and an Observation's value and components): text and
+    displays. A LOINC code names a test, not a finding ("Cancer Ag 125"): only its value is
+    read. ``coded``: the entry has recognised codes, whose displays are not read (nor a text
+    that repeats one). A component stated absent (valueBoolean false) is not read."""
     texts: list[str] = []
     code = resource.get("code")
     codings = codings_of(code)
     if not _names_a_test(codings):
-        _add_words(texts, code, codings)
+        _add_words(texts, code, codings, coded)
     value = resource.get("valueCodeableConcept")
     if value is not None:
-        _add_words(texts, value, codings_of(value))
+        _add_words(texts, value, codings_of(value), coded)
     if isinstance(resource.get("valueString"), str):
         texts.append(resource["valueString"])
+    for component in as_list(resource.get("component")):
+        if isinstance(component, dict) and presence(component) is not False:
+            texts.extend(_entry_texts(component, coded))
     return texts
 
 
 def has_no_words(resource: dict[str, Any]) -> bool:
     """Would :func:`_entry_texts` find no word in ``resource`` (a test's code, no coded or
-    text value)? Kept next to it: whatever it comes to read must be added here too (the
-    record builder skips the walk for such entries; a test holds the two together)."""
+    text value, no components)? Kept next to it: whatever it comes to read must be added
+    here too (the record builder skips the walk for such entries; a test holds the two
+    together)."""
     return ("valueCodeableConcept" not in resource and "valueString" not in resource
+            and "component" not in resource
             and _names_a_test(codings_of(resource.get("code"))))
 
 
@@ -84,9 +117,12 @@ def _names_a_test(codings: list[dict[str, Any]]) -> bool:
     return False
 
 
-def _add_words(texts: list[str], concept: object, codings: list[dict[str, Any]]) -> None:
-    if isinstance(concept, dict) and isinstance(concept.get("text"), str):
-        texts.append(concept["text"])
-    texts.extend(c["display"] for c in codings if isinstance(c.get("display"), str))
-
-
+def _add_words(texts: list[str], concept: object, codings: list[dict[str, Any]],
+               coded: bool) -> None:
+    known = [c for c in codings if vs.matches(c.get("system"), c.get("code"))] if coded else []
+    said = {c["display"].strip().lower() for c in known if isinstance(c.get("display"), str)}
+    text = concept.get("text") if isinstance(concept, dict) else None
+    if isinstance(text, str) and text.strip().lower() not in said:
+        texts.append(text)
+    texts.extend(c["display"] for c in codings
+                 if isinstance(c.get("display"), str) and not any(c is k for k in known))

@@ -1,37 +1,43 @@
 """Uncoded entries that name a red flag: a warning on the family's topic, never silence.
 
 CLINICAL.md (decisions of the clinical review): a code the service does not know never
-yields reassurance. When a current Condition or Observation has no recognised code but
-its text names a red flag (``cds_rules.uncoded``), the family's topic gets a *warning*
-"Check the record: uncoded entry suggests <sign>" -- never critical (the words were not coded, the
-service cannot grade them), and its red-flag finding keeps the low-risk pathway cards quiet.
+yields reassurance. When a Condition or Observation names a red flag in words its codes do
+not say (``cds_rules.uncoded``), the family's topic gets a *warning* "Check the record:
+uncoded entry suggests <sign>" -- never critical (the words were not coded, the service
+cannot grade them), and its red-flag finding keeps the low-risk pathway cards quiet. Each
+sign counts as its coded concept does (``uncoded.HISTORY_SIGNS``): a cancer, osteoporosis
+or a fragility fracture at any age and status, a known aneurysm at any age while current,
+a symptom while current and within UNCODED_TEXT_WINDOW_DAYS.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from cds_rules.model import Fact, Finding, PatientRecord, Topic
+from cds_rules.model import Fact, FactStatus, Finding, PatientRecord, Topic
 from cds_rules.rules.base import Rule, RuleContext, threshold
-from cds_rules.uncoded import uncoded_concept
-
-HISTORY_TOPICS = frozenset({Topic.MALIGNANCY, Topic.VISCERAL_OR_VASCULAR})
-"""Families whose words name a history, not a symptom: a cancer or a known aortic
-aneurysm counts at any age when coded (MAL-01, VV-01), so its uncoded words do too."""
+from cds_rules.uncoded import reading, uncoded_concept
 
 
-def _recent(record: PatientRecord, topic: Topic, window_days: int) -> list[Fact]:
-    """Uncoded hints of ``topic``: a history at any age; a symptom dated within the window,
-    or undated (cannot be excluded)."""
-    hints = record.having(uncoded_concept(topic))
-    if topic in HISTORY_TOPICS:
-        return list(hints)
+def _counted(record: PatientRecord, topic: Topic, window_days: int) -> list[Fact]:
+    """Uncoded hints of ``topic``, each counted as its sign's coded concept is counted."""
     since = record.now - timedelta(days=window_days)
-    return [f for f in hints if f.when is None or record.may_fall_within(f, since)]
+    return [f for f in record.ever(uncoded_concept(topic)) if _counts(record, f, since)]
+
+
+def _counts(record: PatientRecord, hint: Fact, since: datetime) -> bool:
+    """``ever``: any age and status; ``current``: any age while current; a symptom: current
+    and dated within the window, or undated (cannot be excluded)."""
+    how = reading(hint.detail)
+    if how == "ever":
+        return True
+    if hint.status is not FactStatus.CURRENT:
+        return False
+    return how == "current" or hint.when is None or record.may_fall_within(hint, since)
 
 
 def _check(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding | None:
-    facts = _recent(record, rule.topic, ctx.settings.uncoded_text_window_days)
+    facts = _counted(record, rule.topic, ctx.settings.uncoded_text_window_days)
     if not facts:
         return None
     signs = ", ".join(dict.fromkeys(f.detail for f in facts))
@@ -39,11 +45,12 @@ def _check(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding | Non
         "warning",
         f"Check the record: uncoded entry suggests {signs}",
         facts,
-        [f"An entry whose code the service does not recognise names {signs} in its text. "
-         "It was not evaluated as a coded red flag: check the record and assess it, and "
-         "code it so that the red-flag rules can read it."],
-        thresholds=([] if rule.topic in HISTORY_TOPICS
-                    else [threshold(ctx.settings, "uncoded_text_window_days")]),
+        [f"An entry names {signs} in words that no code the service recognises says (an "
+         "unknown code, its text or a component). It was not evaluated as a coded red flag: "
+         "check the record and assess it, and code it so that the red-flag rules can read "
+         "it."],
+        thresholds=([threshold(ctx.settings, "uncoded_text_window_days")]
+                    if any(reading(f.detail) == "symptom" for f in facts) else []),
     )
 
 
@@ -55,7 +62,19 @@ _ADVICE = (
 )
 
 
-_LOINC_CHANGE = ("{version}: a LOINC code's words are not read however its system URI is "
+_WORDS_CHANGE = ("{version}: read also (1) the words a coded entry's codes do not say: its "
+                 "text and the displays of codings no value set knows (a local code beside "
+                 "ICD-10 M54.50; 'Low back pain with new urinary retention'), not a family "
+                 "its own codes give; (2) an Observation's components in words, each with "
+                 "its own presence; (3) each sign as its coded concept is read: a cancer, "
+                 "osteoporosis or a fragility/vertebral fracture at any age and any "
+                 "clinical status (resolved, remission), a known aortic aneurysm at any age "
+                 "while current, a symptom while current and within "
+                 "UNCODED_TEXT_WINDOW_DAYS. The card says the words were not coded, not that the "
+                 "entry's code is unknown. ")
+
+
+_LOINC_CHANGE = ("{loinc}: a LOINC code's words are not read however its system URI is "
                  "written (\"http://loinc.org/\", spaces, the aliases the value sets accept): "
                  "a test such as \"Cancer Ag 125\" sent as http://loinc.org/ no longer "
                  "gives a warning. ")
@@ -72,13 +91,17 @@ _BEFORE = ("1.1.0: summary leads with the action ('Check the record: uncoded ent
            "on the family's topic, never critical.")
 
 
+_HISTORY_TOPICS = frozenset({Topic.MALIGNANCY, Topic.VISCERAL_OR_VASCULAR})
+"""Families that had 1.2.0 (histories read at any age) before the common 1.3.0/1.4.0."""
+
+
 def _rule(rule_id: str, topic: Topic, family: str, evidence: tuple[str, ...]) -> Rule:
-    history = topic in HISTORY_TOPICS
-    version = "1.3.0" if history else "1.2.0"
+    history = topic in _HISTORY_TOPICS
+    version, loinc = ("1.4.0", "1.3.0") if history else ("1.3.0", "1.2.0")
     return Rule(id=rule_id, version=version, topic=topic,
                 title=f"Uncoded entry suggests a {family} red flag", indicators=("warning",),
                 evidence=evidence, advice=_ADVICE, check=_check,
-                changes=(_LOINC_CHANGE.format(version=version)
+                changes=(_WORDS_CHANGE.format(version=version) + _LOINC_CHANGE.format(loinc=loinc)
                          + (_HISTORY_CHANGE if history else "") + _BEFORE))
 
 

@@ -83,7 +83,11 @@ def test_the_shortcut_is_taken_for_a_plain_test():
     ({"code": {"coding": [{"system": "http://snomed.info/sct", "code": "0"}],
                "text": "new urinary retention"}}, True),
     ({"code": {"text": "cauda equina syndrome"}}, True),
-    ({"component": [{"code": {"text": "x"}, "valueString": "urinary retention"}]}, False),
+    # a component's words are read (UNCODED-* 1.3.0/1.4.0), unless it is stated absent:
+    # the shortcut's guard ("component" not in resource) must leave them to the walk
+    ({"component": [{"code": {"text": "x"}, "valueString": "urinary retention"}]}, True),
+    ({"component": [{"code": {"text": "Saddle anaesthesia"}, "valueBoolean": True}]}, True),
+    ({"component": [{"code": {"text": "Saddle anaesthesia"}, "valueBoolean": False}]}, False),
     ({"valueCodeableConcept": None}, False),
 ])
 def test_what_the_full_walk_reads_is_left_to_it(elements, red_flag_in_text):
@@ -154,7 +158,8 @@ words_observation = st.fixed_dictionaries(
               "valueCodeableConcept": concept,
               "component": st.lists(st.fixed_dictionaries(
                   {"code": concept},
-                  optional={"valueString": st.sampled_from(WORDS)}), max_size=2)})
+                  optional={"valueString": st.sampled_from(WORDS),
+                            "valueBoolean": st.booleans()}), max_size=2)})
 
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
