@@ -104,7 +104,7 @@ class Fact:
     worsening: bool = False  # coded as worsening / progressive
     detail: str = ""  # free text worth showing (e.g. order status, body site)
     when_latest: datetime | None = None
-    severe: bool = False  # Condition.severity is "severe" (SNOMED 24484000)
+    severe: bool = False  # Condition.severity severe: SNOMED 24484000, LOINC LA6750-9, or words
     recorded: datetime | None = None  # Condition.recordedDate, when it differs from ``when``
 
     @property

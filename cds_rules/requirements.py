@@ -100,6 +100,10 @@ def prefetch_templates() -> dict[str, str]:
         # No code filter: descendants, WHO, site codes and uncoded text must still arrive.
         "observations": f"Observation?patient={PATIENT}&_count=1000",
         # Statuses the record builder counts (entered-in-error, cancelled, draft never do).
+        # No _include of the Medication: CDS Hooks lists the search features a prefetch may
+        # use (reads, patient searches, token equality, dates, _count, _sort) and _include
+        # is not one, so a client may refuse the template; a medicationReference is read by
+        # its display when the Medication is not sent (record/medications.py).
         "medicationRequests": f"MedicationRequest?patient={PATIENT}"
                               "&status=active,on-hold,completed,stopped,unknown",
         "medicationStatements": f"MedicationStatement?patient={PATIENT}"

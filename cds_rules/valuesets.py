@@ -1,8 +1,9 @@
 """Value sets: the pinned expansions of ``cds_rules/valuesets/*.json``, compiled once at import.
 
 Each file is a FHIR R4 ``ValueSet`` (layout: :mod:`cds_rules.valueset_format`) for one
-concept of :data:`cds_rules.model.CONCEPTS` (kind "finding", "quantity" or "medication") or
-one order kind ("spine_mri", ...; kind "order"). Only ``expansion.contains`` is compiled;
+concept of :data:`cds_rules.model.CONCEPTS` (kind "finding", "quantity" or "medication"),
+one order kind ("spine_mri", ...; kind "order") or one body site of :data:`SITE_SETS` (kind
+"site": where an imaging series looked, never a finding). Only ``expansion.contains`` is compiled;
 ``compose`` says what is meant and :mod:`cds_rules.valueset_tool` checks the two agree.
 
 Lookups are dictionary hits: exact ``(system, code)`` pairs, and for ICD-10 (WHO),
@@ -70,8 +71,10 @@ ORDER_KINDS: tuple[str, ...] = (
 # Orders a completed one of which counts only within recent_order_days (orders.py).
 SHORT_REUSE_KINDS: frozenset[str] = frozenset(ORDER_KINDS[5:])
 SPINE_IMAGING_KINDS: frozenset[str] = frozenset({"spine_mri", "spine_ct", "spine_xray"})
+# Body sites (kind "site"): codes of ImagingStudy.series.bodySite, kept apart from findings.
+SITE_SETS: tuple[str, ...] = ("spine_body_site",)
 
-Kind = Literal["finding", "quantity", "medication", "order"]
+Kind = Literal["finding", "quantity", "medication", "order", "site"]
 
 # Observation value qualifiers (SNOMED CT). 52101004 present / 2667000 absent: CLINICAL.md
 # verified list. 10828004 positive / 260385009 negative: HL7 COVID-19 Library IG value set
@@ -168,6 +171,7 @@ _EXACT: dict[tuple[str, str], tuple[CodeMatch, ...]] = {}
 _ICD_PREFIX: dict[tuple[str, str], tuple[CodeMatch, ...]] = {}
 _ICD_EXCLUDE: dict[tuple[str, str], frozenset[str]] = {}
 _ORDER_EXACT: dict[tuple[str, str], tuple[str, ...]] = {}
+_SITE_EXACT: dict[tuple[str, str], tuple[str, ...]] = {}
 _MEDICATION_NAMES: dict[str, list[str]] = {}
 
 
@@ -179,8 +183,9 @@ def _add(index: dict[Any, tuple[CodeMatch, ...]], key: Any, match: CodeMatch) ->
 
 def _index_entry(vs: ValueSet, entry: dict[str, Any]) -> None:
     key = _key(entry["system"], entry["code"])
-    if vs.kind == "order":
-        _ORDER_EXACT[key] = tuple(dict.fromkeys((*_ORDER_EXACT.get(key, ()), vs.concept)))
+    if vs.kind in ("order", "site"):
+        index = _ORDER_EXACT if vs.kind == "order" else _SITE_EXACT
+        index[key] = tuple(dict.fromkeys((*index.get(key, ()), vs.concept)))
         return
     match = CodeMatch(vs.concept, entry.get("laterality"), entry.get("status") == "history")
     how = entry.get("match")
@@ -199,7 +204,8 @@ def _index_entry(vs: ValueSet, entry: dict[str, Any]) -> None:
 
 
 def _build_indices() -> None:
-    for index in (_EXACT, _ICD_PREFIX, _ICD_EXCLUDE, _ORDER_EXACT, _MEDICATION_NAMES):
+    for index in (_EXACT, _ICD_PREFIX, _ICD_EXCLUDE, _ORDER_EXACT, _SITE_EXACT,
+                  _MEDICATION_NAMES):
         index.clear()
     for name, raw in _RAW_NAMES.items():
         _MEDICATION_NAMES.setdefault(name, []).extend(n.strip().lower() for n in raw if n.strip())
@@ -293,6 +299,13 @@ def order_kinds_for(system: object, code: object) -> tuple[str, ...]:
     if not isinstance(code, str) or not code:
         return ()
     return _ORDER_EXACT.get((normalise_system(system), code.strip()), ())
+
+
+def sites_for(system: object, code: object) -> tuple[str, ...]:
+    """Body sites of :data:`SITE_SETS` ("spine_body_site") that ``(system, code)`` names."""
+    if not isinstance(code, str) or not code:
+        return ()
+    return _SITE_EXACT.get((normalise_system(system), code.strip()), ())
 
 
 def medication_concepts_for_text(text: object) -> tuple[str, ...]:

@@ -45,6 +45,7 @@ _READ_FROM: dict[str, tuple[str, ...]] = {
     "quantity": ("Observation",),
     "medication": ("MedicationRequest", "MedicationStatement"),
     "order": ("ServiceRequest", "Procedure", "ImagingStudy", "DiagnosticReport"),
+    "site": ("ImagingStudy",),  # series.bodySite
 }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from typing import Any
 
@@ -15,6 +16,7 @@ from cds_rules.model import (
 from cds_rules.record.codes import codings_of, concept_hits
 from cds_rules.record.facts import is_worsening, make_fact, with_latest
 from cds_rules.record.laterality import laterality_of
+from cds_rules.record.negation import negated_text
 from cds_rules.record.state import Builder
 from cds_rules.record.status import CONDITION_HISTORY, CONDITION_REFUTED, abated, status_code
 from cds_rules.record.timing import condition_time
@@ -51,16 +53,24 @@ def read_condition(builder: Builder, resource: dict[str, Any]) -> bool:
     return True
 
 
-# Condition.severity "severe": FHIR R4 core ValueSet condition-severity (SNOMED CT).
-_SEVERE = frozenset({(vs.SNOMED, "24484000")})
+# Condition.severity coded "severe". The R4 binding is preferred, so other code systems come:
+# SNOMED CT 24484000 Severe (FHIR R4 core ValueSet condition-severity); LOINC answer
+# LA6750-9 Severe (the answer list Mild LA6752-5 / Moderate LA6751-7 / Severe LA6750-9 that
+# the HL7 International Patient Summary uses for Condition.severity).
+_SEVERE = frozenset({(vs.SNOMED, "24484000"), (vs.LOINC, "LA6750-9")})
+_SEVERE_WORD = re.compile(r"(?<!non-)(?<!non )\bsevere\b", re.I)
 
 
 def _severe(condition: dict[str, Any]) -> bool:
-    """Condition.severity coded (or written) as severe."""
+    """Condition.severity coded as severe, or whose text or a display says severe (not
+    negated: "not severe"): a code of a system we do not list is read by its words."""
     severity = condition.get("severity")
-    if any((vs.normalise_system(c.get("system")), c.get("code")) in _SEVERE
-           for c in codings_of(severity)):
+    if not isinstance(severity, dict):
+        return False
+    codings = codings_of(severity)
+    if any((vs.normalise_system(c.get("system")), str(c.get("code", "")).strip()) in _SEVERE
+           for c in codings):
         return True
-    return isinstance(severity, dict) and str(severity.get("text", "")).strip().lower() == "severe"
-
-
+    texts = [severity.get("text"), *(c.get("display") for c in codings)]
+    return any(isinstance(t, str) and _SEVERE_WORD.search(t) and not negated_text(t)
+               for t in texts)

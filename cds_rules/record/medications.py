@@ -37,25 +37,38 @@ _SYSTEMIC_CHECKED = frozenset({"systemic_corticosteroid", "immunosuppressant_dru
 
 
 def _medication_concept(builder: Builder, resource: dict[str, Any]) -> dict[str, Any] | None:
+    """The medicine's CodeableConcept: ``medicationCodeableConcept``, else the code of the
+    referenced Medication (contained or in the prefetch), else the Reference's ``display``
+    as its text. FHIR R4 allows ``medication[x]`` as a Reference, and an EHR sends one
+    without the Medication when the prefetch has no ``_include`` (Reference.display is its
+    text): the product words are then read as a CodeableConcept's text would be."""
     concept = resource.get("medicationCodeableConcept")
     if isinstance(concept, dict):
         return concept
-    ref = reference_of(resource.get("medicationReference"))
+    reference = resource.get("medicationReference")
+    code = _referenced_code(builder, resource, reference_of(reference))
+    if code is not None:
+        return code
+    display = reference.get("display") if isinstance(reference, dict) else None
+    return {"text": display} if isinstance(display, str) and display.strip() else None
+
+
+def _referenced_code(builder: Builder, resource: dict[str, Any],
+                     ref: str | None) -> dict[str, Any] | None:
+    """The ``code`` of the Medication ``ref`` names (contained, or sent in the prefetch)."""
     if ref is None:
         return None
+    medication: dict[str, Any] | None = None
     if ref.startswith("#"):
-        for contained in as_list(resource.get("contained")):
-            if isinstance(contained, dict) and contained.get("id") == ref[1:] \
-                    and contained.get("resourceType") == "Medication":
-                code = contained.get("code")
-                return code if isinstance(code, dict) else None
-        return None
-    _, rid = parse_reference(ref)
-    medication = builder.medications.get(rid or "")
-    if medication is not None and builder.check(medication) is not None:
-        code = medication.get("code")
-        return code if isinstance(code, dict) else None
-    return None
+        medication = next((c for c in as_list(resource.get("contained"))
+                           if isinstance(c, dict) and c.get("id") == ref[1:]
+                           and c.get("resourceType") == "Medication"), None)
+    else:
+        _, rid = parse_reference(ref)
+        found = builder.medications.get(rid or "")
+        medication = found if found is not None and builder.check(found) is not None else None
+    code = medication.get("code") if medication is not None else None
+    return code if isinstance(code, dict) else None
 
 
 def _medication_hits(builder: Builder, concept: dict[str, Any]) -> list[Hit]:

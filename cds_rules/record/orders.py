@@ -36,6 +36,9 @@ from cds_rules.record.timing import RECENT_ORDER
 
 _SPINE_WORDS = re.compile(r"\b(spine|spinal|lumbar|lumbosacral|sacrum|sacral|vertebra\w*|"
                           r"thoracic spine|l-spine|t-spine)\b", re.I)
+# DICOM acquisition modalities (PS3.16 CID 29; system http://dicom.nema.org/resources/
+# ontology/DCM): MR magnetic resonance, CT computed tomography, DX digital radiography, CR
+# computed radiography. ImagingStudy.modality (study) and series.modality carry them.
 _MODALITY_KIND = {"MR": "spine_mri", "CT": "spine_ct", "DX": "spine_xray", "CR": "spine_xray"}
 _ORDER_TITLES = {"spine_mri": "Spine MRI", "spine_ct": "Spine CT", "spine_xray": "Spine X-ray",
                  "emg_ncs": "EMG / nerve conduction studies", "physiotherapy": "Physiotherapy"}
@@ -193,26 +196,49 @@ def read_imaging_study(builder: Builder, resource: dict[str, Any]) -> bool:
 
 
 def _imaging_kinds(study: dict[str, Any]) -> list[tuple[str, str]]:
-    """Spine imaging kinds of an ImagingStudy: by procedure code, else by a series'
-    modality (MR, CT, DX, CR) with a spine body site."""
+    """Spine imaging kinds of an ImagingStudy: by procedure code; else by a series' modality
+    with a spine site (its body site, or the study's description); else by the study-level
+    modality list with a spine site of any series or the description. A body site is a
+    spine site by its code (value set spine_body_site) or its display's words."""
     found: dict[str, str] = {}
     for concept in concepts_list(study.get("procedureCode")):
         for kind, coding in order_hits(concept):
             found.setdefault(kind, label_of(coding, concept, _ORDER_TITLES[kind]))
     if found:
         return list(found.items())
+    described = bool(_SPINE_WORDS.search(str(study.get("description") or "")))
+    site_seen = False
     for series in as_list(study.get("series")):
         if not isinstance(series, dict):
             continue
-        modality = series.get("modality")
-        modality_code = modality.get("code") if isinstance(modality, dict) else None
-        modality_kind = _MODALITY_KIND.get(str(modality_code or "").upper())
-        site = series.get("bodySite")
-        site_text = " ".join(str(site.get(k, "")) for k in ("display", "code")) \
-            if isinstance(site, dict) else ""
-        if modality_kind and _SPINE_WORDS.search(f"{site_text} {study.get('description', '')}"):
-            found.setdefault(modality_kind, _ORDER_TITLES[modality_kind])
+        spine_site = _spine_site(series.get("bodySite"))
+        site_seen = site_seen or spine_site
+        by_series = _modality_kind(series.get("modality"))
+        if by_series and (spine_site or described):
+            found.setdefault(by_series, _ORDER_TITLES[by_series])
+    if not found and (described or site_seen):
+        for modality in as_list(study.get("modality")):
+            by_study = _modality_kind(modality)
+            if by_study:
+                found.setdefault(by_study, _ORDER_TITLES[by_study])
     return list(found.items())
+
+
+def _modality_kind(modality: object) -> str | None:
+    """The spine imaging kind of a DICOM modality Coding (MR, CT, DX, CR), else None."""
+    code = modality.get("code") if isinstance(modality, dict) else None
+    return _MODALITY_KIND.get(code.strip().upper()) if isinstance(code, str) else None
+
+
+def _spine_site(site: object) -> bool:
+    """A series body site (a Coding) in the spine: its code is in the spine_body_site value
+    set, or its display names the spine."""
+    if not isinstance(site, dict):
+        return False
+    if "spine_body_site" in vs.sites_for(site.get("system"), site.get("code")):
+        return True
+    display = site.get("display")
+    return isinstance(display, str) and bool(_SPINE_WORDS.search(display))
 
 
 def read_diagnostic_report(builder: Builder, resource: dict[str, Any]) -> bool:

@@ -129,7 +129,7 @@ CES_01 = Rule(
 
 CES_02 = Rule(
     id="CES-02",
-    version="1.1.0",
+    version="1.2.0",
     topic=Topic.CAUDA_EQUINA,
     title="Cauda equina red flag persisting or in history, no spine MRI since",
     indicators=("warning",),
@@ -141,7 +141,11 @@ CES_02 = Rule(
         "syndrome (same-day emergency assessment and emergency MRI).",
     ),
     check=_unassessed,
-    changes="1.1.0: the summary names the sign and its date without the family in brackets "
+    changes="1.2.0: a spine MRI is also recognised from an ImagingStudy's series modality "
+            "with a body-site code of value set spine_body_site, or from the study-level "
+            "modality list with a spine site or description (before: a series modality with "
+            "a spine word only): an MRI so recorded after the sign stands the warning down. "
+            "1.1.0: the summary names the sign and its date without the family in brackets "
             "(it was clipped at 140 characters for long displays); the family is in the "
             "'Why' line. "
             "1.0.0 (new): an active CES sign older than its window, or a CES diagnosis in "

@@ -146,7 +146,7 @@ CORD_01 = Rule(
 
 CORD_02 = Rule(
     id="CORD-02",
-    version="1.1.0",
+    version="1.2.0",
     topic=Topic.SPINAL_CORD_COMPRESSION,
     title="Cord compression red flag persisting or in history, no spine MRI since",
     indicators=("warning",),
@@ -157,7 +157,11 @@ CORD_02 = Rule(
         "MRI.",
     ),
     check=_unassessed,
-    changes="1.1.0: the summary names the sign and its date without the family in brackets "
+    changes="1.2.0: a spine MRI is also recognised from an ImagingStudy's series modality "
+            "with a body-site code of value set spine_body_site, or from the study-level "
+            "modality list with a spine site or description (before: a series modality with "
+            "a spine word only). "
+            "1.1.0: the summary names the sign and its date without the family in brackets "
             "(it was clipped at 140 characters for long displays); the family is in the "
             "'Why' line. "
             "1.0.0 (new): an active gait / upper-motor-neurone sign older than its window, "

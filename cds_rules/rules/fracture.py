@@ -119,7 +119,7 @@ def _check(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding | Non
 
 FRAC_01 = Rule(
     id="FRAC-01",
-    version="2.3.0",
+    version="2.4.0",
     topic=Topic.FRACTURE,
     title="Possible vertebral fracture",
     indicators=("critical", "warning", "info"),
@@ -130,7 +130,11 @@ FRAC_01 = Rule(
         "Consider bone densitometry (DXA) and bone protection when fragility is likely.",
     ),
     check=_check,
-    changes="2.3.0: a fracture with cord injury (SNOMED 1734006) is recognised whatever the "
+    changes="2.4.0: a medicine named by medicationReference is read by the referenced "
+            "Medication, else by the Reference's display (an EHR sends no Medication "
+            "without _include): prednisone sent so is long-term systemic corticosteroid "
+            "use. "
+            "2.3.0: a fracture with cord injury (SNOMED 1734006) is recognised whatever the "
             "order of the entry's codings (its own value set); before, an ICD-10-CM fracture "
             "code listed first hid it and the card was a warning, not critical. "
             "2.2.0: evidence leads with Downie 2013 (the grading) and cites ACR variant 6. "

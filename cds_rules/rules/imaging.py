@@ -181,7 +181,7 @@ def _symptoms_after_surgery(record: PatientRecord, surgery: list[Fact]) -> list[
 
 IMG_REPEAT = Rule(
     id="IMG-03",
-    version="2.0.0",
+    version="2.1.0",
     topic=Topic.REPEAT_IMAGING,
     title="Repeat spine MRI/CT within the repeat-imaging window",
     indicators=("info",),
@@ -193,7 +193,11 @@ IMG_REPEAT = Rule(
     check=_repeat,
     hooks=ORDER_HOOKS,
     phase="pathway",
-    changes="2.0.0: stands down whenever a red-flag family fired; no delete suggestion "
+    changes="2.1.0: a spine MRI is also recognised from an ImagingStudy's series modality "
+            "with a body-site code of value set spine_body_site, or from the study-level "
+            "modality list with a spine site or description (before: a series modality with "
+            "a spine word only): such a recent study gives the reuse card. "
+            "2.0.0: stands down whenever a red-flag family fired; no delete suggestion "
             "while any red-flag fact is current; a partial date counts as after the study "
             "when it may be (\"2026-02\" vs an MRI of 15 February); says 'no red flag "
             "recorded since (coded data)' instead of 'no new red flag'.",
@@ -222,7 +226,7 @@ IMG_NOT_INDICATED = Rule(
 
 IMG_NO_PRIOR_MANAGEMENT = Rule(
     id="IMG-04",
-    version="1.1.0",
+    version="1.2.0",
     topic=Topic.IMAGING_NOT_INDICATED,
     title="Spine imaging for subacute/chronic pain without red flags or prior management "
           "(ACR variant 2)",
@@ -237,14 +241,17 @@ IMG_NO_PRIOR_MANAGEMENT = Rule(
     check=_no_prior_management,
     hooks=ORDER_HOOKS,
     phase="pathway",
-    changes="1.1.0: an analgesic (NSAID, paracetamol, codeine: value set analgesic_drug) "
+    changes="1.2.0: a medicine named by medicationReference is read by the referenced "
+            "Medication, else by the Reference's display (an EHR sends no Medication "
+            "without _include) (analgesics as prior management). "
+            "1.1.0: an analgesic (NSAID, paracetamol, codeine: value set analgesic_drug) "
             "current or within CONSERVATIVE_MANAGEMENT_DAYS counts as prior management. "
             "1.0.0 (new): ACR variant 2 -> info, no delete suggestion.",
 )
 
 IMG_INDICATED = Rule(
     id="IMG-02",
-    version="1.3.0",
+    version="1.4.0",
     topic=Topic.IMAGING_INDICATED,
     title="MRI for persistent radiculopathy / stenosis or after spine surgery",
     indicators=("info",),
@@ -256,7 +263,11 @@ IMG_INDICATED = Rule(
     ),
     check=_indicated,
     phase="pathway",
-    changes="1.3.0: summary leads with the action; evidence cites ACR variants 3 and 5 "
+    changes="1.4.0: a spine MRI is also recognised from an ImagingStudy's series modality "
+            "with a body-site code of value set spine_body_site, or from the study-level "
+            "modality list with a spine site or description (before: a series modality with "
+            "a spine word only). "
+            "1.3.0: summary leads with the action; evidence cites ACR variants 3 and 5 "
             "instead of the whole ACR topic. "
             "1.2.0: a symptom with a partial date counts as after the surgery when it may "
             "be (\"may be after\").",

@@ -104,7 +104,7 @@ def _check(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding | Non
 
 INF_01 = Rule(
     id="INF-01",
-    version="2.2.0",
+    version="2.3.0",
     topic=Topic.INFECTION,
     title="Possible spinal infection",
     indicators=("critical", "warning"),
@@ -115,7 +115,13 @@ INF_01 = Rule(
         "CRP, ESR and blood cultures before antibiotics where possible.",
     ),
     check=_check,
-    changes="2.2.0: 'Why' lists the abscess or new deficit first when they make the card "
+    changes="2.3.0: a medicine named by medicationReference is read by the referenced "
+            "Medication, else by the Reference's display (an EHR sends no Medication "
+            "without _include) (steroids, immunosuppressants); a spine MRI is also "
+            "recognised from an ImagingStudy's series modality with a body-site code of "
+            "value set spine_body_site, or from the study-level modality list with a spine "
+            "site or description (before: a series modality with a spine word only). "
+            "2.2.0: 'Why' lists the abscess or new deficit first when they make the card "
             "critical; evidence cites ACR variant 7; the 'confirm it has been assessed' "
             "summary names the infection and its date (shorter). "
             "2.1.0: a diagnosis also counts as new when recorded within "

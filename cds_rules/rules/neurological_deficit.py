@@ -2,8 +2,9 @@
 
 Progressive = MRC grade falling across serial Observations of the same muscle, or a
 weakness / foot drop coded as worsening. Severe = foot drop, a weakness Condition whose
-``severity`` is severe (SNOMED 24484000), or an MRC grade at or below
-``severe_weakness_mrc_grade`` (our threshold). Critical if progressive or bilateral.
+``severity`` is severe (SNOMED 24484000, LOINC LA6750-9, or says so in words), or an MRC
+grade at or below ``severe_weakness_mrc_grade`` (our threshold). Critical if progressive or
+bilateral.
 Only a deficit that is new (``cauda_equina_window_days``), worsening or undated counts
 (clinical review 2026: an old foot drop is history). NEURO-02: a weakness or foot drop
 Condition older than that with no spine MRI since -> "confirm it has been assessed".
@@ -89,7 +90,7 @@ def _unassessed(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding 
 
 NEURO_01 = Rule(
     id="NEURO-01",
-    version="2.1.0",
+    version="2.2.0",
     topic=Topic.PROGRESSIVE_NEUROLOGICAL_DEFICIT,
     title="Progressive, severe or multilevel motor deficit",
     indicators=("critical", "warning"),
@@ -101,7 +102,10 @@ NEURO_01 = Rule(
         "Re-examine and record MRC grades of the affected muscles to document progression.",
     ),
     check=_check,
-    changes="2.1.0: a new weakness Condition with severity 'severe' (SNOMED 24484000) is a "
+    changes="2.2.0: Condition.severity is severe when a coding is SNOMED CT 24484000 or "
+            "LOINC LA6750-9, or its text or a display says severe (not negated); before, "
+            "only SNOMED CT or the exact text 'severe'. "
+            "2.1.0: a new weakness Condition with severity 'severe' (SNOMED 24484000) is a "
             "severe deficit. 2.0.0: only a new (CAUDA_EQUINA_WINDOW_DAYS), worsening or "
             "undated deficit is severe (an old foot drop is history: NEURO-02); summary "
             "leads with the action.",
@@ -109,7 +113,7 @@ NEURO_01 = Rule(
 
 NEURO_02 = Rule(
     id="NEURO-02",
-    version="1.1.0",
+    version="1.2.0",
     topic=Topic.PROGRESSIVE_NEUROLOGICAL_DEFICIT,
     title="Foot drop or bilateral weakness in the record, not new, no spine MRI since",
     indicators=("warning",),
@@ -120,7 +124,11 @@ NEURO_02 = Rule(
         "surgical referral.",
     ),
     check=_unassessed,
-    changes="1.1.0: the summary names the sign and its date without the family in brackets "
+    changes="1.2.0: a spine MRI is also recognised from an ImagingStudy's series modality "
+            "with a body-site code of value set spine_body_site, or from the study-level "
+            "modality list with a spine site or description (before: a series modality with "
+            "a spine word only). "
+            "1.1.0: the summary names the sign and its date without the family in brackets "
             "(it was clipped at 140 characters for long displays); the family is in the "
             "'Why' line. "
             "1.0.0 (new): foot drop or bilateral weakness (Condition) older than the "

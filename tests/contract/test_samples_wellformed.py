@@ -310,8 +310,9 @@ def test_codes_are_verified_or_local(scenario: Scenario) -> None:
     """SNOMED/LOINC/CPT from CLINICAL.md's verified list or a value-set expansion (each entry
     says where it was checked); ICD-10-CM from the CMS table, WHO ICD-10 from the WHO table;
     RxNorm and local-finding codes only those the value sets declare (cds_rules/valuesets)."""
-    # FHIR R4 core ValueSet condition-severity (Condition.severity): severe, moderate, mild
-    verified = _verified_codes() | {"24484000", "6736007", "255604002"}
+    # FHIR R4 core ValueSet condition-severity (Condition.severity): severe, moderate, mild;
+    # the LOINC answer Severe LA6750-9 (HL7 IPS severity; record/conditions.py _SEVERE)
+    verified = _verified_codes() | {"24484000", "6736007", "255604002", "LA6750-9"}
     for resource in _all_resources(scenario):
         for coding in _codings(resource):
             system, code = coding.get("system"), coding.get("code")

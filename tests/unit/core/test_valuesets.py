@@ -21,6 +21,7 @@ from cds_rules.valuesets import (
     OPCS4,
     ORDER_KINDS,
     RXNORM,
+    SITE_SETS,
     SNOMED,
     VALUESET_DIR,
     concepts_for,
@@ -68,9 +69,11 @@ def _entries():
 
 def test_every_concept_has_a_file_and_every_file_is_a_concept_or_order_kind():
     assert set(CONCEPTS) <= set(RAW), set(CONCEPTS) - set(RAW)
-    assert set(RAW) <= set(CONCEPTS) | set(ORDER_KINDS), set(RAW) - set(CONCEPTS)
+    assert set(RAW) <= set(CONCEPTS) | set(ORDER_KINDS) | set(SITE_SETS), set(RAW) - set(CONCEPTS)
     for kind in ORDER_KINDS:
         assert fmt.kind_of(RAW[kind]) == "order"
+    for site in SITE_SETS:
+        assert fmt.kind_of(RAW[site]) == "site"
     for name, raw in RAW.items():
         assert raw["resourceType"] == "ValueSet"
         assert fmt.concept_of(raw) == name
