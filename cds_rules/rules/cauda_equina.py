@@ -11,7 +11,13 @@ spine MRI since is a warning, "confirm it has been assessed" (clinical review 20
 from __future__ import annotations
 
 from cds_rules.model import Finding, PatientRecord, Recommendation, Topic
-from cds_rules.rules.base import Rule, RuleContext, threshold, unassessed_finding
+from cds_rules.rules.base import (
+    Rule,
+    RuleContext,
+    coded_answer_change,
+    threshold,
+    unassessed_finding,
+)
 from cds_rules.rules.context import (
     CES_SIGNS,
     LEG_DEFICIT,
@@ -104,7 +110,7 @@ def _unassessed(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding 
 
 CES_01 = Rule(
     id="CES-01",
-    version="2.2.0",
+    version="2.3.0",
     topic=Topic.CAUDA_EQUINA,
     title="Suspected cauda equina syndrome",
     indicators=("critical",),
@@ -119,7 +125,8 @@ CES_01 = Rule(
         "post-void residual where the pathway supports it.",
     ),
     check=_check,
-    changes="2.2.0: evidence cites ACR variant 4 (suspected cauda equina syndrome) and "
+    changes=coded_answer_change("2.3.0")
+    + "2.2.0: evidence cites ACR variant 4 (suspected cauda equina syndrome) and "
             "links the SBNS/BASS standards to their publication instead of a home page. "
             "2.1.0: a diagnosis also counts as new when recorded within "
             "NEW_DIAGNOSIS_DAYS (recordedDate), whatever its onset. "
@@ -129,7 +136,7 @@ CES_01 = Rule(
 
 CES_02 = Rule(
     id="CES-02",
-    version="1.1.0",
+    version="1.2.0",
     topic=Topic.CAUDA_EQUINA,
     title="Cauda equina red flag persisting or in history, no spine MRI since",
     indicators=("warning",),
@@ -141,7 +148,8 @@ CES_02 = Rule(
         "syndrome (same-day emergency assessment and emergency MRI).",
     ),
     check=_unassessed,
-    changes="1.1.0: the summary names the sign and its date without the family in brackets "
+    changes=coded_answer_change("1.2.0")
+    + "1.1.0: the summary names the sign and its date without the family in brackets "
             "(it was clipped at 140 characters for long displays); the family is in the "
             "'Why' line. "
             "1.0.0 (new): an active CES sign older than its window, or a CES diagnosis in "

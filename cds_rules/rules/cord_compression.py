@@ -11,7 +11,13 @@ diagnosis older than its window with no spine MRI since -> "confirm it has been 
 from __future__ import annotations
 
 from cds_rules.model import Fact, Finding, PatientRecord, Recommendation, Topic
-from cds_rules.rules.base import Rule, RuleContext, threshold, unassessed_finding
+from cds_rules.rules.base import (
+    Rule,
+    RuleContext,
+    coded_answer_change,
+    threshold,
+    unassessed_finding,
+)
 from cds_rules.rules.context import (
     CANCER,
     CORD_SIGNS,
@@ -119,7 +125,7 @@ def _unassessed(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding 
 
 CORD_01 = Rule(
     id="CORD-01",
-    version="2.2.0",
+    version="2.3.0",
     topic=Topic.SPINAL_CORD_COMPRESSION,
     title="Suspected spinal cord compression (including metastatic)",
     indicators=("critical",),
@@ -132,7 +138,8 @@ CORD_01 = Rule(
         "consider dexamethasone as the local MSCC protocol directs.",
     ),
     check=_check,
-    changes="2.2.0: 'Why' lists the new neurological symptom before the cancer history "
+    changes=coded_answer_change("2.3.0")
+    + "2.2.0: 'Why' lists the new neurological symptom before the cancer history "
             "(and before thoracic pain); the NG234 evidence names what was checked, without "
             "an unverified section number. "
             "2.1.0: a diagnosis also counts as new when recorded within "
@@ -146,7 +153,7 @@ CORD_01 = Rule(
 
 CORD_02 = Rule(
     id="CORD-02",
-    version="1.1.0",
+    version="1.2.0",
     topic=Topic.SPINAL_CORD_COMPRESSION,
     title="Cord compression red flag persisting or in history, no spine MRI since",
     indicators=("warning",),
@@ -157,7 +164,8 @@ CORD_02 = Rule(
         "MRI.",
     ),
     check=_unassessed,
-    changes="1.1.0: the summary names the sign and its date without the family in brackets "
+    changes=coded_answer_change("1.2.0")
+    + "1.1.0: the summary names the sign and its date without the family in brackets "
             "(it was clipped at 140 characters for long displays); the family is in the "
             "'Why' line. "
             "1.0.0 (new): an active gait / upper-motor-neurone sign older than its window, "

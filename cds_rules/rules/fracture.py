@@ -23,7 +23,7 @@ from cds_rules.model import (
     Recommendation,
     Topic,
 )
-from cds_rules.rules.base import Rule, RuleContext, threshold
+from cds_rules.rules.base import Rule, RuleContext, coded_answer_change, threshold
 from cds_rules.rules.context import (
     NEURO_DEFICITS,
     age_fact,
@@ -110,7 +110,7 @@ def _check(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding | Non
 
 FRAC_01 = Rule(
     id="FRAC-01",
-    version="2.2.0",
+    version="2.3.0",
     topic=Topic.FRACTURE,
     title="Possible vertebral fracture",
     indicators=("critical", "warning", "info"),
@@ -121,7 +121,8 @@ FRAC_01 = Rule(
         "Consider bone densitometry (DXA) and bone protection when fragility is likely.",
     ),
     check=_check,
-    changes="2.2.0: evidence leads with Downie 2013 (the grading) and cites ACR variant 6. "
+    changes=coded_answer_change("2.3.0")
+    + "2.2.0: evidence leads with Downie 2013 (the grading) and cites ACR variant 6. "
             "2.1.0: a diagnosis also counts as new when recorded within "
             "NEW_DIAGNOSIS_DAYS (recordedDate), whatever its onset. "
             "2.0.0: graded as Downie 2013 / ACP 2011: age alone -> info (consider X-ray if "

@@ -14,7 +14,7 @@ management in ``conservative_management_days`` is ACR variant 2 (info, no delete
 from __future__ import annotations
 
 from cds_rules.model import ORDER_HOOKS, Fact, Finding, PatientRecord, Recommendation, Topic
-from cds_rules.rules.base import Rule, RuleContext, threshold
+from cds_rules.rules.base import Rule, RuleContext, coded_answer_change, threshold
 from cds_rules.rules.context import (
     CROSS_SECTIONAL,
     RADICULAR_PAIN,
@@ -181,7 +181,7 @@ def _symptoms_after_surgery(record: PatientRecord, surgery: list[Fact]) -> list[
 
 IMG_REPEAT = Rule(
     id="IMG-03",
-    version="2.0.0",
+    version="2.1.0",
     topic=Topic.REPEAT_IMAGING,
     title="Repeat spine MRI/CT within the repeat-imaging window",
     indicators=("info",),
@@ -193,7 +193,8 @@ IMG_REPEAT = Rule(
     check=_repeat,
     hooks=ORDER_HOOKS,
     phase="pathway",
-    changes="2.0.0: stands down whenever a red-flag family fired; no delete suggestion "
+    changes=coded_answer_change("2.1.0")
+    + "2.0.0: stands down whenever a red-flag family fired; no delete suggestion "
             "while any red-flag fact is current; a partial date counts as after the study "
             "when it may be (\"2026-02\" vs an MRI of 15 February); says 'no red flag "
             "recorded since (coded data)' instead of 'no new red flag'.",
@@ -201,7 +202,7 @@ IMG_REPEAT = Rule(
 
 IMG_NOT_INDICATED = Rule(
     id="IMG-01",
-    version="1.2.0",
+    version="1.3.0",
     topic=Topic.IMAGING_NOT_INDICATED,
     title="Spine imaging in the first 6 weeks without red flags (ACR variant 1)",
     indicators=("warning",),
@@ -216,13 +217,14 @@ IMG_NOT_INDICATED = Rule(
     check=_not_indicated,
     hooks=ORDER_HOOKS,
     phase="pathway",
-    changes="1.2.0: cites ACR variant 1 only (not 1-2) and NICE NG59 1.1.4 with deep links; "
+    changes=coded_answer_change("1.3.0")
+    + "1.2.0: cites ACR variant 1 only (not 1-2) and NICE NG59 1.1.4 with deep links; "
             "summary leads with the action.",
 )
 
 IMG_NO_PRIOR_MANAGEMENT = Rule(
     id="IMG-04",
-    version="1.1.0",
+    version="1.2.0",
     topic=Topic.IMAGING_NOT_INDICATED,
     title="Spine imaging for subacute/chronic pain without red flags or prior management "
           "(ACR variant 2)",
@@ -237,14 +239,15 @@ IMG_NO_PRIOR_MANAGEMENT = Rule(
     check=_no_prior_management,
     hooks=ORDER_HOOKS,
     phase="pathway",
-    changes="1.1.0: an analgesic (NSAID, paracetamol, codeine: value set analgesic_drug) "
+    changes=coded_answer_change("1.2.0")
+    + "1.1.0: an analgesic (NSAID, paracetamol, codeine: value set analgesic_drug) "
             "current or within CONSERVATIVE_MANAGEMENT_DAYS counts as prior management. "
             "1.0.0 (new): ACR variant 2 -> info, no delete suggestion.",
 )
 
 IMG_INDICATED = Rule(
     id="IMG-02",
-    version="1.3.0",
+    version="1.4.0",
     topic=Topic.IMAGING_INDICATED,
     title="MRI for persistent radiculopathy / stenosis or after spine surgery",
     indicators=("info",),
@@ -256,7 +259,8 @@ IMG_INDICATED = Rule(
     ),
     check=_indicated,
     phase="pathway",
-    changes="1.3.0: summary leads with the action; evidence cites ACR variants 3 and 5 "
+    changes=coded_answer_change("1.4.0")
+    + "1.3.0: summary leads with the action; evidence cites ACR variants 3 and 5 "
             "instead of the whole ACR topic. "
             "1.2.0: a symptom with a partial date counts as after the surgery when it may "
             "be (\"may be after\").",

@@ -12,7 +12,13 @@ Fever = coded fever or a temperature at or above ``fever_celsius`` within
 from __future__ import annotations
 
 from cds_rules.model import Fact, Finding, PatientRecord, Recommendation, Topic
-from cds_rules.rules.base import Rule, RuleContext, threshold, unassessed_finding
+from cds_rules.rules.base import (
+    Rule,
+    RuleContext,
+    coded_answer_change,
+    threshold,
+    unassessed_finding,
+)
 from cds_rules.rules.context import (
     NEURO_DEFICITS,
     days,
@@ -104,7 +110,7 @@ def _check(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding | Non
 
 INF_01 = Rule(
     id="INF-01",
-    version="2.2.0",
+    version="2.3.0",
     topic=Topic.INFECTION,
     title="Possible spinal infection",
     indicators=("critical", "warning"),
@@ -115,7 +121,8 @@ INF_01 = Rule(
         "CRP, ESR and blood cultures before antibiotics where possible.",
     ),
     check=_check,
-    changes="2.2.0: 'Why' lists the abscess or new deficit first when they make the card "
+    changes=coded_answer_change("2.3.0")
+    + "2.2.0: 'Why' lists the abscess or new deficit first when they make the card "
             "critical; evidence cites ACR variant 7; the 'confirm it has been assessed' "
             "summary names the infection and its date (shorter). "
             "2.1.0: a diagnosis also counts as new when recorded within "

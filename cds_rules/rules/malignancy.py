@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from cds_rules import orders
 from cds_rules.model import Fact, Finding, PatientRecord, Recommendation, Topic
-from cds_rules.rules.base import Rule, RuleContext, threshold
+from cds_rules.rules.base import Rule, RuleContext, coded_answer_change, threshold
 from cds_rules.rules.context import (
     CANCER,
     age_fact,
@@ -193,7 +193,7 @@ def _myeloma_blood_tests(record: PatientRecord, ctx: RuleContext, rule: Rule) ->
 
 MAL_01 = Rule(
     id="MAL-01",
-    version="2.1.0",
+    version="2.2.0",
     topic=Topic.MALIGNANCY,
     title="Possible spinal malignancy",
     indicators=("warning",),
@@ -208,7 +208,8 @@ MAL_01 = Rule(
         "cord compression.",
     ),
     check=_check,
-    changes="2.1.0: a blood test with a result in the last RECENT_ORDER_DAYS (CBC panel or "
+    changes=coded_answer_change("2.2.0")
+    + "2.1.0: a blood test with a result in the last RECENT_ORDER_DAYS (CBC panel or "
             "haemoglobin, serum calcium, ESR, CRP) is named as done and not suggested "
             "again; evidence cites ACR variant 7. "
             "2.0.0: graded as Downie 2013 / ACP 2011: a cancer history keeps MRI with and "
@@ -220,7 +221,7 @@ MAL_01 = Rule(
 
 MAL_02 = Rule(
     id="MAL-02",
-    version="1.1.0",
+    version="1.2.0",
     topic=Topic.MALIGNANCY,
     title="NICE NG12 myeloma: 60 or over with persistent back pain, blood tests",
     indicators=("info",),
@@ -232,7 +233,8 @@ MAL_02 = Rule(
         "very urgently (within 48 hours), as NG12 advises.",
     ),
     check=_myeloma_blood_tests,
-    changes="1.1.0: results count as done, not only orders: an FBC (CBC panel or "
+    changes=coded_answer_change("1.2.0")
+    + "1.1.0: results count as done, not only orders: an FBC (CBC panel or "
             "haemoglobin), serum calcium or ESR result in the last RECENT_ORDER_DAYS is "
             "named and not suggested; all three done: no card. "
             "1.0.0 (new): NICE NG12 myeloma step on its own: age >= 60 with back pain "

@@ -12,7 +12,13 @@ Condition older than that with no spine MRI since -> "confirm it has been assess
 from __future__ import annotations
 
 from cds_rules.model import Fact, Finding, PatientRecord, Recommendation, Topic
-from cds_rules.rules.base import Rule, RuleContext, threshold, unassessed_finding
+from cds_rules.rules.base import (
+    Rule,
+    RuleContext,
+    coded_answer_change,
+    threshold,
+    unassessed_finding,
+)
 from cds_rules.rules.context import (
     MOTOR_DEFICIT,
     bilateral,
@@ -89,7 +95,7 @@ def _unassessed(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding 
 
 NEURO_01 = Rule(
     id="NEURO-01",
-    version="2.1.0",
+    version="2.2.0",
     topic=Topic.PROGRESSIVE_NEUROLOGICAL_DEFICIT,
     title="Progressive, severe or multilevel motor deficit",
     indicators=("critical", "warning"),
@@ -101,7 +107,8 @@ NEURO_01 = Rule(
         "Re-examine and record MRC grades of the affected muscles to document progression.",
     ),
     check=_check,
-    changes="2.1.0: a new weakness Condition with severity 'severe' (SNOMED 24484000) is a "
+    changes=coded_answer_change("2.2.0")
+    + "2.1.0: a new weakness Condition with severity 'severe' (SNOMED 24484000) is a "
             "severe deficit. 2.0.0: only a new (CAUDA_EQUINA_WINDOW_DAYS), worsening or "
             "undated deficit is severe (an old foot drop is history: NEURO-02); summary "
             "leads with the action.",
@@ -109,7 +116,7 @@ NEURO_01 = Rule(
 
 NEURO_02 = Rule(
     id="NEURO-02",
-    version="1.1.0",
+    version="1.2.0",
     topic=Topic.PROGRESSIVE_NEUROLOGICAL_DEFICIT,
     title="Foot drop or bilateral weakness in the record, not new, no spine MRI since",
     indicators=("warning",),
@@ -120,7 +127,8 @@ NEURO_02 = Rule(
         "surgical referral.",
     ),
     check=_unassessed,
-    changes="1.1.0: the summary names the sign and its date without the family in brackets "
+    changes=coded_answer_change("1.2.0")
+    + "1.1.0: the summary names the sign and its date without the family in brackets "
             "(it was clipped at 140 characters for long displays); the family is in the "
             "'Why' line. "
             "1.0.0 (new): foot drop or bilateral weakness (Condition) older than the "

@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from cds_rules.model import Fact, Finding, PatientRecord, Topic
-from cds_rules.rules.base import Rule, RuleContext, threshold
+from cds_rules.rules.base import Rule, RuleContext, coded_answer_change, threshold
 from cds_rules.uncoded import uncoded_concept
 
 HISTORY_TOPICS = frozenset({Topic.MALIGNANCY, Topic.VISCERAL_OR_VASCULAR})
@@ -74,11 +74,12 @@ _BEFORE = ("1.1.0: summary leads with the action ('Check the record: uncoded ent
 
 def _rule(rule_id: str, topic: Topic, family: str, evidence: tuple[str, ...]) -> Rule:
     history = topic in HISTORY_TOPICS
-    version = "1.3.0" if history else "1.2.0"
+    version = "1.4.0" if history else "1.3.0"
+    before = "1.3.0" if history else "1.2.0"
     return Rule(id=rule_id, version=version, topic=topic,
                 title=f"Uncoded entry suggests a {family} red flag", indicators=("warning",),
                 evidence=evidence, advice=_ADVICE, check=_check,
-                changes=(_LOINC_CHANGE.format(version=version)
+                changes=(coded_answer_change(version) + _LOINC_CHANGE.format(version=before)
                          + (_HISTORY_CHANGE if history else "") + _BEFORE))
 
 

@@ -13,7 +13,7 @@ or above ``severe_pain_score`` within that window (our thresholds).
 from __future__ import annotations
 
 from cds_rules.model import Fact, Finding, PatientRecord, Recommendation, Topic
-from cds_rules.rules.base import Rule, RuleContext, threshold
+from cds_rules.rules.base import Rule, RuleContext, coded_answer_change, threshold
 from cds_rules.rules.context import (
     BACK_PAIN_CONTEXT,
     context_facts,
@@ -103,7 +103,7 @@ _CHANGES = ("1.1.0: summary leads with the action; evidence is NICE NG59 1.1.1 (
 
 VV_01 = Rule(
     id="VV-01",
-    version="1.1.0",
+    version="1.2.0",
     topic=Topic.VISCERAL_OR_VASCULAR,
     title="Vascular or cardiac cause of back pain",
     indicators=("critical",),
@@ -113,12 +113,13 @@ VV_01 = Rule(
         "imaging first.",
     ),
     check=_vascular,
-    changes=_CHANGES,
+    changes=coded_answer_change("1.2.0")
+    + _CHANGES,
 )
 
 VV_02 = Rule(
     id="VV-02",
-    version="1.1.0",
+    version="1.2.0",
     topic=Topic.VISCERAL_OR_VASCULAR,
     title="Renal cause of back pain",
     indicators=("critical", "warning"),
@@ -130,7 +131,8 @@ VV_02 = Rule(
         "kidney.",
     ),
     check=_renal,
-    changes=_CHANGES,
+    changes=coded_answer_change("1.2.0")
+    + _CHANGES,
 )
 
 RULES = (VV_01, VV_02)
