@@ -22,7 +22,9 @@ What the rules see is decided here, so the safety principles of CLINICAL.md live
   A partial date is its first day, and the fact of a Condition or Observation also keeps
   the last instant it may mean (``Fact.when_latest``); zone-less times are UTC.
   Quantities are normalised by :mod:`cds_rules.units` (°F -> Cel, lb/g -> kg); an
-  unknown unit drops that value and is counted in ``quality.unrecognised_units``. Invalid
+  unknown unit drops that value and is counted in ``quality.unrecognised_units``. A
+  ``Quantity.comparator`` is kept on the fact (``Fact.comparator``): the value is then a
+  bound, and the rules' thresholds read it as one (rules/context.py ``at_least``). Invalid
   resources are skipped and counted; nothing here raises.
 * Laterality: bodySite codings left 7771000 / right 24028007 / right-and-left 51440002,
   bodySite words ("left", "right", "both", "bilateral"), and ICD-10-CM laterality codes

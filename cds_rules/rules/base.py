@@ -57,6 +57,15 @@ def coded_answer_change(version: str) -> str:
             "absent (before: counted present; an HLA-B27 coded Negative read as positive). ")
 
 
+def comparator_change(version: str, reads: str) -> str:
+    """What ``version`` changed where a rule reads a measured value (terminology audit,
+    December 2026, finding 12): Quantity.comparator was ignored."""
+    return (f"{version}: {reads} read with its Quantity.comparator: a value bounded above "
+            "('<38 Cel') cannot show a value at or above a threshold, one bounded below "
+            "('>3') cannot show a value under one; what a bound shows still counts ('>39 "
+            "Cel' is a fever). Before, the comparator was ignored. ")
+
+
 Check = Callable[[PatientRecord, RuleContext, "Rule"], Finding | None]
 
 

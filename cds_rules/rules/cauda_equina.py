@@ -15,6 +15,7 @@ from cds_rules.rules.base import (
     Rule,
     RuleContext,
     coded_answer_change,
+    comparator_change,
     threshold,
     unassessed_finding,
 )
@@ -110,7 +111,7 @@ def _unassessed(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding 
 
 CES_01 = Rule(
     id="CES-01",
-    version="2.3.0",
+    version="2.4.0",
     topic=Topic.CAUDA_EQUINA,
     title="Suspected cauda equina syndrome",
     indicators=("critical",),
@@ -125,7 +126,8 @@ CES_01 = Rule(
         "post-void residual where the pathway supports it.",
     ),
     check=_check,
-    changes=coded_answer_change("2.3.0")
+    changes=comparator_change("2.4.0", "an MRC grade (bilateral leg deficit) is")
+    + coded_answer_change("2.3.0")
     + "2.2.0: evidence cites ACR variant 4 (suspected cauda equina syndrome) and "
             "links the SBNS/BASS standards to their publication instead of a home page. "
             "2.1.0: a diagnosis also counts as new when recorded within "

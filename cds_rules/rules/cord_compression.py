@@ -15,6 +15,7 @@ from cds_rules.rules.base import (
     Rule,
     RuleContext,
     coded_answer_change,
+    comparator_change,
     threshold,
     unassessed_finding,
 )
@@ -125,7 +126,7 @@ def _unassessed(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding 
 
 CORD_01 = Rule(
     id="CORD-01",
-    version="2.3.0",
+    version="2.4.0",
     topic=Topic.SPINAL_CORD_COMPRESSION,
     title="Suspected spinal cord compression (including metastatic)",
     indicators=("critical",),
@@ -138,7 +139,8 @@ CORD_01 = Rule(
         "consider dexamethasone as the local MSCC protocol directs.",
     ),
     check=_check,
-    changes=coded_answer_change("2.3.0")
+    changes=comparator_change("2.4.0", "an MRC grade (weakness) is")
+    + coded_answer_change("2.3.0")
     + "2.2.0: 'Why' lists the new neurological symptom before the cancer history "
             "(and before thoracic pain); the NG234 evidence names what was checked, without "
             "an unverified section number. "

@@ -23,7 +23,13 @@ from cds_rules.model import (
     Recommendation,
     Topic,
 )
-from cds_rules.rules.base import Rule, RuleContext, coded_answer_change, threshold
+from cds_rules.rules.base import (
+    Rule,
+    RuleContext,
+    coded_answer_change,
+    comparator_change,
+    threshold,
+)
 from cds_rules.rules.context import (
     NEURO_DEFICITS,
     age_fact,
@@ -110,7 +116,7 @@ def _check(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding | Non
 
 FRAC_01 = Rule(
     id="FRAC-01",
-    version="2.3.0",
+    version="2.4.0",
     topic=Topic.FRACTURE,
     title="Possible vertebral fracture",
     indicators=("critical", "warning", "info"),
@@ -121,7 +127,8 @@ FRAC_01 = Rule(
         "Consider bone densitometry (DXA) and bone protection when fragility is likely.",
     ),
     check=_check,
-    changes=coded_answer_change("2.3.0")
+    changes=comparator_change("2.4.0", "an MRC grade (neurological deficit with trauma) is")
+    + coded_answer_change("2.3.0")
     + "2.2.0: evidence leads with Downie 2013 (the grading) and cites ACR variant 6. "
             "2.1.0: a diagnosis also counts as new when recorded within "
             "NEW_DIAGNOSIS_DAYS (recordedDate), whatever its onset. "

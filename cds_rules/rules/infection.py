@@ -16,6 +16,7 @@ from cds_rules.rules.base import (
     Rule,
     RuleContext,
     coded_answer_change,
+    comparator_change,
     threshold,
     unassessed_finding,
 )
@@ -110,7 +111,7 @@ def _check(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding | Non
 
 INF_01 = Rule(
     id="INF-01",
-    version="2.3.0",
+    version="2.4.0",
     topic=Topic.INFECTION,
     title="Possible spinal infection",
     indicators=("critical", "warning"),
@@ -121,7 +122,8 @@ INF_01 = Rule(
         "CRP, ESR and blood cultures before antibiotics where possible.",
     ),
     check=_check,
-    changes=coded_answer_change("2.3.0")
+    changes=comparator_change("2.4.0", "a body temperature (fever) or MRC grade (new deficit) is")
+    + coded_answer_change("2.3.0")
     + "2.2.0: 'Why' lists the abscess or new deficit first when they make the card "
             "critical; evidence cites ACR variant 7; the 'confirm it has been assessed' "
             "summary names the infection and its date (shorter). "

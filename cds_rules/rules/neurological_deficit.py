@@ -16,11 +16,13 @@ from cds_rules.rules.base import (
     Rule,
     RuleContext,
     coded_answer_change,
+    comparator_change,
     threshold,
     unassessed_finding,
 )
 from cds_rules.rules.context import (
     MOTOR_DEFICIT,
+    at_most,
     bilateral,
     days,
     falling_grades,
@@ -42,7 +44,7 @@ def _check(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding | Non
     foot_drop = [f for f in deficit if f.concept == "foot_drop"]
     severe_limit = settings.severe_weakness_mrc_grade
     severe_grades = [f for f in deficit if (f.concept == "muscle_strength_grade"
-                     and f.value is not None and f.value <= severe_limit)
+                     and at_most(f, severe_limit))  # "<3" counts, ">2" does not
                      or (f.severe and f.concept in MOTOR_DEFICIT)]
     both_sides = bilateral(deficit)
     levels = several_levels(deficit)
@@ -95,7 +97,7 @@ def _unassessed(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding 
 
 NEURO_01 = Rule(
     id="NEURO-01",
-    version="2.2.0",
+    version="2.3.0",
     topic=Topic.PROGRESSIVE_NEUROLOGICAL_DEFICIT,
     title="Progressive, severe or multilevel motor deficit",
     indicators=("critical", "warning"),
@@ -107,7 +109,8 @@ NEURO_01 = Rule(
         "Re-examine and record MRC grades of the affected muscles to document progression.",
     ),
     check=_check,
-    changes=coded_answer_change("2.2.0")
+    changes=comparator_change("2.3.0", "an MRC grade (deficit, severe grade, falling grade) is")
+    + coded_answer_change("2.2.0")
     + "2.1.0: a new weakness Condition with severity 'severe' (SNOMED 24484000) is a "
             "severe deficit. 2.0.0: only a new (CAUDA_EQUINA_WINDOW_DAYS), worsening or "
             "undated deficit is severe (an old foot drop is history: NEURO-02); summary "
