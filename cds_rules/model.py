@@ -106,6 +106,10 @@ class Fact:
     when_latest: datetime | None = None
     severe: bool = False  # Condition.severity severe: SNOMED 24484000, LOINC LA6750-9, or words
     recorded: datetime | None = None  # Condition.recordedDate, when it differs from ``when``
+    # Quantity.comparator ("<", "<=", ">=", ">"): ``value`` is a bound, not the measurement
+    # ("<35 Cel" from a thermometer below its range); the rules' thresholds read it
+    # (rules/context.py ``at_least`` / ``below`` / ``at_most``).
+    comparator: str | None = None
 
     @property
     def latest(self) -> datetime | None:
@@ -118,7 +122,7 @@ class Fact:
         if self.concept in BINARY_RESULT_CONCEPTS and self.value is not None:
             parts.append("(positive)" if self.value > 0 else "(negative)")
         elif self.value is not None:
-            parts.append(f"{self.value:g} {self.unit or ''}".rstrip())
+            parts.append(f"{self.comparator or ''}{self.value:g} {self.unit or ''}".rstrip())
         if self.laterality:
             parts.append(f"({self.laterality})")
         if self.status is FactStatus.HISTORY:

@@ -58,6 +58,9 @@ _SYSTEM_ALIASES: dict[str, str] = {
     "http://dmd.nhs.uk": DMD,
     "https://dmd.nhs.uk/": DMD,
     "http://hl7.org/fhir/sid/ex-opcs4": OPCS4,
+    # HL7 v2 table 0136 (yes/no): FHIR DSTU1-3 system and the HL7 v2 table OID.
+    "http://hl7.org/fhir/v2/0136": "http://terminology.hl7.org/CodeSystem/v2-0136",
+    "urn:oid:2.16.840.1.113883.12.136": "http://terminology.hl7.org/CodeSystem/v2-0136",
     "http://fhir.hl7.org.uk/Id/opcs-4": OPCS4,
 }
 
@@ -76,16 +79,32 @@ SITE_SETS: tuple[str, ...] = ("spine_body_site",)
 
 Kind = Literal["finding", "quantity", "medication", "order", "site"]
 
-# Observation value qualifiers (SNOMED CT). 52101004 present / 2667000 absent: CLINICAL.md
-# verified list. 10828004 positive / 260385009 negative: HL7 COVID-19 Library IG value set
-# covid19-pos-neg-ind-vs. 260373001 detected / 260415000 not detected: HL7 COVID-19
-# Library IG value set detected-not-detected-value-set.
-PRESENT_CODES: frozenset[tuple[str, str]] = frozenset(
-    {(SNOMED, "52101004"), (SNOMED, "10828004"), (SNOMED, "260373001")}
-)
-ABSENT_CODES: frozenset[tuple[str, str]] = frozenset(
-    {(SNOMED, "2667000"), (SNOMED, "260385009"), (SNOMED, "260415000")}
-)
+# Observation value qualifiers and answers: a coded value that states the finding present or
+# absent (record/negation.py; CLINICAL.md principle 2). SNOMED CT: 52101004 present /
+# 2667000 absent: CLINICAL.md verified list. 10828004 positive / 260385009 negative: HL7
+# COVID-19 Library IG value set covid19-pos-neg-ind-vs. 260373001 detected / 260415000 not
+# detected: HL7 COVID-19 Library IG value set detected-not-detected-value-set. 373066001 yes /
+# 373067005 no: HL7 Switzerland CH EMS value set yes-no-unknown (also ART-DECOR
+# YesNoQualifier). HL7 v2 table 0136 (yes/no indicator) Y / N: HL7 Terminology (THO)
+# ValueSet v2-0136 (its codes: v2-0532 Y / N) and the FHIR DSTU1 table (system
+# http://hl7.org/fhir/v2/0136). LOINC answers: LA33-6 yes / LA32-8 no (HL7 PACIO cognitive
+# status MDS examples, HL7 Questionnaire answerOptions); LA9633-4 present / LA9634-2 absent
+# (HL7 Phenomics Exchange IG PhenotypicFeatureStatusValueSet); LA6576-8 positive /
+# LA6577-6 negative (LOINC answer list LL2206-2 as quoted by the SMART Health Cards
+# vaccination IG; mCODE HER2 and HL7 genomics-reporting examples); LA11882-0 detected /
+# LA11883-8 not detected (LOINC answer list LL1055-4, same SMART Health Cards IG).
+V2_0136 = "http://terminology.hl7.org/CodeSystem/v2-0136"
+V2_0532 = "http://terminology.hl7.org/CodeSystem/v2-0532"
+PRESENT_CODES: frozenset[tuple[str, str]] = frozenset({
+    (SNOMED, "52101004"), (SNOMED, "10828004"), (SNOMED, "260373001"), (SNOMED, "373066001"),
+    (V2_0136, "Y"), (V2_0532, "Y"),
+    (LOINC, "LA33-6"), (LOINC, "LA9633-4"), (LOINC, "LA6576-8"), (LOINC, "LA11882-0"),
+})
+ABSENT_CODES: frozenset[tuple[str, str]] = frozenset({
+    (SNOMED, "2667000"), (SNOMED, "260385009"), (SNOMED, "260415000"), (SNOMED, "373067005"),
+    (V2_0136, "N"), (V2_0532, "N"),
+    (LOINC, "LA32-8"), (LOINC, "LA9634-2"), (LOINC, "LA6577-6"), (LOINC, "LA11883-8"),
+})
 
 VALUESET_DIR = Path(__file__).resolve().parent / "valuesets"
 

@@ -7,19 +7,24 @@ What the rules see is decided here, so the safety principles of CLINICAL.md live
   unknown): CURRENT; inactive/remission/resolved, or an abatement in the past: HISTORY; an
   ICD-10-CM "personal history of" code (Z85) is always HISTORY. Observation ``status``
   entered-in-error or cancelled: ignored. A finding Observation whose value is
-  ``valueBoolean: false``, an absent/negative/not-detected SNOMED qualifier (2667000,
-  260385009, 260415000), a negative ``valueString`` ("absent", "negative", "no", or a
-  sentence whose every clause opens or closes with no / not / denies / denied / absent /
+  ``valueBoolean: false``, a coded "no" answer (absent/negative/not-detected/no SNOMED
+  qualifiers 2667000, 260385009, 260415000, 373067005; HL7 v2-0136 N; LOINC LA32-8,
+  LA9634-2, LA6577-6, LA11883-8: ``valuesets.ABSENT_CODES``), negative words in
+  ``valueString`` or in the coded value's text or displays ("absent", "negative", "no", or
+  a sentence whose every clause opens or closes with no / not / denies / denied / absent /
   negative / without / nil / none: "no urinary retention", "retention not present") or a
-  NEG/ND interpretation, or that carries a ``dataAbsentReason``: no fact. Present (52101004,
-  true, positive, or no value at all): a fact.
+  NEG/ND interpretation, or that carries a ``dataAbsentReason``: no fact (in that order:
+  boolean, code, words, interpretation). Present (52101004, yes answers, true, positive,
+  or no value at all): a fact.
 * Messy data (principle 5). Times: onsetDateTime, onsetPeriod, onsetAge (birth date +
   age), onsetRange.low (Age), then recordedDate (onsetString is free text and ignored);
   effectiveDateTime, effectivePeriod (start, else end), effectiveInstant, then issued.
   A partial date is its first day, and the fact of a Condition or Observation also keeps
   the last instant it may mean (``Fact.when_latest``); zone-less times are UTC.
   Quantities are normalised by :mod:`cds_rules.units` (°F -> Cel, lb/g -> kg); an
-  unknown unit drops that value and is counted in ``quality.unrecognised_units``. Invalid
+  unknown unit drops that value and is counted in ``quality.unrecognised_units``. A
+  ``Quantity.comparator`` is kept on the fact (``Fact.comparator``): the value is then a
+  bound, and the rules' thresholds read it as one (rules/context.py ``at_least``). Invalid
   resources are skipped and counted; nothing here raises.
 * Laterality: bodySite codings left 7771000 / right 24028007 / right-and-left 51440002,
   bodySite words ("left", "right", "both", "bilateral"), and ICD-10-CM laterality codes

@@ -55,7 +55,7 @@ def is_worsening(resource: dict[str, Any]) -> bool:
 def make_fact(hit: Hit, resource: dict[str, Any], when: datetime | None, status: FactStatus,
               side: Side | None, detail: str, *, concept_cc: object = None,
               value: float | None = None, unit: str | None = None,
-              worsening: bool = False) -> Fact:
+              worsening: bool = False, comparator: str | None = None) -> Fact:
     return Fact(
         concept=hit.concept,
         display=label_of(hit.coding, concept_cc, CONCEPTS.get(hit.concept, hit.concept)),
@@ -70,6 +70,7 @@ def make_fact(hit: Hit, resource: dict[str, Any], when: datetime | None, status:
         laterality=combine_sides(side, hit.laterality),
         worsening=worsening,
         detail=detail,
+        comparator=comparator,
     )
 
 

@@ -31,7 +31,14 @@ _CLAUSE_BREAK = re.compile(r"[.;\n]+")
 
 def presence(holder: dict[str, Any]) -> bool | None:
     """True: the finding is stated present; False: stated absent (or no value, because a
-    dataAbsentReason says it is missing); None: nothing said either way."""
+    dataAbsentReason says it is missing); None: nothing said either way.
+
+    Read in this order, the most explicit first: a dataAbsentReason; ``valueBoolean``; a
+    coded answer of ``valueCodeableConcept`` (qualifiers and yes/no, positive/negative,
+    detected answers: :data:`~cds_rules.valuesets.ABSENT_CODES` / ``PRESENT_CODES``);
+    then words, ``valueString`` and the concept's text and codings' displays alike ("No",
+    "Absent", "no urinary retention"); then the interpretation (NEG/POS...). A value in
+    a code the service does not know is thus read by its words, as a string would be."""
     if "dataAbsentReason" in holder:
         return False
     boolean = holder.get("valueBoolean")
@@ -39,28 +46,45 @@ def presence(holder: dict[str, Any]) -> bool | None:
         return False
     if boolean is True:
         return True
-    for coding in codings_of(holder.get("valueCodeableConcept")):
+    concept = holder.get("valueCodeableConcept")
+    codings = codings_of(concept) if concept is not None else []
+    for coding in codings:
         if vs.is_absent_qualifier(coding.get("system"), coding.get("code")):
             return False
         if vs.is_present_qualifier(coding.get("system"), coding.get("code")):
             return True
-    text = holder.get("valueString")
-    if isinstance(text, str):
-        lowered = text.strip().lower().rstrip(".")
-        if lowered in _NEGATIVE_WORDS:
-            return False
-        if lowered in _POSITIVE_WORDS:
-            return True
-        if negated_text(text):
-            return False
-    for concept in concepts_list(holder.get("interpretation")):
-        for coding in codings_of(concept):
+    for text in _value_words(holder, concept, codings):
+        said = _stated(text)
+        if said is not None:
+            return said
+    for interpretation in concepts_list(holder.get("interpretation")):
+        for coding in codings_of(interpretation):
             code = str(coding.get("code", "")).upper()
             if code in _NEGATIVE_INTERPRETATION:
                 return False
             if code in _POSITIVE_INTERPRETATION:
                 return True
     return None
+
+
+def _value_words(holder: dict[str, Any], concept: object,
+                 codings: list[dict[str, Any]]) -> list[str]:
+    """The value's words: ``valueString``, then the coded value's text, then its displays."""
+    words = [holder.get("valueString")]
+    if isinstance(concept, dict):
+        words.append(concept.get("text"))
+    words += [c.get("display") for c in codings]
+    return [w for w in words if isinstance(w, str)]
+
+
+def _stated(text: str) -> bool | None:
+    """A value in words: one answer word ("absent", "yes") or a negated sentence."""
+    lowered = text.strip().lower().rstrip(".")
+    if lowered in _NEGATIVE_WORDS:
+        return False
+    if lowered in _POSITIVE_WORDS:
+        return True
+    return False if negated_text(text) else None
 
 
 def negated_text(text: str) -> bool:

@@ -103,7 +103,8 @@ def _observed(builder: Builder, hit: Hit, observation: dict[str, Any],
         value, unit = number
         builder.record.facts.append(make_fact(hit, observation, when, FactStatus.CURRENT, side,
                                               detail, concept_cc=holder.get("code"), value=value,
-                                              unit=unit, worsening=worse))
+                                              unit=unit, worsening=worse,
+                                              comparator=_comparator(holder)))
         return
     if hit.concept in BINARY_RESULT_CONCEPTS:
         _binary_result(builder, hit, observation, holder, when)
@@ -132,6 +133,19 @@ def _binary_result(builder: Builder, hit: Hit, observation: dict[str, Any],
     builder.record.facts.append(make_fact(hit, observation, when, FactStatus.CURRENT, None, "",
                                           concept_cc=holder.get("code"),
                                           value=1.0 if positive else 0.0))
+
+
+# FHIR R4 Quantity.comparator (QuantityComparator): how to understand the value.
+_COMPARATORS = frozenset({"<", "<=", ">=", ">"})
+
+
+def _comparator(holder: dict[str, Any]) -> str | None:
+    """The comparator of a ``valueQuantity`` ("<38 Cel": less than 38), or None when the
+    value is the measurement. A comparator FHIR does not define is not read (the value
+    is taken as measured, as before)."""
+    quantity = holder.get("valueQuantity")
+    comparator = quantity.get("comparator") if isinstance(quantity, dict) else None
+    return comparator if comparator in _COMPARATORS else None
 
 
 def _has_value(holder: dict[str, Any]) -> bool:

@@ -48,6 +48,24 @@ class RuleContext:
             rule.topic in RED_FLAG_TOPICS for rule in self.failed)
 
 
+def coded_answer_change(version: str) -> str:
+    """What ``version`` changed for every rule (terminology audit, December 2026, finding
+    10): a coded "no" answer was read as a finding (cds_rules/CHANGELOG.md)."""
+    return (f"{version}: an Observation whose coded value answers no, absent or negative "
+            "(HL7 v2-0136 N, SNOMED CT 373067005, LOINC LA32-8, LA9634-2, LA6577-6, "
+            "LA11883-8), or says so in the value's text or display, states its finding "
+            "absent (before: counted present; an HLA-B27 coded Negative read as positive). ")
+
+
+def comparator_change(version: str, reads: str) -> str:
+    """What ``version`` changed where a rule reads a measured value (terminology audit,
+    December 2026, finding 12): Quantity.comparator was ignored."""
+    return (f"{version}: {reads} read with its Quantity.comparator: a value bounded above "
+            "('<38 Cel') cannot show a value at or above a threshold, one bounded below "
+            "('>3') cannot show a value under one; what a bound shows still counts ('>39 "
+            "Cel' is a fever). Before, the comparator was ignored. ")
+
+
 Check = Callable[[PatientRecord, RuleContext, "Rule"], Finding | None]
 
 

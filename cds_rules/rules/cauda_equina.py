@@ -11,7 +11,14 @@ spine MRI since is a warning, "confirm it has been assessed" (clinical review 20
 from __future__ import annotations
 
 from cds_rules.model import Finding, PatientRecord, Recommendation, Topic
-from cds_rules.rules.base import Rule, RuleContext, threshold, unassessed_finding
+from cds_rules.rules.base import (
+    Rule,
+    RuleContext,
+    coded_answer_change,
+    comparator_change,
+    threshold,
+    unassessed_finding,
+)
 from cds_rules.rules.context import (
     CES_SIGNS,
     LEG_DEFICIT,
@@ -104,7 +111,7 @@ def _unassessed(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding 
 
 CES_01 = Rule(
     id="CES-01",
-    version="2.2.0",
+    version="2.4.0",
     topic=Topic.CAUDA_EQUINA,
     title="Suspected cauda equina syndrome",
     indicators=("critical",),
@@ -119,7 +126,9 @@ CES_01 = Rule(
         "post-void residual where the pathway supports it.",
     ),
     check=_check,
-    changes="2.2.0: evidence cites ACR variant 4 (suspected cauda equina syndrome) and "
+    changes=comparator_change("2.4.0", "an MRC grade (bilateral leg deficit) is")
+    + coded_answer_change("2.3.0")
+    + "2.2.0: evidence cites ACR variant 4 (suspected cauda equina syndrome) and "
             "links the SBNS/BASS standards to their publication instead of a home page. "
             "2.1.0: a diagnosis also counts as new when recorded within "
             "NEW_DIAGNOSIS_DAYS (recordedDate), whatever its onset. "
@@ -129,7 +138,7 @@ CES_01 = Rule(
 
 CES_02 = Rule(
     id="CES-02",
-    version="1.2.0",
+    version="1.3.0",
     topic=Topic.CAUDA_EQUINA,
     title="Cauda equina red flag persisting or in history, no spine MRI since",
     indicators=("warning",),
@@ -141,7 +150,8 @@ CES_02 = Rule(
         "syndrome (same-day emergency assessment and emergency MRI).",
     ),
     check=_unassessed,
-    changes="1.2.0: a spine MRI is also recognised from an ImagingStudy's series modality "
+    changes=coded_answer_change("1.3.0")
+    + "1.2.0: a spine MRI is also recognised from an ImagingStudy's series modality "
             "with a body-site code of value set spine_body_site, or from the study-level "
             "modality list with a spine site or description (before: a series modality with "
             "a spine word only): an MRI so recorded after the sign stands the warning down. "

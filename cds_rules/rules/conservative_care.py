@@ -10,7 +10,7 @@ safety-netting with the NHS.uk cauda equina page, as GIRFT 2023 asks (clinical r
 from __future__ import annotations
 
 from cds_rules.model import Fact, Finding, PatientRecord, Recommendation, Topic
-from cds_rules.rules.base import Rule, RuleContext, threshold
+from cds_rules.rules.base import Rule, RuleContext, coded_answer_change, threshold
 from cds_rules.rules.context import (
     RED_FLAG_CONCEPTS,
     back_pain_onset,
@@ -70,7 +70,7 @@ def _with_weak_flags(record: PatientRecord, ctx: RuleContext, rule: Rule,
 
 CONS_01 = Rule(
     id="CONS-01",
-    version="2.1.0",
+    version="2.2.0",
     topic=Topic.CONSERVATIVE_CARE,
     title="Conservative care for back pain without a recorded red flag",
     indicators=("info",),
@@ -90,7 +90,8 @@ CONS_01 = Rule(
     check=_check,
     hooks=("patient-view", "encounter-start"),
     phase="pathway",
-    changes="2.1.0: when a red-flag fact in the last CAUDA_EQUINA_WINDOW_DAYS fired no "
+    changes=coded_answer_change("2.2.0")
+    + "2.1.0: when a red-flag fact in the last CAUDA_EQUINA_WINDOW_DAYS fired no "
             "rule (night pain alone, weight loss at 40...), the card names it ('safety-net "
             "and re-assess') instead of 'No red flag recorded'. 2.0.0: never 'no red flags'; "
             "CES safety-netting with the NHS.uk cauda equina page.",

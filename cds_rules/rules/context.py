@@ -192,16 +192,50 @@ def new_or_worsening(
     return [f for f in record.having(*concepts) if is_new(f, record, window)]
 
 
+# A measured value read against a threshold, with its Quantity.comparator (FHIR R4: "<"
+# means the real value is below the stated one). A value bounded above ("<38", "<=38")
+# cannot show a value at or above a threshold; a value bounded below (">39") cannot show a
+# value under one. Each is safe: it stands down only a conclusion the data cannot support
+# (the real value may lie on the other side), and it still proves what it can: ">39 Cel"
+# is a fever, "<3" a weak muscle. Unit conversions keep the order, so the bound holds in
+# the canonical unit.
+_BOUNDED_ABOVE = frozenset({"<", "<="})
+_BOUNDED_BELOW = frozenset({">", ">="})
+
+
+def at_least(fact: Fact, limit: float) -> bool:
+    """The value is at or above ``limit``: measured, or bounded below, at or above it."""
+    return (fact.value is not None and fact.comparator not in _BOUNDED_ABOVE
+            and fact.value >= limit)
+
+
+def below(fact: Fact, limit: float) -> bool:
+    """The value is under ``limit``: measured or bounded above under it, or "<" ``limit``
+    itself ("<5": under 5). No value at all counts as 0, as it always has (a grade with no
+    number is a deficit: never silence)."""
+    if fact.value is None:
+        return limit > 0
+    if fact.comparator in _BOUNDED_BELOW:
+        return False
+    return fact.value < limit or (fact.comparator == "<" and fact.value <= limit)
+
+
+def at_most(fact: Fact, limit: float) -> bool:
+    """The value is at or below ``limit``: measured, or bounded above, at or below it."""
+    return (fact.value is not None and fact.comparator not in _BOUNDED_BELOW
+            and fact.value <= limit)
+
+
 def weak_grades(record: PatientRecord, within: timedelta | None = None) -> list[Fact]:
     """MRC strength grades below normal (5) -- an observed motor deficit."""
     grades = record.series("muscle_strength_grade", within)
-    return [f for f in grades if (f.value or 0) < MRC_NORMAL]
+    return [f for f in grades if below(f, MRC_NORMAL)]
 
 
 def motor_deficit(record: PatientRecord) -> list[Fact]:
     """Current weakness or foot drop, coded or measured (MRC grade < 5, latest per muscle)."""
     latest = [group[-1] for group in grade_groups(record).values()]
-    return [*record.having(*MOTOR_DEFICIT), *(g for g in latest if (g.value or 0) < MRC_NORMAL)]
+    return [*record.having(*MOTOR_DEFICIT), *(g for g in latest if below(g, MRC_NORMAL))]
 
 
 def grade_groups(record: PatientRecord) -> dict[tuple[str, str, str], list[Fact]]:
@@ -213,14 +247,19 @@ def grade_groups(record: PatientRecord) -> dict[tuple[str, str, str], list[Fact]
 
 
 def falling_grades(record: PatientRecord) -> list[Fact]:
-    """Serial MRC grades of one muscle whose latest value is below an earlier one."""
+    """Serial MRC grades of one muscle whose latest value is below an earlier one. An
+    earlier grade bounded above ("<4") says no strength to fall from and is not compared;
+    a latest grade bounded below (">3") cannot show a fall (:func:`below`)."""
     falling: list[Fact] = []
     for series in grade_groups(record).values():
         if len(series) < 2:
             continue
         latest = series[-1]
-        earlier_best = max(f.value or 0 for f in series[:-1])
-        if (latest.value or 0) < earlier_best:
+        earlier = [f for f in series[:-1] if f.comparator not in _BOUNDED_ABOVE]
+        earlier_best = max((f.value or 0 for f in earlier), default=None)
+        if earlier_best is not None and (below(latest, earlier_best) or (
+                latest.value == earlier_best and latest.comparator not in _BOUNDED_BELOW
+                and any(f.comparator == ">" and f.value == earlier_best for f in earlier))):
             falling.extend(series)
     return falling
 
@@ -255,14 +294,13 @@ def _site_without_side(text: str) -> str:
 
 
 def fever_within_window(record: PatientRecord, settings: RuleSettings) -> list[Fact]:
-    """Fever coded, or a temperature at or above the threshold, within the fever window."""
+    """Fever coded, or a temperature at or above the threshold, within the fever window:
+    measured, or bounded below (">39 Cel" is a fever); a temperature bounded above
+    ("<38 Cel") is no fever (:func:`at_least`)."""
     window = days(settings.fever_window_days)
     coded = record.having("fever", within=window)
-    measured = [
-        f
-        for f in record.having("body_temperature", within=window)
-        if f.value is not None and f.value >= settings.fever_celsius
-    ]
+    measured = [f for f in record.having("body_temperature", within=window)
+                if at_least(f, settings.fever_celsius)]
     return [*coded, *measured]
 
 
@@ -292,7 +330,10 @@ def long_term_steroids(record: PatientRecord, settings: RuleSettings) -> list[Fa
 
 def weight_loss(record: PatientRecord, settings: RuleSettings) -> tuple[list[Fact], float | None]:
     """Unintentional weight loss: coded within the window, or the weight series falling by
-    at least the threshold percentage (highest earlier weight against the latest)."""
+    at least the threshold percentage (highest earlier weight against the latest). The
+    loss must be shown: an earlier weight bounded above ("<80 kg") is not the heaviest, and
+    a latest weight bounded below (">70 kg") shows no loss; any other bound only makes the
+    real loss larger than the one computed."""
     window = days(settings.weight_loss_window_days)
     coded = record.having("weight_loss", within=window) or [
         f for f in record.having("weight_loss") if f.when is None
@@ -303,7 +344,10 @@ def weight_loss(record: PatientRecord, settings: RuleSettings) -> tuple[list[Fac
     if len(weights) < 2:
         return [], None
     latest = weights[-1]
-    heaviest = max(weights[:-1], key=lambda f: f.value or 0)
+    earlier = [f for f in weights[:-1] if f.comparator not in _BOUNDED_ABOVE]
+    if not earlier or latest.comparator in _BOUNDED_BELOW:
+        return [], None
+    heaviest = max(earlier, key=lambda f: f.value or 0)
     lost = ((heaviest.value or 0) - (latest.value or 0)) / (heaviest.value or 1) * 100.0
     if lost >= settings.weight_loss_percent:
         return [heaviest, latest], lost

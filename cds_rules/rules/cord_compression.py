@@ -11,7 +11,14 @@ diagnosis older than its window with no spine MRI since -> "confirm it has been 
 from __future__ import annotations
 
 from cds_rules.model import Fact, Finding, PatientRecord, Recommendation, Topic
-from cds_rules.rules.base import Rule, RuleContext, threshold, unassessed_finding
+from cds_rules.rules.base import (
+    Rule,
+    RuleContext,
+    coded_answer_change,
+    comparator_change,
+    threshold,
+    unassessed_finding,
+)
 from cds_rules.rules.context import (
     CANCER,
     CORD_SIGNS,
@@ -119,7 +126,7 @@ def _unassessed(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding 
 
 CORD_01 = Rule(
     id="CORD-01",
-    version="2.2.0",
+    version="2.4.0",
     topic=Topic.SPINAL_CORD_COMPRESSION,
     title="Suspected spinal cord compression (including metastatic)",
     indicators=("critical",),
@@ -132,7 +139,9 @@ CORD_01 = Rule(
         "consider dexamethasone as the local MSCC protocol directs.",
     ),
     check=_check,
-    changes="2.2.0: 'Why' lists the new neurological symptom before the cancer history "
+    changes=comparator_change("2.4.0", "an MRC grade (weakness) is")
+    + coded_answer_change("2.3.0")
+    + "2.2.0: 'Why' lists the new neurological symptom before the cancer history "
             "(and before thoracic pain); the NG234 evidence names what was checked, without "
             "an unverified section number. "
             "2.1.0: a diagnosis also counts as new when recorded within "
@@ -146,7 +155,7 @@ CORD_01 = Rule(
 
 CORD_02 = Rule(
     id="CORD-02",
-    version="1.2.0",
+    version="1.3.0",
     topic=Topic.SPINAL_CORD_COMPRESSION,
     title="Cord compression red flag persisting or in history, no spine MRI since",
     indicators=("warning",),
@@ -157,7 +166,8 @@ CORD_02 = Rule(
         "MRI.",
     ),
     check=_unassessed,
-    changes="1.2.0: a spine MRI is also recognised from an ImagingStudy's series modality "
+    changes=coded_answer_change("1.3.0")
+    + "1.2.0: a spine MRI is also recognised from an ImagingStudy's series modality "
             "with a body-site code of value set spine_body_site, or from the study-level "
             "modality list with a spine site or description (before: a series modality with "
             "a spine word only). "

@@ -23,7 +23,13 @@ from cds_rules.model import (
     Recommendation,
     Topic,
 )
-from cds_rules.rules.base import Rule, RuleContext, threshold
+from cds_rules.rules.base import (
+    Rule,
+    RuleContext,
+    coded_answer_change,
+    comparator_change,
+    threshold,
+)
 from cds_rules.rules.context import (
     NEURO_DEFICITS,
     age_fact,
@@ -119,7 +125,7 @@ def _check(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding | Non
 
 FRAC_01 = Rule(
     id="FRAC-01",
-    version="2.4.0",
+    version="2.6.0",
     topic=Topic.FRACTURE,
     title="Possible vertebral fracture",
     indicators=("critical", "warning", "info"),
@@ -130,14 +136,16 @@ FRAC_01 = Rule(
         "Consider bone densitometry (DXA) and bone protection when fragility is likely.",
     ),
     check=_check,
-    changes="2.4.0: a medicine named by medicationReference is read by the referenced "
+    changes=comparator_change("2.6.0", "an MRC grade (neurological deficit with trauma) is")
+    + coded_answer_change("2.5.0")
+    + "2.4.0: a medicine named by medicationReference is read by the referenced "
             "Medication, else by the Reference's display (an EHR sends no Medication "
             "without _include): prednisone sent so is long-term systemic corticosteroid "
             "use. "
             "2.3.0: a fracture with cord injury (SNOMED 1734006) is recognised whatever the "
             "order of the entry's codings (its own value set); before, an ICD-10-CM fracture "
             "code listed first hid it and the card was a warning, not critical. "
-            "2.2.0: evidence leads with Downie 2013 (the grading) and cites ACR variant 6. "
+    + "2.2.0: evidence leads with Downie 2013 (the grading) and cites ACR variant 6. "
             "2.1.0: a diagnosis also counts as new when recorded within "
             "NEW_DIAGNOSIS_DAYS (recordedDate), whatever its onset. "
             "2.0.0: graded as Downie 2013 / ACP 2011: age alone -> info (consider X-ray if "

@@ -14,7 +14,7 @@ management in ``conservative_management_days`` is ACR variant 2 (info, no delete
 from __future__ import annotations
 
 from cds_rules.model import ORDER_HOOKS, Fact, Finding, PatientRecord, Recommendation, Topic
-from cds_rules.rules.base import Rule, RuleContext, threshold
+from cds_rules.rules.base import Rule, RuleContext, coded_answer_change, threshold
 from cds_rules.rules.context import (
     CROSS_SECTIONAL,
     RADICULAR_PAIN,
@@ -181,7 +181,7 @@ def _symptoms_after_surgery(record: PatientRecord, surgery: list[Fact]) -> list[
 
 IMG_REPEAT = Rule(
     id="IMG-03",
-    version="2.1.0",
+    version="2.2.0",
     topic=Topic.REPEAT_IMAGING,
     title="Repeat spine MRI/CT within the repeat-imaging window",
     indicators=("info",),
@@ -193,7 +193,8 @@ IMG_REPEAT = Rule(
     check=_repeat,
     hooks=ORDER_HOOKS,
     phase="pathway",
-    changes="2.1.0: a spine MRI is also recognised from an ImagingStudy's series modality "
+    changes=coded_answer_change("2.2.0")
+    + "2.1.0: a spine MRI is also recognised from an ImagingStudy's series modality "
             "with a body-site code of value set spine_body_site, or from the study-level "
             "modality list with a spine site or description (before: a series modality with "
             "a spine word only): such a recent study gives the reuse card. "
@@ -205,7 +206,7 @@ IMG_REPEAT = Rule(
 
 IMG_NOT_INDICATED = Rule(
     id="IMG-01",
-    version="1.2.0",
+    version="1.3.0",
     topic=Topic.IMAGING_NOT_INDICATED,
     title="Spine imaging in the first 6 weeks without red flags (ACR variant 1)",
     indicators=("warning",),
@@ -220,13 +221,14 @@ IMG_NOT_INDICATED = Rule(
     check=_not_indicated,
     hooks=ORDER_HOOKS,
     phase="pathway",
-    changes="1.2.0: cites ACR variant 1 only (not 1-2) and NICE NG59 1.1.4 with deep links; "
+    changes=coded_answer_change("1.3.0")
+    + "1.2.0: cites ACR variant 1 only (not 1-2) and NICE NG59 1.1.4 with deep links; "
             "summary leads with the action.",
 )
 
 IMG_NO_PRIOR_MANAGEMENT = Rule(
     id="IMG-04",
-    version="1.2.0",
+    version="1.3.0",
     topic=Topic.IMAGING_NOT_INDICATED,
     title="Spine imaging for subacute/chronic pain without red flags or prior management "
           "(ACR variant 2)",
@@ -241,7 +243,8 @@ IMG_NO_PRIOR_MANAGEMENT = Rule(
     check=_no_prior_management,
     hooks=ORDER_HOOKS,
     phase="pathway",
-    changes="1.2.0: a medicine named by medicationReference is read by the referenced "
+    changes=coded_answer_change("1.3.0")
+    + "1.2.0: a medicine named by medicationReference is read by the referenced "
             "Medication, else by the Reference's display (an EHR sends no Medication "
             "without _include) (analgesics as prior management). "
             "1.1.0: an analgesic (NSAID, paracetamol, codeine: value set analgesic_drug) "
@@ -251,7 +254,7 @@ IMG_NO_PRIOR_MANAGEMENT = Rule(
 
 IMG_INDICATED = Rule(
     id="IMG-02",
-    version="1.4.0",
+    version="1.5.0",
     topic=Topic.IMAGING_INDICATED,
     title="MRI for persistent radiculopathy / stenosis or after spine surgery",
     indicators=("info",),
@@ -263,7 +266,8 @@ IMG_INDICATED = Rule(
     ),
     check=_indicated,
     phase="pathway",
-    changes="1.4.0: a spine MRI is also recognised from an ImagingStudy's series modality "
+    changes=coded_answer_change("1.5.0")
+    + "1.4.0: a spine MRI is also recognised from an ImagingStudy's series modality "
             "with a body-site code of value set spine_body_site, or from the study-level "
             "modality list with a spine site or description (before: a series modality with "
             "a spine word only). "

@@ -12,7 +12,14 @@ Fever = coded fever or a temperature at or above ``fever_celsius`` within
 from __future__ import annotations
 
 from cds_rules.model import Fact, Finding, PatientRecord, Recommendation, Topic
-from cds_rules.rules.base import Rule, RuleContext, threshold, unassessed_finding
+from cds_rules.rules.base import (
+    Rule,
+    RuleContext,
+    coded_answer_change,
+    comparator_change,
+    threshold,
+    unassessed_finding,
+)
 from cds_rules.rules.context import (
     NEURO_DEFICITS,
     days,
@@ -104,7 +111,7 @@ def _check(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding | Non
 
 INF_01 = Rule(
     id="INF-01",
-    version="2.3.0",
+    version="2.5.0",
     topic=Topic.INFECTION,
     title="Possible spinal infection",
     indicators=("critical", "warning"),
@@ -115,7 +122,9 @@ INF_01 = Rule(
         "CRP, ESR and blood cultures before antibiotics where possible.",
     ),
     check=_check,
-    changes="2.3.0: a medicine named by medicationReference is read by the referenced "
+    changes=comparator_change("2.5.0", "a body temperature (fever) or MRC grade (new deficit) is")
+    + coded_answer_change("2.4.0")
+    + "2.3.0: a medicine named by medicationReference is read by the referenced "
             "Medication, else by the Reference's display (an EHR sends no Medication "
             "without _include) (steroids, immunosuppressants); a spine MRI is also "
             "recognised from an ImagingStudy's series modality with a body-site code of "

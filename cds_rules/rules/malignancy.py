@@ -22,10 +22,17 @@ from __future__ import annotations
 
 from cds_rules import orders
 from cds_rules.model import Fact, Finding, PatientRecord, Recommendation, Topic
-from cds_rules.rules.base import Rule, RuleContext, threshold
+from cds_rules.rules.base import (
+    Rule,
+    RuleContext,
+    coded_answer_change,
+    comparator_change,
+    threshold,
+)
 from cds_rules.rules.context import (
     CANCER,
     age_fact,
+    at_least,
     back_pain_onset,
     context_facts,
     days,
@@ -48,9 +55,18 @@ def pain_not_improving(record: PatientRecord, settings: RuleSettings) -> list[Fa
     scores = [f for f in record.series("pain_severity") if f.when and f.when >= onset]
     if len(scores) >= 2 and scores[0].when and scores[-1].when:
         covered = (scores[-1].when - scores[0].when).days >= settings.no_improvement_days
-        if covered and (scores[-1].value or 0) >= (scores[0].value or 0):
+        if covered and _not_lower(scores[-1], scores[0]):
             return [scores[0], scores[-1]]
     return []
+
+
+def _not_lower(latest: Fact, first: Fact) -> bool:
+    """The latest pain score is shown to be at least the first: the latest bounded below or
+    measured, the first bounded above or measured ("<=4" then 6: not improving); a latest
+    "<7" or a first ">5" may hide an improvement (Quantity.comparator, context.at_least)."""
+    if first.comparator in (">", ">="):
+        return False
+    return at_least(latest, first.value or 0)
 
 
 def _check(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding | None:
@@ -193,7 +209,7 @@ def _myeloma_blood_tests(record: PatientRecord, ctx: RuleContext, rule: Rule) ->
 
 MAL_01 = Rule(
     id="MAL-01",
-    version="2.1.0",
+    version="2.3.0",
     topic=Topic.MALIGNANCY,
     title="Possible spinal malignancy",
     indicators=("warning",),
@@ -208,7 +224,10 @@ MAL_01 = Rule(
         "cord compression.",
     ),
     check=_check,
-    changes="2.1.0: a blood test with a result in the last RECENT_ORDER_DAYS (CBC panel or "
+    changes=comparator_change("2.3.0",
+                              "a body weight (weight loss) or pain score (not improving) is")
+    + coded_answer_change("2.2.0")
+    + "2.1.0: a blood test with a result in the last RECENT_ORDER_DAYS (CBC panel or "
             "haemoglobin, serum calcium, ESR, CRP) is named as done and not suggested "
             "again; evidence cites ACR variant 7. "
             "2.0.0: graded as Downie 2013 / ACP 2011: a cancer history keeps MRI with and "
@@ -220,7 +239,7 @@ MAL_01 = Rule(
 
 MAL_02 = Rule(
     id="MAL-02",
-    version="1.1.0",
+    version="1.2.0",
     topic=Topic.MALIGNANCY,
     title="NICE NG12 myeloma: 60 or over with persistent back pain, blood tests",
     indicators=("info",),
@@ -232,7 +251,8 @@ MAL_02 = Rule(
         "very urgently (within 48 hours), as NG12 advises.",
     ),
     check=_myeloma_blood_tests,
-    changes="1.1.0: results count as done, not only orders: an FBC (CBC panel or "
+    changes=coded_answer_change("1.2.0")
+    + "1.1.0: results count as done, not only orders: an FBC (CBC panel or "
             "haemoglobin), serum calcium or ESR result in the last RECENT_ORDER_DAYS is "
             "named and not suggested; all three done: no card. "
             "1.0.0 (new): NICE NG12 myeloma step on its own: age >= 60 with back pain "

@@ -13,9 +13,17 @@ Condition older than that with no spine MRI since -> "confirm it has been assess
 from __future__ import annotations
 
 from cds_rules.model import Fact, Finding, PatientRecord, Recommendation, Topic
-from cds_rules.rules.base import Rule, RuleContext, threshold, unassessed_finding
+from cds_rules.rules.base import (
+    Rule,
+    RuleContext,
+    coded_answer_change,
+    comparator_change,
+    threshold,
+    unassessed_finding,
+)
 from cds_rules.rules.context import (
     MOTOR_DEFICIT,
+    at_most,
     bilateral,
     days,
     falling_grades,
@@ -37,7 +45,7 @@ def _check(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding | Non
     foot_drop = [f for f in deficit if f.concept == "foot_drop"]
     severe_limit = settings.severe_weakness_mrc_grade
     severe_grades = [f for f in deficit if (f.concept == "muscle_strength_grade"
-                     and f.value is not None and f.value <= severe_limit)
+                     and at_most(f, severe_limit))  # "<3" counts, ">2" does not
                      or (f.severe and f.concept in MOTOR_DEFICIT)]
     both_sides = bilateral(deficit)
     levels = several_levels(deficit)
@@ -90,7 +98,7 @@ def _unassessed(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding 
 
 NEURO_01 = Rule(
     id="NEURO-01",
-    version="2.2.0",
+    version="2.4.0",
     topic=Topic.PROGRESSIVE_NEUROLOGICAL_DEFICIT,
     title="Progressive, severe or multilevel motor deficit",
     indicators=("critical", "warning"),
@@ -102,7 +110,9 @@ NEURO_01 = Rule(
         "Re-examine and record MRC grades of the affected muscles to document progression.",
     ),
     check=_check,
-    changes="2.2.0: Condition.severity is severe when a coding is SNOMED CT 24484000 or "
+    changes=comparator_change("2.4.0", "an MRC grade (deficit, severe grade, falling grade) is")
+    + coded_answer_change("2.3.0")
+    + "2.2.0: Condition.severity is severe when a coding is SNOMED CT 24484000 or "
             "LOINC LA6750-9, or its text or a display says severe (not negated); before, "
             "only SNOMED CT or the exact text 'severe'. "
             "2.1.0: a new weakness Condition with severity 'severe' (SNOMED 24484000) is a "
@@ -113,7 +123,7 @@ NEURO_01 = Rule(
 
 NEURO_02 = Rule(
     id="NEURO-02",
-    version="1.2.0",
+    version="1.3.0",
     topic=Topic.PROGRESSIVE_NEUROLOGICAL_DEFICIT,
     title="Foot drop or bilateral weakness in the record, not new, no spine MRI since",
     indicators=("warning",),
@@ -124,7 +134,8 @@ NEURO_02 = Rule(
         "surgical referral.",
     ),
     check=_unassessed,
-    changes="1.2.0: a spine MRI is also recognised from an ImagingStudy's series modality "
+    changes=coded_answer_change("1.3.0")
+    + "1.2.0: a spine MRI is also recognised from an ImagingStudy's series modality "
             "with a body-site code of value set spine_body_site, or from the study-level "
             "modality list with a spine site or description (before: a series modality with "
             "a spine word only). "

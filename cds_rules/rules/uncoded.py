@@ -15,7 +15,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from cds_rules.model import Fact, FactStatus, Finding, PatientRecord, Topic
-from cds_rules.rules.base import Rule, RuleContext, threshold
+from cds_rules.rules.base import Rule, RuleContext, coded_answer_change, threshold
 from cds_rules.uncoded import reading, uncoded_concept
 
 
@@ -92,16 +92,18 @@ _BEFORE = ("1.1.0: summary leads with the action ('Check the record: uncoded ent
 
 
 _HISTORY_TOPICS = frozenset({Topic.MALIGNANCY, Topic.VISCERAL_OR_VASCULAR})
-"""Families that had 1.2.0 (histories read at any age) before the common 1.3.0/1.4.0."""
+"""Families that had 1.2.0 (histories read at any age): one minor version ahead since."""
 
 
 def _rule(rule_id: str, topic: Topic, family: str, evidence: tuple[str, ...]) -> Rule:
     history = topic in _HISTORY_TOPICS
-    version, loinc = ("1.4.0", "1.3.0") if history else ("1.3.0", "1.2.0")
+    version, words, loinc = (("1.5.0", "1.4.0", "1.3.0") if history
+                             else ("1.4.0", "1.3.0", "1.2.0"))
     return Rule(id=rule_id, version=version, topic=topic,
                 title=f"Uncoded entry suggests a {family} red flag", indicators=("warning",),
                 evidence=evidence, advice=_ADVICE, check=_check,
-                changes=(_WORDS_CHANGE.format(version=version) + _LOINC_CHANGE.format(loinc=loinc)
+                changes=(coded_answer_change(version) + _WORDS_CHANGE.format(version=words)
+                         + _LOINC_CHANGE.format(loinc=loinc)
                          + (_HISTORY_CHANGE if history else "") + _BEFORE))
 
 

@@ -13,9 +13,16 @@ or above ``severe_pain_score`` within that window (our thresholds).
 from __future__ import annotations
 
 from cds_rules.model import Fact, Finding, PatientRecord, Recommendation, Topic
-from cds_rules.rules.base import Rule, RuleContext, threshold
+from cds_rules.rules.base import (
+    Rule,
+    RuleContext,
+    coded_answer_change,
+    comparator_change,
+    threshold,
+)
 from cds_rules.rules.context import (
     BACK_PAIN_CONTEXT,
+    at_least,
     context_facts,
     days,
     fever_within_window,
@@ -27,7 +34,7 @@ def _new_or_severe_back_pain(record: PatientRecord, ctx: RuleContext) -> list[Fa
     window = days(ctx.settings.cauda_equina_window_days)
     new = new_or_worsening(record, BACK_PAIN_CONTEXT, window)
     severe = [f for f in record.having("pain_severity", within=window)
-              if (f.value or 0) >= ctx.settings.severe_pain_score]
+              if at_least(f, ctx.settings.severe_pain_score)]  # ">7" counts, "<8" does not
     return [*new, *severe]
 
 
@@ -103,7 +110,7 @@ _CHANGES = ("1.1.0: summary leads with the action; evidence is NICE NG59 1.1.1 (
 
 VV_01 = Rule(
     id="VV-01",
-    version="1.1.0",
+    version="1.3.0",
     topic=Topic.VISCERAL_OR_VASCULAR,
     title="Vascular or cardiac cause of back pain",
     indicators=("critical",),
@@ -113,12 +120,14 @@ VV_01 = Rule(
         "imaging first.",
     ),
     check=_vascular,
-    changes=_CHANGES,
+    changes=comparator_change("1.3.0", "a pain score (severe back pain) is")
+    + coded_answer_change("1.2.0")
+    + _CHANGES,
 )
 
 VV_02 = Rule(
     id="VV-02",
-    version="1.1.0",
+    version="1.3.0",
     topic=Topic.VISCERAL_OR_VASCULAR,
     title="Renal cause of back pain",
     indicators=("critical", "warning"),
@@ -130,7 +139,9 @@ VV_02 = Rule(
         "kidney.",
     ),
     check=_renal,
-    changes=_CHANGES,
+    changes=comparator_change("1.3.0", "a body temperature (fever with renal disease) is")
+    + coded_answer_change("1.2.0")
+    + _CHANGES,
 )
 
 RULES = (VV_01, VV_02)
