@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +56,21 @@ def test_rules_says_what_each_version_changed(capsys) -> None:
         assert rule.changes.startswith(f"{rule.version}:") or rule.changes.startswith(
             f"{rule.version} "), f"{rule.id}: 'changes' must describe v{rule.version}"
     assert any(rule.changes for rule in RULES)
+
+
+def test_each_rules_history_lists_its_versions_newest_first() -> None:
+    """Versions merged from parallel changes must not repeat or go backwards: each rule's
+    'changes' names every version once, newest first, and the change log has each."""
+    changelog = (Path(__file__).resolve().parents[3] / "cds_rules" / "CHANGELOG.md").read_text()
+    for rule in RULES:
+        versions = re.findall(r"(?:^|\s)(\d+\.\d+\.\d+)(?: \(new\))?:", rule.changes)
+        numbers = [tuple(map(int, v.split("."))) for v in versions]
+        assert versions and versions[0] == rule.version, rule.id
+        assert all(a > b for a, b in pairwise(numbers)), (rule.id, versions)
+        for version in versions:
+            # UNCODED-* 1.0.0 is logged as "UNCODED-CES / -CORD / ... 1.0.0"
+            assert f"{rule.id} {version}" in changelog or rule.id.startswith("UNCODED"), (
+                rule.id, version)
 
 
 def test_rules_json(capsys) -> None:
