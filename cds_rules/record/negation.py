@@ -36,9 +36,11 @@ def presence(holder: dict[str, Any]) -> bool | None:
     Read in this order, the most explicit first: a dataAbsentReason; ``valueBoolean``; a
     coded answer of ``valueCodeableConcept`` (qualifiers and yes/no, positive/negative,
     detected answers: :data:`~cds_rules.valuesets.ABSENT_CODES` / ``PRESENT_CODES``);
-    then words, ``valueString`` and the concept's text and codings' displays alike ("No",
-    "Absent", "no urinary retention"); then the interpretation (NEG/POS...). A value in
-    a code the service does not know is thus read by its words, as a string would be."""
+    then words: ``valueString`` as an answer word or a negated sentence ("No", "Absent",
+    "no urinary retention"), the coded value's text and displays as an answer word only
+    ("No", "Absent", "Negative": never a sentence, since a coded value's name such as
+    "Not improving" or "... BCR/ABL negative" is not an answer); then the interpretation
+    (NEG/POS...)."""
     if "dataAbsentReason" in holder:
         return False
     boolean = holder.get("valueBoolean")
@@ -53,9 +55,11 @@ def presence(holder: dict[str, Any]) -> bool | None:
             return False
         if vs.is_present_qualifier(coding.get("system"), coding.get("code")):
             return True
-    for text in _value_words(holder, concept, codings):
-        said = _stated(text)
-        if said is not None:
+    string = holder.get("valueString")
+    if isinstance(string, str) and (said := _stated(string)) is not None:
+        return said
+    for word in _coded_value_words(concept, codings):
+        if (said := _answer_word(word)) is not None:
             return said
     for interpretation in concepts_list(holder.get("interpretation")):
         for coding in codings_of(interpretation):
@@ -67,23 +71,28 @@ def presence(holder: dict[str, Any]) -> bool | None:
     return None
 
 
-def _value_words(holder: dict[str, Any], concept: object,
-                 codings: list[dict[str, Any]]) -> list[str]:
-    """The value's words: ``valueString``, then the coded value's text, then its displays."""
-    words = [holder.get("valueString")]
-    if isinstance(concept, dict):
-        words.append(concept.get("text"))
+def _coded_value_words(concept: object, codings: list[dict[str, Any]]) -> list[str]:
+    """The coded value's words: its text, then its codings' displays."""
+    words = [concept.get("text")] if isinstance(concept, dict) else []
     words += [c.get("display") for c in codings]
     return [w for w in words if isinstance(w, str)]
 
 
-def _stated(text: str) -> bool | None:
-    """A value in words: one answer word ("absent", "yes") or a negated sentence."""
+def _answer_word(text: str) -> bool | None:
+    """One answer word or phrase ("absent", "not detected", "yes"), else None."""
     lowered = text.strip().lower().rstrip(".")
     if lowered in _NEGATIVE_WORDS:
         return False
     if lowered in _POSITIVE_WORDS:
         return True
+    return None
+
+
+def _stated(text: str) -> bool | None:
+    """A value in words: one answer word ("absent", "yes") or a negated sentence."""
+    said = _answer_word(text)
+    if said is not None:
+        return said
     return False if negated_text(text) else None
 
 

@@ -109,10 +109,20 @@ def _observed(builder: Builder, hit: Hit, observation: dict[str, Any],
     if hit.concept in BINARY_RESULT_CONCEPTS:
         _binary_result(builder, hit, observation, holder, when)
         return
-    if presence(holder) is False or presence(observation) is False:
+    if _stated_absent(holder, observation):
         return
     builder.record.facts.append(make_fact(hit, observation, when, FactStatus.CURRENT, side, detail,
                                           concept_cc=holder.get("code"), worsening=worse))
+
+
+def _stated_absent(holder: dict[str, Any], observation: dict[str, Any]) -> bool:
+    """Is the finding stated absent? A component that answers for itself is read alone: the
+    panel's own value ("No change since last visit", a coded No) speaks for a component
+    only when the component says nothing."""
+    said = presence(holder)
+    if said is not None or holder is observation:
+        return said is False
+    return presence(observation) is False
 
 
 def _binary_result(builder: Builder, hit: Hit, observation: dict[str, Any],
@@ -127,12 +137,22 @@ def _binary_result(builder: Builder, hit: Hit, observation: dict[str, Any],
     if all(p is None for p in stated) and not _has_value(holder) \
             and "interpretation" not in observation:
         return
-    text = holder.get("valueString")
-    negated = isinstance(text, str) and bool(NEGATIVE_TEXT.search(text))
+    negated = any(NEGATIVE_TEXT.search(text) for text in _result_words(holder))
     positive = False not in stated and not negated
     builder.record.facts.append(make_fact(hit, observation, when, FactStatus.CURRENT, None, "",
                                           concept_cc=holder.get("code"),
                                           value=1.0 if positive else 0.0))
+
+
+def _result_words(holder: dict[str, Any]) -> list[str]:
+    """A test result written in words: ``valueString``, the coded value's text and
+    displays ("HLA-B27 not detected")."""
+    concept = holder.get("valueCodeableConcept")
+    words = [holder.get("valueString")]
+    if isinstance(concept, dict):
+        words.append(concept.get("text"))
+        words += [c.get("display") for c in codings_of(concept)]
+    return [w for w in words if isinstance(w, str)]
 
 
 # FHIR R4 Quantity.comparator (QuantityComparator): how to understand the value.

@@ -36,6 +36,11 @@ from cds_rules.record.timing import RECENT_ORDER
 
 _SPINE_WORDS = re.compile(r"\b(spine|spinal|lumbar|lumbosacral|sacrum|sacral|vertebra\w*|"
                           r"thoracic spine|l-spine|t-spine)\b", re.I)
+# A study of the neck alone does not image the lumbar canal: it never stands a low back
+# red flag's "no MRI since" down (spine_body_site leaves cervical out for the same reason).
+_NECK_WORDS = re.compile(r"\b(cervical|c-spine|neck)\b", re.I)
+_BELOW_THE_NECK = re.compile(r"\b(lumbar|lumbosacral|sacrum|sacral|thoracic|thoracolumbar|"
+                             r"l-spine|t-spine|whole|entire|full|total)\b", re.I)
 # DICOM acquisition modalities (PS3.16 CID 29; system http://dicom.nema.org/resources/
 # ontology/DCM): MR magnetic resonance, CT computed tomography, DX digital radiography, CR
 # computed radiography. ImagingStudy.modality (study) and series.modality carry them.
@@ -198,25 +203,24 @@ def read_imaging_study(builder: Builder, resource: dict[str, Any]) -> bool:
 def _imaging_kinds(study: dict[str, Any]) -> list[tuple[str, str]]:
     """Spine imaging kinds of an ImagingStudy: by procedure code; else by a series' modality
     with a spine site (its body site, or the study's description); else by the study-level
-    modality list with a spine site of any series or the description. A body site is a
-    spine site by its code (value set spine_body_site) or its display's words."""
+    modality list when the description names the spine. A body site is a spine site by its
+    code (value set spine_body_site) or its display's words. A series names its own
+    modality (R4: 1..1), so a spine-coded report (SR) series beside an MR knee series makes
+    no spine MRI."""
     found: dict[str, str] = {}
     for concept in concepts_list(study.get("procedureCode")):
         for kind, coding in order_hits(concept):
             found.setdefault(kind, label_of(coding, concept, _ORDER_TITLES[kind]))
     if found:
         return list(found.items())
-    described = bool(_SPINE_WORDS.search(str(study.get("description") or "")))
-    site_seen = False
+    described = _names_the_spine(study.get("description"))
     for series in as_list(study.get("series")):
         if not isinstance(series, dict):
             continue
-        spine_site = _spine_site(series.get("bodySite"))
-        site_seen = site_seen or spine_site
         by_series = _modality_kind(series.get("modality"))
-        if by_series and (spine_site or described):
+        if by_series and (described or _spine_site(series.get("bodySite"))):
             found.setdefault(by_series, _ORDER_TITLES[by_series])
-    if not found and (described or site_seen):
+    if not found and described:
         for modality in as_list(study.get("modality")):
             by_study = _modality_kind(modality)
             if by_study:
@@ -237,8 +241,15 @@ def _spine_site(site: object) -> bool:
         return False
     if "spine_body_site" in vs.sites_for(site.get("system"), site.get("code")):
         return True
-    display = site.get("display")
-    return isinstance(display, str) and bool(_SPINE_WORDS.search(display))
+    return _names_the_spine(site.get("display"))
+
+
+def _names_the_spine(text: object) -> bool:
+    """Words naming the spine below the neck ("MRI lumbar spine", "whole spine"); the
+    cervical spine alone ("MRI cervical spine", "C-spine") does not count."""
+    if not isinstance(text, str) or not _SPINE_WORDS.search(text):
+        return False
+    return not _NECK_WORDS.search(text) or bool(_BELOW_THE_NECK.search(text))
 
 
 def read_diagnostic_report(builder: Builder, resource: dict[str, Any]) -> bool:

@@ -7,6 +7,7 @@ rule can both decide and say why. Windows count back from ``record.now``.
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
@@ -210,20 +211,31 @@ def at_least(fact: Fact, limit: float) -> bool:
 
 
 def below(fact: Fact, limit: float) -> bool:
-    """The value is under ``limit``: measured or bounded above under it, or "<" ``limit``
-    itself ("<5": under 5). No value at all counts as 0, as it always has (a grade with no
-    number is a deficit: never silence)."""
+    """The MRC grade may be under ``limit``: measured or bounded above under it, or "<"
+    ``limit`` itself ("<5": under 5); a grade bounded below counts as the lowest whole grade
+    it allows (">3" and ">=4": 4), since grades are whole numbers and a possible deficit is
+    never silenced (">3" after a 5 may be a fall). No value at all counts as 0, as it always
+    has (a grade with no number is a deficit)."""
     if fact.value is None:
         return limit > 0
     if fact.comparator in _BOUNDED_BELOW:
-        return False
+        return _lowest_whole_grade(fact.value, fact.comparator) < limit
     return fact.value < limit or (fact.comparator == "<" and fact.value <= limit)
 
 
+def _lowest_whole_grade(value: float, comparator: str) -> int:
+    """The lowest whole grade a lower bound allows: ">3" -> 4, ">=3" -> 3, ">3.5" -> 4."""
+    return math.floor(value) + 1 if comparator == ">" else math.ceil(value)
+
+
 def at_most(fact: Fact, limit: float) -> bool:
-    """The value is at or below ``limit``: measured, or bounded above, at or below it."""
-    return (fact.value is not None and fact.comparator not in _BOUNDED_BELOW
-            and fact.value <= limit)
+    """The MRC grade may be at or below ``limit``: measured, or bounded above, at or below
+    it; bounded below, its lowest whole grade is (">=3" may be 3: severe; ">3" is 4 or 5)."""
+    if fact.value is None:
+        return False
+    if fact.comparator in _BOUNDED_BELOW:
+        return _lowest_whole_grade(fact.value, fact.comparator) <= limit
+    return fact.value <= limit
 
 
 def weak_grades(record: PatientRecord, within: timedelta | None = None) -> list[Fact]:
@@ -249,7 +261,8 @@ def grade_groups(record: PatientRecord) -> dict[tuple[str, str, str], list[Fact]
 def falling_grades(record: PatientRecord) -> list[Fact]:
     """Serial MRC grades of one muscle whose latest value is below an earlier one. An
     earlier grade bounded above ("<4") says no strength to fall from and is not compared;
-    a latest grade bounded below (">3") cannot show a fall (:func:`below`)."""
+    a latest grade bounded below counts as its lowest whole grade (">3" after a 5: a
+    fall, :func:`below`)."""
     falling: list[Fact] = []
     for series in grade_groups(record).values():
         if len(series) < 2:

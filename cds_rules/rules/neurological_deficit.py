@@ -45,7 +45,7 @@ def _check(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding | Non
     foot_drop = [f for f in deficit if f.concept == "foot_drop"]
     severe_limit = settings.severe_weakness_mrc_grade
     severe_grades = [f for f in deficit if (f.concept == "muscle_strength_grade"
-                     and at_most(f, severe_limit))  # "<3" counts, ">2" does not
+                     and at_most(f, severe_limit))  # "<3", ">=3" count; ">3" does not
                      or (f.severe and f.concept in MOTOR_DEFICIT)]
     both_sides = bilateral(deficit)
     levels = several_levels(deficit)

@@ -52,7 +52,6 @@ NO_ANSWERS = {
     "LOINC LA6577-6 Negative": _coded(LOINC, "LA6577-6"),
     "LOINC LA11883-8 Not detected": _coded(LOINC, "LA11883-8"),
     "text Absent": {"valueCodeableConcept": {"text": "Absent"}},
-    "text no retention": {"valueCodeableConcept": {"text": "No urinary retention"}},
     "local code, display Absent": _coded(LOCAL, "ABS", "Absent"),
 }
 YES_ANSWERS = {
@@ -112,6 +111,48 @@ def test_an_unknown_answer_does_not_hide_the_finding(value: dict[str, Any]) -> N
     assert presence(value) is None
     assert _cards(RETENTION, value) == {"cauda-equina": "critical"}
     assert _cards(UNCODED_RETENTION, value) == {"cauda-equina": "warning"}
+
+
+@pytest.mark.parametrize("value", [
+    _coded(LOCAL, "R2", "Not improving"),
+    _coded(LOCAL, "R3", "Not resolved"),
+    {"valueCodeableConcept": {"text": "No improvement since catheter removed"}},
+    {"valueCodeableConcept": {"text": "No urinary retention"}},
+], ids=["Not improving", "Not resolved", "No improvement", "No urinary retention"])
+def test_a_sentence_in_a_coded_value_is_no_answer(value: dict[str, Any]) -> None:
+    """A coded value's words are read as one answer word only, never as a sentence: its
+    name may give the course ("Not improving"), and reading it as "absent" would silence a
+    cauda equina emergency (independent review of this change). A sentence in
+    ``valueString`` is still read as before."""
+    assert presence(value) is None
+    assert _cards(RETENTION, value) == {"cauda-equina": "critical"}
+    assert _cards(UNCODED_RETENTION, value) == {"cauda-equina": "warning"}
+
+
+def test_a_coded_diagnosis_whose_name_says_negative_is_still_the_diagnosis() -> None:
+    """SNOMED CT 128826001 "Atypical chronic myeloid leukemia, BCR/ABL negative" (in the
+    cancer value set) as the value of a diagnosis Observation is a cancer, not an answer."""
+    diagnosis = {"coding": [{"system": LOINC, "code": "29308-4", "display": "Diagnosis"}]}
+    value = _coded(SNOMED, "128826001",
+                   "Atypical chronic myeloid leukemia, BCR/ABL negative")
+    assert presence(value) is None
+    request = HookRequest(hook="patient-view", patient_id=PID,
+                          resources=_resources(diagnosis, value))
+    record = build_record(request, NOW, DEFAULT_SETTINGS)
+    assert [f.concept for f in record.facts if f.source == "Observation/retention"] == [
+        "cancer"]
+
+
+def test_a_component_that_answers_for_itself_is_not_answered_by_its_panel() -> None:
+    """A panel answered No (v2-0136 N) whose retention component says true: the component
+    speaks for itself; a component with no answer of its own takes the panel's."""
+    panel = {"coding": [{"system": LOCAL, "code": "BLADDER"}], "text": "Bladder screen"}
+    yes = {"code": RETENTION, "valueBoolean": True}
+    silent = {"code": RETENTION}
+    answered_no = _coded(V2_0136, "N", "No")
+    assert _cards(panel, {**answered_no, "component": [yes]}) == {"cauda-equina": "critical"}
+    assert _cards(panel, {**answered_no, "component": [silent]}) == {
+        "conservative-care": "info"}
 
 
 def test_explicit_boolean_comes_before_a_code_and_a_code_before_words() -> None:

@@ -97,11 +97,15 @@ def test_threshold_helpers() -> None:
     g = grade(5, 1)
     assert not below(g, 5) and below(_bound(g, "<"), 5) and not below(_bound(grade(4, 1), ">"), 5)
     assert below(grade(4, 1), 5) and below(_bound(grade(4, 1), "<="), 5)
-    assert at_most(_bound(grade(3, 1), "<"), 3) and not at_most(_bound(grade(2, 1), ">"), 3)
+    assert at_most(_bound(grade(3, 1), "<"), 3) and not at_most(_bound(grade(3, 1), ">"), 3)
+    # a grade bounded below is its lowest whole grade: ">2" may be 3, ">=3" is at least 3
+    assert at_most(_bound(grade(2, 1), ">"), 3) and at_most(_bound(grade(3, 1), ">="), 3)
+    assert below(_bound(grade(3, 1), ">"), 5) and below(_bound(grade(4, 1), ">="), 5)
 
 
-def test_an_mrc_grade_bounded_below_is_no_deficit() -> None:
-    """">3" may be 5: no weakness shown, no deficit card (before: read as 3, severe)."""
+def test_an_mrc_grade_bounded_below_is_read_as_its_lowest_whole_grade() -> None:
+    """">3" is 4 or 5: read as 4, a deficit that is not severe on its own, as a measured 4
+    (before: read as 3, severe); ">=3" may be 3: severe, as a measured 3."""
     assert "progressive-neurological-deficit" not in topics(run(patient(
         _bound(grade(3, 1), ">"))))
     assert "progressive-neurological-deficit" in topics(run(patient(grade(3, 1))))
@@ -113,6 +117,16 @@ def test_an_mrc_grade_bounded_above_at_the_limit_is_a_severe_deficit() -> None:
     assert "progressive-neurological-deficit" in topics(run(patient(_bound(grade(3, 1), "<"))))
     assert "progressive-neurological-deficit" not in topics(run(patient(
         _bound(grade(4, 1), "<"))))
+
+
+def test_a_lower_bound_after_full_strength_is_a_fall() -> None:
+    """5, then ">3" or ">=4": it may be 4, a fall; never read as full strength (independent
+    review of this change: it gave the conservative card)."""
+    for latest in (_bound(grade(3, 1), ">"), _bound(grade(4, 1), ">=")):
+        record = patient(grade(5, 20), latest)
+        assert falling_grades(record)
+        assert "progressive-neurological-deficit" in topics(run(record))
+    assert "progressive-neurological-deficit" in topics(run(patient(_bound(grade(3, 1), ">="))))
 
 
 def test_falling_grades_respect_the_bounds() -> None:

@@ -191,3 +191,33 @@ def test_a_study_level_modality_with_a_knee_description_is_no_spine_mri() -> Non
     study = _study("2025-12-01", modality="MR", description="MRI right knee")
     cards = _cards(CHRONIC_LBP, study, hook="order-select", drafts=(MRI_DRAFT,))
     assert ("repeat-imaging", "info") not in cards
+
+
+@pytest.mark.parametrize("description", [
+    "MRI cervical spine", "MRI brain and cervical spine", "MR C-spine", "MRI neck and spine"])
+def test_words_naming_the_neck_alone_are_no_spine_mri(description: str) -> None:
+    """A cervical study does not image the lumbar canal: it leaves the "no spine MRI since"
+    warning, whether the words are the description or a series' body-site display
+    (independent review of this change: the study-level path stood the warning down)."""
+    alone = _study("2020-03-02", modality="MR", description=description)
+    assert ("cauda-equina", "warning") in _cards(OLD_LBP, RETENTION, alone)
+    no_site_code = _series("MR", "not-a-spine-code", description)
+    in_series = _study("2020-03-02", series=no_site_code)
+    assert ("cauda-equina", "warning") in _cards(OLD_LBP, RETENTION, in_series)
+
+
+@pytest.mark.parametrize("description", [
+    "MRI cervical and lumbar spine", "MRI whole spine", "MRI C-spine and L-spine"])
+def test_words_naming_the_spine_below_the_neck_count(description: str) -> None:
+    study = _study("2020-03-02", modality="MR", description=description)
+    assert _cards(OLD_LBP, RETENTION, study) == {("conservative-care", "info")}
+
+
+def test_a_series_with_its_own_modality_is_not_read_by_the_studys_list() -> None:
+    """An MR series of the knee beside a spine-coded SR (report) series: no spine MRI (the
+    study-level list counts only with a description naming the spine)."""
+    series = [*_series("MR", "72696002", "Knee"),
+              {"uid": "1.2.3.5", "modality": {"system": DCM, "code": "SR"},
+               "bodySite": {"system": SNOMED, "code": "122496007"}}]
+    mixed = _study("2020-03-02", modality="MR", series=series)
+    assert ("cauda-equina", "warning") in _cards(OLD_LBP, RETENTION, mixed)
