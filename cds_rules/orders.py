@@ -173,16 +173,20 @@ def label(key: str) -> str:
     return ORDERS[key].display
 
 
-def duplicates(record: PatientRecord, key: str, settings: RuleSettings) -> list[str]:
+def duplicates(record: PatientRecord, key: str, settings: RuleSettings,
+               done_since: datetime | None = None) -> list[str]:
     """Sources of orders that make suggesting ``key`` a duplicate: a draft or active order
-    of the same kind, or one completed within the entry's reuse window."""
+    of the same kind, or one completed within the entry's reuse window (and, with
+    ``done_since``, not before it: a study done before the sign it must look for does not
+    answer it)."""
     found: list[str] = []
     for spec in parts(key):
         if not spec.kind:
             continue
         window = timedelta(days=getattr(settings, spec.reuse_window))
         pending = record.orders_of(spec.kind, states=("draft", "active"))
-        done = record.orders_of(spec.kind, states=("completed",), within=window)
+        done = [o for o in record.orders_of(spec.kind, states=("completed",), within=window)
+                if done_since is None or o.when is None or o.when >= done_since]
         found.extend(o.resource_id or o.source for o in [*pending, *done])
     return list(dict.fromkeys(found))
 

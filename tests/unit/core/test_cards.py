@@ -225,3 +225,26 @@ def test_data_gaps_are_disclosed_on_every_card() -> None:
     record.quality.data_gaps.append("Observation (server down)")
     for card in to_json(run(record).cards):
         assert "Could not read:** Observation (server down)" in card["detail"]
+
+
+def _emergency_mri_offered(mri_days_ago: float) -> tuple[bool, str]:
+    """Retention 2 days ago (cauda equina, critical) and a lumbar MRI done ``mri_days_ago``."""
+    record = patient(fact("urinary_retention", 2),
+                     orders=(order("spine_mri", "completed", mri_days_ago,
+                                   ref="ImagingStudy/last-mri"),))
+    (card,) = [c for c in to_json(run(record).cards)
+               if c["source"]["topic"]["code"] == "cauda-equina"]
+    offered = any("MRI" in s["label"] for s in card.get("suggestions", ()))
+    return offered, card["detail"]
+
+
+def test_an_mri_done_before_the_new_sign_does_not_stand_in_for_the_emergency_mri() -> None:
+    """A study done before the sign it must look for does not answer it: the emergency
+    MRI stays on offer (before: "already recently done", no one-click order)."""
+    offered, detail = _emergency_mri_offered(mri_days_ago=5)
+    assert offered and "ImagingStudy/last-mri" not in detail
+
+
+def test_an_mri_done_since_the_sign_is_not_suggested_again() -> None:
+    offered, detail = _emergency_mri_offered(mri_days_ago=1)
+    assert not offered and "recently done, not suggested again: `ImagingStudy/last-mri`" in detail
