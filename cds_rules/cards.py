@@ -279,7 +279,7 @@ def _suggestions(
             is_recommended=True if index == 0 else None,
         ))
     recommended_taken = bool(drafts)
-    newest_sign = max((f.when for f in facts if f.when is not None), default=None)
+    newest_sign = max((f.latest for f in facts if f.latest is not None), default=None)
     for rec in _merged_recommendations(findings):
         # an emergency order stays on offer when the last study predates the newest sign
         since = newest_sign if rec.priority == "stat" else None

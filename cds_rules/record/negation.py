@@ -27,6 +27,7 @@ _LEADING_NEGATION = re.compile(rf"^(?:(?:the\s+)?(?:patient|pt)\s+)?{_NEGATION_C
 _TRAILING_NEGATION = re.compile(rf"\b{_NEGATION_CUES}(?:\s+(?:present|detected|seen|found))?$",
                                 re.I)
 _CLAUSE_BREAK = re.compile(r"[.;\n]+")
+_ANSWER_BREAK = re.compile(r"[,;/]|\s+-\s+")
 
 
 def presence(holder: dict[str, Any]) -> bool | None:
@@ -79,11 +80,12 @@ def _coded_value_words(concept: object, codings: list[dict[str, Any]]) -> list[s
 
 
 def _answer_word(text: str) -> bool | None:
-    """One answer word or phrase ("absent", "not detected", "yes"), else None."""
-    lowered = text.strip().lower().rstrip(".")
-    if lowered in _NEGATIVE_WORDS:
+    """One answer word or phrase ("absent", "not detected", "yes"), or answer words of one
+    sense joined by punctuation ("No, denies", "No!"), else None."""
+    parts = {p.strip(" \t.!?") for p in _ANSWER_BREAK.split(text.lower())} - {""}
+    if parts and parts <= _NEGATIVE_WORDS:
         return False
-    if lowered in _POSITIVE_WORDS:
+    if parts and parts <= _POSITIVE_WORDS:
         return True
     return None
 

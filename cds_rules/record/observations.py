@@ -116,13 +116,14 @@ def _observed(builder: Builder, hit: Hit, observation: dict[str, Any],
 
 
 def _stated_absent(holder: dict[str, Any], observation: dict[str, Any]) -> bool:
-    """Is the finding stated absent? A component that answers for itself is read alone: the
-    panel's own value ("No change since last visit", a coded No) speaks for a component
-    only when the component says nothing."""
-    said = presence(holder)
-    if said is not None or holder is observation:
-        return said is False
-    return presence(observation) is False
+    """Is the finding stated absent? A component with any value of its own ("Yes - 800 ml
+    post-void residual", a quantity, "Unknown") or a dataAbsentReason answers for itself;
+    the panel's own value (a coded No) speaks for a component only when the component has
+    neither, and the panel's dataAbsentReason (the panel has no value) never does."""
+    if holder is observation or "dataAbsentReason" in holder or _has_value(holder):
+        return presence(holder) is False
+    panel_value = {k: v for k, v in observation.items() if k != "dataAbsentReason"}
+    return presence(panel_value) is False
 
 
 def _binary_result(builder: Builder, hit: Hit, observation: dict[str, Any],
@@ -138,7 +139,7 @@ def _binary_result(builder: Builder, hit: Hit, observation: dict[str, Any],
             and "interpretation" not in observation:
         return
     negated = any(NEGATIVE_TEXT.search(text) for text in _result_words(holder))
-    positive = False not in stated and not negated
+    positive = True in stated or (False not in stated and not negated)  # a code wins over words
     builder.record.facts.append(make_fact(hit, observation, when, FactStatus.CURRENT, None, "",
                                           concept_cc=holder.get("code"),
                                           value=1.0 if positive else 0.0))

@@ -38,9 +38,10 @@ _SPINE_WORDS = re.compile(r"\b(spine|spinal|lumbar|lumbosacral|sacrum|sacral|ver
                           r"thoracic spine|l-spine|t-spine)\b", re.I)
 # A study of the neck alone does not image the lumbar canal: it never stands a low back
 # red flag's "no MRI since" down (spine_body_site leaves cervical out for the same reason).
-_NECK_WORDS = re.compile(r"\b(cervical|c-spine|neck)\b", re.I)
+_NECK_WORDS = re.compile(r"\b(cervical\w*|cervico\w*|cerv|c[- ]?spine|neck)\b", re.I)
 _BELOW_THE_NECK = re.compile(r"\b(lumbar|lumbosacral|sacrum|sacral|thoracic|thoracolumbar|"
-                             r"l-spine|t-spine|whole|entire|full|total)\b", re.I)
+                             r"l[- ]?spine|t[- ]?spine|(?:whole|entire|full|total)[- ]spine)\b",
+                             re.I)
 # DICOM acquisition modalities (PS3.16 CID 29; system http://dicom.nema.org/resources/
 # ontology/DCM): MR magnetic resonance, CT computed tomography, DX digital radiography, CR
 # computed radiography. ImagingStudy.modality (study) and series.modality carry them.

@@ -223,6 +223,14 @@ def below(fact: Fact, limit: float) -> bool:
     return fact.value < limit or (fact.comparator == "<" and fact.value <= limit)
 
 
+def _least_strength(grade: Fact) -> float:
+    """The strength an earlier grade shows at least: its value, or for a lower bound its
+    lowest whole grade (">3": 4, so a later 3 or "<4" is a fall)."""
+    if grade.value is not None and grade.comparator in _BOUNDED_BELOW:
+        return _lowest_whole_grade(grade.value, grade.comparator)
+    return grade.value or 0
+
+
 def _lowest_whole_grade(value: float, comparator: str) -> int:
     """The lowest whole grade a lower bound allows: ">3" -> 4, ">=3" -> 3, ">3.5" -> 4."""
     return math.floor(value) + 1 if comparator == ">" else math.ceil(value)
@@ -261,18 +269,16 @@ def grade_groups(record: PatientRecord) -> dict[tuple[str, str, str], list[Fact]
 def falling_grades(record: PatientRecord) -> list[Fact]:
     """Serial MRC grades of one muscle whose latest value is below an earlier one. An
     earlier grade bounded above ("<4") says no strength to fall from and is not compared;
-    a latest grade bounded below counts as its lowest whole grade (">3" after a 5: a
-    fall, :func:`below`)."""
+    a grade bounded below, earlier or latest, counts as its lowest whole grade (">3" after
+    a 5 is a fall; a 3 after ">3" too)."""
     falling: list[Fact] = []
     for series in grade_groups(record).values():
         if len(series) < 2:
             continue
         latest = series[-1]
         earlier = [f for f in series[:-1] if f.comparator not in _BOUNDED_ABOVE]
-        earlier_best = max((f.value or 0 for f in earlier), default=None)
-        if earlier_best is not None and (below(latest, earlier_best) or (
-                latest.value == earlier_best and latest.comparator not in _BOUNDED_BELOW
-                and any(f.comparator == ">" and f.value == earlier_best for f in earlier))):
+        earlier_best = max((_least_strength(f) for f in earlier), default=None)
+        if earlier_best is not None and below(latest, earlier_best):
             falling.extend(series)
     return falling
 

@@ -4,6 +4,8 @@ carries its evidence; suggestions are valid R4 ServiceRequests."""
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -15,7 +17,7 @@ from cds_rules.evidence import SOURCES
 from cds_rules.model import OVERRIDE_REASON_SYSTEM, TOPIC_SYSTEM, Topic
 from cds_rules.orders import ORDERS
 from cds_rules.override_reasons import OVERRIDE_REASONS, SNOOZE_REASON_CODES
-from tests.unit.core.rule_records import fact, grade, obs, order, patient, run
+from tests.unit.core.rule_records import NOW, fact, grade, obs, order, patient, run
 
 DRAFT = "ServiceRequest/draft-1"
 
@@ -248,3 +250,17 @@ def test_an_mri_done_before_the_new_sign_does_not_stand_in_for_the_emergency_mri
 def test_an_mri_done_since_the_sign_is_not_suggested_again() -> None:
     offered, detail = _emergency_mri_offered(mri_days_ago=1)
     assert not offered and "recently done, not suggested again: `ImagingStudy/last-mri`" in detail
+
+
+def test_a_date_only_sign_is_taken_at_the_end_of_its_day() -> None:
+    """Retention dated only by its day (it may have begun at any hour) and a lumbar MRI that
+    morning: the MRI does not show it was done after the sign, so the emergency MRI stays on
+    offer, as the rule itself reads it (second review: the card took the day's start)."""
+    day = (NOW - timedelta(days=1)).replace(hour=0, minute=0)
+    retention = replace(fact("urinary_retention", 1), when=day,
+                        when_latest=day + timedelta(hours=23, minutes=59))
+    mri = order("spine_mri", "completed", ref="ImagingStudy/morning-mri")
+    mri = replace(mri, when=day + timedelta(hours=9))
+    (card,) = [c for c in to_json(run(patient(retention, orders=(mri,))).cards)
+               if c["source"]["topic"]["code"] == "cauda-equina"]
+    assert any("MRI" in s["label"] for s in card.get("suggestions", ()))

@@ -143,15 +143,34 @@ def test_a_coded_diagnosis_whose_name_says_negative_is_still_the_diagnosis() -> 
         "cancer"]
 
 
-def test_a_component_that_answers_for_itself_is_not_answered_by_its_panel() -> None:
-    """A panel answered No (v2-0136 N) whose retention component says true: the component
-    speaks for itself; a component with no answer of its own takes the panel's."""
+@pytest.mark.parametrize("component_value", [
+    {"valueBoolean": True}, {"valueString": "Yes - 800 ml post-void residual"},
+    {"valueString": "Unknown"}, {"valueQuantity": {"value": 800, "unit": "mL"}},
+], ids=["true", "yes with a volume", "unknown", "a quantity"])
+def test_a_component_with_a_value_answers_for_itself(component_value: dict[str, Any]) -> None:
+    """A panel answered No (v2-0136 N) or with no value (dataAbsentReason) whose retention
+    component has a value of its own: the component speaks for itself (second review: a
+    component value that was not one answer word fell back to the panel's No)."""
     panel = {"coding": [{"system": LOCAL, "code": "BLADDER"}], "text": "Bladder screen"}
-    yes = {"code": RETENTION, "valueBoolean": True}
+    component = {"code": RETENTION, **component_value}
+    for panel_value in (_coded(V2_0136, "N", "No"), {"dataAbsentReason": {"text": "not done"}}):
+        assert _cards(panel, {**panel_value, "component": [component]}) == {
+            "cauda-equina": "critical"}, panel_value
+
+
+def test_a_component_without_a_value_takes_the_panels_answer_but_not_its_missing_value() -> None:
+    panel = {"coding": [{"system": LOCAL, "code": "BLADDER"}], "text": "Bladder screen"}
     silent = {"code": RETENTION}
-    answered_no = _coded(V2_0136, "N", "No")
-    assert _cards(panel, {**answered_no, "component": [yes]}) == {"cauda-equina": "critical"}
-    assert _cards(panel, {**answered_no, "component": [silent]}) == {
+    assert _cards(panel, {**_coded(V2_0136, "N", "No"), "component": [silent]}) == {
+        "conservative-care": "info"}
+    assert _cards(panel, {"dataAbsentReason": {"text": "not done"}, "component": [silent]}) == {
+        "cauda-equina": "critical"}
+
+
+@pytest.mark.parametrize("text", ["No, denies", "No!", "Absent; none", "Denies"])
+def test_answer_words_joined_by_punctuation_are_one_answer(text: str) -> None:
+    assert presence({"valueCodeableConcept": {"text": text}}) is False
+    assert _cards(RETENTION, {"valueCodeableConcept": {"text": text}}) == {
         "conservative-care": "info"}
 
 
@@ -196,7 +215,9 @@ def test_hla_b27_coded_negative_is_negative(value: dict[str, Any]) -> None:
 @pytest.mark.parametrize("value", [
     _coded(LOINC, "LA6576-8", "Positive"),
     {"valueCodeableConcept": {"text": "Positive"}},
-], ids=["LA6576-8", "text Positive"])
+    {"valueCodeableConcept": {"coding": [{"system": LOINC, "code": "LA6576-8"}],
+                              "text": "Positive (reference: Negative)"}},
+], ids=["LA6576-8", "text Positive", "code Positive, words mention Negative"])
 def test_hla_b27_coded_positive_stays_positive(value: dict[str, Any]) -> None:
     [(number, line)] = _hla_b27(value)
     assert number == 1.0

@@ -129,6 +129,18 @@ def test_a_lower_bound_after_full_strength_is_a_fall() -> None:
     assert "progressive-neurological-deficit" in topics(run(patient(_bound(grade(3, 1), ">="))))
 
 
+@pytest.mark.parametrize(("earlier", "latest"), [
+    ((4, ">"), (5, "<")), ((3, ">"), (4, "<")), ((4, ">"), (4, ">=")), ((4, ">"), (3, ">"))])
+def test_an_earlier_lower_bound_is_strength_to_fall_from(earlier: tuple[int, str],
+                                                         latest: tuple[int, str]) -> None:
+    """">4" then "<5" is a fall as 5 then 4 is (second review: the earlier bound was read
+    as its raw number and no fall was seen)."""
+    record = patient(_bound(grade(earlier[0], 20), earlier[1]),
+                     _bound(grade(latest[0], 1), latest[1]))
+    assert falling_grades(record)
+    assert topics(run(record)).get("progressive-neurological-deficit") == "critical"
+
+
 def test_falling_grades_respect_the_bounds() -> None:
     record = patient(grade(5, 20), _bound(grade(5, 1), "<"))  # 5, then "<5": fallen
     assert falling_grades(record)

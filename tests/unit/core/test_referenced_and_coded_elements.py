@@ -194,7 +194,9 @@ def test_a_study_level_modality_with_a_knee_description_is_no_spine_mri() -> Non
 
 
 @pytest.mark.parametrize("description", [
-    "MRI cervical spine", "MRI brain and cervical spine", "MR C-spine", "MRI neck and spine"])
+    "MRI cervical spine", "MRI brain and cervical spine", "MR C-spine", "MRI neck and spine",
+    "MR C SPINE WO CONTRAST", "MR CERV SPINE", "MRI cervicothoracic spine",
+    "MRI cervical spine full protocol", "MRI entire cervical spine"])
 def test_words_naming_the_neck_alone_are_no_spine_mri(description: str) -> None:
     """A cervical study does not image the lumbar canal: it leaves the "no spine MRI since"
     warning, whether the words are the description or a series' body-site display
@@ -207,7 +209,8 @@ def test_words_naming_the_neck_alone_are_no_spine_mri(description: str) -> None:
 
 
 @pytest.mark.parametrize("description", [
-    "MRI cervical and lumbar spine", "MRI whole spine", "MRI C-spine and L-spine"])
+    "MRI cervical and lumbar spine", "MRI whole spine", "MRI C-spine and L-spine", "MR L SPINE",
+    "MRI lumbar spine"])
 def test_words_naming_the_spine_below_the_neck_count(description: str) -> None:
     study = _study("2020-03-02", modality="MR", description=description)
     assert _cards(OLD_LBP, RETENTION, study) == {("conservative-care", "info")}
