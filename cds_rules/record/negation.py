@@ -27,6 +27,19 @@ _LEADING_NEGATION = re.compile(rf"^(?:(?:the\s+)?(?:patient|pt)\s+)?{_NEGATION_C
 _TRAILING_NEGATION = re.compile(rf"\b{_NEGATION_CUES}(?:\s+(?:present|detected|seen|found))?$",
                                 re.I)
 _CLAUSE_BREAK = re.compile(r"[.;\n]+")
+# A value in words for a coded finding ("No urinary retention") denies it only when it opens
+# with a denial and says nothing of the course, the output or an assessment: "Not able to
+# void", "No urine output since yesterday", "None voided", "No improvement", "Not assessed"
+# describe retention or its course, not its absence (second independent review).
+_DENIAL = re.compile(r"^(?:(?:the\s+)?(?:patient|pt)\s+)?(?:no|not|denies|denied|without|nil|"
+                     r"negative\s+for)\b", re.I)
+_CLOSING_ANSWER = re.compile(r"\b(?:absent|negative|not present|not detected|denied|none|no|"
+                             r"nil)$",
+                             re.I)
+_NOT_A_DENIAL = re.compile(r"\b(?:chang\w*|improv\w*|better|worse\w*|resolv\w*|settl\w*|"
+                           r"recover\w*|output|void\w*|pass\w*|since|able|unable|assess\w*|"
+                           r"examin\w*|check\w*|measur\w*|record\w*|done|performed|tested|"
+                           r"known|sure|certain|clear|applicable|urine)\b", re.I)
 _ANSWER_BREAK = re.compile(r"[,;/]|\s+-\s+")
 
 
@@ -91,11 +104,22 @@ def _answer_word(text: str) -> bool | None:
 
 
 def _stated(text: str) -> bool | None:
-    """A value in words: one answer word ("absent", "yes") or a negated sentence."""
+    """A value in words: one answer word ("absent", "yes"), or a sentence that denies the
+    finding ("No urinary retention", "Patient denies saddle numbness")."""
     said = _answer_word(text)
     if said is not None:
         return said
-    return False if negated_text(text) else None
+    return False if _denies(text) else None
+
+
+def _denies(text: str) -> bool:
+    """Every clause opens with a denial ("No retention") or closes with an answer ("retention:
+    absent", "retention not present"), and none speaks of the course or an assessment."""
+    clauses = [c.strip(" \t:-,!?\"'()") for c in _CLAUSE_BREAK.split(text)]
+    clauses = [c for c in clauses if c]
+    return bool(clauses) and all(
+        (_DENIAL.search(c) or _CLOSING_ANSWER.search(c)) and not _NOT_A_DENIAL.search(c)
+        for c in clauses)
 
 
 def negated_text(text: str) -> bool:

@@ -75,6 +75,19 @@ def test_negated_statements_give_no_fact(text: str) -> None:
 
 
 @pytest.mark.parametrize("text", [
+    "Not able to void since 6am", "No urine output since yesterday", "Not voided since 6am",
+    "None voided", "Not voiding", "Not improving", "Not resolved", "No change",
+    "No improvement since catheter removed", "Not assessed", "Unable to pass urine",
+])
+def test_sentences_of_course_or_output_do_not_deny_the_finding(text: str) -> None:
+    """Retention recorded with words that describe it or its course ("Not able to void",
+    "No urine output") is retention: still an emergency (second independent review: these
+    were read as "absent" and gave "No red flag recorded")."""
+    assert len(_retention_facts(text)) == 1
+    assert _cards(text) == {"cauda-equina": "critical"}
+
+
+@pytest.mark.parametrize("text", [
     "Urinary retention",
     "Retention of urine since yesterday, catheterised",
     "Retention without overflow incontinence",
