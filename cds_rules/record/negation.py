@@ -50,11 +50,11 @@ def presence(holder: dict[str, Any]) -> bool | None:
     Read in this order, the most explicit first: a dataAbsentReason; ``valueBoolean``; a
     coded answer of ``valueCodeableConcept`` (qualifiers and yes/no, positive/negative,
     detected answers: :data:`~cds_rules.valuesets.ABSENT_CODES` / ``PRESENT_CODES``);
-    then words: ``valueString`` as an answer word or a negated sentence ("No", "Absent",
-    "no urinary retention"), the coded value's text and displays as an answer word only
-    ("No", "Absent", "Negative": never a sentence, since a coded value's name such as
-    "Not improving" or "... BCR/ABL negative" is not an answer); then the interpretation
-    (NEG/POS...)."""
+    then words: ``valueString`` as an answer word or a sentence that denies the finding
+    (:func:`_denies`: "No urinary retention", but not "Not able to void since 6am"), the
+    coded value's text and displays as answer words only ("No", "Absent", "No, denies":
+    never a sentence, since a coded value's name such as "Not improving" or "... BCR/ABL
+    negative" is not an answer); then the interpretation (NEG/POS...)."""
     if "dataAbsentReason" in holder:
         return False
     boolean = holder.get("valueBoolean")
@@ -72,7 +72,7 @@ def presence(holder: dict[str, Any]) -> bool | None:
     string = holder.get("valueString")
     if isinstance(string, str) and (said := _stated(string)) is not None:
         return said
-    for word in _coded_value_words(concept, codings):
+    for word in coded_value_words(concept, codings):
         if (said := _answer_word(word)) is not None:
             return said
     for interpretation in concepts_list(holder.get("interpretation")):
@@ -85,7 +85,7 @@ def presence(holder: dict[str, Any]) -> bool | None:
     return None
 
 
-def _coded_value_words(concept: object, codings: list[dict[str, Any]]) -> list[str]:
+def coded_value_words(concept: object, codings: list[dict[str, Any]]) -> list[str]:
     """The coded value's words: its text, then its codings' displays."""
     words = [concept.get("text")] if isinstance(concept, dict) else []
     words += [c.get("display") for c in codings]

@@ -18,7 +18,7 @@ from cds_rules.model import (
 from cds_rules.record.codes import Hit, Side, as_list, codings_of, concept_hits
 from cds_rules.record.facts import is_worsening, make_fact, with_latest
 from cds_rules.record.laterality import laterality_of
-from cds_rules.record.negation import NEGATIVE_TEXT, presence
+from cds_rules.record.negation import NEGATIVE_TEXT, coded_value_words, presence
 from cds_rules.record.state import Builder
 from cds_rules.record.status import OBSERVATION_IGNORED, status_code
 from cds_rules.record.timing import too_old
@@ -149,11 +149,9 @@ def _result_words(holder: dict[str, Any]) -> list[str]:
     """A test result written in words: ``valueString``, the coded value's text and
     displays ("HLA-B27 not detected")."""
     concept = holder.get("valueCodeableConcept")
-    words = [holder.get("valueString")]
-    if isinstance(concept, dict):
-        words.append(concept.get("text"))
-        words += [c.get("display") for c in codings_of(concept)]
-    return [w for w in words if isinstance(w, str)]
+    string = holder.get("valueString")
+    return ([string] if isinstance(string, str) else []) + coded_value_words(
+        concept, codings_of(concept))
 
 
 # FHIR R4 Quantity.comparator (QuantityComparator): how to understand the value.

@@ -62,8 +62,9 @@ def comparator_change(version: str, reads: str) -> str:
     December 2026, finding 12): Quantity.comparator was ignored."""
     return (f"{version}: {reads} read with its Quantity.comparator: a value bounded above "
             "('<38 Cel') cannot show a value at or above a threshold, one bounded below "
-            "('>3') cannot show a value under one; what a bound shows still counts ('>39 "
-            "Cel' is a fever). Before, the comparator was ignored. ")
+            "('>7' pain) cannot show a value under one, except an MRC grade, which counts as "
+            "the lowest whole grade it allows ('>3' as 4); what a bound shows still counts "
+            "('>39 Cel' is a fever). Before, the comparator was ignored. ")
 
 
 Check = Callable[[PatientRecord, RuleContext, "Rule"], Finding | None]

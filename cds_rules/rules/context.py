@@ -196,10 +196,11 @@ def new_or_worsening(
 # A measured value read against a threshold, with its Quantity.comparator (FHIR R4: "<"
 # means the real value is below the stated one). A value bounded above ("<38", "<=38")
 # cannot show a value at or above a threshold; a value bounded below (">39") cannot show a
-# value under one. Each is safe: it stands down only a conclusion the data cannot support
-# (the real value may lie on the other side), and it still proves what it can: ">39 Cel"
-# is a fever, "<3" a weak muscle. Unit conversions keep the order, so the bound holds in
-# the canonical unit.
+# value under one, except an MRC grade: grades are whole numbers, so ">3" is read as 4, a
+# possible deficit (:func:`below`, :func:`at_most`). Each is safe: it stands down only a
+# conclusion the data cannot support, and it still proves what it can: ">39 Cel" is a
+# fever, "<3" a weak muscle. Unit conversions keep the order, so the bound holds in the
+# canonical unit.
 _BOUNDED_ABOVE = frozenset({"<", "<="})
 _BOUNDED_BELOW = frozenset({">", ">="})
 
