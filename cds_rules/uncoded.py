@@ -105,7 +105,8 @@ _CODED_FAMILIES: dict[str, Topic] = {
     **dict.fromkeys(("foot_drop", "muscle_weakness"), Topic.PROGRESSIVE_NEUROLOGICAL_DEFICIT),
     **dict.fromkeys(("cancer", "bone_metastasis", "myeloma"), Topic.MALIGNANCY),
     **dict.fromkeys(("spinal_infection", "epidural_abscess"), Topic.INFECTION),
-    **dict.fromkeys(("osteoporosis", "fragility_fracture"), Topic.FRACTURE),
+    **dict.fromkeys(("osteoporosis", "fragility_fracture", "vertebral_fracture_cord_injury"),
+                    Topic.FRACTURE),
     **dict.fromkeys(("aortic_aneurysm", "aortic_dissection"), Topic.VISCERAL_OR_VASCULAR),
 }
 

@@ -15,8 +15,9 @@ import pytest
 
 from cds_rules import HookRequest, evaluate
 from cds_rules import uncoded as uncoded_phrases
-from cds_rules.model import CONCEPTS, FactStatus
+from cds_rules.model import CONCEPTS, FactStatus, Topic
 from cds_rules.record import build_record
+from cds_rules.rules.fracture import CORD_INJURY_FRACTURE
 from cds_rules.settings import DEFAULT_SETTINGS
 
 NOW = datetime(2026, 3, 1, 10, tzinfo=UTC)
@@ -233,3 +234,10 @@ def test_a_component_beside_a_known_component_is_read() -> None:
                            "code": "Cel"}},
         {"code": {"text": "Saddle anaesthesia"}, "valueBoolean": True}])
     assert _cards(obs) == CES_WARNING
+
+
+def test_every_concept_a_fracture_rule_reads_gives_its_family() -> None:
+    """An entry coded with any concept FRAC-01 reads (a site code may map to the cord-injury
+    fracture alone) gives the fracture family, so its words make no second, uncoded card."""
+    for concept in ("osteoporosis", "fragility_fracture", CORD_INJURY_FRACTURE):
+        assert uncoded_phrases.families_of([concept]) == {Topic.FRACTURE}, concept
