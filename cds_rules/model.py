@@ -49,6 +49,19 @@ RED_FLAG_TOPICS: frozenset[Topic] = frozenset(
     }
 )
 
+# Concepts whose facts are red flags, weak or strong: one dated after a study makes a new
+# study no repeat; one in the window keeps the conservative card from saying "no red flag";
+# one dated after now (beyond the clock tolerance) is named on every card as not read.
+RED_FLAG_CONCEPTS = (
+    "cauda_equina_syndrome", "urinary_retention", "urinary_incontinence",
+    "faecal_incontinence", "saddle_anaesthesia", "loss_of_rectal_sensation",
+    "sexual_dysfunction", "gait_disturbance", "hyperreflexia", "myelopathy",
+    "muscle_weakness", "foot_drop", "cancer", "bone_metastasis", "myeloma", "weight_loss",
+    "fever", "spinal_infection", "epidural_abscess", "significant_trauma",
+    "fragility_fracture", "vertebral_fracture_cord_injury", "aortic_aneurysm",
+    "aortic_dissection",
+)
+
 # Code systems of our own (FHIR canonical URIs). Topic codes are the external contract.
 TOPIC_SYSTEM = "https://backpain-cds.org/fhir/CodeSystem/card-topic"
 OVERRIDE_REASON_SYSTEM = "https://backpain-cds.org/fhir/CodeSystem/override-reason"
@@ -186,6 +199,9 @@ class PatientRecord:
     facts: list[Fact] = field(default_factory=list)
     orders: list[Order] = field(default_factory=list)
     quality: DataQuality = field(default_factory=DataQuality)
+    # How far after ``now`` an entry may be dated and still count as now: the EHR's clock
+    # may run ahead of ours (RuleSettings.clock_skew_minutes; the builder sets it).
+    clock_tolerance: timedelta = timedelta(0)
 
     @property
     def age(self) -> int | None:
@@ -195,6 +211,13 @@ class PatientRecord:
         b, n = self.birth_date, self.now
         return n.year - b.year - ((n.month, n.day) < (b.month, b.day))
 
+    @property
+    def horizon(self) -> datetime:
+        """The latest time an entry may be dated and still count (``now`` plus the clock
+        tolerance): a retention dated minutes "after now" by a clock that runs ahead is
+        today's retention, not a future one to ignore."""
+        return self.now + self.clock_tolerance
+
     def having(
         self,
         *concepts: str,
@@ -203,7 +226,7 @@ class PatientRecord:
     ) -> list[Fact]:
         """Facts of any of ``concepts``, newest first.
 
-        ``within``: keep facts whose time may fall in [now - within, now] (a partial date
+        ``within``: keep facts whose time may fall in [now - within, horizon] (a partial date
         counts when its possible period overlaps that window); facts with no time are kept
         only when ``within`` is None. ``current_only``: drop HISTORY facts.
         """
@@ -219,10 +242,11 @@ class PatientRecord:
         return sorted(found, key=_newest_first) if len(found) > 1 else found
 
     def may_fall_within(self, fact: Fact, since: datetime) -> bool:
-        """The fact's possible period [when, latest] overlaps [since, now] (dated only)."""
+        """The fact's possible period [when, latest] overlaps [since, horizon] (dated
+        only)."""
         latest = fact.latest
         return fact.when is not None and latest is not None \
-            and fact.when <= self.now and since <= latest
+            and fact.when <= self.horizon and since <= latest
 
     def ever(self, *concepts: str) -> list[Fact]:
         """Facts of any of ``concepts``, current or history, any time."""
@@ -243,7 +267,7 @@ class PatientRecord:
             for o in self.orders
             if o.kind in kinds
             and o.state in wanted_states
-            and (since is None or o.when is None or since <= o.when <= self.now)
+            and (since is None or o.when is None or since <= o.when <= self.horizon)
         ]
 
 

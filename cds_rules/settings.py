@@ -91,6 +91,10 @@ class RuleSettings(BaseModel):
                                          "cancer, osteoporosis, fragility fracture or aortic "
                                          "aneurysm counts at any age.",
                                          ge=1, le=3650)
+    clock_skew_minutes: int = ours(15, "An entry dated up to this many minutes after the "
+                                   "service's clock counts as now (the EHR's clock may run "
+                                   "ahead); a red flag dated later is named on every card as "
+                                   "not read.", ge=0, le=1440, unit="minutes")
     disabled_topics: frozenset[Topic] = ours(
         frozenset(), "Comma-separated card topics switched off at this site. A critical card is "
         "shown even when its topic is switched off (an emergency in the record is never "
@@ -130,6 +134,8 @@ OUR_THRESHOLDS: dict[str, str] = {
     "myeloma_persistence_days": "back pain counts as persistent (NG12 myeloma) after (days)",
     "conservative_management_days": "conservative management counts as prior within (days)",
     "uncoded_text_window_days": "an uncoded entry naming a red flag counts within (days)",
+    "clock_skew_minutes": "an entry dated this far after the service's clock counts as now "
+                          "(minutes)",
 }
 
 

@@ -4,16 +4,14 @@ guard.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from cds_rules.bundles import reference_of, refers_to_patient, resources_from
 from cds_rules.fhir_time import (
     as_utc,
 )
-from cds_rules.model import (
-    PatientRecord,
-)
+from cds_rules.model import RED_FLAG_CONCEPTS, FactStatus, PatientRecord
 from cds_rules.record import structure
 from cds_rules.record.conditions import read_condition
 from cds_rules.record.medications import read_medication
@@ -59,7 +57,8 @@ def _build_record(request: HookRequest, now: datetime, settings: RuleSettings,
     moment = as_utc(require_aware(now))
     patient_id = getattr(request, "patient_id", "")
     patient_id = patient_id if isinstance(patient_id, str) else str(patient_id or "")
-    record = PatientRecord(patient_id=patient_id, now=moment)
+    record = PatientRecord(patient_id=patient_id, now=moment,
+                           clock_tolerance=timedelta(minutes=settings.clock_skew_minutes))
     gaps = getattr(request, "data_gaps", ())
     if isinstance(gaps, list | tuple):
         record.quality.data_gaps = [g for g in gaps if isinstance(g, str)]
@@ -72,7 +71,26 @@ def _build_record(request: HookRequest, now: datetime, settings: RuleSettings,
     builder.quality.unrecognised_units = builder.unrecognised_units
     if builder.unrecognised_units:
         record.quality.data_gaps.append(_unreadable_values(builder.unrecognised_units))
+    ahead = _dated_after_now(record)
+    if ahead:
+        record.quality.data_gaps.append(ahead)
     return record
+
+
+def _dated_after_now(record: PatientRecord) -> str:
+    """Said on every card: a red flag dated after now, beyond the clock tolerance (a wrong
+    year, a clock far ahead), is never new to a rule, so it could leave a card reading "no
+    red flag recorded"; a clinician must check its date. Empty when there is none."""
+    ahead = [f for f in record.facts if f.concept in RED_FLAG_CONCEPTS
+             and f.status is FactStatus.CURRENT and f.when is not None
+             and f.when > record.horizon]
+    if not ahead:
+        return ""
+    names = ", ".join(dict.fromkeys(f.display for f in ahead))
+    minutes = int(record.clock_tolerance.total_seconds() // 60)
+    return (f"{len(ahead)} red-flag entr{'y' if len(ahead) == 1 else 'ies'} ({names}) dated "
+            f"more than {minutes} minutes after the service's clock, not counted as new: "
+            "check the date")
 
 
 def _unreadable_values(count: int) -> str:

@@ -9,10 +9,16 @@ safety-netting with the NHS.uk cauda equina page, as GIRFT 2023 asks (clinical r
 
 from __future__ import annotations
 
-from cds_rules.model import Fact, Finding, PatientRecord, Recommendation, Topic
+from cds_rules.model import (
+    RED_FLAG_CONCEPTS,
+    Fact,
+    Finding,
+    PatientRecord,
+    Recommendation,
+    Topic,
+)
 from cds_rules.rules.base import Rule, RuleContext, coded_answer_change, threshold
 from cds_rules.rules.context import (
-    RED_FLAG_CONCEPTS,
     back_pain_onset,
     context_facts,
     days,

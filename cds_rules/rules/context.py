@@ -47,16 +47,6 @@ NEURO_SYMPTOMS = (
     *CES_SIGNS,
 )
 NEURO_DEFICITS = (*LEG_DEFICIT, *CORD_SIGNS, *CES_SIGNS)
-# Concepts whose facts are red flags, weak or strong: one dated after a study makes a new
-# study no repeat; one in the window keeps the conservative card from saying "no red flag".
-RED_FLAG_CONCEPTS = (
-    "cauda_equina_syndrome", "urinary_retention", "urinary_incontinence",
-    "faecal_incontinence", "saddle_anaesthesia", "loss_of_rectal_sensation",
-    "sexual_dysfunction", "gait_disturbance", "hyperreflexia", "myelopathy",
-    "muscle_weakness", "foot_drop", "cancer", "bone_metastasis", "myeloma", "weight_loss",
-    "fever", "spinal_infection", "epidural_abscess", "significant_trauma",
-    "fragility_fracture", "aortic_aneurysm", "aortic_dissection",
-)
 CANCER = ("cancer", "bone_metastasis", "myeloma")
 SPINE_IMAGING = ("spine_mri", "spine_ct", "spine_xray")
 CROSS_SECTIONAL = ("spine_mri", "spine_ct")
@@ -184,7 +174,7 @@ def new_diagnoses(record: PatientRecord, concepts: Sequence[str],
     since = record.now - window
     return [f for f in record.having(*concepts)
             if is_new(f, record, window)
-            or (f.recorded is not None and since <= f.recorded <= record.now)]
+            or (f.recorded is not None and since <= f.recorded <= record.horizon)]
 
 
 def new_or_worsening(

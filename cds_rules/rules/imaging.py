@@ -13,12 +13,19 @@ management in ``conservative_management_days`` is ACR variant 2 (info, no delete
 
 from __future__ import annotations
 
-from cds_rules.model import ORDER_HOOKS, Fact, Finding, PatientRecord, Recommendation, Topic
+from cds_rules.model import (
+    ORDER_HOOKS,
+    RED_FLAG_CONCEPTS,
+    Fact,
+    Finding,
+    PatientRecord,
+    Recommendation,
+    Topic,
+)
 from cds_rules.rules.base import Rule, RuleContext, coded_answer_change, threshold
 from cds_rules.rules.context import (
     CROSS_SECTIONAL,
     RADICULAR_PAIN,
-    RED_FLAG_CONCEPTS,
     SPINE_IMAGING,
     back_pain_onset,
     completed_cross_sectional,

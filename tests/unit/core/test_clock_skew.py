@@ -1,0 +1,128 @@
+"""An entry dated a few minutes after the service's clock is today's, not a future one.
+
+The EHR's clock may run ahead of ours: a urinary retention charted "5 minutes from now" is
+a cauda equina emergency, not an entry to ignore (before: "No red flag recorded"). Up to
+``BACKPAIN_CDS_CLOCK_SKEW_MINUTES`` (default 15) an entry counts as now, and a card that
+relies on that says so; a red flag dated later (a wrong year, a clock far ahead) is named
+on every card as not counted, so no card reassures over it silently.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+
+from cds_rules import to_json
+from cds_rules.engine import HookRequest, evaluate
+from cds_rules.record import build_record
+from cds_rules.settings import DEFAULT_SETTINGS, RuleSettings
+
+PID = "skew-1"
+SUBJECT = {"reference": f"Patient/{PID}"}
+SNOMED = "http://snomed.info/sct"
+NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
+PATIENT = {"resourceType": "Patient", "id": PID, "birthDate": "1980-05-01",
+           "gender": "female"}
+BACK_PAIN = {"resourceType": "Condition", "id": "lbp", "subject": SUBJECT,
+             "code": {"coding": [{"system": SNOMED, "code": "279039007"}]},
+             "onsetDateTime": "2026-11-18T09:00:00Z"}
+SKEW_LINE = "`BACKPAIN_CDS_CLOCK_SKEW_MINUTES` = 15"
+
+
+def _at(offset: timedelta) -> str:
+    return (NOW + offset).isoformat().replace("+00:00", "Z")
+
+
+def _retention(offset: timedelta) -> dict[str, Any]:
+    return {"resourceType": "Observation", "id": "retention", "status": "final",
+            "subject": SUBJECT, "effectiveDateTime": _at(offset),
+            "code": {"coding": [{"system": SNOMED, "code": "267064002"}]}}
+
+
+def _evaluate(*resources: dict[str, Any], settings: RuleSettings = DEFAULT_SETTINGS,
+              hook: str = "patient-view", drafts: tuple[dict[str, Any], ...] = ()
+              ) -> dict[str, dict[str, Any]]:
+    request = HookRequest(hook=hook, patient_id=PID, resources=(PATIENT, *resources),
+                          draft_orders=drafts)
+    return {c["source"]["topic"]["code"]: c
+            for c in to_json(evaluate(request, NOW, settings).cards)}
+
+
+@pytest.mark.parametrize("minutes", [1, 5, 15])
+def test_retention_dated_minutes_after_now_is_a_cauda_equina_emergency(minutes: int) -> None:
+    cards = _evaluate(BACK_PAIN, _retention(timedelta(minutes=minutes)))
+    assert cards["cauda-equina"]["indicator"] == "critical"
+    assert "conservative-care" not in cards
+    assert SKEW_LINE in cards["cauda-equina"]["detail"]
+
+
+def test_a_card_dated_before_now_does_not_cite_the_clock_tolerance() -> None:
+    cards = _evaluate(BACK_PAIN, _retention(-timedelta(hours=1)))
+    assert cards["cauda-equina"]["indicator"] == "critical"
+    assert "CLOCK_SKEW" not in cards["cauda-equina"]["detail"]
+
+
+def test_a_red_flag_dated_beyond_the_tolerance_is_named_on_every_card() -> None:
+    cards = _evaluate(BACK_PAIN, _retention(timedelta(days=365)))
+    assert set(cards) == {"conservative-care"}
+    detail = cards["conservative-care"]["detail"]
+    assert "**Could not read:** 1 red-flag entry (" in detail
+    assert "urinary retention" in detail.lower()
+    assert "more than 15 minutes after the service's clock" in detail
+    assert "check the date" in detail
+
+
+def test_the_tolerance_is_a_site_setting() -> None:
+    strict = RuleSettings(clock_skew_minutes=0)
+    cards = _evaluate(BACK_PAIN, _retention(timedelta(minutes=5)), settings=strict)
+    assert "cauda-equina" not in cards
+    assert "more than 0 minutes after the service's clock" in cards["conservative-care"]["detail"]
+    wide = RuleSettings(clock_skew_minutes=120)
+    cards = _evaluate(BACK_PAIN, _retention(timedelta(minutes=90)), settings=wide)
+    assert cards["cauda-equina"]["indicator"] == "critical"
+    assert "`BACKPAIN_CDS_CLOCK_SKEW_MINUTES` = 120" in cards["cauda-equina"]["detail"]
+
+
+def test_the_tolerance_stays_in_its_documented_range() -> None:
+    assert RuleSettings(clock_skew_minutes=0).clock_skew_minutes == 0
+    assert RuleSettings(clock_skew_minutes=1440).clock_skew_minutes == 1440
+    for minutes in (-1, 1441):
+        with pytest.raises(ValidationError):
+            RuleSettings(clock_skew_minutes=minutes)
+
+
+def test_a_diagnosis_recorded_minutes_after_now_is_new() -> None:
+    ces = {"resourceType": "Condition", "id": "ces", "subject": SUBJECT,
+           "code": {"coding": [{"system": SNOMED, "code": "192970008"}]},
+           "onsetDateTime": "2025-01-10", "recordedDate": _at(timedelta(minutes=10))}
+    cards = _evaluate(BACK_PAIN, ces)
+    assert cards["cauda-equina"]["indicator"] == "critical"
+
+
+def test_a_spine_mri_done_minutes_after_now_makes_a_draft_one_a_repeat() -> None:
+    chronic = {**BACK_PAIN, "onsetDateTime": "2025-08-03"}
+    study = {"resourceType": "ImagingStudy", "id": "img", "status": "available",
+             "subject": SUBJECT, "started": _at(timedelta(minutes=5)),
+             "modality": [{"system": "http://dicom.nema.org/resources/ontology/DCM",
+                           "code": "MR"}],
+             "description": "MRI L-spine"}
+    draft = {"resourceType": "ServiceRequest", "id": "draft", "status": "draft",
+             "intent": "order", "subject": SUBJECT, "authoredOn": "2026-11-22",
+             "code": {"coding": [{"system": SNOMED, "code": "394451000119106"}]}}
+    cards = _evaluate(chronic, study, hook="order-sign", drafts=(draft,))
+    assert "repeat-imaging" in cards
+
+
+def test_the_record_keeps_future_facts_and_says_which_are_beyond_the_tolerance() -> None:
+    request = HookRequest(hook="patient-view", patient_id=PID,
+                          resources=(PATIENT, BACK_PAIN, _retention(timedelta(days=2))))
+    record = build_record(request, NOW, DEFAULT_SETTINGS)
+    assert record.horizon == NOW + timedelta(minutes=15)
+    assert [f.concept for f in record.facts if f.concept == "urinary_retention"]
+    assert len(record.quality.data_gaps) == 1
+    near = HookRequest(hook="patient-view", patient_id=PID,
+                       resources=(PATIENT, BACK_PAIN, _retention(timedelta(minutes=14))))
+    assert build_record(near, NOW, DEFAULT_SETTINGS).quality.data_gaps == []
