@@ -231,22 +231,21 @@ class PatientRecord:
         only when ``within`` is None. ``current_only``: drop HISTORY facts.
         """
         since = self.now - within if within is not None else None
+        until = self.horizon
         wanted = concepts if len(concepts) < 3 else set(concepts)  # cheaper to build / ask
         found = [
             f
             for f in self.facts
             if f.concept in wanted
             and (not current_only or f.status is FactStatus.CURRENT)
-            and (since is None or self.may_fall_within(f, since))
+            and (since is None or _may_fall_within(f, since, until))
         ]
         return sorted(found, key=_newest_first) if len(found) > 1 else found
 
     def may_fall_within(self, fact: Fact, since: datetime) -> bool:
         """The fact's possible period [when, latest] overlaps [since, horizon] (dated
         only)."""
-        latest = fact.latest
-        return fact.when is not None and latest is not None \
-            and fact.when <= self.horizon and since <= latest
+        return _may_fall_within(fact, since, self.horizon)
 
     def ever(self, *concepts: str) -> list[Fact]:
         """Facts of any of ``concepts``, current or history, any time."""
@@ -262,13 +261,19 @@ class PatientRecord:
         """Orders of any of ``kinds`` in ``states``; ``within`` bounds their time."""
         wanted_states = set(states)
         since = self.now - within if within is not None else None
+        until = self.horizon
         return [
             o
             for o in self.orders
             if o.kind in kinds
             and o.state in wanted_states
-            and (since is None or o.when is None or since <= o.when <= self.horizon)
+            and (since is None or o.when is None or since <= o.when <= until)
         ]
+
+
+def _may_fall_within(fact: Fact, since: datetime, until: datetime) -> bool:
+    when, latest = fact.when, fact.latest
+    return when is not None and latest is not None and when <= until and since <= latest
 
 
 def _newest_first(fact: Fact) -> tuple[int, float]:
