@@ -87,9 +87,10 @@ class RuleSettings(BaseModel):
                                              "variant 2 vs 3).", ge=30, le=730)
     uncoded_text_window_days: int = ours(90, "A current entry whose words (unknown code, "
                                          "text) name a red-flag symptom give a warning when "
-                                         "dated within this many days (or undated); a "
-                                         "cancer, osteoporosis, fragility fracture or aortic "
-                                         "aneurysm counts at any age.",
+                                         "dated within this many days (or undated), or when "
+                                         "a Condition still active and older with no spine "
+                                         "MRI since; a cancer, osteoporosis, fragility "
+                                         "fracture or aortic aneurysm counts at any age.",
                                          ge=1, le=3650)
     clock_skew_minutes: int = ours(15, "An entry dated up to this many minutes after the "
                                    "service's clock counts as now (the EHR's clock may run "

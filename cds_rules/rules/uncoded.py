@@ -7,7 +7,8 @@ uncoded entry suggests <sign>" -- never critical (the words were not coded, the 
 cannot grade them), and its red-flag finding keeps the low-risk pathway cards quiet. Each
 sign counts as its coded concept does (``uncoded.HISTORY_SIGNS``): a cancer, osteoporosis
 or a fragility fracture at any age and status, a known aneurysm at any age while current,
-a symptom while current and within UNCODED_TEXT_WINDOW_DAYS.
+a symptom while current and within UNCODED_TEXT_WINDOW_DAYS, or in a Condition still
+active, older, with no spine MRI since (as the coded rules warn of a sign never assessed).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from datetime import datetime, timedelta
 
 from cds_rules.model import Fact, FactStatus, Finding, PatientRecord, Topic
 from cds_rules.rules.base import Rule, RuleContext, coded_answer_change, threshold
+from cds_rules.rules.context import assessment_reason, mri_since
 from cds_rules.uncoded import reading, uncoded_concept
 
 
@@ -33,7 +35,16 @@ def _counts(record: PatientRecord, hint: Fact, since: datetime) -> bool:
         return True
     if hint.status is not FactStatus.CURRENT:
         return False
-    return how == "current" or hint.when is None or record.may_fall_within(hint, since)
+    return (how == "current" or hint.when is None or record.may_fall_within(hint, since)
+            or _unassessed(record, hint))
+
+
+def _unassessed(record: PatientRecord, hint: Fact) -> bool:
+    """A symptom or diagnosis in a Condition still active, older than the window, with no
+    spine MRI since it began: the coded rules warn of such a sign nobody may have assessed
+    (CES-02, CORD-02, NEURO-02; INF-01 for an old infection), so its words must not fall
+    silent either. An Observation is a finding of its day: read within the window only."""
+    return hint.resource_type == "Condition" and not mri_since(record, hint)
 
 
 def _check(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding | None:
@@ -41,6 +52,9 @@ def _check(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding | Non
     if not facts:
         return None
     signs = ", ".join(dict.fromkeys(f.detail for f in facts))
+    since = record.now - timedelta(days=ctx.settings.uncoded_text_window_days)
+    old = [f for f in facts if reading(f.detail) == "symptom" and f.when is not None
+           and not record.may_fall_within(f, since)]
     return rule.finding(
         "warning",
         f"Check the record: uncoded entry suggests {signs}",
@@ -48,7 +62,7 @@ def _check(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding | Non
         [f"An entry names {signs} in words that no code the service recognises says (an "
          "unknown code, its text or a component). It was not evaluated as a coded red flag: "
          "check the record and assess it, and code it so that the red-flag rules can read "
-         "it."],
+         "it.", *([assessment_reason(old)] if old else [])],
         thresholds=([threshold(ctx.settings, "uncoded_text_window_days")]
                     if any(reading(f.detail) == "symptom" for f in facts) else []),
     )
@@ -95,14 +109,28 @@ _HISTORY_TOPICS = frozenset({Topic.MALIGNANCY, Topic.VISCERAL_OR_VASCULAR})
 """Families that had 1.2.0 (histories read at any age): one minor version ahead since."""
 
 
+_PERSISTING_TOPICS = frozenset({Topic.CAUDA_EQUINA, Topic.SPINAL_CORD_COMPRESSION,
+                                Topic.PROGRESSIVE_NEUROLOGICAL_DEFICIT, Topic.INFECTION})
+"""Families whose coded rules warn of an old active sign never imaged: 1.5.0 reads their
+uncoded Conditions so too."""
+
+_PERSISTING_CHANGE = ("1.5.0: a Condition still active that names the sign in words, older "
+                      "than UNCODED_TEXT_WINDOW_DAYS and with no spine MRI since it began, "
+                      "counts (the card says 'confirm it has been assessed'), as the coded "
+                      "rules warn of such a sign (CES-02, CORD-02, NEURO-02, INF-01); before, "
+                      "it was not read and the conservative card could follow. ")
+
+
 def _rule(rule_id: str, topic: Topic, family: str, evidence: tuple[str, ...]) -> Rule:
     history = topic in _HISTORY_TOPICS
-    version, words, loinc = (("1.5.0", "1.4.0", "1.3.0") if history
+    answers, words, loinc = (("1.5.0", "1.4.0", "1.3.0") if history
                              else ("1.4.0", "1.3.0", "1.2.0"))
-    return Rule(id=rule_id, version=version, topic=topic,
+    persisting = topic in _PERSISTING_TOPICS
+    return Rule(id=rule_id, version="1.5.0" if persisting else answers, topic=topic,
                 title=f"Uncoded entry suggests a {family} red flag", indicators=("warning",),
                 evidence=evidence, advice=_ADVICE, check=_check,
-                changes=(coded_answer_change(version) + _WORDS_CHANGE.format(version=words)
+                changes=((_PERSISTING_CHANGE if persisting else "")
+                         + coded_answer_change(answers) + _WORDS_CHANGE.format(version=words)
                          + _LOINC_CHANGE.format(loinc=loinc)
                          + (_HISTORY_CHANGE if history else "") + _BEFORE))
 

@@ -182,10 +182,33 @@ def test_osteoporosis_or_a_fragility_fracture_counts_at_any_age(text: str) -> No
     assert "UNCODED_TEXT_WINDOW_DAYS" not in result.cards[0].detail
 
 
-@pytest.mark.parametrize("text", ["Lumbar discitis", "Saddle numbness", "Right foot drop",
-                                  "Cervical myelopathy"])
-def test_a_symptom_keeps_the_window(text: str) -> None:
-    assert _cards(_condition({"text": text}, onset="2024-05-10")) == CONSERVATIVE
+OLD_SIGNS = [("Lumbar discitis", "infection"), ("Saddle numbness", "cauda-equina"),
+             ("Cauda equina syndrome", "cauda-equina"),
+             ("Right foot drop", "progressive-neurological-deficit"),
+             ("Cervical myelopathy", "spinal-cord-compression")]
+
+
+@pytest.mark.parametrize(("text", "topic"), OLD_SIGNS)
+def test_an_old_active_sign_never_imaged_is_a_warning_as_coded(text: str, topic: str) -> None:
+    """UNCODED-CES / -CORD / -NEURO / -INF 1.5.0: a Condition still active, older than the
+    window, with no spine MRI since it began, counts as the coded rules count it (CES-02,
+    CORD-02, NEURO-02, INF-01: 'confirm it has been assessed'); before, the conservative
+    card followed."""
+    result = evaluate(_request(_condition({"text": text}, onset="2024-05-10")), NOW)
+    assert [(c.topic, c.indicator) for c in result.cards] == [(topic, "warning")]
+    assert "recorded 2024-05-10: still active, older than the 'new' window, and no spine " \
+           "MRI since: confirm it has been assessed." in result.cards[0].detail
+    assert "BACKPAIN_CDS_UNCODED_TEXT_WINDOW_DAYS" in result.cards[0].detail
+
+
+@pytest.mark.parametrize(("text", "topic"), OLD_SIGNS)
+def test_an_old_sign_imaged_since_keeps_the_window(text: str, topic: str) -> None:
+    mri = {"resourceType": "ImagingStudy", "id": "mri", "status": "available",
+           "subject": {"reference": "Patient/p"}, "started": "2024-06-01",
+           "modality": [{"system": "http://dicom.nema.org/resources/ontology/DCM",
+                         "code": "MR"}],
+           "description": "MRI lumbar spine"}
+    assert _cards(_condition({"text": text}, onset="2024-05-10"), mri) == CONSERVATIVE
 
 
 def test_every_history_sign_and_coded_family_names_real_things() -> None:
