@@ -120,10 +120,25 @@ def families_of(concepts: Iterable[str]) -> frozenset[Topic]:
 _EXCLUDED: dict[Topic, str] = {
     Topic.MALIGNANCY: r"basal[- ]cell|bcc\b|rodent\s+ulcer|squamous\s+cell\s+carcinoma\s+of\s+"
                       r"(?:the\s+)?skin|skin\s+cancer|non[- ]melanoma|in[- ]situ|"
-                      r"malignant\s+neoplasm\s+of\s+(?:the\s+)?skin|"
-                      r"screening|family\s+history|fear\s+of",
+                      r"malignant\s+neoplasm\s+of\s+(?:the\s+)?skin",
 }
-
+# Phrases that take a clause out of every family: the sign is not the patient's finding
+# ("Encounter for screening for osteoporosis", ICD-10-CM Z13.820; "Family history of
+# aortic aneurysm"; "Fear of cancer").
+_NOT_A_FINDING = re.compile(r"\bscreening\b|family\s+history|\bfear\s+of\b", re.I)
+# A sign named after a denial, alone or in a list joined by "or", is denied: "Spondylosis
+# without myelopathy or radiculopathy" (ICD-10-CM M47.81x), "Patient denies saddle
+# anaesthesia or urinary retention", "no evidence of cauda equina". Anything else between
+# them keeps the sign (the safe side): "and", "with", "but", a word of the course ("no
+# improvement in urinary retention", "no longer ...", "no new ..."), or more than six
+# words. Sentences are read part by part (commas, "but"): "No incontinence, urinary
+# retention noted" names the retention.
+_COURSE = (r"(?:with|and|but|improv\w*|chang\w*|better|worse\w*|resolv\w*|settl\w*|"
+           r"longer|new|since|until|increas\w*|decreas\w*|reduc\w*|help\w*|relie\w*)")
+_DENIED_BEFORE = re.compile(
+    r"\b(?:without|no|not|nil|denies|denied|negative\s+for|free\s+of|absence\s+of)\s+"
+    rf"(?:(?!{_COURSE}\b)[\w'/-]+\s+(?:(?:or|nor)\s+)?){{0,6}}$", re.I)
+_PARTS = re.compile(r",|\bbut\b|\bhowever\b|\bwhereas\b", re.I)
 _PATTERNS: tuple[tuple[Topic, str, re.Pattern[str]], ...] = tuple(
     (topic, sign, re.compile(rf"\b(?:{pattern})", re.I))
     for topic, phrases in _PHRASES.items() for sign, pattern in phrases
@@ -140,17 +155,33 @@ def uncoded_concept(topic: Topic) -> str:
 
 
 @lru_cache(maxsize=8192)
-def suggested(text: str, negated: Callable[[str], bool]) -> tuple[tuple[Topic, str], ...]:
-    """(topic, sign) of every red flag ``text`` names in a clause ``negated`` does not deny."""
+def suggested(text: str, closes_negated: Callable[[str], bool]
+              ) -> tuple[tuple[Topic, str], ...]:
+    """(topic, sign) of every red flag ``text`` names and does not deny: per part of each
+    sentence, neither a denial before the sign (:data:`_DENIED_BEFORE`) nor one closing the
+    part (``closes_negated``: "retention: absent", "... ruled out"). A family's exclusions
+    and :data:`_NOT_A_FINDING` read the whole sentence."""
     if not _ANY.search(text):  # the common case: one search, nothing found
         return ()
     found: dict[Topic, str] = {}
     for clause in (c.strip() for c in _CLAUSES.split(text)):
-        if not clause or negated(clause):
+        if not clause or _NOT_A_FINDING.search(clause):
             continue
-        for topic, sign, pattern in _PATTERNS:
-            excluded = _EXCLUDED_PATTERNS.get(topic)
-            if topic not in found and pattern.search(clause) and not (
-                    excluded and excluded.search(clause)):
-                found[topic] = sign
+        for part in (p.strip() for p in _PARTS.split(clause)):
+            if part and not closes_negated(part):
+                _add_named(found, part, clause)
     return tuple(found.items())
+
+
+def _add_named(found: dict[Topic, str], part: str, clause: str) -> None:
+    for topic, sign, pattern in _PATTERNS:
+        excluded = _EXCLUDED_PATTERNS.get(topic)
+        if topic not in found and _named(pattern, part) and not (
+                excluded and excluded.search(clause)):
+            found[topic] = sign
+
+
+def _named(pattern: re.Pattern[str], part: str) -> bool:
+    """Does ``part`` name the sign somewhere no denial comes right before?"""
+    return any(not _DENIED_BEFORE.search(part, 0, match.start())
+               for match in pattern.finditer(part))

@@ -122,6 +122,26 @@ def _denies(text: str) -> bool:
         for c in clauses)
 
 
+# "Cauda equina syndrome ruled out", "Cord compression excluded": a closing verdict, unless
+# the words keep the question open ("not excluded", "cannot be ruled out", "to be ruled
+# out", "?CES - excluded?").
+_RULED_OUT = re.compile(r"\b(?:ruled\s+out|excluded)$", re.I)
+_STILL_OPEN = re.compile(r"\b(?:not|cannot|can't|unable|yet|be|needs?|must|should|query|"
+                         r"possible|suspected|pending|awaiting)\b|\?", re.I)
+
+
+def closes_negated(segment: str) -> bool:
+    """A part of a sentence that ends by denying what it names: "urinary retention: absent",
+    "retention not present", "cauda equina syndrome ruled out" (not "... to be ruled out").
+    Read on its own: "Foot drop, urinary retention absent" denies the retention only."""
+    if "?" in segment:
+        return False
+    words = segment.strip(" \t:-,!\"'()")
+    if _TRAILING_NEGATION.search(words):
+        return True
+    return bool(_RULED_OUT.search(words)) and not _STILL_OPEN.search(_RULED_OUT.sub("", words))
+
+
 def negated_text(text: str) -> bool:
     """Free text that states the finding absent: every clause negated (see
     ``_LEADING_NEGATION`` / ``_TRAILING_NEGATION``)."""

@@ -19,7 +19,7 @@ from cds_rules.model import (
 )
 from cds_rules.record.codes import as_list, codings_of, source_of
 from cds_rules.record.facts import with_latest
-from cds_rules.record.negation import negated_text, presence
+from cds_rules.record.negation import closes_negated, presence
 from cds_rules.record.state import Builder
 from cds_rules.record.status import entry_status
 from cds_rules.record.timing import condition_time
@@ -51,7 +51,7 @@ def _signs(texts: list[str]) -> dict[Topic, tuple[str, str]]:
     """Per family, the first sign the texts name (not negated), with the text naming it."""
     found: dict[Topic, tuple[str, str]] = {}
     for text in texts:
-        for topic, sign in uncoded.suggested(text, negated_text):
+        for topic, sign in uncoded.suggested(text, closes_negated):
             found.setdefault(topic, (sign, text))
     return found
 

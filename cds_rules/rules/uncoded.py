@@ -121,15 +121,29 @@ _PERSISTING_CHANGE = ("1.5.0: a Condition still active that names the sign in wo
                       "it was not read and the conservative card could follow. ")
 
 
+_PHRASING_CHANGE = ("{version}: the words are read part by part and a denial is read where "
+                    "it stands: a sign named after 'without', 'no', 'denies' or 'negative "
+                    "for', alone or in an 'or' list, is denied ('Spondylosis without "
+                    "myelopathy or radiculopathy', ICD-10-CM M47.812: no warning; before, a "
+                    "cord-compression warning), and so is a part closing with 'ruled out' or "
+                    "'excluded' unless the question stays open ('not ruled out', 'to be "
+                    "excluded', '?'); a sentence opening with a denial no longer denies what "
+                    "its other parts name ('No incontinence, urinary retention noted': "
+                    "warning; before, no warning); screening, family history and fear of a "
+                    "sign are not the sign in any family (before: malignancy only). ")
+
+
 def _rule(rule_id: str, topic: Topic, family: str, evidence: tuple[str, ...]) -> Rule:
     history = topic in _HISTORY_TOPICS
     answers, words, loinc = (("1.5.0", "1.4.0", "1.3.0") if history
                              else ("1.4.0", "1.3.0", "1.2.0"))
     persisting = topic in _PERSISTING_TOPICS
-    return Rule(id=rule_id, version="1.5.0" if persisting else answers, topic=topic,
+    version = "1.6.0" if history or persisting else "1.5.0"
+    return Rule(id=rule_id, version=version, topic=topic,
                 title=f"Uncoded entry suggests a {family} red flag", indicators=("warning",),
                 evidence=evidence, advice=_ADVICE, check=_check,
-                changes=((_PERSISTING_CHANGE if persisting else "")
+                changes=(_PHRASING_CHANGE.format(version=version)
+                         + (_PERSISTING_CHANGE if persisting else "")
                          + coded_answer_change(answers) + _WORDS_CHANGE.format(version=words)
                          + _LOINC_CHANGE.format(loinc=loinc)
                          + (_HISTORY_CHANGE if history else "") + _BEFORE))

@@ -10,7 +10,7 @@ import pytest
 
 from cds_rules import HookRequest, evaluate, to_json
 from cds_rules.model import Topic
-from cds_rules.record.negation import negated_text
+from cds_rules.record.negation import closes_negated
 from cds_rules.uncoded import suggested
 
 NOW = datetime(2026, 3, 1, 10, tzinfo=UTC)
@@ -42,10 +42,38 @@ LOCAL = "http://hospital.example.org/fhir/CodeSystem/problems"
         ("Known AAA 4.5 cm", {Topic.VISCERAL_OR_VASCULAR}),
         ("Seasonal allergic rhinitis", set()),
         ("Haemoglobin A1c", set()),
+        # A denial before the sign, alone or in an "or" list (UNCODED-* 1.6.0 and later):
+        ("Spondylosis without myelopathy or radiculopathy, cervical region", set()),  # M47.812
+        ("Cervical spondylosis without myelopathy", set()),
+        ("Low back pain with no saddle anaesthesia or urinary retention", set()),
+        ("No evidence of cauda equina", set()),
+        ("Does not have saddle anaesthesia", set()),
+        ("Cervical disc disorder with myelopathy", {Topic.SPINAL_CORD_COMPRESSION}),
+        ("Urinary retention without overflow", {Topic.CAUDA_EQUINA}),
+        ("Low back pain without sciatica, with urinary retention", {Topic.CAUDA_EQUINA}),
+        ("No improvement in urinary retention", {Topic.CAUDA_EQUINA}),
+        # Each part of a sentence on its own (before: the whole sentence denied):
+        ("No incontinence, urinary retention noted", {Topic.CAUDA_EQUINA}),
+        ("No leg weakness but new urinary retention", {Topic.CAUDA_EQUINA}),
+        ("Denies incontinence, reports saddle numbness", {Topic.CAUDA_EQUINA}),
+        ("Without bladder involvement, has saddle anaesthesia", {Topic.CAUDA_EQUINA}),
+        ("Foot drop present, urinary retention absent", {Topic.PROGRESSIVE_NEUROLOGICAL_DEFICIT}),
+        # A verdict that closes the question, not one that keeps it open:
+        ("Cauda equina syndrome ruled out", set()),
+        ("Cord compression excluded", set()),
+        ("Cauda equina syndrome has been excluded", set()),
+        ("Cauda equina not ruled out", {Topic.CAUDA_EQUINA}),
+        ("Cauda equina syndrome to be ruled out", {Topic.CAUDA_EQUINA}),
+        ("Cord compression cannot be excluded", {Topic.SPINAL_CORD_COMPRESSION}),
+        ("?Cauda equina syndrome - excluded?", {Topic.CAUDA_EQUINA}),
+        # Not the patient's finding, in any family:
+        ("Encounter for screening for osteoporosis", set()),  # Z13.820
+        ("Family history of aortic aneurysm", set()),
+        ("Carcinoma, basal cell", set()),
     ],
 )
 def test_phrases_per_family_with_negation(text: str, expected: set[Topic]) -> None:
-    assert {topic for topic, _ in suggested(text, negated_text)} == expected
+    assert {topic for topic, _ in suggested(text, closes_negated)} == expected
 
 
 def _request(*extra: dict[str, Any]) -> HookRequest:
