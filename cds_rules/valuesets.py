@@ -62,6 +62,12 @@ _SYSTEM_ALIASES: dict[str, str] = {
     "http://hl7.org/fhir/v2/0136": "http://terminology.hl7.org/CodeSystem/v2-0136",
     "urn:oid:2.16.840.1.113883.12.136": "http://terminology.hl7.org/CodeSystem/v2-0136",
     "http://fhir.hl7.org.uk/Id/opcs-4": OPCS4,
+    # FHIR DataAbsentReason: the FHIR STU3-and-earlier system and the code system's OID
+    # (hl7.org/fhir/R4/codesystem-data-absent-reason.html: OID 2.16.840.1.113883.4.642.4.1048).
+    "http://hl7.org/fhir/data-absent-reason":
+        "http://terminology.hl7.org/CodeSystem/data-absent-reason",
+    "urn:oid:2.16.840.1.113883.4.642.4.1048":
+        "http://terminology.hl7.org/CodeSystem/data-absent-reason",
 }
 
 ORDER_KINDS: tuple[str, ...] = (
@@ -105,6 +111,21 @@ ABSENT_CODES: frozenset[tuple[str, str]] = frozenset({
     (V2_0136, "N"), (V2_0532, "N"),
     (LOINC, "LA32-8"), (LOINC, "LA9634-2"), (LOINC, "LA6577-6"), (LOINC, "LA11883-8"),
 })
+
+# Observation.dataAbsentReason (record/negation.py). FHIR R4 CodeSystem DataAbsentReason
+# (http://terminology.hl7.org/CodeSystem/data-absent-reason, v4.0.1, 15 codes:
+# hl7.org/fhir/R4/codesystem-data-absent-reason.html): unknown (asked-unknown, temp-unknown,
+# not-asked, asked-declined), masked, not-applicable, unsupported, as-text, error
+# (not-a-number, negative-infinity, positive-infinity), not-performed, not-permitted. Three
+# say that nobody asked or looked, so nothing was recorded: not-asked ("the workflow didn't
+# lead to this value being known"), not-performed ("the observation procedure (test, etc.)
+# was not performed"), not-applicable ("there is no proper value for this element"). The
+# others say a value was sought and is unknown, withheld, unrepresentable or elsewhere;
+# not-permitted too ("the value is not permitted in this context", most often a code outside
+# a required binding: a value exists). None of them denies a finding.
+DATA_ABSENT_REASON = "http://terminology.hl7.org/CodeSystem/data-absent-reason"
+NOTHING_RECORDED_REASONS: frozenset[str] = frozenset({
+    "not-asked", "not-performed", "not-applicable"})
 
 VALUESET_DIR = Path(__file__).resolve().parent / "valuesets"
 
@@ -352,3 +373,4 @@ def is_present_qualifier(system: object, code: object) -> bool:
 
 def is_absent_qualifier(system: object, code: object) -> bool:
     return (normalise_system(system), code) in ABSENT_CODES
+

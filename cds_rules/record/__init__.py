@@ -13,9 +13,12 @@ What the rules see is decided here, so the safety principles of CLINICAL.md live
   ``valueString`` or in the coded value's text or displays ("absent", "negative", "no", or
   a sentence whose every clause opens or closes with no / not / denies / denied / absent /
   negative / without / nil / none: "no urinary retention", "retention not present") or a
-  NEG/ND interpretation, or that carries a ``dataAbsentReason``: no fact (in that order:
-  boolean, code, words, interpretation). Present (52101004, yes answers, true, positive,
-  or no value at all): a fact.
+  NEG/ND interpretation, or that carries a ``dataAbsentReason`` saying nobody asked or
+  looked (not-asked, not-performed, not-applicable: nothing recorded): no fact (in that
+  order: reason, boolean, code, words, interpretation). Present (52101004, yes answers,
+  true, positive, "Unknown", any other ``dataAbsentReason`` such as asked-unknown, or no
+  value at all): a fact. A quantity or a test result with any ``dataAbsentReason`` has no
+  value: no fact.
 * Messy data (principle 5). Times: onsetDateTime, onsetPeriod, onsetAge (birth date +
   age), onsetRange.low (Age), then recordedDate (onsetString is free text and ignored);
   effectiveDateTime, effectivePeriod (start, else end), effectiveInstant, then issued.

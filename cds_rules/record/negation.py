@@ -44,8 +44,10 @@ _ANSWER_BREAK = re.compile(r"[,;/]|\s+-\s+")
 
 
 def presence(holder: dict[str, Any]) -> bool | None:
-    """True: the finding is stated present; False: stated absent (or no value, because a
-    dataAbsentReason says it is missing); None: nothing said either way.
+    """True: the finding is stated present; False: stated absent, or nothing recorded (a
+    dataAbsentReason saying nobody asked or looked: :func:`nothing_recorded`); None:
+    nothing said either way (also any other dataAbsentReason, "asked but unknown": it does
+    not deny the finding the Observation names, as a "Unknown" answer does not).
 
     Read in this order, the most explicit first: a dataAbsentReason; ``valueBoolean``; a
     coded answer of ``valueCodeableConcept`` (qualifiers and yes/no, positive/negative,
@@ -55,7 +57,7 @@ def presence(holder: dict[str, Any]) -> bool | None:
     coded value's text and displays as answer words only ("No", "Absent", "No, denies":
     never a sentence, since a coded value's name such as "Not improving" or "... BCR/ABL
     negative" is not an answer); then the interpretation (NEG/POS...)."""
-    if "dataAbsentReason" in holder:
+    if "dataAbsentReason" in holder and nothing_recorded(holder["dataAbsentReason"]):
         return False
     boolean = holder.get("valueBoolean")
     if boolean is False:
@@ -83,6 +85,18 @@ def presence(holder: dict[str, Any]) -> bool | None:
             if code in _POSITIVE_INTERPRETATION:
                 return True
     return None
+
+
+def nothing_recorded(reason: object) -> bool:
+    """Does a dataAbsentReason say that nobody asked or looked (not-asked, not-performed,
+    not-applicable: :data:`~cds_rules.valuesets.NOTHING_RECORDED_REASONS`, with the FHIR R4
+    CodeSystem it is checked against)? Only its DataAbsentReason codings are read, and all
+    of them must say so: a reason in words only, or another DataAbsentReason code beside
+    ("asked-unknown"), does not deny the finding."""
+    codes = [c.get("code") for c in codings_of(reason)
+             if vs.normalise_system(c.get("system")) == vs.DATA_ABSENT_REASON]
+    return bool(codes) and all(
+        isinstance(code, str) and code.strip() in vs.NOTHING_RECORDED_REASONS for code in codes)
 
 
 def coded_value_words(concept: object, codings: list[dict[str, Any]]) -> list[str]:

@@ -116,9 +116,10 @@ def _observed(builder: Builder, hit: Hit, observation: dict[str, Any],
 
 
 def _stated_absent(holder: dict[str, Any], observation: dict[str, Any]) -> bool:
-    """Is the finding stated absent? A component with any value of its own ("Yes - 800 ml
-    post-void residual", a quantity, "Unknown") or a dataAbsentReason answers for itself;
-    the panel's own value (a coded No) speaks for a component only when the component has
+    """Is the finding stated absent (or not recorded)? A component with any value of its own
+    ("Yes - 800 ml post-void residual", a quantity, "Unknown") or a dataAbsentReason answers
+    for itself (not-asked: no fact; asked-unknown: the fact counts, :func:`presence`); the
+    panel's own value (a coded No) speaks for a component only when the component has
     neither, and the panel's dataAbsentReason (the panel has no value) never does."""
     if holder is observation or "dataAbsentReason" in holder or _has_value(holder):
         return presence(holder) is False
