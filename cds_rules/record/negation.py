@@ -17,6 +17,12 @@ _NEGATIVE_WORDS = {"absent", "negative", "no", "none", "not present", "not detec
 _POSITIVE_WORDS = {"present", "positive", "yes", "detected", "true"}
 # A test result written as a sentence ("HLA-B27 not detected"): any negative statement.
 NEGATIVE_TEXT = re.compile(r"\b(negative|neg|not detected|not present|absent)\b", re.I)
+# A test result that is no result, in words ("Indeterminate", "HLA-B27 equivocal") or as an
+# interpretation (HL7 v3 ObservationInterpretation / v2 table 0078 IND indeterminate, v3 E
+# equivocal); coded values: valuesets.INDETERMINATE_CODES.
+INDETERMINATE_TEXT = re.compile(r"\b(?:indeterminat\w*|equivocal|inconclusive|unknown|"
+                                r"undetermined)\b", re.I)
+INDETERMINATE_INTERPRETATION = frozenset({"IND", "E"})
 # A finding written as free text is negated when every clause opens with a negation cue
 # ("no urinary retention", "patient denies ...", "without ...") or closes with one
 # ("retention: absent", "retention not present"). A cue inside a clause ("retention
@@ -97,6 +103,14 @@ def nothing_recorded(reason: object) -> bool:
              if vs.normalise_system(c.get("system")) == vs.DATA_ABSENT_REASON]
     return bool(codes) and all(
         isinstance(code, str) and code.strip() in vs.NOTHING_RECORDED_REASONS for code in codes)
+
+
+def interpretation_codes(holder: dict[str, Any]) -> set[str]:
+    """The codes of ``interpretation``, upper case (read whatever their system, as
+    :func:`presence` reads NEG/POS)."""
+    return {str(coding.get("code", "")).upper()
+            for interpretation in concepts_list(holder.get("interpretation"))
+            for coding in codings_of(interpretation)}
 
 
 def coded_value_words(concept: object, codings: list[dict[str, Any]]) -> list[str]:
