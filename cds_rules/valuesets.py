@@ -392,6 +392,13 @@ def concepts_of_kind(*kinds: str) -> list[str]:
     return [name for name, vs in VALUE_SETS.items() if vs.kind in kinds]
 
 
+def knows(system: object, code: object) -> bool:
+    """Is ``(system, code)`` in any value set: a concept (site codes included), an order kind
+    or a body site?"""
+    return bool(matches(system, code) or order_kinds_for(system, code)
+                or sites_for(system, code))
+
+
 def is_present_qualifier(system: object, code: object) -> bool:
     return (normalise_system(system), code) in PRESENT_CODES
 

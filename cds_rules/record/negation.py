@@ -60,9 +60,11 @@ def presence(holder: dict[str, Any]) -> bool | None:
     detected answers: :data:`~cds_rules.valuesets.ABSENT_CODES` / ``PRESENT_CODES``);
     then words: ``valueString`` as an answer word or a sentence that denies the finding
     (:func:`_denies`: "No urinary retention", but not "Not able to void since 6am"), the
-    coded value's text and displays as answer words only ("No", "Absent", "No, denies":
-    never a sentence, since a coded value's name such as "Not improving" or "... BCR/ABL
-    negative" is not an answer); then the interpretation (NEG/POS...)."""
+    coded value's text and displays as answer words ("No", "Absent", "No, denies"), then
+    its text as a sentence that denies the finding, only when no value set knows its
+    codings (:func:`_text_denies`; a display is never read as a sentence, since a coded
+    value's name such as "Not improving" or "... BCR/ABL negative" is not an answer); then
+    the interpretation (NEG/POS...)."""
     if "dataAbsentReason" in holder and nothing_recorded(holder["dataAbsentReason"]):
         return False
     boolean = holder.get("valueBoolean")
@@ -83,6 +85,8 @@ def presence(holder: dict[str, Any]) -> bool | None:
     for word in coded_value_words(concept, codings):
         if (said := _answer_word(word)) is not None:
             return said
+    if _text_denies(concept, codings):
+        return False
     for interpretation in concepts_list(holder.get("interpretation")):
         for coding in codings_of(interpretation):
             code = str(coding.get("code", "")).upper()
@@ -118,6 +122,17 @@ def coded_value_words(concept: object, codings: list[dict[str, Any]]) -> list[st
     words = [concept.get("text")] if isinstance(concept, dict) else []
     words += [c.get("display") for c in codings]
     return [w for w in words if isinstance(w, str)]
+
+
+def _text_denies(concept: object, codings: list[dict[str, Any]]) -> bool:
+    """Does the coded value's text deny the finding as a ``valueString`` would (:func:`_denies`:
+    "No urinary retention", not "Not able to void since 6am")? Read only when no value set
+    knows any of its codings: a recognised coded value (the finding's own code, a site code)
+    is never silenced by its words. Displays are never read so: a coded value's name ("Not
+    improving") is not an answer."""
+    text = concept.get("text") if isinstance(concept, dict) else None
+    return (isinstance(text, str) and _denies(text)
+            and not any(vs.knows(c.get("system"), c.get("code")) for c in codings))
 
 
 def _answer_word(text: str) -> bool | None:
