@@ -15,7 +15,13 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from cds_rules.model import Fact, FactStatus, Finding, PatientRecord, Topic
-from cds_rules.rules.base import Rule, RuleContext, coded_answer_change, threshold
+from cds_rules.rules.base import (
+    Rule,
+    RuleContext,
+    coded_answer_change,
+    observation_reading_change,
+    threshold,
+)
 from cds_rules.uncoded import reading, uncoded_concept
 
 
@@ -97,12 +103,13 @@ _HISTORY_TOPICS = frozenset({Topic.MALIGNANCY, Topic.VISCERAL_OR_VASCULAR})
 
 def _rule(rule_id: str, topic: Topic, family: str, evidence: tuple[str, ...]) -> Rule:
     history = topic in _HISTORY_TOPICS
-    version, words, loinc = (("1.5.0", "1.4.0", "1.3.0") if history
-                             else ("1.4.0", "1.3.0", "1.2.0"))
+    version, answers, words, loinc = (("1.6.0", "1.5.0", "1.4.0", "1.3.0") if history
+                                      else ("1.5.0", "1.4.0", "1.3.0", "1.2.0"))
     return Rule(id=rule_id, version=version, topic=topic,
                 title=f"Uncoded entry suggests a {family} red flag", indicators=("warning",),
                 evidence=evidence, advice=_ADVICE, check=_check,
-                changes=(coded_answer_change(version) + _WORDS_CHANGE.format(version=words)
+                changes=(observation_reading_change(version) + coded_answer_change(answers)
+                         + _WORDS_CHANGE.format(version=words)
                          + _LOINC_CHANGE.format(loinc=loinc)
                          + (_HISTORY_CHANGE if history else "") + _BEFORE))
 
