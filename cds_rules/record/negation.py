@@ -53,7 +53,7 @@ def presence(holder: dict[str, Any]) -> bool | None:
     """True: the finding is stated present; False: stated absent, or nothing recorded (a
     dataAbsentReason saying nobody asked or looked: :func:`nothing_recorded`); None:
     nothing said either way (also any other dataAbsentReason, "asked but unknown": it does
-    not deny the finding the Observation names, as a "Unknown" answer does not).
+    not deny the finding the Observation names, as an "Unknown" answer does not).
 
     Read in this order, the most explicit first: a dataAbsentReason; ``valueBoolean``; a
     coded answer of ``valueCodeableConcept`` (qualifiers and yes/no, positive/negative,
