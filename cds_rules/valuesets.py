@@ -61,7 +61,15 @@ _SYSTEM_ALIASES: dict[str, str] = {
     # HL7 v2 table 0136 (yes/no): FHIR DSTU1-3 system and the HL7 v2 table OID.
     "http://hl7.org/fhir/v2/0136": "http://terminology.hl7.org/CodeSystem/v2-0136",
     "urn:oid:2.16.840.1.113883.12.136": "http://terminology.hl7.org/CodeSystem/v2-0136",
+    # HL7 v2 table 0078 (interpretation codes): FHIR DSTU1-3 system.
+    "http://hl7.org/fhir/v2/0078": "http://terminology.hl7.org/CodeSystem/v2-0078",
     "http://fhir.hl7.org.uk/Id/opcs-4": OPCS4,
+    # FHIR DataAbsentReason: the FHIR STU3-and-earlier system and the code system's OID
+    # (hl7.org/fhir/R4/codesystem-data-absent-reason.html: OID 2.16.840.1.113883.4.642.4.1048).
+    "http://hl7.org/fhir/data-absent-reason":
+        "http://terminology.hl7.org/CodeSystem/data-absent-reason",
+    "urn:oid:2.16.840.1.113883.4.642.4.1048":
+        "http://terminology.hl7.org/CodeSystem/data-absent-reason",
 }
 
 ORDER_KINDS: tuple[str, ...] = (
@@ -105,6 +113,44 @@ ABSENT_CODES: frozenset[tuple[str, str]] = frozenset({
     (V2_0136, "N"), (V2_0532, "N"),
     (LOINC, "LA32-8"), (LOINC, "LA9634-2"), (LOINC, "LA6577-6"), (LOINC, "LA11883-8"),
 })
+
+# A test result that is no result (record/observations.py, HLA-B27): indeterminate,
+# equivocal, inconclusive or unknown. LOINC LA11884-6 Indeterminate / LA9663-1 Inconclusive
+# (LOINC answers as listed by the HL7 Europe PROTECT-CHILD IG value sets detection-result-vs
+# and lab-result-qualitative-vs, expanded by tx.fhir.org), LA11885-3 Equivocal (HL7 SMART
+# Health Cards IG value set qualitative-lab-results-loinc), LA4489-6 Unknown (LOINC answer
+# list LL2817-6 as quoted by the HL7 SDC IG). SNOMED CT 82334004 Indeterminate / 42425007
+# Equivocal (HL7 mCODE STU1 ballot value set PositiveNegativeVS), 419984006 Inconclusive (HL7
+# COVID-19 Library IG value set detected-not-detected-value-set), 280416009 Indeterminate
+# result / 280414007 Equivocal result (HL7 eCR IG value set
+# 2.16.840.1.113762.1.4.1146.1035 "Indeterminate or Equivocal Lab Result Value"), 261665006
+# Unknown (mCODE YesNoUnknownVS). HL7 v2 table 0078 IND Indeterminate (v2.7 Interpretation
+# Codes); HL7 v3 ObservationInterpretation IND Indeterminate (THO value set
+# ObservationInterpretationDetected); v3 NullFlavor UNK Unknown (HL7 MDI IG yes-no-unknown).
+V2_0078 = "http://terminology.hl7.org/CodeSystem/v2-0078"
+V3_INTERPRETATION = "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation"
+V3_NULL_FLAVOR = "http://terminology.hl7.org/CodeSystem/v3-NullFlavor"
+INDETERMINATE_CODES: frozenset[tuple[str, str]] = frozenset({
+    (LOINC, "LA11884-6"), (LOINC, "LA11885-3"), (LOINC, "LA9663-1"), (LOINC, "LA4489-6"),
+    (SNOMED, "82334004"), (SNOMED, "42425007"), (SNOMED, "419984006"), (SNOMED, "280416009"),
+    (SNOMED, "280414007"), (SNOMED, "261665006"),
+    (V2_0078, "IND"), (V3_INTERPRETATION, "IND"), (V3_NULL_FLAVOR, "UNK"),
+})
+
+# Observation.dataAbsentReason (record/negation.py). FHIR R4 CodeSystem DataAbsentReason
+# (http://terminology.hl7.org/CodeSystem/data-absent-reason, v4.0.1, 15 codes:
+# hl7.org/fhir/R4/codesystem-data-absent-reason.html): unknown (asked-unknown, temp-unknown,
+# not-asked, asked-declined), masked, not-applicable, unsupported, as-text, error
+# (not-a-number, negative-infinity, positive-infinity), not-performed, not-permitted. Three
+# say that nobody asked or looked, so nothing was recorded: not-asked ("the workflow didn't
+# lead to this value being known"), not-performed ("the observation procedure (test, etc.)
+# was not performed"), not-applicable ("there is no proper value for this element"). The
+# others say a value was sought and is unknown, withheld, unrepresentable or elsewhere;
+# not-permitted too ("the value is not permitted in this context", most often a code outside
+# a required binding: a value exists). None of them denies a finding.
+DATA_ABSENT_REASON = "http://terminology.hl7.org/CodeSystem/data-absent-reason"
+NOTHING_RECORDED_REASONS: frozenset[str] = frozenset({
+    "not-asked", "not-performed", "not-applicable"})
 
 VALUESET_DIR = Path(__file__).resolve().parent / "valuesets"
 
@@ -346,9 +392,20 @@ def concepts_of_kind(*kinds: str) -> list[str]:
     return [name for name, vs in VALUE_SETS.items() if vs.kind in kinds]
 
 
+def knows(system: object, code: object) -> bool:
+    """Is ``(system, code)`` in any value set: a concept (site codes included), an order kind
+    or a body site?"""
+    return bool(matches(system, code) or order_kinds_for(system, code)
+                or sites_for(system, code))
+
+
 def is_present_qualifier(system: object, code: object) -> bool:
     return (normalise_system(system), code) in PRESENT_CODES
 
 
 def is_absent_qualifier(system: object, code: object) -> bool:
     return (normalise_system(system), code) in ABSENT_CODES
+
+
+def is_indeterminate(system: object, code: object) -> bool:
+    return (normalise_system(system), code) in INDETERMINATE_CODES

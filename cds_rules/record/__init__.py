@@ -10,12 +10,16 @@ What the rules see is decided here, so the safety principles of CLINICAL.md live
   ``valueBoolean: false``, a coded "no" answer (absent/negative/not-detected/no SNOMED
   qualifiers 2667000, 260385009, 260415000, 373067005; HL7 v2-0136 N; LOINC LA32-8,
   LA9634-2, LA6577-6, LA11883-8: ``valuesets.ABSENT_CODES``), negative words in
-  ``valueString`` or in the coded value's text or displays ("absent", "negative", "no", or
-  a sentence whose every clause opens or closes with no / not / denies / denied / absent /
-  negative / without / nil / none: "no urinary retention", "retention not present") or a
-  NEG/ND interpretation, or that carries a ``dataAbsentReason``: no fact (in that order:
-  boolean, code, words, interpretation). Present (52101004, yes answers, true, positive,
-  or no value at all): a fact.
+  ``valueString`` or in the coded value's text or displays ("absent", "negative", "no"), a
+  sentence that denies the finding in ``valueString``, or in the coded value's text when no
+  value set knows its codings ("no urinary retention", "retention: absent"; not one of its
+  course or output, "Not able to void since 6am"; never a display), or a
+  NEG/ND interpretation, or that carries a ``dataAbsentReason`` saying nobody asked or
+  looked (not-asked, not-performed, not-applicable: nothing recorded): no fact (in that
+  order: reason, boolean, code, words, interpretation). Present (52101004, yes answers,
+  true, positive, "Unknown", any other ``dataAbsentReason`` such as asked-unknown, or no
+  value at all): a fact. A quantity or a test result with any ``dataAbsentReason`` has no
+  value: no fact.
 * Messy data (principle 5). Times: onsetDateTime, onsetPeriod, onsetAge (birth date +
   age), onsetRange.low (Age), then recordedDate (onsetString is free text and ignored);
   effectiveDateTime, effectivePeriod (start, else end), effectiveInstant, then issued.

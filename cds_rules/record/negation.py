@@ -17,6 +17,12 @@ _NEGATIVE_WORDS = {"absent", "negative", "no", "none", "not present", "not detec
 _POSITIVE_WORDS = {"present", "positive", "yes", "detected", "true"}
 # A test result written as a sentence ("HLA-B27 not detected"): any negative statement.
 NEGATIVE_TEXT = re.compile(r"\b(negative|neg|not detected|not present|absent)\b", re.I)
+# A test result that is no result, in words ("Indeterminate", "HLA-B27 equivocal") or as an
+# interpretation (HL7 v3 ObservationInterpretation / v2 table 0078 IND indeterminate, v3 E
+# equivocal); coded values: valuesets.INDETERMINATE_CODES.
+INDETERMINATE_TEXT = re.compile(r"\b(?:indeterminat\w*|equivocal|inconclusive|unknown|"
+                                r"undetermined)\b", re.I)
+INDETERMINATE_INTERPRETATION = frozenset({"IND", "E"})
 # A finding written as free text is negated when every clause opens with a negation cue
 # ("no urinary retention", "patient denies ...", "without ...") or closes with one
 # ("retention: absent", "retention not present"). A cue inside a clause ("retention
@@ -44,18 +50,22 @@ _ANSWER_BREAK = re.compile(r"[,;/]|\s+-\s+")
 
 
 def presence(holder: dict[str, Any]) -> bool | None:
-    """True: the finding is stated present; False: stated absent (or no value, because a
-    dataAbsentReason says it is missing); None: nothing said either way.
+    """True: the finding is stated present; False: stated absent, or nothing recorded (a
+    dataAbsentReason saying nobody asked or looked: :func:`nothing_recorded`); None:
+    nothing said either way (also any other dataAbsentReason, "asked but unknown": it does
+    not deny the finding the Observation names, as an "Unknown" answer does not).
 
     Read in this order, the most explicit first: a dataAbsentReason; ``valueBoolean``; a
     coded answer of ``valueCodeableConcept`` (qualifiers and yes/no, positive/negative,
     detected answers: :data:`~cds_rules.valuesets.ABSENT_CODES` / ``PRESENT_CODES``);
     then words: ``valueString`` as an answer word or a sentence that denies the finding
     (:func:`_denies`: "No urinary retention", but not "Not able to void since 6am"), the
-    coded value's text and displays as answer words only ("No", "Absent", "No, denies":
-    never a sentence, since a coded value's name such as "Not improving" or "... BCR/ABL
-    negative" is not an answer); then the interpretation (NEG/POS...)."""
-    if "dataAbsentReason" in holder:
+    coded value's text and displays as answer words ("No", "Absent", "No, denies"), then
+    its text as a sentence that denies the finding, only when no value set knows its
+    codings (:func:`_text_denies`; a display is never read as a sentence, since a coded
+    value's name such as "Not improving" or "... BCR/ABL negative" is not an answer); then
+    the interpretation (NEG/POS...)."""
+    if "dataAbsentReason" in holder and nothing_recorded(holder["dataAbsentReason"]):
         return False
     boolean = holder.get("valueBoolean")
     if boolean is False:
@@ -75,6 +85,8 @@ def presence(holder: dict[str, Any]) -> bool | None:
     for word in coded_value_words(concept, codings):
         if (said := _answer_word(word)) is not None:
             return said
+    if _text_denies(concept, codings):
+        return False
     for interpretation in concepts_list(holder.get("interpretation")):
         for coding in codings_of(interpretation):
             code = str(coding.get("code", "")).upper()
@@ -85,11 +97,42 @@ def presence(holder: dict[str, Any]) -> bool | None:
     return None
 
 
+def nothing_recorded(reason: object) -> bool:
+    """Does a dataAbsentReason say that nobody asked or looked (not-asked, not-performed,
+    not-applicable: :data:`~cds_rules.valuesets.NOTHING_RECORDED_REASONS`, with the FHIR R4
+    CodeSystem it is checked against)? Only its DataAbsentReason codings are read, and all
+    of them must say so: a reason in words only, or another DataAbsentReason code beside
+    ("asked-unknown"), does not deny the finding."""
+    codes = [c.get("code") for c in codings_of(reason)
+             if vs.normalise_system(c.get("system")) == vs.DATA_ABSENT_REASON]
+    return bool(codes) and all(
+        isinstance(code, str) and code.strip() in vs.NOTHING_RECORDED_REASONS for code in codes)
+
+
+def interpretation_codes(holder: dict[str, Any]) -> set[str]:
+    """The codes of ``interpretation``, upper case (read whatever their system, as
+    :func:`presence` reads NEG/POS)."""
+    return {str(coding.get("code", "")).upper()
+            for interpretation in concepts_list(holder.get("interpretation"))
+            for coding in codings_of(interpretation)}
+
+
 def coded_value_words(concept: object, codings: list[dict[str, Any]]) -> list[str]:
     """The coded value's words: its text, then its codings' displays."""
     words = [concept.get("text")] if isinstance(concept, dict) else []
     words += [c.get("display") for c in codings]
     return [w for w in words if isinstance(w, str)]
+
+
+def _text_denies(concept: object, codings: list[dict[str, Any]]) -> bool:
+    """Does the coded value's text deny the finding as a ``valueString`` would (:func:`_denies`:
+    "No urinary retention", not "Not able to void since 6am")? Read only when no value set
+    knows any of its codings: a recognised coded value (the finding's own code, a site code)
+    is never silenced by its words. Displays are never read so: a coded value's name ("Not
+    improving") is not an answer."""
+    text = concept.get("text") if isinstance(concept, dict) else None
+    return (isinstance(text, str) and _denies(text)
+            and not any(vs.knows(c.get("system"), c.get("code")) for c in codings))
 
 
 def _answer_word(text: str) -> bool | None:

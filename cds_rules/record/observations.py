@@ -8,6 +8,7 @@ import re
 from datetime import datetime
 from typing import Any
 
+from cds_rules import valuesets as vs
 from cds_rules.fhir_time import (
     first_time_span,
 )
@@ -18,7 +19,14 @@ from cds_rules.model import (
 from cds_rules.record.codes import Hit, Side, as_list, codings_of, concept_hits
 from cds_rules.record.facts import is_worsening, make_fact, with_latest
 from cds_rules.record.laterality import laterality_of
-from cds_rules.record.negation import NEGATIVE_TEXT, coded_value_words, presence
+from cds_rules.record.negation import (
+    INDETERMINATE_INTERPRETATION,
+    INDETERMINATE_TEXT,
+    NEGATIVE_TEXT,
+    coded_value_words,
+    interpretation_codes,
+    presence,
+)
 from cds_rules.record.state import Builder
 from cds_rules.record.status import OBSERVATION_IGNORED, status_code
 from cds_rules.record.timing import too_old
@@ -116,9 +124,10 @@ def _observed(builder: Builder, hit: Hit, observation: dict[str, Any],
 
 
 def _stated_absent(holder: dict[str, Any], observation: dict[str, Any]) -> bool:
-    """Is the finding stated absent? A component with any value of its own ("Yes - 800 ml
-    post-void residual", a quantity, "Unknown") or a dataAbsentReason answers for itself;
-    the panel's own value (a coded No) speaks for a component only when the component has
+    """Is the finding stated absent (or not recorded)? A component with any value of its own
+    ("Yes - 800 ml post-void residual", a quantity, "Unknown") or a dataAbsentReason answers
+    for itself (not-asked: no fact; asked-unknown: the fact counts, :func:`presence`); the
+    panel's own value (a coded No) speaks for a component only when the component has
     neither, and the panel's dataAbsentReason (the panel has no value) never does."""
     if holder is observation or "dataAbsentReason" in holder or _has_value(holder):
         return presence(holder) is False
@@ -130,9 +139,12 @@ def _binary_result(builder: Builder, hit: Hit, observation: dict[str, Any],
                    holder: dict[str, Any], when: datetime | None) -> None:
     """A positive/negative test (HLA-B27): kept either way, value 1.0 positive / 0.0
     negative, because "tested negative" and "never tested" lead to different advice
-    (NICE NG65: 3 features and no result -> test). A dataAbsentReason, or no value and no
-    interpretation at all (a pending test), is no result."""
+    (NICE NG65: 3 features and no result -> test). A dataAbsentReason, an indeterminate
+    result (:func:`_indeterminate`), or no value and no interpretation at all (a pending
+    test), is no result."""
     if "dataAbsentReason" in holder or "dataAbsentReason" in observation:
+        return
+    if _indeterminate(holder, observation):
         return
     stated = [presence(holder), presence(observation)]
     if all(p is None for p in stated) and not _has_value(holder) \
@@ -143,6 +155,25 @@ def _binary_result(builder: Builder, hit: Hit, observation: dict[str, Any],
     builder.record.facts.append(make_fact(hit, observation, when, FactStatus.CURRENT, None, "",
                                           concept_cc=holder.get("code"),
                                           value=1.0 if positive else 0.0))
+
+
+def _indeterminate(holder: dict[str, Any], observation: dict[str, Any]) -> bool:
+    """Is the result indeterminate, equivocal, inconclusive or unknown: coded so
+    (:data:`~cds_rules.valuesets.INDETERMINATE_CODES`: LOINC LA11884-6, SNOMED CT 82334004,
+    v2-0078 IND...), said so in its words, or interpreted IND / E? Such a result is neither
+    positive nor negative (it was shown as "HLA-B27 (positive)"). A value answered positive
+    or negative in a code or a boolean is a result whatever else says."""
+    codings = codings_of(holder.get("valueCodeableConcept"))
+    if isinstance(holder.get("valueBoolean"), bool) or any(
+            vs.is_present_qualifier(c.get("system"), c.get("code"))
+            or vs.is_absent_qualifier(c.get("system"), c.get("code")) for c in codings):
+        return False
+    if any(vs.is_indeterminate(c.get("system"), c.get("code")) for c in codings):
+        return True
+    if any(INDETERMINATE_TEXT.search(text) for text in _result_words(holder)):
+        return True
+    return bool((interpretation_codes(holder) | interpretation_codes(observation))
+                & INDETERMINATE_INTERPRETATION)
 
 
 def _result_words(holder: dict[str, Any]) -> list[str]:

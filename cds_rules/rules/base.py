@@ -57,6 +57,17 @@ def coded_answer_change(version: str) -> str:
             "absent (before: counted present; an HLA-B27 coded Negative read as positive). ")
 
 
+def observation_reading_change(version: str) -> str:
+    """What ``version`` changed for every rule (December 2026): an Observation's
+    dataAbsentReason and a coded value's text read as what they say (cds_rules/CHANGELOG.md)."""
+    return (f"{version}: a finding Observation's dataAbsentReason not-asked, not-performed or "
+            "not-applicable (nobody asked or looked) is no fact; any other (asked-unknown, "
+            "unknown, asked-declined, masked, error...) does not deny the finding, which counts "
+            "as a value 'Unknown' does (before: any dataAbsentReason read as absent); a coded "
+            "value's text that denies the finding ('No urinary retention') states it absent "
+            "when no value set knows the value's codings (before: read as present). ")
+
+
 def comparator_change(version: str, reads: str) -> str:
     """What ``version`` changed where a rule reads a measured value (terminology audit,
     December 2026, finding 12): Quantity.comparator was ignored."""

@@ -16,6 +16,7 @@ from cds_rules.rules.base import (
     RuleContext,
     coded_answer_change,
     comparator_change,
+    observation_reading_change,
     threshold,
     unassessed_finding,
 )
@@ -111,7 +112,7 @@ def _unassessed(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding 
 
 CES_01 = Rule(
     id="CES-01",
-    version="2.4.0",
+    version="2.5.0",
     topic=Topic.CAUDA_EQUINA,
     title="Suspected cauda equina syndrome",
     indicators=("critical",),
@@ -126,7 +127,8 @@ CES_01 = Rule(
         "post-void residual where the pathway supports it.",
     ),
     check=_check,
-    changes=comparator_change("2.4.0", "an MRC grade (bilateral leg deficit) is")
+    changes=observation_reading_change("2.5.0")
+    + comparator_change("2.4.0", "an MRC grade (bilateral leg deficit) is")
     + coded_answer_change("2.3.0")
     + "2.2.0: evidence cites ACR variant 4 (suspected cauda equina syndrome) and "
             "links the SBNS/BASS standards to their publication instead of a home page. "
@@ -138,7 +140,7 @@ CES_01 = Rule(
 
 CES_02 = Rule(
     id="CES-02",
-    version="1.3.0",
+    version="1.4.0",
     topic=Topic.CAUDA_EQUINA,
     title="Cauda equina red flag persisting or in history, no spine MRI since",
     indicators=("warning",),
@@ -150,7 +152,8 @@ CES_02 = Rule(
         "syndrome (same-day emergency assessment and emergency MRI).",
     ),
     check=_unassessed,
-    changes=coded_answer_change("1.3.0")
+    changes=observation_reading_change("1.4.0")
+    + coded_answer_change("1.3.0")
     + "1.2.0: a spine MRI is also recognised from an ImagingStudy's series modality "
             "with a body-site code of value set spine_body_site, or from the study-level "
             "modality list with a spine site or description (before: a series modality with "

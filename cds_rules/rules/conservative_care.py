@@ -17,7 +17,13 @@ from cds_rules.model import (
     Recommendation,
     Topic,
 )
-from cds_rules.rules.base import Rule, RuleContext, coded_answer_change, threshold
+from cds_rules.rules.base import (
+    Rule,
+    RuleContext,
+    coded_answer_change,
+    observation_reading_change,
+    threshold,
+)
 from cds_rules.rules.context import (
     back_pain_onset,
     context_facts,
@@ -76,7 +82,7 @@ def _with_weak_flags(record: PatientRecord, ctx: RuleContext, rule: Rule,
 
 CONS_01 = Rule(
     id="CONS-01",
-    version="2.2.0",
+    version="2.3.0",
     topic=Topic.CONSERVATIVE_CARE,
     title="Conservative care for back pain without a recorded red flag",
     indicators=("info",),
@@ -96,7 +102,8 @@ CONS_01 = Rule(
     check=_check,
     hooks=("patient-view", "encounter-start"),
     phase="pathway",
-    changes=coded_answer_change("2.2.0")
+    changes=observation_reading_change("2.3.0")
+    + coded_answer_change("2.2.0")
     + "2.1.0: when a red-flag fact in the last CAUDA_EQUINA_WINDOW_DAYS fired no "
             "rule (night pain alone, weight loss at 40...), the card names it ('safety-net "
             "and re-assess') instead of 'No red flag recorded'. 2.0.0: never 'no red flags'; "

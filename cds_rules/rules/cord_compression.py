@@ -16,6 +16,7 @@ from cds_rules.rules.base import (
     RuleContext,
     coded_answer_change,
     comparator_change,
+    observation_reading_change,
     threshold,
     unassessed_finding,
 )
@@ -126,7 +127,7 @@ def _unassessed(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding 
 
 CORD_01 = Rule(
     id="CORD-01",
-    version="2.4.0",
+    version="2.5.0",
     topic=Topic.SPINAL_CORD_COMPRESSION,
     title="Suspected spinal cord compression (including metastatic)",
     indicators=("critical",),
@@ -139,7 +140,8 @@ CORD_01 = Rule(
         "consider dexamethasone as the local MSCC protocol directs.",
     ),
     check=_check,
-    changes=comparator_change("2.4.0", "an MRC grade (weakness) is")
+    changes=observation_reading_change("2.5.0")
+    + comparator_change("2.4.0", "an MRC grade (weakness) is")
     + coded_answer_change("2.3.0")
     + "2.2.0: 'Why' lists the new neurological symptom before the cancer history "
             "(and before thoracic pain); the NG234 evidence names what was checked, without "
@@ -155,7 +157,7 @@ CORD_01 = Rule(
 
 CORD_02 = Rule(
     id="CORD-02",
-    version="1.3.0",
+    version="1.4.0",
     topic=Topic.SPINAL_CORD_COMPRESSION,
     title="Cord compression red flag persisting or in history, no spine MRI since",
     indicators=("warning",),
@@ -166,7 +168,8 @@ CORD_02 = Rule(
         "MRI.",
     ),
     check=_unassessed,
-    changes=coded_answer_change("1.3.0")
+    changes=observation_reading_change("1.4.0")
+    + coded_answer_change("1.3.0")
     + "1.2.0: a spine MRI is also recognised from an ImagingStudy's series modality "
             "with a body-site code of value set spine_body_site, or from the study-level "
             "modality list with a spine site or description (before: a series modality with "

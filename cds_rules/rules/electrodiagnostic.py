@@ -9,7 +9,13 @@ EMG-02: a draft EMG/NCS for back pain without any leg symptom -> advise against.
 from __future__ import annotations
 
 from cds_rules.model import ORDER_HOOKS, Finding, PatientRecord, Recommendation, Topic
-from cds_rules.rules.base import Rule, RuleContext, coded_answer_change, threshold
+from cds_rules.rules.base import (
+    Rule,
+    RuleContext,
+    coded_answer_change,
+    observation_reading_change,
+    threshold,
+)
 from cds_rules.rules.context import (
     LEG_SYMPTOMS,
     context_facts,
@@ -65,7 +71,7 @@ def _advise_against(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Find
 
 EMG_01 = Rule(
     id="EMG-01",
-    version="1.2.0",
+    version="1.3.0",
     topic=Topic.ELECTRODIAGNOSTIC_TESTING,
     title="Needle EMG with NCS when the cause of leg symptoms is uncertain",
     indicators=("info",),
@@ -78,7 +84,8 @@ EMG_01 = Rule(
     ),
     check=_suggest,
     phase="pathway",
-    changes=coded_answer_change("1.2.0")
+    changes=observation_reading_change("1.3.0")
+    + coded_answer_change("1.2.0")
     + "1.1.0: summary leads with the action; the NASS Choosing Wisely source links "
             "to NASS's list (item 4) instead of the Choosing Wisely home page. 1.0.1: the "
             "AANEM source links to AANEM's list (recommendation 4). Logic unchanged.",
@@ -86,7 +93,7 @@ EMG_01 = Rule(
 
 EMG_02 = Rule(
     id="EMG-02",
-    version="1.2.0",
+    version="1.3.0",
     topic=Topic.ELECTRODIAGNOSTIC_TESTING,
     title="EMG/NCS ordered for back pain without leg symptoms",
     indicators=("info",),
@@ -95,7 +102,8 @@ EMG_02 = Rule(
     check=_advise_against,
     hooks=ORDER_HOOKS,
     phase="pathway",
-    changes=coded_answer_change("1.2.0")
+    changes=observation_reading_change("1.3.0")
+    + coded_answer_change("1.2.0")
     + "1.1.0: summary leads with the action; the NASS Choosing Wisely source links "
             "to NASS's list (item 4). 1.0.1: the AANEM source links to AANEM's list. Logic "
             "unchanged.",

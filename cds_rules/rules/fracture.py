@@ -28,6 +28,7 @@ from cds_rules.rules.base import (
     RuleContext,
     coded_answer_change,
     comparator_change,
+    observation_reading_change,
     threshold,
 )
 from cds_rules.rules.context import (
@@ -125,7 +126,7 @@ def _check(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding | Non
 
 FRAC_01 = Rule(
     id="FRAC-01",
-    version="2.6.0",
+    version="2.7.0",
     topic=Topic.FRACTURE,
     title="Possible vertebral fracture",
     indicators=("critical", "warning", "info"),
@@ -136,7 +137,8 @@ FRAC_01 = Rule(
         "Consider bone densitometry (DXA) and bone protection when fragility is likely.",
     ),
     check=_check,
-    changes=comparator_change("2.6.0", "an MRC grade (neurological deficit with trauma) is")
+    changes=observation_reading_change("2.7.0")
+    + comparator_change("2.6.0", "an MRC grade (neurological deficit with trauma) is")
     + coded_answer_change("2.5.0")
     + "2.4.0: a medicine named by medicationReference is read by the referenced "
             "Medication, else by the Reference's display (an EHR sends no Medication "

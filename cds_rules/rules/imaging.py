@@ -22,7 +22,13 @@ from cds_rules.model import (
     Recommendation,
     Topic,
 )
-from cds_rules.rules.base import Rule, RuleContext, coded_answer_change, threshold
+from cds_rules.rules.base import (
+    Rule,
+    RuleContext,
+    coded_answer_change,
+    observation_reading_change,
+    threshold,
+)
 from cds_rules.rules.context import (
     CROSS_SECTIONAL,
     RADICULAR_PAIN,
@@ -188,7 +194,7 @@ def _symptoms_after_surgery(record: PatientRecord, surgery: list[Fact]) -> list[
 
 IMG_REPEAT = Rule(
     id="IMG-03",
-    version="2.2.0",
+    version="2.3.0",
     topic=Topic.REPEAT_IMAGING,
     title="Repeat spine MRI/CT within the repeat-imaging window",
     indicators=("info",),
@@ -200,7 +206,8 @@ IMG_REPEAT = Rule(
     check=_repeat,
     hooks=ORDER_HOOKS,
     phase="pathway",
-    changes=coded_answer_change("2.2.0")
+    changes=observation_reading_change("2.3.0")
+    + coded_answer_change("2.2.0")
     + "2.1.0: a spine MRI is also recognised from an ImagingStudy's series modality "
             "with a body-site code of value set spine_body_site, or from the study-level "
             "modality list with a spine site or description (before: a series modality with "
@@ -213,7 +220,7 @@ IMG_REPEAT = Rule(
 
 IMG_NOT_INDICATED = Rule(
     id="IMG-01",
-    version="1.3.0",
+    version="1.4.0",
     topic=Topic.IMAGING_NOT_INDICATED,
     title="Spine imaging in the first 6 weeks without red flags (ACR variant 1)",
     indicators=("warning",),
@@ -228,14 +235,15 @@ IMG_NOT_INDICATED = Rule(
     check=_not_indicated,
     hooks=ORDER_HOOKS,
     phase="pathway",
-    changes=coded_answer_change("1.3.0")
+    changes=observation_reading_change("1.4.0")
+    + coded_answer_change("1.3.0")
     + "1.2.0: cites ACR variant 1 only (not 1-2) and NICE NG59 1.1.4 with deep links; "
             "summary leads with the action.",
 )
 
 IMG_NO_PRIOR_MANAGEMENT = Rule(
     id="IMG-04",
-    version="1.3.0",
+    version="1.4.0",
     topic=Topic.IMAGING_NOT_INDICATED,
     title="Spine imaging for subacute/chronic pain without red flags or prior management "
           "(ACR variant 2)",
@@ -250,7 +258,8 @@ IMG_NO_PRIOR_MANAGEMENT = Rule(
     check=_no_prior_management,
     hooks=ORDER_HOOKS,
     phase="pathway",
-    changes=coded_answer_change("1.3.0")
+    changes=observation_reading_change("1.4.0")
+    + coded_answer_change("1.3.0")
     + "1.2.0: a medicine named by medicationReference is read by the referenced "
             "Medication, else by the Reference's display (an EHR sends no Medication "
             "without _include) (analgesics as prior management). "
@@ -261,7 +270,7 @@ IMG_NO_PRIOR_MANAGEMENT = Rule(
 
 IMG_INDICATED = Rule(
     id="IMG-02",
-    version="1.5.0",
+    version="1.6.0",
     topic=Topic.IMAGING_INDICATED,
     title="MRI for persistent radiculopathy / stenosis or after spine surgery",
     indicators=("info",),
@@ -273,7 +282,8 @@ IMG_INDICATED = Rule(
     ),
     check=_indicated,
     phase="pathway",
-    changes=coded_answer_change("1.5.0")
+    changes=observation_reading_change("1.6.0")
+    + coded_answer_change("1.5.0")
     + "1.4.0: a spine MRI is also recognised from an ImagingStudy's series modality "
             "with a body-site code of value set spine_body_site, or from the study-level "
             "modality list with a spine site or description (before: a series modality with "

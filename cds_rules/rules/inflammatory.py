@@ -21,7 +21,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from cds_rules.model import Fact, Finding, PatientRecord, Recommendation, Topic
-from cds_rules.rules.base import Rule, RuleContext, coded_answer_change, threshold
+from cds_rules.rules.base import (
+    Rule,
+    RuleContext,
+    coded_answer_change,
+    observation_reading_change,
+    threshold,
+)
 from cds_rules.rules.context import (
     NEURO_DEFICITS,
     age_on,
@@ -168,7 +174,7 @@ def _test_hla_b27(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Findin
 
 SPA_01 = Rule(
     id="SPA-01",
-    version="2.2.0",
+    version="2.3.0",
     topic=Topic.INFLAMMATORY_BACK_PAIN,
     title="Inflammatory back pain / axial spondyloarthritis: refer (NICE NG65)",
     indicators=("info", "warning"),
@@ -179,7 +185,12 @@ SPA_01 = Rule(
         "CRP and ESR can support, but normal values do not exclude, axial SpA.",
     ),
     check=_refer,
-    changes=coded_answer_change("2.2.0")
+    changes=observation_reading_change("2.3.0")
+    + "An HLA-B27 result indeterminate, equivocal, inconclusive or unknown (LOINC "
+            "LA11884-6, SNOMED CT 82334004, v2-0078 / ObservationInterpretation IND, those "
+            "words) is no result: with 3 features, no referral (before: read as positive, a "
+            "referral card saying 'HLA-B27 (positive)'). "
+    + coded_answer_change("2.2.0")
     + "2.1.0: summary leads with the action. "
             "2.0.0: NICE NG65's nine criteria counted separately: current or past "
             "arthritis, enthesitis and psoriasis are three criteria (were one), and "
@@ -189,7 +200,7 @@ SPA_01 = Rule(
 
 SPA_02 = Rule(
     id="SPA-02",
-    version="2.2.0",
+    version="2.3.0",
     topic=Topic.INFLAMMATORY_BACK_PAIN,
     title="Inflammatory back pain, exactly 3 NG65 features: test HLA-B27 (NICE NG65)",
     indicators=("info",),
@@ -202,7 +213,11 @@ SPA_02 = Rule(
         "CRP and ESR can support, but normal values do not exclude, axial SpA.",
     ),
     check=_test_hla_b27,
-    changes=coded_answer_change("2.2.0")
+    changes=observation_reading_change("2.3.0")
+    + "An HLA-B27 result indeterminate, equivocal, inconclusive or unknown is no result: "
+            "with 3 features, 'Test HLA-B27' (before: read as positive, SPA-01's referral "
+            "instead). "
+    + coded_answer_change("2.2.0")
     + "2.1.0: summary leads with the action (test HLA-B27). "
             "2.0.0: counts NG65's nine criteria separately (arthritis, enthesitis, psoriasis; "
             "buttock pain), so 'exactly 3' is judged on the guideline's count.",

@@ -27,6 +27,7 @@ from cds_rules.rules.base import (
     RuleContext,
     coded_answer_change,
     comparator_change,
+    observation_reading_change,
     threshold,
 )
 from cds_rules.rules.context import (
@@ -209,7 +210,7 @@ def _myeloma_blood_tests(record: PatientRecord, ctx: RuleContext, rule: Rule) ->
 
 MAL_01 = Rule(
     id="MAL-01",
-    version="2.3.0",
+    version="2.4.0",
     topic=Topic.MALIGNANCY,
     title="Possible spinal malignancy",
     indicators=("warning",),
@@ -224,7 +225,8 @@ MAL_01 = Rule(
         "cord compression.",
     ),
     check=_check,
-    changes=comparator_change("2.3.0",
+    changes=observation_reading_change("2.4.0")
+    + comparator_change("2.3.0",
                               "a body weight (weight loss) or pain score (not improving) is")
     + coded_answer_change("2.2.0")
     + "2.1.0: a blood test with a result in the last RECENT_ORDER_DAYS (CBC panel or "
@@ -239,7 +241,7 @@ MAL_01 = Rule(
 
 MAL_02 = Rule(
     id="MAL-02",
-    version="1.2.0",
+    version="1.3.0",
     topic=Topic.MALIGNANCY,
     title="NICE NG12 myeloma: 60 or over with persistent back pain, blood tests",
     indicators=("info",),
@@ -251,7 +253,8 @@ MAL_02 = Rule(
         "very urgently (within 48 hours), as NG12 advises.",
     ),
     check=_myeloma_blood_tests,
-    changes=coded_answer_change("1.2.0")
+    changes=observation_reading_change("1.3.0")
+    + coded_answer_change("1.2.0")
     + "1.1.0: results count as done, not only orders: an FBC (CBC panel or "
             "haemoglobin), serum calcium or ESR result in the last RECENT_ORDER_DAYS is "
             "named and not suggested; all three done: no card. "

@@ -18,6 +18,7 @@ from cds_rules.rules.base import (
     RuleContext,
     coded_answer_change,
     comparator_change,
+    observation_reading_change,
     threshold,
     unassessed_finding,
 )
@@ -98,7 +99,7 @@ def _unassessed(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding 
 
 NEURO_01 = Rule(
     id="NEURO-01",
-    version="2.4.0",
+    version="2.5.0",
     topic=Topic.PROGRESSIVE_NEUROLOGICAL_DEFICIT,
     title="Progressive, severe or multilevel motor deficit",
     indicators=("critical", "warning"),
@@ -110,7 +111,8 @@ NEURO_01 = Rule(
         "Re-examine and record MRC grades of the affected muscles to document progression.",
     ),
     check=_check,
-    changes=comparator_change("2.4.0", "an MRC grade (deficit, severe grade, falling grade) is")
+    changes=observation_reading_change("2.5.0")
+    + comparator_change("2.4.0", "an MRC grade (deficit, severe grade, falling grade) is")
     + coded_answer_change("2.3.0")
     + "2.2.0: Condition.severity is severe when a coding is SNOMED CT 24484000 or "
             "LOINC LA6750-9, or its text or a display says severe (not negated); before, "
@@ -123,7 +125,7 @@ NEURO_01 = Rule(
 
 NEURO_02 = Rule(
     id="NEURO-02",
-    version="1.3.0",
+    version="1.4.0",
     topic=Topic.PROGRESSIVE_NEUROLOGICAL_DEFICIT,
     title="Foot drop or bilateral weakness in the record, not new, no spine MRI since",
     indicators=("warning",),
@@ -134,7 +136,8 @@ NEURO_02 = Rule(
         "surgical referral.",
     ),
     check=_unassessed,
-    changes=coded_answer_change("1.3.0")
+    changes=observation_reading_change("1.4.0")
+    + coded_answer_change("1.3.0")
     + "1.2.0: a spine MRI is also recognised from an ImagingStudy's series modality "
             "with a body-site code of value set spine_body_site, or from the study-level "
             "modality list with a spine site or description (before: a series modality with "

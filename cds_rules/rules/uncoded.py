@@ -16,7 +16,13 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from cds_rules.model import Fact, FactStatus, Finding, PatientRecord, Topic
-from cds_rules.rules.base import Rule, RuleContext, coded_answer_change, threshold
+from cds_rules.rules.base import (
+    Rule,
+    RuleContext,
+    coded_answer_change,
+    observation_reading_change,
+    threshold,
+)
 from cds_rules.rules.context import assessment_reason, mri_since
 from cds_rules.uncoded import reading, uncoded_concept
 
@@ -138,11 +144,13 @@ def _rule(rule_id: str, topic: Topic, family: str, evidence: tuple[str, ...]) ->
     answers, words, loinc = (("1.5.0", "1.4.0", "1.3.0") if history
                              else ("1.4.0", "1.3.0", "1.2.0"))
     persisting = topic in _PERSISTING_TOPICS
-    version = "1.6.0" if history or persisting else "1.5.0"
+    phrasing = "1.6.0" if history or persisting else "1.5.0"
+    version = "1.7.0" if history or persisting else "1.6.0"
     return Rule(id=rule_id, version=version, topic=topic,
                 title=f"Uncoded entry suggests a {family} red flag", indicators=("warning",),
                 evidence=evidence, advice=_ADVICE, check=_check,
-                changes=(_PHRASING_CHANGE.format(version=version)
+                changes=(observation_reading_change(version)
+                         + _PHRASING_CHANGE.format(version=phrasing)
                          + (_PERSISTING_CHANGE if persisting else "")
                          + coded_answer_change(answers) + _WORDS_CHANGE.format(version=words)
                          + _LOINC_CHANGE.format(loinc=loinc)

@@ -18,6 +18,7 @@ from cds_rules.rules.base import (
     RuleContext,
     coded_answer_change,
     comparator_change,
+    observation_reading_change,
     threshold,
 )
 from cds_rules.rules.context import (
@@ -110,7 +111,7 @@ _CHANGES = ("1.1.0: summary leads with the action; evidence is NICE NG59 1.1.1 (
 
 VV_01 = Rule(
     id="VV-01",
-    version="1.3.0",
+    version="1.4.0",
     topic=Topic.VISCERAL_OR_VASCULAR,
     title="Vascular or cardiac cause of back pain",
     indicators=("critical",),
@@ -120,14 +121,15 @@ VV_01 = Rule(
         "imaging first.",
     ),
     check=_vascular,
-    changes=comparator_change("1.3.0", "a pain score (severe back pain) is")
+    changes=observation_reading_change("1.4.0")
+    + comparator_change("1.3.0", "a pain score (severe back pain) is")
     + coded_answer_change("1.2.0")
     + _CHANGES,
 )
 
 VV_02 = Rule(
     id="VV-02",
-    version="1.3.0",
+    version="1.4.0",
     topic=Topic.VISCERAL_OR_VASCULAR,
     title="Renal cause of back pain",
     indicators=("critical", "warning"),
@@ -139,7 +141,8 @@ VV_02 = Rule(
         "kidney.",
     ),
     check=_renal,
-    changes=comparator_change("1.3.0", "a body temperature (fever with renal disease) is")
+    changes=observation_reading_change("1.4.0")
+    + comparator_change("1.3.0", "a body temperature (fever with renal disease) is")
     + coded_answer_change("1.2.0")
     + _CHANGES,
 )

@@ -22,7 +22,13 @@ from fhir.resources.R4B import get_fhir_model_class
 
 import fhir_samples
 from cds_rules.model import LOCAL_FINDING_SYSTEM, ORDER_HOOKS, Topic
-from cds_rules.valuesets import ABSENT_CODES, PRESENT_CODES, concepts_for, order_kinds_for
+from cds_rules.valuesets import (
+    ABSENT_CODES,
+    INDETERMINATE_CODES,
+    PRESENT_CODES,
+    concepts_for,
+    order_kinds_for,
+)
 from fhir_samples import PREFETCH_KEYS, Scenario, load, load_all
 from tests.conftest import SHARED, require
 
@@ -310,12 +316,13 @@ def test_codes_are_verified_or_local(scenario: Scenario) -> None:
     """SNOMED/LOINC/CPT from CLINICAL.md's verified list or a value-set expansion (each entry
     says where it was checked); ICD-10-CM from the CMS table, WHO ICD-10 from the WHO table;
     RxNorm and local-finding codes only those the value sets declare (cds_rules/valuesets).
-    Observation answer codes (yes/no, present/absent, positive/negative) are those of
-    ``valuesets.PRESENT_CODES`` / ``ABSENT_CODES``, each listed there with its source."""
+    Observation answer codes (yes/no, present/absent, positive/negative, indeterminate) are
+    those of ``valuesets.PRESENT_CODES`` / ``ABSENT_CODES`` / ``INDETERMINATE_CODES``, each
+    listed there with its source."""
     # FHIR R4 core ValueSet condition-severity (Condition.severity): severe, moderate, mild;
     # the LOINC answer Severe LA6750-9 (HL7 IPS severity; record/conditions.py _SEVERE)
     verified = _verified_codes() | {"24484000", "6736007", "255604002", "LA6750-9"}
-    verified |= {code for _, code in PRESENT_CODES | ABSENT_CODES}
+    verified |= {code for _, code in PRESENT_CODES | ABSENT_CODES | INDETERMINATE_CODES}
     for resource in _all_resources(scenario):
         for coding in _codings(resource):
             system, code = coding.get("system"), coding.get("code")

@@ -117,13 +117,14 @@ def test_an_unknown_answer_does_not_hide_the_finding(value: dict[str, Any]) -> N
     _coded(LOCAL, "R2", "Not improving"),
     _coded(LOCAL, "R3", "Not resolved"),
     {"valueCodeableConcept": {"text": "No improvement since catheter removed"}},
-    {"valueCodeableConcept": {"text": "No urinary retention"}},
-], ids=["Not improving", "Not resolved", "No improvement", "No urinary retention"])
+    {"valueCodeableConcept": {"text": "Not able to void since 6am"}},
+], ids=["Not improving", "Not resolved", "No improvement", "Not able to void"])
 def test_a_sentence_in_a_coded_value_is_no_answer(value: dict[str, Any]) -> None:
-    """A coded value's words are read as one answer word only, never as a sentence: its
+    """A coded value's displays are read as one answer word only, never as a sentence: its
     name may give the course ("Not improving"), and reading it as "absent" would silence a
-    cauda equina emergency (independent review of this change). A sentence in
-    ``valueString`` is still read as before."""
+    cauda equina emergency (independent review of this change). Its text is read as a
+    ``valueString`` sentence is, and one of the course or output is no denial ("No urinary
+    retention" as text, with no coding a value set knows, is: test_coded_value_text.py)."""
     assert presence(value) is None
     assert _cards(RETENTION, value) == {"cauda-equina": "critical"}
     assert _cards(UNCODED_RETENTION, value) == {"cauda-equina": "warning"}

@@ -321,9 +321,11 @@ def test_erroneous_or_cancelled_observation_is_ignored(state):
         {"valueCodeableConcept": {"coding": [coding("260385009", display="Negative")]}},
         {"valueCodeableConcept": {"coding": [coding("260415000", display="Not detected")]}},
         {"valueString": "Absent"},
+        # nobody asked: nothing recorded (asked-unknown does not deny the finding:
+        # test_data_absent_reason.py)
         {"dataAbsentReason": {"coding": [{
             "system": "http://terminology.hl7.org/CodeSystem/data-absent-reason",
-            "code": "asked-unknown"}]}},
+            "code": "not-asked"}]}},
     ],
 )
 def test_negated_finding_never_becomes_a_fact(value):

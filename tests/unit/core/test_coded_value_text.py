@@ -1,0 +1,122 @@
+"""A coded value's text that denies the finding is read as a valueString denial is, when no
+value set knows the value's codings (CLINICAL.md principles 1 and 2).
+
+Urinary retention recorded with ``valueCodeableConcept: {"text": "No urinary retention"}``
+(no coding, or codings the service does not know) gave a critical cauda-equina card: a
+coded value's words were read as one answer word only. Its text is now read with the rule
+of ``valueString`` (``negation._denies``: a denial that speaks of no course, output or
+assessment), so "No urinary retention" is absent and "Not able to void since 6am" is still
+retention. A value whose coding a value set knows is never silenced by its words, and a
+display is never read as a sentence ("Not improving" names a course, not an answer).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from cds_rules import to_json
+from cds_rules.engine import HookRequest, evaluate
+from cds_rules.record.negation import presence
+
+PID = "cvt-1"
+SUBJECT = {"reference": f"Patient/{PID}"}
+SNOMED = "http://snomed.info/sct"
+LOINC = "http://loinc.org"
+LOCAL = "http://hospital.example.org/cs"
+NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
+RETENTION_CODING = {"system": SNOMED, "code": "267064002", "display": "Retention of urine"}
+RETENTION = {"coding": [RETENTION_CODING]}
+UNCODED_RETENTION = {"coding": [{"system": LOCAL, "code": "BLAD7"}], "text": "Urinary retention"}
+CRITICAL = {"cauda-equina": "critical"}
+CONSERVATIVE = {"conservative-care": "info"}
+
+
+def _text(text: str, *codings: dict[str, Any]) -> dict[str, Any]:
+    concept: dict[str, Any] = {"text": text}
+    if codings:
+        concept["coding"] = list(codings)
+    return {"valueCodeableConcept": concept}
+
+
+def _cards(code: dict[str, Any], value: dict[str, Any]) -> dict[str, str]:
+    patient = {"resourceType": "Patient", "id": PID, "birthDate": "1980-05-01",
+               "gender": "female"}
+    sciatica = {"resourceType": "Condition", "id": "sciatica", "subject": SUBJECT,
+                "code": {"coding": [{"system": SNOMED, "code": "23056005"}]},
+                "onsetDateTime": "2026-11-18T09:00:00Z"}
+    observation = {"resourceType": "Observation", "id": "retention", "status": "final",
+                   "subject": SUBJECT, "effectiveDateTime": "2026-11-21T09:00:00Z",
+                   "code": code, **value}
+    request = HookRequest(hook="patient-view", patient_id=PID,
+                          resources=(patient, sciatica, observation))
+    return {c["source"]["topic"]["code"]: c["indicator"]
+            for c in to_json(evaluate(request, NOW).cards)}
+
+
+DENIALS = {
+    "No urinary retention": _text("No urinary retention"),
+    "Patient denies urinary retention": _text("Patient denies urinary retention"),
+    "Negative for urinary retention": _text("Negative for urinary retention"),
+    "retention: absent": _text("Urinary retention: absent"),
+    "a local code no value set knows": _text("No urinary retention",
+                                             {"system": LOCAL, "code": "ANS-4",
+                                              "display": "Bladder screen answer"}),
+    "a LOINC answer the service does not know": _text("No urinary retention",
+                                                      {"system": LOINC, "code": "LA33-8"}),
+}
+NOT_DENIALS = {
+    "Not able to void since 6am": _text("Not able to void since 6am"),
+    "No urine output since yesterday": _text("No urine output since yesterday"),
+    "Not improving": _text("Not improving"),
+    "Not assessed": _text("Not assessed"),
+    "a local code, Not able to void": _text("Not able to void since 6am",
+                                            {"system": LOCAL, "code": "ANS-5"}),
+}
+RECOGNISED = {
+    "the finding's own code": _text("No urinary retention", RETENTION_CODING),
+    "a present qualifier": _text("No urinary retention",
+                                 {"system": SNOMED, "code": "52101004", "display": "Present"}),
+    "a display is no sentence": {"valueCodeableConcept": {"coding": [
+        {"system": LOCAL, "code": "R1", "display": "No urinary retention"}]}},
+}
+
+
+@pytest.mark.parametrize("value", DENIALS.values(), ids=DENIALS.keys())
+def test_a_text_that_denies_the_finding_states_it_absent(value: dict[str, Any]) -> None:
+    assert presence(value) is False
+    assert _cards(RETENTION, value) == CONSERVATIVE
+
+
+@pytest.mark.parametrize("value", DENIALS.values(), ids=DENIALS.keys())
+def test_an_uncoded_entry_denied_in_its_value_text_gives_no_warning(
+        value: dict[str, Any]) -> None:
+    assert _cards(UNCODED_RETENTION, value) == CONSERVATIVE
+
+
+@pytest.mark.parametrize("value", NOT_DENIALS.values(), ids=NOT_DENIALS.keys())
+def test_a_text_of_the_course_or_output_is_still_the_finding(value: dict[str, Any]) -> None:
+    assert presence(value) is None
+    assert _cards(RETENTION, value) == CRITICAL
+
+
+@pytest.mark.parametrize("value", RECOGNISED.values(), ids=RECOGNISED.keys())
+def test_a_recognised_coded_value_is_not_silenced_by_its_words(value: dict[str, Any]) -> None:
+    assert presence(value) is not False
+    assert _cards(RETENTION, value) == CRITICAL
+
+
+def test_a_generic_observation_whose_value_is_the_finding_keeps_it() -> None:
+    """The value is coded retention (a value set knows it): its text "No ..." is not read."""
+    finding = {"coding": [{"system": SNOMED, "code": "404684003", "display": "Clinical finding"}]}
+    assert _cards(finding, _text("No urinary retention", RETENTION_CODING)) == CRITICAL
+
+
+def test_a_component_denied_in_its_value_text_does_not_count() -> None:
+    panel = {"coding": [{"system": LOCAL, "code": "BLADDER"}], "text": "Bladder screen"}
+    component = {"code": RETENTION, **_text("No urinary retention")}
+    assert _cards(panel, {"component": [component]}) == CONSERVATIVE
+    component = {"code": RETENTION, **_text("Not able to void since 6am")}
+    assert _cards(panel, {"component": [component]}) == CRITICAL
