@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -30,18 +29,11 @@ from cds_rules.record.codes import (
 )
 from cds_rules.record.facts import make_fact
 from cds_rules.record.laterality import laterality_of
+from cds_rules.record.spine_sites import names_the_spine, spine_site
 from cds_rules.record.state import Builder
 from cds_rules.record.status import status_code
 from cds_rules.record.timing import RECENT_ORDER
 
-_SPINE_WORDS = re.compile(r"\b(spine|spinal|lumbar|lumbosacral|sacrum|sacral|vertebra\w*|"
-                          r"thoracic spine|l-spine|t-spine)\b", re.I)
-# A study of the neck alone does not image the lumbar canal: it never stands a low back
-# red flag's "no MRI since" down (spine_body_site leaves cervical out for the same reason).
-_NECK_WORDS = re.compile(r"\b(cervical\w*|cervico\w*|cerv|c[- ]?spine|neck)\b", re.I)
-_BELOW_THE_NECK = re.compile(r"\b(lumbar|lumbosacral|sacrum|sacral|thoracic|thoracolumbar|"
-                             r"l[- ]?spine|t[- ]?spine|(?:whole|entire|full|total)[- ]spine)\b",
-                             re.I)
 # DICOM acquisition modalities (PS3.16 CID 29; system http://dicom.nema.org/resources/
 # ontology/DCM): MR magnetic resonance, CT computed tomography, DX digital radiography, CR
 # computed radiography. ImagingStudy.modality (study) and series.modality carry them.
@@ -205,7 +197,8 @@ def _imaging_kinds(study: dict[str, Any]) -> list[tuple[str, str]]:
     """Spine imaging kinds of an ImagingStudy: by procedure code; else by a series' modality
     with a spine site (its body site, or the study's description); else by the study-level
     modality list when the description names the spine. A body site is a spine site by its
-    code (value set spine_body_site) or its display's words. A series names its own
+    code (value set spine_body_site, or a DICOM Body Part Examined term such as LSPINE) or
+    its display's words (:mod:`.spine_sites`). A series names its own
     modality (R4: 1..1), so a spine-coded report (SR) series beside an MR knee series makes
     no spine MRI."""
     found: dict[str, str] = {}
@@ -214,12 +207,12 @@ def _imaging_kinds(study: dict[str, Any]) -> list[tuple[str, str]]:
             found.setdefault(kind, label_of(coding, concept, _ORDER_TITLES[kind]))
     if found:
         return list(found.items())
-    described = _names_the_spine(study.get("description"))
+    described = names_the_spine(study.get("description"))
     for series in as_list(study.get("series")):
         if not isinstance(series, dict):
             continue
         by_series = _modality_kind(series.get("modality"))
-        if by_series and (described or _spine_site(series.get("bodySite"))):
+        if by_series and (described or spine_site(series.get("bodySite"))):
             found.setdefault(by_series, _ORDER_TITLES[by_series])
     if not found and described:
         for modality in as_list(study.get("modality")):
@@ -233,24 +226,6 @@ def _modality_kind(modality: object) -> str | None:
     """The spine imaging kind of a DICOM modality Coding (MR, CT, DX, CR), else None."""
     code = modality.get("code") if isinstance(modality, dict) else None
     return _MODALITY_KIND.get(code.strip().upper()) if isinstance(code, str) else None
-
-
-def _spine_site(site: object) -> bool:
-    """A series body site (a Coding) in the spine: its code is in the spine_body_site value
-    set, or its display names the spine."""
-    if not isinstance(site, dict):
-        return False
-    if "spine_body_site" in vs.sites_for(site.get("system"), site.get("code")):
-        return True
-    return _names_the_spine(site.get("display"))
-
-
-def _names_the_spine(text: object) -> bool:
-    """Words naming the spine below the neck ("MRI lumbar spine", "whole spine"); the
-    cervical spine alone ("MRI cervical spine", "C-spine") does not count."""
-    if not isinstance(text, str) or not _SPINE_WORDS.search(text):
-        return False
-    return not _NECK_WORDS.search(text) or bool(_BELOW_THE_NECK.search(text))
 
 
 def read_diagnostic_report(builder: Builder, resource: dict[str, Any]) -> bool:

@@ -67,6 +67,18 @@ def comparator_change(version: str, reads: str) -> str:
             "('>39 Cel' is a fever). Before, the comparator was ignored. ")
 
 
+def lumbar_mri_words_change(version: str) -> str:
+    """What ``version`` changed where a rule reads a completed spine MRI (December 2026,
+    safety-b): lumbar MRIs written in PACS shorthand were not recognised."""
+    return (f"{version}: an ImagingStudy is also a spine MRI when its description says "
+            "'LSPINE', 'LSSPINE', 'TLSPINE', 'thoracolumbar' or 'cauda equina' ('MR LSPINE', "
+            "'MRI CAUDA EQUINA PROTOCOL'), or a series body site is a DICOM Body Part Examined "
+            "term of the spine below the neck (SPINE, TSPINE, TLSPINE, LSPINE, LSSPINE; code "
+            "or display); before, no spine MRI was found: 'no spine MRI since' warnings and "
+            "MRI suggestions over a lumbar MRI. CSPINE, CTSPINE, SSPINE, COCCYX and WHOLEBODY "
+            "are no spine MRI. ")
+
+
 Check = Callable[[PatientRecord, RuleContext, "Rule"], Finding | None]
 
 

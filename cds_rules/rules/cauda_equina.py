@@ -16,6 +16,7 @@ from cds_rules.rules.base import (
     RuleContext,
     coded_answer_change,
     comparator_change,
+    lumbar_mri_words_change,
     threshold,
     unassessed_finding,
 )
@@ -138,7 +139,7 @@ CES_01 = Rule(
 
 CES_02 = Rule(
     id="CES-02",
-    version="1.3.0",
+    version="1.4.0",
     topic=Topic.CAUDA_EQUINA,
     title="Cauda equina red flag persisting or in history, no spine MRI since",
     indicators=("warning",),
@@ -150,7 +151,8 @@ CES_02 = Rule(
         "syndrome (same-day emergency assessment and emergency MRI).",
     ),
     check=_unassessed,
-    changes=coded_answer_change("1.3.0")
+    changes=lumbar_mri_words_change("1.4.0")
+    + coded_answer_change("1.3.0")
     + "1.2.0: a spine MRI is also recognised from an ImagingStudy's series modality "
             "with a body-site code of value set spine_body_site, or from the study-level "
             "modality list with a spine site or description (before: a series modality with "

@@ -22,7 +22,13 @@ from cds_rules.model import (
     Recommendation,
     Topic,
 )
-from cds_rules.rules.base import Rule, RuleContext, coded_answer_change, threshold
+from cds_rules.rules.base import (
+    Rule,
+    RuleContext,
+    coded_answer_change,
+    lumbar_mri_words_change,
+    threshold,
+)
 from cds_rules.rules.context import (
     CROSS_SECTIONAL,
     RADICULAR_PAIN,
@@ -188,7 +194,7 @@ def _symptoms_after_surgery(record: PatientRecord, surgery: list[Fact]) -> list[
 
 IMG_REPEAT = Rule(
     id="IMG-03",
-    version="2.2.0",
+    version="2.3.0",
     topic=Topic.REPEAT_IMAGING,
     title="Repeat spine MRI/CT within the repeat-imaging window",
     indicators=("info",),
@@ -200,7 +206,8 @@ IMG_REPEAT = Rule(
     check=_repeat,
     hooks=ORDER_HOOKS,
     phase="pathway",
-    changes=coded_answer_change("2.2.0")
+    changes=lumbar_mri_words_change("2.3.0")
+    + coded_answer_change("2.2.0")
     + "2.1.0: a spine MRI is also recognised from an ImagingStudy's series modality "
             "with a body-site code of value set spine_body_site, or from the study-level "
             "modality list with a spine site or description (before: a series modality with "
@@ -261,7 +268,7 @@ IMG_NO_PRIOR_MANAGEMENT = Rule(
 
 IMG_INDICATED = Rule(
     id="IMG-02",
-    version="1.5.0",
+    version="1.6.0",
     topic=Topic.IMAGING_INDICATED,
     title="MRI for persistent radiculopathy / stenosis or after spine surgery",
     indicators=("info",),
@@ -273,7 +280,8 @@ IMG_INDICATED = Rule(
     ),
     check=_indicated,
     phase="pathway",
-    changes=coded_answer_change("1.5.0")
+    changes=lumbar_mri_words_change("1.6.0")
+    + coded_answer_change("1.5.0")
     + "1.4.0: a spine MRI is also recognised from an ImagingStudy's series modality "
             "with a body-site code of value set spine_body_site, or from the study-level "
             "modality list with a spine site or description (before: a series modality with "
