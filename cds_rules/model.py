@@ -144,13 +144,22 @@ class Fact:
         return f"{' '.join(parts)} — {when} — `{self.source}`"
 
 
+# The spine segments an imaging study looked at (Order.segments), as its code, description
+# or series body sites say (record/spine_sites.py). The cauda equina lies in the lumbar and
+# sacral canal, below the end of the cord (L1-L2): a study of the thoracic or cervical
+# spine alone cannot show it.
+CERVICAL, THORACIC, LUMBAR, SACRAL = "cervical", "thoracic", "lumbar", "sacral"
+
+
 @dataclass(frozen=True, slots=True)
 class Order:
     """A ServiceRequest/Procedure/ImagingStudy/DiagnosticReport relevant to the rules.
 
     ``kind`` is an order-catalogue concept (e.g. "spine_mri", "spine_ct", "spine_xray",
     "emg_ncs", "physiotherapy"); ``state`` is "draft" (in the hook's draftOrders),
-    "active" (ordered, not done) or "completed" (performed / reported).
+    "active" (ordered, not done) or "completed" (performed / reported). ``segments``: for
+    spine imaging, the segments of the spine the study images (:data:`LUMBAR`, ...); empty
+    when the record does not say ("MRI of spine").
     """
 
     kind: str
@@ -161,6 +170,12 @@ class Order:
     resource_id: str = ""  # for drafts: the id the EHR knows, e.g. "ServiceRequest/abc"
     system: str = ""
     code: str = ""
+    segments: frozenset[str] = frozenset()
+
+    def may_image(self, segment: str) -> bool:
+        """The study images ``segment``, or its region is not recorded: an MRI "of spine"
+        may well be lumbar, and counting it never makes a warning nobody can act on."""
+        return not self.segments or segment in self.segments
 
 
 @dataclass(slots=True)

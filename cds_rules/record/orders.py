@@ -29,7 +29,12 @@ from cds_rules.record.codes import (
 )
 from cds_rules.record.facts import make_fact
 from cds_rules.record.laterality import laterality_of
-from cds_rules.record.spine_sites import names_the_spine, spine_site
+from cds_rules.record.spine_sites import (
+    names_the_spine,
+    segments_of_concept,
+    segments_of_study,
+    spine_site,
+)
 from cds_rules.record.state import Builder
 from cds_rules.record.status import status_code
 from cds_rules.record.timing import RECENT_ORDER
@@ -43,9 +48,18 @@ _ORDER_TITLES = {"spine_mri": "Spine MRI", "spine_ct": "Spine CT", "spine_xray":
 
 
 def _add_orders(builder: Builder, resource: dict[str, Any], concept: object,
-                state: OrderState, when: datetime | None, resource_id: str = "") -> bool:
+                state: OrderState, when: datetime | None, resource_id: str = "", *,
+                study: dict[str, Any] | None = None) -> bool:
+    """The orders ``concept`` names. A spine imaging order keeps the segments it images: as
+    its codes say, else its words, else (an ImagingStudy ``study``) its description and the
+    body sites of its series of that kind."""
     added = False
     for kind, coding in order_hits(concept):
+        segments = frozenset[str]()
+        if kind in vs.SPINE_IMAGING_KINDS:
+            segments = segments_of_concept(concept)
+            if not segments and study is not None:
+                segments = _study_segments(study, kind)
         builder.record.orders.append(Order(
             kind=kind,
             display=label_of(coding, concept, _ORDER_TITLES.get(kind, kind)),
@@ -55,6 +69,7 @@ def _add_orders(builder: Builder, resource: dict[str, Any], concept: object,
             resource_id=resource_id,
             system=vs.normalise_system(coding.get("system")),
             code=str(coding.get("code", "")),
+            segments=segments,
         ))
         added = True
         if kind == "physiotherapy" and state != "draft" and not any(
@@ -183,14 +198,24 @@ def read_imaging_study(builder: Builder, resource: dict[str, Any]) -> bool:
         return False
     added = False
     for concept in concepts_list(read.code):  # procedureCode is a list
-        added = _add_orders(builder, read.resource, concept, read.state, read.when) or added
+        added = _add_orders(builder, read.resource, concept, read.state, read.when,
+                            study=read.resource) or added
     if not added:  # no coded procedure: the kinds found by modality and body site
         for kind, label in kinds:
             builder.record.orders.append(Order(kind=kind, display=label,
                                                source=source_of(read.resource),
-                                               state=read.state, when=read.when))
+                                               state=read.state, when=read.when,
+                                               segments=_study_segments(read.resource, kind)))
             added = True
     return added
+
+
+def _study_segments(study: dict[str, Any], kind: str) -> frozenset[str]:
+    """The spine segments a study of ``kind`` images: its description and the body sites of
+    its series of that modality (a CT series does not say where the MRI looked)."""
+    series = [s for s in as_list(study.get("series"))
+              if isinstance(s, dict) and _modality_kind(s.get("modality")) == kind]
+    return segments_of_study(study, series)
 
 
 def _imaging_kinds(study: dict[str, Any]) -> list[tuple[str, str]]:

@@ -1,16 +1,21 @@
 """Where an imaging study looked: whether words or an ImagingStudy series' body site name
-the spine below the neck.
+the spine below the neck, and which segments of the spine (cervical, thoracic, lumbar,
+sacral) a spine study images.
 
 A study of the neck alone does not image the lumbar canal: it never stands a low back red
 flag's "no MRI since" down (value set spine_body_site leaves the cervical spine out for the
-same reason).
+same reason). A study of the thoracic spine alone is a spine study, but it cannot show the
+cauda equina either: its segments say so (:attr:`cds_rules.model.Order.segments`).
 """
 
 from __future__ import annotations
 
 import re
+from functools import lru_cache
+from typing import Any
 
 from cds_rules import valuesets as vs
+from cds_rules.model import CERVICAL, LUMBAR, SACRAL, THORACIC
 
 # DICOM Body Part Examined (0018,0015) defined terms, DICOM PS3.16 Annex L (Table L-1,
 # "Correspondence of Anatomic Region Codes and Body Part Examined Defined Terms"), checked
@@ -58,3 +63,106 @@ def spine_site(site: object) -> bool:
     if isinstance(code, str) and code.strip().upper() in BODY_PART_SPINE_BELOW_THE_NECK:
         return True
     return names_the_spine(site.get("display"))
+
+
+# The segments each Body Part Examined term of the spine names (its PS3.16 code meaning).
+_BODY_PART_SEGMENTS: dict[str, frozenset[str]] = {
+    "SPINE": frozenset(),  # "Spine": the region is not said
+    "CSPINE": frozenset({CERVICAL}),
+    "CTSPINE": frozenset({CERVICAL, THORACIC}),
+    "TSPINE": frozenset({THORACIC}),
+    "TLSPINE": frozenset({THORACIC, LUMBAR}),
+    "LSPINE": frozenset({LUMBAR}),
+    "LSSPINE": frozenset({LUMBAR, SACRAL}),
+    "SSPINE": frozenset({SACRAL}),
+    "COCCYX": frozenset({SACRAL}),
+}
+# Words naming each segment. Whole-spine words name cervical, thoracic and lumbar (SNOMED
+# CT 411611000119102, LOINC 30854-4: "cervical, thoracic and lumbar spine"). "Dorsal spine"
+# is the thoracic spine (British usage); a cauda equina protocol images the lumbosacral
+# canal. Read only for a study already known to be spine imaging.
+_SEGMENT_WORDS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
+    (segment, re.compile(rf"\b(?:{pattern})\b", re.I)) for segment, pattern in (
+        (CERVICAL, r"cervical\w*|cervico\w*|cerv|c[- ]?spine|ctspine|neck"),
+        (THORACIC, r"thoracic|thoraco\w*|cervico-?thoracic|t[- ]?spine|tspine|ctspine|tlspine|"
+                   r"t[- /]?l[- ]spine|dorsal[- ]spine|d[- ]spine|dorso-?lumbar"),
+        (LUMBAR, r"lumbar|lumbo\w*|thoraco-?lumbar|dorso-?lumbar|l[- ]?spine|lspine|lsspine|"
+                 r"tlspine|t[- /]?l[- ]spine|l[- /]?s[- ]spine|cauda equina"),
+        (SACRAL, r"sacrum|sacral|lumbo-?sacral|lsspine|sspine|l[- /]?s[- ]spine|coccy\w*"),
+    ))
+_WHOLE_SPINE_WORDS = re.compile(r"\b(?:whole|entire|full|total|complete)[- ]spine\b", re.I)
+WHOLE_SPINE: frozenset[str] = frozenset({CERVICAL, THORACIC, LUMBAR})
+_IMAGING_SETS = ("spine_mri", "spine_ct", "spine_xray", "spine_body_site")
+
+
+def segments_of_text(text: object) -> frozenset[str]:
+    """The spine segments words name ("MRI thoracic spine": thoracic; "MR LSSPINE":
+    lumbar and sacral; "MRI whole spine": cervical, thoracic, lumbar); empty when they name
+    none ("MRI of spine")."""
+    if not isinstance(text, str) or not text:
+        return frozenset()
+    found = {segment for segment, words in _SEGMENT_WORDS if words.search(text)}
+    if _WHOLE_SPINE_WORDS.search(text):
+        found |= WHOLE_SPINE
+    return frozenset(found)
+
+
+def segments_of_code(system: object, code: object) -> frozenset[str] | None:
+    """The segments a spine imaging or body-site code names, as the display of its value-set
+    entry says (value sets spine_mri, spine_ct, spine_xray, spine_body_site, site codes
+    included: "MR Thoracic spine WO contrast" is thoracic); None for a code no such value
+    set lists."""
+    if not isinstance(code, str) or not code.strip():
+        return None
+    return _code_segments(tuple(id(vs.VALUE_SETS[name]) for name in _IMAGING_SETS)).get(
+        (vs.normalise_system(system), code.strip()))
+
+
+@lru_cache(maxsize=4)
+def _code_segments(_sets: tuple[int, ...]) -> dict[tuple[str, str], frozenset[str]]:
+    """(system, code) -> segments, from the value sets in use (keyed by their identity:
+    site codes replace them once at start-up)."""
+    table: dict[tuple[str, str], frozenset[str]] = {}
+    for name in _IMAGING_SETS:
+        for entry in vs.VALUE_SETS[name].entries:
+            key = (vs.normalise_system(entry.get("system")), str(entry.get("code", "")).strip())
+            table[key] = table.get(key, frozenset()) | segments_of_text(entry.get("display"))
+    return table
+
+
+def segments_of_concept(concept: object) -> frozenset[str]:
+    """The segments an order's CodeableConcept names: its codes, as their value sets say;
+    only when none of them names a segment, the words of its text and displays (a code
+    that names a region is taken as it is: "MR Lumbar spine" with the text "MRI thoracic
+    spine" is lumbar)."""
+    if not isinstance(concept, dict):
+        return frozenset()
+    codings = [c for c in concept.get("coding") or () if isinstance(c, dict)]
+    by_code = frozenset().union(*(segments_of_code(c.get("system"), c.get("code")) or ()
+                                  for c in codings))
+    if by_code:
+        return by_code
+    words = [concept.get("text"), *(c.get("display") for c in codings)]
+    return frozenset().union(*(segments_of_text(w) for w in words))
+
+
+def segments_of_site(site: object) -> frozenset[str]:
+    """The segments a series body site (a Coding) names: its code (value set, or Body Part
+    Examined term), else its display."""
+    if not isinstance(site, dict):
+        return frozenset()
+    code = site.get("code")
+    by_code = segments_of_code(site.get("system"), code)
+    if by_code:
+        return by_code
+    if isinstance(code, str) and code.strip().upper() in _BODY_PART_SEGMENTS:
+        return _BODY_PART_SEGMENTS[code.strip().upper()]
+    return segments_of_text(site.get("display"))
+
+
+def segments_of_study(study: dict[str, Any], series: list[dict[str, Any]]) -> frozenset[str]:
+    """The segments an ImagingStudy images, as its description and the body sites of
+    ``series`` (those of the study's kind) say: a description "MRI spine" with a series
+    TSPINE is thoracic; "MRI lumbar spine" with a series TSPINE is thoracic and lumbar."""
+    sites = (segments_of_site(s.get("bodySite")) for s in series)
+    return segments_of_text(study.get("description")).union(*sites)

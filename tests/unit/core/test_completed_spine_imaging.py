@@ -3,6 +3,10 @@
 1. A lumbar MRI written the ways PACS and EHRs write it ("MR LSPINE", "MRI CAUDA EQUINA
    PROTOCOL", a series body site sent as the DICOM Body Part Examined term "LSPINE") is a
    lumbar spine MRI; a neck-only or non-spine study is not.
+2. A thoracic-only (or cervical-only) MRI cannot show the cauda equina: it never stands a
+   cauda equina "confirm it has been assessed" warning down; a lumbar, thoracolumbar,
+   whole-spine or unspecified spine MRI still does. A thoracic MRI still answers a
+   cord-compression sign (CORD-02).
 
 Every resource is FHIR R4 as an EHR sends it; each defect's test failed before its fix.
 """
@@ -153,3 +157,110 @@ def test_a_body_part_examined_term_keeps_the_series_modality() -> None:
         PATIENT, _study("2020-03-02", series=_series("DX", {"code": "LSPINE"}))))
     record = build_record(request, NOW, DEFAULT_SETTINGS)
     assert [o.kind for o in record.orders] == ["spine_xray"]
+
+
+# --- 2. a thoracic-only MRI cannot show the cauda equina ------------------------------------
+
+def _procedure_study(system: str, code: str, started: str = "2020-03-02",
+                     rid: str = "img") -> dict[str, Any]:
+    return _study(started, rid=rid, procedure=[{"coding": [{"system": system, "code": code}]}])
+
+
+def _report(system: str, code: str, when: str = "2020-03-02") -> dict[str, Any]:
+    return {"resourceType": "DiagnosticReport", "id": "rep", "status": "final",
+            "subject": SUBJECT, "code": {"coding": [{"system": system, "code": code}]},
+            "effectiveDateTime": when}
+
+
+THORACIC_ONLY = {
+    "ImagingStudy LOINC 36532-0": _procedure_study(LOINC, "36532-0"),
+    "ServiceRequest SNOMED 396171000119100": _done(
+        {"system": SNOMED, "code": "396171000119100"}, "2020-03-02"),
+    "DiagnosticReport CPT 72146": _report(CPT, "72146"),
+    "Procedure SNOMED 91333005": {
+        "resourceType": "Procedure", "id": "proc", "status": "completed", "subject": SUBJECT,
+        "code": {"coding": [{"system": SNOMED, "code": "91333005"}]},
+        "performedDateTime": "2020-03-02"},
+    "description MRI THORACIC SPINE": _study("2020-03-02", modality="MR",
+                                             description="MRI THORACIC SPINE"),
+    "description MR T-SPINE": _study("2020-03-02", modality="MR", description="MR T-SPINE"),
+    "description MRI DORSAL SPINE": _study("2020-03-02", modality="MR",
+                                           description="MRI DORSAL SPINE"),
+    "series body site SNOMED thoracic spine": _study(
+        "2020-03-02", series=_series("MR", {"system": SNOMED, "code": "122495006"})),
+    "series body site TSPINE": _study("2020-03-02", series=_series("MR", {"code": "TSPINE"})),
+    "description MRI SPINE, series TSPINE": _study(
+        "2020-03-02", description="MRI SPINE", series=_series("MR", {"code": "TSPINE"})),
+    "code MRI of spine, text MRI thoracic spine": _done(
+        {"system": SNOMED, "code": "241645008", "display": "MRI thoracic spine"}, "2020-03-02"),
+    "description MRI cervico-thoracic spine": _study(
+        "2020-03-02", modality="MR", description="MRI cervico-thoracic spine"),
+}
+
+
+@pytest.mark.parametrize("name", list(THORACIC_ONLY))
+def test_a_thoracic_only_mri_leaves_the_cauda_equina_warning(name: str) -> None:
+    cards = _cards(OLD_LBP, RETENTION, THORACIC_ONLY[name])
+    assert cards["cauda-equina"]["indicator"] == "warning", name
+    assert "conservative-care" not in cards
+    detail = cards["cauda-equina"]["detail"]
+    assert "does not image the lumbar spine" in detail, detail
+    assert cards["cauda-equina"]["summary"].endswith("no lumbar spine MRI since")
+
+
+def test_an_old_cauda_equina_diagnosis_is_not_assessed_by_a_thoracic_mri() -> None:
+    old_ces = _condition("ces", ICD10CM, "G83.4", "2019-06-03", recordedDate="2019-06-03")
+    cards = _cards(OLD_LBP, old_ces, _procedure_study(LOINC, "36532-0"))
+    assert cards["cauda-equina"]["indicator"] == "warning"
+
+
+COVERS_THE_LUMBAR_CANAL = {
+    "ImagingStudy LOINC 30854-4 (whole spine)": _procedure_study(LOINC, "30854-4"),
+    "ServiceRequest SNOMED 411611000119102 (whole spine)": _done(
+        {"system": SNOMED, "code": "411611000119102"}, "2020-03-02"),
+    "ServiceRequest CPT 72148 (lumbar)": _done({"system": CPT, "code": "72148"}, "2020-03-02"),
+    "ServiceRequest SNOMED 241645008 (MRI of spine, region not said)": _done(
+        {"system": SNOMED, "code": "241645008"}, "2020-03-02"),
+    "DiagnosticReport LOINC 36531-2 (MR spine, region not said)": _report(LOINC, "36531-2"),
+    "description MRI SPINE": _study("2020-03-02", modality="MR", description="MRI SPINE"),
+    "description MRI THORACOLUMBAR SPINE": _study("2020-03-02", modality="MR",
+                                                  description="MRI THORACOLUMBAR SPINE"),
+    "description MRI T-SPINE AND L-SPINE": _study("2020-03-02", modality="MR",
+                                                  description="MRI T-SPINE AND L-SPINE"),
+    "series body site TLSPINE": _study("2020-03-02", series=_series("MR", {"code": "TLSPINE"})),
+    "series body site SNOMED thoraco-lumbar": _study(
+        "2020-03-02", series=_series("MR", {"system": SNOMED, "code": "1217256009"})),
+    "description MRI lumbar spine, series TSPINE": _study(
+        "2020-03-02", description="MRI lumbar spine", series=_series("MR", {"code": "TSPINE"})),
+    "code lumbar, text thoracic (the code says)": _done(
+        {"system": LOINC, "code": "30679-5", "display": "MRI thoracic spine"}, "2020-03-02"),
+}
+
+
+@pytest.mark.parametrize("name", list(COVERS_THE_LUMBAR_CANAL))
+def test_a_lumbar_whole_spine_or_unspecified_mri_stands_the_warning_down(name: str) -> None:
+    """An MRI whose region the record does not say may have imaged the lumbar spine (most
+    spine MRIs for back pain do): counting it creates no warning nobody can act on."""
+    assert _topics(OLD_LBP, RETENTION, COVERS_THE_LUMBAR_CANAL[name]) == STOOD_DOWN, name
+
+
+def test_a_thoracic_mri_still_answers_a_cord_compression_sign() -> None:
+    """CORD-02 reads any spine MRI: a thoracic one images the thoracic cord."""
+    gait = _condition("gait", SNOMED, "22325002", "2019-06-03")
+    assert _topics(OLD_LBP, gait) >= {("spinal-cord-compression", "warning")}
+    assert _topics(OLD_LBP, gait, _procedure_study(LOINC, "36532-0")) == STOOD_DOWN
+
+
+def test_the_record_keeps_the_segments_each_study_imaged() -> None:
+    request = HookRequest(hook="patient-view", patient_id=PID, resources=(
+        PATIENT, _procedure_study(LOINC, "36532-0", rid="t"),
+        _procedure_study(LOINC, "30854-4", rid="w"),
+        _procedure_study(SNOMED, "241645008", rid="u"),
+        _study("2020-03-02", rid="d", modality="MR", description="MR LSSPINE")))
+    record = build_record(request, NOW, DEFAULT_SETTINGS)
+    assert {o.source: sorted(o.segments) for o in record.orders} == {
+        "ImagingStudy/t": ["thoracic"],
+        "ImagingStudy/w": ["cervical", "lumbar", "thoracic"],
+        "ImagingStudy/u": [],
+        "ImagingStudy/d": ["lumbar", "sacral"],
+    }
