@@ -6,7 +6,9 @@
 2. A thoracic-only (or cervical-only) MRI cannot show the cauda equina: it never stands a
    cauda equina "confirm it has been assessed" warning down; a lumbar, thoracolumbar,
    whole-spine or unspecified spine MRI still does. A thoracic MRI still answers a
-   cord-compression sign (CORD-02).
+   cord-compression sign (CORD-02). On the cards, a study stands in for a suggested one
+   only when it may image the segments the suggestion names: a thoracic MRI does not answer
+   the emergency lumbar MRI, nor a lumbar one the emergency whole-spine MRI.
 
 Every resource is FHIR R4 as an EHR sends it; each defect's test failed before its fix.
 """
@@ -264,3 +266,52 @@ def test_the_record_keeps_the_segments_each_study_imaged() -> None:
         "ImagingStudy/u": [],
         "ImagingStudy/d": ["lumbar", "sacral"],
     }
+# A new cauda equina sign: the critical card offers the emergency lumbar MRI unless a study
+# that can show the cauda equina is pending or was done since the sign.
+NEW_RETENTION = {"resourceType": "Observation", "id": "new-ret", "status": "final",
+                 "subject": SUBJECT, "effectiveDateTime": "2026-02-27T09:00:00Z",
+                 "code": {"coding": [{"system": SNOMED, "code": "267064002"}]}}
+RECENT_LBP = _condition("lbp2", SNOMED, "279039007", "2026-02-20")
+EMERGENCY_LUMBAR_MRI = "394451000119106"
+
+
+def test_a_thoracic_mri_done_after_the_sign_does_not_stand_in_for_the_emergency_mri() -> None:
+    thoracic = _done({"system": SNOMED, "code": "396171000119100"}, "2026-02-28T12:00:00Z")
+    card = _cards(RECENT_LBP, NEW_RETENTION, thoracic)["cauda-equina"]
+    assert card["indicator"] == "critical"
+    assert EMERGENCY_LUMBAR_MRI in _offered(card)
+    assert "ServiceRequest/mri-done" not in card["detail"]
+
+
+def test_a_pending_thoracic_mri_does_not_stand_in_for_the_emergency_mri() -> None:
+    pending = {**_done({"system": SNOMED, "code": "396171000119100"}, None), "status": "active"}
+    card = _cards(RECENT_LBP, NEW_RETENTION, pending)["cauda-equina"]
+    assert EMERGENCY_LUMBAR_MRI in _offered(card)
+
+
+@pytest.mark.parametrize("code", [
+    {"system": SNOMED, "code": "394451000119106"},  # lumbar
+    {"system": SNOMED, "code": "241645008"},  # MRI of spine: region not said
+])
+def test_a_lumbar_or_unspecified_mri_done_after_the_sign_still_stands_in(
+        code: dict[str, Any]) -> None:
+    card = _cards(RECENT_LBP, NEW_RETENTION, _done(code, "2026-02-28T12:00:00Z"))["cauda-equina"]
+    assert EMERGENCY_LUMBAR_MRI not in _offered(card)
+    assert "ServiceRequest/mri-done" in card["detail"]
+
+
+WHOLE_SPINE_MRI = "411611000119102"
+NEW_GAIT = {"resourceType": "Observation", "id": "new-gait", "status": "final",
+            "subject": SUBJECT, "effectiveDateTime": "2026-02-27T09:00:00Z",
+            "code": {"coding": [{"system": SNOMED, "code": "22325002"}]}}
+
+
+def test_a_lumbar_mri_does_not_stand_in_for_the_emergency_whole_spine_mri() -> None:
+    """The cord lies above the lumbar spine: a lumbar MRI done after a new gait disturbance
+    does not answer the cord-compression card's whole-spine MRI."""
+    lumbar = _done({"system": SNOMED, "code": "394451000119106"}, "2026-02-28T12:00:00Z")
+    card = _cards(RECENT_LBP, NEW_GAIT, lumbar)["spinal-cord-compression"]
+    assert WHOLE_SPINE_MRI in _offered(card)
+    whole = _done({"system": SNOMED, "code": WHOLE_SPINE_MRI}, "2026-02-28T12:00:00Z")
+    card = _cards(RECENT_LBP, NEW_GAIT, whole)["spinal-cord-compression"]
+    assert WHOLE_SPINE_MRI not in _offered(card)
