@@ -274,7 +274,16 @@ class PatientRecord:
 
     def orders_of(self, *kinds: str, states: Iterable[str] = ("draft", "active", "completed"),
                   within: timedelta | None = None) -> list[Order]:
-        """Orders of any of ``kinds`` in ``states``; ``within`` bounds their time."""
+        """Orders of any of ``kinds`` in ``states``; ``within`` bounds their time.
+
+        An order without a date is judged by its state. A draft or active one is pending
+        now, whenever it was written: it is in every window (an MRI on order is not
+        suggested again). A completed one may have been done years ago: it is in no window,
+        so it is never "recent" (a reason not to suggest a study or test again, or to call a
+        draft a repeat) and never "done since" a sign (it could not have looked for it).
+        Counting it either way would silence a suggestion on a date nobody recorded; not
+        counting it at worst suggests a study the clinician can see was done.
+        """
         wanted_states = set(states)
         since = self.now - within if within is not None else None
         return [
@@ -282,7 +291,9 @@ class PatientRecord:
             for o in self.orders
             if o.kind in kinds
             and o.state in wanted_states
-            and (since is None or o.when is None or since <= o.when <= self.horizon)
+            and (since is None
+                 or (o.when is None and o.state != "completed")
+                 or (o.when is not None and since <= o.when <= self.horizon))
         ]
 
 

@@ -183,10 +183,11 @@ def duplicates(record: PatientRecord, key: str, settings: RuleSettings,
     """Sources of orders that make suggesting ``key`` a duplicate: a draft or active order
     of the same kind, or one completed within the entry's reuse window (and, with
     ``done_since``, not before it: a study done before the sign it must look for does not
-    answer it). A spine study stands in only for one whose segments it may image: a
-    thoracic MRI, done or pending, does not answer the emergency lumbar MRI of a cauda
-    equina card, nor a lumbar one the whole-spine MRI of a cord-compression card; a study
-    whose region is not recorded answers any."""
+    answer it; a completed one with no date answers nothing: ``PatientRecord.orders_of``).
+    A spine study stands in only for one whose segments it may image: a thoracic MRI, done
+    or pending, does not answer the emergency lumbar MRI of a cauda equina card, nor a
+    lumbar one the whole-spine MRI of a cord-compression card; a study whose region is not
+    recorded answers any."""
     found: list[str] = []
     for spec in parts(key):
         if not spec.kind:
@@ -194,7 +195,7 @@ def duplicates(record: PatientRecord, key: str, settings: RuleSettings,
         window = timedelta(days=getattr(settings, spec.reuse_window))
         pending = record.orders_of(spec.kind, states=("draft", "active"))
         done = [o for o in record.orders_of(spec.kind, states=("completed",), within=window)
-                if done_since is None or o.when is None or o.when >= done_since]
+                if done_since is None or (o.when is not None and o.when >= done_since)]
         found.extend(o.resource_id or o.source for o in [*pending, *done]
                      if all(o.may_image(segment) for segment in spec.segments))
     return list(dict.fromkeys(found))

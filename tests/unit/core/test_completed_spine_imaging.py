@@ -9,13 +9,16 @@
    cord-compression sign (CORD-02). On the cards, a study stands in for a suggested one
    only when it may image the segments the suggestion names: a thoracic MRI does not answer
    the emergency lumbar MRI, nor a lumbar one the emergency whole-spine MRI.
+3. A completed study with no date is not recent and not "after" a sign (it may be years
+   old): it does not take away the emergency MRI, an indicated MRI, an EMG/NCS or the NICE
+   NG12 blood tests; an undated pending order is still pending.
 
 Every resource is FHIR R4 as an EHR sends it; each defect's test failed before its fix.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -315,3 +318,115 @@ def test_a_lumbar_mri_does_not_stand_in_for_the_emergency_whole_spine_mri() -> N
     whole = _done({"system": SNOMED, "code": WHOLE_SPINE_MRI}, "2026-02-28T12:00:00Z")
     card = _cards(RECENT_LBP, NEW_GAIT, whole)["spinal-cord-compression"]
     assert WHOLE_SPINE_MRI not in _offered(card)
+
+
+# --- 3. a completed study with no date is not recent, and not after anything --------------
+
+def _undated_completed() -> dict[str, dict[str, Any]]:
+    study = _procedure_study(SNOMED, "394451000119106")
+    study.pop("started")
+    report = {"resourceType": "DiagnosticReport", "id": "rep", "status": "final",
+              "subject": SUBJECT, "code": {"coding": [{"system": LOINC, "code": "30679-5"}]}}
+    return {"ImagingStudy": study, "DiagnosticReport": report,
+            "ServiceRequest": _done({"system": SNOMED, "code": "394451000119106"}, None)}
+
+
+UNDATED = _undated_completed()
+
+
+@pytest.mark.parametrize("rtype", list(UNDATED))
+def test_an_undated_completed_mri_does_not_stand_in_for_the_emergency_mri(rtype: str) -> None:
+    """It may be years old: it cannot be shown to follow the sign (before: counted as done
+    after it, and the emergency MRI was not offered)."""
+    card = _cards(RECENT_LBP, NEW_RETENTION, UNDATED[rtype])["cauda-equina"]
+    assert card["indicator"] == "critical"
+    assert EMERGENCY_LUMBAR_MRI in _offered(card), rtype
+
+
+def test_an_undated_pending_mri_is_still_pending() -> None:
+    """An active order with no date is on order now: not suggested again (as before)."""
+    pending = {**_done({"system": SNOMED, "code": "394451000119106"}, None), "status": "active"}
+    card = _cards(RECENT_LBP, NEW_RETENTION, pending)["cauda-equina"]
+    assert EMERGENCY_LUMBAR_MRI not in _offered(card)
+    assert "Already ordered or recently done, not suggested again: `ServiceRequest/mri-done`" \
+        in card["detail"]
+
+
+@pytest.mark.parametrize("rtype", list(UNDATED))
+def test_an_undated_completed_mri_does_not_assess_a_cauda_equina_sign(rtype: str) -> None:
+    assert CES_WARNING in _topics(OLD_LBP, RETENTION, UNDATED[rtype])
+
+
+CHRONIC_LBP = _condition("clbp", SNOMED, "278860009", "2025-08-03")
+MRI_DRAFT = {"resourceType": "ServiceRequest", "id": "draft", "status": "draft",
+             "intent": "order", "subject": SUBJECT, "authoredOn": "2026-03-01",
+             "code": {"coding": [{"system": SNOMED, "code": "394451000119106"}]}}
+
+
+@pytest.mark.parametrize("rtype", list(UNDATED))
+def test_an_undated_completed_mri_makes_no_draft_a_repeat(rtype: str) -> None:
+    cards = _topics(CHRONIC_LBP, UNDATED[rtype], hook="order-select", drafts=(MRI_DRAFT,))
+    assert ("repeat-imaging", "info") not in cards
+
+
+RADICULOPATHY = _condition("rad", ICD10CM, "M54.16", "2025-12-01")
+PHYSIO = {"resourceType": "Procedure", "id": "pt", "status": "completed", "subject": SUBJECT,
+          "code": {"coding": [{"system": "https://backpain-cds.org/fhir/CodeSystem/local-finding",
+                               "code": "physiotherapy"}]},
+          "performedDateTime": "2026-01-05"}
+
+
+@pytest.mark.parametrize("rtype", list(UNDATED))
+def test_an_undated_completed_mri_is_not_a_recent_mri(rtype: str) -> None:
+    """IMG-02: radicular symptoms after 6 weeks of conservative care, no spine MRI in the
+    repeat-imaging window: an MRI with no date is not shown to be in it, so the MRI is
+    suggested, and the card names the undated study to check (before: no card)."""
+    card = _cards(RADICULOPATHY, PHYSIO, UNDATED[rtype])["imaging-indicated"]
+    assert EMERGENCY_LUMBAR_MRI in _offered(card)
+    assert f"`{UNDATED[rtype]['resourceType']}/" in card["detail"]
+    assert "no date" in card["detail"]
+
+
+def test_a_dated_recent_mri_still_stands_the_suggestion_down() -> None:
+    recent = _done({"system": SNOMED, "code": "394451000119106"}, "2025-11-02")
+    assert "imaging-indicated" not in _cards(RADICULOPATHY, PHYSIO, recent)
+
+
+DIABETES = _condition("dm", ICD10CM, "E11.9", "2015-01-01")
+
+
+def test_an_undated_completed_emg_is_not_a_recent_one() -> None:
+    emg = _done({"system": CPT, "code": "95886"}, None, rid="emg")
+    cards = _cards(RADICULOPATHY, DIABETES, emg)
+    assert ("electrodiagnostic-testing", "info") in _topics(RADICULOPATHY, DIABETES, emg)
+    assert "ServiceRequest/emg" not in cards["electrodiagnostic-testing"]["detail"]
+    pending = {**emg, "status": "active"}
+    assert "electrodiagnostic-testing" not in _cards(RADICULOPATHY, DIABETES, pending)
+
+
+def test_the_window_keeps_undated_pending_orders_and_drops_undated_completed_ones() -> None:
+    pending = {**_done({"system": SNOMED, "code": "394451000119106"}, None, rid="p"),
+               "status": "active"}
+    request = HookRequest(hook="patient-view", patient_id=PID, resources=(
+        PATIENT, pending, UNDATED["ServiceRequest"]))
+    record = build_record(request, NOW, DEFAULT_SETTINGS)
+    assert [o.source for o in record.orders_of("spine_mri", within=timedelta(days=365))] == [
+        "ServiceRequest/p"]
+    assert len(record.orders_of("spine_mri")) == 2  # without a window: every order
+
+
+def test_undated_completed_blood_tests_do_not_take_the_ng12_step() -> None:
+    """MAL-02 (NICE NG12, myeloma): at 60 or over with persistent back pain, blood tests
+    whose only record is a completed order with no date are not shown to be recent."""
+    older = {**PATIENT, "birthDate": "1960-01-15"}
+    tests = [_done({"system": LOINC, "code": code}, None, rid=rid)
+             for rid, code in (("fbc", "58410-2"), ("ca", "29265-6"), ("esr", "4537-7"))]
+    request = HookRequest(hook="patient-view", patient_id=PID, resources=(
+        older, CHRONIC_LBP, *tests))
+    cards = {c.source.topic.code: c for c in evaluate(request, NOW, DEFAULT_SETTINGS).cards}
+    assert cards["malignancy"].indicator == "info"
+    pending = [{**t, "status": "active"} for t in tests]
+    request = HookRequest(hook="patient-view", patient_id=PID, resources=(
+        older, CHRONIC_LBP, *pending))
+    cards = {c.source.topic.code: c for c in evaluate(request, NOW, DEFAULT_SETTINGS).cards}
+    assert "malignancy" not in cards
