@@ -12,8 +12,13 @@
 3. A completed study with no date is not recent and not "after" a sign (it may be years
    old): it does not take away the emergency MRI, an indicated MRI, an EMG/NCS or the NICE
    NG12 blood tests; an undated pending order is still pending.
+4. The emergency-MRI re-offer check reads when a sign began (a Condition's onset), not when
+   it was recorded: a cauda equina diagnosis recorded today, after the MRI of yesterday that
+   made it, does not re-offer that MRI. These tests passed before (the check already read
+   the onset); they fail if it read the recordedDate.
 
-Every resource is FHIR R4 as an EHR sends it; each defect's test failed before its fix.
+Every resource is FHIR R4 as an EHR sends it; each test of parts 1-3 that a fix changed
+failed before it.
 """
 
 from __future__ import annotations
@@ -430,3 +435,44 @@ def test_undated_completed_blood_tests_do_not_take_the_ng12_step() -> None:
         older, CHRONIC_LBP, *pending))
     cards = {c.source.topic.code: c for c in evaluate(request, NOW, DEFAULT_SETTINGS).cards}
     assert "malignancy" not in cards
+
+
+# --- 4. the emergency-MRI re-offer check reads when the sign began ------------------------
+
+LUMBAR_MRI = {"system": SNOMED, "code": "394451000119106"}
+
+
+def _ces_diagnosis(onset: str | None, recorded: str) -> dict[str, Any]:
+    return _condition("ces-dx", ICD10CM, "G83.4", onset, recordedDate=recorded)
+
+
+@pytest.mark.parametrize("onset", ["2026-02-26T08:00:00Z", "2026-02-26"])
+def test_a_diagnosis_recorded_after_the_mri_that_made_it_does_not_re_offer_the_mri(
+        onset: str) -> None:
+    """Cauda equina syndrome began 3 days ago, was imaged yesterday and recorded today: the
+    MRI was done after the sign began, so it answers the emergency MRI (the check reads
+    the onset, not the later recordedDate; a day-only onset at the day's end)."""
+    diagnosis = _ces_diagnosis(onset, "2026-03-01T09:00:00Z")
+    card = _cards(RECENT_LBP, diagnosis, _done(LUMBAR_MRI, "2026-02-28T12:00:00Z"))[
+        "cauda-equina"]
+    assert card["indicator"] == "critical"
+    assert EMERGENCY_LUMBAR_MRI not in _offered(card)
+    assert "ServiceRequest/mri-done" in card["detail"]
+
+
+def test_retention_that_began_after_the_last_mri_re_offers_the_emergency_mri() -> None:
+    """What the check exists for: retention began 2 days ago, the lumbar MRI was 3 months
+    ago."""
+    card = _cards(RECENT_LBP, NEW_RETENTION, _done(LUMBAR_MRI, "2025-12-01"))["cauda-equina"]
+    assert EMERGENCY_LUMBAR_MRI in _offered(card)
+    assert "ServiceRequest/mri-done" not in card["detail"]
+
+
+def test_a_diagnosis_with_no_onset_is_dated_by_its_recording() -> None:
+    """With no onset the recording is the only time the record gives: an MRI before it
+    cannot be shown to follow the sign, so the emergency MRI stays on offer (never hide an
+    emergency order on a date nobody recorded)."""
+    diagnosis = _ces_diagnosis(None, "2026-03-01T09:00:00Z")
+    card = _cards(RECENT_LBP, diagnosis, _done(LUMBAR_MRI, "2026-02-28T12:00:00Z"))[
+        "cauda-equina"]
+    assert EMERGENCY_LUMBAR_MRI in _offered(card)
