@@ -11,7 +11,6 @@ cauda equina either: its segments say so (:attr:`cds_rules.model.Order.segments`
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 from typing import Any
 
 from cds_rules import valuesets as vs
@@ -114,20 +113,28 @@ def segments_of_code(system: object, code: object) -> frozenset[str] | None:
     set lists."""
     if not isinstance(code, str) or not code.strip():
         return None
-    return _code_segments(tuple(id(vs.VALUE_SETS[name]) for name in _IMAGING_SETS)).get(
-        (vs.normalise_system(system), code.strip()))
+    return _code_segments().get((vs.normalise_system(system), code.strip()))
 
 
-@lru_cache(maxsize=4)
-def _code_segments(_sets: tuple[int, ...]) -> dict[tuple[str, str], frozenset[str]]:
-    """(system, code) -> segments, from the value sets in use (keyed by their identity:
-    site codes replace them once at start-up)."""
-    table: dict[tuple[str, str], frozenset[str]] = {}
-    for name in _IMAGING_SETS:
-        for entry in vs.VALUE_SETS[name].entries:
-            key = (vs.normalise_system(entry.get("system")), str(entry.get("code", "")).strip())
-            table[key] = table.get(key, frozenset()) | segments_of_text(entry.get("display"))
-    return table
+# The table below, with the value sets it was built from (kept, and compared by identity:
+# site codes replace the value sets once at start-up).
+_TABLE: dict[str, Any] = {}
+
+
+def _code_segments() -> dict[tuple[str, str], frozenset[str]]:
+    """(system, code) -> segments, from the value sets in use."""
+    sets = tuple(vs.VALUE_SETS[name] for name in _IMAGING_SETS)
+    built = _TABLE.get("sets")
+    if built is None or any(a is not b for a, b in zip(built, sets, strict=True)):
+        table: dict[tuple[str, str], frozenset[str]] = {}
+        for value_set in sets:
+            for entry in value_set.entries:
+                key = (vs.normalise_system(entry.get("system")),
+                       str(entry.get("code", "")).strip())
+                table[key] = table.get(key, frozenset()) | segments_of_text(entry.get("display"))
+        _TABLE.update(sets=sets, table=table)
+    result: dict[tuple[str, str], frozenset[str]] = _TABLE["table"]
+    return result
 
 
 def segments_of_concept(concept: object) -> frozenset[str]:

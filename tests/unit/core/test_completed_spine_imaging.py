@@ -29,7 +29,9 @@ from typing import Any
 import pytest
 
 from cds_rules import HookRequest, evaluate, to_json
+from cds_rules import valuesets as vs
 from cds_rules.record import build_record
+from cds_rules.record.spine_sites import segments_of_code
 from cds_rules.settings import DEFAULT_SETTINGS
 
 NOW = datetime(2026, 3, 1, 10, tzinfo=UTC)
@@ -274,6 +276,45 @@ def test_the_record_keeps_the_segments_each_study_imaged() -> None:
         "ImagingStudy/u": [],
         "ImagingStudy/d": ["lumbar", "sacral"],
     }
+SHIPPED_SEGMENTS = {
+    "lumbar": {"394451000119106", "41333006", "24967-2", "30679-5", "24968-0", "30678-7",
+               "72148", "72149", "72158", "572091000119106", "24963-1", "840361000",
+               "24970-6", "122496007"},
+    "lumbar sacral": {"22791004", "72100", "72110", "72114", "1217253001"},
+    "thoracic": {"396171000119100", "91333005", "36532-0", "72146", "72147", "72157",
+                 "1290654008", "72070", "72072", "72074", "24983-9", "122495006"},
+    "cervical lumbar thoracic": {"411611000119102", "495741000119105", "30854-4", "30855-1"},
+    "lumbar thoracic": {"1217256009"},
+    "": {"241645008", "36531-2", "421060004"},  # "MRI of spine", "MR Spine", "Spine"
+}
+
+
+def test_every_shipped_spine_imaging_code_names_its_segments() -> None:
+    """Each code of spine_mri, spine_ct, spine_xray and spine_body_site, read by its
+    value-set display: no code is left to the "region not said" reading by accident."""
+    found: dict[str, set[str]] = {}
+    for name in ("spine_mri", "spine_ct", "spine_xray", "spine_body_site"):
+        for system, code in vs.codes_of(name):
+            segments = segments_of_code(system, code)
+            assert segments is not None, code
+            found.setdefault(" ".join(sorted(segments)), set()).add(code)
+    assert found == SHIPPED_SEGMENTS
+
+
+def test_a_site_coded_mri_is_read_by_its_site_display() -> None:
+    local = "http://hospital.example.org/fhir/CodeSystem/local-orders"
+    entry = {"system": local, "code": "MRTSP", "display": "MRI T-spine (local order)",
+             "verified": "site code (test)", "site": True}
+    try:
+        vs.apply_site_codes([("spine_mri", entry)])
+        assert segments_of_code(local, "MRTSP") == {"thoracic"}
+        thoracic = _done({"system": local, "code": "MRTSP"}, "2020-03-02")
+        assert _cards(OLD_LBP, RETENTION, thoracic)["cauda-equina"]["indicator"] == "warning"
+    finally:
+        vs.apply_site_codes([])
+    assert segments_of_code(local, "MRTSP") is None
+
+
 # A new cauda equina sign: the critical card offers the emergency lumbar MRI unless a study
 # that can show the cauda equina is pending or was done since the sign.
 NEW_RETENTION = {"resourceType": "Observation", "id": "new-ret", "status": "final",
