@@ -144,13 +144,22 @@ class Fact:
         return f"{' '.join(parts)} — {when} — `{self.source}`"
 
 
+# The spine segments an imaging study looked at (Order.segments), as its code, description
+# or series body sites say (record/spine_sites.py). The cauda equina lies in the lumbar and
+# sacral canal, below the end of the cord (L1-L2): a study of the thoracic or cervical
+# spine alone cannot show it.
+CERVICAL, THORACIC, LUMBAR, SACRAL = "cervical", "thoracic", "lumbar", "sacral"
+
+
 @dataclass(frozen=True, slots=True)
 class Order:
     """A ServiceRequest/Procedure/ImagingStudy/DiagnosticReport relevant to the rules.
 
     ``kind`` is an order-catalogue concept (e.g. "spine_mri", "spine_ct", "spine_xray",
     "emg_ncs", "physiotherapy"); ``state`` is "draft" (in the hook's draftOrders),
-    "active" (ordered, not done) or "completed" (performed / reported).
+    "active" (ordered, not done) or "completed" (performed / reported). ``segments``: for
+    spine imaging, the segments of the spine the study images (:data:`LUMBAR`, ...); empty
+    when the record does not say ("MRI of spine").
     """
 
     kind: str
@@ -161,6 +170,12 @@ class Order:
     resource_id: str = ""  # for drafts: the id the EHR knows, e.g. "ServiceRequest/abc"
     system: str = ""
     code: str = ""
+    segments: frozenset[str] = frozenset()
+
+    def may_image(self, segment: str) -> bool:
+        """The study images ``segment``, or its region is not recorded: an MRI "of spine"
+        may well be lumbar, and counting it never makes a warning nobody can act on."""
+        return not self.segments or segment in self.segments
 
 
 @dataclass(slots=True)
@@ -258,7 +273,16 @@ class PatientRecord:
 
     def orders_of(self, *kinds: str, states: Iterable[str] = ("draft", "active", "completed"),
                   within: timedelta | None = None) -> list[Order]:
-        """Orders of any of ``kinds`` in ``states``; ``within`` bounds their time."""
+        """Orders of any of ``kinds`` in ``states``; ``within`` bounds their time.
+
+        An order without a date is judged by its state. A draft or active one is pending
+        now, whenever it was written: it is in every window (an MRI on order is not
+        suggested again). A completed one may have been done years ago: it is in no window,
+        so it is never "recent" (a reason not to suggest a study or test again, or to call a
+        draft a repeat) and never "done since" a sign (it could not have looked for it).
+        Counting it either way would silence a suggestion on a date nobody recorded; not
+        counting it at worst suggests a study the clinician can see was done.
+        """
         wanted_states = set(states)
         since = self.now - within if within is not None else None
         until = self.horizon
@@ -267,7 +291,9 @@ class PatientRecord:
             for o in self.orders
             if o.kind in kinds
             and o.state in wanted_states
-            and (since is None or o.when is None or since <= o.when <= until)
+            and (since is None
+                 or (o.when is None and o.state != "completed")
+                 or (o.when is not None and since <= o.when <= until))
         ]
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from cds_rules.model import Fact, PatientRecord, Recommendation
+from cds_rules.model import CERVICAL, LUMBAR, THORACIC, Fact, PatientRecord, Recommendation
 from cds_rules.order_check import check_service_request
 from cds_rules.settings import RuleSettings
 from cds_rules.valuesets import SPINE_IMAGING_KINDS
@@ -42,7 +42,9 @@ class Code:
 class OrderSpec:
     """One orderable thing. ``kind``: the record's order kind (value set name) used to
     avoid duplicates; ``reuse_window``: the RuleSettings field whose days bound how long
-    a completed order of the same kind makes a new one a duplicate."""
+    a completed order of the same kind makes a new one a duplicate; ``segments``: for spine
+    imaging, the segments of the spine it images (an order of the same kind stands in for
+    it only when it may image them all: :meth:`cds_rules.model.Order.may_image`)."""
 
     key: str
     display: str
@@ -50,6 +52,7 @@ class OrderSpec:
     category: tuple[str, str] | None = None  # (SNOMED code, display)
     kind: str = ""
     reuse_window: str = "recent_order_days"
+    segments: frozenset[str] = frozenset()
 
 
 def _local(key: str, display: str) -> Code:
@@ -62,6 +65,8 @@ _LOINC_RAD = "LOINC radiology playbook list (Azure Health Insights appendix A), 
 _REVIEWED = "verified replacement for a local code (CLINICAL.md decisions; clinical review 1.3)"
 _REVIEWED_MODERATE = "moderate-confidence replacement for a local code (CLINICAL.md decisions)"
 IMAGING = ("363679005", "Imaging")
+_LUMBAR = frozenset({LUMBAR})
+_WHOLE_SPINE = frozenset({CERVICAL, THORACIC, LUMBAR})
 LAB = ("108252007", "Laboratory procedure")
 
 _ORDERS = (
@@ -69,29 +74,29 @@ _ORDERS = (
         Code(SNOMED, "394451000119106", "MRI of lumbar spine without contrast", _CLIN),
         Code(LOINC, "30679-5", "MR Lumbar spine WO contrast", _LOINC_RAD),
         Code(CPT, "72148", "MRI lumbar spine without contrast", _CLIN),
-    ), IMAGING, "spine_mri", "repeat_imaging_window_days"),
+    ), IMAGING, "spine_mri", "repeat_imaging_window_days", _LUMBAR),
     OrderSpec("mri-lumbar-with-and-without-contrast",
               "MRI lumbar spine without and with contrast", (
         # no SNOMED coding: 41333006 is MRI *with* contrast (clinical review finding 12)
         Code(LOINC, "24967-2", "MR Lumbar spine WO and W contrast IV", _CLIN),
         Code(CPT, "72158", "MRI lumbar spine without and with contrast", _CLIN),
-    ), IMAGING, "spine_mri", "repeat_imaging_window_days"),
+    ), IMAGING, "spine_mri", "repeat_imaging_window_days", _LUMBAR),
     OrderSpec("mri-whole-spine", "MRI whole spine (cervical, thoracic, lumbar) without "
               "contrast", (
         Code(SNOMED, "411611000119102", "MRI of cervical, thoracic and lumbar spine without "
              "contrast", _CLIN),
         Code(LOINC, "30854-4", "MR Cervical and thoracic and lumbar spine WO contrast", _CLIN),
-    ), IMAGING, "spine_mri", "repeat_imaging_window_days"),
+    ), IMAGING, "spine_mri", "repeat_imaging_window_days", _WHOLE_SPINE),
     OrderSpec("xray-lumbar", "X-ray lumbar spine", (
         Code(SNOMED, "840361000", "X-ray of lumbar spine", _CLIN),
         Code(LOINC, "24970-6", "XR Lumbar spine AP and lateral", _CLIN),
         Code(CPT, "72100", "X-ray lumbosacral spine, 2 or 3 views", _CLIN),
-    ), IMAGING, "spine_xray", "repeat_imaging_window_days"),
+    ), IMAGING, "spine_xray", "repeat_imaging_window_days", _LUMBAR),
     OrderSpec("xray-thoracic", "X-ray thoracic spine", (
         Code(SNOMED, "1290654008", "X-ray of thoracic spine", _CLIN),
         Code(LOINC, "24983-9", "XR Thoracic spine Views", _LOINC_RAD),
         Code(CPT, "72070", "X-ray thoracic spine, 2 views", _CLIN),
-    ), IMAGING, "spine_xray", "repeat_imaging_window_days"),
+    ), IMAGING, "spine_xray", "repeat_imaging_window_days", frozenset({THORACIC})),
     OrderSpec("esr", "Erythrocyte sedimentation rate (ESR)", (
         Code(LOINC, "4537-7", "Erythrocyte sedimentation rate by Westergren method", _CLIN),
     ), LAB, "lab_esr"),
@@ -178,7 +183,11 @@ def duplicates(record: PatientRecord, key: str, settings: RuleSettings,
     """Sources of orders that make suggesting ``key`` a duplicate: a draft or active order
     of the same kind, or one completed within the entry's reuse window (and, with
     ``done_since``, not before it: a study done before the sign it must look for does not
-    answer it)."""
+    answer it; a completed one with no date answers nothing: ``PatientRecord.orders_of``).
+    A spine study stands in only for one whose segments it may image: a thoracic MRI, done
+    or pending, does not answer the emergency lumbar MRI of a cauda equina card, nor a
+    lumbar one the whole-spine MRI of a cord-compression card; a study whose region is not
+    recorded answers any."""
     found: list[str] = []
     for spec in parts(key):
         if not spec.kind:
@@ -186,8 +195,9 @@ def duplicates(record: PatientRecord, key: str, settings: RuleSettings,
         window = timedelta(days=getattr(settings, spec.reuse_window))
         pending = record.orders_of(spec.kind, states=("draft", "active"))
         done = [o for o in record.orders_of(spec.kind, states=("completed",), within=window)
-                if done_since is None or o.when is None or o.when >= done_since]
-        found.extend(o.resource_id or o.source for o in [*pending, *done])
+                if done_since is None or (o.when is not None and o.when >= done_since)]
+        found.extend(o.resource_id or o.source for o in [*pending, *done]
+                     if all(o.may_image(segment) for segment in spec.segments))
     return list(dict.fromkeys(found))
 
 

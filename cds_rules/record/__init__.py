@@ -49,14 +49,18 @@ What the rules see is decided here, so the safety principles of CLINICAL.md live
   the end of the period, or up to now when ongoing (None when a finished course has no end).
 * Orders: ServiceRequest (active/on-hold -> active, completed), Procedure (completed,
   in-progress/preparation -> active), ImagingStudy (available -> completed, registered ->
-  active; a spine study is also recognised by modality MR/CT/DX/CR plus a spine body site),
-  DiagnosticReport (final/amended/corrected/appended/preliminary -> completed); the hook's
-  draftOrders are "draft" with ``resource_id`` "Type/id". A completed or active
-  physiotherapy order is also a ``conservative_care_given`` fact.
+  active; a spine study is also recognised by modality MR/CT/DX/CR plus a spine body site,
+  SNOMED CT or a DICOM Body Part Examined term), DiagnosticReport
+  (final/amended/corrected/appended/preliminary -> completed); the hook's draftOrders are
+  "draft" with ``resource_id`` "Type/id". A spine imaging order keeps the segments of the
+  spine it images (``Order.segments``: its codes' value-set displays, else its words and
+  series body sites; :mod:`.spine_sites`). A completed or active physiotherapy order is
+  also a ``conservative_care_given`` fact.
 
 Layout: :mod:`.builder` sorts the resources and calls one reader per type
 (:mod:`.patient`, :mod:`.conditions`, :mod:`.observations`, :mod:`.medications`,
-:mod:`.orders`); :mod:`.negation`, :mod:`.laterality`, :mod:`.status`, :mod:`.timing` and
+:mod:`.orders`, with :mod:`.spine_sites` for where an imaging study looked);
+:mod:`.negation`, :mod:`.laterality`, :mod:`.status`, :mod:`.timing` and
 :mod:`.uncoded_entries` hold what several readers share.
 
 Performance: resources are selected by type and code from the raw dicts first (frozenset

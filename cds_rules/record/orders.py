@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -30,18 +29,16 @@ from cds_rules.record.codes import (
 )
 from cds_rules.record.facts import make_fact
 from cds_rules.record.laterality import laterality_of
+from cds_rules.record.spine_sites import (
+    names_the_spine,
+    segments_of_concept,
+    segments_of_study,
+    spine_site,
+)
 from cds_rules.record.state import Builder
 from cds_rules.record.status import status_code
 from cds_rules.record.timing import RECENT_ORDER
 
-_SPINE_WORDS = re.compile(r"\b(spine|spinal|lumbar|lumbosacral|sacrum|sacral|vertebra\w*|"
-                          r"thoracic spine|l-spine|t-spine)\b", re.I)
-# A study of the neck alone does not image the lumbar canal: it never stands a low back
-# red flag's "no MRI since" down (spine_body_site leaves cervical out for the same reason).
-_NECK_WORDS = re.compile(r"\b(cervical\w*|cervico\w*|cerv|c[- ]?spine|neck)\b", re.I)
-_BELOW_THE_NECK = re.compile(r"\b(lumbar|lumbosacral|sacrum|sacral|thoracic|thoracolumbar|"
-                             r"l[- ]?spine|t[- ]?spine|(?:whole|entire|full|total)[- ]spine)\b",
-                             re.I)
 # DICOM acquisition modalities (PS3.16 CID 29; system http://dicom.nema.org/resources/
 # ontology/DCM): MR magnetic resonance, CT computed tomography, DX digital radiography, CR
 # computed radiography. ImagingStudy.modality (study) and series.modality carry them.
@@ -51,9 +48,18 @@ _ORDER_TITLES = {"spine_mri": "Spine MRI", "spine_ct": "Spine CT", "spine_xray":
 
 
 def _add_orders(builder: Builder, resource: dict[str, Any], concept: object,
-                state: OrderState, when: datetime | None, resource_id: str = "") -> bool:
+                state: OrderState, when: datetime | None, resource_id: str = "", *,
+                study: dict[str, Any] | None = None) -> bool:
+    """The orders ``concept`` names. A spine imaging order keeps the segments it images: as
+    its codes say, else its words, else (an ImagingStudy ``study``) its description and the
+    body sites of its series of that kind."""
     added = False
     for kind, coding in order_hits(concept):
+        segments = frozenset[str]()
+        if kind in vs.SPINE_IMAGING_KINDS:
+            segments = segments_of_concept(concept)
+            if not segments and study is not None:
+                segments = _study_segments(study, kind)
         builder.record.orders.append(Order(
             kind=kind,
             display=label_of(coding, concept, _ORDER_TITLES.get(kind, kind)),
@@ -63,6 +69,7 @@ def _add_orders(builder: Builder, resource: dict[str, Any], concept: object,
             resource_id=resource_id,
             system=vs.normalise_system(coding.get("system")),
             code=str(coding.get("code", "")),
+            segments=segments,
         ))
         added = True
         if kind == "physiotherapy" and state != "draft" and not any(
@@ -191,21 +198,32 @@ def read_imaging_study(builder: Builder, resource: dict[str, Any]) -> bool:
         return False
     added = False
     for concept in concepts_list(read.code):  # procedureCode is a list
-        added = _add_orders(builder, read.resource, concept, read.state, read.when) or added
+        added = _add_orders(builder, read.resource, concept, read.state, read.when,
+                            study=read.resource) or added
     if not added:  # no coded procedure: the kinds found by modality and body site
         for kind, label in kinds:
             builder.record.orders.append(Order(kind=kind, display=label,
                                                source=source_of(read.resource),
-                                               state=read.state, when=read.when))
+                                               state=read.state, when=read.when,
+                                               segments=_study_segments(read.resource, kind)))
             added = True
     return added
+
+
+def _study_segments(study: dict[str, Any], kind: str) -> frozenset[str]:
+    """The spine segments a study of ``kind`` images: its description and the body sites of
+    its series of that modality (a CT series does not say where the MRI looked)."""
+    series = [s for s in as_list(study.get("series"))
+              if isinstance(s, dict) and _modality_kind(s.get("modality")) == kind]
+    return segments_of_study(study, series)
 
 
 def _imaging_kinds(study: dict[str, Any]) -> list[tuple[str, str]]:
     """Spine imaging kinds of an ImagingStudy: by procedure code; else by a series' modality
     with a spine site (its body site, or the study's description); else by the study-level
     modality list when the description names the spine. A body site is a spine site by its
-    code (value set spine_body_site) or its display's words. A series names its own
+    code (value set spine_body_site, or a DICOM Body Part Examined term such as LSPINE) or
+    its display's words (:mod:`.spine_sites`). A series names its own
     modality (R4: 1..1), so a spine-coded report (SR) series beside an MR knee series makes
     no spine MRI."""
     found: dict[str, str] = {}
@@ -214,12 +232,12 @@ def _imaging_kinds(study: dict[str, Any]) -> list[tuple[str, str]]:
             found.setdefault(kind, label_of(coding, concept, _ORDER_TITLES[kind]))
     if found:
         return list(found.items())
-    described = _names_the_spine(study.get("description"))
+    described = names_the_spine(study.get("description"))
     for series in as_list(study.get("series")):
         if not isinstance(series, dict):
             continue
         by_series = _modality_kind(series.get("modality"))
-        if by_series and (described or _spine_site(series.get("bodySite"))):
+        if by_series and (described or spine_site(series.get("bodySite"))):
             found.setdefault(by_series, _ORDER_TITLES[by_series])
     if not found and described:
         for modality in as_list(study.get("modality")):
@@ -233,24 +251,6 @@ def _modality_kind(modality: object) -> str | None:
     """The spine imaging kind of a DICOM modality Coding (MR, CT, DX, CR), else None."""
     code = modality.get("code") if isinstance(modality, dict) else None
     return _MODALITY_KIND.get(code.strip().upper()) if isinstance(code, str) else None
-
-
-def _spine_site(site: object) -> bool:
-    """A series body site (a Coding) in the spine: its code is in the spine_body_site value
-    set, or its display names the spine."""
-    if not isinstance(site, dict):
-        return False
-    if "spine_body_site" in vs.sites_for(site.get("system"), site.get("code")):
-        return True
-    return _names_the_spine(site.get("display"))
-
-
-def _names_the_spine(text: object) -> bool:
-    """Words naming the spine below the neck ("MRI lumbar spine", "whole spine"); the
-    cervical spine alone ("MRI cervical spine", "C-spine") does not count."""
-    if not isinstance(text, str) or not _SPINE_WORDS.search(text):
-        return False
-    return not _NECK_WORDS.search(text) or bool(_BELOW_THE_NECK.search(text))
 
 
 def read_diagnostic_report(builder: Builder, resource: dict[str, Any]) -> bool:

@@ -78,6 +78,18 @@ def comparator_change(version: str, reads: str) -> str:
             "('>39 Cel' is a fever). Before, the comparator was ignored. ")
 
 
+def lumbar_mri_words_change(version: str) -> str:
+    """What ``version`` changed where a rule reads a completed spine MRI (December 2026,
+    safety-b): lumbar MRIs written in PACS shorthand were not recognised."""
+    return (f"{version}: an ImagingStudy is also a spine MRI when its description says "
+            "'LSPINE', 'LSSPINE', 'TLSPINE', 'thoracolumbar' or 'cauda equina' ('MR LSPINE', "
+            "'MRI CAUDA EQUINA PROTOCOL'), or a series body site is a DICOM Body Part Examined "
+            "term of the spine below the neck (SPINE, TSPINE, TLSPINE, LSPINE, LSSPINE; code "
+            "or display); before, no spine MRI was found: 'no spine MRI since' warnings and "
+            "MRI suggestions over a lumbar MRI. CSPINE, CTSPINE, SSPINE, COCCYX and WHOLEBODY "
+            "are no spine MRI. ")
+
+
 Check = Callable[[PatientRecord, RuleContext, "Rule"], Finding | None]
 
 
@@ -135,19 +147,26 @@ class Rule:
 
 
 def unassessed_finding(rule: Rule, facts: Sequence[Fact], what: str,
-                       thresholds: Iterable[tuple[str, str]] = ()) -> Finding:
+                       thresholds: Iterable[tuple[str, str]] = (),
+                       elsewhere: Sequence[Order] = (), segment: str = "") -> Finding:
     """The warning for a red flag that is history, or persists past its "new" window, with
     no spine MRI since it began: "confirm it has been assessed" (CLINICAL.md review: never
     an emergency at every visit, never the conservative-care card). No order: the
-    clinician decides what the assessment needs."""
+    clinician decides what the assessment needs. ``elsewhere``: MRIs done since that did
+    not image ``segment`` (a thoracic MRI after a cauda equina sign): the summary says "no
+    <segment> spine MRI since" and the card names each, so it does not read as untrue."""
     first = facts[0]
     when = first.when.date().isoformat() if first.when else "undated"
     name = first.display if len(first.display) <= 48 else first.display[:47].rstrip() + "…"
+    mri = f"{segment} spine MRI" if elsewhere and segment else "spine MRI"
+    not_counted = [f"{o.display} ({o.when.date().isoformat() if o.when else 'undated'}, "
+                   f"`{o.source}`) was done since but does not image the {segment} spine: "
+                   f"not counted as its assessment." for o in elsewhere]
     return rule.finding(
         "warning",
-        f"Confirm it has been assessed: {name}, recorded {when}, no spine MRI since",
+        f"Confirm it has been assessed: {name}, recorded {when}, no {mri} since",
         facts,
-        [f"{assessment_reason(facts)} ({what})",
+        [f"{assessment_reason(facts, mri)} ({what})", *not_counted,
          "Older than the 'new' window, so not treated as an emergency; it is not excluded "
          "either: re-ask about the symptom and look for an assessment in the notes."],
         (),

@@ -16,17 +16,20 @@ from cds_rules.rules.base import (
     RuleContext,
     coded_answer_change,
     comparator_change,
+    lumbar_mri_words_change,
     observation_reading_change,
     threshold,
     unassessed_finding,
 )
 from cds_rules.rules.context import (
+    CAUDA_EQUINA_SEGMENT,
     CES_SIGNS,
     LEG_DEFICIT,
     RADICULAR_PAIN,
     bilateral,
     days,
     is_new,
+    mri_elsewhere_since,
     mri_since,
     new_diagnoses,
     new_or_worsening,
@@ -100,14 +103,17 @@ def _unassessed(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding 
         return None  # the emergency card already covers every CES fact
     settings = ctx.settings
     old_diagnosis = [f for f in record.having("cauda_equina_syndrome")
-                     if not mri_since(record, f)]
-    signs = persisting_unassessed(record, CES_SIGNS, days(settings.cauda_equina_window_days))
+                     if not mri_since(record, f, CAUDA_EQUINA_SEGMENT)]
+    signs = persisting_unassessed(record, CES_SIGNS, days(settings.cauda_equina_window_days),
+                                  CAUDA_EQUINA_SEGMENT)
     facts = [*old_diagnosis, *signs]
     if not facts:
         return None
     return unassessed_finding(rule, facts, "cauda equina red flag",
                               [threshold(settings, "cauda_equina_window_days"),
-                               threshold(settings, "new_diagnosis_days")])
+                               threshold(settings, "new_diagnosis_days")],
+                              mri_elsewhere_since(record, facts, CAUDA_EQUINA_SEGMENT),
+                              CAUDA_EQUINA_SEGMENT)
 
 
 CES_01 = Rule(
@@ -140,7 +146,7 @@ CES_01 = Rule(
 
 CES_02 = Rule(
     id="CES-02",
-    version="1.4.0",
+    version="1.6.0",
     topic=Topic.CAUDA_EQUINA,
     title="Cauda equina red flag persisting or in history, no spine MRI since",
     indicators=("warning",),
@@ -152,7 +158,13 @@ CES_02 = Rule(
         "syndrome (same-day emergency assessment and emergency MRI).",
     ),
     check=_unassessed,
-    changes=observation_reading_change("1.4.0")
+    changes="1.6.0: an MRI assesses a cauda equina sign or diagnosis only when it may "
+            "image the lumbar spine: lumbar, thoracolumbar, whole spine, or a region the "
+            "record does not say ('MRI of spine'); a thoracic-only or cervical-only MRI (by "
+            "its code, else its words or series body sites) no longer stands the warning "
+            "down, and the card names it as not counted ('no lumbar spine MRI since'). "
+    + lumbar_mri_words_change("1.5.0")
+    + observation_reading_change("1.4.0")
     + coded_answer_change("1.3.0")
     + "1.2.0: a spine MRI is also recognised from an ImagingStudy's series modality "
             "with a body-site code of value set spine_body_site, or from the study-level "

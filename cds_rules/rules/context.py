@@ -12,7 +12,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 
-from cds_rules.model import ORDER_HOOKS, Fact, FactStatus, Order, PatientRecord
+from cds_rules.model import LUMBAR, ORDER_HOOKS, Fact, FactStatus, Order, PatientRecord
 from cds_rules.settings import RuleSettings
 
 # PATHWAY.md 2: current facts of these concepts put the record in a back-pain context.
@@ -30,6 +30,10 @@ LEG_SYMPTOMS = ("radiculopathy", "leg_pain", "leg_sensory_symptoms", "muscle_wea
 RADICULAR_PAIN = ("radiculopathy", "leg_pain")
 LEG_DEFICIT = ("muscle_weakness", "foot_drop", "leg_sensory_symptoms")
 MOTOR_DEFICIT = ("muscle_weakness", "foot_drop")
+# The cauda equina lies in the lumbar (and sacral) canal, below the end of the cord: an MRI
+# assesses a cauda equina sign only when it images the lumbar spine (or its region is not
+# recorded); GIRFT 2023 asks for an MRI of the lumbosacral spine.
+CAUDA_EQUINA_SEGMENT = LUMBAR
 CES_SIGNS = (
     "urinary_retention",
     "urinary_incontinence",
@@ -139,30 +143,47 @@ def may_be_after(fact: Fact, moment: datetime) -> bool:
     return latest is None or latest > moment
 
 
-def mri_since(record: PatientRecord, fact: Fact) -> list[Order]:
+def mri_since(record: PatientRecord, fact: Fact, segment: str | None = None) -> list[Order]:
     """Completed spine MRIs certainly done after ``fact`` began (the study is later than
-    the fact's latest possible time); none for an undated fact."""
+    the fact's latest possible time); none for an undated fact. With ``segment``, only
+    studies that may image it (:meth:`Order.may_image`): a cauda equina sign asks for the
+    lumbar spine (:data:`CAUDA_EQUINA_SEGMENT`), and a thoracic-only MRI cannot show it.
+    An MRI whose region is not recorded counts: it may well be lumbar, and refusing it would
+    make warnings nobody can act on; only a study that says it looked elsewhere is left out
+    (never silence a sign because of an MRI that could not show it)."""
     if fact.latest is None:
         return []
     return [o for o in record.orders_of("spine_mri", states=("completed",))
-            if o.when is not None and o.when >= fact.latest]
+            if o.when is not None and o.when >= fact.latest
+            and (segment is None or o.may_image(segment))]
+
+
+def mri_elsewhere_since(record: PatientRecord, facts: Sequence[Fact],
+                        segment: str) -> list[Order]:
+    """Completed spine MRIs done after one of ``facts`` began that did not image
+    ``segment`` (a thoracic MRI after a cauda equina sign): named on the card, since "no
+    spine MRI since" would not be true."""
+    return list({o.source: o for f in facts for o in mri_since(record, f)
+                 if not o.may_image(segment)}.values())
 
 
 def persisting_unassessed(record: PatientRecord, concepts: Sequence[str],
-                          window: timedelta) -> list[Fact]:
+                          window: timedelta, segment: str | None = None) -> list[Fact]:
     """Active Conditions of ``concepts`` older than ``window`` (not new, not worsening)
-    with no spine MRI since their onset: a red flag nobody may have assessed (CLINICAL.md
-    review, time). Observations are findings of their day, not persisting states."""
+    with no spine MRI since their onset (of ``segment``, when given: :func:`mri_since`): a
+    red flag nobody may have assessed (CLINICAL.md review, time). Observations are findings
+    of their day, not persisting states."""
     return [f for f in record.having(*concepts)
             if f.resource_type == "Condition" and not is_new(f, record, window)
-            and not mri_since(record, f)]
+            and not mri_since(record, f, segment)]
 
 
-def assessment_reason(facts: Sequence[Fact]) -> str:
-    """The "confirm it has been assessed" sentence of a persisting-sign warning."""
+def assessment_reason(facts: Sequence[Fact], mri: str = "spine MRI") -> str:
+    """The "confirm it has been assessed" sentence of a persisting-sign warning (``mri``:
+    the study missing since, "lumbar spine MRI" when another one was done)."""
     named = "; ".join(f"{f.display} recorded {f.when.date().isoformat() if f.when else '?'}"
                       for f in facts)
-    return (f"{named}: still active, older than the 'new' window, and no spine MRI since: "
+    return (f"{named}: still active, older than the 'new' window, and no {mri} since: "
             "confirm it has been assessed.")
 
 

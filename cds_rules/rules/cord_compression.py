@@ -16,6 +16,7 @@ from cds_rules.rules.base import (
     RuleContext,
     coded_answer_change,
     comparator_change,
+    lumbar_mri_words_change,
     observation_reading_change,
     threshold,
     unassessed_finding,
@@ -157,7 +158,7 @@ CORD_01 = Rule(
 
 CORD_02 = Rule(
     id="CORD-02",
-    version="1.4.0",
+    version="1.5.0",
     topic=Topic.SPINAL_CORD_COMPRESSION,
     title="Cord compression red flag persisting or in history, no spine MRI since",
     indicators=("warning",),
@@ -168,7 +169,8 @@ CORD_02 = Rule(
         "MRI.",
     ),
     check=_unassessed,
-    changes=observation_reading_change("1.4.0")
+    changes=lumbar_mri_words_change("1.5.0")
+    + observation_reading_change("1.4.0")
     + coded_answer_change("1.3.0")
     + "1.2.0: a spine MRI is also recognised from an ImagingStudy's series modality "
             "with a body-site code of value set spine_body_site, or from the study-level "

@@ -71,7 +71,7 @@ def _advise_against(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Find
 
 EMG_01 = Rule(
     id="EMG-01",
-    version="1.3.0",
+    version="1.4.0",
     topic=Topic.ELECTRODIAGNOSTIC_TESTING,
     title="Needle EMG with NCS when the cause of leg symptoms is uncertain",
     indicators=("info",),
@@ -84,7 +84,10 @@ EMG_01 = Rule(
     ),
     check=_suggest,
     phase="pathway",
-    changes=observation_reading_change("1.3.0")
+    changes="1.4.0: a completed EMG/NCS with no date is not a recent one (it may be years "
+            "old): the suggestion stands (before: withheld); an active one with no date "
+            "still is. "
+    + observation_reading_change("1.3.0")
     + coded_answer_change("1.2.0")
     + "1.1.0: summary leads with the action; the NASS Choosing Wisely source links "
             "to NASS's list (item 4) instead of the Choosing Wisely home page. 1.0.1: the "

@@ -26,6 +26,7 @@ from cds_rules.rules.base import (
     Rule,
     RuleContext,
     coded_answer_change,
+    lumbar_mri_words_change,
     observation_reading_change,
     threshold,
 )
@@ -171,13 +172,19 @@ def _indicated(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding |
         return None
     if recent_mri:
         return None
+    # a completed MRI with no date is not shown to be recent (PatientRecord.orders_of):
+    # the card names it, so the clinician can check when it was done
+    undated = [o for o in record.orders_of("spine_mri", states=("completed",))
+               if o.when is None]
     return rule.finding(
         "info",
         "MRI lumbar spine if a surgery or injection candidate: radicular symptoms after 6 "
         "weeks of conservative care",
         [*radicular, *care],
         [f"Radicular or stenosis symptoms for {span / 7:.0f} weeks despite conservative care, "
-         "and no spine MRI in the repeat-imaging window."],
+         "and no spine MRI in the repeat-imaging window.",
+         *(f"{o.display} (`{o.source}`) is on record with no date: check when it was done "
+           "before ordering another." for o in undated)],
         (Recommendation("mri-lumbar-without-contrast", "routine", recommended=True),),
         [threshold(settings, "repeat_imaging_window_days")],
     )
@@ -194,7 +201,7 @@ def _symptoms_after_surgery(record: PatientRecord, surgery: list[Fact]) -> list[
 
 IMG_REPEAT = Rule(
     id="IMG-03",
-    version="2.3.0",
+    version="2.4.0",
     topic=Topic.REPEAT_IMAGING,
     title="Repeat spine MRI/CT within the repeat-imaging window",
     indicators=("info",),
@@ -206,7 +213,8 @@ IMG_REPEAT = Rule(
     check=_repeat,
     hooks=ORDER_HOOKS,
     phase="pathway",
-    changes=observation_reading_change("2.3.0")
+    changes=lumbar_mri_words_change("2.4.0")
+    + observation_reading_change("2.3.0")
     + coded_answer_change("2.2.0")
     + "2.1.0: a spine MRI is also recognised from an ImagingStudy's series modality "
             "with a body-site code of value set spine_body_site, or from the study-level "
@@ -270,7 +278,7 @@ IMG_NO_PRIOR_MANAGEMENT = Rule(
 
 IMG_INDICATED = Rule(
     id="IMG-02",
-    version="1.6.0",
+    version="1.8.0",
     topic=Topic.IMAGING_INDICATED,
     title="MRI for persistent radiculopathy / stenosis or after spine surgery",
     indicators=("info",),
@@ -282,7 +290,11 @@ IMG_INDICATED = Rule(
     ),
     check=_indicated,
     phase="pathway",
-    changes=observation_reading_change("1.6.0")
+    changes="1.8.0: a completed spine MRI with no date is not a recent one (it may be "
+            "years old): the MRI suggestion stands and the card names the undated study to "
+            "check (before: no card). "
+    + lumbar_mri_words_change("1.7.0")
+    + observation_reading_change("1.6.0")
     + coded_answer_change("1.5.0")
     + "1.4.0: a spine MRI is also recognised from an ImagingStudy's series modality "
             "with a body-site code of value set spine_body_site, or from the study-level "

@@ -17,6 +17,7 @@ from cds_rules.rules.base import (
     RuleContext,
     coded_answer_change,
     comparator_change,
+    lumbar_mri_words_change,
     observation_reading_change,
     threshold,
     unassessed_finding,
@@ -112,7 +113,7 @@ def _check(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding | Non
 
 INF_01 = Rule(
     id="INF-01",
-    version="2.6.0",
+    version="2.7.0",
     topic=Topic.INFECTION,
     title="Possible spinal infection",
     indicators=("critical", "warning"),
@@ -123,7 +124,8 @@ INF_01 = Rule(
         "CRP, ESR and blood cultures before antibiotics where possible.",
     ),
     check=_check,
-    changes=observation_reading_change("2.6.0")
+    changes=lumbar_mri_words_change("2.7.0")
+    + observation_reading_change("2.6.0")
     + comparator_change("2.5.0", "a body temperature (fever) or MRC grade (new deficit) is")
     + coded_answer_change("2.4.0")
     + "2.3.0: a medicine named by medicationReference is read by the referenced "

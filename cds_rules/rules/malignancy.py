@@ -241,7 +241,7 @@ MAL_01 = Rule(
 
 MAL_02 = Rule(
     id="MAL-02",
-    version="1.3.0",
+    version="1.4.0",
     topic=Topic.MALIGNANCY,
     title="NICE NG12 myeloma: 60 or over with persistent back pain, blood tests",
     indicators=("info",),
@@ -253,7 +253,10 @@ MAL_02 = Rule(
         "very urgently (within 48 hours), as NG12 advises.",
     ),
     check=_myeloma_blood_tests,
-    changes=observation_reading_change("1.3.0")
+    changes="1.4.0: a blood test whose only record is a completed order with no date is "
+            "not done recently (it may be years old): suggested (before: counted as done; "
+            "all three so: no card); an active order with no date is still on order. "
+    + observation_reading_change("1.3.0")
     + coded_answer_change("1.2.0")
     + "1.1.0: results count as done, not only orders: an FBC (CBC panel or "
             "haemoglobin), serum calcium or ESR result in the last RECENT_ORDER_DAYS is "

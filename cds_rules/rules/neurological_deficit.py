@@ -18,6 +18,7 @@ from cds_rules.rules.base import (
     RuleContext,
     coded_answer_change,
     comparator_change,
+    lumbar_mri_words_change,
     observation_reading_change,
     threshold,
     unassessed_finding,
@@ -125,7 +126,7 @@ NEURO_01 = Rule(
 
 NEURO_02 = Rule(
     id="NEURO-02",
-    version="1.4.0",
+    version="1.5.0",
     topic=Topic.PROGRESSIVE_NEUROLOGICAL_DEFICIT,
     title="Foot drop or bilateral weakness in the record, not new, no spine MRI since",
     indicators=("warning",),
@@ -136,7 +137,8 @@ NEURO_02 = Rule(
         "surgical referral.",
     ),
     check=_unassessed,
-    changes=observation_reading_change("1.4.0")
+    changes=lumbar_mri_words_change("1.5.0")
+    + observation_reading_change("1.4.0")
     + coded_answer_change("1.3.0")
     + "1.2.0: a spine MRI is also recognised from an ImagingStudy's series modality "
             "with a body-site code of value set spine_body_site, or from the study-level "

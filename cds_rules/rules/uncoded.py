@@ -23,7 +23,7 @@ from cds_rules.rules.base import (
     observation_reading_change,
     threshold,
 )
-from cds_rules.rules.context import assessment_reason, mri_since
+from cds_rules.rules.context import CAUDA_EQUINA_SEGMENT, assessment_reason, mri_since
 from cds_rules.uncoded import reading, uncoded_concept
 
 
@@ -50,7 +50,11 @@ def _unassessed(record: PatientRecord, hint: Fact) -> bool:
     spine MRI since it began: the coded rules warn of such a sign nobody may have assessed
     (CES-02, CORD-02, NEURO-02; INF-01 for an old infection), so its words must not fall
     silent either. An Observation is a finding of its day: read within the window only."""
-    return hint.resource_type == "Condition" and not mri_since(record, hint)
+    segment = CAUDA_EQUINA_SEGMENT if hint.concept == _CES_HINT else None
+    return hint.resource_type == "Condition" and not mri_since(record, hint, segment)
+
+
+_CES_HINT = uncoded_concept(Topic.CAUDA_EQUINA)  # assessed by a lumbar MRI only, as CES-02
 
 
 def _check(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding | None:
@@ -121,8 +125,10 @@ _PERSISTING_TOPICS = frozenset({Topic.CAUDA_EQUINA, Topic.SPINAL_CORD_COMPRESSIO
 uncoded Conditions so too."""
 
 _PERSISTING_CHANGE = ("1.5.0: a Condition still active that names the sign in words, older "
-                      "than UNCODED_TEXT_WINDOW_DAYS and with no spine MRI since it began, "
-                      "counts (the card says 'confirm it has been assessed'), as the coded "
+                      "than UNCODED_TEXT_WINDOW_DAYS and with no spine MRI since it began "
+                      "(for a cauda equina sign, none that may image the lumbar spine, as "
+                      "CES-02 reads it), counts (the card says 'confirm it has been "
+                      "assessed'), as the coded "
                       "rules warn of such a sign (CES-02, CORD-02, NEURO-02, INF-01); before, "
                       "it was not read and the conservative card could follow. ")
 

@@ -264,3 +264,15 @@ def test_every_concept_a_fracture_rule_reads_gives_its_family() -> None:
     fracture alone) gives the fracture family, so its words make no second, uncoded card."""
     for concept in ("osteoporosis", "fragility_fracture", CORD_INJURY_FRACTURE):
         assert uncoded_phrases.families_of([concept]) == {Topic.FRACTURE}, concept
+
+
+def test_an_old_cauda_equina_sign_in_words_is_not_assessed_by_a_thoracic_mri() -> None:
+    """As CES-02 reads the coded sign: only an MRI that may image the lumbar spine assesses
+    a cauda equina sign; a thoracic-only one leaves the warning."""
+    thoracic = {"resourceType": "ImagingStudy", "id": "mri", "status": "available",
+                "subject": {"reference": "Patient/p"}, "started": "2024-06-01",
+                "modality": [{"system": "http://dicom.nema.org/resources/ontology/DCM",
+                              "code": "MR"}],
+                "description": "MRI thoracic spine"}
+    cards = _cards(_condition({"text": "Saddle numbness"}, onset="2024-05-10"), thoracic)
+    assert cards == CES_WARNING
