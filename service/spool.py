@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 
 PREFIX = "calls-"
 SUFFIX = ".jsonl"
+_STAGING = ".new"  # ".calls-<pid>-<id>.jsonl.new": a file being created, not yet locked
 _TIMES = ("issued_at", "received_at")
 
 
@@ -105,11 +106,26 @@ class Spool:
             return self._path.read_bytes().splitlines()
 
     def _own_fd(self) -> int:
-        if self._pid != os.getpid():  # a forked worker writes its own file
+        """This process's file, created on first use (a forked worker writes its own).
+
+        It is created under a name no replay looks for and locked before it takes its
+        spool name: created under that name, another process's replay could lock it between
+        the ``open`` and our ``flock``, take it for the file of a dead process (replay it,
+        delete it) and make our ``flock`` fail, so that the call was not spooled (seen
+        under load with several processes on one directory)."""
+        if self._pid != os.getpid():
             self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-            path = self.directory / f"{PREFIX}{os.getpid()}-{uuid.uuid4().hex[:8]}{SUFFIX}"
-            fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # ours alone while we live
+            name = f"{PREFIX}{os.getpid()}-{uuid.uuid4().hex[:8]}{SUFFIX}"
+            staging = self.directory / f".{name}{_STAGING}"
+            fd = os.open(staging, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_EXCL, 0o600)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # ours alone while we live
+                path = self.directory / name
+                os.rename(staging, path)
+            except BaseException:
+                os.close(fd)
+                staging.unlink(missing_ok=True)
+                raise
             self._fd, self._path, self._pid, self.lines = fd, path, os.getpid(), 0
         return self._fd
 

@@ -1,0 +1,59 @@
+"""A process's spool file is never taken for a dead process's by another's replay.
+
+Several processes (gunicorn workers, replicas on one host) share the spool directory; each
+replays the files no live process holds (:meth:`Spool.orphans`). A file must be locked
+before a replay can see it: otherwise a replay that runs between its creation and its lock
+takes it (and deletes it after replaying), and the owner's first append fails, leaving
+the call unspooled. The interleaving is forced here by running the other process's replay
+at the moment the owner is about to lock (the only fault injected; the files, locks and
+directory are real).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from service import spool as spool_module
+from service.spool import Spool
+
+
+def test_a_replay_between_creation_and_lock_does_not_take_a_live_file(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    owner, other = Spool(tmp_path), Spool(tmp_path)
+    other._pid = -2  # another process's spool object (this test runs in one process)
+    taken: list[tuple[Path, int]] = []
+    real_flock = fcntl.flock
+    replaying = False
+
+    def flock_after_a_replay(fd: int, operation: int) -> Any:
+        nonlocal replaying
+        if not replaying and not taken:
+            replaying = True
+            try:
+                taken.extend(other.orphans())  # the other process's replay, right now
+            finally:
+                replaying = False
+        return real_flock(fd, operation)
+
+    monkeypatch.setattr(spool_module.fcntl, "flock", flock_after_a_replay)
+    assert owner.append(b'{"call": 1}\n')
+    assert taken == []  # the replay saw no file it could take
+    monkeypatch.setattr(spool_module.fcntl, "flock", real_flock)
+    assert owner.append(b'{"call": 2}\n')
+    assert owner.own_lines() == [b'{"call": 1}', b'{"call": 2}']
+    assert list(other.orphans()) == []  # locked by its live owner
+    assert sorted(p.name for p in tmp_path.iterdir()) == [owner._path.name]  # type: ignore[union-attr]
+
+
+def test_a_dead_process_file_is_still_replayed(tmp_path: Path) -> None:
+    dead = tmp_path / f"{spool_module.PREFIX}99999-deadbeef{spool_module.SUFFIX}"
+    dead.write_bytes(b'{"call": 1}\n')
+    found = list(Spool(tmp_path).orphans())
+    assert [path for path, _ in found] == [dead]
+    assert Spool.read(found[0][1]) == [b'{"call": 1}']
+    os.close(found[0][1])
