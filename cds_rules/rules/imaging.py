@@ -14,10 +14,12 @@ management in ``conservative_management_days`` is ACR variant 2 (info, no delete
 from __future__ import annotations
 
 from cds_rules.model import (
+    LUMBAR,
     ORDER_HOOKS,
     RED_FLAG_CONCEPTS,
     Fact,
     Finding,
+    Order,
     PatientRecord,
     Recommendation,
     Topic,
@@ -49,11 +51,13 @@ from cds_rules.settings import RuleSettings
 def _repeat(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding | None:
     if ctx.red_flag_fired:
         return None  # the red-flag card decides the imaging: never contradict it
-    draft = drafts(record, CROSS_SECTIONAL, ctx.hook, ctx.selections)
-    studies = completed_cross_sectional(record, ctx.settings)
-    if not (draft and studies):
+    every_draft = drafts(record, CROSS_SECTIONAL, ctx.hook, ctx.selections)
+    studies = [s for s in completed_cross_sectional(record, ctx.settings)
+               if any(_covers(s, d) for d in every_draft)]
+    if not studies:
         return None
     study = studies[0]
+    draft = [d for d in every_draft if _covers(study, d)]
     assert study.when is not None  # completed_cross_sectional keeps dated studies only
     flags = record.having(*RED_FLAG_CONCEPTS)
     if any(may_be_after(f, study.when) for f in flags):
@@ -76,6 +80,12 @@ def _repeat(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding | No
         [threshold(ctx.settings, "repeat_imaging_window_days")],
         delete_drafts=() if flags else draft,
     )
+
+
+def _covers(study: Order, draft: Order) -> bool:
+    """The study may image every segment the draft asks for: a thoracic MRI does not make a
+    draft lumbar MRI a repeat (a draft whose region is not recorded: any spine study)."""
+    return all(study.may_image(segment) for segment in draft.segments)
 
 
 def _not_indicated(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding | None:
@@ -148,8 +158,10 @@ def _indicated(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding |
     if ctx.red_flag_fired or ctx.fired(Topic.REPEAT_IMAGING):
         return None
     settings = ctx.settings
-    recent_mri = record.orders_of("spine_mri", states=("completed",),
-                                  within=days(settings.repeat_imaging_window_days))
+    # the MRI suggested is of the lumbar spine: a recent thoracic-only one does not stand in
+    recent_mri = [o for o in record.orders_of("spine_mri", states=("completed",),
+                                              within=days(settings.repeat_imaging_window_days))
+                  if o.may_image(LUMBAR)]
     surgery = record.ever("prior_spine_surgery")
     if surgery:
         after = _symptoms_after_surgery(record, surgery)
@@ -201,7 +213,7 @@ def _symptoms_after_surgery(record: PatientRecord, surgery: list[Fact]) -> list[
 
 IMG_REPEAT = Rule(
     id="IMG-03",
-    version="2.4.0",
+    version="2.5.0",
     topic=Topic.REPEAT_IMAGING,
     title="Repeat spine MRI/CT within the repeat-imaging window",
     indicators=("info",),
@@ -213,7 +225,11 @@ IMG_REPEAT = Rule(
     check=_repeat,
     hooks=ORDER_HOOKS,
     phase="pathway",
-    changes=lumbar_mri_words_change("2.4.0")
+    changes="2.5.0: a recent study makes a draft a repeat only when it may image every "
+            "segment the draft asks for: a thoracic-only MRI does not make a draft lumbar MRI "
+            "a repeat (before: 'review before repeating it' and a suggestion to delete the "
+            "draft). "
+    + lumbar_mri_words_change("2.4.0")
     + observation_reading_change("2.3.0")
     + coded_answer_change("2.2.0")
     + "2.1.0: a spine MRI is also recognised from an ImagingStudy's series modality "
@@ -278,7 +294,7 @@ IMG_NO_PRIOR_MANAGEMENT = Rule(
 
 IMG_INDICATED = Rule(
     id="IMG-02",
-    version="1.8.0",
+    version="1.9.0",
     topic=Topic.IMAGING_INDICATED,
     title="MRI for persistent radiculopathy / stenosis or after spine surgery",
     indicators=("info",),
@@ -290,7 +306,9 @@ IMG_INDICATED = Rule(
     ),
     check=_indicated,
     phase="pathway",
-    changes="1.8.0: a completed spine MRI with no date is not a recent one (it may be "
+    changes="1.9.0: a recent thoracic-only spine MRI does not stand in for the lumbar MRI "
+            "suggested (before: no card). "
+            "1.8.0: a completed spine MRI with no date is not a recent one (it may be "
             "years old): the MRI suggestion stands and the card names the undated study to "
             "check (before: no card). "
     + lumbar_mri_words_change("1.7.0")

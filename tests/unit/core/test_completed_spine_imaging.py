@@ -517,3 +517,27 @@ def test_a_diagnosis_with_no_onset_is_dated_by_its_recording() -> None:
     card = _cards(RECENT_LBP, diagnosis, _done(LUMBAR_MRI, "2026-02-28T12:00:00Z"))[
         "cauda-equina"]
     assert EMERGENCY_LUMBAR_MRI in _offered(card)
+
+
+# --- 5. the pathway cards ask the same of a study (review of the merge, December 2026) ---
+
+THORACIC_MRI_DONE = _study("2025-12-01", modality="MR", description="MRI thoracic spine")
+LUMBAR_MRI_DONE = _study("2025-12-01", modality="MR", description="MRI lumbar spine")
+
+
+def test_a_thoracic_mri_does_not_make_a_draft_lumbar_mri_a_repeat() -> None:
+    """IMG-03 2.5.0: a recent thoracic-only MRI is no earlier answer to a lumbar MRI (before:
+    'Review the spine MRI/CT ... before repeating it' with a suggestion to delete the
+    draft); a lumbar one still is."""
+    cards = _cards(CHRONIC_LBP, THORACIC_MRI_DONE, hook="order-select", drafts=(MRI_DRAFT,))
+    assert "repeat-imaging" not in cards
+    cards = _cards(CHRONIC_LBP, LUMBAR_MRI_DONE, hook="order-select", drafts=(MRI_DRAFT,))
+    assert cards["repeat-imaging"]["indicator"] == "info"
+
+
+def test_a_thoracic_mri_does_not_take_the_indicated_lumbar_mri_away() -> None:
+    """IMG-02 1.9.0: radicular symptoms after 6 weeks of conservative care with a recent
+    thoracic-only MRI still get the lumbar MRI suggestion (before: no card)."""
+    card = _cards(RADICULOPATHY, PHYSIO, THORACIC_MRI_DONE)["imaging-indicated"]
+    assert EMERGENCY_LUMBAR_MRI in _offered(card)
+    assert "imaging-indicated" not in _cards(RADICULOPATHY, PHYSIO, LUMBAR_MRI_DONE)
