@@ -120,25 +120,43 @@ def families_of(concepts: Iterable[str]) -> frozenset[Topic]:
 _EXCLUDED: dict[Topic, str] = {
     Topic.MALIGNANCY: r"basal[- ]cell|bcc\b|rodent\s+ulcer|squamous\s+cell\s+carcinoma\s+of\s+"
                       r"(?:the\s+)?skin|skin\s+cancer|non[- ]melanoma|in[- ]situ|"
-                      r"malignant\s+neoplasm\s+of\s+(?:the\s+)?skin",
+                      r"malignant\s+neoplasm\s+of\s+(?:the\s+)?skin|"
+                      r"screening|family\s+history|fear\s+of",
 }
-# Phrases that take a clause out of every family: the sign is not the patient's finding
-# ("Encounter for screening for osteoporosis", ICD-10-CM Z13.820; "Family history of
-# aortic aneurysm"; "Fear of cancer").
-_NOT_A_FINDING = re.compile(r"\bscreening\b|family\s+history|\bfear\s+of\b", re.I)
-# A sign named after a denial, alone or in a list joined by "or", is denied: "Spondylosis
-# without myelopathy or radiculopathy" (ICD-10-CM M47.81x), "Patient denies saddle
-# anaesthesia or urinary retention", "no evidence of cauda equina". Anything else between
-# them keeps the sign (the safe side): "and", "with", "but", a word of the course ("no
-# improvement in urinary retention", "no longer ...", "no new ..."), or more than six
-# words. Sentences are read part by part (commas, "but"): "No incontinence, urinary
-# retention noted" names the retention.
-_COURSE = (r"(?:with|and|but|improv\w*|chang\w*|better|worse\w*|resolv\w*|settl\w*|"
-           r"longer|new|since|until|increas\w*|decreas\w*|reduc\w*|help\w*|relie\w*)")
+# A sign after a denial is denied when only these come between: words that carry a denial
+# to what it governs ("no evidence of", "no clinical signs of", "denies any"), other signs
+# or findings of a list ("No saddle anaesthesia, urinary retention or faecal incontinence";
+# ICD-10-CM M47.812 "Spondylosis without myelopathy or radiculopathy"), at most twelve
+# words. A word that asserts, tells the course or changes the subject ends the denial (the
+# safe side): "No incontinence, urinary retention noted", "No improvement in urinary
+# retention", "MRI not yet done for suspected cauda equina", "Sent home without catheter
+# despite urinary retention", "No sensation - saddle anaesthesia" (a dash is no list).
+# "Screening for", "family history of" and "fear of" deny the sign they govern only
+# ("Family history of ankylosing spondylitis, new urinary retention" names the retention).
+_DENIAL_CUE = (r"\b(?:(?:does|do|did)\s+not\s+(?:have|has)|(?:has|have)\s+(?:not|never)\s+had|"
+               r"(?:has|have|had)\s+(?:not|never)|"
+               r"without|no|not|never|nil|denies|denied|deny|negative\s+for|free\s+of|"
+               r"absence\s+of|screening\s+for|screen\s+for|family\s+history\s+of|fh\s+of|"
+               r"fear\s+of)")
+_ENDS_DENIAL = (r"(?:with|and|but|for|despite|due|after|before|since|until|because|although|"
+                r"though|yet|done|now|then|improv\w*|chang\w*|better|worse\w*|resolv\w*|"
+                r"settl\w*|longer|new|increas\w*|decreas\w*|reduc\w*|help\w*|relie\w*|"
+                r"suspect\w*|possible|query|likely|probable|ruled|excluded|noted|present|"
+                r"reports?|reported|found|seen|confirmed|positive|developed|started|"
+                r"complains?|c/o|given|on|in|at|to|from|by|was|were|is|are|be|been|being|"
+                r"mri|ct|scan|catheter\w*|sent|admitted|refer\w*|awaiting|pending|today|has|"
+                r"have|had)")
 _DENIED_BEFORE = re.compile(
-    r"\b(?:without|no|not|nil|denies|denied|negative\s+for|free\s+of|absence\s+of)\s+"
-    rf"(?:(?!{_COURSE}\b)[\w'/-]+\s+(?:(?:or|nor)\s+)?){{0,6}}$", re.I)
-_PARTS = re.compile(r",|\bbut\b|\bhowever\b|\bwhereas\b", re.I)
+    rf"{_DENIAL_CUE}\s+(?:(?!{_ENDS_DENIAL}\b)\w[\w'/-]*(?:\s*,\s*|\s+(?:or|nor)\s+|\s+)"
+    r"){0,12}$", re.I)
+# A sign reached through a comma and followed by an assertion in its own item is stated, not
+# listed: "No incontinence, urinary retention noted" (but "No urinary retention noted" and
+# "No saddle anaesthesia, urinary retention or faecal incontinence" deny).
+_ASSERTS = re.compile(r"^[^,]*?\b(?:noted|present|seen|found|reported|confirmed|positive|"
+                      r"today|new|since|developed|started|now)\b", re.I)
+_LISTED_BY_OR = re.compile(r"\b(?:or|nor)\s+$", re.I)
+# Parts of a sentence read on their own ("No leg weakness but new urinary retention").
+_PARTS = re.compile(r"\bbut\b|\bhowever\b|\bwhereas\b|\balthough\b", re.I)
 _PATTERNS: tuple[tuple[Topic, str, re.Pattern[str]], ...] = tuple(
     (topic, sign, re.compile(rf"\b(?:{pattern})", re.I))
     for topic, phrases in _PHRASES.items() for sign, pattern in phrases
@@ -158,30 +176,41 @@ def uncoded_concept(topic: Topic) -> str:
 def suggested(text: str, closes_negated: Callable[[str], bool]
               ) -> tuple[tuple[Topic, str], ...]:
     """(topic, sign) of every red flag ``text`` names and does not deny: per part of each
-    sentence, neither a denial before the sign (:data:`_DENIED_BEFORE`) nor one closing the
-    part (``closes_negated``: "retention: absent", "... ruled out"). A family's exclusions
-    and :data:`_NOT_A_FINDING` read the whole sentence."""
+    sentence, neither a denial before the sign (:data:`_DENIED_BEFORE`) nor, for the last
+    sign of a part, one closing it (``closes_negated``: "retention: absent", "... ruled
+    out"; "Urinary retention - cauda equina syndrome ruled out" names the retention). A
+    family's exclusions read the whole sentence."""
     if not _ANY.search(text):  # the common case: one search, nothing found
         return ()
     found: dict[Topic, str] = {}
     for clause in (c.strip() for c in _CLAUSES.split(text)):
-        if not clause or _NOT_A_FINDING.search(clause):
-            continue
         for part in (p.strip() for p in _PARTS.split(clause)):
-            if part and not closes_negated(part):
-                _add_named(found, part, clause)
+            if part:
+                _add_named(found, part, clause, closes_negated(part))
     return tuple(found.items())
 
 
-def _add_named(found: dict[Topic, str], part: str, clause: str) -> None:
-    for topic, sign, pattern in _PATTERNS:
+def _add_named(found: dict[Topic, str], part: str, clause: str, closed: bool) -> None:
+    """The signs ``part`` names, not denied; ``closed``: its last sign is denied by the
+    part's closing words."""
+    matches = [(topic, sign, m) for topic, sign, pattern in _PATTERNS
+               for m in pattern.finditer(part)]
+    last = max((m.start() for _, _, m in matches), default=-1) if closed else -1
+    for topic, sign, match in matches:
         excluded = _EXCLUDED_PATTERNS.get(topic)
-        if topic not in found and _named(pattern, part) and not (
-                excluded and excluded.search(clause)):
+        if topic in found or match.start() == last or (excluded and excluded.search(clause)):
+            continue
+        if not _denied(part, match):
             found[topic] = sign
 
 
-def _named(pattern: re.Pattern[str], part: str) -> bool:
-    """Does ``part`` name the sign somewhere no denial comes right before?"""
-    return any(not _DENIED_BEFORE.search(part, 0, match.start())
-               for match in pattern.finditer(part))
+def _denied(part: str, match: re.Match[str]) -> bool:
+    """Is the sign at ``match`` governed by a denial before it (:data:`_DENIED_BEFORE`),
+    and not stated after a comma ("No incontinence, urinary retention noted")?"""
+    chain = _DENIED_BEFORE.search(part, 0, match.start())
+    if chain is None:
+        return False
+    before = part[chain.start():match.start()]
+    after = part[match.end():]
+    return not ("," in before and not _LISTED_BY_OR.search(before)
+                and _ASSERTS.search(re.split(r"\s+(?:or|nor)\s+", after, maxsplit=1)[0]))

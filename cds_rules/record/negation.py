@@ -45,11 +45,22 @@ _CLOSING_ANSWER = re.compile(r"\b(?:absent|negative|not present|not detected|den
 _NOT_A_DENIAL = re.compile(r"\b(?:chang\w*|improv\w*|better|worse\w*|resolv\w*|settl\w*|"
                            r"recover\w*|output|void\w*|pass\w*|since|able|unable|assess\w*|"
                            r"examin\w*|check\w*|measur\w*|record\w*|done|performed|tested|"
-                           r"known|sure|certain|clear|applicable|urine)\b", re.I)
+                           r"known|sure|certain|clear|applicable|urine|"
+                           # a loss described, not a finding denied ("No bowel control", "No
+                           # rectal sensation", "No sensation in the saddle area"; review of
+                           # the coded-value text reading, December 2026)
+                           r"sensat\w*|feel\w*|felt|control\w*|aware\w*|numb\w*|tingl\w*|"
+                           r"loss|lost|reduc\w*|decreas\w*|weak\w*|difficult\w*|problem\w*|"
+                           r"troubl\w*|abnormal\w*|alter\w*|power|strength|tone|reflex\w*|"
+                           r"mov\w*|walk\w*|urge\w*|function\w*)\b", re.I)
+# Clauses of a value in words: a denial answers for its own clause only ("No urinary
+# symptoms but new faecal incontinence" does not deny the incontinence).
+_DENIAL_CLAUSE_BREAK = re.compile(r"[.;\n]+|\b(?:but|however|although|though|except|whereas|"
+                                  r"yet)\b", re.I)
 _ANSWER_BREAK = re.compile(r"[,;/]|\s+-\s+")
 
 
-def presence(holder: dict[str, Any]) -> bool | None:
+def presence(holder: dict[str, Any], sentences: bool = True) -> bool | None:
     """True: the finding is stated present; False: stated absent, or nothing recorded (a
     dataAbsentReason saying nobody asked or looked: :func:`nothing_recorded`); None:
     nothing said either way (also any other dataAbsentReason, "asked but unknown": it does
@@ -64,7 +75,9 @@ def presence(holder: dict[str, Any]) -> bool | None:
     its text as a sentence that denies the finding, only when no value set knows its
     codings (:func:`_text_denies`; a display is never read as a sentence, since a coded
     value's name such as "Not improving" or "... BCR/ABL negative" is not an answer); then
-    the interpretation (NEG/POS...)."""
+    the interpretation (NEG/POS...). ``sentences=False``: words only as answer words, for an
+    entry read for its words (:func:`cds_rules.uncoded.suggested` reads each part of a
+    sentence with its own denial: "No leg weakness but new urinary retention")."""
     if "dataAbsentReason" in holder and nothing_recorded(holder["dataAbsentReason"]):
         return False
     boolean = holder.get("valueBoolean")
@@ -80,12 +93,12 @@ def presence(holder: dict[str, Any]) -> bool | None:
         if vs.is_present_qualifier(coding.get("system"), coding.get("code")):
             return True
     string = holder.get("valueString")
-    if isinstance(string, str) and (said := _stated(string)) is not None:
+    if isinstance(string, str) and (said := _stated(string, sentences)) is not None:
         return said
     for word in coded_value_words(concept, codings):
         if (said := _answer_word(word)) is not None:
             return said
-    if _text_denies(concept, codings):
+    if sentences and _text_denies(concept, codings):
         return False
     for interpretation in concepts_list(holder.get("interpretation")):
         for coding in codings_of(interpretation):
@@ -146,19 +159,19 @@ def _answer_word(text: str) -> bool | None:
     return None
 
 
-def _stated(text: str) -> bool | None:
-    """A value in words: one answer word ("absent", "yes"), or a sentence that denies the
-    finding ("No urinary retention", "Patient denies saddle numbness")."""
+def _stated(text: str, sentences: bool = True) -> bool | None:
+    """A value in words: one answer word ("absent", "yes"), or (``sentences``) a sentence
+    that denies the finding ("No urinary retention", "Patient denies saddle numbness")."""
     said = _answer_word(text)
     if said is not None:
         return said
-    return False if _denies(text) else None
+    return False if sentences and _denies(text) else None
 
 
 def _denies(text: str) -> bool:
     """Every clause opens with a denial ("No retention") or closes with an answer ("retention:
     absent", "retention not present"), and none speaks of the course or an assessment."""
-    clauses = [c.strip(" \t:-,!?\"'()") for c in _CLAUSE_BREAK.split(text)]
+    clauses = [c.strip(" \t:-,!?\"'()") for c in _DENIAL_CLAUSE_BREAK.split(text)]
     clauses = [c for c in clauses if c]
     return bool(clauses) and all(
         (_DENIAL.search(c) or _CLOSING_ANSWER.search(c)) and not _NOT_A_DENIAL.search(c)

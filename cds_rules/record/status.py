@@ -39,9 +39,12 @@ def abated(condition: dict[str, Any], now: datetime) -> bool:
     return end is not None and end <= now
 
 
-def entry_status(resource: dict[str, Any], now: datetime) -> FactStatus | None:
+def entry_status(resource: dict[str, Any], now: datetime,
+                 sentences: bool = True) -> FactStatus | None:
     """How an entry read for its words counts: None when refuted, entered in error,
-    cancelled or stated absent; HISTORY when resolved, inactive, in remission or abated (a
+    cancelled or stated absent (``sentences=False``: by a coded no, ``valueBoolean`` false
+    or an answer word only, when the value is free text read part by part with its own
+    denials, :mod:`cds_rules.uncoded`); HISTORY when resolved, inactive, in remission or abated (a
     resolved cancer is still a cancer history); CURRENT otherwise."""
     if resource["resourceType"] == "Condition":
         if status_code(resource, "verificationStatus") in CONDITION_REFUTED:
@@ -49,6 +52,7 @@ def entry_status(resource: dict[str, Any], now: datetime) -> FactStatus | None:
         if status_code(resource, "clinicalStatus") in CONDITION_HISTORY or abated(resource, now):
             return FactStatus.HISTORY
         return FactStatus.CURRENT
-    if status_code(resource, "status") in OBSERVATION_IGNORED or presence(resource) is False:
+    if status_code(resource, "status") in OBSERVATION_IGNORED \
+            or presence(resource, sentences) is False:
         return None
     return FactStatus.CURRENT

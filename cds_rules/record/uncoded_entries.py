@@ -60,7 +60,7 @@ def _add_hints(builder: Builder, checked: dict[str, Any],
                found: dict[Topic, tuple[str, str]]) -> bool:
     """One ``uncoded:<topic>`` fact per family found, with the entry's status: a resolved
     entry is history (read only by the signs the coded path reads at any status)."""
-    status = entry_status(checked, builder.record.now)
+    status = entry_status(checked, builder.record.now, _value_answers_the_code(checked))
     if status is None:
         return False
     if checked["resourceType"] == "Condition":
@@ -74,6 +74,14 @@ def _add_hints(builder: Builder, checked: dict[str, Any],
             source=source_of(checked), resource_type=checked["resourceType"], when=when,
             status=status, detail=sign), latest))
     return True
+
+
+def _value_answers_the_code(entry: dict[str, Any]) -> bool:
+    """Does the entry's code name a sign, so that a sentence in its value answers for it
+    ("Urinary retention": "No urinary retention")? Otherwise (a note, a history, a LOINC
+    test) the value is free text, each part read with its own denial ("No leg weakness but
+    new urinary retention" names the retention; review, December 2026)."""
+    return bool(_signs(_entry_texts({"code": entry.get("code")})))
 
 
 def _entry_texts(resource: dict[str, Any], coded: bool = False) -> list[str]:

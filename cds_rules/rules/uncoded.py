@@ -133,16 +133,19 @@ _PERSISTING_CHANGE = ("1.5.0: a Condition still active that names the sign in wo
                       "it was not read and the conservative card could follow. ")
 
 
-_PHRASING_CHANGE = ("{version}: the words are read part by part and a denial is read where "
-                    "it stands: a sign named after 'without', 'no', 'denies' or 'negative "
-                    "for', alone or in an 'or' list, is denied ('Spondylosis without "
-                    "myelopathy or radiculopathy', ICD-10-CM M47.812: no warning; before, a "
-                    "cord-compression warning), and so is a part closing with 'ruled out' or "
-                    "'excluded' unless the question stays open ('not ruled out', 'to be "
-                    "excluded', '?'); a sentence opening with a denial no longer denies what "
-                    "its other parts name ('No incontinence, urinary retention noted': "
-                    "warning; before, no warning); screening, family history and fear of a "
-                    "sign are not the sign in any family (before: malignancy only). ")
+_PHRASING_CHANGE = ("{version}: the words are read part by part ('but', 'however') and a "
+                    "denial where it stands: a sign after 'without', 'no', 'denies', 'does not "
+                    "have', 'screening for', 'family history of'... is denied when only "
+                    "words that carry the denial or other items of a list come between ("
+                    "'Spondylosis without myelopathy or radiculopathy', ICD-10-CM M47.812; "
+                    "'No saddle anaesthesia, urinary retention or faecal incontinence'), not "
+                    "through a word that asserts, tells the course or changes the subject "
+                    "('MRI not yet done for suspected cauda equina', 'No incontinence, "
+                    "urinary retention noted'); a part closing with a denial or 'ruled out' / "
+                    "'excluded' denies its last sign only, unless the question stays open "
+                    "('not ruled out', 'to be excluded', '?'); a free-text note's value (a "
+                    "code naming no sign) is read so too (before: a sentence opening with a "
+                    "denial denied everything in it, and one inside it nothing). ")
 
 
 def _rule(rule_id: str, topic: Topic, family: str, evidence: tuple[str, ...]) -> Rule:

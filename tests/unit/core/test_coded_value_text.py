@@ -120,3 +120,18 @@ def test_a_component_denied_in_its_value_text_does_not_count() -> None:
     assert _cards(panel, {"component": [component]}) == CONSERVATIVE
     component = {"code": RETENTION, **_text("Not able to void since 6am")}
     assert _cards(panel, {"component": [component]}) == CRITICAL
+
+
+@pytest.mark.parametrize(("code", "text"), [
+    ("72042002", "No bowel control"),  # faecal incontinence
+    ("165232002", "No bladder control"),  # urinary incontinence
+    ("72042002", "No urinary symptoms but new faecal incontinence"),
+    ("165232002", "No awareness of bladder filling"),
+])
+def test_a_value_that_describes_the_loss_is_no_denial(code: str, text: str) -> None:
+    """Independent review (December 2026): words that describe the sign ("No bowel
+    control" for faecal incontinence) or deny something else before a "but" state no
+    absence: the critical card stays (before: "No red flag recorded"). Also as valueString."""
+    finding = {"coding": [{"system": SNOMED, "code": code}]}
+    assert _cards(finding, _text(text, {"system": LOCAL, "code": "X9"})) == CRITICAL
+    assert _cards(finding, {"valueString": text}) == CRITICAL

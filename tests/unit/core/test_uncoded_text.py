@@ -70,6 +70,27 @@ LOCAL = "http://hospital.example.org/fhir/CodeSystem/problems"
         ("Encounter for screening for osteoporosis", set()),  # Z13.820
         ("Family history of aortic aneurysm", set()),
         ("Carcinoma, basal cell", set()),
+        # Independent review of the above (December 2026): a denial carried across a comma
+        # list, never through a word that asserts, tells the course or changes the subject;
+        # screening / family history deny only the sign they govern; a closing verdict
+        # denies the last sign only.
+        ("No saddle anaesthesia, urinary retention or faecal incontinence", set()),
+        ("Denies saddle anaesthesia, urinary retention, faecal incontinence", set()),
+        ("No urinary retention noted", set()),
+        ("Patient has not had urinary retention", set()),
+        ("No clinical signs of cord compression", set()),
+        ("CES screening: new urinary retention and saddle anaesthesia", {Topic.CAUDA_EQUINA}),
+        ("Red flag screening positive: urinary retention", {Topic.CAUDA_EQUINA}),
+        ("Family history of ankylosing spondylitis, new urinary retention",
+         {Topic.CAUDA_EQUINA}),
+        ("MRI not yet done for suspected cauda equina syndrome", {Topic.CAUDA_EQUINA}),
+        ("Sent home without catheter despite urinary retention", {Topic.CAUDA_EQUINA}),
+        ("Perineum: no sensation - saddle anaesthesia", {Topic.CAUDA_EQUINA}),
+        ("Urinary retention - cauda equina syndrome ruled out", {Topic.CAUDA_EQUINA}),
+        ("No saddle anaesthesia or retention but new faecal incontinence",
+         {Topic.CAUDA_EQUINA}),
+        ("Breast cancer screening", set()),
+        ("Family history of breast cancer", set()),
     ],
 )
 def test_phrases_per_family_with_negation(text: str, expected: set[Topic]) -> None:
@@ -205,3 +226,20 @@ def test_an_old_uncoded_symptom_in_an_observation_stays_past_the_window() -> Non
                    "code": {"coding": [{"system": LOCAL, "code": "X2",
                                         "display": "Saddle numbness"}]}}
     assert "cauda-equina" not in {t for t, _, _ in _cards(observation)}
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    ("No leg weakness but new urinary retention", "cauda-equina"),
+    ("No incontinence, urinary retention noted", "cauda-equina"),
+    ("No saddle anaesthesia or retention but new faecal incontinence", "cauda-equina"),
+    ("No saddle anaesthesia, urinary retention or faecal incontinence", "conservative-care"),
+])
+def test_a_free_text_note_is_read_part_by_part(value: str, expected: str) -> None:
+    """A history-of-present-illness note (LOINC 10164-2, a test name, not a finding): its
+    value is read part by part with each part's own denial, not denied whole by its opening
+    'No' (before: the conservative card for the first three)."""
+    note = {"resourceType": "Observation", "id": "hpi", "status": "final",
+            "subject": {"reference": "Patient/p"}, "effectiveDateTime": "2026-03-01",
+            "code": {"coding": [{"system": "http://loinc.org", "code": "10164-2"}]},
+            "valueString": value}
+    assert [t for t, _, _ in _cards(note)] == [expected]
