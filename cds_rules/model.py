@@ -297,9 +297,24 @@ class PatientRecord:
         ]
 
 
+# A date without a time ("2026-03-02") is a day where it was recorded: in UTC+14 that day
+# begins 14 hours before UTC midnight. Read as UTC, a red flag charted on a Sydney morning
+# was "tomorrow" until 00:00 UTC and no rule counted it (independent review, December 2026).
+DAY_BEGINS_EARLIER = timedelta(hours=14)
+
+
+def earliest_start(fact: Fact) -> datetime | None:
+    """The earliest instant the fact may date from: ``when``, or for a date without a time
+    (a period: ``when_latest`` set) the start of that day in the easternmost time zone."""
+    when = fact.when
+    if when is None or fact.when_latest is None:
+        return when
+    return when - DAY_BEGINS_EARLIER
+
+
 def _may_fall_within(fact: Fact, since: datetime, until: datetime) -> bool:
-    when, latest = fact.when, fact.latest
-    return when is not None and latest is not None and when <= until and since <= latest
+    start, latest = earliest_start(fact), fact.latest
+    return start is not None and latest is not None and start <= until and since <= latest
 
 
 def _newest_first(fact: Fact) -> tuple[int, float]:

@@ -11,7 +11,7 @@ from cds_rules.bundles import reference_of, refers_to_patient, resources_from
 from cds_rules.fhir_time import (
     as_utc,
 )
-from cds_rules.model import RED_FLAG_CONCEPTS, FactStatus, PatientRecord
+from cds_rules.model import RED_FLAG_CONCEPTS, FactStatus, PatientRecord, earliest_start
 from cds_rules.record import structure
 from cds_rules.record.conditions import read_condition
 from cds_rules.record.medications import read_medication
@@ -81,9 +81,10 @@ def _dated_after_now(record: PatientRecord) -> str:
     """Said on every card: a red flag dated after now, beyond the clock tolerance (a wrong
     year, a clock far ahead), is never new to a rule, so it could leave a card reading "no
     red flag recorded"; a clinician must check its date. Empty when there is none."""
+    horizon = record.horizon
     ahead = [f for f in record.facts if f.concept in RED_FLAG_CONCEPTS
-             and f.status is FactStatus.CURRENT and f.when is not None
-             and f.when > record.horizon]
+             and f.status is FactStatus.CURRENT and (start := earliest_start(f)) is not None
+             and start > horizon]
     if not ahead:
         return ""
     names = ", ".join(dict.fromkeys(f.display for f in ahead))

@@ -16,6 +16,7 @@ from cds_rules.model import (
     PatientRecord,
     Recommendation,
     Topic,
+    earliest_start,
 )
 from cds_rules.rules.base import (
     Rule,
@@ -42,6 +43,9 @@ def _check(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding | Non
     persistent = span is not None and span >= ctx.settings.acute_back_pain_days
     recs = (Recommendation("physiotherapy-referral", "routine"),) if persistent else ()
     window = ctx.settings.cauda_equina_window_days
+    ahead = _dated_after_now(record)
+    if ahead:
+        return _with_flags_dated_ahead(ctx, rule, context, ahead)
     weak = record.having(*RED_FLAG_CONCEPTS, "night_pain", within=days(window))
     if weak:
         return _with_weak_flags(record, ctx, rule, context, weak)
@@ -58,6 +62,29 @@ def _check(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding | Non
         reasons,
         recs,
         [threshold(ctx.settings, "cauda_equina_window_days")],
+    )
+
+
+def _dated_after_now(record: PatientRecord) -> list[Fact]:
+    """Current red flags dated after now beyond the clock tolerance (a wrong year, a clock
+    far ahead): no rule counts them as new, so the card must not say "no red flag"."""
+    horizon = record.horizon
+    return [f for f in record.having(*RED_FLAG_CONCEPTS)
+            if (start := earliest_start(f)) is not None and start > horizon]
+
+
+def _with_flags_dated_ahead(ctx: RuleContext, rule: Rule, context: list[Fact],
+                            ahead: list[Fact]) -> Finding:
+    first = ahead[0]
+    return rule.finding(
+        "info",
+        f"Check the date of {first.display}: recorded after today, not counted as a red flag",
+        [*ahead, *context],
+        [f"{len(ahead)} red-flag fact(s) dated after the service's clock (beyond "
+         f"{ctx.settings.clock_skew_minutes} minutes): no red-flag rule counts them as new. "
+         "If the date is wrong, the red-flag pathway applies now."],
+        (),
+        [threshold(ctx.settings, "clock_skew_minutes")],
     )
 
 
@@ -82,7 +109,7 @@ def _with_weak_flags(record: PatientRecord, ctx: RuleContext, rule: Rule,
 
 CONS_01 = Rule(
     id="CONS-01",
-    version="2.3.0",
+    version="2.4.0",
     topic=Topic.CONSERVATIVE_CARE,
     title="Conservative care for back pain without a recorded red flag",
     indicators=("info",),
@@ -102,7 +129,10 @@ CONS_01 = Rule(
     check=_check,
     hooks=("patient-view", "encounter-start"),
     phase="pathway",
-    changes=observation_reading_change("2.3.0")
+    changes="2.4.0: a current red flag dated after the service's clock beyond "
+            "CLOCK_SKEW_MINUTES leads the card: 'Check the date of <sign>: recorded after "
+            "today, not counted as a red flag' (before: 'No red flag recorded'). "
+    + observation_reading_change("2.3.0")
     + coded_answer_change("2.2.0")
     + "2.1.0: when a red-flag fact in the last CAUDA_EQUINA_WINDOW_DAYS fired no "
             "rule (night pain alone, weight loss at 40...), the card names it ('safety-net "

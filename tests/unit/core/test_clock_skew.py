@@ -68,6 +68,10 @@ def test_a_card_dated_before_now_does_not_cite_the_clock_tolerance() -> None:
 def test_a_red_flag_dated_beyond_the_tolerance_is_named_on_every_card() -> None:
     cards = _evaluate(BACK_PAIN, _retention(timedelta(days=365)))
     assert set(cards) == {"conservative-care"}
+    # CONS-01 2.4.0: the card leads with the date to check, never "No red flag recorded"
+    assert cards["conservative-care"]["summary"].startswith(
+        "Check the date of Urinary retention")
+    assert "No red flag recorded" not in cards["conservative-care"]["summary"]
     detail = cards["conservative-care"]["detail"]
     assert "**Could not read:** 1 red-flag entry (" in detail
     assert "urinary retention" in detail.lower()
@@ -126,3 +130,22 @@ def test_the_record_keeps_future_facts_and_says_which_are_beyond_the_tolerance()
     near = HookRequest(hook="patient-view", patient_id=PID,
                        resources=(PATIENT, BACK_PAIN, _retention(timedelta(minutes=14))))
     assert build_record(near, NOW, DEFAULT_SETTINGS).quality.data_gaps == []
+
+
+def _retention_on(day: str) -> dict[str, Any]:
+    return {**_retention(timedelta(0)), "effectiveDateTime": day}
+
+
+def test_a_date_charted_today_east_of_utc_is_today() -> None:
+    """Independent review, December 2026: at 20:00 UTC it is already the next morning in
+    Sydney; a retention dated that day (no time) was 'tomorrow' read as UTC and no rule
+    counted it. A date's day begins up to 14 hours before UTC midnight (UTC+14)."""
+    evening = NOW.replace(hour=20)
+    request = HookRequest(hook="patient-view", patient_id=PID,
+                          resources=(PATIENT, BACK_PAIN, _retention_on("2026-11-23")))
+    cards = {c["source"]["topic"]["code"]: c for c in to_json(evaluate(request, evening).cards)}
+    assert cards["cauda-equina"]["indicator"] == "critical"
+    later = HookRequest(hook="patient-view", patient_id=PID,
+                        resources=(PATIENT, BACK_PAIN, _retention_on("2026-11-24")))
+    record = build_record(later, evening, DEFAULT_SETTINGS)
+    assert "dated more than 15 minutes after the service's clock" in record.quality.data_gaps[0]
