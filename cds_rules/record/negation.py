@@ -20,8 +20,10 @@ NEGATIVE_TEXT = re.compile(r"\b(negative|neg|not detected|not present|absent)\b"
 # A test result that is no result, in words ("Indeterminate", "HLA-B27 equivocal") or as an
 # interpretation (HL7 v3 ObservationInterpretation / v2 table 0078 IND indeterminate, v3 E
 # equivocal); coded values: valuesets.INDETERMINATE_CODES.
-INDETERMINATE_TEXT = re.compile(r"\b(?:indeterminat\w*|equivocal|inconclusive|unknown|"
-                                r"undetermined)\b", re.I)
+# "Unknown" is no result only as the whole answer: "Positive (B*27 subtype unknown)" is a
+# positive result (independent review, December 2026).
+INDETERMINATE_TEXT = re.compile(r"\b(?:indeterminat\w*|equivocal|inconclusive|undetermined)\b|"
+                                r"^\W*(?:result\s+)?unknown(?:\s+result)?\W*$", re.I)
 INDETERMINATE_INTERPRETATION = frozenset({"IND", "E"})
 # A finding written as free text is negated when every clause opens with a negation cue
 # ("no urinary retention", "patient denies ...", "without ...") or closes with one

@@ -5,6 +5,7 @@ positive/negative test results.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -119,8 +120,21 @@ def _observed(builder: Builder, hit: Hit, observation: dict[str, Any],
         return
     if _stated_absent(holder, observation):
         return
-    builder.record.facts.append(make_fact(hit, observation, when, FactStatus.CURRENT, side, detail,
-                                          concept_cc=holder.get("code"), worsening=worse))
+    fact = make_fact(hit, observation, when, FactStatus.CURRENT, side, detail,
+                     concept_cc=holder.get("code"), worsening=worse)
+    if "dataAbsentReason" in holder:  # counted, but the card must say how it was answered
+        fact = replace(fact, display=f"{fact.display} (answer recorded as "
+                                     f"{_reason_words(holder['dataAbsentReason'])})")
+    builder.record.facts.append(fact)
+
+
+def _reason_words(reason: object) -> str:
+    """A dataAbsentReason as the card names it: its codes ("asked-unknown") or its text."""
+    if not isinstance(reason, dict):
+        return "absent, no reason given"
+    codes = [str(c.get("code")) for c in codings_of(reason) if c.get("code")]
+    text = reason.get("text")
+    return ", ".join(codes) or (text if isinstance(text, str) and text else "no reason given")
 
 
 def _stated_absent(holder: dict[str, Any], observation: dict[str, Any]) -> bool:

@@ -21,6 +21,7 @@ from cds_rules.record.codes import (
     Hit,
     OrderState,
     as_list,
+    codings_of,
     concept_hits,
     concepts_list,
     label_of,
@@ -32,7 +33,9 @@ from cds_rules.record.laterality import laterality_of
 from cds_rules.record.spine_sites import (
     names_the_spine,
     segments_of_concept,
+    segments_of_site,
     segments_of_study,
+    segments_of_text,
     spine_site,
 )
 from cds_rules.record.state import Builder
@@ -51,13 +54,14 @@ def _add_orders(builder: Builder, resource: dict[str, Any], concept: object,
                 state: OrderState, when: datetime | None, resource_id: str = "", *,
                 study: dict[str, Any] | None = None) -> bool:
     """The orders ``concept`` names. A spine imaging order keeps the segments it images: as
-    its codes say, else its words, else (an ImagingStudy ``study``) its description and the
-    body sites of its series of that kind."""
+    its codes say, else its words, else its ``bodySite`` (a ServiceRequest's or Procedure's:
+    "MRI of spine" with body site thoracic spine), else (an ImagingStudy ``study``) its
+    description and the body sites of its series of that kind."""
     added = False
     for kind, coding in order_hits(concept):
         segments = frozenset[str]()
         if kind in vs.SPINE_IMAGING_KINDS:
-            segments = segments_of_concept(concept)
+            segments = segments_of_concept(concept) or _site_segments(resource)
             if not segments and study is not None:
                 segments = _study_segments(study, kind)
         builder.record.orders.append(Order(
@@ -208,6 +212,18 @@ def read_imaging_study(builder: Builder, resource: dict[str, Any]) -> bool:
                                                segments=_study_segments(read.resource, kind)))
             added = True
     return added
+
+
+def _site_segments(resource: dict[str, Any]) -> frozenset[str]:
+    """The segments a ServiceRequest's or Procedure's ``bodySite`` names (codes as a series
+    body site is read, else the text); an ImagingStudy has none at that level."""
+    found: set[str] = set()
+    for site in as_list(resource.get("bodySite")):
+        if isinstance(site, dict):
+            for coding in codings_of(site):
+                found |= segments_of_site(coding)
+            found |= segments_of_text(site.get("text"))
+    return frozenset(found)
 
 
 def _study_segments(study: dict[str, Any], kind: str) -> frozenset[str]:

@@ -541,3 +541,21 @@ def test_a_thoracic_mri_does_not_take_the_indicated_lumbar_mri_away() -> None:
     card = _cards(RADICULOPATHY, PHYSIO, THORACIC_MRI_DONE)["imaging-indicated"]
     assert EMERGENCY_LUMBAR_MRI in _offered(card)
     assert "imaging-indicated" not in _cards(RADICULOPATHY, PHYSIO, LUMBAR_MRI_DONE)
+
+
+@pytest.mark.parametrize("resource", [
+    {"resourceType": "Procedure", "id": "mri-proc", "status": "completed", "subject": SUBJECT,
+     "code": {"coding": [{"system": SNOMED, "code": "241645008"}]},  # MRI of spine
+     "bodySite": [{"coding": [{"system": SNOMED, "code": "122495006"}]}],  # thoracic spine
+     "performedDateTime": "2020-03-02"},
+    {"resourceType": "ServiceRequest", "id": "mri-sr", "status": "completed",
+     "intent": "order", "subject": SUBJECT,
+     "code": {"coding": [{"system": LOINC, "code": "36531-2"}]},
+     "bodySite": [{"text": "Thoracic spine"}], "occurrenceDateTime": "2020-03-02"},
+], ids=["Procedure bodySite code", "ServiceRequest bodySite text"])
+def test_the_body_site_of_an_order_names_its_region(resource: dict[str, Any]) -> None:
+    """Independent review (December 2026): 'MRI of spine' with a thoracic body site is a
+    thoracic MRI: it does not assess a cauda equina sign (before: the region was 'not
+    recorded', so it stood the warning down)."""
+    assert CES_WARNING in _topics(OLD_LBP, RETENTION, resource)
+

@@ -150,3 +150,19 @@ def test_a_quantity_or_a_test_result_with_a_reason_is_still_no_fact(reason: str)
     hla_b27 = _observation({"coding": [{"system": LOINC, "code": "4821-5"}]}, rid="h",
                            **_reason(reason))
     assert _concepts(temperature, hla_b27) == []
+
+
+@pytest.mark.parametrize(("reason", "shown"), [
+    (_reason("asked-unknown"), "(answer recorded as asked-unknown)"),
+    (_reason("error"), "(answer recorded as error)"),
+    ({"dataAbsentReason": {"text": "Patient unsure"}}, "(answer recorded as Patient unsure)"),
+])
+def test_the_card_says_how_the_finding_was_answered(reason: dict[str, Any], shown: str) -> None:
+    """Independent review (December 2026): a finding counted with an unknown answer gives
+    the critical card, and its 'Why' line says how it was answered (principle 3: a card a
+    clinician can check); a finding with a value is shown as before."""
+    cards = to_json(evaluate(_request(_observation(RETENTION, **reason)), NOW).cards)
+    assert [c["indicator"] for c in cards] == ["critical"]
+    assert shown in cards[0]["detail"]
+    plain = to_json(evaluate(_request(_observation(RETENTION, valueBoolean=True)), NOW).cards)
+    assert "answer recorded as" not in plain[0]["detail"]

@@ -139,3 +139,12 @@ def test_three_features_and_an_indeterminate_result_ask_for_the_test(
 def test_a_positive_or_negative_result_is_read_as_before(value: dict[str, Any],
                                                          expected: float) -> None:
     assert _results(value) == [expected]
+
+
+@pytest.mark.parametrize("text", ["Positive (B*27 subtype unknown)",
+                                  "Detected - clinical significance unknown"])
+def test_unknown_beside_a_result_does_not_undo_it(text: str) -> None:
+    """Independent review (December 2026): 'unknown' is no result only as the whole answer;
+    beside 'Positive' it qualifies a positive result (before this mend: no result)."""
+    assert _results({"valueString": text}) == [1.0]
+    assert _results({"valueString": "Result unknown"}) == []
