@@ -123,40 +123,34 @@ _EXCLUDED: dict[Topic, str] = {
                       r"malignant\s+neoplasm\s+of\s+(?:the\s+)?skin|"
                       r"screening|family\s+history|fear\s+of",
 }
-# A sign after a denial is denied when only these come between: words that carry a denial
-# to what it governs ("no evidence of", "no clinical signs of", "denies any"), other signs
-# or findings of a list ("No saddle anaesthesia, urinary retention or faecal incontinence";
-# ICD-10-CM M47.812 "Spondylosis without myelopathy or radiculopathy"), at most twelve
-# words. A word that asserts, tells the course or changes the subject ends the denial (the
-# safe side): "No incontinence, urinary retention noted", "No improvement in urinary
-# retention", "MRI not yet done for suspected cauda equina", "Sent home without catheter
-# despite urinary retention", "No sensation - saddle anaesthesia" (a dash is no list).
-# "Screening for", "family history of" and "fear of" deny the sign they govern only
-# ("Family history of ankylosing spondylitis, new urinary retention" names the retention).
-_DENIAL_CUE = (r"\b(?:(?:does|do|did)\s+not\s+(?:have|has)|(?:has|have)\s+(?:not|never)\s+had|"
-               r"(?:has|have|had)\s+(?:not|never)|"
-               r"without|no|not|never|nil|denies|denied|deny|negative\s+for|free\s+of|"
-               r"absence\s+of|screening\s+for|screen\s+for|family\s+history\s+of|fh\s+of|"
-               r"fear\s+of)")
-_ENDS_DENIAL = (r"(?:with|and|but|for|despite|due|after|before|since|until|because|although|"
-                r"though|yet|done|now|then|improv\w*|chang\w*|better|worse\w*|resolv\w*|"
-                r"settl\w*|longer|new|increas\w*|decreas\w*|reduc\w*|help\w*|relie\w*|"
-                r"suspect\w*|possible|query|likely|probable|ruled|excluded|noted|present|"
-                r"reports?|reported|found|seen|confirmed|positive|developed|started|"
-                r"complains?|c/o|given|on|in|at|to|from|by|was|were|is|are|be|been|being|"
-                r"mri|ct|scan|catheter\w*|sent|admitted|refer\w*|awaiting|pending|today|has|"
-                r"have|had)")
-_DENIED_BEFORE = re.compile(
-    rf"{_DENIAL_CUE}\s+(?:(?!{_ENDS_DENIAL}\b)\w[\w'/-]*(?:\s*,\s*|\s+(?:or|nor)\s+|\s+)"
-    r"){0,12}$", re.I)
-# A sign reached through a comma and followed by an assertion in its own item is stated, not
-# listed: "No incontinence, urinary retention noted" (but "No urinary retention noted" and
-# "No saddle anaesthesia, urinary retention or faecal incontinence" deny).
-_ASSERTS = re.compile(r"^[^,]*?\b(?:noted|present|seen|found|reported|confirmed|positive|"
-                      r"today|new|since|developed|started|now)\b", re.I)
-_LISTED_BY_OR = re.compile(r"\b(?:or|nor)\s+$", re.I)
+# A sign after a denial is denied only when what comes between is, at most, words that
+# carry a denial to what it governs ("no evidence of", "no clinical signs of", "denies
+# any") and the other items of a list joined by "or" / "nor" ("Spondylosis without
+# myelopathy or radiculopathy", ICD-10-CM M47.812; "No saddle anaesthesia, urinary
+# retention or faecal incontinence"), each item a bare phrase of at most three words.
+# Anything else keeps the sign (the safe side): a comma list without "or" ("No trauma,
+# foot drop"; "No allergies, osteoporosis on alendronate"), any other word ("MRI not yet
+# done for suspected cauda equina", "No improvement in urinary retention"), words after the
+# sign in its item ("Denies saddle anaesthesia, urinary retention 600ml on bladder scan").
+# "Screening for", "family history of" and "fear of" deny the sign they govern only.
+_DENIAL_CUE = re.compile(
+    r"\b(?:(?:does|do|did)\s+not\s+(?:have|has)|(?:has|have)\s+(?:not|never)\s+had|"
+    r"(?:has|have|had)\s+(?:not|never)|without|no|not|never|nil|denies|denied|deny|"
+    r"negative\s+for|free\s+of|absence\s+of|screening\s+for|screen\s+for|"
+    r"family\s+history\s+of|fh\s+of|fear\s+of)\b", re.I)
+_CARRIES_DENIAL = frozenset({
+    "any", "obvious", "clear", "definite", "definitive", "significant", "clinical",
+    "objective", "evidence", "sign", "signs", "symptom", "symptoms", "feature", "features",
+    "history", "complaint", "complaints", "suggestion", "of", "other", "further", "known",
+    "the", "a", "an", "frank", "overt", "focal", "acute", "recent", "current"})
+_ITEM_BREAK = re.compile(r"\s*,\s*|\s+(?:or|nor)\s+", re.I)
+_BARE_WORD = re.compile(r"[a-z][a-z'/-]*", re.I)
+_JOINED_BY_OR = re.compile(r"\b(?:or|nor)\b", re.I)
 # Parts of a sentence read on their own ("No leg weakness but new urinary retention").
 _PARTS = re.compile(r"\bbut\b|\bhowever\b|\bwhereas\b|\balthough\b", re.I)
+# Items of a checklist, each closing with its own answer ("Saddle anaesthesia: denies,
+# urinary retention: denies"; "Cauda equina syndrome ruled out, for physio").
+_ITEMS = re.compile(r"[^,]+")
 _PATTERNS: tuple[tuple[Topic, str, re.Pattern[str]], ...] = tuple(
     (topic, sign, re.compile(rf"\b(?:{pattern})", re.I))
     for topic, phrases in _PHRASES.items() for sign, pattern in phrases
@@ -176,41 +170,74 @@ def uncoded_concept(topic: Topic) -> str:
 def suggested(text: str, closes_negated: Callable[[str], bool]
               ) -> tuple[tuple[Topic, str], ...]:
     """(topic, sign) of every red flag ``text`` names and does not deny: per part of each
-    sentence, neither a denial before the sign (:data:`_DENIED_BEFORE`) nor, for the last
-    sign of a part, one closing it (``closes_negated``: "retention: absent", "... ruled
-    out"; "Urinary retention - cauda equina syndrome ruled out" names the retention). A
-    family's exclusions read the whole sentence."""
+    sentence, neither a denial before the sign (:func:`_denied`) nor, for the last sign of
+    an item between commas, one closing that item (``closes_negated``: "retention: absent",
+    "... ruled out"; "Urinary retention - cauda equina syndrome ruled out" names the
+    retention). A family's exclusions read the whole sentence."""
     if not _ANY.search(text):  # the common case: one search, nothing found
         return ()
     found: dict[Topic, str] = {}
     for clause in (c.strip() for c in _CLAUSES.split(text)):
         for part in (p.strip() for p in _PARTS.split(clause)):
             if part:
-                _add_named(found, part, clause, closes_negated(part))
+                _add_named(found, part, clause, closes_negated)
     return tuple(found.items())
 
 
-def _add_named(found: dict[Topic, str], part: str, clause: str, closed: bool) -> None:
-    """The signs ``part`` names, not denied; ``closed``: its last sign is denied by the
-    part's closing words."""
+def _add_named(found: dict[Topic, str], part: str, clause: str,
+               closes_negated: Callable[[str], bool]) -> None:
+    """The signs ``part`` names, not denied."""
     matches = [(topic, sign, m) for topic, sign, pattern in _PATTERNS
                for m in pattern.finditer(part)]
-    last = max((m.start() for _, _, m in matches), default=-1) if closed else -1
+    closed = _closed_signs(part, [m for _, _, m in matches], closes_negated)
     for topic, sign, match in matches:
         excluded = _EXCLUDED_PATTERNS.get(topic)
-        if topic in found or match.start() == last or (excluded and excluded.search(clause)):
+        if topic in found or match.start() in closed or (excluded and excluded.search(clause)):
             continue
         if not _denied(part, match):
             found[topic] = sign
 
 
+def _closed_signs(part: str, matches: list[re.Match[str]],
+                  closes_negated: Callable[[str], bool]) -> set[int]:
+    """The starts of the signs a closing denial answers: the last sign of each item between
+    commas that closes with one."""
+    closed: set[int] = set()
+    for item in _ITEMS.finditer(part):
+        inside = [m.start() for m in matches if item.start() <= m.start() < item.end()]
+        if inside and closes_negated(item.group()):
+            closed.add(max(inside))
+    return closed
+
+
 def _denied(part: str, match: re.Match[str]) -> bool:
-    """Is the sign at ``match`` governed by a denial before it (:data:`_DENIED_BEFORE`),
-    and not stated after a comma ("No incontinence, urinary retention noted")?"""
-    chain = _DENIED_BEFORE.search(part, 0, match.start())
-    if chain is None:
+    """Is the sign at ``match`` governed by the last denial before it, through nothing but
+    words that carry it and the bare items of a list joined by "or" / "nor"?"""
+    cues = list(_DENIAL_CUE.finditer(part, 0, match.start()))
+    if not cues:
         return False
-    before = part[chain.start():match.start()]
-    after = part[match.end():]
-    return not ("," in before and not _LISTED_BY_OR.search(before)
-                and _ASSERTS.search(re.split(r"\s+(?:or|nor)\s+", after, maxsplit=1)[0]))
+    between = part[cues[-1].end():match.start()].lstrip()
+    items = _ITEM_BREAK.split(between) if between else [""]
+    if len(items) == 1:
+        return _carries_only(items[0])  # "no evidence of cauda equina", not "no improvement in"
+    *listed, own = items
+    if not _carries_only(own) or not all(_bare(i) for i in listed if i):
+        return False
+    rest = part[match.end():]
+    if _ITEM_BREAK.split(rest, maxsplit=1)[0].strip():
+        return False  # words after the sign in its item: stated, not listed
+    return bool(_JOINED_BY_OR.search(between) or _JOINED_BY_OR.match(rest.strip())) \
+        or "," not in between
+
+
+def _carries_only(words: str) -> bool:
+    return all(w.lower() in _CARRIES_DENIAL for w in words.split())
+
+
+def _bare(item: str) -> bool:
+    """A list item such as "saddle anaesthesia": at most three plain words (the words that
+    carry the denial before the first one aside)."""
+    words = [w for w in item.split()]
+    while words and words[0].lower() in _CARRIES_DENIAL:
+        words.pop(0)
+    return 0 < len(words) <= 3 and all(_BARE_WORD.fullmatch(w) for w in words)

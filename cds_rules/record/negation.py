@@ -17,6 +17,9 @@ _NEGATIVE_WORDS = {"absent", "negative", "no", "none", "not present", "not detec
 _POSITIVE_WORDS = {"present", "positive", "yes", "detected", "true"}
 # A test result written as a sentence ("HLA-B27 not detected"): any negative statement.
 NEGATIVE_TEXT = re.compile(r"\b(negative|neg|not detected|not present|absent)\b", re.I)
+# ... and a positive one: a result in words is positive only when it says so (independent
+# review, December 2026: "Result: unknown", "Pending" read as positive).
+POSITIVE_TEXT = re.compile(r"\b(positive|pos|detected|present)\b", re.I)
 # A test result that is no result, in words ("Indeterminate", "HLA-B27 equivocal") or as an
 # interpretation (HL7 v3 ObservationInterpretation / v2 table 0078 IND indeterminate, v3 E
 # equivocal); coded values: valuesets.INDETERMINATE_CODES.
@@ -51,10 +54,13 @@ _NOT_A_DENIAL = re.compile(r"\b(?:chang\w*|improv\w*|better|worse\w*|resolv\w*|s
                            # a loss described, not a finding denied ("No bowel control", "No
                            # rectal sensation", "No sensation in the saddle area"; review of
                            # the coded-value text reading, December 2026)
-                           r"sensat\w*|feel\w*|felt|control\w*|aware\w*|numb\w*|tingl\w*|"
-                           r"loss|lost|reduc\w*|decreas\w*|weak\w*|difficult\w*|problem\w*|"
-                           r"troubl\w*|abnormal\w*|alter\w*|power|strength|tone|reflex\w*|"
-                           r"mov\w*|walk\w*|urge\w*|function\w*)\b", re.I)
+                           r"sensat\w*|feel\w*|felt|control\w*|aware\w*|power|strength|"
+                           r"mov\w*|function\w*)\b", re.I)
+# "No loss of bladder control", "No altered perianal sensation": a denial of the loss again.
+_LOSS_OF = re.compile(r"\b(?:loss|lack|reduc\w*|decreas\w*|alter\w*|abnormal\w*|impair\w*|"
+                      r"difficult\w*|problems?|troubl\w*|chang\w*)\s+(?:(?:of|in|with|to)\s+)?"
+                      r"(?:\w+\s+){0,2}?(?:sensat\w*|feel\w*|control\w*|aware\w*|power|"
+                      r"strength|mov\w*|function\w*)\b", re.I)
 # Clauses of a value in words: a denial answers for its own clause only ("No urinary
 # symptoms but new faecal incontinence" does not deny the incontinence).
 _DENIAL_CLAUSE_BREAK = re.compile(r"[.;\n]+|\b(?:but|however|although|though|except|whereas|"
@@ -176,8 +182,8 @@ def _denies(text: str) -> bool:
     clauses = [c.strip(" \t:-,!?\"'()") for c in _DENIAL_CLAUSE_BREAK.split(text)]
     clauses = [c for c in clauses if c]
     return bool(clauses) and all(
-        (_DENIAL.search(c) or _CLOSING_ANSWER.search(c)) and not _NOT_A_DENIAL.search(c)
-        for c in clauses)
+        (_DENIAL.search(c) or _CLOSING_ANSWER.search(c))
+        and not _NOT_A_DENIAL.search(_LOSS_OF.sub(" ", c)) for c in clauses)
 
 
 # "Cauda equina syndrome ruled out", "Cord compression excluded": a closing verdict, unless

@@ -24,6 +24,7 @@ from cds_rules.record.negation import (
     INDETERMINATE_INTERPRETATION,
     INDETERMINATE_TEXT,
     NEGATIVE_TEXT,
+    POSITIVE_TEXT,
     coded_value_words,
     interpretation_codes,
     presence,
@@ -164,7 +165,11 @@ def _binary_result(builder: Builder, hit: Hit, observation: dict[str, Any],
     if all(p is None for p in stated) and not _has_value(holder) \
             and "interpretation" not in observation:
         return
-    negated = any(NEGATIVE_TEXT.search(text) for text in _result_words(holder))
+    words = _result_words(holder)
+    negated = any(NEGATIVE_TEXT.search(text) for text in words)
+    if not (True in stated or False in stated or negated) and words \
+            and not any(POSITIVE_TEXT.search(text) for text in words):
+        return  # words that give no result ("Result: unknown", "Pending", "Test cancelled")
     positive = True in stated or (False not in stated and not negated)  # a code wins over words
     builder.record.facts.append(make_fact(hit, observation, when, FactStatus.CURRENT, None, "",
                                           concept_cc=holder.get("code"),

@@ -136,16 +136,17 @@ _PERSISTING_CHANGE = ("1.5.0: a Condition still active that names the sign in wo
 _PHRASING_CHANGE = ("{version}: the words are read part by part ('but', 'however') and a "
                     "denial where it stands: a sign after 'without', 'no', 'denies', 'does not "
                     "have', 'screening for', 'family history of'... is denied when only "
-                    "words that carry the denial or other items of a list come between ("
-                    "'Spondylosis without myelopathy or radiculopathy', ICD-10-CM M47.812; "
-                    "'No saddle anaesthesia, urinary retention or faecal incontinence'), not "
-                    "through a word that asserts, tells the course or changes the subject "
-                    "('MRI not yet done for suspected cauda equina', 'No incontinence, "
-                    "urinary retention noted'); a part closing with a denial or 'ruled out' / "
-                    "'excluded' denies its last sign only, unless the question stays open "
-                    "('not ruled out', 'to be excluded', '?'); a free-text note's value (a "
-                    "code naming no sign) is read so too (before: a sentence opening with a "
-                    "denial denied everything in it, and one inside it nothing). ")
+                    "words that carry the denial ('evidence of', 'any') or the bare items of "
+                    "a list joined by 'or' / 'nor' come between ('Spondylosis without "
+                    "myelopathy or radiculopathy', ICD-10-CM M47.812; 'No saddle "
+                    "anaesthesia, urinary retention or faecal incontinence'); a comma list "
+                    "without 'or', any other word, or words after the sign keep it ('No "
+                    "trauma, foot drop'; 'MRI not yet done for suspected cauda equina'); an "
+                    "item closing with a denial or 'ruled out' / 'excluded' denies its own "
+                    "last sign, unless the question stays open ('not ruled out', '?'); a "
+                    "free-text note's value (a code naming no sign) is read so too (before: "
+                    "a sentence opening with a denial denied everything in it, and one "
+                    "inside it nothing). ")
 
 
 def _rule(rule_id: str, topic: Topic, family: str, evidence: tuple[str, ...]) -> Rule:

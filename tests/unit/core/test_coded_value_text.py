@@ -135,3 +135,26 @@ def test_a_value_that_describes_the_loss_is_no_denial(code: str, text: str) -> N
     finding = {"coding": [{"system": SNOMED, "code": code}]}
     assert _cards(finding, _text(text, {"system": LOCAL, "code": "X9"})) == CRITICAL
     assert _cards(finding, {"valueString": text}) == CRITICAL
+
+
+@pytest.mark.parametrize(("code", "text"), [
+    ("267064002", "No loss of bladder control"),
+    ("72042002", "No loss of bowel control"),
+    ("165232002", "Denies urinary incontinence or loss of bladder control"),
+    ("72042002", "No problems with bladder or bowels"),
+])
+def test_a_denied_loss_is_a_denial(code: str, text: str) -> None:
+    """Second independent review (December 2026): "No loss of bladder control" denies the
+    loss (before the mend of the mend: a critical card)."""
+    finding = {"coding": [{"system": SNOMED, "code": code}]}
+    assert _cards(finding, {"valueString": text}) == CONSERVATIVE
+
+
+@pytest.mark.parametrize("text", ["No saddle numbness", "Denies numbness", "No tingling",
+                                  "No altered perianal sensation", "No abnormal sensation"])
+def test_a_denied_symptom_word_is_a_denial(text: str) -> None:
+    """Second independent review: numbness and tingling are the sign itself, so "No
+    numbness" denies saddle anaesthesia (before the mend of the mend: a critical card)."""
+    from cds_rules.model import LOCAL_FINDING_SYSTEM
+    saddle = {"coding": [{"system": LOCAL_FINDING_SYSTEM, "code": "saddle-anaesthesia"}]}
+    assert _cards(saddle, {"valueString": text}) == CONSERVATIVE

@@ -148,3 +148,12 @@ def test_unknown_beside_a_result_does_not_undo_it(text: str) -> None:
     beside 'Positive' it qualifies a positive result (before this mend: no result)."""
     assert _results({"valueString": text}) == [1.0]
     assert _results({"valueString": "Result unknown"}) == []
+
+
+@pytest.mark.parametrize("text", ["Result: unknown", "HLA-B27 unknown", "Status unknown",
+                                  "Unknown (sample haemolysed)", "Pending", "Test cancelled",
+                                  "Not known"])
+def test_words_that_give_no_result_are_no_result(text: str) -> None:
+    """Second independent review (December 2026): a result in words is positive only when
+    it says so; before, any words without a negative one were read as positive."""
+    assert _results({"valueString": text}) == []

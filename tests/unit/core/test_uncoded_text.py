@@ -75,7 +75,11 @@ LOCAL = "http://hospital.example.org/fhir/CodeSystem/problems"
         # screening / family history deny only the sign they govern; a closing verdict
         # denies the last sign only.
         ("No saddle anaesthesia, urinary retention or faecal incontinence", set()),
-        ("Denies saddle anaesthesia, urinary retention, faecal incontinence", set()),
+        # a comma list without "or" keeps its items (the safe side: "No trauma, foot drop")
+        ("Denies saddle anaesthesia, urinary retention, faecal incontinence",
+         {Topic.CAUDA_EQUINA}),
+        ("Denies any saddle anaesthesia, urinary retention or faecal incontinence", set()),
+        ("No saddle anaesthesia, no urinary retention, no faecal incontinence", set()),
         ("No urinary retention noted", set()),
         ("Patient has not had urinary retention", set()),
         ("No clinical signs of cord compression", set()),
@@ -91,6 +95,28 @@ LOCAL = "http://hospital.example.org/fhir/CodeSystem/problems"
          {Topic.CAUDA_EQUINA}),
         ("Breast cancer screening", set()),
         ("Family history of breast cancer", set()),
+        # Second independent review (December 2026): a denial never reaches across a comma
+        # into an unrelated item, and a checklist item's own answer denies that item only.
+        ("No trauma, foot drop", {Topic.PROGRESSIVE_NEUROLOGICAL_DEFICIT}),
+        ("Non-smoker, no alcohol, myeloma", {Topic.MALIGNANCY}),
+        ("Lives alone, no carers, cauda equina syndrome", {Topic.CAUDA_EQUINA}),
+        ("No allergies, osteoporosis on alendronate", {Topic.FRACTURE}),
+        ("No other PMH, metastatic breast cancer 2019", {Topic.MALIGNANCY}),
+        ("No fever, spinal epidural abscess", {Topic.INFECTION}),
+        ("No history of trauma, collapsed vertebra", {Topic.FRACTURE}),
+        ("Denies trauma, progressive weakness both legs",
+         {Topic.PROGRESSIVE_NEUROLOGICAL_DEFICIT}),
+        ("Denies saddle anaesthesia, urinary retention 600ml on bladder scan",
+         {Topic.CAUDA_EQUINA}),
+        ("No leg weakness, urinary retention +", {Topic.CAUDA_EQUINA}),
+        ("No fever, faecal incontinence x2 overnight", {Topic.CAUDA_EQUINA}),
+        ("No red flags, urinary retention", {Topic.CAUDA_EQUINA}),
+        ("Saddle anaesthesia absent, bladder and bowel function normal", set()),
+        ("Urinary retention: no, bowels normal", set()),
+        ("Saddle anaesthesia: denies, urinary retention: denies, faecal incontinence: denies",
+         set()),
+        ("Saddle anaesthesia - no, urinary retention - no, faecal incontinence - no", set()),
+        ("Cauda equina syndrome ruled out, for physio", set()),
     ],
 )
 def test_phrases_per_family_with_negation(text: str, expected: set[Topic]) -> None:
