@@ -141,11 +141,31 @@ _DENIAL_CUE = re.compile(
 _CARRIES_DENIAL = frozenset({
     "any", "obvious", "clear", "definite", "definitive", "significant", "clinical",
     "objective", "evidence", "sign", "signs", "symptom", "symptoms", "feature", "features",
-    "history", "complaint", "complaints", "suggestion", "of", "other", "further", "known",
-    "the", "a", "an", "frank", "overt", "focal", "acute", "recent", "current"})
-_ITEM_BREAK = re.compile(r"\s*,\s*|\s+(?:or|nor)\s+", re.I)
+    "history", "hx", "h/o", "pmh", "past", "previous", "prior", "personal", "medical",
+    "complaint", "complaints", "suggestion", "suggestive", "suggesting", "of", "other",
+    "further", "known", "the", "a", "an", "frank", "overt", "focal", "acute", "recent",
+    "current", "chronic", "or"})
+# Words after a sign that keep a plain denial ("No urinary retention noted", "No cauda equina
+# syndrome"); any other ("No urinary retention until today", "... on admission") keeps the
+# sign.
+_AFTER_DENIED = frozenset({
+    "noted", "seen", "found", "reported", "present", "identified", "elicited", "documented",
+    "detected", "evident", "demonstrated", "syndrome", "symptoms", "signs", "features"})
+_ASSERTED = _AFTER_DENIED - {"syndrome", "symptoms", "signs", "features"}
+# A checklist answer right after its sign ("Saddle anaesthesia: denies", "Urinary retention
+# - no", "Cauda equina syndrome has been ruled out"); "Urinary retention - catheter: no"
+# answers another question.
+_ANSWER_WORDS = frozenset({
+    "no", "not", "none", "nil", "absent", "negative", "denied", "denies", "without",
+    "present", "detected", "seen", "found", "ruled", "out", "excluded", "syndrome", "is",
+    "was", "has", "have", "been", "are", "were", "screen", "screening", "symptoms", "signs",
+    "features", "assessment", "check"})  # "Cauda equina screen: negative"
+_ITEM_BREAK = re.compile(r"\s*,\s*(?:(?:or|nor|and)\s+)?|\s+(?:or|nor)\s+", re.I)
+_WORD = re.compile(r"[^\W_][\w'/*+]*", re.I)
 _BARE_WORD = re.compile(r"[a-z][a-z'/-]*", re.I)
 _JOINED_BY_OR = re.compile(r"\b(?:or|nor)\b", re.I)
+_AND = re.compile(r"\band\b", re.I)
+_TAIL_END = re.compile(r"\s*,\s*|\s+(?:or|nor|and)\s+", re.I)
 # Parts of a sentence read on their own ("No leg weakness but new urinary retention").
 _PARTS = re.compile(r"\bbut\b|\bhowever\b|\bwhereas\b|\balthough\b", re.I)
 # Items of a checklist, each closing with its own answer ("Saddle anaesthesia: denies,
@@ -204,9 +224,13 @@ def _closed_signs(part: str, matches: list[re.Match[str]],
     commas that closes with one."""
     closed: set[int] = set()
     for item in _ITEMS.finditer(part):
-        inside = [m.start() for m in matches if item.start() <= m.start() < item.end()]
-        if inside and closes_negated(item.group()):
-            closed.add(max(inside))
+        inside = [m for m in matches if item.start() <= m.start() < item.end()]
+        if not inside or not closes_negated(item.group()):
+            continue
+        last = max(inside, key=lambda m: m.start())
+        answer = part[last.end():item.end()]
+        if all(w.lower() in _ANSWER_WORDS for w in _WORD.findall(answer)):
+            closed.add(last.start())
     return closed
 
 
@@ -217,17 +241,22 @@ def _denied(part: str, match: re.Match[str]) -> bool:
     if not cues:
         return False
     between = part[cues[-1].end():match.start()].lstrip()
-    items = _ITEM_BREAK.split(between) if between else [""]
+    rest = part[match.end():]
+    tail = _TAIL_END.split(rest, maxsplit=1)[0]
+    if not all(w.lower() in _AFTER_DENIED for w in _WORD.findall(tail)):
+        return False  # "No urinary retention until today", "... 600ml on bladder scan"
+    listing = between + rest
+    breaker = _TAIL_END if "," in listing else _ITEM_BREAK  # "A, B and C" is a list
+    items = breaker.split(between) if between else [""]
     if len(items) == 1:
         return _carries_only(items[0])  # "no evidence of cauda equina", not "no improvement in"
     *listed, own = items
     if not _carries_only(own) or not all(_bare(i) for i in listed if i):
         return False
-    rest = part[match.end():]
-    if _ITEM_BREAK.split(rest, maxsplit=1)[0].strip():
-        return False  # words after the sign in its item: stated, not listed
-    return bool(_JOINED_BY_OR.search(between) or _JOINED_BY_OR.match(rest.strip())) \
-        or "," not in between
+    if "," in between and any(w.lower() in _ASSERTED for w in _WORD.findall(rest)):
+        return False  # "No leg weakness, urinary retention and saddle anaesthesia noted"
+    return "," not in between or bool(_JOINED_BY_OR.search(listing)) or bool(
+        "," in listing and _AND.search(listing))  # "A, B or C"; "A, B and C"
 
 
 def _carries_only(words: str) -> bool:
@@ -240,4 +269,4 @@ def _bare(item: str) -> bool:
     words = [w for w in item.split()]
     while words and words[0].lower() in _CARRIES_DENIAL:
         words.pop(0)
-    return 0 < len(words) <= 3 and all(_BARE_WORD.fullmatch(w) for w in words)
+    return len(words) <= 3 and all(_BARE_WORD.fullmatch(w) for w in words)

@@ -16,10 +16,11 @@ _NEGATIVE_WORDS = {"absent", "negative", "no", "none", "not present", "not detec
                    "denied", "denies", "nil"}
 _POSITIVE_WORDS = {"present", "positive", "yes", "detected", "true"}
 # A test result written as a sentence ("HLA-B27 not detected"): any negative statement.
-NEGATIVE_TEXT = re.compile(r"\b(negative|neg|not detected|not present|absent)\b", re.I)
+NEGATIVE_TEXT = re.compile(r"\b(negative|neg|not detected|not present|not positive|absent)\b|"
+                           r"-\s*ve\b", re.I)
 # ... and a positive one: a result in words is positive only when it says so (independent
 # review, December 2026: "Result: unknown", "Pending" read as positive).
-POSITIVE_TEXT = re.compile(r"\b(positive|pos|detected|present)\b", re.I)
+POSITIVE_TEXT = re.compile(r"\b(?:positive|pos|detected|present)\b|\+\s*ve\b|\bb\*?27:\d", re.I)
 # A test result that is no result, in words ("Indeterminate", "HLA-B27 equivocal") or as an
 # interpretation (HL7 v3 ObservationInterpretation / v2 table 0078 IND indeterminate, v3 E
 # equivocal); coded values: valuesets.INDETERMINATE_CODES.
@@ -52,15 +53,24 @@ _NOT_A_DENIAL = re.compile(r"\b(?:chang\w*|improv\w*|better|worse\w*|resolv\w*|s
                            r"examin\w*|check\w*|measur\w*|record\w*|done|performed|tested|"
                            r"known|sure|certain|clear|applicable|urine|"
                            # a loss described, not a finding denied ("No bowel control", "No
-                           # rectal sensation", "No sensation in the saddle area"; review of
-                           # the coded-value text reading, December 2026)
+                           # rectal sensation", "No - numb buttocks", "Not walking", "No,
+                           # brisk reflexes"; independent reviews, December 2026)
                            r"sensat\w*|feel\w*|felt|control\w*|aware\w*|power|strength|"
-                           r"mov\w*|function\w*)\b", re.I)
-# "No loss of bladder control", "No altered perianal sensation": a denial of the loss again.
+                           r"mov\w*|function\w*|numb\w*|tingl\w*|weak\w*|reduc\w*|"
+                           r"decreas\w*|alter\w*|abnormal\w*|problem\w*|troubl\w*|"
+                           r"difficult\w*|tone|reflex\w*|brisk|walk\w*|urge\w*|loss|lost)\b",
+                           re.I)
+# A plain denial of a symptom or of a loss, nothing after it ("No numbness", "Denies saddle
+# numbness", "No loss of bladder control", "No altered perianal sensation", "No difficulty
+# walking"): those words deny the finding. Only in such a clause: "No - numb buttocks",
+# "No, altered saddle sensation" answer something else and describe the sign.
+_PLAIN_DENIAL = re.compile(r"(?:(?:the\s+)?(?:patient|pt)\s+)?(?:no|not|denies|denied|nil|"
+                           r"without|negative\s+for)\s+[a-z][a-z' /]*", re.I)
 _LOSS_OF = re.compile(r"\b(?:loss|lack|reduc\w*|decreas\w*|alter\w*|abnormal\w*|impair\w*|"
-                      r"difficult\w*|problems?|troubl\w*|chang\w*)\s+(?:(?:of|in|with|to)\s+)?"
+                      r"difficult\w*|problems?|troubl\w*)\s+(?:(?:of|in|with|to)\s+)?"
                       r"(?:\w+\s+){0,2}?(?:sensat\w*|feel\w*|control\w*|aware\w*|power|"
-                      r"strength|mov\w*|function\w*)\b", re.I)
+                      r"strength|mov\w*|function\w*|walk\w*|void\w*|pass\w*)\b", re.I)
+_SYMPTOM_WORDS = re.compile(r"\b(?:numb\w*|tingl\w*|weak\w*|problems?|troubl\w*)\b", re.I)
 # Clauses of a value in words: a denial answers for its own clause only ("No urinary
 # symptoms but new faecal incontinence" does not deny the incontinence).
 _DENIAL_CLAUSE_BREAK = re.compile(r"[.;\n]+|\b(?:but|however|although|though|except|whereas|"
@@ -183,7 +193,15 @@ def _denies(text: str) -> bool:
     clauses = [c for c in clauses if c]
     return bool(clauses) and all(
         (_DENIAL.search(c) or _CLOSING_ANSWER.search(c))
-        and not _NOT_A_DENIAL.search(_LOSS_OF.sub(" ", c)) for c in clauses)
+        and not _NOT_A_DENIAL.search(_plain_denial_words(c)) for c in clauses)
+
+
+def _plain_denial_words(clause: str) -> str:
+    """The clause with the symptom and loss words of a plain denial taken out (they are
+    what it denies); any other clause as it is."""
+    if not _PLAIN_DENIAL.fullmatch(clause):
+        return clause
+    return _SYMPTOM_WORDS.sub(" ", _LOSS_OF.sub(" ", clause))
 
 
 # "Cauda equina syndrome ruled out", "Cord compression excluded": a closing verdict, unless

@@ -158,3 +158,22 @@ def test_a_denied_symptom_word_is_a_denial(text: str) -> None:
     from cds_rules.model import LOCAL_FINDING_SYSTEM
     saddle = {"coding": [{"system": LOCAL_FINDING_SYSTEM, "code": "saddle-anaesthesia"}]}
     assert _cards(saddle, {"valueString": text}) == CONSERVATIVE
+
+
+@pytest.mark.parametrize(("system", "code", "text"), [
+    ("local", "saddle-anaesthesia", "No - numb buttocks"),
+    ("local", "saddle-anaesthesia", "No, altered saddle sensation"),
+    ("local", "saddle-anaesthesia", "Not complete, reduced perianal sensation"),
+    ("local", "hyperreflexia", "No, brisk reflexes"),
+    (SNOMED, "22325002", "Not walking"),
+])
+def test_an_answer_followed_by_a_description_of_the_sign_is_no_denial(
+        system: str, code: str, text: str) -> None:
+    """Third independent review (December 2026): "No, altered saddle sensation" answers
+    something else and describes the sign: the critical card stays (before the mend: "No
+    red flag recorded")."""
+    from cds_rules.model import LOCAL_FINDING_SYSTEM
+    finding = {"coding": [{"system": LOCAL_FINDING_SYSTEM if system == "local" else system,
+                           "code": code}]}
+    cards = _cards(finding, {"valueString": text})
+    assert "critical" in cards.values(), cards

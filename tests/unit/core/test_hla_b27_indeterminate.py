@@ -157,3 +157,10 @@ def test_words_that_give_no_result_are_no_result(text: str) -> None:
     """Second independent review (December 2026): a result in words is positive only when
     it says so; before, any words without a negative one were read as positive."""
     assert _results({"valueString": text}) == []
+
+
+@pytest.mark.parametrize(("text", "expected"), [("+ve", 1.0), ("HLA-B27 +ve", 1.0),
+                                                ("B*27:05", 1.0), ("Not positive", 0.0),
+                                                ("-ve", 0.0)])
+def test_short_result_words_are_read(text: str, expected: float) -> None:
+    assert _results({"valueString": text}) == [expected]

@@ -117,6 +117,26 @@ LOCAL = "http://hospital.example.org/fhir/CodeSystem/problems"
          set()),
         ("Saddle anaesthesia - no, urinary retention - no, faecal incontinence - no", set()),
         ("Cauda equina syndrome ruled out, for physio", set()),
+        # Third independent review (December 2026): an answer to another question in the
+        # same item, or words after the sign, keep it; history words carry a denial.
+        ("Urinary retention - catheter: no", {Topic.CAUDA_EQUINA}),
+        ("Urinary retention - previous episodes: none", {Topic.CAUDA_EQUINA}),
+        ("Urinary retention (900ml) - no", {Topic.CAUDA_EQUINA}),
+        ("Urinary retention - CES excluded", {Topic.CAUDA_EQUINA}),
+        ("Foot drop - improvement: nil", {Topic.PROGRESSIVE_NEUROLOGICAL_DEFICIT}),
+        ("No urinary retention until today", {Topic.CAUDA_EQUINA}),
+        ("No urinary retention on admission", {Topic.CAUDA_EQUINA}),
+        ("No foot drop prior to fall", {Topic.PROGRESSIVE_NEUROLOGICAL_DEFICIT}),
+        ("No hx of cancer", set()),
+        ("No PMH of cancer", set()),
+        ("No previous cancer", set()),
+        ("No signs or symptoms of cauda equina", set()),
+        ("No symptoms suggestive of cauda equina syndrome", set()),
+        ("No back pain or cauda equina syndrome", set()),
+        ("No saddle anaesthesia, urinary retention, or faecal incontinence", set()),
+        ("Denies saddle anaesthesia, urinary retention and faecal incontinence", set()),
+        ("No chronic urinary retention", set()),
+        ("Cauda equina syndrome has been ruled out", set()),
     ],
 )
 def test_phrases_per_family_with_negation(text: str, expected: set[Topic]) -> None:
