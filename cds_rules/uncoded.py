@@ -120,8 +120,7 @@ def families_of(concepts: Iterable[str]) -> frozenset[Topic]:
 _EXCLUDED: dict[Topic, str] = {
     Topic.MALIGNANCY: r"basal[- ]cell|bcc\b|rodent\s+ulcer|squamous\s+cell\s+carcinoma\s+of\s+"
                       r"(?:the\s+)?skin|skin\s+cancer|non[- ]melanoma|in[- ]situ|"
-                      r"malignant\s+neoplasm\s+of\s+(?:the\s+)?skin|"
-                      r"screening|family\s+history|fear\s+of",
+                      r"malignant\s+neoplasm\s+of\s+(?:the\s+)?skin",
 }
 # A sign after a denial is denied only when what comes between is, at most, words that
 # carry a denial to what it governs ("no evidence of", "no clinical signs of", "denies
@@ -138,6 +137,9 @@ _DENIAL_CUE = re.compile(
     r"(?:has|have|had)\s+(?:not|never)|without|no|not|never|nil|denies|denied|deny|"
     r"negative\s+for|free\s+of|absence\s+of|screening\s+for|screen\s+for|"
     r"family\s+history\s+of|fh\s+of|fear\s+of)\b", re.I)
+# Cues that name whose or what the sign is, not whether it is there: they govern a short
+# phrase ("Family history of breast cancer", "Screening for colon cancer").
+_GOVERNS = re.compile(r"(?:screening|screen|family\s+history|fh|fear)\s+(?:for|of)$", re.I)
 _CARRIES_DENIAL = frozenset({
     "any", "obvious", "clear", "definite", "definitive", "significant", "clinical",
     "objective", "evidence", "sign", "signs", "symptom", "symptoms", "feature", "features",
@@ -164,7 +166,7 @@ _ITEM_BREAK = re.compile(r"\s*,\s*(?:(?:or|nor|and)\s+)?|\s+(?:or|nor)\s+", re.I
 _WORD = re.compile(r"[^\W_][\w'/*+]*", re.I)
 _BARE_WORD = re.compile(r"[a-z][a-z'/-]*", re.I)
 _JOINED_BY_OR = re.compile(r"\b(?:or|nor)\b", re.I)
-_AND = re.compile(r"\band\b", re.I)
+_OR_NEXT = re.compile(r"\s*,\s*(?:or|nor)\b", re.I)  # "A, B, or C"
 _TAIL_END = re.compile(r"\s*,\s*|\s+(?:or|nor|and)\s+", re.I)
 # Parts of a sentence read on their own ("No leg weakness but new urinary retention").
 _PARTS = re.compile(r"\bbut\b|\bhowever\b|\bwhereas\b|\balthough\b", re.I)
@@ -242,11 +244,14 @@ def _denied(part: str, match: re.Match[str]) -> bool:
         return False
     between = part[cues[-1].end():match.start()].lstrip()
     rest = part[match.end():]
+    if _GOVERNS.search(cues[-1].group()) and "," not in between:
+        # "Family history of breast cancer in mother"; not "Screening for cancer found
+        # metastatic carcinoma" (another sign between: the finding of the screen)
+        return len(between.split()) <= 2 and _bare(between) and not _ANY.search(between)
     tail = _TAIL_END.split(rest, maxsplit=1)[0]
     if not all(w.lower() in _AFTER_DENIED for w in _WORD.findall(tail)):
         return False  # "No urinary retention until today", "... 600ml on bladder scan"
-    listing = between + rest
-    breaker = _TAIL_END if "," in listing else _ITEM_BREAK  # "A, B and C" is a list
+    breaker = _ITEM_BREAK
     items = breaker.split(between) if between else [""]
     if len(items) == 1:
         return _carries_only(items[0])  # "no evidence of cauda equina", not "no improvement in"
@@ -255,8 +260,12 @@ def _denied(part: str, match: re.Match[str]) -> bool:
         return False
     if "," in between and any(w.lower() in _ASSERTED for w in _WORD.findall(rest)):
         return False  # "No leg weakness, urinary retention and saddle anaesthesia noted"
-    return "," not in between or bool(_JOINED_BY_OR.search(listing)) or bool(
-        "," in listing and _AND.search(listing))  # "A, B or C"; "A, B and C"
+    # "A, B or C": the "or" closes the list the sign is in (after the last comma before it,
+    # or after the sign); "No A or B, C" denies A and B, not C
+    after_comma = between[between.rfind(",") + 1:]
+    return "," not in between or bool(_JOINED_BY_OR.search(after_comma)
+                                      or _JOINED_BY_OR.search(rest.split(",")[0])
+                                      or _OR_NEXT.match(rest))
 
 
 def _carries_only(words: str) -> bool:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from cds_rules import uncoded
 from cds_rules import valuesets as vs
 from cds_rules.record.codes import codings_of, concepts_list
 
@@ -58,8 +59,13 @@ _NOT_A_DENIAL = re.compile(r"\b(?:chang\w*|improv\w*|better|worse\w*|resolv\w*|s
                            r"sensat\w*|feel\w*|felt|control\w*|aware\w*|power|strength|"
                            r"mov\w*|function\w*|numb\w*|tingl\w*|weak\w*|reduc\w*|"
                            r"decreas\w*|alter\w*|abnormal\w*|problem\w*|troubl\w*|"
-                           r"difficult\w*|tone|reflex\w*|brisk|walk\w*|urge\w*|loss|lost)\b",
-                           re.I)
+                           r"difficult\w*|tone|reflex\w*|brisk|walk\w*|urge\w*|loss|lost|"
+                           # a deficit found, in the examiner's words ("No dorsiflexion", "Not
+                           # continent", "No anal wink", "Pinprick S2-4: absent", "No, 900ml
+                           # residual"; fourth independent review, December 2026)
+                           r"dorsiflex\w*|plantarflex\w*|continent|dry|wet|weight|bearing|"
+                           r"mobilis\w*|mobiliz\w*|wink|pinprick|clonus|plantars?|residual|"
+                           r"scan|catheter\w*|\d+\s*ml|pu)\b", re.I)
 # A plain denial of a symptom or of a loss, nothing after it ("No numbness", "Denies saddle
 # numbness", "No loss of bladder control", "No altered perianal sensation", "No difficulty
 # walking"): those words deny the finding. Only in such a clause: "No - numb buttocks",
@@ -188,7 +194,11 @@ def _stated(text: str, sentences: bool = True) -> bool | None:
 
 def _denies(text: str) -> bool:
     """Every clause opens with a denial ("No retention") or closes with an answer ("retention:
-    absent", "retention not present"), and none speaks of the course or an assessment."""
+    absent", "retention not present"), none speaks of the course or an assessment, and the
+    words name no red flag their denials leave standing ("No trauma, urinary retention",
+    "Without warning developed urinary retention": :func:`cds_rules.uncoded.suggested`)."""
+    if uncoded.suggested(text, closes_negated):
+        return False
     clauses = [c.strip(" \t:-,!?\"'()") for c in _DENIAL_CLAUSE_BREAK.split(text)]
     clauses = [c for c in clauses if c]
     return bool(clauses) and all(

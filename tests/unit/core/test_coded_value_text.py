@@ -177,3 +177,31 @@ def test_an_answer_followed_by_a_description_of_the_sign_is_no_denial(
                            "code": code}]}
     cards = _cards(finding, {"valueString": text})
     assert "critical" in cards.values(), cards
+
+
+@pytest.mark.parametrize("text", [
+    "No trauma, urinary retention", "Nil by mouth, urinary retention",
+    "Without warning developed urinary retention", "No, 900ml residual",
+    "Nil PU, bladder scan 900ml", "No catheter in situ, residual 800ml"])
+def test_a_value_naming_the_sign_beside_another_denial_is_no_denial(text: str) -> None:
+    """Fourth independent review (December 2026): a denial of something else, or a
+    finding in numbers, beside the sign is no denial of it (before: 'No red flag
+    recorded' on a retention Observation)."""
+    assert _cards(RETENTION, {"valueString": text}) == CRITICAL
+
+
+@pytest.mark.parametrize(("code", "text", "topic"), [
+    ("6077001", "No dorsiflexion L ankle", "progressive-neurological-deficit"),  # foot drop
+    ("local:saddle-anaesthesia", "Pinprick S2-4: absent", "cauda-equina"),
+    ("local:saddle-anaesthesia", "No anal wink", "cauda-equina"),
+    ("72042002", "Not continent of faeces", "cauda-equina"),
+])
+def test_a_deficit_found_in_the_examiners_words_is_no_denial(code: str, text: str,
+                                                              topic: str) -> None:
+    """Fourth independent review (December 2026): "No dorsiflexion", "No anal wink" are
+    the deficit found, not its absence (before: 'No red flag recorded')."""
+    from cds_rules.model import LOCAL_FINDING_SYSTEM
+    system, _, value = code.rpartition(":")
+    finding = {"coding": [{"system": LOCAL_FINDING_SYSTEM if system == "local" else SNOMED,
+                           "code": value}]}
+    assert topic in _cards(finding, {"valueString": text})

@@ -93,8 +93,12 @@ LOCAL = "http://hospital.example.org/fhir/CodeSystem/problems"
         ("Urinary retention - cauda equina syndrome ruled out", {Topic.CAUDA_EQUINA}),
         ("No saddle anaesthesia or retention but new faecal incontinence",
          {Topic.CAUDA_EQUINA}),
-        ("Breast cancer screening", set()),
+        # screening / family history deny only the sign they govern (fourth review: a whole
+        # sentence excluded silenced "Family history of cancer, personal history of myeloma")
+        ("Breast cancer screening", {Topic.MALIGNANCY}),
         ("Family history of breast cancer", set()),
+        ("Family history of cancer, personal history of myeloma", {Topic.MALIGNANCY}),
+        ("Screening for cancer found metastatic carcinoma", {Topic.MALIGNANCY}),
         # Second independent review (December 2026): a denial never reaches across a comma
         # into an unrelated item, and a checklist item's own answer denies that item only.
         ("No trauma, foot drop", {Topic.PROGRESSIVE_NEUROLOGICAL_DEFICIT}),
@@ -134,7 +138,14 @@ LOCAL = "http://hospital.example.org/fhir/CodeSystem/problems"
         ("No symptoms suggestive of cauda equina syndrome", set()),
         ("No back pain or cauda equina syndrome", set()),
         ("No saddle anaesthesia, urinary retention, or faecal incontinence", set()),
-        ("Denies saddle anaesthesia, urinary retention and faecal incontinence", set()),
+        # "and" joins no list (fourth review: "No LOC, foot drop and urinary retention")
+        ("Denies saddle anaesthesia, urinary retention and faecal incontinence",
+         {Topic.CAUDA_EQUINA}),
+        ("No LOC, foot drop and urinary retention", {Topic.PROGRESSIVE_NEUROLOGICAL_DEFICIT,
+                                                     Topic.CAUDA_EQUINA}),
+        ("No trauma or falls, foot drop", {Topic.PROGRESSIVE_NEUROLOGICAL_DEFICIT}),
+        ("No fever or rigors, epidural abscess", {Topic.INFECTION}),
+        ("No fever, night sweats or weight loss, known myeloma", {Topic.MALIGNANCY}),
         ("No chronic urinary retention", set()),
         ("Cauda equina syndrome has been ruled out", set()),
     ],
