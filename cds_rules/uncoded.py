@@ -166,6 +166,11 @@ _ITEM_BREAK = re.compile(r"\s*,\s*(?:(?:or|nor|and)\s+)?|\s+(?:or|nor)\s+", re.I
 _WORD = re.compile(r"[^\W_][\w'/*+]*", re.I)
 _BARE_WORD = re.compile(r"[a-z][a-z'/-]*", re.I)
 _JOINED_BY_OR = re.compile(r"\b(?:or|nor)\b", re.I)
+_NEGATED_CUE = re.compile(r"(?:\bnot|n't|\bno\s+longer|\bnever)\s*$", re.I)
+_OWN_ANSWER = re.compile(r"\s*[:\-\u2013]\s*(?:present|yes|positive|seen|noted|identified|found|"
+                         r"confirmed)\b", re.I)
+_RESULT = re.compile(r"\b(?:positive|confirm\w*|seen|noted|identified|found|present|detected|"
+                     r"diagnos\w*|mri|ct|biopsy|has|have|had|shows?|showed)\b|\d", re.I)
 _OR_NEXT = re.compile(r"\s*,\s*(?:or|nor)\b", re.I)  # "A, B, or C"
 _TAIL_END = re.compile(r"\s*,\s*|\s+(?:or|nor|and)\s+", re.I)
 # Parts of a sentence read on their own ("No leg weakness but new urinary retention").
@@ -180,7 +185,7 @@ _PATTERNS: tuple[tuple[Topic, str, re.Pattern[str]], ...] = tuple(
 _EXCLUDED_PATTERNS = {topic: re.compile(p, re.I) for topic, p in _EXCLUDED.items()}
 _ANY = re.compile("|".join(rf"\b(?:{p})" for phrases in _PHRASES.values() for _, p in phrases),
                   re.I)
-_CLAUSES = re.compile(r"[.;\n]+")
+_CLAUSES = re.compile(r"[.;\n\t]+|\s{2,}")  # a checklist flattened: "Fever: no  Trauma: no"
 
 
 def uncoded_concept(topic: Topic) -> str:
@@ -244,6 +249,12 @@ def _denied(part: str, match: re.Match[str]) -> bool:
         return False
     between = part[cues[-1].end():match.start()].lstrip()
     rest = part[match.end():]
+    if _NEGATED_CUE.search(part, 0, cues[-1].start()):
+        return False  # "Does not deny urinary retention", "No longer denies ..."
+    if _OWN_ANSWER.match(rest):
+        return False  # "Fever: no Urinary retention: present"
+    if _GOVERNS.search(cues[-1].group()) and _RESULT.search(rest):
+        return False  # "Screening for cauda equina: positive", "... confirmed on biopsy"
     if _GOVERNS.search(cues[-1].group()) and "," not in between:
         # "Family history of breast cancer in mother"; not "Screening for cancer found
         # metastatic carcinoma" (another sign between: the finding of the screen)

@@ -66,6 +66,7 @@ _NOT_A_DENIAL = re.compile(r"\b(?:chang\w*|improv\w*|better|worse\w*|resolv\w*|s
                            r"dorsiflex\w*|plantarflex\w*|continent|dry|wet|weight|bearing|"
                            r"mobilis\w*|mobiliz\w*|wink|pinprick|clonus|plantars?|residual|"
                            r"scan|catheter\w*|\d+\s*ml|pu)\b", re.I)
+_PART_BREAK = re.compile(r",|\s+-\s+|\s+\u2013\s+")
 # A plain denial of a symptom or of a loss, nothing after it ("No numbness", "Denies saddle
 # numbness", "No loss of bladder control", "No altered perianal sensation", "No difficulty
 # walking"): those words deny the finding. Only in such a clause: "No - numb buttocks",
@@ -201,9 +202,22 @@ def _denies(text: str) -> bool:
         return False
     clauses = [c.strip(" \t:-,!?\"'()") for c in _DENIAL_CLAUSE_BREAK.split(text)]
     clauses = [c for c in clauses if c]
-    return bool(clauses) and all(
-        (_DENIAL.search(c) or _CLOSING_ANSWER.search(c))
-        and not _NOT_A_DENIAL.search(_plain_denial_words(c)) for c in clauses)
+    return bool(clauses) and all(_clause_denies(c) for c in clauses)
+
+
+def _clause_denies(clause: str) -> bool:
+    """A clause that opens with a denial denies only as a plain denial ("No urinary
+    retention") or when each of its parts does ("No trauma, onset this morning" and "No -
+    seen on MRI" do not: fifth independent review, December 2026); a clause that closes
+    with an answer ("retention: absent") is read whole."""
+    if _DENIAL.search(clause):
+        if not _PLAIN_DENIAL.fullmatch(clause):
+            parts = [p.strip(" \t:-!?\"'()") for p in _PART_BREAK.split(clause)]
+            if not all(_DENIAL.search(p) or _CLOSING_ANSWER.search(p) for p in parts if p):
+                return False
+    elif not _CLOSING_ANSWER.search(clause):
+        return False
+    return not _NOT_A_DENIAL.search(_plain_denial_words(clause))
 
 
 def _plain_denial_words(clause: str) -> str:

@@ -205,3 +205,12 @@ def test_a_deficit_found_in_the_examiners_words_is_no_denial(code: str, text: st
     finding = {"coding": [{"system": LOCAL_FINDING_SYSTEM if system == "local" else SNOMED,
                            "code": value}]}
     assert topic in _cards(finding, {"valueString": text})
+
+
+@pytest.mark.parametrize("text", ["No trauma, onset this morning", "No - seen on MRI",
+                                  "No prior episodes, now present",
+                                  "Denies trauma, onset yesterday"])
+def test_a_value_that_denies_something_else_first_is_no_denial(text: str) -> None:
+    """Fifth independent review (December 2026): a clause opening with a denial denies the
+    finding only as a plain denial or when each of its parts does."""
+    assert _cards(RETENTION, {"valueString": text}) == CRITICAL

@@ -146,6 +146,16 @@ LOCAL = "http://hospital.example.org/fhir/CodeSystem/problems"
         ("No trauma or falls, foot drop", {Topic.PROGRESSIVE_NEUROLOGICAL_DEFICIT}),
         ("No fever or rigors, epidural abscess", {Topic.INFECTION}),
         ("No fever, night sweats or weight loss, known myeloma", {Topic.MALIGNANCY}),
+        # Fifth review (December 2026): a screen's result, a double negation and a flattened
+        # checklist keep the sign.
+        ("Screening for cauda equina: positive", {Topic.CAUDA_EQUINA}),
+        ("Screen for cord compression: positive", {Topic.SPINAL_CORD_COMPRESSION}),
+        ("Fear of cancer confirmed on biopsy", {Topic.MALIGNANCY}),
+        ("Does not deny urinary retention", {Topic.CAUDA_EQUINA}),
+        ("No longer denies urinary retention", {Topic.CAUDA_EQUINA}),
+        ("Fever: no\tUrinary retention: present", {Topic.CAUDA_EQUINA}),
+        ("Trauma: no  Foot drop: present", {Topic.PROGRESSIVE_NEUROLOGICAL_DEFICIT}),
+        ("Fever: no Urinary retention: present", {Topic.CAUDA_EQUINA}),
         ("No chronic urinary retention", set()),
         ("Cauda equina syndrome has been ruled out", set()),
     ],
