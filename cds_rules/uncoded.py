@@ -44,6 +44,7 @@ _PHRASES: dict[Topic, tuple[tuple[str, str], ...]] = {
         ("spinal cord compression", r"(?:spinal\s+)?cord\s+compression|mscc"),
         ("myelopathy", r"myelopath\w*"),
         ("upper motor neurone signs", r"hyperreflexia|upgoing\s+plantars?|extensor\s+plantars?|"
+                                      r"plantars?\s+(?:upgoing|extensor)|"
                                       r"babinski|clonus"),
         ("gait disturbance", r"(?:ataxic|spastic|wide[- ]based)\s+gait"),
     ),
@@ -53,7 +54,7 @@ _PHRASES: dict[Topic, tuple[tuple[str, str], ...]] = {
                          r"(?:legs?|lower\s+limbs?)|progressive\s+weakness"),
     ),
     Topic.MALIGNANCY: (
-        ("cancer", r"malignan\w*|metasta\w*|carcinoma|cancer|myeloma|lymphoma|sarcoma|"
+        ("cancer", r"malignan\w*|metasta\w*|\w*carcinoma|cancer|myeloma|lymphoma|sarcoma|"
                    r"neoplasm\s+malignant"),
     ),
     Topic.INFECTION: (

@@ -156,6 +156,8 @@ LOCAL = "http://hospital.example.org/fhir/CodeSystem/problems"
         ("Fever: no\tUrinary retention: present", {Topic.CAUDA_EQUINA}),
         ("Trauma: no  Foot drop: present", {Topic.PROGRESSIVE_NEUROLOGICAL_DEFICIT}),
         ("Fever: no Urinary retention: present", {Topic.CAUDA_EQUINA}),
+        ("Adenocarcinoma of prostate", {Topic.MALIGNANCY}),
+        ("Plantars upgoing bilaterally", {Topic.SPINAL_CORD_COMPRESSION}),
         ("No chronic urinary retention", set()),
         ("Cauda equina syndrome has been ruled out", set()),
     ],
