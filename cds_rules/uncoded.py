@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from functools import lru_cache
+from itertools import pairwise
 from typing import Literal
 
 from cds_rules.model import Topic
@@ -220,10 +221,29 @@ def _add_named(found: dict[Topic, str], part: str, clause: str,
     closed = _closed_signs(part, [m for _, _, m in matches], closes_negated)
     for topic, sign, match in matches:
         excluded = _EXCLUDED_PATTERNS.get(topic)
-        if topic in found or match.start() in closed or (excluded and excluded.search(clause)):
+        if topic in found or match.start() in closed or (
+                excluded and _excluded_near(excluded, clause, part, match)):
             continue
         if not _denied(part, match):
             found[topic] = sign
+
+
+_LIST_ITEM = re.compile(r",|;|\band\b|\bexcept\b|\bapart\s+from\b", re.I)
+
+
+def _excluded_near(excluded: re.Pattern[str], clause: str, part: str,
+                   match: re.Match[str]) -> bool:
+    """Is the sign at ``match`` one its family excludes ("basal cell carcinoma", "skin
+    cancer")? Read in the sign's own item of a list and an inverted qualifier right after
+    it ("Carcinoma, basal cell"), never across the list: "Skin cancer and prostate cancer",
+    "BCC excised 2019, myeloma 2021" name a cancer (sixth independent review)."""
+    bounds = [0, *(m.end() for m in _LIST_ITEM.finditer(part)), len(part) + 1]
+    for start, end in pairwise(bounds):
+        if start <= match.start() < end:
+            own = part[start:end]
+            following = part[end:].split(",")[0] if end <= len(part) else ""
+            return bool(excluded.search(own) or excluded.match(following.strip()))
+    return bool(excluded.search(clause))
 
 
 def _closed_signs(part: str, matches: list[re.Match[str]],

@@ -65,7 +65,17 @@ _NOT_A_DENIAL = re.compile(r"\b(?:chang\w*|improv\w*|better|worse\w*|resolv\w*|s
                            # residual"; fourth independent review, December 2026)
                            r"dorsiflex\w*|plantarflex\w*|continent|dry|wet|weight|bearing|"
                            r"mobilis\w*|mobiliz\w*|wink|pinprick|clonus|plantars?|residual|"
-                           r"scan|catheter\w*|\d+\s*ml|pu)\b", re.I)
+                           r"scan|catheter\w*|\d+\s*ml|pu|"
+                           # when, how much or what was done, not whether ("Not until today",
+                           # "Not treated", "Not mild"; sixth independent review)
+                           r"until|before|prior|initially|first|admission|triage|yet|"
+                           r"remission|treat\w*|respond\w*|decompress\w*|drain\w*|repair\w*|"
+                           r"surgery|mri|transient|partial|mild|subtle|unilateral|only|doubt|"
+                           r"equivocal)\b", re.I)
+# A denied denial is no denial: "Not ruled out", "Not excluded", "Not absent", "No longer
+# denies", "Not negative".
+_DOUBLE_NEGATION = re.compile(r"\b(?:not|no\s+longer|never)\s+(?:yet\s+)?(?:ruled\s+out|"
+                              r"exclud\w*|absent|negative|denied|denies|deny)\b", re.I)
 _PART_BREAK = re.compile(r",|\s+-\s+|\s+\u2013\s+")
 # A plain denial of a symptom or of a loss, nothing after it ("No numbness", "Denies saddle
 # numbness", "No loss of bladder control", "No altered perianal sensation", "No difficulty
@@ -198,7 +208,7 @@ def _denies(text: str) -> bool:
     absent", "retention not present"), none speaks of the course or an assessment, and the
     words name no red flag their denials leave standing ("No trauma, urinary retention",
     "Without warning developed urinary retention": :func:`cds_rules.uncoded.suggested`)."""
-    if uncoded.suggested(text, closes_negated):
+    if uncoded.suggested(text, closes_negated) or _DOUBLE_NEGATION.search(text):
         return False
     clauses = [c.strip(" \t:-,!?\"'()") for c in _DENIAL_CLAUSE_BREAK.split(text)]
     clauses = [c for c in clauses if c]

@@ -214,3 +214,12 @@ def test_a_value_that_denies_something_else_first_is_no_denial(text: str) -> Non
     """Fifth independent review (December 2026): a clause opening with a denial denies the
     finding only as a plain denial or when each of its parts does."""
     assert _cards(RETENTION, {"valueString": text}) == CRITICAL
+
+
+@pytest.mark.parametrize("text", ["Not ruled out", "Not excluded", "No, not excluded",
+                                  "Not absent", "No longer denies", "Not until today",
+                                  "Not treated", "Not mild", "Denied initially"])
+def test_a_denied_denial_or_a_qualifier_is_no_denial(text: str) -> None:
+    """Sixth independent review (December 2026): a double negation, or words of when, how
+    much or what was done, state no absence (before: 'No red flag recorded')."""
+    assert _cards(RETENTION, {"valueString": text}) == CRITICAL

@@ -157,6 +157,11 @@ LOCAL = "http://hospital.example.org/fhir/CodeSystem/problems"
         ("Trauma: no  Foot drop: present", {Topic.PROGRESSIVE_NEUROLOGICAL_DEFICIT}),
         ("Fever: no Urinary retention: present", {Topic.CAUDA_EQUINA}),
         ("Adenocarcinoma of prostate", {Topic.MALIGNANCY}),
+        # Sixth review: a skin-cancer exclusion reads its own item, not the whole list
+        ("BCC excised 2019, myeloma 2021", {Topic.MALIGNANCY}),
+        ("Skin cancer and prostate cancer", {Topic.MALIGNANCY}),
+        ("Non-melanoma skin cancer, myeloma", {Topic.MALIGNANCY}),
+        ("Non-melanoma skin cancer", set()),
         ("Plantars upgoing bilaterally", {Topic.SPINAL_CORD_COMPRESSION}),
         ("No chronic urinary retention", set()),
         ("Cauda equina syndrome has been ruled out", set()),
