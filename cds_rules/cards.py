@@ -222,7 +222,7 @@ def _detail(findings: Sequence[Finding], facts: Sequence[Fact], sources: Sequenc
     thresholds = dict(t for finding in findings for t in finding.thresholds)
     if any(fact.when is not None and fact.when > record.now for fact in facts):
         # counted as now only by the clock tolerance: the card says so (safety principle 6)
-        thresholds["clock_skew_minutes"] = str(int(record.clock_tolerance.total_seconds() // 60))
+        thresholds["clock_skew_minutes"] = str(record.clock_tolerance_minutes)
     if thresholds:
         lines += ["", "**Thresholds we chose** (site-configurable, not from a guideline)", ""]
         lines += [f"- {OUR_THRESHOLDS.get(name, name)}: `{env_name(name)}` = {value}"

@@ -233,6 +233,17 @@ class PatientRecord:
         today's retention, not a future one to ignore."""
         return self.now + self.clock_tolerance
 
+    @property
+    def clock_tolerance_minutes(self) -> int:
+        return int(self.clock_tolerance.total_seconds() // 60)
+
+    def red_flags_dated_ahead(self) -> list[Fact]:
+        """Current red flags dated after ``horizon`` (a wrong year, a clock far ahead): no
+        rule counts them as new, so a card must name them, never say "no red flag"."""
+        horizon = self.horizon
+        return [f for f in self.having(*RED_FLAG_CONCEPTS)
+                if (start := earliest_start(f)) is not None and start > horizon]
+
     def having(
         self,
         *concepts: str,

@@ -283,8 +283,7 @@ def _denied(part: str, match: re.Match[str]) -> bool:
     tail = _TAIL_END.split(rest, maxsplit=1)[0]
     if not all(w.lower() in _AFTER_DENIED for w in _WORD.findall(tail)):
         return False  # "No urinary retention until today", "... 600ml on bladder scan"
-    breaker = _ITEM_BREAK
-    items = breaker.split(between) if between else [""]
+    items = _ITEM_BREAK.split(between) if between else [""]
     if len(items) == 1:
         return _carries_only(items[0])  # "no evidence of cauda equina", not "no improvement in"
     *listed, own = items
@@ -307,7 +306,7 @@ def _carries_only(words: str) -> bool:
 def _bare(item: str) -> bool:
     """A list item such as "saddle anaesthesia": at most three plain words (the words that
     carry the denial before the first one aside)."""
-    words = [w for w in item.split()]
+    words = item.split()
     while words and words[0].lower() in _CARRIES_DENIAL:
         words.pop(0)
     return len(words) <= 3 and all(_BARE_WORD.fullmatch(w) for w in words)

@@ -11,7 +11,7 @@ from cds_rules.bundles import reference_of, refers_to_patient, resources_from
 from cds_rules.fhir_time import (
     as_utc,
 )
-from cds_rules.model import RED_FLAG_CONCEPTS, FactStatus, PatientRecord, earliest_start
+from cds_rules.model import PatientRecord
 from cds_rules.record import structure
 from cds_rules.record.conditions import read_condition
 from cds_rules.record.medications import read_medication
@@ -81,17 +81,14 @@ def _dated_after_now(record: PatientRecord) -> str:
     """Said on every card: a red flag dated after now, beyond the clock tolerance (a wrong
     year, a clock far ahead), is never new to a rule, so it could leave a card reading "no
     red flag recorded"; a clinician must check its date. Empty when there is none."""
-    horizon = record.horizon
-    ahead = [f for f in record.facts if f.concept in RED_FLAG_CONCEPTS
-             and f.status is FactStatus.CURRENT and (start := earliest_start(f)) is not None
-             and start > horizon]
+    ahead = record.red_flags_dated_ahead()
     if not ahead:
         return ""
     names = ", ".join(dict.fromkeys(f.display for f in ahead))
-    minutes = int(record.clock_tolerance.total_seconds() // 60)
-    return (f"{len(ahead)} red-flag entr{'y' if len(ahead) == 1 else 'ies'} ({names}) dated "
-            f"more than {minutes} minutes after the service's clock, not counted as new: "
-            "check the date")
+    entries = "entry" if len(ahead) == 1 else "entries"
+    return (f"{len(ahead)} red-flag {entries} ({names}) dated more than "
+            f"{record.clock_tolerance_minutes} minutes after the service's clock, not counted "
+            "as new: check the date")
 
 
 def _unreadable_values(count: int) -> str:

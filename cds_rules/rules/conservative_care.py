@@ -16,7 +16,6 @@ from cds_rules.model import (
     PatientRecord,
     Recommendation,
     Topic,
-    earliest_start,
 )
 from cds_rules.rules.base import (
     Rule,
@@ -43,7 +42,7 @@ def _check(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding | Non
     persistent = span is not None and span >= ctx.settings.acute_back_pain_days
     recs = (Recommendation("physiotherapy-referral", "routine"),) if persistent else ()
     window = ctx.settings.cauda_equina_window_days
-    ahead = _dated_after_now(record)
+    ahead = record.red_flags_dated_ahead()
     if ahead:
         return _with_flags_dated_ahead(ctx, rule, context, ahead)
     weak = record.having(*RED_FLAG_CONCEPTS, "night_pain", within=days(window))
@@ -63,14 +62,6 @@ def _check(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding | Non
         recs,
         [threshold(ctx.settings, "cauda_equina_window_days")],
     )
-
-
-def _dated_after_now(record: PatientRecord) -> list[Fact]:
-    """Current red flags dated after now beyond the clock tolerance (a wrong year, a clock
-    far ahead): no rule counts them as new, so the card must not say "no red flag"."""
-    horizon = record.horizon
-    return [f for f in record.having(*RED_FLAG_CONCEPTS)
-            if (start := earliest_start(f)) is not None and start > horizon]
 
 
 def _with_flags_dated_ahead(ctx: RuleContext, rule: Rule, context: list[Fact],
