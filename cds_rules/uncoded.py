@@ -27,19 +27,63 @@ from cds_rules.model import Topic
 
 UNCODED_PREFIX = "uncoded:"
 
+# A sign stated as a loss ("reduced saddle sensation", "anal tone: reduced"): the word of
+# loss is part of the phrase, so a denial before it ("No reduced anal tone") still denies it
+# and a closing "absent" ("Perianal sensation absent") names the sign, never its denial.
+_LESS = r"(?:reduced|altered|loss\s+of|lost|absent|diminished|decreased|impaired|abnormal|no)"
+_REDUCED = r"(?:reduced|altered|lost|absent|diminished|decreased|impaired|abnormal)"
+
+
+def _loss_of(sense: str) -> str:
+    """``sense`` said to be lost, before or after it: "reduced X", "X: reduced"."""
+    return rf"{_LESS}\s+(?:{sense})|(?:{sense})\s*[:\-\u2013]?\s*{_REDUCED}"
+
+
 # topic -> (sign shown on the card, phrase patterns). Patterns are regex fragments.
 _PHRASES: dict[Topic, tuple[tuple[str, str], ...]] = {
     Topic.CAUDA_EQUINA: (
-        ("cauda equina syndrome", r"cauda\s+equina"),
-        ("saddle anaesthesia", r"saddle\s+(?:an(?:a)?esthesia|numbness|paraesthesia|sensory)"),
-        ("perineal or perianal numbness", r"peri(?:neal|anal)\s+(?:numbness|an(?:a)?esthesia)"),
+        # "?CES", "CES pathway", in capitals (French "ces"); not the LOINC scales "CES-D"
+        # (depression) and "CES - Compulsive eating scale"
+        ("cauda equina syndrome", r"cauda\s+equina|(?-i:CES)\b(?!-|\s+-\s+compulsive)"),
+        ("saddle anaesthesia", r"saddle\s+(?:area\s+|region\s+)?(?:(?:an|hyp|hypo|par)(?:a)?"
+                               r"esthesia|numbness|sensory)|"
+                               + _loss_of(r"saddle\s+sensation")
+                               + r"|numb(?:ness)?\s+(?:in\s+|of\s+|around\s+)?(?:the\s+)?saddle"),
+        ("perineal or perianal numbness", r"peri(?:neal|anal)\s+(?:numbness|an(?:a)?esthesia)|"
+                                          + _loss_of(r"(?:peri(?:neal|anal)|genital)\s+sensation")
+                                          + r"|numb(?:ness)?\s+(?:in\s+|of\s+|around\s+)?"
+                                          r"(?:the\s+)?(?:perineum|genitals?|"
+                                          r"peri(?:neal|anal)\s+(?:area|region))"),
+        ("loss of anal tone or rectal sensation",
+         _loss_of(r"(?:anal|rectal)\s+(?:tone|sensation|squeeze|reflex|wink)")
+         + r"|(?:lax|patulous)\s+anal\s+(?:tone|sphincter)"),
         ("urinary retention", r"urinary\s+retention|retention\s+of\s+urine|"
-                              r"(?:unable|cannot|can't)\s+(?:to\s+)?(?:pass|void)\s+urine"),
-        ("urinary incontinence", r"urinary\s+incontinence|incontinence\s+of\s+urine|"
+                              r"(?:unable|cannot|can't|can\s+not|inability|difficulty)\s+"
+                              r"(?:to\s+)?(?:pass(?:ing)?\s+(?:urine|water)|void(?:ing)?\b|"
+                              r"micturat\w*|urinat\w*)|"
+                              r"not\s+(?:passed|passing|voided|been\s+able\s+to\s+(?:pass|void))"
+                              r"(?:\s+(?:any\s+)?(?:urine|water))?(?<!passed)(?<!passing)(?<!pass)|"
+                              r"(?:acute|painless|chronic|new)\s+retention|"
+                              r"catheteri[sz](?:ed|ation)\s+for\s+(?:\w+\s+)?retention|"
+                              r"urinary\s+hesitancy|hesitancy\s+(?:of|in|on)\s+(?:micturition|"
+                              r"voiding|urination)|"
+                              + _loss_of(r"(?:urinary|bladder)\s+(?:filling\s+)?sensation|"
+                                         r"sensation\s+of\s+(?:bladder\s+fullness|bladder\s+"
+                                         r"filling|urine\s+flow|passing\s+urine)")),
+        ("urinary incontinence", r"(?:urinary|bladder|overflow)\s+incontinence|"
+                                 r"incontinence\s+of\s+urine|incontinent\s+of\s+urine|"
                                  r"loss\s+of\s+bladder\s+control"),
         ("faecal incontinence", r"(?:f(?:a)?ecal|bowel)\s+incontinence|"
-                                r"incontinence\s+of\s+(?:f(?:a)?eces|stool)|"
+                                r"incontinen(?:ce|t)\s+of\s+(?:f(?:a)?eces|stool)|"
                                 r"loss\s+of\s+bowel\s+control"),
+        ("bladder or bowel dysfunction", r"(?:bladder|bowel|sphincter)\s+(?:dysfunction|"
+                                         r"disturbance|involvement|compromise)|"
+                                         r"neurogenic\s+(?:bladder|bowel)|neuropathic\s+bladder"),
+        ("bilateral sciatica or leg symptoms", r"bilateral\s+(?:sciatica|radicul\w+|"
+                                               r"(?:leg|lower\s+limb)\s+(?:pain|numbness|"
+                                               r"weakness|symptoms|paraesthesia))|"
+                                               r"(?:sciatica|radicular\s+pain)\s+(?:in\s+)?"
+                                               r"both\s+legs"),
     ),
     Topic.SPINAL_CORD_COMPRESSION: (
         ("spinal cord compression", r"(?:spinal\s+)?cord\s+compression|mscc"),
@@ -134,14 +178,27 @@ _EXCLUDED: dict[Topic, str] = {
 # done for suspected cauda equina", "No improvement in urinary retention"), words after the
 # sign in its item ("Denies saddle anaesthesia, urinary retention 600ml on bladder scan").
 # "Screening for", "family history of" and "fear of" deny the sign they govern only.
+# Safety-netting: a sign the patient is told to look out for, not one they have
+# ("Safety-netted for CES", "Advice re cauda equina symptoms", "Warned about urinary
+# retention").
+_ADVICE = (r"safety[- ]?net(?:s|ted|ting)?(?:\s+advice)?(?:\s+given)?\s+(?:for|re|about|"
+           r"regarding|on)|(?:advice|advised|warned|told|counselled|educated|information|"
+           r"leaflet|red\s+flags?)\s+(?:given\s+)?(?:re|about|regarding|on|of|for)")
 _DENIAL_CUE = re.compile(
     r"\b(?:(?:does|do|did)\s+not\s+(?:have|has)|(?:has|have)\s+(?:not|never)\s+had|"
     r"(?:has|have|had)\s+(?:not|never)|without|no|not|never|nil|denies|denied|deny|"
     r"negative\s+for|free\s+of|absence\s+of|screening\s+for|screen\s+for|"
-    r"family\s+history\s+of|fh\s+of|fear\s+of)\b", re.I)
+    r"family\s+history\s+of|fh\s+of|fear\s+of|" + _ADVICE + r")\b", re.I)
 # Cues that name whose or what the sign is, not whether it is there: they govern a short
-# phrase ("Family history of breast cancer", "Screening for colon cancer").
-_GOVERNS = re.compile(r"(?:screening|screen|family\s+history|fh|fear)\s+(?:for|of)$", re.I)
+# phrase ("Family history of breast cancer", "Screening for colon cancer", "Safety-netted
+# for CES").
+_GOVERNS = re.compile(r"(?:(?:screening|screen|family\s+history|fh|fear)\s+(?:for|of)|"
+                      + _ADVICE + r")$", re.I)
+# Advice about a sign after it ("CES red flags discussed", "Cauda equina symptoms: safety
+# netting advice given"): the advice, not the sign.
+_ADVICE_AFTER = re.compile(r"\s*(?:(?:syndrome|symptoms|signs)\s*)?[:\-\u2013]?\s*"
+                           r"(?:red\s+flags?|safety[- ]?net\w*|advice|warning\s+signs|"
+                           r"leaflet|card)\b", re.I)
 _CARRIES_DENIAL = frozenset({
     "any", "obvious", "clear", "definite", "definitive", "significant", "clinical",
     "objective", "evidence", "sign", "signs", "symptom", "symptoms", "feature", "features",
@@ -173,6 +230,7 @@ _OWN_ANSWER = re.compile(r"\s*[:\-\u2013]\s*(?:present|yes|positive|seen|noted|i
                          r"confirmed)\b", re.I)
 _RESULT = re.compile(r"\b(?:positive|confirm\w*|seen|noted|identified|found|present|detected|"
                      r"diagnos\w*|mri|ct|biopsy|has|have|had|shows?|showed)\b|\d", re.I)
+_YES = re.compile(r"\byes\b|\by\b", re.I)
 _OR_NEXT = re.compile(r"\s*,\s*(?:or|nor)\b", re.I)  # "A, B, or C"
 _TAIL_END = re.compile(r"\s*,\s*|\s+(?:or|nor|and)\s+", re.I)
 # Parts of a sentence read on their own ("No leg weakness but new urinary retention").
@@ -256,15 +314,20 @@ def _closed_signs(part: str, matches: list[re.Match[str]],
         if not inside or not closes_negated(item.group()):
             continue
         last = max(inside, key=lambda m: m.start())
-        answer = part[last.end():item.end()]
-        if all(w.lower() in _ANSWER_WORDS for w in _WORD.findall(answer)):
+        answer = _WORD.findall(part[last.end():item.end()])
+        # "Perianal sensation absent": the sign's own words close the item, no answer does
+        if answer and all(w.lower() in _ANSWER_WORDS for w in answer):
             closed.add(last.start())
     return closed
 
 
 def _denied(part: str, match: re.Match[str]) -> bool:
     """Is the sign at ``match`` governed by the last denial before it, through nothing but
-    words that carry it and the bare items of a list joined by "or" / "nor"?"""
+    words that carry it and the bare items of a list joined by "or" / "nor"? Or is it
+    named only for advice ("CES red flags discussed"), with no result after?"""
+    advice = _ADVICE_AFTER.match(part, match.end())
+    if advice and not _RESULT.search(part, advice.end()) and not _YES.search(part, advice.end()):
+        return True
     cues = list(_DENIAL_CUE.finditer(part, 0, match.start()))
     if not cues:
         return False

@@ -149,17 +149,38 @@ _PHRASING_CHANGE = ("{version}: the words are read part by part ('but', 'however
                     "inside it nothing). ")
 
 
+_ADVICE_CHANGE = ("{version}: a sign named only in advice is not the sign: 'Safety-netted "
+                  "for CES', 'Advised re cauda equina symptoms', 'Warned about spinal "
+                  "infection', 'CES red flags discussed', 'Cauda equina leaflet given' (before: "
+                  "a warning); advice beside a result keeps it ('Cauda equina red flags "
+                  "present', 'CES red flags: yes'). ")
+
+_CES_WORDS_CHANGE = ("1.8.0: the cauda equina signs of CLINICAL.md read in the words "
+                     "clinicians write (before: not read, the conservative card could "
+                     "follow): retention and hesitancy ('Unable to void', 'Not passed urine "
+                     "since yesterday', 'Catheterised for retention', 'Painless retention', "
+                     "'Urinary hesitancy', 'Reduced bladder sensation'), saddle, perianal, "
+                     "perineal and genital sensation reduced or altered ('Reduced saddle "
+                     "sensation', 'Perianal sensation: absent'), reduced anal tone or rectal "
+                     "sensation, overflow incontinence, 'Incontinent of urine / faeces', "
+                     "bladder, bowel or sphincter dysfunction ('Neurogenic bladder'), "
+                     "bilateral sciatica, and 'CES' in capitals (not 'CES-D'). ")
+
+
 def _rule(rule_id: str, topic: Topic, family: str, evidence: tuple[str, ...]) -> Rule:
     history = topic in _HISTORY_TOPICS
     answers, words, loinc = (("1.5.0", "1.4.0", "1.3.0") if history
                              else ("1.4.0", "1.3.0", "1.2.0"))
     persisting = topic in _PERSISTING_TOPICS
     phrasing = "1.6.0" if history or persisting else "1.5.0"
-    version = "1.7.0" if history or persisting else "1.6.0"
+    reading_version = "1.7.0" if history or persisting else "1.6.0"
+    version = "1.8.0" if history or persisting else "1.7.0"
     return Rule(id=rule_id, version=version, topic=topic,
                 title=f"Uncoded entry suggests a {family} red flag", indicators=("warning",),
                 evidence=evidence, advice=_ADVICE, check=_check,
-                changes=(observation_reading_change(version)
+                changes=((_CES_WORDS_CHANGE if topic is Topic.CAUDA_EQUINA else "")
+                         + _ADVICE_CHANGE.format(version=version)
+                         + observation_reading_change(reading_version)
                          + _PHRASING_CHANGE.format(version=phrasing)
                          + (_PERSISTING_CHANGE if persisting else "")
                          + coded_answer_change(answers) + _WORDS_CHANGE.format(version=words)

@@ -1,0 +1,162 @@
+"""Cauda equina signs in the words clinicians write, coded with nothing the service knows.
+
+CLINICAL.md's cauda-equina family names retention, hesitancy and reduced urine-flow
+sensation, incontinence, saddle (perianal, perineal, genital) numbness, loss of
+rectal-fullness sensation and bilateral sciatica; the uncoded reader knew only the textbook
+names ("urinary retention", "saddle anaesthesia"), so "Unable to void since last night",
+"Not passed urine since yesterday", "Catheterised for retention", "Reduced saddle
+sensation", "Anal tone: reduced", "Neurogenic bladder", "Bilateral sciatica" or "?CES" in a
+local problem list gave the conservative-care card (UNCODED-CES 1.8.0). Advice about a
+sign is not the sign: "Safety-netted for CES", "CES red flags discussed" (every UNCODED
+family reads such advice so).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from cds_rules import HookRequest, evaluate
+from cds_rules.model import Topic
+from cds_rules.record.negation import closes_negated
+from cds_rules.uncoded import suggested
+
+NOW = datetime(2026, 3, 1, 10, tzinfo=UTC)
+LOCAL = "http://hospital.example.org/fhir/CodeSystem/problems"
+CES = {Topic.CAUDA_EQUINA}
+
+NAMED = [  # (text, sign on the card): each silent before
+    ("Unable to void since last night", "urinary retention"),
+    ("Inability to micturate", "urinary retention"),
+    ("Difficulty passing urine for 2 days", "urinary retention"),
+    ("Not passed urine since yesterday", "urinary retention"),
+    ("Has not passed urine for 12 hours", "urinary retention"),
+    ("Not voided since 6am", "urinary retention"),
+    ("Catheterised for retention", "urinary retention"),
+    ("Painless retention, 900ml drained", "urinary retention"),
+    ("Urinary hesitancy", "urinary retention"),
+    ("Reduced sensation of bladder filling", "urinary retention"),
+    ("Bladder sensation: reduced", "urinary retention"),
+    ("Reduced saddle sensation", "saddle anaesthesia"),
+    ("Saddle sensation altered", "saddle anaesthesia"),
+    ("Saddle hypoaesthesia", "saddle anaesthesia"),
+    ("Numbness in the saddle area", "saddle anaesthesia"),
+    ("Perianal sensation absent", "perineal or perianal numbness"),
+    ("Perianal sensation: absent", "perineal or perianal numbness"),
+    ("Reduced perineal sensation", "perineal or perianal numbness"),
+    ("Numbness of the perineum", "perineal or perianal numbness"),
+    ("Altered genital sensation", "perineal or perianal numbness"),
+    ("Reduced anal tone", "loss of anal tone or rectal sensation"),
+    ("PR: anal tone reduced", "loss of anal tone or rectal sensation"),
+    ("Lax anal sphincter", "loss of anal tone or rectal sensation"),
+    ("No rectal sensation", "loss of anal tone or rectal sensation"),
+    ("Anal tone: normal, rectal sensation: reduced", "loss of anal tone or rectal sensation"),
+    ("Overflow incontinence", "urinary incontinence"),
+    ("Incontinent of urine overnight", "urinary incontinence"),
+    ("Incontinent of faeces", "faecal incontinence"),
+    ("Neurogenic bladder", "bladder or bowel dysfunction"),
+    ("Sphincter disturbance", "bladder or bowel dysfunction"),
+    ("New bladder dysfunction", "bladder or bowel dysfunction"),
+    ("Bilateral sciatica", "bilateral sciatica or leg symptoms"),
+    ("Sciatica in both legs", "bilateral sciatica or leg symptoms"),
+    ("?CES", "cauda equina syndrome"),
+    ("Query CES - for MRI", "cauda equina syndrome"),
+    # advice beside a result is the result
+    ("Cauda equina red flags present", "cauda equina syndrome"),
+    ("CES red flags: yes", "cauda equina syndrome"),
+    ("Red flags of CES present: urinary retention", "cauda equina syndrome"),
+    ("Patient told he has CES", "cauda equina syndrome"),
+]
+
+NOT_NAMED = [  # denials, normal findings, other meanings, advice
+    "No reduced saddle sensation",
+    "Saddle sensation normal",
+    "Perianal sensation intact",
+    "Anal tone normal",
+    "Normal anal tone and perianal sensation",
+    "Loss of anal tone: no",
+    "No saddle anaesthesia, perianal numbness or loss of anal tone",
+    "Denies difficulty passing urine",
+    "No difficulty voiding",
+    "No bladder or bowel dysfunction",
+    "No sphincter disturbance",
+    "No bilateral sciatica",
+    "Not passed stool for 3 days",
+    "Fluid retention",
+    "Stress incontinence",  # not a cauda equina sign by name
+    "Vaccine hesitancy",
+    "CES-D score 16",  # the depression scale
+    "CES - Compulsive eating scale",  # LOINC 62337-1's panel
+    "ces symptômes",  # French
+    "Safety-netted for CES",
+    "Safety netting advice given re cauda equina syndrome",
+    "CES red flags discussed",
+    "Cauda equina symptoms: safety netting advice given",
+    "Warned about cauda equina symptoms",
+    "CES leaflet given",
+    "Information on cauda equina syndrome given",
+]
+
+
+@pytest.mark.parametrize(("text", "sign"), NAMED)
+def test_a_cauda_equina_sign_in_clinicians_words_is_read(text: str, sign: str) -> None:
+    assert dict(suggested(text, closes_negated)).get(Topic.CAUDA_EQUINA) == sign
+
+
+@pytest.mark.parametrize("text", NOT_NAMED)
+def test_a_denial_a_normal_finding_or_advice_is_not_the_sign(text: str) -> None:
+    assert Topic.CAUDA_EQUINA not in dict(suggested(text, closes_negated))
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Bilateral sciatica, safety netted for CES", CES),  # the sciatica stands
+    ("Told about CES; now urinary retention", CES),
+    ("Safety net advice for cauda equina syndrome - has urinary retention", CES),
+    ("Advised re spinal cord compression", set()),
+    ("Warned about spinal infection symptoms", set()),
+])
+def test_advice_governs_the_sign_it_names_only(text: str, expected: set[Topic]) -> None:
+    assert {topic for topic, _ in suggested(text, closes_negated)} == expected
+
+
+def _problem(text: str) -> dict[str, Any]:
+    return {"resourceType": "Condition", "id": "local-1", "subject": {"reference": "Patient/p"},
+            "clinicalStatus": {"coding": [{
+                "system": "http://terminology.hl7.org/CodeSystem/condition-clinical",
+                "code": "active"}]},
+            "code": {"coding": [{"system": LOCAL, "code": "X1", "display": text}]},
+            "onsetDateTime": "2026-02-28"}
+
+
+def _note(text: str) -> dict[str, Any]:
+    return {"resourceType": "Observation", "id": "note-1", "status": "final",
+            "subject": {"reference": "Patient/p"}, "effectiveDateTime": "2026-02-28T09:00:00Z",
+            "code": {"coding": [{"system": "http://loinc.org", "code": "10164-2"}]},
+            "valueString": text}
+
+
+def _cards(entry: dict[str, Any]) -> list[tuple[str, str, str]]:
+    resources = (
+        {"resourceType": "Patient", "id": "p", "birthDate": "1980-05-01"},
+        {"resourceType": "Condition", "id": "lbp", "subject": {"reference": "Patient/p"},
+         "code": {"coding": [{"system": "http://snomed.info/sct", "code": "279039007"}]},
+         "onsetDateTime": "2026-02-20"},
+        entry,
+    )
+    result = evaluate(HookRequest(hook="patient-view", patient_id="p", resources=resources), NOW)
+    return [(c.topic, c.indicator, c.summary) for c in result.cards]
+
+
+@pytest.mark.parametrize("entry", [_problem("Unable to void since last night"),
+                                   _note("Back pain 3 days. Not passed urine since yesterday.")],
+                         ids=["problem-list", "history-note"])
+def test_the_card_warns_of_cauda_equina_instead_of_reassuring(entry: dict[str, Any]) -> None:
+    assert _cards(entry) == [("cauda-equina", "warning",
+                              "Check the record: uncoded entry suggests urinary retention")]
+
+
+def test_safety_netting_advice_alone_leaves_the_conservative_card() -> None:
+    assert [c[0] for c in _cards(_note("Safety-netted for CES, leaflet given."))] == [
+        "conservative-care"]
