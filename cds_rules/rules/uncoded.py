@@ -149,13 +149,13 @@ _PHRASING_CHANGE = ("{version}: the words are read part by part ('but', 'however
                     "inside it nothing). ")
 
 
-_ADVICE_CHANGE = ("{version}: a sign named only in advice is not the sign: 'Safety-netted "
+_ADVICE_CHANGE = ("{version}: {words}a sign named only in advice is not the sign: 'Safety-netted "
                   "for CES', 'Advised re cauda equina symptoms', 'Warned about spinal "
                   "infection', 'CES red flags discussed', 'Cauda equina leaflet given' (before: "
                   "a warning); advice beside a result keeps it ('Cauda equina red flags "
                   "present', 'CES red flags: yes'). ")
 
-_CES_WORDS_CHANGE = ("1.8.0: the cauda equina signs of CLINICAL.md read in the words "
+_CES_WORDS_CHANGE = ("the cauda equina signs of CLINICAL.md read in the words "
                      "clinicians write (before: not read, the conservative card could "
                      "follow): retention and hesitancy ('Unable to void', 'Not passed urine "
                      "since yesterday', 'Catheterised for retention', 'Painless retention', "
@@ -178,8 +178,9 @@ def _rule(rule_id: str, topic: Topic, family: str, evidence: tuple[str, ...]) ->
     return Rule(id=rule_id, version=version, topic=topic,
                 title=f"Uncoded entry suggests a {family} red flag", indicators=("warning",),
                 evidence=evidence, advice=_ADVICE, check=_check,
-                changes=((_CES_WORDS_CHANGE if topic is Topic.CAUDA_EQUINA else "")
-                         + _ADVICE_CHANGE.format(version=version)
+                changes=(_ADVICE_CHANGE.format(
+                    version=version,
+                    words=_CES_WORDS_CHANGE if topic is Topic.CAUDA_EQUINA else "")
                          + observation_reading_change(reading_version)
                          + _PHRASING_CHANGE.format(version=phrasing)
                          + (_PERSISTING_CHANGE if persisting else "")
