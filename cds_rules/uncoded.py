@@ -30,60 +30,107 @@ UNCODED_PREFIX = "uncoded:"
 # A sign stated as a loss ("reduced saddle sensation", "anal tone: reduced"): the word of
 # loss is part of the phrase, so a denial before it ("No reduced anal tone") still denies it
 # and a closing "absent" ("Perianal sensation absent") names the sign, never its denial.
-_LESS = r"(?:reduced|altered|loss\s+of|lost|absent|diminished|decreased|impaired|abnormal|no)"
-_REDUCED = r"(?:reduced|altered|lost|absent|diminished|decreased|impaired|abnormal)"
+_LESS = (r"(?:reduced|altered|loss\s+of|lost|absent|diminished|decreased|impaired|abnormal|"
+         r"poor|weak|patchy|no)")
+_REDUCED = (r"(?:reduced|altered|lost|absent|diminished|decreased|impaired|abnormal|poor|weak|"
+            r"patchy|nil|none)")
+_NOT_A_LOSS = (r"(?!\s+(?:abnormal\w*|loss|deficit\w*|chang\w*|disturb\w*|problem\w*|issues?|"
+               r"alter\w*|impair\w*|concerns?|reduc\w*))")
 
 
 def _loss_of(sense: str) -> str:
     """``sense`` said to be lost, before or after it: "reduced X", "X: reduced"."""
-    return rf"{_LESS}\s+(?:{sense})|(?:{sense})\s*[:\-\u2013]?\s*{_REDUCED}"
+    return (rf"{_LESS}\s+(?:{sense}){_NOT_A_LOSS}|"
+            rf"(?:{sense})\s*[:\-\u2013]?\s*{_REDUCED}\b{_NOT_A_LOSS}")
+
+
+# The saddle's sensation in examiners' words: "Reduced saddle and perianal sensation",
+# "Reduced sensation in the saddle distribution", "Reduced sensation S2-S4"; and in the
+# patient's: "Numbness when wiping", "Can't feel the paper when wiping", "Numb bum".
+_SADDLE_SENSATION = (
+    r"(?:saddle|peri(?:neal|anal))\s+(?:and|&|/)\s+(?:saddle|peri(?:neal|anal))\s+sensation|"
+    r"sensation\s+(?:to\s+\w+\s+)?(?:in|over)\s+(?:the\s+)?saddle\s+(?:area|region|"
+    r"distribution)|"
+    r"(?:sensation\s+)?s[2-5]\s*(?:-|/|to)\s*s?[2-5](?:\s+(?:sensation|dermatomes?))?|"
+    r"sensation\s+(?:at\s+|in\s+)?s[2-5]\s*(?:-|/|to)\s*s?[2-5](?:\s+dermatomes?)?|"
+    r"sensation\s+peri(?:anally|neally)")
+# "Sensation reduced in the saddle distribution"
+_SADDLE_REDUCED = (r"sensation\s+" + _REDUCED + r"\s+(?:in|over|around)\s+(?:the\s+)?"
+                   r"(?:saddle|peri(?:neal|anal))\b")
+_NUMB_WIPING = (r"(?:numb(?:ness)?|(?:can't|cannot|unable\s+to)\s+feel\b[\w\s]{0,20}?|"
+                r"altered\s+sensation)\s+(?:on\s+|when\s+)?wiping|"
+                r"numb(?:ness)?\s+(?:around\s+(?:the\s+)?)?(?:bum|back\s+passage)")
 
 
 # topic -> (sign shown on the card, phrase patterns). Patterns are regex fragments.
 _PHRASES: dict[Topic, tuple[tuple[str, str], ...]] = {
     Topic.CAUDA_EQUINA: (
         # "?CES", "CES pathway", in capitals (French "ces"); not the LOINC scales "CES-D"
-        # (depression) and "CES - Compulsive eating scale"
-        ("cauda equina syndrome", r"cauda\s+equina|(?-i:CES)\b(?!-|\s+-\s+compulsive)"),
+        # (depression) and "CES - Compulsive eating scale"; CES-I / CESI incomplete, CES-R
+        # / CESR with retention
+        ("cauda equina syndrome", r"cauda\s+equina|(?-i:CES[IR]?)\b(?!-(?-i:D)|\s+-\s+"
+                                  r"compulsive)"),
         ("saddle anaesthesia", r"saddle\s+(?:area\s+|region\s+)?(?:(?:an|hyp|hypo|par)(?:a)?"
                                r"esthesia|numbness|sensory)|"
-                               + _loss_of(r"saddle\s+sensation")
-                               + r"|numb(?:ness)?\s+(?:in\s+|of\s+|around\s+)?(?:the\s+)?saddle"),
+                               + _loss_of(r"saddle\s+sensation|" + _SADDLE_SENSATION)
+                               + r"|numb(?:ness)?\s+(?:in\s+|of\s+|around\s+)?(?:the\s+)?saddle|"
+                               + _NUMB_WIPING + "|" + _SADDLE_REDUCED),
         ("perineal or perianal numbness", r"peri(?:neal|anal)\s+(?:numbness|an(?:a)?esthesia)|"
                                           + _loss_of(r"(?:peri(?:neal|anal)|genital)\s+sensation")
                                           + r"|numb(?:ness)?\s+(?:in\s+|of\s+|around\s+)?"
                                           r"(?:the\s+)?(?:perineum|genitals?|"
                                           r"peri(?:neal|anal)\s+(?:area|region))"),
         ("loss of anal tone or rectal sensation",
-         _loss_of(r"(?:anal|rectal)\s+(?:tone|sensation|squeeze|reflex|wink)")
-         + r"|(?:lax|patulous)\s+anal\s+(?:tone|sphincter)"),
+         _loss_of(r"(?:anal|rectal)\s+(?:sphincter\s+)?(?:tone|sensation|squeeze|reflex|wink)")
+         + r"|(?:lax|patulous)\s+anal\s+(?:tone|sphincter)"
+         + r"|(?-i:PR)(?:\s+exam\w*)?\s*[:\-\u2013]?\s*(?:"
+         + _loss_of(r"tone|squeeze|sphincter") + r"|lax\s+(?:tone|sphincter))"),
         ("urinary retention", r"urinary\s+retention|retention\s+of\s+urine|"
                               r"(?:unable|cannot|can't|can\s+not|inability|difficulty)\s+"
                               r"(?:to\s+)?(?:pass(?:ing)?\s+(?:urine|water)|void(?:ing)?\b|"
                               r"micturat\w*|urinat\w*)|"
-                              r"not\s+(?:passed|passing|voided|been\s+able\s+to\s+(?:pass|void))"
+                              r"(?:not|\w+n't)\s+(?:passed|passing|pass|voided|void|"
+                              r"been\s+able\s+to\s+(?:pass|void))"
                               r"(?:\s+(?:any\s+)?(?:urine|water))?(?<!passed)(?<!passing)(?<!pass)|"
-                              r"(?:acute|painless|chronic|new)\s+retention|"
-                              r"catheteri[sz](?:ed|ation)\s+for\s+(?:\w+\s+)?retention|"
+                              r"(?:acute|painless|chronic|new|suspected|possible)\s+"
+                              r"retention(?!\s+of\s+(?!urine))|"
+                              r"(?:in|into)\s+retention|retention\s+with\s+overflow|(?-i:AUR)\b|"
+                              r"(?:not|\w+n't|unable\s+to|can't|cannot)\s+(?-i:PU)(?:'?d)?\b|"
+                              r"(?:unable\s+to|can't|cannot)\s+wee\b|"
+                              r"(?:struggling|straining)\s+to\s+(?:pass\s+urine|void|"
+                              r"urinate|micturate)|"
+                              r"(?:catheteri[sz](?:ed|ation)|(?:idc|foley|catheter)(?:\s+catheter)?"
+                              r"(?:\s+(?:inserted|placed|sited))?)\s+for\s+(?!clot)(?:\w+\s+)?retention|"
+                              r"difficulty\s+(?:initiating|starting|emptying)\s+(?:micturition|"
+                              r"voiding|(?:to\s+)?(?:void|pass\s+urine)|(?:the\s+)?bladder)|"
+                              r"(?:unaware|no\s+awareness)\s+of\s+bladder\s+(?:fullness|filling)|"
+                              r"(?:no|loss\s+of(?:\s+the)?|lost|absent)\s+(?:urge|desire|sensation)\s+"
+                              r"(?:to|of\s+needing\s+to)\s+(?:void|pass\s+urine|micturate|urinate)|"
                               r"urinary\s+hesitancy|hesitancy\s+(?:of|in|on)\s+(?:micturition|"
                               r"voiding|urination)|"
                               + _loss_of(r"(?:urinary|bladder)\s+(?:filling\s+)?sensation|"
                                          r"sensation\s+of\s+(?:bladder\s+fullness|bladder\s+"
                                          r"filling|urine\s+flow|passing\s+urine)")),
-        ("urinary incontinence", r"(?:urinary|bladder|overflow)\s+incontinence|"
+        ("urinary incontinence", r"(?:urinary|bladder|overflow|double|new|new[- ]onset|sudden)"
+                                 r"\s+incontinence|incontinence\s+since\b|"
                                  r"incontinence\s+of\s+urine|incontinent\s+of\s+urine|"
+                                 r"wet\s+(?:him|her|them)sel(?:f|ves)|"
                                  r"loss\s+of\s+bladder\s+control"),
         ("faecal incontinence", r"(?:f(?:a)?ecal|bowel)\s+incontinence|"
                                 r"incontinen(?:ce|t)\s+of\s+(?:f(?:a)?eces|stool)|"
                                 r"loss\s+of\s+bowel\s+control"),
-        ("bladder or bowel dysfunction", r"(?:bladder|bowel|sphincter)\s+(?:dysfunction|"
-                                         r"disturbance|involvement|compromise)|"
+        ("bladder or bowel dysfunction", r"(?:(?:bladder|bowel)\s*(?:/|\+|&)\s*)?"
+                                         r"(?<!induced\s)(?:bladder|bowel|sphincter)\s+"
+                                         r"(?:dysfunction|disturbance)|"
                                          r"neurogenic\s+(?:bladder|bowel)|neuropathic\s+bladder"),
-        ("bilateral sciatica or leg symptoms", r"bilateral\s+(?:sciatica|radicul\w+|"
+        ("bilateral sciatica or leg symptoms", r"(?:bilateral|bilat|b/l)\s+(?:sciatica|"
+                                               r"sciatic\s+pain|"
+                                               r"(?:l[3-5]|s1)\s+radicul\w+|radicul\w+|"
                                                r"(?:leg|lower\s+limb)\s+(?:pain|numbness|"
                                                r"weakness|symptoms|paraesthesia))|"
                                                r"(?:sciatica|radicular\s+pain)\s+(?:in\s+)?"
-                                               r"both\s+legs"),
+                                               r"both\s+legs|sciatica\s*[:\-\u2013]\s*bilateral|"
+                                               r"(?:radiating|shooting)\s+down\s+both\s+legs"),
     ),
     Topic.SPINAL_CORD_COMPRESSION: (
         ("spinal cord compression", r"(?:spinal\s+)?cord\s+compression|mscc"),
@@ -197,8 +244,20 @@ _GOVERNS = re.compile(r"(?:(?:screening|screen|family\s+history|fh|fear)\s+(?:fo
 # Advice about a sign after it ("CES red flags discussed", "Cauda equina symptoms: safety
 # netting advice given"): the advice, not the sign.
 _ADVICE_AFTER = re.compile(r"\s*(?:(?:syndrome|symptoms|signs)\s*)?[:\-\u2013]?\s*"
-                           r"(?:red\s+flags?|safety[- ]?net\w*|advice|warning\s+signs|"
-                           r"leaflet|card)\b", re.I)
+                           r"(?:red\s+flags|red\s+flag(?=\s+(?:advice|discuss\w*|explain\w*))|"
+                           r"safety[- ]?net\w*|advice|warning\s+signs|leaflet|card)\b"
+                           r"(?!\s+(?:from|sought|requested|by|received|obtained|per|re|"
+                           r"about|regarding|on)\b|\s+given\s+(?:re|about|regarding|on)\b)",
+                           re.I)
+_ADVICE_CUE = re.compile(_ADVICE, re.I)
+_ADVICE_TAIL = frozenset({
+    "symptoms", "signs", "syndrome", "features", "risk", "red", "flag", "flags", "given",
+    "discussed", "explained", "leaflet", "provided", "and", "verbal", "verbally", "written",
+    "with", "patient", "pt", "to", "the", "in", "detail", "understood", "understands",
+    "information", "safety", "netting", "netted", "advice", "card", "return", "re-attend",
+    "reattend", "attend", "if", "develops", "develop", "worsen", "worsens", "worsening",
+    "urgently", "immediately", "ed", "a&e", "gp", "999", "111", "wife", "husband", "family",
+    "also", "again", "re", "any", "new", "or", "of"})
 _CARRIES_DENIAL = frozenset({
     "any", "obvious", "clear", "definite", "definitive", "significant", "clinical",
     "objective", "evidence", "sign", "signs", "symptom", "symptoms", "feature", "features",
@@ -230,7 +289,7 @@ _OWN_ANSWER = re.compile(r"\s*[:\-\u2013]\s*(?:present|yes|positive|seen|noted|i
                          r"confirmed)\b", re.I)
 _RESULT = re.compile(r"\b(?:positive|confirm\w*|seen|noted|identified|found|present|detected|"
                      r"diagnos\w*|mri|ct|biopsy|has|have|had|shows?|showed)\b|\d", re.I)
-_YES = re.compile(r"\byes\b|\by\b", re.I)
+_YES = re.compile(r"\byes\b|\by\b|\+\s*ve\b|\bpos\b", re.I)
 _OR_NEXT = re.compile(r"\s*,\s*(?:or|nor)\b", re.I)  # "A, B, or C"
 _TAIL_END = re.compile(r"\s*,\s*|\s+(?:or|nor|and)\s+", re.I)
 # Parts of a sentence read on their own ("No leg weakness but new urinary retention").
@@ -282,7 +341,7 @@ def _add_named(found: dict[Topic, str], part: str, clause: str,
         if topic in found or match.start() in closed or (
                 excluded and _excluded_near(excluded, clause, part, match)):
             continue
-        if not _denied(part, match):
+        if not _denied(part, match, advice=reading(sign) == "symptom"):
             found[topic] = sign
 
 
@@ -321,14 +380,20 @@ def _closed_signs(part: str, matches: list[re.Match[str]],
     return closed
 
 
-def _denied(part: str, match: re.Match[str]) -> bool:
+def _denied(part: str, match: re.Match[str], advice: bool = True) -> bool:
     """Is the sign at ``match`` governed by the last denial before it, through nothing but
     words that carry it and the bare items of a list joined by "or" / "nor"? Or is it
     named only for advice ("CES red flags discussed"), with no result after?"""
-    advice = _ADVICE_AFTER.match(part, match.end())
-    if advice and not _RESULT.search(part, advice.end()) and not _YES.search(part, advice.end()):
+    after = _ADVICE_AFTER.match(part, match.end()) if advice else None
+    if after and not _RESULT.search(part, after.end()) and not _YES.search(part, after.end()):
         return True
-    cues = list(_DENIAL_CUE.finditer(part, 0, match.start()))
+    # FIX 3: advice never governs a history (a cancer, osteoporosis, an aneurysm: "Told of
+    # bone metastases", "Advice on osteoporosis medication"); FIX 2: nor a sign followed by
+    # anything but advice words ("Advised re urinary retention, catheter inserted")
+    cues = [c for c in _DENIAL_CUE.finditer(part, 0, match.start())
+            if not _ADVICE_CUE.fullmatch(c.group())
+            or (advice and all(w.lower() in _ADVICE_TAIL
+                               for w in _WORD.findall(_ANY.sub(" ", part[match.end():]))))]
     if not cues:
         return False
     between = part[cues[-1].end():match.start()].lstrip()

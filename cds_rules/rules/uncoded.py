@@ -149,11 +149,14 @@ _PHRASING_CHANGE = ("{version}: the words are read part by part ('but', 'however
                     "inside it nothing). ")
 
 
-_ADVICE_CHANGE = ("{version}: {words}a sign named only in advice is not the sign: 'Safety-netted "
-                  "for CES', 'Advised re cauda equina symptoms', 'Warned about spinal "
-                  "infection', 'CES red flags discussed', 'Cauda equina leaflet given' (before: "
-                  "a warning); advice beside a result keeps it ('Cauda equina red flags "
-                  "present', 'CES red flags: yes'). ")
+_ADVICE_CHANGE = ("{version}: {words}a symptom named only in safety-netting advice is not the "
+                  "sign: 'Safety-netted for CES', 'Warned about cauda equina symptoms', 'CES "
+                  "red flags discussed', 'Cauda equina leaflet given' (before: a warning). "
+                  "Advice keeps the sign when a result or anything but advice follows ('CES "
+                  "red flags present', 'Advised re urinary retention, catheter inserted'), "
+                  "when it is a specialist's ('Urinary retention - advice from urology') or a "
+                  "label ('Saddle anaesthesia - RED FLAG'); a history (cancer, osteoporosis, "
+                  "aneurysm) is never read as advice. ")
 
 _CES_WORDS_CHANGE = ("the cauda equina signs of CLINICAL.md read in the words "
                      "clinicians write (before: not read, the conservative card could "
@@ -162,9 +165,11 @@ _CES_WORDS_CHANGE = ("the cauda equina signs of CLINICAL.md read in the words "
                      "'Urinary hesitancy', 'Reduced bladder sensation'), saddle, perianal, "
                      "perineal and genital sensation reduced or altered ('Reduced saddle "
                      "sensation', 'Perianal sensation: absent'), reduced anal tone or rectal "
-                     "sensation, overflow incontinence, 'Incontinent of urine / faeces', "
-                     "bladder, bowel or sphincter dysfunction ('Neurogenic bladder'), "
-                     "bilateral sciatica, and 'CES' in capitals (not 'CES-D'). ")
+                     "sensation ('PR: reduced tone', 'Poor anal tone'), overflow, double or new "
+                     "incontinence, 'Incontinent of urine / faeces', bladder, bowel or "
+                     "sphincter dysfunction or disturbance ('Neurogenic bladder'), bilateral "
+                     "sciatica ('Bilat sciatica'), and 'CES', 'CES-I', 'CES-R' in capitals "
+                     "(not 'CES-D'). ")
 
 
 def _rule(rule_id: str, topic: Topic, family: str, evidence: tuple[str, ...]) -> Rule:
@@ -174,13 +179,14 @@ def _rule(rule_id: str, topic: Topic, family: str, evidence: tuple[str, ...]) ->
     persisting = topic in _PERSISTING_TOPICS
     phrasing = "1.6.0" if history or persisting else "1.5.0"
     reading_version = "1.7.0" if history or persisting else "1.6.0"
-    version = "1.8.0" if history or persisting else "1.7.0"
+    version = "1.8.0" if persisting else reading_version  # advice: symptoms only
     return Rule(id=rule_id, version=version, topic=topic,
                 title=f"Uncoded entry suggests a {family} red flag", indicators=("warning",),
                 evidence=evidence, advice=_ADVICE, check=_check,
-                changes=(_ADVICE_CHANGE.format(
+                changes=((_ADVICE_CHANGE.format(
                     version=version,
                     words=_CES_WORDS_CHANGE if topic is Topic.CAUDA_EQUINA else "")
+                    if persisting else "")
                          + observation_reading_change(reading_version)
                          + _PHRASING_CHANGE.format(version=phrasing)
                          + (_PERSISTING_CHANGE if persisting else "")
