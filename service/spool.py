@@ -20,6 +20,7 @@ import logging
 import os
 import tempfile
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import datetime
@@ -34,6 +35,10 @@ PREFIX = "calls-"
 SUFFIX = ".jsonl"
 _STAGING = ".new"  # ".calls-<pid>-<id>.jsonl.new": a file being created, not yet locked
 _TIMES = ("issued_at", "received_at")
+# A staging file older than this, unlocked and empty, was left by a process that died
+# between creating and renaming it (it never held a line: lines are written after the
+# rename). The age keeps a sweep away from a file being created right now.
+STALE_STAGING_SECONDS = 60.0
 
 
 def default_dir(database_url: str) -> Path:
@@ -135,6 +140,7 @@ class Spool:
         replays it, then :meth:`discard` s it (or closes the fd to leave it for later)."""
         if not self.directory.is_dir():
             return
+        self._sweep_staging()
         for path in sorted(self.directory.glob(f"{PREFIX}*{SUFFIX}")):
             if path == self._path and self._pid == os.getpid():
                 continue
@@ -148,6 +154,24 @@ class Spool:
                 os.close(fd)  # its process is alive: it replays its own file
                 continue
             yield path, fd
+
+    def _sweep_staging(self) -> None:
+        """Remove staging files left by processes that died before renaming them: empty,
+        unlocked and older than :data:`STALE_STAGING_SECONDS` (else they pile up)."""
+        for path in self.directory.glob(f".{PREFIX}*{SUFFIX}{_STAGING}"):
+            try:
+                fd = os.open(path, os.O_RDONLY)
+            except OSError:
+                continue
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                facts = os.fstat(fd)
+                if facts.st_size == 0 and time.time() - facts.st_mtime > STALE_STAGING_SECONDS:
+                    path.unlink(missing_ok=True)
+            except OSError:
+                pass  # locked: its process is renaming it now
+            finally:
+                os.close(fd)
 
     @staticmethod
     def read(fd: int) -> list[bytes]:

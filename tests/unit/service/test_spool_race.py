@@ -57,3 +57,34 @@ def test_a_dead_process_file_is_still_replayed(tmp_path: Path) -> None:
     assert [path for path, _ in found] == [dead]
     assert Spool.read(found[0][1]) == [b'{"call": 1}']
     os.close(found[0][1])
+
+
+def _staging(directory: Path, name: str, age_seconds: float, content: bytes = b"") -> Path:
+    path = directory / f".{spool_module.PREFIX}{name}{spool_module.SUFFIX}.new"
+    path.write_bytes(content)
+    then = path.stat().st_mtime - age_seconds
+    os.utime(path, (then, then))
+    return path
+
+
+def test_a_staging_file_left_by_a_dead_process_is_removed(tmp_path: Path) -> None:
+    """A process killed between creating its file and renaming it leaves an empty staging
+    file; a replay removes it once it is older than STALE_STAGING_SECONDS (before: kept for
+    ever, one more per crash)."""
+    stale = _staging(tmp_path, "99999-deadbeef", spool_module.STALE_STAGING_SECONDS + 5)
+    assert list(Spool(tmp_path).orphans()) == []
+    assert not stale.exists()
+
+
+def test_a_staging_file_being_created_or_holding_lines_is_kept(tmp_path: Path) -> None:
+    fresh = _staging(tmp_path, "11111-cafecafe", 1)  # created a second ago: may be renamed now
+    locked = _staging(tmp_path, "22222-feedfeed", spool_module.STALE_STAGING_SECONDS + 5)
+    with_lines = _staging(tmp_path, "33333-beefbeef", spool_module.STALE_STAGING_SECONDS + 5,
+                          b'{"call": 1}\n')
+    holder = os.open(locked, os.O_RDONLY)
+    try:
+        fcntl.flock(holder, fcntl.LOCK_EX | fcntl.LOCK_NB)  # its process is renaming it
+        assert list(Spool(tmp_path).orphans()) == []
+    finally:
+        os.close(holder)
+    assert fresh.exists() and locked.exists() and with_lines.exists()
