@@ -4,10 +4,8 @@ FHIR ``date``, ``dateTime`` and ``instant`` may be partial ("2026", "2026-03") o
 real feeds, lack the zone the spec requires. A partial date is a period, not a day:
 :func:`parse_datetime` gives its first instant and :func:`latest_instant` its last
 ("2026-02" -> 1 to 28 February; a date without a time -> that whole day), so that a rule
-can ask whether the period *may* fall in a window. A time without a zone (invalid FHIR,
-but sent) is read as UTC wall time that may be anywhere from UTC-12 to UTC+14: its latest
-instant is 12 hours later, and :func:`cds_rules.model.earliest_start` its earliest 14 hours
-earlier, as for a date. Anything unreadable gives None: never an exception.
+can ask whether the period *may* fall in a window. A time without a zone is read as UTC.
+Anything unreadable gives None: never an exception.
 """
 
 from __future__ import annotations
@@ -24,10 +22,6 @@ _DATE_TIME = re.compile(
 )
 
 # Age units (UCUM and common spellings) -> days per unit; a year is 365.25 days.
-# How much later than its wall time read as UTC a zone-less time may be (UTC-12, the
-# westernmost zone); model.DAY_BEGINS_EARLIER is how much earlier (UTC+14).
-ZONELESS_LATER = timedelta(hours=12)
-
 _AGE_UNIT_DAYS: dict[str, float] = {
     "a": 365.25, "yr": 365.25, "year": 365.25, "years": 365.25, "y": 365.25,
     "mo": 30.4375, "month": 30.4375, "months": 30.4375,
@@ -78,8 +72,7 @@ def _parse_text(value: str) -> datetime | None:
 
 def latest_instant(value: object) -> datetime | None:
     """The last instant a FHIR date/dateTime may mean: the end of the year, month or day it
-    names ("2026-02" -> 28 February 23:59:59.999999 UTC); a value with a time and a zone is
-    itself; one without a zone, :data:`ZONELESS_LATER` later."""
+    names ("2026-02" -> 28 February 23:59:59.999999 UTC); a value with a time is itself."""
     if not isinstance(value, str):
         return parse_datetime(value)
     return _latest_cached(value) if len(value) <= _CACHED_LENGTH else _latest_of_text(value)
@@ -90,12 +83,8 @@ def _latest_of_text(value: str) -> datetime | None:
     if start is None:
         return start
     g = _DATE_TIME.match(value.strip())
-    if g is None:
+    if g is None or g["H"] is not None:
         return start
-    if g["H"] is not None:
-        # "2026-11-23T07:30:00" charted in Sydney is 20:30 UTC the day before; in Hawaii,
-        # 17:30 UTC that day: the wall time read as UTC may be up to 12 hours early
-        return start if g["tz"] else start + ZONELESS_LATER
     try:
         if g["d"] is not None:
             end = start + timedelta(days=1)

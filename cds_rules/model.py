@@ -316,8 +316,7 @@ DAY_BEGINS_EARLIER = timedelta(hours=14)
 
 def earliest_start(fact: Fact) -> datetime | None:
     """The earliest instant the fact may date from: ``when``, or for a date without a time
-    or a time without a zone (a period: ``when_latest`` set) that day or wall time in the
-    easternmost time zone."""
+    (a period: ``when_latest`` set) the start of that day in the easternmost time zone."""
     when = fact.when
     if when is None or fact.when_latest is None:
         return when

@@ -54,7 +54,7 @@ def read_observation(builder: Builder, resource: dict[str, Any]) -> bool:
         return False
     if status_code(checked, "status") in OBSERVATION_IGNORED:
         return False
-    if checked is not resource:  # projected copy: read hits from it
+    if checked is not resource:  # zone-repaired copy: read hits from it
         component_hits = _component_hits(checked)
     when, latest = first_time_span(checked, "effectiveDateTime", "effectivePeriod",
                                    "effectiveInstant", "issued")
