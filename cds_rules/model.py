@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any, Literal
 
@@ -312,6 +312,7 @@ class PatientRecord:
 # begins 14 hours before UTC midnight. Read as UTC, a red flag charted on a Sydney morning
 # was "tomorrow" until 00:00 UTC and no rule counted it (independent review, December 2026).
 DAY_BEGINS_EARLIER = timedelta(hours=14)
+_EARLIEST_SHIFTABLE = datetime.min.replace(tzinfo=UTC) + DAY_BEGINS_EARLIER
 
 
 def earliest_start(fact: Fact) -> datetime | None:
@@ -319,6 +320,8 @@ def earliest_start(fact: Fact) -> datetime | None:
     (a period: ``when_latest`` set) the start of that day in the easternmost time zone."""
     when = fact.when
     if when is None or fact.when_latest is None:
+        return when
+    if when < _EARLIEST_SHIFTABLE:  # "0001-01-01", a "no date" sentinel: cannot go earlier
         return when
     return when - DAY_BEGINS_EARLIER
 
