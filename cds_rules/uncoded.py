@@ -31,17 +31,18 @@ UNCODED_PREFIX = "uncoded:"
 # loss is part of the phrase, so a denial before it ("No reduced anal tone") still denies it
 # and a closing "absent" ("Perianal sensation absent") names the sign, never its denial.
 _LESS = (r"(?:reduced|altered|loss\s+of|lost|absent|diminished|decreased|impaired|abnormal|"
-         r"poor|weak|patchy|no)")
+         r"poor|weak|patchy)")
 _REDUCED = (r"(?:reduced|altered|lost|absent|diminished|decreased|impaired|abnormal|poor|weak|"
             r"patchy|nil|none)")
+# "No anal tone abnormality", "No saddle sensation change": a "no" that denies a change
 _NOT_A_LOSS = (r"(?!\s+(?:abnormal\w*|loss|deficit\w*|chang\w*|disturb\w*|problem\w*|issues?|"
                r"alter\w*|impair\w*|concerns?|reduc\w*))")
 
 
 def _loss_of(sense: str) -> str:
     """``sense`` said to be lost, before or after it: "reduced X", "X: reduced"."""
-    return (rf"{_LESS}\s+(?:{sense}){_NOT_A_LOSS}|"
-            rf"(?:{sense})\s*[:\-\u2013]?\s*{_REDUCED}\b{_NOT_A_LOSS}")
+    return (rf"{_LESS}\s+(?:{sense})|no\s+(?:{sense}){_NOT_A_LOSS}|"
+            rf"(?:{sense})\s*[:\-\u2013]?\s*{_REDUCED}\b")
 
 
 # The saddle's sensation in examiners' words: "Reduced saddle and perianal sensation",
@@ -53,13 +54,30 @@ _SADDLE_SENSATION = (
     r"distribution)|"
     r"(?:sensation\s+)?s[2-5]\s*(?:-|/|to)\s*s?[2-5](?:\s+(?:sensation|dermatomes?))?|"
     r"sensation\s+(?:at\s+|in\s+)?s[2-5]\s*(?:-|/|to)\s*s?[2-5](?:\s+dermatomes?)?|"
-    r"sensation\s+peri(?:anally|neally)")
+    r"sensation\s+(?:peri(?:anally|neally)|(?:over\s+|in\s+)?(?:the\s+)?perineum)|"
+    r"sacral\s+sensation|pinprick\s+peri(?:anally|neally)")
 # "Sensation reduced in the saddle distribution"
 _SADDLE_REDUCED = (r"sensation\s+" + _REDUCED + r"\s+(?:in|over|around)\s+(?:the\s+)?"
                    r"(?:saddle|peri(?:neal|anal))\b")
 _NUMB_WIPING = (r"(?:numb(?:ness)?|(?:can't|cannot|unable\s+to)\s+feel\b[\w\s]{0,20}?|"
-                r"altered\s+sensation)\s+(?:on\s+|when\s+)?wiping|"
+                r"(?:altered|reduced)\s+sensation)\s+(?:on\s+|when\s+)?(?:\w+\s+)?wip(?:ing|es?)|"
                 r"numb(?:ness)?\s+(?:around\s+(?:the\s+)?)?(?:bum|back\s+passage)")
+
+
+# "Reduced pinprick sensation in saddle area", "Saddle area: reduced LT", "Sensory loss
+# S2-S4", "Numb down below", "Tingling in the saddle area" (eighth independent review)
+_SADDLE_PLACE = r"(?:saddle|perineum|peri(?:neal|anal)|s[2-5]\s*(?:-|/|to)\s*s?[2-5])"
+_SADDLE_EXAM = (
+    r"(?:reduced|altered|diminished|decreased|impaired|absent|abnormal|loss\s+of)\s+"
+    r"(?:[\w/&]+\s+){0,4}?(?:in|over|around)\s+(?:the\s+)?" + _SADDLE_PLACE + r"|"
+    r"saddle\s+(?:area|region|distribution)\s*[:\-\u2013]?\s*" + _REDUCED + r"|"
+    r"sensory\s+loss\s+(?:in\s+|over\s+)?(?:the\s+)?" + _SADDLE_PLACE + r"|"
+    + _SADDLE_PLACE + r"\s+sensory\s+loss|"
+    r"(?:hyp(?:o)?a?esthesia|an(?:a)?esthesia|numbness)\s+(?:over\s+|in\s+)?" + _SADDLE_PLACE
+    + r"|saddle\s*[:\-\u2013]\s*numb\w*|"
+    r"numb(?:ness)?\s+(?:down\s+below|around\s+(?:the\s+)?anus)|genital\s+numbness|"
+    r"(?:tingling|pins\s+and\s+needles)\s+(?:in\s+|around\s+)?(?:the\s+)?"
+    r"(?:saddle|perineum|peri(?:neal|anal))")
 
 
 # topic -> (sign shown on the card, phrase patterns). Patterns are regex fragments.
@@ -68,27 +86,34 @@ _PHRASES: dict[Topic, tuple[tuple[str, str], ...]] = {
         # "?CES", "CES pathway", in capitals (French "ces"); not the LOINC scales "CES-D"
         # (depression) and "CES - Compulsive eating scale"; CES-I / CESI incomplete, CES-R
         # / CESR with retention
-        ("cauda equina syndrome", r"cauda\s+equina|(?-i:CES[IR]?)\b(?!-(?-i:D)|\s+-\s+"
-                                  r"compulsive)"),
+        ("cauda equina syndrome", r"caudal?[\s-]+equina|(?-i:CES[IR]?)\b(?!-(?-i:D)|\s+-\s+"
+                                  r"compulsive)|(?<=\?)\s*ces\b|(?:query|suspected|possible|"
+                                  r"likely|probable)\s+ces\b"),
         ("saddle anaesthesia", r"saddle\s+(?:area\s+|region\s+)?(?:(?:an|hyp|hypo|par)(?:a)?"
                                r"esthesia|numbness|sensory)|"
                                + _loss_of(r"saddle\s+sensation|" + _SADDLE_SENSATION)
                                + r"|numb(?:ness)?\s+(?:in\s+|of\s+|around\s+)?(?:the\s+)?saddle|"
-                               + _NUMB_WIPING + "|" + _SADDLE_REDUCED),
+                               + _NUMB_WIPING + "|" + _SADDLE_REDUCED + "|" + _SADDLE_EXAM),
         ("perineal or perianal numbness", r"peri(?:neal|anal)\s+(?:numbness|an(?:a)?esthesia)|"
                                           + _loss_of(r"(?:peri(?:neal|anal)|genital)\s+sensation")
                                           + r"|numb(?:ness)?\s+(?:in\s+|of\s+|around\s+)?"
                                           r"(?:the\s+)?(?:perineum|genitals?|"
                                           r"peri(?:neal|anal)\s+(?:area|region))"),
         ("loss of anal tone or rectal sensation",
-         _loss_of(r"(?:anal|rectal)\s+(?:sphincter\s+)?(?:tone|sensation|squeeze|reflex|wink)")
+         _loss_of(r"(?:anal|rectal)\s+(?:sphincter\s+)?(?:tone|sensation|squeeze|reflex|wink)|"
+                  r"bulbocavernosus\s+reflex")
          + r"|(?:lax|patulous)\s+anal\s+(?:tone|sphincter)"
-         + r"|(?-i:PR)(?:\s+exam\w*)?\s*[:\-\u2013]?\s*(?:"
-         + _loss_of(r"tone|squeeze|sphincter") + r"|lax\s+(?:tone|sphincter))"),
-        ("urinary retention", r"urinary\s+retention|retention\s+of\s+urine|"
+         + r"|(?-i:PR|DRE)(?:\s+exam\w*)?\s*[:\-\u2013]?\s*(?:"
+         + _loss_of(r"tone|squeeze|sphincter") + r"|lax\s+(?:tone|sphincter)|"
+         r"(?:tone|sphincter)\s+lax)"),
+        ("urinary retention", r"(?:urinary|urine)\s+retention|retention\s+of\s+urine|"
+                              r"bladder\s*[:\-\u2013]\s*retention|"
+                              r"(?:unable|cannot|can't|inability)\s+to\s+empty\s+(?:the\s+|"
+                              r"(?:his|her|their)\s+)?bladder|no\s+urine\s+passed|"
+                              r"(?:not|\w+n't)\s+(?:urinated|micturated|pee'?d|wee'?d)|"
                               r"(?:unable|cannot|can't|can\s+not|inability|difficulty)\s+"
                               r"(?:to\s+)?(?:pass(?:ing)?\s+(?:urine|water)|void(?:ing)?\b|"
-                              r"micturat\w*|urinat\w*)|"
+                              r"micturat\w*|urinat\w*|pee\b)|"
                               r"(?:not|\w+n't)\s+(?:passed|passing|pass|voided|void|"
                               r"been\s+able\s+to\s+(?:pass|void))"
                               r"(?:\s+(?:any\s+)?(?:urine|water))?(?<!passed)(?<!passing)(?<!pass)|"
@@ -115,10 +140,17 @@ _PHRASES: dict[Topic, tuple[tuple[str, str], ...]] = {
                                  r"\s+incontinence|incontinence\s+since\b|"
                                  r"incontinence\s+of\s+urine|incontinent\s+of\s+urine|"
                                  r"wet\s+(?:him|her|them)sel(?:f|ves)|"
-                                 r"loss\s+of\s+bladder\s+control"),
+                                 r"loss\s+of\s+(?:control\s+of\s+(?:the\s+)?)?bladder(?:\s+control)?|"
+                                 r"(?:bladder|b\s*\+\s*b)\s*[:\-\u2013]\s*incontinent|"
+                                 r"(?:lost|unable\s+to|can't|cannot)\s+"
+                                 r"control\s+(?:of\s+)?(?:(?:his|her|their)\s+)?bladder"),
         ("faecal incontinence", r"(?:f(?:a)?ecal|bowel)\s+incontinence|"
                                 r"incontinen(?:ce|t)\s+of\s+(?:f(?:a)?eces|stool)|"
-                                r"loss\s+of\s+bowel\s+control"),
+                                r"loss\s+of\s+(?:control\s+of\s+(?:the\s+)?)?bowels?(?:\s+control)?|"
+                                r"bowels?\s*[:\-\u2013]\s*incontinent|"
+                                r"(?:lost|unable\s+to|can't|cannot)\s+"
+                                r"control\s+(?:of\s+)?(?:(?:his|her|their)\s+)?bowels?|"
+                                r"soiled\s+(?:him|her|them)sel(?:f|ves)"),
         ("bladder or bowel dysfunction", r"(?:(?:bladder|bowel)\s*(?:/|\+|&)\s*)?"
                                          r"(?<!induced\s)(?:bladder|bowel|sphincter)\s+"
                                          r"(?:dysfunction|disturbance)|"
@@ -130,28 +162,37 @@ _PHRASES: dict[Topic, tuple[tuple[str, str], ...]] = {
                                                r"weakness|symptoms|paraesthesia))|"
                                                r"(?:sciatica|radicular\s+pain)\s+(?:in\s+)?"
                                                r"both\s+legs|sciatica\s*[:\-\u2013]\s*bilateral|"
-                                               r"(?:radiating|shooting)\s+down\s+both\s+legs"),
+                                               r"(?:radiating|shooting)\s+down\s+both\s+legs|"
+                                               r"(?:sciatica|radicular\s+pain|leg\s+pain)\s+"
+                                               r"bilaterally|(?:pain|numbness|tingling)\s+"
+                                               r"(?:down|in)\s+both\s+legs|"
+                                               r"both\s+legs\s+(?:numb|weak)\w*"),
     ),
     Topic.SPINAL_CORD_COMPRESSION: (
-        ("spinal cord compression", r"(?:spinal\s+)?cord\s+compression|mscc"),
+        ("spinal cord compression", r"(?:spinal\s+)?cord\s+(?:compression|compromise)|mscc|"
+                                    r"compression\s+of\s+(?:the\s+)?(?:spinal\s+)?cord"),
         ("myelopathy", r"myelopath\w*"),
         ("upper motor neurone signs", r"hyperreflexia|upgoing\s+plantars?|extensor\s+plantars?|"
-                                      r"plantars?\s+(?:upgoing|extensor)|"
+                                      r"plantars?\s*[:\-\u2013]?\s*(?:upgoing|extensor)|"
+                                      r"hoffman+n?'?s?\s+(?:sign\s+|reflex\s+)?(?:positive|"
+                                      r"present|\+\s*ve)|positive\s+hoffman+n?|"
+                                      r"sensory\s+level\s+(?:at\s+)?[ct]\d|"
                                       r"babinski|clonus"),
-        ("gait disturbance", r"(?:ataxic|spastic|wide[- ]based)\s+gait"),
+        ("gait disturbance", r"(?:ataxic|spastic|(?:wide|broad)[- ]based)\s+gait"),
     ),
     Topic.PROGRESSIVE_NEUROLOGICAL_DEFICIT: (
-        ("foot drop", r"foot\s+drop|drop\s+foot"),
+        ("foot drop", r"foot[\s-]*drop|drop[\s-]+foot"),
         ("leg weakness", r"(?:leg|limb|lower\s+limb)\s+weakness|weakness\s+of\s+(?:the\s+)?"
-                         r"(?:legs?|lower\s+limbs?)|progressive\s+weakness"),
+                         r"(?:legs?|lower\s+limbs?)|progressive\s+weakness|"
+                         r"weakness\s+in\s+both\s+legs|both\s+legs\s+weak\w*"),
     ),
     Topic.MALIGNANCY: (
         ("cancer", r"malignan\w*|metasta\w*|\w*carcinoma|cancer|myeloma|lymphoma|sarcoma|"
                    r"neoplasm\s+malignant"),
     ),
     Topic.INFECTION: (
-        ("spinal infection", r"dis[ck]itis|osteomyelitis|(?:epidural|spinal|paraspinal)\s+"
-                             r"abscess|spinal\s+(?:infection|tuberculosis|tb)|pott'?s\s+disease"),
+        ("spinal infection", r"(?:spondylo)?dis[ck]itis|osteomyelitis|"
+                             r"(?:epidural|spinal|paraspinal)\s+abscess|spinal\s+(?:infection|tuberculosis|tb)|pott'?s\s+disease"),
     ),
     Topic.FRACTURE: (
         ("vertebral fracture or osteoporosis", r"(?:vertebral|compression|wedge|fragility|"
@@ -225,39 +266,16 @@ _EXCLUDED: dict[Topic, str] = {
 # done for suspected cauda equina", "No improvement in urinary retention"), words after the
 # sign in its item ("Denies saddle anaesthesia, urinary retention 600ml on bladder scan").
 # "Screening for", "family history of" and "fear of" deny the sign they govern only.
-# Safety-netting: a sign the patient is told to look out for, not one they have
-# ("Safety-netted for CES", "Advice re cauda equina symptoms", "Warned about urinary
-# retention").
-_ADVICE = (r"safety[- ]?net(?:s|ted|ting)?(?:\s+advice)?(?:\s+given)?\s+(?:for|re|about|"
-           r"regarding|on)|(?:advice|advised|warned|told|counselled|educated|information|"
-           r"leaflet|red\s+flags?)\s+(?:given\s+)?(?:re|about|regarding|on|of|for)")
 _DENIAL_CUE = re.compile(
     r"\b(?:(?:does|do|did)\s+not\s+(?:have|has)|(?:has|have)\s+(?:not|never)\s+had|"
     r"(?:has|have|had)\s+(?:not|never)|without|no|not|never|nil|denies|denied|deny|"
     r"negative\s+for|free\s+of|absence\s+of|screening\s+for|screen\s+for|"
-    r"family\s+history\s+of|fh\s+of|fear\s+of|" + _ADVICE + r")\b", re.I)
+    r"family\s+history\s+of|fh\s+of|fear\s+of)\b", re.I)
 # Cues that name whose or what the sign is, not whether it is there: they govern a short
-# phrase ("Family history of breast cancer", "Screening for colon cancer", "Safety-netted
-# for CES").
-_GOVERNS = re.compile(r"(?:(?:screening|screen|family\s+history|fh|fear)\s+(?:for|of)|"
-                      + _ADVICE + r")$", re.I)
-# Advice about a sign after it ("CES red flags discussed", "Cauda equina symptoms: safety
-# netting advice given"): the advice, not the sign.
-_ADVICE_AFTER = re.compile(r"\s*(?:(?:syndrome|symptoms|signs)\s*)?[:\-\u2013]?\s*"
-                           r"(?:red\s+flags|red\s+flag(?=\s+(?:advice|discuss\w*|explain\w*))|"
-                           r"safety[- ]?net\w*|advice|warning\s+signs|leaflet|card)\b"
-                           r"(?!\s+(?:from|sought|requested|by|received|obtained|per|re|"
-                           r"about|regarding|on)\b|\s+given\s+(?:re|about|regarding|on)\b)",
-                           re.I)
-_ADVICE_CUE = re.compile(_ADVICE, re.I)
-_ADVICE_TAIL = frozenset({
-    "symptoms", "signs", "syndrome", "features", "risk", "red", "flag", "flags", "given",
-    "discussed", "explained", "leaflet", "provided", "and", "verbal", "verbally", "written",
-    "with", "patient", "pt", "to", "the", "in", "detail", "understood", "understands",
-    "information", "safety", "netting", "netted", "advice", "card", "return", "re-attend",
-    "reattend", "attend", "if", "develops", "develop", "worsen", "worsens", "worsening",
-    "urgently", "immediately", "ed", "a&e", "gp", "999", "111", "wife", "husband", "family",
-    "also", "again", "re", "any", "new", "or", "of"})
+# phrase ("Family history of breast cancer", "Screening for colon cancer"). Safety-netting
+# advice ("Safety-netted for CES") is read as naming the sign: two review rounds found every
+# rule for it silencing real signs ("advice from urology", "red flags for cauda equina").
+_GOVERNS = re.compile(r"(?:screening|screen|family\s+history|fh|fear)\s+(?:for|of)$", re.I)
 _CARRIES_DENIAL = frozenset({
     "any", "obvious", "clear", "definite", "definitive", "significant", "clinical",
     "objective", "evidence", "sign", "signs", "symptom", "symptoms", "feature", "features",
@@ -279,7 +297,8 @@ _ANSWER_WORDS = frozenset({
     "no", "not", "none", "nil", "absent", "negative", "denied", "denies", "without",
     "present", "detected", "seen", "found", "ruled", "out", "excluded", "syndrome", "is",
     "was", "has", "have", "been", "are", "were", "screen", "screening", "symptoms", "signs",
-    "features", "assessment", "check"})  # "Cauda equina screen: negative"
+    "features", "assessment", "check",  # "Cauda equina screen: negative"
+    "red", "flag", "flags"})  # "CES red flags: none"
 _ITEM_BREAK = re.compile(r"\s*,\s*(?:(?:or|nor|and)\s+)?|\s+(?:or|nor)\s+", re.I)
 _WORD = re.compile(r"[^\W_][\w'/*+]*", re.I)
 _BARE_WORD = re.compile(r"[a-z][a-z'/-]*", re.I)
@@ -289,7 +308,6 @@ _OWN_ANSWER = re.compile(r"\s*[:\-\u2013]\s*(?:present|yes|positive|seen|noted|i
                          r"confirmed)\b", re.I)
 _RESULT = re.compile(r"\b(?:positive|confirm\w*|seen|noted|identified|found|present|detected|"
                      r"diagnos\w*|mri|ct|biopsy|has|have|had|shows?|showed)\b|\d", re.I)
-_YES = re.compile(r"\byes\b|\by\b|\+\s*ve\b|\bpos\b", re.I)
 _OR_NEXT = re.compile(r"\s*,\s*(?:or|nor)\b", re.I)  # "A, B, or C"
 _TAIL_END = re.compile(r"\s*,\s*|\s+(?:or|nor|and)\s+", re.I)
 # Parts of a sentence read on their own ("No leg weakness but new urinary retention").
@@ -341,7 +359,7 @@ def _add_named(found: dict[Topic, str], part: str, clause: str,
         if topic in found or match.start() in closed or (
                 excluded and _excluded_near(excluded, clause, part, match)):
             continue
-        if not _denied(part, match, advice=reading(sign) == "symptom"):
+        if not _denied(part, match):
             found[topic] = sign
 
 
@@ -380,20 +398,10 @@ def _closed_signs(part: str, matches: list[re.Match[str]],
     return closed
 
 
-def _denied(part: str, match: re.Match[str], advice: bool = True) -> bool:
+def _denied(part: str, match: re.Match[str]) -> bool:
     """Is the sign at ``match`` governed by the last denial before it, through nothing but
-    words that carry it and the bare items of a list joined by "or" / "nor"? Or is it
-    named only for advice ("CES red flags discussed"), with no result after?"""
-    after = _ADVICE_AFTER.match(part, match.end()) if advice else None
-    if after and not _RESULT.search(part, after.end()) and not _YES.search(part, after.end()):
-        return True
-    # FIX 3: advice never governs a history (a cancer, osteoporosis, an aneurysm: "Told of
-    # bone metastases", "Advice on osteoporosis medication"); FIX 2: nor a sign followed by
-    # anything but advice words ("Advised re urinary retention, catheter inserted")
-    cues = [c for c in _DENIAL_CUE.finditer(part, 0, match.start())
-            if not _ADVICE_CUE.fullmatch(c.group())
-            or (advice and all(w.lower() in _ADVICE_TAIL
-                               for w in _WORD.findall(_ANY.sub(" ", part[match.end():]))))]
+    words that carry it and the bare items of a list joined by "or" / "nor"?"""
+    cues = list(_DENIAL_CUE.finditer(part, 0, match.start()))
     if not cues:
         return False
     between = part[cues[-1].end():match.start()].lstrip()

@@ -149,27 +149,30 @@ _PHRASING_CHANGE = ("{version}: the words are read part by part ('but', 'however
                     "inside it nothing). ")
 
 
-_ADVICE_CHANGE = ("{version}: {words}a symptom named only in safety-netting advice is not the "
-                  "sign: 'Safety-netted for CES', 'Warned about cauda equina symptoms', 'CES "
-                  "red flags discussed', 'Cauda equina leaflet given' (before: a warning). "
-                  "Advice keeps the sign when a result or anything but advice follows ('CES "
-                  "red flags present', 'Advised re urinary retention, catheter inserted'), "
-                  "when it is a specialist's ('Urinary retention - advice from urology') or a "
-                  "label ('Saddle anaesthesia - RED FLAG'); a history (cancer, osteoporosis, "
-                  "aneurysm) is never read as advice. ")
-
-_CES_WORDS_CHANGE = ("the cauda equina signs of CLINICAL.md read in the words "
-                     "clinicians write (before: not read, the conservative card could "
-                     "follow): retention and hesitancy ('Unable to void', 'Not passed urine "
-                     "since yesterday', 'Catheterised for retention', 'Painless retention', "
-                     "'Urinary hesitancy', 'Reduced bladder sensation'), saddle, perianal, "
-                     "perineal and genital sensation reduced or altered ('Reduced saddle "
-                     "sensation', 'Perianal sensation: absent'), reduced anal tone or rectal "
-                     "sensation ('PR: reduced tone', 'Poor anal tone'), overflow, double or new "
-                     "incontinence, 'Incontinent of urine / faeces', bladder, bowel or "
-                     "sphincter dysfunction or disturbance ('Neurogenic bladder'), bilateral "
-                     "sciatica ('Bilat sciatica'), and 'CES', 'CES-I', 'CES-R' in capitals "
-                     "(not 'CES-D'). ")
+_PHRASES_CHANGE: dict[Topic, str] = {
+    Topic.CAUDA_EQUINA: (
+        "1.8.0: the cauda equina signs of CLINICAL.md read in the words clinicians write "
+        "(before: not read, the conservative card could follow): retention and hesitancy "
+        "('Unable to void', 'Not passed urine since yesterday', 'Hasn't urinated', "
+        "'Catheterised for retention', 'Painless retention', 'Urinary hesitancy', 'Reduced "
+        "bladder sensation'), saddle, perianal, perineal and genital sensation reduced or "
+        "altered ('Reduced saddle sensation', 'Perianal sensation: absent', 'Sensory loss "
+        "S2-S4', 'Numb down below', 'Numbness when wiping'), reduced anal tone or rectal "
+        "sensation ('PR: reduced tone', 'Poor anal tone', 'Absent bulbocavernosus reflex'), "
+        "overflow, double or new incontinence, 'Incontinent of urine / faeces', 'Lost control "
+        "of bladder', bladder, bowel or sphincter dysfunction or disturbance ('Neurogenic "
+        "bladder'), bilateral sciatica ('Bilat sciatica', 'Pain down both legs'), and 'CES' "
+        "('?CES', 'CES-I', 'CES-R'; not 'CES-D'). A checklist's 'red flags: none' closes its "
+        "sign. Safety-netting advice naming a sign still warns. "),
+    Topic.SPINAL_CORD_COMPRESSION: (
+        "1.8.0: read also 'Cord compromise', 'Compression of the spinal cord', 'Hoffmann's "
+        "positive', 'Sensory level T10', 'Plantars: upgoing', 'Broad-based gait' (before: "
+        "not read). "),
+    Topic.PROGRESSIVE_NEUROLOGICAL_DEFICIT: (
+        "1.8.0: read also 'Footdrop', 'Foot-drop', 'Weakness in both legs' (before: not "
+        "read). "),
+    Topic.INFECTION: "1.8.0: read also 'Spondylodiscitis' (before: not read). ",
+}
 
 
 def _rule(rule_id: str, topic: Topic, family: str, evidence: tuple[str, ...]) -> Rule:
@@ -179,14 +182,11 @@ def _rule(rule_id: str, topic: Topic, family: str, evidence: tuple[str, ...]) ->
     persisting = topic in _PERSISTING_TOPICS
     phrasing = "1.6.0" if history or persisting else "1.5.0"
     reading_version = "1.7.0" if history or persisting else "1.6.0"
-    version = "1.8.0" if persisting else reading_version  # advice: symptoms only
+    version = "1.8.0" if topic in _PHRASES_CHANGE else reading_version
     return Rule(id=rule_id, version=version, topic=topic,
                 title=f"Uncoded entry suggests a {family} red flag", indicators=("warning",),
                 evidence=evidence, advice=_ADVICE, check=_check,
-                changes=((_ADVICE_CHANGE.format(
-                    version=version,
-                    words=_CES_WORDS_CHANGE if topic is Topic.CAUDA_EQUINA else "")
-                    if persisting else "")
+                changes=(_PHRASES_CHANGE.get(topic, "")
                          + observation_reading_change(reading_version)
                          + _PHRASING_CHANGE.format(version=phrasing)
                          + (_PERSISTING_CHANGE if persisting else "")
