@@ -250,7 +250,8 @@ def headline(report: dict[str, Any]) -> str:
     if steps:
         names = list(next(iter(steps.values())))
         lines += ["Where a call's time goes (median ms of each step, service.hooks' functions "
-                  "timed; medians need not add up; `other` = Flask, trust, logging, metrics):",
+                  "timed; medians need not add up; `other`, each call's remainder: Flask, trust, "
+                  "logging, metrics, freeing the parsed request):",
                   "",
                   "| Step | " + " | ".join(steps) + " |", "|---" * (len(steps) + 1) + "|"]
         lines += [f"| {name} | " + " | ".join(f"{v.get(name, 0):.3f}" for v in steps.values())

@@ -17,7 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from service.errors import ServiceError
-from service.jsonbody import _deeper_than, _padding, _written_within, parse_json
+from service.jsonbody import _deeper_than, _padding, _written_within, parse_json, read_body
 from tests.helpers import hook_body, make_test_app, operation_outcome, required_prefetch
 
 SERVICE = "/cds-services/back-pain-patient-view"
@@ -298,3 +298,35 @@ def test_the_exact_depth_check_agrees_with_the_reference(value: Any, max_depth: 
     parsed = json.loads(_render(value))
     if isinstance(parsed, dict | list):
         assert _deeper_than(parsed, max_depth) == (_reference_depth(parsed) > max_depth)
+
+
+def _as_read(read: Any, data: bytes, declared: int | None, terminated: bool) -> Any:
+    """What ``read(request)`` gives for ``data`` sent with Content-Length ``declared``
+    (None: none), by a server that terminates the stream (gunicorn) or not: the bytes,
+    or the type and status of what it raised."""
+    app = make_test_app()
+    environ: dict[str, Any] = {"wsgi.input_terminated": True} if terminated else {}
+    with app.test_request_context(SERVICE, method="POST", input_stream=io.BytesIO(data),
+                                  content_type="application/json",
+                                  content_length=declared, environ_base=environ):
+        from flask import request
+        try:
+            return read(request)
+        except Exception as exc:  # the type (and status) is what is compared
+            return type(exc), getattr(exc, "code", None) or getattr(exc, "status", None)
+
+
+@pytest.mark.parametrize("terminated", [False, True])
+@pytest.mark.parametrize(("size", "declared"), [
+    (0, 0), (10, 10), (65_536, 65_536), (200_001, 200_001),  # whole bodies, across chunks
+    (200_001, 300_000), (10, 11),  # shorter than declared: the client went away
+    (200_001, 100_000),  # longer than declared: only the declared part is the body
+    (MAX_BYTES + 1, MAX_BYTES + 1),  # declared past the limit
+])
+def test_the_body_is_read_as_werkzeug_reads_it(size: int, declared: int,
+                                               terminated: bool) -> None:
+    """read_body reads a declared length in one call (no 64 KiB chunks copied over) and
+    gives what Werkzeug's get_data() gives, bytes or error, whatever the server."""
+    data = bytes(range(256)) * (size // 256) + b"x" * (size % 256)
+    expected = _as_read(lambda request: request.get_data(), data, declared, terminated)
+    assert _as_read(read_body, data, declared, terminated) == expected
