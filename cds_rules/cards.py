@@ -26,6 +26,7 @@ from cds_rules.model import (
     PatientRecord,
     Recommendation,
     Topic,
+    earliest_start,
 )
 from cds_rules.rules.base import unique_facts
 from cds_rules.settings import OUR_THRESHOLDS, RuleSettings, env_name
@@ -220,7 +221,8 @@ def _detail(findings: Sequence[Finding], facts: Sequence[Fact], sources: Sequenc
     lines += [f"- Already ordered or recently done, not suggested again: `{ref}`"
               for ref in already]
     thresholds = dict(t for finding in findings for t in finding.thresholds)
-    if any(fact.when is not None and fact.when > record.now for fact in facts):
+    if any((start := earliest_start(fact)) is not None and start > record.now
+           for fact in facts):
         # counted as now only by the clock tolerance: the card says so (safety principle 6)
         thresholds["clock_skew_minutes"] = str(record.clock_tolerance_minutes)
     if thresholds:

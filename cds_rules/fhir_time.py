@@ -4,8 +4,10 @@ FHIR ``date``, ``dateTime`` and ``instant`` may be partial ("2026", "2026-03") o
 real feeds, lack the zone the spec requires. A partial date is a period, not a day:
 :func:`parse_datetime` gives its first instant and :func:`latest_instant` its last
 ("2026-02" -> 1 to 28 February; a date without a time -> that whole day), so that a rule
-can ask whether the period *may* fall in a window. A time without a zone is read as UTC.
-Anything unreadable gives None: never an exception.
+can ask whether the period *may* fall in a window. A time without a zone (invalid FHIR,
+sent by real feeds) is read as UTC, and :func:`floating` says so: the record lets such a
+time count from up to 14 hours earlier (a wall time in UTC+14), never later. Anything
+unreadable gives None: never an exception.
 """
 
 from __future__ import annotations
@@ -149,6 +151,26 @@ def add_age(birth: datetime | None, age: object) -> datetime | None:
         return birth + span
     except OverflowError:
         return None
+
+
+def floating(value: object) -> bool:
+    """A dateTime with a time and no zone ("2026-11-22T22:30:00"): a wall time somewhere, read
+    as UTC; charted in Sydney or Berlin it may be hours earlier than that."""
+    if not isinstance(value, str) or len(value) > _CACHED_LENGTH:
+        return False
+    match = _DATE_TIME.match(value.strip())
+    return match is not None and match["H"] is not None and match["tz"] is None
+
+
+def first_time_floating(resource: dict[str, Any], *fields: str) -> bool:
+    """Whether the value :func:`first_time` reads from ``fields`` is :func:`floating`."""
+    for name in fields:
+        raw = resource.get(name)
+        if name.endswith("Period"):
+            raw = _period_point(raw)
+        if parse_datetime(raw) is not None:
+            return floating(raw)
+    return False
 
 
 def first_time(resource: dict[str, Any], *fields: str) -> datetime | None:

@@ -123,6 +123,9 @@ class Fact:
     # ("<35 Cel" from a thermometer below its range); the rules' thresholds read it
     # (rules/context.py ``at_least`` / ``below`` / ``at_most``).
     comparator: str | None = None
+    # ``when`` was sent without a zone (fhir_time.floating): it may be up to 14 hours
+    # earlier than read (a wall time in UTC+14), so it is never "after now" for that alone
+    floating: bool = False
 
     @property
     def latest(self) -> datetime | None:
@@ -317,9 +320,11 @@ _EARLIEST_SHIFTABLE = datetime.min.replace(tzinfo=UTC) + DAY_BEGINS_EARLIER
 
 def earliest_start(fact: Fact) -> datetime | None:
     """The earliest instant the fact may date from: ``when``, or for a date without a time
-    (a period: ``when_latest`` set) the start of that day in the easternmost time zone."""
+    (a period: ``when_latest`` set) the start of that day in the easternmost time zone, and
+    for a time without a zone that wall time there. Only this end moves: how late the fact
+    may be (``latest``) is as read, so no window that stands a card down grows."""
     when = fact.when
-    if when is None or fact.when_latest is None:
+    if when is None or (fact.when_latest is None and not fact.floating):
         return when
     if when < _EARLIEST_SHIFTABLE:  # "0001-01-01", a "no date" sentinel: cannot go earlier
         return when

@@ -4,7 +4,8 @@ Validation is the expensive step (DESIGN.md, "Performance design"), so the recor
 calls it only for resources it has already selected by type and code. A resource that
 fails is skipped and counted, never fatal. One messy-but-readable form is repaired first:
 a dateTime with a time but no zone ("2026-03-05T10:00:00", "2026-03-05 10:00"), which the
-spec forbids and real feeds send; it is read as UTC (CLINICAL.md safety principle 5).
+spec forbids and real feeds send; it is validated as UTC, and the record reads the value as
+sent (a wall time in an unknown zone: ``fhir_time.floating``; CLINICAL.md principle 5).
 """
 
 from __future__ import annotations
@@ -83,7 +84,9 @@ def validated(resource: dict[str, Any]) -> dict[str, Any] | None:
     except RecursionError:
         return None
     if repaired is not projected and _valid(model, repaired):
-        return repaired  # type: ignore[no-any-return]
+        # valid but for the zones: the record reads the times as sent, so that it knows a
+        # zone-less time for one (fhir_time.floating)
+        return projected
     return None
 
 

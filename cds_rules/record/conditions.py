@@ -36,7 +36,7 @@ def read_condition(builder: Builder, resource: dict[str, Any]) -> bool:
     status = FactStatus.HISTORY if clinical in CONDITION_HISTORY else FactStatus.CURRENT
     if clinical is None and abated(checked, builder.record.now):
         status = FactStatus.HISTORY
-    when, latest = condition_time(checked, builder.record.birth_date)
+    when, latest, floating = condition_time(checked, builder.record.birth_date)
     side, detail = laterality_of(checked)
     worse = is_worsening(checked)
     severe = _severe(checked)
@@ -48,7 +48,7 @@ def read_condition(builder: Builder, resource: dict[str, Any]) -> bool:
             fact = replace(fact, severe=True)
         if recorded is not None and recorded != when:
             fact = replace(fact, recorded=recorded)  # "new diagnosis": onset or recording
-        builder.record.facts.append(with_latest(fact, latest))
+        builder.record.facts.append(with_latest(fact, latest, floating))
     read_words(builder, checked, (hit.concept for hit in hits))  # a local coding, the text
     return True
 

@@ -74,8 +74,11 @@ def make_fact(hit: Hit, resource: dict[str, Any], when: datetime | None, status:
     )
 
 
-def with_latest(fact: Fact, latest: datetime | None) -> Fact:
-    """The fact with the end of its partial date (unchanged when the date is exact)."""
+def with_latest(fact: Fact, latest: datetime | None, floating: bool = False) -> Fact:
+    """The fact with the end of its partial date (unchanged when the date is exact), and
+    marked :attr:`Fact.floating` when its time came without a zone."""
+    if floating:
+        fact = replace(fact, floating=True)
     if latest is None or latest == fact.when:
         return fact
     return replace(fact, when_latest=latest)

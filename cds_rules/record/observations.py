@@ -11,6 +11,7 @@ from typing import Any
 
 from cds_rules import valuesets as vs
 from cds_rules.fhir_time import (
+    first_time_floating,
     first_time_span,
 )
 from cds_rules.model import (
@@ -54,10 +55,10 @@ def read_observation(builder: Builder, resource: dict[str, Any]) -> bool:
         return False
     if status_code(checked, "status") in OBSERVATION_IGNORED:
         return False
-    if checked is not resource:  # zone-repaired copy: read hits from it
+    if checked is not resource:  # projected copy: read hits from it
         component_hits = _component_hits(checked)
-    when, latest = first_time_span(checked, "effectiveDateTime", "effectivePeriod",
-                                   "effectiveInstant", "issued")
+    when, latest = first_time_span(checked, *_TIMES)
+    floating = first_time_floating(checked, *_TIMES)
     side, detail = laterality_of(checked)
     worse = is_worsening(checked)
     before = len(builder.record.facts)
@@ -75,7 +76,7 @@ def read_observation(builder: Builder, resource: dict[str, Any]) -> bool:
         for hit in hits:
             _observed(builder, hit, checked, component, when, side, detail, worse)
     facts = builder.record.facts
-    facts[before:] = [with_latest(fact, latest) for fact in facts[before:]]
+    facts[before:] = [with_latest(fact, latest, floating) for fact in facts[before:]]
     words = read_words(builder, checked, concepts)  # a local coding, the text, a component
     return len(facts) > before or words
 
@@ -206,6 +207,7 @@ def _result_words(holder: dict[str, Any]) -> list[str]:
 
 # FHIR R4 Quantity.comparator (QuantityComparator): how to understand the value.
 _COMPARATORS = frozenset({"<", "<=", ">=", ">"})
+_TIMES = ("effectiveDateTime", "effectivePeriod", "effectiveInstant", "issued")
 
 
 def _comparator(holder: dict[str, Any]) -> str | None:

@@ -7,6 +7,7 @@ from typing import Any
 
 from cds_rules.fhir_time import (
     add_age,
+    first_time_floating,
     first_time_span,
 )
 from cds_rules.record.state import Builder
@@ -65,14 +66,17 @@ def too_old(builder: Builder, resource: dict[str, Any], concepts: set[str]) -> b
     return latest is not None and all(latest < cutoff for cutoff in cutoffs if cutoff)
 
 
-def condition_time(condition: dict[str, Any],
-                   birth: datetime | None) -> tuple[datetime | None, datetime | None]:
-    """(first, last) instant the onset may mean: a partial date keeps its precision."""
+def condition_time(condition: dict[str, Any], birth: datetime | None
+                   ) -> tuple[datetime | None, datetime | None, bool]:
+    """(first, last) instant the onset may mean (a partial date keeps its precision), and
+    whether it was sent without a zone (``fhir_time.floating``)."""
     when, latest = first_time_span(condition, "onsetDateTime", "onsetPeriod")
-    if when is None:
-        when = add_age(birth, condition.get("onsetAge"))
+    if when is not None:
+        return when, latest, first_time_floating(condition, "onsetDateTime", "onsetPeriod")
+    when = add_age(birth, condition.get("onsetAge"))
     if when is None and isinstance(condition.get("onsetRange"), dict):
         when = add_age(birth, condition["onsetRange"].get("low"))
-    if when is None:
-        when, latest = first_time_span(condition, "recordedDate")
-    return when, latest or when
+    if when is not None:
+        return when, when, False
+    when, latest = first_time_span(condition, "recordedDate")
+    return when, latest or when, first_time_floating(condition, "recordedDate")

@@ -11,6 +11,7 @@ from typing import Any
 from cds_rules import uncoded
 from cds_rules import valuesets as vs
 from cds_rules.fhir_time import (
+    first_time_floating,
     first_time_span,
 )
 from cds_rules.model import (
@@ -64,15 +65,16 @@ def _add_hints(builder: Builder, checked: dict[str, Any],
     if status is None:
         return False
     if checked["resourceType"] == "Condition":
-        when, latest = condition_time(checked, builder.record.birth_date)
+        when, latest, floating = condition_time(checked, builder.record.birth_date)
     else:
-        when, latest = first_time_span(checked, "effectiveDateTime", "effectivePeriod",
-                                       "effectiveInstant", "issued")
+        times = ("effectiveDateTime", "effectivePeriod", "effectiveInstant", "issued")
+        when, latest = first_time_span(checked, *times)
+        floating = first_time_floating(checked, *times)
     for topic, (sign, text) in found.items():
         builder.record.facts.append(with_latest(Fact(
             concept=uncoded.uncoded_concept(topic), display=f'Uncoded entry "{text}"',
             source=source_of(checked), resource_type=checked["resourceType"], when=when,
-            status=status, detail=sign), latest))
+            status=status, detail=sign), latest, floating))
     return True
 
 
