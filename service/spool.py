@@ -144,32 +144,21 @@ class Spool:
         for path in sorted(self.directory.glob(f"{PREFIX}*{SUFFIX}")):
             if path == self._path and self._pid == os.getpid():
                 continue
-            try:
-                fd = os.open(path, os.O_RDONLY)
-            except OSError:
-                continue
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except OSError:
-                os.close(fd)  # its process is alive: it replays its own file
-                continue
-            yield path, fd
+            fd = _locked(path)
+            if fd is not None:  # else its process is alive: it replays its own file
+                yield path, fd
 
     def _sweep_staging(self) -> None:
         """Remove staging files left by processes that died before renaming them: empty,
         unlocked and older than :data:`STALE_STAGING_SECONDS` (else they pile up)."""
         for path in self.directory.glob(f".{PREFIX}*{SUFFIX}{_STAGING}"):
+            fd = _locked(path)
+            if fd is None:
+                continue  # its process is renaming it now
             try:
-                fd = os.open(path, os.O_RDONLY)
-            except OSError:
-                continue
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 facts = os.fstat(fd)
                 if facts.st_size == 0 and time.time() - facts.st_mtime > STALE_STAGING_SECONDS:
                     path.unlink(missing_ok=True)
-            except OSError:
-                pass  # locked: its process is renaming it now
             finally:
                 os.close(fd)
 
@@ -184,3 +173,18 @@ class Spool:
             path.unlink(missing_ok=True)
         finally:
             os.close(fd)
+
+
+def _locked(path: Path) -> int | None:
+    """A read fd of ``path`` holding its exclusive lock, or None when it is gone or another
+    process holds the lock (a live owner)."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        return None
+    return fd
