@@ -102,7 +102,7 @@ def test_a_cauda_equina_sign_in_clinicians_words_is_read(text: str, sign: str) -
 
 
 @pytest.mark.parametrize("text", NOT_NAMED)
-def test_a_denial_a_normal_finding_or_advice_is_not_the_sign(text: str) -> None:
+def test_a_denial_a_normal_finding_or_another_meaning_is_not_the_sign(text: str) -> None:
     assert Topic.CAUDA_EQUINA not in dict(suggested(text, closes_negated))
 
 
