@@ -71,7 +71,10 @@ def _build_record(request: HookRequest, now: datetime, settings: RuleSettings,
     builder.quality.unrecognised_units = builder.unrecognised_units
     if builder.unrecognised_units:
         record.quality.data_gaps.append(_unreadable_values(builder.unrecognised_units))
-    ahead = _dated_after_now(record)
+    try:
+        ahead = _dated_after_now(record)
+    except Exception:  # a date no arithmetic can take: say so rather than fail the call
+        ahead = "the dates of red-flag entries could not be compared with the service's clock"
     if ahead:
         record.quality.data_gaps.append(ahead)
     return record

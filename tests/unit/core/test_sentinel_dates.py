@@ -67,3 +67,26 @@ def test_a_sentinel_date_leaves_the_emergency_card(when: str) -> None:
         cards = {c["source"]["topic"]["code"]: c["indicator"]
                  for c in to_json(evaluate(request, NOW).cards)}
         assert cards.get("cauda-equina") == "critical", (hook, cards)
+
+
+def test_a_date_check_that_fails_is_named_not_fatal(monkeypatch: pytest.MonkeyPatch) -> None:
+    """build_record never raises: should the dated-ahead check meet a date no arithmetic
+    takes (as '0001-01-01' once did), the record is built and the cards say so. (The fault
+    is injected: the real one is mended above.)"""
+    from cds_rules.model import PatientRecord
+
+    def overflow(self: PatientRecord) -> list[Any]:
+        raise OverflowError("date value out of range")
+
+    monkeypatch.setattr(PatientRecord, "red_flags_dated_ahead", overflow)
+    request = HookRequest(hook="patient-view", patient_id=PID, resources=(
+        {"resourceType": "Patient", "id": PID, "birthDate": "1960-05-01"},
+        {"resourceType": "Condition", "id": "lbp", "subject": SUBJECT,
+         "code": {"coding": [{"system": SNOMED, "code": "279039007"}]},
+         "onsetDateTime": "2026-11-18T09:00:00Z"},
+        {"resourceType": "Observation", "id": "retention", "status": "final",
+         "subject": SUBJECT, "effectiveDateTime": "2026-11-22T10:00:00Z",
+         "code": {"coding": [{"system": SNOMED, "code": "267064002"}]}}))
+    result = evaluate(request, NOW)
+    assert any("could not be compared" in gap for gap in result.quality.data_gaps)
+    assert [(c.topic, c.indicator) for c in result.cards] == [("cauda-equina", "critical")]
