@@ -12,7 +12,15 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 
-from cds_rules.model import LUMBAR, ORDER_HOOKS, Fact, FactStatus, Order, PatientRecord
+from cds_rules.model import (
+    LUMBAR,
+    ORDER_HOOKS,
+    Fact,
+    FactStatus,
+    Order,
+    PatientRecord,
+    earliest_start,
+)
 from cds_rules.settings import RuleSettings
 
 # PATHWAY.md 2: current facts of these concepts put the record in a back-pain context.
@@ -374,15 +382,26 @@ def weight_loss(record: PatientRecord, settings: RuleSettings) -> tuple[list[Fac
     weights = [f for f in record.series("body_weight", window) if (f.value or 0) > 0]
     if len(weights) < 2:
         return [], None
-    latest = weights[-1]
-    earlier = [f for f in weights[:-1] if f.comparator not in _BOUNDED_ABOVE]
-    if not earlier or latest.comparator in _BOUNDED_BELOW:
-        return [], None
-    heaviest = max(earlier, key=lambda f: f.value or 0)
-    lost = ((heaviest.value or 0) - (latest.value or 0)) / (heaviest.value or 1) * 100.0
-    if lost >= settings.weight_loss_percent:
-        return [heaviest, latest], lost
-    return [], None
+    shown: tuple[list[Fact], float | None] = ([], None)
+    for latest in _may_be_last(weights):  # an ambiguous order must not hide a loss
+        earlier = [f for f in weights if f is not latest and f.comparator not in _BOUNDED_ABOVE]
+        if not earlier or latest.comparator in _BOUNDED_BELOW:
+            continue
+        heaviest = max(earlier, key=lambda f: f.value or 0)
+        lost = ((heaviest.value or 0) - (latest.value or 0)) / (heaviest.value or 1) * 100.0
+        if lost >= settings.weight_loss_percent and (shown[1] is None or lost > shown[1]):
+            shown = ([heaviest, latest], lost)
+    return shown
+
+
+def _may_be_last(weights: list[Fact]) -> list[Fact]:
+    """The weights (oldest first, dated) that may be the latest: a time sent without a zone
+    may be up to 14 hours earlier than read (``earliest_start``), so a weight read as the
+    last may have come before one read as earlier (independent review, December 2026)."""
+    return [w for w in weights
+            if all(w.latest is None or g.latest is None
+                   or w.latest >= (earliest_start(g) or g.latest)
+                   for g in weights if g is not w)] or weights[-1:]
 
 
 def over_fracture_age(record: PatientRecord, settings: RuleSettings) -> tuple[bool, str]:

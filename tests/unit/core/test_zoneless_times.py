@@ -134,3 +134,24 @@ def test_a_zoneless_result_just_past_the_reuse_window_is_suggested_again() -> No
                    _condition("ca", "363346000", "2020-01-01"), lab)
     labels = [s["label"] for s in cards["malignancy"]["suggestions"]]
     assert "Erythrocyte sedimentation rate (ESR)" in labels
+
+
+def _weight(rid: str, when: str, kg: float) -> dict[str, Any]:
+    return {"resourceType": "Observation", "id": rid, "status": "final", "subject": SUBJECT,
+            "effectiveDateTime": when, "code": {"coding": [{"system": LOINC, "code": "29463-7"}]},
+            "valueQuantity": {"value": kg, "unit": "kg", "system": "http://unitsofmeasure.org",
+                              "code": "kg"}}
+
+
+@pytest.mark.parametrize("sent", ["2026-11-22T20:00:00", "2026-11-22T12:30:00"])
+def test_a_zoneless_weight_of_uncertain_order_does_not_hide_a_weight_loss(sent: str) -> None:
+    """80 kg 90 days ago, 74 kg at 11:00 UTC (-7.5 %), and 76.5 kg sent zone-less: in
+    Sydney it was weighed before the 74 kg, so it may not be the latest (second review of
+    the zone-less change: the MAL-01 weak-factor card became 'No red flag recorded')."""
+    request = HookRequest(hook="patient-view", patient_id=PID, resources=(
+        {**PATIENT, "birthDate": "1966-01-01"},
+        _condition("lbp", "279039007", "2026-11-02T09:00:00Z"),
+        _weight("w1", "2026-08-24T09:00:00Z", 80.0), _weight("w2", "2026-11-22T11:00:00Z", 74.0),
+        _weight("w3", sent, 76.5)))
+    cards = {c["source"]["topic"]["code"] for c in to_json(evaluate(request, NOW).cards)}
+    assert "malignancy" in cards and "conservative-care" not in cards
