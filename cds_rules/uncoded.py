@@ -52,7 +52,7 @@ _SADDLE_SENSATION = (
     r"(?:saddle|peri(?:neal|anal))\s+(?:and|&|/)\s+(?:saddle|peri(?:neal|anal))\s+sensation|"
     r"sensation\s+(?:to\s+\w+\s+)?(?:in|over)\s+(?:the\s+)?saddle\s+(?:area|region|"
     r"distribution)|"
-    r"(?:sensation\s+)?s[2-5]\s*(?:-|/|to)\s*s?[2-5](?:\s+(?:sensation|dermatomes?))?|"
+    r"s[2-5]\s*(?:-|/|to)\s*s?[2-5]\s+(?:sensation|dermatomes?)|"
     r"sensation\s+(?:at\s+|in\s+)?s[2-5]\s*(?:-|/|to)\s*s?[2-5](?:\s+dermatomes?)?|"
     r"sensation\s+(?:peri(?:anally|neally)|(?:over\s+|in\s+)?(?:the\s+)?perineum)|"
     r"sacral\s+sensation|pinprick\s+peri(?:anally|neally)")
@@ -66,10 +66,14 @@ _NUMB_WIPING = (r"(?:numb(?:ness)?|(?:can't|cannot|unable\s+to)\s+feel\b[\w\s]{0
 
 # "Reduced pinprick sensation in saddle area", "Saddle area: reduced LT", "Sensory loss
 # S2-S4", "Numb down below", "Tingling in the saddle area" (eighth independent review)
+# S2-S4 alone is no place: "no S3/S4" is a heart sound (ninth independent review)
 _SADDLE_PLACE = r"(?:saddle|perineum|peri(?:neal|anal)|s[2-5]\s*(?:-|/|to)\s*s?[2-5])"
+_SENSE = r"(?:sensation|sensory|sense|pinprick|pp|lt|light\s+touch|touch|feeling)"
 _SADDLE_EXAM = (
+    # a sense between the loss and the place: not "Reduced swelling in perineum"
     r"(?:reduced|altered|diminished|decreased|impaired|absent|abnormal|loss\s+of)\s+"
-    r"(?:[\w/&]+\s+){0,4}?(?:in|over|around)\s+(?:the\s+)?" + _SADDLE_PLACE + r"|"
+    r"(?:[\w/&]+\s+){0,3}?" + _SENSE + r"(?:\s+[\w/&]+){0,3}?\s+(?:in|over|around)\s+"
+    r"(?:the\s+)?" + _SADDLE_PLACE + r"|"
     r"saddle\s+(?:area|region|distribution)\s*[:\-\u2013]?\s*" + _REDUCED + r"|"
     r"sensory\s+loss\s+(?:in\s+|over\s+)?(?:the\s+)?" + _SADDLE_PLACE + r"|"
     + _SADDLE_PLACE + r"\s+sensory\s+loss|"
@@ -80,13 +84,16 @@ _SADDLE_EXAM = (
     r"(?:saddle|perineum|peri(?:neal|anal))")
 
 
+_NOT_STRESS = r"(?<!stress\s)(?<!urge\s)(?<!mixed\s)"
+
+
 # topic -> (sign shown on the card, phrase patterns). Patterns are regex fragments.
 _PHRASES: dict[Topic, tuple[tuple[str, str], ...]] = {
     Topic.CAUDA_EQUINA: (
         # "?CES", "CES pathway", in capitals (French "ces"); not the LOINC scales "CES-D"
-        # (depression) and "CES - Compulsive eating scale"; CES-I / CESI incomplete, CES-R
-        # / CESR with retention
-        ("cauda equina syndrome", r"caudal?[\s-]+equina|(?-i:CES[IR]?)\b(?!-(?-i:D)|\s+-\s+"
+        # (depression) and "CES - Compulsive eating scale"; CES-I incomplete, CES-R with
+        # retention (not "CESI", a US epidural steroid injection)
+        ("cauda equina syndrome", r"caudal?[\s-]+equina|(?-i:CES)\b(?!-(?-i:D)|\s+-\s+"
                                   r"compulsive)|(?<=\?)\s*ces\b|(?:query|suspected|possible|"
                                   r"likely|probable)\s+ces\b"),
         ("saddle anaesthesia", r"saddle\s+(?:area\s+|region\s+)?(?:(?:an|hyp|hypo|par)(?:a)?"
@@ -119,7 +126,7 @@ _PHRASES: dict[Topic, tuple[tuple[str, str], ...]] = {
                               r"(?:\s+(?:any\s+)?(?:urine|water))?(?<!passed)(?<!passing)(?<!pass)|"
                               r"(?:acute|painless|chronic|new|suspected|possible)\s+"
                               r"retention(?!\s+of\s+(?!urine))|"
-                              r"(?:in|into)\s+retention|retention\s+with\s+overflow|(?-i:AUR)\b|"
+                              r"(?:in|into)\s+retention|(?<!stool\s)(?<!faecal\s)(?<!fecal\s)retention\s+with\s+overflow|(?-i:AUR)\b|"
                               r"(?:not|\w+n't|unable\s+to|can't|cannot)\s+(?-i:PU)(?:'?d)?\b|"
                               r"(?:unable\s+to|can't|cannot)\s+wee\b|"
                               r"(?:struggling|straining)\s+to\s+(?:pass\s+urine|void|"
@@ -136,9 +143,10 @@ _PHRASES: dict[Topic, tuple[tuple[str, str], ...]] = {
                               + _loss_of(r"(?:urinary|bladder)\s+(?:filling\s+)?sensation|"
                                          r"sensation\s+of\s+(?:bladder\s+fullness|bladder\s+"
                                          r"filling|urine\s+flow|passing\s+urine)")),
-        ("urinary incontinence", r"(?:urinary|bladder|overflow|double|new|new[- ]onset|sudden)"
-                                 r"\s+incontinence|incontinence\s+since\b|"
-                                 r"incontinence\s+of\s+urine|incontinent\s+of\s+urine|"
+        # not stress, urge or mixed incontinence (the value set leaves them out)
+        ("urinary incontinence", _NOT_STRESS + r"(?:(?:urinary|bladder|overflow|double|new|"
+                                 r"new[- ]onset|sudden)\s+incontinence|incontinence\s+since\b|"
+                                 r"incontinence\s+of\s+urine)|incontinent\s+of\s+urine|"
                                  r"wet\s+(?:him|her|them)sel(?:f|ves)|"
                                  r"loss\s+of\s+(?:control\s+of\s+(?:the\s+)?)?bladder(?:\s+control)?|"
                                  r"(?:bladder|b\s*\+\s*b)\s*[:\-\u2013]\s*incontinent|"
@@ -152,7 +160,9 @@ _PHRASES: dict[Topic, tuple[tuple[str, str], ...]] = {
                                 r"control\s+(?:of\s+)?(?:(?:his|her|their)\s+)?bowels?|"
                                 r"soiled\s+(?:him|her|them)sel(?:f|ves)"),
         ("bladder or bowel dysfunction", r"(?:(?:bladder|bowel)\s*(?:/|\+|&)\s*)?"
-                                         r"(?<!induced\s)(?:bladder|bowel|sphincter)\s+"
+                                         r"(?<!induced\s)(?<!functional\s)(?<!phageal\s)"
+                                         r"(?<!biliary\s)(?<!pyloric\s)"
+                                         r"(?:bladder|bowel|sphincter)\s+"
                                          r"(?:dysfunction|disturbance)|"
                                          r"neurogenic\s+(?:bladder|bowel)|neuropathic\s+bladder"),
         ("bilateral sciatica or leg symptoms", r"(?:bilateral|bilat|b/l)\s+(?:sciatica|"
@@ -279,7 +289,7 @@ _GOVERNS = re.compile(r"(?:screening|screen|family\s+history|fh|fear)\s+(?:for|o
 _CARRIES_DENIAL = frozenset({
     "any", "obvious", "clear", "definite", "definitive", "significant", "clinical",
     "objective", "evidence", "sign", "signs", "symptom", "symptoms", "feature", "features",
-    "history", "hx", "h/o", "pmh", "past", "previous", "prior", "personal", "medical",
+    "history", "hx", "h/o", "sx", "pmh", "past", "previous", "prior", "personal", "medical",
     "complaint", "complaints", "suggestion", "suggestive", "suggesting", "of", "other",
     "further", "known", "the", "a", "an", "frank", "overt", "focal", "acute", "recent",
     "current", "chronic", "or"})

@@ -162,8 +162,8 @@ _PHRASES_CHANGE: dict[Topic, str] = {
         "overflow, double or new incontinence, 'Incontinent of urine / faeces', 'Lost control "
         "of bladder', bladder, bowel or sphincter dysfunction or disturbance ('Neurogenic "
         "bladder'), bilateral sciatica ('Bilat sciatica', 'Pain down both legs'), and 'CES' "
-        "('?CES', 'CES-I', 'CES-R'; not 'CES-D'). A checklist's 'red flags: none' closes its "
-        "sign. Safety-netting advice naming a sign still warns. "),
+        "('?CES', 'CES-I', 'CES-R'; not 'CES-D', 'CESI'). A checklist's 'red flags: none' "
+        "closes its sign. Safety-netting advice naming a sign still warns. "),
     Topic.SPINAL_CORD_COMPRESSION: (
         "1.8.0: read also 'Cord compromise', 'Compression of the spinal cord', 'Hoffmann's "
         "positive', 'Sensory level T10', 'Plantars: upgoing', 'Broad-based gait' (before: "
