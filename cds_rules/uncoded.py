@@ -20,10 +20,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from functools import lru_cache
-from itertools import pairwise
 from typing import Literal
 
 from cds_rules.model import Topic
+from cds_rules.uncoded_reading import Part, closed_signs, denied, excluded_near
 
 UNCODED_PREFIX = "uncoded:"
 
@@ -266,65 +266,8 @@ _EXCLUDED: dict[Topic, str] = {
                       r"(?:the\s+)?skin|skin\s+cancer|non[- ]melanoma|in[- ]situ|"
                       r"malignant\s+neoplasm\s+of\s+(?:the\s+)?skin",
 }
-# A sign after a denial is denied only when what comes between is, at most, words that
-# carry a denial to what it governs ("no evidence of", "no clinical signs of", "denies
-# any") and the other items of a list joined by "or" / "nor" ("Spondylosis without
-# myelopathy or radiculopathy", ICD-10-CM M47.812; "No saddle anaesthesia, urinary
-# retention or faecal incontinence"), each item a bare phrase of at most three words.
-# Anything else keeps the sign (the safe side): a comma list without "or" ("No trauma,
-# foot drop"; "No allergies, osteoporosis on alendronate"), any other word ("MRI not yet
-# done for suspected cauda equina", "No improvement in urinary retention"), words after the
-# sign in its item ("Denies saddle anaesthesia, urinary retention 600ml on bladder scan").
-# "Screening for", "family history of" and "fear of" deny the sign they govern only.
-_DENIAL_CUE = re.compile(
-    r"\b(?:(?:does|do|did)\s+not\s+(?:have|has)|(?:has|have)\s+(?:not|never)\s+had|"
-    r"(?:has|have|had)\s+(?:not|never)|without|no|not|never|nil|denies|denied|deny|"
-    r"negative\s+for|free\s+of|absence\s+of|screening\s+for|screen\s+for|"
-    r"family\s+history\s+of|fh\s+of|fear\s+of)\b", re.I)
-# Cues that name whose or what the sign is, not whether it is there: they govern a short
-# phrase ("Family history of breast cancer", "Screening for colon cancer"). Safety-netting
-# advice ("Safety-netted for CES") is read as naming the sign: two review rounds found every
-# rule for it silencing real signs ("advice from urology", "red flags for cauda equina").
-_GOVERNS = re.compile(r"(?:screening|screen|family\s+history|fh|fear)\s+(?:for|of)$", re.I)
-_CARRIES_DENIAL = frozenset({
-    "any", "obvious", "clear", "definite", "definitive", "significant", "clinical",
-    "objective", "evidence", "sign", "signs", "symptom", "symptoms", "feature", "features",
-    "history", "hx", "h/o", "sx", "pmh", "past", "previous", "prior", "personal", "medical",
-    "complaint", "complaints", "suggestion", "suggestive", "suggesting", "of", "other",
-    "further", "known", "the", "a", "an", "frank", "overt", "focal", "acute", "recent",
-    "current", "chronic", "or"})
-# Words after a sign that keep a plain denial ("No urinary retention noted", "No cauda equina
-# syndrome"); any other ("No urinary retention until today", "... on admission") keeps the
-# sign.
-_AFTER_DENIED = frozenset({
-    "noted", "seen", "found", "reported", "present", "identified", "elicited", "documented",
-    "detected", "evident", "demonstrated", "syndrome", "symptoms", "signs", "features"})
-_ASSERTED = _AFTER_DENIED - {"syndrome", "symptoms", "signs", "features"}
-# A checklist answer right after its sign ("Saddle anaesthesia: denies", "Urinary retention
-# - no", "Cauda equina syndrome has been ruled out"); "Urinary retention - catheter: no"
-# answers another question.
-_ANSWER_WORDS = frozenset({
-    "no", "not", "none", "nil", "absent", "negative", "denied", "denies", "without",
-    "present", "detected", "seen", "found", "ruled", "out", "excluded", "syndrome", "is",
-    "was", "has", "have", "been", "are", "were", "screen", "screening", "symptoms", "signs",
-    "features", "assessment", "check",  # "Cauda equina screen: negative"
-    "red", "flag", "flags"})  # "CES red flags: none"
-_ITEM_BREAK = re.compile(r"\s*,\s*(?:(?:or|nor|and)\s+)?|\s+(?:or|nor)\s+", re.I)
-_WORD = re.compile(r"[^\W_][\w'/*+]*", re.I)
-_BARE_WORD = re.compile(r"[a-z][a-z'/-]*", re.I)
-_JOINED_BY_OR = re.compile(r"\b(?:or|nor)\b", re.I)
-_NEGATED_CUE = re.compile(r"(?:\bnot|n't|\bno\s+longer|\bnever)\s*$", re.I)
-_OWN_ANSWER = re.compile(r"\s*[:\-\u2013]\s*(?:present|yes|positive|seen|noted|identified|found|"
-                         r"confirmed)\b", re.I)
-_RESULT = re.compile(r"\b(?:positive|confirm\w*|seen|noted|identified|found|present|detected|"
-                     r"diagnos\w*|mri|ct|biopsy|has|have|had|shows?|showed)\b|\d", re.I)
-_OR_NEXT = re.compile(r"\s*,\s*(?:or|nor)\b", re.I)  # "A, B, or C"
-_TAIL_END = re.compile(r"\s*,\s*|\s+(?:or|nor|and)\s+", re.I)
 # Parts of a sentence read on their own ("No leg weakness but new urinary retention").
 _PARTS = re.compile(r"\bbut\b|\bhowever\b|\bwhereas\b|\balthough\b", re.I)
-# Items of a checklist, each closing with its own answer ("Saddle anaesthesia: denies,
-# urinary retention: denies"; "Cauda equina syndrome ruled out, for physio").
-_ITEMS = re.compile(r"[^,]+")
 _PATTERNS: tuple[tuple[Topic, str, re.Pattern[str]], ...] = tuple(
     (topic, sign, re.compile(rf"\b(?:{pattern})", re.I))
     for topic, phrases in _PHRASES.items() for sign, pattern in phrases
@@ -344,10 +287,11 @@ def uncoded_concept(topic: Topic) -> str:
 def suggested(text: str, closes_negated: Callable[[str], bool]
               ) -> tuple[tuple[Topic, str], ...]:
     """(topic, sign) of every red flag ``text`` names and does not deny: per part of each
-    sentence, neither a denial before the sign (:func:`_denied`) nor, for the last sign of
-    an item between commas, one closing that item (``closes_negated``: "retention: absent",
-    "... ruled out"; "Urinary retention - cauda equina syndrome ruled out" names the
-    retention). A family's exclusions read the whole sentence."""
+    sentence, neither a denial before the sign (:func:`cds_rules.uncoded_reading.denied`)
+    nor, for the last sign of an item between commas, one closing that item
+    (``closes_negated``: "retention: absent", "... ruled out"; "Urinary retention - cauda
+    equina syndrome ruled out" names the retention). A family's exclusions read the whole
+    sentence."""
     if not _ANY.search(text):  # the common case: one search, nothing found
         return ()
     found: dict[Topic, str] = {}
@@ -358,101 +302,23 @@ def suggested(text: str, closes_negated: Callable[[str], bool]
     return tuple(found.items())
 
 
-def _add_named(found: dict[Topic, str], part: str, clause: str,
+def _add_named(found: dict[Topic, str], text: str, clause: str,
                closes_negated: Callable[[str], bool]) -> None:
-    """The signs ``part`` names, not denied."""
+    """The signs the part ``text`` names, not denied."""
     matches = [(topic, sign, m) for topic, sign, pattern in _PATTERNS
-               for m in pattern.finditer(part)]
-    closed = _closed_signs(part, [m for _, _, m in matches], closes_negated)
+               for m in pattern.finditer(text)]
+    if not matches:
+        return
+    part = Part(text)
+    closed = closed_signs(part, [m for _, _, m in matches], closes_negated)
     for topic, sign, match in matches:
         excluded = _EXCLUDED_PATTERNS.get(topic)
         if topic in found or match.start() in closed or (
-                excluded and _excluded_near(excluded, clause, part, match)):
+                excluded and excluded_near(excluded, clause, part, match)):
             continue
-        if not _denied(part, match):
+        if not denied(part, match, _names_a_sign):
             found[topic] = sign
 
 
-_LIST_ITEM = re.compile(r",|;|\band\b|\bexcept\b|\bapart\s+from\b", re.I)
-
-
-def _excluded_near(excluded: re.Pattern[str], clause: str, part: str,
-                   match: re.Match[str]) -> bool:
-    """Is the sign at ``match`` one its family excludes ("basal cell carcinoma", "skin
-    cancer")? Read in the sign's own item of a list and an inverted qualifier right after
-    it ("Carcinoma, basal cell"), never across the list: "Skin cancer and prostate cancer",
-    "BCC excised 2019, myeloma 2021" name a cancer (sixth independent review)."""
-    bounds = [0, *(m.end() for m in _LIST_ITEM.finditer(part)), len(part) + 1]
-    for start, end in pairwise(bounds):
-        if start <= match.start() < end:
-            own = part[start:end]
-            following = part[end:].split(",")[0] if end <= len(part) else ""
-            return bool(excluded.search(own) or excluded.match(following.strip()))
-    return bool(excluded.search(clause))
-
-
-def _closed_signs(part: str, matches: list[re.Match[str]],
-                  closes_negated: Callable[[str], bool]) -> set[int]:
-    """The starts of the signs a closing denial answers: the last sign of each item between
-    commas that closes with one."""
-    closed: set[int] = set()
-    for item in _ITEMS.finditer(part):
-        inside = [m for m in matches if item.start() <= m.start() < item.end()]
-        if not inside or not closes_negated(item.group()):
-            continue
-        last = max(inside, key=lambda m: m.start())
-        answer = _WORD.findall(part[last.end():item.end()])
-        # "Perianal sensation absent": the sign's own words close the item, no answer does
-        if answer and all(w.lower() in _ANSWER_WORDS for w in answer):
-            closed.add(last.start())
-    return closed
-
-
-def _denied(part: str, match: re.Match[str]) -> bool:
-    """Is the sign at ``match`` governed by the last denial before it, through nothing but
-    words that carry it and the bare items of a list joined by "or" / "nor"?"""
-    cues = list(_DENIAL_CUE.finditer(part, 0, match.start()))
-    if not cues:
-        return False
-    between = part[cues[-1].end():match.start()].lstrip()
-    rest = part[match.end():]
-    if _NEGATED_CUE.search(part, 0, cues[-1].start()):
-        return False  # "Does not deny urinary retention", "No longer denies ..."
-    if _OWN_ANSWER.match(rest):
-        return False  # "Fever: no Urinary retention: present"
-    if _GOVERNS.search(cues[-1].group()) and _RESULT.search(rest):
-        return False  # "Screening for cauda equina: positive", "... confirmed on biopsy"
-    if _GOVERNS.search(cues[-1].group()) and "," not in between:
-        # "Family history of breast cancer in mother"; not "Screening for cancer found
-        # metastatic carcinoma" (another sign between: the finding of the screen)
-        return len(between.split()) <= 2 and _bare(between) and not _ANY.search(between)
-    tail = _TAIL_END.split(rest, maxsplit=1)[0]
-    if not all(w.lower() in _AFTER_DENIED for w in _WORD.findall(tail)):
-        return False  # "No urinary retention until today", "... 600ml on bladder scan"
-    items = _ITEM_BREAK.split(between) if between else [""]
-    if len(items) == 1:
-        return _carries_only(items[0])  # "no evidence of cauda equina", not "no improvement in"
-    *listed, own = items
-    if not _carries_only(own) or not all(_bare(i) for i in listed if i):
-        return False
-    if "," in between and any(w.lower() in _ASSERTED for w in _WORD.findall(rest)):
-        return False  # "No leg weakness, urinary retention and saddle anaesthesia noted"
-    # "A, B or C": the "or" closes the list the sign is in (after the last comma before it,
-    # or after the sign); "No A or B, C" denies A and B, not C
-    after_comma = between[between.rfind(",") + 1:]
-    return "," not in between or bool(_JOINED_BY_OR.search(after_comma)
-                                      or _JOINED_BY_OR.search(rest.split(",")[0])
-                                      or _OR_NEXT.match(rest))
-
-
-def _carries_only(words: str) -> bool:
-    return all(w.lower() in _CARRIES_DENIAL for w in words.split())
-
-
-def _bare(item: str) -> bool:
-    """A list item such as "saddle anaesthesia": at most three plain words (the words that
-    carry the denial before the first one aside)."""
-    words = item.split()
-    while words and words[0].lower() in _CARRIES_DENIAL:
-        words.pop(0)
-    return len(words) <= 3 and all(_BARE_WORD.fullmatch(w) for w in words)
+def _names_a_sign(words: str) -> bool:
+    return bool(_ANY.search(words))

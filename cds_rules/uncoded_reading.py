@@ -1,0 +1,345 @@
+"""How a part of a sentence reads the red-flag signs it names: a denial before a sign, an
+answer closing its item, an exclusion in its own item (:mod:`cds_rules.uncoded` names the
+signs).
+
+What each reading looks up (the denial cues, the ends of items, the words after a sign) is
+found once per part (:class:`Part`), so a clause that names a sign thousands of times is
+read in about the time of one pass over it; each sign rescanning the whole part took 1-2.5 s
+on a clause of 20,000 characters (ninth independent review). Every lookup answers exactly
+what a rescan of the part would (a property test holds them to it).
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_left, bisect_right
+from collections.abc import Callable
+from functools import cached_property
+
+# A denial governs the sign right after it, through words that only carry it ("no evidence
+# of", "no clinical signs of", "denies any") and the other items of a list joined by "or" /
+# "nor" ("Spondylosis without myelopathy or radiculopathy", ICD-10-CM M47.812; "No saddle
+# anaesthesia, urinary retention or faecal incontinence"), each item a bare phrase of at
+# most three words. Anything else keeps the sign (the safe side): a comma list without "or"
+# ("No trauma, foot drop"; "No allergies, osteoporosis on alendronate"), any other word
+# ("MRI not yet done for suspected cauda equina", "No improvement in urinary retention"),
+# words after the sign in its item ("Denies saddle anaesthesia, urinary retention 600ml on
+# bladder scan"). "Screening for", "family history of" and "fear of" deny the sign they
+# govern only.
+_DENIAL_CUE = re.compile(
+    r"\b(?:(?:does|do|did)\s+not\s+(?:have|has)|(?:has|have)\s+(?:not|never)\s+had|"
+    r"(?:has|have|had)\s+(?:not|never)|without|no|not|never|nil|denies|denied|deny|"
+    r"negative\s+for|free\s+of|absence\s+of|screening\s+for|screen\s+for|"
+    r"family\s+history\s+of|fh\s+of|fear\s+of)\b", re.I)
+# Cues that name whose or what the sign is, not whether it is there: they govern a short
+# phrase ("Family history of breast cancer", "Screening for colon cancer"). Safety-netting
+# advice ("Safety-netted for CES") is read as naming the sign: two review rounds found every
+# rule for it silencing real signs ("advice from urology", "red flags for cauda equina").
+_GOVERNS = re.compile(r"(?:screening|screen|family\s+history|fh|fear)\s+(?:for|of)$", re.I)
+_CARRIES_DENIAL = frozenset({
+    "any", "obvious", "clear", "definite", "definitive", "significant", "clinical",
+    "objective", "evidence", "sign", "signs", "symptom", "symptoms", "feature", "features",
+    "history", "hx", "h/o", "sx", "pmh", "past", "previous", "prior", "personal", "medical",
+    "complaint", "complaints", "suggestion", "suggestive", "suggesting", "of", "other",
+    "further", "known", "the", "a", "an", "frank", "overt", "focal", "acute", "recent",
+    "current", "chronic", "or"})
+# Words after a sign that keep a plain denial ("No urinary retention noted", "No cauda equina
+# syndrome"); any other ("No urinary retention until today", "... on admission") keeps the
+# sign.
+_AFTER_DENIED = frozenset({
+    "noted", "seen", "found", "reported", "present", "identified", "elicited", "documented",
+    "detected", "evident", "demonstrated", "syndrome", "symptoms", "signs", "features"})
+_ASSERTED = _AFTER_DENIED - {"syndrome", "symptoms", "signs", "features"}
+# A checklist answer right after its sign ("Saddle anaesthesia: denies", "Urinary retention
+# - no", "Cauda equina syndrome has been ruled out"); "Urinary retention - catheter: no"
+# answers another question.
+_ANSWER_WORDS = frozenset({
+    "no", "not", "none", "nil", "absent", "negative", "denied", "denies", "without",
+    "present", "detected", "seen", "found", "ruled", "out", "excluded", "syndrome", "is",
+    "was", "has", "have", "been", "are", "were", "screen", "screening", "symptoms", "signs",
+    "features", "assessment", "check",  # "Cauda equina screen: negative"
+    "red", "flag", "flags"})  # "CES red flags: none"
+_ITEM_BREAK = re.compile(r"\s*,\s*(?:(?:or|nor|and)\s+)?|\s+(?:or|nor)\s+", re.I)
+_WORD = re.compile(r"[^\W_][\w'/*+]*", re.I)
+_BARE_WORD = re.compile(r"[a-z][a-z'/-]*", re.I)
+_JOINED_BY_OR = re.compile(r"\b(?:or|nor)\b", re.I)
+_NEGATED_CUE = re.compile(r"(?:\bnot|n't|\bno\s+longer|\bnever)\s*$", re.I)
+_OWN_ANSWER = re.compile(r"\s*[:\-\u2013]\s*(?:present|yes|positive|seen|noted|identified|found|"
+                         r"confirmed)\b", re.I)
+_RESULT = re.compile(r"\b(?:positive|confirm\w*|seen|noted|identified|found|present|detected|"
+                     r"diagnos\w*|mri|ct|biopsy|has|have|had|shows?|showed)\b|\d", re.I)
+_OR_NEXT = re.compile(r"\s*,\s*(?:or|nor)\b", re.I)  # "A, B, or C"
+_TAIL_END = re.compile(r"\s*,\s*|\s+(?:or|nor|and)\s+", re.I)
+# Items of a checklist, each closing with its own answer ("Saddle anaesthesia: denies,
+# urinary retention: denies"; "Cauda equina syndrome ruled out, for physio").
+_ITEMS = re.compile(r"[^,]+")
+_LIST_ITEM = re.compile(r",|;|\band\b|\bexcept\b|\bapart\s+from\b", re.I)
+_Breaks = tuple[list[re.Match[str]], list[int]]  # item breaks and their ends
+_LONG_SPACE = re.compile(r"\s{8,}")
+_INSIDE_WORD = re.compile(r"\w\w")  # at a position between two word characters
+
+
+class Part:
+    """A part of a sentence, read on its own ("No leg weakness | but new urinary retention"),
+    with the positions its readings look up found once."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    @cached_property
+    def _cues(self) -> tuple[list[re.Match[str]], list[int]]:
+        cues = list(_DENIAL_CUE.finditer(self.text))
+        return cues, [c.start() for c in cues]
+
+    @cached_property
+    def _tail_ends(self) -> tuple[list[re.Match[str]], list[int]]:
+        ends = list(_TAIL_END.finditer(self.text))
+        return ends, [m.start() for m in ends]
+
+    @cached_property
+    def _results(self) -> tuple[list[re.Match[str]], list[int]]:
+        results = list(_RESULT.finditer(self.text))
+        return results, [m.start() for m in results]
+
+    @cached_property
+    def _words(self) -> tuple[list[int], list[int], list[int]]:
+        """Starts and ends of every word, and the starts of the words that assert a sign."""
+        words = list(_WORD.finditer(self.text))
+        asserted = [w.start() for w in words if w.group().lower() in _ASSERTED]
+        return [w.start() for w in words], [w.end() for w in words], asserted
+
+    @cached_property
+    def _lists(self) -> dict[int, _List]:
+        return {}
+
+    def list_after(self, cue: re.Match[str]) -> _List:
+        """The list of items that follows the denial ``cue``."""
+        found = self._lists.get(cue.start())
+        if found is None:
+            begin = _first_non_space(self.text, cue.end())
+            found = self._lists[cue.start()] = self._list_from(begin)
+        return found
+
+    @cached_property
+    def _item_breaks(self) -> tuple[_Breaks, list[int]]:
+        breaks = list(_ITEM_BREAK.finditer(self.text))
+        return (breaks, [b.end() for b in breaks]), [b.start() for b in breaks]
+
+    def _list_from(self, begin: int) -> _List:
+        """The items from ``begin``: split at the part's own breaks from there on, unless
+        one runs through ``begin`` (then at the breaks a search from ``begin`` finds)."""
+        breaks, starts = self._item_breaks
+        first = bisect_left(starts, begin)
+        if first and breaks[1][first - 1] > begin:
+            own = list(_ITEM_BREAK.finditer(self.text, begin))
+            return _List(self.text, begin, (own, [b.end() for b in own]), 0)
+        return _List(self.text, begin, breaks, first)
+
+    @cached_property
+    def list_bounds(self) -> list[int]:
+        """Where each item of a list begins (and, last, one past the end of the part)."""
+        return [0, *(m.end() for m in _LIST_ITEM.finditer(self.text)), len(self.text) + 1]
+
+    def last_cue_before(self, at: int) -> re.Match[str] | None:
+        """The last denial cue that ends by ``at``, read as if the part ended there."""
+        cues, starts = self._cues
+        before = bisect_left(starts, at)
+        if (before and cues[before - 1].end() > at) or _inside_word(self.text, at):
+            # a cue running past ``at`` or a word cut at it: read the part up to ``at``
+            found = list(_DENIAL_CUE.finditer(self.text, 0, at))
+            return found[-1] if found else None
+        return cues[before - 1] if before else None
+
+    def item_end(self, at: int) -> int:
+        """Where the item that goes on at ``at`` ends: the next comma, "or", "nor", "and"."""
+        breaks, starts = self._tail_ends
+        following = bisect_left(starts, at)
+        if following and breaks[following - 1].end() > at:
+            found = _TAIL_END.search(self.text, at)  # a break running through ``at``
+            return found.start() if found else len(self.text)
+        return starts[following] if following < len(starts) else len(self.text)
+
+    def result_after(self, at: int) -> bool:
+        """Does a result ("positive", "on MRI", a number) follow ``at``?"""
+        results, starts = self._results
+        following = bisect_left(starts, at)
+        if (following and results[following - 1].end() > at) or _inside_word(self.text, at):
+            return bool(_RESULT.search(self.text[at:]))
+        return following < len(starts)
+
+    def asserted_after(self, at: int) -> bool:
+        """Does a word that asserts a sign ("noted", "present") follow ``at``?"""
+        starts, ends, asserted = self._words
+        following = bisect_left(starts, at)
+        if following and ends[following - 1] > at:  # a word cut at ``at``
+            return any(w.lower() in _ASSERTED for w in _WORD.findall(self.text[at:]))
+        return bisect_left(asserted, at) < len(asserted)
+
+
+def _inside_word(text: str, at: int) -> bool:
+    return at > 0 and bool(_INSIDE_WORD.match(text, at - 1))
+
+
+def closed_signs(part: Part, matches: list[re.Match[str]],
+                 closes_negated: Callable[[str], bool]) -> set[int]:
+    """The starts of the signs a closing denial answers: the last sign of each item between
+    commas that closes with one."""
+    in_order = sorted(matches, key=lambda m: m.start())
+    starts = [m.start() for m in in_order]
+    closed: set[int] = set()
+    for item in _ITEMS.finditer(part.text):
+        first, past = bisect_left(starts, item.start()), bisect_left(starts, item.end())
+        if first == past or not closes_negated(item.group()):
+            continue
+        last = in_order[bisect_left(starts, starts[past - 1])]  # the first of the last start
+        answer = _WORD.findall(part.text[last.end():item.end()])
+        # "Perianal sensation absent": the sign's own words close the item, no answer does
+        if answer and all(w.lower() in _ANSWER_WORDS for w in answer):
+            closed.add(last.start())
+    return closed
+
+
+def excluded_near(excluded: re.Pattern[str], clause: str, part: Part,
+                  match: re.Match[str]) -> bool:
+    """Is the sign at ``match`` one its family excludes ("basal cell carcinoma", "skin
+    cancer")? Read in the sign's own item of a list and an inverted qualifier right after
+    it ("Carcinoma, basal cell"), never across the list: "Skin cancer and prostate cancer",
+    "BCC excised 2019, myeloma 2021" name a cancer (sixth independent review)."""
+    bounds, text = part.list_bounds, part.text
+    item = bisect_left(bounds, match.start() + 1) - 1
+    if not 0 <= item < len(bounds) - 1:
+        return bool(excluded.search(clause))
+    start, end = bounds[item], bounds[item + 1]
+    following = text[end:_next_comma(text, end)] if end <= len(text) else ""
+    return bool(excluded.search(text[start:end]) or excluded.match(following.strip()))
+
+
+def denied(part: Part, match: re.Match[str], names_a_sign: Callable[[str], bool]) -> bool:
+    """Is the sign at ``match`` governed by the last denial before it, through nothing but
+    words that carry it and the bare items of a list joined by "or" / "nor"?
+    ``names_a_sign``: does a phrase name any red-flag sign."""
+    cue = part.last_cue_before(match.start())
+    if cue is None:
+        return False
+    text, after = part.text, match.end()
+    if _negated_before(text, cue.start()):
+        return False  # "Does not deny urinary retention", "No longer denies ..."
+    if _OWN_ANSWER.match(text, after):
+        return False  # "Fever: no Urinary retention: present"
+    listed = part.list_after(cue)
+    governs = bool(_GOVERNS.search(cue.group()))
+    if governs and part.result_after(after):
+        return False  # "Screening for cauda equina: positive", "... confirmed on biopsy"
+    if governs and not listed.has_comma(match.start()):
+        # "Family history of breast cancer in mother"; not "Screening for cancer found
+        # metastatic carcinoma" (another sign between: the finding of the screen)
+        between = listed.between(match.start())
+        return (len(between.split(None, 2)) <= 2 and _bare(between)
+                and not names_a_sign(between))
+    words_after = _WORD.finditer(text, after, part.item_end(after))
+    if not all(w.group().lower() in _AFTER_DENIED for w in words_after):
+        return False  # "No urinary retention until today", "... 600ml on bladder scan"
+    return _denied_through(part, listed, match)
+
+
+def _denied_through(part: Part, listed: _List, match: re.Match[str]) -> bool:
+    """Do the words between the denial and the sign carry the denial to it?"""
+    carried = listed.carries_to(match.start())
+    if not carried:
+        return carried is None and _split_carries(listed.between(match.start()))
+    if not listed.has_comma(match.start()):
+        return True
+    text, after = part.text, match.end()
+    if part.asserted_after(after):
+        return False  # "No leg weakness, urinary retention and saddle anaesthesia noted"
+    # "A, B or C": the "or" closes the list the sign is in (after the last comma before it,
+    # or after the sign); "No A or B, C" denies A and B, not C
+    return bool(_JOINED_BY_OR.search(listed.after_last_comma(match.start()))
+                or _JOINED_BY_OR.search(text[after:_next_comma(text, after)])
+                or _OR_NEXT.match(text, after))
+
+
+def _split_carries(between: str) -> bool:
+    """:meth:`_List.carries_to` read from the words alone (a break running through the
+    sign's first character)."""
+    items = _ITEM_BREAK.split(between) if between else [""]
+    *listed, own = items
+    return _carries_only(own) and all(_bare(i) for i in listed if i)
+
+
+class _List:
+    """The items after one denial cue, split at commas, "or" and "nor": each checked bare
+    once, however many signs of the list ask."""
+
+    def __init__(self, text: str, begin: int, breaks: _Breaks, first: int) -> None:
+        """``breaks[first:]``: the item breaks a search of ``text`` from ``begin`` finds."""
+        self.text = text
+        self.begin = begin
+        self._breaks, self._ends = breaks
+        self._first = first
+        self._checked = first
+        self._first_not_bare = len(self._ends)
+
+    def between(self, at: int) -> str:
+        """The words from the cue to ``at``, spaces after the cue aside."""
+        return self.text[self.begin:at]
+
+    def has_comma(self, at: int) -> bool:
+        return self.text.find(",", self.begin, at) >= 0
+
+    def after_last_comma(self, at: int) -> str:
+        return self.text[max(self.begin, self.text.rfind(",", self.begin, at) + 1):at]
+
+    def carries_to(self, at: int) -> bool | None:
+        """Is the item that ends at ``at`` nothing but words that carry a denial, and each
+        item before it bare? None when a break runs through ``at``."""
+        past = bisect_right(self._ends, at, lo=self._first)
+        if past < len(self._ends) and self._breaks[past].start() < at:
+            return None
+        if past == self._first:
+            return _carries_only(self.between(at))
+        return _carries_only(self.text[self._ends[past - 1]:at]) and self._bare_before(past)
+
+    def _bare_before(self, past: int) -> bool:
+        """Are the items before break ``past`` bare?"""
+        while self._checked < min(past, self._first_not_bare):
+            k = self._checked
+            start = self.begin if k == self._first else self._ends[k - 1]
+            if not _bare(self.text[start:self._breaks[k].start()]):
+                self._first_not_bare = k
+            self._checked += 1
+        return past <= self._first_not_bare
+
+
+def _first_non_space(text: str, at: int) -> int:
+    while at < len(text) and text[at].isspace():
+        at += 1
+    return at
+
+
+def _negated_before(text: str, at: int) -> bool:
+    """Does a "not", "never" or "no longer" end right before ``at`` (spaces aside)? Read in
+    the 64 characters before it unless a long run of spaces could carry one from further."""
+    window = max(0, at - 64)
+    if _NEGATED_CUE.search(text, window, at):
+        return True
+    return bool(window and _LONG_SPACE.search(text, window, at)
+                and _NEGATED_CUE.search(text, 0, at))
+
+
+def _next_comma(text: str, at: int) -> int:
+    comma = text.find(",", at)
+    return comma if comma >= 0 else len(text)
+
+
+def _carries_only(words: str) -> bool:
+    return all(w.lower() in _CARRIES_DENIAL for w in words.split())
+
+
+def _bare(item: str) -> bool:
+    """A list item such as "saddle anaesthesia": at most three plain words (the words that
+    carry the denial before the first one aside)."""
+    words = item.split()
+    while words and words[0].lower() in _CARRIES_DENIAL:
+        words.pop(0)
+    return len(words) <= 3 and all(_BARE_WORD.fullmatch(w) for w in words)
