@@ -35,8 +35,9 @@ _LESS = (r"(?:reduced|altered|loss\s+of|lost|absent|diminished|decreased|impaire
 _REDUCED = (r"(?:reduced|altered|lost|absent|diminished|decreased|impaired|abnormal|poor|weak|"
             r"patchy|nil|none)")
 # "No anal tone abnormality", "No saddle sensation change": a "no" that denies a change
-_NOT_A_LOSS = (r"(?!\s+(?:abnormal\w*|loss|deficit\w*|chang\w*|disturb\w*|problem\w*|issues?|"
-               r"alter\w*|impair\w*|concerns?|reduc\w*))")
+_NOT_A_LOSS = (r"(?!(?:\s+tone)?\s+(?:abnormal\w*|loss|deficit\w*|chang\w*|disturb\w*|"
+               r"problem\w*|issues?|alter\w*|impair\w*|concerns?|reduc\w*|weak\w*|"
+               r"dysfunction|injur\w*|defect\w*))")
 
 
 def _loss_of(sense: str) -> str:
@@ -80,11 +81,56 @@ _SADDLE_EXAM = (
     r"(?:hyp(?:o)?a?esthesia|an(?:a)?esthesia|numbness)\s+(?:over\s+|in\s+)?" + _SADDLE_PLACE
     + r"|saddle\s*[:\-\u2013]\s*numb\w*|"
     r"numb(?:ness)?\s+(?:down\s+below|around\s+(?:the\s+)?anus)|genital\s+numbness|"
-    r"(?:tingling|pins\s+and\s+needles)\s+(?:in\s+|around\s+)?(?:the\s+)?"
+    r"saddle\s+(?:area\s+|region\s+)?(?:tingling|pins\s+and\s+needles)|"
+    r"(?:tingling|pins\s+and\s+needles|par(?:a)?esthesi\w*|dys(?:a)?esthesi\w*)\s+"
+    r"(?:in\s+|around\s+|over\s+)?(?:the\s+)?"
     r"(?:saddle|perineum|peri(?:neal|anal))")
 
 
+# "Bone mets", "Mets to spine", "Hx breast ca", "Ca prostate" (tenth session); not "4 METs"
+# of exercise, "Ca 2.4" or "Ca channel blocker" (calcium), "CA 125" (a tumour marker)
+_CA_SITE = (r"(?:breast|prostate|prostatic|lung|bronchial|bronchus|renal|kidney|thyroid|"
+            r"bowel|colon|colonic|colorectal|rectal|rectum|oesophageal|oesophagus|esophageal|"
+            r"gastric|stomach|pancreatic|pancreas|ovarian|ovary|bladder|cervical|cervix|"
+            r"endometrial|uterine|testicular)")
+_CANCER_SHORTHAND = (r"(?:bone|bony|osseous|skeletal|spinal|spine|vertebral|liver|hepatic|"
+                     r"lung|pulmonary|brain|cerebral|adrenal|nodal)\s+mets\b|"
+                     r"(?:lytic|sclerotic|blastic|osteolytic|osteoblastic|mixed|widespread|multiple|known|"
+                     r"distant|diffuse|disseminated|extensive|spine)\s+mets\b|(?<=\?)\s*mets\b|"
+                     r"mets\s+(?:to|in)\s+(?:the\s+)?(?:bones?|(?:[clt][\s-]?|cervical\s+|thoracic\s+|"
+                     r"lumbar\s+|lumbosacral\s+)?spine|vertebra\w*|liver|lungs?|brain|adrenals?|"
+                     r"(?:lymph\s+)?nodes|[ctl]\d+)\b|"
+                     + r"(?:" + _CA_SITE + r"|(?:renal|small|transitional)\s+cell|ductal|lobular)"
+                     r"\s+(?-i:ca|Ca|CA)\b(?!\s*[-:]?\s*\d+\.\d+(?!\d)(?!\s*(?:cm|mm))|"
+                     r"\s*[-:]?\s*\d+(?:\.\d+)?\s*mmol|\s*(?:\+|channel|"
+                     r"antagonist|blocker|level|supplement|excretion|oxalate|stone|mmol))|"
+                     r"(?-i:ca|Ca|CA)\s+(?:of\s+(?:the\s+)?)?" + _CA_SITE + r"\b")
+# "L1 fracture", "T12 vertebral body fracture", "Fracture of L2 vertebra" (tenth session)
+_LEVEL = r"(?:c[1-7]|t(?:1[0-2]|[1-9])|l[1-5])"
+_NOT_A_DIGIT = (r"(?!\s*(?:st|nd|rd|th)?\s*(?:meta\w*|m[ct]s?|mcp|mtp|pip|dip|finger|toe|"
+               r"digit|thumb|phalan\w*|ray|rib)\b)")  # "Fracture L5 metacarpal": L = left
+_LEVEL_FRACTURE = (_LEVEL + r"(?:\s+(?:vertebra(?:l)?(?:\s+body)?|body|transverse\s+process|"
+                   r"spinous\s+process|pars|(?:superior\s+|inferior\s+)?end\s*plate))?"
+                   r"\s+(?:fracture|fx\b)|" + _LEVEL + r"\s*#|(?:(?<=#)|(?<=#\s))" + _LEVEL
+                   + r"\b" + _NOT_A_DIGIT + r"|"
+                   r"vertebral\s+body\s+fracture|(?:fracture[ds]?|fx)\s+(?:of\s+|at\s+|through\s+|"
+                   r"involving\s+)?(?:the\s+)?" + _LEVEL
+                   + r"(?:\s+vertebra\w*)?\b" + _NOT_A_DIGIT + r"|fractured\s+vertebra|"
+                   r"fracture[ds]?\s+of\s+(?:the\s+)?(?:\w+\s+){0,2}?vertebra\w*|"
+                   r"(?:spinal|spine|vertebral)\s+fractures?|fracture\s+of\s+(?:the\s+)?"
+                   r"(?:(?:cervical|thoracic|lumbar)\s+)?spine\b(?!\s+of)|"
+                   r"vertebral\s+(?:body\s+)?collapse|collapse\s+of\s+(?:the\s+)?"
+                   r"(?:" + _LEVEL + r"\b|vertebra\w*)")
 _NOT_STRESS = r"(?<!stress\s)(?<!urge\s)(?<!mixed\s)"
+# "Reduced sphincter tone", "Sphincter tone: decreased": the anal sphincter, not the
+# oesophagus's, the stomach's or the urethra's (tenth session)
+_SPHINCTER_TONE_LOST = (r"(?:reduced|decreased|diminished|absent|poor|lax|weak|impaired|"
+                        r"loss\s+of)\s+(?:(?:internal|external)\s+)?(?:anal\s+)?sphincter\s+tone|"
+                        r"(?<!phageal\s)(?<!gastric\s)(?<!urethral\s)(?<!\bles\s)(?<!\blos\s)"
+                        r"(?<!\bues\s)(?<!\buos\s)(?<!urinary\s)(?<!bladder\s)(?<!pyloric\s)"
+                        r"(?<!\bhv\s)sphincter\s+tone\s*[:\-\u2013]?\s*(?:" + _REDUCED
+                        + r"\b|(?:lax|low|flaccid)\b|\u2193)|"
+                        r"anal\s+(?:sphincter\s+)?tone\s*[:\-\u2013]?\s*(?:lax|low|flaccid)\b")
 
 
 # topic -> (sign shown on the card, phrase patterns). Patterns are regex fragments.
@@ -96,12 +142,19 @@ _PHRASES: dict[Topic, tuple[tuple[str, str], ...]] = {
         ("cauda equina syndrome", r"caudal?[\s-]+equina|(?-i:CES)\b(?!-(?-i:D)|\s+-\s+"
                                   r"compulsive)|(?<=\?)\s*ces\b|(?:query|suspected|possible|"
                                   r"likely|probable)\s+ces\b"),
+        ("conus medullaris syndrome", r"conus(?:\s+medullaris)?\s+(?:syndrome|compression|"
+                                      r"lesion)|(?:compression|compressing|compressed|"
+                                      r"impinging\s+on|impingement\s+of)\s+(?:of\s+|on\s+)?"
+                                      r"(?:the\s+)?conus\b"),
         ("saddle anaesthesia", r"saddle\s+(?:area\s+|region\s+)?(?:(?:an|hyp|hypo|par)(?:a)?"
                                r"esthesia|numbness|sensory)|"
                                + _loss_of(r"saddle\s+sensation|" + _SADDLE_SENSATION)
                                + r"|numb(?:ness)?\s+(?:in\s+|of\s+|around\s+)?(?:the\s+)?saddle|"
                                + _NUMB_WIPING + "|" + _SADDLE_REDUCED + "|" + _SADDLE_EXAM),
-        ("perineal or perianal numbness", r"peri(?:neal|anal)\s+(?:numbness|an(?:a)?esthesia)|"
+        ("perineal or perianal numbness", r"peri-?(?:neal|anal)\s+(?:numbness|an(?:a)?esthesia|"
+                                          r"par(?:a)?esthesi\w*|dys(?:a)?esthesi\w*|"
+                                          r"hyp(?:o)?(?:a)?esthesia|"
+                                          r"tingling|pins\s+(?:and|&|\+)\s+needles)|"
                                           + _loss_of(r"(?:peri(?:neal|anal)|genital)\s+sensation")
                                           + r"|numb(?:ness)?\s+(?:in\s+|of\s+|around\s+)?"
                                           r"(?:the\s+)?(?:perineum|genitals?|"
@@ -109,8 +162,8 @@ _PHRASES: dict[Topic, tuple[tuple[str, str], ...]] = {
         ("loss of anal tone or rectal sensation",
          _loss_of(r"(?:anal|rectal)\s+(?:sphincter\s+)?(?:tone|sensation|squeeze|reflex|wink)|"
                   r"bulbocavernosus\s+reflex")
-         + r"|(?:lax|patulous)\s+anal\s+(?:tone|sphincter)"
-         + r"|(?-i:PR|DRE)(?:\s+exam\w*)?\s*[:\-\u2013]?\s*(?:"
+         + r"|(?:lax|patulous)\s+anal\s+(?:tone|sphincter)|" + _SPHINCTER_TONE_LOST
+         + r"|(?:(?-i:PR|DRE)|rectal)(?:\s+exam\w*)?\s*[:\-\u2013]?\s*(?:"
          + _loss_of(r"tone|squeeze|sphincter") + r"|lax\s+(?:tone|sphincter)|"
          r"(?:tone|sphincter)\s+lax)"),
         ("urinary retention", r"(?:urinary|urine)\s+retention|retention\s+of\s+urine|"
@@ -189,16 +242,26 @@ _PHRASES: dict[Topic, tuple[tuple[str, str], ...]] = {
                                       r"sensory\s+level\s+(?:at\s+)?[ct]\d|"
                                       r"babinski|clonus"),
         ("gait disturbance", r"(?:ataxic|spastic|(?:wide|broad)[- ]based)\s+gait"),
+        ("Lhermitte's sign", r"(?<!negative\s)(?<!\bneg\s)(?<!-ve\s)"
+                              r"(?>l['\u2019]?hermitte(?:['\u2019]?s)?(?:\s+(?:sign|phenomenon|symptom))?)"
+                              r"(?!(?:\s*(?:,|and|&|/)\s*hoffmann?['\u2019]?s?)?(?:\s+(?:signs?|tests?))?"
+                              r"\s*[:\-\u2013]?\s*(?:-\s*ve\b|neg\b|negative|not\s+(?:elicited|"
+                              r"present|demonstrated)|absent))"),
+        # not hereditary or tropical spastic paraparesis, lifelong diagnoses
+        ("spastic paraparesis", r"(?<!hereditary\s)(?<!familial\s)(?<!tropical\s)spastic\s+"
+                                r"(?:para|tetra|quadri)paresis(?!\s*[,(]\s*(?:hereditary|"
+                                r"familial|tropical))"),
     ),
     Topic.PROGRESSIVE_NEUROLOGICAL_DEFICIT: (
         ("foot drop", r"foot[\s-]*drop|drop[\s-]+foot"),
         ("leg weakness", r"(?:leg|limb|lower\s+limb)\s+weakness|weakness\s+of\s+(?:the\s+)?"
                          r"(?:legs?|lower\s+limbs?)|progressive\s+weakness|"
-                         r"weakness\s+in\s+both\s+legs|both\s+legs\s+weak\w*"),
+                         r"weakness\s+in\s+both\s+legs|both\s+legs\s+weak\w*|"
+                         r"(?<!spastic\s)(?:para|tetra|quadri)paresis"),
     ),
     Topic.MALIGNANCY: (
         ("cancer", r"malignan\w*|metasta\w*|\w*carcinoma|cancer|myeloma|lymphoma|sarcoma|"
-                   r"neoplasm\s+malignant"),
+                   r"neoplasm\s+malignant|" + _CANCER_SHORTHAND),
     ),
     Topic.INFECTION: (
         ("spinal infection", r"(?:spondylo)?dis[ck]itis|osteomyelitis|"
@@ -206,8 +269,12 @@ _PHRASES: dict[Topic, tuple[tuple[str, str], ...]] = {
     ),
     Topic.FRACTURE: (
         ("vertebral fracture or osteoporosis", r"(?:vertebral|compression|wedge|fragility|"
-                                               r"osteoporotic)\s+fracture|collapsed\s+vertebra|"
-                                               r"osteoporo\w+"),
+                                               r"osteoporotic|burst)\s+fracture|crush\s+fractures?(?!\s+(?:of\s+)?(?:the\s+)?"
+                                               r"(?:(?:left|right|l|r|lt|rt)\s+)?(?:\w+\s+)?"
+                                               r"(?:finger|toe|thumb|phalan\w*|tuft|digit|hand|"
+                                               r"foot)\b)|"
+                                               r"collapsed\s+vertebra|osteoporo\w+|"
+                                               + _LEVEL_FRACTURE),
     ),
     Topic.VISCERAL_OR_VASCULAR: (
         ("aortic aneurysm or dissection", r"aortic\s+(?:aneurysm|dissection)|"

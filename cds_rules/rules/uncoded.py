@@ -175,6 +175,38 @@ _PHRASES_CHANGE: dict[Topic, str] = {
 }
 
 
+_SHORTHAND_CHANGE: dict[Topic, str] = {
+    Topic.CAUDA_EQUINA: (
+        "{version}: read also perineal, perianal or saddle paraesthesia, dysaesthesia, "
+        "hypoaesthesia or tingling, reduced or lax sphincter tone ('Rectal exam: decreased "
+        "sphincter tone', 'Sphincter tone: lax'; not the oesophagus's, stomach's, bladder's "
+        "or urethra's) and conus medullaris syndrome or compression ('Compression of the "
+        "conus') (before: not read). "),
+    Topic.SPINAL_CORD_COMPRESSION: (
+        "{version}: read also 'Lhermitte's sign' (not '-ve', 'neg', 'negative') and "
+        "'Spastic paraparesis' (not hereditary or tropical) (before: not read). "),
+    Topic.PROGRESSIVE_NEUROLOGICAL_DEFICIT: (
+        "{version}: read also 'Paraparesis', 'Tetraparesis', 'Quadriparesis' as leg "
+        "weakness (before: not read). "),
+    Topic.MALIGNANCY: (
+        "{version}: read also metastases in shorthand ('Bone mets', 'Lytic mets', '?mets', "
+        "'Mets to spine') and a site's cancer ('Hx breast ca', 'Ca prostate', 'Renal cell "
+        "ca'; not calcium: 'Ca 2.4', 'Ca channel blocker', nor 'CA 125' or '4 METs') "
+        "(before: not read). "),
+    Topic.FRACTURE: (
+        "{version}: read also a crush or burst fracture (not of a finger or toe), a spinal "
+        "or vertebral fracture or collapse, and a fracture named by its level ('L1 crush "
+        "fracture', 'Fx L1', 'L1 #', 'Fracture of L2 vertebra'; not 'Fracture L5 "
+        "metacarpal', L for left) (before: not read). "),
+}
+"""The shorthand of the ninth session's notes (tenth session): one minor version ahead."""
+
+
+def _next_minor(version: str) -> str:
+    major, minor, _ = version.split(".")
+    return f"{major}.{int(minor) + 1}.0"
+
+
 def _rule(rule_id: str, topic: Topic, family: str, evidence: tuple[str, ...]) -> Rule:
     history = topic in _HISTORY_TOPICS
     answers, words, loinc = (("1.5.0", "1.4.0", "1.3.0") if history
@@ -182,11 +214,13 @@ def _rule(rule_id: str, topic: Topic, family: str, evidence: tuple[str, ...]) ->
     persisting = topic in _PERSISTING_TOPICS
     phrasing = "1.6.0" if history or persisting else "1.5.0"
     reading_version = "1.7.0" if history or persisting else "1.6.0"
-    version = "1.8.0" if topic in _PHRASES_CHANGE else reading_version
+    phrases = "1.8.0" if topic in _PHRASES_CHANGE else reading_version
+    version = _next_minor(phrases) if topic in _SHORTHAND_CHANGE else phrases
     return Rule(id=rule_id, version=version, topic=topic,
                 title=f"Uncoded entry suggests a {family} red flag", indicators=("warning",),
                 evidence=evidence, advice=_ADVICE, check=_check,
-                changes=(_PHRASES_CHANGE.get(topic, "")
+                changes=(_SHORTHAND_CHANGE.get(topic, "").format(version=version)
+                         + _PHRASES_CHANGE.get(topic, "")
                          + observation_reading_change(reading_version)
                          + _PHRASING_CHANGE.format(version=phrasing)
                          + (_PERSISTING_CHANGE if persisting else "")

@@ -1,0 +1,164 @@
+"""Red flags in clinicians' shorthand that the uncoded reader left silent (listed in the
+ninth session's notes): perineal paraesthesia, reduced sphincter tone on rectal
+examination, conus medullaris syndrome, paraparesis, Lhermitte's sign, "bone mets" and
+"breast ca", and a vertebral fracture named by its level ("L1 crush fracture").
+UNCODED-CES / CORD / NEURO 1.9.0, UNCODED-MAL 1.8.0, UNCODED-FRAC 1.7.0."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from cds_rules import HookRequest, evaluate
+from cds_rules.catalogue import RULES
+from cds_rules.model import Topic
+from cds_rules.record.negation import closes_negated
+from cds_rules.uncoded import suggested
+
+NOW = datetime(2026, 3, 1, 10, tzinfo=UTC)
+LOCAL = "http://hospital.example.org/fhir/CodeSystem/problems"
+
+NAMED = [  # (text, topic, sign on the card): each silent before
+    ("Perineal paraesthesia", Topic.CAUDA_EQUINA, "perineal or perianal numbness"),
+    ("Perianal tingling since Tuesday", Topic.CAUDA_EQUINA, "perineal or perianal numbness"),
+    ("Perineal hypoaesthesia", Topic.CAUDA_EQUINA, "perineal or perianal numbness"),
+    ("Rectal exam: decreased sphincter tone", Topic.CAUDA_EQUINA,
+     "loss of anal tone or rectal sensation"),
+    ("Reduced sphincter tone on PR", Topic.CAUDA_EQUINA, "loss of anal tone or rectal sensation"),
+    ("Sphincter tone: reduced", Topic.CAUDA_EQUINA, "loss of anal tone or rectal sensation"),
+    ("Rectal examination - lax tone", Topic.CAUDA_EQUINA,
+     "loss of anal tone or rectal sensation"),
+    ("Conus medullaris syndrome", Topic.CAUDA_EQUINA, "conus medullaris syndrome"),
+    ("?Conus compression", Topic.CAUDA_EQUINA, "conus medullaris syndrome"),
+    ("Lhermitte's sign positive", Topic.SPINAL_CORD_COMPRESSION, "Lhermitte's sign"),
+    ("Lhermitte phenomenon on neck flexion", Topic.SPINAL_CORD_COMPRESSION, "Lhermitte's sign"),
+    ("Spastic paraparesis", Topic.SPINAL_CORD_COMPRESSION, "spastic paraparesis"),
+    ("Paraparesis", Topic.PROGRESSIVE_NEUROLOGICAL_DEFICIT, "leg weakness"),
+    ("Progressive quadriparesis", Topic.PROGRESSIVE_NEUROLOGICAL_DEFICIT, "leg weakness"),
+    ("Bone mets", Topic.MALIGNANCY, "cancer"),
+    ("Mets to spine", Topic.MALIGNANCY, "cancer"),
+    ("Hx breast ca", Topic.MALIGNANCY, "cancer"),
+    ("Breast ca 2015, mastectomy", Topic.MALIGNANCY, "cancer"),
+    ("Ca prostate on hormones", Topic.MALIGNANCY, "cancer"),
+    ("L1 crush fracture", Topic.FRACTURE, "vertebral fracture or osteoporosis"),
+    ("Burst fracture L1", Topic.FRACTURE, "vertebral fracture or osteoporosis"),
+    ("Fracture of L2 vertebra", Topic.FRACTURE, "vertebral fracture or osteoporosis"),
+    ("T12 vertebral body fracture", Topic.FRACTURE, "vertebral fracture or osteoporosis"),
+    ("Fractured vertebra after fall", Topic.FRACTURE, "vertebral fracture or osteoporosis"),
+    # the tenth session's review of these phrases (529 strings): more of the same signs
+    ("Compression of the conus", Topic.CAUDA_EQUINA, "conus medullaris syndrome"),
+    ("Peri-anal tingling", Topic.CAUDA_EQUINA, "perineal or perianal numbness"),
+    ("Perianal pins & needles", Topic.CAUDA_EQUINA, "perineal or perianal numbness"),
+    ("Saddle tingling", Topic.CAUDA_EQUINA, "saddle anaesthesia"),
+    ("Sphincter tone: lax", Topic.CAUDA_EQUINA, "loss of anal tone or rectal sensation"),
+    ("Anal tone lax", Topic.CAUDA_EQUINA, "loss of anal tone or rectal sensation"),
+    ("Lytic mets", Topic.MALIGNANCY, "cancer"),
+    ("Lytic lesion ?mets", Topic.MALIGNANCY, "cancer"),
+    ("Mets to lumbar spine", Topic.MALIGNANCY, "cancer"),
+    ("Breast ca 2.5cm, WLE 2019", Topic.MALIGNANCY, "cancer"),
+    ("Renal cell ca", Topic.MALIGNANCY, "cancer"),
+    ("L1 #", Topic.FRACTURE, "vertebral fracture or osteoporosis"),
+    ("Fx L1", Topic.FRACTURE, "vertebral fracture or osteoporosis"),
+    ("Closed fracture of lumbar vertebra", Topic.FRACTURE, "vertebral fracture or osteoporosis"),
+    ("Spinal fracture", Topic.FRACTURE, "vertebral fracture or osteoporosis"),
+    ("Vertebral collapse", Topic.FRACTURE, "vertebral fracture or osteoporosis"),
+    ("L3 transverse process fracture", Topic.FRACTURE, "vertebral fracture or osteoporosis"),
+]
+
+NOT_NAMED = [  # denials, normal findings and other meanings of the same words
+    "No perineal paraesthesia",
+    "Perianal tingling: denies",
+    "Sphincter tone normal",
+    "Rectal exam: normal tone",
+    "Lower oesophageal sphincter tone: reduced",
+    "Reduced lower oesophageal sphincter tone",
+    "Urethral sphincter tone reduced",
+    "The conus terminates at L1",
+    "Conus medullaris normal in position",
+    "No Lhermitte's",
+    "Lhermitte sign negative",
+    "Hereditary spastic paraparesis",
+    "4 METs exercise tolerance",
+    "Ca 2.4 mmol/L",
+    "Corrected Ca 2.61",
+    "Ca channel blocker",
+    "CA 125 raised",
+    "Renal Ca 2.1",
+    "Family history of breast ca",
+    "No bone mets",
+    "T1 weighted images show no fracture",
+    "No fracture of L1",
+    "Crush injury to finger",
+    # the tenth session's review: "L" is left, a fingertip is no vertebra, -ve is negative
+    "Fracture L5 metacarpal",
+    "Fracture of L5 metatarsal",
+    "Fracture L1 finger",
+    "Crush fracture of distal phalanx",
+    "Crush fracture of toe",
+    "Lhermitte's -ve",
+    "Negative Lhermitte's",
+    "Lhermitte's and Hoffmann's signs negative",
+    "Urinary sphincter tone reduced",
+    "Pyloric sphincter tone reduced",
+    "Rectal exam: no sphincter weakness",
+    "Spastic paraparesis, hereditary",
+    "Renal Ca 3 mmol/L",
+    "ECG normal, METs 8",
+    "Ca2+ 2.3",
+]
+
+
+@pytest.mark.parametrize(("text", "topic", "sign"), NAMED)
+def test_the_sign_is_read(text: str, topic: Topic, sign: str) -> None:
+    assert (topic, sign) in suggested(text, closes_negated)
+
+
+@pytest.mark.parametrize("text", NOT_NAMED)
+def test_a_denial_or_another_meaning_stays_quiet(text: str) -> None:
+    assert suggested(text, closes_negated) == ()
+
+
+def _problem(text: str) -> dict[str, Any]:
+    return {"resourceType": "Condition", "id": "local-1", "subject": {"reference": "Patient/p"},
+            "clinicalStatus": {"coding": [{
+                "system": "http://terminology.hl7.org/CodeSystem/condition-clinical",
+                "code": "active"}]},
+            "code": {"coding": [{"system": LOCAL, "code": "X1", "display": text}]},
+            "onsetDateTime": "2026-02-28"}
+
+
+def _cards(text: str) -> list[tuple[str, str, str]]:
+    resources = (
+        {"resourceType": "Patient", "id": "p", "birthDate": "1960-05-01"},
+        {"resourceType": "Condition", "id": "lbp", "subject": {"reference": "Patient/p"},
+         "code": {"coding": [{"system": "http://snomed.info/sct", "code": "279039007"}]},
+         "onsetDateTime": "2026-02-20"},
+        _problem(text),
+    )
+    result = evaluate(HookRequest(hook="patient-view", patient_id="p", resources=resources), NOW)
+    return [(c.topic, c.indicator, c.summary) for c in result.cards]
+
+
+@pytest.mark.parametrize(("text", "topic", "sign"), [
+    ("Rectal exam: decreased sphincter tone", "cauda-equina",
+     "loss of anal tone or rectal sensation"),
+    ("Lhermitte's sign positive", "spinal-cord-compression", "Lhermitte's sign"),
+    ("Hx breast ca", "malignancy", "cancer"),
+    ("L1 crush fracture", "fracture", "vertebral fracture or osteoporosis"),
+])
+def test_the_card_warns_instead_of_reassuring(text: str, topic: str, sign: str) -> None:
+    cards = _cards(text)
+    assert (topic, "warning", f"Check the record: uncoded entry suggests {sign}") in cards
+    assert all(t != "conservative-care" for t, _, _ in cards)
+
+
+def test_the_rules_that_read_more_carry_a_new_version() -> None:
+    versions = {r.id: r.version for r in RULES}
+    assert versions["UNCODED-CES"] == versions["UNCODED-CORD"] == "1.9.0"
+    assert versions["UNCODED-NEURO"] == "1.9.0"
+    assert versions["UNCODED-MAL"] == "1.8.0"
+    assert versions["UNCODED-FRAC"] == "1.7.0"
+    assert all("1.9.0" not in r.changes and "1.8.0: read also 'Bone" not in r.changes
+               for r in RULES if r.id in {"UNCODED-INF", "UNCODED-VV"})
