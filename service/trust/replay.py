@@ -57,7 +57,9 @@ class ReplayGuard:
                 self._set_degraded(True, type(exc).__name__)
             else:
                 self._set_degraded(False)
-                return self._remember_locally(key, expires_at) and fresh
+                # only the shared store's winner is remembered: a loser remembering first
+                # made the winner on the same worker a replay too (every caller refused)
+                return fresh and self._remember_locally(key, expires_at)
         REPLAY_LOCAL_CLAIMS.labels(fallback=FALLBACK).inc()
         fresh = self._remember_locally(key, expires_at)
         if fresh:

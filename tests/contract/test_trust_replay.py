@@ -6,6 +6,7 @@ twice by the same worker), and what it accepted reaches the store once it is bac
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import time
 from collections.abc import Iterator
@@ -66,7 +67,9 @@ def test_token_replayed_on_another_replica_is_refused(replicas: list[TrustedApp]
 
 
 def test_concurrent_replays_across_replicas_win_once(replicas: list[TrustedApp],
-                                                     key: Signer) -> None:
+                                                     key: Signer,
+                                                     caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO)
     token = key.token(DISCOVERY)
     barrier = threading.Barrier(8)
 
@@ -77,7 +80,8 @@ def test_concurrent_replays_across_replicas_win_once(replicas: list[TrustedApp],
 
     with ThreadPoolExecutor(8) as pool:
         statuses = list(pool.map(call, range(8)))
-    assert sum(status != 401 for status in statuses) == 1
+    assert sum(status != 401 for status in statuses) == 1, [
+        r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
 
 
 def local_claims() -> float:
