@@ -36,6 +36,7 @@ from service.jsonbody import json_response, read_json_object
 from service.ports import HookCall, Memory
 from service.prefetch import FhirAccess, ResolvedPrefetch, resolve_prefetch
 from service.schemas.common import flatten_errors
+from service.schemas.plain_load import PlainLoader, plain_loader
 from service.services import SERVICES, CdsService, discovery_document
 
 log = logging.getLogger(__name__)
@@ -142,8 +143,22 @@ def _request_schema(schema_class: type[Schema]) -> Schema:
     return schema_class()
 
 
+@cache
+def _plain_loader(schema_class: type[Schema]) -> PlainLoader | None:
+    """The schema's load in plain Python, for the hooks it knows (patient-view,
+    encounter-start); None for the others."""
+    return plain_loader(_request_schema(schema_class))
+
+
 def load_call(service: CdsService, body: dict[str, Any]) -> dict[str, Any]:
-    """The request validated by the service's schema; 400 listing every problem."""
+    """The request validated by the service's schema; 400 listing every problem. A body
+    the plain loader fully handles is loaded by it, to the same result; any other (every
+    invalid one among them) by the schema itself."""
+    loader = _plain_loader(service.request_schema)
+    if loader is not None:
+        plain = loader.load(body)
+        if plain is not None:
+            return plain
     try:
         loaded: dict[str, Any] = _request_schema(service.request_schema).load(body)
     except ValidationError as exc:
