@@ -312,11 +312,16 @@ class GunicornLogger(_GunicornLogger):  # type: ignore[misc,valid-type]
 
 # ----------------------------------------------------------------------- requests
 def bind(*, hook_instance: str | None = None, patient_id: str | None = None) -> None:
-    """Let the shell name the call's hookInstance and patient once it has parsed the body."""
+    """Let the shell name the call's hookInstance and patient once it has parsed the body.
+    A patient id already named (the body scan's, then the parsed body's) is kept once:
+    every string of every line is searched for each id."""
+    request_g = g._get_current_object()  # one context look-up, not one per attribute
     if hook_instance:
-        g.hook_instance = hook_instance
+        request_g.hook_instance = hook_instance
     if patient_id:
-        g.log_patient_ids = (*g.get("log_patient_ids", ()), patient_id)
+        ids: tuple[str, ...] = request_g.get("log_patient_ids", ())
+        if patient_id not in ids:
+            request_g.log_patient_ids = (*ids, patient_id)
 
 
 def _request_id() -> str:
