@@ -132,7 +132,7 @@ def _answer(hook_call: HookCall, memory: Memory | None) -> CdsResponse:
     for topic in evaluation.replaced:  # a card the core could not build in full: a bug
         metrics.CARDS_INVALID.labels(topic=topic).inc()
     for card in cards:
-        metrics.CARDS.labels(topic=card.topic, indicator=card.indicator).inc()
+        metrics.labelled(metrics.CARDS, card.topic, card.indicator).inc()
     return CdsResponse(cards=tuple(cards), system_actions=tuple(evaluation.system_actions))
 
 
@@ -186,11 +186,10 @@ def _count_request(response: Response) -> Response:
         labels = (service.id, service.hook)
     else:
         labels = ("unknown", "none")
-    metrics.REQUESTS.labels(service=labels[0], hook=labels[1],
-                            status=str(response.status_code)).inc()
+    metrics.labelled(metrics.REQUESTS, *labels, str(response.status_code)).inc()
     elapsed = logs.request_seconds()
     if elapsed is not None:
-        metrics.REQUEST_LATENCY.labels(service=labels[0], hook=labels[1]).observe(elapsed)
+        metrics.labelled(metrics.REQUEST_LATENCY, *labels).observe(elapsed)
     return response
 
 
