@@ -10,11 +10,10 @@ from collections.abc import Callable
 from datetime import datetime
 
 from flask import Flask
-from flask_cors import CORS
 
 from cds_rules import VALUE_SETS, load_site_codes
 from cds_rules import apply_site_codes as apply_site_code_pairs
-from service import errors, feedback, hooks, openapi, ops, pages, store, tracing
+from service import cors, errors, feedback, hooks, openapi, ops, pages, store, tracing
 from service.admission import LargeCallGate
 from service.config import Settings, load_settings
 from service.db import utc_now
@@ -43,9 +42,7 @@ def create_app(
         settings.large_call_wait_seconds, settings.max_body_bytes)
     errors.init_app(app)  # every non-2xx answer is an OperationOutcome
     if settings.effective_cors_origins():  # production default: no browser origin
-        CORS(app, origins=list(settings.effective_cors_origins()),
-             allow_headers=["Authorization", "Content-Type"],
-             methods=["GET", "POST", "OPTIONS"], max_age=600)
+        cors.init_app(app, settings.effective_cors_origins())
     ops.init_app(app)  # /healthz /readyz /metrics, JSON logs, request ids (first: ids for all)
     init_trust(app)
     store.init_app(app)  # extensions["backpain"]["store"] and ["memory"]

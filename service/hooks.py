@@ -36,6 +36,7 @@ from service.jsonbody import json_response, read_json_object
 from service.ports import HookCall, Memory
 from service.prefetch import FhirAccess, ResolvedPrefetch, resolve_prefetch
 from service.schemas.common import flatten_errors
+from service.schemas.plain_load import PlainLoader, plain_loader
 from service.services import SERVICES, CdsService, discovery_document
 
 log = logging.getLogger(__name__)
@@ -131,7 +132,7 @@ def _answer(hook_call: HookCall, memory: Memory | None) -> CdsResponse:
     for topic in evaluation.replaced:  # a card the core could not build in full: a bug
         metrics.CARDS_INVALID.labels(topic=topic).inc()
     for card in cards:
-        metrics.CARDS.labels(topic=card.topic, indicator=card.indicator).inc()
+        metrics.labelled(metrics.CARDS, card.topic, card.indicator).inc()
     return CdsResponse(cards=tuple(cards), system_actions=tuple(evaluation.system_actions))
 
 
@@ -142,8 +143,22 @@ def _request_schema(schema_class: type[Schema]) -> Schema:
     return schema_class()
 
 
+@cache
+def _plain_loader(schema_class: type[Schema]) -> PlainLoader | None:
+    """The schema's load in plain Python, for the hooks it knows (patient-view,
+    encounter-start); None for the others."""
+    return plain_loader(_request_schema(schema_class))
+
+
 def load_call(service: CdsService, body: dict[str, Any]) -> dict[str, Any]:
-    """The request validated by the service's schema; 400 listing every problem."""
+    """The request validated by the service's schema; 400 listing every problem. A body
+    the plain loader fully handles is loaded by it, to the same result; any other (every
+    invalid one among them) by the schema itself."""
+    loader = _plain_loader(service.request_schema)
+    if loader is not None:
+        plain = loader.load(body)
+        if plain is not None:
+            return plain
     try:
         loaded: dict[str, Any] = _request_schema(service.request_schema).load(body)
     except ValidationError as exc:
@@ -171,11 +186,10 @@ def _count_request(response: Response) -> Response:
         labels = (service.id, service.hook)
     else:
         labels = ("unknown", "none")
-    metrics.REQUESTS.labels(service=labels[0], hook=labels[1],
-                            status=str(response.status_code)).inc()
+    metrics.labelled(metrics.REQUESTS, *labels, str(response.status_code)).inc()
     elapsed = logs.request_seconds()
     if elapsed is not None:
-        metrics.REQUEST_LATENCY.labels(service=labels[0], hook=labels[1]).observe(elapsed)
+        metrics.labelled(metrics.REQUEST_LATENCY, *labels).observe(elapsed)
     return response
 
 

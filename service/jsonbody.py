@@ -29,6 +29,7 @@ bodies of up to megabytes and the benchmarks count every millisecond against orj
 from __future__ import annotations
 
 import json
+import threading
 from typing import IO, Any
 
 import orjson
@@ -190,16 +191,49 @@ def _padding(max_depth: int) -> int | None:
     return max(0, _ORJSON_WRITES - max_depth)
 
 
+class _Wrappings(threading.local):
+    """Per thread, per padding: the outermost and the innermost of ``padding`` nested
+    one-element lists, built once (190 lists a call at the default limit, otherwise), the
+    innermost's one slot empty between calls. Per thread: a gthread worker's calls parse
+    side by side."""
+
+    def __init__(self) -> None:
+        self.chains: dict[int, tuple[list[Any], list[Any]]] = {}
+
+
+_WRAPPINGS = _Wrappings()
+
+
+def _wrapping(padding: int) -> tuple[list[Any], list[Any]]:
+    """This thread's ``padding`` (>= 1) nested lists: (outermost, innermost)."""
+    chains = _WRAPPINGS.chains
+    chain = chains.get(padding)
+    if chain is None:
+        innermost: list[Any] = [None]
+        outermost = innermost
+        for _ in range(padding - 1):
+            outermost = [outermost]
+        chain = chains[padding] = (outermost, innermost)
+    return chain
+
+
 def _written_within(value: dict[str, Any] | list[Any], padding: int) -> bytes | None:
     """``value`` written compactly inside ``padding`` one-element lists, or None when
-    orjson refuses (too deep for the padding, or a value it does not write)."""
-    wrapped: Any = value
-    for _ in range(padding):
-        wrapped = [wrapped]
+    orjson refuses (too deep for the padding, or a value it does not write). The lists are
+    this thread's own, reused; the value is out of them again when this returns."""
+    if padding == 0:
+        outermost: Any = value
+        innermost: list[Any] | None = None
+    else:
+        outermost, innermost = _wrapping(padding)
+        innermost[0] = value
     try:
-        return orjson.dumps(wrapped)
+        return orjson.dumps(outermost)
     except orjson.JSONEncodeError:
         return None
+    finally:
+        if innermost is not None:
+            innermost[0] = None  # the body is not kept alive by the wrapping
 
 
 def _is_the_body(written: bytes, raw: bytes, padding: int) -> bool:

@@ -11,9 +11,11 @@ import importlib.metadata
 import os
 import platform
 from collections.abc import Iterator
+from typing import Any
 
 from prometheus_client import Counter, Gauge, Histogram
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.metrics import MetricWrapperBase
 from prometheus_client.registry import Collector
 from sqlalchemy import event
 from sqlalchemy.pool import Pool
@@ -54,6 +56,23 @@ RESOURCES_DROPPED = Counter("backpain_cds_resources_dropped_total",
 CARDS_INVALID = Counter("backpain_cds_cards_invalid_total",
                         "Cards (or system actions) dropped for breaking a CDS Hooks response "
                         "rule: a bug, expected to stay at zero", ["topic"])
+
+
+# A metric's child for a set of label values, found once per process: ``labels()`` checks
+# its arguments, sorts the names, converts each value and takes a lock on every call
+# (several times a hook call). prometheus_client itself keeps every child it made for
+# good (nothing here removes one), so this holds no more than it does.
+_CHILDREN: dict[tuple[object, tuple[str, ...]], Any] = {}
+
+
+def labelled(metric: MetricWrapperBase, *values: str) -> Any:
+    """``metric.labels(*values)`` (values in the order of the metric's label names)."""
+    key = (metric, values)
+    child = _CHILDREN.get(key)
+    if child is None:
+        child = _CHILDREN.setdefault(key, metric.labels(*values))
+    return child
+
 
 # --- build info, pre-initialised label values, DB pool and process metrics (issue 17) ----
 
@@ -135,11 +154,11 @@ def _watch_pools() -> None:
         return
     _pools_watched = True
     gauge = DB_POOL_CONNECTIONS
-    event.listen(Pool, "connect", lambda *_: gauge.labels(state="open").inc())
-    event.listen(Pool, "close", lambda *_: gauge.labels(state="open").dec())
-    event.listen(Pool, "close_detached", lambda *_: gauge.labels(state="open").dec())
-    event.listen(Pool, "checkout", lambda *_: gauge.labels(state="checked_out").inc())
-    event.listen(Pool, "checkin", lambda *_: gauge.labels(state="checked_out").dec())
+    event.listen(Pool, "connect", lambda *_: labelled(gauge, "open").inc())
+    event.listen(Pool, "close", lambda *_: labelled(gauge, "open").dec())
+    event.listen(Pool, "close_detached", lambda *_: labelled(gauge, "open").dec())
+    event.listen(Pool, "checkout", lambda *_: labelled(gauge, "checked_out").inc())
+    event.listen(Pool, "checkin", lambda *_: labelled(gauge, "checked_out").dec())
 
 
 class ServiceProcesses(Collector):

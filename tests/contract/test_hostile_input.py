@@ -8,6 +8,10 @@ from __future__ import annotations
 
 import io
 import json
+import random
+import sys
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import orjson
@@ -16,6 +20,7 @@ from flask.testing import FlaskClient
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from service import jsonbody
 from service.errors import ServiceError
 from service.jsonbody import _deeper_than, _padding, _written_within, parse_json, read_body
 from tests.helpers import hook_body, make_test_app, operation_outcome, required_prefetch
@@ -276,6 +281,76 @@ def test_depth_at_the_limit_of_the_fast_path(compact: bool) -> None:
             parse_json(body(64, bottom), 64)
     with pytest.raises(ServiceError, match="repeats a key"):
         parse_json(body(63, '{"b":1,"b":2}'), 64)
+
+
+def _wrapped_bodies() -> list[tuple[bytes, int]]:
+    """Bodies that are themselves wrapped in one-element lists (as the check wraps them),
+    around a scalar, an empty or a non-empty container, or a repeated key, compact and
+    not, each with limits below, at and above its depth, the default's and orjson's."""
+    bodies = []
+    for depth in (1, 2, 63, 64, 65, 189, 190, 253, 254, 255):
+        for bottom in ("1", "[]", "{}", '{"a":1}', '{"a":1,"a":2}', '{"a:b":"c:d"}'):
+            text = "[" * depth + bottom + "]" * depth
+            for raw in (text.encode(), text.replace(",", ", ").replace(":", ": ").encode()):
+                bodies += [(raw, limit) for limit in (0, 1, depth - 1, depth, 64, 254, 300)
+                           if limit >= 0]
+    return bodies
+
+
+def _outcome(raw: bytes, max_depth: int) -> tuple[str, Any]:
+    try:
+        return "ok", parse_json(raw, max_depth)
+    except ServiceError as error:
+        return str(error.status), error.diagnostics
+
+
+def _expected(raw: bytes, max_depth: int) -> tuple[str, Any]:
+    text = raw.decode()
+    parsed = json.loads(text)
+    if _reference_depth(parsed) > max_depth:
+        return "400", f"JSON nested deeper than {max_depth} levels."
+    if _reference_duplicates(text):
+        return "400", "A JSON object in the body repeats a key."
+    return "ok", parsed
+
+
+def _holds_nothing() -> bool:
+    """This thread's reused wrapping lists hold no body between calls."""
+    return all(innermost[0] is None for _, innermost in jsonbody._WRAPPINGS.chains.values())
+
+
+def test_wrapped_bodies_agree_with_the_reference_one_thread_after_another() -> None:
+    bodies = _wrapped_bodies()
+    for raw, limit in bodies:
+        assert _outcome(raw, limit) == _expected(raw, limit), (raw[:80], limit)
+        assert _holds_nothing()
+    assert len(jsonbody._WRAPPINGS.chains) > 3  # several limits: a chain for each
+
+
+def test_wrapped_bodies_agree_with_the_reference_threads_side_by_side() -> None:
+    """Each thread has lists of its own: eight threads parsing different bodies at the same
+    time (an orjson call lets no other thread in, but threads switch between the steps)
+    all get the reference's answers, and no thread's lists keep a body."""
+    bodies = _wrapped_bodies()
+    expected = {(raw, limit): _expected(raw, limit) for raw, limit in bodies}
+    work = bodies * 4
+    random.Random(7).shuffle(work)
+    start = threading.Barrier(8)
+
+    def run(chunk: list[tuple[bytes, int]]) -> tuple[list[bool], list[Any]]:
+        start.wait()
+        answers = [_outcome(raw, limit) == expected[(raw, limit)] for raw, limit in chunk]
+        return [*answers, _holds_nothing()], jsonbody._wrapping(_padding(64) or 1)[0]
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # threads switch as often as the interpreter lets them
+    try:
+        with ThreadPoolExecutor(8) as pool:
+            results = list(pool.map(run, [work[i::8] for i in range(8)]))
+    finally:
+        sys.setswitchinterval(interval)
+    assert all(all(answers) for answers, _ in results)
+    assert len({id(outermost) for _, outermost in results}) == 8  # lists of its own each
 
 
 def test_past_what_orjson_writes_the_exact_checks_decide() -> None:

@@ -106,3 +106,22 @@ def test_tracing_is_off_by_default(server: FhirServer) -> None:
                                       headers={"traceparent": TRACEPARENT})
     assert response.status_code == 200
     assert all(r["traceparent"] is None for r in server.requests())
+
+
+def test_a_traced_app_records_its_spans_and_an_untraced_one_beside_it_none(
+        exporter: InMemorySpanExporter) -> None:
+    """Without a FHIR server (everything prefetched): the spans are the traced app's; an
+    app of the same process without a tracer records none, though tracing.span no longer
+    takes its shortcut once an app traces."""
+    body = SCENARIO.request_body()
+    untraced = make_test_app(clock=lambda: SCENARIO.now)
+    app = traced_app(exporter, "http://127.0.0.1:9/fhir")
+    assert tracing._traced_apps >= 1
+    response = app.test_client().post(f"/cds-services/{SERVICE}", json=body)
+    assert response.status_code == 200, response.get_json()
+    names = {s.name for s in exporter.get_finished_spans()}
+    for step in ("parse", "prefetch", "record", "rules", "cards"):
+        assert f"backpain-cds {step}" in names, sorted(names)
+    exporter.clear()
+    assert untraced.test_client().post(f"/cds-services/{SERVICE}", json=body).status_code == 200
+    assert not [s for s in exporter.get_finished_spans() if s.name.startswith("backpain-cds")]

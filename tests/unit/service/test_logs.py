@@ -348,3 +348,23 @@ def test_a_line_logged_while_the_writer_stops_follows_the_waiting_ones(
         logs.stop_background_writing()
     assert [json.loads(line)["message"] for line in stream.getvalue().splitlines()] == [
         *(f"queued {n}" for n in range(5)), "logged during the stop"]
+
+
+def test_a_patient_id_named_twice_is_kept_once_and_every_id_is_redacted(
+        app: Flask, buffer: io.StringIO) -> None:
+    """The body scan names the patient, the parsed body names it again (hooks._call): one
+    id to search each string for, not two; another id is added; both are redacted."""
+    body = {"hook": "patient-view", "hookInstance": "b3f0c2de-1111-4222-8333-944445555666",
+            "context": {"patientId": "pt-93817-x", "userId": "Practitioner/9"}}
+    with app.test_request_context("/cds-services/back-pain-patient-view", method="POST",
+                                  json=body):
+        app.preprocess_request()
+        read_json_object(request, 1 << 20, 64)
+        logs.bind(hook_instance=body["hookInstance"], patient_id="pt-93817-x")
+        assert logs._current_patient_ids() == ("pt-93817-x",)
+        logs.bind(patient_id="other-77125")
+        assert logs._current_patient_ids() == ("pt-93817-x", "other-77125")
+        logging.getLogger("service.test_bind").info("ids pt-93817-x and other-77125")
+    text = buffer.getvalue()
+    assert "pt-93817-x" not in text and "other-77125" not in text
+    assert records(buffer)[0]["message"] == "ids [REDACTED] and [REDACTED]"

@@ -8,6 +8,7 @@ patterns look for, mixed case and Unicode look-alikes included.
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -25,6 +26,13 @@ FRAGMENTS = [
 ]
 texts = st.lists(st.one_of(st.sampled_from(FRAGMENTS), st.text(max_size=8)),
                  max_size=12).map("".join)
+# ASCII only: the texts the screens answer without a regex (most log lines).
+ASCII_FRAGMENTS = [f for f in FRAGMENTS if f.isascii()]
+ascii_texts = st.lists(st.one_of(st.sampled_from(ASCII_FRAGMENTS),
+                                 st.text(st.characters(max_codepoint=127), max_size=8)),
+                       max_size=12).map("".join)
+# Anything at all, the fragments' Unicode look-alikes and arbitrary characters included.
+any_texts = st.one_of(texts, ascii_texts, st.text())
 
 
 def trust_unscreened(text: str) -> str:
@@ -44,13 +52,13 @@ def logs_unscreened(text: str, ids: tuple[str, ...]) -> str:
 
 
 @settings(max_examples=600, deadline=None)
-@given(texts)
+@given(any_texts)
 def test_token_screen_changes_nothing(text: str) -> None:
     assert trust.redact(text) == trust_unscreened(text)
 
 
 @settings(max_examples=600, deadline=None)
-@given(texts, st.lists(st.sampled_from(["p-123", "abc", "9999", "Patient"]), max_size=2))
+@given(any_texts, st.lists(st.sampled_from(["p-123", "abc", "9999", "Patient"]), max_size=2))
 def test_identifier_screen_changes_nothing(text: str, ids: list[str]) -> None:
     assert logs.redact(text, ids) == logs_unscreened(text, tuple(ids))
 
@@ -61,3 +69,44 @@ def test_screens_let_the_access_line_through_unchanged() -> None:
     assert logs._MAY_IDENTIFY.search(line) is None
     assert logs._MAY_NEED_SCRUB.search(line) is None
     assert logs.redact(line) == line
+
+
+@settings(max_examples=1000, deadline=None)
+@given(any_texts)
+def test_the_token_screen_without_a_regex_answers_as_the_regex(text: str) -> None:
+    assert trust.may_hold_token(text) == (trust.MAY_HOLD_TOKEN.search(text) is not None)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(any_texts)
+def test_the_scrub_screen_without_a_regex_never_misses_what_the_regex_finds(text: str) -> None:
+    if logs._MAY_NEED_SCRUB.search(text) is not None:
+        assert logs._may_need_scrub(text)
+
+
+@pytest.mark.parametrize("text", [
+    "Authorization: Bearer abc", "x eyJhbGciOi.eyJzdWIi.sig", "see Patient/123",
+    "PATIENTID = 7", "\"mrn\": \"123\"", "birthdate:1960", "Subject=x", "ID_TOKEN: abc",
+    "patient\t=\tp-1", "\"identifier\" : 9",
+])
+def test_ascii_texts_that_need_a_scrub_are_sent_to_the_patterns(text: str) -> None:
+    assert text.isascii() and logs._may_need_scrub(text)
+    assert logs.redact(text) != text
+
+
+@pytest.mark.parametrize("text", [
+    "\u212aid_to\u212aen=x",  # Kelvin sign: a k to a case-insensitive regex
+    "Bearer\u00a0tok", "patient\u2003: p-1", "\u0130D_TOKEN", "MR\u0274=1",
+])
+def test_non_ascii_texts_ask_the_regex(text: str) -> None:
+    assert logs._may_need_scrub(text) == (logs._MAY_NEED_SCRUB.search(text) is not None)
+    assert trust.may_hold_token(text) == (trust.MAY_HOLD_TOKEN.search(text) is not None)
+    assert logs.redact(text) == logs_unscreened(text, ())
+
+
+def test_the_access_lines_fields_skip_the_patterns_without_a_regex() -> None:
+    for text in ("POST /cds-services/back-pain-patient-view 200", "POST",
+                 "/cds-services/back-pain-patient-view", "127.0.0.1",
+                 "c33d8426-ca58-4ce0-98c2-604ff09d7611"):
+        assert not logs._may_need_scrub(text)
+        assert not trust.may_hold_token(text)
