@@ -132,7 +132,8 @@ def plain_loader(schema: Schema) -> PlainLoader | None:
     top = schema.load_fields
     context_field = top.get("context")
     prefetch_field = top.get("prefetch")
-    if (tuple(top) != _TOP_FIELDS or not isinstance(context_field, fields.Nested)
+    if (tuple(top) != _TOP_FIELDS or schema.unknown != "exclude"
+            or not isinstance(context_field, fields.Nested)
             or not isinstance(prefetch_field, fields.Nested)):
         return None
     context, prefetch = context_field.schema, prefetch_field.schema

@@ -81,6 +81,15 @@ def test_the_plain_loader_is_built_for_patient_view_and_encounter_start_only() -
         assert (loader is not None) == (service.id in PLAIN)
 
 
+def test_no_plain_loader_for_a_schema_that_refuses_unknown_fields() -> None:
+    """The loader passes unknown top-level fields over, as the schema does now; a schema
+    that refused them (``unknown = RAISE``) must answer every such body itself."""
+    schema = hooks._request_schema(SERVICES["back-pain-patient-view"].request_schema)
+    strict = type(schema)(unknown="raise")
+    assert plain_loader(schema) is not None
+    assert plain_loader(strict) is None
+
+
 def scenario_bodies() -> list[dict[str, Any]]:
     bodies = [s.request_body() for s in fhir_samples.load_all()]
     bodies += [s.request_body() for s in fhir_samples.load_site_scenarios()]
