@@ -23,9 +23,9 @@ from cds_rules import HookRequest, evaluate
 from cds_rules.model import Topic
 from cds_rules.record.negation import closes_negated
 from cds_rules.uncoded import suggested
+from tests.unit.core.local_entries import local_problem
 
 NOW = datetime(2026, 3, 1, 10, tzinfo=UTC)
-LOCAL = "http://hospital.example.org/fhir/CodeSystem/problems"
 CES = {Topic.CAUDA_EQUINA}
 
 NAMED = [  # (text, sign on the card): each silent before
@@ -270,13 +270,6 @@ def test_ninth_review_guards_still_warn(text: str) -> None:
     assert Topic.CAUDA_EQUINA in dict(suggested(text, closes_negated))
 
 
-def _problem(text: str) -> dict[str, Any]:
-    return {"resourceType": "Condition", "id": "local-1", "subject": {"reference": "Patient/p"},
-            "clinicalStatus": {"coding": [{
-                "system": "http://terminology.hl7.org/CodeSystem/condition-clinical",
-                "code": "active"}]},
-            "code": {"coding": [{"system": LOCAL, "code": "X1", "display": text}]},
-            "onsetDateTime": "2026-02-28"}
 
 
 def _note(text: str) -> dict[str, Any]:
@@ -298,7 +291,7 @@ def _cards(entry: dict[str, Any]) -> list[tuple[str, str, str]]:
     return [(c.topic, c.indicator, c.summary) for c in result.cards]
 
 
-@pytest.mark.parametrize("entry", [_problem("Unable to void since last night"),
+@pytest.mark.parametrize("entry", [local_problem("Unable to void since last night"),
                                    _note("Back pain 3 days. Not passed urine since yesterday.")],
                          ids=["problem-list", "history-note"])
 def test_the_card_warns_of_cauda_equina_instead_of_reassuring(entry: dict[str, Any]) -> None:

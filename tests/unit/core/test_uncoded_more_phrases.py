@@ -7,7 +7,6 @@ UNCODED-CES / CORD / NEURO 1.9.0, UNCODED-MAL 1.8.0, UNCODED-FRAC 1.7.0."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
 
 import pytest
 
@@ -16,9 +15,9 @@ from cds_rules.catalogue import RULES
 from cds_rules.model import Topic
 from cds_rules.record.negation import closes_negated
 from cds_rules.uncoded import suggested
+from tests.unit.core.local_entries import local_problem
 
 NOW = datetime(2026, 3, 1, 10, tzinfo=UTC)
-LOCAL = "http://hospital.example.org/fhir/CodeSystem/problems"
 
 NAMED = [  # (text, topic, sign on the card): each silent before
     ("Perineal paraesthesia", Topic.CAUDA_EQUINA, "perineal or perianal numbness"),
@@ -120,13 +119,6 @@ def test_a_denial_or_another_meaning_stays_quiet(text: str) -> None:
     assert suggested(text, closes_negated) == ()
 
 
-def _problem(text: str) -> dict[str, Any]:
-    return {"resourceType": "Condition", "id": "local-1", "subject": {"reference": "Patient/p"},
-            "clinicalStatus": {"coding": [{
-                "system": "http://terminology.hl7.org/CodeSystem/condition-clinical",
-                "code": "active"}]},
-            "code": {"coding": [{"system": LOCAL, "code": "X1", "display": text}]},
-            "onsetDateTime": "2026-02-28"}
 
 
 def _cards(text: str) -> list[tuple[str, str, str]]:
@@ -135,7 +127,7 @@ def _cards(text: str) -> list[tuple[str, str, str]]:
         {"resourceType": "Condition", "id": "lbp", "subject": {"reference": "Patient/p"},
          "code": {"coding": [{"system": "http://snomed.info/sct", "code": "279039007"}]},
          "onsetDateTime": "2026-02-20"},
-        _problem(text),
+        local_problem(text),
     )
     result = evaluate(HookRequest(hook="patient-view", patient_id="p", resources=resources), NOW)
     return [(c.topic, c.indicator, c.summary) for c in result.cards]
