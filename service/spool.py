@@ -152,6 +152,8 @@ class Spool:
         """Remove staging files left by processes that died before renaming them: empty,
         unlocked and older than :data:`STALE_STAGING_SECONDS` (else they pile up)."""
         for path in self.directory.glob(f".{PREFIX}*{SUFFIX}{_STAGING}"):
+            if not _old(path):
+                continue  # never locked, not even for a moment: its creator locks it now
             fd = _locked(path)
             if fd is None:
                 continue  # its process is renaming it now
@@ -173,6 +175,16 @@ class Spool:
             path.unlink(missing_ok=True)
         finally:
             os.close(fd)
+
+
+def _old(path: Path) -> bool:
+    """Is ``path`` older than :data:`STALE_STAGING_SECONDS`? (A lock taken on a file just
+    created, between its creator's ``open`` and ``flock``, made that ``flock`` fail and the
+    call go unspooled: seen recording the snapshots.)"""
+    try:
+        return time.time() - path.stat().st_mtime > STALE_STAGING_SECONDS
+    except OSError:
+        return False
 
 
 def _locked(path: Path) -> int | None:

@@ -88,3 +88,34 @@ def test_a_staging_file_being_created_or_holding_lines_is_kept(tmp_path: Path) -
     finally:
         os.close(holder)
     assert fresh.exists() and locked.exists() and with_lines.exists()
+
+
+def test_the_staging_sweep_never_locks_a_file_its_creator_is_about_to_lock(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The creator's ``flock`` is tried at the moment the sweep holds each file it locked
+    (the only fault injected: when the sweep reads the file's size). Before, the sweep
+    locked a just-created staging file too, the creator's non-blocking ``flock`` failed
+    and its call went unspooled (seen recording the snapshots)."""
+    young = tmp_path / f".{spool_module.PREFIX}44444-c0ffee00{spool_module.SUFFIX}.new"
+    creator = os.open(young, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_EXCL, 0o600)
+    stale = _staging(tmp_path, "99999-deadbeef", spool_module.STALE_STAGING_SECONDS + 5)
+    blocked: list[bool] = []
+    real_fstat = os.fstat
+
+    def creator_locks_now(fd: int) -> os.stat_result:
+        try:
+            fcntl.flock(creator, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(creator, fcntl.LOCK_UN)  # still about to lock, at every moment
+            blocked.append(False)
+        except BlockingIOError:
+            blocked.append(True)
+        return real_fstat(fd)
+
+    try:
+        with monkeypatch.context() as patched:
+            patched.setattr(spool_module.os, "fstat", creator_locks_now)
+            assert list(Spool(tmp_path).orphans()) == []
+        assert blocked == [False]  # the sweep locked the stale file only: never blocked
+        assert young.exists() and not stale.exists()
+    finally:
+        os.close(creator)
