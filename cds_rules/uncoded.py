@@ -357,19 +357,19 @@ def suggested(text: str, closes_negated: Callable[[str], bool]
     sentence, neither a denial before the sign (:func:`cds_rules.uncoded_reading.denied`)
     nor, for the last sign of an item between commas, one closing that item
     (``closes_negated``: "retention: absent", "... ruled out"; "Urinary retention - cauda
-    equina syndrome ruled out" names the retention). A family's exclusions read the whole
-    sentence."""
+    equina syndrome ruled out" names the retention). A family's exclusions read the sign's
+    own item of a list."""
     if not _ANY.search(text):  # the common case: one search, nothing found
         return ()
     found: dict[Topic, str] = {}
     for clause in (c.strip() for c in _CLAUSES.split(text)):
         for part in (p.strip() for p in _PARTS.split(clause)):
             if part:
-                _add_named(found, part, clause, closes_negated)
+                _add_named(found, part, closes_negated)
     return tuple(found.items())
 
 
-def _add_named(found: dict[Topic, str], text: str, clause: str,
+def _add_named(found: dict[Topic, str], text: str,
                closes_negated: Callable[[str], bool]) -> None:
     """The signs the part ``text`` names, not denied."""
     matches = [(topic, sign, m) for topic, sign, pattern in _PATTERNS
@@ -381,7 +381,7 @@ def _add_named(found: dict[Topic, str], text: str, clause: str,
     for topic, sign, match in matches:
         excluded = _EXCLUDED_PATTERNS.get(topic)
         if topic in found or match.start() in closed or (
-                excluded and excluded_near(excluded, clause, part, match)):
+                excluded and excluded_near(excluded, part, match)):
             continue
         if not denied(part, match, _names_a_sign):
             found[topic] = sign

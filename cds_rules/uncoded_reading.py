@@ -74,9 +74,28 @@ _TAIL_END = re.compile(r"\s*,\s*|\s+(?:or|nor|and)\s+", re.I)
 # urinary retention: denies"; "Cauda equina syndrome ruled out, for physio").
 _ITEMS = re.compile(r"[^,]+")
 _LIST_ITEM = re.compile(r",|;|\band\b|\bexcept\b|\bapart\s+from\b", re.I)
-_Breaks = tuple[list[re.Match[str]], list[int]]  # item breaks and their ends
 _LONG_SPACE = re.compile(r"\s{8,}")
 _INSIDE_WORD = re.compile(r"\w\w")  # at a position between two word characters
+
+
+class _Found:
+    """Every match of a pattern in a text from ``pos`` on, in order, with their starts and
+    ends: where a lookup starts and whether a match runs through its position."""
+
+    def __init__(self, pattern: re.Pattern[str], text: str, pos: int = 0) -> None:
+        self.matches = list(pattern.finditer(text, pos))
+        self.starts = [m.start() for m in self.matches]
+        self.ends = [m.end() for m in self.matches]
+
+    def first_from(self, at: int) -> int:
+        """The index of the first match that starts at ``at`` or later."""
+        return bisect_left(self.starts, at)
+
+    def runs_through(self, at: int) -> bool:
+        """Does a match start before ``at`` and end after it? (A search from ``at`` would
+        then find what this list does not hold.)"""
+        before = self.first_from(at)
+        return before > 0 and self.ends[before - 1] > at
 
 
 class Part:
@@ -85,95 +104,82 @@ class Part:
 
     def __init__(self, text: str) -> None:
         self.text = text
+        self._lists: dict[int, _List] = {}
 
     @cached_property
-    def _cues(self) -> tuple[list[re.Match[str]], list[int]]:
-        cues = list(_DENIAL_CUE.finditer(self.text))
-        return cues, [c.start() for c in cues]
+    def _cues(self) -> _Found:
+        return _Found(_DENIAL_CUE, self.text)
 
     @cached_property
-    def _tail_ends(self) -> tuple[list[re.Match[str]], list[int]]:
-        ends = list(_TAIL_END.finditer(self.text))
-        return ends, [m.start() for m in ends]
+    def _tail_ends(self) -> _Found:
+        return _Found(_TAIL_END, self.text)
 
     @cached_property
-    def _results(self) -> tuple[list[re.Match[str]], list[int]]:
-        results = list(_RESULT.finditer(self.text))
-        return results, [m.start() for m in results]
+    def _results(self) -> _Found:
+        return _Found(_RESULT, self.text)
 
     @cached_property
-    def _words(self) -> tuple[list[int], list[int], list[int]]:
-        """Starts and ends of every word, and the starts of the words that assert a sign."""
-        words = list(_WORD.finditer(self.text))
-        asserted = [w.start() for w in words if w.group().lower() in _ASSERTED]
-        return [w.start() for w in words], [w.end() for w in words], asserted
+    def _words(self) -> _Found:
+        return _Found(_WORD, self.text)
 
     @cached_property
-    def _lists(self) -> dict[int, _List]:
-        return {}
-
-    def list_after(self, cue: re.Match[str]) -> _List:
-        """The list of items that follows the denial ``cue``."""
-        found = self._lists.get(cue.start())
-        if found is None:
-            begin = _first_non_space(self.text, cue.end())
-            found = self._lists[cue.start()] = self._list_from(begin)
-        return found
+    def _asserted(self) -> list[int]:
+        """The starts of the words that assert a sign ("noted", "present")."""
+        return [w.start() for w in self._words.matches if w.group().lower() in _ASSERTED]
 
     @cached_property
-    def _item_breaks(self) -> tuple[_Breaks, list[int]]:
-        breaks = list(_ITEM_BREAK.finditer(self.text))
-        return (breaks, [b.end() for b in breaks]), [b.start() for b in breaks]
-
-    def _list_from(self, begin: int) -> _List:
-        """The items from ``begin``: split at the part's own breaks from there on, unless
-        one runs through ``begin`` (then at the breaks a search from ``begin`` finds)."""
-        breaks, starts = self._item_breaks
-        first = bisect_left(starts, begin)
-        if first and breaks[1][first - 1] > begin:
-            own = list(_ITEM_BREAK.finditer(self.text, begin))
-            return _List(self.text, begin, (own, [b.end() for b in own]), 0)
-        return _List(self.text, begin, breaks, first)
+    def _item_breaks(self) -> _Found:
+        return _Found(_ITEM_BREAK, self.text)
 
     @cached_property
     def list_bounds(self) -> list[int]:
         """Where each item of a list begins (and, last, one past the end of the part)."""
         return [0, *(m.end() for m in _LIST_ITEM.finditer(self.text)), len(self.text) + 1]
 
+    def list_after(self, cue: re.Match[str]) -> _List:
+        """The items that follow the denial ``cue``: split at the part's own breaks from
+        there on, unless one runs through where they begin."""
+        found = self._lists.get(cue.start())
+        if found is None:
+            begin = _first_non_space(self.text, cue.end())
+            breaks = self._item_breaks
+            if breaks.runs_through(begin):
+                found = _List(self.text, begin, _Found(_ITEM_BREAK, self.text, begin), 0)
+            else:
+                found = _List(self.text, begin, breaks, breaks.first_from(begin))
+            self._lists[cue.start()] = found
+        return found
+
     def last_cue_before(self, at: int) -> re.Match[str] | None:
         """The last denial cue that ends by ``at``, read as if the part ended there."""
-        cues, starts = self._cues
-        before = bisect_left(starts, at)
-        if (before and cues[before - 1].end() > at) or _inside_word(self.text, at):
-            # a cue running past ``at`` or a word cut at it: read the part up to ``at``
-            found = list(_DENIAL_CUE.finditer(self.text, 0, at))
+        cues = self._cues
+        if cues.runs_through(at) or _inside_word(self.text, at):
+            found = list(_DENIAL_CUE.finditer(self.text, 0, at))  # read up to ``at``
             return found[-1] if found else None
-        return cues[before - 1] if before else None
+        before = cues.first_from(at)
+        return cues.matches[before - 1] if before else None
 
     def item_end(self, at: int) -> int:
         """Where the item that goes on at ``at`` ends: the next comma, "or", "nor", "and"."""
-        breaks, starts = self._tail_ends
-        following = bisect_left(starts, at)
-        if following and breaks[following - 1].end() > at:
-            found = _TAIL_END.search(self.text, at)  # a break running through ``at``
+        breaks = self._tail_ends
+        if breaks.runs_through(at):
+            found = _TAIL_END.search(self.text, at)
             return found.start() if found else len(self.text)
-        return starts[following] if following < len(starts) else len(self.text)
+        following = breaks.first_from(at)
+        return breaks.starts[following] if following < len(breaks.starts) else len(self.text)
 
     def result_after(self, at: int) -> bool:
         """Does a result ("positive", "on MRI", a number) follow ``at``?"""
-        results, starts = self._results
-        following = bisect_left(starts, at)
-        if (following and results[following - 1].end() > at) or _inside_word(self.text, at):
+        results = self._results
+        if results.runs_through(at) or _inside_word(self.text, at):
             return bool(_RESULT.search(self.text[at:]))
-        return following < len(starts)
+        return results.first_from(at) < len(results.starts)
 
     def asserted_after(self, at: int) -> bool:
         """Does a word that asserts a sign ("noted", "present") follow ``at``?"""
-        starts, ends, asserted = self._words
-        following = bisect_left(starts, at)
-        if following and ends[following - 1] > at:  # a word cut at ``at``
+        if self._words.runs_through(at):  # a word cut at ``at``
             return any(w.lower() in _ASSERTED for w in _WORD.findall(self.text[at:]))
-        return bisect_left(asserted, at) < len(asserted)
+        return bisect_left(self._asserted, at) < len(self._asserted)
 
 
 def _inside_word(text: str, at: int) -> bool:
@@ -199,16 +205,13 @@ def closed_signs(part: Part, matches: list[re.Match[str]],
     return closed
 
 
-def excluded_near(excluded: re.Pattern[str], clause: str, part: Part,
-                  match: re.Match[str]) -> bool:
+def excluded_near(excluded: re.Pattern[str], part: Part, match: re.Match[str]) -> bool:
     """Is the sign at ``match`` one its family excludes ("basal cell carcinoma", "skin
     cancer")? Read in the sign's own item of a list and an inverted qualifier right after
     it ("Carcinoma, basal cell"), never across the list: "Skin cancer and prostate cancer",
     "BCC excised 2019, myeloma 2021" name a cancer (sixth independent review)."""
     bounds, text = part.list_bounds, part.text
-    item = bisect_left(bounds, match.start() + 1) - 1
-    if not 0 <= item < len(bounds) - 1:
-        return bool(excluded.search(clause))
+    item = bisect_left(bounds, match.start() + 1) - 1  # bounds[0] = 0, bounds[-1] > len
     start, end = bounds[item], bounds[item + 1]
     following = text[end:_next_comma(text, end)] if end <= len(text) else ""
     return bool(excluded.search(text[start:end]) or excluded.match(following.strip()))
@@ -271,14 +274,15 @@ class _List:
     """The items after one denial cue, split at commas, "or" and "nor": each checked bare
     once, however many signs of the list ask."""
 
-    def __init__(self, text: str, begin: int, breaks: _Breaks, first: int) -> None:
-        """``breaks[first:]``: the item breaks a search of ``text`` from ``begin`` finds."""
+    def __init__(self, text: str, begin: int, breaks: _Found, first: int) -> None:
+        """``breaks.matches[first:]``: the item breaks a search of ``text`` from ``begin``
+        finds."""
         self.text = text
         self.begin = begin
-        self._breaks, self._ends = breaks
+        self._breaks = breaks
         self._first = first
         self._checked = first
-        self._first_not_bare = len(self._ends)
+        self._first_not_bare = len(breaks.ends)
 
     def between(self, at: int) -> str:
         """The words from the cue to ``at``, spaces after the cue aside."""
@@ -293,19 +297,20 @@ class _List:
     def carries_to(self, at: int) -> bool | None:
         """Is the item that ends at ``at`` nothing but words that carry a denial, and each
         item before it bare? None when a break runs through ``at``."""
-        past = bisect_right(self._ends, at, lo=self._first)
-        if past < len(self._ends) and self._breaks[past].start() < at:
+        ends = self._breaks.ends
+        past = bisect_right(ends, at, lo=self._first)
+        if past < len(ends) and self._breaks.starts[past] < at:
             return None
         if past == self._first:
             return _carries_only(self.between(at))
-        return _carries_only(self.text[self._ends[past - 1]:at]) and self._bare_before(past)
+        return _carries_only(self.text[ends[past - 1]:at]) and self._bare_before(past)
 
     def _bare_before(self, past: int) -> bool:
         """Are the items before break ``past`` bare?"""
         while self._checked < min(past, self._first_not_bare):
             k = self._checked
-            start = self.begin if k == self._first else self._ends[k - 1]
-            if not _bare(self.text[start:self._breaks[k].start()]):
+            start = self.begin if k == self._first else self._breaks.ends[k - 1]
+            if not _bare(self.text[start:self._breaks.starts[k]]):
                 self._first_not_bare = k
             self._checked += 1
         return past <= self._first_not_bare
