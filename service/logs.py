@@ -30,10 +30,10 @@ from pythonjsonlogger.json import JsonEncoder, JsonFormatter
 from service.log_writer import LineWriter
 from service.trust.redact import (
     MAY_HOLD_TOKEN,
+    TOKEN_WORDS,
     RedactingFilter,
     count_redaction,
     holds_any,
-    may_hold_token,
     scrub_record,
 )
 from service.trust.redact import redact as redact_tokens
@@ -91,9 +91,11 @@ def _may_need_scrub(text: str) -> bool:
     (Unicode case folding: the Kelvin sign is a k) asks the regex."""
     if not text.isascii():
         return _MAY_NEED_SCRUB.search(text) is not None
-    if may_hold_token(text) or "Patient/" in text:
+    if "eyJ" in text or "Patient/" in text:
         return True
-    return (":" in text or "=" in text) and holds_any(text.lower(), _IDENTIFYING_LOWER)
+    lower = text.lower()  # once, for both word lists (may_hold_token's ASCII reading)
+    return holds_any(lower, TOKEN_WORDS) or (
+        (":" in text or "=" in text) and holds_any(lower, _IDENTIFYING_LOWER))
 
 
 def redact(text: str, literal_ids: Iterable[str] = (), seen: _TokensSeen | None = None) -> str:

@@ -158,8 +158,7 @@ class Spool:
             if fd is None:
                 continue  # its process is renaming it now
             try:
-                facts = os.fstat(fd)
-                if facts.st_size == 0 and time.time() - facts.st_mtime > STALE_STAGING_SECONDS:
+                if os.fstat(fd).st_size == 0:  # old (above), and it stays old
                     path.unlink(missing_ok=True)
             finally:
                 os.close(fd)

@@ -59,9 +59,8 @@ def init_app(app: Flask, tracer_provider: Any = None) -> None:
 
     _use_trace_context_only()
     state = app.extensions["backpain"]
-    global _traced_apps
-    if state.get(EXTENSION_KEY) is None:
-        _traced_apps += 1
+    global _any_app_traces
+    _any_app_traces = True
     state[EXTENSION_KEY] = tracer_provider.get_tracer("backpain-cds")
     FlaskInstrumentor.instrument_app(app, tracer_provider=tracer_provider,
                                      excluded_urls=_EXCLUDED_URLS, enable_commenter=False)
@@ -80,16 +79,16 @@ def init_app(app: Flask, tracer_provider: Any = None) -> None:
     _trace_trust(app, state.get("trust"))
 
 
-# How many apps of this process trace (tracing is set per app, by init_app). None (the
-# default, tracing off): a span is the one shared null context, without looking up the
-# app or its extensions (five spans a call).
-_traced_apps = 0
+# Whether any app of this process traces (tracing is set per app, by init_app). None does
+# (the default, tracing off): a span is the one shared null context, without looking up
+# the app or its extensions (five spans a call).
+_any_app_traces = False
 _NO_SPAN: contextlib.AbstractContextManager[Any] = contextlib.nullcontext()
 
 
 def span(name: str) -> contextlib.AbstractContextManager[Any]:
     """A child span of the current request's, or nothing when tracing is off."""
-    if not _traced_apps:
+    if not _any_app_traces:
         return _NO_SPAN
     tracer = current_app.extensions["backpain"].get(EXTENSION_KEY) if has_app_context() \
         else None

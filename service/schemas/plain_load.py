@@ -22,7 +22,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import Schema, ValidationError, fields, missing, validate
 
 from service.schemas.common import FhirResource, is_resource
 from service.schemas.request import EncounterStartContextSchema, PatientViewContextSchema
@@ -36,9 +36,11 @@ Validator = Callable[[Any], Any]
 
 
 def _plain_field(field: fields.Field, kind: type[fields.Field]) -> bool:
-    """A field of exactly ``kind`` with no per-field load hooks of its own."""
+    """A field of exactly ``kind`` with no per-field load hooks of its own, loaded under its
+    own name with no default (else the schema's result is not the loader's)."""
     return (type(field) is kind and not getattr(field, "pre_load", None)
-            and not getattr(field, "post_load", None))
+            and not getattr(field, "post_load", None) and field.data_key is None
+            and field.attribute is None and field.load_default is missing)
 
 
 class PlainLoader:

@@ -90,6 +90,18 @@ def test_no_plain_loader_for_a_schema_that_refuses_unknown_fields() -> None:
     assert plain_loader(strict) is None
 
 
+@pytest.mark.parametrize("setting", [{"data_key": "pid"}, {"attribute": "patient"},
+                                     {"load_default": "enc-1"}])
+def test_no_plain_loader_for_a_field_loaded_under_another_name_or_with_a_default(
+        setting: dict[str, Any]) -> None:
+    schema = hooks._request_schema(SERVICES["back-pain-patient-view"].request_schema)
+    strict = type(schema)()
+    field = strict.load_fields["context"].schema.load_fields["patientId"]  # type: ignore[attr-defined]
+    for name, value in setting.items():
+        setattr(field, name, value)
+    assert plain_loader(strict) is None
+
+
 def scenario_bodies() -> list[dict[str, Any]]:
     bodies = [s.request_body() for s in fhir_samples.load_all()]
     bodies += [s.request_body() for s in fhir_samples.load_site_scenarios()]

@@ -4,6 +4,8 @@ which instruments the process)."""
 
 from __future__ import annotations
 
+import pytest
+
 import fhir_samples
 from service import tracing
 from tests.helpers import make_test_app
@@ -11,8 +13,10 @@ from tests.helpers import make_test_app
 SCENARIO = fhir_samples.load("cc-acute-lbp-snomed")
 
 
-def test_without_a_traced_app_every_span_is_the_shared_null_context() -> None:
-    assert tracing._traced_apps == 0  # no unit test traces (the integration tests do)
+def test_without_a_traced_app_every_span_is_the_shared_null_context(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # no app of this process traces (an integration test run before in it may have)
+    monkeypatch.setattr(tracing, "_any_app_traces", False)
     app = make_test_app(clock=lambda: SCENARIO.now)
     with app.test_request_context("/"):
         first, second = tracing.span("parse"), tracing.span("record")
