@@ -220,6 +220,11 @@ class PatientRecord:
     # How far after ``now`` an entry may be dated and still count as now: the EHR's clock
     # may run ahead of ours (RuleSettings.clock_skew_minutes; the builder sets it).
     clock_tolerance: timedelta = timedelta(0)
+    # The concepts ``facts`` holds, kept with the list's identity and length it was read
+    # from (``present_concepts``): most questions the rules ask name concepts the record
+    # does not hold, and this answers them without a pass over the facts.
+    _concepts_seen: tuple[list[Fact] | None, int, frozenset[str]] = field(
+        default=(None, -1, frozenset()), repr=False, compare=False)
 
     @property
     def age(self) -> int | None:
@@ -259,6 +264,11 @@ class PatientRecord:
         counts when its possible period overlaps that window); facts with no time are kept
         only when ``within`` is None. ``current_only``: drop HISTORY facts.
         """
+        seen, length, present = self._concepts_seen
+        if seen is not self.facts or length != len(self.facts):
+            present = self.present_concepts()
+        if present.isdisjoint(concepts):  # most questions: no fact of these concepts
+            return []
         since = self.now - within if within is not None else None
         until = self.horizon
         wanted = concepts if len(concepts) < 3 else set(concepts)  # cheaper to build / ask
@@ -270,6 +280,16 @@ class PatientRecord:
             and (since is None or _may_fall_within(f, since, until))
         ]
         return sorted(found, key=_newest_first) if len(found) > 1 else found
+
+    def present_concepts(self) -> frozenset[str]:
+        """The concepts of ``facts``, read again whenever the list (or its length) changed:
+        the builder appends facts until the rules run, and tests replace the list."""
+        facts = self.facts
+        seen, length, concepts = self._concepts_seen
+        if seen is not facts or length != len(facts):
+            concepts = frozenset(f.concept for f in facts)
+            self._concepts_seen = (facts, len(facts), concepts)
+        return concepts
 
     def may_fall_within(self, fact: Fact, since: datetime) -> bool:
         """The fact's possible period [when, latest] overlaps [since, horizon] (dated
