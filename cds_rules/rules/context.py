@@ -11,6 +11,7 @@ import math
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
+from functools import cache
 
 from cds_rules.model import (
     LUMBAR,
@@ -65,7 +66,9 @@ CROSS_SECTIONAL = ("spine_mri", "spine_ct")
 MRC_NORMAL = 5.0
 
 
+@cache
 def days(n: int | float) -> timedelta:
+    """``n`` days (kept: the rules ask for the same few windows on every call)."""
     return timedelta(days=n)
 
 

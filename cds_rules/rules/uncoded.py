@@ -29,8 +29,11 @@ from cds_rules.uncoded import reading, uncoded_concept
 
 def _counted(record: PatientRecord, topic: Topic, window_days: int) -> list[Fact]:
     """Uncoded hints of ``topic``, each counted as its sign's coded concept is counted."""
+    hints = record.ever(uncoded_concept(topic))
+    if not hints:
+        return []
     since = record.now - timedelta(days=window_days)
-    return [f for f in record.ever(uncoded_concept(topic)) if _counts(record, f, since)]
+    return [f for f in hints if _counts(record, f, since)]
 
 
 def _counts(record: PatientRecord, hint: Fact, since: datetime) -> bool:
