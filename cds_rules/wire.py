@@ -257,11 +257,25 @@ class Card:
             _check(sum(bool(s.is_recommended) for s in self.suggestions) <= 1,
                    "Card.suggestions", "at most one recommended under at-most-one")
 
+    def with_uuid(self, uuid: str) -> Card:
+        """This card under another uuid (the shell issues its own, :mod:`service.card_ids`).
+        Only the uuid is checked: every other field was checked when this card was built
+        (``dataclasses.replace`` would check them all again on every card sent, #15)."""
+        _uuid(uuid, "Card.uuid")
+        card = object.__new__(Card)
+        for name in _CARD_FIELDS:
+            object.__setattr__(card, name, getattr(self, name))
+        object.__setattr__(card, "uuid", uuid)
+        return card
+
     @property
     def topic(self) -> str:
         """The card's topic code (``source.topic.code``): the one way to read it."""
         assert self.source.topic is not None and self.source.topic.code is not None
         return self.source.topic.code
+
+
+_CARD_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(Card))
 
 
 @dataclass(frozen=True, slots=True)

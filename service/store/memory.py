@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import replace
 
 from cds_rules import Card
 from service.metrics import DB_ERRORS
@@ -51,7 +50,7 @@ class SnoozeMemory:
         reaches the database is then answered 503 (retry), never 404. The audit names
         ``hidden_cards`` as suppressed. Returns the cards to send."""
         issued_at = time.time()
-        sent = [replace(card, uuid=self.store.card_ids.mint(issued_at)) for card in sent_cards]
+        sent = [card.with_uuid(self.store.card_ids.mint(issued_at)) for card in sent_cards]
         try:
             record = self.store.prepare_call(call, sent, hidden_cards)
             if self.writer is not None:

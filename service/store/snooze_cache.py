@@ -250,6 +250,11 @@ class SnoozeCache:
             self._prune(now - PRUNE_AFTER)
             self.version = version
 
+    def is_empty(self) -> bool:
+        """No snooze in the copy (the usual state: snoozes are rare and expire)."""
+        with self.lock:
+            return not self.entries
+
     def active(self, patient: str, client: str | None, topics: Iterable[str],
                at: datetime) -> dict[str, list[frozenset[str]]]:
         """The fingerprints of the snoozes of ``patient`` and ``client`` per topic that

@@ -50,9 +50,11 @@ class Snoozes(StoreBase):
         topics = {card.topic for card in cards if card.topic in findings}
         if not topics:
             return []
-        at = utc(call.received_at)
-        seen_by_topic = self._current_snoozes(call.arrived).active(
-            self.hasher.patient(call.patient_id), call.client_iss, sorted(topics), at)
+        snoozes = self._current_snoozes(call.arrived)
+        if snoozes.is_empty():  # no snooze running anywhere: nothing to hash or look up
+            return []
+        seen_by_topic = snoozes.active(self.hasher.patient(call.patient_id), call.client_iss,
+                                       sorted(topics), utc(call.received_at))
         hidden = []
         for card in cards:
             topic = card.topic

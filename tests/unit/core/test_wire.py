@@ -139,3 +139,15 @@ def test_an_empty_value_deep_in_a_suggested_resource_refuses_the_action() -> Non
         wire.Action(type="create", description="d", resource=resource)
     quoted = {**DRAFT, "note": [{"text": 'says "null" and []'}]}  # marks inside text only
     assert wire.Action(type="create", description="d", resource=quoted).resource == quoted
+
+
+def test_a_card_under_another_uuid_is_the_same_card_and_the_uuid_is_checked() -> None:
+    card = good_card()
+    issued = str(uuid.uuid4())
+    moved = card.with_uuid(issued)
+    assert moved == replace(card, uuid=issued) and moved is not card
+    assert card.uuid != issued  # the original is left as it was
+    assert to_json(moved) == {**to_json(card), "uuid": issued}
+    with pytest.raises(wire.InvalidWireObject, match=r"Card\.uuid") as raised:
+        card.with_uuid(SECRET)
+    assert SECRET not in str(raised.value)
