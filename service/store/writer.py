@@ -18,6 +18,7 @@ from service.metrics import (
     WRITER_RETRIES,
     WRITER_SPOOL_CALLS,
     WRITER_SPOOLED,
+    labelled,
 )
 from service.spool import Spool
 from service.store.errors import StoreUnavailable
@@ -102,7 +103,7 @@ class CallWriter:
                     self._progress.notify_all()
                 else:
                     self._queue_locked(record)  # no room, no spool: memory it is
-        WRITER_QUEUED.labels(writer="calls").set(len(self._queue))
+        labelled(WRITER_QUEUED, "calls").set(len(self._queue))
 
     def _queue_locked(self, record: CallRecord) -> None:
         self._queue.append(record)
@@ -176,7 +177,7 @@ class CallWriter:
                 with self._progress:
                     self._done += len(batch)
                     self._progress.notify_all()
-                WRITER_QUEUED.labels(writer="calls").set(len(self._queue))
+                labelled(WRITER_QUEUED, "calls").set(len(self._queue))
                 if not written:
                     continue
             if self._backlog:

@@ -85,6 +85,22 @@ def test_flush_writes_every_queued_call_in_order(store: Store) -> None:
     assert [r[0] for r in written] == [c.hook_instance for c in calls]
 
 
+def queued_calls() -> float | None:
+    return REGISTRY.get_sample_value("backpain_cds_writer_queued", {"writer": "calls"})
+
+
+def test_the_queued_gauge_counts_the_calls_waiting_and_returns_to_zero(store: Store) -> None:
+    memory = background_memory(store)
+    assert memory.writer is not None
+    memory.writer.BATCH_WAIT_S = 30.0  # the thread holds its batch until flush() hurries it
+    for _ in range(3):
+        answer(memory, hook_call(finding(Topic.CAUDA_EQUINA, RETENTION), at=T0))
+    assert queued_calls() == 3
+    memory.flush()
+    assert queued_calls() == 0
+    assert rows(store, AuditEvent) == 3
+
+
 def test_a_replayed_batch_skips_exactly_the_calls_already_stored(store: Store) -> None:
     """A spool replayed after a crash may hold calls that were committed after all: those
     (same hookInstance at the same time) are skipped, whatever else was stored at that
