@@ -222,9 +222,11 @@ class PatientRecord:
     clock_tolerance: timedelta = timedelta(0)
     # The concepts ``facts`` holds, kept with the list's identity and length it was read
     # from (``present_concepts``): most questions the rules ask name concepts the record
-    # does not hold, and this answers them without a pass over the facts.
+    # does not hold, and this answers them without a pass over the facts. Facts are only
+    # ever appended, or the list replaced; an item changed in place must keep its concept
+    # (the builder's ``with_latest`` does), or the set would be stale.
     _concepts_seen: tuple[list[Fact] | None, int, frozenset[str]] = field(
-        default=(None, -1, frozenset()), repr=False, compare=False)
+        default=(None, -1, frozenset()), init=False, repr=False, compare=False)
 
     @property
     def age(self) -> int | None:
@@ -287,8 +289,9 @@ class PatientRecord:
         facts = self.facts
         seen, length, concepts = self._concepts_seen
         if seen is not facts or length != len(facts):
+            length = len(facts)  # before the set: a fact appended meanwhile is read again
             concepts = frozenset(f.concept for f in facts)
-            self._concepts_seen = (facts, len(facts), concepts)
+            self._concepts_seen = (facts, length, concepts)
         return concepts
 
     def may_fall_within(self, fact: Fact, since: datetime) -> bool:

@@ -176,8 +176,9 @@ class CallWriter:
                 written = self._write(batch)
                 with self._progress:
                     self._done += len(batch)
+                    # before flush() can return: it then shows what still waits
+                    labelled(WRITER_QUEUED, "calls").set(len(self._queue))
                     self._progress.notify_all()
-                labelled(WRITER_QUEUED, "calls").set(len(self._queue))
                 if not written:
                     continue
             if self._backlog:
