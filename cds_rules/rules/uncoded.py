@@ -210,6 +210,17 @@ def _next_minor(version: str) -> str:
     return f"{major}.{int(minor) + 1}.0"
 
 
+_EARLY_STOP_CHANGE = ("{version}: no change in what is read or when it warns: a family with "
+                      "no uncoded hint stops before working out its window (issue 15). ")
+"""Every family, eleventh session: one patch version ahead, so that the audit tells the
+code that sent a card apart."""
+
+
+def _next_patch(version: str) -> str:
+    major, minor, patch = version.split(".")
+    return f"{major}.{minor}.{int(patch) + 1}"
+
+
 def _rule(rule_id: str, topic: Topic, family: str, evidence: tuple[str, ...]) -> Rule:
     history = topic in _HISTORY_TOPICS
     answers, words, loinc = (("1.5.0", "1.4.0", "1.3.0") if history
@@ -218,11 +229,13 @@ def _rule(rule_id: str, topic: Topic, family: str, evidence: tuple[str, ...]) ->
     phrasing = "1.6.0" if history or persisting else "1.5.0"
     reading_version = "1.7.0" if history or persisting else "1.6.0"
     phrases = "1.8.0" if topic in _PHRASES_CHANGE else reading_version
-    version = _next_minor(phrases) if topic in _SHORTHAND_CHANGE else phrases
+    shorthand = _next_minor(phrases) if topic in _SHORTHAND_CHANGE else phrases
+    version = _next_patch(shorthand)
     return Rule(id=rule_id, version=version, topic=topic,
                 title=f"Uncoded entry suggests a {family} red flag", indicators=("warning",),
                 evidence=evidence, advice=_ADVICE, check=_check,
-                changes=(_SHORTHAND_CHANGE.get(topic, "").format(version=version)
+                changes=(_EARLY_STOP_CHANGE.format(version=version)
+                         + _SHORTHAND_CHANGE.get(topic, "").format(version=shorthand)
                          + _PHRASES_CHANGE.get(topic, "")
                          + observation_reading_change(reading_version)
                          + _PHRASING_CHANGE.format(version=phrasing)
