@@ -56,7 +56,13 @@ def may_hold_token(text: str) -> bool:
     any other text (Unicode case folding: the Kelvin sign is a k) asks the regex."""
     if not text.isascii():
         return MAY_HOLD_TOKEN.search(text) is not None
-    return "eyJ" in text or holds_any(text.lower(), TOKEN_WORDS)
+    return ascii_may_hold_token(text, text.lower())
+
+
+def ascii_may_hold_token(text: str, lower: str) -> bool:
+    """:func:`may_hold_token` of an ASCII ``text`` whose lower-cased form is ``lower`` (for
+    a caller that has lower-cased it already)."""
+    return "eyJ" in text or holds_any(lower, TOKEN_WORDS)
 
 
 def holds_any(lower: str, words: Iterable[str]) -> bool:
