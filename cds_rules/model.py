@@ -266,10 +266,7 @@ class PatientRecord:
         counts when its possible period overlaps that window); facts with no time are kept
         only when ``within`` is None. ``current_only``: drop HISTORY facts.
         """
-        seen, length, present = self._concepts_seen
-        if seen is not self.facts or length != len(self.facts):
-            present = self.present_concepts()
-        if present.isdisjoint(concepts):  # most questions: no fact of these concepts
+        if self.present_concepts().isdisjoint(concepts):  # most questions: no such fact
             return []
         since = self.now - within if within is not None else None
         until = self.horizon

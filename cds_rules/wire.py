@@ -262,7 +262,7 @@ class Card:
         Only the uuid is checked: every other field was checked when this card was built
         (``dataclasses.replace`` would check them all again on every card sent, #15)."""
         _uuid(uuid, "Card.uuid")
-        card = object.__new__(Card)
+        card = object.__new__(type(self))
         for name in _CARD_FIELDS:
             object.__setattr__(card, name, getattr(self, name))
         object.__setattr__(card, "uuid", uuid)

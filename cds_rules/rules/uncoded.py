@@ -14,6 +14,7 @@ active, older, with no spine MRI since (as the coded rules warn of a sign never 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Literal
 
 from cds_rules.model import Fact, FactStatus, Finding, PatientRecord, Topic
 from cds_rules.rules.base import (
@@ -205,20 +206,16 @@ _SHORTHAND_CHANGE: dict[Topic, str] = {
 """The shorthand of the ninth session's notes (tenth session): one minor version ahead."""
 
 
-def _next_minor(version: str) -> str:
-    major, minor, _ = version.split(".")
-    return f"{major}.{int(minor) + 1}.0"
-
-
 _EARLY_STOP_CHANGE = ("{version}: no change in what is read or when it warns: a family with "
                       "no uncoded hint stops before working out its window (issue 15). ")
 """Every family, eleventh session: one patch version ahead, so that the audit tells the
 code that sent a card apart."""
 
 
-def _next_patch(version: str) -> str:
-    major, minor, patch = version.split(".")
-    return f"{major}.{minor}.{int(patch) + 1}"
+def _next(version: str, part: Literal["minor", "patch"]) -> str:
+    """``version`` with its minor (patch reset) or its patch number one ahead."""
+    major, minor, patch = (int(n) for n in version.split("."))
+    return f"{major}.{minor + 1}.0" if part == "minor" else f"{major}.{minor}.{patch + 1}"
 
 
 def _rule(rule_id: str, topic: Topic, family: str, evidence: tuple[str, ...]) -> Rule:
@@ -229,8 +226,8 @@ def _rule(rule_id: str, topic: Topic, family: str, evidence: tuple[str, ...]) ->
     phrasing = "1.6.0" if history or persisting else "1.5.0"
     reading_version = "1.7.0" if history or persisting else "1.6.0"
     phrases = "1.8.0" if topic in _PHRASES_CHANGE else reading_version
-    shorthand = _next_minor(phrases) if topic in _SHORTHAND_CHANGE else phrases
-    version = _next_patch(shorthand)
+    shorthand = _next(phrases, "minor") if topic in _SHORTHAND_CHANGE else phrases
+    version = _next(shorthand, "patch")
     return Rule(id=rule_id, version=version, topic=topic,
                 title=f"Uncoded entry suggests a {family} red flag", indicators=("warning",),
                 evidence=evidence, advice=_ADVICE, check=_check,
