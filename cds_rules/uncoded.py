@@ -343,6 +343,10 @@ _EXCLUDED_PATTERNS = {topic: re.compile(p, re.I) for topic, p in _EXCLUDED.items
 _ANY = re.compile("|".join(rf"\b(?:{p})" for phrases in _PHRASES.values() for _, p in phrases),
                   re.I)
 _CLAUSES = re.compile(r"[.;\n\t]+|\s{2,}")  # a checklist flattened: "Fever: no  Trauma: no"
+# "Ca. prostate", "CA. of the breast": the abbreviation's full stop ends no sentence when
+# a site follows it (twelfth session); "Breast ca. No fever" still ends at it.
+_CA_ABBREVIATION = re.compile(r"\b((?-i:ca|Ca|CA))\.\s*(?=(?:of\s+(?:the\s+)?)?" + _CA_SITE
+                              + r"\b)", re.I)
 
 
 def uncoded_concept(topic: Topic) -> str:
@@ -359,6 +363,7 @@ def suggested(text: str, closes_negated: Callable[[str], bool]
     (``closes_negated``: "retention: absent", "... ruled out"; "Urinary retention - cauda
     equina syndrome ruled out" names the retention). A family's exclusions read the sign's
     own item of a list."""
+    text = _CA_ABBREVIATION.sub(r"\1 ", text)
     if not _ANY.search(text):  # the common case: one search, nothing found
         return ()
     found: dict[Topic, str] = {}

@@ -212,6 +212,16 @@ _EARLY_STOP_CHANGE = ("{version}: no change in what is read or when it warns: a 
 code that sent a card apart."""
 
 
+_FULL_STOP_CHANGE: dict[Topic, str] = {
+    Topic.MALIGNANCY: (
+        "{version}: read also a site's cancer written with a full stop after 'Ca' ('Ca. "
+        "prostate', 'CA. of the breast'); before, the sentence reader cut at the stop and "
+        "the entry was not read. 'Breast ca. No fever' still ends its sentence at the stop. "),
+}
+"""The abbreviation's full stop (twelfth session, the tenth session's note): one minor
+version ahead."""
+
+
 def _next(version: str, part: Literal["minor", "patch"]) -> str:
     """``version`` with its minor (patch reset) or its patch number one ahead."""
     major, minor, patch = (int(n) for n in version.split("."))
@@ -227,11 +237,13 @@ def _rule(rule_id: str, topic: Topic, family: str, evidence: tuple[str, ...]) ->
     reading_version = "1.7.0" if history or persisting else "1.6.0"
     phrases = "1.8.0" if topic in _PHRASES_CHANGE else reading_version
     shorthand = _next(phrases, "minor") if topic in _SHORTHAND_CHANGE else phrases
-    version = _next(shorthand, "patch")
+    early_stop = _next(shorthand, "patch")
+    version = _next(shorthand, "minor") if topic in _FULL_STOP_CHANGE else early_stop
     return Rule(id=rule_id, version=version, topic=topic,
                 title=f"Uncoded entry suggests a {family} red flag", indicators=("warning",),
                 evidence=evidence, advice=_ADVICE, check=_check,
-                changes=(_EARLY_STOP_CHANGE.format(version=version)
+                changes=(_FULL_STOP_CHANGE.get(topic, "").format(version=version)
+                         + _EARLY_STOP_CHANGE.format(version=early_stop)
                          + _SHORTHAND_CHANGE.get(topic, "").format(version=shorthand)
                          + _PHRASES_CHANGE.get(topic, "")
                          + observation_reading_change(reading_version)
