@@ -2,8 +2,9 @@
 1.1.2-1.1.3; ACP 2017), on patient-view and encounter-start, when no red flag fired and
 imaging is not indicated. Physiotherapy is suggested once the pain has lasted 6 weeks.
 
-It never says "no red flags" (the engine sees coded data only, in its windows): it says
-what was checked, "No red flag recorded in the last N days (coded data)", and carries CES
+It never says "no red flags" (the engine reads coded entries and the words of condition and
+observation entries, not clinical notes, in its windows): it says what was checked, "No red flag
+recorded in the last N days", and carries CES
 safety-netting with the NHS.uk cauda equina page, as GIRFT 2023 asks (clinical review).
 """
 
@@ -32,6 +33,12 @@ from cds_rules.rules.context import (
 )
 
 
+# What the red-flag families read (cds_rules.record.uncoded_entries): a red flag named only
+# in words gives a warning of its own, which stands this card down.
+WHAT_WAS_READ = ("coded entries, and the words of condition and observation entries, were "
+                 "read; clinical notes and letters are not read.")
+
+
 def _check(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding | None:
     if ctx.red_flag_fired or ctx.fired(Topic.IMAGING_INDICATED):
         return None
@@ -48,8 +55,7 @@ def _check(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding | Non
     weak = record.having(*RED_FLAG_CONCEPTS, "night_pain", within=days(window))
     if weak:
         return _with_weak_flags(record, ctx, rule, context, weak)
-    reasons = [f"No red flag recorded in the last {window} days (coded data only: uncoded "
-               "or free-text entries are not read)."]
+    reasons = [f"No red flag recorded in the last {window} days: {WHAT_WAS_READ}"]
     if persistent and span is not None:
         reasons.append(f"Pain has lasted {span / 7:.0f} weeks: exercise therapy / "
                        "physiotherapy helps persistent pain.")
@@ -100,7 +106,7 @@ def _with_weak_flags(record: PatientRecord, ctx: RuleContext, rule: Rule,
 
 CONS_01 = Rule(
     id="CONS-01",
-    version="2.4.0",
+    version="2.5.0",
     topic=Topic.CONSERVATIVE_CARE,
     title="Conservative care for back pain without a recorded red flag",
     indicators=("info",),
@@ -120,7 +126,11 @@ CONS_01 = Rule(
     check=_check,
     hooks=("patient-view", "encounter-start"),
     phase="pathway",
-    changes="2.4.0: a current red flag dated after the service's clock beyond "
+    changes="2.5.0: the reason says what was read ('coded entries, and the words of "
+            "condition and observation entries, were read; clinical notes and letters are "
+            "not read'); before, 'coded data only: uncoded or free-text entries are not read', "
+            "untrue since the UNCODED-* rules read those words. "
+            "2.4.0: a current red flag dated after the service's clock beyond "
             "CLOCK_SKEW_MINUTES leads the card: 'Check the date of <sign>: recorded after "
             "today, not counted as a red flag' (before: 'No red flag recorded'). "
     + observation_reading_change("2.3.0")

@@ -3,7 +3,11 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
+from cds_rules import HookRequest, evaluate
 from cds_rules.cards import minimal_card
+from tests.unit.core.local_entries import local_problem
 from tests.unit.core.rule_records import card, fact, patient, run
 
 
@@ -23,3 +27,29 @@ def test_minimal_card_still_notes_unknown_age() -> None:
     record.birth_date = None
     findings = run(record).findings
     assert "Age not recorded: evaluated as an adult" in minimal_card(findings, record).detail
+
+
+def test_the_reason_says_what_was_read() -> None:
+    # CONS-01 2.5.0: the UNCODED-* rules read the words of conditions and observations, so
+    # "coded data only: uncoded or free-text entries are not read" was no longer true.
+    detail = card(run(patient(back_pain_days=5)), "conservative-care")["detail"]
+    assert ("No red flag recorded in the last 14 days: coded entries, and the words of "
+            "condition and observation entries, were read; clinical notes and letters are "
+            "not read.") in detail
+    assert "free-text entries are not read" not in detail
+    assert "_Rule CONS-01 v2.5.0._" in detail
+
+
+def test_a_red_flag_in_words_stands_the_card_down() -> None:
+    # what the reason promises: words naming a red flag give their own warning instead
+    resources = (
+        {"resourceType": "Patient", "id": "p", "birthDate": "1960-05-01"},
+        {"resourceType": "Condition", "id": "lbp", "subject": {"reference": "Patient/p"},
+         "code": {"coding": [{"system": "http://snomed.info/sct", "code": "279039007"}]},
+         "onsetDateTime": "2026-02-20"},
+        local_problem("New urinary retention"),
+    )
+    result = evaluate(HookRequest(hook="patient-view", patient_id="p", resources=resources),
+                      datetime(2026, 3, 1, 10, tzinfo=UTC))
+    topics = [c.topic for c in result.cards]
+    assert "cauda-equina" in topics and "conservative-care" not in topics
