@@ -32,7 +32,6 @@ from cds_rules.rules.context import (
     duration_days,
 )
 
-
 # What the red-flag families read (cds_rules.record.uncoded_entries): a red flag named only
 # in words gives a warning of its own, which stands this card down.
 WHAT_WAS_READ = ("coded entries, and the words of condition and observation entries, were "
