@@ -343,10 +343,18 @@ _EXCLUDED_PATTERNS = {topic: re.compile(p, re.I) for topic, p in _EXCLUDED.items
 _ANY = re.compile("|".join(rf"\b(?:{p})" for phrases in _PHRASES.values() for _, p in phrases),
                   re.I)
 _CLAUSES = re.compile(r"[.;\n\t]+|\s{2,}")  # a checklist flattened: "Fever: no  Trauma: no"
-# "Ca. prostate", "CA. of the breast": the abbreviation's full stop ends no sentence when
-# a site follows it (twelfth session); "Breast ca. No fever" still ends at it.
-_CA_ABBREVIATION = re.compile(r"\b((?-i:ca|Ca|CA))\.\s*(?=(?:of\s+(?:the\s+)?)?" + _CA_SITE
-                              + r"\b)", re.I)
+# "Ca. prostate", "CA. of the breast" (twelfth session): the abbreviation's full stop, one
+# space at most, then a site that is no heading ("Bladder: retention"), no organ's function,
+# scan or other disease ("Na, K, Ca. Renal function normal", "Serum Ca. Bladder scan",
+# "Lives in CA. Kidney stones", "Hx Ca. Cervical spondylosis").
+_NOT_A_CANCER_SITE = (r"(?!\s*[:\-\u2013(/]|\s+(?:function|scan|stones?|calculi|colic|uss|"
+                      r"ultrasound|profile|tone|sensation|exam\w*|dys\w+|incontinen\w*|"
+                      r"retention|symptoms?|spondylo\w*|spine|spinal|myelopathy|"
+                      r"radiculopathy|disc|collar|vertebra\w*|cysts?|infection|failure|"
+                      r"impairment|injury|emptying|habit|sounds|obstruction|sphincter|cord|canal|"
+                      r"stenosis|smear|level|nerve|root)\b)")
+_CA_ABBREVIATION = re.compile(r"\b((?-i:ca|Ca|CA))\. ?(?=(?:of\s+(?:the\s+)?)?" + _CA_SITE
+                              + r"\b" + _NOT_A_CANCER_SITE + ")", re.I)
 
 
 def uncoded_concept(topic: Topic) -> str:
@@ -362,16 +370,30 @@ def suggested(text: str, closes_negated: Callable[[str], bool]
     nor, for the last sign of an item between commas, one closing that item
     (``closes_negated``: "retention: absent", "... ruled out"; "Urinary retention - cauda
     equina syndrome ruled out" names the retention). A family's exclusions read the sign's
-    own item of a list."""
-    text = _CA_ABBREVIATION.sub(r"\1 ", text)
-    if not _ANY.search(text):  # the common case: one search, nothing found
-        return ()
+    own item of a list.
+
+    A site's cancer written "Ca. prostate" is read as "Ca prostate" in a second reading that
+    adds the cancer history only: every sign of the first reading, where the full stop
+    ends the sentence, stands (joined, a denial or an exclusion in one sentence would
+    reach into the next: "Family history of ca. Bowel incontinence")."""
+    found = _named_signs(text, closes_negated)
+    if Topic.MALIGNANCY not in found and _CA_ABBREVIATION.search(text):
+        joined = _named_signs(_CA_ABBREVIATION.sub(r"\1 ", text), closes_negated)
+        if Topic.MALIGNANCY in joined:
+            found[Topic.MALIGNANCY] = joined[Topic.MALIGNANCY]
+    return tuple(found.items())
+
+
+def _named_signs(text: str, closes_negated: Callable[[str], bool]) -> dict[Topic, str]:
+    """:func:`suggested`'s reading of ``text`` sentence by sentence, part by part."""
     found: dict[Topic, str] = {}
+    if not _ANY.search(text):  # the common case: one search, nothing found
+        return found
     for clause in (c.strip() for c in _CLAUSES.split(text)):
         for part in (p.strip() for p in _PARTS.split(clause)):
             if part:
                 _add_named(found, part, closes_negated)
-    return tuple(found.items())
+    return found
 
 
 def _add_named(found: dict[Topic, str], text: str,

@@ -2,10 +2,10 @@
 1.1.2-1.1.3; ACP 2017), on patient-view and encounter-start, when no red flag fired and
 imaging is not indicated. Physiotherapy is suggested once the pain has lasted 6 weeks.
 
-It never says "no red flags" (the engine reads coded entries and the words of condition and
-observation entries, not clinical notes, in its windows): it says what was checked, "No red flag
-recorded in the last N days", and carries CES
-safety-netting with the NHS.uk cauda equina page, as GIRFT 2023 asks (clinical review).
+It never says "no red flags" (the engine reads coded data, in its windows, and words only
+for some red flags): it says what was checked, "No red flag recorded in the last N days
+(coded data)", and carries CES safety-netting with the NHS.uk cauda equina page, as
+GIRFT 2023 asks (clinical review).
 """
 
 from __future__ import annotations
@@ -32,10 +32,13 @@ from cds_rules.rules.context import (
     duration_days,
 )
 
-# What the red-flag families read (cds_rules.record.uncoded_entries): a red flag named only
-# in words gives a warning of its own, which stands this card down.
-WHAT_WAS_READ = ("coded entries, and the words of condition and observation entries, were "
-                 "read; clinical notes and letters are not read.")
+# What the red-flag families read: codes; and in words (cds_rules.record.uncoded_entries)
+# only the names and values of conditions and observations, for the UNCODED-* families'
+# signs (a red flag named there gives a warning of its own, which stands this card down).
+WHAT_WAS_READ = ("The names and values of problems and observations are searched for some "
+                 "red flags only (cauda equina, cord compression, weakness, cancer, spinal "
+                 "infection, fracture, aneurysm), not for fever, weight loss, trauma or drug "
+                 "use; notes, letters and report text are not read.")
 
 
 def _check(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding | None:
@@ -54,7 +57,8 @@ def _check(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding | Non
     weak = record.having(*RED_FLAG_CONCEPTS, "night_pain", within=days(window))
     if weak:
         return _with_weak_flags(record, ctx, rule, context, weak)
-    reasons = [f"No red flag recorded in the last {window} days: {WHAT_WAS_READ}"]
+    reasons = [f"No red flag recorded in coded entries in the last {window} days. "
+               + WHAT_WAS_READ]
     if persistent and span is not None:
         reasons.append(f"Pain has lasted {span / 7:.0f} weeks: exercise therapy / "
                        "physiotherapy helps persistent pain.")
@@ -125,10 +129,12 @@ CONS_01 = Rule(
     check=_check,
     hooks=("patient-view", "encounter-start"),
     phase="pathway",
-    changes="2.5.0: the reason says what was read ('coded entries, and the words of "
-            "condition and observation entries, were read; clinical notes and letters are "
-            "not read'); before, 'coded data only: uncoded or free-text entries are not read', "
-            "untrue since the UNCODED-* rules read those words. "
+    changes="2.5.0: the reason says what was read: 'No red flag recorded in coded "
+            "entries in the last N days. The names and values of problems and observations "
+            "are searched for some red flags only (...), not for fever, weight loss, trauma "
+            "or drug use; notes, letters and report text are not read.' (before: 'coded data "
+            "only: uncoded or free-text entries are not read', untrue since the UNCODED-* "
+            "rules). "
             "2.4.0: a current red flag dated after the service's clock beyond "
             "CLOCK_SKEW_MINUTES leads the card: 'Check the date of <sign>: recorded after "
             "today, not counted as a red flag' (before: 'No red flag recorded'). "

@@ -30,26 +30,39 @@ def test_minimal_card_still_notes_unknown_age() -> None:
 
 
 def test_the_reason_says_what_was_read() -> None:
-    # CONS-01 2.5.0: the UNCODED-* rules read the words of conditions and observations, so
-    # "coded data only: uncoded or free-text entries are not read" was no longer true.
+    # CONS-01 2.5.0: the UNCODED-* rules read the names and values of conditions and
+    # observations for some red flags, so "coded data only: uncoded or free-text entries
+    # are not read" was no longer true; the new sentence must not claim more either (an
+    # independent review: fever in a problem's words is not read).
     detail = card(run(patient(back_pain_days=5)), "conservative-care")["detail"]
-    assert ("No red flag recorded in the last 14 days: coded entries, and the words of "
-            "condition and observation entries, were read; clinical notes and letters are "
-            "not read.") in detail
+    assert ("No red flag recorded in coded entries in the last 14 days. The names and "
+            "values of problems and observations are searched for some red flags only "
+            "(cauda equina, cord compression, weakness, cancer, spinal infection, "
+            "fracture, aneurysm), not for fever, weight loss, trauma or drug use; notes, "
+            "letters and report text are not read.") in detail
     assert "free-text entries are not read" not in detail
     assert "_Rule CONS-01 v2.5.0._" in detail
 
 
-def test_a_red_flag_in_words_stands_the_card_down() -> None:
-    # what the reason promises: words naming a red flag give their own warning instead
+def _cards_with_problem(text: str) -> list[str]:
     resources = (
         {"resourceType": "Patient", "id": "p", "birthDate": "1960-05-01"},
         {"resourceType": "Condition", "id": "lbp", "subject": {"reference": "Patient/p"},
          "code": {"coding": [{"system": "http://snomed.info/sct", "code": "279039007"}]},
          "onsetDateTime": "2026-02-20"},
-        local_problem("New urinary retention"),
+        local_problem(text),
     )
     result = evaluate(HookRequest(hook="patient-view", patient_id="p", resources=resources),
                       datetime(2026, 3, 1, 10, tzinfo=UTC))
-    topics = [c.topic for c in result.cards]
+    return [c.topic for c in result.cards]
+
+
+def test_a_red_flag_in_words_stands_the_card_down() -> None:
+    # what the reason promises: words naming one of those red flags give their own warning
+    topics = _cards_with_problem("New urinary retention")
     assert "cauda-equina" in topics and "conservative-care" not in topics
+
+
+def test_words_the_reason_says_are_not_searched_leave_the_card() -> None:
+    # ... and what it warns of: a fever in a local problem's words is not read
+    assert _cards_with_problem("Fever 39.2 and rigors") == ["conservative-care"]

@@ -1,7 +1,9 @@
 """"Ca. prostate": a site's cancer written with a full stop after "Ca" was silent (the
-sentence reader cut at the stop: the tenth session's note). UNCODED-MAL 1.9.0 reads it;
-the stop still ends a sentence when no site follows, so nothing after it is pulled into a
-denial before it."""
+sentence reader cut at the stop: the tenth session's note). UNCODED-MAL 1.9.0 reads it in
+a second reading that adds the cancer history only: every sign the sentence-by-sentence
+reading finds stands, so a denial or an exclusion in one sentence never reaches into the
+next (an independent review found a first version that joined the sentences silencing
+"Family history of ca. Bowel incontinence")."""
 
 from __future__ import annotations
 
@@ -27,7 +29,9 @@ RETENTION = (Topic.CAUDA_EQUINA, "urinary retention")
     "CA. of the breast",
     "Hx: Ca. breast 2015",
     "ca.prostate",
-    "Ca.  bowel, resected 2019",
+    "Ca. bowel, resected 2019",
+    "PMH: Ca. breast 2015, Ca. bowel 2019",
+    "Ca. prostate T3N0M0",
 ])
 def test_a_site_after_the_stop_is_a_cancer_history(text: str) -> None:
     assert CANCER in suggested(text, closes_negated)
@@ -42,6 +46,55 @@ def test_a_site_after_the_stop_is_a_cancer_history(text: str) -> None:
 ])
 def test_a_denial_or_another_meaning_stays_quiet(text: str) -> None:
     assert suggested(text, closes_negated) == ()
+
+
+# The review's strings: the sign of the second sentence was read before the change and
+# must still be; a first version that joined the sentences lost each of them.
+SECOND_SENTENCE_SIGNS = [
+    ("Family history of ca. Bowel incontinence", Topic.CAUDA_EQUINA, "faecal incontinence"),
+    ("No family history of ca. Bowel incontinence", Topic.CAUDA_EQUINA,
+     "faecal incontinence"),
+    ("Family history of ca. Bladder: retention today", Topic.CAUDA_EQUINA,
+     "urinary retention"),
+    ("FH of ca. Bladder dysfunction since Monday", Topic.CAUDA_EQUINA,
+     "bladder or bowel dysfunction"),
+    ("FH of Ca. Bowel incontinence overnight", Topic.CAUDA_EQUINA, "faecal incontinence"),
+    ("Family history of CA. Rectal tone reduced", Topic.CAUDA_EQUINA,
+     "loss of anal tone or rectal sensation"),
+    ("Screening for ca. Bowel incontinence", Topic.CAUDA_EQUINA, "faecal incontinence"),
+    ("Fear of ca. Bladder dysfunction", Topic.CAUDA_EQUINA, "bladder or bowel dysfunction"),
+    ("Non-melanoma skin ca. Prostate cancer 2019", Topic.MALIGNANCY, "cancer"),
+    ("Non-melanoma skin ca. Prostate ca on hormones", Topic.MALIGNANCY, "cancer"),
+    ("Rodent ulcer - ca. Breast carcinoma 2010", Topic.MALIGNANCY, "cancer"),
+    ("In situ ca. Colon cancer 2019", Topic.MALIGNANCY, "cancer"),
+    ("Hx breast ca. Cervical carcinoma in situ 2001", Topic.MALIGNANCY, "cancer"),
+    ("Prostate ca. Bladder ca in situ", Topic.MALIGNANCY, "cancer"),
+    ("Bowel ca. Breast: BCC", Topic.MALIGNANCY, "cancer"),
+]
+
+
+@pytest.mark.parametrize(("text", "topic", "sign"), SECOND_SENTENCE_SIGNS)
+def test_a_denial_or_exclusion_never_reaches_the_next_sentence(text: str, topic: Topic,
+                                                               sign: str) -> None:
+    assert (topic, sign) in suggested(text, closes_negated)
+
+
+@pytest.mark.parametrize("text", [
+    "Bloods: Na, K, Ca. Renal function normal",
+    "Na 140, K 4.1, Ca. Renal function stable",
+    "Adj Ca. Kidney function normal",
+    "Serum Ca. Bladder scan residual 200",
+    "Lives in CA. Kidney stones",
+    "Moved from CA. Lung function normal",
+    "Ca. Bladder scan 600 ml",
+    "PR ca. Rectal exam: normal tone",
+    "Hx Ca. Cervical spondylosis",
+    "No ca. Kidney stones",
+    "No ca. Renal colic",
+    "Ca.\nprostate",  # a line break is a boundary, as in every other sentence
+])
+def test_no_cancer_where_the_site_starts_another_statement(text: str) -> None:
+    assert all(topic is not Topic.MALIGNANCY for topic, _ in suggested(text, closes_negated))
 
 
 def test_the_stop_still_ends_a_sentence_when_no_site_follows() -> None:
