@@ -344,17 +344,17 @@ _ANY = re.compile("|".join(rf"\b(?:{p})" for phrases in _PHRASES.values() for _,
                   re.I)
 _CLAUSES = re.compile(r"[.;\n\t]+|\s{2,}")  # a checklist flattened: "Fever: no  Trauma: no"
 # "Ca. prostate", "CA. of the breast" (twelfth session): the abbreviation's full stop, one
-# space at most, then a site that is no heading ("Bladder: retention"), no organ's function,
-# scan or other disease ("Na, K, Ca. Renal function normal", "Serum Ca. Bladder scan",
-# "Lives in CA. Kidney stones", "Hx Ca. Cervical spondylosis").
-_NOT_A_CANCER_SITE = (r"(?!\s*[:\-\u2013(/]|\s+(?:function|scan|stones?|calculi|colic|uss|"
-                      r"ultrasound|profile|tone|sensation|exam\w*|dys\w+|incontinen\w*|"
-                      r"retention|symptoms?|spondylo\w*|spine|spinal|myelopathy|"
-                      r"radiculopathy|disc|collar|vertebra\w*|cysts?|infection|failure|"
-                      r"impairment|injury|emptying|habit|sounds|obstruction|sphincter|cord|canal|"
-                      r"stenosis|smear|level|nerve|root)\b)")
+# space at most, a site, and then only what follows a cancer's name in a history: the end,
+# punctuation, a year or stage, "on hormones", "resected", "in remission"... A list ending
+# in calcium and a new sentence about an organ ("U&E, Ca. Prostate normal size on PR",
+# "Ca. Bladder: retention", "Lives in CA. Kidney stones") is not joined.
+_CANCER_CONTEXT = (r"(?=\s*(?:$|[,.;)(\-\u2013]|\d|[tnm][0-4x]|stage|grade|gleason|on\b|"
+                   r"with\b|treated|resected|excised|removed|in\s+remission|remission|dx\b|"
+                   r"diagnosed|since|post\b|s/p\b|follow|surveillance|review|hx\b|mets\b|"
+                   r"metasta\w*|recurren\w*|primary|cancer|carcinoma|adeno\w*|nsclc|sclc|"
+                   r"rcc|tcc|hcc|er\b|her2|pr\b))")
 _CA_ABBREVIATION = re.compile(r"\b((?-i:ca|Ca|CA))\. ?(?=(?:of\s+(?:the\s+)?)?" + _CA_SITE
-                              + r"\b" + _NOT_A_CANCER_SITE + ")", re.I)
+                              + r"\b" + _CANCER_CONTEXT + ")", re.I)
 
 
 def uncoded_concept(topic: Topic) -> str:
@@ -382,6 +382,15 @@ def suggested(text: str, closes_negated: Callable[[str], bool]
         if Topic.MALIGNANCY in joined:
             found[Topic.MALIGNANCY] = joined[Topic.MALIGNANCY]
     return tuple(found.items())
+
+
+@lru_cache(maxsize=8192)
+def named_sentence_by_sentence(text: str, closes_negated: Callable[[str], bool]
+                               ) -> tuple[tuple[Topic, str], ...]:
+    """:func:`suggested` without its second reading ("Ca. prostate"): for a question that
+    must not change with it (does an entry's code name a sign, so that its value answers
+    for the whole entry: :mod:`cds_rules.record.uncoded_entries`)."""
+    return tuple(_named_signs(text, closes_negated).items())
 
 
 def _named_signs(text: str, closes_negated: Callable[[str], bool]) -> dict[Topic, str]:

@@ -34,11 +34,13 @@ from cds_rules.rules.context import (
 
 # What the red-flag families read: codes; and in words (cds_rules.record.uncoded_entries)
 # only the names and values of conditions and observations, for the UNCODED-* families'
-# signs (a red flag named there gives a warning of its own, which stands this card down).
-WHAT_WAS_READ = ("The names and values of problems and observations are searched for some "
-                 "red flags only (cauda equina, cord compression, weakness, cancer, spinal "
-                 "infection, fracture, aneurysm), not for fever, weight loss, trauma or drug "
-                 "use; notes, letters and report text are not read.")
+# phrases (a red flag named there gives a warning of its own, which stands this card
+# down). The examples are phrases those families read; a second review found a list of
+# the families' names ("weakness", "fracture") read as whole categories.
+WHAT_WAS_READ = ("Problem and observation wording is checked only for a few red-flag phrases "
+                 "(e.g. urinary retention, saddle anaesthesia, foot drop, cord compression, "
+                 "cancer, discitis, vertebral fracture, aortic aneurysm); other red flags, "
+                 "notes, letters and reports are not read.")
 
 
 def _check(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding | None:
@@ -130,11 +132,10 @@ CONS_01 = Rule(
     hooks=("patient-view", "encounter-start"),
     phase="pathway",
     changes="2.5.0: the reason says what was read: 'No red flag recorded in coded "
-            "entries in the last N days. The names and values of problems and observations "
-            "are searched for some red flags only (...), not for fever, weight loss, trauma "
-            "or drug use; notes, letters and report text are not read.' (before: 'coded data "
-            "only: uncoded or free-text entries are not read', untrue since the UNCODED-* "
-            "rules). "
+            "entries in the last N days. Problem and observation wording is checked only "
+            "for a few red-flag phrases (e.g. ...); other red flags, notes, letters and "
+            "reports are not read.' (before: 'coded data only: uncoded or free-text entries "
+            "are not read', untrue since the UNCODED-* rules). "
             "2.4.0: a current red flag dated after the service's clock beyond "
             "CLOCK_SKEW_MINUTES leads the card: 'Check the date of <sign>: recorded after "
             "today, not counted as a red flag' (before: 'No red flag recorded'). "

@@ -215,11 +215,13 @@ code that sent a card apart."""
 _FULL_STOP_CHANGE: dict[Topic, str] = {
     Topic.MALIGNANCY: (
         "{version}: read also a site's cancer written with a full stop after 'Ca' ('Ca. "
-        "prostate', 'CA. of the breast'; not a heading, an organ's function or scan, or a "
-        "line break: 'Ca. Bladder: retention', 'Na, K, Ca. Renal function'); before, the "
-        "sentence reader cut at the stop and the entry was not read. It adds the cancer "
-        "history only: every sign read sentence by sentence stands ('Family history of ca. "
-        "Bowel incontinence' still warns of the incontinence). "),
+        "prostate', 'CA. of the breast', 'Ca. lung (NSCLC)'), when what follows the site "
+        "is what follows a cancer in a history (the end, a year or stage, 'on hormones', "
+        "'resected'...; not 'U&E, Ca. Prostate normal size', 'Ca. Bladder: retention', nor "
+        "across a line break); before, the sentence reader cut at the stop and the entry "
+        "was not read. It adds the cancer history only: every sign read sentence by "
+        "sentence stands ('Family history of ca. Bowel incontinence' still warns of the "
+        "incontinence). "),
 }
 """The abbreviation's full stop (twelfth session, the tenth session's note): one minor
 version ahead."""

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
+
 from cds_rules import HookRequest, evaluate
 from cds_rules.cards import minimal_card
 from tests.unit.core.local_entries import local_problem
@@ -35,11 +37,11 @@ def test_the_reason_says_what_was_read() -> None:
     # are not read" was no longer true; the new sentence must not claim more either (an
     # independent review: fever in a problem's words is not read).
     detail = card(run(patient(back_pain_days=5)), "conservative-care")["detail"]
-    assert ("No red flag recorded in coded entries in the last 14 days. The names and "
-            "values of problems and observations are searched for some red flags only "
-            "(cauda equina, cord compression, weakness, cancer, spinal infection, "
-            "fracture, aneurysm), not for fever, weight loss, trauma or drug use; notes, "
-            "letters and report text are not read.") in detail
+    assert ("No red flag recorded in coded entries in the last 14 days. Problem and "
+            "observation wording is checked only for a few red-flag phrases (e.g. urinary "
+            "retention, saddle anaesthesia, foot drop, cord compression, cancer, discitis, "
+            "vertebral fracture, aortic aneurysm); other red flags, notes, letters and "
+            "reports are not read.") in detail
     assert "free-text entries are not read" not in detail
     assert "_Rule CONS-01 v2.5.0._" in detail
 
@@ -61,6 +63,14 @@ def test_a_red_flag_in_words_stands_the_card_down() -> None:
     # what the reason promises: words naming one of those red flags give their own warning
     topics = _cards_with_problem("New urinary retention")
     assert "cauda-equina" in topics and "conservative-care" not in topics
+
+
+@pytest.mark.parametrize("text", ["Urinary retention", "Saddle anaesthesia", "Foot drop",
+                                  "Cord compression", "Cancer", "Discitis",
+                                  "Vertebral fracture", "Aortic aneurysm"])
+def test_each_example_phrase_is_read(text: str) -> None:
+    # the reason's examples are phrases the words are checked for: each gives a warning
+    assert "conservative-care" not in _cards_with_problem(text)
 
 
 def test_words_the_reason_says_are_not_searched_leave_the_card() -> None:

@@ -124,3 +124,66 @@ def test_the_rule_that_reads_more_carries_a_new_version() -> None:
     assert rule.version == "1.9.0"
     assert rule.changes.startswith("1.9.0: read also a site's cancer written with a full stop")
     assert "1.8.1: no change in what is read" in rule.changes
+
+
+LOCAL = "http://hospital.example.org/fhir/CodeSystem/problems"
+
+
+def _observation_cards(code_text: str, value: str, component: str) -> list[tuple[str, str]]:
+    observation = {
+        "resourceType": "Observation", "id": "o1", "status": "final",
+        "subject": {"reference": "Patient/p"}, "effectiveDateTime": "2026-02-28",
+        "code": {"coding": [{"system": LOCAL, "code": "X1", "display": code_text}]},
+        "valueString": value,
+        "component": [{"code": {"coding": [{"system": LOCAL, "code": "C1",
+                                            "display": component}]}}],
+    }
+    resources = (
+        {"resourceType": "Patient", "id": "p", "birthDate": "1960-05-01"},
+        {"resourceType": "Condition", "id": "lbp", "subject": {"reference": "Patient/p"},
+         "code": {"coding": [{"system": "http://snomed.info/sct", "code": "279039007"}]},
+         "onsetDateTime": "2026-02-20"},
+        observation,
+    )
+    cards = evaluate(HookRequest(hook="patient-view", patient_id="p", resources=resources),
+                     NOW).cards
+    return sorted((c.topic, c.indicator) for c in cards)
+
+
+@pytest.mark.parametrize(("code_text", "value", "component", "topic"), [
+    ("Ca. prostate follow-up", "No new bone pain", "Urinary retention", "cauda-equina"),
+    ("Ca. breast surveillance", "No new lumps", "New urinary retention", "cauda-equina"),
+    ("Hx Ca. breast", "No pain", "Foot drop", "progressive-neurological-deficit"),
+])
+def test_a_denying_value_does_not_silence_the_entrys_other_words(
+        code_text: str, value: str, component: str, topic: str) -> None:
+    # The second review: with "Ca. prostate" read as naming a sign, the value "No ... pain"
+    # was taken to answer for the whole entry and its component's sign was lost (the
+    # conservative card followed). The code's own question reads sentence by sentence.
+    cards = _observation_cards(code_text, value, component)
+    assert (topic, "warning") in cards
+    assert all(t != "conservative-care" for t, _ in cards)
+
+
+@pytest.mark.parametrize("text", [
+    "Bloods: FBC, U&E, LFT, Ca. Prostate normal size on PR",
+    "TFTs, Ca. Thyroid normal",
+    "Bloods: Na, K, Ca. Breast lump 2cm",
+    "Ca. Renal angle tenderness",
+    "Lives in CA. Kidney transplant 2010",
+    "Ca. Bowel movement normal",
+    "Ca. Gastric reflux",
+])
+def test_a_calcium_list_then_an_organ_is_no_cancer(text: str) -> None:
+    assert all(topic is not Topic.MALIGNANCY for topic, _ in suggested(text, closes_negated))
+
+
+@pytest.mark.parametrize("text", [
+    "Ca. Prostate (Gleason 7)",
+    "Ca. lung (NSCLC)",
+    "Ca. breast - WLE 2015",
+    "Ca. breast in remission",
+    "Ca. prostate dx 2018",
+])
+def test_what_follows_a_cancer_history_keeps_it(text: str) -> None:
+    assert CANCER in suggested(text, closes_negated)
