@@ -37,10 +37,11 @@ from cds_rules.rules.context import (
 # phrases (a red flag named there gives a warning of its own, which stands this card
 # down). The examples are phrases those families read; a second review found a list of
 # the families' names ("weakness", "fracture") read as whole categories.
-WHAT_WAS_READ = ("Problem and observation wording is checked only for a few red-flag phrases "
-                 "(e.g. urinary retention, saddle anaesthesia, foot drop, cord compression, "
-                 "cancer, discitis, vertebral fracture, aortic aneurysm); other red flags, "
-                 "notes, letters and reports are not read.")
+WHAT_WAS_READ = ("Problem and observation wording is checked for a few red-flag phrases "
+                 "only (e.g. urinary retention, saddle anaesthesia, foot drop, cord "
+                 "compression, cancer, discitis, vertebral fracture, aortic aneurysm); other "
+                 "wording (fever, weight loss, trauma), notes, letters and reports are not "
+                 "read.")
 
 
 def _check(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding | None:
@@ -132,10 +133,11 @@ CONS_01 = Rule(
     hooks=("patient-view", "encounter-start"),
     phase="pathway",
     changes="2.5.0: the reason says what was read: 'No red flag recorded in coded "
-            "entries in the last N days. Problem and observation wording is checked only "
-            "for a few red-flag phrases (e.g. ...); other red flags, notes, letters and "
-            "reports are not read.' (before: 'coded data only: uncoded or free-text entries "
-            "are not read', untrue since the UNCODED-* rules). "
+            "entries in the last N days. Problem and observation wording is checked for a "
+            "few red-flag phrases only (e.g. ...); other wording (fever, weight loss, "
+            "trauma), notes, letters and reports are not read.' (before: 'coded data only: "
+            "uncoded or free-text entries are not read', untrue since the UNCODED-* "
+            "rules). "
             "2.4.0: a current red flag dated after the service's clock beyond "
             "CLOCK_SKEW_MINUTES leads the card: 'Check the date of <sign>: recorded after "
             "today, not counted as a red flag' (before: 'No red flag recorded'). "

@@ -38,10 +38,10 @@ def test_the_reason_says_what_was_read() -> None:
     # independent review: fever in a problem's words is not read).
     detail = card(run(patient(back_pain_days=5)), "conservative-care")["detail"]
     assert ("No red flag recorded in coded entries in the last 14 days. Problem and "
-            "observation wording is checked only for a few red-flag phrases (e.g. urinary "
+            "observation wording is checked for a few red-flag phrases only (e.g. urinary "
             "retention, saddle anaesthesia, foot drop, cord compression, cancer, discitis, "
-            "vertebral fracture, aortic aneurysm); other red flags, notes, letters and "
-            "reports are not read.") in detail
+            "vertebral fracture, aortic aneurysm); other wording (fever, weight loss, "
+            "trauma), notes, letters and reports are not read.") in detail
     assert "free-text entries are not read" not in detail
     assert "_Rule CONS-01 v2.5.0._" in detail
 
