@@ -16,3 +16,15 @@ def local_problem(text: str, onset: str = "2026-02-28") -> dict[str, Any]:
                 "code": "active"}]},
             "code": {"coding": [{"system": LOCAL, "code": "X1", "display": text}]},
             "onsetDateTime": onset}
+
+
+def with_back_pain(*entries: dict[str, Any]) -> tuple[dict[str, Any], ...]:
+    """``entries`` beside a patient born 1960 with low back pain (SNOMED CT) since
+    2026-02-20: a record in which the conservative card is shown unless a red flag is."""
+    return (
+        {"resourceType": "Patient", "id": "p", "birthDate": "1960-05-01"},
+        {"resourceType": "Condition", "id": "lbp", "subject": {"reference": "Patient/p"},
+         "code": {"coding": [{"system": "http://snomed.info/sct", "code": "279039007"}]},
+         "onsetDateTime": "2026-02-20"},
+        *entries,
+    )

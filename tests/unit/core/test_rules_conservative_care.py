@@ -9,7 +9,7 @@ import pytest
 
 from cds_rules import HookRequest, evaluate
 from cds_rules.cards import minimal_card
-from tests.unit.core.local_entries import local_problem
+from tests.unit.core.local_entries import local_problem, with_back_pain
 from tests.unit.core.rule_records import card, fact, patient, run
 
 
@@ -47,14 +47,8 @@ def test_the_reason_says_what_was_read() -> None:
 
 
 def _cards_with_problem(text: str) -> list[str]:
-    resources = (
-        {"resourceType": "Patient", "id": "p", "birthDate": "1960-05-01"},
-        {"resourceType": "Condition", "id": "lbp", "subject": {"reference": "Patient/p"},
-         "code": {"coding": [{"system": "http://snomed.info/sct", "code": "279039007"}]},
-         "onsetDateTime": "2026-02-20"},
-        local_problem(text),
-    )
-    result = evaluate(HookRequest(hook="patient-view", patient_id="p", resources=resources),
+    result = evaluate(HookRequest(hook="patient-view", patient_id="p",
+                                  resources=with_back_pain(local_problem(text))),
                       datetime(2026, 3, 1, 10, tzinfo=UTC))
     return [c.topic for c in result.cards]
 

@@ -16,7 +16,7 @@ from cds_rules.catalogue import RULES
 from cds_rules.model import Topic
 from cds_rules.record.negation import closes_negated
 from cds_rules.uncoded import suggested
-from tests.unit.core.local_entries import local_problem
+from tests.unit.core.local_entries import LOCAL, local_problem, with_back_pain
 
 NOW = datetime(2026, 3, 1, 10, tzinfo=UTC)
 CANCER = (Topic.MALIGNANCY, "cancer")
@@ -105,14 +105,8 @@ def test_the_stop_still_ends_a_sentence_when_no_site_follows() -> None:
 
 
 def test_the_card_warns_instead_of_reassuring() -> None:
-    resources = (
-        {"resourceType": "Patient", "id": "p", "birthDate": "1960-05-01"},
-        {"resourceType": "Condition", "id": "lbp", "subject": {"reference": "Patient/p"},
-         "code": {"coding": [{"system": "http://snomed.info/sct", "code": "279039007"}]},
-         "onsetDateTime": "2026-02-20"},
-        local_problem("Ca. prostate"),
-    )
-    cards = evaluate(HookRequest(hook="patient-view", patient_id="p", resources=resources),
+    cards = evaluate(HookRequest(hook="patient-view", patient_id="p",
+                                 resources=with_back_pain(local_problem("Ca. prostate"))),
                      NOW).cards
     shown = [(c.topic, c.indicator, c.summary) for c in cards]
     assert ("malignancy", "warning", "Check the record: uncoded entry suggests cancer") in shown
@@ -126,9 +120,6 @@ def test_the_rule_that_reads_more_carries_a_new_version() -> None:
     assert "1.8.1: no change in what is read" in rule.changes
 
 
-LOCAL = "http://hospital.example.org/fhir/CodeSystem/problems"
-
-
 def _observation_cards(code_text: str, value: str, component: str) -> list[tuple[str, str]]:
     observation = {
         "resourceType": "Observation", "id": "o1", "status": "final",
@@ -138,15 +129,8 @@ def _observation_cards(code_text: str, value: str, component: str) -> list[tuple
         "component": [{"code": {"coding": [{"system": LOCAL, "code": "C1",
                                             "display": component}]}}],
     }
-    resources = (
-        {"resourceType": "Patient", "id": "p", "birthDate": "1960-05-01"},
-        {"resourceType": "Condition", "id": "lbp", "subject": {"reference": "Patient/p"},
-         "code": {"coding": [{"system": "http://snomed.info/sct", "code": "279039007"}]},
-         "onsetDateTime": "2026-02-20"},
-        observation,
-    )
-    cards = evaluate(HookRequest(hook="patient-view", patient_id="p", resources=resources),
-                     NOW).cards
+    cards = evaluate(HookRequest(hook="patient-view", patient_id="p",
+                                 resources=with_back_pain(observation)), NOW).cards
     return sorted((c.topic, c.indicator) for c in cards)
 
 
