@@ -345,14 +345,17 @@ _ANY = re.compile("|".join(rf"\b(?:{p})" for phrases in _PHRASES.values() for _,
 _CLAUSES = re.compile(r"[.;\n\t]+|\s{2,}")  # a checklist flattened: "Fever: no  Trauma: no"
 # "Ca. prostate", "CA. of the breast" (twelfth session): the abbreviation's full stop, one
 # space at most, a site, and then only what follows a cancer's name in a history: the end,
-# punctuation, a year or stage, "on hormones", "resected", "in remission"... A list ending
+# punctuation, a year or stage, "on hormones", "resected", "in remission", a treatment
+# ("radiotherapy 2019", "mastectomy", "ADT") or a side ("left 2015")... A list ending
 # in calcium and a new sentence about an organ ("U&E, Ca. Prostate normal size on PR",
 # "Ca. Bladder: retention", "Lives in CA. Kidney stones") is not joined.
 _CANCER_CONTEXT = (r"(?=\s*(?:$|[,.;)(\-\u2013]|\d|[tnm][0-4x]|stage|grade|gleason|on\b|"
                    r"with\b|treated|resected|excised|removed|in\s+remission|remission|dx\b|"
                    r"diagnosed|since|post\b|s/p\b|follow|surveillance|review|hx\b|mets\b|"
                    r"metasta\w*|recurren\w*|primary|cancer|carcinoma|adeno\w*|nsclc|sclc|"
-                   r"rcc|tcc|hcc|er\b|her2|pr\b))")
+                   r"rcc|tcc|hcc|er\b|her2|pr\b|radiotherapy|rt\b|dxt\b|chemo\w*|\w+ectomy|"
+                   r"wle\b|adt\b|psa\b|hormone\w*|active\s+surveillance|left\b|right\b|"
+                   r"lt\b|l\b|r\b|bilateral))")
 _CA_ABBREVIATION = re.compile(r"\b((?-i:ca|Ca|CA))\. ?(?=(?:of\s+(?:the\s+)?)?" + _CA_SITE
                               + r"\b" + _CANCER_CONTEXT + ")", re.I)
 

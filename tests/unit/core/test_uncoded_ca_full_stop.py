@@ -168,6 +168,18 @@ def test_a_calcium_list_then_an_organ_is_no_cancer(text: str) -> None:
     "Ca. breast - WLE 2015",
     "Ca. breast in remission",
     "Ca. prostate dx 2018",
+    # the third review: a treatment or a side after the site
+    "Ca. prostate radiotherapy 2019",
+    "Ca. prostate RT 2019",
+    "Ca. prostate ADT",
+    "Ca. prostate PSA 0.1",
+    "Ca. prostate hormone therapy",
+    "Ca. prostate active surveillance",
+    "Ca. breast left 2015",
+    "Ca. breast R WLE 2010",
+    "Ca. breast mastectomy 2012",
+    "Ca. bowel hemicolectomy 2018",
+    "Ca. lung chemo 2024",
 ])
 def test_what_follows_a_cancer_history_keeps_it(text: str) -> None:
     assert CANCER in suggested(text, closes_negated)
