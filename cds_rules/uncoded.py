@@ -261,11 +261,13 @@ _PHRASES: dict[Topic, tuple[tuple[str, str], ...]] = {
     ),
     Topic.MALIGNANCY: (
         ("cancer", r"malignan\w*|metasta\w*|\w*carcinoma|cancer|myeloma|lymphoma|sarcoma|"
-                   r"neoplasm\s+malignant|" + _CANCER_SHORTHAND),
+                   r"leuk(?:a)?emia|neoplasm\s+malignant|" + _CANCER_SHORTHAND),
     ),
     Topic.INFECTION: (
         ("spinal infection", r"(?:spondylo)?dis[ck]itis|osteomyelitis|"
-                             r"(?:epidural|spinal|paraspinal)\s+abscess|spinal\s+(?:infection|tuberculosis|tb)|pott'?s\s+disease"),
+                             r"(?:epidural|spinal|paraspinal)\s+abscess|spinal\s+(?:infection|tuberculosis|tb)|pott'?s\s+disease|"
+                             r"(?:tb|tuberculosis)\s+(?:of\s+(?:the\s+)?)?(?:spine|vertebra\w*)|"
+                             r"tuberculous\s+spondyl(?!odis[ck]itis)\w*"),
     ),
     Topic.FRACTURE: (
         ("vertebral fracture or osteoporosis", r"(?:vertebral|compression|wedge|fragility|"
@@ -278,7 +280,11 @@ _PHRASES: dict[Topic, tuple[tuple[str, str], ...]] = {
     ),
     Topic.VISCERAL_OR_VASCULAR: (
         ("aortic aneurysm or dissection", r"aortic\s+(?:aneurysm|dissection)|"
-                                          r"abdominal\s+aortic|\baaa\b|dissecting\s+aneurysm"),
+                                          r"abdominal\s+aortic|\baaa\b|dissecting\s+aneurysm|"
+                                          r"(?<!blunt\s)(?<!careful\s)(?<!sharp\s)"
+                                          r"dissection\s+of\s+(?:the\s+)?(?:(?:thoracic|abdominal|"
+                                          r"ascending|descending)\s+)?aorta(?!\s+(?:off|from)\b)|"
+                                          r"type\s+[ab]\s+dissection"),
     ),
 }
 

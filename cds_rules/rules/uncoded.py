@@ -212,7 +212,7 @@ _EARLY_STOP_CHANGE = ("{version}: no change in what is read or when it warns: a 
 code that sent a card apart."""
 
 
-_FULL_STOP_CHANGE: dict[Topic, str] = {
+_TWELFTH_SESSION_CHANGE: dict[Topic, str] = {
     Topic.MALIGNANCY: (
         "{version}: read also a site's cancer written with a full stop after 'Ca' ('Ca. "
         "prostate', 'CA. of the breast', 'Ca. lung (NSCLC)'), when what follows the site "
@@ -221,10 +221,18 @@ _FULL_STOP_CHANGE: dict[Topic, str] = {
         "across a line break); before, the sentence reader cut at the stop and the entry "
         "was not read. It adds the cancer history only: every sign read sentence by "
         "sentence stands ('Family history of ca. Bowel incontinence' still warns of the "
-        "incontinence). "),
+        "incontinence). Read also 'Leukaemia' / 'Leukemia' as a cancer, as the coded "
+        "cancer value set does (before: not read). "),
+    Topic.INFECTION: (
+        "{version}: read also spinal tuberculosis in other words ('TB spine', 'Tuberculosis "
+        "of the spine', 'TB vertebra', 'Tuberculous spondylitis') (before: not read). "),
+    Topic.VISCERAL_OR_VASCULAR: (
+        "{version}: read also 'Dissection of the (thoracic / abdominal) aorta' and 'Type A / "
+        "Type B (aortic) dissection' (before: not read; 'Vertebral artery dissection' is no "
+        "aortic dissection). "),
 }
-"""The abbreviation's full stop (twelfth session, the tenth session's note): one minor
-version ahead."""
+"""The abbreviation's full stop (the tenth session's note) and the forms the twelfth
+session's reviews found silent: one minor version ahead."""
 
 
 def _next(version: str, part: Literal["minor", "patch"]) -> str:
@@ -243,11 +251,11 @@ def _rule(rule_id: str, topic: Topic, family: str, evidence: tuple[str, ...]) ->
     phrases = "1.8.0" if topic in _PHRASES_CHANGE else reading_version
     shorthand = _next(phrases, "minor") if topic in _SHORTHAND_CHANGE else phrases
     early_stop = _next(shorthand, "patch")
-    version = _next(shorthand, "minor") if topic in _FULL_STOP_CHANGE else early_stop
+    version = _next(shorthand, "minor") if topic in _TWELFTH_SESSION_CHANGE else early_stop
     return Rule(id=rule_id, version=version, topic=topic,
                 title=f"Uncoded entry suggests a {family} red flag", indicators=("warning",),
                 evidence=evidence, advice=_ADVICE, check=_check,
-                changes=(_FULL_STOP_CHANGE.get(topic, "").format(version=version)
+                changes=(_TWELFTH_SESSION_CHANGE.get(topic, "").format(version=version)
                          + _EARLY_STOP_CHANGE.format(version=early_stop)
                          + _SHORTHAND_CHANGE.get(topic, "").format(version=shorthand)
                          + _PHRASES_CHANGE.get(topic, "")

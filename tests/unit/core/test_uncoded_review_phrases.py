@@ -1,0 +1,71 @@
+"""Red flags the twelfth session's reviews found silent in words, each as its coded concept
+is read: leukaemia (a cancer in the coded cancer value set), spinal tuberculosis in other
+words, and an aortic dissection named another way. UNCODED-MAL 1.9.0, UNCODED-INF 1.9.0,
+UNCODED-VV 1.8.0."""
+
+from __future__ import annotations
+
+import pytest
+
+from cds_rules.catalogue import RULES
+from cds_rules.model import Topic
+from cds_rules.record.negation import closes_negated
+from cds_rules.uncoded import suggested
+
+CANCER = (Topic.MALIGNANCY, "cancer")
+INFECTION = (Topic.INFECTION, "spinal infection")
+AORTA = (Topic.VISCERAL_OR_VASCULAR, "aortic aneurysm or dissection")
+
+
+@pytest.mark.parametrize(("text", "named"), [
+    ("Leukaemia", CANCER),
+    ("CLL - chronic lymphocytic leukaemia", CANCER),
+    ("Acute myeloid leukemia 2019", CANCER),
+    ("TB spine", INFECTION),
+    ("TB of the spine", INFECTION),
+    ("Tuberculosis of spine", INFECTION),
+    ("TB vertebra L2", INFECTION),
+    ("Tuberculous spondylitis", INFECTION),
+    ("Dissection of aorta", AORTA),
+    ("Dissection of the thoracic aorta", AORTA),
+    ("Type A dissection", AORTA),
+    ("Type B aortic dissection", AORTA),
+])
+def test_the_sign_is_read(text: str, named: tuple[Topic, str]) -> None:
+    assert named in suggested(text, closes_negated)
+
+
+@pytest.mark.parametrize("text", [
+    "Family history of leukaemia",
+    "No leukaemia",
+    "No TB spine",
+    "TB spine ruled out",
+    "TB screening negative",
+    "Dissection of aorta excluded",
+    "Vertebral artery dissection",
+    "Type A personality",
+    "Careful dissection of the aorta and IVC for ALIF",
+    "Retroperitoneal approach, blunt dissection of the aorta off the spine",
+])
+def test_a_denial_or_another_meaning_stays_quiet(text: str) -> None:
+    assert suggested(text, closes_negated) == ()
+
+
+def test_the_rules_that_read_more_carry_a_new_version() -> None:
+    versions = {r.id: r for r in RULES}
+    assert versions["UNCODED-MAL"].version == "1.9.0"
+    assert "'Leukaemia'" in versions["UNCODED-MAL"].changes.split("1.8.1:")[0]
+    assert versions["UNCODED-INF"].version == "1.9.0"
+    assert versions["UNCODED-INF"].changes.startswith("1.9.0: read also spinal tuberculosis")
+    assert versions["UNCODED-VV"].version == "1.8.0"
+    assert versions["UNCODED-VV"].changes.startswith("1.8.0: read also 'Dissection of the")
+
+
+@pytest.mark.parametrize(("text", "named"), [
+    ("Not tuberculous spondylodiscitis but pyogenic", INFECTION),
+    ("Not type A aortic dissection, type B", AORTA),
+])
+def test_a_longer_new_phrase_does_not_take_in_a_sign_read_before(
+        text: str, named: tuple[Topic, str]) -> None:
+    # the review: "not" qualified "tuberculous" / "type A" only; the sign still stands
+    assert named in suggested(text, closes_negated)
