@@ -385,7 +385,7 @@ def suggested(text: str, closes_negated: Callable[[str], bool]
     adds the cancer history only: every sign of the first reading, where the full stop
     ends the sentence, stands (joined, a denial or an exclusion in one sentence would
     reach into the next: "Family history of ca. Bowel incontinence")."""
-    found = _named_signs(text, closes_negated)
+    found = dict(named_sentence_by_sentence(text, closes_negated))
     if Topic.MALIGNANCY not in found and _CA_ABBREVIATION.search(text):
         joined = _named_signs(_CA_ABBREVIATION.sub(r"\1 ", text), closes_negated)
         if Topic.MALIGNANCY in joined:
@@ -396,9 +396,10 @@ def suggested(text: str, closes_negated: Callable[[str], bool]
 @lru_cache(maxsize=8192)
 def named_sentence_by_sentence(text: str, closes_negated: Callable[[str], bool]
                                ) -> tuple[tuple[Topic, str], ...]:
-    """:func:`suggested` without its second reading ("Ca. prostate"): for a question that
-    must not change with it (does an entry's code name a sign, so that its value answers
-    for the whole entry: :mod:`cds_rules.record.uncoded_entries`)."""
+    """:func:`suggested`'s first reading, without the second ("Ca. prostate"); asked on its
+    own where the answer must not change with the second (does an entry's code name a
+    sign, so that its value answers for the whole entry:
+    :mod:`cds_rules.record.uncoded_entries`)."""
     return tuple(_named_signs(text, closes_negated).items())
 
 

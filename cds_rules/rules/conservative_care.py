@@ -35,8 +35,8 @@ from cds_rules.rules.context import (
 # What the red-flag families read: codes; and in words (cds_rules.record.uncoded_entries)
 # only the names and values of conditions and observations, for the UNCODED-* families'
 # phrases (a red flag named there gives a warning of its own, which stands this card
-# down). The examples are phrases those families read; a second review found a list of
-# the families' names ("weakness", "fracture") read as whole categories.
+# down). The examples are phrases they read (a test holds each to it), not the families'
+# names, which would read as whole categories.
 WHAT_WAS_READ = ("Problem and observation wording is checked for a few red-flag phrases "
                  "only (e.g. urinary retention, saddle anaesthesia, foot drop, cord "
                  "compression, cancer, discitis, vertebral fracture, aortic aneurysm); other "

@@ -15,7 +15,7 @@ from cds_rules.catalogue import RULES
 from cds_rules.model import Topic
 from cds_rules.record.negation import closes_negated
 from cds_rules.uncoded import suggested
-from tests.unit.core.local_entries import local_problem
+from tests.unit.core.local_entries import local_problem, with_back_pain
 
 NOW = datetime(2026, 3, 1, 10, tzinfo=UTC)
 
@@ -122,14 +122,8 @@ def test_a_denial_or_another_meaning_stays_quiet(text: str) -> None:
 
 
 def _cards(text: str) -> list[tuple[str, str, str]]:
-    resources = (
-        {"resourceType": "Patient", "id": "p", "birthDate": "1960-05-01"},
-        {"resourceType": "Condition", "id": "lbp", "subject": {"reference": "Patient/p"},
-         "code": {"coding": [{"system": "http://snomed.info/sct", "code": "279039007"}]},
-         "onsetDateTime": "2026-02-20"},
-        local_problem(text),
-    )
-    result = evaluate(HookRequest(hook="patient-view", patient_id="p", resources=resources), NOW)
+    result = evaluate(HookRequest(hook="patient-view", patient_id="p",
+                                  resources=with_back_pain(local_problem(text))), NOW)
     return [(c.topic, c.indicator, c.summary) for c in result.cards]
 
 
