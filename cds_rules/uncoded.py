@@ -311,21 +311,28 @@ def reading(sign: str) -> Reading:
     return HISTORY_SIGNS.get(sign, "symptom")
 
 
-# Coded concepts per family (the concepts of the family's coded rules): an entry coded with
-# one of them already gives its family, so its words do not give an uncoded card too.
-_CODED_FAMILIES: dict[str, Topic] = {
-    **dict.fromkeys(("cauda_equina_syndrome", "urinary_retention", "urinary_incontinence",
-                     "faecal_incontinence", "saddle_anaesthesia", "loss_of_rectal_sensation"),
-                    Topic.CAUDA_EQUINA),
-    **dict.fromkeys(("myelopathy", "gait_disturbance", "hyperreflexia"),
-                    Topic.SPINAL_CORD_COMPRESSION),
-    **dict.fromkeys(("foot_drop", "muscle_weakness"), Topic.PROGRESSIVE_NEUROLOGICAL_DEFICIT),
-    **dict.fromkeys(("cancer", "bone_metastasis", "myeloma"), Topic.MALIGNANCY),
-    **dict.fromkeys(("spinal_infection", "epidural_abscess"), Topic.INFECTION),
+# The sign each red flag's coded concept names (the concepts of the families' coded rules):
+# an entry coded with one already gives its family, so its words do not give an uncoded
+# card too; and a denial in words answers for it only when it names the sign
+# (:mod:`cds_rules.sign_words`).
+CODED_SIGNS: dict[str, str] = {
+    "cauda_equina_syndrome": "cauda equina syndrome", "urinary_retention": "urinary retention",
+    "urinary_incontinence": "urinary incontinence", "faecal_incontinence": "faecal incontinence",
+    "saddle_anaesthesia": "saddle anaesthesia",
+    "loss_of_rectal_sensation": "loss of anal tone or rectal sensation",
+    "myelopathy": "myelopathy", "gait_disturbance": "gait disturbance",
+    "hyperreflexia": "upper motor neurone signs",
+    "foot_drop": "foot drop", "muscle_weakness": "leg weakness",
+    **dict.fromkeys(("cancer", "bone_metastasis", "myeloma"), "cancer"),
+    **dict.fromkeys(("spinal_infection", "epidural_abscess"), "spinal infection"),
     **dict.fromkeys(("osteoporosis", "fragility_fracture", "vertebral_fracture_cord_injury"),
-                    Topic.FRACTURE),
-    **dict.fromkeys(("aortic_aneurysm", "aortic_dissection"), Topic.VISCERAL_OR_VASCULAR),
+                    "vertebral fracture or osteoporosis"),
+    **dict.fromkeys(("aortic_aneurysm", "aortic_dissection"), "aortic aneurysm or dissection"),
 }
+_FAMILY_OF_SIGN: dict[str, Topic] = {sign: topic for topic, phrases in _PHRASES.items()
+                                     for sign, _ in phrases}
+_CODED_FAMILIES: dict[str, Topic] = {concept: _FAMILY_OF_SIGN[sign]
+                                     for concept, sign in CODED_SIGNS.items()}
 
 
 def families_of(concepts: Iterable[str]) -> frozenset[Topic]:

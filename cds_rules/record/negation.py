@@ -5,11 +5,12 @@ coded or in free text (CLINICAL.md principle 2).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
-from cds_rules import uncoded
+from cds_rules import sign_words, uncoded
 from cds_rules import valuesets as vs
-from cds_rules.record.codes import codings_of, concepts_list
+from cds_rules.record.codes import codings_of, concept_hits, concepts_list
 
 _NEGATIVE_INTERPRETATION = {"NEG", "ND", "N"}  # negative, not detected, normal
 _POSITIVE_INTERPRETATION = {"POS", "DET"}
@@ -95,7 +96,8 @@ _DENIAL_CLAUSE_BREAK = re.compile(r"[.;\n]+|\b(?:but|however|although|though|exc
 _ANSWER_BREAK = re.compile(r"[,;/]|\s+-\s+")
 
 
-def presence(holder: dict[str, Any], sentences: bool = True) -> bool | None:
+def presence(holder: dict[str, Any], sentences: bool = True, *, about: object = None,
+             test_result: bool = False) -> bool | None:
     """True: the finding is stated present; False: stated absent, or nothing recorded (a
     dataAbsentReason saying nobody asked or looked: :func:`nothing_recorded`); None:
     nothing said either way (also any other dataAbsentReason, "asked but unknown": it does
@@ -127,13 +129,15 @@ def presence(holder: dict[str, Any], sentences: bool = True) -> bool | None:
             return False
         if vs.is_present_qualifier(coding.get("system"), coding.get("code")):
             return True
+    finding = _any_finding if test_result else _FindingOf(
+        holder.get("code") if about is None else about)
     string = holder.get("valueString")
-    if isinstance(string, str) and (said := _stated(string, sentences)) is not None:
+    if isinstance(string, str) and (said := _stated(string, sentences, finding)) is not None:
         return said
     for word in coded_value_words(concept, codings):
         if (said := _answer_word(word)) is not None:
             return said
-    if sentences and _text_denies(concept, codings):
+    if sentences and _text_denies(concept, codings, finding):
         return False
     for interpretation in concepts_list(holder.get("interpretation")):
         for coding in codings_of(interpretation):
@@ -172,7 +176,29 @@ def coded_value_words(concept: object, codings: list[dict[str, Any]]) -> list[st
     return [w for w in words if isinstance(w, str)]
 
 
-def _text_denies(concept: object, codings: list[dict[str, Any]]) -> bool:
+class _FindingOf:
+    """Does a denial sentence name the finding ``code`` names? (:mod:`cds_rules.sign_words`:
+    a sign's words, else the code's own words). Asked only of a denial, so rarely."""
+
+    def __init__(self, code: object) -> None:
+        self.code = code
+
+    def __call__(self, sentence: str) -> bool:
+        texts = coded_value_words(self.code, codings_of(self.code))
+        concepts = [hit.concept for hit in concept_hits(self.code)]
+        signs = {uncoded.CODED_SIGNS[c] for c in concepts if c in uncoded.CODED_SIGNS}
+        signs.update(sign for text in texts for _, sign in uncoded.suggested(text, closes_negated))
+        own = texts + [concept.replace("_", " ") for concept in concepts]
+        return sign_words.names_the_finding(sentence, signs, own)
+
+
+def _any_finding(sentence: str) -> bool:
+    """A test's result in words answers for the test, whatever it names."""
+    return True
+
+
+def _text_denies(concept: object, codings: list[dict[str, Any]],
+                 finding: Callable[[str], bool]) -> bool:
     """Does the coded value's text deny the finding as a ``valueString`` would (:func:`_denies`:
     "No urinary retention", not "Not able to void since 6am")? Read only when no value set
     knows any of its codings: a recognised coded value (the finding's own code, a site code)
@@ -180,7 +206,8 @@ def _text_denies(concept: object, codings: list[dict[str, Any]]) -> bool:
     improving") is not an answer."""
     text = concept.get("text") if isinstance(concept, dict) else None
     return (isinstance(text, str) and _denies(text)
-            and not any(vs.knows(c.get("system"), c.get("code")) for c in codings))
+            and not any(vs.knows(c.get("system"), c.get("code")) for c in codings)
+            and finding(text))
 
 
 def _answer_word(text: str) -> bool | None:
@@ -194,13 +221,14 @@ def _answer_word(text: str) -> bool | None:
     return None
 
 
-def _stated(text: str, sentences: bool = True) -> bool | None:
+def _stated(text: str, sentences: bool, finding: Callable[[str], bool]) -> bool | None:
     """A value in words: one answer word ("absent", "yes"), or (``sentences``) a sentence
-    that denies the finding ("No urinary retention", "Patient denies saddle numbness")."""
+    that denies the finding and names it (``finding``: "No urinary retention", "Patient
+    denies saddle numbness"; not "No fever" for urinary retention)."""
     said = _answer_word(text)
     if said is not None:
         return said
-    return False if sentences and _denies(text) else None
+    return False if sentences and _denies(text) and finding(text) else None
 
 
 def _denies(text: str) -> bool:

@@ -144,11 +144,13 @@ def _stated_absent(holder: dict[str, Any], observation: dict[str, Any]) -> bool:
     ("Yes - 800 ml post-void residual", a quantity, "Unknown") or a dataAbsentReason answers
     for itself (not-asked: no fact; asked-unknown: the fact counts, :func:`presence`); the
     panel's own value (a coded No) speaks for a component only when the component has
-    neither, and the panel's dataAbsentReason (the panel has no value) never does."""
+    neither, and the panel's dataAbsentReason (the panel has no value) never does; a
+    sentence in the panel's value denies the component only when it names the component's
+    finding ("No urinary symptoms" does not deny a component "Foot drop")."""
     if holder is observation or "dataAbsentReason" in holder or _has_value(holder):
         return presence(holder) is False
     panel_value = {k: v for k, v in observation.items() if k != "dataAbsentReason"}
-    return presence(panel_value) is False
+    return presence(panel_value, about=holder.get("code")) is False
 
 
 def _binary_result(builder: Builder, hit: Hit, observation: dict[str, Any],
@@ -162,7 +164,7 @@ def _binary_result(builder: Builder, hit: Hit, observation: dict[str, Any],
         return
     if _indeterminate(holder, observation):
         return
-    stated = [presence(holder), presence(observation)]
+    stated = [presence(holder, test_result=True), presence(observation, test_result=True)]
     if all(p is None for p in stated) and not _has_value(holder) \
             and "interpretation" not in observation:
         return

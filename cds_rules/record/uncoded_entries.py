@@ -16,13 +16,14 @@ from cds_rules.fhir_time import (
 )
 from cds_rules.model import (
     Fact,
+    FactStatus,
     Topic,
 )
 from cds_rules.record.codes import as_list, codings_of, source_of
 from cds_rules.record.facts import with_latest
 from cds_rules.record.negation import closes_negated, presence
 from cds_rules.record.state import Builder
-from cds_rules.record.status import entry_status
+from cds_rules.record.status import OBSERVATION_IGNORED, entry_status, status_code
 from cds_rules.record.timing import condition_time
 
 
@@ -45,7 +46,7 @@ def read_words(builder: Builder, checked: dict[str, Any], concepts: Iterable[str
     given = uncoded.families_of(concepts)
     found = {topic: named for topic, named in _signs(_entry_texts(checked, coded=True)).items()
              if topic not in given}
-    return bool(found) and _add_hints(builder, checked, found)
+    return bool(found) and _add_hints(builder, checked, found, given, coded=True)
 
 
 Reading = Callable[[str, Callable[[str], bool]], tuple[tuple[Topic, str], ...]]
@@ -61,13 +62,20 @@ def _signs(texts: list[str], read: Reading = uncoded.suggested
     return found
 
 
-def _add_hints(builder: Builder, checked: dict[str, Any],
-               found: dict[Topic, tuple[str, str]]) -> bool:
+def _add_hints(builder: Builder, checked: dict[str, Any], found: dict[Topic, tuple[str, str]],
+               given: frozenset[Topic] = frozenset(), coded: bool = False) -> bool:
     """One ``uncoded:<topic>`` fact per family found, with the entry's status: a resolved
-    entry is history (read only by the signs the coded path reads at any status)."""
-    status = entry_status(checked, builder.record.now, _value_answers_the_code(checked))
+    entry is history (read only by the signs the coded path reads at any status). An
+    Observation whose value denies its code's finding keeps the components that value does
+    not answer for (:func:`_components_standing`)."""
+    sentences = _value_answers_the_code(checked)
+    status = entry_status(checked, builder.record.now, sentences)
     if status is None:
-        return False
+        found = {topic: named for topic, named in
+                 _components_standing(checked, sentences, coded).items() if topic not in given}
+        if not found:
+            return False
+        status = FactStatus.CURRENT
     if checked["resourceType"] == "Condition":
         when, latest, floating = condition_time(checked, builder.record.birth_date)
     else:
@@ -80,6 +88,30 @@ def _add_hints(builder: Builder, checked: dict[str, Any],
             source=source_of(checked), resource_type=checked["resourceType"], when=when,
             status=status, detail=sign), latest, floating))
     return True
+
+
+def _components_standing(entry: dict[str, Any], sentences: bool,
+                         coded: bool) -> dict[Topic, tuple[str, str]]:
+    """The signs of an Observation's components when its own value denies its code's finding
+    ("Cord compression": "No cord compression", component "Foot drop"): as on the coded
+    path (:func:`cds_rules.record.observations._stated_absent`), a component with a value
+    or dataAbsentReason of its own answers for itself, and the panel's value speaks for
+    any other only as it would for the component's own code (a bare "No", or a denial
+    naming its finding: "No foot drop"). An entry in error or cancelled keeps nothing."""
+    if entry["resourceType"] != "Observation" \
+            or status_code(entry, "status") in OBSERVATION_IGNORED:
+        return {}
+    panel = {k: v for k, v in entry.items() if k not in ("component", "dataAbsentReason")}
+    texts: list[str] = []
+    for component in as_list(entry.get("component")):
+        if not isinstance(component, dict) or presence(component) is False:
+            continue
+        answers_itself = "dataAbsentReason" in component or any(
+            key.startswith("value") for key in component)
+        if answers_itself or presence(panel, sentences,
+                                      about=component.get("code")) is not False:
+            texts.extend(_entry_texts(component, coded))
+    return _signs(texts)
 
 
 def _value_answers_the_code(entry: dict[str, Any]) -> bool:

@@ -68,6 +68,21 @@ def observation_reading_change(version: str) -> str:
             "when no value set knows the value's codings (before: read as present). ")
 
 
+def denial_naming_change(version: str) -> str:
+    """What ``version`` changed for every rule reading Observations (thirteenth session,
+    December 2026): a denial of something else silenced the Observation's own finding."""
+    return (f"{version}: a sentence in an Observation's value (valueString or a coded "
+            "value's text) that denies something states the Observation's finding absent "
+            "only when it names that finding, by its sign's words ('No bladder problems' for "
+            "urinary retention, 'No tingling' for saddle anaesthesia) or its code's own "
+            "words, or names nothing but the denial ('No new symptoms', 'Nil of note'); a "
+            "denial of something else ('No fever', 'No new bone pain' in a row coded urinary "
+            "retention) leaves the finding standing (before: any such denial silenced it, "
+            "and an emergency gave no card); a panel's value denies a component without a "
+            "value of its own only when it names the component's finding; an HLA-B27 result "
+            "in words is read as before. ")
+
+
 def comparator_change(version: str, reads: str) -> str:
     """What ``version`` changed where a rule reads a measured value (terminology audit,
     December 2026, finding 12): Quantity.comparator was ignored."""

@@ -16,6 +16,7 @@ from cds_rules.rules.base import (
     RuleContext,
     coded_answer_change,
     comparator_change,
+    denial_naming_change,
     lumbar_mri_words_change,
     observation_reading_change,
     threshold,
@@ -118,7 +119,7 @@ def _unassessed(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding 
 
 CES_01 = Rule(
     id="CES-01",
-    version="2.5.0",
+    version="2.6.0",
     topic=Topic.CAUDA_EQUINA,
     title="Suspected cauda equina syndrome",
     indicators=("critical",),
@@ -133,7 +134,8 @@ CES_01 = Rule(
         "post-void residual where the pathway supports it.",
     ),
     check=_check,
-    changes=observation_reading_change("2.5.0")
+    changes=denial_naming_change("2.6.0")
+    + observation_reading_change("2.5.0")
     + comparator_change("2.4.0", "an MRC grade (bilateral leg deficit) is")
     + coded_answer_change("2.3.0")
     + "2.2.0: evidence cites ACR variant 4 (suspected cauda equina syndrome) and "
@@ -146,7 +148,7 @@ CES_01 = Rule(
 
 CES_02 = Rule(
     id="CES-02",
-    version="1.6.0",
+    version="1.7.0",
     topic=Topic.CAUDA_EQUINA,
     title="Cauda equina red flag persisting or in history, no spine MRI since",
     indicators=("warning",),
@@ -158,7 +160,8 @@ CES_02 = Rule(
         "syndrome (same-day emergency assessment and emergency MRI).",
     ),
     check=_unassessed,
-    changes="1.6.0: an MRI assesses a cauda equina sign or diagnosis only when it may "
+    changes=denial_naming_change("1.7.0")
+    + "1.6.0: an MRI assesses a cauda equina sign or diagnosis only when it may "
             "image the lumbar spine: lumbar, thoracolumbar, whole spine, or a region the "
             "record does not say ('MRI of spine'); a thoracic-only or cervical-only MRI (by "
             "its code, else its words or series body sites) no longer stands the warning "

@@ -22,6 +22,7 @@ from cds_rules.rules.base import (
     Rule,
     RuleContext,
     coded_answer_change,
+    denial_naming_change,
     observation_reading_change,
     threshold,
 )
@@ -112,7 +113,7 @@ def _with_weak_flags(record: PatientRecord, ctx: RuleContext, rule: Rule,
 
 CONS_01 = Rule(
     id="CONS-01",
-    version="2.5.0",
+    version="2.6.0",
     topic=Topic.CONSERVATIVE_CARE,
     title="Conservative care for back pain without a recorded red flag",
     indicators=("info",),
@@ -132,7 +133,8 @@ CONS_01 = Rule(
     check=_check,
     hooks=("patient-view", "encounter-start"),
     phase="pathway",
-    changes="2.5.0: the reason says what was read: 'No red flag recorded in coded "
+    changes=denial_naming_change("2.6.0")
+    + "2.5.0: the reason says what was read: 'No red flag recorded in coded "
             "entries in the last N days. Problem and observation wording is checked for a "
             "few red-flag phrases only (e.g. ...); other wording (fever, weight loss, "
             "trauma), notes, letters and reports are not read.' (before: 'coded data only: "

@@ -16,6 +16,7 @@ from cds_rules.rules.base import (
     RuleContext,
     coded_answer_change,
     comparator_change,
+    denial_naming_change,
     lumbar_mri_words_change,
     observation_reading_change,
     threshold,
@@ -128,7 +129,7 @@ def _unassessed(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding 
 
 CORD_01 = Rule(
     id="CORD-01",
-    version="2.5.0",
+    version="2.6.0",
     topic=Topic.SPINAL_CORD_COMPRESSION,
     title="Suspected spinal cord compression (including metastatic)",
     indicators=("critical",),
@@ -141,7 +142,8 @@ CORD_01 = Rule(
         "consider dexamethasone as the local MSCC protocol directs.",
     ),
     check=_check,
-    changes=observation_reading_change("2.5.0")
+    changes=denial_naming_change("2.6.0")
+    + observation_reading_change("2.5.0")
     + comparator_change("2.4.0", "an MRC grade (weakness) is")
     + coded_answer_change("2.3.0")
     + "2.2.0: 'Why' lists the new neurological symptom before the cancer history "
@@ -158,7 +160,7 @@ CORD_01 = Rule(
 
 CORD_02 = Rule(
     id="CORD-02",
-    version="1.5.0",
+    version="1.6.0",
     topic=Topic.SPINAL_CORD_COMPRESSION,
     title="Cord compression red flag persisting or in history, no spine MRI since",
     indicators=("warning",),
@@ -169,7 +171,8 @@ CORD_02 = Rule(
         "MRI.",
     ),
     check=_unassessed,
-    changes=lumbar_mri_words_change("1.5.0")
+    changes=denial_naming_change("1.6.0")
+    + lumbar_mri_words_change("1.5.0")
     + observation_reading_change("1.4.0")
     + coded_answer_change("1.3.0")
     + "1.2.0: a spine MRI is also recognised from an ImagingStudy's series modality "

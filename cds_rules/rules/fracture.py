@@ -28,6 +28,7 @@ from cds_rules.rules.base import (
     RuleContext,
     coded_answer_change,
     comparator_change,
+    denial_naming_change,
     observation_reading_change,
     threshold,
 )
@@ -126,7 +127,7 @@ def _check(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding | Non
 
 FRAC_01 = Rule(
     id="FRAC-01",
-    version="2.7.0",
+    version="2.8.0",
     topic=Topic.FRACTURE,
     title="Possible vertebral fracture",
     indicators=("critical", "warning", "info"),
@@ -137,7 +138,8 @@ FRAC_01 = Rule(
         "Consider bone densitometry (DXA) and bone protection when fragility is likely.",
     ),
     check=_check,
-    changes=observation_reading_change("2.7.0")
+    changes=denial_naming_change("2.8.0")
+    + observation_reading_change("2.7.0")
     + comparator_change("2.6.0", "an MRC grade (neurological deficit with trauma) is")
     + coded_answer_change("2.5.0")
     + "2.4.0: a medicine named by medicationReference is read by the referenced "

@@ -28,6 +28,7 @@ from cds_rules.rules.base import (
     Rule,
     RuleContext,
     coded_answer_change,
+    denial_naming_change,
     lumbar_mri_words_change,
     observation_reading_change,
     threshold,
@@ -213,7 +214,7 @@ def _symptoms_after_surgery(record: PatientRecord, surgery: list[Fact]) -> list[
 
 IMG_REPEAT = Rule(
     id="IMG-03",
-    version="2.5.0",
+    version="2.6.0",
     topic=Topic.REPEAT_IMAGING,
     title="Repeat spine MRI/CT within the repeat-imaging window",
     indicators=("info",),
@@ -225,7 +226,8 @@ IMG_REPEAT = Rule(
     check=_repeat,
     hooks=ORDER_HOOKS,
     phase="pathway",
-    changes="2.5.0: a recent study makes a draft a repeat only when it may image every "
+    changes=denial_naming_change("2.6.0")
+    + "2.5.0: a recent study makes a draft a repeat only when it may image every "
             "segment the draft asks for: a thoracic-only MRI does not make a draft lumbar MRI "
             "a repeat (before: 'review before repeating it' and a suggestion to delete the "
             "draft). "
@@ -244,7 +246,7 @@ IMG_REPEAT = Rule(
 
 IMG_NOT_INDICATED = Rule(
     id="IMG-01",
-    version="1.4.0",
+    version="1.5.0",
     topic=Topic.IMAGING_NOT_INDICATED,
     title="Spine imaging in the first 6 weeks without red flags (ACR variant 1)",
     indicators=("warning",),
@@ -259,7 +261,8 @@ IMG_NOT_INDICATED = Rule(
     check=_not_indicated,
     hooks=ORDER_HOOKS,
     phase="pathway",
-    changes=observation_reading_change("1.4.0")
+    changes=denial_naming_change("1.5.0")
+    + observation_reading_change("1.4.0")
     + coded_answer_change("1.3.0")
     + "1.2.0: cites ACR variant 1 only (not 1-2) and NICE NG59 1.1.4 with deep links; "
             "summary leads with the action.",
@@ -267,7 +270,7 @@ IMG_NOT_INDICATED = Rule(
 
 IMG_NO_PRIOR_MANAGEMENT = Rule(
     id="IMG-04",
-    version="1.4.0",
+    version="1.5.0",
     topic=Topic.IMAGING_NOT_INDICATED,
     title="Spine imaging for subacute/chronic pain without red flags or prior management "
           "(ACR variant 2)",
@@ -282,7 +285,8 @@ IMG_NO_PRIOR_MANAGEMENT = Rule(
     check=_no_prior_management,
     hooks=ORDER_HOOKS,
     phase="pathway",
-    changes=observation_reading_change("1.4.0")
+    changes=denial_naming_change("1.5.0")
+    + observation_reading_change("1.4.0")
     + coded_answer_change("1.3.0")
     + "1.2.0: a medicine named by medicationReference is read by the referenced "
             "Medication, else by the Reference's display (an EHR sends no Medication "
@@ -294,7 +298,7 @@ IMG_NO_PRIOR_MANAGEMENT = Rule(
 
 IMG_INDICATED = Rule(
     id="IMG-02",
-    version="1.9.0",
+    version="1.10.0",
     topic=Topic.IMAGING_INDICATED,
     title="MRI for persistent radiculopathy / stenosis or after spine surgery",
     indicators=("info",),
@@ -306,7 +310,8 @@ IMG_INDICATED = Rule(
     ),
     check=_indicated,
     phase="pathway",
-    changes="1.9.0: a recent thoracic-only spine MRI does not stand in for the lumbar MRI "
+    changes=denial_naming_change("1.10.0")
+    + "1.9.0: a recent thoracic-only spine MRI does not stand in for the lumbar MRI "
             "suggested (before: no card). "
             "1.8.0: a completed spine MRI with no date is not a recent one (it may be "
             "years old): the MRI suggestion stands and the card names the undated study to "

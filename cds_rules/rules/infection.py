@@ -17,6 +17,7 @@ from cds_rules.rules.base import (
     RuleContext,
     coded_answer_change,
     comparator_change,
+    denial_naming_change,
     lumbar_mri_words_change,
     observation_reading_change,
     threshold,
@@ -113,7 +114,7 @@ def _check(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding | Non
 
 INF_01 = Rule(
     id="INF-01",
-    version="2.7.0",
+    version="2.8.0",
     topic=Topic.INFECTION,
     title="Possible spinal infection",
     indicators=("critical", "warning"),
@@ -124,7 +125,8 @@ INF_01 = Rule(
         "CRP, ESR and blood cultures before antibiotics where possible.",
     ),
     check=_check,
-    changes=lumbar_mri_words_change("2.7.0")
+    changes=denial_naming_change("2.8.0")
+    + lumbar_mri_words_change("2.7.0")
     + observation_reading_change("2.6.0")
     + comparator_change("2.5.0", "a body temperature (fever) or MRC grade (new deficit) is")
     + coded_answer_change("2.4.0")

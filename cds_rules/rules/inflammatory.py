@@ -25,6 +25,7 @@ from cds_rules.rules.base import (
     Rule,
     RuleContext,
     coded_answer_change,
+    denial_naming_change,
     observation_reading_change,
     threshold,
 )
@@ -174,7 +175,7 @@ def _test_hla_b27(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Findin
 
 SPA_01 = Rule(
     id="SPA-01",
-    version="2.3.0",
+    version="2.4.0",
     topic=Topic.INFLAMMATORY_BACK_PAIN,
     title="Inflammatory back pain / axial spondyloarthritis: refer (NICE NG65)",
     indicators=("info", "warning"),
@@ -185,7 +186,8 @@ SPA_01 = Rule(
         "CRP and ESR can support, but normal values do not exclude, axial SpA.",
     ),
     check=_refer,
-    changes=observation_reading_change("2.3.0")
+    changes=denial_naming_change("2.4.0")
+    + observation_reading_change("2.3.0")
     + "An HLA-B27 result indeterminate, equivocal, inconclusive or unknown (LOINC "
             "LA11884-6, SNOMED CT 82334004, v2-0078 / ObservationInterpretation IND, those "
             "words) is no result: with 3 features, no referral (before: read as positive, a "
@@ -200,7 +202,7 @@ SPA_01 = Rule(
 
 SPA_02 = Rule(
     id="SPA-02",
-    version="2.3.0",
+    version="2.4.0",
     topic=Topic.INFLAMMATORY_BACK_PAIN,
     title="Inflammatory back pain, exactly 3 NG65 features: test HLA-B27 (NICE NG65)",
     indicators=("info",),
@@ -213,7 +215,8 @@ SPA_02 = Rule(
         "CRP and ESR can support, but normal values do not exclude, axial SpA.",
     ),
     check=_test_hla_b27,
-    changes=observation_reading_change("2.3.0")
+    changes=denial_naming_change("2.4.0")
+    + observation_reading_change("2.3.0")
     + "An HLA-B27 result indeterminate, equivocal, inconclusive or unknown is no result: "
             "with 3 features, 'Test HLA-B27' (before: read as positive, SPA-01's referral "
             "instead). "

@@ -18,6 +18,7 @@ from cds_rules.rules.base import (
     RuleContext,
     coded_answer_change,
     comparator_change,
+    denial_naming_change,
     lumbar_mri_words_change,
     observation_reading_change,
     threshold,
@@ -100,7 +101,7 @@ def _unassessed(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding 
 
 NEURO_01 = Rule(
     id="NEURO-01",
-    version="2.5.0",
+    version="2.6.0",
     topic=Topic.PROGRESSIVE_NEUROLOGICAL_DEFICIT,
     title="Progressive, severe or multilevel motor deficit",
     indicators=("critical", "warning"),
@@ -112,7 +113,8 @@ NEURO_01 = Rule(
         "Re-examine and record MRC grades of the affected muscles to document progression.",
     ),
     check=_check,
-    changes=observation_reading_change("2.5.0")
+    changes=denial_naming_change("2.6.0")
+    + observation_reading_change("2.5.0")
     + comparator_change("2.4.0", "an MRC grade (deficit, severe grade, falling grade) is")
     + coded_answer_change("2.3.0")
     + "2.2.0: Condition.severity is severe when a coding is SNOMED CT 24484000 or "
@@ -126,7 +128,7 @@ NEURO_01 = Rule(
 
 NEURO_02 = Rule(
     id="NEURO-02",
-    version="1.5.0",
+    version="1.6.0",
     topic=Topic.PROGRESSIVE_NEUROLOGICAL_DEFICIT,
     title="Foot drop or bilateral weakness in the record, not new, no spine MRI since",
     indicators=("warning",),
@@ -137,7 +139,8 @@ NEURO_02 = Rule(
         "surgical referral.",
     ),
     check=_unassessed,
-    changes=lumbar_mri_words_change("1.5.0")
+    changes=denial_naming_change("1.6.0")
+    + lumbar_mri_words_change("1.5.0")
     + observation_reading_change("1.4.0")
     + coded_answer_change("1.3.0")
     + "1.2.0: a spine MRI is also recognised from an ImagingStudy's series modality "

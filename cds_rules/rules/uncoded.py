@@ -21,6 +21,7 @@ from cds_rules.rules.base import (
     Rule,
     RuleContext,
     coded_answer_change,
+    denial_naming_change,
     observation_reading_change,
     threshold,
 )
@@ -235,6 +236,15 @@ _TWELFTH_SESSION_CHANGE: dict[Topic, str] = {
 session's reviews found silent: one minor version ahead."""
 
 
+_DENIAL_NAMING_CHANGE = (
+    "An Observation whose value denies its code's finding ('Cord compression': 'No cord "
+    "compression') keeps the signs of its components that the value does not answer for "
+    "(a component 'Foot drop' without a value of its own; before: every component's sign "
+    "was lost with the entry). ")
+"""Every family, thirteenth session, with :func:`~cds_rules.rules.base.denial_naming_change`:
+one minor version ahead."""
+
+
 def _next(version: str, part: Literal["minor", "patch"]) -> str:
     """``version`` with its minor (patch reset) or its patch number one ahead."""
     major, minor, patch = (int(n) for n in version.split("."))
@@ -251,11 +261,13 @@ def _rule(rule_id: str, topic: Topic, family: str, evidence: tuple[str, ...]) ->
     phrases = "1.8.0" if topic in _PHRASES_CHANGE else reading_version
     shorthand = _next(phrases, "minor") if topic in _SHORTHAND_CHANGE else phrases
     early_stop = _next(shorthand, "patch")
-    version = _next(shorthand, "minor") if topic in _TWELFTH_SESSION_CHANGE else early_stop
+    twelfth = _next(shorthand, "minor") if topic in _TWELFTH_SESSION_CHANGE else early_stop
+    version = _next(twelfth, "minor")
     return Rule(id=rule_id, version=version, topic=topic,
                 title=f"Uncoded entry suggests a {family} red flag", indicators=("warning",),
                 evidence=evidence, advice=_ADVICE, check=_check,
-                changes=(_TWELFTH_SESSION_CHANGE.get(topic, "").format(version=version)
+                changes=(denial_naming_change(version) + _DENIAL_NAMING_CHANGE
+                         + _TWELFTH_SESSION_CHANGE.get(topic, "").format(version=twelfth)
                          + _EARLY_STOP_CHANGE.format(version=early_stop)
                          + _SHORTHAND_CHANGE.get(topic, "").format(version=shorthand)
                          + _PHRASES_CHANGE.get(topic, "")

@@ -18,6 +18,7 @@ from cds_rules.rules.base import (
     RuleContext,
     coded_answer_change,
     comparator_change,
+    denial_naming_change,
     observation_reading_change,
     threshold,
 )
@@ -111,7 +112,7 @@ _CHANGES = ("1.1.0: summary leads with the action; evidence is NICE NG59 1.1.1 (
 
 VV_01 = Rule(
     id="VV-01",
-    version="1.4.0",
+    version="1.5.0",
     topic=Topic.VISCERAL_OR_VASCULAR,
     title="Vascular or cardiac cause of back pain",
     indicators=("critical",),
@@ -121,7 +122,8 @@ VV_01 = Rule(
         "imaging first.",
     ),
     check=_vascular,
-    changes=observation_reading_change("1.4.0")
+    changes=denial_naming_change("1.5.0")
+    + observation_reading_change("1.4.0")
     + comparator_change("1.3.0", "a pain score (severe back pain) is")
     + coded_answer_change("1.2.0")
     + _CHANGES,
@@ -129,7 +131,7 @@ VV_01 = Rule(
 
 VV_02 = Rule(
     id="VV-02",
-    version="1.4.0",
+    version="1.5.0",
     topic=Topic.VISCERAL_OR_VASCULAR,
     title="Renal cause of back pain",
     indicators=("critical", "warning"),
@@ -141,7 +143,8 @@ VV_02 = Rule(
         "kidney.",
     ),
     check=_renal,
-    changes=observation_reading_change("1.4.0")
+    changes=denial_naming_change("1.5.0")
+    + observation_reading_change("1.4.0")
     + comparator_change("1.3.0", "a body temperature (fever with renal disease) is")
     + coded_answer_change("1.2.0")
     + _CHANGES,

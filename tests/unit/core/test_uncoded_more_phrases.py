@@ -142,20 +142,24 @@ def test_the_card_warns_instead_of_reassuring(text: str, topic: str, sign: str) 
 
 def test_the_rules_that_read_more_carry_a_new_version() -> None:
     versions = {r.id: r.version for r in RULES}
+    changes = {r.id: r.changes for r in RULES}
     # the shorthand's minor versions, each one patch on (eleventh session: no change in
-    # meaning, cds_rules/CHANGELOG.md)
-    assert versions["UNCODED-CES"] == versions["UNCODED-CORD"] == "1.9.1"
-    assert versions["UNCODED-NEURO"] == "1.9.1"
+    # meaning, cds_rules/CHANGELOG.md), then every family one minor on (thirteenth
+    # session: a denial answers only for the finding it names,
+    # test_denial_names_the_finding.py)
+    for rule in ("UNCODED-CES", "UNCODED-CORD", "UNCODED-NEURO"):
+        assert versions[rule] == "1.10.0"
+        assert "1.9.1: no change in what is read" in changes[rule]
+        assert "1.9.0: read also" in changes[rule]
     # UNCODED-MAL moved on to 1.9.0 ("Ca. prostate", test_uncoded_ca_full_stop.py) after
     # its 1.8.1
-    assert versions["UNCODED-MAL"] == "1.9.0"
-    assert "1.8.1: no change in what is read" in next(r.changes for r in RULES
-                                                       if r.id == "UNCODED-MAL")
-    assert versions["UNCODED-FRAC"] == "1.7.1"
+    assert versions["UNCODED-MAL"] == "1.10.0"
+    assert "1.8.1: no change in what is read" in changes["UNCODED-MAL"]
+    assert versions["UNCODED-FRAC"] == "1.8.0"
+    assert "1.7.1: no change in what is read" in changes["UNCODED-FRAC"]
     # no shorthand for INF and VV: their patch versions, then the twelfth session's phrases
     # (test_uncoded_review_phrases.py)
-    assert (versions["UNCODED-INF"], versions["UNCODED-VV"]) == ("1.9.0", "1.8.0")
-    changes = {r.id: r.changes for r in RULES}
+    assert (versions["UNCODED-INF"], versions["UNCODED-VV"]) == ("1.10.0", "1.9.0")
     assert changes["UNCODED-INF"].split("1.8.1: no change in what is read")[1].startswith(
         " or when it warns: a family with no uncoded hint stops before working out its "
         "window (issue 15). 1.8.0: read also 'Spondylodiscitis'")

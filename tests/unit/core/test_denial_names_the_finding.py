@@ -1,0 +1,160 @@
+"""A denial in an Observation's value answers for the Observation's finding only when it
+names that finding (:mod:`cds_rules.sign_words`; CLINICAL.md principles 1 and 2).
+
+Found by the twelfth session's third independent review: a flowsheet row coded urinary
+retention (SNOMED CT 267064002) holding "No fever" or "No new bone pain" (a comment in the
+wrong cell) gave the conservative card only: any denial sentence in the value was read as
+"retention absent", and on the uncoded path the entry's components went with it ("Prostate
+cancer follow-up": "No new bone pain", component "Urinary retention"). Each case below that
+warns failed before (conservative card only); the quiet ones are denials that still deny.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from cds_rules import sign_words, to_json
+from cds_rules.engine import HookRequest, evaluate
+
+SNOMED = "http://snomed.info/sct"
+LOCAL = "http://hospital.example.org/fhir/CodeSystem/flowsheet"
+NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
+RETENTION = {"coding": [{"system": SNOMED, "code": "267064002", "display": "Retention of urine"}]}
+FOOT_DROP = {"coding": [{"system": SNOMED, "code": "6077001"}]}
+CONSERVATIVE = {"conservative-care": "info"}
+CES_CRITICAL = {"cauda-equina": "critical"}
+
+
+def _local(text: str) -> dict[str, Any]:
+    return {"coding": [{"system": LOCAL, "code": "R1", "display": text}]}
+
+
+def _observation(code: dict[str, Any], value: dict[str, Any] | None = None,
+                 *components: dict[str, Any], status: str = "final") -> dict[str, Any]:
+    observation = {"resourceType": "Observation", "id": "row", "status": status,
+                   "subject": {"reference": "Patient/p"},
+                   "effectiveDateTime": "2026-11-21T09:00:00Z", "code": code, **(value or {})}
+    if components:
+        observation["component"] = list(components)
+    return observation
+
+
+def _cards(*entries: dict[str, Any]) -> dict[str, str]:
+    """Cards (topic: indicator) for a man born 1960 with low back pain since 2026-11-10."""
+    resources = (
+        {"resourceType": "Patient", "id": "p", "birthDate": "1960-05-01", "gender": "male"},
+        {"resourceType": "Condition", "id": "lbp", "subject": {"reference": "Patient/p"},
+         "code": {"coding": [{"system": SNOMED, "code": "279039007"}]},
+         "onsetDateTime": "2026-11-10"},
+        *entries)
+    request = HookRequest(hook="patient-view", patient_id="p", resources=resources)
+    return {card["source"]["topic"]["code"]: card["indicator"]
+            for card in to_json(evaluate(request, NOW).cards)}
+
+
+@pytest.mark.parametrize("text", ["No fever", "No new bone pain", "Nil by mouth",
+                                  "Denies chest pain", "No headache; no rash"])
+def test_a_denial_of_something_else_leaves_coded_retention_standing(text: str) -> None:
+    assert _cards(_observation(RETENTION, {"valueString": text})) == CES_CRITICAL
+    coded_text = {"valueCodeableConcept": {"text": text}}
+    assert _cards(_observation(RETENTION, coded_text)) == CES_CRITICAL
+
+
+@pytest.mark.parametrize("text", ["No urinary retention", "No retention", "No bladder problems",
+                                  "No loss of bladder control", "Denies urinary symptoms",
+                                  "Nil of note", "No new symptoms", "No", "No red flags"])
+def test_a_denial_naming_retention_or_nothing_still_denies_it(text: str) -> None:
+    assert _cards(_observation(RETENTION, {"valueString": text})) == CONSERVATIVE
+
+
+def test_a_component_answers_for_itself() -> None:
+    """A component "Retention of urine" holding "No fever": the retention stands."""
+    component = {"code": RETENTION, "valueString": "No fever"}
+    assert _cards(_observation(_local("Bladder assessment"), None, component)) == CES_CRITICAL
+
+
+@pytest.mark.parametrize(("panel_value", "expected"), [
+    ("No urinary retention", {"progressive-neurological-deficit": "warning"}),
+    ("No foot drop or retention", CONSERVATIVE),
+    ("No", CONSERVATIVE),
+])
+def test_a_panel_value_denies_a_component_only_by_naming_it(
+        panel_value: str, expected: dict[str, str]) -> None:
+    """The panel's value speaks for a component with no value of its own only as it would
+    for the component's code: "No urinary retention" does not deny "Foot drop"."""
+    observation = _observation(RETENTION, {"valueString": panel_value}, {"code": FOOT_DROP})
+    assert _cards(observation) == expected
+
+
+@pytest.mark.parametrize(("code", "text", "expected"), [
+    ("Urinary retention", "No fever", {"cauda-equina": "warning"}),
+    ("Urinary retention", "No new bone pain", {"cauda-equina": "warning"}),
+    ("Urinary retention", "No urinary retention", CONSERVATIVE),
+    ("Urinary retention", "No bladder problems", CONSERVATIVE),
+    ("Saddle anaesthesia", "No tingling", CONSERVATIVE),
+    ("Saddle anaesthesia", "No fever", {"cauda-equina": "warning"}),
+    ("Cauda equina screen", "No saddle anaesthesia, no retention", CONSERVATIVE),
+    ("Cord compression", "No leg weakness", CONSERVATIVE),
+    ("Cord compression", "No bone pain", {"spinal-cord-compression": "warning"}),
+])
+def test_an_uncoded_row_is_denied_only_by_words_naming_its_sign(
+        code: str, text: str, expected: dict[str, str]) -> None:
+    assert _cards(_observation(_local(code), {"valueString": text})) == expected
+
+
+def test_components_are_not_lost_with_a_value_denying_something_else() -> None:
+    """The review's record: "Prostate cancer follow-up", "No new bone pain", component
+    "Urinary retention" (before: conservative card only)."""
+    observation = _observation(_local("Prostate cancer follow-up"),
+                               {"valueString": "No new bone pain"},
+                               {"code": _local("Urinary retention")})
+    assert _cards(observation) == {"cauda-equina": "warning", "malignancy": "warning"}
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    ("No bone pain", {"spinal-cord-compression": "warning",
+                      "progressive-neurological-deficit": "warning"}),
+    ("No cord compression", {"progressive-neurological-deficit": "warning"}),
+    ("No cord compression or foot drop", CONSERVATIVE),
+])
+def test_a_value_denying_the_code_keeps_the_components_it_does_not_name(
+        value: str, expected: dict[str, str]) -> None:
+    """Uncoded as coded: "Cord compression": "No cord compression" denies the cord
+    compression, not a component "Foot drop" without a value of its own."""
+    observation = _observation(_local("Cord compression"), {"valueString": value},
+                               {"code": _local("Foot drop")})
+    assert _cards(observation) == expected
+
+
+def test_an_entry_in_error_keeps_no_component() -> None:
+    observation = _observation(_local("Cord compression"), {"valueString": "No cord compression"},
+                               {"code": _local("Foot drop")}, status="entered-in-error")
+    assert _cards(observation) == CONSERVATIVE
+
+
+@pytest.mark.parametrize(("sentence", "signs", "own", "named"), [
+    ("No new symptoms", ["urinary retention"], [], True),
+    ("Nil of note", [], ["Night pain"], True),
+    ("No bowel accidents", ["faecal incontinence"], [], True),
+    ("No numbness", ["saddle anaesthesia"], [], True),
+    ("No fever", ["urinary retention"], ["Retention of urine"], False),
+    ("No fever this week", ["urinary retention"], [], False),
+    ("Not at night", [], ["Night pain"], True),
+    ("No weight change", [], ["Night pain"], False),
+    ("No fever", [], [], True),
+])
+def test_which_words_name_the_finding(sentence: str, signs: list[str], own: list[str],
+                                      named: bool) -> None:
+    """A sign's words decide for a red flag; a finding with no sign is named by its own
+    code's words (four letters in common); a finding with no words at all by anything."""
+    assert sign_words.names_the_finding(sentence, signs, own) is named
+
+
+def test_every_sign_and_coded_concept_has_its_words() -> None:
+    from cds_rules import uncoded
+    signs = {sign for phrases in uncoded._PHRASES.values() for sign, _ in phrases}
+    assert set(sign_words.SIGN_WORDS) == signs
+    assert set(uncoded.CODED_SIGNS.values()) <= signs
