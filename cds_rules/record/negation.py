@@ -5,7 +5,6 @@ coded or in free text (CLINICAL.md principle 2).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from typing import Any
 
 from cds_rules import sign_words, uncoded
@@ -96,7 +95,13 @@ _DENIAL_CLAUSE_BREAK = re.compile(r"[.;\n]+|\b(?:but|however|although|though|exc
 _ANSWER_BREAK = re.compile(r"[,;/]|\s+-\s+")
 
 
-def presence(holder: dict[str, Any], sentences: bool = True, *, about: object = None,
+_OWN_CODE = object()
+"""``presence(about=...)``'s default: the holder's own code."""
+_A_TEST = object()
+"""What a test's result in words answers for: the test, whatever the words name."""
+
+
+def presence(holder: dict[str, Any], sentences: bool = True, *, about: object = _OWN_CODE,
              test_result: bool = False) -> bool | None:
     """True: the finding is stated present; False: stated absent, or nothing recorded (a
     dataAbsentReason saying nobody asked or looked: :func:`nothing_recorded`); None:
@@ -129,8 +134,7 @@ def presence(holder: dict[str, Any], sentences: bool = True, *, about: object = 
             return False
         if vs.is_present_qualifier(coding.get("system"), coding.get("code")):
             return True
-    finding = _any_finding if test_result else _FindingOf(
-        holder.get("code") if about is None else about)
+    finding = _A_TEST if test_result else holder.get("code") if about is _OWN_CODE else about
     string = holder.get("valueString")
     if isinstance(string, str) and (said := _stated(string, sentences, finding)) is not None:
         return said
@@ -176,29 +180,21 @@ def coded_value_words(concept: object, codings: list[dict[str, Any]]) -> list[st
     return [w for w in words if isinstance(w, str)]
 
 
-class _FindingOf:
-    """Does a denial sentence name the finding ``code`` names? (:mod:`cds_rules.sign_words`:
-    a sign's words, else the code's own words). Asked only of a denial, so rarely."""
-
-    def __init__(self, code: object) -> None:
-        self.code = code
-
-    def __call__(self, sentence: str) -> bool:
-        texts = coded_value_words(self.code, codings_of(self.code))
-        concepts = [hit.concept for hit in concept_hits(self.code)]
-        signs = {uncoded.CODED_SIGNS[c] for c in concepts if c in uncoded.CODED_SIGNS}
-        signs.update(sign for text in texts for _, sign in uncoded.suggested(text, closes_negated))
-        own = texts + [concept.replace("_", " ") for concept in concepts]
-        return sign_words.names_the_finding(sentence, signs, own)
+def _names_the_finding(sentence: str, code: object) -> bool:
+    """Does a denial ``sentence`` name the finding ``code`` names (:mod:`cds_rules.sign_words`:
+    its sign's words, else the code's own words; :data:`_A_TEST`: any words)? Asked only of
+    a denial, so rarely."""
+    if code is _A_TEST:
+        return True
+    texts = coded_value_words(code, codings_of(code))
+    concepts = [hit.concept for hit in concept_hits(code)]
+    signs = {uncoded.CODED_SIGNS[c] for c in concepts if c in uncoded.CODED_SIGNS}
+    signs.update(sign for text in texts for _, sign in uncoded.suggested(text, closes_negated))
+    own = texts + [concept.replace("_", " ") for concept in concepts]
+    return sign_words.names_the_finding(sentence, signs, own)
 
 
-def _any_finding(sentence: str) -> bool:
-    """A test's result in words answers for the test, whatever it names."""
-    return True
-
-
-def _text_denies(concept: object, codings: list[dict[str, Any]],
-                 finding: Callable[[str], bool]) -> bool:
+def _text_denies(concept: object, codings: list[dict[str, Any]], finding: object) -> bool:
     """Does the coded value's text deny the finding as a ``valueString`` would (:func:`_denies`:
     "No urinary retention", not "Not able to void since 6am")? Read only when no value set
     knows any of its codings: a recognised coded value (the finding's own code, a site code)
@@ -207,7 +203,7 @@ def _text_denies(concept: object, codings: list[dict[str, Any]],
     text = concept.get("text") if isinstance(concept, dict) else None
     return (isinstance(text, str) and _denies(text)
             and not any(vs.knows(c.get("system"), c.get("code")) for c in codings)
-            and finding(text))
+            and _names_the_finding(text, finding))
 
 
 def _answer_word(text: str) -> bool | None:
@@ -221,14 +217,14 @@ def _answer_word(text: str) -> bool | None:
     return None
 
 
-def _stated(text: str, sentences: bool, finding: Callable[[str], bool]) -> bool | None:
+def _stated(text: str, sentences: bool, finding: object) -> bool | None:
     """A value in words: one answer word ("absent", "yes"), or (``sentences``) a sentence
-    that denies the finding and names it (``finding``: "No urinary retention", "Patient
-    denies saddle numbness"; not "No fever" for urinary retention)."""
+    that denies the finding and names it (``finding``, the code it must name: "No urinary
+    retention", "Patient denies saddle numbness"; not "No fever" for urinary retention)."""
     said = _answer_word(text)
     if said is not None:
         return said
-    return False if sentences and _denies(text) and finding(text) else None
+    return False if sentences and _denies(text) and _names_the_finding(text, finding) else None
 
 
 def _denies(text: str) -> bool:
