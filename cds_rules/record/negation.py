@@ -181,17 +181,17 @@ def coded_value_words(concept: object, codings: list[dict[str, Any]]) -> list[st
 
 
 def _names_the_finding(sentence: str, code: object) -> bool:
-    """Does a denial ``sentence`` name the finding ``code`` names (:mod:`cds_rules.sign_words`:
-    its sign's words, else the code's own words; :data:`_A_TEST`: any words)? Asked only of
-    a denial, so rarely."""
+    """Does a denial ``sentence`` answer for the finding ``code`` names? For a red-flag
+    sign (its coded concept, or its words as the uncoded reader reads them) only when it
+    names the sign or nothing but the denial (:mod:`cds_rules.sign_words`); for any other
+    finding, and a test's result (:data:`_A_TEST`), always. Asked only of a denial."""
     if code is _A_TEST:
         return True
-    texts = coded_value_words(code, codings_of(code))
-    concepts = [hit.concept for hit in concept_hits(code)]
-    signs = {uncoded.CODED_SIGNS[c] for c in concepts if c in uncoded.CODED_SIGNS}
-    signs.update(sign for text in texts for _, sign in uncoded.suggested(text, closes_negated))
-    own = texts + [concept.replace("_", " ") for concept in concepts]
-    return sign_words.names_the_finding(sentence, signs, own)
+    signs = {uncoded.CODED_SIGNS[hit.concept] for hit in concept_hits(code)
+             if hit.concept in uncoded.CODED_SIGNS}
+    signs.update(sign for text in coded_value_words(code, codings_of(code))
+                 for _, sign in uncoded.suggested(text, closes_negated))
+    return sign_words.names_the_finding(sentence, signs)
 
 
 def _text_denies(concept: object, codings: list[dict[str, Any]], finding: object) -> bool:

@@ -68,11 +68,10 @@ def _add_hints(builder: Builder, checked: dict[str, Any], found: dict[Topic, tup
     entry is history (read only by the signs the coded path reads at any status). An
     Observation whose value denies its code's finding keeps the components that value does
     not answer for (:func:`_components_standing`)."""
-    sentences = _value_answers_the_code(checked)
-    status = entry_status(checked, builder.record.now, sentences)
+    status = entry_status(checked, builder.record.now, _value_answers_the_code(checked))
     if status is None:
         found = {topic: named for topic, named in
-                 _components_standing(checked, sentences, coded).items() if topic not in given}
+                 _components_standing(checked, coded).items() if topic not in given}
         if not found:
             return False
         status = FactStatus.CURRENT
@@ -90,28 +89,33 @@ def _add_hints(builder: Builder, checked: dict[str, Any], found: dict[Topic, tup
     return True
 
 
-def _components_standing(entry: dict[str, Any], sentences: bool,
-                         coded: bool) -> dict[Topic, tuple[str, str]]:
+def _components_standing(entry: dict[str, Any], coded: bool) -> dict[Topic, tuple[str, str]]:
     """The signs of an Observation's components when its own value denies its code's finding
-    ("Cord compression": "No cord compression", component "Foot drop"): as on the coded
-    path (:func:`cds_rules.record.observations._stated_absent`), a component with a value
-    or dataAbsentReason of its own answers for itself, and the panel's value speaks for
-    any other only as it would for the component's own code (a bare "No", or a denial
-    naming its finding: "No foot drop"). An entry in error or cancelled keeps nothing."""
+    ("Cord compression": "No cord compression", component "Foot drop"), those the value
+    does not answer for (:func:`_components_read`). An entry in error or cancelled keeps
+    nothing."""
     if entry["resourceType"] != "Observation" \
             or status_code(entry, "status") in OBSERVATION_IGNORED:
         return {}
+    return _signs([text for component in _components_read(entry, value_answers=True)
+                   for text in _entry_texts(component, coded)])
+
+
+def _components_read(entry: dict[str, Any], value_answers: bool) -> list[dict[str, Any]]:
+    """An entry's components whose words are read: not stated absent themselves, and, when
+    the entry's value answers for its code (``value_answers``), as on the coded path
+    (:func:`cds_rules.record.observations._stated_absent`): a component with a value or
+    dataAbsentReason of its own answers for itself, the panel's value speaks for any other
+    only as it would for the component's own code (a bare "No", a denial naming its sign:
+    "No foot drop"; not "No cord compression")."""
+    components = [c for c in as_list(entry.get("component"))
+                  if isinstance(c, dict) and presence(c) is not False]
+    if not (components and value_answers):
+        return components
     panel = {k: v for k, v in entry.items() if k not in ("component", "dataAbsentReason")}
-    texts: list[str] = []
-    for component in as_list(entry.get("component")):
-        if not isinstance(component, dict) or presence(component) is False:
-            continue
-        answers_itself = "dataAbsentReason" in component or any(
-            key.startswith("value") for key in component)
-        if answers_itself or presence(panel, sentences,
-                                      about=component.get("code")) is not False:
-            texts.extend(_entry_texts(component, coded))
-    return _signs(texts)
+    return [c for c in components
+            if "dataAbsentReason" in c or _has_a_value(c)
+            or presence(panel, about=c.get("code")) is not False]
 
 
 def _value_answers_the_code(entry: dict[str, Any]) -> bool:
@@ -130,7 +134,8 @@ def _entry_texts(resource: dict[str, Any], coded: bool = False) -> list[str]:
     """The words of an entry's code (and an Observation's value and components): text and
     displays. A LOINC code names a test, not a finding ("Cancer Ag 125"): only its value is
     read. ``coded``: the entry has recognised codes, whose displays are not read (nor a text
-    that repeats one). A component stated absent (valueBoolean false) is not read."""
+    that repeats one). A component stated absent (valueBoolean false), or one the entry's
+    value denies (:func:`_components_read`), is not read."""
     texts: list[str] = []
     code = resource.get("code")
     codings = codings_of(code)
@@ -141,10 +146,15 @@ def _entry_texts(resource: dict[str, Any], coded: bool = False) -> list[str]:
         _add_words(texts, value, codings_of(value), coded)
     if isinstance(resource.get("valueString"), str):
         texts.append(resource["valueString"])
-    for component in as_list(resource.get("component")):
-        if isinstance(component, dict) and presence(component) is not False:
+    if "component" in resource:
+        answers = _has_a_value(resource) and _value_answers_the_code(resource)
+        for component in _components_read(resource, value_answers=answers):
             texts.extend(_entry_texts(component, coded))
     return texts
+
+
+def _has_a_value(entry: dict[str, Any]) -> bool:
+    return any(key.startswith("value") for key in entry)
 
 
 def has_no_words(resource: dict[str, Any]) -> bool:

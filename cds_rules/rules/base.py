@@ -72,15 +72,16 @@ def denial_naming_change(version: str) -> str:
     """What ``version`` changed for every rule reading Observations (thirteenth session,
     December 2026): a denial of something else silenced the Observation's own finding."""
     return (f"{version}: a sentence in an Observation's value (valueString or a coded "
-            "value's text) that denies something states the Observation's finding absent "
-            "only when it names that finding, by its sign's words ('No bladder problems' for "
-            "urinary retention, 'No tingling' for saddle anaesthesia) or its code's own "
-            "words, or names nothing but the denial ('No new symptoms', 'Nil of note'); a "
-            "denial of something else ('No fever', 'No new bone pain' in a row coded urinary "
-            "retention) leaves the finding standing (before: any such denial silenced it, "
-            "and an emergency gave no card); a panel's value denies a component without a "
-            "value of its own only when it names the component's finding; an HLA-B27 result "
-            "in words is read as before. ")
+            "value's text) that denies something states a red-flag sign's finding absent "
+            "only when it names that sign ('No bladder problems' for urinary retention, 'No "
+            "tingling' for saddle anaesthesia, a syndrome by any of its signs) or names "
+            "nothing but the denial ('No new symptoms', 'Nil of note'); a denial of something "
+            "else ('No fever', 'No new bone pain' in a row coded urinary retention) or a "
+            "qualifier alone ('Not acute', 'Not on the left') leaves the sign standing "
+            "(before: any such denial silenced it, and an emergency gave no card); a panel's "
+            "value denies a component without a value of its own only when it would deny the "
+            "component's own finding; findings that are no red-flag sign (tests, care given, "
+            "risk factors) and HLA-B27 results in words are read as before. ")
 
 
 def comparator_change(version: str, reads: str) -> str:

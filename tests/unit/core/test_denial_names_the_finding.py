@@ -135,22 +135,87 @@ def test_an_entry_in_error_keeps_no_component() -> None:
     assert _cards(observation) == CONSERVATIVE
 
 
-@pytest.mark.parametrize(("sentence", "signs", "own", "named"), [
-    ("No new symptoms", ["urinary retention"], [], True),
-    ("Nil of note", [], ["Night pain"], True),
-    ("No bowel accidents", ["faecal incontinence"], [], True),
-    ("No numbness", ["saddle anaesthesia"], [], True),
-    ("No fever", ["urinary retention"], ["Retention of urine"], False),
-    ("No fever this week", ["urinary retention"], [], False),
-    ("Not at night", [], ["Night pain"], True),
-    ("No weight change", [], ["Night pain"], False),
-    ("No fever", [], [], True),
+@pytest.mark.parametrize(("sentence", "sign", "named"), [
+    ("No new symptoms", "urinary retention", True),
+    ("Nil of note", "urinary retention", True),
+    ("Screen negative", "cauda equina syndrome", True),
+    ("No bowel accidents", "faecal incontinence", True),
+    ("No numbness", "saddle anaesthesia", True),
+    ("No B&B symptoms", "cauda equina syndrome", True),
+    ("No AUR", "urinary retention", True),
+    ("No neurological deficit", "foot drop", True),
+    ("No vertebral #", "vertebral fracture or osteoporosis", True),
+    ("No fever", "urinary retention", False),
+    ("No fever this week", "urinary retention", False),
+    ("No urinary tract infection", "urinary retention", False),
+    ("No leg pain", "leg weakness", False),
+    ("No buttock pain", "saddle anaesthesia", False),
+    ("No Ca supplements", "cancer", False),
+    ("Not acute", "urinary retention", False),
+    ("Not new", "foot drop", False),
+    ("Not on the left", "foot drop", False),
+    ("No LT", "saddle anaesthesia", False),
+    ("Not clinically significant", "upper motor neurone signs", False),
+    ("No recurrence", "cancer", False),
 ])
-def test_which_words_name_the_finding(sentence: str, signs: list[str], own: list[str],
-                                      named: bool) -> None:
-    """A sign's words decide for a red flag; a finding with no sign is named by its own
-    code's words (four letters in common); a finding with no words at all by anything."""
-    assert sign_words.names_the_finding(sentence, signs, own) is named
+def test_which_words_name_a_sign(sentence: str, sign: str, named: bool) -> None:
+    """A sign's words, or nothing but the denial, answer for it; a qualifier alone ("Not
+    acute": chronic retention) or a place alone ("No leg pain") does not (the thirteenth
+    session's review of this change)."""
+    assert sign_words.names_the_finding(sentence, [sign]) is named
+
+
+@pytest.mark.parametrize("sentence", ["No fever", "No sample received", "Not attended"])
+def test_a_finding_that_is_no_red_flag_sign_is_denied_as_before(sentence: str) -> None:
+    assert sign_words.names_the_finding(sentence, []) is True
+
+
+def _myeloma_screen_cards(result: str | None) -> list[str]:
+    """Card summaries for a woman of 71 with low back pain since August and an ESR of 10,
+    with an FBC and a calcium recorded as ``result`` (None: not recorded)."""
+    def test(code: str) -> dict[str, Any]:
+        return {"resourceType": "Observation", "id": code, "status": "final",
+                "subject": {"reference": "Patient/p"}, "effectiveDateTime": "2026-11-20",
+                "code": {"coding": [{"system": "http://loinc.org", "code": code}]},
+                "valueString": result}
+    esr = {**test("4537-7"), "valueQuantity": {
+        "value": 10, "unit": "mm/h", "system": "http://unitsofmeasure.org", "code": "mm/h"}}
+    del esr["valueString"]
+    resources = [{"resourceType": "Patient", "id": "p", "birthDate": "1955-05-01"},
+                 {"resourceType": "Condition", "id": "lbp", "subject": {"reference": "Patient/p"},
+                  "code": {"coding": [{"system": SNOMED, "code": "279039007"}]},
+                  "onsetDateTime": "2026-08-01"}, esr]
+    if result is not None:
+        resources += [test("58410-2"), test("17861-6")]
+    request = HookRequest(hook="patient-view", patient_id="p", resources=tuple(resources))
+    return [card["summary"] for card in to_json(evaluate(request, NOW).cards)]
+
+
+def test_a_test_not_done_stays_not_done() -> None:
+    """The review of this change: FBC and calcium "No sample received" counted as done when
+    every finding needed its own words, and the myeloma screen advice went; a finding that
+    is no red-flag sign is read as before."""
+    screen = [s for s in _myeloma_screen_cards(None) if "Full blood count and calcium" in s]
+    assert screen
+    assert _myeloma_screen_cards("No sample received") == _myeloma_screen_cards(None)
+    assert not [s for s in _myeloma_screen_cards("Normal") if s in screen]
+
+
+def test_a_panel_value_naming_a_component_denies_it_on_the_uncoded_path_too() -> None:
+    """"Cord compression": "No foot drop", component "Foot drop" (no value of its own): the
+    value denies the foot drop, as on the coded path; the cord compression stands."""
+    observation = _observation(_local("Cord compression"), {"valueString": "No foot drop"},
+                               {"code": _local("Foot drop")})
+    assert _cards(observation) == {"spinal-cord-compression": "warning"}
+
+
+def test_a_panel_naming_no_sign_keeps_its_components() -> None:
+    """A panel whose code names no sign: its value is free text, its components are read
+    as before ("Bladder assessment": "No urinary symptoms", component "Urinary retention")."""
+    observation = _observation(_local("Bladder assessment"),
+                               {"valueString": "No urinary symptoms"},
+                               {"code": _local("Urinary retention")})
+    assert _cards(observation) == {"cauda-equina": "warning"}
 
 
 def test_every_sign_and_coded_concept_has_its_words() -> None:
