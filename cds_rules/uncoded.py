@@ -92,7 +92,7 @@ _SADDLE_EXAM = (
 _CA_SITE = (r"(?:breast|prostate|prostatic|lung|bronchial|bronchus|renal|kidney|thyroid|"
             r"bowel|colon|colonic|colorectal|rectal|rectum|oesophageal|oesophagus|esophageal|"
             r"gastric|stomach|pancreatic|pancreas|ovarian|ovary|bladder|cervical|cervix|"
-            r"endometrial|uterine|testicular)")
+            r"endometrial|uterine|testicular|sigmoid|caecal|caecum|cecal|cecum)")
 _CANCER_SHORTHAND = (r"(?:bone|bony|osseous|skeletal|spinal|spine|vertebral|liver|hepatic|"
                      r"lung|pulmonary|brain|cerebral|adrenal|nodal)\s+mets\b|"
                      r"(?:lytic|sclerotic|blastic|osteolytic|osteoblastic|mixed|widespread|multiple|known|"
@@ -261,13 +261,16 @@ _PHRASES: dict[Topic, tuple[tuple[str, str], ...]] = {
     ),
     Topic.MALIGNANCY: (
         ("cancer", r"malignan\w*|metasta\w*|\w*carcinoma|cancer|myeloma|lymphoma|sarcoma|"
-                   r"leuk(?:a)?emia|neoplasm\s+malignant|" + _CANCER_SHORTHAND),
+                   r"leuk(?:a)?emia|leuk(?:a)?emic\s+(?:infiltrat\w*|deposits?)|"
+                   r"neoplasm\s+malignant|" + _CANCER_SHORTHAND),
     ),
     Topic.INFECTION: (
         ("spinal infection", r"(?:spondylo)?dis[ck]itis|osteomyelitis|"
-                             r"(?:epidural|spinal|paraspinal)\s+abscess|spinal\s+(?:infection|tuberculosis|tb)|pott'?s\s+disease|"
-                             r"(?:tb|tuberculosis)\s+(?:of\s+(?:the\s+)?)?(?:spine|vertebra\w*)|"
-                             r"tuberculous\s+spondyl(?!odis[ck]itis)\w*"),
+                             r"(?:epidural|spinal|paraspinal)\s+abscess|spinal\s+(?:infection|tuberculosis|tb)|pott'?s?\s+disease|"
+                             r"(?:tb|tuberculosis)\s+(?:of\s+(?:the\s+)?)?(?:(?:lumbar|thoracic|"
+                             r"dorsal|cervical|sacral|lumbosacral|thoracolumbar|" + _LEVEL
+                             + r")\s+)?(?:spine|vertebra\w*)|"
+                             r"(?:tuberculous|tb)\s+spondyl(?!odis[ck]itis)\w*"),
     ),
     Topic.FRACTURE: (
         ("vertebral fracture or osteoporosis", r"(?:vertebral|compression|wedge|fragility|"
@@ -283,8 +286,11 @@ _PHRASES: dict[Topic, tuple[tuple[str, str], ...]] = {
                                           r"abdominal\s+aortic|\baaa\b|dissecting\s+aneurysm|"
                                           r"(?<!blunt\s)(?<!careful\s)(?<!sharp\s)"
                                           r"dissection\s+of\s+(?:the\s+)?(?:(?:thoracic|abdominal|"
-                                          r"ascending|descending)\s+)?aorta(?!\s+(?:off|from)\b)|"
-                                          r"type\s+[ab]\s+dissection"),
+                                          r"ascending|descending)\s+){0,2}aorta(?!\s+(?:off|from)\b)|"
+                                          r"type[\s-]+[ab]\s+dissection|aortic\s+(?:root|arch)\s+"
+                                          r"dissection|(?:stanford\s+(?:type\s+)?[ab]|debakey\s+(?:type\s+)?"
+                                          r"(?:i{1,3}|[123])[ab]?)\b(?:\s+(?:aortic\s+)?dissection)?|"
+                                          r"(?-i:TAAD|TBAD)\b"),
     ),
 }
 
@@ -356,12 +362,14 @@ _EXCLUDED_PATTERNS = {topic: re.compile(p, re.I) for topic, p in _EXCLUDED.items
 _ANY = re.compile("|".join(rf"\b(?:{p})" for phrases in _PHRASES.values() for _, p in phrases),
                   re.I)
 _CLAUSES = re.compile(r"[.;\n\t]+|\s{2,}")  # a checklist flattened: "Fever: no  Trauma: no"
-# "Ca. prostate", "CA. of the breast" (twelfth session): the abbreviation's full stop, one
-# space at most, a site, and then only what follows a cancer's name in a history: the end,
-# punctuation, a year or stage, "on hormones", "resected", "in remission", a treatment
-# ("radiotherapy 2019", "mastectomy", "ADT") or a side ("left 2015")... A list ending
-# in calcium and a new sentence about an organ ("U&E, Ca. Prostate normal size on PR",
-# "Ca. Bladder: retention", "Lives in CA. Kidney stones") is not joined.
+# "Ca. prostate", "CA. of the breast" (twelfth session): the abbreviation's full stop, two
+# spaces at most (no line break), a bracket or a side ("Ca. (prostate)", "Ca. left
+# breast", "Adenoca. prostate": thirteenth session), a site, and then only what follows a
+# cancer's name in a history: the end, punctuation, a year or stage, "on hormones",
+# "resected", "in remission", a treatment ("radiotherapy 2019", "mastectomy", "ADT") or a
+# side ("left 2015")... A list ending in calcium and a new sentence about an organ ("U&E,
+# Ca. Prostate normal size on PR", "Ca. Bladder: retention", "Lives in CA. Kidney stones")
+# is not joined.
 _CANCER_CONTEXT = (r"(?=\s*(?:$|[,.;)(\-\u2013]|\d|[tnm][0-4x]|stage|grade|gleason|on\b|"
                    r"with\b|treated|resected|excised|removed|in\s+remission|remission|dx\b|"
                    r"diagnosed|since|post\b|s/p\b|follow|surveillance|review|hx\b|mets\b|"
@@ -369,8 +377,9 @@ _CANCER_CONTEXT = (r"(?=\s*(?:$|[,.;)(\-\u2013]|\d|[tnm][0-4x]|stage|grade|gleas
                    r"rcc|tcc|hcc|er\b|her2|pr\b|radiotherapy|rt\b|dxt\b|chemo\w*|\w+ectomy|"
                    r"wle\b|adt\b|psa\b|hormone\w*|active\s+surveillance|left\b|right\b|"
                    r"lt\b|l\b|r\b|bilateral))")
-_CA_ABBREVIATION = re.compile(r"\b((?-i:ca|Ca|CA))\. ?(?=(?:of\s+(?:the\s+)?)?" + _CA_SITE
-                              + r"\b" + _CANCER_CONTEXT + ")", re.I)
+_CA_ABBREVIATION = re.compile(r"\b(?:adeno)?(?-i:ca|Ca|CA) ?\.[ \t]{0,2}\(?"
+                              r"(?:(?:left|right|l|r|lt|rt)[ \t]+)?(?=(?:of\s+(?:the\s+)?)?"
+                              + _CA_SITE + r"\b" + _CANCER_CONTEXT + ")", re.I)
 
 
 def uncoded_concept(topic: Topic) -> str:
@@ -394,7 +403,7 @@ def suggested(text: str, closes_negated: Callable[[str], bool]
     reach into the next: "Family history of ca. Bowel incontinence")."""
     found = dict(named_sentence_by_sentence(text, closes_negated))
     if Topic.MALIGNANCY not in found and _CA_ABBREVIATION.search(text):
-        joined = _named_signs(_CA_ABBREVIATION.sub(r"\1 ", text), closes_negated)
+        joined = _named_signs(_CA_ABBREVIATION.sub("Ca ", text), closes_negated)
         if Topic.MALIGNANCY in joined:
             found[Topic.MALIGNANCY] = joined[Topic.MALIGNANCY]
     return tuple(found.items())

@@ -240,9 +240,28 @@ _DENIAL_NAMING_CHANGE = (
     "An Observation whose value denies its code's finding ('Cord compression': 'No cord "
     "compression') keeps the signs of its components that the value does not answer for "
     "(a component 'Foot drop' without a value of its own; before: every component's sign "
-    "was lost with the entry). ")
+    "was lost with the entry); one whose value names a component's sign ('No foot drop') "
+    "does not read that component. ")
 """Every family, thirteenth session, with :func:`~cds_rules.rules.base.denial_naming_change`:
 one minor version ahead."""
+
+_THIRTEENTH_SESSION_PHRASES: dict[Topic, str] = {
+    Topic.MALIGNANCY: (
+        "Read also 'Leukaemic infiltration', a site's cancer after 'Ca.' written 'Ca . "
+        "prostate', 'Ca. (prostate)', 'Ca.  prostate', 'Ca. left breast' or 'Adenoca. "
+        "prostate', and the sigmoid and caecum as sites ('Ca sigmoid', 'Ca. caecum') "
+        "(before: not read). "),
+    Topic.INFECTION: (
+        "Read also 'Pott disease', 'TB spondylitis' and spinal tuberculosis by region or "
+        "level ('TB of lumbar spine', 'Tuberculosis of the L1 vertebra') (before: not "
+        "read). "),
+    Topic.VISCERAL_OR_VASCULAR: (
+        "Read also 'Dissection of the descending thoracic aorta', 'Aortic root / arch "
+        "dissection', 'Type-A dissection', 'Stanford A (dissection)', 'DeBakey type I' and "
+        "'TAAD' / 'TBAD' (before: not read). "),
+}
+"""Forms the twelfth session's reviews listed as still silent (thirteenth session): in the
+same version as the denial change, which had not gone live."""
 
 
 def _next(version: str, part: Literal["minor", "patch"]) -> str:
@@ -267,6 +286,7 @@ def _rule(rule_id: str, topic: Topic, family: str, evidence: tuple[str, ...]) ->
                 title=f"Uncoded entry suggests a {family} red flag", indicators=("warning",),
                 evidence=evidence, advice=_ADVICE, check=_check,
                 changes=(denial_naming_change(version) + _DENIAL_NAMING_CHANGE
+                         + _THIRTEENTH_SESSION_PHRASES.get(topic, "")
                          + _TWELFTH_SESSION_CHANGE.get(topic, "").format(version=twelfth)
                          + _EARLY_STOP_CHANGE.format(version=early_stop)
                          + _SHORTHAND_CHANGE.get(topic, "").format(version=shorthand)
