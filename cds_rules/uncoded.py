@@ -288,9 +288,9 @@ _PHRASES: dict[Topic, tuple[tuple[str, str], ...]] = {
                                           r"dissection\s+of\s+(?:the\s+)?(?:(?:thoracic|abdominal|"
                                           r"ascending|descending)\s+){0,2}aorta(?!\s+(?:off|from)\b)|"
                                           r"type[\s-]+[ab]\s+dissection|aortic\s+(?:root|arch)\s+"
-                                          r"dissection|(?:stanford\s+(?:type\s+)?[ab]|debakey\s+(?:type\s+)?"
-                                          r"(?:i{1,3}|[123])[ab]?)\b(?:\s+(?:aortic\s+)?dissection)?|"
-                                          r"(?-i:TAAD|TBAD)\b"),
+                                          r"dissection|(?:stanford\s+(?:type\s+)?(?-i:[AB])(?!&)|debakey\s+"
+                                          r"(?:type\s+(?:i{1,3}|[123])[ab]?|(?-i:I{1,3})[ab]?))\b"
+                                          r"(?:\s+(?:aortic\s+)?dissection)?|(?-i:TAAD|TBAD)\b"),
     ),
 }
 
@@ -377,9 +377,13 @@ _CANCER_CONTEXT = (r"(?=\s*(?:$|[,.;)(\-\u2013]|\d|[tnm][0-4x]|stage|grade|gleas
                    r"rcc|tcc|hcc|er\b|her2|pr\b|radiotherapy|rt\b|dxt\b|chemo\w*|\w+ectomy|"
                    r"wle\b|adt\b|psa\b|hormone\w*|active\s+surveillance|left\b|right\b|"
                    r"lt\b|l\b|r\b|bilateral))")
-_CA_ABBREVIATION = re.compile(r"\b(?:adeno)?(?-i:ca|Ca|CA) ?\.[ \t]{0,2}\(?"
-                              r"(?:(?:left|right|l|r|lt|rt)[ \t]+)?(?=(?:of\s+(?:the\s+)?)?"
-                              + _CA_SITE + r"\b" + _CANCER_CONTEXT + ")", re.I)
+_SIDE = r"(?:(?:left|right|l|r|lt|rt)[ \t]+)?"
+_CA_ABBREVIATION = re.compile(
+    r"\b(?:(?-i:ca|Ca|CA)\. ?|adeno(?-i:ca|Ca|CA) ?\.[ \t]{0,2}\(?" + _SIDE
+    # the thirteenth session's forms ("Ca . prostate", "Ca. (prostate)", "Ca. left breast")
+    # never right after a comma: "Na, K, Ca. Left breast - tender" lists a calcium
+    + r"|(?<![,;&])(?<![,;&]\s)(?-i:ca|Ca|CA) ?\.[ \t]{0,2}\(?" + _SIDE
+    + r")(?=(?:of\s+(?:the\s+)?)?" + _CA_SITE + r"\b" + _CANCER_CONTEXT + ")", re.I)
 
 
 def uncoded_concept(topic: Topic) -> str:

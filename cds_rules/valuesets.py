@@ -400,12 +400,14 @@ def knows(system: object, code: object) -> bool:
 
 
 def is_present_qualifier(system: object, code: object) -> bool:
-    return (normalise_system(system), code) in PRESENT_CODES
+    """Only a string code can be one (a malformed list or object is not, and is unhashable:
+    the words of an unvalidated entry are read with these; review, thirteenth session)."""
+    return isinstance(code, str) and (normalise_system(system), code) in PRESENT_CODES
 
 
 def is_absent_qualifier(system: object, code: object) -> bool:
-    return (normalise_system(system), code) in ABSENT_CODES
+    return isinstance(code, str) and (normalise_system(system), code) in ABSENT_CODES
 
 
 def is_indeterminate(system: object, code: object) -> bool:
-    return (normalise_system(system), code) in INDETERMINATE_CODES
+    return isinstance(code, str) and (normalise_system(system), code) in INDETERMINATE_CODES

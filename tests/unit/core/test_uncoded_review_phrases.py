@@ -112,6 +112,13 @@ def test_the_forms_still_silent_are_read(text: str, named: tuple[Topic, str]) ->
     "Stanford University",
     "U&E, Ca. Prostate normal size on PR",
     "Na, K, Ca. Left breast lump",
+    # the second review of this change: another Stanford, a calcium list before a side
+    "Seen at Stanford a week ago",
+    "Referred to Stanford A&E",
+    "Debakey 1 week ago",
+    "Na, K, Ca. Left breast - tender",
+    "Na, K, Ca. Right breast, 2 cm cyst",
+    "U&E, Ca.  Prostate, PSA pending",
 ])
 def test_their_denials_and_lookalikes_stay_quiet(text: str) -> None:
     assert suggested(text, closes_negated) == ()
