@@ -77,7 +77,7 @@ SIGN_WORDS: dict[str, str] = {
     "vertebral fracture or osteoporosis": (r"fractur\w*|#|osteopor\w*|osteopen\w*|wedg\w*|"
                                            r"crush\w*|broken|breaks?|broke|density"),
     "aortic aneurysm or dissection": (r"aort\w*|aneurysm\w*|aaa|dissect\w*|triple|"
-                                      r"pulsatil\w*|t[ab]ad|stanford|debakey|type"),
+                                      r"pulsatil\w*|t[ab]ad|stanford|debakey|aortictype"),
 }
 """Per sign of :data:`cds_rules.uncoded._PHRASES`, the words (whole words, lower case) by
 which a denial names it or what it is a loss of; a syndrome's list holds its family's.
@@ -100,9 +100,12 @@ _FILLERS = _word_set(
 )
 _ANYTHING = _word_set(
     "symptom symptoms sign signs issue issues problem problems complaint complaints concern "
-    "concerns red flag flags finding findings abnormality abnormalities history hx pmh"
+    "concerns red flag flags finding findings abnormality abnormalities history hx"
 )
-# "Nil else", "No other red flags", "No further symptoms": the row's own sign is there.
+# "No PMH": no past history, which denies a history sign only (for a symptom it is a
+# comment in the wrong cell, as "No fever" is).
+_NO_PAST = _word_set("pmh")
+# "Nil else", "No other red flags", "No other symptoms": the row's own sign is there.
 _SOMETHING_MORE = _word_set("else other others additional")
 # Words that say how the sign is, not whether: with nothing else, they qualify it ("Not
 # acute", "Not new", "Not on the left", "Not clinically significant", "Not reported");
@@ -121,13 +124,18 @@ _NOW = _word_set(
 _SOMETHING_ELSE = re.compile(
     r"\b(?:urinary\s+tract\s+infection|urin(?:e|ary)\s+infection|uti|water\s+"
     r"(?:infection|tablets?|bottles?)|(?:chest|skin|wound|ear|throat|viral|recent|respiratory)"
-    r"\s+infections?|csf\s+leak|broken\s+skin|ca(?:lcium)?\s+supplements?|road\s+traffic\s+"
-    r"(?:accident|collision)|rta|rtc|rectal\s+bleed\w*|pr\s+bleed\w*|bleeding\s+pr|"
-    r"(?:fh|family\s+history)\s+of\s+[\w\s]+|(?:arms?|hands?|fingers?|upper\s+limbs?|face|"
-    r"facial)\s+(?:weakness|numbness|tingling)|(?:weakness|numbness|tingling|pins\s+and\s+"
-    r"needles)\s+(?:in|of)\s+(?:the\s+|both\s+|his\s+|her\s+)?(?:arms?|hands?|fingers?|"
-    r"upper\s+limbs?|face)|(?:nof|hip|wrist|ankle|rib|neck\s+of\s+femur)\s+(?:#|fracture)|"
-    r"post[\s-]?op\w*)", re.I)
+    r"\s+infections?|csf\s+leak|broken\s+skin|ca(?:lcium)?\s+supplements?|ca\s*-?\s*(?:125|"
+    r"19-?9|15-?3)|(?:road\s+traffic|rta|rtc)(?:\s+(?:accident|collision))?|rectal\s+bleed\w*|"
+    r"pr\s+bleed\w*|bleeding\s+pr|(?:fh|family\s+history)\s+of\s+[\w\s]+|"
+    r"(?:(?:arms?|hands?|fingers?|upper\s+limbs?|face|facial)\s+(?:weakness|numbness|tingling)|"
+    r"(?:weakness|numbness|tingling|pins\s+and\s+needles)\s+(?:in|of)\s+(?:the\s+|both\s+|"
+    r"his\s+|her\s+)?(?:arms?|hands?|fingers?|upper\s+limbs?|face))\b(?!\s*(?:or|and|/|&|,)\s*"
+    r"(?:the\s+)?(?:legs?|feet|foot|lower\s+limbs?|perine\w*|saddle|buttocks?|groin|genital\w*))|"
+    r"(?:nof|hip|wrist|ankle|rib|neck\s+of\s+femur)\s+(?:#|fracture)(?!\w)|post[\s-]?op\w*|"
+    r"wrist\s+drop|(?:dental|tooth|skin|perianal|breast|groin|axillary|pilonidal)\s+abscess\w*|"
+    r"tb\s+contacts?|(?:sample|specimen|blood(?:\s+cultures?)?|urine|stool|sputum)\s+"
+    r"collections?)", re.I)
+_AORTIC_TYPE = re.compile(r"\btype\s*-?\s*[ab]\b", re.I)  # "No type A": of a dissection
 _BLADDER_AND_BOWEL = re.compile(r"\bb\s*(?:&|\+|and|/)\s*b\b", re.I)  # "No B&B symptoms"
 _WORD = re.compile(r"[a-z0-9]+|#")
 
@@ -144,19 +152,24 @@ def names_the_finding(sentence: str, signs: Iterable[str]) -> bool:
         return True
     if any(word in _SOMETHING_MORE for word in named):
         return False  # "No other red flags": the row's sign is one
-    history = all(sign in HISTORY_SIGNS for sign in signs)
-    bare = _ANYTHING if history else _ANYTHING | _NOW
-    rest = [w for w in named if w not in bare and w not in _QUALIFIERS and w not in _NOW]
-    if rest:
+    # a row naming a history and a symptom ("Metastatic cord compression") is denied by
+    # "No longer" only if neither is a history, by "No PMH" only if both are
+    bare = set(_ANYTHING)
+    if all(sign in HISTORY_SIGNS for sign in signs):
+        bare |= _NO_PAST
+    if not any(sign in HISTORY_SIGNS for sign in signs):
+        bare |= _NOW
+    if [w for w in named if w not in bare and w not in _QUALIFIERS and w not in _NOW]:
         return False  # something else named
-    # nothing named but the denial ("No", "No new symptoms", "No longer" for a symptom);
-    # a qualifier alone ("Not acute") says how the sign is, not that it is absent
+    if any(word in _QUALIFIERS for word in named) and not any(w in _ANYTHING for w in named):
+        return False  # a qualifier says how the sign is ("Not acute", "No longer acute")
+    # nothing named but the denial ("No", "No new symptoms", "No longer" for a symptom)
     return not named or any(word in bare for word in named)
 
 
 def _read_as_words(sentence: str) -> str:
     text = _SOMETHING_ELSE.sub(" another thing ", sentence.lower())
-    return _BLADDER_AND_BOWEL.sub(" bb ", text)
+    return _AORTIC_TYPE.sub(" aortictype ", _BLADDER_AND_BOWEL.sub(" bb ", text))
 
 
 @lru_cache(maxsize=64)

@@ -134,6 +134,14 @@ _SPHINCTER_TONE_LOST = (r"(?:reduced|decreased|diminished|absent|poor|lax|weak|i
 
 
 # topic -> (sign shown on the card, phrase patterns). Patterns are regex fragments.
+# An aortic dissection by its class: "Stanford A", "DeBakey type I", "DeBakey III"; not
+# "Stanford A&E", "Seen at Stanford a week ago", "Debakey 1 week ago" (a lower-case letter or
+# an Arabic numeral only before "dissection").
+_BEFORE_DISSECTION = r"(?=\s+(?:aortic\s+)?dissection)"
+_STANFORD_DEBAKEY = (r"(?:stanford\s+(?:type\s+)?(?:(?-i:[AB])(?!\s*(?:&|\+|and|/)\s*e\b)|[ab]"
+                     + _BEFORE_DISSECTION + r")|debakey\s+(?:type\s+(?:i{1,3}|[123])[ab]?|"
+                     r"(?-i:I{1,3}|i{2,3})[ab]?|(?:i{1,3}|[123])[ab]?" + _BEFORE_DISSECTION
+                     + r"))\b(?:\s+(?:aortic\s+)?dissection)?")
 _PHRASES: dict[Topic, tuple[tuple[str, str], ...]] = {
     Topic.CAUDA_EQUINA: (
         # "?CES", "CES pathway", in capitals (French "ces"); not the LOINC scales "CES-D"
@@ -288,9 +296,8 @@ _PHRASES: dict[Topic, tuple[tuple[str, str], ...]] = {
                                           r"dissection\s+of\s+(?:the\s+)?(?:(?:thoracic|abdominal|"
                                           r"ascending|descending)\s+){0,2}aorta(?!\s+(?:off|from)\b)|"
                                           r"type[\s-]+[ab]\s+dissection|aortic\s+(?:root|arch)\s+"
-                                          r"dissection|(?:stanford\s+(?:type\s+)?(?-i:[AB])(?!&)|debakey\s+"
-                                          r"(?:type\s+(?:i{1,3}|[123])[ab]?|(?-i:I{1,3})[ab]?))\b"
-                                          r"(?:\s+(?:aortic\s+)?dissection)?|(?-i:TAAD|TBAD)\b"),
+                                          r"dissection|" + _STANFORD_DEBAKEY
+                                          + r"|(?-i:TAAD|TBAD)\b"),
     ),
 }
 
@@ -380,10 +387,20 @@ _CANCER_CONTEXT = (r"(?=\s*(?:$|[,.;)(\-\u2013]|\d|[tnm][0-4x]|stage|grade|gleas
 _SIDE = r"(?:(?:left|right|l|r|lt|rt)[ \t]+)?"
 _CA_ABBREVIATION = re.compile(
     r"\b(?:(?-i:ca|Ca|CA)\. ?|adeno(?-i:ca|Ca|CA) ?\.[ \t]{0,2}\(?" + _SIDE
-    # the thirteenth session's forms ("Ca . prostate", "Ca. (prostate)", "Ca. left breast")
-    # never right after a comma: "Na, K, Ca. Left breast - tender" lists a calcium
-    + r"|(?<![,;&])(?<![,;&]\s)(?-i:ca|Ca|CA) ?\.[ \t]{0,2}\(?" + _SIDE
-    + r")(?=(?:of\s+(?:the\s+)?)?" + _CA_SITE + r"\b" + _CANCER_CONTEXT + ")", re.I)
+    + r"|(?P<loose>(?-i:ca|Ca|CA) ?\.[ \t]{0,2}\(?" + _SIDE + r"))(?=(?:of\s+(?:the\s+)?)?"
+    + _CA_SITE + r"\b" + _CANCER_CONTEXT + ")", re.I)
+# The thirteenth session's forms ("Ca . prostate", "Ca. (prostate)", "Ca. left breast") are
+# not joined after a laboratory list: "Na, K, Ca. Left breast - tender" lists a calcium;
+# "PMH: HTN, Ca. left breast 2015" is a history.
+_AFTER_LABS = re.compile(r"\b(?:na|k|u\s*[&+]\s*es?|ues?|lfts?|tfts?|fbc|crp|esr|mg|po4|"
+                         r"phos\w*|alb\w*|urea|creat\w*|egfr|electrolytes|bone\s+profile|"
+                         r"calcium|adj\w*|bloods?)[\s,;/:]*$", re.I)
+
+
+def _ca_as_written_without_stop(match: re.Match[str]) -> str:
+    if match.group("loose") is not None and _AFTER_LABS.search(match.string, 0, match.start()):
+        return match.group(0)
+    return "Ca "
 
 
 def uncoded_concept(topic: Topic) -> str:
@@ -407,7 +424,8 @@ def suggested(text: str, closes_negated: Callable[[str], bool]
     reach into the next: "Family history of ca. Bowel incontinence")."""
     found = dict(named_sentence_by_sentence(text, closes_negated))
     if Topic.MALIGNANCY not in found and _CA_ABBREVIATION.search(text):
-        joined = _named_signs(_CA_ABBREVIATION.sub("Ca ", text), closes_negated)
+        joined = _named_signs(_CA_ABBREVIATION.sub(_ca_as_written_without_stop, text),
+                              closes_negated)
         if Topic.MALIGNANCY in joined:
             found[Topic.MALIGNANCY] = joined[Topic.MALIGNANCY]
     return tuple(found.items())

@@ -186,9 +186,37 @@ def test_an_entry_in_error_keeps_no_component() -> None:
 def test_which_words_name_a_sign(sentence: str, sign: str, named: bool) -> None:
     """A sign's words, or nothing but the denial, answer for it; a qualifier alone ("Not
     acute": chronic retention) or a place alone ("No leg pain") does not (the thirteenth
-    session's review of this change)."""
+    session's reviews of this change)."""
     assert sign_words.names_the_finding(sentence, [sign]) is named
 
+
+@pytest.mark.parametrize(("sentence", "signs", "named"), [
+    # the third review of this change: a time word beside a qualifier still qualifies
+    ("No longer acute", ["urinary retention"], False),
+    ("Not acute now", ["urinary retention"], False),
+    ("Not on the left now", ["foot drop"], False),
+    # a row naming a history and a symptom: "No longer" denies neither, "No PMH" neither
+    ("No longer", ["cancer", "spinal cord compression"], False),
+    ("Not currently", ["cancer", "urinary retention"], False),
+    ("No PMH", ["cancer", "spinal cord compression"], False),
+    ("No PMH", ["urinary retention"], False),
+    ("No PMH", ["cancer"], True),
+    ("No type 2 diabetes", ["aortic aneurysm or dissection"], False),
+    ("No type A", ["aortic aneurysm or dissection"], True),
+    ("No sample collection", ["spinal infection"], False),
+    ("No weakness in arms or legs", ["leg weakness"], True),
+    ("No numbness in hands or perineum", ["saddle anaesthesia"], True),
+    ("No hip #", ["vertebral fracture or osteoporosis"], False),
+    ("No further symptoms", ["urinary retention"], True),
+    ("No RTA accident", ["urinary incontinence"], False),
+    ("No wrist drop", ["foot drop"], False),
+    ("No dental abscess", ["spinal infection"], False),
+    ("No TB contacts", ["spinal infection"], False),
+    ("No CA-125", ["cancer"], False),
+])
+def test_which_words_name_one_of_several_signs(sentence: str, signs: list[str],
+                                               named: bool) -> None:
+    assert sign_words.names_the_finding(sentence, signs) is named
 
 @pytest.mark.parametrize("sentence", ["No fever", "No sample received", "Not attended"])
 def test_a_finding_that_is_no_red_flag_sign_is_denied_as_before(sentence: str) -> None:

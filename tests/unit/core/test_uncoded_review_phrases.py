@@ -96,6 +96,14 @@ def test_a_longer_new_phrase_does_not_take_in_a_sign_read_before(
     ("Stanford A dissection", AORTA),
     ("DeBakey type I", AORTA),
     ("TAAD", AORTA),
+    # the third review: a history list is no calcium list; a class in lower case before
+    # "dissection"
+    ("PMH: HTN, DM, Ca. left breast 2015", CANCER),
+    ("HTN; Ca. left breast", CANCER),
+    ("PMH: HTN, Ca. (prostate)", CANCER),
+    ("Stanford a dissection", AORTA),
+    ("debakey iii", AORTA),
+    ("DeBakey 3 dissection", AORTA),
 ])
 def test_the_forms_still_silent_are_read(text: str, named: tuple[Topic, str]) -> None:
     assert named in suggested(text, closes_negated)
@@ -119,6 +127,11 @@ def test_the_forms_still_silent_are_read(text: str, named: tuple[Topic, str]) ->
     "Na, K, Ca. Left breast - tender",
     "Na, K, Ca. Right breast, 2 cm cyst",
     "U&E, Ca.  Prostate, PSA pending",
+    # the third review
+    "Stanford A & E",
+    "Stanford A+E",
+    "Na, K,  Ca. Left breast",
+    "U&E Ca. left breast - tender",
 ])
 def test_their_denials_and_lookalikes_stay_quiet(text: str) -> None:
     assert suggested(text, closes_negated) == ()
