@@ -69,9 +69,9 @@ SIGN_WORDS: dict[str, str] = {
     "spastic paraparesis": r"spastic\w*|parapar\w*|paresis|weak\w*|tone|stiff\w*|power",
     "foot drop": _WEAKNESS,
     "leg weakness": _WEAKNESS,
-    "cancer": (r"cancer\w*|malignan\w*|tumou?r\w*|neoplas\w*|carcinom\w*|metasta\w*|mets|"
-               r"secondaries|oncolog\w*|lymphom\w*|myelom\w*|leuka?emi\w*|sarcom\w*|ca|"
-               r"adenoca\w*"),
+    # a cancer by the words for any cancer: "Prostate cancer" holding "No mets", "No
+    # lymphoma" or "No oncology follow-up" is still a cancer history
+    "cancer": r"cancer\w*|malignan\w*|tumou?r\w*|neoplas\w*|carcinom\w*|ca",
     "spinal infection": (r"infect\w*|discit\w*|osteomyel\w*|abscess\w*|spondylodisc\w*|"
                          r"sea|tb|tubercul\w*|pott\w*|empyema|collections?"),
     "vertebral fracture or osteoporosis": (r"fractur\w*|#|osteopor\w*|osteopen\w*|wedg\w*|"
@@ -94,14 +94,15 @@ def _word_set(words: str) -> frozenset[str]:
 _FILLERS = _word_set(
     "no not nil none denies denied deny without negative neg absent never ve n the a an any "
     "and or of for to in at on with this that these is are was were has have had been be "
-    "being patient pt he she they states says said c o complains complaining note noted "
+    "being patient pt he she they states says said c o complains complaining "
     "present found seen elicited evident identified evidence all so far yet above screen "
     "screening"
 )
 _ANYTHING = _word_set(
     "symptom symptoms sign signs issue issues problem problems complaint complaints concern "
-    "concerns red flag flags finding findings abnormality abnormalities history hx"
+    "concerns red flag flags finding findings abnormality abnormalities history hx note noted"
 )
+_PAST = _word_set("history hx")
 # "No PMH": no past history, which denies a history sign only (for a symptom it is a
 # comment in the wrong cell, as "No fever" is).
 _NO_PAST = _word_set("pmh")
@@ -152,19 +153,22 @@ def names_the_finding(sentence: str, signs: Iterable[str]) -> bool:
         return True
     if any(word in _SOMETHING_MORE for word in named):
         return False  # "No other red flags": the row's sign is one
-    # a row naming a history and a symptom ("Metastatic cord compression") is denied by
-    # "No longer" only if neither is a history, by "No PMH" only if both are
-    bare = set(_ANYTHING)
-    if all(sign in HISTORY_SIGNS for sign in signs):
-        bare |= _NO_PAST
-    if not any(sign in HISTORY_SIGNS for sign in signs):
-        bare |= _NOW
-    if [w for w in named if w not in bare and w not in _QUALIFIERS and w not in _NOW]:
+    # A history (a cancer, an osteoporotic fracture, a known aneurysm) is denied by a word
+    # for history only ("No history of note", "No PMH"): "No new symptoms", "Nil of note",
+    # "No longer" in a "Prostate cancer follow-up" row leave the cancer history standing. A
+    # row naming a history and a symptom ("Metastatic cord compression") is read as a
+    # history, and "No PMH" does not deny its symptom.
+    if any(sign in HISTORY_SIGNS for sign in signs):
+        past = _PAST | _NO_PAST if all(sign in HISTORY_SIGNS for sign in signs) else _PAST
+        if any(word in past for word in named):
+            return all(w in past or w in _ANYTHING or w in _QUALIFIERS for w in named)
+        return not named
+    if [w for w in named if w not in _ANYTHING and w not in _QUALIFIERS and w not in _NOW]:
         return False  # something else named
     if any(word in _QUALIFIERS for word in named) and not any(w in _ANYTHING for w in named):
         return False  # a qualifier says how the sign is ("Not acute", "No longer acute")
-    # nothing named but the denial ("No", "No new symptoms", "No longer" for a symptom)
-    return not named or any(word in bare for word in named)
+    # nothing named but the denial ("No", "No new symptoms", "No longer")
+    return not named or any(word in _ANYTHING or word in _NOW for word in named)
 
 
 def _read_as_words(sentence: str) -> str:

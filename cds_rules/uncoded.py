@@ -397,6 +397,12 @@ _AFTER_LABS = re.compile(r"\b(?:na|k|u\s*[&+]\s*es?|ues?|lfts?|tfts?|fbc|crp|esr
                          r"calcium|adj\w*|bloods?)[\s,;/:]*$", re.I)
 
 
+def ca_without_stop(text: str) -> str:
+    """``text`` with a site's cancer after "Ca." written "Ca <site>" ("Ca. prostate" read as
+    one sentence, not two)."""
+    return _CA_ABBREVIATION.sub(_ca_as_written_without_stop, text)
+
+
 def _ca_as_written_without_stop(match: re.Match[str]) -> str:
     if match.group("loose") is not None and _AFTER_LABS.search(match.string, 0, match.start()):
         return match.group(0)
@@ -422,23 +428,12 @@ def suggested(text: str, closes_negated: Callable[[str], bool]
     adds the cancer history only: every sign of the first reading, where the full stop
     ends the sentence, stands (joined, a denial or an exclusion in one sentence would
     reach into the next: "Family history of ca. Bowel incontinence")."""
-    found = dict(named_sentence_by_sentence(text, closes_negated))
+    found = _named_signs(text, closes_negated)
     if Topic.MALIGNANCY not in found and _CA_ABBREVIATION.search(text):
-        joined = _named_signs(_CA_ABBREVIATION.sub(_ca_as_written_without_stop, text),
-                              closes_negated)
+        joined = _named_signs(ca_without_stop(text), closes_negated)
         if Topic.MALIGNANCY in joined:
             found[Topic.MALIGNANCY] = joined[Topic.MALIGNANCY]
     return tuple(found.items())
-
-
-@lru_cache(maxsize=8192)
-def named_sentence_by_sentence(text: str, closes_negated: Callable[[str], bool]
-                               ) -> tuple[tuple[Topic, str], ...]:
-    """:func:`suggested`'s first reading, without the second ("Ca. prostate"); asked on its
-    own where the answer must not change with the second (does an entry's code name a
-    sign, so that its value answers for the whole entry:
-    :mod:`cds_rules.record.uncoded_entries`)."""
-    return tuple(_named_signs(text, closes_negated).items())
 
 
 def _named_signs(text: str, closes_negated: Callable[[str], bool]) -> dict[Topic, str]:

@@ -234,7 +234,8 @@ def _denies(text: str) -> bool:
     "Without warning developed urinary retention": :func:`cds_rules.uncoded.suggested`)."""
     if uncoded.suggested(text, closes_negated) or _DOUBLE_NEGATION.search(text):
         return False
-    clauses = [c.strip(" \t:-,!?\"'()") for c in _DENIAL_CLAUSE_BREAK.split(text)]
+    clauses = [c.strip(" \t:-,!?\"'()")
+               for c in _DENIAL_CLAUSE_BREAK.split(uncoded.ca_without_stop(text))]
     clauses = [c for c in clauses if c]
     return bool(clauses) and all(_clause_denies(c) for c in clauses)
 

@@ -213,6 +213,15 @@ def test_which_words_name_a_sign(sentence: str, sign: str, named: bool) -> None:
     ("No dental abscess", ["spinal infection"], False),
     ("No TB contacts", ["spinal infection"], False),
     ("No CA-125", ["cancer"], False),
+    # a history is denied by a word for it or for history only: a follow-up with nothing
+    # new, a cancer without metastases or without another cancer is still a cancer history
+    ("No new symptoms", ["cancer"], False),
+    ("Nil of note", ["cancer"], False),
+    ("No mets", ["cancer"], False),
+    ("No lymphoma", ["cancer"], False),
+    ("No history of note", ["cancer"], True),
+    ("Not present", ["cancer"], True),
+    ("Nil of note", ["urinary retention"], True),
 ])
 def test_which_words_name_one_of_several_signs(sentence: str, signs: list[str],
                                                named: bool) -> None:
@@ -286,4 +295,17 @@ def test_a_malformed_coded_value_is_no_answer_and_no_exception(code: object) -> 
     holder = {"code": _local("Urinary retention"),
               "valueCodeableConcept": {"coding": [{"system": SNOMED, "code": code}]}}
     assert presence(holder, about={"text": "Foot drop"}) is None
+
+
+@pytest.mark.parametrize(("code", "value", "expected"), [
+    # the twelfth session's review: the code's own denial after "Ca." warned
+    ("Ca. prostate", "No Ca. prostate", CONSERVATIVE),
+    ("Ca. prostate follow-up", "No new bone pain", {"malignancy": "warning"}),
+    ("Prostate cancer follow-up", "No new symptoms", {"malignancy": "warning"}),
+    ("Prostate cancer", "No mets", {"malignancy": "warning"}),
+    ("Prostate cancer", "No cancer", CONSERVATIVE),
+])
+def test_a_cancer_row_is_denied_by_naming_a_cancer_or_its_history(
+        code: str, value: str, expected: dict[str, str]) -> None:
+    assert _cards(_observation(_local(code), {"valueString": value})) == expected
 
