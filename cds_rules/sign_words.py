@@ -26,7 +26,7 @@ import re
 from collections.abc import Iterable
 from functools import lru_cache
 
-from cds_rules.uncoded import HISTORY_SIGNS
+from cds_rules.uncoded import CANCER_SITE, HISTORY_SIGNS
 
 _URINE = (r"urin\w*|bladder\w*|void\w*|micturi\w*|pee|peeing|peed|wee|weeing|waterworks|"
           r"luts|pu|catheter\w*|gu|genito\w*|aur|boo|overflow|bb")
@@ -69,8 +69,9 @@ SIGN_WORDS: dict[str, str] = {
     "spastic paraparesis": r"spastic\w*|parapar\w*|paresis|weak\w*|tone|stiff\w*|power",
     "foot drop": _WEAKNESS,
     "leg weakness": _WEAKNESS,
-    # a cancer by the words for any cancer: "Prostate cancer" holding "No mets", "No
-    # lymphoma" or "No oncology follow-up" is still a cancer history
+    # a cancer by the words for any cancer (and its own kind: :data:`_CANCER_KINDS`):
+    # "Prostate cancer" holding "No mets", "No lymphoma" or "No oncology follow-up" is
+    # still a cancer history
     "cancer": r"cancer\w*|malignan\w*|tumou?r\w*|neoplas\w*|carcinom\w*|ca",
     "spinal infection": (r"infect\w*|discit\w*|osteomyel\w*|abscess\w*|spondylodisc\w*|"
                          r"sea|tb|tubercul\w*|pott\w*|empyema|collections?"),
@@ -83,6 +84,10 @@ SIGN_WORDS: dict[str, str] = {
 which a denial names it or what it is a loss of; a syndrome's list holds its family's.
 Words for a place alone (leg, buttock, groin) are not in them: "No leg pain" does not
 deny weakness, "No buttock pain" does not deny saddle anaesthesia."""
+_CANCER_KINDS = (r"metasta\w*|mets|secondaries", r"myelom\w*", r"lymphom\w*",
+                 r"leuka?emi\w*", r"sarcom\w*")
+"""Kinds of cancer a denial names only when the row is of that kind: "Bone metastases"
+holding "No mets" denies them, "Prostate cancer" holding "No mets" does not."""
 
 def _word_set(words: str) -> frozenset[str]:
     return frozenset(words.split())
@@ -94,13 +99,13 @@ def _word_set(words: str) -> frozenset[str]:
 _FILLERS = _word_set(
     "no not nil none denies denied deny without negative neg absent never ve n the a an any "
     "and or of for to in at on with this that these is are was were has have had been be "
-    "being patient pt he she they states says said c o complains complaining "
+    "being patient pt he she they states says said c o complains complaining noted "
     "present found seen elicited evident identified evidence all so far yet above screen "
     "screening"
 )
 _ANYTHING = _word_set(
     "symptom symptoms sign signs issue issues problem problems complaint complaints concern "
-    "concerns red flag flags finding findings abnormality abnormalities history hx note noted"
+    "concerns red flag flags finding findings abnormality abnormalities history hx note"
 )
 _PAST = _word_set("history hx")
 # "No PMH": no past history, which denies a history sign only (for a symptom it is a
@@ -139,18 +144,27 @@ _SOMETHING_ELSE = re.compile(
 _AORTIC_TYPE = re.compile(r"\btype\s*-?\s*[ab]\b", re.I)  # "No type A": of a dissection
 _BLADDER_AND_BOWEL = re.compile(r"\bb\s*(?:&|\+|and|/)\s*b\b", re.I)  # "No B&B symptoms"
 _WORD = re.compile(r"[a-z0-9]+|#")
+_CANCER_SITE = re.compile(rf"\b{CANCER_SITE}\b", re.I)
 
 
-def names_the_finding(sentence: str, signs: Iterable[str]) -> bool:
-    """Does the denial ``sentence`` answer for a finding that is one of the red-flag
-    ``signs`` (or, with none, for any finding: read as before)? See the module's note."""
-    signs = [sign for sign in signs if sign in SIGN_WORDS]
+def names_the_finding(sentence: str, signs: Iterable[str], own_words: Iterable[str] = ()
+                      ) -> bool:
+    """Does the denial ``sentence`` answer for a finding that is the red-flag ``signs`` (or,
+    with none, for any finding: read as before)? A row naming several signs (a cancer and
+    a cord compression) is denied only when each is named or none is and the denial names
+    nothing else. ``own_words``: the words of the row's code (a cancer's kind). See the
+    module's note."""
+    signs = sorted({sign for sign in signs if sign in SIGN_WORDS})
     if not signs:
         return True
-    patterns = [_sign_pattern(sign) for sign in signs]
     named = [w for w in _WORD.findall(_read_as_words(sentence)) if w not in _FILLERS]
-    if any(pattern.fullmatch(word) for pattern in patterns for word in named):
-        return True
+    own_words = list(own_words)
+    patterns = [_sign_pattern(sign, _kinds_named(sign, own_words)) for sign in signs]
+    signs_named = [any(p.fullmatch(word) for word in named)
+                   and not (sign == "cancer" and _another_site(sentence, own_words))
+                   for sign, p in zip(signs, patterns, strict=True)]
+    if any(signs_named):
+        return all(signs_named)  # "No Ca. prostate" leaves a cord compression standing
     if any(word in _SOMETHING_MORE for word in named):
         return False  # "No other red flags": the row's sign is one
     # A history (a cancer, an osteoporotic fracture, a known aneurysm) is denied by a word
@@ -176,6 +190,23 @@ def _read_as_words(sentence: str) -> str:
     return _AORTIC_TYPE.sub(" aortictype ", _BLADDER_AND_BOWEL.sub(" bb ", text))
 
 
-@lru_cache(maxsize=64)
-def _sign_pattern(sign: str) -> re.Pattern[str]:
-    return re.compile(rf"(?:{SIGN_WORDS[sign]})")
+def _another_site(sentence: str, own_words: list[str]) -> bool:
+    """Does the denial name a cancer's site the row does not ("Bone metastases" holding "No
+    Ca. prostate", "No prostate cancer": the metastases stand)?"""
+    sites = {m.group().lower() for m in _CANCER_SITE.finditer(sentence)}
+    own = {m.group().lower() for text in own_words for m in _CANCER_SITE.finditer(text)}
+    return bool(sites - own)
+
+
+def _kinds_named(sign: str, own_words: Iterable[str]) -> tuple[str, ...]:
+    """The kinds of cancer (:data:`_CANCER_KINDS`) the row's own words name."""
+    if sign != "cancer":
+        return ()
+    words = [w for text in own_words for w in _WORD.findall(text.lower())]
+    return tuple(kind for kind in _CANCER_KINDS
+                 if any(re.fullmatch(kind, word) for word in words))
+
+
+@lru_cache(maxsize=256)
+def _sign_pattern(sign: str, kinds: tuple[str, ...] = ()) -> re.Pattern[str]:
+    return re.compile("|".join((SIGN_WORDS[sign], *kinds)))

@@ -89,7 +89,7 @@ _SADDLE_EXAM = (
 
 # "Bone mets", "Mets to spine", "Hx breast ca", "Ca prostate" (tenth session); not "4 METs"
 # of exercise, "Ca 2.4" or "Ca channel blocker" (calcium), "CA 125" (a tumour marker)
-_CA_SITE = (r"(?:breast|prostate|prostatic|lung|bronchial|bronchus|renal|kidney|thyroid|"
+CANCER_SITE = (r"(?:breast|prostate|prostatic|lung|bronchial|bronchus|renal|kidney|thyroid|"
             r"bowel|colon|colonic|colorectal|rectal|rectum|oesophageal|oesophagus|esophageal|"
             r"gastric|stomach|pancreatic|pancreas|ovarian|ovary|bladder|cervical|cervix|"
             r"endometrial|uterine|testicular|sigmoid|caecal|caecum|cecal|cecum)")
@@ -100,11 +100,12 @@ _CANCER_SHORTHAND = (r"(?:bone|bony|osseous|skeletal|spinal|spine|vertebral|live
                      r"mets\s+(?:to|in)\s+(?:the\s+)?(?:bones?|(?:[clt][\s-]?|cervical\s+|thoracic\s+|"
                      r"lumbar\s+|lumbosacral\s+)?spine|vertebra\w*|liver|lungs?|brain|adrenals?|"
                      r"(?:lymph\s+)?nodes|[ctl]\d+)\b|"
-                     + r"(?:" + _CA_SITE + r"|(?:renal|small|transitional)\s+cell|ductal|lobular)"
+                     + r"(?:" + CANCER_SITE
+                     + r"|(?:renal|small|transitional)\s+cell|ductal|lobular)"
                      r"\s+(?-i:ca|Ca|CA)\b(?!\s*[-:]?\s*\d+\.\d+(?!\d)(?!\s*(?:cm|mm))|"
                      r"\s*[-:]?\s*\d+(?:\.\d+)?\s*mmol|\s*(?:\+|channel|"
                      r"antagonist|blocker|level|supplement|excretion|oxalate|stone|mmol))|"
-                     r"(?-i:ca|Ca|CA)\s+(?:of\s+(?:the\s+)?)?" + _CA_SITE + r"\b")
+                     r"(?-i:ca|Ca|CA)\s+(?:of\s+(?:the\s+)?)?" + CANCER_SITE + r"\b")
 # "L1 fracture", "T12 vertebral body fracture", "Fracture of L2 vertebra" (tenth session)
 _LEVEL = r"(?:c[1-7]|t(?:1[0-2]|[1-9])|l[1-5])"
 _NOT_A_DIGIT = (r"(?!\s*(?:st|nd|rd|th)?\s*(?:meta\w*|m[ct]s?|mcp|mtp|pip|dip|finger|toe|"
@@ -388,10 +389,11 @@ _SIDE = r"(?:(?:left|right|l|r|lt|rt)[ \t]+)?"
 _CA_ABBREVIATION = re.compile(
     r"\b(?:(?-i:ca|Ca|CA)\. ?|adeno(?-i:ca|Ca|CA) ?\.[ \t]{0,2}\(?" + _SIDE
     + r"|(?P<loose>(?-i:ca|Ca|CA) ?\.[ \t]{0,2}\(?" + _SIDE + r"))(?=(?:of\s+(?:the\s+)?)?"
-    + _CA_SITE + r"\b" + _CANCER_CONTEXT + ")", re.I)
+    + CANCER_SITE + r"\b" + _CANCER_CONTEXT + ")", re.I)
 # The thirteenth session's forms ("Ca . prostate", "Ca. (prostate)", "Ca. left breast") are
 # not joined after a laboratory list: "Na, K, Ca. Left breast - tender" lists a calcium;
 # "PMH: HTN, Ca. left breast 2015" is a history.
+_LAB_LIST_REACH = 80
 _AFTER_LABS = re.compile(r"\b(?:na|k|u\s*[&+]\s*es?|ues?|lfts?|tfts?|fbc|crp|esr|mg|po4|"
                          r"phos\w*|alb\w*|urea|creat\w*|egfr|electrolytes|bone\s+profile|"
                          r"calcium|adj\w*|bloods?)[\s,;/:]*$", re.I)
@@ -404,7 +406,9 @@ def ca_without_stop(text: str) -> str:
 
 
 def _ca_as_written_without_stop(match: re.Match[str]) -> str:
-    if match.group("loose") is not None and _AFTER_LABS.search(match.string, 0, match.start()):
+    before = max(0, match.start() - _LAB_LIST_REACH)  # a short stretch: linear in the text
+    if match.group("loose") is not None and _AFTER_LABS.search(match.string, before,
+                                                               match.start()):
         return match.group(0)
     return "Ca "
 
@@ -428,12 +432,22 @@ def suggested(text: str, closes_negated: Callable[[str], bool]
     adds the cancer history only: every sign of the first reading, where the full stop
     ends the sentence, stands (joined, a denial or an exclusion in one sentence would
     reach into the next: "Family history of ca. Bowel incontinence")."""
-    found = _named_signs(text, closes_negated)
+    found = dict(named_sentence_by_sentence(text, closes_negated))
     if Topic.MALIGNANCY not in found and _CA_ABBREVIATION.search(text):
         joined = _named_signs(ca_without_stop(text), closes_negated)
         if Topic.MALIGNANCY in joined:
             found[Topic.MALIGNANCY] = joined[Topic.MALIGNANCY]
     return tuple(found.items())
+
+
+@lru_cache(maxsize=8192)
+def named_sentence_by_sentence(text: str, closes_negated: Callable[[str], bool]
+                               ) -> tuple[tuple[Topic, str], ...]:
+    """:func:`suggested`'s first reading, without the second ("Ca. prostate"); asked on its
+    own where the answer must not change with the second (does an entry's code name a
+    sign, so that its value answers for the whole entry:
+    :mod:`cds_rules.record.uncoded_entries`)."""
+    return tuple(_named_signs(text, closes_negated).items())
 
 
 def _named_signs(text: str, closes_negated: Callable[[str], bool]) -> dict[Topic, str]:

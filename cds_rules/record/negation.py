@@ -189,9 +189,9 @@ def _names_the_finding(sentence: str, code: object) -> bool:
         return True
     signs = {uncoded.CODED_SIGNS[hit.concept] for hit in concept_hits(code)
              if hit.concept in uncoded.CODED_SIGNS}
-    signs.update(sign for text in coded_value_words(code, codings_of(code))
-                 for _, sign in uncoded.suggested(text, closes_negated))
-    return sign_words.names_the_finding(sentence, signs)
+    own_words = coded_value_words(code, codings_of(code))
+    signs.update(sign for text in own_words for _, sign in uncoded.suggested(text, closes_negated))
+    return sign_words.names_the_finding(sentence, signs, own_words)
 
 
 def _text_denies(concept: object, codings: list[dict[str, Any]], finding: object) -> bool:

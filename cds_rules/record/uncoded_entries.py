@@ -5,7 +5,7 @@ say (a local coding's display, the text, a component).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from cds_rules import uncoded
@@ -49,11 +49,15 @@ def read_words(builder: Builder, checked: dict[str, Any], concepts: Iterable[str
     return bool(found) and _add_hints(builder, checked, found, given, coded=True)
 
 
-def _signs(texts: list[str]) -> dict[Topic, tuple[str, str]]:
+Reading = Callable[[str, Callable[[str], bool]], tuple[tuple[Topic, str], ...]]
+
+
+def _signs(texts: list[str], read: Reading = uncoded.suggested
+           ) -> dict[Topic, tuple[str, str]]:
     """Per family, the first sign the texts name (not negated), with the text naming it."""
     found: dict[Topic, tuple[str, str]] = {}
     for text in texts:
-        for topic, sign in uncoded.suggested(text, closes_negated):
+        for topic, sign in read(text, closes_negated):
             found.setdefault(topic, (sign, text))
     return found
 
@@ -116,14 +120,15 @@ def _components_read(entry: dict[str, Any], value_answers: bool) -> list[dict[st
 
 def _value_answers_the_code(entry: dict[str, Any]) -> bool:
     """Does the entry's code name a sign, so that a sentence in its value answers for it
-    ("Urinary retention": "No urinary retention", "Ca. prostate": "No Ca. prostate")?
-    Otherwise (a note, a history, a LOINC test) the value is free text, each part read
-    with its own denial ("No leg weakness but new urinary retention" names the retention;
-    review, December 2026). A denial answers only for the sign it names
-    (:mod:`cds_rules.sign_words`): "Ca. prostate follow-up": "No new bone pain" keeps the
-    cancer history and a component "Urinary retention" (the twelfth session's review,
-    which first kept them by not reading "Ca." here)."""
-    return bool(_signs(_entry_texts({"code": entry.get("code")})))
+    ("Urinary retention": "No urinary retention")? Otherwise (a note, a history, a LOINC
+    test) the value is free text, each part read with its own denial ("No leg weakness but
+    new urinary retention" names the retention; review, December 2026). Asked of the
+    sentence-by-sentence reading only: a code "Ca. prostate" names no sign here, so that a
+    bare "No new symptoms" in its value does not deny a component "Foot drop" without a
+    value of its own (reviews, twelfth and thirteenth sessions; "Ca. prostate" holding "No
+    Ca. prostate" warns: a false alarm, the safe side)."""
+    return bool(_signs(_entry_texts({"code": entry.get("code")}),
+                       uncoded.named_sentence_by_sentence))
 
 
 def _entry_texts(resource: dict[str, Any], coded: bool = False) -> list[str]:
