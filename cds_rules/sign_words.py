@@ -13,7 +13,10 @@ symptoms", "Nil of note"; for a symptom also "No longer", "Not currently"). A sy
 syndrome has no retention, so "No urinary retention" does not deny it. A denial in other
 words leaves the sign standing, a false alarm at worst, never a lost emergency; so does a
 qualifier alone ("Not acute", "Not on the left": how the sign is, not whether) and "No
-other red flags" (the row's sign is one).
+other red flags" (the row's sign is one). A history (a cancer, an osteoporotic fracture, a
+known aneurysm) is denied only by its words or a word for history ("No history of note"),
+a cancer not by another cancer's site or kind ("Bone metastases" holding "No Ca. prostate"
+stands); a row naming several signs only when each is named.
 
 Findings that are no red-flag sign (a test done, care given, a risk factor) are read as
 before: there a finding stated present may take advice away ("FBC": "No sample received"
