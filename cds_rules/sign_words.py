@@ -201,9 +201,11 @@ def _another_site(sentence: str, own_words: list[str]) -> bool:
     return bool(sites - own)
 
 
-def _kinds_named(sign: str, own_words: Iterable[str]) -> tuple[str, ...]:
-    """The kinds of cancer (:data:`_CANCER_KINDS`) the row's own words name."""
-    if sign != "cancer":
+def _kinds_named(sign: str, own_words: list[str]) -> tuple[str, ...]:
+    """The kinds of cancer (:data:`_CANCER_KINDS`) the row's own words name, unless they
+    name a primary's site too: "Metastatic prostate cancer" holding "No mets" is still a
+    prostate cancer (fifth review of this change)."""
+    if sign != "cancer" or any(_CANCER_SITE.search(text) for text in own_words):
         return ()
     words = [w for text in own_words for w in _WORD.findall(text.lower())]
     return tuple(kind for kind in _CANCER_KINDS

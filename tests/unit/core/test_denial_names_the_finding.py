@@ -327,6 +327,9 @@ def test_a_cancer_row_is_denied_by_naming_a_cancer_or_its_history(
     (_local("Bone metastases"), "No mets", CONSERVATIVE),
     (_local("Myeloma"), "No myeloma", CONSERVATIVE),
     (_local("Prostate cancer"), "No myeloma", {"malignancy": "warning"}),
+    # the fifth review: a row naming a primary's site and its metastases
+    (_local("Metastatic prostate cancer"), "No mets", {"malignancy": "warning"}),
+    (_local("Ca. prostate, bone mets"), "No bone mets", {"malignancy": "warning"}),
     # "Nil noted" denies a history row; "Nil of note" does not
     (_local("AAA"), "Nil noted", CONSERVATIVE),
     (_local("Prostate cancer follow-up"), "Nil of note", {"malignancy": "warning"}),
