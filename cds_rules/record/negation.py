@@ -153,6 +153,24 @@ def presence(holder: dict[str, Any], sentences: bool = True, *, about: object = 
     return None
 
 
+def has_value(holder: dict[str, Any]) -> bool:
+    """Does the Observation (or component) hold a value of any type (``value[x]``)?"""
+    return any(key.startswith("value") for key in holder)
+
+
+def panel_denies(component: dict[str, Any], observation: dict[str, Any]) -> bool:
+    """Does the panel's own value state a component's finding absent? A component with a
+    value or dataAbsentReason of its own answers for itself; for any other, the panel's
+    value (never its dataAbsentReason) speaks as it would for the component's own code: a
+    coded No or a bare "No" does, "No urinary retention" does not deny "Foot drop". Read
+    the same on the coded and the uncoded path."""
+    if "dataAbsentReason" in component or has_value(component):
+        return False
+    panel_value = {k: v for k, v in observation.items()
+                   if k not in ("component", "dataAbsentReason")}
+    return presence(panel_value, about=component.get("code")) is False
+
+
 def nothing_recorded(reason: object) -> bool:
     """Does a dataAbsentReason say that nobody asked or looked (not-asked, not-performed,
     not-applicable: :data:`~cds_rules.valuesets.NOTHING_RECORDED_REASONS`, with the FHIR R4

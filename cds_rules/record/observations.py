@@ -27,7 +27,9 @@ from cds_rules.record.negation import (
     NEGATIVE_TEXT,
     POSITIVE_TEXT,
     coded_value_words,
+    has_value,
     interpretation_codes,
+    panel_denies,
     presence,
 )
 from cds_rules.record.state import Builder
@@ -108,7 +110,7 @@ def _observed(builder: Builder, hit: Hit, observation: dict[str, Any],
             return
         number = _quantity(hit.concept, holder)
         if number is None:
-            if _has_value(holder):
+            if has_value(holder):
                 builder.unrecognised_units += 1
             return
         value, unit = number
@@ -147,10 +149,9 @@ def _stated_absent(holder: dict[str, Any], observation: dict[str, Any]) -> bool:
     neither, and the panel's dataAbsentReason (the panel has no value) never does; a
     sentence in the panel's value denies the component only when it names the component's
     finding ("No urinary symptoms" does not deny a component "Foot drop")."""
-    if holder is observation or "dataAbsentReason" in holder or _has_value(holder):
+    if holder is observation or "dataAbsentReason" in holder or has_value(holder):
         return presence(holder) is False
-    panel_value = {k: v for k, v in observation.items() if k != "dataAbsentReason"}
-    return presence(panel_value, about=holder.get("code")) is False
+    return panel_denies(holder, observation)
 
 
 def _binary_result(builder: Builder, hit: Hit, observation: dict[str, Any],
@@ -165,7 +166,7 @@ def _binary_result(builder: Builder, hit: Hit, observation: dict[str, Any],
     if _indeterminate(holder, observation):
         return
     stated = [presence(holder, test_result=True), presence(observation, test_result=True)]
-    if all(p is None for p in stated) and not _has_value(holder) \
+    if all(p is None for p in stated) and not has_value(holder) \
             and "interpretation" not in observation:
         return
     words = _result_words(holder)
@@ -219,10 +220,6 @@ def _comparator(holder: dict[str, Any]) -> str | None:
     quantity = holder.get("valueQuantity")
     comparator = quantity.get("comparator") if isinstance(quantity, dict) else None
     return comparator if comparator in _COMPARATORS else None
-
-
-def _has_value(holder: dict[str, Any]) -> bool:
-    return any(k.startswith("value") for k in holder)
 
 
 def _quantity(concept: str, holder: dict[str, Any]) -> tuple[float, str] | None:

@@ -21,7 +21,7 @@ from cds_rules.model import (
 )
 from cds_rules.record.codes import as_list, codings_of, source_of
 from cds_rules.record.facts import with_latest
-from cds_rules.record.negation import closes_negated, presence
+from cds_rules.record.negation import closes_negated, has_value, panel_denies, presence
 from cds_rules.record.state import Builder
 from cds_rules.record.status import OBSERVATION_IGNORED, entry_status, status_code
 from cds_rules.record.timing import condition_time
@@ -103,19 +103,14 @@ def _components_standing(entry: dict[str, Any], coded: bool) -> dict[Topic, tupl
 
 def _components_read(entry: dict[str, Any], value_answers: bool) -> list[dict[str, Any]]:
     """An entry's components whose words are read: not stated absent themselves, and, when
-    the entry's value answers for its code (``value_answers``), as on the coded path
-    (:func:`cds_rules.record.observations._stated_absent`): a component with a value or
-    dataAbsentReason of its own answers for itself, the panel's value speaks for any other
-    only as it would for the component's own code (a bare "No", a denial naming its sign:
-    "No foot drop"; not "No cord compression")."""
+    the entry's value answers for its code (``value_answers``), not denied by it as on the
+    coded path (:func:`~cds_rules.record.negation.panel_denies`: "No foot drop" denies a
+    component "Foot drop", "No cord compression" does not)."""
     components = [c for c in as_list(entry.get("component"))
                   if isinstance(c, dict) and presence(c) is not False]
     if not (components and value_answers):
         return components
-    panel = {k: v for k, v in entry.items() if k not in ("component", "dataAbsentReason")}
-    return [c for c in components
-            if "dataAbsentReason" in c or _has_a_value(c)
-            or presence(panel, about=c.get("code")) is not False]
+    return [c for c in components if not panel_denies(c, entry)]
 
 
 def _value_answers_the_code(entry: dict[str, Any]) -> bool:
@@ -148,14 +143,10 @@ def _entry_texts(resource: dict[str, Any], coded: bool = False) -> list[str]:
     if isinstance(resource.get("valueString"), str):
         texts.append(resource["valueString"])
     if "component" in resource:
-        answers = _has_a_value(resource) and _value_answers_the_code(resource)
+        answers = has_value(resource) and _value_answers_the_code(resource)
         for component in _components_read(resource, value_answers=answers):
             texts.extend(_entry_texts(component, coded))
     return texts
-
-
-def _has_a_value(entry: dict[str, Any]) -> bool:
-    return any(key.startswith("value") for key in entry)
 
 
 def has_no_words(resource: dict[str, Any]) -> bool:
