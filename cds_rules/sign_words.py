@@ -154,37 +154,52 @@ def names_the_finding(sentence: str, signs: Iterable[str], own_words: Iterable[s
                       ) -> bool:
     """Does the denial ``sentence`` answer for a finding that is the red-flag ``signs`` (or,
     with none, for any finding: read as before)? A row naming several signs (a cancer and
-    a cord compression) is denied only when each is named or none is and the denial names
-    nothing else. ``own_words``: the words of the row's code (a cancer's kind). See the
-    module's note."""
+    a cord compression) is denied only when each is named, or none is and the denial names
+    nothing else. ``own_words``: the words of the row's code (a cancer's site and kind).
+    See the module's note."""
     signs = sorted({sign for sign in signs if sign in SIGN_WORDS})
     if not signs:
         return True
     named = [w for w in _WORD.findall(_read_as_words(sentence)) if w not in _FILLERS]
     own_words = list(own_words)
-    patterns = [_sign_pattern(sign, _kinds_named(sign, own_words)) for sign in signs]
-    signs_named = [any(p.fullmatch(word) for word in named)
-                   and not (sign == "cancer" and _another_site(sentence, own_words))
-                   for sign, p in zip(signs, patterns, strict=True)]
+    signs_named = [_names_sign(sign, named, sentence, own_words) for sign in signs]
     if any(signs_named):
         return all(signs_named)  # "No Ca. prostate" leaves a cord compression standing
     if any(word in _SOMETHING_MORE for word in named):
         return False  # "No other red flags": the row's sign is one
-    # A history (a cancer, an osteoporotic fracture, a known aneurysm) is denied by a word
-    # for history only ("No history of note", "No PMH"): "No new symptoms", "Nil of note",
-    # "No longer" in a "Prostate cancer follow-up" row leave the cancer history standing. A
-    # row naming a history and a symptom ("Metastatic cord compression") is read as a
-    # history, and "No PMH" does not deny its symptom.
     if any(sign in HISTORY_SIGNS for sign in signs):
-        past = _PAST | _NO_PAST if all(sign in HISTORY_SIGNS for sign in signs) else _PAST
-        if any(word in past for word in named):
-            return all(w in past or w in _ANYTHING or w in _QUALIFIERS for w in named)
-        return not named
+        return _denies_a_history(named, all(sign in HISTORY_SIGNS for sign in signs))
+    return _denies_a_symptom(named)
+
+
+def _names_sign(sign: str, named: list[str], sentence: str, own_words: list[str]) -> bool:
+    """Is one of the denial's words one of ``sign``'s (for a cancer: and no other
+    cancer's site, :func:`_another_site`)?"""
+    pattern = _sign_pattern(sign, _kinds_named(sign, own_words))
+    return any(pattern.fullmatch(word) for word in named) and not (
+        sign == "cancer" and _another_site(sentence, own_words))
+
+
+def _denies_a_history(named: list[str], only_histories: bool) -> bool:
+    """A history (a cancer, an osteoporotic fracture, a known aneurysm) is denied by a word
+    for history only ("No history of note"; "No PMH" when the row names histories only):
+    "No new symptoms", "Nil of note", "No longer" in a "Prostate cancer follow-up" row
+    leave the cancer history standing; a row naming a history and a symptom ("Metastatic
+    cord compression") is read so too."""
+    past = _PAST | _NO_PAST if only_histories else _PAST
+    if any(word in past for word in named):
+        return all(w in past or w in _ANYTHING or w in _QUALIFIERS for w in named)
+    return not named
+
+
+def _denies_a_symptom(named: list[str]) -> bool:
+    """A symptom is denied by nothing named but the denial ("No", "No new symptoms", "No
+    longer"); not by something else named, nor by a qualifier alone ("Not acute", "No
+    longer acute": how the sign is, not whether)."""
     if [w for w in named if w not in _ANYTHING and w not in _QUALIFIERS and w not in _NOW]:
-        return False  # something else named
+        return False
     if any(word in _QUALIFIERS for word in named) and not any(w in _ANYTHING for w in named):
-        return False  # a qualifier says how the sign is ("Not acute", "No longer acute")
-    # nothing named but the denial ("No", "No new symptoms", "No longer")
+        return False
     return not named or any(word in _ANYTHING or word in _NOW for word in named)
 
 

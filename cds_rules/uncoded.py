@@ -90,9 +90,11 @@ _SADDLE_EXAM = (
 # "Bone mets", "Mets to spine", "Hx breast ca", "Ca prostate" (tenth session); not "4 METs"
 # of exercise, "Ca 2.4" or "Ca channel blocker" (calcium), "CA 125" (a tumour marker)
 CANCER_SITE = (r"(?:breast|prostate|prostatic|lung|bronchial|bronchus|renal|kidney|thyroid|"
-            r"bowel|colon|colonic|colorectal|rectal|rectum|oesophageal|oesophagus|esophageal|"
-            r"gastric|stomach|pancreatic|pancreas|ovarian|ovary|bladder|cervical|cervix|"
-            r"endometrial|uterine|testicular|sigmoid|caecal|caecum|cecal|cecum)")
+               r"bowel|colon|colonic|colorectal|rectal|rectum|oesophageal|oesophagus|"
+               r"esophageal|gastric|stomach|pancreatic|pancreas|ovarian|ovary|bladder|"
+               r"cervical|cervix|endometrial|uterine|testicular|sigmoid|caecal|caecum|cecal|"
+               r"cecum)")
+"""A cancer's site, as the uncoded reader and :mod:`cds_rules.sign_words` read it."""
 _CANCER_SHORTHAND = (r"(?:bone|bony|osseous|skeletal|spinal|spine|vertebral|liver|hepatic|"
                      r"lung|pulmonary|brain|cerebral|adrenal|nodal)\s+mets\b|"
                      r"(?:lytic|sclerotic|blastic|osteolytic|osteoblastic|mixed|widespread|multiple|known|"
@@ -432,7 +434,7 @@ def suggested(text: str, closes_negated: Callable[[str], bool]
     adds the cancer history only: every sign of the first reading, where the full stop
     ends the sentence, stands (joined, a denial or an exclusion in one sentence would
     reach into the next: "Family history of ca. Bowel incontinence")."""
-    found = dict(named_sentence_by_sentence(text, closes_negated))
+    found = _named_signs(text, closes_negated)
     if Topic.MALIGNANCY not in found and _CA_ABBREVIATION.search(text):
         joined = _named_signs(ca_without_stop(text), closes_negated)
         if Topic.MALIGNANCY in joined:
@@ -440,13 +442,15 @@ def suggested(text: str, closes_negated: Callable[[str], bool]
     return tuple(found.items())
 
 
-@lru_cache(maxsize=8192)
 def named_sentence_by_sentence(text: str, closes_negated: Callable[[str], bool]
                                ) -> tuple[tuple[Topic, str], ...]:
     """:func:`suggested`'s first reading, without the second ("Ca. prostate"); asked on its
     own where the answer must not change with the second (does an entry's code name a
     sign, so that its value answers for the whole entry:
-    :mod:`cds_rules.record.uncoded_entries`)."""
+    :mod:`cds_rules.record.uncoded_entries`). Not cached: asked only of an entry's code,
+    when its words name a red flag or it is a panel with a value, while a second cache of
+    whole texts beside :func:`suggested`'s doubled the memory held for large values (fifth
+    review)."""
     return tuple(_named_signs(text, closes_negated).items())
 
 
