@@ -47,7 +47,7 @@ from cds_rules.settings import (
     env_name,
 )
 from cds_rules.site_codes import load_file as load_site_codes
-from cds_rules.validation import why_invalid
+from cds_rules.validation import mended_text_gap, why_invalid
 from cds_rules.valueset_format import EXT_CHECKED
 from cds_rules.valuesets import ORDER_KINDS, VALUE_SETS, VALUESET_DIR, apply_site_codes
 from cds_rules.wire import TOPIC_CODES as CARD_TOPIC_CODES
@@ -120,6 +120,7 @@ __all__ = [
     "is_known_minor",
     "is_operation_outcome",
     "load_site_codes",
+    "mended_text_gap",
     "new_uuid",
     "parts",
     "prefetch_templates",

@@ -6,12 +6,17 @@ fails is skipped and counted, never fatal. One messy-but-readable form is repair
 a dateTime with a time but no zone ("2026-03-05T10:00:00", "2026-03-05 10:00"), which the
 spec forbids and real feeds send; it is validated as UTC, and the record reads the value as
 sent (a wall time in an unknown zone: ``fhir_time.floating``; CLINICAL.md principle 5).
+A string holding a lone UTF-16 surrogate (no Unicode text: a caller's text cut through an
+emoji; the HTTP shell mends them in the body already) is read with U+FFFD in its place and
+counted (:class:`MendedText`) rather than losing the resource, and with it a red flag.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Any
+from collections.abc import Callable
+from dataclasses import fields, replace
+from typing import Any, TypeVar
 
 from fhir.resources.R4B.condition import Condition
 from fhir.resources.R4B.diagnosticreport import DiagnosticReport
@@ -23,6 +28,8 @@ from fhir.resources.R4B.observation import Observation
 from fhir.resources.R4B.patient import Patient
 from fhir.resources.R4B.procedure import Procedure
 from fhir.resources.R4B.servicerequest import ServiceRequest
+
+from cds_rules.model import Fact, Order
 
 MODELS: dict[str, Any] = {
     "Patient": Patient,
@@ -64,6 +71,37 @@ READ_ELEMENTS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 
 _ZONELESS = re.compile(r"^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2})(:\d{2}(?:\.\d+)?)?$")
 _MAX_DEPTH = 12
+_Texts = TypeVar("_Texts", Fact, Order)
+_SURROGATE = re.compile("[\ud800-\udfff]")  # in a str, a surrogate is always a lone one
+
+
+class MendedText(dict[str, Any]):
+    """The read elements of a resource whose text held lone surrogates, each replaced by
+    U+FFFD; ``mended``: how many (the record says so on every card)."""
+
+    __slots__ = ("mended",)
+
+    def __init__(self, elements: dict[str, Any], mended: int) -> None:
+        super().__init__(elements)
+        self.mended = mended
+
+
+def mended_text(item: _Texts) -> _Texts:
+    """A dataclass (a fact, an order) with lone surrogates in its text fields replaced by
+    U+FFFD; the same object when it held none."""
+    changes: dict[str, Any] = {
+        f.name: _SURROGATE.sub("\ufffd", value) for f in fields(item)
+        if isinstance(value := getattr(item, f.name), str) and _SURROGATE.search(value)}
+    return replace(item, **changes) if changes else item
+
+
+def mended_text_gap(count: int) -> str:
+    """The data gap every card of a call carries when ``count`` characters of its text
+    were broken UTF-16 (lone surrogates, or their escapes in the JSON sent) and were read
+    as U+FFFD: a word in an entry may be garbled, so a clinician checks the chart."""
+    characters = "character" if count == 1 else "characters"
+    return (f"{count} {characters} of the sent text (a broken UTF-16 surrogate, shown as "
+            "\ufffd): a word in an entry may be garbled")
 
 
 def validated(resource: dict[str, Any]) -> dict[str, Any] | None:
@@ -80,13 +118,14 @@ def validated(resource: dict[str, Any]) -> dict[str, Any] | None:
     if _valid(model, projected):
         return projected
     try:
-        repaired = _repair(projected, 0)
+        mended, surrogates = _mend_text(projected)
+        repaired = _map_strings(mended, 0, _with_zone)
     except RecursionError:
         return None
-    if repaired is not projected and _valid(model, repaired):
+    if (surrogates or repaired is not mended) and _valid(model, repaired):
         # valid but for the zones: the record reads the times as sent, so that it knows a
         # zone-less time for one (fhir_time.floating)
-        return projected
+        return MendedText(mended, surrogates) if surrogates else projected
     return None
 
 
@@ -125,21 +164,41 @@ def _valid(model: Any, resource: dict[str, Any]) -> bool:
     return True
 
 
-def _repair(value: Any, depth: int) -> Any:
-    """A copy with zone-less dateTimes given "Z"; the same object when nothing changed."""
+def _with_zone(text: str) -> str:
+    """A zone-less dateTime given "Z"; any other text as it is (the same object)."""
+    match = _ZONELESS.match(text)
+    if match is None:
+        return text
+    return f"{match[1]}T{match[2]}{match[3] or ':00'}Z"
+
+
+def _mend_text(elements: dict[str, Any]) -> tuple[Any, int]:
+    """``elements`` with every lone surrogate replaced by U+FFFD, and how many there were
+    (the same object and 0 when there were none)."""
+    found = 0
+
+    def mend(text: str) -> str:
+        nonlocal found
+        mended, count = _SURROGATE.subn("\ufffd", text)
+        found += count
+        return mended if count else text
+
+    return _map_strings(elements, 0, mend), found
+
+
+def _map_strings(value: Any, depth: int, change: Callable[[str], str]) -> Any:
+    """A copy with ``change`` applied to every string (keys kept); the same object when
+    nothing changed."""
     if depth > _MAX_DEPTH:
         return value
     if isinstance(value, str):
-        match = _ZONELESS.match(value)
-        if match is None:
-            return value
-        return f"{match[1]}T{match[2]}{match[3] or ':00'}Z"
+        return change(value)
     if isinstance(value, dict):
-        changed = {k: _repair(v, depth + 1) for k, v in value.items()}
+        changed = {k: _map_strings(v, depth + 1, change) for k, v in value.items()}
         same = all(changed[k] is value[k] for k in value)
         return value if same else changed
     if isinstance(value, list):
-        items = [_repair(v, depth + 1) for v in value]
+        items = [_map_strings(v, depth + 1, change) for v in value]
         return value if all(a is b for a, b in zip(items, value, strict=True)) else items
     return value
 

@@ -24,6 +24,9 @@ What one :meth:`HttpFetcher.fetch` call guarantees:
 - The bearer token goes only into the Authorization header of requests to the allowlisted
   server (never through a proxy from the environment, never across a redirect); it is not
   logged or kept. Failure reasons are short fixed words with no URL, query or token.
+- A page is read as a request body is (:func:`service.jsonbody.loads_mending`): a lone
+  UTF-16 surrogate escape is read as U+FFFD and counted in ``FetchResult.mended``, so the
+  cards say a word may be garbled instead of losing the key.
 """
 
 from __future__ import annotations
@@ -46,6 +49,7 @@ from tenacity.stop import stop_base
 
 from cds_rules import is_error_outcome
 from service.config import Settings
+from service.jsonbody import loads_mending
 from service.metrics import FHIR_FETCH_FAILURES, FHIR_FETCH_LATENCY
 from service.ports import FetchResult
 from service.prefetch import next_link_entry
@@ -83,6 +87,7 @@ class _Call:
     deadline: float
     max_resources: int
     resources_read: int = 0
+    mended: int = 0  # lone UTF-16 surrogate escapes read as U+FFFD, over every page
     cancelled: threading.Event = field(default_factory=threading.Event)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -99,6 +104,11 @@ class _Call:
             if self.resources_read + n > self.max_resources:
                 raise FetchError("too many resources")
             self.resources_read += n
+
+    def count_mended(self, n: int) -> None:
+        if n:
+            with self.lock:
+                self.mended += n
 
 
 class HttpFetcher:
@@ -180,6 +190,7 @@ class HttpFetcher:
                 future.cancel()
                 result.failed[futures[future]] = "deadline"
                 FHIR_FETCH_FAILURES.labels(reason="deadline").inc()
+        result.mended = call.mended
         return _ordered(result, queries)
 
     # --- one key
@@ -260,7 +271,9 @@ class HttpFetcher:
                                      timeout=timeout) as response:
                 status = response.status_code
                 if status == 200:
-                    return _parse(self._read_capped(call, response))
+                    page, mended = _parse(self._read_capped(call, response))
+                    call.count_mended(mended)
+                    return page
                 retry_after = response.headers.get("Retry-After")
         except httpx.TimeoutException:
             # cut short by the overall deadline, or the server was slower than allowed
@@ -379,16 +392,17 @@ def _bundle_resources(bundle: dict[str, Any]) -> list[dict[str, Any]]:
     return resources
 
 
-def _parse(body: bytearray) -> dict[str, Any]:
+def _parse(body: bytearray) -> tuple[dict[str, Any], int]:
+    """The page as a FHIR resource, and how many broken escapes were mended in it."""
     try:
-        data = orjson.loads(body)
+        data, mended = loads_mending(body)
     except orjson.JSONDecodeError:
         raise FetchError("malformed") from None
     if not isinstance(data, dict) or not isinstance(data.get("resourceType"), str):
         raise FetchError("malformed")
     if data["resourceType"] == "OperationOutcome":
         raise FetchError("operation outcome")
-    return data
+    return data, mended
 
 
 def _status_reason(status: int) -> str:
@@ -443,4 +457,5 @@ def _ordered(result: FetchResult, queries: Mapping[str, str]) -> FetchResult:
     return FetchResult(
         resources={k: result.resources[k] for k in queries if k in result.resources},
         failed={k: result.failed[k] for k in queries if k in result.failed},
+        mended=result.mended,
     )

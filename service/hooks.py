@@ -25,6 +25,7 @@ from cds_rules import (
     RuleSettings,
     build_record,
     evaluate_record,
+    mended_text_gap,
     resources_from,
     to_json,
 )
@@ -32,7 +33,7 @@ from cds_rules import Response as CdsResponse
 from service import logs, metrics, tracing
 from service.config import Settings
 from service.errors import ServiceError
-from service.jsonbody import json_response, read_json_object
+from service.jsonbody import json_response, read_json_body
 from service.ports import HookCall, Memory
 from service.prefetch import FhirAccess, ResolvedPrefetch, resolve_prefetch
 from service.schemas.common import flatten_errors
@@ -63,13 +64,14 @@ def _call(service: CdsService, state: dict[str, Any]) -> Response:
     """One hook call: parse, prefetch, evaluate, answer (the module docstring's pipeline)."""
     settings: Settings = state["settings"]
     with tracing.span("parse"):
-        body = read_json_object(request, settings.max_body_bytes, settings.max_json_depth)
-        call = load_call(service, body)
+        body = read_json_body(request, settings.max_body_bytes, settings.max_json_depth)
+        call = load_call(service, body.value)
     # Correlate log lines with the call, and keep its patient id out of them.
     logs.bind(hook_instance=str(call["hookInstance"]), patient_id=call["context"]["patientId"])
     with tracing.span("prefetch"):
         resolved = resolve_prefetch(service.prefetch, REQUIRED_KEYS, call.get("prefetch", {}),
                                     call["context"], _fhir_access(call, state, settings))
+    resolved = _with_mended_text(resolved, body.mended)
     now = state["clock"]()
     evaluation = evaluate(_hook_request(service, call["context"], resolved), now,
                           settings.rule_settings())
@@ -83,6 +85,16 @@ def _call(service: CdsService, state: dict[str, Any]) -> Response:
     with tracing.span("cards"):
         answer = _answer(hook_call, state.get("memory"))
     return json_response(to_json(answer))
+
+
+def _with_mended_text(resolved: ResolvedPrefetch, mended_in_body: int) -> ResolvedPrefetch:
+    """``resolved`` with one data gap for the text read with U+FFFD in place of broken
+    UTF-16 escapes (in the body or a fetched page): every card says a word may be
+    garbled, and the audit keeps it."""
+    mended = mended_in_body + resolved.mended
+    if not mended:
+        return resolved
+    return ResolvedPrefetch(resolved.resources, (*resolved.data_gaps, mended_text_gap(mended)))
 
 
 def evaluate(hook_request: HookRequest, now: datetime, rules: RuleSettings) -> Evaluation:

@@ -24,12 +24,22 @@ bodies of up to megabytes and the benchmarks count every millisecond against orj
   colon ``\\u003a`` gets the exact duplicate check. A limit at or past ``L`` needs no
   wrapping: whatever orjson writes is within it. Neither exact check can raise on a value
   orjson has parsed, so a body is answered 400, never 500.
+
+A **lone UTF-16 surrogate escape** (``"\\ud800"`` with no low half after it, or a low half
+alone) is allowed by RFC 8259's grammar (section 8.2) and written by EHRs that cut text at
+a fixed number of UTF-16 units through an emoji; orjson refuses it. Refusing the call
+would lose every card, the critical ones included, for one unreadable character in a
+note, so such an escape is read as U+FFFD (the replacement character) and counted: the
+hook call says so in every card's data gaps (:func:`mended_text_gap`). Only a body orjson
+refused is searched for them, so a well-formed body pays nothing.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import threading
+from dataclasses import dataclass
 from typing import IO, Any
 
 import orjson
@@ -54,8 +64,22 @@ def json_response(body: Any, status: int = 200) -> Response:
     return Response(orjson.dumps(body), status=status, mimetype="application/json")
 
 
+@dataclass(frozen=True, slots=True)
+class JsonBody:
+    """A request body read as a JSON object; ``mended``: lone UTF-16 surrogate escapes
+    read as U+FFFD (the module docstring says why)."""
+
+    value: dict[str, Any]
+    mended: int = 0
+
+
 def read_json_object(request: Request, max_bytes: int, max_depth: int) -> dict[str, Any]:
     """The request body as a JSON object, or a :class:`ServiceError` (400/413/415)."""
+    return read_json_body(request, max_bytes, max_depth).value
+
+
+def read_json_body(request: Request, max_bytes: int, max_depth: int) -> JsonBody:
+    """:func:`read_json_object`, saying how many lone surrogate escapes were mended."""
     check_content_type(request)
     if request.content_length is not None and request.content_length > max_bytes:
         raise ServiceError(413, f"Request body larger than {max_bytes} bytes.")
@@ -63,10 +87,10 @@ def read_json_object(request: Request, max_bytes: int, max_depth: int) -> dict[s
     if len(raw) > max_bytes or (len(raw) == max_bytes and _more_follows(request)):
         raise ServiceError(413, f"Request body larger than {max_bytes} bytes.")
     logs.scan_body(raw)
-    value = parse_json(raw, max_depth)
+    value, mended = parse_json_mending(raw, max_depth)
     if not isinstance(value, dict):
         raise ServiceError(400, "The request body must be a JSON object.")
-    return value
+    return JsonBody(value, mended)
 
 
 class BodyReadError(ServiceError):
@@ -133,12 +157,22 @@ def parse_json(raw: bytes, max_depth: int) -> Any:
     comparison with the body (C loops over the buffers, no Python per value); two byte
     counts when the body was not written compactly.
     """
+    return parse_json_mending(raw, max_depth)[0]
+
+
+def parse_json_mending(raw: bytes, max_depth: int) -> tuple[Any, int]:
+    """:func:`parse_json`, with lone surrogate escapes read as U+FFFD: (value, how many)."""
     try:
-        value = orjson.loads(raw)
+        value, parsed, mended = _loads_mending(raw)
     except orjson.JSONDecodeError as exc:
         if not raw.strip():
             raise ServiceError(400, "The request body is empty.") from None
         raise ServiceError(400, _decode_problem(raw, exc)) from None
+    return _checked(value, parsed, max_depth), mended
+
+
+def _checked(value: Any, raw: bytes | bytearray, max_depth: int) -> Any:
+    """``value`` parsed from ``raw``, or 400 for its depth or a repeated key."""
     if not isinstance(value, dict | list):
         return value
     padding = _padding(max_depth)
@@ -155,6 +189,52 @@ def parse_json(raw: bytes, max_depth: int) -> Any:
     if duplicates:
         raise ServiceError(400, "A JSON object in the body repeats a key.")
     return value
+
+
+# One escape in a JSON string, from its backslash: a high surrogate with the low one after
+# it (a pair: kept), a high one alone (1), a low one alone (2), anything else escaped. Read
+# left to right, an escaped backslash is consumed whole, so "\\ud800" is no escape.
+_ESCAPE = re.compile(rb"\\(?:u[dD][89aAbB][0-9a-fA-F]{2}\\u[dD][c-fC-F][0-9a-fA-F]{2}"
+                     rb"|(u[dD][89aAbB][0-9a-fA-F]{2})|(u[dD][c-fC-F][0-9a-fA-F]{2})|.)",
+                     re.DOTALL)
+_REPLACEMENT = rb"\ufffd"  # six bytes, as the escape it replaces
+
+
+def loads_mending(raw: bytes | bytearray) -> tuple[Any, int]:
+    """``orjson.loads(raw)``, except that lone UTF-16 surrogate escapes are read as U+FFFD:
+    (value, how many were). Raises ``orjson.JSONDecodeError`` as orjson does otherwise."""
+    value, _, mended = _loads_mending(raw)
+    return value, mended
+
+
+def _loads_mending(raw: bytes | bytearray) -> tuple[Any, bytes | bytearray, int]:
+    """(value, the text it was parsed from, how many escapes were mended). A mended
+    escape keeps its length (six bytes), so an error's position is the sent text's."""
+    try:
+        return orjson.loads(raw), raw, 0
+    except orjson.JSONDecodeError:
+        mended, count = mend_lone_surrogates(bytes(raw))
+        if not count:
+            raise
+    return orjson.loads(mended), mended, count
+
+
+def mend_lone_surrogates(raw: bytes) -> tuple[bytes, int]:
+    """``raw`` with every lone surrogate escape written ``\\ufffd``; how many there were.
+    Pairs, other escapes and everything outside escapes are left byte for byte."""
+    if b"\\u" not in raw:
+        return raw, 0
+    count = 0
+
+    def mend(match: re.Match[bytes]) -> bytes:
+        nonlocal count
+        if match.lastindex is None:
+            return match.group()
+        count += 1
+        return _REPLACEMENT
+
+    mended = _ESCAPE.sub(mend, raw)
+    return (mended, count) if count else (raw, 0)
 
 
 def _deepest_orjson_writes() -> int | None:
@@ -236,7 +316,7 @@ def _written_within(value: dict[str, Any] | list[Any], padding: int) -> bytes | 
             innermost[0] = None  # the body is not kept alive by the wrapping
 
 
-def _is_the_body(written: bytes, raw: bytes, padding: int) -> bool:
+def _is_the_body(written: bytes, raw: bytes | bytearray, padding: int) -> bool:
     """Is the text inside the wrapping the body itself, byte for byte? (memcmp, no copy)"""
     return len(written) == len(raw) + 2 * padding and written.startswith(raw, padding)
 
@@ -256,14 +336,14 @@ def _deeper_than(value: dict[str, Any] | list[Any], max_depth: int) -> bool:
     return bool(level)
 
 
-def _has_duplicate_keys(raw: bytes, reserialised: bytes) -> bool:
+def _has_duplicate_keys(raw: bytes | bytearray, reserialised: bytes) -> bool:
     """Colons counted in the body and in its re-serialisation (the wrapping adds none)."""
     if b"\\u003" in raw and (b"\\u003a" in raw or b"\\u003A" in raw):
         return _has_duplicate_keys_exact(raw)
     return raw.count(b":") != reserialised.count(b":")
 
 
-def _has_duplicate_keys_exact(raw: bytes) -> bool:
+def _has_duplicate_keys_exact(raw: bytes | bytearray) -> bool:
     found = False
 
     def pairs_hook(pairs: list[tuple[str, Any]]) -> dict[str, Any]:

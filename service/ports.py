@@ -22,6 +22,7 @@ class FetchResult:
 
     resources: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     failed: dict[str, str] = field(default_factory=dict)  # key -> short reason, no secrets
+    mended: int = 0  # broken UTF-16 escapes in the pages read, read as U+FFFD
 
 
 class Fetcher(Protocol):

@@ -45,6 +45,7 @@ _NEXT_PAGES = "#next-pages"  # suffix of the fetch key that continues a paged pr
 class ResolvedPrefetch:
     resources: tuple[dict[str, Any], ...]
     data_gaps: tuple[str, ...]
+    mended: int = 0  # broken UTF-16 escapes in fetched pages, read as U+FFFD
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,7 +97,7 @@ def resolve_prefetch(
         else:
             queries[key + _NEXT_PAGES] = relative
 
-    _fetch(queries, access, found, missing, partial)
+    mended = _fetch(queries, access, found, missing, partial)
     unreadable = _without_a_patient(templates, found)
 
     unobtainable = [key for key in required if key in missing]
@@ -109,7 +110,7 @@ def resolve_prefetch(
     gaps += [f"{key} ({why})" for key, why in partial.items()]
     gaps += [f"{key} (no Patient resource: age and sex unknown)" for key in unreadable]
     resources = tuple(r for key in templates for r in found.get(key, ()))
-    return ResolvedPrefetch(resources, tuple(gaps))
+    return ResolvedPrefetch(resources, tuple(gaps), mended)
 
 
 def _without_a_patient(templates: Mapping[str, str],
@@ -134,10 +135,11 @@ def _fetch(
     found: dict[str, list[dict[str, Any]]],
     missing: dict[str, str],
     partial: dict[str, str],
-) -> None:
-    """Fetch ``queries`` and file the outcome under each prefetch key."""
+) -> int:
+    """Fetch ``queries`` and file the outcome under each prefetch key; how many broken
+    UTF-16 escapes the fetched pages held (read as U+FFFD)."""
     if not queries:
-        return
+        return 0
     if not access.fhir_server or access.fetcher is None:
         why = "no fhirServer to read it from" if not access.fhir_server else \
             "this service has no FHIR client configured"
@@ -147,7 +149,7 @@ def _fetch(
                 missing[key] = f"{missing[key]}; {why}"
             else:
                 partial[key] = f"later pages not read: {why}"
-        return
+        return 0
     result = access.fetcher.fetch(queries, access.fhir_server, access.access_token,
                                   access.allowed_bases)
     for fetch_key, resources in result.resources.items():
@@ -160,6 +162,7 @@ def _fetch(
             missing[key] = f"{missing[key]}; fetch failed: {reason}"
         else:
             partial[key] = f"later pages not read: {reason}"
+    return result.mended
 
 
 def render(template: str, context: Mapping[str, Any]) -> str | None:

@@ -9,6 +9,7 @@ locally and fail under CI=true.
 
 from __future__ import annotations
 
+import json
 import os
 import selectors
 import shutil
@@ -38,8 +39,10 @@ class FhirServer:
         self._admin = httpx.Client(base_url=self.origin, timeout=30.0, trust_env=False)
 
     def load(self, resources: Iterable[dict[str, Any]]) -> int:
-        """PUT every resource by its id (create or replace); returns how many were loaded."""
-        response = self._admin.post("/__load", json=list(resources))
+        """PUT every resource by its id (create or replace); returns how many were loaded.
+        Sent as ASCII JSON, as EHRs write it: a lone surrogate goes as its escape."""
+        response = self._admin.post("/__load", content=json.dumps(list(resources)).encode(),
+                                    headers={"Content-Type": "application/json"})
         response.raise_for_status()
         return int(response.json()["loaded"])
 

@@ -26,6 +26,7 @@ from cds_rules.record.orders import (
 from cds_rules.record.patient import read_patient
 from cds_rules.record.state import Builder, Validator
 from cds_rules.record.timing import reading_cutoffs, require_aware
+from cds_rules.validation import mended_text, mended_text_gap
 from cds_rules.validation import validated as reference_validated
 
 if TYPE_CHECKING:
@@ -71,6 +72,9 @@ def _build_record(request: HookRequest, now: datetime, settings: RuleSettings,
     builder.quality.unrecognised_units = builder.unrecognised_units
     if builder.unrecognised_units:
         record.quality.data_gaps.append(_unreadable_values(builder.unrecognised_units))
+    if builder.mended:
+        _mend_record_text(record)
+        record.quality.data_gaps.append(mended_text_gap(sum(builder.mended.values())))
     try:
         ahead = _dated_after_now(record)
     except Exception:  # a date no arithmetic can take: say so rather than fail the call
@@ -92,6 +96,14 @@ def _dated_after_now(record: PatientRecord) -> str:
     return (f"{len(ahead)} red-flag {entries} ({names}) dated more than "
             f"{record.clock_tolerance_minutes} minutes after the service's clock, not counted "
             "as new: check the date")
+
+
+def _mend_record_text(record: PatientRecord) -> None:
+    """Lone surrogates out of the facts' and orders' text: an entry was read with U+FFFD in
+    their place (validation.MendedText), but its codes were chosen from the resource as
+    sent, and a card quoting a lone surrogate could not be written (no Unicode text)."""
+    record.facts = [mended_text(fact) for fact in record.facts]
+    record.orders = [mended_text(order) for order in record.orders]
 
 
 def _unreadable_values(count: int) -> str:

@@ -66,7 +66,8 @@ def _referenced_code(builder: Builder, resource: dict[str, Any],
     else:
         _, rid = parse_reference(ref)
         found = builder.medications.get(rid or "")
-        medication = found if found is not None and builder.check(found) is not None else None
+        checked = builder.noting_mended(found, builder.check(found)) if found else None
+        medication = found if checked is not None else None
     code = medication.get("code") if medication is not None else None
     return code if isinstance(code, dict) else None
 

@@ -12,6 +12,7 @@ from cds_rules.model import (
     PatientRecord,
 )
 from cds_rules.record import structure
+from cds_rules.validation import MendedText
 
 # resource -> its read elements when valid R4B, else None (cds_rules.validation.validated)
 Validator = Callable[[dict[str, Any]], dict[str, Any] | None]
@@ -25,6 +26,8 @@ class Builder:
     patient_id: str
     medications: dict[str, dict[str, Any]] = field(default_factory=dict)
     unrecognised_units: int = 0
+    # resource (by identity) -> its lone surrogates read as U+FFFD (validation.MendedText)
+    mended: dict[int, int] = field(default_factory=dict)
     # concept -> readings older than this cannot change any rule (:func:`reading_cutoffs`)
     cutoffs: dict[str, datetime] = field(default_factory=dict)
     # product text -> medication concepts named in it (medications._concepts_for_text)
@@ -46,4 +49,11 @@ class Builder:
         checked = self.check(resource)
         if checked is None:
             self.quality.skipped_invalid += 1
+        return self.noting_mended(resource, checked)
+
+    def noting_mended(self, resource: dict[str, Any],
+                      checked: dict[str, Any] | None) -> dict[str, Any] | None:
+        """``checked``; if its text was mended, counted once per resource."""
+        if type(checked) is MendedText:
+            self.mended[id(resource)] = checked.mended
         return checked

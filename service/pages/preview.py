@@ -26,12 +26,14 @@ from cds_rules import (
     HookRequest,
     RuleSettings,
     evaluate,
+    mended_text_gap,
     prefetch_templates,
     to_json,
 )
 from service.errors import error_response
 from service.explain import attribute, why_none
 from service.hook_input import InputError, parse_now, request_from_document, with_hook
+from service.jsonbody import loads_mending
 from service.logs import bind
 from service.pages.access import guard
 from service.pages.render import site_rule_settings
@@ -90,8 +92,10 @@ def submit() -> Response:
                 draft=request.form.get("draft", ""),
                 text=text if len(text) <= MAX_ECHO else "")
     try:
-        document = _document(text)
+        document, mended = _document(text)
         req = request_from_document(document, "the pasted document")
+        if mended:  # as the service would: every card says a word may be garbled
+            req = replace(req, data_gaps=(*req.data_gaps, mended_text_gap(mended)))
         form_gaps = _absent_prefetch(document)
         outcome = _run(form, req, datetime.now(UTC), None)
         outcome.notes += form_gaps
@@ -115,13 +119,15 @@ def _absent_prefetch(document: Any) -> list[str]:
             "without them."]
 
 
-def _document(text: str) -> Any:
+def _document(text: str) -> tuple[Any, int]:
+    """The pasted or uploaded JSON, and how many lone surrogate escapes in it were read as
+    U+FFFD (as the service reads a hook call: :func:`service.jsonbody.loads_mending`)."""
     upload = request.files.get("file")
-    raw: bytes | str = upload.read() if upload and upload.filename else text
-    if not raw or not str(raw).strip():
+    raw = upload.read() if upload and upload.filename else text.encode("utf-8", "replace")
+    if not raw or not raw.strip():
         raise InputError("paste a FHIR Bundle or a CDS Hooks request, or choose a file")
     try:
-        return orjson.loads(raw)
+        return loads_mending(raw)
     except orjson.JSONDecodeError as exc:
         raise InputError(f"not valid JSON ({exc})") from None
 

@@ -171,8 +171,8 @@ def test_non_utf8_bodies_are_400(client: FlaskClient, data: bytes) -> None:
 
 @pytest.mark.parametrize("data", [
     b"", b"   ", b"null", b"[]", b'"text"', b"42", b"{", b'{"a": NaN}', b'{"a": 1} {}',
-    b'{"a": "\\ud800"}', b"{'hook': 'x'}", b'{"a": 1e999}',
-])
+    b"{'hook': 'x'}", b'{"a": 1e999}',
+])  # a lone surrogate escape is read, not refused: test_broken_utf16.py
 def test_malformed_json_is_400(client: FlaskClient, data: bytes) -> None:
     operation_outcome(post_raw(client, data), 400, "invalid")
 

@@ -131,6 +131,20 @@ def test_pasted_bundle_is_evaluated_neither_stored_nor_logged(
         assert session.scalar(select(func.count()).select_from(AuditEvent)) == 0
 
 
+def test_pasted_bundle_with_a_cut_emoji_is_read_as_the_service_reads_it(client: Any) -> None:
+    """Half an emoji in a display (a lone surrogate escape): read as U+FFFD, the red flag
+    shown, and the card says a word may be garbled (before: "not valid JSON")."""
+    bundle = _bundle_with(PATIENT, _condition("c1", "267064002", "Retention of urine \ud83d"),
+                          _condition("c2", "279039007", "Low back pain"))
+    assert "\\ud83d" in bundle
+    response = client.post("/preview", data={"document": bundle, "hook": "patient-view",
+                                             "now": "2026-12-01T09:00:00Z"})
+    assert response.status_code == 200
+    page = text(response)
+    assert "cauda-equina" in page and "critical" in page
+    assert "1 character of the sent text" in page
+
+
 def test_pasted_cds_hooks_request_with_a_draft_order(client: Any) -> None:
     body = fhir_samples.load("cc-acute-lbp-snomed").request_body()
     response = client.post("/preview", data={"document": json.dumps(body),

@@ -22,6 +22,7 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 import fhir_samples
+from cds_rules import mended_text_gap
 from fhir_samples import Scenario
 from tests.fhir_server_fixture import FhirServer
 from tests.helpers import SERVICE_OF_HOOK, make_test_app
@@ -133,6 +134,28 @@ def test_paged_prefetch_is_completed_from_the_fhir_server(server: FhirServer) ->
     assert comparable(completed) == comparable(prefetched)
     pages = server.requests()  # 7 Conditions, 2 a page: pages 2, 3 and 4 were read
     assert [r["url"].split("?")[0] for r in pages] == ["/fhir/Condition"] * 3
+
+
+def test_a_cut_emoji_on_the_server_keeps_the_cards(server: FhirServer) -> None:
+    """Every text of a red-flag patient on the server ends in half an emoji (a lone
+    surrogate, sent as its escape): the fetched pages are read, not failed as malformed,
+    and the cards are the prefetched ones, each saying a word may be garbled."""
+    scenario = fhir_samples.load("ces-urinary-retention-snomed-observation")
+    own = scenario.patient_id
+    renamed = json.loads(json.dumps(scenario.patient_resources()).replace(own, own + "-cut"))
+    for resource in renamed:
+        if resource["resourceType"] != "Patient":
+            resource["code"]["coding"][0]["display"] += " \ud83d"
+    assert server.load(renamed) == len(renamed)
+    body = scenario.request_body()
+    body["context"]["patientId"] = own + "-cut"
+    status, fetched = call(app_for(scenario, server.base), scenario,
+                           fetch_instead(body, server.base))
+    assert status == 200, fetched
+    assert {(c["source"]["topic"]["code"], c["indicator"]) for c in fetched["cards"]} \
+        == scenario.expected
+    gap = mended_text_gap(len(renamed) - 1)
+    assert all(gap in card["detail"] for card in fetched["cards"])
 
 
 # --- when the FHIR server cannot give what is needed

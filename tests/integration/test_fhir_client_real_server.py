@@ -17,6 +17,7 @@ pytestmark = pytest.mark.fhirserver
 TOKEN = register_secret("real-server-token-5b1e")
 ME = "rs-patient-1"
 OTHER = "rs-patient-2"
+CUT = "rs-patient-3"  # a note cut through an emoji: half of a surrogate pair
 LOINC = "http://loinc.org"
 SNOMED = "http://snomed.info/sct"
 BODY_TEMP = "8310-5"
@@ -63,6 +64,10 @@ RESOURCES: list[dict[str, Any]] = [
         "medicationCodeableConcept": {"text": "prednisone 10 mg"},
         "subject": {"reference": f"Patient/{ME}"},
     },
+    {"resourceType": "Patient", "id": CUT, "gender": "male", "birthDate": "1960-01-02"},
+    {**_condition("rs-cond-cut", CUT, "267064002"),
+     "code": {"coding": [{"system": SNOMED, "code": "267064002",
+                          "display": "Retention of urine \ud83d"}]}},
 ]
 
 
@@ -185,3 +190,18 @@ def test_server_not_in_allowlist_is_never_contacted(server: FhirServer,
                            ("https://ehr.example.org/fhir",))
     assert result.failed == {"patient": NOT_ALLOWED}
     assert server.requests() == []
+
+
+def test_a_lone_surrogate_from_the_server_is_read_and_counted(server: FhirServer,
+                                                              fetcher: HttpFetcher) -> None:
+    """The server writes the half emoji as the escape it was sent as; the page is read
+    with U+FFFD in its place, not failed as malformed (the key's red flag kept)."""
+    result = fetcher.fetch({"conditions": f"Condition?patient={CUT}"}, server.base, TOKEN,
+                           (server.base,))
+    assert result.failed == {}
+    (condition,) = result.resources["conditions"]
+    assert condition["code"]["coding"][0]["display"] == "Retention of urine \ufffd"
+    assert result.mended == 1
+    clean = fetcher.fetch({"conditions": f"Condition?patient={ME}"}, server.base, TOKEN,
+                          (server.base,))
+    assert clean.mended == 0
