@@ -216,6 +216,10 @@ class PatientRecord:
     deceased: bool = False  # Patient.deceased[x]: true or a date -> no cards at all
     facts: list[Fact] = field(default_factory=list)
     orders: list[Order] = field(default_factory=list)
+    # Red flags named by an entry that is not valid FHIR R4 (dropped, read by no rule):
+    # every card names them, and the conservative card asks to check them, never "no red
+    # flag" (record.facts.unreadable_red_flags). ``detail`` says where it is invalid.
+    unreadable_red_flags: list[Fact] = field(default_factory=list)
     quality: DataQuality = field(default_factory=DataQuality)
     # How far after ``now`` an entry may be dated and still count as now: the EHR's clock
     # may run ahead of ours (RuleSettings.clock_skew_minutes; the builder sets it).

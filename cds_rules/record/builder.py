@@ -75,6 +75,9 @@ def _build_record(request: HookRequest, now: datetime, settings: RuleSettings,
     if builder.mended:
         _mend_record_text(record)
         record.quality.data_gaps.append(mended_text_gap(sum(builder.mended.values())))
+    if record.unreadable_red_flags:
+        record.unreadable_red_flags = [mended_text(f) for f in record.unreadable_red_flags]
+        record.quality.data_gaps.append(_unreadable_red_flags(record))
     try:
         ahead = _dated_after_now(record)
     except Exception:  # a date no arithmetic can take: say so rather than fail the call
@@ -104,6 +107,17 @@ def _mend_record_text(record: PatientRecord) -> None:
     sent, and a card quoting a lone surrogate could not be written (no Unicode text)."""
     record.facts = [mended_text(fact) for fact in record.facts]
     record.orders = [mended_text(order) for order in record.orders]
+
+
+def _unreadable_red_flags(record: PatientRecord) -> str:
+    """Said on every card: a red flag coded or named in an entry that is not valid FHIR R4
+    was read by no rule, so a card could say "no red flag" over it; a clinician must look
+    at the entry in the chart."""
+    flags = record.unreadable_red_flags
+    entries = len({f.source for f in flags})
+    named = "; ".join(dict.fromkeys(f"{f.display} ({f.source}: {f.detail})" for f in flags))
+    return (f"{entries} {'entry' if entries == 1 else 'entries'} naming a red flag, not "
+            f"valid FHIR R4, so read by no rule: {named}; check in the chart")
 
 
 def _unreadable_values(count: int) -> str:

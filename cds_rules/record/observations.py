@@ -19,7 +19,7 @@ from cds_rules.model import (
     FactStatus,
 )
 from cds_rules.record.codes import Hit, Side, as_list, codings_of, concept_hits
-from cds_rules.record.facts import is_worsening, make_fact, with_latest
+from cds_rules.record.facts import is_worsening, make_fact, unreadable_red_flags, with_latest
 from cds_rules.record.laterality import laterality_of
 from cds_rules.record.negation import (
     INDETERMINATE_INTERPRETATION,
@@ -54,7 +54,9 @@ def read_observation(builder: Builder, resource: dict[str, Any]) -> bool:
         return False
     checked = builder.validated(resource)
     if checked is None:
-        return False
+        ignored = status_code(resource, "status") in OBSERVATION_IGNORED
+        named = [*(code_hits or value_hits), *(h for _, hits in component_hits for h in hits)]
+        return not ignored and unreadable_red_flags(builder, resource, named)
     if status_code(checked, "status") in OBSERVATION_IGNORED:
         return False
     if checked is not resource:  # projected copy: read hits from it

@@ -20,7 +20,7 @@ from cds_rules.model import (
     Topic,
 )
 from cds_rules.record.codes import as_list, codings_of, source_of
-from cds_rules.record.facts import with_latest
+from cds_rules.record.facts import unreadable_fact, with_latest
 from cds_rules.record.negation import closes_negated, has_value, panel_denies, presence
 from cds_rules.record.state import Builder
 from cds_rules.record.status import OBSERVATION_IGNORED, entry_status, status_code
@@ -36,7 +36,12 @@ def read_uncoded(builder: Builder, resource: dict[str, Any]) -> bool:
     if not found:
         return False
     checked = builder.validated(resource)
-    return checked is not None and _add_hints(builder, checked, found)
+    if checked is None:
+        builder.record.unreadable_red_flags += [
+            unreadable_fact(resource, uncoded.uncoded_concept(topic), f'Uncoded entry "{text}"')
+            for topic, (_, text) in found.items()]
+        return False
+    return _add_hints(builder, checked, found)
 
 
 def read_words(builder: Builder, checked: dict[str, Any], concepts: Iterable[str]) -> bool:

@@ -55,6 +55,8 @@ def _check(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding | Non
     persistent = span is not None and span >= ctx.settings.acute_back_pain_days
     recs = (Recommendation("physiotherapy-referral", "routine"),) if persistent else ()
     window = ctx.settings.cauda_equina_window_days
+    if record.unreadable_red_flags:
+        return _with_unreadable_flags(rule, context, record.unreadable_red_flags)
     ahead = record.red_flags_dated_ahead()
     if ahead:
         return _with_flags_dated_ahead(ctx, rule, context, ahead)
@@ -92,6 +94,23 @@ def _with_flags_dated_ahead(ctx: RuleContext, rule: Rule, context: list[Fact],
     )
 
 
+def _with_unreadable_flags(rule: Rule, context: list[Fact],
+                           unreadable: list[Fact]) -> Finding:
+    """A red flag named by an entry that is not valid FHIR R4 (an impossible date, an id
+    with a space): no rule read it, so the card must not say "no red flag"; it names the
+    entry for the clinician to check in the chart."""
+    first = unreadable[0]
+    return rule.finding(
+        "info",
+        f"Check {first.display} in the chart: a red-flag entry no rule could read "
+        "(not valid FHIR)",
+        [*unreadable, *context],
+        [f"{len(unreadable)} red flag(s) named by entries that are not valid FHIR R4 "
+         f"({first.source}: {first.detail}): no red-flag rule read them. If the entry is "
+         "right, the red-flag pathway applies now."],
+    )
+
+
 def _with_weak_flags(record: PatientRecord, ctx: RuleContext, rule: Rule,
                      context: list[Fact], weak: list[Fact]) -> Finding:
     """A red-flag fact in the window that fired no family (night pain alone, weight loss
@@ -113,7 +132,7 @@ def _with_weak_flags(record: PatientRecord, ctx: RuleContext, rule: Rule,
 
 CONS_01 = Rule(
     id="CONS-01",
-    version="2.6.0",
+    version="2.7.0",
     topic=Topic.CONSERVATIVE_CARE,
     title="Conservative care for back pain without a recorded red flag",
     indicators=("info",),
@@ -133,7 +152,11 @@ CONS_01 = Rule(
     check=_check,
     hooks=("patient-view", "encounter-start"),
     phase="pathway",
-    changes=denial_naming_change("2.6.0")
+    changes="2.7.0: a red flag coded or named in an entry that is not valid FHIR R4 (an "
+            "impossible date, an id with a space), which no rule reads, leads the card: "
+            "'Check <sign> in the chart: a red-flag entry no rule could read (not valid "
+            "FHIR)' (before: 'No red flag recorded'). "
+    + denial_naming_change("2.6.0")
     + "2.5.0: the reason says what was read: 'No red flag recorded in coded "
             "entries in the last N days. Problem and observation wording is checked for a "
             "few red-flag phrases only (e.g. ...); other wording (fever, weight loss, "

@@ -1,0 +1,116 @@
+"""A red flag in an entry that is not valid FHIR R4 is named on every card, never passed over.
+
+An entry the rules read is validated first, and one that fails (an impossible date such as
+"2026-02-30", an id with a space) is dropped whole: before, a retention of urine coded in
+such an Observation left the patient with the conservative card's "No red flag recorded",
+and no card said an entry was not read. Now its red flags are kept aside: every card names
+the entry and where it is invalid, and the conservative card leads with "Check <sign> in
+the chart" (CONS-01 2.7.0). Whether such an entry should fire its family is a clinical
+decision left to the safety officer (the CHANGELOG says so).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from cds_rules import to_json
+from cds_rules.engine import HookRequest, evaluate
+from cds_rules.record import build_record
+from cds_rules.settings import DEFAULT_SETTINGS
+
+PID = "unreadable-1"
+SUBJECT = {"reference": f"Patient/{PID}"}
+SNOMED = "http://snomed.info/sct"
+NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
+PATIENT = {"resourceType": "Patient", "id": PID, "birthDate": "1976-05-01",
+           "gender": "female"}
+BACK_PAIN = {"resourceType": "Condition", "id": "lbp", "subject": SUBJECT,
+             "code": {"coding": [{"system": SNOMED, "code": "279039007",
+                                  "display": "Low back pain"}]},
+             "onsetDateTime": "2026-11-18T09:00:00Z"}
+NOT_READ = "naming a red flag, not valid FHIR R4, so read by no rule"
+
+
+def _retention(**changes: Any) -> dict[str, Any]:
+    entry = {"resourceType": "Observation", "id": "retention", "status": "final",
+             "subject": SUBJECT, "effectiveDateTime": "2026-11-21T09:00:00Z",
+             "code": {"coding": [{"system": SNOMED, "code": "267064002",
+                                  "display": "Retention of urine"}]}}
+    return {**entry, **changes}
+
+
+def _ces_diagnosis(**changes: Any) -> dict[str, Any]:
+    entry = {"resourceType": "Condition", "id": "ces", "subject": SUBJECT,
+             "code": {"coding": [{"system": SNOMED, "code": "192970008",
+                                  "display": "Cauda equina syndrome"}]},
+             "onsetDateTime": "2026-11-21"}
+    return {**entry, **changes}
+
+
+def _cards(*resources: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    request = HookRequest(hook="patient-view", patient_id=PID,
+                          resources=(PATIENT, BACK_PAIN, *resources))
+    return {c["source"]["topic"]["code"]: c for c in to_json(evaluate(request, NOW).cards)}
+
+
+@pytest.mark.parametrize(("entry", "where"), [
+    (_retention(effectiveDateTime="2026-02-30T10:00:00Z"), "effectiveDateTime"),
+    (_retention(id="retention 1"), "id"),
+    (_ces_diagnosis(onsetDateTime="21/11/2026"), "onsetDateTime"),
+    (_ces_diagnosis(clinicalStatus={"coding": "active"}), "clinicalStatus"),
+], ids=["impossible-date", "id-with-a-space", "date-as-written", "status-not-a-list"])
+def test_an_invalid_red_flag_entry_is_named_not_passed_over(entry: dict[str, Any],
+                                                            where: str) -> None:
+    cards = _cards(entry)
+    assert set(cards) == {"conservative-care"}  # no rule read it: not a red-flag card
+    card = cards["conservative-care"]
+    sign = entry["code"]["coding"][0]["display"]
+    assert card["summary"].startswith(f"Check {sign} in the chart")
+    assert "No red flag recorded" not in card["summary"] + card["detail"]
+    assert f"1 entry {NOT_READ}: {sign} " in card["detail"]
+    assert f"invalid at {where}" in card["detail"]
+    assert "CONS-01 v2.7.0" in card["detail"]
+
+
+def test_a_valid_red_flag_fires_and_its_card_names_the_invalid_one_too() -> None:
+    cards = _cards(_retention(), _ces_diagnosis(id="ces 2"))
+    assert cards["cauda-equina"]["indicator"] == "critical"
+    assert f"{NOT_READ}: Cauda equina syndrome (Condition/ces 2: invalid at id)" \
+        in cards["cauda-equina"]["detail"]
+
+
+def test_an_uncoded_red_flag_in_an_invalid_entry_is_named() -> None:
+    words = {"resourceType": "Condition", "id": "words", "subject": SUBJECT,
+             "code": {"text": "New urinary retention"}, "onsetDateTime": "2026-11-31"}
+    card = _cards(words)["conservative-care"]
+    assert card["summary"].startswith('Check Uncoded entry "New urinary retention" in the chart')
+    assert "invalid at onsetDateTime" in card["detail"]
+
+
+@pytest.mark.parametrize("entry", [
+    _retention(effectiveDateTime="2026-02-30T10:00:00Z", status="entered-in-error"),
+    _retention(effectiveDateTime="2026-02-30T10:00:00Z", status="cancelled"),
+    _ces_diagnosis(onsetDateTime="21/11/2026", verificationStatus={"coding": [{
+        "system": "http://terminology.hl7.org/CodeSystem/condition-ver-status",
+        "code": "refuted"}]}),
+    {**BACK_PAIN, "id": "lbp 2", "onsetDateTime": "2026-02-30"},  # no red flag in it
+], ids=["entered-in-error", "cancelled", "refuted", "no-red-flag"])
+def test_an_invalid_entry_that_names_no_standing_red_flag_is_not_named(
+        entry: dict[str, Any]) -> None:
+    card = _cards(entry)["conservative-care"]
+    assert "No red flag recorded" in card["summary"]
+    assert NOT_READ not in card["detail"]
+
+
+def test_the_entry_is_still_counted_as_dropped_and_read_by_no_rule() -> None:
+    request = HookRequest(hook="patient-view", patient_id=PID,
+                          resources=(PATIENT, BACK_PAIN, _retention(id="retention 1")))
+    record = build_record(request, NOW, DEFAULT_SETTINGS)
+    assert record.quality.skipped_invalid == 1
+    assert not record.having("urinary_retention")
+    (flag,) = record.unreadable_red_flags
+    assert (flag.concept, flag.source, flag.when) == ("urinary_retention",
+                                                      "Observation/retention 1", None)
