@@ -92,7 +92,7 @@ _SYMPTOM_WORDS = re.compile(r"\b(?:numb\w*|tingl\w*|weak\w*|problems?|troubl\w*)
 # symptoms but new faecal incontinence" does not deny the incontinence).
 _DENIAL_CLAUSE_BREAK = re.compile(r"[.;\n]+|\b(?:but|however|although|though|except|whereas|"
                                   r"yet)\b", re.I)
-_ANSWER_BREAK = re.compile(r"[,;/]|\s+-\s+")
+_ANSWER_BREAK = re.compile(r"[,;/]|(?<!\s)\s+-\s+")  # (?<!\s): linear on long blank runs
 
 
 _OWN_CODE = object()

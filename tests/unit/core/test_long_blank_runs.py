@@ -1,0 +1,61 @@
+"""A long run of blanks inside a value is read in one pass, so the call is answered.
+
+The answer-word split (``negation._ANSWER_BREAK``, " - " between answers) tried every
+start inside a run of blanks: "No Ca." + 100,000 spaces + "prostate" in a retention row's
+valueString took about 9.5 s, and a 1 MB run would pass the worker timeout (30 s) and lose
+every card (found by the thirteenth session's fifth review). Values up to the 8 MiB body
+limit are accepted, so such a value must cost a pass, not a pass per character. The
+timeout below is the worker's: a liveness check, not a speed target (the benchmarks
+measure speed).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from cds_rules.engine import HookRequest, evaluate
+from cds_rules.record import negation
+from tests.unit.core.test_unreadable_red_flags import NOW, PATIENT, PID, SNOMED, SUBJECT
+
+BACK_PAIN = {"resourceType": "Condition", "id": "lbp", "subject": SUBJECT,
+             "code": {"coding": [{"system": SNOMED, "code": "279039007"}]},
+             "onsetDateTime": "2026-11-18T09:00:00Z"}
+RUN = 1_000_000  # a megabyte of blanks: about 4 h at the old pass per start
+
+
+def _retention(**value: Any) -> dict[str, Any]:
+    return {"resourceType": "Observation", "id": "retention", "status": "final",
+            "subject": SUBJECT, "effectiveDateTime": "2026-11-21T09:00:00Z",
+            "code": {"coding": [{"system": SNOMED, "code": "267064002"}]}, **value}
+
+
+@pytest.mark.timeout(30)
+@pytest.mark.parametrize("blank", [" ", "\t", "\n", " \t"], ids=["space", "tab", "newline",
+                                                              "mixed"])
+@pytest.mark.parametrize("value", [
+    lambda run: {"valueString": f"No Ca.{run}prostate"},
+    lambda run: {"valueString": f"Yes{run}"},
+    lambda run: {"valueCodeableConcept": {"text": f"Present{run}- new"}},
+    lambda run: {"component": [{"code": {"text": "Saddle sensation"},
+                                "valueString": f"Normal{run}"}]},
+], ids=["ca-row", "yes-then-blanks", "coded-value-text", "component"])
+def test_a_megabyte_of_blanks_in_a_value_keeps_the_emergency(blank: str, value: Any) -> None:
+    run = blank * (RUN // len(blank))
+    request = HookRequest(hook="patient-view", patient_id=PID,
+                          resources=(PATIENT, BACK_PAIN, _retention(**value(run))))
+    cards = evaluate(request, NOW).cards
+    assert [(c.topic, c.indicator) for c in cards] == [("cauda-equina", "critical")]
+
+
+_PLAIN = re.compile(r"[,;/]|\s+-\s+")  # the textbook form: the same splits, a pass per start
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.text(alphabet=" \t\n-,;/ab", max_size=24))
+def test_the_answer_split_is_the_plain_one(text: str) -> None:
+    assert negation._ANSWER_BREAK.split(text) == _PLAIN.split(text)
