@@ -87,6 +87,31 @@ SIGN_WORDS: dict[str, str] = {
 which a denial names it or what it is a loss of; a syndrome's list holds its family's.
 Words for a place alone (leg, buttock, groin) are not in them: "No leg pain" does not
 deny weakness, "No buttock pain" does not deny saddle anaesthesia."""
+# The two signs that join two findings, part by part: a denial of one part is no denial of
+# the other ("Osteoporosis" holding "No fracture", "AAA" holding "No dissection": the
+# thirteenth session's note). A row's part is its coded concept's (:data:`CODED_PARTS`) or
+# the part its words name; a row naming both parts, or neither, is denied as the whole sign.
+PART_WORDS: dict[str, dict[str, str]] = {
+    "vertebral fracture or osteoporosis": {
+        "osteoporosis": r"osteopor\w*|osteopen\w*|density|dexa|dxa|bmd",
+        "vertebral fracture": r"fractur\w*|#|wedg\w*|crush\w*|broken|breaks?|broke|collaps\w*",
+    },
+    "aortic aneurysm or dissection": {
+        "aortic aneurysm": r"aneurysm\w*|aaa|pulsatil\w*|triple",
+        "aortic dissection": r"dissect\w*|t[ab]ad|stanford|debakey|aortictype",
+    },
+}
+# Words that name every part of their sign: they name a part only in a denial that names
+# no other part ("No aortic problems" denies an aneurysm; "No aortic dissection" does not).
+_SHARED_WORDS: dict[str, str] = {"aortic aneurysm or dissection": r"aort\w*"}
+CODED_PARTS: dict[str, str] = {
+    "osteoporosis": "osteoporosis", "fragility_fracture": "vertebral fracture",
+    "vertebral_fracture_cord_injury": "vertebral fracture",
+    "aortic_aneurysm": "aortic aneurysm", "aortic_dissection": "aortic dissection",
+}
+"""The part a coded red-flag concept names, for the concepts whose sign joins two."""
+_WHOLE_OF_PART: dict[str, str] = {part: sign for sign, parts in PART_WORDS.items()
+                                  for part in parts}
 _CANCER_KINDS = (r"metasta\w*|mets|secondaries", r"myelom\w*", r"lymphom\w*",
                  r"leuka?emi\w*", r"sarcom\w*")
 """Kinds of cancer a denial names only when the row is of that kind: "Bone metastases"
@@ -157,27 +182,58 @@ def names_the_finding(sentence: str, signs: Iterable[str], own_words: Iterable[s
     a cord compression) is denied only when each is named, or none is and the denial names
     nothing else. ``own_words``: the words of the row's code (a cancer's site and kind).
     See the module's note."""
-    signs = sorted({sign for sign in signs if sign in SIGN_WORDS})
+    own_words = list(own_words)
+    signs = sorted({part for sign in signs if sign in SIGN_WORDS or sign in _WHOLE_OF_PART
+                    for part in _parts_meant(sign, own_words)})
     if not signs:
         return True
     named = [w for w in _WORD.findall(_read_as_words(sentence)) if w not in _FILLERS]
-    own_words = list(own_words)
     signs_named = [_names_sign(sign, named, sentence, own_words) for sign in signs]
     if any(signs_named):
         return all(signs_named)  # "No Ca. prostate" leaves a cord compression standing
     if any(word in _SOMETHING_MORE for word in named):
         return False  # "No other red flags": the row's sign is one
-    if any(sign in HISTORY_SIGNS for sign in signs):
-        return _denies_a_history(named, all(sign in HISTORY_SIGNS for sign in signs))
+    if any(_is_history(sign) for sign in signs):
+        return _denies_a_history(named, all(_is_history(sign) for sign in signs))
     return _denies_a_symptom(named)
+
+
+def _parts_meant(sign: str, own_words: list[str]) -> list[str]:
+    """The sign a denial must name: a part as it stands; a sign that joins two findings,
+    the one part the row's own words name ("AAA": the aneurysm), else the whole sign."""
+    parts = PART_WORDS.get(sign)
+    if parts is None:
+        return [sign]
+    words = [w for text in own_words for w in _WORD.findall(_read_as_words(text))]
+    meant = [part for part, pattern in parts.items()
+             if any(re.fullmatch(pattern, word) for word in words)]
+    return meant if len(meant) == 1 else [sign]
+
+
+def _is_history(sign: str) -> bool:
+    return _WHOLE_OF_PART.get(sign, sign) in HISTORY_SIGNS
 
 
 def _names_sign(sign: str, named: list[str], sentence: str, own_words: list[str]) -> bool:
     """Is one of the denial's words one of ``sign``'s (for a cancer: and no other
-    cancer's site, :func:`_another_site`)?"""
+    cancer's site, :func:`_another_site`; for a part of a sign, a word all its parts
+    share only when the denial names no other part: :func:`_names_part`)?"""
+    if sign in _WHOLE_OF_PART:
+        return _names_part(sign, named)
     pattern = _sign_pattern(sign, _kinds_named(sign, own_words))
     return any(pattern.fullmatch(word) for word in named) and not (
         sign == "cancer" and _another_site(sentence, own_words))
+
+
+def _names_part(part: str, named: list[str]) -> bool:
+    """"No dissection" names the dissection, not the aneurysm; "No aortic problems" both."""
+    whole = _WHOLE_OF_PART[part]
+    if any(re.fullmatch(PART_WORDS[whole][part], word) for word in named):
+        return True
+    others = [p for name, p in PART_WORDS[whole].items() if name != part]
+    shared = _SHARED_WORDS.get(whole)
+    return shared is not None and any(re.fullmatch(shared, word) for word in named) \
+        and not any(re.fullmatch(p, word) for p in others for word in named)
 
 
 def _denies_a_history(named: list[str], only_histories: bool) -> bool:

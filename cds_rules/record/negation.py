@@ -205,8 +205,8 @@ def _names_the_finding(sentence: str, code: object) -> bool:
     finding, and a test's result (:data:`_A_TEST`), always. Asked only of a denial."""
     if code is _A_TEST:
         return True
-    signs = {uncoded.CODED_SIGNS[hit.concept] for hit in concept_hits(code)
-             if hit.concept in uncoded.CODED_SIGNS}
+    signs = {sign_words.CODED_PARTS.get(hit.concept, uncoded.CODED_SIGNS[hit.concept])
+             for hit in concept_hits(code) if hit.concept in uncoded.CODED_SIGNS}
     own_words = coded_value_words(code, codings_of(code))
     signs.update(sign for text in own_words for _, sign in uncoded.suggested(text, closes_negated))
     return sign_words.names_the_finding(sentence, signs, own_words)

@@ -85,6 +85,18 @@ def denial_naming_change(version: str) -> str:
             "risk factors) and HLA-B27 results in words are read as before. ")
 
 
+def part_naming_change(version: str) -> str:
+    """What ``version`` changed for the rules reading an osteoporosis, a vertebral fracture,
+    an aortic aneurysm or dissection (fourteenth session, December 2026): a denial naming
+    one of two findings that share a sign silenced the other."""
+    return (f"{version}: a denial in an Observation's value names osteoporosis and a "
+            "vertebral fracture apart, and an aortic aneurysm and a dissection: a row coded "
+            "or worded osteoporosis holding 'No fracture', or an aneurysm ('AAA') holding 'No "
+            "dissection' or 'No aortic dissection', keeps its finding (before: silenced: the "
+            "two findings shared one list of words); 'No aortic problems' still denies either, "
+            "and a row naming both findings is denied by a word for either, as before. ")
+
+
 def comparator_change(version: str, reads: str) -> str:
     """What ``version`` changed where a rule reads a measured value (terminology audit,
     December 2026, finding 12): Quantity.comparator was ignored."""

@@ -24,6 +24,7 @@ from cds_rules.rules.base import (
     coded_answer_change,
     denial_naming_change,
     observation_reading_change,
+    part_naming_change,
     threshold,
 )
 from cds_rules.rules.context import (
@@ -132,7 +133,7 @@ def _with_weak_flags(record: PatientRecord, ctx: RuleContext, rule: Rule,
 
 CONS_01 = Rule(
     id="CONS-01",
-    version="2.7.0",
+    version="2.8.0",
     topic=Topic.CONSERVATIVE_CARE,
     title="Conservative care for back pain without a recorded red flag",
     indicators=("info",),
@@ -152,7 +153,8 @@ CONS_01 = Rule(
     check=_check,
     hooks=("patient-view", "encounter-start"),
     phase="pathway",
-    changes="2.7.0: a red flag coded or named in an entry that is not valid FHIR R4 (an "
+    changes=part_naming_change("2.8.0")
+    + "2.7.0: a red flag coded or named in an entry that is not valid FHIR R4 (an "
             "impossible date, an id with a space), which no rule reads, leads the card: "
             "'Check <sign> in the chart: a red-flag entry no rule could read (not valid "
             "FHIR)' (before: 'No red flag recorded'). "

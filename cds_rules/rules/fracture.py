@@ -30,6 +30,7 @@ from cds_rules.rules.base import (
     comparator_change,
     denial_naming_change,
     observation_reading_change,
+    part_naming_change,
     threshold,
 )
 from cds_rules.rules.context import (
@@ -127,7 +128,7 @@ def _check(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding | Non
 
 FRAC_01 = Rule(
     id="FRAC-01",
-    version="2.8.0",
+    version="2.9.0",
     topic=Topic.FRACTURE,
     title="Possible vertebral fracture",
     indicators=("critical", "warning", "info"),
@@ -138,7 +139,8 @@ FRAC_01 = Rule(
         "Consider bone densitometry (DXA) and bone protection when fragility is likely.",
     ),
     check=_check,
-    changes=denial_naming_change("2.8.0")
+    changes=part_naming_change("2.9.0")
+    + denial_naming_change("2.8.0")
     + observation_reading_change("2.7.0")
     + comparator_change("2.6.0", "an MRC grade (neurological deficit with trauma) is")
     + coded_answer_change("2.5.0")

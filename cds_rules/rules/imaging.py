@@ -31,6 +31,7 @@ from cds_rules.rules.base import (
     denial_naming_change,
     lumbar_mri_words_change,
     observation_reading_change,
+    part_naming_change,
     threshold,
 )
 from cds_rules.rules.context import (
@@ -214,7 +215,7 @@ def _symptoms_after_surgery(record: PatientRecord, surgery: list[Fact]) -> list[
 
 IMG_REPEAT = Rule(
     id="IMG-03",
-    version="2.6.0",
+    version="2.7.0",
     topic=Topic.REPEAT_IMAGING,
     title="Repeat spine MRI/CT within the repeat-imaging window",
     indicators=("info",),
@@ -226,7 +227,8 @@ IMG_REPEAT = Rule(
     check=_repeat,
     hooks=ORDER_HOOKS,
     phase="pathway",
-    changes=denial_naming_change("2.6.0")
+    changes=part_naming_change("2.7.0")
+    + denial_naming_change("2.6.0")
     + "2.5.0: a recent study makes a draft a repeat only when it may image every "
             "segment the draft asks for: a thoracic-only MRI does not make a draft lumbar MRI "
             "a repeat (before: 'review before repeating it' and a suggestion to delete the "

@@ -23,6 +23,7 @@ from cds_rules.rules.base import (
     coded_answer_change,
     denial_naming_change,
     observation_reading_change,
+    part_naming_change,
     threshold,
 )
 from cds_rules.rules.context import CAUDA_EQUINA_SEGMENT, assessment_reason, mri_since
@@ -264,6 +265,11 @@ _THIRTEENTH_SESSION_PHRASES: dict[Topic, str] = {
 same version as the denial change, which had not gone live."""
 
 
+_PART_NAMING_TOPICS = frozenset({Topic.FRACTURE, Topic.VISCERAL_OR_VASCULAR})
+"""Families whose sign joins two findings, named apart by a denial from the fourteenth
+session (:func:`~cds_rules.rules.base.part_naming_change`): one minor version ahead."""
+
+
 def _next(version: str, part: Literal["minor", "patch"]) -> str:
     """``version`` with its minor (patch reset) or its patch number one ahead."""
     major, minor, patch = (int(n) for n in version.split("."))
@@ -281,11 +287,14 @@ def _rule(rule_id: str, topic: Topic, family: str, evidence: tuple[str, ...]) ->
     shorthand = _next(phrases, "minor") if topic in _SHORTHAND_CHANGE else phrases
     early_stop = _next(shorthand, "patch")
     twelfth = _next(shorthand, "minor") if topic in _TWELFTH_SESSION_CHANGE else early_stop
-    version = _next(twelfth, "minor")
+    denial = _next(twelfth, "minor")
+    parts = topic in _PART_NAMING_TOPICS
+    version = _next(denial, "minor") if parts else denial
     return Rule(id=rule_id, version=version, topic=topic,
                 title=f"Uncoded entry suggests a {family} red flag", indicators=("warning",),
                 evidence=evidence, advice=_ADVICE, check=_check,
-                changes=(denial_naming_change(version) + _DENIAL_NAMING_CHANGE
+                changes=((part_naming_change(version) if parts else "")
+                         + denial_naming_change(denial) + _DENIAL_NAMING_CHANGE
                          + _THIRTEENTH_SESSION_PHRASES.get(topic, "")
                          + _TWELFTH_SESSION_CHANGE.get(topic, "").format(version=twelfth)
                          + _EARLY_STOP_CHANGE.format(version=early_stop)

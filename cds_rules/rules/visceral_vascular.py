@@ -20,6 +20,7 @@ from cds_rules.rules.base import (
     comparator_change,
     denial_naming_change,
     observation_reading_change,
+    part_naming_change,
     threshold,
 )
 from cds_rules.rules.context import (
@@ -112,7 +113,7 @@ _CHANGES = ("1.1.0: summary leads with the action; evidence is NICE NG59 1.1.1 (
 
 VV_01 = Rule(
     id="VV-01",
-    version="1.5.0",
+    version="1.6.0",
     topic=Topic.VISCERAL_OR_VASCULAR,
     title="Vascular or cardiac cause of back pain",
     indicators=("critical",),
@@ -122,7 +123,8 @@ VV_01 = Rule(
         "imaging first.",
     ),
     check=_vascular,
-    changes=denial_naming_change("1.5.0")
+    changes=part_naming_change("1.6.0")
+    + denial_naming_change("1.5.0")
     + observation_reading_change("1.4.0")
     + comparator_change("1.3.0", "a pain score (severe back pain) is")
     + coded_answer_change("1.2.0")

@@ -356,3 +356,57 @@ def test_a_calcium_list_is_read_in_linear_time(monkeypatch: pytest.MonkeyPatch) 
     text = "Na, K, Ca . prostate, " * 4000
     assert uncoded.ca_without_stop(text) == text  # every "Ca ." follows a laboratory list
     assert len(stretches) == 4000 and max(stretches) <= 100
+
+
+AAA_CODED = {"coding": [{"system": SNOMED, "code": "233985008",
+                         "display": "Abdominal aortic aneurysm"}]}
+OSTEOPOROSIS_CODED = {"coding": [{"system": SNOMED, "code": "64859006",
+                                  "display": "Osteoporosis"}]}
+
+
+@pytest.mark.parametrize(("code", "value", "expected"), [
+    # the thirteenth session's note: one part's denial silenced the other (before: each of
+    # these four gave the conservative card only)
+    (_local("Osteoporosis"), "No fracture", {"fracture": "warning"}),
+    (OSTEOPOROSIS_CODED, "No fracture", {"fracture": "warning"}),
+    (_local("AAA"), "No dissection", {"visceral-or-vascular": "warning"}),
+    (_local("AAA"), "No aortic dissection", {"visceral-or-vascular": "warning"}),
+    (AAA_CODED, "No dissection", {"visceral-or-vascular": "critical"}),
+    (_local("Vertebral fracture"), "No osteoporosis", {"fracture": "warning"}),
+    (_local("Aortic dissection"), "No aneurysm", {"visceral-or-vascular": "warning"}),
+    # a part's own words, a word all parts share alone, a word for history: still denied
+    (_local("Osteoporosis"), "No osteoporosis", CONSERVATIVE),
+    (OSTEOPOROSIS_CODED, "Not osteopenic", CONSERVATIVE),
+    (_local("AAA"), "No AAA", CONSERVATIVE),
+    (AAA_CODED, "No aneurysm", CONSERVATIVE),
+    (_local("AAA"), "No aortic problems", CONSERVATIVE),
+    (_local("Aortic dissection"), "No type A", CONSERVATIVE),
+    (_local("Vertebral fracture"), "No #", CONSERVATIVE),
+    # a row naming both findings is denied as the whole sign, as before
+    (_local("Osteoporotic vertebral fracture"), "No fracture", CONSERVATIVE),
+])
+def test_a_denial_of_one_part_of_a_sign_leaves_the_other_standing(
+        code: dict[str, Any], value: str, expected: dict[str, str]) -> None:
+    assert _cards(_observation(code, {"valueString": value})) == expected
+
+
+@pytest.mark.parametrize(("sentence", "signs", "own_words", "named"), [
+    ("No fracture", ["osteoporosis"], [], False),
+    ("No osteoporosis", ["osteoporosis"], [], True),
+    ("No dissection", ["aortic aneurysm"], [], False),
+    ("No aortic dissection", ["aortic aneurysm"], [], False),
+    ("No aortic problems", ["aortic aneurysm"], [], True),
+    ("No aortic aneurysm", ["aortic aneurysm"], [], True),
+    ("No aortic problems", ["aortic dissection"], [], True),
+    # an uncoded row's part is the one its words name; both or neither: the whole sign
+    ("No dissection", ["aortic aneurysm or dissection"], ["Triple A"], False),
+    ("No dissection", ["aortic aneurysm or dissection"], ["Dissecting aneurysm"], True),
+    ("No dissection", ["aortic aneurysm or dissection"], ["Abdominal aortic"], True),
+    ("No fracture", ["vertebral fracture or osteoporosis"], ["Osteopenia"], False),
+    # a coded part and the words naming both: each must be named
+    ("No dissection", ["aortic aneurysm", "aortic aneurysm or dissection"],
+     ["Dissecting aortic aneurysm"], False),
+])
+def test_which_words_name_a_part_of_a_sign(sentence: str, signs: list[str],
+                                           own_words: list[str], named: bool) -> None:
+    assert sign_words.names_the_finding(sentence, signs, own_words) is named

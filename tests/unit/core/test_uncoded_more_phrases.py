@@ -155,11 +155,17 @@ def test_the_rules_that_read_more_carry_a_new_version() -> None:
     # its 1.8.1
     assert versions["UNCODED-MAL"] == "1.10.0"
     assert "1.8.1: no change in what is read" in changes["UNCODED-MAL"]
-    assert versions["UNCODED-FRAC"] == "1.8.0"
+    # FRAC and VV one minor further (fourteenth session: a denial names osteoporosis and a
+    # fracture apart, an aneurysm and a dissection apart)
+    assert versions["UNCODED-FRAC"] == "1.9.0"
+    assert changes["UNCODED-FRAC"].startswith("1.9.0: a denial in an Observation's value "
+                                              "names osteoporosis and a vertebral fracture")
+    assert "1.8.0: a sentence in an Observation's value" in changes["UNCODED-FRAC"]
     assert "1.7.1: no change in what is read" in changes["UNCODED-FRAC"]
     # no shorthand for INF and VV: their patch versions, then the twelfth session's phrases
     # (test_uncoded_review_phrases.py)
-    assert (versions["UNCODED-INF"], versions["UNCODED-VV"]) == ("1.10.0", "1.9.0")
+    assert (versions["UNCODED-INF"], versions["UNCODED-VV"]) == ("1.10.0", "1.10.0")
+    assert "1.9.0: a sentence in an Observation's value" in changes["UNCODED-VV"]
     assert changes["UNCODED-INF"].split("1.8.1: no change in what is read")[1].startswith(
         " or when it warns: a family with no uncoded hint stops before working out its "
         "window (issue 15). 1.8.0: read also 'Spondylodiscitis'")
