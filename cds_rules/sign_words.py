@@ -168,7 +168,12 @@ _SOMETHING_ELSE = re.compile(
     r"(?:nof|hip|wrist|ankle|rib|neck\s+of\s+femur)\s+(?:#|fracture)(?!\w)|post[\s-]?op\w*|"
     r"wrist\s+drop|(?:dental|tooth|skin|perianal|breast|groin|axillary|pilonidal)\s+abscess\w*|"
     r"tb\s+contacts?|(?:sample|specimen|blood(?:\s+cultures?)?|urine|stool|sputum)\s+"
-    r"collections?)", re.I)
+    r"collections?|"
+    # both of another part ("No bilateral knee pain" in a bilateral sciatica row), unless the
+    # legs are named beside it ("No bilateral hip or leg pain")
+    r"(?:bilateral|bilat|both)\s+(?:knees?|hips?|shoulders?|elbows?|wrists?|hands?|arms?|"
+    r"eyes?|ears?|breasts?|kidneys?|lungs?)\b(?!\s*(?:or|and|/|&|,)\s*(?:the\s+)?(?:legs?|"
+    r"feet|foot|lower\s+limbs?|buttocks?|thighs?|calf|calves)))", re.I)
 _AORTIC_TYPE = re.compile(r"\btype\s*-?\s*[ab]\b", re.I)  # "No type A": of a dissection
 _BLADDER_AND_BOWEL = re.compile(r"\bb\s*(?:&|\+|and|/)\s*b\b", re.I)  # "No B&B symptoms"
 _WORD = re.compile(r"[a-z0-9]+|#")

@@ -13,6 +13,7 @@ active, older, with no spine MRI since (as the coded rules warn of a sign never 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Literal
 
@@ -265,9 +266,22 @@ _THIRTEENTH_SESSION_PHRASES: dict[Topic, str] = {
 same version as the denial change, which had not gone live."""
 
 
-_PART_NAMING_TOPICS = frozenset({Topic.FRACTURE, Topic.VISCERAL_OR_VASCULAR})
-"""Families whose sign joins two findings, named apart by a denial from the fourteenth
-session (:func:`~cds_rules.rules.base.part_naming_change`): one minor version ahead."""
+def _both_of_another_part(version: str) -> str:
+    return (f"{version}: 'bilateral' or 'both' before another part of the body names that "
+            "part, not bilateral leg symptoms: a row 'Bilateral sciatica' holding 'No "
+            "bilateral knee pain' or 'No pain in both knees' keeps its sign (before: "
+            "silenced); 'No bilateral symptoms', 'No bilateral hip or leg pain' still deny "
+            "it. ")
+
+
+_FOURTEENTH_SESSION: dict[Topic, Callable[[str], str]] = {
+    Topic.FRACTURE: part_naming_change,
+    Topic.VISCERAL_OR_VASCULAR: part_naming_change,
+    Topic.CAUDA_EQUINA: _both_of_another_part,
+}
+"""Fourteenth session: a family whose sign joins two findings, named apart by a denial
+(:func:`~cds_rules.rules.base.part_naming_change`), and "both knees" in a cauda equina
+row: one minor version ahead."""
 
 
 def _next(version: str, part: Literal["minor", "patch"]) -> str:
@@ -288,12 +302,12 @@ def _rule(rule_id: str, topic: Topic, family: str, evidence: tuple[str, ...]) ->
     early_stop = _next(shorthand, "patch")
     twelfth = _next(shorthand, "minor") if topic in _TWELFTH_SESSION_CHANGE else early_stop
     denial = _next(twelfth, "minor")
-    parts = topic in _PART_NAMING_TOPICS
-    version = _next(denial, "minor") if parts else denial
+    fourteenth = _FOURTEENTH_SESSION.get(topic)
+    version = _next(denial, "minor") if fourteenth else denial
     return Rule(id=rule_id, version=version, topic=topic,
                 title=f"Uncoded entry suggests a {family} red flag", indicators=("warning",),
                 evidence=evidence, advice=_ADVICE, check=_check,
-                changes=((part_naming_change(version) if parts else "")
+                changes=((fourteenth(version) if fourteenth else "")
                          + denial_naming_change(denial) + _DENIAL_NAMING_CHANGE
                          + _THIRTEENTH_SESSION_PHRASES.get(topic, "")
                          + _TWELFTH_SESSION_CHANGE.get(topic, "").format(version=twelfth)

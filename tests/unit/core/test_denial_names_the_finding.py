@@ -410,3 +410,18 @@ def test_a_denial_of_one_part_of_a_sign_leaves_the_other_standing(
 def test_which_words_name_a_part_of_a_sign(sentence: str, signs: list[str],
                                            own_words: list[str], named: bool) -> None:
     assert sign_words.names_the_finding(sentence, signs, own_words) is named
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    # the thirteenth session's note: "bilateral" named the sign in a denial of another part
+    ("No bilateral knee pain", {"cauda-equina": "warning"}),
+    ("No pain in both knees", {"cauda-equina": "warning"}),
+    ("No bilateral hip OA", {"cauda-equina": "warning"}),
+    ("No bilateral symptoms", CONSERVATIVE),
+    ("No bilateral hip or leg pain", CONSERVATIVE),
+    ("No weakness in both legs", CONSERVATIVE),
+])
+def test_both_of_another_part_does_not_deny_bilateral_sciatica(
+        value: str, expected: dict[str, str]) -> None:
+    assert _cards(_observation(_local("Bilateral sciatica"), {"valueString": value})) \
+        == expected
