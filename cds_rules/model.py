@@ -62,6 +62,17 @@ RED_FLAG_CONCEPTS = (
     "aortic_dissection",
 )
 
+# What the red-flag families read besides the red flags themselves (risk factors, the
+# measurements a red flag is read from, the visceral causes), which an entry that cannot be
+# read (record/unreadable.py) must not take out of sight either. The concepts whose sign in
+# words joins them (cds_rules.uncoded.CODED_SIGNS: osteoporosis) are added there.
+RED_FLAG_INPUTS: frozenset[str] = frozenset({
+    *RED_FLAG_CONCEPTS, "osteoporosis", "body_temperature", "iv_drug_use", "immunosuppression",
+    "recent_infection", "recent_spinal_procedure", "long_term_steroids",
+    "systemic_corticosteroid", "renal_stone_or_colic", "pyelonephritis", "haematuria",
+    "chest_pain", "dyspnoea",
+})
+
 # Code systems of our own (FHIR canonical URIs). Topic codes are the external contract.
 TOPIC_SYSTEM = "https://backpain-cds.org/fhir/CodeSystem/card-topic"
 OVERRIDE_REASON_SYSTEM = "https://backpain-cds.org/fhir/CodeSystem/override-reason"
@@ -216,9 +227,9 @@ class PatientRecord:
     deceased: bool = False  # Patient.deceased[x]: true or a date -> no cards at all
     facts: list[Fact] = field(default_factory=list)
     orders: list[Order] = field(default_factory=list)
-    # Red flags named by an entry that is not valid FHIR R4 (dropped, read by no rule):
-    # every card names them, and the conservative card asks to check them, never "no red
-    # flag" (record.facts.unreadable_red_flags). ``detail`` says where it is invalid.
+    # What red-flag families read, named by an entry that is not valid FHIR R4 (dropped,
+    # read by no rule): every card names them, and no card says "no red flag" over them
+    # (record/unreadable.py). ``detail`` says where the entry is malformed.
     unreadable_red_flags: list[Fact] = field(default_factory=list)
     quality: DataQuality = field(default_factory=DataQuality)
     # How far after ``now`` an entry may be dated and still count as now: the EHR's clock

@@ -72,7 +72,9 @@ READ_ELEMENTS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 _ZONELESS = re.compile(r"^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2})(:\d{2}(?:\.\d+)?)?$")
 _MAX_DEPTH = 12
 _Texts = TypeVar("_Texts", Fact, Order)
-_SURROGATE = re.compile("[\ud800-\udfff]")  # in a str, a surrogate is always a lone one
+# A surrogate code point in a str is no character: a lone half, or a pair kept as two code
+# points by a caller (each half then reads as one U+FFFD)
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class MendedText(dict[str, Any]):
@@ -84,6 +86,11 @@ class MendedText(dict[str, Any]):
     def __init__(self, elements: dict[str, Any], mended: int) -> None:
         super().__init__(elements)
         self.mended = mended
+
+
+def mended(text: str) -> str:
+    """``text`` with every surrogate code point replaced by U+FFFD (itself when none)."""
+    return _SURROGATE.sub("\ufffd", text) if _SURROGATE.search(text) else text
 
 
 def mended_text(item: _Texts) -> _Texts:
@@ -99,14 +106,15 @@ def mended_text_gap(count: int) -> str:
     """The data gap every card of a call carries when ``count`` characters of its text
     were broken UTF-16 (lone surrogates, or their escapes in the JSON sent) and were read
     as U+FFFD: a word in an entry may be garbled, so a clinician checks the chart."""
-    characters = "character" if count == 1 else "characters"
-    return (f"{count} {characters} of the sent text (a broken UTF-16 surrogate, shown as "
-            "\ufffd): a word in an entry may be garbled")
+    what = ("character of the sent text (a broken UTF-16 surrogate" if count == 1
+            else "characters of the sent text (broken UTF-16 surrogates")
+    return f"{count} {what}, shown as \ufffd): a word in an entry may be garbled"
 
 
 def validated(resource: dict[str, Any]) -> dict[str, Any] | None:
-    """The elements the record builder reads (:data:`READ_ELEMENTS`), zone-repaired where
-    needed, if they validate as the R4B model; else None.
+    """The elements the record builder reads (:data:`READ_ELEMENTS`), as sent, if they
+    validate as the R4B model (a zone-less time validated as UTC but returned as sent;
+    lone surrogates replaced: :class:`MendedText`); else None.
 
     Types without a model here are returned unchanged: the record builder never reads them.
     """
@@ -154,6 +162,25 @@ def why_invalid(resource: Any) -> str:
             return f"{where or 'resource'}: {first.get('msg', 'invalid')}"
         return type(exc).__name__
     return "not valid FHIR R4 as read"
+
+
+def invalid_element(resource: dict[str, Any]) -> str:
+    """Where the R4B model refuses the elements the rules read once they are read as
+    :func:`validated` reads them (lone surrogates mended, zone-less times given a zone):
+    the element's path ("effectiveDateTime", "code.coding.0"), or "" when it cannot say."""
+    model = MODELS.get(str(resource.get("resourceType")))
+    if model is None:
+        return ""
+    try:
+        repaired = _map_strings(_mend_text(project(resource))[0], 0, _with_zone)
+        model.model_validate(repaired)
+    except RecursionError:
+        return ""
+    except Exception as exc:
+        errors = getattr(exc, "errors", None)
+        if callable(errors) and errors():
+            return ".".join(str(part) for part in errors()[0].get("loc", ()))
+    return ""
 
 
 def _valid(model: Any, resource: dict[str, Any]) -> bool:

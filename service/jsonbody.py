@@ -1,9 +1,10 @@
 """JSON in and out: read a request body safely, write a response body.
 
-The body is parsed once with orjson, which is strict (valid UTF-8 only, no NaN, no lone
-surrogates, no BOM, nesting bounded at 1024). Two things orjson does not check are done
-here without walking the parsed tree in Python, because this runs on every hook call with
-bodies of up to megabytes and the benchmarks count every millisecond against orjson's own:
+The body is parsed once with orjson, which is strict (valid UTF-8 only, no NaN, nesting
+bounded at 1024; a lone surrogate escape and a byte order mark, which it refuses, are read
+as the end of this note says). Two things orjson does not check are done here without
+walking the parsed tree in Python, because this runs on every hook call with bodies of up
+to megabytes and the benchmarks count every millisecond against orjson's own:
 
 - **nesting depth** (``max_json_depth``) and **duplicate object keys** (orjson silently
   keeps the last). Fast path: orjson re-serialises the value once, compactly, wrapped in
@@ -30,8 +31,12 @@ alone) is allowed by RFC 8259's grammar (section 8.2) and written by EHRs that c
 a fixed number of UTF-16 units through an emoji; orjson refuses it. Refusing the call
 would lose every card, the critical ones included, for one unreadable character in a
 note, so such an escape is read as U+FFFD (the replacement character) and counted: the
-hook call says so in every card's data gaps (:func:`mended_text_gap`). Only a body orjson
-refused is searched for them, so a well-formed body pays nothing.
+hook call says so in every card's data gaps (:func:`cds_rules.mended_text_gap`). Only a
+body orjson refused is searched for them, so a well-formed body pays nothing.
+
+A leading **UTF-8 byte order mark** (EF BB BF, written by some .NET and Windows clients)
+is skipped: RFC 8259 section 8.1 lets a parser ignore it "in the interests of
+interoperability", and it carries no data, while refusing it would lose every card.
 """
 
 from __future__ import annotations
@@ -191,13 +196,18 @@ def _checked(value: Any, raw: bytes | bytearray, max_depth: int) -> Any:
     return value
 
 
-# One escape in a JSON string, from its backslash: a high surrogate with the low one after
-# it (a pair: kept), a high one alone (1), a low one alone (2), anything else escaped. Read
-# left to right, an escaped backslash is consumed whole, so "\\ud800" is no escape.
-_ESCAPE = re.compile(rb"\\(?:u[dD][89aAbB][0-9a-fA-F]{2}\\u[dD][c-fC-F][0-9a-fA-F]{2}"
-                     rb"|(u[dD][89aAbB][0-9a-fA-F]{2})|(u[dD][c-fC-F][0-9a-fA-F]{2})|.)",
+# The text read left to right in runs: a run of anything but a surrogate escape (other
+# characters, other escapes: an escaped backslash is consumed whole, so "\\ud800" is no
+# escape) is kept in one match; then a high surrogate escape with the low one after it (a
+# pair: kept), a high one alone (group 1) or a low one alone (group 2). One match per run
+# or surrogate, not per character; possessive (++): no backtracking kept on a long run.
+_ESCAPE = re.compile(rb"(?:[^\\]++|\\[^u]|\\u(?![dD][89a-fA-F]))++"
+                     rb"|\\u[dD][89aAbB][0-9a-fA-F]{2}\\u[dD][c-fC-F][0-9a-fA-F]{2}"
+                     rb"|(\\u[dD][89aAbB][0-9a-fA-F]{2})|(\\u[dD][c-fC-F][0-9a-fA-F]{2})",
                      re.DOTALL)
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 _REPLACEMENT = rb"\ufffd"  # six bytes, as the escape it replaces
+_BOM = b"\xef\xbb\xbf"  # U+FEFF in UTF-8
 
 
 def loads_mending(raw: bytes | bytearray) -> tuple[Any, int]:
@@ -209,10 +219,15 @@ def loads_mending(raw: bytes | bytearray) -> tuple[Any, int]:
 
 def _loads_mending(raw: bytes | bytearray) -> tuple[Any, bytes | bytearray, int]:
     """(value, the text it was parsed from, how many escapes were mended). A mended
-    escape keeps its length (six bytes), so an error's position is the sent text's."""
+    escape keeps its length (six bytes), so an error's position is the sent text's
+    (after a byte order mark, which is skipped)."""
+    if raw[:3] == _BOM:
+        raw = raw[3:]
     try:
         return orjson.loads(raw), raw, 0
-    except orjson.JSONDecodeError:
+    except orjson.JSONDecodeError as refused:
+        if "surrogate" not in str(refused):  # orjson names a surrogate it refuses
+            raise
         mended, count = mend_lone_surrogates(bytes(raw))
         if not count:
             raise
@@ -222,7 +237,7 @@ def _loads_mending(raw: bytes | bytearray) -> tuple[Any, bytes | bytearray, int]
 def mend_lone_surrogates(raw: bytes) -> tuple[bytes, int]:
     """``raw`` with every lone surrogate escape written ``\\ufffd``; how many there were.
     Pairs, other escapes and everything outside escapes are left byte for byte."""
-    if b"\\u" not in raw:
+    if _SURROGATE_ESCAPE.search(raw) is None:
         return raw, 0
     count = 0
 

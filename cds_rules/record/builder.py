@@ -12,7 +12,7 @@ from cds_rules.fhir_time import (
     as_utc,
 )
 from cds_rules.model import PatientRecord
-from cds_rules.record import structure
+from cds_rules.record import structure, unreadable
 from cds_rules.record.conditions import read_condition
 from cds_rules.record.medications import read_medication
 from cds_rules.record.observations import read_observation
@@ -26,7 +26,7 @@ from cds_rules.record.orders import (
 from cds_rules.record.patient import read_patient
 from cds_rules.record.state import Builder, Validator
 from cds_rules.record.timing import reading_cutoffs, require_aware
-from cds_rules.validation import mended_text, mended_text_gap
+from cds_rules.validation import mended, mended_text, mended_text_gap
 from cds_rules.validation import validated as reference_validated
 
 if TYPE_CHECKING:
@@ -62,7 +62,7 @@ def _build_record(request: HookRequest, now: datetime, settings: RuleSettings,
                            clock_tolerance=timedelta(minutes=settings.clock_skew_minutes))
     gaps = getattr(request, "data_gaps", ())
     if isinstance(gaps, list | tuple):
-        record.quality.data_gaps = [g for g in gaps if isinstance(g, str)]
+        record.quality.data_gaps = [mended(g) for g in gaps if isinstance(g, str)]
     builder = Builder(record=record, patient_id=patient_id,
                       cutoffs=reading_cutoffs(settings, moment), check=check)
     try:
@@ -77,7 +77,8 @@ def _build_record(request: HookRequest, now: datetime, settings: RuleSettings,
         record.quality.data_gaps.append(mended_text_gap(sum(builder.mended.values())))
     if record.unreadable_red_flags:
         record.unreadable_red_flags = [mended_text(f) for f in record.unreadable_red_flags]
-        record.quality.data_gaps.append(_unreadable_red_flags(record))
+        record.quality.data_gaps.append(unreadable.gap(record.unreadable_red_flags,
+                                                       builder.unreadable_entries))
     try:
         ahead = _dated_after_now(record)
     except Exception:  # a date no arithmetic can take: say so rather than fail the call
@@ -107,17 +108,6 @@ def _mend_record_text(record: PatientRecord) -> None:
     sent, and a card quoting a lone surrogate could not be written (no Unicode text)."""
     record.facts = [mended_text(fact) for fact in record.facts]
     record.orders = [mended_text(order) for order in record.orders]
-
-
-def _unreadable_red_flags(record: PatientRecord) -> str:
-    """Said on every card: a red flag coded or named in an entry that is not valid FHIR R4
-    was read by no rule, so a card could say "no red flag" over it; a clinician must look
-    at the entry in the chart."""
-    flags = record.unreadable_red_flags
-    entries = len({f.source for f in flags})
-    named = "; ".join(dict.fromkeys(f"{f.display} ({f.source}: {f.detail})" for f in flags))
-    return (f"{entries} {'entry' if entries == 1 else 'entries'} naming a red flag, not "
-            f"valid FHIR R4, so read by no rule: {named}; check in the chart")
 
 
 def _unreadable_values(count: int) -> str:

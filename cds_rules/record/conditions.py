@@ -14,13 +14,14 @@ from cds_rules.model import (
     FactStatus,
 )
 from cds_rules.record.codes import codings_of, concept_hits
-from cds_rules.record.facts import is_worsening, make_fact, unreadable_red_flags, with_latest
+from cds_rules.record.facts import is_worsening, make_fact, with_latest
 from cds_rules.record.laterality import laterality_of
 from cds_rules.record.negation import negated_text
 from cds_rules.record.state import Builder
 from cds_rules.record.status import CONDITION_HISTORY, CONDITION_REFUTED, abated, status_code
 from cds_rules.record.timing import condition_time
 from cds_rules.record.uncoded_entries import read_uncoded, read_words
+from cds_rules.record.unreadable import set_aside
 
 
 def read_condition(builder: Builder, resource: dict[str, Any]) -> bool:
@@ -29,8 +30,8 @@ def read_condition(builder: Builder, resource: dict[str, Any]) -> bool:
         return read_uncoded(builder, resource)
     checked = builder.validated(resource)
     if checked is None:
-        refuted = status_code(resource, "verificationStatus") in CONDITION_REFUTED
-        return not refuted and unreadable_red_flags(builder, resource, hits)
+        set_aside(builder, resource, hits)
+        return False
     if status_code(checked, "verificationStatus") in CONDITION_REFUTED:
         return False
     clinical = status_code(checked, "clinicalStatus")

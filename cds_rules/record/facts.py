@@ -12,7 +12,6 @@ from cds_rules import valuesets as vs
 from cds_rules.model import (
     CONCEPTS,
     LOCAL_FINDING_SYSTEM,
-    RED_FLAG_CONCEPTS,
     Fact,
     FactStatus,
 )
@@ -26,8 +25,6 @@ from cds_rules.record.codes import (
     source_of,
 )
 from cds_rules.record.laterality import combine_sides
-from cds_rules.record.state import Builder
-from cds_rules.validation import why_invalid
 
 # HL7 v3 ObservationInterpretation: W = worse, NEG/POS, ND/DET (not detected/detected).
 V3_INTERPRETATION = "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation"
@@ -86,25 +83,3 @@ def with_latest(fact: Fact, latest: datetime | None, floating: bool = False) -> 
         return fact
     return replace(fact, when_latest=latest)
 
-
-def unreadable_red_flags(builder: Builder, resource: dict[str, Any],
-                         hits: list[Hit]) -> bool:
-    """An entry dropped as invalid whose codes name red flags: kept aside, one fact per
-    red-flag concept, ``detail`` saying where it is invalid, so that every card names it
-    and the conservative card never says "no red flag" over it. False: nothing was read."""
-    red = [hit for hit in hits if hit.concept in RED_FLAG_CONCEPTS]
-    if red:
-        builder.record.unreadable_red_flags += [
-            unreadable_fact(resource, hit.concept, label_of(
-                hit.coding, resource.get("code"), CONCEPTS.get(hit.concept, hit.concept)))
-            for hit in {h.concept: h for h in red}.values()]
-    return False
-
-
-def unreadable_fact(resource: dict[str, Any], concept: str, display: str) -> Fact:
-    """A red flag of an invalid entry, as a fact no rule reads (no time, no status)."""
-    why = why_invalid(resource)
-    where = f" at {why.split(':', 1)[0]}" if ": " in why else ""
-    return Fact(concept=concept, display=display, source=source_of(resource),
-                resource_type=str(resource.get("resourceType", "")),
-                detail=f"invalid{where}")

@@ -19,7 +19,7 @@ from cds_rules.model import (
     FactStatus,
 )
 from cds_rules.record.codes import Hit, Side, as_list, codings_of, concept_hits
-from cds_rules.record.facts import is_worsening, make_fact, unreadable_red_flags, with_latest
+from cds_rules.record.facts import is_worsening, make_fact, with_latest
 from cds_rules.record.laterality import laterality_of
 from cds_rules.record.negation import (
     INDETERMINATE_INTERPRETATION,
@@ -36,6 +36,7 @@ from cds_rules.record.state import Builder
 from cds_rules.record.status import OBSERVATION_IGNORED, status_code
 from cds_rules.record.timing import too_old
 from cds_rules.record.uncoded_entries import has_no_words, read_uncoded, read_words
+from cds_rules.record.unreadable import set_aside
 from cds_rules.units import QUANTITY_CONCEPTS, normalise
 
 
@@ -54,9 +55,9 @@ def read_observation(builder: Builder, resource: dict[str, Any]) -> bool:
         return False
     checked = builder.validated(resource)
     if checked is None:
-        ignored = status_code(resource, "status") in OBSERVATION_IGNORED
-        named = [*(code_hits or value_hits), *(h for _, hits in component_hits for h in hits)]
-        return not ignored and unreadable_red_flags(builder, resource, named)
+        set_aside(builder, resource, [*(code_hits or value_hits),
+                                      *(h for _, hits in component_hits for h in hits)])
+        return False
     if status_code(checked, "status") in OBSERVATION_IGNORED:
         return False
     if checked is not resource:  # projected copy: read hits from it

@@ -26,6 +26,7 @@ class Builder:
     patient_id: str
     medications: dict[str, dict[str, Any]] = field(default_factory=dict)
     unrecognised_units: int = 0
+    unreadable_entries: int = 0  # entries set aside as unreadable (record.unreadable)
     # resource (by identity) -> its lone surrogates read as U+FFFD (validation.MendedText)
     mended: dict[int, int] = field(default_factory=dict)
     # concept -> readings older than this cannot change any rule (:func:`reading_cutoffs`)

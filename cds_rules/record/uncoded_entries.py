@@ -20,11 +20,12 @@ from cds_rules.model import (
     Topic,
 )
 from cds_rules.record.codes import as_list, codings_of, source_of
-from cds_rules.record.facts import unreadable_fact, with_latest
+from cds_rules.record.facts import with_latest
 from cds_rules.record.negation import closes_negated, has_value, panel_denies, presence
 from cds_rules.record.state import Builder
 from cds_rules.record.status import OBSERVATION_IGNORED, entry_status, status_code
 from cds_rules.record.timing import condition_time
+from cds_rules.record.unreadable import set_aside_words
 
 
 def read_uncoded(builder: Builder, resource: dict[str, Any]) -> bool:
@@ -37,9 +38,7 @@ def read_uncoded(builder: Builder, resource: dict[str, Any]) -> bool:
         return False
     checked = builder.validated(resource)
     if checked is None:
-        builder.record.unreadable_red_flags += [
-            unreadable_fact(resource, uncoded.uncoded_concept(topic), f'Uncoded entry "{text}"')
-            for topic, (_, text) in found.items()]
+        set_aside_words(builder, resource, found)
         return False
     return _add_hints(builder, checked, found)
 

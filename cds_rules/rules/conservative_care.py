@@ -56,12 +56,13 @@ def _check(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding | Non
     persistent = span is not None and span >= ctx.settings.acute_back_pain_days
     recs = (Recommendation("physiotherapy-referral", "routine"),) if persistent else ()
     window = ctx.settings.cauda_equina_window_days
-    if record.unreadable_red_flags:
-        return _with_unreadable_flags(rule, context, record.unreadable_red_flags)
     ahead = record.red_flags_dated_ahead()
+    weak = record.having(*RED_FLAG_CONCEPTS, "night_pain", within=days(window))
+    if record.unreadable_red_flags:
+        return _with_unreadable_flags(ctx, rule, context, record.unreadable_red_flags,
+                                      [*ahead, *weak])
     if ahead:
         return _with_flags_dated_ahead(ctx, rule, context, ahead)
-    weak = record.having(*RED_FLAG_CONCEPTS, "night_pain", within=days(window))
     if weak:
         return _with_weak_flags(record, ctx, rule, context, weak)
     reasons = [f"No red flag recorded in coded entries in the last {window} days. "
@@ -95,20 +96,28 @@ def _with_flags_dated_ahead(ctx: RuleContext, rule: Rule, context: list[Fact],
     )
 
 
-def _with_unreadable_flags(rule: Rule, context: list[Fact],
-                           unreadable: list[Fact]) -> Finding:
-    """A red flag named by an entry that is not valid FHIR R4 (an impossible date, an id
-    with a space): no rule read it, so the card must not say "no red flag"; it names the
-    entry for the clinician to check in the chart."""
+def _with_unreadable_flags(ctx: RuleContext, rule: Rule, context: list[Fact],
+                           unreadable: list[Fact], others: list[Fact]) -> Finding:
+    """Something a red-flag family reads, named by an entry that could not be read (an
+    impossible date, an id with a space): no rule read it, so the card must not say "no
+    red flag"; it names the entry for the clinician to check in the chart. Red flags dated
+    ahead and weak ones are listed too (``others``): they would have led the card."""
     first = unreadable[0]
+    reasons = [f"{first.display} is named by an entry the service could not read "
+               f"({first.resource_type}: {first.detail}), so no red-flag rule read it. If the "
+               "entry is right, the red-flag pathway applies now."]
+    if others:
+        reasons.append(f"{len(others)} other red-flag fact(s) dated after today or in the "
+                       f"last {ctx.settings.cauda_equina_window_days} days fired no rule on "
+                       "their own: re-assess them too.")
     return rule.finding(
         "info",
-        f"Check {first.display} in the chart: a red-flag entry no rule could read "
-        "(not valid FHIR)",
-        [*unreadable, *context],
-        [f"{len(unreadable)} red flag(s) named by entries that are not valid FHIR R4 "
-         f"({first.source}: {first.detail}): no red-flag rule read them. If the entry is "
-         "right, the red-flag pathway applies now."],
+        f"Check {first.display} in the chart: a red-flag entry the service could "
+        "not read",
+        [*unreadable, *others, *context],
+        reasons,
+        (),
+        [threshold(ctx.settings, "cauda_equina_window_days")] if others else (),
     )
 
 
@@ -154,10 +163,11 @@ CONS_01 = Rule(
     hooks=("patient-view", "encounter-start"),
     phase="pathway",
     changes=part_naming_change("2.8.0")
-    + "2.7.0: a red flag coded or named in an entry that is not valid FHIR R4 (an "
-            "impossible date, an id with a space), which no rule reads, leads the card: "
-            "'Check <sign> in the chart: a red-flag entry no rule could read (not valid "
-            "FHIR)' (before: 'No red flag recorded'). "
+    + "2.7.0: a red flag (or a risk factor, a measurement a red-flag family reads) coded "
+            "or named in an entry that is not valid FHIR R4 (an impossible date, an id with a "
+            "space), which no rule reads, leads the card: 'Check <sign> in the chart: a "
+            "red-flag entry the service could not read', with any red flag dated ahead or "
+            "weak listed too (before: 'No red flag recorded'). "
     + denial_naming_change("2.6.0")
     + "2.5.0: the reason says what was read: 'No red flag recorded in coded "
             "entries in the last N days. Problem and observation wording is checked for a "

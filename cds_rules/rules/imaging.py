@@ -72,15 +72,20 @@ def _repeat(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding | No
     if flags:
         reasons.append("A red-flag fact older than the study is still current: the draft is "
                        "not offered for deletion; decide whether the study answered it.")
+    unreadable = record.unreadable_red_flags
+    if unreadable:
+        reasons.append(f"{unreadable[0].display} is named by an entry the service could not "
+                       "read (undated for the rules): the draft is not offered for deletion; "
+                       "check the entry's date in the chart.")
     return rule.finding(
         "info",
         f"Review the spine MRI/CT of {study.when.date().isoformat()} before repeating it: no "
         "red flag recorded since",
-        [study_fact],
+        [study_fact, *unreadable],
         reasons,
         (),
         [threshold(ctx.settings, "repeat_imaging_window_days")],
-        delete_drafts=() if flags else draft,
+        delete_drafts=() if flags or unreadable else draft,
     )
 
 
@@ -91,8 +96,10 @@ def _covers(study: Order, draft: Order) -> bool:
 
 
 def _not_indicated(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding | None:
-    # Imaging-indicated runs first: never call the same draft both indicated and not.
-    if ctx.red_flag_fired or ctx.fired(Topic.REPEAT_IMAGING, Topic.IMAGING_INDICATED):
+    # Imaging-indicated runs first: never call the same draft both indicated and not. A
+    # red-flag entry no rule could read: never "remove the imaging, no red flag".
+    if ctx.red_flag_fired or ctx.fired(Topic.REPEAT_IMAGING, Topic.IMAGING_INDICATED) \
+            or record.unreadable_red_flags:
         return None
     draft = drafts(record, SPINE_IMAGING, ctx.hook, ctx.selections)
     onset = back_pain_onset(record)
@@ -114,9 +121,11 @@ def _not_indicated(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Findi
 
 def _no_prior_management(record: PatientRecord, ctx: RuleContext, rule: Rule
                          ) -> Finding | None:
-    """ACR variant 2: subacute or chronic pain, no red flag, no prior management."""
+    """ACR variant 2: subacute or chronic pain, no red flag, no prior management (not
+    said while a red-flag entry could not be read)."""
     if ctx.red_flag_fired or ctx.fired(Topic.REPEAT_IMAGING, Topic.IMAGING_INDICATED,
-                                       Topic.IMAGING_NOT_INDICATED):
+                                       Topic.IMAGING_NOT_INDICATED) \
+            or record.unreadable_red_flags:
         return None
     settings = ctx.settings
     draft = drafts(record, SPINE_IMAGING, ctx.hook, ctx.selections)
@@ -215,7 +224,7 @@ def _symptoms_after_surgery(record: PatientRecord, surgery: list[Fact]) -> list[
 
 IMG_REPEAT = Rule(
     id="IMG-03",
-    version="2.7.0",
+    version="2.8.0",
     topic=Topic.REPEAT_IMAGING,
     title="Repeat spine MRI/CT within the repeat-imaging window",
     indicators=("info",),
@@ -227,7 +236,10 @@ IMG_REPEAT = Rule(
     check=_repeat,
     hooks=ORDER_HOOKS,
     phase="pathway",
-    changes=part_naming_change("2.7.0")
+    changes="2.8.0: while an entry naming a red flag could not be read (malformed: an "
+            "impossible date, an id with a space), the draft is not offered for deletion "
+            "and the card names the entry (before: offered, the entry unseen). "
+    + part_naming_change("2.7.0")
     + denial_naming_change("2.6.0")
     + "2.5.0: a recent study makes a draft a repeat only when it may image every "
             "segment the draft asks for: a thoracic-only MRI does not make a draft lumbar MRI "
@@ -246,9 +258,14 @@ IMG_REPEAT = Rule(
             "recorded since (coded data)' instead of 'no new red flag'.",
 )
 
+_UNREADABLE_STANDS_DOWN = (
+    "{version}: stands down while an entry naming a red flag could not be read (malformed: "
+    "an impossible date, an id with a space; every card names it): it never says 'no red "
+    "flag' over it (before: the card was given, the entry unseen). ")
+
 IMG_NOT_INDICATED = Rule(
     id="IMG-01",
-    version="1.5.0",
+    version="1.6.0",
     topic=Topic.IMAGING_NOT_INDICATED,
     title="Spine imaging in the first 6 weeks without red flags (ACR variant 1)",
     indicators=("warning",),
@@ -263,7 +280,8 @@ IMG_NOT_INDICATED = Rule(
     check=_not_indicated,
     hooks=ORDER_HOOKS,
     phase="pathway",
-    changes=denial_naming_change("1.5.0")
+    changes=_UNREADABLE_STANDS_DOWN.format(version="1.6.0")
+    + denial_naming_change("1.5.0")
     + observation_reading_change("1.4.0")
     + coded_answer_change("1.3.0")
     + "1.2.0: cites ACR variant 1 only (not 1-2) and NICE NG59 1.1.4 with deep links; "
@@ -272,7 +290,7 @@ IMG_NOT_INDICATED = Rule(
 
 IMG_NO_PRIOR_MANAGEMENT = Rule(
     id="IMG-04",
-    version="1.5.0",
+    version="1.6.0",
     topic=Topic.IMAGING_NOT_INDICATED,
     title="Spine imaging for subacute/chronic pain without red flags or prior management "
           "(ACR variant 2)",
@@ -287,7 +305,8 @@ IMG_NO_PRIOR_MANAGEMENT = Rule(
     check=_no_prior_management,
     hooks=ORDER_HOOKS,
     phase="pathway",
-    changes=denial_naming_change("1.5.0")
+    changes=_UNREADABLE_STANDS_DOWN.format(version="1.6.0")
+    + denial_naming_change("1.5.0")
     + observation_reading_change("1.4.0")
     + coded_answer_change("1.3.0")
     + "1.2.0: a medicine named by medicationReference is read by the referenced "

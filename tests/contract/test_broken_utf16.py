@@ -31,7 +31,7 @@ SCENARIOS = fhir_samples.load_all()
 WITH_CARDS = [s for s in SCENARIOS if s.expected]
 HALF_AN_EMOJI = "\ud83d"  # the high half of U+1F600, as a note cut through it leaves it
 TEXT_ELEMENTS = frozenset({"display", "text", "valueString", "description"})
-GAP = mended_text_gap(1).split(" of the sent text")[1]  # the words after the count
+GAP = "shown as \ufffd): a word in an entry may be garbled"  # whatever the count
 
 
 def _cut(value: Any) -> Any:

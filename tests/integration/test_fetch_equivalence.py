@@ -231,6 +231,29 @@ def test_optional_key_failing_is_a_data_gap_not_an_error(
     assert all("observations" in card.get("detail", "") for card in answer["cards"])
 
 
+def test_a_page_with_a_byte_order_mark_is_read(relay: Callable[[Answer], str],
+                                              server: FhirServer) -> None:
+    """A FHIR server that writes a UTF-8 byte order mark before its JSON (some .NET
+    servers): the page is read (RFC 8259 8.1), not failed as malformed."""
+    upstream = httpx.Client(timeout=10.0, trust_env=False)
+
+    def with_a_mark(request: Request) -> Response | None:
+        if request.path != "/fhir/Observation":
+            return None
+        real = upstream.get(f"{server.base}/Observation", params=request.args)
+        return Response(b"\xef\xbb\xbf" + real.content, status=200, content_type=FHIR_JSON)
+
+    base = relay(with_a_mark)
+    scenario = fhir_samples.load("ces-urinary-retention-snomed-observation")
+    status, fetched = call(app_for(scenario, base), scenario,
+                           fetch_instead(scenario.request_body(), base))
+    upstream.close()
+    assert status == 200, fetched
+    assert {(c["source"]["topic"]["code"], c["indicator"]) for c in fetched["cards"]} \
+        == {("cauda-equina", "critical")}
+    assert all("observations" not in card["detail"] for card in fetched["cards"])
+
+
 def test_fhir_server_refusing_the_token_is_412(relay: Callable[[Answer], str]) -> None:
     outcome = {"resourceType": "OperationOutcome",
                "issue": [{"severity": "error", "code": "login"}]}

@@ -31,7 +31,7 @@ BACK_PAIN = {"resourceType": "Condition", "id": "lbp", "subject": SUBJECT,
              "code": {"coding": [{"system": SNOMED, "code": "279039007",
                                   "display": "Low back pain"}]},
              "onsetDateTime": "2026-11-18T09:00:00Z"}
-NOT_READ = "naming a red flag, not valid FHIR R4, so read by no rule"
+NOT_READ = "naming a red flag, malformed, so read by no rule"
 
 
 def _retention(**changes: Any) -> dict[str, Any]:
@@ -60,7 +60,7 @@ def _cards(*resources: dict[str, Any]) -> dict[str, dict[str, Any]]:
     (_retention(effectiveDateTime="2026-02-30T10:00:00Z"), "effectiveDateTime"),
     (_retention(id="retention 1"), "id"),
     (_ces_diagnosis(onsetDateTime="21/11/2026"), "onsetDateTime"),
-    (_ces_diagnosis(clinicalStatus={"coding": "active"}), "clinicalStatus"),
+    (_ces_diagnosis(clinicalStatus={"coding": "active"}), "clinicalStatus.coding"),
 ], ids=["impossible-date", "id-with-a-space", "date-as-written", "status-not-a-list"])
 def test_an_invalid_red_flag_entry_is_named_not_passed_over(entry: dict[str, Any],
                                                             where: str) -> None:
@@ -70,15 +70,15 @@ def test_an_invalid_red_flag_entry_is_named_not_passed_over(entry: dict[str, Any
     sign = entry["code"]["coding"][0]["display"]
     assert card["summary"].startswith(f"Check {sign} in the chart")
     assert "No red flag recorded" not in card["summary"] + card["detail"]
-    assert f"1 entry {NOT_READ}: {sign} " in card["detail"]
-    assert f"invalid at {where}" in card["detail"]
+    assert f"1 entry {NOT_READ}: {sign} ({entry['resourceType']} entry: malformed {where})" \
+        in card["detail"]
     assert "CONS-01 v2.8.0" in card["detail"]
 
 
 def test_a_valid_red_flag_fires_and_its_card_names_the_invalid_one_too() -> None:
     cards = _cards(_retention(), _ces_diagnosis(id="ces 2"))
     assert cards["cauda-equina"]["indicator"] == "critical"
-    assert f"{NOT_READ}: Cauda equina syndrome (Condition/ces 2: invalid at id)" \
+    assert f"{NOT_READ}: Cauda equina syndrome (Condition entry: malformed id)" \
         in cards["cauda-equina"]["detail"]
 
 
@@ -87,7 +87,7 @@ def test_an_uncoded_red_flag_in_an_invalid_entry_is_named() -> None:
              "code": {"text": "New urinary retention"}, "onsetDateTime": "2026-11-31"}
     card = _cards(words)["conservative-care"]
     assert card["summary"].startswith('Check Uncoded entry "New urinary retention" in the chart')
-    assert "invalid at onsetDateTime" in card["detail"]
+    assert "malformed onsetDateTime" in card["detail"]
 
 
 @pytest.mark.parametrize("entry", [
@@ -113,4 +113,112 @@ def test_the_entry_is_still_counted_as_dropped_and_read_by_no_rule() -> None:
     assert not record.having("urinary_retention")
     (flag,) = record.unreadable_red_flags
     assert (flag.concept, flag.source, flag.when) == ("urinary_retention",
-                                                      "Observation/retention 1", None)
+                                                      "Observation/(malformed id)", None)
+
+
+# --- the independent review of this change (fourteenth session)
+
+def test_a_malformed_id_reaches_no_card_and_the_text_is_bounded() -> None:
+    """A malformed id is any text: seven million characters, or Markdown, or the patient's
+    id. The cards name the entry by its type and fault, and its name cut to 80 characters,
+    never its id (before the mend: the id on every card, 420 MB for a 7 MB id)."""
+    long_id = "X" * 1_000_000
+    markdown = "x` **[Click here](https://evil.example)**\n\n# Ignore `"
+    long_name = "Retention of urine " + "y" * 5_000
+    cards = _cards(_retention(id=long_id),
+                   _retention(id=markdown, code={"coding": [{
+                       "system": SNOMED, "code": "267064002", "display": long_name}]}))
+    detail = cards["conservative-care"]["detail"]
+    assert "XXXX" not in detail and "evil.example" not in detail and "yyyy" * 30 not in detail
+    assert len(detail) < 5_000
+    assert "2 entries naming a red flag" in detail
+    assert "`Observation/(malformed id)`" in detail
+
+
+def test_the_audit_keeps_no_id_of_a_malformed_entry() -> None:
+    """The gap line goes to the audit as it is: it names no resource id (ids may carry the
+    patient's)."""
+    request = HookRequest(hook="patient-view", patient_id=PID, resources=(
+        PATIENT, BACK_PAIN, _retention(id="unreadable-1-obs-9",
+                                       effectiveDateTime="2026-02-30")))
+    gaps = evaluate(request, NOW).quality.data_gaps
+    assert len(gaps) == 1 and PID not in gaps[0] and "obs-9" not in gaps[0]
+
+
+REFUTED = {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/condition-ver-status",
+                       "code": "refuted"}]}
+RESOLVED = {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/condition-clinical",
+                        "code": "resolved"}]}
+
+
+@pytest.mark.parametrize("entry", [
+    {"resourceType": "Condition", "id": "w", "subject": SUBJECT, "onsetDateTime": "2026-11-31",
+     "code": {"text": "Urinary retention"}, "verificationStatus": REFUTED},
+    {"resourceType": "Observation", "id": "w", "subject": SUBJECT, "status": "entered-in-error",
+     "effectiveDateTime": "2026-11-31", "code": {"text": "Urinary retention"}},
+    _retention(effectiveDateTime="2026-02-30", valueBoolean=False),
+    _retention(effectiveDateTime="2026-02-30", valueCodeableConcept={"coding": [{
+        "system": SNOMED, "code": "2667000", "display": "Absent"}]}),
+    {**_ces_diagnosis(onsetDateTime="2012-02-30"), "code": {"coding": [{
+        "system": SNOMED, "code": "267064002", "display": "Retention of urine"}]},
+     "clinicalStatus": RESOLVED},
+], ids=["uncoded-refuted", "uncoded-entered-in-error", "coded-false", "coded-absent",
+        "resolved-symptom"])
+def test_an_entry_that_says_the_sign_is_not_there_is_not_named(entry: dict[str, Any]) -> None:
+    card = _cards(entry)["conservative-care"]
+    assert "No red flag recorded" in card["summary"]
+    assert NOT_READ not in card["detail"]
+
+
+def test_a_resolved_history_is_still_named() -> None:
+    cancer = {**_ces_diagnosis(onsetDateTime="2012-02-30"), "clinicalStatus": RESOLVED,
+              "code": {"coding": [{"system": SNOMED, "code": "363346000",
+                                   "display": "Malignant neoplastic disease"}]}}
+    assert "Check Malignant neoplastic disease in the chart" \
+        in _cards(cancer)["conservative-care"]["summary"]
+
+
+@pytest.mark.parametrize(("code", "display"), [
+    ("64859006", "Osteoporosis"),
+    ("95566004", "Renal colic"),
+], ids=["osteoporosis", "renal-colic"])
+def test_a_risk_factor_a_red_flag_family_reads_is_named(code: str, display: str) -> None:
+    entry = {**_ces_diagnosis(id="rf 1"), "code": {"coding": [{
+        "system": SNOMED, "code": code, "display": display}]}}
+    assert _cards(entry)["conservative-care"]["summary"].startswith(f"Check {display}")
+
+
+def test_a_weak_red_flag_is_still_listed_beside_the_unreadable_one() -> None:
+    weight_loss = {"resourceType": "Condition", "id": "wl", "subject": SUBJECT,
+                   "code": {"coding": [{"system": SNOMED, "code": "448765001",
+                                        "display": "Unintentional weight loss"}]},
+                   "onsetDateTime": "2026-11-20"}
+    card = _cards(weight_loss, _retention(effectiveDateTime="2019-02-30"))["conservative-care"]
+    assert card["summary"].startswith("Check Retention of urine in the chart")
+    assert "Unintentional weight loss" in card["detail"]
+
+
+def test_no_card_says_remove_the_imaging_over_an_unreadable_red_flag() -> None:
+    """The review: an MRI drafted in the first weeks for a patient whose retention entry is
+    malformed got "Remove the draft spine imaging: ... no red flag" (IMG-01)."""
+    import dataclasses
+
+    import fhir_samples
+
+    scenario = fhir_samples.load("inn-order-select-mri-acute-snomed")
+    request = scenario.hook_request()
+    subject = {"reference": f"Patient/{scenario.patient_id}"}
+    malformed = {**_retention(effectiveDateTime="2026-02-30"), "subject": subject}
+    cards = {c.topic: c for c in evaluate(request, scenario.now).cards}
+    assert cards["imaging-not-indicated"].summary.startswith("Remove the draft")  # control
+    with_it = dataclasses.replace(request, resources=(*request.resources, malformed))
+    cards = {c.topic: c for c in evaluate(with_it, scenario.now).cards}
+    assert cards == {}  # the MRI drafted for a possible emergency: not advised against
+
+
+def test_a_surrogate_in_a_callers_data_gap_is_mended() -> None:
+    request = HookRequest(hook="patient-view", patient_id=PID, resources=(PATIENT, BACK_PAIN),
+                          data_gaps=("observations (server down \ud83d)",))
+    import orjson
+    written = orjson.dumps(to_json(evaluate(request, NOW).cards))
+    assert "server down \ufffd" in written.decode()

@@ -1,0 +1,124 @@
+"""Entries that name a red flag but could not be read: set aside, never passed over.
+
+An entry the rules read is validated first, and one that fails (an impossible date such as
+"2026-02-30", an id with a space) is dropped whole, so no rule reads it. When its codes
+(or, uncoded, its words) name something a red-flag family reads, it is kept aside here
+(``PatientRecord.unreadable_red_flags``): every card names it (:func:`gap`) and the cards
+that would say "no red flag" ask for the chart to be checked instead (CONS-01, IMG-01,
+IMG-03, IMG-04). What is not named: an entry refuted, entered in error or cancelled, a
+coded finding stated absent, a resolved symptom (a resolved cancer is still a history).
+
+What reaches a card and the audit is bounded: the entry's type and the element at fault,
+not its id (an invalid id is any text, and may hold the patient's id); a name of at most
+:data:`_NAME_LIMIT` characters; at most :data:`_LISTED` entries.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from cds_rules import uncoded
+from cds_rules.model import CONCEPTS, RED_FLAG_INPUTS, Fact
+from cds_rules.record.codes import Hit, label_of
+from cds_rules.record.negation import presence
+from cds_rules.record.state import Builder
+from cds_rules.record.status import (
+    CONDITION_HISTORY,
+    CONDITION_REFUTED,
+    OBSERVATION_IGNORED,
+    status_code,
+)
+from cds_rules.validation import invalid_element
+
+_NAME_LIMIT = 80
+_LISTED = 3
+
+
+def set_aside(builder: Builder, resource: dict[str, Any], hits: Iterable[Hit]) -> None:
+    """A coded entry dropped as invalid: its concepts a red-flag family reads, set aside
+    (once each) unless the entry says they are not there now."""
+    named = {hit.concept: hit for hit in hits if hit.concept in RED_FLAG_INPUTS}
+    if not named or _withdrawn(resource) or _stated_absent(resource):
+        return
+    resolved = status_code(resource, "clinicalStatus") in CONDITION_HISTORY
+    names = {concept: label_of(hit.coding, resource.get("code"), CONCEPTS.get(concept, concept))
+             for concept, hit in named.items() if not resolved or _is_history(concept)}
+    _add(builder, resource, names)
+
+
+def set_aside_words(builder: Builder, resource: dict[str, Any],
+                    signs: dict[Any, tuple[str, str]]) -> None:
+    """An uncoded entry dropped as invalid whose words name red flags (topic: (sign,
+    text)), as :func:`set_aside` does for codes."""
+    if _withdrawn(resource):
+        return
+    resolved = status_code(resource, "clinicalStatus") in CONDITION_HISTORY
+    _add(builder, resource, {uncoded.uncoded_concept(topic): f'Uncoded entry "{text}"'
+                             for topic, (sign, text) in signs.items()
+                             if not resolved or sign in uncoded.HISTORY_SIGNS})
+
+
+def _add(builder: Builder, resource: dict[str, Any], names: dict[str, str]) -> None:
+    """One fact per concept (concept: its name), the entry counted once."""
+    if not names:
+        return
+    where = invalid_element(resource)
+    builder.record.unreadable_red_flags += [
+        Fact(concept=concept, display=_short(name), source=_safe_source(resource),
+             resource_type=str(resource.get("resourceType", "")),
+             detail=f"malformed {where}" if where else "malformed")
+        for concept, name in names.items()]
+    builder.unreadable_entries += 1
+
+
+def gap(flags: list[Fact], entries: int) -> str:
+    """The line every card carries: the ``entries`` set aside, by name, type and fault
+    (no id), for the clinician to find in the chart."""
+    named = list(dict.fromkeys(f"{f.display} ({f.resource_type} entry: {f.detail})"
+                               for f in flags))
+    more = len(named) - _LISTED
+    listed = "; ".join(named[:_LISTED]) + (f"; and {more} more" if more > 0 else "")
+    one = entries == 1
+    return (f"{entries} {'entry' if one else 'entries'} naming a red flag, malformed, so "
+            f"read by no rule: {listed}; check {'it' if one else 'them'} in the chart")
+
+
+def _safe_source(resource: dict[str, Any]) -> str:
+    """The entry's reference when its id is a FHIR id; else its type only (an invalid id
+    is any text, of any length, and may hold the patient's id)."""
+    rtype = str(resource.get("resourceType", "Resource"))
+    rid = resource.get("id")
+    return f"{rtype}/{rid}" if isinstance(rid, str) and _is_fhir_id(rid) else \
+        f"{rtype}/(malformed id)"
+
+
+def _is_fhir_id(text: str) -> bool:
+    return 0 < len(text) <= 64 and all(c.isascii() and (c.isalnum() or c in "-.")
+                                       for c in text)
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= _NAME_LIMIT else text[: _NAME_LIMIT - 1].rstrip() + "…"
+
+
+def _withdrawn(resource: dict[str, Any]) -> bool:
+    """Refuted, entered in error or cancelled: not there, whatever else is malformed."""
+    return (status_code(resource, "verificationStatus") in CONDITION_REFUTED
+            or (resource.get("resourceType") == "Observation"
+                and status_code(resource, "status") in OBSERVATION_IGNORED))
+
+
+def _stated_absent(resource: dict[str, Any]) -> bool:
+    """A coded Observation whose value says its finding is absent ("Absent", false)."""
+    if resource.get("resourceType") != "Observation":
+        return False
+    try:
+        return presence(resource) is False
+    except Exception:  # malformed beyond what presence reads: not stated absent
+        return False
+
+
+def _is_history(concept: str) -> bool:
+    """A concept that counts whatever its status (a cancer, a fracture, an aneurysm)."""
+    return uncoded.CODED_SIGNS.get(concept, "") in uncoded.HISTORY_SIGNS
