@@ -70,7 +70,11 @@ def concept_hits(concept: object) -> list[Hit]:
         return []
     codings = concept.get("coding")
     if not isinstance(codings, list):
-        return []
+        if not isinstance(codings, dict):
+            return []
+        # one Coding where a list belongs: the entry fails validation, and its red flag is
+        # named rather than passed over (record/unreadable.py)
+        codings = [codings]
     found: dict[str, Hit] = {}
     for coding in codings:
         if not isinstance(coding, dict):

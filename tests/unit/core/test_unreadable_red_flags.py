@@ -61,13 +61,17 @@ def _cards(*resources: dict[str, Any]) -> dict[str, dict[str, Any]]:
     (_retention(id="retention 1"), "id"),
     (_ces_diagnosis(onsetDateTime="21/11/2026"), "onsetDateTime"),
     (_ces_diagnosis(clinicalStatus={"coding": "active"}), "clinicalStatus.coding"),
-], ids=["impossible-date", "id-with-a-space", "date-as-written", "status-not-a-list"])
+    (_retention(code={"coding": {"system": SNOMED, "code": "267064002",
+                                 "display": "Retention of urine"}}), "code.coding"),
+], ids=["impossible-date", "id-with-a-space", "date-as-written", "status-not-a-list",
+        "one-coding-not-a-list"])
 def test_an_invalid_red_flag_entry_is_named_not_passed_over(entry: dict[str, Any],
                                                             where: str) -> None:
     cards = _cards(entry)
     assert set(cards) == {"conservative-care"}  # no rule read it: not a red-flag card
     card = cards["conservative-care"]
-    sign = entry["code"]["coding"][0]["display"]
+    codings = entry["code"]["coding"]
+    sign = (codings[0] if isinstance(codings, list) else codings)["display"]
     assert card["summary"].startswith(f"Check {sign} in the chart")
     assert "No red flag recorded" not in card["summary"] + card["detail"]
     assert f"1 entry {NOT_READ}: {sign} ({entry['resourceType']} entry: malformed {where})" \
