@@ -3,9 +3,14 @@ the uncoded reader reads the words of."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 LOCAL = "http://hospital.example.org/fhir/CodeSystem/problems"
+SNOMED = "http://snomed.info/sct"
+SUBJECT = {"reference": "Patient/p"}  # the patient of :func:`with_back_pain`
+ACUTE_NOW = datetime(2026, 2, 28, 12, 0, tzinfo=UTC)
+"""A moment eight days into :func:`with_back_pain`'s back pain."""
 
 
 def local_problem(text: str, onset: str = "2026-02-28") -> dict[str, Any]:

@@ -11,7 +11,6 @@ decision left to the safety officer (the CHANGELOG says so).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -20,23 +19,16 @@ from cds_rules import to_json
 from cds_rules.engine import HookRequest, evaluate
 from cds_rules.record import build_record
 from cds_rules.settings import DEFAULT_SETTINGS
+from tests.unit.core.local_entries import ACUTE_NOW, SNOMED, SUBJECT, with_back_pain
 
-PID = "unreadable-1"
-SUBJECT = {"reference": f"Patient/{PID}"}
-SNOMED = "http://snomed.info/sct"
-NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
-PATIENT = {"resourceType": "Patient", "id": PID, "birthDate": "1976-05-01",
-           "gender": "female"}
-BACK_PAIN = {"resourceType": "Condition", "id": "lbp", "subject": SUBJECT,
-             "code": {"coding": [{"system": SNOMED, "code": "279039007",
-                                  "display": "Low back pain"}]},
-             "onsetDateTime": "2026-11-18T09:00:00Z"}
+NOW = ACUTE_NOW
+BACK_PAIN = with_back_pain()[1]
 NOT_READ = "naming a red flag, malformed, so read by no rule"
 
 
 def _retention(**changes: Any) -> dict[str, Any]:
     entry = {"resourceType": "Observation", "id": "retention", "status": "final",
-             "subject": SUBJECT, "effectiveDateTime": "2026-11-21T09:00:00Z",
+             "subject": SUBJECT, "effectiveDateTime": "2026-02-27T09:00:00Z",
              "code": {"coding": [{"system": SNOMED, "code": "267064002",
                                   "display": "Retention of urine"}]}}
     return {**entry, **changes}
@@ -46,13 +38,13 @@ def _ces_diagnosis(**changes: Any) -> dict[str, Any]:
     entry = {"resourceType": "Condition", "id": "ces", "subject": SUBJECT,
              "code": {"coding": [{"system": SNOMED, "code": "192970008",
                                   "display": "Cauda equina syndrome"}]},
-             "onsetDateTime": "2026-11-21"}
+             "onsetDateTime": "2026-02-27"}
     return {**entry, **changes}
 
 
 def _cards(*resources: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    request = HookRequest(hook="patient-view", patient_id=PID,
-                          resources=(PATIENT, BACK_PAIN, *resources))
+    request = HookRequest(hook="patient-view", patient_id="p",
+                          resources=with_back_pain(*resources))
     return {c["source"]["topic"]["code"]: c for c in to_json(evaluate(request, NOW).cards)}
 
 
@@ -88,7 +80,7 @@ def test_a_valid_red_flag_fires_and_its_card_names_the_invalid_one_too() -> None
 
 def test_an_uncoded_red_flag_in_an_invalid_entry_is_named() -> None:
     words = {"resourceType": "Condition", "id": "words", "subject": SUBJECT,
-             "code": {"text": "New urinary retention"}, "onsetDateTime": "2026-11-31"}
+             "code": {"text": "New urinary retention"}, "onsetDateTime": "2026-02-31"}
     card = _cards(words)["conservative-care"]
     assert card["summary"].startswith('Check Uncoded entry "New urinary retention" in the chart')
     assert "malformed onsetDateTime" in card["detail"]
@@ -110,8 +102,8 @@ def test_an_invalid_entry_that_names_no_standing_red_flag_is_not_named(
 
 
 def test_the_entry_is_still_counted_as_dropped_and_read_by_no_rule() -> None:
-    request = HookRequest(hook="patient-view", patient_id=PID,
-                          resources=(PATIENT, BACK_PAIN, _retention(id="retention 1")))
+    request = HookRequest(hook="patient-view", patient_id="p",
+                          resources=with_back_pain(_retention(id="retention 1")))
     record = build_record(request, NOW, DEFAULT_SETTINGS)
     assert record.quality.skipped_invalid == 1
     assert not record.having("urinary_retention")
@@ -142,11 +134,10 @@ def test_a_malformed_id_reaches_no_card_and_the_text_is_bounded() -> None:
 def test_the_audit_keeps_no_id_of_a_malformed_entry() -> None:
     """The gap line goes to the audit as it is: it names no resource id (ids may carry the
     patient's)."""
-    request = HookRequest(hook="patient-view", patient_id=PID, resources=(
-        PATIENT, BACK_PAIN, _retention(id="unreadable-1-obs-9",
-                                       effectiveDateTime="2026-02-30")))
+    request = HookRequest(hook="patient-view", patient_id="p", resources=with_back_pain(
+        _retention(id="patient-p-obs-9", effectiveDateTime="2026-02-30")))
     gaps = evaluate(request, NOW).quality.data_gaps
-    assert len(gaps) == 1 and PID not in gaps[0] and "obs-9" not in gaps[0]
+    assert len(gaps) == 1 and "patient-p" not in gaps[0] and "obs-9" not in gaps[0]
 
 
 REFUTED = {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/condition-ver-status",
@@ -156,10 +147,10 @@ RESOLVED = {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/conditi
 
 
 @pytest.mark.parametrize("entry", [
-    {"resourceType": "Condition", "id": "w", "subject": SUBJECT, "onsetDateTime": "2026-11-31",
+    {"resourceType": "Condition", "id": "w", "subject": SUBJECT, "onsetDateTime": "2026-02-31",
      "code": {"text": "Urinary retention"}, "verificationStatus": REFUTED},
     {"resourceType": "Observation", "id": "w", "subject": SUBJECT, "status": "entered-in-error",
-     "effectiveDateTime": "2026-11-31", "code": {"text": "Urinary retention"}},
+     "effectiveDateTime": "2026-02-31", "code": {"text": "Urinary retention"}},
     _retention(effectiveDateTime="2026-02-30", valueBoolean=False),
     _retention(effectiveDateTime="2026-02-30", valueCodeableConcept={"coding": [{
         "system": SNOMED, "code": "2667000", "display": "Absent"}]}),
@@ -193,13 +184,24 @@ def test_a_risk_factor_a_red_flag_family_reads_is_named(code: str, display: str)
 
 
 def test_a_weak_red_flag_is_still_listed_beside_the_unreadable_one() -> None:
-    weight_loss = {"resourceType": "Condition", "id": "wl", "subject": SUBJECT,
-                   "code": {"coding": [{"system": SNOMED, "code": "448765001",
-                                        "display": "Unintentional weight loss"}]},
-                   "onsetDateTime": "2026-11-20"}
-    card = _cards(weight_loss, _retention(effectiveDateTime="2019-02-30"))["conservative-care"]
+    """The review: a weak red flag (here night pain, which fires no rule on its own) led the
+    card before the unreadable entry took its place; now both are there."""
+    night_pain = {"resourceType": "Condition", "id": "np", "subject": SUBJECT,
+                  "code": {"coding": [{
+                      "system": "https://backpain-cds.org/fhir/CodeSystem/local-finding",
+                      "code": "night-pain", "display": "Back pain at night or at rest"}]},
+                  "onsetDateTime": "2026-02-26"}
+    young = {"resourceType": "Patient", "id": "p", "birthDate": "1996-05-01"}  # no MAL-01
+
+    def cards(*entries: dict[str, Any]) -> dict[str, Any]:
+        request = HookRequest(hook="patient-view", patient_id="p",
+                              resources=(young, BACK_PAIN, night_pain, *entries))
+        return {c["source"]["topic"]["code"]: c for c in to_json(evaluate(request, NOW).cards)}
+
+    assert "re-assess: Back pain at night" in cards()["conservative-care"]["summary"]
+    card = cards(_retention(effectiveDateTime="2019-02-30"))["conservative-care"]
     assert card["summary"].startswith("Check Retention of urine in the chart")
-    assert "Unintentional weight loss" in card["detail"]
+    assert "Back pain at night or at rest" in card["detail"]
 
 
 def test_no_card_says_remove_the_imaging_over_an_unreadable_red_flag() -> None:
@@ -221,7 +223,7 @@ def test_no_card_says_remove_the_imaging_over_an_unreadable_red_flag() -> None:
 
 
 def test_a_surrogate_in_a_callers_data_gap_is_mended() -> None:
-    request = HookRequest(hook="patient-view", patient_id=PID, resources=(PATIENT, BACK_PAIN),
+    request = HookRequest(hook="patient-view", patient_id="p", resources=with_back_pain(),
                           data_gaps=("observations (server down \ud83d)",))
     import orjson
     written = orjson.dumps(to_json(evaluate(request, NOW).cards))
