@@ -24,6 +24,7 @@ from cds_rules.record.codes import Hit, as_list, codings_of, concept_hits
 from cds_rules.record.facts import make_fact
 from cds_rules.record.state import Builder
 from cds_rules.record.status import MEDICATION_IGNORED, status_code
+from cds_rules.record.unreadable import set_aside
 
 MEDICATION_HISTORY = {"completed", "stopped"}
 _NON_SYSTEMIC = re.compile(
@@ -102,6 +103,7 @@ def read_medication(builder: Builder, resource: dict[str, Any]) -> bool:
         return builder.unrecognised()
     checked = builder.validated(resource)
     if checked is None:
+        set_aside(builder, resource, hits)  # steroids a fracture rule reads, say
         return False
     status = status_code(checked, "status")
     if status in MEDICATION_IGNORED or checked.get("doNotPerform") is True:

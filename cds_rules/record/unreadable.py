@@ -26,6 +26,7 @@ from cds_rules.record.state import Builder
 from cds_rules.record.status import (
     CONDITION_HISTORY,
     CONDITION_REFUTED,
+    MEDICATION_IGNORED,
     OBSERVATION_IGNORED,
     status_code,
 )
@@ -103,10 +104,13 @@ def _short(text: str) -> str:
 
 
 def _withdrawn(resource: dict[str, Any]) -> bool:
-    """Refuted, entered in error or cancelled: not there, whatever else is malformed."""
+    """Refuted, entered in error, cancelled, a medicine not taken: not there, whatever
+    else is malformed."""
+    kind = resource.get("resourceType")
+    status = status_code(resource, "status")
     return (status_code(resource, "verificationStatus") in CONDITION_REFUTED
-            or (resource.get("resourceType") == "Observation"
-                and status_code(resource, "status") in OBSERVATION_IGNORED))
+            or (kind == "Observation" and status in OBSERVATION_IGNORED)
+            or (str(kind).startswith("Medication") and status in MEDICATION_IGNORED))
 
 
 def _stated_absent(resource: dict[str, Any]) -> bool:

@@ -228,3 +228,25 @@ def test_a_surrogate_in_a_callers_data_gap_is_mended() -> None:
     import orjson
     written = orjson.dumps(to_json(evaluate(request, NOW).cards))
     assert "server down \ufffd" in written.decode()
+
+
+@pytest.mark.parametrize(("status", "named"), [("active", True), ("entered-in-error", False),
+                                               ("not-taken", False)])
+def test_a_malformed_steroid_prescription_is_named_unless_withdrawn(status: str,
+                                                                    named: bool) -> None:
+    """A long-term prednisolone order (a fracture risk FRAC-01 reads) with an id holding a
+    space: named as any red-flag entry, unless it was never given."""
+    import dataclasses
+
+    import fhir_samples
+
+    scenario = fhir_samples.load("fracture-long-term-prednisolone-dmd")
+    request = scenario.hook_request()
+    assert {(c.topic, c.indicator) for c in evaluate(request, scenario.now).cards} \
+        == {("fracture", "warning")}  # the control
+    malformed = tuple({**r, "id": "rx 1", "status": status}
+                      if r["resourceType"] == "MedicationRequest" else r
+                      for r in request.resources)
+    cards = evaluate(dataclasses.replace(request, resources=malformed), scenario.now).cards
+    (card,) = cards
+    assert card.summary.startswith("Check Prednisolone") is named
