@@ -63,11 +63,11 @@ RED_FLAG_CONCEPTS = (
 )
 
 # What the red-flag families read besides the red flags themselves (risk factors, the
-# measurements a red flag is read from, the visceral causes), which an entry that cannot be
-# read (record/unreadable.py) must not take out of sight either. The concepts whose sign in
-# words joins them (cds_rules.uncoded.CODED_SIGNS: osteoporosis) are added there.
+# visceral causes), which an entry that cannot be read (record/unreadable.py) must not take
+# out of sight either. Not a measurement (a temperature, a weight): most are normal, and
+# "check the temperature" on every malformed reading would be noise (second review).
 RED_FLAG_INPUTS: frozenset[str] = frozenset({
-    *RED_FLAG_CONCEPTS, "osteoporosis", "body_temperature", "iv_drug_use", "immunosuppression",
+    *RED_FLAG_CONCEPTS, "osteoporosis", "iv_drug_use", "immunosuppression",
     "recent_infection", "recent_spinal_procedure", "long_term_steroids",
     "systemic_corticosteroid", "renal_stone_or_colic", "pyelonephritis", "haematuria",
     "chest_pain", "dyspnoea",

@@ -91,10 +91,12 @@ deny weakness, "No buttock pain" does not deny saddle anaesthesia."""
 # the other ("Osteoporosis" holding "No fracture", "AAA" holding "No dissection": the
 # thirteenth session's note). A row's part is its coded concept's (:data:`CODED_PARTS`) or
 # the part its words name; a row naming both parts, or neither, is denied as the whole sign.
+# Each part's words are the whole sign's, split (never a word the sign's list lacks: "No
+# DEXA" is a scan not done, "No collapse" a faint; the second review of this change).
 PART_WORDS: dict[str, dict[str, str]] = {
     "vertebral fracture or osteoporosis": {
-        "osteoporosis": r"osteopor\w*|osteopen\w*|density|dexa|dxa|bmd",
-        "vertebral fracture": r"fractur\w*|#|wedg\w*|crush\w*|broken|breaks?|broke|collaps\w*",
+        "osteoporosis": r"osteopor\w*|osteopen\w*|density",
+        "vertebral fracture": r"fractur\w*|#|wedg\w*|crush\w*|broken|breaks?|broke",
     },
     "aortic aneurysm or dissection": {
         "aortic aneurysm": r"aneurysm\w*|aaa|pulsatil\w*|triple",
@@ -169,11 +171,12 @@ _SOMETHING_ELSE = re.compile(
     r"wrist\s+drop|(?:dental|tooth|skin|perianal|breast|groin|axillary|pilonidal)\s+abscess\w*|"
     r"tb\s+contacts?|(?:sample|specimen|blood(?:\s+cultures?)?|urine|stool|sputum)\s+"
     r"collections?|"
-    # both of another part ("No bilateral knee pain" in a bilateral sciatica row), unless the
-    # legs are named beside it ("No bilateral hip or leg pain")
-    r"(?:bilateral|bilat|both)\s+(?:knees?|hips?|shoulders?|elbows?|wrists?|hands?|arms?|"
+    # "bilateral" or "both" of another part ("No bilateral knee pain" in a bilateral sciatica
+    # row), unless the legs are named beside it ("No bilateral hip or leg pain"); the word
+    # only, so that the part's own phrase is still read ("No bilateral hip #": a hip #)
+    r"(?:bilateral|bilat|both)(?=\s+(?:knees?|hips?|shoulders?|elbows?|wrists?|hands?|arms?|"
     r"eyes?|ears?|breasts?|kidneys?|lungs?)\b(?!\s*(?:or|and|/|&|,)\s*(?:the\s+)?(?:legs?|"
-    r"feet|foot|lower\s+limbs?|buttocks?|thighs?|calf|calves)))", re.I)
+    r"feet|foot|lower\s+limbs?|buttocks?|thighs?|calf|calves))))", re.I)
 _AORTIC_TYPE = re.compile(r"\btype\s*-?\s*[ab]\b", re.I)  # "No type A": of a dissection
 _BLADDER_AND_BOWEL = re.compile(r"\bb\s*(?:&|\+|and|/)\s*b\b", re.I)  # "No B&B symptoms"
 _WORD = re.compile(r"[a-z0-9]+|#")

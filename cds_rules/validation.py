@@ -179,8 +179,23 @@ def invalid_element(resource: dict[str, Any]) -> str:
     except Exception as exc:
         errors = getattr(exc, "errors", None)
         if callable(errors) and errors():
-            return ".".join(str(part) for part in errors()[0].get("loc", ()))
+            return _element_path(errors()[0].get("loc", ()))
     return ""
+
+
+_ELEMENT_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,63}")
+
+
+def _element_path(loc: Any) -> str:
+    """The model's location as a path of element names and indexes, up to the first part
+    that is neither (an unknown key as sent is any text: never on a card), at most six."""
+    parts: list[str] = []
+    for part in loc if isinstance(loc, tuple | list) else ():
+        if isinstance(part, int) or (isinstance(part, str) and _ELEMENT_NAME.fullmatch(part)):
+            parts.append(str(part))
+        else:
+            break
+    return ".".join(parts[:6])
 
 
 def _valid(model: Any, resource: dict[str, Any]) -> bool:

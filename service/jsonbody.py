@@ -170,7 +170,7 @@ def parse_json_mending(raw: bytes, max_depth: int) -> tuple[Any, int]:
     try:
         value, parsed, mended = _loads_mending(raw)
     except orjson.JSONDecodeError as exc:
-        if not raw.strip():
+        if not raw.removeprefix(_BOM).strip():
             raise ServiceError(400, "The request body is empty.") from None
         raise ServiceError(400, _decode_problem(raw, exc)) from None
     return _checked(value, parsed, max_depth), mended
@@ -196,16 +196,13 @@ def _checked(value: Any, raw: bytes | bytearray, max_depth: int) -> Any:
     return value
 
 
-# The text read left to right in runs: a run of anything but a surrogate escape (other
-# characters, other escapes: an escaped backslash is consumed whole, so "\\ud800" is no
-# escape) is kept in one match; then a high surrogate escape with the low one after it (a
-# pair: kept), a high one alone (group 1) or a low one alone (group 2). One match per run
-# or surrogate, not per character; possessive (++): no backtracking kept on a long run.
-_ESCAPE = re.compile(rb"(?:[^\\]++|\\[^u]|\\u(?![dD][89a-fA-F]))++"
-                     rb"|\\u[dD][89aAbB][0-9a-fA-F]{2}\\u[dD][c-fC-F][0-9a-fA-F]{2}"
-                     rb"|(\\u[dD][89aAbB][0-9a-fA-F]{2})|(\\u[dD][c-fC-F][0-9a-fA-F]{2})",
-                     re.DOTALL)
-_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+# A surrogate escape, high (group 1) or low, after a whole run of backslashes in pairs
+# (each an escaped backslash; the lookbehind starts the run at its first backslash, and the
+# possessive pairs never give one back): so its own backslash is an escape's, and
+# "\\\\ud800" (an escaped backslash, then letters) is none. Linear on any body.
+_SURROGATE_ESCAPE = re.compile(
+    rb"(?<!\\)(?:\\\\)*+\\u(?:([dD][89aAbB])|[dD][c-fC-F])[0-9a-fA-F]{2}")
+_LOW_ESCAPE = re.compile(rb"\\u[dD][c-fC-F][0-9a-fA-F]{2}")
 _REPLACEMENT = rb"\ufffd"  # six bytes, as the escape it replaces
 _BOM = b"\xef\xbb\xbf"  # U+FEFF in UTF-8
 
@@ -236,20 +233,24 @@ def _loads_mending(raw: bytes | bytearray) -> tuple[Any, bytes | bytearray, int]
 
 def mend_lone_surrogates(raw: bytes) -> tuple[bytes, int]:
     """``raw`` with every lone surrogate escape written ``\\ufffd``; how many there were.
-    Pairs, other escapes and everything outside escapes are left byte for byte."""
-    if _SURROGATE_ESCAPE.search(raw) is None:
-        return raw, 0
+    Pairs, other escapes and everything outside escapes are left byte for byte. One pass
+    of the regex over the body, and a Python step per surrogate escape, written in place
+    in a copy (an escape and U+FFFD's are both six bytes): no fragments of the body."""
+    mended: bytearray | None = None
     count = 0
-
-    def mend(match: re.Match[bytes]) -> bytes:
-        nonlocal count
-        if match.lastindex is None:
-            return match.group()
+    pair_low = -1  # the start of the low half of the last pair read
+    for match in _SURROGATE_ESCAPE.finditer(raw):
+        start = match.end() - 6  # the escape itself, after the escaped backslashes
+        if start == pair_low:
+            continue
+        if match.group(1) is not None and _LOW_ESCAPE.match(raw, start + 6):
+            pair_low = start + 6  # a high half with its low half: one character
+            continue
+        if mended is None:
+            mended = bytearray(raw)
+        mended[start:start + 6] = _REPLACEMENT
         count += 1
-        return _REPLACEMENT
-
-    mended = _ESCAPE.sub(mend, raw)
-    return (mended, count) if count else (raw, 0)
+    return (bytes(mended), count) if mended is not None else (raw, 0)
 
 
 def _deepest_orjson_writes() -> int | None:

@@ -82,4 +82,3 @@ def with_latest(fact: Fact, latest: datetime | None, floating: bool = False) -> 
     if latest is None or latest == fact.when:
         return fact
     return replace(fact, when_latest=latest)
-

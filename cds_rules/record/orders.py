@@ -41,6 +41,7 @@ from cds_rules.record.spine_sites import (
 from cds_rules.record.state import Builder
 from cds_rules.record.status import status_code
 from cds_rules.record.timing import RECENT_ORDER
+from cds_rules.record.unreadable import set_aside
 
 # DICOM acquisition modalities (PS3.16 CID 29; system http://dicom.nema.org/resources/
 # ontology/DCM): MR magnetic resonance, CT computed tomography, DX digital radiography, CR
@@ -136,7 +137,8 @@ def _read_order(builder: Builder, resource: dict[str, Any], spec: _OrderSpec, *,
     if _done_long_ago(builder, resource, spec):
         return None
     checked = builder.validated(resource)
-    if checked is None:
+    if checked is None:  # a spinal procedure an infection rule reads, say: named
+        set_aside(builder, resource, concept_hits(resource.get(spec.code_field)))
         return None
     state = spec.states.get(status_code(checked, "status") or "")
     if state is None or (spec.refusal_flag and checked.get(spec.refusal_flag) is True):

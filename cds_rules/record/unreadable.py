@@ -10,7 +10,8 @@ coded finding stated absent, a resolved symptom (a resolved cancer is still a hi
 
 What reaches a card and the audit is bounded: the entry's type and the element at fault,
 not its id (an invalid id is any text, and may hold the patient's id); a name of at most
-:data:`_NAME_LIMIT` characters; at most :data:`_LISTED` entries.
+:data:`_NAME_LIMIT` characters; at most :data:`_LISTED` entries; the element's path from
+the model's field names only (:func:`cds_rules.validation.invalid_element`).
 """
 
 from __future__ import annotations
@@ -32,8 +33,9 @@ from cds_rules.record.status import (
 )
 from cds_rules.validation import invalid_element
 
-_NAME_LIMIT = 80
+_NAME_LIMIT = 60  # the summary quoting it stays under the CDS Hooks 140
 _LISTED = 3
+_PROCEDURE_NOT_DONE = frozenset({"not-done", "entered-in-error"})
 
 
 def set_aside(builder: Builder, resource: dict[str, Any], hits: Iterable[Hit]) -> None:
@@ -44,7 +46,7 @@ def set_aside(builder: Builder, resource: dict[str, Any], hits: Iterable[Hit]) -
         return
     resolved = status_code(resource, "clinicalStatus") in CONDITION_HISTORY
     names = {concept: label_of(hit.coding, resource.get("code"), CONCEPTS.get(concept, concept))
-             for concept, hit in named.items() if not resolved or _is_history(concept)}
+             for concept, hit in named.items() if not resolved or _a_history(concept)}
     _add(builder, resource, names)
 
 
@@ -110,7 +112,8 @@ def _withdrawn(resource: dict[str, Any]) -> bool:
     status = status_code(resource, "status")
     return (status_code(resource, "verificationStatus") in CONDITION_REFUTED
             or (kind == "Observation" and status in OBSERVATION_IGNORED)
-            or (str(kind).startswith("Medication") and status in MEDICATION_IGNORED))
+            or (str(kind).startswith("Medication") and status in MEDICATION_IGNORED)
+            or (kind == "Procedure" and status in _PROCEDURE_NOT_DONE))
 
 
 def _stated_absent(resource: dict[str, Any]) -> bool:
@@ -123,6 +126,6 @@ def _stated_absent(resource: dict[str, Any]) -> bool:
         return False
 
 
-def _is_history(concept: str) -> bool:
+def _a_history(concept: str) -> bool:
     """A concept that counts whatever its status (a cancer, a fracture, an aneurysm)."""
     return uncoded.CODED_SIGNS.get(concept, "") in uncoded.HISTORY_SIGNS

@@ -94,7 +94,8 @@ def part_naming_change(version: str) -> str:
             "or worded osteoporosis holding 'No fracture', or an aneurysm ('AAA') holding 'No "
             "dissection' or 'No aortic dissection', keeps its finding (before: silenced: the "
             "two findings shared one list of words); 'No aortic problems' still denies either, "
-            "and a row naming both findings is denied by a word for either, as before. ")
+            "a row in words naming both findings is denied by a word for either, as before, "
+            "and a code in both value sets needs a word for each. ")
 
 
 def comparator_change(version: str, reads: str) -> str:

@@ -75,12 +75,14 @@ def _repeat(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding | No
     unreadable = record.unreadable_red_flags
     if unreadable:
         reasons.append(f"{unreadable[0].display} is named by an entry the service could not "
-                       "read (undated for the rules): the draft is not offered for deletion; "
-                       "check the entry's date in the chart.")
+                       f"read ({unreadable[0].resource_type}: {unreadable[0].detail}): the "
+                       "draft is not offered for deletion; check the entry in the chart.")
+    since = (f"check {unreadable[0].display} in the chart first" if unreadable
+             else "no red flag recorded since")
     return rule.finding(
         "info",
-        f"Review the spine MRI/CT of {study.when.date().isoformat()} before repeating it: no "
-        "red flag recorded since",
+        f"Review the spine MRI/CT of {study.when.date().isoformat()} before repeating it: "
+        + since,
         [study_fact, *unreadable],
         reasons,
         (),
@@ -96,12 +98,12 @@ def _covers(study: Order, draft: Order) -> bool:
 
 
 def _not_indicated(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding | None:
-    # Imaging-indicated runs first: never call the same draft both indicated and not. A
-    # red-flag entry no rule could read: never "remove the imaging, no red flag".
-    if ctx.red_flag_fired or ctx.fired(Topic.REPEAT_IMAGING, Topic.IMAGING_INDICATED) \
-            or record.unreadable_red_flags:
+    # Imaging-indicated runs first: never call the same draft both indicated and not.
+    if ctx.red_flag_fired or ctx.fired(Topic.REPEAT_IMAGING, Topic.IMAGING_INDICATED):
         return None
     draft = drafts(record, SPINE_IMAGING, ctx.hook, ctx.selections)
+    if draft and record.unreadable_red_flags:
+        return _check_the_unreadable_first(rule, record.unreadable_red_flags)
     onset = back_pain_onset(record)
     span = duration_days(record, onset)
     if not draft or span is None or span >= ctx.settings.acute_back_pain_days:
@@ -119,10 +121,25 @@ def _not_indicated(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Findi
     )
 
 
+def _check_the_unreadable_first(rule: Rule, unreadable: list[Fact]) -> Finding:
+    """A red-flag entry no rule could read (malformed): never "remove the imaging, no red
+    flag" over it, nor silence on the order; the clinician checks it before deciding."""
+    first = unreadable[0]
+    return rule.finding(
+        "info",
+        f"Check {first.display} in the chart before deciding on the spine imaging: an entry "
+        "the service could not read",
+        unreadable,
+        [f"{first.display} is named by an entry the service could not read "
+         f"({first.resource_type}: {first.detail}), so no red-flag rule read it: if it is "
+         "right, the imaging may be indicated; no advice against the order is given."],
+    )
+
+
 def _no_prior_management(record: PatientRecord, ctx: RuleContext, rule: Rule
                          ) -> Finding | None:
-    """ACR variant 2: subacute or chronic pain, no red flag, no prior management (not
-    said while a red-flag entry could not be read)."""
+    """ACR variant 2: subacute or chronic pain, no red flag, no prior management (IMG-01
+    speaks instead while a red-flag entry could not be read)."""
     if ctx.red_flag_fired or ctx.fired(Topic.REPEAT_IMAGING, Topic.IMAGING_INDICATED,
                                        Topic.IMAGING_NOT_INDICATED) \
             or record.unreadable_red_flags:
@@ -237,8 +254,10 @@ IMG_REPEAT = Rule(
     hooks=ORDER_HOOKS,
     phase="pathway",
     changes="2.8.0: while an entry naming a red flag could not be read (malformed: an "
-            "impossible date, an id with a space), the draft is not offered for deletion "
-            "and the card names the entry (before: offered, the entry unseen). "
+            "impossible date, an id with a space), the draft is not offered for deletion, "
+            "the summary asks to check it in the chart first instead of 'no red flag "
+            "recorded since', and the card names the entry (before: offered, the entry "
+            "unseen). "
     + part_naming_change("2.7.0")
     + denial_naming_change("2.6.0")
     + "2.5.0: a recent study makes a draft a repeat only when it may image every "
@@ -261,14 +280,15 @@ IMG_REPEAT = Rule(
 _UNREADABLE_STANDS_DOWN = (
     "{version}: stands down while an entry naming a red flag could not be read (malformed: "
     "an impossible date, an id with a space; every card names it): it never says 'no red "
-    "flag' over it (before: the card was given, the entry unseen). ")
+    "flag' over it (before: the card was given, the entry unseen); IMG-01 says instead "
+    "'Check <sign> in the chart before deciding on the spine imaging' (info, no deletion). ")
 
 IMG_NOT_INDICATED = Rule(
     id="IMG-01",
     version="1.6.0",
     topic=Topic.IMAGING_NOT_INDICATED,
     title="Spine imaging in the first 6 weeks without red flags (ACR variant 1)",
-    indicators=("warning",),
+    indicators=("warning", "info"),
     evidence=("acr-lbp-v1", "nice-ng59-imaging", "cw-imaging"),
     advice=(
         "Remove the draft imaging order.",

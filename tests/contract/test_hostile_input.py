@@ -169,6 +169,11 @@ def test_non_utf8_bodies_are_400(client: FlaskClient, data: bytes) -> None:
     assert_still_healthy(client)
 
 
+def test_a_byte_order_mark_alone_is_an_empty_body(client: FlaskClient) -> None:
+    issue = operation_outcome(post_raw(client, b"\xef\xbb\xbf  "), 400, "invalid")
+    assert issue["diagnostics"] == "The request body is empty."
+
+
 def test_a_utf8_byte_order_mark_is_skipped(client: FlaskClient) -> None:
     """RFC 8259 8.1: a parser may ignore a byte order mark; some .NET clients write one.
     Refusing it lost every card for three bytes that carry no data."""

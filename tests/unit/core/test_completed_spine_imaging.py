@@ -559,3 +559,25 @@ def test_the_body_site_of_an_order_names_its_region(resource: dict[str, Any]) ->
     recorded', so it stood the warning down)."""
     assert CES_WARNING in _topics(OLD_LBP, RETENTION, resource)
 
+
+
+def test_a_repeat_is_not_offered_for_deletion_over_an_unreadable_red_flag() -> None:
+    """IMG-03 2.8.0 (fourteenth session and its second review): a retention entry with an
+    impossible date is read by no rule; the recent lumbar MRI's card no longer says "no red
+    flag recorded since", nor offers the draft for deletion."""
+    malformed = {"resourceType": "Observation", "id": "ret-obs", "status": "final",
+                 "subject": SUBJECT, "effectiveDateTime": "2026-02-30",
+                 "code": {"coding": [{"system": SNOMED, "code": "267064002",
+                                      "display": "Retention of urine"}]}}
+    plain = _cards(CHRONIC_LBP, LUMBAR_MRI_DONE, hook="order-select",
+                   drafts=(MRI_DRAFT,))["repeat-imaging"]
+    assert plain["summary"].endswith("no red flag recorded since") and _deletes(plain)
+    card = _cards(CHRONIC_LBP, LUMBAR_MRI_DONE, malformed, hook="order-select",
+                  drafts=(MRI_DRAFT,))["repeat-imaging"]
+    assert card["summary"].endswith("check Retention of urine in the chart first")
+    assert not _deletes(card)
+
+
+def _deletes(card: dict[str, Any]) -> bool:
+    return any(action["type"] == "delete" for suggestion in card.get("suggestions", [])
+               for action in suggestion["actions"])

@@ -425,3 +425,36 @@ def test_both_of_another_part_does_not_deny_bilateral_sciatica(
         value: str, expected: dict[str, str]) -> None:
     assert _cards(_observation(_local("Bilateral sciatica"), {"valueString": value})) \
         == expected
+
+
+VERTEBRAL_FRACTURE_CORD = {"coding": [{"system": SNOMED, "code": "1734006",
+                                       "display": "Fracture of vertebral column with spinal "
+                                                  "cord injury"}]}
+
+
+@pytest.mark.parametrize(("code", "value", "expected"), [
+    # the second review of this change: words the whole sign's list never had ("No DEXA":
+    # a scan not done; "No collapse": no faint) silenced the row
+    (VERTEBRAL_FRACTURE_CORD, "No collapse", {"fracture": "critical"}),
+    (_local("Vertebral fracture"), "No falls or collapse", {"fracture": "warning"}),
+    (OSTEOPOROSIS_CODED, "No DEXA", {"fracture": "warning"}),
+    (_local("Osteoporosis"), "No recent BMD", {"fracture": "warning"}),
+    # and "bilateral" took the older phrases' place: "hip #", "arm weakness", "hand
+    # numbness", "ear infection" are still something else
+    (VERTEBRAL_FRACTURE_CORD, "No bilateral hip #", {"fracture": "critical"}),
+    (FOOT_DROP, "No bilateral arm weakness", {"progressive-neurological-deficit": "warning"}),
+    (_local("Saddle anaesthesia"), "No bilateral hand numbness", {"cauda-equina": "warning"}),
+    (_local("Discitis"), "No bilateral ear infection", {"infection": "warning"}),
+])
+def test_a_denial_of_something_else_keeps_the_part_of_a_sign(
+        code: dict[str, Any], value: str, expected: dict[str, str]) -> None:
+    assert _cards(_observation(code, {"valueString": value})) == expected
+
+
+def test_each_part_of_a_sign_has_only_the_whole_signs_words() -> None:
+    """A part's list is the whole sign's, split: a word of its own would deny a row the
+    whole sign's list never denied (the second review of this change)."""
+    for sign, parts in sign_words.PART_WORDS.items():
+        whole = set(sign_words.SIGN_WORDS[sign].split("|"))
+        for part, words in parts.items():
+            assert set(words.split("|")) <= whole, part

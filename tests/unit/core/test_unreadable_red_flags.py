@@ -206,7 +206,8 @@ def test_a_weak_red_flag_is_still_listed_beside_the_unreadable_one() -> None:
 
 def test_no_card_says_remove_the_imaging_over_an_unreadable_red_flag() -> None:
     """The review: an MRI drafted in the first weeks for a patient whose retention entry is
-    malformed got "Remove the draft spine imaging: ... no red flag" (IMG-01)."""
+    malformed got "Remove the draft spine imaging: ... no red flag" (IMG-01); the second
+    review: standing down left the order with no card at all."""
     import dataclasses
 
     import fhir_samples
@@ -218,8 +219,11 @@ def test_no_card_says_remove_the_imaging_over_an_unreadable_red_flag() -> None:
     cards = {c.topic: c for c in evaluate(request, scenario.now).cards}
     assert cards["imaging-not-indicated"].summary.startswith("Remove the draft")  # control
     with_it = dataclasses.replace(request, resources=(*request.resources, malformed))
-    cards = {c.topic: c for c in evaluate(with_it, scenario.now).cards}
-    assert cards == {}  # the MRI drafted for a possible emergency: not advised against
+    (card,) = evaluate(with_it, scenario.now).cards  # the second review: not silence either
+    assert (card.topic, card.indicator) == ("imaging-not-indicated", "info")
+    assert card.summary.startswith("Check Retention of urine in the chart before deciding")
+    assert not any(a.type == "delete" for s in card.suggestions for a in s.actions)
+    assert NOT_READ in card.detail
 
 
 def test_a_surrogate_in_a_callers_data_gap_is_mended() -> None:
@@ -250,3 +254,38 @@ def test_a_malformed_steroid_prescription_is_named_unless_withdrawn(status: str,
     cards = evaluate(dataclasses.replace(request, resources=malformed), scenario.now).cards
     (card,) = cards
     assert card.summary.startswith("Check Prednisolone") is named
+
+
+def test_the_element_at_fault_names_model_elements_only() -> None:
+    """The second review: an unknown key is reported by the model as sent, any text (a
+    Markdown link, an identifier): the path stops before it."""
+    key = "[x](http://e.vil) MRN 1234567"
+    entry = _retention(code={"coding": [{"system": SNOMED, "code": "267064002",
+                                         "display": "Retention of urine"}], key: 1})
+    detail = _cards(entry)["conservative-care"]["detail"]
+    assert "e.vil" not in detail and "1234567" not in detail
+    assert "(Observation entry: malformed code)" in detail
+
+
+def test_a_malformed_measurement_is_not_called_a_red_flag() -> None:
+    """The second review: a normal temperature with a date as written led the card with
+    "Check Body temperature" (every patient of a feed with such dates)."""
+    temperature = {"resourceType": "Observation", "id": "t", "status": "final",
+                   "subject": SUBJECT, "effectiveDateTime": "27/02/2026",
+                   "code": {"coding": [{"system": "http://loinc.org", "code": "8310-5"}]},
+                   "valueQuantity": {"value": 36.8, "unit": "Cel",
+                                     "system": "http://unitsofmeasure.org", "code": "Cel"}}
+    assert "No red flag recorded" in _cards(temperature)["conservative-care"]["summary"]
+
+
+@pytest.mark.parametrize(("status", "named"), [("completed", True), ("not-done", False)])
+def test_a_malformed_spinal_procedure_is_named(status: str, named: bool) -> None:
+    """A recent spinal procedure (an infection risk INF-01 reads) with an id holding a
+    space (the second review: orders set nothing aside)."""
+    procedure = {"resourceType": "Procedure", "id": "proc 1", "status": status,
+                 "subject": SUBJECT, "performedDateTime": "2026-02-20",
+                 "code": {"coding": [{
+                     "system": "https://backpain-cds.org/fhir/CodeSystem/local-finding",
+                     "code": "spinal-procedure", "display": "Epidural injection"}]}}
+    summary = _cards(procedure)["conservative-care"]["summary"]
+    assert summary.startswith("Check Epidural injection in the chart") is named
