@@ -215,7 +215,9 @@ def _detail(findings: Sequence[Finding], facts: Sequence[Fact], sources: Sequenc
     advice: list[str] = []
     for finding in findings:
         rule = BY_ID.get(finding.rule_id)
-        if rule is not None:
+        if finding.advice is not None:
+            advice.extend(finding.advice)
+        elif rule is not None:
             advice.extend(rule.advice)
     lines += [f"- {line}" for line in dict.fromkeys(advice)]
     lines += [f"- Already ordered or recently done, not suggested again: `{ref}`"

@@ -62,10 +62,9 @@ RED_FLAG_CONCEPTS = (
     "aortic_dissection",
 )
 
-# What the red-flag families read besides the red flags themselves (risk factors, the
-# visceral causes), which an entry that cannot be read (record/unreadable.py) must not take
-# out of sight either. Not a measurement (a temperature, a weight): most are normal, and
-# "check the temperature" on every malformed reading would be noise (second review).
+# What red-flag families read besides red flags (risk factors, visceral causes), which an
+# unreadable entry (record/unreadable.py) must not hide either. Not a measurement (mostly
+# normal: "check the temperature" on every malformed reading would be noise).
 RED_FLAG_INPUTS: frozenset[str] = frozenset({
     *RED_FLAG_CONCEPTS, "osteoporosis", "iv_drug_use", "immunosuppression",
     "recent_infection", "recent_spinal_procedure", "long_term_steroids",
@@ -397,7 +396,8 @@ class Finding:
     ``reasons``: short clinical sentences (why it fired) shown in the card detail.
     ``delete_drafts``: draft order references the card suggests removing.
     ``thresholds``: our own (non-guideline) thresholds used, name -> value, which the
-    card must disclose as configurable choices.
+    card must disclose as configurable choices. ``advice``: this finding's own (a card
+    asking to check an entry first says neither "remove the order" nor "reassure").
     """
 
     topic: Topic
@@ -410,6 +410,7 @@ class Finding:
     recommendations: tuple[Recommendation, ...] = ()
     delete_drafts: tuple[Order, ...] = ()
     thresholds: tuple[tuple[str, str], ...] = ()
+    advice: tuple[str, ...] | None = None
 
 
 # Concept names: the vocabulary shared by value sets (cds_rules/valuesets/*.json), the

@@ -106,6 +106,10 @@ PART_WORDS: dict[str, dict[str, str]] = {
 # Words that name every part of their sign: they name a part only in a denial that names
 # no other part ("No aortic problems" denies an aneurysm; "No aortic dissection" does not).
 _SHARED_WORDS: dict[str, str] = {"aortic aneurysm or dissection": r"aort\w*"}
+# More words by which a row names its part, never read in a denial ("Vertebral collapse" is
+# a fracture row; "No collapse" is no faint, "No DEXA" a scan not done: the third review).
+_ROW_WORDS: dict[str, str] = {"vertebral fracture": r"collaps\w*",
+                              "osteoporosis": r"dexa|dxa|bmd"}
 CODED_PARTS: dict[str, str] = {
     "osteoporosis": "osteoporosis", "fragility_fracture": "vertebral fracture",
     "vertebral_fracture_cord_injury": "vertebral fracture",
@@ -214,8 +218,14 @@ def _parts_meant(sign: str, own_words: list[str]) -> list[str]:
         return [sign]
     words = [w for text in own_words for w in _WORD.findall(_read_as_words(text))]
     meant = [part for part, pattern in parts.items()
-             if any(re.fullmatch(pattern, word) for word in words)]
+             if any(re.fullmatch(_row_words(part, pattern), word) for word in words)]
     return meant if len(meant) == 1 else [sign]
+
+
+def _row_words(part: str, words: str) -> str:
+    """The words by which a row's own words name ``part``: its denial words and more."""
+    more = _ROW_WORDS.get(part)
+    return f"{words}|{more}" if more else words
 
 
 def _is_history(sign: str) -> bool:

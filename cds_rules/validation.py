@@ -179,7 +179,10 @@ def invalid_element(resource: dict[str, Any]) -> str:
     except Exception as exc:
         errors = getattr(exc, "errors", None)
         if callable(errors) and errors():
-            return _element_path(errors()[0].get("loc", ()))
+            first = errors()[0]
+            loc = tuple(first.get("loc", ()))
+            # an element the model does not know: its name is the sender's text, not ours
+            return _element_path(loc[:-1] if first.get("type") == "extra_forbidden" else loc)
     return ""
 
 
@@ -188,7 +191,7 @@ _ELEMENT_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,63}")
 
 def _element_path(loc: Any) -> str:
     """The model's location as a path of element names and indexes, up to the first part
-    that is neither (an unknown key as sent is any text: never on a card), at most six."""
+    that is neither (belt and braces: an unknown key is cut before this), at most six."""
     parts: list[str] = []
     for part in loc if isinstance(loc, tuple | list) else ():
         if isinstance(part, int) or (isinstance(part, str) and _ELEMENT_NAME.fullmatch(part)):

@@ -33,7 +33,7 @@ from cds_rules.record.status import (
 )
 from cds_rules.validation import invalid_element
 
-_NAME_LIMIT = 60  # the summary quoting it stays under the CDS Hooks 140
+_NAME_LIMIT = 60  # with the words around it, a summary under the CDS Hooks 140
 _LISTED = 3
 _PROCEDURE_NOT_DONE = frozenset({"not-done", "entered-in-error"})
 

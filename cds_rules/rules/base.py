@@ -98,6 +98,16 @@ def part_naming_change(version: str) -> str:
             "and a code in both value sets needs a word for each. ")
 
 
+CHECK_THE_ENTRY_FIRST = (
+    "Open the entry in the chart and read it: the service could not (malformed: an "
+    "impossible date, an id with a space), so no red-flag rule read it.",
+    "If the red flag is current, its pathway applies now (for a cauda equina sign: emergency "
+    "MRI of the lumbar spine, GIRFT 2023); if not, correct or remove the entry.",
+)
+"""What to do on a card that asks for an unreadable red-flag entry to be checked first
+(record/unreadable.py): no "reassure", no "remove the order" beside it."""
+
+
 def comparator_change(version: str, reads: str) -> str:
     """What ``version`` changed where a rule reads a measured value (terminology audit,
     December 2026, finding 12): Quantity.comparator was ignored."""
@@ -160,8 +170,10 @@ class Rule:
         recommendations: Iterable[Recommendation] = (),
         thresholds: Iterable[tuple[str, str]] = (),
         delete_drafts: Iterable[Order] = (),
+        advice: Iterable[str] | None = None,
     ) -> Finding:
-        """A finding of this rule; facts are de-duplicated, first occurrence kept."""
+        """A finding of this rule; facts are de-duplicated, first occurrence kept;
+        ``advice``: this finding's own, instead of the rule's."""
         return Finding(
             topic=self.topic,
             rule_id=self.id,
@@ -173,6 +185,7 @@ class Rule:
             recommendations=tuple(recommendations),
             delete_drafts=tuple(delete_drafts),
             thresholds=tuple(dict.fromkeys(thresholds)),
+            advice=None if advice is None else tuple(advice),
         )
 
 

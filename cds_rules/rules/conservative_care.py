@@ -19,6 +19,7 @@ from cds_rules.model import (
     Topic,
 )
 from cds_rules.rules.base import (
+    CHECK_THE_ENTRY_FIRST,
     Rule,
     RuleContext,
     coded_answer_change,
@@ -118,6 +119,7 @@ def _with_unreadable_flags(ctx: RuleContext, rule: Rule, context: list[Fact],
         reasons,
         (),
         [threshold(ctx.settings, "cauda_equina_window_days")] if others else (),
+        advice=(*CHECK_THE_ENTRY_FIRST, CONS_01_SAFETY_NET),
     )
 
 
@@ -140,6 +142,12 @@ def _with_weak_flags(record: PatientRecord, ctx: RuleContext, rule: Rule,
     )
 
 
+CONS_01_SAFETY_NET = (
+    "Safety-net for cauda equina syndrome (GIRFT 2023): tell the patient to go to an "
+    "emergency department at once with new difficulty passing urine, loss of bladder or "
+    "bowel control, numbness around the back passage or genitals, or weakness in both legs; "
+    "give the NHS.uk cauda equina page (link below) and record that it was given.")
+
 CONS_01 = Rule(
     id="CONS-01",
     version="2.8.0",
@@ -152,11 +160,7 @@ CONS_01 = Rule(
         "analgesia (NSAID at the lowest effective dose if suitable).",
         "Risk-stratify (e.g. STarT Back) and offer exercise / physiotherapy for higher risk "
         "or persistent pain.",
-        "Safety-net for cauda equina syndrome (GIRFT 2023): tell the patient to go to an "
-        "emergency department at once with new difficulty passing urine, loss of bladder "
-        "or bowel control, numbness around the back passage or genitals, or weakness in "
-        "both legs; give the NHS.uk cauda equina page (link below) and record that it was "
-        "given.",
+        CONS_01_SAFETY_NET,
         "Urgent review also for fever, unexplained weight loss or worsening leg weakness.",
     ),
     check=_check,
@@ -167,7 +171,8 @@ CONS_01 = Rule(
             "or named in an entry that is not valid FHIR R4 (an impossible date, an id with a "
             "space), which no rule reads, leads the card: 'Check <sign> in the chart: a "
             "red-flag entry the service could not read', with any red flag dated ahead or "
-            "weak listed too (before: 'No red flag recorded'). "
+            "weak listed too, and its own advice: open the entry, its pathway if current, the "
+            "CES safety net, no 'reassure' (before: 'No red flag recorded'). "
     + denial_naming_change("2.6.0")
     + "2.5.0: the reason says what was read: 'No red flag recorded in coded "
             "entries in the last N days. Problem and observation wording is checked for a "

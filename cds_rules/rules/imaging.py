@@ -25,6 +25,7 @@ from cds_rules.model import (
     Topic,
 )
 from cds_rules.rules.base import (
+    CHECK_THE_ENTRY_FIRST,
     Rule,
     RuleContext,
     coded_answer_change,
@@ -127,12 +128,13 @@ def _check_the_unreadable_first(rule: Rule, unreadable: list[Fact]) -> Finding:
     first = unreadable[0]
     return rule.finding(
         "info",
-        f"Check {first.display} in the chart before deciding on the spine imaging: an entry "
-        "the service could not read",
+        f"Check {first.display} in the chart before deciding on spine imaging: entry "
+        "unreadable",
         unreadable,
         [f"{first.display} is named by an entry the service could not read "
          f"({first.resource_type}: {first.detail}), so no red-flag rule read it: if it is "
          "right, the imaging may be indicated; no advice against the order is given."],
+        advice=CHECK_THE_ENTRY_FIRST,
     )
 
 
@@ -281,7 +283,8 @@ _UNREADABLE_STANDS_DOWN = (
     "{version}: stands down while an entry naming a red flag could not be read (malformed: "
     "an impossible date, an id with a space; every card names it): it never says 'no red "
     "flag' over it (before: the card was given, the entry unseen); IMG-01 says instead "
-    "'Check <sign> in the chart before deciding on the spine imaging' (info, no deletion). ")
+    "'Check <sign> in the chart before deciding on spine imaging' (info, no deletion, with "
+    "the advice to open the entry, not to remove the draft). ")
 
 IMG_NOT_INDICATED = Rule(
     id="IMG-01",

@@ -458,3 +458,13 @@ def test_each_part_of_a_sign_has_only_the_whole_signs_words() -> None:
         whole = set(sign_words.SIGN_WORDS[sign].split("|"))
         for part, words in parts.items():
             assert set(words.split("|")) <= whole, part
+
+
+@pytest.mark.parametrize(("code", "value", "expected"), [
+    # the third review: a row's words name its part by "collapse" or "DEXA" too
+    (_local("Vertebral collapse"), "No osteoporosis", {"fracture": "warning"}),
+    (_local("Vertebral collapse"), "No fracture", CONSERVATIVE),
+])
+def test_a_rows_words_name_its_part_by_more_words_than_a_denial(
+        code: dict[str, Any], value: str, expected: dict[str, str]) -> None:
+    assert _cards(_observation(code, {"valueString": value})) == expected

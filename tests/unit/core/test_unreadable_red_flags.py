@@ -223,6 +223,7 @@ def test_no_card_says_remove_the_imaging_over_an_unreadable_red_flag() -> None:
     assert (card.topic, card.indicator) == ("imaging-not-indicated", "info")
     assert card.summary.startswith("Check Retention of urine in the chart before deciding")
     assert not any(a.type == "delete" for s in card.suggestions for a in s.actions)
+    assert "Remove the draft" not in card.detail  # the third review: the rule's advice
     assert NOT_READ in card.detail
 
 
@@ -289,3 +290,23 @@ def test_a_malformed_spinal_procedure_is_named(status: str, named: bool) -> None
                      "code": "spinal-procedure", "display": "Epidural injection"}]}}
     summary = _cards(procedure)["conservative-care"]["summary"]
     assert summary.startswith("Check Epidural injection in the chart") is named
+
+
+def test_an_unknown_element_is_not_named_by_its_key() -> None:
+    """The third review: an unknown key shaped like an element name ("Mrn1234567") passed
+    the name check; the path now ends before any element the model does not know."""
+    entry = _retention(code={"coding": [{"system": SNOMED, "code": "267064002",
+                                         "display": "Retention of urine",
+                                         "Mrn1234567": "v"}]})
+    detail = _cards(entry)["conservative-care"]["detail"]
+    assert "Mrn1234567" not in detail
+    assert "(Observation entry: malformed code.coding.0)" in detail
+
+
+def test_a_check_first_card_gives_no_reassurance_and_no_removal() -> None:
+    """The third review: the cards asking to check an unreadable entry carried their rule's
+    fixed advice ("Reassure", "Remove the draft imaging order")."""
+    card = _cards(_retention(effectiveDateTime="2026-02-30"))["conservative-care"]
+    what_to_do = card["detail"].split("**What to do**")[1].split("**")[0]
+    assert "Open the entry in the chart" in what_to_do and "emergency MRI" in what_to_do
+    assert "Reassure" not in what_to_do and "Safety-net for cauda equina" in what_to_do
