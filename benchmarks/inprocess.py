@@ -151,7 +151,7 @@ def compare(app: Flask, path: str, body: bytes, iterations: int,
 
 
 # The steps of a hook call in service.hooks, by the names it calls them (those present).
-STEPS = ("read_json_object", "load_call", "resolve_prefetch", "build_record",
+STEPS = ("read_json_body", "load_call", "resolve_prefetch", "build_record",
          "evaluate_record", "_answer", "json_response")
 
 
