@@ -159,6 +159,13 @@ _QUALIFIERS = _word_set(
 # history.
 _NOW = _word_set(
     "longer currently current now today presently anymore further episode episodes")
+# Parts of the body whose weakness, numbness or tingling is no saddle, leg or foot sign:
+# "No knee numbness" in a saddle anaesthesia row, "No shoulder weakness" in a foot drop row
+# (the third review of the fourteenth session: they silenced the row). A knee or a hip is
+# the leg, but its own weakness or numbness names neither a foot drop nor the saddle.
+_ANOTHER_PART = (r"arms?|hands?|fingers?|thumbs?|upper\s+limbs?|face|shoulders?|neck|chest|"
+                 r"knees?|hips?|elbows?|wrists?|eyes?|eyelids?|jaw|tongue|lips?|trunk|"
+                 r"abdomen|abdominal\s+wall")
 # Phrases naming something else with a sign's word in them ("No urinary tract infection" in
 # a retention row, "No CSF leak", "No arm weakness", "No family history of cancer").
 _SOMETHING_ELSE = re.compile(
@@ -167,9 +174,9 @@ _SOMETHING_ELSE = re.compile(
     r"\s+infections?|csf\s+leak|broken\s+skin|ca(?:lcium)?\s+supplements?|ca\s*-?\s*(?:125|"
     r"19-?9|15-?3)|(?:road\s+traffic|rta|rtc)(?:\s+(?:accident|collision))?|rectal\s+bleed\w*|"
     r"pr\s+bleed\w*|bleeding\s+pr|(?:fh|family\s+history)\s+of\s+[\w\s]+|"
-    r"(?:(?:arms?|hands?|fingers?|upper\s+limbs?|face|facial)\s+(?:weakness|numbness|tingling)|"
+    rf"(?:(?:{_ANOTHER_PART}|facial)\s+(?:weakness|numbness|tingling)|"
     r"(?:weakness|numbness|tingling|pins\s+and\s+needles)\s+(?:in|of)\s+(?:the\s+|both\s+|"
-    r"his\s+|her\s+)?(?:arms?|hands?|fingers?|upper\s+limbs?|face))\b(?!\s*(?:or|and|/|&|,)\s*"
+    rf"his\s+|her\s+)?(?:{_ANOTHER_PART}))\b(?!\s*(?:or|and|/|&|,)\s*"
     r"(?:the\s+)?(?:legs?|feet|foot|lower\s+limbs?|perine\w*|saddle|buttocks?|groin|genital\w*))|"
     r"(?:nof|hip|wrist|ankle|rib|neck\s+of\s+femur)\s+(?:#|fracture)(?!\w)|post[\s-]?op\w*|"
     r"wrist\s+drop|(?:dental|tooth|skin|perianal|breast|groin|axillary|pilonidal)\s+abscess\w*|"

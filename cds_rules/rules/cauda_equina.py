@@ -14,6 +14,7 @@ from cds_rules.model import Finding, PatientRecord, Recommendation, Topic
 from cds_rules.rules.base import (
     Rule,
     RuleContext,
+    another_part_change,
     coded_answer_change,
     comparator_change,
     denial_naming_change,
@@ -119,7 +120,7 @@ def _unassessed(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding 
 
 CES_01 = Rule(
     id="CES-01",
-    version="2.6.0",
+    version="2.7.0",
     topic=Topic.CAUDA_EQUINA,
     title="Suspected cauda equina syndrome",
     indicators=("critical",),
@@ -134,7 +135,8 @@ CES_01 = Rule(
         "post-void residual where the pathway supports it.",
     ),
     check=_check,
-    changes=denial_naming_change("2.6.0")
+    changes=another_part_change("2.7.0")
+    + denial_naming_change("2.6.0")
     + observation_reading_change("2.5.0")
     + comparator_change("2.4.0", "an MRC grade (bilateral leg deficit) is")
     + coded_answer_change("2.3.0")
@@ -148,7 +150,7 @@ CES_01 = Rule(
 
 CES_02 = Rule(
     id="CES-02",
-    version="1.7.0",
+    version="1.8.0",
     topic=Topic.CAUDA_EQUINA,
     title="Cauda equina red flag persisting or in history, no spine MRI since",
     indicators=("warning",),
@@ -160,7 +162,8 @@ CES_02 = Rule(
         "syndrome (same-day emergency assessment and emergency MRI).",
     ),
     check=_unassessed,
-    changes=denial_naming_change("1.7.0")
+    changes=another_part_change("1.8.0")
+    + denial_naming_change("1.7.0")
     + "1.6.0: an MRI assesses a cauda equina sign or diagnosis only when it may "
             "image the lumbar spine: lumbar, thoracolumbar, whole spine, or a region the "
             "record does not say ('MRI of spine'); a thoracic-only or cervical-only MRI (by "

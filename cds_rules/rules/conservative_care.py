@@ -22,6 +22,7 @@ from cds_rules.rules.base import (
     CHECK_THE_ENTRY_FIRST,
     Rule,
     RuleContext,
+    another_part_change,
     coded_answer_change,
     denial_naming_change,
     observation_reading_change,
@@ -150,7 +151,7 @@ CONS_01_SAFETY_NET = (
 
 CONS_01 = Rule(
     id="CONS-01",
-    version="2.8.0",
+    version="2.9.0",
     topic=Topic.CONSERVATIVE_CARE,
     title="Conservative care for back pain without a recorded red flag",
     indicators=("info",),
@@ -166,7 +167,8 @@ CONS_01 = Rule(
     check=_check,
     hooks=("patient-view", "encounter-start"),
     phase="pathway",
-    changes=part_naming_change("2.8.0")
+    changes=another_part_change("2.9.0")
+    + part_naming_change("2.8.0")
     + "2.7.0: a red flag (or a risk factor, a measurement a red-flag family reads) coded "
             "or named in an entry that is not valid FHIR R4 (an impossible date, an id with a "
             "space), which no rule reads, leads the card: 'Check <sign> in the chart: a "

@@ -14,6 +14,7 @@ from cds_rules.model import Fact, Finding, PatientRecord, Recommendation, Topic
 from cds_rules.rules.base import (
     Rule,
     RuleContext,
+    another_part_change,
     coded_answer_change,
     comparator_change,
     denial_naming_change,
@@ -129,7 +130,7 @@ def _unassessed(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding 
 
 CORD_01 = Rule(
     id="CORD-01",
-    version="2.6.0",
+    version="2.7.0",
     topic=Topic.SPINAL_CORD_COMPRESSION,
     title="Suspected spinal cord compression (including metastatic)",
     indicators=("critical",),
@@ -142,7 +143,8 @@ CORD_01 = Rule(
         "consider dexamethasone as the local MSCC protocol directs.",
     ),
     check=_check,
-    changes=denial_naming_change("2.6.0")
+    changes=another_part_change("2.7.0")
+    + denial_naming_change("2.6.0")
     + observation_reading_change("2.5.0")
     + comparator_change("2.4.0", "an MRC grade (weakness) is")
     + coded_answer_change("2.3.0")

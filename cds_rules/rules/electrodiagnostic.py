@@ -12,6 +12,7 @@ from cds_rules.model import ORDER_HOOKS, Finding, PatientRecord, Recommendation,
 from cds_rules.rules.base import (
     Rule,
     RuleContext,
+    another_part_change,
     coded_answer_change,
     denial_naming_change,
     observation_reading_change,
@@ -72,7 +73,7 @@ def _advise_against(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Find
 
 EMG_01 = Rule(
     id="EMG-01",
-    version="1.5.0",
+    version="1.6.0",
     topic=Topic.ELECTRODIAGNOSTIC_TESTING,
     title="Needle EMG with NCS when the cause of leg symptoms is uncertain",
     indicators=("info",),
@@ -85,7 +86,8 @@ EMG_01 = Rule(
     ),
     check=_suggest,
     phase="pathway",
-    changes=denial_naming_change("1.5.0")
+    changes=another_part_change("1.6.0")
+    + denial_naming_change("1.5.0")
     + "1.4.0: a completed EMG/NCS with no date is not a recent one (it may be years "
             "old): the suggestion stands (before: withheld); an active one with no date "
             "still is. "
@@ -98,7 +100,7 @@ EMG_01 = Rule(
 
 EMG_02 = Rule(
     id="EMG-02",
-    version="1.4.0",
+    version="1.5.0",
     topic=Topic.ELECTRODIAGNOSTIC_TESTING,
     title="EMG/NCS ordered for back pain without leg symptoms",
     indicators=("info",),
@@ -107,7 +109,8 @@ EMG_02 = Rule(
     check=_advise_against,
     hooks=ORDER_HOOKS,
     phase="pathway",
-    changes=denial_naming_change("1.4.0")
+    changes=another_part_change("1.5.0")
+    + denial_naming_change("1.4.0")
     + observation_reading_change("1.3.0")
     + coded_answer_change("1.2.0")
     + "1.1.0: summary leads with the action; the NASS Choosing Wisely source links "

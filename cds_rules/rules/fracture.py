@@ -26,6 +26,7 @@ from cds_rules.model import (
 from cds_rules.rules.base import (
     Rule,
     RuleContext,
+    another_part_change,
     coded_answer_change,
     comparator_change,
     denial_naming_change,
@@ -128,7 +129,7 @@ def _check(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding | Non
 
 FRAC_01 = Rule(
     id="FRAC-01",
-    version="2.9.0",
+    version="2.10.0",
     topic=Topic.FRACTURE,
     title="Possible vertebral fracture",
     indicators=("critical", "warning", "info"),
@@ -139,7 +140,8 @@ FRAC_01 = Rule(
         "Consider bone densitometry (DXA) and bone protection when fragility is likely.",
     ),
     check=_check,
-    changes=part_naming_change("2.9.0")
+    changes=another_part_change("2.10.0")
+    + part_naming_change("2.9.0")
     + denial_naming_change("2.8.0")
     + observation_reading_change("2.7.0")
     + comparator_change("2.6.0", "an MRC grade (neurological deficit with trauma) is")

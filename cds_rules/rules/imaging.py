@@ -28,6 +28,7 @@ from cds_rules.rules.base import (
     CHECK_THE_ENTRY_FIRST,
     Rule,
     RuleContext,
+    another_part_change,
     coded_answer_change,
     denial_naming_change,
     lumbar_mri_words_change,
@@ -243,7 +244,7 @@ def _symptoms_after_surgery(record: PatientRecord, surgery: list[Fact]) -> list[
 
 IMG_REPEAT = Rule(
     id="IMG-03",
-    version="2.8.0",
+    version="2.9.0",
     topic=Topic.REPEAT_IMAGING,
     title="Repeat spine MRI/CT within the repeat-imaging window",
     indicators=("info",),
@@ -255,7 +256,8 @@ IMG_REPEAT = Rule(
     check=_repeat,
     hooks=ORDER_HOOKS,
     phase="pathway",
-    changes="2.8.0: while an entry naming a red flag could not be read (malformed: an "
+    changes=another_part_change("2.9.0")
+    + "2.8.0: while an entry naming a red flag could not be read (malformed: an "
             "impossible date, an id with a space), the draft is not offered for deletion, "
             "the summary asks to check it in the chart first instead of 'no red flag "
             "recorded since', and the card names the entry (before: offered, the entry "

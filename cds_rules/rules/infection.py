@@ -15,6 +15,7 @@ from cds_rules.model import Fact, Finding, PatientRecord, Recommendation, Topic
 from cds_rules.rules.base import (
     Rule,
     RuleContext,
+    another_part_change,
     coded_answer_change,
     comparator_change,
     denial_naming_change,
@@ -114,7 +115,7 @@ def _check(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding | Non
 
 INF_01 = Rule(
     id="INF-01",
-    version="2.8.0",
+    version="2.9.0",
     topic=Topic.INFECTION,
     title="Possible spinal infection",
     indicators=("critical", "warning"),
@@ -125,7 +126,8 @@ INF_01 = Rule(
         "CRP, ESR and blood cultures before antibiotics where possible.",
     ),
     check=_check,
-    changes=denial_naming_change("2.8.0")
+    changes=another_part_change("2.9.0")
+    + denial_naming_change("2.8.0")
     + lumbar_mri_words_change("2.7.0")
     + observation_reading_change("2.6.0")
     + comparator_change("2.5.0", "a body temperature (fever) or MRC grade (new deficit) is")

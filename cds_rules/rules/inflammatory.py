@@ -24,6 +24,7 @@ from cds_rules.model import Fact, Finding, PatientRecord, Recommendation, Topic
 from cds_rules.rules.base import (
     Rule,
     RuleContext,
+    another_part_change,
     coded_answer_change,
     denial_naming_change,
     observation_reading_change,
@@ -175,7 +176,7 @@ def _test_hla_b27(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Findin
 
 SPA_01 = Rule(
     id="SPA-01",
-    version="2.4.0",
+    version="2.5.0",
     topic=Topic.INFLAMMATORY_BACK_PAIN,
     title="Inflammatory back pain / axial spondyloarthritis: refer (NICE NG65)",
     indicators=("info", "warning"),
@@ -186,7 +187,8 @@ SPA_01 = Rule(
         "CRP and ESR can support, but normal values do not exclude, axial SpA.",
     ),
     check=_refer,
-    changes=denial_naming_change("2.4.0")
+    changes=another_part_change("2.5.0")
+    + denial_naming_change("2.4.0")
     + observation_reading_change("2.3.0")
     + "An HLA-B27 result indeterminate, equivocal, inconclusive or unknown (LOINC "
             "LA11884-6, SNOMED CT 82334004, v2-0078 / ObservationInterpretation IND, those "

@@ -16,6 +16,7 @@ from cds_rules.model import Fact, Finding, PatientRecord, Recommendation, Topic
 from cds_rules.rules.base import (
     Rule,
     RuleContext,
+    another_part_change,
     coded_answer_change,
     comparator_change,
     denial_naming_change,
@@ -101,7 +102,7 @@ def _unassessed(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding 
 
 NEURO_01 = Rule(
     id="NEURO-01",
-    version="2.6.0",
+    version="2.7.0",
     topic=Topic.PROGRESSIVE_NEUROLOGICAL_DEFICIT,
     title="Progressive, severe or multilevel motor deficit",
     indicators=("critical", "warning"),
@@ -113,7 +114,8 @@ NEURO_01 = Rule(
         "Re-examine and record MRC grades of the affected muscles to document progression.",
     ),
     check=_check,
-    changes=denial_naming_change("2.6.0")
+    changes=another_part_change("2.7.0")
+    + denial_naming_change("2.6.0")
     + observation_reading_change("2.5.0")
     + comparator_change("2.4.0", "an MRC grade (deficit, severe grade, falling grade) is")
     + coded_answer_change("2.3.0")
@@ -128,7 +130,7 @@ NEURO_01 = Rule(
 
 NEURO_02 = Rule(
     id="NEURO-02",
-    version="1.6.0",
+    version="1.7.0",
     topic=Topic.PROGRESSIVE_NEUROLOGICAL_DEFICIT,
     title="Foot drop or bilateral weakness in the record, not new, no spine MRI since",
     indicators=("warning",),
@@ -139,7 +141,8 @@ NEURO_02 = Rule(
         "surgical referral.",
     ),
     check=_unassessed,
-    changes=denial_naming_change("1.6.0")
+    changes=another_part_change("1.7.0")
+    + denial_naming_change("1.6.0")
     + lumbar_mri_words_change("1.5.0")
     + observation_reading_change("1.4.0")
     + coded_answer_change("1.3.0")

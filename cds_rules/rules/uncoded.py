@@ -21,6 +21,7 @@ from cds_rules.model import Fact, FactStatus, Finding, PatientRecord, Topic
 from cds_rules.rules.base import (
     Rule,
     RuleContext,
+    another_part_change,
     coded_answer_change,
     denial_naming_change,
     observation_reading_change,
@@ -274,14 +275,21 @@ def _both_of_another_part(version: str) -> str:
             "it. ")
 
 
+def _both_and_another_part(version: str) -> str:
+    return _both_of_another_part(version) + another_part_change(version).split(": ", 1)[1]
+
+
 _FOURTEENTH_SESSION: dict[Topic, Callable[[str], str]] = {
     Topic.FRACTURE: part_naming_change,
     Topic.VISCERAL_OR_VASCULAR: part_naming_change,
-    Topic.CAUDA_EQUINA: _both_of_another_part,
+    Topic.CAUDA_EQUINA: _both_and_another_part,
+    Topic.PROGRESSIVE_NEUROLOGICAL_DEFICIT: another_part_change,
+    Topic.SPINAL_CORD_COMPRESSION: another_part_change,
 }
 """Fourteenth session: a family whose sign joins two findings, named apart by a denial
-(:func:`~cds_rules.rules.base.part_naming_change`), and "both knees" in a cauda equina
-row: one minor version ahead."""
+(:func:`~cds_rules.rules.base.part_naming_change`); "both knees" in a cauda equina row; a
+denial of another part's weakness or numbness (saddle, foot drop, leg weakness, spastic
+paraparesis: :func:`~cds_rules.rules.base.another_part_change`): one minor version ahead."""
 
 
 def _next(version: str, part: Literal["minor", "patch"]) -> str:

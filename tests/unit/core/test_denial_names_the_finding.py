@@ -468,3 +468,23 @@ def test_each_part_of_a_sign_has_only_the_whole_signs_words() -> None:
 def test_a_rows_words_name_its_part_by_more_words_than_a_denial(
         code: dict[str, Any], value: str, expected: dict[str, str]) -> None:
     assert _cards(_observation(code, {"valueString": value})) == expected
+
+
+@pytest.mark.parametrize(("code", "value", "expected"), [
+    # the third review of the fourteenth session (pre-existing): another part's weakness or
+    # numbness silenced a saddle, foot-drop or bilateral-leg sign
+    (_local("Saddle anaesthesia"), "No knee numbness", {"cauda-equina": "warning"}),
+    (_local("Saddle anaesthesia"), "No chest numbness", {"cauda-equina": "warning"}),
+    (FOOT_DROP, "No shoulder weakness", {"progressive-neurological-deficit": "warning"}),
+    (FOOT_DROP, "No hip weakness", {"progressive-neurological-deficit": "warning"}),
+    (FOOT_DROP, "No weakness in the neck", {"progressive-neurological-deficit": "warning"}),
+    (_local("Bilateral sciatica"), "No bilateral knee numbness", {"cauda-equina": "warning"}),
+    (_local("Bilateral sciatica"), "No weakness in both shoulders", {"cauda-equina": "warning"}),
+    # the legs or the saddle named beside the part, or nothing else: still denied
+    (FOOT_DROP, "No weakness in hips or legs", CONSERVATIVE),
+    (_local("Saddle anaesthesia"), "No knee or saddle numbness", CONSERVATIVE),
+    (_local("Saddle anaesthesia"), "No numbness", CONSERVATIVE),
+])
+def test_another_parts_weakness_or_numbness_is_something_else(
+        code: dict[str, Any], value: str, expected: dict[str, str]) -> None:
+    assert _cards(_observation(code, {"valueString": value})) == expected

@@ -148,8 +148,9 @@ def test_the_rules_that_read_more_carry_a_new_version() -> None:
     # session: a denial answers only for the finding it names,
     # test_denial_names_the_finding.py)
     for rule in ("UNCODED-CES", "UNCODED-CORD", "UNCODED-NEURO"):
-        # CES one minor further (fourteenth session: "No bilateral knee pain")
-        assert versions[rule] == ("1.11.0" if rule == "UNCODED-CES" else "1.10.0")
+        # one minor further (fourteenth session: "No bilateral knee pain" for CES; a denial
+        # of another part's weakness or numbness for all three)
+        assert versions[rule] == "1.11.0"
         assert "1.9.1: no change in what is read" in changes[rule]
         assert "1.9.0: read also" in changes[rule]
     # UNCODED-MAL moved on to 1.9.0 ("Ca. prostate", test_uncoded_ca_full_stop.py) after
