@@ -480,10 +480,18 @@ def test_a_rows_words_name_its_part_by_more_words_than_a_denial(
     (FOOT_DROP, "No weakness in the neck", {"progressive-neurological-deficit": "warning"}),
     (_local("Bilateral sciatica"), "No bilateral knee numbness", {"cauda-equina": "warning"}),
     (_local("Bilateral sciatica"), "No weakness in both shoulders", {"cauda-equina": "warning"}),
-    # the legs or the saddle named beside the part, or nothing else: still denied
+    # the legs, feet or saddle named anywhere in the denial, or nothing else: still denied
+    # (the review of this change: "No leg or hip weakness" and the like had become louder)
     (FOOT_DROP, "No weakness in hips or legs", CONSERVATIVE),
     (_local("Saddle anaesthesia"), "No knee or saddle numbness", CONSERVATIVE),
     (_local("Saddle anaesthesia"), "No numbness", CONSERVATIVE),
+    (_local("Leg weakness"), "No leg or hip weakness", CONSERVATIVE),
+    (_local("Leg weakness"), "No weakness in hips or thighs", CONSERVATIVE),
+    (FOOT_DROP, "No foot or knee weakness", CONSERVATIVE),
+    (_local("Saddle anaesthesia"), "No perineal or knee numbness", CONSERVATIVE),
+    (_local("Saddle anaesthesia"), "No numbness in the knees or perianal area", CONSERVATIVE),
+    # "both" before the part is read with it: "No bilateral hip weakness" is the hips
+    (_local("Bilateral sciatica"), "No bilateral hip weakness", {"cauda-equina": "warning"}),
 ])
 def test_another_parts_weakness_or_numbness_is_something_else(
         code: dict[str, Any], value: str, expected: dict[str, str]) -> None:
