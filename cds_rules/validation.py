@@ -97,7 +97,7 @@ def mended_text(item: _Texts) -> _Texts:
     """A dataclass (a fact, an order) with lone surrogates in its text fields replaced by
     U+FFFD; the same object when it held none."""
     changes: dict[str, Any] = {
-        f.name: _SURROGATE.sub("\ufffd", value) for f in fields(item)
+        f.name: mended(value) for f in fields(item)
         if isinstance(value := getattr(item, f.name), str) and _SURROGATE.search(value)}
     return replace(item, **changes) if changes else item
 
@@ -152,16 +152,11 @@ def why_invalid(resource: Any) -> str:
     model = MODELS.get(str(resource.get("resourceType")))
     if model is None:
         return "not a FHIR resource the rules read"
-    try:
-        model.model_validate(project(resource))
-    except Exception as exc:
-        errors = getattr(exc, "errors", None)
-        if callable(errors):
-            first = errors()[0]
-            where = ".".join(str(part) for part in first.get("loc", ()))
-            return f"{where or 'resource'}: {first.get('msg', 'invalid')}"
-        return type(exc).__name__
-    return "not valid FHIR R4 as read"
+    first = _first_error(model, project(resource))
+    if first is None:
+        return "not valid FHIR R4 as read"
+    where = ".".join(str(part) for part in first.get("loc", ()))
+    return f"{where or 'resource'}: {first.get('msg', 'invalid')}"
 
 
 def invalid_element(resource: dict[str, Any]) -> str:
@@ -173,17 +168,26 @@ def invalid_element(resource: dict[str, Any]) -> str:
         return ""
     try:
         repaired = _map_strings(_mend_text(project(resource))[0], 0, _with_zone)
-        model.model_validate(repaired)
     except RecursionError:
         return ""
-    except Exception as exc:
+    first = _first_error(model, repaired)
+    if first is None:
+        return ""
+    loc = tuple(first.get("loc", ()))
+    # an element the model does not know: its name is the sender's text, not ours
+    return _element_path(loc[:-1] if first.get("type") == "extra_forbidden" else loc)
+
+
+def _first_error(model: Any, elements: dict[str, Any]) -> dict[str, Any] | None:
+    """The model's first complaint about ``elements`` (pydantic's error: loc, msg, type);
+    None when it accepts them; {"msg": <the exception's type>} for anything else raised."""
+    try:
+        model.model_validate(elements)
+    except Exception as exc:  # pydantic ValidationError, and anything odd input can provoke
         errors = getattr(exc, "errors", None)
-        if callable(errors) and errors():
-            first = errors()[0]
-            loc = tuple(first.get("loc", ()))
-            # an element the model does not know: its name is the sender's text, not ours
-            return _element_path(loc[:-1] if first.get("type") == "extra_forbidden" else loc)
-    return ""
+        found = errors() if callable(errors) else None
+        return dict(found[0]) if found else {"msg": type(exc).__name__}
+    return None
 
 
 _ELEMENT_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,63}")

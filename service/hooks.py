@@ -10,6 +10,7 @@ Hooks rules when the core built them (:mod:`cds_rules.wire`): nothing to re-chec
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import datetime
 from functools import cache
 from typing import Any
@@ -94,7 +95,7 @@ def _with_mended_text(resolved: ResolvedPrefetch, mended_in_body: int) -> Resolv
     mended = mended_in_body + resolved.mended
     if not mended:
         return resolved
-    return ResolvedPrefetch(resolved.resources, (*resolved.data_gaps, mended_text_gap(mended)))
+    return replace(resolved, data_gaps=(*resolved.data_gaps, mended_text_gap(mended)), mended=0)
 
 
 def evaluate(hook_request: HookRequest, now: datetime, rules: RuleSettings) -> Evaluation:

@@ -16,7 +16,7 @@ the model's field names only (:func:`cds_rules.validation.invalid_element`).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from cds_rules import uncoded
@@ -44,9 +44,10 @@ def set_aside(builder: Builder, resource: dict[str, Any], hits: Iterable[Hit]) -
     named = {hit.concept: hit for hit in hits if hit.concept in RED_FLAG_INPUTS}
     if not named or _withdrawn(resource) or _stated_absent(resource):
         return
-    resolved = status_code(resource, "clinicalStatus") in CONDITION_HISTORY
+    counts = _still_counts(resource)
     names = {concept: label_of(hit.coding, resource.get("code"), CONCEPTS.get(concept, concept))
-             for concept, hit in named.items() if not resolved or _a_history(concept)}
+             for concept, hit in named.items()
+             if counts(uncoded.CODED_SIGNS.get(concept, ""))}
     _add(builder, resource, names)
 
 
@@ -56,10 +57,9 @@ def set_aside_words(builder: Builder, resource: dict[str, Any],
     text)), as :func:`set_aside` does for codes."""
     if _withdrawn(resource):
         return
-    resolved = status_code(resource, "clinicalStatus") in CONDITION_HISTORY
+    counts = _still_counts(resource)
     _add(builder, resource, {uncoded.uncoded_concept(topic): f'Uncoded entry "{text}"'
-                             for topic, (sign, text) in signs.items()
-                             if not resolved or sign in uncoded.HISTORY_SIGNS})
+                             for topic, (sign, text) in signs.items() if counts(sign)})
 
 
 def _add(builder: Builder, resource: dict[str, Any], names: dict[str, str]) -> None:
@@ -126,6 +126,9 @@ def _stated_absent(resource: dict[str, Any]) -> bool:
         return False
 
 
-def _a_history(concept: str) -> bool:
-    """A concept that counts whatever its status (a cancer, a fracture, an aneurysm)."""
-    return uncoded.CODED_SIGNS.get(concept, "") in uncoded.HISTORY_SIGNS
+def _still_counts(resource: dict[str, Any]) -> Callable[[str], bool]:
+    """Which signs (uncoded.HISTORY_SIGNS' names) the entry still names: all, unless it is
+    resolved; then a history only (a resolved cancer, fracture or aneurysm still counts)."""
+    if status_code(resource, "clinicalStatus") not in CONDITION_HISTORY:
+        return lambda sign: True
+    return lambda sign: sign in uncoded.HISTORY_SIGNS

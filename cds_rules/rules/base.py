@@ -110,6 +110,12 @@ def another_part_change(version: str) -> str:
             "weakness in hips or legs' still denies it. ")
 
 
+def unreadable_entry(fact: Fact) -> str:
+    """A reason's opening for a red flag set aside unread (record/unreadable.py)."""
+    return (f"{fact.display} is named by an entry the service could not read "
+            f"({fact.resource_type}: {fact.detail}), so no red-flag rule read it")
+
+
 CHECK_THE_ENTRY_FIRST = (
     "Open the entry in the chart and read it: the service could not (malformed: an "
     "impossible date, an id with a space), so no red-flag rule read it.",

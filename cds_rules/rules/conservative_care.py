@@ -28,6 +28,7 @@ from cds_rules.rules.base import (
     observation_reading_change,
     part_naming_change,
     threshold,
+    unreadable_entry,
 )
 from cds_rules.rules.context import (
     back_pain_onset,
@@ -105,9 +106,8 @@ def _with_unreadable_flags(ctx: RuleContext, rule: Rule, context: list[Fact],
     red flag"; it names the entry for the clinician to check in the chart. Red flags dated
     ahead and weak ones are listed too (``others``): they would have led the card."""
     first = unreadable[0]
-    reasons = [f"{first.display} is named by an entry the service could not read "
-               f"({first.resource_type}: {first.detail}), so no red-flag rule read it. If the "
-               "entry is right, the red-flag pathway applies now."]
+    reasons = [f"{unreadable_entry(first)}. If the entry is right, the red-flag pathway "
+               "applies now."]
     if others:
         reasons.append(f"{len(others)} other red-flag fact(s) dated after today or in the "
                        f"last {ctx.settings.cauda_equina_window_days} days fired no rule on "

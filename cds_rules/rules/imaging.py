@@ -35,6 +35,7 @@ from cds_rules.rules.base import (
     observation_reading_change,
     part_naming_change,
     threshold,
+    unreadable_entry,
 )
 from cds_rules.rules.context import (
     CROSS_SECTIONAL,
@@ -76,9 +77,8 @@ def _repeat(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding | No
                        "not offered for deletion; decide whether the study answered it.")
     unreadable = record.unreadable_red_flags
     if unreadable:
-        reasons.append(f"{unreadable[0].display} is named by an entry the service could not "
-                       f"read ({unreadable[0].resource_type}: {unreadable[0].detail}): the "
-                       "draft is not offered for deletion; check the entry in the chart.")
+        reasons.append(f"{unreadable_entry(unreadable[0])}: the draft is not offered for "
+                       "deletion; check the entry in the chart.")
     since = (f"check {unreadable[0].display} in the chart first" if unreadable
              else "no red flag recorded since")
     return rule.finding(
@@ -132,9 +132,8 @@ def _check_the_unreadable_first(rule: Rule, unreadable: list[Fact]) -> Finding:
         f"Check {first.display} in the chart before deciding on spine imaging: entry "
         "unreadable",
         unreadable,
-        [f"{first.display} is named by an entry the service could not read "
-         f"({first.resource_type}: {first.detail}), so no red-flag rule read it: if it is "
-         "right, the imaging may be indicated; no advice against the order is given."],
+        [f"{unreadable_entry(first)}: if it is right, the imaging may be indicated; no "
+         "advice against the order is given."],
         advice=CHECK_THE_ENTRY_FIRST,
     )
 
