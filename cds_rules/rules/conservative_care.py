@@ -96,6 +96,7 @@ def _with_flags_dated_ahead(ctx: RuleContext, rule: Rule, context: list[Fact],
          "If the date is wrong, the red-flag pathway applies now."],
         (),
         [threshold(ctx.settings, "clock_skew_minutes")],
+        advice=(*CHECK_THE_DATE_FIRST, CONS_01_SAFETY_NET),
     )
 
 
@@ -149,9 +150,18 @@ CONS_01_SAFETY_NET = (
     "bowel control, numbness around the back passage or genitals, or weakness in both legs; "
     "give the NHS.uk cauda equina page (link below) and record that it was given.")
 
+CHECK_THE_DATE_FIRST = (
+    "Check the date of the entry in the chart: it is dated after today, so no red-flag rule "
+    "counted it as new.",
+    "If the red flag is current (the date is wrong), its pathway applies now (for a cauda "
+    "equina sign: emergency MRI of the lumbar spine, GIRFT 2023); correct the date.",
+)
+"""What to do on the card that asks for a red flag dated ahead to be checked first: no
+"reassure" beside it (the fourteenth session's note; the advice of CONS-01 2.4.0-2.9.0)."""
+
 CONS_01 = Rule(
     id="CONS-01",
-    version="2.9.0",
+    version="2.10.0",
     topic=Topic.CONSERVATIVE_CARE,
     title="Conservative care for back pain without a recorded red flag",
     indicators=("info",),
@@ -167,7 +177,11 @@ CONS_01 = Rule(
     check=_check,
     hooks=("patient-view", "encounter-start"),
     phase="pathway",
-    changes=another_part_change("2.9.0")
+    changes="2.10.0: the card asking to check the date of a red flag dated after today "
+            "carries its own advice (check the date; the red flag's pathway if current; the "
+            "CES safety net), never 'Reassure; advise staying active' (before: the rule's "
+            "advice). "
+    + another_part_change("2.9.0")
     + part_naming_change("2.8.0")
     + "2.7.0: a red flag (or a risk factor, a measurement a red-flag family reads) coded "
             "or named in an entry that is not valid FHIR R4 (an impossible date, an id with a "

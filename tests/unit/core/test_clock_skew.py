@@ -79,6 +79,19 @@ def test_a_red_flag_dated_beyond_the_tolerance_is_named_on_every_card() -> None:
     assert "check the date" in detail
 
 
+def test_the_card_over_a_red_flag_dated_ahead_never_advises_reassurance() -> None:
+    # CONS-01 2.10.0: its own advice (before: the rule's "Reassure; advise staying active")
+    detail = _evaluate(BACK_PAIN, _retention(timedelta(days=365)))["conservative-care"]["detail"]
+    advice = detail.split("**What to do**", 1)[1]
+    assert "Reassure" not in advice
+    assert "Check the date of the entry in the chart" in advice
+    assert "its pathway applies now" in advice
+    assert "Safety-net for cauda equina syndrome" in advice
+    # the plain card (no red flag anywhere) still reassures
+    plain = _evaluate(BACK_PAIN)["conservative-care"]["detail"]
+    assert "Reassure; advise staying active" in plain.split("**What to do**", 1)[1]
+
+
 def test_the_tolerance_is_a_site_setting() -> None:
     strict = RuleSettings(clock_skew_minutes=0)
     cards = _evaluate(BACK_PAIN, _retention(timedelta(minutes=5)), settings=strict)
