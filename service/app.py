@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 from flask import Flask
 
@@ -19,6 +20,31 @@ from service.config import Settings, load_settings
 from service.db import utc_now
 from service.fhir_client import HttpFetcher
 from service.trust import init_app as init_trust
+
+
+class ServiceApp(Flask):
+    """Flask, with its check of whether a view or request hook is a coroutine function
+    made once per function instead of on every request (``ensure_sync``, which Flask's
+    documentation offers for overriding): about ten ``inspect`` checks a call otherwise
+    (issue #15). Only the first :data:`SYNC_CHECKS_KEPT` functions are remembered, so
+    that per-request closures (``after_this_request``) cannot grow the memory."""
+
+    SYNC_CHECKS_KEPT = 256
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._synced: dict[Callable[..., Any], Callable[..., Any]] = {}
+
+    def ensure_sync(self, func: Callable[..., Any]) -> Callable[..., Any]:
+        try:
+            synced = self._synced.get(func)
+        except TypeError:  # an unhashable callable: asked every time, as Flask does
+            return super().ensure_sync(func)
+        if synced is None:
+            synced = super().ensure_sync(func)
+            if len(self._synced) < self.SYNC_CHECKS_KEPT:
+                self._synced[func] = synced
+        return synced
 
 
 def apply_site_codes(settings: Settings) -> None:
@@ -33,7 +59,7 @@ def create_app(
     """Build the WSGI app. ``settings`` defaults to the validated environment."""
     settings = settings or load_settings()
     apply_site_codes(settings)  # before discovery: prefetch templates list order codes
-    app = Flask(__name__)
+    app = ServiceApp(__name__)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.extensions["backpain"] = {"settings": settings, "clock": clock}
     app.extensions["backpain"]["fetcher"] = HttpFetcher(settings)  # reads missing prefetch

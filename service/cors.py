@@ -54,8 +54,9 @@ def _without_origin_once(app: Flask, cors_after_request: AfterRequest) -> AfterR
     headers = _origin_less_headers(app, cors_after_request)
 
     def cors_after_request_fast(response: Response) -> Response:
-        environ = request.environ
-        if (_ORIGIN in environ or request.method == "OPTIONS" or _PRIVATE_NETWORK in environ
+        current = request._get_current_object()  # type: ignore[attr-defined]  # one look-up
+        environ = current.environ
+        if (_ORIGIN in environ or current.method == "OPTIONS" or _PRIVATE_NETWORK in environ
                 or _ALLOW_ORIGIN in response.headers
                 or hasattr(response, FLASK_CORS_EVALUATED)):
             return cors_after_request(response)

@@ -15,7 +15,7 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from flask import Blueprint, Flask, Response, current_app, g, request
+from flask import Blueprint, Flask, Request, Response, current_app, g, request
 from marshmallow import Schema, ValidationError
 
 from cds_rules import (
@@ -57,15 +57,16 @@ def call_service(service_id: str) -> Response:
     if service is None:
         raise ServiceError(404, "No CDS service with this id. GET /cds-services lists them.")
     state = current_app.extensions["backpain"]
-    with state["large_calls"].admit(request.content_length):  # service.admission
-        return _call(service, state)
+    current = request._get_current_object()  # type: ignore[attr-defined]  # one look-up
+    with state["large_calls"].admit(current.content_length):  # service.admission
+        return _call(service, state, current)
 
 
-def _call(service: CdsService, state: dict[str, Any]) -> Response:
+def _call(service: CdsService, state: dict[str, Any], current: Request) -> Response:
     """One hook call: parse, prefetch, evaluate, answer (the module docstring's pipeline)."""
     settings: Settings = state["settings"]
     with tracing.span("parse"):
-        body = read_json_body(request, settings.max_body_bytes, settings.max_json_depth)
+        body = read_json_body(current, settings.max_body_bytes, settings.max_json_depth)
         call = load_call(service, body.value)
     # Correlate log lines with the call, and keep its patient id out of them.
     logs.bind(hook_instance=str(call["hookInstance"]), patient_id=call["context"]["patientId"])
@@ -191,9 +192,10 @@ def _count_dropped_resources(quality: DataQuality) -> None:
 @bp.after_request
 def _count_request(response: Response) -> Response:
     """Requests and latency by service and hook, whatever the outcome (errors included)."""
-    service_id = (request.view_args or {}).get("service_id")
+    current = request._get_current_object()  # type: ignore[attr-defined]  # one look-up
+    service_id = (current.view_args or {}).get("service_id")
     service = SERVICES.get(service_id) if service_id else None
-    if request.endpoint == "cds_hooks.discovery":
+    if current.endpoint == "cds_hooks.discovery":
         labels = ("discovery", "none")
     elif service is not None:
         labels = (service.id, service.hook)

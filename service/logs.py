@@ -182,8 +182,9 @@ class RequestContextFilter(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         if has_request_context():
-            record.request_id = g.get("request_id")
-            hook_instance = g.get("hook_instance")
+            request_g = g._get_current_object()  # one context look-up, not two
+            record.request_id = request_g.get("request_id")
+            hook_instance = request_g.get("hook_instance")
             if hook_instance:
                 record.hookInstance = hook_instance
         return True
@@ -329,8 +330,9 @@ def _request_id() -> str:
 
 
 def _before_request() -> None:
-    g.request_id = _request_id()
-    g.request_started = time.perf_counter()
+    request_g = g._get_current_object()  # one context look-up, not two
+    request_g.request_id = _request_id()
+    request_g.request_started = time.perf_counter()
 
 
 def request_started() -> float | None:
@@ -361,17 +363,21 @@ def scan_body(body: bytes) -> None:
 
 
 def _after_request(response: Response) -> Response:
-    request_id = g.get("request_id") or _request_id()
+    request_g = g._get_current_object()  # one context look-up each, not one per attribute
+    current = request._get_current_object()  # type: ignore[attr-defined]
+    request_id = request_g.get("request_id") or _request_id()
     response.headers[REQUEST_ID_HEADER] = request_id
-    elapsed = request_seconds()
-    duration_ms = round(elapsed * 1000, 2) if elapsed is not None else None
-    level = logging.DEBUG if request.path in _QUIET_PATHS else logging.INFO
+    started = request_g.get("request_started")
+    duration_ms = round((time.perf_counter() - started) * 1000, 2) \
+        if started is not None else None
+    method, path, status = current.method, current.path, response.status_code
+    level = logging.DEBUG if path in _QUIET_PATHS else logging.INFO
     logging.getLogger(ACCESS_LOGGER).log(
-        level, "%s %s %s", request.method, request.path, response.status_code,
-        extra={"method": request.method, "path": request.path,  # path: never the query
-               "status": response.status_code, "duration_ms": duration_ms,
+        level, "%s %s %s", method, path, status,
+        extra={"method": method, "path": path,  # path: never the query
+               "status": status, "duration_ms": duration_ms,
                "response_bytes": response.calculate_content_length(),
-               "remote_addr": request.remote_addr},
+               "remote_addr": current.remote_addr},
     )
     return response
 

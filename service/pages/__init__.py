@@ -49,7 +49,8 @@ def _server_timing(response: Response) -> Response:
     """On every page: ``Server-Timing: app;dur=<ms>`` (the 100 ms budget, visible in a
     browser's network panel) and the security headers of a page."""
     elapsed = request_seconds()
-    if elapsed is not None and (request.path == "/" or request.path.startswith(_PAGE_PREFIXES)):
+    path = request.path
+    if elapsed is not None and (path == "/" or path.startswith(_PAGE_PREFIXES)):
         response.headers["Server-Timing"] = f"app;dur={elapsed * 1000:.1f}"
         response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")

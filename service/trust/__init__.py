@@ -85,19 +85,21 @@ class Trust:
                                   lambda: getattr(shared.get("store"), "remember_jtis", None))
 
     def applies_to(self) -> bool:
-        if request.method == "OPTIONS":
+        current = request._get_current_object()  # type: ignore[attr-defined]  # one look-up
+        if current.method == "OPTIONS":
             return False
-        rule = request.url_rule
+        rule = current.url_rule
         if rule is not None and is_protected_path(rule.rule):
             return True
-        return is_protected_path(request.path)
+        return is_protected_path(current.path)
 
     def before_request(self) -> Response | None:
         if not self.applies_to():
             return None
-        g.cds_client = None
-        g.client_iss = None
-        g.allowed_fhir_bases = ()
+        request_g = g._get_current_object()  # one context look-up, not three
+        request_g.cds_client = None
+        request_g.client_iss = None
+        request_g.allowed_fhir_bases = ()
         if self.allow_unauthenticated:
             return None
         try:
