@@ -5,6 +5,7 @@ need_apt=()
 command -v node >/dev/null || need_apt+=(nodejs npm)
 command -v npm >/dev/null || need_apt+=(npm)
 command -v wrk >/dev/null || need_apt+=(wrk)  # benchmark load generator (smoke run in make test)
+command -v valgrind >/dev/null || need_apt+=(valgrind)  # benchmarks' instruction counts (make bench)
 # The container test (tests/integration/test_container.py): build a Debian base, build and run the image.
 command -v buildah >/dev/null || need_apt+=(buildah)
 command -v mmdebstrap >/dev/null || need_apt+=(mmdebstrap)

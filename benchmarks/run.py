@@ -19,7 +19,7 @@ from typing import Any
 
 import orjson
 
-from benchmarks import http, inprocess, inputs
+from benchmarks import http, inprocess, inputs, instructions
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results"
@@ -162,6 +162,24 @@ def profile_one_mb(app: Any, iterations: int) -> str | None:
     return out.name
 
 
+def instructions_per_call(full: bool) -> dict[str, Any]:
+    """Instructions per call of each of :data:`instructions.SCENARIOS` (valgrind, run side by
+    side after the timed parts: the counts do not depend on the load); the smoke run counts
+    one scenario, a few calls."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    if not instructions.available():
+        return {"note": "valgrind is not installed: no instruction counts"}
+    scenarios = instructions.SCENARIOS if full else ("small_card_less",)
+    if not inputs.synthea_files():
+        scenarios = tuple(s for s in scenarios if s.startswith("small_"))
+    calls = {s: (200 if s.startswith("small_") else 30) if full else 2 for s in scenarios}
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        counted = dict(zip(scenarios, pool.map(lambda s: instructions.per_call(s, calls[s]),
+                                               scenarios), strict=True))
+    return {"calls": calls, "per_call": counted}
+
+
 FULL_PATH = ("synthea_1mb/back_pain", "synthea_1mb/red_flags",
              "synthea_largest/back_pain", "synthea_largest/red_flags")
 
@@ -296,6 +314,9 @@ def headline(report: dict[str, Any]) -> str:
                       f"doing all): with a card {web['cards'].get('busiest_worker_cpu_share')}, "
                       f"card-less {web['card_less'].get('busiest_worker_cpu_share')}, bare "
                       f"Flask {web['bare_flask'].get('busiest_worker_cpu_share')}.", ""]
+    counted = report.get("instructions", {}).get("per_call", {})
+    if counted:
+        lines += [_instructions_line(counted), ""]
     before, after = proc.get("load_before", {}), report.get("load_after", {})
     lines += [f"Machine: {report['machine']['cpus']} CPUs ({report['machine']['cpu_model']}), "
               f"load average before {before.get('loadavg_1_5_15')}, after "
@@ -306,6 +327,21 @@ def headline(report: dict[str, Any]) -> str:
     lines += [f"- {'met' if c['met'] else '**MISSED**'}: {c['target']} (measured {c['value']})"
               for c in report["targets"]]
     return "\n".join(lines)
+
+
+def _instructions_line(counted: dict[str, int | None]) -> str:
+    """The deterministic CPU measure, for comparing code across runs and machines."""
+    def millions(name: str) -> str:
+        value = counted.get(name)
+        return f"{value / 1e6:.3f} M" if value else "-"
+
+    cards, card_less = counted.get("small_cards"), counted.get("small_card_less")
+    ratio = f" (ratio {cards / card_less:.2f})" if cards and card_less else ""
+    return ("Instructions per call (valgrind, `PYTHONHASHSEED=0`, the calling thread, warm; "
+            "the same code gives the same count whatever the machine's load: compare code "
+            "with these, not with the timings above): small scenario with a card "
+            f"{millions('small_cards')}, card-less {millions('small_card_less')}{ratio}; "
+            f"~1 MB patient with back pain {millions('synthea_1mb/back_pain')}.")
 
 
 def update_readme(table: str, when: str) -> None:
@@ -358,6 +394,7 @@ def main(argv: list[str] | None = None) -> int:
             f"/cds-services/{service}", small, workers=2, connections=8,
             seconds=5 if full else 1, rounds=3 if full else 1, memory_body=memory_body)
     report["load_after"] = load()
+    report["instructions"] = instructions_per_call(full)
     report["targets"] = targets(report)
     out = args.out or RESULTS / f"{mode}.json"
     out.write_bytes(orjson.dumps(report, option=orjson.OPT_INDENT_2))

@@ -53,5 +53,8 @@ def test_smoke_run_produces_every_measurement(tmp_path):
     assert memory["after_largest_input"] and set(memory["statuses"]) == {200}
     assert memory["after_two_at_once_per_worker"] and set(memory["statuses_at_once"]) == {200}
     assert 8 * 2**20 * 0.98 <= memory["largest_input_bytes"] <= 8 * 2**20
+    # The deterministic CPU measure (valgrind, which .ci/install-system.sh installs).
+    counted = report["instructions"]["per_call"]
+    assert set(counted) == {"small_card_less"} and counted["small_card_less"] > 100_000
     assert {t["target"] for t in report["targets"]} >= {
         "HTTP, small scenario with a card: throughput >= 1/3 of bare Flask", "no HTTP errors"}
