@@ -65,7 +65,7 @@ def _check(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding | Non
         return _with_unreadable_flags(ctx, rule, context, record.unreadable_red_flags,
                                       [*ahead, *weak])
     if ahead:
-        return _with_flags_dated_ahead(ctx, rule, context, ahead)
+        return _with_flags_dated_ahead(ctx, rule, context, ahead, weak)
     if weak:
         return _with_weak_flags(record, ctx, rule, context, weak)
     reasons = [f"No red flag recorded in coded entries in the last {window} days. "
@@ -85,18 +85,27 @@ def _check(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding | Non
 
 
 def _with_flags_dated_ahead(ctx: RuleContext, rule: Rule, context: list[Fact],
-                            ahead: list[Fact]) -> Finding:
+                            ahead: list[Fact], weak: list[Fact]) -> Finding:
+    """A red flag dated after the clock (beyond the tolerance) leads the card; the weak
+    red flags of the window, which would have led it, are listed to be re-assessed."""
     first = ahead[0]
+    window = ctx.settings.cauda_equina_window_days
+    reasons = [f"{len(ahead)} red-flag fact(s) dated after the service's clock (beyond "
+               f"{ctx.settings.clock_skew_minutes} minutes): no red-flag rule counts them as "
+               "new. If the red flag is current (its date wrong), the red-flag pathway applies "
+               "now."]
+    if weak:
+        reasons.append(f"{len(weak)} other red-flag fact(s) recorded in the last {window} days "
+                       "fired no rule on their own: re-assess them too.")
     return rule.finding(
         "info",
         f"Check the date of {first.display}: recorded after today, not counted as a red flag",
-        [*ahead, *context],
-        [f"{len(ahead)} red-flag fact(s) dated after the service's clock (beyond "
-         f"{ctx.settings.clock_skew_minutes} minutes): no red-flag rule counts them as new. "
-         "If the date is wrong, the red-flag pathway applies now."],
+        [*ahead, *weak, *context],
+        reasons,
         (),
-        [threshold(ctx.settings, "clock_skew_minutes")],
-        advice=(*CHECK_THE_DATE_FIRST, CONS_01_SAFETY_NET),
+        [threshold(ctx.settings, "clock_skew_minutes"),
+         *([threshold(ctx.settings, "cauda_equina_window_days")] if weak else [])],
+        advice=(*CHECK_THE_DATE_FIRST, CONS_01_SAFETY_NET, CONS_01_URGENT_REVIEW),
     )
 
 
@@ -150,11 +159,14 @@ CONS_01_SAFETY_NET = (
     "bowel control, numbness around the back passage or genitals, or weakness in both legs; "
     "give the NHS.uk cauda equina page (link below) and record that it was given.")
 
+CONS_01_URGENT_REVIEW = ("Urgent review also for fever, unexplained weight loss or "
+                         "worsening leg weakness.")
+
 CHECK_THE_DATE_FIRST = (
-    "Check the date of the entry in the chart: it is dated after today, so no red-flag rule "
+    "Check the date of each red-flag entry dated after today in the chart: no red-flag rule "
     "counted it as new.",
-    "If the red flag is current (the date is wrong), its pathway applies now (for a cauda "
-    "equina sign: emergency MRI of the lumbar spine, GIRFT 2023); correct the date.",
+    "If the red flag is current, its pathway applies now (for a cauda equina sign: emergency "
+    "MRI of the lumbar spine, GIRFT 2023); either way, correct the date.",
 )
 """What to do on the card that asks for a red flag dated ahead to be checked first: no
 "reassure" beside it (the fourteenth session's note; the advice of CONS-01 2.4.0-2.9.0)."""
@@ -172,15 +184,16 @@ CONS_01 = Rule(
         "Risk-stratify (e.g. STarT Back) and offer exercise / physiotherapy for higher risk "
         "or persistent pain.",
         CONS_01_SAFETY_NET,
-        "Urgent review also for fever, unexplained weight loss or worsening leg weakness.",
+        CONS_01_URGENT_REVIEW,
     ),
     check=_check,
     hooks=("patient-view", "encounter-start"),
     phase="pathway",
     changes="2.10.0: the card asking to check the date of a red flag dated after today "
             "carries its own advice (check the date; the red flag's pathway if current; the "
-            "CES safety net), never 'Reassure; advise staying active' (before: the rule's "
-            "advice). "
+            "CES safety net; urgent review for fever, weight loss, worsening weakness), never "
+            "'Reassure; advise staying active' (before: the rule's advice), and lists the weak "
+            "red flags of the window to re-assess (before: not named on it). "
     + another_part_change("2.9.0")
     + part_naming_change("2.8.0")
     + "2.7.0: a red flag (or a risk factor, a measurement a red-flag family reads) coded "

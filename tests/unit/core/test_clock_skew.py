@@ -84,12 +84,32 @@ def test_the_card_over_a_red_flag_dated_ahead_never_advises_reassurance() -> Non
     detail = _evaluate(BACK_PAIN, _retention(timedelta(days=365)))["conservative-care"]["detail"]
     advice = detail.split("**What to do**", 1)[1]
     assert "Reassure" not in advice
-    assert "Check the date of the entry in the chart" in advice
-    assert "its pathway applies now" in advice
+    assert "Check the date of each red-flag entry dated after today in the chart" in advice
+    assert "its pathway applies now" in advice and "either way, correct the date" in advice
     assert "Safety-net for cauda equina syndrome" in advice
+    assert "Urgent review also for fever, unexplained weight loss" in advice
     # the plain card (no red flag anywhere) still reassures
     plain = _evaluate(BACK_PAIN)["conservative-care"]["detail"]
     assert "Reassure; advise staying active" in plain.split("**What to do**", 1)[1]
+
+
+NIGHT_PAIN = {"resourceType": "Observation", "id": "night", "status": "final",
+              "subject": SUBJECT, "effectiveDateTime": _at(-timedelta(days=2)),
+              "code": {"coding": [{"system": "https://backpain-cds.org/fhir/CodeSystem/"
+                                             "local-finding", "code": "night-pain",
+                                   "display": "Back pain at night or at rest"}]}}
+
+
+def test_the_date_card_also_names_the_weak_red_flags_of_the_window() -> None:
+    # CONS-01 2.10.0: night pain two days ago fires no rule alone; before, the card over a
+    # retention dated a year ahead did not name it at all (independent review)
+    card = _evaluate(BACK_PAIN, NIGHT_PAIN, _retention(timedelta(days=365)))["conservative-care"]
+    assert card["summary"].startswith("Check the date of Urinary retention")
+    detail = card["detail"]
+    assert "Back pain at night or at rest" in detail
+    assert "1 other red-flag fact(s) recorded in the last 14 days fired no rule on their own: " \
+           "re-assess them too." in detail
+    assert "`BACKPAIN_CDS_CAUDA_EQUINA_WINDOW_DAYS` = 14" in detail
 
 
 def test_the_tolerance_is_a_site_setting() -> None:
