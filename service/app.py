@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
+from weakref import WeakSet
 
 from flask import Flask
 
@@ -26,24 +27,22 @@ class ServiceApp(Flask):
     """Flask, with its check of whether a view or request hook is a coroutine function
     made once per function instead of on every request (``ensure_sync``, which Flask's
     documentation offers for overriding): about ten ``inspect`` checks a call otherwise
-    (issue #15). Only the first :data:`SYNC_CHECKS_KEPT` functions are remembered, so
-    that per-request closures (``after_this_request``) cannot grow the memory."""
-
-    SYNC_CHECKS_KEPT = 256
+    (issue #15). The answers are held by weak reference: a per-request closure
+    (``after_this_request``) or bound method is forgotten with it, never accumulated."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._synced: dict[Callable[..., Any], Callable[..., Any]] = {}
+        self._plain: WeakSet[Callable[..., Any]] = WeakSet()  # functions Flask returned as is
 
     def ensure_sync(self, func: Callable[..., Any]) -> Callable[..., Any]:
         try:
-            synced = self._synced.get(func)
-        except TypeError:  # an unhashable callable: asked every time, as Flask does
+            if func in self._plain:
+                return func
+        except TypeError:  # not weakly referable or not hashable: asked every time
             return super().ensure_sync(func)
-        if synced is None:
-            synced = super().ensure_sync(func)
-            if len(self._synced) < self.SYNC_CHECKS_KEPT:
-                self._synced[func] = synced
+        synced = super().ensure_sync(func)
+        if synced is func:  # a coroutine's wrapper is made anew each time, as Flask does
+            self._plain.add(func)
         return synced
 
 

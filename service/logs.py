@@ -343,7 +343,8 @@ def request_started() -> float | None:
 
 def request_seconds() -> float | None:
     """Seconds since this request began (the app's first ``before_request``): the one
-    request clock, read by the access line, the hook latency and pages' Server-Timing."""
+    request clock, read by the hook latency, the request metrics and pages' Server-Timing
+    (the access line reads the same ``g.request_started`` itself)."""
     started = g.get("request_started")
     return time.perf_counter() - started if started is not None else None
 

@@ -8,7 +8,7 @@ remember, and what it remembers is bounded.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import gc
 from typing import Any
 
 import pytest
@@ -59,12 +59,40 @@ def test_an_unhashable_callable_is_asked_of_flask() -> None:
     assert ServiceApp("t").ensure_sync(callable_) is callable_
 
 
-def test_what_is_remembered_is_bounded() -> None:
+def test_flasks_check_is_made_once_per_function(monkeypatch: pytest.MonkeyPatch) -> None:
+    asked: list[Any] = []
+    flask_check = Flask.ensure_sync
+
+    def counted(self: Flask, func: Any) -> Any:
+        asked.append(func)
+        return flask_check(self, func)
+
+    monkeypatch.setattr(Flask, "ensure_sync", counted)
     app = ServiceApp("t")
-    closures: list[Callable[[], int]] = [(lambda i=i: i) for i in range(3 * app.SYNC_CHECKS_KEPT)]
-    for closure in closures:
+    for _ in range(5):
+        assert app.ensure_sync(_plain) is _plain
+    assert asked == [_plain]
+
+
+def test_a_per_request_closure_is_not_kept() -> None:
+    app = ServiceApp("t")
+    for value in range(300):
+        def closure(v: int = value) -> int:
+            return v
+
         assert app.ensure_sync(closure) is closure
-    assert len(app._synced) == app.SYNC_CHECKS_KEPT
+    del closure
+    gc.collect()
+    assert len(app._plain) == 0
+
+
+def test_the_service_answers_calls_through_the_remembered_hooks(settings: Any) -> None:
+    app = create_app(settings)
+    client = app.test_client()
+    for _ in range(3):
+        assert client.get("/cds-services").status_code == 200
+    # the views and hooks a request runs are remembered, each once
+    assert 0 < len(app._plain) < 30
 
 
 @pytest.fixture

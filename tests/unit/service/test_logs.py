@@ -81,6 +81,8 @@ def test_access_line_never_has_the_query_string(app: Flask, buffer: io.StringIO)
     app.test_client().get("/cds-services?patient=pat-77231&code=secret-value")
     access = [r for r in records(buffer) if r["logger"] == logs.ACCESS_LOGGER]
     assert access[0]["path"] == "/cds-services"
+    assert access[0]["method"] == "GET" and access[0]["status"] == 200
+    assert isinstance(access[0]["duration_ms"], float) and 0 < access[0]["duration_ms"] < 60_000
     assert "pat-77231" not in buffer.getvalue() and "secret-value" not in buffer.getvalue()
 
 
