@@ -1,7 +1,7 @@
 """Instructions per call under valgrind: a CPU measure that a noisy machine cannot move.
 
 Wall-clock and CPU-time results on these shared machines swing by a third from run to run
-(the same code measured 0.235 and 0.327 of bare Flask's throughput an hour apart), so a
+(one run's rounds of the same card call: 1.30 to 1.90 ms of server CPU a call), so a
 change worth a few per cent cannot be seen in them. The instructions a call executes do not
 depend on the machine's load: the same code gives the same count to well under 1 %. Each
 scenario runs in a child process under callgrind with ``PYTHONHASHSEED=0``; the child warms
