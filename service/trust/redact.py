@@ -142,7 +142,7 @@ def scrub_record(record: logging.LogRecord, text: Callable[[str], str],
     attributes = vars(record)
     # logging's own attributes (two dozen, none an extra) left out in one set operation;
     # each extra is scrubbed on its own, so the order they are visited in does not matter
-    for name in attributes.keys() - _STANDARD_ATTRS - keep:
+    for name in attributes.keys() - _STANDARD_ATTRS - frozenset(keep):
         value = attributes[name]
         cleaned = REDACTED if scrub_key(name) else extra(value)
         if cleaned is not value and cleaned != value:
