@@ -174,8 +174,11 @@ def invalid_element(resource: dict[str, Any]) -> str:
     if first is None:
         return ""
     loc = tuple(first.get("loc", ()))
-    # an element the model does not know: its name is the sender's text, not ours
-    return _element_path(loc[:-1] if first.get("type") == "extra_forbidden" else loc)
+    # an element the model does not know: its name is the sender's text, not ours; a value
+    # of the wrong shape ("code" sent as a list): fhir.resources ends the path with "root"
+    if first.get("type") == "extra_forbidden" or loc[-1:] == ("root",):
+        loc = loc[:-1]
+    return _element_path(loc)
 
 
 def _first_error(model: Any, elements: dict[str, Any]) -> dict[str, Any] | None:

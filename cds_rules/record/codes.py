@@ -87,6 +87,21 @@ def concept_hits(concept: object) -> list[Hit]:
     return list(found.values()) if found else []
 
 
+def entry_code_hits(value: object) -> list[Hit]:
+    """:func:`concept_hits` of an element that holds one CodeableConcept (an entry's
+    ``code``). A list sent in its place is not valid FHIR, so the entry is set aside; the
+    hits of its CodeableConcepts let its red flag be named rather than passed over
+    (record/unreadable.py). One concept's hit with a side beats one without, as above."""
+    if not isinstance(value, list):
+        return concept_hits(value)
+    found: dict[str, Hit] = {}
+    for hit in (h for item in value if isinstance(item, dict) for h in concept_hits(item)):
+        old = found.get(hit.concept)
+        if old is None or (old.laterality is None and hit.laterality is not None):
+            found[hit.concept] = hit
+    return list(found.values())
+
+
 def order_hits(concept: object) -> list[tuple[str, dict[str, Any]]]:
     found: dict[str, dict[str, Any]] = {}
     for coding in codings_of(concept):

@@ -24,6 +24,7 @@ from cds_rules.record.codes import (
     codings_of,
     concept_hits,
     concepts_list,
+    entry_code_hits,
     label_of,
     order_hits,
     source_of,
@@ -138,7 +139,9 @@ def _read_order(builder: Builder, resource: dict[str, Any], spec: _OrderSpec, *,
         return None
     checked = builder.validated(resource)
     if checked is None:  # a spinal procedure an infection rule reads, say: named
-        set_aside(builder, resource, concept_hits(resource.get(spec.code_field)))
+        code = resource.get(spec.code_field)  # "code" holds one CodeableConcept
+        set_aside(builder, resource,
+                  entry_code_hits(code) if spec.code_field == "code" else concept_hits(code))
         return None
     state = spec.states.get(status_code(checked, "status") or "")
     if state is None or (spec.refusal_flag and checked.get(spec.refusal_flag) is True):
@@ -185,7 +188,7 @@ def read_draft_order(builder: Builder, resource: dict[str, Any]) -> bool:
 
 def read_procedure(builder: Builder, resource: dict[str, Any]) -> bool:
     code = resource.get("code")
-    hits = concept_hits(code)
+    hits = entry_code_hits(code)
     read = _read_order(builder, resource, _PROCEDURE,
                        recognised=bool(hits or order_hits(code)))
     if read is None:

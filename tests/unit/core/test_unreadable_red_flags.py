@@ -310,3 +310,39 @@ def test_a_check_first_card_gives_no_reassurance_and_no_removal() -> None:
     what_to_do = card["detail"].split("**What to do**")[1].split("**")[0]
     assert "Open the entry in the chart" in what_to_do and "emergency MRI" in what_to_do
     assert "Reassure" not in what_to_do and "Safety-net for cauda equina" in what_to_do
+
+
+def _as_a_list(entry: dict[str, Any]) -> dict[str, Any]:
+    """The entry with its one CodeableConcept sent as a list (not valid FHIR R4)."""
+    return {**entry, "code": [entry["code"]]}
+
+
+_EPIDURAL = {"resourceType": "Procedure", "id": "proc-1", "status": "completed",
+             "subject": SUBJECT, "performedDateTime": "2026-02-20",
+             "code": {"coding": [{
+                 "system": "https://backpain-cds.org/fhir/CodeSystem/local-finding",
+                 "code": "spinal-procedure", "display": "Epidural injection"}]}}
+
+
+@pytest.mark.parametrize(("entry", "sign"), [
+    (_as_a_list(_retention()), "Retention of urine"),
+    (_as_a_list(_ces_diagnosis()), "Cauda equina syndrome"),
+    (_as_a_list(_EPIDURAL), "Epidural injection"),
+], ids=["observation", "condition", "procedure"])
+def test_a_code_sent_as_a_list_names_its_red_flag(entry: dict[str, Any], sign: str) -> None:
+    """Before: read as an entry with no code at all ("No red flag recorded"; the CHANGELOG
+    of CONS-01 2.7.0 listed it as still silent)."""
+    card = _cards(entry)["conservative-care"]
+    assert card["summary"].startswith(f"Check {sign} in the chart")
+    assert f"1 entry {NOT_READ}: {sign} ({entry['resourceType']} entry: malformed code)" \
+        in card["detail"]
+
+
+def test_a_list_of_codes_with_nothing_a_red_flag_family_reads_is_not_named() -> None:
+    sprain = {"resourceType": "Condition", "id": "sprain", "subject": SUBJECT,
+              "code": [{"coding": [{"system": SNOMED, "code": "44465007",
+                                    "display": "Sprain of ankle"}]}],
+              "onsetDateTime": "2026-02-27"}
+    card = _cards(sprain)["conservative-care"]
+    assert "No red flag recorded" in card["summary"]
+    assert NOT_READ not in card["detail"]
