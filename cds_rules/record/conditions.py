@@ -13,7 +13,7 @@ from cds_rules.fhir_time import (
 from cds_rules.model import (
     FactStatus,
 )
-from cds_rules.record.codes import codings_of, entry_code_hits
+from cds_rules.record.codes import codings_of, concept_hits
 from cds_rules.record.facts import is_worsening, make_fact, with_latest
 from cds_rules.record.laterality import laterality_of
 from cds_rules.record.negation import negated_text
@@ -25,7 +25,7 @@ from cds_rules.record.unreadable import set_aside
 
 
 def read_condition(builder: Builder, resource: dict[str, Any]) -> bool:
-    hits = entry_code_hits(resource.get("code"))
+    hits = concept_hits(resource.get("code"))
     if not hits:
         return read_uncoded(builder, resource)
     checked = builder.validated(resource)

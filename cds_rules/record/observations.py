@@ -18,7 +18,7 @@ from cds_rules.model import (
     BINARY_RESULT_CONCEPTS,
     FactStatus,
 )
-from cds_rules.record.codes import Hit, Side, as_list, codings_of, concept_hits, entry_code_hits
+from cds_rules.record.codes import Hit, Side, as_list, codings_of, concept_hits
 from cds_rules.record.facts import is_worsening, make_fact, with_latest
 from cds_rules.record.laterality import laterality_of
 from cds_rules.record.negation import (
@@ -41,7 +41,7 @@ from cds_rules.units import QUANTITY_CONCEPTS, normalise
 
 
 def read_observation(builder: Builder, resource: dict[str, Any]) -> bool:
-    code_hits = entry_code_hits(resource.get("code"))
+    code_hits = concept_hits(resource.get("code"))
     if not code_hits and _a_test_with_nothing_else_to_read(resource):
         return builder.unrecognised()
     value = resource.get("valueCodeableConcept")

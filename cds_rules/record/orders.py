@@ -24,7 +24,6 @@ from cds_rules.record.codes import (
     codings_of,
     concept_hits,
     concepts_list,
-    entry_code_hits,
     label_of,
     order_hits,
     source_of,
@@ -42,7 +41,7 @@ from cds_rules.record.spine_sites import (
 from cds_rules.record.state import Builder
 from cds_rules.record.status import status_code
 from cds_rules.record.timing import RECENT_ORDER
-from cds_rules.record.unreadable import set_aside
+from cds_rules.record.unreadable import set_aside, set_aside_listed_code
 
 # DICOM acquisition modalities (PS3.16 CID 29; system http://dicom.nema.org/resources/
 # ontology/DCM): MR magnetic resonance, CT computed tomography, DX digital radiography, CR
@@ -134,14 +133,13 @@ def _read_order(builder: Builder, resource: dict[str, Any], spec: _OrderSpec, *,
     skipped silently (nothing is wrong with the data)."""
     if not recognised:
         builder.unrecognised()
+        set_aside_listed_code(builder, resource)  # a code sent as a list naming a red flag
         return None
     if _done_long_ago(builder, resource, spec):
         return None
     checked = builder.validated(resource)
     if checked is None:  # a spinal procedure an infection rule reads, say: named
-        code = resource.get(spec.code_field)  # "code" holds one CodeableConcept
-        set_aside(builder, resource,
-                  entry_code_hits(code) if spec.code_field == "code" else concept_hits(code))
+        set_aside(builder, resource, concept_hits(resource.get(spec.code_field)))
         return None
     state = spec.states.get(status_code(checked, "status") or "")
     if state is None or (spec.refusal_flag and checked.get(spec.refusal_flag) is True):
@@ -188,7 +186,7 @@ def read_draft_order(builder: Builder, resource: dict[str, Any]) -> bool:
 
 def read_procedure(builder: Builder, resource: dict[str, Any]) -> bool:
     code = resource.get("code")
-    hits = entry_code_hits(code)
+    hits = concept_hits(code)
     read = _read_order(builder, resource, _PROCEDURE,
                        recognised=bool(hits or order_hits(code)))
     if read is None:

@@ -25,7 +25,7 @@ from cds_rules.record.negation import closes_negated, has_value, panel_denies, p
 from cds_rules.record.state import Builder
 from cds_rules.record.status import OBSERVATION_IGNORED, entry_status, status_code
 from cds_rules.record.timing import condition_time
-from cds_rules.record.unreadable import set_aside_words
+from cds_rules.record.unreadable import set_aside_listed_code, set_aside_words
 
 
 def read_uncoded(builder: Builder, resource: dict[str, Any]) -> bool:
@@ -35,6 +35,7 @@ def read_uncoded(builder: Builder, resource: dict[str, Any]) -> bool:
     builder.unrecognised()
     found = _signs(_entry_texts(resource))
     if not found:
+        set_aside_listed_code(builder, resource)  # a code sent as a list naming a red flag
         return False
     checked = builder.validated(resource)
     if checked is None:

@@ -21,7 +21,7 @@ from typing import Any
 
 from cds_rules import uncoded
 from cds_rules.model import CONCEPTS, RED_FLAG_INPUTS, Fact
-from cds_rules.record.codes import Hit, label_of
+from cds_rules.record.codes import Hit, entry_code_hits, label_of
 from cds_rules.record.negation import presence
 from cds_rules.record.state import Builder
 from cds_rules.record.status import (
@@ -40,26 +40,47 @@ _PROCEDURE_NOT_DONE = frozenset({"not-done", "entered-in-error"})
 
 def set_aside(builder: Builder, resource: dict[str, Any], hits: Iterable[Hit]) -> None:
     """A coded entry dropped as invalid: its concepts a red-flag family reads, set aside
-    (once each) unless the entry says they are not there now."""
-    named = {hit.concept: hit for hit in hits if hit.concept in RED_FLAG_INPUTS}
-    if not named or _withdrawn(resource) or _stated_absent(resource):
-        return
-    counts = _still_counts(resource)
-    names = {concept: label_of(hit.coding, resource.get("code"), CONCEPTS.get(concept, concept))
-             for concept, hit in named.items()
-             if counts(uncoded.CODED_SIGNS.get(concept, ""))}
-    _add(builder, resource, names)
+    (once each) unless the entry says they are not there now; with those of a ``code``
+    sent as a list (:func:`listed_code_hits`)."""
+    _add(builder, resource, _coded_names(resource, [*hits, *listed_code_hits(resource)]))
 
 
 def set_aside_words(builder: Builder, resource: dict[str, Any],
                     signs: dict[Any, tuple[str, str]]) -> None:
     """An uncoded entry dropped as invalid whose words name red flags (topic: (sign,
-    text)), as :func:`set_aside` does for codes."""
+    text)), as :func:`set_aside` does for codes (a ``code`` sent as a list included)."""
     if _withdrawn(resource):
         return
     counts = _still_counts(resource)
-    _add(builder, resource, {uncoded.uncoded_concept(topic): f'Uncoded entry "{text}"'
-                             for topic, (sign, text) in signs.items() if counts(sign)})
+    _add(builder, resource, {**{uncoded.uncoded_concept(topic): f'Uncoded entry "{text}"'
+                                for topic, (sign, text) in signs.items() if counts(sign)},
+                             **_coded_names(resource, listed_code_hits(resource))})
+
+
+def listed_code_hits(resource: dict[str, Any]) -> list[Hit]:
+    """The red flags named in a ``code`` sent as a list of CodeableConcepts (one in FHIR
+    R4: the entry is invalid, and the readers find no code in it). Named beside whatever
+    else the entry names, never instead of it."""
+    code = resource.get("code")
+    if not isinstance(code, list):
+        return []
+    return [hit for hit in entry_code_hits(code) if hit.concept in RED_FLAG_INPUTS]
+
+
+def set_aside_listed_code(builder: Builder, resource: dict[str, Any]) -> None:
+    """An entry a reader found nothing in (no known code, no words) whose ``code`` came as
+    a list naming a red flag: checked (it cannot be valid) and set aside."""
+    if listed_code_hits(resource) and builder.validated(resource) is None:
+        set_aside(builder, resource, ())
+
+
+def _coded_names(resource: dict[str, Any], hits: Iterable[Hit]) -> dict[str, str]:
+    named = {hit.concept: hit for hit in hits if hit.concept in RED_FLAG_INPUTS}
+    if not named or _withdrawn(resource) or _stated_absent(resource):
+        return {}
+    counts = _still_counts(resource)
+    return {concept: label_of(hit.coding, resource.get("code"), CONCEPTS.get(concept, concept))
+            for concept, hit in named.items() if counts(uncoded.CODED_SIGNS.get(concept, ""))}
 
 
 def _add(builder: Builder, resource: dict[str, Any], names: dict[str, str]) -> None:

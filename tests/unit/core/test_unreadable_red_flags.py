@@ -346,3 +346,33 @@ def test_a_list_of_codes_with_nothing_a_red_flag_family_reads_is_not_named() -> 
     card = _cards(sprain)["conservative-care"]
     assert "No red flag recorded" in card["summary"]
     assert NOT_READ not in card["detail"]
+
+
+_LBP_CODE = {"coding": [{"system": SNOMED, "code": "279039007", "display": "Low back pain"}]}
+_RETENTION_VALUE = {"coding": [{"system": SNOMED, "code": "267064002",
+                                "display": "Retention of urine"}]}
+
+
+@pytest.mark.parametrize(("changes", "named"), [
+    ({"valueCodeableConcept": _RETENTION_VALUE}, "Retention of urine"),
+    ({"valueString": "new urinary retention"}, 'Uncoded entry "new urinary retention"'),
+    ({"component": [{"code": {"text": "new urinary retention"}}]},
+     'Uncoded entry "new urinary retention"'),
+], ids=["coded-value", "value-in-words", "component-in-words"])
+def test_a_list_code_naming_no_red_flag_keeps_what_its_value_names(
+        changes: dict[str, Any], named: str) -> None:
+    """What such an entry's value or components name is named as before the list codes
+    were read (an independent review found a first version quieter here)."""
+    entry = {**_retention(code=[_LBP_CODE]), **changes}
+    card = _cards(entry)["conservative-care"]
+    assert NOT_READ in card["detail"] and named in card["detail"]
+    assert "No red flag recorded" not in card["summary"]
+
+
+def test_a_list_code_and_its_value_are_both_named() -> None:
+    ces = {"coding": [{"system": SNOMED, "code": "192970008",
+                       "display": "Cauda equina syndrome"}]}
+    card = _cards(_retention(code=[ces], valueCodeableConcept=_RETENTION_VALUE))
+    detail = card["conservative-care"]["detail"]
+    assert (f"1 entry {NOT_READ}: Retention of urine (Observation entry: malformed code); "
+            "Cauda equina syndrome (Observation entry: malformed code)") in detail
