@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -127,10 +128,11 @@ class _OrderRead:
 
 
 def _read_order(builder: Builder, resource: dict[str, Any], spec: _OrderSpec, *,
-                recognised: bool) -> _OrderRead | None:
+                recognised: bool, findings: Sequence[Hit] = ()) -> _OrderRead | None:
     """The steps the order readers share. An unrecognised code and an invalid resource
-    are counted in the data quality; a status outside ``spec.states`` or a refusal is
-    skipped silently (nothing is wrong with the data)."""
+    are counted in the data quality; an invalid one's red flags are named (its code's,
+    and ``findings``: those a valid one would add). A status outside ``spec.states`` or a
+    refusal is skipped silently (nothing is wrong with the data)."""
     if not recognised:
         builder.unrecognised()
         set_aside_listed_code(builder, resource)  # a code sent as a list naming a red flag
@@ -139,7 +141,7 @@ def _read_order(builder: Builder, resource: dict[str, Any], spec: _OrderSpec, *,
         return None
     checked = builder.validated(resource)
     if checked is None:  # a spinal procedure an infection rule reads, say: named
-        set_aside(builder, resource, concept_hits(resource.get(spec.code_field)))
+        set_aside(builder, resource, [*concept_hits(resource.get(spec.code_field)), *findings])
         return None
     state = spec.states.get(status_code(checked, "status") or "")
     if state is None or (spec.refusal_flag and checked.get(spec.refusal_flag) is True):
@@ -275,8 +277,10 @@ def _modality_kind(modality: object) -> str | None:
 def read_diagnostic_report(builder: Builder, resource: dict[str, Any]) -> bool:
     conclusions = concepts_list(resource.get("conclusionCode"))
     hits = [h for c in conclusions for h in concept_hits(c)]
+    reported = _DIAGNOSTIC_REPORT.states.get(str(resource.get("status"))) == "completed"
     read = _read_order(builder, resource, _DIAGNOSTIC_REPORT,
-                       recognised=bool(order_hits(resource.get("code")) or hits))
+                       recognised=bool(order_hits(resource.get("code")) or hits),
+                       findings=hits if reported else ())  # findings: a report that has them
     if read is None:
         return False
     added = _add_orders(builder, read.resource, read.code, read.state, read.when)

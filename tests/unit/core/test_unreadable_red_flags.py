@@ -376,3 +376,30 @@ def test_a_list_code_and_its_value_are_both_named() -> None:
     detail = card["conservative-care"]["detail"]
     assert (f"1 entry {NOT_READ}: Retention of urine (Observation entry: malformed code); "
             "Cauda equina syndrome (Observation entry: malformed code)") in detail
+
+
+def _mri_report(status: str, **changes: Any) -> dict[str, Any]:
+    report = {"resourceType": "DiagnosticReport", "id": "mri-report", "status": status,
+              "subject": SUBJECT, "effectiveDateTime": "2026-02-27T09:00:00Z",
+              "code": {"coding": [{"system": "http://loinc.org", "code": "24558-9",
+                                   "display": "MR Lumbar spine"}]},
+              "conclusionCode": [{"coding": [{"system": SNOMED, "code": "192970008",
+                                              "display": "Cauda equina syndrome"}]}]}
+    return {**report, **changes}
+
+
+def test_a_malformed_report_names_the_red_flag_it_concludes() -> None:
+    """A valid final report concluding cauda equina syndrome fires CES-01; a malformed one
+    named nothing (its code, an MRI, is no red flag; review, pre-existing)."""
+    assert _cards(_mri_report("final"))["cauda-equina"]["indicator"] == "critical"
+    card = _cards(_mri_report("final", id="mri report"))["conservative-care"]
+    assert card["summary"].startswith("Check Cauda equina syndrome in the chart")
+    assert f"1 entry {NOT_READ}: Cauda equina syndrome (DiagnosticReport entry: malformed id)" \
+        in card["detail"]
+
+
+def test_a_malformed_report_still_registered_concludes_nothing() -> None:
+    """A registered report has no findings yet: its conclusion is read from no valid one
+    either."""
+    card = _cards(_mri_report("registered", id="mri report"))["conservative-care"]
+    assert NOT_READ not in card["detail"]
