@@ -277,7 +277,8 @@ def _modality_kind(modality: object) -> str | None:
 def read_diagnostic_report(builder: Builder, resource: dict[str, Any]) -> bool:
     conclusions = concepts_list(resource.get("conclusionCode"))
     hits = [h for c in conclusions for h in concept_hits(c)]
-    reported = _DIAGNOSTIC_REPORT.states.get(str(resource.get("status"))) == "completed"
+    reported = _DIAGNOSTIC_REPORT.states.get(status_code(resource, "status") or "") \
+        == "completed"
     read = _read_order(builder, resource, _DIAGNOSTIC_REPORT,
                        recognised=bool(order_hits(resource.get("code")) or hits),
                        findings=hits if reported else ())  # findings: a report that has them

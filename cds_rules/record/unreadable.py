@@ -21,7 +21,7 @@ from typing import Any
 
 from cds_rules import uncoded
 from cds_rules.model import CONCEPTS, RED_FLAG_INPUTS, Fact
-from cds_rules.record.codes import Hit, entry_code_hits, label_of
+from cds_rules.record.codes import Hit, codings_of, entry_code_hits, label_of
 from cds_rules.record.negation import presence
 from cds_rules.record.state import Builder
 from cds_rules.record.status import (
@@ -79,8 +79,17 @@ def _coded_names(resource: dict[str, Any], hits: Iterable[Hit]) -> dict[str, str
     if not named or _withdrawn(resource) or _stated_absent(resource):
         return {}
     counts = _still_counts(resource)
-    return {concept: label_of(hit.coding, resource.get("code"), CONCEPTS.get(concept, concept))
+    return {concept: label_of(hit.coding, _concept_of(resource, hit),
+                              CONCEPTS.get(concept, concept))
             for concept, hit in named.items() if counts(uncoded.CODED_SIGNS.get(concept, ""))}
+
+
+def _concept_of(resource: dict[str, Any], hit: Hit) -> object:
+    """The entry's ``code`` when the hit is one of its codings (its text may name it);
+    else None: a value's or a report conclusion's hit is not named by the code's text
+    ("MRI lumbar spine" for a cauda equina syndrome it concludes)."""
+    code = resource.get("code")
+    return code if any(hit.coding is coding for coding in codings_of(code)) else None
 
 
 def _add(builder: Builder, resource: dict[str, Any], names: dict[str, str]) -> None:

@@ -403,3 +403,23 @@ def test_a_malformed_report_still_registered_concludes_nothing() -> None:
     either."""
     card = _cards(_mri_report("registered", id="mri report"))["conservative-care"]
     assert NOT_READ not in card["detail"]
+
+
+def test_a_malformed_report_is_read_at_its_status_as_a_valid_one_is() -> None:
+    """"FINAL" is read as final on the valid path (review: the first version read the raw
+    text, so the malformed report named nothing)."""
+    card = _cards(_mri_report("FINAL", id="mri report"))["conservative-care"]
+    assert card["summary"].startswith("Check Cauda equina syndrome in the chart")
+
+
+def test_a_concluded_red_flag_is_named_by_its_own_words_not_the_reports() -> None:
+    """A conclusion coding without a display is named by its concept, not by the report's
+    code text ("Check MR Lumbar spine" said nothing of cauda equina)."""
+    report = _mri_report("final", id="mri report",
+                         code={"text": "MRI lumbar spine",
+                               "coding": [{"system": "http://loinc.org", "code": "24558-9"}]},
+                         conclusionCode=[{"coding": [{"system": SNOMED,
+                                                      "code": "192970008"}]}])
+    summary = _cards(report)["conservative-care"]["summary"]
+    assert "MRI lumbar spine" not in summary
+    assert summary.startswith("Check Cauda equina syndrome"), summary
