@@ -177,7 +177,7 @@ CONS_01 = Rule(
     topic=Topic.CONSERVATIVE_CARE,
     title="Conservative care for back pain without a recorded red flag",
     indicators=("info",),
-    evidence=("nice-ng59-management", "nhs-ces", "acp-2017"),
+    evidence=("nice-ng59-management", "nhs-ces", "acp-2017", "girft-ces"),
     advice=(
         "Reassure; advise staying active and avoiding bed rest; superficial heat; simple "
         "analgesia (NSAID at the lowest effective dose if suitable).",
@@ -189,7 +189,9 @@ CONS_01 = Rule(
     check=_check,
     hooks=("patient-view", "encounter-start"),
     phase="pathway",
-    changes="2.10.0: the card asking to check the date of a red flag dated after today "
+    changes="2.10.0: GIRFT's CES pathway listed in the evidence (its safety net and 'emergency "
+            "MRI if current' are in the advice); the card asking to check the date of a red "
+            "flag dated after today "
             "carries its own advice (check the date; the red flag's pathway if current; the "
             "CES safety net; urgent review for fever, weight loss, worsening weakness), never "
             "'Reassure; advise staying active' (before: the rule's advice), and lists the weak "

@@ -293,7 +293,7 @@ IMG_NOT_INDICATED = Rule(
     topic=Topic.IMAGING_NOT_INDICATED,
     title="Spine imaging in the first 6 weeks without red flags (ACR variant 1)",
     indicators=("warning", "info"),
-    evidence=("acr-lbp-v1", "nice-ng59-imaging", "cw-imaging"),
+    evidence=("acr-lbp-v1", "nice-ng59-imaging", "cw-imaging", "girft-ces"),
     advice=(
         "Remove the draft imaging order.",
         "Offer the conservative pathway: reassurance, stay active, avoid bed rest, simple "
@@ -305,6 +305,7 @@ IMG_NOT_INDICATED = Rule(
     hooks=ORDER_HOOKS,
     phase="pathway",
     changes=_UNREADABLE_STANDS_DOWN.format(version="1.6.0")
+    + "GIRFT's CES pathway listed in the evidence (the check-first card's advice cites it). "
     + denial_naming_change("1.5.0")
     + observation_reading_change("1.4.0")
     + coded_answer_change("1.3.0")
