@@ -87,19 +87,21 @@ def concept_hits(concept: object) -> list[Hit]:
     return list(found.values()) if found else []
 
 
-def entry_code_hits(value: object) -> list[Hit]:
-    """:func:`concept_hits` of an element that holds one CodeableConcept (an entry's
-    ``code``). A list sent in its place is not valid FHIR, so the entry is set aside; the
-    hits of its CodeableConcepts let its red flag be named rather than passed over
-    (record/unreadable.py). One concept's hit with a side beats one without, as above."""
-    if not isinstance(value, list):
-        return concept_hits(value)
-    found: dict[str, Hit] = {}
-    for hit in (h for item in value if isinstance(item, dict) for h in concept_hits(item)):
-        old = found.get(hit.concept)
-        if old is None or (old.laterality is None and hit.laterality is not None):
-            found[hit.concept] = hit
-    return list(found.values())
+def listed_concept_hits(concepts: list[Any]) -> list[Hit]:
+    """:func:`concept_hits` of a list of CodeableConcepts read as one (an entry's ``code``
+    sent as a list: not valid FHIR, set aside, and its red flags named rather than passed
+    over: record/unreadable.py). One hit per concept, chosen as :func:`concept_hits` does."""
+    codings = [coding for concept in concepts if isinstance(concept, dict)
+               for coding in _codings_as_sent(concept.get("coding"))]
+    return concept_hits({"coding": codings})
+
+
+def _codings_as_sent(codings: object) -> list[Any]:
+    """A ``coding`` element as a list: a list as it is, one Coding where a list belongs as
+    a list of one (as :func:`concept_hits` reads it), anything else as none."""
+    if isinstance(codings, list):
+        return codings
+    return [codings] if isinstance(codings, dict) else []
 
 
 def order_hits(concept: object) -> list[tuple[str, dict[str, Any]]]:

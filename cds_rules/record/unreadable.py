@@ -21,7 +21,7 @@ from typing import Any
 
 from cds_rules import uncoded
 from cds_rules.model import CONCEPTS, RED_FLAG_INPUTS, Fact
-from cds_rules.record.codes import Hit, codings_of, entry_code_hits, label_of
+from cds_rules.record.codes import Hit, codings_of, label_of, listed_concept_hits
 from cds_rules.record.negation import presence
 from cds_rules.record.state import Builder
 from cds_rules.record.status import (
@@ -64,7 +64,7 @@ def listed_code_hits(resource: dict[str, Any]) -> list[Hit]:
     code = resource.get("code")
     if not isinstance(code, list):
         return []
-    return [hit for hit in entry_code_hits(code) if hit.concept in RED_FLAG_INPUTS]
+    return [hit for hit in listed_concept_hits(code) if hit.concept in RED_FLAG_INPUTS]
 
 
 def set_aside_listed_code(builder: Builder, resource: dict[str, Any]) -> None:

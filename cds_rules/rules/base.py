@@ -116,11 +116,14 @@ def unreadable_entry(fact: Fact) -> str:
             f"({fact.resource_type}: {fact.detail}), so no red-flag rule read it")
 
 
+PATHWAY_IF_CURRENT = ("If the red flag is current, its pathway applies now (for a cauda "
+                      "equina sign: emergency MRI of the lumbar spine, GIRFT 2023)")
+"""The second line of every check-first card's advice, before what to do with the entry."""
+
 CHECK_THE_ENTRY_FIRST = (
     "Open the entry in the chart and read it: the service could not (malformed: an "
     "impossible date, an id with a space), so no red-flag rule read it.",
-    "If the red flag is current, its pathway applies now (for a cauda equina sign: emergency "
-    "MRI of the lumbar spine, GIRFT 2023); if not, correct or remove the entry.",
+    f"{PATHWAY_IF_CURRENT}; if not, correct or remove the entry.",
 )
 """What to do on a card that asks for an unreadable red-flag entry to be checked first
 (record/unreadable.py): no "reassure", no "remove the order" beside it."""

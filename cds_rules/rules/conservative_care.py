@@ -20,6 +20,7 @@ from cds_rules.model import (
 )
 from cds_rules.rules.base import (
     CHECK_THE_ENTRY_FIRST,
+    PATHWAY_IF_CURRENT,
     Rule,
     RuleContext,
     another_part_change,
@@ -165,8 +166,7 @@ CONS_01_URGENT_REVIEW = ("Urgent review also for fever, unexplained weight loss 
 CHECK_THE_DATE_FIRST = (
     "Check the date of each red-flag entry dated after today in the chart: no red-flag rule "
     "counted it as new.",
-    "If the red flag is current, its pathway applies now (for a cauda equina sign: emergency "
-    "MRI of the lumbar spine, GIRFT 2023); either way, correct the date.",
+    f"{PATHWAY_IF_CURRENT}; either way, correct the date.",
 )
 """What to do on the card that asks for a red flag dated ahead to be checked first: no
 "reassure" beside it (the fourteenth session's note; the advice of CONS-01 2.4.0-2.9.0)."""
