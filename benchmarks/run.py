@@ -13,6 +13,7 @@ import os
 import platform
 import sys
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -166,8 +167,6 @@ def instructions_per_call(full: bool) -> dict[str, Any]:
     """Instructions per call of each of :data:`instructions.SCENARIOS` (valgrind, run side by
     side after the timed parts: the counts do not depend on the load); the smoke run counts
     one scenario, a few calls."""
-    from concurrent.futures import ThreadPoolExecutor
-
     if not instructions.available():
         return {"note": "valgrind is not installed: no instruction counts"}
     scenarios = instructions.SCENARIOS if full else ("small_card_less",)

@@ -341,11 +341,11 @@ def request_started() -> float | None:
     return started
 
 
-def request_seconds() -> float | None:
+def request_seconds(request_g: Any = None) -> float | None:
     """Seconds since this request began (the app's first ``before_request``): the one
-    request clock, read by the hook latency, the request metrics and pages' Server-Timing
-    (the access line reads the same ``g.request_started`` itself)."""
-    started = g.get("request_started")
+    request clock, read by the access line, the hook latency, the request metrics and
+    pages' Server-Timing. ``request_g``: the request's ``g`` when the caller has it."""
+    started = (g if request_g is None else request_g).get("request_started")
     return time.perf_counter() - started if started is not None else None
 
 
@@ -368,9 +368,8 @@ def _after_request(response: Response) -> Response:
     current = request._get_current_object()  # type: ignore[attr-defined]
     request_id = request_g.get("request_id") or _request_id()
     response.headers[REQUEST_ID_HEADER] = request_id
-    started = request_g.get("request_started")
-    duration_ms = round((time.perf_counter() - started) * 1000, 2) \
-        if started is not None else None
+    elapsed = request_seconds(request_g)
+    duration_ms = round(elapsed * 1000, 2) if elapsed is not None else None
     method, path, status = current.method, current.path, response.status_code
     level = logging.DEBUG if path in _QUIET_PATHS else logging.INFO
     access = logging.getLogger(ACCESS_LOGGER)
