@@ -98,16 +98,19 @@ def part_naming_change(version: str) -> str:
             "and a code in both value sets needs a word for each. ")
 
 
+ANOTHER_PART = ("a denial of another part of the body's weakness, numbness or tingling "
+                "(shoulder, neck, chest, knee, hip, elbow, wrist, eye, jaw, tongue, trunk, as "
+                "arms, hands and face before) no longer denies a saddle, foot-drop or "
+                "leg-weakness sign: a saddle anaesthesia row holding 'No knee numbness', a foot "
+                "drop holding 'No shoulder weakness' keeps its sign (before: silenced); 'No "
+                "weakness in hips or legs' still denies it. ")
+
+
 def another_part_change(version: str) -> str:
     """What ``version`` changed for the rules reading a saddle, foot-drop or leg-weakness
     sign (fourteenth session, December 2026): a denial of another part's weakness or
-    numbness silenced it."""
-    return (f"{version}: a denial of another part of the body's weakness, numbness or "
-            "tingling (shoulder, neck, chest, knee, hip, elbow, wrist, eye, jaw, tongue, "
-            "trunk, as arms, hands and face before) no longer denies a saddle, foot-drop or "
-            "leg-weakness sign: a saddle anaesthesia row holding 'No knee numbness', a foot "
-            "drop holding 'No shoulder weakness' keeps its sign (before: silenced); 'No "
-            "weakness in hips or legs' still denies it. ")
+    numbness silenced it (:data:`ANOTHER_PART`)."""
+    return f"{version}: {ANOTHER_PART}"
 
 
 def unreadable_entry(fact: Fact) -> str:

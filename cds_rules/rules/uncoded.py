@@ -19,6 +19,7 @@ from typing import Literal
 
 from cds_rules.model import Fact, FactStatus, Finding, PatientRecord, Topic
 from cds_rules.rules.base import (
+    ANOTHER_PART,
     Rule,
     RuleContext,
     another_part_change,
@@ -276,7 +277,7 @@ def _both_of_another_part(version: str) -> str:
 
 
 def _both_and_another_part(version: str) -> str:
-    return _both_of_another_part(version) + another_part_change(version).split(": ", 1)[1]
+    return _both_of_another_part(version) + ANOTHER_PART
 
 
 _FOURTEENTH_SESSION: dict[Topic, Callable[[str], str]] = {
