@@ -166,6 +166,12 @@ class Rule:
     ``advice``: the "What to do" lines of its card. ``phase``: red flags run before the
     pathway rules, which may depend on them. ``changes``: what this version changed
     (``backpain-cds rules``; the full history is ``cds_rules/CHANGELOG.md``).
+    ``needs``: concepts of which the record must hold a fact (any status, any date) for
+    ``check`` to find anything; on a record holding none the check is not run (issue
+    #15: most checks ask about signs the record does not hold). None: always run (a check
+    that can fire on age, orders or the absence of facts). A superset is always safe; a
+    missing concept would silence the rule, so every gated check is tested to find
+    nothing on records without its needs (tests/unit/core/test_rule_needs.py).
     """
 
     id: str
@@ -179,9 +185,12 @@ class Rule:
     hooks: tuple[str, ...] = HOOKS
     phase: Literal["red-flag", "pathway"] = "red-flag"
     changes: str = ""
+    needs: frozenset[str] | None = None
 
     def evaluate(self, record: PatientRecord, ctx: RuleContext) -> Finding | None:
         if ctx.hook not in self.hooks:
+            return None
+        if self.needs is not None and record.present_concepts().isdisjoint(self.needs):
             return None
         return self.check(record, ctx, self)
 

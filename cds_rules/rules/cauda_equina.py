@@ -27,6 +27,7 @@ from cds_rules.rules.context import (
     CAUDA_EQUINA_SEGMENT,
     CES_SIGNS,
     LEG_DEFICIT,
+    MRC_GRADE,
     RADICULAR_PAIN,
     bilateral,
     days,
@@ -135,6 +136,10 @@ CES_01 = Rule(
         "post-void residual where the pathway supports it.",
     ),
     check=_check,
+    # the diagnosis, a CES sign, sciatica or a deficit on both sides (grades included);
+    # sexual dysfunction alone counts for nothing
+    needs=frozenset({"cauda_equina_syndrome", *CES_SIGNS, *RADICULAR_PAIN, *LEG_DEFICIT,
+                     MRC_GRADE}),
     changes=another_part_change("2.7.0")
     + denial_naming_change("2.6.0")
     + observation_reading_change("2.5.0")
@@ -162,6 +167,7 @@ CES_02 = Rule(
         "syndrome (same-day emergency assessment and emergency MRI).",
     ),
     check=_unassessed,
+    needs=frozenset({"cauda_equina_syndrome", *CES_SIGNS}),
     changes=another_part_change("1.8.0")
     + denial_naming_change("1.7.0")
     + "1.6.0: an MRI assesses a cauda equina sign or diagnosis only when it may "

@@ -64,6 +64,8 @@ CANCER = ("cancer", "bone_metastasis", "myeloma")
 SPINE_IMAGING = ("spine_mri", "spine_ct", "spine_xray")
 CROSS_SECTIONAL = ("spine_mri", "spine_ct")
 MRC_NORMAL = 5.0
+# An MRC strength grade (0-5) of one muscle: a measured motor deficit when under 5.
+MRC_GRADE = "muscle_strength_grade"
 
 
 @cache
@@ -271,7 +273,7 @@ def at_most(fact: Fact, limit: float) -> bool:
 
 def weak_grades(record: PatientRecord, within: timedelta | None = None) -> list[Fact]:
     """MRC strength grades below normal (5) -- an observed motor deficit."""
-    grades = record.series("muscle_strength_grade", within)
+    grades = record.series(MRC_GRADE, within)
     return [f for f in grades if below(f, MRC_NORMAL)]
 
 
@@ -284,7 +286,7 @@ def motor_deficit(record: PatientRecord) -> list[Fact]:
 def grade_groups(record: PatientRecord) -> dict[tuple[str, str, str], list[Fact]]:
     """Serial MRC grades grouped per muscle (code, side, body site), oldest first."""
     groups: dict[tuple[str, str, str], list[Fact]] = defaultdict(list)
-    for fact in record.series("muscle_strength_grade"):
+    for fact in record.series(MRC_GRADE):
         groups[(fact.code or fact.display, fact.laterality or "", fact.detail)].append(fact)
     return groups
 
@@ -322,7 +324,7 @@ def several_levels(facts: Sequence[Fact]) -> list[Fact]:
     """Motor deficit at two or more different places (muscles or body sites), either side."""
     places: dict[str, Fact] = {}
     for fact in facts:
-        measured = fact.code if fact.concept == "muscle_strength_grade" else ""
+        measured = fact.code if fact.concept == MRC_GRADE else ""
         site = _site_without_side(fact.detail) or measured
         if site:
             places.setdefault(site, fact)

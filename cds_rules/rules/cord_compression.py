@@ -27,6 +27,7 @@ from cds_rules.rules.context import (
     CANCER,
     CORD_SIGNS,
     MOTOR_DEFICIT,
+    MRC_GRADE,
     NEURO_DEFICITS,
     NEURO_SYMPTOMS,
     bilateral,
@@ -143,6 +144,9 @@ CORD_01 = Rule(
         "consider dexamethasone as the local MSCC protocol directs.",
     ),
     check=_check,
+    # the diagnosis, a cord sign, new weakness, or a neurological symptom (beside thoracic
+    # pain or a cancer): each of NEURO_DEFICITS is one of NEURO_SYMPTOMS
+    needs=frozenset({"myelopathy", *NEURO_SYMPTOMS, MRC_GRADE}),
     changes=another_part_change("2.7.0")
     + denial_naming_change("2.6.0")
     + observation_reading_change("2.5.0")
@@ -173,6 +177,7 @@ CORD_02 = Rule(
         "MRI.",
     ),
     check=_unassessed,
+    needs=frozenset({"myelopathy", *CORD_SIGNS}),
     changes=denial_naming_change("1.6.0")
     + lumbar_mri_words_change("1.5.0")
     + observation_reading_change("1.4.0")

@@ -126,6 +126,8 @@ INF_01 = Rule(
         "CRP, ESR and blood cultures before antibiotics where possible.",
     ),
     check=_check,
+    # a coded infection, or a fever (coded or measured): the risk factors count only with it
+    needs=frozenset({"spinal_infection", "epidural_abscess", "fever", "body_temperature"}),
     changes=another_part_change("2.9.0")
     + denial_naming_change("2.8.0")
     + lumbar_mri_words_change("2.7.0")

@@ -187,6 +187,9 @@ SPA_01 = Rule(
         "CRP and ESR can support, but normal values do not exclude, axial SpA.",
     ),
     check=_refer,
+    # a known diagnosis, or NG65 features: 3 or 4 of them need 2 coded at least (the
+    # early onset is the only one read from the age)
+    needs=frozenset({"axial_spondyloarthritis", *(concept for concept, _ in NG65_FEATURES)}),
     changes=another_part_change("2.5.0")
     + denial_naming_change("2.4.0")
     + observation_reading_change("2.3.0")
@@ -217,6 +220,7 @@ SPA_02 = Rule(
         "CRP and ESR can support, but normal values do not exclude, axial SpA.",
     ),
     check=_test_hla_b27,
+    needs=frozenset(concept for concept, _ in NG65_FEATURES),  # as SPA-01's features
     changes=denial_naming_change("2.4.0")
     + observation_reading_change("2.3.0")
     + "An HLA-B27 result indeterminate, equivocal, inconclusive or unknown is no result: "

@@ -27,6 +27,7 @@ from cds_rules.rules.base import (
 )
 from cds_rules.rules.context import (
     MOTOR_DEFICIT,
+    MRC_GRADE,
     at_most,
     bilateral,
     days,
@@ -48,7 +49,7 @@ def _check(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding | Non
         return None
     foot_drop = [f for f in deficit if f.concept == "foot_drop"]
     severe_limit = settings.severe_weakness_mrc_grade
-    severe_grades = [f for f in deficit if (f.concept == "muscle_strength_grade"
+    severe_grades = [f for f in deficit if (f.concept == MRC_GRADE
                      and at_most(f, severe_limit))  # "<3", ">=3" count; ">3" does not
                      or (f.severe and f.concept in MOTOR_DEFICIT)]
     both_sides = bilateral(deficit)
@@ -114,6 +115,7 @@ NEURO_01 = Rule(
         "Re-examine and record MRC grades of the affected muscles to document progression.",
     ),
     check=_check,
+    needs=frozenset({*MOTOR_DEFICIT, MRC_GRADE}),  # coded weakness or a measured grade
     changes=another_part_change("2.7.0")
     + denial_naming_change("2.6.0")
     + observation_reading_change("2.5.0")
@@ -141,6 +143,7 @@ NEURO_02 = Rule(
         "surgical referral.",
     ),
     check=_unassessed,
+    needs=frozenset(MOTOR_DEFICIT),
     changes=another_part_change("1.7.0")
     + denial_naming_change("1.6.0")
     + lumbar_mri_words_change("1.5.0")

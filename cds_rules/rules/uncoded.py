@@ -316,6 +316,7 @@ def _rule(rule_id: str, topic: Topic, family: str, evidence: tuple[str, ...]) ->
     return Rule(id=rule_id, version=version, topic=topic,
                 title=f"Uncoded entry suggests a {family} red flag", indicators=("warning",),
                 evidence=evidence, advice=_ADVICE, check=_check,
+                needs=frozenset({uncoded_concept(topic)}),
                 changes=((fourteenth(version) if fourteenth else "")
                          + denial_naming_change(denial) + _DENIAL_NAMING_CHANGE
                          + _THIRTEENTH_SESSION_PHRASES.get(topic, "")

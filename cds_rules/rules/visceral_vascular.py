@@ -123,6 +123,8 @@ VV_01 = Rule(
         "imaging first.",
     ),
     check=_vascular,
+    # chest pain or breathlessness count beside thoracic back pain only
+    needs=frozenset({"aortic_dissection", "aortic_aneurysm", "chest_pain", "dyspnoea"}),
     changes=part_naming_change("1.6.0")
     + denial_naming_change("1.5.0")
     + observation_reading_change("1.4.0")
@@ -145,6 +147,7 @@ VV_02 = Rule(
         "kidney.",
     ),
     check=_renal,
+    needs=frozenset({"renal_stone_or_colic", "pyelonephritis", "haematuria"}),
     changes=denial_naming_change("1.5.0")
     + observation_reading_change("1.4.0")
     + comparator_change("1.3.0", "a body temperature (fever with renal disease) is")
