@@ -155,8 +155,15 @@ def why_invalid(resource: Any) -> str:
     first = _first_error(model, project(resource))
     if first is None:
         return "not valid FHIR R4 as read"
-    where = ".".join(str(part) for part in first.get("loc", ()))
+    loc = tuple(first.get("loc", ()))
+    where = ".".join(str(part) for part in (loc[:-1] if _shape_error(loc) else loc))
     return f"{where or 'resource'}: {first.get('msg', 'invalid')}"
+
+
+def _shape_error(loc: tuple[Any, ...]) -> bool:
+    """A value of the wrong shape ("code" sent as a list): fhir.resources ends the path
+    with "root", a name of its own the cards and the CLI leave out."""
+    return loc[-1:] == ("root",)
 
 
 def invalid_element(resource: dict[str, Any]) -> str:
@@ -174,9 +181,8 @@ def invalid_element(resource: dict[str, Any]) -> str:
     if first is None:
         return ""
     loc = tuple(first.get("loc", ()))
-    # an element the model does not know: its name is the sender's text, not ours; a value
-    # of the wrong shape ("code" sent as a list): fhir.resources ends the path with "root"
-    if first.get("type") == "extra_forbidden" or loc[-1:] == ("root",):
+    # an element the model does not know: its name is the sender's text, not ours
+    if first.get("type") == "extra_forbidden" or _shape_error(loc):
         loc = loc[:-1]
     return _element_path(loc)
 

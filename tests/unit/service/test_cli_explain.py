@@ -57,6 +57,19 @@ def test_no_cards_says_why_and_names_invalid_and_unrecognised_resources(
     assert f"Codes no rule reads (1):\n  - Condition/htn-1: {SNOMED}|38341003" in out
 
 
+def test_a_code_sent_as_a_list_is_named_as_the_code(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """fhir.resources names the element "code.root"; the cards say "malformed code", and
+    so does the command (no "root" element exists in FHIR)."""
+    listed = condition("retention-list", "236648008", "Acute retention of urine")
+    listed["code"] = [listed["code"]]
+    code, out = evaluate(capsys, bundle(tmp_path, PATIENT, listed,
+                                        condition("lbp-1", "279039007", "Low back pain")))
+    assert code == 0
+    assert "Dropped as invalid (1):\n  - Condition/retention-list: code: " in out
+    assert "root" not in out
+
+
 def test_a_deceased_patient_is_pointed_out(tmp_path: Path,
                                            capsys: pytest.CaptureFixture[str]) -> None:
     path = bundle(tmp_path, {**PATIENT, "deceasedDateTime": "1996-05-01"})
