@@ -11,8 +11,8 @@ from __future__ import annotations
 import dataclasses
 import itertools
 from collections.abc import Iterator
-from functools import cache
 from datetime import datetime, timedelta
+from functools import cache
 
 import pytest
 from hypothesis import HealthCheck, given, settings
