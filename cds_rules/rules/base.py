@@ -171,7 +171,8 @@ class Rule:
     #15: most checks ask about signs the record does not hold). None: always run (a check
     that can fire on age, orders or the absence of facts). A superset is always safe; a
     missing concept would silence the rule, so every gated check is tested to find
-    nothing on records without its needs (tests/unit/core/test_rule_needs.py).
+    nothing on records without its needs (tests/unit/core/test_rule_needs.py). A check
+    not run cannot raise either: no "could not run" warning on such a record.
     """
 
     id: str

@@ -23,10 +23,11 @@ from benchmarks.inputs import VARIANTS, synthea_files, synthea_resources
 from cds_rules import engine
 from cds_rules.call import HookRequest
 from cds_rules.catalogue import RULES
-from cds_rules.model import CONCEPTS, Fact, FactStatus, Finding, Order, PatientRecord, Topic
+from cds_rules.engine import could_not_run
+from cds_rules.model import CONCEPTS, Fact, FactStatus, Order, PatientRecord, Topic
 from cds_rules.record import build_record
 from cds_rules.rules.base import Rule, RuleContext
-from cds_rules.settings import DEFAULT_SETTINGS
+from cds_rules.settings import DEFAULT_SETTINGS, RuleSettings
 from cds_rules.uncoded import uncoded_concept
 from cds_rules.valuesets import ORDER_KINDS
 from fhir_samples import load_all
@@ -75,7 +76,8 @@ def _forms(concept: str) -> Iterator[Fact]:
                    when=when, when_latest=latest, status=status, value=value,
                    comparator=comparator, laterality=side,  # type: ignore[arg-type]
                    worsening=flagged, severe=not flagged, detail=detail,
-                   recorded=NOW - timedelta(hours=2) if n % 2 else None)
+                   recorded=NOW - timedelta(hours=2) if n % 2 else None,
+                   floating=n % 5 == 0)
 
 
 def _orders() -> list[Order]:
@@ -101,32 +103,51 @@ def _without(needs: frozenset[str]) -> list[Fact]:
     return [f for concept, forms in ALL_FORMS.items() if concept not in needs for f in forms]
 
 
-def _record(facts: list[Fact], age: int, sex: str, orders: list[Order]) -> PatientRecord:
-    birth = NOW.replace(year=NOW.year - age) - timedelta(days=30)
+def _record(facts: list[Fact], age: int | None, sex: str, orders: list[Order],
+            tolerance: timedelta = timedelta(0)) -> PatientRecord:
+    """``age`` None: no birth date (evaluated as an adult)."""
+    birth = None if age is None else NOW.replace(year=NOW.year - age) - timedelta(days=30)
     unreadable = [f for f in facts[:2]]  # entries no rule reads, named by every card
     return PatientRecord("pat-1", NOW, birth_date=birth, sex=sex,  # type: ignore[arg-type]
                          facts=list(facts), orders=list(orders),
-                         unreadable_red_flags=unreadable)
+                         unreadable_red_flags=unreadable, clock_tolerance=tolerance)
+
+
+def _site_settings(bound: str) -> RuleSettings:
+    """Every site threshold at the end of its allowed range (``"ge"`` or ``"le"``), ACP's
+    fracture ages: a check whose firing a setting opens must still need its concepts."""
+    extremes = {name: getattr(limit, bound) for name, field in RuleSettings.model_fields.items()
+                for limit in field.metadata if hasattr(limit, bound)}
+    return RuleSettings(**extremes, fracture_age_mode="acp")
+
+
+SETTINGS = [DEFAULT_SETTINGS, _site_settings("ge"), _site_settings("le")]
 
 
 def _finds_nothing_ungated(rule: Rule, record: PatientRecord, hook: str,
-                           fired: tuple[Finding, ...] = ()) -> bool:
-    context = RuleContext(hook=hook, settings=DEFAULT_SETTINGS, findings=list(fired),
+                           rule_settings: RuleSettings = DEFAULT_SETTINGS,
+                           fired: tuple[Rule, ...] = ()) -> bool:
+    """``fired``: earlier rules that found something (and, the same, could not run)."""
+    context = RuleContext(hook=hook, settings=rule_settings,
+                          findings=[could_not_run(r) for r in fired], failed=list(fired),
                           selections=tuple(o.resource_id for o in record.orders[:3]))
     return rule.check(record, context, rule) is None
 
 
 @pytest.mark.parametrize("rule", GATED, ids=lambda r: r.id)
-@pytest.mark.parametrize(("age", "sex"), [(19, "female"), (52, "male"), (88, "unknown")])
+@pytest.mark.parametrize(("age", "sex"), [(19, "female"), (52, "male"), (88, "unknown"),
+                                          (None, "other")])
 @pytest.mark.parametrize("orders", [ORDERS, []], ids=["every-order", "no-order"])
-def test_a_gated_check_finds_nothing_among_every_other_concept(rule: Rule, age: int, sex: str,
-                                                                orders: list[Order]):
+@pytest.mark.parametrize("rule_settings", SETTINGS, ids=["default", "every-min", "every-max"])
+def test_a_gated_check_finds_nothing_among_every_other_concept(
+        rule: Rule, age: int | None, sex: str, orders: list[Order],
+        rule_settings: RuleSettings):
     """Without orders too: a spine MRI since a sign stands the "not assessed" checks down."""
     facts = _without(rule.needs or frozenset())
     assert len(facts) > 3000  # the record holds every other concept, in every form
-    record = _record(facts, age, sex, orders)
+    record = _record(facts, age, sex, orders, timedelta(minutes=10))
     for hook in rule.hooks:
-        assert _finds_nothing_ungated(rule, record, hook), (rule.id, hook)
+        assert _finds_nothing_ungated(rule, record, hook, rule_settings), (rule.id, hook)
 
 
 @pytest.mark.parametrize("rule", GATED, ids=lambda r: r.id)
@@ -134,7 +155,8 @@ def test_a_gated_check_finds_nothing_on_any_two_other_concepts(rule: Rule):
     """Any two other concepts beside back pain, in a young patient (an early onset is an
     NG65 feature): a check that needs a combination and stands down when something else is
     present (SPA-02: exactly three features, no known diagnosis, no HLA-B27 result) is
-    caught here when "everything" stands it down."""
+    caught here when "everything" stands it down. Every eleventh form of each (25), no
+    orders, default settings: the pairs are many."""
     needs = rule.needs or frozenset()
     others = sorted(c for c in ALL_FORMS if c not in needs)
     context = FEW_FORMS["low_back_pain"] if "low_back_pain" not in needs else []
@@ -153,8 +175,10 @@ def _any_fact_without(needs: frozenset[str]) -> st.SearchStrategy[Fact]:
 def _records_without(draw: st.DrawFn, needs: frozenset[str]) -> PatientRecord:
     facts = draw(st.lists(_any_fact_without(needs), max_size=12))
     orders = draw(st.lists(st.sampled_from(ORDERS), max_size=4))
-    return _record(facts, draw(st.integers(16, 95)),
-                   draw(st.sampled_from(["female", "male", "other", "unknown"])), orders)
+    tolerance = draw(st.sampled_from([timedelta(0), timedelta(minutes=10), timedelta(days=1)]))
+    return _record(facts, draw(st.one_of(st.none(), st.integers(16, 95))),
+                   draw(st.sampled_from(["female", "male", "other", "unknown"])), orders,
+                   tolerance)
 
 
 @pytest.mark.parametrize("rule", GATED, ids=lambda r: r.id)
@@ -165,7 +189,10 @@ def test_a_gated_check_finds_nothing_on_any_record_without_its_needs(rule: Rule,
     known diagnosis) could fire once that is gone."""
     record = data.draw(_records_without(rule.needs or frozenset()))
     hook = data.draw(st.sampled_from(rule.hooks))
-    assert _finds_nothing_ungated(rule, record, hook), (rule.id, hook, record.facts)
+    rule_settings = data.draw(st.sampled_from(SETTINGS))
+    fired = tuple(data.draw(st.lists(st.sampled_from(RULES), max_size=3)))
+    assert _finds_nothing_ungated(rule, record, hook, rule_settings, fired), \
+        (rule.id, hook, record.facts)
 
 
 def test_the_gate_skips_the_check_and_only_then():
