@@ -28,7 +28,7 @@ class CardIds:
 
     def _tag(self, seconds: int, nonce: int) -> int:
         message = seconds.to_bytes(5, "big") + nonce.to_bytes(7, "big")
-        digest = hmac.new(self._key, message, hashlib.sha256).digest()
+        digest = hmac.digest(self._key, message, "sha256")  # OpenSSL's one-shot HMAC
         return int.from_bytes(digest[:4], "big")
 
     def mint(self, at: float) -> str:

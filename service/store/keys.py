@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import logging
 import threading
@@ -43,12 +42,12 @@ class Hasher:
 
     def _digest(self, domain: str, value: str, length: int = 64) -> str:
         message = f"{domain}\x00{value}".encode()
-        return hmac.new(self.key, message, hashlib.sha256).hexdigest()[:length]
+        return hmac.digest(self.key, message, "sha256").hex()[:length]
 
     def patient(self, patient_id: str) -> str:
         """HMAC-SHA256(key, patientId), hex: an operator with the key can compute it (e.g.
         ``openssl dgst -sha256 -hmac KEY``) to find one patient's records."""
-        return hmac.new(self.key, patient_id.encode(), hashlib.sha256).hexdigest()
+        return hmac.digest(self.key, patient_id.encode(), "sha256").hex()
 
     def fact(self, fact: Fact) -> str:
         """A fact's identity: concept, source resource, time and value. A new sign, a new

@@ -4,9 +4,13 @@ running unauthenticated (with a warning), and the hash really keyed."""
 from __future__ import annotations
 
 import logging
+import subprocess
+from datetime import UTC, datetime
 
 import pytest
 
+from cds_rules import Fact
+from service.card_ids import CardIds
 from service.config import ConfigError, Settings
 from service.store import DEVELOPMENT_HASH_KEY, Hasher, Store, patient_hash_key
 from service.store import keys as store_module
@@ -39,3 +43,28 @@ def test_the_patient_hash_depends_on_the_key() -> None:
     assert one.patient("pat-1") != other.patient("pat-1")
     assert one.patient("pat-1") != one.patient("pat-2")
     assert len(one.patient("pat-1")) == 64 and "pat-1" not in one.patient("pat-1")
+
+
+def test_the_patient_hash_is_what_openssl_computes_with_the_key() -> None:
+    """The docstring's promise to operators: ``openssl dgst -sha256 -hmac KEY`` finds one
+    patient's records."""
+    done = subprocess.run(["openssl", "dgst", "-sha256", "-hmac", "site-secret"],
+                          input=b"pat-1", capture_output=True, check=True)
+    assert done.stdout.decode().split()[-1] == Hasher(b"site-secret").patient("pat-1")
+
+
+def test_stored_hashes_and_card_ids_of_earlier_releases_still_match() -> None:
+    """Values computed by the releases before the one-shot HMAC (``hmac.new``): stored
+    patient hashes, fact digests (snooze fingerprints) and the tags of card uuids issued
+    by a replica not yet upgraded must keep matching, or snoozes and feedback are lost."""
+    hasher = Hasher(b"site-secret")
+    assert hasher.patient("pat-1") == (
+        "ccd1eb1aef150a3a90529825c1073b71ea1921a6c161f0a5d501e87b6d079a6e")
+    fact = Fact(concept="low_back_pain", display="Low back pain", source="Condition/1",
+                resource_type="Condition", when=datetime(2026, 11, 1, tzinfo=UTC))
+    assert hasher.fact(fact) == "6960c0e13f06320d2eb4b24424b9a917"
+    card_ids = CardIds(b"site-secret")
+    assert card_ids._tag(123, 456) == 1651681152
+    minted = card_ids.mint(1_790_000_000.5)
+    assert card_ids.issued_at(minted) == 1_790_000_000.0
+    assert CardIds(b"another-key").issued_at(minted) is None
