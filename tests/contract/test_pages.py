@@ -59,6 +59,16 @@ def test_rule_page_shows_codes_thresholds_evidence_and_what_fires_it(client: Any
     assert "bilateral" in page.lower()  # the family's description: what fires it
 
 
+def test_rule_page_says_when_the_rule_runs(client: Any) -> None:
+    """A red-flag check not run on a record without the signs it reads says which they
+    are (Rule.needs: the safety officer signs the lists off); one that always runs says so."""
+    gated = " ".join(text(client.get("/rules/CES-02")).split())
+    assert ("Runs only on a record holding one of: cauda_equina_syndrome , "
+            "faecal_incontinence , loss_of_rectal_sensation , saddle_anaesthesia , "
+            "urinary_incontinence , urinary_retention (any status, any date)") in gated
+    assert "Runs on every record in scope" in " ".join(text(client.get("/rules/FRAC-01")).split())
+
+
 def test_rule_page_shows_this_sites_threshold_and_marks_it_changed(tmp_path: Path) -> None:
     app = local_app(tmp_path, cauda_equina_window_days=21)
     html = app.test_client().get("/rules/CES-01").get_data(as_text=True)
