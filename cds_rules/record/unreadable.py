@@ -36,6 +36,9 @@ from cds_rules.validation import invalid_element
 _NAME_LIMIT = 60  # with the words around it, a summary under the CDS Hooks 140
 _LISTED = 3
 _PROCEDURE_NOT_DONE = frozenset({"not-done", "entered-in-error"})
+# An order withdrawn, a report or study cancelled: nothing was asked for or found.
+_ORDER_WITHDRAWN = frozenset({"revoked", "entered-in-error"})
+_REPORT_CANCELLED = frozenset({"cancelled", "entered-in-error"})
 
 
 def set_aside(builder: Builder, resource: dict[str, Any], hits: Iterable[Hit]) -> None:
@@ -136,14 +139,16 @@ def _short(text: str) -> str:
 
 
 def _withdrawn(resource: dict[str, Any]) -> bool:
-    """Refuted, entered in error, cancelled, a medicine not taken: not there, whatever
-    else is malformed."""
+    """Refuted, entered in error, cancelled, revoked, a medicine not taken: not there,
+    whatever else is malformed."""
     kind = resource.get("resourceType")
     status = status_code(resource, "status")
     return (status_code(resource, "verificationStatus") in CONDITION_REFUTED
             or (kind == "Observation" and status in OBSERVATION_IGNORED)
             or (str(kind).startswith("Medication") and status in MEDICATION_IGNORED)
-            or (kind == "Procedure" and status in _PROCEDURE_NOT_DONE))
+            or (kind == "Procedure" and status in _PROCEDURE_NOT_DONE)
+            or (kind == "ServiceRequest" and status in _ORDER_WITHDRAWN)
+            or (kind in ("DiagnosticReport", "ImagingStudy") and status in _REPORT_CANCELLED))
 
 
 def _stated_absent(resource: dict[str, Any]) -> bool:

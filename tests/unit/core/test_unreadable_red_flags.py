@@ -338,6 +338,25 @@ def test_a_code_sent_as_a_list_names_its_red_flag(entry: dict[str, Any], sign: s
         in card["detail"]
 
 
+@pytest.mark.parametrize(("kind", "status", "named"), [
+    ("ServiceRequest", "revoked", False), ("ServiceRequest", "entered-in-error", False),
+    ("DiagnosticReport", "cancelled", False), ("DiagnosticReport", "entered-in-error", False),
+    ("ServiceRequest", "active", True), ("DiagnosticReport", "final", True),
+    ("ServiceRequest", None, True),
+])
+def test_a_withdrawn_order_or_cancelled_report_is_not_named(kind: str, status: str | None,
+                                                            named: bool) -> None:
+    """The fifteenth session's review (LOW): a revoked order or a cancelled report whose
+    code came as a list naming a red flag was named ("Check Epidural injection in the
+    chart"), though nothing was asked for or found; one in force still is (and so is one
+    whose status cannot be read)."""
+    entry = {"resourceType": kind, "id": "order-1", "subject": SUBJECT, "intent": "order",
+             "authoredOn": "2026-02-20", "code": [_EPIDURAL["code"]],
+             **({"status": status} if status else {})}
+    summary = _cards(entry)["conservative-care"]["summary"]
+    assert summary.startswith("Check Epidural injection in the chart") is named
+
+
 def test_a_list_of_codes_with_nothing_a_red_flag_family_reads_is_not_named() -> None:
     sprain = {"resourceType": "Condition", "id": "sprain", "subject": SUBJECT,
               "code": [{"coding": [{"system": SNOMED, "code": "44465007",
