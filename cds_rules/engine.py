@@ -111,22 +111,37 @@ def run_rules(
     site (their findings still keep the pathway rules quiet; only critical ones are shown);
     a switched-off pathway family neither shows nor silences anything."""
     ctx = RuleContext(hook=hook, settings=settings, selections=selections)
-    for phase in ("red-flag", "pathway"):
-        for rule in RULES:
-            if rule.phase != phase:
-                continue
-            if rule.topic not in RED_FLAG_TOPICS and not settings.enabled(rule.topic):
-                continue
-            try:
-                finding = rule.evaluate(record, ctx)
-            except Exception:  # tolerate messy data: one rule's failure is logged, not fatal
-                log.exception("rule %s failed", rule.id)
-                record.quality.data_gaps.append(f"rule {rule.id} could not be evaluated")
-                ctx.failed.append(rule)
-                finding = could_not_run(rule) if rule.topic in RED_FLAG_TOPICS else None
-            if finding is not None:
-                ctx.findings.append(finding)
+    present = record.present_concepts()  # for Rule.needs, asked here without a call each
+    for rule in _in_phase_order(RULES):
+        if rule.needs is not None and present.isdisjoint(rule.needs):
+            continue  # as Rule.evaluate would answer: the record holds nothing it reads
+        if rule.topic not in RED_FLAG_TOPICS and not settings.enabled(rule.topic):
+            continue
+        try:
+            finding = rule.evaluate(record, ctx)
+        except Exception:  # tolerate messy data: one rule's failure is logged, not fatal
+            log.exception("rule %s failed", rule.id)
+            record.quality.data_gaps.append(f"rule {rule.id} could not be evaluated")
+            ctx.failed.append(rule)
+            finding = could_not_run(rule) if rule.topic in RED_FLAG_TOPICS else None
+        if finding is not None:
+            ctx.findings.append(finding)
     return ctx.findings
+
+
+_last_order: tuple[tuple[Rule, ...], tuple[Rule, ...]] = ((), ())
+
+
+def _in_phase_order(rules: tuple[Rule, ...]) -> tuple[Rule, ...]:
+    """The red-flag rules, then the pathway rules, each in catalogue order; kept for the
+    last tuple asked about (the catalogue, or a test's stand-in: read at every call)."""
+    global _last_order
+    asked, ordered = _last_order
+    if asked is not rules:
+        ordered = (*(r for r in rules if r.phase == "red-flag"),
+                   *(r for r in rules if r.phase == "pathway"))
+        _last_order = (rules, ordered)
+    return ordered
 
 
 def could_not_run(rule: Rule) -> Finding:
