@@ -6,6 +6,8 @@ command -v node >/dev/null || need_apt+=(nodejs npm)
 command -v npm >/dev/null || need_apt+=(npm)
 command -v wrk >/dev/null || need_apt+=(wrk)  # benchmark load generator (smoke run in make test)
 command -v valgrind >/dev/null || need_apt+=(valgrind)  # benchmarks' instruction counts (make bench)
+# the patient hash as operators compute it (tests/unit/service/test_store_config.py)
+command -v openssl >/dev/null || need_apt+=(openssl)
 # The container test (tests/integration/test_container.py): build a Debian base, build and run the image.
 command -v buildah >/dev/null || need_apt+=(buildah)
 command -v mmdebstrap >/dev/null || need_apt+=(mmdebstrap)

@@ -156,14 +156,16 @@ def why_invalid(resource: Any) -> str:
     if first is None:
         return "not valid FHIR R4 as read"
     loc = tuple(first.get("loc", ()))
-    where = ".".join(str(part) for part in (loc[:-1] if _shape_error(loc) else loc))
+    where = ".".join(str(part) for part in (loc[:-1] if _shape_error(first) else loc))
     return f"{where or 'resource'}: {first.get('msg', 'invalid')}"
 
 
-def _shape_error(loc: tuple[Any, ...]) -> bool:
+def _shape_error(first: dict[str, Any]) -> bool:
     """A value of the wrong shape ("code" sent as a list): fhir.resources ends the path
-    with "root", a name of its own the cards and the CLI leave out."""
-    return loc[-1:] == ("root",)
+    with "root", a name of its own the cards and the CLI leave out (a sender's own "root"
+    key inside an element is another error, an unknown element, and keeps its name)."""
+    return first.get("type") == "model_validation_format" \
+        and tuple(first.get("loc", ()))[-1:] == ("root",)
 
 
 def invalid_element(resource: dict[str, Any]) -> str:
@@ -182,7 +184,7 @@ def invalid_element(resource: dict[str, Any]) -> str:
         return ""
     loc = tuple(first.get("loc", ()))
     # an element the model does not know: its name is the sender's text, not ours
-    if first.get("type") == "extra_forbidden" or _shape_error(loc):
+    if first.get("type") == "extra_forbidden" or _shape_error(first):
         loc = loc[:-1]
     return _element_path(loc)
 

@@ -4,8 +4,8 @@ Not part of ``make bench``: ``python -m benchmarks.spikes.http_without_snooze_re
 runs ``make bench``'s HTTP comparison (gunicorn, 2 workers, wrk c=8, the small scenario
 with and without its card, bare Flask) twice, in turn: the service as shipped, then the
 service with ``Snoozes.snoozed_cards`` answering "nothing hidden" without reading the
-snooze counter (``BACKPAIN_SPIKE_NO_SNOOZE_READ``, read by this module's ``app``, which
-gunicorn loads in place of ``service.app:create_app()``). The difference in server CPU per
+snooze counter (``BACKPAIN_SPIKE_NO_SNOOZE_READ``, read by this module's ``_make_app``,
+which gunicorn calls in place of ``service.app:create_app()``). The difference in server CPU per
 card call is what the per-call counter read costs under load; the card-less call never
 reads it. A measurement only: a service without the read would miss a snooze committed
 on another worker or replica just before a call.
@@ -34,8 +34,8 @@ def _make_app() -> Any:
 
 
 def compare(without_read: bool) -> dict[str, Any]:
+    shipped_app, shipped_env = http.SERVICE_APP, http.server_env
     http.SERVICE_APP = "benchmarks.spikes.http_without_snooze_read:_make_app()"
-    shipped_env = http.server_env
 
     def env(*args: Any, **kwargs: Any) -> dict[str, str]:
         values = shipped_env(*args, **kwargs)
@@ -50,7 +50,7 @@ def compare(without_read: bool) -> dict[str, Any]:
         return http.http_comparison(f"/cds-services/{service}", small, workers=2,
                                     connections=8, seconds=5, rounds=3, memory_body=None)
     finally:
-        http.server_env = shipped_env  # type: ignore[assignment]
+        http.SERVICE_APP, http.server_env = shipped_app, shipped_env  # type: ignore[assignment]
 
 
 def main() -> int:

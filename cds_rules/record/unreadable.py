@@ -5,8 +5,9 @@ An entry the rules read is validated first, and one that fails (an impossible da
 (or, uncoded, its words) name something a red-flag family reads, it is kept aside here
 (``PatientRecord.unreadable_red_flags``): every card names it (:func:`gap`) and the cards
 that would say "no red flag" ask for the chart to be checked instead (CONS-01, IMG-01,
-IMG-03, IMG-04). What is not named: an entry refuted, entered in error or cancelled, a
-coded finding stated absent, a resolved symptom (a resolved cancer is still a history).
+IMG-03, IMG-04). What is not named: an entry refuted, entered in error, cancelled or (an
+order) revoked, a coded finding stated absent, a resolved symptom (a resolved cancer is
+still a history).
 
 What reaches a card and the audit is bounded: the entry's type and the element at fault,
 not its id (an invalid id is any text, and may hold the patient's id); a name of at most
@@ -36,7 +37,7 @@ from cds_rules.validation import invalid_element
 _NAME_LIMIT = 60  # with the words around it, a summary under the CDS Hooks 140
 _LISTED = 3
 _PROCEDURE_NOT_DONE = frozenset({"not-done", "entered-in-error"})
-# An order withdrawn, a report or study cancelled: nothing was asked for or found.
+# An order withdrawn, a report cancelled: nothing was asked for or found.
 _ORDER_WITHDRAWN = frozenset({"revoked", "entered-in-error"})
 _REPORT_CANCELLED = frozenset({"cancelled", "entered-in-error"})
 
@@ -148,7 +149,7 @@ def _withdrawn(resource: dict[str, Any]) -> bool:
             or (str(kind).startswith("Medication") and status in MEDICATION_IGNORED)
             or (kind == "Procedure" and status in _PROCEDURE_NOT_DONE)
             or (kind == "ServiceRequest" and status in _ORDER_WITHDRAWN)
-            or (kind in ("DiagnosticReport", "ImagingStudy") and status in _REPORT_CANCELLED))
+            or (kind == "DiagnosticReport" and status in _REPORT_CANCELLED))
 
 
 def _stated_absent(resource: dict[str, Any]) -> bool:

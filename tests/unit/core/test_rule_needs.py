@@ -31,6 +31,7 @@ from cds_rules.settings import DEFAULT_SETTINGS, RuleSettings
 from cds_rules.uncoded import uncoded_concept
 from cds_rules.valuesets import ORDER_KINDS
 from fhir_samples import load_all
+from tests.conftest import SYNTHEA_DIR, require
 from tests.unit.core.rule_records import NOW
 
 GATED = [rule for rule in RULES if rule.needs is not None]
@@ -75,7 +76,7 @@ def _forms(concept: str) -> Iterator[Fact]:
                    source=f"{kind}/{concept}-{n}", resource_type=kind, code=f"c{n % 3}",
                    when=when, when_latest=latest, status=status, value=value,
                    comparator=comparator, laterality=side,  # type: ignore[arg-type]
-                   worsening=flagged, severe=not flagged, detail=detail,
+                   worsening=flagged, severe=n % 3 == 0, detail=detail,
                    recorded=NOW - timedelta(hours=2) if n % 2 else None,
                    floating=n % 5 == 0)
 
@@ -244,3 +245,4 @@ def test_the_findings_are_those_of_the_rules_run_without_the_gate(monkeypatch):
         fired += bool(found[0])
     assert compared >= len(SCENARIOS) and fired > len(SCENARIOS) // 2
     assert synthea == 3 * len(synthea_files())
+    require(SYNTHEA_DIR.is_dir(), "../shared/data/synthea-r4")  # after: the scenarios ran

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from cds_rules import why_invalid
 from service.cli import main
 
 SNOMED = "http://snomed.info/sct"
@@ -68,6 +69,16 @@ def test_a_code_sent_as_a_list_is_named_as_the_code(
     assert code == 0
     assert "Dropped as invalid (1):\n  - Condition/retention-list: code: " in out
     assert "root" not in out
+
+
+def test_a_senders_own_root_key_keeps_its_name() -> None:
+    """Only fhir.resources' own "root" (a value of the wrong shape) is left out: a key
+    named "root" inside an element is an unknown element, named as such (review, LOW)."""
+    entry = condition("odd-1", "236648008", "Acute retention of urine")
+    entry["code"]["root"] = "x"
+    assert why_invalid(entry).startswith("code.root: ")
+    entry["code"] = [condition("odd-1", "236648008", "Retention")["code"]]
+    assert why_invalid(entry).startswith("code: ")
 
 
 def test_a_deceased_patient_is_pointed_out(tmp_path: Path,
