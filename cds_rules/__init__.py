@@ -19,7 +19,7 @@ from cds_rules.call import Evaluation, HookRequest
 from cds_rules.catalogue import BY_ID, RULES, rules_catalogue
 from cds_rules.engine import evaluate, evaluate_record, is_known_minor
 from cds_rules.evidence import SOURCES
-from cds_rules.ids import new_uuid, random_bytes
+from cds_rules.ids import new_uuid, random_bytes, uuid_text
 from cds_rules.model import (
     CONCEPTS,
     HOOKS,
@@ -128,5 +128,6 @@ __all__ = [
     "resources_from",
     "rules_catalogue",
     "to_json",
+    "uuid_text",
     "why_invalid",
 ]

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import os
 import threading
-import uuid
 
 _POOL_BYTES = 4096
 
@@ -52,5 +51,20 @@ def random_bytes(count: int) -> bytes:
 
 
 def new_uuid() -> str:
-    """A random (version 4) UUID, as ``str(uuid.uuid4())``."""
-    return str(uuid.UUID(bytes=_POOL.take(16), version=4))
+    """A random (version 4) UUID, as ``str(uuid.uuid4())``: 122 random bits, the version
+    and RFC 4122 variant bits set as ``uuid.UUID(bytes=..., version=4)`` sets them."""
+    return v4_text(_POOL.take(16))
+
+
+def v4_text(raw: bytes) -> str:
+    """``str(uuid.UUID(bytes=raw, version=4))``: the version and variant bits set."""
+    value = int.from_bytes(raw, "big")
+    value = (value & ~(0xF000 << 64)) | (4 << 76)  # version 4
+    value = (value & ~(0xC000 << 48)) | (0x8000 << 48)  # the RFC 4122 variant
+    return uuid_text(value)
+
+
+def uuid_text(value: int) -> str:
+    """``str(uuid.UUID(int=value))`` without building the object (card path, #15)."""
+    h = f"{value:032x}"
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"

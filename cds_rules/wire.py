@@ -34,6 +34,8 @@ LINK_TYPES: tuple[str, ...] = ("absolute", "smart")
 SUMMARY_LIMIT = 139  # CDS Hooks: summary < 140 characters
 TOPIC_CODES: frozenset[str] = frozenset(t.value for t in Topic)
 # A relative reference "Type/id" (e.g. "ServiceRequest/abc"); FHIR R4 id syntax.
+# A UUID as str(uuid.UUID) writes it (what the card path checks on every card, #15).
+_CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 RELATIVE_REFERENCE = re.compile(r"^[A-Z][A-Za-z]{1,63}/[A-Za-z0-9\-.]{1,64}$")
 
 
@@ -63,6 +65,8 @@ def _url(value: str | None, where: str, *, required: bool = False) -> None:
 
 
 def _uuid(value: str, where: str) -> None:
+    if type(value) is str and _CANONICAL_UUID.fullmatch(value):
+        return  # the form every uuid we make has: a UUID to uuid.UUID as well
     try:
         uuid_module.UUID(value)
     except (TypeError, ValueError, AttributeError):

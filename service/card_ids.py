@@ -16,7 +16,7 @@ import hashlib
 import hmac
 import uuid
 
-from cds_rules import random_bytes
+from cds_rules import random_bytes, uuid_text
 
 EPOCH = 1_704_067_200  # 2024-01-01T00:00:00Z; 34 bits of seconds last until 2568
 _TIME_BITS, _RANDOM_BITS, _TAG_BITS = 34, 56, 32  # 122 bits: all a version-8 UUID holds
@@ -38,7 +38,7 @@ class CardIds:
         payload = (((seconds << _RANDOM_BITS) | nonce) << _TAG_BITS) | self._tag(seconds, nonce)
         high, middle, low = payload >> 74, (payload >> 62) & 0xFFF, payload & ((1 << 62) - 1)
         value = (high << 80) | (0x8 << 76) | (middle << 64) | (0b10 << 62) | low
-        return str(uuid.UUID(int=value))
+        return uuid_text(value)
 
     def issued_at(self, card: str) -> float | None:
         """When we issued ``card`` (Unix seconds), or None if we did not mint it."""

@@ -8,7 +8,10 @@ import os
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
-from cds_rules.ids import new_uuid, random_bytes
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from cds_rules.ids import new_uuid, random_bytes, uuid_text, v4_text
 
 
 def test_uuids_are_version_4_and_never_repeat() -> None:
@@ -47,3 +50,18 @@ def test_a_forked_child_never_hands_out_its_parents_bytes() -> None:
     child_ids = {childs[i:i + 36] for i in range(0, len(childs), 36)}
     parent_ids = {parents[i:i + 36] for i in range(0, len(parents), 36)}
     assert not child_ids & parent_ids
+
+
+@settings(max_examples=2000)
+@given(st.binary(min_size=16, max_size=16))
+def test_a_uuid_is_written_as_the_uuid_module_writes_it(raw: bytes) -> None:
+    """The card path writes uuids without building ``uuid.UUID`` objects (#15): the same
+    text, version and variant bits included."""
+    assert v4_text(raw) == str(uuid.UUID(bytes=raw, version=4))
+    value = int.from_bytes(raw, "big")
+    assert uuid_text(value) == str(uuid.UUID(int=value))
+
+
+def test_the_extreme_values_are_written_whole() -> None:
+    for value in (0, 1, 2**128 - 1, 2**127):
+        assert uuid_text(value) == str(uuid.UUID(int=value))

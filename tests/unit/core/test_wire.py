@@ -151,3 +151,45 @@ def test_a_card_under_another_uuid_is_the_same_card_and_the_uuid_is_checked() ->
     with pytest.raises(wire.InvalidWireObject, match=r"Card\.uuid") as raised:
         card.with_uuid(SECRET)
     assert SECRET not in str(raised.value)
+
+
+def _accepted_as_uuid(text: str) -> bool:
+    try:
+        wire.Suggestion(uuid=text, label="x")
+    except wire.InvalidWireObject:
+        return False
+    return True
+
+
+def _uuid_module_accepts(text: str) -> bool:
+    try:
+        uuid.UUID(text)
+    except (TypeError, ValueError, AttributeError):
+        return False
+    return True
+
+
+_UUID_LIKE = st.one_of(
+    st.uuids().map(str), st.uuids().map(lambda u: str(u).upper()),
+    st.uuids().map(lambda u: "{" + str(u) + "}"), st.uuids().map(lambda u: u.urn),
+    st.uuids().map(lambda u: u.hex), st.uuids().map(lambda u: str(u) + "\n"),
+    st.uuids().map(lambda u: str(u)[:-1] + "g"), st.text(max_size=40),
+    st.from_regex(r"[0-9a-f-]{30,40}", fullmatch=True))
+
+
+@settings(max_examples=1500)
+@given(_UUID_LIKE)
+def test_a_uuid_is_accepted_exactly_when_the_uuid_module_reads_it(text: str) -> None:
+    """The canonical form is recognised without parsing it (#15); anything else is read
+    by ``uuid.UUID`` as before: the same uuids accepted, the same refused."""
+    assert _accepted_as_uuid(text) == _uuid_module_accepts(text)
+
+
+def test_every_position_of_a_uuid_is_checked() -> None:
+    """A non-hex character, or a hyphen moved, anywhere in the canonical form is refused
+    (as uuid.UUID refuses it), whatever the position."""
+    good = "0f8fad5b-d9cb-469f-a165-70867728950e"
+    assert _accepted_as_uuid(good)
+    for at in range(len(good)):
+        bad = good[:at] + ("g" if good[at] != "-" else "0") + good[at + 1:]
+        assert _accepted_as_uuid(bad) == _uuid_module_accepts(bad), bad
