@@ -134,10 +134,11 @@ _last_order: tuple[tuple[Rule, ...], tuple[Rule, ...]] = ((), ())
 
 def _in_phase_order(rules: tuple[Rule, ...]) -> tuple[Rule, ...]:
     """The red-flag rules, then the pathway rules, each in catalogue order; kept for the
-    last tuple asked about (the catalogue, or a test's stand-in: read at every call)."""
+    last tuple asked about (the catalogue, or a test's stand-in: read at every call; a
+    list, which may change in place, is ordered again each time)."""
     global _last_order
     asked, ordered = _last_order
-    if asked is not rules:
+    if asked is not rules or type(rules) is not tuple:
         ordered = (*(r for r in rules if r.phase == "red-flag"),
                    *(r for r in rules if r.phase == "pathway"))
         _last_order = (rules, ordered)

@@ -58,6 +58,8 @@ def new_uuid() -> str:
 
 def v4_text(raw: bytes) -> str:
     """``str(uuid.UUID(bytes=raw, version=4))``: the version and variant bits set."""
+    if len(raw) != 16:
+        raise ValueError("a UUID is 16 bytes")
     value = int.from_bytes(raw, "big")
     value = (value & ~(0xF000 << 64)) | (4 << 76)  # version 4
     value = (value & ~(0xC000 << 48)) | (0x8000 << 48)  # the RFC 4122 variant
@@ -66,5 +68,7 @@ def v4_text(raw: bytes) -> str:
 
 def uuid_text(value: int) -> str:
     """``str(uuid.UUID(int=value))`` without building the object (card path, #15)."""
+    if not 0 <= value < 1 << 128:
+        raise ValueError("a UUID is a 128-bit number")
     h = f"{value:032x}"
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"

@@ -43,3 +43,21 @@ def test_crashed_red_flag_rule_keeps_imaging_not_indicated_quiet(
 
 def test_without_the_fault_the_same_record_is_critical() -> None:
     assert topics(run(patient(fact("urinary_retention", 1)))) == {"cauda-equina": "critical"}
+
+
+def test_red_flag_rules_run_before_pathway_rules_whatever_the_catalogue_order(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """PATHWAY.md: the pathway rules stand down when a red flag fired, so every red-flag
+    rule runs first; a catalogue listing a pathway rule first must not change that (the
+    engine keeps its phase order for the catalogue tuple, #15)."""
+    from cds_rules import engine
+    from cds_rules.catalogue import BY_ID
+    reassure, retention = BY_ID["CONS-01"], BY_ID["CES-01"]
+    for rules in ((reassure, retention), [reassure, retention]):
+        monkeypatch.setattr(engine, "RULES", rules)
+        assert topics(run(patient(fact("urinary_retention", 1)))) == {"cauda-equina": "critical"}
+    listed = [reassure]
+    monkeypatch.setattr(engine, "RULES", listed)
+    assert "conservative-care" in topics(run(patient(fact("urinary_retention", 1))))
+    listed.append(retention)  # a list changed in place is read again
+    assert topics(run(patient(fact("urinary_retention", 1)))) == {"cauda-equina": "critical"}

@@ -8,6 +8,7 @@ import os
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -65,3 +66,13 @@ def test_a_uuid_is_written_as_the_uuid_module_writes_it(raw: bytes) -> None:
 def test_the_extreme_values_are_written_whole() -> None:
     for value in (0, 1, 2**128 - 1, 2**127):
         assert uuid_text(value) == str(uuid.UUID(int=value))
+
+
+def test_a_value_that_is_no_uuid_is_refused_as_the_uuid_module_refuses_it() -> None:
+    for value in (-1, 2**128):
+        with pytest.raises(ValueError):
+            uuid.UUID(int=value)
+        with pytest.raises(ValueError):
+            uuid_text(value)
+    with pytest.raises(ValueError):
+        v4_text(bytes(15))

@@ -191,5 +191,8 @@ def test_every_position_of_a_uuid_is_checked() -> None:
     good = "0f8fad5b-d9cb-469f-a165-70867728950e"
     assert _accepted_as_uuid(good)
     for at in range(len(good)):
-        bad = good[:at] + ("g" if good[at] != "-" else "0") + good[at + 1:]
-        assert _accepted_as_uuid(bad) == _uuid_module_accepts(bad), bad
+        for bad in (good[:at] + ("g" if good[at] != "-" else "0") + good[at + 1:],
+                    good[:at] + good[at + 1:],  # one character fewer
+                    good[:at] + "0" + good[at:],  # one more
+                    good[:at] + "-" + good[at + 1:]):  # a hyphen in its place
+            assert _accepted_as_uuid(bad) == _uuid_module_accepts(bad), bad
