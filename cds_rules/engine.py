@@ -111,9 +111,9 @@ def run_rules(
     site (their findings still keep the pathway rules quiet; only critical ones are shown);
     a switched-off pathway family neither shows nor silences anything."""
     ctx = RuleContext(hook=hook, settings=settings, selections=selections)
-    present = record.present_concepts()  # for Rule.needs, asked here without a call each
+    present = _concepts_or_none(record)  # for Rule.needs, asked once, not once a rule
     for rule in _in_phase_order(RULES):
-        if rule.needs is not None and present.isdisjoint(rule.needs):
+        if rule.needs is not None and present is not None and present.isdisjoint(rule.needs):
             continue  # as Rule.evaluate would answer: the record holds nothing it reads
         if rule.topic not in RED_FLAG_TOPICS and not settings.enabled(rule.topic):
             continue
@@ -127,6 +127,15 @@ def run_rules(
         if finding is not None:
             ctx.findings.append(finding)
     return ctx.findings
+
+
+def _concepts_or_none(record: PatientRecord) -> frozenset[str] | None:
+    """The record's concepts; None when they cannot be read (facts that are not facts):
+    then each rule asks, and one that fails is a "could not run" warning as before."""
+    try:
+        return record.present_concepts()
+    except Exception:
+        return None
 
 
 _last_order: tuple[tuple[Rule, ...], tuple[Rule, ...]] = ((), ())

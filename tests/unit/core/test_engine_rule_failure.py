@@ -61,3 +61,16 @@ def test_red_flag_rules_run_before_pathway_rules_whatever_the_catalogue_order(
     assert "conservative-care" in topics(run(patient(fact("urinary_retention", 1))))
     listed.append(retention)  # a list changed in place is read again
     assert topics(run(patient(fact("urinary_retention", 1)))) == {"cauda-equina": "critical"}
+
+
+def test_facts_that_cannot_be_read_are_could_not_run_warnings_not_a_crash() -> None:
+    """A record whose facts list holds something that is not a fact: every red-flag rule
+    fails on it and says so (as before the engine asked the record's concepts once)."""
+    from cds_rules.engine import run_rules
+    from cds_rules.settings import DEFAULT_SETTINGS
+    record = patient(fact("urinary_retention", 1))
+    record.facts.append(None)  # type: ignore[arg-type]
+    findings = run_rules(record, "patient-view", DEFAULT_SETTINGS)
+    assert findings and all(f.summary.endswith("could not run: assess manually")
+                            for f in findings)
+    assert {f.topic.value for f in findings} >= {"cauda-equina", "spinal-cord-compression"}
