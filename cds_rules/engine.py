@@ -113,8 +113,8 @@ def run_rules(
     ctx = RuleContext(hook=hook, settings=settings, selections=selections)
     present = _concepts_or_none(record)  # for Rule.needs, asked once, not once a rule
     for rule in _in_phase_order(RULES):
-        if rule.needs is not None and present is not None and present.isdisjoint(rule.needs):
-            continue  # as Rule.evaluate would answer: the record holds nothing it reads
+        if present is not None and rule.holds_none_of_its_needs(present):
+            continue  # as Rule.evaluate would answer, without calling it
         if rule.topic not in RED_FLAG_TOPICS and not settings.enabled(rule.topic):
             continue
         try:

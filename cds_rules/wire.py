@@ -33,9 +33,9 @@ ACTION_TYPES: tuple[str, ...] = ("create", "update", "delete")
 LINK_TYPES: tuple[str, ...] = ("absolute", "smart")
 SUMMARY_LIMIT = 139  # CDS Hooks: summary < 140 characters
 TOPIC_CODES: frozenset[str] = frozenset(t.value for t in Topic)
-# A relative reference "Type/id" (e.g. "ServiceRequest/abc"); FHIR R4 id syntax.
 # A UUID as str(uuid.UUID) writes it (what the card path checks on every card, #15).
 _CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+# A relative reference "Type/id" (e.g. "ServiceRequest/abc"); FHIR R4 id syntax.
 RELATIVE_REFERENCE = re.compile(r"^[A-Z][A-Za-z]{1,63}/[A-Za-z0-9\-.]{1,64}$")
 
 

@@ -98,7 +98,8 @@ def listed_concept_hits(concepts: list[Any]) -> list[Hit]:
 
 def _codings_as_sent(codings: object) -> list[Any]:
     """A ``coding`` element as a list: a list as it is, one Coding where a list belongs as
-    a list of one (as :func:`concept_hits` reads it), anything else as none."""
+    a list of one, anything else as none. :func:`concept_hits` reads it the same way
+    inline: a call there costs 0.2 % of a 1 MB patient's call (#15, measured)."""
     if isinstance(codings, list):
         return codings
     return [codings] if isinstance(codings, dict) else []

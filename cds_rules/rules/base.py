@@ -191,9 +191,14 @@ class Rule:
     def evaluate(self, record: PatientRecord, ctx: RuleContext) -> Finding | None:
         if ctx.hook not in self.hooks:
             return None
-        if self.needs is not None and record.present_concepts().isdisjoint(self.needs):
+        if self.needs is not None and self.holds_none_of_its_needs(record.present_concepts()):
             return None
         return self.check(record, ctx, self)
+
+    def holds_none_of_its_needs(self, present: frozenset[str]) -> bool:
+        """A record of the concepts ``present`` holds nothing this check reads
+        (:attr:`needs`): the check is not run on it."""
+        return self.needs is not None and present.isdisjoint(self.needs)
 
     def finding(
         self,

@@ -108,7 +108,7 @@ def _record(facts: list[Fact], age: int | None, sex: str, orders: list[Order],
             tolerance: timedelta = timedelta(0)) -> PatientRecord:
     """``age`` None: no birth date (evaluated as an adult)."""
     birth = None if age is None else NOW.replace(year=NOW.year - age) - timedelta(days=30)
-    unreadable = [f for f in facts[:2]]  # entries no rule reads, named by every card
+    unreadable = list(facts[:2])  # entries no rule reads, named by every card
     return PatientRecord("pat-1", NOW, birth_date=birth, sex=sex,  # type: ignore[arg-type]
                          facts=list(facts), orders=list(orders),
                          unreadable_red_flags=unreadable, clock_tolerance=tolerance)
