@@ -62,6 +62,7 @@ from cds_rules.wire import (
     Service,
     Source,
     Suggestion,
+    dumps,
     empty_values,
     to_json,
 )
@@ -110,6 +111,7 @@ __all__ = [
     "apply_site_codes",
     "build_record",
     "configurable",
+    "dumps",
     "empty_values",
     "entry_full_urls",
     "env_name",

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
+from functools import cache
 
 from cds_rules import orders, override_reasons
 from cds_rules.catalogue import BY_ID, TOPIC_ORDER
@@ -30,7 +31,15 @@ from cds_rules.model import (
 )
 from cds_rules.rules.base import unique_facts
 from cds_rules.settings import OUR_THRESHOLDS, RuleSettings, env_name
-from cds_rules.wire import SUMMARY_LIMIT, Action, Card, Coding, Link, Suggestion
+from cds_rules.wire import (
+    SUMMARY_LIMIT,
+    Action,
+    Card,
+    Coding,
+    Link,
+    Suggestion,
+    written_once,
+)
 from cds_rules.wire import Source as WireSource
 
 AGE_UNKNOWN_NOTE = "Age not recorded: evaluated as an adult."
@@ -114,22 +123,41 @@ def build_card(
         summary=_clip(lead.summary),
         indicator=lead.indicator,
         detail=_detail(findings, facts, sources, already, record),
-        source=WireSource(
-            label=SOURCE_LABEL + (f" · {sources[0].short}" if sources else ""),
-            topic=topic_coding(lead.topic),
-            url=sources[0].url if sources else None,
-        ),
+        source=_card_source(lead.topic, sources[0] if sources else None),
         override_reasons=override_reasons.codings(),
-        links=tuple(Link(label=f"{s.short} ({s.version})"[:80], url=s.url, type="absolute")
-                    for s in _unique_urls(sources)),
+        links=_links(tuple(sources)),
         suggestions=tuple(suggestions),
         selection_behavior="any" if suggestions else None,
     )
 
 
+@cache
 def topic_coding(topic: Topic) -> Coding:
-    """A card's ``source.topic``: our card-topic code system."""
-    return Coding(system=TOPIC_SYSTEM, code=topic.value, display=TOPIC_DISPLAY[topic])
+    """A card's ``source.topic``: our card-topic code system. One object per topic: wire
+    objects are immutable, and building and checking the same Coding on every card was
+    part of what a card-producing call paid beyond a card-less one (#15)."""
+    return written_once(Coding(system=TOPIC_SYSTEM, code=topic.value,
+                               display=TOPIC_DISPLAY[topic]))
+
+
+@cache
+def _card_source(topic: Topic, lead_source: Source | None) -> WireSource:
+    """A card's ``source``: the service, the topic and the lead evidence (one object per
+    topic and source, as :func:`topic_coding`)."""
+    return written_once(WireSource(
+        label=SOURCE_LABEL + (f" · {lead_source.short}" if lead_source else ""),
+        topic=topic_coding(topic),
+        url=lead_source.url if lead_source else None,
+    ))
+
+
+@cache
+def _links(sources: tuple[Source, ...]) -> tuple[Link, ...]:
+    """A card's links: one per evidence URL (one tuple per list of sources, as
+    :func:`topic_coding`; the catalogue's rules name a few dozen such lists)."""
+    return written_once(tuple(
+        Link(label=f"{s.short} ({s.version})"[:80], url=s.url, type="absolute")
+        for s in _unique_urls(sources)))
 
 
 def one_per_source(facts: Iterable[Fact]) -> tuple[Fact, ...]:

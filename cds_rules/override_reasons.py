@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from cds_rules.model import OVERRIDE_REASON_SYSTEM
-from cds_rules.wire import Coding
+from cds_rules.wire import Coding, written_once
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,4 +43,5 @@ def codings() -> tuple[Coding, ...]:
     return _CODINGS
 
 
-_CODINGS: tuple[Coding, ...] = tuple(r.coding() for r in OVERRIDE_REASONS)
+# Written once for every response (wire.written_once): the same five on every card.
+_CODINGS: tuple[Coding, ...] = written_once(tuple(r.coding() for r in OVERRIDE_REASONS))

@@ -25,16 +25,16 @@ from cds_rules import (
     HookRequest,
     RuleSettings,
     build_record,
+    dumps,
     evaluate_record,
     mended_text_gap,
     resources_from,
-    to_json,
 )
 from cds_rules import Response as CdsResponse
 from service import logs, metrics, tracing
 from service.config import Settings
 from service.errors import ServiceError
-from service.jsonbody import json_response, read_json_body
+from service.jsonbody import json_bytes_response, json_response, read_json_body
 from service.ports import HookCall, Memory
 from service.prefetch import FhirAccess, ResolvedPrefetch, resolve_prefetch
 from service.schemas.common import flatten_errors
@@ -86,7 +86,7 @@ def _call(service: CdsService, state: dict[str, Any], current: Request) -> Respo
     )
     with tracing.span("cards"):
         answer = _answer(hook_call, state.get("memory"))
-    return json_response(to_json(answer))
+    return json_bytes_response(dumps(answer))
 
 
 def _with_mended_text(resolved: ResolvedPrefetch, mended_in_body: int) -> ResolvedPrefetch:

@@ -69,6 +69,11 @@ def json_response(body: Any, status: int = 200) -> Response:
     return Response(orjson.dumps(body), status=status, mimetype="application/json")
 
 
+def json_bytes_response(body: bytes, status: int = 200) -> Response:
+    """``body``, JSON already serialised, as ``application/json``."""
+    return Response(body, status=status, mimetype="application/json")
+
+
 @dataclass(frozen=True, slots=True)
 class JsonBody:
     """A request body read as a JSON object; ``mended``: lone UTF-16 surrogate escapes
