@@ -17,6 +17,7 @@ import hmac
 import uuid
 
 from cds_rules import random_bytes, uuid_text
+from service.hmac_sha256 import HmacSha256
 
 EPOCH = 1_704_067_200  # 2024-01-01T00:00:00Z; 34 bits of seconds last until 2568
 _TIME_BITS, _RANDOM_BITS, _TAG_BITS = 34, 56, 32  # 122 bits: all a version-8 UUID holds
@@ -24,12 +25,12 @@ _TIME_BITS, _RANDOM_BITS, _TAG_BITS = 34, 56, 32  # 122 bits: all a version-8 UU
 
 class CardIds:
     def __init__(self, key: bytes) -> None:
-        self._key = hmac.new(key, b"backpain-cds card ids", hashlib.sha256).digest()
+        derived = hmac.new(key, b"backpain-cds card ids", hashlib.sha256).digest()
+        self._mac = HmacSha256(derived)
 
     def _tag(self, seconds: int, nonce: int) -> int:
         message = seconds.to_bytes(5, "big") + nonce.to_bytes(7, "big")
-        digest = hmac.digest(self._key, message, "sha256")  # OpenSSL's one-shot HMAC
-        return int.from_bytes(digest[:4], "big")
+        return int.from_bytes(self._mac.digest(message)[:4], "big")
 
     def mint(self, at: float) -> str:
         """A new card uuid stamped with the time ``at`` (Unix seconds)."""

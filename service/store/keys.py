@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import hmac
 import logging
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from cds_rules import Fact, Finding
 from service.config import ConfigError, Settings
+from service.hmac_sha256 import HmacSha256
 
 log = logging.getLogger(__name__)
 
@@ -39,15 +39,18 @@ class Hasher:
     with a domain prefix, so that none can equal a patient's hash."""
 
     key: bytes
+    _mac: HmacSha256 = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_mac", HmacSha256(self.key))
 
     def _digest(self, domain: str, value: str, length: int = 64) -> str:
-        message = f"{domain}\x00{value}".encode()
-        return hmac.digest(self.key, message, "sha256").hex()[:length]
+        return self._mac.digest(f"{domain}\x00{value}".encode()).hex()[:length]
 
     def patient(self, patient_id: str) -> str:
         """HMAC-SHA256(key, patientId), hex: an operator with the key can compute it (e.g.
         ``openssl dgst -sha256 -hmac KEY``) to find one patient's records."""
-        return hmac.digest(self.key, patient_id.encode(), "sha256").hex()
+        return self._mac.digest(patient_id.encode()).hex()
 
     def fact(self, fact: Fact) -> str:
         """A fact's identity: concept, source resource, time and value. A new sign, a new
