@@ -62,9 +62,9 @@ from cds_rules.wire import (
     Service,
     Source,
     Suggestion,
-    dumps,
     empty_values,
     to_json,
+    to_json_bytes,
 )
 
 __all__ = [
@@ -111,7 +111,6 @@ __all__ = [
     "apply_site_codes",
     "build_record",
     "configurable",
-    "dumps",
     "empty_values",
     "entry_full_urls",
     "env_name",
@@ -130,6 +129,7 @@ __all__ = [
     "resources_from",
     "rules_catalogue",
     "to_json",
+    "to_json_bytes",
     "uuid_text",
     "why_invalid",
 ]

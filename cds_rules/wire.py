@@ -6,7 +6,9 @@ invariants (CDS_HOOKS.md "Response", "Discovery") in ``__post_init__`` and raise
 built, let alone sent: the engine falls back to a smaller card of the same topic instead
 (:mod:`cds_rules.engine`). :func:`to_json` is the one serialiser: fields in declaration
 order, camelCase names, an optional field without a value left out (never ``null``,
-``""``, ``[]`` or ``{}``; only ``Response.cards`` may be empty).
+``""``, ``[]`` or ``{}``; only ``Response.cards`` may be empty). :func:`to_json_bytes`
+writes the same JSON as bytes, the parts every card shares written once
+(:func:`written_once`).
 
 Error messages name the field and the rule, never the value: a value may quote patient
 data, and these messages reach the log.
@@ -337,51 +339,54 @@ def _layout(cls: type) -> Layout | None:
                  for f in fields(cls))
 
 
+WireT = TypeVar("WireT")
+_NOTHING_WRITTEN: dict[int, tuple[Any, orjson.Fragment]] = {}
+_WRITTEN: dict[int, tuple[Any, orjson.Fragment]] = {}  # id -> (the object, its JSON)
+
+
 def to_json(obj: Any) -> Any:
     """A wire object (or a tuple of them) as JSON data, ready for ``orjson.dumps``."""
     return _json(obj, _NOTHING_WRITTEN)
 
 
-def dumps(obj: Any) -> bytes:
+def to_json_bytes(obj: Any) -> bytes:
     """``orjson.dumps(to_json(obj))``, byte for byte, with the JSON of every object
     registered by :func:`written_once` spliced in as written then instead of rebuilt."""
     return orjson.dumps(_json(obj, _WRITTEN))
 
 
 def written_once(obj: WireT) -> WireT:
-    """``obj``, its JSON written now for :func:`dumps` to reuse. Why: a card's topic,
-    source, links and override reasons are the same few objects on every card, and
+    """``obj``, its JSON written now for :func:`to_json_bytes` to reuse. Why: a card's
+    topic, source, links and override reasons are the same few objects on every card, and
     rebuilding their JSON was a third of what :func:`to_json` cost on a card (#15).
 
     Only for objects kept for the life of the process (module constants, cached
     builders): the registry holds each one, so its id cannot be taken by another. Only
-    for objects frozen all the way down (TypeError otherwise): a dict inside could change
-    after its JSON was written."""
+    for objects frozen all the way down (TypeError otherwise): a field that could change
+    after the JSON was written would make the two serialisers disagree."""
     if not _frozen_all_the_way(obj):
-        raise TypeError("written_once: only wire objects and tuples of them, with no "
-                        "mapping or list inside")
+        raise TypeError("written_once: only frozen wire objects and tuples of them, with "
+                        "no mapping or list inside")
     if obj:  # () is one object in CPython: never stand in for every empty tuple
         _WRITTEN.setdefault(id(obj), (obj, orjson.Fragment(orjson.dumps(to_json(obj)))))
     return obj
 
 
 def _frozen_all_the_way(obj: Any) -> bool:
+    """A plain value, a tuple of such, or a frozen dataclass whose fields all are."""
     kind: type = type(obj)
     if kind in _PLAIN or obj is None:
         return True
     if kind is tuple:
         return all(_frozen_all_the_way(item) for item in obj)
     layout = _layout(kind)
-    return layout is not None and all(_frozen_all_the_way(getattr(obj, attribute))
-                                      for attribute, _, _ in layout)
-
-
-WireT = TypeVar("WireT")
-_NOTHING_WRITTEN: dict[int, tuple[Any, orjson.Fragment]] = {}
-_WRITTEN: dict[int, tuple[Any, orjson.Fragment]] = {}  # id -> (the object, its JSON)
+    if layout is None or not kind.__dataclass_params__.frozen:  # type: ignore[attr-defined]
+        return False
+    return all(_frozen_all_the_way(getattr(obj, attribute)) for attribute, _, _ in layout)
 
 
 def _json(obj: Any, written: dict[int, tuple[Any, orjson.Fragment]]) -> Any:
+    """:func:`to_json`'s walk; an object found in ``written`` is its JSON as written."""
     kind: type = type(obj)
     if kind in _PLAIN or obj is None:
         return obj

@@ -25,10 +25,10 @@ from cds_rules import (
     HookRequest,
     RuleSettings,
     build_record,
-    dumps,
     evaluate_record,
     mended_text_gap,
     resources_from,
+    to_json_bytes,
 )
 from cds_rules import Response as CdsResponse
 from service import logs, metrics, tracing
@@ -86,7 +86,7 @@ def _call(service: CdsService, state: dict[str, Any], current: Request) -> Respo
     )
     with tracing.span("cards"):
         answer = _answer(hook_call, state.get("memory"))
-    return json_bytes_response(dumps(answer))
+    return json_bytes_response(to_json_bytes(answer))
 
 
 def _with_mended_text(resolved: ResolvedPrefetch, mended_in_body: int) -> ResolvedPrefetch:

@@ -38,11 +38,15 @@ class Hasher:
     """Keyed digests that stand for identifiers at rest. Facts and comments are digested
     with a domain prefix, so that none can equal a patient's hash."""
 
-    key: bytes
+    key: bytes = field(repr=False)  # a secret: never in a repr, a log line or a trace
     _mac: HmacSha256 = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_mac", HmacSha256(self.key))
+
+    def __reduce__(self) -> tuple[type[Hasher], tuple[bytes]]:
+        """Copied and pickled by its key (the digest states cannot be)."""
+        return (Hasher, (self.key,))
 
     def _digest(self, domain: str, value: str, length: int = 64) -> str:
         return self._mac.digest(f"{domain}\x00{value}".encode()).hex()[:length]

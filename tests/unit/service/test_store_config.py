@@ -3,7 +3,9 @@ running unauthenticated (with a warning), and the hash really keyed."""
 
 from __future__ import annotations
 
+import copy
 import logging
+import pickle
 import subprocess
 from datetime import UTC, datetime
 
@@ -43,6 +45,14 @@ def test_the_patient_hash_depends_on_the_key() -> None:
     assert one.patient("pat-1") != other.patient("pat-1")
     assert one.patient("pat-1") != one.patient("pat-2")
     assert len(one.patient("pat-1")) == 64 and "pat-1" not in one.patient("pat-1")
+
+
+def test_a_hasher_copies_and_pickles_by_its_key_and_never_shows_it() -> None:
+    hasher = Hasher(b"site-secret")
+    for twin in (copy.copy(hasher), copy.deepcopy(hasher),
+                 pickle.loads(pickle.dumps(hasher))):
+        assert twin == hasher and twin.patient("pat-1") == hasher.patient("pat-1")
+    assert "site-secret" not in repr(hasher)
 
 
 def test_the_patient_hash_is_what_openssl_computes_with_the_key() -> None:

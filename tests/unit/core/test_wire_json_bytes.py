@@ -1,4 +1,4 @@
-"""``wire.dumps``, the hook response's serialiser: byte for byte what
+"""``wire.to_json_bytes``, the hook response's serialiser: byte for byte what
 ``orjson.dumps(to_json(...))`` writes, with the JSON of the objects every card shares
 (topic, source, links, override reasons) written once and spliced in (#15).
 
@@ -9,6 +9,8 @@ core builds for the scenarios and the Synthea patients, and on random wire objec
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -30,6 +32,17 @@ def _written_json(obj: Any) -> bytes:
     return orjson.dumps(to_json(obj))
 
 
+@pytest.fixture
+def registry_restored() -> Iterator[None]:
+    """What a test registers (random objects, a marker) is gone after it."""
+    before = dict(wire._WRITTEN)
+    try:
+        yield
+    finally:
+        wire._WRITTEN.clear()
+        wire._WRITTEN.update(before)
+
+
 def _responses() -> list[tuple[str, wire.Response]]:
     answers = []
     for scenario in fhir_samples.load_all():
@@ -49,7 +62,7 @@ def _responses() -> list[tuple[str, wire.Response]]:
 def test_every_answer_of_the_core_is_written_as_the_walk_writes_it() -> None:
     spliced = cards = 0
     for name, response in _responses():
-        assert wire.dumps(response) == _written_json(response), name
+        assert wire.to_json_bytes(response) == _written_json(response), name
         for card in response.cards:
             cards += 1
             spliced += id(card.override_reasons) in wire._WRITTEN
@@ -61,10 +74,11 @@ def test_a_card_under_the_shells_uuid_keeps_the_shared_parts() -> None:
     scenario = fhir_samples.load_all()[0]
     card = evaluate(scenario.hook_request(), scenario.now).cards[0]
     renamed = card.with_uuid(str(uuid.uuid4()))
-    assert wire.dumps(renamed) == _written_json(renamed)
-    assert orjson.loads(wire.dumps(renamed))["uuid"] == renamed.uuid
+    assert wire.to_json_bytes(renamed) == _written_json(renamed)
+    assert orjson.loads(wire.to_json_bytes(renamed))["uuid"] == renamed.uuid
 
 
+@pytest.mark.usefixtures("registry_restored")
 def test_every_topic_coding_is_one_object_written_once() -> None:
     for topic in Topic:
         coding = topic_coding(topic)
@@ -74,19 +88,46 @@ def test_every_topic_coding_is_one_object_written_once() -> None:
     assert id(override_reasons.codings()) in wire._WRITTEN
 
 
+@dataclass
+class _Unfrozen:
+    code: str
+
+
 def test_only_objects_frozen_all_the_way_down_are_written_once() -> None:
     resource = {"resourceType": "ServiceRequest", "status": "draft"}
     action = wire.Action(type="create", description="Order", resource=resource)
-    for mutable in (action, (action,), [wire.Coding(code="a")], {"code": "a"}):
+    unfrozen = _Unfrozen("a")
+    for mutable in (action, (action,), [wire.Coding(code="a")], {"code": "a"}, unfrozen,
+                    (wire.Coding(code="a"), unfrozen)):
         with pytest.raises(TypeError):
             wire.written_once(mutable)
-    assert id(action) not in wire._WRITTEN
+    assert id(action) not in wire._WRITTEN and id(unfrozen) not in wire._WRITTEN
+
+
+@pytest.mark.usefixtures("registry_restored")
+def test_the_answer_splices_what_was_written_and_to_json_never_does() -> None:
+    """A registered object's stored text is what the answer carries (a marker put in its
+    place shows up), nested at any depth; ``to_json`` walks it as ever."""
+    scenario = fhir_samples.load_all()[0]
+    card = evaluate(scenario.hook_request(), scenario.now).cards[0]
+    # the topic inside a source of its own, as minimal_card and fallback_card build it
+    own_source = replace(card, source=wire.Source(label="backpain-cds",
+                                                   topic=card.source.topic))
+    for shared, holder in ((card.source, card), (card.override_reasons, card),
+                           (card.links, card), (card.source.topic, own_source)):
+        kept = wire._WRITTEN[id(shared)]
+        wire._WRITTEN[id(shared)] = (shared, orjson.Fragment(b'"MARK"'))
+        try:
+            assert b'"MARK"' in wire.to_json_bytes(wire.Response(cards=(holder,)))
+            assert b'"MARK"' not in orjson.dumps(to_json(wire.Response(cards=(holder,))))
+        finally:
+            wire._WRITTEN[id(shared)] = kept
 
 
 def test_the_empty_tuple_is_never_written_once() -> None:
     assert wire.written_once(()) == ()
     assert id(()) not in wire._WRITTEN
-    assert wire.dumps(wire.Response()) == b'{"cards":[]}'
+    assert wire.to_json_bytes(wire.Response()) == b'{"cards":[]}'
 
 
 _SAFE_TEXT = st.text(st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=12)
@@ -117,8 +158,9 @@ def _cards(draw: st.DrawFn) -> wire.Card:
                                   for link in draw(st.lists(_LINKS, max_size=3)))))
 
 
+@pytest.mark.usefixtures("registry_restored")
 @given(st.lists(_cards(), max_size=3, unique_by=lambda c: c.topic))
 @settings(max_examples=150, deadline=None)
 def test_random_cards_are_written_as_the_walk_writes_them(cards: list[wire.Card]) -> None:
     response = wire.Response(cards=tuple(cards))
-    assert wire.dumps(response) == _written_json(response)
+    assert wire.to_json_bytes(response) == _written_json(response)
