@@ -4,11 +4,11 @@ Every object the service sends is one of these frozen dataclasses. Each checks t
 invariants (CDS_HOOKS.md "Response", "Discovery") in ``__post_init__`` and raises
 :class:`InvalidWireObject` when one is broken, so a card that breaks the rules cannot be
 built, let alone sent: the engine falls back to a smaller card of the same topic instead
-(:mod:`cds_rules.engine`). :func:`to_json` is the one serialiser: fields in declaration
-order, camelCase names, an optional field without a value left out (never ``null``,
-``""``, ``[]`` or ``{}``; only ``Response.cards`` may be empty). :func:`to_json_bytes`
-writes the same JSON as bytes, the parts every card shares written once
-(:func:`written_once`).
+(:mod:`cds_rules.engine`). :func:`to_json` is the one way they become JSON: fields in
+declaration order, camelCase names, an optional field without a value left out (never
+``null``, ``""``, ``[]`` or ``{}``; only ``Response.cards`` may be empty).
+:func:`to_json_bytes` writes the same JSON as bytes, the parts every card shares
+written once (:func:`written_once`).
 
 Error messages name the field and the rule, never the value: a value may quote patient
 data, and these messages reach the log.
@@ -316,7 +316,7 @@ class Service:
                "Service.prefetch", "keys and templates must be non-empty")
 
 
-# --- the one serialiser ------------------------------------------------------------------
+# --- JSON: to_json, and to_json_bytes for the hook answer ------------------------------
 
 
 def _camel(name: str) -> str:

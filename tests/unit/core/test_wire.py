@@ -1,5 +1,5 @@
 """The typed CDS Hooks wire objects: a card that breaks a rule of CDS_HOOKS.md cannot be
-built, the error names the field but never the value, and the one serialiser writes
+built, the error names the field but never the value, and ``to_json`` writes
 exactly the JSON the spec wants (declaration order, camelCase, nothing empty)."""
 
 from __future__ import annotations

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 import fhir_samples
 from benchmarks.inputs import VARIANTS, synthea_files, synthea_resources
-from cds_rules import HookRequest, evaluate, override_reasons, to_json, wire
+from cds_rules import HookRequest, cards, evaluate, override_reasons, to_json, wire
 from cds_rules.cards import topic_coding
 from cds_rules.model import TOPIC_SYSTEM, Topic
 
@@ -34,13 +34,17 @@ def _written_json(obj: Any) -> bytes:
 
 @pytest.fixture
 def registry_restored() -> Iterator[None]:
-    """What a test registers (random objects, a marker) is gone after it."""
+    """What a test registers (random objects, a marker) is gone after it, and so are the
+    card parts first built during it (their builders' caches are emptied: a part cached
+    but no longer registered would be walked, not spliced)."""
     before = dict(wire._WRITTEN)
     try:
         yield
     finally:
         wire._WRITTEN.clear()
         wire._WRITTEN.update(before)
+        for builder in (topic_coding, cards._card_source, cards._links):
+            builder.cache_clear()
 
 
 def _responses() -> list[tuple[str, wire.Response]]:
