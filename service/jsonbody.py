@@ -66,7 +66,7 @@ _UTF8 = frozenset({"utf-8", "utf8"})
 
 def json_response(body: Any, status: int = 200) -> Response:
     """``body`` serialised with orjson as ``application/json``."""
-    return Response(orjson.dumps(body), status=status, mimetype="application/json")
+    return json_bytes_response(orjson.dumps(body), status)
 
 
 def json_bytes_response(body: bytes, status: int = 200) -> Response:

@@ -51,6 +51,8 @@ NG65_FEATURES = (
     ("enthesitis", "current or past enthesitis"),
     ("psoriasis", "current or past psoriasis"),
 )
+# The coded NG65 features (the early onset, read from the age, is not among them).
+NG65_CONCEPTS = frozenset(concept for concept, _ in NG65_FEATURES)
 CURRENT_OR_PAST = frozenset({"arthritis", "enthesitis", "psoriasis"})
 REFER_FEATURES = 4  # NG65: 4 or more criteria -> refer
 TEST_FEATURES = 3  # NG65: exactly 3 criteria -> HLA-B27 test, refer if positive
@@ -189,7 +191,7 @@ SPA_01 = Rule(
     check=_refer,
     # a known diagnosis, or NG65 features: 3 or 4 of them need 2 coded at least (the
     # early onset is the only one read from the age)
-    needs=frozenset({"axial_spondyloarthritis", *(concept for concept, _ in NG65_FEATURES)}),
+    needs=frozenset({"axial_spondyloarthritis", *NG65_CONCEPTS}),
     changes=another_part_change("2.5.0")
     + denial_naming_change("2.4.0")
     + observation_reading_change("2.3.0")
@@ -220,7 +222,7 @@ SPA_02 = Rule(
         "CRP and ESR can support, but normal values do not exclude, axial SpA.",
     ),
     check=_test_hla_b27,
-    needs=frozenset(concept for concept, _ in NG65_FEATURES),  # as SPA-01's features
+    needs=NG65_CONCEPTS,  # as SPA-01's features
     changes=denial_naming_change("2.4.0")
     + observation_reading_change("2.3.0")
     + "An HLA-B27 result indeterminate, equivocal, inconclusive or unknown is no result: "

@@ -11,17 +11,15 @@ from __future__ import annotations
 import dataclasses
 import itertools
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import timedelta
 from functools import cache
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from benchmarks.inputs import NOW as BENCH_NOW
-from benchmarks.inputs import VARIANTS, synthea_files, synthea_resources
+from benchmarks.inputs import synthea_files
 from cds_rules import engine
-from cds_rules.call import HookRequest
 from cds_rules.catalogue import RULES
 from cds_rules.engine import could_not_run
 from cds_rules.model import CONCEPTS, Fact, FactStatus, Order, PatientRecord, Topic
@@ -32,6 +30,7 @@ from cds_rules.uncoded import uncoded_concept
 from cds_rules.valuesets import ORDER_KINDS
 from fhir_samples import load_all
 from tests.conftest import SYNTHEA_DIR, require
+from tests.unit.core.corpus import corpus_requests
 from tests.unit.core.rule_records import NOW
 
 GATED = [rule for rule in RULES if rule.needs is not None]
@@ -216,22 +215,9 @@ def test_the_gate_skips_the_check_and_only_then():
 SCENARIOS = load_all()
 
 
-def _requests() -> Iterator[tuple[str, HookRequest, datetime]]:
-    """Every scenario at its own time; every Synthea patient as is and with each of the
-    benchmark's additions (back pain, red flags), at the benchmark's time."""
-    for scenario in SCENARIOS:
-        yield scenario.id, scenario.hook_request(), scenario.now
-    for path in synthea_files():
-        patient_id, resources = synthea_resources(path)
-        for variant, added in VARIANTS.items():
-            request = HookRequest(hook="patient-view", patient_id=patient_id,
-                                  resources=(*resources, *added(patient_id)))
-            yield f"{path.stem}/{variant}", request, BENCH_NOW
-
-
 def test_the_findings_are_those_of_the_rules_run_without_the_gate(monkeypatch):
     compared = fired = synthea = 0
-    for name, request, now in _requests():
+    for name, request, now in corpus_requests():
         records = [build_record(request, now, DEFAULT_SETTINGS) for _ in range(2)]
         found = []
         for record, rules in zip(records, (RULES, tuple(dataclasses.replace(r, needs=None)

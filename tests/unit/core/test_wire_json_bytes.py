@@ -11,7 +11,6 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -20,12 +19,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import fhir_samples
-from benchmarks.inputs import VARIANTS, synthea_files, synthea_resources
-from cds_rules import HookRequest, cards, evaluate, override_reasons, to_json, wire
+from benchmarks.inputs import synthea_files
+from cds_rules import cards, evaluate, override_reasons, to_json, wire
 from cds_rules.cards import topic_coding
 from cds_rules.model import TOPIC_SYSTEM, Topic
-
-BENCH_NOW = datetime(2026, 1, 15, 12, tzinfo=UTC)
+from tests.conftest import SYNTHEA_DIR, require
+from tests.unit.core.corpus import corpus_requests
 
 
 def _written_json(obj: Any) -> bytes:
@@ -49,29 +48,25 @@ def registry_restored() -> Iterator[None]:
 
 def _responses() -> list[tuple[str, wire.Response]]:
     answers = []
-    for scenario in fhir_samples.load_all():
-        result = evaluate(scenario.hook_request(), scenario.now)
-        answers.append((scenario.id, wire.Response(cards=result.cards,
-                                                   system_actions=result.system_actions)))
-    for path in synthea_files():
-        patient_id, resources = synthea_resources(path)
-        for variant, added in VARIANTS.items():
-            result = evaluate(HookRequest(hook="patient-view", patient_id=patient_id,
-                                          resources=(*resources, *added(patient_id))),
-                              BENCH_NOW)
-            answers.append((f"{path.stem}/{variant}", wire.Response(cards=result.cards)))
+    for name, request, now in corpus_requests():
+        result = evaluate(request, now)
+        answers.append((name, wire.Response(cards=result.cards,
+                                            system_actions=result.system_actions)))
     return answers
 
 
 def test_every_answer_of_the_core_is_written_as_the_walk_writes_it() -> None:
-    spliced = cards = 0
+    spliced = card_count = synthea = 0
     for name, response in _responses():
         assert wire.to_json_bytes(response) == _written_json(response), name
+        synthea += "/" in name
         for card in response.cards:
-            cards += 1
+            card_count += 1
             spliced += id(card.override_reasons) in wire._WRITTEN
             assert id(card.source.topic) in wire._WRITTEN, name
-    assert cards > 100 and spliced == cards  # the splice was used, not walked around
+    assert card_count > 100 and spliced == card_count  # the splice was used, not walked around
+    assert synthea == 3 * len(synthea_files())
+    require(SYNTHEA_DIR.is_dir(), "../shared/data/synthea-r4")  # after: the scenarios ran
 
 
 def test_a_card_under_the_shells_uuid_keeps_the_shared_parts() -> None:
