@@ -157,10 +157,9 @@ class Fact:
         return f"{' '.join(parts)} — {when} — `{self.source}`"
 
 
-# The spine segments an imaging study looked at (Order.segments), as its code, description
-# or series body sites say (record/spine_sites.py). The cauda equina lies in the lumbar and
-# sacral canal, below the end of the cord (L1-L2): a study of the thoracic or cervical
-# spine alone cannot show it.
+# The spine segments a study looked at (Order.segments), from its code, description or series
+# body sites (record/spine_sites.py). The cauda equina lies in the lumbar and sacral canal,
+# below the cord's end (L1-L2): a thoracic or cervical study alone cannot show it.
 CERVICAL, THORACIC, LUMBAR, SACRAL = "cervical", "thoracic", "lumbar", "sacral"
 
 
@@ -198,6 +197,7 @@ class DataQuality:
     resources_seen: int = 0
     resources_used: int = 0
     skipped_invalid: int = 0
+    reader_faults: int = 0  # entries a reader raised on: a fault in the service, not the data
     other_patient_dropped: int = 0
     unrecognised_codes: int = 0
     unrecognised_units: int = 0  # quantities in a unit we cannot convert (value left out)
@@ -205,9 +205,9 @@ class DataQuality:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "resourcesSeen": self.resources_seen,
-            "resourcesUsed": self.resources_used,
+            "resourcesSeen": self.resources_seen, "resourcesUsed": self.resources_used,
             "skippedInvalid": self.skipped_invalid,
+            "readerFaults": self.reader_faults,
             "otherPatientDropped": self.other_patient_dropped,
             "unrecognisedCodes": self.unrecognised_codes,
             "unrecognisedUnits": self.unrecognised_units,

@@ -32,7 +32,10 @@ def explain(result: Evaluation, request: HookRequest, now: datetime,
     """Lines for the reader: the data line, the reasons for no cards, the lists."""
     q = result.quality
     lines = [f"Data: {q.resources_seen} resource(s) seen, {q.resources_used} used, "
-             f"{q.skipped_invalid} dropped as invalid, {q.other_patient_dropped} about "
+             f"{q.skipped_invalid} dropped as invalid, "
+             + (f"{q.reader_faults} not read for a fault in the service, "
+                if q.reader_faults else "")
+             + f"{q.other_patient_dropped} about "
              f"another patient, {q.unrecognised_codes} with codes no rule reads"
              + (f", {q.unrecognised_units} value(s) in units we cannot convert"
                 if q.unrecognised_units else "")]
@@ -92,6 +95,8 @@ def attribute(request: HookRequest, now: datetime,
         quality = build_record(_alone(request, (*patients, resource)), now, settings).quality
         if quality.skipped_invalid > base.skipped_invalid:
             invalid.append(f"{_name(resource)}: {why_invalid(resource)}")
+        elif quality.reader_faults > base.reader_faults:  # valid: the service failed on it
+            invalid.append(f"{_name(resource)}: not read, a fault in the service (logged)")
         elif quality.unrecognised_codes > base.unrecognised_codes:
             unrecognised.append(f"{_name(resource)}: {', '.join(_codes(resource)) or 'no code'}")
     return invalid, unrecognised

@@ -187,6 +187,8 @@ def _count_dropped_resources(quality: DataQuality) -> None:
             quality.other_patient_dropped)
     if quality.skipped_invalid:
         metrics.RESOURCES_DROPPED.labels(reason="invalid").inc(quality.skipped_invalid)
+    if quality.reader_faults:  # a fault in the service, not the data: alerted on
+        metrics.RESOURCES_DROPPED.labels(reason="reader-fault").inc(quality.reader_faults)
 
 
 @bp.after_request

@@ -101,7 +101,7 @@ KNOWN_LABELS: dict[Counter, list[dict[str, str]]] = {
     FHIR_FETCH_FAILURES: [{"reason": r} for r in (
         "fhirServer not allowed", "bad token", "deadline", "timeout", "unreachable",
         "unauthorized", "forbidden", "not found", "malformed", "too large", "error")],
-    RESOURCES_DROPPED: [{"reason": r} for r in ("invalid", "other-patient")],
+    RESOURCES_DROPPED: [{"reason": r} for r in ("invalid", "other-patient", "reader-fault")],
     CARDS_INVALID: [{"topic": t} for t in ("systemAction", "none", "invalid")],
 }
 

@@ -12,7 +12,7 @@ from cds_rules.fhir_time import (
     as_utc,
 )
 from cds_rules.model import PatientRecord
-from cds_rules.record import structure, unreadable
+from cds_rules.record import reader_faults, structure, unreadable
 from cds_rules.record.conditions import read_condition
 from cds_rules.record.medications import read_medication
 from cds_rules.record.observations import read_observation
@@ -67,8 +67,8 @@ def _build_record(request: HookRequest, now: datetime, settings: RuleSettings,
                       cutoffs=reading_cutoffs(settings, moment), check=check)
     try:
         _build(builder, request)
-    except Exception:  # a last guard: a partial record is better than a failed hook call
-        builder.quality.skipped_invalid += 1
+    except Exception as error:  # a last guard: a partial record beats a failed hook call
+        reader_faults.note_fault(builder, "build_record", error, None)
     builder.quality.unrecognised_units = builder.unrecognised_units
     if builder.unrecognised_units:
         record.quality.data_gaps.append(_unreadable_values(builder.unrecognised_units))
@@ -79,6 +79,9 @@ def _build_record(request: HookRequest, now: datetime, settings: RuleSettings,
         record.unreadable_red_flags = [mended_text(f) for f in record.unreadable_red_flags]
         record.quality.data_gaps.append(unreadable.gap(record.unreadable_red_flags,
                                                        builder.unreadable_entries))
+    if builder.reader_faults:
+        record.quality.data_gaps.append(reader_faults.gap(builder))
+        reader_faults.log_faults(builder)
     try:
         ahead = _dated_after_now(record)
     except Exception:  # a date no arithmetic can take: say so rather than fail the call
@@ -143,7 +146,7 @@ def _build(builder: Builder, request: object) -> None:
             _guarded(builder, handler, resource)
     for resource in drafts:
         builder.quality.resources_seen += 1
-        if not isinstance(resource, dict):
+        if not isinstance(resource, dict) or not isinstance(resource.get("resourceType"), str):
             builder.quality.skipped_invalid += 1
         elif _is_other_patient(resource, builder.patient_id, own):
             builder.quality.other_patient_dropped += 1
@@ -164,10 +167,14 @@ def _as_resources(value: object) -> list[Any]:
 
 
 def _guarded(builder: Builder, handler: Any, resource: dict[str, Any]) -> None:
+    """``handler`` reads ``resource``; if it raises, the entry is not read, and the fault
+    is the service's (invalid data fails validation first): counted and named apart from
+    invalid data, never passed over (record/reader_faults)."""
     try:
         used = handler(builder, resource)
-    except Exception:  # never let one odd resource stop the record
-        builder.quality.skipped_invalid += 1
+    except Exception as error:  # one entry's fault must not stop the record
+        reader_faults.note_fault(builder, getattr(handler, "__name__", "reader"), error,
+                                 resource)
         return
     if used:
         builder.quality.resources_used += 1

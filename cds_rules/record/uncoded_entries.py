@@ -54,6 +54,12 @@ def read_words(builder: Builder, checked: dict[str, Any], concepts: Iterable[str
     return bool(found) and _add_hints(builder, checked, found, given, coded=True)
 
 
+def signs_in(resource: dict[str, Any]) -> dict[Topic, tuple[str, str]]:
+    """The red flags an entry's words name, not negated, per family (sign, text): what
+    :func:`read_uncoded` reads, for an entry no reader could read (record/reader_faults)."""
+    return _signs(_entry_texts(resource))
+
+
 Reading = Callable[[str, Callable[[str], bool]], tuple[tuple[Topic, str], ...]]
 
 

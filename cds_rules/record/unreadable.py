@@ -34,6 +34,7 @@ from cds_rules.record.status import (
 )
 from cds_rules.validation import invalid_element
 
+_MALFORMED = "malformed"
 _NAME_LIMIT = 60  # with the words around it, a summary under the CDS Hooks 140
 _LISTED = 3
 _PROCEDURE_NOT_DONE = frozenset({"not-done", "entered-in-error"})
@@ -42,15 +43,18 @@ _ORDER_WITHDRAWN = frozenset({"revoked", "entered-in-error"})
 _REPORT_CANCELLED = frozenset({"cancelled", "entered-in-error"})
 
 
-def set_aside(builder: Builder, resource: dict[str, Any], hits: Iterable[Hit]) -> None:
+def set_aside(builder: Builder, resource: dict[str, Any], hits: Iterable[Hit],
+              detail: str | None = None) -> None:
     """A coded entry dropped as invalid: its concepts a red-flag family reads, set aside
     (once each) unless the entry says they are not there now; with those of a ``code``
-    sent as a list (:func:`listed_code_hits`)."""
-    _add(builder, resource, _coded_names(resource, [*hits, *listed_code_hits(resource)]))
+    sent as a list (:func:`listed_code_hits`). ``detail``: why it was not read, when not
+    malformed (record/reader_faults: a fault in the service)."""
+    _add(builder, resource, _coded_names(resource, [*hits, *listed_code_hits(resource)]),
+         detail)
 
 
 def set_aside_words(builder: Builder, resource: dict[str, Any],
-                    signs: dict[Any, tuple[str, str]]) -> None:
+                    signs: dict[Any, tuple[str, str]], detail: str | None = None) -> None:
     """An uncoded entry dropped as invalid whose words name red flags (topic: (sign,
     text)), as :func:`set_aside` does for codes (a ``code`` sent as a list included)."""
     if _withdrawn(resource):
@@ -58,7 +62,7 @@ def set_aside_words(builder: Builder, resource: dict[str, Any],
     counts = _still_counts(resource)
     _add(builder, resource, {**{uncoded.uncoded_concept(topic): f'Uncoded entry "{text}"'
                                 for topic, (sign, text) in signs.items() if counts(sign)},
-                             **_coded_names(resource, listed_code_hits(resource))})
+                             **_coded_names(resource, listed_code_hits(resource))}, detail)
 
 
 def listed_code_hits(resource: dict[str, Any]) -> list[Hit]:
@@ -96,29 +100,35 @@ def _concept_of(resource: dict[str, Any], hit: Hit) -> object:
     return code if any(hit.coding is coding for coding in codings_of(code)) else None
 
 
-def _add(builder: Builder, resource: dict[str, Any], names: dict[str, str]) -> None:
-    """One fact per concept (concept: its name), the entry counted once."""
+def _add(builder: Builder, resource: dict[str, Any], names: dict[str, str],
+         detail: str | None = None) -> None:
+    """One fact per concept (concept: its name), the entry counted once. ``detail``: why
+    it was not read; None: malformed, and where."""
     if not names:
         return
-    where = invalid_element(resource)
+    if detail is None:
+        where = invalid_element(resource)
+        detail = f"{_MALFORMED} {where}" if where else _MALFORMED
     builder.record.unreadable_red_flags += [
         Fact(concept=concept, display=_short(name), source=_safe_source(resource),
-             resource_type=str(resource.get("resourceType", "")),
-             detail=f"malformed {where}" if where else "malformed")
+             resource_type=str(resource.get("resourceType", "")), detail=detail)
         for concept, name in names.items()]
     builder.unreadable_entries += 1
 
 
 def gap(flags: list[Fact], entries: int) -> str:
     """The line every card carries: the ``entries`` set aside, by name, type and fault
-    (no id), for the clinician to find in the chart."""
+    (no id), for the clinician to find in the chart. "malformed" while every one is; else
+    "unreadable" (an entry a reader failed on: record/reader_faults), each saying why."""
     named = list(dict.fromkeys(f"{f.display} ({f.resource_type} entry: {f.detail})"
                                for f in flags))
     more = len(named) - _LISTED
     listed = "; ".join(named[:_LISTED]) + (f"; and {more} more" if more > 0 else "")
     one = entries == 1
-    return (f"{entries} {'entry' if one else 'entries'} naming a red flag, malformed, so "
-            f"read by no rule: {listed}; check {'it' if one else 'them'} in the chart")
+    malformed = all(f.detail.startswith(_MALFORMED) for f in flags)
+    return (f"{entries} {'entry' if one else 'entries'} naming a red flag, "
+            f"{_MALFORMED if malformed else 'unreadable'}, so read by no rule: {listed}; "
+            f"check {'it' if one else 'them'} in the chart")
 
 
 def _safe_source(resource: dict[str, Any]) -> str:

@@ -90,6 +90,8 @@ def test_official_examples_give_identical_records():
                               in ("ServiceRequest", "MedicationRequest") else ())
         fast, reference = _both(request, EVERY_READING)
         assert fast == reference, (example.get("resourceType"), example.get("id"))
+        # no reader raises on the official examples (record/reader_faults)
+        assert fast.quality.reader_faults == 0, (example.get("resourceType"), example.get("id"))
 
 
 @functools.cache
@@ -108,3 +110,4 @@ def test_synthea_patients_give_identical_records(rules):
         fast, reference = _both(HookRequest("patient-view", pid, tuple(resources)), rules)
         assert fast == reference, pid
         assert fast.quality.resources_used > 0
+        assert fast.quality.reader_faults == 0, pid

@@ -132,6 +132,7 @@ def test_mutated_or_truncated_resources_never_raise(scenario: Scenario, data) ->
         assert card["summary"] and card["indicator"] in ("info", "warning", "critical")
     assert not [g for g in result.quality.data_gaps if g.startswith("rule ")], \
         "a rule raised on messy data"
+    assert result.quality.reader_faults == 0, "a reader raised on messy data"  # reader_faults
 
 
 # --- safety principles, end to end -------------------------------------------------------

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from cds_rules import why_invalid
+from cds_rules.record import builder as record_builder
 from service.cli import main
 
 SNOMED = "http://snomed.info/sct"
@@ -56,6 +57,28 @@ def test_no_cards_says_why_and_names_invalid_and_unrecognised_resources(
     assert "No cards: no back-pain context" in out
     assert "Dropped as invalid (1):\n  - Condition/added_lbp!: id:" in out
     assert f"Codes no rule reads (1):\n  - Condition/htn-1: {SNOMED}|38341003" in out
+
+
+def test_an_entry_a_reader_failed_on_is_named_as_a_fault(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A fault injected into the Condition reader on one entry: the data line counts it
+    apart from invalid data and the list names it (the log line says where it was raised)."""
+    real = record_builder._HANDLERS["Condition"]
+
+    def read_condition(builder: Any, resource: dict[str, Any]) -> bool:
+        if resource.get("id") == "ces-1":
+            raise TypeError("injected")
+        return bool(real(builder, resource))
+    monkeypatch.setitem(record_builder._HANDLERS, "Condition", read_condition)
+    code, out = evaluate(capsys, bundle(tmp_path, PATIENT,
+                                        condition("lbp-1", "279039007", "Low back pain"),
+                                        condition("ces-1", "192970008", "Cauda equina syndrome")))
+    assert code == 0
+    assert ("Data: 3 resource(s) seen, 2 used, 0 dropped as invalid, 1 not read for a fault "
+            "in the service, 0 about another patient") in out
+    assert ("Dropped as invalid (1):\n  - Condition/ces-1: not read, a fault in the service "
+            "(logged)") in out
 
 
 def test_a_code_sent_as_a_list_is_named_as_the_code(

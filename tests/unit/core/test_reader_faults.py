@@ -1,0 +1,190 @@
+"""An entry a reader fails on is a fault in the service: counted apart from invalid data,
+named on every card, its red flags set aside (never "no red flag" over it), one log line
+without the exception's text.
+
+Before, the builder counted such an entry as "dropped as invalid" and nothing else: issue
+15's mypyc spike made every ICD-10-coded Condition raise, and the critical card of a G83.4
+cauda equina syndrome vanished without a word on any card. The faults are injected (a
+reader, the ICD-10 lookup or the build swapped for one that raises): a working service has
+none to cause.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from cds_rules import to_json
+from cds_rules import valuesets as vs
+from cds_rules.engine import HookRequest, evaluate
+from cds_rules.model import PatientRecord
+from cds_rules.record import build_record
+from cds_rules.record import builder as record_builder
+from cds_rules.record.conditions import read_condition as real_read_condition
+from cds_rules.record.reader_faults import FAULT
+from cds_rules.settings import DEFAULT_SETTINGS
+from tests.unit.core.local_entries import ACUTE_NOW, SNOMED, SUBJECT, with_back_pain
+
+NOW = ACUTE_NOW
+ICD10 = "http://hl7.org/fhir/sid/icd-10"
+SECRET = "9434765919"  # what an exception's text may hold: never logged, never on a card
+NOT_READ = "1 entry (Condition) not read because of a fault in the service"
+
+
+def _ces(resource_id: str = "ces", system: str = SNOMED, code: str = "192970008",
+         **changes: Any) -> dict[str, Any]:
+    entry = {"resourceType": "Condition", "id": resource_id, "subject": SUBJECT,
+             "code": {"coding": [{"system": system, "code": code,
+                                  "display": "Cauda equina syndrome"}]},
+             "onsetDateTime": "2026-02-27"}
+    return {**entry, **changes}
+
+
+def _request(*entries: dict[str, Any]) -> HookRequest:
+    return HookRequest(hook="patient-view", patient_id="p", resources=with_back_pain(*entries))
+
+
+def _cards(*entries: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {c["source"]["topic"]["code"]: c
+            for c in to_json(evaluate(_request(*entries), NOW).cards)}
+
+
+def _record(*entries: dict[str, Any]) -> PatientRecord:
+    return build_record(_request(*entries), NOW, DEFAULT_SETTINGS)
+
+
+@pytest.fixture
+def fails_on_ces(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The Condition reader raises on the entries whose id starts "ces" (the back pain is
+    read as before: without it no rule runs). Its text holds a patient identifier."""
+    def read_condition(builder: Any, resource: dict[str, Any]) -> bool:
+        if str(resource.get("id", "")).startswith("ces"):
+            raise TypeError(f"unsupported operand for patient {SECRET}")
+        return real_read_condition(builder, resource)
+    monkeypatch.setitem(record_builder._HANDLERS, "Condition", read_condition)
+
+
+@pytest.fixture
+def icd_lookup_fails(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The spike's fault: every ICD-10 (WHO or CM) and OPCS-4 lookup raises TypeError."""
+    def _icd_matches(*_args: object) -> object:
+        raise TypeError("unsupported operand type(s) for -: 'frozenset' and 'dict_keys'")
+    monkeypatch.setattr(vs, "_icd_matches", _icd_matches)
+    vs._matches_of_text.cache_clear()  # answers remembered before the fault
+
+
+def test_without_a_fault_the_cauda_equina_diagnosis_is_critical() -> None:
+    """The baseline the faults below are measured against."""
+    for entry in (_ces(), _ces(system=ICD10, code="G83.4")):
+        assert _cards(entry)["cauda-equina"]["indicator"] == "critical"
+        assert _record(entry).quality.reader_faults == 0
+
+
+@pytest.mark.usefixtures("fails_on_ces")
+def test_a_fault_is_counted_apart_from_invalid_data_and_its_red_flag_set_aside() -> None:
+    record = _record(_ces())
+    assert (record.quality.reader_faults, record.quality.skipped_invalid) == (1, 0)
+    assert record.quality.resources_used == 2  # the Patient and the back pain
+    (flag,) = record.unreadable_red_flags
+    assert (flag.concept, flag.detail, flag.source) == ("cauda_equina_syndrome", FAULT,
+                                                        "Condition/ces")
+    assert record.quality.as_dict()["readerFaults"] == 1
+
+
+@pytest.mark.usefixtures("fails_on_ces")
+def test_no_card_says_no_red_flag_over_it_and_every_card_names_the_fault() -> None:
+    cards = _cards(_ces())
+    assert set(cards) == {"conservative-care"}  # no rule read it
+    card = cards["conservative-care"]
+    assert card["summary"].startswith("Check Cauda equina syndrome in the chart")
+    assert "No red flag recorded" not in card["summary"] + card["detail"]
+    assert ("1 entry naming a red flag, unreadable, so read by no rule: Cauda equina "
+            f"syndrome (Condition entry: {FAULT})") in card["detail"]
+    assert NOT_READ in card["detail"]
+    assert SECRET not in str(cards)
+
+
+@pytest.mark.usefixtures("fails_on_ces")
+def test_a_valid_red_flag_still_fires_and_its_card_names_the_fault() -> None:
+    retention = {"resourceType": "Observation", "id": "retention", "status": "final",
+                 "subject": SUBJECT, "effectiveDateTime": "2026-02-27T09:00:00Z",
+                 "code": {"coding": [{"system": SNOMED, "code": "267064002"}]}}
+    card = _cards(retention, _ces())["cauda-equina"]
+    assert card["indicator"] == "critical"
+    assert NOT_READ in card["detail"]
+
+
+@pytest.mark.usefixtures("icd_lookup_fails")
+def test_the_spikes_fault_names_the_g83_4_diagnosis_by_its_words() -> None:
+    """The lookup of every ICD-10 code raises, in the reader and again in the naming: the
+    display still names the sign, and the conservative card asks for it to be checked
+    (the critical card cannot come back: no rule read the entry)."""
+    record = _record(_ces(system=ICD10, code="G83.4"))
+    assert (record.quality.reader_faults, record.quality.skipped_invalid) == (1, 0)
+    card = _cards(_ces(system=ICD10, code="G83.4"))["conservative-care"]
+    assert card["summary"].startswith('Check Uncoded entry "Cauda equina syndrome" in the chart')
+    assert NOT_READ in card["detail"]
+
+
+@pytest.mark.usefixtures("fails_on_ces")
+def test_a_refuted_entry_is_counted_and_said_but_not_named_a_red_flag() -> None:
+    refuted = _ces(verificationStatus={"coding": [{
+        "system": "http://terminology.hl7.org/CodeSystem/condition-ver-status",
+        "code": "refuted"}]})
+    record = _record(refuted)
+    assert record.quality.reader_faults == 1 and not record.unreadable_red_flags
+    card = _cards(refuted)["conservative-care"]
+    assert "No red flag recorded" in card["summary"]
+    assert NOT_READ in card["detail"]  # still said: what else it holds is read by no rule
+
+
+def test_a_fault_of_the_whole_build_keeps_what_was_read_and_says_so(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    def _build(builder: Any, request: object) -> None:
+        raise RuntimeError(f"broken for {SECRET}")
+    monkeypatch.setattr(record_builder, "_build", _build)
+    record = _record(_ces())
+    assert (record.quality.reader_faults, record.quality.skipped_invalid) == (1, 0)
+    assert any(gap.startswith("the record was read only in part because of a fault")
+               for gap in record.quality.data_gaps)
+
+
+@pytest.mark.usefixtures("fails_on_ces")
+def test_one_log_line_names_reader_type_and_place_never_the_text(
+        caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.WARNING, logger="cds_rules.record.reader_faults"):
+        record = _record(_ces("ces-1"), _ces("ces-2"))
+    assert record.quality.reader_faults == 2
+    (line,) = [r.getMessage() for r in caplog.records
+               if r.name == "cds_rules.record.reader_faults"]
+    assert line.startswith("record: 2 entries not read, a reader raised")
+    assert "read_condition raised TypeError at test_reader_faults.py:" in line
+    assert "in read_condition (x2)" in line
+    assert SECRET not in caplog.text and "ces-1" not in caplog.text
+
+
+def test_a_reader_fault_is_not_needed_for_invalid_data(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Invalid data is still "dropped as invalid", never a fault: validation answers first."""
+    calls: list[str] = []
+    real: Callable[..., Any] = record_builder.reader_faults.note_fault
+    monkeypatch.setattr(record_builder.reader_faults, "note_fault",
+                        lambda *args: (calls.append("fault"), real(*args)))
+    record = _record(_ces(onsetDateTime="2026-02-30"), _ces("ces 2"))
+    assert (record.quality.skipped_invalid, record.quality.reader_faults) == (2, 0)
+    assert calls == []
+
+
+def test_a_draft_order_without_a_resource_type_is_invalid_not_a_fault() -> None:
+    """Found by counting faults over the suite: the mutation tests' drafts without a
+    ``resourceType`` made the draft reader raise (KeyError). Such a draft is invalid."""
+    draft = {"id": "sr-1", "status": "draft", "intent": "order", "subject": SUBJECT,
+             "code": {"coding": [{"system": SNOMED, "code": "241646005"}]}}  # MRI lumbar
+    record = build_record(HookRequest(hook="order-select", patient_id="p",
+                                      resources=with_back_pain(), draft_orders=(draft,)),
+                          NOW, DEFAULT_SETTINGS)
+    assert (record.quality.skipped_invalid, record.quality.reader_faults) == (1, 0)
+    assert not record.orders
