@@ -33,6 +33,12 @@ _AGE_UNIT_DAYS: dict[str, float] = {
 }
 
 
+# The ends of the calendar (a "no date" sentinel such as .NET's DateTime.MinValue), for a
+# time whose zone offset would carry it past them.
+_CALENDAR_START = datetime.min.replace(tzinfo=UTC)
+_CALENDAR_END = datetime.max.replace(tzinfo=UTC)
+
+
 def parse_datetime(value: object) -> datetime | None:
     """Read a FHIR date/dateTime/instant string (or a datetime) as an aware UTC datetime."""
     if isinstance(value, datetime):
@@ -68,7 +74,10 @@ def _parse_text(value: str) -> datetime | None:
             offset = timedelta(hours=int(digits[:2]), minutes=int(digits[2:4]))
         except ValueError:
             return None
-        parsed -= sign * offset  # wall time in that zone -> UTC
+        try:
+            parsed -= sign * offset  # wall time in that zone -> UTC
+        except OverflowError:  # "0001-01-01T00:00:00+14:00": the calendar's end, as meant
+            return _CALENDAR_START if sign > 0 else _CALENDAR_END
     return parsed
 
 

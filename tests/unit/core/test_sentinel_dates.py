@@ -17,6 +17,8 @@ import pytest
 
 from cds_rules import to_json
 from cds_rules.engine import HookRequest, evaluate
+from cds_rules.record import build_record
+from cds_rules.settings import DEFAULT_SETTINGS
 
 PID = "sentinel-1"
 SUBJECT = {"reference": f"Patient/{PID}"}
@@ -67,6 +69,37 @@ def test_a_sentinel_date_leaves_the_emergency_card(when: str) -> None:
         cards = {c["source"]["topic"]["code"]: c["indicator"]
                  for c in to_json(evaluate(request, NOW).cards)}
         assert cards.get("cauda-equina") == "critical", (hook, cards)
+
+
+@pytest.mark.parametrize("when", SENTINELS)
+def test_every_entry_at_a_calendars_end_is_read(when: str) -> None:
+    """A zone offset that carries a sentinel past the calendar's end
+    ("0001-01-01T00:00:00+14:00") made the date parser overflow, and the reader of each
+    entry so dated raised: the cancer history was lost. Such a time is read as the
+    calendar's end, so every sentinel's entries are read as the zone-less ones are."""
+    resources = ({"resourceType": "Patient", "id": PID, "birthDate": "1960-05-01"},
+                 *_entries(when))
+    record = build_record(HookRequest(hook="patient-view", patient_id=PID,
+                                      resources=resources), NOW, DEFAULT_SETTINGS)
+    assert (record.quality.skipped_invalid, record.quality.reader_faults) == (0, 0)
+    assert {"cancer", "esr", "urinary_retention"} <= {f.concept for f in record.facts}
+    assert len(record.orders) == 1
+
+
+@pytest.mark.parametrize(("offset", "plain"), [
+    ("0001-01-01T00:00:00+14:00", "0001-01-01T00:00:00Z"),
+    ("9999-12-31T23:59:59-12:00", "9999-12-31T23:59:59Z")])
+def test_an_offset_past_the_calendars_end_gives_the_plain_sentinels_cards(
+        offset: str, plain: str) -> None:
+    def cards(when: str) -> list[tuple[str, str, str]]:
+        request = HookRequest(hook="patient-view", patient_id=PID, resources=(
+            {"resourceType": "Patient", "id": PID, "birthDate": "1960-05-01"},
+            {"resourceType": "Condition", "id": "lbp", "subject": SUBJECT,
+             "code": {"coding": [{"system": SNOMED, "code": "279039007"}]},
+             "onsetDateTime": "2026-11-18T09:00:00Z"}, *_entries(when)))
+        return [(c.topic, c.indicator, c.summary) for c in evaluate(request, NOW).cards]
+    assert ("malignancy", "warning") in [card[:2] for card in cards(offset)]
+    assert cards(offset) == cards(plain)
 
 
 def test_a_date_check_that_fails_is_named_not_fatal(monkeypatch: pytest.MonkeyPatch) -> None:
