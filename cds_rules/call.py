@@ -40,11 +40,13 @@ class HookRequest:
 class Evaluation:
     """The result: findings (for audit and snoozes), typed wire cards (most urgent first,
     one per topic), data quality. ``replaced``: topics whose full card could not be built
-    and went out as a smaller card of the same topic (a bug to look at; the shell counts
-    them)."""
+    and went out as a smaller card of the same topic; ``failed_rules``: ids of the rules
+    that raised (their cards ask for a manual assessment). Both are bugs to look at; the
+    shell counts them."""
 
     findings: list[Finding] = field(default_factory=list)
     cards: list[Card] = field(default_factory=list)
     system_actions: list[Action] = field(default_factory=list)
     quality: DataQuality = field(default_factory=DataQuality)
     replaced: list[str] = field(default_factory=list)
+    failed_rules: list[str] = field(default_factory=list)

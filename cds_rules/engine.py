@@ -53,7 +53,7 @@ def evaluate_record(
     result = Evaluation(quality=record.quality)
     if record.deceased or is_known_minor(record) or not has_context(record, hook, selections):
         return result
-    findings = run_rules(record, hook, settings, selections)
+    findings = run_rules(record, hook, settings, selections, result.failed_rules)
     shown = single_imaging([f for f in findings if is_shown(f, settings)])
     result.findings = shown
     for group in group_by_topic(shown):
@@ -106,10 +106,12 @@ def run_rules(
     hook: str,
     settings: RuleSettings,
     selections: tuple[str, ...] = (),
+    failed: list[str] | None = None,
 ) -> list[Finding]:
     """Every finding, red flags first. Red-flag families run even when switched off at the
     site (their findings still keep the pathway rules quiet; only critical ones are shown);
-    a switched-off pathway family neither shows nor silences anything."""
+    a switched-off pathway family neither shows nor silences anything. The id of each rule
+    that raised is appended to ``failed`` when given (for the shell's metric)."""
     ctx = RuleContext(hook=hook, settings=settings, selections=selections)
     present = _concepts_or_none(record)  # for Rule.needs, asked once, not once a rule
     for rule in _in_phase_order(RULES):
@@ -123,6 +125,8 @@ def run_rules(
             log.exception("rule %s failed", rule.id)
             record.quality.data_gaps.append(f"rule {rule.id} could not be evaluated")
             ctx.failed.append(rule)
+            if failed is not None:
+                failed.append(rule.id)
             finding = could_not_run(rule) if rule.topic in RED_FLAG_TOPICS else None
         if finding is not None:
             ctx.findings.append(finding)

@@ -145,6 +145,8 @@ def _answer(hook_call: HookCall, memory: Memory | None) -> CdsResponse:
         cards = memory.record_call(hook_call, cards, hidden)
     for topic in evaluation.replaced:  # a card the core could not build in full: a bug
         metrics.CARDS_INVALID.labels(topic=topic).inc()
+    for rule in evaluation.failed_rules:  # a rule that raised: a bug
+        metrics.RULE_FAILURES.labels(rule=rule).inc()
     for card in cards:
         metrics.labelled(metrics.CARDS, card.topic, card.indicator).inc()
     return CdsResponse(cards=tuple(cards), system_actions=tuple(evaluation.system_actions))

@@ -53,6 +53,9 @@ DB_ERRORS = Counter("backpain_cds_db_errors_total", "Database errors by operatio
                     ["operation"])
 RESOURCES_DROPPED = Counter("backpain_cds_resources_dropped_total",
                             "Resources not reasoned over, by reason", ["reason"])
+RULE_FAILURES = Counter("backpain_cds_rule_failures_total",
+                        "Rules that raised on a record: a bug, expected to stay at zero (a "
+                        "red-flag rule's card then asks for a manual assessment)", ["rule"])
 CARDS_INVALID = Counter("backpain_cds_cards_invalid_total",
                         "Cards (or system actions) dropped for breaking a CDS Hooks response "
                         "rule: a bug, expected to stay at zero", ["topic"])
@@ -111,12 +114,15 @@ FETCHED_TYPES = ("Patient", "Condition", "Observation", "MedicationRequest",
                  "ImagingStudy")
 
 
-def initialise(services: list[tuple[str, str]], topics: list[str]) -> None:
+def initialise(services: list[tuple[str, str]], topics: list[str], rules: list[str]) -> None:
     """Create every known label combination at 0 and set the build info. ``services``:
-    (service id, hook) of each CDS service; ``topics``: the card topic codes."""
+    (service id, hook) of each CDS service; ``topics``: the card topic codes; ``rules``:
+    the rule ids."""
     for counter, label_sets in KNOWN_LABELS.items():
         for labels in label_sets:
             counter.labels(**labels)
+    for rule in rules:
+        RULE_FAILURES.labels(rule=rule)
     for topic in topics:
         CARDS_INVALID.labels(topic=topic)
         CARDS_SUPPRESSED.labels(topic=topic)

@@ -135,4 +135,5 @@ def _initialise_metrics() -> None:
     from service.schemas.response import TOPIC_CODES
     from service.services import SERVICES
 
-    _metrics.initialise([(s.id, s.hook) for s in SERVICES.values()], sorted(TOPIC_CODES))
+    _metrics.initialise([(s.id, s.hook) for s in SERVICES.values()], sorted(TOPIC_CODES),
+                        [rule.id for rule in RULES])

@@ -16,7 +16,6 @@ import pytest
 from flask import Flask
 from pytest_httpserver import HTTPServer
 
-from cds_rules.record import builder as record_builder
 from service import metrics
 from service.prefetch import render, token_value
 from service.schemas import validate_response
@@ -227,29 +226,6 @@ def test_other_patients_resources_are_dropped_and_counted(app: Flask) -> None:
     prefetch = required_prefetch(PATIENT_ID, low_back_pain(), ces(OTHER_PATIENT_ID))
     assert topics(call(app, prefetch)) == {("conservative-care", "info")}
     assert dropped._value.get() == before + 1
-
-
-def test_an_entry_a_reader_fails_on_is_counted_as_a_fault_not_as_invalid(
-        app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A fault injected into the Condition reader (tests/unit/core/test_reader_faults.py
-    has the cases): the metric's own reason moves, "invalid" does not, and the card says
-    it and asks for the diagnosis to be checked."""
-    real = record_builder._HANDLERS["Condition"]
-
-    def read_condition(builder: Any, resource: dict[str, Any]) -> bool:
-        if resource.get("id") == "ces-1":
-            raise TypeError("injected")
-        return bool(real(builder, resource))
-    monkeypatch.setitem(record_builder._HANDLERS, "Condition", read_condition)
-    faults = metrics.RESOURCES_DROPPED.labels(reason="reader-fault")
-    invalid = metrics.RESOURCES_DROPPED.labels(reason="invalid")
-    before = faults._value.get(), invalid._value.get()
-    response = call(app, required_prefetch(PATIENT_ID, low_back_pain(), ces()))
-    assert topics(response) == {("conservative-care", "info")}
-    (card,) = response.get_json()["cards"]
-    assert card["summary"].startswith("Check Cauda equina syndrome in the chart")
-    assert "1 entry (Condition) not read because of a fault in the service" in card["detail"]
-    assert (faults._value.get(), invalid._value.get()) == (before[0] + 1, before[1])
 
 
 @pytest.mark.parametrize("value", ["Patient/1", 5, [{"resourceType": "Patient"}], True,

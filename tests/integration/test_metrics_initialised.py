@@ -28,6 +28,8 @@ ZERO_FAILURES = (
     'backpain_cds_cards_invalid_total{topic="cauda-equina"} 0.0',
     'backpain_cds_resources_dropped_total{reason="invalid"} 0.0',
     'backpain_cds_resources_dropped_total{reason="reader-fault"} 0.0',
+    'backpain_cds_rule_failures_total{rule="CES-01"} 0.0',
+    'backpain_cds_rule_failures_total{rule="CONS-01"} 0.0',
     'backpain_cds_db_timeouts_total{operation="suppress_snoozed"} 0.0',
 )
 

@@ -29,6 +29,7 @@ def test_crashed_red_flag_rule_is_not_read_as_no_red_flags(
                                 "assess manually")
     assert f"CES-01 v{cauda_equina.CES_01.version}" in shown["detail"]
     assert "injected fault" not in shown["detail"]
+    assert result.failed_rules == ["CES-01"]  # for the operators' metric (the shell counts)
 
 
 def test_crashed_red_flag_rule_keeps_imaging_not_indicated_quiet(
@@ -42,7 +43,9 @@ def test_crashed_red_flag_rule_keeps_imaging_not_indicated_quiet(
 
 
 def test_without_the_fault_the_same_record_is_critical() -> None:
-    assert topics(run(patient(fact("urinary_retention", 1)))) == {"cauda-equina": "critical"}
+    result = run(patient(fact("urinary_retention", 1)))
+    assert topics(result) == {"cauda-equina": "critical"}
+    assert result.failed_rules == []
 
 
 def test_red_flag_rules_run_before_pathway_rules_whatever_the_catalogue_order(
