@@ -10,6 +10,7 @@ a time, so it can never disagree with what the core did.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -42,9 +43,10 @@ def explain(result: Evaluation, request: HookRequest, now: datetime,
     lines += [f"Could not read: {gap}" for gap in q.data_gaps]
     if not result.cards:
         lines += [f"No cards: {reason}" for reason in why_none(request, now, settings)]
-    invalid, unrecognised = attribute(request, now, settings)
-    lines += _listed("Dropped as invalid", invalid)
-    lines += _listed("Codes no rule reads", unrecognised)
+    named = attribute(request, now, settings)
+    lines += _listed("Dropped as invalid", named.invalid)
+    lines += _listed("Not read: a fault in the service (logged)", named.faults)
+    lines += _listed("Codes no rule reads", named.unrecognised)
     return lines
 
 
@@ -76,30 +78,40 @@ def _deceased(request: HookRequest) -> str | None:
     return None
 
 
-def attribute(request: HookRequest, now: datetime,
-               settings: RuleSettings) -> tuple[list[str], list[str]]:
-    """(invalid, unrecognised) resources, named: the core builds a record from the Patient
-    and each resource alone, and its counters say what happened to that resource."""
+@dataclass(slots=True)
+class Attributed:
+    """The resources left out, named: invalid (and why), not read for a fault in the
+    service, with codes no rule reads (and which)."""
+
+    invalid: list[str] = field(default_factory=list)
+    faults: list[str] = field(default_factory=list)
+    unrecognised: list[str] = field(default_factory=list)
+
+
+def attribute(request: HookRequest, now: datetime, settings: RuleSettings) -> Attributed:
+    """The resources left out, named: the core builds a record from the Patient and each
+    resource alone, and its counters say what happened to that resource."""
     # every mini-record has the Patient (onsetAge needs the birth date) and the
     # Medication resources (a MedicationRequest may name one)
     patients = tuple(r for r in request.resources if isinstance(r, dict)
                      and r.get("resourceType") in ("Patient", "Medication"))
     others = [r for r in request.resources if r not in patients]
+    named = Attributed()
     if len(others) > MAX_ATTRIBUTED:
-        return [], []
+        return named
     base = build_record(_alone(request, patients), now, settings).quality
-    invalid = [f"{_name(p)}: {why_invalid(p)}" for p in patients
-               if base.skipped_invalid and p.get("resourceType") == "Patient"]
-    unrecognised: list[str] = []
+    named.invalid = [f"{_name(p)}: {why_invalid(p)}" for p in patients
+                     if base.skipped_invalid and p.get("resourceType") == "Patient"]
     for resource in others:
         quality = build_record(_alone(request, (*patients, resource)), now, settings).quality
         if quality.skipped_invalid > base.skipped_invalid:
-            invalid.append(f"{_name(resource)}: {why_invalid(resource)}")
-        elif quality.reader_faults > base.reader_faults:  # valid: the service failed on it
-            invalid.append(f"{_name(resource)}: not read, a fault in the service (logged)")
+            named.invalid.append(f"{_name(resource)}: {why_invalid(resource)}")
+        elif quality.reader_faults > base.reader_faults:
+            named.faults.append(_name(resource))
         elif quality.unrecognised_codes > base.unrecognised_codes:
-            unrecognised.append(f"{_name(resource)}: {', '.join(_codes(resource)) or 'no code'}")
-    return invalid, unrecognised
+            codes = ", ".join(_codes(resource)) or "no code"
+            named.unrecognised.append(f"{_name(resource)}: {codes}")
+    return named
 
 
 def _alone(request: HookRequest, resources: tuple[Any, ...]) -> HookRequest:

@@ -96,9 +96,16 @@ def _concepts_for_text(builder: Builder, text: object) -> tuple[str, ...]:
     return found
 
 
+def medication_hits(builder: Builder, resource: dict[str, Any]) -> list[Hit]:
+    """What a MedicationRequest or MedicationStatement names that a rule reads: its code,
+    its Medication's, its words (also what is set aside when it cannot be read)."""
+    concept = _medication_concept(builder, resource)
+    return _medication_hits(builder, concept) if concept else []
+
+
 def read_medication(builder: Builder, resource: dict[str, Any]) -> bool:
     concept = _medication_concept(builder, resource)
-    hits = _medication_hits(builder, concept) if concept else []
+    hits = _medication_hits(builder, concept) if concept else []  # medication_hits' answer
     if not hits:
         return builder.unrecognised()
     checked = builder.validated(resource)

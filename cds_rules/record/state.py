@@ -29,7 +29,7 @@ class Builder:
     unreadable_entries: int = 0  # entries set aside as unreadable (record.unreadable)
     # (reader, exception type, where raised, resource type) of each entry a reader failed on
     # (record.reader_faults): for the log line, never the exception's text
-    reader_faults: list[tuple[str, str, str, str]] = field(default_factory=list)
+    faults: list[tuple[str, str, str, str]] = field(default_factory=list)
     # resource (by identity) -> its lone surrogates read as U+FFFD (validation.MendedText)
     mended: dict[int, int] = field(default_factory=dict)
     # concept -> readings older than this cannot change any rule (:func:`reading_cutoffs`)

@@ -32,9 +32,10 @@ from cds_rules.record.status import (
     OBSERVATION_IGNORED,
     status_code,
 )
-from cds_rules.validation import invalid_element
+from cds_rules.validation import MODELS, invalid_element
 
 _MALFORMED = "malformed"
+UNREAD = "unread_entry"  # the concept of an entry set aside whose red flags are unknown
 _NAME_LIMIT = 60  # with the words around it, a summary under the CDS Hooks 140
 _LISTED = 3
 _PROCEDURE_NOT_DONE = frozenset({"not-done", "entered-in-error"})
@@ -51,6 +52,21 @@ def set_aside(builder: Builder, resource: dict[str, Any], hits: Iterable[Hit],
     malformed (record/reader_faults: a fault in the service)."""
     _add(builder, resource, _coded_names(resource, [*hits, *listed_code_hits(resource)]),
          detail)
+
+
+def set_aside_unread(builder: Builder, resource: dict[str, Any], detail: str) -> None:
+    """An entry not read, and what it names unknown (the lookup of its codes failed too:
+    record/reader_faults): set aside as itself, unless it says it is not there, so that no
+    card says "no red flag" over it."""
+    if not _withdrawn(resource):
+        _add(builder, resource, {UNREAD: f"an unread {entry_type(resource)} entry"}, detail)
+
+
+def entry_type(resource: dict[str, Any]) -> str:
+    """The entry's resource type when it is one the service knows, else "Resource": a
+    ``resourceType`` is any text the sender wrote (a draft order's is not validated)."""
+    kind = resource.get("resourceType")
+    return kind if isinstance(kind, str) and kind in MODELS else "Resource"
 
 
 def set_aside_words(builder: Builder, resource: dict[str, Any],
@@ -111,7 +127,7 @@ def _add(builder: Builder, resource: dict[str, Any], names: dict[str, str],
         detail = f"{_MALFORMED} {where}" if where else _MALFORMED
     builder.record.unreadable_red_flags += [
         Fact(concept=concept, display=_short(name), source=_safe_source(resource),
-             resource_type=str(resource.get("resourceType", "")), detail=detail)
+             resource_type=entry_type(resource), detail=detail)
         for concept, name in names.items()]
     builder.unreadable_entries += 1
 
@@ -134,7 +150,7 @@ def gap(flags: list[Fact], entries: int) -> str:
 def _safe_source(resource: dict[str, Any]) -> str:
     """The entry's reference when its id is a FHIR id; else its type only (an invalid id
     is any text, of any length, and may hold the patient's id)."""
-    rtype = str(resource.get("resourceType", "Resource"))
+    rtype = entry_type(resource)
     rid = resource.get("id")
     return f"{rtype}/{rid}" if isinstance(rid, str) and _is_fhir_id(rid) else \
         f"{rtype}/(malformed id)"

@@ -106,6 +106,15 @@ ANOTHER_PART = ("a denial of another part of the body's weakness, numbness or ti
                 "weakness in hips or legs' still denies it. ")
 
 
+def fault_named_change(version: str) -> str:
+    """What ``version`` changed on a check-first card (CONS-01, IMG-01): an entry the
+    service failed to read (record/reader_faults) is set aside like a malformed one."""
+    return (f"{version}: the check-first card's advice names a fault in the service beside "
+            "a malformed entry as why the service could not read it (before: 'malformed: an "
+            "impossible date, an id with a space' only): an entry a reader failed on is now "
+            "set aside like a malformed one. ")
+
+
 def another_part_change(version: str) -> str:
     """What ``version`` changed for the rules reading a saddle, foot-drop or leg-weakness
     sign (fourteenth session, December 2026): a denial of another part's weakness or
@@ -124,8 +133,9 @@ PATHWAY_IF_CURRENT = ("If the red flag is current, its pathway applies now (for 
 """The second line of every check-first card's advice, before what to do with the entry."""
 
 CHECK_THE_ENTRY_FIRST = (
-    "Open the entry in the chart and read it: the service could not (malformed: an "
-    "impossible date, an id with a space), so no red-flag rule read it.",
+    "Open the entry in the chart and read it: the service could not (malformed, such as "
+    "an impossible date or an id with a space, or a fault in the service), so no red-flag "
+    "rule read it.",
     f"{PATHWAY_IF_CURRENT}; if not, correct or remove the entry.",
 )
 """What to do on a card that asks for an unreadable red-flag entry to be checked first

@@ -26,6 +26,7 @@ from cds_rules.rules.base import (
     another_part_change,
     coded_answer_change,
     denial_naming_change,
+    fault_named_change,
     observation_reading_change,
     part_naming_change,
     threshold,
@@ -173,7 +174,7 @@ CHECK_THE_DATE_FIRST = (
 
 CONS_01 = Rule(
     id="CONS-01",
-    version="2.10.0",
+    version="2.11.0",
     topic=Topic.CONSERVATIVE_CARE,
     title="Conservative care for back pain without a recorded red flag",
     indicators=("info",),
@@ -189,7 +190,8 @@ CONS_01 = Rule(
     check=_check,
     hooks=("patient-view", "encounter-start"),
     phase="pathway",
-    changes="2.10.0: GIRFT's CES pathway listed in the evidence (its safety net and 'emergency "
+    changes=fault_named_change("2.11.0")
+    + "2.10.0: GIRFT's CES pathway listed in the evidence (its safety net and 'emergency "
             "MRI if current' are in the advice); the card asking to check the date of a red "
             "flag dated after today "
             "carries its own advice (check the date; the red flag's pathway if current; the "

@@ -31,6 +31,7 @@ from cds_rules.rules.base import (
     another_part_change,
     coded_answer_change,
     denial_naming_change,
+    fault_named_change,
     lumbar_mri_words_change,
     observation_reading_change,
     part_naming_change,
@@ -289,7 +290,7 @@ _UNREADABLE_STANDS_DOWN = (
 
 IMG_NOT_INDICATED = Rule(
     id="IMG-01",
-    version="1.6.0",
+    version="1.7.0",
     topic=Topic.IMAGING_NOT_INDICATED,
     title="Spine imaging in the first 6 weeks without red flags (ACR variant 1)",
     indicators=("warning", "info"),
@@ -304,7 +305,8 @@ IMG_NOT_INDICATED = Rule(
     check=_not_indicated,
     hooks=ORDER_HOOKS,
     phase="pathway",
-    changes=_UNREADABLE_STANDS_DOWN.format(version="1.6.0")
+    changes=fault_named_change("1.7.0")
+    + _UNREADABLE_STANDS_DOWN.format(version="1.6.0")
     + "GIRFT's CES pathway listed in the evidence (the check-first card's advice cites it). "
     + denial_naming_change("1.5.0")
     + observation_reading_change("1.4.0")

@@ -70,6 +70,7 @@ class Outcome:
     why_none: list[str] = field(default_factory=list)
     invalid: list[str] = field(default_factory=list)  # "Condition/x: code: field required"
     unrecognised: list[str] = field(default_factory=list)  # "Observation/y: system|code"
+    faults: list[str] = field(default_factory=list)  # "Condition/z": a reader raised on it
     attributed: bool = True  # False: too many resources to name each (counts only)
 
 
@@ -174,7 +175,9 @@ def explain(outcome: Outcome, settings: RuleSettings) -> None:
     if len(req.resources) > MAX_NAMED:
         outcome.attributed = False
         return
-    outcome.invalid, outcome.unrecognised = attribute(req, now, settings)
+    named = attribute(req, now, settings)
+    outcome.invalid, outcome.faults, outcome.unrecognised = \
+        named.invalid, named.faults, named.unrecognised
 
 
 def _with_draft(req: HookRequest, key: str, now: datetime) -> tuple[HookRequest, str]:

@@ -299,6 +299,28 @@ def test_config_check_names_a_missing_pages_token(
     assert "BACKPAIN_CDS_PAGES=on needs BACKPAIN_CDS_PAGES_TOKEN" in capsys.readouterr().err
 
 
+def test_preview_names_an_entry_not_read_for_a_fault(client: Any,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """A fault injected into the Condition reader on one entry: counted and named apart
+    from invalid data (cds_rules/record/reader_faults.py)."""
+    from cds_rules.record import builder as record_builder
+    real = record_builder._HANDLERS["Condition"]
+
+    def read_condition(builder: Any, resource: dict[str, Any]) -> bool:
+        if resource.get("id") == "c-ces":
+            raise TypeError("injected")
+        return bool(real(builder, resource))
+    monkeypatch.setitem(record_builder._HANDLERS, "Condition", read_condition)
+    bundle = _bundle_with(PATIENT, _condition("c-lbp", "279039007", "Low back pain"),
+                          _condition("c-ces", "192970008", "Cauda equina syndrome"))
+    page = text(client.post("/preview", data={"document": bundle,
+                                              "now": "2026-12-01T09:00:00Z"}))
+    assert re.search(r"Not read: a fault in the service \(logged\)\s+1", page)
+    assert re.search(r"Not read: a fault in the service \(logged\) \(1\)\s+Condition/c-ces",
+                     page)
+    assert "Dropped as invalid, and why" not in page
+
+
 def test_preview_names_what_was_dropped_and_why_no_card(client: Any) -> None:
     bad = _condition("c-bad", "279039007", "Low back pain")
     bad["onsetDateTime"] = "not-a-date"

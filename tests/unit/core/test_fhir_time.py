@@ -47,6 +47,18 @@ def test_parse_datetime_gives_none_for_junk(junk):
     assert parse_datetime(junk) is None
 
 
+@pytest.mark.parametrize(("text", "expected"), [
+    ("0001-01-01T00:00:00+14:00", datetime.min.replace(tzinfo=UTC)),
+    ("0001-01-01T13:59:59+14:00", datetime.min.replace(tzinfo=UTC)),
+    ("9999-12-31T23:59:59-12:00", datetime.max.replace(tzinfo=UTC)),
+    ("0001-01-01T14:00:00+14:00", datetime.min.replace(tzinfo=UTC)),  # exactly the start
+])
+def test_a_zone_offset_past_the_calendars_end_is_that_end(text, expected):
+    """Converting to UTC overflowed (OverflowError, not ValueError): the entry's reader
+    raised and the entry was lost. A "no date" sentinel so written is the calendar's end."""
+    assert parse_datetime(text) == expected
+
+
 def test_naive_and_foreign_datetimes_become_utc():
     assert as_utc(datetime(2026, 1, 1, 12)) == datetime(2026, 1, 1, 12, tzinfo=UTC)
     plus_two = timezone(timedelta(hours=2))

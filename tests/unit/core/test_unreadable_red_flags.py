@@ -68,7 +68,7 @@ def test_an_invalid_red_flag_entry_is_named_not_passed_over(entry: dict[str, Any
     assert "No red flag recorded" not in card["summary"] + card["detail"]
     assert f"1 entry {NOT_READ}: {sign} ({entry['resourceType']} entry: malformed {where})" \
         in card["detail"]
-    assert "CONS-01 v2.10.0" in card["detail"]
+    assert "CONS-01 v2.11.0" in card["detail"]
 
 
 def test_a_valid_red_flag_fires_and_its_card_names_the_invalid_one_too() -> None:
