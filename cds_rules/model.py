@@ -69,8 +69,8 @@ RED_FLAG_INPUTS: frozenset[str] = frozenset({
     *RED_FLAG_CONCEPTS, "osteoporosis", "iv_drug_use", "immunosuppression",
     "recent_infection", "recent_spinal_procedure", "long_term_steroids",
     "systemic_corticosteroid", "renal_stone_or_colic", "pyelonephritis", "haematuria",
-    "chest_pain", "dyspnoea",
-})
+    "chest_pain", "dyspnoea"})
+UNREAD = "unread_entry"  # an entry set aside as itself: not read for a fault, names unknown
 
 # Code systems of our own (FHIR canonical URIs). Topic codes are the external contract.
 TOPIC_SYSTEM = "https://backpain-cds.org/fhir/CodeSystem/card-topic"

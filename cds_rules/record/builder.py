@@ -1,5 +1,5 @@
-"""Building the record: resources sorted by patient and type, each read by its reader under a
-guard.
+"""Building the record: resources sorted by patient and type, each read by its reader; what a
+reader that raises did is undone, and the entry named (record/reader_faults).
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from cds_rules.bundles import reference_of, refers_to_patient, resources_from
 from cds_rules.fhir_time import (
     as_utc,
 )
-from cds_rules.model import PatientRecord
+from cds_rules.model import UNREAD, PatientRecord
 from cds_rules.record import reader_faults, structure, unreadable
 from cds_rules.record.conditions import read_condition
 from cds_rules.record.medications import read_medication
@@ -75,10 +75,12 @@ def _build_record(request: HookRequest, now: datetime, settings: RuleSettings,
     if builder.mended:
         _mend_record_text(record)
         record.quality.data_gaps.append(mended_text_gap(sum(builder.mended.values())))
-    if record.unreadable_red_flags:
-        record.unreadable_red_flags = [mended_text(f) for f in record.unreadable_red_flags]
-        record.quality.data_gaps.append(unreadable.gap(record.unreadable_red_flags,
-                                                       builder.unreadable_entries))
+    if record.unreadable_red_flags:  # a red flag named leads; an entry unread as itself last
+        record.unreadable_red_flags = sorted((mended_text(f) for f in record.unreadable_red_flags),
+                                             key=lambda f: f.concept == UNREAD)
+    if builder.unreadable_entries:  # malformed ones (a fault's are said below)
+        malformed = [f for f in record.unreadable_red_flags if f.detail != reader_faults.FAULT]
+        record.quality.data_gaps.append(unreadable.gap(malformed, builder.unreadable_entries))
     if builder.faults:
         record.quality.data_gaps.append(reader_faults.gap(builder))
         reader_faults.log_faults(builder)
@@ -173,12 +175,15 @@ def _read_entries(builder: Builder, resources: list[dict[str, Any]]) -> None:
             handler = _HANDLERS.get(resource["resourceType"])
             if handler is not None and handler(builder, resource):
                 builder.quality.resources_used += 1
-    except Exception:  # found out below, entry by entry
+    except Exception as error:  # found out below, entry by entry
         reader_faults.undo(builder, before, None)
+        faults = len(builder.faults)
         for resource in resources:
             handler = _HANDLERS.get(resource["resourceType"])
             if handler is not None:
                 _guarded(builder, handler, resource)
+        if len(builder.faults) == faults:
+            reader_faults.log_passing_fault(error)
 
 
 def _guarded(builder: Builder, handler: Any, resource: dict[str, Any]) -> None:

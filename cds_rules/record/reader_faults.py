@@ -10,12 +10,13 @@ with it, with only that count moving.
 
 Now what the reader did before it raised is undone (a half-read entry is not read), the
 entry is counted as ``readerFaults`` (the audit, the resources-dropped metric's
-``reader-fault`` reason, the preview page), every card says it was not read and asks for
-the chart to be checked, and what a red-flag family reads named by its codes or words is
-set aside as a malformed entry's is (``PatientRecord.unreadable_red_flags``: no card says
-"no red flag" over it); when even its codes cannot be looked up, the entry itself is set
-aside. The log gets one line per record naming the reader, the exception's type and where
-it was raised, never its text (it may hold the patient's data).
+``reader-fault`` reason, the preview page), and it is set aside
+(``PatientRecord.unreadable_red_flags``: no card says "no red flag" over it, and the record
+has context even when the entry was its back pain): by the red flags its codes or words
+name, else as itself ("an unread Observation entry": it may be a temperature). Every card
+names it and asks for the chart to be checked. The log gets one line per record naming the
+reader, the exception's type and where it was raised, never its text (it may hold the
+patient's data).
 """
 
 from __future__ import annotations
@@ -23,11 +24,15 @@ from __future__ import annotations
 import logging
 import traceback
 from collections import Counter
-from typing import Any
+from contextlib import suppress
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
 
+from cds_rules.model import UNREAD
 from cds_rules.record.codes import Hit, concept_hits, concepts_list
 from cds_rules.record.medications import medication_hits
-from cds_rules.record.state import Builder
+from cds_rules.record.state import Builder, Fault
 from cds_rules.record.uncoded_entries import signs_in
 from cds_rules.record.unreadable import entry_type, set_aside, set_aside_unread, set_aside_words
 
@@ -35,21 +40,36 @@ log = logging.getLogger(__name__)
 
 FAULT = "a fault in the service"  # why the entry was not read, on the cards and the audit
 _BUILD = "record"  # the kind noted when the build itself failed (no one entry to blame)
+_LISTED = 3  # entries named on the line; the rest counted
 # the elements whose codes a reader reads for a red flag, besides a medicine's
 _CODED = ("code", "valueCodeableConcept")
 
-# What readers may have changed before one raised (:func:`mark`, :func:`undo`).
-Mark = tuple[int, int, int, int, int, int, int, int, Any, Any, bool]
+
+@dataclass(frozen=True, slots=True)
+class Mark:
+    """What readers may change, as it was before they ran (:func:`mark`, :func:`undo`)."""
+
+    facts: int
+    orders: int
+    flags: int
+    malformed_entries: int
+    resources_used: int
+    skipped_invalid: int
+    unrecognised_codes: int
+    unrecognised_units: int
+    birth_date: datetime | None
+    sex: Literal["male", "female", "other", "unknown"]
+    deceased: bool
 
 
 def mark(builder: Builder) -> Mark:
     """The record's state before readers run: the lengths of what they append to, the
     counters they move, what the Patient reader sets."""
     record, quality = builder.record, builder.record.quality
-    return (len(record.facts), len(record.orders), len(record.unreadable_red_flags),
-            builder.unreadable_entries, quality.resources_used, quality.skipped_invalid,
-            quality.unrecognised_codes, builder.unrecognised_units, record.birth_date,
-            record.sex, record.deceased)
+    return Mark(len(record.facts), len(record.orders), len(record.unreadable_red_flags),
+                builder.unreadable_entries, quality.resources_used, quality.skipped_invalid,
+                quality.unrecognised_codes, builder.unrecognised_units, record.birth_date,
+                record.sex, record.deceased)
 
 
 def undo(builder: Builder, before: Mark, resource: dict[str, Any] | None) -> None:
@@ -57,51 +77,45 @@ def undo(builder: Builder, before: Mark, resource: dict[str, Any] | None) -> Non
     time, a fact read but said not read). New lists, so the record's cache of its concepts
     (kept by the list's identity) is not stale. ``resource``: the one entry read since."""
     record, quality = builder.record, builder.record.quality
-    facts, orders, flags, entries, used, invalid, unrecognised, units, *patient = before
-    record.facts = record.facts[:facts]
-    record.orders = record.orders[:orders]
-    record.unreadable_red_flags = record.unreadable_red_flags[:flags]
-    builder.unreadable_entries = entries
-    quality.resources_used, quality.skipped_invalid = used, invalid
-    quality.unrecognised_codes = unrecognised
-    builder.unrecognised_units = units
-    record.birth_date, record.sex, record.deceased = patient
+    record.facts = record.facts[:before.facts]
+    record.orders = record.orders[:before.orders]
+    record.unreadable_red_flags = record.unreadable_red_flags[:before.flags]
+    builder.unreadable_entries = before.malformed_entries
+    quality.resources_used = before.resources_used
+    quality.skipped_invalid = before.skipped_invalid
+    quality.unrecognised_codes = before.unrecognised_codes
+    builder.unrecognised_units = before.unrecognised_units
+    record.birth_date, record.sex, record.deceased = (before.birth_date, before.sex,
+                                                      before.deceased)
     if resource is not None:
         builder.mended.pop(id(resource), None)
 
 
 def note_fault(builder: Builder, reader: str, error: Exception,
                resource: dict[str, Any] | None) -> None:
-    """Count the fault, keep its reader, type and place for the log, and set aside what
-    ``resource`` names (None: the build itself failed, no entry to name)."""
+    """Count the fault, keep its reader, type and place for the log, and set aside the
+    entry (None: the build itself failed, no entry to name)."""
     builder.quality.reader_faults += 1
     kind = entry_type(resource) if resource is not None else _BUILD
-    builder.faults.append((reader, type(error).__name__, _raised_at(error), kind))
-    if resource is None or kind == "Patient":  # a Patient names no red flag: its own line
-        return
-    try:
-        _set_aside_named(builder, resource)
-    except Exception:  # naming it failed too: the count and the gap line still say it
-        return
+    before = len(builder.record.unreadable_red_flags)
+    if resource is not None and kind != "Patient":  # a Patient names no red flag
+        _set_aside(builder, resource)
+    names = tuple(f.display for f in builder.record.unreadable_red_flags[before:]
+                  if f.concept != UNREAD)
+    builder.faults.append(Fault(reader, type(error).__name__, raised_at(error), kind, names))
 
 
 def gap(builder: Builder) -> str:
     """The line every card carries while an entry (or the record) was not read for a fault."""
-    kinds = [kind for *_, kind in builder.faults]
+    kinds = [fault.kind for fault in builder.faults]
     said = []
-    entries = [kind for kind in kinds if kind not in (_BUILD, "Patient")]
     if "Patient" in kinds:
         said.append("the Patient entry was not read because of a fault in the service "
                     "(logged for its operators): check the patient's age and that they are "
                     "alive before acting on any card")
+    entries = [fault for fault in builder.faults if fault.kind not in (_BUILD, "Patient")]
     if entries:
-        if len(entries) == 1:
-            counted, records = "1 entry", "it records"
-        else:
-            counted, records = f"{len(entries)} entries", "they record"
-        said.append(f"{counted} ({', '.join(dict.fromkeys(entries))}) not read because of a "
-                    f"fault in the service (logged for its operators): what {records} is read "
-                    "by no rule")
+        said.append(_entries_not_read(entries))
     if _BUILD in kinds:
         said.append("the record was read only in part because of a fault in the service "
                     "(logged for its operators): what was not read is read by no rule")
@@ -110,7 +124,7 @@ def gap(builder: Builder) -> str:
 
 def log_faults(builder: Builder) -> None:
     """One WARNING line for the record: reader, exception type, place, and how often."""
-    counted = Counter((reader, name, where) for reader, name, where, _ in builder.faults)
+    counted = Counter((f.reader, f.error, f.where) for f in builder.faults)
     faults = "; ".join(f"{reader} raised {name} at {where} (x{times})"
                        for (reader, name, where), times in counted.items())
     count = builder.quality.reader_faults
@@ -118,20 +132,55 @@ def log_faults(builder: Builder) -> None:
                 count, "entry" if count == 1 else "entries", faults)
 
 
-def _set_aside_named(builder: Builder, resource: dict[str, Any]) -> None:
-    """Its red flags by code, else by words; when its codes cannot even be looked up (the
-    spike's TypeError on every ICD-10 code) and no word names one, the entry itself."""
-    before = builder.unreadable_entries
-    try:
+def log_passing_fault(error: Exception) -> None:
+    """A reader raised once, then read every entry when asked again: nothing was lost, but
+    a fault that comes and goes (a shared cache, a race) must leave a trace."""
+    log.warning("record: a reader raised %s at %s, then not when the entries were read "
+                "again: nothing left out", type(error).__name__, raised_at(error))
+
+
+def raised_at(error: Exception) -> str:
+    """``module.py:line in function`` of the innermost frame, and of the innermost frame in
+    the clinical core when that is another (a library's frame says little): no data."""
+    frames = traceback.extract_tb(error.__traceback__)
+    if not frames:
+        return "unknown"
+    places = [frames[-1]]
+    core = [f for f in frames if "/cds_rules/" in f.filename.replace("\\", "/")]
+    if core and core[-1] is not frames[-1]:
+        places.append(core[-1])
+    return " via ".join(f"{f.filename.rsplit('/', 1)[-1]}:{f.lineno} in {f.name}"
+                        for f in places)
+
+
+def _entries_not_read(entries: list[Fault]) -> str:
+    """ "2 entries not read ...: Cauda equina syndrome (Condition entry); an entry
+    (Observation); ...": at most :data:`_LISTED` named, the rest counted."""
+    labels = list(dict.fromkeys(
+        f"{', '.join(f.names)} ({f.kind} entry)" if f.names else f"an entry ({f.kind})"
+        for f in entries))
+    more = len(labels) - _LISTED
+    listed = "; ".join(labels[:_LISTED]) + (f"; and {more} more" if more > 0 else "")
+    counted, records = (("1 entry", "it records") if len(entries) == 1
+                        else (f"{len(entries)} entries", "they record"))
+    return (f"{counted} not read because of a fault in the service (logged for its "
+            f"operators): {listed}; what {records} is read by no rule")
+
+
+def _set_aside(builder: Builder, resource: dict[str, Any]) -> None:
+    """By its red flags' codes, else its words; failing both (nothing named, or the lookup
+    itself raised, as the spike's TypeError on every ICD-10 code did), as itself."""
+    flags = builder.record.unreadable_red_flags
+    before = len(flags)
+    with suppress(Exception):  # the codes cannot be looked up: the words may still say it
         set_aside(builder, resource, _coded_hits(builder, resource), detail=FAULT)
-        looked_up = True
-    except Exception:  # the codes cannot be looked up: the words may still say it
-        looked_up = False
-    if builder.unreadable_entries == before:
-        words = signs_in(resource)
+    try:
+        words = signs_in(resource) if len(flags) == before else {}
         if words:
             set_aside_words(builder, resource, words, detail=FAULT)
-    if builder.unreadable_entries == before and not looked_up:
+    except Exception:  # nor can the words be read: set aside as itself
+        del flags[before:]
+    if len(flags) == before:
         set_aside_unread(builder, resource, FAULT)
 
 
@@ -148,17 +197,3 @@ def _coded_hits(builder: Builder, resource: dict[str, Any]) -> list[Hit]:
     for concept in concepts_list(resource.get("conclusionCode")):
         hits += concept_hits(concept)
     return hits
-
-
-def _raised_at(error: Exception) -> str:
-    """``module.py:line in function`` of the innermost frame, and of the innermost frame in
-    the clinical core when that is another (a library's frame says little): no data."""
-    frames = traceback.extract_tb(error.__traceback__)
-    if not frames:
-        return "unknown"
-    places = [frames[-1]]
-    core = [f for f in frames if "/cds_rules/" in f.filename.replace("\\", "/")]
-    if core and core[-1] is not frames[-1]:
-        places.append(core[-1])
-    return " via ".join(f"{f.filename.rsplit('/', 1)[-1]}:{f.lineno} in {f.name}"
-                        for f in places)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from cds_rules.model import (
     DataQuality,
@@ -18,6 +18,17 @@ from cds_rules.validation import MendedText
 Validator = Callable[[dict[str, Any]], dict[str, Any] | None]
 
 
+class Fault(NamedTuple):
+    """An entry a reader raised on (record.reader_faults): what the log and the cards say
+    of it, never the exception's text."""
+
+    reader: str
+    error: str  # the exception's type
+    where: str  # file:line in function
+    kind: str  # the entry's resource type, or "record" when the build itself failed
+    names: tuple[str, ...]  # the red flags set aside for it, by name
+
+
 @dataclass(slots=True)
 class Builder:
     """Mutable state of one build: the record under construction and the counters."""
@@ -27,9 +38,7 @@ class Builder:
     medications: dict[str, dict[str, Any]] = field(default_factory=dict)
     unrecognised_units: int = 0
     unreadable_entries: int = 0  # entries set aside as unreadable (record.unreadable)
-    # (reader, exception type, where raised, resource type) of each entry a reader failed on
-    # (record.reader_faults): for the log line, never the exception's text
-    faults: list[tuple[str, str, str, str]] = field(default_factory=list)
+    faults: list[Fault] = field(default_factory=list)  # record.reader_faults
     # resource (by identity) -> its lone surrogates read as U+FFFD (validation.MendedText)
     mended: dict[int, int] = field(default_factory=dict)
     # concept -> readings older than this cannot change any rule (:func:`reading_cutoffs`)

@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from cds_rules import uncoded
-from cds_rules.model import CONCEPTS, RED_FLAG_INPUTS, Fact
+from cds_rules.model import CONCEPTS, RED_FLAG_INPUTS, UNREAD, Fact
 from cds_rules.record.codes import Hit, codings_of, label_of, listed_concept_hits
 from cds_rules.record.negation import presence
 from cds_rules.record.state import Builder
@@ -34,8 +34,6 @@ from cds_rules.record.status import (
 )
 from cds_rules.validation import MODELS, invalid_element
 
-_MALFORMED = "malformed"
-UNREAD = "unread_entry"  # the concept of an entry set aside whose red flags are unknown
 _NAME_LIMIT = 60  # with the words around it, a summary under the CDS Hooks 140
 _LISTED = 3
 _PROCEDURE_NOT_DONE = frozenset({"not-done", "entered-in-error"})
@@ -55,10 +53,14 @@ def set_aside(builder: Builder, resource: dict[str, Any], hits: Iterable[Hit],
 
 
 def set_aside_unread(builder: Builder, resource: dict[str, Any], detail: str) -> None:
-    """An entry not read, and what it names unknown (the lookup of its codes failed too:
-    record/reader_faults): set aside as itself, unless it says it is not there, so that no
-    card says "no red flag" over it."""
-    if not _withdrawn(resource):
+    """An entry not read for a fault whose codes and words name no red flag, or could not
+    be looked up (record/reader_faults): set aside as itself, unless it says it is not
+    there, so that no card says "no red flag" over it (it may be a temperature)."""
+    try:
+        withdrawn = _withdrawn(resource)
+    except Exception:  # its status cannot be read either: it may well be there
+        withdrawn = False
+    if not withdrawn:
         _add(builder, resource, {UNREAD: f"an unread {entry_type(resource)} entry"}, detail)
 
 
@@ -118,33 +120,31 @@ def _concept_of(resource: dict[str, Any], hit: Hit) -> object:
 
 def _add(builder: Builder, resource: dict[str, Any], names: dict[str, str],
          detail: str | None = None) -> None:
-    """One fact per concept (concept: its name), the entry counted once. ``detail``: why
-    it was not read; None: malformed, and where."""
+    """One fact per concept (concept: its name). ``detail``: why it was not read; None:
+    malformed, and where (then the entry is counted for :func:`gap`)."""
     if not names:
         return
     if detail is None:
         where = invalid_element(resource)
-        detail = f"{_MALFORMED} {where}" if where else _MALFORMED
+        detail = f"malformed {where}" if where else "malformed"
+        builder.unreadable_entries += 1
     builder.record.unreadable_red_flags += [
         Fact(concept=concept, display=_short(name), source=_safe_source(resource),
              resource_type=entry_type(resource), detail=detail)
         for concept, name in names.items()]
-    builder.unreadable_entries += 1
 
 
 def gap(flags: list[Fact], entries: int) -> str:
-    """The line every card carries: the ``entries`` set aside, by name, type and fault
-    (no id), for the clinician to find in the chart. "malformed" while every one is; else
-    "unreadable" (an entry a reader failed on: record/reader_faults), each saying why."""
+    """The line every card carries: the malformed ``entries`` set aside, by name, type and
+    fault (no id), for the clinician to find in the chart. Those not read for a fault in the
+    service have their own line (record/reader_faults)."""
     named = list(dict.fromkeys(f"{f.display} ({f.resource_type} entry: {f.detail})"
                                for f in flags))
     more = len(named) - _LISTED
     listed = "; ".join(named[:_LISTED]) + (f"; and {more} more" if more > 0 else "")
     one = entries == 1
-    malformed = all(f.detail.startswith(_MALFORMED) for f in flags)
-    return (f"{entries} {'entry' if one else 'entries'} naming a red flag, "
-            f"{_MALFORMED if malformed else 'unreadable'}, so read by no rule: {listed}; "
-            f"check {'it' if one else 'them'} in the chart")
+    return (f"{entries} {'entry' if one else 'entries'} naming a red flag, malformed, so "
+            f"read by no rule: {listed}; check {'it' if one else 'them'} in the chart")
 
 
 def _safe_source(resource: dict[str, Any]) -> str:

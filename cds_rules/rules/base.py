@@ -9,6 +9,7 @@ from typing import Literal
 from cds_rules.model import (
     HOOKS,
     RED_FLAG_TOPICS,
+    UNREAD,
     Fact,
     Finding,
     Indicator,
@@ -111,8 +112,9 @@ def fault_named_change(version: str) -> str:
     service failed to read (record/reader_faults) is set aside like a malformed one."""
     return (f"{version}: the check-first card's advice names a fault in the service beside "
             "a malformed entry as why the service could not read it (before: 'malformed: an "
-            "impossible date, an id with a space' only): an entry a reader failed on is now "
-            "set aside like a malformed one. ")
+            "impossible date, an id with a space' only) and asks to correct only a malformed "
+            "entry: an entry a reader failed on is now set aside like a malformed one, by its "
+            "red flags or as itself ('an unread <type> entry', whose reason says so). ")
 
 
 def another_part_change(version: str) -> str:
@@ -123,7 +125,12 @@ def another_part_change(version: str) -> str:
 
 
 def unreadable_entry(fact: Fact) -> str:
-    """A reason's opening for a red flag set aside unread (record/unreadable.py)."""
+    """A reason's opening for a red flag set aside unread (record/unreadable.py), or for an
+    entry set aside as itself (not read for a fault, what it names unknown)."""
+    if fact.concept == UNREAD:
+        article = "An" if fact.resource_type[:1] in "AEIOU" else "A"
+        return (f"{article} {fact.resource_type} entry could not be read ({fact.detail}): "
+                "what it records is unknown, and no red-flag rule read it")
     return (f"{fact.display} is named by an entry the service could not read "
             f"({fact.resource_type}: {fact.detail}), so no red-flag rule read it")
 
@@ -136,7 +143,8 @@ CHECK_THE_ENTRY_FIRST = (
     "Open the entry in the chart and read it: the service could not (malformed, such as "
     "an impossible date or an id with a space, or a fault in the service), so no red-flag "
     "rule read it.",
-    f"{PATHWAY_IF_CURRENT}; if not, correct or remove the entry.",
+    f"{PATHWAY_IF_CURRENT}; if not, and the entry is malformed, correct or remove it (one "
+    "not read for a fault in the service needs no change).",
 )
 """What to do on a card that asks for an unreadable red-flag entry to be checked first
 (record/unreadable.py): no "reassure", no "remove the order" beside it."""

@@ -37,6 +37,7 @@ from cds_rules.rules.context import (
     context_facts,
     days,
     duration_days,
+    unread_for_a_fault,
 )
 
 # What the red-flag families read: codes; and in words (cds_rules.record.uncoded_entries)
@@ -55,7 +56,7 @@ def _check(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding | Non
     if ctx.red_flag_fired or ctx.fired(Topic.IMAGING_INDICATED):
         return None
     context = context_facts(record)
-    if not context:
+    if not context and not unread_for_a_fault(record):
         return None
     span = duration_days(record, back_pain_onset(record))
     persistent = span is not None and span >= ctx.settings.acute_back_pain_days
@@ -191,6 +192,8 @@ CONS_01 = Rule(
     hooks=("patient-view", "encounter-start"),
     phase="pathway",
     changes=fault_named_change("2.11.0")
+    + "Its check-first card is given without a back-pain fact when an entry was not read "
+    "for a fault (it may have been the back pain). "
     + "2.10.0: GIRFT's CES pathway listed in the evidence (its safety net and 'emergency "
             "MRI if current' are in the advice); the card asking to check the date of a red "
             "flag dated after today "

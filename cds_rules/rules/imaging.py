@@ -244,7 +244,7 @@ def _symptoms_after_surgery(record: PatientRecord, surgery: list[Fact]) -> list[
 
 IMG_REPEAT = Rule(
     id="IMG-03",
-    version="2.9.0",
+    version="2.10.0",
     topic=Topic.REPEAT_IMAGING,
     title="Repeat spine MRI/CT within the repeat-imaging window",
     indicators=("info",),
@@ -256,7 +256,10 @@ IMG_REPEAT = Rule(
     check=_repeat,
     hooks=ORDER_HOOKS,
     phase="pathway",
-    changes=another_part_change("2.9.0")
+    changes="2.10.0: an entry not read for a fault in the service is set aside like a "
+    "malformed one (record/reader_faults): named by its red flags, or, when what it names is "
+    "unknown, as 'an unread <type> entry' whose reason says so. "
+    + another_part_change("2.9.0")
     + "2.8.0: while an entry naming a red flag could not be read (malformed: an "
             "impossible date, an id with a space), the draft is not offered for deletion, "
             "the summary asks to check it in the chart first instead of 'no red flag "

@@ -63,7 +63,8 @@ def test_an_entry_a_reader_fails_on_is_counted_as_a_fault_not_as_invalid(
                                onset="2024-01-28"))
     assert card["source"]["topic"]["code"] == "conservative-care"
     assert card["summary"].startswith("Check Cauda equina syndrome in the chart")
-    assert "1 entry (Condition) not read because of a fault in the service" in card["detail"]
+    assert ("1 entry not read because of a fault in the service (logged for its operators): "
+            "Cauda equina syndrome (Condition entry)") in card["detail"]
     assert (_value(faults), _value(invalid)) == (before[0] + 1, before[1])
 
 
