@@ -25,7 +25,8 @@ from cds_rules.catalogue import RULES
 from cds_rules.model import RED_FLAG_TOPICS, Finding, PatientRecord
 from cds_rules.record import build_record
 from cds_rules.rules.base import Rule, RuleContext
-from cds_rules.rules.context import has_context
+from cds_rules.rules.conservative_care import CONS_01
+from cds_rules.rules.context import has_context, may_hide_back_pain
 from cds_rules.settings import DEFAULT_SETTINGS, RuleSettings
 from cds_rules.wire import Card
 
@@ -51,10 +52,15 @@ def evaluate_record(
 ) -> Evaluation:
     """Run the rules over a built record (the unit-test seam: no FHIR parsing here)."""
     result = Evaluation(quality=record.quality)
-    if record.deceased or is_known_minor(record) or not has_context(record, hook, selections):
+    if record.deceased or is_known_minor(record):
         return result
-    findings = run_rules(record, hook, settings, selections, result.failed_rules)
-    shown = single_imaging([f for f in findings if is_shown(f, settings)])
+    if has_context(record, hook, selections):
+        findings = run_rules(record, hook, settings, selections, result.failed_rules)
+        shown = single_imaging([f for f in findings if is_shown(f, settings)])
+    elif may_hide_back_pain(record):
+        shown = check_the_unread_entry(record, hook, settings, result.failed_rules)
+    else:
+        return result
     result.findings = shown
     for group in group_by_topic(shown):
         card, full = _card(group, record, settings, encounter_id, result.findings)
@@ -86,6 +92,20 @@ def _card(group: Sequence[Finding], record: PatientRecord, settings: RuleSetting
     if group[0].indicator == "info":
         return None, False
     return fallback_card(group[0].topic, group[0].indicator, findings), False
+
+
+def check_the_unread_entry(record: PatientRecord, hook: str, settings: RuleSettings,
+                           failed: list[str]) -> list[Finding]:
+    """No back pain read, but an entry not read for a fault may have been it (PATHWAY.md
+    2): only the conservative card's check-first form, whatever the site's switches, and
+    no other rule (a red flag without back pain is not this service's to judge)."""
+    try:
+        finding = CONS_01.evaluate(record, RuleContext(hook=hook, settings=settings))
+    except Exception:
+        log.exception("rule %s failed", CONS_01.id)
+        failed.append(CONS_01.id)
+        return []
+    return [finding] if finding is not None else []
 
 
 def is_shown(finding: Finding, settings: RuleSettings) -> bool:

@@ -71,6 +71,7 @@ RED_FLAG_INPUTS: frozenset[str] = frozenset({
     "systemic_corticosteroid", "renal_stone_or_colic", "pyelonephritis", "haematuria",
     "chest_pain", "dyspnoea"})
 UNREAD = "unread_entry"  # an entry set aside as itself: not read for a fault, names unknown
+FAULT = "a fault in the service"  # why an entry set aside for a fault was not read (detail)
 
 # Code systems of our own (FHIR canonical URIs). Topic codes are the external contract.
 TOPIC_SYSTEM = "https://backpain-cds.org/fhir/CodeSystem/card-topic"
@@ -88,9 +89,8 @@ class FactStatus(StrEnum):
     CURRENT: an active/recurrence/relapse Condition (or no clinicalStatus), or a
     final/amended/corrected/preliminary/registered Observation.
     HISTORY: a resolved/inactive/remission Condition: not a current symptom, but still
-    history (a resolved cancer is still a history of cancer).
-    Negated, refuted and entered-in-error data never becomes a Fact at all.
-    """
+    history (a resolved cancer is still a history of cancer). Negated, refuted and
+    entered-in-error data never becomes a Fact at all."""
 
     CURRENT = "current"
     HISTORY = "history"

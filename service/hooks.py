@@ -147,6 +147,8 @@ def _answer(hook_call: HookCall, memory: Memory | None) -> CdsResponse:
         metrics.CARDS_INVALID.labels(topic=topic).inc()
     for rule in evaluation.failed_rules:  # a rule that raised: a bug
         metrics.RULE_FAILURES.labels(rule=rule).inc()
+    if evaluation.failed_rules or evaluation.quality.reader_faults:
+        metrics.CORE_FAULT_CALLS.labels(hook=hook_call.hook).inc()
     for card in cards:
         metrics.labelled(metrics.CARDS, card.topic, card.indicator).inc()
     return CdsResponse(cards=tuple(cards), system_actions=tuple(evaluation.system_actions))

@@ -56,6 +56,9 @@ RESOURCES_DROPPED = Counter("backpain_cds_resources_dropped_total",
 RULE_FAILURES = Counter("backpain_cds_rule_failures_total",
                         "Rules that raised on a record: a bug, expected to stay at zero (a "
                         "red-flag rule's card then asks for a manual assessment)", ["rule"])
+CORE_FAULT_CALLS = Counter("backpain_cds_core_fault_calls_total",
+                           "Hook calls on which a record reader or a rule raised: a bug, "
+                           "expected to stay at zero", ["hook"])
 CARDS_INVALID = Counter("backpain_cds_cards_invalid_total",
                         "Cards (or system actions) dropped for breaking a CDS Hooks response "
                         "rule: a bug, expected to stay at zero", ["topic"])
@@ -130,6 +133,8 @@ def initialise(services: list[tuple[str, str]], topics: list[str], rules: list[s
             CARDS.labels(topic=topic, indicator=indicator)
     for resource_type in FETCHED_TYPES:
         FHIR_FETCH_LATENCY.labels(resource_type=resource_type)
+    for _service, hook in services:
+        CORE_FAULT_CALLS.labels(hook=hook)
     for service, hook in [*services, ("discovery", "none")]:
         REQUEST_LATENCY.labels(service=service, hook=hook)
         for status in ("200", "500"):

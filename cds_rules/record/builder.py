@@ -11,7 +11,7 @@ from cds_rules.bundles import reference_of, refers_to_patient, resources_from
 from cds_rules.fhir_time import (
     as_utc,
 )
-from cds_rules.model import UNREAD, PatientRecord
+from cds_rules.model import FAULT, UNREAD, PatientRecord
 from cds_rules.record import reader_faults, structure, unreadable
 from cds_rules.record.conditions import read_condition
 from cds_rules.record.medications import read_medication
@@ -79,7 +79,7 @@ def _build_record(request: HookRequest, now: datetime, settings: RuleSettings,
         record.unreadable_red_flags = sorted((mended_text(f) for f in record.unreadable_red_flags),
                                              key=lambda f: f.concept == UNREAD)
     if builder.unreadable_entries:  # malformed ones (a fault's are said below)
-        malformed = [f for f in record.unreadable_red_flags if f.detail != reader_faults.FAULT]
+        malformed = [f for f in record.unreadable_red_flags if f.detail != FAULT]
         record.quality.data_gaps.append(unreadable.gap(malformed, builder.unreadable_entries))
     if builder.faults:
         record.quality.data_gaps.append(reader_faults.gap(builder))

@@ -72,13 +72,16 @@ def entry_type(resource: dict[str, Any]) -> str:
 
 
 def set_aside_words(builder: Builder, resource: dict[str, Any],
-                    signs: dict[Any, tuple[str, str]], detail: str | None = None) -> None:
+                    signs: dict[Any, tuple[str, str]], detail: str | None = None,
+                    called: str = "Uncoded entry ") -> None:
     """An uncoded entry dropped as invalid whose words name red flags (topic: (sign,
-    text)), as :func:`set_aside` does for codes (a ``code`` sent as a list included)."""
+    text)), as :func:`set_aside` does for codes (a ``code`` sent as a list included).
+    ``called``: what goes before the quoted words (an entry not read for a fault may be
+    coded: nothing)."""
     if _withdrawn(resource):
         return
     counts = _still_counts(resource)
-    _add(builder, resource, {**{uncoded.uncoded_concept(topic): f'Uncoded entry "{text}"'
+    _add(builder, resource, {**{uncoded.uncoded_concept(topic): f'{called}"{text}"'
                                 for topic, (sign, text) in signs.items() if counts(sign)},
                              **_coded_names(resource, listed_code_hits(resource))}, detail)
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from cds_rules.model import (
     RED_FLAG_CONCEPTS,
+    UNREAD,
     Fact,
     Finding,
     PatientRecord,
@@ -37,7 +38,7 @@ from cds_rules.rules.context import (
     context_facts,
     days,
     duration_days,
-    unread_for_a_fault,
+    may_hide_back_pain,
 )
 
 # What the red-flag families read: codes; and in words (cds_rules.record.uncoded_entries)
@@ -56,7 +57,7 @@ def _check(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding | Non
     if ctx.red_flag_fired or ctx.fired(Topic.IMAGING_INDICATED):
         return None
     context = context_facts(record)
-    if not context and not unread_for_a_fault(record):
+    if not context and not may_hide_back_pain(record):
         return None
     span = duration_days(record, back_pain_onset(record))
     persistent = span is not None and span >= ctx.settings.acute_back_pain_days
@@ -119,16 +120,19 @@ def _with_unreadable_flags(ctx: RuleContext, rule: Rule, context: list[Fact],
     red flag"; it names the entry for the clinician to check in the chart. Red flags dated
     ahead and weak ones are listed too (``others``): they would have led the card."""
     first = unreadable[0]
-    reasons = [f"{unreadable_entry(first)}. If the entry is right, the red-flag pathway "
-               "applies now."]
+    unknown = first.concept == UNREAD  # not read for a fault: what it records is unknown
+    reasons = [f"{unreadable_entry(first)}. " + ("If it records a red flag, its pathway "
+               "applies now." if unknown else "If the entry is right, the red-flag pathway "
+               "applies now.")]
     if others:
         reasons.append(f"{len(others)} other red-flag fact(s) dated after today or in the "
                        f"last {ctx.settings.cauda_equina_window_days} days fired no rule on "
                        "their own: re-assess them too.")
     return rule.finding(
         "info",
-        f"Check {first.display} in the chart: a red-flag entry the service could "
-        "not read",
+        f"Check {first.display} in the chart: "
+        + ("the service could not read it" if unknown
+           else "a red-flag entry the service could not read"),
         [*unreadable, *others, *context],
         reasons,
         (),

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from functools import cache
 
 from cds_rules.model import (
+    FAULT,
     LUMBAR,
     ORDER_HOOKS,
     Fact,
@@ -130,18 +131,18 @@ def drafts(
 
 
 def has_context(record: PatientRecord, hook: str, selections: Sequence[str] = ()) -> bool:
-    """PATHWAY.md 2: back-pain facts, or a draft spine imaging / EMG-NCS order; or an entry
-    not read for a fault in the service, which may be the back pain itself."""
-    if context_facts(record) or unread_for_a_fault(record):
+    """PATHWAY.md 2: back-pain facts, or a draft spine imaging / EMG-NCS order."""
+    if context_facts(record):
         return True
     return bool(drafts(record, (*SPINE_IMAGING, "emg_ncs"), hook, selections))
 
 
-def unread_for_a_fault(record: PatientRecord) -> bool:
-    """An entry was not read for a fault in the service and was set aside (its red flags,
-    or itself: record/reader_faults). The cards must name it even on a record whose back
-    pain it may have been: silence would hide the fault from the clinician."""
-    return record.quality.reader_faults > 0 and bool(record.unreadable_red_flags)
+def may_hide_back_pain(record: PatientRecord) -> bool:
+    """A Condition or Observation was not read for a fault in the service and set aside
+    (record/reader_faults): it may have been the back pain, so the record's lack of
+    context is not known (PATHWAY.md 2: the conservative card's check-first form only)."""
+    return any(f.detail == FAULT and f.resource_type in ("Condition", "Observation")
+               for f in record.unreadable_red_flags)
 
 
 def is_new(fact: Fact, record: PatientRecord, window: timedelta) -> bool:

@@ -25,6 +25,7 @@ from cds_rules.rules.context import (
     drafts,
     duration_days,
     earliest,
+    may_hide_back_pain,
 )
 
 DIFFERENTIALS = ("peripheral_neuropathy", "diabetes", "plexopathy", "entrapment_neuropathy")
@@ -59,8 +60,8 @@ def _suggest(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding | N
 
 def _advise_against(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding | None:
     draft = drafts(record, ("emg_ncs",), ctx.hook, ctx.selections)
-    if not draft or record.having(*LEG_SYMPTOMS, "foot_drop"):
-        return None
+    if not draft or record.having(*LEG_SYMPTOMS, "foot_drop") or may_hide_back_pain(record):
+        return None  # an entry not read for a fault may have been the leg symptoms
     return rule.finding(
         "info",
         "Remove the draft EMG/NCS: not indicated for back pain without leg symptoms",
@@ -100,7 +101,7 @@ EMG_01 = Rule(
 
 EMG_02 = Rule(
     id="EMG-02",
-    version="1.5.0",
+    version="1.6.0",
     topic=Topic.ELECTRODIAGNOSTIC_TESTING,
     title="EMG/NCS ordered for back pain without leg symptoms",
     indicators=("info",),
@@ -109,7 +110,10 @@ EMG_02 = Rule(
     check=_advise_against,
     hooks=ORDER_HOOKS,
     phase="pathway",
-    changes=another_part_change("1.5.0")
+    changes="1.6.0: stands down while a Condition or Observation was not read for a fault "
+    "in the service (record/reader_faults): it may have been the leg symptoms (before: "
+    "'Remove the draft EMG/NCS' over it). "
+    + another_part_change("1.5.0")
     + denial_naming_change("1.4.0")
     + observation_reading_change("1.3.0")
     + coded_answer_change("1.2.0")

@@ -57,15 +57,20 @@ def test_an_entry_a_reader_fails_on_is_counted_as_a_fault_not_as_invalid(
     monkeypatch.setitem(record_builder._HANDLERS, "Condition", read_condition)
     faults = metrics.RESOURCES_DROPPED.labels(reason="reader-fault")
     invalid = metrics.RESOURCES_DROPPED.labels(reason="invalid")
-    before = _value(faults), _value(invalid)
+    calls = metrics.CORE_FAULT_CALLS.labels(hook="patient-view")
+    before = _value(faults), _value(invalid), _value(calls)
     (card,) = _cards(app, condition("279039007", "Low back pain", onset="2024-01-20"),
                      condition("192970008", "Cauda equina syndrome", resource_id="ces-1",
-                               onset="2024-01-28"))
+                               onset="2024-01-28"),
+                     condition("192970008", "Cauda equina syndrome", resource_id="ces-1",
+                               onset="2024-01-29"))
     assert card["source"]["topic"]["code"] == "conservative-care"
     assert card["summary"].startswith("Check Cauda equina syndrome in the chart")
-    assert ("1 entry not read because of a fault in the service (logged for its operators): "
+    assert ("2 entries not read because of a fault in the service (logged for its operators): "
             "Cauda equina syndrome (Condition entry)") in card["detail"]
-    assert (_value(faults), _value(invalid)) == (before[0] + 1, before[1])
+    # two entries, one call: the page alert counts calls
+    assert (_value(faults), _value(invalid), _value(calls)) == (before[0] + 2, before[1],
+                                                                before[2] + 1)
 
 
 def test_a_rule_that_raises_is_counted_and_its_card_asks_for_a_manual_assessment(

@@ -29,6 +29,7 @@ ZERO_FAILURES = (
     'backpain_cds_resources_dropped_total{reason="invalid"} 0.0',
     'backpain_cds_resources_dropped_total{reason="reader-fault"} 0.0',
     'backpain_cds_rule_failures_total{rule="CES-01"} 0.0',
+    'backpain_cds_core_fault_calls_total{hook="patient-view"} 0.0',
     'backpain_cds_rule_failures_total{rule="CONS-01"} 0.0',
     'backpain_cds_db_timeouts_total{operation="suppress_snoozed"} 0.0',
 )

@@ -132,7 +132,7 @@ def test_the_spikes_fault_names_the_g83_4_diagnosis_by_its_words() -> None:
     record = _record(_ces(system=ICD10, code="G83.4"))
     assert (record.quality.reader_faults, record.quality.skipped_invalid) == (1, 0)
     card = _cards(_ces(system=ICD10, code="G83.4"))["conservative-care"]
-    assert card["summary"].startswith('Check Uncoded entry "Cauda equina syndrome" in the chart')
+    assert card["summary"].startswith('Check "Cauda equina syndrome" in the chart')
     assert NOT_READ in card["detail"]
 
 
@@ -314,7 +314,7 @@ def test_a_draft_order_reader_fault_is_counted(monkeypatch: pytest.MonkeyPatch) 
                           NOW, DEFAULT_SETTINGS)
     assert (record.quality.reader_faults, record.quality.skipped_invalid) == (1, 0)
     assert not record.orders
-    assert f"{NOT_READ}: an entry (ServiceRequest)" in record.quality.data_gaps[-1]
+    assert f"{NOT_READ}: 1 ServiceRequest entry" in record.quality.data_gaps[-1]
 
 
 def test_a_resource_type_the_service_does_not_know_is_not_quoted() -> None:
@@ -340,7 +340,7 @@ def test_a_fault_on_the_back_pain_itself_still_gives_a_card() -> None:
         (card,) = to_json(evaluate(request, NOW).cards)
         assert card["summary"].startswith("Check ")
         assert "not read because of a fault in the service" in card["detail"]
-    assert card["summary"].startswith('Check Uncoded entry "Cauda equina syndrome"')
+    assert card["summary"].startswith('Check "Cauda equina syndrome" in the chart')
 
 
 @pytest.mark.parametrize("hook", ["patient-view", "order-select"])
@@ -422,3 +422,71 @@ def test_a_fault_that_does_not_come_back_leaves_a_trace(
     assert "a reader raised TypeError at test_reader_faults.py:" in caplog.text
     assert "then not when the entries were read again" in caplog.text
     assert SECRET not in caplog.text
+
+
+# --- the third independent review (nineteenth session)
+
+def _icd_patient(*entries: dict[str, Any], birth: str = "1986-05-01",
+                 **patient: Any) -> HookRequest:
+    """A patient without back pain whose diabetes is coded ICD-10 E11.9."""
+    diabetes = {"resourceType": "Condition", "id": "dm", "subject": SUBJECT,
+                "code": {"coding": [{"system": ICD10, "code": "E11.9"}]}}
+    return HookRequest(hook="patient-view", patient_id="p", resources=(
+        {"resourceType": "Patient", "id": "p", "birthDate": birth, **patient}, diabetes,
+        *entries))
+
+
+@pytest.mark.usefixtures("icd_lookup_fails")
+def test_a_fault_without_back_pain_gives_only_the_check_first_card() -> None:
+    """HIGH: an unread entry made the whole record context, and a patient with no back
+    pain got a critical cauda equina card for a retention. Now the entry that may have been
+    the back pain gets the check-first card alone; a red flag read beside it is listed."""
+    retention = {"resourceType": "Observation", "id": "retention", "status": "final",
+                 "subject": SUBJECT, "effectiveDateTime": "2026-02-27T09:00:00Z",
+                 "code": {"coding": [{"system": SNOMED, "code": "267064002"}]}}
+    (card,) = to_json(evaluate(_icd_patient(retention), NOW).cards)
+    assert (card["source"]["topic"]["code"], card["indicator"]) == ("conservative-care", "info")
+    assert card["summary"] == ("Check an unread Condition entry in the chart: the service "
+                               "could not read it")
+    assert "1 other red-flag fact(s)" in card["detail"]
+    assert "If it records a red flag, its pathway applies now." in card["detail"]
+
+
+@pytest.mark.usefixtures("icd_lookup_fails")
+@pytest.mark.parametrize("patient", [{"birth": "2012-05-01"},
+                                     {"deceasedBoolean": True}], ids=["minor", "deceased"])
+def test_a_fault_gives_no_card_to_a_minor_or_the_deceased(patient: dict[str, Any]) -> None:
+    assert evaluate(_icd_patient(**patient), NOW).cards == []
+
+
+@pytest.mark.usefixtures("icd_lookup_fails")
+def test_a_site_switch_does_not_silence_the_check_first_card() -> None:
+    from cds_rules.model import Topic
+    settings = DEFAULT_SETTINGS.model_copy(
+        update={"disabled_topics": frozenset({Topic.CONSERVATIVE_CARE})})
+    (card,) = evaluate(_icd_patient(), NOW, settings).cards
+    assert card.summary.startswith("Check an unread Condition entry in the chart")
+
+
+def test_emg_02_stands_down_over_an_entry_not_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    """MEDIUM: 'Remove the draft EMG/NCS: ... without leg symptoms' over a radiculopathy
+    entry whose reader raised (it was the leg symptoms)."""
+    import dataclasses
+
+    import fhir_samples
+    scenario = fhir_samples.load("emg-order-sign-ncs-axial-pain")
+    request = scenario.hook_request()
+    topics = [c.topic for c in evaluate(request, scenario.now).cards]
+    assert "electrodiagnostic-testing" in topics  # the control: "Remove the draft EMG/NCS"
+    subject = {"reference": f"Patient/{scenario.patient_id}"}
+    radiculopathy = {"resourceType": "Condition", "id": "radic", "subject": subject,
+                     "code": {"coding": [{"system": SNOMED, "code": "72274001"}]}}
+
+    def read_condition(builder: Any, resource: dict[str, Any]) -> bool:
+        if resource.get("id") == "radic":
+            raise TypeError("injected")
+        return real_read_condition(builder, resource)
+    monkeypatch.setitem(record_builder._HANDLERS, "Condition", read_condition)
+    with_it = dataclasses.replace(request, resources=(*request.resources, radiculopathy))
+    cards = evaluate(with_it, scenario.now).cards
+    assert not any(c.summary.startswith("Remove the draft EMG") for c in cards)
