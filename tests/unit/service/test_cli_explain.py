@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 from cds_rules import why_invalid
-from cds_rules.record import builder as record_builder
 from service.cli import main
+from tests.core_fault_support import fail_condition_reader_on
 
 SNOMED = "http://snomed.info/sct"
 
@@ -64,13 +64,7 @@ def test_an_entry_a_reader_failed_on_is_named_as_a_fault(
         monkeypatch: pytest.MonkeyPatch) -> None:
     """A fault injected into the Condition reader on one entry: the data line counts it
     apart from invalid data and the list names it (the log line says where it was raised)."""
-    real = record_builder._HANDLERS["Condition"]
-
-    def read_condition(builder: Any, resource: dict[str, Any]) -> bool:
-        if resource.get("id") == "ces-1":
-            raise TypeError("injected")
-        return bool(real(builder, resource))
-    monkeypatch.setitem(record_builder._HANDLERS, "Condition", read_condition)
+    fail_condition_reader_on(monkeypatch, "ces-1")
     code, out = evaluate(capsys, bundle(tmp_path, PATIENT,
                                         condition("lbp-1", "279039007", "Low back pain"),
                                         condition("ces-1", "192970008", "Cauda equina syndrome")))
