@@ -56,7 +56,7 @@ def evaluate_record(
         return result
     if has_context(record, hook, selections):
         findings = run_rules(record, hook, settings, selections, result.failed_rules)
-        shown = single_imaging([f for f in findings if is_shown(f, settings)])
+        shown = single_imaging([f for f in findings if is_shown(f, settings, record)])
     elif may_hide_back_pain(record):
         shown = check_the_unread_entry(record, hook, settings, result.failed_rules)
     else:
@@ -104,14 +104,29 @@ def check_the_unread_entry(record: PatientRecord, hook: str, settings: RuleSetti
     except Exception:
         log.exception("rule %s failed", CONS_01.id)
         failed.append(CONS_01.id)
+        record.quality.data_gaps.append(f"rule {CONS_01.id} could not be evaluated")
         return []
     return [finding] if finding is not None else []
 
 
-def is_shown(finding: Finding, settings: RuleSettings) -> bool:
-    """A finding of a topic switched off at the site is not shown, unless it is critical:
-    an emergency in the record is always shown (safety principle 1, PATHWAY.md 4)."""
-    return finding.indicator == "critical" or settings.enabled(finding.topic)
+def is_shown(finding: Finding, settings: RuleSettings,
+             record: PatientRecord | None = None) -> bool:
+    """A finding of a topic switched off at the site is not shown, unless it is critical
+    (an emergency in the record is always shown: safety principle 1, PATHWAY.md 4) or it
+    asks for an entry the service could not read to be checked (PATHWAY.md 2): a switch
+    must not silence what no rule could read."""
+    return (finding.indicator == "critical" or settings.enabled(finding.topic)
+            or (record is not None and _asks_to_check_unread(finding, record)))
+
+
+def _asks_to_check_unread(finding: Finding, record: PatientRecord) -> bool:
+    return finding.rule_id in CHECK_FIRST_RULES and bool(record.unreadable_red_flags)
+
+
+# The pathway rules whose card turns into "check the entry in the chart first" while an
+# entry naming a red flag could not be read (CONS-01, IMG-01): run and shown whatever the
+# site's switches.
+CHECK_FIRST_RULES = frozenset({"CONS-01", "IMG-01"})
 
 
 def is_known_minor(record: PatientRecord) -> bool:
@@ -137,7 +152,8 @@ def run_rules(
     for rule in _in_phase_order(RULES):
         if present is not None and rule.holds_none_of_its_needs(present):
             continue  # as Rule.evaluate would answer, without calling it
-        if rule.topic not in RED_FLAG_TOPICS and not settings.enabled(rule.topic):
+        if rule.topic not in RED_FLAG_TOPICS and not settings.enabled(rule.topic) \
+                and not (rule.id in CHECK_FIRST_RULES and record.unreadable_red_flags):
             continue
         try:
             finding = rule.evaluate(record, ctx)

@@ -11,8 +11,9 @@ with it, with only that count moving.
 Now what the reader did before it raised is undone (a half-read entry is not read), the
 entry is counted as ``readerFaults`` (the audit, the resources-dropped metric's
 ``reader-fault`` reason, the preview page), and it is set aside
-(``PatientRecord.unreadable_red_flags``: no card says "no red flag" over it, and the record
-has context even when the entry was its back pain): by the red flags its codes or words
+(``PatientRecord.unreadable_red_flags``: no card says "no red flag" over it; on a record
+with no back pain read, the conservative card's check-first form is given alone, as the
+entry may have been the back pain: PATHWAY.md 2): by the red flags its codes or words
 name, else as itself ("an unread Observation entry": it may be a temperature). Every card
 names it and asks for the chart to be checked. The log gets one line per record naming the
 reader, the exception's type and where it was raised, never its text (it may hold the
@@ -154,13 +155,13 @@ def _entries_not_read(entries: list[Fault]) -> str:
     """ "3 entries not read ...: Cauda equina syndrome (Condition entry); 2 Observation
     entries; ...": those naming a red flag first, by name, the others counted by type; at
     most :data:`_LISTED` labels, the rest counted."""
+    named = Counter(f"{', '.join(f.names)} ({f.kind} entry)" for f in entries if f.names)
     unnamed = Counter(f.kind for f in entries if not f.names)
-    labels = [*dict.fromkeys(f"{', '.join(f.names)} ({f.kind} entry)"
-                             for f in entries if f.names),
-              *(f"{n} {kind} {'entry' if n == 1 else 'entries'}"
-                for kind, n in unnamed.items())]
-    more = len(labels) - _LISTED
-    listed = "; ".join(labels[:_LISTED]) + (f"; and {more} more" if more > 0 else "")
+    labels = [*named.items(), *((f"{n} {kind} {'entry' if n == 1 else 'entries'}", n)
+                                for kind, n in unnamed.items())]  # (label, entries)
+    more = sum(n for _, n in labels[_LISTED:])
+    listed = "; ".join(label for label, _ in labels[:_LISTED]) + (
+        f"; and {more} more" if more else "")
     counted, records = (("1 entry", "it records") if len(entries) == 1
                         else (f"{len(entries)} entries", "they record"))
     return (f"{counted} not read because of a fault in the service (logged for its "

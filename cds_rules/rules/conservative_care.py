@@ -113,6 +113,13 @@ def _with_flags_dated_ahead(ctx: RuleContext, rule: Rule, context: list[Fact],
     )
 
 
+_NOT_ASSESSED = (
+    "No back pain was read, so no rule assessed the {n} red-flag fact(s) recorded in the "
+    "last {days} days or dated after today; the unread entry may be the back pain. If it "
+    "is, their pathways apply now (for a cauda equina sign: emergency MRI of the lumbar "
+    "spine, GIRFT 2023).")
+
+
 def _with_unreadable_flags(ctx: RuleContext, rule: Rule, context: list[Fact],
                            unreadable: list[Fact], others: list[Fact]) -> Finding:
     """Something a red-flag family reads, named by an entry that could not be read (an
@@ -124,15 +131,24 @@ def _with_unreadable_flags(ctx: RuleContext, rule: Rule, context: list[Fact],
     reasons = [f"{unreadable_entry(first)}. " + ("If it records a red flag, its pathway "
                "applies now." if unknown else "If the entry is right, the red-flag pathway "
                "applies now.")]
-    if others:
+    if not context:  # shown only because the unread entry may have been the back pain
+        reasons.append(_NOT_ASSESSED.format(n=len(others),
+                                            days=ctx.settings.cauda_equina_window_days)
+                       if others else
+                       "No back pain was read, and the unread entry may be it.")
+    elif others:
         reasons.append(f"{len(others)} other red-flag fact(s) dated after today or in the "
                        f"last {ctx.settings.cauda_equina_window_days} days fired no rule on "
                        "their own: re-assess them too.")
+    summary = f"Check {first.display} in the chart: " + (
+        "the service could not read it" if unknown
+        else "a red-flag entry the service could not read")
+    if others and not context:
+        summary = (f"Check {first.display} in the chart; {len(others)} red flag(s) "
+                   "recorded, not assessed")
     return rule.finding(
         "info",
-        f"Check {first.display} in the chart: "
-        + ("the service could not read it" if unknown
-           else "a red-flag entry the service could not read"),
+        summary,
         [*unreadable, *others, *context],
         reasons,
         (),
@@ -196,8 +212,9 @@ CONS_01 = Rule(
     hooks=("patient-view", "encounter-start"),
     phase="pathway",
     changes=fault_named_change("2.11.0")
-    + "Its check-first card is given without a back-pain fact when an entry was not read "
-    "for a fault (it may have been the back pain). "
+    + "Its check-first card is given without a back-pain fact when an entry that can record "
+    "back pain was not read for a fault (it may have been the back pain), saying so and "
+    "that the red flags recorded beside it were not assessed. "
     + "2.10.0: GIRFT's CES pathway listed in the evidence (its safety net and 'emergency "
             "MRI if current' are in the advice); the card asking to check the date of a red "
             "flag dated after today "

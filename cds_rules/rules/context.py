@@ -138,11 +138,15 @@ def has_context(record: PatientRecord, hook: str, selections: Sequence[str] = ()
 
 
 def may_hide_back_pain(record: PatientRecord) -> bool:
-    """A Condition or Observation was not read for a fault in the service and set aside
-    (record/reader_faults): it may have been the back pain, so the record's lack of
+    """An entry that can record back pain or leg symptoms (any but a medicine or an imaging
+    study: a report's conclusions and a procedure's reasons are read too) was not read for
+    a fault in the service and set aside (record/reader_faults): the record's lack of
     context is not known (PATHWAY.md 2: the conservative card's check-first form only)."""
-    return any(f.detail == FAULT and f.resource_type in ("Condition", "Observation")
+    return any(f.detail == FAULT and f.resource_type not in _NO_CONTEXT_TYPES
                for f in record.unreadable_red_flags)
+
+
+_NO_CONTEXT_TYPES = frozenset({"MedicationRequest", "MedicationStatement", "ImagingStudy"})
 
 
 def is_new(fact: Fact, record: PatientRecord, window: timedelta) -> bool:

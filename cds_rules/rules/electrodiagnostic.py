@@ -110,9 +110,10 @@ EMG_02 = Rule(
     check=_advise_against,
     hooks=ORDER_HOOKS,
     phase="pathway",
-    changes="1.6.0: stands down while a Condition or Observation was not read for a fault "
-    "in the service (record/reader_faults): it may have been the leg symptoms (before: "
-    "'Remove the draft EMG/NCS' over it). "
+    changes="1.6.0: stands down while an entry that can record leg symptoms (any but a "
+    "medicine or an imaging study) was not read for a fault in the service "
+    "(record/reader_faults): it may have been the leg symptoms (before: 'Remove the draft "
+    "EMG/NCS' over it). "
     + another_part_change("1.5.0")
     + denial_naming_change("1.4.0")
     + observation_reading_change("1.3.0")

@@ -446,10 +446,17 @@ def test_a_fault_without_back_pain_gives_only_the_check_first_card() -> None:
                  "code": {"coding": [{"system": SNOMED, "code": "267064002"}]}}
     (card,) = to_json(evaluate(_icd_patient(retention), NOW).cards)
     assert (card["source"]["topic"]["code"], card["indicator"]) == ("conservative-care", "info")
-    assert card["summary"] == ("Check an unread Condition entry in the chart: the service "
-                               "could not read it")
-    assert "1 other red-flag fact(s)" in card["detail"]
+    assert card["summary"] == ("Check an unread Condition entry in the chart; 1 red flag(s) "
+                               "recorded, not assessed")
+    assert ("No back pain was read, so no rule assessed the 1 red-flag fact(s) recorded in "
+            "the last 14 days or dated after today; the unread entry may be the back pain. If "
+            "it is, their pathways apply now") in card["detail"]
+    assert "fired no rule on their own" not in card["detail"]
     assert "If it records a red flag, its pathway applies now." in card["detail"]
+    bare = to_json(evaluate(_icd_patient(), NOW).cards)[0]
+    assert bare["summary"] == ("Check an unread Condition entry in the chart: the service "
+                               "could not read it")
+    assert "No back pain was read, and the unread entry may be it." in bare["detail"]
 
 
 @pytest.mark.usefixtures("icd_lookup_fails")
@@ -490,3 +497,67 @@ def test_emg_02_stands_down_over_an_entry_not_read(monkeypatch: pytest.MonkeyPat
     with_it = dataclasses.replace(request, resources=(*request.resources, radiculopathy))
     cards = evaluate(with_it, scenario.now).cards
     assert not any(c.summary.startswith("Remove the draft EMG") for c in cards)
+
+
+# --- the fourth independent review (nineteenth session)
+
+def _report(conclusion: str, **changes: Any) -> dict[str, Any]:
+    """A final MRI report whose conclusion is coded (SNOMED CT), and no other back pain."""
+    return {"resourceType": "DiagnosticReport", "id": "mri-report", "status": "final",
+            "subject": SUBJECT, "effectiveDateTime": "2026-02-27T09:00:00Z",
+            "code": {"coding": [{"system": "http://loinc.org", "code": "24590-2"}]},
+            "conclusionCode": [{"coding": [{"system": SNOMED, "code": conclusion}]}],
+            **changes}
+
+
+def _report_reader_fails(monkeypatch: pytest.MonkeyPatch) -> None:
+    def read_diagnostic_report(builder: Any, resource: dict[str, Any]) -> bool:
+        raise TypeError("injected")
+    monkeypatch.setitem(record_builder._HANDLERS, "DiagnosticReport", read_diagnostic_report)
+
+
+def test_a_faulted_report_that_may_be_the_back_pain_gets_the_check_first_card(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """HIGH: a report concluding cauda equina syndrome, the only back-pain entry, whose
+    reader raised: no card at all (only Conditions and Observations were thought able to
+    be the back pain)."""
+    patient = {"resourceType": "Patient", "id": "p", "birthDate": "1960-05-01"}
+    request = HookRequest(hook="patient-view", patient_id="p",
+                          resources=(patient, _report("192970008")))
+    assert [c.indicator for c in evaluate(request, NOW).cards] == ["critical"]  # control
+    _report_reader_fails(monkeypatch)
+    (card,) = evaluate(request, NOW).cards
+    assert card.summary.startswith("Check Cauda equina syndrome (diagnosis) in the chart")
+
+
+def test_emg_02_stands_down_over_a_faulted_report(monkeypatch: pytest.MonkeyPatch) -> None:
+    import dataclasses
+
+    import fhir_samples
+    scenario = fhir_samples.load("emg-order-sign-ncs-axial-pain")
+    request = scenario.hook_request()
+    subject = {"reference": f"Patient/{scenario.patient_id}"}
+    report = {**_report("72274001"), "subject": subject}  # concluding radiculopathy
+    _report_reader_fails(monkeypatch)
+    with_it = dataclasses.replace(request, resources=(*request.resources, report))
+    assert not any(c.summary.startswith("Remove the draft EMG")
+                   for c in evaluate(with_it, scenario.now).cards)
+
+
+def test_a_site_switch_does_not_silence_the_check_first_card_beside_back_pain(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """MEDIUM: with back pain read, switching conservative care off silenced the card
+    naming a cauda equina syndrome no rule could read."""
+    from cds_rules.model import Topic
+    settings = DEFAULT_SETTINGS.model_copy(
+        update={"disabled_topics": frozenset({Topic.CONSERVATIVE_CARE})})
+    assert evaluate(_request(), NOW, settings).cards == []  # the switch, as before
+    read_condition = record_builder._HANDLERS["Condition"]
+
+    def faulty(builder: Any, resource: dict[str, Any]) -> bool:
+        if resource.get("id") == "ces":
+            raise TypeError("injected")
+        return bool(read_condition(builder, resource))
+    monkeypatch.setitem(record_builder._HANDLERS, "Condition", faulty)
+    (card,) = evaluate(_request(_ces()), NOW, settings).cards
+    assert card.summary.startswith("Check Cauda equina syndrome in the chart")
