@@ -48,6 +48,16 @@ class RuleContext:
         return any(f.topic in RED_FLAG_TOPICS for f in self.findings) or any(
             rule.topic in RED_FLAG_TOPICS for rule in self.failed)
 
+    def stands_down_for_red_flag(self, record: PatientRecord) -> bool:
+        """Should a pathway card stand down for a red flag? Yes if one fired; but while an
+        entry could not be read, only for a red-flag card the site shows (critical, or its
+        topic on): every card names the unread entry, and a hidden card names nothing."""
+        if not record.unreadable_red_flags:
+            return self.red_flag_fired
+        return any(f.topic in RED_FLAG_TOPICS
+                   and (f.indicator == "critical" or self.settings.enabled(f.topic))
+                   for f in self.findings)
+
 
 def coded_answer_change(version: str) -> str:
     """What ``version`` changed for every rule (terminology audit, December 2026, finding

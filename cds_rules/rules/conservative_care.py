@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from cds_rules.model import (
     RED_FLAG_CONCEPTS,
+    RED_FLAG_INPUTS,
     UNREAD,
     Fact,
     Finding,
@@ -54,7 +55,7 @@ WHAT_WAS_READ = ("Problem and observation wording is checked for a few red-flag 
 
 
 def _check(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding | None:
-    if ctx.red_flag_fired or ctx.fired(Topic.IMAGING_INDICATED):
+    if ctx.stands_down_for_red_flag(record) or ctx.fired(Topic.IMAGING_INDICATED):
         return None
     context = context_facts(record)
     if not context and not may_hide_back_pain(record):
@@ -65,6 +66,9 @@ def _check(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding | Non
     window = ctx.settings.cauda_equina_window_days
     ahead = record.red_flags_dated_ahead()
     weak = record.having(*RED_FLAG_CONCEPTS, "night_pain", within=days(window))
+    if record.unreadable_red_flags and not context:  # no rule ran: every red flag listed
+        return _with_unreadable_flags(ctx, rule, context, record.unreadable_red_flags,
+                                      record.having(*RED_FLAG_INPUTS, current_only=False))
     if record.unreadable_red_flags:
         return _with_unreadable_flags(ctx, rule, context, record.unreadable_red_flags,
                                       [*ahead, *weak])
@@ -114,10 +118,10 @@ def _with_flags_dated_ahead(ctx: RuleContext, rule: Rule, context: list[Fact],
 
 
 _NOT_ASSESSED = (
-    "No back pain was read, so no rule assessed the {n} red-flag fact(s) recorded in the "
-    "last {days} days or dated after today; the unread entry may be the back pain. If it "
-    "is, their pathways apply now (for a cauda equina sign: emergency MRI of the lumbar "
-    "spine, GIRFT 2023).")
+    "No back pain was read, so no rule assessed the {n} red-flag fact(s) recorded (red flags "
+    "and the risk factors red-flag rules read, any date); the unread entry may be the back "
+    "pain. If it is, their pathways apply now (for a cauda equina sign: emergency MRI of "
+    "the lumbar spine, GIRFT 2023).")
 
 
 def _with_unreadable_flags(ctx: RuleContext, rule: Rule, context: list[Fact],
@@ -132,9 +136,7 @@ def _with_unreadable_flags(ctx: RuleContext, rule: Rule, context: list[Fact],
                "applies now." if unknown else "If the entry is right, the red-flag pathway "
                "applies now.")]
     if not context:  # shown only because the unread entry may have been the back pain
-        reasons.append(_NOT_ASSESSED.format(n=len(others),
-                                            days=ctx.settings.cauda_equina_window_days)
-                       if others else
+        reasons.append(_NOT_ASSESSED.format(n=len(others)) if others else
                        "No back pain was read, and the unread entry may be it.")
     elif others:
         reasons.append(f"{len(others)} other red-flag fact(s) dated after today or in the "

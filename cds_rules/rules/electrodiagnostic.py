@@ -8,8 +8,17 @@ EMG-02: a draft EMG/NCS for back pain without any leg symptom -> advise against.
 
 from __future__ import annotations
 
-from cds_rules.model import ORDER_HOOKS, Finding, PatientRecord, Recommendation, Topic
+from cds_rules.model import (
+    FAULT,
+    ORDER_HOOKS,
+    Fact,
+    Finding,
+    PatientRecord,
+    Recommendation,
+    Topic,
+)
 from cds_rules.rules.base import (
+    CHECK_THE_ENTRY_FIRST,
     Rule,
     RuleContext,
     another_part_change,
@@ -17,6 +26,7 @@ from cds_rules.rules.base import (
     denial_naming_change,
     observation_reading_change,
     threshold,
+    unreadable_entry,
 )
 from cds_rules.rules.context import (
     LEG_SYMPTOMS,
@@ -60,8 +70,10 @@ def _suggest(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding | N
 
 def _advise_against(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding | None:
     draft = drafts(record, ("emg_ncs",), ctx.hook, ctx.selections)
-    if not draft or record.having(*LEG_SYMPTOMS, "foot_drop") or may_hide_back_pain(record):
-        return None  # an entry not read for a fault may have been the leg symptoms
+    if not draft or record.having(*LEG_SYMPTOMS, "foot_drop"):
+        return None
+    if may_hide_back_pain(record):  # an entry not read for a fault may be the leg symptoms
+        return _check_the_unread_first(rule, record.unreadable_red_flags)
     return rule.finding(
         "info",
         "Remove the draft EMG/NCS: not indicated for back pain without leg symptoms",
@@ -69,6 +81,20 @@ def _advise_against(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Find
         ["No leg pain, numbness, tingling or weakness is recorded: EMG/NCS does not help "
          "isolated axial back pain (NASS, AANEM Choosing Wisely)."],
         delete_drafts=draft,
+    )
+
+
+def _check_the_unread_first(rule: Rule, unreadable: list[Fact]) -> Finding:
+    """Never "remove the draft, no leg symptoms" over an entry the service could not read,
+    nor silence on the order: the clinician checks it before deciding."""
+    first = next((f for f in unreadable if f.detail == FAULT), unreadable[0])
+    return rule.finding(
+        "info",
+        f"Check {first.display} in the chart before deciding on EMG/NCS: entry unreadable",
+        [first],
+        [f"{unreadable_entry(first)}: it may record leg symptoms; no advice against the "
+         "order is given."],
+        advice=CHECK_THE_ENTRY_FIRST,
     )
 
 
@@ -110,10 +136,10 @@ EMG_02 = Rule(
     check=_advise_against,
     hooks=ORDER_HOOKS,
     phase="pathway",
-    changes="1.6.0: stands down while an entry that can record leg symptoms (any but a "
-    "medicine or an imaging study) was not read for a fault in the service "
-    "(record/reader_faults): it may have been the leg symptoms (before: 'Remove the draft "
-    "EMG/NCS' over it). "
+    changes="1.6.0: while an entry that can record leg symptoms (any but a medicine or an "
+    "imaging study) was not read for a fault in the service (record/reader_faults), asks "
+    "for it to be checked before deciding ('Check <entry> in the chart before deciding on "
+    "EMG/NCS', info, no deletion; before: 'Remove the draft EMG/NCS' over it). "
     + another_part_change("1.5.0")
     + denial_naming_change("1.4.0")
     + observation_reading_change("1.3.0")

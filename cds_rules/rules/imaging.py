@@ -102,7 +102,8 @@ def _covers(study: Order, draft: Order) -> bool:
 
 def _not_indicated(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding | None:
     # Imaging-indicated runs first: never call the same draft both indicated and not.
-    if ctx.red_flag_fired or ctx.fired(Topic.REPEAT_IMAGING, Topic.IMAGING_INDICATED):
+    if ctx.stands_down_for_red_flag(record) \
+            or ctx.fired(Topic.REPEAT_IMAGING, Topic.IMAGING_INDICATED):
         return None
     draft = drafts(record, SPINE_IMAGING, ctx.hook, ctx.selections)
     if draft and record.unreadable_red_flags:

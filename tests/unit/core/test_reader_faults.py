@@ -448,9 +448,9 @@ def test_a_fault_without_back_pain_gives_only_the_check_first_card() -> None:
     assert (card["source"]["topic"]["code"], card["indicator"]) == ("conservative-care", "info")
     assert card["summary"] == ("Check an unread Condition entry in the chart; 1 red flag(s) "
                                "recorded, not assessed")
-    assert ("No back pain was read, so no rule assessed the 1 red-flag fact(s) recorded in "
-            "the last 14 days or dated after today; the unread entry may be the back pain. If "
-            "it is, their pathways apply now") in card["detail"]
+    assert ("No back pain was read, so no rule assessed the 1 red-flag fact(s) recorded (red "
+            "flags and the risk factors red-flag rules read, any date); the unread entry may "
+            "be the back pain. If it is, their pathways apply now") in card["detail"]
     assert "fired no rule on their own" not in card["detail"]
     assert "If it records a red flag, its pathway applies now." in card["detail"]
     bare = to_json(evaluate(_icd_patient(), NOW).cards)[0]
@@ -530,7 +530,8 @@ def test_a_faulted_report_that_may_be_the_back_pain_gets_the_check_first_card(
     assert card.summary.startswith("Check Cauda equina syndrome (diagnosis) in the chart")
 
 
-def test_emg_02_stands_down_over_a_faulted_report(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_emg_02_asks_for_a_faulted_report_to_be_checked(
+        monkeypatch: pytest.MonkeyPatch) -> None:
     import dataclasses
 
     import fhir_samples
@@ -540,8 +541,9 @@ def test_emg_02_stands_down_over_a_faulted_report(monkeypatch: pytest.MonkeyPatc
     report = {**_report("72274001"), "subject": subject}  # concluding radiculopathy
     _report_reader_fails(monkeypatch)
     with_it = dataclasses.replace(request, resources=(*request.resources, report))
-    assert not any(c.summary.startswith("Remove the draft EMG")
-                   for c in evaluate(with_it, scenario.now).cards)
+    (card,) = evaluate(with_it, scenario.now).cards  # the fifth review: not silence either
+    assert card.summary.endswith("in the chart before deciding on EMG/NCS: entry unreadable")
+    assert not any(a.type == "delete" for sug in card.suggestions for a in sug.actions)
 
 
 def test_a_site_switch_does_not_silence_the_check_first_card_beside_back_pain(
@@ -561,3 +563,43 @@ def test_a_site_switch_does_not_silence_the_check_first_card_beside_back_pain(
     monkeypatch.setitem(record_builder._HANDLERS, "Condition", faulty)
     (card,) = evaluate(_request(_ces()), NOW, settings).cards
     assert card.summary.startswith("Check Cauda equina syndrome in the chart")
+
+
+# --- the fifth independent review (nineteenth session)
+
+@pytest.mark.usefixtures("icd_lookup_fails")
+@pytest.mark.parametrize("when", [None, "2025-12-01", "2024-03-01"])
+def test_every_red_flag_is_listed_when_no_back_pain_was_read(when: str | None) -> None:
+    """HIGH: only red flags of the last 14 days were listed "recorded, not assessed": an
+    undated or older retention, a cancer of 2024, were on no card."""
+    retention = {"resourceType": "Condition", "id": "ret", "subject": SUBJECT,
+                 "code": {"coding": [{"system": SNOMED, "code": "267064002"}]}}
+    cancer = {"resourceType": "Condition", "id": "ca", "subject": SUBJECT,
+              "code": {"coding": [{"system": SNOMED, "code": "363346000"}]}}
+    if when:
+        retention["onsetDateTime"] = cancer["onsetDateTime"] = when
+    (card,) = to_json(evaluate(_icd_patient(retention, cancer), NOW).cards)
+    assert card["summary"].endswith("2 red flag(s) recorded, not assessed")
+    assert "Condition/ret" in card["detail"] and "Condition/ca" in card["detail"]
+
+
+def test_a_hidden_red_flag_card_does_not_silence_the_check_first_card() -> None:
+    """MEDIUM: with fracture switched off, an osteoporosis patient's hidden fracture
+    warning made the conservative card stand down, and the malformed retention was on no
+    card at all."""
+    import dataclasses
+
+    import fhir_samples
+    from cds_rules.model import Topic
+    scenario = fhir_samples.load("fracture-osteoporosis-snomed")
+    request = scenario.hook_request()
+    subject = {"reference": f"Patient/{scenario.patient_id}"}
+    malformed = {"resourceType": "Observation", "id": "ret", "status": "final",
+                 "subject": subject, "effectiveDateTime": "2026-02-30T10:00:00Z",
+                 "code": {"coding": [{"system": SNOMED, "code": "267064002",
+                                      "display": "Retention of urine"}]}}
+    with_it = dataclasses.replace(request, resources=(*request.resources, malformed))
+    settings = DEFAULT_SETTINGS.model_copy(update={"disabled_topics": frozenset({
+        Topic.FRACTURE})})
+    (card,) = evaluate(with_it, scenario.now, settings).cards
+    assert card.summary.startswith("Check Retention of urine in the chart")
