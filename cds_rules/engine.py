@@ -21,11 +21,10 @@ from cds_rules.cards import (
     minimal_card,
     single_imaging,
 )
-from cds_rules.catalogue import RULES
+from cds_rules.catalogue import BY_ID, RULES
 from cds_rules.model import RED_FLAG_TOPICS, Finding, PatientRecord
 from cds_rules.record import build_record
-from cds_rules.rules.base import Rule, RuleContext
-from cds_rules.rules.conservative_care import CONS_01
+from cds_rules.rules.base import Rule, RuleContext, shown_at_site
 from cds_rules.rules.context import has_context, may_hide_back_pain
 from cds_rules.settings import DEFAULT_SETTINGS, RuleSettings
 from cds_rules.wire import Card
@@ -56,11 +55,12 @@ def evaluate_record(
         return result
     if has_context(record, hook, selections):
         findings = run_rules(record, hook, settings, selections, result.failed_rules)
-        shown = single_imaging([f for f in findings if is_shown(f, settings, record)])
-    elif may_hide_back_pain(record):
-        shown = check_the_unread_entry(record, hook, settings, result.failed_rules)
+    elif may_hide_back_pain(record):  # PATHWAY.md 2: the check-first card alone
+        findings = run_rules(record, hook, settings, selections, result.failed_rules,
+                             rules=(BY_ID["CONS-01"],))
     else:
         return result
+    shown = single_imaging([f for f in findings if is_shown(f, settings, record)])
     result.findings = shown
     for group in group_by_topic(shown):
         card, full = _card(group, record, settings, encounter_id, result.findings)
@@ -94,29 +94,11 @@ def _card(group: Sequence[Finding], record: PatientRecord, settings: RuleSetting
     return fallback_card(group[0].topic, group[0].indicator, findings), False
 
 
-def check_the_unread_entry(record: PatientRecord, hook: str, settings: RuleSettings,
-                           failed: list[str]) -> list[Finding]:
-    """No back pain read, but an entry not read for a fault may have been it (PATHWAY.md
-    2): only the conservative card's check-first form, whatever the site's switches, and
-    no other rule (a red flag without back pain is not this service's to judge)."""
-    try:
-        finding = CONS_01.evaluate(record, RuleContext(hook=hook, settings=settings))
-    except Exception:
-        log.exception("rule %s failed", CONS_01.id)
-        failed.append(CONS_01.id)
-        record.quality.data_gaps.append(f"rule {CONS_01.id} could not be evaluated")
-        return []
-    return [finding] if finding is not None else []
-
-
-def is_shown(finding: Finding, settings: RuleSettings,
-             record: PatientRecord | None = None) -> bool:
-    """A finding of a topic switched off at the site is not shown, unless it is critical
-    (an emergency in the record is always shown: safety principle 1, PATHWAY.md 4) or it
-    asks for an entry the service could not read to be checked (PATHWAY.md 2): a switch
-    must not silence what no rule could read."""
-    return (finding.indicator == "critical" or settings.enabled(finding.topic)
-            or (record is not None and _asks_to_check_unread(finding, record)))
+def is_shown(finding: Finding, settings: RuleSettings, record: PatientRecord) -> bool:
+    """Shown at the site (:func:`shown_at_site`), or it asks for an entry the service
+    could not read to be checked (PATHWAY.md 2): a switch must not silence what no rule
+    could read."""
+    return shown_at_site(finding, settings) or _asks_to_check_unread(finding, record)
 
 
 def _asks_to_check_unread(finding: Finding, record: PatientRecord) -> bool:
@@ -142,14 +124,16 @@ def run_rules(
     settings: RuleSettings,
     selections: tuple[str, ...] = (),
     failed: list[str] | None = None,
+    rules: Sequence[Rule] | None = None,
 ) -> list[Finding]:
     """Every finding, red flags first. Red-flag families run even when switched off at the
     site (their findings still keep the pathway rules quiet; only critical ones are shown);
     a switched-off pathway family neither shows nor silences anything. The id of each rule
-    that raised is appended to ``failed`` when given (for the shell's metric)."""
+    that raised is appended to ``failed`` when given (for the shell's metric). ``rules``:
+    those to run, in that order (default: the catalogue, red flags first)."""
     ctx = RuleContext(hook=hook, settings=settings, selections=selections)
     present = _concepts_or_none(record)  # for Rule.needs, asked once, not once a rule
-    for rule in _in_phase_order(RULES):
+    for rule in _in_phase_order(RULES) if rules is None else rules:
         if present is not None and rule.holds_none_of_its_needs(present):
             continue  # as Rule.evaluate would answer, without calling it
         if rule.topic not in RED_FLAG_TOPICS and not settings.enabled(rule.topic) \

@@ -33,12 +33,17 @@ from cds_rules.record.codes import Hit, concept_hits, concepts_list
 from cds_rules.record.medications import medication_hits
 from cds_rules.record.state import Builder, Fault
 from cds_rules.record.uncoded_entries import signs_in
-from cds_rules.record.unreadable import entry_type, set_aside, set_aside_unread, set_aside_words
+from cds_rules.record.unreadable import (
+    entry_type,
+    listed_labels,
+    set_aside,
+    set_aside_unread,
+    set_aside_words,
+)
 
 log = logging.getLogger(__name__)
 
 _BUILD = "record"  # the kind noted when the build itself failed (no one entry to blame)
-_LISTED = 3  # entries named on the line; the rest counted
 # the elements whose codes a reader reads for a red flag, besides a medicine's
 _CODED = ("code", "valueCodeableConcept")
 
@@ -153,15 +158,12 @@ def raised_at(error: Exception) -> str:
 
 def _entries_not_read(entries: list[Fault]) -> str:
     """ "3 entries not read ...: Cauda equina syndrome (Condition entry); 2 Observation
-    entries; ...": those naming a red flag first, by name, the others counted by type; at
-    most :data:`_LISTED` labels, the rest counted."""
+    entries; ...": those naming a red flag first, by name, the others counted by type
+    (:func:`~cds_rules.record.unreadable.listed_labels`)."""
     named = Counter(f"{', '.join(f.names)} ({f.kind} entry)" for f in entries if f.names)
     unnamed = Counter(f.kind for f in entries if not f.names)
-    labels = [*named.items(), *((f"{n} {kind} {'entry' if n == 1 else 'entries'}", n)
-                                for kind, n in unnamed.items())]  # (label, entries)
-    more = sum(n for _, n in labels[_LISTED:])
-    listed = "; ".join(label for label, _ in labels[:_LISTED]) + (
-        f"; and {more} more" if more else "")
+    listed = listed_labels([*named.items(), *(
+        (f"{n} {kind} {'entry' if n == 1 else 'entries'}", n) for kind, n in unnamed.items())])
     counted, records = (("1 entry", "it records") if len(entries) == 1
                         else (f"{len(entries)} entries", "they record"))
     return (f"{counted} not read because of a fault in the service (logged for its "
@@ -181,7 +183,7 @@ def _set_aside(builder: Builder, resource: dict[str, Any]) -> None:
         if len(record.unreadable_red_flags) == before:
             words = signs_in(resource)
             if words:
-                set_aside_words(builder, resource, words, detail=FAULT, called="")
+                set_aside_words(builder, resource, words, detail=FAULT, uncoded_entry=False)
     except Exception:  # nor can the words be read: set aside as itself
         record.unreadable_red_flags = record.unreadable_red_flags[:before]
     if len(record.unreadable_red_flags) == before:

@@ -17,7 +17,7 @@ the model's field names only (:func:`cds_rules.validation.invalid_element`).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from cds_rules import uncoded
@@ -73,15 +73,16 @@ def entry_type(resource: dict[str, Any]) -> str:
 
 def set_aside_words(builder: Builder, resource: dict[str, Any],
                     signs: dict[Any, tuple[str, str]], detail: str | None = None,
-                    called: str = "Uncoded entry ") -> None:
+                    uncoded_entry: bool = True) -> None:
     """An uncoded entry dropped as invalid whose words name red flags (topic: (sign,
     text)), as :func:`set_aside` does for codes (a ``code`` sent as a list included).
-    ``called``: what goes before the quoted words (an entry not read for a fault may be
-    coded: nothing)."""
+    ``uncoded_entry``: named 'Uncoded entry "<words>"'; else '"<words>"' (an entry not read
+    for a fault may well be coded)."""
     if _withdrawn(resource):
         return
     counts = _still_counts(resource)
-    _add(builder, resource, {**{uncoded.uncoded_concept(topic): f'{called}"{text}"'
+    called = 'Uncoded entry "{}"' if uncoded_entry else '"{}"'
+    _add(builder, resource, {**{uncoded.uncoded_concept(topic): called.format(text)
                                 for topic, (sign, text) in signs.items() if counts(sign)},
                              **_coded_names(resource, listed_code_hits(resource))}, detail)
 
@@ -141,13 +142,19 @@ def gap(flags: list[Fact], entries: int) -> str:
     """The line every card carries: the malformed ``entries`` set aside, by name, type and
     fault (no id), for the clinician to find in the chart. Those not read for a fault in the
     service have their own line (record/reader_faults)."""
-    named = list(dict.fromkeys(f"{f.display} ({f.resource_type} entry: {f.detail})"
-                               for f in flags))
-    more = len(named) - _LISTED
-    listed = "; ".join(named[:_LISTED]) + (f"; and {more} more" if more > 0 else "")
+    named = dict.fromkeys(f"{f.display} ({f.resource_type} entry: {f.detail})" for f in flags)
+    listed = listed_labels([(label, 1) for label in named])
     one = entries == 1
     return (f"{entries} {'entry' if one else 'entries'} naming a red flag, malformed, so "
             f"read by no rule: {listed}; check {'it' if one else 'them'} in the chart")
+
+
+def listed_labels(labels: Sequence[tuple[str, int]]) -> str:
+    """ "a; b; c; and 4 more": the first :data:`_LISTED` labels, then how many of what they
+    stand for (label, how many) are left."""
+    more = sum(n for _, n in labels[_LISTED:])
+    return "; ".join(label for label, _ in labels[:_LISTED]) + (
+        f"; and {more} more" if more else "")
 
 
 def _safe_source(resource: dict[str, Any]) -> str:

@@ -54,9 +54,14 @@ class RuleContext:
         topic on): every card names the unread entry, and a hidden card names nothing."""
         if not record.unreadable_red_flags:
             return self.red_flag_fired
-        return any(f.topic in RED_FLAG_TOPICS
-                   and (f.indicator == "critical" or self.settings.enabled(f.topic))
+        return any(f.topic in RED_FLAG_TOPICS and shown_at_site(f, self.settings)
                    for f in self.findings)
+
+
+def shown_at_site(finding: Finding, settings: RuleSettings) -> bool:
+    """A finding of a topic switched off at the site is not shown, unless it is critical:
+    an emergency in the record is always shown (safety principle 1, PATHWAY.md 4)."""
+    return finding.indicator == "critical" or settings.enabled(finding.topic)
 
 
 def coded_answer_change(version: str) -> str:
@@ -143,6 +148,20 @@ def unreadable_entry(fact: Fact) -> str:
                 "what it records is unknown, and no red-flag rule read it")
     return (f"{fact.display} is named by an entry the service could not read "
             f"({fact.resource_type}: {fact.detail}), so no red-flag rule read it")
+
+
+def check_before_deciding(rule: Rule, facts: list[Fact], order: str, why: str) -> Finding:
+    """The card over a draft ``order`` while an entry could not be read (``facts[0]``):
+    never "remove the draft" over it, nor silence on the order; the clinician checks the
+    entry before deciding (IMG-01, EMG-02)."""
+    first = facts[0]
+    return rule.finding(
+        "info",
+        f"Check {first.display} in the chart before deciding on {order}: entry unreadable",
+        facts,
+        [f"{unreadable_entry(first)}: {why}"],
+        advice=CHECK_THE_ENTRY_FIRST,
+    )
 
 
 PATHWAY_IF_CURRENT = ("If the red flag is current, its pathway applies now (for a cauda "

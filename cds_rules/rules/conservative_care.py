@@ -58,17 +58,17 @@ def _check(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding | Non
     if ctx.stands_down_for_red_flag(record) or ctx.fired(Topic.IMAGING_INDICATED):
         return None
     context = context_facts(record)
-    if not context and not may_hide_back_pain(record):
-        return None
+    if not context:  # no back pain read: only an unread entry that may be it is said
+        if not may_hide_back_pain(record):
+            return None
+        return _with_unreadable_flags(ctx, rule, context, record.unreadable_red_flags,
+                                      record.having(*RED_FLAG_INPUTS, current_only=False))
     span = duration_days(record, back_pain_onset(record))
     persistent = span is not None and span >= ctx.settings.acute_back_pain_days
     recs = (Recommendation("physiotherapy-referral", "routine"),) if persistent else ()
     window = ctx.settings.cauda_equina_window_days
     ahead = record.red_flags_dated_ahead()
     weak = record.having(*RED_FLAG_CONCEPTS, "night_pain", within=days(window))
-    if record.unreadable_red_flags and not context:  # no rule ran: every red flag listed
-        return _with_unreadable_flags(ctx, rule, context, record.unreadable_red_flags,
-                                      record.having(*RED_FLAG_INPUTS, current_only=False))
     if record.unreadable_red_flags:
         return _with_unreadable_flags(ctx, rule, context, record.unreadable_red_flags,
                                       [*ahead, *weak])
@@ -142,12 +142,14 @@ def _with_unreadable_flags(ctx: RuleContext, rule: Rule, context: list[Fact],
         reasons.append(f"{len(others)} other red-flag fact(s) dated after today or in the "
                        f"last {ctx.settings.cauda_equina_window_days} days fired no rule on "
                        "their own: re-assess them too.")
-    summary = f"Check {first.display} in the chart: " + (
-        "the service could not read it" if unknown
-        else "a red-flag entry the service could not read")
     if others and not context:
         summary = (f"Check {first.display} in the chart; {len(others)} red flag(s) "
                    "recorded, not assessed")
+    elif unknown:
+        summary = f"Check {first.display} in the chart: the service could not read it"
+    else:
+        summary = f"Check {first.display} in the chart: a red-flag entry the service could " \
+                  "not read"
     return rule.finding(
         "info",
         summary,

@@ -18,15 +18,14 @@ from cds_rules.model import (
     Topic,
 )
 from cds_rules.rules.base import (
-    CHECK_THE_ENTRY_FIRST,
     Rule,
     RuleContext,
     another_part_change,
+    check_before_deciding,
     coded_answer_change,
     denial_naming_change,
     observation_reading_change,
     threshold,
-    unreadable_entry,
 )
 from cds_rules.rules.context import (
     LEG_SYMPTOMS,
@@ -85,17 +84,10 @@ def _advise_against(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Find
 
 
 def _check_the_unread_first(rule: Rule, unreadable: list[Fact]) -> Finding:
-    """Never "remove the draft, no leg symptoms" over an entry the service could not read,
-    nor silence on the order: the clinician checks it before deciding."""
+    """Never "remove the draft, no leg symptoms" over an entry not read for a fault."""
     first = next((f for f in unreadable if f.detail == FAULT), unreadable[0])
-    return rule.finding(
-        "info",
-        f"Check {first.display} in the chart before deciding on EMG/NCS: entry unreadable",
-        [first],
-        [f"{unreadable_entry(first)}: it may record leg symptoms; no advice against the "
-         "order is given."],
-        advice=CHECK_THE_ENTRY_FIRST,
-    )
+    return check_before_deciding(rule, [first], "EMG/NCS", "it may record leg symptoms; no "
+                                 "advice against the order is given.")
 
 
 EMG_01 = Rule(

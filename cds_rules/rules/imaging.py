@@ -25,10 +25,10 @@ from cds_rules.model import (
     Topic,
 )
 from cds_rules.rules.base import (
-    CHECK_THE_ENTRY_FIRST,
     Rule,
     RuleContext,
     another_part_change,
+    check_before_deciding,
     coded_answer_change,
     denial_naming_change,
     fault_named_change,
@@ -126,18 +126,10 @@ def _not_indicated(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Findi
 
 
 def _check_the_unreadable_first(rule: Rule, unreadable: list[Fact]) -> Finding:
-    """A red-flag entry no rule could read (malformed): never "remove the imaging, no red
-    flag" over it, nor silence on the order; the clinician checks it before deciding."""
-    first = unreadable[0]
-    return rule.finding(
-        "info",
-        f"Check {first.display} in the chart before deciding on spine imaging: entry "
-        "unreadable",
-        unreadable,
-        [f"{unreadable_entry(first)}: if it is right, the imaging may be indicated; no "
-         "advice against the order is given."],
-        advice=CHECK_THE_ENTRY_FIRST,
-    )
+    """A red-flag entry no rule could read: never "remove the imaging, no red flag"."""
+    return check_before_deciding(rule, unreadable, "spine imaging", "if it is right, the "
+                                 "imaging may be indicated; no advice against the order is "
+                                 "given.")
 
 
 def _no_prior_management(record: PatientRecord, ctx: RuleContext, rule: Rule
