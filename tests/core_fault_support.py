@@ -1,5 +1,5 @@
-"""Faults injected into the clinical core, for the tests that check what the shell and the
-pages do with them (a working core has none to cause)."""
+"""Faults injected into the clinical core, for the tests that check what the record, the
+shell and the pages do with them (a working core has none to cause)."""
 
 from __future__ import annotations
 
@@ -10,12 +10,14 @@ import pytest
 from cds_rules.record import builder as record_builder
 
 
-def fail_condition_reader_on(monkeypatch: pytest.MonkeyPatch, resource_id: str) -> None:
-    """The Condition reader raises TypeError on the entry ``resource_id``, reads the others."""
-    real = record_builder._HANDLERS["Condition"]
+def fail_reader_on(monkeypatch: pytest.MonkeyPatch, resource_type: str,
+                   resource_id: str | None = None) -> None:
+    """The reader of ``resource_type`` raises TypeError on the entry ``resource_id`` (every
+    entry of that type when None) and reads the others as before."""
+    real = record_builder._HANDLERS[resource_type]
 
-    def read_condition(builder: Any, resource: dict[str, Any]) -> bool:
-        if resource.get("id") == resource_id:
+    def faulty_reader(builder: Any, resource: dict[str, Any]) -> bool:
+        if resource_id is None or resource.get("id") == resource_id:
             raise TypeError("injected")
         return bool(real(builder, resource))
-    monkeypatch.setitem(record_builder._HANDLERS, "Condition", read_condition)
+    monkeypatch.setitem(record_builder._HANDLERS, resource_type, faulty_reader)

@@ -14,7 +14,7 @@ from flask import Flask
 from cds_rules.rules import cauda_equina
 from service import metrics
 from service.schemas import validate_response
-from tests.core_fault_support import fail_condition_reader_on
+from tests.core_fault_support import fail_reader_on
 from tests.helpers import (
     PATIENT_ID,
     condition,
@@ -48,7 +48,7 @@ def test_an_entry_a_reader_fails_on_is_counted_as_a_fault_not_as_invalid(
         app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
     """The metric's own reason moves, "invalid" does not, and the card says it and asks
     for the diagnosis to be checked (tests/unit/core/test_reader_faults.py has the cases)."""
-    fail_condition_reader_on(monkeypatch, "ces-1")
+    fail_reader_on(monkeypatch, "Condition", "ces-1")
     faults = metrics.RESOURCES_DROPPED.labels(reason="reader-fault")
     invalid = metrics.RESOURCES_DROPPED.labels(reason="invalid")
     calls = metrics.CORE_FAULT_CALLS.labels(hook="patient-view")

@@ -23,7 +23,7 @@ from cds_rules.catalogue import RULES
 from service.config import ConfigError
 from service.db import AuditEvent, IssuedCard
 from service.pages.render import markdown
-from tests.core_fault_support import fail_condition_reader_on
+from tests.core_fault_support import fail_reader_on
 from tests.pages_support import PAGES_TOKEN, issue_and_feedback, local_app, production_app
 from tests.store_support import *  # noqa: F403  (fixtures: database_url on SQLite and PostgreSQL)
 
@@ -304,7 +304,7 @@ def test_preview_names_an_entry_not_read_for_a_fault(client: Any,
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     """A fault injected into the Condition reader on one entry: counted and named apart
     from invalid data (cds_rules/record/reader_faults.py)."""
-    fail_condition_reader_on(monkeypatch, "c-ces")
+    fail_reader_on(monkeypatch, "Condition", "c-ces")
     bundle = _bundle_with(PATIENT, _condition("c-lbp", "279039007", "Low back pain"),
                           _condition("c-ces", "192970008", "Cauda equina syndrome"))
     page = text(client.post("/preview", data={"document": bundle,

@@ -26,6 +26,7 @@ from cds_rules.record import builder as record_builder
 from cds_rules.record.conditions import read_condition as real_read_condition
 from cds_rules.record.reader_faults import FAULT
 from cds_rules.settings import DEFAULT_SETTINGS
+from tests.core_fault_support import fail_reader_on
 from tests.unit.core.local_entries import ACUTE_NOW, SNOMED, SUBJECT, with_back_pain
 
 NOW = ACUTE_NOW
@@ -178,8 +179,10 @@ def test_a_reader_fault_is_not_needed_for_invalid_data(
     """Invalid data is still "dropped as invalid", never a fault: validation answers first."""
     calls: list[str] = []
     real: Callable[..., Any] = record_builder.reader_faults.note_fault
-    monkeypatch.setattr(record_builder.reader_faults, "note_fault",
-                        lambda *args: (calls.append("fault"), real(*args)))
+    def spy(*args: Any) -> None:
+        calls.append("fault")
+        real(*args)
+    monkeypatch.setattr(record_builder.reader_faults, "note_fault", spy)
     record = _record(_ces(onsetDateTime="2026-02-30"), _ces("ces 2"))
     assert (record.quality.skipped_invalid, record.quality.reader_faults) == (2, 0)
     assert calls == []
@@ -224,7 +227,7 @@ def test_a_code_only_entry_whose_lookup_fails_is_set_aside_as_itself(hook: str) 
     (order_card,) = evaluate(with_it, scenario.now).cards
     assert order_card.summary.startswith("Check an unread Condition entry in the chart")
     assert not any(a.type == "delete" for s in order_card.suggestions for a in s.actions)
-    assert "a fault in the service" in order_card.detail
+    assert "a fault in the service" in (order_card.detail or "")
 
 
 @pytest.mark.usefixtures("fails_on_ces")
@@ -352,7 +355,6 @@ def test_a_fault_on_a_measured_value_is_never_passed_over(
     import dataclasses
 
     import fhir_samples
-    from cds_rules.record.observations import read_observation
     scenario = fhir_samples.load("infection-fever-ivdu-celsius")
     request = scenario.hook_request()
     if hook == "order-select":  # the fever and IV drug use beside an acute MRI draft
@@ -365,17 +367,14 @@ def test_a_fault_on_a_measured_value_is_never_passed_over(
         request = dataclasses.replace(request, resources=(*request.resources, *extra))
     assert [c.topic for c in evaluate(request, scenario.now).cards] == ["infection"]
 
-    def faulty(builder: Any, resource: dict[str, Any]) -> bool:
-        if resource.get("id") == "inf-ivdu-obs-3":
-            raise TypeError("injected")
-        return read_observation(builder, resource)
-    monkeypatch.setitem(record_builder._HANDLERS, "Observation", faulty)
+    fail_reader_on(monkeypatch, "Observation", "inf-ivdu-obs-3")
     (card,) = evaluate(request, scenario.now).cards
     assert card.summary.startswith("Check an unread Observation entry in the chart")
-    assert "No red flag recorded" not in card.summary + card.detail
+    detail = card.detail or ""
+    assert "No red flag recorded" not in card.summary + detail
     assert not any(a.type == "delete" for s in card.suggestions for a in s.actions)
     assert ("An Observation entry could not be read (a fault in the service): what it "
-            "records is unknown") in card.detail
+            "records is unknown") in detail
 
 
 def test_every_change_a_reader_made_before_it_raised_is_undone(
@@ -390,7 +389,8 @@ def test_every_change_a_reader_made_before_it_raised_is_undone(
         record = builder.record
         record.orders.append(Order(kind="spine_mri", display="MRI", source="x",
                                    state="completed"))
-        record.unreadable_red_flags.append(Fact(concept="cancer", display="x", source="x"))
+        record.unreadable_red_flags.append(Fact(concept="cancer", display="x", source="x",
+                                                resource_type="Condition"))
         builder.unreadable_entries += 1
         builder.unrecognised_units += 1
         builder.mended[id(resource)] = 1
@@ -489,11 +489,7 @@ def test_emg_02_stands_down_over_an_entry_not_read(monkeypatch: pytest.MonkeyPat
     radiculopathy = {"resourceType": "Condition", "id": "radic", "subject": subject,
                      "code": {"coding": [{"system": SNOMED, "code": "72274001"}]}}
 
-    def read_condition(builder: Any, resource: dict[str, Any]) -> bool:
-        if resource.get("id") == "radic":
-            raise TypeError("injected")
-        return real_read_condition(builder, resource)
-    monkeypatch.setitem(record_builder._HANDLERS, "Condition", read_condition)
+    fail_reader_on(monkeypatch, "Condition", "radic")
     with_it = dataclasses.replace(request, resources=(*request.resources, radiculopathy))
     cards = evaluate(with_it, scenario.now).cards
     assert not any(c.summary.startswith("Remove the draft EMG") for c in cards)
@@ -510,12 +506,6 @@ def _report(conclusion: str, **changes: Any) -> dict[str, Any]:
             **changes}
 
 
-def _report_reader_fails(monkeypatch: pytest.MonkeyPatch) -> None:
-    def read_diagnostic_report(builder: Any, resource: dict[str, Any]) -> bool:
-        raise TypeError("injected")
-    monkeypatch.setitem(record_builder._HANDLERS, "DiagnosticReport", read_diagnostic_report)
-
-
 def test_a_faulted_report_that_may_be_the_back_pain_gets_the_check_first_card(
         monkeypatch: pytest.MonkeyPatch) -> None:
     """HIGH: a report concluding cauda equina syndrome, the only back-pain entry, whose
@@ -525,7 +515,7 @@ def test_a_faulted_report_that_may_be_the_back_pain_gets_the_check_first_card(
     request = HookRequest(hook="patient-view", patient_id="p",
                           resources=(patient, _report("192970008")))
     assert [c.indicator for c in evaluate(request, NOW).cards] == ["critical"]  # control
-    _report_reader_fails(monkeypatch)
+    fail_reader_on(monkeypatch, "DiagnosticReport")
     (card,) = evaluate(request, NOW).cards
     assert card.summary.startswith("Check Cauda equina syndrome (diagnosis) in the chart")
 
@@ -539,7 +529,7 @@ def test_emg_02_asks_for_a_faulted_report_to_be_checked(
     request = scenario.hook_request()
     subject = {"reference": f"Patient/{scenario.patient_id}"}
     report = {**_report("72274001"), "subject": subject}  # concluding radiculopathy
-    _report_reader_fails(monkeypatch)
+    fail_reader_on(monkeypatch, "DiagnosticReport")
     with_it = dataclasses.replace(request, resources=(*request.resources, report))
     (card,) = evaluate(with_it, scenario.now).cards  # the fifth review: not silence either
     assert card.summary.endswith("in the chart before deciding on EMG/NCS: entry unreadable")
@@ -554,13 +544,7 @@ def test_a_site_switch_does_not_silence_the_check_first_card_beside_back_pain(
     settings = DEFAULT_SETTINGS.model_copy(
         update={"disabled_topics": frozenset({Topic.CONSERVATIVE_CARE})})
     assert evaluate(_request(), NOW, settings).cards == []  # the switch, as before
-    read_condition = record_builder._HANDLERS["Condition"]
-
-    def faulty(builder: Any, resource: dict[str, Any]) -> bool:
-        if resource.get("id") == "ces":
-            raise TypeError("injected")
-        return bool(read_condition(builder, resource))
-    monkeypatch.setitem(record_builder._HANDLERS, "Condition", faulty)
+    fail_reader_on(monkeypatch, "Condition", "ces")
     (card,) = evaluate(_request(_ces()), NOW, settings).cards
     assert card.summary.startswith("Check Cauda equina syndrome in the chart")
 

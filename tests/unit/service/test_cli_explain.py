@@ -13,7 +13,7 @@ import pytest
 
 from cds_rules import why_invalid
 from service.cli import main
-from tests.core_fault_support import fail_condition_reader_on
+from tests.core_fault_support import fail_reader_on
 
 SNOMED = "http://snomed.info/sct"
 
@@ -64,7 +64,7 @@ def test_an_entry_a_reader_failed_on_is_named_as_a_fault(
         monkeypatch: pytest.MonkeyPatch) -> None:
     """A fault injected into the Condition reader on one entry: the data line counts it
     apart from invalid data and the list names it (the log line says where it was raised)."""
-    fail_condition_reader_on(monkeypatch, "ces-1")
+    fail_reader_on(monkeypatch, "Condition", "ces-1")
     code, out = evaluate(capsys, bundle(tmp_path, PATIENT,
                                         condition("lbp-1", "279039007", "Low back pain"),
                                         condition("ces-1", "192970008", "Cauda equina syndrome")))
