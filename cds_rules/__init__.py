@@ -17,11 +17,11 @@ from cds_rules.bundles import (
 )
 from cds_rules.call import Evaluation, HookRequest
 from cds_rules.catalogue import BY_ID, RULES, rules_catalogue
+from cds_rules.concepts import CONCEPTS
 from cds_rules.engine import evaluate, evaluate_record, is_known_minor
 from cds_rules.evidence import SOURCES
 from cds_rules.ids import new_uuid, random_bytes, uuid_text
 from cds_rules.model import (
-    CONCEPTS,
     HOOKS,
     INDICATOR_RANK,
     ORDER_HOOKS,

@@ -24,7 +24,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 from cds_rules import valueset_format as fmt
-from cds_rules.model import CONCEPTS, LOCAL_FINDING_SYSTEM
+from cds_rules.concepts import CONCEPTS
+from cds_rules.model import LOCAL_FINDING_SYSTEM
 
 SNOMED = "http://snomed.info/sct"
 LOINC = "http://loinc.org"

@@ -9,8 +9,8 @@ from datetime import datetime
 from typing import Any
 
 from cds_rules import valuesets as vs
+from cds_rules.concepts import CONCEPTS
 from cds_rules.model import (
-    CONCEPTS,
     LOCAL_FINDING_SYSTEM,
     Fact,
     FactStatus,

@@ -21,7 +21,8 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from cds_rules import uncoded
-from cds_rules.model import CONCEPTS, RED_FLAG_INPUTS, UNREAD, Fact
+from cds_rules.concepts import CONCEPTS
+from cds_rules.model import RED_FLAG_INPUTS, UNREAD, Fact
 from cds_rules.record.codes import Hit, codings_of, label_of, listed_concept_hits
 from cds_rules.record.negation import presence
 from cds_rules.record.state import Builder

@@ -40,8 +40,9 @@ from cds_rules import evaluate, to_json
 from cds_rules.call import Evaluation
 from cds_rules.cards import build_card, group_by_topic, minimal_card
 from cds_rules.catalogue import RULES
+from cds_rules.concepts import CONCEPTS
 from cds_rules.engine import could_not_run, run_rules
-from cds_rules.model import CONCEPTS, RED_FLAG_TOPICS
+from cds_rules.model import RED_FLAG_TOPICS
 from cds_rules.record import build_record
 from cds_rules.settings import DEFAULT_SETTINGS
 from fhir_samples import Scenario

@@ -9,7 +9,8 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cds_rules.model import CONCEPTS, Fact, FactStatus, PatientRecord
+from cds_rules.concepts import CONCEPTS
+from cds_rules.model import Fact, FactStatus, PatientRecord
 
 NOW = datetime(2026, 6, 1, 12, tzinfo=UTC)
 SOME_CONCEPTS = sorted(CONCEPTS)[:12]

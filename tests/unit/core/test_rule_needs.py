@@ -21,8 +21,9 @@ from hypothesis import strategies as st
 from benchmarks.inputs import synthea_files
 from cds_rules import engine
 from cds_rules.catalogue import RULES
+from cds_rules.concepts import CONCEPTS
 from cds_rules.engine import could_not_run
-from cds_rules.model import CONCEPTS, Fact, FactStatus, Order, PatientRecord, Topic
+from cds_rules.model import Fact, FactStatus, Order, PatientRecord, Topic
 from cds_rules.record import build_record
 from cds_rules.rules.base import Rule, RuleContext
 from cds_rules.settings import DEFAULT_SETTINGS, RuleSettings

@@ -15,7 +15,8 @@ import pytest
 
 from cds_rules import HookRequest, evaluate
 from cds_rules import uncoded as uncoded_phrases
-from cds_rules.model import CONCEPTS, FactStatus, Topic
+from cds_rules.concepts import CONCEPTS
+from cds_rules.model import FactStatus, Topic
 from cds_rules.record import build_record
 from cds_rules.rules.fracture import CORD_INJURY_FRACTURE
 from cds_rules.settings import DEFAULT_SETTINGS

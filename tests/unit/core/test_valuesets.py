@@ -11,7 +11,8 @@ import pytest
 
 from cds_rules import valueset_format as fmt
 from cds_rules import valuesets as vs
-from cds_rules.model import CONCEPTS, LOCAL_FINDING_SYSTEM
+from cds_rules.concepts import CONCEPTS
+from cds_rules.model import LOCAL_FINDING_SYSTEM
 from cds_rules.valuesets import (
     CPT,
     DMD,
