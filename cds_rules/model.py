@@ -70,6 +70,7 @@ RED_FLAG_INPUTS: frozenset[str] = frozenset({
     "recent_infection", "recent_spinal_procedure", "long_term_steroids",
     "systemic_corticosteroid", "renal_stone_or_colic", "pyelonephritis", "haematuria",
     "chest_pain", "dyspnoea"})
+UNREAD_DRAFT = "unread_draft"  # a draft order not read (PatientRecord.unread_drafts), on a card
 UNREAD = "unread_entry"  # an entry set aside as itself: not read for a fault, names unknown
 FAULT = "a fault in the service"  # why an entry set aside for a fault was not read (detail)
 
@@ -153,7 +154,8 @@ class Fact:
             parts.append(f"({self.laterality})")
         if self.status is FactStatus.HISTORY:
             parts.append("[history]")
-        when = self.when.date().isoformat() if self.when else "date not recorded"
+        when = self.when.date().isoformat() if self.when else (
+            "not read" if self.concept == UNREAD_DRAFT else "date not recorded")
         return f"{' '.join(parts)} — {when} — `{self.source}`"
 
 
@@ -188,6 +190,21 @@ class Order:
         """The study images ``segment``, or its region is not recorded: an MRI "of spine"
         may well be lumbar, and counting it never makes a warning nobody can act on."""
         return not self.segments or segment in self.segments
+
+
+@dataclass(frozen=True, slots=True)
+class UnreadDraft:
+    """A draft order on an order hook's desk that could not be read: malformed (an
+    impossible date, an id with a space) or not read for a fault in the service. It is
+    what the clinician is ordering, so it still gives the call its context (PATHWAY.md 2:
+    the red-flag families run) but no rule advises on it or offers it for deletion."""
+
+    kinds: frozenset[str]  # what its codes order ("spine_mri", ...): every kind, if unknown
+    display: str  # its code's name, at most 60 characters
+    source: str  # "ServiceRequest/<id>", or "(malformed id)": never an invalid id's text
+    resource_type: str
+    reference: str  # "<type>/<id>" as sent, to match order-select's selections; "" if none
+    detail: str  # why it was not read: "malformed <element>", or FAULT
 
 
 @dataclass(slots=True)
@@ -230,6 +247,7 @@ class PatientRecord:
     # read by no rule): every card names them, and no card says "no red flag" over them
     # (record/unreadable.py). ``detail`` says where the entry is malformed.
     unreadable_red_flags: list[Fact] = field(default_factory=list)
+    unread_drafts: list[UnreadDraft] = field(default_factory=list)  # record/unreadable.py
     quality: DataQuality = field(default_factory=DataQuality)
     # How far after ``now`` an entry may be dated and still count as now: the EHR's clock
     # may run ahead of ours (RuleSettings.clock_skew_minutes; the builder sets it).

@@ -29,7 +29,7 @@ from fhir.resources.R4B.patient import Patient
 from fhir.resources.R4B.procedure import Procedure
 from fhir.resources.R4B.servicerequest import ServiceRequest
 
-from cds_rules.model import Fact, Order
+from cds_rules.model import Fact, Order, UnreadDraft
 
 MODELS: dict[str, Any] = {
     "Patient": Patient,
@@ -71,7 +71,7 @@ READ_ELEMENTS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 
 _ZONELESS = re.compile(r"^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2})(:\d{2}(?:\.\d+)?)?$")
 _MAX_DEPTH = 12
-_Texts = TypeVar("_Texts", Fact, Order)
+_Texts = TypeVar("_Texts", Fact, Order, UnreadDraft)
 # A surrogate code point in a str is no character: a lone half, or a pair kept as two code
 # points by a caller (each half then reads as one U+FFFD)
 _SURROGATE = re.compile("[\ud800-\udfff]")

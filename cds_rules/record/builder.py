@@ -22,6 +22,7 @@ from cds_rules.record.orders import (
     read_imaging_study,
     read_procedure,
     read_service_request,
+    set_aside_draft,
 )
 from cds_rules.record.patient import read_patient
 from cds_rules.record.state import Builder, Validator
@@ -81,6 +82,8 @@ def _build_record(request: HookRequest, now: datetime, settings: RuleSettings,
     if builder.unreadable_entries:  # malformed ones (a fault's are said below)
         malformed = [f for f in record.unreadable_red_flags if f.detail != FAULT]
         record.quality.data_gaps.append(unreadable.gap(malformed, builder.unreadable_entries))
+    if record.unread_drafts:
+        _note_unread_drafts(record)
     if builder.faults:
         record.quality.data_gaps.append(reader_faults.gap(builder))
         reader_faults.log_faults(builder)
@@ -91,6 +94,15 @@ def _build_record(request: HookRequest, now: datetime, settings: RuleSettings,
     if ahead:
         record.quality.data_gaps.append(ahead)
     return record
+
+
+def _note_unread_drafts(record: PatientRecord) -> None:
+    """Their text mended as the facts' is; the malformed ones on a line of their own (a
+    faulted one is on the fault line)."""
+    record.unread_drafts = [mended_text(d) for d in record.unread_drafts]
+    malformed = [d for d in record.unread_drafts if d.detail != FAULT]
+    if malformed:
+        record.quality.data_gaps.append(unreadable.drafts_gap(malformed))
 
 
 def _dated_after_now(record: PatientRecord) -> str:
@@ -150,7 +162,7 @@ def _build(builder: Builder, request: object) -> None:
         elif _is_other_patient(resource, builder.patient_id, own):
             builder.quality.other_patient_dropped += 1
         else:
-            _guarded(builder, read_draft_order, resource)
+            _guarded(builder, read_draft_order, resource, set_aside_draft)
 
 
 def _as_resources(value: object) -> list[Any]:
@@ -186,17 +198,18 @@ def _read_entries(builder: Builder, resources: list[dict[str, Any]]) -> None:
             reader_faults.log_passing_fault(error)
 
 
-def _guarded(builder: Builder, handler: Any, resource: dict[str, Any]) -> None:
+def _guarded(builder: Builder, handler: Any, resource: dict[str, Any],
+             set_aside_as: reader_faults.SetAside | None = None) -> None:
     """``handler`` reads ``resource``; if it raises, what it did is undone and the entry is
     a fault in the service, not invalid data: counted and named apart, never passed over
-    (record/reader_faults)."""
+    (record/reader_faults; ``set_aside_as``: how, when not by its red flags)."""
     before = reader_faults.mark(builder)
     try:
         used = handler(builder, resource)
     except Exception as error:  # one entry's fault must not stop the record
         reader_faults.undo(builder, before, resource)
         reader_faults.note_fault(builder, getattr(handler, "__name__", "reader"), error,
-                                 resource)
+                                 resource, set_aside_as)
         return
     if used:
         builder.quality.resources_used += 1

@@ -17,6 +17,7 @@ from cds_rules.fhir_time import (
 from cds_rules.model import (
     FactStatus,
     Order,
+    UnreadDraft,
 )
 from cds_rules.record.codes import (
     Hit,
@@ -42,7 +43,7 @@ from cds_rules.record.spine_sites import (
 from cds_rules.record.state import Builder
 from cds_rules.record.status import status_code
 from cds_rules.record.timing import RECENT_ORDER
-from cds_rules.record.unreadable import set_aside, set_aside_listed_code
+from cds_rules.record.unreadable import set_aside, set_aside_listed_code, unread_draft
 
 # DICOM acquisition modalities (PS3.16 CID 29; system http://dicom.nema.org/resources/
 # ontology/DCM): MR magnetic resonance, CT computed tomography, DX digital radiography, CR
@@ -175,15 +176,54 @@ def read_service_request(builder: Builder, resource: dict[str, Any]) -> bool:
 
 def read_draft_order(builder: Builder, resource: dict[str, Any]) -> bool:
     code = resource.get("code")
-    if not order_hits(code):
+    hits = order_hits(code)
+    if not hits:
         return False
     checked = builder.validated(resource)
-    if checked is None:
+    if checked is None:  # what the clinician is ordering: kept as unread, not passed over
+        builder.record.unread_drafts.append(_unread(resource, hits, None))
         return False
     when = first_time(checked, "authoredOn", "occurrenceDateTime", "occurrencePeriod")
     rid = checked.get("id")
     resource_id = f"{checked['resourceType']}/{rid}" if isinstance(rid, str) and rid else ""
     return _add_orders(builder, checked, checked.get("code"), "draft", when, resource_id)
+
+
+def set_aside_draft(builder: Builder, resource: dict[str, Any], detail: str) -> tuple[str, ...]:
+    """A draft order not read for a fault in the service (record/reader_faults), kept as
+    unread when it orders something a rule reads, or when what it orders cannot be looked
+    up either (then it may be any of them); its name for the fault line."""
+    try:
+        hits = order_hits(resource.get("code"))
+    except Exception:  # nor its codes: it may be the spine MRI
+        hits = None
+    if hits == []:
+        return ()
+    draft = _unread(resource, hits, detail)
+    builder.record.unread_drafts.append(draft)
+    return (f"draft {draft.display}",)
+
+
+def _unread(resource: dict[str, Any], hits: list[tuple[str, dict[str, Any]]] | None,
+            detail: str | None) -> UnreadDraft:
+    if not hits:  # its codes could not be looked up: it may be any order a rule reads
+        return unread_draft(resource, frozenset(vs.ORDER_KINDS), _name_unlooked(resource),
+                            detail)
+    kind, coding = hits[0]
+    name = label_of(coding, resource.get("code"), _ORDER_TITLES.get(kind, kind))
+    return unread_draft(resource, frozenset(k for k, _ in hits), name, detail)
+
+
+def _name_unlooked(resource: dict[str, Any]) -> str:
+    """What a draft whose codes could not be looked up calls itself, if it can be read."""
+    try:
+        code = resource.get("code")
+        return label_of(next(iter(codings_of(code)), None), code, _UNNAMED)
+    except Exception:  # the lookup's fault may be in reading the codings themselves
+        return _UNNAMED
+
+
+_UNNAMED = "order of unknown kind"
 
 
 def read_procedure(builder: Builder, resource: dict[str, Any]) -> bool:

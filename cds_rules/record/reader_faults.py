@@ -25,6 +25,7 @@ from __future__ import annotations
 import logging
 import traceback
 from collections import Counter
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Literal, NamedTuple
 
@@ -55,6 +56,7 @@ class Mark(NamedTuple):
     facts: int
     orders: int
     flags: int
+    drafts: int
     malformed_entries: int
     resources_used: int
     skipped_invalid: int
@@ -70,9 +72,9 @@ def mark(builder: Builder) -> Mark:
     counters they move, what the Patient reader sets."""
     record, quality = builder.record, builder.record.quality
     return Mark(len(record.facts), len(record.orders), len(record.unreadable_red_flags),
-                builder.unreadable_entries, quality.resources_used, quality.skipped_invalid,
-                quality.unrecognised_codes, builder.unrecognised_units, record.birth_date,
-                record.sex, record.deceased)
+                len(record.unread_drafts), builder.unreadable_entries, quality.resources_used,
+                quality.skipped_invalid, quality.unrecognised_codes, builder.unrecognised_units,
+                record.birth_date, record.sex, record.deceased)
 
 
 def undo(builder: Builder, before: Mark, resource: dict[str, Any] | None) -> None:
@@ -83,6 +85,7 @@ def undo(builder: Builder, before: Mark, resource: dict[str, Any] | None) -> Non
     record.facts = record.facts[:before.facts]
     record.orders = record.orders[:before.orders]
     record.unreadable_red_flags = record.unreadable_red_flags[:before.flags]
+    record.unread_drafts = record.unread_drafts[:before.drafts]
     builder.unreadable_entries = before.malformed_entries
     quality.resources_used = before.resources_used
     quality.skipped_invalid = before.skipped_invalid
@@ -95,17 +98,20 @@ def undo(builder: Builder, before: Mark, resource: dict[str, Any] | None) -> Non
 
 
 def note_fault(builder: Builder, reader: str, error: Exception,
-               resource: dict[str, Any] | None) -> None:
+               resource: dict[str, Any] | None, set_aside_as: SetAside | None = None) -> None:
     """Count the fault, keep its reader, type and place for the log, and set aside the
-    entry (None: the build itself failed, no entry to name)."""
+    entry (None: the build itself failed, no entry to name). ``set_aside_as``: how, when
+    not by its red flags (a draft order: record/orders.set_aside_draft)."""
     builder.quality.reader_faults += 1
     kind = entry_type(resource) if resource is not None else _BUILD
-    before = len(builder.record.unreadable_red_flags)
+    names: tuple[str, ...] = ()
     if resource is not None and kind != "Patient":  # a Patient names no red flag
-        _set_aside(builder, resource)
-    names = tuple(f.display for f in builder.record.unreadable_red_flags[before:]
-                  if f.concept != UNREAD)
+        names = (set_aside_as or _set_aside)(builder, resource, FAULT)
     builder.faults.append(Fault(reader, type(error).__name__, raised_at(error), kind, names))
+
+
+# sets aside an entry not read for a fault (the builder, the entry, why): the names it gave
+SetAside = Callable[[Builder, dict[str, Any], str], tuple[str, ...]]
 
 
 def gap(builder: Builder) -> str:
@@ -170,24 +176,27 @@ def _entries_not_read(entries: list[Fault]) -> str:
             f"operators): {listed}; what {records} is read by no rule")
 
 
-def _set_aside(builder: Builder, resource: dict[str, Any]) -> None:
+def _set_aside(builder: Builder, resource: dict[str, Any], why: str) -> tuple[str, ...]:
     """By its red flags' codes, else its words; failing both (nothing named, or the lookup
-    itself raised, as the spike's TypeError on every ICD-10 code did), as itself."""
+    itself raised, as the spike's TypeError on every ICD-10 code did), as itself. The
+    names of the red flags set aside."""
     record = builder.record
     before = len(record.unreadable_red_flags)
     try:
-        set_aside(builder, resource, _coded_hits(builder, resource), detail=FAULT)
+        set_aside(builder, resource, _coded_hits(builder, resource), detail=why)
     except Exception:  # the codes cannot be looked up: the words may still say it
         record.unreadable_red_flags = record.unreadable_red_flags[:before]
     try:
         if len(record.unreadable_red_flags) == before:
             words = signs_in(resource)
             if words:
-                set_aside_words(builder, resource, words, detail=FAULT, uncoded_entry=False)
+                set_aside_words(builder, resource, words, detail=why, uncoded_entry=False)
     except Exception:  # nor can the words be read: set aside as itself
         record.unreadable_red_flags = record.unreadable_red_flags[:before]
     if len(record.unreadable_red_flags) == before:
-        set_aside_unread(builder, resource, FAULT)
+        set_aside_unread(builder, resource, why)
+    return tuple(f.display for f in record.unreadable_red_flags[before:]
+                 if f.concept != UNREAD)
 
 
 def _coded_hits(builder: Builder, resource: dict[str, Any]) -> list[Hit]:

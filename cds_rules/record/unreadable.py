@@ -22,7 +22,7 @@ from typing import Any
 
 from cds_rules import uncoded
 from cds_rules.concepts import CONCEPTS
-from cds_rules.model import RED_FLAG_INPUTS, UNREAD, Fact
+from cds_rules.model import RED_FLAG_INPUTS, UNREAD, Fact, UnreadDraft
 from cds_rules.record.codes import Hit, codings_of, label_of, listed_concept_hits
 from cds_rules.record.negation import presence
 from cds_rules.record.state import Builder
@@ -148,6 +148,32 @@ def gap(flags: list[Fact], entries: int) -> str:
     one = entries == 1
     return (f"{entries} {'entry' if one else 'entries'} naming a red flag, malformed, so "
             f"read by no rule: {listed}; check {'it' if one else 'them'} in the chart")
+
+
+def unread_draft(resource: dict[str, Any], kinds: frozenset[str], name: str,
+                 detail: str | None = None) -> UnreadDraft:
+    """A draft order that could not be read (``PatientRecord.unread_drafts``), bounded as a
+    set-aside entry is: its name shortened, its id only when it is a FHIR id. ``detail``:
+    why (a fault in the service); None: malformed, and where."""
+    if detail is None:
+        where = invalid_element(resource)
+        detail = f"malformed {where}" if where else "malformed"
+    kind, rid = entry_type(resource), resource.get("id")
+    return UnreadDraft(kinds=kinds, display=_short(name), source=_safe_source(resource),
+                       resource_type=kind,
+                       reference=f"{resource.get('resourceType')}/{rid}"
+                       if isinstance(rid, str) and rid else "",
+                       detail=detail)
+
+
+def drafts_gap(drafts: Sequence[UnreadDraft]) -> str:
+    """The line every card carries while a draft order was malformed (one not read for a
+    fault is on the fault line): what it is, where it is malformed, that no rule advised."""
+    listed = listed_labels([(f"{d.display} ({d.resource_type} entry: {d.detail})", 1)
+                            for d in drafts])
+    one = len(drafts) == 1
+    return (f"{len(drafts)} draft {'order' if one else 'orders'} malformed, so checked by no "
+            f"rule: {listed}; no advice for or against {'it' if one else 'them'} is given")
 
 
 def listed_labels(labels: Sequence[tuple[str, int]]) -> str:

@@ -10,6 +10,7 @@ from cds_rules.model import (
     HOOKS,
     RED_FLAG_TOPICS,
     UNREAD,
+    UNREAD_DRAFT,
     Fact,
     Finding,
     Indicator,
@@ -17,6 +18,7 @@ from cds_rules.model import (
     PatientRecord,
     Recommendation,
     Topic,
+    UnreadDraft,
 )
 from cds_rules.rules.context import assessment_reason
 from cds_rules.settings import RuleSettings
@@ -162,6 +164,34 @@ def check_before_deciding(rule: Rule, facts: list[Fact], order: str, why: str) -
         [f"{unreadable_entry(first)}: {why}"],
         advice=CHECK_THE_ENTRY_FIRST,
     )
+
+
+def order_not_read(rule: Rule, unread: Sequence[UnreadDraft], order: str) -> Finding:
+    """The card over a draft ``order`` the service could not read (PATHWAY.md 2): no card
+    would read as "checked, nothing to say"; no advice for or against the order, nothing
+    offered for deletion (IMG-01, EMG-02). The red-flag checks ran on the rest of the
+    record: a red-flag card the site shows speaks instead (IMG-01 stands down for it)."""
+    first = unread[0]
+    return rule.finding(
+        "info",
+        f"Decide on the draft {order} without this service: it could not read the order",
+        [Fact(concept=UNREAD_DRAFT, display=f"{d.display} (draft order)", source=d.source,
+              resource_type=d.resource_type, detail=d.detail) for d in unread],
+        [f"The draft {first.display} could not be read ({first.resource_type}: "
+         f"{first.detail}), so no rule advised for or against it; the red-flag checks ran "
+         "on the rest of the record."],
+        advice=ORDER_NOT_READ,
+    )
+
+
+ORDER_NOT_READ = (
+    "Decide on the order as you would without decision support: the service could not read "
+    "the draft (malformed, such as an impossible date or an id with a space, or a fault in "
+    "the service).",
+    "A malformed draft is the EHR's to correct (its operators see it in the service's audit "
+    "as a data gap); one not read for a fault in the service needs no change.",
+)
+"""What to do on a card over a draft order the service could not read (:func:`order_not_read`)."""
 
 
 PATHWAY_IF_CURRENT = ("If the red flag is current, its pathway applies now (for a cauda "

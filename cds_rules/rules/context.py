@@ -21,6 +21,7 @@ from cds_rules.model import (
     FactStatus,
     Order,
     PatientRecord,
+    UnreadDraft,
     earliest_start,
 )
 from cds_rules.settings import RuleSettings
@@ -130,11 +131,28 @@ def drafts(
     return found
 
 
+def unread_drafts(record: PatientRecord, kinds: Sequence[str], hook: str,
+                  selections: Sequence[str] = ()) -> list[UnreadDraft]:
+    """Draft orders of ``kinds`` on the desk that could not be read, chosen as
+    :func:`drafts` chooses; one without an id counts whatever the selections (it cannot
+    be shown not to be the one chosen)."""
+    if hook not in ORDER_HOOKS:
+        return []
+    found = [d for d in record.unread_drafts if not d.kinds.isdisjoint(kinds)]
+    if hook == "order-select" and selections:
+        return [d for d in found if not d.reference or d.reference in selections]
+    return found
+
+
 def has_context(record: PatientRecord, hook: str, selections: Sequence[str] = ()) -> bool:
-    """PATHWAY.md 2: back-pain facts, or a draft spine imaging / EMG-NCS order."""
+    """PATHWAY.md 2: back-pain facts, or a draft spine imaging / EMG-NCS order, read or
+    not (the order the clinician is placing must not go unchecked for red flags because
+    it was malformed)."""
     if context_facts(record):
         return True
-    return bool(drafts(record, (*SPINE_IMAGING, "emg_ncs"), hook, selections))
+    kinds = (*SPINE_IMAGING, "emg_ncs")
+    return bool(drafts(record, kinds, hook, selections)
+                or unread_drafts(record, kinds, hook, selections))
 
 
 def may_hide_back_pain(record: PatientRecord) -> bool:

@@ -25,6 +25,7 @@ from cds_rules.rules.base import (
     coded_answer_change,
     denial_naming_change,
     observation_reading_change,
+    order_not_read,
     threshold,
 )
 from cds_rules.rules.context import (
@@ -35,6 +36,7 @@ from cds_rules.rules.context import (
     duration_days,
     earliest,
     may_hide_back_pain,
+    unread_drafts,
 )
 
 DIFFERENTIALS = ("peripheral_neuropathy", "diabetes", "plexopathy", "entrapment_neuropathy")
@@ -69,7 +71,10 @@ def _suggest(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding | N
 
 def _advise_against(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding | None:
     draft = drafts(record, ("emg_ncs",), ctx.hook, ctx.selections)
-    if not draft or record.having(*LEG_SYMPTOMS, "foot_drop"):
+    if not draft:  # the order on the desk may be one the service could not read
+        unread = unread_drafts(record, ("emg_ncs",), ctx.hook, ctx.selections)
+        return order_not_read(rule, unread, "EMG/NCS") if unread else None
+    if record.having(*LEG_SYMPTOMS, "foot_drop"):
         return None
     if may_hide_back_pain(record):  # an entry not read for a fault may be the leg symptoms
         return _check_the_unread_first(rule, record.unreadable_red_flags)
@@ -119,7 +124,7 @@ EMG_01 = Rule(
 
 EMG_02 = Rule(
     id="EMG-02",
-    version="1.6.0",
+    version="1.7.0",
     topic=Topic.ELECTRODIAGNOSTIC_TESTING,
     title="EMG/NCS ordered for back pain without leg symptoms",
     indicators=("info",),
@@ -128,7 +133,12 @@ EMG_02 = Rule(
     check=_advise_against,
     hooks=ORDER_HOOKS,
     phase="pathway",
-    changes="1.6.0: while an entry that can record leg symptoms (any but a medicine or an "
+    changes="1.7.0: a draft EMG/NCS order the service could not read (malformed: an "
+    "impossible date, an id with a space; or not read for a fault in the service) gives the "
+    "call its context and an info card, 'Decide on the draft EMG/NCS without this service: it "
+    "could not read the order' (no advice for or against it, nothing offered for deletion; "
+    "before: no card, and with no back pain recorded the red-flag checks did not run). "
+    "1.6.0: while an entry that can record leg symptoms (any but a medicine or an "
     "imaging study) was not read for a fault in the service (record/reader_faults), asks "
     "for it to be checked before deciding ('Check <entry> in the chart before deciding on "
     "EMG/NCS', info, no deletion; before: 'Remove the draft EMG/NCS' over it). "

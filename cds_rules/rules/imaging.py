@@ -34,6 +34,7 @@ from cds_rules.rules.base import (
     fault_named_change,
     lumbar_mri_words_change,
     observation_reading_change,
+    order_not_read,
     part_naming_change,
     threshold,
     unreadable_entry,
@@ -50,6 +51,7 @@ from cds_rules.rules.context import (
     duration_days,
     latest_onset,
     may_be_after,
+    unread_drafts,
 )
 from cds_rules.settings import RuleSettings
 
@@ -108,9 +110,12 @@ def _not_indicated(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Findi
     draft = drafts(record, SPINE_IMAGING, ctx.hook, ctx.selections)
     if draft and record.unreadable_red_flags:
         return _check_the_unreadable_first(rule, record.unreadable_red_flags)
+    if not draft:  # the order on the desk may be one the service could not read
+        unread = unread_drafts(record, SPINE_IMAGING, ctx.hook, ctx.selections)
+        return order_not_read(rule, unread, "spine imaging") if unread else None
     onset = back_pain_onset(record)
     span = duration_days(record, onset)
-    if not draft or span is None or span >= ctx.settings.acute_back_pain_days:
+    if span is None or span >= ctx.settings.acute_back_pain_days:
         return None
     first = [f for f in context_facts(record) if f.when == onset][:1]
     return rule.finding(
@@ -284,9 +289,16 @@ _UNREADABLE_STANDS_DOWN = (
     "'Check <sign> in the chart before deciding on spine imaging' (info, no deletion, with "
     "the advice to open the entry, not to remove the draft). ")
 
+_ORDER_NOT_READ_CHANGE = (
+    "{version}: a draft {order} order the service could not read (malformed: an impossible "
+    "date, an id with a space; or not read for a fault in the service) gives the call its "
+    "context and an info card, 'Decide on the draft {order} without this service: it could "
+    "not read the order' (no advice for or against it, nothing offered for deletion; before: "
+    "no card, and with no back pain recorded the red-flag checks did not run). ")
+
 IMG_NOT_INDICATED = Rule(
     id="IMG-01",
-    version="1.7.0",
+    version="1.8.0",
     topic=Topic.IMAGING_NOT_INDICATED,
     title="Spine imaging in the first 6 weeks without red flags (ACR variant 1)",
     indicators=("warning", "info"),
@@ -301,7 +313,8 @@ IMG_NOT_INDICATED = Rule(
     check=_not_indicated,
     hooks=ORDER_HOOKS,
     phase="pathway",
-    changes=fault_named_change("1.7.0")
+    changes=_ORDER_NOT_READ_CHANGE.format(version="1.8.0", order="spine imaging")
+    + fault_named_change("1.7.0")
     + _UNREADABLE_STANDS_DOWN.format(version="1.6.0")
     + "GIRFT's CES pathway listed in the evidence (the check-first card's advice cites it). "
     + denial_naming_change("1.5.0")

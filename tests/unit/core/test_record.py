@@ -818,7 +818,8 @@ def test_mutated_or_truncated_resources_never_raise(resources, drafts):
         assert fact.when is None or fact.when.tzinfo is not None
 
 
-def _strict_guard(builder: Any, handler: Any, resource: dict[str, Any]) -> None:
+def _strict_guard(builder: Any, handler: Any, resource: dict[str, Any],
+                  set_aside_as: Any = None) -> None:
     if handler(builder, resource):
         builder.quality.resources_used += 1
 
