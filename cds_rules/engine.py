@@ -60,7 +60,7 @@ def evaluate_record(
                              rules=(BY_ID["CONS-01"],))
     else:
         return result
-    shown = single_imaging([f for f in findings if is_shown(f, settings, record)])
+    shown = single_imaging([f for f in findings if is_shown(f, settings)])
     result.findings = shown
     for group in group_by_topic(shown):
         card, full = _card(group, record, settings, encounter_id, result.findings)
@@ -94,21 +94,11 @@ def _card(group: Sequence[Finding], record: PatientRecord, settings: RuleSetting
     return fallback_card(group[0].topic, group[0].indicator, findings), False
 
 
-def is_shown(finding: Finding, settings: RuleSettings, record: PatientRecord) -> bool:
+def is_shown(finding: Finding, settings: RuleSettings) -> bool:
     """Shown at the site (:func:`shown_at_site`), or it asks for an entry the service
     could not read to be checked (PATHWAY.md 2): a switch must not silence what no rule
     could read."""
-    return shown_at_site(finding, settings) or _asks_to_check_unread(finding, record)
-
-
-def _asks_to_check_unread(finding: Finding, record: PatientRecord) -> bool:
-    return finding.rule_id in CHECK_FIRST_RULES and bool(record.unreadable_red_flags)
-
-
-# The pathway rules whose card turns into "check the entry in the chart first" while an
-# entry naming a red flag could not be read (CONS-01, IMG-01): run and shown whatever the
-# site's switches.
-CHECK_FIRST_RULES = frozenset({"CONS-01", "IMG-01"})
+    return shown_at_site(finding, settings) or finding.checks_unread
 
 
 def is_known_minor(record: PatientRecord) -> bool:
@@ -128,7 +118,9 @@ def run_rules(
 ) -> list[Finding]:
     """Every finding, red flags first. Red-flag families run even when switched off at the
     site (their findings still keep the pathway rules quiet; only critical ones are shown);
-    a switched-off pathway family neither shows nor silences anything. The id of each rule
+    a switched-off pathway family neither shows nor silences anything, but for a card
+    asking for an entry the service could not read to be checked first (PATHWAY.md 2:
+    :attr:`Rule.asks_to_check_unread`). The id of each rule
     that raised is appended to ``failed`` when given (for the shell's metric). ``rules``:
     those to run, in that order (default: the catalogue, red flags first)."""
     ctx = RuleContext(hook=hook, settings=settings, selections=selections)
@@ -136,8 +128,8 @@ def run_rules(
     for rule in _in_phase_order(RULES) if rules is None else rules:
         if present is not None and rule.holds_none_of_its_needs(present):
             continue  # as Rule.evaluate would answer, without calling it
-        if rule.topic not in RED_FLAG_TOPICS and not settings.enabled(rule.topic) \
-                and not (rule.id in CHECK_FIRST_RULES and record.unreadable_red_flags):
+        switched_off = rule.topic not in RED_FLAG_TOPICS and not settings.enabled(rule.topic)
+        if switched_off and not (rule.asks_to_check_unread and record.unreadable_red_flags):
             continue
         try:
             finding = rule.evaluate(record, ctx)
@@ -148,8 +140,8 @@ def run_rules(
             if failed is not None:
                 failed.append(rule.id)
             finding = could_not_run(rule) if rule.topic in RED_FLAG_TOPICS else None
-        if finding is not None:
-            ctx.findings.append(finding)
+        if finding is not None and (finding.checks_unread or not switched_off):
+            ctx.findings.append(finding)  # a switched-off family's other cards: none
     return ctx.findings
 
 

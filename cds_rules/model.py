@@ -199,7 +199,7 @@ class UnreadDraft:
     what the clinician is ordering, so it still gives the call its context (PATHWAY.md 2:
     the red-flag families run) but no rule advises on it or offers it for deletion."""
 
-    kinds: frozenset[str]  # what its codes order ("spine_mri", ...): every kind, if unknown
+    kinds: frozenset[str]  # what its codes order ("spine_mri", ...); empty: unknown (a fault)
     display: str  # its code's name, at most 60 characters
     source: str  # "ServiceRequest/<id>", or "(malformed id)": never an invalid id's text
     resource_type: str
@@ -416,6 +416,8 @@ class Finding:
     ``thresholds``: our own (non-guideline) thresholds used, name -> value, which the
     card must disclose as configurable choices. ``advice``: this finding's own (a card
     asking to check an entry first says neither "remove the order" nor "reassure").
+    ``checks_unread``: it asks for an entry the service could not read to be checked
+    before deciding: shown whatever the site's switches (PATHWAY.md 2).
     """
 
     topic: Topic
@@ -429,3 +431,4 @@ class Finding:
     delete_drafts: tuple[Order, ...] = ()
     thresholds: tuple[tuple[str, str], ...] = ()
     advice: tuple[str, ...] | None = None
+    checks_unread: bool = False

@@ -100,7 +100,8 @@ class RuleSettings(BaseModel):
         frozenset(), "Comma-separated card topics switched off at this site. A critical card is "
         "shown even when its topic is switched off (an emergency in the record is never "
         "silenced), and so is a card asking for an entry the service could not read to be "
-        "checked (conservative care, imaging not indicated); a switched-off red-flag family "
+        "checked (conservative care, imaging not indicated, electrodiagnostic testing); a "
+        "switched-off red-flag family "
         "still quiets the pathway cards, except such a card.")
 
     def enabled(self, topic: Topic) -> bool:

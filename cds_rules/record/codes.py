@@ -113,3 +113,13 @@ def order_hits(concept: object) -> list[tuple[str, dict[str, Any]]]:
     return list(found.items())
 
 
+
+
+def misshapen_order_hits(code: object) -> list[tuple[str, dict[str, Any]]]:
+    """:func:`order_hits` of a ``code`` of the wrong shape: sent as a list of
+    CodeableConcepts, or with one Coding where the list of them belongs. Not valid FHIR
+    (the entry is not read), but it still says what is ordered (record/orders.py)."""
+    concepts = code if isinstance(code, list) else [code]
+    codings = [coding for concept in concepts if isinstance(concept, dict)
+               for coding in _codings_as_sent(concept.get("coding"))]
+    return order_hits({"coding": codings})

@@ -27,6 +27,7 @@ from cds_rules.record.codes import (
     concept_hits,
     concepts_list,
     label_of,
+    misshapen_order_hits,
     order_hits,
     source_of,
 )
@@ -176,12 +177,12 @@ def read_service_request(builder: Builder, resource: dict[str, Any]) -> bool:
 
 def read_draft_order(builder: Builder, resource: dict[str, Any]) -> bool:
     code = resource.get("code")
-    hits = order_hits(code)
+    hits = _ordered(code)
     if not hits:
         return False
     checked = builder.validated(resource)
     if checked is None:  # what the clinician is ordering: kept as unread, not passed over
-        builder.record.unread_drafts.append(_unread(resource, hits, None))
+        builder.record.unread_drafts.append(_unread_draft(resource, hits))
         return False
     when = first_time(checked, "authoredOn", "occurrenceDateTime", "occurrencePeriod")
     rid = checked.get("id")
@@ -189,32 +190,43 @@ def read_draft_order(builder: Builder, resource: dict[str, Any]) -> bool:
     return _add_orders(builder, checked, checked.get("code"), "draft", when, resource_id)
 
 
-def set_aside_draft(builder: Builder, resource: dict[str, Any], detail: str) -> tuple[str, ...]:
+def set_aside_draft(builder: Builder, resource: dict[str, Any], why: str) -> tuple[str, ...]:
     """A draft order not read for a fault in the service (record/reader_faults), kept as
     unread when it orders something a rule reads, or when what it orders cannot be looked
-    up either (then it may be any of them); its name for the fault line."""
+    up either (then its kind is unknown); its name for the fault line."""
     try:
-        hits = order_hits(resource.get("code"))
+        hits: list[tuple[str, dict[str, Any]]] | None = _ordered(resource.get("code"))
     except Exception:  # nor its codes: it may be the spine MRI
         hits = None
     if hits == []:
-        return ()
-    draft = _unread(resource, hits, detail)
+        return ()  # it orders nothing a rule reads
+    try:
+        draft = _unread_draft(resource, hits, why)
+    except Exception:  # nor its name: kept all the same
+        draft = _unread_draft(resource, None, why)
     builder.record.unread_drafts.append(draft)
     return (f"draft {draft.display}",)
 
 
-def _unread(resource: dict[str, Any], hits: list[tuple[str, dict[str, Any]]] | None,
-            detail: str | None) -> UnreadDraft:
-    if not hits:  # its codes could not be looked up: it may be any order a rule reads
-        return unread_draft(resource, frozenset(vs.ORDER_KINDS), _name_unlooked(resource),
-                            detail)
+def _ordered(code: object) -> list[tuple[str, dict[str, Any]]]:
+    """What a draft's ``code`` orders, also when it is of the wrong shape (a list of
+    CodeableConcepts, one Coding where a list belongs): such a draft is invalid, but it
+    is still the spine MRI being ordered."""
+    return order_hits(code) or misshapen_order_hits(code)
+
+
+def _unread_draft(resource: dict[str, Any], hits: list[tuple[str, dict[str, Any]]] | None,
+                  why: str | None = None) -> UnreadDraft:
+    """``hits``: what it orders; None when that could not be looked up (its kinds then
+    unknown: empty). ``why``: a fault in the service; None: malformed."""
+    if hits is None:
+        return unread_draft(resource, frozenset(), _own_name(resource), why)
     kind, coding = hits[0]
     name = label_of(coding, resource.get("code"), _ORDER_TITLES.get(kind, kind))
-    return unread_draft(resource, frozenset(k for k, _ in hits), name, detail)
+    return unread_draft(resource, frozenset(k for k, _ in hits), name, why)
 
 
-def _name_unlooked(resource: dict[str, Any]) -> str:
+def _own_name(resource: dict[str, Any]) -> str:
     """What a draft whose codes could not be looked up calls itself, if it can be read."""
     try:
         code = resource.get("code")

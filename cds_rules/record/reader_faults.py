@@ -106,7 +106,11 @@ def note_fault(builder: Builder, reader: str, error: Exception,
     kind = entry_type(resource) if resource is not None else _BUILD
     names: tuple[str, ...] = ()
     if resource is not None and kind != "Patient":  # a Patient names no red flag
-        names = (set_aside_as or _set_aside)(builder, resource, FAULT)
+        try:
+            names = (set_aside_as or _set_aside)(builder, resource, FAULT)
+        except Exception as failure:  # counted and on the fault line all the same
+            log.warning("record: setting aside an entry not read raised %s at %s",
+                        type(failure).__name__, raised_at(failure))
     builder.faults.append(Fault(reader, type(error).__name__, raised_at(error), kind, names))
 
 

@@ -151,19 +151,21 @@ def gap(flags: list[Fact], entries: int) -> str:
 
 
 def unread_draft(resource: dict[str, Any], kinds: frozenset[str], name: str,
-                 detail: str | None = None) -> UnreadDraft:
+                 why: str | None = None) -> UnreadDraft:
     """A draft order that could not be read (``PatientRecord.unread_drafts``), bounded as a
-    set-aside entry is: its name shortened, its id only when it is a FHIR id. ``detail``:
-    why (a fault in the service); None: malformed, and where."""
-    if detail is None:
+    set-aside entry is: its name shortened, its id only when it is a FHIR id. ``why``: a
+    fault in the service; None: malformed, and where."""
+    if why is None:
         where = invalid_element(resource)
-        detail = f"malformed {where}" if where else "malformed"
-    kind, rid = entry_type(resource), resource.get("id")
-    return UnreadDraft(kinds=kinds, display=_short(name), source=_safe_source(resource),
-                       resource_type=kind,
-                       reference=f"{resource.get('resourceType')}/{rid}"
-                       if isinstance(rid, str) and rid else "",
-                       detail=detail)
+        why = f"malformed {where}" if where else "malformed"
+    rid = resource.get("id")
+    has_id = isinstance(rid, str) and bool(rid)
+    return UnreadDraft(kinds=kinds, display=_short(name),
+                       source=_safe_source(resource) if has_id else
+                       f"{entry_type(resource)}/(no id)",
+                       resource_type=entry_type(resource),
+                       reference=f"{resource.get('resourceType')}/{rid}" if has_id else "",
+                       detail=why)
 
 
 def drafts_gap(drafts: Sequence[UnreadDraft]) -> str:

@@ -56,6 +56,11 @@ class RuleContext:
         topic on): every card names the unread entry, and a hidden card names nothing."""
         if not record.unreadable_red_flags:
             return self.red_flag_fired
+        return self.red_flag_shown
+
+    @property
+    def red_flag_shown(self) -> bool:
+        """A red-flag card the site shows (critical, or its topic on) was given."""
         return any(f.topic in RED_FLAG_TOPICS and shown_at_site(f, self.settings)
                    for f in self.findings)
 
@@ -163,6 +168,7 @@ def check_before_deciding(rule: Rule, facts: list[Fact], order: str, why: str) -
         facts,
         [f"{unreadable_entry(first)}: {why}"],
         advice=CHECK_THE_ENTRY_FIRST,
+        checks_unread=True,
     )
 
 
@@ -170,11 +176,13 @@ def order_not_read(rule: Rule, unread: Sequence[UnreadDraft], order: str) -> Fin
     """The card over a draft ``order`` the service could not read (PATHWAY.md 2): no card
     would read as "checked, nothing to say"; no advice for or against the order, nothing
     offered for deletion (IMG-01, EMG-02). The red-flag checks ran on the rest of the
-    record: a red-flag card the site shows speaks instead (IMG-01 stands down for it)."""
+    record (IMG-01 stands down for a red-flag card the site shows: it carries the imaging).
+    A draft whose kind is unknown (its codes could not be looked up) is "the draft order"."""
     first = unread[0]
+    what = order if any(d.kinds for d in unread) else "order"
     return rule.finding(
         "info",
-        f"Decide on the draft {order} without this service: it could not read the order",
+        f"Decide on the draft {what} without this service: it could not read the order",
         [Fact(concept=UNREAD_DRAFT, display=f"{d.display} (draft order)", source=d.source,
               resource_type=d.resource_type, detail=d.detail) for d in unread],
         [f"The draft {first.display} could not be read ({first.resource_type}: "
@@ -250,6 +258,9 @@ class Rule:
     missing concept would silence the rule, so every gated check is tested to find
     nothing on records without its needs (tests/unit/core/test_rule_needs.py). A check
     not run cannot raise either: no "could not run" warning on such a record.
+    ``asks_to_check_unread``: its card may ask for an entry the service could not read to
+    be checked first (:attr:`Finding.checks_unread`): while one could not be read it runs
+    where its topic is switched off too, and only such a card of it is then kept.
     """
 
     id: str
@@ -264,6 +275,7 @@ class Rule:
     phase: Literal["red-flag", "pathway"] = "red-flag"
     changes: str = ""
     needs: frozenset[str] | None = None
+    asks_to_check_unread: bool = False
 
     def evaluate(self, record: PatientRecord, ctx: RuleContext) -> Finding | None:
         if ctx.hook not in self.hooks:
@@ -287,9 +299,11 @@ class Rule:
         thresholds: Iterable[tuple[str, str]] = (),
         delete_drafts: Iterable[Order] = (),
         advice: Iterable[str] | None = None,
+        checks_unread: bool = False,
     ) -> Finding:
         """A finding of this rule; facts are de-duplicated, first occurrence kept;
-        ``advice``: this finding's own, instead of the rule's."""
+        ``advice``: this finding's own, instead of the rule's; ``checks_unread``: see
+        :attr:`Finding.checks_unread`."""
         return Finding(
             topic=self.topic,
             rule_id=self.id,
@@ -302,6 +316,7 @@ class Rule:
             delete_drafts=tuple(delete_drafts),
             thresholds=tuple(dict.fromkeys(thresholds)),
             advice=None if advice is None else tuple(advice),
+            checks_unread=checks_unread,
         )
 
 

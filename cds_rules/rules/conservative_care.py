@@ -158,6 +158,7 @@ def _with_unreadable_flags(ctx: RuleContext, rule: Rule, context: list[Fact],
         (),
         [threshold(ctx.settings, "cauda_equina_window_days")] if others else (),
         advice=(*CHECK_THE_ENTRY_FIRST, CONS_01_SAFETY_NET),
+        checks_unread=True,
     )
 
 
@@ -215,6 +216,7 @@ CONS_01 = Rule(
     check=_check,
     hooks=("patient-view", "encounter-start"),
     phase="pathway",
+    asks_to_check_unread=True,
     changes=fault_named_change("2.11.0")
     + "Its check-first card is given without a back-pain fact when an entry that can record "
     "back pain was not read for a fault (it may have been the back pain), saying so and "

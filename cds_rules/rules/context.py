@@ -133,12 +133,12 @@ def drafts(
 
 def unread_drafts(record: PatientRecord, kinds: Sequence[str], hook: str,
                   selections: Sequence[str] = ()) -> list[UnreadDraft]:
-    """Draft orders of ``kinds`` on the desk that could not be read, chosen as
-    :func:`drafts` chooses; one without an id counts whatever the selections (it cannot
-    be shown not to be the one chosen)."""
+    """Draft orders of ``kinds`` on the desk that could not be read, or whose kind is
+    unknown (it may be one of them), chosen as :func:`drafts` chooses; one without an id
+    counts whatever the selections (it cannot be shown not to be the one chosen)."""
     if hook not in ORDER_HOOKS:
         return []
-    found = [d for d in record.unread_drafts if not d.kinds.isdisjoint(kinds)]
+    found = [d for d in record.unread_drafts if not d.kinds or not d.kinds.isdisjoint(kinds)]
     if hook == "order-select" and selections:
         return [d for d in found if not d.reference or d.reference in selections]
     return found

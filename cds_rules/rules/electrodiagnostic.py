@@ -71,13 +71,16 @@ def _suggest(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding | N
 
 def _advise_against(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding | None:
     draft = drafts(record, ("emg_ncs",), ctx.hook, ctx.selections)
-    if not draft:  # the order on the desk may be one the service could not read
-        unread = unread_drafts(record, ("emg_ncs",), ctx.hook, ctx.selections)
-        return order_not_read(rule, unread, "EMG/NCS") if unread else None
-    if record.having(*LEG_SYMPTOMS, "foot_drop"):
+    # the order on the desk may be one the service could not read (of a known kind: one of
+    # unknown kind is IMG-01's to name)
+    unread = [] if draft else [d for d in unread_drafts(record, ("emg_ncs",), ctx.hook,
+                                                        ctx.selections) if d.kinds]
+    if not (draft or unread) or (draft and record.having(*LEG_SYMPTOMS, "foot_drop")):
         return None
     if may_hide_back_pain(record):  # an entry not read for a fault may be the leg symptoms
         return _check_the_unread_first(rule, record.unreadable_red_flags)
+    if unread:
+        return order_not_read(rule, unread, "EMG/NCS")
     return rule.finding(
         "info",
         "Remove the draft EMG/NCS: not indicated for back pain without leg symptoms",
@@ -133,11 +136,14 @@ EMG_02 = Rule(
     check=_advise_against,
     hooks=ORDER_HOOKS,
     phase="pathway",
+    asks_to_check_unread=True,
     changes="1.7.0: a draft EMG/NCS order the service could not read (malformed: an "
     "impossible date, an id with a space; or not read for a fault in the service) gives the "
     "call its context and an info card, 'Decide on the draft EMG/NCS without this service: it "
     "could not read the order' (no advice for or against it, nothing offered for deletion; "
-    "before: no card, and with no back pain recorded the red-flag checks did not run). "
+    "before: no card, and with no back pain recorded the red-flag checks did not run); its "
+    "card asking for an entry not read for a fault to be checked is shown where a site "
+    "switches electrodiagnostic testing off (before: hidden, and the order got no card). "
     "1.6.0: while an entry that can record leg symptoms (any but a medicine or an "
     "imaging study) was not read for a fault in the service (record/reader_faults), asks "
     "for it to be checked before deciding ('Check <entry> in the chart before deciding on "

@@ -104,15 +104,22 @@ def _covers(study: Order, draft: Order) -> bool:
 
 def _not_indicated(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding | None:
     # Imaging-indicated runs first: never call the same draft both indicated and not.
-    if ctx.stands_down_for_red_flag(record) \
-            or ctx.fired(Topic.REPEAT_IMAGING, Topic.IMAGING_INDICATED):
+    if ctx.fired(Topic.REPEAT_IMAGING, Topic.IMAGING_INDICATED):
         return None
     draft = drafts(record, SPINE_IMAGING, ctx.hook, ctx.selections)
-    if draft and record.unreadable_red_flags:
-        return _check_the_unreadable_first(rule, record.unreadable_red_flags)
-    if not draft:  # the order on the desk may be one the service could not read
-        unread = unread_drafts(record, SPINE_IMAGING, ctx.hook, ctx.selections)
-        return order_not_read(rule, unread, "spine imaging") if unread else None
+    # the order on the desk may be one the service could not read
+    unread = [] if draft else unread_drafts(record, SPINE_IMAGING, ctx.hook, ctx.selections)
+    if not (draft or unread):
+        return None
+    # an unreadable entry or draft: stand down only for a red-flag card the site shows
+    # (a hidden one names neither; ctx.stands_down_for_red_flag)
+    if record.unreadable_red_flags:  # the red-flag entry first, whatever the draft
+        return None if ctx.red_flag_shown else _check_the_unreadable_first(
+            rule, record.unreadable_red_flags)
+    if unread:
+        return None if ctx.red_flag_shown else order_not_read(rule, unread, "spine imaging")
+    if ctx.red_flag_fired:
+        return None
     onset = back_pain_onset(record)
     span = duration_days(record, onset)
     if span is None or span >= ctx.settings.acute_back_pain_days:
@@ -313,6 +320,7 @@ IMG_NOT_INDICATED = Rule(
     check=_not_indicated,
     hooks=ORDER_HOOKS,
     phase="pathway",
+    asks_to_check_unread=True,
     changes=_ORDER_NOT_READ_CHANGE.format(version="1.8.0", order="spine imaging")
     + fault_named_change("1.7.0")
     + _UNREADABLE_STANDS_DOWN.format(version="1.6.0")

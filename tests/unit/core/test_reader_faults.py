@@ -587,3 +587,52 @@ def test_a_hidden_red_flag_card_does_not_silence_the_check_first_card() -> None:
         Topic.FRACTURE})})
     (card,) = evaluate(with_it, scenario.now, settings).cards
     assert card.summary.startswith("Check Retention of urine in the chart")
+
+
+# --- the nineteenth session's "noticed and not done" (twentieth session)
+
+def _emg_request_with_faulted_report(monkeypatch: pytest.MonkeyPatch) -> tuple[Any, Any]:
+    import dataclasses
+
+    import fhir_samples
+    scenario = fhir_samples.load("emg-order-sign-ncs-axial-pain")
+    request = scenario.hook_request()
+    subject = {"reference": f"Patient/{scenario.patient_id}"}
+    report = {**_report("192970008"), "subject": subject}  # concluding cauda equina
+    fail_reader_on(monkeypatch, "DiagnosticReport")
+    return dataclasses.replace(request, resources=(*request.resources, report)), scenario.now
+
+
+def test_a_site_switch_does_not_silence_emg_02s_check_first_card(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """With electrodiagnostic testing switched off, an EMG/NCS order over a report the
+    service could not read (it concludes cauda equina syndrome) got no card at all:
+    EMG-02's check-first card was the only one, and the switch hid it."""
+    from cds_rules.model import Topic
+    off = DEFAULT_SETTINGS.model_copy(
+        update={"disabled_topics": frozenset({Topic.ELECTRODIAGNOSTIC_TESTING})})
+    request, now = _emg_request_with_faulted_report(monkeypatch)
+    (card,) = evaluate(request, now, off).cards
+    assert card.summary.startswith("Check Cauda equina syndrome (diagnosis) in the chart "
+                                   "before deciding on EMG/NCS")
+
+
+def test_a_switched_off_emg_02_still_gives_no_removal_advice() -> None:
+    """The switch still hides EMG-02's own advice: only a check-first card passes it."""
+    import fhir_samples
+    from cds_rules.model import Topic
+    off = DEFAULT_SETTINGS.model_copy(
+        update={"disabled_topics": frozenset({Topic.ELECTRODIAGNOSTIC_TESTING})})
+    scenario = fhir_samples.load("emg-order-sign-ncs-axial-pain")
+    malformed = {"resourceType": "Observation", "id": "ret", "status": "final",
+                 "subject": {"reference": f"Patient/{scenario.patient_id}"},
+                 "effectiveDateTime": "2026-02-30T10:00:00Z",
+                 "code": {"coding": [{"system": SNOMED, "code": "386661006"}]}}  # fever
+    request = scenario.hook_request()
+    assert [c.topic for c in evaluate(request, scenario.now).cards] == [
+        "electrodiagnostic-testing"]  # the control: "Remove the draft EMG/NCS"
+    assert evaluate(request, scenario.now, off).cards == []
+    import dataclasses
+    with_it = dataclasses.replace(request, resources=(*request.resources, malformed))
+    cards = evaluate(with_it, scenario.now, off).cards
+    assert not any(c.summary.startswith("Remove the draft EMG") for c in cards)

@@ -191,27 +191,120 @@ def test_a_faulted_draft_gives_context_and_is_named_on_the_fault_line(
     assert ("1 entry not read because of a fault in the service (logged for its operators): "
             "draft MRI of lumbar spine without contrast (ServiceRequest entry)") in card["detail"]
     assert "draft order malformed" not in card["detail"]  # one line for it, not two
-    (cards,) = [_cards(*with_back_pain(), drafts=(_draft(),))]
-    assert _summaries(cards) == [NOT_READ]
-    assert "(ServiceRequest: a fault in the service)" in cards[0]["detail"]
+    (with_back_pain_card,) = _cards(*with_back_pain(), drafts=(_draft(),))
+    assert with_back_pain_card["summary"] == NOT_READ
+    assert "(ServiceRequest: a fault in the service)" in with_back_pain_card["detail"]
 
 
-def test_a_faulted_draft_whose_codes_cannot_be_looked_up_may_be_either_order(
+def test_a_faulted_draft_whose_codes_cannot_be_looked_up_is_an_order_of_unknown_kind(
         monkeypatch: pytest.MonkeyPatch) -> None:
-    """A double fault (the reader and the code lookup): the draft may be the spine MRI or
-    the EMG/NCS, so both topics say they could not read it."""
+    """A double fault (the reader and the code lookup): the draft may be the spine MRI,
+    so it gives the call its context, and one card says a draft order was not read,
+    calling it by its own name but not by a kind it may not be."""
     def order_hits(concept: object) -> list[Any]:
         raise TypeError("injected")
     monkeypatch.setattr(codes, "order_hits", order_hits)
     monkeypatch.setattr("cds_rules.record.orders.order_hits", order_hits)
-    cards = _cards(*with_back_pain(), drafts=(_draft(),))
-    assert sorted(c["source"]["topic"]["code"] for c in cards) == [
-        "electrodiagnostic-testing", "imaging-not-indicated"]
-    assert [c["summary"].split(" without")[0] for c in cards] == [
-        "Decide on the draft spine imaging", "Decide on the draft EMG/NCS"]
-    assert all("The draft MRI of lumbar spine without contrast could not be read" in
-               c["detail"] for c in cards)
-    assert all("(ServiceRequest: a fault in the service)" in c["detail"] for c in cards)
+    assert _summaries(_cards(PATIENT, RETENTION, drafts=(_draft(),))) == [CES]
+    (card,) = _cards(*with_back_pain(), drafts=(_draft(),))
+    assert card["summary"] == ("Decide on the draft order without this service: it could "
+                               "not read the order")
+    assert "The draft MRI of lumbar spine without contrast could not be read " \
+           "(ServiceRequest: a fault in the service)" in card["detail"]
+
+
+# --- the first independent review (twentieth session)
+
+MALFORMED_RETENTION = {**RETENTION, "onsetDateTime": "2026-02-30"}
+
+
+@pytest.mark.parametrize("resources", [with_back_pain(MALFORMED_RETENTION),
+                                       (PATIENT, MALFORMED_RETENTION)],
+                         ids=["with back pain", "no back pain"])
+def test_an_unreadable_red_flag_is_checked_first_whatever_the_draft(
+        resources: tuple[dict[str, Any], ...]) -> None:
+    """HIGH: with a malformed retention, a valid draft MRI gave "Check Retention of urine
+    in the chart before deciding on spine imaging"; a malformed one gave "Decide on the
+    draft ... the red-flag checks ran on the rest of the record", the retention only in
+    the footer."""
+    for draft in (_draft(), _draft(authoredOn="2026-02-30")):
+        (card,) = _cards(*resources, drafts=(draft,))
+        assert card["summary"] == ("Check Retention of urine in the chart before deciding "
+                                   "on spine imaging: entry unreadable")
+
+
+def test_an_entry_not_read_is_checked_first_before_an_unread_emg_order(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    radiculopathy = {"resourceType": "Condition", "id": "radic", "subject": SUBJECT,
+                     "code": {"coding": [{"system": SNOMED, "code": "72274001"}]}}
+    from tests.core_fault_support import fail_reader_on
+    fail_reader_on(monkeypatch, "Condition", "radic")
+    cards = _cards(*with_back_pain(radiculopathy), drafts=(_emg_draft(authoredOn="2026-02-30"),))
+    emg = [c for c in cards if c["source"]["topic"]["code"] == "electrodiagnostic-testing"]
+    assert [c["summary"] for c in emg] == [
+        "Check an unread Condition entry in the chart before deciding on EMG/NCS: entry "
+        "unreadable"]
+
+
+@pytest.mark.parametrize("code", [
+    [{"coding": [{"system": SNOMED, "code": LUMBAR_MRI}]}],  # a list of CodeableConcepts
+    {"coding": {"system": SNOMED, "code": LUMBAR_MRI}},  # one Coding where a list belongs
+], ids=["code as a list", "coding as an object"])
+def test_a_draft_whose_code_is_of_the_wrong_shape_is_still_the_order(code: Any) -> None:
+    """HIGH: such a draft was passed over before it was validated: no card, and not even
+    counted as invalid."""
+    draft = {**_draft(), "code": code}
+    request = HookRequest(hook="order-sign", patient_id="p", resources=(PATIENT, RETENTION),
+                          draft_orders=(draft,))
+    record = build_record(request, NOW, DEFAULT_SETTINGS)
+    assert record.quality.skipped_invalid == 1
+    (unread,) = record.unread_drafts
+    assert unread.kinds == frozenset({"spine_mri"})
+    assert _summaries(to_json(evaluate(request, NOW).cards)) == [CES]
+
+
+def test_a_hidden_red_flag_card_does_not_silence_the_unread_order() -> None:
+    """MEDIUM: a 75-year-old's fracture card, hidden by the site's switch, made IMG-01
+    stand down, and the malformed draft was named on no card."""
+    old = {**PATIENT, "birthDate": "1950-05-01"}
+    resources = (old, *with_back_pain()[1:])
+    (fracture,) = _cards(*resources, drafts=(_draft(),))  # the control: the switch hides it
+    assert fracture["source"]["topic"]["code"] == "fracture"
+    off = RuleSettings(disabled_topics=frozenset({"fracture"}))
+    (card,) = _cards(*resources, drafts=(_draft(authoredOn="2026-02-30"),), settings=off)
+    assert card["summary"] == NOT_READ
+
+
+def test_a_fault_while_setting_aside_a_draft_stops_nothing_else(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """MEDIUM: the set-aside itself raising escaped the reader's guard and ended the
+    build: no card, the drafts after it unread."""
+    _failing_draft_reader(monkeypatch)
+
+    def label_of(*args: Any) -> str:
+        raise TypeError("injected")
+    monkeypatch.setattr("cds_rules.record.orders.label_of", label_of)
+    request = HookRequest(hook="order-sign", patient_id="p", resources=(PATIENT, RETENTION),
+                          draft_orders=(_draft(), _emg_draft(id="emg")))
+    record = build_record(request, NOW, DEFAULT_SETTINGS)
+    assert record.quality.reader_faults == 2
+    assert len(record.unread_drafts) == 2
+    assert evaluate(request, NOW).cards[0].summary == CES
+
+
+def test_a_draft_without_an_id_is_not_said_to_have_a_malformed_one() -> None:
+    no_id = {k: v for k, v in _draft(authoredOn="2026-02-30").items() if k != "id"}
+    (card,) = _cards(*with_back_pain(), drafts=(no_id,))
+    assert "`ServiceRequest/(no id)`" in card["detail"]
+
+
+def test_a_malformed_draft_is_counted_invalid_and_not_used() -> None:
+    record = build_record(HookRequest(hook="order-sign", patient_id="p",
+                                      resources=with_back_pain(),
+                                      draft_orders=(_draft(authoredOn="2026-02-30"),)),
+                          NOW, DEFAULT_SETTINGS)
+    assert (record.quality.skipped_invalid, record.quality.resources_used) == (1, 2)
+    assert not record.orders
 
 
 def test_a_faulted_draft_no_rule_reads_is_counted_not_kept(
