@@ -219,6 +219,16 @@ class DataQuality:
     unrecognised_codes: int = 0
     unrecognised_units: int = 0  # quantities in a unit we cannot convert (value left out)
     data_gaps: list[str] = field(default_factory=list)  # e.g. "Observation (server down)"
+    # A gap's line as the audit keeps it, where the card's quotes an entry's own text (its
+    # display or words: free text, which may hold anything): the same with our concept
+    # names instead. The audit is pseudonymised (service/store) and keeps no record text.
+    audit_lines: dict[str, str] = field(default_factory=dict)
+
+    def add_gap(self, line: str, audit_line: str | None = None) -> None:
+        """A data gap every card says; ``audit_line``: as the audit keeps it, if not so."""
+        self.data_gaps.append(line)
+        if audit_line is not None and audit_line != line:
+            self.audit_lines[line] = audit_line
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -228,7 +238,7 @@ class DataQuality:
             "otherPatientDropped": self.other_patient_dropped,
             "unrecognisedCodes": self.unrecognised_codes,
             "unrecognisedUnits": self.unrecognised_units,
-            "dataGaps": list(self.data_gaps),
+            "dataGaps": [self.audit_lines.get(gap, gap) for gap in self.data_gaps],
         }
 
 

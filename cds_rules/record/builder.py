@@ -11,7 +11,7 @@ from cds_rules.bundles import reference_of, refers_to_patient, resources_from
 from cds_rules.fhir_time import (
     as_utc,
 )
-from cds_rules.model import FAULT, UNREAD, PatientRecord
+from cds_rules.model import FAULT, UNREAD, Fact, PatientRecord
 from cds_rules.record import reader_faults, structure, unreadable
 from cds_rules.record.conditions import read_condition
 from cds_rules.record.medications import read_medication
@@ -81,18 +81,24 @@ def _build_record(request: HookRequest, now: datetime, settings: RuleSettings,
                                              key=lambda f: f.concept == UNREAD)
     if builder.unreadable_entries:  # malformed ones (a fault's are said below)
         malformed = [f for f in record.unreadable_red_flags if f.detail != FAULT]
-        record.quality.data_gaps.append(unreadable.gap(malformed, builder.unreadable_entries))
+        record.quality.add_gap(unreadable.gap(malformed, builder.unreadable_entries),
+                               unreadable.gap(malformed, builder.unreadable_entries,
+                                              for_audit=True))
     if record.unread_drafts:
         _note_unread_drafts(record)
     if builder.faults:
-        record.quality.data_gaps.append(reader_faults.gap(builder))
+        record.quality.add_gap(reader_faults.gap(builder),
+                               reader_faults.gap(builder, for_audit=True))
         reader_faults.log_faults(builder)
     try:
-        ahead = _dated_after_now(record)
+        ahead = record.red_flags_dated_ahead()
     except Exception:  # a date no arithmetic can take: say so rather than fail the call
-        ahead = "the dates of red-flag entries could not be compared with the service's clock"
-    if ahead:
-        record.quality.data_gaps.append(ahead)
+        record.quality.add_gap("the dates of red-flag entries could not be compared with the "
+                               "service's clock")
+    else:
+        if ahead:
+            record.quality.add_gap(_dated_after_now(record, ahead),
+                                   _dated_after_now(record, ahead, for_audit=True))
     return record
 
 
@@ -102,17 +108,16 @@ def _note_unread_drafts(record: PatientRecord) -> None:
     record.unread_drafts = [mended_text(d) for d in record.unread_drafts]
     malformed = [d for d in record.unread_drafts if d.detail != FAULT]
     if malformed:
-        record.quality.data_gaps.append(unreadable.drafts_gap(malformed))
+        record.quality.add_gap(unreadable.drafts_gap(malformed),
+                               unreadable.drafts_gap(malformed, for_audit=True))
 
 
-def _dated_after_now(record: PatientRecord) -> str:
+def _dated_after_now(record: PatientRecord, ahead: list[Fact], for_audit: bool = False) -> str:
     """Said on every card: a red flag dated after now, beyond the clock tolerance (a wrong
     year, a clock far ahead), is never new to a rule, so it could leave a card reading "no
-    red flag recorded"; a clinician must check its date. Empty when there is none."""
-    ahead = record.red_flags_dated_ahead()
-    if not ahead:
-        return ""
-    names = ", ".join(dict.fromkeys(f.display for f in ahead))
+    red flag recorded"; a clinician must check its date. ``for_audit``: by concept, not by
+    the entry's own text."""
+    names = ", ".join(dict.fromkeys(f.concept if for_audit else f.display for f in ahead))
     entries = "entry" if len(ahead) == 1 else "entries"
     return (f"{len(ahead)} red-flag {entries} ({names}) dated more than "
             f"{record.clock_tolerance_minutes} minutes after the service's clock, not counted "

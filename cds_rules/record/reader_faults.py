@@ -118,8 +118,9 @@ def note_fault(builder: Builder, reader: str, error: Exception,
 SetAside = Callable[[Builder, dict[str, Any], str], tuple[str, ...]]
 
 
-def gap(builder: Builder) -> str:
-    """The line every card carries while an entry (or the record) was not read for a fault."""
+def gap(builder: Builder, *, for_audit: bool = False) -> str:
+    """The line every card carries while an entry (or the record) was not read for a fault.
+    ``for_audit``: the entries counted by type, not named by their own text."""
     kinds = [fault.kind for fault in builder.faults]
     said = []
     if "Patient" in kinds:
@@ -128,7 +129,7 @@ def gap(builder: Builder) -> str:
                     "alive before acting on any card")
     entries = [fault for fault in builder.faults if fault.kind not in (_BUILD, "Patient")]
     if entries:
-        said.append(_entries_not_read(entries))
+        said.append(_entries_not_read(entries, named=not for_audit))
     if _BUILD in kinds:
         said.append("the record was read only in part because of a fault in the service "
                     "(logged for its operators): what was not read is read by no rule")
@@ -166,13 +167,14 @@ def raised_at(error: Exception) -> str:
                         for f in places)
 
 
-def _entries_not_read(entries: list[Fault]) -> str:
+def _entries_not_read(entries: list[Fault], named: bool = True) -> str:
     """ "3 entries not read ...: Cauda equina syndrome (Condition entry); 2 Observation
-    entries; ...": those naming a red flag first, by name, the others counted by type
-    (:func:`~cds_rules.record.unreadable.listed_labels`)."""
-    named = Counter(f"{', '.join(f.names)} ({f.kind} entry)" for f in entries if f.names)
-    unnamed = Counter(f.kind for f in entries if not f.names)
-    listed = listed_labels([*named.items(), *(
+    entries; ...": those naming a red flag first, by name (when ``named``), the others
+    counted by type (:func:`~cds_rules.record.unreadable.listed_labels`)."""
+    named_entries = Counter(f"{', '.join(f.names)} ({f.kind} entry)"
+                            for f in entries if f.names and named)
+    unnamed = Counter(f.kind for f in entries if not (f.names and named))
+    listed = listed_labels([*named_entries.items(), *(
         (f"{n} {kind} {'entry' if n == 1 else 'entries'}", n) for kind, n in unnamed.items())])
     counted, records = (("1 entry", "it records") if len(entries) == 1
                         else (f"{len(entries)} entries", "they record"))

@@ -139,11 +139,13 @@ def _add(builder: Builder, resource: dict[str, Any], names: dict[str, str],
         for concept, name in names.items()]
 
 
-def gap(flags: list[Fact], entries: int) -> str:
+def gap(flags: list[Fact], entries: int, *, for_audit: bool = False) -> str:
     """The line every card carries: the malformed ``entries`` set aside, by name, type and
     fault (no id), for the clinician to find in the chart. Those not read for a fault in the
-    service have their own line (record/reader_faults)."""
-    named = dict.fromkeys(f"{f.display} ({f.resource_type} entry: {f.detail})" for f in flags)
+    service have their own line (record/reader_faults). ``for_audit``: by concept, not by
+    the entry's own text (``DataQuality.audit_lines``)."""
+    named = dict.fromkeys(f"{f.concept if for_audit else f.display} "
+                          f"({f.resource_type} entry: {f.detail})" for f in flags)
     listed = listed_labels([(label, 1) for label in named])
     one = entries == 1
     return (f"{entries} {'entry' if one else 'entries'} naming a red flag, malformed, so "
@@ -168,14 +170,21 @@ def unread_draft(resource: dict[str, Any], kinds: frozenset[str], name: str,
                        detail=why)
 
 
-def drafts_gap(drafts: Sequence[UnreadDraft]) -> str:
+def drafts_gap(drafts: Sequence[UnreadDraft], *, for_audit: bool = False) -> str:
     """The line every card carries while a draft order was malformed (one not read for a
-    fault is on the fault line): what it is, where it is malformed, that no rule advised."""
-    listed = listed_labels([(f"{d.display} ({d.resource_type} entry: {d.detail})", 1)
-                            for d in drafts])
+    fault is on the fault line): what it is, where it is malformed, that no rule advised.
+    ``for_audit``: by the kinds it orders, not by its own text."""
+    listed = listed_labels([(f"{_draft_label(d, for_audit)} ({d.resource_type} entry: "
+                             f"{d.detail})", 1) for d in drafts])
     one = len(drafts) == 1
     return (f"{len(drafts)} draft {'order' if one else 'orders'} malformed, so checked by no "
             f"rule: {listed}; no advice for or against {'it' if one else 'them'} is given")
+
+
+def _draft_label(draft: UnreadDraft, for_audit: bool) -> str:
+    if not for_audit:
+        return draft.display
+    return ", ".join(sorted(draft.kinds)) or "order of unknown kind"
 
 
 def listed_labels(labels: Sequence[tuple[str, int]]) -> str:

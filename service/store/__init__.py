@@ -7,7 +7,9 @@ top of it. Both live in ``app.extensions["backpain"]`` as "store" and "memory"
 
 Privacy: patient ids are replaced by HMAC-SHA256(PATIENT_HASH_KEY, patientId) before they
 reach the database, fact references by keyed digests, and free-text override comments
-are not stored at all (only a keyed digest, for idempotency). No log line names a patient.
+are not stored at all (only a keyed digest, for idempotency), nor is the record's text (a
+data gap naming an entry by its own text is kept by concept: ``DataQuality.audit_lines``).
+No log line names a patient.
 
 Failure: every database error increments ``DB_ERRORS{operation}``. The hook path
 (:class:`SnoozeMemory`) never raises: with the database down every card is shown (a snooze

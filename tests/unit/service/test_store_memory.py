@@ -223,3 +223,50 @@ def test_only_the_cards_sent_are_issued_and_only_hidden_ones_are_suppressed(
     assert [c["topic"] for c in audit.cards] == ["fracture"]
     assert audit.suppressed == []
     assert count(store, IssuedCard) == 1
+
+
+def test_the_audit_keeps_no_text_of_the_record_in_its_data_gaps(
+        store: Store, memory: SnoozeMemory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The cards name an entry the service could not read by its own text, for the
+    clinician to find it; that text is the sender's free text and may hold anything (a
+    name, an NHS number), so the pseudonymised audit keeps our concept names instead."""
+    import json
+
+    from cds_rules.engine import HookRequest, evaluate
+    from tests.core_fault_support import fail_reader_on
+    from tests.unit.core.local_entries import ACUTE_NOW, SNOMED, SUBJECT, with_back_pain
+    secret = "for J Smith NHS 943 476 5919"
+
+    def entry(resource_id: str, code: str, **changes: Any) -> dict[str, Any]:
+        return {"resourceType": "Condition", "id": resource_id, "subject": SUBJECT,
+                "code": {"coding": [{"system": SNOMED, "code": code}],
+                         "text": f"{resource_id} {secret}"}, **changes}
+    malformed = entry("retention", "267064002", onsetDateTime="2026-02-30")
+    faulted = entry("ces", "192970008", onsetDateTime="2026-02-27")
+    ahead = entry("foot-drop", "6077001", onsetDateTime="2027-06-01")
+    draft = {"resourceType": "ServiceRequest", "id": "sr-1", "status": "draft",
+             "intent": "order", "subject": SUBJECT, "authoredOn": "2026-02-30",
+             "code": {"coding": [{"system": SNOMED, "code": "394451000119106"}],
+                      "text": f"MRI {secret}"}}
+    fail_reader_on(monkeypatch, "Condition", "ces")
+    evaluation = evaluate(HookRequest(hook="order-sign", patient_id="p",
+                                      resources=with_back_pain(malformed, faulted, ahead),
+                                      draft_orders=(draft,)), ACUTE_NOW)
+    gaps = evaluation.quality.data_gaps
+    assert len(gaps) == 4 and all(secret in gap for gap in gaps)  # the cards' lines
+    assert secret in evaluation.cards[0].detail
+    call = replace(hook_call(at=T0), evaluation=evaluation)
+    answer(memory, call)
+    with store.engine.connect() as conn:
+        audit = conn.execute(select(AuditEvent)).one()
+    assert secret not in json.dumps(audit.quality)
+    assert sorted(audit.quality["dataGaps"])[:4] == sorted([
+        "1 draft order malformed, so checked by no rule: spine_mri (ServiceRequest entry: "
+        "malformed authoredOn); no advice for or against it is given",
+        "1 entry naming a red flag, malformed, so read by no rule: urinary_retention "
+        "(Condition entry: malformed onsetDateTime); check it in the chart",
+        "1 entry not read because of a fault in the service (logged for its operators): "
+        "1 Condition entry; what it records is read by no rule; check the chart",
+        "1 red-flag entry (foot_drop) dated more than 15 minutes after the service's clock, "
+        "not counted as new: check the date",
+    ])
