@@ -24,10 +24,11 @@ from cds_rules.cards import (
 from cds_rules.catalogue import BY_ID, RULES
 from cds_rules.model import RED_FLAG_TOPICS, Finding, PatientRecord
 from cds_rules.record import build_record
+from cds_rules.record.reader_faults import raised_at
 from cds_rules.rules.base import Rule, RuleContext, shown_at_site
 from cds_rules.rules.context import has_context, may_hide_back_pain
 from cds_rules.settings import DEFAULT_SETTINGS, RuleSettings
-from cds_rules.wire import Card
+from cds_rules.wire import Card, InvalidWireObject
 
 log = logging.getLogger(__name__)
 ADULT_AGE = 18
@@ -83,15 +84,24 @@ def _card(group: Sequence[Finding], record: PatientRecord, settings: RuleSetting
     topic = group[0].topic.value
     try:
         return build_card(group, record, settings, encounter_id), True
-    except Exception:
-        log.exception("card for topic %s could not be built", topic)
+    except Exception as error:
+        log_failure(f"card for topic {topic} could not be built", error)
     try:
         return minimal_card(group, record), False
-    except Exception:
-        log.exception("the minimal card of topic %s could not be built either", topic)
+    except Exception as error:
+        log_failure(f"the minimal card of topic {topic} could not be built either", error)
     if group[0].indicator == "info":
         return None, False
     return fallback_card(group[0].topic, group[0].indicator, findings), False
+
+
+def log_failure(what: str, error: Exception) -> None:
+    """One ERROR line: what failed, the exception's type and where it was raised, never its
+    text or traceback's values (they may quote the record: a name, a number), as for a
+    reader's fault (record/reader_faults). A wire object's own complaint names the field
+    and the rule it broke, never a value (:class:`InvalidWireObject`), so it is kept."""
+    said = f": {error}" if isinstance(error, InvalidWireObject) else ""
+    log.error("%s: %s at %s%s", what, type(error).__name__, raised_at(error), said)
 
 
 def is_shown(finding: Finding, settings: RuleSettings) -> bool:
@@ -133,8 +143,8 @@ def run_rules(
             continue
         try:
             finding = rule.evaluate(record, ctx)
-        except Exception:  # tolerate messy data: one rule's failure is logged, not fatal
-            log.exception("rule %s failed", rule.id)
+        except Exception as error:  # tolerate messy data: one failure is logged, not fatal
+            log_failure(f"rule {rule.id} failed", error)
             record.quality.data_gaps.append(f"rule {rule.id} could not be evaluated")
             ctx.failed.append(rule)
             if failed is not None:

@@ -32,6 +32,23 @@ def test_crashed_red_flag_rule_is_not_read_as_no_red_flags(
     assert result.failed_rules == ["CES-01"]  # for the operators' metric (the shell counts)
 
 
+def test_a_rule_failure_is_logged_by_type_and_place_never_its_text(
+        monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    """The exception's text may quote the record (a name, a number: a patient's data is
+    not only their id, which the log filter scrubs); as for a reader's fault, the log line
+    says which rule, the exception's type and where it was raised, with no traceback."""
+    import logging
+    monkeypatch.setattr(cauda_equina, "new_or_worsening", _crash)
+    with caplog.at_level(logging.ERROR, logger="cds_rules.engine"):
+        run(patient(fact("urinary_retention", 1)))
+    (line,) = caplog.records
+    assert line.getMessage().startswith("rule CES-01 failed: RuntimeError at "
+                                        "test_engine_rule_failure.py:")
+    assert "in _crash" in line.getMessage() and "cauda_equina.py:" in line.getMessage()
+    assert "patient detail" not in caplog.text
+    assert line.exc_info is None
+
+
 def test_crashed_red_flag_rule_keeps_imaging_not_indicated_quiet(
         monkeypatch: pytest.MonkeyPatch) -> None:
     from tests.unit.core.rule_records import order
