@@ -201,7 +201,7 @@ class UnreadDraft:
 
     kinds: frozenset[str]  # what its codes order ("spine_mri", ...); empty: unknown (a fault)
     display: str  # its code's name, at most 60 characters
-    source: str  # "ServiceRequest/<id>", or "(malformed id)": never an invalid id's text
+    source: str  # "<type>/<id>", "<type>/(malformed id)" or "<type>/(no id)": never an invalid id
     resource_type: str
     reference: str  # "<type>/<id>" as sent, to match order-select's selections; "" if none
     detail: str  # why it was not read: "malformed <element>", or FAULT

@@ -172,17 +172,20 @@ def check_before_deciding(rule: Rule, facts: list[Fact], order: str, why: str) -
     )
 
 
-def order_not_read(rule: Rule, unread: Sequence[UnreadDraft], order: str) -> Finding:
+def order_not_read(rule: Rule, unread: Sequence[UnreadDraft], order: str,
+                   others_read: bool = False) -> Finding:
     """The card over a draft ``order`` the service could not read (PATHWAY.md 2): no card
     would read as "checked, nothing to say"; no advice for or against the order, nothing
     offered for deletion (IMG-01, EMG-02). The red-flag checks ran on the rest of the
-    record (IMG-01 stands down for a red-flag card the site shows: it carries the imaging).
-    A draft whose kind is unknown (its codes could not be looked up) is "the draft order"."""
+    record (IMG-01 stands down for a red-flag card the site shows: every card names the
+    draft). ``others_read``: drafts of the same kind were read, and had nothing said of
+    them. A draft whose kind is unknown (its codes could not be looked up) is "order"."""
     first = unread[0]
     what = order if any(d.kinds for d in unread) else "order"
+    which = "one of the orders" if others_read else "the order"
     return rule.finding(
         "info",
-        f"Decide on the draft {what} without this service: it could not read the order",
+        f"Decide on the draft {what} without this service: it could not read {which}",
         [Fact(concept=UNREAD_DRAFT, display=f"{d.display} (draft order)", source=d.source,
               resource_type=d.resource_type, detail=d.detail) for d in unread],
         [f"The draft {first.display} could not be read ({first.resource_type}: "

@@ -160,8 +160,12 @@ def may_hide_back_pain(record: PatientRecord) -> bool:
     study: a report's conclusions and a procedure's reasons are read too) was not read for
     a fault in the service and set aside (record/reader_faults): the record's lack of
     context is not known (PATHWAY.md 2: the conservative card's check-first form only)."""
-    return any(f.detail == FAULT and f.resource_type not in _NO_CONTEXT_TYPES
-               for f in record.unreadable_red_flags)
+    return any(may_record_symptoms(f) for f in record.unreadable_red_flags)
+
+
+def may_record_symptoms(fact: Fact) -> bool:
+    """Set aside for a fault, from an entry that can record back pain or leg symptoms."""
+    return fact.detail == FAULT and fact.resource_type not in _NO_CONTEXT_TYPES
 
 
 _NO_CONTEXT_TYPES = frozenset({"MedicationRequest", "MedicationStatement", "ImagingStudy"})

@@ -9,7 +9,6 @@ EMG-02: a draft EMG/NCS for back pain without any leg symptom -> advise against.
 from __future__ import annotations
 
 from cds_rules.model import (
-    FAULT,
     ORDER_HOOKS,
     Fact,
     Finding,
@@ -35,7 +34,7 @@ from cds_rules.rules.context import (
     drafts,
     duration_days,
     earliest,
-    may_hide_back_pain,
+    may_record_symptoms,
     unread_drafts,
 )
 
@@ -73,14 +72,15 @@ def _advise_against(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Find
     draft = drafts(record, ("emg_ncs",), ctx.hook, ctx.selections)
     # the order on the desk may be one the service could not read (of a known kind: one of
     # unknown kind is IMG-01's to name)
-    unread = [] if draft else [d for d in unread_drafts(record, ("emg_ncs",), ctx.hook,
-                                                        ctx.selections) if d.kinds]
-    if not (draft or unread) or (draft and record.having(*LEG_SYMPTOMS, "foot_drop")):
+    unread = [d for d in unread_drafts(record, ("emg_ncs",), ctx.hook, ctx.selections)
+              if d.kinds]
+    advise = bool(draft) and not record.having(*LEG_SYMPTOMS, "foot_drop")
+    if not (advise or unread):
         return None
-    if may_hide_back_pain(record):  # an entry not read for a fault may be the leg symptoms
+    if record.unreadable_red_flags:  # never "remove the draft" or "decide" past it
         return _check_the_unread_first(rule, record.unreadable_red_flags)
-    if unread:
-        return order_not_read(rule, unread, "EMG/NCS")
+    if not advise:
+        return order_not_read(rule, unread, "EMG/NCS", others_read=bool(draft))
     return rule.finding(
         "info",
         "Remove the draft EMG/NCS: not indicated for back pain without leg symptoms",
@@ -92,10 +92,13 @@ def _advise_against(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Find
 
 
 def _check_the_unread_first(rule: Rule, unreadable: list[Fact]) -> Finding:
-    """Never "remove the draft, no leg symptoms" over an entry not read for a fault."""
-    first = next((f for f in unreadable if f.detail == FAULT), unreadable[0])
-    return check_before_deciding(rule, [first], "EMG/NCS", "it may record leg symptoms; no "
-                                 "advice against the order is given.")
+    """An entry the service could not read: one not read for a fault may be the leg
+    symptoms; any other may record a red flag, whose pathway comes first."""
+    first = next((f for f in unreadable if may_record_symptoms(f)), unreadable[0])
+    why = ("it may record leg symptoms" if may_record_symptoms(first) else
+           "if it records a red flag, its pathway applies now")
+    return check_before_deciding(rule, [first], "EMG/NCS",
+                                 f"{why}; no advice against the order is given.")
 
 
 EMG_01 = Rule(
@@ -141,9 +144,11 @@ EMG_02 = Rule(
     "impossible date, an id with a space; or not read for a fault in the service) gives the "
     "call its context and an info card, 'Decide on the draft EMG/NCS without this service: it "
     "could not read the order' (no advice for or against it, nothing offered for deletion; "
-    "before: no card, and with no back pain recorded the red-flag checks did not run); its "
-    "card asking for an entry not read for a fault to be checked is shown where a site "
-    "switches electrodiagnostic testing off (before: hidden, and the order got no card). "
+    "before: no card, and with no back pain recorded the red-flag checks did not run); "
+    "over any entry the service could not read (a malformed red-flag entry too), read draft "
+    "or not, 'Check <entry> in the chart before deciding on EMG/NCS' (before: 'Remove the "
+    "draft EMG/NCS' over a malformed retention); that card is shown where a site switches "
+    "electrodiagnostic testing off (before: hidden, and the order got no card). "
     "1.6.0: while an entry that can record leg symptoms (any but a medicine or an "
     "imaging study) was not read for a fault in the service (record/reader_faults), asks "
     "for it to be checked before deciding ('Check <entry> in the chart before deciding on "

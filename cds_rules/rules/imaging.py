@@ -107,19 +107,24 @@ def _not_indicated(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Findi
     if ctx.fired(Topic.REPEAT_IMAGING, Topic.IMAGING_INDICATED):
         return None
     draft = drafts(record, SPINE_IMAGING, ctx.hook, ctx.selections)
-    # the order on the desk may be one the service could not read
-    unread = [] if draft else unread_drafts(record, SPINE_IMAGING, ctx.hook, ctx.selections)
+    unread = unread_drafts(record, SPINE_IMAGING, ctx.hook, ctx.selections)
     if not (draft or unread):
         return None
-    # an unreadable entry or draft: stand down only for a red-flag card the site shows
-    # (a hidden one names neither; ctx.stands_down_for_red_flag)
+    # with an entry or a draft that could not be read, stand down only for a red-flag card
+    # the site shows (every card names them; a hidden one names nothing)
     if record.unreadable_red_flags:  # the red-flag entry first, whatever the draft
         return None if ctx.red_flag_shown else _check_the_unreadable_first(
             rule, record.unreadable_red_flags)
-    if unread:
-        return None if ctx.red_flag_shown else order_not_read(rule, unread, "spine imaging")
-    if ctx.red_flag_fired:
-        return None
+    advice = None if ctx.red_flag_fired or not draft else _in_the_first_weeks(record, ctx,
+                                                                                rule, draft)
+    if advice is None and unread and not ctx.red_flag_shown:
+        return order_not_read(rule, unread, "spine imaging", others_read=bool(draft))
+    return advice
+
+
+def _in_the_first_weeks(record: PatientRecord, ctx: RuleContext, rule: Rule,
+                        draft: list[Order]) -> Finding | None:
+    """ACR variant 1: back pain under 6 weeks, no red flag: remove the draft."""
     onset = back_pain_onset(record)
     span = duration_days(record, onset)
     if span is None or span >= ctx.settings.acute_back_pain_days:
@@ -300,8 +305,9 @@ _ORDER_NOT_READ_CHANGE = (
     "{version}: a draft {order} order the service could not read (malformed: an impossible "
     "date, an id with a space; or not read for a fault in the service) gives the call its "
     "context and an info card, 'Decide on the draft {order} without this service: it could "
-    "not read the order' (no advice for or against it, nothing offered for deletion; before: "
-    "no card, and with no back pain recorded the red-flag checks did not run). ")
+    "not read the order' ('one of the orders' beside a read draft with nothing said of it; "
+    "no advice for or against it, nothing offered for deletion; before: no card, and with no "
+    "back pain recorded the red-flag checks did not run). ")
 
 IMG_NOT_INDICATED = Rule(
     id="IMG-01",

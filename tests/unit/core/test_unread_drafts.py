@@ -326,3 +326,61 @@ def test_a_broken_surrogate_in_its_name_is_mended_before_a_card_quotes_it() -> N
     assert card["summary"] == NOT_READ
     assert "MRI \ufffd lumbar (draft order)" in card["detail"]
     card["detail"].encode("utf-8")  # raises on a lone surrogate
+
+
+# --- the second independent review (twentieth session)
+
+def test_a_read_draft_with_nothing_said_of_it_does_not_hide_an_unread_one() -> None:
+    """MEDIUM: a valid draft MRI on chronic back pain with management (IMG-01 says nothing
+    of it) beside a malformed one: no card, the malformed draft named nowhere."""
+    chronic = {"resourceType": "Condition", "id": "lbp", "subject": SUBJECT,
+               "code": {"coding": [{"system": SNOMED, "code": "279039007"}]},
+               "onsetDateTime": "2025-06-01"}
+    physio = {"resourceType": "Procedure", "id": "pt", "status": "completed",
+              "subject": SUBJECT, "performedDateTime": "2026-02-01",
+              "code": {"coding": [{"system": ORDER, "code": "physiotherapy-referral"}]}}
+    resources = ({**PATIENT, "birthDate": "1980-05-01"}, chronic, physio)
+    assert _cards(*resources, drafts=(_draft(),)) == []  # the control: nothing to say
+    (card,) = _cards(*resources, drafts=(_draft(), _draft(id="sr-2", authoredOn="2026-02-30")))
+    assert card["summary"] == ("Decide on the draft spine imaging without this service: it "
+                               "could not read one of the orders")
+    assert "1 draft order malformed" in card["detail"]
+
+
+def test_advice_on_a_read_draft_still_leads_beside_an_unread_one() -> None:
+    """Back pain under 6 weeks: "remove" the valid draft (deleting it only); the malformed
+    one is named on the card's line."""
+    (card,) = _cards(*with_back_pain(), drafts=(_draft(), _draft(id="sr-2",
+                                                                 authoredOn="2026-02-30")))
+    assert card["summary"].startswith("Remove the draft spine imaging")
+    (delete,) = [a for s in card["suggestions"] for a in s["actions"] if a["type"] == "delete"]
+    assert delete["resourceId"] == "ServiceRequest/sr-1"
+    assert "1 draft order malformed" in card["detail"]
+
+
+@pytest.mark.parametrize("draft", [_emg_draft(), _emg_draft(authoredOn="2026-02-30")],
+                         ids=["read", "malformed"])
+def test_an_unreadable_red_flag_is_checked_first_before_an_emg_order(
+        draft: dict[str, Any]) -> None:
+    """MEDIUM: over a malformed retention, a malformed EMG draft gave "Decide ... the
+    red-flag checks ran on the rest of the record" (a valid one, "Remove the draft
+    EMG/NCS"), the retention only in the footer."""
+    (card,) = _cards(PATIENT, MALFORMED_RETENTION, drafts=(draft,))
+    assert card["summary"] == ("Check Retention of urine in the chart before deciding on "
+                               "EMG/NCS: entry unreadable")
+    assert "if it records a red flag, its pathway applies now" in card["detail"]
+    assert not any(a["type"] == "delete" for s in card.get("suggestions", ())
+                   for a in s["actions"])
+
+
+def test_an_unread_medicine_is_not_said_to_record_leg_symptoms(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.core_fault_support import fail_reader_on
+    fail_reader_on(monkeypatch, "MedicationRequest")
+    medicine = {"resourceType": "MedicationRequest", "id": "rx", "status": "active",
+                "intent": "order", "subject": SUBJECT, "authoredOn": "2026-02-01",
+                "medicationCodeableConcept": {"text": "naproxen 500 mg"}}
+    cards = _cards(*with_back_pain(medicine), drafts=(_emg_draft(),))
+    (card,) = [c for c in cards if c["source"]["topic"]["code"] == "electrodiagnostic-testing"]
+    assert card["summary"].startswith("Check an unread MedicationRequest entry in the chart")
+    assert "may record leg symptoms" not in card["detail"]
