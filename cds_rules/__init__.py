@@ -20,6 +20,7 @@ from cds_rules.catalogue import BY_ID, RULES, rules_catalogue
 from cds_rules.concepts import CONCEPTS
 from cds_rules.engine import evaluate, evaluate_record, is_known_minor
 from cds_rules.evidence import SOURCES
+from cds_rules.failures import raised_at
 from cds_rules.ids import new_uuid, random_bytes, uuid_text
 from cds_rules.model import (
     HOOKS,
@@ -125,6 +126,7 @@ __all__ = [
     "new_uuid",
     "parts",
     "prefetch_templates",
+    "raised_at",
     "random_bytes",
     "resources_from",
     "rules_catalogue",

@@ -22,9 +22,9 @@ from cds_rules.cards import (
     single_imaging,
 )
 from cds_rules.catalogue import BY_ID, RULES
+from cds_rules.failures import raised_at
 from cds_rules.model import RED_FLAG_TOPICS, Finding, PatientRecord
 from cds_rules.record import build_record
-from cds_rules.record.reader_faults import raised_at
 from cds_rules.rules.base import Rule, RuleContext, shown_at_site
 from cds_rules.rules.context import has_context, may_hide_back_pain
 from cds_rules.settings import DEFAULT_SETTINGS, RuleSettings
@@ -183,7 +183,8 @@ def _in_phase_order(rules: tuple[Rule, ...]) -> tuple[Rule, ...]:
 def could_not_run(rule: Rule) -> Finding:
     """A red-flag rule that raised has not excluded its red flag: a warning on its topic
     asks for a manual assessment (never "no red flags"). The detail names the rule and its
-    version only: the exception text may hold patient data and stays in the log."""
+    version only: the exception's text may hold patient data (the log has its type and
+    place only: :func:`log_failure`)."""
     topic = rule.topic.value.replace("-", " ")
     return rule.finding(
         "warning",

@@ -15,6 +15,8 @@ import orjson
 from flask import Flask, Response
 from werkzeug.exceptions import HTTPException
 
+from cds_rules import raised_at
+
 log = logging.getLogger(__name__)
 
 # FHIR issue-type codes (http://hl7.org/fhir/valueset-issue-type.html) per HTTP status.
@@ -103,9 +105,11 @@ def _http_error(error: HTTPException) -> Response:
 
 
 def _unexpected_error(error: Exception) -> Response:
-    # The traceback goes to the server log (the request body is not in it); the caller
-    # learns only that it failed.
-    log.error("unhandled error answering a request", exc_info=error)
+    # The log gets the exception's type and where it was raised, never its text or a
+    # traceback's (they may quote the request: a name, a display, which the log filter
+    # does not know to scrub); the caller learns only that it failed.
+    log.error("unhandled error answering a request: %s at %s", type(error).__name__,
+              raised_at(error))
     return error_response(500, "Internal error: the service could not answer this request.",
                           "exception")
 

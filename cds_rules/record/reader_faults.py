@@ -23,12 +23,12 @@ patient's data).
 from __future__ import annotations
 
 import logging
-import traceback
 from collections import Counter
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Literal, NamedTuple
 
+from cds_rules.failures import raised_at
 from cds_rules.model import FAULT, UNREAD
 from cds_rules.record.codes import Hit, concept_hits, concepts_list
 from cds_rules.record.medications import medication_hits
@@ -151,20 +151,6 @@ def log_passing_fault(error: Exception) -> None:
     a fault that comes and goes (a shared cache, a race) must leave a trace."""
     log.warning("record: a reader raised %s at %s, then not when the entries were read "
                 "again: nothing left out", type(error).__name__, raised_at(error))
-
-
-def raised_at(error: Exception) -> str:
-    """``module.py:line in function`` of the innermost frame, and of the innermost frame in
-    the clinical core when that is another (a library's frame says little): no data."""
-    frames = traceback.extract_tb(error.__traceback__)
-    if not frames:
-        return "unknown"
-    places = [frames[-1]]
-    core = [f for f in frames if "/cds_rules/" in f.filename.replace("\\", "/")]
-    if core and core[-1] is not frames[-1]:
-        places.append(core[-1])
-    return " via ".join(f"{f.filename.rsplit('/', 1)[-1]}:{f.lineno} in {f.name}"
-                        for f in places)
 
 
 def _entries_not_read(entries: list[Fault], named: bool = True) -> str:
