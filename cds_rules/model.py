@@ -70,6 +70,21 @@ RED_FLAG_INPUTS: frozenset[str] = frozenset({
     "recent_infection", "recent_spinal_procedure", "long_term_steroids",
     "systemic_corticosteroid", "renal_stone_or_colic", "pyelonephritis", "haematuria",
     "chest_pain", "dyspnoea"})
+# PATHWAY.md 2: current facts of these concepts put the record in a back-pain context.
+BACK_PAIN_CONTEXT = ("low_back_pain", "thoracic_back_pain", "radiculopathy", "spinal_stenosis",
+                     "cauda_equina_syndrome", "myelopathy", "spinal_infection")
+# PATHWAY.md 9: leg symptoms (on both sides, radicular pain and sensory symptoms are cauda
+# equina signs too).
+LEG_SYMPTOMS = ("radiculopathy", "leg_pain", "leg_sensory_symptoms", "muscle_weakness")
+# Leg symptoms that are no red flag alone, but on both sides a cauda equina sign (CES-01).
+SYMPTOM_CONCEPTS: frozenset[str] = frozenset(LEG_SYMPTOMS) - RED_FLAG_INPUTS
+# Back pain that is only the call's context (PATHWAY.md 2).
+BACK_PAIN_ONLY: frozenset[str] = frozenset(BACK_PAIN_CONTEXT) - RED_FLAG_INPUTS - SYMPTOM_CONCEPTS
+# What an entry that could not be read is set aside for (record/unreadable.py): what a
+# red-flag family reads (leg symptoms included: ``unreadable_red_flags``), and the back
+# pain that gives the call its context (``unread_back_pain``: a malformed back pain left
+# the call without context, and a new urinary retention beside it without a card).
+SET_ASIDE_CONCEPTS: frozenset[str] = RED_FLAG_INPUTS | SYMPTOM_CONCEPTS | BACK_PAIN_ONLY
 UNREAD_DRAFT = "unread_draft"  # a draft order not read (PatientRecord.unread_drafts), on a card
 UNREAD = "unread_entry"  # an entry set aside as itself: not read for a fault, names unknown
 FAULT = "a fault in the service"  # why an entry set aside for a fault was not read (detail)
@@ -257,6 +272,9 @@ class PatientRecord:
     # read by no rule): every card names them, and no card says "no red flag" over them
     # (record/unreadable.py). ``detail`` says where the entry is malformed.
     unreadable_red_flags: list[Fact] = field(default_factory=list)
+    # Back pain (BACK_PAIN_ONLY) named by an entry that could not be read: the context all
+    # the same, named on every card, but no "check it first" (record/unreadable.py).
+    unread_back_pain: list[Fact] = field(default_factory=list)
     unread_drafts: list[UnreadDraft] = field(default_factory=list)  # record/unreadable.py
     quality: DataQuality = field(default_factory=DataQuality)
     # How far after ``now`` an entry may be dated and still count as now: the EHR's clock

@@ -56,6 +56,7 @@ class Mark(NamedTuple):
     facts: int
     orders: int
     flags: int
+    back_pain: int
     drafts: int
     malformed_entries: int
     resources_used: int
@@ -72,9 +73,10 @@ def mark(builder: Builder) -> Mark:
     counters they move, what the Patient reader sets."""
     record, quality = builder.record, builder.record.quality
     return Mark(len(record.facts), len(record.orders), len(record.unreadable_red_flags),
-                len(record.unread_drafts), builder.unreadable_entries, quality.resources_used,
-                quality.skipped_invalid, quality.unrecognised_codes, builder.unrecognised_units,
-                record.birth_date, record.sex, record.deceased)
+                len(record.unread_back_pain), len(record.unread_drafts),
+                builder.unreadable_entries, quality.resources_used, quality.skipped_invalid,
+                quality.unrecognised_codes, builder.unrecognised_units, record.birth_date,
+                record.sex, record.deceased)
 
 
 def undo(builder: Builder, before: Mark, resource: dict[str, Any] | None) -> None:
@@ -85,6 +87,7 @@ def undo(builder: Builder, before: Mark, resource: dict[str, Any] | None) -> Non
     record.facts = record.facts[:before.facts]
     record.orders = record.orders[:before.orders]
     record.unreadable_red_flags = record.unreadable_red_flags[:before.flags]
+    record.unread_back_pain = record.unread_back_pain[:before.back_pain]
     record.unread_drafts = record.unread_drafts[:before.drafts]
     builder.unreadable_entries = before.malformed_entries
     quality.resources_used = before.resources_used
@@ -173,21 +176,30 @@ def _set_aside(builder: Builder, resource: dict[str, Any], why: str) -> tuple[st
     itself raised, as the spike's TypeError on every ICD-10 code did), as itself. The
     names of the red flags set aside."""
     record = builder.record
-    before = len(record.unreadable_red_flags)
+    before, back_pain = len(record.unreadable_red_flags), len(record.unread_back_pain)
+
+    def none_set_aside() -> bool:
+        return (len(record.unreadable_red_flags), len(record.unread_back_pain)) == (
+            before, back_pain)
+
+    def forget() -> None:
+        record.unreadable_red_flags = record.unreadable_red_flags[:before]
+        record.unread_back_pain = record.unread_back_pain[:back_pain]
     try:
         set_aside(builder, resource, _coded_hits(builder, resource), detail=why)
     except Exception:  # the codes cannot be looked up: the words may still say it
-        record.unreadable_red_flags = record.unreadable_red_flags[:before]
+        forget()
     try:
-        if len(record.unreadable_red_flags) == before:
+        if none_set_aside():
             words = signs_in(resource)
             if words:
                 set_aside_words(builder, resource, words, detail=why, uncoded_entry=False)
     except Exception:  # nor can the words be read: set aside as itself
-        record.unreadable_red_flags = record.unreadable_red_flags[:before]
-    if len(record.unreadable_red_flags) == before:
+        forget()
+    if none_set_aside():
         set_aside_unread(builder, resource, why)
-    return tuple(f.display for f in record.unreadable_red_flags[before:]
+    return tuple(f.display for f in (*record.unreadable_red_flags[before:],
+                                     *record.unread_back_pain[back_pain:])
                  if f.concept != UNREAD)
 
 

@@ -22,7 +22,14 @@ from typing import Any
 
 from cds_rules import uncoded
 from cds_rules.concepts import CONCEPTS
-from cds_rules.model import RED_FLAG_INPUTS, UNREAD, Fact, UnreadDraft
+from cds_rules.model import (
+    BACK_PAIN_ONLY,
+    SET_ASIDE_CONCEPTS,
+    SYMPTOM_CONCEPTS,
+    UNREAD,
+    Fact,
+    UnreadDraft,
+)
 from cds_rules.record.codes import Hit, codings_of, label_of, listed_concept_hits
 from cds_rules.record.negation import presence
 from cds_rules.record.state import Builder
@@ -95,7 +102,7 @@ def listed_code_hits(resource: dict[str, Any]) -> list[Hit]:
     code = resource.get("code")
     if not isinstance(code, list):
         return []
-    return [hit for hit in listed_concept_hits(code) if hit.concept in RED_FLAG_INPUTS]
+    return [hit for hit in listed_concept_hits(code) if hit.concept in SET_ASIDE_CONCEPTS]
 
 
 def set_aside_listed_code(builder: Builder, resource: dict[str, Any]) -> None:
@@ -106,7 +113,7 @@ def set_aside_listed_code(builder: Builder, resource: dict[str, Any]) -> None:
 
 
 def _coded_names(resource: dict[str, Any], hits: Iterable[Hit]) -> dict[str, str]:
-    named = {hit.concept: hit for hit in hits if hit.concept in RED_FLAG_INPUTS}
+    named = {hit.concept: hit for hit in hits if hit.concept in SET_ASIDE_CONCEPTS}
     if not named or _withdrawn(resource) or _stated_absent(resource):
         return {}
     counts = _still_counts(resource)
@@ -133,10 +140,12 @@ def _add(builder: Builder, resource: dict[str, Any], names: dict[str, str],
         where = invalid_element(resource)
         detail = f"malformed {where}" if where else "malformed"
         builder.unreadable_entries += 1
-    builder.record.unreadable_red_flags += [
-        Fact(concept=concept, display=_short(name), source=_safe_source(resource),
-             resource_type=entry_type(resource), detail=detail)
-        for concept, name in names.items()]
+    facts = [Fact(concept=concept, display=_short(name), source=_safe_source(resource),
+                  resource_type=entry_type(resource), detail=detail)
+             for concept, name in names.items()]
+    record = builder.record
+    record.unreadable_red_flags += [f for f in facts if f.concept not in BACK_PAIN_ONLY]
+    record.unread_back_pain += [f for f in facts if f.concept in BACK_PAIN_ONLY]
 
 
 def gap(flags: list[Fact], entries: int, *, for_audit: bool = False) -> str:
@@ -148,7 +157,9 @@ def gap(flags: list[Fact], entries: int, *, for_audit: bool = False) -> str:
                           f"({f.resource_type} entry: {f.detail})" for f in flags)
     listed = listed_labels([(label, 1) for label in named])
     one = entries == 1
-    return (f"{entries} {'entry' if one else 'entries'} naming a red flag, malformed, so "
+    naming = "a red flag" if all(f.concept not in _SYMPTOMS for f in flags) else \
+        "a red flag, back pain or leg symptoms"
+    return (f"{entries} {'entry' if one else 'entries'} naming {naming}, malformed, so "
             f"read by no rule: {listed}; check {'it' if one else 'them'} in the chart")
 
 
@@ -185,6 +196,9 @@ def _draft_label(draft: UnreadDraft, for_audit: bool) -> str:
     if not for_audit:
         return draft.display
     return ", ".join(sorted(draft.kinds)) or "order of unknown kind"
+
+
+_SYMPTOMS = SYMPTOM_CONCEPTS | BACK_PAIN_ONLY
 
 
 def listed_labels(labels: Sequence[tuple[str, int]]) -> str:

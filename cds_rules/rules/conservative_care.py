@@ -13,6 +13,7 @@ from __future__ import annotations
 from cds_rules.model import (
     RED_FLAG_CONCEPTS,
     RED_FLAG_INPUTS,
+    SYMPTOM_CONCEPTS,
     UNREAD,
     Fact,
     Finding,
@@ -31,6 +32,7 @@ from cds_rules.rules.base import (
     fault_named_change,
     observation_reading_change,
     part_naming_change,
+    symptoms_set_aside_change,
     threshold,
     unreadable_entry,
 )
@@ -40,6 +42,7 @@ from cds_rules.rules.context import (
     days,
     duration_days,
     may_hide_back_pain,
+    unread_context,
 )
 
 # What the red-flag families read: codes; and in words (cds_rules.record.uncoded_entries)
@@ -58,11 +61,14 @@ def _check(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding | Non
     if ctx.stands_down_for_red_flag(record) or ctx.fired(Topic.IMAGING_INDICATED):
         return None
     context = context_facts(record)
-    if not context:  # no back pain read: only an unread entry that may be it is said
+    if not context:  # no back pain read: named by an entry not read, its onset unknown
+        context = unread_context(record)
+    if not context:  # nor named: only an unread entry that may be it is said
         if not may_hide_back_pain(record):
             return None
         return _with_unreadable_flags(ctx, rule, context, record.unreadable_red_flags,
-                                      record.having(*RED_FLAG_INPUTS, current_only=False))
+                                      record.having(*RED_FLAG_INPUTS, current_only=False),
+                                      alone=True)
     span = duration_days(record, back_pain_onset(record))
     persistent = span is not None and span >= ctx.settings.acute_back_pain_days
     recs = (Recommendation("physiotherapy-referral", "routine"),) if persistent else ()
@@ -125,27 +131,32 @@ _NOT_ASSESSED = (
 
 
 def _with_unreadable_flags(ctx: RuleContext, rule: Rule, context: list[Fact],
-                           unreadable: list[Fact], others: list[Fact]) -> Finding:
-    """Something a red-flag family reads, named by an entry that could not be read (an
-    impossible date, an id with a space): no rule read it, so the card must not say "no
-    red flag"; it names the entry for the clinician to check in the chart. Red flags dated
-    ahead and weak ones are listed too (``others``): they would have led the card."""
+                           unreadable: list[Fact], others: list[Fact],
+                           alone: bool = False) -> Finding:
+    """Something a red-flag family reads, or the back pain, named by an entry that could
+    not be read (an impossible date, an id with a space): no rule read it, so the card must
+    not say "no red flag"; it names the entry for the clinician to check in the chart. Red
+    flags dated ahead and weak ones are listed too (``others``): they would have led the
+    card. ``alone``: no back pain was read, and this card is the call's only rule (the
+    unread entry may be the back pain: PATHWAY.md 2)."""
     first = unreadable[0]
     unknown = first.concept == UNREAD  # not read for a fault: what it records is unknown
-    reasons = [f"{unreadable_entry(first)}. " + ("If it records a red flag, its pathway "
-               "applies now." if unknown else "If the entry is right, the red-flag pathway "
-               "applies now.")]
-    if not context:  # shown only because the unread entry may have been the back pain
+    symptom = first.concept in SYMPTOM_CONCEPTS  # back pain or leg symptoms, no red flag
+    reasons = [f"{unreadable_entry(first)}. " + (
+        "If it records a red flag, its pathway applies now." if unknown else
+        "Its onset is unknown to the service: no judgement of how long the pain has lasted "
+        "is made." if symptom else "If the entry is right, the red-flag pathway applies now.")]
+    if alone:  # shown only because the unread entry may have been the back pain
         reasons.append(_NOT_ASSESSED.format(n=len(others)) if others else
                        "No back pain was read, and the unread entry may be it.")
     elif others:
         reasons.append(f"{len(others)} other red-flag fact(s) dated after today or in the "
                        f"last {ctx.settings.cauda_equina_window_days} days fired no rule on "
                        "their own: re-assess them too.")
-    if others and not context:
+    if others and alone:
         summary = (f"Check {first.display} in the chart; {len(others)} red flag(s) "
                    "recorded, not assessed")
-    elif unknown:
+    elif unknown or symptom:
         summary = f"Check {first.display} in the chart: the service could not read it"
     else:
         summary = f"Check {first.display} in the chart: a red-flag entry the service could " \
@@ -200,7 +211,7 @@ CHECK_THE_DATE_FIRST = (
 
 CONS_01 = Rule(
     id="CONS-01",
-    version="2.11.0",
+    version="2.12.0",
     topic=Topic.CONSERVATIVE_CARE,
     title="Conservative care for back pain without a recorded red flag",
     indicators=("info",),
@@ -217,7 +228,11 @@ CONS_01 = Rule(
     hooks=("patient-view", "encounter-start"),
     phase="pathway",
     asks_to_check_unread=True,
-    changes=fault_named_change("2.11.0")
+    changes=symptoms_set_aside_change("2.12.0")
+    + "With no back pain read but one in an entry the service could not read, the card is "
+    "given over it (before: no card, and no red-flag check ran); a malformed cauda equina "
+    "syndrome with no back pain coded gets the check-first card (before: no card). "
+    + fault_named_change("2.11.0")
     + "Its check-first card is given without a back-pain fact when an entry that can record "
     "back pain was not read for a fault (it may have been the back pain), saying so and "
     "that the red flags recorded beside it were not assessed. "

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from functools import cache
 
 from cds_rules.model import (
+    BACK_PAIN_CONTEXT,
     FAULT,
     LUMBAR,
     ORDER_HOOKS,
@@ -26,18 +27,6 @@ from cds_rules.model import (
 )
 from cds_rules.settings import RuleSettings
 
-# PATHWAY.md 2: current facts of these concepts put the record in a back-pain context.
-BACK_PAIN_CONTEXT = (
-    "low_back_pain",
-    "thoracic_back_pain",
-    "radiculopathy",
-    "spinal_stenosis",
-    "cauda_equina_syndrome",
-    "myelopathy",
-    "spinal_infection",
-)
-# PATHWAY.md 9: leg symptoms.
-LEG_SYMPTOMS = ("radiculopathy", "leg_pain", "leg_sensory_symptoms", "muscle_weakness")
 RADICULAR_PAIN = ("radiculopathy", "leg_pain")
 LEG_DEFICIT = ("muscle_weakness", "foot_drop", "leg_sensory_symptoms")
 MOTOR_DEFICIT = ("muscle_weakness", "foot_drop")
@@ -145,14 +134,21 @@ def unread_drafts(record: PatientRecord, kinds: Sequence[str], hook: str,
 
 
 def has_context(record: PatientRecord, hook: str, selections: Sequence[str] = ()) -> bool:
-    """PATHWAY.md 2: back-pain facts, or a draft spine imaging / EMG-NCS order, read or
-    not (the order the clinician is placing must not go unchecked for red flags because
-    it was malformed)."""
-    if context_facts(record):
+    """PATHWAY.md 2: back-pain facts, read or not, or a draft spine imaging / EMG-NCS
+    order, read or not (malformed data must not leave a red flag beside it unchecked)."""
+    if context_facts(record) or unread_context(record):
         return True
     kinds = (*SPINE_IMAGING, "emg_ncs")
     return bool(drafts(record, kinds, hook, selections)
                 or unread_drafts(record, kinds, hook, selections))
+
+
+def unread_context(record: PatientRecord) -> list[Fact]:
+    """Back pain named by an entry the service could not read (malformed, or not read for a
+    fault: record/unreadable.py): the call's context all the same (PATHWAY.md 2), so that a
+    red flag beside it is not passed over; its onset is unknown."""
+    return [*(f for f in record.unreadable_red_flags if f.concept in BACK_PAIN_CONTEXT),
+            *record.unread_back_pain]
 
 
 def may_hide_back_pain(record: PatientRecord) -> bool:

@@ -9,6 +9,7 @@ EMG-02: a draft EMG/NCS for back pain without any leg symptom -> advise against.
 from __future__ import annotations
 
 from cds_rules.model import (
+    LEG_SYMPTOMS,
     ORDER_HOOKS,
     Fact,
     Finding,
@@ -25,10 +26,10 @@ from cds_rules.rules.base import (
     denial_naming_change,
     observation_reading_change,
     order_not_read,
+    symptoms_set_aside_change,
     threshold,
 )
 from cds_rules.rules.context import (
-    LEG_SYMPTOMS,
     context_facts,
     days,
     drafts,
@@ -92,13 +93,18 @@ def _advise_against(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Find
 
 
 def _check_the_unread_first(rule: Rule, unreadable: list[Fact]) -> Finding:
-    """An entry the service could not read: one not read for a fault may be the leg
-    symptoms; any other may record a red flag, whose pathway comes first."""
-    first = next((f for f in unreadable if may_record_symptoms(f)), unreadable[0])
-    why = ("it may record leg symptoms" if may_record_symptoms(first) else
+    """An entry the service could not read: one naming leg symptoms, or one not read for a
+    fault (it may be them), first; any other may record a red flag, whose pathway comes
+    first."""
+    first = next((f for f in unreadable if _may_be_leg_symptoms(f)), unreadable[0])
+    why = ("it may record leg symptoms" if _may_be_leg_symptoms(first) else
            "if it records a red flag, its pathway applies now")
     return check_before_deciding(rule, [first], "EMG/NCS",
                                  f"{why}; no advice against the order is given.")
+
+
+def _may_be_leg_symptoms(fact: Fact) -> bool:
+    return fact.concept in LEG_SYMPTOMS or may_record_symptoms(fact)
 
 
 EMG_01 = Rule(
@@ -149,6 +155,7 @@ EMG_02 = Rule(
     "or not, 'Check <entry> in the chart before deciding on EMG/NCS' (before: 'Remove the "
     "draft EMG/NCS' over a malformed retention); that card is shown where a site switches "
     "electrodiagnostic testing off (before: hidden, and the order got no card). "
+    + symptoms_set_aside_change() +
     "1.6.0: while an entry that can record leg symptoms (any but a medicine or an "
     "imaging study) was not read for a fault in the service (record/reader_faults), asks "
     "for it to be checked before deciding ('Check <entry> in the chart before deciding on "

@@ -36,6 +36,7 @@ from cds_rules.rules.base import (
     observation_reading_change,
     order_not_read,
     part_naming_change,
+    symptoms_set_aside_change,
     threshold,
     unreadable_entry,
 )
@@ -254,7 +255,7 @@ def _symptoms_after_surgery(record: PatientRecord, surgery: list[Fact]) -> list[
 
 IMG_REPEAT = Rule(
     id="IMG-03",
-    version="2.10.0",
+    version="2.11.0",
     topic=Topic.REPEAT_IMAGING,
     title="Repeat spine MRI/CT within the repeat-imaging window",
     indicators=("info",),
@@ -266,7 +267,8 @@ IMG_REPEAT = Rule(
     check=_repeat,
     hooks=ORDER_HOOKS,
     phase="pathway",
-    changes="2.10.0: an entry not read for a fault in the service is set aside like a "
+    changes=symptoms_set_aside_change("2.11.0")
+    + "2.10.0: an entry not read for a fault in the service is set aside like a "
     "malformed one (record/reader_faults): named by its red flags, or, when what it names is "
     "unknown, as 'an unread <type> entry' whose reason says so. "
     + another_part_change("2.9.0")
@@ -328,6 +330,7 @@ IMG_NOT_INDICATED = Rule(
     phase="pathway",
     asks_to_check_unread=True,
     changes=_ORDER_NOT_READ_CHANGE.format(version="1.8.0", order="spine imaging")
+    + symptoms_set_aside_change()
     + fault_named_change("1.7.0")
     + _UNREADABLE_STANDS_DOWN.format(version="1.6.0")
     + "GIRFT's CES pathway listed in the evidence (the check-first card's advice cites it). "
@@ -340,7 +343,7 @@ IMG_NOT_INDICATED = Rule(
 
 IMG_NO_PRIOR_MANAGEMENT = Rule(
     id="IMG-04",
-    version="1.6.0",
+    version="1.7.0",
     topic=Topic.IMAGING_NOT_INDICATED,
     title="Spine imaging for subacute/chronic pain without red flags or prior management "
           "(ACR variant 2)",
@@ -355,7 +358,8 @@ IMG_NO_PRIOR_MANAGEMENT = Rule(
     check=_no_prior_management,
     hooks=ORDER_HOOKS,
     phase="pathway",
-    changes=_UNREADABLE_STANDS_DOWN.format(version="1.6.0")
+    changes=symptoms_set_aside_change("1.7.0")
+    + _UNREADABLE_STANDS_DOWN.format(version="1.6.0")
     + denial_naming_change("1.5.0")
     + observation_reading_change("1.4.0")
     + coded_answer_change("1.3.0")

@@ -316,7 +316,7 @@ def test_preview_names_an_entry_not_read_for_a_fault(client: Any,
 
 
 def test_preview_names_what_was_dropped_and_why_no_card(client: Any) -> None:
-    bad = _condition("c-bad", "279039007", "Low back pain")
+    bad = _condition("c-bad", "44054006", "Diabetes mellitus type 2")  # no back pain
     bad["onsetDateTime"] = "not-a-date"
     unknown = _condition("c-flu", "6142004", "Influenza")
     bundle = _bundle_with(PATIENT, bad, unknown)

@@ -44,10 +44,10 @@ def evaluate(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
 
 def test_no_cards_says_why_and_names_invalid_and_unrecognised_resources(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """The review's case: a low back pain Condition whose id breaks the FHIR id pattern is
-    dropped, so there is no back-pain context; the hypertension has a code no rule reads."""
+    """The review's case: a Condition whose id breaks the FHIR id pattern is dropped (a
+    diabetes: no back pain); the hypertension has a code no rule reads."""
     path = bundle(tmp_path, PATIENT,
-                  condition("added_lbp!", "279039007", "Low back pain"),
+                  condition("added_dm!", "44054006", "Diabetes mellitus type 2"),
                   condition("htn-1", "38341003", "Hypertension"))
     code, out = evaluate(capsys, path)
     assert code == 0
@@ -55,8 +55,19 @@ def test_no_cards_says_why_and_names_invalid_and_unrecognised_resources(
     assert ("Data: 3 resource(s) seen, 1 used, 1 dropped as invalid, 0 about another patient, "
             "1 with codes no rule reads") in out
     assert "No cards: no back-pain context" in out
-    assert "Dropped as invalid (1):\n  - Condition/added_lbp!: id:" in out
+    assert "Dropped as invalid (1):\n  - Condition/added_dm!: id:" in out
     assert f"Codes no rule reads (1):\n  - Condition/htn-1: {SNOMED}|38341003" in out
+
+
+def test_a_malformed_back_pain_still_gives_the_context(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The review's first case, since the twentieth session: the low back pain whose id
+    breaks the pattern is dropped, but it is the call's context all the same."""
+    code, out = evaluate(capsys, bundle(tmp_path, PATIENT,
+                                        condition("added_lbp!", "279039007", "Low back pain")))
+    assert code == 0 and ": 1 card(s)" in out
+    assert "Dropped as invalid (1):\n  - Condition/added_lbp!: id:" in out
+    assert "1 entry naming a red flag, back pain or leg symptoms, malformed" in out
 
 
 def test_an_entry_a_reader_failed_on_is_named_as_a_fault(
