@@ -76,15 +76,17 @@ BACK_PAIN_CONTEXT = ("low_back_pain", "thoracic_back_pain", "radiculopathy", "sp
 # PATHWAY.md 9: leg symptoms (on both sides, radicular pain and sensory symptoms are cauda
 # equina signs too).
 LEG_SYMPTOMS = ("radiculopathy", "leg_pain", "leg_sensory_symptoms", "muscle_weakness")
-# Leg symptoms that are no red flag alone, but on both sides a cauda equina sign (CES-01).
-SYMPTOM_CONCEPTS: frozenset[str] = frozenset(LEG_SYMPTOMS) - RED_FLAG_INPUTS
-# Back pain that is only the call's context (PATHWAY.md 2).
-BACK_PAIN_ONLY: frozenset[str] = frozenset(BACK_PAIN_CONTEXT) - RED_FLAG_INPUTS - SYMPTOM_CONCEPTS
+# Back pain and leg symptoms that are no red flag alone. Red-flag families read them
+# beside other findings (an aneurysm and back pain, a kidney stone and back pain, a new
+# weakness and thoracic back pain; a sciatica on both sides is a cauda equina sign), and
+# they give the call its context (PATHWAY.md 2).
+SYMPTOM_CONCEPTS: frozenset[str] = frozenset(
+    {*BACK_PAIN_CONTEXT, *LEG_SYMPTOMS}) - RED_FLAG_INPUTS
 # What an entry that could not be read is set aside for (record/unreadable.py): what a
-# red-flag family reads (leg symptoms included: ``unreadable_red_flags``), and the back
-# pain that gives the call its context (``unread_back_pain``: a malformed back pain left
-# the call without context, and a new urinary retention beside it without a card).
-SET_ASIDE_CONCEPTS: frozenset[str] = RED_FLAG_INPUTS | SYMPTOM_CONCEPTS | BACK_PAIN_ONLY
+# red-flag family reads. A malformed back pain, passed over, left the call without context
+# (a new urinary retention beside it without a card); named, it is the context, and no
+# card reassures over it.
+SET_ASIDE_CONCEPTS: frozenset[str] = RED_FLAG_INPUTS | SYMPTOM_CONCEPTS
 UNREAD_DRAFT = "unread_draft"  # a draft order not read (PatientRecord.unread_drafts), on a card
 UNREAD = "unread_entry"  # an entry set aside as itself: not read for a fault, names unknown
 FAULT = "a fault in the service"  # why an entry set aside for a fault was not read (detail)
@@ -268,13 +270,11 @@ class PatientRecord:
     deceased: bool = False  # Patient.deceased[x]: true or a date -> no cards at all
     facts: list[Fact] = field(default_factory=list)
     orders: list[Order] = field(default_factory=list)
-    # What red-flag families read, named by an entry that is not valid FHIR R4 (dropped,
-    # read by no rule): every card names them, and no card says "no red flag" over them
-    # (record/unreadable.py). ``detail`` says where the entry is malformed.
+    # What red-flag families read (back pain and leg symptoms included), named by an entry
+    # that is not valid FHIR R4 or not read for a fault (dropped, read by no rule): every
+    # card names them, and no card says "no red flag" over them (record/unreadable.py).
+    # ``detail`` says where the entry is malformed, or FAULT.
     unreadable_red_flags: list[Fact] = field(default_factory=list)
-    # Back pain (BACK_PAIN_ONLY) named by an entry that could not be read: the context all
-    # the same, named on every card, but no "check it first" (record/unreadable.py).
-    unread_back_pain: list[Fact] = field(default_factory=list)
     unread_drafts: list[UnreadDraft] = field(default_factory=list)  # record/unreadable.py
     quality: DataQuality = field(default_factory=DataQuality)
     # How far after ``now`` an entry may be dated and still count as now: the EHR's clock

@@ -77,15 +77,12 @@ def _build_record(request: HookRequest, now: datetime, settings: RuleSettings,
         _mend_record_text(record)
         record.quality.data_gaps.append(mended_text_gap(sum(builder.mended.values())))
     if record.unreadable_red_flags:  # a red flag named leads, then back pain or leg
-        # symptoms; an entry unread as itself last
+        # symptoms, an entry unread as itself last
         record.unreadable_red_flags = sorted(
             (mended_text(f) for f in record.unreadable_red_flags),
             key=lambda f: (f.concept == UNREAD, f.concept in SYMPTOM_CONCEPTS))
-    if record.unread_back_pain:
-        record.unread_back_pain = [mended_text(f) for f in record.unread_back_pain]
     if builder.unreadable_entries:  # malformed ones (a fault's are said below)
-        malformed = [f for f in (*record.unreadable_red_flags, *record.unread_back_pain)
-                     if f.detail != FAULT]
+        malformed = [f for f in record.unreadable_red_flags if f.detail != FAULT]
         record.quality.add_gap(unreadable.gap(malformed, builder.unreadable_entries),
                                unreadable.gap(malformed, builder.unreadable_entries,
                                               for_audit=True))

@@ -29,7 +29,7 @@ from datetime import datetime
 from typing import Any, Literal, NamedTuple
 
 from cds_rules.failures import raised_at
-from cds_rules.model import FAULT, UNREAD
+from cds_rules.model import FAULT, SYMPTOM_CONCEPTS, UNREAD, Fact
 from cds_rules.record.codes import Hit, concept_hits, concepts_list
 from cds_rules.record.medications import medication_hits
 from cds_rules.record.state import Builder, Fault
@@ -56,7 +56,6 @@ class Mark(NamedTuple):
     facts: int
     orders: int
     flags: int
-    back_pain: int
     drafts: int
     malformed_entries: int
     resources_used: int
@@ -73,10 +72,9 @@ def mark(builder: Builder) -> Mark:
     counters they move, what the Patient reader sets."""
     record, quality = builder.record, builder.record.quality
     return Mark(len(record.facts), len(record.orders), len(record.unreadable_red_flags),
-                len(record.unread_back_pain), len(record.unread_drafts),
-                builder.unreadable_entries, quality.resources_used, quality.skipped_invalid,
-                quality.unrecognised_codes, builder.unrecognised_units, record.birth_date,
-                record.sex, record.deceased)
+                len(record.unread_drafts), builder.unreadable_entries, quality.resources_used,
+                quality.skipped_invalid, quality.unrecognised_codes, builder.unrecognised_units,
+                record.birth_date, record.sex, record.deceased)
 
 
 def undo(builder: Builder, before: Mark, resource: dict[str, Any] | None) -> None:
@@ -87,7 +85,6 @@ def undo(builder: Builder, before: Mark, resource: dict[str, Any] | None) -> Non
     record.facts = record.facts[:before.facts]
     record.orders = record.orders[:before.orders]
     record.unreadable_red_flags = record.unreadable_red_flags[:before.flags]
-    record.unread_back_pain = record.unread_back_pain[:before.back_pain]
     record.unread_drafts = record.unread_drafts[:before.drafts]
     builder.unreadable_entries = before.malformed_entries
     quality.resources_used = before.resources_used
@@ -172,35 +169,30 @@ def _entries_not_read(entries: list[Fault], named: bool = True) -> str:
 
 
 def _set_aside(builder: Builder, resource: dict[str, Any], why: str) -> tuple[str, ...]:
-    """By its red flags' codes, else its words; failing both (nothing named, or the lookup
-    itself raised, as the spike's TypeError on every ICD-10 code did), as itself. The
-    names of the red flags set aside."""
+    """By its red flags' codes, and its words unless its codes named a red flag (a back
+    pain coded "M54.50" whose text says "with new urinary retention"); failing both
+    (nothing named, or the lookups themselves raised, as the spike's TypeError on every
+    ICD-10 code did), as itself. The names of what was set aside."""
     record = builder.record
-    before, back_pain = len(record.unreadable_red_flags), len(record.unread_back_pain)
+    before = len(record.unreadable_red_flags)
 
-    def none_set_aside() -> bool:
-        return (len(record.unreadable_red_flags), len(record.unread_back_pain)) == (
-            before, back_pain)
-
-    def forget() -> None:
-        record.unreadable_red_flags = record.unreadable_red_flags[:before]
-        record.unread_back_pain = record.unread_back_pain[:back_pain]
+    def added() -> list[Fact]:
+        return record.unreadable_red_flags[before:]
     try:
         set_aside(builder, resource, _coded_hits(builder, resource), detail=why)
     except Exception:  # the codes cannot be looked up: the words may still say it
-        forget()
+        record.unreadable_red_flags = record.unreadable_red_flags[:before]
+    coded = len(record.unreadable_red_flags)
     try:
-        if none_set_aside():
+        if all(f.concept in SYMPTOM_CONCEPTS for f in added()):
             words = signs_in(resource)
             if words:
                 set_aside_words(builder, resource, words, detail=why, uncoded_entry=False)
-    except Exception:  # nor can the words be read: set aside as itself
-        forget()
-    if none_set_aside():
+    except Exception:  # nor can the words be read
+        record.unreadable_red_flags = record.unreadable_red_flags[:coded]
+    if not added():
         set_aside_unread(builder, resource, why)
-    return tuple(f.display for f in (*record.unreadable_red_flags[before:],
-                                     *record.unread_back_pain[back_pain:])
-                 if f.concept != UNREAD)
+    return tuple(f.display for f in added() if f.concept != UNREAD)
 
 
 def _coded_hits(builder: Builder, resource: dict[str, Any]) -> list[Hit]:

@@ -1,4 +1,6 @@
-"""Entries that name a red flag but could not be read: set aside, never passed over.
+"""Entries that name a red flag, a back pain or a leg symptom but could not be read: set
+aside, never passed over (``model.SET_ASIDE_CONCEPTS``; a back pain so set aside is the
+call's context, PATHWAY.md 2).
 
 An entry the rules read is validated first, and one that fails (an impossible date such as
 "2026-02-30", an id with a space) is dropped whole, so no rule reads it. When its codes
@@ -23,7 +25,6 @@ from typing import Any
 from cds_rules import uncoded
 from cds_rules.concepts import CONCEPTS
 from cds_rules.model import (
-    BACK_PAIN_ONLY,
     SET_ASIDE_CONCEPTS,
     SYMPTOM_CONCEPTS,
     UNREAD,
@@ -52,7 +53,8 @@ _REPORT_CANCELLED = frozenset({"cancelled", "entered-in-error"})
 
 def set_aside(builder: Builder, resource: dict[str, Any], hits: Iterable[Hit],
               detail: str | None = None) -> None:
-    """A coded entry dropped as invalid: its concepts a red-flag family reads, set aside
+    """A coded entry dropped as invalid: its concepts a red-flag family reads (back pain
+    and leg symptoms included: ``model.SET_ASIDE_CONCEPTS``), set aside
     (once each) unless the entry says they are not there now; with those of a ``code``
     sent as a list (:func:`listed_code_hits`). ``detail``: why it was not read, when not
     malformed (record/reader_faults: a fault in the service)."""
@@ -140,12 +142,10 @@ def _add(builder: Builder, resource: dict[str, Any], names: dict[str, str],
         where = invalid_element(resource)
         detail = f"malformed {where}" if where else "malformed"
         builder.unreadable_entries += 1
-    facts = [Fact(concept=concept, display=_short(name), source=_safe_source(resource),
-                  resource_type=entry_type(resource), detail=detail)
-             for concept, name in names.items()]
-    record = builder.record
-    record.unreadable_red_flags += [f for f in facts if f.concept not in BACK_PAIN_ONLY]
-    record.unread_back_pain += [f for f in facts if f.concept in BACK_PAIN_ONLY]
+    builder.record.unreadable_red_flags += [
+        Fact(concept=concept, display=_short(name), source=_safe_source(resource),
+             resource_type=entry_type(resource), detail=detail)
+        for concept, name in names.items()]
 
 
 def gap(flags: list[Fact], entries: int, *, for_audit: bool = False) -> str:
@@ -157,7 +157,7 @@ def gap(flags: list[Fact], entries: int, *, for_audit: bool = False) -> str:
                           f"({f.resource_type} entry: {f.detail})" for f in flags)
     listed = listed_labels([(label, 1) for label in named])
     one = entries == 1
-    naming = "a red flag" if all(f.concept not in _SYMPTOMS for f in flags) else \
+    naming = "a red flag" if all(f.concept not in SYMPTOM_CONCEPTS for f in flags) else \
         "a red flag, back pain or leg symptoms"
     return (f"{entries} {'entry' if one else 'entries'} naming {naming}, malformed, so "
             f"read by no rule: {listed}; check {'it' if one else 'them'} in the chart")
@@ -196,9 +196,6 @@ def _draft_label(draft: UnreadDraft, for_audit: bool) -> str:
     if not for_audit:
         return draft.display
     return ", ".join(sorted(draft.kinds)) or "order of unknown kind"
-
-
-_SYMPTOMS = SYMPTOM_CONCEPTS | BACK_PAIN_ONLY
 
 
 def listed_labels(labels: Sequence[tuple[str, int]]) -> str:

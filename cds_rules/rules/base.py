@@ -143,13 +143,13 @@ def symptoms_set_aside_change(version: str = "") -> str:
     """What ``version`` changed where a card turns on an entry the service could not read
     (twentieth session): back pain and leg symptoms in such an entry are set aside too.
     No ``version``: a second change of a version already named."""
-    return (f"{f'{version}: ' if version else 'Also '}a sciatica, leg pain or leg numbness "
-            "in an entry the service could "
-            "not read (malformed, or not read for a fault) is set aside like a red flag (on "
-            "both sides they are a cauda equina sign, and the side is unknown): the card asks "
-            "for it to be checked first instead of 'no red flag' or advice against the order; "
-            "a back pain in such an entry is the call's context (named on every card, its "
-            "onset unknown). ")
+    return (f"{f'{version}: ' if version else 'Also '}a back pain, sciatica, leg pain or "
+            "leg numbness in an entry the service could not read (malformed, or not read for "
+            "a fault) is set aside like a red flag (its onset unknown; red-flag checks read "
+            "back pain beside an aneurysm, a kidney stone or a weakness, and a sciatica on "
+            "both sides is a cauda equina sign): the card asks for it to be checked first "
+            "instead of 'no red flag' or advice against the order; such a back pain is the "
+            "call's context. ")
 
 
 def another_part_change(version: str) -> str:

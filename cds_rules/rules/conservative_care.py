@@ -61,7 +61,7 @@ def _check(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding | Non
     if ctx.stands_down_for_red_flag(record) or ctx.fired(Topic.IMAGING_INDICATED):
         return None
     context = context_facts(record)
-    if not context:  # no back pain read: named by an entry not read, its onset unknown
+    if not context:  # no back pain read: one named by an entry not read (checked first)
         context = unread_context(record)
     if not context:  # nor named: only an unread entry that may be it is said
         if not may_hide_back_pain(record):
@@ -144,8 +144,10 @@ def _with_unreadable_flags(ctx: RuleContext, rule: Rule, context: list[Fact],
     symptom = first.concept in SYMPTOM_CONCEPTS  # back pain or leg symptoms, no red flag
     reasons = [f"{unreadable_entry(first)}. " + (
         "If it records a red flag, its pathway applies now." if unknown else
-        "Its onset is unknown to the service: no judgement of how long the pain has lasted "
-        "is made." if symptom else "If the entry is right, the red-flag pathway applies now.")]
+        "Its onset is unknown to the service (no judgement of how long it has lasted is "
+        "made), and the red-flag checks that read it beside another finding (an aneurysm, a "
+        "kidney stone or a new weakness with back pain; sciatica on both sides) could not."
+        if symptom else "If the entry is right, the red-flag pathway applies now.")]
     if alone:  # shown only because the unread entry may have been the back pain
         reasons.append(_NOT_ASSESSED.format(n=len(others)) if others else
                        "No back pain was read, and the unread entry may be it.")

@@ -147,8 +147,7 @@ def unread_context(record: PatientRecord) -> list[Fact]:
     """Back pain named by an entry the service could not read (malformed, or not read for a
     fault: record/unreadable.py): the call's context all the same (PATHWAY.md 2), so that a
     red flag beside it is not passed over; its onset is unknown."""
-    return [*(f for f in record.unreadable_red_flags if f.concept in BACK_PAIN_CONTEXT),
-            *record.unread_back_pain]
+    return [f for f in record.unreadable_red_flags if f.concept in BACK_PAIN_CONTEXT]
 
 
 def may_hide_back_pain(record: PatientRecord) -> bool:

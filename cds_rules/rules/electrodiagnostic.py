@@ -11,6 +11,7 @@ from __future__ import annotations
 from cds_rules.model import (
     LEG_SYMPTOMS,
     ORDER_HOOKS,
+    SYMPTOM_CONCEPTS,
     Fact,
     Finding,
     PatientRecord,
@@ -98,6 +99,8 @@ def _check_the_unread_first(rule: Rule, unreadable: list[Fact]) -> Finding:
     first."""
     first = next((f for f in unreadable if _may_be_leg_symptoms(f)), unreadable[0])
     why = ("it may record leg symptoms" if _may_be_leg_symptoms(first) else
+           "what it records beside the back pain is unknown to the service"
+           if first.concept in SYMPTOM_CONCEPTS else
            "if it records a red flag, its pathway applies now")
     return check_before_deciding(rule, [first], "EMG/NCS",
                                  f"{why}; no advice against the order is given.")

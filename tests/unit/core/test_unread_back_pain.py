@@ -62,22 +62,54 @@ def test_a_malformed_back_pain_does_not_silence_a_red_flag_beside_it(
     assert f"{BACK_PAIN_LINE}: {display} (Condition entry: malformed" in card["detail"]
 
 
-def test_a_malformed_back_pain_alone_gets_the_conservative_card() -> None:
-    """The red-flag checks ran on the rest and found none: the conservative card, naming
-    the back pain it could not read; its onset unknown, so no "persistent" judgement."""
+def test_a_malformed_back_pain_alone_is_checked_first() -> None:
+    """The red-flag checks ran on the rest and found none; the back pain is named, and the
+    card asks for it to be checked, never "no red flag recorded" over it: its onset is
+    unknown, and the checks that read back pain beside another finding could not."""
     (card,) = _cards(_condition("lbp", LBP, "Low back pain", "2025-01-01T10:00:00+25:00"))
-    assert card["summary"].startswith("Self-management, stay active")
+    assert card["summary"] == "Check Low back pain in the chart: the service could not read it"
     assert "`Condition/lbp`" in card["detail"]
+    assert "Its onset is unknown to the service" in card["detail"]
     assert f"{BACK_PAIN_LINE}: Low back pain (Condition entry: malformed" in card["detail"]
     assert not card.get("suggestions")  # no physiotherapy referral: duration unknown
 
 
-def test_a_malformed_duplicate_back_pain_is_named_but_asks_for_nothing_first() -> None:
-    """Back pain is no red flag: the conservative card stands, the entry on its line."""
+@pytest.mark.parametrize(("code", "display"), [("233985008", "Abdominal aortic aneurysm"),
+                                               ("95570007", "Kidney stone")])
+def test_a_red_flag_read_beside_unread_back_pain_is_never_reassured_over(
+        code: str, display: str) -> None:
+    """The fourth review (HIGH): a back pain kept as "context only" let the conservative
+    card say "no red flag recorded" beside an aneurysm (with the back pain valid: the
+    critical card), as the checks that need back pain beside it could not read it."""
+    valid = _condition("lbp", LBP, "Low back pain")
+    finding = _condition("other", code, display, "2019-06-01")
+    assert _cards(valid, finding)[0]["indicator"] in ("critical", "warning")  # the control
+    (card,) = _cards({**valid, "onsetDateTime": "2026-02-30"}, finding)
+    assert card["summary"] == "Check Low back pain in the chart: the service could not read it"
+    assert "No red flag recorded" not in card["detail"]
+
+
+def test_a_malformed_duplicate_back_pain_is_checked_first_too() -> None:
+    """Beside a back pain read: the unread one may be older (an onset that changes every
+    judgement of time): no reassurance over it either."""
     (card,) = _cards(_condition("lbp", LBP, "Low back pain"),
                      _condition("lbp-2", LBP, "Low back pain", "2026-02-30"))
-    assert card["summary"].startswith("Self-management, stay active")
+    assert card["summary"] == "Check Low back pain in the chart: the service could not read it"
     assert BACK_PAIN_LINE in card["detail"]
+
+
+def test_no_acute_judgement_beside_a_back_pain_of_unknown_onset() -> None:
+    """The fourth review (MEDIUM): a new back pain beside a chronic one with a malformed id
+    gave "Remove the draft spine imaging: back pain under 6 weeks"."""
+    mri = {"resourceType": "ServiceRequest", "id": "mri", "status": "draft", "intent": "order",
+           "subject": SUBJECT, "code": {"coding": [{"system": SNOMED,
+                                                     "code": "394451000119106"}]}}
+    cards = _cards(_condition("new", LBP, "Low back pain", "2026-02-26"),
+                   _condition("old lbp", LBP, "Low back pain", "2019-01-01"), hook="order-sign",
+                   drafts=(mri,))
+    (card,) = [c for c in cards if c["source"]["topic"]["code"] == "imaging-not-indicated"]
+    assert card["summary"].startswith("Check Low back pain in the chart before deciding on "
+                                      "spine imaging")
 
 
 def test_a_malformed_sciatica_is_checked_first() -> None:
@@ -137,8 +169,20 @@ def test_an_undo_takes_back_the_back_pain_set_aside(monkeypatch: pytest.MonkeyPa
     monkeypatch.setitem(record_builder._HANDLERS, "Condition", read_then_fail)
     record = build_record(HookRequest(hook="patient-view", patient_id="p", resources=(
         PATIENT, _condition("lbp", LBP, "Low back pain", "2026-02-30"))), NOW, DEFAULT_SETTINGS)
-    (kept,) = record.unread_back_pain
+    (kept,) = record.unreadable_red_flags
     assert (kept.detail, record.quality.skipped_invalid) == ("a fault in the service", 0)
+
+
+def test_a_faulted_back_pain_still_has_its_words_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The fourth review (HIGH): a back pain coded M54.50 whose text names a new urinary
+    retention, not read for a fault: its words were no longer read once its code had set
+    the back pain aside, and the card reassured."""
+    fail_reader_on(monkeypatch, "Condition", "lbp")
+    entry = _condition("lbp", LBP, "Low back pain")
+    entry["code"]["text"] = "Low back pain with new urinary retention"
+    (card,) = _cards(entry)
+    assert "urinary retention" in card["summary"] and card["summary"].startswith("Check ")
+    assert "No red flag recorded" not in card["detail"]
 
 
 @pytest.mark.parametrize("patient", [{"birthDate": "2015-01-01"}, {"deceasedBoolean": True}],
