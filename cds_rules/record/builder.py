@@ -81,6 +81,7 @@ def _build_record(request: HookRequest, now: datetime, settings: RuleSettings,
         record.unreadable_red_flags = sorted(
             (mended_text(f) for f in record.unreadable_red_flags),
             key=lambda f: (f.concept == UNREAD, f.concept in SYMPTOM_CONCEPTS))
+        _read_as_undated(record)
     if builder.unreadable_entries:  # malformed ones (a fault's are said below)
         malformed = [f for f in record.unreadable_red_flags if f.detail != FAULT]
         record.quality.add_gap(unreadable.gap(malformed, builder.unreadable_entries),
@@ -102,6 +103,18 @@ def _build_record(request: HookRequest, now: datetime, settings: RuleSettings,
             record.quality.add_gap(_dated_after_now(record, ahead),
                                    _dated_after_now(record, ahead, for_audit=True))
     return record
+
+
+def _read_as_undated(record: PatientRecord) -> None:
+    """A back pain or leg symptom set aside (an entry not read) is also a current fact with
+    no date: red-flag rules read it beside another finding (an aneurysm and back pain, a
+    cancer history and a leg deficit), and a sign with no date cannot be excluded as new
+    (PATHWAY.md 4); its onset unknown, it makes no judgement of time. The cards still ask
+    for the entry to be checked (it stays set aside). A red flag set aside is not: it is
+    for the clinician to read first, never an emergency on unreadable data alone."""
+    symptoms = [f for f in record.unreadable_red_flags if f.concept in SYMPTOM_CONCEPTS]
+    if symptoms:
+        record.facts = [*record.facts, *symptoms]  # a new list: the concept cache follows
 
 
 def _note_unread_drafts(record: PatientRecord) -> None:

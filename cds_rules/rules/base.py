@@ -145,11 +145,11 @@ def symptoms_set_aside_change(version: str = "") -> str:
     No ``version``: a second change of a version already named."""
     return (f"{f'{version}: ' if version else 'Also '}a back pain, sciatica, leg pain or "
             "leg numbness in an entry the service could not read (malformed, or not read for "
-            "a fault) is set aside like a red flag (its onset unknown; red-flag checks read "
-            "back pain beside an aneurysm, a kidney stone or a weakness, and a sciatica on "
-            "both sides is a cauda equina sign): the card asks for it to be checked first "
-            "instead of 'no red flag' or advice against the order; such a back pain is the "
-            "call's context. ")
+            "a fault) is set aside like a red flag and read as one with no date (red-flag "
+            "rules read back pain beside an aneurysm, a kidney stone or a weakness, and a "
+            "sciatica on both sides is a cauda equina sign; its onset unknown): the card asks "
+            "for it to be checked first instead of 'no red flag' or advice against the order; "
+            "such a back pain is the call's context. ")
 
 
 def another_part_change(version: str) -> str:
