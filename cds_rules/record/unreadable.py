@@ -157,10 +157,13 @@ def gap(flags: list[Fact], entries: int, *, for_audit: bool = False) -> str:
                           f"({f.resource_type} entry: {f.detail})" for f in flags)
     listed = listed_labels([(label, 1) for label in named])
     one = entries == 1
-    naming = "a red flag" if all(f.concept not in SYMPTOM_CONCEPTS for f in flags) else \
-        "a red flag, back pain or leg symptoms"
+    # a back pain or leg symptom is read as one with no date (record/builder), a red flag
+    # by no rule
+    naming, read = (("a red flag", "read by no rule")
+                    if all(f.concept not in SYMPTOM_CONCEPTS for f in flags) else
+                    ("a red flag, back pain or leg symptoms", "not read as written"))
     return (f"{entries} {'entry' if one else 'entries'} naming {naming}, malformed, so "
-            f"read by no rule: {listed}; check {'it' if one else 'them'} in the chart")
+            f"{read}: {listed}; check {'it' if one else 'them'} in the chart")
 
 
 def unread_draft(resource: dict[str, Any], kinds: frozenset[str], name: str,

@@ -28,8 +28,8 @@ NOW = ACUTE_NOW
 PATIENT = {"resourceType": "Patient", "id": "p", "birthDate": "1960-05-01"}
 CES = "Same-day emergency assessment and emergency MRI: possible cauda equina syndrome"
 LBP, SCIATICA, CES_DIAGNOSIS = "279039007", "23056005", "192970008"
-BACK_PAIN_LINE = ("1 entry naming a red flag, back pain or leg symptoms, malformed, so read by "
-                  "no rule")
+BACK_PAIN_LINE = ("1 entry naming a red flag, back pain or leg symptoms, malformed, so not read "
+                  "as written")
 
 
 def _condition(resource_id: str, code: str, display: str, onset: str = "2026-02-20",

@@ -385,8 +385,8 @@ def test_a_list_code_naming_no_red_flag_keeps_what_its_value_names(
     entry = {**_retention(code=[_LBP_CODE]), **changes}
     card = _cards(entry)["conservative-care"]
     # the back pain its code names is named too, since the twentieth session
-    assert "1 entry naming a red flag, back pain or leg symptoms, malformed, so read by no " \
-           "rule" in card["detail"] and named in card["detail"]
+    assert "1 entry naming a red flag, back pain or leg symptoms, malformed, so not read " \
+           "as written" in card["detail"] and named in card["detail"]
     assert "Low back pain (Observation entry: malformed code)" in card["detail"]
     assert "No red flag recorded" not in card["summary"]
 
