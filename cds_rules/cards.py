@@ -169,12 +169,19 @@ def one_per_source(facts: Iterable[Fact]) -> tuple[Fact, ...]:
     return tuple(kept.values())
 
 
+def _why_line(fact: Fact, record: PatientRecord) -> str:
+    """A fact's line; one set aside from an entry not read says "not read", not "date not
+    recorded" (the entry may well have a date: an impossible one, or one not read)."""
+    unread = any(fact is aside for aside in record.unreadable_red_flags)
+    return fact.describe(record.now, unread=unread)
+
+
 def minimal_card(findings: Sequence[Finding], record: PatientRecord) -> Card:
     """A card without suggestions or links, for when the full card cannot be built: an
     emergency must still reach the clinician."""
     lead = findings[0]
     facts = one_per_source(f for finding in findings for f in finding.facts)
-    lines = ["**Why**", "", *(f"- {fact.describe(record.now)}" for fact in facts),
+    lines = ["**Why**", "", *(f"- {_why_line(fact, record)}" for fact in facts),
              *(f"- {r}" for finding in findings for r in finding.reasons),
              *_age_lines(record)]
     return Card(uuid=new_uuid(), summary=_clip(lead.summary),
@@ -236,7 +243,7 @@ def _unique_urls(sources: Sequence[Source]) -> list[Source]:
 def _detail(findings: Sequence[Finding], facts: Sequence[Fact], sources: Sequence[Source],
             already: Sequence[str], record: PatientRecord) -> str:
     lines = ["**Why**", ""]
-    lines += [f"- {fact.describe(record.now)}" for fact in facts]
+    lines += [f"- {_why_line(fact, record)}" for fact in facts]
     for finding in findings:
         lines += [f"- {reason}" for reason in finding.reasons]
     lines += ["", "**What to do**", ""]

@@ -160,8 +160,9 @@ class Fact:
         """The latest time the fact may date from (``when`` when the date is exact)."""
         return self.when_latest or self.when
 
-    def describe(self, now: datetime | None = None) -> str:
-        """One line for a card: what, when, from which resource."""
+    def describe(self, now: datetime | None = None, unread: bool = False) -> str:
+        """One line for a card: what, when, from which resource. ``unread``: named by an
+        entry the service could not read (its date, if any, was not read either)."""
         parts = [self.display]
         if self.concept in BINARY_RESULT_CONCEPTS and self.value is not None:
             parts.append("(positive)" if self.value > 0 else "(negative)")
@@ -172,7 +173,7 @@ class Fact:
         if self.status is FactStatus.HISTORY:
             parts.append("[history]")
         when = self.when.date().isoformat() if self.when else (
-            "not read" if self.concept == UNREAD_DRAFT else "date not recorded")
+            "not read" if unread or self.concept == UNREAD_DRAFT else "date not recorded")
         return f"{' '.join(parts)} — {when} — `{self.source}`"
 
 

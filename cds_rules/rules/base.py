@@ -9,6 +9,7 @@ from typing import Literal
 from cds_rules.model import (
     HOOKS,
     RED_FLAG_TOPICS,
+    SYMPTOM_CONCEPTS,
     UNREAD,
     UNREAD_DRAFT,
     Fact,
@@ -149,7 +150,8 @@ def symptoms_set_aside_change(version: str = "") -> str:
             "rules read back pain beside an aneurysm, a kidney stone or a weakness, and a "
             "sciatica on both sides is a cauda equina sign; its onset unknown): the card asks "
             "for it to be checked first instead of 'no red flag' or advice against the order; "
-            "such a back pain is the call's context. ")
+            "such a back pain is the call's context. An entry set aside is listed as 'not "
+            "read', not 'date not recorded'. ")
 
 
 def another_part_change(version: str) -> str:
@@ -166,8 +168,10 @@ def unreadable_entry(fact: Fact) -> str:
         article = "An" if fact.resource_type[:1] in "AEIOU" else "A"
         return (f"{article} {fact.resource_type} entry could not be read ({fact.detail}): "
                 "what it records is unknown, and no red-flag rule read it")
+    read = ("it is read as one with no date" if fact.concept in SYMPTOM_CONCEPTS else
+            "no red-flag rule read it")
     return (f"{fact.display} is named by an entry the service could not read "
-            f"({fact.resource_type}: {fact.detail}), so no red-flag rule read it")
+            f"({fact.resource_type}: {fact.detail}), so {read}")
 
 
 def check_before_deciding(rule: Rule, facts: list[Fact], order: str, why: str) -> Finding:

@@ -68,8 +68,9 @@ def test_a_malformed_back_pain_alone_is_checked_first() -> None:
     unknown, and the checks that read back pain beside another finding could not."""
     (card,) = _cards(_condition("lbp", LBP, "Low back pain", "2025-01-01T10:00:00+25:00"))
     assert card["summary"] == "Check Low back pain in the chart: the service could not read it"
-    assert "`Condition/lbp`" in card["detail"]
-    assert "Its onset is unknown to the service" in card["detail"]
+    assert "- Low back pain — not read — `Condition/lbp`" in card["detail"]  # no date read
+    assert "so it is read as one with no date. Its onset is unknown to the service" \
+        in card["detail"]
     assert f"{BACK_PAIN_LINE}: Low back pain (Condition entry: malformed" in card["detail"]
     assert not card.get("suggestions")  # no physiotherapy referral: duration unknown
 

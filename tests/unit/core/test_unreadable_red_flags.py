@@ -101,6 +101,14 @@ def test_an_invalid_entry_that_names_no_standing_red_flag_is_not_named(
     assert NOT_READ not in card["detail"]
 
 
+def test_the_why_line_says_not_read_not_date_not_recorded() -> None:
+    """The entry may have a date (an impossible one, or one not read): its Why line said
+    "date not recorded" (twentieth session)."""
+    card = _cards(_retention(id="retention 1"))["conservative-care"]
+    assert "- Retention of urine — not read — `Observation/(malformed id)`" in card["detail"]
+    assert "date not recorded" not in card["detail"]
+
+
 def test_the_entry_is_still_counted_as_dropped_and_read_by_no_rule() -> None:
     request = HookRequest(hook="patient-view", patient_id="p",
                           resources=with_back_pain(_retention(id="retention 1")))
