@@ -20,6 +20,7 @@ from cds_rules.ids import new_uuid
 from cds_rules.model import (
     INDICATOR_RANK,
     TOPIC_SYSTEM,
+    UNREAD_DRAFT,
     Fact,
     Finding,
     Indicator,
@@ -170,9 +171,11 @@ def one_per_source(facts: Iterable[Fact]) -> tuple[Fact, ...]:
 
 
 def _why_line(fact: Fact, record: PatientRecord) -> str:
-    """A fact's line; one set aside from an entry not read says "not read", not "date not
-    recorded" (the entry may well have a date: an impossible one, or one not read)."""
-    unread = any(fact is aside for aside in record.unreadable_red_flags)
+    """A fact's line; one set aside from an entry not read, or a draft not read, says "not
+    read", not "date not recorded" (the entry may well have a date: an impossible one, or
+    one not read)."""
+    unread = fact.concept == UNREAD_DRAFT or any(
+        fact is aside for aside in record.unreadable_red_flags)
     return fact.describe(record.now, unread=unread)
 
 

@@ -173,7 +173,7 @@ class Fact:
         if self.status is FactStatus.HISTORY:
             parts.append("[history]")
         when = self.when.date().isoformat() if self.when else (
-            "not read" if unread or self.concept == UNREAD_DRAFT else "date not recorded")
+            "not read" if unread else "date not recorded")
         return f"{' '.join(parts)} — {when} — `{self.source}`"
 
 

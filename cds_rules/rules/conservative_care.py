@@ -61,7 +61,7 @@ def _check(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding | Non
     if ctx.stands_down_for_red_flag(record) or ctx.fired(Topic.IMAGING_INDICATED):
         return None
     context = context_facts(record)
-    if not context:  # no back pain read: one named by an entry not read (checked first)
+    if not context:  # no back pain read but a red flag of one not read (context.unread_context)
         context = unread_context(record)
     if not context:  # nor named: only an unread entry that may be it is said
         if not may_hide_back_pain(record):

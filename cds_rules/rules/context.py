@@ -144,9 +144,11 @@ def has_context(record: PatientRecord, hook: str, selections: Sequence[str] = ()
 
 
 def unread_context(record: PatientRecord) -> list[Fact]:
-    """Back pain named by an entry the service could not read (malformed, or not read for a
-    fault: record/unreadable.py): the call's context all the same (PATHWAY.md 2), so that a
-    red flag beside it is not passed over; its onset is unknown."""
+    """Back-pain context named by an entry the service could not read (record/unreadable):
+    the call's context all the same (PATHWAY.md 2), so that a red flag beside it is not
+    passed over. A back pain or leg symptom so set aside is also read as one with no date
+    (record/builder), so :func:`context_facts` has it too; this adds the red flags among
+    them (cauda equina syndrome, myelopathy, spinal infection), which are not so read."""
     return [f for f in record.unreadable_red_flags if f.concept in BACK_PAIN_CONTEXT]
 
 
