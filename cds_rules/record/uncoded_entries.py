@@ -46,12 +46,14 @@ def read_uncoded(builder: Builder, resource: dict[str, Any]) -> bool:
 
 def read_words(builder: Builder, checked: dict[str, Any], concepts: Iterable[str]) -> bool:
     """A coded entry's words that no code of it says: its text, the displays of its codings
-    no value set knows, its value and components in words ("Low back pain with new urinary
-    retention" coded M54.50). A family its ``concepts`` already give is not read again."""
+    (a known code's too: "Low back pain with saddle anaesthesia" sent as the display of
+    SNOMED CT 279039007, Low back pain), its value and components in words ("Low back pain
+    with new urinary retention" coded M54.50). A family its ``concepts`` already give is not
+    read again."""
     given = uncoded.families_of(concepts)
-    found = {topic: named for topic, named in _signs(_entry_texts(checked, coded=True)).items()
+    found = {topic: named for topic, named in _signs(_entry_texts(checked)).items()
              if topic not in given}
-    return bool(found) and _add_hints(builder, checked, found, given, coded=True)
+    return bool(found) and _add_hints(builder, checked, found, given)
 
 
 def signs_in(resource: dict[str, Any]) -> dict[Topic, tuple[str, str]]:
@@ -74,7 +76,7 @@ def _signs(texts: list[str], read: Reading = uncoded.suggested
 
 
 def _add_hints(builder: Builder, checked: dict[str, Any], found: dict[Topic, tuple[str, str]],
-               given: frozenset[Topic] = frozenset(), coded: bool = False) -> bool:
+               given: frozenset[Topic] = frozenset()) -> bool:
     """One ``uncoded:<topic>`` fact per family found, with the entry's status: a resolved
     entry is history (read only by the signs the coded path reads at any status). An
     Observation whose value denies its code's finding keeps the components that value does
@@ -82,7 +84,7 @@ def _add_hints(builder: Builder, checked: dict[str, Any], found: dict[Topic, tup
     status = entry_status(checked, builder.record.now, _value_answers_the_code(checked))
     if status is None:
         found = {topic: named for topic, named in
-                 _components_standing(checked, coded).items() if topic not in given}
+                 _components_standing(checked).items() if topic not in given}
         if not found:
             return False
         status = FactStatus.CURRENT
@@ -100,7 +102,7 @@ def _add_hints(builder: Builder, checked: dict[str, Any], found: dict[Topic, tup
     return True
 
 
-def _components_standing(entry: dict[str, Any], coded: bool) -> dict[Topic, tuple[str, str]]:
+def _components_standing(entry: dict[str, Any]) -> dict[Topic, tuple[str, str]]:
     """The signs of an Observation's components when its own value denies its code's finding
     ("Cord compression": "No cord compression", component "Foot drop"), those the value
     does not answer for (:func:`_components_read`). An entry in error or cancelled keeps
@@ -109,7 +111,7 @@ def _components_standing(entry: dict[str, Any], coded: bool) -> dict[Topic, tupl
             or status_code(entry, "status") in OBSERVATION_IGNORED:
         return {}
     return _signs([text for component in _components_read(entry, value_answers=True)
-                   for text in _entry_texts(component, coded)])
+                   for text in _entry_texts(component)])
 
 
 def _components_read(entry: dict[str, Any], value_answers: bool) -> list[dict[str, Any]]:
@@ -137,26 +139,27 @@ def _value_answers_the_code(entry: dict[str, Any]) -> bool:
                        uncoded.named_sentence_by_sentence))
 
 
-def _entry_texts(resource: dict[str, Any], coded: bool = False) -> list[str]:
+def _entry_texts(resource: dict[str, Any]) -> list[str]:
     """The words of an entry's code (and an Observation's value and components): text and
-    displays. A LOINC code names a test, not a finding ("Cancer Ag 125"): only its value is
-    read. ``coded``: the entry has recognised codes, whose displays are not read (nor a text
-    that repeats one). A component stated absent (valueBoolean false), or one the entry's
-    value denies (:func:`_components_read`), is not read."""
+    displays, a known code's display too (the sender's words, which may say more than the
+    code: a display naming a family the code gives is not read again, :func:`read_words`).
+    A LOINC code names a test, not a finding ("Cancer Ag 125"): only its value is read. A
+    component stated absent (valueBoolean false), or one the entry's value denies
+    (:func:`_components_read`), is not read."""
     texts: list[str] = []
     code = resource.get("code")
     codings = codings_of(code)
     if not _names_a_test(codings):
-        _add_words(texts, code, codings, coded)
+        _add_words(texts, code, codings)
     value = resource.get("valueCodeableConcept")
     if value is not None:
-        _add_words(texts, value, codings_of(value), coded)
+        _add_words(texts, value, codings_of(value))
     if isinstance(resource.get("valueString"), str):
         texts.append(resource["valueString"])
     if "component" in resource:
         answers = has_value(resource) and _value_answers_the_code(resource)
         for component in _components_read(resource, value_answers=answers):
-            texts.extend(_entry_texts(component, coded))
+            texts.extend(_entry_texts(component))
     return texts
 
 
@@ -180,12 +183,12 @@ def _names_a_test(codings: list[dict[str, Any]]) -> bool:
     return False
 
 
-def _add_words(texts: list[str], concept: object, codings: list[dict[str, Any]],
-               coded: bool) -> None:
-    known = [c for c in codings if vs.matches(c.get("system"), c.get("code"))] if coded else []
-    said = {c["display"].strip().lower() for c in known if isinstance(c.get("display"), str)}
+def _add_words(texts: list[str], concept: object, codings: list[dict[str, Any]]) -> None:
+    """The text and every display of a CodeableConcept, a display repeating the text once."""
     text = concept.get("text") if isinstance(concept, dict) else None
-    if isinstance(text, str) and text.strip().lower() not in said:
+    said = ""
+    if isinstance(text, str):
         texts.append(text)
+        said = text.strip().lower()
     texts.extend(c["display"] for c in codings
-                 if isinstance(c.get("display"), str) and not any(c is k for k in known))
+                 if isinstance(c.get("display"), str) and c["display"].strip().lower() != said)

@@ -79,9 +79,9 @@ def _check(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding | Non
         f"Check the record: uncoded entry suggests {signs}",
         facts,
         [f"An entry names {signs} in words that no code the service recognises says (an "
-         "unknown code, its text or a component). It was not evaluated as a coded red flag: "
-         "check the record and assess it, and code it so that the red-flag rules can read "
-         "it.", *([assessment_reason(old)] if old else [])],
+         "unknown code, its text, a code's display or a component). It was not evaluated as "
+         "a coded red flag: check the record and assess it, and code it so that the "
+         "red-flag rules can read it.", *([assessment_reason(old)] if old else [])],
         thresholds=([threshold(ctx.settings, "uncoded_text_window_days")]
                     if any(reading(f.detail) == "symptom" for f in facts) else []),
     )
@@ -293,6 +293,15 @@ denial of another part's weakness or numbness (saddle, foot drop, leg weakness, 
 paraparesis: :func:`~cds_rules.rules.base.another_part_change`): one minor version ahead."""
 
 
+def _display_change(version: str) -> str:
+    return (f"{version}: the display of a code the value sets know is read too, as the "
+            "sender's words, which may say more than the code: SNOMED CT 279039007 sent with "
+            "the display 'Low back pain with saddle anaesthesia' warns (before: not read, and "
+            "the conservative card said no red flag was recorded); a family the entry's own "
+            "codes give is still not read again. The card's Why names it among the "
+            "words read ('a code's display'). ")
+
+
 def _next(version: str, part: Literal["minor", "patch"]) -> str:
     """``version`` with its minor (patch reset) or its patch number one ahead."""
     major, minor, patch = (int(n) for n in version.split("."))
@@ -313,11 +322,13 @@ def _rule(rule_id: str, topic: Topic, family: str, evidence: tuple[str, ...]) ->
     denial = _next(twelfth, "minor")
     fourteenth = _FOURTEENTH_SESSION.get(topic)
     version = _next(denial, "minor") if fourteenth else denial
-    return Rule(id=rule_id, version=version, topic=topic,
+    displays = _next(version, "minor")
+    return Rule(id=rule_id, version=displays, topic=topic,
                 title=f"Uncoded entry suggests a {family} red flag", indicators=("warning",),
                 evidence=evidence, advice=_ADVICE, check=_check,
                 needs=frozenset({uncoded_concept(topic)}),
-                changes=((fourteenth(version) if fourteenth else "")
+                changes=(_display_change(displays)
+                         + (fourteenth(version) if fourteenth else "")
                          + denial_naming_change(denial) + _DENIAL_NAMING_CHANGE
                          + _THIRTEENTH_SESSION_PHRASES.get(topic, "")
                          + _TWELFTH_SESSION_CHANGE.get(topic, "").format(version=twelfth)

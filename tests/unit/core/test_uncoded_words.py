@@ -114,9 +114,10 @@ def test_other_families_in_the_words_of_a_coded_entry_still_count() -> None:
     assert _uncoded_facts(_condition(code)) == ["uncoded:spinal-cord-compression"]
 
 
-def test_a_recognised_coding_display_is_not_read() -> None:
-    """ICD-10-CM M47.816's own display says 'without myelopathy' (a cue inside the clause
-    does not negate): neither it nor a text repeating it is read as a cord sign."""
+def test_a_recognised_coding_display_denying_myelopathy_is_no_cord_sign() -> None:
+    """ICD-10-CM M47.816's own display says 'without myelopathy': read since UNCODED-CORD
+    1.12.0 (a known code's display is the sender's words, test_known_code_display), neither
+    it nor a text repeating it is a cord sign."""
     display = "Spondylosis without myelopathy or radiculopathy, lumbar region"
     code = {"coding": [{"system": ICD10CM, "code": "M47.816", "display": display}],
             "text": display.upper()}
