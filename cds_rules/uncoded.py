@@ -361,6 +361,8 @@ _EXCLUDED: dict[Topic, str] = {
     Topic.MALIGNANCY: r"basal[- ]cell|bcc\b|rodent\s+ulcer|squamous\s+cell\s+carcinoma\s+of\s+"
                       r"(?:the\s+)?skin|skin\s+cancer|non[- ]melanoma|in[- ]situ|"
                       r"malignant\s+neoplasm\s+of\s+(?:the\s+)?skin",
+    # a cancer of the nerve roots (ICD-10 C72.1) is a cancer, not the syndrome by name
+    Topic.CAUDA_EQUINA: r"neoplasm\s*(?:of|:)\s*(?:the\s+)?cauda\s+equina",
 }
 # Parts of a sentence read on their own ("No leg weakness but new urinary retention").
 _PARTS = re.compile(r"\bbut\b|\bhowever\b|\bwhereas\b|\balthough\b", re.I)

