@@ -14,6 +14,7 @@ from dataclasses import replace
 from functools import cache
 
 from cds_rules import orders, override_reasons
+from cds_rules.back_pain_words import IN_WORDS
 from cds_rules.catalogue import BY_ID, TOPIC_ORDER
 from cds_rules.evidence import SOURCES, Source
 from cds_rules.ids import new_uuid
@@ -173,9 +174,11 @@ def one_per_source(facts: Iterable[Fact]) -> tuple[Fact, ...]:
 def _why_line(fact: Fact, record: PatientRecord) -> str:
     """A fact's line; one set aside from an entry not read, or a draft not read, says "not
     read", not "date not recorded" (the entry may well have a date: an impossible one, or
-    one not read)."""
+    one not read); a back pain named in words, "read without its date"."""
     unread = fact.concept == UNREAD_DRAFT or any(
         fact is aside for aside in record.unreadable_red_flags)
+    if fact.detail == IN_WORDS:
+        return fact.describe(record.now, unread=unread, undated="read without its date")
     return fact.describe(record.now, unread=unread)
 
 

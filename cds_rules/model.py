@@ -160,9 +160,12 @@ class Fact:
         """The latest time the fact may date from (``when`` when the date is exact)."""
         return self.when_latest or self.when
 
-    def describe(self, now: datetime | None = None, unread: bool = False) -> str:
+    def describe(self, now: datetime | None = None, unread: bool = False,
+                 undated: str = "date not recorded") -> str:
         """One line for a card: what, when, from which resource. ``unread``: named by an
-        entry the service could not read (its date, if any, was not read either)."""
+        entry the service could not read (its date, if any, was not read either);
+        ``undated``: what to say when there is no date (a back pain in words is read
+        without its entry's date: record/uncoded_entries)."""
         parts = [self.display]
         if self.concept in BINARY_RESULT_CONCEPTS and self.value is not None:
             parts.append("(positive)" if self.value > 0 else "(negative)")
@@ -173,7 +176,7 @@ class Fact:
         if self.status is FactStatus.HISTORY:
             parts.append("[history]")
         when = self.when.date().isoformat() if self.when else (
-            "not read" if unread else "date not recorded")
+            "not read" if unread else undated)
         return f"{' '.join(parts)} — {when} — `{self.source}`"
 
 

@@ -18,7 +18,7 @@ history (a cancer, osteoporosis) at any age, a symptom only when current and rec
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from functools import lru_cache
 from typing import Literal
 
@@ -461,11 +461,15 @@ def _named_signs(text: str, closes_negated: Callable[[str], bool]) -> dict[Topic
     found: dict[Topic, str] = {}
     if not _ANY.search(text):  # the common case: one search, nothing found
         return found
-    for clause in (c.strip() for c in _CLAUSES.split(text)):
-        for part in (p.strip() for p in _PARTS.split(clause)):
-            if part:
-                _add_named(found, part, closes_negated)
+    for part in parts_of(text):
+        _add_named(found, part, closes_negated)
     return found
+
+
+def parts_of(text: str) -> Iterator[str]:
+    """The parts of each sentence of ``text`` that are read on their own (not empty)."""
+    for clause in (c.strip() for c in _CLAUSES.split(text)):
+        yield from (p for p in (p.strip() for p in _PARTS.split(clause)) if p)
 
 
 def _add_named(found: dict[Topic, str], text: str,

@@ -7,11 +7,12 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from cds_rules.back_pain_words import IN_WORDS
 from cds_rules.bundles import reference_of, refers_to_patient, resources_from
 from cds_rules.fhir_time import (
     as_utc,
 )
-from cds_rules.model import FAULT, SYMPTOM_CONCEPTS, UNREAD, Fact, PatientRecord
+from cds_rules.model import FAULT, SYMPTOM_CONCEPTS, UNREAD, Fact, FactStatus, PatientRecord
 from cds_rules.record import reader_faults, structure, unreadable
 from cds_rules.record.conditions import read_condition
 from cds_rules.record.medications import read_medication
@@ -70,6 +71,8 @@ def _build_record(request: HookRequest, now: datetime, settings: RuleSettings,
         _build(builder, request)
     except Exception as error:  # a last guard: a partial record beats a failed hook call
         reader_faults.note_fault(builder, "build_record", error, None)
+    if builder.context_in_words:
+        _back_pain_in_words_where_not_coded(record)
     builder.quality.unrecognised_units = builder.unrecognised_units
     if builder.unrecognised_units:
         record.quality.data_gaps.append(_unreadable_values(builder.unrecognised_units))
@@ -103,6 +106,16 @@ def _build_record(request: HookRequest, now: datetime, settings: RuleSettings,
             record.quality.add_gap(_dated_after_now(record, ahead),
                                    _dated_after_now(record, ahead, for_audit=True))
     return record
+
+
+def _back_pain_in_words_where_not_coded(record: PatientRecord) -> None:
+    """A back pain or sciatica named in words (record/uncoded_entries) counts where no
+    current coded fact of its concept is on record: there it gives the call its context
+    (PATHWAY.md 2) or its leg symptoms; beside a coded one it would only repeat it on the
+    card (and move the onset the coded entries give)."""
+    coded = {f.concept for f in record.facts
+             if f.detail != IN_WORDS and f.status is FactStatus.CURRENT}
+    record.facts = [f for f in record.facts if not (f.detail == IN_WORDS and f.concept in coded)]
 
 
 def _read_as_undated(record: PatientRecord) -> None:

@@ -38,6 +38,7 @@ class Builder:
     medications: dict[str, dict[str, Any]] = field(default_factory=dict)
     unrecognised_units: int = 0
     unreadable_entries: int = 0  # entries set aside as unreadable (record.unreadable)
+    context_in_words: bool = False  # a back pain named in words (record/uncoded_entries)
     faults: list[Fault] = field(default_factory=list)  # record.reader_faults
     # resource (by identity) -> its lone surrogates read as U+FFFD (validation.MendedText)
     mended: dict[int, int] = field(default_factory=dict)

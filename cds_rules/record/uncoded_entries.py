@@ -7,15 +7,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
+from datetime import datetime
 from typing import Any
 
-from cds_rules import uncoded
+from cds_rules import back_pain_words, uncoded
 from cds_rules import valuesets as vs
 from cds_rules.fhir_time import (
     first_time_floating,
     first_time_span,
 )
 from cds_rules.model import (
+    BACK_PAIN_CONTEXT,
     Fact,
     FactStatus,
     Topic,
@@ -32,17 +34,20 @@ from cds_rules.record.unreadable import set_aside_listed_code, set_aside_words
 def read_uncoded(builder: Builder, resource: dict[str, Any]) -> bool:
     """A Condition or Observation no value set knows: counted as unrecognised, but a red
     flag its text names (not negated) becomes an ``uncoded:<topic>`` fact, so that it is
-    never silently ignored (:mod:`cds_rules.uncoded`)."""
+    never silently ignored (:mod:`cds_rules.uncoded`), and a back pain or sciatica it
+    names a fact of that concept, the call's context (:mod:`cds_rules.back_pain_words`)."""
     builder.unrecognised()
-    found = _signs(_entry_texts(resource))
-    if not found:
+    texts = _entry_texts(resource)
+    found, context = _signs(texts), _context(texts)
+    if not (found or context):
         set_aside_listed_code(builder, resource)  # a code sent as a list naming a red flag
         return False
     checked = builder.validated(resource)
     if checked is None:
-        set_aside_words(builder, resource, found)
+        set_aside_words(builder, resource, found, context=context)
         return False
-    return _add_hints(builder, checked, found)
+    hints = bool(found) and _add_hints(builder, checked, found)
+    return _add_context(builder, checked, context) or hints
 
 
 def read_words(builder: Builder, checked: dict[str, Any], concepts: Iterable[str]) -> bool:
@@ -50,11 +55,18 @@ def read_words(builder: Builder, checked: dict[str, Any], concepts: Iterable[str
     (a known code's too: "Low back pain with saddle anaesthesia" sent as the display of
     SNOMED CT 279039007, Low back pain), its value and components in words ("Low back pain
     with new urinary retention" coded M54.50). A family its ``concepts`` already give is not
-    read again."""
-    given = uncoded.families_of(concepts)
-    found = {topic: named for topic, named in _signs(_entry_texts(checked)).items()
-             if topic not in given}
-    return bool(found) and _add_hints(builder, checked, found, given)
+    read again. A back pain or sciatica the words name is read when the codes name no back
+    pain (a retention coded SNOMED CT 267064002 whose text says "Back pain and urinary
+    retention"; a leg pain coded M79.605 whose text says "Low back pain radiating to left
+    leg")."""
+    coded = frozenset(concepts)
+    given = uncoded.families_of(coded)
+    texts = _entry_texts(checked)
+    found = {topic: named for topic, named in _signs(texts).items() if topic not in given}
+    hints = bool(found) and _add_hints(builder, checked, found, given)
+    if coded.intersection(BACK_PAIN_CONTEXT):  # read as a back pain already
+        return hints
+    return _add_context(builder, checked, _context(texts)) or hints
 
 
 def signs_in(resource: dict[str, Any]) -> dict[Topic, tuple[str, str]]:
@@ -76,6 +88,67 @@ def _signs(texts: list[str], read: Reading = uncoded.suggested
     return found
 
 
+def _context(texts: list[str]) -> dict[str, str]:
+    """Per back-pain context concept the texts name (not denied), the first text naming it."""
+    named: dict[str, str] = {}
+    for text in texts:
+        for concept in back_pain_words.named_context(text, closes_negated):
+            named.setdefault(concept, text)
+    return named
+
+
+def _add_context(builder: Builder, checked: dict[str, Any], context: dict[str, str]) -> bool:
+    """One fact per back-pain concept named, with the entry's status: the call's context,
+    read by every rule as the coded concept is, with no date. The entry's date is not the
+    back pain's ("AAA - now back pain" in an aneurysm's entry of 2019; a chief complaint
+    "Back pain for 3 months" recorded today): undated, it cannot be excluded as new beside
+    an aneurysm or a retention, and it makes no judgement of how long the back pain has
+    lasted (PATHWAY.md 3). No side is read from the words: a "bilateral sciatica" in words
+    is the uncoded cauda equina warning, never the critical card of a coded one."""
+    if not context or _value_denies(checked):
+        return False
+    status = entry_status(checked, builder.record.now, _value_answers_the_code(checked))
+    if status is None:
+        return False
+    for concept, text in context.items():
+        builder.record.facts.append(Fact(
+            concept=concept, display=f'Uncoded entry "{text}"', source=source_of(checked),
+            resource_type=checked["resourceType"], status=status,
+            detail=back_pain_words.IN_WORDS))
+    builder.context_in_words = True
+    return True
+
+
+_NO_WORDS = frozenset({"n", "no", "none", "nil", "0", "absent", "negative", "neg", "-"})
+
+
+def _value_denies(entry: dict[str, Any]) -> bool:
+    """An Observation whose value says the back pain it names is not there, in a way the
+    red-flag reading does not (it reads a symptom score as a measurement): a score of 0
+    ("Back pain NRS": 0), a bare "N", or no value for a reason (dataAbsentReason)."""
+    if entry.get("resourceType") != "Observation":
+        return False
+    if "dataAbsentReason" in entry:
+        return True
+    number = entry.get("valueInteger")
+    quantity = entry.get("valueQuantity")
+    if isinstance(quantity, dict):
+        number = quantity.get("value")
+    text = entry.get("valueString")
+    return (number == 0 and not isinstance(number, bool)) or (
+        isinstance(text, str) and text.strip().lower() in _NO_WORDS)
+
+
+def _times(builder: Builder, checked: dict[str, Any]
+           ) -> tuple[datetime | None, datetime | None, bool]:
+    """The entry's time as its coded facts would have it: (when, latest, floating)."""
+    if checked["resourceType"] == "Condition":
+        return condition_time(checked, builder.record.birth_date)
+    times = ("effectiveDateTime", "effectivePeriod", "effectiveInstant", "issued")
+    when, latest = first_time_span(checked, *times)
+    return when, latest, first_time_floating(checked, *times)
+
+
 def _add_hints(builder: Builder, checked: dict[str, Any], found: dict[Topic, tuple[str, str]],
                given: frozenset[Topic] = frozenset()) -> bool:
     """One ``uncoded:<topic>`` fact per family found, with the entry's status: a resolved
@@ -89,12 +162,7 @@ def _add_hints(builder: Builder, checked: dict[str, Any], found: dict[Topic, tup
         if not found:
             return False
         status = FactStatus.CURRENT
-    if checked["resourceType"] == "Condition":
-        when, latest, floating = condition_time(checked, builder.record.birth_date)
-    else:
-        times = ("effectiveDateTime", "effectivePeriod", "effectiveInstant", "issued")
-        when, latest = first_time_span(checked, *times)
-        floating = first_time_floating(checked, *times)
+    when, latest, floating = _times(builder, checked)
     for topic, (sign, text) in found.items():
         builder.record.facts.append(with_latest(Fact(
             concept=uncoded.uncoded_concept(topic), display=f'Uncoded entry "{text}"',

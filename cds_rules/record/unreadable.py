@@ -83,17 +83,21 @@ def entry_type(resource: dict[str, Any]) -> str:
 
 def set_aside_words(builder: Builder, resource: dict[str, Any],
                     signs: dict[Any, tuple[str, str]], detail: str | None = None,
-                    uncoded_entry: bool = True) -> None:
+                    uncoded_entry: bool = True, context: dict[str, str] | None = None
+                    ) -> None:
     """An uncoded entry dropped as invalid whose words name red flags (topic: (sign,
-    text)), as :func:`set_aside` does for codes (a ``code`` sent as a list included).
-    ``uncoded_entry``: named 'Uncoded entry "<words>"'; else '"<words>"' (an entry not read
-    for a fault may well be coded)."""
+    text)), or a back pain or sciatica (``context``, concept: text), as :func:`set_aside`
+    does for codes (a ``code`` sent as a list included). ``uncoded_entry``: named 'Uncoded
+    entry "<words>"'; else '"<words>"' (an entry not read for a fault may well be coded)."""
     if _withdrawn(resource):
         return
     counts = _still_counts(resource)
     called = 'Uncoded entry "{}"' if uncoded_entry else '"{}"'
     _add(builder, resource, {**{uncoded.uncoded_concept(topic): called.format(text)
                                 for topic, (sign, text) in signs.items() if counts(sign)},
+                             **{concept: called.format(text)  # a resolved one: no context
+                                for concept, text in (context or {}).items()
+                                if counts("") and not _stated_absent(resource)},
                              **_coded_names(resource, listed_code_hits(resource))}, detail)
 
 

@@ -60,7 +60,9 @@ def test_the_example_file_maps_codes_to_concepts_and_order_kinds() -> None:
 
 def test_a_site_coded_cauda_equina_sign_is_an_emergency_only_with_the_site_file() -> None:
     request = _request("CES-SCREEN-POS", "Cauda equina screen positive")
-    assert _cards(request) == set()  # no back-pain context either: local codes unknown
+    # local codes unknown: their words give the back-pain context and name a cauda equina
+    # screen, a warning to check (never critical on words); the site file makes it coded
+    assert _cards(request) == {("cauda-equina", "warning")}
     vs.apply_site_codes(load_file(EXAMPLE, set(vs.VALUE_SETS)))
     assert _cards(request) == {("cauda-equina", "critical")}
     vs.apply_site_codes([])

@@ -1,0 +1,110 @@
+"""Back pain and sciatica named in words: the call's back-pain context (PATHWAY.md 2) from
+an entry whose codes do not say it.
+
+CLINICAL.md: the service answers for adults "whose record shows back pain", and real EHRs
+write it in words: a problem list entry with text only ("Low back pain"), a hospital's
+own code ("LBP" / "Sciatica L5"), a chief complaint in a note. Read only by its codes, such
+a record had no context, so a coded new urinary retention beside it gave no card at all
+(the critical cauda equina card with the back pain coded). The words name a context
+concept (:data:`CONTEXT_PHRASES`) read as :mod:`cds_rules.uncoded` reads a red flag: per
+part of each sentence, with the same denials ("No back pain", "Back pain: absent",
+"Family history of back pain" do not count), nor one the words put in the past or in
+another person ("History of back pain", "Back pain (mother)"). The neck is not the back:
+a part of a sentence about the neck or arm names no back pain unless it names the lower
+spine too.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_left
+from collections.abc import Callable
+from functools import lru_cache
+
+from cds_rules.uncoded import parts_of
+from cds_rules.uncoded_reading import Part, closed_signs, denied
+
+_NOT_THE_NECK = r"(?<!cervical\s)(?<!neck\s)(?<![c][1-8]\s)(?<![c][1-8]-)"
+_NOT_ABOVE = r"(?<!thoracic\s)(?<!mid\s)(?<!mid-)(?<!middle\s)(?<!upper\s)(?<!dorsal\s)"
+_DISC = r"(?:inter\s*vertebral\s+)?dis[ck]"
+_LEVEL = r"l[1-5](?:\s*[/-]\s*(?:l?[1-5]|s1))?"  # "L5", "L4/5", "L5-S1"
+_DISC_FAULT = r"(?:prolapse|herniation|displacement|protrusion|bulge|extrusion)"
+
+CONTEXT_PHRASES: tuple[tuple[str, str], ...] = (
+    ("thoracic_back_pain",
+     r"(?:thoracic|mid|middle|upper|dorsal)[\s-]+(?:back|spine|spinal)\s+pain|"
+     r"thoracic\s+(?:spine|spinal)\s+pain|pain\s+in\s+(?:the\s+)?thoracic\s+spine"),
+    ("low_back_pain",
+     _NOT_ABOVE + r"(?:(?:low(?:er)?|lumbar|lumbosacral)\s+)?back\s*(?:pain|ache)|"
+     r"backache|lumbago|lbp|lumbar\s+(?:spine\s+|spinal\s+)?pain|dorsalgia|"
+     r"pain\s+in\s+(?:the\s+)?(?:low(?:er)?|lumbar)\s+(?:back|spine)|"
+     r"(?:lumbar|lumbosacral|" + _LEVEL + r")\s+" + _DISC + r"\s+"
+     + _DISC_FAULT + r"|(?:prolapsed|herniated|slipped|bulging)\s+(?:lumbar\s+)?" + _DISC
+     + r"|lumbar\s+spondylosis|spondylolisthesis"),
+    ("radiculopathy",
+     r"(?<!pseudo-)(?<!pseudo)sciatica(?!-like)|sciatic\s+(?:nerve\s+)?pain|" + _NOT_THE_NECK
+     + r"radiculopathy|"
+     r"radicular\s+(?:leg\s+)?pain|(?:lumbar|lumbosacral|sacral|" + _LEVEL + r"|s1)\s+(?:nerve\s+)?"
+     r"root\s+(?:pain|compression|impingement|irritation|entrapment)"),
+    ("spinal_stenosis",
+     _NOT_THE_NECK + r"(?:lumbar|lumbosacral|thoracic|spinal)\s+(?:canal\s+)?stenosis|"
+     + _NOT_THE_NECK + r"canal\s+stenosis|neurogenic\s+claudication"),
+)
+"""(concept, its phrases): each a concept the coded path reads as the call's context
+(``model.BACK_PAIN_CONTEXT``) and no red flag alone."""
+
+_PATTERNS = tuple((concept, re.compile(rf"\b(?:{pattern})\b", re.I))
+                  for concept, pattern in CONTEXT_PHRASES)
+_ANY = re.compile("|".join(rf"\b(?:{pattern})\b" for _, pattern in CONTEXT_PHRASES), re.I)
+# A part of a sentence about the neck or arm (ICD-10-CM "Radiculopathy, cervical region",
+# "Spinal stenosis C5/6", "Slipped disc in neck"), or a nerve disease that is not the
+# spine's ("Diabetic radiculopathy"), names no back pain unless it names the lower spine.
+_ELSEWHERE = re.compile(r"\b(?:cervical|neck|c[1-8]|arm|brachial|upper\s+limb|diabetic|lyme|"
+                        r"(?:post[\s-]?)?herpetic|piriformis)\b", re.I)
+_LOWER_SPINE = re.compile(r"\b(?:low(?:er)?\s+back|back\s*(?:pain|ache)|backache|lumbago|lbp|"
+                          r"lumbar|lumbosacral|sciatica(?!-like)|l[1-5]|s1)\b", re.I)
+# An item of a list that puts the back pain in the past, in another person, or in doubt:
+# "History of back pain", "Backache - resolved 2010", "Back pain (mother)", "FH back
+# pain", "No longer has sciatica", "Back pain free", "Sciatica unlikely". The red-flag
+# words keep such cues on purpose (a past cancer is a red flag); a past back pain is no
+# context (PATHWAY.md 2: current, not history).
+_NOT_NOW = re.compile(
+    r"\b(?:history|h/o|hx|pmh|past|previous|previously|prior|old|resolved|resolving|settled|"
+    r"gone|no\s+longer|free|fh|family|mother|father|mum|mom|dad|sister|brother|son|"
+    r"daughter|wife|husband|partner|parent|sibling|risk|unlikely|excluded|ruled\s+out)\b",
+    re.I)
+IN_WORDS = "back pain named in words"
+"""``Fact.detail`` of a back-pain fact read from words (told apart from a coded one)."""
+
+
+@lru_cache(maxsize=4096)
+def named_context(text: str, closes_negated: Callable[[str], bool]) -> tuple[str, ...]:
+    """The context concepts ``text`` names and does not deny, in :data:`CONTEXT_PHRASES`'
+    order (each once)."""
+    if not _ANY.search(text):  # the common case: one search, nothing found
+        return ()
+    found: dict[str, None] = {}
+    for text_part in parts_of(text):
+        matches = [(concept, m) for concept, pattern in _PATTERNS
+                   for m in pattern.finditer(text_part)]
+        if not matches or (_ELSEWHERE.search(text_part)
+                           and not _LOWER_SPINE.search(text_part)):
+            continue
+        part = Part(text_part)
+        closed = closed_signs(part, [m for _, m in matches], closes_negated)
+        for concept, match in matches:
+            if match.start() not in closed and not denied(part, match, _names_context) \
+                    and not _NOT_NOW.search(_item_of(part, match)):
+                found[concept] = None
+    return tuple(concept for concept, _ in CONTEXT_PHRASES if concept in found)
+
+
+def _item_of(part: Part, match: re.Match[str]) -> str:
+    """The item of a list (between commas, semicolons, "and") that holds ``match``."""
+    bounds = part.list_bounds
+    item = bisect_left(bounds, match.start() + 1) - 1  # bounds[0] = 0, bounds[-1] > len
+    return part.text[bounds[item]:bounds[item + 1]]
+
+
+def _names_context(words: str) -> bool:
+    return bool(_ANY.search(words))

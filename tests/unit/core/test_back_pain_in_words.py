@@ -1,0 +1,269 @@
+"""A back pain or sciatica named only in words gives the call its context (PATHWAY.md 2;
+cds_rules/back_pain_words.py).
+
+Before, the context came from codes alone: a problem list with "Low back pain" in text
+only (or under a hospital's own code) and a coded new urinary retention gave no card at
+all, where the same back pain coded gives the critical cauda equina card. The tests that
+give a card fail on the code before; the others hold what is not read as back pain.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from cds_rules import HookRequest, evaluate
+from cds_rules.back_pain_words import IN_WORDS, named_context
+from cds_rules.record import build_record
+from cds_rules.record.negation import closes_negated
+from cds_rules.settings import DEFAULT_SETTINGS
+
+NOW = datetime(2026, 3, 1, 10, tzinfo=UTC)
+SNOMED = "http://snomed.info/sct"
+LOCAL = "http://hospital.example.org/fhir/CodeSystem/local-problems"
+RETENTION = {"coding": [{"system": SNOMED, "code": "267064002", "display": "Retention of urine"}]}
+CES_CRITICAL = [("cauda-equina", "critical")]
+
+
+def _condition(code: dict[str, Any], entry_id: str = "c1", onset: str = "2026-02-25",
+               **more: Any) -> dict[str, Any]:
+    return {"resourceType": "Condition", "id": entry_id, "subject": {"reference": "Patient/p"},
+            "code": code, "onsetDateTime": onset, **more}
+
+
+def _request(*entries: dict[str, Any], hook: str = "patient-view",
+             drafts: tuple[dict[str, Any], ...] = ()) -> HookRequest:
+    patient = {"resourceType": "Patient", "id": "p", "birthDate": "1966-05-01",
+               "gender": "female"}
+    return HookRequest(hook=hook, patient_id="p", resources=(patient, *entries),
+                       draft_orders=drafts)
+
+
+def _cards(*entries: dict[str, Any], **call: Any) -> list[tuple[str, str]]:
+    return sorted((c.topic, c.indicator) for c in evaluate(_request(*entries, **call), NOW).cards)
+
+
+def _retention() -> dict[str, Any]:
+    return _condition(RETENTION, entry_id="ret", onset="2026-02-28")
+
+
+@pytest.mark.parametrize("code", [
+    {"text": "Low back pain"},
+    {"text": "LBP 3/52, no trauma"},
+    {"coding": [{"system": LOCAL, "code": "LBP", "display": "Low back pain (local)"}]},
+    {"text": "Sciatica L5"},
+    {"text": "Lumbar spinal stenosis"},
+    {"text": "L4/5 disc prolapse"},
+], ids=["text", "shorthand", "local-code", "sciatica", "stenosis", "disc"])
+def test_a_back_pain_in_words_beside_a_coded_retention_is_an_emergency(code: dict) -> None:
+    assert _cards(_condition(code), _retention()) == CES_CRITICAL
+
+
+def test_a_thoracic_back_pain_in_words_is_read_as_the_coded_one() -> None:
+    """Thoracic back pain with a retention: the cord as well as the cauda equina."""
+    coded = {"coding": [{"system": SNOMED, "code": "279038004"}]}
+    cards = _cards(_condition({"text": "Mid back pain"}), _retention())
+    assert cards == _cards(_condition(coded), _retention())
+    assert ("cauda-equina", "critical") in cards
+
+
+def test_a_back_pain_in_the_words_of_a_coded_red_flag_gives_the_context() -> None:
+    code = {**RETENTION, "text": "Back pain and new urinary retention"}
+    assert _cards(_condition(code, onset="2026-02-28")) == CES_CRITICAL
+
+
+def test_a_chief_complaint_in_words_gives_the_context() -> None:
+    complaint = {"resourceType": "Observation", "id": "cc", "status": "final",
+                 "subject": {"reference": "Patient/p"}, "effectiveDateTime": "2026-02-28",
+                 "code": {"coding": [{"system": "http://loinc.org", "code": "8661-1"}]},
+                 "valueString": "Lower back pain for a week"}
+    assert _cards(complaint, _retention()) == CES_CRITICAL
+
+
+def test_a_back_pain_in_words_alone_is_uncomplicated_back_pain() -> None:
+    assert _cards(_condition({"text": "Low back pain"})) == [("conservative-care", "info")]
+
+
+def test_the_card_names_the_words() -> None:
+    cards = evaluate(_request(_condition({"text": "Low back pain"})), NOW).cards
+    assert 'Uncoded entry "Low back pain"' in cards[0].detail
+
+
+def test_an_emg_order_beside_a_sciatica_in_words_is_not_advised_against() -> None:
+    """A sciatica in words is a leg symptom: EMG-02 ("not indicated without leg symptoms",
+    remove the draft) does not speak over it."""
+    draft = {"resourceType": "ServiceRequest", "id": "emg", "status": "draft",
+             "intent": "order", "subject": {"reference": "Patient/p"},
+             "code": {"coding": [{"system": "http://www.ama-assn.org/go/cpt",
+                                  "code": "95886"}]}}
+    back = _condition({"coding": [{"system": SNOMED, "code": "279039007"}]})
+
+    def summaries(*entries: dict[str, Any]) -> list[str]:
+        call = _request(back, *entries, hook="order-select", drafts=(draft,))
+        return [card.summary for card in evaluate(call, NOW).cards]
+    assert summaries() == ["Remove the draft EMG/NCS: not indicated for back pain without "
+                           "leg symptoms"]
+    assert summaries(_condition({"text": "Right sciatica"}, entry_id="s")) == []
+
+
+@pytest.mark.parametrize("code", [
+    {"text": "No back pain"},
+    {"text": "Denies back pain"},
+    {"text": "Back pain: absent"},
+    {"text": "Family history of back pain"},
+    {"text": "Cervical radiculopathy"},
+    {"text": "C6 radiculopathy"},
+    {"text": "Cervical spinal stenosis"},
+    {"text": "Neck pain"},
+    {"text": "Aortic stenosis"},
+    {"text": "Chest pain radiating to the back"},
+], ids=["no", "denies", "absent", "family-history", "cervical-radiculopathy", "c6",
+        "cervical-stenosis", "neck", "aortic-stenosis", "chest-pain"])
+def test_words_that_deny_or_name_no_back_pain_give_no_context(code: dict) -> None:
+    assert _cards(_condition(code), _retention()) == []
+
+
+@pytest.mark.parametrize("status", ["resolved", "inactive"])
+def test_a_resolved_back_pain_in_words_gives_no_context(status: str) -> None:
+    clinical = {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/"
+                            "condition-clinical", "code": status}]}
+    assert _cards(_condition({"text": "Low back pain"}, clinicalStatus=clinical),
+                  _retention()) == []
+
+
+def test_a_refuted_back_pain_in_words_gives_no_context() -> None:
+    refuted = {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/"
+                           "condition-ver-status", "code": "refuted"}]}
+    assert _cards(_condition({"text": "Low back pain"}, verificationStatus=refuted),
+                  _retention()) == []
+
+
+def test_beside_a_coded_back_pain_the_words_add_no_second_fact() -> None:
+    """The coded entry stands for it: the card lists it once, its onset from the codes."""
+    coded = _condition({"coding": [{"system": SNOMED, "code": "279039007"}]}, entry_id="lbp",
+                       onset="2026-02-20")
+    words = _condition({"text": "Low back pain since 2019"}, entry_id="w", onset="2019-01-01")
+    record = build_record(_request(coded, words), NOW, DEFAULT_SETTINGS)
+    assert [f.source for f in record.facts if f.concept == "low_back_pain"] == ["Condition/lbp"]
+
+
+def test_a_coded_back_pain_entry_does_not_read_its_words_as_more_back_pain() -> None:
+    """ICD-10-CM M54.41 "Lumbago with sciatica, right side" is coded as a sciatica; its
+    "Lumbago" is not read again as a back pain in words."""
+    code = {"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "M54.41",
+                        "display": "Lumbago with sciatica, right side"}]}
+    record = build_record(_request(_condition(code)), NOW, DEFAULT_SETTINGS)
+    assert not [f for f in record.facts if f.detail == IN_WORDS]
+
+
+def test_a_malformed_back_pain_in_words_is_set_aside_and_gives_the_context() -> None:
+    """As a malformed coded back pain is (PATHWAY.md 2): named on every card, read as one
+    with no date, the red-flag families run."""
+    evaluation = evaluate(_request(_condition({"text": "Low back pain"}, onset="2026-02-30"),
+                                   _retention()), NOW)
+    assert sorted((c.topic, c.indicator) for c in evaluation.cards) == CES_CRITICAL
+    assert any('Uncoded entry "Low back pain"' in gap for gap in evaluation.quality.data_gaps)
+
+
+def test_the_phrases_read_a_list_and_a_question_as_naming_it() -> None:
+    assert named_context("Lumbago with sciatica", closes_negated) == (
+        "low_back_pain", "radiculopathy")
+    assert named_context("? sciatica", closes_negated) == ("radiculopathy",)
+    assert named_context("No neck or back pain", closes_negated) == ()
+
+
+# The independent review of a first version (twenty-first session): each of these gave a
+# wrong card then.
+
+MRI_DRAFT = {"resourceType": "ServiceRequest", "id": "mri", "status": "draft", "intent": "order",
+             "subject": {"reference": "Patient/p"},
+             "code": {"coding": [{"system": "http://www.ama-assn.org/go/cpt", "code": "72148"}]}}
+
+
+def test_back_pain_in_an_aneurysms_words_is_not_dated_by_the_aneurysm() -> None:
+    """"AAA - now back pain" in an aneurysm entry of 2019: the back pain is not of 2019 (the
+    first version said "No red flag recorded", back pain for 374 weeks)."""
+    aaa = _condition({"coding": [{"system": SNOMED, "code": "233985008"}],
+                      "text": "AAA - now back pain"}, onset="2019-01-01")
+    assert _cards(aaa) == [("visceral-or-vascular", "critical")]
+
+
+def test_an_old_entry_in_words_does_not_move_the_back_pains_onset() -> None:
+    """A text "Sciatica" of 2015 beside a coded back pain of January: the episode is dated
+    by the codes, so the malignancy warning (pain not settling) stays."""
+    back = _condition({"coding": [{"system": SNOMED, "code": "279039007"}]}, entry_id="lbp",
+                      onset="2026-01-10")
+    scores = [{"resourceType": "Observation", "id": f"s{i}", "status": "final",
+               "subject": {"reference": "Patient/p"}, "effectiveDateTime": day,
+               "code": {"coding": [{"system": "http://loinc.org", "code": "72514-3"}]},
+               "valueQuantity": {"value": value, "unit": "{score}",
+                                 "system": "http://unitsofmeasure.org", "code": "{score}"}}
+              for i, (day, value) in enumerate([("2026-01-12", 6), ("2026-02-27", 7)])]
+    old = _condition({"text": "Sciatica"}, entry_id="old", onset="2015-01-01")
+    assert _cards(back, *scores) == [("malignancy", "warning")]
+    assert _cards(back, *scores, old) == [("malignancy", "warning")]
+
+
+def test_a_chief_complaint_makes_no_judgement_of_how_long_the_back_pain_has_lasted() -> None:
+    """"Back pain for 3 months" recorded today is not back pain of under 6 weeks: no
+    "remove the draft" over it."""
+    complaint = {"resourceType": "Observation", "id": "cc", "status": "final",
+                 "subject": {"reference": "Patient/p"}, "effectiveDateTime": "2026-03-01",
+                 "code": {"coding": [{"system": "http://loinc.org", "code": "8661-1"}]},
+                 "valueString": "Back pain for 3 months"}
+    call = _request(complaint, hook="order-select", drafts=(MRI_DRAFT,))
+    assert not [c for c in evaluate(call, NOW).cards if "Remove" in c.summary]
+
+
+def test_the_card_says_the_words_were_read_without_a_date() -> None:
+    cards = evaluate(_request(_condition({"text": "Low back pain"})), NOW).cards
+    assert 'Uncoded entry "Low back pain" — read without its date' in cards[0].detail
+
+
+def test_the_words_of_an_entry_coded_as_a_leg_pain_are_read() -> None:
+    code = {"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "M79.605",
+                        "display": "Pain in left leg"}],
+            "text": "Low back pain radiating to left leg"}
+    assert _cards(_condition(code), _retention()) == CES_CRITICAL
+
+
+@pytest.mark.parametrize("text", [
+    "History of back pain", "h/o back pain", "Backache - resolved 2010", "Back pain (mother)",
+    "FH back pain", "Sister with sciatica", "No longer has back pain", "Back pain free",
+    "Sciatica unlikely", "Radiculopathy, cervical region", "Spinal stenosis C5/6",
+    "Slipped disc in neck", "Arm radiculopathy", "Diabetic radiculopathy",
+    "Piriformis syndrome (sciatica-like)", "Pseudo-sciatica",
+    "Cervical disc disorder with radiculopathy, unspecified cervical region",
+])
+def test_a_past_anothers_or_the_necks_pain_gives_no_context(text: str) -> None:
+    assert _cards(_condition({"text": text}), _retention()) == []
+
+
+@pytest.mark.parametrize("text", [
+    "Neck and back pain", "LBP, hx of prostate cancer", "Chronic low back pain",
+    "Sciatica in a diabetic",
+])
+def test_a_current_back_pain_beside_such_words_gives_the_context(text: str) -> None:
+    assert CES_CRITICAL[0] in _cards(_condition({"text": text}), _retention())
+
+
+@pytest.mark.parametrize("value", [
+    {"valueInteger": 0}, {"valueQuantity": {"value": 0}}, {"valueString": "N"},
+    {"dataAbsentReason": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/"
+                                      "data-absent-reason", "code": "unknown"}]}},
+    {"valueBoolean": False},
+], ids=["score-0", "quantity-0", "N", "data-absent", "false"])
+def test_an_observation_whose_value_says_no_back_pain_gives_no_context(value: dict) -> None:
+    observation = {"resourceType": "Observation", "id": "o", "status": "final",
+                   "subject": {"reference": "Patient/p"}, "effectiveDateTime": "2026-02-28",
+                   "code": {"text": "Back pain score"}, **value}
+    assert _cards(observation, _retention()) == []
+
+
+def test_a_malformed_observation_whose_value_denies_back_pain_gives_no_context() -> None:
+    observation = {"resourceType": "Observation", "id": "o", "status": "final",
+                   "subject": {"reference": "Patient/p"}, "effectiveDateTime": "2026-02-30",
+                   "code": {"text": "Back pain"}, "valueBoolean": False}
+    assert _cards(observation, _retention()) == []
