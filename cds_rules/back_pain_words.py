@@ -59,20 +59,23 @@ _ANY = re.compile("|".join(rf"\b(?:{pattern})\b" for _, pattern in CONTEXT_PHRAS
 # A part of a sentence about the neck or arm (ICD-10-CM "Radiculopathy, cervical region",
 # "Spinal stenosis C5/6", "Slipped disc in neck"), or a nerve disease that is not the
 # spine's ("Diabetic radiculopathy"), names no back pain unless it names the lower spine.
-_ELSEWHERE = re.compile(r"\b(?:cervical|neck|c[1-8]|arm|brachial|upper\s+limb|diabetic|lyme|"
-                        r"(?:post[\s-]?)?herpetic|piriformis)\b", re.I)
+_ELSEWHERE = re.compile(r"\b(?:cervic\w*|neck|c[1-8]|c-?spine|t1|occipit\w*|arm|brachial|"
+                        r"upper\s+limb|hand|carpal|diabetic|lyme|(?:post[\s-]?)?herpetic|"
+                        r"zoster|shingles|piriformis)\b", re.I)
 _LOWER_SPINE = re.compile(r"\b(?:low(?:er)?\s+back|back\s*(?:pain|ache)|backache|lumbago|lbp|"
                           r"lumbar|lumbosacral|sciatica(?!-like)|l[1-5]|s1)\b", re.I)
-# An item of a list that puts the back pain in the past, in another person, or in doubt:
-# "History of back pain", "Backache - resolved 2010", "Back pain (mother)", "FH back
-# pain", "No longer has sciatica", "Back pain free", "Sciatica unlikely". The red-flag
+# An item of a list that puts the back pain in the past or in another person, or judges it
+# unlikely: "History of back pain", "Backache - resolved 2010", "Back pain years ago",
+# "Back pain (mother)", "FH back pain", "No longer has sciatica", "Back pain free",
+# "Sciatica unlikely". A query ("? sciatica", "Query lumbar radiculopathy") is read: the
+# leg pain being looked into is the presentation. The red-flag
 # words keep such cues on purpose (a past cancer is a red flag); a past back pain is no
 # context (PATHWAY.md 2: current, not history).
 _NOT_NOW = re.compile(
     r"\b(?:history|h/o|hx|pmh|past|previous|previously|prior|old|resolved|resolving|settled|"
-    r"gone|no\s+longer|free|fh|family|mother|father|mum|mom|dad|sister|brother|son|"
-    r"daughter|wife|husband|partner|parent|sibling|risk|unlikely|excluded|ruled\s+out)\b",
-    re.I)
+    r"gone|recovered|ago|last\s+year|as\s+a\s+child|no\s+longer|free|fh|family|mother|"
+    r"father|mum|mom|dad|sister|brother|son|daughter|wife|husband|partner|parent|sibling|"
+    r"risk|unlikely|excluded|ruled\s+out)\b", re.I)
 IN_WORDS = "back pain named in words"
 """``Fact.detail`` of a back-pain fact read from words (told apart from a coded one)."""
 

@@ -20,8 +20,7 @@ from cds_rules.record.negation import negated_text
 from cds_rules.record.state import Builder
 from cds_rules.record.status import CONDITION_HISTORY, CONDITION_REFUTED, abated, status_code
 from cds_rules.record.timing import condition_time
-from cds_rules.record.uncoded_entries import read_uncoded, read_words
-from cds_rules.record.unreadable import set_aside
+from cds_rules.record.uncoded_entries import read_uncoded, read_words, set_aside_coded
 
 
 def read_condition(builder: Builder, resource: dict[str, Any]) -> bool:
@@ -30,7 +29,7 @@ def read_condition(builder: Builder, resource: dict[str, Any]) -> bool:
         return read_uncoded(builder, resource)
     checked = builder.validated(resource)
     if checked is None:
-        set_aside(builder, resource, hits)
+        set_aside_coded(builder, resource, hits)
         return False
     if status_code(checked, "verificationStatus") in CONDITION_REFUTED:
         return False

@@ -35,8 +35,12 @@ from cds_rules.record.negation import (
 from cds_rules.record.state import Builder
 from cds_rules.record.status import OBSERVATION_IGNORED, status_code
 from cds_rules.record.timing import too_old
-from cds_rules.record.uncoded_entries import has_no_words, read_uncoded, read_words
-from cds_rules.record.unreadable import set_aside
+from cds_rules.record.uncoded_entries import (
+    has_no_words,
+    read_uncoded,
+    read_words,
+    set_aside_coded,
+)
 from cds_rules.units import QUANTITY_CONCEPTS, normalise
 
 
@@ -55,7 +59,7 @@ def read_observation(builder: Builder, resource: dict[str, Any]) -> bool:
         return False
     checked = builder.validated(resource)
     if checked is None:
-        set_aside(builder, resource, [*(code_hits or value_hits),
+        set_aside_coded(builder, resource, [*(code_hits or value_hits),
                                       *(h for _, hits in component_hits for h in hits)])
         return False
     if status_code(checked, "status") in OBSERVATION_IGNORED:

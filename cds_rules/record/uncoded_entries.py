@@ -18,17 +18,18 @@ from cds_rules.fhir_time import (
 )
 from cds_rules.model import (
     BACK_PAIN_CONTEXT,
+    RED_FLAG_INPUTS,
     Fact,
     FactStatus,
     Topic,
 )
-from cds_rules.record.codes import as_list, codings_of, source_of
+from cds_rules.record.codes import Hit, as_list, codings_of, source_of
 from cds_rules.record.facts import with_latest
 from cds_rules.record.negation import closes_negated, has_value, panel_denies, presence
 from cds_rules.record.state import Builder
 from cds_rules.record.status import OBSERVATION_IGNORED, entry_status, status_code
 from cds_rules.record.timing import condition_time
-from cds_rules.record.unreadable import set_aside_listed_code, set_aside_words
+from cds_rules.record.unreadable import set_aside, set_aside_listed_code, set_aside_words
 
 
 def read_uncoded(builder: Builder, resource: dict[str, Any]) -> bool:
@@ -38,16 +39,17 @@ def read_uncoded(builder: Builder, resource: dict[str, Any]) -> bool:
     names a fact of that concept, the call's context (:mod:`cds_rules.back_pain_words`)."""
     builder.unrecognised()
     texts = _entry_texts(resource)
-    found, context = _signs(texts), _context(texts)
+    found, context = _signs(texts), _context(resource, texts)
     if not (found or context):
         set_aside_listed_code(builder, resource)  # a code sent as a list naming a red flag
         return False
     checked = builder.validated(resource)
     if checked is None:
-        set_aside_words(builder, resource, found, context=context)
+        set_aside_words(builder, resource, found, context=context)  # _context read its value
         return False
     hints = bool(found) and _add_hints(builder, checked, found)
-    return _add_context(builder, checked, context) or hints
+    own = checked["resourceType"] == "Condition"  # the entry is the back pain
+    return _add_context(builder, checked, context, dated=own) or hints
 
 
 def read_words(builder: Builder, checked: dict[str, Any], concepts: Iterable[str]) -> bool:
@@ -66,7 +68,27 @@ def read_words(builder: Builder, checked: dict[str, Any], concepts: Iterable[str
     hints = bool(found) and _add_hints(builder, checked, found, given)
     if coded.intersection(BACK_PAIN_CONTEXT):  # read as a back pain already
         return hints
-    return _add_context(builder, checked, _context(texts)) or hints
+    return _add_context(builder, checked, _context(checked, texts)) or hints
+
+
+def set_aside_coded(builder: Builder, resource: dict[str, Any], hits: list[Hit]) -> None:
+    """A coded entry dropped as invalid: set aside by its codes (:func:`set_aside`), and by
+    its words when its codes name no red flag ("Low back pain" coded M54.50 whose text says
+    "with new urinary retention"), as an entry not read for a fault is (record/
+    reader_faults): the cards name the red flag, not only the back pain."""
+    record = builder.record
+    before = len(record.unreadable_red_flags)
+    set_aside(builder, resource, hits)
+    by_code = record.unreadable_red_flags[before:]
+    # not when its codes name a red flag (set aside, or not there: "Retention of urine"
+    # stated absent names no retention in its words either)
+    if not any(hit.concept in RED_FLAG_INPUTS for hit in hits):
+        words = signs_in(resource)
+        if words:
+            counted = builder.unreadable_entries
+            set_aside_words(builder, resource, words, uncoded_entry=False)
+            if by_code:
+                builder.unreadable_entries = counted  # one entry, counted once
 
 
 def signs_in(resource: dict[str, Any]) -> dict[Topic, tuple[str, str]]:
@@ -88,8 +110,16 @@ def _signs(texts: list[str], read: Reading = uncoded.suggested
     return found
 
 
-def _context(texts: list[str]) -> dict[str, str]:
-    """Per back-pain context concept the texts name (not denied), the first text naming it."""
+def _context(entry: dict[str, Any], texts: list[str]) -> dict[str, str]:
+    """Per back-pain context concept the entry's words name (not denied), the first text
+    naming it; none when its value says no (:func:`_says_no`: a score of 0, "N", no value
+    for a reason) or is a laboratory measurement ("LBP" 12 ug/mL, the lipopolysaccharide-
+    binding protein). A component whose own value says no is not read."""
+    if entry.get("resourceType") == "Observation" and (_says_no(entry) or _measured(entry)):
+        return {}
+    if any(isinstance(c, dict) and _says_no(c) for c in as_list(entry.get("component"))):
+        kept = [c for c in as_list(entry["component"]) if not _says_no(c)]
+        texts = _entry_texts({**entry, "component": kept})
     named: dict[str, str] = {}
     for text in texts:
         for concept in back_pain_words.named_context(text, closes_negated):
@@ -97,46 +127,60 @@ def _context(texts: list[str]) -> dict[str, str]:
     return named
 
 
-def _add_context(builder: Builder, checked: dict[str, Any], context: dict[str, str]) -> bool:
+def _add_context(builder: Builder, checked: dict[str, Any], context: dict[str, str],
+                 dated: bool = False) -> bool:
     """One fact per back-pain concept named, with the entry's status: the call's context,
-    read by every rule as the coded concept is, with no date. The entry's date is not the
-    back pain's ("AAA - now back pain" in an aneurysm's entry of 2019; a chief complaint
-    "Back pain for 3 months" recorded today): undated, it cannot be excluded as new beside
-    an aneurysm or a retention, and it makes no judgement of how long the back pain has
-    lasted (PATHWAY.md 3). No side is read from the words: a "bilateral sciatica" in words
-    is the uncoded cauda equina warning, never the critical card of a coded one."""
-    if not context or _value_denies(checked):
+    read by the red-flag rules as the coded concept is (the low-risk pathway cards do not
+    speak over it, nor does it date the back pain's onset: rules/context.coded_context).
+    ``dated``: the entry is nothing but the back pain (a Condition "Sciatica" of 2015), so
+    its date is the back pain's, and the red-flag rules judge "new" by it. Otherwise the
+    entry's date is not the back pain's ("AAA - now back pain" in an aneurysm's entry of
+    2019; a chief complaint "Back pain for 3 months" recorded today): undated, it cannot be
+    excluded as new. No side is read from the words: a "bilateral sciatica" in words is the
+    uncoded cauda equina warning, never the critical card of a coded one."""
+    if not context:
         return False
     status = entry_status(checked, builder.record.now, _value_answers_the_code(checked))
     if status is None:
         return False
+    when, latest, floating = _times(builder, checked) if dated else (None, None, False)
     for concept, text in context.items():
-        builder.record.facts.append(Fact(
+        builder.record.facts.append(with_latest(Fact(
             concept=concept, display=f'Uncoded entry "{text}"', source=source_of(checked),
-            resource_type=checked["resourceType"], status=status,
-            detail=back_pain_words.IN_WORDS))
+            resource_type=checked["resourceType"], when=when, status=status,
+            detail=back_pain_words.IN_WORDS), latest, floating))
     builder.context_in_words = True
     return True
 
 
-_NO_WORDS = frozenset({"n", "no", "none", "nil", "0", "absent", "negative", "neg", "-"})
+_NO_WORDS = re.compile(r"\s*(?:n|no|none|none\s+reported|nil|no\s+pain|not\s+present|absent|"
+                       r"negative|neg|-|0(?:\s*/\s*10)?)\s*\.?\s*$", re.I)
+_SCORE_UNITS = frozenset({"", "{score}", "score", "/10", "{#}", "1"})
 
 
-def _value_denies(entry: dict[str, Any]) -> bool:
-    """An Observation whose value says the back pain it names is not there, in a way the
-    red-flag reading does not (it reads a symptom score as a measurement): a score of 0
-    ("Back pain NRS": 0), a bare "N", or no value for a reason (dataAbsentReason)."""
-    if entry.get("resourceType") != "Observation":
-        return False
-    if "dataAbsentReason" in entry:
+def _says_no(holder: dict[str, Any]) -> bool:
+    """An Observation's (or a component's) value says the back pain it names is not there,
+    in a way the red-flag reading does not (it reads a symptom score as a measurement): a
+    score of 0 ("Back pain NRS": 0), a bare "N", "No pain", "0/10", or no value for a
+    reason (dataAbsentReason)."""
+    if "dataAbsentReason" in holder:
         return True
-    number = entry.get("valueInteger")
-    quantity = entry.get("valueQuantity")
+    number = holder.get("valueInteger")
+    quantity = holder.get("valueQuantity")
     if isinstance(quantity, dict):
         number = quantity.get("value")
-    text = entry.get("valueString")
+    text = holder.get("valueString")
     return (number == 0 and not isinstance(number, bool)) or (
-        isinstance(text, str) and text.strip().lower() in _NO_WORDS)
+        isinstance(text, str) and bool(_NO_WORDS.match(text)))
+
+
+def _measured(entry: dict[str, Any]) -> bool:
+    """A quantity in a unit that is no score: a laboratory result, not a symptom."""
+    quantity = entry.get("valueQuantity")
+    if not isinstance(quantity, dict):
+        return False
+    unit = quantity.get("code", quantity.get("unit"))
+    return isinstance(unit, str) and unit.strip().lower() not in _SCORE_UNITS
 
 
 def _times(builder: Builder, checked: dict[str, Any]

@@ -38,7 +38,7 @@ from cds_rules.rules.base import (
 )
 from cds_rules.rules.context import (
     back_pain_onset,
-    context_facts,
+    coded_context,
     days,
     duration_days,
     may_hide_back_pain,
@@ -60,9 +60,9 @@ WHAT_WAS_READ = ("Problem and observation wording is checked for a few red-flag 
 def _check(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding | None:
     if ctx.stands_down_for_red_flag(record) or ctx.fired(Topic.IMAGING_INDICATED):
         return None
-    context = context_facts(record)
-    if not context:  # no back pain read but a red flag of one not read (context.unread_context)
-        context = unread_context(record)
+    # not over a back pain read only from words (its other words are not assessed); no back
+    # pain read but a red flag of one not read (context.unread_context)
+    context = coded_context(record) or unread_context(record)
     if not context:  # nor named: only an unread entry that may be it is said
         if not may_hide_back_pain(record):
             return None

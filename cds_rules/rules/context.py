@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from functools import cache
 
+from cds_rules.back_pain_words import IN_WORDS
 from cds_rules.model import (
     BACK_PAIN_CONTEXT,
     FAULT,
@@ -91,9 +92,23 @@ def latest_onset(facts: Iterable[Fact]) -> datetime | None:
     return min(dated) if dated else None
 
 
+def coded_context(record: PatientRecord) -> list[Fact]:
+    """The context facts not named only in words (cds_rules/back_pain_words): what the
+    low-risk pathway cards may speak over. A back pain read only from words opens the
+    red-flag checks, but no card reassures ("no red flag recorded") or advises against an
+    order over it: the rest of its words are not assessed (fever, weight loss, trauma)."""
+    return [f for f in context_facts(record) if f.detail != IN_WORDS]
+
+
+def back_pain_only_in_words(record: PatientRecord) -> bool:
+    """Is every current back-pain fact named only in words (:func:`coded_context`)?"""
+    return bool(context_facts(record)) and not coded_context(record)
+
+
 def back_pain_onset(record: PatientRecord) -> datetime | None:
-    """Earliest time of the current context facts; None when no such fact is dated."""
-    return earliest(context_facts(record))
+    """Earliest time of the current context facts not named only in words (an entry's date
+    is not always its words' back pain's); None when no such fact is dated."""
+    return earliest(coded_context(record))
 
 
 def duration_days(record: PatientRecord, since: datetime | None) -> float | None:

@@ -31,6 +31,7 @@ from cds_rules.rules.base import (
     threshold,
 )
 from cds_rules.rules.context import (
+    back_pain_only_in_words,
     context_facts,
     days,
     drafts,
@@ -76,7 +77,8 @@ def _advise_against(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Find
     # unknown kind is IMG-01's to name)
     unread = [d for d in unread_drafts(record, ("emg_ncs",), ctx.hook, ctx.selections)
               if d.kinds]
-    advise = bool(draft) and not record.having(*LEG_SYMPTOMS, "foot_drop")
+    advise = bool(draft) and not record.having(*LEG_SYMPTOMS, "foot_drop") \
+        and not back_pain_only_in_words(record)  # its other words are not assessed
     if not (advise or unread):
         return None
     if record.unreadable_red_flags:  # never "remove the draft" or "decide" past it

@@ -82,13 +82,32 @@ def test_a_chief_complaint_in_words_gives_the_context() -> None:
     assert _cards(complaint, _retention()) == CES_CRITICAL
 
 
-def test_a_back_pain_in_words_alone_is_uncomplicated_back_pain() -> None:
-    assert _cards(_condition({"text": "Low back pain"})) == [("conservative-care", "info")]
+def _complaint(words: str) -> dict[str, Any]:
+    return {"resourceType": "Observation", "id": "cc", "status": "final",
+            "subject": {"reference": "Patient/p"}, "effectiveDateTime": "2026-03-01",
+            "code": {"coding": [{"system": "http://loinc.org", "code": "8661-1"}]},
+            "valueString": words}
 
 
-def test_the_card_names_the_words() -> None:
-    cards = evaluate(_request(_condition({"text": "Low back pain"})), NOW).cards
-    assert 'Uncoded entry "Low back pain"' in cards[0].detail
+@pytest.mark.parametrize("entry", [
+    _condition({"text": "Low back pain"}),
+    _condition({"text": "Back pain, temp 39, IVDU"}),
+    _complaint("Back pain, lost 8kg"),
+], ids=["text", "fever-in-words", "weight-loss-in-a-complaint"])
+def test_no_card_reassures_over_a_back_pain_read_only_from_words(entry: dict) -> None:
+    """Its other words (fever, weight loss, trauma) are not assessed: the red-flag checks
+    run, but no conservative card says "no red flag recorded" over it (second review)."""
+    assert _cards(entry) == []
+
+
+def test_the_card_names_the_words_read_without_their_date() -> None:
+    """A chief complaint's date is not the back pain's: beside a known aneurysm it cannot
+    be excluded as new."""
+    aaa = _condition({"coding": [{"system": SNOMED, "code": "233985008"}]}, onset="2019-01-01")
+    cards = evaluate(_request(aaa, _complaint("Back pain since yesterday")), NOW).cards
+    assert [(c.topic, c.indicator) for c in cards] == [("visceral-or-vascular", "critical")]
+    assert ('Uncoded entry "Back pain since yesterday" — read without its date'
+            in cards[0].detail)
 
 
 def test_an_emg_order_beside_a_sciatica_in_words_is_not_advised_against() -> None:
@@ -217,11 +236,6 @@ def test_a_chief_complaint_makes_no_judgement_of_how_long_the_back_pain_has_last
     assert not [c for c in evaluate(call, NOW).cards if "Remove" in c.summary]
 
 
-def test_the_card_says_the_words_were_read_without_a_date() -> None:
-    cards = evaluate(_request(_condition({"text": "Low back pain"})), NOW).cards
-    assert 'Uncoded entry "Low back pain" — read without its date' in cards[0].detail
-
-
 def test_the_words_of_an_entry_coded_as_a_leg_pain_are_read() -> None:
     code = {"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "M79.605",
                         "display": "Pain in left leg"}],
@@ -267,3 +281,75 @@ def test_a_malformed_observation_whose_value_denies_back_pain_gives_no_context()
                    "subject": {"reference": "Patient/p"}, "effectiveDateTime": "2026-02-30",
                    "code": {"text": "Back pain"}, "valueBoolean": False}
     assert _cards(observation, _retention()) == []
+
+
+# The third review (twenty-first session).
+
+def test_an_old_back_pain_entry_in_words_is_dated_by_its_entry() -> None:
+    """A text-only "Sciatica" of 2015 beside a cancer history: not a new radicular symptom
+    (the first undated reading gave the critical cord compression card)."""
+    cancer = _condition({"coding": [{"system": SNOMED, "code": "363346000"}]}, entry_id="ca",
+                        onset="2015-01-01")
+    sciatica = _condition({"text": "Sciatica"}, onset="2015-01-01")
+    assert ("spinal-cord-compression", "critical") not in _cards(cancer, sciatica)
+
+
+@pytest.mark.parametrize("text", [
+    "Radiculopathy, cervicothoracic region", "Radiculopathy, occipito-atlanto-axial region",
+    "C-spine canal stenosis", "T1 radiculopathy", "Herpes zoster radiculopathy",
+    "Hand numbness - carpal tunnel vs radiculopathy", "Back pain years ago",
+    "Recovered from sciatica", "Back pain last year",
+])
+def test_more_neck_and_past_wording_gives_no_context(text: str) -> None:
+    assert _cards(_condition({"text": text}), _retention()) == []
+
+
+@pytest.mark.parametrize("value", [
+    {"valueString": "None reported"}, {"valueString": "No pain"}, {"valueString": "0/10"},
+    {"valueQuantity": {"value": 12.3, "unit": "ug/mL", "system": "http://unitsofmeasure.org",
+                       "code": "ug/mL"}},
+], ids=["none-reported", "no-pain", "zero-of-ten", "a-laboratory-lbp"])
+def test_more_observation_values_that_say_no_back_pain(value: dict) -> None:
+    observation = {"resourceType": "Observation", "id": "o", "status": "final",
+                   "subject": {"reference": "Patient/p"}, "effectiveDateTime": "2026-02-28",
+                   "code": {"text": "LBP"}, **value}
+    assert _cards(observation, _retention()) == []
+
+
+def test_a_component_whose_value_says_no_back_pain_gives_no_context() -> None:
+    panel = {"resourceType": "Observation", "id": "o", "status": "final",
+             "subject": {"reference": "Patient/p"}, "effectiveDateTime": "2026-02-28",
+             "code": {"text": "Pain assessment"},
+             "component": [{"code": {"text": "Back pain"}, "valueInteger": 0}]}
+    assert _cards(panel, _retention()) == []
+
+
+@pytest.mark.parametrize("value", [
+    {"valueInteger": 0}, {"valueString": "N"},
+    {"dataAbsentReason": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/"
+                                      "data-absent-reason", "code": "unknown"}]}},
+], ids=["zero", "N", "data-absent"])
+def test_a_malformed_observation_whose_value_says_no_gives_no_context(value: dict) -> None:
+    observation = {"resourceType": "Observation", "id": "o", "status": "final",
+                   "subject": {"reference": "Patient/p"}, "effectiveDateTime": "2026-02-30",
+                   "code": {"text": "Back pain score"}, **value}
+    assert _cards(observation, _retention()) == []
+
+
+def test_a_pain_score_above_zero_is_back_pain() -> None:
+    score = {"resourceType": "Observation", "id": "o", "status": "final",
+             "subject": {"reference": "Patient/p"}, "effectiveDateTime": "2026-02-28",
+             "code": {"text": "Back pain NRS"},
+             "valueQuantity": {"value": 6, "unit": "{score}",
+                               "system": "http://unitsofmeasure.org", "code": "{score}"}}
+    assert _cards(score, _retention()) == CES_CRITICAL
+
+
+def test_no_emg_removal_over_a_back_pain_read_only_from_words() -> None:
+    draft = {"resourceType": "ServiceRequest", "id": "emg", "status": "draft",
+             "intent": "order", "subject": {"reference": "Patient/p"},
+             "code": {"coding": [{"system": "http://www.ama-assn.org/go/cpt",
+                                  "code": "95886"}]}}
+    call = _request(_condition({"text": "Low back pain"}), hook="order-select",
+                    drafts=(draft,))
+    assert not [c for c in evaluate(call, NOW).cards if "Remove" in c.summary]

@@ -215,3 +215,27 @@ def test_the_audit_names_the_back_pain_by_concept() -> None:
     assert any("LBP for J Smith" in gap for gap in quality.data_gaps)
     assert f"{BACK_PAIN_LINE}: low_back_pain (Condition entry: malformed onsetDateTime); " \
            "check it in the chart" in quality.as_dict()["dataGaps"]
+
+
+def test_the_words_of_a_malformed_back_pain_entry_are_read_for_a_red_flag() -> None:
+    """A malformed back pain coded SNOMED CT 279039007 whose text says "with new urinary
+    retention": the check-first card names the red flag in its words, not only the back
+    pain (before: "Check Low back pain in the chart"), and the entry is counted once."""
+    entry = _condition("lbp", LBP, "Low back pain", onsetDateTime="2026-02-30")
+    entry["code"]["text"] = "Low back pain with new urinary retention"
+    request = HookRequest(hook="patient-view", patient_id="p", resources=(PATIENT, entry))
+    evaluation = evaluate(request, NOW)
+    (card,) = to_json(evaluation.cards)
+    assert card["summary"] == ('Check "Low back pain with new urinary retention" in the chart: '
+                               "a red-flag entry the service could not read")
+    assert evaluation.quality.data_gaps[0].startswith(BACK_PAIN_LINE)
+
+
+def test_a_malformed_red_flag_stated_absent_names_nothing_in_its_words() -> None:
+    """Its codes name the retention, stated absent: its words are not read instead."""
+    entry = {"resourceType": "Observation", "id": "ur", "status": "final", "subject": SUBJECT,
+             "effectiveDateTime": "2026-02-30", "valueBoolean": False,
+             "code": {"coding": [{"system": SNOMED, "code": "267064002"}],
+                      "text": "Urinary retention"}}
+    cards = _cards(_condition("lbp", LBP, "Low back pain"), entry)
+    assert [c["summary"][:21] for c in cards] == ["Self-management, stay"]
