@@ -59,17 +59,11 @@ def _unassessed(record: PatientRecord, hint: Fact) -> bool:
     spine MRI since it began: the coded rules warn of such a sign nobody may have assessed
     (CES-02, CORD-02, NEURO-02; INF-01 for an old infection), so its words must not fall
     silent either. An Observation is a finding of its day: read within the window only."""
-    if hint.detail in _NEW_ONLY:
-        return False
     segment = CAUDA_EQUINA_SEGMENT if hint.concept == _CES_HINT else None
     return hint.resource_type == "Condition" and not mri_since(record, hint, segment)
 
 
 _CES_HINT = uncoded_concept(Topic.CAUDA_EQUINA)  # assessed by a lumbar MRI only, as CES-02
-_NEW_ONLY = frozenset({"bilateral sciatica or leg symptoms"})
-"""Signs the coded path reads only when new: sciatica or a leg deficit on both sides is a
-cauda equina sign when new (CES-01), never an older one to confirm assessed (CES-02 reads
-the bladder, bowel and saddle signs only)."""
 
 
 def _check(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding | None:
@@ -307,11 +301,7 @@ def _display_change(version: str, topic: Topic) -> str:
             "codes give is still not read again; a SNOMED CT semantic tag ('(disorder)') is "
             "not read, and 'w/o' denies as 'without' does. The card's Why names it among the "
             "words read ('a code's display'). "
-            + ("A neoplasm of the cauda equina (ICD-10 C72.1) is not the syndrome by name. An "
-               "older bilateral sciatica (or leg symptoms on both sides) in words is not a "
-               "sign to confirm assessed, as coded (CES-02 reads the bladder, bowel and "
-               "saddle signs only): a 'Chronic bilateral low back pain with bilateral "
-               "sciatica' of 2018 no longer warns for ever; a new one still warns. "
+            + ("A neoplasm of the cauda equina (ICD-10 C72.1) is not the syndrome by name. "
                if topic is Topic.CAUDA_EQUINA else ""))
 
 

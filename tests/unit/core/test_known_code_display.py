@@ -214,18 +214,3 @@ def test_the_public_displays_name_no_other_family_but_those_listed() -> None:
                      if topic not in given)
     assert len(displays) > 6000
     assert other == EXPECTED_OTHER_FAMILIES
-
-
-@pytest.mark.parametrize(("onset", "expected"), [
-    ("2018-05-01", CONSERVATIVE),
-    ("2026-02-25", [("cauda-equina", "warning")]),
-])
-def test_an_old_bilateral_sciatica_in_words_is_read_as_the_coded_one(
-        onset: str, expected: list[tuple[str, str]]) -> None:
-    """ICD-10-CM M54.40 with the display a problem list writes: sciatica on both sides is a
-    cauda equina sign when new; an older one is not a sign to confirm assessed, as coded
-    (CES-02 reads the bladder, bowel and saddle signs only). The first review of the change
-    found it warned for ever."""
-    code = {"coding": [{"system": ICD10CM, "code": "M54.40",
-                        "display": "Chronic bilateral low back pain with bilateral sciatica"}]}
-    assert _cards(_condition(code, onset=onset)) == expected
