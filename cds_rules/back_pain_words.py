@@ -48,7 +48,7 @@ CONTEXT_PHRASES: tuple[tuple[str, str], ...] = (
      r"root\s+(?:pain|compression|impingement|irritation|entrapment)"),
     ("spinal_stenosis",
      _NOT_THE_NECK + r"(?:lumbar|lumbosacral|thoracic|spinal)\s+(?:canal\s+)?stenosis|"
-     + _NOT_THE_NECK + r"canal\s+stenosis|neurogenic\s+claudication"),
+     r"(?:central|spinal)\s+canal\s+stenosis|neurogenic\s+claudication"),
 )
 """(concept, its phrases): each a concept the coded path reads as the call's context
 (``model.BACK_PAIN_CONTEXT``) and no red flag alone."""
@@ -67,15 +67,15 @@ _LOWER_SPINE = re.compile(r"\b(?:low(?:er)?\s+back|back\s*(?:pain|ache)|backache
 # An item of a list that puts the back pain in the past or in another person, or judges it
 # unlikely: "History of back pain", "Backache - resolved 2010", "Back pain years ago",
 # "Back pain (mother)", "FH back pain", "No longer has sciatica", "Back pain free",
-# "Sciatica unlikely". A query ("? sciatica", "Query lumbar radiculopathy") is read: the
-# leg pain being looked into is the presentation. The red-flag
-# words keep such cues on purpose (a past cancer is a red flag); a past back pain is no
-# context (PATHWAY.md 2: current, not history).
+# "Sciatica unlikely", "AAA incidental on CT for back pain". A query ("? sciatica",
+# "Query lumbar radiculopathy") is read: the leg pain looked into is the presentation. The
+# red-flag words keep such cues on purpose (a past cancer is a red flag); a past back pain
+# is no context (PATHWAY.md 2: current, not history).
 _NOT_NOW = re.compile(
-    r"\b(?:history|h/o|hx|pmh|past|previous|previously|prior|old|resolved|resolving|settled|"
+    r"\b(?:history|h/o|pmh|past|previous|previously|prior|old|resolved|resolving|settled|"
     r"gone|recovered|ago|last\s+year|as\s+a\s+child|no\s+longer|free|fh|family|mother|"
     r"father|mum|mom|dad|sister|brother|son|daughter|wife|husband|partner|parent|sibling|"
-    r"risk|unlikely|excluded|ruled\s+out)\b", re.I)
+    r"risk|unlikely|excluded|ruled\s+out|incidental)\b", re.I)
 IN_WORDS = "back pain named in words"
 """``Fact.detail`` of a back-pain fact read from words (told apart from a coded one)."""
 

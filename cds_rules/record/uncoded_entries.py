@@ -19,6 +19,7 @@ from cds_rules.fhir_time import (
 from cds_rules.model import (
     BACK_PAIN_CONTEXT,
     RED_FLAG_INPUTS,
+    SYMPTOM_CONCEPTS,
     Fact,
     FactStatus,
     Topic,
@@ -48,8 +49,7 @@ def read_uncoded(builder: Builder, resource: dict[str, Any]) -> bool:
         set_aside_words(builder, resource, found, context=context)  # _context read its value
         return False
     hints = bool(found) and _add_hints(builder, checked, found)
-    own = checked["resourceType"] == "Condition"  # the entry is the back pain
-    return _add_context(builder, checked, context, dated=own) or hints
+    return _add_context(builder, checked, context, dated=True) or hints  # its words alone
 
 
 def read_words(builder: Builder, checked: dict[str, Any], concepts: Iterable[str]) -> bool:
@@ -68,7 +68,9 @@ def read_words(builder: Builder, checked: dict[str, Any], concepts: Iterable[str
     hints = bool(found) and _add_hints(builder, checked, found, given)
     if coded.intersection(BACK_PAIN_CONTEXT):  # read as a back pain already
         return hints
-    return _add_context(builder, checked, _context(checked, texts)) or hints
+    same_complaint = bool(coded & SYMPTOM_CONCEPTS)  # a leg pain: its date is the words'
+    return _add_context(builder, checked, _context(checked, texts),
+                        dated=same_complaint) or hints
 
 
 def set_aside_coded(builder: Builder, resource: dict[str, Any], hits: list[Hit]) -> None:
@@ -132,10 +134,11 @@ def _add_context(builder: Builder, checked: dict[str, Any], context: dict[str, s
     """One fact per back-pain concept named, with the entry's status: the call's context,
     read by the red-flag rules as the coded concept is (the low-risk pathway cards do not
     speak over it, nor does it date the back pain's onset: rules/context.coded_context).
-    ``dated``: the entry is nothing but the back pain (a Condition "Sciatica" of 2015), so
-    its date is the back pain's, and the red-flag rules judge "new" by it. Otherwise the
-    entry's date is not the back pain's ("AAA - now back pain" in an aneurysm's entry of
-    2019; a chief complaint "Back pain for 3 months" recorded today): undated, it cannot be
+    ``dated``: the entry is the back pain's own (its words alone: a Condition "Sciatica" of
+    2015, a chief complaint "Back pain" of 2019; or a leg pain coded M79.605 whose text says
+    "Left sciatica"), so its date is the back pain's, and the red-flag rules judge "new" by
+    it. Otherwise (words in the entry of another condition: "AAA - now back pain" in an
+    aneurysm's entry of 2019) its date is not the back pain's: undated, it cannot be
     excluded as new. No side is read from the words: a "bilateral sciatica" in words is the
     uncoded cauda equina warning, never the critical card of a coded one."""
     if not context:
@@ -155,7 +158,8 @@ def _add_context(builder: Builder, checked: dict[str, Any], context: dict[str, s
 
 _NO_WORDS = re.compile(r"\s*(?:n|no|none|none\s+reported|nil|no\s+pain|not\s+present|absent|"
                        r"negative|neg|-|0(?:\s*/\s*10)?)\s*\.?\s*$", re.I)
-_SCORE_UNITS = frozenset({"", "{score}", "score", "/10", "{#}", "1"})
+_SCORE_UNITS = frozenset({"", "{score}", "score", "/10", "{#}", "1", "points", "point",
+                          "out of 10"})
 
 
 def _says_no(holder: dict[str, Any]) -> bool:

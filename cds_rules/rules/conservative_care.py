@@ -37,8 +37,10 @@ from cds_rules.rules.base import (
     unreadable_entry,
 )
 from cds_rules.rules.context import (
+    back_pain_only_in_words,
     back_pain_onset,
     coded_context,
+    context_facts,
     days,
     duration_days,
     may_hide_back_pain,
@@ -60,9 +62,12 @@ WHAT_WAS_READ = ("Problem and observation wording is checked for a few red-flag 
 def _check(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding | None:
     if ctx.stands_down_for_red_flag(record) or ctx.fired(Topic.IMAGING_INDICATED):
         return None
-    # not over a back pain read only from words (its other words are not assessed); no back
-    # pain read but a red flag of one not read (context.unread_context)
+    # no back pain read but a red flag of one not read (context.unread_context); a back
+    # pain read only from words gets every form but the one that says "no red flag"
     context = coded_context(record) or unread_context(record)
+    words_only = not context and back_pain_only_in_words(record)
+    if words_only:
+        context = context_facts(record)
     if not context:  # nor named: only an unread entry that may be it is said
         if not may_hide_back_pain(record):
             return None
@@ -82,6 +87,8 @@ def _check(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding | Non
         return _with_flags_dated_ahead(ctx, rule, context, ahead, weak)
     if weak:
         return _with_weak_flags(record, ctx, rule, context, weak)
+    if words_only:  # its other words (fever, weight loss, trauma) are not assessed
+        return None
     reasons = [f"No red flag recorded in coded entries in the last {window} days. "
                + WHAT_WAS_READ]
     if persistent and span is not None:

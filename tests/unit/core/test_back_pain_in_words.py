@@ -101,13 +101,16 @@ def test_no_card_reassures_over_a_back_pain_read_only_from_words(entry: dict) ->
 
 
 def test_the_card_names_the_words_read_without_their_date() -> None:
-    """A chief complaint's date is not the back pain's: beside a known aneurysm it cannot
-    be excluded as new."""
+    """Words in another condition's entry are undated (the entry's date is not the back
+    pain's): beside a known aneurysm it cannot be excluded as new."""
     aaa = _condition({"coding": [{"system": SNOMED, "code": "233985008"}]}, onset="2019-01-01")
-    cards = evaluate(_request(aaa, _complaint("Back pain since yesterday")), NOW).cards
-    assert [(c.topic, c.indicator) for c in cards] == [("visceral-or-vascular", "critical")]
-    assert ('Uncoded entry "Back pain since yesterday" — read without its date'
-            in cards[0].detail)
+    words = {**RETENTION, "text": "Back pain and new urinary retention"}
+    cards = evaluate(_request(aaa, _condition(words, entry_id="r", onset="2026-02-28")),
+                     NOW).cards
+    vascular = next(c for c in cards if c.indicator == "critical"
+                    and "vascular" in c.summary)
+    assert ('Uncoded entry "Back pain and new urinary retention" — read without its date'
+            in vascular.detail)
 
 
 def test_an_emg_order_beside_a_sciatica_in_words_is_not_advised_against() -> None:
@@ -353,3 +356,45 @@ def test_no_emg_removal_over_a_back_pain_read_only_from_words() -> None:
     call = _request(_condition({"text": "Low back pain"}), hook="order-select",
                     drafts=(draft,))
     assert not [c for c in evaluate(call, NOW).cards if "Remove" in c.summary]
+
+
+# The fourth review (twenty-first session).
+
+def test_an_old_chief_complaint_is_dated_by_its_entry() -> None:
+    """A chief complaint "Back pain" of 2019 beside an aneurysm of 2019: not new back pain
+    (undated, it gave the critical vascular card at every visit)."""
+    aaa = _condition({"coding": [{"system": SNOMED, "code": "233985008"}]}, onset="2019-03-01")
+    old = {**_complaint("Back pain"), "effectiveDateTime": "2019-06-01"}
+    assert ("visceral-or-vascular", "critical") not in _cards(aaa, old)
+    assert ("visceral-or-vascular", "critical") in _cards(aaa, _complaint("Back pain"))
+
+
+def test_the_words_of_a_leg_pain_entry_are_dated_by_it() -> None:
+    """M79.605 "Pain in left leg" of 2016 whose text says "Left sciatica", beside a cancer
+    history: no new radicular symptom, so no critical cord compression card."""
+    cancer = _condition({"coding": [{"system": SNOMED, "code": "363346000"}]}, entry_id="ca",
+                        onset="2015-01-01")
+    leg = _condition({"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm",
+                                  "code": "M79.605"}], "text": "Left sciatica"},
+                     onset="2016-01-01")
+    assert ("spinal-cord-compression", "critical") not in _cards(cancer, leg)
+
+
+def test_a_weak_red_flag_beside_a_back_pain_in_words_is_still_said() -> None:
+    """Only the form that says "no red flag recorded" is not given over words alone."""
+    weight_loss = _condition({"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm",
+                                          "code": "R63.4"}]}, entry_id="wl",
+                             onset="2026-02-27")
+    cards = evaluate(_request(_condition({"text": "Low back pain"}), weight_loss), NOW).cards
+    assert cards and all("No red flag recorded" not in c.summary for c in cards)
+
+
+@pytest.mark.parametrize("text", [
+    "Ear canal stenosis", "AAA 4.2 cm, incidental on CT for back pain",
+])
+def test_other_canals_and_incidental_findings_give_no_context(text: str) -> None:
+    assert _cards(_condition({"text": text}), _retention()) == []
+
+
+def test_hx_of_the_presenting_complaint_is_read() -> None:
+    assert _cards(_condition({"text": "Hx: back pain 2/52"}), _retention()) == CES_CRITICAL
