@@ -117,11 +117,18 @@ def _context(entry: dict[str, Any], texts: list[str]) -> dict[str, str]:
     naming it; none when its value says no (:func:`_says_no`: a score of 0, "N", no value
     for a reason) or is a laboratory measurement ("LBP" 12 ug/mL, the lipopolysaccharide-
     binding protein). A component whose own value says no is not read."""
+    named = _named(texts)
+    if not named:  # the common case: no word of back pain
+        return named
     if entry.get("resourceType") == "Observation" and (_says_no(entry) or _measured(entry)):
         return {}
     if any(isinstance(c, dict) and _says_no(c) for c in as_list(entry.get("component"))):
         kept = [c for c in as_list(entry["component"]) if not _says_no(c)]
-        texts = _entry_texts({**entry, "component": kept})
+        return _named(_entry_texts({**entry, "component": kept}))
+    return named
+
+
+def _named(texts: list[str]) -> dict[str, str]:
     named: dict[str, str] = {}
     for text in texts:
         for concept in back_pain_words.named_context(text, closes_negated):
