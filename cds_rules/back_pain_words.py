@@ -72,10 +72,29 @@ _LOWER_SPINE = re.compile(r"\b(?:low(?:er)?\s+back|back\s*(?:pain|ache)|backache
 # red-flag words keep such cues on purpose (a past cancer is a red flag); a past back pain
 # is no context (PATHWAY.md 2: current, not history).
 _NOT_NOW = re.compile(
-    r"\b(?:history|h/o|pmh|past|previous|previously|prior|old|resolved|resolving|settled|"
+    r"\b(?:history|h/o|hx\s+of|pmhx?|phx|former|historical|in\s+remission|past|previous|"
+    r"previously|prior|old|resolved|resolving|settled|"
     r"gone|recovered|ago|last\s+year|as\s+a\s+child|no\s+longer|free|fh|family|mother|"
-    r"father|mum|mom|dad|sister|brother|son|daughter|wife|husband|partner|parent|sibling|"
+    r"father|mum|mom|dad|sister|brother|son|daughter|wife|husband|partner|spouse|parent|"
+    r"sibling|cousin|aunt|uncle|grand\w+|carer|care-giver|caregiver|"
     r"risk|unlikely|excluded|ruled\s+out|incidental)\b", re.I)
+# A denial anywhere before it in its part of a sentence: "Denies fever, chills, back pain",
+# "No fever/chills/back pain", "ROS negative for fever, back pain". The red-flag words
+# carry a denial through a list only when "or" joins it (a sign kept is the safe side);
+# a back pain kept would open the red-flag checks over a denial (a known aneurysm and
+# "Denies abdominal pain, back pain" gave the critical card: fifth review). So "No trauma,
+# back pain for 3 days" is not read either, as before back pain was read from words.
+_DENIAL_BEFORE = re.compile(
+    r"\b(?:den(?:y|ies|ied)|no|not|nil|neg|negative|without|w/o|absent|absence|free\s+of|"
+    r"never)\b", re.I)
+# An answer right after it that says no: "Back pain? no", "Back pain: 0/10", "Back pain:
+# not reported", "Back pain - unknown".
+_NO_ANSWER = re.compile(
+    r"\s*[?:=\-\u2013]*\s*(?:no|none|nil|n|neg|negative|denied|absent|unknown|0(?:\s*/\s*10)?|"
+    r"not\s+(?:reported|present|known|assessed|applicable|recorded|today))\b", re.I)
+_CURRENT = re.compile(
+    r"\b(?:now|new|newly|since|today|tonight|yesterday|recent|recently|worsening|worse|"
+    r"current|currently|ongoing|acute|presents?|presenting|presented|complains?|c/o)\b", re.I)
 IN_WORDS = "back pain named in words"
 """``Fact.detail`` of a back-pain fact read from words (told apart from a coded one)."""
 
@@ -97,9 +116,19 @@ def named_context(text: str, closes_negated: Callable[[str], bool]) -> tuple[str
         closed = closed_signs(part, [m for _, m in matches], closes_negated)
         for concept, match in matches:
             if match.start() not in closed and not denied(part, match, _names_context) \
+                    and not _DENIAL_BEFORE.search(text_part, 0, match.start()) \
+                    and not _NO_ANSWER.match(text_part, match.end()) \
                     and not _NOT_NOW.search(_item_of(part, match)):
                 found[concept] = None
     return tuple(concept for concept, _ in CONTEXT_PHRASES if concept in found)
+
+
+def says_it_is_current(text: str) -> bool:
+    """Do the words say the back pain they name is current ("AAA - now back pain", "Back
+    pain and new urinary retention")? Asked of words in another condition's entry, which
+    are read without a date: "AAA (found on CT for back pain)" is how it was found, not a
+    back pain of today."""
+    return bool(_CURRENT.search(text))
 
 
 def _item_of(part: Part, match: re.Match[str]) -> str:

@@ -68,9 +68,12 @@ def read_words(builder: Builder, checked: dict[str, Any], concepts: Iterable[str
     hints = bool(found) and _add_hints(builder, checked, found, given)
     if coded.intersection(BACK_PAIN_CONTEXT):  # read as a back pain already
         return hints
+    context = _context(checked, texts)
     same_complaint = bool(coded & SYMPTOM_CONCEPTS)  # a leg pain: its date is the words'
-    return _add_context(builder, checked, _context(checked, texts),
-                        dated=same_complaint) or hints
+    if not same_complaint:  # another condition's entry: only a back pain said to be current
+        context = {concept: text for concept, text in context.items()
+                   if back_pain_words.says_it_is_current(text)}
+    return _add_context(builder, checked, context, dated=same_complaint) or hints
 
 
 def set_aside_coded(builder: Builder, resource: dict[str, Any], hits: list[Hit]) -> None:
@@ -120,7 +123,8 @@ def _context(entry: dict[str, Any], texts: list[str]) -> dict[str, str]:
     named = _named(texts)
     if not named:  # the common case: no word of back pain
         return named
-    if entry.get("resourceType") == "Observation" and (_says_no(entry) or _measured(entry)):
+    if entry.get("resourceType") == "Observation" and (
+            _says_no(entry) or _measured(entry) or _a_history_section(entry)):
         return {}
     if any(isinstance(c, dict) and _says_no(c) for c in as_list(entry.get("component"))):
         kept = [c for c in as_list(entry["component"]) if not _says_no(c)]
@@ -183,6 +187,19 @@ def _says_no(holder: dict[str, Any]) -> bool:
     text = holder.get("valueString")
     return (number == 0 and not isinstance(number, bool)) or (
         isinstance(text, str) and bool(_NO_WORDS.match(text)))
+
+
+# LOINC codes of a narrative of the past or of others (the C-CDA history sections): family
+# history 10157-6, past illness 11348-0, social history 29762-2, procedures 47519-4,
+# medications 10160-0, immunizations 11369-6. "Low back pain; appendicectomy" there is no
+# back pain of today (fifth review).
+_HISTORY_SECTIONS = frozenset({"10157-6", "11348-0", "29762-2", "47519-4", "10160-0",
+                               "11369-6"})
+
+
+def _a_history_section(entry: dict[str, Any]) -> bool:
+    return any(vs.normalise_system(c.get("system")) == vs.LOINC
+               and c.get("code") in _HISTORY_SECTIONS for c in codings_of(entry.get("code")))
 
 
 def _measured(entry: dict[str, Any]) -> bool:

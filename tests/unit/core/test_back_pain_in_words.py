@@ -398,3 +398,55 @@ def test_other_canals_and_incidental_findings_give_no_context(text: str) -> None
 
 def test_hx_of_the_presenting_complaint_is_read() -> None:
     assert _cards(_condition({"text": "Hx: back pain 2/52"}), _retention()) == CES_CRITICAL
+
+
+# The fifth review (twenty-first session).
+
+AAA_2019 = _condition({"coding": [{"system": SNOMED, "code": "233985008"}]}, entry_id="aaa",
+                      onset="2019-01-01")
+
+
+def _review_of_systems(words: str) -> dict[str, Any]:
+    return {**_complaint(words), "code": {"text": "ROS"}}
+
+
+@pytest.mark.parametrize("words", [
+    "Denies chest pain, abdominal pain, back pain.", "Denies fever, chills, back pain.",
+    "No fever/chills/back pain", "ROS negative for fever, chills, back pain",
+    "neg for LBP", "no c/o back pain", "Absent back pain", "Back pain? no",
+    "Back pain: 0/10", "Back pain: not reported",
+])
+def test_a_denial_in_a_list_gives_no_context(words: str) -> None:
+    """A recorded denial beside a known aneurysm gave the critical card."""
+    assert _cards(AAA_2019, _review_of_systems(words)) == []
+
+
+@pytest.mark.parametrize("text", [
+    "Hx of sciatica", "PMHx: LBP", "Back pain (spouse)", "Cousin with back pain",
+])
+def test_more_past_and_others_wording_gives_no_context(text: str) -> None:
+    assert _cards(_condition({"text": text}), _retention()) == []
+
+
+@pytest.mark.parametrize("text", [
+    "AAA (found on CT for back pain)", "AAA detected during back pain work-up",
+    "AAA under surveillance; chronic LBP", "AAA - back pain ?cause, stable size",
+])
+def test_how_an_aneurysm_was_found_is_no_back_pain_of_today(text: str) -> None:
+    aaa = _condition({"coding": [{"system": SNOMED, "code": "233985008"}], "text": text},
+                     onset="2019-01-01")
+    assert _cards(aaa) == []
+
+
+@pytest.mark.parametrize("loinc", ["10157-6", "11348-0"], ids=["family", "past-illness"])
+def test_a_history_section_is_no_back_pain_of_today(loinc: str) -> None:
+    section = {**_complaint("Low back pain; appendicectomy"),
+               "code": {"coding": [{"system": "http://loinc.org", "code": loinc}]}}
+    assert _cards(AAA_2019, section) == []
+
+
+@pytest.mark.parametrize("words", [
+    "Low back pain: not improving", "LBP, no red flags", "Back pain for 3 days",
+])
+def test_a_back_pain_with_other_words_after_it_is_read(words: str) -> None:
+    assert ("visceral-or-vascular", "critical") in _cards(AAA_2019, _complaint(words))
