@@ -17,7 +17,6 @@ spine too.
 from __future__ import annotations
 
 import re
-from bisect import bisect_left
 from collections.abc import Callable
 from functools import lru_cache
 
@@ -64,20 +63,26 @@ _ELSEWHERE = re.compile(r"\b(?:cervic\w*|neck|c[1-8]|c-?spine|t1|occipit\w*|arm|
                         r"zoster|shingles|piriformis)\b", re.I)
 _LOWER_SPINE = re.compile(r"\b(?:low(?:er)?\s+back|back\s*(?:pain|ache)|backache|lumbago|lbp|"
                           r"lumbar|lumbosacral|sciatica(?!-like)|l[1-5]|s1)\b", re.I)
-# An item of a list that puts the back pain in the past or in another person, or judges it
-# unlikely: "History of back pain", "Backache - resolved 2010", "Back pain years ago",
-# "Back pain (mother)", "FH back pain", "No longer has sciatica", "Back pain free",
-# "Sciatica unlikely", "AAA incidental on CT for back pain". A query ("? sciatica",
-# "Query lumbar radiculopathy") is read: the leg pain looked into is the presentation. The
-# red-flag words keep such cues on purpose (a past cancer is a red flag); a past back pain
-# is no context (PATHWAY.md 2: current, not history).
+# A part of a sentence that puts the back pain in the past or in another person, says it
+# ended, judges it unlikely, or names something else: "History of back pain", "PMH: HTN,
+# chronic LBP", "Low back pain, resolved", "Back pain 2019" (a year, not after "since"),
+# "Back pain (mother)", "FH back pain", "No longer has sciatica", "Sciatica unlikely",
+# "Inactive: Low back pain", "Back pain advice leaflet given", "AAA incidental on CT for
+# back pain", "LBP (low blood pressure)", "Piriformis syndrome (sciatica)". A query ("?
+# sciatica", "Query lumbar radiculopathy") is read: the leg pain looked into is the
+# presentation. The red-flag words keep such cues on purpose (a past cancer is a red flag);
+# a back pain read from words opens checks that can end in a critical card, so any such
+# cue anywhere in its part leaves it unread, as before back pain was read from words (six
+# reviews: each cue read only near the phrase let a past back pain through).
 _NOT_NOW = re.compile(
     r"\b(?:history|h/o|hx\s+of|pmhx?|phx|former|historical|in\s+remission|past|previous|"
     r"previously|prior|old|resolved|resolving|settled|"
     r"gone|recovered|ago|last\s+year|as\s+a\s+child|no\s+longer|free|fh|family|mother|"
     r"father|mum|mom|dad|sister|brother|son|daughter|wife|husband|partner|spouse|parent|"
     r"sibling|cousin|aunt|uncle|grand\w+|carer|care-giver|caregiver|"
-    r"risk|unlikely|excluded|ruled\s+out|incidental)\b", re.I)
+    r"risk|unlikely|excluded|ruled\s+out|not\s+confirmed|incidental|inactive|ended|"
+    r"discharged|leaflet|education|prevention|piriformis|like\s+sciatica|blood\s+pressure|"
+    r"hypotension|binding\s+protein|(?<!since\s)(?:19|20)\d\d)\b", re.I)
 # A denial anywhere before it in its part of a sentence: "Denies fever, chills, back pain",
 # "No fever/chills/back pain", "ROS negative for fever, back pain". The red-flag words
 # carry a denial through a list only when "or" joins it (a sign kept is the safe side);
@@ -86,15 +91,20 @@ _NOT_NOW = re.compile(
 # back pain for 3 days" is not read either, as before back pain was read from words.
 _DENIAL_BEFORE = re.compile(
     r"\b(?:den(?:y|ies|ied)|no|not|nil|neg|negative|without|w/o|absent|absence|free\s+of|"
-    r"never)\b", re.I)
+    r"never|doesn't|does\s+not|-ve|unspecified\s+whether)\b|\(-\)", re.I)
 # An answer right after it that says no: "Back pain? no", "Back pain: 0/10", "Back pain:
 # not reported", "Back pain - unknown".
 _NO_ANSWER = re.compile(
-    r"\s*[?:=\-\u2013]*\s*(?:no|none|nil|n|neg|negative|denied|absent|unknown|0(?:\s*/\s*10)?|"
-    r"not\s+(?:reported|present|known|assessed|applicable|recorded|today))\b", re.I)
+    r"\s*[?:=\-\u2013(\[]*\s*(?:(?:no|nil)(?!\s+(?:red|rf\b|concerns?|other))|none|n|neg|"
+    r"negative|-ve|denied|absent|unknown|n/a|nad|0(?:\s*/\s*10)?|(?:pt|patient)\s+denies|"
+    r"not\s+(?:reported|present|known|assessed|applicable|recorded|today|currently|at\s+present|"
+    r"confirmed))\b|\s*[:(\[]?\s*-\s*[)\]]?\s*$", re.I)
 _CURRENT = re.compile(
     r"\b(?:now|new|newly|since|today|tonight|yesterday|recent|recently|worsening|worse|"
     r"current|currently|ongoing|acute|presents?|presenting|presented|complains?|c/o)\b", re.I)
+# A text that opens as a history ("PMH - asthma; sciatica", "Family history: back pain").
+_HISTORY_HEADING = re.compile(r"\W*(?:pmhx?|phx|past\s+(?:medical\s+)?history|history\s+of|"
+                              r"hx\s+of|h/o|fhx?|family\s+history)\b", re.I)
 IN_WORDS = "back pain named in words"
 """``Fact.detail`` of a back-pain fact read from words (told apart from a coded one)."""
 
@@ -103,22 +113,25 @@ IN_WORDS = "back pain named in words"
 def named_context(text: str, closes_negated: Callable[[str], bool]) -> tuple[str, ...]:
     """The context concepts ``text`` names and does not deny, in :data:`CONTEXT_PHRASES`'
     order (each once)."""
-    if not _ANY.search(text):  # the common case: one search, nothing found
+    if not _ANY.search(text) or _HISTORY_HEADING.match(text):  # the common case: one search
         return ()
     found: dict[str, None] = {}
-    for text_part in parts_of(text):
+    parts = list(parts_of(text))
+    for at, text_part in enumerate(parts):
         matches = [(concept, m) for concept, pattern in _PATTERNS
                    for m in pattern.finditer(text_part)]
-        if not matches or (_ELSEWHERE.search(text_part)
-                           and not _LOWER_SPINE.search(text_part)):
+        following = parts[at + 1] if at + 1 < len(parts) else ""
+        if not matches or _NOT_NOW.search(text_part) or (
+                len(following.split()) <= 3 and _NOT_NOW.search(following)) or (
+                _ELSEWHERE.search(text_part) and not _LOWER_SPINE.search(text_part)):
             continue
         part = Part(text_part)
         closed = closed_signs(part, [m for _, m in matches], closes_negated)
         for concept, match in matches:
             if match.start() not in closed and not denied(part, match, _names_context) \
                     and not _DENIAL_BEFORE.search(text_part, 0, match.start()) \
-                    and not _NO_ANSWER.match(text_part, match.end()) \
-                    and not _NOT_NOW.search(_item_of(part, match)):
+                    and not _minus_before(text_part, match.start()) \
+                    and not _NO_ANSWER.match(text_part, match.end()):
                 found[concept] = None
     return tuple(concept for concept, _ in CONTEXT_PHRASES if concept in found)
 
@@ -131,11 +144,11 @@ def says_it_is_current(text: str) -> bool:
     return bool(_CURRENT.search(text))
 
 
-def _item_of(part: Part, match: re.Match[str]) -> str:
-    """The item of a list (between commas, semicolons, "and") that holds ``match``."""
-    bounds = part.list_bounds
-    item = bisect_left(bounds, match.start() + 1) - 1  # bounds[0] = 0, bounds[-1] > len
-    return part.text[bounds[item]:bounds[item + 1]]
+def _minus_before(text: str, start: int) -> bool:
+    """A minus sign written as a denial right before it: "-back pain", "ROS: +fever, -back
+    pain"."""
+    before = text[:start].rstrip()
+    return before.endswith("-") and (len(before) == 1 or before[-2] in " ,;:(/+")
 
 
 def _names_context(words: str) -> bool:

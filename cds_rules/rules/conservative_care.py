@@ -63,7 +63,8 @@ def _check(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding | Non
     if ctx.stands_down_for_red_flag(record) or ctx.fired(Topic.IMAGING_INDICATED):
         return None
     # no back pain read but a red flag of one not read (context.unread_context); a back
-    # pain read only from words gets every form but the one that says "no red flag"
+    # pain read only from words gets the check-first forms only (unread entries, dates
+    # ahead), none that reassures
     context = coded_context(record) or unread_context(record)
     words_only = not context and back_pain_only_in_words(record)
     if words_only:
@@ -85,10 +86,10 @@ def _check(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding | Non
                                       [*ahead, *weak])
     if ahead:
         return _with_flags_dated_ahead(ctx, rule, context, ahead, weak)
+    if words_only:  # its other words (fever, weight loss, trauma) are not assessed: no
+        return None  # "reassure", neither "no red flag recorded" nor "no red-flag rule met"
     if weak:
         return _with_weak_flags(record, ctx, rule, context, weak)
-    if words_only:  # its other words (fever, weight loss, trauma) are not assessed
-        return None
     reasons = [f"No red flag recorded in coded entries in the last {window} days. "
                + WHAT_WAS_READ]
     if persistent and span is not None:

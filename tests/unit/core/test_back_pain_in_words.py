@@ -259,8 +259,8 @@ def test_a_past_anothers_or_the_necks_pain_gives_no_context(text: str) -> None:
 
 
 @pytest.mark.parametrize("text", [
-    "Neck and back pain", "LBP, hx of prostate cancer", "Chronic low back pain",
-    "Sciatica in a diabetic",
+    "Neck and back pain", "Chronic low back pain", "Sciatica in a diabetic",
+    "Back pain - nil red flags", "Back pain since 2019",
 ])
 def test_a_current_back_pain_beside_such_words_gives_the_context(text: str) -> None:
     assert CES_CRITICAL[0] in _cards(_condition({"text": text}), _retention())
@@ -380,13 +380,21 @@ def test_the_words_of_a_leg_pain_entry_are_dated_by_it() -> None:
     assert ("spinal-cord-compression", "critical") not in _cards(cancer, leg)
 
 
-def test_a_weak_red_flag_beside_a_back_pain_in_words_is_still_said() -> None:
-    """Only the form that says "no red flag recorded" is not given over words alone."""
+def test_no_weak_flag_form_reassures_over_a_back_pain_in_words() -> None:
+    """The conservative card's weak-flag form begins "Reassure; advise staying active"
+    (sixth review: "Chronic low back pain" of 2015 in words beside an aneurysm coded last
+    week); only its check-first forms are given over words alone."""
+    aaa = _condition({"coding": [{"system": SNOMED, "code": "233985008"}]}, entry_id="aaa",
+                     onset="2026-02-20")
+    assert _cards(aaa, _condition({"text": "Chronic low back pain"}, onset="2015-01-01")) == []
     weight_loss = _condition({"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm",
                                           "code": "R63.4"}]}, entry_id="wl",
                              onset="2026-02-27")
-    cards = evaluate(_request(_condition({"text": "Low back pain"}), weight_loss), NOW).cards
-    assert cards and all("No red flag recorded" not in c.summary for c in cards)
+    assert _cards(_condition({"text": "Low back pain"}), weight_loss) == [
+        ("malignancy", "warning")]  # the red-flag family speaks; no conservative card
+    malformed = {**_retention(), "onsetDateTime": "2026-02-30"}
+    (card,) = evaluate(_request(_condition({"text": "Low back pain"}), malformed), NOW).cards
+    assert card.summary.startswith("Check Retention of urine in the chart")
 
 
 @pytest.mark.parametrize("text", [
@@ -450,3 +458,35 @@ def test_a_history_section_is_no_back_pain_of_today(loinc: str) -> None:
 ])
 def test_a_back_pain_with_other_words_after_it_is_read(words: str) -> None:
     assert ("visceral-or-vascular", "critical") in _cards(AAA_2019, _complaint(words))
+
+
+
+# The sixth review (twenty-first session): a cue anywhere in the part of the sentence.
+
+@pytest.mark.parametrize("text", [
+    "Low back pain, resolved", "LBP, now resolved", "Back pain; resolved", "Back pain, settled",
+    "Back pain, historical", "Sciatica, previous", "LBP, years ago", "(-) back pain",
+    "-back pain", "ROS: +fever, -back pain, -dysuria", "back pain -ve", "Back pain (-)",
+    "Back pain [N]", "Back pain - pt denies", "Doesn't have back pain",
+    "Back pain - not at present", "Back pain - NAD", "PMH: HTN, DM2, chronic LBP",
+    "History of HTN, LBP", "PMH - asthma; sciatica", "Back pain 2019", "Lumbago (2015)",
+    "Inactive: Low back pain", "Back pain - discharged", "Sciatica not confirmed",
+    "Back pain advice leaflet given", "LBP (low blood pressure)",
+    "Piriformis syndrome (sciatica)", "Hip pain radiating like sciatica",
+])
+def test_a_past_ended_denied_or_other_back_pain_gives_no_context(text: str) -> None:
+    assert _cards(AAA_2019, _condition({"text": text}, entry_id="w")) == []
+    assert _cards(_condition({"text": text}), _retention()) == []
+
+
+def test_a_history_cue_anywhere_in_the_part_leaves_the_back_pain_unread() -> None:
+    """The conservative side: "LBP, hx of prostate cancer" is not read as back pain (a
+    past back pain read as current can end in a critical card; unread, it is as before
+    back pain was read from words). The cancer in its words is still read."""
+    assert _cards(_condition({"text": "LBP, hx of prostate cancer"}), _retention()) == []
+
+
+def test_unspecified_whether_sciatica_present_names_no_sciatica() -> None:
+    display = ("Low back pain, unspecified back pain laterality, unspecified chronicity, "
+               "unspecified whether sciatica present")
+    assert named_context(display, closes_negated) == ("low_back_pain",)
