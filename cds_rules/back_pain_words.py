@@ -20,6 +20,7 @@ import re
 from collections.abc import Callable
 from functools import lru_cache
 
+from cds_rules import uncoded
 from cds_rules.uncoded import parts_of
 from cds_rules.uncoded_reading import Part, closed_signs, denied
 
@@ -98,7 +99,7 @@ _NO_ANSWER = re.compile(
     r"\s*[?:=\-\u2013(\[]*\s*(?:(?:no|nil)(?!\s+(?:red|rf\b|concerns?|other))|none|n|neg|"
     r"negative|-ve|denied|absent|unknown|n/a|nad|0(?:\s*/\s*10)?|(?:pt|patient)\s+denies|"
     r"not\s+(?:reported|present|known|assessed|applicable|recorded|today|currently|at\s+present|"
-    r"confirmed))\b|\s*[:(\[]?\s*-\s*[)\]]?\s*$", re.I)
+    r"confirmed))\b|[\s:(\[]*-\s*[)\]]?\s*$", re.I)
 _CURRENT = re.compile(
     r"\b(?:now|new|newly|since|today|tonight|yesterday|recent|recently|worsening|worse|"
     r"current|currently|ongoing|acute|presents?|presenting|presented|complains?|c/o)\b", re.I)
@@ -109,11 +110,57 @@ IN_WORDS = "back pain named in words"
 """``Fact.detail`` of a back-pain fact read from words (told apart from a coded one)."""
 
 
+# What a text may say besides a back pain for it to be read (:func:`_only_a_presentation`):
+# how, where and since when it hurts, where it spreads, that it is the complaint.
+_MODIFIERS = (
+    r"acute|new|chronic|mechanical|severe|mild|moderate|ongoing|worsening|persistent|"
+    r"recurrent|intermittent|constant|non-?specific|simple|uncomplicated|central|sided|"
+    r"lumbar|lumbosacral|thoracic|sacral|spinal|spine|present|unspecified|laterality|"
+    r"chronicity|whether|"
+    r"left|right|lt|rt|l|r|unilateral|lower|low|upper|mid|now|today|local|pt|patient|"
+    r"c/o|complains?\s+of|presents?\s+with|presenting\s+with|presenting\s+complaint|"
+    r"chief\s+complaint|reason\s+for\s+visit|complaint|problem|diagnosis|dx|impression|msk|"
+    r"pc|hpc|nrs|vas|score|pain\s+score|not\s+improving|unchanged|worse|improving|"
+    r"(?:no|nil)\s+red\s+flags?|no\s+rf|on\s+(?:movement|bending|sitting|standing|walking)|"
+    r"worse\s+on\s+\w+")
+_DURATION = (
+    r"x?\s*\d+\s*/\s*(?:7|52|12)|[<>]\s*\d+\s*/\s*(?:7|52|12)|"
+    r"(?:for|x)?\s*(?:\d+|a|an|one|two|three|four|five|six|few|several)\s*(?:days?|weeks?|wks?|"
+    r"months?|mths?|years?|yrs?|hours?|hrs?)|since\s+(?:yesterday|today|last\s+\w+|\w+day|"
+    r"(?:19|20)\d\d|\w+)|(?:for|over)\s+(?:the\s+)?(?:last|past)\s+\w+(?:\s+\w+)?")
+_SPREAD = (
+    r"(?:radiat\w*|spreading|shooting)\s+(?:to|down|into)\s+(?:the\s+)?(?:left|right|l|r|both|"
+    r"bilateral)?\s*(?:leg|legs|buttocks?|thighs?|calf|calves|foot|feet|knee)|"
+    r"(?:left|right|l|r|lt|rt|both|bilateral)?\s*(?:leg|buttock|thigh)\s+pain|"
+    r"(?:left|right|l|r)\s*>\s*(?:left|right|l|r)|l[1-5](?:\s*[/-]\s*(?:l?[1-5]|s1))?|s1")
+# U+FFFD or a lone surrogate: a character the sender garbled (validation.MendedText); every
+# card says so already
+_ACCOUNTED = re.compile(
+    rf"\b(?:{_SPREAD}|{_DURATION}|{_MODIFIERS})\b|\[x\]|[+<>\ufffd\ud800-\udfff]", re.I)
+_SEGMENTS = re.compile(r"[,;.:()\n]|\s+(?:and|with|&)\s+|\s[-\u2013]\s", re.I)
+_PUNCTUATION = " \t-\u2013/*'\""  # a bracket left ("Back pain [ ]") is an empty box
+
+
+def _only_a_presentation(text: str, closes_negated: Callable[[str], bool]) -> bool:
+    """Is every part of ``text`` a back pain with how, where and since when it hurts, or a
+    red flag named in words, or a heading ("c/o", "MSK")? Seven reviews found a list of
+    the words that put a back pain out of the present ("resolved", "PMH", "-ve", "Back
+    pain: [ ] Yes [x] No") never complete: a text is read only when nothing else is said."""
+    for segment in _SEGMENTS.split(text):
+        rest = _ACCOUNTED.sub(" ", _ANY.sub(" ", segment)).strip(_PUNCTUATION)
+        if rest and not uncoded.suggested(segment, closes_negated):
+            return False
+    return True
+
+
 @lru_cache(maxsize=4096)
 def named_context(text: str, closes_negated: Callable[[str], bool]) -> tuple[str, ...]:
     """The context concepts ``text`` names and does not deny, in :data:`CONTEXT_PHRASES`'
-    order (each once)."""
+    order (each once); none unless the text says nothing else
+    (:func:`_only_a_presentation`)."""
     if not _ANY.search(text) or _HISTORY_HEADING.match(text):  # the common case: one search
+        return ()
+    if not _only_a_presentation(text, closes_negated):
         return ()
     found: dict[str, None] = {}
     parts = list(parts_of(text))

@@ -51,7 +51,7 @@ def _retention() -> dict[str, Any]:
 
 @pytest.mark.parametrize("code", [
     {"text": "Low back pain"},
-    {"text": "LBP 3/52, no trauma"},
+    {"text": "LBP 3/52, nil red flags"},
     {"coding": [{"system": LOCAL, "code": "LBP", "display": "Low back pain (local)"}]},
     {"text": "Sciatica L5"},
     {"text": "Lumbar spinal stenosis"},
@@ -189,10 +189,10 @@ def test_a_malformed_back_pain_in_words_is_set_aside_and_gives_the_context() -> 
     assert any('Uncoded entry "Low back pain"' in gap for gap in evaluation.quality.data_gaps)
 
 
-def test_the_phrases_read_a_list_and_a_question_as_naming_it() -> None:
+def test_the_phrases_read_a_list_but_not_a_question() -> None:
     assert named_context("Lumbago with sciatica", closes_negated) == (
         "low_back_pain", "radiculopathy")
-    assert named_context("? sciatica", closes_negated) == ("radiculopathy",)
+    assert named_context("? sciatica", closes_negated) == ()  # a query says more
     assert named_context("No neck or back pain", closes_negated) == ()
 
 
@@ -259,8 +259,7 @@ def test_a_past_anothers_or_the_necks_pain_gives_no_context(text: str) -> None:
 
 
 @pytest.mark.parametrize("text", [
-    "Neck and back pain", "Chronic low back pain", "Sciatica in a diabetic",
-    "Back pain - nil red flags", "Back pain since 2019",
+    "Chronic low back pain", "Back pain - nil red flags", "Back pain since 2019",
 ])
 def test_a_current_back_pain_beside_such_words_gives_the_context(text: str) -> None:
     assert CES_CRITICAL[0] in _cards(_condition({"text": text}), _retention())
@@ -404,8 +403,11 @@ def test_other_canals_and_incidental_findings_give_no_context(text: str) -> None
     assert _cards(_condition({"text": text}), _retention()) == []
 
 
-def test_hx_of_the_presenting_complaint_is_read() -> None:
-    assert _cards(_condition({"text": "Hx: back pain 2/52"}), _retention()) == CES_CRITICAL
+def test_a_history_heading_is_not_read_even_for_the_presenting_complaint() -> None:
+    """"Hx: back pain 2/52" may be the history of the presenting complaint; "Hx back pain"
+    a past one (seventh review): neither is read, the conservative side."""
+    for text in ("Hx: back pain 2/52", "Hx back pain"):
+        assert _cards(_condition({"text": text}), _retention()) == []
 
 
 # The fifth review (twenty-first session).
@@ -490,3 +492,37 @@ def test_unspecified_whether_sciatica_present_names_no_sciatica() -> None:
     display = ("Low back pain, unspecified back pain laterality, unspecified chronicity, "
                "unspecified whether sciatica present")
     assert named_context(display, closes_negated) == ("low_back_pain",)
+
+
+
+# The seventh review (twenty-first session): a text is read only when it says nothing but
+# the presentation: a back pain with how, where and since when it hurts, where it spreads,
+# that it is the complaint, and red flags named in words.
+
+@pytest.mark.parametrize("text", [
+    "Acute LBP 3/7", "LBP radiating to L leg", "Sciatica R>L", "c/o low back pain",
+    "Pt c/o LBP x3/7", "Backache 2/52", "LBP > 6/52", "MSK: +back pain",
+    "Lumbar disc prolapse with radiculopathy", "[X]Low back pain", "Lumbar spinal stenosis",
+    "Low back pain: not improving", "Back pain since yesterday",
+])
+def test_a_presentation_in_words_opens_the_context(text: str) -> None:
+    assert CES_CRITICAL[0] in _cards(_condition({"text": text}), _retention())
+
+
+@pytest.mark.parametrize("text", [
+    "ROS: fever (+), back pain (-), dysuria (-)", "-ve back pain",
+    "Pertinent negatives: back pain, dysuria", "Back pain: [ ] Yes [x] No",
+    "Back pain (Y/N): N", "Back pain [ ]", "Back pain: False", "Back pain - pt states no",
+    "Back pain - reports none", "Back pain: Not asked", "PSH: L5/S1 microdiscectomy for sciatica",
+    "S/P L4-5 laminectomy for spinal stenosis", "Prev sciatica", "Chronic LBP (remote)",
+    "Back pain as a teenager", "Back pain 03/19", "Back pain subsided", "Sciatica has cleared",
+    "Back pain - asymptomatic now", "Sciatica - quiet", "Doubt sciatica",
+    "Sciatica? - actually hip OA", "Spinal stenosis - not significant on MRI",
+    "Lumbar spondylosis (X-ray finding)", "Lumbar disc prolapse - operated", "Possible sciatica",
+    "Neck and back pain", "Sciatica in a diabetic",
+])
+def test_a_text_that_says_anything_else_is_not_read(text: str) -> None:
+    """Seven reviews found the list of words that take a back pain out of the present never
+    complete; what is not read is as before back pain was read from words (no card)."""
+    assert _cards(AAA_2019, _condition({"text": text}, entry_id="w")) == []
+    assert _cards(_condition({"text": text}), _retention()) == []
