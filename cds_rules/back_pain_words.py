@@ -70,11 +70,10 @@ _LOWER_SPINE = re.compile(r"\b(?:low(?:er)?\s+back|back\s*(?:pain|ache)|backache
 # "Back pain (mother)", "FH back pain", "No longer has sciatica", "Sciatica unlikely",
 # "Inactive: Low back pain", "Back pain advice leaflet given", "AAA incidental on CT for
 # back pain", "LBP (low blood pressure)", "Piriformis syndrome (sciatica)". A query ("?
-# sciatica", "Query lumbar radiculopathy") is read: the leg pain looked into is the
-# presentation. The red-flag words keep such cues on purpose (a past cancer is a red flag);
-# a back pain read from words opens checks that can end in a critical card, so any such
-# cue anywhere in its part leaves it unread, as before back pain was read from words (six
-# reviews: each cue read only near the phrase let a past back pain through).
+# sciatica") is not read either (:func:`_only_a_presentation`). The red-flag words keep
+# such cues on purpose (a past cancer is a red flag); a back pain read from words opens
+# checks that can end in a critical card, so any such cue anywhere in its part leaves it
+# unread, as before back pain was read from words.
 _NOT_NOW = re.compile(
     r"\b(?:history|h/o|hx\s+of|pmhx?|phx|former|historical|in\s+remission|past|previous|"
     r"previously|prior|old|resolved|resolving|settled|"
@@ -101,8 +100,11 @@ _NO_ANSWER = re.compile(
     r"not\s+(?:reported|present|known|assessed|applicable|recorded|today|currently|at\s+present|"
     r"confirmed))\b|[\s:(\[]*-\s*[)\]]?\s*$", re.I)
 _CURRENT = re.compile(
-    r"\b(?:now|new|newly|since|today|tonight|yesterday|recent|recently|worsening|worse|"
-    r"current|currently|ongoing|acute|presents?|presenting|presented|complains?|c/o)\b", re.I)
+    r"\b(?:now|new|newly|today|tonight|yesterday|recent|recently|worsening|acute|"
+    r"worse(?!\s+on\b))\b", re.I)
+_LONG_STANDING = re.compile(
+    r"\b(?:chronic|since|ongoing|long[\s-]?standing|for\s+\d+\s+(?:years?|yrs?)|years?)\b",
+    re.I)
 # A text that opens as a history ("PMH - asthma; sciatica", "Family history: back pain").
 _HISTORY_HEADING = re.compile(r"\W*(?:pmhx?|phx|past\s+(?:medical\s+)?history|history\s+of|"
                               r"hx\s+of|h/o|fhx?|family\s+history)\b", re.I)
@@ -115,8 +117,10 @@ IN_WORDS = "back pain named in words"
 _MODIFIERS = (
     r"acute|new|chronic|mechanical|severe|mild|moderate|ongoing|worsening|persistent|"
     r"recurrent|intermittent|constant|non-?specific|simple|uncomplicated|central|sided|"
-    r"lumbar|lumbosacral|thoracic|sacral|spinal|spine|present|unspecified|laterality|"
-    r"chronicity|whether|"
+    r"lumbar|lumbosacral|thoracic|sacral|spinal|spine|midline|bilateral|region|nos|side|without|"
+    r"of\s+(?:the\s+)?(?:left|right)\s+side|\d+\s*/\s*10|"
+    r"unspecified\s+(?:back\s+pain\s+)?(?:laterality|chronicity)|"
+    r"unspecified\s+whether\s+(?:sciatica\s+)?present|"
     r"left|right|lt|rt|l|r|unilateral|lower|low|upper|mid|now|today|local|pt|patient|"
     r"c/o|complains?\s+of|presents?\s+with|presenting\s+with|presenting\s+complaint|"
     r"chief\s+complaint|reason\s+for\s+visit|complaint|problem|diagnosis|dx|impression|msk|"
@@ -143,14 +147,20 @@ _PUNCTUATION = " \t-\u2013/*'\""  # a bracket left ("Back pain [ ]") is an empty
 
 def _only_a_presentation(text: str, closes_negated: Callable[[str], bool]) -> bool:
     """Is every part of ``text`` a back pain with how, where and since when it hurts, or a
-    red flag named in words, or a heading ("c/o", "MSK")? Seven reviews found a list of
+    red flag named in words with nothing else ("Back pain; CES safety net given" is not),
+    or a heading ("c/o", "MSK")? Seven reviews found a list of
     the words that put a back pain out of the present ("resolved", "PMH", "-ve", "Back
     pain: [ ] Yes [x] No") never complete: a text is read only when nothing else is said."""
     for segment in _SEGMENTS.split(text):
-        rest = _ACCOUNTED.sub(" ", _ANY.sub(" ", segment)).strip(_PUNCTUATION)
-        if rest and not uncoded.suggested(segment, closes_negated):
+        if _rest(segment) and not (uncoded.suggested(segment, closes_negated)
+                                   and not _rest(uncoded.without_signs(segment))):
             return False
     return True
+
+
+def _rest(segment: str) -> str:
+    """What a segment says besides a back pain and the words :data:`_ACCOUNTED` for."""
+    return _ACCOUNTED.sub(" ", _ANY.sub(" ", segment)).strip(_PUNCTUATION)
 
 
 @lru_cache(maxsize=4096)
@@ -184,11 +194,11 @@ def named_context(text: str, closes_negated: Callable[[str], bool]) -> tuple[str
 
 
 def says_it_is_current(text: str) -> bool:
-    """Do the words say the back pain they name is current ("AAA - now back pain", "Back
-    pain and new urinary retention")? Asked of words in another condition's entry, which
-    are read without a date: "AAA (found on CT for back pain)" is how it was found, not a
-    back pain of today."""
-    return bool(_CURRENT.search(text))
+    """Do the words say the back pain they name is new ("AAA - now back pain", "Back pain
+    and new urinary retention"), and not that it is long-standing? Asked of words in
+    another condition's entry, which are read without a date, so as new: "AAA (found on CT
+    for back pain)" is how it was found, "AAA; chronic LBP since 2010" an old back pain."""
+    return bool(_CURRENT.search(text)) and not _LONG_STANDING.search(text)
 
 
 def _minus_before(text: str, start: int) -> bool:

@@ -466,6 +466,11 @@ def _named_signs(text: str, closes_negated: Callable[[str], bool]) -> dict[Topic
     return found
 
 
+def without_signs(text: str) -> str:
+    """``text`` with every red-flag phrase it names taken out (what else it says)."""
+    return _ANY.sub(" ", text)
+
+
 def parts_of(text: str) -> Iterator[str]:
     """The parts of each sentence of ``text`` that are read on their own (not empty)."""
     for clause in (c.strip() for c in _CLAUSES.split(text)):

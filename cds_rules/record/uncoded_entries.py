@@ -123,11 +123,13 @@ def _context(entry: dict[str, Any], texts: list[str]) -> dict[str, str]:
     named = _named(texts)
     if not named:  # the common case: no word of back pain
         return named
-    if entry.get("resourceType") == "Observation" and (
-            _says_no(entry) or _measured(entry) or _a_history_section(entry)):
+    if entry.get("resourceType") != "Observation":
+        return named
+    if not _affirms(entry) or _measured(entry) or _a_history_section(entry):
         return {}
-    if any(isinstance(c, dict) and _says_no(c) for c in as_list(entry.get("component"))):
-        kept = [c for c in as_list(entry["component"]) if not _says_no(c)]
+    components = [c for c in as_list(entry.get("component")) if isinstance(c, dict)]
+    if components and not all(_affirms(c) for c in components):
+        kept = [c for c in components if _affirms(c)]
         return _named(_entry_texts({**entry, "component": kept}))
     return named
 
@@ -171,6 +173,36 @@ _NO_WORDS = re.compile(r"\s*(?:n|no|none|none\s+reported|nil|no\s+pain|not\s+pre
                        r"negative|neg|-|0(?:\s*/\s*10)?)\s*\.?\s*$", re.I)
 _SCORE_UNITS = frozenset({"", "{score}", "score", "/10", "{#}", "1", "points", "point",
                           "out of 10"})
+
+
+_YES_WORDS = re.compile(r"\s*(?:y|yes|present|positive|pos|\+|true|reported|confirmed)\s*\.?\s*$",
+                        re.I)
+_VALUES = ("valueString", "valueBoolean", "valueInteger", "valueQuantity",
+           "valueCodeableConcept", "valueDateTime", "valuePeriod", "valueRange", "valueRatio")
+
+
+def _affirms(holder: dict[str, Any]) -> bool:
+    """Does an Observation's (or a component's) value say the back pain it names is there,
+    or is there no value to say otherwise? Yes, true, a coded yes or present, a score above
+    0, or words that are themselves a presentation ("Back pain for 3 days": a chief
+    complaint's value). Anything else ("Pt denies", "Resolved", "Unknown", "WNL", "see
+    notes") is no back pain of today (eighth review: a review-of-systems row "Back pain":
+    "Pt denies" beside a known aneurysm gave the critical card)."""
+    if "dataAbsentReason" in holder or _says_no(holder):
+        return False
+    if not any(name in holder for name in _VALUES):
+        return True
+    number = holder.get("valueInteger")
+    quantity = holder.get("valueQuantity")
+    if isinstance(quantity, dict):
+        number = quantity.get("value")
+    if isinstance(number, int | float) and not isinstance(number, bool):
+        return number > 0
+    text = holder.get("valueString")
+    if isinstance(text, str):
+        return bool(_YES_WORDS.match(text)) or bool(
+            back_pain_words.named_context(text, closes_negated))
+    return presence(holder) is True
 
 
 def _says_no(holder: dict[str, Any]) -> bool:

@@ -526,3 +526,56 @@ def test_a_text_that_says_anything_else_is_not_read(text: str) -> None:
     complete; what is not read is as before back pain was read from words (no card)."""
     assert _cards(AAA_2019, _condition({"text": text}, entry_id="w")) == []
     assert _cards(_condition({"text": text}), _retention()) == []
+
+
+# The eighth review (twenty-first session).
+
+def _row(**value: Any) -> dict[str, Any]:
+    return {"resourceType": "Observation", "id": "o", "status": "final",
+            "subject": {"reference": "Patient/p"}, "effectiveDateTime": "2026-02-28",
+            "code": {"text": "Back pain"}, **value}
+
+
+@pytest.mark.parametrize("value", [
+    {"valueString": v} for v in ("Pt denies", "Patient reports none", "-ve", "(-)", "Resolved",
+                                 "Historical", "Unknown", "Not asked", "N/A", "see notes",
+                                 "WNL", "no complaints", "not today")
+] + [{"valueCodeableConcept": {"coding": [{"system": SNOMED, "code": code}]}}
+     for code in ("410516002", "272519000", "261665006", "17621005")])
+def test_a_row_whose_value_does_not_say_yes_gives_no_context(value: dict) -> None:
+    assert _cards(_row(**value), _retention()) == []
+    assert _cards(AAA_2019, _row(**value)) == []
+
+
+@pytest.mark.parametrize("value", [
+    {"valueString": "Yes"}, {"valueBoolean": True}, {"valueInteger": 6}, {},
+], ids=["yes", "true", "score-6", "no-value"])
+def test_a_row_whose_value_says_yes_gives_the_context(value: dict) -> None:
+    assert _cards(_row(**value), _retention()) == CES_CRITICAL
+
+
+@pytest.mark.parametrize("text", [
+    "Back pain - cauda equina safety net given", "Back pain, CES advice",
+    "Back pain; saddle anaesthesia N", "Back pain; AAA excluded on USS",
+    "Prostate cancer diagnosed after back pain investigation",
+])
+def test_a_red_flag_segment_that_says_more_leaves_the_text_unread(text: str) -> None:
+    assert not named_context(text, closes_negated)
+
+
+@pytest.mark.parametrize("text", [
+    "AAA; back pain since 2015", "AAA, chronic back pain since 2010",
+    "AAA; c/o chronic back pain", "AAA; chronic LBP - worse on bending",
+])
+def test_a_long_standing_back_pain_in_an_aneurysms_words_is_not_new(text: str) -> None:
+    aaa = _condition({"coding": [{"system": SNOMED, "code": "233985008"}], "text": text},
+                     onset="2019-01-01")
+    assert _cards(aaa) == []
+
+
+@pytest.mark.parametrize("text", [
+    "Low back pain without sciatica", "Midline low back pain", "Sciatica of left side",
+    "Radiculopathy, lumbar region", "Back pain 8/10", "Back pain NOS",
+])
+def test_common_problem_list_wordings_are_read(text: str) -> None:
+    assert named_context(text, closes_negated)
