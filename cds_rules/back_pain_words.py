@@ -95,7 +95,8 @@ _DENIAL_BEFORE = re.compile(
 # An answer right after it that says no: "Back pain? no", "Back pain: 0/10", "Back pain:
 # not reported", "Back pain - unknown".
 _NO_ANSWER = re.compile(
-    r"\s*[?:=\-\u2013(\[]*\s*(?:(?:no|nil)(?!\s+(?:red|rf\b|concerns?|other))|none|n|neg|"
+    r"\s*(?:(?:pain\s+)?score|nrs|vas)?\s*[?:=\-\u2013(\[]*\s*"
+    r"(?:(?:no|nil)(?!\s+(?:red|rf\b|concerns?|other))|none|n|neg|"
     r"negative|-ve|denied|absent|unknown|n/a|nad|0(?:\s*/\s*10)?|(?:pt|patient)\s+denies|"
     r"not\s+(?:reported|present|known|assessed|applicable|recorded|today|currently|at\s+present|"
     r"confirmed))\b|[\s:(\[]*-\s*[)\]]?\s*$", re.I)
@@ -118,9 +119,9 @@ _MODIFIERS = (
     r"acute|new|chronic|mechanical|severe|mild|moderate|ongoing|worsening|persistent|"
     r"recurrent|intermittent|constant|non-?specific|simple|uncomplicated|central|sided|"
     r"lumbar|lumbosacral|thoracic|sacral|spinal|spine|midline|bilateral|region|nos|side|without|"
-    r"of\s+(?:the\s+)?(?:left|right)\s+side|\d+\s*/\s*10|"
+    r"of\s+(?:the\s+)?(?:left|right)\s+side|(?:[1-9]|10)\s*/\s*10|"
     r"unspecified\s+(?:back\s+pain\s+)?(?:laterality|chronicity)|"
-    r"unspecified\s+whether\s+(?:sciatica\s+)?present|"
+    r"unspecified\s+whether\s+sciatica\s+present|"
     r"left|right|lt|rt|l|r|unilateral|lower|low|upper|mid|now|today|local|pt|patient|"
     r"c/o|complains?\s+of|presents?\s+with|presenting\s+with|presenting\s+complaint|"
     r"chief\s+complaint|reason\s+for\s+visit|complaint|problem|diagnosis|dx|impression|msk|"
@@ -159,8 +160,11 @@ def _only_a_presentation(text: str, closes_negated: Callable[[str], bool]) -> bo
 
 
 def _rest(segment: str) -> str:
-    """What a segment says besides a back pain and the words :data:`_ACCOUNTED` for."""
-    return _ACCOUNTED.sub(" ", _ANY.sub(" ", segment)).strip(_PUNCTUATION)
+    """What a segment says besides a back pain and the words :data:`_ACCOUNTED` for (the
+    phrases taken out first, or the words: "unspecified whether sciatica present" is
+    accounted for whole)."""
+    return (_ACCOUNTED.sub(" ", _ANY.sub(" ", segment)).strip(_PUNCTUATION)
+            and _ANY.sub(" ", _ACCOUNTED.sub(" ", segment)).strip(_PUNCTUATION))
 
 
 @lru_cache(maxsize=4096)

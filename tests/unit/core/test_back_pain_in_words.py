@@ -579,3 +579,14 @@ def test_a_long_standing_back_pain_in_an_aneurysms_words_is_not_new(text: str) -
 ])
 def test_common_problem_list_wordings_are_read(text: str) -> None:
     assert named_context(text, closes_negated)
+
+
+# The ninth review (twenty-first session).
+
+@pytest.mark.parametrize("text", [
+    "Back pain score: 0/10", "Back pain score - 0/10", "Back pain score 0/10",
+    "Back pain NRS 0/10", "Back pain pain score 0/10", "Back pain unspecified whether present",
+])
+def test_a_score_of_0_or_a_presence_unspecified_is_no_back_pain(text: str) -> None:
+    assert not named_context(text, closes_negated)
+    assert _cards(AAA_2019, _condition({"text": text}, entry_id="w")) == []
