@@ -99,7 +99,8 @@ _NO_ANSWER = re.compile(
     r"(?:(?:no|nil)(?!\s+(?:red|rf\b|concerns?|other))|none|n|neg|"
     r"negative|-ve|denied|absent|unknown|n/a|nad|0(?:\s*/\s*10)?|(?:pt|patient)\s+denies|"
     r"not\s+(?:reported|present|known|assessed|applicable|recorded|today|currently|at\s+present|"
-    r"confirmed))\b|[\s:(\[]*-\s*[)\]]?\s*$", re.I)
+    r"confirmed))\b|[\s:(\[]*(?:[-\u2013\u2014][-\u2013\u2014\s/]*|/|\*|\.\.+|''|\"\")\s*[)\]]?"
+    r"\s*$", re.I)  # an answer of marks only: "Back pain: -", "Back pain: --", an en dash
 _CURRENT = re.compile(
     r"\b(?:now|new|newly|today|tonight|yesterday|recent|recently|worsening|acute|"
     r"worse(?!\s+on\b))\b", re.I)
@@ -118,21 +119,25 @@ IN_WORDS = "back pain named in words"
 _MODIFIERS = (
     r"acute|new|chronic|mechanical|severe|mild|moderate|ongoing|worsening|persistent|"
     r"recurrent|intermittent|constant|non-?specific|simple|uncomplicated|central|sided|"
-    r"lumbar|lumbosacral|thoracic|sacral|spinal|spine|midline|bilateral|region|nos|side|without|"
+    r"lumbar|lumbosacral|thoracic|sacral|spinal|spine|midline|bilateral|region|nos|side|"
+    r"without\s+(?:sciatica|radiculopathy|red\s+flags?)|"
     r"of\s+(?:the\s+)?(?:left|right)\s+side|(?:[1-9]|10)\s*/\s*10|"
     r"unspecified\s+(?:back\s+pain\s+)?(?:laterality|chronicity)|"
     r"unspecified\s+whether\s+sciatica\s+present|"
     r"left|right|lt|rt|l|r|unilateral|lower|low|upper|mid|now|today|local|pt|patient|"
     r"c/o|complains?\s+of|presents?\s+with|presenting\s+with|presenting\s+complaint|"
     r"chief\s+complaint|reason\s+for\s+visit|complaint|problem|diagnosis|dx|impression|msk|"
-    r"pc|hpc|nrs|vas|score|pain\s+score|not\s+improving|unchanged|worse|improving|"
+    r"pc|hpc|nrs|vas|score|pain\s+score|not\s+improving|unchanged|worse|improving|yes|y|"
+    r"positive|"
     r"(?:no|nil)\s+red\s+flags?|no\s+rf|on\s+(?:movement|bending|sitting|standing|walking)|"
     r"worse\s+on\s+\w+")
 _DURATION = (
     r"x?\s*\d+\s*/\s*(?:7|52|12)|[<>]\s*\d+\s*/\s*(?:7|52|12)|"
     r"(?:for|x)?\s*(?:\d+|a|an|one|two|three|four|five|six|few|several)\s*(?:days?|weeks?|wks?|"
-    r"months?|mths?|years?|yrs?|hours?|hrs?)|since\s+(?:yesterday|today|last\s+\w+|\w+day|"
-    r"(?:19|20)\d\d|\w+)|(?:for|over)\s+(?:the\s+)?(?:last|past)\s+\w+(?:\s+\w+)?")
+    r"months?|mths?|years?|yrs?|hours?|hrs?)|since\s+(?:yesterday|today|this\s+morning|"
+    r"last\s+(?:night|week|month|year)|(?:mon|tues|wednes|thurs|fri|satur|sun)day|(?:19|20)\d\d|"
+    r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*)|(?:for|over)\s+(?:the\s+)?"
+    r"(?:last|past)\s+(?:\d+\s+|few\s+|several\s+)?(?:days?|weeks?|months?|years?)")
 _SPREAD = (
     r"(?:radiat\w*|spreading|shooting)\s+(?:to|down|into)\s+(?:the\s+)?(?:left|right|l|r|both|"
     r"bilateral)?\s*(?:leg|legs|buttocks?|thighs?|calf|calves|foot|feet|knee)|"

@@ -115,23 +115,37 @@ def _signs(texts: list[str], read: Reading = uncoded.suggested
     return found
 
 
+# LOINC codes of a complaint, whose value is the presentation in words: chief complaint
+# 8661-1 and its narrative 10154-3, reported 46239-0, history of present illness 10164-2,
+# reason for visit 29299-5.
+_COMPLAINTS = frozenset({"8661-1", "10154-3", "46239-0", "10164-2", "29299-5"})
+
+
+def _observation_words(entry: dict[str, Any]) -> list[str]:
+    """What an Observation says of a back pain: a complaint's value in words; else its own
+    name (code text, displays: "Back pain", valued yes), never a value under another name
+    ("Symptoms denied", "Family history", "ROS": "Back pain" is no back pain of today:
+    tenth review)."""
+    codings = codings_of(entry.get("code"))
+    complaint = any(vs.normalise_system(c.get("system")) == vs.LOINC
+                    and c.get("code") in _COMPLAINTS for c in codings)
+    if complaint:
+        return _entry_texts({"valueString": entry.get("valueString"),
+                             "valueCodeableConcept": entry.get("valueCodeableConcept")})
+    return _entry_texts({"code": entry.get("code")})
+
+
 def _context(entry: dict[str, Any], texts: list[str]) -> dict[str, str]:
     """Per back-pain context concept the entry's words name (not denied), the first text
     naming it; none when its value says no (:func:`_says_no`: a score of 0, "N", no value
     for a reason) or is a laboratory measurement ("LBP" 12 ug/mL, the lipopolysaccharide-
     binding protein). A component whose own value says no is not read."""
     named = _named(texts)
-    if not named:  # the common case: no word of back pain
-        return named
-    if entry.get("resourceType") != "Observation":
+    if not named or entry.get("resourceType") != "Observation":  # the common case: none
         return named
     if not _affirms(entry) or _measured(entry) or _a_history_section(entry):
         return {}
-    components = [c for c in as_list(entry.get("component")) if isinstance(c, dict)]
-    if components and not all(_affirms(c) for c in components):
-        kept = [c for c in components if _affirms(c)]
-        return _named(_entry_texts({**entry, "component": kept}))
-    return named
+    return _named(_observation_words(entry))  # a component's words are not read
 
 
 def _named(texts: list[str]) -> dict[str, str]:

@@ -590,3 +590,33 @@ def test_common_problem_list_wordings_are_read(text: str) -> None:
 def test_a_score_of_0_or_a_presence_unspecified_is_no_back_pain(text: str) -> None:
     assert not named_context(text, closes_negated)
     assert _cards(AAA_2019, _condition({"text": text}, entry_id="w")) == []
+
+
+# The tenth review (twenty-first session).
+
+@pytest.mark.parametrize("name", [
+    "Symptoms denied", "ROS negative", "Pertinent negatives", "Rule out", "Family history",
+    "Mother", "Past medical history", "Resolved problems", "Risk factors",
+    "Admission diagnosis 2015",
+])
+def test_a_value_under_another_name_is_no_back_pain(name: str) -> None:
+    row = {**_row(valueString="Back pain"), "code": {"text": name}}
+    assert _cards(row, _retention()) == []
+    assert _cards(AAA_2019, row) == []
+
+
+@pytest.mark.parametrize("text", [
+    "Back pain (\\u2013)", "Back pain: --", "Back pain -/-", "Back pain: /",
+    "Back pain: *", "Back pain since subsided", "Back pain for the last visit",
+    "Back pain, without",
+])
+def test_marks_and_loose_durations_are_no_back_pain(text: str) -> None:
+    assert not named_context(text.encode().decode("unicode_escape"), closes_negated)
+
+
+@pytest.mark.parametrize("text", [
+    "Back pain since Monday", "Back pain for the last 3 weeks", "Back pain since last week",
+    "Low back pain.", "Back pain: yes",
+])
+def test_time_words_and_yes_are_read(text: str) -> None:
+    assert named_context(text, closes_negated)
