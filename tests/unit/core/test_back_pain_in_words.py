@@ -45,6 +45,17 @@ def _cards(*entries: dict[str, Any], **call: Any) -> list[tuple[str, str]]:
     return sorted((c.topic, c.indicator) for c in evaluate(_request(*entries, **call), NOW).cards)
 
 
+def _observation(code: dict[str, Any] | str, effective: str = "2026-02-28",
+                 **elements: Any) -> dict[str, Any]:
+    """An Observation named ``code`` (words: its text; else a CodeableConcept)."""
+    return {"resourceType": "Observation", "id": "o", "status": "final",
+            "subject": {"reference": "Patient/p"}, "effectiveDateTime": effective,
+            "code": {"text": code} if isinstance(code, str) else code, **elements}
+
+
+CHIEF_COMPLAINT = {"coding": [{"system": "http://loinc.org", "code": "8661-1"}]}
+
+
 def _retention() -> dict[str, Any]:
     return _condition(RETENTION, entry_id="ret", onset="2026-02-28")
 
@@ -75,18 +86,12 @@ def test_a_back_pain_in_the_words_of_a_coded_red_flag_gives_the_context() -> Non
 
 
 def test_a_chief_complaint_in_words_gives_the_context() -> None:
-    complaint = {"resourceType": "Observation", "id": "cc", "status": "final",
-                 "subject": {"reference": "Patient/p"}, "effectiveDateTime": "2026-02-28",
-                 "code": {"coding": [{"system": "http://loinc.org", "code": "8661-1"}]},
-                 "valueString": "Lower back pain for a week"}
+    complaint = _observation(CHIEF_COMPLAINT, valueString="Lower back pain for a week")
     assert _cards(complaint, _retention()) == CES_CRITICAL
 
 
 def _complaint(words: str) -> dict[str, Any]:
-    return {"resourceType": "Observation", "id": "cc", "status": "final",
-            "subject": {"reference": "Patient/p"}, "effectiveDateTime": "2026-03-01",
-            "code": {"coding": [{"system": "http://loinc.org", "code": "8661-1"}]},
-            "valueString": words}
+    return _observation(CHIEF_COMPLAINT, "2026-03-01", valueString=words)
 
 
 @pytest.mark.parametrize("entry", [
@@ -231,10 +236,7 @@ def test_an_old_entry_in_words_does_not_move_the_back_pains_onset() -> None:
 def test_a_chief_complaint_makes_no_judgement_of_how_long_the_back_pain_has_lasted() -> None:
     """"Back pain for 3 months" recorded today is not back pain of under 6 weeks: no
     "remove the draft" over it."""
-    complaint = {"resourceType": "Observation", "id": "cc", "status": "final",
-                 "subject": {"reference": "Patient/p"}, "effectiveDateTime": "2026-03-01",
-                 "code": {"coding": [{"system": "http://loinc.org", "code": "8661-1"}]},
-                 "valueString": "Back pain for 3 months"}
+    complaint = _complaint("Back pain for 3 months")
     call = _request(complaint, hook="order-select", drafts=(MRI_DRAFT,))
     assert not [c for c in evaluate(call, NOW).cards if "Remove" in c.summary]
 
@@ -272,16 +274,12 @@ def test_a_current_back_pain_beside_such_words_gives_the_context(text: str) -> N
     {"valueBoolean": False},
 ], ids=["score-0", "quantity-0", "N", "data-absent", "false"])
 def test_an_observation_whose_value_says_no_back_pain_gives_no_context(value: dict) -> None:
-    observation = {"resourceType": "Observation", "id": "o", "status": "final",
-                   "subject": {"reference": "Patient/p"}, "effectiveDateTime": "2026-02-28",
-                   "code": {"text": "Back pain score"}, **value}
+    observation = _observation("Back pain score", **value)
     assert _cards(observation, _retention()) == []
 
 
 def test_a_malformed_observation_whose_value_denies_back_pain_gives_no_context() -> None:
-    observation = {"resourceType": "Observation", "id": "o", "status": "final",
-                   "subject": {"reference": "Patient/p"}, "effectiveDateTime": "2026-02-30",
-                   "code": {"text": "Back pain"}, "valueBoolean": False}
+    observation = _observation("Back pain", "2026-02-30", valueBoolean=False)
     assert _cards(observation, _retention()) == []
 
 
@@ -312,17 +310,13 @@ def test_more_neck_and_past_wording_gives_no_context(text: str) -> None:
                        "code": "ug/mL"}},
 ], ids=["none-reported", "no-pain", "zero-of-ten", "a-laboratory-lbp"])
 def test_more_observation_values_that_say_no_back_pain(value: dict) -> None:
-    observation = {"resourceType": "Observation", "id": "o", "status": "final",
-                   "subject": {"reference": "Patient/p"}, "effectiveDateTime": "2026-02-28",
-                   "code": {"text": "LBP"}, **value}
+    observation = _observation("LBP", **value)
     assert _cards(observation, _retention()) == []
 
 
 def test_a_component_whose_value_says_no_back_pain_gives_no_context() -> None:
-    panel = {"resourceType": "Observation", "id": "o", "status": "final",
-             "subject": {"reference": "Patient/p"}, "effectiveDateTime": "2026-02-28",
-             "code": {"text": "Pain assessment"},
-             "component": [{"code": {"text": "Back pain"}, "valueInteger": 0}]}
+    panel = _observation("Pain assessment",
+                         component=[{"code": {"text": "Back pain"}, "valueInteger": 0}])
     assert _cards(panel, _retention()) == []
 
 
@@ -332,18 +326,14 @@ def test_a_component_whose_value_says_no_back_pain_gives_no_context() -> None:
                                       "data-absent-reason", "code": "unknown"}]}},
 ], ids=["zero", "N", "data-absent"])
 def test_a_malformed_observation_whose_value_says_no_gives_no_context(value: dict) -> None:
-    observation = {"resourceType": "Observation", "id": "o", "status": "final",
-                   "subject": {"reference": "Patient/p"}, "effectiveDateTime": "2026-02-30",
-                   "code": {"text": "Back pain score"}, **value}
+    observation = _observation("Back pain score", "2026-02-30", **value)
     assert _cards(observation, _retention()) == []
 
 
 def test_a_pain_score_above_zero_is_back_pain() -> None:
-    score = {"resourceType": "Observation", "id": "o", "status": "final",
-             "subject": {"reference": "Patient/p"}, "effectiveDateTime": "2026-02-28",
-             "code": {"text": "Back pain NRS"},
-             "valueQuantity": {"value": 6, "unit": "{score}",
-                               "system": "http://unitsofmeasure.org", "code": "{score}"}}
+    score = _observation("Back pain NRS", valueQuantity={
+        "value": 6, "unit": "{score}", "system": "http://unitsofmeasure.org",
+        "code": "{score}"})
     assert _cards(score, _retention()) == CES_CRITICAL
 
 
@@ -531,9 +521,7 @@ def test_a_text_that_says_anything_else_is_not_read(text: str) -> None:
 # The eighth review (twenty-first session).
 
 def _row(**value: Any) -> dict[str, Any]:
-    return {"resourceType": "Observation", "id": "o", "status": "final",
-            "subject": {"reference": "Patient/p"}, "effectiveDateTime": "2026-02-28",
-            "code": {"text": "Back pain"}, **value}
+    return _observation("Back pain", **value)
 
 
 @pytest.mark.parametrize("value", [
