@@ -137,9 +137,9 @@ def _observation_words(entry: dict[str, Any]) -> list[str]:
 
 def _context(entry: dict[str, Any], texts: list[str]) -> dict[str, str]:
     """Per back-pain context concept the entry's words name (not denied), the first text
-    naming it; none when its value says no (:func:`_says_no`: a score of 0, "N", no value
-    for a reason) or is a laboratory measurement ("LBP" 12 ug/mL, the lipopolysaccharide-
-    binding protein). A component whose own value says no is not read."""
+    naming it. An Observation: by :func:`_observation_words`, only when its value affirms it
+    (:func:`_affirms`), is no laboratory measurement ("LBP" 12 ug/mL, the lipopolysaccharide-
+    binding protein) and no history section; its components are not read."""
     named = _named(texts)
     if not named or entry.get("resourceType") != "Observation":  # the common case: none
         return named
@@ -183,12 +183,8 @@ def _add_context(builder: Builder, checked: dict[str, Any], context: dict[str, s
     return True
 
 
-_NO_WORDS = re.compile(r"\s*(?:n|no|none|none\s+reported|nil|no\s+pain|not\s+present|absent|"
-                       r"negative|neg|-|0(?:\s*/\s*10)?)\s*\.?\s*$", re.I)
 _SCORE_UNITS = frozenset({"", "{score}", "score", "/10", "{#}", "1", "points", "point",
                           "out of 10"})
-
-
 _YES_WORDS = re.compile(r"\s*(?:y|yes|present|positive|pos|\+|true|reported|confirmed)\s*\.?\s*$",
                         re.I)
 _VALUES = ("valueString", "valueBoolean", "valueInteger", "valueQuantity",
@@ -196,21 +192,18 @@ _VALUES = ("valueString", "valueBoolean", "valueInteger", "valueQuantity",
 
 
 def _affirms(holder: dict[str, Any]) -> bool:
-    """Does an Observation's (or a component's) value say the back pain it names is there,
-    or is there no value to say otherwise? Yes, true, a coded yes or present, a score above
-    0, or words that are themselves a presentation ("Back pain for 3 days": a chief
-    complaint's value). Anything else ("Pt denies", "Resolved", "Unknown", "WNL", "see
-    notes") is no back pain of today (eighth review: a review-of-systems row "Back pain":
-    "Pt denies" beside a known aneurysm gave the critical card)."""
-    if "dataAbsentReason" in holder or _says_no(holder):
+    """Does an Observation's value say the back pain it names is there, or is there no value
+    to say otherwise? Yes, true, a coded yes or present, a score above 0, or words that are
+    themselves a presentation ("Back pain for 3 days": a chief complaint's value). Anything
+    else ("Pt denies", "N", "0/10", "Resolved", "Unknown", "WNL", a dataAbsentReason) is no
+    back pain of today (eighth review: a review-of-systems row "Back pain": "Pt denies"
+    beside a known aneurysm gave the critical card)."""
+    if "dataAbsentReason" in holder:
         return False
     if not any(name in holder for name in _VALUES):
         return True
-    number = holder.get("valueInteger")
-    quantity = holder.get("valueQuantity")
-    if isinstance(quantity, dict):
-        number = quantity.get("value")
-    if isinstance(number, int | float) and not isinstance(number, bool):
+    number = _number(holder)
+    if number is not None:
         return number > 0
     text = holder.get("valueString")
     if isinstance(text, str):
@@ -219,20 +212,11 @@ def _affirms(holder: dict[str, Any]) -> bool:
     return presence(holder) is True
 
 
-def _says_no(holder: dict[str, Any]) -> bool:
-    """An Observation's (or a component's) value says the back pain it names is not there,
-    in a way the red-flag reading does not (it reads a symptom score as a measurement): a
-    score of 0 ("Back pain NRS": 0), a bare "N", "No pain", "0/10", or no value for a
-    reason (dataAbsentReason)."""
-    if "dataAbsentReason" in holder:
-        return True
-    number = holder.get("valueInteger")
+def _number(holder: dict[str, Any]) -> int | float | None:
+    """A value's number (valueInteger, valueQuantity.value), if it has one."""
     quantity = holder.get("valueQuantity")
-    if isinstance(quantity, dict):
-        number = quantity.get("value")
-    text = holder.get("valueString")
-    return (number == 0 and not isinstance(number, bool)) or (
-        isinstance(text, str) and bool(_NO_WORDS.match(text)))
+    number = quantity.get("value") if isinstance(quantity, dict) else holder.get("valueInteger")
+    return number if isinstance(number, int | float) and not isinstance(number, bool) else None
 
 
 # LOINC codes of a narrative of the past or of others (the C-CDA history sections): family
