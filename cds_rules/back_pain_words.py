@@ -5,14 +5,11 @@ CLINICAL.md: the service answers for adults "whose record shows back pain", and 
 write it in words: a problem list entry with text only ("Low back pain"), a hospital's
 own code ("LBP" / "Sciatica L5"), a chief complaint in a note. Read only by its codes, such
 a record had no context, so a coded new urinary retention beside it gave no card at all
-(the critical cauda equina card with the back pain coded). The words name a context
-concept (:data:`CONTEXT_PHRASES`) read as :mod:`cds_rules.uncoded` reads a red flag: per
-part of each sentence, with the same denials ("No back pain", "Back pain: absent",
-"Family history of back pain" do not count), nor one the words put in the past or in
-another person ("History of back pain", "Back pain (mother)"). The neck is not the back:
-a part of a sentence about the neck or arm names no back pain unless it names the lower
-spine too.
-"""
+(the critical cauda equina card with the back pain coded). A text is read only when it
+says nothing but the presentation (:func:`_only_a_presentation`: a back pain with how,
+where and since when it hurts, where it spreads, that it is the complaint, red flags in
+words), so a history, an end, another person, the neck or a doubt leaves it unread; within
+it, a denial before the phrase or an answer after it that says no does too."""
 
 from __future__ import annotations
 
@@ -56,33 +53,6 @@ CONTEXT_PHRASES: tuple[tuple[str, str], ...] = (
 _PATTERNS = tuple((concept, re.compile(rf"\b(?:{pattern})\b", re.I))
                   for concept, pattern in CONTEXT_PHRASES)
 _ANY = re.compile("|".join(rf"\b(?:{pattern})\b" for _, pattern in CONTEXT_PHRASES), re.I)
-# A part of a sentence about the neck or arm (ICD-10-CM "Radiculopathy, cervical region",
-# "Spinal stenosis C5/6", "Slipped disc in neck"), or a nerve disease that is not the
-# spine's ("Diabetic radiculopathy"), names no back pain unless it names the lower spine.
-_ELSEWHERE = re.compile(r"\b(?:cervic\w*|neck|c[1-8]|c-?spine|t1|occipit\w*|arm|brachial|"
-                        r"upper\s+limb|hand|carpal|diabetic|lyme|(?:post[\s-]?)?herpetic|"
-                        r"zoster|shingles|piriformis)\b", re.I)
-_LOWER_SPINE = re.compile(r"\b(?:low(?:er)?\s+back|back\s*(?:pain|ache)|backache|lumbago|lbp|"
-                          r"lumbar|lumbosacral|sciatica(?!-like)|l[1-5]|s1)\b", re.I)
-# A part of a sentence that puts the back pain in the past or in another person, says it
-# ended, judges it unlikely, or names something else: "History of back pain", "PMH: HTN,
-# chronic LBP", "Low back pain, resolved", "Back pain 2019" (a year, not after "since"),
-# "Back pain (mother)", "FH back pain", "No longer has sciatica", "Sciatica unlikely",
-# "Inactive: Low back pain", "Back pain advice leaflet given", "AAA incidental on CT for
-# back pain", "LBP (low blood pressure)", "Piriformis syndrome (sciatica)". A query ("?
-# sciatica") is not read either (:func:`_only_a_presentation`). The red-flag words keep
-# such cues on purpose (a past cancer is a red flag); a back pain read from words opens
-# checks that can end in a critical card, so any such cue anywhere in its part leaves it
-# unread, as before back pain was read from words.
-_NOT_NOW = re.compile(
-    r"\b(?:history|h/o|hx\s+of|pmhx?|phx|former|historical|in\s+remission|past|previous|"
-    r"previously|prior|old|resolved|resolving|settled|"
-    r"gone|recovered|ago|last\s+year|as\s+a\s+child|no\s+longer|free|fh|family|mother|"
-    r"father|mum|mom|dad|sister|brother|son|daughter|wife|husband|partner|spouse|parent|"
-    r"sibling|cousin|aunt|uncle|grand\w+|carer|care-giver|caregiver|"
-    r"risk|unlikely|excluded|ruled\s+out|not\s+confirmed|incidental|inactive|ended|"
-    r"discharged|leaflet|education|prevention|piriformis|like\s+sciatica|blood\s+pressure|"
-    r"hypotension|binding\s+protein|(?<!since\s)(?:19|20)\d\d)\b", re.I)
 # A denial anywhere before it in its part of a sentence: "Denies fever, chills, back pain",
 # "No fever/chills/back pain", "ROS negative for fever, back pain". The red-flag words
 # carry a denial through a list only when "or" joins it (a sign kept is the safe side);
@@ -107,9 +77,6 @@ _CURRENT = re.compile(
 _LONG_STANDING = re.compile(
     r"\b(?:chronic|since|ongoing|long[\s-]?standing|for\s+\d+\s+(?:years?|yrs?)|years?)\b",
     re.I)
-# A text that opens as a history ("PMH - asthma; sciatica", "Family history: back pain").
-_HISTORY_HEADING = re.compile(r"\W*(?:pmhx?|phx|past\s+(?:medical\s+)?history|history\s+of|"
-                              r"hx\s+of|h/o|fhx?|family\s+history)\b", re.I)
 IN_WORDS = "back pain named in words"
 """``Fact.detail`` of a back-pain fact read from words (told apart from a coded one)."""
 
@@ -177,19 +144,13 @@ def named_context(text: str, closes_negated: Callable[[str], bool]) -> tuple[str
     """The context concepts ``text`` names and does not deny, in :data:`CONTEXT_PHRASES`'
     order (each once); none unless the text says nothing else
     (:func:`_only_a_presentation`)."""
-    if not _ANY.search(text) or _HISTORY_HEADING.match(text):  # the common case: one search
-        return ()
-    if not _only_a_presentation(text, closes_negated):
-        return ()
+    if not _ANY.search(text) or not _only_a_presentation(text, closes_negated):
+        return ()  # the common case: one search
     found: dict[str, None] = {}
-    parts = list(parts_of(text))
-    for at, text_part in enumerate(parts):
+    for text_part in parts_of(text):
         matches = [(concept, m) for concept, pattern in _PATTERNS
                    for m in pattern.finditer(text_part)]
-        following = parts[at + 1] if at + 1 < len(parts) else ""
-        if not matches or _NOT_NOW.search(text_part) or (
-                len(following.split()) <= 3 and _NOT_NOW.search(following)) or (
-                _ELSEWHERE.search(text_part) and not _LOWER_SPINE.search(text_part)):
+        if not matches:
             continue
         part = Part(text_part)
         closed = closed_signs(part, [m for _, m in matches], closes_negated)

@@ -604,6 +604,7 @@ def test_marks_and_loose_durations_are_no_back_pain(text: str) -> None:
 
 @pytest.mark.parametrize("text", [
     "Back pain since Monday", "Back pain for the last 3 weeks", "Back pain since last week",
+    "Back pain for the past 3 weeks", "Back pain since last year",
     "Low back pain.", "Back pain: yes",
 ])
 def test_time_words_and_yes_are_read(text: str) -> None:
