@@ -29,7 +29,8 @@ import re
 from collections.abc import Iterable
 from functools import lru_cache
 
-from cds_rules.uncoded import CANCER_SITE, HISTORY_SIGNS
+from cds_rules.uncoded import HISTORY_SIGNS
+from cds_rules.uncoded_phrases import CANCER_SITE
 
 _URINE = (r"urin\w*|bladder\w*|void\w*|micturi\w*|pee|peeing|peed|wee|weeing|waterworks|"
           r"luts|pu|catheter\w*|gu|genito\w*|aur|boo|overflow|bb")
@@ -83,7 +84,7 @@ SIGN_WORDS: dict[str, str] = {
     "aortic aneurysm or dissection": (r"aort\w*|aneurysm\w*|aaa|dissect\w*|triple|"
                                       r"pulsatil\w*|t[ab]ad|stanford|debakey|aortictype"),
 }
-"""Per sign of :data:`cds_rules.uncoded._PHRASES`, the words (whole words, lower case) by
+"""Per sign of :data:`cds_rules.uncoded_phrases.PHRASES`, the words (whole words, lower case) by
 which a denial names it or what it is a loss of; a syndrome's list holds its family's.
 Words for a place alone (leg, buttock, groin) are not in them: "No leg pain" does not
 deny weakness, "No buttock pain" does not deny saddle anaesthesia."""
@@ -160,13 +161,15 @@ _QUALIFIERS = _word_set(
 _NOW = _word_set(
     "longer currently current now today presently anymore further episode episodes")
 # Phrases naming something else with a sign's word in them ("No urinary tract infection" in
-# a retention row, "No CSF leak", "No arm weakness", "No family history of cancer").
+# a retention row, "No CSF leak", "No arm weakness", "No family history of cancer", "No FHx
+# of cancer", "FH: bowel cancer").
 _SOMETHING_ELSE = re.compile(
     r"\b(?:urinary\s+tract\s+infection|urin(?:e|ary)\s+infection|uti|water\s+"
     r"(?:infection|tablets?|bottles?)|(?:chest|skin|wound|ear|throat|viral|recent|respiratory)"
     r"\s+infections?|csf\s+leak|broken\s+skin|ca(?:lcium)?\s+supplements?|ca\s*-?\s*(?:125|"
     r"19-?9|15-?3)|(?:road\s+traffic|rta|rtc)(?:\s+(?:accident|collision))?|rectal\s+bleed\w*|"
-    r"pr\s+bleed\w*|bleeding\s+pr|(?:fh|family\s+history)\s+of\s+[\w\s]+|"
+    r"pr\s+bleed\w*|bleeding\s+pr|(?:fhx?|family\s+(?:history|hx))(?:\s+of|\s*:)\s*[\w\s]+|"
+    r"fhx\s+[\w\s]+|"
     r"(?:(?:arms?|hands?|fingers?|upper\s+limbs?|face|facial)\s+(?:weakness|numbness|tingling)|"
     r"(?:weakness|numbness|tingling|pins\s+and\s+needles)\s+(?:in|of)\s+(?:the\s+|both\s+|"
     r"his\s+|her\s+)?(?:arms?|hands?|fingers?|upper\s+limbs?|face))\b(?!\s*(?:or|and|/|&|,)\s*"
@@ -294,8 +297,15 @@ def _denies_a_symptom(named: list[str]) -> bool:
     return not named or any(word in _ANYTHING or word in _NOW for word in named)
 
 
+# "Cauda equina compression" is the nerve roots', not the cord's: a cord compression row
+# holding "No cauda equina compression" keeps its sign (twenty-second session); the conus
+# is the cord's end, and "No conus compression" denies a cord compression as before
+_ROOTS_COMPRESSED = re.compile(r"\b(caudal?[\s-]+equina)\s+(?:nerve\s+)?(?:roots?\s+)?"
+                               r"compression\b")
+
+
 def _read_as_words(sentence: str) -> str:
-    lower = sentence.lower()
+    lower = _ROOTS_COMPRESSED.sub(r"\1", sentence.lower())
     something_else = _SOMETHING_ELSE if _LEGS_OR_SADDLE.search(lower) else \
         _SOMETHING_ELSE_OR_ANOTHER_PART  # one pass: the phrase that starts first is read
     text = something_else.sub(" another thing ", lower)

@@ -24,18 +24,23 @@ from functools import cached_property
 # ("No trauma, foot drop"; "No allergies, osteoporosis on alendronate"), any other word
 # ("MRI not yet done for suspected cauda equina", "No improvement in urinary retention"),
 # words after the sign in its item ("Denies saddle anaesthesia, urinary retention 600ml on
-# bladder scan"). "Screening for", "family history of" and "fear of" deny the sign they
-# govern only.
+# bladder scan"). "Screening for", "family history of" ("FHx", "FH:", "Family history:";
+# not a heading shared with the patient's own history, "PMH/FH:", "PMH & FHx:") and "fear
+# of" deny the sign they govern only.
+_NOT_JOINT = r"(?<![/&,+])(?<![/&,+]\s)(?<!\band\s)"
 _DENIAL_CUE = re.compile(
+    _NOT_JOINT + r"\b(?:family\s+(?:history|hx)|fhx?)\s*:|"  # first: "FHx:" whole
     r"\b(?:(?:does|do|did)\s+not\s+(?:have|has)|(?:has|have)\s+(?:not|never)\s+had|"
     r"(?:has|have|had)\s+(?:not|never)|without|w/o|no|not|never|nil|denies|denied|deny|"
     r"negative\s+for|free\s+of|absence\s+of|screening\s+for|screen\s+for|"
-    r"family\s+history\s+of|fh\s+of|fear\s+of)\b", re.I)
+    r"family\s+history\s+of|fh\s+of|fear\s+of)\b|"
+    + _NOT_JOINT + r"\b(?:family\s+hx\s+of|fhx\s+of|fhx)\b", re.I)
 # Cues that name whose or what the sign is, not whether it is there: they govern a short
 # phrase ("Family history of breast cancer", "Screening for colon cancer"). Safety-netting
 # advice ("Safety-netted for CES") is read as naming the sign: two review rounds found every
 # rule for it silencing real signs ("advice from urology", "red flags for cauda equina").
-_GOVERNS = re.compile(r"(?:screening|screen|family\s+history|fh|fear)\s+(?:for|of)$", re.I)
+_GOVERNS = re.compile(r"(?:screening|screen|family\s+(?:history|hx)|fhx?|fear)\s+(?:for|of)$|"
+                      r"(?:family\s+(?:history|hx)|fhx?)\s*:?$", re.I)
 _CARRIES_DENIAL = frozenset({
     "any", "obvious", "clear", "definite", "definitive", "significant", "clinical",
     "objective", "evidence", "sign", "signs", "symptom", "symptoms", "feature", "features",
@@ -105,6 +110,7 @@ class Part:
     def __init__(self, text: str) -> None:
         self.text = text
         self._lists: dict[int, _List] = {}
+        self.excluded_items: dict[tuple[str, int], bool] = {}  # (pattern, item): excluded?
 
     @cached_property
     def _cues(self) -> _Found:
@@ -212,9 +218,13 @@ def excluded_near(excluded: re.Pattern[str], part: Part, match: re.Match[str]) -
     "BCC excised 2019, myeloma 2021" name a cancer (sixth independent review)."""
     bounds, text = part.list_bounds, part.text
     item = bisect_left(bounds, match.start() + 1) - 1  # bounds[0] = 0, bounds[-1] > len
-    start, end = bounds[item], bounds[item + 1]
-    following = text[end:_next_comma(text, end)] if end <= len(text) else ""
-    return bool(excluded.search(text[start:end]) or excluded.match(following.strip()))
+    found = part.excluded_items.get((excluded.pattern, item))
+    if found is None:  # once an item: its signs ask alike (a long item, linear)
+        start, end = bounds[item], bounds[item + 1]
+        following = text[end:_next_comma(text, end)] if end <= len(text) else ""
+        found = bool(excluded.search(text[start:end]) or excluded.match(following.strip()))
+        part.excluded_items[(excluded.pattern, item)] = found
+    return found
 
 
 def denied(part: Part, match: re.Match[str], names_a_sign: Callable[[str], bool]) -> bool:

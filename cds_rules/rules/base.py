@@ -109,6 +109,20 @@ def denial_naming_change(version: str) -> str:
             "risk factors) and HLA-B27 results in words are read as before. ")
 
 
+def words_in_values_change(version: str) -> str:
+    """What ``version`` changed for every rule reading a red-flag sign in an Observation's
+    value (twenty-second session, December 2026): the red-flag words a value's denial
+    leaves standing are read as the uncoded reader now reads them."""
+    return (f"{version}: an Observation's value in words is read with the red-flag words of "
+            "this date: 'No cauda equina compression' states a cauda equina sign absent "
+            "(before: the compression left it standing, a false critical card), and does not "
+            "deny a cord compression; a value naming a red flag its denial leaves standing "
+            "('legs giving way', 'a pulsatile abdominal mass') is no denial of the row's "
+            "sign; a denial of a screen, a risk, a stress or urge type or of what is gone "
+            "('No cancer screening', 'Denies urinary incontinence (stress)', 'No FHx of "
+            "cancer') does not deny the row's finding. ")
+
+
 def part_naming_change(version: str) -> str:
     """What ``version`` changed for the rules reading an osteoporosis, a vertebral fracture,
     an aortic aneurysm or dissection (fourteenth session, December 2026): a denial naming

@@ -22,6 +22,7 @@ from cds_rules.rules.base import (
     observation_reading_change,
     threshold,
     unassessed_finding,
+    words_in_values_change,
 )
 from cds_rules.rules.context import (
     CAUDA_EQUINA_SEGMENT,
@@ -121,7 +122,7 @@ def _unassessed(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding 
 
 CES_01 = Rule(
     id="CES-01",
-    version="2.7.0",
+    version="2.8.0",
     topic=Topic.CAUDA_EQUINA,
     title="Suspected cauda equina syndrome",
     indicators=("critical",),
@@ -140,7 +141,8 @@ CES_01 = Rule(
     # sexual dysfunction alone counts for nothing
     needs=frozenset({"cauda_equina_syndrome", *CES_SIGNS, *RADICULAR_PAIN, *LEG_DEFICIT,
                      MRC_GRADE}),
-    changes=another_part_change("2.7.0")
+    changes=words_in_values_change("2.8.0")
+    + another_part_change("2.7.0")
     + denial_naming_change("2.6.0")
     + observation_reading_change("2.5.0")
     + comparator_change("2.4.0", "an MRC grade (bilateral leg deficit) is")
@@ -155,7 +157,7 @@ CES_01 = Rule(
 
 CES_02 = Rule(
     id="CES-02",
-    version="1.8.0",
+    version="1.9.0",
     topic=Topic.CAUDA_EQUINA,
     title="Cauda equina red flag persisting or in history, no spine MRI since",
     indicators=("warning",),
@@ -168,7 +170,8 @@ CES_02 = Rule(
     ),
     check=_unassessed,
     needs=frozenset({"cauda_equina_syndrome", *CES_SIGNS}),
-    changes=another_part_change("1.8.0")
+    changes=words_in_values_change("1.9.0")
+    + another_part_change("1.8.0")
     + denial_naming_change("1.7.0")
     + "1.6.0: an MRI assesses a cauda equina sign or diagnosis only when it may "
             "image the lumbar spine: lumbar, thoracolumbar, whole spine, or a region the "

@@ -35,6 +35,7 @@ from cds_rules.rules.base import (
     symptoms_set_aside_change,
     threshold,
     unreadable_entry,
+    words_in_values_change,
 )
 from cds_rules.rules.context import (
     back_pain_only_in_words,
@@ -221,7 +222,7 @@ CHECK_THE_DATE_FIRST = (
 
 CONS_01 = Rule(
     id="CONS-01",
-    version="2.12.0",
+    version="2.13.0",
     topic=Topic.CONSERVATIVE_CARE,
     title="Conservative care for back pain without a recorded red flag",
     indicators=("info",),
@@ -238,7 +239,8 @@ CONS_01 = Rule(
     hooks=("patient-view", "encounter-start"),
     phase="pathway",
     asks_to_check_unread=True,
-    changes=symptoms_set_aside_change("2.12.0")
+    changes=words_in_values_change("2.13.0")
+    + symptoms_set_aside_change("2.12.0")
     + "With no back pain read but one in an entry the service could not read, the card is "
     "given over it (before: no card, and no red-flag check ran); a malformed cauda equina "
     "syndrome with no back pain coded gets the check-first card (before: no card). "

@@ -33,6 +33,7 @@ from cds_rules.rules.base import (
     observation_reading_change,
     part_naming_change,
     threshold,
+    words_in_values_change,
 )
 from cds_rules.rules.context import (
     NEURO_DEFICITS,
@@ -129,7 +130,7 @@ def _check(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding | Non
 
 FRAC_01 = Rule(
     id="FRAC-01",
-    version="2.10.0",
+    version="2.11.0",
     topic=Topic.FRACTURE,
     title="Possible vertebral fracture",
     indicators=("critical", "warning", "info"),
@@ -140,7 +141,8 @@ FRAC_01 = Rule(
         "Consider bone densitometry (DXA) and bone protection when fragility is likely.",
     ),
     check=_check,
-    changes=another_part_change("2.10.0")
+    changes=words_in_values_change("2.11.0")
+    + another_part_change("2.10.0")
     + part_naming_change("2.9.0")
     + denial_naming_change("2.8.0")
     + observation_reading_change("2.7.0")

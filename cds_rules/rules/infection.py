@@ -23,6 +23,7 @@ from cds_rules.rules.base import (
     observation_reading_change,
     threshold,
     unassessed_finding,
+    words_in_values_change,
 )
 from cds_rules.rules.context import (
     NEURO_DEFICITS,
@@ -115,7 +116,7 @@ def _check(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding | Non
 
 INF_01 = Rule(
     id="INF-01",
-    version="2.9.0",
+    version="2.10.0",
     topic=Topic.INFECTION,
     title="Possible spinal infection",
     indicators=("critical", "warning"),
@@ -128,7 +129,8 @@ INF_01 = Rule(
     check=_check,
     # a coded infection, or a fever (coded or measured): the risk factors count only with it
     needs=frozenset({"spinal_infection", "epidural_abscess", "fever", "body_temperature"}),
-    changes=another_part_change("2.9.0")
+    changes=words_in_values_change("2.10.0")
+    + another_part_change("2.9.0")
     + denial_naming_change("2.8.0")
     + lumbar_mri_words_change("2.7.0")
     + observation_reading_change("2.6.0")

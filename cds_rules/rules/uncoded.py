@@ -305,6 +305,39 @@ def _display_change(version: str, topic: Topic) -> str:
                if topic is Topic.CAUDA_EQUINA else ""))
 
 
+_MISREAD_WORDS: dict[Topic, str] = {
+    Topic.CAUDA_EQUINA: "'No cauda equina compression' denies the syndrome; a stress, urge or "
+                        "mixed incontinence named after it as its whole qualifier ('Urinary "
+                        "incontinence (stress)') is not the sign. ",
+    Topic.PROGRESSIVE_NEUROLOGICAL_DEFICIT: "'Legs giving way', 'Left leg keeps giving way' "
+                                            "and 'Legs buckling' are read as leg weakness "
+                                            "(before: not read); a knee's is not. ",
+    Topic.MALIGNANCY: "A screen that says nothing found ('Bowel cancer screening', 'Myeloma "
+                      "screen sent') is not a cancer; one that says more ('... screen "
+                      "detected', 'Myeloma screen: IgG kappa band') is read. ",
+    Topic.FRACTURE: "'Osteoporosis screening due' and 'Osteoporosis risk assessment' are not "
+                    "osteoporosis. ",
+    Topic.VISCERAL_OR_VASCULAR: "A pulsatile abdominal or epigastric mass ('Pulsatile "
+                                "abdominal mass', 'Pulsatile mass in the abdomen') is read as "
+                                "a suspected aneurysm (before: not read); a bare 'pulsatile "
+                                "mass', a non-pulsatile one or one not palpable is not. ",
+}
+"""Twenty-second session: each family's own new words (:func:`_misread_words_change`)."""
+_HISTORY_SIGN_TOPICS = frozenset({Topic.MALIGNANCY, Topic.FRACTURE, Topic.VISCERAL_OR_VASCULAR})
+"""Families whose signs are histories (:data:`cds_rules.uncoded.HISTORY_SIGNS`): one that is
+over is still one."""
+
+
+def _misread_words_change(version: str, topic: Topic) -> str:
+    ended = ("a symptom whose item closes with 'resolved', 'settled', 'subsided' or 'gone' "
+             "('Foot drop (resolved)') is not read unless the text says it came back; "
+             if topic not in _HISTORY_SIGN_TOPICS else "")
+    return (f"{version}: 'FHx', 'FH:', 'Family history:' govern a short phrase as 'Family "
+            f"history of' does ('FHx prostate cancer' is not the patient's); {ended}"
+            + _MISREAD_WORDS.get(topic, "") + "A denial closing with the study that looked "
+            "('No cord compression on MRI') still warns. ")
+
+
 def _next(version: str, part: Literal["minor", "patch"]) -> str:
     """``version`` with its minor (patch reset) or its patch number one ahead."""
     major, minor, patch = (int(n) for n in version.split("."))
@@ -326,11 +359,12 @@ def _rule(rule_id: str, topic: Topic, family: str, evidence: tuple[str, ...]) ->
     fourteenth = _FOURTEENTH_SESSION.get(topic)
     version = _next(denial, "minor") if fourteenth else denial
     displays = _next(version, "minor")
-    return Rule(id=rule_id, version=displays, topic=topic,
+    misread = _next(displays, "minor")
+    return Rule(id=rule_id, version=misread, topic=topic,
                 title=f"Uncoded entry suggests a {family} red flag", indicators=("warning",),
                 evidence=evidence, advice=_ADVICE, check=_check,
                 needs=frozenset({uncoded_concept(topic)}),
-                changes=(_display_change(displays, topic)
+                changes=(_misread_words_change(misread, topic) + _display_change(displays, topic)
                          + (fourteenth(version) if fourteenth else "")
                          + denial_naming_change(denial) + _DENIAL_NAMING_CHANGE
                          + _THIRTEENTH_SESSION_PHRASES.get(topic, "")

@@ -22,6 +22,7 @@ from cds_rules.rules.base import (
     observation_reading_change,
     part_naming_change,
     threshold,
+    words_in_values_change,
 )
 from cds_rules.rules.context import (
     BACK_PAIN_CONTEXT,
@@ -113,7 +114,7 @@ _CHANGES = ("1.1.0: summary leads with the action; evidence is NICE NG59 1.1.1 (
 
 VV_01 = Rule(
     id="VV-01",
-    version="1.6.0",
+    version="1.7.0",
     topic=Topic.VISCERAL_OR_VASCULAR,
     title="Vascular or cardiac cause of back pain",
     indicators=("critical",),
@@ -125,7 +126,8 @@ VV_01 = Rule(
     check=_vascular,
     # chest pain or breathlessness count beside thoracic back pain only
     needs=frozenset({"aortic_dissection", "aortic_aneurysm", "chest_pain", "dyspnoea"}),
-    changes=part_naming_change("1.6.0")
+    changes=words_in_values_change("1.7.0")
+    + part_naming_change("1.6.0")
     + denial_naming_change("1.5.0")
     + observation_reading_change("1.4.0")
     + comparator_change("1.3.0", "a pain score (severe back pain) is")

@@ -282,8 +282,8 @@ def test_a_panel_naming_no_sign_keeps_its_components() -> None:
 
 
 def test_every_sign_and_coded_concept_has_its_words() -> None:
-    from cds_rules import uncoded
-    signs = {sign for phrases in uncoded._PHRASES.values() for sign, _ in phrases}
+    from cds_rules import uncoded, uncoded_phrases
+    signs = {sign for phrases in uncoded_phrases.PHRASES.values() for sign, _ in phrases}
     assert set(sign_words.SIGN_WORDS) == signs
     assert set(uncoded.CODED_SIGNS.values()) <= signs
 

@@ -43,7 +43,7 @@ def test_the_reason_says_what_was_read() -> None:
             "vertebral fracture, aortic aneurysm); other wording (fever, weight loss, "
             "trauma), notes, letters and reports are not read.") in detail
     assert "free-text entries are not read" not in detail
-    assert "_Rule CONS-01 v2.12.0._" in detail  # since 2.10.0: advice of the dated-ahead card
+    assert "_Rule CONS-01 v2.13.0._" in detail  # since 2.10.0: advice of the dated-ahead card
 
 
 def _cards_with_problem(text: str) -> list[str]:

@@ -150,25 +150,26 @@ def test_the_rules_that_read_more_carry_a_new_version() -> None:
     for rule in ("UNCODED-CES", "UNCODED-CORD", "UNCODED-NEURO"):
         # one minor further (fourteenth session: "No bilateral knee pain" for CES; a denial
         # of another part's weakness or numbness for all three)
-        assert versions[rule] == "1.12.0"  # and a known code's display (twenty-first)
+        # and a known code's display (twenty-first), and the twenty-second session's words
+        assert versions[rule] == "1.13.0"
         assert "1.9.1: no change in what is read" in changes[rule]
         assert "1.9.0: read also" in changes[rule]
     # UNCODED-MAL moved on to 1.9.0 ("Ca. prostate", test_uncoded_ca_full_stop.py) after
     # its 1.8.1
-    assert versions["UNCODED-MAL"] == "1.11.0"  # and a known code's display
+    assert versions["UNCODED-MAL"] == "1.12.0"  # and a known code's display, and words
     assert "1.8.1: no change in what is read" in changes["UNCODED-MAL"]
     # FRAC and VV one minor further (fourteenth session: a denial names osteoporosis and a
     # fracture apart, an aneurysm and a dissection apart)
-    assert versions["UNCODED-FRAC"] == "1.10.0"  # and a known code's display
-    assert changes["UNCODED-FRAC"].startswith("1.10.0: the display of a code the value sets "
-                                              "know is read too")
+    assert versions["UNCODED-FRAC"] == "1.11.0"  # and a known code's display, and words
+    after_words = changes["UNCODED-FRAC"].split("1.10.0: ", 1)[1]
+    assert after_words.startswith("the display of a code the value sets know is read too")
     assert ("1.9.0: a denial in an Observation's value names osteoporosis and a vertebral "
             "fracture") in changes["UNCODED-FRAC"]
     assert "1.8.0: a sentence in an Observation's value" in changes["UNCODED-FRAC"]
     assert "1.7.1: no change in what is read" in changes["UNCODED-FRAC"]
     # no shorthand for INF and VV: their patch versions, then the twelfth session's phrases
     # (test_uncoded_review_phrases.py)
-    assert (versions["UNCODED-INF"], versions["UNCODED-VV"]) == ("1.11.0", "1.11.0")
+    assert (versions["UNCODED-INF"], versions["UNCODED-VV"]) == ("1.12.0", "1.12.0")
     assert "1.9.0: a sentence in an Observation's value" in changes["UNCODED-VV"]
     assert changes["UNCODED-INF"].split("1.8.1: no change in what is read")[1].startswith(
         " or when it warns: a family with no uncoded hint stops before working out its "

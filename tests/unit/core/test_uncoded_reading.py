@@ -20,7 +20,8 @@ _TOKENS = ["no", "not", "No", "without", "denies", "or", "nor", "and", ",", ", o
            "has not had", "never", "n't", "noted", "present", "absent", "positive", "on MRI",
            "600ml", "evidence of", "any", "signs of", "syndrome", "saddle anaesthesia",
            "urinary retention", "foot drop", "cancer", "basal cell", "skin cancer", "except",
-           ";", "x", "s", "1", "seen", "ct", "'", "\u00a0", "\t"]
+           ";", "x", "s", "1", "seen", "ct", "'", "\u00a0", "\t", "FHx", "FH:", "screen",
+           "resolved", "(stress)", "PMH/"]
 _PART = st.lists(st.sampled_from(_TOKENS), min_size=1, max_size=30).flatmap(
     lambda tokens: st.lists(st.sampled_from(["", " ", "  ", ","]), min_size=len(tokens),
                             max_size=len(tokens)).map(

@@ -95,7 +95,9 @@ LOCAL = "http://hospital.example.org/fhir/CodeSystem/problems"
          {Topic.CAUDA_EQUINA}),
         # screening / family history deny only the sign they govern (fourth review: a whole
         # sentence excluded silenced "Family history of cancer, personal history of myeloma")
-        ("Breast cancer screening", {Topic.MALIGNANCY}),
+        # a screen is not the cancer (twenty-second session), a cancer a screen found is
+        ("Breast cancer screening", set()),
+        ("Screen-detected breast cancer", {Topic.MALIGNANCY}),
         ("Family history of breast cancer", set()),
         ("Family history of cancer, personal history of myeloma", {Topic.MALIGNANCY}),
         ("Screening for cancer found metastatic carcinoma", {Topic.MALIGNANCY}),
