@@ -189,8 +189,9 @@ def _named_signs(text: str, closes_negated: Callable[[str], bool]) -> dict[Topic
     if not _ANY.search(text):  # the common case: one search, nothing found
         return found
     over = not _REOPENED.search(text)
-    for part in parts_of(text):
-        _add_named(found, part, closes_negated, over)
+    parts = list(parts_of(text))
+    for part in parts:
+        _add_named(found, part, closes_negated, over, only=len(parts) == 1)
     return found
 
 
@@ -205,10 +206,10 @@ def parts_of(text: str) -> Iterator[str]:
         yield from (p for p in (p.strip() for p in _PARTS.split(clause)) if p)
 
 
-def _add_named(found: dict[Topic, str], text: str,
-               closes_negated: Callable[[str], bool], over: bool) -> None:
+def _add_named(found: dict[Topic, str], text: str, closes_negated: Callable[[str], bool],
+               over: bool, only: bool) -> None:
     """The signs the part ``text`` names, not denied (``over``: nothing in the whole text
-    says a symptom came back, so one said to be resolved is)."""
+    says a symptom came back; ``only``: the part is the whole text)."""
     matches = [(topic, sign, m) for topic, sign, pattern in _PATTERNS
                for m in pattern.finditer(text)]
     if not matches:
@@ -219,7 +220,7 @@ def _add_named(found: dict[Topic, str], text: str,
         excluded = _EXCLUDED_PATTERNS.get(topic)
         if topic in found or match.start() in closed or (
                 excluded and excluded_near(excluded, part, match)) or (
-                over and _ended(sign, match)):
+                only and _not_the_sign(sign, match, over)):
             continue
         if not denied(part, match, _names_a_sign):
             found[topic] = sign
@@ -233,21 +234,49 @@ _REOPENED = re.compile(r"\b(?:recur\w*|return\w*|again|back|relaps\w*|re-\w+|rec
                        r"today|yesterday|since|current\w*|but|however|although|except|"
                        r"fail\w*|twoc|catheter\w*|in\s+situ|partial\w*|part\w*|incomplete\w*|"
                        r"mostly|almost|nearly|some)\b|\?", re.I)
-# A symptom said to be over, closing its item: "Foot drop (resolved)", "Urinary retention -
-# resolved", "Leg weakness now resolved"; not "resolving", "not resolved", "resolved?"
-_ENDED = re.compile(r"(?:\s+(?:syndrome|compression))?\s*[(\-\u2013:]?\s*"
+# What makes a sign not the patient's present red flag, in a text that says nothing else:
+# a heading before it at most, the qualifier after it and the end (an allowlist: three
+# reviews found every "unless it says more" list incomplete, "Urinary retention - resolved.
+# Bladder scan 850ml", "Myeloma screen, paraprotein 30 g/L", "Urinary incontinence, urge,
+# overflow").
+_HEADING = re.compile(r"(?:[\s\-\u2013:(,]|\b(?:hx|h/o|pmh|previous|prior|known|recent|"
+                      r"history\s+of|left|right|l|r|lt|rt|bilateral|acute|new|chronic|mild|"
+                      r"severe|nhs|national|routine|annual|last|" + CANCER_SITE + r")\b)*",
+                      re.I)
+# A symptom said to be over: "Foot drop (resolved)", "Leg weakness - now resolved"; not
+# "resolving", "not resolved", "resolved?"
+_ENDED = re.compile(r"(?:\s+(?:syndrome|compression))?\s*[(\-\u2013:,]?\s*"
                     r"(?:(?:now|has|have|had|fully|completely|all)\s+)*"
-                    r"(?:resolved|settled|subsided|gone)\s*\)?[\s.!]*", re.I)
+                    r"(?:resolved|settled|subsided|gone)[\s).!]*", re.I)
+# A screen or a risk assessment that says nothing found: "Bowel cancer screening", "Myeloma
+# screen sent", "Osteoporosis screening due", "Osteoporosis risk assessment"
+_SCREEN_ONLY = re.compile(
+    r"\s+(?:screen(?:ing|s)?|risk\s+(?:assessment|score|calculation))(?:\s+(?:programme|"
+    r"program|test|tests|bloods?))?(?:\s*[:\-\u2013]?\s*(?:(?:was|is|has\s+been)\s+)?"
+    r"(?:sent|requested|done|due|overdue|up\s+to\s+date|declined|invited|offered|normal|"
+    r"negative|nad|clear|awaited|pending|booked|completed|advised|discussed|not\s+done))?"
+    r"[\s).!]*", re.I)
+# A type the value set leaves out, as the whole qualifier: "Urinary incontinence (stress)",
+# "... - urge type", "..., stress"
+_OTHER_INCONTINENCE = re.compile(r"\s*[(,:\-\u2013]?\s*(?:stress|urge|mixed)(?:\s+(?:type|"
+                                 r"incontinence))?[\s).!]*", re.I)
+_CLOSING: dict[str, re.Pattern[str]] = {
+    "cancer": _SCREEN_ONLY, "vertebral fracture or osteoporosis": _SCREEN_ONLY,
+    "urinary incontinence": _OTHER_INCONTINENCE}
 
 
-def _ended(sign: str, match: re.Match[str]) -> bool:
-    """Is the symptom at ``match`` said to be over by the rest of its item? A history (a
-    cancer, osteoporosis, a known aneurysm) stays one when it is over."""
-    if reading(sign) != "symptom":
-        return False
-    text = match.string
-    comma = text.find(",", match.end())
-    return bool(_ENDED.fullmatch(text, match.end(), comma if comma >= 0 else len(text)))
+def _not_the_sign(sign: str, match: re.Match[str], over: bool) -> bool:
+    """Does a text that is one part, a heading at most before the sign at ``match``, close
+    by saying it is not the patient's present red flag: a screen that found nothing, a
+    stress incontinence, a symptom over (``over``: nothing in the text says it came back)?"""
+    closing = _CLOSING.get(sign)
+    if sign == "vertebral fracture or osteoporosis" and not match.group().lower().startswith(
+            "osteopor"):
+        closing = None  # a fracture named is no screen's
+    if closing is None and over and reading(sign) == "symptom":
+        closing = _ENDED
+    return (closing is not None and closing.fullmatch(match.string, match.end()) is not None
+            and _HEADING.fullmatch(match.string, 0, match.start()) is not None)
 
 
 def _names_a_sign(words: str) -> bool:

@@ -106,12 +106,6 @@ _LEVEL_FRACTURE = (_LEVEL + r"(?:\s+(?:vertebra(?:l)?(?:\s+body)?|body|transvers
                    r"vertebral\s+(?:body\s+)?collapse|collapse\s+of\s+(?:the\s+)?"
                    r"(?:" + _LEVEL + r"\b|vertebra\w*)")
 _NOT_STRESS = r"(?<!stress\s)(?<!urge\s)(?<!mixed\s)"
-# ... or after it, as its whole qualifier: "Urinary incontinence (stress)", "Urinary
-# incontinence - urge type", "Urinary incontinence, stress"; not "... - urge and overflow",
-# "..., stress test negative", "... - urge absent" (the loss of a bladder's sensation)
-_NOT_STRESS_AFTER = (r"(?!\s*(?:\(\s*(?:stress|urge|mixed)(?:\s+(?:type|incontinence))?\s*\)"
-                     r"|[,:\-\u2013]?\s*(?:stress|urge|mixed)(?:\s+(?:type|incontinence))?)"
-                     r"\s*(?:$|[.;,]))")
 # "Reduced sphincter tone", "Sphincter tone: decreased": the anal sphincter, not the
 # oesophagus's, the stomach's or the urethra's (tenth session)
 _SPHINCTER_TONE_LOST = (r"(?:reduced|decreased|diminished|absent|poor|lax|weak|impaired|"
@@ -123,17 +117,6 @@ _SPHINCTER_TONE_LOST = (r"(?:reduced|decreased|diminished|absent|poor|lax|weak|i
                         r"anal\s+(?:sphincter\s+)?tone\s*[:\-\u2013]?\s*(?:lax|low|flaccid)\b")
 
 
-# A screen or a risk assessment for a disease is not the disease when that is all it says:
-# it ends there, or says only that it is done, due, sent or clear ("Bowel cancer screening",
-# "Myeloma screen sent", "Osteoporosis screening due", "Osteoporosis risk assessment");
-# anything else may be what it found ("Myeloma screen: IgG kappa band", "Breast cancer
-# screening - recalled, invasive ductal"), and the disease is read
-_NOT_A_SCREEN = (r"(?!\s+(?:screen(?:ing|s)?|risk\s+(?:assessment|score|calculat\w*))"
-                 r"(?:\s+(?:programme|program|test|tests|bloods?))?"
-                 r"(?:\s*[:\-\u2013]?\s*(?:(?:was|is|has\s+been)\s+)?(?:sent|requested|"
-                 r"done|due|overdue|up\s+to\s+date|declined|invited|offered|normal|negative|nad|"
-                 r"clear|awaited|pending|booked|completed|advised|discussed|not\s+done))?"
-                 r"\s*(?:$|[.;,)]))")
 # "Leg gave way on stairs - knee OA", "Leg giving way - patellar instability": in its own
 # item ("Legs giving way, no knee pain" is the legs'), and a short reach (linear in a text)
 _NOT_A_KNEE = (r"(?![^.;,]{0,40}?\b(?:knee|patell\w*|hoover\w*|non-?organic|functional)"
@@ -156,8 +139,9 @@ _PULSATILE_MASS = (r"(?:(?:palpable\s+)?(?<!non-)(?<!non\s)(?:expansile\s+)?puls
                    r"mass(?:es)?\s+(?:in|of)\s+(?:the\s+)?(?:abdomen|epigastrium|"
                    r"umbilical\s+region))"
                    # "No pulsatile abdominal mass on examination": the exam is the finding's
-                   r"(?:\s+(?:(?:on|at)\s+(?:examination|exam|palpation)|palpable|palpated|"
-                   r"felt))?"
+                   r"(?:\s+(?:(?:on|at)\s+(?:(?:abdominal|clinical)\s+)?(?:examination|exam|"
+                   r"palpation)|at\s+this\s+time|palpable|palpated|felt|appreciated|elicited|"
+                   r"today|clinically))?"
                    r"(?!\s*[:\-\u2013]?\s*(?:not\s+(?:palpable|palpated|felt|present)|"
                    r"impalpable|absent)\b)")
 PHRASES: dict[Topic, tuple[tuple[str, str], ...]] = {
@@ -227,8 +211,7 @@ PHRASES: dict[Topic, tuple[tuple[str, str], ...]] = {
         # not stress, urge or mixed incontinence (the value set leaves them out)
         ("urinary incontinence", _NOT_STRESS + r"(?:(?:urinary|bladder|overflow|double|new|"
                                  r"new[- ]onset|sudden)\s+incontinence|incontinence\s+since\b|"
-                                 r"incontinence\s+of\s+urine)" + _NOT_STRESS_AFTER
-                                 + r"|incontinent\s+of\s+urine|"
+                                 r"incontinence\s+of\s+urine)|incontinent\s+of\s+urine|"
                                  r"wet\s+(?:him|her|them)sel(?:f|ves)|"
                                  r"loss\s+of\s+(?:control\s+of\s+(?:the\s+)?)?bladder(?:\s+control)?|"
                                  r"(?:bladder|b\s*\+\s*b)\s*[:\-\u2013]\s*incontinent|"
@@ -295,10 +278,7 @@ PHRASES: dict[Topic, tuple[tuple[str, str], ...]] = {
                          r"(?<!spastic\s)(?:para|tetra|quadri)paresis"),
     ),
     Topic.MALIGNANCY: (
-        # not a screen for one ("Bowel cancer screening", "Myeloma screen sent") unless it
-        # found one ("Breast cancer screen detected", "Myeloma screen: paraprotein 28 g/L")
-        ("cancer", r"(?>(?:malignan|metasta|\w*carcinoma|cancer|myeloma|lymphoma|sarcoma)\w*)"
-                   + _NOT_A_SCREEN + "|"
+        ("cancer", r"malignan\w*|metasta\w*|\w*carcinoma|cancer|myeloma|lymphoma|sarcoma|"
                    r"leuk(?:a)?emia|leuk(?:a)?emic\s+(?:infiltrat\w*|deposits?)|"
                    r"neoplasm\s+malignant|" + _CANCER_SHORTHAND),
     ),
@@ -316,10 +296,7 @@ PHRASES: dict[Topic, tuple[tuple[str, str], ...]] = {
                                                r"(?:(?:left|right|l|r|lt|rt)\s+)?(?:\w+\s+)?"
                                                r"(?:finger|toe|thumb|phalan\w*|tuft|digit|hand|"
                                                r"foot)\b)|"
-                                               # not "Osteoporosis screening due",
-                                               # "... risk assessment"
-                                               r"collapsed\s+vertebra|osteoporo\w+\b"
-                                               + _NOT_A_SCREEN + "|"
+                                               r"collapsed\s+vertebra|osteoporo\w+|"
                                                + _LEVEL_FRACTURE),
     ),
     Topic.VISCERAL_OR_VASCULAR: (

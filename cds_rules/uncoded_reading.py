@@ -41,6 +41,10 @@ _DENIAL_CUE = re.compile(
 # rule for it silencing real signs ("advice from urology", "red flags for cauda equina").
 _GOVERNS = re.compile(r"(?:screening|screen|family\s+(?:history|hx)|fhx?|fear)\s+(?:for|of)$|"
                       r"(?:family\s+(?:history|hx)|fhx?)\s*:?$", re.I)
+# After a family's history, the patient named too: "FHx: myeloma (patient)", "FH: myeloma -
+# patient too", "FHx: prostate cancer in father and patient" are the patient's as well
+_THE_PATIENT_TOO = re.compile(r"\b(?:patient|pt|self|also|too|personal\w*|"
+                              r"himself|herself)\b", re.I)
 _CARRIES_DENIAL = frozenset({
     "any", "obvious", "clear", "definite", "definitive", "significant", "clinical",
     "objective", "evidence", "sign", "signs", "symptom", "symptoms", "feature", "features",
@@ -123,6 +127,15 @@ class Part:
     @cached_property
     def _results(self) -> _Found:
         return _Found(_RESULT, self.text)
+
+    @cached_property
+    def _the_patient_too(self) -> _Found:
+        return _Found(_THE_PATIENT_TOO, self.text)
+
+    def the_patient_after(self, at: int) -> bool:
+        """Is the patient named after ``at`` ("FHx: myeloma (patient)")?"""
+        found = self._the_patient_too
+        return found.first_from(at) < len(found.starts)
 
     @cached_property
     def _words(self) -> _Found:
@@ -241,7 +254,7 @@ def denied(part: Part, match: re.Match[str], names_a_sign: Callable[[str], bool]
         return False  # "Fever: no Urinary retention: present"
     listed = part.list_after(cue)
     governs = bool(_GOVERNS.search(cue.group()))
-    if governs and part.result_after(after):
+    if governs and (part.result_after(after) or part.the_patient_after(after)):
         return False  # "Screening for cauda equina: positive", "... confirmed on biopsy"
     if governs and not listed.has_comma(match.start()):
         # "Family history of breast cancer in mother"; not "Screening for cancer found

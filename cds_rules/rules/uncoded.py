@@ -307,16 +307,16 @@ def _display_change(version: str, topic: Topic) -> str:
 
 _MISREAD_WORDS: dict[Topic, str] = {
     Topic.CAUDA_EQUINA: "'No cauda equina compression' denies the syndrome; a stress, urge or "
-                        "mixed incontinence named after it as its whole qualifier ('Urinary "
-                        "incontinence (stress)') is not the sign. ",
+                        "mixed incontinence as the qualifier closing a text that says nothing "
+                        "else ('Urinary incontinence (stress)') is not the sign. ",
     Topic.PROGRESSIVE_NEUROLOGICAL_DEFICIT: "'Legs giving way', 'Left leg keeps giving way' "
                                             "and 'Legs buckling' are read as leg weakness "
                                             "(before: not read); a knee's is not. ",
-    Topic.MALIGNANCY: "A screen that says nothing found ('Bowel cancer screening', 'Myeloma "
-                      "screen sent') is not a cancer; one that says more ('... screen "
-                      "detected', 'Myeloma screen: IgG kappa band') is read. ",
-    Topic.FRACTURE: "'Osteoporosis screening due' and 'Osteoporosis risk assessment' are not "
-                    "osteoporosis. ",
+    Topic.MALIGNANCY: "A screen in a text that says nothing else ('Bowel cancer screening', "
+                      "'Myeloma screen sent') is not a cancer; one that says more ('Myeloma "
+                      "screen, paraprotein 30 g/L') is read. ",
+    Topic.FRACTURE: "'Osteoporosis screening due' and 'Osteoporosis risk assessment', saying "
+                    "nothing else, are not osteoporosis. ",
     Topic.VISCERAL_OR_VASCULAR: "A pulsatile abdominal or epigastric mass ('Pulsatile "
                                 "abdominal mass', 'Pulsatile mass in the abdomen') is read as "
                                 "a suspected aneurysm (before: not read); a bare 'pulsatile "
@@ -329,11 +329,12 @@ over is still one."""
 
 
 def _misread_words_change(version: str, topic: Topic) -> str:
-    ended = ("a symptom whose item closes with 'resolved', 'settled', 'subsided' or 'gone' "
-             "('Foot drop (resolved)') is not read unless the text says it came back; "
+    ended = ("a symptom closed by 'resolved', 'settled', 'subsided' or 'gone' in a text that "
+             "says nothing else ('Foot drop (resolved)') is not read; "
              if topic not in _HISTORY_SIGN_TOPICS else "")
     return (f"{version}: 'FHx', 'FH:', 'Family history:' govern a short phrase as 'Family "
-            f"history of' does ('FHx prostate cancer' is not the patient's); {ended}"
+            "history of' does ('FHx prostate cancer' is not the patient's; 'FHx: myeloma "
+            f"(patient)' is); {ended}"
             + _MISREAD_WORDS.get(topic, "") + "A denial closing with the study that looked "
             "('No cord compression on MRI') still warns. ")
 

@@ -41,7 +41,7 @@ NOT_THE_PATIENTS_SIGN = [
     "Cancer screening declined.",
     # another incontinence
     "Urinary incontinence (stress)", "Urinary incontinence - urge type",
-    "Urinary incontinence, stress", "Urinary incontinence (stress type), on oxybutynin",
+    "Urinary incontinence, stress",
     # a symptom over
     "Foot drop (resolved)", "Foot drop - resolved", "foot drop resolved",
     "Urinary retention now resolved", "Leg weakness - fully resolved",
@@ -58,6 +58,9 @@ QUIET_AS_BEFORE = [
     "No pulsatile abdominal mass on examination", "No pulsatile abdominal mass palpable",
     "Abdomen: no palpable pulsatile abdominal mass", "No pulsatile abdominal masses",
     "Pulsatile abdominal mass not palpated", "Pulsatile abdominal mass - not felt",
+    "No pulsatile abdominal mass appreciated", "No pulsatile epigastric mass appreciated",
+    "No pulsatile abdominal mass on abdominal examination",
+    "No pulsatile abdominal mass at this time", "Family history of breast cancer in her mother",
     "Leg gave way on stairs - knee OA", "Leg giving way - patellar instability",
     "Left leg give way weakness on testing, Hoover's positive",
 ]
@@ -124,6 +127,24 @@ STILL_THE_SIGN = [  # (text, topic): read before and after
     ("Prostate cancer screening: PSA raised", Topic.MALIGNANCY),
     ("Urinary incontinence (urge) - new onset 2 days with back pain", Topic.CAUDA_EQUINA),
     ("Severe osteoporosis risk of fracture high", Topic.FRACTURE),
+    # the third review: a screen, a type or an ending closes the text or says nothing (an
+    # allowlist; "..., on oxybutynin" warns, a false alarm kept on purpose)
+    ("Urinary retention - resolved. Bladder scan 850ml", Topic.CAUDA_EQUINA),
+    ("Urinary retention (resolved), bladder scan 850ml", Topic.CAUDA_EQUINA),
+    ("Foot drop resolved. Unable to dorsiflex L ankle", Topic.PROGRESSIVE_NEUROLOGICAL_DEFICIT),
+    ("Faecal incontinence resolved. Soiled self in ED", Topic.CAUDA_EQUINA),
+    ("Myeloma screen, paraprotein 30 g/L", Topic.MALIGNANCY),
+    ("Myeloma screen: normal, but serum free light chains raised", Topic.MALIGNANCY),
+    ("Bowel cancer screening, Dukes B, hemicolectomy 2018", Topic.MALIGNANCY),
+    ("Osteoporosis screening, T-score -3.1", Topic.FRACTURE),
+    ("Osteoporosis risk assessment, FRAX 25%, on alendronate", Topic.FRACTURE),
+    ("Urinary incontinence, urge, overflow", Topic.CAUDA_EQUINA),
+    ("Urinary incontinence (urge), new onset 2 days", Topic.CAUDA_EQUINA),
+    ("Urinary incontinence, stress, worsening", Topic.CAUDA_EQUINA),
+    ("Urinary incontinence (stress type), on oxybutynin", Topic.CAUDA_EQUINA),
+    ("FHx: prostate cancer in father and patient", Topic.MALIGNANCY),
+    ("FH: myeloma - patient too", Topic.MALIGNANCY),
+    ("FHx: myeloma (patient)", Topic.MALIGNANCY),
     ("Osteoporosis screening: DEXA T-score -3.1", Topic.FRACTURE),
     ("Osteoporosis risk - on alendronate", Topic.FRACTURE),
 ]
