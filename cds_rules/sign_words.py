@@ -29,6 +29,7 @@ import re
 from collections.abc import Iterable
 from functools import lru_cache
 
+from cds_rules import uncoded
 from cds_rules.uncoded import HISTORY_SIGNS
 from cds_rules.uncoded_phrases import CANCER_SITE
 
@@ -119,6 +120,9 @@ CODED_PARTS: dict[str, str] = {
 """The part a coded red-flag concept names, for the concepts whose sign joins two."""
 _WHOLE_OF_PART: dict[str, str] = {part: sign for sign, parts in PART_WORDS.items()
                                   for part in parts}
+_WORDS: dict[str, re.Pattern[str]] = {sign: re.compile(words, re.I)
+                                      for sign, words in SIGN_WORDS.items()}
+"""Each sign's words, for one word at a time (``fullmatch``)."""
 _CANCER_KINDS = (r"metasta\w*|mets|secondaries", r"myelom\w*", r"lymphom\w*",
                  r"leuka?emi\w*", r"sarcom\w*")
 """Kinds of cancer a denial names only when the row is of that kind: "Bone metastases"
@@ -219,6 +223,7 @@ def names_the_finding(sentence: str, signs: Iterable[str], own_words: Iterable[s
                     for part in _parts_meant(sign, own_words)})
     if not signs:
         return True
+    sentence = _without_sibling_signs(sentence, signs)
     named = [w for w in _WORD.findall(_read_as_words(sentence)) if w not in _FILLERS]
     signs_named = [_names_sign(sign, named, sentence, own_words) for sign in signs]
     if any(signs_named):
@@ -228,6 +233,34 @@ def names_the_finding(sentence: str, signs: Iterable[str], own_words: Iterable[s
     if any(_is_history(sign) for sign in signs):
         return _denies_a_history(named, all(_is_history(sign) for sign in signs))
     return _denies_a_symptom(named)
+
+
+def _without_sibling_signs(sentence: str, signs: list[str]) -> str:
+    """``sentence`` with each phrase of another red-flag sign taken out as another thing
+    when one of its words is that sign's and none of the row's: a row coded urinary
+    retention holding "No urinary incontinence", or one coded urinary incontinence holding
+    "No urinary retention" or "No faecal incontinence", is not denied by the word both
+    share (an independent review, December 2026: each gave the conservative card over a
+    coded cauda equina sign). A phrase in the row's own words still denies ("No loss of
+    bladder control" a retention, "No myelopathy" a cord compression, "No weakness in both
+    legs" a bilateral sciatica)."""
+    own = [_WORDS[sign] for sign in {_whole(sign) for sign in signs}]
+    spans = [(start, end) for sign, start, end in uncoded.sign_spans(sentence)
+             if _whole_is_another(sign, signs) and any(
+                 _WORDS[sign].fullmatch(word) and not any(p.fullmatch(word) for p in own)
+                 for word in _WORD.findall(sentence[start:end].lower()))]
+    for start, end in sorted(spans, reverse=True):
+        sentence = f"{sentence[:start]} another thing {sentence[end:]}"
+    return sentence
+
+
+def _whole(sign: str) -> str:
+    """The sign ``sign`` is a part of, or itself."""
+    return _WHOLE_OF_PART.get(sign, sign)
+
+
+def _whole_is_another(sign: str, signs: list[str]) -> bool:
+    return sign not in {_whole(own) for own in signs}
 
 
 def _parts_meant(sign: str, own_words: list[str]) -> list[str]:
@@ -298,8 +331,7 @@ def _denies_a_symptom(named: list[str]) -> bool:
 
 
 # "Cauda equina compression" is the nerve roots', not the cord's: a cord compression row
-# holding "No cauda equina compression" keeps its sign (twenty-second session); the conus
-# is the cord's end, and "No conus compression" denies a cord compression as before
+# holding "No cauda equina compression" keeps its sign (twenty-second session)
 _ROOTS_COMPRESSED = re.compile(r"\b(caudal?[\s-]+equina)\s+(?:nerve\s+)?(?:roots?\s+)?"
                                r"compression\b")
 

@@ -195,6 +195,12 @@ def _named_signs(text: str, closes_negated: Callable[[str], bool]) -> dict[Topic
     return found
 
 
+def sign_spans(text: str) -> list[tuple[str, int, int]]:
+    """(sign, start, end) of every red-flag phrase ``text`` names, denied or not."""
+    return [(sign, m.start(), m.end()) for _, sign, pattern in _PATTERNS
+            for m in pattern.finditer(text)]
+
+
 def without_signs(text: str) -> str:
     """``text`` with every red-flag phrase it names taken out (what else it says)."""
     return _ANY.sub(" ", text)

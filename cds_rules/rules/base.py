@@ -120,7 +120,11 @@ def words_in_values_change(version: str) -> str:
             "('legs giving way', 'a pulsatile abdominal mass') is no denial of the row's "
             "sign; a denial of a screen, a risk, a stress or urge type or of what is gone "
             "('No cancer screening', 'Denies urinary incontinence (stress)', 'No FHx of "
-            "cancer') does not deny the row's finding. ")
+            "cancer') does not deny the row's finding; nor does a denial of another sign "
+            "by a word the two share ('No urinary incontinence' in a row coded urinary "
+            "retention, 'No urinary retention' or 'No faecal incontinence' in one coded "
+            "urinary incontinence, 'No conus compression' in one coded cord compression: "
+            "before, each gave the conservative card over the coded sign). ")
 
 
 def part_naming_change(version: str) -> str:

@@ -244,6 +244,44 @@ def test_a_coded_sign_stays_as_it_was(code: str, value: str, cards: dict[str, st
     assert _cards(_row(code, value)) == cards
 
 
+URINARY_RETENTION, FAECAL_INCONTINENCE = "267064002", "72042002"
+
+
+@pytest.mark.parametrize(("code", "value"), [
+    # the third independent review: a sibling sign's denial, by a word the two share,
+    # silenced the row's critical card (before: the conservative card)
+    (URINARY_RETENTION, "No urinary incontinence"),
+    (URINARY_RETENTION, "Denies urinary incontinence"),
+    (URINARY_INCONTINENCE, "No urinary retention"),
+    (URINARY_INCONTINENCE, "No faecal incontinence"),
+    (FAECAL_INCONTINENCE, "No urinary incontinence"),
+    # critical before only because "cauda equina compression" was misread as present; read
+    # as a denial, the retention's "urinary" would have silenced it
+    (URINARY_INCONTINENCE, "No cauda equina compression or urinary retention"),
+])
+def test_a_sibling_signs_denial_leaves_the_rows_sign(code: str, value: str) -> None:
+    assert _cards(_row(code, value)) == {"cauda-equina": "critical"}
+
+
+def test_a_conus_compression_denied_leaves_a_cord_compression() -> None:
+    # the conus is where the cord ends: its compression denied says nothing of the
+    # thoracic cord (before: the conservative card)
+    cards = _cards(_row(CORD_COMPRESSION, "No conus compression"))
+    assert cards == {"spinal-cord-compression": "critical"}
+
+
+@pytest.mark.parametrize(("code", "value"), [
+    # a phrase in the row's own words still denies it (as before)
+    (URINARY_RETENTION, "No loss of bladder control"),
+    (URINARY_RETENTION, "No urinary retention or incontinence"),
+    (URINARY_INCONTINENCE, "No urinary retention or incontinence"),
+    (URINARY_RETENTION, "No bladder or bowel dysfunction"),
+    (CORD_COMPRESSION, "No myelopathy"),
+])
+def test_a_denial_in_the_rows_own_words_still_denies(code: str, value: str) -> None:
+    assert _cards(_row(code, value)) == {"conservative-care": "info"}
+
+
 def test_the_rules_that_read_differently_carry_a_new_version() -> None:
     versions = {r.id: r.version for r in RULES}
     changes = {r.id: r.changes for r in RULES}
