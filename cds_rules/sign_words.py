@@ -243,15 +243,19 @@ def _without_sibling_signs(sentence: str, signs: list[str]) -> str:
     share (an independent review, December 2026: each gave the conservative card over a
     coded cauda equina sign). A phrase in the row's own words still denies ("No loss of
     bladder control" a retention, "No myelopathy" a cord compression, "No weakness in both
-    legs" a bilateral sciatica)."""
+    legs" a bilateral sciatica, "No bladder/bowel dysfunction" any of them)."""
     own = [_WORDS[sign] for sign in {_whole(sign) for sign in signs}]
     spans = [(start, end) for sign, start, end in uncoded.sign_spans(sentence)
-             if _whole_is_another(sign, signs) and any(
+             if sign not in _UMBRELLAS and _whole_is_another(sign, signs) and any(
                  _WORDS[sign].fullmatch(word) and not any(p.fullmatch(word) for p in own)
                  for word in _WORD.findall(sentence[start:end].lower()))]
     for start, end in sorted(spans, reverse=True):
         sentence = f"{sentence[:start]} another thing {sentence[end:]}"
     return sentence
+
+
+_UMBRELLAS = frozenset({"bladder or bowel dysfunction"})
+"""Signs that hold their siblings: "No bladder/bowel dysfunction" denies a retention."""
 
 
 def _whole(sign: str) -> str:

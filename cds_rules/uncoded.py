@@ -245,10 +245,13 @@ _REOPENED = re.compile(r"\b(?:recur\w*|return\w*|again|back|relaps\w*|re-\w+|rec
 # reviews found every "unless it says more" list incomplete, "Urinary retention - resolved.
 # Bladder scan 850ml", "Myeloma screen, paraprotein 30 g/L", "Urinary incontinence, urge,
 # overflow").
-_HEADING = re.compile(r"(?:[\s\-\u2013:(,]|\b(?:hx|h/o|pmh|previous|prior|known|recent|"
-                      r"history\s+of|left|right|l|r|lt|rt|bilateral|acute|new|chronic|mild|"
-                      r"severe|nhs|national|routine|annual|last|" + CANCER_SITE + r")\b)*",
-                      re.I)
+_HEADING_WORDS = (r"hx|h/o|pmh|previous|prior|known|recent|history\s+of|left|right|l|r|lt|rt|"
+                  r"bilateral|acute|new|chronic|mild|severe")
+_HEADING = re.compile(r"(?:[\s\-\u2013:(,]|\b(?:" + _HEADING_WORDS + r")\b)*", re.I)
+# before a cancer's screen, its site or programme too: "NHS bowel cancer screening"
+_SCREEN_HEADING = re.compile(r"(?:[\s\-\u2013:(,]|\b(?:" + _HEADING_WORDS
+                             + r"|nhs|national|routine|annual|last|" + CANCER_SITE + r")\b)*",
+                             re.I)
 # A symptom said to be over: "Foot drop (resolved)", "Leg weakness - now resolved"; not
 # "resolving", "not resolved", "resolved?"
 _ENDED = re.compile(r"(?:\s+(?:syndrome|compression))?\s*[(\-\u2013:,]?\s*"
@@ -266,23 +269,26 @@ _SCREEN_ONLY = re.compile(
 # "... - urge type", "..., stress"
 _OTHER_INCONTINENCE = re.compile(r"\s*[(,:\-\u2013]?\s*(?:stress|urge|mixed)(?:\s+(?:type|"
                                  r"incontinence))?[\s).!]*", re.I)
-_CLOSING: dict[str, re.Pattern[str]] = {
-    "cancer": _SCREEN_ONLY, "vertebral fracture or osteoporosis": _SCREEN_ONLY,
-    "urinary incontinence": _OTHER_INCONTINENCE}
+# What a metastasis or a metastatic cord compression says of a cancer is never over or a
+# screen's: "Bone mets screen", "MSCC (resolved)" are a cancer history
+_A_CANCER_BEHIND = re.compile(r"meta|mets|mscc", re.I)
 
 
 def _not_the_sign(sign: str, match: re.Match[str], over: bool) -> bool:
     """Does a text that is one part, a heading at most before the sign at ``match``, close
     by saying it is not the patient's present red flag: a screen that found nothing, a
     stress incontinence, a symptom over (``over``: nothing in the text says it came back)?"""
-    closing = _CLOSING.get(sign)
-    if sign == "vertebral fracture or osteoporosis" and not match.group().lower().startswith(
-            "osteopor"):
-        closing = None  # a fracture named is no screen's
-    if closing is None and over and reading(sign) == "symptom":
-        closing = _ENDED
-    return (closing is not None and closing.fullmatch(match.string, match.end()) is not None
-            and _HEADING.fullmatch(match.string, 0, match.start()) is not None)
+    named, text, end = match.group().lower(), match.string, match.end()
+    if _A_CANCER_BEHIND.search(named):
+        return False
+    if sign == "cancer" or named.startswith("osteopor"):  # not a fracture named
+        return (_SCREEN_ONLY.fullmatch(text, end) is not None
+                and _SCREEN_HEADING.fullmatch(text, 0, match.start()) is not None)
+    if _HEADING.fullmatch(text, 0, match.start()) is None:
+        return False
+    if sign == "urinary incontinence" and _OTHER_INCONTINENCE.fullmatch(text, end):
+        return True
+    return over and reading(sign) == "symptom" and _ENDED.fullmatch(text, end) is not None
 
 
 def _names_a_sign(words: str) -> bool:

@@ -45,6 +45,7 @@ NOT_THE_PATIENTS_SIGN = [
     # a symptom over
     "Foot drop (resolved)", "Foot drop - resolved", "foot drop resolved",
     "Urinary retention now resolved", "Leg weakness - fully resolved",
+    "Urinary incontinence (resolved)", "NHS bowel cancer screening",
     "Cauda equina syndrome - resolved",
 ]
 
@@ -61,6 +62,7 @@ QUIET_AS_BEFORE = [
     "No pulsatile abdominal mass appreciated", "No pulsatile epigastric mass appreciated",
     "No pulsatile abdominal mass on abdominal examination",
     "No pulsatile abdominal mass at this time", "Family history of breast cancer in her mother",
+    "FHx: myeloma (patient's mother)",
     "Leg gave way on stairs - knee OA", "Leg giving way - patellar instability",
     "Left leg give way weakness on testing, Hoover's positive",
 ]
@@ -145,6 +147,12 @@ STILL_THE_SIGN = [  # (text, topic): read before and after
     ("FHx: prostate cancer in father and patient", Topic.MALIGNANCY),
     ("FH: myeloma - patient too", Topic.MALIGNANCY),
     ("FHx: myeloma (patient)", Topic.MALIGNANCY),
+    # the fourth review: a metastasis's screen or end is a cancer's; a site is a screen's
+    # heading only
+    ("Bone mets screen", Topic.MALIGNANCY),
+    ("Metastatic screen", Topic.MALIGNANCY),
+    ("MSCC (resolved)", Topic.SPINAL_CORD_COMPRESSION),
+    ("Prostate urinary retention - resolved", Topic.CAUDA_EQUINA),
     ("Osteoporosis screening: DEXA T-score -3.1", Topic.FRACTURE),
     ("Osteoporosis risk - on alendronate", Topic.FRACTURE),
 ]
@@ -276,6 +284,10 @@ def test_a_conus_compression_denied_leaves_a_cord_compression() -> None:
     (URINARY_RETENTION, "No urinary retention or incontinence"),
     (URINARY_INCONTINENCE, "No urinary retention or incontinence"),
     (URINARY_RETENTION, "No bladder or bowel dysfunction"),
+    (URINARY_RETENTION, "No bladder/bowel dysfunction"),  # the umbrella: fourth review
+    (URINARY_RETENTION, "No bladder & bowel dysfunction"),
+    (URINARY_INCONTINENCE, "Bladder/bowel dysfunction: none"),
+    (URINARY_RETENTION, "No red flags: no saddle anaesthesia, no bladder/bowel dysfunction"),
     (CORD_COMPRESSION, "No myelopathy"),
 ])
 def test_a_denial_in_the_rows_own_words_still_denies(code: str, value: str) -> None:
