@@ -163,9 +163,26 @@ def suggested(text: str, closes_negated: Callable[[str], bool]
     adds the cancer history only: every sign of the first reading, where the full stop
     ends the sentence, stands (joined, a denial or an exclusion in one sentence would
     reach into the next: "Family history of ca. Bowel incontinence")."""
-    found = _named_signs(text, closes_negated)
+    return _read(text, closes_negated, qualified=True)
+
+
+@lru_cache(maxsize=2048)
+def named_or_qualified(text: str, closes_negated: Callable[[str], bool]
+                       ) -> tuple[tuple[Topic, str], ...]:
+    """:func:`suggested`, with a sign a text says is a screen's, of another type or over
+    ("Bowel cancer screening", "Urinary incontinence (stress)", "Foot drop (resolved)")
+    counted as named: asked whether a value in words denies its row's finding
+    (:mod:`cds_rules.record.negation`), where such words are no denial ("No cancer
+    screening" in a row coded cancer, "Denies urinary incontinence (stress)" in one coded
+    incontinence)."""
+    return _read(text, closes_negated, qualified=False)
+
+
+def _read(text: str, closes_negated: Callable[[str], bool], qualified: bool
+          ) -> tuple[tuple[Topic, str], ...]:
+    found = _named_signs(text, closes_negated, qualified)
     if Topic.MALIGNANCY not in found and _CA_ABBREVIATION.search(text):
-        joined = _named_signs(ca_without_stop(text), closes_negated)
+        joined = _named_signs(ca_without_stop(text), closes_negated, qualified)
         if Topic.MALIGNANCY in joined:
             found[Topic.MALIGNANCY] = joined[Topic.MALIGNANCY]
     return tuple(found.items())
@@ -183,15 +200,17 @@ def named_sentence_by_sentence(text: str, closes_negated: Callable[[str], bool]
     return tuple(_named_signs(text, closes_negated).items())
 
 
-def _named_signs(text: str, closes_negated: Callable[[str], bool]) -> dict[Topic, str]:
-    """:func:`suggested`'s reading of ``text`` sentence by sentence, part by part."""
+def _named_signs(text: str, closes_negated: Callable[[str], bool], qualified: bool = True
+                 ) -> dict[Topic, str]:
+    """:func:`suggested`'s reading of ``text`` sentence by sentence, part by part
+    (``qualified``: a screen's, another type's or a sign over is not named)."""
     found: dict[Topic, str] = {}
     if not _ANY.search(text):  # the common case: one search, nothing found
         return found
     over = not _REOPENED.search(text)
     parts = list(parts_of(text))
     for part in parts:
-        _add_named(found, part, closes_negated, over, only=len(parts) == 1)
+        _add_named(found, part, closes_negated, over, only=qualified and len(parts) == 1)
     return found
 
 
@@ -215,7 +234,8 @@ def parts_of(text: str) -> Iterator[str]:
 def _add_named(found: dict[Topic, str], text: str, closes_negated: Callable[[str], bool],
                over: bool, only: bool) -> None:
     """The signs the part ``text`` names, not denied (``over``: nothing in the whole text
-    says a symptom came back; ``only``: the part is the whole text)."""
+    says a symptom came back; ``only``: the part is the whole text, and a sign it says is
+    not the patient's present one is left out)."""
     matches = [(topic, sign, m) for topic, sign, pattern in _PATTERNS
                for m in pattern.finditer(text)]
     if not matches:

@@ -43,8 +43,12 @@ _GOVERNS = re.compile(r"(?:screening|screen|family\s+(?:history|hx)|fhx?|fear)\s
                       r"(?:family\s+(?:history|hx)|fhx?)\s*:?$", re.I)
 # After a family's history, the patient named too: "FHx: myeloma (patient)", "FH: myeloma -
 # patient too", "FHx: prostate cancer in father and patient" are the patient's as well
-_THE_PATIENT_TOO = re.compile(r"\b(?:patient|pt|self|also|too|personal\w*|himself|herself)\b"
-                              r"(?!['\u2019]s)", re.I)  # not "(patient's mother)"
+_THE_PATIENT_TOO = re.compile(
+    r"\b(?:(?:patient|pt)(?:['\u2019]?s)?|self|also|too|personal\w*|himself|herself)\b"
+    # not a relative of the patient's: "(patient's mother)"
+    r"(?!['\u2019]?s?\s+(?:mother|father|mum|dad|sister|brother|son|daughter|aunt|uncle|"
+    r"grand\w*|cousin|niece|nephew|family|relative\w*|parent\w*|sibling\w*|wife|husband|"
+    r"partner|child\w*))", re.I)
 _CARRIES_DENIAL = frozenset({
     "any", "obvious", "clear", "definite", "definitive", "significant", "clinical",
     "objective", "evidence", "sign", "signs", "symptom", "symptoms", "feature", "features",

@@ -71,12 +71,7 @@ _NOT_A_DENIAL = re.compile(r"\b(?:chang\w*|improv\w*|better|worse\w*|resolv\w*|s
                            r"until|before|prior|initially|first|admission|triage|yet|"
                            r"remission|treat\w*|respond\w*|decompress\w*|drain\w*|repair\w*|"
                            r"surgery|mri|transient|partial|mild|subtle|unilateral|only|doubt|"
-                           r"equivocal|"
-                           # a screen or a risk denied, not the finding ("No cancer screening";
-                           # not "Screen negative"), one of a kind that is not the sign, one
-                           # that ended (twenty-second session)
-                           r"screen\w*(?!\s*[:\-\u2013]?\s*(?:negative|neg|normal|clear|nad|"
-                           r"-ve)\b)|risk\w*|stress|urge|mixed|gone|subsid\w*)\b", re.I)
+                           r"equivocal)\b", re.I)
 # A denied denial is no denial: "Not ruled out", "Not excluded", "Not absent", "No longer
 # denies", "Not negative".
 _DOUBLE_NEGATION = re.compile(r"\b(?:not|no\s+longer|never)\s+(?:yet\s+)?(?:ruled\s+out|"
@@ -255,7 +250,7 @@ def _denies(text: str) -> bool:
     absent", "retention not present"), none speaks of the course or an assessment, and the
     words name no red flag their denials leave standing ("No trauma, urinary retention",
     "Without warning developed urinary retention": :func:`cds_rules.uncoded.suggested`)."""
-    if uncoded.suggested(text, closes_negated) or _DOUBLE_NEGATION.search(text):
+    if uncoded.named_or_qualified(text, closes_negated) or _DOUBLE_NEGATION.search(text):
         return False
     clauses = [c.strip(" \t:-,!?\"'()")
                for c in _DENIAL_CLAUSE_BREAK.split(uncoded.ca_without_stop(text))]

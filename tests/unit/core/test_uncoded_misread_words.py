@@ -147,6 +147,9 @@ STILL_THE_SIGN = [  # (text, topic): read before and after
     ("FHx: prostate cancer in father and patient", Topic.MALIGNANCY),
     ("FH: myeloma - patient too", Topic.MALIGNANCY),
     ("FHx: myeloma (patient)", Topic.MALIGNANCY),
+    ("FHx: myeloma (patient's own)", Topic.MALIGNANCY),  # the fifth review
+    ("FH: lymphoma (pt's own)", Topic.MALIGNANCY),
+    ("FHx: bowel cancer (patients own)", Topic.MALIGNANCY),
     # the fourth review: a metastasis's screen or end is a cancer's; a site is a screen's
     # heading only
     ("Bone mets screen", Topic.MALIGNANCY),
@@ -247,6 +250,14 @@ def test_a_cord_compression_row_is_not_denied_by_the_cauda_equinas_compression()
     (CAUDA_EQUINA_SYNDROME, "No cord compression on MRI",  # the cord's words warn, as before
      {"cauda-equina": "critical", "spinal-cord-compression": "warning"}),
     (CAUDA_EQUINA_SYNDROME, "Cauda equina screen: negative", {"conservative-care": "info"}),
+    # the fifth review: a risk, screen or type denied beside the row's sign's denial
+    (URINARY_INCONTINENCE, "No urinary incontinence, no risk factors",
+     {"conservative-care": "info"}),
+    (CAUDA_EQUINA_SYNDROME, "No cauda equina syndrome, no risk factors",
+     {"conservative-care": "info"}),
+    (CORD_COMPRESSION, "No cord compression; no risk factors", {"conservative-care": "info"}),
+    (URINARY_INCONTINENCE, "No urinary incontinence, not on screening",
+     {"conservative-care": "info"}),
 ])
 def test_a_coded_sign_stays_as_it_was(code: str, value: str, cards: dict[str, str]) -> None:
     assert _cards(_row(code, value)) == cards
