@@ -223,7 +223,11 @@ def names_the_finding(sentence: str, signs: Iterable[str], own_words: Iterable[s
                     for part in _parts_meant(sign, own_words)})
     if not signs:
         return True
-    sentence = _without_sibling_signs(sentence, signs)
+    return _names_the_signs(_without_sibling_signs(sentence, signs), signs, own_words)
+
+
+def _names_the_signs(sentence: str, signs: list[str], own_words: list[str]) -> bool:
+    """:func:`names_the_finding` for ``signs`` as the row means them."""
     named = [w for w in _WORD.findall(_read_as_words(sentence)) if w not in _FILLERS]
     signs_named = [_names_sign(sign, named, sentence, own_words) for sign in signs]
     if any(signs_named):

@@ -274,6 +274,11 @@ URINARY_RETENTION, FAECAL_INCONTINENCE = "267064002", "72042002"
     (URINARY_INCONTINENCE, "No urinary retention"),
     (URINARY_INCONTINENCE, "No faecal incontinence"),
     (FAECAL_INCONTINENCE, "No urinary incontinence"),
+    (URINARY_RETENTION, "No urinary incontinence. No fever"),  # something else denied
+    # a general denial beside it does not deny the row's sign, as beside any other sign's
+    # ("Screen negative. No AAA" in a retention row: critical, before and after)
+    (URINARY_RETENTION, "No urinary incontinence. Screen negative"),
+    (FAECAL_INCONTINENCE, "Red flags: nil. No urinary incontinence or retention"),
     # critical before only because "cauda equina compression" was misread as present; read
     # as a denial, the retention's "urinary" would have silenced it
     (URINARY_INCONTINENCE, "No cauda equina compression or urinary retention"),
