@@ -44,11 +44,10 @@ _GOVERNS = re.compile(r"(?:screening|screen|family\s+(?:history|hx)|fhx?|fear)\s
 # After a family's history, the patient named too: "FHx: myeloma (patient)", "FH: myeloma -
 # patient too", "FHx: prostate cancer in father and patient" are the patient's as well
 _THE_PATIENT_TOO = re.compile(
-    r"\b(?:(?:patient|pt)(?:['\u2019]?s)?|self|also|too|personal\w*|himself|herself)\b"
-    # not a relative of the patient's: "(patient's mother)"
-    r"(?!['\u2019]?s?\s+(?:mother|father|mum|dad|sister|brother|son|daughter|aunt|uncle|"
-    r"grand\w*|cousin|niece|nephew|family|relative\w*|parent\w*|sibling\w*|wife|husband|"
-    r"partner|child\w*))", re.I)
+    r"(?<!not\s)\b(?:(?:patient|pt)\b(?!['\u2019]s)|(?:patient|pt)['\u2019]?s\s+own\b|"
+    r"(?:patient|pt)['\u2019]?s(?=\s*[)\]]|\s*$)|(?:self|also|too|personal\w*|himself|"
+    r"herself)\b)",
+    re.I)  # "(patient's own)", "(pt's)"; not "(patient's mum)", "(not patient's own)"
 _CARRIES_DENIAL = frozenset({
     "any", "obvious", "clear", "definite", "definitive", "significant", "clinical",
     "objective", "evidence", "sign", "signs", "symptom", "symptoms", "feature", "features",

@@ -118,13 +118,14 @@ def words_in_values_change(version: str) -> str:
             "(before: the compression left it standing, a false critical card), and does not "
             "deny a cord compression; a value naming a red flag its denial leaves standing "
             "('legs giving way', 'a pulsatile abdominal mass') is no denial of the row's "
-            "sign; a denial of a screen, a risk, a stress or urge type or of what is gone "
-            "('No cancer screening', 'Denies urinary incontinence (stress)', 'No FHx of "
-            "cancer') does not deny the row's finding; nor does a denial of another sign "
-            "by a word the two share ('No urinary incontinence' in a row coded urinary "
-            "retention, 'No urinary retention' or 'No faecal incontinence' in one coded "
-            "urinary incontinence, 'No conus compression' in one coded cord compression: "
-            "before, each gave the conservative card over the coded sign). ")
+            "sign; a value naming the sign as a screen, a risk, a stress or urge type, an "
+            "ending or a family's history ('No cancer screening', 'Denies urinary "
+            "incontinence (stress)', 'No FHx of cancer', 'Not screened for retention') is "
+            "weighed as before; a denial of another sign by a word the two share no longer "
+            "denies the row's ('No urinary incontinence' in a row coded urinary retention, "
+            "'No urinary retention' or 'No faecal incontinence' in one coded urinary "
+            "incontinence, 'No conus compression' in one coded cord compression: before, "
+            "each gave the conservative card over the coded sign). ")
 
 
 def part_naming_change(version: str) -> str:
