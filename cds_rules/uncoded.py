@@ -207,10 +207,9 @@ def _named_signs(text: str, closes_negated: Callable[[str], bool], qualified: bo
     found: dict[Topic, str] = {}
     if not _ANY.search(text):  # the common case: one search, nothing found
         return found
-    over = not _REOPENED.search(text)
     parts = list(parts_of(text))
     for part in parts:
-        _add_named(found, part, closes_negated, over, only=qualified and len(parts) == 1)
+        _add_named(found, part, closes_negated, only=qualified and len(parts) == 1)
     return found
 
 
@@ -232,10 +231,9 @@ def parts_of(text: str) -> Iterator[str]:
 
 
 def _add_named(found: dict[Topic, str], text: str, closes_negated: Callable[[str], bool],
-               over: bool, only: bool) -> None:
-    """The signs the part ``text`` names, not denied (``over``: nothing in the whole text
-    says a symptom came back; ``only``: the part is the whole text, and a sign it says is
-    not the patient's present one is left out)."""
+               only: bool) -> None:
+    """The signs the part ``text`` names, not denied (``only``: the part is the whole text,
+    and a sign it says is not the patient's present one is left out)."""
     matches = [(topic, sign, m) for topic, sign, pattern in _PATTERNS
                for m in pattern.finditer(text)]
     if not matches:
@@ -246,7 +244,7 @@ def _add_named(found: dict[Topic, str], text: str, closes_negated: Callable[[str
         excluded = _EXCLUDED_PATTERNS.get(topic)
         if topic in found or match.start() in closed or (
                 excluded and excluded_near(excluded, part, match)) or (
-                only and _not_the_sign(sign, match, over)):
+                only and _not_the_sign(sign, match)):
             continue
         if not denied(part, match, _names_a_sign):
             found[topic] = sign
@@ -257,7 +255,7 @@ def _add_named(found: dict[Topic, str], text: str, closes_negated: Callable[[str
 # residual weakness", "Retention - resolved. TWOC failed x2, long-term catheter"
 _REOPENED = re.compile(r"\b(?:recur\w*|return\w*|again|back|relaps\w*|re-\w+|recath\w*|"
                        r"worse\w*|worsen\w*|new|persist\w*|residual|ongoing|still|further|"
-                       r"today|yesterday|since|current\w*|but|however|although|except|"
+                       r"today|yesterday|since|current\w*|except|"
                        r"fail\w*|twoc|catheter\w*|in\s+situ|partial\w*|part\w*|incomplete\w*|"
                        r"mostly|almost|nearly|some)\b|\?", re.I)
 # What makes a sign not the patient's present red flag, in a text that says nothing else:
@@ -294,10 +292,11 @@ _OTHER_INCONTINENCE = re.compile(r"\s*[(,:\-\u2013]?\s*(?:stress|urge|mixed)(?:\
 _A_CANCER_BEHIND = re.compile(r"meta|mets|mscc", re.I)
 
 
-def _not_the_sign(sign: str, match: re.Match[str], over: bool) -> bool:
-    """Does a text that is one part, a heading at most before the sign at ``match``, close
-    by saying it is not the patient's present red flag: a screen that found nothing, a
-    stress incontinence, a symptom over (``over``: nothing in the text says it came back)?"""
+def _not_the_sign(sign: str, match: re.Match[str]) -> bool:
+    """Does a text that is one part (``match.string``), a heading at most before the sign at
+    ``match``, close by saying it is not the patient's present red flag: a screen that found
+    nothing, a stress incontinence, a symptom over and nothing saying it came back? ("but",
+    "however", "although" would have made two parts.)"""
     named, text, end = match.group().lower(), match.string, match.end()
     if _A_CANCER_BEHIND.search(named):
         return False
@@ -308,7 +307,8 @@ def _not_the_sign(sign: str, match: re.Match[str], over: bool) -> bool:
         return False
     if sign == "urinary incontinence" and _OTHER_INCONTINENCE.fullmatch(text, end):
         return True
-    return over and reading(sign) == "symptom" and _ENDED.fullmatch(text, end) is not None
+    return (reading(sign) == "symptom" and _ENDED.fullmatch(text, end) is not None
+            and not _REOPENED.search(text))
 
 
 def _names_a_sign(words: str) -> bool:
