@@ -123,6 +123,8 @@ _WHOLE_OF_PART: dict[str, str] = {part: sign for sign, parts in PART_WORDS.items
 _WORDS: dict[str, re.Pattern[str]] = {sign: re.compile(words, re.I)
                                       for sign, words in SIGN_WORDS.items()}
 """Each sign's words, for one word at a time (``fullmatch``)."""
+_UMBRELLAS = frozenset({"bladder or bowel dysfunction"})
+"""Signs that hold their siblings: "No bladder/bowel dysfunction" denies a retention."""
 _CANCER_KINDS = (r"metasta\w*|mets|secondaries", r"myelom\w*", r"lymphom\w*",
                  r"leuka?emi\w*", r"sarcom\w*")
 """Kinds of cancer a denial names only when the row is of that kind: "Bone metastases"
@@ -248,27 +250,15 @@ def _without_sibling_signs(sentence: str, signs: list[str]) -> str:
     coded cauda equina sign). A phrase in the row's own words still denies ("No loss of
     bladder control" a retention, "No myelopathy" a cord compression, "No weakness in both
     legs" a bilateral sciatica, "No bladder/bowel dysfunction" any of them)."""
-    own = [_WORDS[sign] for sign in {_whole(sign) for sign in signs}]
+    rows = {_WHOLE_OF_PART.get(sign, sign) for sign in signs}  # a part's whole sign
+    own = [_WORDS[sign] for sign in rows]
     spans = [(start, end) for sign, start, end in uncoded.sign_spans(sentence)
-             if sign not in _UMBRELLAS and _whole_is_another(sign, signs) and any(
+             if sign not in rows and sign not in _UMBRELLAS and any(
                  _WORDS[sign].fullmatch(word) and not any(p.fullmatch(word) for p in own)
                  for word in _WORD.findall(sentence[start:end].lower()))]
     for start, end in sorted(spans, reverse=True):
         sentence = f"{sentence[:start]} another thing {sentence[end:]}"
     return sentence
-
-
-_UMBRELLAS = frozenset({"bladder or bowel dysfunction"})
-"""Signs that hold their siblings: "No bladder/bowel dysfunction" denies a retention."""
-
-
-def _whole(sign: str) -> str:
-    """The sign ``sign`` is a part of, or itself."""
-    return _WHOLE_OF_PART.get(sign, sign)
-
-
-def _whole_is_another(sign: str, signs: list[str]) -> bool:
-    return sign not in {_whole(own) for own in signs}
 
 
 def _parts_meant(sign: str, own_words: list[str]) -> list[str]:
