@@ -31,6 +31,7 @@ from cds_rules.rules.base import (
 )
 from cds_rules.rules.context import CAUDA_EQUINA_SEGMENT, assessment_reason, mri_since
 from cds_rules.uncoded import reading, uncoded_concept
+from cds_rules.uncoded_phrases import PHRASES
 
 
 def _counted(record: PatientRecord, topic: Topic, window_days: int) -> list[Fact]:
@@ -323,7 +324,8 @@ _MISREAD_WORDS: dict[Topic, str] = {
                                 "mass', a non-pulsatile one or one not palpable is not. ",
 }
 """Twenty-second session: each family's own new words (:func:`_misread_words_change`)."""
-_HISTORY_SIGN_TOPICS = frozenset({Topic.MALIGNANCY, Topic.FRACTURE, Topic.VISCERAL_OR_VASCULAR})
+_HISTORY_SIGN_TOPICS = frozenset(topic for topic, phrases in PHRASES.items()
+                                  if all(reading(sign) != "symptom" for sign, _ in phrases))
 """Families whose signs are histories (:data:`cds_rules.uncoded.HISTORY_SIGNS`): one that is
 over is still one."""
 
