@@ -33,6 +33,15 @@ def _condition(code: dict[str, Any], entry_id: str = "c1", onset: str = "2026-02
             "code": code, "onsetDateTime": onset, **more}
 
 
+def _aneurysm(text: str | None = None, onset: str = "2019-01-01", entry_id: str = "c1"
+              ) -> dict[str, Any]:
+    """A known abdominal aortic aneurysm (SNOMED CT 233985008), with ``text`` if given."""
+    code: dict[str, Any] = {"coding": [{"system": SNOMED, "code": "233985008"}]}
+    if text is not None:
+        code["text"] = text
+    return _condition(code, entry_id=entry_id, onset=onset)
+
+
 def _request(*entries: dict[str, Any], hook: str = "patient-view",
              drafts: tuple[dict[str, Any], ...] = ()) -> HookRequest:
     patient = {"resourceType": "Patient", "id": "p", "birthDate": "1966-05-01",
@@ -108,7 +117,7 @@ def test_no_card_reassures_over_a_back_pain_read_only_from_words(entry: dict) ->
 def test_the_card_names_the_words_read_without_their_date() -> None:
     """Words in another condition's entry are undated (the entry's date is not the back
     pain's): beside a known aneurysm it cannot be excluded as new."""
-    aaa = _condition({"coding": [{"system": SNOMED, "code": "233985008"}]}, onset="2019-01-01")
+    aaa = _aneurysm()
     words = {**RETENTION, "text": "Back pain and new urinary retention"}
     cards = evaluate(_request(aaa, _condition(words, entry_id="r", onset="2026-02-28")),
                      NOW).cards
@@ -212,8 +221,7 @@ MRI_DRAFT = {"resourceType": "ServiceRequest", "id": "mri", "status": "draft", "
 def test_back_pain_in_an_aneurysms_words_is_not_dated_by_the_aneurysm() -> None:
     """"AAA - now back pain" in an aneurysm entry of 2019: the back pain is not of 2019 (the
     first version said "No red flag recorded", back pain for 374 weeks)."""
-    aaa = _condition({"coding": [{"system": SNOMED, "code": "233985008"}],
-                      "text": "AAA - now back pain"}, onset="2019-01-01")
+    aaa = _aneurysm("AAA - now back pain")
     assert _cards(aaa) == [("visceral-or-vascular", "critical")]
 
 
@@ -352,7 +360,7 @@ def test_no_emg_removal_over_a_back_pain_read_only_from_words() -> None:
 def test_an_old_chief_complaint_is_dated_by_its_entry() -> None:
     """A chief complaint "Back pain" of 2019 beside an aneurysm of 2019: not new back pain
     (undated, it gave the critical vascular card at every visit)."""
-    aaa = _condition({"coding": [{"system": SNOMED, "code": "233985008"}]}, onset="2019-03-01")
+    aaa = _aneurysm(onset="2019-03-01")
     old = {**_complaint("Back pain"), "effectiveDateTime": "2019-06-01"}
     assert ("visceral-or-vascular", "critical") not in _cards(aaa, old)
     assert ("visceral-or-vascular", "critical") in _cards(aaa, _complaint("Back pain"))
@@ -373,8 +381,7 @@ def test_no_weak_flag_form_reassures_over_a_back_pain_in_words() -> None:
     """The conservative card's weak-flag form begins "Reassure; advise staying active"
     (sixth review: "Chronic low back pain" of 2015 in words beside an aneurysm coded last
     week); only its check-first forms are given over words alone."""
-    aaa = _condition({"coding": [{"system": SNOMED, "code": "233985008"}]}, entry_id="aaa",
-                     onset="2026-02-20")
+    aaa = _aneurysm(entry_id="aaa", onset="2026-02-20")
     assert _cards(aaa, _condition({"text": "Chronic low back pain"}, onset="2015-01-01")) == []
     weight_loss = _condition({"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm",
                                           "code": "R63.4"}]}, entry_id="wl",
@@ -402,8 +409,7 @@ def test_a_history_heading_is_not_read_even_for_the_presenting_complaint() -> No
 
 # The fifth review (twenty-first session).
 
-AAA_2019 = _condition({"coding": [{"system": SNOMED, "code": "233985008"}]}, entry_id="aaa",
-                      onset="2019-01-01")
+AAA_2019 = _aneurysm(entry_id="aaa")
 
 
 def _review_of_systems(words: str) -> dict[str, Any]:
@@ -433,8 +439,7 @@ def test_more_past_and_others_wording_gives_no_context(text: str) -> None:
     "AAA under surveillance; chronic LBP", "AAA - back pain ?cause, stable size",
 ])
 def test_how_an_aneurysm_was_found_is_no_back_pain_of_today(text: str) -> None:
-    aaa = _condition({"coding": [{"system": SNOMED, "code": "233985008"}], "text": text},
-                     onset="2019-01-01")
+    aaa = _aneurysm(text)
     assert _cards(aaa) == []
 
 
@@ -556,8 +561,7 @@ def test_a_red_flag_segment_that_says_more_leaves_the_text_unread(text: str) -> 
     "AAA; c/o chronic back pain", "AAA; chronic LBP - worse on bending",
 ])
 def test_a_long_standing_back_pain_in_an_aneurysms_words_is_not_new(text: str) -> None:
-    aaa = _condition({"coding": [{"system": SNOMED, "code": "233985008"}], "text": text},
-                     onset="2019-01-01")
+    aaa = _aneurysm(text)
     assert _cards(aaa) == []
 
 
