@@ -361,30 +361,42 @@ class Rule:
 
 def unassessed_finding(rule: Rule, facts: Sequence[Fact], what: str,
                        thresholds: Iterable[tuple[str, str]] = (),
-                       elsewhere: Sequence[Order] = (), segment: str = "") -> Finding:
+                       elsewhere: Sequence[Order] = (), segment: str = "",
+                       name: str | None = None, imaged_side: Sequence[Fact] = ()) -> Finding:
     """The warning for a red flag that is history, or persists past its "new" window, with
     no spine MRI since it began: "confirm it has been assessed" (CLINICAL.md review: never
     an emergency at every visit, never the conservative-care card). No order: the
     clinician decides what the assessment needs. ``elsewhere``: MRIs done since that did
     not image ``segment`` (a thoracic MRI after a cauda equina sign): the summary says "no
-    <segment> spine MRI since" and the card names each, so it does not read as untrue."""
+    <segment> spine MRI since" and the card names each, so it does not read as untrue.
+    ``name``: the summary's name of the first fact (default: its display). ``imaged_side``:
+    the other side of a bilateral sign, imaged since it began but before this side did:
+    shown, and said to be imaged, so that "no MRI since" is said only of what it is true of."""
     first = facts[0]
     when = first.when.date().isoformat() if first.when else "undated"
-    name = first.display if len(first.display) <= 48 else first.display[:47].rstrip() + "…"
+    name = name or first.display
+    name = name if len(name) <= 48 else name[:47].rstrip() + "…"
     mri = f"{segment} spine MRI" if elsewhere and segment else "spine MRI"
     not_counted = [f"{o.display} ({o.when.date().isoformat() if o.when else 'undated'}, "
                    f"`{o.source}`) was done since but does not image the {segment} spine: "
                    f"not counted as its assessment." for o in elsewhere]
+    imaged = [f"{f.display} ({f.laterality}) recorded {_date(f)} has a spine MRI since, but "
+              "the MRI came before the other side's sign began: the sign on both sides has "
+              "not been imaged." for f in imaged_side]
     return rule.finding(
         "warning",
         f"Confirm it has been assessed: {name}, recorded {when}, no {mri} since",
-        facts,
-        [f"{assessment_reason(facts, mri)} ({what})", *not_counted,
+        [*facts, *imaged_side],
+        [f"{assessment_reason(facts, mri)} ({what})", *imaged, *not_counted,
          "Older than the 'new' window, so not treated as an emergency; it is not excluded "
          "either: re-ask about the symptom and look for an assessment in the notes."],
         (),
         thresholds,
     )
+
+
+def _date(fact: Fact) -> str:
+    return fact.when.date().isoformat() if fact.when else "undated"
 
 
 # Facts that only set the scene: shown after the facts that make the finding (review 4.6:

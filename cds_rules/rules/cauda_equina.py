@@ -5,12 +5,13 @@ spinal surgical opinion. "New" is our window (``cauda_equina_window_days``); a s
 as worsening, or with no date (cannot be excluded as new), also counts. A CES *diagnosis*
 is an emergency when new (``new_diagnosis_days``) or with a new sign; an older one is
 history. CES-02: a diagnosis or an active sign (Condition) older than its window with no
-spine MRI since is a warning, "confirm it has been assessed" (clinical review 2026).
+spine MRI since is a warning, "confirm it has been assessed" (clinical review 2026); so is
+sciatica or a leg deficit on both sides, the bilateral signs CES-01 counts when new.
 """
 
 from __future__ import annotations
 
-from cds_rules.model import Finding, PatientRecord, Recommendation, Topic
+from cds_rules.model import Fact, Finding, PatientRecord, Recommendation, Topic
 from cds_rules.rules.base import (
     Rule,
     RuleContext,
@@ -53,6 +54,23 @@ def _bilateral_new(record: PatientRecord, concepts: tuple[str, ...], window_days
     if both and any(is_new(f, record, window) for f in both):
         return both
     return []
+
+
+def _bilateral_unassessed(record: PatientRecord, concepts: tuple[str, ...],
+                          window_days: int) -> tuple[list[Fact], list[Fact]]:
+    """Both sides affected by active Conditions older than the window, one of them with no
+    lumbar spine MRI since it began: (those not imaged since, latest first; those imaged
+    since). The bilateral state arose when its later side did, so an MRI before that did
+    not assess it (CLINICAL.md: a persisting red-flag sign never imaged warns, never the
+    conservative card). Grades are findings of their day: not counted."""
+    window = days(window_days)
+    old = [f for f in record.having(*concepts)
+           if f.resource_type == "Condition" and not is_new(f, record, window)]
+    both = bilateral(old)
+    imaged = [f for f in both if mri_since(record, f, CAUDA_EQUINA_SEGMENT)]
+    not_imaged = sorted((f for f in both if f not in imaged),
+                        key=lambda f: f.latest or record.now, reverse=True)
+    return (not_imaged, imaged) if not_imaged else ([], [])
 
 
 def _check(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding | None:
@@ -102,22 +120,44 @@ def _check(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding | Non
 
 
 def _unassessed(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding | None:
-    """An older CES diagnosis or an active sign past the window, not imaged since."""
+    """An older CES diagnosis, an active sign past the window, or a sign on both sides past
+    it, not imaged since."""
     if ctx.fired(Topic.CAUDA_EQUINA):
         return None  # the emergency card already covers every CES fact
     settings = ctx.settings
+    window_days = settings.cauda_equina_window_days
     old_diagnosis = [f for f in record.having("cauda_equina_syndrome")
                      if not mri_since(record, f, CAUDA_EQUINA_SEGMENT)]
-    signs = persisting_unassessed(record, CES_SIGNS, days(settings.cauda_equina_window_days),
-                                  CAUDA_EQUINA_SEGMENT)
-    facts = [*old_diagnosis, *signs]
+    signs = persisting_unassessed(record, CES_SIGNS, days(window_days), CAUDA_EQUINA_SEGMENT)
+    pairs = [(pair, kind) for concepts, kind in _BILATERAL_SIGNS
+             if (pair := _bilateral_unassessed(record, concepts, window_days))[0]]
+    facts = [*old_diagnosis, *signs, *(f for (not_imaged, _), _ in pairs for f in not_imaged)]
     if not facts:
         return None
-    return unassessed_finding(rule, facts, "cauda equina red flag",
-                              [threshold(settings, "cauda_equina_window_days"),
-                               threshold(settings, "new_diagnosis_days")],
-                              mri_elsewhere_since(record, facts, CAUDA_EQUINA_SEGMENT),
-                              CAUDA_EQUINA_SEGMENT)
+    first_pair = pairs[0] if pairs and not (old_diagnosis or signs) else None
+    what = "; ".join(["cauda equina red flag",
+                      *(f"{kind} on both sides is one" for _, kind in pairs)])
+    return unassessed_finding(
+        rule, facts, what,
+        [threshold(settings, "cauda_equina_window_days"),
+         threshold(settings, "new_diagnosis_days")],
+        mri_elsewhere_since(record, facts, CAUDA_EQUINA_SEGMENT), CAUDA_EQUINA_SEGMENT,
+        name=on_both_sides(*first_pair) if first_pair else None,
+        imaged_side=[f for (_, imaged), _ in pairs for f in imaged])
+
+
+# The bilateral signs CES-01 counts, and what the summary calls a pair of different entries.
+_BILATERAL_SIGNS = ((RADICULAR_PAIN, "sciatica or leg pain"), (LEG_DEFICIT, "leg deficit"))
+
+
+def on_both_sides(pair: tuple[list[Fact], list[Fact]], kind: str) -> str:
+    """The summary's name of a bilateral sign: "Sciatica on both sides" for one entry coded
+    bilateral or the same sign left and right, else the kind ("leg deficit on both sides":
+    a weakness on the left and a numbness on the right; the card lists each)."""
+    names = {f.display for side in pair for f in side}
+    name = names.pop() if len(names) == 1 else kind
+    return name if any(word in name.lower() for word in ("bilat", "both")) \
+        else f"{name} on both sides"
 
 
 CES_01 = Rule(
@@ -157,7 +197,7 @@ CES_01 = Rule(
 
 CES_02 = Rule(
     id="CES-02",
-    version="1.9.0",
+    version="1.10.0",
     topic=Topic.CAUDA_EQUINA,
     title="Cauda equina red flag persisting or in history, no spine MRI since",
     indicators=("warning",),
@@ -169,8 +209,15 @@ CES_02 = Rule(
         "syndrome (same-day emergency assessment and emergency MRI).",
     ),
     check=_unassessed,
-    needs=frozenset({"cauda_equina_syndrome", *CES_SIGNS}),
-    changes=words_in_values_change("1.9.0")
+    # Conditions only (grades are findings of their day)
+    needs=frozenset({"cauda_equina_syndrome", *CES_SIGNS, *RADICULAR_PAIN, *LEG_DEFICIT}),
+    changes="1.10.0: sciatica or leg pain, or a leg deficit (weakness, foot drop, sensory "
+            "symptoms), on both sides (one entry coded bilateral, or a left and a right) in "
+            "active Conditions older than CAUDA_EQUINA_WINDOW_DAYS, with no lumbar spine MRI "
+            "since the later side began, is a warning 'confirm it has been assessed' (before: "
+            "no card of its own, and the conservative-care card followed; CES-01 counts these "
+            "signs when new, and the uncoded words already warned). "
+    + words_in_values_change("1.9.0")
     + another_part_change("1.8.0")
     + denial_naming_change("1.7.0")
     + "1.6.0: an MRI assesses a cauda equina sign or diagnosis only when it may "

@@ -312,6 +312,10 @@ def test_a_denial_in_the_rows_own_words_still_denies(code: str, value: str) -> N
     assert _cards(_row(code, value)) == {"conservative-care": "info"}
 
 
+def _semver(version: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in version.split("."))
+
+
 def test_the_rules_that_read_differently_carry_a_new_version() -> None:
     versions = {r.id: r.version for r in RULES}
     changes = {r.id: r.changes for r in RULES}
@@ -323,9 +327,9 @@ def test_the_rules_that_read_differently_carry_a_new_version() -> None:
              "INF-01": "2.10.0", "FRAC-01": "2.11.0", "VV-01": "1.7.0", "IMG-01": "1.9.0",
              "IMG-02": "1.11.0", "IMG-03": "2.12.0", "IMG-04": "1.8.0", "EMG-01": "1.7.0",
              "EMG-02": "1.8.0", "CONS-01": "2.13.0"}
-    for rule, version in {**uncoded, **coded}.items():
-        assert versions[rule] == version
-        assert changes[rule].startswith(f"{version}: ")
+    for rule, version in {**uncoded, **coded}.items():  # this version or a later one
+        assert _semver(versions[rule]) >= _semver(version)
+        assert changes[rule].startswith(f"{version}: ") or f" {version}: " in changes[rule]
     assert "'Legs giving way'" in changes["UNCODED-NEURO"]
     assert "pulsatile" in changes["UNCODED-VV"]
     assert "'Foot drop (resolved)'" not in changes["UNCODED-MAL"]  # a history stays one
