@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from cds_rules import valuesets as vs
 from cds_rules.fhir_time import (
@@ -49,23 +49,27 @@ def read_observation(builder: Builder, resource: dict[str, Any]) -> bool:
     if not code_hits and _a_test_with_nothing_else_to_read(resource):
         return builder.unrecognised()
     value = resource.get("valueCodeableConcept")
-    value_hits = concept_hits(value) if value is not None else []
-    component_hits = _component_hits(resource)
-    if not (code_hits or value_hits or component_hits):
+    value_hits = _value_findings(code_hits, value) if value is not None else []
+    components = _component_readings(resource)
+    if not (code_hits or value_hits or components):
         return read_uncoded(builder, resource)
-    concepts = {h.concept for h in code_hits or value_hits}
-    concepts.update(h.concept for _, hits in component_hits for h in hits)
+    component_hits = [h for _, code, named in components for h in (*code, *named)]
+    concepts = {h.concept for h in (*code_hits, *value_hits, *component_hits)}
+    # the words are read but for the families the entry's codes gave before values beside a
+    # code were read: a display naming a red flag the coded rules do not count ("Weakness of
+    # the leg" valued under "Low back pain") keeps its uncoded warning
+    given = {h.concept for h in code_hits or value_hits}.union(
+        h.concept for _, code, _ in components for h in code)
     if too_old(builder, resource, concepts):
         return False
     checked = builder.validated(resource)
     if checked is None:
-        set_aside_coded(builder, resource, [*(code_hits or value_hits),
-                                      *(h for _, hits in component_hits for h in hits)])
+        set_aside_coded(builder, resource, [*code_hits, *value_hits, *component_hits])
         return False
     if status_code(checked, "status") in OBSERVATION_IGNORED:
         return False
     if checked is not resource:  # projected copy: read hits from it
-        component_hits = _component_hits(checked)
+        components = _component_readings(checked)
     when, latest = first_time_span(checked, *_TIMES)
     floating = first_time_floating(checked, *_TIMES)
     side, detail = laterality_of(checked)
@@ -73,21 +77,52 @@ def read_observation(builder: Builder, resource: dict[str, Any]) -> bool:
     before = len(builder.record.facts)
     for hit in code_hits:
         _observed(builder, hit, checked, checked, when, side, detail, worse)
-    if not code_hits and presence(checked) is not False:
-        # a generic "finding" Observation whose value names the finding (e.g. SNOMED)
-        for hit in value_hits:
-            if hit.concept not in QUANTITY_CONCEPTS:
-                builder.record.facts.append(make_fact(hit, checked, when, FactStatus.CURRENT, side,
-                                                      detail, concept_cc=checked.get(
-                                                      "valueCodeableConcept"),
-                                                      worsening=worse))
-    for component, hits in component_hits:
-        for hit in hits:
+    entry = _Entry(checked, when, side, detail, worse)
+    _value_named(builder, code_hits, value_hits, checked, entry)
+    for component, code, named in components:
+        for hit in code:
             _observed(builder, hit, checked, component, when, side, detail, worse)
+        _value_named(builder, code, named, component, entry)
     facts = builder.record.facts
     facts[before:] = [with_latest(fact, latest, floating) for fact in facts[before:]]
-    words = read_words(builder, checked, concepts)  # a local coding, the text, a component
+    words = read_words(builder, checked, given)  # a local coding, the text, a component
     return len(facts) > before or words
+
+
+# Codes whose value is not a finding of the patient's now: another person's (a family
+# history), or what led to something past (a spine operation's or procedure's indication,
+# care given). Their values are read as words only, as before.
+_NOT_THE_PATIENTS_NOW = frozenset({"family_history_spa", "prior_spine_surgery",
+                                   "recent_spinal_procedure", "conservative_care_given"})
+
+
+def _value_findings(code_hits: list[Hit], value: object) -> list[Hit]:
+    """The concepts a coded value names that the code does not, to be read as findings of
+    their own: a red flag coded in the value under a back-pain code was passed over (the
+    twenty-first session's note: "Low back pain" valued "Cauda equina syndrome" gave the
+    conservative card). A value naming the code's own finding is its answer, read with the
+    code. Under a known code, a value is left to its words (as before) when the code is a
+    past history ("History of ..."), another person's or a past event's
+    (:data:`_NOT_THE_PATIENTS_NOW`), or when the value has words of its own besides its
+    displays ("CES ruled out", "? cauda equina syndrome"): read as a finding, the coding
+    would overrule them (an independent review, December 2026)."""
+    hits = concept_hits(value)
+    if not (hits and code_hits):
+        return hits
+    named = {hit.concept for hit in code_hits}
+    if all(hit.history for hit in code_hits) or named & _NOT_THE_PATIENTS_NOW \
+            or _words_of_its_own(value):
+        return []
+    return [hit for hit in hits if hit.concept not in named]
+
+
+def _words_of_its_own(value: object) -> bool:
+    """A coded value's text that is not one of its displays."""
+    text = value.get("text") if isinstance(value, dict) else None
+    if not isinstance(text, str) or not text.strip():
+        return False
+    displays = {str(c.get("display", "")).strip().lower() for c in codings_of(value)}
+    return text.strip().lower() not in displays
 
 
 def _a_test_with_nothing_else_to_read(resource: dict[str, Any]) -> bool:
@@ -98,13 +133,48 @@ def _a_test_with_nothing_else_to_read(resource: dict[str, Any]) -> bool:
     return "component" not in resource and has_no_words(resource)
 
 
-def _component_hits(observation: dict[str, Any]) -> list[tuple[dict[str, Any], list[Hit]]]:
-    """Each component whose code a value set knows, with its hits (most have none)."""
+def _component_readings(observation: dict[str, Any]
+                        ) -> list[tuple[dict[str, Any], list[Hit], list[Hit]]]:
+    """Each component whose code or coded value a value set knows: (component, its code's
+    hits, the findings its value names that its code does not). Most have none."""
     components = observation.get("component")
     if components is None:
         return []
-    hits = [(c, concept_hits(c.get("code"))) for c in as_list(components) if isinstance(c, dict)]
-    return [(c, h) for c, h in hits if h]
+    readings = []
+    for component in as_list(components):
+        if not isinstance(component, dict):
+            continue
+        code = concept_hits(component.get("code"))
+        value = component.get("valueCodeableConcept")
+        named = _value_findings(code, value) if value is not None else []
+        if code or named:
+            readings.append((component, code, named))
+    return readings
+
+
+class _Entry(NamedTuple):
+    """What every fact of one Observation shares."""
+
+    observation: dict[str, Any]
+    when: datetime | None
+    side: Side | None
+    detail: str
+    worse: bool
+
+
+def _value_named(builder: Builder, code_hits: list[Hit], value_hits: list[Hit],
+                 holder: dict[str, Any], entry: _Entry) -> None:
+    """The findings a coded value names (``holder``: the Observation or a component), of a
+    generic "finding" entry or beside a code naming something else ("Low back pain" valued
+    "Cauda equina syndrome"; a component "Bladder" valued urinary retention): present unless
+    the value says no."""
+    if not value_hits or presence(holder) is False:
+        return
+    for hit in value_hits:
+        if hit.concept not in QUANTITY_CONCEPTS:
+            builder.record.facts.append(make_fact(
+                hit, entry.observation, entry.when, FactStatus.CURRENT, entry.side, entry.detail,
+                concept_cc=holder.get("valueCodeableConcept"), worsening=entry.worse))
 
 
 def _observed(builder: Builder, hit: Hit, observation: dict[str, Any],

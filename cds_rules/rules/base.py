@@ -109,6 +109,24 @@ def denial_naming_change(version: str) -> str:
             "risk factors) and HLA-B27 results in words are read as before. ")
 
 
+def value_beside_code_change(version: str) -> str:
+    """What ``version`` changed for every rule reading a finding from an Observation
+    (twenty-third session, December 2026): a coded value naming a finding the code does not
+    is read, where it was read only under a code no value set knows."""
+    return (f"{version}: an Observation's or a component's coded value naming a finding its "
+            "code does not is read as that finding, present unless the value says no, as a "
+            "value under an unknown code already was: a panel's component 'Bladder' valued "
+            "urinary retention (SNOMED CT 267064002), 'Low back pain' (279039007) valued 'Cauda "
+            "equina syndrome' (192970008) or a urinary retention code, a urinary retention "
+            "code valued a cauda equina syndrome, a body temperature valued 'Fever' (before: "
+            "the value was passed over, so the conservative card said no red flag recorded, "
+            "or only the uncoded warning of its display was given). Left to its words, as "
+            "before: a value under a past-history code (Z85), a family history, a past "
+            "operation or procedure, or care given, and a value whose text says more than its "
+            "displays ('CES ruled out'); its display is still read for a red flag the coded "
+            "rules do not count. ")
+
+
 def words_in_values_change(version: str) -> str:
     """What ``version`` changed for every rule reading a red-flag sign in an Observation's
     value (twenty-second session, December 2026): the red-flag words a value's denial

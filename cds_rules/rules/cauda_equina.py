@@ -23,6 +23,7 @@ from cds_rules.rules.base import (
     observation_reading_change,
     threshold,
     unassessed_finding,
+    value_beside_code_change,
     words_in_values_change,
 )
 from cds_rules.rules.context import (
@@ -162,7 +163,7 @@ def on_both_sides(pair: tuple[list[Fact], list[Fact]], kind: str) -> str:
 
 CES_01 = Rule(
     id="CES-01",
-    version="2.8.0",
+    version="2.9.0",
     topic=Topic.CAUDA_EQUINA,
     title="Suspected cauda equina syndrome",
     indicators=("critical",),
@@ -181,7 +182,8 @@ CES_01 = Rule(
     # sexual dysfunction alone counts for nothing
     needs=frozenset({"cauda_equina_syndrome", *CES_SIGNS, *RADICULAR_PAIN, *LEG_DEFICIT,
                      MRC_GRADE}),
-    changes=words_in_values_change("2.8.0")
+    changes=value_beside_code_change("2.9.0")
+    + words_in_values_change("2.8.0")
     + another_part_change("2.7.0")
     + denial_naming_change("2.6.0")
     + observation_reading_change("2.5.0")
@@ -197,7 +199,7 @@ CES_01 = Rule(
 
 CES_02 = Rule(
     id="CES-02",
-    version="1.10.0",
+    version="1.11.0",
     topic=Topic.CAUDA_EQUINA,
     title="Cauda equina red flag persisting or in history, no spine MRI since",
     indicators=("warning",),
@@ -211,7 +213,8 @@ CES_02 = Rule(
     check=_unassessed,
     # Conditions only (grades are findings of their day)
     needs=frozenset({"cauda_equina_syndrome", *CES_SIGNS, *RADICULAR_PAIN, *LEG_DEFICIT}),
-    changes="1.10.0: sciatica or leg pain, or a leg deficit (weakness, foot drop, sensory "
+    changes=value_beside_code_change("1.11.0")
+    + "1.10.0: sciatica or leg pain, or a leg deficit (weakness, foot drop, sensory "
             "symptoms), on both sides (one entry coded bilateral, or a left and a right) in "
             "active Conditions older than CAUDA_EQUINA_WINDOW_DAYS, with no lumbar spine MRI "
             "since the later side began, is a warning 'confirm it has been assessed' (before: "

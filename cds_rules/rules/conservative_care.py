@@ -35,6 +35,7 @@ from cds_rules.rules.base import (
     symptoms_set_aside_change,
     threshold,
     unreadable_entry,
+    value_beside_code_change,
     words_in_values_change,
 )
 from cds_rules.rules.context import (
@@ -222,7 +223,7 @@ CHECK_THE_DATE_FIRST = (
 
 CONS_01 = Rule(
     id="CONS-01",
-    version="2.13.0",
+    version="2.14.0",
     topic=Topic.CONSERVATIVE_CARE,
     title="Conservative care for back pain without a recorded red flag",
     indicators=("info",),
@@ -239,7 +240,8 @@ CONS_01 = Rule(
     hooks=("patient-view", "encounter-start"),
     phase="pathway",
     asks_to_check_unread=True,
-    changes=words_in_values_change("2.13.0")
+    changes=value_beside_code_change("2.14.0")
+    + words_in_values_change("2.13.0")
     + symptoms_set_aside_change("2.12.0")
     + "With no back pain read but one in an entry the service could not read, the card is "
     "given over it (before: no card, and no red-flag check ran); a malformed cauda equina "

@@ -22,6 +22,7 @@ from cds_rules.rules.base import (
     observation_reading_change,
     threshold,
     unassessed_finding,
+    value_beside_code_change,
     words_in_values_change,
 )
 from cds_rules.rules.context import (
@@ -132,7 +133,7 @@ def _unassessed(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding 
 
 CORD_01 = Rule(
     id="CORD-01",
-    version="2.8.0",
+    version="2.9.0",
     topic=Topic.SPINAL_CORD_COMPRESSION,
     title="Suspected spinal cord compression (including metastatic)",
     indicators=("critical",),
@@ -148,7 +149,8 @@ CORD_01 = Rule(
     # the diagnosis, a cord sign, new weakness, or a neurological symptom (beside thoracic
     # pain or a cancer): each of NEURO_DEFICITS is one of NEURO_SYMPTOMS
     needs=frozenset({"myelopathy", *NEURO_SYMPTOMS, MRC_GRADE}),
-    changes=words_in_values_change("2.8.0")
+    changes=value_beside_code_change("2.9.0")
+    + words_in_values_change("2.8.0")
     + another_part_change("2.7.0")
     + denial_naming_change("2.6.0")
     + observation_reading_change("2.5.0")
@@ -168,7 +170,7 @@ CORD_01 = Rule(
 
 CORD_02 = Rule(
     id="CORD-02",
-    version="1.7.0",
+    version="1.8.0",
     topic=Topic.SPINAL_CORD_COMPRESSION,
     title="Cord compression red flag persisting or in history, no spine MRI since",
     indicators=("warning",),
@@ -180,7 +182,8 @@ CORD_02 = Rule(
     ),
     check=_unassessed,
     needs=frozenset({"myelopathy", *CORD_SIGNS}),
-    changes=words_in_values_change("1.7.0")
+    changes=value_beside_code_change("1.8.0")
+    + words_in_values_change("1.7.0")
     + denial_naming_change("1.6.0")
     + lumbar_mri_words_change("1.5.0")
     + observation_reading_change("1.4.0")

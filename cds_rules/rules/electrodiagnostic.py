@@ -29,6 +29,7 @@ from cds_rules.rules.base import (
     order_not_read,
     symptoms_set_aside_change,
     threshold,
+    value_beside_code_change,
     words_in_values_change,
 )
 from cds_rules.rules.context import (
@@ -115,7 +116,7 @@ def _may_be_leg_symptoms(fact: Fact) -> bool:
 
 EMG_01 = Rule(
     id="EMG-01",
-    version="1.7.0",
+    version="1.8.0",
     topic=Topic.ELECTRODIAGNOSTIC_TESTING,
     title="Needle EMG with NCS when the cause of leg symptoms is uncertain",
     indicators=("info",),
@@ -128,7 +129,8 @@ EMG_01 = Rule(
     ),
     check=_suggest,
     phase="pathway",
-    changes=words_in_values_change("1.7.0")
+    changes=value_beside_code_change("1.8.0")
+    + words_in_values_change("1.7.0")
     + another_part_change("1.6.0")
     + denial_naming_change("1.5.0")
     + "1.4.0: a completed EMG/NCS with no date is not a recent one (it may be years "
@@ -143,7 +145,7 @@ EMG_01 = Rule(
 
 EMG_02 = Rule(
     id="EMG-02",
-    version="1.8.0",
+    version="1.9.0",
     topic=Topic.ELECTRODIAGNOSTIC_TESTING,
     title="EMG/NCS ordered for back pain without leg symptoms",
     indicators=("info",),
@@ -153,7 +155,8 @@ EMG_02 = Rule(
     hooks=ORDER_HOOKS,
     phase="pathway",
     asks_to_check_unread=True,
-    changes=words_in_values_change("1.8.0")
+    changes=value_beside_code_change("1.9.0")
+    + words_in_values_change("1.8.0")
     + "1.7.0: a draft EMG/NCS order the service could not read (malformed: an "
     "impossible date, an id with a space; or not read for a fault in the service) gives the "
     "call its context and an info card, 'Decide on the draft EMG/NCS without this service: it "

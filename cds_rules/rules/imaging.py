@@ -39,6 +39,7 @@ from cds_rules.rules.base import (
     symptoms_set_aside_change,
     threshold,
     unreadable_entry,
+    value_beside_code_change,
     words_in_values_change,
 )
 from cds_rules.rules.context import (
@@ -256,7 +257,7 @@ def _symptoms_after_surgery(record: PatientRecord, surgery: list[Fact]) -> list[
 
 IMG_REPEAT = Rule(
     id="IMG-03",
-    version="2.12.0",
+    version="2.13.0",
     topic=Topic.REPEAT_IMAGING,
     title="Repeat spine MRI/CT within the repeat-imaging window",
     indicators=("info",),
@@ -268,7 +269,8 @@ IMG_REPEAT = Rule(
     check=_repeat,
     hooks=ORDER_HOOKS,
     phase="pathway",
-    changes=words_in_values_change("2.12.0")
+    changes=value_beside_code_change("2.13.0")
+    + words_in_values_change("2.12.0")
     + symptoms_set_aside_change("2.11.0")
     + "2.10.0: an entry not read for a fault in the service is set aside like a "
     "malformed one (record/reader_faults): named by its red flags, or, when what it names is "
@@ -315,7 +317,7 @@ _ORDER_NOT_READ_CHANGE = (
 
 IMG_NOT_INDICATED = Rule(
     id="IMG-01",
-    version="1.9.0",
+    version="1.10.0",
     topic=Topic.IMAGING_NOT_INDICATED,
     title="Spine imaging in the first 6 weeks without red flags (ACR variant 1)",
     indicators=("warning", "info"),
@@ -331,7 +333,8 @@ IMG_NOT_INDICATED = Rule(
     hooks=ORDER_HOOKS,
     phase="pathway",
     asks_to_check_unread=True,
-    changes=words_in_values_change("1.9.0")
+    changes=value_beside_code_change("1.10.0")
+    + words_in_values_change("1.9.0")
     + _ORDER_NOT_READ_CHANGE.format(version="1.8.0", order="spine imaging")
     + symptoms_set_aside_change()
     + fault_named_change("1.7.0")
@@ -346,7 +349,7 @@ IMG_NOT_INDICATED = Rule(
 
 IMG_NO_PRIOR_MANAGEMENT = Rule(
     id="IMG-04",
-    version="1.8.0",
+    version="1.9.0",
     topic=Topic.IMAGING_NOT_INDICATED,
     title="Spine imaging for subacute/chronic pain without red flags or prior management "
           "(ACR variant 2)",
@@ -361,7 +364,8 @@ IMG_NO_PRIOR_MANAGEMENT = Rule(
     check=_no_prior_management,
     hooks=ORDER_HOOKS,
     phase="pathway",
-    changes=words_in_values_change("1.8.0")
+    changes=value_beside_code_change("1.9.0")
+    + words_in_values_change("1.8.0")
     + symptoms_set_aside_change("1.7.0")
     + _UNREADABLE_STANDS_DOWN.format(version="1.6.0")
     + denial_naming_change("1.5.0")
@@ -377,7 +381,7 @@ IMG_NO_PRIOR_MANAGEMENT = Rule(
 
 IMG_INDICATED = Rule(
     id="IMG-02",
-    version="1.11.0",
+    version="1.12.0",
     topic=Topic.IMAGING_INDICATED,
     title="MRI for persistent radiculopathy / stenosis or after spine surgery",
     indicators=("info",),
@@ -389,7 +393,8 @@ IMG_INDICATED = Rule(
     ),
     check=_indicated,
     phase="pathway",
-    changes=words_in_values_change("1.11.0")
+    changes=value_beside_code_change("1.12.0")
+    + words_in_values_change("1.11.0")
     + denial_naming_change("1.10.0")
     + "1.9.0: a recent thoracic-only spine MRI does not stand in for the lumbar MRI "
             "suggested (before: no card). "

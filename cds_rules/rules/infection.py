@@ -23,6 +23,7 @@ from cds_rules.rules.base import (
     observation_reading_change,
     threshold,
     unassessed_finding,
+    value_beside_code_change,
     words_in_values_change,
 )
 from cds_rules.rules.context import (
@@ -116,7 +117,7 @@ def _check(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding | Non
 
 INF_01 = Rule(
     id="INF-01",
-    version="2.10.0",
+    version="2.11.0",
     topic=Topic.INFECTION,
     title="Possible spinal infection",
     indicators=("critical", "warning"),
@@ -129,7 +130,8 @@ INF_01 = Rule(
     check=_check,
     # a coded infection, or a fever (coded or measured): the risk factors count only with it
     needs=frozenset({"spinal_infection", "epidural_abscess", "fever", "body_temperature"}),
-    changes=words_in_values_change("2.10.0")
+    changes=value_beside_code_change("2.11.0")
+    + words_in_values_change("2.10.0")
     + another_part_change("2.9.0")
     + denial_naming_change("2.8.0")
     + lumbar_mri_words_change("2.7.0")

@@ -24,6 +24,7 @@ from cds_rules.rules.base import (
     observation_reading_change,
     threshold,
     unassessed_finding,
+    value_beside_code_change,
     words_in_values_change,
 )
 from cds_rules.rules.context import (
@@ -104,7 +105,7 @@ def _unassessed(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding 
 
 NEURO_01 = Rule(
     id="NEURO-01",
-    version="2.8.0",
+    version="2.9.0",
     topic=Topic.PROGRESSIVE_NEUROLOGICAL_DEFICIT,
     title="Progressive, severe or multilevel motor deficit",
     indicators=("critical", "warning"),
@@ -117,7 +118,8 @@ NEURO_01 = Rule(
     ),
     check=_check,
     needs=frozenset({*MOTOR_DEFICIT, MRC_GRADE}),  # coded weakness or a measured grade
-    changes=words_in_values_change("2.8.0")
+    changes=value_beside_code_change("2.9.0")
+    + words_in_values_change("2.8.0")
     + another_part_change("2.7.0")
     + denial_naming_change("2.6.0")
     + observation_reading_change("2.5.0")
@@ -134,7 +136,7 @@ NEURO_01 = Rule(
 
 NEURO_02 = Rule(
     id="NEURO-02",
-    version="1.8.0",
+    version="1.9.0",
     topic=Topic.PROGRESSIVE_NEUROLOGICAL_DEFICIT,
     title="Foot drop or bilateral weakness in the record, not new, no spine MRI since",
     indicators=("warning",),
@@ -146,7 +148,8 @@ NEURO_02 = Rule(
     ),
     check=_unassessed,
     needs=frozenset(MOTOR_DEFICIT),
-    changes=words_in_values_change("1.8.0")
+    changes=value_beside_code_change("1.9.0")
+    + words_in_values_change("1.8.0")
     + another_part_change("1.7.0")
     + denial_naming_change("1.6.0")
     + lumbar_mri_words_change("1.5.0")

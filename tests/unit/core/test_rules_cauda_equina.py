@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from cds_rules import HookRequest, evaluate
+from cds_rules.rules.cauda_equina import CES_02
 from tests.unit.core.rule_records import card, fact, patient, run
 
 
@@ -73,7 +74,7 @@ def test_persisting_bilateral_sciatica_never_imaged_is_not_reassured(
     assert [(c.topic, c.indicator) for c in cards] == [("cauda-equina", "warning")]
     assert cards[0].summary.startswith(
         "Confirm it has been assessed: Sciatica on both sides, recorded 2026-08-20")
-    assert "Rule CES-02 v1.10.0" in cards[0].detail
+    assert f"Rule CES-02 v{CES_02.version}" in cards[0].detail
 
 
 def test_persisting_bilateral_sciatica_imaged_since_gets_the_conservative_card() -> None:

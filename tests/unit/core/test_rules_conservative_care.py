@@ -9,6 +9,7 @@ import pytest
 
 from cds_rules import HookRequest, evaluate
 from cds_rules.cards import minimal_card
+from cds_rules.rules.conservative_care import CONS_01
 from tests.unit.core.local_entries import local_problem, with_back_pain
 from tests.unit.core.rule_records import card, fact, patient, run
 
@@ -43,7 +44,7 @@ def test_the_reason_says_what_was_read() -> None:
             "vertebral fracture, aortic aneurysm); other wording (fever, weight loss, "
             "trauma), notes, letters and reports are not read.") in detail
     assert "free-text entries are not read" not in detail
-    assert "_Rule CONS-01 v2.13.0._" in detail  # since 2.10.0: advice of the dated-ahead card
+    assert f"_Rule CONS-01 v{CONS_01.version}._" in detail  # advice of the dated-ahead card
 
 
 def _cards_with_problem(text: str) -> list[str]:
