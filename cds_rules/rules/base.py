@@ -398,9 +398,9 @@ def unassessed_finding(rule: Rule, facts: Sequence[Fact], what: str,
     not_counted = [f"{o.display} ({o.when.date().isoformat() if o.when else 'undated'}, "
                    f"`{o.source}`) was done since but does not image the {segment} spine: "
                    f"not counted as its assessment." for o in elsewhere]
-    imaged = [f"{f.display} ({f.laterality}) recorded {_date(f)} has a spine MRI since, but "
-              "the MRI came before the other side's sign began: the sign on both sides has "
-              "not been imaged." for f in imaged_side]
+    imaged = [f"{f.display} ({f.laterality}) recorded {_date(f)} has a spine MRI since; the "
+              "other side's sign may have begun after that MRI, so the sign on both sides may "
+              "not have been imaged." for f in imaged_side]
     return rule.finding(
         "warning",
         f"Confirm it has been assessed: {name}, recorded {when}, no {mri} since",

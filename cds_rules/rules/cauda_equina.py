@@ -6,10 +6,12 @@ as worsening, or with no date (cannot be excluded as new), also counts. A CES *d
 is an emergency when new (``new_diagnosis_days``) or with a new sign; an older one is
 history. CES-02: a diagnosis or an active sign (Condition) older than its window with no
 spine MRI since is a warning, "confirm it has been assessed" (clinical review 2026); so is
-sciatica or a leg deficit on both sides, the bilateral signs CES-01 counts when new.
+sciatica or leg pain on both sides, which CES-01 counts when new.
 """
 
 from __future__ import annotations
+
+import re
 
 from cds_rules.model import Fact, Finding, PatientRecord, Recommendation, Topic
 from cds_rules.rules.base import (
@@ -32,7 +34,7 @@ from cds_rules.rules.context import (
     LEG_DEFICIT,
     MRC_GRADE,
     RADICULAR_PAIN,
-    bilateral,
+    both_sides_shown,
     days,
     is_new,
     mri_elsewhere_since,
@@ -51,23 +53,25 @@ def _bilateral_new(record: PatientRecord, concepts: tuple[str, ...], window_days
     facts = record.having(*concepts)
     if include_grades:
         facts = [*facts, *weak_grades(record)]
-    both = bilateral(facts)
+    both = both_sides_shown(facts)
     if both and any(is_new(f, record, window) for f in both):
         return both
     return []
 
 
-def _bilateral_unassessed(record: PatientRecord, concepts: tuple[str, ...],
-                          window_days: int) -> tuple[list[Fact], list[Fact]]:
-    """Both sides affected by active Conditions older than the window, one of them with no
-    lumbar spine MRI since it began: (those not imaged since, latest first; those imaged
-    since). The bilateral state arose when its later side did, so an MRI before that did
-    not assess it (CLINICAL.md: a persisting red-flag sign never imaged warns, never the
-    conservative card). Grades are findings of their day: not counted."""
+def _bilateral_sciatica_unassessed(record: PatientRecord, window_days: int
+                                   ) -> tuple[list[Fact], list[Fact]]:
+    """Sciatica or leg pain on both sides in active Conditions older than the window, one of
+    them with no lumbar spine MRI since it began: (those not imaged since, latest first;
+    those imaged since). The bilateral state arose when its later side did, so an MRI before
+    that did not assess it (CLINICAL.md: a persisting red-flag sign never imaged warns,
+    never the conservative card). A leg deficit on both sides is NEURO-02's (weakness) or
+    left out (sensory symptoms: a diabetic neuropathy's too, a clinical decision pending).
+    Observations are findings of their day: not counted."""
     window = days(window_days)
-    old = [f for f in record.having(*concepts)
+    old = [f for f in record.having(*RADICULAR_PAIN)
            if f.resource_type == "Condition" and not is_new(f, record, window)]
-    both = bilateral(old)
+    both = both_sides_shown(old)
     imaged = [f for f in both if mri_since(record, f, CAUDA_EQUINA_SEGMENT)]
     not_imaged = sorted((f for f in both if f not in imaged),
                         key=lambda f: f.latest or record.now, reverse=True)
@@ -130,40 +134,40 @@ def _unassessed(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding 
     old_diagnosis = [f for f in record.having("cauda_equina_syndrome")
                      if not mri_since(record, f, CAUDA_EQUINA_SEGMENT)]
     signs = persisting_unassessed(record, CES_SIGNS, days(window_days), CAUDA_EQUINA_SEGMENT)
-    pairs = [(pair, kind) for concepts, kind in _BILATERAL_SIGNS
-             if (pair := _bilateral_unassessed(record, concepts, window_days))[0]]
-    facts = [*old_diagnosis, *signs, *(f for (not_imaged, _), _ in pairs for f in not_imaged)]
+    not_imaged, imaged = _bilateral_sciatica_unassessed(record, window_days)
+    facts = [*old_diagnosis, *signs, *not_imaged]
     if not facts:
         return None
-    first_pair = pairs[0] if pairs and not (old_diagnosis or signs) else None
-    what = "; ".join(["cauda equina red flag",
-                      *(f"{kind} on both sides is one" for _, kind in pairs)])
+    what = "cauda equina red flag" + (
+        "; sciatica or leg pain on both sides is one" if not_imaged else "")
     return unassessed_finding(
         rule, facts, what,
         [threshold(settings, "cauda_equina_window_days"),
          threshold(settings, "new_diagnosis_days")],
         mri_elsewhere_since(record, facts, CAUDA_EQUINA_SEGMENT), CAUDA_EQUINA_SEGMENT,
-        name=on_both_sides(*first_pair) if first_pair else None,
-        imaged_side=[f for (_, imaged), _ in pairs for f in imaged])
+        name=None if old_diagnosis or signs else on_both_sides([*not_imaged, *imaged]),
+        imaged_side=imaged)
 
 
-# The bilateral signs CES-01 counts, and what the summary calls a pair of different entries.
-_BILATERAL_SIGNS = ((RADICULAR_PAIN, "sciatica or leg pain"), (LEG_DEFICIT, "leg deficit"))
+def on_both_sides(pair: list[Fact]) -> str:
+    """The summary's name of sciatica on both sides: "Sciatica on both sides" for one entry
+    coded bilateral or the same sign left and right, else "sciatica or leg pain on both
+    sides" (a sciatica on the left and a leg pain on the right, or a display naming one side
+    while the body site names another: the card lists each)."""
+    names = {f.display for f in pair}
+    name = names.pop() if len(names) == 1 else ""
+    if not name or _A_SIDE.search(name):
+        return "sciatica or leg pain on both sides"
+    return name if _BOTH.search(name) else f"{name} on both sides"
 
 
-def on_both_sides(pair: tuple[list[Fact], list[Fact]], kind: str) -> str:
-    """The summary's name of a bilateral sign: "Sciatica on both sides" for one entry coded
-    bilateral or the same sign left and right, else the kind ("leg deficit on both sides":
-    a weakness on the left and a numbness on the right; the card lists each)."""
-    names = {f.display for side in pair for f in side}
-    name = names.pop() if len(names) == 1 else kind
-    return name if any(word in name.lower() for word in ("bilat", "both")) \
-        else f"{name} on both sides"
+_A_SIDE = re.compile(r"\b(?:left|right|lt|rt)\b", re.I)
+_BOTH = re.compile(r"\b(?:bilat\w*|both)\b", re.I)
 
 
 CES_01 = Rule(
     id="CES-01",
-    version="2.9.0",
+    version="2.10.0",
     topic=Topic.CAUDA_EQUINA,
     title="Suspected cauda equina syndrome",
     indicators=("critical",),
@@ -182,7 +186,12 @@ CES_01 = Rule(
     # sexual dysfunction alone counts for nothing
     needs=frozenset({"cauda_equina_syndrome", *CES_SIGNS, *RADICULAR_PAIN, *LEG_DEFICIT,
                      MRC_GRADE}),
-    changes=value_beside_code_change("2.9.0")
+    changes="2.10.0: sciatica or a leg deficit on both sides counts every entry with a side "
+            "when together they show both sides: a new left or right entry beside an older "
+            "entry coded bilateral is new on one side (critical); before, an entry coded "
+            "bilateral hid the left and right ones, so an older bilateral sciatica and a new "
+            "left and right pair gave the conservative card. "
+    + value_beside_code_change("2.9.0")
     + words_in_values_change("2.8.0")
     + another_part_change("2.7.0")
     + denial_naming_change("2.6.0")
@@ -212,14 +221,15 @@ CES_02 = Rule(
     ),
     check=_unassessed,
     # Conditions only (grades are findings of their day)
-    needs=frozenset({"cauda_equina_syndrome", *CES_SIGNS, *RADICULAR_PAIN, *LEG_DEFICIT}),
+    needs=frozenset({"cauda_equina_syndrome", *CES_SIGNS, *RADICULAR_PAIN}),
     changes=value_beside_code_change("1.11.0")
-    + "1.10.0: sciatica or leg pain, or a leg deficit (weakness, foot drop, sensory "
-            "symptoms), on both sides (one entry coded bilateral, or a left and a right) in "
-            "active Conditions older than CAUDA_EQUINA_WINDOW_DAYS, with no lumbar spine MRI "
-            "since the later side began, is a warning 'confirm it has been assessed' (before: "
-            "no card of its own, and the conservative-care card followed; CES-01 counts these "
-            "signs when new, and the uncoded words already warned). "
+    + "1.10.0: sciatica or leg pain on both sides (an entry coded bilateral, or a left "
+            "and a right; a left or right entry beside a bilateral one counts too) in active "
+            "Conditions older than CAUDA_EQUINA_WINDOW_DAYS, one of them with no lumbar spine "
+            "MRI since it began, is a warning 'confirm it has been assessed' (before: no card "
+            "of its own, and the conservative-care card followed; CES-01 counts it when new, "
+            "and the uncoded words already warned). A leg deficit on both sides is left to "
+            "NEURO-02 (weakness) or out (sensory symptoms). "
     + words_in_values_change("1.9.0")
     + another_part_change("1.8.0")
     + denial_naming_change("1.7.0")

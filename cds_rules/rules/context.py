@@ -367,6 +367,17 @@ def bilateral(facts: Sequence[Fact]) -> list[Fact]:
     return []
 
 
+def both_sides_shown(facts: Sequence[Fact]) -> list[Fact]:
+    """Every fact with a side, when together they show both sides (an entry coded bilateral,
+    or a left and a right). Unlike :func:`bilateral`, a left or right entry beside a
+    bilateral one is kept: it may be the side that is new, or the one not imaged since
+    (an independent review, December 2026: an old bilateral entry hid a new left and right
+    pair from the cauda equina check)."""
+    sided = [f for f in facts if f.laterality in ("left", "right", "bilateral")]
+    sides = {f.laterality for f in sided}
+    return sided if "bilateral" in sides or {"left", "right"} <= sides else []
+
+
 def several_levels(facts: Sequence[Fact]) -> list[Fact]:
     """Motor deficit at two or more different places (muscles or body sites), either side."""
     places: dict[str, Fact] = {}

@@ -88,5 +88,15 @@ def test_an_mri_before_the_second_side_is_named_as_not_assessing_both() -> None:
     cards = evaluate(_request(_sciatica("left", "7771000", "2026-06-01"),
                               _sciatica("right", "24028007", "2026-08-20"), early), _NOW).cards
     assert [(c.topic, c.indicator) for c in cards] == [("cauda-equina", "warning")]
-    assert "Sciatica (left) recorded 2026-06-01 has a spine MRI since, but the MRI came " \
-           "before the other side's sign began" in cards[0].detail
+    assert "Sciatica (left) recorded 2026-06-01 has a spine MRI since; the other side's " \
+           "sign may have begun after that MRI" in cards[0].detail
+
+
+def test_an_older_bilateral_sciatica_does_not_hide_a_new_left_and_right_pair() -> None:
+    """CES-01 2.10.0 (an independent review): an entry coded bilateral made the check look
+    at it alone, so a new left and right sciatica beside one from 2019 gave the
+    conservative card."""
+    cards = evaluate(_request(_sciatica("old", "51440002", "2019-03-01"),
+                              _sciatica("left", "7771000", "2026-11-19"),
+                              _sciatica("right", "24028007", "2026-11-19")), _NOW).cards
+    assert [(c.topic, c.indicator) for c in cards] == [("cauda-equina", "critical")]
