@@ -55,11 +55,6 @@ def read_observation(builder: Builder, resource: dict[str, Any]) -> bool:
         return read_uncoded(builder, resource)
     component_hits = [h for _, code, named in components for h in (*code, *named)]
     concepts = {h.concept for h in (*code_hits, *value_hits, *component_hits)}
-    # the words are read but for the families the entry's codes gave before values beside a
-    # code were read: a display naming a red flag the coded rules do not count ("Weakness of
-    # the leg" valued under "Low back pain") keeps its uncoded warning
-    given = {h.concept for h in code_hits or value_hits}.union(
-        h.concept for _, code, _ in components for h in code)
     if too_old(builder, resource, concepts):
         return False
     checked = builder.validated(resource)
@@ -78,13 +73,21 @@ def read_observation(builder: Builder, resource: dict[str, Any]) -> bool:
     for hit in code_hits:
         _observed(builder, hit, checked, checked, when, side, detail, worse)
     entry = _Entry(checked, when, side, detail, worse)
-    _value_named(builder, code_hits, value_hits, checked, entry)
+    beside_codes = bool(code_hits and value_hits)
+    if value_hits:
+        _value_named(builder, value_hits, checked, entry)
     for component, code, named in components:
         for hit in code:
             _observed(builder, hit, checked, component, when, side, detail, worse)
-        _value_named(builder, code, named, component, entry)
+        if named:
+            beside_codes = True
+            _value_named(builder, named, component, entry)
     facts = builder.record.facts
     facts[before:] = [with_latest(fact, latest, floating) for fact in facts[before:]]
+    # the words are read but for the families the entry's codes gave before values beside a
+    # code were read: a display naming a red flag the coded rules do not count ("Weakness of
+    # the leg" valued under "Low back pain") keeps its uncoded warning
+    given = _given_by_codes(code_hits, value_hits, components) if beside_codes else concepts
     words = read_words(builder, checked, given)  # a local coding, the text, a component
     return len(facts) > before or words
 
@@ -162,13 +165,21 @@ class _Entry(NamedTuple):
     worse: bool
 
 
-def _value_named(builder: Builder, code_hits: list[Hit], value_hits: list[Hit],
-                 holder: dict[str, Any], entry: _Entry) -> None:
+def _given_by_codes(code_hits: list[Hit], value_hits: list[Hit],
+                    components: list[tuple[dict[str, Any], list[Hit], list[Hit]]]) -> set[str]:
+    """The concepts an entry's codes give (a value's only where the entry has no code of its
+    own), so that its words are read for the rest, as before values beside a code were."""
+    return {h.concept for h in code_hits or value_hits}.union(
+        h.concept for _, code, _ in components for h in code)
+
+
+def _value_named(builder: Builder, value_hits: list[Hit], holder: dict[str, Any],
+                 entry: _Entry) -> None:
     """The findings a coded value names (``holder``: the Observation or a component), of a
     generic "finding" entry or beside a code naming something else ("Low back pain" valued
     "Cauda equina syndrome"; a component "Bladder" valued urinary retention): present unless
     the value says no."""
-    if not value_hits or presence(holder) is False:
+    if presence(holder) is False:
         return
     for hit in value_hits:
         if hit.concept not in QUANTITY_CONCEPTS:
