@@ -15,6 +15,7 @@ from cds_rules.fhir_time import (
     first_time_span,
 )
 from cds_rules.model import (
+    BACK_PAIN_CONTEXT,
     BINARY_RESULT_CONCEPTS,
     FactStatus,
 )
@@ -41,6 +42,7 @@ from cds_rules.record.uncoded_entries import (
     read_words,
     set_aside_coded,
 )
+from cds_rules.uncoded import families_of
 from cds_rules.units import QUANTITY_CONCEPTS, normalise
 
 
@@ -99,6 +101,13 @@ _NOT_THE_PATIENTS_NOW = frozenset({"family_history_spa", "prior_spine_surgery",
                                    "recent_spinal_procedure", "conservative_care_given"})
 
 
+# A back pain or sciatica named only in a value under another code ("Type 2 diabetes" valued
+# "Low back pain", dated months ago) is left to the words: read as coded, it would date the
+# episode's onset (a second review: the malignancy warning's "not improving" then fell
+# outside the episode). The red flags among the context concepts are read.
+_CONTEXT_ONLY = frozenset(c for c in BACK_PAIN_CONTEXT if not families_of((c,)))
+
+
 def _value_findings(code_hits: list[Hit], value: object) -> list[Hit]:
     """The concepts a coded value names that the code does not, to be read as findings of
     their own: a red flag coded in the value under a back-pain code was passed over (the
@@ -116,7 +125,7 @@ def _value_findings(code_hits: list[Hit], value: object) -> list[Hit]:
     if all(hit.history for hit in code_hits) or named & _NOT_THE_PATIENTS_NOW \
             or _words_of_its_own(value):
         return []
-    return [hit for hit in hits if hit.concept not in named]
+    return [hit for hit in hits if hit.concept not in named and hit.concept not in _CONTEXT_ONLY]
 
 
 def _words_of_its_own(value: object) -> bool:

@@ -123,8 +123,9 @@ def value_beside_code_change(version: str) -> str:
             "or only the uncoded warning of its display was given). Left to its words, as "
             "before: a value under a past-history code (Z85), a family history, a past "
             "operation or procedure, or care given, and a value whose text says more than its "
-            "displays ('CES ruled out'); its display is still read for a red flag the coded "
-            "rules do not count. ")
+            "displays ('CES ruled out'), and a back pain or sciatica valued under another "
+            "code (it would date the episode); its display is still read for a red flag the "
+            "coded rules do not count. ")
 
 
 def words_in_values_change(version: str) -> str:

@@ -30,7 +30,7 @@ from cds_rules.rules.base import (
     threshold,
 )
 from cds_rules.rules.context import CAUDA_EQUINA_SEGMENT, assessment_reason, mri_since
-from cds_rules.uncoded import reading, uncoded_concept
+from cds_rules.uncoded import families_of, reading, uncoded_concept
 from cds_rules.uncoded_phrases import PHRASES
 
 
@@ -41,6 +41,19 @@ def _counted(record: PatientRecord, topic: Topic, window_days: int) -> list[Fact
         return []
     since = record.now - timedelta(days=window_days)
     return [f for f in hints if _counts(record, f, since)]
+
+
+def _not_read_as_coded(hints: list[Fact], ctx: RuleContext, topic: Topic) -> list[Fact]:
+    """The hints whose entry gave no coded fact of this family to a card of it that fired:
+    a display of an Observation's value read as coded too ("Low back pain" valued "Cauda
+    equina syndrome", displayed) must not add "not evaluated as a coded red flag" to the
+    coded card (an independent review, December 2026). A display whose coded fact made no
+    card of its family ("Weakness of the leg") still warns."""
+    if not hints or not ctx.fired(topic):
+        return hints
+    coded = {fact.source for finding in ctx.findings if finding.topic is topic
+             for fact in finding.facts if topic in families_of((fact.concept,))}
+    return [hint for hint in hints if hint.source not in coded]
 
 
 def _counts(record: PatientRecord, hint: Fact, since: datetime) -> bool:
@@ -68,7 +81,8 @@ _CES_HINT = uncoded_concept(Topic.CAUDA_EQUINA)  # assessed by a lumbar MRI only
 
 
 def _check(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding | None:
-    facts = _counted(record, rule.topic, ctx.settings.uncoded_text_window_days)
+    facts = _not_read_as_coded(_counted(record, rule.topic,
+                                        ctx.settings.uncoded_text_window_days), ctx, rule.topic)
     if not facts:
         return None
     signs = ", ".join(dict.fromkeys(f.detail for f in facts))

@@ -191,3 +191,35 @@ def test_a_components_value_stated_absent_is_not_read() -> None:
     absent = {"system": SNOMED, "code": "2667000"}
     assert _cards(_panel({"text": "Bladder"}, RETENTION, absent)) == \
         [("conservative-care", "info")]
+
+
+def test_a_coded_card_does_not_say_its_value_was_not_read_as_coded() -> None:
+    """The display of a value read as coded is not also an 'uncoded entry' on the card of
+    its family (a second review: the critical card said "It was not evaluated as a coded
+    red flag")."""
+    value = dict(CES, display="Cauda equina syndrome")
+    cards = evaluate(_request(_observation(LOW_BACK_PAIN, value)), NOW).cards
+    assert [(c.topic, c.indicator) for c in cards] == [("cauda-equina", "critical")]
+    assert "not evaluated as a coded red flag" not in cards[0].detail
+
+
+def test_a_back_pain_valued_under_another_code_does_not_date_the_episode() -> None:
+    """A second review: "Type 2 diabetes" valued "Low back pain", dated June, read as coded
+    made the episode start in June, so "not improving" (pain 6 then 7 since October) was
+    no longer judged and the malignancy warning fell to the myeloma info card."""
+    diabetes = {"system": SNOMED, "code": "44054006"}
+
+    def score(id_: str, day: str, value: int) -> dict[str, Any]:
+        return {"resourceType": "Observation", "id": id_, "status": "final",
+                "subject": {"reference": "Patient/p"}, "effectiveDateTime": day,
+                "code": {"coding": [{"system": "http://loinc.org", "code": "72514-3"}]},
+                "valueInteger": value}
+    resources = (
+        {"resourceType": "Patient", "id": "p", "birthDate": "1960-05-01", "gender": "male"},
+        {"resourceType": "Condition", "id": "lbp", "subject": {"reference": "Patient/p"},
+         "code": {"coding": [LOW_BACK_PAIN]}, "onsetDateTime": "2026-10-01"},
+        score("s1", "2026-10-05", 6), score("s2", "2026-11-20", 7),
+        _observation(diabetes, LOW_BACK_PAIN, effectiveDateTime="2026-06-01"))
+    cards = evaluate(HookRequest(hook="patient-view", patient_id="p", resources=resources),
+                     NOW).cards
+    assert [(c.topic, c.indicator) for c in cards] == [("malignancy", "warning")]
