@@ -164,10 +164,14 @@ def _links(sources: tuple[Source, ...]) -> tuple[Link, ...]:
 
 def one_per_source(facts: Iterable[Fact]) -> tuple[Fact, ...]:
     """The facts of a card, each source resource once (first occurrence kept): a resource
-    matching two concepts (cancer and bone metastasis) is one line of "Why"."""
+    matching two concepts (cancer and bone metastasis) is one line of "Why", which names
+    what else the card read from it ("Numbness or tingling in the leg; Intervertebral
+    discitis": an Observation's code and its coded value, both read)."""
     kept: dict[str, Fact] = {}
     for fact in unique_facts(facts):
-        kept.setdefault(fact.source, fact)
+        first = kept.setdefault(fact.source, fact)
+        if first is not fact and fact.display not in first.display.split("; "):
+            kept[fact.source] = replace(first, display=f"{first.display}; {fact.display}")
     return tuple(kept.values())
 
 
@@ -176,7 +180,8 @@ def _why_line(fact: Fact, record: PatientRecord) -> str:
     read", not "date not recorded" (the entry may well have a date: an impossible one, or
     one not read); a back pain named in words, "read without its date"."""
     unread = fact.concept == UNREAD_DRAFT or any(
-        fact is aside for aside in record.unreadable_red_flags)
+        fact.source == aside.source and fact.concept == aside.concept
+        for aside in record.unreadable_red_flags)  # a line may name more (one_per_source)
     if fact.detail == IN_WORDS:
         return fact.describe(record.now, unread=unread, undated="read without its date")
     return fact.describe(record.now, unread=unread)

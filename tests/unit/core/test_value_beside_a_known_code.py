@@ -223,3 +223,15 @@ def test_a_back_pain_valued_under_another_code_does_not_date_the_episode() -> No
     cards = evaluate(HookRequest(hook="patient-view", patient_id="p", resources=resources),
                      NOW).cards
     assert [(c.topic, c.indicator) for c in cards] == [("malignancy", "warning")]
+
+
+def test_the_why_line_of_one_entry_names_every_finding_read_from_it() -> None:
+    """A second review: a numbness Observation valued discitis gave an infection critical
+    whose "Why" named only the numbness (one line per source resource, its first fact)."""
+    numbness = {"system": "https://backpain-cds.org/fhir/CodeSystem/local-finding",
+                "code": "leg-numbness-tingling", "display": "Numbness or tingling in the leg"}
+    discitis = {"system": SNOMED, "code": "2304001", "display": "Intervertebral discitis"}
+    cards = evaluate(_request(_observation(numbness, discitis)), NOW).cards
+    assert [(c.topic, c.indicator) for c in cards] == [("infection", "critical")]
+    assert "- Numbness or tingling in the leg; Intervertebral discitis — 2026-11-21 — " \
+           "`Observation/o`" in cards[0].detail
