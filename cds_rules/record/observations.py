@@ -70,17 +70,16 @@ def read_observation(builder: Builder, resource: dict[str, Any]) -> bool:
     when, latest = first_time_span(checked, *_TIMES)
     floating = first_time_floating(checked, *_TIMES)
     side, detail = laterality_of(checked)
-    worse = is_worsening(checked)
+    entry = _Entry(checked, when, side, detail, is_worsening(checked))
     before = len(builder.record.facts)
     for hit in code_hits:
-        _observed(builder, hit, checked, checked, when, side, detail, worse)
-    entry = _Entry(checked, when, side, detail, worse)
+        _observed(builder, hit, checked, entry)
     beside_codes = bool(code_hits and value_hits)
     if value_hits:
         _value_named(builder, value_hits, checked, entry)
     for component, code, named in components:
         for hit in code:
-            _observed(builder, hit, checked, component, when, side, detail, worse)
+            _observed(builder, hit, component, entry)
         if named:
             beside_codes = True
             _value_named(builder, named, component, entry)
@@ -197,11 +196,10 @@ def _value_named(builder: Builder, value_hits: list[Hit], holder: dict[str, Any]
                 concept_cc=holder.get("valueCodeableConcept"), worsening=entry.worse))
 
 
-def _observed(builder: Builder, hit: Hit, observation: dict[str, Any],
-              holder: dict[str, Any], when: datetime | None, side: Side | None, detail: str,
-              worse: bool) -> None:
-    """One recognised code of an Observation (or of one of its components): a quantity
-    concept needs a usable number, a finding needs to be present."""
+def _observed(builder: Builder, hit: Hit, holder: dict[str, Any], entry: _Entry) -> None:
+    """One recognised code of an Observation (``holder``: it or one of its components): a
+    quantity concept needs a usable number, a finding needs to be present."""
+    observation, when, side, detail, worse = entry
     if hit.concept in QUANTITY_CONCEPTS:
         if "dataAbsentReason" in holder:
             return

@@ -392,11 +392,11 @@ def unassessed_finding(rule: Rule, facts: Sequence[Fact], what: str,
     the other side of a bilateral sign, imaged since it began but before this side did:
     shown, and said to be imaged, so that "no MRI since" is said only of what it is true of."""
     first = facts[0]
-    when = first.when.date().isoformat() if first.when else "undated"
+    when = _date(first)
     name = name or first.display
     name = name if len(name) <= 48 else name[:47].rstrip() + "…"
     mri = f"{segment} spine MRI" if elsewhere and segment else "spine MRI"
-    not_counted = [f"{o.display} ({o.when.date().isoformat() if o.when else 'undated'}, "
+    not_counted = [f"{o.display} ({_date(o)}, "
                    f"`{o.source}`) was done since but does not image the {segment} spine: "
                    f"not counted as its assessment." for o in elsewhere]
     imaged = [f"{f.display} ({f.laterality}) recorded {_date(f)} has a spine MRI since; the "
@@ -414,8 +414,9 @@ def unassessed_finding(rule: Rule, facts: Sequence[Fact], what: str,
     )
 
 
-def _date(fact: Fact) -> str:
-    return fact.when.date().isoformat() if fact.when else "undated"
+def _date(item: Fact | Order) -> str:
+    """The day a fact or an order is dated, or "undated"."""
+    return item.when.date().isoformat() if item.when else "undated"
 
 
 # Facts that only set the scene: shown after the facts that make the finding (review 4.6:

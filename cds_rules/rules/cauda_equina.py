@@ -149,6 +149,11 @@ def _unassessed(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding 
         imaged_side=imaged)
 
 
+# A display that names one side ("Sciatica, left side"), or both.
+_A_SIDE = re.compile(r"\b(?:left|right|lt|rt)\b", re.I)
+_BOTH = re.compile(r"\b(?:bilat\w*|both)\b", re.I)
+
+
 def on_both_sides(pair: list[Fact]) -> str:
     """The summary's name of sciatica on both sides: "Sciatica on both sides" for one entry
     coded bilateral or the same sign left and right, else "sciatica or leg pain on both
@@ -159,10 +164,6 @@ def on_both_sides(pair: list[Fact]) -> str:
     if not name or _A_SIDE.search(name):
         return "sciatica or leg pain on both sides"
     return name if _BOTH.search(name) else f"{name} on both sides"
-
-
-_A_SIDE = re.compile(r"\b(?:left|right|lt|rt)\b", re.I)
-_BOTH = re.compile(r"\b(?:bilat\w*|both)\b", re.I)
 
 
 CES_01 = Rule(
@@ -220,7 +221,7 @@ CES_02 = Rule(
         "syndrome (same-day emergency assessment and emergency MRI).",
     ),
     check=_unassessed,
-    # Conditions only (grades are findings of their day)
+    # a CES diagnosis or sign, or a sciatica or leg pain (on both sides, from Conditions)
     needs=frozenset({"cauda_equina_syndrome", *CES_SIGNS, *RADICULAR_PAIN}),
     changes=value_beside_code_change("1.11.0")
     + "1.10.0: sciatica or leg pain on both sides (an entry coded bilateral, or a left "
