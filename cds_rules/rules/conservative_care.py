@@ -10,6 +10,8 @@ GIRFT 2023 asks (clinical review).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from cds_rules.model import (
     RED_FLAG_CONCEPTS,
     RED_FLAG_INPUTS,
@@ -45,8 +47,10 @@ from cds_rules.rules.context import (
     context_facts,
     days,
     duration_days,
+    fever_within_window,
     may_hide_back_pain,
     unread_context,
+    weight_loss,
 )
 
 # What the red-flag families read: codes; and in words (cds_rules.record.uncoded_entries)
@@ -83,15 +87,16 @@ def _check(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding | Non
     window = ctx.settings.cauda_equina_window_days
     ahead = record.red_flags_dated_ahead()
     weak = record.having(*RED_FLAG_CONCEPTS, "night_pain", within=days(window))
+    own_windows = [f for f in _fever_and_weight_loss(record, ctx) if f not in weak]
     if record.unreadable_red_flags:
         return _with_unreadable_flags(ctx, rule, context, record.unreadable_red_flags,
-                                      [*ahead, *weak])
+                                      [*ahead, *weak], own_windows=own_windows)
     if ahead:
-        return _with_flags_dated_ahead(ctx, rule, context, ahead, weak)
+        return _with_flags_dated_ahead(ctx, rule, context, ahead, weak, own_windows)
     if words_only:  # its other words (fever, weight loss, trauma) are not assessed: no
         return None  # "reassure", neither "no red flag recorded" nor "no red-flag rule met"
-    if weak:
-        return _with_weak_flags(record, ctx, rule, context, weak)
+    if weak or own_windows:
+        return _with_weak_flags(ctx, rule, context, weak, own_windows)
     reasons = [f"No red flag recorded in coded entries in the last {window} days. "
                + WHAT_WAS_READ]
     if persistent and span is not None:
@@ -109,9 +114,11 @@ def _check(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding | Non
 
 
 def _with_flags_dated_ahead(ctx: RuleContext, rule: Rule, context: list[Fact],
-                            ahead: list[Fact], weak: list[Fact]) -> Finding:
+                            ahead: list[Fact], weak: list[Fact],
+                            own_windows: list[Fact]) -> Finding:
     """A red flag dated after the clock (beyond the tolerance) leads the card; the weak
-    red flags of the window, which would have led it, are listed to be re-assessed."""
+    red flags of the window (and a fever or weight loss of its own), which would have led
+    it, are listed to be re-assessed."""
     first = ahead[0]
     window = ctx.settings.cauda_equina_window_days
     reasons = [f"{len(ahead)} red-flag fact(s) dated after the service's clock (beyond "
@@ -124,11 +131,12 @@ def _with_flags_dated_ahead(ctx: RuleContext, rule: Rule, context: list[Fact],
     return rule.finding(
         "info",
         f"Check the date of {first.display}: recorded after today, not counted as a red flag",
-        [*ahead, *weak, *context],
-        reasons,
+        [*ahead, *weak, *own_windows, *context],
+        [*reasons, *_own_window_reasons(ctx, own_windows)],
         (),
         [threshold(ctx.settings, "clock_skew_minutes"),
-         *([threshold(ctx.settings, "cauda_equina_window_days")] if weak else [])],
+         *([threshold(ctx.settings, "cauda_equina_window_days")] if weak else []),
+         *_own_window_thresholds(ctx, own_windows)],
         advice=(*CHECK_THE_DATE_FIRST, CONS_01_SAFETY_NET, CONS_01_URGENT_REVIEW),
     )
 
@@ -142,13 +150,14 @@ _NOT_ASSESSED = (
 
 def _with_unreadable_flags(ctx: RuleContext, rule: Rule, context: list[Fact],
                            unreadable: list[Fact], others: list[Fact],
-                           alone: bool = False) -> Finding:
+                           alone: bool = False, own_windows: Sequence[Fact] = ()) -> Finding:
     """Something a red-flag family reads, or the back pain, named by an entry that could
     not be read (an impossible date, an id with a space): no rule read it, so the card must
     not say "no red flag"; it names the entry for the clinician to check in the chart. Red
     flags dated ahead and weak ones are listed too (``others``): they would have led the
-    card. ``alone``: no back pain was read, and this card is the call's only rule (the
-    unread entry may be the back pain: PATHWAY.md 2)."""
+    card, as would a fever or weight loss read in its own window (``own_windows``).
+    ``alone``: no back pain was read, and this card is the call's only rule (the unread
+    entry may be the back pain: PATHWAY.md 2)."""
     first = unreadable[0]
     unknown = first.concept == UNREAD  # not read for a fault: what it records is unknown
     symptom = first.concept in SYMPTOM_CONCEPTS  # back pain or leg symptoms, no red flag
@@ -176,31 +185,92 @@ def _with_unreadable_flags(ctx: RuleContext, rule: Rule, context: list[Fact],
     return rule.finding(
         "info",
         summary,
-        [*unreadable, *others, *context],
-        reasons,
+        [*unreadable, *others, *own_windows, *context],
+        [*reasons, *_own_window_reasons(ctx, own_windows)],
         (),
-        [threshold(ctx.settings, "cauda_equina_window_days")] if others else (),
+        [*([threshold(ctx.settings, "cauda_equina_window_days")] if others else []),
+         *_own_window_thresholds(ctx, own_windows)],
         advice=(*CHECK_THE_ENTRY_FIRST, CONS_01_SAFETY_NET),
         checks_unread=True,
     )
 
 
-def _with_weak_flags(record: PatientRecord, ctx: RuleContext, rule: Rule,
-                     context: list[Fact], weak: list[Fact]) -> Finding:
-    """A red-flag fact in the window that fired no family (night pain alone, weight loss
-    at 40, sexual dysfunction alone...): the card must not claim "no red flag"; it names
-    the fact and asks for a re-assessment and safety-netting instead."""
-    first = weak[0]
+def _fever_and_weight_loss(record: PatientRecord, ctx: RuleContext) -> list[Fact]:
+    """A fever and a weight loss as INF-01 and MAL-01 read them, each in its own window: a
+    temperature at or above the fever threshold, or a coded fever; weights falling by the
+    threshold percentage, or a coded weight loss. Alone neither fires its family (a fever
+    needs a risk factor for infection beside it, a weight loss another weak factor for
+    cancer), but both are red flags (ACP 2011 table 2): the card names them, never "no red
+    flag recorded" over them (before 2.15.0 a temperature of 38.6 °C yesterday got it)."""
+    lost, _percent = weight_loss(record, ctx.settings)
+    return [*fever_within_window(record, ctx.settings), *lost]
+
+
+_FEVER = frozenset({"fever", "body_temperature"})
+_WEIGHT_LOSS = frozenset({"weight_loss", "body_weight"})
+
+
+def _own_window_reasons(ctx: RuleContext, weak: Sequence[Fact]) -> list[str]:
+    """What a fever or weight loss read in its own window is, and what its family needs
+    beside it (their windows are not the cauda equina one the first line names)."""
+    settings, reasons = ctx.settings, []
+    if any(f.concept in _FEVER for f in weak):
+        reasons.append(f"Fever (a temperature at or above {settings.fever_celsius:.1f} °C, or "
+                       f"coded) in the last {settings.fever_window_days} days, no risk "
+                       "factor for spinal infection recorded beside it (INF-01 needs one: IV "
+                       "drug use, immunosuppression, a recent infection or spinal procedure, "
+                       "long-term steroids): re-assess.")
+    if any(f.concept in _WEIGHT_LOSS for f in weak):
+        reasons.append(f"Weight loss (weights falling by {settings.weight_loss_percent:g} % "
+                       f"or more, or coded) in the last {settings.weight_loss_window_days} "
+                       "days, no other risk factor for cancer recorded (MAL-01 needs two: age "
+                       "over 50, weight loss, no improvement in 4 weeks, night pain): "
+                       "re-assess whether it is explained.")
+    return reasons
+
+
+def _own_window_thresholds(ctx: RuleContext, weak: Sequence[Fact]) -> list[tuple[str, str]]:
+    """The thresholds behind :func:`_own_window_reasons`' lines."""
+    names = [*(("fever_celsius", "fever_window_days")
+               if any(f.concept in _FEVER for f in weak) else ()),
+             *(("weight_loss_percent", "weight_loss_window_days")
+               if any(f.concept in _WEIGHT_LOSS for f in weak) else ())]
+    return [threshold(ctx.settings, name) for name in names]
+
+
+def _summary_name(facts: list[Fact]) -> str:
+    """The summary's name for the first red flag of ``facts``, a fever before the rest (a
+    possible infection: INF-01 asks for a same-day assessment with a risk factor), a
+    measurement by what it shows ("fever (38.6 Cel)", "weight loss (80 to 74 kg)")."""
+    first = sorted(facts, key=lambda f: f.concept not in _FEVER)[0]
+    if first.concept == "body_temperature" and first.value is not None:
+        return f"fever ({first.comparator or ''}{first.value:g} {first.unit or ''}".rstrip() + ")"
+    weights = [f.value for f in facts if f.concept == "body_weight" and f.value is not None]
+    if first.concept == "body_weight" and len(weights) == 2:
+        return f"weight loss ({weights[0]:g} to {weights[1]:g} {first.unit or ''}".rstrip() + ")"
+    return first.display
+
+
+def _with_weak_flags(ctx: RuleContext, rule: Rule, context: list[Fact],
+                     weak: list[Fact], own_windows: list[Fact]) -> Finding:
+    """A red-flag fact that fired no family (night pain alone, weight loss at 40, sexual
+    dysfunction alone, a fever without a risk factor): the card must not claim "no red
+    flag"; it names the fact and asks for a re-assessment and safety-netting instead.
+    ``weak``: coded in the cauda equina window; ``own_windows``: a fever or weight loss
+    read in its own window only (:func:`_fever_and_weight_loss`)."""
+    window = ctx.settings.cauda_equina_window_days
+    reasons = ([f"{len(weak)} red-flag fact(s) recorded in the last {window} days, none "
+                "enough on its own for a red-flag card (coded data): re-assess if they "
+                "persist or others appear."] if weak else [])
     return rule.finding(
         "info",
-        f"Self-management, stay active; safety-net and re-assess: {first.display} recorded, "
-        "no red-flag rule met",
-        [*weak, *context],
-        [f"{len(weak)} red-flag fact(s) recorded in the last "
-         f"{ctx.settings.cauda_equina_window_days} days, none enough on its own for a "
-         "red-flag card (coded data): re-assess if they persist or others appear."],
+        f"Self-management, stay active; safety-net and re-assess: "
+        f"{_summary_name([*weak, *own_windows])} recorded, no red-flag rule met",
+        [*weak, *own_windows, *context],
+        [*reasons, *_own_window_reasons(ctx, own_windows)],
         (),
-        [threshold(ctx.settings, "cauda_equina_window_days")],
+        [*([threshold(ctx.settings, "cauda_equina_window_days")] if weak else []),
+         *_own_window_thresholds(ctx, own_windows)],
     )
 
 
@@ -223,7 +293,7 @@ CHECK_THE_DATE_FIRST = (
 
 CONS_01 = Rule(
     id="CONS-01",
-    version="2.14.0",
+    version="2.15.0",
     topic=Topic.CONSERVATIVE_CARE,
     title="Conservative care for back pain without a recorded red flag",
     indicators=("info",),
@@ -240,7 +310,15 @@ CONS_01 = Rule(
     hooks=("patient-view", "encounter-start"),
     phase="pathway",
     asks_to_check_unread=True,
-    changes=value_beside_code_change("2.14.0")
+    changes="2.15.0: a fever or a weight loss as INF-01 and MAL-01 read them, each in its own "
+    "window (a temperature at or above FEVER_CELSIUS in the last FEVER_WINDOW_DAYS; weights "
+    "falling by WEIGHT_LOSS_PERCENT in WEIGHT_LOSS_WINDOW_DAYS, or a coded weight loss in "
+    "that window), with no risk factor beside it for its family, is named as a red flag that "
+    "met no rule: 'safety-net and re-assess: fever (38.6 Cel) recorded', the card's "
+    "thresholds and what the family needs beside it on their own lines, a fever named first "
+    "(before: 'No red flag recorded in the last 14 days (coded data)' over a temperature of "
+    "38.6 °C yesterday; a coded fever or weight loss in the last 14 days was already named). "
+    + value_beside_code_change("2.14.0")
     + words_in_values_change("2.13.0")
     + symptoms_set_aside_change("2.12.0")
     + "With no back pain read but one in an entry the service could not read, the card is "

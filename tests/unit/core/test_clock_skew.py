@@ -112,6 +112,38 @@ def test_the_date_card_also_names_the_weak_red_flags_of_the_window() -> None:
     assert "`BACKPAIN_CDS_CAUDA_EQUINA_WINDOW_DAYS` = 14" in detail
 
 
+def _measured(resource_id: str, loinc: str, value: float, unit: str,
+              offset: timedelta) -> dict[str, Any]:
+    return {"resourceType": "Observation", "id": resource_id, "status": "final",
+            "subject": SUBJECT, "effectiveDateTime": _at(offset),
+            "code": {"coding": [{"system": "http://loinc.org", "code": loinc}]},
+            "valueQuantity": {"value": value, "unit": unit,
+                              "system": "http://unitsofmeasure.org", "code": unit}}
+
+
+def test_the_date_card_also_names_a_measured_fever_in_its_window() -> None:
+    # CONS-01 2.15.0: a temperature of 38.6 °C yesterday met no rule without a risk factor
+    # for infection; before, the card over a retention dated a year ahead did not name it
+    fever = _measured("temp", "8310-5", 38.6, "Cel", -timedelta(days=1))
+    card = _evaluate(BACK_PAIN, fever, _retention(timedelta(days=365)))["conservative-care"]
+    assert card["summary"].startswith("Check the date of Urinary retention")
+    detail = card["detail"]
+    assert "38.6 Cel — 2026-11-21 — `Observation/temp`" in detail
+    assert "Fever (a temperature at or above 38.0 °C, or coded) in the last 7 days" in detail
+    assert "`BACKPAIN_CDS_FEVER_WINDOW_DAYS` = 7" in detail
+
+
+def test_the_date_card_also_names_falling_weights() -> None:
+    # CONS-01 2.15.0: 82 to 76 kg in four months at 46 met no rule (MAL-01 needs two)
+    weights = (_measured("w1", "29463-7", 82, "kg", -timedelta(days=120)),
+               _measured("w2", "29463-7", 76, "kg", -timedelta(days=2)))
+    card = _evaluate(BACK_PAIN, *weights, _retention(timedelta(days=365)))["conservative-care"]
+    assert card["summary"].startswith("Check the date of Urinary retention")
+    assert "Weight loss (weights falling by 5 % or more, or coded) in the last 182 days" \
+        in card["detail"]
+    assert "`Observation/w2`" in card["detail"]
+
+
 def test_the_tolerance_is_a_site_setting() -> None:
     strict = RuleSettings(clock_skew_minutes=0)
     cards = _evaluate(BACK_PAIN, _retention(timedelta(minutes=5)), settings=strict)

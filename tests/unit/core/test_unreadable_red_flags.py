@@ -212,6 +212,22 @@ def test_a_weak_red_flag_is_still_listed_beside_the_unreadable_one() -> None:
     assert "Back pain at night or at rest" in card["detail"]
 
 
+def test_a_measured_fever_is_still_listed_beside_the_unreadable_one() -> None:
+    """CONS-01 2.15.0: a temperature of 38.6 °C yesterday, without a risk factor for
+    infection, is named on the check-first card as on the card it would have led."""
+    fever = {"resourceType": "Observation", "id": "temp", "status": "final",
+             "subject": SUBJECT, "effectiveDateTime": "2026-02-27T18:00:00Z",
+             "code": {"coding": [{"system": "http://loinc.org", "code": "8310-5"}]},
+             "valueQuantity": {"value": 38.6, "unit": "Cel",
+                               "system": "http://unitsofmeasure.org", "code": "Cel"}}
+    assert "re-assess: fever (38.6 Cel)" in _cards(fever)["conservative-care"]["summary"]
+    card = _cards(fever, _retention(effectiveDateTime="2019-02-30"))["conservative-care"]
+    assert card["summary"].startswith("Check Retention of urine in the chart")
+    assert "`Observation/temp`" in card["detail"]
+    assert "Fever (a temperature at or above 38.0 °C, or coded) in the last 7 days" \
+        in card["detail"]
+
+
 def test_no_card_says_remove_the_imaging_over_an_unreadable_red_flag() -> None:
     """The review: an MRI drafted in the first weeks for a patient whose retention entry is
     malformed got "Remove the draft spine imaging: ... no red flag" (IMG-01); the second
