@@ -131,13 +131,17 @@ _STANFORD_DEBAKEY = (r"(?:stanford\s+(?:type\s+)?(?:(?-i:[AB])(?!\s*(?:&|\+|and|
                      r"(?-i:I{1,3}|i{2,3})[ab]?|(?:i{1,3}|[123])[ab]?" + _BEFORE_DISSECTION
                      + r"))\b(?:\s+(?:aortic\s+)?dissection)?")
 # An aneurysm felt: "Pulsatile abdominal mass", "Expansile pulsatile epigastric mass",
-# "Pulsatile mass in the abdomen"; not a bare "pulsatile mass" (a groin's, a neck's)
+# "Central pulsatile mass", "Pulsatile mass in the central abdomen"; not a bare "pulsatile
+# mass" (a groin's, a neck's)
+_ABDOMINAL_SITE = r"(?:abdominal|epigastric|peri-?umbilical|central|midline)"
 _PULSATILE_MASS = (r"(?:(?:palpable\s+)?(?<!non-)(?<!non\s)(?:expansile\s+)?pulsatile\s+"
-                   r"(?:expansile\s+)?"
-                   r"(?:(?:abdominal|epigastric|peri-?umbilical|central)\s+)+mass(?:es)?\b|"
+                   r"(?:expansile\s+)?(?:" + _ABDOMINAL_SITE + r"\s+)+mass(?:es)?\b|"
+                   r"(?:" + _ABDOMINAL_SITE + r"\s+)+(?:palpable\s+)?(?:expansile\s+)?"
+                   r"pulsatile\s+(?:expansile\s+)?(?:" + _ABDOMINAL_SITE
+                   + r"\s+)*mass(?:es)?\b|"
                    r"(?<!non-)(?<!non\s)(?:expansile\s+)?pulsatile\s+(?:expansile\s+)?"
-                   r"mass(?:es)?\s+(?:in|of)\s+(?:the\s+)?(?:abdomen|epigastrium|"
-                   r"umbilical\s+region))"
+                   r"mass(?:es)?\s+(?:in|of)\s+(?:the\s+)?(?:(?:central|mid|upper)[\s-]+)?"
+                   r"(?:abdomen|epigastrium|(?:epigastric|peri-?umbilical|umbilical)\s+region))"
                    # "No pulsatile abdominal mass on examination": the exam is the finding's
                    r"(?:\s+(?:(?:on|at)\s+(?:(?:abdominal|clinical)\s+)?(?:examination|exam|"
                    r"palpation)|at\s+this\s+time|palpable|palpated|felt|appreciated|elicited|"

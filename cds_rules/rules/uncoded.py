@@ -338,6 +338,16 @@ _MISREAD_WORDS: dict[Topic, str] = {
                                 "mass', a non-pulsatile one or one not palpable is not. ",
 }
 """Twenty-second session: each family's own new words (:func:`_misread_words_change`)."""
+_SITE_FIRST_CHANGE = {
+    Topic.VISCERAL_OR_VASCULAR: "{version}: a pulsatile mass named by its site first ('Central "
+                                "pulsatile mass', 'Epigastric pulsatile mass', 'Midline "
+                                "pulsatile mass') or in the central or upper abdomen ('Pulsatile "
+                                "mass in the central abdomen', '... in the epigastric region') "
+                                "is read as a suspected aneurysm (before: not read; the "
+                                "twenty-second session's closing note); a groin's or a neck's "
+                                "is not. ",
+}
+"""Twenty-fourth session: the aneurysm felt, written site first."""
 _HISTORY_SIGN_TOPICS = frozenset(topic for topic, phrases in PHRASES.items()
                                   if all(reading(sign) != "symptom" for sign, _ in phrases))
 """Families whose signs are histories (:data:`cds_rules.uncoded.HISTORY_SIGNS`): one that is
@@ -377,11 +387,13 @@ def _rule(rule_id: str, topic: Topic, family: str, evidence: tuple[str, ...]) ->
     version = _next(denial, "minor") if fourteenth else denial
     displays = _next(version, "minor")
     misread = _next(displays, "minor")
-    return Rule(id=rule_id, version=misread, topic=topic,
+    site_first = _next(misread, "minor") if topic in _SITE_FIRST_CHANGE else misread
+    return Rule(id=rule_id, version=site_first, topic=topic,
                 title=f"Uncoded entry suggests a {family} red flag", indicators=("warning",),
                 evidence=evidence, advice=_ADVICE, check=_check,
                 needs=frozenset({uncoded_concept(topic)}),
-                changes=(_misread_words_change(misread, topic) + _display_change(displays, topic)
+                changes=(_SITE_FIRST_CHANGE.get(topic, "").format(version=site_first)
+                         + _misread_words_change(misread, topic) + _display_change(displays, topic)
                          + (fourteenth(version) if fourteenth else "")
                          + denial_naming_change(denial) + _DENIAL_NAMING_CHANGE
                          + _THIRTEENTH_SESSION_PHRASES.get(topic, "")
