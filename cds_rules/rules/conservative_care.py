@@ -52,6 +52,7 @@ from cds_rules.rules.context import (
     unread_context,
     weight_loss,
 )
+from cds_rules.rules.infection import INFECTION_RISK_FACTORS
 
 # What the red-flag families read: codes; and in words (cds_rules.record.uncoded_entries)
 # only the names and values of conditions and observations, for the UNCODED-* families'
@@ -63,6 +64,9 @@ WHAT_WAS_READ = ("Problem and observation wording is checked for a few red-flag 
                  "compression, cancer, discitis, vertebral fracture, aortic aneurysm); other "
                  "wording (fever, weight loss, trauma), notes, letters and reports are not "
                  "read.")
+
+_FEVER = frozenset({"fever", "body_temperature"})
+_WEIGHT_LOSS = frozenset({"weight_loss", "body_weight"})
 
 
 def _check(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding | None:
@@ -115,7 +119,7 @@ def _check(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding | Non
 
 def _with_flags_dated_ahead(ctx: RuleContext, rule: Rule, context: list[Fact],
                             ahead: list[Fact], weak: list[Fact],
-                            own_windows: list[Fact]) -> Finding:
+                            own_windows: Sequence[Fact]) -> Finding:
     """A red flag dated after the clock (beyond the tolerance) leads the card; the weak
     red flags of the window (and a fever or weight loss of its own), which would have led
     it, are listed to be re-assessed."""
@@ -132,11 +136,10 @@ def _with_flags_dated_ahead(ctx: RuleContext, rule: Rule, context: list[Fact],
         "info",
         f"Check the date of {first.display}: recorded after today, not counted as a red flag",
         [*ahead, *weak, *own_windows, *context],
-        [*reasons, *_own_window_reasons(ctx, own_windows)],
+        [*reasons, *_family_needs(ctx, [*weak, *own_windows])],
         (),
         [threshold(ctx.settings, "clock_skew_minutes"),
-         *([threshold(ctx.settings, "cauda_equina_window_days")] if weak else []),
-         *_own_window_thresholds(ctx, own_windows)],
+         *_thresholds(ctx, bool(weak), [*weak, *own_windows])],
         advice=(*CHECK_THE_DATE_FIRST, CONS_01_SAFETY_NET, CONS_01_URGENT_REVIEW),
     )
 
@@ -186,10 +189,9 @@ def _with_unreadable_flags(ctx: RuleContext, rule: Rule, context: list[Fact],
         "info",
         summary,
         [*unreadable, *others, *own_windows, *context],
-        [*reasons, *_own_window_reasons(ctx, own_windows)],
+        [*reasons, *_family_needs(ctx, [*others, *own_windows])],
         (),
-        [*([threshold(ctx.settings, "cauda_equina_window_days")] if others else []),
-         *_own_window_thresholds(ctx, own_windows)],
+        _thresholds(ctx, bool(others), [*others, *own_windows]),
         advice=(*CHECK_THE_ENTRY_FIRST, CONS_01_SAFETY_NET),
         checks_unread=True,
     )
@@ -198,80 +200,104 @@ def _with_unreadable_flags(ctx: RuleContext, rule: Rule, context: list[Fact],
 def _fever_and_weight_loss(record: PatientRecord, ctx: RuleContext) -> list[Fact]:
     """A fever and a weight loss as INF-01 and MAL-01 read them, each in its own window: a
     temperature at or above the fever threshold, or a coded fever; weights falling by the
-    threshold percentage, or a coded weight loss. Alone neither fires its family (a fever
-    needs a risk factor for infection beside it, a weight loss another weak factor for
-    cancer), but both are red flags (ACP 2011 table 2): the card names them, never "no red
-    flag recorded" over them (before 2.15.0 a temperature of 38.6 °C yesterday got it)."""
+    threshold percentage (the heaviest earlier weight, then the latest), or a coded weight
+    loss. Alone neither fires its family (a fever needs a risk factor for infection beside
+    it, a weight loss a second malignancy factor), but both are red flags (ACP 2011 table
+    2): the card names them, never "no red flag recorded" over them (before 2.15.0 a
+    temperature of 38.6 °C yesterday got it)."""
     lost, _percent = weight_loss(record, ctx.settings)
     return [*fever_within_window(record, ctx.settings), *lost]
 
 
-_FEVER = frozenset({"fever", "body_temperature"})
-_WEIGHT_LOSS = frozenset({"weight_loss", "body_weight"})
+def _family_needs(ctx: RuleContext, named: Sequence[Fact]) -> list[str]:
+    """For a fever or a weight loss among ``named``, what its family counts and needs
+    beside it, in the site's settings. It says what a card of its own would need, not
+    that nothing is recorded: an entry the rule does not count (a resolved drug use, an
+    old infection) or a family switched off may be there."""
+    settings, lines = ctx.settings, []
+    if any(f.concept in _FEVER for f in named):
+        lines.append(f"A fever (coded, or a temperature at or above "
+                     f"{settings.fever_celsius:.1f} °C) met no rule: INF-01 counts one in the "
+                     f"last {settings.fever_window_days} days, with a risk factor for spinal "
+                     f"infection beside it ({', '.join(INFECTION_RISK_FACTORS)}). Re-assess.")
+    if any(f.concept in _WEIGHT_LOSS for f in named):
+        lines.append(f"A weight loss (coded, or weights falling by "
+                     f"{settings.weight_loss_percent:g} % or more in the last "
+                     f"{settings.weight_loss_window_days} days) met no rule: MAL-01 counts it "
+                     f"with a second factor (age over {settings.malignancy_age}, no "
+                     f"improvement after {settings.no_improvement_days} days, night pain). "
+                     "Re-assess whether it is explained.")
+    return lines
 
 
-def _own_window_reasons(ctx: RuleContext, weak: Sequence[Fact]) -> list[str]:
-    """What a fever or weight loss read in its own window is, and what its family needs
-    beside it (their windows are not the cauda equina one the first line names)."""
-    settings, reasons = ctx.settings, []
-    if any(f.concept in _FEVER for f in weak):
-        reasons.append(f"Fever (a temperature at or above {settings.fever_celsius:.1f} °C, or "
-                       f"coded) in the last {settings.fever_window_days} days, no risk "
-                       "factor for spinal infection recorded beside it (INF-01 needs one: IV "
-                       "drug use, immunosuppression, a recent infection or spinal procedure, "
-                       "long-term steroids): re-assess.")
-    if any(f.concept in _WEIGHT_LOSS for f in weak):
-        reasons.append(f"Weight loss (weights falling by {settings.weight_loss_percent:g} % "
-                       f"or more, or coded) in the last {settings.weight_loss_window_days} "
-                       "days, no other risk factor for cancer recorded (MAL-01 needs two: age "
-                       "over 50, weight loss, no improvement in 4 weeks, night pain): "
-                       "re-assess whether it is explained.")
-    return reasons
-
-
-def _own_window_thresholds(ctx: RuleContext, weak: Sequence[Fact]) -> list[tuple[str, str]]:
-    """The thresholds behind :func:`_own_window_reasons`' lines."""
-    names = [*(("fever_celsius", "fever_window_days")
-               if any(f.concept in _FEVER for f in weak) else ()),
+def _thresholds(ctx: RuleContext, window: bool, named: Sequence[Fact]) -> list[tuple[str, str]]:
+    """The thresholds of a card's lines: the cauda equina window (``window``: a line counts
+    red flags in it) and those of :func:`_family_needs`."""
+    names = [*(("cauda_equina_window_days",) if window else ()),
+             *(("fever_celsius", "fever_window_days")
+               if any(f.concept in _FEVER for f in named) else ()),
              *(("weight_loss_percent", "weight_loss_window_days")
-               if any(f.concept in _WEIGHT_LOSS for f in weak) else ())]
+               if any(f.concept in _WEIGHT_LOSS for f in named) else ())]
     return [threshold(ctx.settings, name) for name in names]
 
 
-def _summary_name(facts: list[Fact]) -> str:
-    """The summary's name for the first red flag of ``facts``, a fever before the rest (a
-    possible infection: INF-01 asks for a same-day assessment with a risk factor), a
-    measurement by what it shows ("fever (38.6 Cel)", "weight loss (80 to 74 kg)")."""
-    first = sorted(facts, key=lambda f: f.concept not in _FEVER)[0]
-    if first.concept == "body_temperature" and first.value is not None:
-        return f"fever ({first.comparator or ''}{first.value:g} {first.unit or ''}".rstrip() + ")"
-    weights = [f.value for f in facts if f.concept == "body_weight" and f.value is not None]
-    if first.concept == "body_weight" and len(weights) == 2:
-        return f"weight loss ({weights[0]:g} to {weights[1]:g} {first.unit or ''}".rstrip() + ")"
-    return first.display
+def _rounded(fact: Fact) -> str:
+    """A measurement as the summary gives it: "38.6", ">39", "81.6" (converted values are
+    rounded: 101.5 [degF] is 38.61 Cel)."""
+    return f"{fact.comparator or ''}{round(fact.value or 0.0, 1):g}"
+
+
+def _summary_name(fact: Fact, weights: Sequence[Fact]) -> str:
+    """How the summary names a red flag: a measurement by what it shows ("fever (38.6 Cel)",
+    with ``weights`` the heaviest earlier weight and the latest "weight loss (82 to 76
+    kg)")."""
+    if fact.concept == "body_temperature" and fact.value is not None:
+        return f"fever ({_rounded(fact)} {fact.unit or ''}".rstrip() + ")"
+    if fact.concept == "body_weight" and len(weights) == 2:
+        heaviest, latest = weights
+        return (f"weight loss ({_rounded(heaviest)} to {_rounded(latest)} "
+                f"{latest.unit or ''}".rstrip() + ")")
+    return fact.display
 
 
 def _with_weak_flags(ctx: RuleContext, rule: Rule, context: list[Fact],
-                     weak: list[Fact], own_windows: list[Fact]) -> Finding:
+                     weak: list[Fact], own_windows: Sequence[Fact]) -> Finding:
     """A red-flag fact that fired no family (night pain alone, weight loss at 40, sexual
     dysfunction alone, a fever without a risk factor): the card must not claim "no red
-    flag"; it names the fact and asks for a re-assessment and safety-netting instead.
-    ``weak``: coded in the cauda equina window; ``own_windows``: a fever or weight loss
-    read in its own window only (:func:`_fever_and_weight_loss`)."""
+    flag"; it names the fact (the first coded one in the window, ``weak``, and the first
+    fever or weight loss read in its own window only, ``own_windows``) and asks for a
+    re-assessment and safety-netting instead; over a fever or a weight loss, its advice
+    does not open with "Reassure"."""
     window = ctx.settings.cauda_equina_window_days
+    named = [*weak, *own_windows]
     reasons = ([f"{len(weak)} red-flag fact(s) recorded in the last {window} days, none "
                 "enough on its own for a red-flag card (coded data): re-assess if they "
                 "persist or others appear."] if weak else [])
+    weights = [f for f in own_windows if f.concept == "body_weight"]
+    leads = [facts[0] for facts in (weak, own_windows) if facts]
+    if len(leads) == 2 and all(f.concept in _FEVER for f in leads):
+        leads = leads[1:]  # a coded fever and a measured one: the measured says more
+    names = [_summary_name(fact, weights) for fact in leads]
     return rule.finding(
         "info",
-        f"Self-management, stay active; safety-net and re-assess: "
-        f"{_summary_name([*weak, *own_windows])} recorded, no red-flag rule met",
-        [*weak, *own_windows, *context],
-        [*reasons, *_own_window_reasons(ctx, own_windows)],
+        f"Self-management, stay active; safety-net and re-assess: {' and '.join(names)} "
+        "recorded, no red-flag rule met",
+        [*named, *context],
+        [*reasons, *_family_needs(ctx, named)],
         (),
-        [*([threshold(ctx.settings, "cauda_equina_window_days")] if weak else []),
-         *_own_window_thresholds(ctx, own_windows)],
+        _thresholds(ctx, bool(weak), named),
+        advice=_advice_over(rule, named),
     )
+
+
+def _advice_over(rule: Rule, named: Sequence[Fact]) -> tuple[str, ...] | None:
+    """The card's advice over weak red flags: the rule's, but over a fever or a weight loss
+    what to re-assess leads, and no "Reassure" (an independent review, December 2026);
+    None: the rule's own."""
+    first = [line for concepts, line in ((_FEVER, RE_ASSESS_FEVER),
+                                         (_WEIGHT_LOSS, RE_ASSESS_WEIGHT_LOSS))
+             if any(f.concept in concepts for f in named)]
+    return (*first, STAY_ACTIVE, *rule.advice[1:]) if first else None
 
 
 CONS_01_SAFETY_NET = (
@@ -282,6 +308,17 @@ CONS_01_SAFETY_NET = (
 
 CONS_01_URGENT_REVIEW = ("Urgent review also for fever, unexplained weight loss or "
                          "worsening leg weakness.")
+
+STAY_ACTIVE = ("Advise staying active and avoiding bed rest; superficial heat; simple analgesia "
+               "(NSAID at the lowest effective dose if suitable).")
+RE_ASSESS_FEVER = (
+    "Fever with back pain: re-assess today (repeat the temperature, look for its source, ask "
+    "about risk factors for spinal infection); with one, spinal infection needs a same-day "
+    "assessment (MRI with and without contrast, CRP, ESR, blood cultures: INF-01, ACP 2011).")
+RE_ASSESS_WEIGHT_LOSS = (
+    "Weight loss with back pain: ask whether it is intended; if it is unexplained, look for a "
+    "second malignancy factor (a history of cancer, age, no improvement, night pain): with "
+    "one, ESR, CRP, a full blood count and an X-ray (MAL-01, ACP 2011).")
 
 CHECK_THE_DATE_FIRST = (
     "Check the date of each red-flag entry dated after today in the chart: no red-flag rule "
@@ -313,11 +350,12 @@ CONS_01 = Rule(
     changes="2.15.0: a fever or a weight loss as INF-01 and MAL-01 read them, each in its own "
     "window (a temperature at or above FEVER_CELSIUS in the last FEVER_WINDOW_DAYS; weights "
     "falling by WEIGHT_LOSS_PERCENT in WEIGHT_LOSS_WINDOW_DAYS, or a coded weight loss in "
-    "that window), with no risk factor beside it for its family, is named as a red flag that "
-    "met no rule: 'safety-net and re-assess: fever (38.6 Cel) recorded', the card's "
-    "thresholds and what the family needs beside it on their own lines, a fever named first "
-    "(before: 'No red flag recorded in the last 14 days (coded data)' over a temperature of "
-    "38.6 °C yesterday; a coded fever or weight loss in the last 14 days was already named). "
+    "that window), which met no rule, is named: 'safety-net and re-assess: fever (38.6 Cel) "
+    "recorded' (before: 'No red flag recorded in the last 14 days (coded data)' over a "
+    "temperature of 38.6 °C yesterday); the summary names the first coded red flag of the "
+    "window and the first fever or weight loss ('night pain and fever (38.6 Cel)'); the Why "
+    "says what the family counts beside it, in the site's settings; over a fever or a weight "
+    "loss (coded too) the advice opens with what to re-assess, not 'Reassure'. "
     + value_beside_code_change("2.14.0")
     + words_in_values_change("2.13.0")
     + symptoms_set_aside_change("2.12.0")

@@ -38,21 +38,26 @@ from cds_rules.rules.context import (
 )
 from cds_rules.settings import RuleSettings
 
+INFECTION_RISK_FACTORS = ("intravenous drug use", "immunosuppression",
+                          "long-term systemic steroids", "recent infection",
+                          "recent spinal procedure")
+"""What INF-01 counts beside a fever, as its card names them (CONS-01 names them too)."""
+
 
 def infection_risks(record: PatientRecord, settings: RuleSettings) -> list[tuple[str, list[Fact]]]:
     recent = days(settings.recent_risk_days)
     undated = lambda concept: [f for f in record.having(concept) if f.when is None]  # noqa: E731
-    candidates = [
-        ("intravenous drug use", record.having("iv_drug_use")),
-        ("immunosuppression", record.having("immunosuppression", "immunosuppressant_drug")),
-        ("long-term systemic steroids", long_term_steroids(record, settings)),
-        ("recent infection", [*record.having("recent_infection", "pyelonephritis",
-                                             within=recent),
-                              *undated("recent_infection"), *undated("pyelonephritis")]),
-        ("recent spinal procedure", [*record.having("recent_spinal_procedure", within=recent),
-                                     *undated("recent_spinal_procedure")]),
+    found = [
+        record.having("iv_drug_use"),
+        record.having("immunosuppression", "immunosuppressant_drug"),
+        long_term_steroids(record, settings),
+        [*record.having("recent_infection", "pyelonephritis", within=recent),
+         *undated("recent_infection"), *undated("pyelonephritis")],
+        [*record.having("recent_spinal_procedure", within=recent),
+         *undated("recent_spinal_procedure")],
     ]
-    return [(name, facts) for name, facts in candidates if facts]
+    return [(name, facts) for name, facts in zip(INFECTION_RISK_FACTORS, found, strict=True)
+            if facts]
 
 
 def _check(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding | None:

@@ -129,7 +129,7 @@ def test_the_date_card_also_names_a_measured_fever_in_its_window() -> None:
     assert card["summary"].startswith("Check the date of Urinary retention")
     detail = card["detail"]
     assert "38.6 Cel — 2026-11-21 — `Observation/temp`" in detail
-    assert "Fever (a temperature at or above 38.0 °C, or coded) in the last 7 days" in detail
+    assert "A fever (coded, or a temperature at or above 38.0 °C) met no rule" in detail
     assert "`BACKPAIN_CDS_FEVER_WINDOW_DAYS` = 7" in detail
 
 
@@ -139,7 +139,7 @@ def test_the_date_card_also_names_falling_weights() -> None:
                _measured("w2", "29463-7", 76, "kg", -timedelta(days=2)))
     card = _evaluate(BACK_PAIN, *weights, _retention(timedelta(days=365)))["conservative-care"]
     assert card["summary"].startswith("Check the date of Urinary retention")
-    assert "Weight loss (weights falling by 5 % or more, or coded) in the last 182 days" \
+    assert "A weight loss (coded, or weights falling by 5 % or more in the last 182 days)" \
         in card["detail"]
     assert "`Observation/w2`" in card["detail"]
 

@@ -224,7 +224,7 @@ def test_a_measured_fever_is_still_listed_beside_the_unreadable_one() -> None:
     card = _cards(fever, _retention(effectiveDateTime="2019-02-30"))["conservative-care"]
     assert card["summary"].startswith("Check Retention of urine in the chart")
     assert "`Observation/temp`" in card["detail"]
-    assert "Fever (a temperature at or above 38.0 °C, or coded) in the last 7 days" \
+    assert "A fever (coded, or a temperature at or above 38.0 °C) met no rule" \
         in card["detail"]
 
 
