@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from cds_rules.model import (
-    RED_FLAG_CONCEPTS,
     RED_FLAG_INPUTS,
     SYMPTOM_CONCEPTS,
     UNREAD,
@@ -45,12 +44,10 @@ from cds_rules.rules.context import (
     back_pain_onset,
     coded_context,
     context_facts,
-    days,
     duration_days,
-    fever_within_window,
     may_hide_back_pain,
+    red_flags_recorded,
     unread_context,
-    weight_loss,
 )
 from cds_rules.rules.infection import INFECTION_RISK_FACTORS
 
@@ -90,8 +87,7 @@ def _check(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding | Non
     recs = (Recommendation("physiotherapy-referral", "routine"),) if persistent else ()
     window = ctx.settings.cauda_equina_window_days
     ahead = record.red_flags_dated_ahead()
-    weak = record.having(*RED_FLAG_CONCEPTS, "night_pain", within=days(window))
-    own_windows = [f for f in _fever_and_weight_loss(record, ctx) if f not in weak]
+    weak, own_windows = red_flags_recorded(record, ctx.settings)
     if record.unreadable_red_flags:
         return _with_unreadable_flags(ctx, rule, context, record.unreadable_red_flags,
                                       [*ahead, *weak], own_windows=own_windows)
@@ -195,18 +191,6 @@ def _with_unreadable_flags(ctx: RuleContext, rule: Rule, context: list[Fact],
         advice=(*CHECK_THE_ENTRY_FIRST, CONS_01_SAFETY_NET),
         checks_unread=True,
     )
-
-
-def _fever_and_weight_loss(record: PatientRecord, ctx: RuleContext) -> list[Fact]:
-    """A fever and a weight loss as INF-01 and MAL-01 read them, each in its own window: a
-    temperature at or above the fever threshold, or a coded fever; weights falling by the
-    threshold percentage (the heaviest earlier weight, then the latest), or a coded weight
-    loss. Alone neither fires its family (a fever needs a risk factor for infection beside
-    it, a weight loss a second malignancy factor), but both are red flags (ACP 2011 table
-    2): the card names them, never "no red flag recorded" over them (before 2.15.0 a
-    temperature of 38.6 °C yesterday got it)."""
-    lost, _percent = weight_loss(record, ctx.settings)
-    return [*fever_within_window(record, ctx.settings), *lost]
 
 
 def _family_needs(ctx: RuleContext, named: Sequence[Fact]) -> list[str]:

@@ -54,6 +54,7 @@ from cds_rules.rules.context import (
     duration_days,
     latest_onset,
     may_be_after,
+    red_flags_recorded,
     unread_drafts,
 )
 from cds_rules.settings import RuleSettings
@@ -130,7 +131,8 @@ def _in_the_first_weeks(record: PatientRecord, ctx: RuleContext, rule: Rule,
     """ACR variant 1: back pain under 6 weeks, no red flag: remove the draft."""
     onset = back_pain_onset(record)
     span = duration_days(record, onset)
-    if span is None or span >= ctx.settings.acute_back_pain_days:
+    if span is None or span >= ctx.settings.acute_back_pain_days \
+            or _red_flag_met_no_rule(record, ctx.settings):
         return None
     first = [f for f in context_facts(record) if f.when == onset][:1]
     return rule.finding(
@@ -143,6 +145,16 @@ def _in_the_first_weeks(record: PatientRecord, ctx: RuleContext, rule: Rule,
         (Recommendation("physiotherapy-referral", "routine"),),
         delete_drafts=draft,
     )
+
+
+def _red_flag_met_no_rule(record: PatientRecord, settings: RuleSettings) -> bool:
+    """A red flag recorded that met no rule (night pain alone, a fever without a risk factor
+    for infection, a weight loss at 40: ``context.red_flags_recorded``): ACR variants 1 and
+    2 are for back pain without red flags, so no draft is called unneeded over it (before
+    IMG-01 1.11.0 and IMG-04 1.10.0: "no red flag is recorded", while the patient-view card
+    named it)."""
+    coded, own_windows = red_flags_recorded(record, settings)
+    return bool(coded or own_windows)
 
 
 def _check_the_unreadable_first(rule: Rule, unreadable: list[Fact]) -> Finding:
@@ -166,8 +178,9 @@ def _no_prior_management(record: PatientRecord, ctx: RuleContext, rule: Rule
     span = duration_days(record, onset)
     if not draft or span is None or span < settings.acute_back_pain_days:
         return None
-    if record.ever("prior_spine_surgery") or _recent_management(record, settings):
-        return None  # variant 5, or variant 3 territory: not this rule's call
+    if record.ever("prior_spine_surgery") or _recent_management(record, settings) \
+            or _red_flag_met_no_rule(record, settings):
+        return None  # variant 5, or variant 3 or 7 territory: not this rule's call
     first = [f for f in context_facts(record) if f.when == onset][:1]
     return rule.finding(
         "info",
@@ -307,6 +320,14 @@ _UNREADABLE_STANDS_DOWN = (
     "'Check <sign> in the chart before deciding on spine imaging' (info, no deletion, with "
     "the advice to open the entry, not to remove the draft). ")
 
+_RED_FLAG_MET_NO_RULE_CHANGE = (
+    "{version}: no card over a red flag recorded that met no rule ({variant} is for back "
+    "pain without red flags): night pain alone, sexual dysfunction alone, a coded red flag "
+    "of the last CAUDA_EQUINA_WINDOW_DAYS, and a fever or a weight loss as INF-01 and MAL-01 "
+    "read them (a temperature of 38.6 °C yesterday without a risk factor for infection; "
+    "weights falling 5 % at 40) (before: '{before}', while CONS-01 named the red flag on "
+    "patient-view; an independent review, December 2026). ")
+
 _ORDER_NOT_READ_CHANGE = (
     "{version}: a draft {order} order the service could not read (malformed: an impossible "
     "date, an id with a space; or not read for a fault in the service) gives the call its "
@@ -317,7 +338,7 @@ _ORDER_NOT_READ_CHANGE = (
 
 IMG_NOT_INDICATED = Rule(
     id="IMG-01",
-    version="1.10.0",
+    version="1.11.0",
     topic=Topic.IMAGING_NOT_INDICATED,
     title="Spine imaging in the first 6 weeks without red flags (ACR variant 1)",
     indicators=("warning", "info"),
@@ -333,7 +354,11 @@ IMG_NOT_INDICATED = Rule(
     hooks=ORDER_HOOKS,
     phase="pathway",
     asks_to_check_unread=True,
-    changes=value_beside_code_change("1.10.0")
+    changes=_RED_FLAG_MET_NO_RULE_CHANGE.format(
+        version="1.11.0", variant="ACR variant 1",
+        before="Remove the draft spine imaging: back pain under 6 weeks, no red flag', "
+        "'no red flag is recorded")
+    + value_beside_code_change("1.10.0")
     + words_in_values_change("1.9.0")
     + _ORDER_NOT_READ_CHANGE.format(version="1.8.0", order="spine imaging")
     + symptoms_set_aside_change()
@@ -349,7 +374,7 @@ IMG_NOT_INDICATED = Rule(
 
 IMG_NO_PRIOR_MANAGEMENT = Rule(
     id="IMG-04",
-    version="1.9.0",
+    version="1.10.0",
     topic=Topic.IMAGING_NOT_INDICATED,
     title="Spine imaging for subacute/chronic pain without red flags or prior management "
           "(ACR variant 2)",
@@ -364,7 +389,11 @@ IMG_NO_PRIOR_MANAGEMENT = Rule(
     check=_no_prior_management,
     hooks=ORDER_HOOKS,
     phase="pathway",
-    changes=value_beside_code_change("1.9.0")
+    changes=_RED_FLAG_MET_NO_RULE_CHANGE.format(
+        version="1.10.0", variant="ACR variant 2",
+        before="Order only if surgery or an injection is being considered', 'no red flag and "
+        "no conservative management")
+    + value_beside_code_change("1.9.0")
     + words_in_values_change("1.8.0")
     + symptoms_set_aside_change("1.7.0")
     + _UNREADABLE_STANDS_DOWN.format(version="1.6.0")
