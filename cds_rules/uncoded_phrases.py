@@ -37,7 +37,10 @@ _SADDLE_SENSATION = (
     r"s[2-5]\s*(?:-|/|to)\s*s?[2-5]\s+(?:sensation|dermatomes?)|"
     r"sensation\s+(?:at\s+|in\s+)?s[2-5]\s*(?:-|/|to)\s*s?[2-5](?:\s+dermatomes?)?|"
     r"sensation\s+(?:peri(?:anally|neally)|(?:over\s+|in\s+)?(?:the\s+)?perineum)|"
-    r"sacral\s+sensation|pinprick\s+peri(?:anally|neally)")
+    r"sacral\s+sensation|pinprick\s+peri(?:anally|neally)|"
+    # "Altered sensation in the genitals", "Reduced sensation around the anus"
+    r"sensation\s+(?:in|of|around|over)\s+(?:the\s+)?(?:genitals?|genitalia|anus|"
+    r"back\s+passage)")
 # "Sensation reduced in the saddle distribution"
 _SADDLE_REDUCED = (r"sensation\s+" + _REDUCED + r"\s+(?:in|over|around)\s+(?:the\s+)?"
                    r"(?:saddle|peri(?:neal|anal))\b")
@@ -148,6 +151,23 @@ _PULSATILE_MASS = (r"(?:(?:palpable\s+)?(?<!non-)(?<!non\s)(?:expansile\s+)?puls
                    r"today|clinically))?"
                    r"(?!\s*[:\-\u2013]?\s*(?:not\s+(?:palpable|palpated|felt|present)|"
                    r"impalpable|absent)\b)")
+# Legs called weak: "Weak legs", "Weakness both legs", "Legs feel weak", "Weak left leg";
+# not a pulse ("Weak leg pulses", "Weak pedal pulses")
+_NOT_A_PULSE = r"(?!\s+(?:pulses?|pedal|arterial|dorsalis))"
+_WEAK_LEGS = (r"weak(?:ness)?\s+(?:in\s+|of\s+)?(?:(?:both|the|his|her|their|left|right|l|r|"
+              r"lt|rt|bilateral)\s+){0,2}(?:legs?|lower\s+limbs?)\b" + _NOT_A_PULSE + "|"
+              r"(?:legs?|lower\s+limbs?)\s+(?:(?:feel|feels|felt|feeling|are|is|became|"
+              r"becoming|getting|going|very|both|now)\s+){0,2}weak\b" + _NOT_A_PULSE)
+# A weak ankle or big-toe dorsiflexion (the L4-L5 root's muscles; a partial foot drop):
+# "Weak dorsiflexion", "Unable to dorsiflex the ankle", "EHL weakness"
+_WEAK_DORSIFLEXION = (r"weak(?:ness)?\s+(?:of\s+|in\s+)?(?:the\s+)?(?:(?:left|right|l|r|lt|"
+                      r"rt)\s+)?(?:(?:ankle|foot|great\s+toe|big\s+toe|toe|hallux)\s+)?"
+                      r"dorsiflex\w*|(?:ankle|foot|great\s+toe|big\s+toe|toe|hallux)\s+"
+                      r"dorsiflex\w*\s+(?:is\s+)?weak\w*|dorsiflexion\s+weakness|"
+                      r"(?:unable|cannot|can't|can\s+not)\s+(?:to\s+)?dorsiflex\w*|"
+                      r"(?:ehl|extensor\s+hallucis(?:\s+longus)?)\s+(?:is\s+)?weak\w*|"
+                      r"weak(?:ness)?\s+(?:of\s+|in\s+)?(?:the\s+)?(?:ehl|extensor\s+"
+                      r"hallucis)")
 PHRASES: dict[Topic, tuple[tuple[str, str], ...]] = {
     Topic.CAUDA_EQUINA: (
         # "?CES", "CES pathway", in capitals (French "ces"); not the LOINC scales "CES-D"
@@ -174,7 +194,12 @@ PHRASES: dict[Topic, tuple[tuple[str, str], ...]] = {
                                           + _loss_of(r"(?:peri(?:neal|anal)|genital)\s+sensation")
                                           + r"|numb(?:ness)?\s+(?:in\s+|of\s+|around\s+)?"
                                           r"(?:the\s+)?(?:perineum|genitals?|"
-                                          r"peri(?:neal|anal)\s+(?:area|region))"),
+                                          r"peri(?:neal|anal)\s+(?:area|region))|"
+                                          # "Pins and needles around the back passage"
+                                          r"(?:pins\s+(?:and|&|\+)\s+needles|tingling|"
+                                          r"par(?:a)?esthesi\w*)\s+(?:in|around|of)\s+"
+                                          r"(?:the\s+)?(?:back\s+passage|anus|genitals?|"
+                                          r"genitalia|perineum)"),
         ("loss of anal tone or rectal sensation",
          _loss_of(r"(?:anal|rectal)\s+(?:sphincter\s+)?(?:tone|sensation|squeeze|reflex|wink)|"
                   r"bulbocavernosus\s+reflex")
@@ -273,6 +298,7 @@ PHRASES: dict[Topic, tuple[tuple[str, str], ...]] = {
         ("leg weakness", r"(?:leg|limb|lower\s+limb)\s+weakness|weakness\s+of\s+(?:the\s+)?"
                          r"(?:legs?|lower\s+limbs?)|progressive\s+weakness|"
                          r"weakness\s+in\s+both\s+legs|both\s+legs\s+weak\w*|"
+                         + _WEAK_LEGS + "|" + _WEAK_DORSIFLEXION + "|"
                          # "Legs giving way", "Left leg keeps giving way"; not a knee's, nor
                          # the examiner's "give-way weakness" (a sign of effort)
                          r"(?:legs?|lower\s+limbs?)\s+(?:(?:keeps?|kept|are|is|has|have|"

@@ -338,7 +338,7 @@ _MISREAD_WORDS: dict[Topic, str] = {
                                 "mass', a non-pulsatile one or one not palpable is not. ",
 }
 """Twenty-second session: each family's own new words (:func:`_misread_words_change`)."""
-_SITE_FIRST_CHANGE = {
+_TWENTY_FOURTH_SESSION_WORDS = {
     Topic.VISCERAL_OR_VASCULAR: "{version}: a pulsatile mass named by its site first ('Central "
                                 "pulsatile mass', 'Epigastric pulsatile mass', 'Midline "
                                 "pulsatile mass') or in the central or upper abdomen ('Pulsatile "
@@ -346,8 +346,19 @@ _SITE_FIRST_CHANGE = {
                                 "is read as a suspected aneurysm (before: not read; the "
                                 "twenty-second session's closing note); a groin's or a neck's "
                                 "is not. ",
+    Topic.CAUDA_EQUINA: "{version}: a saddle sensation changed in words naming the genitals or "
+                        "the anus ('Altered sensation in the genitals', 'Reduced sensation "
+                        "around the anus') and tingling or pins and needles there ('Pins and "
+                        "needles around the back passage') are read (before: not read). ",
+    Topic.PROGRESSIVE_NEUROLOGICAL_DEFICIT: "{version}: legs called weak ('Weak legs', "
+                                            "'Weakness of both legs', 'Legs feel weak', 'Weak "
+                                            "left leg'; not a pulse: 'Weak pedal pulses') and a "
+                                            "weak ankle or big-toe dorsiflexion ('Weak "
+                                            "dorsiflexion', 'Unable to dorsiflex', 'EHL "
+                                            "weakness') are read as leg weakness (before: not "
+                                            "read). ",
 }
-"""Twenty-fourth session: the aneurysm felt, written site first."""
+"""Twenty-fourth session: each family's words newly read."""
 _HISTORY_SIGN_TOPICS = frozenset(topic for topic, phrases in PHRASES.items()
                                   if all(reading(sign) != "symptom" for sign, _ in phrases))
 """Families whose signs are histories (:data:`cds_rules.uncoded.HISTORY_SIGNS`): one that is
@@ -387,12 +398,12 @@ def _rule(rule_id: str, topic: Topic, family: str, evidence: tuple[str, ...]) ->
     version = _next(denial, "minor") if fourteenth else denial
     displays = _next(version, "minor")
     misread = _next(displays, "minor")
-    site_first = _next(misread, "minor") if topic in _SITE_FIRST_CHANGE else misread
-    return Rule(id=rule_id, version=site_first, topic=topic,
+    newly_read = _next(misread, "minor") if topic in _TWENTY_FOURTH_SESSION_WORDS else misread
+    return Rule(id=rule_id, version=newly_read, topic=topic,
                 title=f"Uncoded entry suggests a {family} red flag", indicators=("warning",),
                 evidence=evidence, advice=_ADVICE, check=_check,
                 needs=frozenset({uncoded_concept(topic)}),
-                changes=(_SITE_FIRST_CHANGE.get(topic, "").format(version=site_first)
+                changes=(_TWENTY_FOURTH_SESSION_WORDS.get(topic, "").format(version=newly_read)
                          + _misread_words_change(misread, topic) + _display_change(displays, topic)
                          + (fourteenth(version) if fourteenth else "")
                          + denial_naming_change(denial) + _DENIAL_NAMING_CHANGE

@@ -151,7 +151,8 @@ def test_the_rules_that_read_more_carry_a_new_version() -> None:
         # one minor further (fourteenth session: "No bilateral knee pain" for CES; a denial
         # of another part's weakness or numbness for all three)
         # and a known code's display (twenty-first), and the twenty-second session's words
-        assert versions[rule] == "1.13.0"
+        # (and CES and NEURO one further: the twenty-fourth session's words)
+        assert versions[rule] == {"UNCODED-CORD": "1.13.0"}.get(rule, "1.14.0")
         assert "1.9.1: no change in what is read" in changes[rule]
         assert "1.9.0: read also" in changes[rule]
     # UNCODED-MAL moved on to 1.9.0 ("Ca. prostate", test_uncoded_ca_full_stop.py) after
