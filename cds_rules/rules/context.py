@@ -407,6 +407,9 @@ def fever_within_window(record: PatientRecord, settings: RuleSettings) -> list[F
     return [*coded, *measured]
 
 
+_FEVER_OR_WEIGHT = frozenset({"fever", "body_temperature", "weight_loss", "body_weight"})
+
+
 def red_flags_recorded(record: PatientRecord, settings: RuleSettings
                        ) -> tuple[list[Fact], list[Fact]]:
     """The red-flag facts a card over "no red-flag rule met" must name, never "no red flag"
@@ -419,6 +422,8 @@ def red_flags_recorded(record: PatientRecord, settings: RuleSettings
     malignancy factor), but both are red flags (ACP 2011 table 2)."""
     coded = record.having(*RED_FLAG_CONCEPTS, "night_pain",
                           within=days(settings.cauda_equina_window_days))
+    if record.present_concepts().isdisjoint(_FEVER_OR_WEIGHT):  # most records: no reading
+        return coded, []
     lost, _percent = weight_loss(record, settings)
     own = [f for f in [*fever_within_window(record, settings), *lost] if f not in coded]
     return coded, own
