@@ -46,10 +46,15 @@ from cds_rules.rules.context import (
     context_facts,
     duration_days,
     may_hide_back_pain,
-    red_flags_recorded,
     unread_context,
 )
-from cds_rules.rules.infection import INFECTION_RISK_FACTORS
+from cds_rules.rules.weak_red_flags import (
+    family_needs,
+    lead_names,
+    re_assess_first,
+    red_flags_recorded,
+    thresholds,
+)
 
 # What the red-flag families read: codes; and in words (cds_rules.record.uncoded_entries)
 # only the names and values of conditions and observations, for the UNCODED-* families'
@@ -61,10 +66,6 @@ WHAT_WAS_READ = ("Problem and observation wording is checked for a few red-flag 
                  "compression, cancer, discitis, vertebral fracture, aortic aneurysm); other "
                  "wording (fever, weight loss, trauma), notes, letters and reports are not "
                  "read.")
-
-_FEVER = frozenset({"fever", "body_temperature"})
-_WEIGHT_LOSS = frozenset({"weight_loss", "body_weight"})
-
 
 def _check(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding | None:
     if ctx.stands_down_for_red_flag(record) or ctx.fired(Topic.IMAGING_INDICATED):
@@ -132,10 +133,10 @@ def _with_flags_dated_ahead(ctx: RuleContext, rule: Rule, context: list[Fact],
         "info",
         f"Check the date of {first.display}: recorded after today, not counted as a red flag",
         [*ahead, *weak, *own_windows, *context],
-        [*reasons, *_family_needs(ctx, [*weak, *own_windows])],
+        [*reasons, *family_needs(ctx.settings, [*weak, *own_windows])],
         (),
         [threshold(ctx.settings, "clock_skew_minutes"),
-         *_thresholds(ctx, bool(weak), [*weak, *own_windows])],
+         *thresholds(ctx.settings, bool(weak), [*weak, *own_windows])],
         advice=(*CHECK_THE_DATE_FIRST, CONS_01_SAFETY_NET, CONS_01_URGENT_REVIEW),
     )
 
@@ -185,63 +186,12 @@ def _with_unreadable_flags(ctx: RuleContext, rule: Rule, context: list[Fact],
         "info",
         summary,
         [*unreadable, *others, *own_windows, *context],
-        [*reasons, *_family_needs(ctx, [*others, *own_windows])],
+        [*reasons, *family_needs(ctx.settings, [*others, *own_windows])],
         (),
-        _thresholds(ctx, bool(others), [*others, *own_windows]),
+        thresholds(ctx.settings, bool(others), [*others, *own_windows]),
         advice=(*CHECK_THE_ENTRY_FIRST, CONS_01_SAFETY_NET),
         checks_unread=True,
     )
-
-
-def _family_needs(ctx: RuleContext, named: Sequence[Fact]) -> list[str]:
-    """For a fever or a weight loss among ``named``, what its family counts and needs
-    beside it, in the site's settings. It says what a card of its own would need, not
-    that nothing is recorded: an entry the rule does not count (a resolved drug use, an
-    old infection) or a family switched off may be there."""
-    settings, lines = ctx.settings, []
-    if any(f.concept in _FEVER for f in named):
-        lines.append(f"A fever (coded, or a temperature at or above "
-                     f"{settings.fever_celsius:.1f} °C) met no rule: INF-01 counts one in the "
-                     f"last {settings.fever_window_days} days, with a risk factor for spinal "
-                     f"infection beside it ({', '.join(INFECTION_RISK_FACTORS)}). Re-assess.")
-    if any(f.concept in _WEIGHT_LOSS for f in named):
-        lines.append(f"A weight loss (coded, or weights falling by "
-                     f"{settings.weight_loss_percent:g} % or more in the last "
-                     f"{settings.weight_loss_window_days} days) met no rule: MAL-01 counts it "
-                     f"with a second factor (age over {settings.malignancy_age}, no "
-                     f"improvement after {settings.no_improvement_days} days, night pain). "
-                     "Re-assess whether it is explained.")
-    return lines
-
-
-def _thresholds(ctx: RuleContext, window: bool, named: Sequence[Fact]) -> list[tuple[str, str]]:
-    """The thresholds of a card's lines: the cauda equina window (``window``: a line counts
-    red flags in it) and those of :func:`_family_needs`."""
-    names = [*(("cauda_equina_window_days",) if window else ()),
-             *(("fever_celsius", "fever_window_days")
-               if any(f.concept in _FEVER for f in named) else ()),
-             *(("weight_loss_percent", "weight_loss_window_days")
-               if any(f.concept in _WEIGHT_LOSS for f in named) else ())]
-    return [threshold(ctx.settings, name) for name in names]
-
-
-def _rounded(fact: Fact) -> str:
-    """A measurement as the summary gives it: "38.6", ">39", "81.6" (converted values are
-    rounded: 101.5 [degF] is 38.61 Cel)."""
-    return f"{fact.comparator or ''}{round(fact.value or 0.0, 1):g}"
-
-
-def _summary_name(fact: Fact, weights: Sequence[Fact]) -> str:
-    """How the summary names a red flag: a measurement by what it shows ("fever (38.6 Cel)",
-    with ``weights`` the heaviest earlier weight and the latest "weight loss (82 to 76
-    kg)")."""
-    if fact.concept == "body_temperature" and fact.value is not None:
-        return f"fever ({_rounded(fact)} {fact.unit or ''}".rstrip() + ")"
-    if fact.concept == "body_weight" and len(weights) == 2:
-        heaviest, latest = weights
-        return (f"weight loss ({_rounded(heaviest)} to {_rounded(latest)} "
-                f"{latest.unit or ''}".rstrip() + ")")
-    return fact.display
 
 
 def _with_weak_flags(ctx: RuleContext, rule: Rule, context: list[Fact],
@@ -251,37 +201,23 @@ def _with_weak_flags(ctx: RuleContext, rule: Rule, context: list[Fact],
     flag"; it names the fact (the first coded one in the window, ``weak``, and the first
     fever or weight loss read in its own window only, ``own_windows``) and asks for a
     re-assessment and safety-netting instead; over a fever or a weight loss, its advice
-    does not open with "Reassure"."""
+    opens with what to re-assess, not "Reassure" (an independent review, December 2026)."""
     window = ctx.settings.cauda_equina_window_days
     named = [*weak, *own_windows]
     reasons = ([f"{len(weak)} red-flag fact(s) recorded in the last {window} days, none "
                 "enough on its own for a red-flag card (coded data): re-assess if they "
                 "persist or others appear."] if weak else [])
-    weights = [f for f in own_windows if f.concept == "body_weight"]
-    leads = [facts[0] for facts in (weak, own_windows) if facts]
-    if len(leads) == 2 and all(f.concept in _FEVER for f in leads):
-        leads = leads[1:]  # a coded fever and a measured one: the measured says more
-    names = [_summary_name(fact, weights) for fact in leads]
+    first = re_assess_first(named)
     return rule.finding(
         "info",
-        f"Self-management, stay active; safety-net and re-assess: {' and '.join(names)} "
-        "recorded, no red-flag rule met",
+        f"Self-management, stay active; safety-net and re-assess: "
+        f"{lead_names(weak, own_windows)} recorded, no red-flag rule met",
         [*named, *context],
-        [*reasons, *_family_needs(ctx, named)],
+        [*reasons, *family_needs(ctx.settings, named)],
         (),
-        _thresholds(ctx, bool(weak), named),
-        advice=_advice_over(rule, named),
+        thresholds(ctx.settings, bool(weak), named),
+        advice=(*first, STAY_ACTIVE, *rule.advice[1:]) if first else None,
     )
-
-
-def _advice_over(rule: Rule, named: Sequence[Fact]) -> tuple[str, ...] | None:
-    """The card's advice over weak red flags: the rule's, but over a fever or a weight loss
-    what to re-assess leads, and no "Reassure" (an independent review, December 2026);
-    None: the rule's own."""
-    first = [line for concepts, line in ((_FEVER, RE_ASSESS_FEVER),
-                                         (_WEIGHT_LOSS, RE_ASSESS_WEIGHT_LOSS))
-             if any(f.concept in concepts for f in named)]
-    return (*first, STAY_ACTIVE, *rule.advice[1:]) if first else None
 
 
 CONS_01_SAFETY_NET = (
@@ -295,15 +231,6 @@ CONS_01_URGENT_REVIEW = ("Urgent review also for fever, unexplained weight loss 
 
 STAY_ACTIVE = ("Advise staying active and avoiding bed rest; superficial heat; simple analgesia "
                "(NSAID at the lowest effective dose if suitable).")
-RE_ASSESS_FEVER = (
-    "Fever with back pain: re-assess today (repeat the temperature, look for its source, ask "
-    "about risk factors for spinal infection); with one, spinal infection needs a same-day "
-    "assessment (MRI with and without contrast, CRP, ESR, blood cultures: INF-01, ACP 2011).")
-RE_ASSESS_WEIGHT_LOSS = (
-    "Weight loss with back pain: ask whether it is intended; if it is unexplained, look for a "
-    "second malignancy factor (a history of cancer, age, no improvement, night pain): with "
-    "one, ESR, CRP, a full blood count and an X-ray (MAL-01, ACP 2011).")
-
 CHECK_THE_DATE_FIRST = (
     "Check the date of each red-flag entry dated after today in the chart: no red-flag rule "
     "counted it as new.",

@@ -19,7 +19,6 @@ from cds_rules.model import (
     FAULT,
     LUMBAR,
     ORDER_HOOKS,
-    RED_FLAG_CONCEPTS,
     Fact,
     FactStatus,
     Order,
@@ -405,28 +404,6 @@ def fever_within_window(record: PatientRecord, settings: RuleSettings) -> list[F
     measured = [f for f in record.having("body_temperature", within=window)
                 if at_least(f, settings.fever_celsius)]
     return [*coded, *measured]
-
-
-_FEVER_OR_WEIGHT = frozenset({"fever", "body_temperature", "weight_loss", "body_weight"})
-
-
-def red_flags_recorded(record: PatientRecord, settings: RuleSettings
-                       ) -> tuple[list[Fact], list[Fact]]:
-    """The red-flag facts a card over "no red-flag rule met" must name, never "no red flag"
-    over them (CONS-01; IMG-01 and IMG-04 do not call a draft unneeded over them): those
-    coded in the cauda equina window, night pain too; and, apart, a fever or a weight loss
-    as INF-01 and MAL-01 read them in their own windows (a temperature at or above the
-    fever threshold, or a coded fever; weights falling by the threshold percentage, the
-    heaviest earlier weight then the latest, or a coded weight loss). Alone neither of
-    those fires its family (a fever needs a risk factor beside it, a weight loss a second
-    malignancy factor), but both are red flags (ACP 2011 table 2)."""
-    coded = record.having(*RED_FLAG_CONCEPTS, "night_pain",
-                          within=days(settings.cauda_equina_window_days))
-    if record.present_concepts().isdisjoint(_FEVER_OR_WEIGHT):  # most records: no reading
-        return coded, []
-    lost, _percent = weight_loss(record, settings)
-    own = [f for f in [*fever_within_window(record, settings), *lost] if f not in coded]
-    return coded, own
 
 
 def long_term_steroids(record: PatientRecord, settings: RuleSettings) -> list[Fact]:

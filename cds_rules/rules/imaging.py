@@ -54,9 +54,9 @@ from cds_rules.rules.context import (
     duration_days,
     latest_onset,
     may_be_after,
-    red_flags_recorded,
     unread_drafts,
 )
+from cds_rules.rules.weak_red_flags import red_flags_recorded
 from cds_rules.settings import RuleSettings
 
 

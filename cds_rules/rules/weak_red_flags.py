@@ -1,0 +1,116 @@
+"""Red flags recorded that met no rule: what a card says over them instead of "no red flag".
+
+Night pain alone, a sexual dysfunction alone, a fever without a risk factor for infection, a
+weight loss at 40: each is a red flag (ACP 2011 table 2) that fires no family on its own.
+The conservative-care card names them ("safety-net and re-assess"), and the imaging rules
+do not call a draft unneeded over them (ACR variants 1 and 2 are for back pain without red
+flags). One reading for both, so that they never disagree about what was recorded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from cds_rules.model import RED_FLAG_CONCEPTS, Fact, PatientRecord
+from cds_rules.rules.base import threshold
+from cds_rules.rules.context import days, fever_within_window, weight_loss
+from cds_rules.rules.infection import INFECTION_RISK_FACTORS
+from cds_rules.settings import RuleSettings
+
+FEVER = frozenset({"fever", "body_temperature"})
+WEIGHT_LOSS = frozenset({"weight_loss", "body_weight"})
+_FEVER_OR_WEIGHT = FEVER | WEIGHT_LOSS
+
+RE_ASSESS_FEVER = (
+    "Fever with back pain: re-assess today (repeat the temperature, look for its source, ask "
+    "about risk factors for spinal infection); with one, spinal infection needs a same-day "
+    "assessment (MRI with and without contrast, CRP, ESR, blood cultures: INF-01, ACP 2011).")
+RE_ASSESS_WEIGHT_LOSS = (
+    "Weight loss with back pain: ask whether it is intended; if it is unexplained, look for a "
+    "second malignancy factor (a history of cancer, age, no improvement, night pain): with "
+    "one, ESR, CRP, a full blood count and an X-ray (MAL-01, ACP 2011).")
+
+
+def red_flags_recorded(record: PatientRecord, settings: RuleSettings
+                       ) -> tuple[list[Fact], list[Fact]]:
+    """The red flags recorded, as two lists: those coded in the cauda equina window, night
+    pain too; and, apart, a fever or a weight loss as INF-01 and MAL-01 read them in their
+    own windows (a temperature at or above the fever threshold, or a coded fever; weights
+    falling by the threshold percentage, the heaviest earlier weight then the latest, or a
+    coded weight loss). Asked where no red-flag family fired: they met no rule."""
+    coded = record.having(*RED_FLAG_CONCEPTS, "night_pain",
+                          within=days(settings.cauda_equina_window_days))
+    if record.present_concepts().isdisjoint(_FEVER_OR_WEIGHT):  # most records: no reading
+        return coded, []
+    lost, _percent = weight_loss(record, settings)
+    own = [f for f in [*fever_within_window(record, settings), *lost] if f not in coded]
+    return coded, own
+
+
+def family_needs(settings: RuleSettings, named: Sequence[Fact]) -> list[str]:
+    """For a fever or a weight loss among ``named``, what its family counts and needs
+    beside it, in the site's settings. It says what a card of its own would need, not
+    that nothing is recorded: an entry the rule does not count (a resolved drug use, an
+    old infection) or a family switched off may be there."""
+    lines = []
+    if any(f.concept in FEVER for f in named):
+        lines.append(f"A fever (coded, or a temperature at or above "
+                     f"{settings.fever_celsius:.1f} °C) met no rule: INF-01 counts one in the "
+                     f"last {settings.fever_window_days} days, with a risk factor for spinal "
+                     f"infection beside it ({', '.join(INFECTION_RISK_FACTORS)}). Re-assess.")
+    if any(f.concept in WEIGHT_LOSS for f in named):
+        lines.append(f"A weight loss (coded, or weights falling by "
+                     f"{settings.weight_loss_percent:g} % or more in the last "
+                     f"{settings.weight_loss_window_days} days) met no rule: MAL-01 counts it "
+                     f"with a second factor (age over {settings.malignancy_age}, no "
+                     f"improvement after {settings.no_improvement_days} days, night pain). "
+                     "Re-assess whether it is explained.")
+    return lines
+
+
+def thresholds(settings: RuleSettings, window: bool, named: Sequence[Fact]
+               ) -> list[tuple[str, str]]:
+    """The thresholds of a card's lines: the cauda equina window (``window``: a line counts
+    red flags in it) and those of :func:`family_needs`."""
+    names = [*(("cauda_equina_window_days",) if window else ()),
+             *(("fever_celsius", "fever_window_days")
+               if any(f.concept in FEVER for f in named) else ()),
+             *(("weight_loss_percent", "weight_loss_window_days")
+               if any(f.concept in WEIGHT_LOSS for f in named) else ())]
+    return [threshold(settings, name) for name in names]
+
+
+def re_assess_first(named: Sequence[Fact]) -> list[str]:
+    """What to re-assess, over a fever or a weight loss among ``named``."""
+    return [line for concepts, line in ((FEVER, RE_ASSESS_FEVER),
+                                        (WEIGHT_LOSS, RE_ASSESS_WEIGHT_LOSS))
+            if any(f.concept in concepts for f in named)]
+
+
+def lead_names(coded: Sequence[Fact], own_windows: Sequence[Fact]) -> str:
+    """How a summary names them: the first coded red flag and the first fever or weight
+    loss ("night pain and fever (38.6 Cel)"); a coded fever and a measured one once, by the
+    measurement, which says more."""
+    leads = [facts[0] for facts in (coded, own_windows) if facts]
+    if len(leads) == 2 and all(f.concept in FEVER for f in leads):
+        leads = leads[1:]
+    weights = [f for f in own_windows if f.concept == "body_weight"]
+    return " and ".join(_name(fact, weights) for fact in leads)
+
+
+def _rounded(fact: Fact) -> str:
+    """A measurement as a summary gives it: "38.6", ">39", "81.6" (converted values are
+    rounded: 101.5 [degF] is 38.61 Cel)."""
+    return f"{fact.comparator or ''}{round(fact.value or 0.0, 1):g}"
+
+
+def _name(fact: Fact, weights: Sequence[Fact]) -> str:
+    """A red flag by what it shows ("fever (38.6 Cel)"; with ``weights`` the heaviest
+    earlier weight and the latest, "weight loss (82 to 76 kg)")."""
+    if fact.concept == "body_temperature" and fact.value is not None:
+        return f"fever ({_rounded(fact)} {fact.unit or ''}".rstrip() + ")"
+    if fact.concept == "body_weight" and len(weights) == 2:
+        heaviest, latest = weights
+        return (f"weight loss ({_rounded(heaviest)} to {_rounded(latest)} "
+                f"{latest.unit or ''}".rstrip() + ")")
+    return fact.display
