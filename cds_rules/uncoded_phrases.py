@@ -134,15 +134,31 @@ _STANFORD_DEBAKEY = (r"(?:stanford\s+(?:type\s+)?(?:(?-i:[AB])(?!\s*(?:&|\+|and|
                      r"(?-i:I{1,3}|i{2,3})[ab]?|(?:i{1,3}|[123])[ab]?" + _BEFORE_DISSECTION
                      + r"))\b(?:\s+(?:aortic\s+)?dissection)?")
 # An aneurysm felt: "Pulsatile abdominal mass", "Expansile pulsatile epigastric mass",
-# "Central pulsatile mass", "Pulsatile mass in the central abdomen"; not a bare "pulsatile
-# mass" (a groin's, a neck's)
+# "Central pulsatile mass", "Midline pulsatile mass", "Pulsatile mass in the central
+# abdomen"; not a bare "pulsatile mass" (a groin's, a neck's), nor one placed elsewhere,
+# after it ("Central pulsatile mass in the neck") or in a heading before it ("Neck:
+# midline pulsatile mass").
 _ABDOMINAL_SITE = r"(?:abdominal|epigastric|peri-?umbilical|central|midline)"
+_OTHER_SITES = (r"neck|groin|scalp|head|face|forehead|occiput|tongue|pelvis|thigh|arm|forearm|"
+                r"wrist|leg|buttock|breast|liver|kidney|renal|spleen|thyroid|chest|brain|"
+                r"orbit|popliteal|femoral|inguinal|axilla|uterus|adnexa|mediastinum|"
+                r"antecubital\s+fossa|hilum|pancrea\w*")
+_ELSEWHERE = (r"(?!\s+(?:in|of|over|at|on|within)\s+(?:the\s+)?(?:(?:left|right|l|r|"
+              r"anterior|central|midline)\s+)?(?:" + _OTHER_SITES + r")\b)")
+_NOT_UNDER_ANOTHER_HEADING = "".join(
+    rf"(?<!{site}:\s)" for site in ("neck", "groin", "thyroid", "scalp", "pelvis", "breast",
+                                     "liver", "kidney", "wall", "hilum"))
 _PULSATILE_MASS = (r"(?:(?:palpable\s+)?(?<!non-)(?<!non\s)(?:expansile\s+)?pulsatile\s+"
-                   r"(?:expansile\s+)?(?:" + _ABDOMINAL_SITE + r"\s+)+mass(?:es)?\b|"
-                   r"(?:" + _ABDOMINAL_SITE + r"\s+)+(?:palpable\s+)?(?:expansile\s+)?"
-                   r"pulsatile\s+(?:expansile\s+)?(?:" + _ABDOMINAL_SITE
-                   + r"\s+)*mass(?:es)?\b|"
-                   r"(?<!non-)(?<!non\s)(?:expansile\s+)?pulsatile\s+(?:expansile\s+)?"
+                   r"(?:expansile\s+)?(?:" + _ABDOMINAL_SITE + r"\s+)+mass(?:es)?\b"
+                   + _ELSEWHERE + "|"
+                   # the site first; "palpable" or "expansile" before it is part of the
+                   # phrase, so "No palpable central pulsatile mass" is denied
+                   + _NOT_UNDER_ANOTHER_HEADING +
+                   r"(?:palpable\s+)?(?:expansile\s+)?(?:" + _ABDOMINAL_SITE + r"\s+)+"
+                   r"(?:palpable\s+)?(?:expansile\s+)?pulsatile\s+(?:expansile\s+)?"
+                   r"(?:" + _ABDOMINAL_SITE + r"\s+)*mass(?:es)?\b" + _ELSEWHERE + "|"
+                   r"(?:palpable\s+)?(?<!non-)(?<!non\s)(?:expansile\s+)?pulsatile\s+"
+                   r"(?:expansile\s+)?"
                    r"mass(?:es)?\s+(?:in|of)\s+(?:the\s+)?(?:(?:central|mid|upper)[\s-]+)?"
                    r"(?:abdomen|epigastrium|(?:epigastric|peri-?umbilical|umbilical)\s+region))"
                    # "No pulsatile abdominal mass on examination": the exam is the finding's

@@ -56,7 +56,7 @@ from cds_rules.rules.context import (
     may_be_after,
     unread_drafts,
 )
-from cds_rules.rules.weak_red_flags import red_flags_recorded
+from cds_rules.rules.weak_red_flags import draft_over_red_flags
 from cds_rules.settings import RuleSettings
 
 
@@ -131,10 +131,13 @@ def _in_the_first_weeks(record: PatientRecord, ctx: RuleContext, rule: Rule,
     """ACR variant 1: back pain under 6 weeks, no red flag: remove the draft."""
     onset = back_pain_onset(record)
     span = duration_days(record, onset)
-    if span is None or span >= ctx.settings.acute_back_pain_days \
-            or _red_flag_met_no_rule(record, ctx.settings):
+    if span is None or span >= ctx.settings.acute_back_pain_days:
         return None
     first = [f for f in context_facts(record) if f.when == onset][:1]
+    over_a_red_flag = draft_over_red_flags(record, ctx, rule, "spine imaging", _VARIANT_1,
+                                           first)
+    if over_a_red_flag:
+        return over_a_red_flag
     return rule.finding(
         "warning",
         "Remove the draft spine imaging: back pain under 6 weeks, no red flag (ACR variant 1)",
@@ -147,14 +150,10 @@ def _in_the_first_weeks(record: PatientRecord, ctx: RuleContext, rule: Rule,
     )
 
 
-def _red_flag_met_no_rule(record: PatientRecord, settings: RuleSettings) -> bool:
-    """A red flag recorded that met no rule (night pain alone, a fever without a risk factor
-    for infection, a weight loss at 40: ``context.red_flags_recorded``): ACR variants 1 and
-    2 are for back pain without red flags, so no draft is called unneeded over it (before
-    IMG-01 1.11.0 and IMG-04 1.10.0: "no red flag is recorded", while the patient-view card
-    named it)."""
-    coded, own_windows = red_flags_recorded(record, settings)
-    return bool(coded or own_windows)
+_VARIANT_1 = ("ACR variant 1 (imaging in the first 6 weeks usually not appropriate; NICE NG59 "
+              "1.1.4)")
+_VARIANT_2 = ("ACR variant 2 (initial imaging usually not appropriate before conservative "
+              "management)")
 
 
 def _check_the_unreadable_first(rule: Rule, unreadable: list[Fact]) -> Finding:
@@ -178,10 +177,13 @@ def _no_prior_management(record: PatientRecord, ctx: RuleContext, rule: Rule
     span = duration_days(record, onset)
     if not draft or span is None or span < settings.acute_back_pain_days:
         return None
-    if record.ever("prior_spine_surgery") or _recent_management(record, settings) \
-            or _red_flag_met_no_rule(record, settings):
-        return None  # variant 5, or variant 3 or 7 territory: not this rule's call
+    if record.ever("prior_spine_surgery") or _recent_management(record, settings):
+        return None  # variant 5, or variant 3 territory: not this rule's call
     first = [f for f in context_facts(record) if f.when == onset][:1]
+    over_a_red_flag = draft_over_red_flags(record, ctx, rule, "spine imaging", _VARIANT_2,
+                                           first)
+    if over_a_red_flag:
+        return over_a_red_flag
     return rule.finding(
         "info",
         "Order only if surgery or an injection is being considered: imaging rarely changes "
@@ -321,12 +323,15 @@ _UNREADABLE_STANDS_DOWN = (
     "the advice to open the entry, not to remove the draft). ")
 
 _RED_FLAG_MET_NO_RULE_CHANGE = (
-    "{version}: no card over a red flag recorded that met no rule ({variant} is for back "
-    "pain without red flags): night pain alone, sexual dysfunction alone, a coded red flag "
-    "of the last CAUDA_EQUINA_WINDOW_DAYS, and a fever or a weight loss as INF-01 and MAL-01 "
-    "read them (a temperature of 38.6 °C yesterday without a risk factor for infection; "
-    "weights falling 5 % at 40) (before: '{before}', while CONS-01 named the red flag on "
-    "patient-view; an independent review, December 2026). ")
+    "{version}: over a red flag recorded that met no rule ({variant} is for back pain "
+    "without red flags) the draft is not called unneeded: night pain or a sexual dysfunction "
+    "alone, a coded red flag of the last CAUDA_EQUINA_WINDOW_DAYS, a fever or a weight loss "
+    "as INF-01 and MAL-01 read them (a temperature of 38.6 °C yesterday without a risk "
+    "factor for infection; weights falling 5 % at 40), or a red flag dated after today. An "
+    "info card, no deletion: 'Re-assess fever (38.6 Cel) before deciding on the spine "
+    "imaging: a red flag, no red-flag rule met' ('Check the date of <sign> before deciding "
+    "...'), what its family counts beside it, what to re-assess (before: '{before}', while "
+    "CONS-01 named the red flag on patient-view; two independent reviews, December 2026). ")
 
 _ORDER_NOT_READ_CHANGE = (
     "{version}: a draft {order} order the service could not read (malformed: an impossible "

@@ -344,8 +344,12 @@ _TWENTY_FOURTH_SESSION_WORDS = {
                                 "pulsatile mass') or in the central or upper abdomen ('Pulsatile "
                                 "mass in the central abdomen', '... in the epigastric region') "
                                 "is read as a suspected aneurysm (before: not read; the "
-                                "twenty-second session's closing note); a groin's or a neck's "
-                                "is not. ",
+                                "twenty-second session's closing note); one placed elsewhere, "
+                                "after it or in a heading ('Central pulsatile mass in the "
+                                "neck', 'Neck: midline pulsatile mass'), or denied with "
+                                "'palpable' before it ('No palpable central pulsatile mass') "
+                                "is not (before, 'Pulsatile central mass in the neck' and 'No "
+                                "palpable pulsatile mass in the abdomen' were). ",
     Topic.CAUDA_EQUINA: "{version}: a saddle sensation changed in words naming the genitals or "
                         "the anus ('Altered sensation in the genitals', 'Reduced sensation "
                         "around the anus') and tingling or pins and needles there ('Pins and "

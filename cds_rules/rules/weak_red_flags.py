@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from cds_rules.model import RED_FLAG_CONCEPTS, Fact, PatientRecord
-from cds_rules.rules.base import threshold
+from cds_rules.model import RED_FLAG_CONCEPTS, Fact, Finding, PatientRecord
+from cds_rules.rules.base import Rule, RuleContext, threshold
 from cds_rules.rules.context import days, fever_within_window, weight_loss
 from cds_rules.rules.infection import INFECTION_RISK_FACTORS
 from cds_rules.settings import RuleSettings
@@ -114,3 +114,41 @@ def _name(fact: Fact, weights: Sequence[Fact]) -> str:
         return (f"weight loss ({_rounded(heaviest)} to {_rounded(latest)} "
                 f"{latest.unit or ''}".rstrip() + ")")
     return fact.display
+
+
+def draft_over_red_flags(record: PatientRecord, ctx: RuleContext, rule: Rule, order: str,
+                         advice_against: str, context: Sequence[Fact]) -> Finding | None:
+    """The card over a draft ``order`` a rule would call unneeded (``advice_against``: the
+    guideline that would, "ACR variant 1 ..."), while a red flag is recorded that met no
+    rule, or one is dated after today: the draft is not called unneeded over it, nor is
+    nothing said (the review of IMG-01 1.11.0's first version: silence left the clinician
+    deciding on the order without the red flag named); the card names it to be re-assessed
+    (or its date checked) first. None: no such red flag."""
+    settings = ctx.settings
+    ahead = record.red_flags_dated_ahead()
+    coded, own_windows = red_flags_recorded(record, settings)
+    named = [*coded, *own_windows]
+    if not (ahead or named):
+        return None
+    reasons = [*([f"{len(ahead)} red-flag fact(s) dated after the service's clock (beyond "
+                  f"{settings.clock_skew_minutes} minutes): no red-flag rule counts them as "
+                  "new. If the red flag is current, its pathway applies now."] if ahead else []),
+               *([f"{len(coded)} red-flag fact(s) recorded in the last "
+                  f"{settings.cauda_equina_window_days} days, none enough on its own for a "
+                  "red-flag card (coded data)."] if coded else []),
+               *family_needs(settings, named),
+               f"{advice_against} is for back pain without red flags: the draft is not called "
+               "unneeded; decide on it once the red flag is re-assessed."]
+    summary = (f"Check the date of {ahead[0].display} before deciding on the {order}"
+               if ahead else
+               f"Re-assess {lead_names(coded, own_windows)} before deciding on the {order}: "
+               "a red flag, no red-flag rule met")
+    return rule.finding(
+        "info", summary, [*ahead, *named, *context], reasons, (),
+        [*([threshold(settings, "clock_skew_minutes")] if ahead else []),
+         *thresholds(settings, bool(coded), named)],
+        advice=(*re_assess_first(named),
+                f"Re-assess each red flag named (check the date of one dated after today) "
+                f"before deciding on the {order}; if none is confirmed, {advice_against} "
+                "applies."),
+    )

@@ -4,9 +4,13 @@ The twenty-second session read "Pulsatile abdominal mass" and "Pulsatile mass in
 abdomen" as a suspected aortic aneurysm, and its closing note listed "Central pulsatile
 mass" as still missed: with back pain, the conservative card ("No red flag recorded") over
 the sign of an aneurysm. The site may come first ("Central", "Epigastric", "Midline"), or
-name the part of the abdomen ("in the central abdomen", "in the epigastric region"). A
-groin's or a neck's pulsatile mass, a non-pulsatile one, or one denied or not felt, is not
-read, as before."""
+name the part of the abdomen ("in the central abdomen", "in the epigastric region"). A groin's or a
+neck's pulsatile mass, a non-pulsatile one, or one denied or not felt, is not read, as
+before; nor, since the second review of this change, one denied with "palpable" before it
+("No palpable central pulsatile mass"; "No palpable pulsatile mass in the abdomen" was
+read before too), or one placed elsewhere, after it or in a heading before it ("Central
+pulsatile mass in the neck", "Neck: midline pulsatile mass"; "Pulsatile central mass in
+the neck" was read before too)."""
 
 from __future__ import annotations
 
@@ -25,9 +29,11 @@ ANEURYSM = (Topic.VISCERAL_OR_VASCULAR, "aortic aneurysm or dissection")
 
 SITE_FIRST = [  # silent before
     "Central pulsatile mass", "central pulsatile masses", "Epigastric pulsatile mass",
-    "Abdominal pulsatile mass", "Midline pulsatile mass", "Periumbilical pulsatile mass",
+    "Abdominal pulsatile mass", "Periumbilical pulsatile mass", "Midline pulsatile mass",
+    "Pulsatile midline mass", "O/E midline pulsatile mass noted",
+    "Epigastric region: central pulsatile mass",
     "Central expansile pulsatile mass", "Central palpable pulsatile mass",
-    "Pulsatile midline mass", "Pulsatile mass in the central abdomen",
+    "Palpable central pulsatile mass", "Pulsatile mass in the central abdomen",
     "Pulsatile mass in the upper abdomen", "Pulsatile mass in the epigastric region",
     "Abdomen: central pulsatile mass", "Central pulsatile mass on examination",
 ]
@@ -39,6 +45,16 @@ NOT_READ = [  # not read before either
     "Central nonpulsatile mass", "Abdominal non pulsatile mass", "Central mass, not pulsatile",
     "Pulsatile mass in groin", "Neck pulsatile mass", "Pulsatile mass",
     "Denies central pulsatile mass",
+    # the second review: "palpable" or "expansile" before the site is the phrase's
+    "No palpable central pulsatile mass", "No expansile central pulsatile mass",
+    "Soft, non-tender, no palpable central pulsatile mass",
+    "No palpable epigastric pulsatile mass", "No palpable pulsatile mass in the central abdomen",
+    "No palpable pulsatile mass in the abdomen",
+    # ... and a mass placed elsewhere, after it or in a heading before it, is no aneurysm
+    "Central pulsatile mass in the neck", "Central pulsatile mass in the groin",
+    "Pulsatile central mass in the neck", "Midline pulsatile mass in the neck",
+    "US neck: midline pulsatile mass", "Groin: central pulsatile mass",
+    "Central pulsatile mass in the liver", "Pulsatile central mass in the breast",
 ]
 
 STILL_READ = [  # read before and after
