@@ -200,8 +200,9 @@ def _with_weak_flags(ctx: RuleContext, rule: Rule, context: list[Fact],
     dysfunction alone, a fever without a risk factor): the card must not claim "no red
     flag"; it names the fact (the first coded one in the window, ``weak``, and the first
     fever or weight loss read in its own window only, ``own_windows``) and asks for a
-    re-assessment and safety-netting instead; over a fever or a weight loss, its advice
-    opens with what to re-assess, not "Reassure" (an independent review, December 2026)."""
+    re-assessment and safety-netting instead; over a fever or a weight loss, neither its
+    summary nor its advice opens with self-management or "Reassure" (two independent
+    reviews, December 2026)."""
     window = ctx.settings.cauda_equina_window_days
     named = [*weak, *own_windows]
     reasons = ([f"{len(weak)} red-flag fact(s) recorded in the last {window} days, none "
@@ -210,8 +211,9 @@ def _with_weak_flags(ctx: RuleContext, rule: Rule, context: list[Fact],
     first = re_assess_first(named)
     return rule.finding(
         "info",
-        f"Self-management, stay active; safety-net and re-assess: "
-        f"{lead_names(weak, own_windows)} recorded, no red-flag rule met",
+        ("Safety-net and re-assess" if first else
+         "Self-management, stay active; safety-net and re-assess")
+        + f": {lead_names(weak, own_windows)} recorded, no red-flag rule met",
         [*named, *context],
         [*reasons, *family_needs(ctx.settings, named)],
         (),
@@ -264,7 +266,8 @@ CONS_01 = Rule(
     "that window), which met no rule, is named: 'safety-net and re-assess: fever (38.6 Cel) "
     "recorded' (before: 'No red flag recorded in the last 14 days (coded data)' over a "
     "temperature of 38.6 °C yesterday); the summary names the first coded red flag of the "
-    "window and the first fever or weight loss ('night pain and fever (38.6 Cel)'); the Why "
+    "window, the first fever and the first weight loss ('night pain and fever (38.6 Cel)') "
+    "and over a fever or a weight loss opens 'Safety-net and re-assess'; the Why "
     "says what the family counts beside it, in the site's settings; over a fever or a weight "
     "loss (coded too) the advice opens with what to re-assess, not 'Reassure'. "
     + value_beside_code_change("2.14.0")

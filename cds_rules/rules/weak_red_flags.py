@@ -88,14 +88,14 @@ def re_assess_first(named: Sequence[Fact]) -> list[str]:
 
 
 def lead_names(coded: Sequence[Fact], own_windows: Sequence[Fact]) -> str:
-    """How a summary names them: the first coded red flag and the first fever or weight
-    loss ("night pain and fever (38.6 Cel)"); a coded fever and a measured one once, by the
-    measurement, which says more."""
-    leads = [facts[0] for facts in (coded, own_windows) if facts]
-    if len(leads) == 2 and all(f.concept in FEVER for f in leads):
-        leads = leads[1:]
+    """How a summary names them: the first coded red flag, the first fever and the first
+    weight loss ("night pain and fever (38.6 Cel)"); a coded fever and a measured one
+    once, by the measurement, which says more."""
+    fever = [f for f in own_windows if f.concept in FEVER][:1]
+    lost = [f for f in own_windows if f.concept in WEIGHT_LOSS][:1]
+    first = [f for f in coded[:1] if not (fever and f.concept in FEVER)]
     weights = [f for f in own_windows if f.concept == "body_weight"]
-    return " and ".join(_name(fact, weights) for fact in leads)
+    return " and ".join(_name(fact, weights) for fact in [*first, *fever, *lost])
 
 
 def _rounded(fact: Fact) -> str:

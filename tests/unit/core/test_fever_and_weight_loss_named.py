@@ -145,3 +145,11 @@ def test_an_undated_coded_weight_loss_is_not_said_to_be_dated() -> None:
     assert "re-assess: " in card["summary"]
     assert "A weight loss (coded, or weights falling by 5 % or more in the last 182 days)" \
         in card["detail"]
+
+
+def test_a_fever_and_a_weight_loss_are_both_named_and_self_management_does_not_lead() -> None:
+    """The second review: over both, the summary named the fever only, after
+    "Self-management, stay active"."""
+    summary = _cards(_temperature(40.2), *_weights(82, 76))["conservative-care"]["summary"]
+    assert summary == ("Safety-net and re-assess: fever (40.2 Cel) and weight loss (82 to "
+                       "76 kg) recorded, no red-flag rule met")
