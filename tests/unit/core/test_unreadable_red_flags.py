@@ -43,6 +43,14 @@ def _ces_diagnosis(**changes: Any) -> dict[str, Any]:
     return {**entry, **changes}
 
 
+def _temperature(celsius: float, when: str) -> dict[str, Any]:
+    return {"resourceType": "Observation", "id": "temp", "status": "final", "subject": SUBJECT,
+            "effectiveDateTime": when,
+            "code": {"coding": [{"system": "http://loinc.org", "code": "8310-5"}]},
+            "valueQuantity": {"value": celsius, "unit": "Cel",
+                              "system": "http://unitsofmeasure.org", "code": "Cel"}}
+
+
 def _cards(*resources: dict[str, Any]) -> dict[str, dict[str, Any]]:
     request = HookRequest(hook="patient-view", patient_id="p",
                           resources=with_back_pain(*resources))
@@ -215,11 +223,7 @@ def test_a_weak_red_flag_is_still_listed_beside_the_unreadable_one() -> None:
 def test_a_measured_fever_is_still_listed_beside_the_unreadable_one() -> None:
     """CONS-01 2.15.0: a temperature of 38.6 °C yesterday, without a risk factor for
     infection, is named on the check-first card as on the card it would have led."""
-    fever = {"resourceType": "Observation", "id": "temp", "status": "final",
-             "subject": SUBJECT, "effectiveDateTime": "2026-02-27T18:00:00Z",
-             "code": {"coding": [{"system": "http://loinc.org", "code": "8310-5"}]},
-             "valueQuantity": {"value": 38.6, "unit": "Cel",
-                               "system": "http://unitsofmeasure.org", "code": "Cel"}}
+    fever = _temperature(38.6, "2026-02-27T18:00:00Z")
     assert "re-assess: fever (38.6 Cel)" in _cards(fever)["conservative-care"]["summary"]
     card = _cards(fever, _retention(effectiveDateTime="2019-02-30"))["conservative-care"]
     assert card["summary"].startswith("Check Retention of urine in the chart")
@@ -295,11 +299,7 @@ def test_the_element_at_fault_names_model_elements_only() -> None:
 def test_a_malformed_measurement_is_not_called_a_red_flag() -> None:
     """The second review: a normal temperature with a date as written led the card with
     "Check Body temperature" (every patient of a feed with such dates)."""
-    temperature = {"resourceType": "Observation", "id": "t", "status": "final",
-                   "subject": SUBJECT, "effectiveDateTime": "27/02/2026",
-                   "code": {"coding": [{"system": "http://loinc.org", "code": "8310-5"}]},
-                   "valueQuantity": {"value": 36.8, "unit": "Cel",
-                                     "system": "http://unitsofmeasure.org", "code": "Cel"}}
+    temperature = _temperature(36.8, "27/02/2026")
     assert "No red flag recorded" in _cards(temperature)["conservative-care"]["summary"]
 
 
