@@ -211,7 +211,8 @@ def test_ng12_recognises_blood_results_already_on_record(app: Flask) -> None:
 # The first word of every summary: an action (review 4: "the summary leads with the action").
 ACTIONS = {"Same-day", "Emergency", "Contact", "MRI", "Confirm", "Consider", "Remove",
            "Review", "Order", "Self-management", "Test", "Urinalysis", "ESR", "Full",
-           "Calcium", "X-ray", "Check"}
+           "Calcium", "X-ray", "Check",
+           "Safety-net", "Re-assess"}  # CONS-01 2.15.0, IMG-01 1.11.0: over a red flag recorded
 
 
 @pytest.mark.parametrize("scenario_id", [s.id for s in fhir_samples.load_all()
