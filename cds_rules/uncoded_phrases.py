@@ -27,6 +27,18 @@ def _loss_of(sense: str) -> str:
             rf"(?:{sense})\s*[:\-\u2013]?\s*{_REDUCED}\b")
 
 
+# The saddle named by its parts: the genitals, the anus, the back passage
+_GENITALS_OR_ANUS = (r"(?:genitals?|genitalia|anus|back\s+passage|penis|vagina|vulva|scrotum|"
+                     r"labia)")
+# ... said numb or changed in the patient's words: "Sensation reduced around the anus",
+# "Genitals feel numb", "Can't feel his penis", "Change in sensation in the genitals"
+_PARTS_NUMB = (r"sensation\s+(?:is\s+)?(?:reduced|altered|decreased|diminished|lost|absent|"
+               r"changed)\s+(?:in|of|around|over)\s+(?:the\s+)?" + _GENITALS_OR_ANUS + "|"
+               + _GENITALS_OR_ANUS + r"\s+(?:feels?|felt|is|are|went|gone|going)\s+numb|"
+               r"(?:can't|cannot|can\s+not|unable\s+to)\s+feel\s+(?:(?:his|her|their|my|"
+               r"the)\s+)?" + _GENITALS_OR_ANUS + "|"
+               r"changes?\s+in\s+sensation\s+(?:in|of|around)\s+(?:the\s+)?"
+               + _GENITALS_OR_ANUS)
 # The saddle's sensation in examiners' words: "Reduced saddle and perianal sensation",
 # "Reduced sensation in the saddle distribution", "Reduced sensation S2-S4"; and in the
 # patient's: "Numbness when wiping", "Can't feel the paper when wiping", "Numb bum".
@@ -39,8 +51,7 @@ _SADDLE_SENSATION = (
     r"sensation\s+(?:peri(?:anally|neally)|(?:over\s+|in\s+)?(?:the\s+)?perineum)|"
     r"sacral\s+sensation|pinprick\s+peri(?:anally|neally)|"
     # "Altered sensation in the genitals", "Reduced sensation around the anus"
-    r"sensation\s+(?:in|of|around|over)\s+(?:the\s+)?(?:genitals?|genitalia|anus|"
-    r"back\s+passage)")
+    r"sensation\s+(?:in|of|around|over)\s+(?:the\s+)?" + _GENITALS_OR_ANUS)
 # "Sensation reduced in the saddle distribution"
 _SADDLE_REDUCED = (r"sensation\s+" + _REDUCED + r"\s+(?:in|over|around)\s+(?:the\s+)?"
                    r"(?:saddle|peri(?:neal|anal))\b")
@@ -143,11 +154,16 @@ _OTHER_SITES = (r"neck|groin|scalp|head|face|forehead|occiput|tongue|pelvis|thig
                 r"wrist|leg|buttock|breast|liver|kidney|renal|spleen|thyroid|chest|brain|"
                 r"orbit|popliteal|femoral|inguinal|axilla|uterus|adnexa|mediastinum|"
                 r"antecubital\s+fossa|hilum|pancrea\w*")
-_ELSEWHERE = (r"(?!\s+(?:in|of|over|at|on|within)\s+(?:the\s+)?(?:(?:left|right|l|r|"
-              r"anterior|central|midline)\s+)?(?:" + _OTHER_SITES + r")\b)")
+_ELSEWHERE = (r"(?!\s*(?:[,(\-\u2013]\s*|\s(?:in|of|over|at|on|within)\s+)(?:the\s+)?"
+              r"(?:base\s+of\s+(?:the\s+)?)?(?:(?:left|right|l|r|anterior|central|midline)"
+              r"\s+)?(?:" + _OTHER_SITES + r")\b)")
+_HEADING_SITES = ("neck", "groin", "thyroid", "scalp", "pelvis", "breast", "liver", "kidney",
+                  "wall", "hilum", "thigh", "buttock", "fossa", "forearm", "wrist", "arm",
+                  "leg", "head", "face", "tongue", "orbit", "occiput", "forehead", "uterus",
+                  "adnexa", "axilla", "femoral region", "inguinal region")
 _NOT_UNDER_ANOTHER_HEADING = "".join(
-    rf"(?<!{site}:\s)" for site in ("neck", "groin", "thyroid", "scalp", "pelvis", "breast",
-                                     "liver", "kidney", "wall", "hilum"))
+    rf"(?<!{site}{heading})" for site in _HEADING_SITES
+    for heading in (":", ": ", " exam: ", " examination: ", " - "))
 _PULSATILE_MASS = (r"(?:(?:palpable\s+)?(?<!non-)(?<!non\s)(?:expansile\s+)?pulsatile\s+"
                    r"(?:expansile\s+)?(?:" + _ABDOMINAL_SITE + r"\s+)+mass(?:es)?\b"
                    + _ELSEWHERE + "|"
@@ -167,23 +183,28 @@ _PULSATILE_MASS = (r"(?:(?:palpable\s+)?(?<!non-)(?<!non\s)(?:expansile\s+)?puls
                    r"today|clinically))?"
                    r"(?!\s*[:\-\u2013]?\s*(?:not\s+(?:palpable|palpated|felt|present)|"
                    r"impalpable|absent)\b)")
-# Legs called weak: "Weak legs", "Weakness both legs", "Legs feel weak", "Weak left leg";
-# not a pulse ("Weak leg pulses", "Weak pedal pulses")
+# Legs called weak: "Weak legs", "Weakness both legs", "Legs feel weak", "Legs went weak",
+# "Weak left leg"; not a pulse ("Weak leg pulses", "Pulses weak in both legs")
 _NOT_A_PULSE = r"(?!\s+(?:pulses?|pedal|arterial|dorsalis))"
-_WEAK_LEGS = (r"weak(?:ness)?\s+(?:in\s+|of\s+)?(?:(?:both|the|his|her|their|left|right|l|r|"
+_WEAK_LEGS = (r"(?<!pulses\s)(?<!pulse\s)(?<!pulses\sare\s)"
+              r"weak(?:ness)?\s+(?:in\s+|of\s+)?(?:(?:both|the|his|her|their|left|right|l|r|"
               r"lt|rt|bilateral)\s+){0,2}(?:legs?|lower\s+limbs?)\b" + _NOT_A_PULSE + "|"
               r"(?:legs?|lower\s+limbs?)\s+(?:(?:feel|feels|felt|feeling|are|is|became|"
-              r"becoming|getting|going|very|both|now)\s+){0,2}weak\b" + _NOT_A_PULSE)
-# A weak ankle or big-toe dorsiflexion (the L4-L5 root's muscles; a partial foot drop):
-# "Weak dorsiflexion", "Unable to dorsiflex the ankle", "EHL weakness"
-_WEAK_DORSIFLEXION = (r"weak(?:ness)?\s+(?:of\s+|in\s+)?(?:the\s+)?(?:(?:left|right|l|r|lt|"
-                      r"rt)\s+)?(?:(?:ankle|foot|great\s+toe|big\s+toe|toe|hallux)\s+)?"
-                      r"dorsiflex\w*|(?:ankle|foot|great\s+toe|big\s+toe|toe|hallux)\s+"
-                      r"dorsiflex\w*\s+(?:is\s+)?weak\w*|dorsiflexion\s+weakness|"
-                      r"(?:unable|cannot|can't|can\s+not)\s+(?:to\s+)?dorsiflex\w*|"
-                      r"(?:ehl|extensor\s+hallucis(?:\s+longus)?)\s+(?:is\s+)?weak\w*|"
-                      r"weak(?:ness)?\s+(?:of\s+|in\s+)?(?:the\s+)?(?:ehl|extensor\s+"
-                      r"hallucis)")
+              r"becoming|become|getting|going|went|gone|have|has|very|both|now)\s+){0,3}weak\b"
+              + _NOT_A_PULSE)
+# A weak muscle of the leg's roots (L2-S1) by its movement, name or root: "Weak
+# dorsiflexion", "DF weakness", "Unable to dorsiflex the ankle", "EHL weakness", "Weak
+# plantarflexion", "Weak hip flexion", "Quadriceps weakness", "L5 weakness", "Unable to heel
+# walk"
+_LEG_MOVEMENT = (r"(?:(?:ankle|foot|great\s+toe|big\s+toe|toe|hallux)\s+)?(?:dorsi|plantar)"
+                 r"[\s-]?flex\w*|(?:ankle\s+)?df\b|hip\s+flex\w*|knee\s+extens\w*|"
+                 r"quadriceps|quads|tibialis\s+anterior|gastrocnemius|ehl|extensor\s+hallucis"
+                 r"(?:\s+longus)?|(?:l[2-5]|s1)(?:\s+myotome)?")
+_WEAK_LEG_MUSCLE = (r"weak(?:ness)?\s+(?:of\s+|in\s+)?(?:the\s+)?(?:(?:left|right|l|r|lt|"
+                    r"rt)\s+)?(?:" + _LEG_MOVEMENT + r")|(?:" + _LEG_MOVEMENT + r")\s+"
+                    r"(?:is\s+|are\s+)?weak\w*|(?:unable|cannot|can't|can\s+not)\s+(?:to\s+)?"
+                    r"(?:(?:dorsi|plantar)[\s-]?flex\w*|heel[\s-]walk\w*|toe[\s-]walk\w*|"
+                    r"walk\s+on\s+(?:(?:his|her|their|the)\s+)?(?:heels|toes))")
 PHRASES: dict[Topic, tuple[tuple[str, str], ...]] = {
     Topic.CAUDA_EQUINA: (
         # "?CES", "CES pathway", in capitals (French "ces"); not the LOINC scales "CES-D"
@@ -202,7 +223,8 @@ PHRASES: dict[Topic, tuple[tuple[str, str], ...]] = {
                                r"esthesia|numbness|sensory)|"
                                + _loss_of(r"saddle\s+sensation|" + _SADDLE_SENSATION)
                                + r"|numb(?:ness)?\s+(?:in\s+|of\s+|around\s+)?(?:the\s+)?saddle|"
-                               + _NUMB_WIPING + "|" + _SADDLE_REDUCED + "|" + _SADDLE_EXAM),
+                               + _NUMB_WIPING + "|" + _SADDLE_REDUCED + "|" + _SADDLE_EXAM
+                               + "|" + _PARTS_NUMB),
         ("perineal or perianal numbness", r"peri-?(?:neal|anal)\s+(?:numbness|an(?:a)?esthesia|"
                                           r"par(?:a)?esthesi\w*|dys(?:a)?esthesi\w*|"
                                           r"hyp(?:o)?(?:a)?esthesia|"
@@ -314,7 +336,7 @@ PHRASES: dict[Topic, tuple[tuple[str, str], ...]] = {
         ("leg weakness", r"(?:leg|limb|lower\s+limb)\s+weakness|weakness\s+of\s+(?:the\s+)?"
                          r"(?:legs?|lower\s+limbs?)|progressive\s+weakness|"
                          r"weakness\s+in\s+both\s+legs|both\s+legs\s+weak\w*|"
-                         + _WEAK_LEGS + "|" + _WEAK_DORSIFLEXION + "|"
+                         + _WEAK_LEGS + "|" + _WEAK_LEG_MUSCLE + "|"
                          # "Legs giving way", "Left leg keeps giving way"; not a knee's, nor
                          # the examiner's "give-way weakness" (a sign of effort)
                          r"(?:legs?|lower\s+limbs?)\s+(?:(?:keeps?|kept|are|is|has|have|"

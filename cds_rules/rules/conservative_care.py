@@ -49,6 +49,7 @@ from cds_rules.rules.context import (
     unread_context,
 )
 from cds_rules.rules.weak_red_flags import (
+    dated_ahead,
     family_needs,
     lead_names,
     re_assess_first,
@@ -87,7 +88,7 @@ def _check(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding | Non
     persistent = span is not None and span >= ctx.settings.acute_back_pain_days
     recs = (Recommendation("physiotherapy-referral", "routine"),) if persistent else ()
     window = ctx.settings.cauda_equina_window_days
-    ahead = record.red_flags_dated_ahead()
+    ahead = dated_ahead(record, ctx.settings)
     weak, own_windows = red_flags_recorded(record, ctx.settings)
     if record.unreadable_red_flags:
         return _with_unreadable_flags(ctx, rule, context, record.unreadable_red_flags,

@@ -353,14 +353,16 @@ _TWENTY_FOURTH_SESSION_WORDS = {
     Topic.CAUDA_EQUINA: "{version}: a saddle sensation changed in words naming the genitals or "
                         "the anus ('Altered sensation in the genitals', 'Reduced sensation "
                         "around the anus') and tingling or pins and needles there ('Pins and "
-                        "needles around the back passage') are read (before: not read). ",
+                        "needles around the back passage'), and those parts said numb "
+                        "('Genitals feel numb', 'Can't feel his penis') are read (before: not "
+                        "read). ",
     Topic.PROGRESSIVE_NEUROLOGICAL_DEFICIT: "{version}: legs called weak ('Weak legs', "
                                             "'Weakness of both legs', 'Legs feel weak', 'Weak "
                                             "left leg'; not a pulse: 'Weak pedal pulses') and a "
-                                            "weak ankle or big-toe dorsiflexion ('Weak "
-                                            "dorsiflexion', 'Unable to dorsiflex', 'EHL "
-                                            "weakness') are read as leg weakness (before: not "
-                                            "read). ",
+                                            "weak muscle of the leg's roots ('Weak "
+                                            "dorsiflexion', 'EHL weakness', 'Weak hip "
+                                            "flexion', 'L5 weakness', 'Unable to heel walk') "
+                                            "are read as leg weakness (before: not read). ",
 }
 """Twenty-fourth session: each family's words newly read."""
 _HISTORY_SIGN_TOPICS = frozenset(topic for topic, phrases in PHRASES.items()

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from cds_rules.model import RED_FLAG_CONCEPTS, Fact, Finding, PatientRecord
+from cds_rules.model import RED_FLAG_CONCEPTS, Fact, Finding, PatientRecord, earliest_start
 from cds_rules.rules.base import Rule, RuleContext, threshold
-from cds_rules.rules.context import days, fever_within_window, weight_loss
+from cds_rules.rules.context import at_least, days, fever_within_window, weight_loss
 from cds_rules.rules.infection import INFECTION_RISK_FACTORS
 from cds_rules.settings import RuleSettings
 
@@ -45,6 +45,18 @@ def red_flags_recorded(record: PatientRecord, settings: RuleSettings
     lost, _percent = weight_loss(record, settings)
     own = [f for f in [*fever_within_window(record, settings), *lost] if f not in coded]
     return coded, own
+
+
+def dated_ahead(record: PatientRecord, settings: RuleSettings) -> list[Fact]:
+    """The red flags dated after the service's clock (beyond its tolerance), which no rule
+    counts as new: the coded ones (``PatientRecord.red_flags_dated_ahead``), and a night
+    pain or a temperature at or above the fever threshold (a third review: dated two days
+    ahead, a fever of 38 °C left "No red flag recorded" and "Remove the draft")."""
+    horizon = record.horizon
+    more = [f for f in record.having("night_pain", "body_temperature")
+            if (start := earliest_start(f)) is not None and start > horizon
+            and (f.concept != "body_temperature" or at_least(f, settings.fever_celsius))]
+    return [*record.red_flags_dated_ahead(), *more]
 
 
 def family_needs(settings: RuleSettings, named: Sequence[Fact]) -> list[str]:
@@ -90,10 +102,11 @@ def re_assess_first(named: Sequence[Fact]) -> list[str]:
 def lead_names(coded: Sequence[Fact], own_windows: Sequence[Fact]) -> str:
     """How a summary names them: the first coded red flag, the first fever and the first
     weight loss ("night pain and fever (38.6 Cel)"); a coded fever and a measured one
-    once, by the measurement, which says more."""
+    once, by the measurement, which says more; a weight loss once."""
     fever = [f for f in own_windows if f.concept in FEVER][:1]
     lost = [f for f in own_windows if f.concept in WEIGHT_LOSS][:1]
-    first = [f for f in coded[:1] if not (fever and f.concept in FEVER)]
+    first = [f for f in coded[:1] if not (fever and f.concept in FEVER)
+             and not (lost and f.concept in WEIGHT_LOSS)]
     weights = [f for f in own_windows if f.concept == "body_weight"]
     return " and ".join(_name(fact, weights) for fact in [*first, *fever, *lost])
 
@@ -125,7 +138,7 @@ def draft_over_red_flags(record: PatientRecord, ctx: RuleContext, rule: Rule, or
     deciding on the order without the red flag named); the card names it to be re-assessed
     (or its date checked) first. None: no such red flag."""
     settings = ctx.settings
-    ahead = record.red_flags_dated_ahead()
+    ahead = dated_ahead(record, settings)
     coded, own_windows = red_flags_recorded(record, settings)
     named = [*coded, *own_windows]
     if not (ahead or named):

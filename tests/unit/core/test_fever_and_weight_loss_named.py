@@ -153,3 +153,14 @@ def test_a_fever_and_a_weight_loss_are_both_named_and_self_management_does_not_l
     summary = _cards(_temperature(40.2), *_weights(82, 76))["conservative-care"]["summary"]
     assert summary == ("Safety-net and re-assess: fever (40.2 Cel) and weight loss (82 to "
                        "76 kg) recorded, no red-flag rule met")
+
+
+def test_a_coded_weight_loss_and_falling_weights_are_named_once() -> None:
+    """The third review: "Re-assess Unintentional weight loss (coded) and Unintentional
+    weight loss ..." named one weight loss twice."""
+    lost = {"resourceType": "Condition", "id": "wl", "subject": SUBJECT,
+            "code": {"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm",
+                                 "code": "R63.4"}]}, "onsetDateTime": "2026-02-27"}
+    old = {**lost, "id": "wl-old", "onsetDateTime": "2026-01-01"}
+    summary = _cards(lost, old)["conservative-care"]["summary"]
+    assert summary.count("eight loss") == 1, summary

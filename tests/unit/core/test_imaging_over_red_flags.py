@@ -75,3 +75,27 @@ def test_a_temperature_not_in_force_leaves_the_advice_as_it_was(status: str) -> 
     assert card["indicator"] == "warning"
     assert card["summary"].startswith("Remove the draft spine imaging")
     assert "suggestions" in card
+
+
+NIGHT_PAIN_AHEAD = {"resourceType": "Condition", "id": "np", "subject": SUBJECT,
+                    "code": {"coding": [{"system": "https://backpain-cds.org/fhir/CodeSystem/"
+                                                   "local-finding", "code": "night-pain"}]},
+                    "onsetDateTime": "2026-03-31"}
+
+
+@pytest.mark.parametrize(("entry", "named"), [
+    ({**_temperature(), "effectiveDateTime": "2026-03-03T10:00:00Z"}, "Body temperature"),
+    (NIGHT_PAIN_AHEAD, "Night pain"),
+])
+def test_a_fever_or_night_pain_dated_after_today_is_checked_first(entry: dict[str, Any],
+                                                                  named: str) -> None:
+    """The third review: a temperature of 38.6 °C dated two days ahead, or a night pain a
+    month ahead, still got "Remove the draft ... no red flag" (and, on patient-view, "No red
+    flag recorded")."""
+    card = _imaging_card(entry)
+    assert card["summary"].startswith(f"Check the date of {named}")
+    assert "suggestions" not in card
+    request = HookRequest(hook="patient-view", patient_id="p",
+                          resources=(PATIENT, BACK_PAIN, entry))
+    (conservative,) = to_json(evaluate(request, NOW).cards)
+    assert conservative["summary"].startswith(f"Check the date of {named}")

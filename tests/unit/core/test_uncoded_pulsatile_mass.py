@@ -31,7 +31,8 @@ SITE_FIRST = [  # silent before
     "Central pulsatile mass", "central pulsatile masses", "Epigastric pulsatile mass",
     "Abdominal pulsatile mass", "Periumbilical pulsatile mass", "Midline pulsatile mass",
     "Pulsatile midline mass", "O/E midline pulsatile mass noted",
-    "Epigastric region: central pulsatile mass",
+    "Epigastric region: central pulsatile mass", "Central pulsatile mass, 5 cm",
+    "Central pulsatile mass - expansile",
     "Central expansile pulsatile mass", "Central palpable pulsatile mass",
     "Palpable central pulsatile mass", "Pulsatile mass in the central abdomen",
     "Pulsatile mass in the upper abdomen", "Pulsatile mass in the epigastric region",
@@ -55,6 +56,11 @@ NOT_READ = [  # not read before either
     "Pulsatile central mass in the neck", "Midline pulsatile mass in the neck",
     "US neck: midline pulsatile mass", "Groin: central pulsatile mass",
     "Central pulsatile mass in the liver", "Pulsatile central mass in the breast",
+    # the third review: other headings, and a site after a comma, a dash or a bracket
+    "Thigh: central pulsatile mass", "Neck exam: central pulsatile mass",
+    "Popliteal fossa: central pulsatile mass", "Central pulsatile mass, right groin",
+    "Central pulsatile mass - neck", "Midline pulsatile mass (thyroid)",
+    "Midline pulsatile mass at base of tongue",
 ]
 
 STILL_READ = [  # read before and after

@@ -1,14 +1,14 @@
 """Leg weakness and saddle sensation in more of the words clinicians write (UNCODED-NEURO
-and UNCODED-CES one minor on, twenty-fourth session).
-
-Found by probing the reader with common phrasings: "Weak legs", "Weakness of both legs"
-and "Legs feel weak" were not read as leg weakness ("Both legs weak" and "Weakness in both
-legs" were), nor a weak ankle or big-toe dorsiflexion ("Weak dorsiflexion", "Unable to
-dorsiflex", "EHL weakness": the L4-L5 root's muscles, a partial foot drop); a saddle
-sensation changed "in the genitals" or "around the anus", and tingling or pins and needles
-there, were not read as saddle anaesthesia or perianal numbness ("Numb genitals" and
-"Altered genital sensation" were). Beside coded back pain each gave the conservative card
-("No red flag recorded")."""
+and UNCODED-CES one minor on, twenty-fourth session). Found by probing the reader with
+common phrasings: "Weak legs", "Weakness of both legs" and "Legs feel weak" were not
+read as leg weakness ("Both legs weak" and "Weakness in both legs" were), nor a weak
+muscle of the leg's roots ("Weak dorsiflexion", "Unable to dorsiflex", "EHL weakness"; a
+third review: "Weak plantarflexion", "Weak hip flexion", "Quadriceps weakness", "L5
+weakness", "Unable to heel walk", "Legs went weak"); a saddle sensation changed "in the
+genitals" or "around the anus", tingling or pins and needles there, or the parts said
+numb ("Genitals feel numb", "Can't feel his penis"), were not read as saddle anaesthesia
+or perianal numbness ("Numb genitals" and "Altered genital sensation" were). Beside
+coded back pain each gave the conservative card ("No red flag recorded")."""
 
 from __future__ import annotations
 
@@ -33,6 +33,14 @@ NOW_READ = [  # (text, topic): silent before
     ("Ankle dorsiflexion weakness", NEURO), ("Unable to dorsiflex the left foot", NEURO),
     ("EHL weakness left", NEURO), ("Weak EHL right 4/5", NEURO),
     ("Extensor hallucis longus weakness", NEURO),
+    # the third review: more of the leg's muscles, by movement, name or root
+    ("Weak ankle DF", NEURO), ("DF weakness", NEURO), ("Weak plantarflexion", NEURO),
+    ("Weak hip flexion", NEURO), ("Quadriceps weakness", NEURO),
+    ("Weak tibialis anterior", NEURO), ("Unable to heel walk", NEURO), ("L5 weakness", NEURO),
+    ("Legs went weak", NEURO), ("Both legs have become weak", NEURO),
+    ("Sensation reduced around the anus", CES), ("Genitals feel numb", CES),
+    ("Can't feel his penis", CES), ("Change in sensation in the genitals", CES),
+    ("Reduced sensation in the vagina", CES),
     ("Altered sensation in the genitals", CES), ("Reduced sensation around the anus", CES),
     ("Pins and needles around the back passage", CES), ("Paraesthesia around anus", CES),
     ("Tingling around the genitals", CES),
@@ -41,7 +49,10 @@ NOW_READ = [  # (text, topic): silent before
 NOT_READ = [  # not read, before or after
     "Weak leg pulses", "Weak pedal pulses bilaterally", "Weak dorsalis pedis pulse",
     "No weak legs", "Denies weakness in legs", "Power 5/5 throughout, no dorsiflexion weakness",
-    "Weak hip flexion", "Weak grip", "Weak cough", "Weakness in both arms",
+    "Pulses weak in both legs", "Weak grip", "Weak cough", "Weakness in both arms",
+    "Weak urinary stream", "Weakly positive", "No weakness of hip flexion",
+    "Power 5/5 in L5 myotome", "No DF weakness", "Can walk on heels and toes",
+    "No altered sensation in the genitals", "Sensation intact around the anus",
     "No altered sensation around the anus", "Pins and needles in feet", "Tingling in legs",
     "Dorsiflexion weakness resolved",
 ]
