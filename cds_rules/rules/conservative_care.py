@@ -270,7 +270,9 @@ CONS_01 = Rule(
     "window, the first fever and the first weight loss ('night pain and fever (38.6 Cel)') "
     "and over a fever or a weight loss opens 'Safety-net and re-assess'; the Why "
     "says what the family counts beside it, in the site's settings; over a fever or a weight "
-    "loss (coded too) the advice opens with what to re-assess, not 'Reassure'. "
+    "loss (coded too) the advice opens with what to re-assess, not 'Reassure'; a night pain "
+    "or a temperature at or above FEVER_CELSIUS dated after today leads the 'Check the date' "
+    "card (before: 'No red flag recorded'). "
     + value_beside_code_change("2.14.0")
     + words_in_values_change("2.13.0")
     + symptoms_set_aside_change("2.12.0")
