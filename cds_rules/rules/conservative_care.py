@@ -68,6 +68,7 @@ WHAT_WAS_READ = ("Problem and observation wording is checked for a few red-flag 
                  "wording (fever, weight loss, trauma), notes, letters and reports are not "
                  "read.")
 
+
 def _check(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding | None:
     if ctx.stands_down_for_red_flag(record) or ctx.fired(Topic.IMAGING_INDICATED):
         return None

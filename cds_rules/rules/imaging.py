@@ -59,6 +59,13 @@ from cds_rules.rules.context import (
 from cds_rules.rules.weak_red_flags import draft_over_red_flags
 from cds_rules.settings import RuleSettings
 
+# The guideline that would call a draft unneeded, named on the card that does not call it so
+# over a red flag recorded (weak_red_flags.draft_over_red_flags)
+_VARIANT_1 = ("ACR variant 1 (imaging in the first 6 weeks usually not appropriate; NICE NG59 "
+              "1.1.4)")
+_VARIANT_2 = ("ACR variant 2 (initial imaging usually not appropriate before conservative "
+              "management)")
+
 
 def _repeat(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding | None:
     if ctx.red_flag_fired:
@@ -148,12 +155,6 @@ def _in_the_first_weeks(record: PatientRecord, ctx: RuleContext, rule: Rule,
         (Recommendation("physiotherapy-referral", "routine"),),
         delete_drafts=draft,
     )
-
-
-_VARIANT_1 = ("ACR variant 1 (imaging in the first 6 weeks usually not appropriate; NICE NG59 "
-              "1.1.4)")
-_VARIANT_2 = ("ACR variant 2 (initial imaging usually not appropriate before conservative "
-              "management)")
 
 
 def _check_the_unreadable_first(rule: Rule, unreadable: list[Fact]) -> Finding:
