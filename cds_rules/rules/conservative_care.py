@@ -50,7 +50,9 @@ from cds_rules.rules.context import (
 )
 from cds_rules.rules.weak_red_flags import (
     dated_ahead,
+    dated_ahead_line,
     family_needs,
+    in_window_line,
     lead_names,
     re_assess_first,
     red_flags_recorded,
@@ -124,10 +126,7 @@ def _with_flags_dated_ahead(ctx: RuleContext, rule: Rule, context: list[Fact],
     it, are listed to be re-assessed."""
     first = ahead[0]
     window = ctx.settings.cauda_equina_window_days
-    reasons = [f"{len(ahead)} red-flag fact(s) dated after the service's clock (beyond "
-               f"{ctx.settings.clock_skew_minutes} minutes): no red-flag rule counts them as "
-               "new. If the red flag is current (its date wrong), the red-flag pathway applies "
-               "now."]
+    reasons = [dated_ahead_line(ctx.settings, ahead)]
     if weak:
         reasons.append(f"{len(weak)} other red-flag fact(s) recorded in the last {window} days "
                        "fired no rule on their own: re-assess them too.")
@@ -205,11 +204,8 @@ def _with_weak_flags(ctx: RuleContext, rule: Rule, context: list[Fact],
     re-assessment and safety-netting instead; over a fever or a weight loss, neither its
     summary nor its advice opens with self-management or "Reassure" (two independent
     reviews, December 2026)."""
-    window = ctx.settings.cauda_equina_window_days
     named = [*weak, *own_windows]
-    reasons = ([f"{len(weak)} red-flag fact(s) recorded in the last {window} days, none "
-                "enough on its own for a red-flag card (coded data): re-assess if they "
-                "persist or others appear."] if weak else [])
+    reasons = [in_window_line(ctx.settings, weak)] if weak else []
     first = re_assess_first(named)
     return rule.finding(
         "info",
@@ -220,7 +216,7 @@ def _with_weak_flags(ctx: RuleContext, rule: Rule, context: list[Fact],
         [*reasons, *family_needs(ctx.settings, named)],
         (),
         thresholds(ctx.settings, bool(weak), named),
-        advice=(*first, STAY_ACTIVE, *rule.advice[1:]) if first else None,
+        advice=(*first, STAY_ACTIVE, *_AFTER_STAYING_ACTIVE) if first else None,
     )
 
 
@@ -235,6 +231,14 @@ CONS_01_URGENT_REVIEW = ("Urgent review also for fever, unexplained weight loss 
 
 STAY_ACTIVE = ("Advise staying active and avoiding bed rest; superficial heat; simple analgesia "
                "(NSAID at the lowest effective dose if suitable).")
+_AFTER_STAYING_ACTIVE = (
+    "Risk-stratify (e.g. STarT Back) and offer exercise / physiotherapy for higher risk or "
+    "persistent pain.",
+    CONS_01_SAFETY_NET,
+    CONS_01_URGENT_REVIEW,
+)
+"""The rule's advice after its first line: also that of the card over a fever or a weight
+loss, which opens with what to re-assess and no "Reassure"."""
 CHECK_THE_DATE_FIRST = (
     "Check the date of each red-flag entry dated after today in the chart: no red-flag rule "
     "counted it as new.",
@@ -250,14 +254,7 @@ CONS_01 = Rule(
     title="Conservative care for back pain without a recorded red flag",
     indicators=("info",),
     evidence=("nice-ng59-management", "nhs-ces", "acp-2017", "girft-ces"),
-    advice=(
-        "Reassure; advise staying active and avoiding bed rest; superficial heat; simple "
-        "analgesia (NSAID at the lowest effective dose if suitable).",
-        "Risk-stratify (e.g. STarT Back) and offer exercise / physiotherapy for higher risk "
-        "or persistent pain.",
-        CONS_01_SAFETY_NET,
-        CONS_01_URGENT_REVIEW,
-    ),
+    advice=("Reassure; " + STAY_ACTIVE[0].lower() + STAY_ACTIVE[1:], *_AFTER_STAYING_ACTIVE),
     check=_check,
     hooks=("patient-view", "encounter-start"),
     phase="pathway",

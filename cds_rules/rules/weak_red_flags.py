@@ -59,6 +59,20 @@ def dated_ahead(record: PatientRecord, settings: RuleSettings) -> list[Fact]:
     return [*record.red_flags_dated_ahead(), *more]
 
 
+def dated_ahead_line(settings: RuleSettings, ahead: Sequence[Fact]) -> str:
+    """Why red flags dated ahead are named, not counted (CONS-01 and the imaging card)."""
+    return (f"{len(ahead)} red-flag fact(s) dated after the service's clock (beyond "
+            f"{settings.clock_skew_minutes} minutes): no red-flag rule counts them as new. If "
+            "the red flag is current (its date wrong), the red-flag pathway applies now.")
+
+
+def in_window_line(settings: RuleSettings, coded: Sequence[Fact]) -> str:
+    """What the coded red flags of the window are: each met no rule on its own."""
+    return (f"{len(coded)} red-flag fact(s) recorded in the last "
+            f"{settings.cauda_equina_window_days} days, none enough on its own for a red-flag "
+            "card (coded data): re-assess if they persist or others appear.")
+
+
 def family_needs(settings: RuleSettings, named: Sequence[Fact]) -> list[str]:
     """For a fever or a weight loss among ``named``, what its family counts and needs
     beside it, in the site's settings. It says what a card of its own would need, not
@@ -143,12 +157,8 @@ def draft_over_red_flags(record: PatientRecord, ctx: RuleContext, rule: Rule, or
     named = [*coded, *own_windows]
     if not (ahead or named):
         return None
-    reasons = [*([f"{len(ahead)} red-flag fact(s) dated after the service's clock (beyond "
-                  f"{settings.clock_skew_minutes} minutes): no red-flag rule counts them as "
-                  "new. If the red flag is current, its pathway applies now."] if ahead else []),
-               *([f"{len(coded)} red-flag fact(s) recorded in the last "
-                  f"{settings.cauda_equina_window_days} days, none enough on its own for a "
-                  "red-flag card (coded data)."] if coded else []),
+    reasons = [*([dated_ahead_line(settings, ahead)] if ahead else []),
+               *([in_window_line(settings, coded)] if coded else []),
                *family_needs(settings, named),
                f"{advice_against} is for back pain without red flags: the draft is not called "
                "unneeded; decide on it once the red flag is re-assessed."]
