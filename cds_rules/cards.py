@@ -332,10 +332,11 @@ def _suggestions(
             is_recommended=True if index == 0 else None,
         ))
     recommended_taken = bool(drafts)
-    # a sign is dated by when it began (Fact.latest: a Condition's onset, the recordedDate
-    # only when no onset is given), never by a later recording: a diagnosis recorded today,
-    # after the MRI of yesterday that made it, is not newer than that MRI
-    newest_sign = max((f.latest for f in facts if f.latest is not None), default=None)
+    # a sign is dated by when it began (Fact.began_by: a Condition's onset, the recordedDate
+    # only when no onset is given, an Observation's period's start), never by a later
+    # recording: a diagnosis recorded today, after the MRI of yesterday that made it, is not
+    # newer than that MRI
+    newest_sign = max((f.began_by for f in facts if f.began_by is not None), default=None)
     for rec in _merged_recommendations(findings):
         # an emergency order stays on offer when the last study predates the newest sign
         since = newest_sign if rec.priority == "stat" else None

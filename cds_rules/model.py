@@ -126,7 +126,8 @@ class Fact:
     relevant time (onset, effective, authored, performed, or recordedDate as a fallback),
     timezone-aware UTC, or None when the resource gives none. ``when_latest`` is the last
     instant a partial date may mean ("2026-02" -> end of February; None: ``when`` is
-    exact): windows ask whether the possible period overlaps them (see :attr:`latest`).
+    exact), or for an Observation over a period (``effectivePeriod``) the last instant its
+    end may mean: windows ask whether the possible period overlaps them (see :attr:`latest`).
     ``value``/``unit`` hold a normalised quantity (temperature in Cel, weight in kg, MRC
     grade 0-5, pain 0-10).
     """
@@ -154,11 +155,22 @@ class Fact:
     # ``when`` was sent without a zone (fhir_time.floating): it may be up to 14 hours
     # earlier than read (a wall time in UTC+14), so it is never "after now" for that alone
     floating: bool = False
+    # Over a period (an Observation's effectivePeriod, ``when_latest`` its end): the last
+    # instant the period's start may mean; None otherwise (see :attr:`began_by`)
+    start_latest: datetime | None = None
 
     @property
     def latest(self) -> datetime | None:
-        """The latest time the fact may date from (``when`` when the date is exact)."""
+        """The latest time the fact may date from (``when`` when the date is exact), or over a
+        period, the latest it may extend to: what a window asks of it."""
         return self.when_latest or self.when
+
+    @property
+    def began_by(self) -> datetime | None:
+        """The latest time the fact may have begun: :attr:`latest`, except over a period, whose
+        start's own. What "lasted at least N days" and "done since it began" ask: an
+        Observation over a period is no later a sign for running to its end."""
+        return self.start_latest or self.latest
 
     def describe(self, now: datetime | None = None, unread: bool = False,
                  undated: str = "date not recorded") -> str:
@@ -404,11 +416,12 @@ _EARLIEST_SHIFTABLE = datetime.min.replace(tzinfo=UTC) + DAY_BEGINS_EARLIER
 
 def earliest_start(fact: Fact) -> datetime | None:
     """The earliest instant the fact may date from: ``when``, or for a date without a time
-    (a period: ``when_latest`` set) the start of that day in the easternmost time zone, and
-    for a time without a zone that wall time there. Only this end moves: how late the fact
-    may be (``latest``) is as read, so no window that stands a card down grows."""
+    (its start a span: :attr:`Fact.began_by` later than ``when``) the start of that day in
+    the easternmost time zone, and for a time without a zone that wall time there. Only this
+    end moves: how late the fact may be (``latest``) is as read, so no window that stands a
+    card down grows. An Observation over a period from an exact instant starts at it."""
     when = fact.when
-    if when is None or (fact.when_latest is None and not fact.floating):
+    if when is None or (fact.began_by == when and not fact.floating):
         return when
     if when < _EARLIEST_SHIFTABLE:  # "0001-01-01", a "no date" sentinel: cannot go earlier
         return when

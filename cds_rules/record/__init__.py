@@ -24,7 +24,9 @@ What the rules see is decided here, so the safety principles of CLINICAL.md live
   age), onsetRange.low (Age), then recordedDate (onsetString is free text and ignored);
   effectiveDateTime, effectivePeriod (start, else end), effectiveInstant, then issued.
   A partial date is its first day, and the fact of a Condition or Observation also keeps
-  the last instant it may mean (``Fact.when_latest``); zone-less times are UTC.
+  the last instant it may mean (``Fact.when_latest``); an Observation over a period whose
+  end is not before its start keeps its end's instead (``timing.observation_time``: it is
+  dated by its start, and counts until its end); zone-less times are UTC.
   Quantities are normalised by :mod:`cds_rules.units` (°F -> Cel, lb/g -> kg); an
   unknown unit drops that value and is counted in ``quality.unrecognised_units``. A
   ``Quantity.comparator`` is kept on the fact (``Fact.comparator``): the value is then a

@@ -74,11 +74,15 @@ def make_fact(hit: Hit, resource: dict[str, Any], when: datetime | None, status:
     )
 
 
-def with_latest(fact: Fact, latest: datetime | None, floating: bool = False) -> Fact:
-    """The fact with the end of its partial date (unchanged when the date is exact), and
-    marked :attr:`Fact.floating` when its time came without a zone."""
+def with_latest(fact: Fact, latest: datetime | None, floating: bool = False,
+                start_latest: datetime | None = None) -> Fact:
+    """The fact with the end of its partial date or period (unchanged when the date is
+    exact), marked :attr:`Fact.floating` when its time came without a zone; over a period,
+    ``start_latest`` is the last instant its start may mean (:attr:`Fact.began_by`)."""
     if floating:
         fact = replace(fact, floating=True)
     if latest is None or latest == fact.when:
         return fact
+    if start_latest is not None:
+        return replace(fact, when_latest=latest, start_latest=start_latest)
     return replace(fact, when_latest=latest)

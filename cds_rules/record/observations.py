@@ -10,10 +10,6 @@ from datetime import datetime
 from typing import Any, NamedTuple
 
 from cds_rules import valuesets as vs
-from cds_rules.fhir_time import (
-    first_time_floating,
-    first_time_span,
-)
 from cds_rules.model import (
     BACK_PAIN_CONTEXT,
     BINARY_RESULT_CONCEPTS,
@@ -35,7 +31,7 @@ from cds_rules.record.negation import (
 )
 from cds_rules.record.state import Builder
 from cds_rules.record.status import OBSERVATION_IGNORED, status_code
-from cds_rules.record.timing import too_old
+from cds_rules.record.timing import observation_time, too_old
 from cds_rules.record.uncoded_entries import (
     has_no_words,
     read_uncoded,
@@ -67,8 +63,7 @@ def read_observation(builder: Builder, resource: dict[str, Any]) -> bool:
         return False
     if checked is not resource:  # projected copy: read hits from it
         components = _component_readings(checked)
-    when, latest = first_time_span(checked, *_TIMES)
-    floating = first_time_floating(checked, *_TIMES)
+    when, latest, floating, start_latest = observation_time(checked)
     side, detail = laterality_of(checked)
     entry = _Entry(checked, when, side, detail, is_worsening(checked))
     before = len(builder.record.facts)
@@ -84,7 +79,8 @@ def read_observation(builder: Builder, resource: dict[str, Any]) -> bool:
             beside_codes = True
             _value_named(builder, named, component, entry)
     facts = builder.record.facts
-    facts[before:] = [with_latest(fact, latest, floating) for fact in facts[before:]]
+    facts[before:] = [with_latest(fact, latest, floating, start_latest)
+                      for fact in facts[before:]]
     # the words are read but for the families the entry's codes gave before values beside a
     # code were read: a display naming a red flag the coded rules do not count ("Weakness of
     # the leg" valued under "Low back pain") keeps its uncoded warning
@@ -305,7 +301,6 @@ def _result_words(holder: dict[str, Any]) -> list[str]:
 
 # FHIR R4 Quantity.comparator (QuantityComparator): how to understand the value.
 _COMPARATORS = frozenset({"<", "<=", ">=", ">"})
-_TIMES = ("effectiveDateTime", "effectivePeriod", "effectiveInstant", "issued")
 
 
 def _comparator(holder: dict[str, Any]) -> str | None:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from cds_rules.fhir_time import (
     add_age,
     first_time_floating,
     first_time_span,
+    latest_instant,
+    parse_datetime,
 )
 from cds_rules.record.state import Builder
 
@@ -61,9 +63,46 @@ def too_old(builder: Builder, resource: dict[str, Any], concepts: set[str]) -> b
     cutoffs = [builder.cutoffs.get(concept) for concept in concepts]
     if not cutoffs or None in cutoffs:
         return False
-    _, latest = first_time_span(resource, "effectiveDateTime", "effectivePeriod",
-                                "effectiveInstant", "issued")
+    latest = observation_time(resource).latest
     return latest is not None and all(latest < cutoff for cutoff in cutoffs if cutoff)
+
+
+OBSERVATION_TIMES = ("effectiveDateTime", "effectivePeriod", "effectiveInstant", "issued")
+
+
+class ObservedTime(NamedTuple):
+    """An Observation's time as its facts carry it (``with_latest``'s arguments)."""
+
+    when: datetime | None  # its start: what orders the facts and what a card prints
+    latest: datetime | None  # the last instant it may mean or, over a period, extend to
+    floating: bool  # ``when`` was sent without a zone
+    start_latest: datetime | None  # over a period: the last instant its start may mean
+
+
+def observation_time(observation: dict[str, Any]) -> ObservedTime:
+    """When an Observation was made: its first readable time (a Period's start, else its
+    end), and how late it may be. Over an ``effectivePeriod`` that runs on after its start,
+    until the period's end: a temperature of 39 °C, the maximum of a monitoring period that
+    ended 6 days ago, is a fever of the last week, not only of the period's first day."""
+    when, latest = first_time_span(observation, *OBSERVATION_TIMES)
+    floating = first_time_floating(observation, *OBSERVATION_TIMES)
+    end = _period_end(observation, when)
+    if end is None or latest is None or end <= latest:
+        return ObservedTime(when, latest, floating, None)
+    return ObservedTime(when, end, floating, latest)
+
+
+def _period_end(observation: dict[str, Any], when: datetime | None) -> datetime | None:
+    """The last instant the end of the ``effectivePeriod`` whose start dates the Observation
+    may mean ("2026-11": the end of November); None when its time is not such a start, or
+    the end is unreadable or before the start (a malformed period widens nothing)."""
+    period = observation.get("effectivePeriod")
+    if when is None or not isinstance(period, dict) or "end" not in period \
+            or parse_datetime(observation.get("effectiveDateTime")) is not None \
+            or parse_datetime(period.get("start")) != when:
+        return None
+    end = latest_instant(period.get("end"))
+    return end if end is not None and end >= when else None
 
 
 def condition_time(condition: dict[str, Any], birth: datetime | None

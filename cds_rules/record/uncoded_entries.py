@@ -29,7 +29,7 @@ from cds_rules.record.facts import with_latest
 from cds_rules.record.negation import closes_negated, has_value, panel_denies, presence
 from cds_rules.record.state import Builder
 from cds_rules.record.status import OBSERVATION_IGNORED, entry_status, status_code
-from cds_rules.record.timing import condition_time
+from cds_rules.record.timing import OBSERVATION_TIMES, condition_time, observation_time
 from cds_rules.record.unreadable import set_aside, set_aside_listed_code, set_aside_words
 
 
@@ -173,12 +173,13 @@ def _add_context(builder: Builder, checked: dict[str, Any], context: dict[str, s
     status = entry_status(checked, builder.record.now, _value_answers_the_code(checked))
     if status is None:
         return False
-    when, latest, floating = _times(builder, checked) if dated else (None, None, False)
+    when, latest, floating, start = _times(builder, checked) if dated else (
+        None, None, False, None)
     for concept, text in context.items():
         builder.record.facts.append(with_latest(Fact(
             concept=concept, display=f'Uncoded entry "{text}"', source=source_of(checked),
             resource_type=checked["resourceType"], when=when, status=status,
-            detail=back_pain_words.IN_WORDS), latest, floating))
+            detail=back_pain_words.IN_WORDS), latest, floating, start))
     builder.context_in_words = True
     return True
 
@@ -242,13 +243,15 @@ def _measured(entry: dict[str, Any]) -> bool:
 
 
 def _times(builder: Builder, checked: dict[str, Any]
-           ) -> tuple[datetime | None, datetime | None, bool]:
-    """The entry's time as its coded facts would have it: (when, latest, floating)."""
+           ) -> tuple[datetime | None, datetime | None, bool, datetime | None]:
+    """The entry's time as its coded facts would have it: (when, latest, floating,
+    start_latest); an Observation over a period until its end (``observation_time``)."""
     if checked["resourceType"] == "Condition":
-        return condition_time(checked, builder.record.birth_date)
-    times = ("effectiveDateTime", "effectivePeriod", "effectiveInstant", "issued")
-    when, latest = first_time_span(checked, *times)
-    return when, latest, first_time_floating(checked, *times)
+        return (*condition_time(checked, builder.record.birth_date), None)
+    if checked["resourceType"] == "Observation":
+        return observation_time(checked)
+    when, latest = first_time_span(checked, *OBSERVATION_TIMES)
+    return when, latest, first_time_floating(checked, *OBSERVATION_TIMES), None
 
 
 def _add_hints(builder: Builder, checked: dict[str, Any], found: dict[Topic, tuple[str, str]],
@@ -264,12 +267,12 @@ def _add_hints(builder: Builder, checked: dict[str, Any], found: dict[Topic, tup
         if not found:
             return False
         status = FactStatus.CURRENT
-    when, latest, floating = _times(builder, checked)
+    when, latest, floating, start = _times(builder, checked)
     for topic, (sign, text) in found.items():
         builder.record.facts.append(with_latest(Fact(
             concept=uncoded.uncoded_concept(topic), display=f'Uncoded entry "{text}"',
             source=source_of(checked), resource_type=checked["resourceType"], when=when,
-            status=status, detail=sign), latest, floating))
+            status=status, detail=sign), latest, floating, start))
     return True
 
 

@@ -85,10 +85,10 @@ def earliest(facts: Iterable[Fact]) -> datetime | None:
 
 
 def latest_onset(facts: Iterable[Fact]) -> datetime | None:
-    """The onset that is certain: the earliest of the facts' *latest* possible times. For
-    "lasted at least N days" judgements that must not rest on a partial date's first day
-    ("2026-10" may be 31 October)."""
-    dated = [f.latest for f in facts if f.latest is not None]
+    """The onset that is certain: the earliest of the facts' *latest* possible starts
+    (``Fact.began_by``). For "lasted at least N days" judgements that must not rest on a
+    partial date's first day ("2026-10" may be 31 October), nor end at a period's last."""
+    dated = [f.began_by for f in facts if f.began_by is not None]
     return min(dated) if dated else None
 
 
@@ -196,25 +196,28 @@ def is_new(fact: Fact, record: PatientRecord, window: timedelta) -> bool:
 
 
 def may_be_after(fact: Fact, moment: datetime) -> bool:
-    """The fact may date from after ``moment``: its latest possible time is later (a red
-    flag dated "2026-02" may follow a 15 February MRI). An undated fact may be after
-    anything. An ambiguous date must never discourage imaging or hide a red flag."""
-    latest = fact.latest
-    return latest is None or latest > moment
+    """The fact may date from after ``moment``: its latest possible start is later (a red
+    flag dated "2026-02" may follow a 15 February MRI; ``Fact.began_by``: an Observation
+    over a period begins at its start, as a Condition at its onset). An undated fact may be
+    after anything. An ambiguous date must never discourage imaging or hide a red flag."""
+    began = fact.began_by
+    return began is None or began > moment
 
 
 def mri_since(record: PatientRecord, fact: Fact, segment: str | None = None) -> list[Order]:
     """Completed spine MRIs certainly done after ``fact`` began (the study is later than
-    the fact's latest possible time); none for an undated fact. With ``segment``, only
-    studies that may image it (:meth:`Order.may_image`): a cauda equina sign asks for the
-    lumbar spine (:data:`CAUDA_EQUINA_SEGMENT`), and a thoracic-only MRI cannot show it.
+    the fact's latest possible start, ``Fact.began_by``); none for an undated fact. With
+    ``segment``, only studies that may image it (:meth:`Order.may_image`): a cauda equina
+    sign asks for the lumbar spine (:data:`CAUDA_EQUINA_SEGMENT`), and a thoracic-only MRI
+    cannot show it.
     An MRI whose region is not recorded counts: it may well be lumbar, and refusing it would
     make warnings nobody can act on; only a study that says it looked elsewhere is left out
     (never silence a sign because of an MRI that could not show it)."""
-    if fact.latest is None:
+    began = fact.began_by
+    if began is None:
         return []
     return [o for o in record.orders_of("spine_mri", states=("completed",))
-            if o.when is not None and o.when >= fact.latest
+            if o.when is not None and o.when >= began
             and (segment is None or o.may_image(segment))]
 
 

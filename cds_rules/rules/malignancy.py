@@ -194,7 +194,7 @@ def _myeloma_blood_tests(record: PatientRecord, ctx: RuleContext, rule: Rule) ->
                if key not in done and not orders.duplicates(record, key, settings)]
     if not missing:
         return None  # all three done or on order: NG12's step is taken
-    onset = [f for f in context if f.latest == latest_onset(context)][:1]
+    onset = [f for f in context if f.began_by == latest_onset(context)][:1]
     fact = age_fact(record)
     tests = _sentence([MYELOMA_LABELS[key] for key in missing])
     return rule.finding(
