@@ -25,7 +25,11 @@ from functools import lru_cache
 from typing import Literal
 
 from cds_rules.model import Topic
-from cds_rules.uncoded_phrases import CANCER_SITE
+from cds_rules.uncoded_phrases import (
+    CANCER_SITE,
+    FELT_FOR,
+    NOT_FOUND_ON_EXAMINATION,
+)
 from cds_rules.uncoded_phrases import PHRASES as _PHRASES
 from cds_rules.uncoded_reading import Part, closed_signs, denied, excluded_near
 
@@ -244,7 +248,7 @@ def _add_named(found: dict[Topic, str], text: str, closes_negated: Callable[[str
         excluded = _EXCLUDED_PATTERNS.get(topic)
         if topic in found or match.start() in closed or (
                 excluded and excluded_near(excluded, part, match)) or (
-                only and _not_the_sign(sign, match)):
+                only and _not_the_sign(sign, match)) or _not_found_on_examination(match):
             continue
         if not denied(part, match, _names_a_sign):
             found[topic] = sign
@@ -309,6 +313,13 @@ def _not_the_sign(sign: str, match: re.Match[str]) -> bool:
         return True
     return (reading(sign) == "symptom" and _ENDED.fullmatch(text, end) is not None
             and not _REOPENED.search(text))
+
+
+def _not_found_on_examination(match: re.Match[str]) -> bool:
+    """Is the mass at ``match`` one the examiner says they could not feel ("Unable to
+    palpate a pulsatile abdominal mass")? Read in the 40 characters before it."""
+    return bool(FELT_FOR.search(match.group()) and NOT_FOUND_ON_EXAMINATION.search(
+        match.string, max(0, match.start() - 40), match.start()))
 
 
 def _names_a_sign(words: str) -> bool:

@@ -6,6 +6,8 @@ or says it of someone else is the reader's question (:mod:`cds_rules.uncoded_rea
 
 from __future__ import annotations
 
+import re
+
 from cds_rules.model import Topic
 
 # A sign stated as a loss ("reduced saddle sensation", "anal tone: reduced"): the word of
@@ -30,6 +32,9 @@ def _loss_of(sense: str) -> str:
 # The saddle named by its parts: the genitals, the anus, the back passage
 _GENITALS_OR_ANUS = (r"(?:genitals?|genitalia|anus|back\s+passage|penis|vagina|vulva|scrotum|"
                      r"labia)")
+# ... and by their adjectives: "Scrotal numbness", "Reduced penile sensation"
+_GENITAL = r"(?:genital|penile|scrotal|vaginal|vulva[lr]|labial)"
+_GENITAL_SENSATION = r"(?:peri(?:neal|anal)|" + _GENITAL + r")\s+sensation"
 # ... said numb or changed in the patient's words: "Sensation reduced around the anus",
 # "Genitals feel numb", "Can't feel his penis", "Change in sensation in the genitals"
 _PARTS_NUMB = (r"sensation\s+(?:is\s+)?(?:reduced|altered|decreased|diminished|lost|absent|"
@@ -50,8 +55,9 @@ _SADDLE_SENSATION = (
     r"sensation\s+(?:at\s+|in\s+)?s[2-5]\s*(?:-|/|to)\s*s?[2-5](?:\s+dermatomes?)?|"
     r"sensation\s+(?:peri(?:anally|neally)|(?:over\s+|in\s+)?(?:the\s+)?perineum)|"
     r"sacral\s+sensation|pinprick\s+peri(?:anally|neally)|"
-    # "Altered sensation in the genitals", "Reduced sensation around the anus"
-    r"sensation\s+(?:in|of|around|over)\s+(?:the\s+)?" + _GENITALS_OR_ANUS)
+    # "Altered sensation in the genitals", "Reduced sensation around the anus", "Altered
+    # sensation scrotum"
+    r"sensation\s+(?:(?:in|of|around|over)\s+(?:the\s+)?)?" + _GENITALS_OR_ANUS)
 # "Sensation reduced in the saddle distribution"
 _SADDLE_REDUCED = (r"sensation\s+" + _REDUCED + r"\s+(?:in|over|around)\s+(?:the\s+)?"
                    r"(?:saddle|peri(?:neal|anal))\b")
@@ -148,13 +154,20 @@ _STANFORD_DEBAKEY = (r"(?:stanford\s+(?:type\s+)?(?:(?-i:[AB])(?!\s*(?:&|\+|and|
 # "Central pulsatile mass", "Midline pulsatile mass", "Pulsatile mass in the central
 # abdomen"; not a bare "pulsatile mass" (a groin's, a neck's), nor one placed elsewhere,
 # after it ("Central pulsatile mass in the neck") or in a heading before it ("Neck:
-# midline pulsatile mass").
-_ABDOMINAL_SITE = r"(?:abdominal|epigastric|peri-?umbilical|central|midline)"
+# midline pulsatile mass"). Since the twenty-fifth session also "Pulsating" or "swelling",
+# "abdo", a comma or "and" between the words ("Central, pulsatile mass", "Pulsatile and
+# expansile abdominal mass"), an expansile abdominal mass, the place after a word of the
+# exam ("Pulsatile mass felt in the epigastrium", "... felt centrally") and under the
+# abdomen's heading ("Abdo: pulsatile mass", "Abdo soft, non-tender, pulsatile mass").
+_ABDOMINAL_SITE = r"(?:abdominal|abdo|epigastric|peri-?umbilical|central|midline)"
 _OTHER_SITES = (r"neck|groin|scalp|head|face|forehead|occiput|tongue|pelvis|thigh|arm|forearm|"
                 r"wrist|leg|buttock|breast|liver|kidney|renal|spleen|thyroid|chest|brain|"
                 r"orbit|popliteal|femoral|inguinal|axilla|uterus|adnexa|mediastinum|"
-                r"antecubital\s+fossa|hilum|pancrea\w*")
-_ELSEWHERE = (r"(?!\s*(?:[,(\-\u2013]\s*|\s(?:in|of|over|at|on|within)\s+)(?:the\s+)?"
+                r"antecubital\s+fossa|hilum|pancrea\w*|iliac\s+fossa|rif|lif|"
+                r"transplant\w*|graft")  # a kidney transplant in an iliac fossa is pulsatile
+_FOUND = r"(?:felt|palpable|palpated|noted|present|found)"  # "... felt in the epigastrium"
+_ELSEWHERE = (r"(?!(?:\s+" + _FOUND + r")?\s*(?:[,(\-\u2013]\s*|\s(?:in|of|over|at|on|within)\s+)"
+              r"(?:the\s+)?"
               r"(?:base\s+of\s+(?:the\s+)?)?(?:(?:left|right|l|r|anterior|central|midline)"
               r"\s+)?(?:" + _OTHER_SITES + r")\b)")
 _HEADING_SITES = ("neck", "groin", "thyroid", "scalp", "pelvis", "breast", "liver", "kidney",
@@ -164,25 +177,51 @@ _HEADING_SITES = ("neck", "groin", "thyroid", "scalp", "pelvis", "breast", "live
 _NOT_UNDER_ANOTHER_HEADING = "".join(
     rf"(?<!{site}{heading})" for site in _HEADING_SITES
     for heading in (":", ": ", " exam: ", " examination: ", " - "))
-_PULSATILE_MASS = (r"(?:(?:palpable\s+)?(?<!non-)(?<!non\s)(?:expansile\s+)?pulsatile\s+"
-                   r"(?:expansile\s+)?(?:" + _ABDOMINAL_SITE + r"\s+)+mass(?:es)?\b"
-                   + _ELSEWHERE + "|"
+_PULSATILE = r"(?<!non-)(?<!non\s)(?:pulsatile|pulsating)"
+_MASS = r"(?:mass(?:es)?|swellings?)\b"
+_THEN = r"(?:\s*,\s*|\s+and\s+|\s+)"  # "pulsatile, expansile", "pulsatile and expansile"
+_FELT = r"(?:palpable\s+)?(?:expansile" + _THEN + r")?"  # before "pulsatile"
+_AND_EXPANSILE = r"(?:expansile" + _THEN + r")?"  # after it
+_IN_THE_ABDOMEN = (r"(?:" + _FOUND + r"\s+)?(?:(?:in|of|over|at|"
+                   r"around|above|below)\s+(?:the\s+)?(?:(?:central|mid|upper|lower)[\s-]+)?"
+                   r"(?:abdomen|abdo|epigastrium|umbilicus|(?:epigastric|peri-?umbilical|"
+                   r"umbilical|central\s+abdominal)\s+(?:region|area))\b|(?:centrally|"
+                   r"peri-?umbilical(?:ly)?|epigastric(?:ally)?|in\s+(?:the\s+)?midline)\b"
+                   + _ELSEWHERE + ")")
+# the abdomen's heading, and what an abdominal exam says before the mass
+_ABDOMEN_HEADING = (r"(?:abdo(?:men|minal)?|abd)(?:\s+exam(?:ination)?)?(?:\s*[:\-\u2013]\s*|"
+                    r"\s+)(?:(?:soft|non[\s-]?tender|snt|obese|distended|(?:mildly\s+)?"
+                    r"tender)" + _THEN + r")*")
+_PULSATILE_MASS = (r"(?:" + _FELT + _PULSATILE + _THEN + _AND_EXPANSILE
+                   + r"(?:" + _ABDOMINAL_SITE + r"\s+)+" + _MASS + _ELSEWHERE + "|"
                    # the site first; "palpable" or "expansile" before it is part of the
                    # phrase, so "No palpable central pulsatile mass" is denied
-                   + _NOT_UNDER_ANOTHER_HEADING +
-                   r"(?:palpable\s+)?(?:expansile\s+)?(?:" + _ABDOMINAL_SITE + r"\s+)+"
-                   r"(?:palpable\s+)?(?:expansile\s+)?pulsatile\s+(?:expansile\s+)?"
-                   r"(?:" + _ABDOMINAL_SITE + r"\s+)*mass(?:es)?\b" + _ELSEWHERE + "|"
-                   r"(?:palpable\s+)?(?<!non-)(?<!non\s)(?:expansile\s+)?pulsatile\s+"
-                   r"(?:expansile\s+)?"
-                   r"mass(?:es)?\s+(?:in|of)\s+(?:the\s+)?(?:(?:central|mid|upper)[\s-]+)?"
-                   r"(?:abdomen|epigastrium|(?:epigastric|peri-?umbilical|umbilical)\s+region))"
+                   + _NOT_UNDER_ANOTHER_HEADING + _FELT
+                   + r"(?:" + _ABDOMINAL_SITE + r"(?:\s*,\s*|\s+))+" + _FELT + _PULSATILE
+                   + _THEN + _AND_EXPANSILE + r"(?:" + _ABDOMINAL_SITE + r"\s+)*" + _MASS
+                   + _ELSEWHERE + "|"
+                   + _FELT + _PULSATILE + _THEN + _AND_EXPANSILE + _MASS + r"\s+"
+                   + _IN_THE_ABDOMEN + "|"
+                   + _ABDOMEN_HEADING + _FELT + _PULSATILE + _THEN + _AND_EXPANSILE + _MASS
+                   + _ELSEWHERE + "|"
+                   r"(?<!non-)(?<!non\s)expansile\s+(?:(?:abdominal|abdo|epigastric|"
+                   r"peri-?umbilical)\s+" + _MASS + _ELSEWHERE + r"|" + _MASS + r"\s+"
+                   + _IN_THE_ABDOMEN + "))"
                    # "No pulsatile abdominal mass on examination": the exam is the finding's
                    r"(?:\s+(?:(?:on|at)\s+(?:(?:abdominal|clinical)\s+)?(?:examination|exam|"
                    r"palpation)|at\s+this\s+time|palpable|palpated|felt|appreciated|elicited|"
                    r"today|clinically))?"
-                   r"(?!\s*[:\-\u2013]?\s*(?:not\s+(?:palpable|palpated|felt|present)|"
+                   r"(?!\s*[:\-\u2013]?\s*(?:not\s+(?:palpable|palpated|felt|present|"
+                   r"appreciated|detected|found|identified|elicited|seen|noted)|"
                    r"impalpable|absent)\b)")
+# A mass the examiner looked for and did not find: "Could not feel a central pulsatile
+# mass", "Unable to palpate a pulsatile abdominal mass" ("unable to" is no denial of a
+# symptom: "Unable to void"). Asked of a mass only: "Unable to palpate AAA (obese)" keeps a
+# known aneurysm.
+FELT_FOR = re.compile(r"puls|expansil", re.I)
+NOT_FOUND_ON_EXAMINATION = re.compile(
+    r"(?:\bnot|n't|\bunable\s+to|\bfailed\s+to|\bcannot|\bnor)\s+(?:feel|palpate|appreciate|"
+    r"detect|find|identify|elicit|demonstrate)\s+(?:(?:an?|any)\s+)?$", re.I)
 # Legs called weak: "Weak legs", "Weakness both legs", "Legs feel weak", "Legs went weak",
 # "Weak left leg"; not a pulse ("Weak leg pulses", "Pulses weak in both legs")
 _NOT_A_PULSE = r"(?!\s+(?:pulses?|pedal|arterial|dorsalis))"
@@ -229,10 +268,11 @@ PHRASES: dict[Topic, tuple[tuple[str, str], ...]] = {
                                           r"par(?:a)?esthesi\w*|dys(?:a)?esthesi\w*|"
                                           r"hyp(?:o)?(?:a)?esthesia|"
                                           r"tingling|pins\s+(?:and|&|\+)\s+needles)|"
-                                          + _loss_of(r"(?:peri(?:neal|anal)|genital)\s+sensation")
+                                          + _loss_of(_GENITAL_SENSATION)
                                           + r"|numb(?:ness)?\s+(?:in\s+|of\s+|around\s+)?"
-                                          r"(?:the\s+)?(?:perineum|genitals?|"
-                                          r"peri(?:neal|anal)\s+(?:area|region))|"
+                                          r"(?:the\s+)?(?:perineum|" + _GENITALS_OR_ANUS
+                                          + r"|peri(?:neal|anal)\s+(?:area|region))|"
+                                          + _GENITAL + r"\s+(?:numbness|hyp(?:o)?(?:a)?esthesia)|"
                                           # "Pins and needles around the back passage"
                                           r"(?:pins\s+(?:and|&|\+)\s+needles|tingling|"
                                           r"par(?:a)?esthesi\w*)\s+(?:in|around|of)\s+"

@@ -1,16 +1,20 @@
-"""An aneurysm felt, written site first (UNCODED-VV, twenty-fourth session).
+"""An aneurysm felt, written site first (UNCODED-VV, twenty-fourth session) and in more
+words (twenty-fifth session).
 
 The twenty-second session read "Pulsatile abdominal mass" and "Pulsatile mass in the
 abdomen" as a suspected aortic aneurysm, and its closing note listed "Central pulsatile
 mass" as still missed: with back pain, the conservative card ("No red flag recorded") over
 the sign of an aneurysm. The site may come first ("Central", "Epigastric", "Midline"), or
-name the part of the abdomen ("in the central abdomen", "in the epigastric region"). A groin's or a
-neck's pulsatile mass, a non-pulsatile one, or one denied or not felt, is not read, as
-before; nor, since the second review of this change, one denied with "palpable" before it
-("No palpable central pulsatile mass"; "No palpable pulsatile mass in the abdomen" was
-read before too), or one placed elsewhere, after it or in a heading before it ("Central
-pulsatile mass in the neck", "Neck: midline pulsatile mass"; "Pulsatile central mass in
-the neck" was read before too)."""
+name the part of the abdomen ("in the central abdomen", "in the epigastric region"). A
+groin's or a neck's pulsatile mass, a non-pulsatile one, or one denied or not felt, is not
+read, as before; nor, since the second review of this change, one denied with "palpable"
+before it ("No palpable central pulsatile mass"; "No palpable pulsatile mass in the
+abdomen" was read before too), or one placed elsewhere, after it or in a heading before it
+("Central pulsatile mass in the neck", "Neck: midline pulsatile mass"; "Pulsatile central
+mass in the neck" was read before too). The twenty-fifth session reads more words ("Abdo:
+pulsatile mass", "Pulsating abdominal mass", "Pulsatile mass felt in the epigastrium") and
+no longer a mass the examiner could not feel ("Unable to palpate a pulsatile abdominal
+mass")."""
 
 from __future__ import annotations
 
@@ -63,6 +67,38 @@ NOT_READ = [  # not read before either
     "Midline pulsatile mass at base of tongue",
 ]
 
+# the twenty-fifth session (the twenty-fourth's closing note and a probe of common
+# phrasings): silent before
+MORE_WORDS = [
+    "Abdo: pulsatile mass", "Abdomen: pulsatile mass", "Abdominal exam: pulsatile mass",
+    "Abdo exam: pulsatile mass palpable", "Abdo - pulsatile mass", "Abdo soft, pulsatile mass",
+    "Abdo: soft, non-tender, pulsatile mass", "Pulsatile abdo mass",
+    "Pulsatile mass felt in the epigastrium", "Pulsatile mass palpable in the epigastrium",
+    "Pulsatile mass palpated in the abdomen", "Pulsatile mass above umbilicus",
+    "Pulsatile mass in the periumbilical area", "Pulsatile mass periumbilical",
+    "Pulsatile mass centrally", "Pulsatile mass felt centrally",
+    "Central, pulsatile mass", "Central, pulsatile, expansile mass",
+    "Pulsatile swelling in the abdomen", "Pulsatile abdominal swelling",
+    "Pulsating abdominal mass", "Pulsating mass in the abdomen", "Expansile abdominal mass",
+    "Expansile mass in the abdomen", "Pulsatile and expansile abdominal mass",
+]
+
+NOT_FELT_OR_ELSEWHERE = [  # the first three were read before
+    "Could not feel a central pulsatile mass", "Unable to palpate a pulsatile abdominal mass",
+    "Central pulsatile mass felt in neck",
+    "Central pulsatile mass not appreciated", "Did not detect any pulsatile abdominal mass",
+    "Failed to palpate pulsatile mass in the abdomen", "Abdo: no pulsatile mass",
+    "Abdo: SNT, no pulsatile mass", "Abdominal exam: no palpable pulsatile mass",
+    "Abdo: non-pulsatile mass", "Abdo: soft, non tender, pulsatile mass absent",
+    "Abdomen: pulsatile mass in the groin", "Abdo: soft, pulsatile mass in RIF",
+    "Abdo: pulsatile mass over the liver", "Pulsatile mass in the abdominal wall",
+    "Pulsatile mass felt in the groin", "Pulsatile mass centrally in the neck",
+    "Midline pulsatile swelling of the neck", "Pulsatile swelling in the neck",
+    "Pulsating groin mass", "No pulsating abdominal mass", "No expansile abdominal mass",
+    "Expansile lytic lesion", "Expansile mass in the abdomen not felt",
+    "Pulsatile mass epigastric? No",
+]
+
 STILL_READ = [  # read before and after
     "Pulsatile abdominal mass", "Pulsatile central mass", "Pulsatile mass in the abdomen",
     "Abdomen: expansile pulsatile epigastric mass",
@@ -70,12 +106,12 @@ STILL_READ = [  # read before and after
 ]
 
 
-@pytest.mark.parametrize("text", SITE_FIRST + STILL_READ)
+@pytest.mark.parametrize("text", SITE_FIRST + MORE_WORDS + STILL_READ)
 def test_a_pulsatile_abdominal_mass_is_read_as_a_suspected_aneurysm(text: str) -> None:
     assert ANEURYSM in suggested(text, closes_negated)
 
 
-@pytest.mark.parametrize("text", NOT_READ)
+@pytest.mark.parametrize("text", NOT_READ + NOT_FELT_OR_ELSEWHERE)
 def test_one_denied_not_felt_or_elsewhere_is_not(text: str) -> None:
     assert suggested(text, closes_negated) == ()
 
@@ -99,3 +135,19 @@ def test_with_back_pain_it_warns_instead_of_reassuring() -> None:
 
 def test_denied_it_leaves_the_conservative_card() -> None:
     assert set(_cards("No central pulsatile mass")) == {"conservative-care"}
+
+
+def test_under_the_abdomens_heading_it_warns() -> None:
+    """An abdominal examination written as a heading and its findings: the mass is the
+    abdomen's (before: the conservative card)."""
+    assert set(_cards("Abdo: soft, non-tender, pulsatile mass")) == {"visceral-or-vascular"}
+
+
+def test_a_mass_the_examiner_could_not_feel_leaves_the_conservative_card() -> None:
+    assert set(_cards("Unable to palpate a pulsatile abdominal mass")) == {"conservative-care"}
+
+
+def test_a_known_aneurysm_not_palpable_is_still_one() -> None:
+    """"Unable to palpate" is read before a mass only: it says nothing of a known aneurysm."""
+    assert ANEURYSM in suggested("Known AAA, unable to palpate due to habitus", closes_negated)
+    assert ANEURYSM in suggested("Unable to palpate AAA (obese)", closes_negated)
