@@ -70,7 +70,8 @@ _ANSWER_WORDS = frozenset({
     "present", "detected", "seen", "found", "ruled", "out", "excluded", "syndrome", "is",
     "was", "has", "have", "been", "are", "were", "screen", "screening", "symptoms", "signs",
     "features", "assessment", "check",  # "Cauda equina screen: negative"
-    "red", "flag", "flags"})  # "CES red flags: none"
+    "red", "flag", "flags",  # "CES red flags: none"
+    "n", "neg"})  # a checklist's question answered "Retention? N" (record.negation)
 _ITEM_BREAK = re.compile(r"\s*,\s*(?:(?:or|nor|and)\s+)?|\s+(?:or|nor)\s+", re.I)
 _WORD = re.compile(r"[^\W_][\w'/*+]*", re.I)
 _BARE_WORD = re.compile(r"[a-z][a-z'/-]*", re.I)

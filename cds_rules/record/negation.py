@@ -22,6 +22,10 @@ NEGATIVE_TEXT = re.compile(r"\b(negative|neg|not detected|not present|not positi
 # ... and a positive one: a result in words is positive only when it says so (independent
 # review, December 2026: "Result: unknown", "Pending" read as positive).
 POSITIVE_TEXT = re.compile(r"\b(?:positive|pos|detected|present)\b|\+\s*ve\b|\bb\*?27:\d", re.I)
+# A character the sender's encoding lost (a cut emoji read as U+FFFD: CHANGELOG, "a broken
+# UTF-16 character costs a character"): at either end of an answer it is no word of it
+LOST = "\ufffd"
+
 # A test result that is no result, in words ("Indeterminate", "HLA-B27 equivocal") or as an
 # interpretation (HL7 v3 ObservationInterpretation / v2 table 0078 IND indeterminate, v3 E
 # equivocal); coded values: valuesets.INDETERMINATE_CODES.
@@ -227,7 +231,7 @@ def _text_denies(concept: object, codings: list[dict[str, Any]], finding: object
 def _answer_word(text: str) -> bool | None:
     """One answer word or phrase ("absent", "not detected", "yes"), or answer words of one
     sense joined by punctuation ("No, denies", "No!"), else None."""
-    parts = {p.strip(" \t.!?") for p in _ANSWER_BREAK.split(text.lower())} - {""}
+    parts = {p.strip(" \t.!?" + LOST) for p in _ANSWER_BREAK.split(text.lower())} - {""}
     if parts and parts <= _NEGATIVE_WORDS:
         return False
     if parts and parts <= _POSITIVE_WORDS:
@@ -252,7 +256,7 @@ def _denies(text: str) -> bool:
     "Without warning developed urinary retention": :func:`cds_rules.uncoded.suggested`)."""
     if uncoded.named_or_qualified(text, closes_negated) or _DOUBLE_NEGATION.search(text):
         return False
-    clauses = [c.strip(" \t:-,!?\"'()")
+    clauses = [c.strip(" \t:-,!?\"'()" + LOST)
                for c in _DENIAL_CLAUSE_BREAK.split(uncoded.ca_without_stop(text))]
     clauses = [c for c in clauses if c]
     return bool(clauses) and all(_clause_denies(c) for c in clauses)
@@ -265,7 +269,7 @@ def _clause_denies(clause: str) -> bool:
     with an answer ("retention: absent") is read whole."""
     if _DENIAL.search(clause):
         if not _PLAIN_DENIAL.fullmatch(clause):
-            parts = [p.strip(" \t:-!?\"'()") for p in _PART_BREAK.split(clause)]
+            parts = [p.strip(" \t:-!?\"'()" + LOST) for p in _PART_BREAK.split(clause)]
             if not all(_DENIAL.search(p) or _CLOSING_ANSWER.search(p) for p in parts if p):
                 return False
     elif not _CLOSING_ANSWER.search(clause):
@@ -289,13 +293,21 @@ _STILL_OPEN = re.compile(r"\b(?:not|cannot|can't|unable|yet|be|needs?|must|shoul
                          r"possible|suspected|pending|awaiting)\b|\?", re.I)
 
 
+# A checklist's question answered no: "Saddle anaesthesia? No", "Urinary retention? - N",
+# "Legs giving way?: nil", "... ? No." (and a mark the text lost after it); not "?CES - no"
+# (the query is the note's), "Retention? No change", "Retention? not sure"
+_ANSWERED_NO = re.compile(r"[^?]+\?\s*[:\-\u2013]?\s*(?:no|n|nil|none|negative|neg|absent|"
+                          r"denies|denied)[^\w?]*", re.I)
+
+
 def closes_negated(segment: str) -> bool:
     """A part of a sentence that ends by denying what it names: "urinary retention: absent",
-    "retention not present", "cauda equina syndrome ruled out" (not "... to be ruled out").
-    Read on its own: "Foot drop, urinary retention absent" denies the retention only."""
+    "retention not present", "cauda equina syndrome ruled out" (not "... to be ruled out"),
+    "saddle anaesthesia? No". Read on its own: "Foot drop, urinary retention absent" denies
+    the retention only."""
     if "?" in segment:
-        return False
-    words = segment.strip(" \t:-,!\"'()")
+        return _ANSWERED_NO.fullmatch(segment.strip()) is not None
+    words = segment.strip(" \t:-,!\"'()" + LOST)
     if _TRAILING_NEGATION.search(words):
         return True
     return bool(_RULED_OUT.search(words)) and not _STILL_OPEN.search(_RULED_OUT.sub("", words))
@@ -304,7 +316,7 @@ def closes_negated(segment: str) -> bool:
 def negated_text(text: str) -> bool:
     """Free text that states the finding absent: every clause negated (see
     ``_LEADING_NEGATION`` / ``_TRAILING_NEGATION``)."""
-    clauses = [c.strip(" \t:-,!?\"'()") for c in _CLAUSE_BREAK.split(text)]
+    clauses = [c.strip(" \t:-,!?\"'()" + LOST) for c in _CLAUSE_BREAK.split(text)]
     clauses = [c for c in clauses if c]
     return bool(clauses) and all(
         _LEADING_NEGATION.search(c) or _TRAILING_NEGATION.search(c) for c in clauses)
