@@ -128,6 +128,19 @@ def value_beside_code_change(version: str) -> str:
             "coded rules do not count. ")
 
 
+def question_answered_no_change(version: str) -> str:
+    """What ``version`` changed for every rule (twenty-fifth session, December 2026): a
+    checklist's question answered no was read as the sign it asks about."""
+    return (f"{version}: a red-flag sign written as a checklist's question answered no "
+            "('Saddle anaesthesia? No', 'Urinary retention? - N', 'Legs giving way?: nil'), in "
+            "an Observation's value or an entry's words, states the sign absent (before: the "
+            "question mark kept the sign, so a coded saddle anaesthesia valued 'Saddle "
+            "anaesthesia? No' gave the critical cauda equina card, and the same words in a "
+            "note the uncoded warning); a question with any other answer ('Retention? Yes', "
+            "'? not sure', 'Retention? No - 900 ml on bladder scan') or a query before the sign "
+            "('?CES - no') keeps it, as before. ")
+
+
 def words_in_values_change(version: str) -> str:
     """What ``version`` changed for every rule reading a red-flag sign in an Observation's
     value (twenty-second session, December 2026): the red-flag words a value's denial

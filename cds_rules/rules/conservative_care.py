@@ -33,6 +33,7 @@ from cds_rules.rules.base import (
     fault_named_change,
     observation_reading_change,
     part_naming_change,
+    question_answered_no_change,
     symptoms_set_aside_change,
     threshold,
     unreadable_entry,
@@ -249,7 +250,7 @@ CHECK_THE_DATE_FIRST = (
 
 CONS_01 = Rule(
     id="CONS-01",
-    version="2.15.0",
+    version="2.16.0",
     topic=Topic.CONSERVATIVE_CARE,
     title="Conservative care for back pain without a recorded red flag",
     indicators=("info",),
@@ -259,7 +260,8 @@ CONS_01 = Rule(
     hooks=("patient-view", "encounter-start"),
     phase="pathway",
     asks_to_check_unread=True,
-    changes="2.15.0: a fever or a weight loss as INF-01 and MAL-01 read them, each in its own "
+    changes=question_answered_no_change("2.16.0")
+    + "2.15.0: a fever or a weight loss as INF-01 and MAL-01 read them, each in its own "
     "window (a temperature at or above FEVER_CELSIUS in the last FEVER_WINDOW_DAYS; weights "
     "falling by WEIGHT_LOSS_PERCENT in WEIGHT_LOSS_WINDOW_DAYS, or a coded weight loss in "
     "that window), which met no rule, is named: 'safety-net and re-assess: fever (38.6 Cel) "

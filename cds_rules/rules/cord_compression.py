@@ -20,6 +20,7 @@ from cds_rules.rules.base import (
     denial_naming_change,
     lumbar_mri_words_change,
     observation_reading_change,
+    question_answered_no_change,
     threshold,
     unassessed_finding,
     value_beside_code_change,
@@ -133,7 +134,7 @@ def _unassessed(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding 
 
 CORD_01 = Rule(
     id="CORD-01",
-    version="2.9.0",
+    version="2.10.0",
     topic=Topic.SPINAL_CORD_COMPRESSION,
     title="Suspected spinal cord compression (including metastatic)",
     indicators=("critical",),
@@ -149,7 +150,8 @@ CORD_01 = Rule(
     # the diagnosis, a cord sign, new weakness, or a neurological symptom (beside thoracic
     # pain or a cancer): each of NEURO_DEFICITS is one of NEURO_SYMPTOMS
     needs=frozenset({"myelopathy", *NEURO_SYMPTOMS, MRC_GRADE}),
-    changes=value_beside_code_change("2.9.0")
+    changes=question_answered_no_change("2.10.0")
+    + value_beside_code_change("2.9.0")
     + words_in_values_change("2.8.0")
     + another_part_change("2.7.0")
     + denial_naming_change("2.6.0")
@@ -170,7 +172,7 @@ CORD_01 = Rule(
 
 CORD_02 = Rule(
     id="CORD-02",
-    version="1.8.0",
+    version="1.9.0",
     topic=Topic.SPINAL_CORD_COMPRESSION,
     title="Cord compression red flag persisting or in history, no spine MRI since",
     indicators=("warning",),
@@ -182,7 +184,8 @@ CORD_02 = Rule(
     ),
     check=_unassessed,
     needs=frozenset({"myelopathy", *CORD_SIGNS}),
-    changes=value_beside_code_change("1.8.0")
+    changes=question_answered_no_change("1.9.0")
+    + value_beside_code_change("1.8.0")
     + words_in_values_change("1.7.0")
     + denial_naming_change("1.6.0")
     + lumbar_mri_words_change("1.5.0")

@@ -27,6 +27,7 @@ from cds_rules.rules.base import (
     denial_naming_change,
     observation_reading_change,
     order_not_read,
+    question_answered_no_change,
     symptoms_set_aside_change,
     threshold,
     value_beside_code_change,
@@ -116,7 +117,7 @@ def _may_be_leg_symptoms(fact: Fact) -> bool:
 
 EMG_01 = Rule(
     id="EMG-01",
-    version="1.8.0",
+    version="1.9.0",
     topic=Topic.ELECTRODIAGNOSTIC_TESTING,
     title="Needle EMG with NCS when the cause of leg symptoms is uncertain",
     indicators=("info",),
@@ -129,7 +130,8 @@ EMG_01 = Rule(
     ),
     check=_suggest,
     phase="pathway",
-    changes=value_beside_code_change("1.8.0")
+    changes=question_answered_no_change("1.9.0")
+    + value_beside_code_change("1.8.0")
     + words_in_values_change("1.7.0")
     + another_part_change("1.6.0")
     + denial_naming_change("1.5.0")
@@ -145,7 +147,7 @@ EMG_01 = Rule(
 
 EMG_02 = Rule(
     id="EMG-02",
-    version="1.9.0",
+    version="1.10.0",
     topic=Topic.ELECTRODIAGNOSTIC_TESTING,
     title="EMG/NCS ordered for back pain without leg symptoms",
     indicators=("info",),
@@ -155,7 +157,8 @@ EMG_02 = Rule(
     hooks=ORDER_HOOKS,
     phase="pathway",
     asks_to_check_unread=True,
-    changes=value_beside_code_change("1.9.0")
+    changes=question_answered_no_change("1.10.0")
+    + value_beside_code_change("1.9.0")
     + words_in_values_change("1.8.0")
     + "1.7.0: a draft EMG/NCS order the service could not read (malformed: an "
     "impossible date, an id with a space; or not read for a fault in the service) gives the "

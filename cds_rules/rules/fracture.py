@@ -32,6 +32,7 @@ from cds_rules.rules.base import (
     denial_naming_change,
     observation_reading_change,
     part_naming_change,
+    question_answered_no_change,
     threshold,
     value_beside_code_change,
     words_in_values_change,
@@ -131,7 +132,7 @@ def _check(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding | Non
 
 FRAC_01 = Rule(
     id="FRAC-01",
-    version="2.12.0",
+    version="2.13.0",
     topic=Topic.FRACTURE,
     title="Possible vertebral fracture",
     indicators=("critical", "warning", "info"),
@@ -142,7 +143,8 @@ FRAC_01 = Rule(
         "Consider bone densitometry (DXA) and bone protection when fragility is likely.",
     ),
     check=_check,
-    changes=value_beside_code_change("2.12.0")
+    changes=question_answered_no_change("2.13.0")
+    + value_beside_code_change("2.12.0")
     + words_in_values_change("2.11.0")
     + another_part_change("2.10.0")
     + part_naming_change("2.9.0")

@@ -36,6 +36,7 @@ from cds_rules.rules.base import (
     observation_reading_change,
     order_not_read,
     part_naming_change,
+    question_answered_no_change,
     symptoms_set_aside_change,
     threshold,
     unreadable_entry,
@@ -273,7 +274,7 @@ def _symptoms_after_surgery(record: PatientRecord, surgery: list[Fact]) -> list[
 
 IMG_REPEAT = Rule(
     id="IMG-03",
-    version="2.13.0",
+    version="2.14.0",
     topic=Topic.REPEAT_IMAGING,
     title="Repeat spine MRI/CT within the repeat-imaging window",
     indicators=("info",),
@@ -285,7 +286,8 @@ IMG_REPEAT = Rule(
     check=_repeat,
     hooks=ORDER_HOOKS,
     phase="pathway",
-    changes=value_beside_code_change("2.13.0")
+    changes=question_answered_no_change("2.14.0")
+    + value_beside_code_change("2.13.0")
     + words_in_values_change("2.12.0")
     + symptoms_set_aside_change("2.11.0")
     + "2.10.0: an entry not read for a fault in the service is set aside like a "
@@ -344,7 +346,7 @@ _ORDER_NOT_READ_CHANGE = (
 
 IMG_NOT_INDICATED = Rule(
     id="IMG-01",
-    version="1.11.0",
+    version="1.12.0",
     topic=Topic.IMAGING_NOT_INDICATED,
     title="Spine imaging in the first 6 weeks without red flags (ACR variant 1)",
     indicators=("warning", "info"),
@@ -360,7 +362,8 @@ IMG_NOT_INDICATED = Rule(
     hooks=ORDER_HOOKS,
     phase="pathway",
     asks_to_check_unread=True,
-    changes=_RED_FLAG_MET_NO_RULE_CHANGE.format(
+    changes=question_answered_no_change("1.12.0")
+    + _RED_FLAG_MET_NO_RULE_CHANGE.format(
         version="1.11.0", variant="ACR variant 1",
         before="Remove the draft spine imaging: back pain under 6 weeks, no red flag', "
         "'no red flag is recorded")
@@ -380,7 +383,7 @@ IMG_NOT_INDICATED = Rule(
 
 IMG_NO_PRIOR_MANAGEMENT = Rule(
     id="IMG-04",
-    version="1.10.0",
+    version="1.11.0",
     topic=Topic.IMAGING_NOT_INDICATED,
     title="Spine imaging for subacute/chronic pain without red flags or prior management "
           "(ACR variant 2)",
@@ -395,7 +398,8 @@ IMG_NO_PRIOR_MANAGEMENT = Rule(
     check=_no_prior_management,
     hooks=ORDER_HOOKS,
     phase="pathway",
-    changes=_RED_FLAG_MET_NO_RULE_CHANGE.format(
+    changes=question_answered_no_change("1.11.0")
+    + _RED_FLAG_MET_NO_RULE_CHANGE.format(
         version="1.10.0", variant="ACR variant 2",
         before="Order only if surgery or an injection is being considered', 'no red flag and "
         "no conservative management")
@@ -416,7 +420,7 @@ IMG_NO_PRIOR_MANAGEMENT = Rule(
 
 IMG_INDICATED = Rule(
     id="IMG-02",
-    version="1.12.0",
+    version="1.13.0",
     topic=Topic.IMAGING_INDICATED,
     title="MRI for persistent radiculopathy / stenosis or after spine surgery",
     indicators=("info",),
@@ -428,7 +432,8 @@ IMG_INDICATED = Rule(
     ),
     check=_indicated,
     phase="pathway",
-    changes=value_beside_code_change("1.12.0")
+    changes=question_answered_no_change("1.13.0")
+    + value_beside_code_change("1.12.0")
     + words_in_values_change("1.11.0")
     + denial_naming_change("1.10.0")
     + "1.9.0: a recent thoracic-only spine MRI does not stand in for the lumbar MRI "

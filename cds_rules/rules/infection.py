@@ -21,6 +21,7 @@ from cds_rules.rules.base import (
     denial_naming_change,
     lumbar_mri_words_change,
     observation_reading_change,
+    question_answered_no_change,
     threshold,
     unassessed_finding,
     value_beside_code_change,
@@ -122,7 +123,7 @@ def _check(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding | Non
 
 INF_01 = Rule(
     id="INF-01",
-    version="2.11.0",
+    version="2.12.0",
     topic=Topic.INFECTION,
     title="Possible spinal infection",
     indicators=("critical", "warning"),
@@ -135,7 +136,8 @@ INF_01 = Rule(
     check=_check,
     # a coded infection, or a fever (coded or measured): the risk factors count only with it
     needs=frozenset({"spinal_infection", "epidural_abscess", "fever", "body_temperature"}),
-    changes=value_beside_code_change("2.11.0")
+    changes=question_answered_no_change("2.12.0")
+    + value_beside_code_change("2.11.0")
     + words_in_values_change("2.10.0")
     + another_part_change("2.9.0")
     + denial_naming_change("2.8.0")

@@ -28,6 +28,7 @@ from cds_rules.rules.base import (
     coded_answer_change,
     denial_naming_change,
     observation_reading_change,
+    question_answered_no_change,
     threshold,
     value_beside_code_change,
 )
@@ -179,7 +180,7 @@ def _test_hla_b27(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Findin
 
 SPA_01 = Rule(
     id="SPA-01",
-    version="2.6.0",
+    version="2.7.0",
     topic=Topic.INFLAMMATORY_BACK_PAIN,
     title="Inflammatory back pain / axial spondyloarthritis: refer (NICE NG65)",
     indicators=("info", "warning"),
@@ -193,7 +194,8 @@ SPA_01 = Rule(
     # a known diagnosis, or NG65 features: 3 or 4 of them need 2 coded at least (the
     # early onset is the only one read from the age)
     needs=frozenset({"axial_spondyloarthritis", *NG65_CONCEPTS}),
-    changes=value_beside_code_change("2.6.0")
+    changes=question_answered_no_change("2.7.0")
+    + value_beside_code_change("2.6.0")
     + "2.5.1: no change in meaning: the coded NG65 features it needs named once "
             "(NG65_CONCEPTS, shared with SPA-02). "
     + another_part_change("2.5.0")
@@ -213,7 +215,7 @@ SPA_01 = Rule(
 
 SPA_02 = Rule(
     id="SPA-02",
-    version="2.5.0",
+    version="2.6.0",
     topic=Topic.INFLAMMATORY_BACK_PAIN,
     title="Inflammatory back pain, exactly 3 NG65 features: test HLA-B27 (NICE NG65)",
     indicators=("info",),
@@ -227,7 +229,8 @@ SPA_02 = Rule(
     ),
     check=_test_hla_b27,
     needs=NG65_CONCEPTS,  # as SPA-01's features
-    changes=value_beside_code_change("2.5.0")
+    changes=question_answered_no_change("2.6.0")
+    + value_beside_code_change("2.5.0")
     + "2.4.1: no change in meaning: the NG65 features it needs read from SPA-01's "
             "one list (NG65_CONCEPTS). "
     + denial_naming_change("2.4.0")

@@ -29,6 +29,7 @@ from cds_rules.rules.base import (
     comparator_change,
     denial_naming_change,
     observation_reading_change,
+    question_answered_no_change,
     threshold,
     value_beside_code_change,
     words_in_values_change,
@@ -213,7 +214,7 @@ def _myeloma_blood_tests(record: PatientRecord, ctx: RuleContext, rule: Rule) ->
 
 MAL_01 = Rule(
     id="MAL-01",
-    version="2.7.0",
+    version="2.8.0",
     topic=Topic.MALIGNANCY,
     title="Possible spinal malignancy",
     indicators=("warning",),
@@ -228,7 +229,8 @@ MAL_01 = Rule(
         "cord compression.",
     ),
     check=_check,
-    changes=value_beside_code_change("2.7.0")
+    changes=question_answered_no_change("2.8.0")
+    + value_beside_code_change("2.7.0")
     + words_in_values_change("2.6.0")
     + denial_naming_change("2.5.0")
     + observation_reading_change("2.4.0")
@@ -247,7 +249,7 @@ MAL_01 = Rule(
 
 MAL_02 = Rule(
     id="MAL-02",
-    version="1.7.0",
+    version="1.8.0",
     topic=Topic.MALIGNANCY,
     title="NICE NG12 myeloma: 60 or over with persistent back pain, blood tests",
     indicators=("info",),
@@ -259,7 +261,8 @@ MAL_02 = Rule(
         "very urgently (within 48 hours), as NG12 advises.",
     ),
     check=_myeloma_blood_tests,
-    changes=value_beside_code_change("1.7.0")
+    changes=question_answered_no_change("1.8.0")
+    + value_beside_code_change("1.7.0")
     + words_in_values_change("1.6.0")
     + denial_naming_change("1.5.0")
     + "1.4.0: a blood test whose only record is a completed order with no date is "

@@ -22,6 +22,7 @@ from cds_rules.rules.base import (
     denial_naming_change,
     lumbar_mri_words_change,
     observation_reading_change,
+    question_answered_no_change,
     threshold,
     unassessed_finding,
     value_beside_code_change,
@@ -105,7 +106,7 @@ def _unassessed(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding 
 
 NEURO_01 = Rule(
     id="NEURO-01",
-    version="2.9.0",
+    version="2.10.0",
     topic=Topic.PROGRESSIVE_NEUROLOGICAL_DEFICIT,
     title="Progressive, severe or multilevel motor deficit",
     indicators=("critical", "warning"),
@@ -118,7 +119,8 @@ NEURO_01 = Rule(
     ),
     check=_check,
     needs=frozenset({*MOTOR_DEFICIT, MRC_GRADE}),  # coded weakness or a measured grade
-    changes=value_beside_code_change("2.9.0")
+    changes=question_answered_no_change("2.10.0")
+    + value_beside_code_change("2.9.0")
     + words_in_values_change("2.8.0")
     + another_part_change("2.7.0")
     + denial_naming_change("2.6.0")
@@ -136,7 +138,7 @@ NEURO_01 = Rule(
 
 NEURO_02 = Rule(
     id="NEURO-02",
-    version="1.9.0",
+    version="1.10.0",
     topic=Topic.PROGRESSIVE_NEUROLOGICAL_DEFICIT,
     title="Foot drop or bilateral weakness in the record, not new, no spine MRI since",
     indicators=("warning",),
@@ -148,7 +150,8 @@ NEURO_02 = Rule(
     ),
     check=_unassessed,
     needs=frozenset(MOTOR_DEFICIT),
-    changes=value_beside_code_change("1.9.0")
+    changes=question_answered_no_change("1.10.0")
+    + value_beside_code_change("1.9.0")
     + words_in_values_change("1.8.0")
     + another_part_change("1.7.0")
     + denial_naming_change("1.6.0")

@@ -365,6 +365,34 @@ _TWENTY_FOURTH_SESSION_WORDS = {
                                             "are read as leg weakness (before: not read). ",
 }
 """Twenty-fourth session: each family's words newly read."""
+_TWENTY_FIFTH_SESSION_WORDS = {
+    Topic.VISCERAL_OR_VASCULAR: "a pulsatile abdominal mass in more words is read as a "
+                                "suspected aneurysm: 'Pulsating', 'swelling' or 'abdo' ('Pulsatile "
+                                "abdo mass', 'Pulsating abdominal mass'), a comma or 'and' "
+                                "between the words ('Central, pulsatile mass', 'Pulsatile and "
+                                "expansile abdominal mass'), an expansile abdominal mass, the "
+                                "place after a word of the examination ('Pulsatile mass felt "
+                                "in the epigastrium', '... felt centrally') and under the "
+                                "abdomen's heading ('Abdo: pulsatile mass', 'Abdo soft, "
+                                "non-tender, pulsatile mass') (before: not read); a mass the "
+                                "examiner could not feel ('Could not feel a central pulsatile "
+                                "mass', 'Unable to palpate ...', '... not appreciated') or placed "
+                                "in an iliac fossa (a kidney transplant) is not (before: 'Could "
+                                "not feel ...' and 'Unable to palpate ...' were read). ",
+    Topic.CAUDA_EQUINA: "the genitals named without a preposition ('Altered sensation "
+                        "scrotum') or by their adjective ('Scrotal numbness', 'Penile "
+                        "numbness', 'Reduced penile sensation', 'Scrotal sensation reduced'), "
+                        "and 'Numb scrotum', 'Numbness of the penis', are read (before: not "
+                        "read). ",
+}
+"""Twenty-fifth session: each family's words newly read (every family also reads a
+checklist's question answered no: :func:`_twenty_fifth_session_change`)."""
+
+
+def _twenty_fifth_session_change(version: str, topic: Topic) -> str:
+    return (f"{version}: a checklist's question answered no ('Saddle anaesthesia? No', 'Legs "
+            "giving way? N') denies its sign (before: the question mark kept the sign); "
+            + _TWENTY_FIFTH_SESSION_WORDS.get(topic, ""))
 _HISTORY_SIGN_TOPICS = frozenset(topic for topic, phrases in PHRASES.items()
                                   if all(reading(sign) != "symptom" for sign, _ in phrases))
 """Families whose signs are histories (:data:`cds_rules.uncoded.HISTORY_SIGNS`): one that is
@@ -405,11 +433,13 @@ def _rule(rule_id: str, topic: Topic, family: str, evidence: tuple[str, ...]) ->
     displays = _next(version, "minor")
     misread = _next(displays, "minor")
     newly_read = _next(misread, "minor") if topic in _TWENTY_FOURTH_SESSION_WORDS else misread
-    return Rule(id=rule_id, version=newly_read, topic=topic,
+    answered_no = _next(newly_read, "minor")
+    return Rule(id=rule_id, version=answered_no, topic=topic,
                 title=f"Uncoded entry suggests a {family} red flag", indicators=("warning",),
                 evidence=evidence, advice=_ADVICE, check=_check,
                 needs=frozenset({uncoded_concept(topic)}),
-                changes=(_TWENTY_FOURTH_SESSION_WORDS.get(topic, "").format(version=newly_read)
+                changes=(_twenty_fifth_session_change(answered_no, topic)
+                         + _TWENTY_FOURTH_SESSION_WORDS.get(topic, "").format(version=newly_read)
                          + _misread_words_change(misread, topic) + _display_change(displays, topic)
                          + (fourteenth(version) if fourteenth else "")
                          + denial_naming_change(denial) + _DENIAL_NAMING_CHANGE

@@ -21,6 +21,7 @@ from cds_rules.rules.base import (
     denial_naming_change,
     observation_reading_change,
     part_naming_change,
+    question_answered_no_change,
     threshold,
     value_beside_code_change,
     words_in_values_change,
@@ -115,7 +116,7 @@ _CHANGES = ("1.1.0: summary leads with the action; evidence is NICE NG59 1.1.1 (
 
 VV_01 = Rule(
     id="VV-01",
-    version="1.8.0",
+    version="1.9.0",
     topic=Topic.VISCERAL_OR_VASCULAR,
     title="Vascular or cardiac cause of back pain",
     indicators=("critical",),
@@ -127,7 +128,8 @@ VV_01 = Rule(
     check=_vascular,
     # chest pain or breathlessness count beside thoracic back pain only
     needs=frozenset({"aortic_dissection", "aortic_aneurysm", "chest_pain", "dyspnoea"}),
-    changes=value_beside_code_change("1.8.0")
+    changes=question_answered_no_change("1.9.0")
+    + value_beside_code_change("1.8.0")
     + words_in_values_change("1.7.0")
     + part_naming_change("1.6.0")
     + denial_naming_change("1.5.0")
@@ -139,7 +141,7 @@ VV_01 = Rule(
 
 VV_02 = Rule(
     id="VV-02",
-    version="1.6.0",
+    version="1.7.0",
     topic=Topic.VISCERAL_OR_VASCULAR,
     title="Renal cause of back pain",
     indicators=("critical", "warning"),
@@ -152,7 +154,8 @@ VV_02 = Rule(
     ),
     check=_renal,
     needs=frozenset({"renal_stone_or_colic", "pyelonephritis", "haematuria"}),
-    changes=value_beside_code_change("1.6.0")
+    changes=question_answered_no_change("1.7.0")
+    + value_beside_code_change("1.6.0")
     + denial_naming_change("1.5.0")
     + observation_reading_change("1.4.0")
     + comparator_change("1.3.0", "a body temperature (fever with renal disease) is")

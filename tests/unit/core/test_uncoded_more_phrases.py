@@ -151,17 +151,19 @@ def test_the_rules_that_read_more_carry_a_new_version() -> None:
         # one minor further (fourteenth session: "No bilateral knee pain" for CES; a denial
         # of another part's weakness or numbness for all three)
         # and a known code's display (twenty-first), and the twenty-second session's words
-        # (and CES and NEURO one further: the twenty-fourth session's words)
-        assert versions[rule] == {"UNCODED-CORD": "1.13.0"}.get(rule, "1.14.0")
+        # (and CES and NEURO one further: the twenty-fourth session's words), and a
+        # question answered no (twenty-fifth session, test_question_answered_no.py)
+        assert versions[rule] == {"UNCODED-CORD": "1.14.0"}.get(rule, "1.15.0")
         assert "1.9.1: no change in what is read" in changes[rule]
         assert "1.9.0: read also" in changes[rule]
     # UNCODED-MAL moved on to 1.9.0 ("Ca. prostate", test_uncoded_ca_full_stop.py) after
     # its 1.8.1
-    assert versions["UNCODED-MAL"] == "1.12.0"  # and a known code's display, and words
+    # and a known code's display, and words, and a question answered no (twenty-fifth)
+    assert versions["UNCODED-MAL"] == "1.13.0"
     assert "1.8.1: no change in what is read" in changes["UNCODED-MAL"]
     # FRAC and VV one minor further (fourteenth session: a denial names osteoporosis and a
     # fracture apart, an aneurysm and a dissection apart)
-    assert versions["UNCODED-FRAC"] == "1.11.0"  # and a known code's display, and words
+    assert versions["UNCODED-FRAC"] == "1.12.0"  # and the same two, and a question
     after_words = changes["UNCODED-FRAC"].split("1.10.0: ", 1)[1]
     assert after_words.startswith("the display of a code the value sets know is read too")
     assert ("1.9.0: a denial in an Observation's value names osteoporosis and a vertebral "
@@ -170,8 +172,9 @@ def test_the_rules_that_read_more_carry_a_new_version() -> None:
     assert "1.7.1: no change in what is read" in changes["UNCODED-FRAC"]
     # no shorthand for INF and VV: their patch versions, then the twelfth session's phrases
     # (test_uncoded_review_phrases.py)
-    # (and VV one minor further: the twenty-fourth session's site-first pulsatile mass)
-    assert (versions["UNCODED-INF"], versions["UNCODED-VV"]) == ("1.12.0", "1.13.0")
+    # (and VV one minor further: the twenty-fourth session's site-first pulsatile mass;
+    # both one further: the twenty-fifth session's question answered no)
+    assert (versions["UNCODED-INF"], versions["UNCODED-VV"]) == ("1.13.0", "1.14.0")
     assert "1.9.0: a sentence in an Observation's value" in changes["UNCODED-VV"]
     assert changes["UNCODED-INF"].split("1.8.1: no change in what is read")[1].startswith(
         " or when it warns: a family with no uncoded hint stops before working out its "
