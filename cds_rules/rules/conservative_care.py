@@ -52,6 +52,7 @@ from cds_rules.rules.context import (
 from cds_rules.rules.weak_red_flags import (
     dated_ahead,
     dated_ahead_line,
+    dated_ahead_name,
     family_needs,
     in_window_line,
     lead_names,
@@ -98,7 +99,8 @@ def _check(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding | Non
         return _with_unreadable_flags(ctx, rule, context, record.unreadable_red_flags,
                                       [*ahead, *weak], own_windows=own_windows)
     if ahead:
-        return _with_flags_dated_ahead(ctx, rule, context, ahead, weak, own_windows)
+        return _with_flags_dated_ahead(ctx, rule, context, ahead, weak, own_windows,
+                                       dated_ahead_name(record, ctx.settings, ahead[0]))
     if words_only:  # its other words (fever, weight loss, trauma) are not assessed: no
         return None  # "reassure", neither "no red flag recorded" nor "no red-flag rule met"
     if weak or own_windows:
@@ -121,11 +123,11 @@ def _check(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding | Non
 
 def _with_flags_dated_ahead(ctx: RuleContext, rule: Rule, context: list[Fact],
                             ahead: list[Fact], weak: list[Fact],
-                            own_windows: Sequence[Fact]) -> Finding:
-    """A red flag dated after the clock (beyond the tolerance) leads the card; the weak
-    red flags of the window (and a fever or weight loss of its own), which would have led
-    it, are listed to be re-assessed."""
-    first = ahead[0]
+                            own_windows: Sequence[Fact], first: str) -> Finding:
+    """A red flag dated after the clock (beyond the tolerance) leads the card (``first``:
+    the first, as :func:`dated_ahead_name` names it); the weak red flags of the window (and
+    a fever or weight loss of its own), which would have led it, are listed to be
+    re-assessed."""
     window = ctx.settings.cauda_equina_window_days
     reasons = [dated_ahead_line(ctx.settings, ahead)]
     if weak:
@@ -133,7 +135,7 @@ def _with_flags_dated_ahead(ctx: RuleContext, rule: Rule, context: list[Fact],
                        "fired no rule on their own: re-assess them too.")
     return rule.finding(
         "info",
-        f"Check the date of {first.display}: recorded after today, not counted as a red flag",
+        f"Check the date of {first}: recorded after today, not counted as a red flag",
         [*ahead, *weak, *own_windows, *context],
         [*reasons, *family_needs(ctx.settings, [*weak, *own_windows])],
         (),
@@ -250,7 +252,7 @@ CHECK_THE_DATE_FIRST = (
 
 CONS_01 = Rule(
     id="CONS-01",
-    version="2.16.0",
+    version="2.17.0",
     topic=Topic.CONSERVATIVE_CARE,
     title="Conservative care for back pain without a recorded red flag",
     indicators=("info",),
@@ -260,7 +262,12 @@ CONS_01 = Rule(
     hooks=("patient-view", "encounter-start"),
     phase="pathway",
     asks_to_check_unread=True,
-    changes=question_answered_no_change("2.16.0")
+    changes="2.17.0: a weight dated after today that shows a loss against the heaviest "
+    "weight of the last WEIGHT_LOSS_WINDOW_DAYS (WEIGHT_LOSS_PERCENT or more) leads the "
+    "'Check the date' card: 'Check the date of weight 76 kg, 82 kg on 2025-11-02' (before: 'No "
+    "red flag recorded', as weights after today are not read for a loss); a temperature "
+    "dated ahead is named by its value ('temperature 38.6 Cel'; before: 'Body temperature'). "
+    + question_answered_no_change("2.16.0")
     + "2.15.0: a fever or a weight loss as INF-01 and MAL-01 read them, each in its own "
     "window (a temperature at or above FEVER_CELSIUS in the last FEVER_WINDOW_DAYS; weights "
     "falling by WEIGHT_LOSS_PERCENT in WEIGHT_LOSS_WINDOW_DAYS, or a coded weight loss in "

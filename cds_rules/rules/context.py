@@ -275,13 +275,13 @@ def new_or_worsening(
 # conclusion the data cannot support, and it still proves what it can: ">39 Cel" is a
 # fever, "<3" a weak muscle. Unit conversions keep the order, so the bound holds in the
 # canonical unit.
-_BOUNDED_ABOVE = frozenset({"<", "<="})
-_BOUNDED_BELOW = frozenset({">", ">="})
+BOUNDED_ABOVE = frozenset({"<", "<="})
+BOUNDED_BELOW = frozenset({">", ">="})
 
 
 def at_least(fact: Fact, limit: float) -> bool:
     """The value is at or above ``limit``: measured, or bounded below, at or above it."""
-    return (fact.value is not None and fact.comparator not in _BOUNDED_ABOVE
+    return (fact.value is not None and fact.comparator not in BOUNDED_ABOVE
             and fact.value >= limit)
 
 
@@ -293,7 +293,7 @@ def below(fact: Fact, limit: float) -> bool:
     has (a grade with no number is a deficit)."""
     if fact.value is None:
         return limit > 0
-    if fact.comparator in _BOUNDED_BELOW:
+    if fact.comparator in BOUNDED_BELOW:
         return _lowest_whole_grade(fact.value, fact.comparator) < limit
     return fact.value < limit or (fact.comparator == "<" and fact.value <= limit)
 
@@ -301,7 +301,7 @@ def below(fact: Fact, limit: float) -> bool:
 def _least_strength(grade: Fact) -> float:
     """The strength an earlier grade shows at least: its value, or for a lower bound its
     lowest whole grade (">3": 4, so a later 3 or "<4" is a fall)."""
-    if grade.value is not None and grade.comparator in _BOUNDED_BELOW:
+    if grade.value is not None and grade.comparator in BOUNDED_BELOW:
         return _lowest_whole_grade(grade.value, grade.comparator)
     return grade.value or 0
 
@@ -316,7 +316,7 @@ def at_most(fact: Fact, limit: float) -> bool:
     it; bounded below, its lowest whole grade is (">=3" may be 3: severe; ">3" is 4 or 5)."""
     if fact.value is None:
         return False
-    if fact.comparator in _BOUNDED_BELOW:
+    if fact.comparator in BOUNDED_BELOW:
         return _lowest_whole_grade(fact.value, fact.comparator) <= limit
     return fact.value <= limit
 
@@ -351,7 +351,7 @@ def falling_grades(record: PatientRecord) -> list[Fact]:
         if len(series) < 2:
             continue
         latest = series[-1]
-        earlier = [f for f in series[:-1] if f.comparator not in _BOUNDED_ABOVE]
+        earlier = [f for f in series[:-1] if f.comparator not in BOUNDED_ABOVE]
         earlier_best = max((_least_strength(f) for f in earlier), default=None)
         if earlier_best is not None and below(latest, earlier_best):
             falling.extend(series)
@@ -450,8 +450,8 @@ def weight_loss(record: PatientRecord, settings: RuleSettings) -> tuple[list[Fac
         return [], None
     shown: tuple[list[Fact], float | None] = ([], None)
     for latest in _may_be_last(weights):  # an ambiguous order must not hide a loss
-        earlier = [f for f in weights if f is not latest and f.comparator not in _BOUNDED_ABOVE]
-        if not earlier or latest.comparator in _BOUNDED_BELOW:
+        earlier = [f for f in weights if f is not latest and f.comparator not in BOUNDED_ABOVE]
+        if not earlier or latest.comparator in BOUNDED_BELOW:
             continue
         heaviest = max(earlier, key=lambda f: f.value or 0)
         lost = ((heaviest.value or 0) - (latest.value or 0)) / (heaviest.value or 1) * 100.0

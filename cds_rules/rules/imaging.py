@@ -344,9 +344,17 @@ _ORDER_NOT_READ_CHANGE = (
     "no advice for or against it, nothing offered for deletion; before: no card, and with no "
     "back pain recorded the red-flag checks did not run). ")
 
+_WEIGHT_DATED_AHEAD_CHANGE = (
+    "{version}: a weight dated after today that shows a loss against the heaviest weight of "
+    "the last WEIGHT_LOSS_WINDOW_DAYS (WEIGHT_LOSS_PERCENT or more) is a red flag dated "
+    "ahead: 'Check the date of weight 76 kg, 82 kg on 2025-11-02 before deciding on the "
+    "spine imaging', nothing offered for deletion (before: 'Remove the draft ... no red "
+    "flag'); a temperature dated ahead is named by its value ('temperature 38.6 Cel'; "
+    "before: 'Body temperature'). ")
+
 IMG_NOT_INDICATED = Rule(
     id="IMG-01",
-    version="1.12.0",
+    version="1.13.0",
     topic=Topic.IMAGING_NOT_INDICATED,
     title="Spine imaging in the first 6 weeks without red flags (ACR variant 1)",
     indicators=("warning", "info"),
@@ -362,7 +370,8 @@ IMG_NOT_INDICATED = Rule(
     hooks=ORDER_HOOKS,
     phase="pathway",
     asks_to_check_unread=True,
-    changes=question_answered_no_change("1.12.0")
+    changes=_WEIGHT_DATED_AHEAD_CHANGE.format(version="1.13.0")
+    + question_answered_no_change("1.12.0")
     + _RED_FLAG_MET_NO_RULE_CHANGE.format(
         version="1.11.0", variant="ACR variant 1",
         before="Remove the draft spine imaging: back pain under 6 weeks, no red flag', "
@@ -383,7 +392,7 @@ IMG_NOT_INDICATED = Rule(
 
 IMG_NO_PRIOR_MANAGEMENT = Rule(
     id="IMG-04",
-    version="1.11.0",
+    version="1.12.0",
     topic=Topic.IMAGING_NOT_INDICATED,
     title="Spine imaging for subacute/chronic pain without red flags or prior management "
           "(ACR variant 2)",
@@ -398,7 +407,8 @@ IMG_NO_PRIOR_MANAGEMENT = Rule(
     check=_no_prior_management,
     hooks=ORDER_HOOKS,
     phase="pathway",
-    changes=question_answered_no_change("1.11.0")
+    changes=_WEIGHT_DATED_AHEAD_CHANGE.format(version="1.12.0")
+    + question_answered_no_change("1.11.0")
     + _RED_FLAG_MET_NO_RULE_CHANGE.format(
         version="1.10.0", variant="ACR variant 2",
         before="Order only if surgery or an injection is being considered', 'no red flag and "

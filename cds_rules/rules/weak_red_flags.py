@@ -13,7 +13,14 @@ from collections.abc import Sequence
 
 from cds_rules.model import RED_FLAG_CONCEPTS, Fact, Finding, PatientRecord, earliest_start
 from cds_rules.rules.base import Rule, RuleContext, threshold
-from cds_rules.rules.context import at_least, days, fever_within_window, weight_loss
+from cds_rules.rules.context import (
+    BOUNDED_ABOVE,
+    BOUNDED_BELOW,
+    at_least,
+    days,
+    fever_within_window,
+    weight_loss,
+)
 from cds_rules.rules.infection import INFECTION_RISK_FACTORS
 from cds_rules.settings import RuleSettings
 
@@ -49,14 +56,62 @@ def red_flags_recorded(record: PatientRecord, settings: RuleSettings
 
 def dated_ahead(record: PatientRecord, settings: RuleSettings) -> list[Fact]:
     """The red flags dated after the service's clock (beyond its tolerance), which no rule
-    counts as new: the coded ones (``PatientRecord.red_flags_dated_ahead``), and a night
-    pain or a temperature at or above the fever threshold (a third review: dated two days
-    ahead, a fever of 38 °C left "No red flag recorded" and "Remove the draft")."""
+    counts as new: the coded ones (``PatientRecord.red_flags_dated_ahead``), a night pain
+    or a temperature at or above the fever threshold (a third review: dated two days ahead,
+    a fever of 38 °C left "No red flag recorded" and "Remove the draft"), and a weight that
+    shows a loss (:func:`_weights_ahead_showing_a_loss`)."""
     horizon = record.horizon
     more = [f for f in record.having("night_pain", "body_temperature")
             if (start := earliest_start(f)) is not None and start > horizon
             and (f.concept != "body_temperature" or at_least(f, settings.fever_celsius))]
-    return [*record.red_flags_dated_ahead(), *more]
+    return [*record.red_flags_dated_ahead(), *more,
+            *_weights_ahead_showing_a_loss(record, settings)]
+
+
+def _weights_ahead_showing_a_loss(record: PatientRecord, settings: RuleSettings
+                                  ) -> list[Fact]:
+    """Weights dated after the clock that, against the heaviest weight of the weight-loss
+    window, show a loss at or above its threshold: the latest weight had it been dated
+    right, and a weight loss (82 kg, then 76 kg dated next week: before, "No red flag
+    recorded", as ``weight_loss`` reads no weight after the clock). Bounds count as they
+    say: an earlier weight bounded above is not the heaviest, a later one bounded below
+    shows no loss."""
+    heaviest = _heaviest_in_window(record, settings)
+    if heaviest is None:
+        return []
+    horizon = record.horizon
+    return [f for f in record.having("body_weight")
+            if (start := earliest_start(f)) is not None and start > horizon
+            and (f.value or 0) > 0 and f.comparator not in BOUNDED_BELOW
+            and _loss_percent(heaviest, f) >= settings.weight_loss_percent]
+
+
+def _heaviest_in_window(record: PatientRecord, settings: RuleSettings) -> Fact | None:
+    """The heaviest weight of the weight-loss window not bounded above (None: none)."""
+    if "body_weight" not in record.present_concepts():
+        return None
+    window = days(settings.weight_loss_window_days)
+    weights = [f for f in record.series("body_weight", window)
+               if (f.value or 0) > 0 and f.comparator not in BOUNDED_ABOVE]
+    return max(weights, key=lambda f: f.value or 0) if weights else None
+
+
+def _loss_percent(heavier: Fact, lighter: Fact) -> float:
+    return ((heavier.value or 0) - (lighter.value or 0)) / (heavier.value or 1) * 100.0
+
+
+def dated_ahead_name(record: PatientRecord, settings: RuleSettings, fact: Fact) -> str:
+    """How a summary names a red flag dated ahead: by what it shows when it is a
+    measurement ("temperature 38.6 Cel"; "weight 76 kg, 82 kg on 2025-11-02": the
+    heaviest weight of the window it is compared with), else by its display."""
+    if fact.concept == "body_temperature" and fact.value is not None:
+        return f"temperature {_rounded(fact)} {fact.unit or ''}".rstrip()
+    heaviest = _heaviest_in_window(record, settings) if fact.concept == "body_weight" else None
+    if heaviest is None:
+        return fact.display
+    on = f" on {heaviest.when:%Y-%m-%d}" if heaviest.when else ""
+    return (f"weight {_rounded(fact)} {fact.unit or ''}".rstrip()
+            + f", {_rounded(heaviest)} {heaviest.unit or ''}".rstrip() + on)
 
 
 def dated_ahead_line(settings: RuleSettings, ahead: Sequence[Fact]) -> str:
@@ -162,7 +217,8 @@ def draft_over_red_flags(record: PatientRecord, ctx: RuleContext, rule: Rule, or
                *family_needs(settings, named),
                f"{advice_against} is for back pain without red flags: the draft is not called "
                "unneeded; decide on it once the red flag is re-assessed."]
-    summary = (f"Check the date of {ahead[0].display} before deciding on the {order}"
+    summary = (f"Check the date of {dated_ahead_name(record, settings, ahead[0])} before "
+               f"deciding on the {order}"
                if ahead else
                f"Re-assess {lead_names(coded, own_windows)} before deciding on the {order}: "
                "a red flag, no red-flag rule met")

@@ -84,7 +84,8 @@ NIGHT_PAIN_AHEAD = {"resourceType": "Condition", "id": "np", "subject": SUBJECT,
 
 
 @pytest.mark.parametrize(("entry", "named"), [
-    ({**_temperature(), "effectiveDateTime": "2026-03-03T10:00:00Z"}, "Body temperature"),
+    # named by what it shows since CONS-01 2.17.0 / IMG-01 1.13.0 ("Body temperature" before)
+    ({**_temperature(), "effectiveDateTime": "2026-03-03T10:00:00Z"}, "temperature 38.6 Cel"),
     (NIGHT_PAIN_AHEAD, "Night pain"),
 ])
 def test_a_fever_or_night_pain_dated_after_today_is_checked_first(entry: dict[str, Any],
