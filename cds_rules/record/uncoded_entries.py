@@ -31,6 +31,7 @@ from cds_rules.record.state import Builder
 from cds_rules.record.status import OBSERVATION_IGNORED, entry_status, status_code
 from cds_rules.record.timing import OBSERVATION_TIMES, condition_time, observation_time
 from cds_rules.record.unreadable import set_aside, set_aside_listed_code, set_aside_words
+from cds_rules.weak_words import CONCEPTS_OF_SIGN, WEAK_IN_WORDS, weak_signs
 
 
 def read_uncoded(builder: Builder, resource: dict[str, Any]) -> bool:
@@ -40,16 +41,18 @@ def read_uncoded(builder: Builder, resource: dict[str, Any]) -> bool:
     names a fact of that concept, the call's context (:mod:`cds_rules.back_pain_words`)."""
     builder.unrecognised()
     texts = _entry_texts(resource)
-    found, context = _signs(texts), _context(resource, texts)
-    if not (found or context):
+    found, context, weak = _signs(texts), _context(resource, texts), _weak_named(texts)
+    if not (found or context or weak):
         set_aside_listed_code(builder, resource)  # a code sent as a list naming a red flag
         return False
     checked = builder.validated(resource)
     if checked is None:
-        set_aside_words(builder, resource, found, context=context)  # _context read its value
+        if found or context:  # _context read its value
+            set_aside_words(builder, resource, found, context=context)
         return False
     hints = bool(found) and _add_hints(builder, checked, found)
-    return _add_context(builder, checked, context, dated=True) or hints  # its words alone
+    weak_read = bool(weak) and _add_weak(builder, checked, weak)
+    return _add_context(builder, checked, context, dated=True) or hints or weak_read
 
 
 def read_words(builder: Builder, checked: dict[str, Any], concepts: Iterable[str]) -> bool:
@@ -66,6 +69,8 @@ def read_words(builder: Builder, checked: dict[str, Any], concepts: Iterable[str
     texts = _entry_texts(checked)
     found = {topic: named for topic, named in _signs(texts).items() if topic not in given}
     hints = bool(found) and _add_hints(builder, checked, found, given)
+    weak = _weak_named(texts, coded)
+    hints = (bool(weak) and _add_weak(builder, checked, weak)) or hints
     if coded.intersection(BACK_PAIN_CONTEXT):  # read as a back pain already
         return hints
     context = _context(checked, texts)
@@ -271,6 +276,33 @@ def _add_hints(builder: Builder, checked: dict[str, Any], found: dict[Topic, tup
     for topic, (sign, text) in found.items():
         builder.record.facts.append(with_latest(Fact(
             concept=uncoded.uncoded_concept(topic), display=f'Uncoded entry "{text}"',
+            source=source_of(checked), resource_type=checked["resourceType"], when=when,
+            status=status, detail=sign), latest, floating, start))
+    return True
+
+
+def _weak_named(texts: list[str], coded: frozenset[str] = frozenset()) -> dict[str, str]:
+    """Per weak red flag the texts name (:mod:`cds_rules.weak_words`) and the entry's codes
+    do not say, the first text naming it."""
+    named: dict[str, str] = {}
+    for text in texts:
+        for sign in weak_signs(text, closes_negated):
+            if coded.isdisjoint(CONCEPTS_OF_SIGN[sign]):
+                named.setdefault(sign, text)
+    return named
+
+
+def _add_weak(builder: Builder, checked: dict[str, Any], weak: dict[str, str]) -> bool:
+    """One :data:`~cds_rules.weak_words.WEAK_IN_WORDS` fact per weak red flag named, when
+    the entry is current: the conservative card names it instead of reassuring; no family
+    counts it."""
+    status = entry_status(checked, builder.record.now, _value_answers_the_code(checked))
+    if status is not FactStatus.CURRENT:
+        return False
+    when, latest, floating, start = _times(builder, checked)
+    for sign, text in weak.items():
+        builder.record.facts.append(with_latest(Fact(
+            concept=WEAK_IN_WORDS, display=f'Uncoded entry "{text}"',
             source=source_of(checked), resource_type=checked["resourceType"], when=when,
             status=status, detail=sign), latest, floating, start))
     return True

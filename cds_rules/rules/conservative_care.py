@@ -54,7 +54,7 @@ from cds_rules.rules.weak_red_flags import (
     dated_ahead_line,
     dated_ahead_name,
     family_needs,
-    in_window_line,
+    in_window_lines,
     lead_names,
     re_assess_first,
     red_flags_recorded,
@@ -64,13 +64,14 @@ from cds_rules.rules.weak_red_flags import (
 # What the red-flag families read: codes; and in words (cds_rules.record.uncoded_entries)
 # only the names and values of conditions and observations, for the UNCODED-* families'
 # phrases (a red flag named there gives a warning of its own, which stands this card
-# down). The examples are phrases they read (a test holds each to it), not the families'
+# down) and for a fever, weight loss or night pain (cds_rules.weak_words: this card names
+# it). The examples are phrases they read (a test holds each to it), not the families'
 # names, which would read as whole categories.
 WHAT_WAS_READ = ("Problem and observation wording is checked for a few red-flag phrases "
                  "only (e.g. urinary retention, saddle anaesthesia, foot drop, cord "
-                 "compression, cancer, discitis, vertebral fracture, aortic aneurysm); other "
-                 "wording (fever, weight loss, trauma), notes, letters and reports are not "
-                 "read.")
+                 "compression, cancer, discitis, vertebral fracture, aortic aneurysm; fever, "
+                 "weight loss, night pain); other wording (trauma, drug use), notes, letters "
+                 "and reports are not read.")
 
 
 def _check(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding | None:
@@ -208,7 +209,7 @@ def _with_weak_flags(ctx: RuleContext, rule: Rule, context: list[Fact],
     summary nor its advice opens with self-management or "Reassure" (two independent
     reviews, December 2026)."""
     named = [*weak, *own_windows]
-    reasons = [in_window_line(ctx.settings, weak)] if weak else []
+    reasons = in_window_lines(ctx.settings, weak)
     first = re_assess_first(named)
     return rule.finding(
         "info",
@@ -252,7 +253,7 @@ CHECK_THE_DATE_FIRST = (
 
 CONS_01 = Rule(
     id="CONS-01",
-    version="2.17.0",
+    version="2.18.0",
     topic=Topic.CONSERVATIVE_CARE,
     title="Conservative care for back pain without a recorded red flag",
     indicators=("info",),
@@ -262,7 +263,15 @@ CONS_01 = Rule(
     hooks=("patient-view", "encounter-start"),
     phase="pathway",
     asks_to_check_unread=True,
-    changes="2.17.0: a weight dated after today that shows a loss against the heaviest "
+    changes="2.18.0: a fever, weight loss or night pain named in words, in an entry of the "
+    "last CAUDA_EQUINA_WINDOW_DAYS or undated ('Febrile', 'Unintentional weight loss', 'Pain "
+    "worse at night'; not denied, not a disease's name: 'Hay fever', not one meant: "
+    "'Intentional weight loss'), is named: 'Safety-net and re-assess: fever in words "
+    "(\"Febrile\") recorded, no red-flag rule met', the advice opening with what to "
+    "re-assess (before: the words were not read: 'No red flag recorded in the last 14 days "
+    "(coded data)' and 'Reassure'); no family counts words as its fact. The reason's list of "
+    "what words are read names them. "
+    "2.17.0: a weight dated after today that shows a loss against the heaviest "
     "weight of the last WEIGHT_LOSS_WINDOW_DAYS (WEIGHT_LOSS_PERCENT or more) leads the "
     "'Check the date' card: 'Check the date of weight 76 kg, 82 kg on 2025-11-02' (before: 'No "
     "red flag recorded', as weights after today are not read for a loss); a temperature "

@@ -344,6 +344,12 @@ _ORDER_NOT_READ_CHANGE = (
     "no advice for or against it, nothing offered for deletion; before: no card, and with no "
     "back pain recorded the red-flag checks did not run). ")
 
+_WEAK_IN_WORDS_CHANGE = (
+    "{version}: a fever, weight loss or night pain named in words, in an entry of the last "
+    "CAUDA_EQUINA_WINDOW_DAYS or undated ('Febrile', 'Unintentional weight loss', 'Pain "
+    "worse at night'), is a red flag recorded: 'Re-assess fever in words (\"Febrile\") "
+    "before deciding on the spine imaging', nothing offered for deletion (before: the words "
+    "were not read, and IMG-01 said 'Remove the draft ... no red flag'). ")
 _WEIGHT_DATED_AHEAD_CHANGE = (
     "{version}: a weight dated after today that shows a loss against the heaviest weight of "
     "the last WEIGHT_LOSS_WINDOW_DAYS (WEIGHT_LOSS_PERCENT or more) is a red flag dated "
@@ -354,7 +360,7 @@ _WEIGHT_DATED_AHEAD_CHANGE = (
 
 IMG_NOT_INDICATED = Rule(
     id="IMG-01",
-    version="1.13.0",
+    version="1.14.0",
     topic=Topic.IMAGING_NOT_INDICATED,
     title="Spine imaging in the first 6 weeks without red flags (ACR variant 1)",
     indicators=("warning", "info"),
@@ -370,7 +376,8 @@ IMG_NOT_INDICATED = Rule(
     hooks=ORDER_HOOKS,
     phase="pathway",
     asks_to_check_unread=True,
-    changes=_WEIGHT_DATED_AHEAD_CHANGE.format(version="1.13.0")
+    changes=_WEAK_IN_WORDS_CHANGE.format(version="1.14.0")
+    + _WEIGHT_DATED_AHEAD_CHANGE.format(version="1.13.0")
     + question_answered_no_change("1.12.0")
     + _RED_FLAG_MET_NO_RULE_CHANGE.format(
         version="1.11.0", variant="ACR variant 1",
@@ -392,7 +399,7 @@ IMG_NOT_INDICATED = Rule(
 
 IMG_NO_PRIOR_MANAGEMENT = Rule(
     id="IMG-04",
-    version="1.12.0",
+    version="1.13.0",
     topic=Topic.IMAGING_NOT_INDICATED,
     title="Spine imaging for subacute/chronic pain without red flags or prior management "
           "(ACR variant 2)",
@@ -407,7 +414,8 @@ IMG_NO_PRIOR_MANAGEMENT = Rule(
     check=_no_prior_management,
     hooks=ORDER_HOOKS,
     phase="pathway",
-    changes=_WEIGHT_DATED_AHEAD_CHANGE.format(version="1.12.0")
+    changes=_WEAK_IN_WORDS_CHANGE.format(version="1.13.0")
+    + _WEIGHT_DATED_AHEAD_CHANGE.format(version="1.12.0")
     + question_answered_no_change("1.11.0")
     + _RED_FLAG_MET_NO_RULE_CHANGE.format(
         version="1.10.0", variant="ACR variant 2",

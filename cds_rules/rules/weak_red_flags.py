@@ -23,6 +23,7 @@ from cds_rules.rules.context import (
 )
 from cds_rules.rules.infection import INFECTION_RISK_FACTORS
 from cds_rules.settings import RuleSettings
+from cds_rules.weak_words import WEAK_IN_WORDS
 
 FEVER = frozenset({"fever", "body_temperature"})
 WEIGHT_LOSS = frozenset({"weight_loss", "body_weight"})
@@ -41,12 +42,16 @@ RE_ASSESS_WEIGHT_LOSS = (
 def red_flags_recorded(record: PatientRecord, settings: RuleSettings
                        ) -> tuple[list[Fact], list[Fact]]:
     """The red flags recorded, as two lists: those coded in the cauda equina window, night
-    pain too; and, apart, a fever or a weight loss as INF-01 and MAL-01 read them in their
-    own windows (a temperature at or above the fever threshold, or a coded fever; weights
-    falling by the threshold percentage, the heaviest earlier weight then the latest, or a
-    coded weight loss). Asked where no red-flag family fired: they met no rule."""
-    coded = record.having(*RED_FLAG_CONCEPTS, "night_pain",
-                          within=days(settings.cauda_equina_window_days))
+    pain too, then a fever, weight loss or night pain named in words (in the window or
+    undated, as an uncoded sign: :mod:`cds_rules.weak_words`); and, apart, a fever or a
+    weight loss as INF-01 and MAL-01 read them in their own windows (a temperature at or
+    above the fever threshold, or a coded fever; weights falling by the threshold
+    percentage, the heaviest earlier weight then the latest, or a coded weight loss). Asked
+    where no red-flag family fired: they met no rule."""
+    window = days(settings.cauda_equina_window_days)
+    coded = [*record.having(*RED_FLAG_CONCEPTS, "night_pain", within=window),
+             *record.having(WEAK_IN_WORDS, within=window),
+             *(f for f in record.having(WEAK_IN_WORDS) if f.when is None)]
     if record.present_concepts().isdisjoint(_FEVER_OR_WEIGHT):  # most records: no reading
         return coded, []
     lost, _percent = weight_loss(record, settings)
@@ -121,11 +126,28 @@ def dated_ahead_line(settings: RuleSettings, ahead: Sequence[Fact]) -> str:
             "the red flag is current (its date wrong), the red-flag pathway applies now.")
 
 
-def in_window_line(settings: RuleSettings, coded: Sequence[Fact]) -> str:
-    """What the coded red flags of the window are: each met no rule on its own."""
-    return (f"{len(coded)} red-flag fact(s) recorded in the last "
-            f"{settings.cauda_equina_window_days} days, none enough on its own for a red-flag "
-            "card (coded data): re-assess if they persist or others appear.")
+def in_window_lines(settings: RuleSettings, recorded: Sequence[Fact]) -> list[str]:
+    """What the red flags of the window are: each met no rule on its own; one named in
+    words is read by no rule (what a rule would count instead is said too)."""
+    coded = [f for f in recorded if f.concept != WEAK_IN_WORDS]
+    signs = list(dict.fromkeys(f.detail for f in recorded if f.concept == WEAK_IN_WORDS))
+    return [*([f"{len(coded)} red-flag fact(s) recorded in the last "
+               f"{settings.cauda_equina_window_days} days, none enough on its own for a "
+               "red-flag card (coded data): re-assess if they persist or others appear."]
+              if coded else []),
+            *([f"{_and(signs).capitalize()} named in words only: no rule reads words as its "
+               "fact (INF-01 counts a fever, coded or measured, with a risk factor for spinal "
+               "infection; MAL-01 a weight loss or night pain with a second malignancy "
+               "factor). Re-assess, and record what is found."] if signs else [])]
+
+
+def _and(names: Sequence[str]) -> str:
+    return " and ".join([", ".join(names[:-1]), names[-1]] if len(names) > 2 else names)
+
+
+def _is(fact: Fact, concepts: frozenset[str], sign: str) -> bool:
+    """Does ``fact`` show ``sign``: coded or measured (``concepts``), or named in words?"""
+    return fact.concept in concepts or (fact.concept == WEAK_IN_WORDS and fact.detail == sign)
 
 
 def family_needs(settings: RuleSettings, named: Sequence[Fact]) -> list[str]:
@@ -163,9 +185,9 @@ def thresholds(settings: RuleSettings, window: bool, named: Sequence[Fact]
 
 def re_assess_first(named: Sequence[Fact]) -> list[str]:
     """What to re-assess, over a fever or a weight loss among ``named``."""
-    return [line for concepts, line in ((FEVER, RE_ASSESS_FEVER),
-                                        (WEIGHT_LOSS, RE_ASSESS_WEIGHT_LOSS))
-            if any(f.concept in concepts for f in named)]
+    return [line for concepts, sign, line in ((FEVER, "fever", RE_ASSESS_FEVER),
+                                              (WEIGHT_LOSS, "weight loss", RE_ASSESS_WEIGHT_LOSS))
+            if any(_is(f, concepts, sign) for f in named)]
 
 
 def lead_names(coded: Sequence[Fact], own_windows: Sequence[Fact]) -> str:
@@ -174,8 +196,8 @@ def lead_names(coded: Sequence[Fact], own_windows: Sequence[Fact]) -> str:
     once, by the measurement, which says more; a weight loss once."""
     fever = [f for f in own_windows if f.concept in FEVER][:1]
     lost = [f for f in own_windows if f.concept in WEIGHT_LOSS][:1]
-    first = [f for f in coded[:1] if not (fever and f.concept in FEVER)
-             and not (lost and f.concept in WEIGHT_LOSS)]
+    first = [f for f in coded[:1] if not (fever and _is(f, FEVER, "fever"))
+             and not (lost and _is(f, WEIGHT_LOSS, "weight loss"))]
     weights = [f for f in own_windows if f.concept == "body_weight"]
     return " and ".join(_name(fact, weights) for fact in [*first, *fever, *lost])
 
@@ -195,6 +217,8 @@ def _name(fact: Fact, weights: Sequence[Fact]) -> str:
         heaviest, latest = weights
         return (f"weight loss ({_rounded(heaviest)} to {_rounded(latest)} "
                 f"{latest.unit or ''}".rstrip() + ")")
+    if fact.concept == WEAK_IN_WORDS:  # 'fever in words ("Febrile")'
+        return f"{fact.detail} in words ({fact.display.removeprefix('Uncoded entry ')})"
     return fact.display
 
 
@@ -213,7 +237,7 @@ def draft_over_red_flags(record: PatientRecord, ctx: RuleContext, rule: Rule, or
     if not (ahead or named):
         return None
     reasons = [*([dated_ahead_line(settings, ahead)] if ahead else []),
-               *([in_window_line(settings, coded)] if coded else []),
+               *in_window_lines(settings, coded),
                *family_needs(settings, named),
                f"{advice_against} is for back pain without red flags: the draft is not called "
                "unneeded; decide on it once the red flag is re-assessed."]

@@ -38,11 +38,12 @@ def test_the_reason_says_what_was_read() -> None:
     # are not read" was no longer true; the new sentence must not claim more either (an
     # independent review: fever in a problem's words is not read).
     detail = card(run(patient(back_pain_days=5)), "conservative-care")["detail"]
+    # CONS-01 2.18.0: a fever, weight loss or night pain in words is named (weak_words)
     assert ("No red flag recorded in coded entries in the last 14 days. Problem and "
             "observation wording is checked for a few red-flag phrases only (e.g. urinary "
             "retention, saddle anaesthesia, foot drop, cord compression, cancer, discitis, "
-            "vertebral fracture, aortic aneurysm); other wording (fever, weight loss, "
-            "trauma), notes, letters and reports are not read.") in detail
+            "vertebral fracture, aortic aneurysm; fever, weight loss, night pain); other "
+            "wording (trauma, drug use), notes, letters and reports are not read.") in detail
     assert "free-text entries are not read" not in detail
     assert f"_Rule CONS-01 v{CONS_01.version}._" in detail  # advice of the dated-ahead card
 
@@ -68,6 +69,26 @@ def test_each_example_phrase_is_read(text: str) -> None:
     assert "conservative-care" not in _cards_with_problem(text)
 
 
+def _conservative_summary(text: str) -> str:
+    result = evaluate(HookRequest(hook="patient-view", patient_id="p",
+                                  resources=with_back_pain(local_problem(text))),
+                      datetime(2026, 3, 1, 10, tzinfo=UTC))
+    (only,) = result.cards
+    assert only.topic == "conservative-care"
+    return only.summary
+
+
+@pytest.mark.parametrize(("text", "sign"), [("Fever 39.2 and rigors", "fever"),
+                                            ("Weight loss", "weight loss"),
+                                            ("Night pain", "night pain")])
+def test_the_weak_red_flags_it_lists_are_named(text: str, sign: str) -> None:
+    # ... and the weak red flags it lists (before CONS-01 2.18.0, a fever in a local
+    # problem's words was not read: "No red flag recorded")
+    assert f'{sign} in words ("{text}") recorded, no red-flag rule met' in (
+        _conservative_summary(text))
+
+
 def test_words_the_reason_says_are_not_searched_leave_the_card() -> None:
-    # ... and what it warns of: a fever in a local problem's words is not read
-    assert _cards_with_problem("Fever 39.2 and rigors") == ["conservative-care"]
+    # ... and what it warns of: a trauma or a drug use in a local problem's words is not
+    # read
+    assert "No red flag recorded" in _conservative_summary("Fell off a ladder, IVDU")

@@ -1,0 +1,132 @@
+"""A fever, weight loss or night pain named in words is named, never reassured over
+(CONS-01 2.18.0, IMG-01 1.14.0, IMG-04 1.13.0; the twenty-second to twenty-fourth sessions'
+closing notes: "fever, weight loss in words").
+
+Coded, each is a red flag that fires no family on its own, and the conservative card names
+it ("Safety-net and re-assess"). Written only in words, in an entry no value set knows
+("Febrile", "Unintentional weight loss", "Pain worse at night"), it was not read: the card
+said "No red flag recorded in the last 14 days (coded data)" and "Reassure", and on an
+order hook IMG-01 said "Remove the draft ... no red flag". No family counts a word as its
+fact: a fever in words beside a coded drug use gives no infection card (an entry in words
+never raises an emergency)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from cds_rules import HookRequest, evaluate, to_json
+from cds_rules.record.negation import closes_negated
+from cds_rules.weak_words import weak_signs
+from tests.unit.core.local_entries import SNOMED, SUBJECT, local_problem, with_back_pain
+
+NOW = datetime(2026, 3, 1, 10, tzinfo=UTC)
+
+READ = [  # (text, signs)
+    ("Febrile", ("fever",)), ("Pyrexial", ("fever",)), ("Pyrexia 39.2", ("fever",)),
+    ("Fevers and rigors", ("fever",)), ("Back pain with fever", ("fever",)),
+    ("Unintentional weight loss", ("weight loss",)), ("Weight loss 6 kg", ("weight loss",)),
+    ("Lost 5kg in 2 months", ("weight loss",)), ("Losing weight", ("weight loss",)),
+    ("Night pain", ("night pain",)), ("Pain worse at night", ("night pain",)),
+    ("Back pain wakes him at night", ("night pain",)), ("Woken by pain", ("night pain",)),
+    ("Febrile, lost 6 kg", ("fever", "weight loss")),
+]
+
+NOT_READ = [
+    "Afebrile", "Apyrexial", "No fever", "Denies fevers, night sweats or weight loss",
+    "Fever: absent", "Fever? No", "Hay fever", "Glandular fever 2010", "Rift Valley fever",
+    "H/o febrile convulsions", "Febrile agglutinins, qualitative",
+    "Weight loss programme", "Intentional weight loss", "Referred to weight loss clinic",
+    "Weight stable, no weight loss", "Losing weight with diet", "Weight loss advised",
+    "No night pain", "Pain not worse at night", "Night sweats", "Headache",
+]
+
+
+@pytest.mark.parametrize(("text", "signs"), READ)
+def test_the_weak_red_flag_is_read(text: str, signs: tuple[str, ...]) -> None:
+    assert weak_signs(text, closes_negated) == signs
+
+
+@pytest.mark.parametrize("text", NOT_READ)
+def test_a_denial_a_diseases_name_or_one_meant_is_not(text: str) -> None:
+    assert weak_signs(text, closes_negated) == ()
+
+
+def _cards(*entries: dict[str, Any], hook: str = "patient-view",
+           drafts: tuple[dict[str, Any], ...] = ()) -> dict[str, dict[str, Any]]:
+    request = HookRequest(hook=hook, patient_id="p", resources=with_back_pain(*entries),
+                          draft_orders=drafts)
+    return {c["source"]["topic"]["code"]: c for c in to_json(evaluate(request, NOW).cards)}
+
+
+@pytest.mark.parametrize(("text", "named"), [
+    ("Febrile", 'Safety-net and re-assess: fever in words ("Febrile")'),
+    ("Unintentional weight loss",
+     'Safety-net and re-assess: weight loss in words ("Unintentional weight loss")'),
+    ("Pain worse at night", 'Self-management, stay active; safety-net and re-assess: night '
+                            'pain in words ("Pain worse at night")'),
+])
+def test_the_conservative_card_names_it_instead_of_reassuring(text: str, named: str) -> None:
+    card = _cards(local_problem(text))["conservative-care"]
+    assert card["summary"] == f"{named} recorded, no red-flag rule met"
+    assert "named in words only: no rule reads words as its fact" in card["detail"]
+    # as when coded: over a fever or a weight loss no "Reassure" (night pain alone keeps it)
+    assert ("Reassure" in card["detail"]) is text.startswith("Pain")
+
+
+def test_a_fever_in_words_opens_the_advice_with_what_to_re_assess() -> None:
+    detail = _cards(local_problem("Febrile"))["conservative-care"]["detail"]
+    advice = detail.split("**What to do**", 1)[1]
+    assert advice.lstrip("\n- ").startswith("Fever with back pain: re-assess today")
+
+
+def test_an_entry_older_than_the_window_resolved_or_answered_no_is_not_named() -> None:
+    old = local_problem("Febrile", onset="2025-06-01")
+    resolved = {**local_problem("Febrile"), "clinicalStatus": {"coding": [{
+        "system": "http://terminology.hl7.org/CodeSystem/condition-clinical",
+        "code": "resolved"}]}}
+    answered = {"resourceType": "Observation", "id": "q", "status": "final",
+                "subject": SUBJECT, "effectiveDateTime": "2026-02-28",
+                "code": {"coding": [{"system": "http://hospital.example.org/q", "code": "F",
+                                     "display": "Fever"}]}, "valueString": "No"}
+    for entry in (old, resolved, answered):
+        summary = _cards(entry)["conservative-care"]["summary"]
+        assert "No red flag recorded" in summary, entry
+
+
+def test_a_coded_entrys_words_are_read_unless_its_code_says_the_same() -> None:
+    """"Low back pain with night pain" coded M54.50 names the night pain; a fever coded
+    SNOMED CT 386661006 whose text says "Fever" is named once, by its code."""
+    worded = {"resourceType": "Condition", "id": "lbp2", "subject": SUBJECT,
+              "code": {"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm",
+                                   "code": "M54.50"}], "text": "Low back pain with night pain"},
+              "onsetDateTime": "2026-02-27"}
+    assert "night pain in words" in _cards(worded)["conservative-care"]["summary"]
+    coded = {"resourceType": "Condition", "id": "fev", "subject": SUBJECT,
+             "code": {"coding": [{"system": SNOMED, "code": "386661006"}], "text": "Fever"},
+             "onsetDateTime": "2026-02-28"}
+    summary = _cards(coded)["conservative-care"]["summary"]
+    assert "in words" not in summary and "Fever" in summary
+
+
+def test_no_family_counts_a_fever_in_words_beside_a_coded_drug_use() -> None:
+    drug_use = {"resourceType": "Condition", "id": "ivdu", "subject": SUBJECT,
+                "code": {"coding": [{"system": SNOMED, "code": "228388006"}]},
+                "onsetDateTime": "2025-01-01"}
+    cards = _cards(local_problem("Febrile"), drug_use)
+    assert set(cards) == {"conservative-care"}
+    assert "fever in words" in cards["conservative-care"]["summary"]
+
+
+def test_on_an_order_hook_the_draft_imaging_is_not_called_unneeded() -> None:
+    draft = {"resourceType": "ServiceRequest", "id": "mri", "status": "draft",
+             "intent": "order", "subject": SUBJECT,
+             "code": {"coding": [{"system": SNOMED, "code": "394451000119106"}]}}
+    cards = _cards(local_problem("Febrile"), hook="order-sign", drafts=(draft,))
+    imaging = cards["imaging-not-indicated"]
+    assert imaging["indicator"] == "info"
+    assert imaging["summary"].startswith('Re-assess fever in words ("Febrile") before '
+                                         "deciding on the spine imaging")
+    assert "suggestions" not in imaging
