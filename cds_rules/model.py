@@ -356,6 +356,15 @@ class PatientRecord:
         ]
         return sorted(found, key=_newest_first) if len(found) > 1 else found
 
+    def begun_within(self, *concepts: str, within: timedelta) -> list[Fact]:
+        """:meth:`having` in a window, by when each fact began (:attr:`Fact.began_by`): what
+        a window that stands a card down asks. An Observation over a period counts from its
+        start: a blood count over a period from 2024 that ended this week is no test done
+        this week (a review of reading periods to their end)."""
+        since = self.now - within
+        return [f for f in self.having(*concepts, within=within)
+                if f.began_by is not None and f.began_by >= since]
+
     def present_concepts(self) -> frozenset[str]:
         """The concepts of ``facts``, read again whenever the list (or its length) changed:
         the builder appends facts until the rules run, and tests replace the list."""

@@ -63,7 +63,7 @@ def too_old(builder: Builder, resource: dict[str, Any], concepts: set[str]) -> b
     cutoffs = [builder.cutoffs.get(concept) for concept in concepts]
     if not cutoffs or None in cutoffs:
         return False
-    latest = observation_time(resource).latest
+    latest = observation_time(resource, builder.record.horizon).latest
     return latest is not None and all(latest < cutoff for cutoff in cutoffs if cutoff)
 
 
@@ -79,30 +79,39 @@ class ObservedTime(NamedTuple):
     start_latest: datetime | None  # over a period: the last instant its start may mean
 
 
-def observation_time(observation: dict[str, Any]) -> ObservedTime:
+def observation_time(observation: dict[str, Any], horizon: datetime) -> ObservedTime:
     """When an Observation was made: its first readable time (a Period's start, else its
     end), and how late it may be. Over an ``effectivePeriod`` that runs on after its start,
     until the period's end: a temperature of 39 °C, the maximum of a monitoring period that
-    ended 6 days ago, is a fever of the last week, not only of the period's first day."""
+    ended 6 days ago, is a fever of the last week, not only of the period's first day. An
+    end certainly after ``horizon`` (the service's clock and its tolerance) is not read: a
+    "no end" sentinel ("9999-12-31") or a period planned ahead says nothing of when the value
+    held (a review: a retention from 2024 "to 9999" became a new, critical one); such an
+    Observation is read by its start, as before. An end that may be before the clock (a
+    partial one, "2026-11" this November) counts until the clock at most."""
     when, latest = first_time_span(observation, *OBSERVATION_TIMES)
     floating = first_time_floating(observation, *OBSERVATION_TIMES)
-    end = _period_end(observation, when)
+    end = _period_end(observation, when, horizon)
     if end is None or latest is None or end <= latest:
         return ObservedTime(when, latest, floating, None)
     return ObservedTime(when, end, floating, latest)
 
 
-def _period_end(observation: dict[str, Any], when: datetime | None) -> datetime | None:
+def _period_end(observation: dict[str, Any], when: datetime | None, horizon: datetime
+                ) -> datetime | None:
     """The last instant the end of the ``effectivePeriod`` whose start dates the Observation
-    may mean ("2026-11": the end of November); None when its time is not such a start, or
-    the end is unreadable or before the start (a malformed period widens nothing)."""
+    may mean ("2026-11": the end of November), at most ``horizon``; None when its time is
+    not such a start, or the end is unreadable, before the start (a malformed period widens
+    nothing) or certainly after ``horizon``."""
     period = observation.get("effectivePeriod")
     if when is None or not isinstance(period, dict) or "end" not in period \
             or parse_datetime(observation.get("effectiveDateTime")) is not None \
             or parse_datetime(period.get("start")) != when:
         return None
-    end = latest_instant(period.get("end"))
-    return end if end is not None and end >= when else None
+    first, last = parse_datetime(period.get("end")), latest_instant(period.get("end"))
+    if first is None or last is None or last < when or first > horizon:
+        return None
+    return min(last, horizon)
 
 
 def condition_time(condition: dict[str, Any], birth: datetime | None

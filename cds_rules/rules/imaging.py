@@ -205,8 +205,8 @@ def _recent_management(record: PatientRecord, settings: RuleSettings) -> bool:
     analgesic that is still current counts whenever it began."""
     window = days(settings.conservative_management_days)
     undated = [f for f in record.having("conservative_care_given") if f.when is None]
-    return bool(record.having("conservative_care_given", within=window) or undated
-                or record.having("analgesic_drug", within=window)
+    return bool(record.begun_within("conservative_care_given", within=window) or undated
+                or record.begun_within("analgesic_drug", within=window)
                 or _current_medication(record, "analgesic_drug")
                 or record.orders_of("physiotherapy", within=window))
 

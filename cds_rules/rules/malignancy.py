@@ -164,7 +164,7 @@ def recent_results(record: PatientRecord, key: str, settings: RuleSettings) -> l
     concept = RESULT_OF.get(key)
     if concept is None:
         return []
-    return record.having(concept, within=days(settings.recent_order_days))
+    return record.begun_within(concept, within=days(settings.recent_order_days))
 
 
 def _sentence(names: list[str]) -> str:

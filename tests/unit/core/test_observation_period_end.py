@@ -12,6 +12,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
+
 from cds_rules import HookRequest, evaluate, to_json
 from cds_rules.record import build_record
 from cds_rules.settings import DEFAULT_SETTINGS
@@ -119,16 +121,28 @@ def test_the_period_starting_dates_the_reading_on_the_card() -> None:
     assert "39 Cel — 2026-11-02 — `Observation/temp`" in detail  # not the end's date
 
 
-def test_an_exact_start_is_not_widened_back_a_day() -> None:
-    """A period from an exact instant starts there (``earliest_start``): its start is not
-    read as a date's day in UTC+14, so one starting 10 hours after the clock's tolerance is
-    still dated ahead."""
+def test_a_period_wholly_after_the_clock_is_dated_ahead_by_its_start() -> None:
+    """A period from an exact instant 10 hours after the clock's tolerance, ending in 3
+    days: dated ahead by its start (not moved back to its day's start in UTC+14), its end
+    not read (an end after the clock says nothing of when the value held)."""
     period = {"start": (NOW + timedelta(hours=10)).isoformat(), "end": _ago(-3)}
     record = build_record(_request(_temperature(period)), NOW, DEFAULT_SETTINGS)
     (fever,) = record.having("body_temperature")
     assert record.having("body_temperature", within=timedelta(days=7)) == []
-    assert fever.when == NOW + timedelta(hours=10)
-    assert fever.latest == NOW + timedelta(days=3)
+    assert fever.when == fever.latest == NOW + timedelta(hours=10)
+
+
+RETENTION = {"coding": [{"system": SNOMED, "code": "267064002"}]}
+
+
+@pytest.mark.parametrize("end", ["9999-12-31", "9999-12-31T23:59:59-14:00", "2027-03"])
+def test_an_end_after_the_clock_is_not_read(end: str) -> None:
+    """The review of reading periods to their end: a retention over a period from 2024 "to
+    9999" (a "no end" sentinel) became a new retention and the critical cauda equina card;
+    a temperature from 2025 an infection card. Read by the start, as before."""
+    cards = _cards(_observed("ret", RETENTION, {"start": "2024-06-01", "end": end}),
+                   _temperature({"start": "2025-01-01T08:00:00Z", "end": end}), IV_DRUG_USE)
+    assert set(cards) == {"conservative-care"}
 
 
 def test_a_heavier_weight_over_a_period_ending_in_the_window_shows_the_loss() -> None:
@@ -150,17 +164,29 @@ def test_a_back_pain_over_a_period_has_lasted_since_its_start() -> None:
     assert "with back pain for 10 weeks" in card["detail"]
 
 
-def test_a_result_over_a_period_ending_recently_stands_the_test_down() -> None:
-    """A stand-down window that now sees the period's end (CHANGELOG): a calcium result
-    collected over a period that ended 3 days ago is a recent one, not suggested again."""
-    pain = _observed("pain", {"coding": [{"system": SNOMED, "code": "279039007"}]},
-                     {"start": _ago(70), "end": _ago(1)})
-    calcium = _observed("ca", {"coding": [{"system": LOINC, "code": "17861-6"}]},
-                        {"start": _ago(20), "end": _ago(3)},
-                        {"value": 2.4, "unit": "mmol/L", "system": UCUM, "code": "mmol/L"})
-    card = _cards(pain, calcium, born="1950-05-01")["malignancy"]
+def _calcium(period: dict[str, str]) -> dict[str, Any]:
+    return _observed("ca", {"coding": [{"system": LOINC, "code": "17861-6"}]}, period,
+                     {"value": 2.4, "unit": "mmol/L", "system": UCUM, "code": "mmol/L"})
+
+
+PAIN_70_DAYS = _observed("pain", {"coding": [{"system": SNOMED, "code": "279039007"}]},
+                         {"start": _ago(70), "end": _ago(1)})
+
+
+def test_a_result_counts_as_done_by_when_its_period_began() -> None:
+    """A window that stands a card down reads when a result began (``begun_within``): a
+    calcium over a period from 3 days ago is a recent test, not suggested again; one from
+    20 days ago that ended 3 days ago, or from 2024 "to 9999", is not (the review: a blood
+    count from 2024 became a test done this week, and NICE NG12's bloods were not
+    suggested)."""
+    card = _cards(PAIN_70_DAYS, _calcium({"start": _ago(3), "end": _ago(1)}),
+                  born="1950-05-01")["malignancy"]
     assert "calcium" not in card["summary"].lower()
     assert "Already done, not suggested again" in card["detail"]
+    for period in ({"start": _ago(20), "end": _ago(3)},
+                   {"start": "2024-01-10T09:00:00Z", "end": "9999-12-31"}):
+        card = _cards(PAIN_70_DAYS, _calcium(period), born="1950-05-01")["malignancy"]
+        assert "calcium" in card["summary"].lower(), period
 
 
 def test_words_in_an_observation_over_a_period_count_until_its_end() -> None:
