@@ -211,9 +211,11 @@ def _named_signs(text: str, closes_negated: Callable[[str], bool], qualified: bo
     found: dict[Topic, str] = {}
     if not _ANY.search(text):  # the common case: one search, nothing found
         return found
-    parts = list(parts_of(text))
-    for part in parts:
-        _add_named(found, part, closes_negated, only=qualified and len(parts) == 1)
+    parts = list(parts_and_contrasts(text))
+    for part, contrast_follows in parts:
+        closes = refusing_questions(closes_negated) if contrast_follows else closes_negated
+        _add_named(found, part, closes, only=qualified and len(parts) == 1,
+                   contrast_follows=contrast_follows)
     return found
 
 
@@ -230,14 +232,30 @@ def without_signs(text: str) -> str:
 
 def parts_of(text: str) -> Iterator[str]:
     """The parts of each sentence of ``text`` that are read on their own (not empty)."""
+    return (part for part, _ in parts_and_contrasts(text))
+
+
+def parts_and_contrasts(text: str) -> Iterator[tuple[str, bool]]:
+    """:func:`parts_of`, each with whether a contrast follows it in its sentence ("Urinary
+    retention? No, | but residual 800ml")."""
     for clause in (c.strip() for c in _CLAUSES.split(text)):
-        yield from (p for p in (p.strip() for p in _PARTS.split(clause)) if p)
+        parts = [p for p in (p.strip() for p in _PARTS.split(clause)) if p]
+        yield from ((part, i < len(parts) - 1) for i, part in enumerate(parts))
+
+
+def refusing_questions(closes_negated: Callable[[str], bool]) -> Callable[[str], bool]:
+    """``closes_negated`` but for a question answered no ("Saddle anaesthesia? No"): asked
+    of a part a contrast follows ("... ? No - but tingling", "... ? no, but residual
+    800ml"), where the contrast may be the sign the answer denied (an independent review)."""
+    return lambda segment: "?" not in segment and closes_negated(segment)
 
 
 def _add_named(found: dict[Topic, str], text: str, closes_negated: Callable[[str], bool],
-               only: bool) -> None:
+               only: bool, contrast_follows: bool = False) -> None:
     """The signs the part ``text`` names, not denied (``only``: the part is the whole text,
-    and a sign it says is not the patient's present one is left out)."""
+    and a sign it says is not the patient's present one is left out; ``contrast_follows``:
+    "... but" follows, and a mass the examiner could not feel is kept: "Could not feel a
+    pulsatile abdominal mass but the GP did")."""
     matches = [(topic, sign, m) for topic, sign, pattern in _PATTERNS
                for m in pattern.finditer(text)]
     if not matches:
@@ -248,7 +266,8 @@ def _add_named(found: dict[Topic, str], text: str, closes_negated: Callable[[str
         excluded = _EXCLUDED_PATTERNS.get(topic)
         if topic in found or match.start() in closed or (
                 excluded and excluded_near(excluded, part, match)) or (
-                only and _not_the_sign(sign, match)) or _not_found_on_examination(match):
+                only and _not_the_sign(sign, match)) or (
+                not contrast_follows and _not_found_on_examination(match)):
             continue
         if not denied(part, match, _names_a_sign):
             found[topic] = sign

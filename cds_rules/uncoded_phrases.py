@@ -164,9 +164,12 @@ _OTHER_SITES = (r"neck|groin|scalp|head|face|forehead|occiput|tongue|pelvis|thig
                 r"wrist|leg|buttock|breast|liver|kidney|renal|spleen|thyroid|chest|brain|"
                 r"orbit|popliteal|femoral|inguinal|axilla|uterus|adnexa|mediastinum|"
                 r"antecubital\s+fossa|hilum|pancrea\w*|iliac\s+fossa|rif|lif|"
-                r"transplant\w*|graft")  # a kidney transplant in an iliac fossa is pulsatile
+                r"transplant\w*|graft|ruq|luq|rlq|llq|suprapubic|knee|(?:av\s+)?fistula|"
+                r"puncture\s+site|pr|rectum|(?:abdominal\s+)?wall")  # a kidney transplant
+                # in an iliac fossa is pulsatile, as a femoral puncture's false aneurysm
 _FOUND = r"(?:felt|palpable|palpated|noted|present|found)"  # "... felt in the epigastrium"
-_ELSEWHERE = (r"(?!(?:\s+" + _FOUND + r")?\s*(?:[,(\-\u2013]\s*|\s(?:in|of|over|at|on|within)\s+)"
+_ELSEWHERE = (r"(?!(?:\s+" + _FOUND + r")?\s*(?:[,(\-\u2013]\s*\??|\s(?:in|of|over|at|on|within|"
+              r"behind)\s+|\s)"
               r"(?:the\s+)?"
               r"(?:base\s+of\s+(?:the\s+)?)?(?:(?:left|right|l|r|anterior|central|midline)"
               r"\s+)?(?:" + _OTHER_SITES + r")\b)")
@@ -180,25 +183,40 @@ _NOT_UNDER_ANOTHER_HEADING = "".join(
 _PULSATILE = r"(?<!non-)(?<!non\s)(?:pulsatile|pulsating)"
 _MASS = r"(?:mass(?:es)?|swellings?)\b"
 _THEN = r"(?:\s*,\s*|\s+and\s+|\s+)"  # "pulsatile, expansile", "pulsatile and expansile"
-_FELT = r"(?:palpable\s+)?(?:expansile" + _THEN + r")?"  # before "pulsatile"
+# before "pulsatile": "palpable", and what else the examiner says of the mass ("No tender
+# pulsatile mass felt centrally" is denied whole)
+_FELT = (r"(?:(?:palpable|tender|non-?tender|large|small|firm|smooth|obvious|definite)\s+){0,2}"
+         r"(?:expansile" + _THEN + r")?")
 _AND_EXPANSILE = r"(?:expansile" + _THEN + r")?"  # after it
 _IN_THE_ABDOMEN = (r"(?:" + _FOUND + r"\s+)?(?:(?:in|of|over|at|"
                    r"around|above|below)\s+(?:the\s+)?(?:(?:central|mid|upper|lower)[\s-]+)?"
-                   r"(?:abdomen|abdo|epigastrium|umbilicus|(?:epigastric|peri-?umbilical|"
+                   r"(?:abdomen(?!\s+wall)|abdo|epigastrium|umbilicus|(?:epigastric|peri-?umbilical|"
                    r"umbilical|central\s+abdominal)\s+(?:region|area))\b|(?:centrally|"
                    r"peri-?umbilical(?:ly)?|epigastric(?:ally)?|in\s+(?:the\s+)?midline)\b"
                    + _ELSEWHERE + ")")
 # the abdomen's heading, and what an abdominal exam says before the mass
 _ABDOMEN_HEADING = (r"(?:abdo(?:men|minal)?|abd)(?:\s+exam(?:ination)?)?(?:\s*[:\-\u2013]\s*|"
                     r"\s+)(?:(?:soft|non[\s-]?tender|snt|obese|distended|(?:mildly\s+)?"
-                    r"tender)" + _THEN + r")*")
+                    r"tender)" + _THEN + r"){0,4}")
+# What closes the mass's own item saying it was not found: "... not palpable", "... absent";
+# "... not appreciated" / "not seen" at its end only ("not appreciated previously, now
+# obvious" is a mass); a bare answer, "...: no", "... - none", "...? No" (under a heading the
+# match starts at the heading, an item before the answer's: "Abdo: SNT, pulsatile mass: no")
+_ITEM_ENDS = r"\s*(?:[,.;!)]|$)"
+_NOT_FOUND_AFTER = (r"(?!\s*[:\-\u2013]?\s*(?:not\s+(?:palpable|palpated|felt|present)|"
+                    r"impalpable|absent)\b|\s*[:\-\u2013]?\s*not\s+(?:appreciated|detected|"
+                    r"found|identified|elicited|seen|noted)" + _ITEM_ENDS + r"|\s*[:\-\u2013]\s*"
+                    r"(?:no|none|nil|n|neg|negative)" + _ITEM_ENDS + r"|\s*\?\s*[:\-\u2013]?\s*"
+                    r"(?:no|none|nil|n|neg|negative)\s*(?:[.;!)]|$))")
+# Site words and the exam's words before a mass are bounded ({1,3}, {0,4}): unbounded, a
+# long run of them ("abdo, abdo, ...") was scanned again from each of its words (50 KB: 20 s)
 _PULSATILE_MASS = (r"(?:" + _FELT + _PULSATILE + _THEN + _AND_EXPANSILE
-                   + r"(?:" + _ABDOMINAL_SITE + r"\s+)+" + _MASS + _ELSEWHERE + "|"
+                   + r"(?:" + _ABDOMINAL_SITE + r"\s+){1,3}" + _MASS + _ELSEWHERE + "|"
                    # the site first; "palpable" or "expansile" before it is part of the
                    # phrase, so "No palpable central pulsatile mass" is denied
                    + _NOT_UNDER_ANOTHER_HEADING + _FELT
-                   + r"(?:" + _ABDOMINAL_SITE + r"(?:\s*,\s*|\s+))+" + _FELT + _PULSATILE
-                   + _THEN + _AND_EXPANSILE + r"(?:" + _ABDOMINAL_SITE + r"\s+)*" + _MASS
+                   + r"(?:" + _ABDOMINAL_SITE + r"(?:\s*,\s*|\s+)){1,3}" + _FELT + _PULSATILE
+                   + _THEN + _AND_EXPANSILE + r"(?:" + _ABDOMINAL_SITE + r"\s+){0,3}" + _MASS
                    + _ELSEWHERE + "|"
                    + _FELT + _PULSATILE + _THEN + _AND_EXPANSILE + _MASS + r"\s+"
                    + _IN_THE_ABDOMEN + "|"
@@ -208,12 +226,10 @@ _PULSATILE_MASS = (r"(?:" + _FELT + _PULSATILE + _THEN + _AND_EXPANSILE
                    r"peri-?umbilical)\s+" + _MASS + _ELSEWHERE + r"|" + _MASS + r"\s+"
                    + _IN_THE_ABDOMEN + "))"
                    # "No pulsatile abdominal mass on examination": the exam is the finding's
-                   r"(?:\s+(?:(?:on|at)\s+(?:(?:abdominal|clinical)\s+)?(?:examination|exam|"
-                   r"palpation)|at\s+this\s+time|palpable|palpated|felt|appreciated|elicited|"
-                   r"today|clinically))?"
-                   r"(?!\s*[:\-\u2013]?\s*(?:not\s+(?:palpable|palpated|felt|present|"
-                   r"appreciated|detected|found|identified|elicited|seen|noted)|"
-                   r"impalpable|absent)\b)")
+                   r"(?:\s+" + _IN_THE_ABDOMEN + r"|\s+(?:(?:on|at)\s+"
+                   r"(?:(?:abdominal|clinical)\s+)?(?:examination|exam|palpation)|"
+                   r"at\s+this\s+time|palpable|palpated|felt|"
+                   r"appreciated|elicited|today|clinically))?" + _NOT_FOUND_AFTER)
 # A mass the examiner looked for and did not find: "Could not feel a central pulsatile
 # mass", "Unable to palpate a pulsatile abdominal mass" ("unable to" is no denial of a
 # symptom: "Unable to void"). Asked of a mass only: "Unable to palpate AAA (obese)" keeps a

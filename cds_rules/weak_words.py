@@ -16,7 +16,7 @@ import re
 from collections.abc import Callable
 from functools import lru_cache
 
-from cds_rules.uncoded import parts_of
+from cds_rules.uncoded import parts_and_contrasts, refusing_questions
 from cds_rules.uncoded_reading import Part, closed_signs, denied
 
 WEAK_IN_WORDS = "uncoded:weak-red-flag"
@@ -79,12 +79,13 @@ def weak_signs(text: str, closes_negated: Callable[[str], bool]) -> tuple[str, .
     if not _ANY.search(text):  # the common case: one search, nothing found
         return ()
     found: set[str] = set()
-    for text_part in parts_of(text):
+    for text_part, contrast_follows in parts_and_contrasts(text):
         matches = [(sign, m) for sign, pattern in _PATTERNS for m in pattern.finditer(text_part)]
         if not matches:
             continue
         part = Part(text_part)
-        closed = closed_signs(part, [m for _, m in matches], closes_negated)
+        closes = refusing_questions(closes_negated) if contrast_follows else closes_negated
+        closed = closed_signs(part, [m for _, m in matches], closes)
         found.update(sign for sign, m in matches
                      if m.start() not in closed and not denied(part, m, _names_one))
     return tuple(sign for sign, _ in WEAK_SIGNS if sign in found)

@@ -296,8 +296,13 @@ _STILL_OPEN = re.compile(r"\b(?:not|cannot|can't|unable|yet|be|needs?|must|shoul
 # A checklist's question answered no: "Saddle anaesthesia? No", "Urinary retention? - N",
 # "Legs giving way?: nil", "... ? No." (and a mark the text lost after it); not "?CES - no"
 # (the query is the note's), "Retention? No change", "Retention? not sure"
-_ANSWERED_NO = re.compile(r"[^?]+\?\s*[:\-\u2013]?\s*(?:no|n|nil|none|negative|neg|absent|"
+_ANSWERED_NO = re.compile(r"([^?]+)\?\s*[:\-\u2013]?\s*(?:no|n|nil|none|negative|neg|absent|"
                           r"denies|denied)[^\w?]*", re.I)
+# A question that is itself a denial or a verdict: "Urinary retention ruled out? No" says it
+# was not ruled out, "Saddle anaesthesia absent? No" that it is there (an independent review)
+_NEGATED_QUESTION = re.compile(r"\b(?:no|not|none|nil|absent|negative|neg|denie[sd]|deny|"
+                               r"excluded|ruled|without|free|normal|resolved|n't)\b|n't",
+                               re.I)
 
 
 def closes_negated(segment: str) -> bool:
@@ -306,7 +311,8 @@ def closes_negated(segment: str) -> bool:
     "saddle anaesthesia? No". Read on its own: "Foot drop, urinary retention absent" denies
     the retention only."""
     if "?" in segment:
-        return _ANSWERED_NO.fullmatch(segment.strip()) is not None
+        answered = _ANSWERED_NO.fullmatch(segment.strip())
+        return answered is not None and not _NEGATED_QUESTION.search(answered[1])
     words = segment.strip(" \t:-,!\"'()" + LOST)
     if _TRAILING_NEGATION.search(words):
         return True

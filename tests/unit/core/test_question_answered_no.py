@@ -23,11 +23,24 @@ from tests.unit.core.local_entries import SNOMED, local_problem, with_back_pain
 
 NOW = datetime(2026, 3, 1, 10, tzinfo=UTC)
 
-ANSWERED_NO = [  # each read as its sign before
+ANSWERED_NO = [  # read as its sign before (the last two were not read at all before)
     "Saddle anaesthesia? No", "Urinary retention? - N", "Legs giving way?: nil",
-    "Saddle anaesthesia? No, urinary retention? No", "Weak legs? No", "Retention? neg",
+    "Saddle anaesthesia? No, urinary retention? No", "Weak legs? No",
     "Faecal incontinence? None", "Cauda equina syndrome? Negative",
     "Pulsatile mass epigastric? No", "Altered sensation penis? no.",
+]
+
+# The independent review: a question that is itself a denial or a verdict, answered no,
+# says the sign is there; a contrast after the answer may be the sign it denied
+NEGATED_QUESTIONS = [
+    "Urinary retention ruled out? No", "Urinary retention excluded? No",
+    "Urinary retention absent? No", "Urinary retention: absent? No", "CES ruled out? N",
+    "Saddle anaesthesia not present? No", "Cauda equina screen negative? No",
+    "AAA excluded? No",
+]
+CONTRAST_AFTER = [
+    "Urinary retention? No, but residual 800ml", "Saddle anaesthesia? No - but tingling",
+    "Leg weakness? no - but worse",
 ]
 
 STILL_READ = [  # (text, topic): read before and after
@@ -43,6 +56,18 @@ STILL_READ = [  # (text, topic): read before and after
 @pytest.mark.parametrize("text", ANSWERED_NO)
 def test_a_question_answered_no_names_no_sign(text: str) -> None:
     assert suggested(text, closes_negated) == ()
+
+
+@pytest.mark.parametrize("text", NEGATED_QUESTIONS + CONTRAST_AFTER)
+def test_a_negated_question_or_a_contrast_after_the_answer_keeps_the_sign(text: str) -> None:
+    assert suggested(text, closes_negated) != ()
+
+
+def test_a_coded_row_answering_a_negated_question_no_stays_critical() -> None:
+    """"Urinary retention ruled out? No": not ruled out (the review: a first version read
+    it as absent, and the critical card was lost)."""
+    cards = _cards(_retention_row("Urinary retention ruled out? No"))
+    assert cards["cauda-equina"]["indicator"] == "critical"
 
 
 @pytest.mark.parametrize(("text", "topic"), STILL_READ)

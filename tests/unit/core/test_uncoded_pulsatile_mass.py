@@ -97,9 +97,23 @@ NOT_FELT_OR_ELSEWHERE = [  # the first three were read before
     "Pulsating groin mass", "No pulsating abdominal mass", "No expansile abdominal mass",
     "Expansile lytic lesion", "Expansile mass in the abdomen not felt",
     "Pulsatile mass epigastric? No",
+    # the independent review: a heading's answer, a denial reaching the place, other sites
+    "Abdo: SNT, pulsatile mass: no", "Abdo: soft, pulsatile mass: none",
+    "Abdo: SNT, pulsatile mass - no", "Abdo: SNT, pulsatile mass? No",
+    "Abdo soft, non-tender, pulsatile mass ? N", "No tender pulsatile mass felt centrally",
+    "No pulsatile abdo mass felt centrally", "Abdo: soft, pulsatile mass right groin",
+    "Abdo: SNT, pulsatile mass R groin post angiogram",
+    "Abdo: soft, pulsatile mass RIF (known renal transplant)",
+    "Abdo: pulsatile mass right iliac fossa", "Abdo: pulsatile mass, ?transplant kidney",
+    "Abdo: pulsatile mass in RUQ", "Abdo: pulsatile mass suprapubic",
+    "Pulsatile mass in midline neck", "Expansile mass in the abdomen wall",
+    "Abdo: pulsatile mass behind knee", "Abdo: pulsatile mass at AV fistula",
+    "Abdo: pulsatile mass on PR",
 ]
 
 STILL_READ = [  # read before and after
+    "Pulsatile abdominal mass not appreciated previously, now obvious",  # not at its end
+    "Patient could not feel a pulsatile abdominal mass but GP did",  # a contrast after
     "Pulsatile abdominal mass", "Pulsatile central mass", "Pulsatile mass in the abdomen",
     "Abdomen: expansile pulsatile epigastric mass",
     "Central pulsatile mass ?AAA",  # by its "AAA"
