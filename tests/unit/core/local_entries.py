@@ -8,6 +8,8 @@ from typing import Any
 
 LOCAL = "http://hospital.example.org/fhir/CodeSystem/problems"
 SNOMED = "http://snomed.info/sct"
+LOINC = "http://loinc.org"
+UCUM = "http://unitsofmeasure.org"
 SUBJECT = {"reference": "Patient/p"}  # the patient of :func:`with_back_pain`
 ACUTE_NOW = datetime(2026, 2, 28, 12, 0, tzinfo=UTC)
 """A moment eight days into :func:`with_back_pain`'s back pain."""

@@ -17,11 +17,9 @@ import pytest
 from cds_rules import HookRequest, evaluate, to_json
 from cds_rules.record import build_record
 from cds_rules.settings import DEFAULT_SETTINGS
-from tests.unit.core.local_entries import SNOMED, SUBJECT
+from tests.unit.core.local_entries import LOINC, SNOMED, SUBJECT, UCUM
 
 NOW = datetime(2026, 11, 22, 12, tzinfo=UTC)
-LOINC = "http://loinc.org"
-UCUM = "http://unitsofmeasure.org"
 BACK_PAIN = {"resourceType": "Condition", "id": "lbp", "subject": SUBJECT,
              "code": {"coding": [{"system": SNOMED, "code": "279039007"}]},
              "onsetDateTime": "2026-11-12"}
