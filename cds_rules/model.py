@@ -430,7 +430,10 @@ def earliest_start(fact: Fact) -> datetime | None:
     end moves: how late the fact may be (``latest``) is as read, so no window that stands a
     card down grows. An Observation over a period from an exact instant starts at it."""
     when = fact.when
-    if when is None or (fact.began_by == when and not fact.floating):
+    # (:attr:`Fact.began_by` is ``when``: exact, or a period from an exact instant; asked
+    # by its slots, as this runs for every fact a window asks about)
+    if when is None or (not fact.floating
+                        and (fact.when_latest is None or fact.start_latest == when)):
         return when
     if when < _EARLIEST_SHIFTABLE:  # "0001-01-01", a "no date" sentinel: cannot go earlier
         return when

@@ -63,7 +63,7 @@ def read_observation(builder: Builder, resource: dict[str, Any]) -> bool:
         return False
     if checked is not resource:  # projected copy: read hits from it
         components = _component_readings(checked)
-    when, latest, floating, start_latest = observation_time(checked, builder.record.horizon)
+    when, latest, floating, start_latest = observation_time(checked, builder)
     side, detail = laterality_of(checked)
     entry = _Entry(checked, when, side, detail, is_worsening(checked))
     before = len(builder.record.facts)

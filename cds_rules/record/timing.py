@@ -63,7 +63,7 @@ def too_old(builder: Builder, resource: dict[str, Any], concepts: set[str]) -> b
     cutoffs = [builder.cutoffs.get(concept) for concept in concepts]
     if not cutoffs or None in cutoffs:
         return False
-    latest = observation_time(resource, builder.record.horizon).latest
+    _, latest, _ = _observation_span(resource, builder)
     return latest is not None and all(latest < cutoff for cutoff in cutoffs if cutoff)
 
 
@@ -79,22 +79,32 @@ class ObservedTime(NamedTuple):
     start_latest: datetime | None  # over a period: the last instant its start may mean
 
 
-def observation_time(observation: dict[str, Any], horizon: datetime) -> ObservedTime:
+def observation_time(observation: dict[str, Any], builder: Builder) -> ObservedTime:
     """When an Observation was made: its first readable time (a Period's start, else its
     end), and how late it may be. Over an ``effectivePeriod`` that runs on after its start,
     until the period's end: a temperature of 39 °C, the maximum of a monitoring period that
     ended 6 days ago, is a fever of the last week, not only of the period's first day. An
-    end certainly after ``horizon`` (the service's clock and its tolerance) is not read: a
+    end certainly after the record's horizon (the service's clock and its tolerance) is not read: a
     "no end" sentinel ("9999-12-31") or a period planned ahead says nothing of when the value
     held (a review: a retention from 2024 "to 9999" became a new, critical one); such an
     Observation is read by its start, as before. An end that may be before the clock (a
     partial one, "2026-11" this November) counts until the clock at most."""
-    when, latest = first_time_span(observation, *OBSERVATION_TIMES)
+    when, latest, start_latest = _observation_span(observation, builder)
     floating = first_time_floating(observation, *OBSERVATION_TIMES)
-    end = _period_end(observation, when, horizon)
+    return ObservedTime(when, latest, floating, start_latest)
+
+
+def _observation_span(observation: dict[str, Any], builder: Builder
+                      ) -> tuple[datetime | None, datetime | None, datetime | None]:
+    """(when, latest, start_latest) of :func:`observation_time`, without asking whether the
+    time came without a zone (``too_old`` needs only how late it may be)."""
+    when, latest = first_time_span(observation, *OBSERVATION_TIMES)
+    if "effectivePeriod" not in observation:  # most Observations: a dateTime
+        return when, latest, None
+    end = _period_end(observation, when, builder.record.horizon)
     if end is None or latest is None or end <= latest:
-        return ObservedTime(when, latest, floating, None)
-    return ObservedTime(when, end, floating, latest)
+        return when, latest, None
+    return when, end, latest
 
 
 def _period_end(observation: dict[str, Any], when: datetime | None, horizon: datetime

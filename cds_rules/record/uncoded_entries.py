@@ -254,7 +254,7 @@ def _times(builder: Builder, checked: dict[str, Any]
     if checked["resourceType"] == "Condition":
         return (*condition_time(checked, builder.record.birth_date), None)
     if checked["resourceType"] == "Observation":
-        return observation_time(checked, builder.record.horizon)
+        return observation_time(checked, builder)
     when, latest = first_time_span(checked, *OBSERVATION_TIMES)
     return when, latest, first_time_floating(checked, *OBSERVATION_TIMES), None
 
