@@ -163,16 +163,20 @@ _ABDOMINAL_SITE = r"(?:abdominal|abdo|epigastric|peri-?umbilical|central|midline
 _OTHER_SITES = (r"neck|groin|scalp|head|face|forehead|occiput|tongue|pelvis|thigh|arm|forearm|"
                 r"wrist|leg|buttock|breast|liver|kidney|renal|spleen|thyroid|chest|brain|"
                 r"orbit|popliteal|femoral|inguinal|axilla|uterus|adnexa|mediastinum|"
-                r"antecubital\s+fossa|hilum|pancrea\w*|iliac\s+fossa|rif|lif|"
-                r"transplant\w*|graft|ruq|luq|rlq|llq|suprapubic|knee|(?:av\s+)?fistula|"
-                r"puncture\s+site|pr|rectum|(?:abdominal\s+)?wall")  # a kidney transplant
-                # in an iliac fossa is pulsatile, as a femoral puncture's false aneurysm
+                r"antecubital\s+fossa|hilum|pancrea\w*|transplant\w*")
+# Sites named right after the mass only ("Pulsatile mass RIF", "... in the RUQ", "... at
+# the puncture site"), never after a comma, a dash or a bracket, where they start the next
+# finding ("Pulsatile abdominal mass, PR normal", "..., LIF tender": an independent review).
+# A kidney transplant in an iliac fossa is pulsatile, as a femoral puncture's false aneurysm.
+_NEAR_SITES = (r"groin|neck|thigh|popliteal|femoral|inguinal|axilla|"
+               r"iliac\s+fossa|rif|lif|graft|ruq|luq|rlq|llq|suprapubic|knee|"
+               r"(?:av\s+)?fistula|puncture\s+site|pr|rectum|(?:abdominal\s+)?wall")
 _FOUND = r"(?:felt|palpable|palpated|noted|present|found)"  # "... felt in the epigastrium"
+_SIDE = r"(?:(?:left|right|l|r|anterior|central|midline)\s+)?"
 _ELSEWHERE = (r"(?!(?:\s+" + _FOUND + r")?\s*(?:[,(\-\u2013]\s*\??|\s(?:in|of|over|at|on|within|"
-              r"behind)\s+|\s)"
-              r"(?:the\s+)?"
-              r"(?:base\s+of\s+(?:the\s+)?)?(?:(?:left|right|l|r|anterior|central|midline)"
-              r"\s+)?(?:" + _OTHER_SITES + r")\b)")
+              r"behind)\s+)(?:the\s+)?(?:base\s+of\s+(?:the\s+)?)?" + _SIDE + r"(?:"
+              + _OTHER_SITES + r")\b|(?:\s+" + _FOUND + r")?(?:\s(?:in|of|over|at|on|within|"
+              r"behind)\s+|\s)(?:the\s+)?" + _SIDE + r"(?:" + _NEAR_SITES + r")\b)")
 _HEADING_SITES = ("neck", "groin", "thyroid", "scalp", "pelvis", "breast", "liver", "kidney",
                   "wall", "hilum", "thigh", "buttock", "fossa", "forearm", "wrist", "arm",
                   "leg", "head", "face", "tongue", "orbit", "occiput", "forehead", "uterus",

@@ -47,11 +47,18 @@ _WEIGHT_LOSS = (_NOT_MEANT + r"(?:weight|wt)\s+loss\b" + _NOT_A_SERVICE + r"|"
                 r"lost\s+(?:\d+(?:\.\d+)?\s*(?:kg|kgs|kilos?|lbs?|pounds|stones?|st)\b|"
                 r"(?:a\s+lot\s+of\s+|some\s+|significant\s+)?weight\b)|"
                 r"weight\s+(?:has\s+)?(?:dropped|fallen|falling)\b")
-_NIGHT_PAIN = (r"night\s+pain|nocturnal\s+pain|(?:pain|ache|aching)\s+(?:is\s+)?(?:worse\s+)?"
+_ANOTHER_PARTS = "".join(rf"(?<!{part}\s)" for part in (
+    "knee", "hip", "shoulder", "neck", "dental", "tooth", "chest", "head", "arm", "hand",
+    "foot", "feet", "ankle", "wrist", "elbow", "jaw", "ear", "eye", "stomach", "abdominal"))
+_NIGHT_PAIN = (r"night\s+pain|nocturnal\s+pain|" + _ANOTHER_PARTS
+               + r"(?:pain|ache|aching)\s+(?:is\s+)?(?:worse\s+)?"
                r"(?:at|during|through)\s+(?:the\s+)?night\b|"
                r"pain\s+(?:wakes|waking|woke)\b|"
-               r"(?:wakes|waking|woke|woken|wakened)\s+(?:him|her|them|me|up)?\s*(?:at\s+night\s+)?"
-               r"(?:with|from|due\s+to|by)\s+(?:the\s+)?(?:back\s+)?pain\b")
+               # woken by it; not "Wakes with back pain" (the morning's stiffness)
+               r"(?:woken|wakened|awoken|awakened)\s+(?:at\s+night\s+)?(?:by|from|due\s+to|"
+               r"with)\s+(?:the\s+)?(?:back\s+)?pain\b|"
+               r"(?:wakes|waking|woke)\s+(?:(?:him|her|them|me)\s+)?(?:up\s+)?at\s+night\s+"
+               r"(?:with|from|due\s+to)\s+(?:the\s+)?(?:back\s+)?pain\b")
 WEAK_SIGNS: tuple[tuple[str, str], ...] = (
     ("fever", _FEVER),
     ("weight loss", _WEIGHT_LOSS),
@@ -71,6 +78,38 @@ def _names_one(words: str) -> bool:
     return bool(_ANY.search(words))
 
 
+# A weak red flag is no emergency: where the uncoded reader keeps a sign on the safe side, a
+# word of these keeps the card's "no red flag recorded" instead (an independent review:
+# review-of-systems templates and advice read as a fever or a weight loss). A denial
+# anywhere before it in its part ("ROS: negative for fever, chills, weight loss", "No
+# fever/weight loss/night pain"), an unticked box ("[ ] Fever"); an answer closing the part
+# ("Red flags: fever, weight loss - none", "fever (-)", "fever -ve", "Fever: 0")
+_DENIAL_BEFORE = re.compile(r"\b(?:no|not|nil|denies|denied|deny|negative\s+for|neg\s+for|"
+                            r"without|free\s+of|absence\s+of|never|none)\b|\[\s*\]", re.I)
+_ANSWER_AFTER = re.compile(r"(?:[:\-\u2013(/]|\s)\s*(?:no|none|nil|n|neg|negative|absent|-?ve|"
+                           r"0|-)\s*\)?[\s.!]*$", re.I)
+# ... and a part that speaks of the past, of advice or screening, of a weight loss meant, or
+# of someone else ("Post-op fever resolved", "Weight loss 2 years ago", "Return if fever",
+# "Dieting, lost 5kg", "Lost 6kg since starting semaglutide", "Mother has fever")
+_NOT_THE_PATIENTS_NOW = re.compile(
+    r"\b(?:resolved|settled|subsided|history\s+of|hx|h/o|previous\w*|prior|past|ago|"
+    r"return\w*|if|advised?|advice|safety[\s-]?net\w*|screen\w*|intentional\w*|intended|"
+    r"dieting|diet|semaglutide|ozempic|wegovy|mounjaro|tirzepatide|liraglutide|orlistat|"
+    r"needs?|mother|father|mum|dad|wife|husband|partner|son|daughter|child|sister|brother|"
+    r"family)\b", re.I)
+
+
+def _first_not_now(part: str) -> int | None:
+    """Where the part stops naming a weak red flag as the patient's present one: 0 when an
+    answer closes it or it speaks of the past, advice or someone else
+    (:data:`_ANSWER_AFTER`, :data:`_NOT_THE_PATIENTS_NOW`), else its first denial
+    (:data:`_DENIAL_BEFORE`: a sign after it is denied), else None. Asked once a part."""
+    if _ANSWER_AFTER.search(part[-24:]) or _NOT_THE_PATIENTS_NOW.search(part):
+        return 0
+    denial = _DENIAL_BEFORE.search(part)
+    return denial.start() if denial else None
+
+
 @lru_cache(maxsize=4096)
 def weak_signs(text: str, closes_negated: Callable[[str], bool]) -> tuple[str, ...]:
     """The weak red flags ``text`` names and does not deny, in the order of
@@ -86,6 +125,9 @@ def weak_signs(text: str, closes_negated: Callable[[str], bool]) -> tuple[str, .
         part = Part(text_part)
         closes = refusing_questions(closes_negated) if contrast_follows else closes_negated
         closed = closed_signs(part, [m for _, m in matches], closes)
-        found.update(sign for sign, m in matches
-                     if m.start() not in closed and not denied(part, m, _names_one))
+        not_now = _first_not_now(text_part)
+        for sign, m in matches:
+            if sign not in found and (not_now is None or m.start() < not_now) \
+                    and m.start() not in closed and not denied(part, m, _names_one):
+                found.add(sign)
     return tuple(sign for sign, _ in WEAK_SIGNS if sign in found)

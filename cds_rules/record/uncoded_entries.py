@@ -41,9 +41,11 @@ def read_uncoded(builder: Builder, resource: dict[str, Any]) -> bool:
     names a fact of that concept, the call's context (:mod:`cds_rules.back_pain_words`)."""
     builder.unrecognised()
     texts = _entry_texts(resource)
-    found, context, weak = _signs(texts), _context(resource, texts), _weak_named(texts)
-    if not (found or context or weak):
+    found, context = _signs(texts), _context(resource, texts)
+    if not (found or context):
         set_aside_listed_code(builder, resource)  # a code sent as a list naming a red flag
+    weak = _weak_named(texts)
+    if not (found or context or weak):
         return False
     checked = builder.validated(resource)
     if checked is None:

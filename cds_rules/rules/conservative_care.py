@@ -142,7 +142,8 @@ def _with_flags_dated_ahead(ctx: RuleContext, rule: Rule, context: list[Fact],
         (),
         [threshold(ctx.settings, "clock_skew_minutes"),
          *thresholds(ctx.settings, bool(weak), [*weak, *own_windows])],
-        advice=(*CHECK_THE_DATE_FIRST, CONS_01_SAFETY_NET, CONS_01_URGENT_REVIEW),
+        advice=(*CHECK_THE_DATE_FIRST, *re_assess_first([*weak, *own_windows]),
+                CONS_01_SAFETY_NET, CONS_01_URGENT_REVIEW),
     )
 
 
@@ -275,7 +276,9 @@ CONS_01 = Rule(
     "weight of the last WEIGHT_LOSS_WINDOW_DAYS (WEIGHT_LOSS_PERCENT or more) leads the "
     "'Check the date' card: 'Check the date of weight 76 kg, 82 kg on 2025-11-02' (before: 'No "
     "red flag recorded', as weights after today are not read for a loss); a temperature "
-    "dated ahead is named by its value ('temperature 38.6 Cel'; before: 'Body temperature'). "
+    "dated ahead is named by its value ('temperature 38.6 Cel'; before: 'Body temperature'); "
+    "over a fever or a weight loss of its window the 'Check the date' card's advice keeps what "
+    "to re-assess ('Fever with back pain: re-assess today ...'). "
     + question_answered_no_change("2.16.0")
     + "2.15.0: a fever or a weight loss as INF-01 and MAL-01 read them, each in its own "
     "window (a temperature at or above FEVER_CELSIUS in the last FEVER_WINDOW_DAYS; weights "

@@ -114,6 +114,11 @@ NOT_FELT_OR_ELSEWHERE = [  # the first three were read before
 STILL_READ = [  # read before and after
     "Pulsatile abdominal mass not appreciated previously, now obvious",  # not at its end
     "Patient could not feel a pulsatile abdominal mass but GP did",  # a contrast after
+    # the third review: a site after a comma, a dash or a bracket starts the next finding
+    "Pulsatile abdominal mass, PR normal", "Abdo: pulsatile mass, PR normal tone",
+    "Central pulsatile mass, knee jerks brisk", "Pulsatile abdominal mass, LIF tender",
+    "Expansile pulsatile abdominal mass - RIF pain", "Tender pulsatile abdominal mass (graft 2019)",
+    "Pulsatile abdominal mass chest clear",
     "Pulsatile abdominal mass", "Pulsatile central mass", "Pulsatile mass in the abdomen",
     "Abdomen: expansile pulsatile epigastric mass",
     "Central pulsatile mass ?AAA",  # by its "AAA"

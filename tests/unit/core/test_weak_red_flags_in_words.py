@@ -20,7 +20,14 @@ import pytest
 from cds_rules import HookRequest, evaluate, to_json
 from cds_rules.record.negation import closes_negated
 from cds_rules.weak_words import weak_signs
-from tests.unit.core.local_entries import SNOMED, SUBJECT, local_problem, with_back_pain
+from tests.unit.core.local_entries import (
+    LOINC,
+    SNOMED,
+    SUBJECT,
+    UCUM,
+    local_problem,
+    with_back_pain,
+)
 
 NOW = datetime(2026, 3, 1, 10, tzinfo=UTC)
 
@@ -32,6 +39,8 @@ READ = [  # (text, signs)
     ("Night pain", ("night pain",)), ("Pain worse at night", ("night pain",)),
     ("Back pain wakes him at night", ("night pain",)), ("Woken by pain", ("night pain",)),
     ("Febrile, lost 6 kg", ("fever", "weight loss")),
+    ("Fever, no weight loss", ("fever",)),  # a denial after the sign denies what follows it
+    ("Fever? No, but hot and sweaty", ("fever",)),  # a contrast after the answer
 ]
 
 NOT_READ = [
@@ -41,6 +50,17 @@ NOT_READ = [
     "Weight loss programme", "Intentional weight loss", "Referred to weight loss clinic",
     "Weight stable, no weight loss", "Losing weight with diet", "Weight loss advised",
     "No night pain", "Pain not worse at night", "Night sweats", "Headache",
+    # the third review: templates, advice, the past, a weight loss meant, someone else's,
+    # another part's pain at night, the morning's stiffness
+    "ROS: negative for fever, chills, weight loss", "ROS: Fever N, Weight loss N, Night pain N",
+    "No fever/weight loss/night pain", "Red flags: fever, weight loss, night pain - none",
+    "Red flags (fever, weight loss, night pain): absent", "fever (-)", "fever -ve",
+    "Fever: 0", "[ ] Fever", "No fever recorded", "Advised to return if fever or weight loss",
+    "Screened for fever, weight loss, night pain", "Post-op fever resolved", "Fever settled",
+    "History of fever", "Weight loss 2 years ago", "Dieting, lost 5kg",
+    "Lost 6kg since starting semaglutide", "Weight loss - intentional", "Advised weight loss",
+    "Mother has fever", "Wife: fever", "Knee pain at night", "Dental pain at night",
+    "Woke with back pain",
 ]
 
 
@@ -94,6 +114,33 @@ def test_an_entry_older_than_the_window_resolved_or_answered_no_is_not_named() -
     for entry in (old, resolved, answered):
         summary = _cards(entry)["conservative-care"]["summary"]
         assert "No red flag recorded" in summary, entry
+
+
+def test_an_undated_entry_is_named_as_an_uncoded_sign_is() -> None:
+    undated = {k: v for k, v in local_problem("Febrile").items() if k != "onsetDateTime"}
+    assert "fever in words" in _cards(undated)["conservative-care"]["summary"]
+
+
+def test_a_fever_in_words_and_a_measured_one_are_named_once_by_the_measurement() -> None:
+    temperature = {"resourceType": "Observation", "id": "t", "status": "final",
+                   "subject": SUBJECT, "effectiveDateTime": "2026-02-28T18:00:00Z",
+                   "code": {"coding": [{"system": LOINC, "code": "8310-5"}]},
+                   "valueQuantity": {"value": 38.6, "unit": "Cel", "system": UCUM,
+                                     "code": "Cel"}}
+    summary = _cards(local_problem("Febrile"), temperature)["conservative-care"]["summary"]
+    assert summary == "Safety-net and re-assess: fever (38.6 Cel) recorded, no red-flag rule met"
+
+
+def test_a_listed_code_set_aside_is_still_named_beside_weak_words() -> None:
+    """The third review: an Observation whose code is sent as a list (invalid) naming a
+    urinary retention, valued "Febrile", was set aside by its code no more (the weak words
+    took the branch): "No red flag recorded" instead of "Check ... in the chart"."""
+    listed = {"resourceType": "Observation", "id": "bad", "status": "final",
+              "subject": SUBJECT, "effectiveDateTime": "2026-02-28",
+              "code": [{"coding": [{"system": SNOMED, "code": "267064002"}]}],
+              "valueString": "Febrile"}
+    summary = _cards(listed)["conservative-care"]["summary"]
+    assert summary.startswith("Check Urinary retention") and "in the chart" in summary
 
 
 def test_a_coded_entrys_words_are_read_unless_its_code_says_the_same() -> None:

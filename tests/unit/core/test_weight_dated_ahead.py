@@ -35,6 +35,17 @@ def test_a_weight_dated_ahead_that_shows_a_loss_leads_the_check_the_date_card() 
     assert "Reassure" not in card["detail"]
 
 
+def test_exactly_the_threshold_is_a_loss_and_a_fever_keeps_its_advice() -> None:
+    """80 to 76 kg is 5.0 %: at the threshold, a loss; a fever of the window beside it keeps
+    its re-assessment in the advice (the third review: the weight dated ahead led the card
+    and "Fever with back pain: re-assess today" went)."""
+    fever = _measured("temp", "8310-5", "2026-02-28T18:00:00Z", 38.6, "Cel")
+    card = _cards(_weight("w1", EARLIER, 80), _weight("w2", AHEAD, 76), fever)[
+        "conservative-care"]
+    assert card["summary"].startswith("Check the date of weight 76 kg, 80 kg on 2025-11-02")
+    assert "Fever with back pain: re-assess today" in card["detail"]
+
+
 @pytest.mark.parametrize(("earlier", "ahead"), [
     (_weight("w1", EARLIER, 82), _weight("w2", AHEAD, 80)),  # 2.4 %: under the threshold
     (_weight("w1", EARLIER, 82), _weight("w2", AHEAD, 70, ">")),  # may be no loss
