@@ -163,7 +163,7 @@ _ABDOMINAL_SITE = r"(?:abdominal|abdo|epigastric|peri-?umbilical|central|midline
 _OTHER_SITES = (r"neck|groin|scalp|head|face|forehead|occiput|tongue|pelvis|thigh|arm|forearm|"
                 r"wrist|leg|buttock|breast|liver|kidney|renal|spleen|thyroid|chest|brain|"
                 r"orbit|popliteal|femoral|inguinal|axilla|uterus|adnexa|mediastinum|"
-                r"antecubital\s+fossa|hilum|pancrea\w*|transplant\w*")
+                r"antecubital\s+fossa|hilum|pancrea\w*|transplant\w*(?:\s+kidney)?")
 # Sites named right after the mass only ("Pulsatile mass RIF", "... in the RUQ", "... at
 # the puncture site"), never after a comma, a dash or a bracket, where they start the next
 # finding ("Pulsatile abdominal mass, PR normal", "..., LIF tender": an independent review).
@@ -173,10 +173,19 @@ _NEAR_SITES = (r"groin|neck|thigh|popliteal|femoral|inguinal|axilla|"
                r"(?:av\s+)?fistula|puncture\s+site|pr|rectum|(?:abdominal\s+)?wall")
 _FOUND = r"(?:felt|palpable|palpated|noted|present|found)"  # "... felt in the epigastrium"
 _SIDE = r"(?:(?:left|right|l|r|anterior|central|midline)\s+)?"
-_ELSEWHERE = (r"(?!(?:\s+" + _FOUND + r")?\s*(?:[,(\-\u2013]\s*\??|\s(?:in|of|over|at|on|within|"
-              r"behind)\s+)(?:the\s+)?(?:base\s+of\s+(?:the\s+)?)?" + _SIDE + r"(?:"
-              + _OTHER_SITES + r")\b|(?:\s+" + _FOUND + r")?(?:\s(?:in|of|over|at|on|within|"
-              r"behind)\s+|\s)(?:the\s+)?" + _SIDE + r"(?:" + _NEAR_SITES + r")\b)")
+_IN = r"\s(?:in|of|over|at|on|within|behind)\s+"
+# A site after a comma, a dash, a bracket or a space places the mass only when it ends the
+# mass's item ("Central pulsatile mass, right groin", "... RIF (transplant)"); followed by
+# more it is the next finding ("Pulsatile abdominal mass, femoral pulses weak", "... groin
+# pain", "..., chest clear": a fourth review)
+_SITE_ENDS = (r"(?=\s*(?:$|[,.;:()\-\u2013?])|\s+(?:region|area|fossa|post|after|from|due|"
+              r"known|transplant\w*|kidney|graft)\b)")
+_ELSEWHERE = (r"(?!(?:\s+" + _FOUND + r")?\s*(?:" + _IN + r"(?:the\s+)?(?:base\s+of\s+"
+              r"(?:the\s+)?)?" + _SIDE + r"(?:" + _OTHER_SITES + r")\b|[,(\-\u2013]\s*\??"
+              r"(?:the\s+)?" + _SIDE + r"(?:" + _OTHER_SITES + r")\b" + _SITE_ENDS + r")|"
+              r"(?:\s+" + _FOUND + r")?(?:" + _IN + r"(?:the\s+)?" + _SIDE + r"(?:"
+              + _NEAR_SITES + r")\b|\s(?:the\s+)?" + _SIDE + r"(?:" + _NEAR_SITES + r")\b"
+              + _SITE_ENDS + r"))")
 _HEADING_SITES = ("neck", "groin", "thyroid", "scalp", "pelvis", "breast", "liver", "kidney",
                   "wall", "hilum", "thigh", "buttock", "fossa", "forearm", "wrist", "arm",
                   "leg", "head", "face", "tongue", "orbit", "occiput", "forehead", "uterus",

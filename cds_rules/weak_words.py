@@ -13,6 +13,7 @@ words never raises an emergency, CLINICAL.md); the card names it to be re-assess
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections.abc import Callable
 from functools import lru_cache
 
@@ -47,11 +48,7 @@ _WEIGHT_LOSS = (_NOT_MEANT + r"(?:weight|wt)\s+loss\b" + _NOT_A_SERVICE + r"|"
                 r"lost\s+(?:\d+(?:\.\d+)?\s*(?:kg|kgs|kilos?|lbs?|pounds|stones?|st)\b|"
                 r"(?:a\s+lot\s+of\s+|some\s+|significant\s+)?weight\b)|"
                 r"weight\s+(?:has\s+)?(?:dropped|fallen|falling)\b")
-_ANOTHER_PARTS = "".join(rf"(?<!{part}\s)" for part in (
-    "knee", "hip", "shoulder", "neck", "dental", "tooth", "chest", "head", "arm", "hand",
-    "foot", "feet", "ankle", "wrist", "elbow", "jaw", "ear", "eye", "stomach", "abdominal"))
-_NIGHT_PAIN = (r"night\s+pain|nocturnal\s+pain|" + _ANOTHER_PARTS
-               + r"(?:pain|ache|aching)\s+(?:is\s+)?(?:worse\s+)?"
+_NIGHT_PAIN = (r"night\s+pain|nocturnal\s+pain|(?:pain|ache|aching)\s+(?:is\s+)?(?:worse\s+)?"
                r"(?:at|during|through)\s+(?:the\s+)?night\b|"
                r"pain\s+(?:wakes|waking|woke)\b|"
                # woken by it; not "Wakes with back pain" (the morning's stiffness)
@@ -78,36 +75,105 @@ def _names_one(words: str) -> bool:
     return bool(_ANY.search(words))
 
 
-# A weak red flag is no emergency: where the uncoded reader keeps a sign on the safe side, a
-# word of these keeps the card's "no red flag recorded" instead (an independent review:
-# review-of-systems templates and advice read as a fever or a weight loss). A denial
-# anywhere before it in its part ("ROS: negative for fever, chills, weight loss", "No
-# fever/weight loss/night pain"), an unticked box ("[ ] Fever"); an answer closing the part
-# ("Red flags: fever, weight loss - none", "fever (-)", "fever -ve", "Fever: 0")
-_DENIAL_BEFORE = re.compile(r"\b(?:no|not|nil|denies|denied|deny|negative\s+for|neg\s+for|"
-                            r"without|free\s+of|absence\s+of|never|none)\b|\[\s*\]", re.I)
+# A weak red flag is no emergency: where the uncoded reader keeps a sign on the safe side,
+# these keep the card's "no red flag recorded" (an independent review: review-of-systems
+# templates and advice read as a fever or a weight loss). Each is read in the sign's own
+# item between commas (a second review: read over the whole part, "No cough, fever 38.5",
+# "Fever yes, rash no", "Fever for the past 3 days" hid a fever). Before the sign in its
+# item: a denial ("No fever/weight loss/night pain", "[ ] Fever"), the past, advice or
+# another person ("History of fever", "Advised weight loss", "Return if fever", "Mother has
+# fever"); "negative for" anywhere before it ("ROS: negative for fever, chills, weight loss")
+_BEFORE_IN_ITEM = re.compile(
+    r"\b(?:no|not|nil|denies|denied|deny|neg|negative|without|free\s+of|absence\s+of|never|"
+    r"none|history\s+of|h/o|advised?|advice|return\w*\s+if|if)\b", re.I)
+_NEGATIVE_FOR = re.compile(r"\b(?:negative|neg|screen\w*)\s+for\b", re.I)
+# right before the sign: another person's ("Mother has fever", "Wife: fever"; not "Wife
+# reports he has lost weight"), an unticked box ("[ ] Fever"; not "[ ] Trauma [x] Fever")
+_RIGHT_BEFORE = re.compile(
+    r"(?:\b(?:mother|father|mum|dad|wife|husband|partner|son|daughter|child|sister|brother|"
+    r"family)(?:\s+(?:has|had|with|reports?))?\s*[:\-]?|\[\s*\])\s*$", re.I)
+# In its item: an answer closing it ("fever (-)", "fever -ve", "Fever: 0", "Fever / weight
+# loss - no"), the sign over ("Post-op fever resolved"; not "Fever not resolved"), years
+# ago, a weight loss meant ("Weight loss - intentional", "Lost 6kg since starting
+# semaglutide"; not "Lost 6 kg, not dieting": another item)
 _ANSWER_AFTER = re.compile(r"(?:[:\-\u2013(/]|\s)\s*(?:no|none|nil|n|neg|negative|absent|-?ve|"
                            r"0|-)\s*\)?[\s.!]*$", re.I)
-# ... and a part that speaks of the past, of advice or screening, of a weight loss meant, or
-# of someone else ("Post-op fever resolved", "Weight loss 2 years ago", "Return if fever",
-# "Dieting, lost 5kg", "Lost 6kg since starting semaglutide", "Mother has fever")
-_NOT_THE_PATIENTS_NOW = re.compile(
-    r"\b(?:resolved|settled|subsided|history\s+of|hx|h/o|previous\w*|prior|past|ago|"
-    r"return\w*|if|advised?|advice|safety[\s-]?net\w*|screen\w*|intentional\w*|intended|"
-    r"dieting|diet|semaglutide|ozempic|wegovy|mounjaro|tirzepatide|liraglutide|orlistat|"
-    r"needs?|mother|father|mum|dad|wife|husband|partner|son|daughter|child|sister|brother|"
-    r"family)\b", re.I)
+_LIST_ANSWER = re.compile(r"(?:[:\-\u2013(]|\s)\s*(?:no|none|nil|n|neg|negative|absent|-ve)"
+                          r"\s*\)?[\s.!]*$", re.I)
+_OVER_OR_MEANT = re.compile(
+    r"(?<!\bnot\s)\b(?:resolved|settled|subsided|\d+\s*(?:years?|yrs?)\s+ago|intentional\w*|"
+    r"intended|deliberate\w*|planned|dieting|diet|slimming|semaglutide|ozempic|wegovy|"
+    r"mounjaro|tirzepatide|liraglutide|orlistat)\b", re.I)
+# A list of bare findings closed by one answer: "Red flags: fever, weight loss, night pain -
+# none" (each item of three words at most, none with an answer of its own)
+_BARE_ITEM = re.compile(r"[^\W\d_][\w/()\s:-]*", re.I)
+_ANSWER_WORD = re.compile(r"\b(?:yes|y|no|n|nil|none|present|absent|positive|negative)\b", re.I)
+# Night pain of another part ("Knee pain at night"), unless the item names the back
+_ANOTHER_PART_PAIN = re.compile(
+    r"\b(?:knee|hip|shoulder|neck|dental|tooth|chest|head|arm|hand|foot|feet|ankle|wrist|"
+    r"elbow|jaw|ear|eye|stomach|abdominal)\s+(?:pain|ache)", re.I)
+_THE_BACK = re.compile(r"\b(?:back|spin\w*|lumbar|thoracic|sciatic\w*|lbp)\b", re.I)
 
 
-def _first_not_now(part: str) -> int | None:
-    """Where the part stops naming a weak red flag as the patient's present one: 0 when an
-    answer closes it or it speaks of the past, advice or someone else
-    (:data:`_ANSWER_AFTER`, :data:`_NOT_THE_PATIENTS_NOW`), else its first denial
-    (:data:`_DENIAL_BEFORE`: a sign after it is denied), else None. Asked once a part."""
-    if _ANSWER_AFTER.search(part[-24:]) or _NOT_THE_PATIENTS_NOW.search(part):
-        return 0
-    denial = _DENIAL_BEFORE.search(part)
-    return denial.start() if denial else None
+class _Items:
+    """A part's items between commas, each asked once whether it keeps its weak red flag
+    from being the patient's present one (a long part stays linear)."""
+
+    def __init__(self, part: str, contrast_follows: bool) -> None:
+        self.part = part
+        self.commas = [i for i, c in enumerate(part) if c == ","]
+        self.slashes = [i for i, c in enumerate(part) if c in ",/"]
+        self.answers = not contrast_follows  # "Fever? No, but hot and sweaty": no answer
+        self.list_closed = self.answers and _list_answered_no(part, self.slashes)
+        negative_for = _NEGATIVE_FOR.search(part)
+        self.negative_for = negative_for.start() if negative_for else len(part)
+        self.item_reads: dict[int, tuple[int, bool, bool]] = {}
+
+    def hides(self, sign: str, match: re.Match[str]) -> bool:
+        """Does the sign at ``match`` not count as the patient's present one?"""
+        at = match.start()
+        if self.list_closed or self.negative_for < at:
+            return True
+        start, end = _bounds(self.commas, at, len(self.part))
+        first_denial, over_or_meant, another_part = self._item(start, end)
+        if first_denial < at or over_or_meant or (sign == "night pain" and another_part) \
+                or _RIGHT_BEFORE.search(self.part[max(start, at - 40):at]):
+            return True
+        if not self.answers:
+            return False
+        segment_start, segment_end = _bounds(self.slashes, at, len(self.part))
+        return bool(_ANSWER_AFTER.search(self.part[max(segment_start, segment_end - 24):
+                                                   segment_end]))
+
+    def _item(self, start: int, end: int) -> tuple[int, bool, bool]:
+        """Of the item from ``start`` to ``end``, read once: where its first denial is
+        (its end: none), whether it says the sign is over or meant, and whether it names
+        another part's pain and not the back's."""
+        if start not in self.item_reads:
+            denial = _BEFORE_IN_ITEM.search(self.part, start, end)
+            item = self.part[start:end]
+            self.item_reads[start] = (
+                denial.start() if denial else end, bool(_OVER_OR_MEANT.search(item)),
+                bool(_ANOTHER_PART_PAIN.search(item) and not _THE_BACK.search(item)))
+        return self.item_reads[start]
+
+
+def _bounds(separators: list[int], at: int, length: int) -> tuple[int, int]:
+    """The start and end of the item between ``separators`` that holds position ``at``."""
+    index = bisect_left(separators, at)
+    return (separators[index - 1] + 1 if index else 0,
+            separators[index] if index < len(separators) else length)
+
+
+def _list_answered_no(part: str, commas: list[int]) -> bool:
+    """A list of bare findings closed by one answer ("fever, weight loss - none",
+    "Fever / weight loss - no")."""
+    if not commas or len(commas) > 20 or not _LIST_ANSWER.search(part[-24:]):
+        return False
+    items = [part[a + 1:b] for a, b in zip([-1, *commas], [*commas, len(part)], strict=True)]
+    *heads, last = items
+    return all(len(item.split()) <= 3 and not _ANSWER_WORD.search(item) for item in heads) \
+        and len(last.split()) <= 5
 
 
 @lru_cache(maxsize=4096)
@@ -125,9 +191,9 @@ def weak_signs(text: str, closes_negated: Callable[[str], bool]) -> tuple[str, .
         part = Part(text_part)
         closes = refusing_questions(closes_negated) if contrast_follows else closes_negated
         closed = closed_signs(part, [m for _, m in matches], closes)
-        not_now = _first_not_now(text_part)
+        items = _Items(text_part, contrast_follows)
         for sign, m in matches:
-            if sign not in found and (not_now is None or m.start() < not_now) \
-                    and m.start() not in closed and not denied(part, m, _names_one):
+            if sign not in found and m.start() not in closed \
+                    and not denied(part, m, _names_one) and not items.hides(sign, m):
                 found.add(sign)
     return tuple(sign for sign, _ in WEAK_SIGNS if sign in found)

