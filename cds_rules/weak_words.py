@@ -78,7 +78,7 @@ def _names_one(words: str) -> bool:
 # A weak red flag is no emergency: where the uncoded reader keeps a sign on the safe side,
 # these keep the card's "no red flag recorded" (an independent review: review-of-systems
 # templates and advice read as a fever or a weight loss). Each is read in the sign's own
-# item between commas (a second review: read over the whole part, "No cough, fever 38.5",
+# item between commas (a later review: read over the whole part, "No cough, fever 38.5",
 # "Fever yes, rash no", "Fever for the past 3 days" hid a fever). Before the sign in its
 # item: a denial ("No fever/weight loss/night pain", "[ ] Fever"), the past, advice or
 # another person ("History of fever", "Advised weight loss", "Return if fever", "Mother has
@@ -106,7 +106,6 @@ _OVER_OR_MEANT = re.compile(
     r"mounjaro|tirzepatide|liraglutide|orlistat)\b", re.I)
 # A list of bare findings closed by one answer: "Red flags: fever, weight loss, night pain -
 # none" (each item of three words at most, none with an answer of its own)
-_BARE_ITEM = re.compile(r"[^\W\d_][\w/()\s:-]*", re.I)
 _ANSWER_WORD = re.compile(r"\b(?:yes|y|no|n|nil|none|present|absent|positive|negative)\b", re.I)
 # Night pain of another part ("Knee pain at night"), unless the item names the back
 _ANOTHER_PART_PAIN = re.compile(
@@ -165,12 +164,13 @@ def _bounds(separators: list[int], at: int, length: int) -> tuple[int, int]:
             separators[index] if index < len(separators) else length)
 
 
-def _list_answered_no(part: str, commas: list[int]) -> bool:
-    """A list of bare findings closed by one answer ("fever, weight loss - none",
-    "Fever / weight loss - no")."""
-    if not commas or len(commas) > 20 or not _LIST_ANSWER.search(part[-24:]):
+def _list_answered_no(part: str, separators: list[int]) -> bool:
+    """A list of bare findings (between commas or slashes) closed by one answer ("fever,
+    weight loss - none", "Fever / weight loss - no")."""
+    if not separators or len(separators) > 20 or not _LIST_ANSWER.search(part[-24:]):
         return False
-    items = [part[a + 1:b] for a, b in zip([-1, *commas], [*commas, len(part)], strict=True)]
+    items = [part[a + 1:b]
+             for a, b in zip([-1, *separators], [*separators, len(part)], strict=True)]
     *heads, last = items
     return all(len(item.split()) <= 3 and not _ANSWER_WORD.search(item) for item in heads) \
         and len(last.split()) <= 5
