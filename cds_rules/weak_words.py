@@ -96,10 +96,9 @@ _RIGHT_BEFORE = re.compile(
 # loss - no"), the sign over ("Post-op fever resolved"; not "Fever not resolved"), years
 # ago, a weight loss meant ("Weight loss - intentional", "Lost 6kg since starting
 # semaglutide"; not "Lost 6 kg, not dieting": another item)
-_ANSWER_AFTER = re.compile(r"(?:[:\-\u2013(/]|\s)\s*(?:no|none|nil|n|neg|negative|absent|-?ve|"
-                           r"0|-)\s*\)?[\s.!]*$", re.I)
-_LIST_ANSWER = re.compile(r"(?:[:\-\u2013(]|\s)\s*(?:no|none|nil|n|neg|negative|absent|-ve)"
-                          r"\s*\)?[\s.!]*$", re.I)
+_NO = r"(?:no|none|nil|n|neg|negative|absent|-ve)"
+_ANSWER_AFTER = re.compile(r"(?:[:\-\u2013(/]|\s)\s*(?:" + _NO + r"|ve|0|-)\s*\)?[\s.!]*$", re.I)
+_LIST_ANSWER = re.compile(r"(?:[:\-\u2013(]|\s)\s*" + _NO + r"\s*\)?[\s.!]*$", re.I)  # not "0"
 _OVER_OR_MEANT = re.compile(
     r"(?<!\bnot\s)\b(?:resolved|settled|subsided|\d+\s*(?:years?|yrs?)\s+ago|intentional\w*|"
     r"intended|deliberate\w*|planned|dieting|diet|slimming|semaglutide|ozempic|wegovy|"

@@ -274,12 +274,8 @@ def _add_hints(builder: Builder, checked: dict[str, Any], found: dict[Topic, tup
         if not found:
             return False
         status = FactStatus.CURRENT
-    when, latest, floating, start = _times(builder, checked)
-    for topic, (sign, text) in found.items():
-        builder.record.facts.append(with_latest(Fact(
-            concept=uncoded.uncoded_concept(topic), display=f'Uncoded entry "{text}"',
-            source=source_of(checked), resource_type=checked["resourceType"], when=when,
-            status=status, detail=sign), latest, floating, start))
+    _add_named_in_words(builder, checked, status, [
+        (uncoded.uncoded_concept(topic), sign, text) for topic, (sign, text) in found.items()])
     return True
 
 
@@ -301,13 +297,21 @@ def _add_weak(builder: Builder, checked: dict[str, Any], weak: dict[str, str]) -
     status = entry_status(checked, builder.record.now, _value_answers_the_code(checked))
     if status is not FactStatus.CURRENT:
         return False
-    when, latest, floating, start = _times(builder, checked)
-    for sign, text in weak.items():
-        builder.record.facts.append(with_latest(Fact(
-            concept=WEAK_IN_WORDS, display=f'Uncoded entry "{text}"',
-            source=source_of(checked), resource_type=checked["resourceType"], when=when,
-            status=status, detail=sign), latest, floating, start))
+    _add_named_in_words(builder, checked, status,
+                        [(WEAK_IN_WORDS, sign, text) for sign, text in weak.items()])
     return True
+
+
+def _add_named_in_words(builder: Builder, checked: dict[str, Any], status: FactStatus,
+                        named: list[tuple[str, str, str]]) -> None:
+    """A fact per (concept, sign, text) the entry's words name, dated as its coded facts
+    would be: 'Uncoded entry "<text>"', the sign its detail."""
+    when, latest, floating, start = _times(builder, checked)
+    for concept, sign, text in named:
+        builder.record.facts.append(with_latest(Fact(
+            concept=concept, display=f'Uncoded entry "{text}"', source=source_of(checked),
+            resource_type=checked["resourceType"], when=when, status=status, detail=sign),
+            latest, floating, start))
 
 
 def _components_standing(entry: dict[str, Any]) -> dict[Topic, tuple[str, str]]:

@@ -72,6 +72,12 @@ def shown_at_site(finding: Finding, settings: RuleSettings) -> bool:
     return finding.indicator == "critical" or settings.enabled(finding.topic)
 
 
+def sentence(names: Sequence[str]) -> str:
+    """"A", "A and B", "A, B and C", capitalised: names listed on a card."""
+    text = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+    return text[:1].upper() + text[1:]
+
+
 def coded_answer_change(version: str) -> str:
     """What ``version`` changed for every rule (terminology audit, December 2026, finding
     10): a coded "no" answer was read as a finding (cds_rules/CHANGELOG.md)."""

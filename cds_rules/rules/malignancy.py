@@ -30,6 +30,7 @@ from cds_rules.rules.base import (
     denial_naming_change,
     observation_reading_change,
     question_answered_no_change,
+    sentence,
     threshold,
     value_beside_code_change,
     words_in_values_change,
@@ -167,12 +168,6 @@ def recent_results(record: PatientRecord, key: str, settings: RuleSettings) -> l
     return record.begun_within(concept, within=days(settings.recent_order_days))
 
 
-def _sentence(names: list[str]) -> str:
-    """"A", "A and B", "A, B and C", capitalised."""
-    text = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
-    return text[:1].upper() + text[1:]
-
-
 def _done_reasons(done: dict[str, list[Fact]]) -> list[str]:
     return [f"Already done, not suggested again: {facts[-1].display} "
             f"({facts[-1].when.date().isoformat() if facts[-1].when else 'undated'}, "
@@ -197,7 +192,7 @@ def _myeloma_blood_tests(record: PatientRecord, ctx: RuleContext, rule: Rule) ->
         return None  # all three done or on order: NG12's step is taken
     onset = [f for f in context if f.began_by == latest_onset(context)][:1]
     fact = age_fact(record)
-    tests = _sentence([MYELOMA_LABELS[key] for key in missing])
+    tests = sentence([MYELOMA_LABELS[key] for key in missing])
     return rule.finding(
         "info",
         f"{tests}: 60 or over with persistent back pain (NICE NG12, myeloma)",

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from cds_rules.model import RED_FLAG_CONCEPTS, Fact, Finding, PatientRecord, earliest_start
-from cds_rules.rules.base import Rule, RuleContext, threshold
+from cds_rules.rules.base import Rule, RuleContext, sentence, threshold
 from cds_rules.rules.context import (
     BOUNDED_ABOVE,
     BOUNDED_BELOW,
@@ -135,14 +135,10 @@ def in_window_lines(settings: RuleSettings, recorded: Sequence[Fact]) -> list[st
                f"{settings.cauda_equina_window_days} days, none enough on its own for a "
                "red-flag card (coded data): re-assess if they persist or others appear."]
               if coded else []),
-            *([f"{_and(signs).capitalize()} named in words only: no rule reads words as its "
+            *([f"{sentence(signs)} named in words only: no rule reads words as its "
                "fact (INF-01 counts a fever, coded or measured, with a risk factor for spinal "
                "infection; MAL-01 a weight loss or night pain with a second malignancy "
                "factor). Re-assess, and record what is found."] if signs else [])]
-
-
-def _and(names: Sequence[str]) -> str:
-    return " and ".join([", ".join(names[:-1]), names[-1]] if len(names) > 2 else names)
 
 
 def _is(fact: Fact, concepts: frozenset[str], sign: str) -> bool:
