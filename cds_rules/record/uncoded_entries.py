@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
-from cds_rules import back_pain_words, uncoded
+from cds_rules import back_pain_words, residual_urine, uncoded
 from cds_rules import valuesets as vs
 from cds_rules.fhir_time import (
     first_time_floating,
@@ -31,6 +31,7 @@ from cds_rules.record.state import Builder
 from cds_rules.record.status import OBSERVATION_IGNORED, entry_status, status_code
 from cds_rules.record.timing import OBSERVATION_TIMES, condition_time, observation_time
 from cds_rules.record.unreadable import set_aside, set_aside_listed_code, set_aside_words
+from cds_rules.residual_urine import RESIDUAL_SIGN, Residual
 from cds_rules.weak_words import CONCEPTS_OF_SIGN, WEAK_IN_WORDS, weak_signs
 
 
@@ -45,7 +46,8 @@ def read_uncoded(builder: Builder, resource: dict[str, Any]) -> bool:
     if not (found or context):
         set_aside_listed_code(builder, resource)  # a code sent as a list naming a red flag
     weak = _weak_named(texts)
-    if not (found or context or weak):
+    residual = None if Topic.CAUDA_EQUINA in found else _residual(resource, texts)
+    if not (found or context or weak or residual):
         return False
     checked = builder.validated(resource)
     if checked is None:
@@ -54,7 +56,8 @@ def read_uncoded(builder: Builder, resource: dict[str, Any]) -> bool:
         return False
     hints = bool(found) and _add_hints(builder, checked, found)
     weak_read = bool(weak) and _add_weak(builder, checked, weak)
-    return _add_context(builder, checked, context, dated=True) or hints or weak_read
+    measured = residual is not None and _add_residual(builder, checked, residual)
+    return _add_context(builder, checked, context, dated=True) or hints or weak_read or measured
 
 
 def read_words(builder: Builder, checked: dict[str, Any], concepts: Iterable[str]) -> bool:
@@ -73,6 +76,10 @@ def read_words(builder: Builder, checked: dict[str, Any], concepts: Iterable[str
     hints = bool(found) and _add_hints(builder, checked, found, given)
     weak = _weak_named(texts, coded)
     hints = (bool(weak) and _add_weak(builder, checked, weak)) or hints
+    # a residual is read beside a retention coded or denied ("Urinary retention? No. Bladder
+    # scan residual 900 ml"): a card of the coded family does not repeat it (rules/uncoded)
+    residual = None if Topic.CAUDA_EQUINA in found else _residual(checked, texts)
+    hints = (residual is not None and _add_residual(builder, checked, residual)) or hints
     if coded.intersection(BACK_PAIN_CONTEXT):  # read as a back pain already
         return hints
     context = _context(checked, texts)
@@ -302,6 +309,37 @@ def _add_weak(builder: Builder, checked: dict[str, Any], weak: dict[str, str]) -
     return True
 
 
+def _residual(entry: dict[str, Any], texts: list[str]) -> tuple[Residual, str] | None:
+    """The largest post-void residual the entry states (:mod:`cds_rules.residual_urine`),
+    with the words that state it: in its words ("Bladder scan: PVR 650 ml"), or as a
+    quantity of its own or of a component under a code naming one ("Post void residual"
+    650 mL). The threshold is the rule's (rules/uncoded)."""
+    found = [(residual, text) for text in texts
+             for residual in residual_urine.residuals_in_words(text)]
+    if entry.get("resourceType") == "Observation":
+        found.extend(measured for holder in (entry, *as_list(entry.get("component")))
+                     if (measured := residual_urine.measured_residual(holder)) is not None)
+    return residual_urine.largest(found)
+
+
+def _add_residual(builder: Builder, checked: dict[str, Any],
+                  residual_and_words: tuple[Residual, str]) -> bool:
+    """An ``uncoded:cauda-equina`` fact for a residual, its volume in mL as the fact's value
+    (:data:`~cds_rules.residual_urine.RESIDUAL_SIGN`): the cauda equina rule in words warns
+    when it is over the site's threshold."""
+    status = entry_status(checked, builder.record.now, _value_answers_the_code(checked))
+    if status is None:
+        return False
+    residual, words = residual_and_words
+    when, latest, floating, start = _times(builder, checked)
+    builder.record.facts.append(with_latest(Fact(
+        concept=uncoded.uncoded_concept(Topic.CAUDA_EQUINA), display=f'Uncoded entry "{words}"',
+        source=source_of(checked), resource_type=checked["resourceType"], when=when,
+        status=status, detail=RESIDUAL_SIGN, value=residual.ml, unit="mL",
+        comparator=residual.comparator), latest, floating, start))
+    return True
+
+
 def _add_named_in_words(builder: Builder, checked: dict[str, Any], status: FactStatus,
                         named: list[tuple[str, str, str]]) -> None:
     """A fact per (concept, sign, text) the entry's words name, dated as its coded facts
@@ -377,12 +415,13 @@ def _entry_texts(resource: dict[str, Any]) -> list[str]:
 
 def has_no_words(resource: dict[str, Any]) -> bool:
     """Would :func:`_entry_texts` find no word in ``resource`` (a test's code, no coded or
-    text value, no components)? Kept next to it: whatever it comes to read must be added
-    here too (the record builder skips the walk for such entries; a test holds the two
-    together)."""
+    text value, no components, no residual volume)? Kept next to it: whatever it comes to
+    read must be added here too (the record builder skips the walk for such entries; a test
+    holds the two together)."""
     return ("valueCodeableConcept" not in resource and "valueString" not in resource
             and "component" not in resource
-            and _names_a_test(codings_of(resource.get("code"))))
+            and _names_a_test(codings_of(resource.get("code")))
+            and residual_urine.measured_residual(resource) is None)
 
 
 def _names_a_test(codings: list[dict[str, Any]]) -> bool:

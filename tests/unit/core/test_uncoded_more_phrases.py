@@ -152,8 +152,10 @@ def test_the_rules_that_read_more_carry_a_new_version() -> None:
         # of another part's weakness or numbness for all three)
         # and a known code's display (twenty-first), and the twenty-second session's words
         # (and CES and NEURO one further: the twenty-fourth session's words), and a
-        # question answered no (twenty-fifth session, test_question_answered_no.py)
-        assert versions[rule] == {"UNCODED-CORD": "1.14.0"}.get(rule, "1.15.0")
+        # question answered no (twenty-fifth session, test_question_answered_no.py), and
+        # CES a post-void residual (twenty-sixth session, test_residual_urine.py)
+        assert versions[rule] == {"UNCODED-CORD": "1.14.0", "UNCODED-CES": "1.16.0"}.get(
+            rule, "1.15.0")
         assert "1.9.1: no change in what is read" in changes[rule]
         assert "1.9.0: read also" in changes[rule]
     # UNCODED-MAL moved on to 1.9.0 ("Ca. prostate", test_uncoded_ca_full_stop.py) after

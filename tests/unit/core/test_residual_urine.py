@@ -1,0 +1,199 @@
+"""A post-void residual over CES_RESIDUAL_URINE_ML is read as urinary retention
+(UNCODED-CES 1.16.0, twenty-sixth session).
+
+The twenty-fifth session's closing note: "Urinary retention? No. Bladder scan residual 900
+ml" was read as a denied retention and nothing else; a residual volume was never read. A
+bladder scan after voiding is how a suspected cauda equina syndrome is checked for
+retention (GIRFT 2023); a residual over 200 ml had a sensitivity of 94 % for compression on
+MRI (Venkatesan 2019). Beside coded back pain such a note gave the conservative card ("No
+red flag recorded", "Reassure"); now the uncoded cauda equina warning, with the threshold
+disclosed. Never the critical card: the words were not coded (CLINICAL.md)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from cds_rules import HookRequest, evaluate, to_json
+from cds_rules.catalogue import RULES
+from cds_rules.record import build_record
+from cds_rules.record.uncoded_entries import has_no_words
+from cds_rules.residual_urine import RESIDUAL_SIGN, Residual, residuals_in_words
+from cds_rules.settings import RuleSettings
+from tests.unit.core.local_entries import (
+    LOCAL,
+    LOINC,
+    SNOMED,
+    SUBJECT,
+    UCUM,
+    local_problem,
+    with_back_pain,
+)
+
+NOW = datetime(2026, 3, 1, 10, tzinfo=UTC)
+
+READ = [  # (words, millilitres, comparator)
+    ("PVR 650 ml", 650, None), ("Bladder scan: PVR 650ml.", 650, None),
+    ("Post-void residual 900mls", 900, None), ("post void residual volume of 1.2 L", 1200, None),
+    ("Urinary retention? No. Bladder scan residual 900 ml", 900, None),
+    ("Urinary retention? No, PVR 900ml", 900, None), ("PVR 650", 650, None),
+    ("PVR 650.", 650, None), ("PVR on bladder scan: 650 ml", 650, None),
+    ("PVR <50ml", 50, "<"), ("PVR > 500 ml", 500, ">"),
+    ("Pre-void 900ml, post-void 50ml", 50, None),
+    ("Bladder scan post void 650ml", 650, None), ("post micturition residual 450 ml", 450, None),
+    ("PVR 1,200ml", 1200, None), ("PVR approx. 700ml", 700, None), ("PVR c. 700 mls", 700, None),
+    ("Post-void residual of approximately 600ml", 600, None), ("Residual urine 400 mL", 400, None),
+    ("Hesitancy. PVR 350cc.", 350, None), ("PVR 2L", 2000, None), ("PVR 0.8 litres", 800, None),
+    ("Post void residual: 750 mL", 750, None), ("PVR=420ml", 420, None),
+    ("PVR 650 ml (pre-void 900)", 650, None), ("Retention. Residual 800ml", 800, None),
+]
+
+NOT_READ = [
+    "If PVR > 200 ml, catheterise", "catheterise when residual > 300ml",
+    "Residual volume 2.1 L (95% predicted)",  # a lung function test
+    "Residual 800ml",  # a bare residual, nothing of a bladder
+    "PVR 3.2 WU", "PVR 240 dynes", "pvr 10 mmHg",  # pulmonary vascular resistance
+    "PVR 12/03/2026", "Residual weakness 4/5", "PVR: not done", "Post void dribbling",
+    "Bladder scan 900ml",  # a volume, not said to be after voiding
+]
+
+
+@pytest.mark.parametrize(("text", "ml", "comparator"), READ)
+def test_a_residual_in_words_is_read_in_millilitres(text: str, ml: float,
+                                                    comparator: str | None) -> None:
+    assert residuals_in_words(text) == (Residual(ml, comparator),)
+
+
+@pytest.mark.parametrize("text", NOT_READ)
+def test_a_plan_a_lung_another_unit_or_no_number_is_not(text: str) -> None:
+    assert residuals_in_words(text) == ()
+
+
+@pytest.mark.parametrize(("residual", "over"), [
+    (Residual(201), True), (Residual(200), False), (Residual(150), False),
+    (Residual(200, ">"), True), (Residual(150, ">"), False), (Residual(200, ">="), False),
+    (Residual(250, ">="), True), (Residual(900, "<"), False), (Residual(900, "<="), False),
+])
+def test_over_the_threshold_means_certainly_over_it(residual: Residual, over: bool) -> None:
+    assert residual.over(200) is over
+
+
+def _cards(*entries: dict[str, Any], settings: RuleSettings | None = None) -> dict[str, Any]:
+    request = HookRequest(hook="patient-view", patient_id="p", resources=with_back_pain(*entries))
+    result = evaluate(request, NOW, settings) if settings else evaluate(request, NOW)
+    return {c["source"]["topic"]["code"]: c for c in to_json(result.cards)}
+
+
+def _observation(code: dict[str, Any], **value: Any) -> dict[str, Any]:
+    return {"resourceType": "Observation", "id": "bladder-scan", "status": "final",
+            "subject": SUBJECT, "effectiveDateTime": "2026-02-28T09:00:00Z", "code": code,
+            **value}
+
+
+def _ml(value: float, unit: str = "mL") -> dict[str, Any]:
+    return {"value": value, "unit": unit, "system": UCUM, "code": unit}
+
+
+LOCAL_PVR = {"coding": [{"system": LOCAL, "code": "bs-pvr", "display": "Post void residual"}]}
+# a LOINC coding whose code we do not name: its display is read for a residual
+LOINC_PVR = {"coding": [{"system": LOINC, "display": "Post void residual urine volume"}],
+             "text": "Bladder scan PVR"}
+
+WARNED = {
+    "words": local_problem("Urinary retention? No. Bladder scan residual 900 ml"),
+    "words, PVR": local_problem("Bladder scan: PVR 650ml"),
+    "quantity, local code": _observation(LOCAL_PVR, valueQuantity=_ml(650)),
+    "quantity in litres, LOINC display": _observation(LOINC_PVR, valueQuantity=_ml(0.65, "L")),
+    "component": _observation({"text": "Bladder scan"}, component=[
+        {"code": {"text": "Pre-void volume"}, "valueQuantity": _ml(900)},
+        {"code": {"text": "Post-void residual"}, "valueQuantity": _ml(450)}]),
+    "bound above": local_problem("PVR > 999 ml (scanner maximum)"),
+}
+
+
+@pytest.mark.parametrize("entry", WARNED.values(), ids=WARNED.keys())
+def test_beside_back_pain_a_residual_over_200_ml_warns_instead_of_reassuring(
+        entry: dict[str, Any]) -> None:
+    cards = _cards(entry)
+    assert "conservative-care" not in cards
+    card = cards["cauda-equina"]
+    assert card["indicator"] == "warning"
+    assert card["summary"] == f"Check the record: uncoded entry suggests {RESIDUAL_SIGN}"
+    assert "`BACKPAIN_CDS_CES_RESIDUAL_URINE_ML` = 200" in card["detail"]
+    assert "Venkatesan" in card["detail"]
+    version = next(r.version for r in RULES if r.id == "UNCODED-CES")
+    assert version == "1.16.0"
+    assert f"_Rule UNCODED-CES v{version}._" in card["detail"]
+
+
+NOT_WARNED = {
+    "at the threshold": local_problem("Bladder scan: PVR 200 ml"),
+    "below": local_problem("PVR 150ml"),
+    "a bound below": local_problem("PVR <300ml"),
+    "a plan": local_problem("If PVR > 200 ml, catheterise"),
+    "a lung's residual volume": _observation({"text": "Residual volume"},
+                                             valueQuantity=_ml(2100)),
+    "another unit": _observation(LOCAL_PVR, valueQuantity={"value": 650, "unit": "mmol/L"}),
+    "pre-void only": _observation({"text": "Bladder scan"}, component=[
+        {"code": {"text": "Pre-void volume"}, "valueQuantity": _ml(900)},
+        {"code": {"text": "Post-void residual"}, "valueQuantity": _ml(50)}]),
+    "entered in error": {**_observation(LOCAL_PVR, valueQuantity=_ml(650)),
+                         "status": "entered-in-error"},
+    "older than the window": {**_observation(LOCAL_PVR, valueQuantity=_ml(650)),
+                              "effectiveDateTime": "2025-09-01T09:00:00Z"},
+}
+
+
+@pytest.mark.parametrize("entry", NOT_WARNED.values(), ids=NOT_WARNED.keys())
+def test_a_residual_at_or_below_it_or_not_a_residual_gives_no_warning(
+        entry: dict[str, Any]) -> None:
+    assert "cauda-equina" not in _cards(entry)
+
+
+def test_the_threshold_is_the_sites() -> None:
+    entry = local_problem("Bladder scan: PVR 650ml")
+    assert "cauda-equina" not in _cards(entry, settings=RuleSettings(ces_residual_urine_ml=700))
+    card = _cards(local_problem("PVR 150ml"), settings=RuleSettings(ces_residual_urine_ml=100))
+    assert "`BACKPAIN_CDS_CES_RESIDUAL_URINE_ML` = 100" in card["cauda-equina"]["detail"]
+
+
+def test_the_fact_holds_the_volume_and_names_the_entry() -> None:
+    request = HookRequest(hook="patient-view", patient_id="p", resources=with_back_pain(
+        _observation(LOINC_PVR, valueQuantity=_ml(0.65, "L"))))
+    record = build_record(request, NOW, RuleSettings())
+    [fact] = record.ever("uncoded:cauda-equina")
+    assert (fact.detail, fact.value, fact.unit) == (RESIDUAL_SIGN, 650.0, "mL")
+    assert fact.display == 'Uncoded entry "Bladder scan PVR"'  # the code's text first
+
+
+def test_a_coded_retention_keeps_its_critical_card_without_a_second_warning() -> None:
+    retention = {"resourceType": "Condition", "id": "retention", "subject": SUBJECT,
+                 "onsetDateTime": "2026-02-28", "code": {
+                     "coding": [{"system": SNOMED, "code": "267064002"}],
+                     "text": "Urinary retention, PVR 900 ml"}}
+    cards = _cards(retention)
+    assert cards["cauda-equina"]["indicator"] == "critical"
+    assert RESIDUAL_SIGN not in cards["cauda-equina"]["detail"]
+
+
+def test_a_loinc_test_holding_a_residual_is_not_skipped_unread() -> None:
+    """The builder skips a LOINC test with nothing to read (#15): a residual is read."""
+    assert not has_no_words(_observation(LOINC_PVR, valueQuantity=_ml(650)))
+    assert has_no_words(_observation(LOINC_PVR, valueQuantity={"value": 5.1, "unit": "mmol/L"}))
+    assert has_no_words(_observation({"coding": [{"system": LOINC, "code": "29463-7",
+                                                  "display": "Body weight"}]},
+                                     valueQuantity={"value": 650, "unit": "mL"}))
+
+
+@pytest.mark.timeout(30)
+@pytest.mark.parametrize("text", [
+    "post-void residual " + " " * 1_000_000 + "x", "PVR 650" + " " * 1_000_000 + "mm",
+    "PVR " + "on " * 300_000, "residual " * 100_000 + "bladder",
+    "PVR" + " - " * 300_000, "pvr 1 " * 150_000,
+], ids=["blanks-after-name", "blanks-after-number", "fillers", "names", "dashes", "repeats"])
+def test_a_megabyte_of_adversarial_words_is_read_in_one_pass(text: str) -> None:
+    """A liveness check (the worker's timeout), not a speed target: a first version took
+    90 s on 50 KB of blanks after the name (two adjacent whitespace runs)."""
+    residuals_in_words(text)
