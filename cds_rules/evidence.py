@@ -58,12 +58,14 @@ _SOURCES = (
            "https://gettingitrightfirsttime.co.uk/pathway-supports-clinicians-to-diagnose-and-"
            "treat-cauda-equina-syndrome-without-delay/",
            "national multidisciplinary consensus pathway"),
-    Source("venkatesan-2019", "Venkatesan M et al. Bladder scans and postvoid residual volume "
-           "measurement improve diagnostic accuracy of cauda equina syndrome, Spine "
-           "2019;44(18)", "Venkatesan 2019 (PVR)", "2019",
-           "https://doi.org/10.1097/BRS.0000000000003152",
-           "prospective diagnostic cohort, 92 patients, one centre (a residual over 200 ml: "
-           "sensitivity 94 %, negative predictive value 98.7 % for compression on MRI)"),
+    Source("katzouraki-2020", "Katzouraki G, Zubairi AJ, Hershkovich O, Grevitt MP. A "
+           "prospective study of the role of bladder scanning and post-void residual volume "
+           "measurement in improving diagnostic accuracy of cauda equina syndrome, Bone Joint "
+           "J 2020;102-B(6):677-682", "Katzouraki et al., Bone Joint J (bladder scan)", "2020",
+           "https://doi.org/10.1302/0301-620X.102B6.BJJ-2020-0195.R1",
+           "prospective diagnostic study, 260 patients, one spinal unit (a residual of 200 ml "
+           "or more: sensitivity 94.1 %, specificity 66.8 %, negative predictive value "
+           "98.7 % for compression on MRI)"),
     Source("sbns-bass-ces", "SBNS / BASS Standards of care for investigation and management "
            "of cauda equina syndrome (2018 joint revision of the BASS standards published as "
            "Germon T et al, Spine J 2015)", "SBNS/BASS CES standards", "2018",

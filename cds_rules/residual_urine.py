@@ -1,146 +1,247 @@
 """A post-void residual volume: the urine left in the bladder after voiding, as measured.
 
 A bladder scan after voiding is how an emergency department checks a suspected cauda equina
-syndrome for retention (GIRFT 2023 pathway), and a residual over 200 ml had a sensitivity
-of 94 % and a negative predictive value of 98.7 % for compression on MRI (Venkatesan et al.,
-Spine 2019; a residual at or below it does not rule the syndrome out: Todd 2018). Written
-as a number ("Bladder scan: PVR 650 ml", "Post-void residual 900mls"), or sent as a
-quantity under a local code ("Post void residual" 650 mL), it named no sign the reader
-knew, and a retention measured but not named was silent. Read here as a number only: the
-threshold (``RuleSettings.ces_residual_urine_ml``) is the caller's, so that one reading
-serves every site. A residual found over it is an uncoded cauda equina sign
-(:data:`RESIDUAL_SIGN`): a warning to check, never the critical card (an entry in words).
+syndrome for retention (GIRFT 2023 pathway). In the largest prospective study (260
+patients), a residual of 200 ml or more had a sensitivity of 94.1 % and a negative
+predictive value of 98.7 % for compression on MRI (Katzouraki et al., Bone Joint J 2020); a
+residual below it does not rule the syndrome out (13 of 26 MRI-confirmed incomplete
+syndromes, Todd et al., Int Orthop 2022). Written as a number ("Bladder scan: PVR 650 ml",
+"Post-void residual 900mls"), or sent as a quantity under a local code ("Post void
+residual" 650 mL), it named no sign the reader knew, and a retention measured but not named
+was silent. Read here as a number only: the threshold (``RuleSettings.
+ces_residual_urine_ml``) is the caller's, so that one reading serves every site. A residual
+reaching it is an uncoded cauda equina sign (:data:`RESIDUAL_SIGN`): a warning to check,
+never the critical card (an entry in words).
 
-Not read: a residual in a plan or a rule ("If PVR > 200 ml, catheterise"); a bare
-"residual" or "residual volume" in a text that says nothing of a bladder (a lung function
-test's residual volume, in litres); a number in another unit ("PVR 3.2 WU": pulmonary
-vascular resistance).
+Not read (two independent reviews): a residual in a plan or a rule ("If PVR > 200 ml,
+catheterise", "Catheterise for PVR >200 ml", "PVR >200 ml -> MRI"); a bare "residual" or a
+"PVR" without a unit in words that say nothing of a bladder, or that speak of the heart or
+lungs ("PVR 650" in a right heart catheter report is a vascular resistance; a lung function
+test's "Residual volume"); a number in another unit ("PVR 3.2 WU"), a time or a date ("PVR
+0930: 40 ml" reads 40), a voided or pre-void volume ("Post void 900ml voided"), a number
+without a unit below 10 ("PVR 0.9": litres or Wood units, unknowable).
 """
 
 from __future__ import annotations
 
+import math
 import re
 from functools import lru_cache
 from typing import Any, NamedTuple
 
 RESIDUAL_SIGN = "urinary retention (post-void residual)"
-"""The uncoded cauda equina sign a residual over the threshold names (``Fact.detail``)."""
+"""The uncoded cauda equina sign a residual reaching the threshold names (``Fact.detail``)."""
 
 
 class Residual(NamedTuple):
     """A residual volume in millilitres; ``comparator`` ("<", "<=", ">=", ">") when the
-    words give a bound, not the measurement ("PVR > 500 ml": the scanner's range)."""
+    words give a bound, not the measurement ("PVR > 999 ml": the scanner's maximum)."""
 
     ml: float
     comparator: str | None = None
 
-    def over(self, threshold_ml: float) -> bool:
-        """Is the volume certainly over ``threshold_ml``? A bound below ("< 300 ml") is
-        not; a bound above ("> 200 ml") is when it reaches the threshold."""
-        if self.comparator in ("<", "<="):
-            return False
-        if self.comparator == ">":
-            return self.ml >= threshold_ml
-        return self.ml > threshold_ml
+    def reaches(self, threshold_ml: float) -> bool:
+        """Is the volume certainly ``threshold_ml`` or more (the study's "≥ 200 ml")? A
+        bound below ("< 300 ml") never is."""
+        return self.comparator not in ("<", "<=") and self.ml >= threshold_ml
 
 
-# "PVR", "post-void residual (volume)", "post micturition residual", "residual urine"
-_PVR = r"pvr\b"
-_POST_VOID = (r"post[\s-]?(?:void(?:ing|ed)?|micturition)\b(?:\s*(?:bladder\s+)?"
-              r"(?:residual|residue|volume|scan)\b)?(?:\s+(?:urine\s+)?(?:volume|vol)\b)?")
-_RESIDUAL = r"residual(?:\s+(?:urine|urinary|bladder))?(?:\s+(?:volume|vol)\b)?"
-# words between the name and the number: "PVR on bladder scan: 650 ml", "residual of 900"
-_FILLER = (r"(?:[\s:=~\-\u2013(]*\b(?:of|was|is|measured|approx\w*|about|around|c|ca|on|by|"
-           r"at|bladder|scan|scanner|us|ultrasound|volume|vol|urine)\b\.?){0,6}?"
-           r"[\s:=~\-\u2013(]*")
+# The names: "PVR", "P.V.R.", "PVRs", "PMR", "post-void residual (volume)", "post micturition
+# residual", "post void" (a bare one: not after "pre and", nor before a volume voided),
+# "residual urine", "residual"
+_PVR = r"(?P<pvr>p\.?v\.?r\.?s?|pmr)(?![a-z])"
+_POST_VOID = (r"(?P<post>post[\s-]?(?:void(?:ing|ed)?|micturition|mict))\b(?P<noun>\s*(?:bladder"
+              r"\s+)?(?:residual|residue|volume|scan)\b)?(?:\s+(?:urine\s+)?(?:volume|vol)\b)?")
+_RESIDUAL = r"residual(?P<urine>\s+(?:urine|urinary|bladder))?(?:\s+(?:volume|vol)\b)?"
+# what may stand between the name and the number: "PVR on bladder scan: 650 ml", "PVR (BS)
+# 650", "PVR at 14:00 was 650 ml", "PVR (2026-03-01) 50ml"
+_TIME_OR_DATE = (r"(?:[01]?\d|2[0-3])(?::|\.|h)?[0-5]\d(?:\s*(?:h|hrs|hours)\b)?|"
+                 r"\d{4}-\d\d-\d\d|\d{1,2}/\d{1,2}(?:/\d{2,4})?")
+_FILLER = (r"(?:[\s:=~\-\u2013()]*\b(?:of|was|is|measured|recorded|scanned|approx\w*|about|"
+           r"around|c|ca|on|by|via|as|at|bladder|scan|scanner|bs|us|ultrasound|volume|vol|"
+           r"urine|" + _TIME_OR_DATE + r")\b\.?){0,6}?[\s:=~\-\u2013()]*")
 _COMPARATOR = (r"(?:(?P<comparator>[<>]=?|\u2264|\u2265|less\s+than|under|below|"
                r"more\s+than|greater\s+than|over|above|at\s+least)\s*)?")
-_NUMBER = r"(?P<number>\d{1,2},\d{3}|\d{1,5}(?:\.\d+)?)"
-_UNIT = r"(?:\s*(?P<unit>mls?|millilit(?:re|er)s?|cc|l|lit(?:re|er)s?)\b)?"
-# a number in another unit, or part of a date, a time or a ratio, is no volume
-_NOT_A_VOLUME = (r"(?!\d|[.,:/]\d|\s*(?:%|wu\b|wood|dyn\w*|mm\s*hg|mm\b|cm\b|units?\b|mg\b|"
-                 r"kg\b|g\b|hours?\b|hrs?\b|mins?\b|minutes?\b|days?\b|weeks?\b|years?\b|x\b))")
+# "650", "1,200", "1.200 ml" (thousands), "0,9 L" (a decimal comma before a unit)
+_NUMBER = r"(?P<number>\d{1,2}[,.]\d{3}(?!\d)|\d{1,5}(?:[.,]\d{1,2}(?=\s*[lm]))?(?:\.\d+)?)"
+_UNIT = (r"(?:\s*(?P<unit>mls?|millilit(?:re|er)s?|cc|cm(?:3|\^3)|\{ml\}|l|lit(?:re|er)s?)"
+         r"(?![a-z]))?")
+# without a unit: no part of a date, a time or a ratio, no number in another unit
+_NOT_A_VOLUME = (r"(?!\d|[.,:/\-]\d|:|\s*\d|\s*(?:ml\w*|l\b|lit\w*|cc\b|%|h\b|hrs?\b|wu\b|"
+                 r"wood|dyn\w*|mm\s*hg|mmhg|mm\b|cm\b|units?\b|mg\b|kg\b|g\b|hours?\b|"
+                 r"mins?\b|minutes?\b|days?\b|weeks?\b|years?\b|x\b))")
 _READING = re.compile(
     r"\b(?P<name>" + _PVR + "|" + _POST_VOID + "|" + _RESIDUAL + ")" + _FILLER + _COMPARATOR
-    + _NUMBER + _UNIT + r"(?(unit)|" + _NOT_A_VOLUME + ")", re.I)
-# a bare "residual" counts only where the text is about a bladder (not a lung's volume)
-_BLADDER_WORDS = re.compile(r"bladder|void|urin|micturi|catheter|twoc|retention|pvr", re.I)
+    + _NUMBER + _UNIT + r"(?(unit)|" + _NOT_A_VOLUME + r")(?!\s*(?:voided|passed)\b)", re.I)
+_NAME_WORDS = ("resid", "pvr", "p.v.r", "pmr", "void", "mict")
+# a bare residual, or a PVR without a unit, counts only where the text is about a bladder
+# and not about the heart or lungs (a vascular resistance, a lung's residual volume)
+_BLADDER_WORDS = re.compile(r"bladder|void|urin|micturi|catheteri[sz]ed\s+for|twoc|retention|"
+                            r"\bpu\b|cauda|\bces\b", re.I)
+_HEART_OR_LUNG = re.compile(r"pulmonary|vascular|\brhc\b|\bpap\b|pcwp|wedge|haemodynamic|"
+                            r"hemodynamic|cardiac|right\s+heart|spirometry|\bfev|\bfvc|\btlc\b|"
+                            r"lung", re.I)
 # a plan or a rule, not a measurement: "If PVR > 200 ml", "catheterise when residual > 300"
+# (up to a colon: "Scan to check whether emptying: PVR 900 ml" is a measurement)
 _CONDITIONAL = re.compile(r"\b(?:if|when|whenever|unless|should|whether|threshold|target|"
-                          r"aim|until|criteria)\b[^.;\n]{0,40}$", re.I)
+                          r"aim|until)\b[^.;:\n]{0,40}$", re.I)
+# ... and for a bound above, the words of a plan before it or after it: "Catheterise for
+# PVR >200 ml", "PVR >200 ml = catheterise", "... would prompt MRI", "... suggests retention"
+_PLAN_BEFORE = re.compile(r"\b(?:for|with|needs?|requires?|awaiting|criteria|pathway|"
+                          r"protocol|guidance)\b[^.;:\n]{0,30}$", re.I)
+_PLAN_AFTER = re.compile(r"[\s)]*(?:=|->|-->|\u2192|=>|:|\b(?:would|will|then|requires?|"
+                         r"needs?|needed|prompts?|suggests?|indicates?|means|warrants?|is\s+"
+                         r"(?:significant|abnormal|retention)|catheteri[sz]e|refer\w*|mri|"
+                         r"triggers?)\b)", re.I)
 _COMPARATORS = {"<": "<", "<=": "<=", "\u2264": "<=", "less than": "<", "under": "<",
                 "below": "<", ">": ">", ">=": ">=", "\u2265": ">=", "more than": ">",
                 "greater than": ">", "over": ">", "above": ">", "at least": ">="}
 _LITRES = frozenset({"l", "litre", "litres", "liter", "liters"})
-_NAME_WORDS = ("resid", "pvr", "void", "mictur")
 _SCAN_WINDOW = 60  # characters before a name searched for a condition: a short stretch
+_AFTER_PRE = re.compile(r"pre[\s-]*(?:void\w*)?\s*(?:and|&|/)\s*$", re.I)
+_MAX_READINGS = 20  # a text is a note, not a log: enough to find its largest
+_SMALLEST_WITHOUT_UNIT = 10  # "PVR 0.9", "PVR 3": litres, Wood units? Not read.
 
 
 @lru_cache(maxsize=4096)
 def residuals_in_words(text: str) -> tuple[Residual, ...]:
     """Every post-void residual ``text`` states as a number ("PVR 650 ml", "Post void
-    residual: 1.2 L"), in millilitres; a number without a unit after a residual's name
-    counts as millilitres ("PVR 650"), after a bare "residual" only with one."""
+    residual: 1.2 L"), in millilitres (at most :data:`_MAX_READINGS`)."""
     lowered = text.lower()
     if not any(word in lowered for word in _NAME_WORDS):  # the common case: one pass each
         return ()
     found: list[Residual] = []
-    about_a_bladder: bool | None = None
     for match in _READING.finditer(text):
-        name = match.group("name").lower()
-        bare = name.startswith("residual")
-        if bare:
-            if match.group("unit") is None:
-                continue
-            if about_a_bladder is None:
-                about_a_bladder = bool(_BLADDER_WORDS.search(text))
-            if not about_a_bladder:
-                continue
-        if _CONDITIONAL.search(text, max(0, match.start() - _SCAN_WINDOW), match.start()):
-            continue
-        found.append(_residual(match))
+        if _a_measurement(match):
+            found.append(_residual(match))
+            if len(found) == _MAX_READINGS:
+                break
     return tuple(found)
 
 
+def _a_measurement(match: re.Match[str]) -> bool:
+    """Is ``match`` a residual measured, not a plan, a pre-void volume or another organ's?"""
+    text, start = match.string, match.start()
+    if match.group("post") and not match.group("noun") and _AFTER_PRE.search(
+            text, max(0, start - 12), start):
+        return False  # "pre and post void: 900ml and 50ml": the first is the pre-void's
+    unitless = match.group("unit") is None
+    if unitless and float(_plain(match.group("number"))) < _SMALLEST_WITHOUT_UNIT:
+        return False
+    bare = match.group("pvr") is None and match.group("post") is None \
+        and match.group("urine") is None
+    if ((unitless and match.group("pvr")) or bare) and not _about_a_bladder(text):
+        return False
+    if _CONDITIONAL.search(text, max(0, start - _SCAN_WINDOW), start):
+        return False
+    return not (match.group("comparator") and _COMPARATORS[_spaced(match)] in (">", ">=")
+                and (_PLAN_BEFORE.search(text, max(0, start - _SCAN_WINDOW), start)
+                     or _PLAN_AFTER.match(text, match.end())))
+
+
+@lru_cache(maxsize=1)  # asked of each match: one search a text, not one a match
+def _about_a_bladder(text: str) -> bool:
+    return bool(_BLADDER_WORDS.search(text)) and not _HEART_OR_LUNG.search(text)
+
+
+def _plain(number: str, litres: bool = False) -> str:
+    """A number as Python reads it: "1,200" and "1.200 ml" thousands, "0,9" and "0.650 L"
+    decimals."""
+    head, sep, tail = number.partition(",") if "," in number else number.partition(".")
+    if sep and len(tail) == 3 and head != "0" and not (litres and sep == "."):
+        return head + tail
+    return f"{head}.{tail}" if sep else head
+
+
+def _spaced(match: re.Match[str]) -> str:
+    return " ".join(match.group("comparator").lower().split())
+
+
 def _residual(match: re.Match[str]) -> Residual:
-    number = float(match.group("number").replace(",", ""))
     unit = (match.group("unit") or "ml").lower()
+    number = float(_plain(match.group("number"), unit in _LITRES))
     ml = number * 1000 if unit in _LITRES else number
     comparator = match.group("comparator")
-    return Residual(ml, _COMPARATORS[" ".join(comparator.lower().split())]
-                    if comparator else None)
+    return Residual(ml, _COMPARATORS[_spaced(match)] if comparator else None)
 
 
 # A code naming a residual: "Post void residual", "Bladder scan PVR", "Residual urine
-# volume"; not a lung's "Residual volume"
-_NAMES_A_RESIDUAL = re.compile(r"\bpvr\b|post[\s-]?(?:void\w*|micturition)\s+(?:bladder\s+)?"
-                               r"(?:residual|residue|volume)|residual\s+(?:urine|urinary|"
-                               r"bladder)|(?:urine|bladder)\s+(?:volume\s+)?(?:residual|"
-                               r"post[\s-]?void)", re.I)
+# volume", "Bladder scan post void"; not a lung's "Residual volume", nor a pulmonary
+# vascular resistance ("PVR")
+_NAMES_A_RESIDUAL = re.compile(r"\bp\.?v\.?r\b|\bpmr\b|post[\s-]?(?:void\w*|micturition)\s+"
+                               r"(?:bladder\s+)?(?:residual|residue|volume|scan)|residual\s+"
+                               r"(?:urine|urinary|bladder)|(?:urine|bladder)\s+(?:volume\s+|"
+                               r"scan\s+)?(?:residual|post[\s-]?void)|bladder\s+scan\s+after\s+"
+                               r"void", re.I)
 _MILLILITRES = frozenset({"ml", "mls", "millilitre", "millilitres", "milliliter",
-                          "milliliters", "cc", "cm3"})
-_VOLUME_UNITS = _MILLILITRES | _LITRES
+                          "milliliters", "cc", "cm3", "cm^3", "{ml}"})
+_VOLUME_UNITS = _MILLILITRES | _LITRES | {""}  # no unit: millilitres
+VOLUME_UNITS_AS_SENT = frozenset({*_VOLUME_UNITS,
+                                  *(u.upper() for u in _VOLUME_UNITS),
+                                  *(u.capitalize() for u in _VOLUME_UNITS),
+                                  "mL", "mLs", "mL.", "{mL}", "ML", "cm^3", "CM3"})
+"""A volume's unit as senders write it (or none): the gate asked of every Observation of a
+record before its words (#15); :func:`may_hold_a_residual`."""
+
+
+def volume_sent(quantity: dict[str, Any]) -> bool:
+    """Is a quantity's unit (its code, else its unit) a volume's as sent, or none?"""
+    unit = quantity.get("code") or quantity.get("unit")
+    return unit is None or (unit.__class__ is str and unit in VOLUME_UNITS_AS_SENT)
+
+
+def may_hold_a_residual(holder: dict[str, Any]) -> bool:
+    """Could ``holder`` hold a residual (a quantity in a volume's unit or none, a whole
+    number, a short value in words beginning with one)? Asked first: no word is read."""
+    quantity = holder.get("valueQuantity")
+    if quantity is not None:
+        return isinstance(quantity, dict) and volume_sent(quantity)
+    text = holder.get("valueString")
+    return "valueInteger" in holder or (isinstance(text, str) and text[:1].isdigit())
+_LARGEST = 1e7  # millilitres: past it, a number no bladder holds (and no float overflow)
 
 
 def measured_residual(holder: object) -> tuple[Residual, str] | None:
-    """The residual an Observation (or a component) holds as a quantity under a code whose
-    words (text, displays: a LOINC one's too) name one ("Post void residual" 650 mL), with
-    those words; else None. A quantity without a unit counts as millilitres; one in any
-    other unit is not read. The quantity is asked first: most Observations have another
-    unit."""
+    """The residual an Observation (or a component) holds as a quantity (or a plain number:
+    valueInteger, a valueString "650 ml") under a code whose words (text, displays: a LOINC
+    one's too) name one ("Post void residual" 650 mL), with those words; else None. A
+    quantity without a unit counts as millilitres; one in any other unit is not read. The
+    value is asked first, inline: every Observation of a record comes here (#15), and
+    most have another unit."""
     if not isinstance(holder, dict):
         return None
-    quantity = holder.get("valueQuantity")
-    if not isinstance(quantity, dict) or not volume_quantity(quantity):
+    amount = _amount(holder)
+    if amount is None:
         return None
     words = _code_words(holder.get("code"))
-    named = next((w for w in words if _NAMES_A_RESIDUAL.search(w)), None)
+    named = next((w for w in words if _NAMES_A_RESIDUAL.search(w)
+                  and not _HEART_OR_LUNG.search(w)), None)
     if named is None:
         return None
-    ml = quantity["value"] * 1000 if _unit(quantity) in _LITRES else quantity["value"]
-    comparator = quantity.get("comparator")
-    return (Residual(float(ml), comparator if comparator in ("<", "<=", ">=", ">") else None),
-            named)
+    return amount, named
+
+
+def _amount(holder: dict[str, Any]) -> Residual | None:
+    """The holder's value as a residual in millilitres, if it is a volume or a number."""
+    quantity = holder.get("valueQuantity")
+    if isinstance(quantity, dict):
+        sent = quantity.get("code") or quantity.get("unit")
+        unit = sent.strip().lower() if isinstance(sent, str) else "" if sent is None else None
+        value = quantity.get("value")
+        if unit not in _VOLUME_UNITS or value.__class__ not in (int, float) \
+                or not -_LARGEST < value < _LARGEST:
+            return None
+        comparator = quantity.get("comparator")
+        return Residual(float(value * 1000 if unit in _LITRES else value),
+                        comparator if comparator in ("<", "<=", ">=", ">") else None)
+    value = holder.get("valueInteger")
+    if value.__class__ is int and 0 <= value < _LARGEST:
+        return Residual(float(value))
+    text = holder.get("valueString")
+    if isinstance(text, str) and len(text) < 40:
+        found = residuals_in_words("post-void residual " + text)
+        return found[0] if len(found) == 1 and math.isfinite(found[0].ml) else None
+    return None
 
 
 def largest(found: list[tuple[Residual, str]]) -> tuple[Residual, str] | None:
@@ -151,24 +252,10 @@ def largest(found: list[tuple[Residual, str]]) -> tuple[Residual, str] | None:
 
 
 def _code_words(code: object) -> list[str]:
+    """A code's text and the displays of its codings: a LOINC code names its test too."""
     if not isinstance(code, dict):
         return []
     codings = code.get("coding")
     displays = [c.get("display") for c in codings if isinstance(c, dict)] \
         if isinstance(codings, list) else []
     return [w for w in (code.get("text"), *displays) if isinstance(w, str)]
-
-
-def volume_quantity(quantity: dict[str, Any]) -> bool:
-    """A quantity with a number and a volume's unit (or none): what a residual is sent as.
-    Asked first, before any words, of every Observation: most have other units."""
-    value = quantity.get("value")
-    if not isinstance(value, int | float) or isinstance(value, bool):
-        return False
-    unit = _unit(quantity)
-    return unit == "" or unit in _VOLUME_UNITS
-
-
-def _unit(quantity: dict[str, Any]) -> str:
-    unit = quantity.get("code", quantity.get("unit"))
-    return unit.strip().lower() if isinstance(unit, str) else ""

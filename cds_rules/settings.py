@@ -39,12 +39,12 @@ class RuleSettings(BaseModel):
     fever_window_days: int = ours(7, "Fever counts if recorded within these days.", ge=1, le=90)
     cauda_equina_window_days: int = ours(14, "A CES sign is 'new' within these days.",
                                          ge=1, le=365)
-    ces_residual_urine_ml: float = ours(200.0, "A post-void residual (bladder scan) over this "
-                                        "volume, in an entry's words ('PVR 650 ml') or as a "
-                                        "quantity under a code naming one, gives the uncoded "
-                                        "cauda equina warning (urinary retention); one at or "
-                                        "below it reassures nothing.", ge=50, le=1000,
-                                        unit="ml")
+    ces_residual_urine_ml: float = ours(200.0, "A post-void residual (bladder scan) of this "
+                                        "volume or more, in an entry's words ('PVR 650 "
+                                        "ml') or as a quantity under a code naming one, "
+                                        "gives the uncoded cauda equina warning (urinary "
+                                        "retention); one below it reassures nothing.",
+                                        ge=50, le=1000, unit="ml")
     long_term_steroid_days: int = ours(90, "Systemic steroids for at least this long count as "
                                        "long-term.", ge=7, le=730)
     repeat_imaging_window_days: int = ours(365, "A spine MRI/CT within these days makes a new "
@@ -129,7 +129,7 @@ OUR_THRESHOLDS: dict[str, str] = {
     "fever_celsius": "fever threshold (°C)",
     "fever_window_days": "fever counts within (days)",
     "cauda_equina_window_days": "a neurological sign counts as new within (days)",
-    "ces_residual_urine_ml": "a post-void residual counts as urinary retention over (ml)",
+    "ces_residual_urine_ml": "a post-void residual counts as urinary retention from (ml)",
     "long_term_steroid_days": "systemic steroids count as long-term after (days)",
     "repeat_imaging_window_days": "a spine MRI/CT is recent within (days)",
     "emg_min_leg_symptom_days": "leg symptoms must persist before EMG/NCS (days)",

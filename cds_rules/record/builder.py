@@ -66,7 +66,8 @@ def _build_record(request: HookRequest, now: datetime, settings: RuleSettings,
     if isinstance(gaps, list | tuple):
         record.quality.data_gaps = [mended(g) for g in gaps if isinstance(g, str)]
     builder = Builder(record=record, patient_id=patient_id,
-                      cutoffs=reading_cutoffs(settings, moment), check=check)
+                      cutoffs=reading_cutoffs(settings, moment), check=check,
+                      residual_urine_ml=settings.ces_residual_urine_ml)
     try:
         _build(builder, request)
     except Exception as error:  # a last guard: a partial record beats a failed hook call

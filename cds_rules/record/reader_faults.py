@@ -185,7 +185,7 @@ def _set_aside(builder: Builder, resource: dict[str, Any], why: str) -> tuple[st
     coded = len(record.unreadable_red_flags)
     try:
         if all(f.concept in SYMPTOM_CONCEPTS for f in added()):
-            words = signs_in(resource)
+            words = signs_in(resource, builder.residual_urine_ml)
             if words:
                 set_aside_words(builder, resource, words, detail=why, uncoded_entry=False)
     except Exception:  # nor can the words be read

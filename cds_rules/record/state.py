@@ -12,6 +12,7 @@ from cds_rules.model import (
     PatientRecord,
 )
 from cds_rules.record import structure
+from cds_rules.settings import DEFAULT_SETTINGS
 from cds_rules.validation import MendedText
 
 # resource -> its read elements when valid R4B, else None (cds_rules.validation.validated)
@@ -48,6 +49,9 @@ class Builder:
     medication_texts: dict[str, tuple[str, ...]] = field(default_factory=dict)
     # the fast path; tests pass cds_rules.validation.validated (the reference) to compare
     check: Validator = structure.validated
+    # a post-void residual named as a red flag in an entry set aside unread (its volume is
+    # not kept for the rule to judge): the site's CES_RESIDUAL_URINE_ML
+    residual_urine_ml: float = DEFAULT_SETTINGS.ces_residual_urine_ml
 
     @property
     def quality(self) -> DataQuality:

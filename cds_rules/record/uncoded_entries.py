@@ -51,6 +51,7 @@ def read_uncoded(builder: Builder, resource: dict[str, Any]) -> bool:
         return False
     checked = builder.validated(resource)
     if checked is None:
+        found = _with_residual(builder.residual_urine_ml, found, residual)
         if found or context:  # _context read its value
             set_aside_words(builder, resource, found, context=context)
         return False
@@ -76,8 +77,9 @@ def read_words(builder: Builder, checked: dict[str, Any], concepts: Iterable[str
     hints = bool(found) and _add_hints(builder, checked, found, given)
     weak = _weak_named(texts, coded)
     hints = (bool(weak) and _add_weak(builder, checked, weak)) or hints
-    # a residual is read beside a retention coded or denied ("Urinary retention? No. Bladder
-    # scan residual 900 ml"): a card of the coded family does not repeat it (rules/uncoded)
+    # a post-void residual is read beside a retention coded, or denied ("Urinary retention?
+    # No. Bladder scan residual 900 ml"): a card of the coded family does not repeat it
+    # (rules/uncoded)
     residual = None if Topic.CAUDA_EQUINA in found else _residual(checked, texts)
     hints = (residual is not None and _add_residual(builder, checked, residual)) or hints
     if coded.intersection(BACK_PAIN_CONTEXT):  # read as a back pain already
@@ -102,7 +104,7 @@ def set_aside_coded(builder: Builder, resource: dict[str, Any], hits: list[Hit])
     # not when its codes name a red flag (set aside, or not there: "Retention of urine"
     # stated absent names no retention in its words either)
     if not any(hit.concept in RED_FLAG_INPUTS for hit in hits):
-        words = signs_in(resource)
+        words = signs_in(resource, builder.residual_urine_ml)
         if words:
             counted = builder.unreadable_entries
             set_aside_words(builder, resource, words, uncoded_entry=False)
@@ -110,10 +112,26 @@ def set_aside_coded(builder: Builder, resource: dict[str, Any], hits: list[Hit])
                 builder.unreadable_entries = counted  # one entry, counted once
 
 
-def signs_in(resource: dict[str, Any]) -> dict[Topic, tuple[str, str]]:
-    """The red flags an entry's words name, not negated, per family (sign, text): what
-    :func:`read_uncoded` reads, for an entry no reader could read (record/reader_faults)."""
-    return _signs(_entry_texts(resource))
+def signs_in(resource: dict[str, Any], residual_ml: float | None = None
+             ) -> dict[Topic, tuple[str, str]]:
+    """The red flags an entry's words name, not negated, per family (sign, text), and a
+    post-void residual reaching ``residual_ml`` (the site's threshold; None: not asked):
+    what :func:`read_uncoded` reads, for an entry no reader could read
+    (record/reader_faults)."""
+    texts = _entry_texts(resource)
+    found = _signs(texts)
+    if residual_ml is None or Topic.CAUDA_EQUINA in found:
+        return found
+    return _with_residual(residual_ml, found, _residual(resource, texts))
+
+
+def _with_residual(residual_ml: float, found: dict[Topic, tuple[str, str]],
+                   residual: tuple[Residual, str] | None) -> dict[Topic, tuple[str, str]]:
+    """``found`` and a residual reaching ``residual_ml``, for an entry set aside unread: its
+    volume is not kept, so one below the threshold would be named as a red flag."""
+    if residual is None or not residual[0].reaches(residual_ml):
+        return found
+    return {**found, Topic.CAUDA_EQUINA: (RESIDUAL_SIGN, residual[1])}
 
 
 Reading = Callable[[str, Callable[[str], bool]], tuple[tuple[Topic, str], ...]]
@@ -313,21 +331,37 @@ def _residual(entry: dict[str, Any], texts: list[str]) -> tuple[Residual, str] |
     """The largest post-void residual the entry states (:mod:`cds_rules.residual_urine`),
     with the words that state it: in its words ("Bladder scan: PVR 650 ml"), or as a
     quantity of its own or of a component under a code naming one ("Post void residual"
-    650 mL). The threshold is the rule's (rules/uncoded)."""
-    found = [(residual, text) for text in texts
-             for residual in residual_urine.residuals_in_words(text)]
+    650 mL). The threshold is the rule's (rules/uncoded). Plain loops: asked of every entry
+    read for words (#15)."""
+    found: list[tuple[Residual, str]] = []
+    for text in texts:
+        for residual in residual_urine.residuals_in_words(text):
+            found.append((residual, text))
+    quantity = entry.get("valueQuantity")
+    if quantity.__class__ is dict and "component" not in entry \
+            and not residual_urine.volume_sent(quantity):  # a measurement's: asked first
+        return residual_urine.largest(found) if found else None
     if entry.get("resourceType") == "Observation":
-        found.extend(measured for holder in (entry, *as_list(entry.get("component")))
-                     if (measured := residual_urine.measured_residual(holder)) is not None)
-    return residual_urine.largest(found)
+        for holder in (entry, *as_list(entry.get("component"))):
+            if isinstance(holder, dict) and residual_urine.may_hold_a_residual(holder):
+                measured = residual_urine.measured_residual(holder)
+                if measured is not None:
+                    found.append(measured)
+    return residual_urine.largest(found) if found else None
 
 
 def _add_residual(builder: Builder, checked: dict[str, Any],
                   residual_and_words: tuple[Residual, str]) -> bool:
     """An ``uncoded:cauda-equina`` fact for a residual, its volume in mL as the fact's value
     (:data:`~cds_rules.residual_urine.RESIDUAL_SIGN`): the cauda equina rule in words warns
-    when it is over the site's threshold."""
-    status = entry_status(checked, builder.record.now, _value_answers_the_code(checked))
+    when it reaches the site's threshold. A measurement: a coded "no" in the entry's value
+    answers its code, not the volume (a review: a retention coded and answered no beside
+    "PVR 900 ml" was dropped), so only an entry refuted, in error or cancelled is not read."""
+    if checked["resourceType"] == "Condition":
+        status = entry_status(checked, builder.record.now)
+    else:
+        status = (None if status_code(checked, "status") in OBSERVATION_IGNORED
+                  else FactStatus.CURRENT)
     if status is None:
         return False
     residual, words = residual_and_words
@@ -417,11 +451,14 @@ def has_no_words(resource: dict[str, Any]) -> bool:
     """Would :func:`_entry_texts` find no word in ``resource`` (a test's code, no coded or
     text value, no components, no residual volume)? Kept next to it: whatever it comes to
     read must be added here too (the record builder skips the walk for such entries; a test
-    holds the two together)."""
-    return ("valueCodeableConcept" not in resource and "valueString" not in resource
-            and "component" not in resource
-            and _names_a_test(codings_of(resource.get("code")))
-            and residual_urine.measured_residual(resource) is None)
+    holds the two together). The residual's gate is inline: asked of every Observation."""
+    if "valueCodeableConcept" in resource or "valueString" in resource \
+            or "component" in resource or not _names_a_test(codings_of(resource.get("code"))):
+        return False
+    quantity = resource.get("valueQuantity")
+    held = "valueInteger" in resource if quantity is None else (
+        quantity.__class__ is dict and residual_urine.volume_sent(quantity))
+    return not (held and residual_urine.measured_residual(resource))  # a bladder scan's
 
 
 def _names_a_test(codings: list[dict[str, Any]]) -> bool:

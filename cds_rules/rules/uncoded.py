@@ -31,21 +31,22 @@ from cds_rules.rules.base import (
     threshold,
 )
 from cds_rules.rules.context import CAUDA_EQUINA_SEGMENT, assessment_reason, mri_since
-from cds_rules.settings import RuleSettings
+from cds_rules.rules.uncoded_residual import RESIDUAL_CHANGE, RESIDUAL_REASON
 from cds_rules.uncoded import families_of, reading, uncoded_concept
 from cds_rules.uncoded_phrases import PHRASES
 
 
-def _counted(record: PatientRecord, topic: Topic, settings: RuleSettings) -> list[Fact]:
+def _counted(record: PatientRecord, topic: Topic, window_days: int,
+             residual_ml: float | None) -> list[Fact]:
     """Uncoded hints of ``topic``, each counted as its sign's coded concept is counted; a
-    post-void residual only over the site's threshold."""
+    post-void residual only when it reaches ``residual_ml`` (UNCODED-CES alone reads one)."""
     hints = record.ever(uncoded_concept(topic))
     if not hints:
         return []
-    since = record.now - timedelta(days=settings.uncoded_text_window_days)
+    since = record.now - timedelta(days=window_days)
     return [f for f in hints if _counts(record, f, since) and (
-        f.detail != RESIDUAL_SIGN
-        or Residual(f.value or 0.0, f.comparator).over(settings.ces_residual_urine_ml))]
+        f.detail != RESIDUAL_SIGN or (residual_ml is not None
+        and Residual(f.value or 0.0, f.comparator).reaches(residual_ml)))]
 
 
 def _not_read_as_coded(hints: list[Fact], ctx: RuleContext, topic: Topic) -> list[Fact]:
@@ -85,15 +86,26 @@ def _unassessed(record: PatientRecord, hint: Fact) -> bool:
 _CES_HINT = uncoded_concept(Topic.CAUDA_EQUINA)  # assessed by a lumbar MRI only, as CES-02
 
 
-def _check(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding | None:
-    facts = _not_read_as_coded(_counted(record, rule.topic, ctx.settings), ctx, rule.topic)
+def _check_ces(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding | None:
+    """UNCODED-CES: :func:`_check`, a post-void residual counted at the site's threshold."""
+    settings = ctx.settings
+    return _check(record, ctx, rule, (settings.ces_residual_urine_ml,
+                                      threshold(settings, "ces_residual_urine_ml")))
+
+
+def _check(record: PatientRecord, ctx: RuleContext, rule: Rule,
+           residual: tuple[float, tuple[str, str]] | None = None) -> Finding | None:
+    """``residual``: the threshold a residual fact must reach, and its card line."""
+    facts = _not_read_as_coded(_counted(record, rule.topic,
+                                        ctx.settings.uncoded_text_window_days,
+                                        residual[0] if residual else None), ctx, rule.topic)
     if not facts:
         return None
     signs = ", ".join(dict.fromkeys(f.detail for f in facts))
     since = record.now - timedelta(days=ctx.settings.uncoded_text_window_days)
     old = [f for f in facts if reading(f.detail) == "symptom" and f.when is not None
            and not record.may_fall_within(f, since)]
-    residual = any(f.detail == RESIDUAL_SIGN for f in facts)
+    measured = residual is not None and any(f.detail == RESIDUAL_SIGN for f in facts)
     return rule.finding(
         "warning",
         f"Check the record: uncoded entry suggests {signs}",
@@ -102,17 +114,11 @@ def _check(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding | Non
          "unknown code, its text, a code's display or a component). It was not evaluated as "
          "a coded red flag: check the record and assess it, and code it so that the "
          "red-flag rules can read it.", *([assessment_reason(old)] if old else []),
-         *([_RESIDUAL_REASON] if residual else [])],
+         *([RESIDUAL_REASON] if measured else [])],
         thresholds=([threshold(ctx.settings, "uncoded_text_window_days")]
                     if any(reading(f.detail) == "symptom" for f in facts) else [])
-        + ([threshold(ctx.settings, "ces_residual_urine_ml")] if residual else []),
+        + ([residual[1]] if measured and residual else []),
     )
-
-
-_RESIDUAL_REASON = (
-    "A post-void residual over the threshold is urinary retention: with back pain, suspect "
-    "cauda equina syndrome (a residual over 200 ml had a sensitivity of 94 % for compression "
-    "on MRI, Venkatesan 2019). A residual at or below it does not rule the syndrome out.")
 
 
 _ADVICE = (
@@ -408,15 +414,6 @@ def _twenty_fifth_session_change(version: str, topic: Topic) -> str:
             + _TWENTY_FIFTH_SESSION_WORDS.get(topic, ""))
 
 
-_RESIDUAL_CHANGE = (
-    "{version}: a post-void residual over CES_RESIDUAL_URINE_ML (default 200 ml) is read as "
-    "urinary retention: written as a number in an entry's words ('Bladder scan: PVR 650 ml', "
-    "'Post-void residual 900mls', 'Urinary retention? No. Bladder scan residual 900 ml') or "
-    "sent as a quantity under a code no value set knows ('Post void residual' 650 mL, a "
-    "LOINC code's display too); not a plan ('If PVR > 200 ml, catheterise'), a bare "
-    "'residual' in words that say nothing of a bladder (a lung's residual volume), or a "
-    "number in another unit ('PVR 3.2 WU'). Before: a retention measured and not named was "
-    "not read. ")
 _HISTORY_SIGN_TOPICS = frozenset(topic for topic, phrases in PHRASES.items()
                                   if all(reading(sign) != "symptom" for sign, _ in phrases))
 """Families whose signs are histories (:data:`cds_rules.uncoded.HISTORY_SIGNS`): one that is
@@ -461,9 +458,10 @@ def _rule(rule_id: str, topic: Topic, family: str, evidence: tuple[str, ...]) ->
     residual = _next(answered_no, "minor") if topic is Topic.CAUDA_EQUINA else answered_no
     return Rule(id=rule_id, version=residual, topic=topic,
                 title=f"Uncoded entry suggests a {family} red flag", indicators=("warning",),
-                evidence=evidence, advice=_ADVICE, check=_check,
+                evidence=evidence, advice=_ADVICE,
+                check=_check_ces if topic is Topic.CAUDA_EQUINA else _check,
                 needs=frozenset({uncoded_concept(topic)}),
-                changes=((_RESIDUAL_CHANGE.format(version=residual)
+                changes=((RESIDUAL_CHANGE.format(version=residual)
                           if topic is Topic.CAUDA_EQUINA else "")
                          + _twenty_fifth_session_change(answered_no, topic)
                          + _TWENTY_FOURTH_SESSION_WORDS.get(topic, "").format(version=newly_read)
@@ -485,7 +483,7 @@ def _rule(rule_id: str, topic: Topic, family: str, evidence: tuple[str, ...]) ->
 
 RULES = (
     _rule("UNCODED-CES", Topic.CAUDA_EQUINA, "cauda equina",
-          ("girft-ces", "nice-cks-sciatica", "venkatesan-2019")),
+          ("girft-ces", "nice-cks-sciatica", "katzouraki-2020")),
     _rule("UNCODED-CORD", Topic.SPINAL_CORD_COMPRESSION, "spinal cord compression",
           ("nice-ng234",)),
     _rule("UNCODED-NEURO", Topic.PROGRESSIVE_NEUROLOGICAL_DEFICIT, "neurological deficit",

@@ -1,0 +1,27 @@
+"""UNCODED-CES's post-void residual: what its card says and what its version changed.
+
+The reading is :mod:`cds_rules.residual_urine`; the rule (rules/uncoded) counts a residual
+fact only when it reaches the site's CES_RESIDUAL_URINE_ML, which only UNCODED-CES reads
+(the rulebook lists a rule's thresholds from the functions its check calls).
+"""
+
+from __future__ import annotations
+
+RESIDUAL_REASON = (
+    "A post-void residual at or over the threshold is urinary retention: with back pain, "
+    "suspect cauda equina syndrome (a residual of 200 ml or more had a sensitivity of 94 % "
+    "and a negative predictive value of 98.7 % for compression on MRI, Katzouraki 2020). A "
+    "residual below it does not rule the syndrome out (Todd 2022: half of incomplete "
+    "syndromes scanned had 200 ml or less).")
+
+RESIDUAL_CHANGE = (
+    "{version}: a post-void residual at or over CES_RESIDUAL_URINE_ML (default 200 ml) is "
+    "read as urinary retention: written as a number in an entry's words ('Bladder scan: PVR "
+    "650 ml', 'Post-void residual 900mls', 'Urinary retention? No. Bladder scan residual 900 "
+    "ml') or sent as a quantity or a number under a code naming one ('Post void residual' "
+    "650 mL, a bladder scan panel's component, a LOINC code's display), whatever a coded "
+    "answer of the entry says; not a plan ('If PVR > 200 ml, catheterise', 'Catheterise "
+    "for PVR >200 ml'), a bare 'residual' or a 'PVR' without a unit in words that say "
+    "nothing of a bladder or speak of the heart or lungs (a vascular resistance, a lung's "
+    "residual volume), a time or a date, a voided or pre-void volume, or a number in "
+    "another unit ('PVR 3.2 WU'). Before: a retention measured and not named was not read. ")
