@@ -34,8 +34,10 @@ _NAMED_FEVERS = ("hay", "glandular", "rheumatic", "scarlet", "yellow", "dengue",
                  "milk", "familial", "periodic", "drug", "swamp", "marsh", "tick", "jungle")
 _NOT_A_NAMED_FEVER = "".join(rf"(?<!\b{name}\s)" for name in _NAMED_FEVERS)
 _FEVER = (_NOT_A_NAMED_FEVER
-          + r"(?:fevers?|feverish|febrile|pyrexi(?:a|al)|rigors?|high\s+temperature)\b"
-          r"(?!\s+(?:convulsions?|seizures?|fits?|clinic|vaccin\w*|agglutinins?|chill)\b)")
+          + r"(?:fevers?|feverish|febrile|pyrexi(?:a|al|c)|rigou?rs?|high\s+temperature|"
+          r"spiking\s+(?:a\s+)?temp(?:erature)?s?|temp(?:erature)?s?\s+spik\w*)\b"
+          r"(?!\s+(?:convulsions?|seizures?|fits?|clinic|vaccin\w*|agglutinins?|chill|"
+          r"mortis)\b)")
 # A weight lost, not one meant ("Weight loss programme", "Intentional weight loss")
 _NOT_MEANT = (r"(?<!\bintentional\s)(?<!\bintended\s)(?<!planned\s)(?<!deliberate\s)"
               r"(?<!desired\s)(?<!dietary\s)(?<!voluntary\s)")
@@ -48,8 +50,8 @@ _WEIGHT_LOSS = (_NOT_MEANT + r"(?:weight|wt)\s+loss\b" + _NOT_A_SERVICE + r"|"
                 r"lost\s+(?:\d+(?:\.\d+)?\s*(?:kg|kgs|kilos?|lbs?|pounds|stones?|st)\b|"
                 r"(?:a\s+lot\s+of\s+|some\s+|significant\s+)?weight\b)|"
                 r"weight\s+(?:has\s+)?(?:dropped|fallen|falling)\b")
-_NIGHT_PAIN = (r"night\s+pain|nocturnal\s+pain|(?:pain|ache|aching)\s+(?:is\s+)?(?:worse\s+)?"
-               r"(?:at|during|through)\s+(?:the\s+)?night\b|"
+_NIGHT_PAIN = (r"(?:night|nocturnal)\s+(?:back\s+)?pain|(?:pain|ache|aching)\s+(?:is\s+)?"
+               r"(?:worse\s+)?(?:at|during|through)\s+(?:the\s+)?night\b|"
                r"pain\s+(?:wakes|waking|woke)\b|"
                # woken by it; not "Wakes with back pain" (the morning's stiffness)
                r"(?:woken|wakened|awoken|awakened)\s+(?:at\s+night\s+)?(?:by|from|due\s+to|"

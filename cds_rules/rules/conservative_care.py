@@ -254,7 +254,7 @@ CHECK_THE_DATE_FIRST = (
 
 CONS_01 = Rule(
     id="CONS-01",
-    version="2.18.0",
+    version="2.19.0",
     topic=Topic.CONSERVATIVE_CARE,
     title="Conservative care for back pain without a recorded red flag",
     indicators=("info",),
@@ -264,7 +264,10 @@ CONS_01 = Rule(
     hooks=("patient-view", "encounter-start"),
     phase="pathway",
     asks_to_check_unread=True,
-    changes="2.18.0: a fever, weight loss or night pain named in words, in an entry of the "
+    changes="2.19.0: more words of a fever or night pain are read: 'Pyrexic', 'Rigours', "
+    "'Spiking temperatures', 'Temperature spikes', 'Nocturnal back pain', 'Night back pain' "
+    "(before: not read, the card said 'No red flag recorded' and 'Reassure'). "
+    "2.18.0: a fever, weight loss or night pain named in words, in an entry of the "
     "last CAUDA_EQUINA_WINDOW_DAYS or undated ('Febrile', 'Unintentional weight loss', 'Pain "
     "worse at night'; not denied, not a disease's name: 'Hay fever', not one meant: "
     "'Intentional weight loss'), is named: 'Safety-net and re-assess: fever in words "

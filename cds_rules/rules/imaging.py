@@ -350,6 +350,10 @@ _WEAK_IN_WORDS_CHANGE = (
     "worse at night'), is a red flag recorded: 'Re-assess fever in words (\"Febrile\") "
     "before deciding on the spine imaging', nothing offered for deletion (before: the words "
     "were not read, and IMG-01 said 'Remove the draft ... no red flag'). ")
+_MORE_WEAK_WORDS_CHANGE = (
+    "{version}: more words of a fever or night pain are read: 'Pyrexic', 'Rigours', 'Spiking "
+    "temperatures', 'Temperature spikes', 'Nocturnal back pain', 'Night back pain' (before: "
+    "not read; IMG-01 said 'Remove the draft ... no red flag'). ")
 _WEIGHT_DATED_AHEAD_CHANGE = (
     "{version}: a weight dated after today that shows a loss against the heaviest weight of "
     "the last WEIGHT_LOSS_WINDOW_DAYS (WEIGHT_LOSS_PERCENT or more) is a red flag dated "
@@ -360,7 +364,7 @@ _WEIGHT_DATED_AHEAD_CHANGE = (
 
 IMG_NOT_INDICATED = Rule(
     id="IMG-01",
-    version="1.14.0",
+    version="1.15.0",
     topic=Topic.IMAGING_NOT_INDICATED,
     title="Spine imaging in the first 6 weeks without red flags (ACR variant 1)",
     indicators=("warning", "info"),
@@ -376,7 +380,8 @@ IMG_NOT_INDICATED = Rule(
     hooks=ORDER_HOOKS,
     phase="pathway",
     asks_to_check_unread=True,
-    changes=_WEAK_IN_WORDS_CHANGE.format(version="1.14.0")
+    changes=_MORE_WEAK_WORDS_CHANGE.format(version="1.15.0")
+    + _WEAK_IN_WORDS_CHANGE.format(version="1.14.0")
     + _WEIGHT_DATED_AHEAD_CHANGE.format(version="1.13.0")
     + question_answered_no_change("1.12.0")
     + _RED_FLAG_MET_NO_RULE_CHANGE.format(
@@ -399,7 +404,7 @@ IMG_NOT_INDICATED = Rule(
 
 IMG_NO_PRIOR_MANAGEMENT = Rule(
     id="IMG-04",
-    version="1.13.0",
+    version="1.14.0",
     topic=Topic.IMAGING_NOT_INDICATED,
     title="Spine imaging for subacute/chronic pain without red flags or prior management "
           "(ACR variant 2)",
@@ -414,7 +419,8 @@ IMG_NO_PRIOR_MANAGEMENT = Rule(
     check=_no_prior_management,
     hooks=ORDER_HOOKS,
     phase="pathway",
-    changes=_WEAK_IN_WORDS_CHANGE.format(version="1.13.0")
+    changes=_MORE_WEAK_WORDS_CHANGE.format(version="1.14.0")
+    + _WEAK_IN_WORDS_CHANGE.format(version="1.13.0")
     + _WEIGHT_DATED_AHEAD_CHANGE.format(version="1.12.0")
     + question_answered_no_change("1.11.0")
     + _RED_FLAG_MET_NO_RULE_CHANGE.format(

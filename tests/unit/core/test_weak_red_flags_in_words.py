@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from cds_rules import HookRequest, evaluate, to_json
+from cds_rules.catalogue import RULES
 from cds_rules.record.negation import closes_negated
 from cds_rules.weak_words import weak_signs
 from tests.unit.core.local_entries import (
@@ -187,3 +188,35 @@ def test_on_an_order_hook_the_draft_imaging_is_not_called_unneeded() -> None:
     assert imaging["summary"].startswith('Re-assess fever in words ("Febrile") before '
                                          "deciding on the spine imaging")
     assert "suggestions" not in imaging
+
+
+# The twenty-sixth session (CONS-01 2.19.0, IMG-01 1.15.0, IMG-04 1.14.0): the twenty-fifth
+# session's closing note listed these as missed ("Pyrexic", "Rigours", "Spiking
+# temperatures", "Nocturnal back pain"); silent before, each gave "Reassure"
+MORE_READ = [("Pyrexic", ("fever",)), ("Pyrexic overnight", ("fever",)),
+             ("Rigours", ("fever",)), ("Spiking temperatures", ("fever",)),
+             ("Spiking a temperature of 39", ("fever",)),
+             ("Temperature spikes overnight", ("fever",)),
+             ("Nocturnal back pain", ("night pain",)), ("Night back pain", ("night pain",))]
+MORE_NOT_READ = ["Apyrexic", "Not pyrexic", "No rigours", "Afebrile, no rigours",
+                 "No temperature spikes", "No nocturnal back pain", "Rigor mortis"]
+
+
+@pytest.mark.parametrize(("text", "signs"), MORE_READ)
+def test_more_words_of_a_fever_or_night_pain_are_read(text: str,
+                                                      signs: tuple[str, ...]) -> None:
+    assert weak_signs(text, closes_negated) == signs
+    card = _cards(local_problem(text))["conservative-care"]
+    assert f'{signs[0]} in words ("{text}")' in card["summary"]
+    assert "_Rule CONS-01 v2.19.0._" in card["detail"]
+
+
+@pytest.mark.parametrize("text", MORE_NOT_READ)
+def test_their_denials_and_a_rigor_mortis_are_not(text: str) -> None:
+    assert weak_signs(text, closes_negated) == ()
+
+
+def test_the_imaging_rules_carry_the_new_words_version() -> None:
+    versions = {r.id: r.version for r in RULES}
+    assert (versions["CONS-01"], versions["IMG-01"], versions["IMG-04"]) == (
+        "2.19.0", "1.15.0", "1.14.0")
