@@ -44,14 +44,14 @@ _NOT_MEANT = (r"(?<!\bintentional\s)(?<!\bintended\s)(?<!planned\s)(?<!deliberat
 _NOT_A_SERVICE = (r"(?!\s+(?:programmes?|programs?|surgery|clinic|medications?|injections?|"
                   r"drugs?|goals?|advice|advised|encouraged|recommended|plan|diet|"
                   r"management|services?|groups?|tablets|operation|intervention|referral|"
-                  r"support|journey|target)\b)")
+                  r"support|journey|target|required|needed)\b)")
 _WEIGHT_LOSS = (_NOT_MEANT + r"(?:weight|wt)\s+loss\b" + _NOT_A_SERVICE + r"|"
                 r"loss\s+of\s+weight\b|losing\s+weight\b(?!\s+(?:with|on|through|by)\b)|"
                 r"lost\s+(?:\d+(?:\.\d+)?\s*(?:kg|kgs|kilos?|lbs?|pounds|stones?|st)\b|"
                 r"(?:a\s+lot\s+of\s+|some\s+|significant\s+)?weight\b)|"
                 r"weight\s+(?:has\s+)?(?:dropped|fallen|falling)\b")
 _NIGHT_PAIN = (r"(?:night|nocturnal)\s+(?:back\s+)?pain|(?:pain|ache|aching)\s+(?:is\s+)?"
-               r"(?:worse\s+)?(?:at|during|through)\s+(?:the\s+)?night\b|"
+               r"(?:worse\s+)?(?:at|during|through)\s+(?:the\s+)?night\b(?!\s+shifts?\b)|"
                r"pain\s+(?:wakes|waking|woke)\b|"
                # woken by it; not "Wakes with back pain" (the morning's stiffness)
                r"(?:woken|wakened|awoken|awakened)\s+(?:at\s+night\s+)?(?:by|from|due\s+to|"
@@ -103,6 +103,7 @@ _ANSWER_AFTER = re.compile(r"(?:[:\-\u2013(/]|\s)\s*(?:" + _NO + r"|ve|0|-)\s*\)
 _LIST_ANSWER = re.compile(r"(?:[:\-\u2013(]|\s)\s*" + _NO + r"\s*\)?[\s.!]*$", re.I)  # not "0"
 _OVER_OR_MEANT = re.compile(
     r"(?<!\bnot\s)\b(?:resolved|settled|subsided|\d+\s*(?:years?|yrs?)\s+ago|intentional\w*|"
+    r"unlikely|not\s+(?:recorded|reported|documented)|"
     r"intended|deliberate\w*|planned|dieting|diet|slimming|semaglutide|ozempic|wegovy|"
     r"mounjaro|tirzepatide|liraglutide|orlistat)\b", re.I)
 # A list of bare findings closed by one answer: "Red flags: fever, weight loss, night pain -

@@ -266,7 +266,9 @@ CONS_01 = Rule(
     asks_to_check_unread=True,
     changes="2.19.0: more words of a fever or night pain are read: 'Pyrexic', 'Rigours', "
     "'Spiking temperatures', 'Temperature spikes', 'Nocturnal back pain', 'Night back pain' "
-    "(before: not read, the card said 'No red flag recorded' and 'Reassure'). "
+    "(before: not read, the card said 'No red flag recorded' and 'Reassure'); and no longer "
+    "read as one: 'Fever not recorded', 'Fever unlikely', 'Pain worse at night shift', "
+    "'Weight loss required before surgery', 'Rigor mortis'. "
     "2.18.0: a fever, weight loss or night pain named in words, in an entry of the "
     "last CAUDA_EQUINA_WINDOW_DAYS or undated ('Febrile', 'Unintentional weight loss', 'Pain "
     "worse at night'; not denied, not a disease's name: 'Hay fever', not one meant: "

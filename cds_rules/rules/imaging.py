@@ -353,7 +353,8 @@ _WEAK_IN_WORDS_CHANGE = (
 _MORE_WEAK_WORDS_CHANGE = (
     "{version}: more words of a fever or night pain are read: 'Pyrexic', 'Rigours', 'Spiking "
     "temperatures', 'Temperature spikes', 'Nocturnal back pain', 'Night back pain' (before: "
-    "not read; IMG-01 said 'Remove the draft ... no red flag'). ")
+    "not read; IMG-01 said 'Remove the draft ... no red flag'); not 'Fever not recorded', "
+    "'Fever unlikely', 'Pain worse at night shift', 'Weight loss required before surgery'. ")
 _WEIGHT_DATED_AHEAD_CHANGE = (
     "{version}: a weight dated after today that shows a loss against the heaviest weight of "
     "the last WEIGHT_LOSS_WINDOW_DAYS (WEIGHT_LOSS_PERCENT or more) is a red flag dated "
