@@ -34,7 +34,9 @@ _NAMED_FEVERS = ("hay", "glandular", "rheumatic", "scarlet", "yellow", "dengue",
                  "milk", "familial", "periodic", "drug", "swamp", "marsh", "tick", "jungle")
 _NOT_A_NAMED_FEVER = "".join(rf"(?<!\b{name}\s)" for name in _NAMED_FEVERS)
 _FEVER = (_NOT_A_NAMED_FEVER
-          + r"(?:fevers?|feverish|febrile|pyrexi(?:a|al|c)|rigou?rs?|high\s+temperature|"
+          + r"(?:fevers?|feverish|febrile|pyrexi(?:a|al|c)|high\s+temperature|"
+          # not "the rigours of his job", "assessed with rigour"
+          r"(?<!\bwith\s)rigou?rs?\b(?!\s+of\b)|"
           r"spiking\s+(?:a\s+)?temp(?:erature)?s?|temp(?:erature)?s?\s+spik\w*)\b"
           r"(?!\s+(?:convulsions?|seizures?|fits?|clinic|vaccin\w*|agglutinins?|chill|"
           r"mortis)\b)")
@@ -44,14 +46,16 @@ _NOT_MEANT = (r"(?<!\bintentional\s)(?<!\bintended\s)(?<!planned\s)(?<!deliberat
 _NOT_A_SERVICE = (r"(?!\s+(?:programmes?|programs?|surgery|clinic|medications?|injections?|"
                   r"drugs?|goals?|advice|advised|encouraged|recommended|plan|diet|"
                   r"management|services?|groups?|tablets|operation|intervention|referral|"
-                  r"support|journey|target|required|needed)\b)")
+                  r"support|journey|target)\b)")
 _WEIGHT_LOSS = (_NOT_MEANT + r"(?:weight|wt)\s+loss\b" + _NOT_A_SERVICE + r"|"
                 r"loss\s+of\s+weight\b|losing\s+weight\b(?!\s+(?:with|on|through|by)\b)|"
                 r"lost\s+(?:\d+(?:\.\d+)?\s*(?:kg|kgs|kilos?|lbs?|pounds|stones?|st)\b|"
                 r"(?:a\s+lot\s+of\s+|some\s+|significant\s+)?weight\b)|"
                 r"weight\s+(?:has\s+)?(?:dropped|fallen|falling)\b")
 _NIGHT_PAIN = (r"(?:night|nocturnal)\s+(?:back\s+)?pain|(?:pain|ache|aching)\s+(?:is\s+)?"
-               r"(?:worse\s+)?(?:at|during|through)\s+(?:the\s+)?night\b(?!\s+shifts?\b)|"
+               r"(?:worse\s+)?(?:at|during|through)\s+(?:the\s+)?night\b"
+               # not "at night shift" (on the same line; "... shifts him" is the pain's)
+               r"(?![ \t]+shifts?\b(?![ \t]+(?:him|her|them|me|position)\b))|"
                r"pain\s+(?:wakes|waking|woke)\b|"
                # woken by it; not "Wakes with back pain" (the morning's stiffness)
                r"(?:woken|wakened|awoken|awakened)\s+(?:at\s+night\s+)?(?:by|from|due\s+to|"
@@ -103,9 +107,19 @@ _ANSWER_AFTER = re.compile(r"(?:[:\-\u2013(/]|\s)\s*(?:" + _NO + r"|ve|0|-)\s*\)
 _LIST_ANSWER = re.compile(r"(?:[:\-\u2013(]|\s)\s*" + _NO + r"\s*\)?[\s.!]*$", re.I)  # not "0"
 _OVER_OR_MEANT = re.compile(
     r"(?<!\bnot\s)\b(?:resolved|settled|subsided|\d+\s*(?:years?|yrs?)\s+ago|intentional\w*|"
-    r"unlikely|not\s+(?:recorded|reported|documented)|"
     r"intended|deliberate\w*|planned|dieting|diet|slimming|semaglutide|ozempic|wegovy|"
     r"mounjaro|tirzepatide|liraglutide|orlistat)\b", re.I)
+# Said absent or unlikely right after the sign, closing its item ("Fever not recorded",
+# "Fever - unlikely"; not "Night pain - malignancy unlikely": a review); a weight loss
+# asked for ("Weight loss required before surgery"; not "Unexplained weight loss required
+# urgent CT")
+_SAID_ABSENT_AFTER = re.compile(r"\s*(?:[:\-\u2013(]\s*)?(?:unlikely|not\s+(?:recorded|"
+                                r"reported|documented))(?:\s*\))?[\s.!]*", re.I)
+_ASKED_FOR = re.compile(r"\s+(?:is\s+)?(?:required|needed)(?:[\s.!]*$|\s*(?:before\b|prior\s+to\b|"
+                        r"pre-?op\w*|for\s+(?:surgery|(?:an?|the)\s+operation)|to\s+(?:reach|"
+                        r"achieve|reduce|qualify|lose)))", re.I)
+_UNMEANT = re.compile(r"\b(?:unintentional\w*|unexplained|unintended|unplanned|"
+                      r"involuntary)\b", re.I)
 # A list of bare findings closed by one answer: "Red flags: fever, weight loss, night pain -
 # none" (each item of three words at most, none with an answer of its own)
 _ANSWER_WORD = re.compile(r"\b(?:yes|y|no|n|nil|none|present|absent|positive|negative)\b", re.I)
@@ -138,7 +152,10 @@ class _Items:
         start, end = _bounds(self.commas, at, len(self.part))
         first_denial, over_or_meant, another_part = self._item(start, end)
         if first_denial < at or over_or_meant or (sign == "night pain" and another_part) \
-                or _RIGHT_BEFORE.search(self.part[max(start, at - 40):at]):
+                or _RIGHT_BEFORE.search(self.part[max(start, at - 40):at]) \
+                or _SAID_ABSENT_AFTER.fullmatch(self.part, match.end(), end) \
+                or (sign == "weight loss" and _ASKED_FOR.match(self.part, match.end(), end)
+                    and not _UNMEANT.search(self.part, start, at)):
             return True
         if not self.answers:
             return False

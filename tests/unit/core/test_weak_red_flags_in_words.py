@@ -204,7 +204,26 @@ MORE_NOT_READ = ["Apyrexic", "Not pyrexic", "No rigours", "Afebrile, no rigours"
                  # a night shift, a weight loss asked for
                  "Fever not recorded", "Fever - not reported", "Fever not documented",
                  "Fever unlikely", "Pain worse at night shift",
-                 "Weight loss required before surgery", "Weight loss needed"]
+                 "Weight loss required before surgery", "Weight loss needed",
+                 # the review of those: the everyday rigours
+                 "The rigours of manual work aggravate his back pain", "Assessed with rigour"]
+
+# ... and the review: the new exclusions held to the sign they close ("Night pain -
+# malignancy unlikely" keeps the night pain), a weight loss that needed something else, a
+# night shift on another line or a verb
+STILL_READ_NEAR_THEM = [
+    ("Night pain - malignancy unlikely", ("night pain",)),
+    ("Night pain and weight loss - malignancy unlikely", ("weight loss", "night pain")),
+    ("Fever 38 - discitis unlikely", ("fever",)),
+    ("Sepsis unlikely despite fever 39", ("fever",)), ("Fever unlikely to settle", ("fever",)),
+    ("Reports fever at home - temperature not recorded", ("fever",)),
+    ("Fever 39 not recorded in obs chart", ("fever",)),
+    ("New night pain not reported at last review", ("night pain",)),
+    ("Unexplained weight loss required urgent CT", ("weight loss",)),
+    ("Weight loss needed investigation", ("weight loss",)),
+    ("Back pain worse at night\nShift worker", ("night pain",)),
+    ("Pain at night shifts him out of bed", ("night pain",)), ("Had a rigour", ("fever",)),
+]
 
 
 @pytest.mark.parametrize(("text", "signs"), MORE_READ)
@@ -214,6 +233,12 @@ def test_more_words_of_a_fever_or_night_pain_are_read(text: str,
     card = _cards(local_problem(text))["conservative-care"]
     assert f'{signs[0]} in words ("{text}")' in card["summary"]
     assert "_Rule CONS-01 v2.19.0._" in card["detail"]
+
+
+@pytest.mark.parametrize(("text", "signs"), STILL_READ_NEAR_THEM)
+def test_a_sign_beside_an_exclusion_of_something_else_is_read(text: str,
+                                                              signs: tuple[str, ...]) -> None:
+    assert weak_signs(text, closes_negated) == signs
 
 
 @pytest.mark.parametrize("text", MORE_NOT_READ)
