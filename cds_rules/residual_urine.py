@@ -2,24 +2,25 @@
 
 A bladder scan after voiding is how an emergency department checks a suspected cauda equina
 syndrome for retention (GIRFT 2023 pathway). In the largest prospective study (260
-patients), a residual of 200 ml or more had a sensitivity of 94.1 % and a negative
-predictive value of 98.7 % for compression on MRI (Katzouraki et al., Bone Joint J 2020); a
-residual below it does not rule the syndrome out (13 of 26 MRI-confirmed incomplete
-syndromes, Todd et al., Int Orthop 2022). Written as a number ("Bladder scan: PVR 650 ml",
-"Post-void residual 900mls"), or sent as a quantity under a local code ("Post void
-residual" 650 mL), it named no sign the reader knew, and a retention measured but not named
-was silent. Read here as a number only: the threshold (``RuleSettings.
+patients), a residual of 200 ml or more had a sensitivity of 94.1 % and a specificity of
+66.8 % for compression on MRI (Katzouraki et al., Bone Joint J 2020); a residual below it
+does not rule the syndrome out (Todd et al., Int Orthop 2022: 13 of 26 MRI-confirmed cases
+scanned had 200 ml or less, all incomplete syndromes). Written as a number ("Bladder scan:
+PVR 650 ml", "Post-void residual 900mls"), or sent as a quantity under a local code ("Post
+void residual" 650 mL), it named no sign the reader knew, and a retention measured but not
+named was silent. Read here as a number only: the threshold (``RuleSettings.
 ces_residual_urine_ml``) is the caller's, so that one reading serves every site. A residual
 reaching it is an uncoded cauda equina sign (:data:`RESIDUAL_SIGN`): a warning to check,
 never the critical card (an entry in words).
 
 Not read (two independent reviews): a residual in a plan or a rule ("If PVR > 200 ml,
 catheterise", "Catheterise for PVR >200 ml", "PVR >200 ml -> MRI"); a bare "residual" or a
-"PVR" without a unit in words that say nothing of a bladder, or that speak of the heart or
-lungs ("PVR 650" in a right heart catheter report is a vascular resistance; a lung function
-test's "Residual volume"); a number in another unit ("PVR 3.2 WU"), a time or a date ("PVR
-0930: 40 ml" reads 40), a voided or pre-void volume ("Post void 900ml voided"), a number
-without a unit below 10 ("PVR 0.9": litres or Wood units, unknowable).
+"PVR" without a unit in words that say nothing of a bladder, voiding, a catheter or back
+pain, or in a sentence that speaks of the heart or lungs ("RHC: PCWP 12, PVR 650" is a
+vascular resistance; a lung function test's "Residual volume"); a number in another unit
+("PVR 3.2 WU"), a time or a date ("PVR 0930: 40 ml" reads 40), a voided or pre-void volume
+("Post void 900ml voided"), a number without a unit below 10 ("PVR 0.9": litres or Wood
+units, unknowable).
 """
 
 from __future__ import annotations
@@ -63,11 +64,12 @@ _FILLER = (r"(?:[\s:=~\-\u2013()]*\b(?:of|was|is|measured|recorded|scanned|appro
 _COMPARATOR = (r"(?:(?P<comparator>[<>]=?|\u2264|\u2265|less\s+than|under|below|"
                r"more\s+than|greater\s+than|over|above|at\s+least)\s*)?")
 # "650", "1,200", "1.200 ml" (thousands), "0,9 L" (a decimal comma before a unit)
-_NUMBER = r"(?P<number>\d{1,2}[,.]\d{3}(?!\d)|\d{1,5}(?:[.,]\d{1,2}(?=\s*[lm]))?(?:\.\d+)?)"
+_NUMBER = r"(?P<number>\d{1,2}[,.]\d{3}(?!\d)|(?!0\d)\d{1,5}(?:[.,]\d{1,2}(?=\s*[lm]))?(?:\.\d+)?)"
 _UNIT = (r"(?:\s*(?P<unit>mls?|millilit(?:re|er)s?|cc|cm(?:3|\^3)|\{ml\}|l|lit(?:re|er)s?)"
          r"(?![a-z]))?")
 # without a unit: no part of a date, a time or a ratio, no number in another unit
-_NOT_A_VOLUME = (r"(?!\d|[.,:/\-]\d|:|\s*\d|\s*(?:ml\w*|l\b|lit\w*|cc\b|%|h\b|hrs?\b|wu\b|"
+_NOT_A_VOLUME = (r"(?!\d|[.,:/\-]\d|\s*\d+(?:[.,]\d+)?\s*(?:mls?|cc|l|lit\w*)\b|"
+                 r"\s*(?:ml\w*|l\b|lit\w*|cc\b|%|h\b|hrs?\b|wu\b|"
                  r"wood|dyn\w*|mm\s*hg|mmhg|mm\b|cm\b|units?\b|mg\b|kg\b|g\b|hours?\b|"
                  r"mins?\b|minutes?\b|days?\b|weeks?\b|years?\b|x\b))")
 _READING = re.compile(
@@ -76,20 +78,26 @@ _READING = re.compile(
 _NAME_WORDS = ("resid", "pvr", "p.v.r", "pmr", "void", "mict")
 # a bare residual, or a PVR without a unit, counts only where the text is about a bladder
 # and not about the heart or lungs (a vascular resistance, a lung's residual volume)
-_BLADDER_WORDS = re.compile(r"bladder|void|urin|micturi|catheteri[sz]ed\s+for|twoc|retention|"
-                            r"\bpu\b|cauda|\bces\b", re.I)
-_HEART_OR_LUNG = re.compile(r"pulmonary|vascular|\brhc\b|\bpap\b|pcwp|wedge|haemodynamic|"
-                            r"hemodynamic|cardiac|right\s+heart|spirometry|\bfev|\bfvc|\btlc\b|"
-                            r"lung", re.I)
+_BLADDER_WORDS = re.compile(r"bladder|void|urin|micturi|catheter|twoc|retention|\bpu\b|"
+                            r"cauda|\bces\b|back\s+pain|sciatica|\blbp\b", re.I)
+# ... in the name's own sentence (not "Neurovascularly intact. Bladder scan residual 800 ml")
+_HEART_OR_LUNG = re.compile(r"\b(?:pulmonary|vascular|rhc|pap|pcwp|haemodynamic|hemodynamic|"
+                            r"cardiac|right\s+heart|spirometry|fev1?|fvc|tlc|lung\s+function)\b",
+                            re.I)
+_SENTENCE_REACH = 80  # characters around a name searched for its sentence's heart or lungs
 # a plan or a rule, not a measurement: "If PVR > 200 ml", "catheterise when residual > 300"
 # (up to a colon: "Scan to check whether emptying: PVR 900 ml" is a measurement)
 _CONDITIONAL = re.compile(r"\b(?:if|when|whenever|unless|should|whether|threshold|target|"
                           r"aim|until)\b[^.;:\n]{0,40}$", re.I)
 # ... and for a bound above, the words of a plan before it or after it: "Catheterise for
 # PVR >200 ml", "PVR >200 ml = catheterise", "... would prompt MRI", "... suggests retention"
-_PLAN_BEFORE = re.compile(r"\b(?:for|with|needs?|requires?|awaiting|criteria|pathway|"
-                          r"protocol|guidance)\b[^.;:\n]{0,30}$", re.I)
-_PLAN_AFTER = re.compile(r"[\s)]*(?:=|->|-->|\u2192|=>|:|\b(?:would|will|then|requires?|"
+_PLAN_BEFORE = re.compile(r"\b(?:for|if|with|needs?|requires?|awaiting|criteria|pathway|protocol|"
+                          r"guidance|escalate|document|any)\b[\s:(]*(?:(?:a|an|any|the)\s+)?$",
+                          re.I)
+_RULE_BEFORE = re.compile(r"\b(?:criteria|threshold|protocol|pathway|guidance)\b[^.;\n]{0,40}$",
+                          re.I)  # "Criteria for MRI: PVR >200 ml"
+_SCANNER_RANGE = 900.0  # ml: a bound this high ("> 999 ml") is the scanner's, never a plan
+_PLAN_AFTER = re.compile(r"[\s)]*(?:=|->|-->|\u2192|=>|:|\b(?:for|would|will|then|requires?|"
                          r"needs?|needed|prompts?|suggests?|indicates?|means|warrants?|is\s+"
                          r"(?:significant|abnormal|retention)|catheteri[sz]e|refer\w*|mri|"
                          r"triggers?)\b)", re.I)
@@ -120,28 +128,63 @@ def residuals_in_words(text: str) -> tuple[Residual, ...]:
 
 
 def _a_measurement(match: re.Match[str]) -> bool:
-    """Is ``match`` a residual measured, not a plan, a pre-void volume or another organ's?"""
+    """Is ``match`` a residual measured, not a plan, a pre-void volume, a time or another
+    organ's?"""
     text, start = match.string, match.start()
-    if match.group("post") and not match.group("noun") and _AFTER_PRE.search(
-            text, max(0, start - 12), start):
+    if match.group("post") and _AFTER_PRE.search(text, max(0, start - 12), start):
         return False  # "pre and post void: 900ml and 50ml": the first is the pre-void's
     unitless = match.group("unit") is None
-    if unitless and float(_plain(match.group("number"))) < _SMALLEST_WITHOUT_UNIT:
+    if unitless and _a_time_or_year(match):
         return False
     bare = match.group("pvr") is None and match.group("post") is None \
         and match.group("urine") is None
-    if ((unitless and match.group("pvr")) or bare) and not _about_a_bladder(text):
+    if ((unitless and match.group("pvr")) or bare) and not (
+            _about_a_bladder(text) and not _heart_or_lung_near(match)):
         return False
     if _CONDITIONAL.search(text, max(0, start - _SCAN_WINDOW), start):
         return False
-    return not (match.group("comparator") and _COMPARATORS[_spaced(match)] in (">", ">=")
-                and (_PLAN_BEFORE.search(text, max(0, start - _SCAN_WINDOW), start)
-                     or _PLAN_AFTER.match(text, match.end())))
+    return not _a_plan(match)
+
+
+def _a_time_or_year(match: re.Match[str]) -> bool:
+    """A number without a unit below 10 ("PVR 0.9": litres or Wood units?), with a leading
+    zero ("PVR 0930"), a year ("PVR 2026") or after "at" ("PVR at 1400"): not a volume."""
+    number = match.group("number")
+    before = match.string[max(0, match.start("number") - 4):match.start("number")]
+    return (float(_plain(number)) < _SMALLEST_WITHOUT_UNIT or number.startswith("0")
+            or _A_YEAR.fullmatch(number) is not None or _AFTER_AT.search(before) is not None)
+
+
+def _a_plan(match: re.Match[str]) -> bool:
+    """A bound above governed by a plan's words ("Catheterise for PVR >200 ml", "PVR >200 ml
+    -> MRI"); never one at the scanner's range ("Seen for back pain, PVR > 999 ml")."""
+    if not match.group("comparator") or _COMPARATORS[_spaced(match)] not in (">", ">="):
+        return False
+    if _residual(match).ml >= _SCANNER_RANGE:
+        return False
+    text, start = match.string, match.start()
+    window = max(0, start - _SCAN_WINDOW)
+    return bool(_PLAN_BEFORE.search(text, window, start) or _RULE_BEFORE.search(text, window, start)
+                or _PLAN_AFTER.match(text, match.end()))
 
 
 @lru_cache(maxsize=1)  # asked of each match: one search a text, not one a match
 def _about_a_bladder(text: str) -> bool:
-    return bool(_BLADDER_WORDS.search(text)) and not _HEART_OR_LUNG.search(text)
+    return bool(_BLADDER_WORDS.search(text))
+
+
+def _heart_or_lung_near(match: re.Match[str]) -> bool:
+    """Does the name's own sentence speak of the heart or lungs (a vascular resistance, a
+    lung's residual volume)?"""
+    text, start, end = match.string, match.start(), match.end()
+    before = text[max(0, start - _SENTENCE_REACH):start]
+    after = text[end:end + _SENTENCE_REACH]
+    sentence = re.split(r"[.;\n]", before)[-1] + match.group() + re.split(r"[.;\n]", after)[0]
+    return _HEART_OR_LUNG.search(sentence) is not None
+
+
+_A_YEAR = re.compile(r"(?:19|20)\d\d")
+_AFTER_AT = re.compile(r"(?:\bat|@)\s*$", re.I)
 
 
 def _plain(number: str, litres: bool = False) -> str:
@@ -174,51 +217,80 @@ _NAMES_A_RESIDUAL = re.compile(r"\bp\.?v\.?r\b|\bpmr\b|post[\s-]?(?:void\w*|mict
                                r"scan\s+)?(?:residual|post[\s-]?void)|bladder\s+scan\s+after\s+"
                                r"void", re.I)
 _MILLILITRES = frozenset({"ml", "mls", "millilitre", "millilitres", "milliliter",
-                          "milliliters", "cc", "cm3", "cm^3", "{ml}"})
+                          "milliliters", "cc", "cm3", "cm^3", "cm\u00b3", "{ml}", "[ml]"})
 _VOLUME_UNITS = _MILLILITRES | _LITRES | {""}  # no unit: millilitres
 VOLUME_UNITS_AS_SENT = frozenset({*_VOLUME_UNITS,
                                   *(u.upper() for u in _VOLUME_UNITS),
                                   *(u.capitalize() for u in _VOLUME_UNITS),
-                                  "mL", "mLs", "mL.", "{mL}", "ML", "cm^3", "CM3"})
-"""A volume's unit as senders write it (or none): the gate asked of every Observation of a
-record before its words (#15); :func:`may_hold_a_residual`."""
+                                  "mL", "mLs", "{mL}", "[mL]", "ML", "CM3"})
+"""A volume's unit as senders usually write it: the gate's quick answer (#15)."""
+# A code whose words name a residual but hold another number: its time, a pre-void or voided
+# volume, a threshold ("Post void residual - time of scan", "Voided volume before post void
+# residual", "Post void residual threshold for catheterisation")
+_NOT_THE_RESIDUAL = re.compile(r"\b(?:time|minutes?|mins?|pre[\s-]?void\w*|voided|threshold|"
+                               r"protocol|target)\b", re.I)
+_ONLY_PVR = re.compile(r"\W*p\.?v\.?r\.?\W*", re.I)  # "PVR" alone: a vascular resistance too
+_LARGEST = 1e7  # millilitres: past it, a number no bladder holds (and no float overflow)
 
 
 def volume_sent(quantity: dict[str, Any]) -> bool:
-    """Is a quantity's unit (its code, else its unit) a volume's as sent, or none?"""
+    """Is a quantity's unit (its code, else its unit) a volume's, or none? Asked of every
+    Observation before any word: the usual spellings by one look-up."""
     unit = quantity.get("code") or quantity.get("unit")
-    return unit is None or (unit.__class__ is str and unit in VOLUME_UNITS_AS_SENT)
+    if unit is None or (unit.__class__ is str and unit in VOLUME_UNITS_AS_SENT):
+        return True
+    return isinstance(unit, str) and _normal_unit(unit) in _VOLUME_UNITS
+
+
+def _normal_unit(unit: str) -> str:
+    return unit.strip().lower().rstrip(".")
 
 
 def may_hold_a_residual(holder: dict[str, Any]) -> bool:
     """Could ``holder`` hold a residual (a quantity in a volume's unit or none, a whole
-    number, a short value in words beginning with one)? Asked first: no word is read."""
+    number, a short value in words with a number in it)? Asked first: no word is read."""
     quantity = holder.get("valueQuantity")
     if quantity is not None:
         return isinstance(quantity, dict) and volume_sent(quantity)
     text = holder.get("valueString")
-    return "valueInteger" in holder or (isinstance(text, str) and text[:1].isdigit())
-_LARGEST = 1e7  # millilitres: past it, a number no bladder holds (and no float overflow)
+    return "valueInteger" in holder or (isinstance(text, str) and len(text) < 40
+                                        and any(c.isdigit() for c in text))
 
 
-def measured_residual(holder: object) -> tuple[Residual, str] | None:
-    """The residual an Observation (or a component) holds as a quantity (or a plain number:
-    valueInteger, a valueString "650 ml") under a code whose words (text, displays: a LOINC
-    one's too) name one ("Post void residual" 650 mL), with those words; else None. A
-    quantity without a unit counts as millilitres; one in any other unit is not read. The
-    value is asked first, inline: every Observation of a record comes here (#15), and
-    most have another unit."""
+def measured_residual(holder: object, panel: object = None) -> tuple[Residual, str] | None:
+    """The residual an Observation (or a component of the ``panel``) holds as a quantity (or
+    a plain number: valueInteger, a valueString "650 ml") under a code whose words (text,
+    displays: a LOINC one's too) name one ("Post void residual" 650 mL), with those words;
+    else None. Not when the code's or the panel's words name the heart or lungs (a
+    vascular resistance), nor when the code's name another number (a time, a pre-void
+    volume, a threshold); a
+    code that says only "PVR" needs a volume's unit. A quantity without a unit counts as
+    millilitres; one in any other unit is not read."""
     if not isinstance(holder, dict):
         return None
     amount = _amount(holder)
     if amount is None:
         return None
     words = _code_words(holder.get("code"))
-    named = next((w for w in words if _NAMES_A_RESIDUAL.search(w)
-                  and not _HEART_OR_LUNG.search(w)), None)
+    named = next((w for w in words if _NAMES_A_RESIDUAL.search(w)), None)
     if named is None:
         return None
+    context = [*words, *(_code_words(panel.get("code")) if isinstance(panel, dict) else [])]
+    if any(_HEART_OR_LUNG.search(w) for w in context) \
+            or any(_NOT_THE_RESIDUAL.search(w) for w in words):
+        return None
+    if all(_ONLY_PVR.fullmatch(w) or not _NAMES_A_RESIDUAL.search(w) for w in words) \
+            and not _has_a_unit(holder):
+        return None
     return amount, named
+
+
+def _has_a_unit(holder: dict[str, Any]) -> bool:
+    quantity = holder.get("valueQuantity")
+    if isinstance(quantity, dict):
+        return bool(quantity.get("code") or quantity.get("unit"))
+    text = holder.get("valueString")
+    return isinstance(text, str) and bool(re.search(r"\d\s*(?:ml|cc|l\b|lit)", text, re.I))
 
 
 def _amount(holder: dict[str, Any]) -> Residual | None:
@@ -226,7 +298,7 @@ def _amount(holder: dict[str, Any]) -> Residual | None:
     quantity = holder.get("valueQuantity")
     if isinstance(quantity, dict):
         sent = quantity.get("code") or quantity.get("unit")
-        unit = sent.strip().lower() if isinstance(sent, str) else "" if sent is None else None
+        unit = _normal_unit(sent) if isinstance(sent, str) else "" if sent is None else None
         value = quantity.get("value")
         if unit not in _VOLUME_UNITS or value.__class__ not in (int, float) \
                 or not -_LARGEST < value < _LARGEST:
@@ -239,7 +311,7 @@ def _amount(holder: dict[str, Any]) -> Residual | None:
         return Residual(float(value))
     text = holder.get("valueString")
     if isinstance(text, str) and len(text) < 40:
-        found = residuals_in_words("post-void residual " + text)
+        found = residuals_in_words("post-void residual " + text.strip())
         return found[0] if len(found) == 1 and math.isfinite(found[0].ml) else None
     return None
 

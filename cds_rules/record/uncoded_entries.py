@@ -344,7 +344,8 @@ def _residual(entry: dict[str, Any], texts: list[str]) -> tuple[Residual, str] |
     if entry.get("resourceType") == "Observation":
         for holder in (entry, *as_list(entry.get("component"))):
             if isinstance(holder, dict) and residual_urine.may_hold_a_residual(holder):
-                measured = residual_urine.measured_residual(holder)
+                panel = entry if holder is not entry else None
+                measured = residual_urine.measured_residual(holder, panel)
                 if measured is not None:
                     found.append(measured)
     return residual_urine.largest(found) if found else None

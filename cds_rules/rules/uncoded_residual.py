@@ -8,11 +8,13 @@ fact only when it reaches the site's CES_RESIDUAL_URINE_ML, which only UNCODED-C
 from __future__ import annotations
 
 RESIDUAL_REASON = (
-    "A post-void residual at or over the threshold is urinary retention: with back pain, "
-    "suspect cauda equina syndrome (a residual of 200 ml or more had a sensitivity of 94 % "
-    "and a negative predictive value of 98.7 % for compression on MRI, Katzouraki 2020). A "
-    "residual below it does not rule the syndrome out (Todd 2022: half of incomplete "
-    "syndromes scanned had 200 ml or less).")
+    "A post-void residual at or over the threshold suggests urinary retention: with back "
+    "pain, assess for cauda equina syndrome today. In patients with suspected cauda equina "
+    "syndrome, a residual of 200 ml or more had a sensitivity of 94 % and a specificity of "
+    "67 % for compression on MRI (Katzouraki 2020): most with such a residual will not have "
+    "compression, but it needs assessing. A residual below the threshold does not rule the "
+    "syndrome out (Todd 2022: 13 of 26 MRI-confirmed cases scanned had 200 ml or less, all "
+    "incomplete syndromes).")
 
 RESIDUAL_CHANGE = (
     "{version}: a post-void residual at or over CES_RESIDUAL_URINE_ML (default 200 ml) is "

@@ -63,6 +63,17 @@ READ = [  # (words, millilitres, comparator)
     # ... and a time or a date before the volume: the volume, not the time
     ("PVR 0930: 40ml", 40, None), ("PVR at 1430 50ml", 50, None), ("PVR 1400h 60ml", 60, None),
     ("PVR (2026-03-01) 50ml", 50, None), ("Bladder scan PVR 2026-02-28: 80 ml", 80, None),
+    # the second review: the first mends were too wide
+    ("Seen for back pain, PVR > 999 ml", 999, ">"), ("PVR >999 ml: catheterised", 999, ">"),
+    ("Admitted with back pain, PVR > 999 ml", 999, ">"),
+    ("PVR > 999ml -> 1100 ml drained", 999, ">"),
+    ("Neurovascularly intact. Bladder scan residual 800 ml", 800, None),
+    ("Cardiovascular exam normal. Bladder scan residual 900ml", 900, None),
+    ("L1 wedge fracture. Bladder scan: PVR 650", 650, None),
+    ("Lung metastases. Retention, residual 900 ml", 900, None),
+    ("Back pain. PVR 650", 650, None), ("Catheter inserted. PVR 800", 800, None),
+    ("Bladder scan PVR 800: catheterised", 800, None),
+    ("Bladder scan PVR 300 1 hour post void", 300, None),
 ]
 
 NOT_READ = [
@@ -83,6 +94,13 @@ NOT_READ = [
     "Pulmonary hypertension. RHC: mPAP 45, PCWP 12, PVR 650",
     "PVR 650",  # no unit, nothing of a bladder: a vascular resistance as likely
     "Bladder scan: PVR 0.9", "Bladder scan: PVR 3",  # litres or Wood units? Not read
+    # the second review: a time or a year alone, the pre-void volume before a named
+    # residual, plans a colon or "for" governs
+    "Bladder scan: PVR at 1400", "Bladder scan PVR 0930", "Bladder scan: PVR 2026",
+    "Pre and post void scan: 900ml, 100ml", "Pre & post void residual 850ml/60ml",
+    "Bladder scan pre and post void volume 900ml / 150ml", "Criteria for MRI: PVR >200 ml",
+    "Escalate any PVR >= 200 mL to spinal team", "Document PVR > 200 ml",
+    "PVR >200 ml for MRI",
 ]
 
 
@@ -146,6 +164,14 @@ WARNED = {
         component=[{"code": {"text": "Post-void residual"}, "valueQuantity": _ml(650)}]),
     "a bladder scan post void": _observation({"text": "Bladder scan post void"},
                                              valueQuantity=_ml(650)),
+    # the second review: value strings and unit spellings the gate skipped
+    "a bound in words": _observation(LOCAL_PVR, valueString=">999 ml"),
+    "words with blanks": _observation(LOCAL_PVR, valueString=" approx 650 ml"),
+    **{f"unit {unit!r}": _observation(LOCAL_PVR, valueQuantity={"value": 650, "unit": unit})
+       for unit in (" mL", "mL ", "ml.", "[mL]", "cm\u00b3")},
+    "a panel named pre- and post-void": _observation(
+        {"text": "Pre- and post-void bladder scan"},
+        component=[{"code": {"text": "Post-void residual"}, "valueQuantity": _ml(650)}]),
 }
 
 
@@ -176,6 +202,20 @@ NOT_WARNED = {
     "a vascular resistance": _observation({"text": "Pulmonary vascular resistance (PVR)"},
                                           valueQuantity={"value": 320}),
     "a time read as a volume": local_problem("PVR 0930: 40ml"),
+    # the second review: a heart's reading, codes naming a residual that hold another number
+    "a vascular resistance beside PVR": _observation(
+        {"coding": [{"system": LOCAL, "code": "pvr", "display": "Pulmonary vascular "
+                     "resistance"}], "text": "PVR"}, valueQuantity={"value": 250}),
+    "a heart catheter's PVR": _observation({"text": "Right heart catheterisation"},
+                                          component=[{"code": {"text": "PVR"},
+                                                      "valueInteger": 250}]),
+    "the scan's time": _observation({"text": "Post void residual - time of scan"},
+                                    valueInteger=1430),
+    "a voided volume": _observation({"text": "Voided volume before post void residual"},
+                                    valueQuantity=_ml(450)),
+    "a threshold": _observation({"text": "Post void residual threshold for catheterisation"},
+                                valueQuantity=_ml(300)),
+    "PVR alone without a unit": _observation({"text": "PVR"}, valueInteger=650),
     "pre-void only": _observation({"text": "Bladder scan"}, component=[
         {"code": {"text": "Pre-void volume"}, "valueQuantity": _ml(900)},
         {"code": {"text": "Post-void residual"}, "valueQuantity": _ml(50)}]),
