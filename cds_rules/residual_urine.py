@@ -78,13 +78,16 @@ _READING = re.compile(
 _NAME_WORDS = ("resid", "pvr", "p.v.r", "pmr", "void", "mict")
 # a bare residual, or a PVR without a unit, counts only where the text is about a bladder
 # and not about the heart or lungs (a vascular resistance, a lung's residual volume)
-_BLADDER_WORDS = re.compile(r"bladder|void|urin|micturi|catheter|twoc|retention|\bpu\b|"
-                            r"cauda|\bces\b|back\s+pain|sciatica|\blbp\b", re.I)
-# ... in the name's own sentence (not "Neurovascularly intact. Bladder scan residual 800 ml")
+_BLADDER_WORDS = re.compile(r"bladder|void|urin|micturi|catheteri[sz]|\bfoley\b|\bidc\b|twoc|"
+                            r"retention|\bpu\b|cauda|\bces\b|in[\s/&-]*out\s+cath|"
+                            r"catheter\s+(?:inserted|drained|passed|sited)", re.I)
+# ... in the name's own sentence (not "Neurovascularly intact. Bladder scan residual 800 ml"):
+# a heart's or lung's reading ("Echo: PASP 45, PVR 320", "Swan-Ganz catheter: PVR 250")
 _HEART_OR_LUNG = re.compile(r"\b(?:pulmonary|vascular|rhc|pap|pcwp|haemodynamic|hemodynamic|"
-                            r"cardiac|right\s+heart|spirometry|fev1?|fvc|tlc|lung\s+function)\b",
+                            r"cardiac|right\s+heart|spirometry|fev1?|fvc|tlc|lung\s+function|"
+                            r"echo\w*|tte|swan|pasp|wood|dyn\w*|mpap|rvsp)\b",
                             re.I)
-_SENTENCE_REACH = 80  # characters around a name searched for its sentence's heart or lungs
+_SENTENCE_REACH = 160  # characters around a name searched for its own and the last sentence
 # a plan or a rule, not a measurement: "If PVR > 200 ml", "catheterise when residual > 300"
 # (up to a colon: "Scan to check whether emptying: PVR 900 ml" is a measurement)
 _CONDITIONAL = re.compile(r"\b(?:if|when|whenever|unless|should|whether|threshold|target|"
@@ -92,12 +95,13 @@ _CONDITIONAL = re.compile(r"\b(?:if|when|whenever|unless|should|whether|threshol
 # ... and for a bound above, the words of a plan before it or after it: "Catheterise for
 # PVR >200 ml", "PVR >200 ml = catheterise", "... would prompt MRI", "... suggests retention"
 _PLAN_BEFORE = re.compile(r"\b(?:for|if|with|needs?|requires?|awaiting|criteria|pathway|protocol|"
-                          r"guidance|escalate|document|any)\b[\s:(]*(?:(?:a|an|any|the)\s+)?$",
+                          r"guidance|escalate|document)\b[\s:(]*(?:(?:a|an|any|the)\s+)?$",
                           re.I)
-_RULE_BEFORE = re.compile(r"\b(?:criteria|threshold|protocol|pathway|guidance)\b[^.;\n]{0,40}$",
-                          re.I)  # "Criteria for MRI: PVR >200 ml"
+_RULE_BEFORE = re.compile(r"\b(?:criteria|threshold|protocol|pathway|guidance)\b"
+                          r"(?![^.;\n]{0,30}\b(?:met|fulfilled|satisfied)\b)[^.;\n]{0,40}$",
+                          re.I)  # "Criteria for MRI: PVR >200 ml"; not "Criteria met: ..."
 _SCANNER_RANGE = 900.0  # ml: a bound this high ("> 999 ml") is the scanner's, never a plan
-_PLAN_AFTER = re.compile(r"[\s)]*(?:=|->|-->|\u2192|=>|:|\b(?:for|would|will|then|requires?|"
+_PLAN_AFTER = re.compile(r"[\s)]*(?:=|->|-->|\u2192|=>|:|\b(?:would|will|then|requires?|"
                          r"needs?|needed|prompts?|suggests?|indicates?|means|warrants?|is\s+"
                          r"(?:significant|abnormal|retention)|catheteri[sz]e|refer\w*|mri|"
                          r"triggers?)\b)", re.I)
@@ -108,22 +112,24 @@ _LITRES = frozenset({"l", "litre", "litres", "liter", "liters"})
 _SCAN_WINDOW = 60  # characters before a name searched for a condition: a short stretch
 _AFTER_PRE = re.compile(r"pre[\s-]*(?:void\w*)?\s*(?:and|&|/)\s*$", re.I)
 _MAX_READINGS = 20  # a text is a note, not a log: enough to find its largest
+_MAX_TRIED = 200  # ... and the names a text is read for (each asks its sentences)
 _SMALLEST_WITHOUT_UNIT = 10  # "PVR 0.9", "PVR 3": litres, Wood units? Not read.
 
 
 @lru_cache(maxsize=4096)
 def residuals_in_words(text: str) -> tuple[Residual, ...]:
     """Every post-void residual ``text`` states as a number ("PVR 650 ml", "Post void
-    residual: 1.2 L"), in millilitres (at most :data:`_MAX_READINGS`)."""
+    residual: 1.2 L"), in millilitres (at most :data:`_MAX_READINGS`, of the first
+    :data:`_MAX_TRIED` names)."""
     lowered = text.lower()
     if not any(word in lowered for word in _NAME_WORDS):  # the common case: one pass each
         return ()
     found: list[Residual] = []
-    for match in _READING.finditer(text):
+    for tried, match in enumerate(_READING.finditer(text), 1):
         if _a_measurement(match):
             found.append(_residual(match))
-            if len(found) == _MAX_READINGS:
-                break
+        if len(found) == _MAX_READINGS or tried == _MAX_TRIED:
+            break
     return tuple(found)
 
 
@@ -138,8 +144,7 @@ def _a_measurement(match: re.Match[str]) -> bool:
         return False
     bare = match.group("pvr") is None and match.group("post") is None \
         and match.group("urine") is None
-    if ((unitless and match.group("pvr")) or bare) and not (
-            _about_a_bladder(text) and not _heart_or_lung_near(match)):
+    if ((unitless and match.group("pvr")) or bare) and not _a_bladders_sentence(match):
         return False
     if _CONDITIONAL.search(text, max(0, start - _SCAN_WINDOW), start):
         return False
@@ -148,11 +153,12 @@ def _a_measurement(match: re.Match[str]) -> bool:
 
 def _a_time_or_year(match: re.Match[str]) -> bool:
     """A number without a unit below 10 ("PVR 0.9": litres or Wood units?), with a leading
-    zero ("PVR 0930"), a year ("PVR 2026") or after "at" ("PVR at 1400"): not a volume."""
+    zero ("PVR 0930") or a time after "at" ("PVR at 1400"): not a volume. A year-shaped
+    number is one ("PVR 2000": a chronic retention's volume)."""
     number = match.group("number")
     before = match.string[max(0, match.start("number") - 4):match.start("number")]
     return (float(_plain(number)) < _SMALLEST_WITHOUT_UNIT or number.startswith("0")
-            or _A_YEAR.fullmatch(number) is not None or _AFTER_AT.search(before) is not None)
+            or (_A_TIME.fullmatch(number) is not None and _AFTER_AT.search(before) is not None))
 
 
 def _a_plan(match: re.Match[str]) -> bool:
@@ -168,22 +174,19 @@ def _a_plan(match: re.Match[str]) -> bool:
                 or _PLAN_AFTER.match(text, match.end()))
 
 
-@lru_cache(maxsize=1)  # asked of each match: one search a text, not one a match
-def _about_a_bladder(text: str) -> bool:
-    return bool(_BLADDER_WORDS.search(text))
-
-
-def _heart_or_lung_near(match: re.Match[str]) -> bool:
-    """Does the name's own sentence speak of the heart or lungs (a vascular resistance, a
-    lung's residual volume)?"""
+def _a_bladders_sentence(match: re.Match[str]) -> bool:
+    """Is a "PVR" without a unit, or a bare "residual", the bladder's: a bladder, voiding,
+    urine, a catheterisation or retention named in its sentence or the one before, and no
+    heart or lung reading in its own sentence (not "Back pain. Echo: PVR 250")?"""
     text, start, end = match.string, match.start(), match.end()
-    before = text[max(0, start - _SENTENCE_REACH):start]
-    after = text[end:end + _SENTENCE_REACH]
-    sentence = re.split(r"[.;\n]", before)[-1] + match.group() + re.split(r"[.;\n]", after)[0]
-    return _HEART_OR_LUNG.search(sentence) is not None
+    before = re.split(r"[.;\n]", text[max(0, start - _SENTENCE_REACH):start])
+    after = re.split(r"[.;\n]", text[end:end + _SENTENCE_REACH])[0]
+    own = before[-1] + match.group() + after
+    return bool(_BLADDER_WORDS.search(" ".join(before[-2:]) + match.group() + after)) \
+        and not _HEART_OR_LUNG.search(own)
 
 
-_A_YEAR = re.compile(r"(?:19|20)\d\d")
+_A_TIME = re.compile(r"(?:[01]\d|2[0-3])[0-5]\d")
 _AFTER_AT = re.compile(r"(?:\bat|@)\s*$", re.I)
 
 

@@ -71,9 +71,17 @@ READ = [  # (words, millilitres, comparator)
     ("Cardiovascular exam normal. Bladder scan residual 900ml", 900, None),
     ("L1 wedge fracture. Bladder scan: PVR 650", 650, None),
     ("Lung metastases. Retention, residual 900 ml", 900, None),
-    ("Back pain. PVR 650", 650, None), ("Catheter inserted. PVR 800", 800, None),
+    ("Catheter inserted. PVR 800", 800, None),
     ("Bladder scan PVR 800: catheterised", 800, None),
     ("Bladder scan PVR 300 1 hour post void", 300, None),
+    # the third review: a chronic retention's volume is no year ("Bladder scan: PVR 2026"
+    # reads 2026 ml too: a warning, the safe side), "at" before a volume, a rule met, a
+    # study sent for
+    ("Bladder scan PVR 1900", 1900, None), ("Bladder scan: PVR approx 2000", 2000, None),
+    ("Bladder scan PVR at 650", 650, None), ("Criteria for MRI met: PVR > 500 ml", 500, ">"),
+    ("Bladder scan, any PVR >500 ml", 500, ">"), ("PVR > 400 ml for MRI", 400, ">"),
+    ("Urinalysis pH 6, residual 900ml", 900, None), ("In/out cath: residual 900 ml", 900, None),
+    ("Cardiac history. Bladder scan PVR 650", 650, None),
 ]
 
 NOT_READ = [
@@ -96,11 +104,14 @@ NOT_READ = [
     "Bladder scan: PVR 0.9", "Bladder scan: PVR 3",  # litres or Wood units? Not read
     # the second review: a time or a year alone, the pre-void volume before a named
     # residual, plans a colon or "for" governs
-    "Bladder scan: PVR at 1400", "Bladder scan PVR 0930", "Bladder scan: PVR 2026",
+    "Bladder scan: PVR at 1400", "Bladder scan PVR 0930",
     "Pre and post void scan: 900ml, 100ml", "Pre & post void residual 850ml/60ml",
     "Bladder scan pre and post void volume 900ml / 150ml", "Criteria for MRI: PVR >200 ml",
     "Escalate any PVR >= 200 mL to spinal team", "Document PVR > 200 ml",
-    "PVR >200 ml for MRI",
+    # the third review: a heart's PVR in a back-pain note (back pain is no bladder's word)
+    "Back pain. Echo: PVR 250", "Low back pain. ECHO: PASP 45, PVR 320",
+    "Swan-Ganz catheter: PVR 250", "Back pain. TTE: PVR 3 WU, PVR 240",
+    "LBP. PVR 250. PAP smear normal",
 ]
 
 
