@@ -238,11 +238,23 @@ _LARGEST = 1e7  # millilitres: past it, a number no bladder holds (and no float 
 
 def volume_sent(quantity: dict[str, Any]) -> bool:
     """Is a quantity's unit (its code, else its unit) a volume's, or none? Asked of every
-    Observation before any word: the usual spellings by one look-up."""
+    Observation before any word (#15): each spelling is normalised once a process."""
     unit = quantity.get("code") or quantity.get("unit")
-    if unit is None or (unit.__class__ is str and unit in VOLUME_UNITS_AS_SENT):
+    if unit is None:
         return True
-    return isinstance(unit, str) and _normal_unit(unit) in _VOLUME_UNITS
+    if unit.__class__ is not str:
+        return False
+    known = _VOLUME_BY_UNIT.get(unit)
+    if known is None:
+        known = _normal_unit(unit) in _VOLUME_UNITS
+        if len(_VOLUME_BY_UNIT) < _UNITS_REMEMBERED:  # a sender's junk cannot grow it
+            _VOLUME_BY_UNIT[unit] = known
+    return known
+
+
+_VOLUME_BY_UNIT: dict[str, bool] = {unit: True for unit in VOLUME_UNITS_AS_SENT}
+_UNITS_REMEMBERED = 2048
+_A_DIGIT = re.compile(r"\d")
 
 
 def _normal_unit(unit: str) -> str:
@@ -257,7 +269,7 @@ def may_hold_a_residual(holder: dict[str, Any]) -> bool:
         return isinstance(quantity, dict) and volume_sent(quantity)
     text = holder.get("valueString")
     return "valueInteger" in holder or (isinstance(text, str) and len(text) < 40
-                                        and any(c.isdigit() for c in text))
+                                        and _A_DIGIT.search(text) is not None)
 
 
 def measured_residual(holder: object, panel: object = None) -> tuple[Residual, str] | None:
