@@ -255,6 +255,7 @@ def volume_sent(quantity: dict[str, Any]) -> bool:
 _VOLUME_BY_UNIT: dict[str, bool] = {unit: True for unit in VOLUME_UNITS_AS_SENT}
 _UNITS_REMEMBERED = 2048
 _A_DIGIT = re.compile(r"\d")
+_A_VOLUME_IN_WORDS = re.compile(r"\d\s*(?:ml|cc|l\b|lit)", re.I)
 
 
 def _normal_unit(unit: str) -> str:
@@ -278,9 +279,8 @@ def measured_residual(holder: object, panel: object = None) -> tuple[Residual, s
     displays: a LOINC one's too) name one ("Post void residual" 650 mL), with those words;
     else None. Not when the code's or the panel's words name the heart or lungs (a
     vascular resistance), nor when the code's name another number (a time, a pre-void
-    volume, a threshold); a
-    code that says only "PVR" needs a volume's unit. A quantity without a unit counts as
-    millilitres; one in any other unit is not read."""
+    volume, a threshold); a code that says only "PVR" needs a volume's unit. A quantity
+    without a unit counts as millilitres; one in any other unit is not read."""
     if not isinstance(holder, dict):
         return None
     amount = _amount(holder)
@@ -305,7 +305,7 @@ def _has_a_unit(holder: dict[str, Any]) -> bool:
     if isinstance(quantity, dict):
         return bool(quantity.get("code") or quantity.get("unit"))
     text = holder.get("valueString")
-    return isinstance(text, str) and bool(re.search(r"\d\s*(?:ml|cc|l\b|lit)", text, re.I))
+    return isinstance(text, str) and _A_VOLUME_IN_WORDS.search(text) is not None
 
 
 def _amount(holder: dict[str, Any]) -> Residual | None:
