@@ -8,8 +8,9 @@ does not rule the syndrome out (Todd et al., Int Orthop 2022: 13 of 26 MRI-confi
 scanned had 200 ml or less, all incomplete syndromes). Written as a number ("Bladder scan:
 PVR 650 ml", "Post-void residual 900mls"), or sent as a quantity under a local code ("Post
 void residual" 650 mL), it named no sign the reader knew, and a retention measured but not
-named was silent. Read here as a number only: the threshold (``RuleSettings.
-ces_residual_urine_ml``) is the caller's, so that one reading serves every site. A residual
+named was silent. Read here in words, as a number only (a quantity sent under a code:
+:mod:`cds_rules.record.residuals`); the threshold (``RuleSettings.ces_residual_urine_ml``)
+is the caller's, so that one reading serves every site. A residual
 reaching it is an uncoded cauda equina sign (:data:`RESIDUAL_SIGN`): a warning to check,
 never the critical card (an entry in words).
 
@@ -25,10 +26,9 @@ units, unknowable).
 
 from __future__ import annotations
 
-import math
 import re
 from functools import lru_cache
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 RESIDUAL_SIGN = "urinary retention (post-void residual)"
 """The uncoded cauda equina sign a residual reaching the threshold names (``Fact.detail``)."""
@@ -83,10 +83,10 @@ _BLADDER_WORDS = re.compile(r"bladder|void|urin|micturi|catheteri[sz]|\bfoley\b|
                             r"catheter\s+(?:inserted|drained|passed|sited)", re.I)
 # ... in the name's own sentence (not "Neurovascularly intact. Bladder scan residual 800 ml"):
 # a heart's or lung's reading ("Echo: PASP 45, PVR 320", "Swan-Ganz catheter: PVR 250")
-_HEART_OR_LUNG = re.compile(r"\b(?:pulmonary|vascular|rhc|pap|pcwp|haemodynamic|hemodynamic|"
-                            r"cardiac|right\s+heart|spirometry|fev1?|fvc|tlc|lung\s+function|"
-                            r"echo\w*|tte|swan|pasp|wood|dyn\w*|mpap|rvsp)\b",
-                            re.I)
+HEART_OR_LUNG = re.compile(r"\b(?:pulmonary|vascular|rhc|pap|pcwp|haemodynamic|hemodynamic|"
+                           r"cardiac|right\s+heart|spirometry|fev1?|fvc|tlc|lung\s+function|"
+                           r"echo\w*|tte|swan|pasp|wood|dyn\w*|mpap|rvsp)\b",
+                           re.I)
 _SENTENCE_REACH = 160  # characters around a name searched for its own and the last sentence
 # a plan or a rule, not a measurement: "If PVR > 200 ml", "catheterise when residual > 300"
 # (up to a colon: "Scan to check whether emptying: PVR 900 ml" is a measurement)
@@ -108,7 +108,7 @@ _PLAN_AFTER = re.compile(r"[\s)]*(?:=|->|-->|\u2192|=>|:|\b(?:would|will|then|re
 _COMPARATORS = {"<": "<", "<=": "<=", "\u2264": "<=", "less than": "<", "under": "<",
                 "below": "<", ">": ">", ">=": ">=", "\u2265": ">=", "more than": ">",
                 "greater than": ">", "over": ">", "above": ">", "at least": ">="}
-_LITRES = frozenset({"l", "litre", "litres", "liter", "liters"})
+LITRES = frozenset({"l", "litre", "litres", "liter", "liters"})
 _SCAN_WINDOW = 60  # characters before a name searched for a condition: a short stretch
 _AFTER_PRE = re.compile(r"pre[\s-]*(?:void\w*)?\s*(?:and|&|/)\s*$", re.I)
 _MAX_READINGS = 20  # a text is a note, not a log: enough to find its largest
@@ -183,7 +183,7 @@ def _a_bladders_sentence(match: re.Match[str]) -> bool:
     after = re.split(r"[.;\n]", text[end:end + _SENTENCE_REACH])[0]
     own = before[-1] + match.group() + after
     return bool(_BLADDER_WORDS.search(" ".join(before[-2:]) + match.group() + after)) \
-        and not _HEART_OR_LUNG.search(own)
+        and not HEART_OR_LUNG.search(own)
 
 
 _A_TIME = re.compile(r"(?:[01]\d|2[0-3])[0-5]\d")
@@ -205,144 +205,7 @@ def _spaced(match: re.Match[str]) -> str:
 
 def _residual(match: re.Match[str]) -> Residual:
     unit = (match.group("unit") or "ml").lower()
-    number = float(_plain(match.group("number"), unit in _LITRES))
-    ml = number * 1000 if unit in _LITRES else number
+    number = float(_plain(match.group("number"), unit in LITRES))
+    ml = number * 1000 if unit in LITRES else number
     comparator = match.group("comparator")
     return Residual(ml, _COMPARATORS[_spaced(match)] if comparator else None)
-
-
-# A code naming a residual: "Post void residual", "Bladder scan PVR", "Residual urine
-# volume", "Bladder scan post void"; not a lung's "Residual volume", nor a pulmonary
-# vascular resistance ("PVR")
-_NAMES_A_RESIDUAL = re.compile(r"\bp\.?v\.?r\b|\bpmr\b|post[\s-]?(?:void\w*|micturition)\s+"
-                               r"(?:bladder\s+)?(?:residual|residue|volume|scan)|residual\s+"
-                               r"(?:urine|urinary|bladder)|(?:urine|bladder)\s+(?:volume\s+|"
-                               r"scan\s+)?(?:residual|post[\s-]?void)|bladder\s+scan\s+after\s+"
-                               r"void", re.I)
-_MILLILITRES = frozenset({"ml", "mls", "millilitre", "millilitres", "milliliter",
-                          "milliliters", "cc", "cm3", "cm^3", "cm\u00b3", "{ml}", "[ml]"})
-_VOLUME_UNITS = _MILLILITRES | _LITRES | {""}  # no unit: millilitres
-VOLUME_UNITS_AS_SENT = frozenset({*_VOLUME_UNITS,
-                                  *(u.upper() for u in _VOLUME_UNITS),
-                                  *(u.capitalize() for u in _VOLUME_UNITS),
-                                  "mL", "mLs", "{mL}", "[mL]", "ML", "CM3"})
-"""A volume's unit as senders usually write it: the gate's quick answer (#15)."""
-# A code whose words name a residual but hold another number: its time, a pre-void or voided
-# volume, a threshold ("Post void residual - time of scan", "Voided volume before post void
-# residual", "Post void residual threshold for catheterisation")
-_NOT_THE_RESIDUAL = re.compile(r"\b(?:time|minutes?|mins?|pre[\s-]?void\w*|voided|threshold|"
-                               r"protocol|target)\b", re.I)
-_ONLY_PVR = re.compile(r"\W*p\.?v\.?r\.?\W*", re.I)  # "PVR" alone: a vascular resistance too
-_LARGEST = 1e7  # millilitres: past it, a number no bladder holds (and no float overflow)
-
-
-def volume_sent(quantity: dict[str, Any]) -> bool:
-    """Is a quantity's unit (its code, else its unit) a volume's, or none? Asked of every
-    Observation before any word (#15): each spelling is normalised once a process."""
-    unit = quantity.get("code") or quantity.get("unit")
-    if unit is None:
-        return True
-    if unit.__class__ is not str:
-        return False
-    known = _VOLUME_BY_UNIT.get(unit)
-    if known is None:
-        known = _normal_unit(unit) in _VOLUME_UNITS
-        if len(_VOLUME_BY_UNIT) < _UNITS_REMEMBERED:  # a sender's junk cannot grow it
-            _VOLUME_BY_UNIT[unit] = known
-    return known
-
-
-_VOLUME_BY_UNIT: dict[str, bool] = {unit: True for unit in VOLUME_UNITS_AS_SENT}
-_UNITS_REMEMBERED = 2048
-_A_DIGIT = re.compile(r"\d")
-_A_VOLUME_IN_WORDS = re.compile(r"\d\s*(?:ml|cc|l\b|lit)", re.I)
-
-
-def _normal_unit(unit: str) -> str:
-    return unit.strip().lower().rstrip(".")
-
-
-def may_hold_a_residual(holder: dict[str, Any]) -> bool:
-    """Could ``holder`` hold a residual (a quantity in a volume's unit or none, a whole
-    number, a short value in words with a number in it)? Asked first: no word is read."""
-    quantity = holder.get("valueQuantity")
-    if quantity is not None:
-        return isinstance(quantity, dict) and volume_sent(quantity)
-    text = holder.get("valueString")
-    return "valueInteger" in holder or (isinstance(text, str) and len(text) < 40
-                                        and _A_DIGIT.search(text) is not None)
-
-
-def measured_residual(holder: object, panel: object = None) -> tuple[Residual, str] | None:
-    """The residual an Observation (or a component of the ``panel``) holds as a quantity (or
-    a plain number: valueInteger, a valueString "650 ml") under a code whose words (text,
-    displays: a LOINC one's too) name one ("Post void residual" 650 mL), with those words;
-    else None. Not when the code's or the panel's words name the heart or lungs (a
-    vascular resistance), nor when the code's name another number (a time, a pre-void
-    volume, a threshold); a code that says only "PVR" needs a volume's unit. A quantity
-    without a unit counts as millilitres; one in any other unit is not read."""
-    if not isinstance(holder, dict):
-        return None
-    amount = _amount(holder)
-    if amount is None:
-        return None
-    words = _code_words(holder.get("code"))
-    named = next((w for w in words if _NAMES_A_RESIDUAL.search(w)), None)
-    if named is None:
-        return None
-    context = [*words, *(_code_words(panel.get("code")) if isinstance(panel, dict) else [])]
-    if any(_HEART_OR_LUNG.search(w) for w in context) \
-            or any(_NOT_THE_RESIDUAL.search(w) for w in words):
-        return None
-    if all(_ONLY_PVR.fullmatch(w) or not _NAMES_A_RESIDUAL.search(w) for w in words) \
-            and not _has_a_unit(holder):
-        return None
-    return amount, named
-
-
-def _has_a_unit(holder: dict[str, Any]) -> bool:
-    quantity = holder.get("valueQuantity")
-    if isinstance(quantity, dict):
-        return bool(quantity.get("code") or quantity.get("unit"))
-    text = holder.get("valueString")
-    return isinstance(text, str) and _A_VOLUME_IN_WORDS.search(text) is not None
-
-
-def _amount(holder: dict[str, Any]) -> Residual | None:
-    """The holder's value as a residual in millilitres, if it is a volume or a number."""
-    quantity = holder.get("valueQuantity")
-    if isinstance(quantity, dict):
-        sent = quantity.get("code") or quantity.get("unit")
-        unit = _normal_unit(sent) if isinstance(sent, str) else "" if sent is None else None
-        value = quantity.get("value")
-        if unit not in _VOLUME_UNITS or value.__class__ not in (int, float) \
-                or not -_LARGEST < value < _LARGEST:
-            return None
-        comparator = quantity.get("comparator")
-        return Residual(float(value * 1000 if unit in _LITRES else value),
-                        comparator if comparator in ("<", "<=", ">=", ">") else None)
-    value = holder.get("valueInteger")
-    if value.__class__ is int and 0 <= value < _LARGEST:
-        return Residual(float(value))
-    text = holder.get("valueString")
-    if isinstance(text, str) and len(text) < 40:
-        found = residuals_in_words("post-void residual " + text.strip())
-        return found[0] if len(found) == 1 and math.isfinite(found[0].ml) else None
-    return None
-
-
-def largest(found: list[tuple[Residual, str]]) -> tuple[Residual, str] | None:
-    """The residual to name of several (and its words): the largest; a bound below ("< 50
-    ml") last."""
-    return max(found, key=lambda item: -1.0 if item[0].comparator in ("<", "<=")
-               else item[0].ml, default=None)
-
-
-def _code_words(code: object) -> list[str]:
-    """A code's text and the displays of its codings: a LOINC code names its test too."""
-    if not isinstance(code, dict):
-        return []
-    codings = code.get("coding")
-    displays = [c.get("display") for c in codings if isinstance(c, dict)] \
-        if isinstance(codings, list) else []
-    return [w for w in (code.get("text"), *displays) if isinstance(w, str)]

@@ -138,3 +138,16 @@ def condition_time(condition: dict[str, Any], birth: datetime | None
         return when, when, False
     when, latest = first_time_span(condition, "recordedDate")
     return when, latest or when, first_time_floating(condition, "recordedDate")
+
+
+def entry_times(builder: Builder, entry: dict[str, Any]
+                ) -> tuple[datetime | None, datetime | None, bool, datetime | None]:
+    """An entry's time as its coded facts would have it: (when, latest, floating,
+    start_latest): a Condition by its onset, an Observation over a period until its end
+    (:func:`observation_time`), anything else by its first Observation-like time."""
+    if entry["resourceType"] == "Condition":
+        return (*condition_time(entry, builder.record.birth_date), None)
+    if entry["resourceType"] == "Observation":
+        return observation_time(entry, builder)
+    when, latest = first_time_span(entry, *OBSERVATION_TIMES)
+    return when, latest, first_time_floating(entry, *OBSERVATION_TIMES), None

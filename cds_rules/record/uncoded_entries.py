@@ -7,15 +7,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
-from datetime import datetime
 from typing import Any
 
-from cds_rules import back_pain_words, residual_urine, uncoded
+from cds_rules import back_pain_words, uncoded
 from cds_rules import valuesets as vs
-from cds_rules.fhir_time import (
-    first_time_floating,
-    first_time_span,
-)
 from cds_rules.model import (
     BACK_PAIN_CONTEXT,
     RED_FLAG_INPUTS,
@@ -27,11 +22,17 @@ from cds_rules.model import (
 from cds_rules.record.codes import Hit, as_list, codings_of, source_of
 from cds_rules.record.facts import with_latest
 from cds_rules.record.negation import closes_negated, has_value, panel_denies, presence
+from cds_rules.record.residuals import (
+    add_residual,
+    measured_residual,
+    residual_of,
+    volume_sent,
+    with_residual,
+)
 from cds_rules.record.state import Builder
 from cds_rules.record.status import OBSERVATION_IGNORED, entry_status, status_code
-from cds_rules.record.timing import OBSERVATION_TIMES, condition_time, observation_time
+from cds_rules.record.timing import entry_times
 from cds_rules.record.unreadable import set_aside, set_aside_listed_code, set_aside_words
-from cds_rules.residual_urine import RESIDUAL_SIGN, Residual
 from cds_rules.weak_words import CONCEPTS_OF_SIGN, WEAK_IN_WORDS, weak_signs
 
 
@@ -46,18 +47,18 @@ def read_uncoded(builder: Builder, resource: dict[str, Any]) -> bool:
     if not (found or context):
         set_aside_listed_code(builder, resource)  # a code sent as a list naming a red flag
     weak = _weak_named(texts)
-    residual = None if Topic.CAUDA_EQUINA in found else _residual(resource, texts)
+    residual = None if Topic.CAUDA_EQUINA in found else residual_of(resource, texts)
     if not (found or context or weak or residual):
         return False
     checked = builder.validated(resource)
     if checked is None:
-        found = _with_residual(builder.residual_urine_ml, found, residual)
+        found = with_residual(builder.residual_urine_ml, found, residual)
         if found or context:  # _context read its value
             set_aside_words(builder, resource, found, context=context)
         return False
     hints = bool(found) and _add_hints(builder, checked, found)
     weak_read = bool(weak) and _add_weak(builder, checked, weak)
-    measured = residual is not None and _add_residual(builder, checked, residual)
+    measured = residual is not None and add_residual(builder, checked, residual)
     return _add_context(builder, checked, context, dated=True) or hints or weak_read or measured
 
 
@@ -80,8 +81,8 @@ def read_words(builder: Builder, checked: dict[str, Any], concepts: Iterable[str
     # a post-void residual is read beside a retention coded, or denied ("Urinary retention?
     # No. Bladder scan residual 900 ml"): a card of the coded family does not repeat it
     # (rules/uncoded)
-    residual = None if Topic.CAUDA_EQUINA in found else _residual(checked, texts)
-    hints = (residual is not None and _add_residual(builder, checked, residual)) or hints
+    residual = None if Topic.CAUDA_EQUINA in found else residual_of(checked, texts)
+    hints = (residual is not None and add_residual(builder, checked, residual)) or hints
     if coded.intersection(BACK_PAIN_CONTEXT):  # read as a back pain already
         return hints
     context = _context(checked, texts)
@@ -122,16 +123,7 @@ def signs_in(resource: dict[str, Any], residual_ml: float | None = None
     found = _signs(texts)
     if residual_ml is None or Topic.CAUDA_EQUINA in found:
         return found
-    return _with_residual(residual_ml, found, _residual(resource, texts))
-
-
-def _with_residual(residual_ml: float, found: dict[Topic, tuple[str, str]],
-                   residual: tuple[Residual, str] | None) -> dict[Topic, tuple[str, str]]:
-    """``found`` and a residual reaching ``residual_ml``, for an entry set aside unread: its
-    volume is not kept, so one below the threshold would be named as a red flag."""
-    if residual is None or not residual[0].reaches(residual_ml):
-        return found
-    return {**found, Topic.CAUDA_EQUINA: (RESIDUAL_SIGN, residual[1])}
+    return with_residual(residual_ml, found, residual_of(resource, texts))
 
 
 Reading = Callable[[str, Callable[[str], bool]], tuple[tuple[Topic, str], ...]]
@@ -205,7 +197,7 @@ def _add_context(builder: Builder, checked: dict[str, Any], context: dict[str, s
     status = entry_status(checked, builder.record.now, _value_answers_the_code(checked))
     if status is None:
         return False
-    when, latest, floating, start = _times(builder, checked) if dated else (
+    when, latest, floating, start = entry_times(builder, checked) if dated else (
         None, None, False, None)
     for concept, text in context.items():
         builder.record.facts.append(with_latest(Fact(
@@ -274,18 +266,6 @@ def _measured(entry: dict[str, Any]) -> bool:
     return isinstance(unit, str) and unit.strip().lower() not in _SCORE_UNITS
 
 
-def _times(builder: Builder, checked: dict[str, Any]
-           ) -> tuple[datetime | None, datetime | None, bool, datetime | None]:
-    """The entry's time as its coded facts would have it: (when, latest, floating,
-    start_latest); an Observation over a period until its end (``observation_time``)."""
-    if checked["resourceType"] == "Condition":
-        return (*condition_time(checked, builder.record.birth_date), None)
-    if checked["resourceType"] == "Observation":
-        return observation_time(checked, builder)
-    when, latest = first_time_span(checked, *OBSERVATION_TIMES)
-    return when, latest, first_time_floating(checked, *OBSERVATION_TIMES), None
-
-
 def _add_hints(builder: Builder, checked: dict[str, Any], found: dict[Topic, tuple[str, str]],
                given: frozenset[Topic] = frozenset()) -> bool:
     """One ``uncoded:<topic>`` fact per family found, with the entry's status: a resolved
@@ -327,59 +307,11 @@ def _add_weak(builder: Builder, checked: dict[str, Any], weak: dict[str, str]) -
     return True
 
 
-def _residual(entry: dict[str, Any], texts: list[str]) -> tuple[Residual, str] | None:
-    """The largest post-void residual the entry states (:mod:`cds_rules.residual_urine`),
-    with the words that state it: in its words ("Bladder scan: PVR 650 ml"), or as a
-    quantity of its own or of a component under a code naming one ("Post void residual"
-    650 mL). The threshold is the rule's (rules/uncoded). Plain loops: asked of every entry
-    read for words (#15)."""
-    found: list[tuple[Residual, str]] = []
-    for text in texts:
-        for residual in residual_urine.residuals_in_words(text):
-            found.append((residual, text))
-    quantity = entry.get("valueQuantity")
-    if quantity.__class__ is dict and "component" not in entry \
-            and not residual_urine.volume_sent(quantity):  # a measurement's: asked first
-        return residual_urine.largest(found) if found else None
-    if entry.get("resourceType") == "Observation":
-        for holder in (entry, *as_list(entry.get("component"))):
-            if isinstance(holder, dict) and residual_urine.may_hold_a_residual(holder):
-                panel = entry if holder is not entry else None
-                measured = residual_urine.measured_residual(holder, panel)
-                if measured is not None:
-                    found.append(measured)
-    return residual_urine.largest(found) if found else None
-
-
-def _add_residual(builder: Builder, checked: dict[str, Any],
-                  residual_and_words: tuple[Residual, str]) -> bool:
-    """An ``uncoded:cauda-equina`` fact for a residual, its volume in mL as the fact's value
-    (:data:`~cds_rules.residual_urine.RESIDUAL_SIGN`): the cauda equina rule in words warns
-    when it reaches the site's threshold. A measurement: a coded "no" in the entry's value
-    answers its code, not the volume (a review: a retention coded and answered no beside
-    "PVR 900 ml" was dropped), so only an entry refuted, in error or cancelled is not read."""
-    if checked["resourceType"] == "Condition":
-        status = entry_status(checked, builder.record.now)
-    else:
-        status = (None if status_code(checked, "status") in OBSERVATION_IGNORED
-                  else FactStatus.CURRENT)
-    if status is None:
-        return False
-    residual, words = residual_and_words
-    when, latest, floating, start = _times(builder, checked)
-    builder.record.facts.append(with_latest(Fact(
-        concept=uncoded.uncoded_concept(Topic.CAUDA_EQUINA), display=f'Uncoded entry "{words}"',
-        source=source_of(checked), resource_type=checked["resourceType"], when=when,
-        status=status, detail=RESIDUAL_SIGN, value=residual.ml, unit="mL",
-        comparator=residual.comparator), latest, floating, start))
-    return True
-
-
 def _add_named_in_words(builder: Builder, checked: dict[str, Any], status: FactStatus,
                         named: list[tuple[str, str, str]]) -> None:
     """A fact per (concept, sign, text) the entry's words name, dated as its coded facts
     would be: 'Uncoded entry "<text>"', the sign its detail."""
-    when, latest, floating, start = _times(builder, checked)
+    when, latest, floating, start = entry_times(builder, checked)
     for concept, sign, text in named:
         builder.record.facts.append(with_latest(Fact(
             concept=concept, display=f'Uncoded entry "{text}"', source=source_of(checked),
@@ -458,8 +390,8 @@ def has_no_words(resource: dict[str, Any]) -> bool:
         return False
     quantity = resource.get("valueQuantity")
     held = "valueInteger" in resource if quantity is None else (
-        quantity.__class__ is dict and residual_urine.volume_sent(quantity))
-    return not (held and residual_urine.measured_residual(resource))  # a bladder scan's
+        quantity.__class__ is dict and volume_sent(quantity))
+    return not (held and measured_residual(resource))  # a bladder scan's
 
 
 def _names_a_test(codings: list[dict[str, Any]]) -> bool:

@@ -22,7 +22,7 @@ from benchmarks.inputs import synthea_resources
 from cds_rules import valuesets as vs
 from cds_rules.engine import HookRequest
 from cds_rules.model import PatientRecord
-from cds_rules.record import build_record, observations, uncoded_entries
+from cds_rules.record import build_record, observations, residuals, uncoded_entries
 from cds_rules.settings import DEFAULT_SETTINGS
 from tests.conftest import SYNTHEA_DIR
 from tests.unit.core.test_record_fast_path import EVERY_READING, NOW, mutated, point_mutated
@@ -185,7 +185,7 @@ def test_an_entry_said_to_have_no_words_gives_the_walk_none(resource):
     second nothing to read."""
     if uncoded_entries.has_no_words(resource):
         assert uncoded_entries._entry_texts(resource) == []
-        assert uncoded_entries._residual(resource, []) is None
+        assert residuals.residual_of(resource, []) is None
 
 
 @pytest.mark.parametrize("quantity", QUANTITIES)
