@@ -16,6 +16,8 @@ import re
 from bisect import bisect_left
 from collections.abc import Callable
 from functools import lru_cache
+from itertools import islice
+from typing import NamedTuple
 
 from cds_rules.uncoded import parts_and_contrasts, refusing_questions
 from cds_rules.uncoded_reading import Part, closed_signs, denied
@@ -34,7 +36,7 @@ _NAMED_FEVERS = ("hay", "glandular", "rheumatic", "scarlet", "yellow", "dengue",
                  "milk", "familial", "periodic", "drug", "swamp", "marsh", "tick", "jungle")
 _NOT_A_NAMED_FEVER = "".join(rf"(?<!\b{name}\s)" for name in _NAMED_FEVERS)
 _FEVER = (_NOT_A_NAMED_FEVER
-          + r"(?:fevers?|feverish|febrile|pyrexi(?:a|al|c)|high\s+temperature|"
+          + r"(?:fevers?|feverish|febrile|(?:hyper)?pyrexi(?:a|al|c)|high\s+temperature|"
           # not "the rigours of his job", "assessed with rigour"
           r"(?<!\bwith\s)rigou?rs?\b(?!\s+of\b)|"
           r"spiking\s+(?:a\s+)?temp(?:erature)?s?|temp(?:erature)?s?\s+spik\w*)\b"
@@ -216,3 +218,117 @@ def weak_signs(text: str, closes_negated: Callable[[str], bool]) -> tuple[str, .
                     and not denied(part, m, _names_one) and not items.hides(sign, m):
                 found.add(sign)
     return tuple(sign for sign, _ in WEAK_SIGNS if sign in found)
+
+
+class Temperature(NamedTuple):
+    """A temperature in degrees Celsius; ``comparator`` ("<", "<=", ">=", ">") when the
+    words give a bound ("T > 38", "temp 38 or above")."""
+
+    celsius: float
+    comparator: str | None = None
+
+    def reaches(self, threshold_celsius: float) -> bool:
+        """Is it certainly ``threshold_celsius`` or more? A bound below never is."""
+        return self.comparator not in ("<", "<=") and self.celsius >= threshold_celsius
+
+
+# A temperature in figures ("Temp 38.9", "T 39.1 C", "Temperature: 101.3F", "Tmax 38.6",
+# "T >38 overnight"): a fever measured, written in words. The sentence splitter splits at
+# every full stop, so a decimal point is kept whole first (:data:`_POINT`, same length).
+_POINT = "\u00b7"
+_DECIMAL_POINT = re.compile(r"(?<=\d)[.,](?=\d)")
+_FIGURE = rf"\d{{2,3}}(?:{_POINT}\d{{1,2}})?"
+_IN_FIGURES = re.compile(
+    r"\b(?:(?P<name>temp(?:erature)?s?|t[\s-]?max)|(?P<bare>t))(?![a-z])"
+    r"(?:\s*[:=~]\s*|\s*-\s*(?=[\d<>\u2264\u2265])|\s+(?:(?:of|was|is|now|recorded|measured|"
+    r"reached|peaked|spiked|spiking|up|to|at|home|readings?|taken|checked|max(?:imum)?|today|"
+    r"overnight)\s*[:=]?\s+){0,3}|(?=\d))"
+    r"(?P<comparator>[<>]=?|\u2264|\u2265|(?:over|above|greater\s+than|more\s+than|under|"
+    r"below|less\s+than)\s+)?\s*"
+    rf"(?P<number>{_FIGURE})(?:\s*(?:-|\u2013|to)\s*(?P<high>{_FIGURE}))?"
+    r"(?P<unit>\s*(?:[\u00b0\u00ba]\s*)?(?:cel(?:sius)?|fahrenheit|deg(?:rees?)?(?:\s*[cf])?|"
+    r"[cf])\b|\s*[\u00b0\u00ba\u2103\u2109])?"
+    r"(?P<or_more>\s*(?:\+|or\s+(?:above|more|higher|over)\b))?"
+    r"(?!\s*(?:%|mm|cm|kg|bpm|/|mg|ml|mmol|min|weeks?\b|wks?\b|years?\b|yrs?\b))", re.I)
+_COMPARED = {"<": "<", "<=": "<=", "\u2264": "<=", "under": "<", "below": "<", "less than": "<",
+             ">": ">", ">=": ">=", "\u2265": ">=", "over": ">", "above": ">",
+             "greater than": ">", "more than": ">"}
+# Not the patient's: a room's, a fridge's, a bath's, a specimen's, a device's setting
+_NOT_THE_PATIENTS = re.compile(r"\b(?:room|fridge|freezer|water|bath|ambient|air|outside|"
+                               r"outdoor|oven|incubator|storage|specimen|sample|target|set|"
+                               r"goal|blanket|device|probe|skin)\s*$", re.I)
+# A bound in a plan or advice ("Return if temp > 38", "Paracetamol for T 38+", "T >38 ->
+# blood cultures"): no measurement
+_PLAN_BEFORE = re.compile(r"\b(?:for|if|when|should|seek|call|contact|return\w*|advi[cs]\w*|"
+                          r"threshold|target|aim|keep|maintain|criteria|alert|until)\b", re.I)
+_PLAN_AFTER = re.compile(r"\s*(?:[:)]\s*)?(?:->|-->|\u2192|=>|\b(?:then|give|start|take|call|"
+                         r"seek|contact|return|attend|needs?|requires?|triggers?|means|would|"
+                         r"will|should)\b)", re.I)
+_MAX_TEMPERATURES = 20  # tried a text: a note, not a chart (a long one stays linear)
+
+
+@lru_cache(maxsize=4096)
+def temperatures_in_words(text: str, closes_negated: Callable[[str], bool]
+                          ) -> tuple[Temperature, ...]:
+    """The temperatures ``text`` gives in figures as the patient's, read as a fever is read
+    (:func:`weak_signs`: not denied, not another person's, not over), in degrees Celsius: a
+    number with a Celsius unit or none from 34 to 44, one with a Fahrenheit unit or none
+    from 93 to 112 (a bare "T" needs a decimal, a unit or a bound: "T 38" is a tooth, "T12"
+    a vertebra). Not a room's, a specimen's or a device's, nor a bound in a plan. The
+    threshold is the caller's (``RuleSettings.fever_celsius``)."""
+    if "t" not in text and "T" not in text:
+        return ()
+    kept = _DECIMAL_POINT.sub(_POINT, text)
+    if not _IN_FIGURES.search(kept):
+        return ()
+    found: list[Temperature] = []
+    tried = 0
+    for text_part, contrast_follows in parts_and_contrasts(kept):
+        if tried >= _MAX_TEMPERATURES:
+            break
+        matches = list(islice(_IN_FIGURES.finditer(text_part), _MAX_TEMPERATURES - tried))
+        if not matches:
+            continue
+        tried += len(matches)
+        part = Part(text_part)
+        closes = refusing_questions(closes_negated) if contrast_follows else closes_negated
+        closed = closed_signs(part, matches, closes)
+        items = _Items(text_part, contrast_follows)
+        for m in matches:
+            temperature = _temperature(m)
+            if temperature is not None and m.start() not in closed \
+                    and not _NOT_THE_PATIENTS.search(text_part, max(0, m.start() - 16),
+                                                     m.start()) \
+                    and not (temperature.comparator in (">", ">=") and _a_plan(items, m)) \
+                    and not denied(part, m, _names_one) and not items.hides("fever", m):
+                found.append(temperature)
+    return tuple(found)
+
+
+def _a_plan(items: _Items, match: re.Match[str]) -> bool:
+    """Is a bound ("> 38") a plan's or advice's, not a measurement?"""
+    start, _end = _bounds(items.commas, match.start(), len(items.part))
+    return bool(_PLAN_BEFORE.search(items.part, start, match.start())
+                or _PLAN_AFTER.match(items.part, match.end()))
+
+
+def _temperature(match: re.Match[str]) -> Temperature | None:
+    """A match's temperature in degrees Celsius (the higher of a range), or None when the
+    number is no body's temperature in its unit, or a bare "T" has no decimal, unit or
+    bound."""
+    figure = match.group("high") or match.group("number")
+    unit = (match.group("unit") or "").strip().lower().lstrip("\u00b0\u00ba").strip()
+    if match.group("bare") and _POINT not in figure and not unit \
+            and not match.group("comparator"):
+        return None
+    value = float(figure.replace(_POINT, "."))
+    celsius_unit = unit.endswith(("c", "\u2103", "cel", "celsius"))
+    fahrenheit = unit.endswith(("f", "\u2109", "fahrenheit")) or (not celsius_unit
+                                                                 and value >= 93)
+    celsius = round((value - 32.0) * 5.0 / 9.0, 2) if fahrenheit else value
+    if not 34.0 <= celsius <= 44.0:
+        return None
+    words = match.group("comparator")
+    comparator = _COMPARED[" ".join(words.lower().split())] if words else (
+        ">=" if match.group("or_more") else None)
+    return Temperature(celsius, comparator)

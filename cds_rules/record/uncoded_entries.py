@@ -31,9 +31,14 @@ from cds_rules.record.residuals import (
 )
 from cds_rules.record.state import Builder
 from cds_rules.record.status import OBSERVATION_IGNORED, entry_status, status_code
+from cds_rules.record.temperatures import (
+    highest_temperature,
+    measured_temperature,
+    temperature_sent,
+)
 from cds_rules.record.timing import entry_times
 from cds_rules.record.unreadable import set_aside, set_aside_listed_code, set_aside_words
-from cds_rules.weak_words import CONCEPTS_OF_SIGN, WEAK_IN_WORDS, weak_signs
+from cds_rules.weak_words import CONCEPTS_OF_SIGN, WEAK_IN_WORDS, Temperature, weak_signs
 
 
 def read_uncoded(builder: Builder, resource: dict[str, Any]) -> bool:
@@ -46,7 +51,7 @@ def read_uncoded(builder: Builder, resource: dict[str, Any]) -> bool:
     found, context = _signs(texts), _context(resource, texts)
     if not (found or context):
         set_aside_listed_code(builder, resource)  # a code sent as a list naming a red flag
-    weak = _weak_named(texts)
+    weak = _weak_named(resource, texts)
     residual = None if Topic.CAUDA_EQUINA in found else residual_of(resource, texts)
     if not (found or context or weak or residual):
         return False
@@ -76,7 +81,7 @@ def read_words(builder: Builder, checked: dict[str, Any], concepts: Iterable[str
     texts = _entry_texts(checked)
     found = {topic: named for topic, named in _signs(texts).items() if topic not in given}
     hints = bool(found) and _add_hints(builder, checked, found, given)
-    weak = _weak_named(texts, coded)
+    weak = _weak_named(checked, texts, coded)
     hints = (bool(weak) and _add_weak(builder, checked, weak)) or hints
     # a post-void residual is read beside a retention coded, or denied ("Urinary retention?
     # No. Bladder scan residual 900 ml"): a card of the coded family does not repeat it
@@ -284,28 +289,41 @@ def _add_hints(builder: Builder, checked: dict[str, Any], found: dict[Topic, tup
     return True
 
 
-def _weak_named(texts: list[str], coded: frozenset[str] = frozenset()) -> dict[str, str]:
-    """Per weak red flag the texts name (:mod:`cds_rules.weak_words`) and the entry's codes
-    do not say, the first text naming it."""
-    named: dict[str, str] = {}
+def _weak_named(entry: dict[str, Any], texts: list[str], coded: frozenset[str] = frozenset()
+                ) -> dict[str, tuple[str, Temperature | None]]:
+    """Per weak red flag the entry names (:mod:`cds_rules.weak_words`) and its codes do not
+    say, the first text naming it; a fever without a word for it, by the highest
+    temperature the entry gives (:mod:`cds_rules.record.temperatures`: "Temp 38.9", a
+    "Tympanic temperature" 39.2 Cel), with that temperature: the rule judges it against the
+    site's threshold."""
+    named: dict[str, tuple[str, Temperature | None]] = {}
     for text in texts:
         for sign in weak_signs(text, closes_negated):
             if coded.isdisjoint(CONCEPTS_OF_SIGN[sign]):
-                named.setdefault(sign, text)
-    return named
+                named.setdefault(sign, (text, None))
+    if "fever" in named or not coded.isdisjoint(CONCEPTS_OF_SIGN["fever"]):
+        return named
+    measured = highest_temperature(entry, texts, closes_negated)
+    return named if measured is None else {"fever": (measured[1], measured[0]), **named}
 
 
-def _add_weak(builder: Builder, checked: dict[str, Any], weak: dict[str, str]) -> bool:
+def _add_weak(builder: Builder, checked: dict[str, Any],
+              weak: dict[str, tuple[str, Temperature | None]]) -> bool:
     """One :data:`~cds_rules.weak_words.WEAK_IN_WORDS` fact per weak red flag named, when
     the entry is current: the conservative card names it instead of reassuring; no family
-    counts it."""
+    counts it. A temperature is the fact's value, in Cel."""
     status = entry_status(checked, builder.record.now, _value_answers_the_code(checked))
     if status is not FactStatus.CURRENT:
         return False
-    _add_named_in_words(builder, checked, status,
-                        [(WEAK_IN_WORDS, sign, text) for sign, text in weak.items()])
+    when, latest, floating, start = entry_times(builder, checked)
+    for sign, (text, temperature) in weak.items():
+        builder.record.facts.append(with_latest(Fact(
+            concept=WEAK_IN_WORDS, display=f'Uncoded entry "{text}"', source=source_of(checked),
+            resource_type=checked["resourceType"], when=when, status=status, detail=sign,
+            value=temperature.celsius if temperature else None,
+            unit="Cel" if temperature else None,
+            comparator=temperature.comparator if temperature else None), latest, floating, start))
     return True
-
 
 def _add_named_in_words(builder: Builder, checked: dict[str, Any], status: FactStatus,
                         named: list[tuple[str, str, str]]) -> None:
@@ -382,13 +400,17 @@ def _entry_texts(resource: dict[str, Any]) -> list[str]:
 
 def has_no_words(resource: dict[str, Any]) -> bool:
     """Would :func:`_entry_texts` find no word in ``resource`` (a test's code, no coded or
-    text value, no components, no residual volume)? Kept next to it: whatever it comes to
-    read must be added here too (the record builder skips the walk for such entries; a test
-    holds the two together). The residual's gate is inline: asked of every Observation."""
+    text value, no components, no residual volume, no temperature)? Kept next to it:
+    whatever it comes to read must be added here too (the record builder skips the walk for
+    such entries; a test holds the two together). The gates are inline: asked of every
+    Observation."""
     if "valueCodeableConcept" in resource or "valueString" in resource \
             or "component" in resource or not _names_a_test(codings_of(resource.get("code"))):
         return False
     quantity = resource.get("valueQuantity")
+    if quantity.__class__ is dict and temperature_sent(quantity) \
+            and measured_temperature(resource) is not None:  # a "Tympanic temperature"
+        return False
     held = "valueInteger" in resource if quantity is None else (
         quantity.__class__ is dict and volume_sent(quantity))
     return not (held and measured_residual(resource))  # a bladder scan's

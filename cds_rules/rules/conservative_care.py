@@ -254,7 +254,7 @@ CHECK_THE_DATE_FIRST = (
 
 CONS_01 = Rule(
     id="CONS-01",
-    version="2.19.0",
+    version="2.20.0",
     topic=Topic.CONSERVATIVE_CARE,
     title="Conservative care for back pain without a recorded red flag",
     indicators=("info",),
@@ -264,7 +264,12 @@ CONS_01 = Rule(
     hooks=("patient-view", "encounter-start"),
     phase="pathway",
     asks_to_check_unread=True,
-    changes="2.19.0: more words of a fever or night pain are read: 'Pyrexic', 'Rigours', "
+    changes="2.20.0: a temperature written in figures ('Temp 38.9', 'T 39.1 C', "
+    "'Temperature: 101.3F', 'Tmax 38.6'), or sent as a quantity under a code no value set "
+    "knows ('Tympanic temperature' 39.2 Cel), at or above FEVER_CELSIUS in the last "
+    "FEVER_WINDOW_DAYS or undated, is a fever in words: 'Safety-net and re-assess: fever in "
+    "words (\"Temp 38.9\")' (before: not read, 'No red flag recorded' and 'Reassure'). "
+    "2.19.0: more words of a fever or night pain are read: 'Pyrexic', 'Rigours', "
     "'Spiking temperatures', 'Temperature spikes', 'Nocturnal back pain', 'Night back pain' "
     "(before: not read, the card said 'No red flag recorded' and 'Reassure'); and no longer "
     "read as one: 'Fever not recorded', 'Fever unlikely', 'Pain worse at night shift', "

@@ -350,6 +350,12 @@ _WEAK_IN_WORDS_CHANGE = (
     "worse at night'), is a red flag recorded: 'Re-assess fever in words (\"Febrile\") "
     "before deciding on the spine imaging', nothing offered for deletion (before: the words "
     "were not read, and IMG-01 said 'Remove the draft ... no red flag'). ")
+_TEMPERATURE_IN_WORDS_CHANGE = (
+    "{version}: a temperature written in figures ('Temp 38.9', 'T 39.1 C', 'Tmax 38.6') or "
+    "sent as a quantity under a code no value set knows ('Tympanic temperature' 39.2 Cel), "
+    "at or above FEVER_CELSIUS in the last FEVER_WINDOW_DAYS or undated, is a fever in words "
+    "recorded: re-assess before deciding on the spine imaging (before: not read; IMG-01 said "
+    "'Remove the draft ... no red flag'). ")
 _MORE_WEAK_WORDS_CHANGE = (
     "{version}: more words of a fever or night pain are read: 'Pyrexic', 'Rigours', 'Spiking "
     "temperatures', 'Temperature spikes', 'Nocturnal back pain', 'Night back pain' (before: "
@@ -365,7 +371,7 @@ _WEIGHT_DATED_AHEAD_CHANGE = (
 
 IMG_NOT_INDICATED = Rule(
     id="IMG-01",
-    version="1.15.0",
+    version="1.16.0",
     topic=Topic.IMAGING_NOT_INDICATED,
     title="Spine imaging in the first 6 weeks without red flags (ACR variant 1)",
     indicators=("warning", "info"),
@@ -381,7 +387,8 @@ IMG_NOT_INDICATED = Rule(
     hooks=ORDER_HOOKS,
     phase="pathway",
     asks_to_check_unread=True,
-    changes=_MORE_WEAK_WORDS_CHANGE.format(version="1.15.0")
+    changes=_TEMPERATURE_IN_WORDS_CHANGE.format(version="1.16.0")
+    + _MORE_WEAK_WORDS_CHANGE.format(version="1.15.0")
     + _WEAK_IN_WORDS_CHANGE.format(version="1.14.0")
     + _WEIGHT_DATED_AHEAD_CHANGE.format(version="1.13.0")
     + question_answered_no_change("1.12.0")
@@ -405,7 +412,7 @@ IMG_NOT_INDICATED = Rule(
 
 IMG_NO_PRIOR_MANAGEMENT = Rule(
     id="IMG-04",
-    version="1.14.0",
+    version="1.15.0",
     topic=Topic.IMAGING_NOT_INDICATED,
     title="Spine imaging for subacute/chronic pain without red flags or prior management "
           "(ACR variant 2)",
@@ -420,7 +427,8 @@ IMG_NO_PRIOR_MANAGEMENT = Rule(
     check=_no_prior_management,
     hooks=ORDER_HOOKS,
     phase="pathway",
-    changes=_MORE_WEAK_WORDS_CHANGE.format(version="1.14.0")
+    changes=_TEMPERATURE_IN_WORDS_CHANGE.format(version="1.15.0")
+    + _MORE_WEAK_WORDS_CHANGE.format(version="1.14.0")
     + _WEAK_IN_WORDS_CHANGE.format(version="1.13.0")
     + _WEIGHT_DATED_AHEAD_CHANGE.format(version="1.12.0")
     + question_answered_no_change("1.11.0")

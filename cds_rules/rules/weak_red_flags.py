@@ -50,13 +50,27 @@ def red_flags_recorded(record: PatientRecord, settings: RuleSettings
     where no red-flag family fired: they met no rule."""
     window = days(settings.cauda_equina_window_days)
     coded = [*record.having(*RED_FLAG_CONCEPTS, "night_pain", within=window),
-             *record.having(WEAK_IN_WORDS, within=window),
-             *(f for f in record.having(WEAK_IN_WORDS) if f.when is None)]
+             *_in_words(record, settings)]
     if record.present_concepts().isdisjoint(_FEVER_OR_WEIGHT):  # most records: no reading
         return coded, []
     lost, _percent = weight_loss(record, settings)
     own = [f for f in [*fever_within_window(record, settings), *lost] if f not in coded]
     return coded, own
+
+
+def _in_words(record: PatientRecord, settings: RuleSettings) -> list[Fact]:
+    """The weak red flags named in words that count: in the cauda equina window or undated;
+    a temperature in figures ("Temp 38.9") as a measured one counts, at or above the fever
+    threshold in the fever window or undated."""
+    window = days(settings.cauda_equina_window_days)
+    named = [*record.having(WEAK_IN_WORDS, within=window),
+             *(f for f in record.having(WEAK_IN_WORDS) if f.when is None)]
+    if all(f.value is None for f in named):  # most records: words alone
+        return named
+    recent = {id(f) for f in record.having(WEAK_IN_WORDS,
+                                           within=days(settings.fever_window_days))}
+    return [f for f in named if f.value is None or (
+        at_least(f, settings.fever_celsius) and (f.when is None or id(f) in recent))]
 
 
 def dated_ahead(record: PatientRecord, settings: RuleSettings) -> list[Fact]:
@@ -173,10 +187,15 @@ def thresholds(settings: RuleSettings, window: bool, named: Sequence[Fact]
     red flags in it) and those of :func:`family_needs`."""
     names = [*(("cauda_equina_window_days",) if window else ()),
              *(("fever_celsius", "fever_window_days")
-               if any(f.concept in FEVER for f in named) else ()),
+               if any(f.concept in FEVER or _a_temperature_in_words(f) for f in named)
+               else ()),
              *(("weight_loss_percent", "weight_loss_window_days")
                if any(f.concept in WEIGHT_LOSS for f in named) else ())]
     return [threshold(settings, name) for name in names]
+
+
+def _a_temperature_in_words(fact: Fact) -> bool:
+    return fact.concept == WEAK_IN_WORDS and fact.value is not None
 
 
 def re_assess_first(named: Sequence[Fact]) -> list[str]:
@@ -214,7 +233,9 @@ def _name(fact: Fact, weights: Sequence[Fact]) -> str:
         return (f"weight loss ({_rounded(heaviest)} to {_rounded(latest)} "
                 f"{latest.unit or ''}".rstrip() + ")")
     if fact.concept == WEAK_IN_WORDS:  # 'fever in words ("Febrile")'
-        return f"{fact.detail} in words ({fact.display.removeprefix('Uncoded entry ')})"
+        measured = f" ({_rounded(fact)} {fact.unit or ''}".rstrip() + ")" \
+            if fact.value is not None else ""  # 'fever (38.5 Cel) in words ("T 101.3F")'
+        return f"{fact.detail}{measured} in words ({fact.display.removeprefix('Uncoded entry ')})"
     return fact.display
 
 

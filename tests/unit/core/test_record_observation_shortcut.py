@@ -22,7 +22,8 @@ from benchmarks.inputs import synthea_resources
 from cds_rules import valuesets as vs
 from cds_rules.engine import HookRequest
 from cds_rules.model import PatientRecord
-from cds_rules.record import build_record, observations, residuals, uncoded_entries
+from cds_rules.record import build_record, observations, residuals, temperatures, uncoded_entries
+from cds_rules.record.negation import closes_negated
 from cds_rules.settings import DEFAULT_SETTINGS
 from tests.conftest import SYNTHEA_DIR
 from tests.unit.core.test_record_fast_path import EVERY_READING, NOW, mutated, point_mutated
@@ -138,11 +139,16 @@ def test_mutated_resources_give_the_same_record(resources):
 WORDS = ["cauda equina syndrome", "saddle anaesthesia", "new urinary retention",
          "no urinary retention", "Cancer Ag 125", "Glucose", "",
          # a post-void residual, by its name and in words (twenty-sixth session)
-         "Post void residual", "Bladder scan: PVR 650 ml"]
+         "Post void residual", "Bladder scan: PVR 650 ml",
+         # a temperature, by its name and in figures (twenty-seventh session)
+         "Tympanic temperature", "Temp 38.9", "Room temperature"]
 # a residual's quantity, another unit's, none (millilitres), and malformed ones
 QUANTITIES = [{"value": 650, "unit": "mL"}, {"value": 0.9, "unit": "L", "code": "L"},
               {"value": 5.1, "unit": "mmol/L"}, {"value": 650}, {"unit": "mL"},
-              {"value": "650", "unit": "mL"}, {"value": 10 ** 400, "unit": "mL"}]
+              {"value": "650", "unit": "mL"}, {"value": 10 ** 400, "unit": "mL"},
+              # a temperature's (a fever's, in each unit), and malformed ones
+              {"value": 39.2, "unit": "Cel"}, {"value": 102.2, "code": "[degF]"},
+              {"value": "39", "unit": "Cel"}, {"value": 39.2, "unit": 7}]
 SYSTEMS = sorted({LOINC, " http://loinc.org", "http://loinc.org/", "http://snomed.info/sct",
                   *(alias for alias, system in vs._SYSTEM_ALIASES.items()
                     if system == vs.LOINC)})
@@ -186,6 +192,7 @@ def test_an_entry_said_to_have_no_words_gives_the_walk_none(resource):
     if uncoded_entries.has_no_words(resource):
         assert uncoded_entries._entry_texts(resource) == []
         assert residuals.residual_of(resource, []) is None
+        assert temperatures.highest_temperature(resource, [], closes_negated) is None
 
 
 @pytest.mark.parametrize("quantity", QUANTITIES)
@@ -196,3 +203,17 @@ def test_a_loinc_test_holding_a_residual_gives_the_same_record(quantity):
                        valueQuantity=quantity)
     short, full = records([PATIENT, scan])
     assert short == full
+
+
+@pytest.mark.parametrize("quantity", QUANTITIES)
+def test_a_loinc_test_holding_a_temperature_gives_the_same_record(quantity):
+    """A tympanic temperature sent under a LOINC code no value set holds (its display names
+    the temperature) holds no words the walk reads but a temperature the weak-fever reader
+    does (twenty-seventh session): the shortcut must leave it to the walk."""
+    tympanic = observation(code={"coding": [{"system": LOINC, "code": "8333-7",
+                                             "display": "Tympanic membrane temperature"}]},
+                           valueQuantity=quantity)
+    short, full = records([PATIENT, tympanic])
+    assert short == full
+    fever = quantity in ({"value": 39.2, "unit": "Cel"}, {"value": 102.2, "code": "[degF]"})
+    assert any(f.detail == "fever" for f in short.facts) is fever

@@ -1,0 +1,248 @@
+"""A temperature written in figures, or sent as a quantity under a code no value set knows,
+is a fever in words (CONS-01 2.20.0, IMG-01 1.16.0, IMG-04 1.15.0; the twenty-fifth and
+twenty-sixth sessions' closing notes: "misses temperatures in figures: 'Temp 38.9'").
+
+Before, "Temp 38.9" in a local problem or observation, or a tympanic temperature of 39 °C
+under LOINC 8333-7 (no value set holds it), named no fever: the conservative card said "No
+red flag recorded" and "Reassure", and on an order hook IMG-01 offered to remove the draft
+imaging. Now the card names "fever (38.9 Cel) in words" at or above FEVER_CELSIUS in the
+last FEVER_WINDOW_DAYS, as a measured temperature counts; still no family counts it (an
+entry in words never raises an emergency)."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from cds_rules import HookRequest, evaluate, to_json
+from cds_rules.record.negation import closes_negated
+from cds_rules.settings import RuleSettings
+from cds_rules.weak_words import Temperature, temperatures_in_words, weak_signs
+from tests.unit.core.local_entries import (
+    LOCAL,
+    LOINC,
+    SNOMED,
+    SUBJECT,
+    UCUM,
+    local_problem,
+    with_back_pain,
+)
+
+NOW = datetime(2026, 3, 1, 10, tzinfo=UTC)
+
+READ = [  # (text, the temperatures read: (Celsius, comparator))
+    ("Temp 38.9", [(38.9, None)]), ("T 39.1 C", [(39.1, None)]),
+    ("Temperature: 101.3F", [(38.5, None)]), ("Tmax 38.6", [(38.6, None)]),
+    ("T-max 38.9", [(38.9, None)]), ("T >38 overnight", [(38.0, ">")]),
+    ("Temp 38", [(38.0, None)]), ("temp 38,6", [(38.6, None)]),
+    ("Obs: T 38.4 HR 108 BP 130/80 RR 20", [(38.4, None)]),
+    ("BP 120/80, T 38.1, P 96", [(38.1, None)]), ("Temp 37.5-38.6 overnight", [(38.6, None)]),
+    ("Temp 100.4", [(38.0, None)]), ("Temp 103", [(39.44, None)]),
+    ("Temperature of 39 degrees", [(39.0, None)]), ("Temp was 39.2", [(39.2, None)]),
+    ("temp spiked to 39.4 overnight", [(39.4, None)]), ("Max temp 39", [(39.0, None)]),
+    ("Patient temp 38.2\u00b0C", [(38.2, None)]), ("T: 38.7", [(38.7, None)]),
+    ("temperature 38.5 degrees C", [(38.5, None)]), ("Temp over 38 yesterday", [(38.0, ">")]),
+    ("Took temp at home: 38.6", [(38.6, None)]), ("Home temp readings up to 39", [(39.0, None)]),
+    # a measurement after a denial of the word: the figure is the patient's
+    ("No fever, temp 38.5", [(38.5, None)]), ("Denies fever. Temp 38.5", [(38.5, None)]),
+    # below any threshold, read as what it is (the rule judges it)
+    ("Temp 36.8", [(36.8, None)]), ("Temp 98.6F", [(37.0, None)]), ("Temp < 37.5", [(37.5, "<")]),
+]
+
+NOT_READ = [
+    # a tooth, a vertebra, a time, another number
+    "T 38", "T12 fracture", "T 3.8", "Temp 385", "Temperature 40 mins", "temp 38 weeks",
+    "Temporal artery 38.5", "Temp normal", "Temp at 14:00 was 38.9",
+    # a plan or advice with a bound
+    "Return if temp > 38", "Paracetamol for T 38+", "T >38 -> blood cultures",
+    # a room's, a fridge's, a device's
+    "Room temp 38", "Fridge temperature 39.0", "Target temp 38",
+    # another person's, the past, over, answered no
+    "Mother: temp 38.5", "History of temp 39.5 in 2019", "Temp 38.5 settled with paracetamol",
+    "Temp 38.5 - no",
+]
+
+
+@pytest.mark.parametrize(("text", "read"), READ)
+def test_a_temperature_in_figures_is_read_in_celsius(
+        text: str, read: list[tuple[float, str | None]]) -> None:
+    assert temperatures_in_words(text, closes_negated) == tuple(
+        Temperature(celsius, comparator) for celsius, comparator in read)
+
+
+@pytest.mark.parametrize("text", NOT_READ)
+def test_a_number_that_is_no_temperature_of_the_patient_is_not(text: str) -> None:
+    assert temperatures_in_words(text, closes_negated) == ()
+
+
+def test_a_bound_below_never_reaches_the_threshold() -> None:
+    assert Temperature(39.0, "<").reaches(38.0) is False
+    assert Temperature(38.0, ">=").reaches(38.0) and Temperature(38.0).reaches(38.0)
+    assert Temperature(37.9).reaches(38.0) is False
+
+
+def _cards(*entries: dict[str, Any], hook: str = "patient-view",
+           settings: RuleSettings | None = None) -> dict[str, dict[str, Any]]:
+    drafts = (_DRAFT_MRI,) if hook == "order-sign" else ()
+    request = HookRequest(hook=hook, patient_id="p", resources=with_back_pain(*entries),
+                          draft_orders=drafts)
+    result = evaluate(request, NOW, settings) if settings else evaluate(request, NOW)
+    return {c["source"]["topic"]["code"]: c for c in to_json(result.cards)}
+
+
+_DRAFT_MRI = {"resourceType": "ServiceRequest", "id": "mri", "status": "draft",
+              "intent": "order", "subject": SUBJECT,
+              "code": {"coding": [{"system": SNOMED, "code": "394451000119106"}]}}
+
+
+def _summary(*entries: dict[str, Any], settings: RuleSettings | None = None) -> str:
+    return str(_cards(*entries, settings=settings)["conservative-care"]["summary"])
+
+
+@pytest.mark.parametrize(("text", "named"), [
+    ("Temp 38.9", 'fever (38.9 Cel) in words ("Temp 38.9")'),
+    ("Temperature: 101.3F", 'fever (38.5 Cel) in words ("Temperature: 101.3F")'),
+    ("T >38 overnight", 'fever (>38 Cel) in words ("T >38 overnight")'),
+])
+def test_the_conservative_card_names_the_fever_instead_of_reassuring(text: str,
+                                                                     named: str) -> None:
+    card = _cards(local_problem(text))["conservative-care"]
+    assert card["summary"] == f"Safety-net and re-assess: {named} recorded, no red-flag rule met"
+    assert "Reassure" not in card["detail"]
+    assert "`BACKPAIN_CDS_FEVER_CELSIUS` = 38" in card["detail"]
+    assert "_Rule CONS-01 v2.20.0._" in card["detail"]
+
+
+@pytest.mark.parametrize("text", ["Temp 37.9", "Temp 37.2", "Temp < 38.5", "Temp 99.9F"])
+def test_a_temperature_below_the_threshold_names_nothing(text: str) -> None:
+    assert "No red flag recorded" in _summary(local_problem(text))
+
+
+def test_the_site_threshold_is_the_rules() -> None:
+    assert "No red flag recorded" in _summary(local_problem("Temp 37.8"))
+    lowered = _summary(local_problem("Temp 37.8"), settings=RuleSettings(fever_celsius=37.5))
+    assert 'fever (37.8 Cel) in words ("Temp 37.8")' in lowered
+    raised = _summary(local_problem("Temp 38.9"), settings=RuleSettings(fever_celsius=39.0))
+    assert "No red flag recorded" in raised
+
+
+def test_a_temperature_counts_in_the_fever_window_as_a_measured_one() -> None:
+    """Ten days ago: outside FEVER_WINDOW_DAYS (7), as a measured temperature would be;
+    a fever in words of the same day ("Febrile") stays in the cauda equina window (14)."""
+    assert "No red flag recorded" in _summary(local_problem("Temp 38.9", onset="2026-02-19"))
+    assert "fever in words" in _summary(local_problem("Febrile", onset="2026-02-19"))
+    assert "fever (38.9 Cel)" in _summary(local_problem("Temp 38.9", onset="2026-02-25"))
+    widened = RuleSettings(fever_window_days=14)
+    assert "fever (38.9 Cel)" in _summary(local_problem("Temp 38.9", onset="2026-02-19"),
+                                          settings=widened)
+
+
+def test_a_word_for_the_fever_names_it_once() -> None:
+    assert _summary(local_problem("Febrile, temp 38.9")) == (
+        'Safety-net and re-assess: fever in words ("Febrile, temp 38.9") recorded, no '
+        "red-flag rule met")
+
+
+def _observation(code: dict[str, Any], quantity: dict[str, Any],
+                 **more: Any) -> dict[str, Any]:
+    return {"resourceType": "Observation", "id": "t", "status": "final", "subject": SUBJECT,
+            "effectiveDateTime": "2026-02-28T18:00:00Z", "code": code,
+            "valueQuantity": quantity, **more}
+
+
+_CEL = {"value": 39.2, "unit": "Cel", "system": UCUM, "code": "Cel"}
+_DEG_F = {"value": 102.2, "unit": "degF", "system": UCUM, "code": "[degF]"}
+
+
+# LOINC 8333-7 is Tympanic membrane temperature (checked against public HL7 and Inferno code
+# lists, 2026-12-06); no value set here holds it, so only its display is read
+@pytest.mark.parametrize(("code", "quantity", "named"), [
+    ({"coding": [{"system": LOINC, "code": "8333-7",
+                  "display": "Tympanic membrane temperature"}]}, _DEG_F,
+     'fever (39 Cel) in words ("Tympanic membrane temperature")'),
+    ({"coding": [{"system": LOCAL, "code": "TEMP"}], "text": "Temp"}, _CEL,
+     'fever (39.2 Cel) in words ("Temp")'),
+    ({"coding": [{"system": LOCAL, "code": "AX", "display": "Axillary temperature"}]},
+     {"value": 38.1, "unit": "\u00b0C"}, 'fever (38.1 Cel) in words ("Axillary temperature")'),
+])
+def test_a_temperature_sent_under_a_code_no_value_set_knows_is_named(
+        code: dict[str, Any], quantity: dict[str, Any], named: str) -> None:
+    assert named in _summary(_observation(code, quantity))
+
+
+def test_a_temperature_in_a_local_panels_component_is_named() -> None:
+    panel = {"resourceType": "Observation", "id": "obs", "status": "final", "subject": SUBJECT,
+             "effectiveDateTime": "2026-02-28T18:00:00Z",
+             "code": {"coding": [{"system": LOCAL, "code": "VITALS"}], "text": "Observations"},
+             "component": [{"code": {"text": "Pulse"},
+                            "valueQuantity": {"value": 112, "unit": "/min"}},
+                           {"code": {"text": "Temperature"}, "valueQuantity": _CEL}]}
+    assert 'fever (39.2 Cel) in words ("Temperature")' in _summary(panel)
+
+
+@pytest.mark.parametrize(("code", "quantity"), [
+    ({"text": "Room temperature"}, _CEL), ({"text": "Temperature of specimen"}, _CEL),
+    ({"text": "Target temperature"}, _CEL), ({"text": "Warming blanket temperature"}, _CEL),
+    ({"text": "Temperature"}, {"value": 39.2}),  # no unit: unknowable
+    ({"text": "Temperature"}, {"value": 39.2, "unit": "mmol/L"}),
+    ({"text": "Temperature"}, {"value": 37.1, "unit": "Cel"}),
+    ({"text": "Pulse"}, _CEL),
+])
+def test_another_temperature_or_unit_is_not(code: dict[str, Any],
+                                            quantity: dict[str, Any]) -> None:
+    assert "No red flag recorded" in _summary(_observation(code, quantity))
+
+
+def test_an_observation_in_error_names_nothing() -> None:
+    entry = _observation({"text": "Temperature"}, _CEL, status="entered-in-error")
+    assert "No red flag recorded" in _summary(entry)
+
+
+def test_a_coded_body_temperature_is_read_by_its_code_not_again() -> None:
+    coded = _observation({"coding": [{"system": LOINC, "code": "8310-5"}],
+                          "text": "Temp 39.2"}, _CEL)
+    assert _summary(coded) == ("Safety-net and re-assess: fever (39.2 Cel) recorded, no "
+                               "red-flag rule met")
+
+
+def test_no_family_counts_it_beside_a_coded_drug_use() -> None:
+    drug_use = {"resourceType": "Condition", "id": "ivdu", "subject": SUBJECT,
+                "code": {"coding": [{"system": SNOMED, "code": "228388006"}]},
+                "onsetDateTime": "2025-01-01"}
+    cards = _cards(local_problem("Temp 39.4"), drug_use)
+    assert set(cards) == {"conservative-care"}
+    assert "fever (39.4 Cel) in words" in cards["conservative-care"]["summary"]
+
+
+def test_on_an_order_hook_the_draft_imaging_is_not_called_unneeded() -> None:
+    imaging = _cards(local_problem("Temp 38.9"), hook="order-sign")["imaging-not-indicated"]
+    assert imaging["indicator"] == "info"
+    assert imaging["summary"].startswith('Re-assess fever (38.9 Cel) in words ("Temp 38.9") '
+                                         "before deciding on the spine imaging")
+    assert "suggestions" not in imaging
+    assert "_Rule IMG-01 v1.16.0._" in imaging["detail"]
+
+
+@pytest.mark.parametrize("text", [
+    "Temp 38.5 " * 100_000, "T " * 500_000, "Temp 38." * 120_000, "temp " + "3" * 1_000_000,
+    "Temp 38,5," * 100_000, "T 38.5 degrees " * 70_000, "temp 38-39-40-41-" * 60_000,
+    "temp" + " " * 1_000_000 + "38",
+])
+def test_a_megabyte_of_figures_is_read_in_linear_time(text: str) -> None:
+    """At most 20 temperatures are tried a text (a note, not a chart): a megabyte of them
+    is read in seconds, not hours (a liveness check with a wide bound, not a timing)."""
+    started = time.monotonic()
+    found = temperatures_in_words(text, closes_negated)
+    assert len(found) <= 20
+    assert time.monotonic() - started < 60
+
+
+@pytest.mark.parametrize(("text", "signs"), [("Hyperpyrexia", ("fever",)),
+                                             ("Hyperpyrexial overnight", ("fever",)),
+                                             ("No hyperpyrexia", ())])
+def test_hyperpyrexia_is_a_fever_in_words(text: str, signs: tuple[str, ...]) -> None:
+    """The twenty-sixth session's note: "Hyperpyrexia" was not read."""
+    assert weak_signs(text, closes_negated) == signs
