@@ -17,13 +17,15 @@ from cds_rules.record.codes import as_list, codings_of
 from cds_rules.weak_words import Temperature, temperatures_in_words
 
 # A code naming the body's temperature; not a room's, a specimen's or a device's setting
-# ("Temperature of specimen", "Target temperature", "Warming blanket temperature"), nor a
-# difference between two
+# ("Temperature of specimen", "Target temperature", "Warming blanket temperature"), a skin's
+# or a limb's ("Finger temperature", "Body temperature - Foot surface": no core reading; the
+# body_temperature value set leaves them out too), nor a difference between two
 _NAMES_A_TEMPERATURE = re.compile(r"\btemp(?:erature)?s?\b|\bt[\s-]?max\b", re.I)
 _NOT_THE_BODYS = re.compile(r"\b(?:room|fridge|freezer|water|bath|ambient|air|outside|outdoor|"
                             r"oven|incubator|storage|specimen|sample|target|set|setting|goal|"
-                            r"blanket|device|probe|skin|transport|delta|difference|change|"
-                            r"threshold|fluid|dialysate|blood\s+warmer)\b", re.I)
+                            r"blanket|device|probe|skin|surface|finger|toe|hand|foot|groin|"
+                            r"brain|transport|delta|difference|change|threshold|fluid|"
+                            r"dialysate|blood\s+warmer)\b", re.I)
 _TEMPERATURE_UNITS_AS_SENT = frozenset({"Cel", "cel", "[degF]", "[degf]", "\u00b0C", "\u00b0F",
                                         "C", "F", "degC", "degF", "\u2103", "\u2109"})
 

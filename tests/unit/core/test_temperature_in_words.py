@@ -3,7 +3,7 @@ is a fever in words (CONS-01 2.20.0, IMG-01 1.16.0, IMG-04 1.15.0; the twenty-fi
 twenty-sixth sessions' closing notes: "misses temperatures in figures: 'Temp 38.9'").
 
 Before, "Temp 38.9" in a local problem or observation, or a tympanic temperature of 39 °C
-under LOINC 8333-7 (no value set holds it), named no fever: the conservative card said "No
+under a local code, named no fever: the conservative card said "No
 red flag recorded" and "Reassure", and on an order hook IMG-01 offered to remove the draft
 imaging. Now the card names "fever (38.9 Cel) in words" at or above FEVER_CELSIUS in the
 last FEVER_WINDOW_DAYS, as a measured temperature counts; still no family counts it (an
@@ -157,11 +157,9 @@ _CEL = {"value": 39.2, "unit": "Cel", "system": UCUM, "code": "Cel"}
 _DEG_F = {"value": 102.2, "unit": "degF", "system": UCUM, "code": "[degF]"}
 
 
-# LOINC 8333-7 is Tympanic membrane temperature (checked against public HL7 and Inferno code
-# lists, 2026-12-06); no value set here holds it, so only its display is read
 @pytest.mark.parametrize(("code", "quantity", "named"), [
-    ({"coding": [{"system": LOINC, "code": "8333-7",
-                  "display": "Tympanic membrane temperature"}]}, _DEG_F,
+    # a LOINC coding sent without its code: only its display says what it holds
+    ({"coding": [{"system": LOINC, "display": "Tympanic membrane temperature"}]}, _DEG_F,
      'fever (39 Cel) in words ("Tympanic membrane temperature")'),
     ({"coding": [{"system": LOCAL, "code": "TEMP"}], "text": "Temp"}, _CEL,
      'fever (39.2 Cel) in words ("Temp")'),
@@ -186,6 +184,8 @@ def test_a_temperature_in_a_local_panels_component_is_named() -> None:
 @pytest.mark.parametrize(("code", "quantity"), [
     ({"text": "Room temperature"}, _CEL), ({"text": "Temperature of specimen"}, _CEL),
     ({"text": "Target temperature"}, _CEL), ({"text": "Warming blanket temperature"}, _CEL),
+    # LOINC 60830-7 Finger temperature (VSAC Body Temperature; left out of body_temperature)
+    ({"coding": [{"system": LOINC, "code": "60830-7", "display": "Finger temperature"}]}, _CEL),
     ({"text": "Temperature"}, {"value": 39.2}),  # no unit: unknowable
     ({"text": "Temperature"}, {"value": 39.2, "unit": "mmol/L"}),
     ({"text": "Temperature"}, {"value": 37.1, "unit": "Cel"}),
@@ -246,3 +246,20 @@ def test_a_megabyte_of_figures_is_read_in_linear_time(text: str) -> None:
 def test_hyperpyrexia_is_a_fever_in_words(text: str, signs: tuple[str, ...]) -> None:
     """The twenty-sixth session's note: "Hyperpyrexia" was not read."""
     assert weak_signs(text, closes_negated) == signs
+
+
+# body_temperature 1.1.0: the VSAC Body Temperature value set's core and near-core LOINC codes
+# (tympanic, axillary, rectal, temporal artery, core...), read as a measured temperature
+@pytest.mark.parametrize(("code", "display"), [
+    ("8333-7", "Tympanic membrane temperature"), ("8328-7", "Axillary temperature"),
+    ("8332-9", "Rectal temperature"), ("75539-7", "Body temperature - Temporal artery")])
+def test_a_temperature_coded_at_a_site_is_a_measured_fever(code: str, display: str) -> None:
+    coded = _observation({"coding": [{"system": LOINC, "code": code, "display": display}]},
+                         _CEL)
+    assert _summary(coded) == ("Safety-net and re-assess: fever (39.2 Cel) recorded, no "
+                               "red-flag rule met")
+    drug_use = {"resourceType": "Condition", "id": "ivdu", "subject": SUBJECT,
+                "code": {"coding": [{"system": SNOMED, "code": "228388006"}]},
+                "onsetDateTime": "2025-01-01"}
+    infection = _cards(coded, drug_use)["infection"]  # INF-01 counts it, as 8310-5
+    assert infection["indicator"] == "warning"
