@@ -114,7 +114,8 @@ _SPREAD = (
 # card says so already
 _ACCOUNTED = re.compile(
     rf"\b(?:{_SPREAD}|{_DURATION}|{_MODIFIERS})\b|\[x\]|[+<>\ufffd\ud800-\udfff]", re.I)
-_SEGMENTS = re.compile(r"[,;.:()\n]|\s+(?:and|with|&)\s+|\s[-\u2013]\s", re.I)
+# a blank run is entered once, at its start, and never given back: linear on a long one
+_SEGMENTS = re.compile(r"[,;.:()\n]|(?<!\s)\s++(?:and|with|&)\s+|\s[-\u2013]\s", re.I)
 _PUNCTUATION = " \t-\u2013/*'\""  # a bracket left ("Back pain [ ]") is an empty box
 
 

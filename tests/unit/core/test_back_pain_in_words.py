@@ -9,6 +9,7 @@ give a card fail on the code before; the others hold what is not read as back pa
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 from typing import Any
 
@@ -613,3 +614,14 @@ def test_marks_and_loose_durations_are_no_back_pain(text: str) -> None:
 ])
 def test_time_words_and_yes_are_read(text: str) -> None:
     assert named_context(text, closes_negated)
+
+
+@pytest.mark.parametrize("blank", [" ", "\u00a0", "\t "])
+def test_a_long_blank_run_is_read_in_linear_time(blank: str) -> None:
+    """The twenty-seventh session's review: "Back pain. T" and 32 KB of spaces took 12 s
+    (64 KB: 47 s): the segment splitter's "and" / "with" tried every start in the run. A
+    liveness check with a wide bound, not a timing: 1 MB now takes well under a second."""
+    started = time.monotonic()
+    named_context("Back pain. T" + blank * (1_000_000 // len(blank)) + "x",
+                                  closes_negated)
+    assert time.monotonic() - started < 30
