@@ -86,3 +86,10 @@ def normalise(concept: str, value: object, unit_code: object = None,
     if not low <= converted <= high:
         return None
     return round(converted, 3), unit
+
+
+def is_unit_of(concept: str, unit: str) -> bool:
+    """Is ``unit`` (a UCUM code or a unit string, any case) one :func:`normalise` converts
+    for ``concept``?"""
+    rule = _RULES.get(concept)
+    return rule is not None and unit.strip().lower() in rule[1]

@@ -10,24 +10,25 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from functools import lru_cache
 from typing import Any
 
 from cds_rules import units
 from cds_rules.record.codes import as_list, codings_of
-from cds_rules.weak_words import Temperature, temperatures_in_words
+from cds_rules.record.negation import closes_negated
+from cds_rules.weak_words import NOT_THE_BODYS, Temperature, temperatures_in_words
 
+_NO_CORE_READING = ("room", "ambient", "air", "outside", "outdoor", "skin", "surface", "finger",
+                    "toe", "hand", "foot", "groin", "brain", "transport", "delta",
+                    "difference", "change", "threshold", "fluid", "dialysate", "sample",
+                    "device", "set", "setting")
 # A code naming the body's temperature; not a room's, a specimen's or a device's setting
 # ("Temperature of specimen", "Target temperature", "Warming blanket temperature"), a skin's
 # or a limb's ("Finger temperature", "Body temperature - Foot surface": no core reading; the
 # body_temperature value set leaves them out too), nor a difference between two
 _NAMES_A_TEMPERATURE = re.compile(r"\btemp(?:erature)?s?\b|\bt[\s-]?max\b", re.I)
-_NOT_THE_BODYS = re.compile(r"\b(?:room|fridge|freezer|water|bath|ambient|air|outside|outdoor|"
-                            r"oven|incubator|storage|specimen|sample|target|set|setting|goal|"
-                            r"blanket|device|probe|skin|surface|finger|toe|hand|foot|groin|"
-                            r"brain|transport|delta|difference|change|threshold|fluid|"
-                            r"dialysate|blood\s+warmer)\b", re.I)
-_TEMPERATURE_UNITS_AS_SENT = frozenset({"Cel", "cel", "[degF]", "[degf]", "\u00b0C", "\u00b0F",
-                                        "C", "F", "degC", "degF", "\u2103", "\u2109"})
+_NOT_THE_BODYS = re.compile(r"\b(?:" + "|".join((*NOT_THE_BODYS, *_NO_CORE_READING)) + r")\b",
+                            re.I)
 
 
 def highest_temperature(entry: dict[str, Any], texts: list[str],
@@ -41,11 +42,11 @@ def highest_temperature(entry: dict[str, Any], texts: list[str],
     for text in texts:
         for temperature in temperatures_in_words(text, closes_negated):
             best = _higher(best, temperature, text)
-    if entry.get("resourceType") != "Observation" \
-            or ("valueQuantity" not in entry and "component" not in entry):
+    if entry.get("resourceType") != "Observation":
         return best
     for holder in (entry, *as_list(entry.get("component"))):
-        if holder.__class__ is dict and "valueQuantity" in holder:
+        if holder.__class__ is dict and ("valueQuantity" in holder or "valueInteger" in holder
+                                         or "valueString" in holder):
             measured = measured_temperature(holder)
             if measured is not None:
                 best = _higher(best, *measured)
@@ -65,40 +66,54 @@ def _rank(temperature: Temperature) -> float:
 
 
 def temperature_sent(quantity: dict[str, Any]) -> bool:
-    """Is a quantity's unit a temperature's? Asked of every test's quantity before any word
-    (#15): each spelling is looked up once a process."""
+    """Is a quantity's unit (its code, else its unit) a temperature's ("Cel", "[degF]",
+    "degrees F")? Asked of every test's quantity before any word (#15)."""
     unit = quantity.get("code") or quantity.get("unit")
-    if unit.__class__ is not str:
-        return False
-    known = _TEMPERATURE_BY_UNIT.get(unit)
-    if known is None:
-        known = units.normalise("body_temperature", 37.0, unit) is not None
-        if len(_TEMPERATURE_BY_UNIT) < _UNITS_REMEMBERED:  # a sender's junk cannot grow it
-            _TEMPERATURE_BY_UNIT[unit] = known
-    return known
+    return unit.__class__ is str and _a_temperatures_unit(unit)
 
 
-_TEMPERATURE_BY_UNIT: dict[str, bool] = {unit: True for unit in _TEMPERATURE_UNITS_AS_SENT}
-_UNITS_REMEMBERED = 2048
+@lru_cache(maxsize=2048)
+def _a_temperatures_unit(unit: str) -> bool:
+    return units.is_unit_of("body_temperature", unit)
 
 
 def measured_temperature(holder: dict[str, Any]) -> tuple[Temperature, str] | None:
-    """The temperature ``holder`` (an Observation or a component) holds as a quantity in a
-    temperature's unit under a code whose words (text, displays: a LOINC one's too) name the
-    body's temperature, with those words ("Tympanic temperature"); else None."""
-    quantity = holder.get("valueQuantity")
-    if not isinstance(quantity, dict) or not temperature_sent(quantity):
-        return None
-    normal = units.normalise("body_temperature", quantity.get("value"), quantity.get("code"),
-                             quantity.get("unit"))
-    if normal is None:
+    """The temperature ``holder`` (an Observation or a component) holds, under a code whose
+    words (text, displays: a LOINC one's too; "TEMP_TYMP", "BodyTemp" split) name the body's
+    temperature, with those words ("Tympanic temperature"); else None. Held as a quantity in
+    a temperature's unit, a whole number or a short value in words ("38.9", "38.9 C")."""
+    amount = _amount(holder)
+    if amount is None:
         return None
     code = holder.get("code")
-    words = [w for w in (code.get("text") if isinstance(code, dict) else None,
-                         *(c.get("display") for c in codings_of(code))) if isinstance(w, str)]
+    words = [_SPLIT_WORDS.sub(" ", w) for w in (
+        code.get("text") if isinstance(code, dict) else None,
+        *(c.get("display") for c in codings_of(code))) if isinstance(w, str)]
     named = next((w for w in words if _NAMES_A_TEMPERATURE.search(w)), None)
     if named is None or any(_NOT_THE_BODYS.search(w) for w in words):
         return None
-    comparator = quantity.get("comparator")
-    return Temperature(round(normal[0], 2), comparator if comparator in ("<", "<=", ">=", ">")
-                       else None), named.strip()
+    return amount, named.strip()
+
+
+_SPLIT_WORDS = re.compile(r"_+|(?<=[a-z])(?=[A-Z])")
+
+
+def _amount(holder: dict[str, Any]) -> Temperature | None:
+    """The holder's value as a temperature in Cel: a quantity in a temperature's unit, or a
+    number read as a temperature's figure would be (Fahrenheit from 93)."""
+    quantity = holder.get("valueQuantity")
+    if quantity is not None:
+        if quantity.__class__ is not dict or not temperature_sent(quantity):
+            return None
+        normal = units.normalise("body_temperature", quantity.get("value"),
+                                 quantity.get("code"), quantity.get("unit"))
+        comparator = quantity.get("comparator")
+        return None if normal is None else Temperature(
+            round(normal[0], 2), comparator if comparator in ("<", "<=", ">=", ">") else None)
+    value, text = holder.get("valueInteger"), holder.get("valueString")
+    if value.__class__ is int and 0 < value < 1000:
+        text = str(value)
+    if not isinstance(text, str) or len(text) >= 40:
+        return None
+    found = temperatures_in_words("Temperature " + text.strip(), closes_negated)
+    return found[0] if len(found) == 1 else None

@@ -31,11 +31,7 @@ from cds_rules.record.residuals import (
 )
 from cds_rules.record.state import Builder
 from cds_rules.record.status import OBSERVATION_IGNORED, entry_status, status_code
-from cds_rules.record.temperatures import (
-    highest_temperature,
-    measured_temperature,
-    temperature_sent,
-)
+from cds_rules.record.temperatures import highest_temperature, measured_temperature
 from cds_rules.record.timing import entry_times
 from cds_rules.record.unreadable import set_aside, set_aside_listed_code, set_aside_words
 from cds_rules.weak_words import CONCEPTS_OF_SIGN, WEAK_IN_WORDS, Temperature, weak_signs
@@ -315,25 +311,26 @@ def _add_weak(builder: Builder, checked: dict[str, Any],
     status = entry_status(checked, builder.record.now, _value_answers_the_code(checked))
     if status is not FactStatus.CURRENT:
         return False
-    when, latest, floating, start = entry_times(builder, checked)
     for sign, (text, temperature) in weak.items():
-        builder.record.facts.append(with_latest(Fact(
-            concept=WEAK_IN_WORDS, display=f'Uncoded entry "{text}"', source=source_of(checked),
-            resource_type=checked["resourceType"], when=when, status=status, detail=sign,
-            value=temperature.celsius if temperature else None,
-            unit="Cel" if temperature else None,
-            comparator=temperature.comparator if temperature else None), latest, floating, start))
+        _add_named_in_words(builder, checked, status, [(WEAK_IN_WORDS, sign, text)],
+                            temperature)
     return True
 
+
 def _add_named_in_words(builder: Builder, checked: dict[str, Any], status: FactStatus,
-                        named: list[tuple[str, str, str]]) -> None:
+                        named: list[tuple[str, str, str]],
+                        temperature: Temperature | None = None) -> None:
     """A fact per (concept, sign, text) the entry's words name, dated as its coded facts
-    would be: 'Uncoded entry "<text>"', the sign its detail."""
+    would be: 'Uncoded entry "<text>"', the sign its detail; a ``temperature`` its value in
+    Cel."""
     when, latest, floating, start = entry_times(builder, checked)
     for concept, sign, text in named:
         builder.record.facts.append(with_latest(Fact(
             concept=concept, display=f'Uncoded entry "{text}"', source=source_of(checked),
-            resource_type=checked["resourceType"], when=when, status=status, detail=sign),
+            resource_type=checked["resourceType"], when=when, status=status, detail=sign,
+            value=temperature.celsius if temperature else None,
+            unit="Cel" if temperature else None,
+            comparator=temperature.comparator if temperature else None),
             latest, floating, start))
 
 
@@ -408,9 +405,9 @@ def has_no_words(resource: dict[str, Any]) -> bool:
             or "component" in resource or not _names_a_test(codings_of(resource.get("code"))):
         return False
     quantity = resource.get("valueQuantity")
-    if quantity.__class__ is dict and temperature_sent(quantity) \
-            and measured_temperature(resource) is not None:  # a "Tympanic temperature"
-        return False
+    if (quantity.__class__ is dict or "valueInteger" in resource) \
+            and measured_temperature(resource) is not None:
+        return False  # a "Tympanic temperature" under a code no value set holds
     held = "valueInteger" in resource if quantity is None else (
         quantity.__class__ is dict and volume_sent(quantity))
     return not (held and measured_residual(resource))  # a bladder scan's

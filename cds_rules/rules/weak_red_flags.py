@@ -60,17 +60,17 @@ def red_flags_recorded(record: PatientRecord, settings: RuleSettings
 
 def _in_words(record: PatientRecord, settings: RuleSettings) -> list[Fact]:
     """The weak red flags named in words that count: in the cauda equina window or undated;
-    a temperature in figures ("Temp 38.9") as a measured one counts, at or above the fever
-    threshold in the fever window or undated."""
-    window = days(settings.cauda_equina_window_days)
-    named = [*record.having(WEAK_IN_WORDS, within=window),
-             *(f for f in record.having(WEAK_IN_WORDS) if f.when is None)]
-    if all(f.value is None for f in named):  # most records: words alone
-        return named
-    recent = {id(f) for f in record.having(WEAK_IN_WORDS,
-                                           within=days(settings.fever_window_days))}
-    return [f for f in named if f.value is None or (
-        at_least(f, settings.fever_celsius) and (f.when is None or id(f) in recent))]
+    a temperature in figures ("Temp 38.9") as a measured one counts: at or above the fever
+    threshold, in the fever window or undated."""
+    if WEAK_IN_WORDS not in record.present_concepts():  # most records: none
+        return []
+    named = [f for f in record.having(WEAK_IN_WORDS, within=days(
+        settings.cauda_equina_window_days)) if f.value is None]
+    measured = [f for f in record.having(WEAK_IN_WORDS, within=days(settings.fever_window_days))
+                if f.value is not None and at_least(f, settings.fever_celsius)]
+    undated = [f for f in record.having(WEAK_IN_WORDS) if f.when is None
+               and (f.value is None or at_least(f, settings.fever_celsius))]
+    return [*named, *measured, *undated]
 
 
 def dated_ahead(record: PatientRecord, settings: RuleSettings) -> list[Fact]:

@@ -148,7 +148,9 @@ QUANTITIES = [{"value": 650, "unit": "mL"}, {"value": 0.9, "unit": "L", "code": 
               {"value": "650", "unit": "mL"}, {"value": 10 ** 400, "unit": "mL"},
               # a temperature's (a fever's, in each unit), and malformed ones
               {"value": 39.2, "unit": "Cel"}, {"value": 102.2, "code": "[degF]"},
-              {"value": "39", "unit": "Cel"}, {"value": 39.2, "unit": 7}]
+              {"value": "39", "unit": "Cel"}, {"value": 39.2, "unit": 7},
+              {"value": 102.5, "unit": "degrees F"}, {"value": 312.3, "code": "K"},
+              {"value": 39.2, "code": "mmol/L", "unit": "Cel"}]
 SYSTEMS = sorted({LOINC, " http://loinc.org", "http://loinc.org/", "http://snomed.info/sct",
                   *(alias for alias, system in vs._SYSTEM_ALIASES.items()
                     if system == vs.LOINC)})
@@ -215,5 +217,17 @@ def test_a_loinc_test_holding_a_temperature_gives_the_same_record(quantity):
                            valueQuantity=quantity)
     short, full = records([PATIENT, tympanic])
     assert short == full
-    fever = quantity in ({"value": 39.2, "unit": "Cel"}, {"value": 102.2, "code": "[degF]"})
+    fever = quantity in ({"value": 39.2, "unit": "Cel"}, {"value": 102.2, "code": "[degF]"},
+                         {"value": 102.5, "unit": "degrees F"}, {"value": 312.3, "code": "K"})
     assert any(f.detail == "fever" for f in short.facts) is fever
+
+
+@pytest.mark.parametrize("value", [39, 102, 7, -5])
+def test_a_loinc_test_holding_a_whole_number_temperature_gives_the_same_record(value):
+    """A whole number under a LOINC coding whose display names a temperature: read by the
+    walk (a fever at 39 and at 102, read as Fahrenheit), so never skipped by the shortcut."""
+    held = observation(code={"coding": [{"system": LOINC, "display": "Body temperature"}]},
+                       valueInteger=value)
+    short, full = records([PATIENT, held])
+    assert short == full
+    assert any(f.detail == "fever" for f in short.facts) is (value in (39, 102))

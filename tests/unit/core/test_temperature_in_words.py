@@ -78,10 +78,41 @@ def test_a_number_that_is_no_temperature_of_the_patient_is_not(text: str) -> Non
     assert temperatures_in_words(text, closes_negated) == ()
 
 
-def test_a_bound_below_never_reaches_the_threshold() -> None:
-    assert Temperature(39.0, "<").reaches(38.0) is False
-    assert Temperature(38.0, ">=").reaches(38.0) and Temperature(38.0).reaches(38.0)
-    assert Temperature(37.9).reaches(38.0) is False
+# The review of the first version: a number cut short by a unit that is no temperature's,
+# a plan, a question, a device, another person, the past read as the patient's fever now
+REVIEW_NOT_READ = [
+    "Temp at 1045: 36.8", "Temp 1015 36.9", "Temp taken 1020, 36.7", "Temp 1030 36.6C",
+    "Temp 38.5 mmol/L", "Temp 385 ml", "Temp 38.5 weeks", "T 38.5 nmol",
+    "Total T 38.5 nmol/L",
+    "Safety net: temp > 38 = ED", "Safety-netted re temp >38.", "Attend ED with temp 38+",
+    "Sepsis screen: temp > 38.3", "Temp > 38 (Y/N): N", "Temp >38 [ ]",
+    "Temp >38 in last 24h? not checked",
+    "Warmer set to temp 38", "Bair hugger temp 43", "Hot water bottle temp 40",
+    "Wife's temp 38.9", "Baby temp 38.5",
+    "Temp 39 in 2019", "Temp 39 3 weeks ago", "Previous temp 39.2",
+]
+REVIEW_READ = [  # ... and what it found missed
+    ("Temp. 38.9", [(38.9, None)]), ("Temp.: 38.9", [(38.9, None)]),
+    ("Temps 37.2, 38.4, 39.1", [(39.1, None)]), ("Temp 37.2 then 38.9", [(38.9, None)]),
+    ("Temp 37.2 / 38.9", [(38.9, None)]), ("Temp 38.0-37.2", [(38.0, None)]),
+    ("Temp has been 38.9", [(38.9, None)]), ("Temperature recorded as 38.9", [(38.9, None)]),
+    ("Temp went up to 39", [(39.0, None)]), ("temp higher than 38", [(38.0, ">")]),
+    ("Tympanic 38.9", [(38.9, None)]), ("Obs: T 39 P 120", [(39.0, None)]),
+    ("Temp 38 or less", [(38.0, "<=")]), ("On room air T 38.5", [(38.5, None)]),
+    ("Full set of obs: T 38.5", [(38.5, None)]), ("Temp 39 2 days ago", [(39.0, None)]),
+]
+
+
+@pytest.mark.parametrize("text", REVIEW_NOT_READ)
+def test_the_reviews_false_temperatures_are_not_read(text: str) -> None:
+    assert temperatures_in_words(text, closes_negated) == ()
+
+
+@pytest.mark.parametrize(("text", "read"), REVIEW_READ)
+def test_the_reviews_missed_temperatures_are_read(
+        text: str, read: list[tuple[float, str | None]]) -> None:
+    assert temperatures_in_words(text, closes_negated) == tuple(
+        Temperature(celsius, comparator) for celsius, comparator in read)
 
 
 def _cards(*entries: dict[str, Any], hook: str = "patient-view",
@@ -116,7 +147,8 @@ def test_the_conservative_card_names_the_fever_instead_of_reassuring(text: str,
     assert "_Rule CONS-01 v2.20.0._" in card["detail"]
 
 
-@pytest.mark.parametrize("text", ["Temp 37.9", "Temp 37.2", "Temp < 38.5", "Temp 99.9F"])
+@pytest.mark.parametrize("text", ["Temp 37.9", "Temp 37.2", "Temp < 38.5", "Temp 99.9F",
+                                  "Temp 38 or less", "T < 39"])
 def test_a_temperature_below_the_threshold_names_nothing(text: str) -> None:
     assert "No red flag recorded" in _summary(local_problem(text))
 
@@ -127,6 +159,15 @@ def test_the_site_threshold_is_the_rules() -> None:
     assert 'fever (37.8 Cel) in words ("Temp 37.8")' in lowered
     raised = _summary(local_problem("Temp 38.9"), settings=RuleSettings(fever_celsius=39.0))
     assert "No red flag recorded" in raised
+
+
+def test_a_fever_window_longer_than_the_cauda_equina_windows_is_the_fevers() -> None:
+    """The review: a temperature in figures of 18 days ago under a 21-day fever window is
+    named, as a measured one of the same day is (the cauda equina window, 14 days, is the
+    words' own)."""
+    longer = RuleSettings(fever_window_days=21)
+    assert "fever (38.9 Cel)" in _summary(local_problem("Temp 38.9", onset="2026-02-11"),
+                                          settings=longer)
 
 
 def test_a_temperature_counts_in_the_fever_window_as_a_measured_one() -> None:
@@ -263,3 +304,79 @@ def test_a_temperature_coded_at_a_site_is_a_measured_fever(code: str, display: s
                 "onsetDateTime": "2025-01-01"}
     infection = _cards(coded, drug_use)["infection"]  # INF-01 counts it, as 8310-5
     assert infection["indicator"] == "warning"
+
+
+@pytest.mark.parametrize("quantity", [{"value": 102.5, "unit": "degrees F"},
+                                      {"value": 102.5, "unit": "deg F"},
+                                      {"value": 102.5, "unit": "Fahrenheit"},
+                                      {"value": 312.35, "unit": "K"}])
+def test_a_quantity_in_an_everyday_unit_spelling_is_read(quantity: dict[str, Any]) -> None:
+    """The review: a unit was judged by converting 37 in it (37 °F is no body's)."""
+    assert "fever (39.2 Cel) in words" in _summary(_observation({"text": "Temperature"},
+                                                                quantity))
+
+
+def test_an_undated_temperature_is_named() -> None:
+    undated = {k: v for k, v in _observation({"text": "Temperature"}, _CEL).items()
+               if k != "effectiveDateTime"}
+    assert 'fever (39.2 Cel) in words ("Temperature")' in _summary(undated)
+
+
+def test_a_word_for_a_fever_beside_a_normal_figure_names_the_word() -> None:
+    """"Febrile, temp 37.2": the word names the fever (the safe side); the clinician reads
+    the figure in the quoted words. "Afebrile, temp 38.2": the figure does."""
+    assert 'fever in words ("Febrile, temp 37.2")' in _summary(local_problem(
+        "Febrile, temp 37.2"))
+    assert 'fever (38.2 Cel) in words ("Afebrile, temp 38.2")' in _summary(local_problem(
+        "Afebrile, temp 38.2"))
+
+
+def test_imaging_for_subacute_pain_is_not_called_unneeded_over_it() -> None:
+    """IMG-04 (ACR variant 2): back pain since 10 weeks, a draft MRI, "Temp 38.9"."""
+    chronic = {"resourceType": "Condition", "id": "lbp", "subject": SUBJECT,
+               "clinicalStatus": {"coding": [{
+                   "system": "http://terminology.hl7.org/CodeSystem/condition-clinical",
+                   "code": "active"}]},
+               "code": {"coding": [{"system": SNOMED, "code": "279039007"}]},
+               "onsetDateTime": "2025-12-15"}
+    patient = {"resourceType": "Patient", "id": "p", "birthDate": "1986-05-01"}
+    request = HookRequest(hook="order-sign", patient_id="p", draft_orders=(_DRAFT_MRI,),
+                          resources=(patient, chronic, local_problem("Temp 38.9")))
+    cards = {c["source"]["topic"]["code"]: c for c in to_json(evaluate(request, NOW).cards)}
+    imaging = cards["imaging-not-indicated"]
+    assert imaging["summary"].startswith('Re-assess fever (38.9 Cel) in words ("Temp 38.9")')
+    assert "suggestions" not in imaging and "_Rule IMG-04 v1.15.0._" in imaging["detail"]
+
+
+@pytest.mark.parametrize(("code", "value", "named"), [
+    ({"text": "Temperature"}, {"valueString": "38.9"}, 'fever (38.9 Cel) in words ("Temperature")'),
+    ({"text": "Temperature"}, {"valueString": "38.9 C"},
+     'fever (38.9 Cel) in words ("Temperature")'),
+    ({"text": "Temperature"}, {"valueInteger": 39}, 'fever (39 Cel) in words ("Temperature")'),
+    ({"text": "Temperature"}, {"valueInteger": 102}, 'fever (38.9 Cel) in words ("Temperature")'),
+    ({"coding": [{"system": LOCAL, "code": "T1", "display": "TEMP_TYMP"}]},
+     {"valueQuantity": _CEL}, 'fever (39.2 Cel) in words ("TEMP TYMP")'),
+    ({"coding": [{"system": LOCAL, "code": "T2", "display": "BodyTemp"}]},
+     {"valueQuantity": _CEL}, 'fever (39.2 Cel) in words ("Body Temp")'),
+])
+def test_a_temperature_held_as_a_number_or_under_a_joined_name_is_read(
+        code: dict[str, Any], value: dict[str, Any], named: str) -> None:
+    """The review: a value in words or a whole number under "Temperature", a local display
+    written "TEMP_TYMP" or "BodyTemp", named no fever."""
+    entry = {"resourceType": "Observation", "id": "t", "status": "final", "subject": SUBJECT,
+             "effectiveDateTime": "2026-02-28T18:00:00Z", "code": code, **value}
+    assert named in _summary(entry)
+
+
+@pytest.mark.parametrize(("code", "value"), [
+    ({"text": "Temperature"}, {"valueString": "Normal"}),
+    ({"text": "Temperature"}, {"valueInteger": 7}),
+    ({"coding": [{"system": LOINC, "display": "Temperature of Urine"}]}, {"valueQuantity": _CEL}),
+    ({"text": "Humidifier temperature"}, {"valueQuantity": _CEL}),
+    ({"text": "ECMO circuit temperature"}, {"valueQuantity": _CEL}),
+])
+def test_no_temperature_of_the_body_is_read_from_these(code: dict[str, Any],
+                                                       value: dict[str, Any]) -> None:
+    entry = {"resourceType": "Observation", "id": "t", "status": "final", "subject": SUBJECT,
+             "effectiveDateTime": "2026-02-28T18:00:00Z", "code": code, **value}
+    assert "No red flag recorded" in _summary(entry)
