@@ -50,16 +50,25 @@ _NOT_A_SERVICE = (r"(?!\s+(?:programmes?|programs?|surgery|clinic|medications?|i
                   r"drugs?|goals?|advice|advised|encouraged|recommended|plan|diet|"
                   r"management|services?|groups?|tablets|operation|intervention|referral|"
                   r"support|journey|target)\b)")
+# an amount of weight: "6kg", "3.5 kg" (the decimal point kept whole: weak_signs), "a
+# stone", "2 stone", "half a stone"
+_AMOUNT = (r"(?:\d+(?:[.\u00b7]\d+)?\s*(?:kg|kgs|kilos?|lbs?|pounds|stones?|st)\b|(?:a|one|"
+           r"half\s+a|two)\s+stones?\b)")
 _WEIGHT_LOSS = (_NOT_MEANT + r"(?:weight|wt)\s+loss\b" + _NOT_A_SERVICE + r"|"
                 r"loss\s+of\s+weight\b|losing\s+weight\b(?!\s+(?:with|on|through|by)\b)|"
-                r"lost\s+(?:\d+(?:\.\d+)?\s*(?:kg|kgs|kilos?|lbs?|pounds|stones?|st)\b|"
-                r"(?:a\s+lot\s+of\s+|some\s+|significant\s+)?weight\b)|"
-                r"weight\s+(?:has\s+)?(?:dropped|fallen|falling)\b")
+                r"lost\s+(?:" + _AMOUNT + r"|(?:a\s+lot\s+of\s+|some\s+|significant\s+)?"
+                r"weight\b)|"
+                r"(?:weight|wt)\s+(?:has\s+)?(?:dropped|fallen|falling)\b|"
+                # "Weight down 6kg", "Weight reduced by 7 kg"
+                r"(?:weight|wt)\s+(?:(?:is|has)\s+)?(?:down|dropped|fallen|reduced|decreased)\s+"
+                r"(?:by\s+)?" + _AMOUNT)
 _NIGHT_PAIN = (r"(?:night|nocturnal)\s+(?:back\s+)?pain|(?:pain|ache|aching)\s+(?:is\s+)?"
                r"(?:worse\s+)?(?:at|during|through)\s+(?:the\s+)?night\b"
                # not "at night shift" (on the same line; "... shifts him" is the pain's)
                r"(?![ \t]+shifts?\b(?![ \t]+(?:him|her|them|me|position)\b))|"
                r"pain\s+(?:wakes|waking|woke)\b|"
+               # "Pain keeps him awake"
+               r"pain\s+keeps\s+(?:him|her|them|me|the\s+patient)\s+(?:awake|up\s+at\s+night)\b|"
                # woken by it; not "Wakes with back pain" (the morning's stiffness)
                r"(?:woken|wakened|awoken|awakened)\s+(?:at\s+night\s+)?(?:by|from|due\s+to|"
                r"with)\s+(?:the\s+)?(?:back\s+)?pain\b|"
@@ -208,7 +217,8 @@ def weak_signs(text: str, closes_negated: Callable[[str], bool]) -> tuple[str, .
     if not _ANY.search(text):  # the common case: one search, nothing found
         return ()
     found: set[str] = set()
-    for text_part, contrast_follows in parts_and_contrasts(text):
+    kept = _DECIMAL_POINT.sub(_POINT, text) if "." in text else text  # "Lost 3.5kg"
+    for text_part, contrast_follows in parts_and_contrasts(kept):
         matches = [(sign, m) for sign, pattern in _PATTERNS for m in pattern.finditer(text_part)]
         if not matches:
             continue

@@ -250,3 +250,36 @@ def test_the_imaging_rules_carry_the_new_words_version() -> None:
     versions = {r.id: r.version for r in RULES}
     assert (versions["CONS-01"], versions["IMG-01"], versions["IMG-04"]) == (
         "2.20.0", "1.16.0", "1.15.0")
+
+
+# The twenty-seventh session (CONS-01 2.20.0): the twenty-sixth session's note listed these
+# as missed; each gave "Reassure". A decimal weight was split at its point ("lost 3" | "5kg")
+WEIGHT_AND_NIGHT_READ = [
+    ("lost 3.5kg", ("weight loss",)), ("Weight down 6kg", ("weight loss",)),
+    ("Lost a stone", ("weight loss",)), ("Weight reduced by 7 kg", ("weight loss",)),
+    ("weight down 2 stone", ("weight loss",)), ("Pain keeps him awake", ("night pain",)),
+    ("Pain keeps her awake at night", ("night pain",)),
+]
+WEIGHT_AND_NIGHT_NOT_READ = ["Keeps him awake", "Weight down", "No weight down 6kg",
+                             "Lost a stone in weight with diet", "Weight down 6kg - intentional"]
+
+
+@pytest.mark.parametrize(("text", "signs"), WEIGHT_AND_NIGHT_READ)
+def test_a_weight_lost_by_amount_or_pain_keeping_awake_is_read(
+        text: str, signs: tuple[str, ...]) -> None:
+    assert weak_signs(text, closes_negated) == signs
+    card = _cards(local_problem(text))["conservative-care"]
+    assert f'{signs[0]} in words ("{text}")' in card["summary"]
+
+
+@pytest.mark.parametrize("text", WEIGHT_AND_NIGHT_NOT_READ)
+def test_their_denials_and_meant_losses_are_not(text: str) -> None:
+    assert weak_signs(text, closes_negated) == ()
+
+
+@pytest.mark.parametrize(("text", "signs"), [("Wife's fever", ()), ("Baby has fever", ()),
+                                             ("Malignant hyperpyrexia susceptibility", ()),
+                                             ("Hyperpyrexia", ("fever",))])
+def test_another_persons_fever_and_an_anaesthetic_alert_are_not_the_patients(
+        text: str, signs: tuple[str, ...]) -> None:
+    assert weak_signs(text, closes_negated) == signs
