@@ -57,11 +57,16 @@ class Hasher:
         return self._mac.digest(patient_id.encode()).hex()
 
     def fact(self, fact: Fact) -> str:
-        """A fact's identity: concept, source resource, time and value. A new sign, a new
-        resource, a new time or a changed value is a different fact."""
+        """A fact's identity: concept, source resource, time and value; for a sign named in
+        words (an ``uncoded:`` concept), the sign too: one entry's words may name several
+        under one concept ("urinary retention", then "saddle anaesthesia" added to the same
+        note), and each is a new sign. A new sign, a new resource, a new time or a changed
+        value is a different fact. A coded fact's digest is as it always was (the snoozes
+        stored keep matching)."""
         when = fact.when.isoformat() if fact.when else ""
         value = "" if fact.value is None else repr(fact.value)
-        return self._digest("fact", f"{fact.concept}|{fact.source}|{when}|{value}", 32)
+        sign = f"|{fact.detail}" if fact.concept.startswith("uncoded:") and fact.detail else ""
+        return self._digest("fact", f"{fact.concept}|{fact.source}|{when}|{value}{sign}", 32)
 
     def fingerprint(self, finding: Finding | None) -> list[str]:
         return sorted({self.fact(f) for f in finding.facts}) if finding else []

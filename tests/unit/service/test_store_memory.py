@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from cds_rules import Card, Topic
+from cds_rules import Card, Fact, Topic
 from service.db import AuditEvent, Feedback, IssuedCard, Snooze
 from service.store import (
     FeedbackItem,
@@ -116,6 +116,29 @@ def test_a_new_fact_breaks_the_snooze(store: Store, memory: SnoozeMemory,
     assert topics(answer(memory, worse)) == ["cauda-equina"]
     # fewer facts than the snoozed card saw: nothing new, still snoozed
     assert answer(memory, hook_call(finding(Topic.CAUDA_EQUINA), at=T0 + timedelta(hours=3))) == []
+
+
+def test_a_new_sign_in_the_same_entrys_words_breaks_the_snooze(
+        store: Store, memory: SnoozeMemory) -> None:
+    """One note's words named a retention, then a saddle anaesthesia too (the same entry,
+    the same time, the same uncoded concept): the second sign was the same digest, so the
+    snoozed card stayed hidden (the twenty-sixth session's note, service/store/keys.py)."""
+    words = Fact("uncoded:cauda-equina", 'Uncoded entry "note"', "Observation/n1",
+                 "Observation", when=T0 - timedelta(days=1), detail="urinary retention")
+    first = hook_call(finding(Topic.CAUDA_EQUINA, words), at=T0)
+    answer(memory, first)
+    store.add_feedback(SERVICE, [override(first.evaluation.cards[0], "already-assessed", T0)])
+    assert answer(memory, hook_call(finding(Topic.CAUDA_EQUINA, words),
+                                    at=T0 + timedelta(hours=1))) == []
+    more = finding(Topic.CAUDA_EQUINA, words, replace(words, detail="saddle anaesthesia"))
+    assert topics(answer(memory, hook_call(more, at=T0 + timedelta(hours=2)))) == [
+        "cauda-equina"]
+
+
+def test_a_coded_facts_digest_is_unchanged_by_its_detail(store: Store) -> None:
+    """Snoozes stored before a sign in words counted its detail keep matching: a coded
+    fact's digest does not read the detail."""
+    assert store.hasher.fact(RETENTION) == store.hasher.fact(replace(RETENTION, detail="x"))
 
 
 def test_a_changed_value_breaks_the_snooze(store: Store, memory: SnoozeMemory) -> None:
