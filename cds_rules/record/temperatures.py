@@ -69,11 +69,13 @@ def temperature_sent(quantity: dict[str, Any]) -> bool:
     """Is a quantity's unit (its code, else its unit) a temperature's ("Cel", "[degF]",
     "degrees F")? Asked of every test's quantity before any word (#15)."""
     unit = quantity.get("code") or quantity.get("unit")
-    return unit.__class__ is str and _a_temperatures_unit(unit)
+    return unit.__class__ is str and a_temperatures_unit(unit)
 
 
 @lru_cache(maxsize=2048)
-def _a_temperatures_unit(unit: str) -> bool:
+def a_temperatures_unit(unit: str) -> bool:
+    """Is ``unit`` a temperature's? Once a spelling a process (the record's shortcut asks it
+    of every test's quantity)."""
     return units.is_unit_of("body_temperature", unit)
 
 

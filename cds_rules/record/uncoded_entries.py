@@ -31,7 +31,11 @@ from cds_rules.record.residuals import (
 )
 from cds_rules.record.state import Builder
 from cds_rules.record.status import OBSERVATION_IGNORED, entry_status, status_code
-from cds_rules.record.temperatures import highest_temperature, measured_temperature
+from cds_rules.record.temperatures import (
+    a_temperatures_unit,
+    highest_temperature,
+    measured_temperature,
+)
 from cds_rules.record.timing import entry_times
 from cds_rules.record.unreadable import set_aside, set_aside_listed_code, set_aside_words
 from cds_rules.weak_words import CONCEPTS_OF_SIGN, WEAK_IN_WORDS, Temperature, weak_signs
@@ -405,7 +409,8 @@ def has_no_words(resource: dict[str, Any]) -> bool:
             or "component" in resource or not _names_a_test(codings_of(resource.get("code"))):
         return False
     quantity = resource.get("valueQuantity")
-    if (quantity.__class__ is dict or "valueInteger" in resource) \
+    unit = quantity.get("code") or quantity.get("unit") if quantity.__class__ is dict else None
+    if ((unit.__class__ is str and a_temperatures_unit(unit)) or "valueInteger" in resource) \
             and measured_temperature(resource) is not None:
         return False  # a "Tympanic temperature" under a code no value set holds
     held = "valueInteger" in resource if quantity is None else (

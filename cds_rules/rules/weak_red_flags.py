@@ -77,12 +77,14 @@ def dated_ahead(record: PatientRecord, settings: RuleSettings) -> list[Fact]:
     """The red flags dated after the service's clock (beyond its tolerance), which no rule
     counts as new: the coded ones (``PatientRecord.red_flags_dated_ahead``), a night pain
     or a temperature at or above the fever threshold (a third review: dated two days ahead,
-    a fever of 38 °C left "No red flag recorded" and "Remove the draft"), and a weight that
-    shows a loss (:func:`_weights_ahead_showing_a_loss`)."""
+    a fever of 38 °C left "No red flag recorded" and "Remove the draft"), a weak red flag
+    named in words (a "Temp 38.9" at or above it), and a weight that shows a loss
+    (:func:`_weights_ahead_showing_a_loss`)."""
     horizon = record.horizon
-    more = [f for f in record.having("night_pain", "body_temperature")
+    more = [f for f in record.having("night_pain", "body_temperature", WEAK_IN_WORDS)
             if (start := earliest_start(f)) is not None and start > horizon
-            and (f.concept != "body_temperature" or at_least(f, settings.fever_celsius))]
+            and ((f.concept != "body_temperature" and f.value is None)
+                 or at_least(f, settings.fever_celsius))]
     return [*record.red_flags_dated_ahead(), *more,
             *_weights_ahead_showing_a_loss(record, settings)]
 
@@ -125,6 +127,8 @@ def dated_ahead_name(record: PatientRecord, settings: RuleSettings, fact: Fact) 
     heaviest weight of the window it is compared with), else by its display."""
     if fact.concept == "body_temperature" and fact.value is not None:
         return f"temperature {_rounded(fact)} {fact.unit or ''}".rstrip()
+    if fact.concept == WEAK_IN_WORDS:  # 'fever (38.9 Cel) in words ("Temp 38.9")'
+        return _name(fact, ())
     heaviest = _heaviest_in_window(record, settings) if fact.concept == "body_weight" else None
     if heaviest is None:
         return fact.display

@@ -380,3 +380,23 @@ def test_no_temperature_of_the_body_is_read_from_these(code: dict[str, Any],
     entry = {"resourceType": "Observation", "id": "t", "status": "final", "subject": SUBJECT,
              "effectiveDateTime": "2026-02-28T18:00:00Z", "code": code, **value}
     assert "No red flag recorded" in _summary(entry)
+
+
+@pytest.mark.parametrize(("text", "named"), [
+    ("Febrile", 'fever in words ("Febrile")'), ("Lost 6kg", 'weight loss in words ("Lost 6kg")'),
+    ("Temp 38.9", 'fever (38.9 Cel) in words ("Temp 38.9")')])
+def test_a_weak_red_flag_in_words_dated_ahead_is_checked_first(text: str, named: str) -> None:
+    """The twenty-sixth session's note: a fever or weight loss in words dated three days
+    after the clock gave "No red flag recorded" and "Reassure" (no window reads a date ahead);
+    now, as for a coded one, "Check the date" first, no "Reassure"."""
+    card = _cards(local_problem(text, onset="2026-03-04"))["conservative-care"]
+    assert card["summary"] == (f"Check the date of {named}: recorded after today, not "
+                               "counted as a red flag")
+    assert "Reassure" not in card["detail"]
+    imaging = _cards(local_problem(text, onset="2026-03-04"),
+                     hook="order-sign")["imaging-not-indicated"]
+    assert "suggestions" not in imaging
+
+
+def test_a_normal_temperature_dated_ahead_is_no_red_flag() -> None:
+    assert "No red flag recorded" in _summary(local_problem("Temp 37.1", onset="2026-03-04"))
