@@ -27,6 +27,11 @@ _TEMPERATURE: dict[str, Converter] = {
     # written out, as free-text unit fields hold them
     "degrees c": _same, "degree c": _same, "degrees celsius": _same, "\u2103": _same,
     "degrees f": _f_to_c, "degree f": _f_to_c, "degrees fahrenheit": _f_to_c, "\u2109": _f_to_c,
+    # the ordinal sign for a degree sign, a blank after it, "centigrade" (the second review
+    # of the temperature reading: a quantity in "\u00baC" was not read)
+    "\u00bac": _same, "\u00baf": _f_to_c, "\u00b0 c": _same, "\u00b0 f": _f_to_c,
+    "\u00ba c": _same, "\u00ba f": _f_to_c, "centigrade": _same, "degrees centigrade": _same,
+    "degree celsius": _same, "degree fahrenheit": _f_to_c,
     "k": lambda v: v - 273.15,
 }
 _WEIGHT: dict[str, Converter] = {

@@ -16,7 +16,7 @@ from typing import Any
 from cds_rules import units
 from cds_rules.record.codes import as_list, codings_of
 from cds_rules.record.negation import closes_negated
-from cds_rules.weak_words import NOT_THE_BODYS, Temperature, temperatures_in_words
+from cds_rules.temperature_words import NOT_THE_BODYS, Temperature, temperatures_in_words
 
 _NO_CORE_READING = ("room", "ambient", "air", "outside", "outdoor", "skin", "surface", "finger",
                     "toe", "hand", "foot", "groin", "brain", "transport", "delta",

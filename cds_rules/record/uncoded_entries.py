@@ -38,7 +38,8 @@ from cds_rules.record.temperatures import (
 )
 from cds_rules.record.timing import entry_times
 from cds_rules.record.unreadable import set_aside, set_aside_listed_code, set_aside_words
-from cds_rules.weak_words import CONCEPTS_OF_SIGN, WEAK_IN_WORDS, Temperature, weak_signs
+from cds_rules.temperature_words import Temperature
+from cds_rules.weak_words import CONCEPTS_OF_SIGN, WEAK_IN_WORDS, weak_signs
 
 
 def read_uncoded(builder: Builder, resource: dict[str, Any]) -> bool:

@@ -1,0 +1,247 @@
+"""A temperature written in figures: "Temp 38.9", "T 39.1 C", "Temperature: 101.3F", "Tmax
+38.6", "T >38 overnight", "Temps 37.2, 38.4, 39.1": a fever measured, written in words.
+
+Read as a weak red flag in words is read (:mod:`cds_rules.weak_words`: not denied, not
+another person's, not over), with its value in degrees Celsius; the rule judges it against
+the site's threshold as a measured one (rules/weak_red_flags), and no family counts it (an
+entry in words never raises an emergency, CLINICAL.md). Three independent reviews found the
+forms below; what is still not read is listed in ``cds_rules/CHANGELOG.md``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from functools import lru_cache
+from typing import NamedTuple
+
+from cds_rules.uncoded import parts_and_contrasts, refusing_questions
+from cds_rules.uncoded_reading import Part, closed_signs, denied
+from cds_rules.weak_words import (
+    POINT,
+    Items,
+    decimals_kept,
+    item_bounds,
+    names_a_weak_sign,
+)
+
+
+class Temperature(NamedTuple):
+    """A temperature in degrees Celsius; ``comparator`` ("<", "<=", ">=", ">") when the
+    words give a bound ("T > 38", "temp 38 or above"): the rule judges it against the
+    site's threshold as a measured one (``rules.context.at_least``)."""
+
+    celsius: float
+    comparator: str | None = None
+
+
+_ABBREVIATED = re.compile(r"(?<=\btemp)\.", re.I)  # "Temp. 38.9" -> "Temp: 38.9"
+# the blanks of a column ("Temp:\t38.9", "Temp:\n38.9"): the splitter splits at them
+_COLUMN = re.compile(r"(?<=\btemp)((?:erature)?s?)[ \t]*+([:=|]?)\s*+(?=[<>(\d])", re.I)
+_FIGURE = rf"\d{{2,3}}(?:{POINT}\d{{1,2}})?(?![\d{POINT}])"  # never cut short
+_UNIT = (r"[ \t]?(?:[\u00b0\u00ba][ \t]?)?(?:cel(?:sius)?|fahrenheit|deg(?:rees?)?(?:[ \t]?"
+         r"[cf])?|[cf])\b|[ \t]?[\u00b0\u00ba\u2103\u2109]")
+# between a name and its figure: a colon, a qualifier ("(oral)", "(!)", "(°C)", "tympanic",
+# "24h"), a verb ("was", "rose to", "recorded as"); atomic, each blank bounded: linear
+_BETWEEN = (r"(?>(?:[ \t]?(?:[:=~|]|-(?=[ \t]?[\d<>\u2264\u2265])|\((?![\d<>])[^()]{0,20}\)|"
+            r"[\u00b0\u00ba][ \t]?[cf]?\b)|[ \t](?:of|was|is|now|has|been|as|recorded|measured|"
+            r"documented|reached|peaked|spiked|spiking|went|gone|rose|risen|increased|elevated|raised|"
+            r"remains?|up|to|at|in|on|ed|arrival|home|readings?|taken|checked|max(?:imum)?|"
+            r"today|this|am|pm|overnight|oral|po|tympanic|tymp|axillary|ax|rectal|pr|core|"
+            r"24\s?h(?:rs?)?|morning|admission)\b){0,5})[ \t]?")
+_IN_FIGURES = re.compile(
+    r"\b(?:(?P<name>temp(?:erature)?s?|t[\s-]?max|tymp(?:anic)?|bt|tc)(?![a-z])" + _BETWEEN +
+    r"|(?<!['\u2019])(?P<bare>t)(?:[ \t]?(?P<colon>[:=])[ \t]?|[ \t]|(?=[\u00b0\u00ba(])"
+    r"(?:[\u00b0\u00ba]|\([\u00b0\u00ba][ \t]?[cf]?\))[ \t]?))"
+    r"\(?(?P<comparator>[<>]=?|\u2264|\u2265|(?:over|above|greater\sthan|more\sthan|higher\s"
+    r"than|under|below|less\sthan|lower\sthan)[ \t])?[ \t]?"
+    rf"(?P<number>{_FIGURE})(?:[ \t]?(?:-|\u2013|to)[ \t]?(?P<high>{_FIGURE}))?(?P<unit>{_UNIT})?"
+    r"(?P<bound>[ \t]?(?:\+|or\s(?:above|more|higher|over|greater)\b)|[ \t]?or\s(?P<below>below|"
+    r"less|lower|under)\b)?"
+    rf"(?P<more>(?>(?:[ \t]?(?:,|/|;|then|and|->|\u2192)[ \t]?\d{{2,3}}{POINT}\d{{1,2}}"
+    rf"(?![\d{POINT}])(?:{_UNIT})?)*))\)?"
+    r"(?P<vitals>(?=[ \t]*(?:[,;/][ \t]*)?(?:p|hr|pulse|bp|rr|resp|sats?|spo2|o2)\b))?"
+    r"(?!\w|[ \t]?(?:%|mm|cm|kg|bpm|/[ \t]?\d|mg|ml|mmol|nmol|pmol|umol|\u00b5mol|mcg|microg|ug|"
+    r"ng|pg|iu|u/|g/|lbs?\b|l/min|min|secs?\b|s\b|h\b|hrs?\b(?![ \t]?\d)|x\b|units?\b|days?\b|"
+    r"hours?\b|weeks?\b|wks?\b|years?\b|yrs?\b))", re.I)
+_A_NAME = re.compile(r"\b(?:t(?:emp|[ \t]?[:=<>\u2264\u2265\u00b0\u00ba(]|[ \t]\d|[\s-]?max|"
+                     r"ymp|c\b)|bt\b)", re.I)
+_A_FIGURE = re.compile(rf"\d{{2,3}}(?:{POINT}\d{{1,2}})?")
+_VITALS_BEFORE = re.compile(r"\b(?:hr|bp|rr|pulse|sats?|spo2|resp)\b[ \t:]*\d", re.I)
+_COMPARED = {"<": "<", "<=": "<=", "\u2264": "<=", "under": "<", "below": "<", "less than": "<",
+             "lower than": "<", ">": ">", ">=": ">=", "\u2265": ">=", "over": ">", "above": ">",
+             "greater than": ">", "more than": ">", "higher than": ">"}
+NOT_THE_BODYS = ("warmer", "hugger", "bottle", "blanket", "incubator", "fridge", "freezer",
+                 "oven", "bath", "water", "thermostat", "heater", "humidifier", "shower", "tub",
+                 "sauna", "pool", r"(?:heat|heating|cooling)\s+(?:pad|pack)", "storage",
+                 "specimen", "urine", "airway", "circuit", "ecmo", "weather", "ward", "target",
+                 "goal", r"set\s+(?:to|at)", "knee", "limb", "wound", "joint")
+"""Words of a temperature that is no patient's body's: a device's, a fridge's, a specimen's,
+a ward's, a joint's or a wound's (local heat), a target (record/temperatures reads a code's
+words by them too)."""
+# ... right before the name ("Bair hugger temp 43", "Warmer set to temp 38", "Knee temp
+# 38.5"; not "Post-op wound check temp 38.9", "Swollen knee and temp 38.9"); a room's or
+# the air's only before "temp" ("Room temp 22"; not "On room air T 38.5")
+_NOT_THE_PATIENTS = re.compile(r"\b(?:" + "|".join(NOT_THE_BODYS) + r")\s*$", re.I)
+_ROOM_BEFORE = re.compile(r"\b(?:room|ambient|air|outside|outdoor|skin)\s*$", re.I)
+# a troponin's T, an ECG's T axis ("Trop T 38.5 ng/L", "Axes P:55 QRS:38 T:42")
+_NOT_A_BODYS_T = re.compile(r"\b(?:trop\w*|tn|hs|qrs|axis|axes)\b[^,;]{0,16}$", re.I)
+# the past: "Previous temp 39.2", "Temp 39 in 2019", "Temp 39 3 weeks ago", "2/52 ago"
+_PAST_BEFORE = re.compile(r"\b(?:previous|prior|previously|historical|old|last\s+(?:week|"
+                          r"month|year)'?s?)\s*$", re.I)
+_PAST_AFTER = re.compile(r"\s*(?:\(?\s*(?:in|during|back\s+in)\s+(?:19|20)\d\d\b|(?:\d+|a|an|"
+                         r"one|two|three|four|few|several)\s*(?:weeks?|wks?|months?|years?|"
+                         r"yrs?)\s+ago\b|\d+\s*/\s*(?:52|12)\s+ago\b|(?:last|previous)\s+"
+                         r"(?:month|year)\b)", re.I)
+# A bound or range in a plan, advice, a reference, a score or a question ("Return if temp >
+# 38", "Safety net: temp > 38 = ED", "Temp 38+ - call 111", "SIRS: T >38", "Normal temp
+# 36-38", "Temperature 38.1-39.0 (1 point)", "Temp > 38 (Y/N): N"), or a prescription's
+# figure ("Paracetamol 1g PRN for temp 38.5"): no measurement
+_PLAN_IN_ITEM = re.compile(r"\b(?:for|if|when|should|seek|call|contact|attend|aim|keep|"
+                           r"maintain|until|any|ask\w*)\b", re.I)
+_PLAN_IN_PART = re.compile(r"\b(?:return\w*|re-?present\w*|advi[cs]\w*|threshold|target|"
+                           r"criteria|alert|safety|net\w*|sn|sepsis|sirs|qsofa|screen\w*|flags?|"
+                           r"warn\w*|aware|discussed|prn|range|reference|normal|scores?|news2?|"
+                           r"your|get\s+help)\b", re.I)
+_PLAN_AFTER = re.compile(r"\s*(?:[:),\-\u2013]\s*)?(?:->|-->|\u2192|=>?|\?|\(\s*y\s*/|\[|"
+                         r"\(?\s*\d+\s*points?\b|\b(?:then|give|start|take|call|seek|contact|"
+                         r"return|attend|needs?|requires?|triggers?|means|would|will|should|"
+                         r"is|could|may|111|999)\b)", re.I)
+_PRESCRIPTION = re.compile(r"\b(?:prn|qds|tds|bd|qid|tid|as\s+required|if\s+required)\b", re.I)
+_MAX_CANDIDATES = 400  # figures a text is read for: a note, not a chart (linear)
+_MAX_CHECKED = 40  # ... and asked, highest first, whether the patient's now
+
+
+@lru_cache(maxsize=4096)
+def temperatures_in_words(text: str, closes_negated: Callable[[str], bool]
+                          ) -> tuple[Temperature, ...]:
+    """The highest temperature ``text`` gives in figures as the patient's now, in degrees
+    Celsius (a tuple of it, or empty): a number with a Celsius unit or none from 34 to 44,
+    one with a Fahrenheit unit or none from 93 to 112; of a range or a list, the highest. A
+    bare "T" needs a blank or a colon before its figure ("T39.1" is an ICD-10 poisoning
+    code), and after it a decimal, a unit, a bound, or for a whole number a vital sign, a
+    comma or the end ("T 38" before a word is a tooth, "T12" a vertebra; "T 39 P 120",
+    "BP 102/64, T 39" a temperature). Not a device's, a room's or a specimen's, a troponin's,
+    not the past, nor a bound or range in a plan, a reference or a question. The threshold
+    is the caller's (``RuleSettings.fever_celsius``)."""
+    if not _A_NAME.search(text):  # most texts: one linear search
+        return ()
+    parts = list(parts_and_contrasts(_kept_whole(text)))
+    candidates = _candidates(parts)
+    readers: dict[int, _PartReader] = {}
+    for _rank, index, match, temperature in candidates[:_MAX_CHECKED]:
+        if index not in readers:
+            readers[index] = _PartReader(parts, index, closes_negated)
+        if readers[index].the_patients_now(match, temperature):
+            return (temperature,)
+    return ()
+
+
+def _kept_whole(text: str) -> str:
+    """``text`` with its decimal points, "Temp." and the blanks after "Temp:" kept from the
+    sentence splitter."""
+    text = decimals_kept(text)
+    if "." in text:
+        text = _ABBREVIATED.sub(":", text)
+    return _COLUMN.sub(r"\1\2 ", text)
+
+
+def _candidates(parts: list[tuple[str, bool]]
+                ) -> list[tuple[float, int, re.Match[str], Temperature]]:
+    """Every figure that reads as a temperature, highest first (a bound below last):
+    (rank, part index, match, temperature)."""
+    found: list[tuple[float, int, re.Match[str], Temperature]] = []
+    for index, (text_part, _contrast) in enumerate(parts):
+        for match in _IN_FIGURES.finditer(text_part):
+            temperature = _temperature(match, text_part)
+            if temperature is not None:
+                rank = -1.0 if temperature.comparator in ("<", "<=") else temperature.celsius
+                found.append((rank, index, match, temperature))
+                if len(found) >= _MAX_CANDIDATES:
+                    return sorted(found, key=lambda c: -c[0])
+    return sorted(found, key=lambda c: -c[0])
+
+
+class _PartReader:
+    """A part of the text, read once for the checks its figures ask."""
+
+    def __init__(self, parts: list[tuple[str, bool]], index: int,
+                 closes_negated: Callable[[str], bool]) -> None:
+        self.text, contrast_follows = parts[index]
+        self.previous = parts[index - 1][0] if index else ""
+        self.part = Part(self.text)
+        closes = refusing_questions(closes_negated) if contrast_follows else closes_negated
+        matches = list(_IN_FIGURES.finditer(self.text))[:_MAX_CANDIDATES]
+        self.closed = closed_signs(self.part, matches, closes)
+        self.items = Items(self.text, contrast_follows)
+
+    def the_patients_now(self, match: re.Match[str], temperature: Temperature) -> bool:
+        """Is the temperature at ``match`` the patient's, of now: not a device's, a room's
+        or a troponin's, not the past, not a bound or range in a plan or a prescription, not
+        denied, another person's or over?"""
+        at, text = match.start(), self.text
+        return not (match.start() in self.closed
+                    or _NOT_THE_PATIENTS.search(text, max(0, at - 40), at)
+                    or (match.group("name") and _ROOM_BEFORE.search(text, max(0, at - 16), at))
+                    or (match.group("bare") and _NOT_A_BODYS_T.search(text, max(0, at - 24),
+                                                                        at))
+                    or _PAST_BEFORE.search(text, max(0, at - 24), at)
+                    or _PAST_AFTER.match(text, match.end())
+                    or _PRESCRIPTION.search(text, 0, at)
+                    or ((temperature.comparator in (">", ">=") or match.group("high"))
+                        and self._a_plan(match))
+                    or denied(self.part, match, names_a_weak_sign)
+                    or self.items.hides("fever", match, measured=True))
+
+    def _a_plan(self, match: re.Match[str]) -> bool:
+        """Is a bound ("> 38") or a range ("36-38") a plan's, advice's, a reference's or a
+        question's ("Temp >38 in last 24h?"), not a measurement? Plain words ("for", "if")
+        count in the figure's own item ("Seen for back pain, temp >38 overnight" is one);
+        advice in the line before counts too ("Safety netting advice given. Temperature
+        above 38C")."""
+        text = self.text
+        start, end = item_bounds(self.items.commas, match.start(), len(text))
+        return bool(_PLAN_IN_PART.search(text, 0, match.start())
+                    or _PLAN_IN_PART.search(self.previous)
+                    or _PLAN_IN_ITEM.search(text, start, match.start())
+                    or _PLAN_AFTER.match(text, match.end())
+                    or "?" in text[match.end():end])
+
+
+def _temperature(match: re.Match[str], text: str) -> Temperature | None:
+    """A match's temperature in degrees Celsius (the highest of a range or a list), or None
+    when no figure is a body's temperature in its unit, or a bare "T"'s whole number below
+    93 has no unit or bound and no vital sign after it or before it in ``text`` ("HR 118, BP
+    102/64, T 39"); a range's top only on its bottom's scale."""
+    unit = (match.group("unit") or "").strip().lower().lstrip("\u00b0\u00ba").strip()
+    words, bound = match.group("comparator"), match.group("bound")
+    number = match.group("number")
+    if match.group("bare") and POINT not in number and not (
+            match.group("unit") or words or bound or float(number) >= 93
+            or match.group("vitals") is not None
+            or _VITALS_BEFORE.search(text, max(0, match.start() - 40), match.start())):
+        return None
+    figures = [number, *_A_FIGURE.findall(match.group("more") or "")]
+    high = match.group("high")
+    if high and (float(high.replace(POINT, ".")) >= 93) is (
+            float(number.replace(POINT, ".")) >= 93):  # one scale: "37.1 - 102 HR" none
+        figures.append(high)
+    readings = [c for f in figures if (c := _celsius(f, unit)) is not None]
+    if not readings:
+        return None
+    if len(readings) > 1:
+        return Temperature(max(readings))
+    comparator = _COMPARED[" ".join(words.lower().split())] if words else (
+        None if not bound else "<=" if match.group("below") else ">=")
+    return Temperature(readings[0], comparator)
+
+
+def _celsius(figure: str, unit: str) -> float | None:
+    """A figure in degrees Celsius (a Fahrenheit unit, or none from 93, converted), or None
+    outside 34 to 44."""
+    value = float(figure.replace(POINT, "."))
+    celsius_unit = unit.endswith(("c", "\u2103", "cel", "celsius"))
+    fahrenheit = unit.endswith(("f", "\u2109", "fahrenheit")) or (not celsius_unit
+                                                                 and value >= 93)
+    celsius = round((value - 32.0) * 5.0 / 9.0, 2) if fahrenheit else value
+    return celsius if 34.0 <= celsius <= 44.0 else None
