@@ -11,6 +11,10 @@ SNOMED = "http://snomed.info/sct"
 LOINC = "http://loinc.org"
 UCUM = "http://unitsofmeasure.org"
 SUBJECT = {"reference": "Patient/p"}  # the patient of :func:`with_back_pain`
+IV_DRUG_USE = {"resourceType": "Condition", "id": "ivdu", "subject": SUBJECT,
+               "code": {"coding": [{"system": SNOMED, "code": "228388006"}]},
+               "onsetDateTime": "2025-01-01"}
+"""Intravenous drug use (SNOMED CT 228388006), a risk factor for spinal infection (INF-01)."""
 ACUTE_NOW = datetime(2026, 2, 28, 12, 0, tzinfo=UTC)
 """A moment eight days into :func:`with_back_pain`'s back pain."""
 

@@ -23,6 +23,7 @@ from cds_rules.settings import RuleSettings
 from cds_rules.temperature_words import Temperature, temperatures_in_words
 from cds_rules.weak_words import weak_signs
 from tests.unit.core.local_entries import (
+    IV_DRUG_USE,
     LOCAL,
     LOINC,
     SNOMED,
@@ -296,10 +297,7 @@ def test_a_coded_body_temperature_is_read_by_its_code_not_again() -> None:
 
 
 def test_no_family_counts_it_beside_a_coded_drug_use() -> None:
-    drug_use = {"resourceType": "Condition", "id": "ivdu", "subject": SUBJECT,
-                "code": {"coding": [{"system": SNOMED, "code": "228388006"}]},
-                "onsetDateTime": "2025-01-01"}
-    cards = _cards(local_problem("Temp 39.4"), drug_use)
+    cards = _cards(local_problem("Temp 39.4"), IV_DRUG_USE)
     assert set(cards) == {"conservative-care"}
     assert "fever (39.4 Cel) in words" in cards["conservative-care"]["summary"]
 
@@ -349,10 +347,7 @@ def test_a_temperature_coded_at_a_site_is_a_measured_fever(code: str, display: s
                          _CEL)
     assert _summary(coded) == ("Safety-net and re-assess: fever (39.2 Cel) recorded, no "
                                "red-flag rule met")
-    drug_use = {"resourceType": "Condition", "id": "ivdu", "subject": SUBJECT,
-                "code": {"coding": [{"system": SNOMED, "code": "228388006"}]},
-                "onsetDateTime": "2025-01-01"}
-    infection = _cards(coded, drug_use)["infection"]  # INF-01 counts it, as 8310-5
+    infection = _cards(coded, IV_DRUG_USE)["infection"]  # INF-01 counts it, as 8310-5
     assert infection["indicator"] == "warning"
 
 

@@ -22,6 +22,7 @@ from cds_rules.catalogue import RULES
 from cds_rules.record.negation import closes_negated
 from cds_rules.weak_words import weak_signs
 from tests.unit.core.local_entries import (
+    IV_DRUG_USE,
     LOINC,
     SNOMED,
     SUBJECT,
@@ -170,10 +171,7 @@ def test_a_coded_entrys_words_are_read_unless_its_code_says_the_same() -> None:
 
 
 def test_no_family_counts_a_fever_in_words_beside_a_coded_drug_use() -> None:
-    drug_use = {"resourceType": "Condition", "id": "ivdu", "subject": SUBJECT,
-                "code": {"coding": [{"system": SNOMED, "code": "228388006"}]},
-                "onsetDateTime": "2025-01-01"}
-    cards = _cards(local_problem("Febrile"), drug_use)
+    cards = _cards(local_problem("Febrile"), IV_DRUG_USE)
     assert set(cards) == {"conservative-care"}
     assert "fever in words" in cards["conservative-care"]["summary"]
 
