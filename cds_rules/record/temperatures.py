@@ -35,9 +35,9 @@ def highest_temperature(entry: dict[str, Any], texts: list[str],
                         closes_negated: Callable[[str], bool]
                         ) -> tuple[Temperature, str] | None:
     """The highest temperature the entry gives, with the words that give it: in figures in
-    its ``texts`` (:func:`~cds_rules.weak_words.temperatures_in_words`), or as a quantity of
-    its own or of a component under a code naming one. A bound below ("< 38") last. Plain
-    loops: asked of every entry read for words (#15)."""
+    its ``texts`` (:func:`~cds_rules.temperature_words.temperatures_in_words`), or as a
+    quantity of its own or of a component under a code naming one. A bound below ("< 38")
+    last. Plain loops: asked of every entry read for words (#15)."""
     best: tuple[Temperature, str] | None = None
     for text in texts:
         for temperature in temperatures_in_words(text, closes_negated):
