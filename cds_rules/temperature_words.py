@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from functools import lru_cache
+from itertools import islice
 from typing import NamedTuple
 
 from cds_rules.uncoded import parts_and_contrasts, refusing_questions
@@ -58,7 +59,8 @@ _IN_FIGURES = re.compile(
     rf"(?P<number>{_FIGURE})(?:[ \t]?(?:-|\u2013|to)[ \t]?(?P<high>{_FIGURE}))?(?P<unit>{_UNIT})?"
     r"(?P<bound>[ \t]?(?:\+|or\s(?:above|more|higher|over|greater)\b)|[ \t]?or\s(?P<below>below|"
     r"less|lower|under)\b)?"
-    rf"(?P<more>(?>(?:[ \t]?(?:,|/|;|then|and|->|\u2192)[ \t]?\d{{2,3}}{POINT}\d{{1,2}}"
+    rf"(?P<more>(?>(?:[ \t]?(?:,[ \t]?(?:then|and)?|/|;|then|and|->|\u2192)[ \t]?"
+    rf"\d{{2,3}}{POINT}\d{{1,2}}"
     rf"(?![\d{POINT}])(?:{_UNIT})?)*))\)?"
     r"(?P<vitals>(?=[ \t]*(?:[,;/][ \t]*)?(?:p|hr|pulse|bp|rr|resp|sats?|spo2|o2)\b))?"
     r"(?!\w|[ \t]?(?:%|mm|cm|kg|bpm|/[ \t]?\d|mg|ml|mmol|nmol|pmol|umol|\u00b5mol|mcg|microg|ug|"
@@ -98,16 +100,24 @@ _PAST_AFTER = re.compile(r"\s*(?:\(?\s*(?:in|during|back\s+in)\s+(?:19|20)\d\d\b
 # 36-38", "Temperature 38.1-39.0 (1 point)", "Temp > 38 (Y/N): N"), or a prescription's
 # figure ("Paracetamol 1g PRN for temp 38.5"): no measurement
 _PLAN_IN_ITEM = re.compile(r"\b(?:for|if|when|should|seek|call|contact|attend|aim|keep|"
-                           r"maintain|until|any|ask\w*)\b", re.I)
+                           r"maintain|until|any|ask\w*|normal|your|sepsis|sirs|qsofa|aware|"
+                           r"discussed)\b", re.I)
 _PLAN_IN_PART = re.compile(r"\b(?:return\w*|re-?present\w*|advi[cs]\w*|threshold|target|"
-                           r"criteria|alert|safety|net\w*|sn|sepsis|sirs|qsofa|screen\w*|flags?|"
-                           r"warn\w*|aware|discussed|prn|range|reference|normal|scores?|news2?|"
-                           r"your|get\s+help)\b", re.I)
+                           r"criteria|alert|safety|net\w*|sn|screen\w*|flags?|warn\w*|prn|"
+                           r"range|reference|scores?|news2?|get\s+help)\b", re.I)
+# ... and in the line before only advice, a heading ending "if:" or a prescription ending
+# "PRN" ("Advice:", "Get help if:", "Safety netting advice given", "Paracetamol 1g QDS PRN";
+# not "Neuro exam normal", "Discussed with registrar")
+_ADVICE_BEFORE = re.compile(r"\b(?:advi[cs]\w*|safety[\s-]*net\w*|get\s+help|seek\s+help|"
+                            r"return\s+if)\b|\b(?:if|prn|as\s+required)\s*:?\s*$", re.I)
 _PLAN_AFTER = re.compile(r"\s*(?:[:),\-\u2013]\s*)?(?:->|-->|\u2192|=>?|\?|\(\s*y\s*/|\[|"
                          r"\(?\s*\d+\s*points?\b|\b(?:then|give|start|take|call|seek|contact|"
                          r"return|attend|needs?|requires?|triggers?|means|would|will|should|"
                          r"is|could|may|111|999)\b)", re.I)
-_PRESCRIPTION = re.compile(r"\b(?:prn|qds|tds|bd|qid|tid|as\s+required|if\s+required)\b", re.I)
+# a prescription's figure: "Paracetamol 1g PRN for temp 38.5" (not "Given paracetamol 1g
+# PRN, temp 38.9", "Omeprazole 20mg BD and temp 38.9")
+_PRESCRIBED_FOR = re.compile(r"\b(?:prn|qds|tds|bd|qid|tid|as\s+required|if\s+required)\s+"
+                             r"(?:for|if|when)\b", re.I)
 _MAX_CANDIDATES = 400  # figures a text is read for: a note, not a chart (linear)
 _MAX_CHECKED = 40  # ... and asked, highest first, whether the patient's now
 
@@ -171,7 +181,7 @@ class _PartReader:
         self.previous = parts[index - 1][0] if index else ""
         self.part = Part(self.text)
         closes = refusing_questions(closes_negated) if contrast_follows else closes_negated
-        matches = list(_IN_FIGURES.finditer(self.text))[:_MAX_CANDIDATES]
+        matches = list(islice(_IN_FIGURES.finditer(self.text), _MAX_CANDIDATES))
         self.closed = closed_signs(self.part, matches, closes)
         self.items = Items(self.text, contrast_follows)
 
@@ -187,22 +197,27 @@ class _PartReader:
                                                                         at))
                     or _PAST_BEFORE.search(text, max(0, at - 24), at)
                     or _PAST_AFTER.match(text, match.end())
-                    or _PRESCRIPTION.search(text, 0, at)
+                    or self._prescribed(match)
                     or ((temperature.comparator in (">", ">=") or match.group("high"))
                         and self._a_plan(match))
                     or denied(self.part, match, names_a_weak_sign)
                     or self.items.hides("fever", match, measured=True))
 
+    def _prescribed(self, match: re.Match[str]) -> bool:
+        """Is the figure a prescription's ("Paracetamol 1g PRN for temp 38.5")?"""
+        start, _end = item_bounds(self.items.commas, match.start(), len(self.text))
+        return bool(_PRESCRIBED_FOR.search(self.text, start, match.start()))
+
     def _a_plan(self, match: re.Match[str]) -> bool:
         """Is a bound ("> 38") or a range ("36-38") a plan's, advice's, a reference's or a
-        question's ("Temp >38 in last 24h?"), not a measurement? Plain words ("for", "if")
-        count in the figure's own item ("Seen for back pain, temp >38 overnight" is one);
-        advice in the line before counts too ("Safety netting advice given. Temperature
-        above 38C")."""
+        question's ("Temp >38 in last 24h?"), not a measurement? Plain words ("for", "if",
+        "normal") count in the figure's own item ("Seen for back pain, temp >38 overnight",
+        "Bloods normal, temp >38 overnight" are measurements); advice in the line before
+        counts too ("Safety netting advice given. Temperature above 38C")."""
         text = self.text
         start, end = item_bounds(self.items.commas, match.start(), len(text))
         return bool(_PLAN_IN_PART.search(text, 0, match.start())
-                    or _PLAN_IN_PART.search(self.previous)
+                    or _ADVICE_BEFORE.search(self.previous)
                     or _PLAN_IN_ITEM.search(text, start, match.start())
                     or _PLAN_AFTER.match(text, match.end())
                     or "?" in text[match.end():end])

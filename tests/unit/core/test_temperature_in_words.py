@@ -138,6 +138,29 @@ SECOND_REVIEW_NOT_A_FEVER = [
 ]
 
 
+# The fourth review (of the third's mends): a dosing word anywhere earlier in the sentence,
+# or an ordinary word ("normal", "discussed") in it or the sentence before, hid a real fever
+FOURTH_REVIEW_READ = [
+    "Ibuprofen 400mg TDS, T 38.6 HR 104", "Started flucloxacillin 1g QDS, temp 39.2 this am",
+    "Analgesia as required, temp 38.9 on review", "Omeprazole 20mg BD and temp 38.9 tonight",
+    "Given paracetamol 1g PRN, temp 38.9",
+    "On co-codamol 30/500 2 tabs QDS PRN for pain, temp 38.9 on arrival",
+    "Neuro exam normal. Temp >38 at home for 3 days", "Neuro: normal\nTemp >38 overnight",
+    "Bloods normal, temp >38 overnight", "Bloods normal, temp 38.5-39.4 overnight",
+    "Neuro exam normal. Temp 38-39 at home for 3 days",
+    "Discussed with registrar. Temp >38 overnight",
+    "Patient aware of diagnosis. Temps 38-39 at home", "Sepsis 6 started. Temp >39 on arrival",
+    "Reflexes normal, temp 39+ at home", "Seen with your GP yesterday. Temp >38 overnight",
+    "Temp 36.9, then 38.9", "Return if temp > 39, temp 38.5 today",
+]
+
+
+@pytest.mark.parametrize("text", FOURTH_REVIEW_READ)
+def test_the_fourth_reviews_hidden_fevers_are_read(text: str) -> None:
+    (temperature,) = temperatures_in_words(text, closes_negated)
+    assert temperature.celsius >= 38.0 and temperature.comparator not in ("<", "<=")
+
+
 @pytest.mark.parametrize("text", SECOND_REVIEW_READ)
 def test_the_second_reviews_missed_fevers_are_read(text: str) -> None:
     (temperature,) = temperatures_in_words(text, closes_negated)
