@@ -16,6 +16,7 @@ from functools import lru_cache
 from itertools import islice
 from typing import NamedTuple
 
+from cds_rules import units
 from cds_rules.uncoded import parts_and_contrasts, refusing_questions
 from cds_rules.uncoded_reading import Part, closed_signs, denied
 from cds_rules.weak_words import (
@@ -35,6 +36,11 @@ class Temperature(NamedTuple):
     celsius: float
     comparator: str | None = None
 
+    @property
+    def rank(self) -> float:
+        """Its place when the highest is wanted: a bound below ("< 38") last."""
+        return -1.0 if self.comparator in ("<", "<=") else self.celsius
+
 
 _ABBREVIATED = re.compile(r"(?<=\btemp)\.", re.I)  # "Temp. 38.9" -> "Temp: 38.9"
 # the blanks of a column ("Temp:\t38.9", "Temp:\n38.9"): the splitter splits at them
@@ -50,6 +56,7 @@ _BETWEEN = (r"(?>(?:[ \t]?(?:[:=~|]|-(?=[ \t]?[\d<>\u2264\u2265])|\((?![\d<>])[^
             r"remains?|up|to|at|in|on|ed|arrival|home|readings?|taken|checked|max(?:imum)?|"
             r"today|this|am|pm|overnight|oral|po|tympanic|tymp|axillary|ax|rectal|pr|core|"
             r"24\s?h(?:rs?)?|morning|admission)\b){0,5})[ \t]?")
+_VITALS = r"hr|pulse|bp|rr|resp|sats?|spo2|o2"  # vital signs beside a temperature
 _IN_FIGURES = re.compile(
     r"\b(?:(?P<name>temp(?:erature)?s?|t[\s-]?max|tymp(?:anic)?|bt|tc)(?![a-z])" + _BETWEEN +
     r"|(?<!['\u2019])(?P<bare>t)(?:[ \t]?(?P<colon>[:=])[ \t]?|[ \t]|(?=[\u00b0\u00ba(])"
@@ -62,14 +69,14 @@ _IN_FIGURES = re.compile(
     rf"(?P<more>(?>(?:[ \t]?(?:,[ \t]?(?:then|and)?|/|;|then|and|->|\u2192)[ \t]?"
     rf"\d{{2,3}}{POINT}\d{{1,2}}"
     rf"(?![\d{POINT}])(?:{_UNIT})?)*))\)?"
-    r"(?P<vitals>(?=[ \t]*(?:[,;/][ \t]*)?(?:p|hr|pulse|bp|rr|resp|sats?|spo2|o2)\b))?"
+    r"(?P<vitals>(?=[ \t]*(?:[,;/][ \t]*)?(?:p|" + _VITALS + r")\b))?"
     r"(?!\w|[ \t]?(?:%|mm|cm|kg|bpm|/[ \t]?\d|mg|ml|mmol|nmol|pmol|umol|\u00b5mol|mcg|microg|ug|"
     r"ng|pg|iu|u/|g/|lbs?\b|l/min|min|secs?\b|s\b|h\b|hrs?\b(?![ \t]?\d)|x\b|units?\b|days?\b|"
     r"hours?\b|weeks?\b|wks?\b|years?\b|yrs?\b))", re.I)
 _A_NAME = re.compile(r"\b(?:t(?:emp|[ \t]?[:=<>\u2264\u2265\u00b0\u00ba(]|[ \t]\d|[\s-]?max|"
                      r"ymp|c\b)|bt\b)", re.I)
 _A_FIGURE = re.compile(rf"\d{{2,3}}(?:{POINT}\d{{1,2}})?")
-_VITALS_BEFORE = re.compile(r"\b(?:hr|bp|rr|pulse|sats?|spo2|resp)\b[ \t:]*\d", re.I)
+_VITALS_BEFORE = re.compile(r"\b(?:" + _VITALS + r")\b[ \t:]*\d", re.I)
 _COMPARED = {"<": "<", "<=": "<=", "\u2264": "<=", "under": "<", "below": "<", "less than": "<",
              "lower than": "<", ">": ">", ">=": ">=", "\u2265": ">=", "over": ">", "above": ">",
              "greater than": ">", "more than": ">", "higher than": ">"}
@@ -85,7 +92,9 @@ words by them too)."""
 # 38.5"; not "Post-op wound check temp 38.9", "Swollen knee and temp 38.9"); a room's or
 # the air's only before "temp" ("Room temp 22"; not "On room air T 38.5")
 _NOT_THE_PATIENTS = re.compile(r"\b(?:" + "|".join(NOT_THE_BODYS) + r")\s*$", re.I)
-_ROOM_BEFORE = re.compile(r"\b(?:room|ambient|air|outside|outdoor|skin)\s*$", re.I)
+ROOM_OR_SKIN = ("room", "ambient", "air", "outside", "outdoor", "skin")
+"""Words of a temperature of the air around or of the skin: no core reading."""
+_ROOM_BEFORE = re.compile(r"\b(?:" + "|".join(ROOM_OR_SKIN) + r")\s*$", re.I)
 # a troponin's T, an ECG's T axis ("Trop T 38.5 ng/L", "Axes P:55 QRS:38 T:42")
 _NOT_A_BODYS_T = re.compile(r"\b(?:trop\w*|tn|hs|qrs|axis|axes)\b[^,;]{0,16}$", re.I)
 # the past: "Previous temp 39.2", "Temp 39 in 2019", "Temp 39 3 weeks ago", "2/52 ago"
@@ -165,8 +174,7 @@ def _candidates(parts: list[tuple[str, bool]]
         for match in _IN_FIGURES.finditer(text_part):
             temperature = _temperature(match, text_part)
             if temperature is not None:
-                rank = -1.0 if temperature.comparator in ("<", "<=") else temperature.celsius
-                found.append((rank, index, match, temperature))
+                found.append((temperature.rank, index, match, temperature))
                 if len(found) >= _MAX_CANDIDATES:
                     return sorted(found, key=lambda c: -c[0])
     return sorted(found, key=lambda c: -c[0])
@@ -252,11 +260,12 @@ def _temperature(match: re.Match[str], text: str) -> Temperature | None:
 
 
 def _celsius(figure: str, unit: str) -> float | None:
-    """A figure in degrees Celsius (a Fahrenheit unit, or none from 93, converted), or None
-    outside 34 to 44."""
+    """A figure in degrees Celsius (a Fahrenheit unit, or none from 93, converted as every
+    quantity is: :func:`cds_rules.units.normalise`), or None outside 34 to 44."""
     value = float(figure.replace(POINT, "."))
     celsius_unit = unit.endswith(("c", "\u2103", "cel", "celsius"))
     fahrenheit = unit.endswith(("f", "\u2109", "fahrenheit")) or (not celsius_unit
                                                                  and value >= 93)
-    celsius = round((value - 32.0) * 5.0 / 9.0, 2) if fahrenheit else value
-    return celsius if 34.0 <= celsius <= 44.0 else None
+    normal = units.normalise("body_temperature", value, "[degF]" if fahrenheit else "Cel")
+    celsius = round(normal[0], 2) if normal is not None else None
+    return celsius if celsius is not None and 34.0 <= celsius <= 44.0 else None

@@ -9,19 +9,22 @@ never INF-01's fever (an entry in words never raises an emergency, CLINICAL.md).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
 from cds_rules import units
 from cds_rules.record.codes import as_list, codings_of
 from cds_rules.record.negation import closes_negated
-from cds_rules.temperature_words import NOT_THE_BODYS, Temperature, temperatures_in_words
+from cds_rules.temperature_words import (
+    NOT_THE_BODYS,
+    ROOM_OR_SKIN,
+    Temperature,
+    temperatures_in_words,
+)
 
-_NO_CORE_READING = ("room", "ambient", "air", "outside", "outdoor", "skin", "surface", "finger",
-                    "toe", "hand", "foot", "groin", "brain", "transport", "delta",
-                    "difference", "change", "threshold", "fluid", "dialysate", "sample",
-                    "device", "set", "setting")
+_NO_CORE_READING = (*ROOM_OR_SKIN, "surface", "finger", "toe", "hand", "foot", "groin",
+                    "brain", "transport", "delta", "difference", "change", "threshold",
+                    "fluid", "dialysate", "sample", "device", "set", "setting")
 # A code naming the body's temperature; not a room's, a specimen's or a device's setting
 # ("Temperature of specimen", "Target temperature", "Warming blanket temperature"), a skin's
 # or a limb's ("Finger temperature", "Body temperature - Foot surface": no core reading; the
@@ -31,8 +34,7 @@ _NOT_THE_BODYS = re.compile(r"\b(?:" + "|".join((*NOT_THE_BODYS, *_NO_CORE_READI
                             re.I)
 
 
-def highest_temperature(entry: dict[str, Any], texts: list[str],
-                        closes_negated: Callable[[str], bool]
+def highest_temperature(entry: dict[str, Any], texts: list[str]
                         ) -> tuple[Temperature, str] | None:
     """The highest temperature the entry gives, with the words that give it: in figures in
     its ``texts`` (:func:`~cds_rules.temperature_words.temperatures_in_words`), or as a
@@ -56,26 +58,22 @@ def highest_temperature(entry: dict[str, Any], texts: list[str],
 def _higher(best: tuple[Temperature, str] | None, temperature: Temperature, words: str
             ) -> tuple[Temperature, str]:
     """The higher of ``best`` and ``temperature`` (with its words): a bound below last."""
-    if best is None or _rank(temperature) > _rank(best[0]):
+    if best is None or temperature.rank > best[0].rank:
         return temperature, words
     return best
-
-
-def _rank(temperature: Temperature) -> float:
-    return -1.0 if temperature.comparator in ("<", "<=") else temperature.celsius
 
 
 def temperature_sent(quantity: dict[str, Any]) -> bool:
     """Is a quantity's unit (its code, else its unit) a temperature's ("Cel", "[degF]",
     "degrees F")? Asked of every test's quantity before any word (#15)."""
     unit = quantity.get("code") or quantity.get("unit")
-    return unit.__class__ is str and a_temperatures_unit(unit)
+    return unit.__class__ is str and _a_temperatures_unit(unit)
 
 
 @lru_cache(maxsize=2048)
-def a_temperatures_unit(unit: str) -> bool:
-    """Is ``unit`` a temperature's? Once a spelling a process (the record's shortcut asks it
-    of every test's quantity)."""
+def _a_temperatures_unit(unit: str) -> bool:
+    """Is ``unit`` a temperature's? Once a spelling a process (the record's shortcut asks
+    it of every test's quantity)."""
     return units.is_unit_of("body_temperature", unit)
 
 

@@ -32,9 +32,9 @@ from cds_rules.record.residuals import (
 from cds_rules.record.state import Builder
 from cds_rules.record.status import OBSERVATION_IGNORED, entry_status, status_code
 from cds_rules.record.temperatures import (
-    a_temperatures_unit,
     highest_temperature,
     measured_temperature,
+    temperature_sent,
 )
 from cds_rules.record.timing import entry_times
 from cds_rules.record.unreadable import set_aside, set_aside_listed_code, set_aside_words
@@ -304,7 +304,7 @@ def _weak_named(entry: dict[str, Any], texts: list[str], coded: frozenset[str] =
                 named.setdefault(sign, (text, None))
     if "fever" in named or not coded.isdisjoint(CONCEPTS_OF_SIGN["fever"]):
         return named
-    measured = highest_temperature(entry, texts, closes_negated)
+    measured = highest_temperature(entry, texts)
     return named if measured is None else {"fever": (measured[1], measured[0]), **named}
 
 
@@ -410,8 +410,7 @@ def has_no_words(resource: dict[str, Any]) -> bool:
             or "component" in resource or not _names_a_test(codings_of(resource.get("code"))):
         return False
     quantity = resource.get("valueQuantity")
-    unit = quantity.get("code") or quantity.get("unit") if quantity.__class__ is dict else None
-    if ((unit.__class__ is str and a_temperatures_unit(unit)) or "valueInteger" in resource) \
+    if ((quantity.__class__ is dict and temperature_sent(quantity)) or "valueInteger" in resource) \
             and measured_temperature(resource) is not None:
         return False  # a "Tympanic temperature" under a code no value set holds
     held = "valueInteger" in resource if quantity is None else (

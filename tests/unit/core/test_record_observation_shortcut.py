@@ -23,7 +23,6 @@ from cds_rules import valuesets as vs
 from cds_rules.engine import HookRequest
 from cds_rules.model import PatientRecord
 from cds_rules.record import build_record, observations, residuals, temperatures, uncoded_entries
-from cds_rules.record.negation import closes_negated
 from cds_rules.settings import DEFAULT_SETTINGS
 from tests.conftest import SYNTHEA_DIR
 from tests.unit.core.test_record_fast_path import EVERY_READING, NOW, mutated, point_mutated
@@ -194,7 +193,7 @@ def test_an_entry_said_to_have_no_words_gives_the_walk_none(resource):
     if uncoded_entries.has_no_words(resource):
         assert uncoded_entries._entry_texts(resource) == []
         assert residuals.residual_of(resource, []) is None
-        assert temperatures.highest_temperature(resource, [], closes_negated) is None
+        assert temperatures.highest_temperature(resource, []) is None
 
 
 @pytest.mark.parametrize("quantity", QUANTITIES)
