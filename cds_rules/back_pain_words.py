@@ -155,9 +155,11 @@ def named_context(text: str, closes_negated: Callable[[str], bool]) -> tuple[str
             continue
         part = Part(text_part)
         closed = closed_signs(part, [m for _, m in matches], closes_negated)
+        first_denial = _DENIAL_BEFORE.search(text_part)  # once a part: linear on a long one
+        denial_ends = first_denial.end() if first_denial else len(text_part) + 1
         for concept, match in matches:
             if match.start() not in closed and not denied(part, match, _names_context) \
-                    and not _DENIAL_BEFORE.search(text_part, 0, match.start()) \
+                    and denial_ends > match.start() \
                     and not _minus_before(text_part, match.start()) \
                     and not _NO_ANSWER.match(text_part, match.end()):
                 found[concept] = None
@@ -175,8 +177,10 @@ def says_it_is_current(text: str) -> bool:
 def _minus_before(text: str, start: int) -> bool:
     """A minus sign written as a denial right before it: "-back pain", "ROS: +fever, -back
     pain"."""
-    before = text[:start].rstrip()
-    return before.endswith("-") and (len(before) == 1 or before[-2] in " ,;:(/+")
+    end = start  # the blanks before it, walked back once (no copy of the text before)
+    while end and text[end - 1].isspace():
+        end -= 1
+    return end > 0 and text[end - 1] == "-" and (end == 1 or text[end - 2] in " ,;:(/+")
 
 
 def _names_context(words: str) -> bool:

@@ -625,3 +625,16 @@ def test_a_long_blank_run_is_read_in_linear_time(blank: str) -> None:
     named_context("Back pain. T" + blank * (1_000_000 // len(blank)) + "x",
                                   closes_negated)
     assert time.monotonic() - started < 30
+
+
+@pytest.mark.parametrize("phrase", ["back pain ", "-back pain ", "no back pain ",
+                                    "back pain" + " " * 20])
+def test_a_phrase_repeated_a_megabyte_long_is_read_in_linear_time(phrase: str) -> None:
+    """The twenty-eighth session: each "back pain" of a text with no full stop looked for a
+    denial from the text's start, and for a minus sign by copying the text before it: 20 KB
+    of "back pain " took 1.2 s, a megabyte would have taken about an hour. A liveness check
+    with a wide bound, not a timing: a megabyte now takes seconds."""
+    text = phrase * (1_000_000 // len(phrase))
+    started = time.monotonic()
+    named_context(text, closes_negated)
+    assert time.monotonic() - started < 60
