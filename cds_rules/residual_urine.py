@@ -53,18 +53,22 @@ class Residual(NamedTuple):
 _PVR = r"(?P<pvr>p\.?v\.?r\.?s?|pmr)(?![a-z])"
 _POST_VOID = (r"(?P<post>post[\s-]?(?:void(?:ing|ed)?|micturition|mict))\b(?P<noun>\s*(?:bladder"
               r"\s+)?(?:residual|residue|volume|scan)\b)?(?:\s+(?:urine\s+)?(?:volume|vol)\b)?")
+# "Bladder scan after voiding 650 ml", "Bladder scanned after PU: 800 ml"
+_AFTER_VOIDING = (r"(?P<after>bladder\s+scan(?:ned)?\s+after\s+(?:voiding|void(?:ed)?|"
+                  r"micturition|pu|passing\s+(?:urine|water)))\b")
 _RESIDUAL = r"residual(?P<urine>\s+(?:urine|urinary|bladder))?(?:\s+(?:volume|vol)\b)?"
 # what may stand between the name and the number: "PVR on bladder scan: 650 ml", "PVR (BS)
 # 650", "PVR at 14:00 was 650 ml", "PVR (2026-03-01) 50ml"
 _TIME_OR_DATE = (r"(?:[01]?\d|2[0-3])(?::|\.|h)?[0-5]\d(?:\s*(?:h|hrs|hours)\b)?|"
                  r"\d{4}-\d\d-\d\d|\d{1,2}/\d{1,2}(?:/\d{2,4})?")
-_FILLER = (r"(?:[\s:=~\-\u2013()]*\b(?:of|was|is|measured|recorded|scanned|approx\w*|about|"
+_FILLER = (r"(?:[\s:=~\-\u2013()?]*\b(?:of|was|is|measured|recorded|scanned|approx\w*|about|"
            r"around|c|ca|on|by|via|as|at|bladder|scan|scanner|bs|us|ultrasound|volume|vol|"
            r"urine|" + _TIME_OR_DATE + r")\b\.?){0,6}?[\s:=~\-\u2013()]*")
 _COMPARATOR = (r"(?:(?P<comparator>[<>]=?|\u2264|\u2265|less\s+than|under|below|"
                r"more\s+than|greater\s+than|over|above|at\s+least)\s*)?")
-# "650", "1,200", "1.200 ml" (thousands), "0,9 L" (a decimal comma before a unit)
-_NUMBER = r"(?P<number>\d{1,2}[,.]\d{3}(?!\d)|(?!0\d)\d{1,5}(?:[.,]\d{1,2}(?=\s*[lm]))?(?:\.\d+)?)"
+# "650", "1,200", "1.200 ml", "1 200 ml" (thousands), "0,9 L" (a decimal comma before a unit)
+_NUMBER = (r"(?P<number>\d{1,2}[,.]\d{3}(?!\d)|\d{1,2}[ \u00a0\u202f]\d{3}"
+           r"(?=\s*(?:mls?|cc|millilit))|(?!0\d)\d{1,5}(?:[.,]\d{1,2}(?=\s*[lm]))?(?:\.\d+)?)")
 _UNIT = (r"(?:\s*(?P<unit>mls?|millilit(?:re|er)s?|cc|cm(?:3|\^3)|\{ml\}|l|lit(?:re|er)s?)"
          r"(?![a-z]))?")
 # without a unit: no part of a date, a time or a ratio, no number in another unit
@@ -73,9 +77,24 @@ _NOT_A_VOLUME = (r"(?!\d|[.,:/\-]\d|\s*\d+(?:[.,]\d+)?\s*(?:mls?|cc|l|lit\w*)\b|
                  r"wood|dyn\w*|mm\s*hg|mmhg|mm\b|cm\b|units?\b|mg\b|kg\b|g\b|hours?\b|"
                  r"mins?\b|minutes?\b|days?\b|weeks?\b|years?\b|x\b))")
 _READING = re.compile(
-    r"\b(?P<name>" + _PVR + "|" + _POST_VOID + "|" + _RESIDUAL + ")" + _FILLER + _COMPARATOR
+    r"\b(?P<name>" + _PVR + "|" + _POST_VOID + "|" + _AFTER_VOIDING + "|" + _RESIDUAL + ")"
+    + _FILLER + _COMPARATOR
     + _NUMBER + _UNIT + r"(?(unit)|" + _NOT_A_VOLUME + r")(?!\s*(?:voided|passed)\b)", re.I)
-_NAME_WORDS = ("resid", "pvr", "p.v.r", "pmr", "void", "mict")
+# a volume before its name: "Bladder scan: 650ml residual", "Bladder scan 650 ml post void",
+# "Retained 800ml after PU"; not a name with a volume of its own after it ("Pre-void 650 ml
+# post void residual 40 ml" reads 40, by the reading above), nor a volume voided or given
+_VOLUME_NAMED_AFTER = re.compile(
+    r"(?<![\d.,])" + _COMPARATOR + r"(?P<number>\d{1,2}[,.]\d{3}(?!\d)|(?!0\d)\d{2,5})\s*"
+    r"(?P<unit>mls?|millilit(?:re|er)s?|cc)\b[\s(]*(?>(?P<post>post[\s-]?(?:void(?:ing|ed)?|"
+    r"micturition|mict)\b(?:\s*(?:residual|volume)\b)?)|(?P<bare>residual(?:\s+(?:urine|"
+    r"volume))?\b)|after\s+(?:voiding|void(?:ed)?|micturition|pu|passing\s+(?:urine|water))\b|"
+    r"pvr\b)(?![\s:=(]*\d)", re.I)
+_VOIDED_BEFORE = re.compile(r"\b(?:void(?:ed|ing)?|passed|pu|output|drained|pre[\s-]*void\w*|"
+                            r"input|intake|iv|fluids?|bolus|given|drank)\b[^.;,\n]{0,16}$", re.I)
+# the second of a pre- and post-void pair: "Pre and post void residual 900ml and 650ml"
+_SECOND_OF_PAIR = re.compile(r"\s*(?:and|&|/|,)\s*(?P<number>(?!0\d)\d{1,5})\s*"
+                             r"(?P<unit>mls?|millilit(?:re|er)s?|cc)\b", re.I)
+_NAME_WORDS = ("resid", "pvr", "p.v.r", "pmr", "void", "mict", "after pu", "after passing")
 # a bare residual, or a PVR without a unit, counts only where the text is about a bladder
 # and not about the heart or lungs (a vascular resistance, a lung's residual volume)
 _BLADDER_WORDS = re.compile(r"bladder|void|urin|micturi|catheteri[sz]|\bfoley\b|\bidc\b|twoc|"
@@ -100,8 +119,20 @@ _PLAN_BEFORE = re.compile(r"\b(?:for|if|with|needs?|requires?|awaiting|criteria|
 _RULE_BEFORE = re.compile(r"\b(?:criteria|threshold|protocol|pathway|guidance)\b"
                           r"(?![^.;\n]{0,30}\b(?:met|fulfilled|satisfied)\b)[^.;\n]{0,40}$",
                           re.I)  # "Criteria for MRI: PVR >200 ml"; not "Criteria met: ..."
+# ... unless what was done says it was measured: "Catheterised for PVR >400 ml", "Bladder
+# scan with PVR >500 ml", "PVR > 500 ml: catheter inserted" (not "In/out catheter for
+# residual > 500 ml", "MRI needed with PVR >200 ml")
+_DONE_BEFORE = re.compile(r"(?:\b(?:catheteri[sz]ed|inserted|sited|drained|found|noted|confirmed|"
+                          r"showed|revealed|performed|done)\b[^.;:\n]{0,24}\b(?:for|with)|\bscan"
+                          r"(?:ned)?\s+with)[\s:(]*(?:(?:a|an|the)\s+)?$", re.I)
+_DONE_AFTER = re.compile(r"[\s)]*[:\-\u2013,;]?\s*(?:(?:in[\s/-]*out|foley|urinary|urethral|"
+                         r"indwelling)\s+)?(?:catheter|idc|foley)\s+(?:was\s+)?(?:inserted|sited|"
+                         r"passed|placed)\b|[\s)]*[:\-\u2013,;]?\s*(?:was\s+)?(?:catheteri[sz]ed|"
+                         r"referred|admitted)\b",
+                         re.I)
 _SCANNER_RANGE = 900.0  # ml: a bound this high ("> 999 ml") is the scanner's, never a plan
-_PLAN_AFTER = re.compile(r"[\s)]*(?:=|->|-->|\u2192|=>|:|\b(?:would|will|then|requires?|"
+_PLAN_AFTER = re.compile(r"[\s)]*(?:[-\u2013]\s*(?=[a-z]))?(?:=|->|-->|\u2192|=>|:|"
+                         r"\b(?:would|will|then|requires?|"
                          r"needs?|needed|prompts?|suggests?|indicates?|means|warrants?|is\s+"
                          r"(?:significant|abnormal|retention)|catheteri[sz]e|refer\w*|mri|"
                          r"triggers?)\b)", re.I)
@@ -128,9 +159,38 @@ def residuals_in_words(text: str) -> tuple[Residual, ...]:
     for tried, match in enumerate(_READING.finditer(text), 1):
         if _a_measurement(match):
             found.append(_residual(match))
+        elif (second := _the_post_voids_of_a_pair(match)) is not None:
+            found.append(second)
+        if len(found) == _MAX_READINGS or tried == _MAX_TRIED:
+            return tuple(found)
+    for tried, match in enumerate(_VOLUME_NAMED_AFTER.finditer(text), 1):
+        if _named_after_and_measured(match):
+            found.append(_residual(match))
         if len(found) == _MAX_READINGS or tried == _MAX_TRIED:
             break
     return tuple(found)
+
+
+def _the_post_voids_of_a_pair(match: re.Match[str]) -> Residual | None:
+    """The second volume of a pre- and post-void pair ("Pre and post void residual 900ml
+    and 650ml", "Pre/post void 900ml/50ml": 650, 50), when ``match`` is its first."""
+    text, start = match.string, match.start()
+    if not (match.group("post") and _AFTER_PRE.search(text, max(0, start - 12), start)):
+        return None
+    second = _SECOND_OF_PAIR.match(text, match.end())
+    return None if second is None else Residual(float(_plain(second.group("number"))))
+
+
+def _named_after_and_measured(match: re.Match[str]) -> bool:
+    """Is a volume named after it ("650 ml residual") a residual measured: not one voided or
+    given before it, not a plan, and a bare "residual" in a bladder's sentence?"""
+    text, start = match.string, match.start()
+    if _VOIDED_BEFORE.search(text, max(0, start - 40), start) \
+            or _CONDITIONAL.search(text, max(0, start - _SCAN_WINDOW), start):
+        return False
+    if match.group("bare") and not _a_bladders_sentence(match):
+        return False
+    return not _a_plan(match)
 
 
 def _a_measurement(match: re.Match[str]) -> bool:
@@ -143,7 +203,7 @@ def _a_measurement(match: re.Match[str]) -> bool:
     if unitless and _a_time_or_year(match):
         return False
     bare = match.group("pvr") is None and match.group("post") is None \
-        and match.group("urine") is None
+        and match.group("urine") is None and match.group("after") is None
     if ((unitless and match.group("pvr")) or bare) and not _a_bladders_sentence(match):
         return False
     if _CONDITIONAL.search(text, max(0, start - _SCAN_WINDOW), start):
@@ -170,6 +230,8 @@ def _a_plan(match: re.Match[str]) -> bool:
         return False
     text, start = match.string, match.start()
     window = max(0, start - _SCAN_WINDOW)
+    if _DONE_BEFORE.search(text, window, start) or _DONE_AFTER.match(text, match.end()):
+        return False  # "Catheterised for PVR >400 ml", "PVR > 500 ml: catheter inserted"
     return bool(_PLAN_BEFORE.search(text, window, start) or _RULE_BEFORE.search(text, window, start)
                 or _PLAN_AFTER.match(text, match.end()))
 
@@ -193,6 +255,7 @@ _AFTER_AT = re.compile(r"(?:\bat|@)\s*$", re.I)
 def _plain(number: str, litres: bool = False) -> str:
     """A number as Python reads it: "1,200" and "1.200 ml" thousands, "0,9" and "0.650 L"
     decimals."""
+    number = "".join(number.split())  # "1 200"
     head, sep, tail = number.partition(",") if "," in number else number.partition(".")
     if sep and len(tail) == 3 and head != "0" and not (litres and sep == "."):
         return head + tail

@@ -31,7 +31,7 @@ from cds_rules.rules.base import (
     threshold,
 )
 from cds_rules.rules.context import CAUDA_EQUINA_SEGMENT, assessment_reason, mri_since
-from cds_rules.rules.uncoded_residual import RESIDUAL_CHANGE, RESIDUAL_REASON
+from cds_rules.rules.uncoded_residual import RESIDUAL_REASON, residual_history
 from cds_rules.uncoded import families_of, reading, uncoded_concept
 from cds_rules.uncoded_phrases import PHRASES
 
@@ -456,12 +456,13 @@ def _rule(rule_id: str, topic: Topic, family: str, evidence: tuple[str, ...]) ->
     newly_read = _next(misread, "minor") if topic in _TWENTY_FOURTH_SESSION_WORDS else misread
     answered_no = _next(newly_read, "minor")
     residual = _next(answered_no, "minor") if topic is Topic.CAUDA_EQUINA else answered_no
-    return Rule(id=rule_id, version=residual, topic=topic,
+    forms = _next(residual, "minor") if topic is Topic.CAUDA_EQUINA else residual
+    return Rule(id=rule_id, version=forms, topic=topic,
                 title=f"Uncoded entry suggests a {family} red flag", indicators=("warning",),
                 evidence=evidence, advice=_ADVICE,
                 check=_check_ces if topic is Topic.CAUDA_EQUINA else _check,
                 needs=frozenset({uncoded_concept(topic)}),
-                changes=((RESIDUAL_CHANGE.format(version=residual)
+                changes=((residual_history(forms, residual)
                           if topic is Topic.CAUDA_EQUINA else "")
                          + _twenty_fifth_session_change(answered_no, topic)
                          + _TWENTY_FOURTH_SESSION_WORDS.get(topic, "").format(version=newly_read)

@@ -16,6 +16,13 @@ RESIDUAL_REASON = (
     "syndrome out (Todd 2022: 13 of 26 MRI-confirmed cases scanned had 200 ml or less, all "
     "incomplete syndromes).")
 
+RESIDUAL_FORMS_CHANGE = (
+    "{version}: more residuals read: the post-void one of a pair ('Pre and post void residual "
+    "900ml and 650ml': 650), a volume before its name ('Bladder scan: 650ml residual', "
+    "'Retained 800ml after PU'), 'Bladder scan after voiding 650 ml', 'PVR 1 200 ml', a bound "
+    "with what was done ('Catheterised for PVR >400 ml', 'PVR > 500 ml: catheter inserted'; "
+    "before: read as a plan); a bound before a plan's dash ('PVR > 200 ml - catheterise') is "
+    "a plan (before: read). Before: not read, 'No red flag recorded' and 'Reassure'. ")
 RESIDUAL_CHANGE = (
     "{version}: a post-void residual at or over CES_RESIDUAL_URINE_ML (default 200 ml) is "
     "read as urinary retention: written as a number in an entry's words ('Bladder scan: PVR "
@@ -27,3 +34,9 @@ RESIDUAL_CHANGE = (
     "nothing of a bladder or speak of the heart or lungs (a vascular resistance, a lung's "
     "residual volume), a time or a date, a voided or pre-void volume, or a number in "
     "another unit ('PVR 3.2 WU'). Before: a retention measured and not named was not read. ")
+
+
+def residual_history(forms: str, residual: str) -> str:
+    """UNCODED-CES's changes for reading a residual: the forms added at ``forms``, the
+    reading itself at ``residual``."""
+    return RESIDUAL_FORMS_CHANGE.format(version=forms) + RESIDUAL_CHANGE.format(version=residual)

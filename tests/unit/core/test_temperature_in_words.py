@@ -213,7 +213,7 @@ def test_the_conservative_card_names_the_fever_instead_of_reassuring(text: str,
     assert card["summary"] == f"Safety-net and re-assess: {named} recorded, no red-flag rule met"
     assert "Reassure" not in card["detail"]
     assert "`BACKPAIN_CDS_FEVER_CELSIUS` = 38" in card["detail"]
-    assert "_Rule CONS-01 v2.20.0._" in card["detail"]
+    assert "_Rule CONS-01 v2.21.0._" in card["detail"]
 
 
 @pytest.mark.parametrize("text", ["Temp 37.9", "Temp 37.2", "Temp < 38.5", "Temp 99.9F",
@@ -412,7 +412,7 @@ def test_imaging_for_subacute_pain_is_not_called_unneeded_over_it() -> None:
     cards = {c["source"]["topic"]["code"]: c for c in to_json(evaluate(request, NOW).cards)}
     imaging = cards["imaging-not-indicated"]
     assert imaging["summary"].startswith('Re-assess fever (38.9 Cel) in words ("Temp 38.9")')
-    assert "suggestions" not in imaging and "_Rule IMG-04 v1.15.0._" in imaging["detail"]
+    assert "suggestions" not in imaging and "_Rule IMG-04 v1.16.0._" in imaging["detail"]
 
 
 @pytest.mark.parametrize(("code", "value", "named"), [

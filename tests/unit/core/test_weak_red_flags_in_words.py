@@ -230,7 +230,7 @@ def test_more_words_of_a_fever_or_night_pain_are_read(text: str,
     assert weak_signs(text, closes_negated) == signs
     card = _cards(local_problem(text))["conservative-care"]
     assert f'{signs[0]} in words ("{text}")' in card["summary"]
-    assert "_Rule CONS-01 v2.20.0._" in card["detail"]
+    assert "_Rule CONS-01 v2.21.0._" in card["detail"]
 
 
 @pytest.mark.parametrize(("text", "signs"), STILL_READ_NEAR_THEM)

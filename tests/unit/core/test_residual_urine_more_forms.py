@@ -1,0 +1,92 @@
+"""Post-void residuals the twenty-sixth session's note listed as still not read (UNCODED-CES
+1.17.0): the post-void volume of a pre- and post-void pair, a volume written before its
+name, a bladder scan "after voiding", a thousands blank, a bound with what was done.
+
+Before, beside coded back pain each gave "No red flag recorded" and "Reassure" over a
+residual of 650 ml or more (CES_RESIDUAL_URINE_ML is 200 ml by default: Katzouraki 2020).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from cds_rules import HookRequest, evaluate, to_json
+from cds_rules.catalogue import RULES
+from cds_rules.residual_urine import RESIDUAL_SIGN, Residual, residuals_in_words
+from tests.unit.core.local_entries import local_problem, with_back_pain
+
+NOW = datetime(2026, 3, 1, 10, tzinfo=UTC)
+
+READ = [  # (words, the residuals read: (millilitres, comparator))
+    # the second of a pre- and post-void pair is the post-void one
+    ("Pre and post void residual 900ml and 650ml", [(650, None)]),
+    ("Pre & post void residual 850ml/60ml", [(60, None)]),
+    ("Bladder scan pre and post void: 900ml and 50ml", [(50, None)]),
+    ("Bladder scan pre/post void 900ml/50ml", [(50, None)]),
+    ("Pre and post void scan: 900ml, 100ml", [(100, None)]),
+    # a volume before its name
+    ("Bladder scan 650 ml post void", [(650, None)]),
+    ("Bladder scan: 650ml residual", [(650, None)]),
+    ("Bladder scan: 650 mls (post void)", [(650, None)]),
+    ("Retained 800ml after PU", [(800, None)]),
+    ("Pre-void 650 ml post void residual 40 ml", [(40, None)]),  # the name's own volume
+    # a bladder scan after voiding, a thousands blank
+    ("Bladder scan after voiding 650 ml", [(650, None)]),
+    ("Bladder scanned after PU: 800 ml", [(800, None)]),
+    ("PVR 1 200 ml", [(1200, None)]),
+    # a bound with what was done: measured, not a plan
+    ("Catheterised for PVR >400 ml", [(400, ">")]),
+    ("Bladder scan with PVR >500 ml", [(500, ">")]),
+    ("PVR > 500 ml: catheter inserted", [(500, ">")]),
+    ("PVR >500ml, catheterised", [(500, ">")]),
+    ("Bladder scan > 500 ml post void: catheterised", [(500, ">")]),
+]
+
+
+@pytest.mark.parametrize(("text", "read"), READ)
+def test_a_residual_in_these_forms_is_read(text: str,
+                                           read: list[tuple[float, str | None]]) -> None:
+    assert residuals_in_words(text) == tuple(Residual(ml, c) for ml, c in read)
+
+
+NOT_READ = [
+    # a volume voided, given or before voiding; a bare residual with nothing of a bladder
+    "Voided 650 ml after PU", "IV fluids 1000 ml post void", "Pre-void 650 ml post void",
+    "650 ml residual", "Echo: 650 ml residual",
+    # a plan: a condition, a plan's words, a plan after a dash
+    "If >200 ml residual, catheterise", "Catheterise for PVR >200 ml",
+    "Bladder scan; in/out catheter for residual > 500 ml", "MRI needed with PVR >200 ml",
+    "PVR >200 ml = catheterise", "PVR > 200 ml: catheterise", "PVR > 200 ml - catheterise",
+    "If PVR > 200 ml, catheterise",
+]
+
+
+@pytest.mark.parametrize("text", NOT_READ)
+def test_a_volume_voided_given_or_planned_is_not_a_residual_reaching_200_ml(text: str) -> None:
+    assert [r for r in residuals_in_words(text) if r.reaches(200)] == []
+
+
+def _cards(*entries: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    request = HookRequest(hook="patient-view", patient_id="p", resources=with_back_pain(*entries))
+    return {c["source"]["topic"]["code"]: c for c in to_json(evaluate(request, NOW).cards)}
+
+
+@pytest.mark.parametrize("text", ["Pre and post void residual 900ml and 650ml",
+                                  "Bladder scan: 650ml residual", "Catheterised for PVR >400 ml"])
+def test_beside_back_pain_it_warns_instead_of_reassuring(text: str) -> None:
+    cards = _cards(local_problem(text))
+    assert "conservative-care" not in cards
+    card = cards["cauda-equina"]
+    assert (card["indicator"], card["summary"]) == (
+        "warning", f"Check the record: uncoded entry suggests {RESIDUAL_SIGN}")
+    version = next(r.version for r in RULES if r.id == "UNCODED-CES")
+    assert version == "1.17.0"
+    assert f"_Rule UNCODED-CES v{version}._" in card["detail"]
+
+
+def test_a_pairs_small_post_void_volume_reassures_nothing_and_warns_of_nothing() -> None:
+    """"Pre & post void residual 850ml/60ml": the 850 is the bladder before voiding."""
+    assert "cauda-equina" not in _cards(local_problem("Pre & post void residual 850ml/60ml"))
