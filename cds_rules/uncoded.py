@@ -104,7 +104,9 @@ _PATTERNS: tuple[tuple[Topic, str, re.Pattern[str]], ...] = tuple(
 _EXCLUDED_PATTERNS = {topic: re.compile(p, re.I) for topic, p in _EXCLUDED.items()}
 _ANY = re.compile("|".join(rf"\b(?:{p})" for phrases in _PHRASES.values() for _, p in phrases),
                   re.I)
-_CLAUSES = re.compile(r"[.;\n\t]+|\s{2,}")  # a checklist flattened: "Fever: no  Trauma: no"
+# a checklist flattened: "Fever: no  Trauma: no"; not the blanks before a question's answer
+# ("Saddle anaesthesia?  No"): a run of blanks entered once, at its start (linear)
+_CLAUSES = re.compile(r"[.;\n]+|(?<![?\s])(?:\t|\s{2})\s*")
 # "Ca. prostate", "CA. of the breast" (twelfth session): the abbreviation's full stop, two
 # spaces at most (no line break), a bracket or a side ("Ca. (prostate)", "Ca. left
 # breast", "Adenoca. prostate": thirteenth session), a site, and then only what follows a

@@ -147,6 +147,16 @@ def question_answered_no_change(version: str) -> str:
             "('?CES - no') keeps it, as before. ")
 
 
+def blank_answer_change(version: str) -> str:
+    """What ``version`` changed for every rule (twenty-eighth session, December 2026): a
+    question answered no after two blanks or a tab was read as the sign it asks about."""
+    return (f"{version}: a checklist's question answered no after two blanks or a tab "
+            "('Urinary retention?  No', 'Saddle anaesthesia?<tab>No', a flattened form's "
+            "columns) states the sign absent, as after one blank (before: the blanks split "
+            "the answer off, so a coded retention row so valued gave the critical cauda "
+            "equina card, and the same words the uncoded warning or a weak red flag). ")
+
+
 def words_in_values_change(version: str) -> str:
     """What ``version`` changed for every rule reading a red-flag sign in an Observation's
     value (twenty-second session, December 2026): the red-flag words a value's denial

@@ -18,6 +18,7 @@ from cds_rules.rules.base import (
     Rule,
     RuleContext,
     another_part_change,
+    blank_answer_change,
     coded_answer_change,
     comparator_change,
     denial_naming_change,
@@ -169,7 +170,7 @@ def on_both_sides(pair: list[Fact]) -> str:
 
 CES_01 = Rule(
     id="CES-01",
-    version="2.11.0",
+    version="2.11.1",
     topic=Topic.CAUDA_EQUINA,
     title="Suspected cauda equina syndrome",
     indicators=("critical",),
@@ -188,7 +189,8 @@ CES_01 = Rule(
     # sexual dysfunction alone counts for nothing
     needs=frozenset({"cauda_equina_syndrome", *CES_SIGNS, *RADICULAR_PAIN, *LEG_DEFICIT,
                      MRC_GRADE}),
-    changes=question_answered_no_change("2.11.0")
+    changes=blank_answer_change("2.11.1")
+    + question_answered_no_change("2.11.0")
     + "2.10.0: sciatica or a leg deficit on both sides counts every entry with a side "
             "when together they show both sides: a new left or right entry beside an older "
             "entry coded bilateral is new on one side (critical); before, an entry coded "
@@ -211,7 +213,7 @@ CES_01 = Rule(
 
 CES_02 = Rule(
     id="CES-02",
-    version="1.12.0",
+    version="1.12.1",
     topic=Topic.CAUDA_EQUINA,
     title="Cauda equina red flag persisting or in history, no spine MRI since",
     indicators=("warning",),
@@ -225,7 +227,8 @@ CES_02 = Rule(
     check=_unassessed,
     # a CES diagnosis or sign, or a sciatica or leg pain (on both sides, from Conditions)
     needs=frozenset({"cauda_equina_syndrome", *CES_SIGNS, *RADICULAR_PAIN}),
-    changes=question_answered_no_change("1.12.0")
+    changes=blank_answer_change("1.12.1")
+    + question_answered_no_change("1.12.0")
     + value_beside_code_change("1.11.0")
     + "1.10.0: sciatica or leg pain on both sides (an entry coded bilateral, or a left "
             "and a right; a left or right entry beside a bilateral one counts too) in active "

@@ -28,6 +28,7 @@ from cds_rules.rules.base import (
     Rule,
     RuleContext,
     another_part_change,
+    blank_answer_change,
     coded_answer_change,
     denial_naming_change,
     fault_named_change,
@@ -254,7 +255,7 @@ CHECK_THE_DATE_FIRST = (
 
 CONS_01 = Rule(
     id="CONS-01",
-    version="2.21.0",
+    version="2.21.1",
     topic=Topic.CONSERVATIVE_CARE,
     title="Conservative care for back pain without a recorded red flag",
     indicators=("info",),
@@ -264,7 +265,8 @@ CONS_01 = Rule(
     hooks=("patient-view", "encounter-start"),
     phase="pathway",
     asks_to_check_unread=True,
-    changes="2.21.0: a temperature after a clock time or in a list of timed readings ('Temp "
+    changes=blank_answer_change("2.21.1")
+    + "2.21.0: a temperature after a clock time or in a list of timed readings ('Temp "
     "36.9 at 0800, 38.9 at 1400', 'Temp at 14:00 was 38.9'), in a TPR ('TPR 38.9/120/24'), a "
     "form's bound ticked or answered yes ('Temp >38 [x]', 'Temp > 38 (Y/N): Y'), beside "
     "another symptom's end ('Temp 38.9 pain resolved'), under a local code's own letters "

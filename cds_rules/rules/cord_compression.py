@@ -15,6 +15,7 @@ from cds_rules.rules.base import (
     Rule,
     RuleContext,
     another_part_change,
+    blank_answer_change,
     coded_answer_change,
     comparator_change,
     denial_naming_change,
@@ -134,7 +135,7 @@ def _unassessed(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding 
 
 CORD_01 = Rule(
     id="CORD-01",
-    version="2.10.0",
+    version="2.10.1",
     topic=Topic.SPINAL_CORD_COMPRESSION,
     title="Suspected spinal cord compression (including metastatic)",
     indicators=("critical",),
@@ -150,7 +151,8 @@ CORD_01 = Rule(
     # the diagnosis, a cord sign, new weakness, or a neurological symptom (beside thoracic
     # pain or a cancer): each of NEURO_DEFICITS is one of NEURO_SYMPTOMS
     needs=frozenset({"myelopathy", *NEURO_SYMPTOMS, MRC_GRADE}),
-    changes=question_answered_no_change("2.10.0")
+    changes=blank_answer_change("2.10.1")
+    + question_answered_no_change("2.10.0")
     + value_beside_code_change("2.9.0")
     + words_in_values_change("2.8.0")
     + another_part_change("2.7.0")
@@ -172,7 +174,7 @@ CORD_01 = Rule(
 
 CORD_02 = Rule(
     id="CORD-02",
-    version="1.9.0",
+    version="1.9.1",
     topic=Topic.SPINAL_CORD_COMPRESSION,
     title="Cord compression red flag persisting or in history, no spine MRI since",
     indicators=("warning",),
@@ -184,7 +186,8 @@ CORD_02 = Rule(
     ),
     check=_unassessed,
     needs=frozenset({"myelopathy", *CORD_SIGNS}),
-    changes=question_answered_no_change("1.9.0")
+    changes=blank_answer_change("1.9.1")
+    + question_answered_no_change("1.9.0")
     + value_beside_code_change("1.8.0")
     + words_in_values_change("1.7.0")
     + denial_naming_change("1.6.0")

@@ -22,6 +22,7 @@ from cds_rules.rules.base import (
     Rule,
     RuleContext,
     another_part_change,
+    blank_answer_change,
     check_before_deciding,
     coded_answer_change,
     denial_naming_change,
@@ -117,7 +118,7 @@ def _may_be_leg_symptoms(fact: Fact) -> bool:
 
 EMG_01 = Rule(
     id="EMG-01",
-    version="1.9.0",
+    version="1.9.1",
     topic=Topic.ELECTRODIAGNOSTIC_TESTING,
     title="Needle EMG with NCS when the cause of leg symptoms is uncertain",
     indicators=("info",),
@@ -130,7 +131,8 @@ EMG_01 = Rule(
     ),
     check=_suggest,
     phase="pathway",
-    changes=question_answered_no_change("1.9.0")
+    changes=blank_answer_change("1.9.1")
+    + question_answered_no_change("1.9.0")
     + value_beside_code_change("1.8.0")
     + words_in_values_change("1.7.0")
     + another_part_change("1.6.0")
@@ -147,7 +149,7 @@ EMG_01 = Rule(
 
 EMG_02 = Rule(
     id="EMG-02",
-    version="1.10.0",
+    version="1.10.1",
     topic=Topic.ELECTRODIAGNOSTIC_TESTING,
     title="EMG/NCS ordered for back pain without leg symptoms",
     indicators=("info",),
@@ -157,7 +159,8 @@ EMG_02 = Rule(
     hooks=ORDER_HOOKS,
     phase="pathway",
     asks_to_check_unread=True,
-    changes=question_answered_no_change("1.10.0")
+    changes=blank_answer_change("1.10.1")
+    + question_answered_no_change("1.10.0")
     + value_beside_code_change("1.9.0")
     + words_in_values_change("1.8.0")
     + "1.7.0: a draft EMG/NCS order the service could not read (malformed: an "

@@ -27,6 +27,7 @@ from cds_rules.rules.base import (
     Rule,
     RuleContext,
     another_part_change,
+    blank_answer_change,
     coded_answer_change,
     comparator_change,
     denial_naming_change,
@@ -132,7 +133,7 @@ def _check(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding | Non
 
 FRAC_01 = Rule(
     id="FRAC-01",
-    version="2.13.0",
+    version="2.13.1",
     topic=Topic.FRACTURE,
     title="Possible vertebral fracture",
     indicators=("critical", "warning", "info"),
@@ -143,7 +144,8 @@ FRAC_01 = Rule(
         "Consider bone densitometry (DXA) and bone protection when fragility is likely.",
     ),
     check=_check,
-    changes=question_answered_no_change("2.13.0")
+    changes=blank_answer_change("2.13.1")
+    + question_answered_no_change("2.13.0")
     + value_beside_code_change("2.12.0")
     + words_in_values_change("2.11.0")
     + another_part_change("2.10.0")

@@ -28,6 +28,7 @@ from cds_rules.rules.base import (
     Rule,
     RuleContext,
     another_part_change,
+    blank_answer_change,
     check_before_deciding,
     coded_answer_change,
     denial_naming_change,
@@ -56,6 +57,13 @@ from cds_rules.rules.context import (
     latest_onset,
     may_be_after,
     unread_drafts,
+)
+from cds_rules.rules.imaging_changes import (
+    MORE_WEAK_WORDS_CHANGE,
+    TEMPERATURE_IN_WORDS_CHANGE,
+    TIMED_TEMPERATURE_CHANGE,
+    WEAK_IN_WORDS_CHANGE,
+    WEIGHT_DATED_AHEAD_CHANGE,
 )
 from cds_rules.rules.weak_red_flags import draft_over_red_flags
 from cds_rules.settings import RuleSettings
@@ -274,7 +282,7 @@ def _symptoms_after_surgery(record: PatientRecord, surgery: list[Fact]) -> list[
 
 IMG_REPEAT = Rule(
     id="IMG-03",
-    version="2.14.0",
+    version="2.14.1",
     topic=Topic.REPEAT_IMAGING,
     title="Repeat spine MRI/CT within the repeat-imaging window",
     indicators=("info",),
@@ -286,7 +294,8 @@ IMG_REPEAT = Rule(
     check=_repeat,
     hooks=ORDER_HOOKS,
     phase="pathway",
-    changes=question_answered_no_change("2.14.0")
+    changes=blank_answer_change("2.14.1")
+    + question_answered_no_change("2.14.0")
     + value_beside_code_change("2.13.0")
     + words_in_values_change("2.12.0")
     + symptoms_set_aside_change("2.11.0")
@@ -344,39 +353,9 @@ _ORDER_NOT_READ_CHANGE = (
     "no advice for or against it, nothing offered for deletion; before: no card, and with no "
     "back pain recorded the red-flag checks did not run). ")
 
-_WEAK_IN_WORDS_CHANGE = (
-    "{version}: a fever, weight loss or night pain named in words, in an entry of the last "
-    "CAUDA_EQUINA_WINDOW_DAYS or undated ('Febrile', 'Unintentional weight loss', 'Pain "
-    "worse at night'), is a red flag recorded: 'Re-assess fever in words (\"Febrile\") "
-    "before deciding on the spine imaging', nothing offered for deletion (before: the words "
-    "were not read, and IMG-01 said 'Remove the draft ... no red flag'). ")
-_TEMPERATURE_IN_WORDS_CHANGE = (
-    "{version}: a temperature written in figures ('Temp 38.9', 'T 39.1 C', 'Tmax 38.6') or "
-    "sent as a quantity under a code no value set knows ('Tympanic temperature' 39.2 Cel), "
-    "at or above FEVER_CELSIUS in the last FEVER_WINDOW_DAYS or undated, is a fever in words "
-    "recorded: re-assess before deciding on the spine imaging (before: not read; IMG-01 said "
-    "'Remove the draft ... no red flag'). ")
-_TIMED_TEMPERATURE_CHANGE = (
-    "{version}: a temperature after a clock time or in a timed list ('Temp 36.9 at 0800, 38.9 "
-    "at 1400'), a TPR, a ticked box ('Temp >38 [x]'), beside another symptom's end ('Temp "
-    "38.9 pain resolved'), a local code's letters ('TEMP') or in 'degrees' is a fever recorded: "
-    "re-assess (before: not read; IMG-01 said 'Remove the draft ... no red flag'). ")
-_MORE_WEAK_WORDS_CHANGE = (
-    "{version}: more words of a fever or night pain are read: 'Pyrexic', 'Rigours', 'Spiking "
-    "temperatures', 'Temperature spikes', 'Nocturnal back pain', 'Night back pain' (before: "
-    "not read; IMG-01 said 'Remove the draft ... no red flag'); not 'Fever not recorded', "
-    "'Fever unlikely', 'Pain worse at night shift', 'Weight loss required before surgery'. ")
-_WEIGHT_DATED_AHEAD_CHANGE = (
-    "{version}: a weight dated after today that shows a loss against the heaviest weight of "
-    "the last WEIGHT_LOSS_WINDOW_DAYS (WEIGHT_LOSS_PERCENT or more) is a red flag dated "
-    "ahead: 'Check the date of weight 76 kg, 82 kg on 2025-11-02 before deciding on the "
-    "spine imaging', nothing offered for deletion (before: 'Remove the draft ... no red "
-    "flag'); a temperature dated ahead is named by its value ('temperature 38.6 Cel'; "
-    "before: 'Body temperature'). ")
-
 IMG_NOT_INDICATED = Rule(
     id="IMG-01",
-    version="1.17.0",
+    version="1.17.1",
     topic=Topic.IMAGING_NOT_INDICATED,
     title="Spine imaging in the first 6 weeks without red flags (ACR variant 1)",
     indicators=("warning", "info"),
@@ -392,11 +371,12 @@ IMG_NOT_INDICATED = Rule(
     hooks=ORDER_HOOKS,
     phase="pathway",
     asks_to_check_unread=True,
-    changes=_TIMED_TEMPERATURE_CHANGE.format(version="1.17.0")
-    + _TEMPERATURE_IN_WORDS_CHANGE.format(version="1.16.0")
-    + _MORE_WEAK_WORDS_CHANGE.format(version="1.15.0")
-    + _WEAK_IN_WORDS_CHANGE.format(version="1.14.0")
-    + _WEIGHT_DATED_AHEAD_CHANGE.format(version="1.13.0")
+    changes=blank_answer_change("1.17.1")
+    + TIMED_TEMPERATURE_CHANGE.format(version="1.17.0")
+    + TEMPERATURE_IN_WORDS_CHANGE.format(version="1.16.0")
+    + MORE_WEAK_WORDS_CHANGE.format(version="1.15.0")
+    + WEAK_IN_WORDS_CHANGE.format(version="1.14.0")
+    + WEIGHT_DATED_AHEAD_CHANGE.format(version="1.13.0")
     + question_answered_no_change("1.12.0")
     + _RED_FLAG_MET_NO_RULE_CHANGE.format(
         version="1.11.0", variant="ACR variant 1",
@@ -418,7 +398,7 @@ IMG_NOT_INDICATED = Rule(
 
 IMG_NO_PRIOR_MANAGEMENT = Rule(
     id="IMG-04",
-    version="1.16.0",
+    version="1.16.1",
     topic=Topic.IMAGING_NOT_INDICATED,
     title="Spine imaging for subacute/chronic pain without red flags or prior management "
           "(ACR variant 2)",
@@ -433,11 +413,12 @@ IMG_NO_PRIOR_MANAGEMENT = Rule(
     check=_no_prior_management,
     hooks=ORDER_HOOKS,
     phase="pathway",
-    changes=_TIMED_TEMPERATURE_CHANGE.format(version="1.16.0")
-    + _TEMPERATURE_IN_WORDS_CHANGE.format(version="1.15.0")
-    + _MORE_WEAK_WORDS_CHANGE.format(version="1.14.0")
-    + _WEAK_IN_WORDS_CHANGE.format(version="1.13.0")
-    + _WEIGHT_DATED_AHEAD_CHANGE.format(version="1.12.0")
+    changes=blank_answer_change("1.16.1")
+    + TIMED_TEMPERATURE_CHANGE.format(version="1.16.0")
+    + TEMPERATURE_IN_WORDS_CHANGE.format(version="1.15.0")
+    + MORE_WEAK_WORDS_CHANGE.format(version="1.14.0")
+    + WEAK_IN_WORDS_CHANGE.format(version="1.13.0")
+    + WEIGHT_DATED_AHEAD_CHANGE.format(version="1.12.0")
     + question_answered_no_change("1.11.0")
     + _RED_FLAG_MET_NO_RULE_CHANGE.format(
         version="1.10.0", variant="ACR variant 2",
@@ -460,7 +441,7 @@ IMG_NO_PRIOR_MANAGEMENT = Rule(
 
 IMG_INDICATED = Rule(
     id="IMG-02",
-    version="1.13.0",
+    version="1.13.1",
     topic=Topic.IMAGING_INDICATED,
     title="MRI for persistent radiculopathy / stenosis or after spine surgery",
     indicators=("info",),
@@ -472,7 +453,8 @@ IMG_INDICATED = Rule(
     ),
     check=_indicated,
     phase="pathway",
-    changes=question_answered_no_change("1.13.0")
+    changes=blank_answer_change("1.13.1")
+    + question_answered_no_change("1.13.0")
     + value_beside_code_change("1.12.0")
     + words_in_values_change("1.11.0")
     + denial_naming_change("1.10.0")

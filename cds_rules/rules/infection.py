@@ -16,6 +16,7 @@ from cds_rules.rules.base import (
     Rule,
     RuleContext,
     another_part_change,
+    blank_answer_change,
     coded_answer_change,
     comparator_change,
     denial_naming_change,
@@ -123,7 +124,7 @@ def _check(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding | Non
 
 INF_01 = Rule(
     id="INF-01",
-    version="2.12.0",
+    version="2.12.1",
     topic=Topic.INFECTION,
     title="Possible spinal infection",
     indicators=("critical", "warning"),
@@ -136,7 +137,8 @@ INF_01 = Rule(
     check=_check,
     # a coded infection, or a fever (coded or measured): the risk factors count only with it
     needs=frozenset({"spinal_infection", "epidural_abscess", "fever", "body_temperature"}),
-    changes=question_answered_no_change("2.12.0")
+    changes=blank_answer_change("2.12.1")
+    + question_answered_no_change("2.12.0")
     + value_beside_code_change("2.11.0")
     + words_in_values_change("2.10.0")
     + another_part_change("2.9.0")

@@ -25,6 +25,7 @@ from cds_rules.model import Fact, Finding, PatientRecord, Recommendation, Topic
 from cds_rules.rules.base import (
     Rule,
     RuleContext,
+    blank_answer_change,
     coded_answer_change,
     comparator_change,
     denial_naming_change,
@@ -209,7 +210,7 @@ def _myeloma_blood_tests(record: PatientRecord, ctx: RuleContext, rule: Rule) ->
 
 MAL_01 = Rule(
     id="MAL-01",
-    version="2.8.0",
+    version="2.8.1",
     topic=Topic.MALIGNANCY,
     title="Possible spinal malignancy",
     indicators=("warning",),
@@ -224,7 +225,8 @@ MAL_01 = Rule(
         "cord compression.",
     ),
     check=_check,
-    changes=question_answered_no_change("2.8.0")
+    changes=blank_answer_change("2.8.1")
+    + question_answered_no_change("2.8.0")
     + value_beside_code_change("2.7.0")
     + words_in_values_change("2.6.0")
     + denial_naming_change("2.5.0")
@@ -244,7 +246,7 @@ MAL_01 = Rule(
 
 MAL_02 = Rule(
     id="MAL-02",
-    version="1.8.0",
+    version="1.8.1",
     topic=Topic.MALIGNANCY,
     title="NICE NG12 myeloma: 60 or over with persistent back pain, blood tests",
     indicators=("info",),
@@ -256,7 +258,8 @@ MAL_02 = Rule(
         "very urgently (within 48 hours), as NG12 advises.",
     ),
     check=_myeloma_blood_tests,
-    changes=question_answered_no_change("1.8.0")
+    changes=blank_answer_change("1.8.1")
+    + question_answered_no_change("1.8.0")
     + value_beside_code_change("1.7.0")
     + words_in_values_change("1.6.0")
     + denial_naming_change("1.5.0")

@@ -17,6 +17,7 @@ from cds_rules.rules.base import (
     Rule,
     RuleContext,
     another_part_change,
+    blank_answer_change,
     coded_answer_change,
     comparator_change,
     denial_naming_change,
@@ -106,7 +107,7 @@ def _unassessed(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding 
 
 NEURO_01 = Rule(
     id="NEURO-01",
-    version="2.10.0",
+    version="2.10.1",
     topic=Topic.PROGRESSIVE_NEUROLOGICAL_DEFICIT,
     title="Progressive, severe or multilevel motor deficit",
     indicators=("critical", "warning"),
@@ -119,7 +120,8 @@ NEURO_01 = Rule(
     ),
     check=_check,
     needs=frozenset({*MOTOR_DEFICIT, MRC_GRADE}),  # coded weakness or a measured grade
-    changes=question_answered_no_change("2.10.0")
+    changes=blank_answer_change("2.10.1")
+    + question_answered_no_change("2.10.0")
     + value_beside_code_change("2.9.0")
     + words_in_values_change("2.8.0")
     + another_part_change("2.7.0")
@@ -138,7 +140,7 @@ NEURO_01 = Rule(
 
 NEURO_02 = Rule(
     id="NEURO-02",
-    version="1.10.0",
+    version="1.10.1",
     topic=Topic.PROGRESSIVE_NEUROLOGICAL_DEFICIT,
     title="Foot drop or bilateral weakness in the record, not new, no spine MRI since",
     indicators=("warning",),
@@ -150,7 +152,8 @@ NEURO_02 = Rule(
     ),
     check=_unassessed,
     needs=frozenset(MOTOR_DEFICIT),
-    changes=question_answered_no_change("1.10.0")
+    changes=blank_answer_change("1.10.1")
+    + question_answered_no_change("1.10.0")
     + value_beside_code_change("1.9.0")
     + words_in_values_change("1.8.0")
     + another_part_change("1.7.0")

@@ -24,6 +24,7 @@ from cds_rules.rules.base import (
     Rule,
     RuleContext,
     another_part_change,
+    blank_answer_change,
     coded_answer_change,
     denial_naming_change,
     observation_reading_change,
@@ -457,12 +458,14 @@ def _rule(rule_id: str, topic: Topic, family: str, evidence: tuple[str, ...]) ->
     answered_no = _next(newly_read, "minor")
     residual = _next(answered_no, "minor") if topic is Topic.CAUDA_EQUINA else answered_no
     forms = _next(residual, "minor") if topic is Topic.CAUDA_EQUINA else residual
-    return Rule(id=rule_id, version=forms, topic=topic,
+    blanks = _next(forms, "patch")
+    return Rule(id=rule_id, version=blanks, topic=topic,
                 title=f"Uncoded entry suggests a {family} red flag", indicators=("warning",),
                 evidence=evidence, advice=_ADVICE,
                 check=_check_ces if topic is Topic.CAUDA_EQUINA else _check,
                 needs=frozenset({uncoded_concept(topic)}),
-                changes=((residual_history(forms, residual)
+                changes=(blank_answer_change(blanks)
+                         + (residual_history(forms, residual)
                           if topic is Topic.CAUDA_EQUINA else "")
                          + _twenty_fifth_session_change(answered_no, topic)
                          + _TWENTY_FOURTH_SESSION_WORDS.get(topic, "").format(version=newly_read)

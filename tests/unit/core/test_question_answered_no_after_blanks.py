@@ -1,0 +1,79 @@
+"""A checklist's question answered no after two blanks or a tab denies its sign, as after
+one blank (every rule's patch version of December 2026; the twenty-sixth session's note:
+"'Saddle anaesthesia?  No' (two spaces) warns").
+
+The clause splitter splits a flattened checklist at a tab or two blanks ("Fever: no  Trauma:
+no"); it split "Urinary retention?  No" before its answer too, so the question stood
+unanswered and kept its sign: a coded retention row so valued gave the critical cauda equina
+card (a false emergency), the words in a local problem the uncoded warning.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from cds_rules import HookRequest, evaluate, to_json
+from cds_rules.record.negation import closes_negated
+from cds_rules.uncoded import parts_of, suggested
+from cds_rules.weak_words import weak_signs
+from tests.unit.core.local_entries import SNOMED, SUBJECT, local_problem, with_back_pain
+
+NOW = datetime(2026, 3, 1, 10, tzinfo=UTC)
+ANSWERED_NO = ["Urinary retention?  No", "Urinary retention?\tNo", "Urinary retention ?  No",
+               "Urinary retention?\t\tno"]
+# ... and in words a bare "N" (a coded row's bare "? N" keeps its sign: the safe side, a
+# decision of the twenty-fifth session's versions)
+
+
+def _retention_row(value: str) -> dict[str, Any]:
+    return {"resourceType": "Observation", "id": "row", "status": "final", "subject": SUBJECT,
+            "code": {"coding": [{"system": SNOMED, "code": "267064002"}]},
+            "effectiveDateTime": "2026-02-28T09:00:00Z", "valueString": value}
+
+
+def _topics(*entries: dict[str, Any]) -> dict[str, str]:
+    request = HookRequest(hook="patient-view", patient_id="p", resources=with_back_pain(*entries))
+    return {c["source"]["topic"]["code"]: c["indicator"]
+            for c in to_json(evaluate(request, NOW).cards)}
+
+
+@pytest.mark.parametrize("value", ANSWERED_NO)
+def test_a_coded_rows_question_answered_no_after_blanks_is_no_emergency(value: str) -> None:
+    assert _topics(_retention_row(value)) == {"conservative-care": "info"}
+
+
+@pytest.mark.parametrize("text", [*ANSWERED_NO, "Urinary retention?   N"])
+def test_the_same_words_in_a_local_problem_warn_of_nothing(text: str) -> None:
+    assert suggested(text, closes_negated) == ()
+    assert _topics(local_problem(text)) == {"conservative-care": "info"}
+
+
+@pytest.mark.parametrize("text", ["Fever?  No", "Night pain?\tNo", "Weight loss?   no"])
+def test_a_weak_red_flag_answered_no_after_blanks_is_not_named(text: str) -> None:
+    assert weak_signs(text, closes_negated) == ()
+
+
+@pytest.mark.parametrize(("text", "signs"), [
+    # answered otherwise: the sign stands
+    ("Urinary retention?   Yes", ("urinary retention",)),
+    # a checklist's columns still split after an answer
+    ("Fever: no  Urinary retention: yes", ("urinary retention",)),
+    ("Saddle anaesthesia?  No  Urinary retention?  Yes", ("urinary retention",)),
+    ("Saddle anaesthesia?  No  Urinary retention?  No", ()),
+])
+def test_another_answer_or_a_checklists_columns_keep_what_they_name(
+        text: str, signs: tuple[str, ...]) -> None:
+    assert tuple(sign for _, sign in suggested(text, closes_negated)) == signs
+
+
+def test_a_coded_rows_question_answered_yes_after_blanks_is_still_the_emergency() -> None:
+    assert _topics(_retention_row("Urinary retention?   Yes")) == {"cauda-equina": "critical"}
+
+
+@pytest.mark.parametrize("blanks", [" " * 1_000_000, "\t" * 1_000_000, "? " + " " * 1_000_000])
+def test_a_megabyte_of_blanks_is_split_in_one_pass(blanks: str) -> None:
+    """A run of blanks is entered once, at its start: the splitter stays linear."""
+    assert len(list(parts_of("Fever: no" + blanks + "Trauma: no"))) <= 2
