@@ -49,6 +49,12 @@ _FIGURE = rf"\d{{2,3}}(?:{POINT}\d{{1,2}})?(?![\d{POINT}])"  # never cut short
 # a clock time: "0800", "14:00", "14.00" (its point kept), "9.30am", "2am", "1400h"
 _CLOCK = (rf"(?:(?:[01]?\d|2[0-3])[:h{POINT}]?[0-5]\d(?:[ \t]?(?:h|hrs|am|pm)\b)?"
           r"|(?:1[0-2]|0?[1-9])[ \t]?(?:am|pm)\b)(?![\d" + POINT + r"])")
+# ... standing alone between a name and its figure: four digits or a separator ("1015",
+# "9:30", "2pm"; not "102": a Fahrenheit figure), and a body's figure after it
+_CLOCK_ALONE = (rf"(?:(?:[01]\d|2[0-3])[:h{POINT}]?[0-5]\d|(?:[01]?\d|2[0-3])[:h{POINT}][0-5]\d)"
+                r"(?:[ \t]?(?:h|hrs|am|pm)\b)?(?![\d" + POINT + r"])|(?:1[0-2]|0?[1-9])[ \t]?"
+                r"(?:am|pm)\b")
+_A_BODYS_FIGURE = rf"(?:3[4-9]|4[0-4]|9[3-9]|1[01]\d)(?:{POINT}\d{{1,2}})?(?![\d{POINT}])"
 # when a figure of a list was taken: "36.9 at 0800, 38.9 at 1400", "36.9 on arrival, 38.9
 # overnight", "38.9 (14:00)"
 _WHEN = (rf"(?:[ \t]?(?:at|@)[ \t]?{_CLOCK}|[ \t]\({_CLOCK}\)|[ \t](?:on[ \t]arrival|"
@@ -60,14 +66,18 @@ _UNIT = (r"[ \t]?(?:[\u00b0\u00ba][ \t]?)?(?:cel(?:sius)?|fahrenheit|deg(?:rees?
 # between a name and its figure: a colon, a qualifier ("(oral)", "(!)", "(°C)", "tympanic",
 # "24h"), a verb ("was", "rose to", "recorded as"); atomic, each blank bounded: linear
 _BETWEEN = (r"(?>(?:[ \t]?(?:[:=~|]|-(?=[ \t]?[\d<>\u2264\u2265])|\((?![\d<>])[^()]{0,20}\)|"
-            r"[\u00b0\u00ba][ \t]?[cf]?\b)|[ \t]?@|[ \t]\(?" + _CLOCK
-            + r"\)?(?:[ \t]?[:,\-])?(?=[ \t]?(?:(?:was|is|of|reading|recorded|measured)[ \t]"
-            r"?[:=]?[ \t]?)?\d)|[ \t](?:of|was|is|now|has|been|as|recorded|measured|"
+            r"[\u00b0\u00ba][ \t]?[cf]?\b)|[ \t]?@|[ \t]\(?(?:" + _CLOCK_ALONE
+            + r")\)?(?:[ \t]?[:,\-])?(?=[ \t]?(?:(?:was|is|of|reading|recorded|measured)[ \t]"
+            r"?[:=]?[ \t]?)?" + _A_BODYS_FIGURE
+            + r")|[ \t](?:of|was|is|now|has|been|as|recorded|measured|"
             r"documented|reached|peaked|spiked|spiking|went|gone|rose|risen|increased|elevated|raised|"
             r"remains?|up|to|at|in|on|ed|arrival|home|readings?|taken|checked|max(?:imum)?|"
             r"today|this|am|pm|overnight|oral|po|tympanic|tymp|axillary|ax|rectal|pr|core|"
             r"24\s?h(?:rs?)?|morning|admission)\b){0,5})[ \t]?")
 _SEPARATOR = r"[ \t]?(?:,[ \t]?(?:then|and)?|/|;|then|and|->|\u2192)[ \t]?"
+# a list's further figure: a separator, a clock maybe ("14:00 38.9"), a decimal
+_LISTED = (rf"{_SEPARATOR}(?:{_CLOCK}[ \t]?[:\-]?[ \t]?)?\d{{2,3}}{POINT}\d{{1,2}}"
+           rf"(?![\d{POINT}])")
 _VITALS = r"hr|pulse|bp|rr|resp|sats?|spo2|o2"  # vital signs beside a temperature
 _IN_FIGURES = re.compile(
     r"\b(?:(?P<name>temp(?:erature)?s?|t[\s-]?max|tymp(?:anic)?|bt|tc|(?P<tpr>tpr))(?![a-z])"
@@ -79,14 +89,14 @@ _IN_FIGURES = re.compile(
     rf"(?P<number>{_FIGURE})(?:[ \t]?(?:-|\u2013|to)[ \t]?(?P<high>{_FIGURE}))?(?P<unit>{_UNIT})?"
     r"(?P<bound>[ \t]?(?:\+|or\s(?:above|more|higher|over|greater)\b)|[ \t]?or\s(?P<below>below|"
     r"less|lower|under)\b)?"
-    rf"(?P<more>(?>(?:{_WHEN}(?={_SEPARATOR}))?(?:{_SEPARATOR}(?:{_CLOCK}[ \t]?[:\-]?[ \t]?)?"
-    rf"\d{{2,3}}{POINT}\d{{1,2}}(?![\d{POINT}])(?:{_UNIT})?{_WHEN}?)*))\)?"
+    rf"(?P<more>(?>(?:{_WHEN}(?={_LISTED}))?(?:{_LISTED}(?:{_UNIT})?(?:{_WHEN}(?={_LISTED}))?)*))"
+    r"\)?"
     # a TPR's pulse and respiratory rate: "TPR 38.9/120/24"
     r"(?(tpr)(?:[ \t]?[/,][ \t]?\d{1,3}(?![\d" + POINT + r"])){0,2})"
     r"(?P<vitals>(?=[ \t]*(?:[,;/][ \t]*)?(?:p|" + _VITALS + r")\b))?"
     r"(?!\w|[ \t]?(?:%|mm|cm|kg|bpm|/[ \t]?\d|mg|ml|mmol|nmol|pmol|umol|\u00b5mol|mcg|microg|ug|"
     r"ng|pg|iu|u/|g/|lbs?\b|l/min|min|secs?\b|s\b|h\b|hrs?\b(?![ \t]?\d)|x\b|units?\b|days?\b|"
-    r"hours?\b|weeks?\b|wks?\b|years?\b|yrs?\b))", re.I)
+    r"hours?\b|weeks?\b|wks?\b|years?\b|yrs?\b|y/?o\b))", re.I)
 _A_NAME = re.compile(r"\b(?:t(?:emp|[ \t]?[:=<>\u2264\u2265\u00b0\u00ba(]|[ \t]\d|[\s-]?max|"
                      r"ymp|c\b|pr\b)|bt\b)", re.I)
 # a list's further figures (each with a decimal; a clock's "14:00" or "14.00" is none)
@@ -118,7 +128,7 @@ _PAST_BEFORE = re.compile(r"\b(?:previous|prior|previously|historical|old|last\s
 _PAST_AFTER = re.compile(r"\s*(?:\(?\s*(?:in|during|back\s+in)\s+(?:19|20)\d\d\b|(?:\d+|a|an|"
                          r"one|two|three|four|few|several)\s*(?:weeks?|wks?|months?|years?|"
                          r"yrs?)\s+ago\b|\d+\s*/\s*(?:52|12)\s+ago\b|(?:last|previous)\s+"
-                         r"(?:month|year)\b)", re.I)
+                         r"(?:week|month|year)\b)", re.I)
 # A bound or range in a plan, advice, a reference, a score or a question ("Return if temp >
 # 38", "Safety net: temp > 38 = ED", "Temp 38+ - call 111", "SIRS: T >38", "Normal temp
 # 36-38", "Temperature 38.1-39.0 (1 point)", "Temp > 38 (Y/N): N"), or a prescription's
@@ -141,12 +151,17 @@ _PLAN_AFTER = re.compile(r"\s*(?:[:),\-\u2013]\s*)?(?:->|-->|\u2192|=>?|\?|\(\s*
                          r"is|could|may|111|999)\b)", re.I)
 # ... unless a form's box is ticked or its question answered yes ("Temp >38 [x]", "Temp > 38
 # (Y/N): Y", "Red flags: temp > 38 - yes", "Temp >38? Yes"): the patient's, not in advice
-_ANSWERED_YES = re.compile(r"\s*(?:[:\-\u2013]\s*)?(?:\[\s*[x\u2713\u2714]\s*\]|"
-                           r"[\u2611\u2713\u2714]|(?:\(\s*y\s*/\s*n\s*\)|\?)?\s*[:\-\u2013]?\s*(?:y|yes)\b(?!\s*/))",
-                           re.I)
+# (a box ticked with nothing after it but the item's end or a yes: "[x] No [ ] Yes", "[x]
+# not assessed" are no yes; each blank run possessive: linear)
+_ANSWERED_YES = re.compile(r"\s*+(?:[:\-\u2013]\s*+)?(?:(?:\[\s*+[x\u2713\u2714]\s*+\]|"
+                           r"[\u2611\u2713\u2714])(?=[ \t]*+(?:$|[,;\n]|(?:y|yes)\b))|"
+                           r"(?:\(\s*+y\s*+/\s*+n\s*+\)|\?)?\s*+[:\-\u2013]?\s*+(?:y|yes)\b"
+                           r"(?![ \t]*+/))", re.I)
 _ADVICE_IN_PART = re.compile(r"\b(?:return\w*|re-?present\w*|advi[cs]\w*|safety|net\w*|sn|"
                              r"if|when|should|seek|call|contact|attend|get\s+help|prn|for|aim|"
-                             r"target|goal|keep|maintain|until|your)\b", re.I)
+                             r"target|goal|keep|maintain|until|your|aware|discuss\w*|warn\w*|"
+                             r"explain\w*|leaflet|counsel+\w*|inform\w*|told|educat\w*)\b",
+                           re.I)
 # a prescription's figure: "Paracetamol 1g PRN for temp 38.5" (not "Given paracetamol 1g
 # PRN, temp 38.9", "Omeprazole 20mg BD and temp 38.9")
 _PRESCRIBED_FOR = re.compile(r"\b(?:prn|qds|tds|bd|qid|tid|as\s+required|if\s+required)\s+"
@@ -247,9 +262,11 @@ class _PartReader:
         "Bloods normal, temp >38 overnight" are measurements); advice in the line before
         counts too ("Safety netting advice given. Temperature above 38C")."""
         text = self.text
-        if _ANSWERED_YES.match(text, match.end()):
+        yes = _ANSWERED_YES.match(text, match.end()) if not match.group("high") else None
+        if yes is not None:  # a bound ticked (a band's box: "36.1-38.0 [x]", no fever)
             return bool(_ADVICE_IN_PART.search(text, 0, match.start())
-                        or _ADVICE_BEFORE.search(self.previous))
+                        or _ADVICE_BEFORE.search(self.previous)
+                        or _PAST_AFTER.match(text, yes.end()))
         start, end = item_bounds(self.items.commas, match.start(), len(text))
         return bool(_PLAN_IN_PART.search(text, 0, match.start())
                     or _ADVICE_BEFORE.search(self.previous)

@@ -124,9 +124,20 @@ _OVER_OR_MEANT = re.compile(
     r"mounjaro|tirzepatide|liraglutide|orlistat)\b", re.I)
 # another symptom's end right before the over word: "Temp 38.9 pain resolved" (a figure's
 # item; for a sign in words its own words may end in "pain": "Night pain resolved")
+# ... unless a fever's word joins it ("Temp 38.9 fever and pain resolved", "temp and headache
+# settled")
 _ANOTHER_SYMPTOMS_END = re.compile(
-    r"\b(?:pain|ache|headache|cough|rash|swelling|vomiting|nausea|diarrh\w*|wheeze|bleeding|"
+    r"(?<!\band\s)(?<!&\s)(?<!/)\b(?:pain|ache|headache|cough|rash|swelling|vomiting|nausea|"
+    r"diarrh\w*|wheeze|bleeding|numbness|tingling|spasms?)\s+(?:(?:has|have|now|since|all)\s+)?$"
+    r"|(?<!\bfever\s)(?<!\bfevers\s)(?<!\bfebrile\s)(?<!\btemp\s)(?<!\btemps\s)"
+    r"(?<!\btemperature\s)(?<!\bpyrexia\s)(?<!\bpyrexial\s)(?<!\bhot\s)(?:and|&|/)\s*"
+    r"(?:pain|ache|headache|cough|rash|swelling|vomiting|nausea|diarrh\w*|wheeze|bleeding|"
     r"numbness|tingling|spasms?)\s+(?:(?:has|have|now|since|all)\s+)?$", re.I)
+# a measured fever said over after it in its part: "Temp 38.9 pain resolved, now apyrexial",
+# "..., temp settled"
+_NOW_AFEBRILE = re.compile(r"\b(?:apyrexi\w*|afebrile|(?:temp(?:erature)?s?|fever|pyrexia)\s+"
+                           r"(?:has\s+|now\s+)?(?:settled|resolved|subsided|normali[sz]ed|"
+                           r"down)\b)", re.I)
 # Said absent or unlikely right after the sign, closing its item ("Fever not recorded",
 # "Fever - unlikely"; not "Night pain - malignancy unlikely": a review); a weight loss
 # asked for ("Weight loss required before surgery"; not "Unexplained weight loss required
@@ -161,6 +172,7 @@ class Items:
         negative_for = _NEGATIVE_FOR.search(part)
         self.negative_for = negative_for.start() if negative_for else len(part)
         self.item_reads: dict[int, tuple[int, bool, bool, bool]] = {}
+        self.afebrile_at: int | None = None
 
     def hides(self, sign: str, match: re.Match[str], measured: bool = False) -> bool:
         """Does the sign at ``match`` not count as the patient's present one? A ``measured``
@@ -172,6 +184,7 @@ class Items:
         start, end = item_bounds(self.commas, at, len(self.part))
         first_denial, over_or_meant, its_own_end, another_part = self._item(start, end)
         if first_denial < at or (its_own_end if measured else over_or_meant) \
+                or (measured and self._last_afebrile() >= match.end()) \
                 or (sign == "night pain" and another_part) \
                 or _RIGHT_BEFORE.search(self.part[max(start, at - 40):at]) \
                 or _SAID_ABSENT_AFTER.fullmatch(self.part, match.end(), end) \
@@ -183,6 +196,14 @@ class Items:
         segment_start, segment_end = item_bounds(self.slashes, at, len(self.part))
         return bool(_ANSWER_AFTER.search(self.part[max(segment_start, segment_end - 24):
                                                    segment_end]))
+
+    def _last_afebrile(self) -> int:
+        """Where the part last says a fever is over ("now apyrexial"; -1: nowhere), found
+        once a part."""
+        if self.afebrile_at is None:
+            found = [m.start() for m in _NOW_AFEBRILE.finditer(self.part)]
+            self.afebrile_at = found[-1] if found else -1
+        return self.afebrile_at
 
     def _item(self, start: int, end: int) -> tuple[int, bool, bool, bool]:
         """Of the item from ``start`` to ``end``, read once: where its first denial is

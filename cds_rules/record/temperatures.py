@@ -24,7 +24,10 @@ from cds_rules.temperature_words import (
 
 _NO_CORE_READING = (*ROOM_OR_SKIN, "surface", "finger", "toe", "hand", "foot", "groin",
                     "brain", "transport", "delta", "difference", "change", "threshold",
-                    "fluid", "dialysate", "sample", "device", "set", "setting")
+                    "fluid", "dialysate", "sample", "device", "set", "setting", "setpoint",
+                    "alarm", "alert", "limit", "mattress", r"environment\w*", "env", "pack",
+                    r"refrig\w*", "milk", r"blood\s+bank", "chamber", "gas", "insp", "staff",
+                    "visitor")
 # A code naming the body's temperature; not a room's, a specimen's or a device's setting
 # ("Temperature of specimen", "Target temperature", "Warming blanket temperature"), a skin's
 # or a limb's ("Finger temperature", "Body temperature - Foot surface": no core reading; the
@@ -89,8 +92,10 @@ def measured_temperature(holder: dict[str, Any]) -> tuple[Temperature, str] | No
     codings = codings_of(code)
     words = [_SPLIT_WORDS.sub(" ", w) for w in (
         code.get("text") if isinstance(code, dict) else None,
-        *(c.get("display") for c in codings),
-        *(c.get("code") for c in codings)) if isinstance(w, str)]
+        *(c.get("display") for c in codings)) if isinstance(w, str)]
+    if not words:  # a local code's own letters, only when nothing else names it
+        words = [_SPLIT_WORDS.sub(" ", c) for c in (c.get("code") for c in codings)
+                 if isinstance(c, str)]
     named = next((w for w in words if _NAMES_A_TEMPERATURE.search(w)), None)
     if named is None or any(_NOT_THE_BODYS.search(w) for w in words):
         return None

@@ -63,6 +63,46 @@ def test_a_clocks_digits_are_no_temperature(text: str, celsius: float) -> None:
     assert temperatures_in_words(text, closes_negated) == (Temperature(celsius),)
 
 
+# The independent review of the first version: a Fahrenheit whole number before anything
+# starting with a digit was taken for a clock ("Temp 102, 3 days" read nothing), a time before
+# "/" and a digit lost the reading ("Temp 38.9 at 1400/1600")
+REVIEW_READ = [
+    ("Temp 102, 3 days of back pain", 38.89), ("Tmax 102 24h", 38.89), ("Temp 102 1400", 38.89),
+    ("Temp 101 2am", 38.33), ("Tmax 102 0300", 38.89), ("Temp 102 14:00", 38.89),
+    ("Obs: temp 103, 118, 24, 92%", 39.44), ("Temp 101, 1g paracetamol given", 38.33),
+    ("Temp 104 - 2 hrs post paracetamol", 40.0), ("Temp 103 measured 3 times", 39.44),
+    ("Temp 38.9 at 1400/1600", 38.9), ("Temp 38.9 at 14:00/16:00", 38.9),
+    ("Temp 38.9 at 2am/3am", 38.9), ("Temp 39.2 @ 0200/0400/0600", 39.2),
+    ("Temp 38.9 overnight / 2 doses paracetamol", 38.9), ("Temp 38.9 today / 4 hrly obs", 38.9),
+    ("Temp 36.9 at 0800, 38.9 at 1400/1600", 38.9),
+]
+
+
+@pytest.mark.parametrize(("text", "celsius"), REVIEW_READ)
+def test_the_reviews_lost_readings_are_read(text: str, celsius: float) -> None:
+    assert temperatures_in_words(text, closes_negated) == (Temperature(celsius),)
+
+
+REVIEW_NOT_READ = [
+    # a box ticked beside another label, a normal band ticked, advice, the past
+    "Temp > 38: [x] No [ ] Yes", "Temp >38.0C: [X] Not present", "Temp > 38 [x] not assessed",
+    "Temp 36.1-38.0 [x]", "NEWS2 temp 36.1-38.0: [x] 0 points", "Normal temp 36-38? Yes",
+    "Patient aware of red flags, temp >38 [x]", "Red flags discussed: temp >38 [x]",
+    "Warned re: temp > 38 [x]", "Temp >38 [x] 3 weeks ago", "Temp >38 [x] last week",
+    # a fever's word in the list that ended, or said over later in its part
+    "Temp 38.9 fever and pain resolved", "Temp 38.9 pyrexia and headache settled",
+    "Temp 38.9 temp and pain resolved", "Temp 38.9 febrile and pain since resolved",
+    "Temp 38.9 pain resolved now apyrexial", "Temp 38.9 pain resolved, temp settled",
+    # an age, a reading of last week
+    "Temp at 1400, 39 yo", "Temp at 0800 38 y/o", "Temp 36.8 today, 39.2 last week",
+]
+
+
+@pytest.mark.parametrize("text", REVIEW_NOT_READ)
+def test_the_reviews_false_fevers_are_not_read(text: str) -> None:
+    assert [t for t in temperatures_in_words(text, closes_negated) if t.rank >= 38.0] == []
+
+
 @pytest.mark.parametrize("text", ["Temp 1000 mg", "T 1200", "Temp at 1400", "TPR 1200 dyn"])
 def test_a_time_or_another_quantity_alone_is_none(text: str) -> None:
     assert temperatures_in_words(text, closes_negated) == ()
@@ -125,7 +165,19 @@ def test_a_local_codes_own_letters_name_the_temperature(code: dict[str, Any],
     assert f"fever {named}" in _summary(_observation(code, quantity))
 
 
-@pytest.mark.parametrize("code", ["TEMP_ROOM", "ROOMTEMP", "SKIN_TEMP", "TEMPLATE"])
+@pytest.mark.parametrize("code", ["WARD_TEMP", "DEVICE_TEMP", "TEMP_SET_1", "TEMP_CHANGE"])
+def test_a_local_codes_letters_do_not_unname_its_display(code: str) -> None:
+    """The review: the letters were read beside the display, and their "ward" or "device"
+    refused a display "Temperature" of 39.2 Cel."""
+    local = {"coding": [{"system": LOCAL, "code": code, "display": "Temperature"}]}
+    assert "fever (39.2 Cel)" in _summary(_observation(local, {"value": 39.2, "unit": "Cel"}))
+
+
+@pytest.mark.parametrize("code", ["TEMP_ROOM", "ROOMTEMP", "SKIN_TEMP", "TEMPLATE",
+                                  "TEMP_ALARM_HIGH", "TEMP_SETPOINT", "MATTRESS_TEMP",
+                                  "HOT_PACK_TEMP", "ENV_TEMP", "TEMP_MILK", "TEMP_REFRIG",
+                                  "TEMP_BLOOD_BANK", "TEMP_CHAMBER", "INSP_GAS_TEMP",
+                                  "STAFF_TEMP", "VISITOR_TEMP"])
 def test_a_local_code_naming_another_temperature_is_not(code: str) -> None:
     local = {"coding": [{"system": LOCAL, "code": code}]}
     assert "No red flag recorded" in _summary(_observation(local, {"value": 39.2, "unit": "Cel"}))
@@ -155,6 +207,12 @@ def test_a_coded_temperature_in_degrees_is_a_measured_fever() -> None:
                          {"value": 39.2, "unit": "degrees"})
     assert _summary(coded) == ("Safety-net and re-assess: fever (39.2 Cel) recorded, no "
                                "red-flag rule met")
+
+
+def test_an_environments_temperature_in_degrees_is_not() -> None:
+    environment = _observation({"text": "Environmental temperature"},
+                               {"value": 40, "unit": "degrees"})
+    assert "No red flag recorded" in _summary(environment)
 
 
 def test_a_weight_in_degrees_is_still_refused() -> None:
