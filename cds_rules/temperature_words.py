@@ -67,8 +67,9 @@ _UNIT = (r"[ \t]?(?:[\u00b0\u00ba][ \t]?)?(?:cel(?:sius)?|fahrenheit|deg(?:rees?
 # "24h"), a verb ("was", "rose to", "recorded as"); atomic, each blank bounded: linear
 _BETWEEN = (r"(?>(?:[ \t]?(?:[:=~|]|-(?=[ \t]?[\d<>\u2264\u2265])|\((?![\d<>])[^()]{0,20}\)|"
             r"[\u00b0\u00ba][ \t]?[cf]?\b)|[ \t]?@|[ \t]\(?(?:" + _CLOCK_ALONE
-            + r")\)?(?:[ \t]?[:,\-])?(?=[ \t]?(?:(?:was|is|of|reading|recorded|measured)[ \t]"
-            r"?[:=]?[ \t]?)?" + _A_BODYS_FIGURE
+            + r")\)?(?:[ \t]?[:,=\-])?(?=[ \t]?(?:\([^()]{0,20}\)[ \t]?)?(?:(?:was|is|of|reading|"
+            r"recorded|measured|rose|risen|peaked|spiked|reached|went|up|to|at)[ \t]?[:=]?[ \t]?)"
+            r"{0,3}" + _A_BODYS_FIGURE
             + r")|[ \t](?:of|was|is|now|has|been|as|recorded|measured|"
             r"documented|reached|peaked|spiked|spiking|went|gone|rose|risen|increased|elevated|raised|"
             r"remains?|up|to|at|in|on|ed|arrival|home|readings?|taken|checked|max(?:imum)?|"
@@ -76,7 +77,8 @@ _BETWEEN = (r"(?>(?:[ \t]?(?:[:=~|]|-(?=[ \t]?[\d<>\u2264\u2265])|\((?![\d<>])[^
             r"24\s?h(?:rs?)?|morning|admission)\b){0,5})[ \t]?")
 _SEPARATOR = r"[ \t]?(?:,[ \t]?(?:then|and)?|/|;|then|and|->|\u2192)[ \t]?"
 # a list's further figure: a separator, a clock maybe ("14:00 38.9"), a decimal
-_LISTED = (rf"{_SEPARATOR}(?:{_CLOCK}[ \t]?[:\-]?[ \t]?)?\d{{2,3}}{POINT}\d{{1,2}}"
+_LISTED = (rf"{_SEPARATOR}(?:{_CLOCK}[ \t]?[:\-]?[ \t]?)?(?:\d{{2,3}}{POINT}\d{{1,2}}|"
+           rf"{_A_BODYS_FIGURE}(?={_WHEN}))"
            rf"(?![\d{POINT}])")
 _VITALS = r"hr|pulse|bp|rr|resp|sats?|spo2|o2"  # vital signs beside a temperature
 _IN_FIGURES = re.compile(
@@ -99,8 +101,10 @@ _IN_FIGURES = re.compile(
     r"hours?\b|weeks?\b|wks?\b|years?\b|yrs?\b|y/?o\b))", re.I)
 _A_NAME = re.compile(r"\b(?:t(?:emp|[ \t]?[:=<>\u2264\u2265\u00b0\u00ba(]|[ \t]\d|[\s-]?max|"
                      r"ymp|c\b|pr\b)|bt\b)", re.I)
-# a list's further figures (each with a decimal; a clock's "14:00" or "14.00" is none)
-_A_LISTED_FIGURE = re.compile(rf"(?<![\d{POINT}:h])\d{{2,3}}{POINT}\d{{1,2}}(?![\d{POINT}])")
+# a list's further figures (a decimal, or a whole number a time follows; a clock's "14:00",
+# "14.00", "at 930", "(1400)", "11pm" is none)
+_A_LISTED_FIGURE = re.compile(rf"(?<![\d{POINT}:h(@])(?<!at\s)(?<!@\s)\d{{2,3}}"
+                              rf"(?:{POINT}\d{{1,2}})?(?![\d{POINT}:])(?![ \t]?(?:am|pm|h|hrs)\b)")
 _VITALS_BEFORE = re.compile(r"\b(?:" + _VITALS + r")\b[ \t:]*\d", re.I)
 _COMPARED = {"<": "<", "<=": "<=", "\u2264": "<=", "under": "<", "below": "<", "less than": "<",
              "lower than": "<", ">": ">", ">=": ">=", "\u2265": ">=", "over": ">", "above": ">",

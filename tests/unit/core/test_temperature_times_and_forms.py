@@ -55,6 +55,8 @@ def test_a_figure_after_a_time_or_in_a_timed_list_is_read(text: str, celsius: fl
 @pytest.mark.parametrize(("text", "celsius"), [
     # a clock's digits are no figure of a list: "1010" is no 101.0 °F
     ("Temp 36.9 at 1010, 37.0 at 1400", 37.0), ("Temp 37.1 at 0800, BP 120/80", 37.1),
+    ("Temp 36.9 at 930, 37.0 at 1000", 37.0), ("Temp 37.1 at 0800, 120 at 0900", 37.1),
+    ("Temp 37.1 at 0800, HR 40 at 0900", 37.1), ("Temp 36.9 at 2am, 37.0 at 11pm", 37.0),
     # a time never eats a temperature with no figure after it
     ("Temp 103", 39.44), ("Temp 100.4", 38.0), ("Temp 103 in ED", 39.44),
     ("Temp 103 was high", 39.44),
@@ -75,6 +77,12 @@ REVIEW_READ = [
     ("Temp 38.9 at 2am/3am", 38.9), ("Temp 39.2 @ 0200/0400/0600", 39.2),
     ("Temp 38.9 overnight / 2 doses paracetamol", 38.9), ("Temp 38.9 today / 4 hrly obs", 38.9),
     ("Temp 36.9 at 0800, 38.9 at 1400/1600", 38.9),
+    # ... and what it found still missed: a verb or a qualifier after the time, "=", a whole
+    # number in a timed list
+    ("Temp at 1430 rose to 39.1", 39.1), ("Temp at 1430 peaked at 39.1", 39.1),
+    ("Temp at 1430 (tympanic) 39.1", 39.1), ("Temp @ 14:30 = 39.1", 39.1),
+    ("Temp 36.5 at 0600, 39 at 1400", 39.0), ("Temp 97 at 0600, 102 at 1400", 38.89),
+    ("Temp 36.5 (0600), 39 (1400)", 39.0),
 ]
 
 
