@@ -58,13 +58,7 @@ from cds_rules.rules.context import (
     may_be_after,
     unread_drafts,
 )
-from cds_rules.rules.imaging_changes import (
-    MORE_WEAK_WORDS_CHANGE,
-    TEMPERATURE_IN_WORDS_CHANGE,
-    TIMED_TEMPERATURE_CHANGE,
-    WEAK_IN_WORDS_CHANGE,
-    WEIGHT_DATED_AHEAD_CHANGE,
-)
+from cds_rules.rules.imaging_changes import weak_red_flag_history
 from cds_rules.rules.weak_red_flags import draft_over_red_flags
 from cds_rules.settings import RuleSettings
 
@@ -372,11 +366,7 @@ IMG_NOT_INDICATED = Rule(
     phase="pathway",
     asks_to_check_unread=True,
     changes=blank_answer_change("1.17.1")
-    + TIMED_TEMPERATURE_CHANGE.format(version="1.17.0")
-    + TEMPERATURE_IN_WORDS_CHANGE.format(version="1.16.0")
-    + MORE_WEAK_WORDS_CHANGE.format(version="1.15.0")
-    + WEAK_IN_WORDS_CHANGE.format(version="1.14.0")
-    + WEIGHT_DATED_AHEAD_CHANGE.format(version="1.13.0")
+    + weak_red_flag_history("1.17.0", "1.16.0", "1.15.0", "1.14.0", "1.13.0")
     + question_answered_no_change("1.12.0")
     + _RED_FLAG_MET_NO_RULE_CHANGE.format(
         version="1.11.0", variant="ACR variant 1",
@@ -414,11 +404,7 @@ IMG_NO_PRIOR_MANAGEMENT = Rule(
     hooks=ORDER_HOOKS,
     phase="pathway",
     changes=blank_answer_change("1.16.1")
-    + TIMED_TEMPERATURE_CHANGE.format(version="1.16.0")
-    + TEMPERATURE_IN_WORDS_CHANGE.format(version="1.15.0")
-    + MORE_WEAK_WORDS_CHANGE.format(version="1.14.0")
-    + WEAK_IN_WORDS_CHANGE.format(version="1.13.0")
-    + WEIGHT_DATED_AHEAD_CHANGE.format(version="1.12.0")
+    + weak_red_flag_history("1.16.0", "1.15.0", "1.14.0", "1.13.0", "1.12.0")
     + question_answered_no_change("1.11.0")
     + _RED_FLAG_MET_NO_RULE_CHANGE.format(
         version="1.10.0", variant="ACR variant 2",

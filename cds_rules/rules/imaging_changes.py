@@ -33,3 +33,13 @@ WEIGHT_DATED_AHEAD_CHANGE = (
     "spine imaging', nothing offered for deletion (before: 'Remove the draft ... no red "
     "flag'); a temperature dated ahead is named by its value ('temperature 38.6 Cel'; "
     "before: 'Body temperature'). ")
+
+
+def weak_red_flag_history(timed: str, figures: str, more_words: str, words: str,
+                          weight_ahead: str) -> str:
+    """IMG-01's and IMG-04's changes over weak red flags, newest first, at their versions."""
+    return (TIMED_TEMPERATURE_CHANGE.format(version=timed)
+            + TEMPERATURE_IN_WORDS_CHANGE.format(version=figures)
+            + MORE_WEAK_WORDS_CHANGE.format(version=more_words)
+            + WEAK_IN_WORDS_CHANGE.format(version=words)
+            + WEIGHT_DATED_AHEAD_CHANGE.format(version=weight_ahead))
