@@ -67,7 +67,7 @@ _FILLER = (r"(?:[\s:=~\-\u2013()?]*\b(?:of|was|is|measured|recorded|scanned|appr
 _COMPARATOR = (r"(?:(?P<comparator>[<>]=?|\u2264|\u2265|less\s+than|under|below|"
                r"more\s+than|greater\s+than|over|above|at\s+least)\s*)?")
 # "650", "1,200", "1.200 ml", "1 200 ml" (thousands), "0,9 L" (a decimal comma before a unit)
-_NUMBER = (r"(?P<number>\d{1,2}[,.]\d{3}(?!\d)|\d{1,2}[ \u00a0\u202f]\d{3}"
+_NUMBER = (r"(?P<number>\d{1,2}[,.]\d{3}(?!\d)|(?<!\d)[12][ \u00a0\u202f]\d{3}"
            r"(?=\s*(?:mls?|cc|millilit))|(?!0\d)\d{1,5}(?:[.,]\d{1,2}(?=\s*[lm]))?(?:\.\d+)?)")
 _UNIT = (r"(?:\s*(?P<unit>mls?|millilit(?:re|er)s?|cc|cm(?:3|\^3)|\{ml\}|l|lit(?:re|er)s?)"
          r"(?![a-z]))?")
@@ -88,12 +88,18 @@ _VOLUME_NAMED_AFTER = re.compile(
     r"(?P<unit>mls?|millilit(?:re|er)s?|cc)\b[\s(]*(?>(?P<post>post[\s-]?(?:void(?:ing|ed)?|"
     r"micturition|mict)\b(?:\s*(?:residual|volume)\b)?)|(?P<bare>residual(?:\s+(?:urine|"
     r"volume))?\b)|after\s+(?:voiding|void(?:ed)?|micturition|pu|passing\s+(?:urine|water))\b|"
-    r"pvr\b)(?![\s:=(]*\d)", re.I)
+    r"(?P<pvr>pvr)\b)(?![\s:=(]*\d)(?![\s,]*(?:pre[\s-]?void\w*|before\s+(?:void\w*|pu)|voided|"
+    r"passed)\b)", re.I)
+# ... after a bladder scan's or a residual's words ("Bladder scan: 650ml residual", not
+# "Water 250ml after PU", "Wound drain 250ml residual")
+_SCANNED_BEFORE = re.compile(r"\b(?:bladder|scan\w*|retained|retaining|residual|pvr|"
+                             r"ultrasound|us)\b[^.;\n]{0,30}$", re.I)
 _VOIDED_BEFORE = re.compile(r"\b(?:void(?:ed|ing)?|passed|pu|output|drained|pre[\s-]*void\w*|"
                             r"input|intake|iv|fluids?|bolus|given|drank)\b[^.;,\n]{0,16}$", re.I)
 # the second of a pre- and post-void pair: "Pre and post void residual 900ml and 650ml"
 _SECOND_OF_PAIR = re.compile(r"\s*(?:and|&|/|,)\s*(?P<number>(?!0\d)\d{1,5})\s*"
-                             r"(?P<unit>mls?|millilit(?:re|er)s?|cc)\b", re.I)
+                             r"(?P<unit>mls?|millilit(?:re|er)s?|cc)\b(?!\s*(?:voided|passed)\b)",
+                             re.I)
 _NAME_WORDS = ("resid", "pvr", "p.v.r", "pmr", "void", "mict", "after pu", "after passing")
 # a bare residual, or a PVR without a unit, counts only where the text is about a bladder
 # and not about the heart or lungs (a vascular resistance, a lung's residual volume)
@@ -122,17 +128,18 @@ _RULE_BEFORE = re.compile(r"\b(?:criteria|threshold|protocol|pathway|guidance)\b
 # ... unless what was done says it was measured: "Catheterised for PVR >400 ml", "Bladder
 # scan with PVR >500 ml", "PVR > 500 ml: catheter inserted" (not "In/out catheter for
 # residual > 500 ml", "MRI needed with PVR >200 ml")
-_DONE_BEFORE = re.compile(r"(?:\b(?:catheteri[sz]ed|inserted|sited|drained|found|noted|confirmed|"
-                          r"showed|revealed|performed|done)\b[^.;:\n]{0,24}\b(?:for|with)|\bscan"
-                          r"(?:ned)?\s+with)[\s:(]*(?:(?:a|an|the)\s+)?$", re.I)
-_DONE_AFTER = re.compile(r"[\s)]*[:\-\u2013,;]?\s*(?:(?:in[\s/-]*out|foley|urinary|urethral|"
+# (a past action governing "for" or "with" directly, no comma between: not "Bladder scan
+# done, catheterise for PVR >250ml"; each blank run possessive: linear)
+_DONE_BEFORE = re.compile(r"(?:\b(?:catheteri[sz]ed|inserted|sited|drained|admitted|referred)\b"
+                          r"[^.;:\n,]{0,24}\b(?:for|with)|\bscan(?:ned)?\s+with)[\s:(]*+"
+                          r"(?:(?:a|an|the)\s+)?$", re.I)
+_DONE_AFTER = re.compile(r"[\s)]*+[:\-\u2013,;]?\s*+(?:(?:in[\s/-]*out|foley|urinary|urethral|"
                          r"indwelling)\s+)?(?:catheter|idc|foley)\s+(?:was\s+)?(?:inserted|sited|"
-                         r"passed|placed)\b|[\s)]*[:\-\u2013,;]?\s*(?:was\s+)?(?:catheteri[sz]ed|"
+                         r"passed|placed)\b|[\s)]*+[:\-\u2013,;]?\s*+(?:was\s+)?(?:catheteri[sz]ed|"
                          r"referred|admitted)\b",
                          re.I)
 _SCANNER_RANGE = 900.0  # ml: a bound this high ("> 999 ml") is the scanner's, never a plan
-_PLAN_AFTER = re.compile(r"[\s)]*(?:[-\u2013]\s*(?=[a-z]))?(?:=|->|-->|\u2192|=>|:|"
-                         r"\b(?:would|will|then|requires?|"
+_PLAN_AFTER = re.compile(r"[\s)]*(?:=|->|-->|\u2192|=>|:|\b(?:would|will|then|requires?|"
                          r"needs?|needed|prompts?|suggests?|indicates?|means|warrants?|is\s+"
                          r"(?:significant|abnormal|retention)|catheteri[sz]e|refer\w*|mri|"
                          r"triggers?)\b)", re.I)
@@ -182,10 +189,13 @@ def _the_post_voids_of_a_pair(match: re.Match[str]) -> Residual | None:
 
 
 def _named_after_and_measured(match: re.Match[str]) -> bool:
-    """Is a volume named after it ("650 ml residual") a residual measured: not one voided or
-    given before it, not a plan, and a bare "residual" in a bladder's sentence?"""
+    """Is a volume named after it ("650 ml residual") a residual measured: after a bladder
+    scan's words unless named a "PVR", not one voided or given before it, not a plan, and a
+    bare "residual" in a bladder's sentence?"""
     text, start = match.string, match.start()
-    if _VOIDED_BEFORE.search(text, max(0, start - 40), start) \
+    if (match.group("pvr") is None and not _SCANNED_BEFORE.search(text, max(0, start - 60),
+                                                                   start)) \
+            or _VOIDED_BEFORE.search(text, max(0, start - 40), start) \
             or _CONDITIONAL.search(text, max(0, start - _SCAN_WINDOW), start):
         return False
     if match.group("bare") and not _a_bladders_sentence(match):
@@ -230,10 +240,15 @@ def _a_plan(match: re.Match[str]) -> bool:
         return False
     text, start = match.string, match.start()
     window = max(0, start - _SCAN_WINDOW)
-    if _DONE_BEFORE.search(text, window, start) or _DONE_AFTER.match(text, match.end()):
-        return False  # "Catheterised for PVR >400 ml", "PVR > 500 ml: catheter inserted"
-    return bool(_PLAN_BEFORE.search(text, window, start) or _RULE_BEFORE.search(text, window, start)
-                or _PLAN_AFTER.match(text, match.end()))
+    if _RULE_BEFORE.search(text, window, start):
+        return True  # "Protocol: PVR > 250ml - referred to urology"
+    if _DONE_AFTER.match(text, match.end()):
+        return False  # "PVR > 500 ml: catheter inserted"
+    if _PLAN_AFTER.match(text, match.end()):
+        return True  # "Bladder scan with PVR >250ml requires catheter"
+    if _DONE_BEFORE.search(text, window, start):
+        return False  # "Catheterised for PVR >400 ml"
+    return bool(_PLAN_BEFORE.search(text, window, start))
 
 
 def _a_bladders_sentence(match: re.Match[str]) -> bool:

@@ -129,10 +129,12 @@ _NOT_A_BODYS_T = re.compile(r"\b(?:trop\w*|tn|hs|qrs|axis|axes)\b[^,;]{0,16}$", 
 # the past: "Previous temp 39.2", "Temp 39 in 2019", "Temp 39 3 weeks ago", "2/52 ago"
 _PAST_BEFORE = re.compile(r"\b(?:previous|prior|previously|historical|old|last\s+(?:week|"
                           r"month|year)'?s?)\s*$", re.I)
-_PAST_AFTER = re.compile(r"\s*(?:\(?\s*(?:in|during|back\s+in)\s+(?:19|20)\d\d\b|(?:\d+|a|an|"
+_WHERE_TAKEN = r"(?:at\s+home|on\s+admission|on\s+arrival|in\s+(?:ed|a&e|hospital))\s+"
+_PAST_AFTER = re.compile(r"\s*(?:" + _WHERE_TAKEN + r"(?:19|20)\d\d\b(?![/-])|(?:" + _WHERE_TAKEN
+                         + r")?(?:\(?\s*(?:in|during|back\s+in)\s+(?:19|20)\d\d\b|(?:\d+|a|an|"
                          r"one|two|three|four|few|several)\s*(?:weeks?|wks?|months?|years?|"
                          r"yrs?)\s+ago\b|\d+\s*/\s*(?:52|12)\s+ago\b|(?:last|previous)\s+"
-                         r"(?:week|month|year)\b)", re.I)
+                         r"(?:week|month|year)\b))", re.I)
 # A bound or range in a plan, advice, a reference, a score or a question ("Return if temp >
 # 38", "Safety net: temp > 38 = ED", "Temp 38+ - call 111", "SIRS: T >38", "Normal temp
 # 36-38", "Temperature 38.1-39.0 (1 point)", "Temp > 38 (Y/N): N"), or a prescription's

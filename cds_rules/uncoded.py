@@ -104,9 +104,20 @@ _PATTERNS: tuple[tuple[Topic, str, re.Pattern[str]], ...] = tuple(
 _EXCLUDED_PATTERNS = {topic: re.compile(p, re.I) for topic, p in _EXCLUDED.items()}
 _ANY = re.compile("|".join(rf"\b(?:{p})" for phrases in _PHRASES.values() for _, p in phrases),
                   re.I)
-# a checklist flattened: "Fever: no  Trauma: no"; not the blanks before a question's answer
-# ("Saddle anaesthesia?  No"): a run of blanks entered once, at its start (linear)
-_CLAUSES = re.compile(r"[.;\n]+|(?<![?\s])(?:\t|\s{2})\s*")
+# a checklist flattened: "Fever: no  Trauma: no", "Trauma?  Urinary retention? No"; not the
+# blanks between a question and its answer ("Saddle anaesthesia?  No"): a run of blanks
+# entered once, at its start (linear)
+_ANSWER = (r"(?:yes|y|no|n|nil|none|absent|present|negative|positive|neg|pos|denie[sd]|"
+           r"\u2713|\u2714)")
+_CLAUSES = re.compile(r"[.;\n]+|(?<![?\s])(?:\t|\s{2})\s*|(?<=\?)(?:\t|\s{2})\s*+(?![:\-\u2013]?"
+                      r"[ \t]*+" + _ANSWER + r"(?!\w))", re.I)
+# ... and a question answered after such blanks ends its clause when another item follows
+# ("Fever?  Yes | Weight loss?  No", "Urinary retention?  Yes / Saddle anaesthesia?  No"),
+# unless a contrast or a figure does ("Retention?  No - but 900 ml on bladder scan")
+_ANSWERED_AFTER_BLANKS = re.compile(
+    r"\?(?:\t|[ \t]{2})[ \t]*+[:\-\u2013]?[ \t]*+" + _ANSWER + r"(?!\w)\.?(?=[ \t]*+(?:[|/]|"
+    r"[-\u2013](?=[ \t]))?[ \t]*+(?!(?:but|however|although|though|except)\b)[a-z\u2713\u2714])",
+    re.I)
 # "Ca. prostate", "CA. of the breast" (twelfth session): the abbreviation's full stop, two
 # spaces at most (no line break), a bracket or a side ("Ca. (prostate)", "Ca. left
 # breast", "Adenoca. prostate": thirteenth session), a site, and then only what follows a
@@ -240,6 +251,8 @@ def parts_of(text: str) -> Iterator[str]:
 def parts_and_contrasts(text: str) -> Iterator[tuple[str, bool]]:
     """:func:`parts_of`, each with whether a contrast follows it in its sentence ("Urinary
     retention? No, | but residual 800ml")."""
+    if "?" in text:
+        text = _ANSWERED_AFTER_BLANKS.sub(lambda answered: answered.group() + "\n", text)
     for clause in (c.strip() for c in _CLAUSES.split(text)):
         parts = [p for p in (p.strip() for p in _PARTS.split(clause)) if p]
         yield from ((part, i < len(parts) - 1) for i, part in enumerate(parts))

@@ -135,9 +135,14 @@ _ANOTHER_SYMPTOMS_END = re.compile(
     r"numbness|tingling|spasms?)\s+(?:(?:has|have|now|since|all)\s+)?$", re.I)
 # a measured fever said over after it in its part: "Temp 38.9 pain resolved, now apyrexial",
 # "..., temp settled"
-_NOW_AFEBRILE = re.compile(r"\b(?:apyrexi\w*|afebrile|(?:temp(?:erature)?s?|fever|pyrexia)\s+"
-                           r"(?:has\s+|now\s+)?(?:settled|resolved|subsided|normali[sz]ed|"
-                           r"down)\b)", re.I)
+# "..., temp settled" (not "previously apyrexial", "not yet apyrexial", "apyrexial this
+# morning", "mother apyrexial", "fever settled yesterday but recurred", "temp down from 39.5")
+_NOW_AFEBRILE = re.compile(
+    r"\b(?:now|since|subsequently|currently|then)\s+(?:apyrexi\w*|afebrile)\b|"
+    r"\b(?:apyrexi\w*|afebrile)\s+(?:now|since)\b|"
+    r"(?<!\bnot\s)\b(?:temp(?:erature)?s?|fever|pyrexia)\s+(?:has\s+|now\s+)?(?:settled|"
+    r"resolved|subsided|normali[sz]ed)\b(?!\s+(?:yesterday|earlier|before|but|and\s+recurred)\b)",
+    re.I)
 # Said absent or unlikely right after the sign, closing its item ("Fever not recorded",
 # "Fever - unlikely"; not "Night pain - malignancy unlikely": a review); a weight loss
 # asked for ("Weight loss required before surgery"; not "Unexplained weight loss required

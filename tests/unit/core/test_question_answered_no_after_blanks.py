@@ -63,10 +63,38 @@ def test_a_weak_red_flag_answered_no_after_blanks_is_not_named(text: str) -> Non
     ("Fever: no  Urinary retention: yes", ("urinary retention",)),
     ("Saddle anaesthesia?  No  Urinary retention?  Yes", ("urinary retention",)),
     ("Saddle anaesthesia?  No  Urinary retention?  No", ()),
+    # the independent review of the first version: an answered question and the next one
+    # in one clause ("|", "/", a blank between them) lost a sign answered yes, kept one
+    # answered no or named the denied one
+    ("Urinary retention?  Yes | Bowel incontinence?  No | Saddle anaesthesia?  No",
+     ("urinary retention",)),
+    ("Urinary retention?  Yes / Saddle anaesthesia?  No", ("urinary retention",)),
+    ("Urinary retention?\tSaddle anaesthesia?\tNo", ("urinary retention",)),
+    ("Night pain?  No | Urinary retention: No", ()), ("Trauma?  Yes / Urinary retention? No", ()),
+    ("Fever?  No Urinary retention?\tNo", ()), ("Trauma?  Urinary retention? No", ()),
+    ("New Night pain ?\t\tAny urinary retention ? None", ()),
+    ("Is there Difficulty passing urine?  Denies; Pulsatile abdominal mass ?\tNO Urinary "
+     "retention:\tPresent", ("urinary retention",)),
+    # a contrast or a figure after the answer keeps the sign, as with one blank
+    ("Urinary retention?  No - but 900 ml on bladder scan", ("urinary retention",)),
+    ("Saddle anaesthesia?  No, but tingling", ("saddle anaesthesia",)),
 ])
+
+
 def test_another_answer_or_a_checklists_columns_keep_what_they_name(
         text: str, signs: tuple[str, ...]) -> None:
     assert tuple(sign for _, sign in suggested(text, closes_negated)) == signs
+
+
+@pytest.mark.parametrize(("text", "signs"), [
+    ("Fever?  Yes | Weight loss?  No | Night pain?  No", ("fever",)),
+    ("Night pain?\tY | Fever?\tNo", ("night pain",)),
+    ("Fever?  Present | Saddle anaesthesia?  None", ("fever",)),
+    ("New weight loss?\t\t\u2713 | Weight loss? -", ("weight loss",)),
+])
+def test_a_weak_red_flag_answered_yes_beside_another_question_is_named(
+        text: str, signs: tuple[str, ...]) -> None:
+    assert weak_signs(text, closes_negated) == signs
 
 
 def test_a_coded_rows_question_answered_yes_after_blanks_is_still_the_emergency() -> None:

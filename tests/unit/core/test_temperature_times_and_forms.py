@@ -103,7 +103,24 @@ REVIEW_NOT_READ = [
     "Temp 38.9 pain resolved now apyrexial", "Temp 38.9 pain resolved, temp settled",
     # an age, a reading of last week
     "Temp at 1400, 39 yo", "Temp at 0800 38 y/o", "Temp 36.8 today, 39.2 last week",
+    # the second review: a past reading in a timed list, where it was taken before it
+    "Temp 36.8 today, 39.2 at home last week", "Temp 36.8 today, 39.2 on admission 3 weeks ago",
+    "Temp 36.9 today, 38.9 in ED 2018",
 ]
+
+
+@pytest.mark.parametrize("text", [
+    # the second review: an earlier, another person's, a denied or a recurred "apyrexial"
+    # does not end a measured fever (the first mend hid each)
+    "Temp 38.9, previously apyrexial", "Temp 39.4 - not yet apyrexial despite paracetamol",
+    "Temp 38.9, not apyrexial", "Spiked temp 38.9 at 2am having been apyrexial all day",
+    "Temp 38.9 (afebrile on arrival)", "Temp 38.9 (was apyrexial at 0800)",
+    "Temp 38.9 this evening, apyrexial this morning", "Temp 38.9, mother apyrexial",
+    "Temp 38.9, fever settled yesterday but recurred", "Temp 38.9, temp down from 39.5 earlier",
+])
+def test_an_apyrexial_of_another_time_or_person_keeps_the_fever(text: str) -> None:
+    (temperature,) = temperatures_in_words(text, closes_negated)
+    assert temperature.celsius >= 38.9
 
 
 @pytest.mark.parametrize("text", REVIEW_NOT_READ)
