@@ -63,7 +63,7 @@ _TIME_OR_DATE = (r"(?:[01]?\d|2[0-3])(?::|\.|h)?[0-5]\d(?:\s*(?:h|hrs|hours)\b)?
                  r"\d{4}-\d\d-\d\d|\d{1,2}/\d{1,2}(?:/\d{2,4})?")
 _FILLER = (r"(?:[\s:=~\-\u2013()?]*\b(?:of|was|is|measured|recorded|scanned|approx\w*|about|"
            r"around|c|ca|on|by|via|as|at|bladder|scan|scanner|bs|us|ultrasound|volume|vol|"
-           r"urine|" + _TIME_OR_DATE + r")\b\.?){0,6}?[\s:=~\-\u2013()]*")
+           r"urine|" + _TIME_OR_DATE + r")\b\.?){0,6}?[\s:=~\-\u2013()?]*")
 _COMPARATOR = (r"(?:(?P<comparator>[<>]=?|\u2264|\u2265|less\s+than|under|below|"
                r"more\s+than|greater\s+than|over|above|at\s+least)\s*)?")
 # "650", "1,200", "1.200 ml", "1 200 ml" (thousands), "0,9 L" (a decimal comma before a unit)

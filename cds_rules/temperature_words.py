@@ -65,7 +65,7 @@ _UNIT = (r"[ \t]?(?:[\u00b0\u00ba][ \t]?)?(?:cel(?:sius)?|fahrenheit|deg(?:rees?
          r"[cf])?|[cf])\b|[ \t]?[\u00b0\u00ba\u2103\u2109]")
 # between a name and its figure: a colon, a qualifier ("(oral)", "(!)", "(°C)", "tympanic",
 # "24h"), a verb ("was", "rose to", "recorded as"); atomic, each blank bounded: linear
-_BETWEEN = (r"(?>(?:[ \t]?(?:[:=~|]|-(?=[ \t]?[\d<>\u2264\u2265])|\((?![\d<>])[^()]{0,20}\)|"
+_BETWEEN = (r"(?>(?:[ \t]?(?:[:=~|?]|-(?=[ \t]?[\d<>\u2264\u2265])|\((?![\d<>])[^()]{0,20}\)|"
             r"[\u00b0\u00ba][ \t]?[cf]?\b)|[ \t]?@|[ \t]\(?(?:" + _CLOCK_ALONE
             + r")\)?(?:[ \t]?[:,=\-])?(?=[ \t]?(?:\([^()]{0,20}\)[ \t]?)?(?:(?:was|is|of|reading|"
             r"recorded|measured|rose|risen|peaked|spiked|reached|went|up|to|at)[ \t]?[:=]?[ \t]?)"

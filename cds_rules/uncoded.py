@@ -105,12 +105,12 @@ _EXCLUDED_PATTERNS = {topic: re.compile(p, re.I) for topic, p in _EXCLUDED.items
 _ANY = re.compile("|".join(rf"\b(?:{p})" for phrases in _PHRASES.values() for _, p in phrases),
                   re.I)
 # a checklist flattened: "Fever: no  Trauma: no", "Trauma?  Urinary retention? No"; not the
-# blanks between a question and its answer ("Saddle anaesthesia?  No"): a run of blanks
-# entered once, at its start (linear)
+# blanks between a question and its answer ("Saddle anaesthesia?  No", "Temp?  38.9"): a run
+# of blanks entered once, at its start (linear)
 _ANSWER = (r"(?:yes|y|no|n|nil|none|absent|present|negative|positive|neg|pos|denie[sd]|"
            r"\u2713|\u2714)")
 _CLAUSES = re.compile(r"[.;\n]+|(?<![?\s])(?:\t|\s{2})\s*|(?<=\?)(?:\t|\s{2})\s*+(?![:\-\u2013]?"
-                      r"[ \t]*+" + _ANSWER + r"(?!\w))", re.I)
+                      r"[ \t]*+(?:" + _ANSWER + r"(?!\w)|\d))", re.I)  # "PVR?  650 ml", too
 # ... and a question answered after such blanks ends its clause when another item follows
 # ("Fever?  Yes | Weight loss?  No", "Urinary retention?  Yes / Saddle anaesthesia?  No"),
 # unless a contrast or a figure does ("Retention?  No - but 900 ml on bladder scan")

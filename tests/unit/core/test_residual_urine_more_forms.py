@@ -45,6 +45,8 @@ READ = [  # (words, the residuals read: (millilitres, comparator))
     ("PVR >500ml, catheterised", [(500, ">")]),
     ("Bladder scan > 500 ml post void: catheterised", [(500, ">")]),
     ("250ml PVR on bladder scan", [(250, None)]),
+    # a form's question answered by the volume, after blanks too
+    ("Post void residual?  650 ml", [(650, None)]), ("PVR?  250ml", [(250, None)]),
     # the independent review of the first version: an action after a dash is no plan over
     # a measurement (the first version lost these: "Reassure")
     ("PVR >400 ml - MRI requested", [(400, ">")]),

@@ -83,6 +83,8 @@ REVIEW_READ = [
     ("Temp at 1430 (tympanic) 39.1", 39.1), ("Temp @ 14:30 = 39.1", 39.1),
     ("Temp 36.5 at 0600, 39 at 1400", 39.0), ("Temp 97 at 0600, 102 at 1400", 38.89),
     ("Temp 36.5 (0600), 39 (1400)", 39.0),
+    # a form's question answered by the figure, after blanks too
+    ("Temp?  38.9", 38.9), ("Temperature?\t39.2C", 39.2), ("Temp? 38.9", 38.9),
 ]
 
 
