@@ -106,9 +106,9 @@ _DURATION = (
     r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*)|(?:for|over)\s+(?:the\s+)?"
     r"(?:last|past)\s+(?:\d+\s+|few\s+|several\s+)?(?:days?|weeks?|months?|years?)")
 _SPREAD = (
-    r"(?:radiat\w*|spreading|shooting)\s+(?:to|down|into)\s+(?:the\s+)?(?:left|right|l|r|both|"
-    r"bilateral)?\s*(?:leg|legs|buttocks?|thighs?|calf|calves|foot|feet|knee)|"
-    r"(?:left|right|l|r|lt|rt|both|bilateral)?\s*(?:leg|buttock|thigh)\s+pain|"
+    r"(?:radiat\w*|spreading|shooting)\s++(?:to|down|into)\s++(?:the\s++)?(?:left|right|l|r|"
+    r"both|bilateral)?\s*+(?:leg|legs|buttocks?|thighs?|calf|calves|foot|feet|knee)|"
+    r"(?:(?:left|right|l|r|lt|rt|both|bilateral)\s*+)?(?:leg|buttock|thigh)\s+pain|"
     r"(?:left|right|l|r)\s*>\s*(?:left|right|l|r)|l[1-5](?:\s*[/-]\s*(?:l?[1-5]|s1))?|s1")
 # U+FFFD or a lone surrogate: a character the sender garbled (validation.MendedText); every
 # card says so already

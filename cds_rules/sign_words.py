@@ -172,7 +172,7 @@ _NOW = _word_set(
 _SOMETHING_ELSE = re.compile(
     r"\b(?:urinary\s+tract\s+infection|urin(?:e|ary)\s+infection|uti|water\s+"
     r"(?:infection|tablets?|bottles?)|(?:chest|skin|wound|ear|throat|viral|recent|respiratory)"
-    r"\s+infections?|csf\s+leak|broken\s+skin|ca(?:lcium)?\s+supplements?|ca\s*-?\s*(?:125|"
+    r"\s+infections?|csf\s+leak|broken\s+skin|ca(?:lcium)?\s+supplements?|ca\s*+-?\s*+(?:125|"
     r"19-?9|15-?3)|(?:road\s+traffic|rta|rtc)(?:\s+(?:accident|collision))?|rectal\s+bleed\w*|"
     r"pr\s+bleed\w*|bleeding\s+pr|(?:fhx?|family\s+(?:history|hx))(?:\s+of|\s*:)\s*[\w\s]+|"
     r"fhx\s+[\w\s]+|"
@@ -207,7 +207,7 @@ _SOMETHING_ELSE_OR_ANOTHER_PART = re.compile(
 _LEGS_OR_SADDLE = re.compile(
     r"\b(?:legs?|feet|foot|lower\s+limbs?|thighs?|calf|calves|ankles?|toes?|shins?|perine\w*|"
     r"perianal|saddle|buttocks?|groin|genital\w*|back\s+passage|bottom)\b", re.I)
-_AORTIC_TYPE = re.compile(r"\btype\s*-?\s*[ab]\b", re.I)  # "No type A": of a dissection
+_AORTIC_TYPE = re.compile(r"\btype\s*+-?\s*+[ab]\b", re.I)  # "No type A": of a dissection
 _BLADDER_AND_BOWEL = re.compile(r"\bb\s*(?:&|\+|and|/)\s*b\b", re.I)  # "No B&B symptoms"
 _WORD = re.compile(r"[a-z0-9]+|#")
 _CANCER_SITE = re.compile(rf"\b{CANCER_SITE}\b", re.I)

@@ -317,7 +317,7 @@ _ENDED = re.compile(r"(?:\s+(?:syndrome|compression))?\s*[(\-\u2013:,]?\s*"
 # screen sent", "Osteoporosis screening due", "Osteoporosis risk assessment"
 _SCREEN_ONLY = re.compile(
     r"\s+(?:screen(?:ing|s)?|risk\s+(?:assessment|score|calculation))(?:\s+(?:programme|"
-    r"program|test|tests|bloods?))?(?:\s*[:\-\u2013]?\s*(?:(?:was|is|has\s+been)\s+)?"
+    r"program|test|tests|bloods?))?(?:\s*+[:\-\u2013]?\s*+(?:(?:was|is|has\s+been)\s+)?"
     r"(?:sent|requested|done|due|overdue|up\s+to\s+date|declined|invited|offered|normal|"
     r"negative|nad|clear|awaited|pending|booked|completed|advised|discussed|not\s+done))?"
     r"[\s).!]*", re.I)

@@ -26,7 +26,7 @@ _NOT_A_LOSS = (r"(?!(?:\s+tone)?\s+(?:abnormal\w*|loss|deficit\w*|chang\w*|distu
 def _loss_of(sense: str) -> str:
     """``sense`` said to be lost, before or after it: "reduced X", "X: reduced"."""
     return (rf"{_LESS}\s+(?:{sense})|no\s+(?:{sense}){_NOT_A_LOSS}|"
-            rf"(?:{sense})\s*[:\-\u2013]?\s*{_REDUCED}\b")
+            rf"(?:{sense})\s*+[:\-\u2013]?\s*+{_REDUCED}\b")
 
 
 # The saddle named by its parts: the genitals, the anus, the back passage
@@ -76,11 +76,11 @@ _SADDLE_EXAM = (
     r"(?:reduced|altered|diminished|decreased|impaired|absent|abnormal|loss\s+of)\s+"
     r"(?:[\w/&]+\s+){0,3}?" + _SENSE + r"(?:\s+[\w/&]+){0,3}?\s+(?:in|over|around)\s+"
     r"(?:the\s+)?" + _SADDLE_PLACE + r"|"
-    r"saddle\s+(?:area|region|distribution)\s*[:\-\u2013]?\s*" + _REDUCED + r"|"
+    r"saddle\s+(?:area|region|distribution)\s*+[:\-\u2013]?\s*+" + _REDUCED + r"|"
     r"sensory\s+loss\s+(?:in\s+|over\s+)?(?:the\s+)?" + _SADDLE_PLACE + r"|"
     + _SADDLE_PLACE + r"\s+sensory\s+loss|"
     r"(?:hyp(?:o)?a?esthesia|an(?:a)?esthesia|numbness)\s+(?:over\s+|in\s+)?" + _SADDLE_PLACE
-    + r"|saddle\s*[:\-\u2013]\s*numb\w*|"
+    + r"|saddle\s*+[:\-\u2013]\s*+numb\w*|"
     r"numb(?:ness)?\s+(?:down\s+below|around\s+(?:the\s+)?anus)|genital\s+numbness|"
     r"saddle\s+(?:area\s+|region\s+)?(?:tingling|pins\s+and\s+needles)|"
     r"(?:tingling|pins\s+and\s+needles|par(?:a)?esthesi\w*|dys(?:a)?esthesi\w*)\s+"
@@ -105,13 +105,13 @@ _CANCER_SHORTHAND = (r"(?:bone|bony|osseous|skeletal|spinal|spine|vertebral|live
                      r"(?:lymph\s+)?nodes|[ctl]\d+)\b|"
                      + r"(?:" + CANCER_SITE
                      + r"|(?:renal|small|transitional)\s+cell|ductal|lobular)"
-                     r"\s+(?-i:ca|Ca|CA)\b(?!\s*[-:]?\s*\d+\.\d+(?!\d)(?!\s*(?:cm|mm))|"
-                     r"\s*[-:]?\s*\d+(?:\.\d+)?\s*mmol|\s*(?:\+|channel|"
+                     r"\s+(?-i:ca|Ca|CA)\b(?!\s*+[-:]?\s*+\d+\.\d+(?!\d)(?!\s*(?:cm|mm))|"
+                     r"\s*+[-:]?\s*+\d+(?:\.\d+)?\s*mmol|\s*+(?:\+|channel|"
                      r"antagonist|blocker|level|supplement|excretion|oxalate|stone|mmol))|"
                      r"(?-i:ca|Ca|CA)\s+(?:of\s+(?:the\s+)?)?" + CANCER_SITE + r"\b")
 # "L1 fracture", "T12 vertebral body fracture", "Fracture of L2 vertebra" (tenth session)
 _LEVEL = r"(?:c[1-7]|t(?:1[0-2]|[1-9])|l[1-5])"
-_NOT_A_DIGIT = (r"(?!\s*(?:st|nd|rd|th)?\s*(?:meta\w*|m[ct]s?|mcp|mtp|pip|dip|finger|toe|"
+_NOT_A_DIGIT = (r"(?!\s*+(?:st|nd|rd|th)?\s*+(?:meta\w*|m[ct]s?|mcp|mtp|pip|dip|finger|toe|"
                r"digit|thumb|phalan\w*|ray|rib)\b)")  # "Fracture L5 metacarpal": L = left
 _LEVEL_FRACTURE = (_LEVEL + r"(?:\s+(?:vertebra(?:l)?(?:\s+body)?|body|transverse\s+process|"
                    r"spinous\s+process|pars|(?:superior\s+|inferior\s+)?end\s*plate))?"
@@ -132,9 +132,9 @@ _SPHINCTER_TONE_LOST = (r"(?:reduced|decreased|diminished|absent|poor|lax|weak|i
                         r"loss\s+of)\s+(?:(?:internal|external)\s+)?(?:anal\s+)?sphincter\s+tone|"
                         r"(?<!phageal\s)(?<!gastric\s)(?<!urethral\s)(?<!\bles\s)(?<!\blos\s)"
                         r"(?<!\bues\s)(?<!\buos\s)(?<!urinary\s)(?<!bladder\s)(?<!pyloric\s)"
-                        r"(?<!\bhv\s)sphincter\s+tone\s*[:\-\u2013]?\s*(?:" + _REDUCED
+                        r"(?<!\bhv\s)sphincter\s+tone\s*+[:\-\u2013]?\s*+(?:" + _REDUCED
                         + r"\b|(?:lax|low|flaccid)\b|\u2193)|"
-                        r"anal\s+(?:sphincter\s+)?tone\s*[:\-\u2013]?\s*(?:lax|low|flaccid)\b")
+                        r"anal\s+(?:sphincter\s+)?tone\s*+[:\-\u2013]?\s*+(?:lax|low|flaccid)\b")
 
 
 # "Leg gave way on stairs - knee OA", "Leg giving way - patellar instability": in its own
@@ -208,7 +208,7 @@ _IN_THE_ABDOMEN = (r"(?:" + _FOUND + r"\s+)?(?:(?:in|of|over|at|"
                    r"peri-?umbilical(?:ly)?|epigastric(?:ally)?|in\s+(?:the\s+)?midline)\b"
                    + _ELSEWHERE + ")")
 # the abdomen's heading, and what an abdominal exam says before the mass
-_ABDOMEN_HEADING = (r"(?:abdo(?:men|minal)?|abd)(?:\s+exam(?:ination)?)?(?:\s*[:\-\u2013]\s*|"
+_ABDOMEN_HEADING = (r"(?:abdo(?:men|minal)?|abd)(?:\s+exam(?:ination)?)?(?:\s*+[:\-\u2013]\s*+|"
                     r"\s+)(?:(?:soft|non[\s-]?tender|snt|obese|distended|(?:mildly\s+)?"
                     r"tender)" + _THEN + r"){0,4}")
 # What closes the mass's own item saying it was not found: "... not palpable", "... absent";
@@ -216,10 +216,10 @@ _ABDOMEN_HEADING = (r"(?:abdo(?:men|minal)?|abd)(?:\s+exam(?:ination)?)?(?:\s*[:
 # obvious" is a mass); a bare answer, "...: no", "... - none", "...? No" (under a heading the
 # match starts at the heading, an item before the answer's: "Abdo: SNT, pulsatile mass: no")
 _ITEM_ENDS = r"\s*(?:[,.;!)]|$)"
-_NOT_FOUND_AFTER = (r"(?!\s*[:\-\u2013]?\s*(?:not\s+(?:palpable|palpated|felt|present)|"
-                    r"impalpable|absent)\b|\s*[:\-\u2013]?\s*not\s+(?:appreciated|detected|"
-                    r"found|identified|elicited|seen|noted)" + _ITEM_ENDS + r"|\s*[:\-\u2013]\s*"
-                    r"(?:no|none|nil|n|neg|negative)" + _ITEM_ENDS + r"|\s*\?\s*[:\-\u2013]?\s*"
+_NOT_FOUND_AFTER = (r"(?!\s*+[:\-\u2013]?\s*+(?:not\s+(?:palpable|palpated|felt|present)|"
+                    r"impalpable|absent)\b|\s*+[:\-\u2013]?\s*+not\s+(?:appreciated|detected|"
+                    r"found|identified|elicited|seen|noted)" + _ITEM_ENDS + r"|\s*+[:\-\u2013]\s*+"
+                    r"(?:no|none|nil|n|neg|negative)" + _ITEM_ENDS + r"|\s*\?\s*+[:\-\u2013]?\s*+"
                     r"(?:no|none|nil|n|neg|negative)\s*(?:[.;!)]|$))")
 # Site words and the exam's words before a mass are bounded ({1,3}, {0,4}): unbounded, a
 # long run of them ("abdo, abdo, ...") was scanned again from each of its words (50 KB: 20 s)
@@ -311,11 +311,11 @@ PHRASES: dict[Topic, tuple[tuple[str, str], ...]] = {
          _loss_of(r"(?:anal|rectal)\s+(?:sphincter\s+)?(?:tone|sensation|squeeze|reflex|wink)|"
                   r"bulbocavernosus\s+reflex")
          + r"|(?:lax|patulous)\s+anal\s+(?:tone|sphincter)|" + _SPHINCTER_TONE_LOST
-         + r"|(?:(?-i:PR|DRE)|rectal)(?:\s+exam\w*)?\s*[:\-\u2013]?\s*(?:"
+         + r"|(?:(?-i:PR|DRE)|rectal)(?:\s+exam\w*)?\s*+[:\-\u2013]?\s*+(?:"
          + _loss_of(r"tone|squeeze|sphincter") + r"|lax\s+(?:tone|sphincter)|"
          r"(?:tone|sphincter)\s+lax)"),
         ("urinary retention", r"(?:urinary|urine)\s+retention|retention\s+of\s+urine|"
-                              r"bladder\s*[:\-\u2013]\s*retention|"
+                              r"bladder\s*+[:\-\u2013]\s*+retention|"
                               r"(?:unable|cannot|can't|inability)\s+to\s+empty\s+(?:the\s+|"
                               r"(?:his|her|their)\s+)?bladder|no\s+urine\s+passed|"
                               r"(?:not|\w+n't)\s+(?:urinated|micturated|pee'?d|wee'?d)|"
@@ -350,13 +350,13 @@ PHRASES: dict[Topic, tuple[tuple[str, str], ...]] = {
                                  r"incontinence\s+of\s+urine)|incontinent\s+of\s+urine|"
                                  r"wet\s+(?:him|her|them)sel(?:f|ves)|"
                                  r"loss\s+of\s+(?:control\s+of\s+(?:the\s+)?)?bladder(?:\s+control)?|"
-                                 r"(?:bladder|b\s*\+\s*b)\s*[:\-\u2013]\s*incontinent|"
+                                 r"(?:bladder|b\s*\+\s*b)\s*+[:\-\u2013]\s*+incontinent|"
                                  r"(?:lost|unable\s+to|can't|cannot)\s+"
                                  r"control\s+(?:of\s+)?(?:(?:his|her|their)\s+)?bladder"),
         ("faecal incontinence", r"(?:f(?:a)?ecal|bowel)\s+incontinence|"
                                 r"incontinen(?:ce|t)\s+of\s+(?:f(?:a)?eces|stool)|"
                                 r"loss\s+of\s+(?:control\s+of\s+(?:the\s+)?)?bowels?(?:\s+control)?|"
-                                r"bowels?\s*[:\-\u2013]\s*incontinent|"
+                                r"bowels?\s*+[:\-\u2013]\s*+incontinent|"
                                 r"(?:lost|unable\s+to|can't|cannot)\s+"
                                 r"control\s+(?:of\s+)?(?:(?:his|her|their)\s+)?bowels?|"
                                 r"soiled\s+(?:him|her|them)sel(?:f|ves)"),
@@ -372,7 +372,7 @@ PHRASES: dict[Topic, tuple[tuple[str, str], ...]] = {
                                                r"(?:leg|lower\s+limb)\s+(?:pain|numbness|"
                                                r"weakness|symptoms|paraesthesia))|"
                                                r"(?:sciatica|radicular\s+pain)\s+(?:in\s+)?"
-                                               r"both\s+legs|sciatica\s*[:\-\u2013]\s*bilateral|"
+                                               r"both\s+legs|sciatica\s*+[:\-\u2013]\s*+bilateral|"
                                                r"(?:radiating|shooting)\s+down\s+both\s+legs|"
                                                r"(?:sciatica|radicular\s+pain|leg\s+pain)\s+"
                                                r"bilaterally|(?:pain|numbness|tingling)\s+"
@@ -384,7 +384,7 @@ PHRASES: dict[Topic, tuple[tuple[str, str], ...]] = {
                                     r"compression\s+of\s+(?:the\s+)?(?:spinal\s+)?cord"),
         ("myelopathy", r"myelopath\w*"),
         ("upper motor neurone signs", r"hyperreflexia|upgoing\s+plantars?|extensor\s+plantars?|"
-                                      r"plantars?\s*[:\-\u2013]?\s*(?:upgoing|extensor)|"
+                                      r"plantars?\s*+[:\-\u2013]?\s*+(?:upgoing|extensor)|"
                                       r"hoffman+n?'?s?\s+(?:sign\s+|reflex\s+)?(?:positive|"
                                       r"present|\+\s*ve)|positive\s+hoffman+n?|"
                                       r"sensory\s+level\s+(?:at\s+)?[ct]\d|"
@@ -393,7 +393,7 @@ PHRASES: dict[Topic, tuple[tuple[str, str], ...]] = {
         ("Lhermitte's sign", r"(?<!negative\s)(?<!\bneg\s)(?<!-ve\s)"
                               r"(?>l['\u2019]?hermitte(?:['\u2019]?s)?(?:\s+(?:sign|phenomenon|symptom))?)"
                               r"(?!(?:\s*(?:,|and|&|/)\s*hoffmann?['\u2019]?s?)?(?:\s+(?:signs?|tests?))?"
-                              r"\s*[:\-\u2013]?\s*(?:-\s*ve\b|neg\b|negative|not\s+(?:elicited|"
+                              r"\s*+[:\-\u2013]?\s*+(?:-\s*ve\b|neg\b|negative|not\s+(?:elicited|"
                               r"present|demonstrated)|absent))"),
         # not hereditary or tropical spastic paraparesis, lifelong diagnoses
         ("spastic paraparesis", r"(?<!hereditary\s)(?<!familial\s)(?<!tropical\s)spastic\s+"

@@ -77,7 +77,7 @@ _WORD = re.compile(r"[^\W_][\w'/*+]*", re.I)
 _BARE_WORD = re.compile(r"[a-z][a-z'/-]*", re.I)
 _JOINED_BY_OR = re.compile(r"\b(?:or|nor)\b", re.I)
 _NEGATED_CUE = re.compile(r"(?:\bnot|n't|\bno\s+longer|\bnever)\s*$", re.I)
-_OWN_ANSWER = re.compile(r"\s*[:\-\u2013]\s*(?:present|yes|positive|seen|noted|identified|found|"
+_OWN_ANSWER = re.compile(r"\s*+[:\-\u2013]\s*+(?:present|yes|positive|seen|noted|identified|found|"
                          r"confirmed)\b", re.I)
 _RESULT = re.compile(r"\b(?:positive|confirm\w*|seen|noted|identified|found|present|detected|"
                      r"diagnos\w*|mri|ct|biopsy|has|have|had|shows?|showed)\b|\d", re.I)

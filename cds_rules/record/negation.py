@@ -80,7 +80,7 @@ _NOT_A_DENIAL = re.compile(r"\b(?:chang\w*|improv\w*|better|worse\w*|resolv\w*|s
 # denies", "Not negative".
 _DOUBLE_NEGATION = re.compile(r"\b(?:not|no\s+longer|never)\s+(?:yet\s+)?(?:ruled\s+out|"
                               r"exclud\w*|absent|negative|denied|denies|deny)\b", re.I)
-_PART_BREAK = re.compile(r",|\s+-\s+|\s+\u2013\s+")
+_PART_BREAK = re.compile(r",|(?<!\s)\s++[-\u2013]\s+")  # (?<!\s): linear on blank runs
 # A plain denial of a symptom or of a loss, nothing after it ("No numbness", "Denies saddle
 # numbness", "No loss of bladder control", "No altered perianal sensation", "No difficulty
 # walking"): those words deny the finding. Only in such a clause: "No - numb buttocks",
@@ -296,7 +296,7 @@ _STILL_OPEN = re.compile(r"\b(?:not|cannot|can't|unable|yet|be|needs?|must|shoul
 # A checklist's question answered no: "Saddle anaesthesia? No", "Urinary retention? - N",
 # "Legs giving way?: nil", "... ? No." (and a mark the text lost after it); not "?CES - no"
 # (the query is the note's), "Retention? No change", "Retention? not sure"
-_ANSWERED_NO = re.compile(r"([^?]+)\?\s*[:\-\u2013]?\s*(?:no|n|nil|none|negative|neg|absent|"
+_ANSWERED_NO = re.compile(r"([^?]+)\?\s*+[:\-\u2013]?\s*+(?:no|n|nil|none|negative|neg|absent|"
                           r"denies|denied)[^\w?]*", re.I)
 # A question that is itself a denial or a verdict: "Urinary retention ruled out? No" says it
 # was not ruled out, "Saddle anaesthesia absent? No" that it is there (an independent review)

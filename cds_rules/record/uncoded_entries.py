@@ -216,8 +216,8 @@ def _add_context(builder: Builder, checked: dict[str, Any], context: dict[str, s
 
 _SCORE_UNITS = frozenset({"", "{score}", "score", "/10", "{#}", "1", "points", "point",
                           "out of 10"})
-_YES_WORDS = re.compile(r"\s*(?:y|yes|present|positive|pos|\+|true|reported|confirmed)\s*\.?\s*$",
-                        re.I)
+_YES_WORDS = re.compile(r"\s*+(?:y|yes|present|positive|pos|\+|true|reported|confirmed)"
+                        r"\s*+\.?\s*+$", re.I)  # possessive: linear on a blank run
 _VALUES = ("valueString", "valueBoolean", "valueInteger", "valueQuantity",
            "valueCodeableConcept", "valueDateTime", "valuePeriod", "valueRange", "valueRatio")
 
@@ -444,7 +444,7 @@ def _add_words(texts: list[str], concept: object, codings: list[dict[str, Any]])
 # (disorder)". It says what kind of concept the name is, and left in, it kept a denial from
 # closing its item: the myelopathy was read as a cord sign (review, twenty-first session).
 _SEMANTIC_TAG = re.compile(
-    r"\s*\((?:disorder|finding|situation|event|procedure|observable entity|morphologic "
+    r"(?<!\s)\s*+\((?:disorder|finding|situation|event|procedure|observable entity|morphologic "
     r"abnormality|body structure|qualifier value|regime/therapy|clinical finding)\)\s*$", re.I)
 
 

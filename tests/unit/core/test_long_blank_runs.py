@@ -56,3 +56,35 @@ _PLAIN = re.compile(r"[,;/]|\s+-\s+")  # the textbook form: the same splits, a p
 @given(st.text(alphabet=" \t\n-,;/ab", max_size=24))
 def test_the_answer_split_is_the_plain_one(text: str) -> None:
     assert negation._ANSWER_BREAK.split(text) == _PLAIN.split(text)
+
+
+def _note(text: str) -> dict[str, Any]:
+    return {"resourceType": "Observation", "id": "note", "status": "final", "subject": SUBJECT,
+            "effectiveDateTime": "2026-02-27T09:00:00Z", "code": {"text": "Clinic note"},
+            "valueString": text}
+
+
+# The twenty-eighth session's review: a sign's words, then a blank run, read with two blank
+# quantifiers around an optional mark ("\s*[:-]?\s*"), or a blank run before a break tried
+# from every blank: each split of the run tried (18 KB of blanks after "Rectal tone" passed
+# the worker timeout; a megabyte, a day). The worker's timeout is the bound, as above.
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize(("entry", "topic"), [
+    (lambda run: _note(f"Rectal tone{run}x"), "conservative-care"),
+    (lambda run: _note(f"saddle sensation{run}x"), "conservative-care"),
+    (lambda run: _note(f"Fracture L1{run}x"), "fracture"),
+    (lambda run: _note(f"Pulsating abdominal mass{run}x"), "visceral-or-vascular"),
+    (lambda run: _note(f"Lhermitte's{run}x"), "spinal-cord-compression"),
+    (lambda run: _note(f"Prostate ca{run}x"), "malignancy"),
+    (lambda run: _note(f"LBP radiating to{run}x"), "conservative-care"),
+    (lambda run: _retention(valueString=f"No type{run}x"), "cauda-equina"),
+    (lambda run: _retention(valueString=f"No ca{run}x"), "cauda-equina"),
+    (lambda run: _retention(valueString=f"No x{run}1"), "cauda-equina"),
+    (lambda run: _retention(valueString=f"Urinary retention?{run}Yes"), "cauda-equina"),
+], ids=["rectal-tone", "saddle-sensation", "fracture-level", "pulsating-mass", "lhermitte",
+        "prostate-ca", "radiating-to", "no-type", "no-ca", "part-break", "question-then-yes"])
+def test_a_megabyte_of_blanks_after_a_signs_words_is_read_in_one_pass(entry: Any,
+                                                                      topic: str) -> None:
+    request = HookRequest(hook="patient-view", patient_id="p",
+                          resources=with_back_pain(entry(" " * RUN)))
+    assert [c.topic for c in evaluate(request, ACUTE_NOW).cards] == [topic]
