@@ -178,6 +178,7 @@ class Items:
         self.negative_for = negative_for.start() if negative_for else len(part)
         self.item_reads: dict[int, tuple[int, bool, bool, bool]] = {}
         self.afebrile_at: int | None = None
+        self.unmeant_at: dict[int, int] = {}
 
     def hides(self, sign: str, match: re.Match[str], measured: bool = False) -> bool:
         """Does the sign at ``match`` not count as the patient's present one? A ``measured``
@@ -194,13 +195,22 @@ class Items:
                 or _RIGHT_BEFORE.search(self.part[max(start, at - 40):at]) \
                 or _SAID_ABSENT_AFTER.fullmatch(self.part, match.end(), end) \
                 or (sign == "weight loss" and _ASKED_FOR.match(self.part, match.end(), end)
-                    and not _UNMEANT.search(self.part, start, at)):
+                    and not self._unmeant_before(start, end, at)):
             return True
         if not self.answers:
             return False
         segment_start, segment_end = item_bounds(self.slashes, at, len(self.part))
         return bool(_ANSWER_AFTER.search(self.part[max(segment_start, segment_end - 24):
                                                    segment_end]))
+
+    def _unmeant_before(self, start: int, end: int, at: int) -> bool:
+        """Does the item from ``start`` to ``end`` say the weight loss is unmeant before
+        ``at`` ("Unexplained weight loss required urgent CT")? Its first such word found
+        once an item: linear over a long item of many signs."""
+        if start not in self.unmeant_at:
+            found = _UNMEANT.search(self.part, start, end)
+            self.unmeant_at[start] = found.end() if found else len(self.part) + 1
+        return self.unmeant_at[start] <= at
 
     def _last_afebrile(self) -> int:
         """Where the part last says a fever is over ("now apyrexial"; -1: nowhere), found

@@ -12,6 +12,7 @@ never raises an emergency)."""
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 from typing import Any
 
@@ -281,3 +282,13 @@ def test_their_denials_and_meant_losses_are_not(text: str) -> None:
 def test_another_persons_fever_and_an_anaesthetic_alert_are_not_the_patients(
         text: str, signs: tuple[str, ...]) -> None:
     assert weak_signs(text, closes_negated) == signs
+
+
+@pytest.mark.parametrize("phrase", ["weight loss required before ", "weight loss required, "])
+def test_a_weight_loss_asked_for_a_megabyte_long_is_read_in_linear_time(phrase: str) -> None:
+    """The twenty-eighth session's review: each "weight loss required" of an item looked for
+    an "unexplained" from the item's start (100 KB with no comma took 3.3 s, a megabyte
+    minutes). A liveness check with a wide bound, not a timing."""
+    started = time.monotonic()
+    assert weak_signs(phrase * (1_000_000 // len(phrase)), closes_negated) == ()
+    assert time.monotonic() - started < 60
