@@ -86,19 +86,20 @@ _READING = re.compile(
 _VOLUME_NAMED_AFTER = re.compile(
     r"(?<![\d.,])" + _COMPARATOR + r"(?P<number>\d{1,2}[,.]\d{3}(?!\d)|(?!0\d)\d{2,5})\s*"
     r"(?P<unit>mls?|millilit(?:re|er)s?|cc)\b[\s(]*(?>(?P<post>post[\s-]?(?:void(?:ing|ed)?|"
-    r"micturition|mict)\b(?:\s*(?:residual|volume)\b)?)|(?P<bare>residual(?:\s+(?:urine|"
+    r"micturition|mict)\b(?P<noun>\s*(?:residual|volume)\b)?)|(?P<bare>residual(?:\s+(?:urine|"
     r"volume))?\b)|after\s+(?:voiding|void(?:ed)?|micturition|pu|passing\s+(?:urine|water))\b|"
-    r"(?P<pvr>pvr)\b)(?![\s:=(]*\d)(?![\s,]*(?:pre[\s-]?void\w*|before\s+(?:void\w*|pu)|voided|"
+    r"(?P<pvr>pvr)\b)(?![\s:=(]*\d)(?!\s*+(?:pre[\s-]?void\w*|before\s+(?:void\w*|pu)|voided|"
     r"passed)\b)", re.I)
-# ... after a bladder scan's or a residual's words ("Bladder scan: 650ml residual", not
-# "Water 250ml after PU", "Wound drain 250ml residual")
-_SCANNED_BEFORE = re.compile(r"\b(?:bladder|scan\w*|retained|retaining|residual|pvr|"
-                             r"ultrasound|us)\b[^.;\n]{0,30}$", re.I)
+# ... a bare "residual", "post void" or "after PU" in a bladder's sentence ("Bladder scan:
+# 650ml residual", "TWOC failed, 800ml residual"; not "Water 250ml after PU", "Wound drain
+# 250ml residual"); "post void residual" and "PVR" by their names
+_A_BLADDERS = re.compile(r"\b(?:bladder\w*|scan\w*|bs|bvi|retained|retaining|retention|twoc|"
+                         r"catheter\w*|in[\s/-]*out|foley|idc|urin\w*|cauda|ces)\b", re.I)
 _VOIDED_BEFORE = re.compile(r"\b(?:void(?:ed|ing)?|passed|pu|output|drained|pre[\s-]*void\w*|"
                             r"input|intake|iv|fluids?|bolus|given|drank)\b[^.;,\n]{0,16}$", re.I)
 # the second of a pre- and post-void pair: "Pre and post void residual 900ml and 650ml"
 _SECOND_OF_PAIR = re.compile(r"\s*(?:and|&|/|,)\s*(?P<number>(?!0\d)\d{1,5})\s*"
-                             r"(?P<unit>mls?|millilit(?:re|er)s?|cc)\b(?!\s*(?:voided|passed)\b)",
+                             r"(?P<unit>mls?|millilit(?:re|er)s?|cc)\b(?!\s*+(?:voided|passed)\b(?!\s*+\d))",
                              re.I)
 _NAME_WORDS = ("resid", "pvr", "p.v.r", "pmr", "void", "mict", "after pu", "after passing")
 # a bare residual, or a PVR without a unit, counts only where the text is about a bladder
@@ -130,13 +131,16 @@ _RULE_BEFORE = re.compile(r"\b(?:criteria|threshold|protocol|pathway|guidance)\b
 # residual > 500 ml", "MRI needed with PVR >200 ml")
 # (a past action governing "for" or "with" directly, no comma between: not "Bladder scan
 # done, catheterise for PVR >250ml"; each blank run possessive: linear)
-_DONE_BEFORE = re.compile(r"(?:\b(?:catheteri[sz]ed|inserted|sited|drained|admitted|referred)\b"
-                          r"[^.;:\n,]{0,24}\b(?:for|with)|\bscan(?:ned)?\s+with)[\s:(]*+"
+_DONE_BEFORE = re.compile(r"(?:\b(?:catheteri[sz]ed|inserted|sited|drained|admitted|referred|"
+                          r"noted|performed|found|confirmed|showed|revealed)\b"
+                          r"(?:(?!\bplan)[^.;:\n,]){0,24}\b(?:for|with)|\bscan(?:ned)?\s+with)[\s:(]*+"
                           r"(?:(?:a|an|the)\s+)?$", re.I)
 _DONE_AFTER = re.compile(r"[\s)]*+[:\-\u2013,;]?\s*+(?:(?:in[\s/-]*out|foley|urinary|urethral|"
                          r"indwelling)\s+)?(?:catheter|idc|foley)\s+(?:was\s+)?(?:inserted|sited|"
                          r"passed|placed)\b|[\s)]*+[:\-\u2013,;]?\s*+(?:was\s+)?(?:catheteri[sz]ed|"
-                         r"referred|admitted)\b",
+                         r"referred|admitted)\b|[\s)]*+[:\-\u2013,;]?\s*+(?:urgent\s+|emergency\s+)?"
+                         r"(?:mri|ct|scan|imaging|referral|review)\s+(?:was\s+)?(?:requested|"
+                         r"arranged|booked|organi[sz]ed|ordered|done|performed|made)\b",
                          re.I)
 _SCANNER_RANGE = 900.0  # ml: a bound this high ("> 999 ml") is the scanner's, never a plan
 _PLAN_AFTER = re.compile(r"[\s)]*(?:=|->|-->|\u2192|=>|:|\b(?:would|will|then|requires?|"
@@ -193,14 +197,24 @@ def _named_after_and_measured(match: re.Match[str]) -> bool:
     scan's words unless named a "PVR", not one voided or given before it, not a plan, and a
     bare "residual" in a bladder's sentence?"""
     text, start = match.string, match.start()
-    if (match.group("pvr") is None and not _SCANNED_BEFORE.search(text, max(0, start - 60),
-                                                                   start)) \
+    if not (match.group("pvr") or match.group("noun") or _in_a_bladders_sentence(match)) \
             or _VOIDED_BEFORE.search(text, max(0, start - 40), start) \
             or _CONDITIONAL.search(text, max(0, start - _SCAN_WINDOW), start):
         return False
-    if match.group("bare") and not _a_bladders_sentence(match):
+    if match.group("bare") and HEART_OR_LUNG.search(_own_sentence(match)):
         return False
     return not _a_plan(match)
+
+
+def _own_sentence(match: re.Match[str]) -> str:
+    """The sentence ``match`` stands in (up to :data:`_SENTENCE_REACH` on either side)."""
+    text, start, end = match.string, match.start(), match.end()
+    before = re.split(r"[.;\n]", text[max(0, start - _SENTENCE_REACH):start])[-1]
+    return before + match.group() + re.split(r"[.;\n]", text[end:end + _SENTENCE_REACH])[0]
+
+
+def _in_a_bladders_sentence(match: re.Match[str]) -> bool:
+    return bool(_A_BLADDERS.search(_own_sentence(match)))
 
 
 def _a_measurement(match: re.Match[str]) -> bool:
@@ -242,13 +256,9 @@ def _a_plan(match: re.Match[str]) -> bool:
     window = max(0, start - _SCAN_WINDOW)
     if _RULE_BEFORE.search(text, window, start):
         return True  # "Protocol: PVR > 250ml - referred to urology"
-    if _DONE_AFTER.match(text, match.end()):
-        return False  # "PVR > 500 ml: catheter inserted"
-    if _PLAN_AFTER.match(text, match.end()):
-        return True  # "Bladder scan with PVR >250ml requires catheter"
-    if _DONE_BEFORE.search(text, window, start):
-        return False  # "Catheterised for PVR >400 ml"
-    return bool(_PLAN_BEFORE.search(text, window, start))
+    if _DONE_AFTER.match(text, match.end()) or _DONE_BEFORE.search(text, window, start):
+        return False  # "PVR > 500 ml: catheter inserted", "Catheterised for PVR >400ml: ..."
+    return bool(_PLAN_AFTER.match(text, match.end()) or _PLAN_BEFORE.search(text, window, start))
 
 
 def _a_bladders_sentence(match: re.Match[str]) -> bool:

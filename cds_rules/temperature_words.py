@@ -130,8 +130,8 @@ _NOT_A_BODYS_T = re.compile(r"\b(?:trop\w*|tn|hs|qrs|axis|axes)\b[^,;]{0,16}$", 
 _PAST_BEFORE = re.compile(r"\b(?:previous|prior|previously|historical|old|last\s+(?:week|"
                           r"month|year)'?s?)\s*$", re.I)
 _WHERE_TAKEN = r"(?:at\s+home|on\s+admission|on\s+arrival|in\s+(?:ed|a&e|hospital))\s+"
-_PAST_AFTER = re.compile(r"\s*(?:" + _WHERE_TAKEN + r"(?:19|20)\d\d\b(?![/-])|(?:" + _WHERE_TAKEN
-                         + r")?(?:\(?\s*(?:in|during|back\s+in)\s+(?:19|20)\d\d\b|(?:\d+|a|an|"
+_PAST_AFTER = re.compile(r"\s*(?:(?:" + _WHERE_TAKEN + r")?(?:\(?\s*(?:in|during|back\s+in)\s+"
+                         r"(?:19|20)\d\d\b|(?:\d+|a|an|"
                          r"one|two|three|four|few|several)\s*(?:weeks?|wks?|months?|years?|"
                          r"yrs?)\s+ago\b|\d+\s*/\s*(?:52|12)\s+ago\b|(?:last|previous)\s+"
                          r"(?:week|month|year)\b))", re.I)

@@ -107,17 +107,20 @@ _ANY = re.compile("|".join(rf"\b(?:{p})" for phrases in _PHRASES.values() for _,
 # a checklist flattened: "Fever: no  Trauma: no", "Trauma?  Urinary retention? No"; not the
 # blanks between a question and its answer ("Saddle anaesthesia?  No", "Temp?  38.9"): a run
 # of blanks entered once, at its start (linear)
-_ANSWER = (r"(?:yes|y|no|n|nil|none|absent|present|negative|positive|neg|pos|denie[sd]|"
-           r"\u2713|\u2714)")
+_ANSWER = (r"(?:(?:yes|y|no|n|nil|none|absent|present|negative|positive|neg|pos|denie[sd])"
+           r"(?![/\w])|\u2713|\u2714|\[\s*+[x\u2713\u2714]\s*+\]|\+)")  # not "N/A", "N/K"
 _CLAUSES = re.compile(r"[.;\n]+|(?<![?\s])(?:\t|\s{2})\s*|(?<=\?)(?:\t|\s{2})\s*+(?![:\-\u2013]?"
-                      r"[ \t]*+(?:" + _ANSWER + r"(?!\w)|\d))", re.I)  # "PVR?  650 ml", too
-# ... and a question answered after such blanks ends its clause when another item follows
-# ("Fever?  Yes | Weight loss?  No", "Urinary retention?  Yes / Saddle anaesthesia?  No"),
-# unless a contrast or a figure does ("Retention?  No - but 900 ml on bladder scan")
+                      r"[ \t]*+(?:" + _ANSWER + r"|\d))", re.I)  # "PVR?  650 ml", too
+# ... and a question answered ends its clause when another item of the form follows it, a
+# capital's question or label ("Fever?  Yes | Weight loss?  No", "Urinary retention?  Yes /
+# Saddle anaesthesia?  No", "... ?<tab>NO Urinary retention:<tab>Present"), not when anything
+# else does ("Urinary retention?  No - failed TWOC", "? No change: still retaining", "? No -
+# but 900 ml on bladder scan": the sign stays open, as after one blank)
+_BLANK = r"[^\S\r\n]"  # a space, a tab, a no-break space
 _ANSWERED_AFTER_BLANKS = re.compile(
-    r"\?(?:\t|[ \t]{2})[ \t]*+[:\-\u2013]?[ \t]*+" + _ANSWER + r"(?!\w)\.?(?=[ \t]*+(?:[|/]|"
-    r"[-\u2013](?=[ \t]))?[ \t]*+(?!(?:but|however|although|though|except)\b)[a-z\u2713\u2714])",
-    re.I)
+    r"\?" + _BLANK + r"*+[:\-\u2013]?" + _BLANK + r"*+" + _ANSWER + r"\.?(?=" + _BLANK
+    + r"*+(?:[|/,]|[-\u2013](?=\s))?" + _BLANK + r"*+(?-i:[A-Z])[^?|/\n\r]{0,60}?\?|" + _BLANK
+    + r"*+(?:[|/,]" + _BLANK + r"*+)?(?-i:[A-Z])[^?|/:\n\r]{0,60}?:)", re.I)
 # "Ca. prostate", "CA. of the breast" (twelfth session): the abbreviation's full stop, two
 # spaces at most (no line break), a bracket or a side ("Ca. (prostate)", "Ca. left
 # breast", "Adenoca. prostate": thirteenth session), a site, and then only what follows a

@@ -24,6 +24,7 @@ from tests.unit.core.local_entries import SNOMED, SUBJECT, local_problem, with_b
 NOW = datetime(2026, 3, 1, 10, tzinfo=UTC)
 ANSWERED_NO = ["Urinary retention?  No", "Urinary retention?\tNo", "Urinary retention ?  No",
                "Urinary retention?\t\tno"]
+# (and a coded row "Urinary retention?  No - failed TWOC | Fever?  No" stays critical: below)
 # ... and in words a bare "N" (a coded row's bare "? N" keeps its sign: the safe side, a
 # decision of the twenty-fifth session's versions)
 
@@ -78,6 +79,17 @@ def test_a_weak_red_flag_answered_no_after_blanks_is_not_named(text: str) -> Non
     # a contrast or a figure after the answer keeps the sign, as with one blank
     ("Urinary retention?  No - but 900 ml on bladder scan", ("urinary retention",)),
     ("Saddle anaesthesia?  No, but tingling", ("saddle anaesthesia",)),
+    # the third review: what follows an answer stays with it unless it is the form's next
+    # question or label (a capital's): a qualifier, "N/A", "N/K" keep the sign open
+    ("Urinary retention?  No - failed TWOC | Fever?  No", ("urinary retention",)),
+    ("Urinary retention?  N/A | Fever?  No", ("urinary retention",)),
+    ("Urinary retention?  N/K / Trauma?  No", ("urinary retention",)),
+    ("Urinary retention?\tN/A\tFever?\tNo", ("urinary retention",)),
+    ("Saddle anaesthesia?  No - partial", ("saddle anaesthesia",)),
+    ("Cauda equina syndrome?  No - cannot exclude", ("cauda equina syndrome",)),
+    ("Urinary retention?  No change: still retaining", ("urinary retention",)),
+    ("Urinary retention?\u00a0\u00a0Yes | Saddle anaesthesia?\u00a0\u00a0No",
+     ("urinary retention",)),
 ])
 
 
@@ -91,14 +103,19 @@ def test_another_answer_or_a_checklists_columns_keep_what_they_name(
     ("Night pain?\tY | Fever?\tNo", ("night pain",)),
     ("Fever?  Present | Saddle anaesthesia?  None", ("fever",)),
     ("New weight loss?\t\t\u2713 | Weight loss? -", ("weight loss",)),
+    ("Fever?\u00a0\u00a0Yes | Trauma?\u00a0\u00a0No", ("fever",)),
+    ("Fever? yes | Leg weakness?  No", ("fever",)),
 ])
 def test_a_weak_red_flag_answered_yes_beside_another_question_is_named(
         text: str, signs: tuple[str, ...]) -> None:
     assert weak_signs(text, closes_negated) == signs
 
 
-def test_a_coded_rows_question_answered_yes_after_blanks_is_still_the_emergency() -> None:
-    assert _topics(_retention_row("Urinary retention?   Yes")) == {"cauda-equina": "critical"}
+@pytest.mark.parametrize("value", ["Urinary retention?   Yes",
+                                   "Urinary retention?  No - failed TWOC | Fever?  No",
+                                   "Urinary retention?  N/A | Fever?  No"])
+def test_a_coded_rows_question_not_answered_no_is_still_the_emergency(value: str) -> None:
+    assert _topics(_retention_row(value)) == {"cauda-equina": "critical"}
 
 
 @pytest.mark.parametrize("blanks", [" " * 1_000_000, "\t" * 1_000_000, "? " + " " * 1_000_000])

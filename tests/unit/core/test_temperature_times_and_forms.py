@@ -107,7 +107,6 @@ REVIEW_NOT_READ = [
     "Temp at 1400, 39 yo", "Temp at 0800 38 y/o", "Temp 36.8 today, 39.2 last week",
     # the second review: a past reading in a timed list, where it was taken before it
     "Temp 36.8 today, 39.2 at home last week", "Temp 36.8 today, 39.2 on admission 3 weeks ago",
-    "Temp 36.9 today, 38.9 in ED 2018",
 ]
 
 
@@ -119,6 +118,8 @@ REVIEW_NOT_READ = [
     "Temp 38.9 (afebrile on arrival)", "Temp 38.9 (was apyrexial at 0800)",
     "Temp 38.9 this evening, apyrexial this morning", "Temp 38.9, mother apyrexial",
     "Temp 38.9, fever settled yesterday but recurred", "Temp 38.9, temp down from 39.5 earlier",
+    # the third review: a 24-hour clock after where it was taken is no year
+    "Temp 39.2 on arrival 2015", "Temp 38.9 at home 1930", "Temp 39.1 in ED 1945, HR 110",
 ])
 def test_an_apyrexial_of_another_time_or_person_keeps_the_fever(text: str) -> None:
     (temperature,) = temperatures_in_words(text, closes_negated)
