@@ -105,22 +105,17 @@ _EXCLUDED_PATTERNS = {topic: re.compile(p, re.I) for topic, p in _EXCLUDED.items
 _ANY = re.compile("|".join(rf"\b(?:{p})" for phrases in _PHRASES.values() for _, p in phrases),
                   re.I)
 # a checklist flattened: "Fever: no  Trauma: no", "Trauma?  Urinary retention? No"; not the
-# blanks between a question and its answer ("Saddle anaesthesia?  No", "Temp?  38.9"): a run
-# of blanks entered once, at its start (linear)
+# blanks between a question and an answer that stands alone ("Saddle anaesthesia?  No" at the
+# end, before a full stop, a line or the next column's blanks) or a figure ("Temp?  38.9",
+# "PVR?  250ml"). An answer with more after it ("Urinary retention?  No - failed TWOC |
+# Fever?  No", "Fever?  Yes | Weight loss?  No") is split off as before: the question stays
+# open and keeps its sign (three reviews found every rule for ending such a clause lost a
+# sign a qualifier or a later item kept). A run of blanks entered once, at its start (linear).
 _ANSWER = (r"(?:(?:yes|y|no|n|nil|none|absent|present|negative|positive|neg|pos|denie[sd])"
            r"(?![/\w])|\u2713|\u2714|\[\s*+[x\u2713\u2714]\s*+\]|\+)")  # not "N/A", "N/K"
+_ALONE = r"\.?(?:[^\S\r\n]*+(?:$|[.;\r\n])|\t|[^\S\r\n]{2})"
 _CLAUSES = re.compile(r"[.;\n]+|(?<![?\s])(?:\t|\s{2})\s*|(?<=\?)(?:\t|\s{2})\s*+(?![:\-\u2013]?"
-                      r"[ \t]*+(?:" + _ANSWER + r"|\d))", re.I)  # "PVR?  650 ml", too
-# ... and a question answered ends its clause when another item of the form follows it, a
-# capital's question or label ("Fever?  Yes | Weight loss?  No", "Urinary retention?  Yes /
-# Saddle anaesthesia?  No", "... ?<tab>NO Urinary retention:<tab>Present"), not when anything
-# else does ("Urinary retention?  No - failed TWOC", "? No change: still retaining", "? No -
-# but 900 ml on bladder scan": the sign stays open, as after one blank)
-_BLANK = r"[^\S\r\n]"  # a space, a tab, a no-break space
-_ANSWERED_AFTER_BLANKS = re.compile(
-    r"\?" + _BLANK + r"*+[:\-\u2013]?" + _BLANK + r"*+" + _ANSWER + r"\.?(?=" + _BLANK
-    + r"*+(?:[|/,]|[-\u2013](?=\s))?" + _BLANK + r"*+(?-i:[A-Z])[^?|/\n\r]{0,60}?\?|" + _BLANK
-    + r"*+(?:[|/,]" + _BLANK + r"*+)?(?-i:[A-Z])[^?|/:\n\r]{0,60}?:)", re.I)
+                      r"[ \t]*+(?:" + _ANSWER + _ALONE + r"|\d))", re.I)
 # "Ca. prostate", "CA. of the breast" (twelfth session): the abbreviation's full stop, two
 # spaces at most (no line break), a bracket or a side ("Ca. (prostate)", "Ca. left
 # breast", "Adenoca. prostate": thirteenth session), a site, and then only what follows a
@@ -254,8 +249,6 @@ def parts_of(text: str) -> Iterator[str]:
 def parts_and_contrasts(text: str) -> Iterator[tuple[str, bool]]:
     """:func:`parts_of`, each with whether a contrast follows it in its sentence ("Urinary
     retention? No, | but residual 800ml")."""
-    if "?" in text:
-        text = _ANSWERED_AFTER_BLANKS.sub(lambda answered: answered.group() + "\n", text)
     for clause in (c.strip() for c in _CLAUSES.split(text)):
         parts = [p for p in (p.strip() for p in _PARTS.split(clause)) if p]
         yield from ((part, i < len(parts) - 1) for i, part in enumerate(parts))

@@ -171,7 +171,7 @@ class Items:
     def __init__(self, part: str, contrast_follows: bool) -> None:
         self.part = part
         self.commas = [i for i, c in enumerate(part) if c == ","]
-        self.slashes = [i for i, c in enumerate(part) if c in ",/"]
+        self.slashes = [i for i, c in enumerate(part) if c in ",/|"]  # a form's "|" too
         self.answers = not contrast_follows  # "Fever? No, but hot and sweaty": no answer
         self.list_closed = self.answers and _list_answered_no(part, self.slashes)
         negative_for = _NEGATIVE_FOR.search(part)
