@@ -206,11 +206,19 @@ def _named_after_and_measured(match: re.Match[str]) -> bool:
     return not _a_plan(match)
 
 
-def _own_sentence(match: re.Match[str]) -> str:
-    """The sentence ``match`` stands in (up to :data:`_SENTENCE_REACH` on either side)."""
+def _sentences_around(match: re.Match[str]) -> tuple[str, str, str]:
+    """The sentence before ``match``'s, and its own sentence's words before and after it
+    (each up to :data:`_SENTENCE_REACH` characters)."""
     text, start, end = match.string, match.start(), match.end()
-    before = re.split(r"[.;\n]", text[max(0, start - _SENTENCE_REACH):start])[-1]
-    return before + match.group() + re.split(r"[.;\n]", text[end:end + _SENTENCE_REACH])[0]
+    before = re.split(r"[.;\n]", text[max(0, start - _SENTENCE_REACH):start])
+    after = re.split(r"[.;\n]", text[end:end + _SENTENCE_REACH])[0]
+    return (before[-2] if len(before) > 1 else ""), before[-1], after
+
+
+def _own_sentence(match: re.Match[str]) -> str:
+    """The sentence ``match`` stands in."""
+    _previous, before, after = _sentences_around(match)
+    return before + match.group() + after
 
 
 def _in_a_bladders_sentence(match: re.Match[str]) -> bool:
@@ -265,11 +273,9 @@ def _a_bladders_sentence(match: re.Match[str]) -> bool:
     """Is a "PVR" without a unit, or a bare "residual", the bladder's: a bladder, voiding,
     urine, a catheterisation or retention named in its sentence or the one before, and no
     heart or lung reading in its own sentence (not "Back pain. Echo: PVR 250")?"""
-    text, start, end = match.string, match.start(), match.end()
-    before = re.split(r"[.;\n]", text[max(0, start - _SENTENCE_REACH):start])
-    after = re.split(r"[.;\n]", text[end:end + _SENTENCE_REACH])[0]
-    own = before[-1] + match.group() + after
-    return bool(_BLADDER_WORDS.search(" ".join(before[-2:]) + match.group() + after)) \
+    previous, before, after = _sentences_around(match)
+    own = before + match.group() + after
+    return bool(_BLADDER_WORDS.search(f"{previous} {own}" if previous else own)) \
         and not HEART_OR_LUNG.search(own)
 
 
