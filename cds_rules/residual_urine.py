@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from itertools import islice
 from typing import NamedTuple
 
 RESIDUAL_SIGN = "urinary retention (post-void residual)"
@@ -53,8 +54,10 @@ class Residual(NamedTuple):
 _PVR = r"(?P<pvr>p\.?v\.?r\.?s?|pmr)(?![a-z])"
 _POST_VOID = (r"(?P<post>post[\s-]?(?:void(?:ing|ed)?|micturition|mict))\b(?P<noun>\s*(?:bladder"
               r"\s+)?(?:residual|residue|volume|scan)\b)?(?:\s+(?:urine\s+)?(?:volume|vol)\b)?")
-# "Bladder scan after voiding 650 ml", "Bladder scanned after PU: 800 ml"
-_AFTER_VOIDING = (r"(?P<after>bladder\s+scan(?:ned)?\s+after\s+(?:voiding|void(?:ed)?|"
+# "Bladder scan after voiding 650 ml", "Bladder scanned after PU: 800 ml", "Bladder scan
+# following void: 650ml", "Bladder scan 30 min after PU: 650ml"
+_AFTER_VOIDING = (r"(?P<after>bladder\s+scan(?:ned)?\s+(?:\d{1,3}\s*(?:mins?|minutes?|hrs?|"
+                  r"hours?)\s+)?(?:after|following)\s+(?:voiding|void(?:ed)?|"
                   r"micturition|pu|passing\s+(?:urine|water)))\b")
 _RESIDUAL = r"residual(?P<urine>\s+(?:urine|urinary|bladder))?(?:\s+(?:volume|vol)\b)?"
 # what may stand between the name and the number: "PVR on bladder scan: 650 ml", "PVR (BS)
@@ -63,6 +66,7 @@ _TIME_OR_DATE = (r"(?:[01]?\d|2[0-3])(?::|\.|h)?[0-5]\d(?:\s*(?:h|hrs|hours)\b)?
                  r"\d{4}-\d\d-\d\d|\d{1,2}/\d{1,2}(?:/\d{2,4})?")
 _FILLER = (r"(?:[\s:=~\-\u2013()?]*\b(?:of|was|is|measured|recorded|scanned|approx\w*|about|"
            r"around|c|ca|on|by|via|as|at|bladder|scan|scanner|bs|us|ultrasound|volume|vol|"
+           r"x\s?[2-9]|1st|first|initial|"
            r"urine|" + _TIME_OR_DATE + r")\b\.?){0,6}?[\s:=~\-\u2013()?]*")
 _COMPARATOR = (r"(?:(?P<comparator>[<>]=?|\u2264|\u2265|less\s+than|under|below|"
                r"more\s+than|greater\s+than|over|above|at\s+least)\s*)?")
@@ -75,11 +79,15 @@ _UNIT = (r"(?:\s*(?P<unit>mls?|millilit(?:re|er)s?|cc|cm(?:3|\^3)|\{ml\}|l|lit(?
 _NOT_A_VOLUME = (r"(?!\d|[.,:/\-]\d|\s*\d+(?:[.,]\d+)?\s*(?:mls?|cc|l|lit\w*)\b|"
                  r"\s*(?:ml\w*|l\b|lit\w*|cc\b|%|h\b|hrs?\b|wu\b|"
                  r"wood|dyn\w*|mm\s*hg|mmhg|mm\b|cm\b|units?\b|mg\b|kg\b|g\b|hours?\b|"
-                 r"mins?\b|minutes?\b|days?\b|weeks?\b|years?\b|x\b))")
+                 r"mins?\b|minutes?\b|days?\b|weeks?\b|years?\b|x\b|st\b|nd\b|rd\b|th\b))")
+# a column's unit before the number: "PVR (ml):  650", "Post-void residual volume (mL): 650",
+# "PVR ml 650"
+_UNIT_BEFORE = r"(?:[ \t]*+\(?[ \t]*+(?P<unit_before>mls?|cc)[ \t]*+\)?(?![a-z/]))?"
 _READING = re.compile(
     r"\b(?P<name>" + _PVR + "|" + _POST_VOID + "|" + _AFTER_VOIDING + "|" + _RESIDUAL + ")"
-    + _FILLER + _COMPARATOR
-    + _NUMBER + _UNIT + r"(?(unit)|" + _NOT_A_VOLUME + r")(?!\s*(?:voided|passed)\b)", re.I)
+    + _UNIT_BEFORE + _FILLER + _COMPARATOR
+    + _NUMBER + _UNIT + r"(?(unit)|" + _NOT_A_VOLUME + r"(?(unit_before)(?![a-z]|\s*+[<>\d])))"
+    r"(?!\s*(?:voided|passed)\b)", re.I)
 # a volume before its name: "Bladder scan: 650ml residual", "Bladder scan 650 ml post void",
 # "Retained 800ml after PU"; not a name with a volume of its own after it ("Pre-void 650 ml
 # post void residual 40 ml" reads 40, by the reading above), nor a volume voided or given
@@ -95,12 +103,33 @@ _VOLUME_NAMED_AFTER = re.compile(
 # 250ml residual"); "post void residual" and "PVR" by their names
 _A_BLADDERS = re.compile(r"\b(?:bladder\w*|scan\w*|bs|bvi|retained|retaining|retention|twoc|"
                          r"catheter\w*|in[\s/-]*out|foley|idc|urin\w*|cauda|ces)\b", re.I)
-_VOIDED_BEFORE = re.compile(r"\b(?:void(?:ed|ing)?|passed|pu|output|drained|pre[\s-]*void\w*|"
-                            r"input|intake|iv|fluids?|bolus|given|drank)\b[^.;,\n]{0,16}$", re.I)
+_VOIDED_BEFORE = re.compile(r"\b(?P<word>void(?:ed|ing)?|passed|pu|output|drained|"
+                            r"(?P<pre>pre[\s-]*void\w*)|input|intake|iv|fluids?|bolus|given|"
+                            r"drank)\b[^.;,\n]{0,16}$", re.I)
+# ... unless the word names a volume of its own: "Voided 150ml, scan 650ml post void",
+# "Bladder scan 100ml pre void and 650ml post void"
+_A_VOLUME = re.compile(r"\d\s*(?:mls?|cc)\b", re.I)
+_A_VOLUME_BEFORE = re.compile(r"\d\s*(?:mls?|cc)\s*$", re.I)
 # the second of a pre- and post-void pair: "Pre and post void residual 900ml and 650ml"
 _SECOND_OF_PAIR = re.compile(r"\s*(?:and|&|/|,)\s*(?P<number>(?!0\d)\d{1,5})\s*"
                              r"(?P<unit>mls?|millilit(?:re|er)s?|cc)\b(?!\s*+(?:voided|passed)\b(?!\s*+\d))",
                              re.I)
+# a series' later volumes after a reading: "PVR x2: 180ml and 650ml", "PVR 1st 100ml, 2nd
+# 650ml" (not a volume voided, drunk or given)
+_LATER_VOLUME = re.compile(
+    r"[ \t]*+(?:,[ \t]*+(?:then|and)?|and|&|then)[ \t]*+(?:(?:2nd|3rd|second|third|"
+    r"repeat(?:ed)?|later)\b[ \t]*+(?:(?:scan|pvr)\b[ \t]*+)?[:=]?[ \t]*+)?"
+    r"(?P<number>(?!0\d)\d{1,5})(?![\d.,])[ \t]*+(?P<unit>mls?|millilit(?:re|er)s?|cc)\b"
+    r"(?![ \t]*+(?:voided|passed|pu|drained|given|input|intake|oral|orally|iv|drunk|drank|"
+    r"fluids?|of)\b)", re.I)
+_MAX_LATER = 4  # a series' volumes read after its first
+# a pre- and post-void pair written with a slash and one unit: "Pre/post void 900/650 ml"
+# (650; "900ml/650ml" is read as a pair of readings: _SECOND_OF_PAIR)
+_SLASHED_PAIR = re.compile(
+    r"\bpre[\s-]*+(?:void\w*)?[ \t]*+(?:and|&|/)[ \t]*+post[\s-]*+(?:void\w*|micturition|mict)"
+    r"\b(?:[ \t]++(?:bladder|residuals?|volumes?|scans?|urine)\b)*+[ \t:=]*+(?:\(?[ \t]*+"
+    r"(?P<unit_before>mls?|cc)[ \t]*+\)?[ \t:=]*+)?(?!0\d)\d{1,5}[ \t]*+/[ \t]*+"
+    r"(?P<number>(?!0\d)\d{1,5})(?![\d.,])[ \t]*+(?P<unit>mls?|cc)?\b", re.I)
 _NAME_WORDS = ("resid", "pvr", "p.v.r", "pmr", "void", "mict", "after pu", "after passing")
 # a bare residual, or a PVR without a unit, counts only where the text is about a bladder
 # and not about the heart or lungs (a vascular resistance, a lung's residual volume)
@@ -170,16 +199,39 @@ def residuals_in_words(text: str) -> tuple[Residual, ...]:
     for tried, match in enumerate(_READING.finditer(text), 1):
         if _a_measurement(match):
             found.append(_residual(match))
+            found.extend(_later_in_a_series(match))
         elif (second := _the_post_voids_of_a_pair(match)) is not None:
             found.append(second)
         if len(found) == _MAX_READINGS or tried == _MAX_TRIED:
             return tuple(found)
+    found.extend(_slashed_pairs(text))
     for tried, match in enumerate(_VOLUME_NAMED_AFTER.finditer(text), 1):
         if _named_after_and_measured(match):
             found.append(_residual(match))
         if len(found) == _MAX_READINGS or tried == _MAX_TRIED:
             break
     return tuple(found)
+
+
+def _later_in_a_series(match: re.Match[str]) -> list[Residual]:
+    """The volumes of a series after a reading with a unit ("PVR x2: 180ml and 650ml": 650),
+    up to :data:`_MAX_LATER`."""
+    if match.group("unit") is None and match.group("unit_before") is None:
+        return []
+    later: list[Residual] = []
+    at = match.end()
+    while len(later) < _MAX_LATER and (volume := _LATER_VOLUME.match(match.string, at)):
+        later.append(_residual(volume))
+        at = volume.end()
+    return later
+
+
+def _slashed_pairs(text: str) -> list[Residual]:
+    """The post-void volume of each pair written with a slash ("Pre/post void 900/650 ml"),
+    with a unit and not in a plan."""
+    return [_residual(pair) for pair in islice(_SLASHED_PAIR.finditer(text), _MAX_READINGS)
+            if (pair.group("unit") or pair.group("unit_before"))
+            and not _CONDITIONAL.search(text, max(0, pair.start() - _SCAN_WINDOW), pair.start())]
 
 
 def _the_post_voids_of_a_pair(match: re.Match[str]) -> Residual | None:
@@ -198,12 +250,27 @@ def _named_after_and_measured(match: re.Match[str]) -> bool:
     bare "residual" in a bladder's sentence?"""
     text, start = match.string, match.start()
     if not (match.group("pvr") or match.group("noun") or _in_a_bladders_sentence(match)) \
-            or _VOIDED_BEFORE.search(text, max(0, start - 40), start) \
+            or _voided_or_given_before(match) \
             or _CONDITIONAL.search(text, max(0, start - _SCAN_WINDOW), start):
         return False
     if match.group("bare") and HEART_OR_LUNG.search(_own_sentence(match)):
         return False
     return not _a_plan(match)
+
+
+def _voided_or_given_before(match: re.Match[str]) -> bool:
+    """Is a volume named after it one voided, given or before voiding ("Voided 650ml
+    residual", "IV fluids 650 ml post void")? Not when the word names a volume of its own,
+    written after it ("Voided 150ml scan 650ml post void") or, for a pre-void word, before it
+    ("100ml pre void and 650ml post void")."""
+    text, start = match.string, match.start()
+    word = _VOIDED_BEFORE.search(text, max(0, start - 40), start)
+    if word is None:
+        return False
+    if _A_VOLUME.search(text, word.end("word"), start):
+        return False
+    return not (word.group("pre") and match.group("post")
+                and _A_VOLUME_BEFORE.search(text, max(0, word.start() - 12), word.start()))
 
 
 def _sentences_around(match: re.Match[str]) -> tuple[str, str, str]:
@@ -231,7 +298,7 @@ def _a_measurement(match: re.Match[str]) -> bool:
     text, start = match.string, match.start()
     if match.group("post") and _AFTER_PRE.search(text, max(0, start - 12), start):
         return False  # "pre and post void: 900ml and 50ml": the first is the pre-void's
-    unitless = match.group("unit") is None
+    unitless = match.group("unit") is None and match.group("unit_before") is None
     if unitless and _a_time_or_year(match):
         return False
     bare = match.group("pvr") is None and match.group("post") is None \
@@ -298,8 +365,8 @@ def _spaced(match: re.Match[str]) -> str:
 
 
 def _residual(match: re.Match[str]) -> Residual:
-    unit = (match.group("unit") or "ml").lower()
+    unit = (match.group("unit") or match.groupdict().get("unit_before") or "ml").lower()
     number = float(_plain(match.group("number"), unit in LITRES))
     ml = number * 1000 if unit in LITRES else number
-    comparator = match.group("comparator")
+    comparator = match.groupdict().get("comparator")
     return Residual(ml, _COMPARATORS[_spaced(match)] if comparator else None)

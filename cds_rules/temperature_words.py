@@ -43,8 +43,10 @@ class Temperature(NamedTuple):
 
 
 _ABBREVIATED = re.compile(r"(?<=\btemp)\.", re.I)  # "Temp. 38.9" -> "Temp: 38.9"
-# the blanks of a column ("Temp:\t38.9", "Temp:\n38.9"): the splitter splits at them
-_COLUMN = re.compile(r"(?<=\btemp)((?:erature)?s?)[ \t]*+([:=|]?)\s*+(?=[<>(\d])", re.I)
+# the blanks of a column ("Temp:\t38.9", "Temp:\n38.9", a flowsheet's "Temperature (°C)\t38.9",
+# "Temp (tympanic)  38.9"): the splitter splits at them
+_COLUMN = re.compile(r"(?<=\btemp)((?:erature)?s?)([ \t]*+\([^()\n]{0,20}\))?[ \t]*+([:=|]?)\s*+"
+                     r"(?=[<>(\d])", re.I)
 _FIGURE = rf"\d{{2,3}}(?:{POINT}\d{{1,2}})?(?![\d{POINT}])"  # never cut short
 # a clock time: "0800", "14:00", "14.00" (its point kept), "9.30am", "2am", "1400h"
 _CLOCK = (rf"(?:(?:[01]?\d|2[0-3])[:h{POINT}]?[0-5]\d(?:[ \t]?(?:h|hrs|am|pm)\b)?"
@@ -60,14 +62,14 @@ _A_BODYS_FIGURE = rf"(?:3[4-9]|4[0-4]|9[3-9]|1[01]\d)(?:{POINT}\d{{1,2}})?(?![\d
 _WHEN = (rf"(?:[ \t]?(?:at|@)[ \t]?{_CLOCK}|[ \t]\({_CLOCK}\)|[ \t](?:on[ \t]arrival|"
          r"on[ \t]admission|in[ \t]ed|overnight|today|tonight|yesterday|last[ \t]night|"
          r"this[ \t](?:morning|afternoon|evening|am|pm)|(?:in[ \t]the[ \t])?(?:morning|"
-         r"afternoon|evening)|at[ \t]home)\b)")
+         r"afternoon|evening)|at[ \t]home|at[ \t]triage|earlier|initially)\b)")
 _UNIT = (r"[ \t]?(?:[\u00b0\u00ba][ \t]?)?(?:cel(?:sius)?|fahrenheit|deg(?:rees?)?(?:[ \t]?"
          r"[cf])?|[cf])\b|[ \t]?[\u00b0\u00ba\u2103\u2109]")
 # between a name and its figure: a colon, a qualifier ("(oral)", "(!)", "(°C)", "tympanic",
 # "24h"), a verb ("was", "rose to", "recorded as"); atomic, each blank bounded: linear
 _BETWEEN = (r"(?>(?:[ \t]?(?:[:=~|?]|-(?=[ \t]?[\d<>\u2264\u2265])|\((?![\d<>])[^()]{0,20}\)|"
             r"[\u00b0\u00ba][ \t]?[cf]?\b)|[ \t]?@|[ \t]\(?(?:" + _CLOCK_ALONE
-            + r")\)?(?:[ \t]?[:,=\-])?(?=[ \t]?(?:\([^()]{0,20}\)[ \t]?)?(?:(?:was|is|of|reading|"
+            + r")\)?(?:[ \t]?[:,=\-|])?(?=[ \t]?(?:\([^()]{0,20}\)[ \t]?)?(?:(?:was|is|of|reading|"
             r"recorded|measured|rose|risen|peaked|spiked|reached|went|up|to|at)[ \t]?[:=]?[ \t]?)"
             r"{0,3}" + _A_BODYS_FIGURE
             + r")|[ \t](?:of|was|is|now|has|been|as|recorded|measured|"
@@ -75,14 +77,22 @@ _BETWEEN = (r"(?>(?:[ \t]?(?:[:=~|?]|-(?=[ \t]?[\d<>\u2264\u2265])|\((?![\d<>])[
             r"remains?|up|to|at|in|on|ed|arrival|home|readings?|taken|checked|max(?:imum)?|"
             r"today|this|am|pm|overnight|oral|po|tympanic|tymp|axillary|ax|rectal|pr|core|"
             r"24\s?h(?:rs?)?|morning|admission)\b){0,5})[ \t]?")
-_SEPARATOR = r"[ \t]?(?:,[ \t]?(?:then|and)?|/|;|then|and|->|\u2192)[ \t]?"
+# ... and the word of a later reading after it: "Temp 36.5, now 38.9", ", rising to 38.9"
+_SEPARATOR = (r"[ \t]?(?:,[ \t]?(?:then|and)?|/|;|then|and|->|\u2192)[ \t]?(?:(?:now|later|"
+              r"rising|rose|increased|went[ \t]up|peaking|peaked|spiking|spiked)(?:[ \t]to)?"
+              r"[ \t]?)?")
+# a figure's unit that is no temperature's: a list's figure so written is none ("T 38.9,
+# 72.5 kg" keeps 38.9), nor a name's figure
+_ANOTHER_UNIT = (r"[ \t]?(?:%|mm|cm|kg|bpm|mg|ml|mmol|nmol|pmol|umol|\u00b5mol|mcg|microg|ug|ng|"
+                 r"pg|iu|u/|g/|lbs?\b|l/min|min|secs?\b|s\b|h\b|hrs?\b(?![ \t]?\d)|x\b|units?\b|"
+                 r"days?\b|hours?\b|weeks?\b|wks?\b|years?\b|yrs?\b|y/?o\b)")
 # a list's further figure: a separator, a clock maybe ("14:00 38.9"), a decimal
 _LISTED = (rf"{_SEPARATOR}(?:{_CLOCK}[ \t]?[:\-]?[ \t]?)?(?:\d{{2,3}}{POINT}\d{{1,2}}|"
            rf"{_A_BODYS_FIGURE}(?={_WHEN}))"
-           rf"(?![\d{POINT}])")
+           rf"(?![\d{POINT}])(?!{_ANOTHER_UNIT})")
 _VITALS = r"hr|pulse|bp|rr|resp|sats?|spo2|o2"  # vital signs beside a temperature
 _IN_FIGURES = re.compile(
-    r"\b(?:(?P<name>temp(?:erature)?s?|t[\s-]?max|tymp(?:anic)?|bt|tc|(?P<tpr>tpr))(?![a-z])"
+    r"\b(?:(?P<name>temp(?:erature)?s?|t[\s-]?max|tymp(?:anic)?|bt|tc|(?P<tpr>tpr|t/p/r))(?![a-z])"
     + _BETWEEN +
     r"|(?<!['\u2019])(?P<bare>t)(?:[ \t]?(?P<colon>[:=])[ \t]?|[ \t]|(?=[\u00b0\u00ba(])"
     r"(?:[\u00b0\u00ba]|\([\u00b0\u00ba][ \t]?[cf]?\))[ \t]?))"
@@ -93,14 +103,13 @@ _IN_FIGURES = re.compile(
     r"less|lower|under)\b)?"
     rf"(?P<more>(?>(?:{_WHEN}(?={_LISTED}))?(?:{_LISTED}(?:{_UNIT})?(?:{_WHEN}(?={_LISTED}))?)*))"
     r"\)?"
-    # a TPR's pulse and respiratory rate: "TPR 38.9/120/24"
-    r"(?(tpr)(?:[ \t]?[/,][ \t]?\d{1,3}(?![\d" + POINT + r"])){0,2})"
+    # a TPR's pulse and respiratory rate, and saturation: "TPR 38.9/120/24", "TPR 38.9/120/24/98%"
+    r"(?(tpr)(?:[ \t]?[/,][ \t]?\d{1,3}(?![\d" + POINT + r"])){0,2}"
+    r"(?:[ \t]?/[ \t]?\d{2,3}[ \t]?%(?![\d" + POINT + r"]))?)"
     r"(?P<vitals>(?=[ \t]*(?:[,;/][ \t]*)?(?:p|" + _VITALS + r")\b))?"
-    r"(?!\w|[ \t]?(?:%|mm|cm|kg|bpm|/[ \t]?\d|mg|ml|mmol|nmol|pmol|umol|\u00b5mol|mcg|microg|ug|"
-    r"ng|pg|iu|u/|g/|lbs?\b|l/min|min|secs?\b|s\b|h\b|hrs?\b(?![ \t]?\d)|x\b|units?\b|days?\b|"
-    r"hours?\b|weeks?\b|wks?\b|years?\b|yrs?\b|y/?o\b))", re.I)
+    r"(?!\w|[ \t]?/[ \t]?\d|" + _ANOTHER_UNIT + r")", re.I)
 _A_NAME = re.compile(r"\b(?:t(?:emp|[ \t]?[:=<>\u2264\u2265\u00b0\u00ba(]|[ \t]\d|[\s-]?max|"
-                     r"ymp|c\b|pr\b)|bt\b)", re.I)
+                     r"ymp|c\b|pr\b|/p/r\b)|bt\b)", re.I)
 # a list's further figures (a decimal, or a whole number a time follows; a clock's "14:00",
 # "14.00", "at 930", "(1400)", "11pm" is none)
 _A_LISTED_FIGURE = re.compile(rf"(?<![\d{POINT}:h(@])(?<!at\s)(?<!@\s)\d{{2,3}}"
@@ -164,10 +173,13 @@ _ANSWERED_YES = re.compile(r"\s*+(?:[:\-\u2013]\s*+)?(?:(?:\[\s*+[x\u2713\u2714]
                            r"(?:\(\s*+y\s*+/\s*+n\s*+\)|\?)?\s*+[:\-\u2013]?\s*+(?:y|yes)\b"
                            r"(?![ \t]*+/))", re.I)
 _ADVICE_IN_PART = re.compile(r"\b(?:return\w*|re-?present\w*|advi[cs]\w*|safety|net\w*|sn|"
-                             r"if|when|should|seek|call|contact|attend|get\s+help|prn|for|aim|"
+                             r"if|when|should|seek|call|contact|attend|get\s+help|prn|aim|"
                              r"target|goal|keep|maintain|until|your|aware|discuss\w*|warn\w*|"
                              r"explain\w*|leaflet|counsel+\w*|inform\w*|told|educat\w*)\b",
                            re.I)
+# ... "for" in the figure's own item only ("Paracetamol for temp > 38 [x]"; not "Seen for
+# back pain, temp > 38 [x]")
+_FOR_IN_ITEM = re.compile(r"\bfor\b", re.I)
 # a prescription's figure: "Paracetamol 1g PRN for temp 38.5" (not "Given paracetamol 1g
 # PRN, temp 38.9", "Omeprazole 20mg BD and temp 38.9")
 _PRESCRIBED_FOR = re.compile(r"\b(?:prn|qds|tds|bd|qid|tid|as\s+required|if\s+required)\s+"
@@ -207,7 +219,7 @@ def _kept_whole(text: str) -> str:
     text = decimals_kept(text)
     if "." in text:
         text = _ABBREVIATED.sub(":", text)
-    return _COLUMN.sub(r"\1\2 ", text)
+    return _COLUMN.sub(r"\1\2\3 ", text)
 
 
 def _candidates(parts: list[tuple[str, bool]]
@@ -269,11 +281,12 @@ class _PartReader:
         counts too ("Safety netting advice given. Temperature above 38C")."""
         text = self.text
         yes = _ANSWERED_YES.match(text, match.end()) if not match.group("high") else None
+        start, end = item_bounds(self.items.commas, match.start(), len(text))
         if yes is not None:  # a bound ticked (a band's box: "36.1-38.0 [x]", no fever)
             return bool(_ADVICE_IN_PART.search(text, 0, match.start())
+                        or _FOR_IN_ITEM.search(text, start, match.start())
                         or _ADVICE_BEFORE.search(self.previous)
                         or _PAST_AFTER.match(text, yes.end()))
-        start, end = item_bounds(self.items.commas, match.start(), len(text))
         return bool(_PLAN_IN_PART.search(text, 0, match.start())
                     or _ADVICE_BEFORE.search(self.previous)
                     or _PLAN_IN_ITEM.search(text, start, match.start())

@@ -255,7 +255,7 @@ CHECK_THE_DATE_FIRST = (
 
 CONS_01 = Rule(
     id="CONS-01",
-    version="2.21.1",
+    version="2.22.0",
     topic=Topic.CONSERVATIVE_CARE,
     title="Conservative care for back pain without a recorded red flag",
     indicators=("info",),
@@ -265,7 +265,13 @@ CONS_01 = Rule(
     hooks=("patient-view", "encounter-start"),
     phase="pathway",
     asks_to_check_unread=True,
-    changes=blank_answer_change("2.21.1")
+    changes="2.22.0: a temperature in a flowsheet's column ('Temperature (°C)<tab>38.9', 'Temp "
+    "(tympanic)  38.9'), a later reading after its word ('Temp 36.5, now 38.9', 'Temp 36.9 on "
+    "arrival, rising to 38.9'; before: the first only), beside a weight ('T 38.9, 72.5 kg'), "
+    "a TPR with a saturation or as 'T/P/R', a time in a table's bars ('Temp | 1400 | 38.9') "
+    "or a box ticked after 'Seen for ...' is read: a fever in words named (before: 'No red "
+    "flag recorded' and 'Reassure'). "
+    + blank_answer_change("2.21.1")
     + "2.21.0: a temperature after a clock time or in a list of timed readings ('Temp "
     "36.9 at 0800, 38.9 at 1400', 'Temp at 14:00 was 38.9'), in a TPR ('TPR 38.9/120/24'), a "
     "form's bound ticked or answered yes ('Temp >38 [x]', 'Temp > 38 (Y/N): Y'), beside "

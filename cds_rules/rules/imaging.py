@@ -58,7 +58,7 @@ from cds_rules.rules.context import (
     may_be_after,
     unread_drafts,
 )
-from cds_rules.rules.imaging_changes import weak_red_flag_history
+from cds_rules.rules.imaging_changes import temperature_forms_change, weak_red_flag_history
 from cds_rules.rules.weak_red_flags import draft_over_red_flags
 from cds_rules.settings import RuleSettings
 
@@ -349,7 +349,7 @@ _ORDER_NOT_READ_CHANGE = (
 
 IMG_NOT_INDICATED = Rule(
     id="IMG-01",
-    version="1.17.1",
+    version="1.18.0",
     topic=Topic.IMAGING_NOT_INDICATED,
     title="Spine imaging in the first 6 weeks without red flags (ACR variant 1)",
     indicators=("warning", "info"),
@@ -365,7 +365,7 @@ IMG_NOT_INDICATED = Rule(
     hooks=ORDER_HOOKS,
     phase="pathway",
     asks_to_check_unread=True,
-    changes=blank_answer_change("1.17.1")
+    changes=temperature_forms_change("1.18.0") + blank_answer_change("1.17.1")
     + weak_red_flag_history("1.17.0", "1.16.0", "1.15.0", "1.14.0", "1.13.0")
     + question_answered_no_change("1.12.0")
     + _RED_FLAG_MET_NO_RULE_CHANGE.format(
@@ -388,7 +388,7 @@ IMG_NOT_INDICATED = Rule(
 
 IMG_NO_PRIOR_MANAGEMENT = Rule(
     id="IMG-04",
-    version="1.16.1",
+    version="1.17.0",
     topic=Topic.IMAGING_NOT_INDICATED,
     title="Spine imaging for subacute/chronic pain without red flags or prior management "
           "(ACR variant 2)",
@@ -403,7 +403,7 @@ IMG_NO_PRIOR_MANAGEMENT = Rule(
     check=_no_prior_management,
     hooks=ORDER_HOOKS,
     phase="pathway",
-    changes=blank_answer_change("1.16.1")
+    changes=temperature_forms_change("1.17.0") + blank_answer_change("1.16.1")
     + weak_red_flag_history("1.16.0", "1.15.0", "1.14.0", "1.13.0", "1.12.0")
     + question_answered_no_change("1.11.0")
     + _RED_FLAG_MET_NO_RULE_CHANGE.format(

@@ -10,6 +10,13 @@ _WEAK_IN_WORDS_CHANGE = (
     "worse at night'), is a red flag recorded: 'Re-assess fever in words (\"Febrile\") "
     "before deciding on the spine imaging', nothing offered for deletion (before: the words "
     "were not read, and IMG-01 said 'Remove the draft ... no red flag'). ")
+_TEMPERATURE_FORMS_CHANGE = (
+    "{version}: a temperature in a flowsheet's column ('Temperature (°C)<tab>38.9', 'Temp "
+    "(tympanic)  38.9'), a later reading after its word ('Temp 36.5, now 38.9', 'Temp 36.9 "
+    "on arrival, rising to 38.9'; before: the first only), beside a weight ('T 38.9, 72.5 "
+    "kg'), a TPR with a saturation or as 'T/P/R', a time in a table's bars ('Temp | 1400 | "
+    "38.9') or a box ticked after 'Seen for ...' is a fever recorded: re-assess (before: not "
+    "read; IMG-01 said 'Remove the draft ... no red flag'). ")
 _TEMPERATURE_IN_WORDS_CHANGE = (
     "{version}: a temperature written in figures ('Temp 38.9', 'T 39.1 C', 'Tmax 38.6') or "
     "sent as a quantity under a code no value set knows ('Tympanic temperature' 39.2 Cel), "
@@ -43,3 +50,8 @@ def weak_red_flag_history(timed: str, figures: str, more_words: str, words: str,
             + _MORE_WEAK_WORDS_CHANGE.format(version=more_words)
             + _WEAK_IN_WORDS_CHANGE.format(version=words)
             + _WEIGHT_DATED_AHEAD_CHANGE.format(version=weight_ahead))
+
+
+def temperature_forms_change(version: str) -> str:
+    """IMG-01's and IMG-04's change at ``version``: a flowsheet's column, a later reading."""
+    return _TEMPERATURE_FORMS_CHANGE.format(version=version)

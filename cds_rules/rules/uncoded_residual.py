@@ -16,6 +16,15 @@ RESIDUAL_REASON = (
     "syndrome out (Todd 2022: 13 of 26 MRI-confirmed cases scanned had 200 ml or less, all "
     "incomplete syndromes).")
 
+MORE_RESIDUAL_FORMS_CHANGE = (
+    "{version}: more residuals read: a column's unit before the figure ('PVR (ml):  650', "
+    "'Post-void residual volume (mL): 650', 'PVR ml 650'), a scan following voiding or a "
+    "time after it ('Bladder scan following void: 650ml', 'Bladder scan 30 min after PU: "
+    "650ml'), a series' later volumes ('PVR x2: 180ml and 650ml', 'PVR 1st 100ml, 2nd "
+    "650ml': before, the first only), the post-void volume of a pair written with a slash "
+    "('Pre/post void 900/650 ml') or after a pre-void or voided volume of its own ('Bladder "
+    "scan 100ml pre void and 650ml post void', 'Voided 150ml scan 650ml post void'). Before: "
+    "not read, 'No red flag recorded' and 'Reassure'. ")
 RESIDUAL_FORMS_CHANGE = (
     "{version}: more residuals read: the post-void one of a pair ('Pre and post void residual "
     "900ml and 650ml': 650), a volume before its name ('Bladder scan: 650ml residual', "
@@ -40,3 +49,8 @@ def residual_history(forms: str, residual: str) -> str:
     """UNCODED-CES's changes for reading a residual: the forms added at ``forms``, the
     reading itself at ``residual``."""
     return RESIDUAL_FORMS_CHANGE.format(version=forms) + RESIDUAL_CHANGE.format(version=residual)
+
+
+def more_residual_forms_change(version: str) -> str:
+    """UNCODED-CES's change at ``version``: the columns, series and pairs read."""
+    return MORE_RESIDUAL_FORMS_CHANGE.format(version=version)

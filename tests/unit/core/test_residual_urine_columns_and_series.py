@@ -1,0 +1,110 @@
+"""Post-void residuals the twenty-eighth session's note listed as still not read (UNCODED-CES
+1.18.0): a column's unit before the figure, a scan following voiding or a while after it, a
+series' later volumes, a pair's post-void volume written with a slash or after a volume of
+its own before voiding.
+
+Before, beside coded back pain each gave "No red flag recorded" and "Reassure" over a
+residual of 650 ml (CES_RESIDUAL_URINE_ML is 200 ml by default: Katzouraki 2020).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from cds_rules import HookRequest, evaluate, to_json
+from cds_rules.catalogue import RULES
+from cds_rules.residual_urine import RESIDUAL_SIGN, Residual, residuals_in_words
+from tests.unit.core.local_entries import local_problem, with_back_pain
+
+NOW = datetime(2026, 3, 1, 10, tzinfo=UTC)
+
+READ = [  # (words, the residuals read: (millilitres, comparator)); none was read before
+    # a flowsheet's column: the unit in the name, the figure after it
+    ("PVR (ml):  650", [(650, None)]), ("Post-void residual volume (mL): 650", [(650, None)]),
+    ("PVR ml 650", [(650, None)]), ("PVR (cc): 450", [(450, None)]),
+    ("PVR (mL)\t650", [(650, None)]), ("PVR (ml) at 1400 >400", [(400, ">")]),
+    # a scan following voiding, or a while after it
+    ("Bladder scan following void: 650ml", [(650, None)]),
+    ("Bladder scan 30 min after PU: 650ml", [(650, None)]),
+    ("Bladder scan following voiding 650", [(650, None)]),
+    # a series: its later volumes too (before: none, the ordinal or the count broke it)
+    ("PVR x2: 180ml and 650ml", [(180, None), (650, None)]),
+    ("PVR 1st 100ml, 2nd 650ml", [(100, None), (650, None)]),
+    ("PVR first 100ml then 650ml", [(100, None), (650, None)]),
+    ("PVR 1st scan 100ml, repeat 650ml", [(100, None), (650, None)]),
+    # a pair's post-void volume: with a slash and one unit, after the pre-void volume's word
+    ("Pre/post void 900/650 ml", [(650, None)]),
+    ("Pre/post void residual (ml): 900/650", [(650, None)]),
+    ("Bladder scan 100ml pre void and 650ml post void", [(650, None)]),
+    ("Voided 150ml scan 650ml post void", [(650, None)]),
+    ("Pre void 100ml and 650ml post void residual", [(650, None)]),
+]
+
+ALSO_LATER = [  # the first was read before; the series' later volume was not
+    ("PVR 180ml, then 650ml", [(180, None), (650, None)]),
+    ("PVR 100ml, 2nd 650ml, 3rd 700ml", [(100, None), (650, None), (700, None)]),
+]
+
+
+@pytest.mark.parametrize(("text", "read"), READ + ALSO_LATER)
+def test_a_residual_in_these_forms_is_read(text: str,
+                                           read: list[tuple[float, str | None]]) -> None:
+    assert residuals_in_words(text) == tuple(Residual(ml, c) for ml, c in read)
+
+
+NOT_READ = [
+    # a column's unit and a figure that is no volume: another unit, a time, a ratio, a
+    # volume voided; a time after "at"
+    "PVR ml/min 650", "Bladder scan: PVR (ml) was 650 WU", "PVR ml 650 voided",
+    "Voided 150ml, PVR (ml): >650 L voided", "Echo: PVR ml 1st 12 WU",
+    # a series' later volume voided, drunk or given
+    "PVR 50ml, 650ml voided", "PVR 50 ml and 1000ml oral intake", "PVR 50ml, 650ml IV",
+    "PVR 50 ml then 650 ml passed",
+    # a pair with no unit, or in a plan; a volume voided or before voiding with nothing of
+    # its own between
+    "Pre/post void 900/650", "If pre/post void 900/650 ml", "Voided 650ml post void",
+    "IV fluids 650 ml post void", "Pre-void 650 ml post void",
+]
+
+
+@pytest.mark.parametrize("text", NOT_READ)
+def test_a_volume_voided_given_or_in_another_unit_is_no_residual_reaching_200_ml(
+        text: str) -> None:
+    assert [r for r in residuals_in_words(text) if r.reaches(200)] == []
+
+
+def _cards(*entries: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    request = HookRequest(hook="patient-view", patient_id="p", resources=with_back_pain(*entries))
+    return {c["source"]["topic"]["code"]: c for c in to_json(evaluate(request, NOW).cards)}
+
+
+@pytest.mark.parametrize("text", ["PVR (ml):  650", "PVR x2: 180ml and 650ml",
+                                  "Bladder scan following void: 650ml",
+                                  "Pre/post void 900/650 ml"])
+def test_beside_back_pain_it_warns_instead_of_reassuring(text: str) -> None:
+    cards = _cards(local_problem(text))
+    assert "conservative-care" not in cards
+    card = cards["cauda-equina"]
+    assert (card["indicator"], card["summary"]) == (
+        "warning", f"Check the record: uncoded entry suggests {RESIDUAL_SIGN}")
+    version = next(r.version for r in RULES if r.id == "UNCODED-CES")
+    assert version == "1.18.0"
+    assert f"_Rule UNCODED-CES v{version}._" in card["detail"]
+
+
+def test_a_series_below_the_threshold_warns_of_nothing() -> None:
+    assert "cauda-equina" not in _cards(local_problem("PVR x2: 80ml and 50ml"))
+
+
+@pytest.mark.timeout(30)
+@pytest.mark.parametrize("unit", ["PVR (ml) ", "PVR 1st ", "PVR x2: ", "pre/post void ",
+                                  "Pre/post void residual ", "100ml pre void and ",
+                                  "Voided 150ml scan ", "PVR              ml            "])
+def test_a_megabyte_of_these_forms_is_read_in_one_pass(unit: str) -> None:
+    """A liveness check at the worker's timeout (30 s), not a speed target: each new form's
+    words repeated over a megabyte (about a second each on this machine)."""
+    text = unit * (1_000_000 // len(unit)) + "PVR 650 ml"
+    assert Residual(650.0) in residuals_in_words(text)

@@ -1,0 +1,99 @@
+"""Temperatures the twenty-eighth session's note listed as still not read, and the forms
+found beside them (CONS-01 2.22.0, IMG-01 1.18.0, IMG-04 1.17.0): a flowsheet's column with a
+qualifier in brackets before blanks, a tab or a line ("Temperature (°C)<tab>38.9"), a later
+reading after its word ("Temp 36.5, now 38.9"), a list beside a weight ("T 38.9, 72.5 kg"),
+a TPR with a saturation or written "T/P/R", a clock in a table's bars, a box ticked after
+"Seen for ...".
+
+Before, each gave the conservative card's "No red flag recorded" and "Reassure" over a
+fever of 38.9 °C, or (a later reading) read only the first, normal, figure.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from cds_rules import HookRequest, evaluate, to_json
+from cds_rules.catalogue import RULES
+from cds_rules.record.negation import closes_negated
+from cds_rules.temperature_words import Temperature, temperatures_in_words
+from tests.unit.core.local_entries import local_problem, with_back_pain
+
+NOW = datetime(2026, 3, 1, 10, tzinfo=UTC)
+
+READ = [  # (words, the temperature read in Celsius); each read nothing or less before
+    # a flowsheet's column: a qualifier in brackets, then blanks, a tab or a line
+    ("Temperature (°C)\t38.9", 38.9), ("Temperature (C)\t38.9", 38.9),
+    ("Temperature (°C)  38.9", 38.9), ("Temperature (oral)\t38.9", 38.9),
+    ("Temp (tympanic)\t38.9", 38.9), ("Temperature (°C)\t38.9\tHR\t110", 38.9),
+    ("Temperature (°C)\n38.9", 38.9), ("Temperature (°F)\t101.3", 38.5),
+    # a later reading after its word: the highest
+    ("Temp 36.5, now 38.9", 38.9), ("Temp 36.8 this morning, now 39.2", 39.2),
+    ("Temp 37.1 earlier, now 38.9", 38.9), ("Temp 36.9 on arrival, rising to 38.9", 38.9),
+    ("Temp 36.9, later 38.9", 38.9), ("Temp was 36.9, now 38.9", 38.9),
+    ("Temp 37.1 initially, 38.9 at 1400", 38.9), ("T 36.5 overnight, increased to 38.9", 38.9),
+    ("Temp 37 at 0800, then later 38.9 (oral)", 38.9),
+    # a list beside a figure in another unit: the temperature kept
+    ("Temp 39.1, 65.2 kg", 39.1), ("T 38.9, 72.5kg", 38.9),
+    # a TPR with a saturation, or written T/P/R
+    ("TPR 38.9/120/24/98%", 38.9), ("T/P/R 38.9/120/24", 38.9), ("t/p/r: 39.1/110/22", 39.1),
+    # a clock in a table's bars
+    ("Temp | 1400 | 38.9", 38.9), ("Temp | 14:00 | 38.9", 38.9),
+]
+
+
+@pytest.mark.parametrize(("text", "celsius"), READ)
+def test_a_temperature_in_these_forms_is_read(text: str, celsius: float) -> None:
+    assert temperatures_in_words(text, closes_negated) == (Temperature(celsius),)
+
+
+def test_a_box_ticked_after_seen_for_is_the_patients_fever() -> None:
+    """"for" counts as a plan's word in the figure's own item only (before: anywhere in the
+    sentence, so "Seen for back pain, ..." made the ticked box advice)."""
+    assert temperatures_in_words("Seen for back pain, Temp >38.9 [x]", closes_negated) == (
+        Temperature(38.9, ">"),)
+
+
+@pytest.mark.parametrize("text", [
+    "Paracetamol for temp > 38 [x]", "Return for review if: temp > 38 [x]",
+    "Advice for: temp > 38 [x]",
+])
+def test_a_box_in_a_prescription_or_advice_is_not(text: str) -> None:
+    assert temperatures_in_words(text, closes_negated) == ()
+
+
+@pytest.mark.parametrize(("text", "celsius"), [
+    # a later reading below the first: the highest still (a fever ends only in words)
+    ("Temp 38.9, now 36.9", 38.9), ("Temp 39.2 yesterday, now 37.0", 39.2),
+    # a later figure that is no temperature's
+    ("Temp 36.5, now 2 days of pain", 36.5), ("Temp 39.1, now 65.2 kg", 39.1),
+])
+def test_a_later_word_keeps_the_highest_reading(text: str, celsius: float) -> None:
+    assert temperatures_in_words(text, closes_negated) == (Temperature(celsius),)
+
+
+def _summary(*entries: dict[str, Any]) -> str:
+    request = HookRequest(hook="patient-view", patient_id="p", resources=with_back_pain(*entries))
+    cards = {c["source"]["topic"]["code"]: c for c in to_json(evaluate(request, NOW).cards)}
+    return str(cards["conservative-care"]["summary"])
+
+
+@pytest.mark.parametrize("text", ["Temperature (°C)\t38.9", "Temp 36.5, now 38.9"])
+def test_the_card_names_the_fever_instead_of_reassuring(text: str) -> None:
+    assert _summary(local_problem(text)).startswith(
+        "Safety-net and re-assess: fever (38.9 Cel) in words")
+    versions = {r.id: r.version for r in RULES if r.id in ("CONS-01", "IMG-01", "IMG-04")}
+    assert versions == {"CONS-01": "2.22.0", "IMG-01": "1.18.0", "IMG-04": "1.17.0"}
+
+
+@pytest.mark.timeout(30)
+@pytest.mark.parametrize("unit", ["Temp 36.5, now ", "Temp (°C) ", "Temp (", "TPR 38.9/1/1/",
+                                  "t/p/r ", ", rising to", "Temp | 1400 | ",
+                                  "T 38.9, 72.5kg, "])
+def test_a_megabyte_of_these_forms_is_read_in_one_pass(unit: str) -> None:
+    """A liveness check at the worker's timeout (30 s), not a speed target: each new form's
+    words repeated over a megabyte (about a second each on this machine)."""
+    temperatures_in_words(unit * (1_000_000 // len(unit)), closes_negated)
