@@ -113,9 +113,13 @@ _ANY = re.compile("|".join(rf"\b(?:{p})" for phrases in _PHRASES.values() for _,
 # sign a qualifier or a later item kept). A run of blanks entered once, at its start (linear).
 _ANSWER = (r"(?:(?:yes|y|no|n|nil|none|absent|present|negative|positive|neg|pos|denie[sd])"
            r"(?![/\w])|\u2713|\u2714|\[\s*+[x\u2713\u2714]\s*+\]|\+)")  # not "N/A", "N/K"
+# ... nor a column's label and its value standing alone ("Urinary retention:  No", "Perianal
+# sensation<tab>absent", "Anal tone<tab>Reduced"): read as after one blank
+_FINDING = r"(?:reduced|altered|lost|diminished|decreased|impaired|abnormal|lax|patulous)(?![/\w])"
 _ALONE = r"\.?(?:[^\S\r\n]*+(?:$|[.;\r\n])|\t|[^\S\r\n]{2})"
-_CLAUSES = re.compile(r"[.;\n]+|(?<![?\s])(?:\t|\s{2})\s*|(?<=\?)(?:\t|\s{2})\s*+(?![:\-\u2013]?"
-                      r"[ \t]*+(?:" + _ANSWER + _ALONE + r"|\d))", re.I)
+_VALUE_ALONE = r"[:\-\u2013]?[ \t]*+(?:" + _ANSWER + "|" + _FINDING + ")" + _ALONE
+_CLAUSES = re.compile(r"[.;\n]+|(?<![?\s])(?:\t|\s{2})\s*+(?!" + _VALUE_ALONE + r")|(?<=\?)"
+                      r"(?:\t|\s{2})\s*+(?!" + _VALUE_ALONE + r"|[:\-\u2013]?[ \t]*+\d)", re.I)
 # "Ca. prostate", "CA. of the breast" (twelfth session): the abbreviation's full stop, two
 # spaces at most (no line break), a bracket or a side ("Ca. (prostate)", "Ca. left
 # breast", "Adenoca. prostate": thirteenth session), a site, and then only what follows a

@@ -24,9 +24,10 @@ _NOT_A_LOSS = (r"(?!(?:\s+tone)?\s+(?:abnormal\w*|loss|deficit\w*|chang\w*|distu
 
 
 def _loss_of(sense: str) -> str:
-    """``sense`` said to be lost, before or after it: "reduced X", "X: reduced"."""
+    """``sense`` said to be lost, before or after it: "reduced X", "X: reduced", a form's
+    "X? Absent"."""
     return (rf"{_LESS}\s+(?:{sense})|no\s+(?:{sense}){_NOT_A_LOSS}|"
-            rf"(?:{sense})\s*+[:\-\u2013]?\s*+{_REDUCED}\b")
+            rf"(?:{sense})\s*+[:\-\u2013?]?\s*+{_REDUCED}\b")
 
 
 # The saddle named by its parts: the genitals, the anus, the back passage
@@ -132,9 +133,9 @@ _SPHINCTER_TONE_LOST = (r"(?:reduced|decreased|diminished|absent|poor|lax|weak|i
                         r"loss\s+of)\s+(?:(?:internal|external)\s+)?(?:anal\s+)?sphincter\s+tone|"
                         r"(?<!phageal\s)(?<!gastric\s)(?<!urethral\s)(?<!\bles\s)(?<!\blos\s)"
                         r"(?<!\bues\s)(?<!\buos\s)(?<!urinary\s)(?<!bladder\s)(?<!pyloric\s)"
-                        r"(?<!\bhv\s)sphincter\s+tone\s*+[:\-\u2013]?\s*+(?:" + _REDUCED
+                        r"(?<!\bhv\s)sphincter\s+tone\s*+[:\-\u2013?]?\s*+(?:" + _REDUCED
                         + r"\b|(?:lax|low|flaccid)\b|\u2193)|"
-                        r"anal\s+(?:sphincter\s+)?tone\s*+[:\-\u2013]?\s*+(?:lax|low|flaccid)\b")
+                        r"anal\s+(?:sphincter\s+)?tone\s*+[:\-\u2013?]?\s*+(?:lax|low|flaccid)\b")
 
 
 # "Leg gave way on stairs - knee OA", "Leg giving way - patellar instability": in its own

@@ -74,7 +74,8 @@ _ANSWER_WORDS = frozenset({
     "was", "has", "have", "been", "are", "were", "screen", "screening", "symptoms", "signs",
     "features", "assessment", "check",  # "Cauda equina screen: negative"
     "red", "flag", "flags",  # "CES red flags: none"
-    "n", "neg"})  # a checklist's question answered "Retention? N" (record.negation)
+    "n", "neg",  # a checklist's question answered "Retention? N" (record.negation)
+    "y/n", "yes/no"})  # ... after its choices: "Retention? (Y/N) No"
 _ITEM_BREAK = re.compile(r"\s*,\s*(?:(?:or|nor|and)\s+)?|\s+(?:or|nor)\s+", re.I)
 _WORD = re.compile(r"[^\W_][\w'/*+]*", re.I)
 _WORD_START = re.compile(r"[^\W_]")

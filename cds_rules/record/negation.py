@@ -296,8 +296,9 @@ _STILL_OPEN = re.compile(r"\b(?:not|cannot|can't|unable|yet|be|needs?|must|shoul
 # A checklist's question answered no: "Saddle anaesthesia? No", "Urinary retention? - N",
 # "Legs giving way?: nil", "... ? No." (and a mark the text lost after it); not "?CES - no"
 # (the query is the note's), "Retention? No change", "Retention? not sure"
-_ANSWERED_NO = re.compile(r"([^?]+)\?\s*+[:\-\u2013]?\s*+(?:no|n|nil|none|negative|neg|absent|"
-                          r"denies|denied)[^\w?]*", re.I)
+_ANSWERED_NO = re.compile(r"([^?]+)\?\s*+(?:[(\[]\s*+y(?:es)?\s*+/\s*+no?\s*+[)\]]\s*+)?"
+                          r"[:\-\u2013]?\s*+(?:no|n|nil|none|negative|neg|absent|denies|denied)"
+                          r"[^\w?]*", re.I)  # "Urinary retention? (Y/N) No" too
 # A question that is itself a denial or a verdict: "Urinary retention ruled out? No" says it
 # was not ruled out, "Saddle anaesthesia absent? No" that it is there (an independent review)
 _NEGATED_QUESTION = re.compile(r"\b(?:no|not|none|nil|absent|negative|neg|denie[sd]|deny|"

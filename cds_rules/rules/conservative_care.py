@@ -30,6 +30,7 @@ from cds_rules.rules.base import (
     another_part_change,
     blank_answer_change,
     coded_answer_change,
+    column_value_change,
     denial_naming_change,
     fault_named_change,
     observation_reading_change,
@@ -255,7 +256,7 @@ CHECK_THE_DATE_FIRST = (
 
 CONS_01 = Rule(
     id="CONS-01",
-    version="2.22.0",
+    version="2.22.1",
     topic=Topic.CONSERVATIVE_CARE,
     title="Conservative care for back pain without a recorded red flag",
     indicators=("info",),
@@ -265,7 +266,8 @@ CONS_01 = Rule(
     hooks=("patient-view", "encounter-start"),
     phase="pathway",
     asks_to_check_unread=True,
-    changes="2.22.0: a temperature in a flowsheet's column ('Temperature (°C)<tab>38.9', 'Temp "
+    changes=column_value_change("2.22.1")
+    + "2.22.0: a temperature in a flowsheet's column ('Temperature (°C)<tab>38.9', 'Temp "
     "(tympanic)  38.9'), a later reading after its word ('Temp 36.5, now 38.9', 'Temp 36.9 on "
     "arrival, rising to 38.9'; before: the first only), beside a weight ('T 38.9, 72.5 kg'), "
     "a TPR with a saturation or as 'T/P/R', a time in a table's bars ('Temp | 1400 | 38.9') "

@@ -17,6 +17,7 @@ from cds_rules.rules.base import (
     another_part_change,
     blank_answer_change,
     coded_answer_change,
+    column_value_change,
     comparator_change,
     denial_naming_change,
     lumbar_mri_words_change,
@@ -135,7 +136,7 @@ def _unassessed(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding 
 
 CORD_01 = Rule(
     id="CORD-01",
-    version="2.10.1",
+    version="2.10.2",
     topic=Topic.SPINAL_CORD_COMPRESSION,
     title="Suspected spinal cord compression (including metastatic)",
     indicators=("critical",),
@@ -151,7 +152,7 @@ CORD_01 = Rule(
     # the diagnosis, a cord sign, new weakness, or a neurological symptom (beside thoracic
     # pain or a cancer): each of NEURO_DEFICITS is one of NEURO_SYMPTOMS
     needs=frozenset({"myelopathy", *NEURO_SYMPTOMS, MRC_GRADE}),
-    changes=blank_answer_change("2.10.1")
+    changes=column_value_change("2.10.2") + blank_answer_change("2.10.1")
     + question_answered_no_change("2.10.0")
     + value_beside_code_change("2.9.0")
     + words_in_values_change("2.8.0")
@@ -174,7 +175,7 @@ CORD_01 = Rule(
 
 CORD_02 = Rule(
     id="CORD-02",
-    version="1.9.1",
+    version="1.9.2",
     topic=Topic.SPINAL_CORD_COMPRESSION,
     title="Cord compression red flag persisting or in history, no spine MRI since",
     indicators=("warning",),
@@ -186,7 +187,7 @@ CORD_02 = Rule(
     ),
     check=_unassessed,
     needs=frozenset({"myelopathy", *CORD_SIGNS}),
-    changes=blank_answer_change("1.9.1")
+    changes=column_value_change("1.9.2") + blank_answer_change("1.9.1")
     + question_answered_no_change("1.9.0")
     + value_beside_code_change("1.8.0")
     + words_in_values_change("1.7.0")

@@ -29,6 +29,7 @@ from cds_rules.rules.base import (
     another_part_change,
     blank_answer_change,
     coded_answer_change,
+    column_value_change,
     comparator_change,
     denial_naming_change,
     observation_reading_change,
@@ -133,7 +134,7 @@ def _check(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding | Non
 
 FRAC_01 = Rule(
     id="FRAC-01",
-    version="2.13.1",
+    version="2.13.2",
     topic=Topic.FRACTURE,
     title="Possible vertebral fracture",
     indicators=("critical", "warning", "info"),
@@ -144,7 +145,7 @@ FRAC_01 = Rule(
         "Consider bone densitometry (DXA) and bone protection when fragility is likely.",
     ),
     check=_check,
-    changes=blank_answer_change("2.13.1")
+    changes=column_value_change("2.13.2") + blank_answer_change("2.13.1")
     + question_answered_no_change("2.13.0")
     + value_beside_code_change("2.12.0")
     + words_in_values_change("2.11.0")

@@ -31,6 +31,7 @@ from cds_rules.rules.base import (
     blank_answer_change,
     check_before_deciding,
     coded_answer_change,
+    column_value_change,
     denial_naming_change,
     fault_named_change,
     lumbar_mri_words_change,
@@ -276,7 +277,7 @@ def _symptoms_after_surgery(record: PatientRecord, surgery: list[Fact]) -> list[
 
 IMG_REPEAT = Rule(
     id="IMG-03",
-    version="2.14.1",
+    version="2.14.2",
     topic=Topic.REPEAT_IMAGING,
     title="Repeat spine MRI/CT within the repeat-imaging window",
     indicators=("info",),
@@ -288,7 +289,7 @@ IMG_REPEAT = Rule(
     check=_repeat,
     hooks=ORDER_HOOKS,
     phase="pathway",
-    changes=blank_answer_change("2.14.1")
+    changes=column_value_change("2.14.2") + blank_answer_change("2.14.1")
     + question_answered_no_change("2.14.0")
     + value_beside_code_change("2.13.0")
     + words_in_values_change("2.12.0")
@@ -349,7 +350,7 @@ _ORDER_NOT_READ_CHANGE = (
 
 IMG_NOT_INDICATED = Rule(
     id="IMG-01",
-    version="1.18.0",
+    version="1.18.1",
     topic=Topic.IMAGING_NOT_INDICATED,
     title="Spine imaging in the first 6 weeks without red flags (ACR variant 1)",
     indicators=("warning", "info"),
@@ -365,7 +366,8 @@ IMG_NOT_INDICATED = Rule(
     hooks=ORDER_HOOKS,
     phase="pathway",
     asks_to_check_unread=True,
-    changes=temperature_forms_change("1.18.0") + blank_answer_change("1.17.1")
+    changes=column_value_change("1.18.1")
+    + temperature_forms_change("1.18.0") + blank_answer_change("1.17.1")
     + weak_red_flag_history("1.17.0", "1.16.0", "1.15.0", "1.14.0", "1.13.0")
     + question_answered_no_change("1.12.0")
     + _RED_FLAG_MET_NO_RULE_CHANGE.format(
@@ -388,7 +390,7 @@ IMG_NOT_INDICATED = Rule(
 
 IMG_NO_PRIOR_MANAGEMENT = Rule(
     id="IMG-04",
-    version="1.17.0",
+    version="1.17.1",
     topic=Topic.IMAGING_NOT_INDICATED,
     title="Spine imaging for subacute/chronic pain without red flags or prior management "
           "(ACR variant 2)",
@@ -403,7 +405,8 @@ IMG_NO_PRIOR_MANAGEMENT = Rule(
     check=_no_prior_management,
     hooks=ORDER_HOOKS,
     phase="pathway",
-    changes=temperature_forms_change("1.17.0") + blank_answer_change("1.16.1")
+    changes=column_value_change("1.17.1")
+    + temperature_forms_change("1.17.0") + blank_answer_change("1.16.1")
     + weak_red_flag_history("1.16.0", "1.15.0", "1.14.0", "1.13.0", "1.12.0")
     + question_answered_no_change("1.11.0")
     + _RED_FLAG_MET_NO_RULE_CHANGE.format(
@@ -427,7 +430,7 @@ IMG_NO_PRIOR_MANAGEMENT = Rule(
 
 IMG_INDICATED = Rule(
     id="IMG-02",
-    version="1.13.1",
+    version="1.13.2",
     topic=Topic.IMAGING_INDICATED,
     title="MRI for persistent radiculopathy / stenosis or after spine surgery",
     indicators=("info",),
@@ -439,7 +442,7 @@ IMG_INDICATED = Rule(
     ),
     check=_indicated,
     phase="pathway",
-    changes=blank_answer_change("1.13.1")
+    changes=column_value_change("1.13.2") + blank_answer_change("1.13.1")
     + question_answered_no_change("1.13.0")
     + value_beside_code_change("1.12.0")
     + words_in_values_change("1.11.0")

@@ -18,6 +18,7 @@ from cds_rules.rules.base import (
     another_part_change,
     blank_answer_change,
     coded_answer_change,
+    column_value_change,
     comparator_change,
     denial_naming_change,
     lumbar_mri_words_change,
@@ -124,7 +125,7 @@ def _check(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding | Non
 
 INF_01 = Rule(
     id="INF-01",
-    version="2.12.1",
+    version="2.12.2",
     topic=Topic.INFECTION,
     title="Possible spinal infection",
     indicators=("critical", "warning"),
@@ -137,7 +138,7 @@ INF_01 = Rule(
     check=_check,
     # a coded infection, or a fever (coded or measured): the risk factors count only with it
     needs=frozenset({"spinal_infection", "epidural_abscess", "fever", "body_temperature"}),
-    changes=blank_answer_change("2.12.1")
+    changes=column_value_change("2.12.2") + blank_answer_change("2.12.1")
     + question_answered_no_change("2.12.0")
     + value_beside_code_change("2.11.0")
     + words_in_values_change("2.10.0")

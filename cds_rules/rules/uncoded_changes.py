@@ -14,6 +14,7 @@ from cds_rules.rules.base import (
     another_part_change,
     blank_answer_change,
     coded_answer_change,
+    column_value_change,
     denial_naming_change,
     observation_reading_change,
     part_naming_change,
@@ -355,8 +356,10 @@ def release(topic: Topic) -> tuple[str, str]:
     forms = _next(residual, "minor") if topic is Topic.CAUDA_EQUINA else residual
     blanks = _next(forms, "patch")
     more_forms = _next(blanks, "minor") if topic is Topic.CAUDA_EQUINA else blanks
+    columns = _next(more_forms, "patch")
     ces = topic is Topic.CAUDA_EQUINA
-    changes = ((more_residual_forms_change(more_forms) if ces else "")
+    changes = (column_value_change(columns)
+               + (more_residual_forms_change(more_forms) if ces else "")
                + blank_answer_change(blanks)
                + (residual_history(forms, residual) if ces else "")
                + _twenty_fifth_session_change(answered_no, topic)
@@ -375,4 +378,4 @@ def release(topic: Topic) -> tuple[str, str]:
                + coded_answer_change(answers) + _WORDS_CHANGE.format(version=words)
                + _LOINC_CHANGE.format(loinc=loinc)
                + (_HISTORY_CHANGE if history else "") + _BEFORE)
-    return more_forms, changes
+    return columns, changes

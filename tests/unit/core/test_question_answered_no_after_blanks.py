@@ -76,10 +76,11 @@ def test_a_weak_red_flag_answered_no_after_blanks_is_not_named(text: str) -> Non
     ("Fever?  No Urinary retention?\tNo", ("urinary retention",)),
     ("Trauma?  Urinary retention? No", ()),
     ("New Night pain ?\t\tAny urinary retention ? None", ()),
-    # the difficulty passing urine denied, as asked ("NO Urinary retention:<tab>Present", a
-    # form's columns run together, reads the NO as the retention's: the closing note lists it)
+    # the difficulty passing urine denied, as asked; "NO Urinary retention:<tab>Present" (a
+    # form's columns run together) read the NO as the retention's until its label and value
+    # were kept together (the twenty-ninth session): "Present" answers it now
     ("Is there Difficulty passing urine?  Denies; Pulsatile abdominal mass ?\tNO Urinary "
-     "retention:\tPresent", ("aortic aneurysm or dissection",)),
+     "retention:\tPresent", ("aortic aneurysm or dissection", "urinary retention")),
     # a contrast or a figure after the answer keeps the sign, as with one blank
     ("Urinary retention?  No - but 900 ml on bladder scan", ("urinary retention",)),
     ("Saddle anaesthesia?  No, but tingling", ("saddle anaesthesia",)),

@@ -90,9 +90,9 @@ def test_beside_back_pain_it_warns_instead_of_reassuring(text: str) -> None:
     card = cards["cauda-equina"]
     assert (card["indicator"], card["summary"]) == (
         "warning", f"Check the record: uncoded entry suggests {RESIDUAL_SIGN}")
-    version = next(r.version for r in RULES if r.id == "UNCODED-CES")
-    assert version == "1.18.0"
-    assert f"_Rule UNCODED-CES v{version}._" in card["detail"]
+    rule = next(r for r in RULES if r.id == "UNCODED-CES")
+    assert "1.18.0: more residuals read: a column's unit" in rule.changes
+    assert f"_Rule UNCODED-CES v{rule.version}._" in card["detail"]
 
 
 def test_a_series_below_the_threshold_warns_of_nothing() -> None:

@@ -1,0 +1,111 @@
+"""A flattened form's label and its value standing alone after two blanks or a tab are read
+as after one blank (every rule's version of December 2026, the twenty-eighth session's note).
+
+The clause splitter splits a flattened checklist at a tab or two blanks ("Fever: no  Trauma:
+no"); since the twenty-eighth session it keeps a question with its answer ("Urinary
+retention?  No"), but a label written with a colon, a dash, "(Y/N)" or nothing was still
+split from its value: a coded retention row valued "Urinary retention:  No" gave the critical
+cauda equina card (a false emergency), and a sign written as a label and a finding ("Perianal
+sensation<tab>absent", "Anal tone<tab>Reduced", "Anal tone?  Absent") was not read at all.
+Now a value that stands alone (at the end, before a full stop, a line, a tab or the next
+column's two blanks) stays with its label: an answer ("No", "Yes", "Absent", "Nil"...) or a
+finding of loss ("Reduced", "Altered", "Lax"...). A value with more after it is split off as
+before, so its label keeps its sign ("Urinary retention:  No, failed TWOC").
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from cds_rules import HookRequest, evaluate, to_json
+from cds_rules.record.negation import closes_negated
+from cds_rules.uncoded import parts_of, suggested
+from cds_rules.weak_words import weak_signs
+from tests.unit.core.local_entries import SNOMED, SUBJECT, local_problem, with_back_pain
+
+NOW = datetime(2026, 3, 1, 10, tzinfo=UTC)
+ANSWERED_NO = ["Urinary retention:  No", "Urinary retention -  No", "Urinary retention\tNo",
+               "Urinary retention:\tNo", "Urinary retention  No", "Urinary retention? (Y/N)  No",
+               "Urinary retention? (Y/N) No", "Urinary retention? [Y/N] no",
+               "Urinary retention:   Nil.", "Urinary retention:\tDenies  Fever: no"]
+
+
+def _retention_row(value: str) -> dict[str, Any]:
+    return {"resourceType": "Observation", "id": "row", "status": "final", "subject": SUBJECT,
+            "code": {"coding": [{"system": SNOMED, "code": "267064002"}]},
+            "effectiveDateTime": "2026-02-28T09:00:00Z", "valueString": value}
+
+
+def _topics(*entries: dict[str, Any]) -> dict[str, str]:
+    request = HookRequest(hook="patient-view", patient_id="p", resources=with_back_pain(*entries))
+    return {c["source"]["topic"]["code"]: c["indicator"]
+            for c in to_json(evaluate(request, NOW).cards)}
+
+
+@pytest.mark.parametrize("value", ANSWERED_NO)
+def test_a_coded_rows_label_answered_no_after_blanks_is_no_emergency(value: str) -> None:
+    assert _topics(_retention_row(value)) == {"conservative-care": "info"}
+
+
+@pytest.mark.parametrize("text", ANSWERED_NO)
+def test_the_same_words_in_a_local_problem_warn_of_nothing(text: str) -> None:
+    assert suggested(text, closes_negated) == ()
+
+
+@pytest.mark.parametrize("text", ["Fever:  No", "Night pain\tNo", "Weight loss -   no",
+                                  "Fever? (Y/N)  No"])
+def test_a_weak_red_flag_answered_no_after_blanks_is_not_named(text: str) -> None:
+    assert weak_signs(text, closes_negated) == ()
+
+
+SIGNS_AS_A_LABEL_AND_A_FINDING = [  # none was read before
+    ("Perianal sensation\tabsent", "perineal or perianal numbness"),
+    ("Perianal sensation\tReduced", "perineal or perianal numbness"),
+    ("Anal tone\tReduced", "loss of anal tone or rectal sensation"),
+    ("Anal tone:  reduced.", "loss of anal tone or rectal sensation"),
+    ("Sphincter tone:\tAbsent", "loss of anal tone or rectal sensation"),
+    ("Saddle sensation:\treduced", "saddle anaesthesia"),
+    # a form's question answered by the finding, after one blank too
+    ("Anal tone? Absent", "loss of anal tone or rectal sensation"),
+    ("Anal tone?  Absent", "loss of anal tone or rectal sensation"),
+    ("Anal tone? Lax", "loss of anal tone or rectal sensation"),
+    ("Saddle sensation?  Reduced", "saddle anaesthesia"),
+    ("Perianal sensation?\tabsent", "perineal or perianal numbness"),
+    ("Sphincter tone? Reduced", "loss of anal tone or rectal sensation"),
+]
+
+
+@pytest.mark.parametrize(("text", "sign"), SIGNS_AS_A_LABEL_AND_A_FINDING)
+def test_a_sign_written_as_a_label_and_its_finding_is_read(text: str, sign: str) -> None:
+    assert [named for _, named in suggested(text, closes_negated)] == [sign]
+
+
+def test_beside_back_pain_it_warns_instead_of_reassuring() -> None:
+    assert _topics(local_problem("Anal tone\tReduced")) == {"cauda-equina": "warning"}
+
+
+@pytest.mark.parametrize("text", ["Anal tone\tNormal", "Anal tone?  Normal",
+                                  "Saddle sensation:\tIntact", "Perianal sensation  normal"])
+def test_a_normal_finding_names_nothing(text: str) -> None:
+    assert suggested(text, closes_negated) == ()
+
+
+@pytest.mark.parametrize(("value", "indicator"), [
+    ("Urinary retention:  Yes", "critical"), ("Urinary retention\tPresent", "critical"),
+    # a value with more after it is split off as before: the label keeps its sign
+    ("Urinary retention:  No, failed TWOC", "critical"),
+    ("Urinary retention:  N/A", "critical"),
+])
+def test_a_coded_rows_label_not_answered_no_is_still_the_emergency(value: str,
+                                                                   indicator: str) -> None:
+    assert _topics(_retention_row(value)) == {"cauda-equina": indicator}
+
+
+@pytest.mark.parametrize("blanks", [" " * 1_000_000, "\t" * 1_000_000, ": " + " " * 1_000_000,
+                                    "  No" * 250_000, "\tReduced" * 125_000])
+def test_a_megabyte_of_blanks_or_values_is_split_in_one_pass(blanks: str) -> None:
+    """A run of blanks is entered once, at its start: the splitter stays linear."""
+    assert len(list(parts_of("Anal tone" + blanks + "x"))) >= 1
