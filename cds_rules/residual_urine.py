@@ -86,8 +86,8 @@ _UNIT_BEFORE = r"(?:[ \t]*+\(?[ \t]*+(?P<unit_before>mls?|cc)[ \t]*+\)?(?![a-z/]
 _READING = re.compile(
     r"\b(?P<name>" + _PVR + "|" + _POST_VOID + "|" + _AFTER_VOIDING + "|" + _RESIDUAL + ")"
     + _UNIT_BEFORE + _FILLER + _COMPARATOR
-    + _NUMBER + _UNIT + r"(?(unit)|" + _NOT_A_VOLUME + r"(?(unit_before)(?![a-z]|\s*+[<>\d])))"
-    r"(?!\s*(?:voided|passed)\b)", re.I)
+    + _NUMBER + _UNIT + r"(?(unit)|" + _NOT_A_VOLUME
+    + r"(?(unit_before)(?![a-z]|[\s:=\-()]*+[<>\d])))(?!\s*(?:voided|passed)\b)", re.I)
 # a volume before its name: "Bladder scan: 650ml residual", "Bladder scan 650 ml post void",
 # "Retained 800ml after PU"; not a name with a volume of its own after it ("Pre-void 650 ml
 # post void residual 40 ml" reads 40, by the reading above), nor a volume voided or given
@@ -115,13 +115,14 @@ _SECOND_OF_PAIR = re.compile(r"\s*(?:and|&|/|,)\s*(?P<number>(?!0\d)\d{1,5})\s*"
                              r"(?P<unit>mls?|millilit(?:re|er)s?|cc)\b(?!\s*+(?:voided|passed)\b(?!\s*+\d))",
                              re.I)
 # a series' later volumes after a reading: "PVR x2: 180ml and 650ml", "PVR 1st 100ml, 2nd
-# 650ml" (not a volume voided, drunk or given)
+# 650ml"; each ends its item or is named a residual (not "600 ml before voiding", "400ml urine
+# passed", "1500 ml urine output", "2000ml bolus": the review)
 _LATER_VOLUME = re.compile(
     r"[ \t]*+(?:,[ \t]*+(?:then|and)?|and|&|then)[ \t]*+(?:(?:2nd|3rd|second|third|"
     r"repeat(?:ed)?|later)\b[ \t]*+(?:(?:scan|pvr)\b[ \t]*+)?[:=]?[ \t]*+)?"
     r"(?P<number>(?!0\d)\d{1,5})(?![\d.,])[ \t]*+(?P<unit>mls?|millilit(?:re|er)s?|cc)\b"
-    r"(?![ \t]*+(?:voided|passed|pu|drained|given|input|intake|oral|orally|iv|drunk|drank|"
-    r"fluids?|of)\b)", re.I)
+    r"(?=[ \t]*+(?:$|[,;.)\n]|(?:and|then|post[\s-]*+void\w*|residual|pvr|"
+    r"on[ \t]++(?:bladder[ \t]++)?scan|on[ \t]++repeat)\b|&))", re.I)
 _MAX_LATER = 4  # a series' volumes read after its first
 # a pre- and post-void pair written with a slash and one unit: "Pre/post void 900/650 ml"
 # (650; "900ml/650ml" is read as a pair of readings: _SECOND_OF_PAIR)
@@ -130,7 +131,8 @@ _SLASHED_PAIR = re.compile(
     r"\b(?:[ \t]++(?:bladder|residuals?|volumes?|scans?|urine)\b)*+[ \t:=]*+(?:\(?[ \t]*+"
     r"(?P<unit_before>mls?|cc)[ \t]*+\)?[ \t:=]*+)?(?!0\d)\d{1,5}[ \t]*+/[ \t]*+"
     r"(?P<number>(?!0\d)\d{1,5})(?![\d.,])[ \t]*+(?P<unit>mls?|cc)?\b", re.I)
-_NAME_WORDS = ("resid", "pvr", "p.v.r", "pmr", "void", "mict", "after pu", "after passing")
+_NAME_WORDS = ("resid", "pvr", "p.v.r", "pmr", "void", "mict", "after pu", "after passing",
+               "following pu", "following passing")
 # a bare residual, or a PVR without a unit, counts only where the text is about a bladder
 # and not about the heart or lungs (a vascular resistance, a lung's residual volume)
 _BLADDER_WORDS = re.compile(r"bladder|void|urin|micturi|catheteri[sz]|\bfoley\b|\bidc\b|twoc|"
@@ -198,24 +200,29 @@ def residuals_in_words(text: str) -> tuple[Residual, ...]:
     found: list[Residual] = []
     for tried, match in enumerate(_READING.finditer(text), 1):
         if _a_measurement(match):
-            found.append(_residual(match))
-            found.extend(_later_in_a_series(match))
+            found.append(max([_residual(match), *_later_in_a_series(match)], key=_rank))
         elif (second := _the_post_voids_of_a_pair(match)) is not None:
             found.append(second)
-        if len(found) == _MAX_READINGS or tried == _MAX_TRIED:
+        if len(found) >= _MAX_READINGS or tried == _MAX_TRIED:
             return tuple(found)
     found.extend(_slashed_pairs(text))
     for tried, match in enumerate(_VOLUME_NAMED_AFTER.finditer(text), 1):
         if _named_after_and_measured(match):
             found.append(_residual(match))
-        if len(found) == _MAX_READINGS or tried == _MAX_TRIED:
+        if len(found) >= _MAX_READINGS or tried == _MAX_TRIED:
             break
     return tuple(found)
 
 
+def _rank(residual: Residual) -> float:
+    """A residual's place when the largest is wanted: a bound below ("< 50 ml") last."""
+    return -1.0 if residual.comparator in ("<", "<=") else residual.ml
+
+
 def _later_in_a_series(match: re.Match[str]) -> list[Residual]:
     """The volumes of a series after a reading with a unit ("PVR x2: 180ml and 650ml": 650),
-    up to :data:`_MAX_LATER`."""
+    up to :data:`_MAX_LATER`: read with the first as one reading, its largest (a series is
+    one residual's scans; counted as one, the readings' cap holds as many names)."""
     if match.group("unit") is None and match.group("unit_before") is None:
         return []
     later: list[Residual] = []
@@ -307,6 +314,8 @@ def _a_measurement(match: re.Match[str]) -> bool:
         return False
     if _CONDITIONAL.search(text, max(0, start - _SCAN_WINDOW), start):
         return False
+    if match.group("after") and _A_RESIDUAL_AFTER.match(text, match.end()):
+        return False  # "Bladder scan 30 min after PU 450ml: 40ml": the 450 was voided
     return not _a_plan(match)
 
 
@@ -346,6 +355,11 @@ def _a_bladders_sentence(match: re.Match[str]) -> bool:
         and not HEART_OR_LUNG.search(own)
 
 
+# after a scan "after voiding" and its volume, the residual's own: "...after PU 450ml: 40ml",
+# "... following void 400 ml: residual 50 ml"
+_RESIDUAL_NAME = r"(?:residual|pvr|post[\s-]*+void)\b[ \t:=]*+"
+_A_RESIDUAL_AFTER = re.compile(r"[ \t]*+(?::[ \t]*+(?:" + _RESIDUAL_NAME + r")?|[\-\u2013]?[ \t]*+"
+                               + _RESIDUAL_NAME + r")\d", re.I)
 _A_TIME = re.compile(r"(?:[01]\d|2[0-3])[0-5]\d")
 _AFTER_AT = re.compile(r"(?:\bat|@)\s*$", re.I)
 

@@ -43,9 +43,12 @@ class Temperature(NamedTuple):
 
 
 _ABBREVIATED = re.compile(r"(?<=\btemp)\.", re.I)  # "Temp. 38.9" -> "Temp: 38.9"
+# a column's qualifier that names no reading of the patient's now: a range, a target
+_NO_READING = r"\b(?:normal|range|ref\w*|target|threshold|goal|prev\w*|room|set)\b"
 # the blanks of a column ("Temp:\t38.9", "Temp:\n38.9", a flowsheet's "Temperature (°C)\t38.9",
 # "Temp (tympanic)  38.9"): the splitter splits at them
-_COLUMN = re.compile(r"(?<=\btemp)((?:erature)?s?)([ \t]*+\([^()\n]{0,20}\))?[ \t]*+([:=|]?)\s*+"
+_COLUMN = re.compile(r"(?<=\btemp)((?:erature)?s?)(?:([ \t]*+\((?![^()\n]{0,20}?" + _NO_READING
+                     + r")[^()\n]{0,20}\))(?:[ \t]*+([:=|]?)[ \t]*+|\n)|[ \t]*+([:=|]?)\s*+)"
                      r"(?=[<>(\d])", re.I)
 _FIGURE = rf"\d{{2,3}}(?:{POINT}\d{{1,2}})?(?![\d{POINT}])"  # never cut short
 # a clock time: "0800", "14:00", "14.00" (its point kept), "9.30am", "2am", "1400h"
@@ -77,18 +80,19 @@ _BETWEEN = (r"(?>(?:[ \t]?(?:[:=~|?]|-(?=[ \t]?[\d<>\u2264\u2265])|\((?![\d<>])[
             r"remains?|up|to|at|in|on|ed|arrival|home|readings?|taken|checked|max(?:imum)?|"
             r"today|this|am|pm|overnight|oral|po|tympanic|tymp|axillary|ax|rectal|pr|core|"
             r"24\s?h(?:rs?)?|morning|admission)\b){0,5})[ \t]?")
-# ... and the word of a later reading after it: "Temp 36.5, now 38.9", ", rising to 38.9"
-_SEPARATOR = (r"[ \t]?(?:,[ \t]?(?:then|and)?|/|;|then|and|->|\u2192)[ \t]?(?:(?:now|later|"
-              r"rising|rose|increased|went[ \t]up|peaking|peaked|spiking|spiked)(?:[ \t]to)?"
-              r"[ \t]?)?")
+_SEPARATOR = r"[ \t]?(?:,[ \t]?(?:then|and)?|/|;|then|and|->|\u2192)[ \t]?"
+# ... and the word of a later reading after it: "Temp 36.5, now 38.9", ", rising to 39"
+_LATER = (r"(?:now|later|rising|rose|increased|went[ \t]up|peaking|peaked|spiking|spiked)"
+          r"(?:[ \t]to)?[ \t]?")
 # a figure's unit that is no temperature's: a list's figure so written is none ("T 38.9,
 # 72.5 kg" keeps 38.9), nor a name's figure
 _ANOTHER_UNIT = (r"[ \t]?(?:%|mm|cm|kg|bpm|mg|ml|mmol|nmol|pmol|umol|\u00b5mol|mcg|microg|ug|ng|"
                  r"pg|iu|u/|g/|lbs?\b|l/min|min|secs?\b|s\b|h\b|hrs?\b(?![ \t]?\d)|x\b|units?\b|"
                  r"days?\b|hours?\b|weeks?\b|wks?\b|years?\b|yrs?\b|y/?o\b)")
-# a list's further figure: a separator, a clock maybe ("14:00 38.9"), a decimal
-_LISTED = (rf"{_SEPARATOR}(?:{_CLOCK}[ \t]?[:\-]?[ \t]?)?(?:\d{{2,3}}{POINT}\d{{1,2}}|"
-           rf"{_A_BODYS_FIGURE}(?={_WHEN}))"
+# a list's further figure: a separator, a clock maybe ("14:00 38.9"), a decimal (a whole
+# number after a later reading's word: "Temp 36.5, now 39")
+_LISTED = (rf"{_SEPARATOR}(?:{_LATER}{_A_BODYS_FIGURE}|(?:{_LATER})?(?:{_CLOCK}[ \t]?[:\-]?[ \t]?)?"
+           rf"(?:\d{{2,3}}{POINT}\d{{1,2}}|{_A_BODYS_FIGURE}(?={_WHEN})))"
            rf"(?![\d{POINT}])(?!{_ANOTHER_UNIT})")
 _VITALS = r"hr|pulse|bp|rr|resp|sats?|spo2|o2"  # vital signs beside a temperature
 _IN_FIGURES = re.compile(
@@ -173,6 +177,7 @@ _ANSWERED_YES = re.compile(r"\s*+(?:[:\-\u2013]\s*+)?(?:(?:\[\s*+[x\u2713\u2714]
                            r"(?:\(\s*+y\s*+/\s*+n\s*+\)|\?)?\s*+[:\-\u2013]?\s*+(?:y|yes)\b"
                            r"(?![ \t]*+/))", re.I)
 _ADVICE_IN_PART = re.compile(r"\b(?:return\w*|re-?present\w*|advi[cs]\w*|safety|net\w*|sn|"
+                             r"look\s+out|watch|come\s+back|reasons?\s+to|"
                              r"if|when|should|seek|call|contact|attend|get\s+help|prn|aim|"
                              r"target|goal|keep|maintain|until|your|aware|discuss\w*|warn\w*|"
                              r"explain\w*|leaflet|counsel+\w*|inform\w*|told|educat\w*)\b",
@@ -219,7 +224,7 @@ def _kept_whole(text: str) -> str:
     text = decimals_kept(text)
     if "." in text:
         text = _ABBREVIATED.sub(":", text)
-    return _COLUMN.sub(r"\1\2\3 ", text)
+    return _COLUMN.sub(r"\1\2\3\4 ", text)
 
 
 def _candidates(parts: list[tuple[str, bool]]
@@ -315,11 +320,19 @@ def _temperature(match: re.Match[str], text: str) -> Temperature | None:
     readings = [c for f in figures if (c := _celsius(f, unit)) is not None]
     if not readings:
         return None
-    if len(readings) > 1:
+    if not (words or bound):
         return Temperature(max(readings))
     comparator = _COMPARED[" ".join(words.lower().split())] if words else (
         None if not bound else "<=" if match.group("below") else ">=")
-    return Temperature(readings[0], comparator)
+    bounded = _celsius(number, unit)
+    if bounded is None:
+        return Temperature(max(readings))
+    # a bound keeps its comparator beside a list's later figures ("Temp <38 at triage, now
+    # 37.4" is no fever; "Sepsis screen: temp > 38, now 37.4" a plan's bound): the highest
+    later = figures[1:]
+    return max([Temperature(bounded, comparator),
+                *(Temperature(c) for f in later if (c := _celsius(f, unit)) is not None)],
+               key=lambda temperature: temperature.rank)
 
 
 def _celsius(figure: str, unit: str) -> float | None:

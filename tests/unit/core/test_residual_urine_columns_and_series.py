@@ -17,7 +17,7 @@ import pytest
 from cds_rules import HookRequest, evaluate, to_json
 from cds_rules.catalogue import RULES
 from cds_rules.residual_urine import RESIDUAL_SIGN, Residual, residuals_in_words
-from tests.unit.core.local_entries import local_problem, with_back_pain
+from tests.unit.core.local_entries import LOCAL, SUBJECT, local_problem, with_back_pain
 
 NOW = datetime(2026, 3, 1, 10, tzinfo=UTC)
 
@@ -26,15 +26,20 @@ READ = [  # (words, the residuals read: (millilitres, comparator)); none was rea
     ("PVR (ml):  650", [(650, None)]), ("Post-void residual volume (mL): 650", [(650, None)]),
     ("PVR ml 650", [(650, None)]), ("PVR (cc): 450", [(450, None)]),
     ("PVR (mL)\t650", [(650, None)]), ("PVR (ml) at 1400 >400", [(400, ">")]),
+    # (the review: a time or a year before the figure is none: the figure after it is read)
+    ("PVR (ml) at 1400: 650", [(650, None)]), ("PVR (ml) (2024) 650", [(650, None)]),
     # a scan following voiding, or a while after it
     ("Bladder scan following void: 650ml", [(650, None)]),
     ("Bladder scan 30 min after PU: 650ml", [(650, None)]),
     ("Bladder scan following voiding 650", [(650, None)]),
+    ("Bladder scan following PU: 650ml", [(650, None)]),
     # a series: its later volumes too (before: none, the ordinal or the count broke it)
-    ("PVR x2: 180ml and 650ml", [(180, None), (650, None)]),
-    ("PVR 1st 100ml, 2nd 650ml", [(100, None), (650, None)]),
-    ("PVR first 100ml then 650ml", [(100, None), (650, None)]),
-    ("PVR 1st scan 100ml, repeat 650ml", [(100, None), (650, None)]),
+    # (a series is one reading, its largest: counted as one, the readings' cap holds as
+    # many names as before; the review found a five-day log lost its last day's 650 ml)
+    ("PVR x2: 180ml and 650ml", [(650, None)]), ("PVR 1st 100ml, 2nd 650ml", [(650, None)]),
+    ("PVR first 100ml then 650ml", [(650, None)]),
+    ("PVR 1st scan 100ml, repeat 650ml", [(650, None)]),
+    ("PVR 650ml and 700ml on repeat scan", [(700, None)]),
     # a pair's post-void volume: with a slash and one unit, after the pre-void volume's word
     ("Pre/post void 900/650 ml", [(650, None)]),
     ("Pre/post void residual (ml): 900/650", [(650, None)]),
@@ -44,8 +49,8 @@ READ = [  # (words, the residuals read: (millilitres, comparator)); none was rea
 ]
 
 ALSO_LATER = [  # the first was read before; the series' later volume was not
-    ("PVR 180ml, then 650ml", [(180, None), (650, None)]),
-    ("PVR 100ml, 2nd 650ml, 3rd 700ml", [(100, None), (650, None), (700, None)]),
+    ("PVR 180ml, then 650ml", [(650, None)]),
+    ("PVR 100ml, 2nd 650ml, 3rd 700ml", [(700, None)]),
 ]
 
 
@@ -67,6 +72,17 @@ NOT_READ = [
     # its own between
     "Pre/post void 900/650", "If pre/post void 900/650 ml", "Voided 650ml post void",
     "IV fluids 650 ml post void", "Pre-void 650 ml post void",
+    # the review of the first version: a time or a year taken for the figure after a
+    # column's unit, a later volume that is no residual (before voiding, passed, output,
+    # given, a capacity), the volume voided before a scan's own residual
+    "PVR (ml) at 1400: 50", "Post-void residual volume (mL) at 2200: 120",
+    "PVR (ml) (2024) 50", "PVR (ml) 2024: 50", "PVR 50 ml, 600 ml before voiding",
+    "Post void residual 30ml & 450ml pre-void", "Bladder scan: PVR 80ml, and 450ml pre-void",
+    "PVR 120ml and 400ml urine passed", "PVR 80 ml and 1500 ml urine output today",
+    "PVR 50ml and 500ml water drunk", "PVR 50ml, 2000ml bolus",
+    "PVR 60ml, then 1000ml Hartmann's", "PVR 50ml, 650ml expected bladder capacity",
+    "Bladder scan 30 min after PU 450ml: 40ml", "Bladder scan following voiding of 400ml: 50ml",
+    "Bladder scan following void 400 ml: residual 50 ml",
 ]
 
 
@@ -97,6 +113,24 @@ def test_beside_back_pain_it_warns_instead_of_reassuring(text: str) -> None:
 
 def test_a_series_below_the_threshold_warns_of_nothing() -> None:
     assert "cauda-equina" not in _cards(local_problem("PVR x2: 80ml and 50ml"))
+
+
+def test_a_series_under_a_residuals_code_is_read() -> None:
+    """The review of the first version: a residual's code valued "650 ml, 700 ml" gave
+    "No red flag recorded" (the words under a code are read when they hold one reading; the
+    first version read the series as two)."""
+    pvr = {"resourceType": "Observation", "id": "pvr", "status": "final", "subject": SUBJECT,
+           "effectiveDateTime": "2026-02-28T09:00:00Z", "valueString": "650 ml, 700 ml",
+           "code": {"coding": [{"system": LOCAL, "code": "bs-pvr",
+                                "display": "Post void residual"}]}}
+    assert _cards(pvr)["cauda-equina"]["indicator"] == "warning"
+
+
+def test_a_long_log_keeps_its_last_days_residual() -> None:
+    """The review: series of small volumes filled the readings' cap before Friday's."""
+    days = "".join(f"{day}: PVR 100ml, 120ml, 90ml, 80ml, 110ml.\n"
+                   for day in ("Mon", "Tue", "Wed", "Thu"))
+    assert max(residuals_in_words(days + "Fri: PVR 650ml.")) == Residual(650.0)
 
 
 @pytest.mark.timeout(30)

@@ -35,7 +35,8 @@ READ = [  # (words, the temperature read in Celsius); each read nothing or less 
     ("Temp 37.1 earlier, now 38.9", 38.9), ("Temp 36.9 on arrival, rising to 38.9", 38.9),
     ("Temp 36.9, later 38.9", 38.9), ("Temp was 36.9, now 38.9", 38.9),
     ("Temp 37.1 initially, 38.9 at 1400", 38.9), ("T 36.5 overnight, increased to 38.9", 38.9),
-    ("Temp 37 at 0800, then later 38.9 (oral)", 38.9),
+    ("Temp 37 at 0800, then later 38.9 (oral)", 38.9), ("Temp 36.5, now 39", 39.0),
+    ("Temp 36.5, now 39C", 39.0), ("Temp <38.0 at triage, now 39.2", 39.2),
     # a list beside a figure in another unit: the temperature kept
     ("Temp 39.1, 65.2 kg", 39.1), ("T 38.9, 72.5kg", 38.9),
     # a TPR with a saturation, or written T/P/R
@@ -60,6 +61,9 @@ def test_a_box_ticked_after_seen_for_is_the_patients_fever() -> None:
 @pytest.mark.parametrize("text", [
     "Paracetamol for temp > 38 [x]", "Return for review if: temp > 38 [x]",
     "Advice for: temp > 38 [x]",
+    # the review of the first version: safety-netting checklists
+    "Look out for: leg weakness [x], temp > 38 [x]",
+    "Reasons to come back for: numbness, temp >38 [x]", "Watch for: fever, temp > 38 [x]",
 ])
 def test_a_box_in_a_prescription_or_advice_is_not(text: str) -> None:
     assert temperatures_in_words(text, closes_negated) == ()
@@ -72,6 +76,29 @@ def test_a_box_in_a_prescription_or_advice_is_not(text: str) -> None:
     ("Temp 36.5, now 2 days of pain", 36.5), ("Temp 39.1, now 65.2 kg", 39.1),
 ])
 def test_a_later_word_keeps_the_highest_reading(text: str, celsius: float) -> None:
+    assert temperatures_in_words(text, closes_negated) == (Temperature(celsius),)
+
+
+@pytest.mark.parametrize("text", [
+    # the review of the first version: a bound lost its comparator beside a later figure
+    # ("now 37.4" is no fever; a plan's bound stays a plan's)
+    "Sepsis screen: temp > 38, now 37.4", "SIRS: T >38, now 37.2",
+    "Safety net: temp > 38.5, now 37.2",
+    # a column's qualifier that names no reading of now, or an empty cell before the next row
+    "Obs chart\nTemperature (normal range)\t36.0 - 38.0\nActual\t37.1",
+    "Temp (target):\t38.5", "Temp (threshold)  38.3", "Temp (previous)  39.1",
+    "Temperature (\u00b0C)\t\t\n101\tBP",
+])
+def test_a_plans_bound_or_a_columns_other_reading_is_no_fever(text: str) -> None:
+    assert [t for t in temperatures_in_words(text, closes_negated)
+            if t.comparator not in ("<", "<=") and t.celsius >= 38.0] == []
+
+
+@pytest.mark.parametrize(("text", "celsius"), [
+    ("Temp <38.0 at triage, now 37.4", 37.4), ("Temp 38 or less, later 37.5", 37.5),
+    ("Temp below 38.0, now 37.6", 37.6),
+])
+def test_a_bound_below_beside_a_later_figure_reads_the_figure(text: str, celsius: float) -> None:
     assert temperatures_in_words(text, closes_negated) == (Temperature(celsius),)
 
 
