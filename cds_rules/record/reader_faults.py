@@ -33,7 +33,7 @@ from cds_rules.model import FAULT, SYMPTOM_CONCEPTS, UNREAD, Fact
 from cds_rules.record.codes import Hit, concept_hits, concepts_list
 from cds_rules.record.medications import medication_hits
 from cds_rules.record.state import Builder, Fault
-from cds_rules.record.uncoded_entries import signs_in
+from cds_rules.record.uncoded_entries import WordsTooLong, signs_in
 from cds_rules.record.unreadable import (
     entry_type,
     listed_labels,
@@ -65,6 +65,7 @@ class Mark(NamedTuple):
     birth_date: datetime | None
     sex: Literal["male", "female", "other", "unknown"]
     deceased: bool
+    words_read: int
 
 
 def mark(builder: Builder) -> Mark:
@@ -74,7 +75,7 @@ def mark(builder: Builder) -> Mark:
     return Mark(len(record.facts), len(record.orders), len(record.unreadable_red_flags),
                 len(record.unread_drafts), builder.unreadable_entries, quality.resources_used,
                 quality.skipped_invalid, quality.unrecognised_codes, builder.unrecognised_units,
-                record.birth_date, record.sex, record.deceased)
+                record.birth_date, record.sex, record.deceased, builder.words_read)
 
 
 def undo(builder: Builder, before: Mark, resource: dict[str, Any] | None) -> None:
@@ -93,6 +94,7 @@ def undo(builder: Builder, before: Mark, resource: dict[str, Any] | None) -> Non
     builder.unrecognised_units = before.unrecognised_units
     record.birth_date, record.sex, record.deceased = (before.birth_date, before.sex,
                                                       before.deceased)
+    builder.words_read = before.words_read
     if resource is not None:
         builder.mended.pop(id(resource), None)
 
@@ -105,6 +107,8 @@ def note_fault(builder: Builder, reader: str, error: Exception,
     builder.quality.reader_faults += 1
     kind = entry_type(resource) if resource is not None else _BUILD
     names: tuple[str, ...] = ()
+    if isinstance(error, WordsTooLong) and set_aside_as is None:
+        set_aside_as = _set_aside_unread_words  # its words past the reading's limits
     if resource is not None and kind != "Patient":  # a Patient names no red flag
         try:
             names = (set_aside_as or _set_aside)(builder, resource, FAULT)
@@ -128,8 +132,12 @@ def gap(builder: Builder, *, for_audit: bool = False) -> str:
                     "(logged for its operators): check the patient's age and that they are "
                     "alive before acting on any card")
     entries = [fault for fault in builder.faults if fault.kind not in (_BUILD, "Patient")]
-    if entries:
-        said.append(_entries_not_read(entries, named=not for_audit))
+    faults = [fault for fault in entries if fault.error != _TOO_LONG]
+    if faults:
+        said.append(_entries_not_read(faults, named=not for_audit))
+    if len(faults) < len(entries):
+        said.append(_entries_not_read([f for f in entries if f.error == _TOO_LONG],
+                                      named=not for_audit, why=_TOO_LONG_WHY))
     if _BUILD in kinds:
         said.append("the record was read only in part because of a fault in the service "
                     "(logged for its operators): what was not read is read by no rule")
@@ -142,8 +150,9 @@ def log_faults(builder: Builder) -> None:
     faults = "; ".join(f"{reader} raised {name} at {where} (x{times})"
                        for (reader, name, where), times in counted.items())
     count = builder.quality.reader_faults
-    log.warning("record: %d %s not read, a reader raised (a fault in the service): %s",
-                count, "entry" if count == 1 else "entries", faults)
+    log.warning("record: %d %s not read, a reader raised (a fault in the service, or %s: "
+                "words past what a call reads): %s", count, "entry" if count == 1 else
+                "entries", _TOO_LONG, faults)
 
 
 def log_passing_fault(error: Exception) -> None:
@@ -153,7 +162,13 @@ def log_passing_fault(error: Exception) -> None:
                 "again: nothing left out", type(error).__name__, raised_at(error))
 
 
-def _entries_not_read(entries: list[Fault], named: bool = True) -> str:
+_TOO_LONG = WordsTooLong.__name__
+_TOO_LONG_WHY = ("because of the length of their words: longer than the service reads in one "
+                 "call (logged for its operators)")
+_FAULT_WHY = "because of a fault in the service (logged for its operators)"
+
+
+def _entries_not_read(entries: list[Fault], named: bool = True, why: str = _FAULT_WHY) -> str:
     """ "3 entries not read ...: Cauda equina syndrome (Condition entry); 2 Observation
     entries; ...": those naming a red flag first, by name (when ``named``), the others
     counted by type (:func:`~cds_rules.record.unreadable.listed_labels`)."""
@@ -164,15 +179,22 @@ def _entries_not_read(entries: list[Fault], named: bool = True) -> str:
         (f"{n} {kind} {'entry' if n == 1 else 'entries'}", n) for kind, n in unnamed.items())])
     counted, records = (("1 entry", "it records") if len(entries) == 1
                         else (f"{len(entries)} entries", "they record"))
-    return (f"{counted} not read because of a fault in the service (logged for its "
-            f"operators): {listed}; what {records} is read by no rule")
+    return f"{counted} not read {why}: {listed}; what {records} is read by no rule"
 
 
-def _set_aside(builder: Builder, resource: dict[str, Any], why: str) -> tuple[str, ...]:
+def _set_aside_unread_words(builder: Builder, resource: dict[str, Any],
+                            why: str) -> tuple[str, ...]:
+    """:func:`_set_aside` by its codes alone: its words are past what a call reads
+    (record/uncoded_entries.WordsTooLong)."""
+    return _set_aside(builder, resource, why, read_words=False)
+
+
+def _set_aside(builder: Builder, resource: dict[str, Any], why: str,
+               read_words: bool = True) -> tuple[str, ...]:
     """By its red flags' codes, and its words unless its codes named a red flag (a back
-    pain coded "M54.50" whose text says "with new urinary retention"); failing both
-    (nothing named, or the lookups themselves raised, as the spike's TypeError on every
-    ICD-10 code did), as itself. The names of what was set aside."""
+    pain coded "M54.50" whose text says "with new urinary retention") or ``read_words`` is
+    False; failing both (nothing named, or the lookups themselves raised, as the spike's
+    TypeError on every ICD-10 code did), as itself. The names of what was set aside."""
     record = builder.record
     before = len(record.unreadable_red_flags)
 
@@ -184,7 +206,7 @@ def _set_aside(builder: Builder, resource: dict[str, Any], why: str) -> tuple[st
         record.unreadable_red_flags = record.unreadable_red_flags[:before]
     coded = len(record.unreadable_red_flags)
     try:
-        if all(f.concept in SYMPTOM_CONCEPTS for f in added()):
+        if read_words and all(f.concept in SYMPTOM_CONCEPTS for f in added()):
             words = signs_in(resource, builder.residual_urine_ml)
             if words:
                 set_aside_words(builder, resource, words, detail=why, uncoded_entry=False)

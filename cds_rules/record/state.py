@@ -52,6 +52,8 @@ class Builder:
     # a post-void residual named as a red flag in an entry set aside unread (its volume is
     # not kept for the rule to judge): the site's CES_RESIDUAL_URINE_ML
     residual_urine_ml: float = DEFAULT_SETTINGS.ces_residual_urine_ml
+    # characters of entries' words read so far (record/uncoded_entries.CALL_WORDS_READ)
+    words_read: int = 0
 
     @property
     def quality(self) -> DataQuality:

@@ -5,6 +5,7 @@ say (a local coding's display, the text, a component).
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -41,6 +42,8 @@ from cds_rules.record.unreadable import set_aside, set_aside_listed_code, set_as
 from cds_rules.temperature_words import Temperature
 from cds_rules.weak_words import CONCEPTS_OF_SIGN, WEAK_IN_WORDS, weak_signs
 
+log = logging.getLogger(__name__)
+
 
 def read_uncoded(builder: Builder, resource: dict[str, Any]) -> bool:
     """A Condition or Observation no value set knows: counted as unrecognised, but a red
@@ -48,7 +51,7 @@ def read_uncoded(builder: Builder, resource: dict[str, Any]) -> bool:
     never silently ignored (:mod:`cds_rules.uncoded`), and a back pain or sciatica it
     names a fact of that concept, the call's context (:mod:`cds_rules.back_pain_words`)."""
     builder.unrecognised()
-    texts = _entry_texts(resource)
+    texts = _words_read(builder, resource)
     found, context = _signs(texts), _context(resource, texts)
     if not (found or context):
         set_aside_listed_code(builder, resource)  # a code sent as a list naming a red flag
@@ -79,7 +82,11 @@ def read_words(builder: Builder, checked: dict[str, Any], concepts: Iterable[str
     leg")."""
     coded = frozenset(concepts)
     given = uncoded.families_of(coded)
-    texts = _entry_texts(checked)
+    try:
+        texts = _words_read(builder, checked)
+    except WordsTooLong:  # its codes stand (a coded retention stays the emergency)
+        log.warning("record: a coded entry's words not read: past what a call reads")
+        return False
     found = {topic: named for topic, named in _signs(texts).items() if topic not in given}
     hints = bool(found) and _add_hints(builder, checked, found, given)
     weak = _weak_named(checked, texts, coded)
@@ -124,8 +131,8 @@ def signs_in(resource: dict[str, Any], residual_ml: float | None = None
     """The red flags an entry's words name, not negated, per family (sign, text), and a
     post-void residual reaching ``residual_ml`` (the site's threshold; None: not asked):
     what :func:`read_uncoded` reads, for an entry no reader could read
-    (record/reader_faults)."""
-    texts = _entry_texts(resource)
+    (record/reader_faults); not one whose words are longer than :data:`ENTRY_WORDS_READ`."""
+    texts = _words_of(resource)
     found = _signs(texts)
     if residual_ml is None or Topic.CAUDA_EQUINA in found:
         return found
@@ -374,6 +381,42 @@ def _value_answers_the_code(entry: dict[str, Any]) -> bool:
     Ca. prostate" warns: a false alarm, the safe side)."""
     return bool(_signs(_entry_texts({"code": entry.get("code")}),
                        uncoded.named_sentence_by_sentence))
+
+
+ENTRY_WORDS_READ = 65_536
+"""Characters of one entry's words the readers read. Clinical entries hold a few hundred (the
+largest Synthea record's: 45); the readers are linear, but some repeated phrasings cost
+about 10 µs a character on a loaded worker, so a value near the 8 MiB body limit could pass
+the worker's 30 s timeout and lose every card of the call. Longer words are not read: an
+uncoded entry (its words all it says) is set aside and named on every card
+(record/reader_faults); a coded one is read by its codes alone (logged)."""
+CALL_WORDS_READ = 524_288
+"""Characters of words read in one call, all entries together (the largest Synthea record's:
+722): the entries after it are set aside and named, as above."""
+
+
+class WordsTooLong(Exception):
+    """An entry's words longer than :data:`ENTRY_WORDS_READ`, or past the call's
+    :data:`CALL_WORDS_READ`: not read, the entry set aside (a reader fault, named on every
+    card as not read for its length)."""
+
+
+def _words_of(resource: dict[str, Any]) -> list[str]:
+    """:func:`_entry_texts`, refused (:class:`WordsTooLong`) past :data:`ENTRY_WORDS_READ`."""
+    texts = _entry_texts(resource)
+    if sum(map(len, texts)) > ENTRY_WORDS_READ:
+        raise WordsTooLong
+    return texts
+
+
+def _words_read(builder: Builder, resource: dict[str, Any]) -> list[str]:
+    """:func:`_words_of`, counted against the call's :data:`CALL_WORDS_READ`."""
+    texts = _words_of(resource)
+    read = builder.words_read + sum(map(len, texts))
+    if read > CALL_WORDS_READ:
+        raise WordsTooLong
+    builder.words_read = read
+    return texts
 
 
 def _entry_texts(resource: dict[str, Any]) -> list[str]:
