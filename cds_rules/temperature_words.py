@@ -50,6 +50,13 @@ _NO_READING = r"\b(?:normal|range|ref\w*|target|threshold|goal|prev\w*|room|set)
 _COLUMN = re.compile(r"(?<=\btemp)((?:erature)?s?)(?:([ \t]*+\((?![^()\n]{0,20}?" + _NO_READING
                      + r")[^()\n]{0,20}\))(?:[ \t]*+([:=|]?)[ \t]*+|\n)|[ \t]*+([:=|]?)\s*+)"
                      r"(?=[<>(\d])", re.I)
+# a flowsheet's row that opens with a temperature's name, and the tabs or bars between two
+# of its decimal figures (its readings over time: "Temperature (°C)<tab>36.9<tab>38.6")
+_A_TEMPERATURE_ROW = re.compile(r"^[^\S\n]*+(?:[a-z]+[^\S\n]++)?(?:temp(?:erature)?s?|tmax)\b"
+                                r"[^\n]*+", re.I | re.M)
+_FIGURE_COLUMNS = re.compile(rf"(?:(?<=\d{POINT}\d)|(?<=\d{POINT}\d\d))[ ]*+[\t|][ \t|]*+"
+                             rf"(?=\d{{2,3}}{POINT}\d{{1,2}}(?![\d{POINT}])[ ]*+(?:[\t|]|$))",
+                             re.M)
 _FIGURE = rf"\d{{2,3}}(?:{POINT}\d{{1,2}})?(?![\d{POINT}])"  # never cut short
 # a clock time: "0800", "14:00", "14.00" (its point kept), "9.30am", "2am", "1400h"
 _CLOCK = (rf"(?:(?:[01]?\d|2[0-3])[:h{POINT}]?[0-5]\d(?:[ \t]?(?:h|hrs|am|pm)\b)?"
@@ -224,7 +231,15 @@ def _kept_whole(text: str) -> str:
     text = decimals_kept(text)
     if "." in text:
         text = _ABBREVIATED.sub(":", text)
+    if "\t" in text or "|" in text:
+        text = _A_TEMPERATURE_ROW.sub(_columns_listed, text)
     return _COLUMN.sub(r"\1\2\3\4 ", text)
+
+
+def _columns_listed(row: re.Match[str]) -> str:
+    """A flowsheet's temperature row with its readings' columns as a list ("Temperature
+    (°C)<tab>36.9<tab>37.4<tab>38.6" -> "... 36.9, 37.4, 38.6": the highest is read)."""
+    return _FIGURE_COLUMNS.sub(", ", row.group())
 
 
 def _candidates(parts: list[tuple[str, bool]]

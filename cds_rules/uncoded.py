@@ -104,22 +104,71 @@ _PATTERNS: tuple[tuple[Topic, str, re.Pattern[str]], ...] = tuple(
 _EXCLUDED_PATTERNS = {topic: re.compile(p, re.I) for topic, p in _EXCLUDED.items()}
 _ANY = re.compile("|".join(rf"\b(?:{p})" for phrases in _PHRASES.values() for _, p in phrases),
                   re.I)
-# a checklist flattened: "Fever: no  Trauma: no", "Trauma?  Urinary retention? No"; not the
-# blanks between a question and an answer that stands alone ("Saddle anaesthesia?  No" at the
-# end, before a full stop, a line or the next column's blanks) or a figure ("Temp?  38.9",
-# "PVR?  250ml"). An answer with more after it ("Urinary retention?  No - failed TWOC |
-# Fever?  No", "Fever?  Yes | Weight loss?  No") is split off as before: the question stays
-# open and keeps its sign (three reviews found every rule for ending such a clause lost a
-# sign a qualifier or a later item kept). A run of blanks entered once, at its start (linear).
+# A checklist flattened: "Fever: no  Trauma: no", "Trauma?  Urinary retention? No": each
+# sentence is split into its cells at a tab or two blanks, and a cell is joined to the label
+# before it only when it is that label's value (:func:`_clauses`).
 _ANSWER = (r"(?:(?:yes|y|no|n|nil|none|absent|present|negative|positive|neg|pos|denie[sd])"
            r"(?![/\w])|\u2713|\u2714|\[\s*+[x\u2713\u2714]\s*+\]|\+)")  # not "N/A", "N/K"
-# ... nor a column's label and its value standing alone ("Urinary retention:  No", "Perianal
-# sensation<tab>absent", "Anal tone<tab>Reduced"): read as after one blank
 _FINDING = r"(?:reduced|altered|lost|diminished|decreased|impaired|abnormal|lax|patulous)(?![/\w])"
-_ALONE = r"\.?(?:[^\S\r\n]*+(?:$|[.;\r\n])|\t|[^\S\r\n]{2})"
-_VALUE_ALONE = r"[:\-\u2013]?[ \t]*+(?:" + _ANSWER + "|" + _FINDING + ")" + _ALONE
-_CLAUSES = re.compile(r"[.;\n]+|(?<![?\s])(?:\t|\s{2})\s*+(?!" + _VALUE_ALONE + r")|(?<=\?)"
-                      r"(?:\t|\s{2})\s*+(?!" + _VALUE_ALONE + r"|[:\-\u2013]?[ \t]*+\d)", re.I)
+_SENTENCES = re.compile(r"[.;\n]+")
+_CELL_BREAK = re.compile(r"\s{2,}|\t")  # a run of blanks once (two tabs are one break)
+_MARK = r"[:\-\u2013]?[ \t]*+"
+_AN_ANSWER = re.compile(_MARK + _ANSWER + r"\.?", re.I)  # a whole cell
+_A_VALUE = re.compile(_MARK + r"(?:" + _ANSWER + "|" + _FINDING + r")\.?", re.I)
+_A_DENIAL = re.compile(_MARK + r"(?:no|n|nil|none|absent|negative|neg|denie[sd])(?![/\w])\.?",
+                       re.I)
+_A_FIGURE = re.compile(_MARK + r"\d")
+# ... and a value of another column that is no answer or loss: "Foot drop<tab>Absent<tab>Normal"
+# is a row of two values (a side's, a visit's), not a denial
+_ANOTHER_VALUE = re.compile(_MARK + r"(?:normal|intact|unknown|unsure|n/?[ak]|not\s+(?:known|"
+                            r"assessed|tested|examined|done)|nad|ok|same|unchanged|new|"
+                            r"worse|better|left|right|bilateral|both)(?![/\w])\.?", re.I)
+
+
+def _clauses(text: str) -> Iterator[str]:
+    """Each sentence's clauses: its cells, each value joined to its label.
+
+    A question's answer standing alone ("Saddle anaesthesia?  No", "Urinary retention?<tab>
+    No<tab>Fever?<tab>No") or a figure ("Temp?  38.9", "PVR?  250ml") is its question's, as
+    since the twenty-eighth session; an answer with more after it in its cell ("Urinary
+    retention?  No - failed TWOC") is not, so the question stays open and keeps its sign.
+    A label's value standing alone ("Urinary retention:  No", "Anal tone<tab>Reduced",
+    "Saddle sensation?  Reduced") is its label's when it is the row's only value, or when
+    every value of the run denies ("Urinary retention?<tab>No<tab>No"): a row with two
+    columns of values ("Urinary retention<tab>Present<tab>No", now and before) keeps its
+    label standing, and a row that opens with its answer ("Yes<tab>Urinary retention<tab>
+    No<tab>Fever") or whose value runs on into words ("Urinary retention  Nil  else") joins
+    nothing new (the independent review of the first version: a second column's "No", or a
+    word of the prose after it, denied the sign)."""
+    for sentence in _SENTENCES.split(text):
+        cells = [cell.strip() for cell in _CELL_BREAK.split(sentence)]
+        answer_first = bool(_A_VALUE.fullmatch(cells[0]))
+        at = 0
+        while at < len(cells):
+            taken = _values_taken(cells, at, answer_first)
+            yield " ".join(cells[at:at + 1 + taken])
+            at += 1 + taken
+
+
+def _values_taken(cells: list[str], at: int, answer_first: bool) -> int:
+    """How many cells after ``cells[at]`` are its value (0 or 1)."""
+    if at + 1 == len(cells):
+        return 0
+    label, value = cells[at], cells[at + 1]
+    if label.endswith("?") and (_AN_ANSWER.fullmatch(value) or _A_FIGURE.match(value)):
+        return 1  # a question's answer or figure (the twenty-eighth session's reading)
+    if answer_first or not _A_VALUE.fullmatch(value) or _A_VALUE.fullmatch(label):
+        return 0
+    run = 1
+    while at + 1 + run < len(cells) and (_A_VALUE.fullmatch(cells[at + 1 + run])
+                                         or _ANOTHER_VALUE.fullmatch(cells[at + 1 + run])):
+        run += 1
+    if run == 1 and at + 2 < len(cells) and cells[at + 2][:1].islower():
+        return 0  # "Urinary retention  Nil  else", "... Absent  ankle jerks": words, no form
+    return 1 if run == 1 or all(_A_DENIAL.fullmatch(cells[at + 1 + i]) for i in range(run)) \
+        else 0
+
+
 # "Ca. prostate", "CA. of the breast" (twelfth session): the abbreviation's full stop, two
 # spaces at most (no line break), a bracket or a side ("Ca. (prostate)", "Ca. left
 # breast", "Adenoca. prostate": thirteenth session), a site, and then only what follows a
@@ -253,7 +302,7 @@ def parts_of(text: str) -> Iterator[str]:
 def parts_and_contrasts(text: str) -> Iterator[tuple[str, bool]]:
     """:func:`parts_of`, each with whether a contrast follows it in its sentence ("Urinary
     retention? No, | but residual 800ml")."""
-    for clause in (c.strip() for c in _CLAUSES.split(text)):
+    for clause in _clauses(text):
         parts = [p for p in (p.strip() for p in _PARTS.split(clause)) if p]
         yield from ((part, i < len(parts) - 1) for i, part in enumerate(parts))
 

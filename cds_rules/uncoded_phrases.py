@@ -23,11 +23,15 @@ _NOT_A_LOSS = (r"(?!(?:\s+tone)?\s+(?:abnormal\w*|loss|deficit\w*|chang\w*|distu
                r"dysfunction|injur\w*|defect\w*))")
 
 
+# ... not a loss asked and answered no: "Anal tone? Reduced - no", "Anal tone: reduced? no"
+_NOT_ANSWERED_NO = r"(?![ \t]*+[?\-\u2013:][ \t]*+(?:no|n|nil|none)[ \t]*+(?:$|[.;,\n|]))"
+
+
 def _loss_of(sense: str) -> str:
     """``sense`` said to be lost, before or after it: "reduced X", "X: reduced", a form's
     "X? Absent"."""
     return (rf"{_LESS}\s+(?:{sense})|no\s+(?:{sense}){_NOT_A_LOSS}|"
-            rf"(?:{sense})\s*+[:\-\u2013?]?\s*+{_REDUCED}\b")
+            rf"(?:{sense})\s*+[:\-\u2013?]?\s*+{_REDUCED}\b{_NOT_ANSWERED_NO}")
 
 
 # The saddle named by its parts: the genitals, the anus, the back passage

@@ -268,8 +268,9 @@ CONS_01 = Rule(
     asks_to_check_unread=True,
     changes=column_value_change("2.22.1")
     + "2.22.0: a temperature in a flowsheet's column ('Temperature (°C)<tab>38.9', 'Temp "
-    "(tympanic)  38.9'), a later reading after its word ('Temp 36.5, now 38.9', 'Temp 36.9 on "
-    "arrival, rising to 38.9'; before: the first only), beside a weight ('T 38.9, 72.5 kg'), "
+    "(tympanic)  38.9'; a row's columns, the highest), a later reading after its word "
+    "('Temp 36.5, now 38.9', 'Temp 36.9 on arrival, rising to 38.9'; before: the first "
+    "only), beside a weight ('T 38.9, 72.5 kg'), "
     "a TPR with a saturation or as 'T/P/R', a time in a table's bars ('Temp | 1400 | 38.9') "
     "or a box ticked after 'Seen for ...' is read: a fever in words named (before: 'No red "
     "flag recorded' and 'Reassure'). "

@@ -12,8 +12,9 @@ _WEAK_IN_WORDS_CHANGE = (
     "were not read, and IMG-01 said 'Remove the draft ... no red flag'). ")
 _TEMPERATURE_FORMS_CHANGE = (
     "{version}: a temperature in a flowsheet's column ('Temperature (°C)<tab>38.9', 'Temp "
-    "(tympanic)  38.9'), a later reading after its word ('Temp 36.5, now 38.9', 'Temp 36.9 "
-    "on arrival, rising to 38.9'; before: the first only), beside a weight ('T 38.9, 72.5 "
+    "(tympanic)  38.9'; a row's columns, the highest), a later reading after its word "
+    "('Temp 36.5, now 38.9', 'Temp 36.9 on arrival, rising to 38.9'; before: the first "
+    "only), beside a weight ('T 38.9, 72.5 "
     "kg'), a TPR with a saturation or as 'T/P/R', a time in a table's bars ('Temp | 1400 | "
     "38.9') or a box ticked after 'Seen for ...' is a fever recorded: re-assess (before: not "
     "read; IMG-01 said 'Remove the draft ... no red flag'). ")

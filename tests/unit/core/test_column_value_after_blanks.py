@@ -93,7 +93,53 @@ def test_a_normal_finding_names_nothing(text: str) -> None:
     assert suggested(text, closes_negated) == ()
 
 
+# the independent review of the first version (which joined every value cell after a label):
+# a row with two columns of values, a row that opens with its answer, a value running on
+# into words kept their sign before and lost it; a question answered "No" in two columns,
+# or a loss asked and answered no, gave a sign
+SECOND_COLUMN_KEEPS_THE_SIGN = [
+    "Urinary retention\tPresent\tNo", "Urinary retention:\tPresent\tAbsent",
+    "Urinary retention\t\u2713\tNone", "Urinary retention\t+\tNo",
+    "Symptom\tCurrent\tPrevious episode\nUrinary retention\tPresent\tNo",
+    "Urinary retention\tNo\tYes", "Yes\tUrinary retention\tNo\tFever",
+    "Urinary retention  Nil  else", "Urinary retention\tNegative\tdipstick",
+    "Patient has urinary retention  Absent  ankle jerks",
+]
+
+
+@pytest.mark.parametrize("text", SECOND_COLUMN_KEEPS_THE_SIGN)
+def test_a_second_column_or_words_after_the_value_keep_the_sign(text: str) -> None:
+    assert "urinary retention" in [sign for _, sign in suggested(text, closes_negated)]
+
+
+@pytest.mark.parametrize("text", ["\tLeft\tRight\nFoot drop\tPresent\tAbsent",
+                                  "Foot drop\tAbsent\tNormal\tFever",
+                                  "Leg weakness\tPresent\tnone"])
+def test_a_side_or_a_visits_column_keeps_the_neurological_sign(text: str) -> None:
+    assert [topic.value for topic, _ in suggested(text, closes_negated)] == [
+        "progressive-neurological-deficit"]
+
+
+@pytest.mark.parametrize("text", ["Fever\tYes\tNo", "Fever?\tYes\tNo", "Night pain\tYes\tNone",
+                                  "Unexplained weight loss\tPresent\tNo"])
+def test_a_weak_red_flag_in_two_columns_is_named(text: str) -> None:
+    assert weak_signs(text, closes_negated) != ()
+
+
+@pytest.mark.parametrize("text", ["Urinary retention?\tNo\tNo", "Urinary retention?  No  No",
+                                  "Urinary retention?\tNo\tAbsent", "Urinary retention\tNo\tNo",
+                                  "Urinary retention:\tNegative\tNo"])
+def test_a_question_answered_no_in_every_column_is_no_emergency(text: str) -> None:
+    assert _topics(_retention_row(text)) == {"conservative-care": "info"}
+
+
+@pytest.mark.parametrize("text", ["Anal tone? Reduced - no", "Anal tone? reduced? no"])
+def test_a_loss_asked_and_answered_no_is_none(text: str) -> None:
+    assert suggested(text, closes_negated) == ()
+
+
 @pytest.mark.parametrize(("value", "indicator"), [
+    ("Urinary retention\tPresent\tNo", "critical"),
     ("Urinary retention:  Yes", "critical"), ("Urinary retention\tPresent", "critical"),
     # a value with more after it is split off as before: the label keeps its sign
     ("Urinary retention:  No, failed TWOC", "critical"),
