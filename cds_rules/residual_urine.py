@@ -122,7 +122,10 @@ _LATER_VOLUME = re.compile(
     r"repeat(?:ed)?|later)\b[ \t]*+(?:(?:scan|pvr)\b[ \t]*+)?[:=]?[ \t]*+)?"
     r"(?P<number>(?!0\d)\d{1,5})(?![\d.,])[ \t]*+(?P<unit>mls?|millilit(?:re|er)s?|cc)\b"
     r"(?=[ \t]*+(?:$|[,;.)\n]|(?:and|then|post[\s-]*+void\w*|residual|pvr|"
-    r"on[ \t]++(?:bladder[ \t]++)?scan|on[ \t]++repeat)\b|&))", re.I)
+    r"on[ \t]++(?:bladder[ \t]++)?(?:re-?)?scan|on[ \t]++repeat|overnight|today|tonight|"
+    r"later|this[ \t]++(?:am|pm|morning|afternoon|evening))\b|(?:at|after)[ \t]*+\d|&|"
+    r"\([ \t]*+(?:bladder[ \t]++)?scan|[\-\u2013][ \t]*+"
+    r"(?:catheteri[sz]ed|referred|admitted|mri)\b))", re.I)
 _MAX_LATER = 4  # a series' volumes read after its first
 # a pre- and post-void pair written with a slash and one unit: "Pre/post void 900/650 ml"
 # (650; "900ml/650ml" is read as a pair of readings: _SECOND_OF_PAIR)

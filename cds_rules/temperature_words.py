@@ -54,6 +54,11 @@ _COLUMN = re.compile(r"(?<=\btemp)((?:erature)?s?)(?:([ \t]*+\((?![^()\n]{0,20}?
 # of its decimal figures (its readings over time: "Temperature (°C)<tab>36.9<tab>38.6")
 _A_TEMPERATURE_ROW = re.compile(r"^[^\S\n]*+(?:[a-z]+[^\S\n]++)?(?:temp(?:erature)?s?|tmax)\b"
                                 r"[^\n]*+", re.I | re.M)
+_HEADER_REACH, _HEADER_ROWS = 1000, 12  # characters and rows above a row looked at for its header
+# ... a header's cell of a time or a date ("08:00", "1400", "14.00", "12/10", "2026-10-12")
+_A_TIME_CELL = re.compile(rf"(?:^|(?<=[\t|]))[ ]*+(?:\d{{1,2}}[:h{POINT}.]\d\d|\d{{4}}|"
+                          r"\d{1,2}/\d{1,2}(?:/\d{2,4})?|\d{4}-\d\d-\d\d)(?:[ ]?(?:am|pm))?[ ]*+"
+                          r"(?=[\t|]|$)", re.I | re.M)
 _FIGURE_COLUMNS = re.compile(rf"(?:(?<=\d{POINT}\d)|(?<=\d{POINT}\d\d))[ ]*+[\t|][ \t|]*+"
                              rf"(?=\d{{2,3}}{POINT}\d{{1,2}}(?![\d{POINT}])[ ]*+(?:[\t|]|$))",
                              re.M)
@@ -237,8 +242,14 @@ def _kept_whole(text: str) -> str:
 
 
 def _columns_listed(row: re.Match[str]) -> str:
-    """A flowsheet's temperature row with its readings' columns as a list ("Temperature
-    (°C)<tab>36.9<tab>37.4<tab>38.6" -> "... 36.9, 37.4, 38.6": the highest is read)."""
+    """A flowsheet's temperature row under a header of times or dates, its readings' columns
+    as a list ("08:00<tab>12:00<tab>16:00" over "Temperature (°C)<tab>36.9<tab>37.4<tab>38.6"
+    -> "... 36.9, 37.4, 38.6": the highest is read). With no such header the columns may be a
+    value and its reference range ("Temp<tab>37.5<tab>36.5<tab>38.0": the review), and the
+    first is read, as before."""
+    above = row.string[max(0, row.start() - _HEADER_REACH):row.start()].split("\n")[-_HEADER_ROWS:]
+    if not any(len(_A_TIME_CELL.findall(line)) >= 2 for line in above):
+        return row.group()
     return _FIGURE_COLUMNS.sub(", ", row.group())
 
 

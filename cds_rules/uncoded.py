@@ -118,6 +118,16 @@ _A_VALUE = re.compile(_MARK + r"(?:" + _ANSWER + "|" + _FINDING + r")\.?", re.I)
 _A_DENIAL = re.compile(_MARK + r"(?:no|n|nil|none|absent|negative|neg|denie[sd])(?![/\w])\.?",
                        re.I)
 _A_FIGURE = re.compile(_MARK + r"\d")
+# after a label's value, only the form's next item keeps the value the label's: a label of
+# its own with its mark ("Fever: no", "Saddle anaesthesia?"), not another column's value or
+# words ("Yes - catheterised", "Not recorded", "-", "08:00", "else")
+_A_NEXT_ITEM = re.compile(r"(?!" + _MARK + r"(?:" + _ANSWER + "|" + _FINDING + r"|not|unable|"
+                          r"declined|refused|unknown|n/?[ak]|new|same)\b)[A-Z][^?:]*+[?:].*+",
+                          re.S)
+# ... nor a label said in words: "Reports urinary retention  No", "c/o retention  Nil"
+_SAID_IN_WORDS = re.compile(r"\b(?:reports?|reported|c/o|complain\w*|has|had|have|new|"
+                            r"developed|history|hx|presents?|presented|states?|describes?|"
+                            r"noted|since|onset|with|patient|pt)\b", re.I)
 # ... and a value of another column that is no answer or loss: "Foot drop<tab>Absent<tab>Normal"
 # is a row of two values (a side's, a visit's), not a denial
 _ANOTHER_VALUE = re.compile(_MARK + r"(?:normal|intact|unknown|unsure|n/?[ak]|not\s+(?:known|"
@@ -137,8 +147,10 @@ def _clauses(text: str) -> Iterator[str]:
     every value of the run denies ("Urinary retention?<tab>No<tab>No"): a row with two
     columns of values ("Urinary retention<tab>Present<tab>No", now and before) keeps its
     label standing, and a row that opens with its answer ("Yes<tab>Urinary retention<tab>
-    No<tab>Fever") or whose value runs on into words ("Urinary retention  Nil  else") joins
-    nothing new (the independent review of the first version: a second column's "No", or a
+    No<tab>Fever"), whose value is followed by anything but the form's next item with its
+    own mark ("Fever: no", "Saddle anaesthesia?": not "Yes - catheterised", "Not recorded",
+    "else"), or whose label is said in words ("Reports urinary retention  No") joins nothing
+    new (two independent reviews: a second column's "No", a later column's "Yes - new", or a
     word of the prose after it, denied the sign)."""
     for sentence in _SENTENCES.split(text):
         cells = [cell.strip() for cell in _CELL_BREAK.split(sentence)]
@@ -157,14 +169,16 @@ def _values_taken(cells: list[str], at: int, answer_first: bool) -> int:
     label, value = cells[at], cells[at + 1]
     if label.endswith("?") and (_AN_ANSWER.fullmatch(value) or _A_FIGURE.match(value)):
         return 1  # a question's answer or figure (the twenty-eighth session's reading)
-    if answer_first or not _A_VALUE.fullmatch(value) or _A_VALUE.fullmatch(label):
+    if answer_first or not _A_VALUE.fullmatch(value) or _A_VALUE.fullmatch(label) \
+            or _SAID_IN_WORDS.search(label):
         return 0
     run = 1
     while at + 1 + run < len(cells) and (_A_VALUE.fullmatch(cells[at + 1 + run])
                                          or _ANOTHER_VALUE.fullmatch(cells[at + 1 + run])):
         run += 1
-    if run == 1 and at + 2 < len(cells) and cells[at + 2][:1].islower():
-        return 0  # "Urinary retention  Nil  else", "... Absent  ankle jerks": words, no form
+    after = at + 1 + run
+    if after < len(cells) and not _A_NEXT_ITEM.fullmatch(cells[after]):
+        return 0  # "... No<tab>Yes - catheterised", "... Nil  else": another column, words
     return 1 if run == 1 or all(_A_DENIAL.fullmatch(cells[at + 1 + i]) for i in range(run)) \
         else 0
 

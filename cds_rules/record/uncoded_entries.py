@@ -84,9 +84,11 @@ def read_words(builder: Builder, checked: dict[str, Any], concepts: Iterable[str
     given = uncoded.families_of(coded)
     try:
         texts = _words_read(builder, checked)
-    except WordsTooLong:  # its codes stand (a coded retention stays the emergency)
+    except WordsTooLong:
+        if not given:
+            raise  # set aside and named (record/reader_faults): its words may be the red flag
         log.warning("record: a coded entry's words not read: past what a call reads")
-        return False
+        return False  # its red-flag codes stand (a coded retention stays the emergency)
     found = {topic: named for topic, named in _signs(texts).items() if topic not in given}
     hints = bool(found) and _add_hints(builder, checked, found, given)
     weak = _weak_named(checked, texts, coded)
@@ -388,8 +390,10 @@ ENTRY_WORDS_READ = 65_536
 largest Synthea record's: 45); the readers are linear, but some repeated phrasings cost
 about 10 µs a character on a loaded worker, so a value near the 8 MiB body limit could pass
 the worker's 30 s timeout and lose every card of the call. Longer words are not read: an
-uncoded entry (its words all it says) is set aside and named on every card
-(record/reader_faults); a coded one is read by its codes alone (logged)."""
+uncoded entry (its words all it says), or a coded one whose codes name no red flag (a back
+pain whose words may name one), is set aside and named on every card
+(record/reader_faults); one whose codes name a red flag is read by its codes alone
+(logged)."""
 CALL_WORDS_READ = 524_288
 """Characters of words read in one call, all entries together (the largest Synthea record's:
 722): the entries after it are set aside and named, as above."""

@@ -104,6 +104,13 @@ SECOND_COLUMN_KEEPS_THE_SIGN = [
     "Urinary retention\tNo\tYes", "Yes\tUrinary retention\tNo\tFever",
     "Urinary retention  Nil  else", "Urinary retention\tNegative\tdipstick",
     "Patient has urinary retention  Absent  ankle jerks",
+    # the second review: a later column that is no bare answer ("Yes - catheterised", "-",
+    # "Not recorded"), a label said in words
+    "Urinary retention\tNo\tYes - catheterised", "Urinary retention\tNo\tYes (today)",
+    "Urinary retention\tNo\t-\tYes", "Urinary retention\tNo\tNot recorded\tYes",
+    "Urinary retention\tAbsent\tPresent (new)", "Urinary retention  No  Yes - since last night",
+    "Urinary retention\tNo\tNo\tYes - new", "Reports urinary retention  No",
+    "c/o urinary retention  Nil", "History of urinary retention  Denies",
 ]
 
 

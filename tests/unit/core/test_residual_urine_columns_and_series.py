@@ -51,6 +51,13 @@ READ = [  # (words, the residuals read: (millilitres, comparator)); none was rea
 ALSO_LATER = [  # the first was read before; the series' later volume was not
     ("PVR 180ml, then 650ml", [(650, None)]),
     ("PVR 100ml, 2nd 650ml, 3rd 700ml", [(700, None)]),
+    # the second review: a later volume with its time or what was done after it
+    ("PVR 80ml, repeat 400ml after 2h", [(400, None)]),
+    ("PVR 80ml, repeat 400ml at 16:00", [(400, None)]),
+    ("PVR 100 ml, repeat scan 450 ml this pm", [(450, None)]),
+    ("PVR 100ml, 450ml on rescan", [(450, None)]), ("PVR 100ml, 650 ml overnight", [(650, None)]),
+    ("PVR 150ml, repeat 400 ml (bladder scan)", [(400, None)]),
+    ("PVR 150ml, repeat 400 ml - catheterised", [(400, None)]),
 ]
 
 
@@ -82,7 +89,8 @@ NOT_READ = [
     "PVR 50ml and 500ml water drunk", "PVR 50ml, 2000ml bolus",
     "PVR 60ml, then 1000ml Hartmann's", "PVR 50ml, 650ml expected bladder capacity",
     "Bladder scan 30 min after PU 450ml: 40ml", "Bladder scan following voiding of 400ml: 50ml",
-    "Bladder scan following void 400 ml: residual 50 ml",
+    "Bladder scan following void 400 ml: residual 50 ml", "PVR 50ml, 600ml (pre-void)",
+    "PVR 50 ml, 600 ml at home voided",
 ]
 
 

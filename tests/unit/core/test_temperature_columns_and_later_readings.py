@@ -30,9 +30,11 @@ READ = [  # (words, the temperature read in Celsius); each read nothing or less 
     ("Temperature (°C)  38.9", 38.9), ("Temperature (oral)\t38.9", 38.9),
     ("Temp (tympanic)\t38.9", 38.9), ("Temperature (°C)\t38.9\tHR\t110", 38.9),
     ("Temperature (°C)\n38.9", 38.9), ("Temperature (°F)\t101.3", 38.5),
-    # a flowsheet row's columns (its readings over time): the highest
-    ("Temperature (°C)\t36.9\t37.4\t38.6", 38.6), ("Temp | 36.8 | 38.9", 38.9),
-    ("Obs\nTemperature (°C)\t36.9\t37.4\t38.6\nHR\t80\t90", 38.6),
+    # a flowsheet row's columns under a header of times or dates: the highest
+    ("\t08:00\t12:00\t16:00\nTemperature (°C)\t36.9\t37.4\t38.6", 38.6),
+    ("Time | 08:00 | 14:00\nTemp | 36.8 | 38.9", 38.9),
+    ("Obs\t0800\t1200\nHR\t80\t90\nTemperature\t36.9\t38.6", 38.6),
+    ("Date\t12/10\t13/10\nTemp\t36.9\t38.6", 38.6),
     # a later reading after its word: the highest
     ("Temp 36.5, now 38.9", 38.9), ("Temp 36.8 this morning, now 39.2", 39.2),
     ("Temp 37.1 earlier, now 38.9", 38.9), ("Temp 36.9 on arrival, rising to 38.9", 38.9),
@@ -75,6 +77,9 @@ def test_a_box_in_a_prescription_or_advice_is_not(text: str) -> None:
 @pytest.mark.parametrize(("text", "celsius"), [
     # another row's columns are not the temperature's
     ("Temp\t36.9\tSpO2\t98.2\t97.5", 36.9), ("SpO2\t98.2\t97.5\nTemp\t36.9", 36.9),
+    # with no header of times the columns may be a value and its reference range (the
+    # second review: "Temp<tab>37.5<tab>36.5<tab>38.0" read 38.0): the first, as before
+    ("Temp\t37.5\t36.5\t38.0", 37.5), ("Temperature (°C)\t36.9\t37.4\t38.6", 36.9),
     # a later reading below the first: the highest still (a fever ends only in words)
     ("Temp 38.9, now 36.9", 38.9), ("Temp 39.2 yesterday, now 37.0", 39.2),
     # a later figure that is no temperature's

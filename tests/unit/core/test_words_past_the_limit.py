@@ -82,3 +82,16 @@ def test_a_coded_red_flag_with_words_past_the_limit_stays_the_emergency() -> Non
            "valueString": "Present. " + "x " * ENTRY_WORDS_READ}
     assert [(c["source"]["topic"]["code"], c["indicator"]) for c in _cards(row)] == [
         ("cauda-equina", "critical")]
+
+
+def test_a_back_pain_whose_words_are_past_the_limit_is_named_not_reassured() -> None:
+    """The second review: a back pain coded with words past the limit ("New urinary
+    retention, PVR 900 ml. ...") gave "Reassure" (its codes name no red flag: its words may):
+    set aside and named now."""
+    entry = {"resourceType": "Observation", "id": "obs", "status": "final", "subject": SUBJECT,
+             "code": {"coding": [{"system": SNOMED, "code": "279039007"}]},
+             "effectiveDateTime": "2026-02-28T09:00:00Z",
+             "valueString": "New urinary retention, PVR 900 ml. " + "x " * ENTRY_WORDS_READ}
+    cards = _cards(entry)
+    assert all("Reassure" not in card["detail"] for card in cards)
+    assert any("`Observation/obs`" in card["detail"] for card in cards)
