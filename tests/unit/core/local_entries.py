@@ -39,3 +39,12 @@ def with_back_pain(*entries: dict[str, Any]) -> tuple[dict[str, Any], ...]:
          "onsetDateTime": "2026-02-20"},
         *entries,
     )
+
+
+def retention_row(value: str) -> dict[str, Any]:
+    """An Observation coded SNOMED CT 267064002 (retention of urine) valued ``value`` in
+    words: a checklist row whose answer the reader must read (the critical cauda equina card
+    unless the words deny it)."""
+    return {"resourceType": "Observation", "id": "row", "status": "final", "subject": SUBJECT,
+            "code": {"coding": [{"system": SNOMED, "code": "267064002"}]},
+            "effectiveDateTime": "2026-02-28T09:00:00Z", "valueString": value}

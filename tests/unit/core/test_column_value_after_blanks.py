@@ -24,19 +24,17 @@ from cds_rules import HookRequest, evaluate, to_json
 from cds_rules.record.negation import closes_negated
 from cds_rules.uncoded import parts_of, suggested
 from cds_rules.weak_words import weak_signs
-from tests.unit.core.local_entries import SNOMED, SUBJECT, local_problem, with_back_pain
+from tests.unit.core.local_entries import (
+    local_problem,
+    retention_row,
+    with_back_pain,
+)
 
 NOW = datetime(2026, 3, 1, 10, tzinfo=UTC)
 ANSWERED_NO = ["Urinary retention:  No", "Urinary retention -  No", "Urinary retention\tNo",
                "Urinary retention:\tNo", "Urinary retention  No", "Urinary retention? (Y/N)  No",
                "Urinary retention? (Y/N) No", "Urinary retention? [Y/N] no",
                "Urinary retention:   Nil.", "Urinary retention:\tDenies  Fever: no"]
-
-
-def _retention_row(value: str) -> dict[str, Any]:
-    return {"resourceType": "Observation", "id": "row", "status": "final", "subject": SUBJECT,
-            "code": {"coding": [{"system": SNOMED, "code": "267064002"}]},
-            "effectiveDateTime": "2026-02-28T09:00:00Z", "valueString": value}
 
 
 def _topics(*entries: dict[str, Any]) -> dict[str, str]:
@@ -47,7 +45,7 @@ def _topics(*entries: dict[str, Any]) -> dict[str, str]:
 
 @pytest.mark.parametrize("value", ANSWERED_NO)
 def test_a_coded_rows_label_answered_no_after_blanks_is_no_emergency(value: str) -> None:
-    assert _topics(_retention_row(value)) == {"conservative-care": "info"}
+    assert _topics(retention_row(value)) == {"conservative-care": "info"}
 
 
 @pytest.mark.parametrize("text", ANSWERED_NO)
@@ -137,7 +135,7 @@ def test_a_weak_red_flag_in_two_columns_is_named(text: str) -> None:
                                   "Urinary retention?\tNo\tAbsent", "Urinary retention\tNo\tNo",
                                   "Urinary retention:\tNegative\tNo"])
 def test_a_question_answered_no_in_every_column_is_no_emergency(text: str) -> None:
-    assert _topics(_retention_row(text)) == {"conservative-care": "info"}
+    assert _topics(retention_row(text)) == {"conservative-care": "info"}
 
 
 @pytest.mark.parametrize("text", ["Anal tone? Reduced - no", "Anal tone? reduced? no"])
@@ -154,7 +152,7 @@ def test_a_loss_asked_and_answered_no_is_none(text: str) -> None:
 ])
 def test_a_coded_rows_label_not_answered_no_is_still_the_emergency(value: str,
                                                                    indicator: str) -> None:
-    assert _topics(_retention_row(value)) == {"cauda-equina": indicator}
+    assert _topics(retention_row(value)) == {"cauda-equina": indicator}
 
 
 @pytest.mark.parametrize("blanks", [" " * 1_000_000, "\t" * 1_000_000, ": " + " " * 1_000_000,

@@ -19,7 +19,11 @@ from cds_rules import HookRequest, evaluate, to_json
 from cds_rules.record.negation import closes_negated
 from cds_rules.uncoded import parts_of, suggested
 from cds_rules.weak_words import weak_signs
-from tests.unit.core.local_entries import SNOMED, SUBJECT, local_problem, with_back_pain
+from tests.unit.core.local_entries import (
+    local_problem,
+    retention_row,
+    with_back_pain,
+)
 
 NOW = datetime(2026, 3, 1, 10, tzinfo=UTC)
 ANSWERED_NO = ["Urinary retention?  No", "Urinary retention?\tNo", "Urinary retention ?  No",
@@ -27,12 +31,6 @@ ANSWERED_NO = ["Urinary retention?  No", "Urinary retention?\tNo", "Urinary rete
 # (and a coded row "Urinary retention?  No - failed TWOC | Fever?  No" stays critical: below)
 # ... and in words a bare "N" (a coded row's bare "? N" keeps its sign: the safe side, a
 # decision of the twenty-fifth session's versions)
-
-
-def _retention_row(value: str) -> dict[str, Any]:
-    return {"resourceType": "Observation", "id": "row", "status": "final", "subject": SUBJECT,
-            "code": {"coding": [{"system": SNOMED, "code": "267064002"}]},
-            "effectiveDateTime": "2026-02-28T09:00:00Z", "valueString": value}
 
 
 def _topics(*entries: dict[str, Any]) -> dict[str, str]:
@@ -43,7 +41,7 @@ def _topics(*entries: dict[str, Any]) -> dict[str, str]:
 
 @pytest.mark.parametrize("value", ANSWERED_NO)
 def test_a_coded_rows_question_answered_no_after_blanks_is_no_emergency(value: str) -> None:
-    assert _topics(_retention_row(value)) == {"conservative-care": "info"}
+    assert _topics(retention_row(value)) == {"conservative-care": "info"}
 
 
 @pytest.mark.parametrize("text", [*ANSWERED_NO, "Urinary retention?   N"])
@@ -122,7 +120,7 @@ def test_a_weak_red_flag_answered_yes_beside_another_question_is_named(
                                    "Urinary retention?  No - failed TWOC | Fever?  No",
                                    "Urinary retention?  N/A | Fever?  No"])
 def test_a_coded_rows_question_not_answered_no_is_still_the_emergency(value: str) -> None:
-    assert _topics(_retention_row(value)) == {"cauda-equina": "critical"}
+    assert _topics(retention_row(value)) == {"cauda-equina": "critical"}
 
 
 @pytest.mark.parametrize("blanks", [" " * 1_000_000, "\t" * 1_000_000, "? " + " " * 1_000_000])
