@@ -125,7 +125,11 @@ _LATER_VOLUME = re.compile(
     r"on[ \t]++(?:bladder[ \t]++)?(?:re-?)?scan|on[ \t]++repeat|overnight|today|tonight|"
     r"later|this[ \t]++(?:am|pm|morning|afternoon|evening))\b|(?:at|after)[ \t]*+\d|&|"
     r"\([ \t]*+(?:bladder[ \t]++)?scan|[\-\u2013][ \t]*+"
-    r"(?:catheteri[sz]ed|referred|admitted|mri)\b))", re.I)
+    r"(?:catheteri[sz]ed|referred|admitted|mri)\b))"
+    # ... and no word of a volume voided, given or before voiding in its item after it
+    r"(?![^,;.\n]{0,40}?\b(?:pre[\s-]*+void\w*|before[ \t]++void\w*|prior[ \t]++to[ \t]++void\w*|"
+    r"void(?:ed|ing)?|passed|pu|output|input|intake|iv|fluids?|drank|drunk|bolus|given|"
+    r"balance|bottle|tea)\b)", re.I)
 _MAX_LATER = 4  # a series' volumes read after its first
 # a pre- and post-void pair written with a slash and one unit: "Pre/post void 900/650 ml"
 # (650; "900ml/650ml" is read as a pair of readings: _SECOND_OF_PAIR)

@@ -54,7 +54,10 @@ _COLUMN = re.compile(r"(?<=\btemp)((?:erature)?s?)(?:([ \t]*+\((?![^()\n]{0,20}?
 # of its decimal figures (its readings over time: "Temperature (°C)<tab>36.9<tab>38.6")
 _A_TEMPERATURE_ROW = re.compile(r"^[^\S\n]*+(?:[a-z]+[^\S\n]++)?(?:temp(?:erature)?s?|tmax)\b"
                                 r"[^\n]*+", re.I | re.M)
-_HEADER_REACH, _HEADER_ROWS = 1000, 12  # characters and rows above a row looked at for its header
+_HEADER_ROWS = 20  # rows above a temperature row looked at for its header
+# ... a header between that names a value and its range, not times (the third review)
+_NOT_READINGS_HEADER = re.compile(r"\b(?:value|result|low|high|min|max|ref\w*|range|normal|"
+                                  r"units?|parameter|test)\b", re.I)
 # ... a header's cell of a time or a date ("08:00", "1400", "14.00", "12/10", "2026-10-12")
 _A_TIME_CELL = re.compile(rf"(?:^|(?<=[\t|]))[ ]*+(?:\d{{1,2}}[:h{POINT}.]\d\d|\d{{4}}|"
                           r"\d{1,2}/\d{1,2}(?:/\d{2,4})?|\d{4}-\d\d-\d\d)(?:[ ]?(?:am|pm))?[ ]*+"
@@ -237,20 +240,31 @@ def _kept_whole(text: str) -> str:
     if "." in text:
         text = _ABBREVIATED.sub(":", text)
     if "\t" in text or "|" in text:
-        text = _A_TEMPERATURE_ROW.sub(_columns_listed, text)
+        text = _columns_listed(text)
     return _COLUMN.sub(r"\1\2\3\4 ", text)
 
 
-def _columns_listed(row: re.Match[str]) -> str:
-    """A flowsheet's temperature row under a header of times or dates, its readings' columns
-    as a list ("08:00<tab>12:00<tab>16:00" over "Temperature (°C)<tab>36.9<tab>37.4<tab>38.6"
-    -> "... 36.9, 37.4, 38.6": the highest is read). With no such header the columns may be a
-    value and its reference range ("Temp<tab>37.5<tab>36.5<tab>38.0": the review), and the
-    first is read, as before."""
-    above = row.string[max(0, row.start() - _HEADER_REACH):row.start()].split("\n")[-_HEADER_ROWS:]
-    if not any(len(_A_TIME_CELL.findall(line)) >= 2 for line in above):
-        return row.group()
-    return _FIGURE_COLUMNS.sub(", ", row.group())
+def _columns_listed(text: str) -> str:
+    """``text`` with each flowsheet temperature row under a header of times or dates turned
+    into a list ("08:00<tab>12:00<tab>16:00" over "Temperature (°C)<tab>36.9<tab>37.4<tab>
+    38.6" -> "... 36.9, 37.4, 38.6": the highest is read). With no such header within
+    :data:`_HEADER_ROWS` rows above, the columns may be a value and its reference range
+    ("Temp<tab>37.5<tab>36.5<tab>38.0": the second review), and the first is read, as
+    before; nor under a header naming a value and its range, nor one with fewer times than
+    the row has figures (the third review). One pass over the lines (linear)."""
+    lines = text.split("\n")
+    header_times, since = 0, _HEADER_ROWS
+    for at, line in enumerate(lines):
+        since += 1
+        if _A_TEMPERATURE_ROW.match(line):
+            columns = len(_FIGURE_COLUMNS.findall(line)) + 1
+            if 1 < columns <= header_times and since <= _HEADER_ROWS:
+                lines[at] = _FIGURE_COLUMNS.sub(", ", line)
+        elif _NOT_READINGS_HEADER.search(line):
+            header_times = 0  # "Value<tab>Ref range", "Low<tab>High": no times of readings
+        elif (times := len(_A_TIME_CELL.findall(line))) >= 2:
+            header_times, since = times, 0
+    return "\n".join(lines)
 
 
 def _candidates(parts: list[tuple[str, bool]]

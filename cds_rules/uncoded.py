@@ -121,9 +121,9 @@ _A_FIGURE = re.compile(_MARK + r"\d")
 # after a label's value, only the form's next item keeps the value the label's: a label of
 # its own with its mark ("Fever: no", "Saddle anaesthesia?"), not another column's value or
 # words ("Yes - catheterised", "Not recorded", "-", "08:00", "else")
-_A_NEXT_ITEM = re.compile(r"(?!" + _MARK + r"(?:" + _ANSWER + "|" + _FINDING + r"|not|unable|"
-                          r"declined|refused|unknown|n/?[ak]|new|same)\b)[A-Z][^?:]*+[?:].*+",
-                          re.S)
+_A_NEXT_ITEM = re.compile(r"(?!(?i:" + _MARK + r"(?:" + _ANSWER + "|" + _FINDING + r"|not|unable|"
+                          r"declined|refused|unknown|n/?[ak]|new|same|comments?|notes?|details?|"
+                          r"remarks?|time|date|onset|since|today)\b))[A-Z][^?:]*+[?:].*+", re.S)
 # ... nor a label said in words: "Reports urinary retention  No", "c/o retention  Nil"
 _SAID_IN_WORDS = re.compile(r"\b(?:reports?|reported|c/o|complain\w*|has|had|have|new|"
                             r"developed|history|hx|presents?|presented|states?|describes?|"

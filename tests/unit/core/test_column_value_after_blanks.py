@@ -109,6 +109,10 @@ SECOND_COLUMN_KEEPS_THE_SIGN = [
     "Urinary retention\tAbsent\tPresent (new)", "Urinary retention  No  Yes - since last night",
     "Urinary retention\tNo\tNo\tYes - new", "Reports urinary retention  No",
     "c/o urinary retention  Nil", "History of urinary retention  Denies",
+    # the third review: a later column's capitalised answer with a colon or a time in it
+    "Urinary retention\tNo\tYes - catheterised at 14:00", "Urinary retention\tNo\tYes: new",
+    "Admission\t08:00\t14:00\nUrinary retention\tNo\tYes - catheterised at 14:30",
+    "Urinary retention\tNo\tNotes: yes retention", "Urinary retention\tNo\tN/A:",
 ]
 
 

@@ -91,6 +91,11 @@ NOT_READ = [
     "Bladder scan 30 min after PU 450ml: 40ml", "Bladder scan following voiding of 400ml: 50ml",
     "Bladder scan following void 400 ml: residual 50 ml", "PVR 50ml, 600ml (pre-void)",
     "PVR 50 ml, 600 ml at home voided",
+    # the third review: a later volume's time, then what it was (voided, given, pre-void)
+    "PVR 50ml, 600ml at 14:00 pre-void", "PVR 50ml, 600ml at 14:00 voided",
+    "PVR 50ml, 1500ml today input", "PVR 50ml, 700ml overnight output",
+    "PVR 50 ml, 600ml after 1L IV", "PVR 50ml, 600ml (bladder scan before void)",
+    "PVR 50ml, 600ml later voided", "PVR 50ml, 800ml at 08:00 fluids",
 ]
 
 

@@ -80,6 +80,12 @@ def test_a_box_in_a_prescription_or_advice_is_not(text: str) -> None:
     # with no header of times the columns may be a value and its reference range (the
     # second review: "Temp<tab>37.5<tab>36.5<tab>38.0" read 38.0): the first, as before
     ("Temp\t37.5\t36.5\t38.0", 37.5), ("Temperature (°C)\t36.9\t37.4\t38.6", 36.9),
+    # ... nor under a header naming a value and its range, nor one with fewer times than the
+    # row's figures (the third review: each read 38.0)
+    ("Time\t08:00\t12:00\nParameter\tValue\tRef range\nTemp\t37.2\t36.0\t38.0", 37.2),
+    ("Date\t12/10\t13/10\nTest\tResult\tLow\tHigh\nTemp\t37.2\t36.0\t38.0", 37.2),
+    ("Time\t08:00\t12:00\nTemp\t37.2\t36.0\t38.0\tref", 37.2),
+    ("Ref\t12/10\t1/2\nTemp\t37.2\t36.0\t38.0", 37.2),
     # a later reading below the first: the highest still (a fever ends only in words)
     ("Temp 38.9, now 36.9", 38.9), ("Temp 39.2 yesterday, now 37.0", 39.2),
     # a later figure that is no temperature's
