@@ -42,6 +42,11 @@ class Residual(NamedTuple):
     ml: float
     comparator: str | None = None
 
+    @property
+    def rank(self) -> float:
+        """Its place when the largest is wanted: a bound below ("< 50 ml") last."""
+        return -1.0 if self.comparator in ("<", "<=") else self.ml
+
     def reaches(self, threshold_ml: float) -> bool:
         """Is the volume certainly ``threshold_ml`` or more (the study's "≥ 200 ml")? A
         bound below ("< 300 ml") never is."""
@@ -207,7 +212,8 @@ def residuals_in_words(text: str) -> tuple[Residual, ...]:
     found: list[Residual] = []
     for tried, match in enumerate(_READING.finditer(text), 1):
         if _a_measurement(match):
-            found.append(max([_residual(match), *_later_in_a_series(match)], key=_rank))
+            found.append(max([_residual(match), *_later_in_a_series(match)],
+                             key=lambda residual: residual.rank))
         elif (second := _the_post_voids_of_a_pair(match)) is not None:
             found.append(second)
         if len(found) >= _MAX_READINGS or tried == _MAX_TRIED:
@@ -219,11 +225,6 @@ def residuals_in_words(text: str) -> tuple[Residual, ...]:
         if len(found) >= _MAX_READINGS or tried == _MAX_TRIED:
             break
     return tuple(found)
-
-
-def _rank(residual: Residual) -> float:
-    """A residual's place when the largest is wanted: a bound below ("< 50 ml") last."""
-    return -1.0 if residual.comparator in ("<", "<=") else residual.ml
 
 
 def _later_in_a_series(match: re.Match[str]) -> list[Residual]:

@@ -52,8 +52,8 @@ _COLUMN = re.compile(r"(?<=\btemp)((?:erature)?s?)(?:([ \t]*+\((?![^()\n]{0,20}?
                      r"(?=[<>(\d])", re.I)
 # a flowsheet's row that opens with a temperature's name, and the tabs or bars between two
 # of its decimal figures (its readings over time: "Temperature (°C)<tab>36.9<tab>38.6")
-_A_TEMPERATURE_ROW = re.compile(r"^[^\S\n]*+(?:[a-z]+[^\S\n]++)?(?:temp(?:erature)?s?|tmax)\b"
-                                r"[^\n]*+", re.I | re.M)
+_A_TEMPERATURE_ROW = re.compile(r"[^\S\n]*+(?:[a-z]+[^\S\n]++)?(?:temp(?:erature)?s?|tmax)\b",
+                                re.I)
 _HEADER_ROWS = 20  # rows above a temperature row looked at for its header
 # ... a header between that names a value and its range, not times (the third review)
 _NOT_READINGS_HEADER = re.compile(r"\b(?:value|result|low|high|min|max|ref\w*|range|normal|"
@@ -357,22 +357,18 @@ def _temperature(match: re.Match[str], text: str) -> Temperature | None:
     if high and (float(high.replace(POINT, ".")) >= 93) is (
             float(number.replace(POINT, ".")) >= 93):  # one scale: "37.1 - 102 HR" none
         figures.append(high)
-    readings = [c for f in figures if (c := _celsius(f, unit)) is not None]
+    bounded, *later = (_celsius(figure, unit) for figure in figures)
+    readings = [c for c in (bounded, *later) if c is not None]
     if not readings:
         return None
-    if not (words or bound):
+    if not (words or bound) or bounded is None:
         return Temperature(max(readings))
     comparator = _COMPARED[" ".join(words.lower().split())] if words else (
-        None if not bound else "<=" if match.group("below") else ">=")
-    bounded = _celsius(number, unit)
-    if bounded is None:
-        return Temperature(max(readings))
+        "<=" if match.group("below") else ">=")
     # a bound keeps its comparator beside a list's later figures ("Temp <38 at triage, now
     # 37.4" is no fever; "Sepsis screen: temp > 38, now 37.4" a plan's bound): the highest
-    later = figures[1:]
-    return max([Temperature(bounded, comparator),
-                *(Temperature(c) for f in later if (c := _celsius(f, unit)) is not None)],
-               key=lambda temperature: temperature.rank)
+    listed = [Temperature(celsius) for celsius in later if celsius is not None]
+    return max([Temperature(bounded, comparator), *listed], key=lambda reading: reading.rank)
 
 
 def _celsius(figure: str, unit: str) -> float | None:

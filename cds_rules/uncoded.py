@@ -107,16 +107,16 @@ _ANY = re.compile("|".join(rf"\b(?:{p})" for phrases in _PHRASES.values() for _,
 # A checklist flattened: "Fever: no  Trauma: no", "Trauma?  Urinary retention? No": each
 # sentence is split into its cells at a tab or two blanks, and a cell is joined to the label
 # before it only when it is that label's value (:func:`_clauses`).
-_ANSWER = (r"(?:(?:yes|y|no|n|nil|none|absent|present|negative|positive|neg|pos|denie[sd])"
-           r"(?![/\w])|\u2713|\u2714|\[\s*+[x\u2713\u2714]\s*+\]|\+)")  # not "N/A", "N/K"
+_DENIAL = r"(?:no|n|nil|none|absent|negative|neg|denie[sd])(?![/\w])"  # not "N/A", "N/K"
+_ANSWER = (r"(?:(?:yes|y|present|positive|pos)(?![/\w])|" + _DENIAL
+           + r"|\u2713|\u2714|\[\s*+[x\u2713\u2714]\s*+\]|\+)")
 _FINDING = r"(?:reduced|altered|lost|diminished|decreased|impaired|abnormal|lax|patulous)(?![/\w])"
 _SENTENCES = re.compile(r"[.;\n]+")
 _CELL_BREAK = re.compile(r"\s{2,}|\t")  # a run of blanks once (two tabs are one break)
 _MARK = r"[:\-\u2013]?[ \t]*+"
 _AN_ANSWER = re.compile(_MARK + _ANSWER + r"\.?", re.I)  # a whole cell
 _A_VALUE = re.compile(_MARK + r"(?:" + _ANSWER + "|" + _FINDING + r")\.?", re.I)
-_A_DENIAL = re.compile(_MARK + r"(?:no|n|nil|none|absent|negative|neg|denie[sd])(?![/\w])\.?",
-                       re.I)
+_A_DENIAL = re.compile(_MARK + _DENIAL + r"\.?", re.I)
 _A_FIGURE = re.compile(_MARK + r"\d")
 # after a label's value, only the form's next item keeps the value the label's: a label of
 # its own with its mark ("Fever: no", "Saddle anaesthesia?"), not another column's value or

@@ -149,8 +149,7 @@ def _amount(holder: dict[str, Any]) -> Residual | None:
 def largest(found: list[tuple[Residual, str]]) -> tuple[Residual, str] | None:
     """The residual to name of several (and its words): the largest; a bound below ("< 50
     ml") last."""
-    return max(found, key=lambda item: -1.0 if item[0].comparator in ("<", "<=")
-               else item[0].ml, default=None)
+    return max(found, key=lambda item: item[0].rank, default=None)
 
 
 def _code_words(code: object) -> list[str]:

@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from cds_rules import HookRequest, evaluate, to_json
+
 LOCAL = "http://hospital.example.org/fhir/CodeSystem/problems"
 SNOMED = "http://snomed.info/sct"
 LOINC = "http://loinc.org"
@@ -48,3 +50,10 @@ def retention_row(value: str) -> dict[str, Any]:
     return {"resourceType": "Observation", "id": "row", "status": "final", "subject": SUBJECT,
             "code": {"coding": [{"system": SNOMED, "code": "267064002"}]},
             "effectiveDateTime": "2026-02-28T09:00:00Z", "valueString": value}
+
+
+def cards_by_topic(*entries: dict[str, Any], now: datetime) -> dict[str, dict[str, Any]]:
+    """The cards a patient-view call gives for ``entries`` beside :func:`with_back_pain`'s
+    back pain, on the wire, by topic code."""
+    request = HookRequest(hook="patient-view", patient_id="p", resources=with_back_pain(*entries))
+    return {c["source"]["topic"]["code"]: c for c in to_json(evaluate(request, now).cards)}

@@ -14,10 +14,14 @@ from typing import Any
 
 import pytest
 
-from cds_rules import HookRequest, evaluate, to_json
 from cds_rules.catalogue import RULES
 from cds_rules.residual_urine import RESIDUAL_SIGN, Residual, residuals_in_words
-from tests.unit.core.local_entries import LOCAL, SUBJECT, local_problem, with_back_pain
+from tests.unit.core.local_entries import (
+    LOCAL,
+    SUBJECT,
+    cards_by_topic,
+    local_problem,
+)
 
 NOW = datetime(2026, 3, 1, 10, tzinfo=UTC)
 
@@ -106,8 +110,7 @@ def test_a_volume_voided_given_or_in_another_unit_is_no_residual_reaching_200_ml
 
 
 def _cards(*entries: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    request = HookRequest(hook="patient-view", patient_id="p", resources=with_back_pain(*entries))
-    return {c["source"]["topic"]["code"]: c for c in to_json(evaluate(request, NOW).cards)}
+    return cards_by_topic(*entries, now=NOW)
 
 
 @pytest.mark.parametrize("text", ["PVR (ml):  650", "PVR x2: 180ml and 650ml",
