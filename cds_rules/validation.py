@@ -88,6 +88,11 @@ class MendedText(dict[str, Any]):
         self.mended = mended
 
 
+def surrogates(text: str) -> int:
+    """How many surrogate code points ``text`` holds (each read as one U+FFFD)."""
+    return len(_SURROGATE.findall(text)) if _SURROGATE.search(text) else 0
+
+
 def mended(text: str) -> str:
     """``text`` with every surrogate code point replaced by U+FFFD (itself when none)."""
     return _SURROGATE.sub("\ufffd", text) if _SURROGATE.search(text) else text

@@ -15,6 +15,7 @@ from cds_rules.fhir_time import (
 from cds_rules.model import FAULT, SYMPTOM_CONCEPTS, UNREAD, Fact, FactStatus, PatientRecord
 from cds_rules.record import reader_faults, structure, unreadable
 from cds_rules.record.conditions import read_condition
+from cds_rules.record.entry_notes import with_notes
 from cds_rules.record.medications import read_medication
 from cds_rules.record.observations import read_observation
 from cds_rules.record.orders import (
@@ -87,10 +88,14 @@ def _build_record(request: HookRequest, now: datetime, settings: RuleSettings,
             key=lambda f: (f.concept == UNREAD, f.concept in SYMPTOM_CONCEPTS))
         _read_as_undated(record)
     if builder.unreadable_entries:  # malformed ones (a fault's are said below)
-        malformed = [f for f in record.unreadable_red_flags if f.detail != FAULT]
+        malformed = [f for f in record.unreadable_red_flags
+                     if f.detail not in (FAULT, unreadable.NOTES_TOO_LONG)]
         record.quality.add_gap(unreadable.gap(malformed, builder.unreadable_entries),
                                unreadable.gap(malformed, builder.unreadable_entries,
                                               for_audit=True))
+    notes_gap = unreadable.notes_gap(record.unreadable_red_flags)
+    if notes_gap:
+        record.quality.add_gap(notes_gap)
     if record.unread_drafts:
         _note_unread_drafts(record)
     if builder.faults:
@@ -271,10 +276,10 @@ def _is_other_patient(resource: dict[str, Any], patient_id: str, own: frozenset[
 _HANDLERS: dict[str, Any] = {
     "Condition": read_condition,
     "Observation": read_observation,
-    "MedicationRequest": read_medication,
-    "MedicationStatement": read_medication,
+    "MedicationRequest": with_notes(read_medication),
+    "MedicationStatement": with_notes(read_medication),
     "ServiceRequest": read_service_request,
-    "Procedure": read_procedure,
+    "Procedure": with_notes(read_procedure),
     "ImagingStudy": read_imaging_study,
-    "DiagnosticReport": read_diagnostic_report,
+    "DiagnosticReport": with_notes(read_diagnostic_report),
 }

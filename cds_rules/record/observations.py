@@ -16,6 +16,7 @@ from cds_rules.model import (
     FactStatus,
 )
 from cds_rules.record.codes import Hit, Side, as_list, codings_of, concept_hits
+from cds_rules.record.entry_words import has_no_words
 from cds_rules.record.facts import is_worsening, make_fact, with_latest
 from cds_rules.record.laterality import laterality_of
 from cds_rules.record.negation import (
@@ -32,12 +33,7 @@ from cds_rules.record.negation import (
 from cds_rules.record.state import Builder
 from cds_rules.record.status import OBSERVATION_IGNORED, status_code
 from cds_rules.record.timing import observation_time, too_old
-from cds_rules.record.uncoded_entries import (
-    has_no_words,
-    read_uncoded,
-    read_words,
-    set_aside_coded,
-)
+from cds_rules.record.uncoded_entries import read_uncoded, read_words, set_aside_coded
 from cds_rules.uncoded import families_of
 from cds_rules.units import QUANTITY_CONCEPTS, normalise
 
@@ -85,7 +81,8 @@ def read_observation(builder: Builder, resource: dict[str, Any]) -> bool:
     # code were read: a display naming a red flag the coded rules do not count ("Weakness of
     # the leg" valued under "Low back pain") keeps its uncoded warning
     given = _given_by_codes(code_hits, value_hits, components) if beside_codes else concepts
-    words = read_words(builder, checked, given)  # a local coding, the text, a component
+    stated = {fact.concept for fact in facts[before:]}  # not those its value denies
+    words = read_words(builder, checked, given, stated)  # a local coding, the text, a note
     return len(facts) > before or words
 
 

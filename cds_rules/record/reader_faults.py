@@ -31,9 +31,10 @@ from typing import Any, Literal, NamedTuple
 from cds_rules.failures import raised_at
 from cds_rules.model import FAULT, SYMPTOM_CONCEPTS, UNREAD, Fact
 from cds_rules.record.codes import Hit, concept_hits, concepts_list
+from cds_rules.record.entry_words import WordsTooLong
 from cds_rules.record.medications import medication_hits
 from cds_rules.record.state import Builder, Fault
-from cds_rules.record.uncoded_entries import WordsTooLong, signs_in
+from cds_rules.record.uncoded_entries import signs_in
 from cds_rules.record.unreadable import (
     entry_type,
     listed_labels,
@@ -185,7 +186,7 @@ def _entries_not_read(entries: list[Fault], named: bool = True, why: str = _FAUL
 def _set_aside_unread_words(builder: Builder, resource: dict[str, Any],
                             why: str) -> tuple[str, ...]:
     """:func:`_set_aside` by its codes alone: its words are past what a call reads
-    (record/uncoded_entries.WordsTooLong)."""
+    (record/entry_words.WordsTooLong)."""
     return _set_aside(builder, resource, why, read_words=False)
 
 

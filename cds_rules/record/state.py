@@ -13,7 +13,11 @@ from cds_rules.model import (
 )
 from cds_rules.record import structure
 from cds_rules.settings import DEFAULT_SETTINGS
-from cds_rules.validation import MendedText
+from cds_rules.validation import MendedText, surrogates
+
+NOTES_READ = frozenset({"Condition", "Observation"})
+"""The types whose notes (``Annotation.text``) are read with their words: outside the R4B
+check, so that a malformed note never costs the entry (and its coded red flag) as invalid."""
 
 # resource -> its read elements when valid R4B, else None (cds_rules.validation.validated)
 Validator = Callable[[dict[str, Any]], dict[str, Any] | None]
@@ -52,7 +56,7 @@ class Builder:
     # a post-void residual named as a red flag in an entry set aside unread (its volume is
     # not kept for the rule to judge): the site's CES_RESIDUAL_URINE_ML
     residual_urine_ml: float = DEFAULT_SETTINGS.ces_residual_urine_ml
-    # characters of entries' words read so far (record/uncoded_entries.CALL_WORDS_READ)
+    # characters of entries' words read so far (record/entry_words.CALL_WORDS_READ)
     words_read: int = 0
 
     @property
@@ -69,7 +73,14 @@ class Builder:
         checked = self.check(resource)
         if checked is None:
             self.quality.skipped_invalid += 1
-        return self.noting_mended(resource, checked)
+            return None
+        self.noting_mended(resource, checked)
+        if "note" in resource and resource["resourceType"] in NOTES_READ:
+            checked["note"] = resource["note"]  # read leniently (entry_words.note_texts)
+            broken = _surrogates_in_notes(resource["note"])
+            if broken:  # read as U+FFFD by note_texts: counted with the entry's own
+                self.mended[id(resource)] = getattr(checked, "mended", 0) + broken
+        return checked
 
     def noting_mended(self, resource: dict[str, Any],
                       checked: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -77,3 +88,11 @@ class Builder:
         if type(checked) is MendedText:
             self.mended[id(resource)] = checked.mended
         return checked
+
+
+def _surrogates_in_notes(notes: object) -> int:
+    """The lone surrogates in the texts of a resource's notes (as sent, not checked)."""
+    if not isinstance(notes, list):
+        return 0
+    return sum(surrogates(note["text"]) for note in notes
+               if isinstance(note, dict) and isinstance(note.get("text"), str))

@@ -144,10 +144,21 @@ def entry_times(builder: Builder, entry: dict[str, Any]
                 ) -> tuple[datetime | None, datetime | None, bool, datetime | None]:
     """An entry's time as its coded facts would have it: (when, latest, floating,
     start_latest): a Condition by its onset, an Observation over a period until its end
-    (:func:`observation_time`), anything else by its first Observation-like time."""
+    (:func:`observation_time`), a procedure or a medicine by its own time, anything else by
+    its first Observation-like time."""
     if entry["resourceType"] == "Condition":
         return (*condition_time(entry, builder.record.birth_date), None)
     if entry["resourceType"] == "Observation":
         return observation_time(entry, builder)
-    when, latest = first_time_span(entry, *OBSERVATION_TIMES)
-    return when, latest, first_time_floating(entry, *OBSERVATION_TIMES), None
+    fields = _OWN_TIMES.get(entry["resourceType"], OBSERVATION_TIMES)
+    when, latest = first_time_span(entry, *fields)
+    return when, latest, first_time_floating(entry, *fields), None
+
+
+# The time of an entry whose notes are read (record/entry_notes), by type; a report's (and
+# any other's) is an Observation's (effective[x], issued)
+_OWN_TIMES = {
+    "Procedure": ("performedDateTime", "performedPeriod"),
+    "MedicationRequest": ("authoredOn",),
+    "MedicationStatement": ("effectiveDateTime", "effectivePeriod", "dateAsserted"),
+}

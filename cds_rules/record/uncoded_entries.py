@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Any
 
 from cds_rules import back_pain_words, uncoded
@@ -20,22 +20,27 @@ from cds_rules.model import (
     FactStatus,
     Topic,
 )
-from cds_rules.record.codes import Hit, as_list, codings_of, source_of
+from cds_rules.record.codes import Hit, codings_of, source_of
+from cds_rules.record.entry_words import (
+    WordsTooLong,
+    components_read,
+    entry_texts,
+    signs,
+    value_answers_the_code,
+    words_of,
+    words_read,
+)
 from cds_rules.record.facts import with_latest
-from cds_rules.record.negation import closes_negated, has_value, panel_denies, presence
+from cds_rules.record.negation import closes_negated, presence
 from cds_rules.record.residuals import (
     add_residual,
-    measured_residual,
     residual_of,
-    volume_sent,
     with_residual,
 )
 from cds_rules.record.state import Builder
 from cds_rules.record.status import OBSERVATION_IGNORED, entry_status, status_code
 from cds_rules.record.temperatures import (
     highest_temperature,
-    measured_temperature,
-    temperature_sent,
 )
 from cds_rules.record.timing import entry_times
 from cds_rules.record.unreadable import set_aside, set_aside_listed_code, set_aside_words
@@ -51,47 +56,63 @@ def read_uncoded(builder: Builder, resource: dict[str, Any]) -> bool:
     never silently ignored (:mod:`cds_rules.uncoded`), and a back pain or sciatica it
     names a fact of that concept, the call's context (:mod:`cds_rules.back_pain_words`)."""
     builder.unrecognised()
-    texts = _words_read(builder, resource)
-    found, context = _signs(texts), _context(resource, texts)
+    texts, notes = _notes_apart(builder, resource, *words_read(builder, resource))
+    found, context = signs(texts), _context(resource, texts)
     if not (found or context):
         set_aside_listed_code(builder, resource)  # a code sent as a list naming a red flag
     weak = _weak_named(resource, texts)
     residual = None if Topic.CAUDA_EQUINA in found else residual_of(resource, texts)
-    if not (found or context or weak or residual):
+    if not (found or context or weak or residual or notes):
         return False
     checked = builder.validated(resource)
     if checked is None:
-        found = with_residual(builder.residual_urine_ml, found, residual)
+        found = {**signs(notes), **with_residual(builder.residual_urine_ml, found, residual)}
         if found or context:  # _context read its value
             set_aside_words(builder, resource, found, context=context)
         return False
     hints = bool(found) and _add_hints(builder, checked, found)
     weak_read = bool(weak) and _add_weak(builder, checked, weak)
     measured = residual is not None and add_residual(builder, checked, residual)
-    return _add_context(builder, checked, context, dated=True) or hints or weak_read or measured
+    noted = bool(notes) and _read_notes_apart(builder, checked, notes)
+    return _add_context(builder, checked, context, dated=True) or hints or weak_read \
+        or measured or noted
 
 
-def read_words(builder: Builder, checked: dict[str, Any], concepts: Iterable[str]) -> bool:
+def read_words(builder: Builder, checked: dict[str, Any], concepts: Iterable[str],
+               stated: Iterable[str] | None = None) -> bool:
     """A coded entry's words that no code of it says: its text, the displays of its codings
     (a known code's too: "Low back pain with saddle anaesthesia" sent as the display of
     SNOMED CT 279039007, Low back pain), its value and components in words ("Low back pain
     with new urinary retention" coded M54.50). A family its ``concepts`` already give is not
-    read again. A back pain or sciatica the words name is read when the codes name no back
-    pain (a retention coded SNOMED CT 267064002 whose text says "Back pain and urinary
-    retention"; a leg pain coded M79.605 whose text says "Low back pain radiating to left
-    leg")."""
+    read again; from its notes, only a family a code of it states (``stated``: the concepts
+    of the facts its codes gave; None: all of ``concepts``): a retention coded and valued
+    "No urinary retention", noted "New saddle anaesthesia", is read by its note (a review:
+    the first version passed it over). A back pain or sciatica the words name is read when
+    the codes name no back pain (a retention coded SNOMED CT 267064002 whose text says "Back
+    pain and urinary retention"; a leg pain coded M79.605 whose text says "Low back pain
+    radiating to left leg")."""
     coded = frozenset(concepts)
     given = uncoded.families_of(coded)
     try:
-        texts = _words_read(builder, checked)
+        words, notes = words_read(builder, checked)
     except WordsTooLong:
         if not given:
             raise  # set aside and named (record/reader_faults): its words may be the red flag
         log.warning("record: a coded entry's words not read: past what a call reads")
         return False  # its red-flag codes stand (a coded retention stays the emergency)
-    found = {topic: named for topic, named in _signs(texts).items() if topic not in given}
+    texts, apart = _notes_apart(builder, checked, words, notes)
+    found = {topic: named for topic, named in signs(words).items() if topic not in given}
+    if notes and not apart:  # the notes read with the words
+        kept = given if stated is None else uncoded.families_of(frozenset(stated))
+        for topic, named in signs(notes).items():
+            if topic not in kept:
+                found.setdefault(topic, named)
     hints = bool(found) and _add_hints(builder, checked, found, given)
+    hints = (bool(apart) and _read_notes_apart(builder, checked, apart)) or hints
     weak = _weak_named(checked, texts, coded)
+    if notes and not apart and "fever" not in weak:  # a later reading noted beside a coded one
+        noted = highest_temperature({}, notes)
+        weak = weak if noted is None else {**weak, "fever": (noted[1], noted[0])}
     hints = (bool(weak) and _add_weak(builder, checked, weak)) or hints
     # a post-void residual is read beside a retention coded, or denied ("Urinary retention?
     # No. Bladder scan residual 900 ml"): a card of the coded family does not repeat it
@@ -134,24 +155,11 @@ def signs_in(resource: dict[str, Any], residual_ml: float | None = None
     post-void residual reaching ``residual_ml`` (the site's threshold; None: not asked):
     what :func:`read_uncoded` reads, for an entry no reader could read
     (record/reader_faults); not one whose words are longer than :data:`ENTRY_WORDS_READ`."""
-    texts = _words_of(resource)
-    found = _signs(texts)
+    texts = words_of(resource)
+    found = signs(texts)
     if residual_ml is None or Topic.CAUDA_EQUINA in found:
         return found
     return with_residual(residual_ml, found, residual_of(resource, texts))
-
-
-Reading = Callable[[str, Callable[[str], bool]], tuple[tuple[Topic, str], ...]]
-
-
-def _signs(texts: list[str], read: Reading = uncoded.suggested
-           ) -> dict[Topic, tuple[str, str]]:
-    """Per family, the first sign the texts name (not negated), with the text naming it."""
-    found: dict[Topic, tuple[str, str]] = {}
-    for text in texts:
-        for topic, sign in read(text, closes_negated):
-            found.setdefault(topic, (sign, text))
-    return found
 
 
 # LOINC codes of a complaint, whose value is the presentation in words: chief complaint
@@ -169,9 +177,9 @@ def _observation_words(entry: dict[str, Any]) -> list[str]:
     complaint = any(vs.normalise_system(c.get("system")) == vs.LOINC
                     and c.get("code") in _COMPLAINTS for c in codings)
     if complaint:
-        return _entry_texts({"valueString": entry.get("valueString"),
+        return entry_texts({"valueString": entry.get("valueString"),
                              "valueCodeableConcept": entry.get("valueCodeableConcept")})
-    return _entry_texts({"code": entry.get("code")})
+    return entry_texts({"code": entry.get("code")})
 
 
 def _context(entry: dict[str, Any], texts: list[str]) -> dict[str, str]:
@@ -209,7 +217,7 @@ def _add_context(builder: Builder, checked: dict[str, Any], context: dict[str, s
     uncoded cauda equina warning, never the critical card of a coded one."""
     if not context:
         return False
-    status = entry_status(checked, builder.record.now, _value_answers_the_code(checked))
+    status = entry_status(checked, builder.record.now, value_answers_the_code(checked))
     if status is None:
         return False
     when, latest, floating, start = entry_times(builder, checked) if dated else (
@@ -287,7 +295,7 @@ def _add_hints(builder: Builder, checked: dict[str, Any], found: dict[Topic, tup
     entry is history (read only by the signs the coded path reads at any status). An
     Observation whose value denies its code's finding keeps the components that value does
     not answer for (:func:`_components_standing`)."""
-    status = entry_status(checked, builder.record.now, _value_answers_the_code(checked))
+    status = entry_status(checked, builder.record.now, value_answers_the_code(checked))
     if status is None:
         found = {topic: named for topic, named in
                  _components_standing(checked).items() if topic not in given}
@@ -318,17 +326,59 @@ def _weak_named(entry: dict[str, Any], texts: list[str], coded: frozenset[str] =
 
 
 def _add_weak(builder: Builder, checked: dict[str, Any],
-              weak: dict[str, tuple[str, Temperature | None]]) -> bool:
+              weak: dict[str, tuple[str, Temperature | None]],
+              status: FactStatus | None = None) -> bool:
     """One :data:`~cds_rules.weak_words.WEAK_IN_WORDS` fact per weak red flag named, when
-    the entry is current: the conservative card names it instead of reassuring; no family
-    counts it. A temperature is the fact's value, in Cel."""
-    status = entry_status(checked, builder.record.now, _value_answers_the_code(checked))
+    the entry is current (``status``: the notes' of an entry whose value denies its code,
+    :func:`_read_notes_apart`): the conservative card names it instead of reassuring; no
+    family counts it. A temperature is the fact's value, in Cel."""
+    if status is None:
+        status = entry_status(checked, builder.record.now, value_answers_the_code(checked))
     if status is not FactStatus.CURRENT:
         return False
     for sign, (text, temperature) in weak.items():
         _add_named_in_words(builder, checked, status, [(WEAK_IN_WORDS, sign, text)],
                             temperature)
     return True
+
+
+def _notes_apart(builder: Builder, entry: dict[str, Any], words: list[str], notes: list[str]
+                 ) -> tuple[list[str], list[str]]:
+    """(the entry's words, its notes to read apart): the notes apart when its value denies
+    its code's finding (an Observation "Urinary retention" valued no): the value answers its
+    code, not the clinician's note beside it (:func:`_read_notes_apart`). Otherwise the
+    notes are the entry's words, read with them, and none apart."""
+    if not notes or entry["resourceType"] != "Observation" \
+            or status_code(entry, "status") in OBSERVATION_IGNORED \
+            or entry_status(entry, builder.record.now, value_answers_the_code(entry)):
+        return words + notes, []
+    return words, notes
+
+
+def _read_notes_apart(builder: Builder, checked: dict[str, Any], notes: list[str]) -> bool:
+    """The notes of an entry whose value denies its code's finding, as a current entry's of
+    its time (:func:`read_texts_apart`), the code's own sign included: a note may be later
+    than the answer ("Urinary retention": No, noted "14:00 now in retention, unable to
+    void"; a review found the first version, which left the code's sign to the value,
+    passed it over). A note that only comments on the answer and names the sign without
+    its own denial ("Urinary retention screen done") is a false alarm: the safe side."""
+    return read_texts_apart(builder, checked, notes)
+
+
+def read_texts_apart(builder: Builder, checked: dict[str, Any], texts: list[str]) -> bool:
+    """Words read apart from their entry's codes and value, as a current entry's of its time
+    (a note beside a value denying its code, a procedure's or a report's note: record/
+    entry_notes): a red flag ("New saddle anaesthesia"), a weak red flag, a temperature
+    ("Temp 38.9") or a post-void residual ("PVR 650 ml") they name stands."""
+    found = signs(texts)
+    if found:
+        _add_named_in_words(builder, checked, FactStatus.CURRENT, [
+            (uncoded.uncoded_concept(topic), sign, text) for topic, (sign, text) in found.items()])
+    weak = _weak_named({}, texts)
+    noted = bool(weak) and _add_weak(builder, checked, weak, FactStatus.CURRENT)
+    residual = None if Topic.CAUDA_EQUINA in found else residual_of({}, texts)
+    measured = residual is not None and add_residual(builder, checked, residual)
+    return bool(found) or noted or measured
 
 
 def _add_named_in_words(builder: Builder, checked: dict[str, Any], status: FactStatus,
@@ -351,149 +401,10 @@ def _add_named_in_words(builder: Builder, checked: dict[str, Any], status: FactS
 def _components_standing(entry: dict[str, Any]) -> dict[Topic, tuple[str, str]]:
     """The signs of an Observation's components when its own value denies its code's finding
     ("Cord compression": "No cord compression", component "Foot drop"), those the value
-    does not answer for (:func:`_components_read`). An entry in error or cancelled keeps
+    does not answer for (:func:`components_read`). An entry in error or cancelled keeps
     nothing."""
     if entry["resourceType"] != "Observation" \
             or status_code(entry, "status") in OBSERVATION_IGNORED:
         return {}
-    return _signs([text for component in _components_read(entry, value_answers=True)
-                   for text in _entry_texts(component)])
-
-
-def _components_read(entry: dict[str, Any], value_answers: bool) -> list[dict[str, Any]]:
-    """An entry's components whose words are read: not stated absent themselves, and, when
-    the entry's value answers for its code (``value_answers``), not denied by it as on the
-    coded path (:func:`~cds_rules.record.negation.panel_denies`: "No foot drop" denies a
-    component "Foot drop", "No cord compression" does not)."""
-    components = [c for c in as_list(entry.get("component"))
-                  if isinstance(c, dict) and presence(c) is not False]
-    if not (components and value_answers):
-        return components
-    return [c for c in components if not panel_denies(c, entry)]
-
-
-def _value_answers_the_code(entry: dict[str, Any]) -> bool:
-    """Does the entry's code name a sign, so that a sentence in its value answers for it
-    ("Urinary retention": "No urinary retention")? Otherwise (a note, a history, a LOINC
-    test) the value is free text, each part read with its own denial ("No leg weakness but
-    new urinary retention" names the retention; review, December 2026). Asked of the
-    sentence-by-sentence reading only: a code "Ca. prostate" names no sign here, so that a
-    bare "No new symptoms" in its value does not deny a component "Foot drop" without a
-    value of its own (reviews, twelfth and thirteenth sessions; "Ca. prostate" holding "No
-    Ca. prostate" warns: a false alarm, the safe side)."""
-    return bool(_signs(_entry_texts({"code": entry.get("code")}),
-                       uncoded.named_sentence_by_sentence))
-
-
-ENTRY_WORDS_READ = 65_536
-"""Characters of one entry's words the readers read. Clinical entries hold a few hundred (the
-largest Synthea record's: 45); the readers are linear, but some repeated phrasings cost
-about 10 µs a character on a loaded worker, so a value near the 8 MiB body limit could pass
-the worker's 30 s timeout and lose every card of the call. Longer words are not read: an
-uncoded entry (its words all it says), or a coded one whose codes name no red flag (a back
-pain whose words may name one), is set aside and named on every card
-(record/reader_faults); one whose codes name a red flag is read by its codes alone
-(logged)."""
-CALL_WORDS_READ = 524_288
-"""Characters of words read in one call, all entries together (the largest Synthea record's:
-722): the entries after it are set aside and named, as above."""
-
-
-class WordsTooLong(Exception):
-    """An entry's words longer than :data:`ENTRY_WORDS_READ`, or past the call's
-    :data:`CALL_WORDS_READ`: not read, the entry set aside (a reader fault, named on every
-    card as not read for its length)."""
-
-
-def _words_of(resource: dict[str, Any]) -> list[str]:
-    """:func:`_entry_texts`, refused (:class:`WordsTooLong`) past :data:`ENTRY_WORDS_READ`."""
-    texts = _entry_texts(resource)
-    if sum(map(len, texts)) > ENTRY_WORDS_READ:
-        raise WordsTooLong
-    return texts
-
-
-def _words_read(builder: Builder, resource: dict[str, Any]) -> list[str]:
-    """:func:`_words_of`, counted against the call's :data:`CALL_WORDS_READ`."""
-    texts = _words_of(resource)
-    read = builder.words_read + sum(map(len, texts))
-    if read > CALL_WORDS_READ:
-        raise WordsTooLong
-    builder.words_read = read
-    return texts
-
-
-def _entry_texts(resource: dict[str, Any]) -> list[str]:
-    """The words of an entry's code (and an Observation's value and components): text and
-    displays, a known code's display too (the sender's words, which may say more than the
-    code: a display naming a family the code gives is not read again, :func:`read_words`).
-    A LOINC code names a test, not a finding ("Cancer Ag 125"): only its value is read. A
-    component stated absent (valueBoolean false), or one the entry's value denies
-    (:func:`_components_read`), is not read."""
-    texts: list[str] = []
-    code = resource.get("code")
-    codings = codings_of(code)
-    if not _names_a_test(codings):
-        _add_words(texts, code, codings)
-    value = resource.get("valueCodeableConcept")
-    if value is not None:
-        _add_words(texts, value, codings_of(value))
-    if isinstance(resource.get("valueString"), str):
-        texts.append(resource["valueString"])
-    if "component" in resource:
-        answers = has_value(resource) and _value_answers_the_code(resource)
-        for component in _components_read(resource, value_answers=answers):
-            texts.extend(_entry_texts(component))
-    return texts
-
-
-def has_no_words(resource: dict[str, Any]) -> bool:
-    """Would :func:`_entry_texts` find no word in ``resource`` (a test's code, no coded or
-    text value, no components, no residual volume, no temperature)? Kept next to it:
-    whatever it comes to read must be added here too (the record builder skips the walk for
-    such entries; a test holds the two together). The gates are inline: asked of every
-    Observation."""
-    if "valueCodeableConcept" in resource or "valueString" in resource \
-            or "component" in resource or not _names_a_test(codings_of(resource.get("code"))):
-        return False
-    quantity = resource.get("valueQuantity")
-    if ((quantity.__class__ is dict and temperature_sent(quantity)) or "valueInteger" in resource) \
-            and measured_temperature(resource) is not None:
-        return False  # a "Tympanic temperature" under a code no value set holds
-    held = "valueInteger" in resource if quantity is None else (
-        quantity.__class__ is dict and volume_sent(quantity))
-    return not (held and measured_residual(resource))  # a bladder scan's
-
-
-def _names_a_test(codings: list[dict[str, Any]]) -> bool:
-    """Is any coding a LOINC code? The system is read as the value sets read it (aliases,
-    spaces, a trailing "/"), so "http://loinc.org/" names a test too."""
-    for coding in codings:
-        system = coding.get("system")
-        if system == vs.LOINC or vs.normalise_system(system) == vs.LOINC:
-            return True
-    return False
-
-
-def _add_words(texts: list[str], concept: object, codings: list[dict[str, Any]]) -> None:
-    """The text and every display of a CodeableConcept, a display repeating the text once,
-    each without a SNOMED CT semantic tag (:func:`_untagged`)."""
-    text = concept.get("text") if isinstance(concept, dict) else None
-    said = ""
-    if isinstance(text, str):
-        texts.append(_untagged(text))
-        said = text.strip().lower()
-    texts.extend(_untagged(c["display"]) for c in codings
-                 if isinstance(c.get("display"), str) and c["display"].strip().lower() != said)
-
-
-# The semantic tag closing a SNOMED CT fully specified name: "... without myelopathy
-# (disorder)". It says what kind of concept the name is, and left in, it kept a denial from
-# closing its item: the myelopathy was read as a cord sign (review, twenty-first session).
-_SEMANTIC_TAG = re.compile(
-    r"(?<!\s)\s*+\((?:disorder|finding|situation|event|procedure|observable entity|morphologic "
-    r"abnormality|body structure|qualifier value|regime/therapy|clinical finding)\)\s*$", re.I)
-
-
-def _untagged(words: str) -> str:
-    return _SEMANTIC_TAG.sub("", words) if words.endswith(")") else words
+    return signs([text for component in components_read(entry, value_answers=True)
+                   for text in entry_texts(component)])

@@ -19,6 +19,7 @@ the model's field names only (:func:`cds_rules.validation.invalid_element`).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -42,6 +43,8 @@ from cds_rules.record.status import (
     status_code,
 )
 from cds_rules.validation import MODELS, invalid_element
+
+log = logging.getLogger(__name__)
 
 _NAME_LIMIT = 60  # with the words around it, a summary under the CDS Hooks 140
 _LISTED = 3
@@ -72,6 +75,30 @@ def set_aside_unread(builder: Builder, resource: dict[str, Any], detail: str) ->
         withdrawn = False
     if not withdrawn:
         _add(builder, resource, {UNREAD: f"an unread {entry_type(resource)} entry"}, detail)
+
+
+NOTES_TOO_LONG = "its notes longer than the service reads in one call"
+
+
+def set_aside_notes(builder: Builder, resource: dict[str, Any]) -> None:
+    """An entry read without its notes, which are longer than a call reads
+    (record/entry_words): named as unread, so that no card says "no red flag" over what they
+    may say; its codes and other words are read (record/builder says so on every card)."""
+    log.warning("record: an entry's notes not read: past what a call reads")
+    if not _withdrawn(resource):
+        _add(builder, resource, {UNREAD: f"the notes of a {entry_type(resource)} entry"},
+             NOTES_TOO_LONG)
+
+
+def notes_gap(flags: list[Fact]) -> str | None:
+    """The line every card carries while an entry's notes were not read for their length."""
+    count = sum(1 for flag in flags if flag.detail == NOTES_TOO_LONG)
+    if not count:
+        return None
+    whose = "1 entry's notes" if count == 1 else f"{count} entries' notes"
+    return (f"{whose} not read because of their length: longer than the service reads in "
+            "one call (logged for its operators); what they record is read by no rule: "
+            "check the chart")
 
 
 def entry_type(resource: dict[str, Any]) -> str:

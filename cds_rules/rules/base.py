@@ -157,19 +157,6 @@ def blank_answer_change(version: str) -> str:
             "equina card, and the same words the uncoded warning or a weak red flag). ")
 
 
-def column_value_change(version: str) -> str:
-    """What ``version`` changed for every rule (twenty-ninth session, December 2026): a
-    form's label and its value after two blanks or a tab were read apart."""
-    return (f"{version}: a flattened form's label and its value standing alone after two "
-            "blanks or a tab ('Urinary retention:  No', 'Urinary retention<tab>No', 'Urinary "
-            "retention? (Y/N)  No', 'Anal tone<tab>Reduced', 'Perianal sensation<tab>absent') "
-            "are read as after one blank: the sign stated absent, or named (before: the blanks "
-            "split the value off, so a coded retention row so valued gave the critical cauda "
-            "equina card, and a sign written as a label and its finding was not read); a "
-            "question answered by a finding of loss ('Anal tone? Absent', 'Saddle sensation? "
-            "Reduced') and a question with its choices ('? (Y/N) No') are read too. ")
-
-
 def words_in_values_change(version: str) -> str:
     """What ``version`` changed for every rule reading a red-flag sign in an Observation's
     value (twenty-second session, December 2026): the red-flag words a value's denial

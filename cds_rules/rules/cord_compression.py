@@ -17,7 +17,6 @@ from cds_rules.rules.base import (
     another_part_change,
     blank_answer_change,
     coded_answer_change,
-    column_value_change,
     comparator_change,
     denial_naming_change,
     lumbar_mri_words_change,
@@ -45,6 +44,7 @@ from cds_rules.rules.context import (
     several_levels,
     weak_grades,
 )
+from cds_rules.rules.every_rule_changes import column_value_change, notes_change
 
 
 def _new_weakness(record: PatientRecord, window_days: int) -> list[Fact]:
@@ -136,7 +136,7 @@ def _unassessed(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding 
 
 CORD_01 = Rule(
     id="CORD-01",
-    version="2.10.2",
+    version="2.11.0",
     topic=Topic.SPINAL_CORD_COMPRESSION,
     title="Suspected spinal cord compression (including metastatic)",
     indicators=("critical",),
@@ -152,7 +152,7 @@ CORD_01 = Rule(
     # the diagnosis, a cord sign, new weakness, or a neurological symptom (beside thoracic
     # pain or a cancer): each of NEURO_DEFICITS is one of NEURO_SYMPTOMS
     needs=frozenset({"myelopathy", *NEURO_SYMPTOMS, MRC_GRADE}),
-    changes=column_value_change("2.10.2") + blank_answer_change("2.10.1")
+    changes=notes_change("2.11.0") + column_value_change("2.10.2") + blank_answer_change("2.10.1")
     + question_answered_no_change("2.10.0")
     + value_beside_code_change("2.9.0")
     + words_in_values_change("2.8.0")
@@ -175,7 +175,7 @@ CORD_01 = Rule(
 
 CORD_02 = Rule(
     id="CORD-02",
-    version="1.9.2",
+    version="1.10.0",
     topic=Topic.SPINAL_CORD_COMPRESSION,
     title="Cord compression red flag persisting or in history, no spine MRI since",
     indicators=("warning",),
@@ -187,7 +187,7 @@ CORD_02 = Rule(
     ),
     check=_unassessed,
     needs=frozenset({"myelopathy", *CORD_SIGNS}),
-    changes=column_value_change("1.9.2") + blank_answer_change("1.9.1")
+    changes=notes_change("1.10.0") + column_value_change("1.9.2") + blank_answer_change("1.9.1")
     + question_answered_no_change("1.9.0")
     + value_beside_code_change("1.8.0")
     + words_in_values_change("1.7.0")

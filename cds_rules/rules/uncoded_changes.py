@@ -14,11 +14,11 @@ from cds_rules.rules.base import (
     another_part_change,
     blank_answer_change,
     coded_answer_change,
-    column_value_change,
     denial_naming_change,
     observation_reading_change,
     part_naming_change,
 )
+from cds_rules.rules.every_rule_changes import column_value_change, notes_change
 from cds_rules.rules.uncoded_residual import more_residual_forms_change, residual_history
 from cds_rules.uncoded import reading
 from cds_rules.uncoded_phrases import PHRASES
@@ -357,8 +357,9 @@ def release(topic: Topic) -> tuple[str, str]:
     blanks = _next(forms, "patch")
     more_forms = _next(blanks, "minor") if topic is Topic.CAUDA_EQUINA else blanks
     columns = _next(more_forms, "patch")
+    notes = _next(columns, "minor")
     ces = topic is Topic.CAUDA_EQUINA
-    changes = (column_value_change(columns)
+    changes = (notes_change(notes) + column_value_change(columns)
                + (more_residual_forms_change(more_forms) if ces else "")
                + blank_answer_change(blanks)
                + (residual_history(forms, residual) if ces else "")
@@ -378,4 +379,4 @@ def release(topic: Topic) -> tuple[str, str]:
                + coded_answer_change(answers) + _WORDS_CHANGE.format(version=words)
                + _LOINC_CHANGE.format(loinc=loinc)
                + (_HISTORY_CHANGE if history else "") + _BEFORE)
-    return columns, changes
+    return notes, changes

@@ -1,5 +1,5 @@
 """Every free-text reader an entry's words pass through, on one text: for the liveness tests,
-whose texts are longer than a call reads (record/uncoded_entries.ENTRY_WORDS_READ) and would
+whose texts are longer than a call reads (record/entry_words.ENTRY_WORDS_READ) and would
 be set aside before any reader saw them."""
 
 from __future__ import annotations

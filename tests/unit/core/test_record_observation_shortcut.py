@@ -22,7 +22,7 @@ from benchmarks.inputs import synthea_resources
 from cds_rules import valuesets as vs
 from cds_rules.engine import HookRequest
 from cds_rules.model import PatientRecord
-from cds_rules.record import build_record, observations, residuals, temperatures, uncoded_entries
+from cds_rules.record import build_record, entry_words, observations, residuals, temperatures
 from cds_rules.settings import DEFAULT_SETTINGS
 from tests.conftest import SYNTHEA_DIR
 from tests.unit.core.test_record_fast_path import EVERY_READING, NOW, mutated, point_mutated
@@ -190,8 +190,8 @@ def test_an_entry_said_to_have_no_words_gives_the_walk_none(resource):
     """``has_no_words`` and the walk's reading (``_entry_texts``, and a post-void residual
     held as a quantity) sit side by side: an entry the first calls wordless gives the
     second nothing to read."""
-    if uncoded_entries.has_no_words(resource):
-        assert uncoded_entries._entry_texts(resource) == []
+    if entry_words.has_no_words(resource):
+        assert entry_words.entry_texts(resource) == []
         assert residuals.residual_of(resource, []) is None
         assert temperatures.highest_temperature(resource, []) is None
 

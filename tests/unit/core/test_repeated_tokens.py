@@ -11,7 +11,7 @@ accepted, and the gunicorn worker is killed after 30 s, losing every card for th
 clinician. The lookups are now found once per text; the timeout below is the worker's: a
 liveness check, not a speed target (the benchmarks measure speed). Each text is sized so
 that the old reading took several minutes; it is longer than a call reads of one entry
-(record/uncoded_entries.ENTRY_WORDS_READ: set aside unread, test_words_past_the_limit), so
+(record/entry_words.ENTRY_WORDS_READ: set aside unread, test_words_past_the_limit), so
 each reader is given it directly (every_reader).
 """
 

@@ -22,7 +22,7 @@ import pytest
 from cds_rules import HookRequest, evaluate, to_json
 from cds_rules.catalogue import RULES
 from cds_rules.record import build_record
-from cds_rules.record.uncoded_entries import has_no_words
+from cds_rules.record.entry_words import has_no_words
 from cds_rules.residual_urine import RESIDUAL_SIGN, Residual, residuals_in_words
 from cds_rules.settings import RuleSettings
 from service import rulebook
@@ -197,7 +197,7 @@ def test_beside_back_pain_a_residual_over_200_ml_warns_instead_of_reassuring(
     assert "`BACKPAIN_CDS_CES_RESIDUAL_URINE_ML` = 200" in card["detail"]
     assert "Katzouraki" in card["detail"]
     version = next(r.version for r in RULES if r.id == "UNCODED-CES")
-    assert version == "1.18.1"
+    assert version == "1.19.0"
     assert f"_Rule UNCODED-CES v{version}._" in card["detail"]
 
 

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from cds_rules import HookRequest, evaluate, to_json
-from cds_rules.record.uncoded_entries import CALL_WORDS_READ, ENTRY_WORDS_READ
+from cds_rules.record.entry_words import CALL_WORDS_READ, ENTRY_WORDS_READ
 from tests.unit.core.local_entries import ACUTE_NOW, SNOMED, SUBJECT, local_problem, with_back_pain
 
 _REPEATED = "no , or fever , or "  # the costliest phrasing the liveness review found
