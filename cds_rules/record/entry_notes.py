@@ -13,19 +13,24 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from cds_rules.record.entry_words import notes_as_sent, signs, within_limits
+from cds_rules.fhir_time import parse_datetime
+from cds_rules.record.entry_words import (
+    notes_as_sent,
+    notes_within_limits,
+    readable_notes,
+    signs,
+)
 from cds_rules.record.residuals import residual_of, with_residual
 from cds_rules.record.state import Builder
-from cds_rules.record.status import status_code
+from cds_rules.record.timing import dated_at
 from cds_rules.record.uncoded_entries import read_texts_apart
-from cds_rules.record.unreadable import set_aside_notes, set_aside_words
+from cds_rules.record.unreadable import notes_withdrawn, set_aside_notes, set_aside_words
 from cds_rules.validation import mended, surrogates
 
 NOTES_OF = frozenset({"Procedure", "MedicationRequest", "MedicationStatement",
                       "DiagnosticReport"})
 """The types whose notes this module reads (an order's, ``ServiceRequest.note``, is the
 question asked of the test, not read; nor an imaging study's)."""
-_WITHDRAWN = frozenset({"entered-in-error", "cancelled"})
 
 Reader = Callable[[Builder, dict[str, Any]], bool]
 
@@ -35,28 +40,32 @@ def with_notes(reader: Reader) -> Reader:
     an entry it set aside as invalid and whose notes are set aside too counts once."""
     @wraps(reader)
     def read(builder: Builder, resource: dict[str, Any]) -> bool:
-        before = builder.unreadable_entries
+        before, skipped = builder.unreadable_entries, builder.quality.skipped_invalid
         used = reader(builder, resource)
         if "note" not in resource and "conclusion" not in resource:
             return used
         counted = builder.unreadable_entries
-        noted = read_notes(builder, resource)
+        noted = read_notes(builder, resource,
+                           counted_invalid=builder.quality.skipped_invalid > skipped)
         if counted > before:
             builder.unreadable_entries = counted  # one entry, counted once
         return noted or used
     return read
 
 
-def read_notes(builder: Builder, resource: dict[str, Any]) -> bool:
+def read_notes(builder: Builder, resource: dict[str, Any], counted_invalid: bool = False
+               ) -> bool:
     """The red flags, weak red flags, temperatures and post-void residuals an entry's notes
-    (and a report's conclusion) name, as facts of the entry's time. An entry in error or
-    cancelled is not read; one whose read elements are not valid R4 has the red flags its
-    notes name set aside and named (record/unreadable), as an uncoded entry's are; notes
-    past the reading limits (record/entry_words) are not read, and named."""
+    (and a report's conclusion) name, as facts of the note's time (its own, else the
+    entry's: a note written today on a medicine started last year is today's). An entry in
+    error or cancelled is not read; one whose read elements are not valid R4 has the red
+    flags its notes name set aside and named (record/unreadable), as an uncoded entry's are,
+    and is counted as skipped unless its reader counted it (``counted_invalid``); notes past
+    the reading limits (record/entry_words) are not read, and named."""
     sent = _sent_words(resource)
-    if not sent or status_code(resource, "status") in _WITHDRAWN:
+    if not sent or notes_withdrawn(resource):
         return False
-    if not within_limits(builder, sum(map(len, sent))):
+    if not notes_within_limits(builder, sum(map(len, sent))):
         set_aside_notes(builder, resource)  # its codes are read: named, not set aside whole
         return False
     texts = [mended(text) for text in sent]
@@ -67,9 +76,26 @@ def read_notes(builder: Builder, resource: dict[str, Any]) -> bool:
     if checked is None:
         found = with_residual(builder.residual_urine_ml, signs(texts), residual_of({}, texts))
         if found:
+            builder.quality.skipped_invalid += 0 if counted_invalid else 1
             set_aside_words(builder, resource, found, uncoded_entry=False)
         return False
-    return read_texts_apart(builder, checked, texts)
+    read = False
+    for moment, dated_texts in _by_time(resource, texts).items():
+        dated = checked if moment is None else dated_at(checked, moment)
+        read = read_texts_apart(builder, dated, dated_texts) or read
+    return read
+
+
+def _by_time(resource: dict[str, Any], texts: list[str]) -> dict[str | None, list[str]]:
+    """The texts (in :func:`_sent_words`' order) by their note's own readable time (None:
+    the entry's; a report's conclusion is the report's)."""
+    times = [note.get("time") for note in readable_notes(resource)]
+    grouped: dict[str | None, list[str]] = {}
+    for index, text in enumerate(texts):
+        moment = times[index] if index < len(times) else None
+        readable = isinstance(moment, str) and parse_datetime(moment) is not None
+        grouped.setdefault(moment if readable else None, []).append(text)
+    return grouped
 
 
 def _sent_words(resource: dict[str, Any]) -> list[str]:

@@ -72,6 +72,13 @@ CALL_WORDS_READ = 524_288
 722): the entries after it are set aside and named, as above."""
 
 
+CALL_NOTES_READ = CALL_WORDS_READ
+"""Characters of notes read in one call, all entries together: an allowance of their own, so
+that notes (a pasted report on every row) never take the allowance of the entries' own words
+(a review found the first version, which counted them together, lost the coded and worded
+red flags of the entries after them)."""
+
+
 class WordsTooLong(Exception):
     """An entry's words longer than :data:`ENTRY_WORDS_READ`, or past the call's
     :data:`CALL_WORDS_READ`: not read, the entry set aside (a reader fault, named on every
@@ -101,18 +108,19 @@ def words_read(builder: Builder, resource: dict[str, Any]) -> tuple[list[str], l
         raise WordsTooLong
     builder.words_read += length
     notes = note_texts(resource) if "note" in resource else []
-    if notes and not within_limits(builder, sum(map(len, notes)), length):
+    if notes and not notes_within_limits(builder, sum(map(len, notes)), length):
         set_aside_notes(builder, resource)
         return texts, []
     return texts, notes
 
 
-def within_limits(builder: Builder, length: int, already: int = 0) -> bool:
-    """Are ``length`` more characters of an entry's words (beside ``already`` read of it)
-    within what one entry and the call read? If so, counted against the call's."""
-    if already + length > ENTRY_WORDS_READ or builder.words_read + length > CALL_WORDS_READ:
+def notes_within_limits(builder: Builder, length: int, already: int = 0) -> bool:
+    """Are an entry's notes of ``length`` characters (beside ``already`` of its own words)
+    within what one entry reads, and within the call's allowance for notes
+    (:data:`CALL_NOTES_READ`)? If so, counted against it."""
+    if already + length > ENTRY_WORDS_READ or builder.notes_read + length > CALL_NOTES_READ:
         return False
-    builder.words_read += length
+    builder.notes_read += length
     return True
 
 
@@ -153,10 +161,15 @@ def note_texts(entry: dict[str, Any]) -> list[str]:
 
 
 def notes_as_sent(entry: dict[str, Any]) -> list[str]:
-    """The texts of an entry's notes as sent (each a non-blank string; one note sent
-    without its list is read too)."""
+    """The texts of an entry's notes as sent (:func:`readable_notes`)."""
+    return [note["text"] for note in readable_notes(entry)]
+
+
+def readable_notes(entry: dict[str, Any]) -> list[dict[str, Any]]:
+    """An entry's notes that have a text to read (a non-blank string; one note sent without
+    its list is read too)."""
     notes = entry.get("note")
-    return [note["text"] for note in ([notes] if isinstance(notes, dict) else as_list(notes))
+    return [note for note in ([notes] if isinstance(notes, dict) else as_list(notes))
             if isinstance(note, dict) and isinstance(note.get("text"), str)
             and note["text"].strip()]
 

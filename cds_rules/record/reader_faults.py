@@ -67,6 +67,7 @@ class Mark(NamedTuple):
     sex: Literal["male", "female", "other", "unknown"]
     deceased: bool
     words_read: int
+    notes_read: int
 
 
 def mark(builder: Builder) -> Mark:
@@ -76,7 +77,8 @@ def mark(builder: Builder) -> Mark:
     return Mark(len(record.facts), len(record.orders), len(record.unreadable_red_flags),
                 len(record.unread_drafts), builder.unreadable_entries, quality.resources_used,
                 quality.skipped_invalid, quality.unrecognised_codes, builder.unrecognised_units,
-                record.birth_date, record.sex, record.deceased, builder.words_read)
+                record.birth_date, record.sex, record.deceased, builder.words_read,
+                builder.notes_read)
 
 
 def undo(builder: Builder, before: Mark, resource: dict[str, Any] | None) -> None:
@@ -96,6 +98,7 @@ def undo(builder: Builder, before: Mark, resource: dict[str, Any] | None) -> Non
     record.birth_date, record.sex, record.deceased = (before.birth_date, before.sex,
                                                       before.deceased)
     builder.words_read = before.words_read
+    builder.notes_read = before.notes_read
     if resource is not None:
         builder.mended.pop(id(resource), None)
 

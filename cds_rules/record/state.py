@@ -58,6 +58,8 @@ class Builder:
     residual_urine_ml: float = DEFAULT_SETTINGS.ces_residual_urine_ml
     # characters of entries' words read so far (record/entry_words.CALL_WORDS_READ)
     words_read: int = 0
+    # ... and of their notes (record/entry_words.CALL_NOTES_READ)
+    notes_read: int = 0
 
     @property
     def quality(self) -> DataQuality:

@@ -155,6 +155,13 @@ def entry_times(builder: Builder, entry: dict[str, Any]
     return when, latest, first_time_floating(entry, *fields), None
 
 
+def dated_at(entry: dict[str, Any], moment: str) -> dict[str, Any]:
+    """``entry`` (a procedure, a medicine, a report) with its time as ``moment``: a note's
+    own time (``Annotation.time``), when it is written later than the entry began."""
+    fields = _OWN_TIMES.get(entry["resourceType"], OBSERVATION_TIMES)
+    return {**{k: v for k, v in entry.items() if k not in fields}, fields[0]: moment}
+
+
 # The time of an entry whose notes are read (record/entry_notes), by type; a report's (and
 # any other's) is an Observation's (effective[x], issued)
 _OWN_TIMES = {

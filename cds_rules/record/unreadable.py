@@ -85,9 +85,21 @@ def set_aside_notes(builder: Builder, resource: dict[str, Any]) -> None:
     (record/entry_words): named as unread, so that no card says "no red flag" over what they
     may say; its codes and other words are read (record/builder says so on every card)."""
     log.warning("record: an entry's notes not read: past what a call reads")
-    if not _withdrawn(resource):
+    if not notes_withdrawn(resource):
         _add(builder, resource, {UNREAD: f"the notes of a {entry_type(resource)} entry"},
              NOTES_TOO_LONG)
+
+
+def notes_withdrawn(resource: dict[str, Any]) -> bool:
+    """An entry whose notes are not read: entered in error, cancelled, or a Condition
+    refuted. A procedure not done, a draft or a medicine not taken is read (its note may say
+    why: "Not done: new urinary retention"), so its notes past the limits are named too (a
+    review: they were passed over under "no red flag")."""
+    return (status_code(resource, "status") in _NOTES_WITHDRAWN
+            or status_code(resource, "verificationStatus") in CONDITION_REFUTED)
+
+
+_NOTES_WITHDRAWN = frozenset({"entered-in-error", "cancelled"})
 
 
 def notes_gap(flags: list[Fact]) -> str | None:

@@ -282,3 +282,45 @@ def test_a_procedures_note_is_dated_by_the_procedure() -> None:
     noted = [f for f in record.facts if f.concept == "uncoded:cauda-equina"]
     assert [f.when.year for f in noted if f.when] == [2012]
     assert "cauda-equina" not in _cards(old)
+
+
+def test_notes_never_take_the_allowance_of_the_entries_own_words() -> None:
+    """Notes have their own allowance in a call (CALL_NOTES_READ): eight rows noted with
+    64 KB each leave the next entries' own words read (a review found the first version,
+    which counted them together, lost the local retention's warning after them)."""
+    filler = _observation(HAEMOGLOBIN, "Settled overnight. " * 3_449 + "Well.",
+                          valueQuantity=GRAMS)  # 65,536 characters: the limit of one entry
+    fillers = [{**filler, "id": f"f{n}"} for n in range(8)]
+    cards = _cards(*fillers, local_problem("Urinary retention"))
+    assert "urinary retention" in _summary(cards, "cauda-equina")
+
+
+def test_notes_past_the_limit_of_an_entry_not_done_are_named() -> None:
+    """A procedure not done is read (its note may say why), so its notes past the limits are
+    named, never passed over under "no red flag" (a review)."""
+    short = _procedure("Not done: new urinary retention", status="not-done")
+    assert "urinary retention" in _summary(_cards(short), "cauda-equina")
+    long = _procedure("Not done. " + "Routine text. " * 5_000, status="not-done")
+    summary = _summary(_cards(long), "conservative-care")
+    assert summary.startswith("Check the notes of a Procedure entry")
+
+
+def test_a_note_is_dated_by_its_own_time() -> None:
+    """A note written today on a medicine started last year is today's (a review: dated by
+    the request, it fell outside every window)."""
+    medicine = _medicine("x", authoredOn="2025-06-01") | {"note": [{
+        "time": "2026-02-28T08:00:00Z",
+        "text": "Stopped today: new urinary retention, unable to void"}]}
+    assert "urinary retention" in _summary(_cards(medicine), "cauda-equina")
+    undated = medicine | {"note": [{"time": "not a time", "text": "x"}]}
+    assert "cauda-equina" not in _cards(undated)
+
+
+def test_an_unread_reports_invalid_entry_with_a_red_flag_note_is_counted_skipped() -> None:
+    report = _report("Compression of the cauda equina", effectiveDateTime="yesterday",
+                     code={"coding": [{"system": "http://hospital.example.org/codes",
+                                       "code": "RAD1"}]})
+    request = HookRequest(hook="patient-view", patient_id="p", resources=with_back_pain(report))
+    quality = build_record(request, ACUTE_NOW, DEFAULT_SETTINGS).quality
+    assert quality.skipped_invalid == 1
+    assert "1 entry naming a red flag, malformed" in " ".join(quality.data_gaps)
