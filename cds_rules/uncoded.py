@@ -25,7 +25,6 @@ from functools import lru_cache
 from typing import Literal
 
 from cds_rules.model import Topic
-from cds_rules.safety_net import advice_about
 from cds_rules.uncoded_phrases import (
     CANCER_SITE,
     FELT_FOR,
@@ -294,7 +293,7 @@ def _named_signs(text: str, closes_negated: Callable[[str], bool], qualified: bo
     for part, contrast_follows in parts:
         closes = refusing_questions(closes_negated) if contrast_follows else closes_negated
         _add_named(found, part, closes, only=qualified and len(parts) == 1,
-                   contrast_follows=contrast_follows, advice=qualified)
+                   contrast_follows=contrast_follows)
     return found
 
 
@@ -330,12 +329,11 @@ def refusing_questions(closes_negated: Callable[[str], bool]) -> Callable[[str],
 
 
 def _add_named(found: dict[Topic, str], text: str, closes_negated: Callable[[str], bool],
-               only: bool, contrast_follows: bool = False, advice: bool = False) -> None:
+               only: bool, contrast_follows: bool = False) -> None:
     """The signs the part ``text`` names, not denied (``only``: the part is the whole text,
     and a sign it says is not the patient's present one is left out; ``contrast_follows``:
     "... but" follows, and a mass the examiner could not feel is kept: "Could not feel a
-    pulsatile abdominal mass but the GP did"; ``advice``: a sign named as safety-netting
-    advice is left out, :mod:`cds_rules.safety_net`)."""
+    pulsatile abdominal mass but the GP did")."""
     matches = [(topic, sign, m) for topic, sign, pattern in _PATTERNS
                for m in pattern.finditer(text)]
     if not matches:
@@ -347,8 +345,7 @@ def _add_named(found: dict[Topic, str], text: str, closes_negated: Callable[[str
         if topic in found or match.start() in closed or (
                 excluded and excluded_near(excluded, part, match)) or (
                 only and _not_the_sign(sign, match)) or (
-                not contrast_follows and _not_found_on_examination(match)) or (
-                advice and advice_about(text, match.start(), match.end(), without_signs)):
+                not contrast_follows and _not_found_on_examination(match)):
             continue
         if not denied(part, match, _names_a_sign):
             found[topic] = sign

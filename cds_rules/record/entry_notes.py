@@ -10,6 +10,7 @@ other words (record/entry_words).
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from functools import wraps
 from typing import Any
 
@@ -22,7 +23,7 @@ from cds_rules.record.entry_words import (
 )
 from cds_rules.record.residuals import residual_of, with_residual
 from cds_rules.record.state import Builder
-from cds_rules.record.timing import dated_at
+from cds_rules.record.timing import dated_at, entry_times
 from cds_rules.record.uncoded_entries import read_texts_apart
 from cds_rules.record.unreadable import notes_withdrawn, set_aside_notes, set_aside_words
 from cds_rules.validation import mended, surrogates
@@ -40,10 +41,10 @@ def with_notes(reader: Reader) -> Reader:
     an entry it set aside as invalid and whose notes are set aside too counts once."""
     @wraps(reader)
     def read(builder: Builder, resource: dict[str, Any]) -> bool:
+        if "note" not in resource and "conclusion" not in resource:
+            return reader(builder, resource)  # the common case
         before, skipped = builder.unreadable_entries, builder.quality.skipped_invalid
         used = reader(builder, resource)
-        if "note" not in resource and "conclusion" not in resource:
-            return used
         counted = builder.unreadable_entries
         noted = read_notes(builder, resource,
                            counted_invalid=builder.quality.skipped_invalid > skipped)
@@ -80,21 +81,28 @@ def read_notes(builder: Builder, resource: dict[str, Any], counted_invalid: bool
             set_aside_words(builder, resource, found, uncoded_entry=False)
         return False
     read = False
-    for moment, dated_texts in _by_time(resource, texts).items():
+    for moment, dated_texts in _by_time(builder, checked, resource, texts).items():
         dated = checked if moment is None else dated_at(checked, moment)
         read = read_texts_apart(builder, dated, dated_texts) or read
     return read
 
 
-def _by_time(resource: dict[str, Any], texts: list[str]) -> dict[str | None, list[str]]:
-    """The texts (in :func:`_sent_words`' order) by their note's own readable time (None:
-    the entry's; a report's conclusion is the report's)."""
+def _by_time(builder: Builder, checked: dict[str, Any], resource: dict[str, Any],
+             texts: list[str]) -> dict[str | None, list[str]]:
+    """The texts (in :func:`_sent_words`' order) by their note's own time when it is later
+    than the entry's and not after now (None: the entry's time; a report's conclusion is the
+    report's). An earlier note time is the entry's (a note dated before its report cannot
+    push its finding out of a window), a later one than now too (a review: a note dated
+    ahead of the clock dropped its red flag under "no red flag")."""
     times = [note.get("time") for note in readable_notes(resource)]
+    began = entry_times(builder, checked)[0]
+    latest = builder.record.now + timedelta(minutes=builder.record.clock_tolerance_minutes)
     grouped: dict[str | None, list[str]] = {}
     for index, text in enumerate(texts):
         moment = times[index] if index < len(times) else None
-        readable = isinstance(moment, str) and parse_datetime(moment) is not None
-        grouped.setdefault(moment if readable else None, []).append(text)
+        when = parse_datetime(moment) if isinstance(moment, str) else None
+        later = when is not None and (began is None or when > began) and when <= latest
+        grouped.setdefault(moment if later else None, []).append(text)
     return grouped
 
 

@@ -157,7 +157,8 @@ def entry_times(builder: Builder, entry: dict[str, Any]
 
 def dated_at(entry: dict[str, Any], moment: str) -> dict[str, Any]:
     """``entry`` (a procedure, a medicine, a report) with its time as ``moment``: a note's
-    own time (``Annotation.time``), when it is written later than the entry began."""
+    own time (``Annotation.time``), written later than the entry began
+    (record/entry_notes)."""
     fields = _OWN_TIMES.get(entry["resourceType"], OBSERVATION_TIMES)
     return {**{k: v for k, v in entry.items() if k not in fields}, fields[0]: moment}
 

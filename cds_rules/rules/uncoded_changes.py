@@ -331,20 +331,6 @@ def _next(version: str, part: Literal["minor", "patch"]) -> str:
     return f"{major}.{minor + 1}.0" if part == "minor" else f"{major}.{minor}.{patch + 1}"
 
 
-_SAFETY_NET_CHANGE = (
-    "{version}: a sign named as what to come back for is not the patient's ('Advised to "
-    "return urgently if urinary retention or saddle anaesthesia develop', 'If develops "
-    "urinary retention attend ED', 'Should leg weakness develop ...': a condition opening "
-    "the sentence, or after advice to return, seek help, call or attend, with only a list of "
-    "signs and the words of a hypothesis between); before, each gave the uncoded warning (a "
-    "false alarm on most back-pain notes, once notes were read). A sign asked about ('Unsure "
-    "if urinary retention', 'Check if ...'), going on ('Return if still retaining urine', "
-    "'... if the retention worsens'), suspected ('MRI in case of cauda equina syndrome'), "
-    "before the condition ('Has urinary retention, advised to attend if worse'), and advice "
-    "naming a sign as its topic ('Safety-netted for CES', 'Ortho advice re suspected CES') "
-    "stay signs (the seventh and eighth reviews' decision: an accepted false alarm). ")
-
-
 def release(topic: Topic) -> tuple[str, str]:
     """The version of ``topic``'s uncoded rule and what each version changed, newest
     first (each change names the version it came in: a family's own changes move only
@@ -372,10 +358,8 @@ def release(topic: Topic) -> tuple[str, str]:
     more_forms = _next(blanks, "minor") if topic is Topic.CAUDA_EQUINA else blanks
     columns = _next(more_forms, "patch")
     notes = _next(columns, "minor")
-    advice = _next(notes, "minor")
     ces = topic is Topic.CAUDA_EQUINA
-    changes = (_SAFETY_NET_CHANGE.format(version=advice)
-               + notes_change(notes) + column_value_change(columns)
+    changes = (notes_change(notes) + column_value_change(columns)
                + (more_residual_forms_change(more_forms) if ces else "")
                + blank_answer_change(blanks)
                + (residual_history(forms, residual) if ces else "")
@@ -395,4 +379,4 @@ def release(topic: Topic) -> tuple[str, str]:
                + coded_answer_change(answers) + _WORDS_CHANGE.format(version=words)
                + _LOINC_CHANGE.format(loinc=loinc)
                + (_HISTORY_CHANGE if history else "") + _BEFORE)
-    return advice, changes
+    return notes, changes

@@ -316,6 +316,19 @@ def test_a_note_is_dated_by_its_own_time() -> None:
     assert "cauda-equina" not in _cards(undated)
 
 
+@pytest.mark.parametrize("time", ["2026-03-10T00:00:00Z", "2100-01-01",  # after the clock
+                                  "2016-02-27T10:00:00Z"])  # before the entry began
+def test_a_note_time_after_the_clock_or_before_its_entry_is_the_entrys(time: str) -> None:
+    """A third review: a note dated ahead of the clock was read as a future fact (dropped
+    under "no red flag"), one dated before its report pushed the finding out of a window."""
+    procedure = _procedure("x") | {"note": [{
+        "time": time, "text": "Post-op urinary retention, catheterised"}]}
+    assert "urinary retention" in _summary(_cards(procedure), "cauda-equina")
+    report = _report("Normal") | {"note": [{
+        "time": time, "text": "Compression of the cauda equina at L4/5"}]}
+    assert "cauda-equina" in _cards(report)
+
+
 def test_an_unread_reports_invalid_entry_with_a_red_flag_note_is_counted_skipped() -> None:
     report = _report("Compression of the cauda equina", effectiveDateTime="yesterday",
                      code={"coding": [{"system": "http://hospital.example.org/codes",

@@ -302,3 +302,36 @@ def test_the_card_warns_of_cauda_equina_instead_of_reassuring(entry: dict[str, A
 def test_safety_netting_advice_warns_rather_than_risk_silence() -> None:
     assert [c[0] for c in _cards(_note("Safety-netted for CES, leaflet given."))] == [
         "cauda-equina"]
+
+
+# Thirtieth session: a rule reading a sign after "if", "should" or "in case of" as advice
+# (what to come back for) was built and reviewed; it silenced these real and suspected
+# signs (44,000 of 134,460 grid texts) and was not kept. A next advice rule must read them.
+CONDITIONAL_SIGNS = [
+    ("If cord compression on MRI, dexamethasone 16mg and oncology",
+     Topic.SPINAL_CORD_COMPRESSION),
+    ("Should MSCC be confirmed, radiotherapy tonight", Topic.SPINAL_CORD_COMPRESSION),
+    ("If CES confirmed, to theatre tonight", Topic.CAUDA_EQUINA),
+    ("If urinary retention present - YES", Topic.CAUDA_EQUINA),
+    ("If urinary retention: yes, catheterised 900ml", Topic.CAUDA_EQUINA),
+    ("Telephone call to patient, asked him if any urinary retention - yes since this morning",
+     Topic.CAUDA_EQUINA),
+    ("Phone triage, queried if faecal incontinence - yes x2 today", Topic.CAUDA_EQUINA),
+    ("Advised urgent MRI in case of cauda equina syndrome", Topic.CAUDA_EQUINA),
+    ("Ortho aware - if cord compression confirmed on MRI will transfer",
+     Topic.SPINAL_CORD_COMPRESSION),
+    ("If discitis confirmed on biopsy, 6 weeks IV antibiotics", Topic.INFECTION),
+    ("If vertebral fracture confirmed on CT, refer spinal team", Topic.FRACTURE),
+    ("If AAA, vascular referral today", Topic.VISCERAL_OR_VASCULAR),
+    ("Advised that if the foot drop does not recover, AFO will be needed",
+     Topic.PROGRESSIVE_NEUROLOGICAL_DEFICIT),
+    ("Warned that if urinary retention is not relieved, kidney damage may result",
+     Topic.CAUDA_EQUINA),
+    ("Advised to return if develops urinary retention, saddle anaesthesia noted on "
+     "examination today", Topic.CAUDA_EQUINA),
+]
+
+
+@pytest.mark.parametrize(("text", "topic"), CONDITIONAL_SIGNS)
+def test_a_sign_after_a_condition_is_read(text: str, topic: Topic) -> None:
+    assert topic in dict(suggested(text, closes_negated))
