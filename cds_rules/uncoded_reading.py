@@ -63,6 +63,11 @@ _CARRIES_DENIAL = frozenset({
 _AFTER_DENIED = frozenset({
     "noted", "seen", "found", "reported", "present", "identified", "elicited", "documented",
     "detected", "evident", "demonstrated", "syndrome", "symptoms", "signs", "features"})
+# ... and words of the present after it, which keep the denial now ("No urinary retention
+# today", "Denies saddle anaesthesia currently", "... at present", "... at all": before, a
+# coded retention row so valued gave the critical card); a past or bounded time ("...
+# overnight", "... on admission", "... until today") still keeps the sign (thirtieth session)
+_NOW_AFTER_DENIED = frozenset({"today", "now", "currently", "presently", "at", "all"})
 _ASSERTED = _AFTER_DENIED - {"syndrome", "symptoms", "signs", "features"}
 _LONGEST_ASSERTED = max(map(len, _ASSERTED))
 # A checklist answer right after its sign ("Saddle anaesthesia: denies", "Urinary retention
@@ -304,7 +309,8 @@ def denied(part: Part, match: re.Match[str], names_a_sign: Callable[[str], bool]
         return (len(between.split(None, 2)) <= 2 and _bare(between)
                 and not names_a_sign(between))
     words_after = _WORD.finditer(text, after, part.item_end(after))
-    if not all(w.group().lower() in _AFTER_DENIED for w in words_after):
+    if not all((word := w.group().lower()) in _AFTER_DENIED or word in _NOW_AFTER_DENIED
+               for w in words_after):
         return False  # "No urinary retention until today", "... 600ml on bladder scan"
     return _denied_through(part, listed, match)
 

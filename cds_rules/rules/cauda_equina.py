@@ -46,7 +46,11 @@ from cds_rules.rules.context import (
     persisting_unassessed,
     weak_grades,
 )
-from cds_rules.rules.every_rule_changes import column_value_change, notes_change
+from cds_rules.rules.every_rule_changes import (
+    column_value_change,
+    notes_change,
+    present_denial_change,
+)
 
 
 def _bilateral_new(record: PatientRecord, concepts: tuple[str, ...], window_days: int,
@@ -171,7 +175,7 @@ def on_both_sides(pair: list[Fact]) -> str:
 
 CES_01 = Rule(
     id="CES-01",
-    version="2.12.0",
+    version="2.12.1",
     topic=Topic.CAUDA_EQUINA,
     title="Suspected cauda equina syndrome",
     indicators=("critical",),
@@ -190,7 +194,8 @@ CES_01 = Rule(
     # sexual dysfunction alone counts for nothing
     needs=frozenset({"cauda_equina_syndrome", *CES_SIGNS, *RADICULAR_PAIN, *LEG_DEFICIT,
                      MRC_GRADE}),
-    changes=notes_change("2.12.0") + column_value_change("2.11.2") + blank_answer_change("2.11.1")
+    changes=present_denial_change("2.12.1")
+    + notes_change("2.12.0") + column_value_change("2.11.2") + blank_answer_change("2.11.1")
     + question_answered_no_change("2.11.0")
     + "2.10.0: sciatica or a leg deficit on both sides counts every entry with a side "
             "when together they show both sides: a new left or right entry beside an older "
@@ -214,7 +219,7 @@ CES_01 = Rule(
 
 CES_02 = Rule(
     id="CES-02",
-    version="1.13.0",
+    version="1.13.1",
     topic=Topic.CAUDA_EQUINA,
     title="Cauda equina red flag persisting or in history, no spine MRI since",
     indicators=("warning",),
@@ -228,7 +233,8 @@ CES_02 = Rule(
     check=_unassessed,
     # a CES diagnosis or sign, or a sciatica or leg pain (on both sides, from Conditions)
     needs=frozenset({"cauda_equina_syndrome", *CES_SIGNS, *RADICULAR_PAIN}),
-    changes=notes_change("1.13.0") + column_value_change("1.12.2") + blank_answer_change("1.12.1")
+    changes=present_denial_change("1.13.1")
+    + notes_change("1.13.0") + column_value_change("1.12.2") + blank_answer_change("1.12.1")
     + question_answered_no_change("1.12.0")
     + value_beside_code_change("1.11.0")
     + "1.10.0: sciatica or leg pain on both sides (an entry coded bilateral, or a left "

@@ -50,7 +50,11 @@ from cds_rules.rules.context import (
     may_hide_back_pain,
     unread_context,
 )
-from cds_rules.rules.every_rule_changes import column_value_change, notes_change
+from cds_rules.rules.every_rule_changes import (
+    column_value_change,
+    notes_change,
+    present_denial_change,
+)
 from cds_rules.rules.weak_red_flags import (
     dated_ahead,
     dated_ahead_line,
@@ -256,7 +260,7 @@ CHECK_THE_DATE_FIRST = (
 
 CONS_01 = Rule(
     id="CONS-01",
-    version="2.23.0",
+    version="2.23.1",
     topic=Topic.CONSERVATIVE_CARE,
     title="Conservative care for back pain without a recorded red flag",
     indicators=("info",),
@@ -266,7 +270,8 @@ CONS_01 = Rule(
     hooks=("patient-view", "encounter-start"),
     phase="pathway",
     asks_to_check_unread=True,
-    changes=notes_change("2.23.0") + column_value_change("2.22.1")
+    changes=present_denial_change("2.23.1")
+    + notes_change("2.23.0") + column_value_change("2.22.1")
     + "2.22.0: a temperature in a flowsheet's column ('Temperature (°C)<tab>38.9', 'Temp "
     "(tympanic)  38.9'; a row's columns, the highest), a later reading after its word "
     "('Temp 36.5, now 38.9', 'Temp 36.9 on arrival, rising to 38.9'; before: the first "

@@ -44,7 +44,11 @@ from cds_rules.rules.context import (
     several_levels,
     weak_grades,
 )
-from cds_rules.rules.every_rule_changes import column_value_change, notes_change
+from cds_rules.rules.every_rule_changes import (
+    column_value_change,
+    notes_change,
+    present_denial_change,
+)
 
 
 def _new_weakness(record: PatientRecord, window_days: int) -> list[Fact]:
@@ -136,7 +140,7 @@ def _unassessed(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding 
 
 CORD_01 = Rule(
     id="CORD-01",
-    version="2.11.0",
+    version="2.11.1",
     topic=Topic.SPINAL_CORD_COMPRESSION,
     title="Suspected spinal cord compression (including metastatic)",
     indicators=("critical",),
@@ -152,7 +156,8 @@ CORD_01 = Rule(
     # the diagnosis, a cord sign, new weakness, or a neurological symptom (beside thoracic
     # pain or a cancer): each of NEURO_DEFICITS is one of NEURO_SYMPTOMS
     needs=frozenset({"myelopathy", *NEURO_SYMPTOMS, MRC_GRADE}),
-    changes=notes_change("2.11.0") + column_value_change("2.10.2") + blank_answer_change("2.10.1")
+    changes=present_denial_change("2.11.1")
+    + notes_change("2.11.0") + column_value_change("2.10.2") + blank_answer_change("2.10.1")
     + question_answered_no_change("2.10.0")
     + value_beside_code_change("2.9.0")
     + words_in_values_change("2.8.0")
@@ -175,7 +180,7 @@ CORD_01 = Rule(
 
 CORD_02 = Rule(
     id="CORD-02",
-    version="1.10.0",
+    version="1.10.1",
     topic=Topic.SPINAL_CORD_COMPRESSION,
     title="Cord compression red flag persisting or in history, no spine MRI since",
     indicators=("warning",),
@@ -187,7 +192,8 @@ CORD_02 = Rule(
     ),
     check=_unassessed,
     needs=frozenset({"myelopathy", *CORD_SIGNS}),
-    changes=notes_change("1.10.0") + column_value_change("1.9.2") + blank_answer_change("1.9.1")
+    changes=present_denial_change("1.10.1")
+    + notes_change("1.10.0") + column_value_change("1.9.2") + blank_answer_change("1.9.1")
     + question_answered_no_change("1.9.0")
     + value_beside_code_change("1.8.0")
     + words_in_values_change("1.7.0")

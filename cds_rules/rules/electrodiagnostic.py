@@ -44,7 +44,11 @@ from cds_rules.rules.context import (
     may_record_symptoms,
     unread_drafts,
 )
-from cds_rules.rules.every_rule_changes import column_value_change, notes_change
+from cds_rules.rules.every_rule_changes import (
+    column_value_change,
+    notes_change,
+    present_denial_change,
+)
 
 DIFFERENTIALS = ("peripheral_neuropathy", "diabetes", "plexopathy", "entrapment_neuropathy")
 
@@ -119,7 +123,7 @@ def _may_be_leg_symptoms(fact: Fact) -> bool:
 
 EMG_01 = Rule(
     id="EMG-01",
-    version="1.10.0",
+    version="1.10.1",
     topic=Topic.ELECTRODIAGNOSTIC_TESTING,
     title="Needle EMG with NCS when the cause of leg symptoms is uncertain",
     indicators=("info",),
@@ -132,7 +136,8 @@ EMG_01 = Rule(
     ),
     check=_suggest,
     phase="pathway",
-    changes=notes_change("1.10.0") + column_value_change("1.9.2") + blank_answer_change("1.9.1")
+    changes=present_denial_change("1.10.1")
+    + notes_change("1.10.0") + column_value_change("1.9.2") + blank_answer_change("1.9.1")
     + question_answered_no_change("1.9.0")
     + value_beside_code_change("1.8.0")
     + words_in_values_change("1.7.0")
@@ -150,7 +155,7 @@ EMG_01 = Rule(
 
 EMG_02 = Rule(
     id="EMG-02",
-    version="1.11.0",
+    version="1.11.1",
     topic=Topic.ELECTRODIAGNOSTIC_TESTING,
     title="EMG/NCS ordered for back pain without leg symptoms",
     indicators=("info",),
@@ -160,7 +165,8 @@ EMG_02 = Rule(
     hooks=ORDER_HOOKS,
     phase="pathway",
     asks_to_check_unread=True,
-    changes=notes_change("1.11.0") + column_value_change("1.10.2") + blank_answer_change("1.10.1")
+    changes=present_denial_change("1.11.1")
+    + notes_change("1.11.0") + column_value_change("1.10.2") + blank_answer_change("1.10.1")
     + question_answered_no_change("1.10.0")
     + value_beside_code_change("1.9.0")
     + words_in_values_change("1.8.0")

@@ -4,6 +4,17 @@ change texts each rule's history names (out of rules/base, which holds the older
 from __future__ import annotations
 
 
+def present_denial_change(version: str) -> str:
+    """What ``version`` changed for every rule (thirtieth session, December 2026): a denial
+    followed by a word of the present was read as no denial."""
+    return (f"{version}: a denial followed by a word of the present denies its sign ('No "
+            "urinary retention today', 'Denies saddle anaesthesia currently', '... now', '... "
+            "at present', '... at all'; before: the word kept the sign, so a coded retention "
+            "row so valued gave the critical cauda equina card, and a note or problem so "
+            "worded the uncoded warning); a past or bounded time ('... overnight', '... on "
+            "admission', '... until today', '... at 14:00') still keeps the sign. ")
+
+
 def notes_change(version: str) -> str:
     """What ``version`` changed for every rule (thirtieth session, December 2026): no
     entry's notes, nor a report's conclusion in words, were read."""

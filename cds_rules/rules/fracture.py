@@ -48,7 +48,11 @@ from cds_rules.rules.context import (
     over_fracture_age,
     weak_grades,
 )
-from cds_rules.rules.every_rule_changes import column_value_change, notes_change
+from cds_rules.rules.every_rule_changes import (
+    column_value_change,
+    notes_change,
+    present_denial_change,
+)
 
 CORD_INJURY_FRACTURE = "vertebral_fracture_cord_injury"
 """Its own value set, so the entry is found whichever of its codings comes first."""
@@ -134,7 +138,7 @@ def _check(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding | Non
 
 FRAC_01 = Rule(
     id="FRAC-01",
-    version="2.14.0",
+    version="2.14.1",
     topic=Topic.FRACTURE,
     title="Possible vertebral fracture",
     indicators=("critical", "warning", "info"),
@@ -145,7 +149,8 @@ FRAC_01 = Rule(
         "Consider bone densitometry (DXA) and bone protection when fragility is likely.",
     ),
     check=_check,
-    changes=notes_change("2.14.0") + column_value_change("2.13.2") + blank_answer_change("2.13.1")
+    changes=present_denial_change("2.14.1")
+    + notes_change("2.14.0") + column_value_change("2.13.2") + blank_answer_change("2.13.1")
     + question_answered_no_change("2.13.0")
     + value_beside_code_change("2.12.0")
     + words_in_values_change("2.11.0")

@@ -58,7 +58,11 @@ from cds_rules.rules.context import (
     may_be_after,
     unread_drafts,
 )
-from cds_rules.rules.every_rule_changes import column_value_change, notes_change
+from cds_rules.rules.every_rule_changes import (
+    column_value_change,
+    notes_change,
+    present_denial_change,
+)
 from cds_rules.rules.imaging_changes import temperature_forms_change, weak_red_flag_history
 from cds_rules.rules.weak_red_flags import draft_over_red_flags
 from cds_rules.settings import RuleSettings
@@ -277,7 +281,7 @@ def _symptoms_after_surgery(record: PatientRecord, surgery: list[Fact]) -> list[
 
 IMG_REPEAT = Rule(
     id="IMG-03",
-    version="2.15.0",
+    version="2.15.1",
     topic=Topic.REPEAT_IMAGING,
     title="Repeat spine MRI/CT within the repeat-imaging window",
     indicators=("info",),
@@ -289,7 +293,8 @@ IMG_REPEAT = Rule(
     check=_repeat,
     hooks=ORDER_HOOKS,
     phase="pathway",
-    changes=notes_change("2.15.0") + column_value_change("2.14.2") + blank_answer_change("2.14.1")
+    changes=present_denial_change("2.15.1")
+    + notes_change("2.15.0") + column_value_change("2.14.2") + blank_answer_change("2.14.1")
     + question_answered_no_change("2.14.0")
     + value_beside_code_change("2.13.0")
     + words_in_values_change("2.12.0")
@@ -350,7 +355,7 @@ _ORDER_NOT_READ_CHANGE = (
 
 IMG_NOT_INDICATED = Rule(
     id="IMG-01",
-    version="1.19.0",
+    version="1.19.1",
     topic=Topic.IMAGING_NOT_INDICATED,
     title="Spine imaging in the first 6 weeks without red flags (ACR variant 1)",
     indicators=("warning", "info"),
@@ -366,7 +371,8 @@ IMG_NOT_INDICATED = Rule(
     hooks=ORDER_HOOKS,
     phase="pathway",
     asks_to_check_unread=True,
-    changes=notes_change("1.19.0") + column_value_change("1.18.1")
+    changes=present_denial_change("1.19.1")
+    + notes_change("1.19.0") + column_value_change("1.18.1")
     + temperature_forms_change("1.18.0") + blank_answer_change("1.17.1")
     + weak_red_flag_history("1.17.0", "1.16.0", "1.15.0", "1.14.0", "1.13.0")
     + question_answered_no_change("1.12.0")
@@ -390,7 +396,7 @@ IMG_NOT_INDICATED = Rule(
 
 IMG_NO_PRIOR_MANAGEMENT = Rule(
     id="IMG-04",
-    version="1.18.0",
+    version="1.18.1",
     topic=Topic.IMAGING_NOT_INDICATED,
     title="Spine imaging for subacute/chronic pain without red flags or prior management "
           "(ACR variant 2)",
@@ -405,7 +411,8 @@ IMG_NO_PRIOR_MANAGEMENT = Rule(
     check=_no_prior_management,
     hooks=ORDER_HOOKS,
     phase="pathway",
-    changes=notes_change("1.18.0") + column_value_change("1.17.1")
+    changes=present_denial_change("1.18.1")
+    + notes_change("1.18.0") + column_value_change("1.17.1")
     + temperature_forms_change("1.17.0") + blank_answer_change("1.16.1")
     + weak_red_flag_history("1.16.0", "1.15.0", "1.14.0", "1.13.0", "1.12.0")
     + question_answered_no_change("1.11.0")
@@ -430,7 +437,7 @@ IMG_NO_PRIOR_MANAGEMENT = Rule(
 
 IMG_INDICATED = Rule(
     id="IMG-02",
-    version="1.14.0",
+    version="1.14.1",
     topic=Topic.IMAGING_INDICATED,
     title="MRI for persistent radiculopathy / stenosis or after spine surgery",
     indicators=("info",),
@@ -442,7 +449,8 @@ IMG_INDICATED = Rule(
     ),
     check=_indicated,
     phase="pathway",
-    changes=notes_change("1.14.0") + column_value_change("1.13.2") + blank_answer_change("1.13.1")
+    changes=present_denial_change("1.14.1")
+    + notes_change("1.14.0") + column_value_change("1.13.2") + blank_answer_change("1.13.1")
     + question_answered_no_change("1.13.0")
     + value_beside_code_change("1.12.0")
     + words_in_values_change("1.11.0")

@@ -38,7 +38,11 @@ from cds_rules.rules.context import (
     new_diagnoses,
     weak_grades,
 )
-from cds_rules.rules.every_rule_changes import column_value_change, notes_change
+from cds_rules.rules.every_rule_changes import (
+    column_value_change,
+    notes_change,
+    present_denial_change,
+)
 from cds_rules.settings import RuleSettings
 
 INFECTION_RISK_FACTORS = ("intravenous drug use", "immunosuppression",
@@ -125,7 +129,7 @@ def _check(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding | Non
 
 INF_01 = Rule(
     id="INF-01",
-    version="2.13.0",
+    version="2.13.1",
     topic=Topic.INFECTION,
     title="Possible spinal infection",
     indicators=("critical", "warning"),
@@ -138,7 +142,8 @@ INF_01 = Rule(
     check=_check,
     # a coded infection, or a fever (coded or measured): the risk factors count only with it
     needs=frozenset({"spinal_infection", "epidural_abscess", "fever", "body_temperature"}),
-    changes=notes_change("2.13.0") + column_value_change("2.12.2") + blank_answer_change("2.12.1")
+    changes=present_denial_change("2.13.1")
+    + notes_change("2.13.0") + column_value_change("2.12.2") + blank_answer_change("2.12.1")
     + question_answered_no_change("2.12.0")
     + value_beside_code_change("2.11.0")
     + words_in_values_change("2.10.0")

@@ -42,7 +42,11 @@ from cds_rules.rules.context import (
     duration_days,
     new_or_worsening,
 )
-from cds_rules.rules.every_rule_changes import column_value_change, notes_change
+from cds_rules.rules.every_rule_changes import (
+    column_value_change,
+    notes_change,
+    present_denial_change,
+)
 from cds_rules.settings import RuleSettings
 
 NG65_FEATURES = (
@@ -182,7 +186,7 @@ def _test_hla_b27(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Findin
 
 SPA_01 = Rule(
     id="SPA-01",
-    version="2.8.0",
+    version="2.8.1",
     topic=Topic.INFLAMMATORY_BACK_PAIN,
     title="Inflammatory back pain / axial spondyloarthritis: refer (NICE NG65)",
     indicators=("info", "warning"),
@@ -196,7 +200,8 @@ SPA_01 = Rule(
     # a known diagnosis, or NG65 features: 3 or 4 of them need 2 coded at least (the
     # early onset is the only one read from the age)
     needs=frozenset({"axial_spondyloarthritis", *NG65_CONCEPTS}),
-    changes=notes_change("2.8.0") + column_value_change("2.7.2") + blank_answer_change("2.7.1")
+    changes=present_denial_change("2.8.1")
+    + notes_change("2.8.0") + column_value_change("2.7.2") + blank_answer_change("2.7.1")
     + question_answered_no_change("2.7.0")
     + value_beside_code_change("2.6.0")
     + "2.5.1: no change in meaning: the coded NG65 features it needs named once "
@@ -218,7 +223,7 @@ SPA_01 = Rule(
 
 SPA_02 = Rule(
     id="SPA-02",
-    version="2.7.0",
+    version="2.7.1",
     topic=Topic.INFLAMMATORY_BACK_PAIN,
     title="Inflammatory back pain, exactly 3 NG65 features: test HLA-B27 (NICE NG65)",
     indicators=("info",),
@@ -232,7 +237,8 @@ SPA_02 = Rule(
     ),
     check=_test_hla_b27,
     needs=NG65_CONCEPTS,  # as SPA-01's features
-    changes=notes_change("2.7.0") + column_value_change("2.6.2") + blank_answer_change("2.6.1")
+    changes=present_denial_change("2.7.1")
+    + notes_change("2.7.0") + column_value_change("2.6.2") + blank_answer_change("2.6.1")
     + question_answered_no_change("2.6.0")
     + value_beside_code_change("2.5.0")
     + "2.4.1: no change in meaning: the NG65 features it needs read from SPA-01's "

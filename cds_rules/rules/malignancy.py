@@ -47,7 +47,11 @@ from cds_rules.rules.context import (
     latest_onset,
     weight_loss,
 )
-from cds_rules.rules.every_rule_changes import column_value_change, notes_change
+from cds_rules.rules.every_rule_changes import (
+    column_value_change,
+    notes_change,
+    present_denial_change,
+)
 from cds_rules.settings import RuleSettings
 
 
@@ -211,7 +215,7 @@ def _myeloma_blood_tests(record: PatientRecord, ctx: RuleContext, rule: Rule) ->
 
 MAL_01 = Rule(
     id="MAL-01",
-    version="2.9.0",
+    version="2.9.1",
     topic=Topic.MALIGNANCY,
     title="Possible spinal malignancy",
     indicators=("warning",),
@@ -226,7 +230,8 @@ MAL_01 = Rule(
         "cord compression.",
     ),
     check=_check,
-    changes=notes_change("2.9.0") + column_value_change("2.8.2") + blank_answer_change("2.8.1")
+    changes=present_denial_change("2.9.1")
+    + notes_change("2.9.0") + column_value_change("2.8.2") + blank_answer_change("2.8.1")
     + question_answered_no_change("2.8.0")
     + value_beside_code_change("2.7.0")
     + words_in_values_change("2.6.0")
@@ -247,7 +252,7 @@ MAL_01 = Rule(
 
 MAL_02 = Rule(
     id="MAL-02",
-    version="1.9.0",
+    version="1.9.1",
     topic=Topic.MALIGNANCY,
     title="NICE NG12 myeloma: 60 or over with persistent back pain, blood tests",
     indicators=("info",),
@@ -259,7 +264,8 @@ MAL_02 = Rule(
         "very urgently (within 48 hours), as NG12 advises.",
     ),
     check=_myeloma_blood_tests,
-    changes=notes_change("1.9.0") + column_value_change("1.8.2") + blank_answer_change("1.8.1")
+    changes=present_denial_change("1.9.1")
+    + notes_change("1.9.0") + column_value_change("1.8.2") + blank_answer_change("1.8.1")
     + question_answered_no_change("1.8.0")
     + value_beside_code_change("1.7.0")
     + words_in_values_change("1.6.0")

@@ -41,7 +41,11 @@ from cds_rules.rules.context import (
     persisting_unassessed,
     several_levels,
 )
-from cds_rules.rules.every_rule_changes import column_value_change, notes_change
+from cds_rules.rules.every_rule_changes import (
+    column_value_change,
+    notes_change,
+    present_denial_change,
+)
 
 
 def _check(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding | None:
@@ -108,7 +112,7 @@ def _unassessed(record: PatientRecord, ctx: RuleContext, rule: Rule) -> Finding 
 
 NEURO_01 = Rule(
     id="NEURO-01",
-    version="2.11.0",
+    version="2.11.1",
     topic=Topic.PROGRESSIVE_NEUROLOGICAL_DEFICIT,
     title="Progressive, severe or multilevel motor deficit",
     indicators=("critical", "warning"),
@@ -121,7 +125,8 @@ NEURO_01 = Rule(
     ),
     check=_check,
     needs=frozenset({*MOTOR_DEFICIT, MRC_GRADE}),  # coded weakness or a measured grade
-    changes=notes_change("2.11.0") + column_value_change("2.10.2") + blank_answer_change("2.10.1")
+    changes=present_denial_change("2.11.1")
+    + notes_change("2.11.0") + column_value_change("2.10.2") + blank_answer_change("2.10.1")
     + question_answered_no_change("2.10.0")
     + value_beside_code_change("2.9.0")
     + words_in_values_change("2.8.0")
@@ -141,7 +146,7 @@ NEURO_01 = Rule(
 
 NEURO_02 = Rule(
     id="NEURO-02",
-    version="1.11.0",
+    version="1.11.1",
     topic=Topic.PROGRESSIVE_NEUROLOGICAL_DEFICIT,
     title="Foot drop or bilateral weakness in the record, not new, no spine MRI since",
     indicators=("warning",),
@@ -153,7 +158,8 @@ NEURO_02 = Rule(
     ),
     check=_unassessed,
     needs=frozenset(MOTOR_DEFICIT),
-    changes=notes_change("1.11.0") + column_value_change("1.10.2") + blank_answer_change("1.10.1")
+    changes=present_denial_change("1.11.1")
+    + notes_change("1.11.0") + column_value_change("1.10.2") + blank_answer_change("1.10.1")
     + question_answered_no_change("1.10.0")
     + value_beside_code_change("1.9.0")
     + words_in_values_change("1.8.0")

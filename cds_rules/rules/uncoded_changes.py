@@ -18,7 +18,11 @@ from cds_rules.rules.base import (
     observation_reading_change,
     part_naming_change,
 )
-from cds_rules.rules.every_rule_changes import column_value_change, notes_change
+from cds_rules.rules.every_rule_changes import (
+    column_value_change,
+    notes_change,
+    present_denial_change,
+)
 from cds_rules.rules.uncoded_residual import more_residual_forms_change, residual_history
 from cds_rules.uncoded import reading
 from cds_rules.uncoded_phrases import PHRASES
@@ -358,8 +362,10 @@ def release(topic: Topic) -> tuple[str, str]:
     more_forms = _next(blanks, "minor") if topic is Topic.CAUDA_EQUINA else blanks
     columns = _next(more_forms, "patch")
     notes = _next(columns, "minor")
+    present = _next(notes, "patch")
     ces = topic is Topic.CAUDA_EQUINA
-    changes = (notes_change(notes) + column_value_change(columns)
+    changes = (present_denial_change(present) + notes_change(notes)
+               + column_value_change(columns)
                + (more_residual_forms_change(more_forms) if ces else "")
                + blank_answer_change(blanks)
                + (residual_history(forms, residual) if ces else "")
@@ -379,4 +385,4 @@ def release(topic: Topic) -> tuple[str, str]:
                + coded_answer_change(answers) + _WORDS_CHANGE.format(version=words)
                + _LOINC_CHANGE.format(loinc=loinc)
                + (_HISTORY_CHANGE if history else "") + _BEFORE)
-    return notes, changes
+    return present, changes

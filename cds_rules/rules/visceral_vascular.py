@@ -35,7 +35,11 @@ from cds_rules.rules.context import (
     fever_within_window,
     new_or_worsening,
 )
-from cds_rules.rules.every_rule_changes import column_value_change, notes_change
+from cds_rules.rules.every_rule_changes import (
+    column_value_change,
+    notes_change,
+    present_denial_change,
+)
 
 
 def _new_or_severe_back_pain(record: PatientRecord, ctx: RuleContext) -> list[Fact]:
@@ -118,7 +122,7 @@ _CHANGES = ("1.1.0: summary leads with the action; evidence is NICE NG59 1.1.1 (
 
 VV_01 = Rule(
     id="VV-01",
-    version="1.10.0",
+    version="1.10.1",
     topic=Topic.VISCERAL_OR_VASCULAR,
     title="Vascular or cardiac cause of back pain",
     indicators=("critical",),
@@ -130,7 +134,8 @@ VV_01 = Rule(
     check=_vascular,
     # chest pain or breathlessness count beside thoracic back pain only
     needs=frozenset({"aortic_dissection", "aortic_aneurysm", "chest_pain", "dyspnoea"}),
-    changes=notes_change("1.10.0") + column_value_change("1.9.2") + blank_answer_change("1.9.1")
+    changes=present_denial_change("1.10.1")
+    + notes_change("1.10.0") + column_value_change("1.9.2") + blank_answer_change("1.9.1")
     + question_answered_no_change("1.9.0")
     + value_beside_code_change("1.8.0")
     + words_in_values_change("1.7.0")
@@ -144,7 +149,7 @@ VV_01 = Rule(
 
 VV_02 = Rule(
     id="VV-02",
-    version="1.8.0",
+    version="1.8.1",
     topic=Topic.VISCERAL_OR_VASCULAR,
     title="Renal cause of back pain",
     indicators=("critical", "warning"),
@@ -157,7 +162,8 @@ VV_02 = Rule(
     ),
     check=_renal,
     needs=frozenset({"renal_stone_or_colic", "pyelonephritis", "haematuria"}),
-    changes=notes_change("1.8.0") + column_value_change("1.7.2") + blank_answer_change("1.7.1")
+    changes=present_denial_change("1.8.1")
+    + notes_change("1.8.0") + column_value_change("1.7.2") + blank_answer_change("1.7.1")
     + question_answered_no_change("1.7.0")
     + value_beside_code_change("1.6.0")
     + denial_naming_change("1.5.0")

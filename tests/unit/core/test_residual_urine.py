@@ -197,7 +197,7 @@ def test_beside_back_pain_a_residual_over_200_ml_warns_instead_of_reassuring(
     assert "`BACKPAIN_CDS_CES_RESIDUAL_URINE_ML` = 200" in card["detail"]
     assert "Katzouraki" in card["detail"]
     version = next(r.version for r in RULES if r.id == "UNCODED-CES")
-    assert version == "1.19.0"
+    assert version == "1.19.1"
     assert f"_Rule UNCODED-CES v{version}._" in card["detail"]
 
 

@@ -124,7 +124,7 @@ def test_beside_back_pain_it_warns_instead_of_reassuring(text: str) -> None:
     assert (card["indicator"], card["summary"]) == (
         "warning", f"Check the record: uncoded entry suggests {RESIDUAL_SIGN}")
     version = next(r.version for r in RULES if r.id == "UNCODED-CES")
-    assert version == "1.19.0"
+    assert version == "1.19.1"
     assert f"_Rule UNCODED-CES v{version}._" in card["detail"]
 
 

@@ -213,7 +213,7 @@ def test_the_conservative_card_names_the_fever_instead_of_reassuring(text: str,
     assert card["summary"] == f"Safety-net and re-assess: {named} recorded, no red-flag rule met"
     assert "Reassure" not in card["detail"]
     assert "`BACKPAIN_CDS_FEVER_CELSIUS` = 38" in card["detail"]
-    assert "_Rule CONS-01 v2.23.0._" in card["detail"]
+    assert "_Rule CONS-01 v2.23.1._" in card["detail"]
 
 
 @pytest.mark.parametrize("text", ["Temp 37.9", "Temp 37.2", "Temp < 38.5", "Temp 99.9F",
@@ -330,7 +330,7 @@ def test_on_an_order_hook_the_draft_imaging_is_not_called_unneeded() -> None:
     assert imaging["summary"].startswith('Re-assess fever (38.9 Cel) in words ("Temp 38.9") '
                                          "before deciding on the spine imaging")
     assert "suggestions" not in imaging
-    assert "_Rule IMG-01 v1.19.0._" in imaging["detail"]
+    assert "_Rule IMG-01 v1.19.1._" in imaging["detail"]
 
 
 @pytest.mark.parametrize("text", [
@@ -412,7 +412,7 @@ def test_imaging_for_subacute_pain_is_not_called_unneeded_over_it() -> None:
     cards = {c["source"]["topic"]["code"]: c for c in to_json(evaluate(request, NOW).cards)}
     imaging = cards["imaging-not-indicated"]
     assert imaging["summary"].startswith('Re-assess fever (38.9 Cel) in words ("Temp 38.9")')
-    assert "suggestions" not in imaging and "_Rule IMG-04 v1.18.0._" in imaging["detail"]
+    assert "suggestions" not in imaging and "_Rule IMG-04 v1.18.1._" in imaging["detail"]
 
 
 @pytest.mark.parametrize(("code", "value", "named"), [

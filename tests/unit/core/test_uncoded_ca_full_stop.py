@@ -146,7 +146,7 @@ def test_the_rule_that_reads_more_carries_a_new_version() -> None:
     # (test_uncoded_misread_words.py), then a question answered no (twenty-fifth session,
     # test_question_answered_no.py), then a patch (test_question_answered_no_after_blanks.py),
     # then a minor (the entries' notes: test_entry_notes.py)
-    assert rule.version == "1.14.0"
+    assert rule.version == "1.14.1"
     assert "1.9.0: read also a site's cancer written with a full stop" in rule.changes
     assert "1.8.1: no change in what is read" in rule.changes
 

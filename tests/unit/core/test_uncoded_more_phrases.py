@@ -155,19 +155,20 @@ def test_the_rules_that_read_more_carry_a_new_version() -> None:
         # question answered no (twenty-fifth session, test_question_answered_no.py), and
         # CES a post-void residual (twenty-sixth session, test_residual_urine.py; more of its
         # forms: twenty-eighth), and a patch for all (an answer after two blanks, twenty-eighth),
-        # and a minor for all (the entries' notes, thirtieth session, test_entry_notes.py)
-        assert versions[rule] == {"UNCODED-CORD": "1.15.0", "UNCODED-CES": "1.19.0"}.get(
-            rule, "1.16.0")
+        # and a minor for all (the entries' notes, thirtieth session, test_entry_notes.py), and
+        # a patch (a denial of the present: test_denial_of_the_present.py)
+        assert versions[rule] == {"UNCODED-CORD": "1.15.1", "UNCODED-CES": "1.19.1"}.get(
+            rule, "1.16.1")
         assert "1.9.1: no change in what is read" in changes[rule]
         assert "1.9.0: read also" in changes[rule]
     # UNCODED-MAL moved on to 1.9.0 ("Ca. prostate", test_uncoded_ca_full_stop.py) after
     # its 1.8.1
     # and a known code's display, and words, and a question answered no (twenty-fifth)
-    assert versions["UNCODED-MAL"] == "1.14.0"  # and the notes (thirtieth session)
+    assert versions["UNCODED-MAL"] == "1.14.1"  # and the notes (thirtieth session)
     assert "1.8.1: no change in what is read" in changes["UNCODED-MAL"]
     # FRAC and VV one minor further (fourteenth session: a denial names osteoporosis and a
     # fracture apart, an aneurysm and a dissection apart)
-    assert versions["UNCODED-FRAC"] == "1.13.0"  # and the same two, a question, the notes
+    assert versions["UNCODED-FRAC"] == "1.13.1"  # and the same two, a question, the notes
     after_words = changes["UNCODED-FRAC"].split("1.10.0: ", 1)[1]
     assert after_words.startswith("the display of a code the value sets know is read too")
     assert ("1.9.0: a denial in an Observation's value names osteoporosis and a vertebral "
@@ -179,7 +180,7 @@ def test_the_rules_that_read_more_carry_a_new_version() -> None:
     # (and VV one minor further: the twenty-fourth session's site-first pulsatile mass;
     # both one further: the twenty-fifth session's question answered no)
     # and the notes (thirtieth session)
-    assert (versions["UNCODED-INF"], versions["UNCODED-VV"]) == ("1.14.0", "1.15.0")
+    assert (versions["UNCODED-INF"], versions["UNCODED-VV"]) == ("1.14.1", "1.15.1")
     assert "1.9.0: a sentence in an Observation's value" in changes["UNCODED-VV"]
     assert changes["UNCODED-INF"].split("1.8.1: no change in what is read")[1].startswith(
         " or when it warns: a family with no uncoded hint stops before working out its "

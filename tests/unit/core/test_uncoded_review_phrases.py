@@ -113,12 +113,12 @@ def test_the_rules_that_read_more_carry_a_new_version() -> None:
     # answered no: test_question_answered_no.py), and a patch (one answered after two blanks:
     # test_question_answered_no_after_blanks.py), and a minor (the entries' notes:
     # test_entry_notes.py)
-    assert versions["UNCODED-MAL"].version == "1.14.0"
+    assert versions["UNCODED-MAL"].version == "1.14.1"
     assert "'Leukaemia'" in versions["UNCODED-MAL"].changes.split("1.9.0:")[1].split("1.8.1:")[0]
-    assert versions["UNCODED-INF"].version == "1.14.0"
+    assert versions["UNCODED-INF"].version == "1.14.1"
     assert "1.9.0: read also spinal tuberculosis" in versions["UNCODED-INF"].changes
     # VV one minor further (fourteenth session: an aneurysm and a dissection named apart)
-    assert versions["UNCODED-VV"].version == "1.15.0"  # and the site-first pulsatile mass
+    assert versions["UNCODED-VV"].version == "1.15.1"  # and the site-first pulsatile mass
     assert "'DeBakey type I'" in versions["UNCODED-VV"].changes.split("1.9.0:")[1]
     assert "1.8.0: read also 'Dissection of the" in versions["UNCODED-VV"].changes
     assert "Read also 'Leukaemic infiltration'" in versions["UNCODED-MAL"].changes

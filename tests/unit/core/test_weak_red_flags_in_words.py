@@ -231,7 +231,7 @@ def test_more_words_of_a_fever_or_night_pain_are_read(text: str,
     assert weak_signs(text, closes_negated) == signs
     card = _cards(local_problem(text))["conservative-care"]
     assert f'{signs[0]} in words ("{text}")' in card["summary"]
-    assert "_Rule CONS-01 v2.23.0._" in card["detail"]
+    assert "_Rule CONS-01 v2.23.1._" in card["detail"]
 
 
 @pytest.mark.parametrize(("text", "signs"), STILL_READ_NEAR_THEM)
@@ -248,7 +248,7 @@ def test_their_denials_a_rigor_mortis_and_a_night_shift_are_not(text: str) -> No
 def test_the_imaging_rules_carry_the_new_words_version() -> None:
     versions = {r.id: r.version for r in RULES}
     assert (versions["CONS-01"], versions["IMG-01"], versions["IMG-04"]) == (
-        "2.23.0", "1.19.0", "1.18.0")
+        "2.23.1", "1.19.1", "1.18.1")
 
 
 # The twenty-seventh session (CONS-01 2.20.0): the twenty-sixth session's note listed these
