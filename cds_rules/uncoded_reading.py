@@ -308,11 +308,22 @@ def denied(part: Part, match: re.Match[str], names_a_sign: Callable[[str], bool]
         between = listed.between(match.start())
         return (len(between.split(None, 2)) <= 2 and _bare(between)
                 and not names_a_sign(between))
-    words_after = _WORD.finditer(text, after, part.item_end(after))
-    if not all((word := w.group().lower()) in _AFTER_DENIED or word in _NOW_AFTER_DENIED
-               for w in words_after):
+    words_after = [w.group().lower() for w in _WORD.finditer(text, after, part.item_end(after))]
+    if not all(word in _AFTER_DENIED or word in _NOW_AFTER_DENIED for word in words_after) \
+            or _now_asserted(words_after):
         return False  # "No urinary retention until today", "... 600ml on bladder scan"
     return _denied_through(part, listed, match)
+
+
+def _now_asserted(words: list[str]) -> bool:
+    """Do the words after a denied sign say it is there now: a word of the present beside
+    one that asserts ("Previously no urinary retention now present", "... noted today",
+    "... at all: present"; a review found the first reading of the present denied them)?
+    "At present" is a time, not an assertion."""
+    if not any(word in _NOW_AFTER_DENIED for word in words):
+        return False
+    return any(word in _ASSERTED and not (word == "present" and index and words[index - 1] == "at")
+               for index, word in enumerate(words))
 
 
 def _denied_through(part: Part, listed: _List, match: re.Match[str]) -> bool:

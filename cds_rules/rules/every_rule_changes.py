@@ -12,7 +12,9 @@ def present_denial_change(version: str) -> str:
             "at present', '... at all'; before: the word kept the sign, so a coded retention "
             "row so valued gave the critical cauda equina card, and a note or problem so "
             "worded the uncoded warning); a past or bounded time ('... overnight', '... on "
-            "admission', '... until today', '... at 14:00') still keeps the sign. ")
+            "admission', '... until today', '... at 14:00'), and a word of the present beside "
+            "one that asserts ('Previously no urinary retention now present'), still keep "
+            "the sign. ")
 
 
 def notes_change(version: str) -> str:

@@ -20,7 +20,15 @@ DENIES = ["No urinary retention today", "Denies urinary retention currently",
           "No urinary retention now", "Denies urinary retention at present"]
 KEEPS = ["No urinary retention until today", "No urinary retention overnight",
          "No urinary retention on admission", "No urinary retention at 14:00",
-         "No urinary retention post-op", "No urinary retention today, PVR 900 ml"]
+         "No urinary retention post-op", "No urinary retention today, PVR 900 ml",
+         # a word of the present beside one that asserts: there now (a review found the
+         # first version denied these)
+         "No previous urinary retention now present",
+         "Previously no urinary retention now present",
+         "No urinary retention at all: present", "No urinary retention noted today"]
+NOW_THERE = ["On admission no saddle anaesthesia now present", "Earlier no leg weakness now noted",
+             "Prior MRI no metastases now seen", "Initially no AAA now seen",
+             "Yesterday no faecal incontinence now reported"]
 
 
 @pytest.mark.parametrize("value", DENIES)
@@ -39,3 +47,10 @@ def test_words_denying_a_sign_now_name_none(text: str) -> None:
 def test_a_denial_bounded_in_time_keeps_the_coded_sign(value: str) -> None:
     cards = cards_by_topic(retention_row(value), now=ACUTE_NOW)
     assert cards["cauda-equina"]["indicator"] == "critical"
+
+
+@pytest.mark.parametrize("text", NOW_THERE)
+def test_a_sign_denied_before_and_there_now_is_read(text: str) -> None:
+    assert suggested(text, closes_negated) != ()
+    cards = cards_by_topic(local_problem(text), now=ACUTE_NOW)
+    assert "conservative-care" not in cards
