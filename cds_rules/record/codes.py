@@ -19,6 +19,15 @@ def as_list(value: object) -> list[Any]:
     return value if isinstance(value, list) else []
 
 
+def readable_notes(entry: dict[str, Any]) -> list[dict[str, Any]]:
+    """An entry's notes (``Annotation``) that have a text to read (a non-blank string; one
+    note sent without its list is read too): read leniently, outside the R4B check."""
+    notes = entry.get("note")
+    return [note for note in ([notes] if isinstance(notes, dict) else as_list(notes))
+            if isinstance(note, dict) and isinstance(note.get("text"), str)
+            and note["text"].strip()]
+
+
 def codings_of(concept: object) -> list[dict[str, Any]]:
     """The Coding dicts of a CodeableConcept (junk entries dropped)."""
     if not isinstance(concept, dict):

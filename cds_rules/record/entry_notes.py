@@ -15,12 +15,8 @@ from functools import wraps
 from typing import Any
 
 from cds_rules.fhir_time import parse_datetime
-from cds_rules.record.entry_words import (
-    notes_as_sent,
-    notes_within_limits,
-    readable_notes,
-    signs,
-)
+from cds_rules.record.codes import readable_notes
+from cds_rules.record.entry_words import notes_within_limits, signs
 from cds_rules.record.residuals import residual_of, with_residual
 from cds_rules.record.state import Builder
 from cds_rules.record.timing import dated_at, entry_times
@@ -110,7 +106,7 @@ def _sent_words(resource: dict[str, Any]) -> list[str]:
     """An entry's notes' texts and, for a report, its conclusion, as sent."""
     if resource.get("resourceType") not in NOTES_OF:
         return []
-    texts = notes_as_sent(resource)
+    texts = [note["text"] for note in readable_notes(resource)]
     conclusion = resource.get("conclusion") if resource["resourceType"] == "DiagnosticReport" \
         else None
     if isinstance(conclusion, str) and conclusion.strip():

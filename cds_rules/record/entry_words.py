@@ -12,7 +12,7 @@ from typing import Any
 from cds_rules import uncoded
 from cds_rules import valuesets as vs
 from cds_rules.model import Topic
-from cds_rules.record.codes import as_list, codings_of
+from cds_rules.record.codes import as_list, codings_of, readable_notes
 from cds_rules.record.negation import closes_negated, has_value, panel_denies, presence
 from cds_rules.record.residuals import measured_residual, volume_sent
 from cds_rules.record.state import Builder
@@ -70,8 +70,6 @@ pain whose words may name one), is set aside and named on every card
 CALL_WORDS_READ = 524_288
 """Characters of words read in one call, all entries together (the largest Synthea record's:
 722): the entries after it are set aside and named, as above."""
-
-
 CALL_NOTES_READ = CALL_WORDS_READ
 """Characters of notes read in one call, all entries together: an allowance of their own, so
 that notes (a pasted report on every row) never take the allowance of the entries' own words
@@ -86,13 +84,11 @@ class WordsTooLong(Exception):
 
 
 def words_of(resource: dict[str, Any]) -> list[str]:
-    """:func:`entry_texts`, refused (:class:`WordsTooLong`) past :data:`ENTRY_WORDS_READ`;
-    notes that would pass it are left out (a reader names them: :func:`words_read`)."""
-    texts = entry_texts(resource, notes=False)
-    length = sum(map(len, texts))
-    if length > ENTRY_WORDS_READ:
-        raise WordsTooLong
-    notes = note_texts(resource) if "note" in resource else []
+    """:func:`entry_texts` and :func:`note_texts`, refused (:class:`WordsTooLong`) past
+    :data:`ENTRY_WORDS_READ`; notes that would pass it are left out (a reader names them:
+    :func:`words_read`)."""
+    texts, length = _own_words(resource)
+    notes = note_texts(resource)
     return texts + notes if length + sum(map(len, notes)) <= ENTRY_WORDS_READ else texts
 
 
@@ -102,16 +98,24 @@ def words_read(builder: Builder, resource: dict[str, Any]) -> tuple[list[str], l
     :class:`WordsTooLong` (the entry is set aside, record/reader_faults); notes past them are
     not read and are named (:func:`~cds_rules.record.unreadable.set_aside_notes`): a
     discharge summary pasted into a note does not cost the entry its own words."""
-    texts = entry_texts(resource, notes=False)
-    length = sum(map(len, texts))
-    if length > ENTRY_WORDS_READ or builder.words_read + length > CALL_WORDS_READ:
+    texts, length = _own_words(resource)
+    if builder.words_read + length > CALL_WORDS_READ:
         raise WordsTooLong
     builder.words_read += length
-    notes = note_texts(resource) if "note" in resource else []
+    notes = note_texts(resource)
     if notes and not notes_within_limits(builder, sum(map(len, notes)), length):
         set_aside_notes(builder, resource)
         return texts, []
     return texts, notes
+
+
+def _own_words(resource: dict[str, Any]) -> tuple[list[str], int]:
+    """:func:`entry_texts` and their length, refused past :data:`ENTRY_WORDS_READ`."""
+    texts = entry_texts(resource)
+    length = sum(map(len, texts))
+    if length > ENTRY_WORDS_READ:
+        raise WordsTooLong
+    return texts, length
 
 
 def notes_within_limits(builder: Builder, length: int, already: int = 0) -> bool:
@@ -124,11 +128,11 @@ def notes_within_limits(builder: Builder, length: int, already: int = 0) -> bool
     return True
 
 
-def entry_texts(resource: dict[str, Any], notes: bool = True) -> list[str]:
-    """The words of an entry's code (and an Observation's value and components) and of its
-    notes (:func:`note_texts`, last): text and displays, a known code's display too (the
-    sender's words, which may say more than the code: a display naming a family the code
-    gives is not read again, ``uncoded_entries.read_words``).
+def entry_texts(resource: dict[str, Any]) -> list[str]:
+    """The words of an entry's code (and an Observation's value and components; its notes
+    are :func:`note_texts`): text and displays, a known code's display too (the sender's
+    words, which may say more than the code: a display naming a family the code gives is
+    not read again, ``uncoded_entries.read_words``).
     A LOINC code names a test, not a finding ("Cancer Ag 125"): only its value is read. A
     component stated absent (valueBoolean false), or one the entry's value denies
     (:func:`components_read`), is not read."""
@@ -146,8 +150,6 @@ def entry_texts(resource: dict[str, Any], notes: bool = True) -> list[str]:
         answers = has_value(resource) and value_answers_the_code(resource)
         for component in components_read(resource, value_answers=answers):
             texts.extend(entry_texts(component))
-    if notes and "note" in resource:
-        texts.extend(note_texts(resource))
     return texts
 
 
@@ -157,21 +159,9 @@ def note_texts(entry: dict[str, Any]) -> list[str]:
     entry's words. Read leniently, outside the R4B check (record/state): a note that is
     not an Annotation with a text is passed over, never costing the entry; a lone surrogate
     is read as U+FFFD (counted by record/state and record/entry_notes)."""
-    return [_plain(mended(text)) for text in notes_as_sent(entry)]
-
-
-def notes_as_sent(entry: dict[str, Any]) -> list[str]:
-    """The texts of an entry's notes as sent (:func:`readable_notes`)."""
-    return [note["text"] for note in readable_notes(entry)]
-
-
-def readable_notes(entry: dict[str, Any]) -> list[dict[str, Any]]:
-    """An entry's notes that have a text to read (a non-blank string; one note sent without
-    its list is read too)."""
-    notes = entry.get("note")
-    return [note for note in ([notes] if isinstance(notes, dict) else as_list(notes))
-            if isinstance(note, dict) and isinstance(note.get("text"), str)
-            and note["text"].strip()]
+    if "note" not in entry:
+        return []
+    return [_plain(mended(note["text"])) for note in readable_notes(entry)]
 
 
 # Markdown (an Annotation's text is markdown): a backslash escape, and the underscores of
@@ -188,8 +178,9 @@ def _plain(text: str) -> str:
 
 
 def has_no_words(resource: dict[str, Any]) -> bool:
-    """Would :func:`entry_texts` find no word in ``resource`` (a test's code, no coded or
-    text value, no components, no note, no residual volume, no temperature)? Kept next to it:
+    """Would :func:`entry_texts` and :func:`note_texts` find no word in ``resource`` (a
+    test's code, no coded or text value, no components, no note, no residual volume, no
+    temperature)? Kept next to it:
     whatever it comes to read must be added here too (the record builder skips the walk for
     such entries; a test holds the two together). The gates are inline: asked of every
     Observation."""

@@ -12,6 +12,7 @@ from cds_rules.model import (
     PatientRecord,
 )
 from cds_rules.record import structure
+from cds_rules.record.codes import readable_notes
 from cds_rules.settings import DEFAULT_SETTINGS
 from cds_rules.validation import MendedText, surrogates
 
@@ -79,7 +80,7 @@ class Builder:
         self.noting_mended(resource, checked)
         if "note" in resource and resource["resourceType"] in NOTES_READ:
             checked["note"] = resource["note"]  # read leniently (entry_words.note_texts)
-            broken = _surrogates_in_notes(resource["note"])
+            broken = sum(surrogates(note["text"]) for note in readable_notes(resource))
             if broken:  # read as U+FFFD by note_texts: counted with the entry's own
                 self.mended[id(resource)] = getattr(checked, "mended", 0) + broken
         return checked
@@ -91,10 +92,3 @@ class Builder:
             self.mended[id(resource)] = checked.mended
         return checked
 
-
-def _surrogates_in_notes(notes: object) -> int:
-    """The lone surrogates in the texts of a resource's notes (as sent, not checked)."""
-    if not isinstance(notes, list):
-        return 0
-    return sum(surrogates(note["text"]) for note in notes
-               if isinstance(note, dict) and isinstance(note.get("text"), str))

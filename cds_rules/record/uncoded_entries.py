@@ -73,7 +73,7 @@ def read_uncoded(builder: Builder, resource: dict[str, Any]) -> bool:
     hints = bool(found) and _add_hints(builder, checked, found)
     weak_read = bool(weak) and _add_weak(builder, checked, weak)
     measured = residual is not None and add_residual(builder, checked, residual)
-    noted = bool(notes) and _read_notes_apart(builder, checked, notes)
+    noted = bool(notes) and read_texts_apart(builder, checked, notes)
     return _add_context(builder, checked, context, dated=True) or hints or weak_read \
         or measured or noted
 
@@ -108,7 +108,7 @@ def read_words(builder: Builder, checked: dict[str, Any], concepts: Iterable[str
             if topic not in kept:
                 found.setdefault(topic, named)
     hints = bool(found) and _add_hints(builder, checked, found, given)
-    hints = (bool(apart) and _read_notes_apart(builder, checked, apart)) or hints
+    hints = (bool(apart) and read_texts_apart(builder, checked, apart)) or hints
     weak = _weak_named(checked, texts, coded)
     if notes and not apart and "fever" not in weak:  # a later reading noted beside a coded one
         noted = highest_temperature({}, notes)
@@ -330,7 +330,7 @@ def _add_weak(builder: Builder, checked: dict[str, Any],
               status: FactStatus | None = None) -> bool:
     """One :data:`~cds_rules.weak_words.WEAK_IN_WORDS` fact per weak red flag named, when
     the entry is current (``status``: the notes' of an entry whose value denies its code,
-    :func:`_read_notes_apart`): the conservative card names it instead of reassuring; no
+    :func:`_notes_apart`): the conservative card names it instead of reassuring; no
     family counts it. A temperature is the fact's value, in Cel."""
     if status is None:
         status = entry_status(checked, builder.record.now, value_answers_the_code(checked))
@@ -346,23 +346,16 @@ def _notes_apart(builder: Builder, entry: dict[str, Any], words: list[str], note
                  ) -> tuple[list[str], list[str]]:
     """(the entry's words, its notes to read apart): the notes apart when its value denies
     its code's finding (an Observation "Urinary retention" valued no): the value answers its
-    code, not the clinician's note beside it (:func:`_read_notes_apart`). Otherwise the
+    code, not the clinician's note beside it, read apart (:func:`read_texts_apart`) with the
+    code's own sign: a note may be later than the answer ("14:00 now in retention, unable to
+    void"; a review found the first version, which left the code's sign to the value, passed
+    it over; "Urinary retention screen done" so noted warns, the safe side). Otherwise the
     notes are the entry's words, read with them, and none apart."""
     if not notes or entry["resourceType"] != "Observation" \
             or status_code(entry, "status") in OBSERVATION_IGNORED \
             or entry_status(entry, builder.record.now, value_answers_the_code(entry)):
         return words + notes, []
     return words, notes
-
-
-def _read_notes_apart(builder: Builder, checked: dict[str, Any], notes: list[str]) -> bool:
-    """The notes of an entry whose value denies its code's finding, as a current entry's of
-    its time (:func:`read_texts_apart`), the code's own sign included: a note may be later
-    than the answer ("Urinary retention": No, noted "14:00 now in retention, unable to
-    void"; a review found the first version, which left the code's sign to the value,
-    passed it over). A note that only comments on the answer and names the sign without
-    its own denial ("Urinary retention screen done") is a false alarm: the safe side."""
-    return read_texts_apart(builder, checked, notes)
 
 
 def read_texts_apart(builder: Builder, checked: dict[str, Any], texts: list[str]) -> bool:

@@ -187,11 +187,12 @@ def test_red_flag_words_anywhere_give_the_same_record(resources):
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.one_of(words_observation, point_mutated(), mutated()))
 def test_an_entry_said_to_have_no_words_gives_the_walk_none(resource):
-    """``has_no_words`` and the walk's reading (``_entry_texts``, and a post-void residual
-    held as a quantity) sit side by side: an entry the first calls wordless gives the
-    second nothing to read."""
+    """``has_no_words`` and the walk's reading (``entry_texts``, ``note_texts``, and a
+    post-void residual held as a quantity) sit side by side: an entry the first calls
+    wordless gives the second nothing to read."""
     if entry_words.has_no_words(resource):
         assert entry_words.entry_texts(resource) == []
+        assert entry_words.note_texts(resource) == []
         assert residuals.residual_of(resource, []) is None
         assert temperatures.highest_temperature(resource, []) is None
 
